@@ -95,7 +95,13 @@ static void logmsg(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "scenariofs[%s]: %s\n", opt.name, line);
+  if (opt.verbose) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fprintf(stderr, "%lld.%06ld scenariofs[%s]: %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000, opt.name, line);
+  } else {
+    fprintf(stderr, "scenariofs[%s]: %s\n", opt.name, line);
+  }
 }
 
 static void die(const char *what) {
@@ -522,6 +528,9 @@ static void do_write(struct req *r) {
     return;
   }
   struct fuse_write_out out = {.size = (uint32_t)w};
+  if (opt.verbose)
+    logmsg("WRITE reply unique %llu offset %llu size %zd", (unsigned long long)r->ih->unique,
+           (unsigned long long)in->offset, w);
   send_reply(r->ih->unique, 0, &out, sizeof out);
 }
 

@@ -1,0 +1,25 @@
+/**
+ * Typed errors for unreadable input. Each carries where it happened so that
+ * the CLI can print "file: block #N at byte 0x..: what was seen, what was
+ * expected" and a hint, and exit with code 2.
+ */
+export class CaptureError extends Error {
+  override readonly name = 'CaptureError';
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly blockNo: number | undefined,
+    readonly what: string,
+    readonly hint?: string,
+  ) {
+    super(`${file}: ${blockNo !== undefined ? `block #${blockNo} ` : ''}at byte ${offset} (0x${offset.toString(16)}): ${what}`);
+  }
+}
+
+/** A usage error (bad option, missing file): exit code 2, no offset. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Reads one capture file (or standard input) in large chunks, synchronously,
+ * and hands whole records to the format's parser. The buffer is reused: the
+ * unparsed tail of a chunk moves to the front and the next read fills the
+ * rest, so memory stays at one buffer per input whatever the capture size.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { CaptureError } from './errors.js';
+import type { CaptureFormat, CaptureSink } from './message.js';
+import { Timebase } from './message.js';
+
+/** A format parser driven by `CaptureInput`. */
+export interface RecordParser {
+  readonly format: CaptureFormat;
+  /**
+   * Parses the whole records in buf[start, end) and returns the offset of the
+   * first byte not consumed. `base` is the file offset of buf[0]. Throws
+   * `CaptureError` for damage it cannot step over.
+   */
+  parse(buf: Buffer, start: number, end: number, base: number): number;
+  /** Bytes needed from the last returned offset before parse can progress. */
+  readonly need: number;
+  /** End of input: `rest` bytes at file offset `at` were left unparsed. */
+  finish(rest: number, at: number): void;
+  /** Relative time of the latest message parsed (for merging inputs by time). */
+  readonly lastT: number;
+}
+
+export interface ReaderOptions {
+  /** Continue after a damaged block from the next plausible block. */
+  resync?: boolean;
+  /** Accept interfaces with this link type even without a `fuse` name. */
+  linkType?: number;
+}
+
+export interface ParserContext {
+  file: string;
+  input: number;
+  timebase: Timebase;
+  sink: CaptureSink;
+  options: ReaderOptions;
+}
+
+export type ParserFactory = (format: CaptureFormat, ctx: ParserContext) => RecordParser;
+
+const CHUNK = 4 << 20;
+/** Largest record any parser may ask for (capture-format.md: 64 MiB sanity bound). */
+export const MAX_RECORD = 64 << 20;
+
+/** Recognises a capture by its first bytes, never by its name. */
+export function detectFormat(head: Buffer, file: string): CaptureFormat {
+  if (head.length === 0) {
+    throw new CaptureError(file, 0, undefined, 'the file is empty', 'record a capture with `fusetrace record`, or check the path');
+  }
+  if (head.length >= 4 && head.readUInt32LE(0) === 0x0a0d0d0a) return 'pcapng';
+  if (head[0] === 0x52 /* R */ || head[0] === 0x57 /* W */) return 'fusedump';
+  const magic = head.length >= 4 ? head.readUInt32LE(0) : 0;
+  if (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1) {
+    throw new CaptureError(file, 0, undefined, 'this is a classic pcap file, expected pcapng or fusedump',
+      'convert it with `editcap -F pcapng IN OUT` (Wireshark) and try again');
+  }
+  throw new CaptureError(file, 0, undefined,
+    `unknown capture format (first bytes ${head.subarray(0, 8).toString('hex')}); expected pcapng (0a0d0d0a) or fusedump ('R'/'W' record)`,
+    'fusetrace reads captures made by `fusetrace record`, GlusterFS --dump-fuse or strace-fusedump');
+}
+
+/** One input file being read chunk by chunk. */
+export class CaptureInput {
+  private fd = -1;
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  private start = 0;
+  private end = 0;
+  /** File offset of buf[0]. */
+  private base = 0;
+  private eof = false;
+  private parser: RecordParser | undefined;
+  done = false;
+  bytesRead = 0;
+
+  constructor(
+    readonly file: string,
+    readonly ctx: ParserContext,
+    private readonly makeParser: ParserFactory,
+  ) {}
+
+  get format(): CaptureFormat | undefined {
+    return this.parser?.format;
+  }
+
+  get lastT(): number {
+    return this.parser?.lastT ?? -Infinity;
+  }
+
+  private open(): void {
+    try {
+      this.fd = this.file === '-' ? 0 : openSync(this.file, 'r');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new CaptureError(this.file, 0, undefined, `cannot open: ${err.code ?? err.message}`,
+        err.code === 'ENOENT' ? 'check the path' : undefined);
+    }
+  }
+
+  private fill(): void {
+    if (this.start > 0 && (this.end - this.start) < this.buf.length / 2) {
+      this.buf.copy(this.buf, 0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    const need = this.parser?.need ?? 0;
+    if (need > this.buf.length - this.start) {
+      // A record larger than the buffer: grow to fit it (parsers bound `need`).
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+      this.buf = grown;
+    }
+    if (this.end === this.buf.length) {
+      this.buf.copy(this.buf, 0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    const n = readFully(this.fd, this.buf, this.end, this.buf.length - this.end);
+    if (n === 0) this.eof = true;
+    this.end += n;
+    this.bytesRead += n;
+  }
+
+  /** Reads and parses one chunk. Returns false once the input is exhausted. */
+  step(): boolean {
+    if (this.done) return false;
+    if (this.fd < 0) this.open();
+    this.fill();
+    if (!this.parser) {
+      if (this.end - this.start < 4 && !this.eof) return true;
+      this.parser = this.makeParser(detectFormat(this.buf.subarray(this.start, this.end), this.file), this.ctx);
+    }
+    this.start = this.parser.parse(this.buf, this.start, this.end, this.base);
+    if (this.eof) {
+      if (this.end > this.start) this.parser.finish(this.end - this.start, this.base + this.start);
+      this.close();
+      return false;
+    }
+    return true;
+  }
+
+  /** Reads the whole input. */
+  readAll(): void {
+    try {
+      while (this.step());
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    this.done = true;
+    if (this.fd > 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+function readFully(fd: number, buf: Buffer, off: number, len: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, buf, off, len, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        // Non-blocking stdin pipe with nothing yet: wait a little, synchronously.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      if (code === 'EOF') return 0;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The one place a FUSE struct is described. A layout declared here drives:
+ * the binary-parser decoders (compiled once per byte order at module load),
+ * the field offsets the hot path reads directly, the struct docs, the JSON
+ * keys and the CSV columns. Field names are the kernel's (`fuse.h`).
+ */
+import { Parser } from 'binary-parser';
+
+export type Scalar = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64';
+
+/** A named set of bits, e.g. FOPEN_* (see flags/). */
+export interface FlagSet {
+  readonly name: string;
+  /** Header and kernel version the table follows. */
+  readonly source: string;
+  /** [bit number, kernel spelling, first minor or undefined]. */
+  readonly bits: readonly (readonly [number, string, number?])[];
+}
+
+/** A named set of values, e.g. opcodes or whence. */
+export interface EnumSet {
+  readonly name: string;
+  readonly source: string;
+  readonly values: ReadonlyMap<number, string>;
+}
+
+export interface FieldDecl {
+  readonly name: string;
+  readonly type: Scalar | StructLayout | { readonly bytes: number };
+  /** First protocol minor in which the field means something. */
+  readonly since?: number;
+  readonly flags?: FlagSet;
+  readonly enum?: EnumSet;
+  /** Unit shown in docs and reports ("bytes", "s", "ns"). */
+  readonly unit?: string;
+  readonly doc?: string;
+  /** Padding/unused: decoded but omitted from reports and CSV. */
+  readonly pad?: boolean;
+}
+
+export interface Field extends FieldDecl {
+  readonly offset: number;
+  readonly size: number;
+}
+
+export interface StructLayout {
+  readonly kind: 'struct';
+  readonly name: string;
+  readonly size: number;
+  readonly fields: readonly Field[];
+  /** Byte offset of each field by name (hot-path reads). */
+  readonly offsets: Readonly<Record<string, number>>;
+  readonly doc: string | undefined;
+  readonly parserLE: Parser;
+  readonly parserBE: Parser;
+}
+
+const SCALAR_SIZE: Record<Scalar, number> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8 };
+
+function fieldSize(t: FieldDecl['type']): number {
+  if (typeof t === 'string') return SCALAR_SIZE[t];
+  if ('kind' in t) return t.size;
+  return t.bytes;
+}
+
+function buildParser(name: string, fields: readonly Field[], endian: 'little' | 'big'): Parser {
+  let p = new Parser().endianness(endian);
+  for (const f of fields) {
+    const t = f.type;
+    if (typeof t === 'string') {
+      switch (t) {
+        case 'u8': p = p.uint8(f.name); break;
+        case 'u16': p = p.uint16(f.name); break;
+        case 'u32': p = p.uint32(f.name); break;
+        case 'i32': p = p.int32(f.name); break;
+        case 'u64': p = p.uint64(f.name); break;
+        case 'i64': p = p.int64(f.name); break;
+      }
+    } else if ('kind' in t) {
+      p = p.nest(f.name, { type: endian === 'little' ? t.parserLE : t.parserBE });
+    } else {
+      p = p.buffer(f.name, { length: t.bytes });
+    }
+  }
+  void name;
+  return p;
+}
+
+/** Declares a struct; offsets follow from the field order (the kernel pads explicitly). */
+export function struct(name: string, decls: readonly FieldDecl[], opts: { doc?: string; size?: number } = {}): StructLayout {
+  let offset = 0;
+  const fields: Field[] = [];
+  const offsets: Record<string, number> = {};
+  for (const d of decls) {
+    const size = fieldSize(d.type);
+    fields.push({ ...d, offset, size });
+    offsets[d.name] = offset;
+    offset += size;
+  }
+  if (opts.size !== undefined && opts.size !== offset) {
+    throw new Error(`layout ${name}: fields add up to ${offset} bytes, declared ${opts.size}`);
+  }
+  return {
+    kind: 'struct',
+    name,
+    size: offset,
+    fields,
+    offsets,
+    doc: opts.doc,
+    parserLE: buildParser(name, fields, 'little'),
+    parserBE: buildParser(name, fields, 'big'),
+  };
+}
+
+/** A decoded value: numbers stay exact (bigint or decimal string past 2^53). */
+export type Value = number | bigint | string | Buffer | DecodedStruct;
+export interface DecodedStruct {
+  [field: string]: Value | undefined;
+}
+
+function normalise(v: unknown): Value {
+  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Uint8Array)) {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = normalise(o[k]);
+    return o as DecodedStruct;
+  }
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return v as Value;
+}
+
+/**
+ * Decodes `layout` at buf[off]. When fewer than `layout.size` bytes are
+ * available (an older peer's shorter struct, or a snapped message), decodes
+ * the fields that are wholly present and leaves the rest undefined; the
+ * caller says why they are missing.
+ */
+export function decodeStruct(layout: StructLayout, buf: Buffer, off: number, avail: number, le: boolean): DecodedStruct {
+  if (avail >= layout.size) {
+    const raw = (le ? layout.parserLE : layout.parserBE).parse(buf.subarray(off, off + layout.size));
+    return normalise(raw) as DecodedStruct;
+  }
+  const out: DecodedStruct = {};
+  for (const f of layout.fields) {
+    if (f.offset + f.size > avail) break;
+    const t = f.type;
+    if (typeof t === 'string') out[f.name] = readScalar(buf, off + f.offset, t, le);
+    else if ('kind' in t) out[f.name] = decodeStruct(t, buf, off + f.offset, avail - f.offset, le);
+    else out[f.name] = buf.subarray(off + f.offset, off + f.offset + t.bytes);
+  }
+  return out;
+}
+
+/** Reads one scalar without allocating (except for 64-bit values past 2^53). */
+export function readScalar(buf: Buffer, pos: number, t: Scalar, le: boolean): number | bigint {
+  switch (t) {
+    case 'u8': return buf[pos]!;
+    case 'u16': return le ? buf.readUInt16LE(pos) : buf.readUInt16BE(pos);
+    case 'u32': return le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+    case 'i32': return le ? buf.readInt32LE(pos) : buf.readInt32BE(pos);
+    case 'u64': return u64(buf, pos, le);
+    case 'i64': {
+      const v = le ? buf.readBigInt64LE(pos) : buf.readBigInt64BE(pos);
+      return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    }
+  }
+}
+
+/** u32 at pos in the given byte order. */
+export function u32(buf: Buffer, pos: number, le: boolean): number {
+  return le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+}
+
+/**
+ * u64 at pos: a number while it is at most 2^53-1 (uniques, offsets, sizes,
+ * most nodeids), otherwise an exact bigint (lock owners, some handles).
+ */
+export function u64(buf: Buffer, pos: number, le: boolean): number | bigint {
+  const lo = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos + 4);
+  const hi = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos);
+  if (hi < 0x200000) return hi * 4294967296 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Joins the names of set bits with `|`; unknown bits follow in hex. */
+export function formatFlags(set: FlagSet, value: number | bigint): string {
+  let v = BigInt(value);
+  if (v === 0n) return '0';
+  const names: string[] = [];
+  for (const [bit, name] of set.bits) {
+    const m = 1n << BigInt(bit);
+    if (v & m) {
+      names.push(name);
+      v &= ~m;
+    }
+  }
+  if (v !== 0n) names.push(`0x${v.toString(16)}`);
+  return names.join('|');
+}
+
+/** Name of a value, or its number in hex with a `?` marker when unknown. */
+export function formatEnum(set: EnumSet, value: number): string {
+  return set.values.get(value) ?? `?0x${value.toString(16)}`;
+}
