@@ -81,6 +81,15 @@ export class Exchange {
   resultFh: Id | undefined = undefined;
   openFlags = 0;
 
+  // --- set by the state stage when the request is processed (time order) ----
+  /** Path of the file at request time (`?<nodeid>` when unknown). */
+  path: string | undefined = undefined;
+  /** Size views of the target file when the request was sent (NaN = unknown). */
+  kernelSizeAtReq = NaN;
+  daemonSizeAtReq = NaN;
+  /** Exchanges in flight on the same file when the request was read, this one excluded. */
+  fileInflightAtReq = 0;
+
   // --- pairing ------------------------------------------------------------
   /** Time of the first INTERRUPT for this request (NaN if never interrupted). */
   tInterrupt = NaN;

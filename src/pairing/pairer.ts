@@ -1,0 +1,287 @@
+/**
+ * Pairs replies with requests, per connection and unique (fuse-protocol.md
+ * §1.3, §6): ordinary requests wait in an in-flight map until their reply;
+ * INTERRUPTs (odd uniques) mark their target and may get a reply of their
+ * own; FORGET, BATCH_FORGET and NOTIFY_REPLY never get one; a reply with
+ * unique 0 is a notification. Only in-flight requests are kept, so memory is
+ * bounded by the daemon's concurrency, not by the capture size.
+ */
+import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
+import { u32, u64 } from '../protocol/layout.js';
+import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
+import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
+import { extractNotify, extractReply, extractRequest, type NotifyEvent } from '../protocol/extract.js';
+import { Exchange, type Id } from './exchange.js';
+
+export type MessageKind =
+  | 'request'
+  | 'reply'
+  | 'interrupt'
+  | 'interrupt-reply'
+  | 'no-reply-request'
+  | 'notify'
+  | 'orphan-reply'
+  | 'malformed';
+
+export type ProblemKind = 'orphan-reply' | 'duplicate-unique' | 'malformed-message' | 'unanswered-request' | 'reply-rejected';
+
+/** A protocol-health fact found while pairing; the detectors turn these into findings. */
+export interface PairingProblem {
+  kind: ProblemKind;
+  conn: number;
+  unique: Id;
+  opcode: number | undefined;
+  nodeid: Id | undefined;
+  t: number;
+  /** File offset and block number of the message concerned. */
+  offset: number;
+  blockNo: number;
+  input: number;
+  message: string;
+  /** orphan-reply: the connection had not yet seen a request (the capture started late). */
+  beforeFirstRequest?: boolean;
+  /** reply-rejected: errno of the failed write. */
+  errno?: number;
+  exchange?: Exchange;
+}
+
+export interface PairingSink {
+  /** A request was read by the daemon (also no-reply ones). */
+  onRequest?(x: Exchange, m: CaptureMessage): void;
+  /** A request got its reply, or (noReplyExpected) was seen. */
+  onExchange?(x: Exchange, m: CaptureMessage): void;
+  onNotify?(n: NotifyEvent, m: CaptureMessage): void;
+  onProblem?(p: PairingProblem): void;
+}
+
+interface ConnState {
+  info: ConnectionInfo | undefined;
+  proto: ConnProtocol;
+  inflight: Map<Id, Exchange>;
+  /** INTERRUPT exchanges by their odd unique. */
+  interrupts: Map<Id, Exchange>;
+  requests: number;
+  peakInflight: number;
+}
+
+export interface PairerOptions {
+  /** `--proto 7.N`: layouts for captures that start after INIT. */
+  proto?: ProtocolOverride;
+}
+
+/** Per-connection counters kept for the summary. */
+export interface PairingCounts {
+  messages: number;
+  requests: number;
+  replies: number;
+  notifications: number;
+  malformed: number;
+  orphans: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export class Pairer {
+  private conns: ConnState[] = [];
+  /** The exchange of the last message passed to `message()` (request, reply, interrupt). */
+  last: Exchange | undefined;
+  /** The notification of the last message, when it was one. */
+  lastNotify: NotifyEvent | undefined;
+  readonly counts: PairingCounts = { messages: 0, requests: 0, replies: 0, notifications: 0, malformed: 0, orphans: 0, duplicates: 0, rejected: 0 };
+
+  constructor(private readonly sink: PairingSink, private readonly opts: PairerOptions = {}) {}
+
+  private conn(c: number): ConnState {
+    let s = this.conns[c];
+    if (!s) {
+      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new Map(), interrupts: new Map(), requests: 0, peakInflight: 0 };
+      this.conns[c] = s;
+    }
+    return s;
+  }
+
+  onConnection(info: ConnectionInfo): void {
+    this.conn(info.conn).info = info;
+  }
+
+  protocol(conn: number): ConnProtocol {
+    return this.conn(conn).proto;
+  }
+
+  connections(): number[] {
+    const out: number[] = [];
+    this.conns.forEach((_, i) => out.push(i));
+    return out;
+  }
+
+  peakInflight(conn: number): number {
+    return this.conn(conn).peakInflight;
+  }
+
+  /** Classifies one message and pairs it; the message bytes are valid only during this call. */
+  message(m: CaptureMessage): MessageKind {
+    this.counts.messages++;
+    this.last = undefined;
+    this.lastNotify = undefined;
+    const s = this.conn(m.conn);
+    if (m.dir === Direction.Outbound) return this.outbound(m, s);
+    return this.inbound(m, s);
+  }
+
+  private malformed(m: CaptureMessage, what: string, x?: Exchange): MessageKind {
+    this.counts.malformed++;
+    this.sink.onProblem?.({
+      kind: 'malformed-message', conn: m.conn, unique: x?.unique ?? 0, opcode: x?.opcode, nodeid: x?.nodeid, t: m.t,
+      offset: m.fileOffset, blockNo: m.blockNo, input: m.input, message: what, exchange: x,
+    });
+    return 'malformed';
+  }
+
+  private inbound(m: CaptureMessage, s: ConnState): MessageKind {
+    const { data, off, le } = m;
+    if (m.capLen < 40) {
+      return this.malformed(m, `kernel message of ${m.capLen} bytes is shorter than fuse_in_header (40)`);
+    }
+    const x = new Exchange();
+    x.conn = m.conn;
+    x.reqLen = u32(data, off, le);
+    x.opcode = u32(data, off + 4, le);
+    x.unique = u64(data, off + 8, le);
+    x.nodeid = u64(data, off + 16, le);
+    x.uid = u32(data, off + 24, le);
+    x.gid = u32(data, off + 28, le);
+    x.callerPid = u32(data, off + 32, le);
+    x.extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
+    x.reqCapLen = m.capLen;
+    x.pid = m.pid;
+    x.tid = m.tid;
+    x.tReq = m.t;
+    x.reqIndex = this.counts.messages - 1;
+    x.reqFileOffset = m.fileOffset;
+    x.input = m.input;
+    this.last = x;
+    if (x.reqLen !== m.origLen) {
+      x.problem = `header len ${x.reqLen} differs from the captured message length ${m.origLen}`;
+    }
+    extractRequest(x, m, s.proto);
+    if (x.problem !== undefined) {
+      this.malformed(m, `${opcodeName(x.opcode)} request #${x.unique}: ${x.problem}`, x);
+    }
+    this.counts.requests++;
+    s.requests++;
+    const row = opcodeRow(x.opcode);
+    if (x.opcode === Op.INTERRUPT) {
+      const target = x.target !== undefined ? s.inflight.get(x.target) : undefined;
+      if (target) {
+        if (target.interrupts === 0) target.tInterrupt = m.t;
+        target.interrupts++;
+      }
+      s.interrupts.set(x.unique, x);
+      this.sink.onRequest?.(x, m);
+      return 'interrupt';
+    }
+    if (row?.noReply) {
+      x.noReplyExpected = true;
+      this.sink.onRequest?.(x, m);
+      this.sink.onExchange?.(x, m);
+      return 'no-reply-request';
+    }
+    const prev = s.inflight.get(x.unique);
+    if (prev) {
+      this.counts.duplicates++;
+      this.sink.onProblem?.({
+        kind: 'duplicate-unique', conn: m.conn, unique: x.unique, opcode: x.opcode, nodeid: x.nodeid, t: m.t,
+        offset: m.fileOffset, blockNo: m.blockNo, input: m.input,
+        message: `${opcodeName(x.opcode)} #${x.unique} reuses the unique of ${opcodeName(prev.opcode)} #${prev.unique}, still in flight`,
+        exchange: x,
+      });
+    }
+    s.inflight.set(x.unique, x);
+    if (s.inflight.size > s.peakInflight) s.peakInflight = s.inflight.size;
+    this.sink.onRequest?.(x, m);
+    return 'request';
+  }
+
+  private outbound(m: CaptureMessage, s: ConnState): MessageKind {
+    const { data, off, le } = m;
+    if (m.capLen < 16) {
+      return this.malformed(m, `daemon message of ${m.capLen} bytes is shorter than fuse_out_header (16)`);
+    }
+    const len = u32(data, off, le);
+    const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
+    const unique = u64(data, off + 8, le);
+    if (unique === 0) {
+      this.counts.notifications++;
+      const n = extractNotify(m, s.proto);
+      this.lastNotify = n;
+      if (len !== m.origLen) n.problem ??= `header len ${len} differs from the captured message length ${m.origLen}`;
+      if (n.problem !== undefined) this.malformed(m, `notification ${n.name}: ${n.problem}`);
+      this.sink.onNotify?.(n, m);
+      return 'notify';
+    }
+    const isInterruptReply = typeof unique === 'number' ? unique % 2 === 1 : (unique & 1n) === 1n;
+    const x = isInterruptReply ? s.interrupts.get(unique) : s.inflight.get(unique);
+    if (!x) {
+      this.counts.orphans++;
+      this.sink.onProblem?.({
+        kind: 'orphan-reply', conn: m.conn, unique, opcode: undefined, nodeid: undefined, t: m.t,
+        offset: m.fileOffset, blockNo: m.blockNo, input: m.input, beforeFirstRequest: s.requests === 0,
+        message: `reply ${error === 0 ? 'OK' : error} to #${unique}, which matches no pending request`,
+      });
+      return 'orphan-reply';
+    }
+    this.last = x;
+    x.tReply = m.t;
+    x.error = error;
+    x.replyLen = len;
+    x.replyCapLen = m.capLen;
+    x.replyTid = m.tid;
+    x.replyIndex = this.counts.messages - 1;
+    x.replyFileOffset = m.fileOffset;
+    x.replyFailedErrno = m.failedErrno;
+    if (len !== m.origLen) x.problem ??= `reply header len ${len} differs from the captured message length ${m.origLen}`;
+    if (isInterruptReply) {
+      s.interrupts.delete(unique);
+    } else {
+      s.inflight.delete(unique);
+      extractReply(x, m, s.proto);
+    }
+    this.counts.replies++;
+    if (x.problem !== undefined) this.malformed(m, `${opcodeName(x.opcode)} reply #${x.unique}: ${x.problem}`, x);
+    if (m.failedErrno !== 0) {
+      this.counts.rejected++;
+      this.sink.onProblem?.({
+        kind: 'reply-rejected', conn: m.conn, unique, opcode: x.opcode, nodeid: x.nodeid, t: m.t,
+        offset: m.fileOffset, blockNo: m.blockNo, input: m.input, errno: m.failedErrno, exchange: x,
+        message: `the kernel refused the reply to ${opcodeName(x.opcode)} #${unique}` + (m.failedErrno > 0 ? ` (write failed with errno ${m.failedErrno})` : ''),
+      });
+    }
+    this.sink.onExchange?.(x, m);
+    return isInterruptReply ? 'interrupt-reply' : 'reply';
+  }
+
+  /** Requests still in flight on a connection (for views that need them). */
+  inflight(conn: number): IterableIterator<Exchange> {
+    return this.conn(conn).inflight.values();
+  }
+
+  /**
+   * End of input: reports every request still waiting for a reply. INTERRUPTs
+   * whose target completed are not "unanswered": they normally get no reply.
+   */
+  end(tEnd: number): Exchange[] {
+    const unanswered: Exchange[] = [];
+    for (const [c, s] of this.conns.entries()) {
+      if (!s) continue;
+      for (const x of s.inflight.values()) {
+        unanswered.push(x);
+        this.sink.onProblem?.({
+          kind: 'unanswered-request', conn: c, unique: x.unique, opcode: x.opcode, nodeid: x.nodeid, t: x.tReq,
+          offset: x.reqFileOffset, blockNo: -1, input: x.input, exchange: x,
+          message: `${opcodeName(x.opcode)} #${x.unique} got no reply by the end of the capture (${((tEnd - x.tReq) / 1e6).toFixed(3)} ms after it was read)`,
+        });
+      }
+    }
+    return unanswered;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The neutral analysis model: what `fusetrace analyze` computed, before any
+ * rendering. The text report, `--json` (schema fusetrace.analysis/1), CSV
+ * export, baseline/check and the HTML timeline all render this one model.
+ * Names are the identifiers of docs/analysis.md; keep them stable.
+ *
+ * Times: `t`-like fields are nanoseconds relative to `epochNs` (the first
+ * timestamp read, an exact decimal string of ns since the Unix epoch), so
+ * they stay exact as JSON numbers. 64-bit ids (uniques, nodeids, fh) are
+ * numbers while <= 2^53-1 and decimal strings beyond.
+ */
+
+export type Severity = 'error' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+export const severityRank = (s: Severity): number => (s === 'error' ? 2 : s === 'warning' ? 1 : 0);
+
+/** A 64-bit id in JSON: number when exact, decimal string beyond 2^53-1. */
+export type JsonId = number | string;
+
+export interface AnalysisModel {
+  schema: 'fusetrace.analysis/1';
+  tool: { name: 'fusetrace'; version: string };
+  epochNs: string;
+  inputs: InputModel[];
+  span: { startT: number; endT: number; durationNs: number };
+  connections: ConnectionModel[];
+  summary: SummaryModel;
+  ops: OpStatsModel[];
+  files: FileModel[];
+  findings: Finding[];
+  /** Findings left out of `findings` by filters or caps, by kind. */
+  findingsOmitted: Record<string, number>;
+  limitations: Limitation[];
+  filters: FilterModel;
+}
+
+export interface InputModel {
+  file: string;
+  format: 'pcapng' | 'fusedump';
+  bytes: number;
+  messages: number;
+  connections: number[];
+  notices: { kind: string; offset: number; blockNo: number; message: string }[];
+}
+
+export interface ProtocolModel {
+  kernel: string | undefined; // "7.45"
+  daemon: string | undefined; // "7.31"
+  negotiated: string; // "7.31"
+  /** init: from the INIT exchange; user: --proto; assumed: newest layout. */
+  source: 'init' | 'user' | 'assumed';
+  /** Effective INIT flags by kernel name (FUSE_ASYNC_READ ...). */
+  flags: string[];
+  offered: string[];
+  maxWrite: number | undefined;
+  maxPages: number | undefined;
+  maxBackground: number | undefined;
+  maxReadahead: number | undefined;
+  timeGran: number | undefined;
+}
+
+export interface ConnectionModel {
+  conn: number;
+  input: number;
+  file: string;
+  name: string;
+  label: string | undefined;
+  description: string | undefined;
+  snapLen: number;
+  os: string | undefined;
+  recorder: string | undefined;
+  protocol: ProtocolModel;
+  /** The INIT facts that matter for concurrency and sizes. */
+  notable: {
+    parallelDirops: boolean | undefined;
+    asyncDio: boolean | undefined;
+    writebackCache: boolean | undefined;
+    overIoUring: boolean | undefined;
+    passthrough: boolean | undefined;
+  };
+  messages: number;
+  requests: number;
+  replies: number;
+  notifications: number;
+  /** Distinct daemon threads (tids) that read or answered requests. */
+  threads: number;
+  peakInflight: number;
+  /** In-flight requests over time as the daemon saw them: [t, depth] steps, downsampled to a bounded count. */
+  inflight: [number, number][];
+  drops: number | undefined;
+}
+
+export interface SummaryModel {
+  messages: number;
+  requests: number;
+  replies: number;
+  notifications: number;
+  exchanges: number;
+  unanswered: number;
+  orphanReplies: number;
+  malformed: number;
+  files: number;
+  findings: Record<Severity, number>;
+}
+
+export interface LatencyModel {
+  /** Microseconds. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface OpStatsModel {
+  conn: number;
+  opcode: number;
+  name: string; // "LOOKUP"
+  count: number;
+  /** Exchanges with a reply. */
+  replied: number;
+  errors: number;
+  /** Error counts by errno name ("ENOENT": 12). */
+  errnos: Record<string, number>;
+  latencyUs: LatencyModel | undefined;
+  /** Log2 latency histogram in µs: [lo, hi, count] buckets, lo inclusive. */
+  histogram: [number, number, number][];
+}
+
+export interface FileModel {
+  conn: number;
+  nodeid: JsonId;
+  ino: JsonId | undefined;
+  path: string;
+  /** Files on other connections correlated with this one by attr.ino. */
+  correlated: { conn: number; nodeid: JsonId }[];
+  exchanges: number;
+  byOpcode: Record<string, number>;
+  writes: number;
+  bytesWritten: number;
+  maxConcurrent: number;
+  maxConcurrentWrites: number;
+  /** Share of the file's active time spent at each in-flight level ("1": 0.8, "2": 0.2). */
+  concurrencyShare: Record<string, number>;
+  reportedSize: number | undefined;
+  daemonSize: number | undefined;
+  /** Kernel-believed size per connection number. */
+  kernelSize: Record<string, number | null>;
+  /** FOPEN_* flags seen in OPEN/CREATE replies for this file. */
+  openFlags: string[];
+  sizeHistory: SizeEvent[];
+  /** True when sizeHistory was cut to its cap. */
+  sizeHistoryTruncated: boolean;
+  /** Bars for the timeline (HTML); bounded, see timelineTruncated. */
+  timeline: TimelineBar[];
+  timelineTruncated: boolean;
+  findings: number;
+}
+
+export type SizeEventKind =
+  | 'report' // a reply carried attr.size
+  | 'write' // a WRITE completed
+  | 'truncate' // SETATTR with FATTR_SIZE completed
+  | 'open-trunc' // OPEN/CREATE with O_TRUNC completed
+  | 'fallocate'
+  | 'copy' // COPY_FILE_RANGE into the file
+  | 'inval' // NOTIFY_INVAL_INODE
+  | 'store'; // NOTIFY_STORE
+
+export interface SizeEvent {
+  t: number;
+  conn: number;
+  nodeid: JsonId;
+  path: string;
+  event: SizeEventKind;
+  unique: JsonId | null;
+  /** The size the event itself carried (attr.size, offset+written, new size). */
+  value: number | null;
+  kernelSize: number | null;
+  daemonSize: number | null;
+  reportedSize: number | null;
+}
+
+export interface TimelineBar {
+  conn: number;
+  unique: JsonId;
+  opcode: number;
+  name: string;
+  tReq: number;
+  /** null: no reply by the end of the capture. */
+  tReply: number | null;
+  error: number | null;
+  tid: number;
+  offset: number | null;
+  size: number | null;
+  /** Flags worth showing on hover (write_flags, SETATTR valid ...). */
+  info: string | null;
+}
+
+export interface Finding {
+  kind: string;
+  severity: Severity;
+  conn: number;
+  nodeid: JsonId | null;
+  path: string | null;
+  t: number;
+  uniques: JsonId[];
+  message: string;
+  details: Record<string, unknown>;
+  /** Stable across re-recordings (kind + path + shape), used by baseline/check. */
+  fingerprint: string;
+}
+
+export interface Limitation {
+  kind: 'io-uring' | 'passthrough' | 'snapped' | 'after-init' | 'cut' | 'drops' | 'other';
+  conn: number | null;
+  message: string;
+}
+
+export interface FilterModel {
+  files: string[];
+  conns: number[];
+  since: number | null;
+  until: number | null;
+  minSeverity: Severity;
+  detectors: string[] | null;
+}
