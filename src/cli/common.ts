@@ -1,0 +1,134 @@
+/**
+ * What every command shares: turning errors into a message for people and
+ * an exit code, colour and progress decisions, and buffered output that
+ * stays fast on millions of lines and quiet when the reader goes away (EPIPE).
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { CaptureError, UsageError } from '../capture/errors.js';
+import type { ProtocolOverride } from '../protocol/version.js';
+
+export const EXIT_OK = 0;
+export const EXIT_CHECK_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_INTERNAL = 3;
+
+/** Prints an error for people: what, where, and a hint when there is one. */
+export function printError(e: unknown): number {
+  if (e instanceof CaptureError || e instanceof UsageError) {
+    process.stderr.write(`fusetrace: error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  if (e instanceof OutputClosed) return EXIT_OK;
+  const err = e as Error;
+  process.stderr.write(`fusetrace: internal error: ${err?.message ?? String(e)}\n`);
+  process.stderr.write('  hint: this is a bug in fusetrace; run with FUSETRACE_DEBUG=1 for the stack trace and report it\n');
+  if (process.env.FUSETRACE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+  return EXIT_INTERNAL;
+}
+
+/** Runs a command body and maps its outcome to an exit code. */
+export async function runCommand(body: () => number | Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    return printError(e);
+  }
+}
+
+/** Prints a warning on stderr (never on stdout, which may carry machine output). */
+export function warn(message: string): void {
+  process.stderr.write(`fusetrace: warning: ${message}\n`);
+}
+
+/** Colour only on a terminal, never with --no-color or NO_COLOR. */
+export function colorEnabled(opts: { color?: boolean }, stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (opts.color === false || process.env.NO_COLOR) return false;
+  return stream.isTTY === true;
+}
+
+/** Thrown by `Output` when the reader closed the pipe: stop quietly. */
+export class OutputClosed extends Error {}
+
+/** Buffered synchronous output to stdout or a file. */
+export class Output {
+  private fd: number;
+  private readonly own: boolean;
+  private chunks: string[] = [];
+  private pending = 0;
+
+  constructor(path: string | undefined) {
+    if (path === undefined || path === '-') {
+      this.fd = 1;
+      this.own = false;
+    } else {
+      try {
+        this.fd = openSync(path, 'w');
+      } catch (e) {
+        throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+      }
+      this.own = true;
+    }
+  }
+
+  write(s: string): void {
+    this.chunks.push(s);
+    this.pending += s.length;
+    if (this.pending >= 1 << 16) this.flush();
+  }
+
+  line(s: string): void {
+    this.write(s + '\n');
+  }
+
+  flush(): void {
+    if (this.chunks.length === 0) return;
+    const data = this.chunks.join('');
+    this.chunks = [];
+    this.pending = 0;
+    const buf = Buffer.from(data);
+    let off = 0;
+    while (off < buf.length) {
+      try {
+        off += writeSync(this.fd, buf, off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+          continue;
+        }
+        if (code === 'EPIPE') throw new OutputClosed();
+        throw e;
+      }
+    }
+  }
+
+  close(): void {
+    this.flush();
+    if (this.own) closeSync(this.fd);
+  }
+}
+
+/** Parses `--proto 7.31` (or `31`). */
+export function parseProto(v: string | undefined): ProtocolOverride | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(?:7\.)?(\d{1,2})$/.exec(v.trim());
+  if (!m) throw new UsageError(`--proto ${v}: expected a FUSE protocol version such as 7.31`);
+  const minor = Number(m[1]);
+  if (minor > 45) throw new UsageError(`--proto ${v}: fusetrace knows layouts up to 7.45`);
+  return { minor };
+}
+
+/** A progress line on stderr for long runs, only when stderr is a terminal. */
+export function progressReporter(label: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 250 && done < total) return;
+    last = now;
+    const pct = total > 0 ? ((100 * done) / total).toFixed(0) : '?';
+    process.stderr.write(`\r${label}: ${(done / 1048576).toFixed(0)} MiB${total > 0 ? ` of ${(total / 1048576).toFixed(0)} MiB (${pct}%)` : ''}   `);
+    if (done >= total && total > 0) process.stderr.write('\r\x1b[K');
+  };
+}
