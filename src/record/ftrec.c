@@ -1,0 +1,1304 @@
+/*
+ * ftrec.c: LD_PRELOAD capture library of `fusetrace record`.
+ *
+ * Loaded into a FUSE daemon, it records every message the daemon reads from
+ * or writes to a /dev/fuse file descriptor into a pcapng file laid out as
+ * ../../../shared/docs/capture-format.md ("FUSE over pcapng") says:
+ * one SHB, one IDB per FUSE connection (LinkType 147, if_tsresol 9), one EPB
+ * per message (direction in epb_flags, bit 16 + "errno=N" for a failed write,
+ * epb_processid_threadid), one ISB per interface at exit.
+ *
+ * Configuration (environment):
+ *   FUSETRACE_OUT      output file (default /tmp/fusetrace-<pid>.pcapng)
+ *   FUSETRACE_SNAPLEN  bytes kept per message; default 4096, 0 = whole
+ *                      messages, values below 256 are raised to 256 so every
+ *                      header and fixed argument struct survives
+ *   FUSETRACE_LABEL    interface label: if_name "fuse:<label>" (default: the
+ *                      mount point when known, else the daemon's name)
+ *   FUSETRACE_QUIET    when set, no notes on stderr (warnings still)
+ *
+ * Which syscalls carry messages.  libfuse 3.14 receives requests with read(2)
+ * or, when the file system implements write_buf (passthrough_ll does) and the
+ * connection negotiated SPLICE_READ, with splice(/dev/fuse -> pipe); it then
+ * read(2)s the header (or the whole small message) from the pipe, and for a
+ * WRITE may splice the payload straight from the pipe into the backing file,
+ * so the payload never reaches user memory.  Replies go out with writev(2),
+ * or with vmsplice(header -> pipe) + splice(file -> pipe) +
+ * splice(pipe -> /dev/fuse) when SPLICE_WRITE is in use.  We hook read,
+ * readv, write, writev and splice (pread/pwrite fail with ESPIPE on
+ * /dev/fuse, so no daemon uses them).
+ *
+ * How a splice is captured.  splice(fuse -> pipe) returns n: the n bytes of
+ * the request now sit at the head of the (empty before: libfuse discards a
+ * pipe that kept leftovers) pipe.  We tee(2) them into a private per-thread
+ * pipe before returning to the daemon and read the copy back (only the snap
+ * length), so the daemon still finds the whole message in its pipe and the
+ * payload pages are shared, not copied.  tee needs the pipe's read end while
+ * the daemon gave us its write end: we open /proc/self/fd/<write end>
+ * O_RDONLY, which on Linux opens a second read end of the same pipe (cached
+ * per fd, closed when the daemon closes the write end).  For splice(pipe ->
+ * fuse) the daemon gives the read end: we tee before the real splice moves
+ * the bytes away.
+ *
+ * Threads and processes.  Blocks are appended to one buffer under a mutex
+ * and written with O_APPEND in whole blocks, so no message is torn or lost
+ * under many threads.  Before fork() the buffer is flushed (pthread_atfork),
+ * so a daemon that forks into the background (started without -f) keeps
+ * appending to the same file from the child without duplicates; interface
+ * numbers are allocated under a process-shared lock in shared memory so
+ * parent and child never give two IDBs the same number.  The output fd is
+ * close-on-exec; a helper program exec'd by the daemon loads this library
+ * again but opens the file only if it touches /dev/fuse itself, and then
+ * (the file being held by a live recorder, flock) writes <out>.<pid> instead.
+ *
+ * Exit.  A destructor (exit(), return from main) flushes and writes the
+ * ISBs.  SIGINT/SIGTERM/SIGHUP: our handler stays installed (sigaction and
+ * signal are hooked so the daemon's handlers are chained, not replacing
+ * ours); when the daemon has a handler we just call it (libfuse then leaves
+ * its loop and exits normally through the destructor); when the signal would
+ * kill the daemon we flush, write the ISBs and re-raise it with SIG_DFL.
+ * SIGKILL loses what is still buffered (at most ~1 s of messages: the buffer
+ * is flushed at least once a second while messages flow).
+ *
+ * Not visible (stderr warning when the capture shows them in use): requests
+ * served through FUSE over io_uring (INIT flags2 bit 9), READ/WRITE on files
+ * opened with FOPEN_PASSTHROUGH, virtiofs (no /dev/fuse at all), statically
+ * linked daemons and daemons doing raw syscalls (Go): use `record --strace`.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef FTREC_VERSION
+#define FTREC_VERSION "0.1.0"
+#endif
+#define RECORDER_NAME "fusetrace-record " FTREC_VERSION
+
+#define FUSE_MAJOR 10
+#define FUSE_MINOR 229
+/* _IOR(229, 0, uint32_t), from <linux/fuse.h>. */
+#define FTREC_IOC_CLONE 0x8004e500UL
+
+#define MAXFD (1 << 20)     /* fds tracked in the tables below */
+#define MAXCONN 256         /* FUSE connections per process */
+#define BUFCAP (4u << 20)   /* output buffer */
+#define FLUSH_NS 1000000000ull
+#define DEFAULT_SNAPLEN 4096u
+#define MIN_SNAPLEN 256u
+
+#define DIR_IN 1u
+#define DIR_OUT 2u
+
+/* FUSE opcodes and flags we look at (fuse.h, Linux 6.18). */
+#define FUSE_OPEN 14
+#define FUSE_INIT 26
+#define FUSE_OPENDIR 27
+#define FUSE_CREATE 35
+#define FUSE_INIT_EXT_BIT (1u << 30)
+#define FUSE_PASSTHROUGH_BIT2 (1u << 5)  /* bit 37 */
+#define FUSE_OVER_IO_URING_BIT2 (1u << 9) /* bit 41 */
+#define FOPEN_PASSTHROUGH (1u << 7)
+
+/* ------------------------------------------------------------------ */
+/* real functions                                                      */
+
+typedef ssize_t (*read_fn)(int, void *, size_t);
+typedef ssize_t (*readchk_fn)(int, void *, size_t, size_t);
+typedef ssize_t (*write_fn)(int, const void *, size_t);
+typedef ssize_t (*readv_fn)(int, const struct iovec *, int);
+typedef ssize_t (*splice_fn)(int, loff_t *, int, loff_t *, size_t, unsigned int);
+typedef int (*close_fn)(int);
+typedef int (*dup_fn)(int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
+typedef int (*ioctl_fn)(int, unsigned long, ...);
+typedef int (*fcntl_fn)(int, int, ...);
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
+typedef int (*open2_fn)(const char *, int);
+typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
+typedef int (*mount_fn)(const char *, const char *, const char *, unsigned long, const void *);
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+typedef int (*close_range_fn)(unsigned int, unsigned int, int);
+typedef int (*fsm_fn)(void *, const char *);
+typedef int (*fsfd_fn)(void *);
+
+static read_fn real_read;
+static readchk_fn real_read_chk;
+static write_fn real_write;
+static readv_fn real_readv;
+static readv_fn real_writev;
+static splice_fn real_splice;
+static close_fn real_close;
+static dup_fn real_dup;
+static dup2_fn real_dup2;
+static dup3_fn real_dup3;
+static ioctl_fn real_ioctl;
+static fcntl_fn real_fcntl;
+static fcntl_fn real_fcntl64;
+static open_fn real_open;
+static open_fn real_open64;
+static openat_fn real_openat;
+static openat_fn real_openat64;
+static open2_fn real_open_2;
+static open2_fn real_open64_2;
+static recvmsg_fn real_recvmsg;
+static mount_fn real_mount;
+static sigaction_fn real_sigaction;
+static close_range_fn real_close_range;
+static fsm_fn real_fuse_session_mount;
+
+#define RESOLVE(var, name)                                   \
+    do {                                                     \
+        if (!(var)) *(void **)(&(var)) = dlsym(RTLD_NEXT, name); \
+    } while (0)
+
+/* ------------------------------------------------------------------ */
+/* state                                                               */
+
+/* fdtab[fd]: 0 = not classified yet, -1 = not /dev/fuse, k > 0 = FUSE
+ * connection k.  Reset on close/dup2/open/recvmsg of that number. */
+static int32_t fdtab[MAXFD];
+/* piperd[fd]: our extra read end (+1) of the pipe whose write end is fd. */
+static int32_t piperd[MAXFD];
+static unsigned int max_fd_seen;
+
+struct conn {
+    int iface;          /* pcapng interface id, -1 before the IDB */
+    int fd;             /* fd it was first seen on */
+    char mnt[PATH_MAX]; /* mount point, "" when unknown */
+    uint64_t recv, drop, first_ns, last_ns;
+    uint64_t init_unique;
+    int passthrough;    /* INIT negotiated FUSE_PASSTHROUGH */
+    uint64_t open_unique[64];
+    uint32_t open_op[64];
+    unsigned open_next;
+};
+static struct conn conns[MAXCONN + 1];
+static int nconns;
+static pthread_mutex_t conn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Shared between a process and the children it forks. */
+struct shared {
+    pthread_mutex_t mu;     /* process-shared: IDB numbering */
+    uint32_t next_iface;
+};
+static struct shared *shm;
+
+/* Writer. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static volatile pid_t mu_owner;      /* tid holding mu, for signal handler */
+static char *buf;
+static volatile size_t buflen;       /* committed bytes (whole blocks) */
+static int outfd = -1;
+static int out_failed;
+static int closed;
+static uint64_t last_flush_ns;
+
+static char out_path[PATH_MAX];
+static char label[256];
+static uint32_t snaplen = DEFAULT_SNAPLEN;
+static int quiet;
+static pid_t mypid;
+static __thread pid_t mytid;
+static int warned_uring, warned_passthrough, warned_bigfd, warned_write;
+
+/* Per-thread private pipe for tee captures, and a scratch buffer. */
+static __thread int priv_r = -1, priv_w = -1;
+static __thread size_t priv_sz;
+static __thread char *scratch;
+static __thread size_t scratch_sz;
+static pthread_key_t thread_key;
+
+/* Signals we keep a handler on, and the daemon's own dispositions. */
+static const int our_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction daemon_act[NSIG];
+static int have_handler[NSIG];
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+
+static pid_t get_tid(void) {
+    if (!mytid) mytid = (pid_t)syscall(SYS_gettid);
+    return mytid;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Writes all of b to fd with the raw syscall (bypasses our own hook). */
+static int write_all(int fd, const void *b, size_t n) {
+    const char *p = b;
+    while (n > 0) {
+        ssize_t r = syscall(SYS_write, fd, p, n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void note(const char *fmt, ...) {
+    char m[768];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof m) n = sizeof m - 1;
+    (void)write_all(2, m, (size_t)n);
+}
+
+static uint32_t pad4(uint32_t n) { return (n + 3u) & ~3u; }
+
+static void put32(char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put16(char *p, uint16_t v) { memcpy(p, &v, 2); }
+static uint32_t get32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* Appends one option TLV at p; returns the bytes used. */
+static uint32_t put_opt(char *p, uint16_t code, const void *val, uint16_t len) {
+    put16(p, code);
+    put16(p + 2, len);
+    memcpy(p + 4, val, len);
+    memset(p + 4 + len, 0, pad4(len) - len);
+    return 4 + pad4(len);
+}
+
+static uint32_t opt_size(size_t len) { return 4 + pad4((uint32_t)len); }
+
+/* ------------------------------------------------------------------ */
+/* init                                                                */
+
+static void resolve_all(void) {
+    RESOLVE(real_read, "read");
+    RESOLVE(real_read_chk, "__read_chk");
+    RESOLVE(real_write, "write");
+    RESOLVE(real_readv, "readv");
+    RESOLVE(real_writev, "writev");
+    RESOLVE(real_splice, "splice");
+    RESOLVE(real_close, "close");
+    RESOLVE(real_dup, "dup");
+    RESOLVE(real_dup2, "dup2");
+    RESOLVE(real_dup3, "dup3");
+    RESOLVE(real_ioctl, "ioctl");
+    RESOLVE(real_fcntl, "fcntl");
+    RESOLVE(real_fcntl64, "fcntl64");
+    RESOLVE(real_open, "open");
+    RESOLVE(real_open64, "open64");
+    RESOLVE(real_openat, "openat");
+    RESOLVE(real_openat64, "openat64");
+    RESOLVE(real_open_2, "__open_2");
+    RESOLVE(real_open64_2, "__open64_2");
+    RESOLVE(real_recvmsg, "recvmsg");
+    RESOLVE(real_mount, "mount");
+    RESOLVE(real_sigaction, "sigaction");
+    RESOLVE(real_close_range, "close_range");
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc);
+static void flush_locked(void);
+static void thread_gone(void *p);
+
+static void atfork_prepare(void) {
+    pthread_mutex_lock(&conn_mu);
+    pthread_mutex_lock(&mu);
+    mu_owner = get_tid();
+    /* The child must not inherit unwritten blocks: it would write them again. */
+    flush_locked();
+}
+
+static void atfork_parent(void) {
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&conn_mu);
+}
+
+static void atfork_child(void) {
+    pthread_mutex_init(&mu, NULL);
+    pthread_mutex_init(&conn_mu, NULL);
+    mu_owner = 0;
+    mypid = getpid();
+    mytid = 0;
+    /* The private pipe is shared with the parent now: make our own. */
+    if (priv_r >= 0) syscall(SYS_close, priv_r);
+    if (priv_w >= 0) syscall(SYS_close, priv_w);
+    priv_r = priv_w = -1;
+    priv_sz = 0;
+}
+
+__attribute__((constructor)) static void ftrec_init(void) {
+    resolve_all();
+    mypid = getpid();
+    const char *s = getenv("FUSETRACE_SNAPLEN");
+    if (s && *s) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (*end == '\0') {
+            if (v != 0 && v < MIN_SNAPLEN) v = MIN_SNAPLEN;
+            if (v > 0x7fffffffUL) v = 0;
+            snaplen = (uint32_t)v;
+        }
+    }
+    s = getenv("FUSETRACE_LABEL");
+    if (s) snprintf(label, sizeof label, "%s", s);
+    quiet = getenv("FUSETRACE_QUIET") != NULL;
+    s = getenv("FUSETRACE_OUT");
+    char tmp[PATH_MAX];
+    if (!s || !*s) {
+        snprintf(tmp, sizeof tmp, "/tmp/fusetrace-%d.pcapng", (int)mypid);
+        s = tmp;
+    }
+    /* Make it absolute now: daemons chdir("/") when they go to background. */
+    if (s[0] == '/') {
+        snprintf(out_path, sizeof out_path, "%s", s);
+    } else {
+        char cwd[PATH_MAX];
+        if (getcwd(cwd, sizeof cwd)) {
+            size_t cl = strlen(cwd), sl = strlen(s);
+            if (cl + 1 + sl < sizeof out_path) {
+                memcpy(out_path, cwd, cl);
+                out_path[cl] = '/';
+                memcpy(out_path + cl + 1, s, sl + 1);
+            }
+        } else {
+            snprintf(out_path, sizeof out_path, "%s", s);
+        }
+    }
+    pthread_key_create(&thread_key, thread_gone);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    for (size_t i = 0; i < sizeof our_sigs / sizeof our_sigs[0]; i++) {
+        int sig = our_sigs[i];
+        struct sigaction cur;
+        if (real_sigaction(sig, NULL, &cur) != 0) continue;
+        daemon_act[sig] = cur;
+        if (cur.sa_handler == SIG_IGN) continue; /* e.g. under nohup */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_signal;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (real_sigaction(sig, &sa, NULL) == 0) have_handler[sig] = 1;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* pcapng blocks                                                       */
+
+static void uname_sr(char *o, size_t n) {
+    struct utsname u;
+    if (uname(&u) == 0) snprintf(o, n, "%s %s", u.sysname, u.release);
+    else snprintf(o, n, "Linux");
+}
+
+static size_t build_shb(char *b, size_t cap) {
+    char os[256], comment[512];
+    uname_sr(os, sizeof os);
+    snprintf(comment, sizeof comment, "recorded by LD_PRELOAD libftrec.so; daemon=%s pid=%d snaplen=%u",
+             program_invocation_short_name, (int)mypid, snaplen);
+    uint32_t len = 24 + opt_size(strlen(comment)) + opt_size(strlen(os)) +
+                   opt_size(strlen(RECORDER_NAME)) + 4 + 4;
+    if (len > cap) return 0;
+    char *p = b;
+    put32(p, 0x0A0D0D0A);
+    put32(p + 4, len);
+    put32(p + 8, 0x1A2B3C4D);
+    put16(p + 12, 1);
+    put16(p + 14, 0);
+    uint64_t sl = UINT64_MAX;
+    memcpy(p + 16, &sl, 8);
+    p += 24;
+    p += put_opt(p, 1, comment, (uint16_t)strlen(comment));
+    p += put_opt(p, 3, os, (uint16_t)strlen(os));
+    p += put_opt(p, 4, RECORDER_NAME, (uint16_t)strlen(RECORDER_NAME));
+    put32(p, 0);
+    p += 4;
+    put32(p, len);
+    return len;
+}
+
+static size_t build_idb(char *b, size_t cap, struct conn *c) {
+    char name[600], desc[1024];
+    if (label[0]) snprintf(name, sizeof name, "fuse:%s", label);
+    else if (c->mnt[0]) snprintf(name, sizeof name, "fuse:%s", c->mnt);
+    else snprintf(name, sizeof name, "fuse:%s", program_invocation_short_name);
+    snprintf(desc, sizeof desc, "mountpoint=%s daemon=%s pid=%d fd=%d snaplen=%u recorder=%s",
+             c->mnt[0] ? c->mnt : "?", program_invocation_short_name, (int)mypid, c->fd,
+             snaplen, RECORDER_NAME);
+    uint8_t tsresol = 9;
+    uint32_t len = 16 + opt_size(strlen(name)) + opt_size(strlen(desc)) + opt_size(1) + 4 + 4;
+    if (len > cap) return 0;
+    char *p = b;
+    put32(p, 1);
+    put32(p + 4, len);
+    put16(p + 8, 147);
+    put16(p + 10, 0);
+    put32(p + 12, snaplen);
+    p += 16;
+    p += put_opt(p, 2, name, (uint16_t)strlen(name));
+    p += put_opt(p, 3, desc, (uint16_t)strlen(desc));
+    p += put_opt(p, 9, &tsresol, 1);
+    put32(p, 0);
+    p += 4;
+    put32(p, len);
+    return len;
+}
+
+static size_t build_isb(char *b, struct conn *c, uint64_t end) {
+    uint32_t len = 20 + 12 + 12 + 12 + 12 + 4 + 4;
+    char *p = b;
+    put32(p, 5);
+    put32(p + 4, len);
+    put32(p + 8, (uint32_t)c->iface);
+    put32(p + 12, (uint32_t)(end >> 32));
+    put32(p + 16, (uint32_t)end);
+    p += 20;
+    uint32_t t[2];
+    uint64_t start = c->first_ns ? c->first_ns : end;
+    t[0] = (uint32_t)(start >> 32); t[1] = (uint32_t)start;
+    p += put_opt(p, 2, t, 8);
+    t[0] = (uint32_t)(end >> 32); t[1] = (uint32_t)end;
+    p += put_opt(p, 3, t, 8);
+    p += put_opt(p, 4, &c->recv, 8);
+    p += put_opt(p, 5, &c->drop, 8);
+    put32(p, 0);
+    p += 4;
+    put32(p, len);
+    return len;
+}
+
+/* ------------------------------------------------------------------ */
+/* output file                                                         */
+
+/* Opens the output (under mu).  The first process image that records owns
+ * FUSETRACE_OUT (exclusive flock for as long as it or a forked child keeps
+ * it open); another image finding it held writes <out>.<pid>. */
+static int open_output(void) {
+    if (outfd >= 0) return 0;
+    if (out_failed) return -1;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, out_path,
+                          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        syscall(SYS_close, fd);
+        char alt[PATH_MAX];
+        int n;
+        const char *dot = strrchr(out_path, '.');
+        const char *slash = strrchr(out_path, '/');
+        if (dot && (!slash || dot > slash))
+            n = snprintf(alt, sizeof alt, "%.*s.%d%s", (int)(dot - out_path), out_path, (int)mypid, dot);
+        else
+            n = snprintf(alt, sizeof alt, "%s.%d", out_path, (int)mypid);
+        if (n < 0 || (size_t)n >= sizeof alt) {
+            note("fusetrace-record: error: output path too long\n");
+            out_failed = 1;
+            return -1;
+        }
+        note("fusetrace-record: warning: %s is being written by another process; pid %d records into %s\n",
+             out_path, (int)mypid, alt);
+        snprintf(out_path, sizeof out_path, "%s", alt);
+        fd = (int)syscall(SYS_openat, AT_FDCWD, out_path,
+                          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) (void)flock(fd, LOCK_EX | LOCK_NB);
+    }
+    if (fd < 0) {
+        note("fusetrace-record: error: cannot open %s: %s; nothing will be recorded\n", out_path,
+             strerror(errno));
+        out_failed = 1;
+        return -1;
+    }
+    /* Stale file from an earlier run: start afresh. */
+    if (ftruncate(fd, 0) != 0) { /* a FIFO or device: keep going */ }
+    if (!buf) buf = malloc(BUFCAP);
+    if (!shm) {
+        void *m = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (m != MAP_FAILED) {
+            shm = m;
+            pthread_mutexattr_t a;
+            pthread_mutexattr_init(&a);
+            pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+            pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+            pthread_mutex_init(&shm->mu, &a);
+            shm->next_iface = 0;
+        }
+    }
+    if (!buf || !shm) {
+        note("fusetrace-record: error: out of memory; nothing will be recorded\n");
+        syscall(SYS_close, fd);
+        out_failed = 1;
+        return -1;
+    }
+    char shb[2048];
+    size_t shblen = build_shb(shb, sizeof shb);
+    if (write_all(fd, shb, shblen) != 0) {
+        note("fusetrace-record: error: cannot write %s: %s\n", out_path, strerror(errno));
+        syscall(SYS_close, fd);
+        out_failed = 1;
+        return -1;
+    }
+    outfd = fd;
+    last_flush_ns = now_ns();
+    if (!quiet) note("fusetrace-record: pid %d records /dev/fuse traffic into %s (snaplen %u)\n",
+                     (int)mypid, out_path, snaplen);
+    return 0;
+}
+
+/* Writes the buffer (under mu).  Signals we handle are blocked meanwhile, so
+ * that our handler never runs in this thread between the write and the reset
+ * (it would write the same blocks twice). */
+static void flush_locked(void) {
+    if (outfd < 0 || buflen == 0) return;
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof our_sigs / sizeof our_sigs[0]; i++) sigaddset(&block, our_sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (write_all(outfd, buf, buflen) != 0 && !warned_write) {
+        warned_write = 1;
+        note("fusetrace-record: error: writing %s: %s; the capture is incomplete\n", out_path,
+             strerror(errno));
+    }
+    buflen = 0;
+    last_flush_ns = now_ns();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Gives c an interface (under mu): flushes our blocks, then numbers and
+ * writes the IDB under the process-shared lock, so the IDB order in the file
+ * is the numbering even when a forked child does the same at once. */
+static int ensure_iface(struct conn *c) {
+    if (c->iface >= 0) return 0;
+    char idb[2048];
+    size_t n = build_idb(idb, sizeof idb, c);
+    flush_locked();
+    int r = pthread_mutex_lock(&shm->mu);
+    if (r == EOWNERDEAD) pthread_mutex_consistent(&shm->mu);
+    int ok = write_all(outfd, idb, n) == 0;
+    if (ok) c->iface = (int)shm->next_iface++;
+    pthread_mutex_unlock(&shm->mu);
+    return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* protocol watch: warn about traffic the capture cannot see           */
+
+static void watch_in(struct conn *c, const char *m, size_t n) {
+    if (n < 40) return;
+    uint32_t op = get32(m + 4);
+    uint64_t unique = get64(m + 8);
+    if (op == FUSE_INIT) c->init_unique = unique;
+    else if (c->passthrough && (op == FUSE_OPEN || op == FUSE_CREATE || op == FUSE_OPENDIR)) {
+        unsigned i = c->open_next++ % 64;
+        c->open_unique[i] = unique;
+        c->open_op[i] = op;
+    }
+}
+
+static void watch_out(struct conn *c, const char *m, size_t n) {
+    if (n < 16) return;
+    int32_t error;
+    memcpy(&error, m + 4, 4);
+    uint64_t unique = get64(m + 8);
+    if (error != 0 || unique == 0) return;
+    if (unique == c->init_unique && n >= 16 + 16) {
+        uint32_t flags = get32(m + 16 + 12);
+        uint32_t flags2 = (n >= 16 + 36 && (flags & FUSE_INIT_EXT_BIT)) ? get32(m + 16 + 32) : 0;
+        if ((flags2 & FUSE_OVER_IO_URING_BIT2) && !warned_uring) {
+            warned_uring = 1;
+            note("fusetrace-record: warning: %s negotiated FUSE_OVER_IO_URING: requests it serves "
+                 "through io_uring are NOT in the capture\n", program_invocation_short_name);
+        }
+        c->passthrough = (flags2 & FUSE_PASSTHROUGH_BIT2) != 0;
+        return;
+    }
+    if (!c->passthrough) return;
+    for (unsigned i = 0; i < 64; i++) {
+        if (c->open_unique[i] != unique || unique == 0) continue;
+        size_t off = c->open_op[i] == FUSE_CREATE ? 16 + 128 + 8 : 16 + 8;
+        c->open_unique[i] = 0;
+        if (n >= off + 4 && (get32(m + off) & FOPEN_PASSTHROUGH) && !warned_passthrough) {
+            warned_passthrough = 1;
+            note("fusetrace-record: warning: %s opened a file with FOPEN_PASSTHROUGH: READ/WRITE on "
+                 "passthrough files go to the backing file and are NOT in the capture\n",
+                 program_invocation_short_name);
+        }
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* recording                                                           */
+
+/* Records one message: `have` bytes available in iov (already cut to what
+ * we want to keep, at most snaplen), whole length `orig`.  err != 0 marks a
+ * failed write(2) of an outbound message. */
+static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt, size_t have,
+                       size_t orig, uint64_t ts, int err) {
+    struct conn *c = &conns[ci];
+    size_t cap = have;
+    if (snaplen && cap > snaplen) cap = snaplen;
+    if (cap > orig) cap = orig;
+    char comment[32];
+    int clen = 0;
+    if (err) clen = snprintf(comment, sizeof comment, "errno=%d", err);
+    uint32_t optlen = 8 + 12 + (clen ? opt_size((size_t)clen) : 0) + 4;
+    size_t total = 28 + pad4((uint32_t)cap) + optlen + 4;
+
+    pthread_mutex_lock(&mu);
+    mu_owner = get_tid();
+    if (closed || open_output() != 0 || ensure_iface(c) != 0) {
+        c->drop++;
+        goto out;
+    }
+    if (total > BUFCAP - buflen) flush_locked();
+    {
+        /* A block bigger than the buffer (snaplen 0 and a huge message) is
+         * built aside and written at once, still as one whole block. */
+        char *big = total > BUFCAP ? malloc(total) : NULL;
+        if (total > BUFCAP && !big) {
+            c->drop++;
+            goto out;
+        }
+        char *p = big ? big : buf + buflen;
+        put32(p, 6);
+        put32(p + 4, (uint32_t)total);
+        put32(p + 8, (uint32_t)c->iface);
+        put32(p + 12, (uint32_t)(ts >> 32));
+        put32(p + 16, (uint32_t)ts);
+        put32(p + 20, (uint32_t)cap);
+        put32(p + 24, (uint32_t)orig);
+        char *d = p + 28;
+        size_t left = cap;
+        for (int i = 0; i < iovcnt && left > 0; i++) {
+            size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
+            memcpy(d, iov[i].iov_base, k);
+            d += k;
+            left -= k;
+        }
+        memset(d, 0, pad4((uint32_t)cap) - cap);
+        d = p + 28 + pad4((uint32_t)cap);
+        uint32_t flags = dir | (err ? (1u << 16) : 0);
+        d += put_opt(d, 2, &flags, 4);
+        uint32_t pt[2] = {(uint32_t)mypid, (uint32_t)get_tid()};
+        d += put_opt(d, 8, pt, 8);
+        if (clen) d += put_opt(d, 1, comment, (uint16_t)clen);
+        put32(d, 0);
+        put32(d + 4, (uint32_t)total);
+        /* Watch the copy: it is contiguous. */
+        if (dir == DIR_IN) watch_in(c, p + 28, cap);
+        else watch_out(c, p + 28, cap);
+        if (big) {
+            sigset_t block, old;
+            sigemptyset(&block);
+            for (size_t i = 0; i < sizeof our_sigs / sizeof our_sigs[0]; i++)
+                sigaddset(&block, our_sigs[i]);
+            pthread_sigmask(SIG_BLOCK, &block, &old);
+            (void)write_all(outfd, big, total);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            free(big);
+        } else {
+            /* Commit: a signal handler in this thread sees whole blocks only. */
+            __atomic_store_n(&buflen, buflen + total, __ATOMIC_RELEASE);
+        }
+    }
+    c->recv++;
+    if (!c->first_ns) c->first_ns = ts;
+    c->last_ns = ts;
+    if (ts - last_flush_ns > FLUSH_NS || ts < last_flush_ns) flush_locked();
+out:
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+}
+
+static void record_buf(int ci, unsigned dir, const void *b, size_t have, size_t orig, uint64_t ts,
+                       int err) {
+    struct iovec v = {(void *)b, have};
+    record_iov(ci, dir, &v, 1, have, orig, ts, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* fd classification                                                   */
+
+static struct conn *new_conn_locked(int fd, int *idx) {
+    if (nconns >= MAXCONN) return NULL;
+    int k = ++nconns;
+    struct conn *c = &conns[k];
+    memset(c, 0, sizeof *c);
+    c->iface = -1;
+    c->fd = fd;
+    *idx = k;
+    return c;
+}
+
+/* Returns the connection of fd, or 0 when fd is not /dev/fuse. */
+static int classify(int fd) {
+    struct stat st;
+    if (syscall(SYS_fstat, fd, &st) != 0) return 0;
+    if ((unsigned)fd > max_fd_seen) max_fd_seen = (unsigned)fd;
+    if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != FUSE_MAJOR || minor(st.st_rdev) != FUSE_MINOR) {
+        __atomic_store_n(&fdtab[fd], -1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    pthread_mutex_lock(&conn_mu);
+    int v = fdtab[fd];
+    if (v <= 0) {
+        int k;
+        if (new_conn_locked(fd, &k)) v = k;
+        else v = 0;
+        __atomic_store_n(&fdtab[fd], v ? v : -1, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&conn_mu);
+    return v > 0 ? v : 0;
+}
+
+static inline int fuse_conn(int fd) {
+    if ((unsigned)fd >= MAXFD) {
+        if (fd >= 0 && !warned_bigfd) {
+            warned_bigfd = 1;
+            note("fusetrace-record: warning: fd %d is beyond the recorder's table; not recorded\n", fd);
+        }
+        return 0;
+    }
+    int v = __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED);
+    if (v > 0) return v;
+    if (v < 0) return 0;
+    return classify(fd);
+}
+
+/* fd now names something new (or nothing). */
+static void forget_fd(int fd) {
+    if ((unsigned)fd >= MAXFD) return;
+    __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
+    int r = __atomic_exchange_n(&piperd[fd], 0, __ATOMIC_RELAXED);
+    if (r > 0) syscall(SYS_close, r - 1);
+}
+
+/* newfd became a copy of oldfd (dup family). */
+static void copy_fd(int oldfd, int newfd) {
+    if ((unsigned)newfd >= MAXFD) return;
+    forget_fd(newfd);
+    if ((unsigned)newfd > max_fd_seen) max_fd_seen = (unsigned)newfd;
+    if ((unsigned)oldfd < MAXFD) {
+        int v = __atomic_load_n(&fdtab[oldfd], __ATOMIC_RELAXED);
+        if (v > 0) __atomic_store_n(&fdtab[newfd], v, __ATOMIC_RELAXED);
+    }
+}
+
+static void set_mountpoint(int fd, const char *mnt) {
+    if (!mnt) return;
+    int ci = fuse_conn(fd);
+    if (!ci) return;
+    pthread_mutex_lock(&conn_mu);
+    char real[PATH_MAX];
+    const char *m = realpath(mnt, real) ? real : mnt;
+    snprintf(conns[ci].mnt, sizeof conns[ci].mnt, "%s", m);
+    pthread_mutex_unlock(&conn_mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* splice capture                                                      */
+
+static void thread_gone(void *p) {
+    (void)p;
+    if (priv_r >= 0) syscall(SYS_close, priv_r);
+    if (priv_w >= 0) syscall(SYS_close, priv_w);
+    priv_r = priv_w = -1;
+    free(scratch);
+    scratch = NULL;
+    scratch_sz = 0;
+}
+
+static int ensure_priv(size_t want) {
+    if (priv_r < 0) {
+        int p[2];
+        if (syscall(SYS_pipe2, p, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+        priv_r = p[0];
+        priv_w = p[1];
+        priv_sz = (size_t)syscall(SYS_fcntl, priv_w, F_GETPIPE_SZ);
+        pthread_setspecific(thread_key, (void *)1); /* so thread_gone runs */
+    }
+    if (want > priv_sz) {
+        int r = (int)syscall(SYS_fcntl, priv_w, F_SETPIPE_SZ, (int)(want < 0x40000000 ? want : 0x40000000));
+        if (r > 0) priv_sz = (size_t)r;
+    }
+    if (want + 4096 > scratch_sz) {
+        size_t n = want + 4096;
+        char *s = realloc(scratch, n);
+        if (!s) return -1;
+        scratch = s;
+        scratch_sz = n;
+    }
+    return 0;
+}
+
+/* Copies up to `want` bytes from the head of the pipe readable at rfd into
+ * the thread's scratch buffer without consuming them.  Returns the count. */
+static size_t tee_pipe(int rfd, size_t want) {
+    if (ensure_priv(want) != 0) return 0;
+    ssize_t t = syscall(SYS_tee, rfd, priv_w, want, SPLICE_F_NONBLOCK);
+    if (t <= 0) return 0;
+    size_t got = 0;
+    while (got < (size_t)t) {
+        ssize_t r = syscall(SYS_read, priv_r, scratch + got, (size_t)t - got);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR) continue;
+            break;
+        }
+        got += (size_t)r;
+    }
+    /* Whatever the read left would spoil the next tee: drain it. */
+    if (got < (size_t)t) {
+        char sink[4096];
+        while (syscall(SYS_read, priv_r, sink, sizeof sink) > 0) {}
+    }
+    return got;
+}
+
+/* A read end for the pipe whose write end is wfd (see the file comment). */
+static int pipe_read_end(int wfd) {
+    if ((unsigned)wfd >= MAXFD) return -1;
+    int r = __atomic_load_n(&piperd[wfd], __ATOMIC_RELAXED);
+    if (r > 0) return r - 1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", wfd);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int expect = 0;
+    if (!__atomic_compare_exchange_n(&piperd[wfd], &expect, fd + 1, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED)) {
+        syscall(SYS_close, fd);
+        return expect - 1;
+    }
+    return fd;
+}
+
+static size_t keep_len(size_t n) { return (snaplen && n > snaplen) ? snaplen : n; }
+
+/* ------------------------------------------------------------------ */
+/* hooks: data                                                         */
+
+ssize_t read(int fd, void *b, size_t n) {
+    RESOLVE(real_read, "read");
+    int ci = fuse_conn(fd);
+    if (!ci) return real_read(fd, b, n);
+    ssize_t r = real_read(fd, b, n);
+    if (r > 0) {
+        int e = errno;
+        record_buf(ci, DIR_IN, b, keep_len((size_t)r), (size_t)r, now_ns(), 0);
+        errno = e;
+    }
+    return r;
+}
+
+ssize_t __read_chk(int fd, void *b, size_t n, size_t blen) {
+    RESOLVE(real_read_chk, "__read_chk");
+    int ci = fuse_conn(fd);
+    if (!ci) return real_read_chk(fd, b, n, blen);
+    ssize_t r = real_read_chk(fd, b, n, blen);
+    if (r > 0) {
+        int e = errno;
+        record_buf(ci, DIR_IN, b, keep_len((size_t)r), (size_t)r, now_ns(), 0);
+        errno = e;
+    }
+    return r;
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int cnt) {
+    RESOLVE(real_readv, "readv");
+    int ci = fuse_conn(fd);
+    if (!ci) return real_readv(fd, iov, cnt);
+    ssize_t r = real_readv(fd, iov, cnt);
+    if (r > 0) {
+        int e = errno;
+        record_iov(ci, DIR_IN, iov, cnt, keep_len((size_t)r), (size_t)r, now_ns(), 0);
+        errno = e;
+    }
+    return r;
+}
+
+ssize_t write(int fd, const void *b, size_t n) {
+    RESOLVE(real_write, "write");
+    int ci = fuse_conn(fd);
+    if (!ci) return real_write(fd, b, n);
+    uint64_t ts = now_ns();
+    ssize_t r = real_write(fd, b, n);
+    int e = errno;
+    record_buf(ci, DIR_OUT, b, keep_len(n), n, ts, r < 0 ? e : 0);
+    errno = e;
+    return r;
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int cnt) {
+    RESOLVE(real_writev, "writev");
+    int ci = fuse_conn(fd);
+    if (!ci) return real_writev(fd, iov, cnt);
+    uint64_t ts = now_ns();
+    size_t n = 0;
+    for (int i = 0; i < cnt; i++) n += iov[i].iov_len;
+    ssize_t r = real_writev(fd, iov, cnt);
+    int e = errno;
+    record_iov(ci, DIR_OUT, iov, cnt, keep_len(n), n, ts, r < 0 ? e : 0);
+    errno = e;
+    return r;
+}
+
+ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
+               unsigned int flags) {
+    RESOLVE(real_splice, "splice");
+    int ci_in = fuse_conn(fd_in);
+    int ci_out = ci_in ? 0 : fuse_conn(fd_out);
+    if (!ci_in && !ci_out) return real_splice(fd_in, off_in, fd_out, off_out, len, flags);
+    if (ci_in) {
+        /* Request: /dev/fuse -> pipe. */
+        ssize_t r = real_splice(fd_in, off_in, fd_out, off_out, len, flags);
+        if (r > 0) {
+            int e = errno;
+            uint64_t ts = now_ns();
+            int rfd = pipe_read_end(fd_out);
+            size_t got = rfd >= 0 ? tee_pipe(rfd, keep_len((size_t)r)) : 0;
+            if (got > 0) {
+                record_buf(ci_in, DIR_IN, scratch, got, (size_t)r, ts, 0);
+            } else {
+                pthread_mutex_lock(&mu);
+                conns[ci_in].drop++;
+                pthread_mutex_unlock(&mu);
+            }
+            errno = e;
+        }
+        return r;
+    }
+    /* Reply: pipe -> /dev/fuse.  Copy before the bytes leave the pipe. */
+    uint64_t ts = now_ns();
+    size_t got = tee_pipe(fd_in, keep_len(len));
+    ssize_t r = real_splice(fd_in, off_in, fd_out, off_out, len, flags);
+    int e = errno;
+    if (got > 0) {
+        size_t orig = r > 0 ? (size_t)r : len;
+        record_buf(ci_out, DIR_OUT, scratch, got, orig, ts, r < 0 ? e : 0);
+    } else {
+        pthread_mutex_lock(&mu);
+        conns[ci_out].drop++;
+        pthread_mutex_unlock(&mu);
+    }
+    errno = e;
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* hooks: fd bookkeeping                                               */
+
+int close(int fd) {
+    RESOLVE(real_close, "close");
+    forget_fd(fd);
+    return real_close(fd);
+}
+
+int close_range(unsigned int first, unsigned int last, int flags) {
+    RESOLVE(real_close_range, "close_range");
+    if (!real_close_range) { errno = ENOSYS; return -1; }
+    int r = real_close_range(first, last, flags);
+    if (r == 0 && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+        unsigned hi = last < max_fd_seen ? last : max_fd_seen;
+        for (unsigned fd = first; fd <= hi && fd < MAXFD; fd++) forget_fd((int)fd);
+    }
+    return r;
+}
+
+int dup(int oldfd) {
+    RESOLVE(real_dup, "dup");
+    int r = real_dup(oldfd);
+    if (r >= 0) copy_fd(oldfd, r);
+    return r;
+}
+
+int dup2(int oldfd, int newfd) {
+    RESOLVE(real_dup2, "dup2");
+    int r = real_dup2(oldfd, newfd);
+    if (r >= 0 && oldfd != newfd) copy_fd(oldfd, r);
+    return r;
+}
+
+int dup3(int oldfd, int newfd, int fl) {
+    RESOLVE(real_dup3, "dup3");
+    int r = real_dup3(oldfd, newfd, fl);
+    if (r >= 0) copy_fd(oldfd, r);
+    return r;
+}
+
+static int fcntl_common(fcntl_fn fn, int fd, int cmd, void *arg) {
+    int r = fn(fd, cmd, arg);
+    if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) copy_fd(fd, r);
+    return r;
+}
+
+int fcntl(int fd, int cmd, ...) {
+    RESOLVE(real_fcntl, "fcntl");
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common(real_fcntl, fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...) {
+    RESOLVE(real_fcntl64, "fcntl64");
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common(real_fcntl64 ? real_fcntl64 : real_fcntl, fd, cmd, arg);
+}
+
+int ioctl(int fd, unsigned long req, ...) {
+    RESOLVE(real_ioctl, "ioctl");
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    int r = real_ioctl(fd, req, arg);
+    if (r == 0 && req == FTREC_IOC_CLONE && arg && (unsigned)fd < MAXFD) {
+        /* The clone joins its origin's connection (one interface). */
+        uint32_t orig;
+        memcpy(&orig, arg, 4);
+        int ci = fuse_conn((int)orig);
+        if (ci) __atomic_store_n(&fdtab[fd], ci, __ATOMIC_RELAXED);
+    }
+    return r;
+}
+
+#define OPEN_HOOK(name, realvar)                                  \
+    int name(const char *path, int fl, ...) {                     \
+        RESOLVE(realvar, #name);                                  \
+        mode_t mode = 0;                                          \
+        if (fl & (O_CREAT | __O_TMPFILE)) {                       \
+            va_list ap;                                           \
+            va_start(ap, fl);                                     \
+            mode = va_arg(ap, mode_t);                            \
+            va_end(ap);                                           \
+        }                                                         \
+        int r = realvar(path, fl, mode);                          \
+        if (r >= 0) forget_fd(r);                                 \
+        return r;                                                 \
+    }
+OPEN_HOOK(open, real_open)
+OPEN_HOOK(open64, real_open64)
+
+#define OPENAT_HOOK(name, realvar)                                \
+    int name(int dfd, const char *path, int fl, ...) {            \
+        RESOLVE(realvar, #name);                                  \
+        mode_t mode = 0;                                          \
+        if (fl & (O_CREAT | __O_TMPFILE)) {                       \
+            va_list ap;                                           \
+            va_start(ap, fl);                                     \
+            mode = va_arg(ap, mode_t);                            \
+            va_end(ap);                                           \
+        }                                                         \
+        int r = realvar(dfd, path, fl, mode);                     \
+        if (r >= 0) forget_fd(r);                                 \
+        return r;                                                 \
+    }
+OPENAT_HOOK(openat, real_openat)
+OPENAT_HOOK(openat64, real_openat64)
+
+int __open_2(const char *path, int fl) {
+    RESOLVE(real_open_2, "__open_2");
+    int r = real_open_2(path, fl);
+    if (r >= 0) forget_fd(r);
+    return r;
+}
+
+int __open64_2(const char *path, int fl) {
+    RESOLVE(real_open64_2, "__open64_2");
+    int r = real_open64_2(path, fl);
+    if (r >= 0) forget_fd(r);
+    return r;
+}
+
+/* fusermount3 hands the /dev/fuse fd over a socket. */
+ssize_t recvmsg(int fd, struct msghdr *msg, int fl) {
+    RESOLVE(real_recvmsg, "recvmsg");
+    ssize_t r = real_recvmsg(fd, msg, fl);
+    if (r >= 0 && msg && msg->msg_controllen) {
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            int *fds = (int *)CMSG_DATA(c);
+            for (size_t i = 0; i < k; i++) {
+                int f;
+                memcpy(&f, fds + i, sizeof f);
+                forget_fd(f);
+            }
+        }
+    }
+    return r;
+}
+
+/* Root path of libfuse (and libfuse 2): mount(2) with "fd=N" in the data. */
+int mount(const char *src, const char *target, const char *type, unsigned long fl,
+          const void *data) {
+    RESOLVE(real_mount, "mount");
+    int r = real_mount(src, target, type, fl, data);
+    if (r == 0 && type && strncmp(type, "fuse", 4) == 0 && data) {
+        const char *s = data;
+        const char *p = strstr(s, "fd=");
+        while (p && p != s && p[-1] != ',') p = strstr(p + 1, "fd=");
+        if (p) {
+            int e = errno;
+            set_mountpoint(atoi(p + 3), target);
+            errno = e;
+        }
+    }
+    return r;
+}
+
+/* libfuse 3, any path (also fusermount3): learn the mount point. */
+int fuse_session_mount(void *se, const char *mountpoint) {
+    RESOLVE(real_fuse_session_mount, "fuse_session_mount");
+    if (!real_fuse_session_mount) { errno = ENOSYS; return -1; }
+    int r = real_fuse_session_mount(se, mountpoint);
+    if (r == 0) {
+        fsfd_fn fdfn;
+        *(void **)(&fdfn) = dlsym(RTLD_DEFAULT, "fuse_session_fd");
+        if (fdfn) {
+            int e = errno;
+            set_mountpoint(fdfn(se), mountpoint);
+            errno = e;
+        }
+    }
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* signals and exit                                                    */
+
+static int is_our_sig(int sig) {
+    return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+}
+
+static void write_isbs_locked(void) {
+    if (outfd < 0) return;
+    uint64_t end = now_ns();
+    char b[128];
+    for (int i = 1; i <= nconns; i++) {
+        if (conns[i].iface < 0) continue;
+        size_t n = build_isb(b, &conns[i], end);
+        (void)write_all(outfd, b, n);
+    }
+}
+
+/* Called when a signal is about to kill the daemon: make the file whole. */
+static void emergency_close(void) {
+    pid_t self = get_tid();
+    int locked = 0;
+    if (mu_owner != self) {
+        /* Another thread may be appending; appends are short. */
+        for (int i = 0; i < 2000; i++) {
+            if (pthread_mutex_trylock(&mu) == 0) { locked = 1; break; }
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (!closed && outfd >= 0) {
+        size_t n = __atomic_load_n(&buflen, __ATOMIC_ACQUIRE);
+        if (n) (void)write_all(outfd, buf, n);
+        buflen = 0;
+        write_isbs_locked();
+        closed = 1;
+    }
+    if (locked) pthread_mutex_unlock(&mu);
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc) {
+    int e = errno;
+    struct sigaction d = daemon_act[sig];
+    if (d.sa_flags & SA_RESETHAND) {
+        daemon_act[sig].sa_handler = SIG_DFL;
+        daemon_act[sig].sa_flags &= ~SA_SIGINFO;
+    }
+    if (d.sa_flags & SA_SIGINFO) {
+        if (d.sa_sigaction) d.sa_sigaction(sig, si, uc);
+    } else if (d.sa_handler == SIG_DFL) {
+        emergency_close();
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        real_sigaction(sig, &dfl, NULL);
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, sig);
+        pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+        raise(sig);
+    } else if (d.sa_handler != SIG_IGN) {
+        d.sa_handler(sig);
+    }
+    errno = e;
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    RESOLVE(real_sigaction, "sigaction");
+    if (sig <= 0 || sig >= NSIG || !is_our_sig(sig) || !have_handler[sig])
+        return real_sigaction(sig, act, old);
+    struct sigaction prev = daemon_act[sig];
+    if (act) {
+        if (act->sa_handler == SIG_IGN) {
+            /* Really ignore it, as the daemon asked. */
+            if (real_sigaction(sig, act, NULL) != 0) return -1;
+        } else {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = on_signal;
+            sa.sa_mask = act->sa_mask;
+            sa.sa_flags = SA_SIGINFO | (act->sa_flags & (SA_RESTART | SA_ONSTACK | SA_NODEFER));
+            if (real_sigaction(sig, &sa, NULL) != 0) return -1;
+        }
+        daemon_act[sig] = *act;
+    }
+    if (old) *old = prev;
+    return 0;
+}
+
+sighandler_t signal(int sig, sighandler_t h) {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, &old) != 0) return SIG_ERR;
+    return old.sa_handler;
+}
+
+__attribute__((destructor)) static void ftrec_fini(void) {
+    pthread_mutex_lock(&mu);
+    mu_owner = get_tid();
+    if (!closed && outfd >= 0) {
+        flush_locked();
+        write_isbs_locked();
+        closed = 1;
+    }
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+}
