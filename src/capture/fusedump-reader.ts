@@ -1,0 +1,228 @@
+/**
+ * Reads fusedump captures (GlusterFS `--dump-fuse`, strace-fusedump; see
+ * capture-format.md §2) as a `RecordParser`. A record is a direction byte
+ * ('R' kernel -> daemon, 'W' daemon -> kernel) followed by either
+ * - version 2: u32 nitems (< 16) and nitems items, each led by its own u32
+ *   length; the first is the timestamp {len=16, u64 sec, u32 nsec}, the last
+ *   the FUSE message, the ones between opaque metadata; or
+ * - version 1: the FUSE message directly (its u32 len is >= 16).
+ * The two are told apart per record, as parsefuse does. The byte order is the
+ * recording host's; the reader takes the one in which the first record's
+ * first word is smaller. One file is one connection.
+ */
+import { basename } from 'node:path';
+import { CaptureError } from './errors.js';
+import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
+import { Direction, type CaptureMessage, type CaptureSink, type Timebase } from './message.js';
+import { newMessage } from './pcapng-reader.js';
+
+const R = 0x52;
+const W = 0x57;
+const RESYNC_HINT = 'the file looks damaged here; --resync continues from the next plausible record';
+
+export class FusedumpParser implements RecordParser {
+  readonly format = 'fusedump' as const;
+  need = 5;
+  lastT = -Infinity;
+  /** Records walked so far (the next record's number). */
+  blockNo = 0;
+  messages = 0;
+  /** Record versions seen (bit 1: v1, bit 2: v2). */
+  versions = 0;
+
+  private readonly file: string;
+  private readonly sink: CaptureSink;
+  private readonly tb: Timebase;
+  private readonly resync: boolean;
+  private readonly msg: CaptureMessage;
+  private le = true;
+  private started = false;
+  private conn = -1;
+  private eSec = -1;
+  private eNsec = 0;
+
+  private resyncing = false;
+  private damageAt = 0;
+  private damageBlock = 0;
+  private damageWhat = '';
+  private atEof = false;
+  private lastBuf: Buffer | undefined;
+  private lastEnd = 0;
+  private lastBase = 0;
+
+  constructor(private readonly ctx: ParserContext) {
+    this.file = ctx.file;
+    this.sink = ctx.sink;
+    this.tb = ctx.timebase;
+    this.resync = ctx.options.resync === true;
+    this.msg = newMessage(ctx.input);
+  }
+
+  private r32(b: Buffer, o: number): number {
+    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+  }
+
+  parse(buf: Buffer, start: number, end: number, base: number): number {
+    this.lastBuf = buf;
+    this.lastEnd = end;
+    this.lastBase = base;
+    let p = start;
+    outer: for (;;) {
+      const avail = end - p;
+      if (this.resyncing) {
+        if (avail < 21) {
+          if (this.atEof) { p = end; break; }
+          this.need = 21;
+          break;
+        }
+        if (!this.candidate(buf, p)) { p++; continue; }
+        this.endResync(base + p);
+      }
+      if (avail < 5) { this.need = 5; break; }
+      const d = buf[p];
+      if (d !== R && d !== W) {
+        p = this.damage(p, base, `record marker 0x${d!.toString(16).padStart(2, '0')}, expected 'R' (0x52) or 'W' (0x57)`);
+        continue;
+      }
+      if (!this.started) this.start(buf, p);
+      const n = this.r32(buf, p + 1);
+      let msgOff: number;
+      let msgLen: number;
+      let recEnd: number;
+      let hasTs = false;
+      let sec = 0;
+      let nsec = 0;
+      if (n < 16) {
+        if (n === 0) { p = this.damage(p, base, 'version 2 record with 0 items'); continue; }
+        let o = p + 5;
+        msgOff = 0;
+        msgLen = 0;
+        for (let i = 0; i < n; i++) {
+          if (end - o < 4) { this.need = o + 4 - p; break outer; }
+          const il = this.r32(buf, o);
+          if (il < 4) { p = this.damage(p, base, `item ${i} of ${n} at byte 0x${(base + o).toString(16)}: length ${il} < 4`); continue outer; }
+          if (o + il - p > MAX_RECORD) { p = this.damage(p, base, `item ${i} of ${n}: length ${il} takes the record past the limit ${MAX_RECORD}`); continue outer; }
+          if (i === n - 1) {
+            if (il < 16) { p = this.damage(p, base, `message item length ${il} < 16 (a FUSE header)`); continue outer; }
+            msgOff = o;
+            msgLen = il;
+          } else if (i === 0 && il !== 16) {
+            p = this.damage(p, base, `first item (timestamp) length ${il}, expected 16`);
+            continue outer;
+          }
+          if (end - o < il) { this.need = o + il - p; break outer; }
+          if (i === 0 && n > 1) {
+            hasTs = true;
+            sec = this.le ? this.r32(buf, o + 8) * 4294967296 + this.r32(buf, o + 4)
+              : this.r32(buf, o + 4) * 4294967296 + this.r32(buf, o + 8);
+            nsec = this.r32(buf, o + 12);
+          }
+          o += il;
+        }
+        recEnd = o;
+        this.versions |= 4;
+      } else {
+        if (n > MAX_RECORD) { p = this.damage(p, base, `version 1 message length ${n} > limit ${MAX_RECORD}`); continue; }
+        if (avail < 1 + n) { this.need = 1 + n; break; }
+        msgOff = p + 1;
+        msgLen = n;
+        recEnd = p + 1 + n;
+        this.versions |= 2;
+      }
+      const m = this.msg;
+      if (hasTs) {
+        if (this.eSec < 0) this.fixEpoch(BigInt(sec) * 1_000_000_000n + BigInt(nsec));
+        m.t = (sec - this.eSec) * 1e9 + (nsec - this.eNsec);
+        this.lastT = m.t;
+      } else {
+        m.t = this.lastT === -Infinity ? 0 : this.lastT;
+      }
+      m.conn = this.conn;
+      m.dir = d === R ? Direction.Inbound : Direction.Outbound;
+      m.data = buf;
+      m.off = msgOff;
+      m.capLen = msgLen;
+      m.origLen = msgLen;
+      m.le = this.le;
+      m.fileOffset = base + p;
+      m.blockNo = this.blockNo;
+      this.messages++;
+      this.sink.onMessage(m);
+      p = recEnd;
+      this.blockNo++;
+    }
+    return p;
+  }
+
+  finish(rest: number, at: number): void {
+    if (this.resyncing && this.lastBuf !== undefined && this.lastEnd - rest >= 0) {
+      this.atEof = true;
+      const p = this.parse(this.lastBuf, this.lastEnd - rest, this.lastEnd, this.lastBase);
+      this.atEof = false;
+      rest = this.lastEnd - p;
+      at = this.lastBase + p;
+      if (this.resyncing) {
+        this.resyncing = false;
+        this.sink.onNotice({
+          kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
+          message: `record #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid record follows (skipped ${at - this.damageAt} bytes to the end)`,
+        });
+        return;
+      }
+    }
+    if (rest <= 0) return;
+    this.sink.onNotice({
+      kind: 'truncated', file: this.file, offset: at, blockNo: this.blockNo,
+      message: `capture cut in record #${this.blockNo} at byte 0x${at.toString(16)} (${rest} bytes of an incomplete record); everything before it was read`,
+    });
+  }
+
+  /** First record: fixes the byte order and declares the connection. */
+  private start(buf: Buffer, p: number): void {
+    this.started = true;
+    this.le = buf.readUInt32LE(p + 1) <= buf.readUInt32BE(p + 1);
+    this.conn = this.tb.nextConn++;
+    this.sink.onConnection({
+      conn: this.conn, input: this.ctx.input, file: this.file, format: 'fusedump',
+      name: this.file === '-' ? 'stdin' : basename(this.file), label: undefined, description: undefined,
+      snapLen: 0, linkType: 0, os: undefined, recorder: undefined, section: 0, ifaceId: 0, le: this.le,
+    });
+  }
+
+  private fixEpoch(abs: bigint): void {
+    const e = this.tb.fix(abs);
+    this.eSec = Number(e / 1_000_000_000n);
+    this.eNsec = Number(e % 1_000_000_000n);
+  }
+
+  private damage(p: number, base: number, what: string): number {
+    if (!this.resync) throw new CaptureError(this.file, base + p, this.blockNo, what, RESYNC_HINT);
+    this.resyncing = true;
+    this.damageAt = base + p;
+    this.damageBlock = this.blockNo;
+    this.damageWhat = what;
+    this.blockNo++;
+    return p + 1;
+  }
+
+  private endResync(at: number): void {
+    this.resyncing = false;
+    this.sink.onNotice({
+      kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
+      message: `record #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; skipped ${at - this.damageAt} bytes to the next plausible record at byte 0x${at.toString(16)}`,
+    });
+  }
+
+  /** A plausible version 2 record starts at p (21 bytes available). */
+  private candidate(buf: Buffer, p: number): boolean {
+    const d = buf[p];
+    if (d !== R && d !== W) return false;
+    const n = this.r32(buf, p + 1);
+    return n >= 2 && n < 16 && this.r32(buf, p + 5) === 16 && this.r32(buf, p + 17) < 1_000_000_000;
+  }
+}
+
+/** The `ParserFactory` entry for fusedump. */
+export function createFusedumpParser(ctx: ParserContext): FusedumpParser {
+  return new FusedumpParser(ctx);
+}

@@ -1,0 +1,66 @@
+/**
+ * Entry points of the capture stage: the `ParserFactory` that maps a detected
+ * format to its reader, and helpers that read one or several captures into a
+ * sink. Several inputs are merged by time at chunk granularity: the input
+ * whose latest message is oldest is stepped next (the analysis reorders
+ * within its own window).
+ */
+import { createFusedumpParser } from './fusedump-reader.js';
+import { CaptureInput, type ParserContext, type ReaderOptions, type RecordParser } from './input.js';
+import { Timebase, type CaptureFormat, type CaptureSink } from './message.js';
+import { createPcapngParser } from './pcapng-reader.js';
+
+/** The `ParserFactory`: a new parser for `format`. */
+export function createParser(format: CaptureFormat, ctx: ParserContext): RecordParser {
+  switch (format) {
+    case 'pcapng': return createPcapngParser(ctx);
+    case 'fusedump': return createFusedumpParser(ctx);
+  }
+}
+
+export interface ReadOptions extends ReaderOptions {
+  /** Shared time base (a new one when absent). */
+  timebase?: Timebase;
+}
+
+export interface ReadResult {
+  inputs: CaptureInput[];
+  timebase: Timebase;
+}
+
+/** Opens the inputs (not read yet); `file` '-' is standard input. */
+export function openCaptures(files: string[], sink: CaptureSink, opts: ReadOptions = {}): ReadResult {
+  const timebase = opts.timebase ?? new Timebase();
+  const options: ReaderOptions = { resync: opts.resync, linkType: opts.linkType };
+  const inputs = files.map((file, input) => new CaptureInput(file, { file, input, timebase, sink, options }, createParser));
+  return { inputs, timebase };
+}
+
+/**
+ * Reads several captures into one sink, merged by time: always steps the
+ * input whose latest message time is the smallest (ties: the first input).
+ * Throws the first `CaptureError`; everything read before it was delivered.
+ */
+export function readCaptures(files: string[], sink: CaptureSink, opts: ReadOptions = {}): ReadResult {
+  const res = openCaptures(files, sink, opts);
+  const { inputs } = res;
+  try {
+    for (;;) {
+      let next: CaptureInput | undefined;
+      for (const inp of inputs) {
+        if (inp.done) continue;
+        if (next === undefined || inp.lastT < next.lastT) next = inp;
+      }
+      if (next === undefined) break;
+      if (!next.step()) next.close();
+    }
+  } finally {
+    for (const inp of inputs) inp.close();
+  }
+  return res;
+}
+
+/** Reads one capture into the sink. */
+export function readCapture(file: string, sink: CaptureSink, opts: ReadOptions = {}): ReadResult {
+  return readCaptures([file], sink, opts);
+}

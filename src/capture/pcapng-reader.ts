@@ -1,0 +1,573 @@
+/**
+ * Reads FUSE-over-pcapng (capture-format.md §1) as a `RecordParser`: walks
+ * whole blocks of a chunk with a plain loop, overwrites one `CaptureMessage`
+ * per EPB/SPB/OPB and hands it to the sink. Both byte orders, any number of
+ * sections (interface ids restart per section, each FUSE interface gets a new
+ * global connection number), if_tsresol (10^-n or 2^-n) and if_tsoffset,
+ * epb_flags (direction, bit 16 failed write), epb_processid_threadid,
+ * comments and ISBs; unknown blocks and options are skipped.
+ *
+ * Damage (capture-format.md §3): a block cut at end of input is a `truncated`
+ * notice; an impossible block length throws `CaptureError`, or with
+ * `options.resync` the reader scans forward (4-byte steps) to the next
+ * plausible block and emits a `skipped-block` notice.
+ */
+import { CaptureError } from './errors.js';
+import { guessDirection } from './guess-direction.js';
+import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
+import { Direction, type CaptureMessage, type CaptureSink, type Timebase } from './message.js';
+
+export const BT_SHB = 0x0a0d0d0a;
+export const BT_IDB = 1;
+export const BT_OPB = 2;
+export const BT_SPB = 3;
+export const BT_NRB = 4;
+export const BT_ISB = 5;
+export const BT_EPB = 6;
+const BOM = 0x1a2b3c4d;
+const BOM_SWAPPED = 0x4d3c2b1a;
+export const LINKTYPE_FUSE = 147;
+const TWO32 = 4294967296;
+
+const RESYNC_HINT = 'the file looks damaged here; --resync continues from the next valid block';
+
+/** Smallest total length of each block type (header, fixed part, trailer). */
+function minBlockLen(type: number): number {
+  switch (type) {
+    case BT_SHB: return 28;
+    case BT_IDB: return 20;
+    case BT_EPB: return 32;
+    case BT_OPB: return 32;
+    case BT_SPB: return 16;
+    case BT_ISB: return 24;
+    default: return 12;
+  }
+}
+
+function blockName(type: number): string {
+  switch (type) {
+    case BT_SHB: return 'SHB';
+    case BT_IDB: return 'IDB';
+    case BT_EPB: return 'EPB';
+    case BT_OPB: return 'OPB';
+    case BT_SPB: return 'SPB';
+    case BT_ISB: return 'ISB';
+    case BT_NRB: return 'NRB';
+    default: return `block type 0x${type.toString(16)}`;
+  }
+}
+
+const rdLE = (b: Buffer, o: number): number => b.readUInt32LE(o);
+const rdBE = (b: Buffer, o: number): number => b.readUInt32BE(o);
+const rd16LE = (b: Buffer, o: number): number => b.readUInt16LE(o);
+const rd16BE = (b: Buffer, o: number): number => b.readUInt16BE(o);
+
+/** One interface of the current section. */
+interface Iface {
+  id: number;
+  fuse: boolean;
+  conn: number;
+  name: string;
+  linkType: number;
+  snapLen: number;
+  /** ns resolution and no offset: timestamps need no BigInt. */
+  fast: boolean;
+  /** if_tsresol: exponent, base 10 (pow2 false) or 2. */
+  resolExp: number;
+  pow2: boolean;
+  /** if_tsoffset in ns. */
+  offsetNs: bigint;
+  guessNoticed: boolean;
+}
+
+/** Creates the reused message record (fixed shape). */
+export function newMessage(input: number): CaptureMessage {
+  return {
+    conn: 0, t: 0, dir: Direction.Unknown, dirGuessed: false, data: Buffer.alloc(0), off: 0, capLen: 0,
+    origLen: 0, le: true, pid: -1, tid: -1, failedErrno: 0, comment: undefined, fileOffset: 0,
+    blockNo: 0, input,
+  };
+}
+
+/** Parses `errno=N` out of a failed-write comment; -1 when absent. */
+export function errnoFromComment(c: string | undefined): number {
+  if (c === undefined) return -1;
+  const m = /errno=(\d+)/.exec(c);
+  return m ? Number(m[1]) : -1;
+}
+
+export class PcapngParser implements RecordParser {
+  readonly format = 'pcapng' as const;
+  need = 12;
+  lastT = -Infinity;
+  /** Blocks walked so far (the next block's number). */
+  blockNo = 0;
+  /** Sections seen. */
+  sections = 0;
+  messages = 0;
+
+  private readonly file: string;
+  private readonly sink: CaptureSink;
+  private readonly tb: Timebase;
+  private readonly resync: boolean;
+  private readonly acceptLinkType: number | undefined;
+  private readonly msg: CaptureMessage;
+
+  private le = true;
+  private r32: (b: Buffer, o: number) => number = rdLE;
+  private r16: (b: Buffer, o: number) => number = rd16LE;
+  private ifaces: Iface[] = [];
+  private inSection = false;
+  private os: string | undefined;
+  private recorder: string | undefined;
+  /** Epoch split in 32-bit halves for the ns fast path (-1: not fixed yet here). */
+  private eHi = -1;
+  private eLo = 0;
+
+  // Resynchronisation state.
+  private resyncing = false;
+  private damageAt = 0;
+  private damageBlock = 0;
+  private damageWhat = '';
+  private atEof = false;
+  private lastBuf: Buffer | undefined;
+  private lastEnd = 0;
+  private lastBase = 0;
+  private optWarned = false;
+
+  constructor(private readonly ctx: ParserContext) {
+    this.file = ctx.file;
+    this.sink = ctx.sink;
+    this.tb = ctx.timebase;
+    this.resync = ctx.options.resync === true;
+    this.acceptLinkType = ctx.options.linkType;
+    this.msg = newMessage(ctx.input);
+  }
+
+  parse(buf: Buffer, start: number, end: number, base: number): number {
+    this.lastBuf = buf;
+    this.lastEnd = end;
+    this.lastBase = base;
+    let p = start;
+    for (;;) {
+      const avail = end - p;
+      if (this.resyncing) {
+        if (avail < 12) {
+          if (this.atEof) { p = end; break; }
+          this.need = 12;
+          break;
+        }
+        const r = this.candidate(buf, p, end);
+        if (r === 0) { p += 4; continue; }
+        if (r < 0) {
+          if (this.atEof) { p += 4; continue; }
+          this.need = -r;
+          break;
+        }
+        this.endResync(base + p);
+      }
+      if (avail < 12) { this.need = 12; break; }
+      const type = this.r32(buf, p);
+      if (type === BT_SHB) {
+        const bom = buf.readUInt32LE(p + 8);
+        if (bom === BOM) this.setOrder(true);
+        else if (bom === BOM_SWAPPED) this.setOrder(false);
+        else {
+          p = this.damage(buf, p, base, `section header with byte-order magic 0x${bom.toString(16)}, expected 1a2b3c4d in either byte order`);
+          continue;
+        }
+      } else if (!this.inSection) {
+        p = this.damage(buf, p, base, `${blockName(type)} before the first section header block`);
+        continue;
+      }
+      const len = this.r32(buf, p + 4);
+      const bad = badLength(type, len);
+      if (bad !== undefined) { p = this.damage(buf, p, base, bad); continue; }
+      if (avail < len) {
+        this.need = len;
+        break;
+      }
+      const trail = this.r32(buf, p + len - 4);
+      if (trail !== len) {
+        p = this.damage(buf, p, base, `${blockName(type)} length ${len} differs from its trailing copy ${trail}`);
+        continue;
+      }
+      if (type === BT_EPB) {
+        const ifc = this.ifaces[this.r32(buf, p + 8)];
+        if (ifc === undefined) {
+          p = this.damage(buf, p, base, `EPB for interface ${this.r32(buf, p + 8)}, but the section declares ${this.ifaces.length}`, true);
+          continue;
+        }
+        const capLen = this.r32(buf, p + 20);
+        if (capLen > len - 32) {
+          p = this.damage(buf, p, base, `EPB captured length ${capLen} exceeds its block (${len - 32} bytes of data room)`, true);
+          continue;
+        }
+        if (ifc.fuse) this.packet(buf, p, len, base, ifc, capLen, true);
+      } else {
+        const err = this.other(buf, p, len, base, type);
+        if (err !== undefined) { p = this.damage(buf, p, base, err, true); continue; }
+      }
+      p += len;
+      this.blockNo++;
+    }
+    return p;
+  }
+
+  finish(rest: number, at: number): void {
+    if (this.resyncing && this.lastBuf !== undefined && this.lastEnd - rest >= 0) {
+      this.atEof = true;
+      const p = this.parse(this.lastBuf, this.lastEnd - rest, this.lastEnd, this.lastBase);
+      this.atEof = false;
+      rest = this.lastEnd - p;
+      at = this.lastBase + p;
+      if (this.resyncing) {
+        this.resyncing = false;
+        this.sink.onNotice({
+          kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
+          message: `block #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid block follows (skipped ${at - this.damageAt} bytes to the end)`,
+        });
+        return;
+      }
+    }
+    if (rest <= 0) return;
+    let detail = `${rest} bytes of an incomplete block`;
+    const b = this.lastBuf;
+    if (b !== undefined && rest >= 8 && this.lastEnd - rest >= 0) {
+      const p = this.lastEnd - rest;
+      const type = this.r32(b, p);
+      let len = this.r32(b, p + 4);
+      if (type === BT_SHB && rest >= 12) {
+        const le = b.readUInt32LE(p + 8) === BOM;
+        len = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
+      }
+      detail = `${blockName(type)} of ${len} bytes, only ${rest} present`;
+    }
+    this.sink.onNotice({
+      kind: 'truncated', file: this.file, offset: at, blockNo: this.blockNo,
+      message: `capture cut in block #${this.blockNo} at byte 0x${at.toString(16)} (${detail}); everything before it was read`,
+    });
+  }
+
+  private setOrder(le: boolean): void {
+    this.le = le;
+    this.r32 = le ? rdLE : rdBE;
+    this.r16 = le ? rd16LE : rd16BE;
+  }
+
+  /**
+   * Handles a damaged block at p: throws, or (resync) starts scanning at the
+   * next 4-byte step. `framed`: the block's length is sound, so a resync
+   * continues right after it.
+   */
+  private damage(buf: Buffer, p: number, base: number, what: string, framed = false): number {
+    if (!this.resync) {
+      throw new CaptureError(this.file, base + p, this.blockNo, what, RESYNC_HINT);
+    }
+    if (framed) {
+      const len = this.r32(buf, p + 4);
+      this.sink.onNotice({
+        kind: 'skipped-block', file: this.file, offset: base + p, blockNo: this.blockNo,
+        message: `block #${this.blockNo} at byte 0x${(base + p).toString(16)}: ${what}; block skipped`,
+      });
+      this.blockNo++;
+      return p + len;
+    }
+    this.resyncing = true;
+    this.damageAt = base + p;
+    this.damageBlock = this.blockNo;
+    this.damageWhat = what;
+    this.blockNo++;
+    return p + 4;
+  }
+
+  private endResync(at: number): void {
+    this.resyncing = false;
+    this.sink.onNotice({
+      kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
+      message: `block #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; skipped ${at - this.damageAt} bytes to the next valid block at byte 0x${at.toString(16)}`,
+    });
+  }
+
+  /**
+   * Is there a plausible block at p? 1 yes, 0 no, -n: need n bytes from p to tell.
+   * Plausible: a known block type, a sound length equal to its trailing copy
+   * (an SHB also needs its byte-order magic; an EPB a declared interface).
+   */
+  private candidate(buf: Buffer, p: number, end: number): number {
+    const type = this.r32(buf, p);
+    let r32 = this.r32;
+    if (type === BT_SHB) {
+      const bom = buf.readUInt32LE(p + 8);
+      if (bom === BOM) r32 = rdLE;
+      else if (bom === BOM_SWAPPED) r32 = rdBE;
+      else return 0;
+    } else if (!this.inSection) {
+      return 0;
+    } else if (!(type === BT_IDB || type === BT_EPB || type === BT_SPB || type === BT_ISB || type === BT_OPB || type === BT_NRB)) {
+      return 0;
+    }
+    const len = r32(buf, p + 4);
+    if (badLength(type, len) !== undefined) return 0;
+    if (end - p < len) return -len;
+    if (r32(buf, p + len - 4) !== len) return 0;
+    if (type === BT_EPB) {
+      if (r32(buf, p + 8) >= this.ifaces.length) return 0;
+      if (r32(buf, p + 20) > len - 32) return 0;
+    }
+    return 1;
+  }
+
+  /** Emits one packet block (EPB/OPB when `epb`, else SPB). */
+  private packet(buf: Buffer, p: number, len: number, base: number, ifc: Iface, capLen: number, epb: boolean): void {
+    const m = this.msg;
+    const r32 = this.r32;
+    let dir = 0;
+    let failed = false;
+    let pid = -1;
+    let tid = -1;
+    let comment: string | undefined;
+    let dataOff: number;
+    let origLen: number;
+    if (epb) {
+      dataOff = p + 28;
+      origLen = r32(buf, p + 24);
+      m.t = this.time(ifc, r32(buf, p + 12), r32(buf, p + 16));
+      this.lastT = m.t;
+      let o = dataOff + ((capLen + 3) & ~3);
+      const oe = p + len - 4;
+      while (o + 4 <= oe) {
+        const code = this.r16(buf, o);
+        const olen = this.r16(buf, o + 2);
+        if (code === 0) break;
+        if (o + 4 + olen > oe) { this.badOption(base + o, code, olen); break; }
+        if (code === 2 && olen === 4) {
+          const f = r32(buf, o + 4);
+          dir = f & 3;
+          failed = (f & 0x10000) !== 0;
+        } else if (code === 8 && olen === 8) {
+          pid = r32(buf, o + 4);
+          tid = r32(buf, o + 8);
+        } else if (code === 1) {
+          comment = buf.toString('utf8', o + 4, o + 4 + olen);
+        }
+        o += 4 + ((olen + 3) & ~3);
+      }
+    } else {
+      dataOff = p + 12;
+      origLen = r32(buf, p + 8);
+      m.t = this.lastT === -Infinity ? 0 : this.lastT;
+    }
+    m.conn = ifc.conn;
+    let guessed = false;
+    if (dir !== 1 && dir !== 2) {
+      dir = guessDirection(buf, dataOff, capLen, origLen, this.le);
+      guessed = true;
+      if (!ifc.guessNoticed) {
+        ifc.guessNoticed = true;
+        this.sink.onNotice({
+          kind: 'direction-guessed', file: this.file, offset: base + p, blockNo: this.blockNo,
+          message: `interface ${ifc.id} (${ifc.name}): messages without a recorded direction (from block #${this.blockNo}); direction inferred from their content`,
+        });
+      }
+    }
+    m.dir = dir;
+    m.dirGuessed = guessed;
+    m.data = buf;
+    m.off = dataOff;
+    m.capLen = capLen;
+    m.origLen = origLen;
+    m.le = this.le;
+    m.pid = pid;
+    m.tid = tid;
+    m.failedErrno = failed ? errnoFromComment(comment) : 0;
+    m.comment = comment;
+    m.fileOffset = base + p;
+    m.blockNo = this.blockNo;
+    this.messages++;
+    this.sink.onMessage(m);
+  }
+
+  private badOption(at: number, code: number, olen: number): void {
+    if (this.optWarned) return;
+    this.optWarned = true;
+    this.sink.onNotice({
+      kind: 'other', file: this.file, offset: at, blockNo: this.blockNo,
+      message: `block #${this.blockNo}: option ${code} of length ${olen} runs past its block; the rest of its options ignored (reported once)`,
+    });
+  }
+
+  /** Relative ns for a raw timestamp of interface `ifc`. */
+  private time(ifc: Iface, hi: number, lo: number): number {
+    if (ifc.fast) {
+      if (this.eHi < 0) this.fixEpoch(BigInt(hi) * 4294967296n + BigInt(lo));
+      return (hi - this.eHi) * TWO32 + (lo - this.eLo);
+    }
+    return this.slowTime(ifc, hi, lo);
+  }
+
+  private slowTime(ifc: Iface, hi: number, lo: number): number {
+    const abs = this.absNs(ifc, BigInt(hi) * 4294967296n + BigInt(lo));
+    if (this.eHi < 0) this.fixEpoch(abs);
+    return Number(abs - (this.tb.epochNs as bigint));
+  }
+
+  private absNs(ifc: Iface, ts: bigint): bigint {
+    let ns: bigint;
+    if (ifc.pow2) ns = (ts * 1_000_000_000n) >> BigInt(ifc.resolExp);
+    else if (ifc.resolExp <= 9) ns = ts * 10n ** BigInt(9 - ifc.resolExp);
+    else ns = ts / 10n ** BigInt(ifc.resolExp - 9);
+    return ns + ifc.offsetNs;
+  }
+
+  private fixEpoch(abs: bigint): void {
+    const e = this.tb.fix(abs);
+    this.eHi = Number(e >> 32n);
+    this.eLo = Number(e & 0xffffffffn);
+  }
+
+  /** Any block but EPB; returns a description when its content is impossible. */
+  private other(buf: Buffer, p: number, len: number, base: number, type: number): string | undefined {
+    switch (type) {
+      case BT_SHB: return this.shb(buf, p, len);
+      case BT_IDB: return this.idb(buf, p, len, base);
+      case BT_SPB: {
+        const ifc = this.ifaces[0];
+        if (ifc === undefined) return 'SPB in a section without interfaces';
+        if (!ifc.fuse) return undefined;
+        const origLen = this.r32(buf, p + 8);
+        let capLen = Math.min(origLen, len - 16);
+        if (ifc.snapLen > 0 && capLen > ifc.snapLen) capLen = ifc.snapLen;
+        this.packet(buf, p, len, base, ifc, capLen, false);
+        return undefined;
+      }
+      case BT_OPB: {
+        const id = this.r16(buf, p + 8);
+        const ifc = this.ifaces[id];
+        if (ifc === undefined) return `OPB for interface ${id}, but the section declares ${this.ifaces.length}`;
+        const capLen = this.r32(buf, p + 20);
+        if (capLen > len - 32) return `OPB captured length ${capLen} exceeds its block`;
+        if (!ifc.fuse) return undefined;
+        this.packet(buf, p, len, base, ifc, capLen, true);
+        return undefined;
+      }
+      case BT_ISB: return this.isb(buf, p, len);
+      default: return undefined; // NRB, DSB, custom and unknown blocks: skipped
+    }
+  }
+
+  private shb(buf: Buffer, p: number, len: number): string | undefined {
+    const major = this.r16(buf, p + 12);
+    const minor = this.r16(buf, p + 14);
+    if (major !== 1) return `section header version ${major}.${minor}, only 1.x is defined`;
+    this.inSection = true;
+    this.sections++;
+    this.ifaces = [];
+    this.os = undefined;
+    this.recorder = undefined;
+    this.options(buf, p + 24, p + len - 4, (code, o, olen) => {
+      if (code === 3) this.os = buf.toString('utf8', o, o + olen);
+      else if (code === 4) this.recorder = buf.toString('utf8', o, o + olen);
+    });
+    return undefined;
+  }
+
+  private idb(buf: Buffer, p: number, len: number, base: number): string | undefined {
+    const linkType = this.r16(buf, p + 8);
+    const snapLen = this.r32(buf, p + 12);
+    let name = '';
+    let description: string | undefined;
+    let resol = 9;
+    let offsetNs = 0n;
+    this.options(buf, p + 16, p + len - 4, (code, o, olen) => {
+      if (code === 2) name = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
+      else if (code === 3) description = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
+      else if (code === 9 && olen >= 1) resol = buf[o]!;
+      else if (code === 14 && olen === 8) {
+        const secs = this.le ? buf.readBigInt64LE(o) : buf.readBigInt64BE(o);
+        offsetNs = secs * 1_000_000_000n;
+      }
+    });
+    const id = this.ifaces.length;
+    const fuse = (linkType === LINKTYPE_FUSE && name.startsWith('fuse')) ||
+      (this.acceptLinkType !== undefined && linkType === this.acceptLinkType);
+    const pow2 = (resol & 0x80) !== 0;
+    const resolExp = resol & 0x7f;
+    const ifc: Iface = {
+      id, fuse, conn: -1, name, linkType, snapLen,
+      fast: !pow2 && resolExp === 9 && offsetNs === 0n,
+      resolExp, pow2, offsetNs, guessNoticed: false,
+    };
+    this.ifaces.push(ifc);
+    if (!fuse) {
+      this.sink.onNotice({
+        kind: 'skipped-interface', file: this.file, offset: base + p, blockNo: this.blockNo,
+        message: `section ${this.sections - 1} interface ${id} (${name ? `"${name}"` : 'no if_name'}, LinkType ${linkType}) is not a FUSE interface (LinkType 147 and if_name "fuse..."); its packets are skipped` +
+          (linkType !== LINKTYPE_FUSE ? ` (--linktype ${linkType} accepts it)` : ''),
+      });
+      return undefined;
+    }
+    ifc.conn = this.tb.nextConn++;
+    this.sink.onConnection({
+      conn: ifc.conn, input: this.ctx.input, file: this.file, format: 'pcapng', name,
+      label: name.startsWith('fuse:') ? name.slice(5) : undefined, description, snapLen, linkType,
+      os: this.os, recorder: this.recorder, section: this.sections - 1, ifaceId: id, le: this.le,
+    });
+    return undefined;
+  }
+
+  private isb(buf: Buffer, p: number, len: number): string | undefined {
+    const id = this.r32(buf, p + 8);
+    const ifc = this.ifaces[id];
+    if (ifc === undefined) return `ISB for interface ${id}, but the section declares ${this.ifaces.length}`;
+    if (!ifc.fuse) return undefined;
+    let startT: number | undefined;
+    let endT: number | undefined;
+    let ifRecv: number | undefined;
+    let ifDrop: number | undefined;
+    const u64 = (o: number): number => this.le
+      ? this.r32(buf, o + 4) * TWO32 + this.r32(buf, o)
+      : this.r32(buf, o) * TWO32 + this.r32(buf, o + 4);
+    this.options(buf, p + 20, p + len - 4, (code, o, olen) => {
+      if (olen !== 8) return;
+      if (code === 2) startT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
+      else if (code === 3) endT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
+      else if (code === 4) ifRecv = u64(o);
+      else if (code === 5) ifDrop = u64(o);
+    });
+    this.sink.onStats?.({ conn: ifc.conn, startT, endT, ifRecv, ifDrop });
+    if (ifDrop !== undefined && ifDrop > 0) {
+      this.sink.onNotice({
+        kind: 'drops', file: this.file, offset: this.lastBase + p, blockNo: this.blockNo,
+        message: `interface ${id} (${ifc.name}): the recorder failed to record ${ifDrop} messages`,
+      });
+    }
+    return undefined;
+  }
+
+  /** Walks option TLVs in [o, end). */
+  private options(buf: Buffer, o: number, end: number, on: (code: number, at: number, len: number) => void): void {
+    while (o + 4 <= end) {
+      const code = this.r16(buf, o);
+      const olen = this.r16(buf, o + 2);
+      if (code === 0) break;
+      if (o + 4 + olen > end) { this.badOption(this.lastBase + o, code, olen); break; }
+      on(code, o + 4, olen);
+      o += 4 + ((olen + 3) & ~3);
+    }
+  }
+}
+
+/** Why a block length is impossible, or undefined when it is sound. */
+function badLength(type: number, len: number): string | undefined {
+  const min = minBlockLen(type);
+  if (len < min) return `${blockName(type)} length ${len} < its fixed part (${min} bytes)`;
+  if ((len & 3) !== 0) return `${blockName(type)} length ${len} is not a multiple of 4`;
+  if (len > MAX_RECORD) return `${blockName(type)} length ${len} > limit ${MAX_RECORD}`;
+  return undefined;
+}
+
+/** The `ParserFactory` entry for pcapng. */
+export function createPcapngParser(ctx: ParserContext): PcapngParser {
+  return new PcapngParser(ctx);
+}
