@@ -22,7 +22,11 @@
  * Usage: scenariofs --backing DIR --mountpoint DIR [--threads N] [--direct-io]
  *   [--parallel-direct-writes] [--attr-timeout SEC] [--entry-timeout SEC]
  *   [--write-delay-ms MS] [--writeback] [--async-dio] [--max-write BYTES]
- *   [--minor N] [--name LABEL] [--verbose]
+ *   [--minor N] [--write-barrier N] [--name LABEL] [--verbose]
+ * --write-barrier N holds each WRITE reply until N WRITEs are in flight
+ * together (then releases them all), or until --write-delay-ms (default
+ * 2000 ms) has passed: tests get a deterministic overlap when the kernel
+ * allows one, and serialised writes still finish.
  * Runs in the foreground; exits 0 when the mount goes away (ENODEV), and
  * unmounts itself on SIGTERM/SIGINT.
  */
@@ -67,6 +71,7 @@ struct options {
   double attr_timeout;
   double entry_timeout;
   long write_delay_ms;
+  int write_barrier;
   int writeback;
   int async_dio;
   uint32_t max_write;
@@ -513,6 +518,40 @@ static void sleep_ms(long ms) {
   }
 }
 
+/* --write-barrier state: WRITEs received and not yet answered, and a
+ * generation that moves each time the barrier opens. */
+static pthread_mutex_t barrier_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t barrier_cond = PTHREAD_COND_INITIALIZER;
+static int barrier_waiting;
+static unsigned long barrier_gen;
+
+static void write_barrier_wait(void) {
+  long ms = opt.write_delay_ms > 0 ? opt.write_delay_ms : 2000;
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += ms / 1000;
+  deadline.tv_nsec += (ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&barrier_lock);
+  unsigned long gen = barrier_gen;
+  if (++barrier_waiting >= opt.write_barrier) {
+    barrier_waiting = 0;
+    barrier_gen++;
+    pthread_cond_broadcast(&barrier_cond);
+  } else {
+    while (barrier_gen == gen) {
+      if (pthread_cond_timedwait(&barrier_cond, &barrier_lock, &deadline) == ETIMEDOUT) {
+        if (barrier_gen == gen) barrier_waiting--;
+        break;
+      }
+    }
+  }
+  pthread_mutex_unlock(&barrier_lock);
+}
+
 static void do_write(struct req *r) {
   struct fuse_write_in *in = (struct fuse_write_in *)r->body;
   size_t hdr = proto_minor < 9 ? 24 : sizeof *in;
@@ -522,7 +561,8 @@ static void do_write(struct req *r) {
   }
   ssize_t w = pwrite((int)in->fh, r->body + hdr, in->size, (off_t)in->offset);
   int err = errno;
-  if (opt.write_delay_ms > 0) sleep_ms(opt.write_delay_ms);
+  if (opt.write_barrier > 1) write_barrier_wait();
+  else if (opt.write_delay_ms > 0) sleep_ms(opt.write_delay_ms);
   if (w < 0) {
     reply_err(r->ih->unique, err);
     return;
@@ -887,7 +927,7 @@ static void usage(void) {
           "usage: scenariofs --backing DIR --mountpoint DIR [--threads N] [--direct-io]\n"
           "  [--parallel-direct-writes] [--attr-timeout SEC] [--entry-timeout SEC]\n"
           "  [--write-delay-ms MS] [--writeback] [--async-dio] [--max-write BYTES]\n"
-          "  [--minor N] [--name LABEL] [--verbose]\n");
+          "  [--minor N] [--write-barrier N] [--name LABEL] [--verbose]\n");
   exit(2);
 }
 
@@ -903,6 +943,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--attr-timeout")) opt.attr_timeout = atof(NEXT());
     else if (!strcmp(a, "--entry-timeout")) opt.entry_timeout = atof(NEXT());
     else if (!strcmp(a, "--write-delay-ms")) opt.write_delay_ms = atol(NEXT());
+    else if (!strcmp(a, "--write-barrier")) opt.write_barrier = atoi(NEXT());
     else if (!strcmp(a, "--writeback")) opt.writeback = 1;
     else if (!strcmp(a, "--async-dio")) opt.async_dio = 1;
     else if (!strcmp(a, "--max-write")) opt.max_write = (uint32_t)strtoul(NEXT(), NULL, 0);
