@@ -68,7 +68,6 @@ export function fuseSkipReason(need: { recorder?: boolean; commands?: string[] }
   }
   if (need.recorder) {
     if (!existsSync(recorderLibPath)) return `the recorder library ${recorderLibPath} is not built (run npm run build)`;
-    if (!existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) return 'the CLI is not built (run npm run build)';
   }
   for (const c of need.commands ?? []) if (!haveCommand(c)) return `${c} is not installed`;
   return undefined;
@@ -136,6 +135,16 @@ export interface RecordOptions {
   snaplen?: number;
   /** --label. */
   label?: string;
+  /**
+   * 'cli' runs `fusetrace record -- CMD`; 'preload' sets LD_PRELOAD=build/libftrec.so
+   * and FUSETRACE_* itself. Default: 'cli' when the CLI is built, else 'preload'.
+   */
+  via?: 'cli' | 'preload';
+}
+
+/** True when the compiled CLI exists (dist/src/cli/main.js). */
+export function cliBuilt(): boolean {
+  return existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'));
 }
 
 /** Options of build/scenariofs (see the head of test/daemon/scenariofs.c). */
@@ -205,14 +214,20 @@ export async function mountCommand(cmd: string[], mountpoint: string, record?: R
   mkdirSync(mountpoint, { recursive: true });
   const mnt = resolve(mountpoint);
   let argv = cmd;
-  if (record) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (record && (record.via ?? (cliBuilt() ? 'cli' : 'preload')) === 'cli') {
     const r = [fusetraceBin, 'record', '-o', record.out];
     if (record.snaplen !== undefined) r.push('--snaplen', String(record.snaplen));
     if (record.label !== undefined) r.push('--label', record.label);
     argv = [process.execPath, ...r, '--', ...cmd];
+  } else if (record) {
+    env.LD_PRELOAD = recorderLibPath;
+    env.FUSETRACE_OUT = record.out;
+    if (record.snaplen !== undefined) env.FUSETRACE_SNAPLEN = String(record.snaplen);
+    if (record.label !== undefined) env.FUSETRACE_LABEL = record.label;
   }
   const [file, ...args] = argv as [string, ...string[]];
-  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   child.stderr?.on('data', (b: Buffer) => {
     err += b.toString();
