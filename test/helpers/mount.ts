@@ -137,14 +137,22 @@ export interface RecordOptions {
   label?: string;
   /**
    * 'cli' runs `fusetrace record -- CMD`; 'preload' sets LD_PRELOAD=build/libftrec.so
-   * and FUSETRACE_* itself. Default: 'cli' when the CLI is built, else 'preload'.
+   * and FUSETRACE_* itself. Default: 'cli' when the built CLI has `record`, else 'preload'.
    */
   via?: 'cli' | 'preload';
 }
 
-/** True when the compiled CLI exists (dist/src/cli/main.js). */
-export function cliBuilt(): boolean {
-  return existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'));
+const cliCommands = new Map<string, boolean>();
+
+/** True when the built CLI lists `name` among its commands in `fusetrace --help`. */
+export function cliHasCommand(name: string): boolean {
+  let has = cliCommands.get(name);
+  if (has === undefined) {
+    const r = spawnSync(process.execPath, [fusetraceBin, '--help'], { encoding: 'utf8', timeout: 30000 });
+    has = r.status === 0 && new RegExp(`^\\s+${name}\\b`, 'm').test(r.stdout);
+    cliCommands.set(name, has);
+  }
+  return has;
 }
 
 /** Options of build/scenariofs (see the head of test/daemon/scenariofs.c). */
@@ -215,7 +223,7 @@ export async function mountCommand(cmd: string[], mountpoint: string, record?: R
   const mnt = resolve(mountpoint);
   let argv = cmd;
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (record && (record.via ?? (cliBuilt() ? 'cli' : 'preload')) === 'cli') {
+  if (record && (record.via ?? (cliHasCommand('record') ? 'cli' : 'preload')) === 'cli') {
     const r = [fusetraceBin, 'record', '-o', record.out];
     if (record.snaplen !== undefined) r.push('--snaplen', String(record.snaplen));
     if (record.label !== undefined) r.push('--label', record.label);
@@ -375,7 +383,7 @@ export interface RawMessage {
   iface: number;
   /** 1 = kernel->daemon, 2 = daemon->kernel, 0 = not said. */
   dir: number;
-  /** Timestamp in ns (BigInt-exact converted to number relative to the first block). */
+  /** Timestamp in ns relative to the first packet of the file (`PcapngCapture.t0Ns`). */
   t: number;
   tid: number;
   pid: number;
@@ -391,6 +399,8 @@ export interface PcapngCapture {
   messages: RawMessage[];
   /** Number of ISB blocks seen. */
   statistics: number;
+  /** Absolute time (ns since the epoch) of the first packet; `t` values are relative to it. */
+  t0Ns: bigint;
 }
 
 /**
@@ -400,7 +410,7 @@ export interface PcapngCapture {
  */
 export function readPcapng(file: string): PcapngCapture {
   const b = readFileSync(file);
-  const cap: PcapngCapture = { interfaces: [], messages: [], statistics: 0 };
+  const cap: PcapngCapture = { interfaces: [], messages: [], statistics: 0, t0Ns: 0n };
   let off = 0;
   let t0: bigint | undefined;
   const tsres: number[] = [];
@@ -432,7 +442,10 @@ export function readPcapng(file: string): PcapngCapture {
       const data = Buffer.from(body.subarray(20, 20 + capLen));
       const res = tsres[iface] ?? 6;
       const ns = res & 0x80 ? (ts * 1_000_000_000n) >> BigInt(res & 0x7f) : ts * 10n ** BigInt(Math.max(0, 9 - res));
-      t0 ??= ns;
+      if (t0 === undefined) {
+        t0 = ns;
+        cap.t0Ns = ns;
+      }
       let dir = 0;
       let failed = false;
       let pid = -1;
