@@ -12,6 +12,19 @@ export type Id = number | bigint;
 
 export const NO_REPLY = -1;
 
+/** One READDIR/READDIRPLUS record (protocol/extract.ts). */
+export interface DirEntry {
+  name: string;
+  /** fuse_dirent.ino and .off (the cookie) and .type (DT_*). */
+  ino: Id;
+  off: Id;
+  type: number;
+  /** READDIRPLUS only: entry_out.nodeid (0 = no inode information), attr.size, attr_valid in ns. */
+  nodeid: Id | undefined;
+  size: number;
+  attrValidNs: number;
+}
+
 export class Exchange {
   // --- request header -----------------------------------------------------
   conn = 0;
@@ -56,6 +69,8 @@ export class Exchange {
   node2: Id | undefined = undefined;
   /** INTERRUPT: the unique it targets. */
   target: Id | undefined = undefined;
+  /** FORGET / BATCH_FORGET: flat pairs [nodeid, nlookup, nodeid, nlookup, ...]. */
+  forgets: Id[] | undefined = undefined;
 
   // --- reply --------------------------------------------------------------
   tReply = NaN;
@@ -80,6 +95,10 @@ export class Exchange {
   /** OPEN/CREATE reply: fh and FOPEN_* flags. */
   resultFh: Id | undefined = undefined;
   openFlags = 0;
+  /** READDIR / READDIRPLUS reply records, in order. */
+  entries: DirEntry[] | undefined = undefined;
+  /** Some BATCH_FORGET entries or directory records were cut by the snap length (not malformed). */
+  partial = false;
 
   // --- set by the state stage when the request is processed (time order) ----
   /** Path of the file at request time (`?<nodeid>` when unknown). */

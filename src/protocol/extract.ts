@@ -1,0 +1,877 @@
+/**
+ * Hot path: reads the handful of argument and result fields the analysis
+ * needs straight from the message bytes, at offsets taken from the declared
+ * layouts (no binary-parser, no per-message objects except names and the
+ * arrays an Exchange keeps). Also checks lengths and the reply rules of
+ * fuse-protocol.md §1.4.
+ *
+ * Problems are reported in `x.problem` (the pairing stage prefixes the opcode
+ * and unique): "malformed" ones read like
+ * `60 bytes < 80 needed for fuse_write_in at minor 45`; a needed fixed part
+ * cut by the snap length starts with `truncated:`. A snapped message that
+ * lost only bulk data (WRITE/READ data, trailing directory records) is not a
+ * problem; directory records or forget entries that were cut set `x.partial`.
+ *
+ * The caller (pairing) fills the header fields of the Exchange (opcode,
+ * unique, nodeid, reqLen, extLen ...) before calling `extractRequest`;
+ * `fillRequestHeader` does that for other callers.
+ */
+import type { CaptureMessage } from '../capture/message.js';
+import type { DirEntry, Exchange, Id } from '../pairing/exchange.js';
+import { u32, u64 } from './layout.js';
+import { Notify, notifyName, Op } from './opcodes.js';
+import type { ConnProtocol } from './version.js';
+import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
+import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
+import { fuse_dirent, fuse_direntplus, fuse_link_in, fuse_mkdir_in, fuse_mknod_in, fuse_rename2_in, fuse_rename_in } from './layouts/dir.js';
+import { fuse_init_in } from './layouts/init.js';
+import {
+  fuse_copy_file_range_in, fuse_copy_file_range_out, fuse_create_in, fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_lseek_in,
+  fuse_lseek_out, fuse_open_in, fuse_open_out, fuse_read_in, fuse_release_in, fuse_removemapping_in, fuse_removemapping_one,
+  fuse_setupmapping_in, fuse_write_in, fuse_write_out,
+} from './layouts/io.js';
+import { fuse_file_lock, fuse_lk_in, fuse_lk_out } from './layouts/lock.js';
+import {
+  fuse_access_in, fuse_batch_forget_in, fuse_bmap_in, fuse_bmap_out, fuse_forget_in, fuse_forget_one, fuse_interrupt_in, fuse_ioctl_in,
+  fuse_ioctl_out, fuse_poll_in, fuse_poll_out,
+} from './layouts/misc.js';
+import {
+  fuse_notify_delete_out, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_notify_poll_wakeup_out, fuse_notify_prune_out,
+  fuse_notify_retrieve_in, fuse_notify_retrieve_out, fuse_notify_store_out,
+} from './layouts/notify.js';
+import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
+import { sizeAt } from './layouts/index.js';
+import type { StructLayout } from './layout.js';
+import { cuse_init_out } from './layouts/init.js';
+
+const IN_HDR = 40;
+const OUT_HDR = 16;
+/** FUSE_NAME_MAX: the kernel rejects longer dirent names. */
+const NAME_MAX = 1024;
+
+// Offsets, resolved once at module load.
+const o = (l: StructLayout, f: string): number => {
+  const v = l.offsets[f];
+  if (v === undefined) throw new Error(`layout ${l.name} has no field ${f}`);
+  return v;
+};
+const ATTR_INO = o(fuse_attr, 'ino');
+const ATTR_SIZE = o(fuse_attr, 'size');
+const EO_NODEID = o(fuse_entry_out, 'nodeid');
+const EO_ATTR_VALID = o(fuse_entry_out, 'attr_valid');
+const EO_ATTR_VALID_NSEC = o(fuse_entry_out, 'attr_valid_nsec');
+const EO_ATTR = o(fuse_entry_out, 'attr');
+const AO_ATTR_VALID = o(fuse_attr_out, 'attr_valid');
+const AO_ATTR_VALID_NSEC = o(fuse_attr_out, 'attr_valid_nsec');
+const AO_ATTR = o(fuse_attr_out, 'attr');
+const SXO_ATTR_VALID = o(fuse_statx_out, 'attr_valid');
+const SXO_ATTR_VALID_NSEC = o(fuse_statx_out, 'attr_valid_nsec');
+const SXO_STAT = o(fuse_statx_out, 'stat');
+const SX_INO = o(fuse_statx, 'ino');
+const SX_SIZE = o(fuse_statx, 'size');
+const OO_FH = o(fuse_open_out, 'fh');
+const OO_FLAGS = o(fuse_open_out, 'open_flags');
+const GA_FLAGS = o(fuse_getattr_in, 'getattr_flags');
+const GA_FH = o(fuse_getattr_in, 'fh');
+const SA_VALID = o(fuse_setattr_in, 'valid');
+const SA_FH = o(fuse_setattr_in, 'fh');
+const SA_SIZE = o(fuse_setattr_in, 'size');
+const SXI_FLAGS = o(fuse_statx_in, 'getattr_flags');
+const SXI_FH = o(fuse_statx_in, 'fh');
+const RD_FH = o(fuse_read_in, 'fh');
+const RD_OFFSET = o(fuse_read_in, 'offset');
+const RD_SIZE = o(fuse_read_in, 'size');
+const RD_RFLAGS = o(fuse_read_in, 'read_flags');
+const RD_FLAGS = o(fuse_read_in, 'flags');
+const WR_FH = o(fuse_write_in, 'fh');
+const WR_OFFSET = o(fuse_write_in, 'offset');
+const WR_SIZE = o(fuse_write_in, 'size');
+const WR_WFLAGS = o(fuse_write_in, 'write_flags');
+const WR_FLAGS = o(fuse_write_in, 'flags');
+const WO_SIZE = o(fuse_write_out, 'size');
+const OI_FLAGS = o(fuse_open_in, 'flags');
+const OI_OPEN_FLAGS = o(fuse_open_in, 'open_flags');
+const CI_FLAGS = o(fuse_create_in, 'flags');
+const CI_OPEN_FLAGS = o(fuse_create_in, 'open_flags');
+const RL_FH = o(fuse_release_in, 'fh');
+const RL_FLAGS = o(fuse_release_in, 'flags');
+const RL_RFLAGS = o(fuse_release_in, 'release_flags');
+const FL_FH = o(fuse_flush_in, 'fh');
+const FS_FH = o(fuse_fsync_in, 'fh');
+const FS_FLAGS = o(fuse_fsync_in, 'fsync_flags');
+const FA_FH = o(fuse_fallocate_in, 'fh');
+const FA_OFFSET = o(fuse_fallocate_in, 'offset');
+const FA_LENGTH = o(fuse_fallocate_in, 'length');
+const FA_MODE = o(fuse_fallocate_in, 'mode');
+const LS_FH = o(fuse_lseek_in, 'fh');
+const LS_OFFSET = o(fuse_lseek_in, 'offset');
+const LS_WHENCE = o(fuse_lseek_in, 'whence');
+const LSO_OFFSET = o(fuse_lseek_out, 'offset');
+const CF_NODEID_OUT = o(fuse_copy_file_range_in, 'nodeid_out');
+const CF_FH_OUT = o(fuse_copy_file_range_in, 'fh_out');
+const CF_OFF_OUT = o(fuse_copy_file_range_in, 'off_out');
+const CF_LEN = o(fuse_copy_file_range_in, 'len');
+const CF_FLAGS = o(fuse_copy_file_range_in, 'flags');
+const CFO_BYTES = o(fuse_copy_file_range_out, 'bytes_copied');
+const SM_FH = o(fuse_setupmapping_in, 'fh');
+const SM_FOFFSET = o(fuse_setupmapping_in, 'foffset');
+const SM_LEN = o(fuse_setupmapping_in, 'len');
+const SM_FLAGS = o(fuse_setupmapping_in, 'flags');
+const RM_COUNT = o(fuse_removemapping_in, 'count');
+const RN_NEWDIR = o(fuse_rename_in, 'newdir');
+const RN2_NEWDIR = o(fuse_rename2_in, 'newdir');
+const RN2_FLAGS = o(fuse_rename2_in, 'flags');
+const LN_OLD = o(fuse_link_in, 'oldnodeid');
+const SX_XSIZE = o(fuse_setxattr_in, 'size');
+const SX_XFLAGS = o(fuse_setxattr_in, 'flags');
+const GX_SIZE = o(fuse_getxattr_in, 'size');
+const GXO_SIZE = o(fuse_getxattr_out, 'size');
+const LK_FH = o(fuse_lk_in, 'fh');
+const LK_LK = o(fuse_lk_in, 'lk');
+const LK_FLAGS = o(fuse_lk_in, 'lk_flags');
+const FLK_START = o(fuse_file_lock, 'start');
+const FG_NLOOKUP = o(fuse_forget_in, 'nlookup');
+const BF_COUNT = o(fuse_batch_forget_in, 'count');
+const F1_NODEID = o(fuse_forget_one, 'nodeid');
+const F1_NLOOKUP = o(fuse_forget_one, 'nlookup');
+const INT_UNIQUE = o(fuse_interrupt_in, 'unique');
+const AC_MASK = o(fuse_access_in, 'mask');
+const BM_BLOCK = o(fuse_bmap_in, 'block');
+const BM_BLOCKSIZE = o(fuse_bmap_in, 'blocksize');
+const IO_FH = o(fuse_ioctl_in, 'fh');
+const IO_FLAGS = o(fuse_ioctl_in, 'flags');
+const IO_IN_SIZE = o(fuse_ioctl_in, 'in_size');
+const IOO_RESULT = o(fuse_ioctl_out, 'result');
+const PL_FH = o(fuse_poll_in, 'fh');
+const PL_FLAGS = o(fuse_poll_in, 'flags');
+const NR_OFFSET = o(fuse_notify_retrieve_in, 'offset');
+const NR_SIZE = o(fuse_notify_retrieve_in, 'size');
+const DE_INO = o(fuse_dirent, 'ino');
+const DE_OFF = o(fuse_dirent, 'off');
+const DE_NAMELEN = o(fuse_dirent, 'namelen');
+const DE_TYPE = o(fuse_dirent, 'type');
+const DP_ENTRY = o(fuse_direntplus, 'entry_out');
+const DP_DIRENT = o(fuse_direntplus, 'dirent');
+
+/** A u64 as a plain number (exact below 2^53; the rare larger value is rounded, used only for sizes/offsets). */
+function n64(b: Buffer, pos: number, le: boolean): number {
+  const v = u64(b, pos, le);
+  return typeof v === 'number' ? v : Number(v);
+}
+
+/** Fills the header fields of a request Exchange from the message (what the pairing stage does). */
+export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
+  const { data, off, le } = m;
+  x.conn = m.conn;
+  x.reqLen = u32(data, off, le);
+  x.opcode = u32(data, off + 4, le);
+  x.unique = u64(data, off + 8, le);
+  x.nodeid = u64(data, off + 16, le);
+  x.uid = u32(data, off + 24, le);
+  x.gid = u32(data, off + 28, le);
+  x.callerPid = u32(data, off + 32, le);
+  x.extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
+  x.reqCapLen = m.capLen;
+  x.pid = m.pid;
+  x.tid = m.tid;
+  x.tReq = m.t;
+  x.input = m.input;
+  x.reqFileOffset = m.fileOffset;
+}
+
+/** Fills the reply header fields of an Exchange (what the pairing stage does). */
+export function fillReplyHeader(x: Exchange, m: CaptureMessage): void {
+  const { data, off, le } = m;
+  x.replyLen = u32(data, off, le);
+  x.error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
+  x.replyCapLen = m.capLen;
+  x.tReply = m.t;
+  x.replyTid = m.tid;
+  x.replyFileOffset = m.fileOffset;
+  x.replyFailedErrno = m.failedErrno;
+}
+
+/** Reads a NUL-terminated name in [start, end); sets `nameEnd` to the byte after the NUL (or end). */
+let nameEnd = 0;
+let nameUnterminated = false;
+function readName(b: Buffer, start: number, end: number): string {
+  let i = start;
+  while (i < end && b[i] !== 0) i++;
+  nameUnterminated = i >= end;
+  nameEnd = i + 1;
+  return b.toString('utf8', start, i);
+}
+
+// Per-call scratch for the length checks (module state: the path is synchronous).
+let curLen = 0;
+let curCap = 0;
+let curHdr = 0;
+
+/** Requires `size` body bytes for `what`; sets the problem and returns false if missing. */
+function need(x: Exchange, size: number, what: string, minor: number): boolean {
+  const body = curLen - curHdr;
+  if (body < size) {
+    x.problem ??= `${curLen} bytes < ${curHdr + size} needed for ${what} at minor ${minor}`;
+    return false;
+  }
+  if (curCap - curHdr < size) {
+    x.problem ??= `truncated: ${curCap} of ${curLen} bytes captured, ${what} needs ${curHdr + size}`;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Fills the request-argument fields of `x` (fh, offset, size, flags, opFlags,
+ * name, name2, node2, target, forgets) from a request message. INIT updates `p`.
+ *
+ * Per opcode: READ/READDIR(PLUS) fh offset size flags opFlags=read_flags;
+ * WRITE fh offset size flags opFlags=write_flags; OPEN/OPENDIR flags
+ * opFlags=open_flags; CREATE/TMPFILE flags opFlags=open_flags name;
+ * RELEASE(DIR) fh flags opFlags=release_flags; FLUSH fh; FSYNC(DIR) fh
+ * opFlags=fsync_flags; SETATTR opFlags=valid, fh (FATTR_FH), size (FATTR_SIZE);
+ * GETATTR/STATX opFlags=getattr_flags, fh (FUSE_GETATTR_FH); FALLOCATE fh
+ * offset size=length opFlags=mode; LSEEK fh offset opFlags=whence;
+ * COPY_FILE_RANGE(_64) the destination: fh=fh_out offset=off_out node2=nodeid_out
+ * size=len opFlags=flags; SETUPMAPPING fh offset=foffset size=len opFlags=flags;
+ * REMOVEMAPPING size=count; SETXATTR size=value length opFlags=xattr flags name;
+ * GETXATTR size name; LISTXATTR size; GETLK/SETLK(W) fh offset=lk.start
+ * opFlags=lk_flags; ACCESS opFlags=mask; IOCTL fh opFlags=flags size=in_size;
+ * POLL fh opFlags=flags; BMAP offset=block size=blocksize; NOTIFY_REPLY offset size;
+ * name ops: name (and name2 for RENAME/RENAME2 new name, SYMLINK target),
+ * node2 for RENAME(2) newdir and LINK oldnodeid; INTERRUPT target;
+ * FORGET/BATCH_FORGET forgets = [nodeid, nlookup, ...].
+ */
+export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, off, le } = m;
+  if (m.capLen < IN_HDR) {
+    x.problem ??= `${m.capLen} bytes < 40 needed for fuse_in_header`;
+    return;
+  }
+  const len = u32(data, off, le);
+  curLen = len;
+  curCap = Math.min(m.capLen, len);
+  curHdr = IN_HDR;
+  if (len < IN_HDR) {
+    x.problem ??= `header len ${len} < 40 (fuse_in_header)`;
+    return;
+  }
+  const op = x.opcode;
+  const extLen = x.extLen;
+  if (extLen > len - IN_HDR) {
+    x.problem ??= `total_extlen ${extLen / 8} (${extLen} bytes) exceeds the ${len - IN_HDR}-byte body`;
+    return;
+  }
+  const u = x.unique;
+  p.noteRequest(op, extLen, typeof u === 'bigint' && u >= 0x8000000000000000n);
+  const minor = p.minor;
+  const b = off + IN_HDR;
+  // End of the arguments (before the extension block), clipped to the captured bytes.
+  const argEnd = off + len - extLen;
+  const nameLimit = Math.min(argEnd, off + curCap);
+  const cutNames = argEnd > off + curCap;
+
+  switch (op) {
+    case Op.LOOKUP: case Op.UNLINK: case Op.RMDIR: case Op.REMOVEXATTR:
+      x.name = readName(data, b, nameLimit);
+      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      return;
+    case Op.FORGET:
+      if (!need(x, fuse_forget_in.size, 'fuse_forget_in', minor)) return;
+      x.forgets = [x.nodeid, u64(data, b + FG_NLOOKUP, le)];
+      return;
+    case Op.GETATTR: {
+      const body = len - IN_HDR;
+      if (body === 0) return; // < 7.9: no fuse_getattr_in
+      if (!need(x, fuse_getattr_in.size, 'fuse_getattr_in', minor)) return;
+      x.opFlags = u32(data, b + GA_FLAGS, le);
+      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(data, b + GA_FH, le);
+      return;
+    }
+    case Op.SETATTR:
+      if (!need(x, fuse_setattr_in.size, 'fuse_setattr_in', minor)) return;
+      x.opFlags = u32(data, b + SA_VALID, le);
+      if (x.opFlags & FATTR_FH) x.fh = u64(data, b + SA_FH, le);
+      if (x.opFlags & FATTR_SIZE) x.size = n64(data, b + SA_SIZE, le);
+      return;
+    case Op.READLINK: case Op.STATFS: case Op.DESTROY:
+      return;
+    case Op.SYMLINK:
+      x.name = readName(data, b, nameLimit);
+      if (nameUnterminated) { if (!cutNames) x.problem ??= 'SYMLINK name is not NUL-terminated'; return; }
+      x.name2 = readName(data, nameEnd, nameLimit);
+      if (nameUnterminated && !cutNames) x.problem ??= 'SYMLINK target is not NUL-terminated';
+      return;
+    case Op.MKNOD: {
+      const sz = sizeAt(fuse_mknod_in, minor);
+      if (!need(x, sz, 'fuse_mknod_in', minor)) return;
+      x.name = readName(data, b + sz, nameLimit);
+      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      return;
+    }
+    case Op.MKDIR:
+      if (!need(x, fuse_mkdir_in.size, 'fuse_mkdir_in', minor)) return;
+      x.name = readName(data, b + fuse_mkdir_in.size, nameLimit);
+      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      return;
+    case Op.RENAME: case Op.RENAME2: {
+      const two = op === Op.RENAME2;
+      const sz = two ? fuse_rename2_in.size : fuse_rename_in.size;
+      if (!need(x, sz, two ? 'fuse_rename2_in' : 'fuse_rename_in', minor)) return;
+      x.node2 = u64(data, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
+      if (two) x.opFlags = u32(data, b + RN2_FLAGS, le);
+      x.name = readName(data, b + sz, nameLimit);
+      if (nameUnterminated) { if (!cutNames) x.problem ??= 'old name is not NUL-terminated'; return; }
+      x.name2 = readName(data, nameEnd, nameLimit);
+      if (nameUnterminated && !cutNames) x.problem ??= 'new name is not NUL-terminated';
+      return;
+    }
+    case Op.LINK:
+      if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
+      x.node2 = u64(data, b + LN_OLD, le);
+      x.name = readName(data, b + fuse_link_in.size, nameLimit);
+      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      return;
+    case Op.OPEN: case Op.OPENDIR:
+      if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
+      x.flags = u32(data, b + OI_FLAGS, le);
+      x.opFlags = u32(data, b + OI_OPEN_FLAGS, le);
+      return;
+    case Op.READ: case Op.READDIR: case Op.READDIRPLUS: {
+      // Always 40 bytes from current kernels; 24 from pre-7.9 ones.
+      const sz = minor < 9 && len - IN_HDR < fuse_read_in.size ? 24 : fuse_read_in.size;
+      if (!need(x, sz, 'fuse_read_in', minor)) return;
+      x.fh = u64(data, b + RD_FH, le);
+      x.offset = n64(data, b + RD_OFFSET, le);
+      x.size = u32(data, b + RD_SIZE, le);
+      x.opFlags = u32(data, b + RD_RFLAGS, le);
+      if (sz > RD_FLAGS) x.flags = u32(data, b + RD_FLAGS, le);
+      if (op === Op.READDIRPLUS && !p.negotiated) p.inferredReaddirplus = true;
+      return;
+    }
+    case Op.WRITE: {
+      let sz = sizeAt(fuse_write_in, minor);
+      const body = len - IN_HDR;
+      if (!p.negotiated && body >= 24 && curCap >= IN_HDR + 24) {
+        // Self-describing (§4.3): data length must equal write_in.size.
+        const size = u32(data, b + WR_SIZE, le);
+        if (body - 40 !== size && body - 24 === size) sz = 24;
+      }
+      if (!need(x, sz, 'fuse_write_in', minor)) return;
+      x.fh = u64(data, b + WR_FH, le);
+      x.offset = n64(data, b + WR_OFFSET, le);
+      x.size = u32(data, b + WR_SIZE, le);
+      x.opFlags = u32(data, b + WR_WFLAGS, le);
+      if (sz > WR_FLAGS) x.flags = u32(data, b + WR_FLAGS, le);
+      if (body - sz !== x.size) {
+        x.problem ??= `${body - sz} data bytes after fuse_write_in (${sz} bytes at minor ${minor}) != write_in.size ${x.size}`;
+      }
+      if ((x.opFlags & 1) !== 0 && !p.negotiated) p.inferredWriteback = true;
+      return;
+    }
+    case Op.RELEASE: case Op.RELEASEDIR:
+      if (!need(x, fuse_release_in.size, 'fuse_release_in', minor)) return;
+      x.fh = u64(data, b + RL_FH, le);
+      x.flags = u32(data, b + RL_FLAGS, le);
+      x.opFlags = u32(data, b + RL_RFLAGS, le);
+      return;
+    case Op.FSYNC: case Op.FSYNCDIR:
+      if (!need(x, fuse_fsync_in.size, 'fuse_fsync_in', minor)) return;
+      x.fh = u64(data, b + FS_FH, le);
+      x.opFlags = u32(data, b + FS_FLAGS, le);
+      return;
+    case Op.SETXATTR: {
+      if (!need(x, 8, 'fuse_setxattr_in', minor)) return;
+      const vsize = u32(data, b + SX_XSIZE, le);
+      const hl = setxattrHeaderLen(data, b, len - IN_HDR, vsize, p, nameLimit);
+      if (!need(x, hl, 'fuse_setxattr_in', minor)) return;
+      x.size = vsize;
+      x.opFlags = u32(data, b + SX_XFLAGS, le);
+      x.name = readName(data, b + hl, nameLimit);
+      if (nameUnterminated && !cutNames) { x.problem ??= 'name is not NUL-terminated'; return; }
+      if (!cutNames && nameEnd + vsize !== argEnd) {
+        x.problem ??= `SETXATTR body ${len - IN_HDR} bytes != ${hl} + name ${nameEnd - b - hl} + value ${vsize}`;
+      }
+      return;
+    }
+    case Op.GETXATTR: case Op.LISTXATTR:
+      if (!need(x, fuse_getxattr_in.size, 'fuse_getxattr_in', minor)) return;
+      x.size = u32(data, b + GX_SIZE, le);
+      if (op === Op.GETXATTR) {
+        x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
+        if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      }
+      return;
+    case Op.FLUSH:
+      if (!need(x, fuse_flush_in.size, 'fuse_flush_in', minor)) return;
+      x.fh = u64(data, b + FL_FH, le);
+      return;
+    case Op.INIT: {
+      const pr = p.applyInitRequest(m);
+      if (pr) x.problem ??= pr;
+      else if (len - IN_HDR > fuse_init_in.size) x.problem ??= `INIT request body ${len - IN_HDR} bytes > ${fuse_init_in.size} (fuse_init_in)`;
+      return;
+    }
+    case Op.GETLK: case Op.SETLK: case Op.SETLKW:
+      if (!need(x, fuse_lk_in.offsets.lk_flags!, 'fuse_lk_in', minor)) return;
+      x.fh = u64(data, b + LK_FH, le);
+      x.offset = n64(data, b + LK_LK + FLK_START, le);
+      if (curCap - IN_HDR >= fuse_lk_in.size) x.opFlags = u32(data, b + LK_FLAGS, le);
+      return;
+    case Op.ACCESS:
+      if (!need(x, fuse_access_in.size, 'fuse_access_in', minor)) return;
+      x.opFlags = u32(data, b + AC_MASK, le);
+      return;
+    case Op.CREATE: case Op.TMPFILE: {
+      const sz = sizeAt(fuse_create_in, minor);
+      if (!need(x, sz, 'fuse_create_in', minor)) return;
+      x.flags = u32(data, b + CI_FLAGS, le);
+      if (sz > CI_OPEN_FLAGS) x.opFlags = u32(data, b + CI_OPEN_FLAGS, le);
+      x.name = readName(data, b + sz, nameLimit);
+      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      return;
+    }
+    case Op.INTERRUPT:
+      if (!need(x, fuse_interrupt_in.size, 'fuse_interrupt_in', minor)) return;
+      x.target = u64(data, b + INT_UNIQUE, le);
+      return;
+    case Op.BMAP:
+      if (!need(x, fuse_bmap_in.size, 'fuse_bmap_in', minor)) return;
+      x.offset = n64(data, b + BM_BLOCK, le);
+      x.size = u32(data, b + BM_BLOCKSIZE, le);
+      return;
+    case Op.IOCTL:
+      if (!need(x, fuse_ioctl_in.size, 'fuse_ioctl_in', minor)) return;
+      x.fh = u64(data, b + IO_FH, le);
+      x.opFlags = u32(data, b + IO_FLAGS, le);
+      x.size = u32(data, b + IO_IN_SIZE, le);
+      if (len - IN_HDR - fuse_ioctl_in.size !== x.size) {
+        x.problem ??= `IOCTL carries ${len - IN_HDR - fuse_ioctl_in.size} input bytes, in_size says ${x.size}`;
+      }
+      return;
+    case Op.POLL:
+      if (!need(x, fuse_poll_in.offsets.events!, 'fuse_poll_in', minor)) return;
+      x.fh = u64(data, b + PL_FH, le);
+      x.opFlags = u32(data, b + PL_FLAGS, le);
+      return;
+    case Op.NOTIFY_REPLY:
+      if (!need(x, fuse_notify_retrieve_in.size, 'fuse_notify_retrieve_in', minor)) return;
+      x.offset = n64(data, b + NR_OFFSET, le);
+      x.size = u32(data, b + NR_SIZE, le);
+      if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
+        x.problem ??= `NOTIFY_REPLY carries ${len - IN_HDR - fuse_notify_retrieve_in.size} data bytes, size says ${x.size}`;
+      }
+      return;
+    case Op.BATCH_FORGET: {
+      if (!need(x, fuse_batch_forget_in.size, 'fuse_batch_forget_in', minor)) return;
+      const count = u32(data, b + BF_COUNT, le);
+      const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
+      if (len - IN_HDR < want) {
+        x.problem ??= `BATCH_FORGET count ${count} needs ${IN_HDR + want} bytes, message has ${len}`;
+        return;
+      }
+      const have = Math.min(count, Math.floor((curCap - IN_HDR - fuse_batch_forget_in.size) / fuse_forget_one.size));
+      const f: Id[] = new Array<Id>(have * 2);
+      let q = b + fuse_batch_forget_in.size;
+      for (let i = 0; i < have; i++, q += fuse_forget_one.size) {
+        f[2 * i] = u64(data, q + F1_NODEID, le);
+        f[2 * i + 1] = u64(data, q + F1_NLOOKUP, le);
+      }
+      x.forgets = f;
+      x.size = count;
+      if (have < count) x.partial = true;
+      return;
+    }
+    case Op.FALLOCATE:
+      if (!need(x, fuse_fallocate_in.size, 'fuse_fallocate_in', minor)) return;
+      x.fh = u64(data, b + FA_FH, le);
+      x.offset = n64(data, b + FA_OFFSET, le);
+      x.size = n64(data, b + FA_LENGTH, le);
+      x.opFlags = u32(data, b + FA_MODE, le);
+      return;
+    case Op.LSEEK:
+      if (!need(x, fuse_lseek_in.size, 'fuse_lseek_in', minor)) return;
+      x.fh = u64(data, b + LS_FH, le);
+      x.offset = n64(data, b + LS_OFFSET, le);
+      x.opFlags = u32(data, b + LS_WHENCE, le);
+      return;
+    case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64:
+      if (!need(x, fuse_copy_file_range_in.size, 'fuse_copy_file_range_in', minor)) return;
+      x.fh = u64(data, b + CF_FH_OUT, le);
+      x.node2 = u64(data, b + CF_NODEID_OUT, le);
+      x.offset = n64(data, b + CF_OFF_OUT, le);
+      x.size = n64(data, b + CF_LEN, le);
+      x.opFlags = n64(data, b + CF_FLAGS, le);
+      return;
+    case Op.SETUPMAPPING:
+      if (!need(x, fuse_setupmapping_in.size, 'fuse_setupmapping_in', minor)) return;
+      x.fh = u64(data, b + SM_FH, le);
+      x.offset = n64(data, b + SM_FOFFSET, le);
+      x.size = n64(data, b + SM_LEN, le);
+      x.opFlags = n64(data, b + SM_FLAGS, le);
+      return;
+    case Op.REMOVEMAPPING: {
+      if (!need(x, fuse_removemapping_in.size, 'fuse_removemapping_in', minor)) return;
+      const count = u32(data, b + RM_COUNT, le);
+      x.size = count;
+      if (len - IN_HDR !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
+        x.problem ??= `REMOVEMAPPING count ${count} needs ${IN_HDR + 4 + 16 * count} bytes, message has ${len}`;
+      }
+      return;
+    }
+    case Op.SYNCFS:
+      return;
+    case Op.STATX:
+      if (!need(x, fuse_statx_in.size, 'fuse_statx_in', minor)) return;
+      x.opFlags = u32(data, b + SXI_FLAGS, le);
+      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(data, b + SXI_FH, le);
+      return;
+    default:
+      return; // CUSE_INIT and unknown opcodes: nothing the analysis reads
+  }
+}
+
+/**
+ * Length of the SETXATTR header: 16 with SETXATTR_EXT, 8 without; when not
+ * known (no INIT), the one for which header + name\0 + value fills the body.
+ */
+function setxattrHeaderLen(data: Buffer, b: number, body: number, vsize: number, p: ConnProtocol, nameLimit: number): number {
+  if (p.setxattrExt !== undefined) return p.setxattrExt ? 16 : 8;
+  for (const hl of [16, 8]) {
+    if (body < hl) continue;
+    readName(data, b + hl, nameLimit);
+    if (!nameUnterminated && nameEnd - b + vsize === body) return hl;
+  }
+  return p.minor >= 33 ? 16 : 8;
+}
+
+/** attr_valid (s) + nsec as ns; values beyond 2^53 ns (104 days) are approximate. */
+function validNs(data: Buffer, pos: number, nsecPos: number, le: boolean): number {
+  return n64(data, pos, le) * 1e9 + u32(data, nsecPos, le);
+}
+
+/** Fixed result size of a successful reply at `minor`, -1 for variable-size results. */
+function fixedReplySize(x: Exchange, minor: number): number {
+  switch (x.opcode) {
+    case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK:
+      return sizeAt(fuse_entry_out, minor);
+    case Op.CREATE: case Op.TMPFILE:
+      return sizeAt(fuse_entry_out, minor) + fuse_open_out.size;
+    case Op.GETATTR: case Op.SETATTR:
+      return sizeAt(fuse_attr_out, minor);
+    case Op.STATX: return fuse_statx_out.size;
+    case Op.OPEN: case Op.OPENDIR: return fuse_open_out.size;
+    case Op.WRITE: case Op.COPY_FILE_RANGE: return fuse_write_out.size;
+    case Op.COPY_FILE_RANGE_64: return fuse_copy_file_range_out.size;
+    case Op.STATFS: return sizeAt(fuse_statfs_out, minor);
+    case Op.GETLK: return fuse_lk_out.size;
+    case Op.BMAP: return fuse_bmap_out.size;
+    case Op.POLL: return fuse_poll_out.size;
+    case Op.LSEEK: return fuse_lseek_out.size;
+    case Op.GETXATTR: case Op.LISTXATTR:
+      return x.size === 0 ? fuse_getxattr_out.size : -1;
+    case Op.UNLINK: case Op.RMDIR: case Op.RENAME: case Op.RENAME2: case Op.RELEASE: case Op.RELEASEDIR:
+    case Op.FSYNC: case Op.FSYNCDIR: case Op.SETXATTR: case Op.REMOVEXATTR: case Op.FLUSH: case Op.SETLK:
+    case Op.SETLKW: case Op.ACCESS: case Op.FALLOCATE: case Op.DESTROY: case Op.SETUPMAPPING:
+    case Op.REMOVEMAPPING: case Op.SYNCFS: case Op.INTERRUPT:
+      return 0;
+    default:
+      return -1;
+  }
+}
+
+const STRUCT_OF_REPLY: Record<number, string> = {
+  [Op.LOOKUP]: 'fuse_entry_out', [Op.MKNOD]: 'fuse_entry_out', [Op.MKDIR]: 'fuse_entry_out', [Op.SYMLINK]: 'fuse_entry_out',
+  [Op.LINK]: 'fuse_entry_out', [Op.CREATE]: 'fuse_entry_out + fuse_open_out', [Op.TMPFILE]: 'fuse_entry_out + fuse_open_out',
+  [Op.GETATTR]: 'fuse_attr_out', [Op.SETATTR]: 'fuse_attr_out', [Op.STATX]: 'fuse_statx_out', [Op.OPEN]: 'fuse_open_out',
+  [Op.OPENDIR]: 'fuse_open_out', [Op.WRITE]: 'fuse_write_out', [Op.COPY_FILE_RANGE]: 'fuse_write_out',
+  [Op.COPY_FILE_RANGE_64]: 'fuse_copy_file_range_out', [Op.STATFS]: 'fuse_statfs_out', [Op.GETLK]: 'fuse_lk_out',
+  [Op.BMAP]: 'fuse_bmap_out', [Op.POLL]: 'fuse_poll_out', [Op.LSEEK]: 'fuse_lseek_out', [Op.GETXATTR]: 'fuse_getxattr_out',
+  [Op.LISTXATTR]: 'fuse_getxattr_out',
+};
+
+/**
+ * Fills the result fields of `x` from its reply (error, resultSize,
+ * resultNodeid, attrIno, attrSize, attrValidNs, resultFh, openFlags, entries)
+ * and checks the reply rules (§1.4). The INIT reply updates `p`.
+ * resultSize: WRITE/COPY_FILE_RANGE written, COPY_FILE_RANGE_64 bytes_copied,
+ * READ/READLINK/READDIR(PLUS)/GETXATTR/LISTXATTR data length (or
+ * getxattr_out.size when the request size was 0), LSEEK the offset returned,
+ * IOCTL the result.
+ */
+export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, off, le } = m;
+  if (m.capLen < OUT_HDR) {
+    x.problem ??= `${m.capLen} bytes < 16 needed for fuse_out_header`;
+    return;
+  }
+  const len = u32(data, off, le);
+  const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
+  curLen = len;
+  curCap = Math.min(m.capLen, len);
+  curHdr = OUT_HDR;
+  if (len < OUT_HDR) {
+    x.problem ??= `header len ${len} < 16 (fuse_out_header)`;
+    return;
+  }
+  if (error > 0 || error <= -512) {
+    x.problem ??= `error ${error} outside (-512, 0]: the kernel refuses the reply (EINVAL)`;
+    return;
+  }
+  if (error !== 0) {
+    if (len !== OUT_HDR) x.problem ??= `error reply of ${len} bytes: an error reply must be exactly 16 (the kernel refuses it: EINVAL)`;
+    return;
+  }
+  const minor = p.minor;
+  const body = len - OUT_HDR;
+  const b = off + OUT_HDR;
+  const op = x.opcode;
+  if (op === Op.INIT) {
+    const pr = p.applyInitReply(m);
+    if (pr) x.problem ??= pr;
+    return;
+  }
+  const fixed = fixedReplySize(x, minor);
+  if (fixed >= 0) {
+    if (body !== fixed) {
+      x.problem ??= fixed === 0
+        ? `reply carries ${body} bytes; ${opName(op)} has no result (the kernel refuses it: EINVAL)`
+        : `reply body ${body} bytes != ${fixed} of ${STRUCT_OF_REPLY[op] ?? 'the result'} at minor ${minor} (the kernel refuses it: EINVAL)`;
+      return;
+    }
+    if (fixed > 0 && curCap - OUT_HDR < fixed) {
+      x.problem ??= `truncated: ${curCap} of ${len} bytes captured, ${STRUCT_OF_REPLY[op]} needs ${OUT_HDR + fixed}`;
+      return;
+    }
+  }
+  switch (op) {
+    case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK: case Op.CREATE: case Op.TMPFILE:
+      x.resultNodeid = u64(data, b + EO_NODEID, le);
+      x.attrIno = u64(data, b + EO_ATTR + ATTR_INO, le);
+      x.attrSize = n64(data, b + EO_ATTR + ATTR_SIZE, le);
+      x.attrValidNs = validNs(data, b + EO_ATTR_VALID, b + EO_ATTR_VALID_NSEC, le);
+      if (op === Op.CREATE || op === Op.TMPFILE) {
+        const ob = b + sizeAt(fuse_entry_out, minor);
+        x.resultFh = u64(data, ob + OO_FH, le);
+        x.openFlags = u32(data, ob + OO_FLAGS, le);
+      }
+      return;
+    case Op.GETATTR: case Op.SETATTR:
+      x.attrIno = u64(data, b + AO_ATTR + ATTR_INO, le);
+      x.attrSize = n64(data, b + AO_ATTR + ATTR_SIZE, le);
+      x.attrValidNs = validNs(data, b + AO_ATTR_VALID, b + AO_ATTR_VALID_NSEC, le);
+      return;
+    case Op.STATX:
+      x.attrIno = u64(data, b + SXO_STAT + SX_INO, le);
+      x.attrSize = n64(data, b + SXO_STAT + SX_SIZE, le);
+      x.attrValidNs = validNs(data, b + SXO_ATTR_VALID, b + SXO_ATTR_VALID_NSEC, le);
+      return;
+    case Op.OPEN: case Op.OPENDIR:
+      x.resultFh = u64(data, b + OO_FH, le);
+      x.openFlags = u32(data, b + OO_FLAGS, le);
+      return;
+    case Op.WRITE: case Op.COPY_FILE_RANGE:
+      x.resultSize = u32(data, b + WO_SIZE, le);
+      return;
+    case Op.COPY_FILE_RANGE_64:
+      x.resultSize = n64(data, b + CFO_BYTES, le);
+      return;
+    case Op.LSEEK:
+      x.resultSize = n64(data, b + LSO_OFFSET, le);
+      return;
+    case Op.GETXATTR: case Op.LISTXATTR:
+      if (x.size === 0) x.resultSize = u32(data, b + GXO_SIZE, le);
+      else {
+        x.resultSize = body;
+        if (body > x.size) x.problem ??= `reply carries ${body} bytes, more than the ${x.size} requested (the kernel refuses it)`;
+      }
+      return;
+    case Op.READ:
+      x.resultSize = body;
+      if (body > x.size) x.problem ??= `reply carries ${body} bytes, more than the ${x.size} requested (the kernel refuses it)`;
+      return;
+    case Op.READLINK:
+      x.resultSize = body;
+      return;
+    case Op.READDIR: case Op.READDIRPLUS:
+      x.resultSize = body;
+      if (body > x.size) { x.problem ??= `reply carries ${body} bytes, more than the ${x.size} requested (the kernel refuses it)`; return; }
+      readDirents(x, data, b, body, curCap - OUT_HDR, le, op === Op.READDIRPLUS);
+      return;
+    case Op.IOCTL:
+      if (!need(x, fuse_ioctl_out.size, 'fuse_ioctl_out', minor)) return;
+      x.resultSize = (le ? data.readInt32LE(b + IOO_RESULT) : data.readInt32BE(b + IOO_RESULT));
+      return;
+    case Op.CUSE_INIT:
+      if (!need(x, cuse_init_out.size, 'cuse_init_out', minor)) return;
+      if (body > cuse_init_out.size + 4096) x.problem ??= `CUSE_INIT reply device info ${body - cuse_init_out.size} bytes > 4096`;
+      return;
+    default:
+      return;
+  }
+}
+
+function opName(op: number): string {
+  for (const k in Op) if ((Op as Record<string, number>)[k] === op) return k;
+  return `opcode ${op}`;
+}
+
+function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: number, le: boolean, plus: boolean): void {
+  const fixed = plus ? fuse_direntplus.size : fuse_dirent.size;
+  const de = plus ? DP_DIRENT : 0;
+  const out: DirEntry[] = [];
+  let pos = 0;
+  while (pos < body) {
+    if (pos + fixed > body) {
+      x.problem ??= `${plus ? 'fuse_direntplus' : 'fuse_dirent'} at reply byte ${OUT_HDR + pos} overruns the ${body}-byte body`;
+      break;
+    }
+    if (pos + fixed > cap) { x.partial = true; break; }
+    const q = b + pos;
+    const namelen = u32(data, q + de + DE_NAMELEN, le);
+    if (namelen === 0 || namelen > NAME_MAX) {
+      x.problem ??= `directory entry at reply byte ${OUT_HDR + pos} has namelen ${namelen} (1..${NAME_MAX})`;
+      break;
+    }
+    const reclen = (fixed + namelen + 7) & ~7;
+    if (pos + fixed + namelen > body) {
+      x.problem ??= `directory entry name at reply byte ${OUT_HDR + pos + fixed} overruns the ${body}-byte body`;
+      break;
+    }
+    if (pos + fixed + namelen > cap) { x.partial = true; break; }
+    out.push({
+      name: data.toString('utf8', q + fixed, q + fixed + namelen),
+      ino: u64(data, q + de + DE_INO, le),
+      off: u64(data, q + de + DE_OFF, le),
+      type: u32(data, q + de + DE_TYPE, le),
+      nodeid: plus ? u64(data, q + DP_ENTRY + EO_NODEID, le) : undefined,
+      size: plus ? n64(data, q + DP_ENTRY + EO_ATTR + ATTR_SIZE, le) : NaN,
+      attrValidNs: plus ? validNs(data, q + DP_ENTRY + EO_ATTR_VALID, q + DP_ENTRY + EO_ATTR_VALID_NSEC, le) : NaN,
+    });
+    pos += reclen;
+  }
+  x.entries = out;
+}
+
+/** A notification (daemon -> kernel, unique 0), with the fields the analysis reads. */
+export interface NotifyEvent {
+  /** Notification code (the header's `error`). */
+  code: number;
+  /** Kernel name without prefix (`INVAL_INODE`), or `?0x..` when unknown. */
+  name: string;
+  conn: number;
+  t: number;
+  /** INVAL_INODE ino, STORE/RETRIEVE nodeid. */
+  nodeid?: Id;
+  /** INVAL_ENTRY / DELETE parent, DELETE child. */
+  parent?: Id;
+  child?: Id;
+  /** INVAL_INODE off (may be negative), STORE/RETRIEVE offset. */
+  offset?: number;
+  /** INVAL_INODE len (<= 0: to EOF). */
+  len?: number;
+  /** STORE/RETRIEVE size. */
+  size?: number;
+  /** INVAL_ENTRY / DELETE entry name. */
+  entryName?: string;
+  /** INVAL_ENTRY flags (FUSE_EXPIRE_ONLY). */
+  flags?: number;
+  /** RETRIEVE notify_unique (the unique of the NOTIFY_REPLY that answers it). */
+  notifyUnique?: Id;
+  /** POLL kh. */
+  kh?: Id;
+  /** PRUNE nodeids. */
+  nodeids?: Id[];
+  /** Malformed or truncated (same wording as Exchange.problem). */
+  problem?: string;
+}
+
+function i64n(b: Buffer, pos: number, le: boolean): number {
+  return Number(le ? b.readBigInt64LE(pos) : b.readBigInt64BE(pos));
+}
+
+/** Decodes a notification's fields and checks its body length (§2.2). */
+export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
+  const { data, off, le } = m;
+  void p;
+  const code = m.capLen >= 8 ? (le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4)) : 0;
+  const ev: NotifyEvent = { code, name: notifyName(code), conn: m.conn, t: m.t };
+  if (m.capLen < OUT_HDR) { ev.problem = `${m.capLen} bytes < 16 needed for fuse_out_header`; return ev; }
+  const len = u32(data, off, le);
+  const body = len - OUT_HDR;
+  const cap = Math.min(m.capLen, len) - OUT_HDR;
+  const b = off + OUT_HDR;
+  const needN = (size: number, what: string): boolean => {
+    if (body < size) { ev.problem = `${len} bytes < ${OUT_HDR + size} needed for ${what}`; return false; }
+    if (cap < size) { ev.problem = `truncated: ${cap + OUT_HDR} of ${len} bytes captured, ${what} needs ${OUT_HDR + size}`; return false; }
+    return true;
+  };
+  const exact = (want: number, what: string): void => {
+    if (body !== want) ev.problem ??= `body ${body} bytes, ${what} needs exactly ${want} (the kernel refuses it: EINVAL)`;
+  };
+  if (code <= 0) {
+    ev.problem = `unique 0 with error ${code}: neither a notification nor a reply to a request`;
+    return ev;
+  }
+  switch (code) {
+    case Notify.POLL:
+      if (!needN(fuse_notify_poll_wakeup_out.size, 'fuse_notify_poll_wakeup_out')) return ev;
+      ev.kh = u64(data, b, le);
+      exact(8, 'fuse_notify_poll_wakeup_out');
+      return ev;
+    case Notify.INVAL_INODE:
+      if (!needN(fuse_notify_inval_inode_out.size, 'fuse_notify_inval_inode_out')) return ev;
+      ev.nodeid = u64(data, b + fuse_notify_inval_inode_out.offsets.ino!, le);
+      ev.offset = i64n(data, b + fuse_notify_inval_inode_out.offsets.off!, le);
+      ev.len = i64n(data, b + fuse_notify_inval_inode_out.offsets.len!, le);
+      exact(24, 'fuse_notify_inval_inode_out');
+      return ev;
+    case Notify.INVAL_ENTRY: case Notify.DELETE: {
+      const l = code === Notify.DELETE ? fuse_notify_delete_out : fuse_notify_inval_entry_out;
+      if (!needN(l.size, l.name)) return ev;
+      ev.parent = u64(data, b + l.offsets.parent!, le);
+      const namelen = u32(data, b + l.offsets.namelen!, le);
+      if (code === Notify.DELETE) ev.child = u64(data, b + fuse_notify_delete_out.offsets.child!, le);
+      else ev.flags = u32(data, b + fuse_notify_inval_entry_out.offsets.flags!, le);
+      const s = b + l.size;
+      const e = Math.min(s + namelen, b + cap);
+      ev.entryName = data.toString('utf8', s, e);
+      exact(l.size + namelen + 1, `${l.name} + name (${namelen}) + NUL`);
+      if (ev.problem === undefined && cap >= l.size + namelen + 1 && data[s + namelen] !== 0) ev.problem = 'name is not NUL-terminated';
+      return ev;
+    }
+    case Notify.STORE:
+      if (!needN(fuse_notify_store_out.size, 'fuse_notify_store_out')) return ev;
+      ev.nodeid = u64(data, b, le);
+      ev.offset = n64(data, b + fuse_notify_store_out.offsets.offset!, le);
+      ev.size = u32(data, b + fuse_notify_store_out.offsets.size!, le);
+      exact(24 + ev.size, `fuse_notify_store_out + ${ev.size} data bytes`);
+      return ev;
+    case Notify.RETRIEVE:
+      if (!needN(fuse_notify_retrieve_out.size, 'fuse_notify_retrieve_out')) return ev;
+      ev.notifyUnique = u64(data, b, le);
+      ev.nodeid = u64(data, b + fuse_notify_retrieve_out.offsets.nodeid!, le);
+      ev.offset = n64(data, b + fuse_notify_retrieve_out.offsets.offset!, le);
+      ev.size = u32(data, b + fuse_notify_retrieve_out.offsets.size!, le);
+      exact(32, 'fuse_notify_retrieve_out');
+      return ev;
+    case Notify.RESEND: case Notify.INC_EPOCH:
+      exact(0, `${ev.name} (no body)`);
+      return ev;
+    case Notify.PRUNE: {
+      if (!needN(fuse_notify_prune_out.size, 'fuse_notify_prune_out')) return ev;
+      const count = u32(data, b, le);
+      exact(16 + 8 * count, `fuse_notify_prune_out + ${count} nodeids`);
+      if (ev.problem !== undefined) return ev;
+      const have = Math.min(count, Math.floor((cap - 16) / 8));
+      const ids: Id[] = [];
+      for (let i = 0; i < have; i++) ids.push(u64(data, b + 16 + 8 * i, le));
+      ev.nodeids = ids;
+      return ev;
+    }
+    default:
+      ev.problem = `unknown notification code ${code}`;
+      return ev;
+  }
+}
+
