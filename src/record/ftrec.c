@@ -188,6 +188,7 @@ struct conn {
     char mnt[PATH_MAX]; /* mount point, "" when unknown */
     uint64_t recv, drop, first_ns, last_ns;
     uint64_t init_unique;
+    int init_done;      /* INIT answered; the next append flushes once */
     int passthrough;    /* INIT negotiated FUSE_PASSTHROUGH */
     uint64_t open_unique[64];
     uint32_t open_op[64];
@@ -633,6 +634,7 @@ static void watch_out(struct conn *c, const char *m, size_t n) {
                  "through io_uring are NOT in the capture\n", program_invocation_short_name);
         }
         c->passthrough = (flags2 & FUSE_PASSTHROUGH_BIT2) != 0;
+        c->init_done = 1; /* flush soon: the session has started */
         return;
     }
     if (!c->passthrough) return;
@@ -728,7 +730,13 @@ static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt
     c->recv++;
     if (!c->first_ns) c->first_ns = ts;
     c->last_ns = ts;
-    if (ts - last_flush_ns > FLUSH_NS || ts < last_flush_ns) flush_locked();
+    if (c->init_done == 1) {
+        /* Make the INIT exchange visible at once (fusetrace record counts it). */
+        c->init_done = 2;
+        flush_locked();
+    } else if (ts - last_flush_ns > FLUSH_NS || ts < last_flush_ns) {
+        flush_locked();
+    }
 out:
     mu_owner = 0;
     pthread_mutex_unlock(&mu);

@@ -1,0 +1,60 @@
+/**
+ * `fusetrace record`: records real /dev/fuse traffic of a daemon into pcapng,
+ * with the LD_PRELOAD capture library (default) or stock strace (--strace,
+ * for statically linked or Go daemons, and to attach to a running one).
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../../capture/errors.js';
+import { parseSnaplen, recordWithPreload } from '../../record/record.js';
+import { recordWithStrace } from '../../record/strace-record.js';
+import { runCommand } from '../common.js';
+
+interface RecordFlags {
+  output?: string;
+  snaplen?: string;
+  label?: string;
+  strace?: boolean;
+  pid?: string;
+  quiet?: boolean;
+}
+
+export function register(program: Command, setExit?: (c: number) => void): void {
+  program
+    .command('record')
+    .description('run a FUSE daemon and record its /dev/fuse traffic into pcapng')
+    .argument('[command...]', 'the daemon and its arguments, after --')
+    .requiredOption('-o, --output <file>', 'capture file to write (pcapng)')
+    .option('--snaplen <bytes>', 'bytes kept per message; 0 = whole messages (values below 256 are raised to 256)', '4096')
+    .option('--label <name>', 'interface label: if_name fuse:<name> (default: the mount point)')
+    .option('--strace', 'record with stock strace instead of the LD_PRELOAD library (static or Go daemons; slower)')
+    .option('--pid <pid>', 'with --strace: attach to this running daemon instead of starting one')
+    .option('-q, --quiet', 'print only errors and the final summary')
+    .addHelpText('after', `
+Examples:
+  fusetrace record -o cap.pcapng -- ./my_fuse_daemon -f /mnt/x
+  fusetrace record -o cap.pcapng --snaplen 512 -- passthrough_ll -f /mnt/x
+  fusetrace record --strace -o cap.pcapng --pid 4242      (Ctrl-C to stop)
+
+Without -f a daemon forks into the background: record returns when the
+foreground process exits, and the daemon keeps recording until it exits.
+The capture cannot see FUSE over io_uring, passthrough files or virtiofs
+(see docs/recording.md).`)
+    .action(async (command: string[], flags: RecordFlags) => {
+      const code = await runCommand(async () => {
+        const snaplen = parseSnaplen(flags.snaplen);
+        const out = flags.output!;
+        if (flags.pid !== undefined && !flags.strace) throw new UsageError('--pid needs --strace', 'the LD_PRELOAD library can only be loaded into a daemon record starts');
+        if (flags.strace) {
+          const pid = flags.pid !== undefined ? Number(flags.pid) : undefined;
+          if (pid !== undefined && (!Number.isInteger(pid) || pid <= 0)) throw new UsageError(`--pid ${flags.pid}: expected a process id`);
+          if (pid === undefined && command.length === 0) throw new UsageError('record --strace: give --pid PID or a command after --');
+          if (pid !== undefined && command.length > 0) throw new UsageError('record --strace: give either --pid or a command, not both');
+          return recordWithStrace({ out, snaplen, label: flags.label, command, pid, quiet: flags.quiet });
+        }
+        if (command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
+        return recordWithPreload({ out, snaplen, label: flags.label, command, quiet: flags.quiet });
+      });
+      if (setExit) setExit(code);
+      else process.exitCode = code;
+    });
+}

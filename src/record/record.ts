@@ -1,0 +1,278 @@
+/**
+ * `fusetrace record`: runs a FUSE daemon under the LD_PRELOAD capture
+ * library (build/libftrec.so, src/record/ftrec.c) or under stock strace, and
+ * reports where the capture went and how many messages it holds.
+ *
+ * Also runnable on its own, before the CLI is wired:
+ *   node dist/src/record/record.js -o cap.pcapng [--snaplen N] [--label L] -- CMD ARGS...
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from '../capture/errors.js';
+import type { CaptureMessage, CaptureNotice, ConnectionInfo } from '../capture/message.js';
+import { readCapture } from '../capture/open.js';
+
+/** Default snap length: every header, struct and name, no bulk data (capture-format.md). */
+export const DEFAULT_SNAPLEN = 4096;
+/** Never cut below this: every fixed argument struct survives. */
+export const MIN_SNAPLEN = 256;
+
+export interface RecordOptions {
+  /** Output pcapng path. */
+  out: string;
+  /** Bytes kept per message; 0 = whole messages. */
+  snaplen?: number;
+  /** Interface label: if_name `fuse:<label>`. */
+  label?: string;
+  /** The command to run (daemon and its arguments). */
+  command: string[];
+  /** Print nothing but errors. */
+  quiet?: boolean;
+}
+
+/** What a capture file holds, read back with the project's reader. */
+export interface CaptureSummary {
+  messages: number;
+  inbound: number;
+  outbound: number;
+  connections: string[];
+  /** Messages the recorder failed to record (sum of isb_ifdrop). */
+  drops: number;
+  notices: string[];
+}
+
+/** The package root: dist/src/record/record.js -> three levels up. */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/src/record -> package root; src/record (ts-node style) -> package root.
+  const up3 = resolve(here, '..', '..', '..');
+  if (existsSync(join(up3, 'package.json'))) return up3;
+  return resolve(here, '..', '..');
+}
+
+/** Path of the capture library (FUSETRACE_LIB overrides). */
+export function libraryPath(): string {
+  return process.env.FUSETRACE_LIB ?? join(packageRoot(), 'build', 'libftrec.so');
+}
+
+/** Validates a --snaplen value: 0 or >= 256 (smaller values are raised). */
+export function parseSnaplen(v: string | number | undefined): number {
+  if (v === undefined) return DEFAULT_SNAPLEN;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
+    throw new UsageError(`--snaplen ${String(v)}: expected a whole number of bytes (0 = whole messages)`);
+  }
+  if (n !== 0 && n < MIN_SNAPLEN) {
+    process.stderr.write(`fusetrace: warning: --snaplen ${n} raised to ${MIN_SNAPLEN}: smaller cuts would lose fixed argument structs\n`);
+    return MIN_SNAPLEN;
+  }
+  return n;
+}
+
+/** Reads a capture back and counts what it holds; never throws for a cut file. */
+export function summarizeCapture(file: string): CaptureSummary {
+  const s: CaptureSummary = { messages: 0, inbound: 0, outbound: 0, connections: [], drops: 0, notices: [] };
+  try {
+    readCapture(file, {
+      onConnection(c: ConnectionInfo): void {
+        s.connections.push(c.name);
+      },
+      onMessage(m: CaptureMessage): void {
+        s.messages++;
+        if (m.dir === 1) s.inbound++;
+        else if (m.dir === 2) s.outbound++;
+      },
+      onNotice(n: CaptureNotice): void {
+        s.notices.push(n.message);
+      },
+      onStats(st): void {
+        s.drops += st.ifDrop ?? 0;
+      },
+    });
+  } catch (e) {
+    s.notices.push((e as Error).message);
+  }
+  return s;
+}
+
+/**
+ * Pids (other than ours) still recording into `file`: processes whose
+ * environment names it in FUSETRACE_OUT (a daemon that went to the
+ * background), or that hold it open (strace mode has no such variable).
+ */
+export function recordersOf(file: string): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  const needle = Buffer.from(`\0FUSETRACE_OUT=${file}\0`);
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const env = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${e}/environ`), Buffer.from([0])]);
+      if (env.includes(needle)) {
+        pids.push(Number(e));
+        continue;
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${e}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${e}/fd/${fd}`) === file) {
+          pids.push(Number(e));
+          break;
+        }
+      } catch {
+        // fd closed meanwhile
+      }
+    }
+  }
+  return pids;
+}
+
+/** Forwards SIGINT/SIGTERM to the child while it runs; returns the undo. */
+export function forwardSignals(child: ChildProcess): () => void {
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
+    const h = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
+}
+
+/** Waits for a child; resolves with its exit code (128 + signal number when killed). */
+export function waitChild(child: ChildProcess): Promise<number> {
+  return new Promise((res) => {
+    child.on('error', (e) => {
+      process.stderr.write(`fusetrace: error: cannot run ${child.spawnfile}: ${(e as NodeJS.ErrnoException).code ?? e.message}\n`);
+      res(127);
+    });
+    child.on('exit', (code, signal) => {
+      if (signal) {
+        const n = (SIGNUMS as Record<string, number>)[signal] ?? 0;
+        res(128 + n);
+      } else res(code ?? 0);
+    });
+  });
+}
+
+const SIGNUMS = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGABRT: 6 };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Prints the closing report for a capture file on stderr. When a daemon goes
+ * on recording in the background, waits a moment (up to `waitMs`) for its
+ * first blocks, so that the count says something.
+ */
+export async function reportCapture(out: string, quiet: boolean | undefined, waitMs = 2000): Promise<void> {
+  let background = recordersOf(out);
+  if (background.length > 0) {
+    for (let waited = 0; waited < waitMs && !(existsSync(out) && statSync(out).size > 0); waited += 100) await sleep(100);
+    // The library flushes at least once a second while messages flow.
+    if (existsSync(out)) await sleep(Math.min(waitMs, 1100));
+    background = recordersOf(out);
+  }
+  const bg = background.length > 0
+    ? `fusetrace: the daemon runs on in the background (pid ${background.join(', ')}) and keeps recording into ${out} until it exits\n`
+    : '';
+  if (!existsSync(out) || statSync(out).size === 0) {
+    if (bg) {
+      process.stderr.write(`fusetrace: capture: ${out}: nothing recorded yet\n${bg}`);
+      return;
+    }
+    process.stderr.write(`fusetrace: no /dev/fuse traffic was recorded; ${out} was not written\n`);
+    process.stderr.write('  hint: the command never opened /dev/fuse, or it is statically linked / uses raw syscalls (Go): try `fusetrace record --strace`\n');
+    return;
+  }
+  const s = summarizeCapture(out);
+  const conns = s.connections.length === 1 ? '1 connection' : `${s.connections.length} connections`;
+  process.stderr.write(`fusetrace: capture: ${out}: ${s.messages} message${s.messages === 1 ? '' : 's'} (${s.inbound} in, ${s.outbound} out) on ${conns}` +
+    (s.drops ? `, ${s.drops} not recorded` : '') + (bg ? ' so far' : '') + '\n' + bg);
+  if (!quiet && !bg) for (const n of s.notices) process.stderr.write(`fusetrace: note: ${n}\n`);
+}
+
+/**
+ * Runs `opts.command` under the capture library; resolves with the command's
+ * exit code. Returns when the foreground process exits, even when it left a
+ * daemon recording in the background.
+ */
+export async function recordWithPreload(opts: RecordOptions): Promise<number> {
+  const lib = libraryPath();
+  if (!existsSync(lib)) {
+    process.stderr.write(`fusetrace: error: the capture library ${lib} is not built\n`);
+    process.stderr.write('  hint: install a C compiler (Debian: apt-get install gcc libc6-dev) and run `npm run build`\n');
+    return 2;
+  }
+  if (opts.command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
+  const out = resolve(opts.out);
+  const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
+  // A stale file would be counted as this run's; the library also truncates it.
+  rmSync(out, { force: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LD_PRELOAD: process.env.LD_PRELOAD ? `${lib} ${process.env.LD_PRELOAD}` : lib,
+    FUSETRACE_OUT: out,
+    FUSETRACE_SNAPLEN: String(snaplen),
+  };
+  delete env.FUSETRACE_LABEL;
+  if (opts.label !== undefined) env.FUSETRACE_LABEL = opts.label;
+  if (opts.quiet) env.FUSETRACE_QUIET = '1';
+  if (!opts.quiet) process.stderr.write(`fusetrace: recording ${opts.command[0]} into ${out} (snaplen ${snaplen === 0 ? 'unlimited' : snaplen})\n`);
+  const child = spawn(opts.command[0]!, opts.command.slice(1), { stdio: 'inherit', env });
+  const undo = forwardSignals(child);
+  const code = await waitChild(child);
+  undo();
+  await reportCapture(out, opts.quiet);
+  return code;
+}
+
+/** Minimal argument parsing for running this file directly. */
+export function parseStandaloneArgs(argv: string[]): RecordOptions {
+  const o: RecordOptions = { out: '', command: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      o.command = argv.slice(i + 1);
+      break;
+    }
+    if (a === '-o' || a === '--output') o.out = argv[++i] ?? '';
+    else if (a === '--snaplen') o.snaplen = parseSnaplen(argv[++i]);
+    else if (a === '--label') o.label = argv[++i];
+    else if (a === '-q' || a === '--quiet') o.quiet = true;
+    else throw new UsageError(`unknown option ${a}`, 'usage: record.js -o cap.pcapng [--snaplen N] [--label L] -- CMD ARGS...');
+  }
+  if (!o.out) throw new UsageError('-o FILE is required');
+  return o;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  try {
+    const opts = parseStandaloneArgs(process.argv.slice(2));
+    recordWithPreload(opts).then((c) => {
+      process.exitCode = c;
+    }, (e: unknown) => {
+      process.stderr.write(`fusetrace: error: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    });
+  } catch (e) {
+    process.stderr.write(`fusetrace: error: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * `fusetrace record --strace`: records with the stock strace tool (hex dumps
+ * of the reads and writes on /dev/fuse fds), converted on the fly into
+ * pcapng by `StraceConverter`. For daemons LD_PRELOAD cannot reach
+ * (statically linked, Go) and to attach to a running daemon (`--pid`).
+ *
+ * strace stops the daemon at every traced syscall (ptrace), so this is far
+ * slower than the capture library; see docs/recording.md for measurements.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir, type as osType, release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { UsageError } from '../capture/errors.js';
+import { PcapngWriter } from '../capture/pcapng-writer.js';
+import { DEFAULT_SNAPLEN, reportCapture, waitChild } from './record.js';
+import { StraceConverter, straceArgs } from './strace-convert.js';
+
+export interface StraceRecordOptions {
+  out: string;
+  snaplen?: number;
+  label?: string;
+  /** Start this command under strace ... */
+  command: string[];
+  /** ... or attach to this process (and its threads and future children). */
+  pid?: number;
+  quiet?: boolean;
+}
+
+const RECORDER = 'fusetrace-record (strace mode)';
+
+/** Thread id -> process id, from /proc while the daemon runs. */
+function tgidOf(tid: number, cache: Map<number, number>): number {
+  let p = cache.get(tid);
+  if (p !== undefined) return p;
+  try {
+    const m = /^Tgid:\s+(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, 'utf8'));
+    p = m ? Number(m[1]) : tid;
+  } catch {
+    p = tid;
+  }
+  cache.set(tid, p);
+  return p;
+}
+
+/** Name of a process (for the interface label when no mount point is known). */
+function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Children of a process, from /proc (to send them our signals). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Converts a whole strace output file (already recorded) into pcapng. */
+export function convertStraceFile(inFile: string, outFile: string, opts: { snaplen?: number; label?: string } = {}): number {
+  const text = readFileSync(inFile, 'utf8');
+  const fd = openSync(outFile, 'w');
+  let count = 0;
+  try {
+    const w = new PcapngWriter((b) => writeSync(fd, b), { userappl: RECORDER, os: `${osType()} ${release()}`, comment: `converted from strace output ${inFile}` });
+    const ifaces = new Map<number, number>();
+    const conv = new StraceConverter((m) => {
+      w.packet({ iface: ifaces.get(m.conn)!, ts: m.ts, data: m.data, origLen: m.origLen, dir: m.dir, failedErrno: m.failedErrno || undefined, tid: m.tid, pid: m.tid });
+      count++;
+    }, (c) => {
+      ifaces.set(c.conn, w.addInterface({ name: `fuse:${opts.label ?? `fd${c.fd}`}`, description: `fd=${c.fd} recorder=strace`, snapLen: opts.snaplen ?? 0 }));
+    }, { snaplen: opts.snaplen });
+    for (const line of text.split('\n')) conv.push(line);
+    conv.end();
+  } finally {
+    closeSync(fd);
+  }
+  return count;
+}
+
+/** Runs strace on a command or a pid and writes pcapng as the trace flows. */
+export async function recordWithStrace(opts: StraceRecordOptions): Promise<number> {
+  const probe = spawnSync('strace', ['-V'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    process.stderr.write('fusetrace: error: strace is not installed\n  hint: Debian: apt-get install strace\n');
+    return 2;
+  }
+  if (opts.pid === undefined && opts.command.length === 0) throw new UsageError('record --strace: give --pid PID or a command after --');
+  const out = resolve(opts.out);
+  const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
+  // strace writes its trace into a FIFO we read: unlike an inherited pipe fd,
+  // the daemon does not get a copy of it.
+  const dir = mkdtempSync(join(tmpdir(), 'fusetrace-strace-'));
+  const fifo = join(dir, 'trace');
+  const mk = spawnSync('mkfifo', [fifo]);
+  if (mk.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write('fusetrace: error: mkfifo failed\n');
+    return 2;
+  }
+  rmSync(out, { force: true });
+  const fd = openSync(out, 'w');
+  const label = opts.label ?? (opts.pid !== undefined ? commOf(opts.pid) : opts.command[0]?.split('/').pop());
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = (): void => {
+    if (pendingBytes === 0) return;
+    writeSync(fd, Buffer.concat(pending));
+    pending = [];
+    pendingBytes = 0;
+  };
+  const w = new PcapngWriter((b) => {
+    pending.push(b);
+    pendingBytes += b.length;
+    if (pendingBytes >= 1 << 20) flush();
+  }, {
+    userappl: RECORDER,
+    os: `${osType()} ${release()}`,
+    comment: opts.pid !== undefined ? `strace attached to pid ${opts.pid}` : `strace -- ${opts.command.join(' ')}`,
+  });
+  const tgids = new Map<number, number>();
+  const ifaces = new Map<number, number>();
+  const conv = new StraceConverter((m) => {
+    w.packet({ iface: ifaces.get(m.conn)!, ts: m.ts, data: m.data, origLen: m.origLen, dir: m.dir, failedErrno: m.failedErrno || undefined, pid: tgidOf(m.tid, tgids), tid: m.tid });
+  }, (c) => {
+    ifaces.set(c.conn, w.addInterface({
+      name: `fuse:${label ?? 'strace'}`,
+      description: `daemon=${label ?? '?'} fd=${c.fd} snaplen=${snaplen} recorder=strace`,
+      snapLen: snaplen,
+    }));
+  }, { snaplen });
+
+  const args = [...straceArgs(snaplen, fifo), ...(opts.pid !== undefined ? ['-p', String(opts.pid)] : ['--', ...opts.command])];
+  if (!opts.quiet) process.stderr.write(`fusetrace: recording with strace into ${out} (snaplen ${snaplen === 0 ? 'unlimited' : snaplen})${opts.pid !== undefined ? '; Ctrl-C to stop' : ''}\n`);
+  const child = spawn('strace', args, { stdio: 'inherit' });
+  const lines = createInterface({ input: createReadStream(fifo), crlfDelay: Infinity });
+  const done = (async () => {
+    for await (const line of lines) conv.push(line);
+  })();
+  // Signals: attached (--pid): strace detaches on SIGINT/SIGTERM. Started
+  // command: the daemon (strace's child) gets the signal, as without strace.
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
+    const h = (): void => {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const kids = opts.pid === undefined ? childrenOf(child.pid) : [];
+      if (kids.length === 0) child.kill(sig);
+      for (const k of kids) {
+        try {
+          process.kill(k, sig);
+        } catch {
+          // gone already
+        }
+      }
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  const code = await waitChild(child);
+  for (const [sig, h] of handlers) process.off(sig, h);
+  // strace exited; the FIFO reaches EOF once its last writer is gone. If
+  // strace never opened it (it failed early), opening it ourselves unblocks us.
+  try {
+    const unblock = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    closeSync(unblock);
+  } catch {
+    // nothing
+  }
+  await done;
+  conv.end();
+  flush();
+  closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+  if (conv.stats.unparsed > 0) process.stderr.write(`fusetrace: warning: ${conv.stats.unparsed} strace lines could not be parsed\n`);
+  if (conv.stats.invisible > 0) process.stderr.write(`fusetrace: note: ${conv.stats.invisible} spliced messages had no visible bytes (kept with their lengths only)\n`);
+  if (conv.stats.messages === 0) {
+    rmSync(out, { force: true });
+  }
+  await reportCapture(out, opts.quiet, 0);
+  return opts.pid !== undefined && code === 130 ? 0 : code;
+}
