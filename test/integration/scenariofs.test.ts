@@ -396,3 +396,45 @@ test('capinfos and tshark read a recorded capture', async (t) => {
   assert.equal(ts.stdout.trim().split('\n').length, n);
   dir.remove();
 });
+
+test('an old reply minor (7.8) gives compat layouts on the wire', async (t) => {
+  const reason = fuseSkipReason({ recorder: true });
+  if (reason) return t.skip(reason);
+  const dir = makeTempDir('sfs-minor8');
+  const capFile = dir.sub('cap.pcapng');
+  const m = await mountScenariofs({
+    backing: dir.sub('back'), mountpoint: dir.sub('mnt'), name: 'minor8', minor: 8, directIo: true,
+    record: { out: capFile, snaplen: 0 },
+  });
+  try {
+    await runNode(
+      `import * as fs from 'node:fs';
+      const fd = fs.openSync(process.argv[2], 'w+');
+      fs.writeSync(fd, Buffer.alloc(3000, 0x71), 0, 3000, 4096);
+      fs.closeSync(fd);
+      fs.statSync(process.argv[2]);`,
+      [join(dir.path, 'mnt', 'file')],
+    );
+  } finally {
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  const { exchanges, writes } = loadCapture(capFile);
+  const init = exchanges.find((e) => e.opcode === Op.INIT)!;
+  assert.equal(init.reply!.readUInt32LE(20), 8, 'INIT reply minor 8');
+  assert.equal(init.reply!.length, 16 + 24, 'init_out sized for 7.5-7.22');
+  // Before 7.9: fuse_write_in is 24 bytes, data at message offset 64.
+  assert.equal(writes.length, 1);
+  const w = writes[0]!;
+  assert.equal(Number(w.req.readBigUInt64LE(48)), 4096);
+  assert.equal(w.req.readUInt32LE(56), 3000);
+  assert.equal(w.reqLen, 64 + 3000);
+  assert.ok(w.req.subarray(64).every((b) => b === 0x71));
+  // entry_out 120 and attr_out 96 bytes.
+  for (const e of exchanges.filter((x) => x.replyError === 0 && x.reply)) {
+    if (e.opcode === Op.LOOKUP) assert.equal(e.reply!.length, 16 + 120);
+    if (e.opcode === Op.GETATTR) assert.equal(e.reply!.length, 16 + 96);
+    if (e.opcode === Op.CREATE) assert.equal(e.reply!.length, 16 + 120 + 16);
+  }
+  await assertProjectDecodes(capFile);
+  dir.remove();
+});
