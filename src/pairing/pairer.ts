@@ -10,7 +10,7 @@ import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/
 import { u32, u64 } from '../protocol/layout.js';
 import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
-import { extractNotify, extractReply, extractRequest, type NotifyEvent } from '../protocol/extract.js';
+import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, type NotifyEvent } from '../protocol/extract.js';
 import { Exchange, type Id } from './exchange.js';
 
 export type MessageKind =
@@ -143,22 +143,8 @@ export class Pairer {
       return this.malformed(m, `kernel message of ${m.capLen} bytes is shorter than fuse_in_header (40)`);
     }
     const x = new Exchange();
-    x.conn = m.conn;
-    x.reqLen = u32(data, off, le);
-    x.opcode = u32(data, off + 4, le);
-    x.unique = u64(data, off + 8, le);
-    x.nodeid = u64(data, off + 16, le);
-    x.uid = u32(data, off + 24, le);
-    x.gid = u32(data, off + 28, le);
-    x.callerPid = u32(data, off + 32, le);
-    x.extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
-    x.reqCapLen = m.capLen;
-    x.pid = m.pid;
-    x.tid = m.tid;
-    x.tReq = m.t;
+    fillRequestHeader(x, m);
     x.reqIndex = this.counts.messages - 1;
-    x.reqFileOffset = m.fileOffset;
-    x.input = m.input;
     this.last = x;
     if (x.reqLen !== m.origLen) {
       x.problem = `header len ${x.reqLen} differs from the captured message length ${m.origLen}`;
@@ -231,14 +217,8 @@ export class Pairer {
       return 'orphan-reply';
     }
     this.last = x;
-    x.tReply = m.t;
-    x.error = error;
-    x.replyLen = len;
-    x.replyCapLen = m.capLen;
-    x.replyTid = m.tid;
+    fillReplyHeader(x, m);
     x.replyIndex = this.counts.messages - 1;
-    x.replyFileOffset = m.fileOffset;
-    x.replyFailedErrno = m.failedErrno;
     if (len !== m.origLen) x.problem ??= `reply header len ${len} differs from the captured message length ${m.origLen}`;
     if (isInterruptReply) {
       s.interrupts.delete(unique);

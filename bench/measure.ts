@@ -1,0 +1,43 @@
+/**
+ * One benchmark measurement in its own process: `node measure.js STAGE FILE`.
+ * Prints one JSON line: messages, seconds, peak RSS (MB).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { pairCaptures } from '../src/pairing/pair-captures.js';
+
+async function main(): Promise<void> {
+  const [stage, file] = process.argv.slice(2);
+  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|analyze FILE');
+  const t0 = performance.now();
+  let messages = 0;
+  if (stage === 'read') {
+    const fd = openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(4 << 20);
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+    closeSync(fd);
+  } else if (stage === 'decode+pair') {
+    const run = pairCaptures([file], {}, {});
+    if (run.fatal) throw run.fatal;
+    messages = run.pairer.counts.messages;
+  } else if (stage === 'analyze') {
+    const analyzeModule = '../src/analysis/analyze.js';
+    const jsonModule = '../src/report/json.js';
+    const { analyze } = (await import(analyzeModule)) as { analyze(o: { files: string[] }): { model: { summary: { messages: number } }; fatal?: Error } };
+    const { renderJson } = (await import(jsonModule)) as { renderJson(m: unknown): string };
+    const res = analyze({ files: [file] });
+    if (res.fatal) throw res.fatal;
+    renderJson(res.model);
+    messages = res.model.summary.messages;
+  } else {
+    throw new Error(`unknown stage ${stage}`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const rssMB = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ messages, seconds, rssMB }));
+}
+
+main().catch((e: unknown) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * Reads captures and pairs their messages in one pass: the capture stage
+ * feeding the pairing stage. Used by `dump` and the benchmarks; the analysis
+ * adds its own stages on the same sinks.
+ */
+import { CaptureError } from '../capture/errors.js';
+import type { CaptureMessage, CaptureNotice, ConnectionInfo, InterfaceStats } from '../capture/message.js';
+import { readCaptures, type ReadOptions } from '../capture/open.js';
+import type { CaptureInput } from '../capture/input.js';
+import { Timebase } from '../capture/message.js';
+import type { ProtocolOverride } from '../protocol/version.js';
+import type { Exchange } from './exchange.js';
+import { Pairer, type MessageKind, type PairingSink } from './pairer.js';
+
+export interface PairRunSink extends PairingSink {
+  /** Every message, after pairing classified it (`pairer.last` / `pairer.lastNotify` tell what it was). */
+  onMessage?(kind: MessageKind, m: CaptureMessage, pairer: Pairer): void;
+  onConnection?(c: ConnectionInfo): void;
+  onNotice?(n: CaptureNotice): void;
+  onStats?(s: InterfaceStats): void;
+}
+
+export interface PairRunOptions extends ReadOptions {
+  proto?: ProtocolOverride;
+}
+
+export interface PairRun {
+  pairer: Pairer;
+  timebase: Timebase;
+  connections: ConnectionInfo[];
+  notices: CaptureNotice[];
+  stats: InterfaceStats[];
+  inputs: CaptureInput[];
+  /** Requests with no reply at the end (already reported to onProblem). */
+  unanswered: Exchange[];
+  /** Latest message time seen. */
+  tEnd: number;
+  /** Input damage that stopped reading; everything before it was processed. */
+  fatal: CaptureError | undefined;
+}
+
+/** Reads and pairs `files`; never throws for bad input (see `fatal`). */
+export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOptions = {}): PairRun {
+  const pairer = new Pairer(sink, { proto: opts.proto });
+  const connections: ConnectionInfo[] = [];
+  const notices: CaptureNotice[] = [];
+  const stats: InterfaceStats[] = [];
+  const timebase = opts.timebase ?? new Timebase();
+  let tEnd = -Infinity;
+  let inputs: CaptureInput[] = [];
+  let fatal: CaptureError | undefined;
+  const onMessage = sink.onMessage;
+  try {
+    inputs = readCaptures(files, {
+      onConnection(c) {
+        connections.push(c);
+        pairer.onConnection(c);
+        sink.onConnection?.(c);
+      },
+      onMessage(m) {
+        if (m.t > tEnd) tEnd = m.t;
+        const kind = pairer.message(m);
+        if (onMessage) onMessage(kind, m, pairer);
+      },
+      onNotice(n) {
+        notices.push(n);
+        sink.onNotice?.(n);
+      },
+      onStats(s) {
+        stats.push(s);
+        sink.onStats?.(s);
+      },
+    }, { ...opts, timebase }).inputs;
+  } catch (e) {
+    if (!(e instanceof CaptureError)) throw e;
+    fatal = e;
+  }
+  const unanswered = pairer.end(tEnd);
+  return { pairer, timebase, connections, notices, stats, inputs, unanswered, tEnd: tEnd === -Infinity ? 0 : tEnd, fatal };
+}
