@@ -1,0 +1,756 @@
+/**
+ * The HTML report: one self-contained page (`fusetrace report`) rendering
+ * the neutral AnalysisModel. The summary, the per-opcode tables and the
+ * latency histograms are written here as static HTML; the time-axis views
+ * (per-file timelines with their size history, in-flight depth per
+ * connection) are drawn as plain SVG by a small inlined client script
+ * (./html/client.ts) from an embedded, bounded JSON of the page data.
+ *
+ * No dependency and no network at view time: styles and script are inline,
+ * and a Content-Security-Policy forbids any fetch (default-src 'none'; the
+ * script is allowed by its hash). Every string from the capture (paths,
+ * labels, messages) is HTML-escaped here, and the JSON is embedded with
+ * `<`, `>`, `&`, U+2028 and U+2029 escaped so that a path such as
+ * `</script><script>` stays text.
+ *
+ * Bounded: at most `limits.bars` exchanges are drawn across all files; a file
+ * with more keeps the bars of its findings plus a contiguous time window of
+ * the rest, and shows the count of every exchange per time slice (a density
+ * strip) so nothing is hidden silently. Size events, files, findings and
+ * histograms have caps too, and the page says where one applied.
+ */
+import { createHash } from 'node:crypto';
+import type { AnalysisModel, FileModel, Finding, JsonId, OpStatsModel, SizeEvent, TimelineBar } from './model.js';
+import { severityRank } from './model.js';
+import { CLIENT_JS } from './html/client.js';
+import { CSS } from './html/style.js';
+
+/** Caps that keep the page small and the browser quick. */
+export interface HtmlLimits {
+  /** Drawn exchanges over all files. */
+  bars: number;
+  /** Files (groups of correlated files) that get a timeline. */
+  files: number;
+  /** Size events per file group. */
+  sizeEvents: number;
+  /** Findings listed in the summary. */
+  findings: number;
+  /** Latency histograms drawn. */
+  histograms: number;
+  /** In-flight steps per connection. */
+  inflightSteps: number;
+  /** Time slices of the density strip. */
+  densityBuckets: number;
+  /** Rows of the "other files" table. */
+  otherFiles: number;
+}
+
+export const DEFAULT_HTML_LIMITS: HtmlLimits = {
+  bars: 12000,
+  files: 40,
+  sizeEvents: 4000,
+  findings: 500,
+  histograms: 64,
+  inflightSteps: 4000,
+  densityBuckets: 300,
+  otherFiles: 200,
+};
+
+export interface HtmlOptions {
+  limits?: Partial<HtmlLimits>;
+  /** Shown in the title; defaults to the input file names. */
+  title?: string;
+  /** The command line that made the report, shown in the footer. */
+  command?: string;
+}
+
+/** A drawn exchange: [lane, tReq, tEnd, opIndex, conn, unique, tid, error, offset, size, info, flags]. flags bit 0: in a finding; bit 1: no reply. */
+export type PageBar = [number, number, number, number, number, JsonId, number, number | null, number | null, number | null, string | null, number];
+
+/** A size event: [t, conn, event, kernelSize, daemonSize, reportedSize, value, unique]. */
+export type PageSize = [number, number, string, number | null, number | null, number | null, number | null, JsonId | null];
+
+export interface PageGroup {
+  id: string;
+  title: string;
+  files: { conn: number; nodeid: JsonId; path: string }[];
+  conns: number[];
+  /** Lanes per connection, in `conns` order. */
+  lanes: number[];
+  bars: PageBar[];
+  barsTotal: number;
+  /** Times of the window the non-finding bars were taken from, when not all were drawn. */
+  window: [number, number] | null;
+  /** True when the analysis itself cut the timeline (model.timelineTruncated). */
+  modelTruncated: boolean;
+  density: { t0: number; width: number; counts: number[] } | null;
+  sizes: PageSize[];
+  sizesTotal: number;
+  sizesTruncated: boolean;
+  findings: number[];
+}
+
+export interface PageFinding {
+  i: number;
+  kind: string;
+  severity: string;
+  conn: number;
+  t: number;
+  uniques: JsonId[];
+  message: string;
+  path: string | null;
+  group: string | null;
+}
+
+export interface PageData {
+  span: { startT: number; endT: number };
+  epochNs: string;
+  conns: { conn: number; name: string; color: string }[];
+  ops: { name: string; color: string }[];
+  groups: PageGroup[];
+  findings: PageFinding[];
+  inflight: { conn: number; steps: [number, number][]; peak: number; truncated: boolean }[];
+  limits: HtmlLimits;
+  barsTotal: number;
+  barsDrawn: number;
+}
+
+// ---------------------------------------------------------------- escaping
+
+const HTML_ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML content and double- or single-quoted attributes. */
+export function escapeHtml(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => HTML_ESC[c]!);
+}
+
+/** JSON safe inside a `<script>` element: no `<`, `>`, `&`, U+2028, U+2029 left raw. */
+export function embedJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+// ---------------------------------------------------------------- formatting
+
+/** `1.23 s`, `12.3 ms`, `45 µs`, `800 ns` for a duration in ns. */
+export function formatNs(ns: number): string {
+  const a = Math.abs(ns);
+  if (a >= 1e9) return `${(ns / 1e9).toFixed(a >= 1e11 ? 1 : 3)} s`;
+  if (a >= 1e6) return `${(ns / 1e6).toFixed(a >= 1e8 ? 1 : a >= 1e7 ? 2 : 3)} ms`;
+  if (a >= 1e3) return `${(ns / 1e3).toFixed(a >= 1e5 ? 0 : 1)} µs`;
+  return `${Math.round(ns)} ns`;
+}
+
+/** Latency in µs for the tables. */
+function formatUs(us: number | undefined): string {
+  return us === undefined ? '–' : formatNs(us * 1000);
+}
+
+/** `3 GiB`, `64 KiB`, `2147483648 B` exact when not a round unit. */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${n} B`;
+  return `${Number.isInteger(v) ? v : v.toFixed(2)} ${units[u]}`;
+}
+
+const int = (n: number): string => n.toLocaleString('en-US');
+
+// ---------------------------------------------------------------- colours
+
+const OP_COLORS: Record<string, string> = {
+  WRITE: '#2563eb',
+  READ: '#16a34a',
+  SETATTR: '#9333ea',
+  GETATTR: '#94a3b8',
+  LOOKUP: '#64748b',
+  OPEN: '#0d9488',
+  CREATE: '#0f766e',
+  FLUSH: '#a16207',
+  RELEASE: '#854d0e',
+  FSYNC: '#c2410c',
+  FALLOCATE: '#db2777',
+  COPY_FILE_RANGE: '#be185d',
+  READDIRPLUS: '#0891b2',
+  READDIR: '#0e7490',
+  STATX: '#475569',
+  INTERRUPT: '#facc15',
+};
+const SPARE_COLORS = ['#7c3aed', '#0284c7', '#65a30d', '#ea580c', '#4f46e5', '#059669', '#b45309', '#e11d48', '#6d28d9', '#0369a1'];
+const CONN_COLORS = ['#d97706', '#7c3aed', '#059669', '#db2777', '#0284c7', '#65a30d', '#dc2626', '#4f46e5'];
+
+function opColor(name: string): string {
+  const c = OP_COLORS[name];
+  if (c) return c;
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return SPARE_COLORS[h % SPARE_COLORS.length]!;
+}
+
+// ---------------------------------------------------------------- page data
+
+/**
+ * Greedy lane assignment: bars sorted by start go to the lowest-numbered
+ * lane that is free at their start (free when its last bar ended at or
+ * before it). Returns the lane of each bar, in input order.
+ */
+export function assignLanes(starts: ArrayLike<number>, ends: ArrayLike<number>): number[] {
+  const n = starts.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => starts[a]! - starts[b]! || a - b);
+  const laneEnd: number[] = [];
+  const out = new Array<number>(n);
+  for (const i of order) {
+    const s = starts[i]!;
+    let lane = -1;
+    for (let l = 0; l < laneEnd.length; l++) {
+      if (laneEnd[l]! <= s) {
+        lane = l;
+        break;
+      }
+    }
+    if (lane < 0) {
+      lane = laneEnd.length;
+      laneEnd.push(0);
+    }
+    // A zero-length exchange still occupies its lane for that instant.
+    laneEnd[lane] = Math.max(ends[i]!, s + 1);
+    out[i] = lane;
+  }
+  return out;
+}
+
+const idKey = (conn: number, id: JsonId | null): string => `${conn}:${String(id)}`;
+
+interface Group {
+  files: FileModel[];
+  findings: number[];
+  exchanges: number;
+}
+
+/** Joins files correlated across connections (attr.ino) into one group. */
+function groupFiles(model: AnalysisModel): Group[] {
+  const byKey = new Map<string, number>();
+  model.files.forEach((f, i) => byKey.set(idKey(f.conn, f.nodeid), i));
+  const parent = model.files.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  model.files.forEach((f, i) => {
+    for (const c of f.correlated ?? []) {
+      const j = byKey.get(idKey(c.conn, c.nodeid));
+      if (j !== undefined) parent[find(i)] = find(j);
+    }
+  });
+  const groups = new Map<number, Group>();
+  model.files.forEach((f, i) => {
+    const r = find(i);
+    let g = groups.get(r);
+    if (!g) groups.set(r, (g = { files: [], findings: [], exchanges: 0 }));
+    g.files.push(f);
+    g.exchanges += f.exchanges;
+  });
+  const fileGroup = new Map<string, Group>();
+  for (const g of groups.values()) for (const f of g.files) fileGroup.set(idKey(f.conn, f.nodeid), g);
+  model.findings.forEach((fd, i) => {
+    if (fd.nodeid === null) return;
+    const g = fileGroup.get(idKey(fd.conn, fd.nodeid));
+    if (g) g.findings.push(i);
+  });
+  const worst = (g: Group): number => Math.max(-1, ...g.findings.map((i) => severityRank(model.findings[i]!.severity)));
+  return [...groups.values()].sort(
+    (a, b) => worst(b) - worst(a) || b.findings.length - a.findings.length || b.exchanges - a.exchanges,
+  );
+}
+
+/** Splits a total budget over demands: equal shares, unused shares go to the rest (water-filling). */
+function shareBudget(demands: number[], budget: number): number[] {
+  const out = demands.map(() => 0);
+  let left = Math.max(0, budget);
+  let open = demands.map((_, i) => i).filter((i) => demands[i]! > 0);
+  while (left > 0 && open.length > 0) {
+    const share = Math.max(1, Math.floor(left / open.length));
+    const next: number[] = [];
+    for (const i of open) {
+      if (left <= 0) break;
+      const take = Math.min(share, demands[i]! - out[i]!, left);
+      out[i]! += take;
+      left -= take;
+      if (out[i]! < demands[i]!) next.push(i);
+    }
+    open = next;
+  }
+  return out;
+}
+
+interface GroupBars {
+  /** The group's bars by start time (references into the model, not copies). */
+  all: TimelineBar[];
+  /** 1 where the bar is one of a finding's exchanges. */
+  hl: Uint8Array;
+  mandatory: number;
+}
+
+function sortedByStart<T>(xs: T[], key: (x: T) => number): T[] {
+  for (let i = 1; i < xs.length; i++) if (key(xs[i - 1]!) > key(xs[i]!)) return [...xs].sort((a, b) => key(a) - key(b));
+  return xs;
+}
+
+function collectBars(model: AnalysisModel, g: Group): GroupBars {
+  const hlKeys = new Set<string>();
+  for (const i of g.findings) {
+    const fd = model.findings[i]!;
+    for (const u of fd.uniques) hlKeys.add(idKey(fd.conn, u));
+  }
+  const parts = g.files.map((f) => f.timeline ?? []);
+  const joined = parts.length === 1 ? parts[0]! : parts.flat();
+  const all = sortedByStart(joined, (b) => b.tReq);
+  const hl = new Uint8Array(all.length);
+  let mandatory = 0;
+  if (hlKeys.size > 0) {
+    for (let i = 0; i < all.length; i++) {
+      const b = all[i]!;
+      if (hlKeys.has(idKey(b.conn, b.unique))) {
+        hl[i] = 1;
+        mandatory++;
+      }
+    }
+  }
+  return { all, hl, mandatory };
+}
+
+/** Picks the bars to draw: those of findings, then a contiguous window of the rest around the worst finding. */
+function pickBars(gb: GroupBars, budget: number, center: number | null): { picked: number[]; window: [number, number] | null } {
+  const all = gb.all;
+  if (all.length <= budget) return { picked: all.map((_, i) => i), window: null };
+  const hl: number[] = [];
+  const rest: number[] = [];
+  for (let i = 0; i < all.length; i++) {
+    if (gb.hl[i] && hl.length < budget) hl.push(i);
+    else if (!gb.hl[i]) rest.push(i);
+  }
+  const room = budget - hl.length;
+  let lo = 0;
+  if (center !== null && rest.length > 0) {
+    // First bar starting at or after center, then the window centred on it.
+    let a = 0;
+    let z = rest.length;
+    while (a < z) {
+      const m = (a + z) >> 1;
+      if (all[rest[m]!]!.tReq < center) a = m + 1;
+      else z = m;
+    }
+    lo = Math.max(0, Math.min(rest.length - room, a - (room >> 1)));
+  }
+  const win = room > 0 ? rest.slice(lo, lo + room) : [];
+  const picked = [...hl, ...win].sort((a, b) => a - b);
+  const window: [number, number] | null = win.length > 0 ? [all[win[0]!]!.tReq, all[win[win.length - 1]!]!.tReq] : null;
+  return { picked, window };
+}
+
+function densityOf(all: TimelineBar[], startT: number, endT: number, buckets: number): PageGroup['density'] {
+  const span = Math.max(1, endT - startT);
+  const width = Math.max(1, Math.ceil(span / buckets));
+  const counts = new Array<number>(Math.ceil(span / width) + 1).fill(0);
+  for (const b of all) {
+    const k = Math.min(counts.length - 1, Math.max(0, Math.floor((b.tReq - startT) / width)));
+    counts[k]!++;
+  }
+  return { t0: startT, width, counts };
+}
+
+function pickSizes(g: Group, cap: number, center: number | null): { sizes: PageSize[]; total: number; truncated: boolean } {
+  const modelCut = g.files.some((f) => f.sizeHistoryTruncated === true);
+  let evs = sortedByStart(g.files.length === 1 ? (g.files[0]!.sizeHistory ?? []) : g.files.flatMap((f) => f.sizeHistory ?? []), (e) => e.t);
+  if (g.files.length > 1) {
+    // Correlated files may carry the same events: keep one of each (equal ones share a time).
+    const out: SizeEvent[] = [];
+    let runStart = 0;
+    for (const e of evs) {
+      if (out.length > 0 && out[out.length - 1]!.t !== e.t) runStart = out.length;
+      let dup = false;
+      for (let k = runStart; k < out.length && !dup; k++) {
+        const o = out[k]!;
+        dup = o === e || (o.conn === e.conn && o.event === e.event && String(o.unique) === String(e.unique));
+      }
+      if (!dup) out.push(e);
+    }
+    evs = out;
+  }
+  let lo = 0;
+  let hi = evs.length;
+  if (evs.length > cap) {
+    if (center !== null) {
+      let a = 0;
+      let z = evs.length;
+      while (a < z) {
+        const m = (a + z) >> 1;
+        if (evs[m]!.t < center) a = m + 1;
+        else z = m;
+      }
+      lo = Math.max(0, Math.min(evs.length - cap, a - (cap >> 1)));
+    }
+    hi = lo + cap;
+  }
+  const sizes: PageSize[] = [];
+  for (let i = lo; i < hi; i++) {
+    const e = evs[i]!;
+    sizes.push([e.t, e.conn, e.event, e.kernelSize, e.daemonSize, e.reportedSize, e.value, e.unique]);
+  }
+  return { sizes, total: evs.length, truncated: modelCut || sizes.length < evs.length };
+}
+
+function strideSteps(steps: [number, number][], cap: number): { steps: [number, number][]; truncated: boolean } {
+  if (steps.length <= cap) return { steps, truncated: false };
+  // Keep the peak of each stride so the maxima stay visible.
+  const stride = Math.ceil(steps.length / cap);
+  const out: [number, number][] = [];
+  for (let i = 0; i < steps.length; i += stride) {
+    let best = steps[i]!;
+    for (let j = i + 1; j < Math.min(steps.length, i + stride); j++) if (steps[j]![1] > best[1]) best = steps[j]!;
+    out.push([steps[i]![0], best[1]]);
+  }
+  return { steps: out, truncated: true };
+}
+
+function findingOrder(model: AnalysisModel): number[] {
+  return model.findings
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const fa = model.findings[a]!;
+      const fb = model.findings[b]!;
+      return severityRank(fb.severity) - severityRank(fa.severity) || fa.t - fb.t || a - b;
+    });
+}
+
+/** Builds the bounded data the client script draws. */
+export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT_HTML_LIMITS): PageData {
+  const groups = groupFiles(model);
+  const shown = groups.slice(0, limits.files);
+  const startT = model.span.startT;
+  const endT = Math.max(model.span.endT, startT + 1);
+
+  const opIndex = new Map<string, number>();
+  const ops: PageData['ops'] = [];
+  const opOf = (name: string): number => {
+    let i = opIndex.get(name);
+    if (i === undefined) {
+      i = ops.length;
+      opIndex.set(name, i);
+      ops.push({ name, color: opColor(name) });
+    }
+    return i;
+  };
+
+  const groupBars = shown.map((g) => collectBars(model, g));
+  // Bars of findings first (bounded by the budget), then share the rest.
+  const mandatory = shareBudget(
+    groupBars.map((gb) => gb.mandatory),
+    limits.bars,
+  );
+  const spare = limits.bars - mandatory.reduce((a, b) => a + b, 0);
+  const extra = shareBudget(
+    groupBars.map((gb, i) => gb.all.length - mandatory[i]!),
+    spare,
+  );
+
+  const findingGroup = new Map<number, string>();
+  let barsTotal = 0;
+  let barsDrawn = 0;
+  const pageGroups: PageGroup[] = shown.map((g, gi) => {
+    const id = `g${gi}`;
+    for (const i of g.findings) findingGroup.set(i, id);
+    const worst = [...g.findings].sort(
+      (a, b) => severityRank(model.findings[b]!.severity) - severityRank(model.findings[a]!.severity) || model.findings[a]!.t - model.findings[b]!.t,
+    )[0];
+    const center = worst !== undefined ? model.findings[worst]!.t : null;
+    const gb = groupBars[gi]!;
+    const { picked: pickedIdx, window } = pickBars(gb, mandatory[gi]! + extra[gi]!, center);
+    const picked = pickedIdx.map((i) => gb.all[i]!);
+    const pickedHl = pickedIdx.map((i) => gb.hl[i] === 1);
+    barsTotal += gb.all.length;
+    barsDrawn += picked.length;
+    const ends = picked.map((b) => b.tReply ?? endT);
+    const conns = [...new Set([...g.files.map((f) => f.conn), ...picked.map((b) => b.conn)])].sort((a, b) => a - b);
+    // One block of lanes per connection, so the mounts read apart yet share the time axis.
+    const lanesPer: number[] = [];
+    const laneOf = new Array<number>(picked.length);
+    let base = 0;
+    for (const c of conns) {
+      const idx = picked.map((b, i) => (b.conn === c ? i : -1)).filter((i) => i >= 0);
+      const lanes = assignLanes(
+        idx.map((i) => picked[i]!.tReq),
+        idx.map((i) => ends[i]!),
+      );
+      idx.forEach((i, k) => (laneOf[i] = base + lanes[k]!));
+      const n = lanes.length === 0 ? 0 : Math.max(...lanes) + 1;
+      lanesPer.push(n);
+      base += n;
+    }
+    const bars: PageBar[] = picked.map((b, i) => [
+      laneOf[i]!,
+      b.tReq,
+      ends[i]!,
+      opOf(b.name),
+      b.conn,
+      b.unique,
+      b.tid,
+      b.error,
+      b.offset,
+      b.size,
+      b.info,
+      (pickedHl[i] ? 1 : 0) | (b.tReply === null ? 2 : 0),
+    ]);
+    const sz = pickSizes(g, limits.sizeEvents, center ?? (window ? window[0] : null));
+    const paths = [...new Set(g.files.map((f) => f.path))];
+    return {
+      id,
+      title: paths.join(' = '),
+      files: g.files.map((f) => ({ conn: f.conn, nodeid: f.nodeid, path: f.path })),
+      conns,
+      lanes: lanesPer,
+      bars,
+      barsTotal: gb.all.length,
+      window,
+      modelTruncated: g.files.some((f) => f.timelineTruncated),
+      density: picked.length < gb.all.length ? densityOf(gb.all, startT, endT, limits.densityBuckets) : null,
+      sizes: sz.sizes,
+      sizesTotal: sz.total,
+      sizesTruncated: sz.truncated,
+      findings: g.findings,
+    };
+  });
+  for (const g of groups.slice(limits.files)) for (const f of g.files) barsTotal += f.timeline?.length ?? 0;
+
+  const order = findingOrder(model).slice(0, limits.findings);
+  const findings: PageFinding[] = order.map((i) => {
+    const f = model.findings[i]!;
+    return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques.slice(0, 64), message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
+  });
+
+  return {
+    span: { startT, endT },
+    epochNs: model.epochNs,
+    conns: model.connections.map((c, i) => ({ conn: c.conn, name: c.label ?? c.name, color: CONN_COLORS[i % CONN_COLORS.length]! })),
+    ops,
+    groups: pageGroups,
+    findings,
+    inflight: model.connections.map((c) => {
+      const s = strideSteps(c.inflight ?? [], limits.inflightSteps);
+      return { conn: c.conn, steps: s.steps, peak: c.peakInflight, truncated: s.truncated };
+    }),
+    limits,
+    barsTotal,
+    barsDrawn,
+  };
+}
+
+// ---------------------------------------------------------------- static HTML
+
+function table(head: string[], rows: string[][], cls = ''): string {
+  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function renderConnections(model: AnalysisModel, page: PageData): string {
+  const rows = model.connections.map((c) => {
+    const p = c.protocol;
+    const proto = `${escapeHtml(p.negotiated)} <span class="dim">(kernel ${escapeHtml(p.kernel ?? '?')}, daemon ${escapeHtml(p.daemon ?? '?')}, ${escapeHtml(p.source)})</span>`;
+    const notable = Object.entries(c.notable)
+      .filter(([, v]) => v === true)
+      .map(([k]) => escapeHtml(k))
+      .join(', ');
+    const color = page.conns.find((x) => x.conn === c.conn)?.color ?? '#888';
+    return [
+      `<span class="swatch" style="background:${color}"></span>${c.conn}`,
+      escapeHtml(c.label ?? c.name),
+      escapeHtml(c.file),
+      proto,
+      notable || '<span class="dim">–</span>',
+      int(c.messages),
+      int(c.requests),
+      int(c.replies),
+      int(c.notifications),
+      int(c.threads),
+      int(c.peakInflight),
+      c.drops === undefined ? '–' : int(c.drops),
+    ];
+  });
+  return table(['conn', 'name', 'capture', 'protocol', 'INIT facts', 'messages', 'requests', 'replies', 'notifications', 'threads', 'peak in flight', 'drops'], rows);
+}
+
+function renderCounts(model: AnalysisModel): string {
+  const s = model.summary;
+  const items: [string, string][] = [
+    ['time span', `${formatNs(model.span.durationNs)}`],
+    ['messages', int(s.messages)],
+    ['requests', int(s.requests)],
+    ['replies', int(s.replies)],
+    ['notifications', int(s.notifications)],
+    ['exchanges', int(s.exchanges)],
+    ['unanswered', int(s.unanswered)],
+    ['orphan replies', int(s.orphanReplies)],
+    ['malformed', int(s.malformed)],
+    ['files', int(s.files)],
+    ['findings', `<span class="sev-error">${s.findings.error} error</span>, <span class="sev-warning">${s.findings.warning} warning</span>, <span class="sev-info">${s.findings.info} info</span>`],
+  ];
+  return `<dl class="counts">${items.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>`;
+}
+
+function renderOps(model: AnalysisModel): string {
+  const rows = [...model.ops]
+    .sort((a, b) => a.conn - b.conn || b.count - a.count)
+    .map((o) => [
+      String(o.conn),
+      `${escapeHtml(o.name)} <span class="dim">(${o.opcode})</span>`,
+      int(o.count),
+      int(o.replied),
+      o.errors === 0
+        ? '0'
+        : `${int(o.errors)} <span class="dim">${Object.entries(o.errnos)
+            .map(([k, v]) => `${escapeHtml(k)}: ${int(v)}`)
+            .join(', ')}</span>`,
+      formatUs(o.latencyUs?.p50),
+      formatUs(o.latencyUs?.p90),
+      formatUs(o.latencyUs?.p99),
+      formatUs(o.latencyUs?.max),
+      formatUs(o.latencyUs?.mean),
+    ]);
+  return table(['conn', 'opcode', 'count', 'replied', 'errors', 'p50', 'p90', 'p99', 'max', 'mean'], rows, 'num');
+}
+
+function renderFindings(model: AnalysisModel, page: PageData): string {
+  if (model.findings.length === 0) return '<p class="dim">No findings.</p>';
+  const items = page.findings.map((f) => {
+    const where = f.path !== null ? ` <span class="path">${escapeHtml(f.path)}</span>` : '';
+    const link = f.group !== null ? `<a class="goto" href="#${f.group}" data-finding="${f.i}">show on timeline</a>` : '<span class="dim">(no timeline for this file)</span>';
+    return `<li class="finding sev-${escapeHtml(f.severity)}" id="finding-${f.i}"><span class="badge">${escapeHtml(f.severity)}</span> <code>${escapeHtml(f.kind)}</code>${where} <span class="dim">conn ${f.conn}, at ${escapeHtml(formatNs(f.t - model.span.startT))}</span><div>${escapeHtml(f.message)}</div>${link}</li>`;
+  });
+  const more = model.findings.length - page.findings.length;
+  const omitted = Object.entries(model.findingsOmitted ?? {});
+  return `<ol class="findings">${items.join('')}</ol>${more > 0 ? `<p class="note">${int(more)} more findings are not listed here (the page lists at most ${int(page.limits.findings)}); <code>fusetrace analyze --json</code> has them all.</p>` : ''}${
+    omitted.length > 0 ? `<p class="note">Left out by filters or caps: ${omitted.map(([k, v]) => `${escapeHtml(k)} ${int(v)}`).join(', ')}.</p>` : ''
+  }`;
+}
+
+function renderLimitations(model: AnalysisModel): string {
+  if (model.limitations.length === 0) return '';
+  return `<section><h2>What this capture cannot show</h2><ul class="limits">${model.limitations
+    .map((l) => `<li><code>${escapeHtml(l.kind)}</code>${l.conn !== null ? ` conn ${l.conn}:` : ''} ${escapeHtml(l.message)}</li>`)
+    .join('')}</ul></section>`;
+}
+
+/** One log2 latency histogram as a small table with bars scaled to the largest bucket. */
+function renderHistogram(o: OpStatsModel): string {
+  const max = Math.max(1, ...o.histogram.map((b) => b[2]));
+  const rows = o.histogram
+    .map(([lo, hi, n]) => {
+      const w = n === 0 ? 0 : Math.max(1, Math.round((100 * n) / max));
+      return `<tr><td class="rng">[${escapeHtml(formatUs(lo))}, ${escapeHtml(formatUs(hi))})</td><td class="cnt">${int(n)}</td><td class="hbar"><span style="width:${w}%"></span></td></tr>`;
+    })
+    .join('');
+  const lat = o.latencyUs ? ` p50 ${escapeHtml(formatUs(o.latencyUs.p50))}, p99 ${escapeHtml(formatUs(o.latencyUs.p99))}` : '';
+  return `<figure class="hist"><figcaption><b>${escapeHtml(o.name)}</b> <span class="dim">(${o.opcode}) conn ${o.conn}, n=${int(o.count)}${lat}</span></figcaption><table>${rows}</table></figure>`;
+}
+
+function renderHistograms(model: AnalysisModel, limits: HtmlLimits): string {
+  const withData = model.ops.filter((o) => o.histogram && o.histogram.length > 0).sort((a, b) => a.conn - b.conn || b.count - a.count);
+  const shown = withData.slice(0, limits.histograms);
+  const more = withData.length - shown.length;
+  return `<p class="dim">Log2 buckets of latency (request to reply, as the daemon saw it); each row doubles the previous one's range, bars scaled to the largest bucket.</p><div class="hists">${shown.map(renderHistogram).join('')}</div>${
+    more > 0 ? `<p class="note">${more} more histograms are not drawn (the page draws at most ${limits.histograms}).</p>` : ''
+  }`;
+}
+
+function renderOtherFiles(model: AnalysisModel, page: PageData): string {
+  const drawn = new Set<string>();
+  for (const g of page.groups) for (const f of g.files) drawn.add(idKey(f.conn, f.nodeid));
+  const rest = model.files.filter((f) => !drawn.has(idKey(f.conn, f.nodeid))).sort((a, b) => b.exchanges - a.exchanges);
+  if (rest.length === 0) return '';
+  const shown = rest.slice(0, page.limits.otherFiles);
+  const rows = shown.map((f) => [String(f.conn), `<span class="path">${escapeHtml(f.path)}</span>`, int(f.exchanges), int(f.writes), int(f.maxConcurrent), formatBytes(f.daemonSize)]);
+  return `<section><h2>Files without a timeline</h2><p class="note">The page draws timelines for at most ${page.limits.files} files (those with findings first, then the busiest); ${int(rest.length)} more are listed here${
+    rest.length > shown.length ? ` (the first ${shown.length})` : ''
+  }. Use <code>--file</code> to draw one of them.</p>${table(['conn', 'path', 'exchanges', 'writes', 'max concurrent', 'daemon size'], rows, 'num')}</section>`;
+}
+
+function renderFilters(model: AnalysisModel): string {
+  const f = model.filters;
+  const parts: string[] = [];
+  if (f.files.length > 0) parts.push(`files ${f.files.map((p) => `<span class="path">${escapeHtml(p)}</span>`).join(', ')}`);
+  if (f.conns.length > 0) parts.push(`connections ${f.conns.join(', ')}`);
+  if (f.since !== null) parts.push(`since ${escapeHtml(formatNs(f.since))}`);
+  if (f.until !== null) parts.push(`until ${escapeHtml(formatNs(f.until))}`);
+  if (f.minSeverity !== 'info') parts.push(`severity ≥ ${escapeHtml(f.minSeverity)}`);
+  if (f.detectors) parts.push(`detectors ${f.detectors.map(escapeHtml).join(', ')}`);
+  return parts.length > 0 ? `<p class="note">Filtered: ${parts.join('; ')}.</p>` : '';
+}
+
+/** Renders the whole page. */
+export function renderHtml(model: AnalysisModel, options: HtmlOptions = {}): string {
+  const limits: HtmlLimits = { ...DEFAULT_HTML_LIMITS, ...options.limits };
+  const page = buildPageData(model, limits);
+  const title = options.title ?? `fusetrace report: ${model.inputs.map((i) => i.file.split('/').pop()).join(', ')}`;
+  const scriptHash = createHash('sha256').update(CLIENT_JS, 'utf8').digest('base64');
+  const csp = `default-src 'none'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'`;
+  const boundNote =
+    page.barsDrawn < page.barsTotal
+      ? `<p class="note" id="bars-note">Drawn: ${int(page.barsDrawn)} of ${int(page.barsTotal)} exchanges (the page draws at most ${int(limits.bars)}). Each file keeps the exchanges of its findings and a window of the others; a strip above its lanes counts every exchange per time slice.</p>`
+      : `<p class="dim" id="bars-note">All ${int(page.barsTotal)} exchanges of these files are drawn.</p>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="fusetrace ${escapeHtml(model.tool.version)}">
+<title>${escapeHtml(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(title)}</h1><p class="dim">fusetrace ${escapeHtml(model.tool.version)}, ${escapeHtml(model.schema)}, capture start ${escapeHtml(formatEpoch(model.epochNs))}${
+    options.command ? `<br><code>${escapeHtml(options.command)}</code>` : ''
+  }</p></header>
+<nav class="toc"><a href="#summary">Summary</a> · <a href="#findings">Findings</a> · <a href="#timelines">Timelines</a> · <a href="#inflight">In flight</a> · <a href="#latency">Latency</a></nav>
+<main>
+<section id="summary"><h2>Summary</h2>${renderFilters(model)}${renderCounts(model)}
+<h3>Connections</h3>${renderConnections(model, page)}
+<h3>Per opcode</h3>${renderOps(model)}</section>
+<section id="findings"><h2>Findings, worst first</h2>${renderFindings(model, page)}</section>
+${renderLimitations(model)}
+<section id="timelines"><h2>Timelines</h2>
+<div id="toolbar" class="toolbar"><button type="button" id="zoom-in" title="zoom in">+</button><button type="button" id="zoom-out" title="zoom out">−</button><button type="button" id="pan-left" title="pan left">←</button><button type="button" id="pan-right" title="pan right">→</button><button type="button" id="zoom-reset" title="show everything">all</button><span id="range" class="range"></span><span class="dim hint">Ctrl+wheel or double-click to zoom, drag to pan, hover a bar for details</span></div>
+${boundNote}
+<div id="legend" class="legend"></div>
+<noscript><p class="note">The timelines, size history and in-flight charts are drawn by the page's script; enable JavaScript for this file to see them.</p></noscript>
+<div id="groups">${page.groups.map((g) => `<section class="group" id="${g.id}"><h3 class="path">${escapeHtml(g.title)}</h3><div class="ginfo"></div><div class="plot"></div></section>`).join('\n')}</div>
+${page.groups.length === 0 ? '<p class="dim">No file has exchanges in this capture (or the filters left none).</p>' : ''}
+</section>
+${renderOtherFiles(model, page)}
+<section id="inflight"><h2>In flight per connection</h2><p class="dim">Requests in flight as the daemon saw them (queue depth), over the same time axis.</p><div id="inflight-plots"></div></section>
+<section id="latency"><h2>Latency histograms</h2>${renderHistograms(model, limits)}</section>
+</main>
+<div id="tip" class="tip" hidden></div>
+<script type="application/json" id="fusetrace-data">${embedJson(page)}</script>
+<script>${CLIENT_JS}</script>
+</body>
+</html>
+`;
+}
+
+function formatEpoch(epochNs: string): string {
+  try {
+    const ms = Number(BigInt(epochNs) / 1000000n);
+    return new Date(ms).toISOString();
+  } catch {
+    return epochNs;
+  }
+}
+
+export type { Finding };
