@@ -1,0 +1,151 @@
+/*
+ * ftrec-probe: drives the capture library without a mount, for
+ * test/record/recorder.test.ts.  A /dev/fuse fd that no mount uses refuses
+ * every write(2) with EPERM, so each write is one outbound message the
+ * library must record, flagged failed with errno=1: a cheap, deterministic
+ * way to hammer the writer from many threads and processes.
+ *
+ *   ftrec-probe threads N M     N threads x M writes (write and writev mixed)
+ *   ftrec-probe fork            1 write, fork, child 1 write + exit, parent 1 write
+ *   ftrec-probe daemonize M     fork; parent _exit(0) at once; child M writes (like daemon(3))
+ *   ftrec-probe sigterm M       M writes, then SIGTERM to itself (default action)
+ *   ftrec-probe handler M       handler for SIGTERM via signal(); M writes, raise, exit(0)
+ *   ftrec-probe dup             write on fd, dup(fd), fcntl F_DUPFD, write on both
+ *   ftrec-probe two             two /dev/fuse fds: two connections
+ *   ftrec-probe big N           one writev of N bytes (snap length tests)
+ * Every message is a fuse_out_header {len, error 0, unique} (+ padding).
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int fd = -1;
+static int per_thread;
+static volatile sig_atomic_t got_term;
+
+static void send_msg(int f, uint64_t unique, int use_writev) {
+    unsigned char m[24];
+    uint32_t len = sizeof m;
+    int32_t err = 0;
+    memset(m, 0, sizeof m);
+    memcpy(m, &len, 4);
+    memcpy(m + 4, &err, 4);
+    memcpy(m + 8, &unique, 8);
+    if (use_writev) {
+        struct iovec v[2] = {{m, 16}, {m + 16, 8}};
+        (void)writev(f, v, 2);
+    } else {
+        (void)write(f, m, sizeof m);
+    }
+}
+
+static void *worker(void *arg) {
+    uint64_t t = (uint64_t)(uintptr_t)arg;
+    for (int i = 0; i < per_thread; i++) send_msg(fd, (t << 32) | (uint64_t)(i + 1) << 1, i & 1);
+    return NULL;
+}
+
+static void on_term(int sig) {
+    (void)sig;
+    got_term = 1;
+}
+
+static int open_fuse(void) {
+    int f = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+    if (f < 0) {
+        perror("open /dev/fuse");
+        exit(3);
+    }
+    return f;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return 2;
+    const char *mode = argv[1];
+    fd = open_fuse();
+    if (!strcmp(mode, "threads") && argc == 4) {
+        int n = atoi(argv[2]);
+        per_thread = atoi(argv[3]);
+        pthread_t th[256];
+        if (n > 256) n = 256;
+        for (int i = 0; i < n; i++) pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1));
+        for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
+        return 0;
+    }
+    if (!strcmp(mode, "fork")) {
+        send_msg(fd, 2, 0);
+        pid_t p = fork();
+        if (p == 0) {
+            send_msg(fd, 4, 0);
+            exit(0);
+        }
+        int st;
+        waitpid(p, &st, 0);
+        send_msg(fd, 6, 0);
+        return 0;
+    }
+    if (!strcmp(mode, "daemonize") && argc == 3) {
+        int m = atoi(argv[2]);
+        pid_t p = fork();
+        if (p != 0) _exit(0);
+        setsid();
+        for (int i = 0; i < m; i++) send_msg(fd, (uint64_t)(i + 1) << 1, 0);
+        return 0;
+    }
+    if (!strcmp(mode, "sigterm") && argc == 3) {
+        int m = atoi(argv[2]);
+        for (int i = 0; i < m; i++) send_msg(fd, (uint64_t)(i + 1) << 1, i & 1);
+        kill(getpid(), SIGTERM);
+        pause();
+        return 0;
+    }
+    if (!strcmp(mode, "handler") && argc == 3) {
+        int m = atoi(argv[2]);
+        signal(SIGTERM, on_term);
+        for (int i = 0; i < m; i++) send_msg(fd, (uint64_t)(i + 1) << 1, 0);
+        raise(SIGTERM);
+        if (!got_term) return 4;
+        printf("handled\n");
+        return 0;
+    }
+    if (!strcmp(mode, "dup")) {
+        send_msg(fd, 2, 0);
+        int d = dup(fd);
+        send_msg(d, 4, 0);
+        int d2 = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+        send_msg(d2, 6, 1);
+        close(d);
+        /* A new /dev/fuse fd may take the closed number: a new connection. */
+        int f2 = open_fuse();
+        send_msg(f2, 8, 0);
+        return 0;
+    }
+    if (!strcmp(mode, "two")) {
+        int f2 = open_fuse();
+        send_msg(fd, 2, 0);
+        send_msg(f2, 2, 0);
+        send_msg(fd, 4, 0);
+        return 0;
+    }
+    if (!strcmp(mode, "big") && argc == 3) {
+        size_t n = (size_t)atol(argv[2]);
+        unsigned char *b = calloc(1, n);
+        uint32_t len = (uint32_t)n;
+        uint64_t unique = 2;
+        memcpy(b, &len, 4);
+        memcpy(b + 8, &unique, 8);
+        for (size_t i = 16; i < n; i++) b[i] = (unsigned char)i;
+        struct iovec v[2] = {{b, 16}, {b + 16, n - 16}};
+        (void)writev(fd, v, 2);
+        free(b);
+        return 0;
+    }
+    return 2;
+}
