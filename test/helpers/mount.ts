@@ -9,7 +9,7 @@
  *
  * Usage:
  * ```ts
- * const reason = fuseSkipReason({ recorder: true });
+ * const reason = await mountSkipReason({ recorder: true });
  * if (reason) return t.skip(reason);
  * const dir = makeTempDir('par');
  * const m = await mountScenariofs({ backing: dir.sub('back'), mountpoint: dir.sub('mnt'),
@@ -71,6 +71,31 @@ export function fuseSkipReason(need: { recorder?: boolean; commands?: string[] }
   }
   for (const c of need.commands ?? []) if (!haveCommand(c)) return `${c} is not installed`;
   return undefined;
+}
+
+let mountProbe: Promise<string | undefined> | undefined;
+
+/**
+ * `fuseSkipReason`, then (once per process) a real probe: mount and unmount
+ * build/scenariofs on a temp dir. Being root is not enough in a container
+ * without CAP_SYS_ADMIN; this turns that into a skip with the daemon's error.
+ */
+export async function mountSkipReason(need: { recorder?: boolean; commands?: string[] } = {}): Promise<string | undefined> {
+  const r = fuseSkipReason(need);
+  if (r) return r;
+  mountProbe ??= (async () => {
+    const dir = makeTempDir('probe');
+    try {
+      const m = await mountScenariofs({ backing: dir.sub('back'), mountpoint: dir.sub('mnt'), name: 'probe' }, 5000);
+      await m.unmount();
+      return undefined;
+    } catch (e) {
+      return `cannot mount FUSE here: ${String((e as Error).message).split('\n').slice(0, 2).join(' ').trim()}`;
+    } finally {
+      dir.remove();
+    }
+  })();
+  return mountProbe;
 }
 
 /* ------------------------------------------------------------------ */
@@ -209,9 +234,9 @@ export function scenariofsArgs(o: ScenariofsOptions): string[] {
 }
 
 /** Mounts build/scenariofs (under the recorder when `record` is set). */
-export function mountScenariofs(o: ScenariofsOptions): Promise<Mount> {
+export function mountScenariofs(o: ScenariofsOptions, timeoutMs?: number): Promise<Mount> {
   mkdirSync(o.backing, { recursive: true });
-  return mountCommand([scenariofsPath, ...scenariofsArgs(o)], o.mountpoint, o.record);
+  return mountCommand([scenariofsPath, ...scenariofsArgs(o)], o.mountpoint, o.record, timeoutMs);
 }
 
 /**
@@ -280,7 +305,7 @@ export async function mountCommand(cmd: string[], mountpoint: string, record?: R
   for (;;) {
     if (exited) {
       await unmount();
-      throw new Error(`${cmd[0]} exited (code ${String(exitCode)}) before mounting ${mnt}:\n${err}`);
+      throw new Error(`${argv.join(' ')} exited (code ${String(exitCode)}) before mounting ${mnt}:\n${err}`);
     }
     if (isMounted(mnt) && (await statAnswers(mnt))) break;
     if (Date.now() > deadline) {

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import {
   buildPassthroughLl,
   cliHasCommand,
-  fuseSkipReason,
+  mountSkipReason,
   fusetraceBin,
   makeTempDir,
   mountCommand,
@@ -24,15 +24,15 @@ import {
   FOPEN_DIRECT_IO,
 } from '../helpers/mount.js';
 
-function skipReason(): string | undefined {
-  const r = fuseSkipReason({ recorder: true, commands: ['pkg-config'] });
+async function skipReason(): Promise<string | undefined> {
+  const r = await mountSkipReason({ recorder: true, commands: ['pkg-config'] });
   if (r) return r;
   const b = buildPassthroughLl();
   return b.path ? undefined : b.reason;
 }
 
 test('passthrough_ll: writes of known offsets and sizes, payload included, through splice', async (t) => {
-  const reason = skipReason();
+  const reason = await skipReason();
   if (reason) return t.skip(reason);
   const pll = buildPassthroughLl().path!;
   const dir = makeTempDir('pll');
@@ -105,7 +105,7 @@ test('passthrough_ll: writes of known offsets and sizes, payload included, throu
 });
 
 test('passthrough_ll: the capture is whole after SIGTERM of the recorded daemon', async (t) => {
-  const reason = skipReason();
+  const reason = await skipReason();
   if (reason) return t.skip(reason);
   const pll = buildPassthroughLl().path!;
   const dir = makeTempDir('pll-term');

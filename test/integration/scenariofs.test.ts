@@ -15,7 +15,7 @@ import {
   FOPEN_DIRECT_IO,
   FOPEN_PARALLEL_DIRECT_WRITES,
   FUSE_WRITE_CACHE,
-  fuseSkipReason,
+  mountSkipReason,
   fusetraceBin,
   makeTempDir,
   maxInFlight,
@@ -58,7 +58,7 @@ async function assertProjectDecodes(file: string): Promise<void> {
 }
 
 test('scenariofs serves a backing directory, and two mounts agree on inode numbers', async (t) => {
-  const reason = fuseSkipReason();
+  const reason = await mountSkipReason();
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-basic');
   const back = dir.sub('back');
@@ -110,7 +110,7 @@ test('scenariofs serves a backing directory, and two mounts agree on inode numbe
 });
 
 test('scenariofs unmounts itself and exits 0 on SIGTERM', async (t) => {
-  const reason = fuseSkipReason();
+  const reason = await mountSkipReason();
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-term');
   const m = await mountScenariofs({ backing: dir.sub('back'), mountpoint: dir.sub('mnt'), name: 'term' });
@@ -126,7 +126,7 @@ test('scenariofs unmounts itself and exits 0 on SIGTERM', async (t) => {
 });
 
 test('recorded direct writes appear with their offsets and sizes', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-writes');
   const capFile = dir.sub('cap.pcapng');
@@ -189,7 +189,7 @@ async function parallelRun(parallel: boolean): Promise<{ writes: Exchange[]; exc
 }
 
 test('parallel direct writes inside EOF are in flight together with FOPEN_PARALLEL_DIRECT_WRITES', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const { writes, exchanges } = await parallelRun(true);
   const opens = exchanges.filter((e) => e.opcode === Op.OPEN).map((e) => openReplyFlags(e));
@@ -201,7 +201,7 @@ test('parallel direct writes inside EOF are in flight together with FOPEN_PARALL
 });
 
 test('the same writes are serialised without FOPEN_PARALLEL_DIRECT_WRITES', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const { writes, exchanges } = await parallelRun(false);
   for (const e of exchanges.filter((x) => x.opcode === Op.OPEN)) assert.equal(openReplyFlags(e), FOPEN_DIRECT_IO);
@@ -210,7 +210,7 @@ test('the same writes are serialised without FOPEN_PARALLEL_DIRECT_WRITES', asyn
 });
 
 test('stale-size race: two mounts over one store, parallel writes beyond the real end', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-race');
   const back = dir.sub('back');
@@ -269,7 +269,7 @@ test('stale-size race: two mounts over one store, parallel writes beyond the rea
 });
 
 test('writeback cache: WRITEs flagged FUSE_WRITE_CACHE, pid 0, several in flight', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-wb');
   const capFile = dir.sub('cap.pcapng');
@@ -305,7 +305,7 @@ test('writeback cache: WRITEs flagged FUSE_WRITE_CACHE, pid 0, several in flight
 });
 
 test('split direct I/O: one O_DIRECT write becomes several concurrent WRITEs (FUSE_ASYNC_DIO)', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-split');
   const capFile = dir.sub('cap.pcapng');
@@ -344,7 +344,7 @@ test('split direct I/O: one O_DIRECT write becomes several concurrent WRITEs (FU
 });
 
 test('16 daemon threads: every request and reply recorded', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-16');
   const capFile = dir.sub('cap.pcapng');
@@ -376,7 +376,7 @@ test('16 daemon threads: every request and reply recorded', async (t) => {
 });
 
 test('capinfos and tshark read a recorded capture', async (t) => {
-  const reason = fuseSkipReason({ recorder: true, commands: ['capinfos', 'tshark'] });
+  const reason = await mountSkipReason({ recorder: true, commands: ['capinfos', 'tshark'] });
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-tshark');
   const capFile = dir.sub('cap.pcapng');
@@ -398,7 +398,7 @@ test('capinfos and tshark read a recorded capture', async (t) => {
 });
 
 test('an old reply minor (7.8) gives compat layouts on the wire', async (t) => {
-  const reason = fuseSkipReason({ recorder: true });
+  const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
   const dir = makeTempDir('sfs-minor8');
   const capFile = dir.sub('cap.pcapng');
