@@ -1,0 +1,314 @@
+/**
+ * `fusetrace export`: the tables of docs/export.md as CSV (RFC 4180, header
+ * row always) or JSON Lines, written as rows arrive so memory stays bounded
+ * whatever the capture size. `requests` and `sizes` stream from the analysis
+ * hooks; `findings`, `files` and `ops` come from the final model.
+ *
+ * Each table's columns are described once here (name, type, cell); the docs
+ * list the same names in the same order (a test compares them). The
+ * per-opcode argument columns of `requests` (fh, offset, size, the flag
+ * words by name) are not listed by hand: they are the fields of the request
+ * layouts in src/protocol/layouts that the pairing stage extracts.
+ *
+ * Cells: numbers stay numbers (no units, no separators); a 64-bit value
+ * beyond 2^53-1 is written as its exact decimal string (in CSV a cell is
+ * text anyway; in JSON Lines it is a string instead of a number). Unknown
+ * values are empty cells (CSV) or null (JSON Lines).
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { Exchange, Id } from '../pairing/exchange.js';
+import { errnoName } from '../protocol/errno.js';
+import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
+import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
+import { fuse_setattr_in } from '../protocol/layouts/attr.js';
+import { fuse_fallocate_in, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, fuse_write_in } from '../protocol/layouts/io.js';
+import { Op, opcodeName } from '../protocol/opcodes.js';
+import type { AnalysisModel, FileModel, Finding, OpStatsModel, SizeEvent } from './model.js';
+
+export type Cell = number | string | boolean | null;
+export type ColumnType = 'integer' | 'number' | 'string';
+
+export interface TableColumn<R> {
+  name: string;
+  type: ColumnType;
+  doc: string;
+  get(r: R): Cell;
+}
+
+/** Clock facts every time cell needs: the run's epoch (absolute ns of t = 0). */
+export interface ExportClock {
+  /** Absolute ns since the Unix epoch of relative time 0; undefined until known. */
+  epochNs: bigint | undefined;
+}
+
+export const TABLES = ['requests', 'findings', 'files', 'sizes', 'ops'] as const;
+export type TableName = (typeof TABLES)[number];
+export const FORMATS = ['csv', 'jsonl'] as const;
+export type ExportFormat = (typeof FORMATS)[number];
+
+// --- cells -----------------------------------------------------------------------
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A 64-bit id: number while exact, decimal string beyond. */
+export function id64(v: Id | string | null | undefined): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString();
+  return v;
+}
+
+/** A finite number, or null for NaN (unknown). */
+const num = (v: number | null | undefined): Cell => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+
+/** Relative ns -> absolute ns since the Unix epoch, exact, as a decimal string. */
+export function absNs(clock: ExportClock, t: number): Cell {
+  if (!Number.isFinite(t) || clock.epochNs === undefined) return null;
+  return (clock.epochNs + BigInt(Math.round(t))).toString();
+}
+
+/** Relative ns -> ms since the capture start, ns resolution kept (6 decimals). */
+export const relMs = (t: number): Cell => (Number.isFinite(t) ? Math.round(t) / 1e6 : null);
+
+// --- requests: argument columns from the layouts ---------------------------------------
+
+/** Request body layouts whose fields the pairing stage extracts, with their opcodes. */
+const REQUEST_LAYOUTS: readonly (readonly [StructLayout, readonly number[]])[] = [
+  [fuse_write_in, [Op.WRITE]],
+  [fuse_read_in, [Op.READ, Op.READDIR, Op.READDIRPLUS]],
+  [fuse_setattr_in, [Op.SETATTR]],
+  [fuse_fallocate_in, [Op.FALLOCATE]],
+  [fuse_fsync_in, [Op.FSYNC, Op.FSYNCDIR]],
+  [fuse_open_in, [Op.OPEN, Op.OPENDIR]],
+  [fuse_release_in, [Op.RELEASE, Op.RELEASEDIR]],
+];
+
+/** How an `Exchange` carries a layout field, or undefined when it does not. */
+function carrier(f: Field): ((x: Exchange) => Cell) | undefined {
+  if (f.pad) return undefined;
+  switch (f.name) {
+    case 'fh': return (x) => id64(x.fh);
+    case 'offset': return (x) => num(x.offset);
+    case 'size':
+    case 'length': return (x) => num(x.size);
+  }
+  if (f.flags === OPEN_FLAGS) return (x) => formatOpenFlags(x.flags >>> 0);
+  // The one other flag word of a request body (write_flags, valid, mode,
+  // fsync_flags, ...) is the opcode's `opFlags` (protocol/extract.ts).
+  if (f.flags) {
+    const set = f.flags;
+    return (x) => (x.opFlags ? formatFlags(set, x.opFlags >>> 0) : '');
+  }
+  return undefined;
+}
+
+function argumentColumns(): TableColumn<Exchange>[] {
+  const cols = new Map<string, { type: ColumnType; docs: string[]; byOp: Map<number, (x: Exchange) => Cell> }>();
+  for (const [layout, ops] of REQUEST_LAYOUTS) {
+    for (const f of layout.fields) {
+      const get = carrier(f);
+      if (!get) continue;
+      let c = cols.get(f.name);
+      if (!c) cols.set(f.name, (c = { type: f.flags ? 'string' : 'integer', docs: [], byOp: new Map() }));
+      c.docs.push(`${layout.name}.${f.name}`);
+      for (const op of ops) c.byOp.set(op, get);
+    }
+  }
+  return [...cols].map(([name, c]) => ({
+    name,
+    type: c.type,
+    doc: `${c.type === 'string' ? 'flags by name' : 'value'} of ${c.docs.join(', ')}`,
+    get: (x: Exchange) => c.byOp.get(x.opcode)?.(x) ?? null,
+  }));
+}
+
+export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
+  const replied = (x: Exchange): boolean => x.replied;
+  return [
+    { name: 'conn', type: 'integer', doc: 'connection number', get: (x) => x.conn },
+    { name: 'unique', type: 'integer', doc: 'request id (fuse_in_header.unique)', get: (x) => id64(x.unique) },
+    { name: 'opcode', type: 'integer', doc: 'opcode number', get: (x) => x.opcode },
+    { name: 'op', type: 'string', doc: 'opcode name (LOOKUP, WRITE, ...)', get: (x) => opcodeName(x.opcode) },
+    { name: 'nodeid', type: 'integer', doc: 'header nodeid (the parent directory for name operations)', get: (x) => id64(x.nodeid) },
+    { name: 'path', type: 'string', doc: 'path of the file at request time (?NODEID when unknown)', get: (x) => x.path ?? null },
+    { name: 'pid', type: 'integer', doc: 'daemon process that read the request (empty: unknown)', get: (x) => (x.pid >= 0 ? x.pid : null) },
+    { name: 'tid', type: 'integer', doc: 'daemon thread that read the request (empty: unknown)', get: (x) => (x.tid >= 0 ? x.tid : null) },
+    { name: 'caller_pid', type: 'integer', doc: 'fuse_in_header.pid: the calling thread, 0 for the kernel', get: (x) => x.callerPid },
+    { name: 'req_ns', type: 'integer', doc: 'request time, ns since the Unix epoch (exact)', get: (x) => absNs(clock, x.tReq) },
+    { name: 'reply_ns', type: 'integer', doc: 'reply time, ns since the Unix epoch (empty: no reply)', get: (x) => (replied(x) ? absNs(clock, x.tReply) : null) },
+    { name: 'req_ms', type: 'number', doc: 'request time, ms since the capture start', get: (x) => relMs(x.tReq) },
+    { name: 'reply_ms', type: 'number', doc: 'reply time, ms since the capture start', get: (x) => (replied(x) ? relMs(x.tReply) : null) },
+    { name: 'latency_us', type: 'number', doc: 'reply time - request time, µs', get: (x) => (replied(x) ? Math.round(x.latency) / 1e3 : null) },
+    { name: 'error', type: 'integer', doc: 'reply error: 0 or -errno (empty: no reply)', get: (x) => (replied(x) ? x.error : null) },
+    { name: 'errno', type: 'string', doc: 'errno name of a failed reply (ENOENT)', get: (x) => (replied(x) && x.error !== 0 ? errnoName(x.error) : null) },
+    ...argumentColumns(),
+    { name: 'result_size', type: 'integer', doc: 'bytes written (write_out.size), read, copied or listed', get: (x) => (replied(x) ? num(x.resultSize) : null) },
+    { name: 'kernel_size', type: 'integer', doc: "the file's size as this connection's kernel believed it when the request was sent", get: (x) => num(x.kernelSizeAtReq) },
+    { name: 'daemon_size', type: 'integer', doc: "the daemon-observed size of the file when the request was sent", get: (x) => num(x.daemonSizeAtReq) },
+    { name: 'file_inflight', type: 'integer', doc: 'other exchanges in flight on the same file when the request was read', get: (x) => x.fileInflightAtReq },
+  ];
+}
+
+// --- the other tables ---------------------------------------------------------------------
+
+export function sizeColumns(clock: ExportClock): TableColumn<SizeEvent>[] {
+  return [
+    { name: 't', type: 'integer', doc: 'event time, ns since the Unix epoch (exact)', get: (e) => absNs(clock, e.t) },
+    { name: 't_ms', type: 'number', doc: 'event time, ms since the capture start', get: (e) => relMs(e.t) },
+    { name: 'conn', type: 'integer', doc: 'connection the event was seen on', get: (e) => e.conn },
+    { name: 'nodeid', type: 'integer', doc: 'nodeid on that connection', get: (e) => id64(e.nodeid) },
+    { name: 'path', type: 'string', doc: 'path of the file', get: (e) => e.path },
+    { name: 'event', type: 'string', doc: 'report, write, truncate, open-trunc, fallocate, copy, inval, store', get: (e) => e.event },
+    { name: 'unique', type: 'integer', doc: 'the exchange behind the event (empty for notifications)', get: (e) => id64(e.unique) },
+    { name: 'kernel_size', type: 'integer', doc: "the connection's kernel-believed size after the event (empty: unknown)", get: (e) => num(e.kernelSize) },
+    { name: 'daemon_size', type: 'integer', doc: 'the daemon-observed size after the event', get: (e) => num(e.daemonSize) },
+    { name: 'value', type: 'integer', doc: 'the size the event itself carried (attr.size, offset+written, new size)', get: (e) => num(e.value) },
+    { name: 'reported_size', type: 'integer', doc: 'the last attr.size the daemon reported', get: (e) => num(e.reportedSize) },
+  ];
+}
+
+export function findingColumns(clock: ExportClock): TableColumn<Finding>[] {
+  return [
+    { name: 't', type: 'integer', doc: 'time of the finding, ns since the Unix epoch', get: (f) => absNs(clock, f.t) },
+    { name: 't_ms', type: 'number', doc: 'ms since the capture start', get: (f) => relMs(f.t) },
+    { name: 'severity', type: 'string', doc: 'error, warning or info', get: (f) => f.severity },
+    { name: 'kind', type: 'string', doc: 'finding kind (docs/analysis.md)', get: (f) => f.kind },
+    { name: 'conn', type: 'integer', doc: 'connection', get: (f) => f.conn },
+    { name: 'nodeid', type: 'integer', doc: 'nodeid (empty: not about one file)', get: (f) => id64(f.nodeid) },
+    { name: 'path', type: 'string', doc: 'path of the file', get: (f) => f.path },
+    { name: 'uniques', type: 'string', doc: 'the exchanges involved, space-separated', get: (f) => f.uniques.join(' ') },
+    { name: 'message', type: 'string', doc: 'one-line explanation', get: (f) => f.message },
+    { name: 'fingerprint', type: 'string', doc: 'stable identity used by baseline/check', get: (f) => f.fingerprint },
+    { name: 'details', type: 'string', doc: 'the numbers behind the finding, as a JSON object', get: (f) => JSON.stringify(f.details, (_k, v: unknown) => (typeof v === 'bigint' ? id64(v) : v)) },
+  ];
+}
+
+export function fileColumns(): TableColumn<FileModel>[] {
+  return [
+    { name: 'conn', type: 'integer', doc: 'connection', get: (f) => f.conn },
+    { name: 'nodeid', type: 'integer', doc: 'nodeid', get: (f) => id64(f.nodeid) },
+    { name: 'ino', type: 'integer', doc: 'attr.ino (empty: never reported)', get: (f) => id64(f.ino) },
+    { name: 'path', type: 'string', doc: 'path', get: (f) => f.path },
+    { name: 'exchanges', type: 'integer', doc: 'exchanges on the file', get: (f) => f.exchanges },
+    { name: 'writes', type: 'integer', doc: 'WRITE exchanges', get: (f) => f.writes },
+    { name: 'bytes_written', type: 'integer', doc: 'bytes the WRITE replies accepted', get: (f) => f.bytesWritten },
+    { name: 'max_concurrent', type: 'integer', doc: 'most exchanges in flight together', get: (f) => f.maxConcurrent },
+    { name: 'max_concurrent_writes', type: 'integer', doc: 'most WRITEs in flight together', get: (f) => f.maxConcurrentWrites },
+    { name: 'reported_size', type: 'integer', doc: 'last attr.size reported (end of capture)', get: (f) => num(f.reportedSize) },
+    { name: 'daemon_size', type: 'integer', doc: 'daemon-observed size (end of capture)', get: (f) => num(f.daemonSize) },
+    { name: 'kernel_size', type: 'integer', doc: "this connection's kernel-believed size (end of capture)", get: (f) => num(f.kernelSize[String(f.conn)] ?? null) },
+    { name: 'open_flags', type: 'string', doc: 'FOPEN_* flags seen in OPEN/CREATE replies', get: (f) => f.openFlags.join('|') },
+    { name: 'correlated', type: 'string', doc: 'the same file on other connections, CONN:NODEID space-separated', get: (f) => f.correlated.map((c) => `${c.conn}:${c.nodeid}`).join(' ') },
+    { name: 'findings', type: 'integer', doc: 'findings about the file', get: (f) => f.findings },
+  ];
+}
+
+export function opColumns(): TableColumn<OpStatsModel>[] {
+  const lat = (k: 'p50' | 'p90' | 'p99' | 'max' | 'mean') => (o: OpStatsModel): Cell => num(o.latencyUs?.[k]);
+  return [
+    { name: 'conn', type: 'integer', doc: 'connection', get: (o) => o.conn },
+    { name: 'opcode', type: 'integer', doc: 'opcode number', get: (o) => o.opcode },
+    { name: 'op', type: 'string', doc: 'opcode name', get: (o) => o.name },
+    { name: 'count', type: 'integer', doc: 'requests', get: (o) => o.count },
+    { name: 'replied', type: 'integer', doc: 'requests with a reply', get: (o) => o.replied },
+    { name: 'errors', type: 'integer', doc: 'replies with an error', get: (o) => o.errors },
+    { name: 'errnos', type: 'string', doc: 'errors by errno name, NAME:COUNT space-separated', get: (o) => Object.entries(o.errnos).map(([k, v]) => `${k}:${v}`).join(' ') },
+    { name: 'p50_us', type: 'number', doc: 'median latency, µs', get: lat('p50') },
+    { name: 'p90_us', type: 'number', doc: '90th percentile latency, µs', get: lat('p90') },
+    { name: 'p99_us', type: 'number', doc: '99th percentile latency, µs', get: lat('p99') },
+    { name: 'max_us', type: 'number', doc: 'largest latency, µs', get: lat('max') },
+    { name: 'mean_us', type: 'number', doc: 'mean latency, µs', get: lat('mean') },
+  ];
+}
+
+/** Column names of every table, in order (docs/export.md lists the same). */
+export function tableColumns(table: TableName): TableColumn<never>[] {
+  const clock: ExportClock = { epochNs: 0n };
+  switch (table) {
+    case 'requests': return requestColumns(clock) as TableColumn<never>[];
+    case 'sizes': return sizeColumns(clock) as TableColumn<never>[];
+    case 'findings': return findingColumns(clock) as TableColumn<never>[];
+    case 'files': return fileColumns() as TableColumn<never>[];
+    case 'ops': return opColumns() as TableColumn<never>[];
+  }
+}
+
+// --- writers --------------------------------------------------------------------------------
+
+/** Where rows go (common.ts `Output` fits). */
+export interface TextSink {
+  write(s: string): void;
+}
+
+const BATCH = 512;
+
+/**
+ * Writes rows of one table: CSV through csv-stringify (RFC 4180: CRLF line
+ * ends, fields with a comma, quote or line break quoted, quotes doubled) or
+ * JSON Lines (one object per row, keys in column order). Rows are
+ * stringified in small batches and handed to the sink, so nothing grows with
+ * the capture.
+ */
+export class TableWriter<R> {
+  private batch: Cell[][] = [];
+  private headerDone = false;
+  rows = 0;
+
+  constructor(
+    private readonly columns: readonly TableColumn<R>[],
+    private readonly format: ExportFormat,
+    private readonly sink: TextSink,
+  ) {}
+
+  /** Writes the header (CSV) even when no row follows. */
+  header(): void {
+    if (this.headerDone) return;
+    this.headerDone = true;
+    if (this.format === 'csv') this.sink.write(stringify([this.columns.map((c) => c.name)], CSV_OPTIONS));
+  }
+
+  row(r: R): void {
+    this.header();
+    this.rows++;
+    const cells = this.columns.map((c) => c.get(r));
+    if (this.format === 'jsonl') {
+      const o: Record<string, Cell> = {};
+      this.columns.forEach((c, i) => (o[c.name] = cells[i]!));
+      this.sink.write(JSON.stringify(o) + '\n');
+      return;
+    }
+    this.batch.push(cells);
+    if (this.batch.length >= BATCH) this.flush();
+  }
+
+  flush(): void {
+    this.header();
+    if (this.batch.length === 0) return;
+    this.sink.write(stringify(this.batch, CSV_OPTIONS));
+    this.batch = [];
+  }
+}
+
+const CSV_OPTIONS = {
+  record_delimiter: 'windows' as const,
+  cast: {
+    boolean: (v: boolean) => (v ? 'true' : 'false'),
+    number: (v: number) => String(v),
+  },
+};
+
+/** Writes a whole model table (findings, files, ops). */
+export function writeModelTable(model: AnalysisModel, table: 'findings' | 'files' | 'ops', format: ExportFormat, sink: TextSink, clock: ExportClock): number {
+  switch (table) {
+    case 'findings': return writeAll(findingColumns(clock), model.findings, format, sink);
+    case 'files': return writeAll(fileColumns(), model.files, format, sink);
+    case 'ops': return writeAll(opColumns(), model.ops, format, sink);
+  }
+}
+
+function writeAll<R>(cols: TableColumn<R>[], rows: readonly R[], format: ExportFormat, sink: TextSink): number {
+  const w = new TableWriter(cols, format, sink);
+  w.header();
+  for (const r of rows) w.row(r);
+  w.flush();
+  return w.rows;
+}

@@ -1,0 +1,113 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { Exchange } from '../../src/pairing/exchange.js';
+import { fuse_read_in, fuse_write_in } from '../../src/protocol/layouts/io.js';
+import { fuse_setattr_in } from '../../src/protocol/layouts/attr.js';
+import { TableWriter, requestColumns, tableColumns, writeModelTable, type ExportClock } from '../../src/report/csv.js';
+import { finding, model } from '../helpers/model-builder.js';
+
+const clock: ExportClock = { epochNs: 1795561795892945704n };
+
+function sink(): { text: string; write(s: string): void } {
+  return { text: '', write(s: string) { this.text += s; } };
+}
+
+function write(): Exchange {
+  const x = new Exchange();
+  x.conn = 0; x.unique = 2n ** 60n; x.opcode = 16; x.nodeid = 5; x.path = '/dir, "quoted"\nname';
+  x.pid = 100; x.tid = 101; x.tReq = 1_500_000; x.tReply = 1_750_500; x.error = 0;
+  x.fh = 7; x.offset = 3221225472; x.size = 1048576; x.flags = 0x8001; x.opFlags = 1; x.resultSize = 1048576;
+  x.kernelSizeAtReq = 4294967296; x.daemonSizeAtReq = NaN; x.fileInflightAtReq = 1;
+  return x;
+}
+
+describe('csv export', () => {
+  it('derives the request argument columns from the layouts', () => {
+    const names = requestColumns(clock).map((c) => c.name);
+    const wanted = new Set([...fuse_write_in.fields, ...fuse_read_in.fields, ...fuse_setattr_in.fields].filter((f) => !f.pad).map((f) => f.name));
+    for (const n of ['fh', 'offset', 'size', 'write_flags', 'read_flags', 'flags', 'valid']) {
+      assert.ok(wanted.has(n), `${n} is a layout field`);
+      assert.ok(names.includes(n), `${n} is a column`);
+    }
+    assert.ok(!names.includes('padding') && !names.includes('lock_owner'), 'pad and unextracted fields stay out');
+    assert.deepEqual(names.slice(0, 5), ['conn', 'unique', 'opcode', 'op', 'nodeid']);
+  });
+
+  it('writes RFC 4180 CSV: header, CRLF, quoting; exact 64-bit and absolute times', () => {
+    const s = sink();
+    const w = new TableWriter(requestColumns(clock), 'csv', s);
+    w.row(write());
+    w.flush();
+    const [header, row, end] = s.text.split('\r\n').length === 3 ? s.text.split('\r\n') : [s.text, '', ''];
+    assert.equal(end, '');
+    assert.ok(header!.startsWith('conn,unique,opcode,op,nodeid,path,pid,tid,'));
+    const cols = header!.split(',');
+    // the quoted path contains a comma, a quote and a newline (which does not end the record)
+    assert.ok(s.text.includes('"/dir, ""quoted""\nname"'));
+    const cells = parseCsv(s.text)[1]!;
+    const get = (n: string) => cells[cols.indexOf(n)];
+    assert.equal(get('unique'), '1152921504606846976');
+    assert.equal(get('req_ns'), '1795561795894445704');
+    assert.equal(get('reply_ns'), '1795561795894696204');
+    assert.equal(get('req_ms'), '1.5');
+    assert.equal(get('latency_us'), '250.5');
+    assert.equal(get('write_flags'), 'FUSE_WRITE_CACHE');
+    assert.equal(get('flags'), 'O_WRONLY|O_LARGEFILE');
+    assert.equal(get('read_flags'), '');
+    assert.equal(get('daemon_size'), '');
+    assert.equal(get('kernel_size'), '4294967296');
+    assert.equal(get('errno'), '');
+    assert.equal(get('error'), '0');
+    void row;
+  });
+
+  it('writes JSON Lines with numbers as numbers and big values as strings', () => {
+    const s = sink();
+    const w = new TableWriter(requestColumns(clock), 'jsonl', s);
+    const x = write();
+    x.error = -2;
+    w.row(x);
+    const o = JSON.parse(s.text.trim());
+    assert.equal(o.unique, '1152921504606846976');
+    assert.equal(o.offset, 3221225472);
+    assert.equal(o.errno, 'ENOENT');
+    assert.equal(o.daemon_size, null);
+    assert.equal(Object.keys(o)[0], 'conn');
+  });
+
+  it('writes a header row even without rows', () => {
+    const s = sink();
+    writeModelTable(model({ findings: [] }), 'findings', 'csv', s, clock);
+    assert.equal(s.text, tableColumns('findings').map((c) => c.name).join(',') + '\r\n');
+  });
+
+  it('writes findings with uniques and details', () => {
+    const s = sink();
+    writeModelTable(model({ findings: [finding('short-write', 'warning', { uniques: [3, 5] })] }), 'findings', 'jsonl', s, clock);
+    const o = JSON.parse(s.text);
+    assert.equal(o.uniques, '3 5');
+    assert.deepEqual(JSON.parse(o.details), { offset: 3221225472, size: 1048576 });
+  });
+});
+
+/** A small RFC 4180 parser for the assertions. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (q) {
+      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (ch === '"') q = false;
+      else cell += ch;
+    } else if (ch === '"') q = true;
+    else if (ch === ',') { row.push(cell); cell = ''; }
+    else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
+    else if (ch === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; }
+    else cell += ch;
+  }
+  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
