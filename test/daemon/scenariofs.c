@@ -307,8 +307,10 @@ static int backing_flags(uint32_t flags) {
   int f = (int)flags;
   /* The kernel gives us explicit offsets and does the direct I/O itself:
    * O_APPEND would make pwrite ignore the offset, O_DIRECT would demand
-   * aligned buffers. */
-  f &= ~(O_APPEND | O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY);
+   * aligned buffers. O_NOFOLLOW (cp sets it) would refuse the
+   * /proc/self/fd magic link we open through; the kernel already resolved
+   * the name. */
+  f &= ~(O_APPEND | O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW);
   if (opt.writeback && (f & O_ACCMODE) == O_WRONLY) f = (f & ~O_ACCMODE) | O_RDWR;
   return f | O_CLOEXEC;
 }
