@@ -75,7 +75,9 @@ test('scenariofs serves a backing directory, and two mounts agree on inode numbe
         fs.writeFileSync(a + '/d/f', 'hello');
         fs.renameSync(a + '/d/f', a + '/d/g');
         fs.symlinkSync('g', a + '/d/s');
+        const nofollow = fs.openSync(b + '/d/g', fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW); // as cp opens
         const res = {
+          nofollow: fs.readFileSync(nofollow, 'utf8'),
           read: fs.readFileSync(b + '/d/g', 'utf8'),
           list: fs.readdirSync(a + '/d').sort(),
           link: fs.readlinkSync(b + '/d/s'),
@@ -83,6 +85,7 @@ test('scenariofs serves a backing directory, and two mounts agree on inode numbe
           inoB: fs.statSync(b + '/d/g').ino,
           inoBack: fs.statSync(back + '/d/g').ino,
         };
+        fs.closeSync(nofollow);
         fs.truncateSync(a + '/d/g', 2);
         res.sizeB = fs.statSync(b + '/d/g').size;
         fs.unlinkSync(a + '/d/s');
@@ -94,6 +97,7 @@ test('scenariofs serves a backing directory, and two mounts agree on inode numbe
       );
       const res = JSON.parse(out) as Record<string, unknown>;
       assert.equal(res.read, 'hello');
+      assert.equal(res.nofollow, 'hello', 'O_NOFOLLOW opens work');
       assert.deepEqual(res.list, ['g', 's']);
       assert.equal(res.link, 'g');
       assert.equal(res.inoA, res.inoB, 'attr.ino is the backing st_ino on both mounts');
