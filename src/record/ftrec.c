@@ -49,7 +49,9 @@
  * parent and child never give two IDBs the same number.  The output fd is
  * close-on-exec; a helper program exec'd by the daemon loads this library
  * again but opens the file only if it touches /dev/fuse itself, and then
- * (the file being held by a live recorder, flock) writes <out>.<pid> instead.
+ * writes its own section after the others' (the file is free: its recorders
+ * ended) or, when a live recorder holds it (flock), <out>.<pid> instead:
+ * two writers of one section would corrupt the interface numbering.
  *
  * Exit.  A destructor (exit(), return from main) flushes and writes the
  * ISBs.  SIGINT/SIGTERM/SIGHUP: our handler stays installed (sigaction and
@@ -216,6 +218,10 @@ static int closed;
 static uint64_t last_flush_ns;
 
 static char out_path[PATH_MAX];
+/* The first process image of a recording session (no FUSETRACE_SESSION in
+ * its environment): it alone truncates the output; later images (a daemon
+ * started by a shell, a helper exec'd by the daemon) append a new section. */
+static int root_image;
 static char label[256];
 static uint32_t snaplen = DEFAULT_SNAPLEN;
 static int quiet;
@@ -391,6 +397,12 @@ __attribute__((constructor)) static void ftrec_init(void) {
             snprintf(out_path, sizeof out_path, "%s", s);
         }
     }
+    if (!getenv("FUSETRACE_SESSION")) {
+        char tok[64];
+        root_image = 1;
+        snprintf(tok, sizeof tok, "%d.%llu", (int)mypid, (unsigned long long)now_ns());
+        setenv("FUSETRACE_SESSION", tok, 0);
+    }
     pthread_key_create(&thread_key, thread_gone);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     for (size_t i = 0; i < sizeof our_sigs / sizeof our_sigs[0]; i++) {
@@ -532,8 +544,10 @@ static int open_output(void) {
         out_failed = 1;
         return -1;
     }
-    /* Stale file from an earlier run: start afresh. */
-    if (ftruncate(fd, 0) != 0) { /* a FIFO or device: keep going */ }
+    /* The session's first image starts afresh (a stale file from an earlier
+     * run); a later image of the session that finds the file free (an
+     * earlier image ended) appends its own section: pcapng allows several. */
+    if (root_image && ftruncate(fd, 0) != 0) { /* a FIFO or device: keep going */ }
     if (!buf) buf = malloc(BUFCAP);
     if (!shm) {
         void *m = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE,

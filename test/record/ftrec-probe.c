@@ -13,6 +13,7 @@
  *   ftrec-probe dup             write on fd, dup(fd), fcntl F_DUPFD, write on both
  *   ftrec-probe two             two /dev/fuse fds: two connections
  *   ftrec-probe big N           one writev of N bytes (snap length tests)
+ *   ftrec-probe hold PATH       1 write, create PATH, wait for PATH.go, 1 write
  * Every message is a fuse_out_header {len, error 0, unique} (+ padding).
  */
 #include <fcntl.h>
@@ -145,6 +146,16 @@ int main(int argc, char **argv) {
         struct iovec v[2] = {{b, 16}, {b + 16, n - 16}};
         (void)writev(fd, v, 2);
         free(b);
+        return 0;
+    }
+    if (!strcmp(mode, "hold") && argc == 3) {
+        char go[4096];
+        snprintf(go, sizeof go, "%s.go", argv[2]);
+        send_msg(fd, 2, 0);
+        int m = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (m >= 0) close(m);
+        while (access(go, F_OK) != 0) usleep(10000);
+        send_msg(fd, 4, 0);
         return 0;
     }
     return 2;

@@ -1,0 +1,260 @@
+/**
+ * The LD_PRELOAD capture library (build/libftrec.so) without a mount: the
+ * probe program (test/record/ftrec-probe.c) writes fake replies to a
+ * /dev/fuse fd that no mount uses, which the kernel refuses with EPERM, so
+ * every write is a failed outbound message. That exercises the writer under
+ * 16 threads, fork, daemonizing, signals, dup, several connections and the
+ * snap length, deterministically and fast.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { CaptureMessage, ConnectionInfo, InterfaceStats } from '../../src/capture/message.js';
+import { readCapture } from '../../src/capture/open.js';
+import { haveCommand, makeTempDir, readPcapng, recorderLibPath, repoRoot, type TempDir } from '../helpers/mount.js';
+
+let dir: TempDir | undefined;
+let probe: string | undefined;
+let skip: string | undefined;
+
+before(() => {
+  if (process.platform !== 'linux') skip = `needs Linux (this is ${process.platform})`;
+  else if (!existsSync('/dev/fuse')) skip = '/dev/fuse is missing';
+  else if (!existsSync(recorderLibPath)) skip = `${recorderLibPath} is not built (npm run build; needs a C compiler)`;
+  else if (!haveCommand(process.env.CC ?? 'cc')) skip = 'no C compiler to build the probe (apt-get install gcc)';
+  if (skip) return;
+  dir = makeTempDir('ftrec');
+  probe = join(dir.path, 'ftrec-probe');
+  const r = spawnSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', probe, join(repoRoot, 'test', 'record', 'ftrec-probe.c')], { encoding: 'utf8' });
+  if (r.status !== 0) skip = `building the probe failed: ${r.stderr}`;
+  else {
+    const o = spawnSync(probe, ['two'], { encoding: 'utf8' });
+    if (o.status !== 0) skip = `cannot open /dev/fuse: ${o.stderr.trim()}`;
+  }
+});
+
+after(() => dir?.remove());
+
+interface ProbeRun {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  out: string;
+}
+
+let runNo = 0;
+function runProbe(args: string[], env: Record<string, string> = {}): ProbeRun {
+  const out = join(dir!.path, `cap-${runNo++}.pcapng`);
+  const r = spawnSync(probe!, args, {
+    encoding: 'utf8',
+    timeout: 60000,
+    env: { ...process.env, LD_PRELOAD: recorderLibPath, FUSETRACE_OUT: out, FUSETRACE_QUIET: '1', ...env },
+  });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, out };
+}
+
+interface Decoded {
+  conns: ConnectionInfo[];
+  msgs: { conn: number; dir: number; capLen: number; origLen: number; pid: number; tid: number; failedErrno: number; unique: bigint; data: Buffer }[];
+  stats: InterfaceStats[];
+  notices: string[];
+}
+
+/** Reads a capture with the project's reader; every notice is kept. */
+function decode(file: string): Decoded {
+  const d: Decoded = { conns: [], msgs: [], stats: [], notices: [] };
+  readCapture(file, {
+    onConnection(c) {
+      d.conns.push({ ...c });
+    },
+    onMessage(m: CaptureMessage) {
+      const data = Buffer.from(m.data.subarray(m.off, m.off + m.capLen));
+      d.msgs.push({ conn: m.conn, dir: m.dir, capLen: m.capLen, origLen: m.origLen, pid: m.pid, tid: m.tid, failedErrno: m.failedErrno, unique: data.readBigUInt64LE(8), data });
+    },
+    onNotice(n) {
+      d.notices.push(n.message);
+    },
+    onStats(s) {
+      d.stats.push({ ...s });
+    },
+  });
+  return d;
+}
+
+function toolsRead(t: { diagnostic(s: string): void }, file: string): void {
+  if (haveCommand('capinfos')) {
+    const c = spawnSync('capinfos', [file], { encoding: 'utf8' });
+    assert.equal(c.status, 0, `capinfos: ${c.stderr}`);
+    assert.doesNotMatch(c.stderr, /damaged|corrupt|error/i);
+  } else t.diagnostic('capinfos not installed: skipped that check');
+  if (haveCommand('tshark')) {
+    const s = spawnSync('tshark', ['-r', file, '-q'], { encoding: 'utf8' });
+    assert.equal(s.status, 0, `tshark: ${s.stderr}`);
+    assert.doesNotMatch(s.stderr, /damaged|corrupt|appears to be/i);
+  } else t.diagnostic('tshark not installed: skipped that check');
+}
+
+test('16 threads x 2000 writes: none lost, none torn, each flagged failed with its errno', (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['threads', '16', '2000']);
+  assert.equal(r.status, 0, r.stderr);
+  const d = decode(r.out);
+  assert.deepEqual(d.notices, []);
+  assert.equal(d.conns.length, 1);
+  assert.equal(d.conns[0]!.linkType, 147);
+  assert.match(d.conns[0]!.name, /^fuse:/);
+  assert.equal(d.conns[0]!.snapLen, 4096);
+  assert.equal(d.msgs.length, 32000);
+  const seen = new Set<bigint>();
+  for (const m of d.msgs) {
+    assert.equal(m.dir, 2);
+    assert.equal(m.failedErrno, 1, 'EPERM from an unmounted /dev/fuse');
+    assert.equal(m.origLen, 24);
+    assert.equal(m.capLen, 24);
+    assert.equal(m.data.readUInt32LE(0), 24);
+    seen.add(m.unique);
+  }
+  for (let th = 1n; th <= 16n; th++) for (let i = 1n; i <= 2000n; i++) assert.ok(seen.has((th << 32n) | (i << 1n)), `thread ${th} write ${i}`);
+  assert.equal(new Set(d.msgs.map((m) => m.tid)).size, 16, 'one tid per thread');
+  assert.equal(new Set(d.msgs.map((m) => m.pid)).size, 1);
+  assert.equal(d.stats.length, 1, 'one ISB');
+  assert.equal(d.stats[0]!.ifRecv, 32000);
+  assert.equal(d.stats[0]!.ifDrop, 0);
+  // The raw comment says errno=1 too (the independent test reader).
+  const raw = readPcapng(r.out);
+  assert.ok(raw.messages.every((m) => m.failed));
+  assert.match(readFileSync(r.out).toString('latin1'), /errno=1/);
+  toolsRead(t, r.out);
+});
+
+test('SHB names the recorder and the kernel; IDB says snap length and ns resolution', (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['two'], { FUSETRACE_LABEL: 'lab' });
+  assert.equal(r.status, 0, r.stderr);
+  const d = decode(r.out);
+  assert.equal(d.conns.length, 2, 'two /dev/fuse fds = two connections');
+  assert.deepEqual(d.conns.map((c) => c.name), ['fuse:lab', 'fuse:lab']);
+  assert.match(d.conns[0]!.recorder ?? '', /^fusetrace-record \d+\.\d+\.\d+$/);
+  const uname = spawnSync('uname', ['-sr'], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(d.conns[0]!.os, uname);
+  assert.match(d.conns[0]!.description ?? '', /daemon=ftrec-probe pid=\d+/);
+  assert.deepEqual(d.msgs.map((m) => m.conn - d.conns[0]!.conn), [0, 1, 0]);
+  assert.equal(d.stats.length, 2);
+});
+
+test('fork: parent and child append to one file, nothing twice', (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['fork']);
+  assert.equal(r.status, 0, r.stderr);
+  const d = decode(r.out);
+  assert.deepEqual(d.notices, []);
+  assert.equal(d.conns.length, 1);
+  assert.deepEqual(d.msgs.map((m) => m.unique), [2n, 4n, 6n]);
+  assert.equal(new Set(d.msgs.map((m) => m.pid)).size, 2, 'the child has its own pid');
+  assert.equal(d.msgs[1]!.pid, d.msgs[1]!.tid);
+  toolsRead(t, r.out);
+});
+
+test('daemonizing (parent _exit right after fork): the child records alone', async (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['daemonize', '500']);
+  assert.equal(r.status, 0, r.stderr);
+  // The child runs on after the parent returned: wait for its ISB.
+  for (let i = 0; i < 100; i++) {
+    if (existsSync(r.out) && decode(r.out).stats.length > 0) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const d = decode(r.out);
+  assert.deepEqual(d.notices, []);
+  assert.equal(d.msgs.length, 500);
+  assert.equal(d.stats.length, 1);
+  assert.equal(d.stats[0]!.ifRecv, 500);
+});
+
+test('SIGTERM with the default action: the file is whole, with an ISB', (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['sigterm', '3000']);
+  assert.equal(r.signal, 'SIGTERM', 'the process still dies of the signal');
+  const d = decode(r.out);
+  assert.deepEqual(d.notices, [], 'no truncation');
+  assert.equal(d.msgs.length, 3000);
+  assert.equal(d.stats.length, 1);
+  assert.equal(d.stats[0]!.ifRecv, 3000);
+  readPcapng(r.out); // throws on a cut block
+  toolsRead(t, r.out);
+});
+
+test("SIGTERM with the daemon's own handler: the handler still runs (chained)", (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['handler', '10']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'handled');
+  const d = decode(r.out);
+  assert.equal(d.msgs.length, 10);
+  assert.equal(d.stats.length, 1);
+});
+
+test('dup and F_DUPFD copies stay on their connection; a new /dev/fuse fd is a new one', (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['dup']);
+  assert.equal(r.status, 0, r.stderr);
+  const d = decode(r.out);
+  assert.equal(d.conns.length, 2);
+  const base = d.conns[0]!.conn;
+  assert.deepEqual(d.msgs.map((m) => [m.unique, m.conn - base]), [[2n, 0], [4n, 0], [6n, 0], [8n, 1]]);
+});
+
+test('snap length: cut at FUSETRACE_SNAPLEN, never below 256, 0 keeps whole messages', (t) => {
+  if (skip) return t.skip(skip);
+  const cases: [string | undefined, number, number][] = [
+    ['300', 300, 300],
+    ['100', 256, 256],
+    [undefined, 4096, 4096],
+    ['0', 0, 70000],
+  ];
+  for (const [env, idbSnap, capLen] of cases) {
+    const r = runProbe(['big', '70000'], env === undefined ? {} : { FUSETRACE_SNAPLEN: env });
+    assert.equal(r.status, 0, r.stderr);
+    const d = decode(r.out);
+    assert.equal(d.conns[0]!.snapLen, idbSnap, `IDB snaplen for ${String(env)}`);
+    assert.equal(d.msgs.length, 1);
+    assert.equal(d.msgs[0]!.origLen, 70000);
+    assert.equal(d.msgs[0]!.capLen, capLen, `captured bytes for ${String(env)}`);
+    const data = d.msgs[0]!.data;
+    for (let i = 16; i < capLen; i += 997) assert.equal(data[i], i & 0xff, 'bytes of both iovecs in order');
+  }
+  // A message larger than the recorder's 4 MiB buffer is still one whole block.
+  const r = runProbe(['big', String(5 << 20)], { FUSETRACE_SNAPLEN: '0' });
+  const d = decode(r.out);
+  assert.equal(d.msgs[0]!.capLen, 5 << 20);
+  assert.equal(d.msgs[0]!.data[(5 << 20) - 1], ((5 << 20) - 1) & 0xff);
+});
+
+test('a later process of the session appends a section; a concurrent one writes <out>.<pid>', (t) => {
+  if (skip) return t.skip(skip);
+  const out = join(dir!.path, 'shared.pcapng');
+  const env: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: recorderLibPath, FUSETRACE_OUT: out, FUSETRACE_QUIET: '1' };
+  delete env.FUSETRACE_SESSION;
+  // sh is the session's first image (it truncates nothing: it never records).
+  const seq = spawnSync('sh', ['-c', `"${probe}" threads 2 100 && "${probe}" threads 3 100`], { encoding: 'utf8', env });
+  assert.equal(seq.status, 0, seq.stderr);
+  let d = decode(out);
+  assert.deepEqual(d.notices, []);
+  assert.equal(d.msgs.length, 500, 'both sections are read');
+  assert.equal(d.conns.length, 2);
+  assert.deepEqual(d.conns.map((c) => c.section), [0, 1]);
+
+  // While "hold" keeps the file, "threads" must not write into it.
+  const mark = join(dir!.path, 'hold-mark');
+  const script = `"${probe}" hold "${mark}" & while [ ! -e "${mark}" ]; do sleep 0.02; done; "${probe}" threads 2 100; touch "${mark}.go"; wait`;
+  const conc = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { ...env, FUSETRACE_OUT: join(dir!.path, 'held.pcapng') } });
+  assert.equal(conc.status, 0, conc.stderr);
+  assert.match(conc.stderr, /is being written by another process; pid \d+ records into .*held\.\d+\.pcapng/);
+  d = decode(join(dir!.path, 'held.pcapng'));
+  assert.deepEqual(d.msgs.map((m) => m.unique), [2n, 4n]);
+  const other = /records into (\S+)/.exec(conc.stderr)![1]!;
+  assert.equal(decode(other).msgs.length, 200);
+});
