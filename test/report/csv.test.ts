@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Exchange } from '../../src/pairing/exchange.js';
 import { fuse_read_in, fuse_write_in } from '../../src/protocol/layouts/io.js';
 import { fuse_setattr_in } from '../../src/protocol/layouts/attr.js';
-import { TableWriter, requestColumns, tableColumns, writeModelTable, type ExportClock } from '../../src/report/csv.js';
+import { TABLES, TableWriter, requestColumns, tableColumns, writeModelTable, type ExportClock } from '../../src/report/csv.js';
 import { finding, model } from '../helpers/model-builder.js';
 
 const clock: ExportClock = { epochNs: 1795561795892945704n };
@@ -79,6 +80,15 @@ describe('csv export', () => {
     const s = sink();
     writeModelTable(model({ findings: [] }), 'findings', 'csv', s, clock);
     assert.equal(s.text, tableColumns('findings').map((c) => c.name).join(',') + '\r\n');
+  });
+
+  it('docs/export.md lists every table's columns in order', () => {
+    const doc = readFileSync(new URL('../../../docs/export.md', import.meta.url), 'utf8');
+    for (const t of TABLES) {
+      const part = doc.split(`### \`${t}\``)[1]?.split('###')[0] ?? '';
+      const documented = [...part.matchAll(/^\| \d+ \| `([a-z0-9_]+)` \|/gm)].map((m) => m[1]);
+      assert.deepEqual(documented, tableColumns(t).map((c) => c.name), `table ${t}`);
+    }
   });
 
   it('writes findings with uniques and details', () => {
