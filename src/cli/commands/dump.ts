@@ -1,0 +1,217 @@
+/**
+ * `fusetrace dump`: every message of a capture decoded, one line each (or
+ * one line per request/reply pair with --exchanges), or JSON Lines with
+ * every decoded field; a pairing summary closes the output.
+ */
+import type { Command } from 'commander';
+import type { CaptureMessage, ConnectionInfo } from '../../capture/message.js';
+import { Direction, Timebase } from '../../capture/message.js';
+import type { Exchange } from '../../pairing/exchange.js';
+import { pairCaptures, type PairRun } from '../../pairing/pair-captures.js';
+import type { MessageKind, Pairer, PairingProblem } from '../../pairing/pairer.js';
+import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '../../protocol/decode.js';
+import { errnoName } from '../../protocol/errno.js';
+import { opcodeName } from '../../protocol/opcodes.js';
+import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
+import { EXIT_BAD_INPUT, Output, parseProto, printError, runCommand } from '../common.js';
+
+interface DumpOptions {
+  exchanges?: boolean;
+  json?: boolean;
+  proto?: string;
+  resync?: boolean;
+  verbose?: boolean;
+  linktype?: string;
+  output?: string;
+}
+
+/** Problems listed in the summary; the rest are only counted. */
+const MAX_LISTED_PROBLEMS = 50;
+
+const idJson = (v: number | bigint | undefined): number | string | null => (v === undefined ? null : typeof v === 'bigint' ? v.toString() : v);
+
+export function register(program: Command): void {
+  program
+    .command('dump')
+    .description('decode every message of FUSE captures (pcapng or fusedump; "-" reads standard input)')
+    .argument('<capture...>', 'capture files')
+    .option('--exchanges', 'one line per request/reply pair, with latency and result')
+    .option('--json', 'JSON Lines: {"type": "message"|"exchange"|"summary", "data": ...}')
+    .option('--proto <7.N>', 'protocol version for captures that start after FUSE_INIT')
+    .option('--resync', 'continue after a damaged block from the next valid one')
+    .option('--linktype <N>', 'also accept interfaces of this link type as FUSE')
+    .option('-v, --verbose', 'show every field, including zeros and attribute details')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .action(async (files: string[], opts: DumpOptions) => {
+      process.exitCode = await runCommand(() => dump(files, opts));
+    });
+}
+
+function dump(files: string[], opts: DumpOptions): number {
+  const out = new Output(opts.output);
+  const proto = parseProto(opts.proto);
+  const linkType = opts.linktype !== undefined ? Number(opts.linktype) : undefined;
+  const json = opts.json === true;
+  const problems: PairingProblem[] = [];
+  const problemCounts: Record<string, number> = {};
+  /** Decoded requests kept while in flight, for --exchanges. */
+  const pendingDecoded = new Map<Exchange, DecodedMessage>();
+  let index = 0;
+  // Shared with the readers so that JSON lines can carry absolute times as they stream.
+  const timebase = new Timebase();
+  const connections: ConnectionInfo[] = [];
+  const multiConn = (): boolean => connections.length > 1;
+
+  const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): DecodedMessage | undefined => {
+    const p = pairer.protocol(m.conn);
+    if (kind === 'notify') return decodeNotify(m, p);
+    if (m.dir === Direction.Outbound) return decodeReply(m, kind === 'orphan-reply' ? undefined : pairer.last, p);
+    if (m.capLen < 40) return undefined;
+    return decodeRequest(m, p, pairer.last);
+  };
+
+  const exchangeJson = (x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined): Record<string, unknown> => ({
+    conn: x.conn,
+    unique: idJson(x.unique),
+    opcode: x.opcode,
+    op: opcodeName(x.opcode),
+    nodeid: idJson(x.nodeid),
+    pid: x.pid,
+    tid: x.tid,
+    caller_pid: x.callerPid,
+    req_ns: timebase.absolute(x.tReq),
+    reply_ns: x.replied ? timebase.absolute(x.tReply) : null,
+    latency_us: x.replied ? (x.tReply - x.tReq) / 1000 : null,
+    error: x.replied ? x.error : null,
+    error_name: x.replied ? (x.error === 0 ? 'OK' : `-${errnoName(x.error)}`) : null,
+    no_reply_expected: x.noReplyExpected,
+    interrupts: x.interrupts,
+    reply_rejected_errno: x.replyFailedErrno || null,
+    request: req ?? null,
+    reply: rep ?? null,
+  });
+
+  const sink = {
+    onMessage(kind: MessageKind, m: CaptureMessage, pairer: Pairer): void {
+      index++;
+      if (opts.exchanges) {
+        const x = pairer.last;
+        if (x && m.dir !== Direction.Outbound && (kind === 'request' || kind === 'interrupt')) {
+          const d = decodeOf(kind, m, pairer);
+          if (d) pendingDecoded.set(x, d);
+        } else if (x && kind === 'no-reply-request') {
+          const d = decodeOf(kind, m, pairer);
+          emitExchange(x, d, undefined);
+        } else if (x && (kind === 'reply' || kind === 'interrupt-reply')) {
+          const req = pendingDecoded.get(x);
+          pendingDecoded.delete(x);
+          emitExchange(x, req, decodeOf(kind, m, pairer));
+        }
+        return;
+      }
+      const d = decodeOf(kind, m, pairer);
+      if (json) {
+        out.line(JSON.stringify({
+          type: 'message',
+          data: {
+            index, conn: m.conn, t_ns: timebase.absolute(m.t), t_rel_ns: m.t,
+            dir: m.dir === Direction.Outbound ? 'out' : 'in', dir_guessed: m.dirGuessed || undefined,
+            pid: m.pid, tid: m.tid, kind, file_offset: m.fileOffset, block: m.blockNo,
+            cap_len: m.capLen, orig_len: m.origLen, failed_errno: m.failedErrno || undefined,
+            comment: m.comment, decoded: d ?? null,
+          },
+        }, jsonReplacer));
+      } else if (d) {
+        out.line(formatMessageLine({ m, kind, x: pairer.last, decoded: d, index }, { hideConn: !multiConn(), verbose: opts.verbose }));
+      } else {
+        out.line(`${String(index).padStart(5)}  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`);
+      }
+    },
+    onProblem(p: PairingProblem): void {
+      problemCounts[p.kind] = (problemCounts[p.kind] ?? 0) + 1;
+      if (problems.length < MAX_LISTED_PROBLEMS) problems.push(p);
+    },
+  };
+
+  function emitExchange(x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined): void {
+    if (json) {
+      out.line(JSON.stringify({ type: 'exchange', data: exchangeJson(x, req, rep) }, jsonReplacer));
+    } else if (req) {
+      out.line(formatExchangeLine(x, req, rep, { hideConn: !multiConn(), verbose: opts.verbose }));
+    }
+  }
+
+  const result = pairCaptures(files, {
+    ...sink,
+    onConnection(c) {
+      connections.push(c);
+    },
+  }, { proto, resync: opts.resync, linkType, timebase });
+  if (opts.exchanges) {
+    for (const x of result.unanswered) {
+      emitExchange(x, pendingDecoded.get(x), undefined);
+    }
+  }
+  writeSummary(out, result, problems, problemCounts, json);
+  out.close();
+  if (result.fatal) {
+    printError(result.fatal);
+    return EXIT_BAD_INPUT;
+  }
+  return 0;
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
+
+function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], counts: Record<string, number>, json: boolean): void {
+  const c = run.pairer.counts;
+  const conns = run.connections.map((ci) => {
+    const p = run.pairer.protocol(ci.conn);
+    return {
+      conn: ci.conn,
+      file: ci.file,
+      name: ci.name,
+      protocol: `7.${p.minor}`,
+      protocol_source: p.source,
+      kernel: p.kernelMinor !== undefined ? `${p.kernelMajor}.${p.kernelMinor}` : null,
+      daemon: p.daemonMinor !== undefined ? `${p.daemonMajor}.${p.daemonMinor}` : null,
+      note: p.assumedNote ?? null,
+      peak_inflight: run.pairer.peakInflight(ci.conn),
+    };
+  });
+  const summary = {
+    messages: c.messages,
+    requests: c.requests,
+    replies: c.replies,
+    notifications: c.notifications,
+    unanswered: run.unanswered.length,
+    orphan_replies: c.orphans,
+    duplicate_uniques: c.duplicates,
+    malformed: c.malformed,
+    rejected_replies: c.rejected,
+    connections: conns,
+    notices: run.notices.map((n) => ({ kind: n.kind, file: n.file, offset: n.offset, block: n.blockNo, message: n.message })),
+    problems: problems.map((p) => ({ kind: p.kind, conn: p.conn, unique: idJson(p.unique), file_offset: p.offset, message: p.message })),
+    problems_by_kind: counts,
+    error: run.fatal ? run.fatal.message : null,
+  };
+  if (json) {
+    out.line(JSON.stringify({ type: 'summary', data: summary }, jsonReplacer));
+    return;
+  }
+  out.line('');
+  out.line(`summary: ${c.messages} messages (${c.requests} requests, ${c.replies} replies, ${c.notifications} notifications) on ${conns.length} connection${conns.length === 1 ? '' : 's'}`);
+  for (const ci of conns) {
+    out.line(`  conn${ci.conn} ${ci.name} (${ci.file}): protocol ${ci.protocol}` +
+      (ci.protocol_source === 'init' ? ` (kernel ${ci.kernel}, daemon ${ci.daemon})` : '') + `, peak ${ci.peak_inflight} in flight`);
+    if (ci.note) out.line(`    note: ${ci.note}`);
+  }
+  out.line(`  unanswered requests: ${run.unanswered.length}; orphan replies: ${c.orphans}; duplicate uniques: ${c.duplicates}; malformed messages: ${c.malformed}; rejected replies: ${c.rejected}`);
+  for (const n of run.notices) out.line(`  ${n.kind}: ${n.message}`);
+  for (const p of problems) out.line(`  ${p.kind}: conn${p.conn} ${p.message} (byte ${p.offset})`);
+  const listed = problems.length;
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (total > listed) out.line(`  ... and ${total - listed} more problems`);
+}
