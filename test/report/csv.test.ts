@@ -82,7 +82,7 @@ describe('csv export', () => {
     assert.equal(s.text, tableColumns('findings').map((c) => c.name).join(',') + '\r\n');
   });
 
-  it('docs/export.md lists every table's columns in order', () => {
+  it('docs/export.md lists the columns of every table in order', () => {
     const doc = readFileSync(new URL('../../../docs/export.md', import.meta.url), 'utf8');
     for (const t of TABLES) {
       const part = doc.split(`### \`${t}\``)[1]?.split('###')[0] ?? '';
