@@ -155,26 +155,54 @@ export class FusedumpParser implements RecordParser {
   }
 
   finish(rest: number, at: number): void {
-    if (this.resyncing && this.lastBuf !== undefined && this.lastEnd - rest >= 0) {
-      this.atEof = true;
-      const p = this.parse(this.lastBuf, this.lastEnd - rest, this.lastEnd, this.lastBase);
-      this.atEof = false;
+    const b = this.lastBuf;
+    if (b !== undefined && rest > 0 && this.lastEnd - rest >= 0) {
+      let p = this.lastEnd - rest;
+      if (this.resyncing) {
+        p = this.parseAtEof(b, p);
+        if (this.resyncing) {
+          this.resyncing = false;
+          this.sink.onNotice({
+            kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
+            message: `record #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid record follows (skipped ${this.lastBase + this.lastEnd - this.damageAt} bytes to the end)`,
+          });
+          return;
+        }
+      } else if (this.resync && rest >= 21) {
+        // With --resync, a record that runs past the end may be a damaged
+        // length with whole records after it: look for one before calling it a cut.
+        const saved = this.blockNo;
+        this.resyncing = true;
+        this.damageAt = this.lastBase + p;
+        this.damageBlock = saved;
+        this.damageWhat = 'record runs past the end of the input';
+        this.blockNo++;
+        const q = this.parseAtEof(b, p + 1);
+        if (this.resyncing) {
+          this.resyncing = false;
+          this.blockNo = saved;
+        } else {
+          p = q;
+        }
+      }
       rest = this.lastEnd - p;
       at = this.lastBase + p;
-      if (this.resyncing) {
-        this.resyncing = false;
-        this.sink.onNotice({
-          kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-          message: `record #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid record follows (skipped ${at - this.damageAt} bytes to the end)`,
-        });
-        return;
-      }
     }
     if (rest <= 0) return;
     this.sink.onNotice({
       kind: 'truncated', file: this.file, offset: at, blockNo: this.blockNo,
       message: `capture cut in record #${this.blockNo} at byte 0x${at.toString(16)} (${rest} bytes of an incomplete record); everything before it was read`,
     });
+  }
+
+  /** Parses the last chunk again knowing that no more bytes will come. */
+  private parseAtEof(b: Buffer, p: number): number {
+    this.atEof = true;
+    try {
+      return this.parse(b, p, this.lastEnd, this.lastBase);
+    } finally {
+      this.atEof = false;
+    }
   }
 
   /** First record: fixes the byte order and declares the connection. */

@@ -98,7 +98,7 @@ export function errnoFromComment(c: string | undefined): number {
 
 export class PcapngParser implements RecordParser {
   readonly format = 'pcapng' as const;
-  need = 12;
+  need = 8;
   lastT = -Infinity;
   /** Blocks walked so far (the next block's number). */
   blockNo = 0;
@@ -166,9 +166,10 @@ export class PcapngParser implements RecordParser {
         }
         this.endResync(base + p);
       }
-      if (avail < 12) { this.need = 12; break; }
+      if (avail < 8) { this.need = 8; break; }
       const type = this.r32(buf, p);
       if (type === BT_SHB) {
+        if (avail < 12) { this.need = 12; break; }
         const bom = buf.readUInt32LE(p + 8);
         if (bom === BOM) this.setOrder(true);
         else if (bom === BOM_SWAPPED) this.setOrder(false);
@@ -215,24 +216,41 @@ export class PcapngParser implements RecordParser {
   }
 
   finish(rest: number, at: number): void {
-    if (this.resyncing && this.lastBuf !== undefined && this.lastEnd - rest >= 0) {
-      this.atEof = true;
-      const p = this.parse(this.lastBuf, this.lastEnd - rest, this.lastEnd, this.lastBase);
-      this.atEof = false;
+    const b = this.lastBuf;
+    if (b !== undefined && rest > 0 && this.lastEnd - rest >= 0) {
+      let p = this.lastEnd - rest;
+      if (this.resyncing) {
+        p = this.parseAtEof(b, p);
+        if (this.resyncing) {
+          this.resyncing = false;
+          this.sink.onNotice({
+            kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
+            message: `block #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid block follows (skipped ${this.lastBase + this.lastEnd - this.damageAt} bytes to the end)`,
+          });
+          return;
+        }
+      } else if (this.resync && rest >= 12) {
+        // With --resync, a block that runs past the end may be a damaged
+        // length with whole blocks after it: look for one before calling it a cut.
+        const saved = this.blockNo;
+        this.resyncing = true;
+        this.damageAt = this.lastBase + p;
+        this.damageBlock = saved;
+        this.damageWhat = `block length ${this.r32(b, p + 4)} runs past the end of the input`;
+        this.blockNo++;
+        const q = this.parseAtEof(b, p + 4);
+        if (this.resyncing) {
+          this.resyncing = false;
+          this.blockNo = saved;
+        } else {
+          p = q;
+        }
+      }
       rest = this.lastEnd - p;
       at = this.lastBase + p;
-      if (this.resyncing) {
-        this.resyncing = false;
-        this.sink.onNotice({
-          kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-          message: `block #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid block follows (skipped ${at - this.damageAt} bytes to the end)`,
-        });
-        return;
-      }
     }
     if (rest <= 0) return;
     let detail = `${rest} bytes of an incomplete block`;
-    const b = this.lastBuf;
     if (b !== undefined && rest >= 8 && this.lastEnd - rest >= 0) {
       const p = this.lastEnd - rest;
       const type = this.r32(b, p);
@@ -247,6 +265,16 @@ export class PcapngParser implements RecordParser {
       kind: 'truncated', file: this.file, offset: at, blockNo: this.blockNo,
       message: `capture cut in block #${this.blockNo} at byte 0x${at.toString(16)} (${detail}); everything before it was read`,
     });
+  }
+
+  /** Parses the last chunk again knowing that no more bytes will come. */
+  private parseAtEof(b: Buffer, p: number): number {
+    this.atEof = true;
+    try {
+      return this.parse(b, p, this.lastEnd, this.lastBase);
+    } finally {
+      this.atEof = false;
+    }
   }
 
   private setOrder(le: boolean): void {

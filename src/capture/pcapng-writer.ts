@@ -23,6 +23,8 @@ export interface InterfaceOptions {
   tsresol?: number;
   /** if_tsoffset in seconds. */
   tsoffset?: bigint;
+  /** Extra options written as given (code, value), e.g. unknown codes for tests. */
+  options?: Array<[number, Buffer]>;
 }
 
 export interface PacketOptions {
@@ -39,6 +41,8 @@ export interface PacketOptions {
   pid?: number;
   tid?: number;
   comment?: string;
+  /** Extra options written as given (code, value), e.g. unknown codes for tests. */
+  options?: Array<[number, Buffer]>;
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -53,6 +57,7 @@ export class PcapngWriter {
   /** Starts a new section (its interfaces are numbered from 0 again). */
   section(o: SectionOptions): void {
     this.le = o.le ?? true;
+    this.nextIface = 0;
     const opts: Buffer[] = [];
     if (o.comment) opts.push(this.opt(1, Buffer.from(o.comment)));
     if (o.os) opts.push(this.opt(3, Buffer.from(o.os)));
@@ -81,6 +86,7 @@ export class PcapngWriter {
       if (this.le) b.writeBigInt64LE(o.tsoffset); else b.writeBigInt64BE(o.tsoffset);
       opts.push(this.opt(14, b));
     }
+    for (const [code, value] of o.options ?? []) opts.push(this.opt(code, value));
     this.block(1, [body, ...this.endOpts(opts)]);
     return this.nextIface++;
   }
@@ -110,6 +116,7 @@ export class PcapngWriter {
     }
     const comment = p.failedErrno !== undefined && p.failedErrno > 0 ? `errno=${p.failedErrno}` : p.comment;
     if (comment) opts.push(this.opt(1, Buffer.from(comment)));
+    for (const [code, value] of p.options ?? []) opts.push(this.opt(code, value));
     this.block(6, [head, p.data, padding, ...this.endOpts(opts)]);
   }
 
