@@ -1,0 +1,32 @@
+// Runs every compiled test file (dist/test/**/*.test.js) with Node's test
+// runner. Node 20 does not expand globs in `node --test`, and pointing it at
+// the folder would also run the test helpers as test files.
+// Extra arguments are passed to `node --test` (e.g. --test-name-pattern=...);
+// a path argument restricts the run to files under that path.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = 'dist/test';
+const files = [];
+(function walk(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (e.name.endsWith('.test.js')) files.push(p);
+  }
+})(root);
+files.sort();
+
+const args = process.argv.slice(2);
+const filters = args.filter((a) => !a.startsWith('-'));
+const flags = args.filter((a) => a.startsWith('-'));
+const selected = filters.length
+  ? files.filter((f) => filters.some((x) => f.includes(x.replace(/^test\//, '').replace(/\.ts$/, '')) || relative(root, f).includes(x)))
+  : files;
+if (selected.length === 0) {
+  console.error(`run-tests: no test file matches ${filters.join(' ')}`);
+  process.exit(2);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...flags, ...selected], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
