@@ -707,7 +707,7 @@ export function renderHtml(model: AnalysisModel, options: HtmlOptions = {}): str
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="fusetrace ${escapeHtml(model.tool.version)}">
 <title>${escapeHtml(title)}</title>
