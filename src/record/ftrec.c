@@ -109,6 +109,7 @@
 
 #define DIR_IN 1u
 #define DIR_OUT 2u
+#define VIA_SPLICE 4u  /* or'ed into dir by the splice hook: counted, not written */
 
 /* FUSE opcodes and flags we look at (fuse.h, Linux 6.18). */
 #define FUSE_OPEN 14
@@ -189,6 +190,7 @@ struct conn {
     int fd;             /* fd it was first seen on */
     char mnt[PATH_MAX]; /* mount point, "" when unknown */
     uint64_t recv, drop, first_ns, last_ns;
+    uint64_t spliced_in, spliced_out; /* of recv: taken with splice(2) */
     uint64_t init_unique;
     int init_done;      /* INIT answered; the next append flushes once */
     int passthrough;    /* INIT negotiated FUSE_PASSTHROUGH */
@@ -482,8 +484,12 @@ static size_t build_idb(char *b, size_t cap, struct conn *c) {
     return len;
 }
 
-static size_t build_isb(char *b, struct conn *c, uint64_t end) {
-    uint32_t len = 20 + 12 + 12 + 12 + 12 + 4 + 4;
+static size_t build_isb(char *b, size_t cap, struct conn *c, uint64_t end) {
+    char comment[128];
+    int clen = snprintf(comment, sizeof comment, "spliced_in=%llu spliced_out=%llu",
+                        (unsigned long long)c->spliced_in, (unsigned long long)c->spliced_out);
+    uint32_t len = 20 + opt_size((size_t)clen) + 12 + 12 + 12 + 12 + 4 + 4;
+    if (len > cap) return 0;
     char *p = b;
     put32(p, 5);
     put32(p + 4, len);
@@ -491,6 +497,7 @@ static size_t build_isb(char *b, struct conn *c, uint64_t end) {
     put32(p + 12, (uint32_t)(end >> 32));
     put32(p + 16, (uint32_t)end);
     p += 20;
+    p += put_opt(p, 1, comment, (uint16_t)clen);
     uint32_t t[2];
     uint64_t start = c->first_ns ? c->first_ns : end;
     t[0] = (uint32_t)(start >> 32); t[1] = (uint32_t)start;
@@ -675,6 +682,8 @@ static void watch_out(struct conn *c, const char *m, size_t n) {
 static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt, size_t have,
                        size_t orig, uint64_t ts, int err) {
     struct conn *c = &conns[ci];
+    int spliced = (dir & VIA_SPLICE) != 0;
+    dir &= 3u;
     size_t cap = have;
     if (snaplen && cap > snaplen) cap = snaplen;
     if (cap > orig) cap = orig;
@@ -742,6 +751,10 @@ static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt
         }
     }
     c->recv++;
+    if (spliced) {
+        if (dir == DIR_IN) c->spliced_in++;
+        else c->spliced_out++;
+    }
     if (!c->first_ns) c->first_ns = ts;
     c->last_ns = ts;
     if (c->init_done == 1) {
@@ -1003,7 +1016,7 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
             int rfd = pipe_read_end(fd_out);
             size_t got = rfd >= 0 ? tee_pipe(rfd, keep_len((size_t)r)) : 0;
             if (got > 0) {
-                record_buf(ci_in, DIR_IN, scratch, got, (size_t)r, ts, 0);
+                record_buf(ci_in, DIR_IN | VIA_SPLICE, scratch, got, (size_t)r, ts, 0);
             } else {
                 pthread_mutex_lock(&mu);
                 conns[ci_in].drop++;
@@ -1020,7 +1033,7 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
     int e = errno;
     if (got > 0) {
         size_t orig = r > 0 ? (size_t)r : len;
-        record_buf(ci_out, DIR_OUT, scratch, got, orig, ts, r < 0 ? e : 0);
+        record_buf(ci_out, DIR_OUT | VIA_SPLICE, scratch, got, orig, ts, r < 0 ? e : 0);
     } else {
         pthread_mutex_lock(&mu);
         conns[ci_out].drop++;
@@ -1224,10 +1237,10 @@ static int is_our_sig(int sig) {
 static void write_isbs_locked(void) {
     if (outfd < 0) return;
     uint64_t end = now_ns();
-    char b[128];
+    char b[256];
     for (int i = 1; i <= nconns; i++) {
         if (conns[i].iface < 0) continue;
-        size_t n = build_isb(b, &conns[i], end);
+        size_t n = build_isb(b, sizeof b, &conns[i], end);
         (void)write_all(outfd, b, n);
     }
 }

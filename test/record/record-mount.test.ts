@@ -1,0 +1,335 @@
+/**
+ * `fusetrace record` on real mounts: libfuse 3.14's passthrough_ll (built
+ * from Debian's libfuse3-dev example source) under workloads of known WRITE
+ * offsets and sizes, with 16 daemon threads and clone_fd, through splice and
+ * through read; started without -f (the daemon forks into the background);
+ * with a small snap length; and with --strace.
+ *
+ * libfuse receives with splice only when it can grow its pipe to its buffer
+ * size (1 MiB + 4 KiB): without CAP_SYS_RESOURCE that needs
+ * fs.pipe-max-size >= 2 MiB. The splice test raises it for its duration and
+ * puts the old value back; the read test lowers it to 1 MiB the same way.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { CaptureMessage, ConnectionInfo, InterfaceStats } from '../../src/capture/message.js';
+import { readCapture } from '../../src/capture/open.js';
+import { recordersOf } from '../../src/record/record.js';
+import {
+  buildPassthroughLl,
+  fuseSkipReason,
+  fusetraceBin,
+  haveCommand,
+  isMounted,
+  makeTempDir,
+  mountCommand,
+  mountScenariofs,
+  Op,
+  pairExchanges,
+  readPcapng,
+  run,
+  runNode,
+  writeInfo,
+} from '../helpers/mount.js';
+
+const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
+
+function skipReason(extra: string[] = []): string | undefined {
+  const r = fuseSkipReason({ recorder: true, commands: ['pkg-config', 'fusermount3', ...extra] });
+  if (r) return r;
+  const b = buildPassthroughLl();
+  return b.path ? undefined : b.reason;
+}
+
+/** Runs fn with fs.pipe-max-size set to `value` (restored after); undefined when it cannot be set. */
+async function withPipeMax<T>(value: number, fn: () => Promise<T>): Promise<T | undefined> {
+  let old: string;
+  try {
+    old = readFileSync(PIPE_MAX, 'utf8').trim();
+    writeFileSync(PIPE_MAX, String(value));
+  } catch {
+    return undefined;
+  }
+  try {
+    return await fn();
+  } finally {
+    writeFileSync(PIPE_MAX, old);
+  }
+}
+
+interface Decoded {
+  conns: ConnectionInfo[];
+  messages: number;
+  stats: InterfaceStats[];
+  notices: string[];
+  maxCapLen: number;
+}
+
+/** The project's reader over the whole file: connections, counts, notices. */
+function decode(file: string): Decoded {
+  const d: Decoded = { conns: [], messages: 0, stats: [], notices: [], maxCapLen: 0 };
+  readCapture(file, {
+    onConnection: (c) => d.conns.push({ ...c }),
+    onMessage: (m: CaptureMessage) => {
+      d.messages++;
+      d.maxCapLen = Math.max(d.maxCapLen, m.capLen);
+    },
+    onNotice: (n) => d.notices.push(n.message),
+    onStats: (s) => d.stats.push({ ...s }),
+  });
+  return d;
+}
+
+/** opt_comment of every ISB (the library writes "spliced_in=N spliced_out=M"). */
+function isbComments(file: string): string[] {
+  const b = readFileSync(file);
+  const out: string[] = [];
+  for (let off = 0; off + 12 <= b.length;) {
+    const type = b.readUInt32LE(off);
+    const len = b.readUInt32LE(off + 4);
+    if (type === 5) {
+      for (let o = off + 20; o + 4 <= off + len - 4;) {
+        const code = b.readUInt16LE(o);
+        const l = b.readUInt16LE(o + 2);
+        if (code === 0) break;
+        if (code === 1) out.push(b.toString('utf8', o + 4, o + 4 + l));
+        o += 4 + ((l + 3) & ~3);
+      }
+    }
+    off += len;
+  }
+  return out;
+}
+
+function toolsRead(file: string): void {
+  if (haveCommand('capinfos')) {
+    const c = spawnSync('capinfos', [file], { encoding: 'utf8' });
+    assert.equal(c.status, 0, `capinfos: ${c.stderr}`);
+  }
+  if (haveCommand('tshark')) {
+    const s = spawnSync('tshark', ['-r', file, '-q'], { encoding: 'utf8' });
+    assert.equal(s.status, 0, `tshark: ${s.stderr}`);
+    assert.doesNotMatch(s.stderr, /damaged|corrupt|appears to be/i);
+  }
+}
+
+/** 16 writer threads (worker_threads), each on its own file: file k gets 20 pwrites. */
+const WRITERS = 16;
+const PER_WRITER = 20;
+function plan(k: number): { offset: number; size: number }[] {
+  return Array.from({ length: PER_WRITER }, (_, j) => ({ offset: j * 65536 + k * 7, size: 1000 + 37 * j + k }));
+}
+
+const parallelWorkload = `
+import { Worker } from 'node:worker_threads';
+const [mnt, n, per] = process.argv.slice(2).map((x, i) => (i ? Number(x) : x));
+const code = \`
+  import { workerData } from 'node:worker_threads';
+  import * as fs from 'node:fs';
+  const { mnt, k, per } = workerData;
+  const fd = fs.openSync(mnt + '/f' + k, 'w+');
+  for (let j = 0; j < per; j++) {
+    const size = 1000 + 37 * j + k;
+    fs.writeSync(fd, Buffer.alloc(size, 65 + (k % 26)), 0, size, j * 65536 + k * 7);
+  }
+  fs.closeSync(fd);
+\`;
+const url = 'data:text/javascript,' + encodeURIComponent(code);
+await Promise.all(Array.from({ length: n }, (_, k) => new Promise((res, rej) => {
+  const w = new Worker(new URL(url), { workerData: { mnt, k, per } });
+  w.on('exit', (c) => (c === 0 ? res() : rej(new Error('worker ' + k + ' exit ' + c))));
+  w.on('error', rej);
+})));
+console.log('ok');`;
+
+async function parallelRun(t: { diagnostic(s: string): void }, label: string): Promise<{ splicedIn: number }> {
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir(`rec-${label}`);
+  const out = dir.sub('cap.pcapng');
+  // cache=never: FOPEN_DIRECT_IO, each pwrite is exactly one WRITE.
+  const m = await mountCommand(
+    [pll, '-f', '-o', `source=${dir.sub('src')},cache=never,max_threads=16,clone_fd`, dir.sub('mnt')],
+    join(dir.path, 'mnt'),
+    { out, snaplen: 4096, label, via: 'cli' },
+  );
+  try {
+    const r = await runNode(parallelWorkload, [m.mountpoint, String(WRITERS), String(PER_WRITER)], 120000);
+    assert.equal(r.trim(), 'ok');
+  } finally {
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  assert.match(m.stderr(), /fusetrace: capture: .*cap\.pcapng: \d+ messages/, 'record prints where and how many');
+
+  const d = decode(out);
+  assert.deepEqual(d.notices, [], 'the reader has nothing to say');
+  assert.equal(d.conns.length, 1, 'clone_fd fds join their origin: one interface');
+  assert.equal(d.conns[0]!.name, `fuse:${label}`);
+  assert.ok(d.maxCapLen <= 4096);
+  const cap = readPcapng(out);
+  assert.equal(cap.messages.length, d.messages);
+  const { exchanges, orphans } = pairExchanges(cap);
+  assert.equal(orphans, 0, 'no reply without its request');
+  const noReply = new Set<number>([Op.FORGET, Op.BATCH_FORGET, Op.INTERRUPT]);
+  assert.deepEqual(exchanges.filter((e) => !e.reply && !noReply.has(e.opcode)).map((e) => e.opcode), [], 'every request answered');
+  const writes = exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+  assert.equal(writes.length, WRITERS * PER_WRITER, 'one WRITE per pwrite');
+  const got = new Set(writes.map((w) => `${w.offset}:${w.size}:${w.written}`));
+  for (let k = 0; k < WRITERS; k++) for (const p of plan(k)) assert.ok(got.has(`${p.offset}:${p.size}:${p.size}`), `WRITE ${p.offset}+${p.size}`);
+  const writeReqs = cap.messages.filter((x) => x.dir === 1 && x.data.readUInt32LE(4) === Op.WRITE);
+  for (const w of writeReqs) assert.equal(w.origLen, 80 + w.data.readUInt32LE(56), 'original length = header + payload');
+  const tids = new Set(cap.messages.map((x) => x.tid));
+  t.diagnostic(`${label}: ${d.messages} messages, ${tids.size} daemon threads recorded`);
+  assert.ok(tids.size > 1, 'several daemon threads served the workload');
+  assert.equal(d.stats.length, 1);
+  assert.equal(d.stats[0]!.ifDrop, 0);
+  assert.equal(d.stats[0]!.ifRecv, d.messages);
+  toolsRead(out);
+  const c = isbComments(out).join(' ');
+  const splicedIn = Number(/spliced_in=(\d+)/.exec(c)?.[1] ?? 0);
+  dir.remove();
+  return { splicedIn };
+}
+
+test('passthrough_ll, 16 threads, clone_fd, requests received with splice: nothing lost', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const r = await withPipeMax(4 << 20, () => parallelRun(t, 'splice'));
+  if (!r) return t.skip(`cannot set ${PIPE_MAX} (libfuse needs >= 2 MiB to splice)`);
+  assert.ok(r.splicedIn >= WRITERS * PER_WRITER, `requests came through splice (${r.splicedIn})`);
+});
+
+test('passthrough_ll, 16 threads, clone_fd, requests received with read: nothing lost', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const r = await withPipeMax(1 << 20, () => parallelRun(t, 'read'));
+  if (!r) return t.skip(`cannot set ${PIPE_MAX}`);
+  assert.equal(r.splicedIn, 0, 'libfuse fell back to read(2)');
+});
+
+test('daemon started without -f: record returns, the background daemon keeps recording', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('rec-bg');
+  const out = dir.sub('cap.pcapng');
+  const mnt = dir.sub('mnt');
+  try {
+    const rec = await run(process.execPath, [fusetraceBin, 'record', '-o', out, '--', pll, '-o', `source=${dir.sub('src')},cache=never`, mnt], { timeoutMs: 30000 });
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.ok(isMounted(mnt), 'the daemon runs on');
+    assert.match(rec.stderr, /runs on in the background \(pid \d+\)/);
+    const bgPid = Number(/background \(pid (\d+)/.exec(rec.stderr)![1]);
+    await runNode(`import * as fs from 'node:fs'; const fd = fs.openSync(process.argv[2] + '/a', 'w');
+      fs.writeSync(fd, Buffer.alloc(3000, 1), 0, 3000, 4096); fs.writeSync(fd, Buffer.alloc(10, 2), 0, 10, 0); fs.closeSync(fd);`, [mnt]);
+    assert.equal(spawnSync('fusermount3', ['-u', mnt]).status, 0);
+    // The daemon leaves its loop after the unmount; wait for it to let go.
+    for (let i = 0; i < 200 && recordersOf(out).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.deepEqual(recordersOf(out), [], 'the daemon exited');
+    const d = decode(out);
+    assert.deepEqual(d.notices, []);
+    assert.equal(d.stats.length, 1, 'ISB from the background daemon');
+    const cap = readPcapng(out);
+    assert.ok(cap.messages.every((m) => m.pid === bgPid), 'recorded by the background child');
+    const writes = pairExchanges(cap).exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+    assert.deepEqual(writes.map((w) => [w.offset, w.size, w.written]), [[4096, 3000, 3000], [0, 10, 10]]);
+  } finally {
+    if (isMounted(mnt)) spawnSync('umount', ['-l', mnt]);
+    dir.remove();
+  }
+});
+
+test('snap length 256 on a real mount: headers kept, payload cut, lengths whole', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('rec-snap');
+  const out = dir.sub('cap.pcapng');
+  const m = await mountCommand([pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')], join(dir.path, 'mnt'), { out, snaplen: 100, via: 'cli' });
+  try {
+    await runNode(`import * as fs from 'node:fs'; const fd = fs.openSync(process.argv[2] + '/a', 'w');
+      fs.writeSync(fd, Buffer.alloc(70000, 7), 0, 70000, 0); fs.closeSync(fd); fs.readFileSync(process.argv[2] + '/a');`, [m.mountpoint]);
+  } finally {
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  assert.match(m.stderr(), /--snaplen 100 raised to 256/);
+  const cap = readPcapng(out);
+  assert.equal(cap.interfaces[0]!.snapLen, 256);
+  for (const x of cap.messages) assert.ok(x.data.length <= 256 && x.data.length === Math.min(256, x.origLen));
+  const w = cap.messages.find((x) => x.dir === 1 && x.data.readUInt32LE(4) === Op.WRITE)!;
+  assert.equal(w.origLen, 70080);
+  assert.equal(w.data.readUInt32LE(56), 70000, 'write_in survives the cut');
+  const reads = pairExchanges(cap).exchanges.filter((e) => e.opcode === Op.READ && e.reply);
+  assert.ok(reads.length > 0);
+  toolsRead(out);
+  dir.remove();
+});
+
+test('record --strace: the same workload recovered from strace output', async (t) => {
+  const reason = skipReason(['strace']);
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('rec-strace');
+  const out = dir.sub('cap.pcapng');
+  const m = await mountCommand(
+    [process.execPath, fusetraceBin, 'record', '--strace', '-o', out, '--label', 'st', '--', pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')],
+    join(dir.path, 'mnt'),
+    undefined,
+    30000,
+  );
+  try {
+    await runNode(`import * as fs from 'node:fs'; const fd = fs.openSync(process.argv[2] + '/a', 'w');
+      for (const [o, s] of [[0, 1000], [10000, 5000], [100000, 70000]]) fs.writeSync(fd, Buffer.alloc(s, 9), 0, s, o);
+      fs.closeSync(fd); fs.readdirSync(process.argv[2]);`, [m.mountpoint]);
+  } finally {
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  const d = decode(out);
+  assert.deepEqual(d.notices, []);
+  assert.equal(d.conns[0]!.name, 'fuse:st');
+  const cap = readPcapng(out);
+  const { exchanges, orphans } = pairExchanges(cap);
+  assert.equal(orphans, 0);
+  const writes = exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+  assert.deepEqual(writes.map((w) => [w.offset, w.size, w.written]), [[0, 1000, 1000], [10000, 5000, 5000], [100000, 70000, 70000]]);
+  assert.ok(exchanges.some((e) => e.opcode === Op.INIT && e.reply), 'INIT exchange');
+  toolsRead(out);
+  dir.remove();
+});
+
+test('scenariofs, 16 daemon threads each holding a WRITE at once: every message of every thread', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const dir = makeTempDir('rec-sfs16');
+  const out = dir.sub('cap.pcapng');
+  // --write-barrier 16: each WRITE reply waits until 16 WRITEs are in flight,
+  // so 16 daemon threads record concurrently for sure.
+  const m = await mountScenariofs({
+    backing: dir.sub('back'), mountpoint: dir.sub('mnt'), threads: 16, directIo: true, parallelDirectWrites: true,
+    writeBarrier: 16, writeDelayMs: 5000, record: { out, snaplen: 4096, via: 'cli' },
+  });
+  try {
+    const r = await runNode(parallelWorkload, [m.mountpoint, String(WRITERS), '8'], 120000);
+    assert.equal(r.trim(), 'ok');
+  } finally {
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  const d = decode(out);
+  assert.deepEqual(d.notices, []);
+  const cap = readPcapng(out);
+  const { exchanges, orphans } = pairExchanges(cap);
+  assert.equal(orphans, 0);
+  const writes = exchanges.filter((e) => e.opcode === Op.WRITE);
+  assert.equal(writes.length, WRITERS * 8);
+  assert.ok(writes.every((e) => e.reply && e.replyError === 0), 'every WRITE answered');
+  const got = new Set(writes.map(writeInfo).map((w) => `${w.offset}:${w.size}`));
+  for (let k = 0; k < WRITERS; k++) for (const p of plan(k).slice(0, 8)) assert.ok(got.has(`${p.offset}:${p.size}`));
+  const writeTids = new Set(cap.messages.filter((x) => x.dir === 2 && writes.some((w) => w.reply === x.data)).map((x) => x.tid));
+  t.diagnostic(`${writeTids.size} daemon threads answered WRITEs`);
+  assert.equal(writeTids.size, 16, '16 daemon threads answered WRITEs');
+  assert.equal(d.stats[0]!.ifDrop, 0);
+  toolsRead(out);
+  dir.remove();
+});
