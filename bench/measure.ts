@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const [stage, file] = process.argv.slice(2);
   if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|analyze FILE');
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let messages = 0;
   if (stage === 'read') {
     const fd = openSync(file, 'r');
@@ -33,8 +34,10 @@ async function main(): Promise<void> {
     throw new Error(`unknown stage ${stage}`);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const rssMB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ messages, seconds, rssMB }));
+  console.log(JSON.stringify({ messages, seconds, cpuSeconds, rssMB }));
 }
 
 main().catch((e: unknown) => {
