@@ -21,7 +21,7 @@ import { errnoName } from '../protocol/errno.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
 import { fuse_setattr_in } from '../protocol/layouts/attr.js';
-import { fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, fuse_write_in } from '../protocol/layouts/io.js';
+import { fuse_create_in, fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, fuse_write_in } from '../protocol/layouts/io.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
 import type { AnalysisModel, FileModel, Finding, OpStatsModel, SizeEvent } from './model.js';
 
@@ -79,6 +79,7 @@ const REQUEST_LAYOUTS: readonly (readonly [StructLayout, readonly number[]])[] =
   [fuse_fallocate_in, [Op.FALLOCATE]],
   [fuse_fsync_in, [Op.FSYNC, Op.FSYNCDIR]],
   [fuse_open_in, [Op.OPEN, Op.OPENDIR]],
+  [fuse_create_in, [Op.CREATE, Op.TMPFILE]],
   [fuse_release_in, [Op.RELEASE, Op.RELEASEDIR]],
   [fuse_flush_in, [Op.FLUSH]],
 ];

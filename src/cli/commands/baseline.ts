@@ -1,0 +1,74 @@
+/**
+ * `fusetrace baseline CAPTURE... -o FILE`: records what the captures look
+ * like (findings by fingerprint, per-opcode counts, errors and latency) for
+ * `fusetrace check` (schema fusetrace.baseline/1, docs/export-and-check.md).
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { analyze } from '../../analysis/analyze.js';
+import { UsageError } from '../../capture/errors.js';
+import { baselineCapture, baselineDoc, renderBaseline, type BaselineCapture } from '../../report/baseline.js';
+import { EXIT_OK, Output, runCommand } from '../common.js';
+import { version } from '../main.js';
+import { addAnalysisOptions, analysisOptions, fatalExit, type AnalysisFlags } from './analyze.js';
+
+export interface GroupFlags {
+  together?: boolean;
+}
+
+/**
+ * The analysis runs of a command line: each CAPTURE on its own; `A+B` (or
+ * `--together` for all of them) analyses mounts of one backing store as one run.
+ */
+export function captureGroups(captures: string[], flags: GroupFlags): string[][] {
+  if (captures.length === 0) throw new UsageError('no capture given');
+  if (flags.together) return [captures];
+  return captures.map((c) => (c.includes('+') && !existsSync(c) ? c.split('+').filter((x) => x !== '') : [c]));
+}
+
+/** Analyses each group; returns their baseline entries, or an exit code after a damaged input. */
+export function analyseGroups(groups: string[][], flags: AnalysisFlags): { entries: BaselineCapture[]; exit?: number } {
+  const entries: BaselineCapture[] = [];
+  for (const files of groups) {
+    const result = analyze(analysisOptions(files, flags, { timeline: false }));
+    const bad = fatalExit(result);
+    if (bad !== undefined) return { entries, exit: bad };
+    entries.push(baselineCapture(files, result.model));
+  }
+  return { entries };
+}
+
+interface BaselineFlags extends AnalysisFlags, GroupFlags {
+  output?: string;
+}
+
+export function register(program: Command, setExit?: (c: number) => void): void {
+  const cmd = program
+    .command('baseline')
+    .description('record findings, per-opcode counts, errors and latency of captures for `fusetrace check`')
+    .argument('<capture...>', 'captures; A.pcapng+B.pcapng analyses two mounts of one store together')
+    .option('-o, --output <file>', 'baseline file to write; - for standard output (the default)')
+    .option('--together', 'analyse all captures as one run (mounts over one backing store)');
+  addAnalysisOptions(cmd).addHelpText('after', `
+Examples:
+  fusetrace baseline traces/*.pcapng -o fusetrace-baseline.json
+  fusetrace baseline traces/a.pcapng+traces/b.pcapng -o baseline.json
+
+Commit the file; \`fusetrace check\` compares new recordings with it (docs/export-and-check.md).
+Exit status: 0 written, 2 usage error or unreadable input (nothing is written).`);
+  cmd.action(async (captures: string[], flags: BaselineFlags) => {
+    const code = await runCommand(() => {
+      const { entries, exit } = analyseGroups(captureGroups(captures, flags), flags);
+      if (exit !== undefined) return exit;
+      const out = new Output(flags.output);
+      try {
+        out.write(renderBaseline(baselineDoc(version(), entries)));
+      } finally {
+        out.close();
+      }
+      return EXIT_OK;
+    });
+    if (setExit) setExit(code);
+    else process.exitCode = code;
+  });
+}
