@@ -32,6 +32,13 @@ export interface AnalysisModel {
   findingsOmitted: Record<string, number>;
   limitations: Limitation[];
   filters: FilterModel;
+  /**
+   * Peak sizes of the analysis' bounded tables (in-flight exchanges, live
+   * files, paths, handles, the time-ordering window) and counters such as
+   * files retired after FORGET and events released late: the memory story
+   * of the run.
+   */
+  tables?: Record<string, number>;
 }
 
 export interface InputModel {
@@ -209,6 +216,8 @@ export interface Finding {
   details: Record<string, unknown>;
   /** Stable across re-recordings (kind + path + shape), used by baseline/check. */
   fingerprint: string;
+  /** Which of the detector's message templates produced `message` (docs/detectors/<kind>.md). */
+  messageId?: string;
 }
 
 export interface Limitation {

@@ -1,0 +1,318 @@
+/**
+ * `analyze()`: the whole analysis in one synchronous streaming pass
+ * (analysis.md): readers -> Pairer -> time-ordering window -> state
+ * (paths, handles, sizes, concurrency, latency) -> detectors -> model.
+ * Memory is bounded by the in-flight requests, the live files and the
+ * ordering window, never by the number of messages.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { CaptureError } from '../capture/errors.js';
+import type { CaptureInput } from '../capture/input.js';
+import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats } from '../capture/message.js';
+import { openCaptures } from '../capture/open.js';
+import type { Exchange } from '../pairing/exchange.js';
+import { Pairer, type PairingProblem } from '../pairing/pairer.js';
+import type { NotifyEvent } from '../protocol/extract.js';
+import { InitBit } from '../protocol/flags/init.js';
+import type { ProtocolOverride } from '../protocol/version.js';
+import type { AnalysisModel, Finding, SizeEvent } from '../report/model.js';
+import { severityRank } from '../report/model.js';
+import { DETECTORS } from '../detectors/index.js';
+import { DetectorRunner, type FindingInput } from '../detectors/define.js';
+import { AnalysisState } from '../state/state.js';
+import { buildModel, RetiredFiles, type InputFacts } from './build-model.js';
+import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
+import { EventHeap, EvKind } from './order.js';
+
+export interface AnalyzeHooks {
+  /** Each exchange after the state update, in time order (at its reply; unanswered ones at the end), with path and size views set. */
+  onExchange?(x: Exchange): void;
+  /** Each size event (report, write, truncate ...), in time order. */
+  onSizeEvent?(e: SizeEvent): void;
+}
+
+export interface AnalyzeOptions {
+  files: string[];
+  proto?: ProtocolOverride;
+  /** Correlate files across connections by attr.ino (default: true when more than one connection). */
+  correlate?: boolean;
+  filters?: Filters;
+  /** Keep timeline bars for the HTML report (bounded). */
+  timeline?: boolean;
+  resync?: boolean;
+  hooks?: AnalyzeHooks;
+  /** Bytes read so far and the total size of the inputs (0 when unknown, e.g. stdin). */
+  progress?(done: number, total: number): void;
+  /** Shared time base (the caller can read epochNs while hooks run). */
+  timebase?: Timebase;
+  /** Tuning (tests, benchmarks). */
+  limits?: Partial<AnalyzeLimits>;
+}
+
+export interface AnalyzeLimits {
+  /** An event leaves the ordering window once every input is this far (ns) past it. */
+  windowNs: number;
+  /** ... or when this many events wait. */
+  maxWaiting: number;
+  /** Files listed without findings (the busiest). */
+  maxFiles: number;
+  /** Findings kept; more are counted in findingsOmitted. */
+  maxFindings: number;
+  /** Timeline bars kept in total. */
+  maxBars: number;
+}
+
+const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: 100_000, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000 };
+
+export interface AnalyzeResult {
+  model: AnalysisModel;
+  /** Input damage that stopped reading: the model still holds everything before it. */
+  fatal: CaptureError | undefined;
+}
+
+let versionCache: string | undefined;
+function toolVersion(): string {
+  if (versionCache === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+      versionCache = pkg.version ?? '0.0.0';
+    } catch {
+      versionCache = '0.0.0';
+    }
+  }
+  return versionCache;
+}
+
+/** Runs the analysis over `opts.files`, merged by time. Never throws for damaged input (see `fatal`). */
+export function analyze(opts: AnalyzeOptions): AnalyzeResult {
+  const limits: AnalyzeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const timebase = opts.timebase ?? new Timebase();
+  const filtersIn = opts.filters ?? NO_FILTERS;
+  const hooks = opts.hooks ?? {};
+  const heap = new EventHeap();
+  const connections: ConnectionInfo[] = [];
+  const stats: InterfaceStats[] = [];
+  const inputFacts: InputFacts[] = opts.files.map((file) => ({ file, format: 'pcapng', bytes: 0, messages: 0, notices: [] }));
+  const maxT: number[] = opts.files.map(() => -Infinity);
+  let startT = Infinity;
+  let endT = -Infinity;
+
+  // Problems wait in the ordering window while reading; at the end they go straight to the detectors.
+  let onProblem = (p: PairingProblem): void => heap.problem(p);
+  const pairer = new Pairer({
+    onRequest: (x) => heap.request(x),
+    onExchange: (x) => {
+      if (!x.noReplyExpected) heap.reply(x);
+    },
+    onNotify: (n) => heap.notify(n),
+    onProblem: (p) => onProblem(p),
+  }, { proto: opts.proto });
+
+  // Filters are resolved once the epoch is known (first message); until then nothing is released.
+  let filters: ResolvedFilters | undefined;
+  const resolved = (): ResolvedFilters => (filters ??= new ResolvedFilters(filtersIn, timebase.epochNs ?? 0n));
+
+  let correlate = opts.correlate;
+  let state: AnalysisState | undefined;
+  let runner: DetectorRunner | undefined;
+  const findings: Finding[] = [];
+  const findingsOmitted: Record<string, number> = {};
+  const retired = new RetiredFiles(limits.maxFiles);
+
+  const onFinding = (f: Finding, input: FindingInput): void => {
+    const flt = resolved();
+    const st = state!;
+    const file = input.nodeid !== undefined && input.nodeid !== null ? st.files.get(f.conn, input.nodeid) : undefined;
+    const keep = flt.severity(f.severity) && flt.conn(f.conn) && flt.time(f.t) && (flt.anyFile || flt.file(f.nodeid, f.path)) &&
+      findings.length < limits.maxFindings;
+    if (!keep) {
+      findingsOmitted[f.kind] = (findingsOmitted[f.kind] ?? 0) + 1;
+      return;
+    }
+    findings.push(f);
+    if (file) file.findings++;
+    for (const tr of input.tracks ?? []) {
+      if (st.track(tr.x) === tr) tr.keepBar = true;
+      else tr.file?.rescueBar(tr.x.conn, tr.x.unique);
+    }
+  };
+
+  const start = (): void => {
+    if (state) return;
+    if (correlate === undefined) correlate = connections.length > 1;
+    state = new AnalysisState({
+      correlate,
+      timeline: opts.timeline === true,
+      maxBars: limits.maxBars,
+      writeback: (c) => pairer.protocol(c).has(InitBit.WRITEBACK_CACHE),
+      onSizeEvent: hooks.onSizeEvent
+        ? (e) => {
+            const flt = resolved();
+            if (flt.conn(e.conn) && flt.time(e.t) && flt.file(e.nodeid, e.path)) hooks.onSizeEvent!(e);
+          }
+        : undefined,
+      onRetire: (f) => retired.add(f),
+    });
+    const selected = filtersIn.detectors ? DETECTORS.filter((d) => filtersIn.detectors!.includes(d.id)) : DETECTORS;
+    runner = new DetectorRunner(selected, state, onFinding);
+  };
+
+  const emitExchange = (x: Exchange): void => {
+    if (!hooks.onExchange) return;
+    const flt = resolved();
+    if (flt.conn(x.conn) && flt.time(x.tReq) && flt.file(x.nodeid, x.path)) hooks.onExchange(x);
+  };
+
+  const release = (): void => {
+    const e = heap.pop()!;
+    const st = state!;
+    const run = runner!;
+    switch (e.kind) {
+      case EvKind.Request: {
+        const x = e.x!;
+        const tr = st.request(x);
+        run.request(x, tr);
+        if (x.noReplyExpected) emitExchange(x);
+        return;
+      }
+      case EvKind.Reply: {
+        const x = e.x!;
+        const tr = st.reply(x);
+        run.reply(x, tr);
+        emitExchange(x);
+        if (tr) st.finishReply(tr);
+        return;
+      }
+      case EvKind.Notify: {
+        const n = e.n!;
+        st.notify(notifyFacts(n));
+        run.notify(n);
+        return;
+      }
+      case EvKind.Problem:
+        run.problem(e.p!);
+        return;
+    }
+  };
+
+  let fatal: CaptureError | undefined;
+  const { inputs } = openCaptures(opts.files, {
+    onConnection: (c) => {
+      connections.push(c);
+      pairer.onConnection(c);
+    },
+    onMessage: (m: CaptureMessage) => {
+      const t = m.t;
+      if (t > maxT[m.input]!) maxT[m.input] = t;
+      if (t < startT) startT = t;
+      if (t > endT) endT = t;
+      inputFacts[m.input]!.messages++;
+      pairer.message(m);
+    },
+    onNotice: (n: CaptureNotice) => {
+      const i = opts.files.indexOf(n.file);
+      inputFacts[i >= 0 ? i : 0]?.notices.push({ kind: n.kind, offset: n.offset, blockNo: n.blockNo, message: n.message });
+    },
+    onStats: (s) => stats.push(s),
+  }, { timebase, resync: opts.resync });
+
+  let total = 0;
+  for (const f of opts.files) {
+    try {
+      if (f !== '-') total += statSync(f).size;
+    } catch {
+      /* reported by the reader */
+    }
+  }
+
+  const drain = (all: boolean): void => {
+    if (heap.size === 0) return;
+    start();
+    let wm = Infinity;
+    if (!all) {
+      for (let i = 0; i < inputs.length; i++) if (!inputs[i]!.done && maxT[i]! < wm) wm = maxT[i]!;
+    }
+    const limit = wm - limits.windowNs;
+    while (heap.size > 0 && (all || heap.peekT() < limit || heap.size > limits.maxWaiting)) release();
+  };
+
+  try {
+    for (;;) {
+      let next: CaptureInput | undefined;
+      for (const inp of inputs) {
+        if (inp.done) continue;
+        if (next === undefined || inp.lastT < next.lastT) next = inp;
+      }
+      if (next === undefined) break;
+      if (!next.step()) next.close();
+      drain(false);
+      if (opts.progress) {
+        let done = 0;
+        for (const inp of inputs) done += inp.bytesRead;
+        opts.progress(done, total);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof CaptureError)) throw e;
+    fatal = e;
+  } finally {
+    for (const inp of inputs) inp.close();
+  }
+  inputs.forEach((inp, i) => {
+    inputFacts[i]!.bytes = inp.bytesRead;
+    inputFacts[i]!.format = inp.format ?? 'pcapng';
+  });
+
+  drain(true);
+  start();
+  const st = state!;
+  const run = runner!;
+  if (!Number.isFinite(startT)) startT = 0;
+  if (!Number.isFinite(endT)) endT = startT;
+  st.tLast = Math.max(st.tLast, endT);
+
+  // End of capture: unanswered requests, then the detectors' end handlers.
+  let unanswered = 0;
+  onProblem = (p) => {
+    if (p.kind === 'unanswered-request') unanswered++;
+    run.problem(p);
+  };
+  pairer.end(endT);
+  for (const tr of st.inflightTracks()) emitExchange(tr.x);
+  st.end(endT);
+  run.end();
+
+  findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.t - b.t);
+  const model = buildModel({
+    version: toolVersion(),
+    epochNs: timebase.epochNs ?? 0n,
+    startT, endT,
+    inputs: inputFacts,
+    connections,
+    stats,
+    pairer,
+    state: st,
+    findings,
+    findingsOmitted,
+    retired,
+    filters: resolved(),
+    maxFiles: limits.maxFiles,
+    unanswered,
+    extraLimitations: [],
+    peaks: {
+      inflight: st.peakTracks,
+      files: st.files.peak,
+      filesRetired: retired.count,
+      paths: Math.max(0, ...st.conns.filter((c) => c).map((c) => c.paths.peak)),
+      handles: Math.max(0, ...st.conns.filter((c) => c).map((c) => c.handles.peak)),
+      orderingWindow: heap.peak,
+      releasedLate: heap.late,
+      timelineBars: st.bars,
+    },
+  });
+  return { model, fatal };
+}
+
+function notifyFacts(n: NotifyEvent): { conn: number; t: number; code: number; nodeid: NotifyEvent['nodeid']; offset: number; size: number; parent: NotifyEvent['parent']; name: string | undefined } {
+  return { conn: n.conn, t: n.t, code: n.code, nodeid: n.nodeid, offset: n.offset ?? 0, size: n.size ?? 0, parent: n.parent, name: n.entryName };
+}

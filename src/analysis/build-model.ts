@@ -1,0 +1,210 @@
+/**
+ * Turns the reconstruction (state, pairing counts, findings) into the
+ * neutral `AnalysisModel` (schema fusetrace.analysis/1, docs/analysis-json.md).
+ */
+import type { ConnectionInfo, InterfaceStats } from '../capture/message.js';
+import type { Pairer } from '../pairing/pairer.js';
+import { InitBit } from '../protocol/flags/init.js';
+import { opcodeName } from '../protocol/opcodes.js';
+import type {
+  AnalysisModel, ConnectionModel, FileModel, Finding, InputModel, Limitation, OpStatsModel, Severity,
+} from '../report/model.js';
+import type { FileState } from '../state/files.js';
+import { jsonId, type AnalysisState } from '../state/state.js';
+import { fopenNames } from '../detectors/common.js';
+import type { ResolvedFilters } from './filters.js';
+
+const num = (v: number): number | undefined => (Number.isNaN(v) ? undefined : v);
+
+/** FileModel of a file as it is now (also used when a file is retired). */
+export function fileModel(f: FileState): FileModel {
+  const byOpcode: Record<string, number> = {};
+  for (const [op, n] of [...f.byOpcode.entries()].sort((a, b) => b[1] - a[1])) byOpcode[opcodeName(op)] = n;
+  const kernelSize: Record<string, number | null> = {};
+  for (const m of f.group.members) kernelSize[String(m.conn)] = Number.isNaN(m.kernelSize) ? null : m.kernelSize;
+  if (!(String(f.conn) in kernelSize)) kernelSize[String(f.conn)] = Number.isNaN(f.kernelSize) ? null : f.kernelSize;
+  const history = f.sizeHistory ?? [];
+  const bars = (f.bars ?? []).slice().sort((a, b) => a.tReq - b.tReq);
+  return {
+    conn: f.conn,
+    nodeid: jsonId(f.nodeid),
+    ino: f.ino === undefined ? undefined : jsonId(f.ino),
+    path: f.path,
+    correlated: f.group.members.filter((m) => m !== f).map((m) => ({ conn: m.conn, nodeid: jsonId(m.nodeid) })),
+    exchanges: f.exchanges,
+    byOpcode,
+    writes: f.writes,
+    bytesWritten: f.bytesWritten,
+    maxConcurrent: f.level.max,
+    maxConcurrentWrites: f.writeLevel.max,
+    concurrencyShare: f.level.share(),
+    reportedSize: num(f.group.reportedSize),
+    daemonSize: num(f.group.daemonSize),
+    kernelSize,
+    openFlags: fopenNames(f.fopenSeen),
+    sizeHistory: history,
+    sizeHistoryTruncated: f.sizeEvents > history.length,
+    timeline: bars,
+    timelineTruncated: f.barsDropped > 0,
+    findings: f.findings,
+  };
+}
+
+/** Summaries of files whose state was dropped (FORGET), bounded: the busiest and those with findings. */
+export class RetiredFiles {
+  private list: FileModel[] = [];
+  count = 0;
+  constructor(private readonly keep: number, private readonly keepWithFindings = 1000) {}
+
+  add(f: FileState): void {
+    this.count++;
+    this.list.push(fileModel(f));
+    if (this.list.length > 2 * (this.keep + this.keepWithFindings)) this.prune();
+  }
+
+  private prune(): void {
+    const withF = this.list.filter((m) => m.findings > 0).slice(-this.keepWithFindings);
+    const rest = this.list.filter((m) => m.findings === 0).sort((a, b) => b.exchanges - a.exchanges).slice(0, this.keep);
+    this.list = [...withF, ...rest];
+  }
+
+  all(): FileModel[] {
+    return this.list;
+  }
+}
+
+export interface InputFacts {
+  file: string;
+  format: 'pcapng' | 'fusedump';
+  bytes: number;
+  messages: number;
+  notices: InputModel['notices'];
+}
+
+export interface BuildInput {
+  version: string;
+  epochNs: bigint;
+  startT: number;
+  endT: number;
+  inputs: InputFacts[];
+  connections: ConnectionInfo[];
+  stats: InterfaceStats[];
+  pairer: Pairer;
+  state: AnalysisState;
+  findings: Finding[];
+  findingsOmitted: Record<string, number>;
+  retired: RetiredFiles;
+  filters: ResolvedFilters;
+  maxFiles: number;
+  unanswered: number;
+  extraLimitations: Limitation[];
+  peaks: Record<string, number>;
+}
+
+export function buildModel(b: BuildInput): AnalysisModel {
+  const { pairer, state, filters } = b;
+  const connections: ConnectionModel[] = [];
+  const limitations: Limitation[] = [...b.extraLimitations];
+  for (const info of b.connections) {
+    const c = info.conn;
+    const p = pairer.protocol(c);
+    const s = p.summary();
+    const cs = state.conn(c);
+    const st = b.stats.find((x) => x.conn === c);
+    const drops = st?.ifDrop;
+    connections.push({
+      conn: c, input: info.input, file: info.file, name: info.name, label: info.label, description: info.description,
+      snapLen: info.snapLen, os: info.os, recorder: info.recorder,
+      protocol: {
+        kernel: s.kernel, daemon: s.daemon, negotiated: s.negotiated, source: s.source, flags: s.flags, offered: s.offered,
+        maxWrite: s.maxWrite, maxPages: s.maxPages, maxBackground: s.maxBackground, maxReadahead: s.maxReadahead, timeGran: s.timeGran,
+      },
+      notable: {
+        parallelDirops: p.has(InitBit.PARALLEL_DIROPS),
+        asyncDio: p.has(InitBit.ASYNC_DIO),
+        writebackCache: p.has(InitBit.WRITEBACK_CACHE) ?? (cs.writeback === true ? true : undefined),
+        overIoUring: p.has(InitBit.OVER_IO_URING),
+        passthrough: p.has(InitBit.PASSTHROUGH),
+      },
+      messages: cs.requests + cs.replies + cs.notifications,
+      requests: cs.requests,
+      replies: cs.replies,
+      notifications: cs.notifications,
+      threads: cs.concurrency.tids.size,
+      peakInflight: cs.concurrency.peak,
+      inflight: cs.concurrency.timeline.points,
+      drops,
+    });
+    if (p.has(InitBit.OVER_IO_URING)) {
+      limitations.push({ kind: 'io-uring', conn: c, message: `connection ${c} negotiated FUSE over io_uring: requests after INIT bypass read/write on /dev/fuse and are not in the capture` });
+    }
+    if (cs.passthroughSeen) {
+      limitations.push({ kind: 'passthrough', conn: c, message: `connection ${c} opened files with FOPEN_PASSTHROUGH: their READ/WRITE never reach the daemon and are not in the capture` });
+    }
+    if (cs.snapped > 0) {
+      limitations.push({ kind: 'snapped', conn: c, message: `${cs.snapped} messages of connection ${c} were cut by the snap length (${info.snapLen} bytes): data payloads are unknown (headers and argument structs are complete)` });
+    }
+    if (s.source !== 'init') {
+      limitations.push({ kind: 'after-init', conn: c, message: s.note ?? `connection ${c}: no INIT in the capture, layouts assumed` });
+    } else if (p.initFailed) {
+      limitations.push({ kind: 'other', conn: c, message: `connection ${c}: ${p.initFailed}` });
+    }
+    if (drops !== undefined && drops > 0) {
+      limitations.push({ kind: 'drops', conn: c, message: `the recorder counted ${drops} messages of connection ${c} it failed to record: exchanges may be missing` });
+    }
+  }
+  for (const inp of b.inputs) {
+    for (const n of inp.notices) {
+      if (n.kind === 'truncated') limitations.push({ kind: 'cut', conn: null, message: `${inp.file}: ${n.message}` });
+    }
+  }
+
+  const ops: OpStatsModel[] = state.latency.all().filter((o) => filters.conn(o.conn)).map((o) => {
+    const h = o.latency;
+    const us = (ns: number): number => Math.round(ns / 10) / 100;
+    return {
+      conn: o.conn, opcode: o.opcode, name: opcodeName(o.opcode), count: o.count, replied: o.replied, errors: o.errors,
+      errnos: o.errnoCounts(),
+      latencyUs: h.count > 0 ? { p50: us(h.percentile(0.5)), p90: us(h.percentile(0.9)), p99: us(h.percentile(0.99)), max: us(h.max), mean: us(h.sum / h.count) } : undefined,
+      histogram: h.log2Us(),
+    };
+  });
+
+  // Files: those with findings, then the busiest, within the filters.
+  const candidates: FileModel[] = [];
+  for (const f of state.files.all()) {
+    if (filters.conn(f.conn) && filters.file(f.nodeid, f.path)) candidates.push(fileModel(f));
+  }
+  for (const m of b.retired.all()) if (filters.conn(m.conn) && filters.file(m.nodeid, m.path)) candidates.push(m);
+  const withFindings = candidates.filter((m) => m.findings > 0);
+  const others = candidates.filter((m) => m.findings === 0).sort((a, c) => c.exchanges - a.exchanges).slice(0, b.maxFiles);
+  const files = [...withFindings, ...others].sort((a, c) => c.exchanges - a.exchanges);
+
+  const findingsBySev: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const f of b.findings) findingsBySev[f.severity]++;
+  const pc = pairer.counts;
+  const model: AnalysisModel = {
+    schema: 'fusetrace.analysis/1',
+    tool: { name: 'fusetrace', version: b.version },
+    epochNs: b.epochNs.toString(),
+    inputs: b.inputs.map((i, idx) => ({
+      file: i.file, format: i.format, bytes: i.bytes, messages: i.messages,
+      connections: b.connections.filter((c) => c.input === idx).map((c) => c.conn), notices: i.notices,
+    })),
+    span: { startT: b.startT, endT: b.endT, durationNs: b.endT - b.startT },
+    connections,
+    summary: {
+      messages: pc.messages, requests: pc.requests, replies: pc.replies, notifications: pc.notifications,
+      exchanges: pc.requests, unanswered: b.unanswered, orphanReplies: pc.orphans, malformed: pc.malformed,
+      files: state.files.created, findings: findingsBySev,
+    },
+    ops,
+    files,
+    findings: b.findings,
+    findingsOmitted: b.findingsOmitted,
+    limitations,
+    filters: filters.model(),
+  };
+  model.tables = b.peaks;
+  return model;
+}

@@ -1,0 +1,107 @@
+/**
+ * The time-ordering stage: block order is not time order across daemon
+ * threads, and several captures are merged, so events wait in a min-heap
+ * keyed by (time, rank, arrival) and leave in timestamp order once every
+ * input has moved a window past them (or the heap reaches its cap). At equal
+ * times replies leave before requests, so intervals [t_req, t_reply) that
+ * only touch do not count as overlapping; a reply never leaves before its
+ * own request.
+ */
+import type { Exchange } from '../pairing/exchange.js';
+import type { PairingProblem } from '../pairing/pairer.js';
+import type { NotifyEvent } from '../protocol/extract.js';
+
+export const enum EvKind {
+  Request = 0,
+  Reply = 1,
+  Notify = 2,
+  Problem = 3,
+}
+
+export interface Ev {
+  t: number;
+  /** 0 reply, 1 request/notification/problem, 2 a reply stamped no later than its own request. */
+  rank: number;
+  seq: number;
+  kind: EvKind;
+  x: Exchange | undefined;
+  n: NotifyEvent | undefined;
+  p: PairingProblem | undefined;
+}
+
+function less(a: Ev, b: Ev): boolean {
+  return a.t < b.t || (a.t === b.t && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
+}
+
+export class EventHeap {
+  private h: Ev[] = [];
+  private seq = 0;
+  peak = 0;
+  /** Events released later than a newer one (arrived after the window had passed them). */
+  late = 0;
+  private lastOut = -Infinity;
+
+  get size(): number {
+    return this.h.length;
+  }
+
+  peekT(): number {
+    return this.h.length ? this.h[0]!.t : Infinity;
+  }
+
+  request(x: Exchange): void {
+    this.push({ t: x.tReq, rank: 1, seq: this.seq++, kind: EvKind.Request, x, n: undefined, p: undefined });
+  }
+
+  reply(x: Exchange): void {
+    const early = !(x.tReply > x.tReq);
+    this.push({ t: early ? x.tReq : x.tReply, rank: early ? 2 : 0, seq: this.seq++, kind: EvKind.Reply, x, n: undefined, p: undefined });
+  }
+
+  notify(n: NotifyEvent): void {
+    this.push({ t: n.t, rank: 1, seq: this.seq++, kind: EvKind.Notify, x: undefined, n, p: undefined });
+  }
+
+  problem(p: PairingProblem): void {
+    this.push({ t: p.t, rank: 1, seq: this.seq++, kind: EvKind.Problem, x: undefined, n: undefined, p });
+  }
+
+  private push(e: Ev): void {
+    const h = this.h;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pe = h[parent]!;
+      if (!less(e, pe)) break;
+      h[i] = pe;
+      i = parent;
+    }
+    h[i] = e;
+    if (h.length > this.peak) this.peak = h.length;
+  }
+
+  pop(): Ev | undefined {
+    const h = this.h;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const last = h.pop()!;
+    const n = h.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && less(h[r]!, h[l]!) ? r : l;
+        if (!less(h[c]!, last)) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    if (top.t < this.lastOut) this.late++;
+    else this.lastOut = top.t;
+    return top;
+  }
+}

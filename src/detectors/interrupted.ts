@@ -1,0 +1,68 @@
+/**
+ * interrupted: the kernel sent an INTERRUPT for a request (a signal reached
+ * the caller); details say how the request ended: answered with EINTR,
+ * answered normally anyway, with another error, never, or already answered
+ * before the INTERRUPT arrived.
+ */
+import { NO_REPLY, type Exchange } from '../pairing/exchange.js';
+import { errnoName } from '../protocol/errno.js';
+import { Op, opcodeName } from '../protocol/opcodes.js';
+import { formatDuration } from '../analysis/units.js';
+import type { Track } from '../state/files.js';
+import { defineDetector, type DetectorContext } from './define.js';
+
+function ending(x: Exchange): { ended: string; text: string } {
+  if (x.error === NO_REPLY) return { ended: 'no-reply', text: 'it was never answered' };
+  if (x.error === -4) return { ended: 'eintr', text: `the daemon answered EINTR ${formatDuration(x.tReply - x.tInterrupt)} later` };
+  if (x.error === 0) return { ended: 'completed', text: `the daemon completed it anyway ${formatDuration(x.tReply - x.tInterrupt)} later` };
+  return { ended: 'error', text: `the daemon answered -${errnoName(x.error)} ${formatDuration(x.tReply - x.tInterrupt)} later` };
+}
+
+function report(x: Exchange, tr: Track | undefined, ctx: DetectorContext<object>): void {
+  const e = ending(x);
+  ctx.report({
+    messageId: 'interrupted',
+    data: { op: opcodeName(x.opcode), unique: String(x.unique), pathNote: x.path ? ` for ${x.path}` : '', n: x.interrupts > 1 ? ` ${x.interrupts} times` : '', how: e.text },
+    conn: x.conn, nodeid: x.nodeid, path: x.path ?? null, t: x.tInterrupt,
+    uniques: [x.unique],
+    details: {
+      opcode: opcodeName(x.opcode), ended: e.ended, interrupts: x.interrupts, tInterrupt: x.tInterrupt,
+      error: x.replied ? x.error : null, afterInterruptNs: x.replied ? x.tReply - x.tInterrupt : null,
+    },
+    shape: `${opcodeName(x.opcode)} ${e.ended}`,
+    tracks: tr ? [tr] : [],
+  });
+}
+
+export default defineDetector({
+  id: 'interrupted',
+  meta: {
+    summary: 'The kernel interrupted a request; how it ended',
+    severity: 'info',
+    messages: {
+      interrupted: '{{op}} #{{unique}}{{pathNote}} was interrupted{{n}}: {{how}}',
+      late: 'INTERRUPT #{{unique}} for #{{target}} arrived when that request was no longer in flight (already answered, or read before the capture started)',
+    },
+  },
+  defaults: {},
+  on: {
+    request(x, _tr, ctx) {
+      if (x.opcode !== Op.INTERRUPT || x.target === undefined) return;
+      if (ctx.state.conn(x.conn).inflight.has(x.target)) return;
+      ctx.report({
+        messageId: 'late',
+        data: { unique: String(x.unique), target: String(x.target) },
+        conn: x.conn, nodeid: null, path: null, t: x.tReq,
+        uniques: [x.unique, x.target],
+        details: { ended: 'not-in-flight', target: x.target },
+        shape: 'INTERRUPT not-in-flight',
+      });
+    },
+    reply(x, tr, ctx) {
+      if (x.interrupts > 0 && x.opcode !== Op.INTERRUPT) report(x, tr, ctx);
+    },
+    end(ctx) {
+      for (const tr of ctx.state.inflightTracks()) if (tr.x.interrupts > 0) report(tr.x, tr, ctx);
+    },
+  },
+});

@@ -1,0 +1,45 @@
+/**
+ * size-shrank-externally: a reply reports a size smaller than the
+ * daemon-observed size with no truncate seen on any captured connection:
+ * something outside the capture (another mount, the backing store) changed
+ * the file. With one connection this is how a stale kernel size shows in
+ * hindsight.
+ */
+import { formatBytes } from '../analysis/units.js';
+import { opcodeName } from '../protocol/opcodes.js';
+import { defineDetector } from './define.js';
+
+export default defineDetector({
+  id: 'size-shrank-externally',
+  meta: {
+    summary: 'A reported size smaller than the daemon-observed size, with no truncate captured',
+    severity: 'warning',
+    messages: {
+      shrank: '{{op}} #{{unique}} reported {{path}} at {{size}}, smaller than the {{daemonSize}} the daemon had observed, and no truncate was seen on any captured connection: something outside the capture shrank the file',
+    },
+  },
+  defaults: {},
+  on: {
+    reply(x, tr, ctx) {
+      const reps = tr?.reports;
+      if (!reps) return;
+      for (const r of reps) {
+        if (Number.isNaN(r.daemonBefore) || r.size >= r.daemonBefore || r.staleAfter || r.truncateNearby || r.changeDuring) continue;
+        const f = r.file;
+        ctx.report({
+          messageId: 'shrank',
+          data: { op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), daemonSize: formatBytes(r.daemonBefore) },
+          conn: x.conn, nodeid: f.nodeid, path: f.path, t: x.tReply,
+          uniques: [x.unique],
+          details: {
+            reportedSize: r.size, daemonSize: r.daemonBefore, shrankBy: r.daemonBefore - r.size,
+            kernelSizeBefore: Number.isNaN(r.kernelBefore) ? null : r.kernelBefore, opcode: opcodeName(x.opcode),
+            correlatedConns: f.group.members.filter((m) => m !== f).map((m) => m.conn),
+          },
+          shape: `${opcodeName(x.opcode)} report<daemon`,
+          tracks: tr ? [tr] : [],
+        });
+      }
+    },
+  },
+});

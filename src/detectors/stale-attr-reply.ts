@@ -1,0 +1,48 @@
+/**
+ * stale-attr-reply: an attribute reply whose request reached the daemon
+ * before a size change of the same file completed, reporting the size from
+ * before that change with a non-zero attr_valid: the kernel may cache the
+ * wrong size for that long.
+ */
+import { formatBytes, formatDuration } from '../analysis/units.js';
+import { opcodeName } from '../protocol/opcodes.js';
+import { defineDetector } from './define.js';
+
+export default defineDetector({
+  id: 'stale-attr-reply',
+  meta: {
+    summary: 'An attribute reply reporting the size from before a change that completed while it was in flight',
+    severity: 'warning',
+    messages: {
+      stale: '{{op}} #{{unique}} reported {{path}} at {{size}}, the size from before {{change}} #{{cunique}} changed it to {{after}} while the request was in flight; the kernel may cache this stale size for {{valid}}',
+    },
+  },
+  defaults: {},
+  on: {
+    reply(x, tr, ctx) {
+      const reps = tr?.reports;
+      if (!reps) return;
+      for (const r of reps) {
+        const ch = r.staleAfter;
+        if (!ch || !(r.attrValidNs > 0)) continue;
+        const f = r.file;
+        ctx.report({
+          messageId: 'stale',
+          data: {
+            op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), change: opcodeName(ch.opcode),
+            cunique: String(ch.unique), after: formatBytes(ch.after), valid: formatDuration(r.attrValidNs),
+          },
+          conn: x.conn, nodeid: f.nodeid, path: f.path, t: x.tReply,
+          uniques: [x.unique, ch.unique],
+          details: {
+            reportedSize: r.size, sizeBefore: ch.before, sizeAfter: ch.after, attrValidNs: r.attrValidNs,
+            change: { unique: ch.unique, conn: ch.conn, opcode: opcodeName(ch.opcode), tReq: ch.tReq, tReply: ch.tReply },
+            kernelApplied: r.kernelAfter === r.size,
+          },
+          shape: `${opcodeName(x.opcode)} after ${opcodeName(ch.opcode)}`,
+          tracks: tr ? [tr] : [],
+        });
+      }
+    },
+  },
+});

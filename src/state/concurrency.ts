@@ -1,0 +1,106 @@
+/**
+ * Concurrency views (analysis.md): per file, how many exchanges were in
+ * flight and for how long at each level; per connection, the queue depth
+ * over time as the daemon saw it (downsampled to a bounded number of steps)
+ * and the distinct daemon threads that served requests.
+ */
+
+/** Time-weighted share of each in-flight level, fed with level changes in time order. */
+export class LevelTime {
+  /** ns spent at each level (index = level). */
+  private ns: number[] = [];
+  private level = 0;
+  private since = 0;
+  max = 0;
+
+  /** The level becomes `level` at time `t`. */
+  set(level: number, t: number): void {
+    if (this.level > 0) {
+      const d = t - this.since;
+      if (d > 0) this.ns[this.level] = (this.ns[this.level] ?? 0) + d;
+    }
+    if (t > this.since || this.level === 0) this.since = t;
+    this.level = level;
+    if (level > this.max) this.max = level;
+  }
+
+  get current(): number {
+    return this.level;
+  }
+
+  /** Closes the open interval at `t` (end of capture) without changing the level. */
+  close(t: number): void {
+    const l = this.level;
+    this.set(l, t);
+  }
+
+  /** Share of active time (level >= 1) per level, e.g. {"1": 0.8, "2": 0.2}. */
+  share(): Record<string, number> {
+    let total = 0;
+    for (let l = 1; l < this.ns.length; l++) total += this.ns[l] ?? 0;
+    const out: Record<string, number> = {};
+    if (total <= 0) return out;
+    for (let l = 1; l < this.ns.length; l++) {
+      const v = this.ns[l] ?? 0;
+      if (v > 0) out[String(l)] = Math.round((v / total) * 1e6) / 1e6;
+    }
+    return out;
+  }
+}
+
+/**
+ * Queue depth steps [t, depth], kept to at most `cap` points: when full, the
+ * minimum spacing doubles and neighbouring points merge, keeping the highest
+ * depth of each merged run (peaks are never lost).
+ */
+export class DepthTimeline {
+  points: [number, number][] = [];
+  private spacing = 0;
+  constructor(private readonly cap = 2000) {}
+
+  add(t: number, depth: number): void {
+    const p = this.points;
+    const last = p[p.length - 1];
+    if (last && t - last[0] < this.spacing) {
+      if (depth > last[1]) last[1] = depth;
+      return;
+    }
+    p.push([t, depth]);
+    if (p.length > this.cap) this.compact();
+  }
+
+  private compact(): void {
+    this.spacing = this.spacing === 0 ? Math.max(1, (this.points[this.points.length - 1]![0] - this.points[0]![0]) / (this.cap / 2)) : this.spacing * 2;
+    const out: [number, number][] = [];
+    for (const pt of this.points) {
+      const last = out[out.length - 1];
+      if (last && pt[0] - last[0] < this.spacing) {
+        if (pt[1] > last[1]) last[1] = pt[1];
+      } else {
+        out.push([pt[0], pt[1]]);
+      }
+    }
+    this.points = out;
+  }
+}
+
+/** Per-connection concurrency: in-flight depth, its peak and timeline, threads. */
+export class ConnConcurrency {
+  inflight = 0;
+  peak = 0;
+  readonly timeline = new DepthTimeline();
+  readonly tids = new Set<number>();
+
+  request(t: number, tid: number): void {
+    this.inflight++;
+    if (this.inflight > this.peak) this.peak = this.inflight;
+    this.timeline.add(t, this.inflight);
+    if (tid >= 0) this.tids.add(tid);
+  }
+
+  reply(t: number, tid: number): void {
+    if (this.inflight > 0) this.inflight--;
+    this.timeline.add(t, this.inflight);
+    if (tid >= 0) this.tids.add(tid);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * Per-file state, a file being a (conn, nodeid) (analysis.md "Terms"):
+ * the size views (`reported_size`, `daemon_size` shared by correlated files,
+ * this connection's `kernel_size`), the exchanges in flight on it, its
+ * concurrency levels, counters, a capped size history and capped timeline
+ * bars. Files on different connections that report the same `attr.ino` share
+ * one `SizeGroup` when correlation is on.
+ */
+import type { Exchange, Id } from '../pairing/exchange.js';
+import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
+import { LevelTime } from './concurrency.js';
+import type { Handle } from './handles.js';
+
+/** Size history entries kept per file (the first ones; later ones are counted). */
+export const SIZE_HISTORY_CAP = 256;
+/** Timeline bars kept per file. */
+export const BARS_PER_FILE = 2000;
+/** Recently dropped bars kept per file so that findings can still show them. */
+const RECENT_DROPPED = 64;
+/** Size changes remembered per group (for stale attribute replies). */
+const CHANGES_KEPT = 16;
+
+/** One completed size change of a group (WRITE that extended, truncate, fallocate, copy). */
+export interface SizeChange {
+  conn: number;
+  unique: Id;
+  opcode: number;
+  tReq: number;
+  tReply: number;
+  before: number;
+  after: number;
+}
+
+/** One in-flight exchange as the state sees it (time order). */
+export class Track {
+  /** WRITEs on the same or a correlated file in flight together with this WRITE (capped list). */
+  concurrentWrites: Track[] | undefined = undefined;
+  /** Number of such writes (the list is capped). */
+  concurrentCount = 0;
+  /** Pieces of one direct write split by the kernel (same pid, contiguous, in flight together). */
+  split: SplitGroup | undefined = undefined;
+  /** The WRITE carried FUSE_WRITE_CACHE (writeback). */
+  writeCache = false;
+  /** The handle of the request's fh, when known. */
+  handle: Handle | undefined = undefined;
+  /** FOPEN_* of that handle at request time (0 unknown). */
+  fopen = 0;
+  /** SETATTR with FATTR_SIZE, or OPEN/CREATE with O_TRUNC. */
+  truncates = false;
+  /** Size reports this exchange's reply carried (set at reply time). */
+  reports: SizeReport[] | undefined = undefined;
+  /** Findings reference this exchange: keep its timeline bar. */
+  keepBar = false;
+  constructor(readonly x: Exchange, readonly file: FileState | undefined) {}
+}
+
+/** A write split by the kernel into pieces sent together. */
+export class SplitGroup {
+  readonly pieces: Track[] = [];
+  pending = 0;
+  constructor(readonly conn: number, readonly pid: number) {}
+}
+
+/** One size report (attr.size in a reply), with what the state concluded about it. */
+export interface SizeReport {
+  file: FileState;
+  size: number;
+  attrValidNs: number;
+  /** daemon_size of the group just before the report (NaN unknown). */
+  daemonBefore: number;
+  /** A size change completed while the request was in flight and the report still shows the old size. */
+  staleAfter: SizeChange | undefined;
+  /** A truncate was in flight on the group, or completed after the request was sent. */
+  truncateNearby: boolean;
+  /** Some size change of the group completed while the request was in flight (the report may predate it). */
+  changeDuring: boolean;
+  /** The connection's kernel_size before and after (NaN unknown). */
+  kernelBefore: number;
+  kernelAfter: number;
+}
+
+/** The size views shared by correlated files. */
+export class SizeGroup {
+  reportedSize = NaN;
+  daemonSize = NaN;
+  /** Time of the last daemon_size update (to merge groups). */
+  tUpdated = -Infinity;
+  /** Time of the last completed truncate (SETATTR size, O_TRUNC). */
+  tLastTruncate = -Infinity;
+  readonly members: FileState[] = [];
+  readonly writesInflight: Track[] = [];
+  readonly truncatesInflight: Track[] = [];
+  readonly changes: SizeChange[] = [];
+  constructor(readonly ino: Id | undefined) {}
+
+  noteChange(c: SizeChange): void {
+    if (this.changes.length >= CHANGES_KEPT) this.changes.shift();
+    this.changes.push(c);
+  }
+}
+
+export class FileState {
+  group: SizeGroup;
+  ino: Id | undefined = undefined;
+  path: string;
+  /** What this connection's kernel believes (NaN unknown). */
+  kernelSize = NaN;
+  /** Time of the last local event that bumps the kernel's attr_version (write/setattr reply, notification). */
+  tKernelChange = -Infinity;
+  readonly inflight: Track[] = [];
+  inflightWrites = 0;
+  readonly level = new LevelTime();
+  readonly writeLevel = new LevelTime();
+  exchanges = 0;
+  readonly byOpcode = new Map<number, number>();
+  writes = 0;
+  bytesWritten = 0;
+  /** FOPEN_* seen in OPEN/CREATE replies (OR). */
+  fopenSeen = 0;
+  sizeHistory: SizeEvent[] | undefined = undefined;
+  sizeEvents = 0;
+  bars: TimelineBar[] | undefined = undefined;
+  barsDropped = 0;
+  recentDropped: TimelineBar[] | undefined = undefined;
+  findings = 0;
+  /** The lookup count reached zero while exchanges were in flight: retire when they end. */
+  forgotten = false;
+
+  constructor(readonly conn: number, readonly nodeid: Id, path: string, correlateGroup: SizeGroup | undefined) {
+    this.path = path;
+    this.group = correlateGroup ?? new SizeGroup(undefined);
+    this.group.members.push(this);
+  }
+
+  countOpcode(op: number): void {
+    this.exchanges++;
+    this.byOpcode.set(op, (this.byOpcode.get(op) ?? 0) + 1);
+  }
+
+  addSizeEvent(e: SizeEvent): void {
+    this.sizeEvents++;
+    const h = (this.sizeHistory ??= []);
+    if (h.length < SIZE_HISTORY_CAP) h.push(e);
+  }
+
+  /** Adds a bar; returns false when the per-file cap dropped it (kept among the recent ones). */
+  addBar(b: TimelineBar, force: boolean, globalRoom: boolean): boolean {
+    const bars = (this.bars ??= []);
+    if (force || (globalRoom && bars.length < BARS_PER_FILE)) {
+      bars.push(b);
+      return true;
+    }
+    this.barsDropped++;
+    const r = (this.recentDropped ??= []);
+    if (r.length >= RECENT_DROPPED) r.shift();
+    r.push(b);
+    return false;
+  }
+
+  /** Moves a recently dropped bar back (a finding references it). */
+  rescueBar(conn: number, unique: Id): boolean {
+    const r = this.recentDropped;
+    if (!r) return false;
+    const i = r.findIndex((b) => b.conn === conn && b.unique === unique);
+    if (i < 0) return false;
+    (this.bars ??= []).push(r[i]!);
+    r.splice(i, 1);
+    this.barsDropped--;
+    return true;
+  }
+}
+
+/** Files by (conn, nodeid), and groups by attr.ino for correlation. */
+export class FileTable {
+  private byConn: Map<Id, FileState>[] = [];
+  private groupsByIno = new Map<Id, SizeGroup>();
+  /** Distinct files ever created. */
+  created = 0;
+  live = 0;
+  peak = 0;
+
+  constructor(readonly correlate: boolean) {}
+
+  get(conn: number, nodeid: Id): FileState | undefined {
+    return this.byConn[conn]?.get(nodeid);
+  }
+
+  getOrCreate(conn: number, nodeid: Id, path: string): FileState {
+    let m = this.byConn[conn];
+    if (!m) this.byConn[conn] = m = new Map();
+    let f = m.get(nodeid);
+    if (!f) {
+      f = new FileState(conn, nodeid, path, undefined);
+      m.set(nodeid, f);
+      this.created++;
+      this.live++;
+      if (this.live > this.peak) this.peak = this.live;
+    }
+    return f;
+  }
+
+  /** Removes a file (its summary must have been taken). */
+  drop(f: FileState): void {
+    const m = this.byConn[f.conn];
+    if (m?.get(f.nodeid) === f) {
+      m.delete(f.nodeid);
+      this.live--;
+    }
+    const g = f.group;
+    const i = g.members.indexOf(f);
+    if (i >= 0) g.members.splice(i, 1);
+    if (g.members.length === 0 && g.ino !== undefined && this.groupsByIno.get(g.ino) === g) this.groupsByIno.delete(g.ino);
+  }
+
+  /**
+   * The file's attr.ino became known. With correlation on, the file joins the
+   * group of that ino (one file per connection in a group; a newer file of the
+   * same connection replaces an older one, e.g. after inode number reuse).
+   */
+  setIno(f: FileState, ino: Id): void {
+    if (f.ino === ino) return;
+    f.ino = ino;
+    if (!this.correlate || ino === 0) return;
+    const g = this.groupsByIno.get(ino);
+    if (g === f.group) return;
+    if (!g) {
+      if (f.group.ino === undefined && f.group.members.length === 1) {
+        // Adopt the file's own group.
+        (f.group as { ino: Id | undefined }).ino = ino;
+        this.groupsByIno.set(ino, f.group);
+      } else {
+        const ng = new SizeGroup(ino);
+        this.move(f, ng);
+        this.groupsByIno.set(ino, ng);
+      }
+      return;
+    }
+    const clash = g.members.find((o) => o.conn === f.conn && o !== f);
+    if (clash) this.move(clash, new SizeGroup(undefined));
+    this.move(f, g);
+  }
+
+  /** Moves a file (and its in-flight writes/truncates) to another group, merging size views. */
+  private move(f: FileState, to: SizeGroup): void {
+    const from = f.group;
+    if (from === to) return;
+    const i = from.members.indexOf(f);
+    if (i >= 0) from.members.splice(i, 1);
+    to.members.push(f);
+    f.group = to;
+    if (from.tUpdated > to.tUpdated) {
+      to.daemonSize = from.daemonSize;
+      to.reportedSize = from.reportedSize;
+      to.tUpdated = from.tUpdated;
+    }
+    if (from.tLastTruncate > to.tLastTruncate) to.tLastTruncate = from.tLastTruncate;
+    for (const list of ['writesInflight', 'truncatesInflight'] as const) {
+      const src = from[list];
+      for (let k = src.length - 1; k >= 0; k--) {
+        if (src[k]!.file === f) {
+          to[list].push(src[k]!);
+          src.splice(k, 1);
+        }
+      }
+    }
+    if (from.members.length === 0 && from.ino !== undefined && this.groupsByIno.get(from.ino) === from) this.groupsByIno.delete(from.ino);
+  }
+
+  /** Other files correlated with `f`. */
+  correlated(f: FileState): FileState[] {
+    return f.group.members.filter((o) => o !== f);
+  }
+
+  *all(): IterableIterator<FileState> {
+    for (const m of this.byConn) if (m) yield* m.values();
+  }
+}
+
+export type { SizeEventKind };

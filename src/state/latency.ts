@@ -1,0 +1,124 @@
+/**
+ * Per-connection, per-opcode latency and error counts (analysis.md,
+ * "Concurrency views"). Latencies go into a bounded log-linear histogram
+ * (16 sub-buckets per power of two of nanoseconds, relative error < 6.25%),
+ * so percentiles cost constant memory whatever the capture size; the maximum
+ * and the mean are exact.
+ */
+import { errnoName } from '../protocol/errno.js';
+
+const SUB_BITS = 4;
+const SUB = 1 << SUB_BITS;
+/** Enough buckets for latencies up to 2^60 ns. */
+const BUCKETS = SUB + (60 - SUB_BITS) * SUB;
+
+/** Bucket index of a latency in ns. */
+function bucketOf(ns: number): number {
+  if (ns < SUB) return ns < 0 ? 0 : Math.floor(ns);
+  const e = Math.floor(Math.log2(ns));
+  const sub = Math.floor(ns / 2 ** (e - SUB_BITS)) - SUB;
+  const i = SUB + (e - SUB_BITS) * SUB + sub;
+  return i >= BUCKETS ? BUCKETS - 1 : i;
+}
+
+/** Lower bound (ns) of a bucket. */
+function bucketLow(i: number): number {
+  if (i < SUB) return i;
+  const e = Math.floor((i - SUB) / SUB) + SUB_BITS;
+  const sub = (i - SUB) % SUB;
+  return (SUB + sub) * 2 ** (e - SUB_BITS);
+}
+
+export class LatencyHistogram {
+  private counts = new Float64Array(BUCKETS);
+  count = 0;
+  sum = 0;
+  max = 0;
+  min = Infinity;
+
+  add(ns: number): void {
+    if (!(ns >= 0)) ns = 0;
+    this.counts[bucketOf(ns)]++;
+    this.count++;
+    this.sum += ns;
+    if (ns > this.max) this.max = ns;
+    if (ns < this.min) this.min = ns;
+  }
+
+  /** Percentile in ns (q in [0,1]): midpoint of the bucket holding the rank, clamped to [min, max]. */
+  percentile(q: number): number {
+    if (this.count === 0) return NaN;
+    const rank = Math.max(1, Math.ceil(q * this.count));
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.counts[i]!;
+      if (seen >= rank) {
+        const lo = bucketLow(i);
+        const hi = i + 1 < BUCKETS ? bucketLow(i + 1) : lo * 2;
+        const mid = i < SUB ? lo : (lo + hi) / 2;
+        return Math.min(this.max, Math.max(this.min, mid));
+      }
+    }
+    return this.max;
+  }
+
+  /** Log2 buckets in µs: [lo, hi, count], lo inclusive, only non-empty ones, ascending. */
+  log2Us(): [number, number, number][] {
+    const out = new Map<number, number>();
+    for (let i = 0; i < BUCKETS; i++) {
+      const c = this.counts[i]!;
+      if (c === 0) continue;
+      const us = bucketLow(i) / 1000;
+      const k = us < 1 ? 0 : Math.floor(Math.log2(us)) + 1;
+      out.set(k, (out.get(k) ?? 0) + c);
+    }
+    return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([k, c]) => (k === 0 ? [0, 1, c] : [2 ** (k - 1), 2 ** k, c]));
+  }
+}
+
+export class OpStats {
+  count = 0;
+  replied = 0;
+  errors = 0;
+  errnos = new Map<number, number>();
+  readonly latency = new LatencyHistogram();
+  constructor(readonly conn: number, readonly opcode: number) {}
+
+  addRequest(): void {
+    this.count++;
+  }
+
+  addReply(error: number, latencyNs: number): void {
+    this.replied++;
+    this.latency.add(latencyNs);
+    if (error !== 0) {
+      this.errors++;
+      this.errnos.set(error, (this.errnos.get(error) ?? 0) + 1);
+    }
+  }
+
+  errnoCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [e, n] of [...this.errnos.entries()].sort((a, b) => b[1] - a[1])) out[errnoName(e)] = n;
+    return out;
+  }
+}
+
+/** OpStats per connection and opcode. */
+export class LatencyTable {
+  private byConn: Map<number, OpStats>[] = [];
+
+  get(conn: number, opcode: number): OpStats {
+    let m = this.byConn[conn];
+    if (!m) this.byConn[conn] = m = new Map();
+    let s = m.get(opcode);
+    if (!s) m.set(opcode, (s = new OpStats(conn, opcode)));
+    return s;
+  }
+
+  all(): OpStats[] {
+    const out: OpStats[] = [];
+    for (const m of this.byConn) if (m) for (const s of m.values()) out.push(s);
+    return out.sort((a, b) => a.conn - b.conn || a.opcode - b.opcode);
+  }
+}

@@ -1,0 +1,554 @@
+/**
+ * The reconstruction: applies exchanges and notifications in time order to
+ * the per-connection tables (paths, handles, latency, concurrency) and to the
+ * per-file size views (analysis.md "Size views"), and keeps one `Track` per
+ * in-flight exchange for the detectors. Memory: in-flight exchanges, live
+ * files (dropped when FORGET takes the lookup count to zero) and bounded
+ * per-file summaries.
+ */
+import { NO_REPLY, type Exchange, type Id } from '../pairing/exchange.js';
+import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
+import { FATTR_SIZE } from '../protocol/flags/attr.js';
+import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
+import { FOPEN_PASSTHROUGH_BIT, O_TRUNC } from './constants.js';
+import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
+import { ConnConcurrency } from './concurrency.js';
+import { FileState, FileTable, SizeGroup, SplitGroup, Track, type SizeReport } from './files.js';
+import { HandleTable } from './handles.js';
+import { LatencyTable } from './latency.js';
+import { PathTable } from './paths.js';
+
+const FALLOC_FL_COLLAPSE_RANGE = 8;
+const FALLOC_FL_INSERT_RANGE = 32;
+const RENAME_EXCHANGE = 2;
+/** Concurrent writes listed per write (more are counted). */
+const CONCURRENT_LIST_CAP = 64;
+
+/** A 64-bit id as JSON: number when exact, else decimal string. */
+export function jsonId(v: Id): number | string {
+  return typeof v === 'number' ? v : v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+}
+
+/** Per-connection tables. */
+export class ConnState {
+  readonly paths = new PathTable();
+  readonly handles = new HandleTable();
+  readonly concurrency = new ConnConcurrency();
+  /** In-flight tracks by unique (time order), for INTERRUPT targets. */
+  readonly inflight = new Map<Id, Track>();
+  requests = 0;
+  replies = 0;
+  notifications = 0;
+  messages = 0;
+  /** FUSE_WRITEBACK_CACHE in effect (from INIT, or inferred from FUSE_WRITE_CACHE writes). */
+  writeback: boolean | undefined = undefined;
+  passthroughSeen = false;
+  snapped = 0;
+  constructor(readonly conn: number) {}
+}
+
+export interface StateOptions {
+  correlate: boolean;
+  timeline: boolean;
+  /** Total bar budget. */
+  maxBars?: number;
+  /** Whether FUSE_WRITEBACK_CACHE is in effect for a connection (INIT); undefined = unknown. */
+  writeback(conn: number): boolean | undefined;
+  onSizeEvent?(e: SizeEvent, f: FileState): void;
+  /** A file's lookup count reached zero and nothing is in flight on it: take its summary now. */
+  onRetire?(f: FileState): void;
+}
+
+export interface NotifyFacts {
+  conn: number;
+  t: number;
+  code: number;
+  nodeid: Id | undefined;
+  offset: number;
+  size: number;
+  parent: Id | undefined;
+  name: string | undefined;
+}
+
+export class AnalysisState {
+  readonly conns: ConnState[] = [];
+  readonly files: FileTable;
+  readonly latency = new LatencyTable();
+  private tracks = new Map<Exchange, Track>();
+  bars = 0;
+  private readonly maxBars: number;
+  /** Latest event time applied. */
+  tLast = 0;
+  peakTracks = 0;
+
+  constructor(readonly opts: StateOptions) {
+    this.files = new FileTable(opts.correlate);
+    this.maxBars = opts.maxBars ?? 200_000;
+  }
+
+  conn(c: number): ConnState {
+    let s = this.conns[c];
+    if (!s) this.conns[c] = s = new ConnState(c);
+    return s;
+  }
+
+  track(x: Exchange): Track | undefined {
+    return this.tracks.get(x);
+  }
+
+  /** Every in-flight track (end of capture). */
+  inflightTracks(): IterableIterator<Track> {
+    return this.tracks.values();
+  }
+
+  private writeback(c: ConnState): boolean {
+    if (c.writeback === undefined) {
+      const w = this.opts.writeback(c.conn);
+      if (w !== undefined) c.writeback = w;
+      return w === true;
+    }
+    return c.writeback;
+  }
+
+  /** The file a request targets (header nodeid), or undefined for connection-level requests. */
+  private targetFile(x: Exchange, c: ConnState): FileState | undefined {
+    const op = x.opcode;
+    if (x.nodeid === 0 || op === Op.FORGET || op === Op.BATCH_FORGET || op === Op.INTERRUPT || op === Op.INIT ||
+        op === Op.DESTROY || op === Op.NOTIFY_REPLY || op === Op.CUSE_INIT) return undefined;
+    return this.files.getOrCreate(x.conn, x.nodeid, c.paths.path(x.nodeid));
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** A request reached the daemon (time order). Returns its track (undefined for no-reply requests). */
+  request(x: Exchange): Track | undefined {
+    const t = x.tReq;
+    if (t > this.tLast) this.tLast = t;
+    const c = this.conn(x.conn);
+    c.requests++;
+    if (x.reqCapLen < x.reqLen) c.snapped++;
+    this.latency.get(x.conn, x.opcode).addRequest();
+    const op = x.opcode;
+    const row = opcodeRow(op);
+    x.path = row?.namesChild && x.name !== undefined ? c.paths.childPath(x.nodeid, x.name) : c.paths.path(x.nodeid);
+
+    if (op === Op.FORGET || op === Op.BATCH_FORGET) {
+      if (x.tid >= 0) c.concurrency.tids.add(x.tid);
+      const fg = x.forgets;
+      if (fg) for (let i = 0; i + 1 < fg.length; i += 2) this.forget(c, fg[i]!, Number(fg[i + 1]!));
+      return undefined;
+    }
+    if (x.noReplyExpected || op === Op.INTERRUPT) {
+      if (x.tid >= 0) c.concurrency.tids.add(x.tid);
+      return undefined;
+    }
+
+    const f = this.targetFile(x, c);
+    const tr = new Track(x, f);
+    this.tracks.set(x, tr);
+    if (this.tracks.size > this.peakTracks) this.peakTracks = this.tracks.size;
+    c.inflight.set(x.unique, tr);
+    c.concurrency.request(t, x.tid);
+    if (!f) return tr;
+
+    f.path = c.paths.path(x.nodeid);
+    f.countOpcode(op);
+    x.fileInflightAtReq = f.inflight.length;
+    x.kernelSizeAtReq = f.kernelSize;
+    x.daemonSizeAtReq = f.group.daemonSize;
+    f.inflight.push(tr);
+    f.level.set(f.inflight.length, t);
+
+    if (x.fh !== undefined) {
+      const h = c.handles.get(x.fh);
+      if (h) {
+        tr.handle = h;
+        tr.fopen = h.fopen;
+      }
+    }
+
+    const g = f.group;
+    if (op === Op.WRITE) {
+      f.writes++;
+      f.inflightWrites++;
+      f.writeLevel.set(f.inflightWrites, t);
+      tr.writeCache = (x.opFlags & FUSE_WRITE_CACHE) !== 0;
+      if (tr.writeCache) {
+        if (c.writeback === undefined) c.writeback = true;
+        // The kernel already owns a size that includes this write.
+        const end = x.offset + x.size;
+        if (!Number.isNaN(f.kernelSize) && end > f.kernelSize) f.kernelSize = end;
+      }
+      this.linkConcurrentWrites(tr, g);
+      g.writesInflight.push(tr);
+    } else if ((op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) || ((op === Op.OPEN) && (x.flags & O_TRUNC) !== 0)) {
+      tr.truncates = true;
+      g.truncatesInflight.push(tr);
+    }
+    return tr;
+  }
+
+  private linkConcurrentWrites(tr: Track, g: SizeGroup): void {
+    const x = tr.x;
+    for (const o of g.writesInflight) {
+      addConcurrent(tr, o);
+      addConcurrent(o, tr);
+      // Pieces of one direct write split by the kernel: same caller, same
+      // connection and file, contiguous, in flight together.
+      if (tr.split === undefined && o.file === tr.file && o.x.conn === x.conn && o.x.callerPid === x.callerPid &&
+          x.callerPid !== 0 && !tr.writeCache && !o.writeCache &&
+          (o.x.offset + o.x.size === x.offset || x.offset + x.size === o.x.offset)) {
+        let s = o.split;
+        if (!s) {
+          s = new SplitGroup(x.conn, x.callerPid);
+          s.pieces.push(o);
+          s.pending++;
+          o.split = s;
+        }
+        s.pieces.push(tr);
+        s.pending++;
+        tr.split = s;
+      }
+    }
+  }
+
+  // ----------------------------------------------------------------- replies
+
+  /**
+   * A reply was sent (time order). Applies the size views and paths, removes
+   * the exchange from flight. Returns its track (undefined when the request
+   * was never tracked, e.g. an INTERRUPT's own reply).
+   */
+  reply(x: Exchange): Track | undefined {
+    const t = x.tReply;
+    if (t > this.tLast) this.tLast = t;
+    const c = this.conn(x.conn);
+    c.replies++;
+    if (x.replyCapLen < x.replyLen) c.snapped++;
+    this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
+    const tr = this.tracks.get(x);
+    if (!tr) {
+      if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
+      return undefined;
+    }
+    this.tracks.delete(x);
+    if (c.inflight.get(x.unique) === tr) c.inflight.delete(x.unique);
+    c.concurrency.reply(t, x.replyTid);
+    const f = tr.file;
+    if (f) {
+      const i = f.inflight.indexOf(tr);
+      if (i >= 0) f.inflight.splice(i, 1);
+      f.level.set(f.inflight.length, t);
+      if (x.opcode === Op.WRITE) {
+        f.inflightWrites--;
+        f.writeLevel.set(f.inflightWrites, t);
+        removeFrom(f.group.writesInflight, tr);
+        if (tr.split) tr.split.pending--;
+      }
+      if (tr.truncates) removeFrom(f.group.truncatesInflight, tr);
+    }
+    if (x.error === 0) this.applyReply(x, tr, c);
+    return tr;
+  }
+
+  /** After the detectors ran on a reply: timeline bar, retirement. */
+  finishReply(tr: Track): void {
+    const f = tr.file;
+    if (!f) return;
+    if (this.opts.timeline) this.addBar(f, tr);
+    if (f.forgotten && f.inflight.length === 0) this.retire(f);
+  }
+
+  private addBar(f: FileState, tr: Track): void {
+    const x = tr.x;
+    const bar: TimelineBar = {
+      conn: x.conn, unique: jsonId(x.unique), opcode: x.opcode, name: opcodeName(x.opcode), tReq: x.tReq,
+      tReply: x.replied ? x.tReply : null, error: x.replied ? x.error : null, tid: x.tid,
+      offset: Number.isNaN(x.offset) ? null : x.offset, size: Number.isNaN(x.size) ? null : x.size,
+      info: barInfo(x, tr),
+    };
+    if (f.addBar(bar, tr.keepBar, this.bars < this.maxBars)) this.bars++;
+  }
+
+  private applyReply(x: Exchange, tr: Track, c: ConnState): void {
+    const op = x.opcode;
+    const t = x.tReply;
+    const f = tr.file;
+    switch (op) {
+      case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK: case Op.CREATE: case Op.TMPFILE: {
+        const nid = x.resultNodeid;
+        if (nid === undefined || nid === 0) return;
+        c.paths.bind(nid, x.nodeid, op === Op.TMPFILE ? `(tmpfile ${nid})` : (x.name ?? `?${nid}`), true);
+        const child = this.files.getOrCreate(x.conn, nid, c.paths.path(nid));
+        child.path = c.paths.path(nid);
+        if (op === Op.CREATE || op === Op.TMPFILE) {
+          if ((x.flags & O_TRUNC) !== 0) this.truncate(child, x, 0, 'open-trunc', t);
+          this.openHandle(c, child, x, t);
+        }
+        if (x.attrIno !== undefined) this.files.setIno(child, x.attrIno);
+        if (!Number.isNaN(x.attrSize)) this.report(child, tr, x, x.attrSize, x.attrValidNs, false, t);
+        return;
+      }
+      case Op.GETATTR: case Op.STATX: case Op.SETATTR: {
+        if (!f) return;
+        if (x.attrIno !== undefined) this.files.setIno(f, x.attrIno);
+        if (op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) {
+          const size = !Number.isNaN(x.attrSize) ? x.attrSize : x.size;
+          if (!Number.isNaN(size)) this.truncate(f, x, size, 'truncate', t);
+          if (!Number.isNaN(x.attrSize)) f.group.reportedSize = x.attrSize;
+          return;
+        }
+        if (!Number.isNaN(x.attrSize)) this.report(f, tr, x, x.attrSize, x.attrValidNs, op === Op.SETATTR, t);
+        return;
+      }
+      case Op.READDIRPLUS: {
+        const entries = x.entries;
+        if (!entries) return;
+        for (const e of entries) {
+          if (e.nodeid === undefined || e.nodeid === 0 || e.name === '.' || e.name === '..') continue;
+          c.paths.bind(e.nodeid, x.nodeid, e.name, true);
+          const child = this.files.getOrCreate(x.conn, e.nodeid, c.paths.path(e.nodeid));
+          child.path = c.paths.path(e.nodeid);
+          this.files.setIno(child, e.ino);
+          if (!Number.isNaN(e.size)) this.report(child, tr, x, e.size, e.attrValidNs, false, t);
+        }
+        return;
+      }
+      case Op.OPEN: {
+        if (!f) return;
+        if ((x.flags & O_TRUNC) !== 0) this.truncate(f, x, 0, 'open-trunc', t);
+        this.openHandle(c, f, x, t);
+        return;
+      }
+      case Op.OPENDIR:
+        if (f && x.resultFh !== undefined) c.handles.open(x.resultFh, f.nodeid, x.openFlags, x.flags, t);
+        return;
+      case Op.RELEASE: case Op.RELEASEDIR:
+        c.handles.release(x.fh);
+        return;
+      case Op.WRITE: {
+        if (!f || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
+        f.bytesWritten += x.resultSize;
+        this.grow(f, x, x.offset + x.resultSize, 'write', t);
+        return;
+      }
+      case Op.FALLOCATE: {
+        if (!f || Number.isNaN(x.offset) || Number.isNaN(x.size)) return;
+        const mode = x.opFlags;
+        if ((mode & FALLOC_FL_COLLAPSE_RANGE) !== 0) this.shift(f, x, -x.size, t);
+        else if ((mode & FALLOC_FL_INSERT_RANGE) !== 0) this.shift(f, x, x.size, t);
+        else if ((mode & FALLOC_FL_KEEP_SIZE) === 0) this.grow(f, x, x.offset + x.size, 'fallocate', t);
+        return;
+      }
+      case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64: {
+        if (x.node2 === undefined || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
+        const dst = this.files.getOrCreate(x.conn, x.node2, c.paths.path(x.node2));
+        this.grow(dst, x, x.offset + x.resultSize, 'copy', t);
+        return;
+      }
+      case Op.RENAME: case Op.RENAME2: {
+        if (x.name === undefined || x.name2 === undefined || x.node2 === undefined) return;
+        c.paths.rename(x.nodeid, x.name, x.node2, x.name2, op === Op.RENAME2 && (x.opFlags & RENAME_EXCHANGE) !== 0);
+        return;
+      }
+      case Op.UNLINK: case Op.RMDIR:
+        if (x.name !== undefined) c.paths.unlink(x.nodeid, x.name);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private openHandle(c: ConnState, f: FileState, x: Exchange, t: number): void {
+    if (x.resultFh === undefined) return;
+    c.handles.open(x.resultFh, f.nodeid, x.openFlags, x.flags, t);
+    f.fopenSeen |= x.openFlags;
+    if ((x.openFlags & FOPEN_PASSTHROUGH_BIT) !== 0) c.passthroughSeen = true;
+  }
+
+  // -------------------------------------------------------------- size views
+
+  private sizeEvent(f: FileState, kind: SizeEventKind, x: Exchange | undefined, value: number, t: number): void {
+    const wantHook = this.opts.onSizeEvent !== undefined;
+    if (!wantHook && f.sizeHistory !== undefined && f.sizeHistory.length >= 256) {
+      f.sizeEvents++;
+      return;
+    }
+    const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
+    const e: SizeEvent = {
+      t, conn: f.conn, nodeid: jsonId(f.nodeid), path: f.path, event: kind, unique: x ? jsonId(x.unique) : null,
+      value: num(value), kernelSize: num(f.kernelSize), daemonSize: num(f.group.daemonSize), reportedSize: num(f.group.reportedSize),
+    };
+    f.addSizeEvent(e);
+    this.opts.onSizeEvent?.(e, f);
+  }
+
+  /** A reply carried attr.size for `f`. */
+  private report(f: FileState, tr: Track, x: Exchange, size: number, attrValidNs: number, isSetattr: boolean, t: number): void {
+    const g = f.group;
+    const c = this.conn(f.conn);
+    let stale;
+    let changeDuring = false;
+    for (let i = g.changes.length - 1; i >= 0; i--) {
+      const ch = g.changes[i]!;
+      if (ch.tReply > x.tReq && ch.tReply <= t) {
+        changeDuring = true;
+        if (stale === undefined && ch.before !== ch.after && size === ch.before && size !== g.daemonSize) stale = ch;
+      }
+    }
+    const rep: SizeReport = {
+      file: f, size, attrValidNs, daemonBefore: g.daemonSize, staleAfter: stale,
+      truncateNearby: g.truncatesInflight.length > 0 || g.tLastTruncate > x.tReq, changeDuring,
+      kernelBefore: f.kernelSize, kernelAfter: NaN,
+    };
+    g.reportedSize = size;
+    if (!stale) {
+      g.daemonSize = size;
+      g.tUpdated = t;
+    }
+    const wb = this.writeback(c);
+    if (isSetattr && !wb) f.kernelSize = size;
+    else if (Number.isNaN(f.kernelSize) || (!wb && !(f.tKernelChange > x.tReq))) f.kernelSize = size;
+    rep.kernelAfter = f.kernelSize;
+    (tr.reports ??= []).push(rep);
+    this.sizeEvent(f, 'report', x, size, t);
+  }
+
+  private truncate(f: FileState, x: Exchange, size: number, kind: 'truncate' | 'open-trunc', t: number): void {
+    const g = f.group;
+    const before = g.daemonSize;
+    g.daemonSize = size;
+    g.tUpdated = t;
+    g.tLastTruncate = t;
+    if (!Number.isNaN(before) && before !== size) {
+      g.noteChange({ conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, tReply: t, before, after: size });
+    }
+    f.kernelSize = size;
+    f.tKernelChange = t;
+    this.sizeEvent(f, kind, x, size, t);
+  }
+
+  /** A completed WRITE/FALLOCATE/COPY reaching `end`: sizes become max(size, end). */
+  private grow(f: FileState, x: Exchange, end: number, kind: SizeEventKind, t: number): void {
+    const g = f.group;
+    const before = g.daemonSize;
+    let changed = false;
+    if (!Number.isNaN(before) && end > before) {
+      g.daemonSize = end;
+      g.tUpdated = t;
+      g.noteChange({ conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, tReply: t, before, after: end });
+      changed = true;
+    }
+    if (!Number.isNaN(f.kernelSize) && end > f.kernelSize) {
+      f.kernelSize = end;
+      changed = true;
+    }
+    f.tKernelChange = t;
+    if (changed || kind !== 'write') this.sizeEvent(f, kind, x, end, t);
+  }
+
+  /** FALLOCATE collapse/insert range: the size moves by `delta`. */
+  private shift(f: FileState, x: Exchange, delta: number, t: number): void {
+    const g = f.group;
+    const before = g.daemonSize;
+    if (!Number.isNaN(before)) {
+      g.daemonSize = Math.max(0, before + delta);
+      g.tUpdated = t;
+      if (delta < 0) g.tLastTruncate = t;
+      g.noteChange({ conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, tReply: t, before, after: g.daemonSize });
+    }
+    if (!Number.isNaN(f.kernelSize)) f.kernelSize = Math.max(0, f.kernelSize + delta);
+    f.tKernelChange = t;
+    this.sizeEvent(f, 'fallocate', x, g.daemonSize, t);
+  }
+
+  // ------------------------------------------------------------ notifications
+
+  notify(n: NotifyFacts): void {
+    if (n.t > this.tLast) this.tLast = n.t;
+    const c = this.conn(n.conn);
+    c.notifications++;
+    switch (n.code) {
+      case 2: { // INVAL_INODE
+        if (n.nodeid === undefined) return;
+        const f = this.files.get(n.conn, n.nodeid);
+        if (!f) return;
+        f.kernelSize = NaN;
+        f.tKernelChange = n.t;
+        this.sizeEvent(f, 'inval', undefined, NaN, n.t);
+        return;
+      }
+      case 4: { // STORE
+        if (n.nodeid === undefined) return;
+        const f = this.files.get(n.conn, n.nodeid);
+        if (!f) return;
+        const end = n.offset + n.size;
+        if (!Number.isNaN(f.kernelSize) && end > f.kernelSize) f.kernelSize = end;
+        f.tKernelChange = n.t;
+        this.sizeEvent(f, 'store', undefined, end, n.t);
+        return;
+      }
+      case 6: // DELETE
+        if (n.parent !== undefined && n.name !== undefined) c.paths.unlink(n.parent, n.name);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ----------------------------------------------------------------- forgets
+
+  private forget(c: ConnState, nodeid: Id, nlookup: number): void {
+    if (!c.paths.forget(nodeid, nlookup)) return;
+    const f = this.files.get(c.conn, nodeid);
+    if (!f) return;
+    if (f.inflight.length > 0) f.forgotten = true;
+    else this.retire(f);
+  }
+
+  private retire(f: FileState): void {
+    this.opts.onRetire?.(f);
+    this.files.drop(f);
+  }
+
+  /** End of capture: close the concurrency intervals. In-flight tracks stay for the detectors' `end`. */
+  end(tEnd: number): void {
+    for (const f of this.files.all()) {
+      f.level.close(tEnd);
+      f.writeLevel.close(tEnd);
+    }
+    if (this.opts.timeline) {
+      for (const tr of this.tracks.values()) if (tr.file) this.addBar(tr.file, tr);
+    }
+  }
+}
+
+function addConcurrent(tr: Track, other: Track): void {
+  tr.concurrentCount++;
+  const l = (tr.concurrentWrites ??= []);
+  if (l.length < CONCURRENT_LIST_CAP) l.push(other);
+}
+
+function removeFrom<T>(list: T[], v: T): void {
+  const i = list.indexOf(v);
+  if (i >= 0) list.splice(i, 1);
+}
+
+function barInfo(x: Exchange, tr: Track): string | null {
+  switch (x.opcode) {
+    case Op.WRITE: {
+      const parts: string[] = [];
+      if (tr.writeCache) parts.push('FUSE_WRITE_CACHE');
+      if ((tr.fopen & 1) !== 0) parts.push('FOPEN_DIRECT_IO');
+      if ((tr.fopen & 64) !== 0) parts.push('FOPEN_PARALLEL_DIRECT_WRITES');
+      if (x.replied && x.error === 0 && x.resultSize < x.size) parts.push(`short: ${x.resultSize} of ${x.size}`);
+      return parts.length ? parts.join(' ') : null;
+    }
+    case Op.SETATTR:
+      return (x.opFlags & FATTR_SIZE) !== 0 ? `FATTR_SIZE ${x.size}` : null;
+    case Op.OPEN:
+      return (x.flags & O_TRUNC) !== 0 ? 'O_TRUNC' : null;
+    default:
+      return x.error !== NO_REPLY && x.interrupts > 0 ? 'interrupted' : null;
+  }
+}
