@@ -139,7 +139,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
 
   const start = (): void => {
     if (state) return;
-    if (correlate === undefined) correlate = connections.length > 1;
+    // Correlation only ever joins files of different connections, so "on unless
+    // turned off" is the same as "on when there is more than one connection".
+    if (correlate === undefined) correlate = true;
     state = new AnalysisState({
       correlate,
       timeline: opts.timeline === true,
