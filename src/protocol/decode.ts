@@ -19,7 +19,7 @@ import type { CaptureMessage } from '../capture/message.js';
 import { Exchange } from '../pairing/exchange.js';
 import { errnoName } from './errno.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader } from './extract.js';
-import { decodeStruct, formatEnum, formatFlags, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
+import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
 import { notifyName, Notify, Op, opcodeName, opcodeRow } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
 import { formatMode } from './flags/attr.js';
@@ -114,7 +114,27 @@ export function structJson(l: StructLayout, d: DecodedStruct): JsonObject {
 /** Decodes `l` at body offset `at`, at most `size` bytes of it, within `avail` captured body bytes. */
 function struct(l: StructLayout, m: CaptureMessage, bodyOff: number, at: number, avail: number, size = l.size): JsonObject {
   const n = Math.max(0, Math.min(size, avail - at));
-  return structJson(l, decodeStruct(l, m.data, m.off + bodyOff + at, n, m.le));
+  return structJson(l, decodePrefix(l, m.data, m.off + bodyOff + at, n, m.le));
+}
+
+/**
+ * decodeStruct, but a short struct (an older peer's compat size, or a snap)
+ * also decodes the present prefix of a nested struct (fuse_attr inside a
+ * 7.8 fuse_entry_out lacks only blksize and flags).
+ */
+function decodePrefix(l: StructLayout, buf: Buffer, off: number, avail: number, le: boolean): DecodedStruct {
+  if (avail >= l.size) return decodeStruct(l, buf, off, avail, le);
+  const out: DecodedStruct = {};
+  for (const f of l.fields) {
+    if (f.offset >= avail) break;
+    const t = f.type;
+    if (typeof t === 'object' && 'kind' in t) {
+      out[f.name] = decodePrefix(t, buf, off + f.offset, avail - f.offset, le);
+    } else if (f.offset + f.size <= avail) {
+      out[f.name] = typeof t === 'string' ? readScalar(buf, off + f.offset, t, le) : buf.subarray(off + f.offset, off + f.offset + f.size);
+    } else break;
+  }
+  return out;
 }
 
 function cstrings(buf: Buffer, start: number, end: number): { strs: string[]; next: number; unterminated: boolean } {

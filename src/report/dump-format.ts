@@ -40,7 +40,7 @@ export interface DumpEvent {
 /** Fields left out of the one-line summary unless verbose (they stay in JSON). */
 const QUIET = new Set([
   'generation', 'entry_valid_nsec', 'attr_valid_nsec', 'blocks', 'atime', 'mtime', 'ctime', 'atimensec', 'mtimensec', 'ctimensec',
-  'nlink', 'uid', 'gid', 'rdev', 'blksize', 'padding', 'dummy', 'len', 'unique', 'opcode', 'error', 'namelen', 'attributes',
+  'nlink', 'uid', 'gid', 'rdev', 'blksize', 'padding', 'dummy', 'namelen', 'attributes',
   'attributes_mask', 'btime', 'rdev_major', 'rdev_minor', 'dev_major', 'dev_minor', 'spare', 'flags2', 'flags2_names', 'flags64',
   'congestion_threshold', 'map_alignment', 'max_stack_depth', 'request_timeout', 'unused', 'raw', 'hex',
 ]);

@@ -16,7 +16,7 @@ export const fuse_lk_in = struct('fuse_lk_in', [
   { name: 'fh', type: 'u64' },
   { name: 'owner', type: 'u64' },
   { name: 'lk', type: fuse_file_lock },
-  { name: 'lk_flags', type: 'u32', since: 17, flags: LK_FLAGS },
+  { name: 'lk_flags', type: 'u32', since: 9, flags: LK_FLAGS },
   { name: 'padding', type: 'u32', pad: true },
 ], { size: 48, doc: 'GETLK, SETLK and SETLKW request body.' });
 
