@@ -58,6 +58,7 @@ function scaleX(w) {
   var k = w / Math.max(1, view.t1 - view.t0);
   return function (t) { return GUTTER + (t - view.t0) * k; };
 }
+function clampX(px, w) { return Math.max(GUTTER - 4, Math.min(GUTTER + w + 4, px)); }
 function niceStep(range, n) {
   var raw = range / n, p = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / p;
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
@@ -70,7 +71,7 @@ function drawAxis(svg, w, y, h) {
   for (var t = first; t <= view.t1; t += step) {
     var px = x(t);
     el('line', { x1: px, x2: px, y1: y, y2: y + h }, g);
-    txt(g, px + 2, y + 12, fmtNs(t - span.startT));
+    if (px < GUTTER + w - 44) txt(g, px + 2, y + 12, fmtNs(t - span.startT));
   }
 }
 function clipRect(svg, id, y, w, h) {
@@ -206,7 +207,8 @@ function drawSizes(svg, g, w, x, top, clip) {
     for (var i = 0; i < points.length; i++) {
       var p = points[i], next = i + 1 < points.length ? points[i + 1][0] : span.endT;
       if (p[1] === null) { open = false; continue; }
-      var x0 = x(p[0]), x1 = x(next), yy = y(p[1]);
+      if (next < view.t0 || p[0] > view.t1) { open = false; continue; }
+      var x0 = clampX(x(p[0]), w), x1 = clampX(x(next), w), yy = y(p[1]);
       d += (open ? ' V ' + yy.toFixed(1) : ' M ' + x0.toFixed(1) + ' ' + yy.toFixed(1)) + ' H ' + x1.toFixed(1);
       open = true;
     }
@@ -220,6 +222,7 @@ function drawSizes(svg, g, w, x, top, clip) {
   });
   var dd = stepPath(daemon);
   if (dd) el('path', { d: dd, fill: 'none', stroke: '#111', 'stroke-width': 1.5, 'class': 'daemon-size' }, sg);
+  var lastLabel = -Infinity;
   g.sizes.forEach(function (s) {
     if (s[0] < view.t0 || s[0] > view.t1) return;
     var px = x(s[0]);
@@ -228,7 +231,10 @@ function drawSizes(svg, g, w, x, top, clip) {
       el('line', { x1: px, x2: px, y1: top, y2: top + SIZE_H, stroke: '#dc2626', 'stroke-width': 1.5, 'class': 'mark-truncate' }, sg);
       var v = s[6] !== null ? s[6] : s[4];
       if (v !== null) el('path', { d: 'M ' + (px - 5) + ' ' + (y(v) - 8) + ' h 10 l -5 7 z', fill: '#dc2626' }, sg);
-      txt(sg, px + 3, top + 11, ev + ' conn ' + s[1] + (s[6] !== null ? ' \u2192 ' + fmtBytes(s[6]) : ''));
+      if (px - lastLabel > 150) {
+        txt(sg, px + 3, top + 11, ev + ' conn ' + s[1] + (s[6] !== null ? ' \u2192 ' + fmtBytes(s[6]) : ''));
+        lastLabel = px;
+      }
     } else if (ev === 'report' && s[5] !== null) {
       el('circle', { cx: px, cy: y(s[5]), r: 3.5, fill: '#fff', stroke: connInfo(s[1]).color, 'stroke-width': 2, 'class': 'mark-report' }, sg);
     } else if (ev === 'inval') {
@@ -254,13 +260,17 @@ function drawInflight() {
     var peak = Math.max(1, c.peak, c.steps.reduce(function (m, s) { return Math.max(m, s[1]); }, 0));
     txt(svg, GUTTER - 4, AXIS + 10, 'peak ' + peak, 'end');
     var top = AXIS, y = function (v) { return top + INFL_H - 4 - (v / peak) * (INFL_H - 8); };
-    var d = 'M ' + GUTTER + ' ' + y(0);
+    // Steps: the depth holds from each step's time to the next one's.
+    var d = 'M ' + GUTTER + ' ' + y(0), cur = 0, started = false;
     for (var i = 0; i < c.steps.length; i++) {
-      var s = c.steps[i], next = i + 1 < c.steps.length ? c.steps[i + 1][0] : span.endT;
-      if (next < view.t0 || s[0] > view.t1) continue;
-      d += ' L ' + x(s[0]).toFixed(1) + ' ' + y(s[1]).toFixed(1) + ' H ' + x(next).toFixed(1);
+      var s = c.steps[i];
+      if (s[0] <= view.t0) { cur = s[1]; continue; }
+      if (!started) { d += ' V ' + y(cur).toFixed(1); started = true; }
+      if (s[0] > view.t1) break;
+      d += ' H ' + x(s[0]).toFixed(1) + ' V ' + y(s[1]).toFixed(1);
     }
-    d += ' V ' + y(0) + ' Z';
+    if (!started) d += ' V ' + y(cur).toFixed(1);
+    d += ' H ' + (GUTTER + w) + ' V ' + y(0) + ' Z';
     el('path', { d: d, fill: ci.color, 'fill-opacity': 0.35, stroke: ci.color, 'clip-path': clip }, svg);
     if (c.truncated) txt(svg, GUTTER + 4, H - 4, '(peaks kept; steps thinned to fit the page)');
     nodes.push(svg);
@@ -425,7 +435,7 @@ function showFinding(i) {
   if (n === 0) { lo = f.t; hi = f.t; }
   var r = Math.max(hi - lo, (span.endT - span.startT) / 200, MIN_RANGE);
   focus = { group: g.id, keys: keys, finding: i };
-  setView(lo - r * 0.6, hi + r * 0.6, true);
+  setView(lo - r * 0.35, hi + r * 0.35, true);
   var first = document.querySelector('#' + g.id + ' rect.bar.focus') || document.getElementById(g.id);
   first.scrollIntoView({ block: 'center' });
   if (history.replaceState) history.replaceState(null, '', '#' + g.id);
