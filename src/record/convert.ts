@@ -1,0 +1,215 @@
+/**
+ * `fusetrace convert`: fusedump (GlusterFS --dump-fuse, strace-fusedump) to
+ * pcapng and back, so captures move between fusetrace/Wireshark and
+ * parsefuse. Reads with the project's capture readers (src/capture/) and
+ * writes with its writers; streams, one block or record at a time.
+ *
+ * What cannot cross to fusedump (capture-format.md §2: one connection per
+ * file, whole messages, no pid/tid, no failed-write marking):
+ * - several connections: refused, or one file per connection with `split`;
+ * - snapped messages (captured < original length): refused, or zero-filled
+ *   to their length with `padSnapped` (the FUSE header says how long they
+ *   were; a fusedump reader needs that many bytes);
+ * - failed writes: written as ordinary 'W' records, counted in the result.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { extname } from 'node:path';
+import { UsageError } from '../capture/errors.js';
+import { FusedumpWriter } from '../capture/fusedump-writer.js';
+import { detectFormat } from '../capture/input.js';
+import { Timebase, type CaptureFormat, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
+import { readCapture } from '../capture/open.js';
+import { PcapngWriter } from '../capture/pcapng-writer.js';
+
+export interface ConvertOptions {
+  input: string;
+  output: string;
+  /** Output format; default from the output's extension, else the other format. */
+  to?: CaptureFormat;
+  /** pcapng -> fusedump with several connections: OUT.<n>.fusedump per connection. */
+  split?: boolean;
+  /** Zero-fill snapped messages to their original length (fusedump output). */
+  padSnapped?: boolean;
+}
+
+export interface ConvertResult {
+  from: CaptureFormat;
+  to: CaptureFormat;
+  /** Files written. */
+  outputs: string[];
+  messages: number;
+  connections: number;
+  /** Snapped messages zero-filled (fusedump output). */
+  padded: number;
+  /** Failed writes written as plain 'W' records (fusedump output). */
+  failedAsPlain: number;
+  /** Messages whose direction the reader guessed (fusedump has one per record). */
+  guessedDirection: number;
+  notices: string[];
+}
+
+/** Buffered synchronous file output. */
+class FileOut {
+  private fd: number;
+  private parts: Buffer[] = [];
+  private size = 0;
+  constructor(readonly path: string) {
+    try {
+      this.fd = openSync(path, 'w');
+    } catch (e) {
+      throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+    }
+  }
+  write = (b: Buffer): void => {
+    this.parts.push(b);
+    this.size += b.length;
+    if (this.size >= 1 << 22) this.flush();
+  };
+  flush(): void {
+    if (this.size === 0) return;
+    writeSync(this.fd, Buffer.concat(this.parts));
+    this.parts = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** The format of a capture file, from its first bytes. */
+export function sniffFormat(file: string): CaptureFormat {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    return detectFormat(head.subarray(0, n), file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Output format from the name, else the other one. */
+export function targetFormat(output: string, from: CaptureFormat, to?: CaptureFormat): CaptureFormat {
+  if (to) return to;
+  const ext = extname(output).toLowerCase();
+  if (ext === '.pcapng' || ext === '.pcap' || ext === '.ntar') return 'pcapng';
+  if (ext === '.fusedump' || ext === '.dump' || ext === '.fdump') return 'fusedump';
+  return from === 'pcapng' ? 'fusedump' : 'pcapng';
+}
+
+function splitName(output: string, n: number): string {
+  const ext = extname(output);
+  return ext ? `${output.slice(0, -ext.length)}.${n}${ext}` : `${output}.${n}`;
+}
+
+/** Converts one capture; throws UsageError/CaptureError with a hint when it cannot. */
+export function convertCapture(o: ConvertOptions): ConvertResult {
+  if (o.input === o.output) throw new UsageError('convert: input and output are the same file');
+  const from = o.input === '-' ? 'pcapng' : sniffFormat(o.input);
+  const to = targetFormat(o.output, from, o.to);
+  const res: ConvertResult = { from, to, outputs: [], messages: 0, connections: 0, padded: 0, failedAsPlain: 0, guessedDirection: 0, notices: [] };
+  const tb = new Timebase();
+  const abs = (m: CaptureMessage): bigint => (tb.epochNs ?? 0n) + BigInt(Math.round(m.t));
+
+  if (to === 'fusedump') {
+    // First pass: how many connections, whether any message is snapped.
+    const conns: ConnectionInfo[] = [];
+    let snapped = 0;
+    readCapture(o.input, { onConnection: (c) => conns.push({ ...c }), onMessage: (m) => { if (m.capLen < m.origLen) snapped++; }, onNotice: () => {} });
+    if (conns.length > 1 && !o.split) {
+      throw new UsageError(`convert: ${o.input} holds ${conns.length} FUSE connections (${conns.map((c) => c.name).join(', ')}); a fusedump holds one`,
+        'add --split to write one fusedump per connection (OUT.0.fusedump, OUT.1.fusedump, ...)');
+    }
+    if (snapped > 0 && !o.padSnapped) {
+      throw new UsageError(`convert: ${snapped} messages of ${o.input} were cut by the snap length; fusedump records whole messages`,
+        'record with --snaplen 0 for whole messages, or add --pad-snapped to zero-fill the cut bytes (the data is then wrong, the headers right)');
+    }
+    const writers = new Map<number, { out: FileOut; w: FusedumpWriter }>();
+    const order = conns.map((c) => c.conn).sort((a, b) => a - b);
+    try {
+      for (const c of order) {
+        const path = order.length > 1 ? splitName(o.output, order.indexOf(c)) : o.output;
+        const out = new FileOut(path);
+        writers.set(c, { out, w: new FusedumpWriter(out.write, { le: conns.find((x) => x.conn === c)?.le ?? true }) });
+        res.outputs.push(path);
+      }
+      // Second pass (connection numbers restart with a new Timebase).
+      const conv = new Timebase();
+      readCapture(o.input, {
+        onConnection: () => {},
+        onNotice: (n) => res.notices.push(n.message),
+        onMessage: (m) => {
+          const wr = writers.get(m.conn);
+          if (!wr) return;
+          let data = m.data.subarray(m.off, m.off + m.capLen);
+          if (m.capLen < m.origLen) {
+            data = Buffer.concat([data, Buffer.alloc(m.origLen - m.capLen)]);
+            res.padded++;
+          }
+          if (m.failedErrno !== 0) res.failedAsPlain++;
+          if (m.dirGuessed) res.guessedDirection++;
+          if (m.dir !== 1 && m.dir !== 2) {
+            res.notices.push(`message at byte ${m.fileOffset} has no direction; skipped`);
+            return;
+          }
+          wr.w.record({ dir: m.dir, ts: (conv.epochNs ?? 0n) + BigInt(Math.round(m.t)), data: Buffer.from(data) });
+          res.messages++;
+        },
+      }, { timebase: conv });
+    } finally {
+      for (const { out } of writers.values()) out.close();
+    }
+    res.connections = order.length;
+    return res;
+  }
+
+  // -> pcapng: one interface per connection, in the order they appear.
+  const out = new FileOut(o.output);
+  res.outputs.push(o.output);
+  let w: PcapngWriter | undefined;
+  const ifaces = new Map<number, number>();
+  try {
+    readCapture(o.input, {
+      onConnection: (c) => {
+        w ??= new PcapngWriter(out.write, {
+          le: c.le,
+          userappl: 'fusetrace convert',
+          os: c.os,
+          comment: `converted from ${c.format} ${c.file}${c.recorder ? ` (recorded by ${c.recorder})` : ''}`,
+        });
+        const name = c.name.startsWith('fuse') ? c.name : `fuse:${c.name}`;
+        ifaces.set(c.conn, w.addInterface({ name, description: c.description ?? `converted from ${c.format}`, snapLen: c.snapLen }));
+        res.connections++;
+      },
+      onNotice: (n) => res.notices.push(n.message),
+      onMessage: (m) => {
+        const iface = ifaces.get(m.conn);
+        if (iface === undefined || !w) return;
+        if (m.dirGuessed) res.guessedDirection++;
+        w.packet({
+          iface,
+          ts: abs(m),
+          data: Buffer.from(m.data.subarray(m.off, m.off + m.capLen)),
+          origLen: m.origLen,
+          dir: m.dir === 1 || m.dir === 2 ? m.dir : 0,
+          failedErrno: m.failedErrno !== 0 ? m.failedErrno : undefined,
+          pid: m.pid >= 0 ? m.pid : undefined,
+          tid: m.tid >= 0 ? m.tid : undefined,
+          comment: m.failedErrno === 0 ? m.comment : undefined,
+        });
+        res.messages++;
+      },
+      onStats: (s) => {
+        const iface = ifaces.get(s.conn);
+        if (iface === undefined || !w) return;
+        const a = (t: number | undefined): bigint | undefined => (t === undefined ? undefined : (tb.epochNs ?? 0n) + BigInt(Math.round(t)));
+        w.stats(iface, { start: a(s.startT), end: a(s.endT), recv: s.ifRecv, drop: s.ifDrop });
+      },
+    }, { timebase: tb });
+    if (!w) new PcapngWriter(out.write, { userappl: 'fusetrace convert', comment: `converted from ${o.input}: no messages` });
+  } finally {
+    out.close();
+  }
+  return res;
+}
