@@ -5,10 +5,18 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as analyze from './commands/analyze.js';
+import * as baseline from './commands/baseline.js';
+import * as check from './commands/check.js';
+import * as convert from './commands/convert.js';
+import * as dump from './commands/dump.js';
+import * as exportCmd from './commands/export.js';
+import * as record from './commands/record.js';
+import * as report from './commands/report.js';
 import { EXIT_BAD_INPUT, printError } from './common.js';
 
 /** The commands, in the order `--help` lists them. */
-const COMMANDS = ['analyze', 'dump', 'export', 'baseline', 'check', 'report', 'record', 'convert'] as const;
+const COMMANDS: readonly { register(p: Command): void }[] = [analyze, dump, exportCmd, baseline, check, report, record, convert];
 
 export function version(): string {
   try {
@@ -26,20 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `fusetrace: ${s}` : s) });
-  let exitCode = 0;
-  const setExit = (c: number): void => {
-    exitCode = c;
-  };
-  for (const name of COMMANDS) {
-    let mod: { register(p: Command, setExit?: (c: number) => void): void };
-    try {
-      mod = (await import(`./commands/${name}.js`)) as typeof mod;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`commands/${name}.js`)) continue;
-      throw e;
-    }
-    mod.register(program, setExit);
-  }
+  for (const cmd of COMMANDS) cmd.register(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -49,5 +44,5 @@ export async function main(argv: string[]): Promise<number> {
     }
     return printError(e);
   }
-  return exitCode !== 0 ? exitCode : Number(process.exitCode ?? 0);
+  return Number(process.exitCode ?? 0);
 }
