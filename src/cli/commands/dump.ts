@@ -152,7 +152,10 @@ function dump(files: string[], opts: DumpOptions): number {
       emitExchange(x, pendingDecoded.get(x), undefined);
     }
   }
-  writeSummary(out, result, problems, problemCounts, json);
+  // A file that could not even be opened has nothing to summarise.
+  if (!(result.fatal && result.pairer.counts.messages === 0 && result.connections.length === 0)) {
+    writeSummary(out, result, problems, problemCounts, json);
+  }
   out.close();
   if (result.fatal) {
     printError(result.fatal);
