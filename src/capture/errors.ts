@@ -12,7 +12,9 @@ export class CaptureError extends Error {
     readonly what: string,
     readonly hint?: string,
   ) {
-    super(`${file}: ${blockNo !== undefined ? `block #${blockNo} ` : ''}at byte ${offset} (0x${offset.toString(16)}): ${what}`);
+    // A negative offset means the problem is the file as a whole (cannot open it).
+    const where = offset < 0 ? '' : `${blockNo !== undefined ? `block #${blockNo} ` : ''}at byte ${offset} (0x${offset.toString(16)}): `;
+    super(`${file}: ${where}${what}`);
   }
 }
 

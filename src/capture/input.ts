@@ -96,7 +96,7 @@ export class CaptureInput {
       this.fd = this.file === '-' ? 0 : openSync(this.file, 'r');
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new CaptureError(this.file, 0, undefined, `cannot open: ${err.code ?? err.message}`,
+      throw new CaptureError(this.file, -1, undefined, `cannot open: ${err.code ?? err.message}`,
         err.code === 'ENOENT' ? 'check the path' : undefined);
     }
   }
