@@ -622,7 +622,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
     if (len !== OUT_HDR) x.problem ??= `error reply of ${len} bytes: an error reply must be exactly 16 (the kernel refuses it: EINVAL)`;
     return;
   }
-  const minor = p.minor;
+  let minor = p.minor;
   const body = len - OUT_HDR;
   const b = off + OUT_HDR;
   const op = x.opcode;
@@ -631,7 +631,13 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
     if (pr) x.problem ??= pr;
     return;
   }
-  const fixed = fixedReplySize(x, minor);
+  let fixed = fixedReplySize(x, minor);
+  if (fixed > 0 && body !== fixed && !p.negotiated) {
+    // No INIT seen: a pre-7.9 (or pre-7.4 STATFS) peer's compat size is self-describing (§4.3).
+    for (const old of [8, 3]) {
+      if (fixedReplySize(x, old) === body) { minor = old; fixed = body; p.noteOldReply(old, opName(op)); break; }
+    }
+  }
   if (fixed >= 0) {
     if (body !== fixed) {
       x.problem ??= fixed === 0

@@ -104,8 +104,10 @@ export class ConnProtocol {
   /** Why the layouts are what they are, when they were not negotiated in the capture; else undefined. */
   get assumedNote(): string | undefined {
     if (this.source === 'init') return undefined;
-    const lb = this.lowerBound > 0 ? `; traffic proves >= 7.${this.lowerBound} (${this.lowerBoundReason})` : '';
+    const lb = (this.lowerBound > 0 ? `; the kernel speaks >= 7.${this.lowerBound} (${this.lowerBoundReason} seen)` : '')
+      + (this.olderThan !== undefined ? `; the daemon speaks 7.${this.olderThan} sizes (${this.olderThanReason})` : '');
     if (this.source === 'user') return `no INIT in the capture: layouts of protocol 7.${this.minor} as given by --proto${lb}`;
+    if (this.minor !== NEWEST_MINOR) return `no INIT in the capture: protocol 7.${this.minor} layouts inferred from message sizes (use --proto 7.N to choose)${lb}`;
     return `no INIT in the capture: assumed protocol 7.${NEWEST_MINOR} layouts (identical for all minors >= 7.23; use --proto 7.N for older daemons)${lb}`;
   }
 
@@ -232,6 +234,24 @@ export class ConnProtocol {
     if (since > this.lowerBound) this.raise(since, opcodeName(opcode));
     if (extLen !== 0 && this.lowerBound < 38) this.raise(38, 'request extensions');
     if (resend && this.lowerBound < 40) this.raise(40, 'resent request (bit 63)');
+  }
+
+  /** Upper bound proven by a compat-size reply seen without INIT (the daemon speaks < 7.9 or < 7.4). */
+  olderThan: number | undefined = undefined;
+  olderThanReason: string | undefined = undefined;
+
+  /**
+   * A reply without INIT had the size of an older minor's struct (§4.3): the
+   * peer speaks that minor. Layouts switch to it from here on unless --proto
+   * or INIT said otherwise.
+   */
+  noteOldReply(minor: number, what: string): void {
+    if (this.source === 'init') return;
+    if (this.olderThan === undefined || minor < this.olderThan) {
+      this.olderThan = minor;
+      this.olderThanReason = `${what} reply of the 7.${minor} size`;
+      if (this.source === 'assumed') this.minor = minor;
+    }
   }
 
   private raise(minor: number, why: string): void {

@@ -192,6 +192,14 @@ for (const le of [true, false]) {
     const sf = request(reqHex(Op.STATFS, 4, 1, ''), p3);
     reply(sf.x, repHex(4, 0, u64(100) + u64(50) + u64(40) + u64(10) + u64(5) + u32(4096) + u32(255)), p3);
     assert.equal(sf.x.problem, undefined);
+    // Without INIT, a 120-byte entry_out says the daemon speaks < 7.9 (§4.3).
+    const pn = proto();
+    const l2 = request(reqHex(Op.LOOKUP, 4, 1, cstr('a')), pn);
+    reply(l2.x, repHex(4, 0, entryOut(5, 42, attr8(5, 42))), pn);
+    assert.equal(l2.x.problem, undefined);
+    assert.equal(l2.x.attrSize, 42);
+    assert.equal(pn.minor, 8);
+    assert.match(pn.assumedNote!, /protocol 7\.8 layouts inferred from message sizes.*LOOKUP reply of the 7\.8 size/);
     // Without INIT, a 24-byte write_in is recognised by the data length (§4.3).
     const pa = proto();
     const w2 = request(reqHex(Op.WRITE, 6, 5, u64(3) + u64(0) + u32(3) + u32(0) + str('xyz')), pa);
