@@ -57,8 +57,17 @@ export function id64(v: Id | string | null | undefined): Cell {
   return v;
 }
 
-/** A finite number, or null for NaN (unknown). */
-const num = (v: number | null | undefined): Cell => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+/**
+ * A number cell: null for NaN (unknown); a bigint (or a number past 2^53-1
+ * that some stage already rounded) never becomes a rounded cell: a bigint is
+ * written exactly as a decimal string, a rounded number as unknown (null).
+ */
+const num = (v: number | bigint | null | undefined): Cell => {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return id64(v);
+  if (!Number.isFinite(v)) return null;
+  return Number.isInteger(v) && !Number.isSafeInteger(v) ? null : v;
+};
 
 /** Relative ns -> absolute ns since the Unix epoch, exact, as a decimal string. */
 export function absNs(clock: ExportClock, t: number): Cell {
@@ -89,9 +98,9 @@ function carrier(f: Field): ((x: Exchange) => Cell) | undefined {
   if (f.pad) return undefined;
   switch (f.name) {
     case 'fh': return (x) => id64(x.fh);
-    case 'offset': return (x) => num(x.offset);
+    case 'offset': return (x) => num(x.offset as number | bigint);
     case 'size':
-    case 'length': return (x) => num(x.size);
+    case 'length': return (x) => num(x.size as number | bigint);
   }
   if (f.flags === OPEN_FLAGS) return (x) => formatOpenFlags(x.flags >>> 0);
   // The one other flag word of a request body (write_flags, valid, mode,

@@ -6,6 +6,7 @@ import { fuse_read_in, fuse_write_in } from '../../src/protocol/layouts/io.js';
 import { fuse_setattr_in } from '../../src/protocol/layouts/attr.js';
 import { TABLES, TableWriter, requestColumns, tableColumns, writeModelTable, type ExportClock } from '../../src/report/csv.js';
 import { finding, model } from '../helpers/model-builder.js';
+import { parseCsv } from '../helpers/csv-parse.js';
 
 const clock: ExportClock = { epochNs: 1795561795892945704n };
 
@@ -100,24 +101,3 @@ describe('csv export', () => {
   });
 });
 
-/** A small RFC 4180 parser for the assertions. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (q) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (ch === '"') q = false;
-      else cell += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') { row.push(cell); cell = ''; }
-    else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
-    else if (ch === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; }
-    else cell += ch;
-  }
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
-  return rows;
-}
