@@ -1,0 +1,258 @@
+/**
+ * Recorder overhead: fio 4 KiB random writes, 4 jobs, fixed time, on a
+ * libfuse passthrough_ll mount (cache=never: every OPEN reply carries
+ * FOPEN_DIRECT_IO, so each 4 KiB write is one FUSE WRITE on the kernel's
+ * direct path), in the same run:
+ *   - without the recorder,
+ *   - under the LD_PRELOAD library with whole messages (snaplen 0),
+ *   - under the library with snaplen 256,
+ *   - under `record --strace` with snaplen 256.
+ * Needs root, /dev/fuse, a C compiler, pkg-config + libfuse3-dev, fio (and
+ * strace for the last row). Not a test: nothing asserts on time.
+ *
+ * Environment: BENCH_RECORDER_SECONDS (fio runtime per row, default 10),
+ * BENCH_RECORDER_MODES (comma list of none,preload-0,preload-256,strace-256),
+ * BENCH_RECORDER_REPEAT (rounds over all modes, default 3).
+ *
+ * On a shared, loaded machine IOPS swing a lot between runs; the modes are
+ * interleaved round by round and the best round of each is reported, with
+ * the CPU time the daemon and the recorder spent per write (summed over the
+ * process tree from /proc), which load disturbs much less.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface Row {
+  /** What ran: "none", "preload snaplen 0", ... */
+  mode: string;
+  /** fio write IOPS (4 jobs together), best of the repeats. */
+  iops: number;
+  /** CPU time of the daemon and the recorder (record CLI, strace) per write, microseconds, best of the repeats. */
+  cpuUsPerWrite: number;
+  /** IOPS of every repeat, in run order. */
+  runs: number[];
+  /** iops / iops without the recorder. */
+  relative: number;
+  /** Messages in the capture, when there is one. */
+  messages?: number;
+  /** Capture size in bytes. */
+  captureBytes?: number;
+  note?: string;
+}
+
+const root = (() => {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'scripts', 'build-native.mjs'))) return d;
+    d = dirname(d);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+})();
+const lib = join(root, 'build', 'libftrec.so');
+const bin = join(root, 'bin', 'fusetrace');
+const PLL_SRC = '/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+function isMounted(mnt: string): boolean {
+  return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mnt);
+}
+
+/** Why the bench cannot run here, or undefined. */
+function skipReason(): string | undefined {
+  if (process.platform !== 'linux') return 'needs Linux';
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!existsSync('/dev/fuse')) return 'needs /dev/fuse';
+  if (!existsSync(lib)) return `${lib} is not built (npm run build)`;
+  if (!have('fio')) return 'fio is not installed (apt-get install fio)';
+  if (!existsSync(PLL_SRC)) return `${PLL_SRC} is missing (apt-get install libfuse3-dev)`;
+  return undefined;
+}
+
+function buildPassthroughLl(out: string): string | undefined {
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(PLL_SRC).mtimeMs) return undefined;
+  const pc = spawnSync('pkg-config', ['fuse3', '--cflags', '--libs'], { encoding: 'utf8' });
+  if (pc.status !== 0) return 'pkg-config fuse3 failed';
+  mkdirSync(dirname(out), { recursive: true });
+  const r = spawnSync(process.env.CC ?? 'cc', ['-O2', '-o', out, PLL_SRC, ...pc.stdout.trim().split(/\s+/)], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : `building passthrough_ll failed: ${r.stderr}`;
+}
+
+type Mode = 'none' | 'preload-0' | 'preload-256' | 'strace-256';
+
+async function mountUnder(mode: Mode, pll: string, src: string, mnt: string, cap: string): Promise<ChildProcess> {
+  const daemon = [pll, '-f', '-o', `source=${src},cache=never`, mnt];
+  let argv: string[];
+  if (mode === 'none') argv = daemon;
+  else if (mode === 'strace-256') argv = [process.execPath, bin, 'record', '-q', '--strace', '--snaplen', '256', '-o', cap, '--', ...daemon];
+  else argv = [process.execPath, bin, 'record', '-q', '--snaplen', mode === 'preload-0' ? '0' : '256', '-o', cap, '--', ...daemon];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  for (let i = 0; i < 300; i++) {
+    if (isMounted(mnt)) return child;
+    if (child.exitCode !== null) break;
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`mount (${mode}) failed: ${err}`);
+}
+
+async function unmount(child: ChildProcess, mnt: string): Promise<void> {
+  const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.on('exit', () => r())));
+  for (let i = 0; i < 50 && isMounted(mnt); i++) {
+    if (spawnSync('umount', [mnt], { stdio: 'ignore' }).status === 0) break;
+    await sleep(100);
+  }
+  if (isMounted(mnt)) spawnSync('umount', ['-l', mnt]);
+  const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+  await exited;
+  clearTimeout(t);
+}
+
+const CLK_TCK = 100;
+
+/** utime+stime (+ reaped children) of pid and all its descendants, in clock ticks. */
+function treeCpuTicks(pid: number): number {
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const st = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(e), Number(f[1]));
+      cpu.set(Number(e), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
+    } catch {
+      // gone
+    }
+  }
+  let sum = 0;
+  for (const [p, c] of cpu) {
+    for (let q: number | undefined = p; q !== undefined && q > 1; q = parent.get(q)) {
+      if (q === pid) {
+        sum += c;
+        break;
+      }
+    }
+  }
+  return sum;
+}
+
+function runFio(dir: string, seconds: number): { iops: number } | { error: string } {
+  const r = spawnSync('fio', [
+    '--name=rec', `--directory=${dir}`, '--rw=randwrite', '--bs=4k', '--numjobs=4', '--size=64m',
+    '--ioengine=psync', '--time_based', `--runtime=${seconds}`, '--group_reporting', '--output-format=json',
+  ], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
+  const j = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: { write: { iops: number } }[] };
+  return { iops: j.jobs[0]!.write.iops };
+}
+
+function countMessages(cap: string): number | undefined {
+  if (!existsSync(cap)) return undefined;
+  const b = readFileSync(cap);
+  let n = 0;
+  for (let off = 0; off + 12 <= b.length;) {
+    const len = b.readUInt32LE(off + 4);
+    if (len < 12 || off + len > b.length) break;
+    if (b.readUInt32LE(off) === 6) n++;
+    off += len;
+  }
+  return n;
+}
+
+/** Runs the recorder-overhead benchmark; rows in the order run. */
+export async function benchRecorder(): Promise<Row[]> {
+  const reason = skipReason();
+  if (reason) {
+    process.stderr.write(`bench: recorder overhead skipped: ${reason}\n`);
+    return [];
+  }
+  const pll = join(root, 'build', 'passthrough_ll');
+  const berr = buildPassthroughLl(pll);
+  if (berr) {
+    process.stderr.write(`bench: recorder overhead skipped: ${berr}\n`);
+    return [];
+  }
+  const seconds = Number(process.env.BENCH_RECORDER_SECONDS ?? 10);
+  const modes = (process.env.BENCH_RECORDER_MODES ?? 'none,preload-0,preload-256,strace-256').split(',') as Mode[];
+  let pipeMax = '?';
+  try {
+    pipeMax = readFileSync('/proc/sys/fs/pipe-max-size', 'utf8').trim();
+  } catch {
+    // not Linux
+  }
+  const receive = Number(pipeMax) >= 2 << 20 ? 'requests received with splice' : 'requests received with read (fs.pipe-max-size < 2 MiB)';
+  const repeat = Math.max(1, Number(process.env.BENCH_RECORDER_REPEAT ?? 3));
+  const label = (mode: Mode): string => mode === 'none' ? 'no recorder' : mode === 'strace-256' ? 'strace, snaplen 256' : `LD_PRELOAD, snaplen ${mode === 'preload-0' ? '0 (whole)' : '256'}`;
+  const byMode = new Map<Mode, Row>();
+  for (let round = 0; round < repeat; round++) {
+    for (const mode of modes) {
+      if (mode === 'strace-256' && !have('strace')) continue;
+      const dir = mkdtempSync(join(tmpdir(), 'fusetrace-bench-rec-'));
+      const src = join(dir, 'src');
+      const mnt = join(dir, 'mnt');
+      const cap = join(dir, 'cap.pcapng');
+      mkdirSync(src);
+      mkdirSync(mnt);
+      process.stderr.write(`bench: recorder ${mode} (round ${round + 1}/${repeat}): fio ${seconds} s ...\n`);
+      const child = await mountUnder(mode, pll, src, mnt, cap);
+      let res: { iops: number } | { error: string };
+      let ticks = 0;
+      try {
+        const t0 = treeCpuTicks(child.pid!);
+        res = runFio(mnt, seconds);
+        ticks = treeCpuTicks(child.pid!) - t0;
+      } finally {
+        await unmount(child, mnt);
+      }
+      if ('error' in res) {
+        process.stderr.write(`bench: fio failed (${mode}): ${res.error}\n`);
+      } else {
+        const cpuUs = (ticks / CLK_TCK) * 1e6 / Math.max(1, res.iops * seconds);
+        const prev = byMode.get(mode);
+        const row: Row = prev ?? { mode: label(mode), iops: 0, cpuUsPerWrite: Infinity, runs: [], relative: NaN, note: receive };
+        row.runs.push(Math.round(res.iops));
+        if (res.iops > row.iops) {
+          row.iops = res.iops;
+          row.messages = countMessages(cap);
+          row.captureBytes = existsSync(cap) ? statSync(cap).size : undefined;
+        }
+        row.cpuUsPerWrite = Math.min(row.cpuUsPerWrite, cpuUs);
+        byMode.set(mode, row);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const rows = modes.map((m) => byMode.get(m)).filter((r): r is Row => r !== undefined);
+  const base = byMode.get('none')?.iops ?? 0;
+  for (const r of rows) r.relative = base > 0 ? r.iops / base : NaN;
+  return rows;
+}
+
+/** Renders rows as a markdown table. */
+export function formatRows(rows: Row[]): string {
+  const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const base = rows.find((r) => r.mode === 'no recorder')?.cpuUsPerWrite;
+  const lines = [
+    '| recorder | best write IOPS | vs none | IOPS of each round | CPU us/write (daemon + recorder) | vs none | messages | capture MB |',
+    '|---|---:|---:|---|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${f(r.cpuUsPerWrite, 1)} | ${base ? `${f((100 * r.cpuUsPerWrite) / base, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
+  }
+  if (rows[0]?.note) lines.push('', `fio --rw=randwrite --bs=4k --numjobs=4 --ioengine=psync on passthrough_ll -o cache=never; ${rows[0].note}`);
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  benchRecorder().then((rows) => console.log(formatRows(rows)), (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
