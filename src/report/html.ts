@@ -104,6 +104,8 @@ export interface PageFinding {
 
 export interface PageData {
   span: { startT: number; endT: number };
+  /** The time range shown first: the --since/--until window, else the whole span. */
+  view: [number, number];
   epochNs: string;
   conns: { conn: number; name: string; color: string }[];
   ops: { name: string; color: string }[];
@@ -111,8 +113,11 @@ export interface PageData {
   findings: PageFinding[];
   inflight: { conn: number; steps: [number, number][]; peak: number; truncated: boolean }[];
   limits: HtmlLimits;
+  /** Exchanges of the files that got a timeline. */
   barsTotal: number;
   barsDrawn: number;
+  /** Exchanges of files beyond `limits.files` (listed without a timeline). */
+  barsOtherFiles: number;
 }
 
 // ---------------------------------------------------------------- escaping
@@ -156,7 +161,7 @@ export function formatBytes(n: number | null | undefined): string {
     u++;
   }
   if (u === 0) return `${n} B`;
-  return `${Number.isInteger(v) ? v : v.toFixed(2)} ${units[u]}`;
+  return `${parseFloat(v.toFixed(2))} ${units[u]}`;
 }
 
 const int = (n: number): string => n.toLocaleString('en-US');
@@ -525,7 +530,8 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
       findings: g.findings,
     };
   });
-  for (const g of groups.slice(limits.files)) for (const f of g.files) barsTotal += f.timeline?.length ?? 0;
+  let barsOtherFiles = 0;
+  for (const g of groups.slice(limits.files)) for (const f of g.files) barsOtherFiles += f.timeline?.length ?? 0;
 
   const order = findingOrder(model).slice(0, limits.findings);
   const findings: PageFinding[] = order.map((i) => {
@@ -533,8 +539,13 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques.slice(0, 64), message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
   });
 
+  const f = model.filters;
+  let v0 = f?.since !== null && f?.since !== undefined ? Math.max(startT, Math.min(endT, f.since)) : startT;
+  let v1 = f?.until !== null && f?.until !== undefined ? Math.max(startT, Math.min(endT, f.until)) : endT;
+  if (v1 <= v0) [v0, v1] = [startT, endT];
   return {
     span: { startT, endT },
+    view: [v0, v1],
     epochNs: model.epochNs,
     conns: model.connections.map((c, i) => ({ conn: c.conn, name: c.label ?? c.name, color: CONN_COLORS[i % CONN_COLORS.length]! })),
     ops,
@@ -547,6 +558,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     limits,
     barsTotal,
     barsDrawn,
+    barsOtherFiles,
   };
 }
 
@@ -699,9 +711,16 @@ export function renderHtml(model: AnalysisModel, options: HtmlOptions = {}): str
   const title = options.title ?? `fusetrace report: ${model.inputs.map((i) => i.file.split('/').pop()).join(', ')}`;
   const scriptHash = createHash('sha256').update(CLIENT_JS, 'utf8').digest('base64');
   const csp = `default-src 'none'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'`;
+  const notes: string[] = [];
+  if (page.barsDrawn < page.barsTotal)
+    notes.push(
+      `Drawn: ${int(page.barsDrawn)} of ${int(page.barsTotal)} exchanges of these files (the page draws at most ${int(limits.bars)}). Each file keeps the exchanges of its findings and a window of the others; a grey strip above its lanes counts every exchange per time slice. Narrow with <code>--file</code>, <code>--since</code>, <code>--until</code> to draw them all.`,
+    );
+  if (page.barsOtherFiles > 0)
+    notes.push(`${int(page.barsOtherFiles)} more exchanges belong to files without a timeline (the page draws at most ${int(limits.files)} files; the others are listed below the timelines).`);
   const boundNote =
-    page.barsDrawn < page.barsTotal
-      ? `<p class="note" id="bars-note">Drawn: ${int(page.barsDrawn)} of ${int(page.barsTotal)} exchanges (the page draws at most ${int(limits.bars)}). Each file keeps the exchanges of its findings and a window of the others; a strip above its lanes counts every exchange per time slice.</p>`
+    notes.length > 0
+      ? `<div id="bars-note">${notes.map((n) => `<p class="note">${n}</p>`).join('')}</div>`
       : `<p class="dim" id="bars-note">All ${int(page.barsTotal)} exchanges of these files are drawn.</p>`;
   return `<!DOCTYPE html>
 <html lang="en">

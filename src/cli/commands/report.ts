@@ -47,6 +47,10 @@ what was read before the damage).`,
 function runReport(captures: string[], flags: ReportFlags): number {
   const opts = analysisOptions(captures, flags, { timeline: true });
   const result = analyze(opts);
+  if (result.fatal && result.model.summary.messages === 0) {
+    // Nothing was read: a page would only be empty.
+    return fatalExit(result) ?? EXIT_OK;
+  }
   const html = renderHtml(result.model, {
     ...(flags.title !== undefined ? { title: flags.title } : {}),
     command: commandLine(),

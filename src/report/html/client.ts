@@ -16,7 +16,7 @@ var DATA = JSON.parse(document.getElementById('fusetrace-data').textContent);
 var NS = 'http://www.w3.org/2000/svg';
 var GUTTER = 132, RIGHT = 14, AXIS = 22, STRIP = 22, SIZE_H = 130, INFL_H = 70;
 var span = DATA.span;
-var view = { t0: span.startT, t1: span.endT };
+var view = { t0: DATA.view ? DATA.view[0] : span.startT, t1: DATA.view ? DATA.view[1] : span.endT };
 var MIN_RANGE = 1000;
 var focus = null;
 var pending = false;
@@ -33,7 +33,7 @@ function fmtBytes(n) {
   var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], v = n, i = 0;
   while (Math.abs(v) >= 1024 && i < u.length - 1) { v /= 1024; i++; }
   if (i === 0) return n + ' B';
-  return (Math.round(v) === v ? String(v) : v.toFixed(2)) + ' ' + u[i];
+  return String(parseFloat(v.toFixed(2))) + ' ' + u[i];
 }
 function el(name, attrs, parent) {
   var e = document.createElementNS(NS, name);
@@ -258,7 +258,7 @@ function drawInflight() {
     var clip = clipRect(svg, 'inf-' + c.conn, 0, w, H);
     txt(svg, 4, AXIS + 10, 'conn ' + c.conn + ' ' + ci.name);
     var peak = Math.max(1, c.peak, c.steps.reduce(function (m, s) { return Math.max(m, s[1]); }, 0));
-    txt(svg, GUTTER - 4, AXIS + 10, 'peak ' + peak, 'end');
+    txt(svg, 4, AXIS + 24, 'peak ' + peak).setAttribute('class', 'dim');
     var top = AXIS, y = function (v) { return top + INFL_H - 4 - (v / peak) * (INFL_H - 8); };
     // Steps: the depth holds from each step's time to the next one's.
     var d = 'M ' + GUTTER + ' ' + y(0), cur = 0, started = false;
