@@ -247,7 +247,8 @@ export class AnalysisState {
       }
       if (tr.truncates) removeFrom(f.group.truncatesInflight, tr);
     }
-    if (x.error === 0) this.applyReply(x, tr, c);
+    // A reply the kernel refused (failed write) changed nothing in the kernel (fuse-protocol.md §6.19).
+    if (x.error === 0 && x.replyFailedErrno === 0) this.applyReply(x, tr, c);
     return tr;
   }
 

@@ -13,3 +13,14 @@ test('a reply whose write(2) failed: warning with the errno', () => {
   assert.deepEqual(f[0]!.uniques, [g]);
   assert.equal(f[0]!.details.errnoName, 'ENOENT');
 });
+
+test('a refused reply is not applied: its attributes change no size view', () => {
+  const c = new Cap(1);
+  c.init(0, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 4096 });
+  const g = c.getattrReq(0, 2, 10);
+  c.rep(0, 3, g, 0, Buffer.alloc(104), { failedErrno: 2 }); // would report size 0
+  const r = c.analyze();
+  assert.equal(findingsOf(r, 'size-shrank-externally').length, 0);
+  assert.equal(r.model.files.find((f) => f.path === '/f')!.daemonSize, 4096);
+});
