@@ -98,10 +98,13 @@ export class FusedumpParser implements RecordParser {
         msgOff = 0;
         msgLen = 0;
         for (let i = 0; i < n; i++) {
+          if (o + 4 - p > MAX_RECORD) { p = this.damage(p, base, `record of ${n} items grows past the limit ${MAX_RECORD}`); continue outer; }
           if (end - o < 4) { this.need = o + 4 - p; break outer; }
           const il = this.r32(buf, o);
           if (il < 4) { p = this.damage(p, base, `item ${i} of ${n} at byte 0x${(base + o).toString(16)}: length ${il} < 4`); continue outer; }
-          if (o + il - p > MAX_RECORD) { p = this.damage(p, base, `item ${i} of ${n}: length ${il} takes the record past the limit ${MAX_RECORD}`); continue outer; }
+          // The items after this one need at least their 4-byte lengths: count them now so
+          // that `need` never passes the limit.
+          if (o + il - p + 4 * (n - 1 - i) > MAX_RECORD) { p = this.damage(p, base, `item ${i} of ${n}: length ${il} takes the record past the limit ${MAX_RECORD}`); continue outer; }
           if (i === n - 1) {
             if (il < 16) { p = this.damage(p, base, `message item length ${il} < 16 (a FUSE header)`); continue outer; }
             msgOff = o;
@@ -122,7 +125,7 @@ export class FusedumpParser implements RecordParser {
         recEnd = o;
         this.versions |= 4;
       } else {
-        if (n > MAX_RECORD) { p = this.damage(p, base, `version 1 message length ${n} > limit ${MAX_RECORD}`); continue; }
+        if (1 + n > MAX_RECORD) { p = this.damage(p, base, `version 1 message length ${n} > limit ${MAX_RECORD - 1}`); continue; }
         if (avail < 1 + n) { this.need = 1 + n; break; }
         msgOff = p + 1;
         msgLen = n;

@@ -57,10 +57,20 @@ function blockName(type: number): string {
   }
 }
 
-const rdLE = (b: Buffer, o: number): number => b.readUInt32LE(o);
-const rdBE = (b: Buffer, o: number): number => b.readUInt32BE(o);
-const rd16LE = (b: Buffer, o: number): number => b.readUInt16LE(o);
-const rd16BE = (b: Buffer, o: number): number => b.readUInt16BE(o);
+/**
+ * u32/u16 in either byte order from plain element loads (V8 inlines these;
+ * Buffer#readUInt32LE through a stored function reference was the hot spot).
+ * Callers check bounds: every read is inside a block whose length was checked.
+ */
+function u32(b: Buffer, o: number, le: boolean): number {
+  return le
+    ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 16777216
+    : (b[o + 3]! | (b[o + 2]! << 8) | (b[o + 1]! << 16)) + b[o]! * 16777216;
+}
+
+function u16(b: Buffer, o: number, le: boolean): number {
+  return le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
+}
 
 /** One interface of the current section. */
 interface Iface {
@@ -114,8 +124,6 @@ export class PcapngParser implements RecordParser {
   private readonly msg: CaptureMessage;
 
   private le = true;
-  private r32: (b: Buffer, o: number) => number = rdLE;
-  private r16: (b: Buffer, o: number) => number = rd16LE;
   private ifaces: Iface[] = [];
   private inSection = false;
   private os: string | undefined;
@@ -279,8 +287,16 @@ export class PcapngParser implements RecordParser {
 
   private setOrder(le: boolean): void {
     this.le = le;
-    this.r32 = le ? rdLE : rdBE;
-    this.r16 = le ? rd16LE : rd16BE;
+  }
+
+  /** u32 in the current section's byte order. */
+  private r32(b: Buffer, o: number): number {
+    return u32(b, o, this.le);
+  }
+
+  /** u16 in the current section's byte order. */
+  private r16(b: Buffer, o: number): number {
+    return u16(b, o, this.le);
   }
 
   /**
@@ -324,24 +340,24 @@ export class PcapngParser implements RecordParser {
    */
   private candidate(buf: Buffer, p: number, end: number): number {
     const type = this.r32(buf, p);
-    let r32 = this.r32;
+    let le = this.le;
     if (type === BT_SHB) {
       const bom = buf.readUInt32LE(p + 8);
-      if (bom === BOM) r32 = rdLE;
-      else if (bom === BOM_SWAPPED) r32 = rdBE;
+      if (bom === BOM) le = true;
+      else if (bom === BOM_SWAPPED) le = false;
       else return 0;
     } else if (!this.inSection) {
       return 0;
     } else if (!(type === BT_IDB || type === BT_EPB || type === BT_SPB || type === BT_ISB || type === BT_OPB || type === BT_NRB)) {
       return 0;
     }
-    const len = r32(buf, p + 4);
+    const len = u32(buf, p + 4, le);
     if (badLength(type, len) !== undefined) return 0;
     if (end - p < len) return -len;
-    if (r32(buf, p + len - 4) !== len) return 0;
+    if (u32(buf, p + len - 4, le) !== len) return 0;
     if (type === BT_EPB) {
-      if (r32(buf, p + 8) >= this.ifaces.length) return 0;
-      if (r32(buf, p + 20) > len - 32) return 0;
+      if (u32(buf, p + 8, le) >= this.ifaces.length) return 0;
+      if (u32(buf, p + 20, le) > len - 32) return 0;
     }
     return 1;
   }
@@ -349,7 +365,6 @@ export class PcapngParser implements RecordParser {
   /** Emits one packet block (EPB/OPB when `epb`, else SPB). */
   private packet(buf: Buffer, p: number, len: number, base: number, ifc: Iface, capLen: number, epb: boolean): void {
     const m = this.msg;
-    const r32 = this.r32;
     let dir = 0;
     let failed = false;
     let pid = -1;
@@ -359,8 +374,8 @@ export class PcapngParser implements RecordParser {
     let origLen: number;
     if (epb) {
       dataOff = p + 28;
-      origLen = r32(buf, p + 24);
-      m.t = this.time(ifc, r32(buf, p + 12), r32(buf, p + 16));
+      origLen = this.r32(buf, p + 24);
+      m.t = this.time(ifc, this.r32(buf, p + 12), this.r32(buf, p + 16));
       this.lastT = m.t;
       let o = dataOff + ((capLen + 3) & ~3);
       const oe = p + len - 4;
@@ -370,12 +385,12 @@ export class PcapngParser implements RecordParser {
         if (code === 0) break;
         if (o + 4 + olen > oe) { this.badOption(base + o, code, olen); break; }
         if (code === 2 && olen === 4) {
-          const f = r32(buf, o + 4);
+          const f = this.r32(buf, o + 4);
           dir = f & 3;
           failed = (f & 0x10000) !== 0;
         } else if (code === 8 && olen === 8) {
-          pid = r32(buf, o + 4);
-          tid = r32(buf, o + 8);
+          pid = this.r32(buf, o + 4);
+          tid = this.r32(buf, o + 8);
         } else if (code === 1) {
           comment = buf.toString('utf8', o + 4, o + 4 + olen);
         }
@@ -383,7 +398,7 @@ export class PcapngParser implements RecordParser {
       }
     } else {
       dataOff = p + 12;
-      origLen = r32(buf, p + 8);
+      origLen = this.r32(buf, p + 8);
       m.t = this.lastT === -Infinity ? 0 : this.lastT;
     }
     m.conn = ifc.conn;

@@ -94,6 +94,9 @@ test('damaged records: CaptureError with record number and offset', () => {
     ['message item < 16', (b) => { b.writeUInt32LE(12, second + 21); }, /message item length 12 < 16/],
     ['huge item', (b) => { b.writeUInt32LE(0x7ffffffc, second + 21); }, /past the limit/],
     ['huge v1 message', (b) => { b.writeUInt32LE(0x7ffffffc, second + 1); }, /version 1 message length 2147483644 > limit/],
+    ['v1 message at the limit', (b) => { b.writeUInt32LE(64 << 20, second + 1); }, /version 1 message length 67108864 > limit 67108863/],
+    ['item just past the limit', (b) => { b.writeUInt32LE((64 << 20) - 20, second + 21); }, /takes the record past the limit/],
+    ['items up to the limit', (b) => { b.writeUInt32LE(3, second + 1); b.writeUInt32LE((64 << 20) - 21, second + 21); }, /item 1 of 3: length 67108843 takes the record past the limit/],
   ];
   for (const [name, mutate, re] of cases) {
     const b = Buffer.from(good);

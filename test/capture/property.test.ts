@@ -15,6 +15,8 @@ import { pcapngToBuffer } from '../../src/capture/pcapng-writer.js';
 import { drive, pcapngBlocks, reply, request, type MsgSnap } from './support.js';
 
 const T0 = 1795561795892945704n;
+/** Runs per property; raise with FUSETRACE_PROPERTY_RUNS for a longer hunt. */
+const RUNS = Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 600);
 
 interface MsgSpec { inbound: boolean; size: number; dt: number; dir: boolean; snap: boolean; comment: boolean; fail: boolean }
 
@@ -82,21 +84,45 @@ type Mutation =
   | { kind: 'overwrite'; at: number; bytes: number[] }
   | { kind: 'insert'; at: number; bytes: number[] }
   | { kind: 'delete'; at: number; n: number }
-  | { kind: 'length'; at: number; value: number };
+  | { kind: 'length'; at: number; value: number; aligned: boolean }
+  | { kind: 'field'; record: number; delta: number; value: number; le: boolean };
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+const anyMutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('overwrite' as const), at: fc.nat(), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }) }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 40 }) }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 40 }) }),
   fc.record({
     kind: fc.constant('length' as const), at: fc.nat(),
-    value: fc.oneof(fc.constantFrom(0, 1, 4, 12, 28, 0x7ffffffc, 0xffffffff, 64 << 20, (64 << 20) + 4), fc.nat()),
+    value: fc.oneof(
+      fc.constantFrom(0, 1, 4, 12, 16, 28, 0x7ffffffc, 0xffffffff, 64 << 20, (64 << 20) + 4, (64 << 20) - 1, (64 << 20) - 4, (64 << 20) - 20, (64 << 20) - 21),
+      fc.nat(),
+    ),
+    aligned: fc.boolean(),
   }),
 );
 
+const lengthValue = fc.oneof(
+  fc.constantFrom(0, 1, 2, 3, 4, 12, 15, 16, 28, 32, 0x7ffffffc, 0xffffffff, 64 << 20, (64 << 20) + 1, (64 << 20) + 4,
+    (64 << 20) - 1, (64 << 20) - 4, (64 << 20) - 20, (64 << 20) - 21, 0x0a0d0d0a, 0x1a2b3c4d, 0x4d3c2b1a),
+  fc.integer({ min: 0, max: 4096 }),
+);
+
+/** Overwrites a word near the start of a record/block: where the lengths and counts are. */
+const fieldMutation: fc.Arbitrary<Mutation> = fc.record({
+  kind: fc.constant('field' as const), record: fc.nat(), delta: fc.integer({ min: 0, max: 28 }), value: lengthValue, le: fc.boolean(),
+});
+
 /** Applies a mutation; returns the damaged bytes and the offset of the first changed byte. */
-function mutate(data: Buffer, m: Mutation): { bad: Buffer; first: number } {
+function mutate(data: Buffer, m: Mutation, starts: number[] = [0]): { bad: Buffer; first: number } {
+  if (m.kind === 'field') {
+    const o = Math.min(starts[m.record % starts.length]! + m.delta, Math.max(0, data.length - 4));
+    const bad = Buffer.from(data);
+    if (bad.length >= 4) { if (m.le) bad.writeUInt32LE(m.value >>> 0, o); else bad.writeUInt32BE(m.value >>> 0, o); }
+    let first = data.length;
+    for (let i = o; i < Math.min(o + 4, data.length); i++) if (bad[i] !== data[i]) { first = i; break; }
+    return { bad, first };
+  }
   const at = data.length === 0 ? 0 : m.at % (data.length + 1);
   switch (m.kind) {
     case 'cut': return { bad: data.subarray(0, at), first: at };
@@ -111,8 +137,8 @@ function mutate(data: Buffer, m: Mutation): { bad: Buffer; first: number } {
     case 'insert': return { bad: Buffer.concat([data.subarray(0, at), Buffer.from(m.bytes), data.subarray(at)]), first: at };
     case 'delete': return { bad: Buffer.concat([data.subarray(0, at), data.subarray(at + m.n)]), first: at };
     case 'length': {
-      // Overwrite a 4-aligned word (block lengths live there) in either byte order.
-      const o = Math.min(at & ~3, Math.max(0, data.length - 4));
+      // Overwrite a word (pcapng lengths are 4-aligned, fusedump ones are not) in either byte order.
+      const o = Math.min(m.aligned ? at & ~3 : at, Math.max(0, data.length - 4));
       const bad = Buffer.from(data);
       if (bad.length >= 4) { if (m.value & 1) bad.writeUInt32BE(m.value >>> 0, o); else bad.writeUInt32LE(m.value >>> 0, o); }
       let first = data.length;
@@ -125,7 +151,7 @@ function mutate(data: Buffer, m: Mutation): { bad: Buffer; first: number } {
 function checkPrefix(format: CaptureFormat, built: Built, m: Mutation, chunk: number | undefined, resync: boolean): void {
   const whole = drive(format, built.data);
   assert.equal(whole.error, undefined);
-  const { bad, first } = mutate(built.data, m);
+  const { bad, first } = mutate(built.data, m, [0, ...built.msgEnds]);
   const r = drive(format, bad, { chunk, resync }); // throws (fails) on anything but CaptureError
   if (resync) assert.equal(r.error, undefined, `--resync never stops: ${r.error?.message}`);
   const intact = built.msgEnds.filter((e) => e <= first).length;
@@ -138,6 +164,8 @@ function checkPrefix(format: CaptureFormat, built: Built, m: Mutation, chunk: nu
   for (const n of r.got.notices) assert.ok(n.offset >= 0 && n.offset <= bad.length, `notice offset ${n.offset}`);
 }
 
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(anyMutation, fieldMutation);
+
 const chunkArb = fc.option(fc.integer({ min: 1, max: 97 }), { nil: undefined });
 
 test('pcapng: mutated and truncated captures never throw anything but CaptureError and keep the intact prefix', { timeout: 120_000 }, () => {
@@ -146,7 +174,7 @@ test('pcapng: mutated and truncated captures never throw anything but CaptureErr
     (le, specs, two, m, chunk, resync) => {
       checkPrefix('pcapng', buildPcapng(le, specs, two), m, chunk, resync);
     },
-  ), { numRuns: 600 });
+  ), { numRuns: RUNS });
 });
 
 test('fusedump: mutated and truncated captures never throw anything but CaptureError and keep the intact prefix', { timeout: 120_000 }, () => {
@@ -155,7 +183,7 @@ test('fusedump: mutated and truncated captures never throw anything but CaptureE
     (le, specs, sig, m, chunk, resync) => {
       checkPrefix('fusedump', buildFusedump(le, specs, sig), m, chunk, resync);
     },
-  ), { numRuns: 600 });
+  ), { numRuns: RUNS });
 });
 
 test('random bytes after a valid header never throw anything but CaptureError', { timeout: 120_000 }, () => {
@@ -167,5 +195,5 @@ test('random bytes after a valid header never throw anything but CaptureError', 
     if (resync) assert.equal(r.error, undefined);
     // Bounded work: one parse call per chunk, and (checked in drive) never a stall.
     assert.ok(r.calls <= Math.ceil((head.length + bytes.length + 1) / (chunk ?? 1)) + 1);
-  }), { numRuns: 1000 });
+  }), { numRuns: RUNS * 2 });
 });
