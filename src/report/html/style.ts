@@ -36,7 +36,8 @@ a.goto { font-size: 12.5px; }
 .hint { font-size: 12px; margin-left: auto; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 6px 0; font-size: 12.5px; }
 .legend span.k { display: inline-flex; align-items: center; gap: 4px; }
-.group { margin: 10px 0 22px; }
+.group { margin: 10px 0 22px; scroll-margin-top: 90px; }
+section, li.finding { scroll-margin-top: 40px; }
 .group h3 { margin-bottom: 2px; }
 .ginfo { font-size: 12.5px; color: var(--dim); }
 .plot svg, #inflight-plots svg { display: block; width: 100%; user-select: none; cursor: grab; }
