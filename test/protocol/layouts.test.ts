@@ -161,3 +161,12 @@ test('sizes of the 7.45-only structs (checked with gcc against libfuse fuse_kern
   assert.equal(size('fuse_removemapping_in'), 4);
   assert.equal(size('cuse_init_out'), 72);
 });
+
+test('every struct named in the opcode table is declared', async () => {
+  const { OPCODES } = await import('../../src/protocol/opcodes.js');
+  for (const r of OPCODES) {
+    for (const part of `${r.req} ${r.reply}`.match(/\b(?:fuse|cuse)_\w+/g) ?? []) {
+      assert.ok(LAYOUTS_BY_NAME.has(part.replace(/\[\]$/, '')), `${r.name}: ${part} has a layout`);
+    }
+  }
+});
