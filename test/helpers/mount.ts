@@ -18,6 +18,7 @@
  * const ex = pairExchanges(readPcapng(dir.sub('cap.pcapng')));
  * ```
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -627,4 +628,40 @@ export function maxInFlight(exs: Exchange[]): number {
     if (cur > max) max = cur;
   }
   return max;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cross-check with the project's decoder                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * The project's own decoder (`fusetrace dump --exchanges --json`, once it
+ * exists) must decode the capture completely, and agree with the independent
+ * reader above on every WRITE (unique, offset, size, bytes written).
+ */
+export async function assertProjectDecodes(file: string): Promise<void> {
+  if (!cliHasCommand('dump')) return;
+  const r = await run(process.execPath, [fusetraceBin, 'dump', '--exchanges', '--json', file], { timeoutMs: 60000 });
+  assert.equal(r.code, 0, `fusetrace dump --exchanges --json ${file} failed: ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+  const summary = lines.find((l) => l.type === 'summary')?.data;
+  assert.ok(summary, 'dump prints a summary record');
+  for (const k of ['unanswered', 'orphan_replies', 'duplicate_uniques', 'malformed', 'rejected_replies']) {
+    assert.equal(summary[k], 0, `fusetrace dump: ${k}`);
+  }
+  type W = { unique: number; offset: number; size: number; written: number | undefined };
+  const theirs: W[] = lines
+    .filter((l) => l.type === 'exchange' && l.data.op === 'WRITE')
+    .map((l) => {
+      const d = l.data as { unique: number; request: { body: { fuse_write_in: { offset: number; size: number } } }; reply?: { body?: { fuse_write_out?: { size: number } } } };
+      return { unique: d.unique, offset: d.request.body.fuse_write_in.offset, size: d.request.body.fuse_write_in.size, written: d.reply?.body?.fuse_write_out?.size };
+    });
+  const ours: W[] = pairExchanges(readPcapng(file))
+    .exchanges.filter((e) => e.opcode === Op.WRITE)
+    .map((e) => {
+      const w = writeInfo(e);
+      return { unique: Number(w.unique), offset: w.offset, size: w.size, written: w.written };
+    });
+  const byUnique = (a: W, b: W): number => a.unique - b.unique;
+  assert.deepEqual(theirs.sort(byUnique), ours.sort(byUnique), 'fusetrace dump and the independent reader agree on every WRITE');
 }

@@ -9,14 +9,13 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
-  cliHasCommand,
+  assertProjectDecodes,
   concurrentPwrites,
   type Exchange,
   FOPEN_DIRECT_IO,
   FOPEN_PARALLEL_DIRECT_WRITES,
   FUSE_WRITE_CACHE,
   mountSkipReason,
-  fusetraceBin,
   makeTempDir,
   maxInFlight,
   mountScenariofs,
@@ -48,13 +47,6 @@ function loadCapture(file: string): { exchanges: Exchange[]; writes: Exchange[] 
   const unanswered = exchanges.filter((e) => !e.reply && !noReply.has(e.opcode));
   assert.deepEqual(unanswered.map((e) => `${e.opcode}#${e.unique}`), [], 'every request that expects a reply has one');
   return { exchanges, writes: exchanges.filter((e) => e.opcode === Op.WRITE) };
-}
-
-/** The project's own decoder must read the capture without error (once `dump` exists). */
-async function assertProjectDecodes(file: string): Promise<void> {
-  if (!cliHasCommand('dump')) return;
-  const r = await run(process.execPath, [fusetraceBin, 'dump', '--exchanges', file], { timeoutMs: 60000 });
-  assert.equal(r.code, 0, `fusetrace dump --exchanges ${file} failed: ${r.stderr}`);
 }
 
 test('scenariofs serves a backing directory, and two mounts agree on inode numbers', async (t) => {
