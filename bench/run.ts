@@ -4,7 +4,8 @@
  * - `read`: a plain sequential read of the file (the disk/page-cache bound);
  * - `decode+pair`: reading, decoding the hot-path fields and pairing every message, printing nothing;
  * - `analyze`: the whole `analyze --json` pipeline (rendered, output discarded), when available.
- * Sizes come from BENCH_SIZES (MB, comma separated; default "100,2000").
+ * Sizes come from BENCH_SIZES (MB, comma separated; default "100,2000"); BENCH_STAGES
+ * picks stages; BENCH_RECORDER=0 skips the recorder overhead rows (bench/recorder.ts).
  * Benchmarks are not tests: nothing here asserts on time.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, type BenchShape } from './generate.js';
+import { benchRecorder, formatRows } from './recorder.js';
 
 interface Row {
   capture: string;
@@ -36,7 +38,7 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '100,2000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
   const dir = process.env.BENCH_DIR ?? join(tmpdir(), 'fusetrace-bench');
   mkdirSync(dir, { recursive: true });
@@ -75,6 +77,14 @@ function main(): void {
   console.log('|' + widths.map((w, i) => (i < 2 ? '-'.repeat(w + 1) + '-' : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const r of table) console.log(line(r));
   if (!existsSync(measure)) console.error('bench: measure.js missing; run `npm run build`');
+  if (process.env.BENCH_RECORDER !== '0') {
+    console.log('');
+    console.log('Recorder overhead (fio 4 KiB random direct writes, 4 jobs, passthrough_ll):');
+    console.log(formatRows(await benchRecorder()));
+  }
 }
 
-main();
+main().catch((e: unknown) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});
