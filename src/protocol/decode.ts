@@ -67,8 +67,6 @@ export interface DecodedMessage {
   truncated?: string;
   /** Malformed content (same wording as Exchange.problem). */
   problem?: string;
-  /** Notes (e.g. layouts assumed). */
-  note?: string;
 }
 
 const IN_HDR = 40;
@@ -186,11 +184,10 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
   if (x === undefined) {
     x = new Exchange();
     fillRequestHeader(x, m);
-    if (opcode !== Op.INIT) extractRequest(x, m, p);
+    if (opcode !== Op.INIT && opcode !== Op.CUSE_INIT) extractRequest(x, m, p);
   }
   if (x.problem?.startsWith('truncated:')) d.truncated = x.problem;
   else if (x.problem !== undefined) d.problem = x.problem;
-  if (p.source !== 'init' && p.initUnique === undefined && opcode !== Op.INIT) d.note = p.assumedNote;
   const extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
   const total = Math.max(0, len - IN_HDR);
   const bodyLen = Math.max(0, total - extLen);
@@ -395,7 +392,7 @@ export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnP
   const B = d.body;
   if (x) {
     let problem = x.problem;
-    if (problem === undefined && x.opcode !== Op.INIT) {
+    if (problem === undefined && x.opcode !== Op.INIT && x.opcode !== Op.CUSE_INIT) {
       const y = Object.assign(new Exchange(), x);
       y.problem = undefined;
       fillReplyHeader(y, m);

@@ -552,8 +552,13 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.opFlags = u32(data, b + SXI_FLAGS, le);
       if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(data, b + SXI_FH, le);
       return;
+    case Op.CUSE_INIT: {
+      const pr = p.applyCuseInit(m, true);
+      if (pr) x.problem ??= pr;
+      return;
+    }
     default:
-      return; // CUSE_INIT and unknown opcodes: nothing the analysis reads
+      return; // unknown opcodes: nothing the analysis reads
   }
 }
 
@@ -736,6 +741,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       return;
     case Op.CUSE_INIT:
       if (!need(x, cuse_init_out.size, 'cuse_init_out', minor)) return;
+      p.applyCuseInit(m, false);
       if (body > cuse_init_out.size + 4096) x.problem ??= `CUSE_INIT reply device info ${body - cuse_init_out.size} bytes > 4096`;
       return;
     default:

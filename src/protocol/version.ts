@@ -8,7 +8,7 @@
 import type { CaptureMessage } from '../capture/message.js';
 import { formatFlags, u32 } from './layout.js';
 import { FUSE_INIT_FLAGS, InitBit } from './flags/init.js';
-import { fuse_init_in, fuse_init_out } from './layouts/init.js';
+import { cuse_init_in, cuse_init_out, fuse_init_in, fuse_init_out } from './layouts/init.js';
 import { opcodeName, opcodeRow } from './opcodes.js';
 
 /** The newest protocol minor fusetrace knows. */
@@ -222,6 +222,36 @@ export class ConnProtocol {
     this.maxStackDepth = at('max_stack_depth', 4);
     this.requestTimeout = at('request_timeout', 2);
     this.setxattrExt = this.has(InitBit.SETXATTR_EXT);
+    return undefined;
+  }
+
+  /**
+   * CUSE_INIT (on /dev/cuse): request (kernel major/minor) or reply (daemon
+   * major/minor, max_write); the negotiated minor is the smaller one.
+   */
+  applyCuseInit(m: CaptureMessage, request: boolean): string | undefined {
+    const { data, off, le } = m;
+    const len = u32(data, off, le);
+    const hdr = request ? 40 : 16;
+    const need = request ? cuse_init_in.size : cuse_init_out.size;
+    if (Math.min(len, m.capLen) - hdr < need) return `CUSE_INIT ${request ? 'request' : 'reply'} body ${Math.min(len, m.capLen) - hdr} bytes < ${need} needed for ${request ? 'cuse_init_in' : 'cuse_init_out'}`;
+    const b = off + hdr;
+    const major = u32(data, b + cuse_init_in.offsets.major!, le);
+    const minor = u32(data, b + cuse_init_in.offsets.minor!, le);
+    if (request) {
+      this.kernelMajor = major;
+      this.kernelMinor = minor;
+      this.initUnique = readUnique(data, off, le);
+      return undefined;
+    }
+    const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
+    if (error !== 0) { this.initFailed = `CUSE_INIT answered with error ${error}`; return undefined; }
+    this.daemonMajor = major;
+    this.daemonMinor = minor;
+    this.minor = this.kernelMinor !== undefined ? Math.min(this.kernelMinor, minor) : minor;
+    this.source = 'init';
+    this.negotiated = true;
+    this.maxWrite = u32(data, b + cuse_init_out.offsets.max_write!, le);
     return undefined;
   }
 

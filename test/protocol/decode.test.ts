@@ -91,7 +91,7 @@ for (const le of [true, false]) {
         assert.equal(x.attrIno, 17); assert.equal(x.attrSize, 5000);
       }],
       [Op.COPY_FILE_RANGE_64, u64(3) + u64(0) + u64(20) + u64(4) + u64(0) + u64(1) + u64(0), u64(1), (x) => assert.equal(x.resultSize, 1)],
-      [Op.CUSE_INIT, u32(7) + u32(45) + u32(0) + u32(1), u32(7) + u32(45) + u32(0) + u32(1) + u32(4096) + u32(4096) + u32(0) + u32(0) + zeros(40) + cstr('DEVNAME=foo'), () => {}],
+      [Op.CUSE_INIT, u32(7) + u32(45) + u32(0) + u32(1), u32(7) + u32(45) + u32(0) + u32(1) + u32(4096) + u32(4096) + u32(0) + u32(0) + zeros(40) + cstr('DEVNAME=foo'), () => { assert.equal(p.source, 'init'); assert.equal(p.maxWrite, 4096); assert.equal(p.daemonMinor, 45); }],
     ];
     let unique = 100;
     for (const [op, body, rbody, check] of cases) {
@@ -387,5 +387,5 @@ test('decodeRequest without an Exchange runs the same checks', () => {
   const p = proto();
   const d = decodeRequest(msg(reqHex(Op.WRITE, 24, 5, zeros(20)), Direction.Inbound), p);
   assert.equal(d.problem, '60 bytes < 80 needed for fuse_write_in at minor 45');
-  assert.match(d.note!, /assumed protocol 7\.45/);
+  assert.match(p.assumedNote!, /assumed protocol 7\.45/);
 });
