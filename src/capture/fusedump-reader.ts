@@ -58,8 +58,11 @@ export class FusedumpParser implements RecordParser {
     this.msg = newMessage(ctx.input);
   }
 
+  /** u32 in the file's byte order (plain element loads: callers check bounds). */
   private r32(b: Buffer, o: number): number {
-    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+    return this.le
+      ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 16777216
+      : (b[o + 3]! | (b[o + 2]! << 8) | (b[o + 1]! << 16)) + b[o]! * 16777216;
   }
 
   parse(buf: Buffer, start: number, end: number, base: number): number {

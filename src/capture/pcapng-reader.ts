@@ -176,11 +176,13 @@ export class PcapngParser implements RecordParser {
       }
       if (avail < 8) { this.need = 8; break; }
       const type = this.r32(buf, p);
+      // Byte order of this block: an SHB declares its own (adopted when it is read whole).
+      let le = this.le;
       if (type === BT_SHB) {
         if (avail < 12) { this.need = 12; break; }
         const bom = buf.readUInt32LE(p + 8);
-        if (bom === BOM) this.setOrder(true);
-        else if (bom === BOM_SWAPPED) this.setOrder(false);
+        if (bom === BOM) le = true;
+        else if (bom === BOM_SWAPPED) le = false;
         else {
           p = this.damage(buf, p, base, `section header with byte-order magic 0x${bom.toString(16)}, expected 1a2b3c4d in either byte order`);
           continue;
@@ -189,14 +191,14 @@ export class PcapngParser implements RecordParser {
         p = this.damage(buf, p, base, `${blockName(type)} before the first section header block`);
         continue;
       }
-      const len = this.r32(buf, p + 4);
+      const len = u32(buf, p + 4, le);
       const bad = badLength(type, len);
       if (bad !== undefined) { p = this.damage(buf, p, base, bad); continue; }
       if (avail < len) {
         this.need = len;
         break;
       }
-      const trail = this.r32(buf, p + len - 4);
+      const trail = u32(buf, p + len - 4, le);
       if (trail !== len) {
         p = this.damage(buf, p, base, `${blockName(type)} length ${len} differs from its trailing copy ${trail}`);
         continue;
@@ -204,18 +206,18 @@ export class PcapngParser implements RecordParser {
       if (type === BT_EPB) {
         const ifc = this.ifaces[this.r32(buf, p + 8)];
         if (ifc === undefined) {
-          p = this.damage(buf, p, base, `EPB for interface ${this.r32(buf, p + 8)}, but the section declares ${this.ifaces.length}`, true);
+          p = this.damage(buf, p, base, `EPB for interface ${this.r32(buf, p + 8)}, but the section declares ${this.ifaces.length}`, len);
           continue;
         }
         const capLen = this.r32(buf, p + 20);
         if (capLen > len - 32) {
-          p = this.damage(buf, p, base, `EPB captured length ${capLen} exceeds its block (${len - 32} bytes of data room)`, true);
+          p = this.damage(buf, p, base, `EPB captured length ${capLen} exceeds its block (${len - 32} bytes of data room)`, len);
           continue;
         }
         if (ifc.fuse) this.packet(buf, p, len, base, ifc, capLen, true);
       } else {
         const err = this.other(buf, p, len, base, type);
-        if (err !== undefined) { p = this.damage(buf, p, base, err, true); continue; }
+        if (err !== undefined) { p = this.damage(buf, p, base, err, len); continue; }
       }
       p += len;
       this.blockNo++;
@@ -301,15 +303,15 @@ export class PcapngParser implements RecordParser {
 
   /**
    * Handles a damaged block at p: throws, or (resync) starts scanning at the
-   * next 4-byte step. `framed`: the block's length is sound, so a resync
-   * continues right after it.
+   * next 4-byte step. `framedLen` > 0: the block's length is sound (only its
+   * content is impossible), so a resync continues right after it.
    */
-  private damage(buf: Buffer, p: number, base: number, what: string, framed = false): number {
+  private damage(buf: Buffer, p: number, base: number, what: string, framedLen = 0): number {
     if (!this.resync) {
       throw new CaptureError(this.file, base + p, this.blockNo, what, RESYNC_HINT);
     }
-    if (framed) {
-      const len = this.r32(buf, p + 4);
+    if (framedLen > 0) {
+      const len = framedLen;
       this.sink.onNotice({
         kind: 'skipped-block', file: this.file, offset: base + p, blockNo: this.blockNo,
         message: `block #${this.blockNo} at byte 0x${(base + p).toString(16)}: ${what}; block skipped`,
@@ -500,9 +502,11 @@ export class PcapngParser implements RecordParser {
   }
 
   private shb(buf: Buffer, p: number, len: number): string | undefined {
-    const major = this.r16(buf, p + 12);
-    const minor = this.r16(buf, p + 14);
+    const le = buf.readUInt32LE(p + 8) === BOM;
+    const major = u16(buf, p + 12, le);
+    const minor = u16(buf, p + 14, le);
     if (major !== 1) return `section header version ${major}.${minor}, only 1.x is defined`;
+    this.setOrder(le);
     this.inSection = true;
     this.sections++;
     this.ifaces = [];
