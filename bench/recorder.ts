@@ -52,7 +52,8 @@ const root = (() => {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 })();
 const lib = join(root, 'build', 'libftrec.so');
-const bin = join(root, 'bin', 'fusetrace');
+// The recorder's own entry point: the bench does not depend on the other commands.
+const recordJs = join(root, 'dist', 'src', 'record', 'record.js');
 const PLL_SRC = '/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -88,8 +89,8 @@ async function mountUnder(mode: Mode, pll: string, src: string, mnt: string, cap
   const daemon = [pll, '-f', '-o', `source=${src},cache=never`, mnt];
   let argv: string[];
   if (mode === 'none') argv = daemon;
-  else if (mode === 'strace-256') argv = [process.execPath, bin, 'record', '-q', '--strace', '--snaplen', '256', '-o', cap, '--', ...daemon];
-  else argv = [process.execPath, bin, 'record', '-q', '--snaplen', mode === 'preload-0' ? '0' : '256', '-o', cap, '--', ...daemon];
+  else if (mode === 'strace-256') argv = [process.execPath, recordJs, '-q', '--strace', '--snaplen', '256', '-o', cap, '--', ...daemon];
+  else argv = [process.execPath, recordJs, '-q', '--snaplen', mode === 'preload-0' ? '0' : '256', '-o', cap, '--', ...daemon];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));

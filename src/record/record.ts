@@ -3,8 +3,8 @@
  * library (build/libftrec.so, src/record/ftrec.c) or under stock strace, and
  * reports where the capture went and how many messages it holds.
  *
- * Also runnable on its own, before the CLI is wired:
- *   node dist/src/record/record.js -o cap.pcapng [--snaplen N] [--label L] -- CMD ARGS...
+ * Also runnable on its own, independent of the other commands of the CLI:
+ *   node dist/src/record/record.js -o cap.pcapng [--snaplen N] [--label L] [--strace [--pid PID]] -- CMD ARGS...
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
@@ -243,9 +243,15 @@ export async function recordWithPreload(opts: RecordOptions): Promise<number> {
   return code;
 }
 
+/** Options of the standalone entry (this file run directly). */
+export interface StandaloneOptions extends RecordOptions {
+  strace?: boolean;
+  pid?: number;
+}
+
 /** Minimal argument parsing for running this file directly. */
-export function parseStandaloneArgs(argv: string[]): RecordOptions {
-  const o: RecordOptions = { out: '', command: [] };
+export function parseStandaloneArgs(argv: string[]): StandaloneOptions {
+  const o: StandaloneOptions = { out: '', command: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -256,7 +262,9 @@ export function parseStandaloneArgs(argv: string[]): RecordOptions {
     else if (a === '--snaplen') o.snaplen = parseSnaplen(argv[++i]);
     else if (a === '--label') o.label = argv[++i];
     else if (a === '-q' || a === '--quiet') o.quiet = true;
-    else throw new UsageError(`unknown option ${a}`, 'usage: record.js -o cap.pcapng [--snaplen N] [--label L] -- CMD ARGS...');
+    else if (a === '--strace') o.strace = true;
+    else if (a === '--pid') o.pid = Number(argv[++i]);
+    else throw new UsageError(`unknown option ${a}`, 'usage: record.js -o cap.pcapng [--snaplen N] [--label L] [--strace [--pid PID]] -- CMD ARGS...');
   }
   if (!o.out) throw new UsageError('-o FILE is required');
   return o;
@@ -265,7 +273,11 @@ export function parseStandaloneArgs(argv: string[]): RecordOptions {
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
     const opts = parseStandaloneArgs(process.argv.slice(2));
-    recordWithPreload(opts).then((c) => {
+    // strace-record.ts imports this module: load it only when asked.
+    const run = opts.strace
+      ? import('./strace-record.js').then((m) => m.recordWithStrace(opts))
+      : recordWithPreload(opts);
+    run.then((c) => {
       process.exitCode = c;
     }, (e: unknown) => {
       process.stderr.write(`fusetrace: error: ${(e as Error).message}\n`);

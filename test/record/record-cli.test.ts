@@ -1,0 +1,95 @@
+/**
+ * `fusetrace record` as a command, without a mount: the probe program
+ * (test/record/ftrec-probe.c) writes to an unmounted /dev/fuse fd, which is
+ * enough for the recorder and the closing report.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseSnaplen } from '../../src/record/record.js';
+import { fusetraceBin, haveCommand, makeTempDir, readPcapng, recorderLibPath, repoRoot, type TempDir } from '../helpers/mount.js';
+
+let dir: TempDir | undefined;
+let probe = '';
+let skip: string | undefined;
+const cliBuilt = existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'));
+const standalone = join(repoRoot, 'dist', 'src', 'record', 'record.js');
+
+before(() => {
+  if (process.platform !== 'linux') skip = 'needs Linux';
+  else if (!existsSync('/dev/fuse')) skip = '/dev/fuse is missing';
+  else if (!existsSync(recorderLibPath)) skip = `${recorderLibPath} is not built (npm run build)`;
+  else if (!haveCommand(process.env.CC ?? 'cc')) skip = 'no C compiler to build the probe';
+  if (skip) return;
+  dir = makeTempDir('record-cli');
+  probe = join(dir.path, 'ftrec-probe');
+  const r = spawnSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', probe, join(repoRoot, 'test', 'record', 'ftrec-probe.c')], { encoding: 'utf8' });
+  if (r.status !== 0) skip = `building the probe failed: ${r.stderr}`;
+});
+
+after(() => dir?.remove());
+
+function record(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [fusetraceBin, 'record', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+test('record runs the command under the library and reports path and count', (t) => {
+  if (skip) return t.skip(skip);
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  const out = join(dir!.path, 'a.pcapng');
+  const r = record(['-o', out, '--label', 'probe', '--', probe, 'threads', '2', '100']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stderr.includes(`fusetrace: capture: ${out}: 200 messages (0 in, 200 out) on 1 connection`), r.stderr);
+  const cap = readPcapng(out);
+  assert.equal(cap.interfaces[0]!.name, 'fuse:probe');
+  assert.equal(cap.messages.length, 200);
+});
+
+test("record exits with the command's exit code (128 + signal when killed)", (t) => {
+  if (skip) return t.skip(skip);
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  const out = join(dir!.path, 'b.pcapng');
+  const r = record(['-o', out, '--', probe, 'sigterm', '50']);
+  assert.equal(r.status, 128 + 15, r.stderr);
+  assert.equal(readPcapng(out).messages.length, 50);
+  assert.equal(record(['-o', out, '--', probe, 'nosuchmode']).status, 2);
+});
+
+test('record: clear errors with exit code 2', (t) => {
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  const out = join(dir?.path ?? '/tmp', 'c.pcapng');
+  const noLib = record(['-o', out, '--', 'true'], { FUSETRACE_LIB: '/nonexistent/libftrec.so' });
+  assert.equal(noLib.status, 2);
+  assert.match(noLib.stderr, /capture library .* is not built/);
+  assert.match(noLib.stderr, /hint: install a C compiler.*npm run build/);
+  const pidNoStrace = record(['-o', out, '--pid', '1']);
+  assert.equal(pidNoStrace.status, 2);
+  assert.match(pidNoStrace.stderr, /--pid needs --strace/);
+  assert.equal(record(['-o', out]).status, 2, 'no command');
+  const nothing = record(['-o', out, '--', 'true']);
+  assert.equal(nothing.status, 0);
+  assert.match(nothing.stderr, /no \/dev\/fuse traffic was recorded/);
+});
+
+test('record.js also runs on its own (before the CLI is wired)', (t) => {
+  if (skip) return t.skip(skip);
+  if (!existsSync(standalone)) return t.skip('dist/src/record/record.js is not built');
+  const out = join(dir!.path, 'd.pcapng');
+  const r = spawnSync(process.execPath, [standalone, '-o', out, '--snaplen', '300', '--', probe, 'big', '1000'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const cap = readPcapng(out);
+  assert.equal(cap.interfaces[0]!.snapLen, 300);
+  assert.equal(cap.messages[0]!.data.length, 300);
+});
+
+test('parseSnaplen: default, 0, raise to 256, reject garbage', () => {
+  assert.equal(parseSnaplen(undefined), 4096);
+  assert.equal(parseSnaplen('0'), 0);
+  assert.equal(parseSnaplen('1000'), 1000);
+  assert.equal(parseSnaplen('10'), 256);
+  assert.throws(() => parseSnaplen('-1'), /whole number/);
+  assert.throws(() => parseSnaplen('abc'), /whole number/);
+});
