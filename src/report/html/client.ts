@@ -160,10 +160,16 @@ function drawGroup(gi) {
   var bg = el('g', { 'clip-path': clip, 'class': 'bars' }, svg);
   var h = Math.max(2, lh - 1);
   var focusSet = focus && focus.group === g.id ? focus.keys : null;
+  // Right edge drawn so far per lane: a bar that would land inside it (zoomed
+  // far out, many short exchanges per pixel) adds nothing visible and is skipped.
+  var covered = [];
   for (var b = 0; b < g.bars.length; b++) {
     var r = g.bars[b];
     if (r[2] < view.t0 || r[1] > view.t1) continue;
     var bx0 = Math.max(GUTTER - 2, x(r[1])), bx1 = Math.min(GUTTER + w + 2, x(r[2]));
+    var right = Math.max(bx1, bx0 + 1.5);
+    if (!(r[11] & 1) && covered[r[0]] !== undefined && right <= covered[r[0]] + 0.5) continue;
+    if (covered[r[0]] === undefined || right > covered[r[0]]) covered[r[0]] = right;
     var cls = 'bar' + (r[11] & 1 ? ' hl' : '') + (r[11] & 2 ? ' open' : '');
     if (focusSet && focusSet[r[4] + ':' + r[5]]) cls += ' focus';
     el('rect', {
