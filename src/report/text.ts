@@ -217,15 +217,23 @@ function renderFile(f: FileModel, m: AnalysisModel, p: Palette, maxEvents: numbe
   out.push(`    concurrency: max ${f.maxConcurrent} in flight, max ${cw} concurrent writes${share}`);
   if (f.openFlags.length) out.push(`    open flags: ${f.openFlags.join('|')}`);
   const kernel = Object.entries(f.kernelSize).map(([c, v]) => `kernel (conn ${c}) ${v === null ? 'unknown' : formatBytes(v)}`);
-  out.push(`    size now: reported ${formatBytes(f.reportedSize)}, daemon ${formatBytes(f.daemonSize)}${kernel.length ? ', ' + kernel.join(', ') : ''}`);
+  const size = (v: number | null | undefined): string => (v === null || v === undefined ? 'unknown' : formatBytes(v));
+  out.push(`    size now: reported ${size(f.reportedSize)}, daemon ${size(f.daemonSize)}${kernel.length ? ', ' + kernel.join(', ') : ''}`);
   out.push(...renderSizeHistory(f, m, p, maxEvents));
   return out;
 }
 
 /** One line per size event: when, which connection, what happened, kernel vs daemon. */
 function renderSizeHistory(f: FileModel, m: AnalysisModel, p: Palette, max: number): string[] {
-  const ev = f.sizeHistory;
-  if (ev.length === 0) return [];
+  const all = f.sizeHistory;
+  if (all.length === 0) return [];
+  // Compact: a report that changes nothing (same value and views as the event before) is hidden.
+  const ev = all.filter((e, i) => {
+    if (i === 0 || i === all.length - 1 || e.event !== 'report' || differs(e)) return true;
+    const prev = all[i - 1]!;
+    return prev.value !== e.value || prev.kernelSize !== e.kernelSize || prev.daemonSize !== e.daemonSize;
+  });
+  const unchanged = all.length - ev.length;
   let shown: (SizeEvent | null)[] = [...ev];
   if (ev.length > max) {
     const head = Math.ceil(max / 2);
@@ -243,7 +251,8 @@ function renderSizeHistory(f: FileModel, m: AnalysisModel, p: Palette, max: numb
     { header: '', align: 'left', cell: (e) => (differs(e) ? '≠ kernel and daemon disagree' : ''), paint: (t) => p.red(t) },
   ];
   const table = renderTable(cols, rows, p, '      ');
-  const out = [`    size history (${plural(ev.length, 'event')}${f.sizeHistoryTruncated ? ', capped' : ''}; kernel = what the connection's kernel believed, daemon = daemon-observed):`, table[0]!];
+  const hidden = unchanged ? `, ${unchanged} unchanged ${unchanged === 1 ? 'report' : 'reports'} not shown` : '';
+  const out = [`    size history (${plural(all.length, 'event')}${f.sizeHistoryTruncated ? ', capped' : ''}${hidden}; kernel = what the connection's kernel believed, daemon = daemon-observed):`, table[0]!];
   let ri = 0;
   for (const e of shown) {
     if (e === null) out.push(p.dim(`      … ${ev.length - rows.length} more …`));
