@@ -14,7 +14,7 @@ import { basename } from 'node:path';
 import { CaptureError } from './errors.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
 import { Direction, type CaptureMessage, type CaptureSink, type Timebase } from './message.js';
-import { newMessage } from './pcapng-reader.js';
+import { askFor, newMessage } from './pcapng-reader.js';
 
 const R = 0x52;
 const W = 0x57;
@@ -116,7 +116,7 @@ export class FusedumpParser implements RecordParser {
             p = this.damage(p, base, `first item (timestamp) length ${il}, expected 16`);
             continue outer;
           }
-          if (end - o < il) { this.need = o + il - p; break outer; }
+          if (end - o < il) { this.need = askFor(o + il - p, avail); break outer; }
           if (i === 0 && n > 1) {
             hasTs = true;
             sec = this.le ? this.r32(buf, o + 8) * 4294967296 + this.r32(buf, o + 4)
@@ -129,7 +129,7 @@ export class FusedumpParser implements RecordParser {
         this.versions |= 4;
       } else {
         if (1 + n > MAX_RECORD) { p = this.damage(p, base, `version 1 message length ${n} > limit ${MAX_RECORD - 1}`); continue; }
-        if (avail < 1 + n) { this.need = 1 + n; break; }
+        if (avail < 1 + n) { this.need = askFor(1 + n, avail); break; }
         msgOff = p + 1;
         msgLen = n;
         recEnd = p + 1 + n;

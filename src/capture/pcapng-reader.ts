@@ -31,6 +31,17 @@ const TWO32 = 4294967296;
 
 const RESYNC_HINT = 'the file looks damaged here; --resync continues from the next valid block';
 
+/**
+ * What to ask the input for when a record of `len` bytes has only `avail`
+ * present: the whole record, but never more than twice what is already here
+ * (at least 64 KiB). A length field alone never makes the input allocate: a
+ * 100-byte file claiming a 60 MiB block costs no 60 MiB buffer, and a real
+ * large record still arrives in a few doublings.
+ */
+export function askFor(len: number, avail: number): number {
+  return Math.min(len, Math.max(2 * avail, 65536));
+}
+
 /** Smallest total length of each block type (header, fixed part, trailer). */
 function minBlockLen(type: number): number {
   switch (type) {
@@ -169,7 +180,7 @@ export class PcapngParser implements RecordParser {
         if (r === 0) { p += 4; continue; }
         if (r < 0) {
           if (this.atEof) { p += 4; continue; }
-          this.need = -r;
+          this.need = askFor(-r, avail);
           break;
         }
         this.endResync(base + p);
@@ -195,7 +206,7 @@ export class PcapngParser implements RecordParser {
       const bad = badLength(type, len);
       if (bad !== undefined) { p = this.damage(buf, p, base, bad); continue; }
       if (avail < len) {
-        this.need = len;
+        this.need = askFor(len, avail);
         break;
       }
       const trail = u32(buf, p + len - 4, le);

@@ -100,3 +100,31 @@ test('readCaptures: an error names its file; messages read before it were delive
     assert.match(missing.error.what, /cannot open: ENOENT/);
   });
 });
+
+test('records larger than the 4 MiB read chunk arrive whole (pcapng and fusedump)', () => {
+  const big = request(16, 2, 1, Buffer.alloc(10 << 20, 0x5a));
+  const small = reply(2, 0);
+  withTempDir((dir) => {
+    const p = join(dir, 'big.pcapng');
+    writeFileSync(p, pcapngToBuffer((w) => {
+      w.addInterface({ name: 'fuse' });
+      w.packet({ iface: 0, ts: T0, data: small, dir: 2 });
+      w.packet({ iface: 0, ts: T0 + 1n, data: big, dir: 1 });
+      w.packet({ iface: 0, ts: T0 + 2n, data: small, dir: 2 });
+    }));
+    const f = join(dir, 'big.fusedump');
+    writeFileSync(f, fusedumpToBuffer((w) => {
+      w.record({ dir: 2, ts: T0, data: small });
+      w.record({ dir: 1, ts: T0 + 1n, data: big });
+      w.record({ dir: 2, ts: T0 + 2n, data: small });
+    }));
+    for (const file of [p, f]) {
+      const { got, error } = readFiles([file]);
+      assert.equal(error, undefined);
+      assert.deepEqual(got.msgs.map((m) => [m.capLen, m.t]), [[16, 0], [big.length, 1], [16, 2]]);
+      assert.equal(got.msgs[1]!.hex.length, big.length * 2);
+      assert.ok(got.msgs[1]!.hex.endsWith('5a5a5a5a'));
+      assert.deepEqual(got.notices, []);
+    }
+  });
+});
