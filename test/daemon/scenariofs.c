@@ -898,7 +898,8 @@ static void *signal_thread(void *arg) {
     umount2(opt.mountpoint, MNT_DETACH);
   }
   /* Open files keep a detached connection alive; give them a moment, then
-   * abort the connection so that the readers see ENODEV. */
+   * abort the connection (fusectl, when mounted) so that the readers see
+   * ENODEV; failing that, exit: closing the last /dev/fuse fd aborts it. */
   sleep_ms(2000);
   if (conn >= 0) {
     char path[128];
@@ -908,9 +909,11 @@ static void *signal_thread(void *arg) {
       if (write(fd, "1", 1) < 0) {
       }
       close(fd);
+      sleep_ms(500);
     }
   }
-  return NULL;
+  logmsg("connection still in use after unmount; exiting (the kernel aborts it)");
+  exit(0);
 }
 
 static void do_mount(void) {
