@@ -128,3 +128,21 @@ test('records larger than the 4 MiB read chunk arrive whole (pcapng and fusedump
     }
   });
 });
+
+test('standard input ("-") through a pipe', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const openJs = fileURLToPath(new URL('../../src/capture/open.js', import.meta.url));
+  const data = pcapngToBuffer((w) => {
+    w.addInterface({ name: 'fuse:stdin' });
+    for (let i = 0; i < 1000; i++) w.packet({ iface: 0, ts: T0 + BigInt(i), data: reply(2 * i + 2, 0, Buffer.alloc(100)), dir: 2 });
+  });
+  const script = `
+    const { readCapture } = await import(${JSON.stringify(openJs)});
+    let n = 0, name = '';
+    readCapture('-', { onConnection(c) { name = c.name + ' ' + c.file; }, onMessage() { n++; }, onNotice(x) { console.log(x.kind); } });
+    console.log(n, name);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: data, encoding: 'utf8' });
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout.trim(), '1000 fuse:stdin -');
+});
