@@ -141,7 +141,6 @@ typedef int (*open2_fn)(const char *, int);
 typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
 typedef int (*mount_fn)(const char *, const char *, const char *, unsigned long, const void *);
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
-typedef int (*close_range_fn)(unsigned int, unsigned int, int);
 typedef int (*fsm_fn)(void *, const char *);
 typedef int (*fsfd_fn)(void *);
 
@@ -167,7 +166,6 @@ static open2_fn real_open64_2;
 static recvmsg_fn real_recvmsg;
 static mount_fn real_mount;
 static sigaction_fn real_sigaction;
-static close_range_fn real_close_range;
 static fsm_fn real_fuse_session_mount;
 
 #define RESOLVE(var, name)                                   \
@@ -184,6 +182,37 @@ static int32_t fdtab[MAXFD];
 /* piperd[fd]: our extra read end (+1) of the pipe whose write end is fd. */
 static int32_t piperd[MAXFD];
 static unsigned int max_fd_seen;
+/* ownfd[fd]: the recorder's own fd (output, private pipes, extra pipe read
+ * ends).  They live at high numbers (OWN_FD_BASE and up, when the limit
+ * allows) and the close family never closes them for the daemon: a daemon
+ * that closes "all its fds" would otherwise make us write into whatever
+ * file takes the number next. */
+static uint8_t ownfd[MAXFD];
+static unsigned int max_own_fd;
+#define OWN_FD_BASE 900
+
+/* Moves a new fd of ours up to OWN_FD_BASE or above and marks it ours. */
+static int own_fd(int fd) {
+    if (fd < 0) return fd;
+    if (fd < OWN_FD_BASE) {
+        int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, OWN_FD_BASE);
+        if (hi >= 0) {
+            syscall(SYS_close, fd);
+            fd = hi;
+        }
+    }
+    if ((unsigned)fd < MAXFD) {
+        ownfd[fd] = 1;
+        if ((unsigned)fd > max_own_fd) max_own_fd = (unsigned)fd;
+    }
+    return fd;
+}
+
+static void close_own(int fd) {
+    if (fd < 0) return;
+    if ((unsigned)fd < MAXFD) ownfd[fd] = 0;
+    syscall(SYS_close, fd);
+}
 
 struct conn {
     int iface;          /* pcapng interface id, -1 before the IDB */
@@ -327,7 +356,6 @@ static void resolve_all(void) {
     RESOLVE(real_recvmsg, "recvmsg");
     RESOLVE(real_mount, "mount");
     RESOLVE(real_sigaction, "sigaction");
-    RESOLVE(real_close_range, "close_range");
 }
 
 static void on_signal(int sig, siginfo_t *si, void *uc);
@@ -355,8 +383,8 @@ static void atfork_child(void) {
     mypid = getpid();
     mytid = 0;
     /* The private pipe is shared with the parent now: make our own. */
-    if (priv_r >= 0) syscall(SYS_close, priv_r);
-    if (priv_w >= 0) syscall(SYS_close, priv_w);
+    close_own(priv_r);
+    close_own(priv_w);
     priv_r = priv_w = -1;
     priv_sz = 0;
 }
@@ -551,6 +579,7 @@ static int open_output(void) {
         out_failed = 1;
         return -1;
     }
+    fd = own_fd(fd); /* the flock belongs to the open file, so it moves along */
     /* The session's first image starts afresh (a stale file from an earlier
      * run); a later image of the session that finds the file free (an
      * earlier image ended) appends its own section: pcapng allows several. */
@@ -571,7 +600,7 @@ static int open_output(void) {
     }
     if (!buf || !shm) {
         note("fusetrace-record: error: out of memory; nothing will be recorded\n");
-        syscall(SYS_close, fd);
+        close_own(fd);
         out_failed = 1;
         return -1;
     }
@@ -579,7 +608,7 @@ static int open_output(void) {
     size_t shblen = build_shb(shb, sizeof shb);
     if (write_all(fd, shb, shblen) != 0) {
         note("fusetrace-record: error: cannot write %s: %s\n", out_path, strerror(errno));
-        syscall(SYS_close, fd);
+        close_own(fd);
         out_failed = 1;
         return -1;
     }
@@ -829,7 +858,7 @@ static void forget_fd(int fd) {
     if ((unsigned)fd >= MAXFD) return;
     __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
     int r = __atomic_exchange_n(&piperd[fd], 0, __ATOMIC_RELAXED);
-    if (r > 0) syscall(SYS_close, r - 1);
+    if (r > 0) close_own(r - 1);
 }
 
 /* newfd became a copy of oldfd (dup family). */
@@ -859,8 +888,8 @@ static void set_mountpoint(int fd, const char *mnt) {
 
 static void thread_gone(void *p) {
     (void)p;
-    if (priv_r >= 0) syscall(SYS_close, priv_r);
-    if (priv_w >= 0) syscall(SYS_close, priv_w);
+    close_own(priv_r);
+    close_own(priv_w);
     priv_r = priv_w = -1;
     free(scratch);
     scratch = NULL;
@@ -871,8 +900,8 @@ static int ensure_priv(size_t want) {
     if (priv_r < 0) {
         int p[2];
         if (syscall(SYS_pipe2, p, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
-        priv_r = p[0];
-        priv_w = p[1];
+        priv_r = own_fd(p[0]);
+        priv_w = own_fd(p[1]);
         priv_sz = (size_t)syscall(SYS_fcntl, priv_w, F_GETPIPE_SZ);
         pthread_setspecific(thread_key, (void *)1); /* so thread_gone runs */
     }
@@ -920,12 +949,12 @@ static int pipe_read_end(int wfd) {
     if (r > 0) return r - 1;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", wfd);
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = own_fd((int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (fd < 0) return -1;
     int expect = 0;
     if (!__atomic_compare_exchange_n(&piperd[wfd], &expect, fd + 1, 0, __ATOMIC_RELAXED,
                                      __ATOMIC_RELAXED)) {
-        syscall(SYS_close, fd);
+        close_own(fd);
         return expect - 1;
     }
     return fd;
@@ -1048,19 +1077,40 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
 
 int close(int fd) {
     RESOLVE(real_close, "close");
+    if ((unsigned)fd < MAXFD && ownfd[fd]) return 0; /* ours: pretend */
     forget_fd(fd);
     return real_close(fd);
 }
 
-int close_range(unsigned int first, unsigned int last, int flags) {
-    RESOLVE(real_close_range, "close_range");
-    if (!real_close_range) { errno = ENOSYS; return -1; }
-    int r = real_close_range(first, last, flags);
-    if (r == 0 && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+/* close_range over [first, last] except our own fds. */
+static int close_range_sparing(unsigned int first, unsigned int last, int flags) {
+    unsigned lo = first;
+    int r = 0;
+    unsigned top = last < max_own_fd ? last : max_own_fd;
+    for (unsigned fd = first; fd <= top && fd >= first; fd++) {
+        if (!ownfd[fd]) continue;
+        if (fd > lo && syscall(SYS_close_range, lo, fd - 1, flags) != 0) r = -1;
+        lo = fd + 1;
+        if (fd == UINT32_MAX) return r;
+    }
+    if (lo <= last && syscall(SYS_close_range, lo, last, flags) != 0) r = -1;
+    if (!(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
         unsigned hi = last < max_fd_seen ? last : max_fd_seen;
-        for (unsigned fd = first; fd <= hi && fd < MAXFD; fd++) forget_fd((int)fd);
+        for (unsigned fd = first; fd <= hi && fd < MAXFD; fd++)
+            if (!ownfd[fd]) forget_fd((int)fd);
     }
     return r;
+}
+
+int close_range(unsigned int first, unsigned int last, int flags) {
+    return close_range_sparing(first, last, flags);
+}
+
+void closefrom(int lowfd) {
+    if (lowfd < 0) lowfd = 0;
+    if (close_range_sparing((unsigned)lowfd, ~0U, 0) == 0) return;
+    /* Old kernel without close_range: close one by one. */
+    for (int fd = lowfd; fd < (int)max_fd_seen + 1024 && fd < MAXFD; fd++) close(fd);
 }
 
 int dup(int oldfd) {

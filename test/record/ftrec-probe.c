@@ -14,6 +14,8 @@
  *   ftrec-probe two             two /dev/fuse fds: two connections
  *   ftrec-probe big N           one writev of N bytes (snap length tests)
  *   ftrec-probe hold PATH       1 write, create PATH, wait for PATH.go, 1 write
+ *   ftrec-probe closeall PATH   1 write, close every fd >= 3 (close loop, then
+ *                               close_range), open PATH and a new /dev/fuse fd, 1 write
  * Every message is a fuse_out_header {len, error 0, unique} (+ padding).
  */
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,6 +149,16 @@ int main(int argc, char **argv) {
         struct iovec v[2] = {{b, 16}, {b + 16, n - 16}};
         (void)writev(fd, v, 2);
         free(b);
+        return 0;
+    }
+    if (!strcmp(mode, "closeall") && argc == 3) {
+        send_msg(fd, 2, 0);
+        for (int i = 3; i < 4096; i++) close(i);
+        close_range(3, ~0U, 0);
+        int f = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int f2 = open_fuse();
+        send_msg(f2, 4, 0);
+        close(f);
         return 0;
     }
     if (!strcmp(mode, "hold") && argc == 3) {

@@ -207,6 +207,18 @@ test('dup and F_DUPFD copies stay on their connection; a new /dev/fuse fd is a n
   assert.deepEqual(d.msgs.map((m) => [m.unique, m.conn - base]), [[2n, 0], [4n, 0], [6n, 0], [8n, 1]]);
 });
 
+test('a daemon closing all its fds does not close (or write into) the recorder\'s own', (t) => {
+  if (skip) return t.skip(skip);
+  const victim = join(dir!.path, 'victim.txt');
+  const r = runProbe(['closeall', victim]);
+  assert.equal(r.status, 0, r.stderr);
+  const d = decode(r.out);
+  assert.deepEqual(d.notices, []);
+  assert.deepEqual(d.msgs.map((m) => m.unique), [2n, 4n]);
+  assert.equal(d.conns.length, 2, 'the re-opened /dev/fuse is a new connection');
+  assert.equal(readFileSync(victim).length, 0, 'nothing of the capture went into the daemon\'s file');
+});
+
 test('snap length: cut at FUSETRACE_SNAPLEN, never below 256, 0 keeps whole messages', (t) => {
   if (skip) return t.skip(skip);
   const cases: [string | undefined, number, number][] = [
