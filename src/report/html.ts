@@ -22,6 +22,7 @@
 import { createHash } from 'node:crypto';
 import type { AnalysisModel, FileModel, Finding, JsonId, OpStatsModel, SizeEvent, TimelineBar } from './model.js';
 import { severityRank } from './model.js';
+import { errnoName } from '../protocol/errno.js';
 import { CLIENT_JS } from './html/client.js';
 import { CSS } from './html/style.js';
 
@@ -64,8 +65,8 @@ export interface HtmlOptions {
   command?: string;
 }
 
-/** A drawn exchange: [lane, tReq, tEnd, opIndex, conn, unique, tid, error, offset, size, info, flags]. flags bit 0: in a finding; bit 1: no reply. */
-export type PageBar = [number, number, number, number, number, JsonId, number, number | null, number | null, number | null, string | null, number];
+/** A drawn exchange: [lane, tReq, tEnd, opIndex, conn, unique, tid, error ("-ENOENT (2)"), offset, size, info, flags]. flags bit 0: in a finding; bit 1: no reply. */
+export type PageBar = [number, number, number, number, number, JsonId, number, string | null, number | null, number | null, string | null, number];
 
 /** A size event: [t, conn, event, kernelSize, daemonSize, reportedSize, value, unique]. */
 export type PageSize = [number, number, string, number | null, number | null, number | null, number | null, JsonId | null];
@@ -165,6 +166,20 @@ export function formatBytes(n: number | null | undefined): string {
 }
 
 const int = (n: number): string => n.toLocaleString('en-US');
+
+let errnoNumbers: Map<string, number> | undefined;
+/** `ENOENT (2)` for `ENOENT`, the name alone when unknown. */
+function withErrnoNumber(name: string): string {
+  if (!errnoNumbers) {
+    errnoNumbers = new Map();
+    for (let n = 1; n < 1024; n++) {
+      const e = errnoName(n);
+      if (!e.startsWith('E?') && !errnoNumbers.has(e)) errnoNumbers.set(e, n);
+    }
+  }
+  const n = errnoNumbers.get(name.replace(/^-/, ''));
+  return n === undefined ? name : `${name} (${n})`;
+}
 
 // ---------------------------------------------------------------- colours
 
@@ -505,7 +520,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
       b.conn,
       b.unique,
       b.tid,
-      b.error,
+      b.error ? `-${errnoName(b.error)} (${Math.abs(b.error)})` : null,
       b.offset,
       b.size,
       b.info,
@@ -626,7 +641,7 @@ function renderOps(model: AnalysisModel): string {
       o.errors === 0
         ? '0'
         : `${int(o.errors)} <span class="dim">${Object.entries(o.errnos)
-            .map(([k, v]) => `${escapeHtml(k)}: ${int(v)}`)
+            .map(([k, v]) => `${escapeHtml(withErrnoNumber(k))}: ${int(v)}`)
             .join(', ')}</span>`,
       formatUs(o.latencyUs?.p50),
       formatUs(o.latencyUs?.p90),

@@ -99,6 +99,7 @@ function drawLegend() {
   DATA.ops.forEach(function (o) { key(o.color, o.name); });
   key('#fff', 'in a finding', 'outline:2px solid #dc2626');
   key('#999', 'no reply (to end of capture)', 'opacity:.55');
+  key('#fff', 'error reply', 'outline:1px dashed #7f1d1d');
   key('#111', 'daemon_size');
   DATA.conns.forEach(function (c) { key(c.color, 'kernel_size, conn ' + c.conn + ' (' + c.name + ')'); });
   key('#dc2626', 'truncate');
@@ -170,7 +171,7 @@ function drawGroup(gi) {
     var right = Math.max(bx1, bx0 + 1.5);
     if (!(r[11] & 1) && covered[r[0]] !== undefined && right <= covered[r[0]] + 0.5) continue;
     if (covered[r[0]] === undefined || right > covered[r[0]]) covered[r[0]] = right;
-    var cls = 'bar' + (r[11] & 1 ? ' hl' : '') + (r[11] & 2 ? ' open' : '');
+    var cls = 'bar' + (r[11] & 1 ? ' hl' : '') + (r[11] & 2 ? ' open' : '') + (r[7] ? ' err' : '');
     if (focusSet && focusSet[r[4] + ':' + r[5]]) cls += ' focus';
     el('rect', {
       x: bx0, y: laneTop[r[0]], width: Math.max(1.5, bx1 - bx0), height: h,
@@ -418,7 +419,7 @@ function describe(b) {
   var lines = [op + ' #' + b[5] + '  conn ' + b[4] + ' (' + connInfo(b[4]).name + ')  tid ' + b[6]];
   if (b[8] !== null || b[9] !== null) lines.push('offset ' + fmtBytes(b[8]) + ' (' + b[8] + ')  size ' + fmtBytes(b[9]) + ' (' + b[9] + ')');
   lines.push('at ' + fmtNs(b[1] - span.startT) + ', ' + (b[11] & 2 ? 'no reply by the end of the capture' : 'took ' + fmtNs(b[2] - b[1])));
-  if (b[7] !== null && b[7] !== 0) lines.push('error ' + b[7]);
+  if (b[7]) lines.push('error ' + b[7]);
   if (b[10]) lines.push(b[10]);
   if (b[11] & 1) lines.push('involved in a finding');
   return lines.join('\n');
