@@ -74,6 +74,10 @@ function fields(o: JsonObject, out: string[], verbose: boolean, prefix = ''): vo
     const named = o[`${k}_names`] ?? o[`${k}_name`];
     if (!verbose && v === 0 && !ALWAYS.has(k) && !(k === 'flags' && typeof o.flags_names === 'string' && o.flags_names.startsWith('O_'))) continue;
     if (typeof named === 'string') out.push(`${prefix}${k} ${shortNames(named)}`);
+    else if (k.endsWith('_valid') && typeof v === 'number') {
+      const ns = o[`${k}_nsec`];
+      out.push(`${prefix}${k} ${v}${typeof ns === 'number' && ns !== 0 ? `.${String(ns).padStart(9, '0')}` : ''}s`);
+    } else if (k === 'umask' && typeof v === 'number') out.push(`${prefix}umask 0${v.toString(8).padStart(3, '0')}`);
     else out.push(`${prefix}${k} ${scalar(k, v)}`);
   }
 }
