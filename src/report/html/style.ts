@@ -44,9 +44,9 @@ section, li.finding { scroll-margin-top: 40px; }
 .plot svg.dragging { cursor: grabbing; }
 svg text { font: 11px system-ui, sans-serif; fill: #374151; }
 svg .axis line { stroke: #d1d5db; }
-svg .bar.hl { stroke: #dc2626; stroke-width: 2px; }
-svg .bar.open { opacity: .55; }
 svg .bar.err { stroke: #7f1d1d; stroke-width: 1px; stroke-dasharray: 2 1; }
+svg .bar.hl { stroke: #dc2626; stroke-width: 2px; stroke-dasharray: none; }
+svg .bar.open { opacity: .55; }
 svg .bar.focus { stroke: #000; stroke-width: 3px; }
 svg .bar:hover { stroke: #111; stroke-width: 1.5px; }
 .tip { position: fixed; z-index: 10; pointer-events: none; background: #111827; color: #f9fafb; font: 12px/1.4 ui-monospace, monospace; padding: 6px 8px; border-radius: 4px; max-width: 460px; white-space: pre-wrap; }
