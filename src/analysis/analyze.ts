@@ -62,7 +62,7 @@ export interface AnalyzeLimits {
   maxBars: number;
 }
 
-const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: 100_000, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000 };
+const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: 2048, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000 };
 
 export interface AnalyzeResult {
   model: AnalysisModel;
@@ -175,7 +175,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         const tr = st.request(x);
         run.request(x, tr);
         if (x.noReplyExpected) emitExchange(x);
-        return;
+        break;
       }
       case EvKind.Reply: {
         const x = e.x!;
@@ -183,22 +183,25 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         run.reply(x, tr);
         emitExchange(x);
         if (tr) st.finishReply(tr);
-        return;
+        break;
       }
       case EvKind.Notify: {
         const n = e.n!;
         st.notify(notifyFacts(n));
         run.notify(n);
-        return;
+        break;
       }
       case EvKind.Problem:
         run.problem(e.p!);
-        return;
+        break;
     }
+    heap.recycle(e);
   };
 
   let fatal: CaptureError | undefined;
-  const { inputs } = openCaptures(opts.files, {
+  let sinceDrain = 0;
+  let inputs: CaptureInput[] = [];
+  ({ inputs } = openCaptures(opts.files, {
     onConnection: (c) => {
       connections.push(c);
       pairer.onConnection(c);
@@ -210,13 +213,18 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       if (t > endT) endT = t;
       inputFacts[m.input]!.messages++;
       pairer.message(m);
+      // Release often, so that what waits stays young for the garbage collector.
+      if (++sinceDrain >= 256) {
+        sinceDrain = 0;
+        drain(false);
+      }
     },
     onNotice: (n: CaptureNotice) => {
       const i = opts.files.indexOf(n.file);
       inputFacts[i >= 0 ? i : 0]?.notices.push({ kind: n.kind, offset: n.offset, blockNo: n.blockNo, message: n.message });
     },
     onStats: (s) => stats.push(s),
-  }, { timebase, resync: opts.resync });
+  }, { timebase, resync: opts.resync }));
 
   let total = 0;
   for (const f of opts.files) {

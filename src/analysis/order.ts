@@ -35,6 +35,8 @@ function less(a: Ev, b: Ev): boolean {
 
 export class EventHeap {
   private h: Ev[] = [];
+  /** Released events, reused (fewer short-lived objects for the garbage collector). */
+  private free: Ev[] = [];
   private seq = 0;
   peak = 0;
   /** Events released later than a newer one (arrived after the window had passed them). */
@@ -50,20 +52,41 @@ export class EventHeap {
   }
 
   request(x: Exchange): void {
-    this.push({ t: x.tReq, rank: 1, seq: this.seq++, kind: EvKind.Request, x, n: undefined, p: undefined });
+    this.push(this.make(x.tReq, 1, EvKind.Request, x, undefined, undefined));
   }
 
   reply(x: Exchange): void {
     const early = !(x.tReply > x.tReq);
-    this.push({ t: early ? x.tReq : x.tReply, rank: early ? 2 : 0, seq: this.seq++, kind: EvKind.Reply, x, n: undefined, p: undefined });
+    this.push(this.make(early ? x.tReq : x.tReply, early ? 2 : 0, EvKind.Reply, x, undefined, undefined));
   }
 
   notify(n: NotifyEvent): void {
-    this.push({ t: n.t, rank: 1, seq: this.seq++, kind: EvKind.Notify, x: undefined, n, p: undefined });
+    this.push(this.make(n.t, 1, EvKind.Notify, undefined, n, undefined));
   }
 
   problem(p: PairingProblem): void {
-    this.push({ t: p.t, rank: 1, seq: this.seq++, kind: EvKind.Problem, x: undefined, n: undefined, p });
+    this.push(this.make(p.t, 1, EvKind.Problem, undefined, undefined, p));
+  }
+
+  private make(t: number, rank: number, kind: EvKind, x: Exchange | undefined, n: NotifyEvent | undefined, p: PairingProblem | undefined): Ev {
+    const e = this.free.pop();
+    if (e === undefined) return { t, rank, seq: this.seq++, kind, x, n, p };
+    e.t = t;
+    e.rank = rank;
+    e.seq = this.seq++;
+    e.kind = kind;
+    e.x = x;
+    e.n = n;
+    e.p = p;
+    return e;
+  }
+
+  /** Gives a released event back for reuse (after its consumer is done with it). */
+  recycle(e: Ev): void {
+    e.x = undefined;
+    e.n = undefined;
+    e.p = undefined;
+    if (this.free.length < 4096) this.free.push(e);
   }
 
   private push(e: Ev): void {

@@ -54,33 +54,43 @@ export class LevelTime {
  * depth of each merged run (peaks are never lost).
  */
 export class DepthTimeline {
-  points: [number, number][] = [];
+  private ts: number[] = [];
+  private ds: number[] = [];
   private spacing = 0;
   constructor(private readonly cap = 2000) {}
 
   add(t: number, depth: number): void {
-    const p = this.points;
-    const last = p[p.length - 1];
-    if (last && t - last[0] < this.spacing) {
-      if (depth > last[1]) last[1] = depth;
+    const n = this.ts.length;
+    if (n > 0 && t - this.ts[n - 1]! < this.spacing) {
+      if (depth > this.ds[n - 1]!) this.ds[n - 1] = depth;
       return;
     }
-    p.push([t, depth]);
-    if (p.length > this.cap) this.compact();
+    this.ts.push(t);
+    this.ds.push(depth);
+    if (n + 1 > this.cap) this.compact();
   }
 
   private compact(): void {
-    this.spacing = this.spacing === 0 ? Math.max(1, (this.points[this.points.length - 1]![0] - this.points[0]![0]) / (this.cap / 2)) : this.spacing * 2;
-    const out: [number, number][] = [];
-    for (const pt of this.points) {
-      const last = out[out.length - 1];
-      if (last && pt[0] - last[0] < this.spacing) {
-        if (pt[1] > last[1]) last[1] = pt[1];
+    const ts = this.ts;
+    const ds = this.ds;
+    this.spacing = this.spacing === 0 ? Math.max(1, (ts[ts.length - 1]! - ts[0]!) / (this.cap / 2)) : this.spacing * 2;
+    let w = 0;
+    for (let r = 0; r < ts.length; r++) {
+      if (w > 0 && ts[r]! - ts[w - 1]! < this.spacing) {
+        if (ds[r]! > ds[w - 1]!) ds[w - 1] = ds[r]!;
       } else {
-        out.push([pt[0], pt[1]]);
+        ts[w] = ts[r]!;
+        ds[w] = ds[r]!;
+        w++;
       }
     }
-    this.points = out;
+    ts.length = w;
+    ds.length = w;
+  }
+
+  /** [t, depth] steps. */
+  get points(): [number, number][] {
+    return this.ts.map((t, i) => [t, this.ds[i]!]);
   }
 }
 

@@ -15,9 +15,13 @@ export interface Handle {
   tOpen: number;
 }
 
+/** Open handles kept per connection; beyond, the oldest is dropped (a capture that never shows RELEASE). */
+const MAX_HANDLES = 1 << 18;
+
 export class HandleTable {
   private handles = new Map<Id, Handle>();
   peak = 0;
+  dropped = 0;
 
   get size(): number {
     return this.handles.size;
@@ -26,6 +30,10 @@ export class HandleTable {
   open(fh: Id, nodeid: Id, fopen: number, openFlags: number, t: number): Handle {
     const h: Handle = { fh, nodeid, fopen, openFlags, tOpen: t };
     this.handles.set(fh, h);
+    if (this.handles.size > MAX_HANDLES) {
+      this.handles.delete(this.handles.keys().next().value!);
+      this.dropped++;
+    }
     if (this.handles.size > this.peak) this.peak = this.handles.size;
     return h;
   }

@@ -74,7 +74,9 @@ export class AnalysisState {
   readonly conns: ConnState[] = [];
   readonly files: FileTable;
   readonly latency = new LatencyTable();
-  private tracks = new Map<Exchange, Track>();
+  /** Tracks pushed out of `ConnState.inflight` by a duplicate unique (rare). */
+  private displaced = new Map<Exchange, Track>();
+  private nTracks = 0;
   bars = 0;
   private readonly maxBars: number;
   /** Latest event time applied. */
@@ -93,12 +95,17 @@ export class AnalysisState {
   }
 
   track(x: Exchange): Track | undefined {
-    return this.tracks.get(x);
+    const tr = this.conns[x.conn]?.inflight.get(x.unique);
+    if (tr !== undefined && tr.x === x) return tr;
+    return this.displaced.size ? this.displaced.get(x) : undefined;
   }
 
   /** Every in-flight track (end of capture). */
   inflightTracks(): IterableIterator<Track> {
-    return this.tracks.values();
+    const all: Track[] = [];
+    for (const c of this.conns) if (c) for (const tr of c.inflight.values()) all.push(tr);
+    for (const tr of this.displaced.values()) all.push(tr);
+    return all.sort((a, b) => a.x.tReq - b.x.tReq).values();
   }
 
   private writeback(c: ConnState): boolean {
@@ -145,13 +152,14 @@ export class AnalysisState {
 
     const f = this.targetFile(x, c);
     const tr = new Track(x, f);
-    this.tracks.set(x, tr);
-    if (this.tracks.size > this.peakTracks) this.peakTracks = this.tracks.size;
+    const prev = c.inflight.get(x.unique);
+    if (prev !== undefined) this.displaced.set(prev.x, prev);
     c.inflight.set(x.unique, tr);
+    if (++this.nTracks > this.peakTracks) this.peakTracks = this.nTracks;
     c.concurrency.request(t, x.tid);
     if (!f) return tr;
 
-    f.path = c.paths.path(x.nodeid);
+    if (!row?.namesChild) f.path = x.path;
     f.countOpcode(op);
     x.fileInflightAtReq = f.inflight.length;
     x.kernelSizeAtReq = f.kernelSize;
@@ -226,18 +234,22 @@ export class AnalysisState {
     c.replies++;
     if (x.replyCapLen < x.replyLen) c.snapped++;
     this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
-    const tr = this.tracks.get(x);
-    if (!tr) {
-      if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
-      return undefined;
+    let tr = c.inflight.get(x.unique);
+    if (tr !== undefined && tr.x === x) {
+      c.inflight.delete(x.unique);
+    } else {
+      tr = this.displaced.size ? this.displaced.get(x) : undefined;
+      if (tr === undefined) {
+        if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
+        return undefined;
+      }
+      this.displaced.delete(x);
     }
-    this.tracks.delete(x);
-    if (c.inflight.get(x.unique) === tr) c.inflight.delete(x.unique);
+    this.nTracks--;
     c.concurrency.reply(t, x.replyTid);
     const f = tr.file;
     if (f) {
-      const i = f.inflight.indexOf(tr);
-      if (i >= 0) f.inflight.splice(i, 1);
+      removeFrom(f.inflight, tr);
       f.level.set(f.inflight.length, t);
       if (x.opcode === Op.WRITE) {
         f.inflightWrites--;
@@ -397,11 +409,12 @@ export class AnalysisState {
         if (stale === undefined && ch.before !== ch.after && size === ch.before && size !== g.daemonSize) stale = ch;
       }
     }
-    const rep: SizeReport = {
+    // Only reports the detectors look at (stale, or smaller than daemon_size) are kept.
+    const rep: SizeReport | undefined = stale !== undefined || size < g.daemonSize ? {
       file: f, size, attrValidNs, daemonBefore: g.daemonSize, staleAfter: stale,
       truncateNearby: g.truncatesInflight.length > 0 || g.tLastTruncate > x.tReq, changeDuring,
       kernelBefore: f.kernelSize, kernelAfter: NaN,
-    };
+    } : undefined;
     g.reportedSize = size;
     if (!stale) {
       g.daemonSize = size;
@@ -410,8 +423,10 @@ export class AnalysisState {
     const wb = this.writeback(c);
     if (isSetattr && !wb) f.kernelSize = size;
     else if (Number.isNaN(f.kernelSize) || (!wb && !(f.tKernelChange > x.tReq))) f.kernelSize = size;
-    rep.kernelAfter = f.kernelSize;
-    (tr.reports ??= []).push(rep);
+    if (rep) {
+      rep.kernelAfter = f.kernelSize;
+      (tr.reports ??= []).push(rep);
+    }
     this.sizeEvent(f, 'report', x, size, t);
   }
 
@@ -519,7 +534,7 @@ export class AnalysisState {
       f.writeLevel.close(tEnd);
     }
     if (this.opts.timeline) {
-      for (const tr of this.tracks.values()) if (tr.file) this.addBar(tr.file, tr);
+      for (const tr of this.inflightTracks()) if (tr.file) this.addBar(tr.file, tr);
     }
   }
 }
@@ -530,9 +545,13 @@ function addConcurrent(tr: Track, other: Track): void {
   if (l.length < CONCURRENT_LIST_CAP) l.push(other);
 }
 
+/** Removes `v` keeping the order, without allocating (splice returns an array). */
 function removeFrom<T>(list: T[], v: T): void {
-  const i = list.indexOf(v);
-  if (i >= 0) list.splice(i, 1);
+  const i = list.lastIndexOf(v);
+  if (i < 0) return;
+  const n = list.length - 1;
+  for (let k = i; k < n; k++) list[k] = list[k + 1]!;
+  list.length = n;
 }
 
 function barInfo(x: Exchange, tr: Track): string | null {
