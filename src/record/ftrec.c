@@ -221,6 +221,7 @@ struct conn {
     uint64_t recv, drop, first_ns, last_ns;
     uint64_t spliced_in, spliced_out; /* of recv: taken with splice(2) */
     uint64_t init_unique;
+    uint32_t init_offered2;  /* flags2 of the INIT request (what the kernel offers) */
     int init_done;      /* INIT answered; the next append flushes once */
     int passthrough;    /* INIT negotiated FUSE_PASSTHROUGH */
     uint64_t open_unique[64];
@@ -661,7 +662,11 @@ static void watch_in(struct conn *c, const char *m, size_t n) {
     if (n < 40) return;
     uint32_t op = get32(m + 4);
     uint64_t unique = get64(m + 8);
-    if (op == FUSE_INIT) c->init_unique = unique;
+    if (op == FUSE_INIT) {
+        c->init_unique = unique;
+        uint32_t flags = n >= 56 ? get32(m + 52) : 0;
+        c->init_offered2 = (n >= 60 && (flags & FUSE_INIT_EXT_BIT)) ? get32(m + 56) : 0;
+    }
     else if (c->passthrough && (op == FUSE_OPEN || op == FUSE_CREATE || op == FUSE_OPENDIR)) {
         unsigned i = c->open_next++ % 64;
         c->open_unique[i] = unique;
@@ -677,7 +682,9 @@ static void watch_out(struct conn *c, const char *m, size_t n) {
     if (error != 0 || unique == 0) return;
     if (unique == c->init_unique && n >= 16 + 16) {
         uint32_t flags = get32(m + 16 + 12);
+        /* A bit counts when offered by the kernel and taken by the daemon. */
         uint32_t flags2 = (n >= 16 + 36 && (flags & FUSE_INIT_EXT_BIT)) ? get32(m + 16 + 32) : 0;
+        flags2 &= c->init_offered2;
         if ((flags2 & FUSE_OVER_IO_URING_BIT2) && !warned_uring) {
             warned_uring = 1;
             note("fusetrace-record: warning: %s negotiated FUSE_OVER_IO_URING: requests it serves "

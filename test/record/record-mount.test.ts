@@ -20,22 +20,40 @@ import { readCapture } from '../../src/capture/open.js';
 import { recordersOf } from '../../src/record/record.js';
 import {
   buildPassthroughLl,
+  cliHasCommand,
   fuseSkipReason,
   fusetraceBin,
   haveCommand,
   isMounted,
   makeTempDir,
   mountCommand,
-  mountScenariofs,
   Op,
   pairExchanges,
   readPcapng,
+  repoRoot,
   run,
+  scenariofsArgs,
+  scenariofsPath,
   runNode,
   writeInfo,
 } from '../helpers/mount.js';
 
 const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
+
+/**
+ * How to run `fusetrace record`: the CLI when it is built and lists the
+ * command, else the recorder's own entry (dist/src/record/record.js, same
+ * code, no other command involved), so these tests do not depend on the
+ * rest of the CLI being importable.
+ */
+function recorderArgv(): string[] {
+  return cliHasCommand('record') ? [fusetraceBin, 'record'] : [join(repoRoot, 'dist', 'src', 'record', 'record.js')];
+}
+
+/** argv of `fusetrace record [opts] -- cmd`. */
+function recordCmd(opts: string[], cmd: string[]): string[] {
+  return [process.execPath, ...recorderArgv(), ...opts, '--', ...cmd];
+}
 
 function skipReason(extra: string[] = []): string | undefined {
   const r = fuseSkipReason({ recorder: true, commands: ['pkg-config', 'fusermount3', ...extra] });
@@ -151,9 +169,9 @@ async function parallelRun(t: { diagnostic(s: string): void }, label: string): P
   const out = dir.sub('cap.pcapng');
   // cache=never: FOPEN_DIRECT_IO, each pwrite is exactly one WRITE.
   const m = await mountCommand(
-    [pll, '-f', '-o', `source=${dir.sub('src')},cache=never,max_threads=16,clone_fd`, dir.sub('mnt')],
+    recordCmd(['-o', out, '--snaplen', '4096', '--label', label],
+      [pll, '-f', '-o', `source=${dir.sub('src')},cache=never,max_threads=16,clone_fd`, dir.sub('mnt')]),
     join(dir.path, 'mnt'),
-    { out, snaplen: 4096, label, via: 'cli' },
   );
   try {
     const r = await runNode(parallelWorkload, [m.mountpoint, String(WRITERS), String(PER_WRITER)], 120000);
@@ -217,7 +235,8 @@ test('daemon started without -f: record returns, the background daemon keeps rec
   const out = dir.sub('cap.pcapng');
   const mnt = dir.sub('mnt');
   try {
-    const rec = await run(process.execPath, [fusetraceBin, 'record', '-o', out, '--', pll, '-o', `source=${dir.sub('src')},cache=never`, mnt], { timeoutMs: 30000 });
+    const argv = recordCmd(['-o', out], [pll, '-o', `source=${dir.sub('src')},cache=never`, mnt]);
+    const rec = await run(argv[0]!, argv.slice(1), { timeoutMs: 30000 });
     assert.equal(rec.code, 0, rec.stderr);
     assert.ok(isMounted(mnt), 'the daemon runs on');
     assert.match(rec.stderr, /runs on in the background \(pid \d+\)/);
@@ -247,7 +266,7 @@ test('snap length 256 on a real mount: headers kept, payload cut, lengths whole'
   const pll = buildPassthroughLl().path!;
   const dir = makeTempDir('rec-snap');
   const out = dir.sub('cap.pcapng');
-  const m = await mountCommand([pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')], join(dir.path, 'mnt'), { out, snaplen: 100, via: 'cli' });
+  const m = await mountCommand(recordCmd(['-o', out, '--snaplen', '100'], [pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')]), join(dir.path, 'mnt'));
   try {
     await runNode(`import * as fs from 'node:fs'; const fd = fs.openSync(process.argv[2] + '/a', 'w');
       fs.writeSync(fd, Buffer.alloc(70000, 7), 0, 70000, 0); fs.closeSync(fd); fs.readFileSync(process.argv[2] + '/a');`, [m.mountpoint]);
@@ -274,7 +293,7 @@ test('record --strace: the same workload recovered from strace output', async (t
   const dir = makeTempDir('rec-strace');
   const out = dir.sub('cap.pcapng');
   const m = await mountCommand(
-    [process.execPath, fusetraceBin, 'record', '--strace', '-o', out, '--label', 'st', '--', pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')],
+    recordCmd(['--strace', '-o', out, '--label', 'st'], [pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')]),
     join(dir.path, 'mnt'),
     undefined,
     30000,
@@ -306,10 +325,11 @@ test('scenariofs, 16 daemon threads each holding a WRITE at once: every message 
   const out = dir.sub('cap.pcapng');
   // --write-barrier 16: each WRITE reply waits until 16 WRITEs are in flight,
   // so 16 daemon threads record concurrently for sure.
-  const m = await mountScenariofs({
+  const sfs = scenariofsArgs({
     backing: dir.sub('back'), mountpoint: dir.sub('mnt'), threads: 16, directIo: true, parallelDirectWrites: true,
-    writeBarrier: 16, writeDelayMs: 5000, record: { out, snaplen: 4096, via: 'cli' },
+    writeBarrier: 16, writeDelayMs: 5000,
   });
+  const m = await mountCommand(recordCmd(['-o', out, '--snaplen', '4096'], [scenariofsPath, ...sfs]), join(dir.path, 'mnt'));
   try {
     const r = await runNode(parallelWorkload, [m.mountpoint, String(WRITERS), '8'], 120000);
     assert.equal(r.trim(), 'ok');

@@ -7,8 +7,8 @@
  * snap length, deterministically and fast.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { CaptureMessage, ConnectionInfo, InterfaceStats } from '../../src/capture/message.js';
@@ -269,4 +269,35 @@ test('a later process of the session appends a section; a concurrent one writes 
   assert.deepEqual(d.msgs.map((m) => m.unique), [2n, 4n]);
   const other = /records into (\S+)/.exec(conc.stderr)![1]!;
   assert.equal(decode(other).msgs.length, 200);
+});
+
+test('warns when the daemon opens a file with FOPEN_PASSTHROUGH (not when io_uring is asked for but not offered)', async (t) => {
+  if (skip) return t.skip(skip);
+  if (process.getuid?.() !== 0) return t.skip('needs root to mount');
+  const initfs = join(dir!.path, 'ftrec-initfs');
+  const b = spawnSync(process.env.CC ?? 'cc', ['-O2', '-o', initfs, join(repoRoot, 'test', 'record', 'ftrec-initfs.c')], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const mnt = join(dir!.path, 'initfs-mnt');
+  mkdirSync(mnt, { recursive: true });
+  const out = join(dir!.path, 'initfs.pcapng');
+  const child = spawn(initfs, [mnt], { env: { ...process.env, LD_PRELOAD: recorderLibPath, FUSETRACE_OUT: out, FUSETRACE_QUIET: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (x: Buffer) => (err += x.toString()));
+  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  try {
+    for (let i = 0; i < 100 && !readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `); i++) await new Promise((r) => setTimeout(r, 50));
+    // The open fails (backing id 0 is no backing file); only the reply matters.
+    spawnSync('cat', [join(mnt, 'f')], { timeout: 10000 });
+  } finally {
+    spawnSync('umount', [mnt]);
+    if (readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `)) spawnSync('umount', ['-l', mnt]);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
+  }
+  assert.match(err, /warning: .* opened a file with FOPEN_PASSTHROUGH/);
+  assert.doesNotMatch(err, /FUSE_OVER_IO_URING/, 'the kernel did not offer io_uring: no warning');
+  assert.equal((err.match(/FOPEN_PASSTHROUGH/g) ?? []).length, 1, 'warned once');
+  const d = decode(out);
+  assert.ok(d.msgs.some((m) => m.dir === 2 && m.origLen === 32), 'the OPEN reply is in the capture');
 });
