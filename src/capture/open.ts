@@ -43,7 +43,16 @@ export function openCaptures(files: string[], sink: CaptureSink, opts: ReadOptio
  */
 export function readCaptures(files: string[], sink: CaptureSink, opts: ReadOptions = {}): ReadResult {
   const res = openCaptures(files, sink, opts);
-  const { inputs } = res;
+  readMerged(res.inputs);
+  return res;
+}
+
+/**
+ * Reads opened inputs to their end, merged by time: always steps the input
+ * whose latest message time is the smallest (ties: the first input). Throws
+ * the first `CaptureError`; everything read before it was delivered.
+ */
+export function readMerged(inputs: CaptureInput[]): void {
   try {
     for (;;) {
       let next: CaptureInput | undefined;
@@ -57,7 +66,6 @@ export function readCaptures(files: string[], sink: CaptureSink, opts: ReadOptio
   } finally {
     for (const inp of inputs) inp.close();
   }
-  return res;
 }
 
 /** Reads one capture into the sink. */

@@ -5,7 +5,7 @@
  */
 import { CaptureError } from '../capture/errors.js';
 import type { CaptureMessage, CaptureNotice, ConnectionInfo, InterfaceStats } from '../capture/message.js';
-import { readCaptures, type ReadOptions } from '../capture/open.js';
+import { openCaptures, readMerged, type ReadOptions } from '../capture/open.js';
 import type { CaptureInput } from '../capture/input.js';
 import { Timebase } from '../capture/message.js';
 import type { ProtocolOverride } from '../protocol/version.js';
@@ -47,30 +47,30 @@ export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOp
   const stats: InterfaceStats[] = [];
   const timebase = opts.timebase ?? new Timebase();
   let tEnd = -Infinity;
-  let inputs: CaptureInput[] = [];
   let fatal: CaptureError | undefined;
   const onMessage = sink.onMessage;
+  const inputs: CaptureInput[] = openCaptures(files, {
+    onConnection(c) {
+      connections.push(c);
+      pairer.onConnection(c);
+      sink.onConnection?.(c);
+    },
+    onMessage(m) {
+      if (m.t > tEnd) tEnd = m.t;
+      const kind = pairer.message(m);
+      if (onMessage) onMessage(kind, m, pairer);
+    },
+    onNotice(n) {
+      notices.push(n);
+      sink.onNotice?.(n);
+    },
+    onStats(s) {
+      stats.push(s);
+      sink.onStats?.(s);
+    },
+  }, { ...opts, timebase }).inputs;
   try {
-    inputs = readCaptures(files, {
-      onConnection(c) {
-        connections.push(c);
-        pairer.onConnection(c);
-        sink.onConnection?.(c);
-      },
-      onMessage(m) {
-        if (m.t > tEnd) tEnd = m.t;
-        const kind = pairer.message(m);
-        if (onMessage) onMessage(kind, m, pairer);
-      },
-      onNotice(n) {
-        notices.push(n);
-        sink.onNotice?.(n);
-      },
-      onStats(s) {
-        stats.push(s);
-        sink.onStats?.(s);
-      },
-    }, { ...opts, timebase }).inputs;
+    readMerged(inputs);
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     fatal = e;
