@@ -164,9 +164,9 @@ function header(l: StructLayout, m: CaptureMessage): JsonObject {
 }
 
 /**
- * Decodes a request (kernel -> daemon). `x`, when given, is the Exchange the
- * pairing stage built for it (its `problem` is reused); otherwise the checks
- * of extract.ts run on a scratch Exchange.
+ * Decodes a request (kernel -> daemon). The checks of extract.ts run again on
+ * a scratch Exchange so that `problem`/`truncated` are the request's own.
+ * `x` (the pairing stage's Exchange) is accepted for symmetry and not needed.
  */
 export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange): DecodedMessage {
   const d: DecodedMessage = { type: 'request', opcode: undefined, op: '?', header: {}, body: {} };
@@ -181,13 +181,15 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
   const opcode = u32(data, off + 4, le);
   d.opcode = opcode;
   d.op = opcodeName(opcode);
-  if (x === undefined) {
-    x = new Exchange();
-    fillRequestHeader(x, m);
-    if (opcode !== Op.INIT && opcode !== Op.CUSE_INIT) extractRequest(x, m, p);
-  }
-  if (x.problem?.startsWith('truncated:')) d.truncated = x.problem;
-  else if (x.problem !== undefined) d.problem = x.problem;
+  // The request's own checks on a scratch Exchange (x.problem may by now hold its reply's).
+  // INIT/CUSE_INIT re-apply the same values to p: idempotent.
+  void x;
+  const y = new Exchange();
+  fillRequestHeader(y, m);
+  if (len !== m.origLen) y.problem = `header len ${len} differs from the captured message length ${m.origLen}`;
+  extractRequest(y, m, p);
+  if (y.problem?.startsWith('truncated:')) d.truncated = y.problem;
+  else if (y.problem !== undefined) d.problem = y.problem;
   const extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
   const total = Math.max(0, len - IN_HDR);
   const bodyLen = Math.max(0, total - extLen);
@@ -222,7 +224,7 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
     case Op.OPEN: case Op.OPENDIR: B.fuse_open_in = st(fuse_open_in); break;
     case Op.READ: case Op.READDIR: case Op.READDIRPLUS: B.fuse_read_in = st(fuse_read_in, 0, Math.min(fuse_read_in.size, bodyLen)); break;
     case Op.WRITE: {
-      const sz = x.size === bodyLen - 24 && bodyLen - 40 !== x.size ? 24 : sizeAt(fuse_write_in, minor);
+      const sz = !p.negotiated && y.size === bodyLen - 24 && bodyLen - 40 !== y.size ? 24 : sizeAt(fuse_write_in, minor);
       B.fuse_write_in = st(fuse_write_in, 0, sz);
       B.data = dataInfo(d, Math.max(0, bodyLen - sz), avail - sz);
       break;
@@ -371,8 +373,8 @@ function decodeExtensions(data: Buffer, start: number, end: number, le: boolean)
 /**
  * Decodes a reply through its request's opcode (`x.opcode`); GETXATTR and
  * LISTXATTR with request size 0 decode a fuse_getxattr_out. Without `x` (an
- * unmatched reply) the body is kept raw. `x.problem` is reused when set;
- * otherwise extract.ts's reply checks run on a copy.
+ * unmatched reply) the body is kept raw. extract.ts's reply checks run on a
+ * copy of `x`, so `problem`/`truncated` are the reply's own.
  */
 export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol): DecodedMessage {
   const d: DecodedMessage = { type: 'reply', opcode: x?.opcode, op: x ? opcodeName(x.opcode) : '?', header: {}, body: {} };
@@ -391,14 +393,12 @@ export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnP
   const bAbs = off + OUT_HDR;
   const B = d.body;
   if (x) {
-    let problem = x.problem;
-    if (problem === undefined && x.opcode !== Op.INIT && x.opcode !== Op.CUSE_INIT) {
-      const y = Object.assign(new Exchange(), x);
-      y.problem = undefined;
-      fillReplyHeader(y, m);
-      extractReply(y, m, p);
-      problem = y.problem;
-    }
+    // The reply's own checks, on a copy: x.problem may hold the request's.
+    const y = Object.assign(new Exchange(), x);
+    y.problem = len !== m.origLen ? `reply header len ${len} differs from the captured message length ${m.origLen}` : undefined;
+    fillReplyHeader(y, m);
+    extractReply(y, m, p);
+    const problem = y.problem;
     if (problem?.startsWith('truncated:')) d.truncated = problem;
     else if (problem !== undefined) d.problem = problem;
   }
