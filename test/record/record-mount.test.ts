@@ -11,7 +11,7 @@
  * puts the old value back; the read test lowers it to 1 MiB the same way.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -351,5 +351,43 @@ test('scenariofs, 16 daemon threads each holding a WRITE at once: every message 
   assert.equal(writeTids.size, 16, '16 daemon threads answered WRITEs');
   assert.equal(d.stats[0]!.ifDrop, 0);
   toolsRead(out);
+  dir.remove();
+});
+
+test('record --strace --pid: attach to a running daemon, stop with SIGINT', async (t) => {
+  const reason = skipReason(['strace']);
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('rec-attach');
+  const out = dir.sub('cap.pcapng');
+  const m = await mountCommand([pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')], join(dir.path, 'mnt'));
+  let rec: ReturnType<typeof spawn> | undefined;
+  try {
+    // Touch the mount before attaching: that traffic must not be in the capture.
+    await runNode(`import * as fs from 'node:fs'; fs.writeFileSync(process.argv[2] + '/before', 'x');`, [m.mountpoint]);
+    const argv = [...recorderArgv(), '--strace', '--pid', String(m.child.pid), '-o', out];
+    rec = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    rec.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    const recExit = new Promise<number | null>((res) => rec!.on('exit', (c) => res(c)));
+    // Attached when the daemon has a tracer.
+    const traced = (): boolean => /^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${m.child.pid}/status`, 'utf8'));
+    for (let i = 0; i < 200 && !traced(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(traced(), `strace attached: ${err}`);
+    await runNode(`import * as fs from 'node:fs'; const fd = fs.openSync(process.argv[2] + '/a', 'w');
+      fs.writeSync(fd, Buffer.alloc(2000, 1), 0, 2000, 8192); fs.closeSync(fd);`, [m.mountpoint]);
+    rec.kill('SIGINT');
+    assert.equal(await recExit, 0, err);
+    assert.match(err, /fusetrace: capture: .*: \d+ messages/);
+  } finally {
+    if (rec && rec.exitCode === null) rec.kill('SIGKILL');
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  const cap = readPcapng(out);
+  const { exchanges } = pairExchanges(cap);
+  assert.ok(!exchanges.some((e) => e.opcode === Op.INIT), 'attached after INIT');
+  const writes = exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+  assert.deepEqual(writes.map((w) => [w.offset, w.size, w.written]), [[8192, 2000, 2000]]);
+  assert.ok(cap.messages.every((x) => x.pid === m.child.pid), 'pid from /proc');
   dir.remove();
 });
