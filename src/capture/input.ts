@@ -47,12 +47,18 @@ const CHUNK = 4 << 20;
 /** Largest record any parser may ask for (capture-format.md: 64 MiB sanity bound). */
 export const MAX_RECORD = 64 << 20;
 
+const PCAPNG_MAGIC = Buffer.from([0x0a, 0x0d, 0x0d, 0x0a]);
+
 /** Recognises a capture by its first bytes, never by its name. */
 export function detectFormat(head: Buffer, file: string): CaptureFormat {
   if (head.length === 0) {
     throw new CaptureError(file, 0, undefined, 'the file is empty', 'record a capture with `fusetrace record`, or check the path');
   }
   if (head.length >= 4 && head.readUInt32LE(0) === 0x0a0d0d0a) return 'pcapng';
+  if (head.length < 4 && PCAPNG_MAGIC.subarray(0, head.length).equals(head)) {
+    throw new CaptureError(file, head.length, 0, `the file ends after ${head.length} byte${head.length === 1 ? '' : 's'}, inside the first pcapng section header`,
+      'the recorder was probably killed before it wrote anything; record again');
+  }
   if (head[0] === 0x52 /* R */ || head[0] === 0x57 /* W */) return 'fusedump';
   const magic = head.length >= 4 ? head.readUInt32LE(0) : 0;
   if (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1) {
