@@ -131,9 +131,10 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     }
     findings.push(f);
     if (file) file.findings++;
+    // Bars of the exchanges involved are always kept: not added yet -> forced in; dropped -> rescued.
     for (const tr of input.tracks ?? []) {
-      if (st.track(tr.x) === tr) tr.keepBar = true;
-      else tr.file?.rescueBar(tr.x.conn, tr.x.unique);
+      tr.keepBar = true;
+      tr.file?.rescueBar(tr.x.conn, tr.x.unique);
     }
   };
 
