@@ -98,6 +98,8 @@ export interface PageFinding {
   conn: number;
   t: number;
   uniques: JsonId[];
+  /** "conn:unique" of the finding's exchanges on its timeline. */
+  bars: string[];
   message: string;
   path: string | null;
   group: string | null;
@@ -321,24 +323,42 @@ function sortedByStart<T>(xs: T[], key: (x: T) => number): T[] {
   return xs;
 }
 
-function collectBars(model: AnalysisModel, g: Group): GroupBars {
-  const hlKeys = new Set<string>();
-  for (const i of g.findings) {
-    const fd = model.findings[i]!;
-    for (const u of fd.uniques) hlKeys.add(idKey(fd.conn, u));
+/**
+ * The "conn:unique" keys of a finding's exchanges among the group's bars:
+ * its uniques on its own connection, or, for a unique that connection does
+ * not have here, that unique on a correlated connection of the group.
+ */
+function findingKeys(fd: Finding, present: Set<string>, conns: number[]): string[] {
+  const out: string[] = [];
+  for (const u of fd.uniques) {
+    const own = idKey(fd.conn, u);
+    if (present.has(own)) out.push(own);
+    else for (const c of conns) if (c !== fd.conn && present.has(idKey(c, u))) out.push(idKey(c, u));
   }
+  return out;
+}
+
+function collectBars(model: AnalysisModel, g: Group, keysOut: Map<number, string[]>): GroupBars {
   const parts = g.files.map((f) => f.timeline ?? []);
   const joined = parts.length === 1 ? parts[0]! : parts.flat();
   const all = sortedByStart(joined, (b) => b.tReq);
   const hl = new Uint8Array(all.length);
   let mandatory = 0;
-  if (hlKeys.size > 0) {
-    for (let i = 0; i < all.length; i++) {
-      const b = all[i]!;
-      if (hlKeys.has(idKey(b.conn, b.unique))) {
-        hl[i] = 1;
-        mandatory++;
-      }
+  if (g.findings.length === 0) return { all, hl, mandatory };
+  const present = new Set<string>();
+  for (const b of all) present.add(idKey(b.conn, b.unique));
+  const conns = [...new Set(all.map((b) => b.conn))];
+  const hlKeys = new Set<string>();
+  for (const i of g.findings) {
+    const keys = findingKeys(model.findings[i]!, present, conns);
+    keysOut.set(i, keys);
+    for (const k of keys) hlKeys.add(k);
+  }
+  for (let i = 0; i < all.length; i++) {
+    const b = all[i]!;
+    if (hlKeys.has(idKey(b.conn, b.unique))) {
+      hl[i] = 1;
+      mandatory++;
     }
   }
   return { all, hl, mandatory };
@@ -467,7 +487,8 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     return i;
   };
 
-  const groupBars = shown.map((g) => collectBars(model, g));
+  const findingBarKeys = new Map<number, string[]>();
+  const groupBars = shown.map((g) => collectBars(model, g, findingBarKeys));
   // Bars of findings first (bounded by the budget), then share the rest.
   const mandatory = shareBudget(
     groupBars.map((gb) => gb.mandatory),
@@ -551,7 +572,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
   const order = findingOrder(model).slice(0, limits.findings);
   const findings: PageFinding[] = order.map((i) => {
     const f = model.findings[i]!;
-    return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques.slice(0, 64), message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
+    return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques.slice(0, 64), bars: (findingBarKeys.get(i) ?? []).slice(0, 256), message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
   });
 
   const f = model.filters;
@@ -656,7 +677,10 @@ function renderFindings(model: AnalysisModel, page: PageData): string {
   if (model.findings.length === 0) return '<p class="dim">No findings.</p>';
   const items = page.findings.map((f) => {
     const where = f.path !== null ? ` <span class="path">${escapeHtml(f.path)}</span>` : '';
-    const link = f.group !== null ? `<a class="goto" href="#${f.group}" data-finding="${f.i}">show on timeline</a>` : '<span class="dim">(no timeline for this file)</span>';
+    const link =
+      f.group !== null
+        ? `<a class="goto" href="#${f.group}" data-finding="${f.i}">show on timeline</a>`
+        : `<a class="goto" href="#inflight" data-finding="${f.i}">show the time on the in-flight charts</a> <span class="dim">(no file timeline for it)</span>`;
     return `<li class="finding sev-${escapeHtml(f.severity)}" id="finding-${f.i}"><span class="badge">${escapeHtml(f.severity)}</span> <code>${escapeHtml(f.kind)}</code>${where} <span class="dim">conn ${f.conn}, at ${escapeHtml(formatNs(f.t - model.span.startT))}</span><div>${escapeHtml(f.message)}</div>${link}</li>`;
   });
   const more = model.findings.length - page.findings.length;

@@ -85,6 +85,23 @@ describe('html report: generated text', () => {
     assert.equal(data.findings[0]!.group, g.id);
   });
 
+  it('finds the exchanges of a finding on a correlated connection; links file-less findings to the in-flight charts', () => {
+    const m = makeRaceModel();
+    const race = m.findings[1]!;
+    m.findings.push({ ...race, kind: 'write-truncate-race', uniques: [16, 8], fingerprint: 'z' });
+    m.findings.push({ ...race, kind: 'unanswered-request', severity: 'warning', nodeid: null, path: null, uniques: [99], fingerprint: 'w' });
+    const data = buildPageData(m);
+    const wtr = data.findings.find((f) => f.kind === 'write-truncate-race')!;
+    assert.deepEqual(wtr.bars, ['0:16', '1:8'], 'the SETATTR of conn 1 is found by its unique');
+    const g = data.groups[0]!;
+    const setattr = g.bars.find((b) => b[4] === 1 && b[5] === 8)!;
+    assert.equal(setattr[11] & 1, 1, 'and highlighted');
+    const html = renderHtml(m);
+    const un = data.findings.find((f) => f.kind === 'unanswered-request')!;
+    assert.equal(un.group, null);
+    assert.ok(html.includes(`<a class="goto" href="#inflight" data-finding="${un.i}">`));
+  });
+
   it('stays bounded for a model with 1e6 bars and says so', () => {
     const html = renderHtml(makeHugeModel(1_000_000));
     const bytes = Buffer.byteLength(html);

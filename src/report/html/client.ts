@@ -427,13 +427,12 @@ function describe(b) {
 
 function showFinding(i) {
   var f = findingByIndex(i);
-  if (!f || !f.group) return;
+  if (!f) return;
   var g = null;
   for (var k = 0; k < DATA.groups.length; k++) if (DATA.groups[k].id === f.group) g = DATA.groups[k];
-  if (!g) return;
   var keys = {}, lo = Infinity, hi = -Infinity, n = 0;
-  f.uniques.forEach(function (u) { keys[f.conn + ':' + u] = true; });
-  g.bars.forEach(function (b) {
+  f.bars.forEach(function (key) { keys[key] = true; });
+  if (g) g.bars.forEach(function (b) {
     if (!keys[b[4] + ':' + b[5]]) return;
     n++;
     if (b[1] < lo) lo = b[1];
@@ -441,11 +440,11 @@ function showFinding(i) {
   });
   if (n === 0) { lo = f.t; hi = f.t; }
   var r = Math.max(hi - lo, (span.endT - span.startT) / 200, MIN_RANGE);
-  focus = { group: g.id, keys: keys, finding: i };
+  focus = g ? { group: g.id, keys: keys, finding: i } : null;
   setView(lo - r * 0.35, hi + r * 0.35, true);
-  var first = document.querySelector('#' + g.id + ' rect.bar.focus') || document.getElementById(g.id);
-  first.scrollIntoView({ block: 'center' });
-  if (history.replaceState) history.replaceState(null, '', '#' + g.id);
+  var target = g ? (document.querySelector('#' + g.id + ' rect.bar.focus') || document.getElementById(g.id)) : document.getElementById('inflight');
+  if (target) target.scrollIntoView({ block: g && n > 0 ? 'center' : 'start' });
+  if (history.replaceState) history.replaceState(null, '', '#' + (g ? g.id : 'inflight'));
 }
 
 drawLegend();
