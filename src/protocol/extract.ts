@@ -651,6 +651,8 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   }
   if (error !== 0) {
     if (len !== OUT_HDR) x.problem ??= `error reply of ${len} bytes: an error reply must be exactly 16 (the kernel refuses it: EINVAL)`;
+    if (x.opcode === Op.INIT) p.applyInitReply(m); // marks the connection failed
+    else if (x.opcode === Op.CUSE_INIT && m.capLen >= OUT_HDR) p.initFailed = `CUSE_INIT answered with error ${error}`;
     return;
   }
   let minor = p.minor;
