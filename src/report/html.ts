@@ -811,4 +811,3 @@ function formatEpoch(epochNs: string): string {
   }
 }
 
-export type { Finding };
