@@ -178,6 +178,14 @@ function n64(b: Buffer, pos: number, le: boolean): number {
   return typeof v === 'number' ? v : Number(v);
 }
 
+/**
+ * Whether a problem string (Exchange.problem, NotifyEvent.problem) is a
+ * truncation by the snap length ("truncated: ...") or malformed content.
+ */
+export function problemKind(problem: string): 'truncated' | 'malformed' {
+  return problem.startsWith('truncated:') ? 'truncated' : 'malformed';
+}
+
 /** Fills the header fields of a request Exchange from the message (what the pairing stage does). */
 export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
   const { data, off, le } = m;

@@ -165,7 +165,8 @@ export class ConnProtocol {
     this.kernelMajor = u32(data, b + IN_MAJOR, le);
     this.kernelMinor = u32(data, b + IN_MINOR, le);
     if (body >= 16) {
-      this.maxReadahead = u32(data, b + IN_RA, le);
+      // After the reply, max_readahead is the daemon's (decode may re-read the request later).
+      if (!this.negotiated) this.maxReadahead = u32(data, b + IN_RA, le);
       this.offeredLo = u32(data, b + IN_FLAGS, le);
       this.offeredHi = body >= 20 && (this.offeredLo & INIT_EXT) !== 0 ? u32(data, b + IN_FLAGS2, le) : 0;
     }
