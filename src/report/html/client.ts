@@ -28,6 +28,7 @@ function fmtNs(ns) {
   if (a >= 1e3) return (ns / 1e3).toFixed(a >= 1e5 ? 0 : 1) + ' \u00b5s';
   return Math.round(ns) + ' ns';
 }
+function fmtInt(n) { return Number(n).toLocaleString('en-US'); }
 function fmtBytes(n) {
   if (n === null || n === undefined) return '?';
   var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], v = n, i = 0;
@@ -148,7 +149,7 @@ function drawGroup(gi) {
       var x0 = x(t), x1 = x(t + d.width), hh = Math.max(1, STRIP * d.counts[i] / maxc);
       el('rect', { x: x0, y: stripY + STRIP - hh, width: Math.max(1, x1 - x0), height: hh, fill: '#9ca3af' }, sg);
     }
-    txt(svg, 4, stripY + 14, 'all ' + g.barsTotal.toLocaleString('en-US'));
+    txt(svg, 4, stripY + 14, 'all ' + fmtInt(g.barsTotal));
   }
   // lane blocks, one per connection
   g.conns.forEach(function (c, k) {
@@ -291,14 +292,14 @@ function fillInfo() {
     var info = document.getElementById(g.id).querySelector('.ginfo');
     var parts = [];
     parts.push(g.files.map(function (f) { return 'conn ' + f.conn + ' nodeid ' + f.nodeid; }).join(', '));
-    parts.push(g.bars.length === g.barsTotal ? g.barsTotal + ' exchanges' : g.bars.length + ' of ' + g.barsTotal + ' exchanges drawn');
+    parts.push(g.bars.length === g.barsTotal ? fmtInt(g.barsTotal) + ' exchanges' : fmtInt(g.bars.length) + ' of ' + fmtInt(g.barsTotal) + ' exchanges drawn');
     if (g.findings.length) parts.push(g.findings.length + ' finding' + (g.findings.length > 1 ? 's' : ''));
-    parts.push(g.sizesTotal + ' size events');
+    parts.push(fmtInt(g.sizesTotal) + ' size events');
     info.textContent = parts.join(' \u00b7 ');
     var notes = [];
-    if (g.window) notes.push('Drawn: the exchanges of the findings and the others from ' + fmtNs(g.window[0] - span.startT) + ' to ' + fmtNs(g.window[1] - span.startT) + '; the grey strip counts all ' + g.barsTotal + ' per time slice.');
+    if (g.window) notes.push('Drawn: the exchanges of the findings and the others from ' + fmtNs(g.window[0] - span.startT) + ' to ' + fmtNs(g.window[1] - span.startT) + '; the grey strip counts all ' + fmtInt(g.barsTotal) + ' per time slice.');
     if (g.modelTruncated) notes.push('The analysis kept a bounded number of exchanges for this file; later ones are not in the report.');
-    if (g.sizesTruncated) notes.push('Size history shows ' + g.sizes.length + ' of ' + g.sizesTotal + ' events (or the analysis capped it).');
+    if (g.sizesTruncated) notes.push('Size history shows ' + fmtInt(g.sizes.length) + ' of ' + fmtInt(g.sizesTotal) + ' events' + (g.sizes.length < g.sizesTotal ? ' (a window around the findings).' : ' (the analysis capped it).'));
     notes.forEach(function (n) {
       var p = document.createElement('p');
       p.className = 'note';
