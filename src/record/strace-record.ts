@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../capture/errors.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { DEFAULT_SNAPLEN, reportCapture, waitChild } from './record.js';
+import { DEFAULT_SNAPLEN, packageRoot, reportCapture, waitChild } from './record.js';
 import { StraceConverter, straceArgs } from './strace-convert.js';
 
 export interface StraceRecordOptions {
@@ -28,7 +28,16 @@ export interface StraceRecordOptions {
   quiet?: boolean;
 }
 
-const RECORDER = 'fusetrace-record (strace mode)';
+/** shb_userappl: "fusetrace-record <version>", as the library writes, marked as strace mode. */
+function recorderName(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
+    return `fusetrace-record ${pkg.version ?? '0.0.0'} (strace)`;
+  } catch {
+    return 'fusetrace-record (strace)';
+  }
+}
+const RECORDER = recorderName();
 
 /** Thread id -> process id, from /proc while the daemon runs. */
 function tgidOf(tid: number, cache: Map<number, number>): number {
@@ -126,7 +135,13 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
   });
   const tgids = new Map<number, number>();
   const ifaces = new Map<number, number>();
+  const stats = new Map<number, { start: bigint; end: bigint; recv: number }>();
   const conv = new StraceConverter((m) => {
+    const st = stats.get(m.conn);
+    if (st) {
+      st.recv++;
+      if (m.ts > st.end) st.end = m.ts;
+    } else stats.set(m.conn, { start: m.ts, end: m.ts, recv: 1 });
     w.packet({ iface: ifaces.get(m.conn)!, ts: m.ts, data: m.data, origLen: m.origLen, dir: m.dir, failedErrno: m.failedErrno || undefined, pid: tgidOf(m.tid, tgids), tid: m.tid });
   }, (c) => {
     ifaces.set(c.conn, w.addInterface({
@@ -173,6 +188,12 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
   }
   await done;
   conv.end();
+  // One ISB per interface, as the library writes at exit.
+  const endNs = BigInt(Date.now()) * 1_000_000n;
+  for (const [conn, iface] of ifaces) {
+    const st = stats.get(conn);
+    w.stats(iface, { start: st?.start ?? endNs, end: endNs, recv: st?.recv ?? 0, drop: 0 });
+  }
   flush();
   closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
