@@ -69,10 +69,34 @@ const num = (v: number | bigint | null | undefined): Cell => {
   return Number.isInteger(v) && !Number.isSafeInteger(v) ? null : v;
 };
 
+/** The epoch split into whole seconds and ns, for exact decimal sums without a bigint per cell. */
+const epochSplit = new WeakMap<ExportClock, { epoch: bigint; sec: number; nsec: number }>();
+
 /** Relative ns -> absolute ns since the Unix epoch, exact, as a decimal string. */
 export function absNs(clock: ExportClock, t: number): Cell {
-  if (!Number.isFinite(t) || clock.epochNs === undefined) return null;
-  return (clock.epochNs + BigInt(Math.round(t))).toString();
+  const epoch = clock.epochNs;
+  if (!Number.isFinite(t) || epoch === undefined) return null;
+  let sp = epochSplit.get(clock);
+  if (!sp || sp.epoch !== epoch) epochSplit.set(clock, (sp = { epoch, sec: Number(epoch / 1_000_000_000n), nsec: Number(epoch % 1_000_000_000n) }));
+  const total = sp.nsec + Math.round(t);
+  const carry = Math.floor(total / 1e9);
+  const sec = sp.sec + carry;
+  const ns = total - carry * 1e9;
+  if (sec <= 0 || !Number.isSafeInteger(total)) return (epoch + BigInt(Math.round(t))).toString();
+  return `${sec}${String(ns).padStart(9, '0')}`;
+}
+
+/** Flag names by value, cached per flag set (the same few values repeat on every row). */
+const flagNames = new Map<unknown, Map<number, string>>();
+function cachedFlags(set: object, v: number, format: (v: number) => string): string {
+  let m = flagNames.get(set);
+  if (!m) flagNames.set(set, (m = new Map()));
+  let s = m.get(v);
+  if (s === undefined) {
+    s = format(v);
+    if (m.size < 4096) m.set(v, s);
+  }
+  return s;
 }
 
 /** Relative ns -> ms since the capture start, ns resolution kept (6 decimals). */
@@ -102,12 +126,13 @@ function carrier(f: Field): ((x: Exchange) => Cell) | undefined {
     case 'size':
     case 'length': return (x) => num(x.size as number | bigint);
   }
-  if (f.flags === OPEN_FLAGS) return (x) => formatOpenFlags(x.flags >>> 0);
+  if (f.flags === OPEN_FLAGS) return (x) => cachedFlags(OPEN_FLAGS, x.flags >>> 0, formatOpenFlags);
   // The one other flag word of a request body (write_flags, valid, mode,
   // fsync_flags, ...) is the opcode's `opFlags` (protocol/extract.ts).
   if (f.flags) {
     const set = f.flags;
-    return (x) => (x.opFlags ? formatFlags(set, x.opFlags >>> 0) : '');
+    const format = (v: number): string => formatFlags(set, v);
+    return (x) => (x.opFlags ? cachedFlags(set, x.opFlags >>> 0, format) : '');
   }
   return undefined;
 }
@@ -250,7 +275,7 @@ export interface TextSink {
   write(s: string): void;
 }
 
-const BATCH = 512;
+const BATCH = 2048;
 
 /**
  * Writes rows of one table: CSV through csv-stringify (RFC 4180: CRLF line
@@ -301,10 +326,7 @@ export class TableWriter<R> {
 
 const CSV_OPTIONS = {
   record_delimiter: 'windows' as const,
-  cast: {
-    boolean: (v: boolean) => (v ? 'true' : 'false'),
-    number: (v: number) => String(v),
-  },
+  cast: { boolean: (v: boolean) => (v ? 'true' : 'false') },
 };
 
 /** Writes a whole model table (findings, files, ops). */

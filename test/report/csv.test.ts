@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { Exchange } from '../../src/pairing/exchange.js';
 import { fuse_read_in, fuse_write_in } from '../../src/protocol/layouts/io.js';
 import { fuse_setattr_in } from '../../src/protocol/layouts/attr.js';
-import { TABLES, TableWriter, requestColumns, tableColumns, writeModelTable, type ExportClock } from '../../src/report/csv.js';
+import fc from 'fast-check';
+import { TABLES, TableWriter, absNs, requestColumns, tableColumns, writeModelTable, type ExportClock } from '../../src/report/csv.js';
 import { finding, model } from '../helpers/model-builder.js';
 import { parseCsv } from '../helpers/csv-parse.js';
 
@@ -75,6 +76,14 @@ describe('csv export', () => {
     assert.equal(o.errno, 'ENOENT');
     assert.equal(o.daemon_size, null);
     assert.equal(Object.keys(o)[0], 'conn');
+  });
+
+  it('computes absolute ns exactly for any epoch and relative time', () => {
+    fc.assert(fc.property(
+      fc.bigInt({ min: 1_000_000_000n, max: 4_000_000_000_000_000_000n }),
+      fc.integer({ min: -1e15, max: 1e15 }),
+      (epoch, t) => absNs({ epochNs: epoch }, t) === (epoch + BigInt(t)).toString(),
+    ));
   });
 
   it('writes a header row even without rows', () => {
