@@ -10,7 +10,7 @@ import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/
 import { u32, u64 } from '../protocol/layout.js';
 import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
-import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, type NotifyEvent } from '../protocol/extract.js';
+import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, problemKind, type NotifyEvent } from '../protocol/extract.js';
 import { Exchange, type Id } from './exchange.js';
 
 export type MessageKind =
@@ -76,6 +76,8 @@ export interface PairingCounts {
   replies: number;
   notifications: number;
   malformed: number;
+  /** Messages whose needed fixed part was cut by the snap length (not malformed: the capture lost it). */
+  truncated: number;
   orphans: number;
   duplicates: number;
   rejected: number;
@@ -87,7 +89,7 @@ export class Pairer {
   last: Exchange | undefined;
   /** The notification of the last message, when it was one. */
   lastNotify: NotifyEvent | undefined;
-  readonly counts: PairingCounts = { messages: 0, requests: 0, replies: 0, notifications: 0, malformed: 0, orphans: 0, duplicates: 0, rejected: 0 };
+  readonly counts: PairingCounts = { messages: 0, requests: 0, replies: 0, notifications: 0, malformed: 0, truncated: 0, orphans: 0, duplicates: 0, rejected: 0 };
 
   constructor(private readonly sink: PairingSink, private readonly opts: PairerOptions = {}) {}
 
@@ -129,6 +131,11 @@ export class Pairer {
   }
 
   private malformed(m: CaptureMessage, what: string, x?: Exchange): MessageKind {
+    if (x?.problem !== undefined && problemKind(x.problem) === 'truncated') {
+      // Cut by the snap length: the fields are unknown, the message is not wrong.
+      this.counts.truncated++;
+      return 'malformed';
+    }
     this.counts.malformed++;
     this.sink.onProblem?.({
       kind: 'malformed-message', conn: m.conn, unique: x?.unique ?? 0, opcode: x?.opcode, nodeid: x?.nodeid, t: m.t,
@@ -201,7 +208,10 @@ export class Pairer {
       const n = extractNotify(m, s.proto);
       this.lastNotify = n;
       if (len !== m.origLen) n.problem ??= `header len ${len} differs from the captured message length ${m.origLen}`;
-      if (n.problem !== undefined) this.malformed(m, `notification ${n.name}: ${n.problem}`);
+      if (n.problem !== undefined) {
+        if (problemKind(n.problem) === 'truncated') this.counts.truncated++;
+        else this.malformed(m, `notification ${n.name}: ${n.problem}`);
+      }
       this.sink.onNotify?.(n, m);
       return 'notify';
     }

@@ -193,6 +193,7 @@ function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], cou
     orphan_replies: c.orphans,
     duplicate_uniques: c.duplicates,
     malformed: c.malformed,
+    truncated: c.truncated,
     rejected_replies: c.rejected,
     connections: conns,
     notices: run.notices.map((n) => ({ kind: n.kind, file: n.file, offset: n.offset, block: n.blockNo, message: n.message })),
@@ -212,6 +213,7 @@ function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], cou
     if (ci.note) out.line(`    note: ${ci.note}`);
   }
   out.line(`  unanswered requests: ${run.unanswered.length}; orphan replies: ${c.orphans}; duplicate uniques: ${c.duplicates}; malformed messages: ${c.malformed}; rejected replies: ${c.rejected}`);
+  if (c.truncated > 0) out.line(`  messages whose fixed arguments were cut by the snap length: ${c.truncated} (their fields are unknown)`);
   for (const n of run.notices) out.line(`  ${n.kind}: ${n.message}`);
   for (const p of problems) out.line(`  ${p.kind}: conn${p.conn} ${p.message} (byte ${p.offset})`);
   const listed = problems.length;
