@@ -386,7 +386,7 @@ export function renderCheckText(r: CheckReport, p: { red(s: string): string; gre
     out.push(`  ${p.bold(c.name)}: ${c.status === 'fail' ? p.red('FAIL') : p.green('ok')}${note}`);
     for (const name of CHECKS) {
       for (const i of c.checks[name].items) {
-        if (i.kind === 'regression') out.push(`    ${p.red('worse ')} ${i.message}`);
+        if (i.kind === 'regression') out.push(`    ${p.red(r.baseline ? 'worse ' : 'found ')} ${i.message}`);
       }
     }
     for (const name of CHECKS) {

@@ -59,8 +59,17 @@ export function analysisOptions(files: string[], flags: AnalysisFlags, extra: Pa
     correlate: flags.correlate !== false,
     filters,
     resync: flags.resync === true,
-    progress: progressReporter('reading'),
+    progress: quietProgress(),
     ...extra,
+  };
+}
+
+/** The progress line on a terminal, only for inputs big enough to take a while (32 MiB, or stdin). */
+function quietProgress(): ((done: number, total: number) => void) | undefined {
+  const p = progressReporter('reading');
+  if (!p) return undefined;
+  return (done, total) => {
+    if (total === 0 || total >= 32 << 20) p(done, total);
   };
 }
 
