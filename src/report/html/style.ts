@@ -12,7 +12,7 @@ code, .path { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .dim { color: var(--dim); }
 .note { background: #fffbeb; border-left: 3px solid var(--warn); padding: 4px 8px; margin: 6px 0; }
 nav.toc { position: sticky; top: 0; background: var(--bg); z-index: 3; padding-top: 4px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-table { border-collapse: collapse; margin: 4px 0 8px; }
+table { border-collapse: collapse; margin: 4px 0 8px; display: block; overflow-x: auto; max-width: 100%; }
 th, td { padding: 2px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-weight: 600; background: #f9fafb; }
 table.num td:nth-child(n+3) { text-align: right; font-variant-numeric: tabular-nums; }
