@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CaptureMessage, ConnectionInfo, InterfaceStats } from '../../src/capture/message.js';
@@ -389,5 +389,67 @@ test('record --strace --pid: attach to a running daemon, stop with SIGINT', asyn
   const writes = exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
   assert.deepEqual(writes.map((w) => [w.offset, w.size, w.written]), [[8192, 2000, 2000]]);
   assert.ok(cap.messages.every((x) => x.pid === m.child.pid), 'pid from /proc');
+  dir.remove();
+});
+
+test('non-root daemon mounting through fusermount3: the fd it receives is recorded, labelled with the mount point', async (t) => {
+  const reason = skipReason(['setpriv']);
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('rec-user');
+  chmodSync(dir.path, 0o777);
+  const src = dir.sub('src');
+  const mnt = dir.sub('mnt');
+  chownSync(src, 65534, 65534);
+  chownSync(mnt, 65534, 65534);
+  const out = join(dir.path, 'cap.pcapng');
+  // The recorder runs as root; the daemon as nobody (fusermount3 mounts for
+  // it). Only nobody may use the mount (no allow_other), so the test waits
+  // on /proc/mounts rather than on stat(2).
+  const argv = recordCmd(['-o', out], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', pll, '-f', '-o', `source=${src}`, mnt]);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  try {
+    for (let i = 0; i < 200 && !isMounted(mnt); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(isMounted(mnt), err);
+    const w = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', `echo hi > ${mnt}/x && cat ${mnt}/x`]);
+    assert.equal(w.stdout.trim(), 'hi', w.stderr);
+  } finally {
+    spawnSync('fusermount3', ['-u', mnt]);
+    if (isMounted(mnt)) spawnSync('umount', ['-l', mnt]);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    await exited;
+    clearTimeout(timer);
+  }
+  const cap = readPcapng(out);
+  assert.equal(cap.interfaces.length, 1);
+  assert.equal(cap.interfaces[0]!.name, `fuse:${mnt}`, 'mount point learnt from fuse_session_mount');
+  const { exchanges } = pairExchanges(cap);
+  assert.ok(exchanges.some((e) => e.opcode === Op.INIT && e.reply));
+  assert.ok(exchanges.some((e) => e.opcode === Op.WRITE && e.reply));
+  dir.remove();
+});
+
+test('bindfs (libfuse 2, mounted with mount(2) as root) is recorded with its mount point', async (t) => {
+  const reason = skipReason(['bindfs']);
+  if (reason) return t.skip(reason);
+  const dir = makeTempDir('rec-bindfs');
+  const out = dir.sub('cap.pcapng');
+  const mnt = dir.sub('mnt');
+  const m = await mountCommand(recordCmd(['-o', out], ['bindfs', '-f', dir.sub('src'), mnt]), mnt);
+  try {
+    await runNode(`import * as fs from 'node:fs'; fs.writeFileSync(process.argv[2] + '/x', 'hello'); fs.readFileSync(process.argv[2] + '/x');`, [mnt]);
+  } finally {
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  const d = decode(out);
+  assert.deepEqual(d.notices, []);
+  assert.equal(d.conns[0]!.name, `fuse:${mnt}`);
+  const { exchanges, orphans } = pairExchanges(readPcapng(out));
+  assert.equal(orphans, 0);
+  const init = exchanges.find((e) => e.opcode === Op.INIT)!;
+  assert.ok(init.reply && init.reply.readUInt32LE(20) < 45, `libfuse 2 negotiates an old minor (${init.reply?.readUInt32LE(20)})`);
   dir.remove();
 });
