@@ -15,11 +15,11 @@ import { Pairer, type PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
 import { InitBit } from '../protocol/flags/init.js';
 import type { ProtocolOverride } from '../protocol/version.js';
-import type { AnalysisModel, Finding, SizeEvent } from '../report/model.js';
+import type { AnalysisModel, Finding, Severity, SizeEvent } from '../report/model.js';
 import { severityRank } from '../report/model.js';
 import { DETECTORS } from '../detectors/index.js';
 import { DetectorRunner, type FindingInput } from '../detectors/define.js';
-import { AnalysisState } from '../state/state.js';
+import { AnalysisState, jsonId } from '../state/state.js';
 import { buildModel, RetiredFiles, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
 import { EventHeap, EvKind } from './order.js';
@@ -119,17 +119,18 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   const findingsOmitted: Record<string, number> = {};
   const retired = new RetiredFiles(limits.maxFiles);
 
-  const onFinding = (f: Finding, input: FindingInput): void => {
+  const onFinding = (kind: string, severity: Severity, input: FindingInput, build: () => Finding): void => {
     const flt = resolved();
     const st = state!;
-    const file = input.nodeid !== undefined && input.nodeid !== null ? st.files.get(f.conn, input.nodeid) : undefined;
-    const keep = flt.severity(f.severity) && flt.conn(f.conn) && flt.time(f.t) && (flt.anyFile || flt.file(f.nodeid, f.path)) &&
-      findings.length < limits.maxFindings;
+    const nodeid = input.nodeid ?? null;
+    const keep = findings.length < limits.maxFindings && flt.severity(severity) && flt.conn(input.conn) && flt.time(input.t) &&
+      (flt.anyFile || flt.file(nodeid === null ? null : jsonId(nodeid), input.path ?? null));
     if (!keep) {
-      findingsOmitted[f.kind] = (findingsOmitted[f.kind] ?? 0) + 1;
+      findingsOmitted[kind] = (findingsOmitted[kind] ?? 0) + 1;
       return;
     }
-    findings.push(f);
+    findings.push(build());
+    const file = nodeid !== null ? st.files.get(input.conn, nodeid) : undefined;
     if (file) file.findings++;
     // Bars of the exchanges involved are always kept: not added yet -> forced in; dropped -> rescued.
     for (const tr of input.tracks ?? []) {
@@ -309,7 +310,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     filters: resolved(),
     maxFiles: limits.maxFiles,
     unanswered,
-    extraLimitations: [],
+    extraLimitations: fatal ? [{ kind: 'cut', conn: null, message: `reading stopped at damaged input (${fatal.message}); everything before it is analyzed` }] : [],
     peaks: {
       inflight: st.peakTracks,
       files: st.files.peak,

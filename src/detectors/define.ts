@@ -99,8 +99,12 @@ export function jsonSafe(v: unknown): unknown {
   return v;
 }
 
-/** Where the runner sends built findings (the analysis applies filters and caps). */
-export type FindingSink = (f: Finding, input: FindingInput) => void;
+/**
+ * Where the runner sends findings (the analysis applies filters and caps).
+ * `build` makes the Finding (message, fingerprint); a sink that drops the
+ * finding never calls it, so floods of findings past the cap stay cheap.
+ */
+export type FindingSink = (kind: string, severity: Severity, input: FindingInput, build: () => Finding) => void;
 
 type AnyDetector = Detector<object>;
 
@@ -126,7 +130,7 @@ export class DetectorRunner {
         state,
         report: (f) => {
           const path = f.path ?? null;
-          sink({
+          sink(d.id, f.severity ?? d.meta.severity, f, () => ({
             kind: d.id,
             severity: f.severity ?? d.meta.severity,
             conn: f.conn,
@@ -138,7 +142,7 @@ export class DetectorRunner {
             details: (jsonSafe(f.details ?? {}) as Record<string, unknown>),
             fingerprint: fingerprint(d.id, path, f.shape),
             messageId: f.messageId,
-          }, f);
+          }));
         },
       };
       this.ctxs.push(ctx);

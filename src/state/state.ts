@@ -21,6 +21,8 @@ import { PathTable } from './paths.js';
 const FALLOC_FL_COLLAPSE_RANGE = 8;
 const FALLOC_FL_INSERT_RANGE = 32;
 const RENAME_EXCHANGE = 2;
+/** Requests displaced by a duplicate unique that are still remembered. */
+const MAX_DISPLACED = 4096;
 /** Concurrent writes listed per write (more are counted). */
 const CONCURRENT_LIST_CAP = 64;
 
@@ -153,7 +155,15 @@ export class AnalysisState {
     const f = this.targetFile(x, c);
     const tr = new Track(x, f);
     const prev = c.inflight.get(x.unique);
-    if (prev !== undefined) this.displaced.set(prev.x, prev);
+    if (prev !== undefined) {
+      // A duplicate unique: keep the older request reachable for its reply, within a bound.
+      this.displaced.set(prev.x, prev);
+      if (this.displaced.size > MAX_DISPLACED) {
+        const oldest = this.displaced.keys().next().value!;
+        this.displaced.delete(oldest);
+        this.nTracks--;
+      }
+    }
     c.inflight.set(x.unique, tr);
     if (++this.nTracks > this.peakTracks) this.peakTracks = this.nTracks;
     c.concurrency.request(t, x.tid);
