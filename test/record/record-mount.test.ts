@@ -134,6 +134,29 @@ function toolsRead(file: string): void {
   }
 }
 
+/**
+ * The project's decoder over the whole capture (`fusetrace dump --json`,
+ * when the CLI is built): every message decodes, nothing malformed, every
+ * request answered. Returns false when the CLI cannot be used.
+ */
+async function decoderAgrees(t: { diagnostic(s: string): void }, file: string, messages: number): Promise<boolean> {
+  if (!cliHasCommand('dump')) {
+    t.diagnostic('fusetrace dump is not available: decoder check skipped');
+    return false;
+  }
+  const r = await run(process.execPath, [fusetraceBin, 'dump', '--json', file], { timeoutMs: 60000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{"type":"summary"'));
+  assert.ok(line, 'dump prints a summary');
+  const sum = (JSON.parse(line) as { data: Record<string, unknown> }).data;
+  assert.equal(sum.messages, messages);
+  assert.equal(sum.malformed, 0);
+  assert.equal(sum.orphan_replies, 0);
+  assert.equal(sum.unanswered, 0);
+  assert.equal(sum.duplicate_uniques, 0);
+  return true;
+}
+
 /** 16 writer threads (worker_threads), each on its own file: file k gets 20 pwrites. */
 const WRITERS = 16;
 const PER_WRITER = 20;
@@ -205,6 +228,7 @@ async function parallelRun(t: { diagnostic(s: string): void }, label: string): P
   assert.equal(d.stats[0]!.ifDrop, 0);
   assert.equal(d.stats[0]!.ifRecv, d.messages);
   toolsRead(out);
+  await decoderAgrees(t, out, d.messages);
   const c = isbComments(out).join(' ');
   const splicedIn = Number(/spliced_in=(\d+)/.exec(c)?.[1] ?? 0);
   dir.remove();
@@ -449,6 +473,7 @@ test('bindfs (libfuse 2, mounted with mount(2) as root) is recorded with its mou
   assert.equal(d.conns[0]!.name, `fuse:${mnt}`);
   const { exchanges, orphans } = pairExchanges(readPcapng(out));
   assert.equal(orphans, 0);
+  await decoderAgrees(t, out, d.messages);
   const init = exchanges.find((e) => e.opcode === Op.INIT)!;
   assert.ok(init.reply && init.reply.readUInt32LE(20) < 45, `libfuse 2 negotiates an old minor (${init.reply?.readUInt32LE(20)})`);
   dir.remove();
