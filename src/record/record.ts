@@ -60,7 +60,7 @@ export function libraryPath(): string {
 /** Validates a --snaplen value: 0 or >= 256 (smaller values are raised). */
 export function parseSnaplen(v: string | number | undefined): number {
   if (v === undefined) return DEFAULT_SNAPLEN;
-  const n = typeof v === 'number' ? v : Number(v);
+  const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
     throw new UsageError(`--snaplen ${String(v)}: expected a whole number of bytes (0 = whole messages)`);
   }

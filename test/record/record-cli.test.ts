@@ -92,4 +92,6 @@ test('parseSnaplen: default, 0, raise to 256, reject garbage', () => {
   assert.equal(parseSnaplen('10'), 256);
   assert.throws(() => parseSnaplen('-1'), /whole number/);
   assert.throws(() => parseSnaplen('abc'), /whole number/);
+  assert.throws(() => parseSnaplen(''), /whole number/);
+  assert.throws(() => parseSnaplen('1e3'), /whole number/);
 });
