@@ -287,6 +287,7 @@ const BATCH = 2048;
 export class TableWriter<R> {
   private batch: Cell[][] = [];
   private headerDone = false;
+  private jsonKeys: string[] | undefined;
   rows = 0;
 
   constructor(
@@ -303,15 +304,22 @@ export class TableWriter<R> {
   }
 
   row(r: R): void {
-    this.header();
+    if (!this.headerDone) this.header();
     this.rows++;
-    const cells = this.columns.map((c) => c.get(r));
+    const cols = this.columns;
     if (this.format === 'jsonl') {
-      const o: Record<string, Cell> = {};
-      this.columns.forEach((c, i) => (o[c.name] = cells[i]!));
-      this.sink.write(JSON.stringify(o) + '\n');
+      // Built by hand (no object per row): `{"conn":0,"unique":2,...}` in column order.
+      const keys = (this.jsonKeys ??= cols.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`));
+      let line = '';
+      for (let i = 0; i < cols.length; i++) {
+        const v = cols[i]!.get(r);
+        line += keys[i]! + (v === null ? 'null' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : typeof v === 'string' ? JSON.stringify(v) : String(v));
+      }
+      this.sink.write(line + '}\n');
       return;
     }
+    const cells: Cell[] = new Array(cols.length);
+    for (let i = 0; i < cols.length; i++) cells[i] = cols[i]!.get(r);
     this.batch.push(cells);
     if (this.batch.length >= BATCH) this.flush();
   }
