@@ -283,7 +283,7 @@ export function renderFindings(findings: readonly Finding[], startT: number, p: 
   const out: string[] = [];
   for (const g of ordered) {
     for (const f of g.slice(0, perGroup)) {
-      const where = [f.path ?? undefined, `conn ${f.conn}`, formatRel(f.t, startT), f.uniques.length ? `${f.uniques.length === 1 ? 'unique' : 'uniques'} ${f.uniques.join(', ')}` : undefined]
+      const where = [f.path ?? undefined, `conn ${f.conn}`, formatRel(f.t, startT), f.uniques.length ? `${f.uniques.length === 1 ? 'unique' : 'uniques'} ${listUniques(f.uniques)}` : undefined]
         .filter(Boolean).join('  ');
       out.push(`  ${paintSeverity(f.severity, p)} ${p.bold(f.kind)}  ${where}`);
       out.push(`          ${f.message}`);
@@ -296,6 +296,11 @@ export function renderFindings(findings: readonly Finding[], startT: number, p: 
     }
   }
   return out;
+}
+
+/** `12, 14` or, for many, `26, 28, 30, 32, 34, 36, … (32 in all)`. */
+function listUniques(u: readonly (number | string)[], max = 8): string {
+  return u.length <= max ? u.join(', ') : `${u.slice(0, max - 2).join(', ')}, … (${u.length} in all)`;
 }
 
 /** `offset=3221225472 size=1048576 ...`: the scalar details, cut to one line. */
