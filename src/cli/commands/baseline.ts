@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyze } from '../../analysis/analyze.js';
 import { UsageError } from '../../capture/errors.js';
-import { baselineCapture, baselineDoc, renderBaseline, type BaselineCapture } from '../../report/baseline.js';
+import { baselineCapture, baselineDoc, captureName, renderBaseline, type BaselineCapture } from '../../report/baseline.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 import { version } from '../main.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, type AnalysisFlags } from './analyze.js';
@@ -22,8 +22,15 @@ export interface GroupFlags {
  */
 export function captureGroups(captures: string[], flags: GroupFlags): string[][] {
   if (captures.length === 0) throw new UsageError('no capture given');
-  if (flags.together) return [captures];
-  return captures.map((c) => (c.includes('+') && !existsSync(c) ? c.split('+').filter((x) => x !== '') : [c]));
+  const groups = flags.together ? [captures] : captures.map((c) => (c.includes('+') && !existsSync(c) ? c.split('+').filter((x) => x !== '') : [c]));
+  const seen = new Map<string, string[]>();
+  for (const g of groups) {
+    const name = captureName(g);
+    const prev = seen.get(name);
+    if (prev) throw new UsageError(`${g.join('+')} and ${prev.join('+')} have the same name in a baseline (${name})`, 'baseline entries are named by file name: rename one of the captures');
+    seen.set(name, g);
+  }
+  return groups;
 }
 
 /** Analyses each group; returns their baseline entries, or an exit code after a damaged input. */
