@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { ROOT, runCli } from '../helpers/cli.js';
 
@@ -28,6 +29,20 @@ describe('analyze CLI', { skip: existsSync(smoke) ? false : 'fixtures/lab/smoke.
     assert.match(r.stdout, /LOOKUP \(1\) +130 +129 .* ENOENT \(2\) ×129/);
     assert.match(r.stdout, /protocol 7\.31 \(kernel 7\.45, daemon 7\.31\), from INIT/);
     assert.doesNotMatch(r.stdout, /\x1b\[/);
+  });
+
+  const haveScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it('colours the report on a terminal, unless --no-color or NO_COLOR', { skip: haveScript ? false : 'script(1) (util-linux) is not installed' }, () => {
+    const onTty = (args: string, env: NodeJS.ProcessEnv = {}): string => {
+      const envNoColor = { ...process.env, ...env };
+      if (!('NO_COLOR' in env)) delete envNoColor.NO_COLOR;
+      const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${ROOT}bin/fusetrace analyze ${args}`, '/dev/null'], { encoding: 'utf8', env: envNoColor });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.match(onTty(smoke), /\x1b\[1m/);
+    assert.doesNotMatch(onTty(`--no-color ${smoke}`), /\x1b\[/);
+    assert.doesNotMatch(onTty(smoke, { NO_COLOR: '1' }), /\x1b\[/);
   });
 
   it('--json is one document on stdout whose first key is the schema, every key documented', () => {
