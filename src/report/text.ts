@@ -209,7 +209,7 @@ function renderFile(f: FileModel, m: AnalysisModel, p: Palette, maxEvents: numbe
   if (f.ino !== undefined) ids.push(`ino ${formatId(f.ino)}`);
   const corr = f.correlated.length ? `; same file as ${f.correlated.map((c) => `conn ${c.conn} node ${formatId(c.nodeid)}`).join(', ')}` : '';
   out.push(`  ${p.bold(f.path)}  (${ids.join(', ')}${corr})${f.findings ? '  ' + p.red(plural(f.findings, 'finding')) : ''}`);
-  const ops = Object.entries(f.byOpcode).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v}`).join(', ');
+  const ops = Object.entries(f.byOpcode).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${opLabel(k)} ×${v}`).join(', ');
   out.push(`    ${plural(f.exchanges, 'exchange')}${ops ? ` (${ops})` : ''}; ${plural(f.writes, 'write')}, ${formatBytes(f.bytesWritten)} written`);
   const levels = Object.entries(f.concurrencyShare).sort((a, b) => Number(a[0]) - Number(b[0]));
   const share = levels.length ? `; share of active time at each level: ${levels.map(([k, v]) => `${k}: ${percent(v)}`).join(', ')}` : '';
