@@ -122,6 +122,22 @@ describe('check on the stale-size race', { skip: haveRace ? false : 'fixtures pa
     assert.match(f.failure!.message, /2 regressions: new error finding parallel-write-beyond-size/);
   });
 
+  it('matches findings by fingerprint: a time-stretched copy of the race has the same ones', () => {
+    const base = join(tmp, 'race-fp.json');
+    assert.equal(runCli(['baseline', `${A}+${B}`, '-o', base]).code, 0);
+    const dir = join(tmp, 'stretched');
+    mkdirSync(dir, { recursive: true });
+    // One origin for both mounts (a whole second before either starts) keeps them aligned.
+    const origin = 1_000_000_000n * (BigInt(JSON.parse(runCli(['analyze', '--json', A, B]).stdout).epochNs) / 1_000_000_000n - 1n);
+    stretchCapture(A, join(dir, 'stale-size-race-A.pcapng'), 3, origin);
+    stretchCapture(B, join(dir, 'stale-size-race-B.pcapng'), 3, origin);
+    const r = runCli(['check', `${join(dir, 'stale-size-race-A.pcapng')}+${join(dir, 'stale-size-race-B.pcapng')}`, '--baseline', base, '--json']);
+    const report = JSON.parse(r.stdout);
+    const items = report.captures[0].checks.findings.items;
+    assert.deepEqual(items.filter((i: { kind: string }) => i.kind !== 'note'), [], 'no new and no fixed finding');
+    assert.equal(r.code, 0, r.stdout);
+  });
+
   it('passes against a baseline of the same race, and --expect-clean fails on it', () => {
     const base = join(tmp, 'race.json');
     assert.equal(runCli(['baseline', `${A}+${B}`, '-o', base]).code, 0);

@@ -4,16 +4,19 @@
  * pcapng writer. Message bytes, directions, pid/tid, failed-write flags,
  * interfaces and statistics are kept, so the copy analyses to the same
  * exchanges and findings with every latency `factor` times longer: a
- * "slowed-down daemon" for `fusetrace check` tests.
+ * "slowed-down daemon" for `fusetrace check` tests. Pass the same `origin`
+ * (absolute ns) for captures that belong together, so they stay aligned.
  */
 import { writeFileSync } from 'node:fs';
 import { Timebase, type ConnectionInfo } from '../../src/capture/message.js';
 import { readCapture } from '../../src/capture/open.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 
-export function stretchCapture(src: string, dst: string, factor: number): { messages: number } {
+export function stretchCapture(src: string, dst: string, factor: number, origin?: bigint): { messages: number } {
   const parts: Buffer[] = [];
   const timebase = new Timebase();
+  // Captures of one run (two mounts) must be stretched around one origin to stay aligned.
+  if (origin !== undefined) timebase.fix(origin);
   let w: PcapngWriter | undefined;
   const iface = new Map<number, number>();
   let messages = 0;
