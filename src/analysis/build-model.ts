@@ -23,11 +23,12 @@ export function fileModel(f: FileState): FileModel {
   const kernelSize: Record<string, number | null> = {};
   for (const m of f.group.members) kernelSize[String(m.conn)] = Number.isNaN(m.kernelSize) ? null : m.kernelSize;
   if (!(String(f.conn) in kernelSize)) kernelSize[String(f.conn)] = Number.isNaN(f.kernelSize) ? null : f.kernelSize;
-  const history = f.sizeHistory ?? [];
+  const nodeid = jsonId(f.nodeid);
+  const history = f.sizeHistory ? f.sizeHistory.events(f.conn, nodeid, jsonId) : [];
   const bars = (f.bars ?? []).slice().sort((a, b) => a.tReq - b.tReq);
   return {
     conn: f.conn,
-    nodeid: jsonId(f.nodeid),
+    nodeid,
     ino: f.ino === undefined ? undefined : jsonId(f.ino),
     path: f.path,
     correlated: f.group.members.filter((m) => m !== f).map((m) => ({ conn: m.conn, nodeid: jsonId(m.nodeid) })),

@@ -77,7 +77,7 @@ function reportOne(tr: Track, others: Track[], ctx: DetectorContext<object>): vo
       startsBeyond: hole, beyondBy: hole ? x.offset - daemon : end - daemon,
       concurrent: others.map((o) => o.x.unique), concurrentCount: tr.concurrentCount,
       concurrentConns: [...new Set(others.map((o) => o.x.conn))],
-      handleFlags: fopenNames(tr.fopen), handleKnown: tr.handle !== undefined,
+      handleFlags: fopenNames(tr.fopen),
       kernelThoughtNonExtending: stale, callerPid: x.callerPid,
       replyError: x.replied ? x.error : null, replied: x.replied,
     },

@@ -9,7 +9,6 @@
 import type { Exchange, Id } from '../pairing/exchange.js';
 import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
 import { LevelTime } from './concurrency.js';
-import type { Handle } from './handles.js';
 
 /** Size history entries kept per file (the first ones; later ones are counted). */
 export const SIZE_HISTORY_CAP = 256;
@@ -19,6 +18,75 @@ export const BARS_PER_FILE = 2000;
 const RECENT_DROPPED = 64;
 /** Size changes remembered per group (for stale attribute replies). */
 const CHANGES_KEPT = 16;
+
+const KINDS: SizeEventKind[] = ['report', 'write', 'truncate', 'open-trunc', 'fallocate', 'copy', 'inval', 'store'];
+
+/**
+ * The first SIZE_HISTORY_CAP size events of a file, in columns of numbers
+ * (SizeEvent objects are made only for the model). Keeping tens of thousands
+ * of small event objects alive measurably slowed V8's young-generation
+ * collections for the whole run; plain number columns do not.
+ */
+export class SizeHistory {
+  n = 0;
+  private cap = 16;
+  private t = new Float64Array(16);
+  private kind = new Uint8Array(16);
+  private value = new Float64Array(16);
+  private kernel = new Float64Array(16);
+  private daemon = new Float64Array(16);
+  private reported = new Float64Array(16);
+  private unique: (Id | null)[] = [];
+  private paths: string[] = [];
+
+  get full(): boolean {
+    return this.n >= SIZE_HISTORY_CAP;
+  }
+
+  add(t: number, kind: SizeEventKind, unique: Id | null, value: number, kernel: number, daemon: number, reported: number, path: string): void {
+    if (this.n >= SIZE_HISTORY_CAP) return;
+    if (this.n === this.cap) this.grow();
+    const i = this.n++;
+    this.t[i] = t;
+    this.kind[i] = KINDS.indexOf(kind);
+    this.value[i] = value;
+    this.kernel[i] = kernel;
+    this.daemon[i] = daemon;
+    this.reported[i] = reported;
+    this.unique.push(unique);
+    this.paths.push(path);
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.cap * 4, SIZE_HISTORY_CAP);
+    const g = <T extends Float64Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap);
+      b.set(a);
+      return b;
+    };
+    this.t = g(this.t);
+    this.kind = g(this.kind);
+    this.value = g(this.value);
+    this.kernel = g(this.kernel);
+    this.daemon = g(this.daemon);
+    this.reported = g(this.reported);
+    this.cap = cap;
+  }
+
+  /** The events as model records. */
+  events(conn: number, nodeid: number | string, jsonId: (v: Id) => number | string): SizeEvent[] {
+    const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
+    const out: SizeEvent[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const u = this.unique[i]!;
+      out.push({
+        t: this.t[i]!, conn, nodeid, path: this.paths[i]!, event: KINDS[this.kind[i]!]!, unique: u === null ? null : jsonId(u),
+        value: num(this.value[i]!), kernelSize: num(this.kernel[i]!), daemonSize: num(this.daemon[i]!), reportedSize: num(this.reported[i]!),
+      });
+    }
+    return out;
+  }
+}
 
 /** One completed size change of a group (WRITE that extended, truncate, fallocate, copy). */
 export interface SizeChange {
@@ -41,8 +109,8 @@ export class Track {
   split: SplitGroup | undefined = undefined;
   /** The WRITE carried FUSE_WRITE_CACHE (writeback). */
   writeCache = false;
-  /** The handle of the request's fh, when known. */
-  handle: Handle | undefined = undefined;
+  /** The request's fh was an open handle the capture saw opened. */
+  handleKnown = false;
   /** FOPEN_* of that handle at request time (0 unknown). */
   fopen = 0;
   /** SETATTR with FATTR_SIZE, or OPEN/CREATE with O_TRUNC. */
@@ -117,7 +185,7 @@ export class FileState {
   bytesWritten = 0;
   /** FOPEN_* seen in OPEN/CREATE replies (OR). */
   fopenSeen = 0;
-  sizeHistory: SizeEvent[] | undefined = undefined;
+  sizeHistory: SizeHistory | undefined = undefined;
   sizeEvents = 0;
   bars: TimelineBar[] | undefined = undefined;
   barsDropped = 0;
@@ -137,10 +205,11 @@ export class FileState {
     this.byOpcode.set(op, (this.byOpcode.get(op) ?? 0) + 1);
   }
 
-  addSizeEvent(e: SizeEvent): void {
+  /** Notes a size event: kept in the history while it is not full, always counted. */
+  noteSizeEvent(t: number, kind: SizeEventKind, unique: Id | null, value: number): void {
     this.sizeEvents++;
-    const h = (this.sizeHistory ??= []);
-    if (h.length < SIZE_HISTORY_CAP) h.push(e);
+    const h = (this.sizeHistory ??= new SizeHistory());
+    if (!h.full) h.add(t, kind, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
   }
 
   /** Adds a bar; returns false when the per-file cap dropped it (kept among the recent ones). */

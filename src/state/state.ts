@@ -178,10 +178,10 @@ export class AnalysisState {
     f.level.set(f.inflight.length, t);
 
     if (x.fh !== undefined) {
-      const h = c.handles.get(x.fh);
-      if (h) {
-        tr.handle = h;
-        tr.fopen = h.fopen;
+      const fo = c.handles.fopen(x.fh);
+      if (fo !== undefined) {
+        tr.handleKnown = true;
+        tr.fopen = fo;
       }
     }
 
@@ -344,7 +344,7 @@ export class AnalysisState {
         return;
       }
       case Op.OPENDIR:
-        if (f && x.resultFh !== undefined) c.handles.open(x.resultFh, f.nodeid, x.openFlags, x.flags, t);
+        if (f && x.resultFh !== undefined) c.handles.open(x.resultFh, x.openFlags);
         return;
       case Op.RELEASE: case Op.RELEASEDIR:
         c.handles.release(x.fh);
@@ -384,7 +384,7 @@ export class AnalysisState {
 
   private openHandle(c: ConnState, f: FileState, x: Exchange, t: number): void {
     if (x.resultFh === undefined) return;
-    c.handles.open(x.resultFh, f.nodeid, x.openFlags, x.flags, t);
+    c.handles.open(x.resultFh, x.openFlags);
     f.fopenSeen |= x.openFlags;
     if ((x.openFlags & FOPEN_PASSTHROUGH_BIT) !== 0) c.passthroughSeen = true;
   }
@@ -392,18 +392,14 @@ export class AnalysisState {
   // -------------------------------------------------------------- size views
 
   private sizeEvent(f: FileState, kind: SizeEventKind, x: Exchange | undefined, value: number, t: number): void {
-    const wantHook = this.opts.onSizeEvent !== undefined;
-    if (!wantHook && f.sizeHistory !== undefined && f.sizeHistory.length >= 256) {
-      f.sizeEvents++;
-      return;
-    }
+    f.noteSizeEvent(t, kind, x ? x.unique : null, value);
+    const hook = this.opts.onSizeEvent;
+    if (hook === undefined) return;
     const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
-    const e: SizeEvent = {
+    hook({
       t, conn: f.conn, nodeid: jsonId(f.nodeid), path: f.path, event: kind, unique: x ? jsonId(x.unique) : null,
       value: num(value), kernelSize: num(f.kernelSize), daemonSize: num(f.group.daemonSize), reportedSize: num(f.group.reportedSize),
-    };
-    f.addSizeEvent(e);
-    this.opts.onSizeEvent?.(e, f);
+    }, f);
   }
 
   /** A reply carried attr.size for `f`. */
