@@ -1,6 +1,7 @@
 /**
  * One benchmark measurement in its own process: `node measure.js STAGE FILE`.
- * Prints one JSON line: messages, seconds, peak RSS (MB).
+ * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
+ * this process, the figure to compare on a loaded machine), peak RSS (MB).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

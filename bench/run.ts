@@ -6,36 +6,64 @@
  * - `analyze`: the whole `analyze --json` pipeline (rendered, output discarded), when available.
  * Sizes come from BENCH_SIZES (MB, comma separated; default "100,2000"); BENCH_STAGES
  * picks stages; BENCH_RECORDER=0 skips the recorder overhead rows (bench/recorder.ts).
+ * The table is Markdown (README "Speed" takes it as is). Rates are given per
+ * CPU-second of the measuring process as well as per wall second: on a loaded
+ * machine the wall clock measures the neighbours, CPU time measures the code.
  * Benchmarks are not tests: nothing here asserts on time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, type BenchShape } from './generate.js';
 import { benchRecorder, formatRows } from './recorder.js';
 
-interface Row {
-  capture: string;
-  stage: string;
+interface Measurement {
   messages: number;
   seconds: number;
+  cpuSeconds: number;
   rssMB: number;
+}
+
+interface Row extends Measurement {
+  capture: string;
+  stage: string;
   bytes: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const measure = join(here, 'measure.js');
 
-function runStage(stage: string, file: string): { messages: number; seconds: number; rssMB: number } | { error: string } {
+function runStage(stage: string, file: string): Measurement | { error: string } {
   const r = spawnSync(process.execPath, [measure, stage, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ') };
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { messages: number; seconds: number; rssMB: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
 }
 
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** The rows as a Markdown table: numbers right-aligned, columns sized to their data. */
+function formatTable(rows: Row[]): string {
+  const header = ['capture', 'stage', 'messages', 'wall s', 'CPU s', 'messages/CPU-s', 'MB/CPU-s', 'messages/s', 'MB/s', 'peak RSS MB'];
+  const table = rows.map((r) => {
+    const mb = r.bytes / 1048576;
+    const perMsg = r.stage !== 'read';
+    return [
+      r.capture, r.stage, perMsg ? fmt(r.messages) : '-', fmt(r.seconds, 2), fmt(r.cpuSeconds, 2),
+      perMsg ? fmt(r.messages / r.cpuSeconds) : '-', fmt(mb / r.cpuSeconds),
+      perMsg ? fmt(r.messages / r.seconds) : '-', fmt(mb / r.seconds), fmt(r.rssMB),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
+  return [
+    line(header),
+    '|' + widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|',
+    ...table.map(line),
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -60,22 +88,14 @@ async function main(): Promise<void> {
           process.stderr.write(`bench: ${stage} failed: ${res.error}\n`);
           continue;
         }
-        rows.push({ capture: `${shape} ${fmt(bytes / 1048576)} MB`, stage, messages: res.messages, seconds: res.seconds, rssMB: res.rssMB, bytes });
+        rows.push({ capture: `${shape} ${fmt(bytes / 1048576)} MB`, stage, bytes, ...res });
       }
       if (!process.env.BENCH_KEEP) unlinkSync(file);
     }
   }
-  const header = ['capture', 'stage', 'messages', 'messages/s', 'MB/s', 'peak RSS MB'];
-  const table = rows.map((r) => [
-    r.capture, r.stage, fmt(r.messages),
-    r.stage === 'read' ? '-' : fmt(r.messages / r.seconds),
-    fmt(r.bytes / 1048576 / r.seconds), fmt(r.rssMB),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w, i) => (i < 2 ? '-'.repeat(w + 1) + '-' : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const r of table) console.log(line(r));
+  console.log(formatTable(rows));
+  console.log('');
+  console.log(`Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`);
   if (!existsSync(measure)) console.error('bench: measure.js missing; run `npm run build`');
   if (process.env.BENCH_RECORDER !== '0') {
     console.log('');

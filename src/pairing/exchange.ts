@@ -5,6 +5,13 @@
  * analysis needs (filled by protocol/extract.ts from the declared layouts);
  * the full decode of a message is done only by consumers that print it.
  * One class with a fixed shape so that V8 keeps field access monomorphic.
+ *
+ * One is allocated per request, millions per second, so it holds as own
+ * fields only what most exchanges set. Fields that only some replies carry
+ * (entry, attributes, open handle, directory records) live in a
+ * `ReplyResult`, and rarer request fields plus the state stage's per-file
+ * views in an `ExchangeExtra`; each is allocated on the first write. Accessors
+ * keep every field's name and default, so readers never see the split.
  */
 
 /** A 64-bit id: a number while exact (almost always), else a bigint. */
@@ -63,14 +70,6 @@ export class Exchange {
   opFlags = 0;
   /** First name in the body (LOOKUP, CREATE, MKDIR, UNLINK, RENAME old, LINK newname, SYMLINK name). */
   name: string | undefined = undefined;
-  /** Second name (RENAME/RENAME2 new name; SYMLINK target). */
-  name2: string | undefined = undefined;
-  /** Second node (RENAME newdir, LINK oldnodeid, COPY_FILE_RANGE nodeid_out). */
-  node2: Id | undefined = undefined;
-  /** INTERRUPT: the unique it targets. */
-  target: Id | undefined = undefined;
-  /** FORGET / BATCH_FORGET: flat pairs [nodeid, nlookup, nodeid, nlookup, ...]. */
-  forgets: Id[] | undefined = undefined;
 
   // --- reply --------------------------------------------------------------
   tReply = NaN;
@@ -85,38 +84,27 @@ export class Exchange {
   replyFailedErrno = 0;
   /** Result size: write_out.size, READ data length, copy_file_range bytes, READDIR bytes. */
   resultSize = NaN;
-  /** Nodeid returned (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK, LINK, TMPFILE); 0 = negative entry. */
-  resultNodeid: Id | undefined = undefined;
-  /** attr.ino and attr.size from a reply that carries fuse_attr (GETATTR, SETATTR, entry replies, STATX). */
-  attrIno: Id | undefined = undefined;
-  attrSize = NaN;
-  /** attr_valid of that reply in ns (0 = not cacheable). */
-  attrValidNs = NaN;
-  /** OPEN/CREATE reply: fh and FOPEN_* flags. */
-  resultFh: Id | undefined = undefined;
-  openFlags = 0;
-  /** READDIR / READDIRPLUS reply records, in order. */
-  entries: DirEntry[] | undefined = undefined;
   /** Some BATCH_FORGET entries or directory records were cut by the snap length (not malformed). */
   partial = false;
 
   // --- set by the state stage when the request is processed (time order) ----
   /** Path of the file at request time (`?<nodeid>` when unknown). */
   path: string | undefined = undefined;
-  /** Size views of the target file when the request was sent (NaN = unknown). */
-  kernelSizeAtReq = NaN;
-  daemonSizeAtReq = NaN;
-  /** Exchanges in flight on the same file when the request was read, this one excluded. */
-  fileInflightAtReq = 0;
 
   // --- pairing ------------------------------------------------------------
-  /** Time of the first INTERRUPT for this request (NaN if never interrupted). */
-  tInterrupt = NaN;
-  interrupts = 0;
   /** Set by the pairing stage for a request that will never get a reply by design. */
   noReplyExpected = false;
   /** Decoding problems found in the request or reply (malformed/truncated), if any. */
   problem: string | undefined = undefined;
+
+  /**
+   * Entry/attribute/open/directory results of the reply, when it carried any
+   * (see `ReplyResult`); read them through the accessors below. extract.ts
+   * fills a new record in one go.
+   */
+  result: ReplyResult | undefined = undefined;
+  /** Rarely set fields (see `ExchangeExtra`); read them through the accessors below. */
+  private extra: ExchangeExtra | undefined = undefined;
 
   get replied(): boolean {
     return this.error !== NO_REPLY;
@@ -126,4 +114,92 @@ export class Exchange {
   get latency(): number {
     return this.tReply - this.tReq;
   }
+
+  /**
+   * The records for writing, made on first use. A copy made with
+   * `Object.assign(new Exchange(), x)` (protocol/decode.ts) shares x's
+   * records, so extract.ts never writes into a record it did not just make:
+   * it fills a new `ReplyResult` and assigns it.
+   */
+  private setResult(): ReplyResult {
+    return (this.result ??= new ReplyResult());
+  }
+
+  private more(): ExchangeExtra {
+    return (this.extra ??= new ExchangeExtra());
+  }
+
+  // --- reply results (ReplyResult) ------------------------------------------
+  /** Nodeid returned (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK, LINK, TMPFILE); 0 = negative entry. */
+  get resultNodeid(): Id | undefined { return this.result?.resultNodeid; }
+  set resultNodeid(v: Id | undefined) { this.setResult().resultNodeid = v; }
+  /** attr.ino and attr.size from a reply that carries fuse_attr (GETATTR, SETATTR, entry replies, STATX). */
+  get attrIno(): Id | undefined { return this.result?.attrIno; }
+  set attrIno(v: Id | undefined) { this.setResult().attrIno = v; }
+  get attrSize(): number { return this.result === undefined ? NaN : this.result.attrSize; }
+  set attrSize(v: number) { this.setResult().attrSize = v; }
+  /** attr_valid of that reply in ns (0 = not cacheable). */
+  get attrValidNs(): number { return this.result === undefined ? NaN : this.result.attrValidNs; }
+  set attrValidNs(v: number) { this.setResult().attrValidNs = v; }
+  /** OPEN/CREATE reply: fh and FOPEN_* flags. */
+  get resultFh(): Id | undefined { return this.result?.resultFh; }
+  set resultFh(v: Id | undefined) { this.setResult().resultFh = v; }
+  get openFlags(): number { return this.result === undefined ? 0 : this.result.openFlags; }
+  set openFlags(v: number) { this.setResult().openFlags = v; }
+  /** READDIR / READDIRPLUS reply records, in order. */
+  get entries(): DirEntry[] | undefined { return this.result?.entries; }
+  set entries(v: DirEntry[] | undefined) { this.setResult().entries = v; }
+
+  // --- rare request fields (ExchangeExtra) ------------------------------------
+  /** Second name (RENAME/RENAME2 new name; SYMLINK target). */
+  get name2(): string | undefined { return this.extra?.name2; }
+  set name2(v: string | undefined) { this.more().name2 = v; }
+  /** Second node (RENAME newdir, LINK oldnodeid, COPY_FILE_RANGE nodeid_out). */
+  get node2(): Id | undefined { return this.extra?.node2; }
+  set node2(v: Id | undefined) { this.more().node2 = v; }
+  /** INTERRUPT: the unique it targets. */
+  get target(): Id | undefined { return this.extra?.target; }
+  set target(v: Id | undefined) { this.more().target = v; }
+  /** FORGET / BATCH_FORGET: flat pairs [nodeid, nlookup, nodeid, nlookup, ...]. */
+  get forgets(): Id[] | undefined { return this.extra?.forgets; }
+  set forgets(v: Id[] | undefined) { this.more().forgets = v; }
+  /** Time of the first INTERRUPT for this request (NaN if never interrupted). */
+  get tInterrupt(): number { return this.extra === undefined ? NaN : this.extra.tInterrupt; }
+  set tInterrupt(v: number) { this.more().tInterrupt = v; }
+  get interrupts(): number { return this.extra === undefined ? 0 : this.extra.interrupts; }
+  set interrupts(v: number) { this.more().interrupts = v; }
+
+  // --- per-file views set by the state stage (ExchangeExtra) ------------------
+  /** Size views of the target file when the request was sent (NaN = unknown). */
+  get kernelSizeAtReq(): number { return this.extra === undefined ? NaN : this.extra.kernelSizeAtReq; }
+  set kernelSizeAtReq(v: number) { this.more().kernelSizeAtReq = v; }
+  get daemonSizeAtReq(): number { return this.extra === undefined ? NaN : this.extra.daemonSizeAtReq; }
+  set daemonSizeAtReq(v: number) { this.more().daemonSizeAtReq = v; }
+  /** Exchanges in flight on the same file when the request was read, this one excluded. */
+  get fileInflightAtReq(): number { return this.extra === undefined ? 0 : this.extra.fileInflightAtReq; }
+  set fileInflightAtReq(v: number) { this.more().fileInflightAtReq = v; }
+}
+
+/** Results only entry, attribute, open and directory replies carry (defaults as in Exchange). */
+export class ReplyResult {
+  resultNodeid: Id | undefined = undefined;
+  attrIno: Id | undefined = undefined;
+  attrSize = NaN;
+  attrValidNs = NaN;
+  resultFh: Id | undefined = undefined;
+  openFlags = 0;
+  entries: DirEntry[] | undefined = undefined;
+}
+
+/** Fields few exchanges set: second names and nodes, INTERRUPT and FORGET data, per-file views. */
+class ExchangeExtra {
+  name2: string | undefined = undefined;
+  node2: Id | undefined = undefined;
+  target: Id | undefined = undefined;
+  forgets: Id[] | undefined = undefined;
+  tInterrupt = NaN;
+  interrupts = 0;
+  kernelSizeAtReq = NaN;
+  daemonSizeAtReq = NaN;
+  fileInflightAtReq = 0;
 }

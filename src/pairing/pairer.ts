@@ -7,11 +7,15 @@
  * bounded by the daemon's concurrency, not by the capture size.
  */
 import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
-import { u32, u64 } from '../protocol/layout.js';
-import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
+import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
-import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, problemKind, type NotifyEvent } from '../protocol/extract.js';
+import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, problemKind, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
 import { Exchange, type Id } from './exchange.js';
+import { InflightTable } from './inflight.js';
+
+/** Opcodes that never get a reply (FORGET, BATCH_FORGET, NOTIFY_REPLY), as a table: checked per request. */
+const NO_REPLY_OPS = new Uint8Array(256);
+for (const r of OPCODES) if (r.noReply && r.code < NO_REPLY_OPS.length) NO_REPLY_OPS[r.code] = 1;
 
 export type MessageKind =
   | 'request'
@@ -57,7 +61,7 @@ export interface PairingSink {
 interface ConnState {
   info: ConnectionInfo | undefined;
   proto: ConnProtocol;
-  inflight: Map<Id, Exchange>;
+  inflight: InflightTable;
   /** INTERRUPT exchanges by their odd unique. */
   interrupts: Map<Id, Exchange>;
   requests: number;
@@ -85,6 +89,9 @@ export interface PairingCounts {
 
 export class Pairer {
   private conns: ConnState[] = [];
+  /** The connection of the previous message: consecutive messages nearly always share one. */
+  private lastConnNo = -1;
+  private lastConn: ConnState | undefined;
   /** The exchange of the last message passed to `message()` (request, reply, interrupt). */
   last: Exchange | undefined;
   /** The notification of the last message, when it was one. */
@@ -96,7 +103,7 @@ export class Pairer {
   private conn(c: number): ConnState {
     let s = this.conns[c];
     if (!s) {
-      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new Map(), interrupts: new Map(), requests: 0, peakInflight: 0 };
+      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new InflightTable(), interrupts: new Map(), requests: 0, peakInflight: 0 };
       this.conns[c] = s;
     }
     return s;
@@ -125,7 +132,12 @@ export class Pairer {
     this.counts.messages++;
     this.last = undefined;
     this.lastNotify = undefined;
-    const s = this.conn(m.conn);
+    let s = this.lastConn;
+    if (m.conn !== this.lastConnNo || s === undefined) {
+      s = this.conn(m.conn);
+      this.lastConnNo = m.conn;
+      this.lastConn = s;
+    }
     if (m.dir === Direction.Outbound) return this.outbound(m, s);
     return this.inbound(m, s);
   }
@@ -145,7 +157,6 @@ export class Pairer {
   }
 
   private inbound(m: CaptureMessage, s: ConnState): MessageKind {
-    const { data, off, le } = m;
     if (m.capLen < 40) {
       return this.malformed(m, `kernel message of ${m.capLen} bytes is shorter than fuse_in_header (40)`);
     }
@@ -162,7 +173,6 @@ export class Pairer {
     }
     this.counts.requests++;
     s.requests++;
-    const row = opcodeRow(x.opcode);
     if (x.opcode === Op.INTERRUPT) {
       const target = x.target !== undefined ? s.inflight.get(x.target) : undefined;
       if (target) {
@@ -173,7 +183,7 @@ export class Pairer {
       this.sink.onRequest?.(x, m);
       return 'interrupt';
     }
-    if (row?.noReply) {
+    if (x.opcode < NO_REPLY_OPS.length && NO_REPLY_OPS[x.opcode] === 1) {
       x.noReplyExpected = true;
       this.sink.onRequest?.(x, m);
       this.sink.onExchange?.(x, m);
@@ -200,9 +210,10 @@ export class Pairer {
     if (m.capLen < 16) {
       return this.malformed(m, `daemon message of ${m.capLen} bytes is shorter than fuse_out_header (16)`);
     }
-    const len = u32(data, off, le);
-    const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
-    const unique = u64(data, off + 8, le);
+    const dv = viewOf(data);
+    const len = dv.getUint32(off, le);
+    const error = dv.getInt32(off + 4, le);
+    const unique = u64(dv, off + 8, le);
     if (unique === 0) {
       this.counts.notifications++;
       const n = extractNotify(m, s.proto);
@@ -215,7 +226,8 @@ export class Pairer {
       this.sink.onNotify?.(n, m);
       return 'notify';
     }
-    const isInterruptReply = typeof unique === 'number' ? unique % 2 === 1 : (unique & 1n) === 1n;
+    // INTERRUPT uniques are odd (bit 0). `& 1` on a number reads its low 32 bits: exact for integers.
+    const isInterruptReply = typeof unique === 'number' ? (unique & 1) === 1 : (unique & 1n) === 1n;
     const x = isInterruptReply ? s.interrupts.get(unique) : s.inflight.get(unique);
     if (!x) {
       this.counts.orphans++;

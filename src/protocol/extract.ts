@@ -17,7 +17,7 @@
  * `fillRequestHeader` does that for other callers.
  */
 import type { CaptureMessage } from '../capture/message.js';
-import type { DirEntry, Exchange, Id } from '../pairing/exchange.js';
+import { ReplyResult, type DirEntry, type Exchange, type Id } from '../pairing/exchange.js';
 
 import { Notify, notifyName, Op } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
@@ -46,19 +46,27 @@ import { cuse_init_out } from './layouts/init.js';
 
 
 /**
- * u32/u64 readers for the hot path: same results as layout.ts `u32`/`u64`
- * (numbers, bigint past 2^53), without Buffer's per-call argument checks.
+ * Hot-path reads go through a DataView on the message buffer: its loads with
+ * a byte-order flag compile to plain machine loads wherever they appear,
+ * while small helper functions stop being inlined once a large caller (the
+ * opcode switches below) has spent its inlining budget. Readers hand the same
+ * chunk buffer for millions of messages, so the view is made once per buffer.
  * Callers check lengths before reading.
  */
-function u32(b: Buffer, p: number, le: boolean): number {
-  return le
-    ? (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 16777216
-    : b[p]! * 16777216 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+let viewBuf: Buffer | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
+export function viewOf(b: Buffer): DataView {
+  if (b !== viewBuf) {
+    viewBuf = b;
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return view;
 }
 
-function u64(b: Buffer, p: number, le: boolean): number | bigint {
-  const lo = le ? u32(b, p, true) : u32(b, p + 4, false);
-  const hi = le ? u32(b, p + 4, true) : u32(b, p, false);
+/** u64 at p: a number while exact (at most 2^53-1), else a bigint (same results as layout.ts `u64`). */
+export function u64(dv: DataView, p: number, le: boolean): number | bigint {
+  const lo = dv.getUint32(le ? p : p + 4, le);
+  const hi = dv.getUint32(le ? p + 4 : p, le);
   if (hi < 0x200000) return hi * 4294967296 + lo;
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
@@ -172,9 +180,30 @@ const DE_TYPE = o(fuse_dirent, 'type');
 const DP_ENTRY = o(fuse_direntplus, 'entry_out');
 const DP_DIRENT = o(fuse_direntplus, 'dirent');
 
+/**
+ * sizeAt() of the structs that grew, by minor, computed once: sizeAt looks its
+ * table up by struct name on every call, and these are read per message.
+ * Minors past the table (no kernel has them) fall back to sizeAt.
+ */
+interface SizesByMinor { layout: StructLayout; sizes: Int32Array }
+function sizesByMinor(layout: StructLayout): SizesByMinor {
+  const sizes = new Int32Array(128);
+  for (let minor = 0; minor < sizes.length; minor++) sizes[minor] = sizeAt(layout, minor);
+  return { layout, sizes };
+}
+function sizeFor(t: SizesByMinor, minor: number): number {
+  return minor >= 0 && minor < t.sizes.length ? t.sizes[minor]! : sizeAt(t.layout, minor);
+}
+const MKNOD_IN_SIZES = sizesByMinor(fuse_mknod_in);
+const WRITE_IN_SIZES = sizesByMinor(fuse_write_in);
+const CREATE_IN_SIZES = sizesByMinor(fuse_create_in);
+const ENTRY_OUT_SIZES = sizesByMinor(fuse_entry_out);
+const ATTR_OUT_SIZES = sizesByMinor(fuse_attr_out);
+const STATFS_OUT_SIZES = sizesByMinor(fuse_statfs_out);
+
 /** A u64 as a plain number (exact below 2^53; the rare larger value is rounded, used only for sizes/offsets). */
-function n64(b: Buffer, pos: number, le: boolean): number {
-  const v = u64(b, pos, le);
+function n64(dv: DataView, pos: number, le: boolean): number {
+  const v = u64(dv, pos, le);
   return typeof v === 'number' ? v : Number(v);
 }
 
@@ -189,15 +218,16 @@ export function problemKind(problem: string): 'truncated' | 'malformed' {
 /** Fills the header fields of a request Exchange from the message (what the pairing stage does). */
 export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
   const { data, off, le } = m;
+  const dv = viewOf(data);
   x.conn = m.conn;
-  x.reqLen = u32(data, off, le);
-  x.opcode = u32(data, off + 4, le);
-  x.unique = u64(data, off + 8, le);
-  x.nodeid = u64(data, off + 16, le);
-  x.uid = u32(data, off + 24, le);
-  x.gid = u32(data, off + 28, le);
-  x.callerPid = u32(data, off + 32, le);
-  x.extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
+  x.reqLen = dv.getUint32(off, le);
+  x.opcode = dv.getUint32(off + 4, le);
+  x.unique = u64(dv, off + 8, le);
+  x.nodeid = u64(dv, off + 16, le);
+  x.uid = dv.getUint32(off + 24, le);
+  x.gid = dv.getUint32(off + 28, le);
+  x.callerPid = dv.getUint32(off + 32, le);
+  x.extLen = dv.getUint16(off + 36, le) * 8;
   x.reqCapLen = m.capLen;
   x.pid = m.pid;
   x.tid = m.tid;
@@ -209,8 +239,9 @@ export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
 /** Fills the reply header fields of an Exchange (what the pairing stage does). */
 export function fillReplyHeader(x: Exchange, m: CaptureMessage): void {
   const { data, off, le } = m;
-  x.replyLen = u32(data, off, le);
-  x.error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
+  const dv = viewOf(data);
+  x.replyLen = dv.getUint32(off, le);
+  x.error = dv.getInt32(off + 4, le);
   x.replyCapLen = m.capLen;
   x.tReply = m.t;
   x.replyTid = m.tid;
@@ -278,11 +309,12 @@ function need(x: Exchange, size: number, what: string, minor: number): boolean {
  */
 export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { data, off, le } = m;
+  const dv = viewOf(data);
   if (m.capLen < IN_HDR) {
     x.problem ??= `${m.capLen} bytes < 40 needed for fuse_in_header`;
     return;
   }
-  const len = u32(data, off, le);
+  const len = dv.getUint32(off, le);
   curLen = len;
   curCap = Math.min(m.capLen, len);
   curHdr = IN_HDR;
@@ -312,21 +344,21 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.FORGET:
       if (!need(x, fuse_forget_in.size, 'fuse_forget_in', minor)) return;
-      x.forgets = [x.nodeid, u64(data, b + FG_NLOOKUP, le)];
+      x.forgets = [x.nodeid, u64(dv, b + FG_NLOOKUP, le)];
       return;
     case Op.GETATTR: {
       const body = len - IN_HDR;
       if (body === 0) return; // < 7.9: no fuse_getattr_in
       if (!need(x, fuse_getattr_in.size, 'fuse_getattr_in', minor)) return;
-      x.opFlags = u32(data, b + GA_FLAGS, le);
-      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(data, b + GA_FH, le);
+      x.opFlags = dv.getUint32(b + GA_FLAGS, le);
+      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + GA_FH, le);
       return;
     }
     case Op.SETATTR:
       if (!need(x, fuse_setattr_in.size, 'fuse_setattr_in', minor)) return;
-      x.opFlags = u32(data, b + SA_VALID, le);
-      if (x.opFlags & FATTR_FH) x.fh = u64(data, b + SA_FH, le);
-      if (x.opFlags & FATTR_SIZE) x.size = n64(data, b + SA_SIZE, le);
+      x.opFlags = dv.getUint32(b + SA_VALID, le);
+      if (x.opFlags & FATTR_FH) x.fh = u64(dv, b + SA_FH, le);
+      if (x.opFlags & FATTR_SIZE) x.size = n64(dv, b + SA_SIZE, le);
       return;
     case Op.READLINK: case Op.STATFS: case Op.DESTROY:
       return;
@@ -337,7 +369,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       if (nameUnterminated && !cutNames) x.problem ??= 'SYMLINK target is not NUL-terminated';
       return;
     case Op.MKNOD: {
-      const sz = sizeAt(fuse_mknod_in, minor);
+      const sz = sizeFor(MKNOD_IN_SIZES, minor);
       if (!need(x, sz, 'fuse_mknod_in', minor)) return;
       x.name = readName(data, b + sz, nameLimit);
       if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
@@ -352,8 +384,8 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       const two = op === Op.RENAME2;
       const sz = two ? fuse_rename2_in.size : fuse_rename_in.size;
       if (!need(x, sz, two ? 'fuse_rename2_in' : 'fuse_rename_in', minor)) return;
-      x.node2 = u64(data, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
-      if (two) x.opFlags = u32(data, b + RN2_FLAGS, le);
+      x.node2 = u64(dv, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
+      if (two) x.opFlags = dv.getUint32(b + RN2_FLAGS, le);
       x.name = readName(data, b + sz, nameLimit);
       if (nameUnterminated) { if (!cutNames) x.problem ??= 'old name is not NUL-terminated'; return; }
       x.name2 = readName(data, nameEnd, nameLimit);
@@ -362,41 +394,41 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     }
     case Op.LINK:
       if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
-      x.node2 = u64(data, b + LN_OLD, le);
+      x.node2 = u64(dv, b + LN_OLD, le);
       x.name = readName(data, b + fuse_link_in.size, nameLimit);
       if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
       return;
     case Op.OPEN: case Op.OPENDIR:
       if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
-      x.flags = u32(data, b + OI_FLAGS, le);
-      x.opFlags = u32(data, b + OI_OPEN_FLAGS, le);
+      x.flags = dv.getUint32(b + OI_FLAGS, le);
+      x.opFlags = dv.getUint32(b + OI_OPEN_FLAGS, le);
       return;
     case Op.READ: case Op.READDIR: case Op.READDIRPLUS: {
       // Always 40 bytes from current kernels; 24 from pre-7.9 ones.
       const sz = minor < 9 && len - IN_HDR < fuse_read_in.size ? 24 : fuse_read_in.size;
       if (!need(x, sz, 'fuse_read_in', minor)) return;
-      x.fh = u64(data, b + RD_FH, le);
-      x.offset = n64(data, b + RD_OFFSET, le);
-      x.size = u32(data, b + RD_SIZE, le);
-      x.opFlags = u32(data, b + RD_RFLAGS, le);
-      if (sz > RD_FLAGS) x.flags = u32(data, b + RD_FLAGS, le);
+      x.fh = u64(dv, b + RD_FH, le);
+      x.offset = n64(dv, b + RD_OFFSET, le);
+      x.size = dv.getUint32(b + RD_SIZE, le);
+      x.opFlags = dv.getUint32(b + RD_RFLAGS, le);
+      if (sz > RD_FLAGS) x.flags = dv.getUint32(b + RD_FLAGS, le);
       if (op === Op.READDIRPLUS && !p.negotiated) p.inferredReaddirplus = true;
       return;
     }
     case Op.WRITE: {
-      let sz = sizeAt(fuse_write_in, minor);
+      let sz = sizeFor(WRITE_IN_SIZES, minor);
       const body = len - IN_HDR;
       if (!p.negotiated && body >= 24 && curCap >= IN_HDR + 24) {
         // Self-describing (§4.3): data length must equal write_in.size.
-        const size = u32(data, b + WR_SIZE, le);
+        const size = dv.getUint32(b + WR_SIZE, le);
         if (body - 40 !== size && body - 24 === size) sz = 24;
       }
       if (!need(x, sz, 'fuse_write_in', minor)) return;
-      x.fh = u64(data, b + WR_FH, le);
-      x.offset = n64(data, b + WR_OFFSET, le);
-      x.size = u32(data, b + WR_SIZE, le);
-      x.opFlags = u32(data, b + WR_WFLAGS, le);
-      if (sz > WR_FLAGS) x.flags = u32(data, b + WR_FLAGS, le);
+      x.fh = u64(dv, b + WR_FH, le);
+      x.offset = n64(dv, b + WR_OFFSET, le);
+      x.size = dv.getUint32(b + WR_SIZE, le);
+      x.opFlags = dv.getUint32(b + WR_WFLAGS, le);
+      if (sz > WR_FLAGS) x.flags = dv.getUint32(b + WR_FLAGS, le);
       if (body - sz !== x.size) {
         x.problem ??= `${body - sz} data bytes after fuse_write_in (${sz} bytes at minor ${minor}) != write_in.size ${x.size}`;
       }
@@ -405,22 +437,22 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     }
     case Op.RELEASE: case Op.RELEASEDIR:
       if (!need(x, fuse_release_in.size, 'fuse_release_in', minor)) return;
-      x.fh = u64(data, b + RL_FH, le);
-      x.flags = u32(data, b + RL_FLAGS, le);
-      x.opFlags = u32(data, b + RL_RFLAGS, le);
+      x.fh = u64(dv, b + RL_FH, le);
+      x.flags = dv.getUint32(b + RL_FLAGS, le);
+      x.opFlags = dv.getUint32(b + RL_RFLAGS, le);
       return;
     case Op.FSYNC: case Op.FSYNCDIR:
       if (!need(x, fuse_fsync_in.size, 'fuse_fsync_in', minor)) return;
-      x.fh = u64(data, b + FS_FH, le);
-      x.opFlags = u32(data, b + FS_FLAGS, le);
+      x.fh = u64(dv, b + FS_FH, le);
+      x.opFlags = dv.getUint32(b + FS_FLAGS, le);
       return;
     case Op.SETXATTR: {
       if (!need(x, 8, 'fuse_setxattr_in', minor)) return;
-      const vsize = u32(data, b + SX_XSIZE, le);
+      const vsize = dv.getUint32(b + SX_XSIZE, le);
       const hl = setxattrHeaderLen(data, b, len - IN_HDR, vsize, p, nameLimit);
       if (!need(x, hl, 'fuse_setxattr_in', minor)) return;
       x.size = vsize;
-      x.opFlags = u32(data, b + SX_XFLAGS, le);
+      x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
       x.name = readName(data, b + hl, nameLimit);
       if (nameUnterminated && !cutNames) { x.problem ??= 'name is not NUL-terminated'; return; }
       if (!cutNames && nameEnd + vsize !== argEnd) {
@@ -430,7 +462,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     }
     case Op.GETXATTR: case Op.LISTXATTR:
       if (!need(x, fuse_getxattr_in.size, 'fuse_getxattr_in', minor)) return;
-      x.size = u32(data, b + GX_SIZE, le);
+      x.size = dv.getUint32(b + GX_SIZE, le);
       if (op === Op.GETXATTR) {
         x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
         if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
@@ -438,7 +470,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.FLUSH:
       if (!need(x, fuse_flush_in.size, 'fuse_flush_in', minor)) return;
-      x.fh = u64(data, b + FL_FH, le);
+      x.fh = u64(dv, b + FL_FH, le);
       return;
     case Op.INIT: {
       const pr = p.applyInitRequest(m);
@@ -448,57 +480,57 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     }
     case Op.GETLK: case Op.SETLK: case Op.SETLKW:
       if (!need(x, fuse_lk_in.offsets.lk_flags!, 'fuse_lk_in', minor)) return;
-      x.fh = u64(data, b + LK_FH, le);
-      x.offset = n64(data, b + LK_LK + FLK_START, le);
-      if (curCap - IN_HDR >= fuse_lk_in.size) x.opFlags = u32(data, b + LK_FLAGS, le);
+      x.fh = u64(dv, b + LK_FH, le);
+      x.offset = n64(dv, b + LK_LK + FLK_START, le);
+      if (curCap - IN_HDR >= fuse_lk_in.size) x.opFlags = dv.getUint32(b + LK_FLAGS, le);
       return;
     case Op.ACCESS:
       if (!need(x, fuse_access_in.size, 'fuse_access_in', minor)) return;
-      x.opFlags = u32(data, b + AC_MASK, le);
+      x.opFlags = dv.getUint32(b + AC_MASK, le);
       return;
     case Op.CREATE: case Op.TMPFILE: {
-      const sz = sizeAt(fuse_create_in, minor);
+      const sz = sizeFor(CREATE_IN_SIZES, minor);
       if (!need(x, sz, 'fuse_create_in', minor)) return;
-      x.flags = u32(data, b + CI_FLAGS, le);
-      if (sz > CI_OPEN_FLAGS) x.opFlags = u32(data, b + CI_OPEN_FLAGS, le);
+      x.flags = dv.getUint32(b + CI_FLAGS, le);
+      if (sz > CI_OPEN_FLAGS) x.opFlags = dv.getUint32(b + CI_OPEN_FLAGS, le);
       x.name = readName(data, b + sz, nameLimit);
       if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
       return;
     }
     case Op.INTERRUPT:
       if (!need(x, fuse_interrupt_in.size, 'fuse_interrupt_in', minor)) return;
-      x.target = u64(data, b + INT_UNIQUE, le);
+      x.target = u64(dv, b + INT_UNIQUE, le);
       return;
     case Op.BMAP:
       if (!need(x, fuse_bmap_in.size, 'fuse_bmap_in', minor)) return;
-      x.offset = n64(data, b + BM_BLOCK, le);
-      x.size = u32(data, b + BM_BLOCKSIZE, le);
+      x.offset = n64(dv, b + BM_BLOCK, le);
+      x.size = dv.getUint32(b + BM_BLOCKSIZE, le);
       return;
     case Op.IOCTL:
       if (!need(x, fuse_ioctl_in.size, 'fuse_ioctl_in', minor)) return;
-      x.fh = u64(data, b + IO_FH, le);
-      x.opFlags = u32(data, b + IO_FLAGS, le);
-      x.size = u32(data, b + IO_IN_SIZE, le);
+      x.fh = u64(dv, b + IO_FH, le);
+      x.opFlags = dv.getUint32(b + IO_FLAGS, le);
+      x.size = dv.getUint32(b + IO_IN_SIZE, le);
       if (len - IN_HDR - fuse_ioctl_in.size !== x.size) {
         x.problem ??= `IOCTL carries ${len - IN_HDR - fuse_ioctl_in.size} input bytes, in_size says ${x.size}`;
       }
       return;
     case Op.POLL:
       if (!need(x, fuse_poll_in.offsets.events!, 'fuse_poll_in', minor)) return;
-      x.fh = u64(data, b + PL_FH, le);
-      x.opFlags = u32(data, b + PL_FLAGS, le);
+      x.fh = u64(dv, b + PL_FH, le);
+      x.opFlags = dv.getUint32(b + PL_FLAGS, le);
       return;
     case Op.NOTIFY_REPLY:
       if (!need(x, fuse_notify_retrieve_in.size, 'fuse_notify_retrieve_in', minor)) return;
-      x.offset = n64(data, b + NR_OFFSET, le);
-      x.size = u32(data, b + NR_SIZE, le);
+      x.offset = n64(dv, b + NR_OFFSET, le);
+      x.size = dv.getUint32(b + NR_SIZE, le);
       if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
         x.problem ??= `NOTIFY_REPLY carries ${len - IN_HDR - fuse_notify_retrieve_in.size} data bytes, size says ${x.size}`;
       }
       return;
     case Op.BATCH_FORGET: {
       if (!need(x, fuse_batch_forget_in.size, 'fuse_batch_forget_in', minor)) return;
-      const count = u32(data, b + BF_COUNT, le);
+      const count = dv.getUint32(b + BF_COUNT, le);
       const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
       if (len - IN_HDR < want) {
         x.problem ??= `BATCH_FORGET count ${count} needs ${IN_HDR + want} bytes, message has ${len}`;
@@ -508,8 +540,8 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       const f: Id[] = new Array<Id>(have * 2);
       let q = b + fuse_batch_forget_in.size;
       for (let i = 0; i < have; i++, q += fuse_forget_one.size) {
-        f[2 * i] = u64(data, q + F1_NODEID, le);
-        f[2 * i + 1] = u64(data, q + F1_NLOOKUP, le);
+        f[2 * i] = u64(dv, q + F1_NODEID, le);
+        f[2 * i + 1] = u64(dv, q + F1_NLOOKUP, le);
       }
       x.forgets = f;
       x.size = count;
@@ -518,35 +550,35 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     }
     case Op.FALLOCATE:
       if (!need(x, fuse_fallocate_in.size, 'fuse_fallocate_in', minor)) return;
-      x.fh = u64(data, b + FA_FH, le);
-      x.offset = n64(data, b + FA_OFFSET, le);
-      x.size = n64(data, b + FA_LENGTH, le);
-      x.opFlags = u32(data, b + FA_MODE, le);
+      x.fh = u64(dv, b + FA_FH, le);
+      x.offset = n64(dv, b + FA_OFFSET, le);
+      x.size = n64(dv, b + FA_LENGTH, le);
+      x.opFlags = dv.getUint32(b + FA_MODE, le);
       return;
     case Op.LSEEK:
       if (!need(x, fuse_lseek_in.size, 'fuse_lseek_in', minor)) return;
-      x.fh = u64(data, b + LS_FH, le);
-      x.offset = n64(data, b + LS_OFFSET, le);
-      x.opFlags = u32(data, b + LS_WHENCE, le);
+      x.fh = u64(dv, b + LS_FH, le);
+      x.offset = n64(dv, b + LS_OFFSET, le);
+      x.opFlags = dv.getUint32(b + LS_WHENCE, le);
       return;
     case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64:
       if (!need(x, fuse_copy_file_range_in.size, 'fuse_copy_file_range_in', minor)) return;
-      x.fh = u64(data, b + CF_FH_OUT, le);
-      x.node2 = u64(data, b + CF_NODEID_OUT, le);
-      x.offset = n64(data, b + CF_OFF_OUT, le);
-      x.size = n64(data, b + CF_LEN, le);
-      x.opFlags = n64(data, b + CF_FLAGS, le);
+      x.fh = u64(dv, b + CF_FH_OUT, le);
+      x.node2 = u64(dv, b + CF_NODEID_OUT, le);
+      x.offset = n64(dv, b + CF_OFF_OUT, le);
+      x.size = n64(dv, b + CF_LEN, le);
+      x.opFlags = n64(dv, b + CF_FLAGS, le);
       return;
     case Op.SETUPMAPPING:
       if (!need(x, fuse_setupmapping_in.size, 'fuse_setupmapping_in', minor)) return;
-      x.fh = u64(data, b + SM_FH, le);
-      x.offset = n64(data, b + SM_FOFFSET, le);
-      x.size = n64(data, b + SM_LEN, le);
-      x.opFlags = n64(data, b + SM_FLAGS, le);
+      x.fh = u64(dv, b + SM_FH, le);
+      x.offset = n64(dv, b + SM_FOFFSET, le);
+      x.size = n64(dv, b + SM_LEN, le);
+      x.opFlags = n64(dv, b + SM_FLAGS, le);
       return;
     case Op.REMOVEMAPPING: {
       if (!need(x, fuse_removemapping_in.size, 'fuse_removemapping_in', minor)) return;
-      const count = u32(data, b + RM_COUNT, le);
+      const count = dv.getUint32(b + RM_COUNT, le);
       x.size = count;
       if (len - IN_HDR !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
         x.problem ??= `REMOVEMAPPING count ${count} needs ${IN_HDR + 4 + 16 * count} bytes, message has ${len}`;
@@ -557,8 +589,8 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.STATX:
       if (!need(x, fuse_statx_in.size, 'fuse_statx_in', minor)) return;
-      x.opFlags = u32(data, b + SXI_FLAGS, le);
-      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(data, b + SXI_FH, le);
+      x.opFlags = dv.getUint32(b + SXI_FLAGS, le);
+      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + SXI_FH, le);
       return;
     case Op.CUSE_INIT: {
       const pr = p.applyCuseInit(m, true);
@@ -585,24 +617,24 @@ function setxattrHeaderLen(data: Buffer, b: number, body: number, vsize: number,
 }
 
 /** attr_valid (s) + nsec as ns; values beyond 2^53 ns (104 days) are approximate. */
-function validNs(data: Buffer, pos: number, nsecPos: number, le: boolean): number {
-  return n64(data, pos, le) * 1e9 + u32(data, nsecPos, le);
+function validNs(dv: DataView, pos: number, nsecPos: number, le: boolean): number {
+  return n64(dv, pos, le) * 1e9 + dv.getUint32(nsecPos, le);
 }
 
 /** Fixed result size of a successful reply at `minor`, -1 for variable-size results. */
 function fixedReplySize(x: Exchange, minor: number): number {
   switch (x.opcode) {
     case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK:
-      return sizeAt(fuse_entry_out, minor);
+      return sizeFor(ENTRY_OUT_SIZES, minor);
     case Op.CREATE: case Op.TMPFILE:
-      return sizeAt(fuse_entry_out, minor) + fuse_open_out.size;
+      return sizeFor(ENTRY_OUT_SIZES, minor) + fuse_open_out.size;
     case Op.GETATTR: case Op.SETATTR:
-      return sizeAt(fuse_attr_out, minor);
+      return sizeFor(ATTR_OUT_SIZES, minor);
     case Op.STATX: return fuse_statx_out.size;
     case Op.OPEN: case Op.OPENDIR: return fuse_open_out.size;
     case Op.WRITE: case Op.COPY_FILE_RANGE: return fuse_write_out.size;
     case Op.COPY_FILE_RANGE_64: return fuse_copy_file_range_out.size;
-    case Op.STATFS: return sizeAt(fuse_statfs_out, minor);
+    case Op.STATFS: return sizeFor(STATFS_OUT_SIZES, minor);
     case Op.GETLK: return fuse_lk_out.size;
     case Op.BMAP: return fuse_bmap_out.size;
     case Op.POLL: return fuse_poll_out.size;
@@ -640,12 +672,13 @@ const STRUCT_OF_REPLY: Record<number, string> = {
  */
 export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { data, off, le } = m;
+  const dv = viewOf(data);
   if (m.capLen < OUT_HDR) {
     x.problem ??= `${m.capLen} bytes < 16 needed for fuse_out_header`;
     return;
   }
-  const len = u32(data, off, le);
-  const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
+  const len = dv.getUint32(off, le);
+  const error = dv.getInt32(off + 4, le);
   curLen = len;
   curCap = Math.min(m.capLen, len);
   curHdr = OUT_HDR;
@@ -692,42 +725,55 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
     }
   }
   switch (op) {
-    case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK: case Op.CREATE: case Op.TMPFILE:
-      x.resultNodeid = u64(data, b + EO_NODEID, le);
-      x.attrIno = u64(data, b + EO_ATTR + ATTR_INO, le);
-      x.attrSize = n64(data, b + EO_ATTR + ATTR_SIZE, le);
-      x.attrValidNs = validNs(data, b + EO_ATTR_VALID, b + EO_ATTR_VALID_NSEC, le);
+    case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK: case Op.CREATE: case Op.TMPFILE: {
+      // A new record filled in one go (see Exchange.result).
+      const r = new ReplyResult();
+      r.resultNodeid = u64(dv, b + EO_NODEID, le);
+      r.attrIno = u64(dv, b + EO_ATTR + ATTR_INO, le);
+      r.attrSize = n64(dv, b + EO_ATTR + ATTR_SIZE, le);
+      r.attrValidNs = validNs(dv, b + EO_ATTR_VALID, b + EO_ATTR_VALID_NSEC, le);
       if (op === Op.CREATE || op === Op.TMPFILE) {
-        const ob = b + sizeAt(fuse_entry_out, minor);
-        x.resultFh = u64(data, ob + OO_FH, le);
-        x.openFlags = u32(data, ob + OO_FLAGS, le);
+        const ob = b + sizeFor(ENTRY_OUT_SIZES, minor);
+        r.resultFh = u64(dv, ob + OO_FH, le);
+        r.openFlags = dv.getUint32(ob + OO_FLAGS, le);
       }
+      x.result = r;
       return;
-    case Op.GETATTR: case Op.SETATTR:
-      x.attrIno = u64(data, b + AO_ATTR + ATTR_INO, le);
-      x.attrSize = n64(data, b + AO_ATTR + ATTR_SIZE, le);
-      x.attrValidNs = validNs(data, b + AO_ATTR_VALID, b + AO_ATTR_VALID_NSEC, le);
+    }
+    case Op.GETATTR: case Op.SETATTR: {
+      const r = new ReplyResult();
+      r.attrIno = u64(dv, b + AO_ATTR + ATTR_INO, le);
+      r.attrSize = n64(dv, b + AO_ATTR + ATTR_SIZE, le);
+      r.attrValidNs = validNs(dv, b + AO_ATTR_VALID, b + AO_ATTR_VALID_NSEC, le);
+      x.result = r;
       return;
-    case Op.STATX:
-      x.attrIno = u64(data, b + SXO_STAT + SX_INO, le);
-      x.attrSize = n64(data, b + SXO_STAT + SX_SIZE, le);
-      x.attrValidNs = validNs(data, b + SXO_ATTR_VALID, b + SXO_ATTR_VALID_NSEC, le);
+    }
+    case Op.STATX: {
+      const r = new ReplyResult();
+      r.attrIno = u64(dv, b + SXO_STAT + SX_INO, le);
+      r.attrSize = n64(dv, b + SXO_STAT + SX_SIZE, le);
+      r.attrValidNs = validNs(dv, b + SXO_ATTR_VALID, b + SXO_ATTR_VALID_NSEC, le);
+      x.result = r;
       return;
-    case Op.OPEN: case Op.OPENDIR:
-      x.resultFh = u64(data, b + OO_FH, le);
-      x.openFlags = u32(data, b + OO_FLAGS, le);
+    }
+    case Op.OPEN: case Op.OPENDIR: {
+      const r = new ReplyResult();
+      r.resultFh = u64(dv, b + OO_FH, le);
+      r.openFlags = dv.getUint32(b + OO_FLAGS, le);
+      x.result = r;
       return;
+    }
     case Op.WRITE: case Op.COPY_FILE_RANGE:
-      x.resultSize = u32(data, b + WO_SIZE, le);
+      x.resultSize = dv.getUint32(b + WO_SIZE, le);
       return;
     case Op.COPY_FILE_RANGE_64:
-      x.resultSize = n64(data, b + CFO_BYTES, le);
+      x.resultSize = n64(dv, b + CFO_BYTES, le);
       return;
     case Op.LSEEK:
-      x.resultSize = n64(data, b + LSO_OFFSET, le);
+      x.resultSize = n64(dv, b + LSO_OFFSET, le);
       return;
     case Op.GETXATTR: case Op.LISTXATTR:
-      if (x.size === 0) x.resultSize = u32(data, b + GXO_SIZE, le);
+      if (x.size === 0) x.resultSize = dv.getUint32(b + GXO_SIZE, le);
       else {
         x.resultSize = body;
         if (body > x.size) x.problem ??= `reply carries ${body} bytes, more than the ${x.size} requested (the kernel refuses it)`;
@@ -747,7 +793,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       return;
     case Op.IOCTL:
       if (!need(x, fuse_ioctl_out.size, 'fuse_ioctl_out', minor)) return;
-      x.resultSize = (le ? data.readInt32LE(b + IOO_RESULT) : data.readInt32BE(b + IOO_RESULT));
+      x.resultSize = (dv.getInt32(b + IOO_RESULT, le));
       return;
     case Op.CUSE_INIT:
       if (!need(x, cuse_init_out.size, 'cuse_init_out', minor)) return;
@@ -765,6 +811,7 @@ function opName(op: number): string {
 }
 
 function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: number, le: boolean, plus: boolean): void {
+  const dv = viewOf(data);
   const fixed = plus ? fuse_direntplus.size : fuse_dirent.size;
   const de = plus ? DP_DIRENT : 0;
   const out: DirEntry[] = [];
@@ -776,7 +823,7 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
     }
     if (pos + fixed > cap) { x.partial = true; break; }
     const q = b + pos;
-    const namelen = u32(data, q + de + DE_NAMELEN, le);
+    const namelen = dv.getUint32(q + de + DE_NAMELEN, le);
     if (namelen === 0 || namelen > NAME_MAX) {
       x.problem ??= `directory entry at reply byte ${OUT_HDR + pos} has namelen ${namelen} (1..${NAME_MAX})`;
       break;
@@ -789,16 +836,18 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
     if (pos + fixed + namelen > cap) { x.partial = true; break; }
     out.push({
       name: utf8(data, q + fixed, q + fixed + namelen),
-      ino: u64(data, q + de + DE_INO, le),
-      off: u64(data, q + de + DE_OFF, le),
-      type: u32(data, q + de + DE_TYPE, le),
-      nodeid: plus ? u64(data, q + DP_ENTRY + EO_NODEID, le) : undefined,
-      size: plus ? n64(data, q + DP_ENTRY + EO_ATTR + ATTR_SIZE, le) : NaN,
-      attrValidNs: plus ? validNs(data, q + DP_ENTRY + EO_ATTR_VALID, q + DP_ENTRY + EO_ATTR_VALID_NSEC, le) : NaN,
+      ino: u64(dv, q + de + DE_INO, le),
+      off: u64(dv, q + de + DE_OFF, le),
+      type: dv.getUint32(q + de + DE_TYPE, le),
+      nodeid: plus ? u64(dv, q + DP_ENTRY + EO_NODEID, le) : undefined,
+      size: plus ? n64(dv, q + DP_ENTRY + EO_ATTR + ATTR_SIZE, le) : NaN,
+      attrValidNs: plus ? validNs(dv, q + DP_ENTRY + EO_ATTR_VALID, q + DP_ENTRY + EO_ATTR_VALID_NSEC, le) : NaN,
     });
     pos += reclen;
   }
-  x.entries = out;
+  const r = new ReplyResult();
+  r.entries = out;
+  x.result = r;
 }
 
 /** A notification (daemon -> kernel, unique 0), with the fields the analysis reads. */
@@ -841,11 +890,12 @@ function i64n(b: Buffer, pos: number, le: boolean): number {
 /** Decodes a notification's fields and checks its body length (§2.2). */
 export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
   const { data, off, le } = m;
+  const dv = viewOf(data);
   void p;
-  const code = m.capLen >= 8 ? (le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4)) : 0;
+  const code = m.capLen >= 8 ? (dv.getInt32(off + 4, le)) : 0;
   const ev: NotifyEvent = { code, name: notifyName(code), conn: m.conn, t: m.t };
   if (m.capLen < OUT_HDR) { ev.problem = `${m.capLen} bytes < 16 needed for fuse_out_header`; return ev; }
-  const len = u32(data, off, le);
+  const len = dv.getUint32(off, le);
   const body = len - OUT_HDR;
   const cap = Math.min(m.capLen, len) - OUT_HDR;
   const b = off + OUT_HDR;
@@ -864,12 +914,12 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
   switch (code) {
     case Notify.POLL:
       if (!needN(fuse_notify_poll_wakeup_out.size, 'fuse_notify_poll_wakeup_out')) return ev;
-      ev.kh = u64(data, b, le);
+      ev.kh = u64(dv, b, le);
       exact(8, 'fuse_notify_poll_wakeup_out');
       return ev;
     case Notify.INVAL_INODE:
       if (!needN(fuse_notify_inval_inode_out.size, 'fuse_notify_inval_inode_out')) return ev;
-      ev.nodeid = u64(data, b + fuse_notify_inval_inode_out.offsets.ino!, le);
+      ev.nodeid = u64(dv, b + fuse_notify_inval_inode_out.offsets.ino!, le);
       ev.offset = i64n(data, b + fuse_notify_inval_inode_out.offsets.off!, le);
       ev.len = i64n(data, b + fuse_notify_inval_inode_out.offsets.len!, le);
       exact(24, 'fuse_notify_inval_inode_out');
@@ -877,10 +927,10 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
     case Notify.INVAL_ENTRY: case Notify.DELETE: {
       const l = code === Notify.DELETE ? fuse_notify_delete_out : fuse_notify_inval_entry_out;
       if (!needN(l.size, l.name)) return ev;
-      ev.parent = u64(data, b + l.offsets.parent!, le);
-      const namelen = u32(data, b + l.offsets.namelen!, le);
-      if (code === Notify.DELETE) ev.child = u64(data, b + fuse_notify_delete_out.offsets.child!, le);
-      else ev.flags = u32(data, b + fuse_notify_inval_entry_out.offsets.flags!, le);
+      ev.parent = u64(dv, b + l.offsets.parent!, le);
+      const namelen = dv.getUint32(b + l.offsets.namelen!, le);
+      if (code === Notify.DELETE) ev.child = u64(dv, b + fuse_notify_delete_out.offsets.child!, le);
+      else ev.flags = dv.getUint32(b + fuse_notify_inval_entry_out.offsets.flags!, le);
       const s = b + l.size;
       const e = Math.min(s + namelen, b + cap);
       ev.entryName = data.toString('utf8', s, e);
@@ -890,17 +940,17 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
     }
     case Notify.STORE:
       if (!needN(fuse_notify_store_out.size, 'fuse_notify_store_out')) return ev;
-      ev.nodeid = u64(data, b, le);
-      ev.offset = n64(data, b + fuse_notify_store_out.offsets.offset!, le);
-      ev.size = u32(data, b + fuse_notify_store_out.offsets.size!, le);
+      ev.nodeid = u64(dv, b, le);
+      ev.offset = n64(dv, b + fuse_notify_store_out.offsets.offset!, le);
+      ev.size = dv.getUint32(b + fuse_notify_store_out.offsets.size!, le);
       exact(24 + ev.size, `fuse_notify_store_out + ${ev.size} data bytes`);
       return ev;
     case Notify.RETRIEVE:
       if (!needN(fuse_notify_retrieve_out.size, 'fuse_notify_retrieve_out')) return ev;
-      ev.notifyUnique = u64(data, b, le);
-      ev.nodeid = u64(data, b + fuse_notify_retrieve_out.offsets.nodeid!, le);
-      ev.offset = n64(data, b + fuse_notify_retrieve_out.offsets.offset!, le);
-      ev.size = u32(data, b + fuse_notify_retrieve_out.offsets.size!, le);
+      ev.notifyUnique = u64(dv, b, le);
+      ev.nodeid = u64(dv, b + fuse_notify_retrieve_out.offsets.nodeid!, le);
+      ev.offset = n64(dv, b + fuse_notify_retrieve_out.offsets.offset!, le);
+      ev.size = dv.getUint32(b + fuse_notify_retrieve_out.offsets.size!, le);
       exact(32, 'fuse_notify_retrieve_out');
       return ev;
     case Notify.RESEND: case Notify.INC_EPOCH:
@@ -908,12 +958,12 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
       return ev;
     case Notify.PRUNE: {
       if (!needN(fuse_notify_prune_out.size, 'fuse_notify_prune_out')) return ev;
-      const count = u32(data, b, le);
+      const count = dv.getUint32(b, le);
       exact(16 + 8 * count, `fuse_notify_prune_out + ${count} nodeids`);
       if (ev.problem !== undefined) return ev;
       const have = Math.min(count, Math.floor((cap - 16) / 8));
       const ids: Id[] = [];
-      for (let i = 0; i < have; i++) ids.push(u64(data, b + 16 + 8 * i, le));
+      for (let i = 0; i < have; i++) ids.push(u64(dv, b + 16 + 8 * i, le));
       ev.nodeids = ids;
       return ev;
     }

@@ -1,0 +1,130 @@
+/**
+ * Requests in flight on one connection, by unique: what the pairing stage
+ * looks up, adds and removes once per message. A `Map` does the same, but its
+ * ordered hash table leaves a hole per deletion and is rebuilt (allocated
+ * again) every few inserts when entries come and go as fast as here; this
+ * table is open addressing over typed arrays (linear probing, deletion by
+ * backward shift, so no tombstones) and allocates only when it grows.
+ *
+ * Uniques are numbers while exact (always, in practice); the rare bigint
+ * unique (bit 63 set by a resent request) goes to a side `Map`. Iteration is
+ * in insertion order, like a `Map`, and setting an existing key keeps its
+ * place, like a `Map`.
+ */
+import type { Exchange, Id } from './exchange.js';
+
+/** Empty slot marker: uniques are unsigned, so -1 is never a key. */
+const EMPTY = -1;
+
+export class InflightTable {
+  private mask = 15;
+  private keys = new Float64Array(16).fill(EMPTY);
+  private vals: (Exchange | undefined)[] = new Array<Exchange | undefined>(16).fill(undefined);
+  /** Insertion sequence number per slot (for ordered iteration). */
+  private seqs = new Float64Array(16);
+  private seq = 0;
+  private count = 0;
+  private big: Map<bigint, { x: Exchange; seq: number }> | undefined;
+
+  get size(): number {
+    return this.count + (this.big?.size ?? 0);
+  }
+
+  /** Home slot of a unique: its bits mixed, so that steps of 2 spread over the table. */
+  private home(u: number): number {
+    return (Math.imul((u >>> 1) ^ ((u / 4294967296) >>> 0), 0x9e3779b1) >>> 0) & this.mask;
+  }
+
+  get(u: Id): Exchange | undefined {
+    if (typeof u !== 'number') return this.big?.get(u)?.x;
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let i = this.home(u); ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === u) return this.vals[i];
+      if (k === EMPTY) return undefined;
+    }
+  }
+
+  set(u: Id, x: Exchange): void {
+    if (typeof u !== 'number') {
+      const e = (this.big ??= new Map()).get(u);
+      if (e) e.x = x;
+      else this.big.set(u, { x, seq: this.seq++ });
+      return;
+    }
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = this.home(u);
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === u) { this.vals[i] = x; return; }
+      if (k === EMPTY) break;
+    }
+    keys[i] = u;
+    this.vals[i] = x;
+    this.seqs[i] = this.seq++;
+    // Keep the load under 1/2 so that probes stay short.
+    if (++this.count * 2 > mask + 1) this.grow();
+  }
+
+  delete(u: Id): boolean {
+    if (typeof u !== 'number') return this.big?.delete(u) ?? false;
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = this.home(u);
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === u) break;
+      if (k === EMPTY) return false;
+    }
+    // Backward shift: move later entries of the probe run into the hole when
+    // their home slot does not lie (cyclically) between the hole and them.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const k = keys[j]!;
+      if (k === EMPTY) break;
+      const h = this.home(k);
+      if (((j - h) & mask) >= ((j - i) & mask)) {
+        keys[i] = k;
+        this.vals[i] = this.vals[j];
+        this.seqs[i] = this.seqs[j]!;
+        i = j;
+      }
+    }
+    keys[i] = EMPTY;
+    this.vals[i] = undefined;
+    this.count--;
+    return true;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    const oldSeqs = this.seqs;
+    const cap = oldKeys.length * 2;
+    this.mask = cap - 1;
+    this.keys = new Float64Array(cap).fill(EMPTY);
+    this.vals = new Array<Exchange | undefined>(cap).fill(undefined);
+    this.seqs = new Float64Array(cap);
+    for (let j = 0; j < oldKeys.length; j++) {
+      const k = oldKeys[j]!;
+      if (k === EMPTY) continue;
+      let i = this.home(k);
+      while (this.keys[i] !== EMPTY) i = (i + 1) & this.mask;
+      this.keys[i] = k;
+      this.vals[i] = oldVals[j];
+      this.seqs[i] = oldSeqs[j]!;
+    }
+  }
+
+  /** The exchanges in insertion order (end of input and views: not per message). */
+  values(): IterableIterator<Exchange> {
+    const all: { x: Exchange; seq: number }[] = [];
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] !== EMPTY) all.push({ x: this.vals[i]!, seq: this.seqs[i]! });
+    }
+    if (this.big) all.push(...this.big.values());
+    all.sort((a, b) => a.seq - b.seq);
+    return all.map((e) => e.x).values();
+  }
+}
