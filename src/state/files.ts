@@ -254,12 +254,13 @@ export class FileTable {
     return this.byConn[conn]?.get(nodeid);
   }
 
-  getOrCreate(conn: number, nodeid: Id, path: string): FileState {
+  /** The file, created on first sight with its current path (`pathOf` is called only then). */
+  getOrCreate(conn: number, nodeid: Id, pathOf: { path(nodeid: Id): string }): FileState {
     let m = this.byConn[conn];
     if (!m) this.byConn[conn] = m = new Map();
     let f = m.get(nodeid);
     if (!f) {
-      f = new FileState(conn, nodeid, path, undefined);
+      f = new FileState(conn, nodeid, pathOf.path(nodeid), undefined);
       m.set(nodeid, f);
       this.created++;
       this.live++;

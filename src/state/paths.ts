@@ -10,6 +10,13 @@ import type { Id } from '../pairing/exchange.js';
 
 export const ROOT_ID = 1;
 
+/** `?<nodeid>` strings, made once per small nodeid (no new string per request on an unknown node). */
+const UNKNOWN: string[] = [];
+function unknownPath(nodeid: Id): string {
+  if (typeof nodeid === 'number' && nodeid < 65536) return (UNKNOWN[nodeid] ??= `?${nodeid}`);
+  return `?${nodeid}`;
+}
+
 interface PathNode {
   parent: Id;
   name: string;
@@ -123,7 +130,7 @@ export class PathTable {
   path(nodeid: Id): string {
     if (nodeid === ROOT_ID) return '/';
     const n = this.nodes.get(nodeid);
-    if (!n) return `?${nodeid}`;
+    if (!n) return unknownPath(nodeid);
     if (n.epoch === this.epoch && n.cached !== undefined) return n.cached;
     let p: string;
     const parts: string[] = [n.name];

@@ -124,7 +124,7 @@ export class AnalysisState {
     const op = x.opcode;
     if (x.nodeid === 0 || op === Op.FORGET || op === Op.BATCH_FORGET || op === Op.INTERRUPT || op === Op.INIT ||
         op === Op.DESTROY || op === Op.NOTIFY_REPLY || op === Op.CUSE_INIT) return undefined;
-    return this.files.getOrCreate(x.conn, x.nodeid, c.paths.path(x.nodeid));
+    return this.files.getOrCreate(x.conn, x.nodeid, c.paths);
   }
 
   // ---------------------------------------------------------------- requests
@@ -139,20 +139,32 @@ export class AnalysisState {
     this.latency.get(x.conn, x.opcode).addRequest();
     const op = x.opcode;
     const row = opcodeRow(op);
-    x.path = row?.namesChild && x.name !== undefined ? c.paths.childPath(x.nodeid, x.name) : c.paths.path(x.nodeid);
+    const namesChild = row?.namesChild === true && x.name !== undefined;
+    if (namesChild) x.path = c.paths.childPath(x.nodeid, x.name!);
 
     if (op === Op.FORGET || op === Op.BATCH_FORGET) {
       if (x.tid >= 0) c.concurrency.tids.add(x.tid);
+      if (!namesChild) x.path = c.paths.path(x.nodeid);
       const fg = x.forgets;
       if (fg) for (let i = 0; i + 1 < fg.length; i += 2) this.forget(c, fg[i]!, Number(fg[i + 1]!));
       return undefined;
     }
     if (x.noReplyExpected || op === Op.INTERRUPT) {
       if (x.tid >= 0) c.concurrency.tids.add(x.tid);
+      if (!namesChild) x.path = c.paths.path(x.nodeid);
       return undefined;
     }
 
     const f = this.targetFile(x, c);
+    if (!namesChild) {
+      if (f) {
+        // A file's path string is reused while its node stays unknown (no new string per request).
+        if (c.paths.has(x.nodeid)) f.path = c.paths.path(x.nodeid);
+        x.path = f.path;
+      } else {
+        x.path = c.paths.path(x.nodeid);
+      }
+    }
     const tr = new Track(x, f);
     const prev = c.inflight.get(x.unique);
     if (prev !== undefined) {
@@ -169,7 +181,6 @@ export class AnalysisState {
     c.concurrency.request(t, x.tid);
     if (!f) return tr;
 
-    if (!row?.namesChild) f.path = x.path;
     f.countOpcode(op);
     x.fileInflightAtReq = f.inflight.length;
     x.kernelSizeAtReq = f.kernelSize;
@@ -302,7 +313,7 @@ export class AnalysisState {
         const nid = x.resultNodeid;
         if (nid === undefined || nid === 0) return;
         c.paths.bind(nid, x.nodeid, op === Op.TMPFILE ? `(tmpfile ${nid})` : (x.name ?? `?${nid}`), true);
-        const child = this.files.getOrCreate(x.conn, nid, c.paths.path(nid));
+        const child = this.files.getOrCreate(x.conn, nid, c.paths);
         child.path = c.paths.path(nid);
         if (op === Op.CREATE || op === Op.TMPFILE) {
           if ((x.flags & O_TRUNC) !== 0) this.truncate(child, x, 0, 'open-trunc', t);
@@ -330,7 +341,7 @@ export class AnalysisState {
         for (const e of entries) {
           if (e.nodeid === undefined || e.nodeid === 0 || e.name === '.' || e.name === '..') continue;
           c.paths.bind(e.nodeid, x.nodeid, e.name, true);
-          const child = this.files.getOrCreate(x.conn, e.nodeid, c.paths.path(e.nodeid));
+          const child = this.files.getOrCreate(x.conn, e.nodeid, c.paths);
           child.path = c.paths.path(e.nodeid);
           this.files.setIno(child, e.ino);
           if (!Number.isNaN(e.size)) this.report(child, tr, x, e.size, e.attrValidNs, false, t);
@@ -365,7 +376,7 @@ export class AnalysisState {
       }
       case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64: {
         if (x.node2 === undefined || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
-        const dst = this.files.getOrCreate(x.conn, x.node2, c.paths.path(x.node2));
+        const dst = this.files.getOrCreate(x.conn, x.node2, c.paths);
         this.grow(dst, x, x.offset + x.resultSize, 'copy', t);
         return;
       }
