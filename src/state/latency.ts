@@ -15,6 +15,12 @@ const BUCKETS = SUB + (60 - SUB_BITS) * SUB;
 /** Bucket index of a latency in ns. */
 function bucketOf(ns: number): number {
   if (ns < SUB) return ns < 0 ? 0 : Math.floor(ns);
+  if (ns < 4294967296) {
+    // Below 4.3 s: integer bit tricks instead of log2 and pow.
+    const v = ns >>> 0;
+    const e = 31 - Math.clz32(v);
+    return SUB + (e - SUB_BITS) * SUB + ((v >>> (e - SUB_BITS)) - SUB);
+  }
   const e = Math.floor(Math.log2(ns));
   const sub = Math.floor(ns / 2 ** (e - SUB_BITS)) - SUB;
   const i = SUB + (e - SUB_BITS) * SUB + sub;

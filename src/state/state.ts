@@ -562,13 +562,12 @@ function addConcurrent(tr: Track, other: Track): void {
   if (l.length < CONCURRENT_LIST_CAP) l.push(other);
 }
 
-/** Removes `v` keeping the order, without allocating (splice returns an array). */
+/** Removes `v` (order not kept: these lists are sets), without allocating (splice returns an array). */
 function removeFrom<T>(list: T[], v: T): void {
   const i = list.lastIndexOf(v);
   if (i < 0) return;
-  const n = list.length - 1;
-  for (let k = i; k < n; k++) list[k] = list[k + 1]!;
-  list.length = n;
+  const last = list.pop()!;
+  if (i < list.length) list[i] = last;
 }
 
 function barInfo(x: Exchange, tr: Track): string | null {
