@@ -255,3 +255,55 @@ test('two captures merged by time: connections numbered in input order, times on
   assert.deepEqual(f0.correlated, [{ conn: 1, nodeid: 10 }]);
   assert.ok(r.model.span.durationNs >= ms(6));
 });
+
+test('kernel size views: NOTIFY_STORE raises it, INVAL_INODE makes it unknown until the next report, writeback cache owns it', () => {
+  const c = new Cap(1);
+  c.init(0, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 100 });
+  const store = Buffer.alloc(24 + 50);
+  store.writeBigUInt64LE(10n, 0);
+  store.writeBigUInt64LE(200n, 8);
+  store.writeUInt32LE(50, 16);
+  c.notify(0, 2, 4, store);
+  const sizes: SizeEvent[] = [];
+  analyze({ files: [c.file()], hooks: { onSizeEvent: (e) => sizes.push(e) } });
+  assert.deepEqual(sizes.map((e) => [e.event, e.kernelSize, e.daemonSize]), [['report', 100, 100], ['store', 250, 100]]);
+  c.invalInode(0, 3, 10);
+  const g = c.getattrReq(0, 4, 10);
+  c.attrReply(0, 5, g, { ino: 5, size: 300 });
+  const r = c.analyze();
+  const f = r.model.files.find((x) => x.path === '/f')!;
+  assert.deepEqual(f.sizeHistory.map((e) => [e.event, e.kernelSize]), [['report', 100], ['store', 250], ['inval', null], ['report', 300]]);
+
+  const w = new Cap(1);
+  w.init(0, 0, INIT.WRITEBACK_CACHE);
+  w.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 100 });
+  const g2 = w.getattrReq(0, 2, 10);
+  w.attrReply(0, 3, g2, { ino: 5, size: 7 }); // the kernel keeps its own size
+  const fw = w.analyze().model.files.find((x) => x.path === '/f')!;
+  assert.deepEqual([fw.kernelSize['0'], fw.reportedSize], [100, 7]);
+});
+
+test('READDIRPLUS entries name files and report their sizes; a passthrough open is a limitation', () => {
+  const c = new Cap(1);
+  c.init(0, 0);
+  const rd = Buffer.alloc(40);
+  rd.writeUInt32LE(4096, 16);
+  const u = c.req(0, 1, 44, 1, rd);
+  const name = Buffer.from('x.bin');
+  const ent = Buffer.alloc((152 + name.length + 7) & ~7);
+  ent.writeBigUInt64LE(42n, 0); // entry_out.nodeid
+  ent.writeBigUInt64LE(1n, 24); // attr_valid
+  ent.writeBigUInt64LE(9n, 40); // attr.ino
+  ent.writeBigUInt64LE(12345n, 48); // attr.size
+  ent.writeBigUInt64LE(9n, 128); // dirent.ino
+  ent.writeUInt32LE(name.length, 144);
+  name.copy(ent, 152);
+  c.rep(0, 2, u, 0, ent);
+  c.open(0, 3, 42, 7, 1 << 7);
+  const m = c.analyze().model;
+  const f = m.files.find((x) => x.nodeid === 42)!;
+  assert.deepEqual([f.path, f.reportedSize, f.ino], ['/x.bin', 12345, 9]);
+  assert.ok(m.limitations.some((l) => l.kind === 'passthrough'));
+  assert.deepEqual(f.openFlags, ['FOPEN_PASSTHROUGH']);
+});
