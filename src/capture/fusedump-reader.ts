@@ -58,6 +58,18 @@ export class FusedumpParser implements RecordParser {
     this.msg = newMessage(ctx.input);
   }
 
+  private viewBuf: Buffer | undefined;
+  private view: DataView = new DataView(new ArrayBuffer(0));
+
+  /** A DataView on the chunk buffer, made again only for a new buffer (see pcapng-reader.ts `viewOf`). */
+  private viewOf(buf: Buffer): DataView {
+    if (buf !== this.viewBuf) {
+      this.viewBuf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.view;
+  }
+
   /** u32 in the file's byte order (plain element loads: callers check bounds). */
   private r32(b: Buffer, o: number): number {
     return this.le
@@ -69,6 +81,7 @@ export class FusedumpParser implements RecordParser {
     this.lastBuf = buf;
     this.lastEnd = end;
     this.lastBase = base;
+    const dv = this.viewOf(buf);
     let p = start;
     outer: for (;;) {
       const avail = end - p;
@@ -88,7 +101,7 @@ export class FusedumpParser implements RecordParser {
         continue;
       }
       if (!this.started) this.start(buf, p);
-      const n = this.r32(buf, p + 1);
+      const n = dv.getUint32(p + 1, this.le);
       let msgOff: number;
       let msgLen: number;
       let recEnd: number;
@@ -103,7 +116,7 @@ export class FusedumpParser implements RecordParser {
         for (let i = 0; i < n; i++) {
           if (o + 4 - p > MAX_RECORD) { p = this.damage(p, base, `record of ${n} items grows past the limit ${MAX_RECORD}`); continue outer; }
           if (end - o < 4) { this.need = o + 4 - p; break outer; }
-          const il = this.r32(buf, o);
+          const il = dv.getUint32(o, this.le);
           if (il < 4) { p = this.damage(p, base, `item ${i} of ${n} at byte 0x${(base + o).toString(16)}: length ${il} < 4`); continue outer; }
           // The items after this one need at least their 4-byte lengths: count them now so
           // that `need` never passes the limit.
@@ -119,9 +132,9 @@ export class FusedumpParser implements RecordParser {
           if (end - o < il) { this.need = askFor(o + il - p, avail); break outer; }
           if (i === 0 && n > 1) {
             hasTs = true;
-            sec = this.le ? this.r32(buf, o + 8) * 4294967296 + this.r32(buf, o + 4)
-              : this.r32(buf, o + 4) * 4294967296 + this.r32(buf, o + 8);
-            nsec = this.r32(buf, o + 12);
+            sec = this.le ? dv.getUint32(o + 8, this.le) * 4294967296 + dv.getUint32(o + 4, this.le)
+              : dv.getUint32(o + 4, this.le) * 4294967296 + dv.getUint32(o + 8, this.le);
+            nsec = dv.getUint32(o + 12, this.le);
           }
           o += il;
         }

@@ -43,7 +43,13 @@ export interface ParserContext {
 
 export type ParserFactory = (format: CaptureFormat, ctx: ParserContext) => RecordParser;
 
-const CHUNK = 4 << 20;
+/**
+ * Read size. Small enough that the chunk is still in the CPU cache when the
+ * parser walks it right after the read (measured on the metadata-heavy bench
+ * capture: 256 KiB takes ~10% less CPU than 4 MiB, and the write-heavy ones
+ * read no slower); records larger than this grow the buffer (see `fill`).
+ */
+const CHUNK = 256 << 10;
 /** Largest record any parser may ask for (capture-format.md: 64 MiB sanity bound). */
 export const MAX_RECORD = 64 << 20;
 
