@@ -33,8 +33,16 @@ function less(a: Ev, b: Ev): boolean {
   return a.t < b.t || (a.t === b.t && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
 }
 
+/**
+ * Most events arrive already in time order, so they go to a sorted run (an
+ * array appended at the tail, consumed at the head: O(1)); only stragglers
+ * that sort before the run's tail go to the binary heap. The next event is
+ * the smaller of the run's head and the heap's top.
+ */
 export class EventHeap {
   private h: Ev[] = [];
+  private run: Ev[] = [];
+  private runHead = 0;
   /** Released events, reused (fewer short-lived objects for the garbage collector). */
   private free: Ev[] = [];
   private seq = 0;
@@ -44,11 +52,13 @@ export class EventHeap {
   private lastOut = -Infinity;
 
   get size(): number {
-    return this.h.length;
+    return this.h.length + this.run.length - this.runHead;
   }
 
   peekT(): number {
-    return this.h.length ? this.h[0]!.t : Infinity;
+    const a = this.runHead < this.run.length ? this.run[this.runHead]!.t : Infinity;
+    const b = this.h.length ? this.h[0]!.t : Infinity;
+    return a < b ? a : b;
   }
 
   request(x: Exchange): void {
@@ -90,6 +100,12 @@ export class EventHeap {
   }
 
   private push(e: Ev): void {
+    const run = this.run;
+    if (this.runHead === run.length || !less(e, run[run.length - 1]!)) {
+      run.push(e);
+      if (this.size > this.peak) this.peak = this.size;
+      return;
+    }
     const h = this.h;
     h.push(e);
     let i = h.length - 1;
@@ -101,11 +117,25 @@ export class EventHeap {
       i = parent;
     }
     h[i] = e;
-    if (h.length > this.peak) this.peak = h.length;
+    if (this.size > this.peak) this.peak = this.size;
   }
 
   pop(): Ev | undefined {
     const h = this.h;
+    const run = this.run;
+    if (this.runHead < run.length && (h.length === 0 || less(run[this.runHead]!, h[0]!))) {
+      const e = run[this.runHead]!;
+      run[this.runHead++] = undefined as unknown as Ev;
+      if (this.runHead === run.length) {
+        run.length = 0;
+        this.runHead = 0;
+      } else if (this.runHead >= 4096 && this.runHead * 2 >= run.length) {
+        run.copyWithin(0, this.runHead);
+        run.length -= this.runHead;
+        this.runHead = 0;
+      }
+      return this.track(e);
+    }
     if (h.length === 0) return undefined;
     const top = h[0]!;
     const last = h.pop()!;
@@ -123,8 +153,12 @@ export class EventHeap {
       }
       h[i] = last;
     }
-    if (top.t < this.lastOut) this.late++;
-    else this.lastOut = top.t;
-    return top;
+    return this.track(top);
+  }
+
+  private track(e: Ev): Ev {
+    if (e.t < this.lastOut) this.late++;
+    else this.lastOut = e.t;
+    return e;
   }
 }
