@@ -16,6 +16,7 @@ const OUT_HDR = 16;
 class BlockSink {
   private buf = Buffer.alloc(8 << 20);
   private pos = 0;
+  /** Bytes flushed to the file (see `size` for flushed + buffered). */
   written = 0;
   messages = 0;
   constructor(private readonly fd: number) {}
@@ -53,6 +54,11 @@ class BlockSink {
     b.writeUInt32LE(len, p); p += 4;
     this.pos = p;
     this.messages++;
+  }
+
+  /** Bytes of the capture so far, flushed or still buffered. */
+  get size(): number {
+    return this.written + this.pos;
   }
 
   flush(): void {
@@ -118,7 +124,8 @@ export function generateCapture(path: string, shape: BenchShape, bytes: number):
   const inflight = shape === 'meta' ? 8 : 4;
   let step = 0;
   const snap = shape === 'write-snap' ? 256 : Infinity;
-  while (out.written + 9000 < bytes) {
+  // `size`, not `written`: flushes come every 8 MiB, so a target below that was never reached.
+  while (out.size + 9000 < bytes) {
     ts += 700n;
     const node = 100 + (step % 64);
     if (shape === 'meta') {

@@ -82,13 +82,13 @@ async function main(): Promise<void> {
       const gen = generateCapture(file, shape, target);
       const bytes = statSync(file).size;
       for (const stage of stages) {
-        process.stderr.write(`bench: ${stage} on ${shape} (${fmt(bytes / 1048576)} MB, ${fmt(gen.messages)} messages)\n`);
+        process.stderr.write(`bench: ${stage} on ${shape} (${fmt(bytes / 1048576, 1)} MB, ${fmt(gen.messages)} messages)\n`);
         const res = runStage(stage, file);
         if ('error' in res) {
           process.stderr.write(`bench: ${stage} failed: ${res.error}\n`);
           continue;
         }
-        rows.push({ capture: `${shape} ${fmt(bytes / 1048576)} MB`, stage, bytes, ...res });
+        rows.push({ capture: `${shape} ${fmt(bytes / 1048576, bytes < 10 * 1048576 ? 1 : 0)} MB`, stage, bytes, ...res });
       }
       if (!process.env.BENCH_KEEP) unlinkSync(file);
     }

@@ -46,10 +46,12 @@ export type ParserFactory = (format: CaptureFormat, ctx: ParserContext) => Recor
 /**
  * Read size. Small enough that the chunk is still in the CPU cache when the
  * parser walks it right after the read (measured on the metadata-heavy bench
- * capture: 256 KiB takes ~10% less CPU than 4 MiB, and the write-heavy ones
- * read no slower); records larger than this grow the buffer (see `fill`).
+ * capture: 256 KiB takes ~10% less CPU than 4 MiB); captures of large records
+ * grow the buffer (see `fill`).
  */
 const CHUNK = 256 << 10;
+/** Buffer size for captures of large records (see `fill`). */
+const LARGE_CHUNK = 4 << 20;
 /** Largest record any parser may ask for (capture-format.md: 64 MiB sanity bound). */
 export const MAX_RECORD = 64 << 20;
 
@@ -114,21 +116,23 @@ export class CaptureInput {
   }
 
   private fill(): void {
+    const need = this.parser?.need ?? 0;
+    if (need * 8 > this.buf.length && this.buf.length < LARGE_CHUNK) {
+      // Large records (bulk WRITE/READ data): in a buffer of a few records, the
+      // head of the record cut at the end of each chunk is copied to the front
+      // again, nearly doubling the bytes moved. Hold at least 8 of them (up to
+      // LARGE_CHUNK; `need` is bounded by the parser, never a raw length field).
+      this.regrow(Math.min(LARGE_CHUNK, Math.max(need * 8, this.buf.length * 2)));
+    }
     if (this.start > 0 && (this.end - this.start) < this.buf.length / 2) {
       this.buf.copy(this.buf, 0, this.start, this.end);
       this.base += this.start;
       this.end -= this.start;
       this.start = 0;
     }
-    const need = this.parser?.need ?? 0;
     if (need > this.buf.length - this.start) {
       // A record larger than the buffer: grow to fit it (parsers bound `need`).
-      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(grown, 0, this.start, this.end);
-      this.base += this.start;
-      this.end -= this.start;
-      this.start = 0;
-      this.buf = grown;
+      this.regrow(Math.max(need, this.buf.length * 2));
     }
     if (this.end === this.buf.length) {
       this.buf.copy(this.buf, 0, this.start, this.end);
@@ -140,6 +144,16 @@ export class CaptureInput {
     if (n === 0) this.eof = true;
     this.end += n;
     this.bytesRead += n;
+  }
+
+  /** Moves the unparsed bytes to the front of a new buffer of `size` bytes. */
+  private regrow(size: number): void {
+    const grown = Buffer.allocUnsafe(size);
+    this.buf.copy(grown, 0, this.start, this.end);
+    this.base += this.start;
+    this.end -= this.start;
+    this.start = 0;
+    this.buf = grown;
   }
 
   /** Reads and parses one chunk. Returns false once the input is exhausted. */
