@@ -63,11 +63,18 @@ export function viewOf(b: Buffer): DataView {
   return view;
 }
 
-/** u64 at p: a number while exact (at most 2^53-1), else a bigint (same results as layout.ts `u64`). */
+/**
+ * u64 at p: a number while exact (at most 2^53-1), else a bigint (same results
+ * as layout.ts `u64`). The bigint case is a separate function so that this
+ * one stays small enough for V8 to inline at its many call sites.
+ */
 export function u64(dv: DataView, p: number, le: boolean): number | bigint {
   const lo = dv.getUint32(le ? p : p + 4, le);
   const hi = dv.getUint32(le ? p + 4 : p, le);
-  if (hi < 0x200000) return hi * 4294967296 + lo;
+  return hi < 0x200000 ? hi * 4294967296 + lo : bigU64(hi, lo);
+}
+
+function bigU64(hi: number, lo: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
