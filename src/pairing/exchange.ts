@@ -152,6 +152,15 @@ export class Exchange {
 
   // --- rare request fields (ExchangeExtra) ------------------------------------
   /** Second name (RENAME/RENAME2 new name; SYMLINK target). */
+  /**
+   * `offset` and `size` are numbers for arithmetic; the rare value past 2^53
+   * (a READDIR cookie of 2^63-1, a hostile capture) is kept exact here for
+   * output, which must never print a rounded 64-bit value.
+   */
+  get offsetExact(): bigint | undefined { return this.extra?.offsetExact; }
+  set offsetExact(v: bigint | undefined) { this.more().offsetExact = v; }
+  get sizeExact(): bigint | undefined { return this.extra?.sizeExact; }
+  set sizeExact(v: bigint | undefined) { this.more().sizeExact = v; }
   get name2(): string | undefined { return this.extra?.name2; }
   set name2(v: string | undefined) { this.more().name2 = v; }
   /** Second node (RENAME newdir, LINK oldnodeid, COPY_FILE_RANGE nodeid_out). */
@@ -193,6 +202,8 @@ export class ReplyResult {
 
 /** Fields few exchanges set: second names and nodes, INTERRUPT and FORGET data, per-file views. */
 class ExchangeExtra {
+  offsetExact: bigint | undefined = undefined;
+  sizeExact: bigint | undefined = undefined;
   name2: string | undefined = undefined;
   node2: Id | undefined = undefined;
   target: Id | undefined = undefined;

@@ -208,10 +208,32 @@ const ENTRY_OUT_SIZES = sizesByMinor(fuse_entry_out);
 const ATTR_OUT_SIZES = sizesByMinor(fuse_attr_out);
 const STATFS_OUT_SIZES = sizesByMinor(fuse_statfs_out);
 
-/** A u64 as a plain number (exact below 2^53; the rare larger value is rounded, used only for sizes/offsets). */
+/** A u64 as a plain number for arithmetic (exact below 2^53; callers that output it keep the exact value, see setOffset). */
 function n64(dv: DataView, pos: number, le: boolean): number {
   const v = u64(dv, pos, le);
   return typeof v === 'number' ? v : Number(v);
+}
+
+/** Sets `x.offset`, keeping the exact value beside it when it is past 2^53. */
+function setOffset(x: Exchange, dv: DataView, pos: number, le: boolean): void {
+  const v = u64(dv, pos, le);
+  if (typeof v === 'number') {
+    x.offset = v;
+  } else {
+    x.offset = Number(v);
+    x.offsetExact = v;
+  }
+}
+
+/** Sets `x.size` from a u64, keeping the exact value beside it when it is past 2^53. */
+function setSize(x: Exchange, dv: DataView, pos: number, le: boolean): void {
+  const v = u64(dv, pos, le);
+  if (typeof v === 'number') {
+    x.size = v;
+  } else {
+    x.size = Number(v);
+    x.sizeExact = v;
+  }
 }
 
 /**
@@ -365,7 +387,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       if (!need(x, fuse_setattr_in.size, 'fuse_setattr_in', minor)) return;
       x.opFlags = dv.getUint32(b + SA_VALID, le);
       if (x.opFlags & FATTR_FH) x.fh = u64(dv, b + SA_FH, le);
-      if (x.opFlags & FATTR_SIZE) x.size = n64(dv, b + SA_SIZE, le);
+      if (x.opFlags & FATTR_SIZE) setSize(x, dv, b + SA_SIZE, le);
       return;
     case Op.READLINK: case Op.STATFS: case Op.DESTROY:
       return;
@@ -415,7 +437,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       const sz = minor < 9 && len - IN_HDR < fuse_read_in.size ? 24 : fuse_read_in.size;
       if (!need(x, sz, 'fuse_read_in', minor)) return;
       x.fh = u64(dv, b + RD_FH, le);
-      x.offset = n64(dv, b + RD_OFFSET, le);
+      setOffset(x, dv, b + RD_OFFSET, le);
       x.size = dv.getUint32(b + RD_SIZE, le);
       x.opFlags = dv.getUint32(b + RD_RFLAGS, le);
       if (sz > RD_FLAGS) x.flags = dv.getUint32(b + RD_FLAGS, le);
@@ -432,7 +454,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       }
       if (!need(x, sz, 'fuse_write_in', minor)) return;
       x.fh = u64(dv, b + WR_FH, le);
-      x.offset = n64(dv, b + WR_OFFSET, le);
+      setOffset(x, dv, b + WR_OFFSET, le);
       x.size = dv.getUint32(b + WR_SIZE, le);
       x.opFlags = dv.getUint32(b + WR_WFLAGS, le);
       if (sz > WR_FLAGS) x.flags = dv.getUint32(b + WR_FLAGS, le);
@@ -488,7 +510,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     case Op.GETLK: case Op.SETLK: case Op.SETLKW:
       if (!need(x, fuse_lk_in.offsets.lk_flags!, 'fuse_lk_in', minor)) return;
       x.fh = u64(dv, b + LK_FH, le);
-      x.offset = n64(dv, b + LK_LK + FLK_START, le);
+      setOffset(x, dv, b + LK_LK + FLK_START, le);
       if (curCap - IN_HDR >= fuse_lk_in.size) x.opFlags = dv.getUint32(b + LK_FLAGS, le);
       return;
     case Op.ACCESS:
@@ -510,7 +532,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.BMAP:
       if (!need(x, fuse_bmap_in.size, 'fuse_bmap_in', minor)) return;
-      x.offset = n64(dv, b + BM_BLOCK, le);
+      setOffset(x, dv, b + BM_BLOCK, le);
       x.size = dv.getUint32(b + BM_BLOCKSIZE, le);
       return;
     case Op.IOCTL:
@@ -529,7 +551,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.NOTIFY_REPLY:
       if (!need(x, fuse_notify_retrieve_in.size, 'fuse_notify_retrieve_in', minor)) return;
-      x.offset = n64(dv, b + NR_OFFSET, le);
+      setOffset(x, dv, b + NR_OFFSET, le);
       x.size = dv.getUint32(b + NR_SIZE, le);
       if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
         x.problem ??= `NOTIFY_REPLY carries ${len - IN_HDR - fuse_notify_retrieve_in.size} data bytes, size says ${x.size}`;
@@ -558,29 +580,29 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     case Op.FALLOCATE:
       if (!need(x, fuse_fallocate_in.size, 'fuse_fallocate_in', minor)) return;
       x.fh = u64(dv, b + FA_FH, le);
-      x.offset = n64(dv, b + FA_OFFSET, le);
-      x.size = n64(dv, b + FA_LENGTH, le);
+      setOffset(x, dv, b + FA_OFFSET, le);
+      setSize(x, dv, b + FA_LENGTH, le);
       x.opFlags = dv.getUint32(b + FA_MODE, le);
       return;
     case Op.LSEEK:
       if (!need(x, fuse_lseek_in.size, 'fuse_lseek_in', minor)) return;
       x.fh = u64(dv, b + LS_FH, le);
-      x.offset = n64(dv, b + LS_OFFSET, le);
+      setOffset(x, dv, b + LS_OFFSET, le);
       x.opFlags = dv.getUint32(b + LS_WHENCE, le);
       return;
     case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64:
       if (!need(x, fuse_copy_file_range_in.size, 'fuse_copy_file_range_in', minor)) return;
       x.fh = u64(dv, b + CF_FH_OUT, le);
       x.node2 = u64(dv, b + CF_NODEID_OUT, le);
-      x.offset = n64(dv, b + CF_OFF_OUT, le);
-      x.size = n64(dv, b + CF_LEN, le);
+      setOffset(x, dv, b + CF_OFF_OUT, le);
+      setSize(x, dv, b + CF_LEN, le);
       x.opFlags = n64(dv, b + CF_FLAGS, le);
       return;
     case Op.SETUPMAPPING:
       if (!need(x, fuse_setupmapping_in.size, 'fuse_setupmapping_in', minor)) return;
       x.fh = u64(dv, b + SM_FH, le);
-      x.offset = n64(dv, b + SM_FOFFSET, le);
-      x.size = n64(dv, b + SM_LEN, le);
+      setOffset(x, dv, b + SM_FOFFSET, le);
+      setSize(x, dv, b + SM_LEN, le);
       x.opFlags = n64(dv, b + SM_FLAGS, le);
       return;
     case Op.REMOVEMAPPING: {

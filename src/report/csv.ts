@@ -122,9 +122,9 @@ function carrier(f: Field): ((x: Exchange) => Cell) | undefined {
   if (f.pad) return undefined;
   switch (f.name) {
     case 'fh': return (x) => id64(x.fh);
-    case 'offset': return (x) => num(x.offset as number | bigint);
+    case 'offset': return (x) => num(x.offsetExact ?? x.offset);
     case 'size':
-    case 'length': return (x) => num(x.size as number | bigint);
+    case 'length': return (x) => num(x.sizeExact ?? x.size);
   }
   if (f.flags === OPEN_FLAGS) return (x) => cachedFlags(OPEN_FLAGS, x.flags >>> 0, formatOpenFlags);
   // The one other flag word of a request body (write_flags, valid, mode,
