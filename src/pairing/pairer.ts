@@ -64,6 +64,13 @@ interface ConnState {
   inflight: InflightTable;
   /** INTERRUPT exchanges by their odd unique. */
   interrupts: Map<Id, Exchange>;
+  /**
+   * Odd uniques of INTERRUPTs whose target has been answered, oldest first.
+   * Such an INTERRUPT normally never gets a reply, so its entry is kept only
+   * for a late reply to it (EAGAIN/ENOSYS races) and dropped once this many
+   * newer ones are waiting: memory stays bounded whatever the capture length.
+   */
+  settledInterrupts: Id[];
   requests: number;
   peakInflight: number;
 }
@@ -87,6 +94,9 @@ export interface PairingCounts {
   rejected: number;
 }
 
+/** INTERRUPTs whose target completed, kept for a late reply to them (per connection). */
+const MAX_SETTLED_INTERRUPTS = 4096;
+
 export class Pairer {
   private conns: ConnState[] = [];
   /** The connection of the previous message: consecutive messages nearly always share one. */
@@ -103,7 +113,7 @@ export class Pairer {
   private conn(c: number): ConnState {
     let s = this.conns[c];
     if (!s) {
-      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new InflightTable(), interrupts: new Map(), requests: 0, peakInflight: 0 };
+      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new InflightTable(), interrupts: new Map(), settledInterrupts: [], requests: 0, peakInflight: 0 };
       this.conns[c] = s;
     }
     return s;
@@ -247,6 +257,7 @@ export class Pairer {
     } else {
       s.inflight.delete(unique);
       extractReply(x, m, s.proto);
+      if (x.interrupts > 0) this.settleInterrupt(s, x.unique);
     }
     this.counts.replies++;
     if (x.problem !== undefined) this.malformed(m, `${opcodeName(x.opcode)} reply #${x.unique}: ${x.problem}`, x);
@@ -260,6 +271,21 @@ export class Pairer {
     }
     this.sink.onExchange?.(x, m);
     return isInterruptReply ? 'interrupt-reply' : 'reply';
+  }
+
+  private settleInterrupt(s: ConnState, target: Id): void {
+    const odd = typeof target === 'number' ? target + 1 : target | 1n;
+    if (!s.interrupts.has(odd)) return;
+    s.settledInterrupts.push(odd);
+    if (s.settledInterrupts.length > MAX_SETTLED_INTERRUPTS) {
+      // Rare enough (only interrupted requests) that an array shift costs nothing noticeable.
+      s.interrupts.delete(s.settledInterrupts.shift()!);
+    }
+  }
+
+  /** INTERRUPTs the connection still keeps for a possible reply (tests, diagnostics). */
+  interruptsTracked(conn: number): number {
+    return this.conn(conn).interrupts.size;
   }
 
   /** Requests still in flight on a connection (for views that need them). */
