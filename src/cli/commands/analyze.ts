@@ -104,7 +104,7 @@ interface AnalyzeFlags extends AnalysisFlags {
   output?: string;
 }
 
-export function register(program: Command, setExit?: (c: number) => void): void {
+export function register(program: Command): void {
   const cmd = program
     .command('analyze')
     .description('analyze captures: connections, per-opcode latency, per-file concurrency and sizes, findings')
@@ -125,8 +125,7 @@ Exit status: 0 done, 1 a finding at or above --fail-on, 2 usage error or unreada
 (what was read before the damage is still reported).`);
   cmd.action(async (captures: string[], flags: AnalyzeFlags) => {
     const code = await runCommand(() => runAnalyze(captures, flags));
-    if (setExit) setExit(code);
-    else process.exitCode = code;
+    process.exitCode = code;
   });
 }
 

@@ -49,7 +49,7 @@ interface BaselineFlags extends AnalysisFlags, GroupFlags {
   output?: string;
 }
 
-export function register(program: Command, setExit?: (c: number) => void): void {
+export function register(program: Command): void {
   const cmd = program
     .command('baseline')
     .description('record findings, per-opcode counts, errors and latency of captures for `fusetrace check`')
@@ -75,7 +75,6 @@ Exit status: 0 written, 2 usage error or unreadable input (nothing is written).`
       }
       return EXIT_OK;
     });
-    if (setExit) setExit(code);
-    else process.exitCode = code;
+    process.exitCode = code;
   });
 }

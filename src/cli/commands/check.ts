@@ -33,7 +33,7 @@ interface CheckFlags extends AnalysisFlags, GroupFlags {
   color?: boolean;
 }
 
-export function register(program: Command, setExit?: (c: number) => void): void {
+export function register(program: Command): void {
   const cmd = program
     .command('check')
     .description('compare captures with a baseline (or --expect-clean) and exit 1 on a regression; JUnit XML for CI')
@@ -57,8 +57,7 @@ Examples:
 Exit status: 0 holds (improvements are reported), 1 regression, 2 usage error or unreadable input.`);
   cmd.action(async (captures: string[], flags: CheckFlags) => {
     const code = await runCommand(() => runCheck(captures, flags));
-    if (setExit) setExit(code);
-    else process.exitCode = code;
+    process.exitCode = code;
   });
 }
 

@@ -16,7 +16,7 @@ interface ConvertFlags {
   quiet?: boolean;
 }
 
-export function register(program: Command, setExit?: (c: number) => void): void {
+export function register(program: Command): void {
   program
     .command('convert')
     .description('convert a capture between fusedump (GlusterFS, strace-fusedump, parsefuse) and pcapng')
@@ -47,7 +47,6 @@ Examples:
       }
       return 0;
     }).then((code) => {
-      if (setExit) setExit(code);
-      else process.exitCode = code;
+      process.exitCode = code;
     }));
 }

@@ -21,7 +21,7 @@ interface ExportFlags extends AnalysisFlags {
   output?: string;
 }
 
-export function register(program: Command, setExit?: (c: number) => void): void {
+export function register(program: Command): void {
   const cmd = program
     .command('export')
     .description('write one table of the analysis as CSV or JSON Lines (requests, findings, files, sizes, ops)')
@@ -45,8 +45,7 @@ Examples:
 Exit status: 0 done, 2 usage error or unreadable input (rows read before the damage are written).`);
   cmd.action(async (captures: string[], flags: ExportFlags) => {
     const code = await runCommand(() => runExport(captures, flags));
-    if (setExit) setExit(code);
-    else process.exitCode = code;
+    process.exitCode = code;
   });
 }
 

@@ -18,7 +18,7 @@ interface RecordFlags {
   quiet?: boolean;
 }
 
-export function register(program: Command, setExit?: (c: number) => void): void {
+export function register(program: Command): void {
   program
     .command('record')
     .description('run a FUSE daemon and record its /dev/fuse traffic into pcapng')
@@ -54,7 +54,6 @@ The capture cannot see FUSE over io_uring, passthrough files or virtiofs
         if (command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
         return recordWithPreload({ out, snaplen, label: flags.label, command, quiet: flags.quiet });
       });
-      if (setExit) setExit(code);
-      else process.exitCode = code;
+      process.exitCode = code;
     });
 }

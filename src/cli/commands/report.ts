@@ -16,7 +16,7 @@ interface ReportFlags extends AnalysisFlags {
   title?: string;
 }
 
-export function register(program: Command, setExit?: (c: number) => void): void {
+export function register(program: Command): void {
   const cmd = program
     .command('report')
     .description('write a self-contained HTML timeline of captures: in-flight exchanges per file, size history, findings')
@@ -39,8 +39,7 @@ what was read before the damage).`,
   );
   cmd.action(async (captures: string[], flags: ReportFlags) => {
     const code = await runCommand(() => runReport(captures, flags));
-    if (setExit) setExit(code);
-    else process.exitCode = code;
+    process.exitCode = code;
   });
 }
 
