@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { CaptureError } from '../capture/errors.js';
 import type { CaptureInput } from '../capture/input.js';
 import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats } from '../capture/message.js';
-import { openCaptures } from '../capture/open.js';
+import { openCaptures, readMerged } from '../capture/open.js';
 import type { Exchange } from '../pairing/exchange.js';
 import { Pairer, type PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
@@ -249,26 +249,17 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   };
 
   try {
-    for (;;) {
-      let next: CaptureInput | undefined;
-      for (const inp of inputs) {
-        if (inp.done) continue;
-        if (next === undefined || inp.lastT < next.lastT) next = inp;
-      }
-      if (next === undefined) break;
-      if (!next.step()) next.close();
+    readMerged(inputs, () => {
       drain(false);
       if (opts.progress) {
         let done = 0;
         for (const inp of inputs) done += inp.bytesRead;
         opts.progress(done, total);
       }
-    }
+    });
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     fatal = e;
-  } finally {
-    for (const inp of inputs) inp.close();
   }
   inputs.forEach((inp, i) => {
     inputFacts[i]!.bytes = inp.bytesRead;

@@ -49,10 +49,12 @@ export function readCaptures(files: string[], sink: CaptureSink, opts: ReadOptio
 
 /**
  * Reads opened inputs to their end, merged by time: always steps the input
- * whose latest message time is the smallest (ties: the first input). Throws
- * the first `CaptureError`; everything read before it was delivered.
+ * whose latest message time is the smallest (ties: the first input), and
+ * calls `afterStep` after each chunk (the analysis releases its time-ordered
+ * events there). Throws the first `CaptureError`; everything read before it
+ * was delivered.
  */
-export function readMerged(inputs: CaptureInput[]): void {
+export function readMerged(inputs: CaptureInput[], afterStep?: () => void): void {
   try {
     for (;;) {
       let next: CaptureInput | undefined;
@@ -62,6 +64,7 @@ export function readMerged(inputs: CaptureInput[]): void {
       }
       if (next === undefined) break;
       if (!next.step()) next.close();
+      afterStep?.();
     }
   } finally {
     for (const inp of inputs) inp.close();
