@@ -1,0 +1,115 @@
+/**
+ * `fusetrace dump` as a user runs it: on real captures, from standard input,
+ * as JSON Lines, and on damaged or hostile files (exit 2 with the file and
+ * byte offset, what came before the damage still printed, never a stack trace).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-dump-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const SMOKE = 'fixtures/lab/smoke.pcapng';
+const truth = JSON.parse(readFileSync(join(ROOT, 'fixtures/lab/smoke.truth.json'), 'utf8')) as {
+  messages: number;
+  pairs_matched: number;
+  counts: { in: Record<string, number>; out: Record<string, number> };
+};
+
+interface Line { type: string; data: Record<string, unknown> }
+const jsonLines = (s: string): Line[] => s.trim().split('\n').map((l) => JSON.parse(l) as Line);
+
+describe('fusetrace dump', () => {
+  it('decodes every message of a real capture, one line each, and closes with a clean summary', () => {
+    const r = runCli(['dump', SMOKE]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const summaryAt = lines.findIndex((l) => l.startsWith('summary:'));
+    assert.equal(summaryAt - 1, truth.messages, 'one line per message, a blank line, the summary');
+    assert.match(lines[summaryAt]!, new RegExp(`^summary: ${truth.messages} messages`));
+    assert.match(r.stdout, /unanswered requests: 0; orphan replies: 0; duplicate uniques: 0; malformed messages: 0; rejected replies: 0/);
+    assert.match(r.stdout, /protocol 7\.31 \(kernel 7\.45, daemon 7\.31\)/);
+    assert.equal(r.stderr, '');
+  });
+
+  it('--exchanges --json gives one record per exchange, as many as the independent parser paired', () => {
+    const r = runCli(['dump', '--exchanges', '--json', SMOKE]);
+    assert.equal(r.code, 0, r.stderr);
+    const recs = jsonLines(r.stdout);
+    const exchanges = recs.filter((l) => l.type === 'exchange');
+    const noReply = (truth.counts.in.FORGET ?? 0) + (truth.counts.in.BATCH_FORGET ?? 0);
+    assert.equal(exchanges.length, truth.pairs_matched + noReply);
+    const summary = recs.at(-1)!;
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.data.unanswered, 0);
+    const writes = exchanges.filter((l) => l.data.op === 'WRITE');
+    assert.equal(writes.length, truth.counts.in.WRITE);
+    for (const w of writes) {
+      assert.equal(w.data.error, 0);
+      assert.match(String(w.data.req_ns), /^\d{19}$/, 'absolute ns as an exact integer string');
+    }
+  });
+
+  it('reads standard input ("-") exactly as the file', () => {
+    const viaFile = runCli(['dump', '--json', SMOKE]);
+    const viaStdin = spawnSync(process.execPath, [`${ROOT}bin/fusetrace`, 'dump', '--json', '-'], {
+      cwd: ROOT, input: readFileSync(join(ROOT, SMOKE)), encoding: 'utf8', maxBuffer: 1 << 30,
+    });
+    assert.equal(viaStdin.status, 0, viaStdin.stderr);
+    const strip = (s: string): unknown[] => jsonLines(s).map((l) => (l.type === 'summary' ? { ...l.data, connections: null } : l.data));
+    assert.deepEqual(strip(viaStdin.stdout), strip(viaFile.stdout));
+  });
+
+  it('a cut capture: everything before the cut, a truncation notice, exit 0', () => {
+    const whole = readFileSync(join(ROOT, SMOKE));
+    const cut = join(tmp, 'cut.pcapng');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2) + 3));
+    const r = runCli(['dump', cut]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /truncated: capture cut in block #\d+ at byte 0x[0-9a-f]+/);
+    assert.ok(r.stdout.split('\n').filter((l) => /^\s+\d+\s/.test(l)).length > 100, 'messages before the cut are printed');
+  });
+
+  it('an impossible block length: exit 2 naming the file, block and byte offset, with a hint; earlier messages printed', () => {
+    const whole = Buffer.from(readFileSync(join(ROOT, SMOKE)));
+    // Find the 100th block and give it an impossible length.
+    let p = 0;
+    for (let i = 0; i < 100; i++) p += whole.readUInt32LE(p + 4);
+    whole.writeUInt32LE(0x7ffffffc, p + 4);
+    const bad = join(tmp, 'bad.pcapng');
+    writeFileSync(bad, whole);
+    const r = runCli(['dump', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`fusetrace: error: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: block #100 at byte ${p} \\(0x${p.toString(16)}\\)`));
+    assert.match(r.stderr, /hint: .*--resync/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(r.stdout.split('\n').filter((l) => /^\s+\d+\s/.test(l)).length >= 90, 'messages before the damage are printed');
+  });
+
+  it('hostile input never crashes: random mutations give exit 0 or 2, never an internal error', () => {
+    const whole = readFileSync(join(ROOT, 'fixtures/stale-size-race-A.pcapng'));
+    const file = join(tmp, 'mut.pcapng');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(whole.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.option(fc.nat(whole.length), { nil: undefined }),
+        (edits, cutAt) => {
+          const b = Buffer.from(whole);
+          for (const [at, v] of edits) b[at] = v;
+          writeFileSync(file, cutAt === undefined ? b : b.subarray(0, cutAt));
+          const r = runCli(['dump', '--exchanges', file]);
+          assert.ok(r.code === 0 || r.code === 2, `exit ${r.code}: ${r.stderr}`);
+          assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+          if (r.code === 2) assert.match(r.stderr, /fusetrace: error: .*(at byte \d+|cannot open|empty)/);
+        },
+      ),
+      { numRuns: Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 25), seed: 42 },
+    );
+  });
+});
