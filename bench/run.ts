@@ -75,8 +75,10 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const shape of shapes) {
     for (const mb of sizes) {
-      // Snapped captures hold ~300 bytes per 128 KiB write: cap their size by message count instead.
-      const target = shape === 'write-snap' ? Math.round((mb * 1048576) / 400) : mb * 1048576;
+      // Every shape is sized in file bytes: a snapped write-heavy capture of
+      // the same size holds ~400 times more messages (~330 bytes per 128 KiB
+      // WRITE), which is what a long `record --snaplen 256` session looks like.
+      const target = mb * 1048576;
       const file = join(dir, `${shape}-${mb}MB.pcapng`);
       process.stderr.write(`bench: generating ${file} ...\n`);
       const gen = generateCapture(file, shape, target);
