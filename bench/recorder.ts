@@ -12,7 +12,10 @@
  *
  * Environment: BENCH_RECORDER_SECONDS (fio runtime per row, default 10),
  * BENCH_RECORDER_MODES (comma list of none,preload-0,preload-256,strace-256),
- * BENCH_RECORDER_REPEAT (rounds over all modes, default 3).
+ * BENCH_RECORDER_REPEAT (rounds over all modes, default 3), BENCH_RECORDER_BS
+ * (fio block size, default 4k: with splice reception libfuse reads a request
+ * of 40 + 40 + 4096 bytes or more only up to its 80-byte header, smaller
+ * ones whole, which is what the recorder's splice path depends on).
  *
  * On a shared, loaded machine IOPS swing a lot between runs; the modes are
  * interleaved round by round and the best round of each is reported, with
@@ -144,9 +147,13 @@ function treeCpuTicks(pid: number): number {
   return sum;
 }
 
+function blockSize(): string {
+  return process.env.BENCH_RECORDER_BS ?? '4k';
+}
+
 function runFio(dir: string, seconds: number): { iops: number } | { error: string } {
   const r = spawnSync('fio', [
-    '--name=rec', `--directory=${dir}`, '--rw=randwrite', '--bs=4k', '--numjobs=4', '--size=64m',
+    '--name=rec', `--directory=${dir}`, '--rw=randwrite', `--bs=${blockSize()}`, '--numjobs=4', '--size=64m',
     '--ioengine=psync', '--time_based', `--runtime=${seconds}`, '--group_reporting', '--output-format=json',
   ], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
@@ -247,7 +254,7 @@ export function formatRows(rows: Row[]): string {
   for (const r of rows) {
     lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${f(r.cpuUsPerWrite, 1)} | ${base ? `${f((100 * r.cpuUsPerWrite) / base, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
   }
-  if (rows[0]?.note) lines.push('', `fio --rw=randwrite --bs=4k --numjobs=4 --ioengine=psync on passthrough_ll -o cache=never; ${rows[0].note}`);
+  if (rows[0]?.note) lines.push('', `fio --rw=randwrite --bs=${blockSize()} --numjobs=4 --ioengine=psync on passthrough_ll -o cache=never; ${rows[0].note}`);
   return lines.join('\n');
 }
 

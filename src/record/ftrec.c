@@ -29,16 +29,31 @@
  * /dev/fuse, so no daemon uses them).
  *
  * How a splice is captured.  splice(fuse -> pipe) returns n: the n bytes of
- * the request now sit at the head of the (empty before: libfuse discards a
- * pipe that kept leftovers) pipe.  We tee(2) them into a private per-thread
- * pipe before returning to the daemon and read the copy back (only the snap
- * length), so the daemon still finds the whole message in its pipe and the
- * payload pages are shared, not copied.  tee needs the pipe's read end while
- * the daemon gave us its write end: we open /proc/self/fd/<write end>
- * O_RDONLY, which on Linux opens a second read end of the same pipe (cached
- * per fd, closed when the daemon closes the write end).  For splice(pipe ->
- * fuse) the daemon gives the read end: we tee before the real splice moves
- * the bytes away.
+ * the request now sit at the head of the pipe (empty before: libfuse
+ * discards a pipe that kept leftovers).  libfuse then read(2)s the pipe
+ * itself: the whole request when it is small (n < 40 + 40 + page size), the
+ * 80-byte header of a larger WRITE whose payload it splices on.  So when we
+ * know the pipe's read end (pipes made with pipe()/pipe2() while we were
+ * loaded: we pair the ends), the splice hook only notes the request
+ * (pend[read end]: time, tid, connection, length) and the read hook records
+ * it from the daemon's own buffer: no syscall of ours.  When the daemon read
+ * less than the snap length (a large WRITE's header), the rest is at the
+ * head of the pipe then, and we tee(2) it into a private per-thread pipe and
+ * read the copy back.  A noted request is also taken with tee, from the
+ * head of the pipe, before anything else can move it: a splice out of that
+ * pipe, close/dup2 over its read end, fork, exit, a second request spliced
+ * into the same pipe, and any outbound message of its connection (a request's
+ * block precedes its reply's, whatever path the daemon's bytes took).  A
+ * dup'ed pipe end, a pipe inherited over fork or made before we were loaded,
+ * and fds >= PEND_MAX take the tee path at the splice, as before: tee needs
+ * the pipe's read end while the daemon gave us its write end, so we open
+ * /proc/self/fd/<write end> O_RDONLY, which on Linux opens a second read end
+ * of the same pipe (cached per fd, closed when the daemon closes the write
+ * end).  Either way the bytes taken must start with the request's own len
+ * (= the splice result), else the message counts as dropped: never the
+ * wrong bytes.  The payload pages are shared by tee, not copied.  For
+ * splice(pipe -> fuse) the daemon gives the read end: we tee before the
+ * real splice moves the bytes away.
  *
  * Threads and processes.  Blocks are appended to one buffer under a mutex
  * and written with O_APPEND in whole blocks, so no message is torn or lost
@@ -72,6 +87,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -110,6 +126,7 @@
 #define DIR_IN 1u
 #define DIR_OUT 2u
 #define VIA_SPLICE 4u  /* or'ed into dir by the splice hook: counted, not written */
+#define VIA_READ 8u    /* with VIA_SPLICE: taken from the daemon's read of its pipe */
 
 /* FUSE opcodes and flags we look at (fuse.h, Linux 6.18). */
 #define FUSE_OPEN 14
@@ -130,6 +147,8 @@ typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*readv_fn)(int, const struct iovec *, int);
 typedef ssize_t (*splice_fn)(int, loff_t *, int, loff_t *, size_t, unsigned int);
 typedef int (*close_fn)(int);
+typedef int (*pipe_fn)(int *);
+typedef int (*pipe2_fn)(int *, int);
 typedef int (*dup_fn)(int);
 typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
@@ -151,6 +170,8 @@ static readv_fn real_readv;
 static readv_fn real_writev;
 static splice_fn real_splice;
 static close_fn real_close;
+static pipe_fn real_pipe;
+static pipe2_fn real_pipe2;
 static dup_fn real_dup;
 static dup2_fn real_dup2;
 static dup3_fn real_dup3;
@@ -182,6 +203,29 @@ static int32_t fdtab[MAXFD];
 /* piperd[fd]: our extra read end (+1) of the pipe whose write end is fd. */
 static int32_t piperd[MAXFD];
 static unsigned int max_fd_seen;
+
+/* Deferred capture of spliced requests (see "How a splice is captured").
+ * For pipes made with pipe()/pipe2() while we were loaded, rd_of[w] = read
+ * end + 1 of the pipe whose write end is w, and wr_of[r] = write end + 1.
+ * pend[r] is the request spliced into that pipe and not captured yet. */
+#define PEND_MAX 65536      /* pipe fds above this use the tee path */
+#define PEND_LIST 1024
+enum { PEND_EMPTY = 0, PEND_WAITING = 1, PEND_CLAIMED = 2 };
+struct pend {
+    int state;          /* PEND_*, changed with atomics */
+    int ci;             /* connection */
+    pid_t tid;          /* thread that spliced */
+    uint32_t orig;      /* splice result = the request's length */
+    uint64_t ts;        /* when the splice returned */
+    int listed;         /* fd is in pend_list */
+};
+static struct pend pend[PEND_MAX];
+static int32_t rd_of[PEND_MAX], wr_of[PEND_MAX];
+static int pend_list[PEND_LIST];
+static int pend_list_n;     /* grows only; guarded by pend_mu */
+static int npend;           /* entries not EMPTY (atomic) */
+static unsigned max_pipe_fd;
+static pthread_mutex_t pend_mu = PTHREAD_MUTEX_INITIALIZER;
 /* ownfd[fd]: the recorder's own fd (output, private pipes, extra pipe read
  * ends).  They live at high numbers (OWN_FD_BASE and up, when the limit
  * allows) and the close family never closes them for the daemon: a daemon
@@ -220,6 +264,7 @@ struct conn {
     char mnt[PATH_MAX]; /* mount point, "" when unknown */
     uint64_t recv, drop, first_ns, last_ns;
     uint64_t spliced_in, spliced_out; /* of recv: taken with splice(2) */
+    uint64_t spliced_in_read; /* of spliced_in: bytes from the daemon's read of its pipe */
     uint64_t init_unique;
     uint32_t init_offered2;  /* flags2 of the INIT request (what the kernel offers) */
     int init_done;      /* INIT answered; the next append flushes once */
@@ -342,6 +387,8 @@ static void resolve_all(void) {
     RESOLVE(real_writev, "writev");
     RESOLVE(real_splice, "splice");
     RESOLVE(real_close, "close");
+    RESOLVE(real_pipe, "pipe");
+    RESOLVE(real_pipe2, "pipe2");
     RESOLVE(real_dup, "dup");
     RESOLVE(real_dup2, "dup2");
     RESOLVE(real_dup3, "dup3");
@@ -360,10 +407,19 @@ static void resolve_all(void) {
 }
 
 static void on_signal(int sig, siginfo_t *si, void *uc);
+static void settle_conn(int ci);
+static void settle_fd(int fd);
+static void drop_pending(int fd);
+static void unpair_pipe(int fd);
+static void unpair_all(void);
+static void forget_fd(int fd);
 static void flush_locked(void);
 static void thread_gone(void *p);
 
 static void atfork_prepare(void) {
+    /* Requests waiting in pipes are taken now: after the fork either process
+     * may read those pipes. */
+    settle_conn(0);
     pthread_mutex_lock(&conn_mu);
     pthread_mutex_lock(&mu);
     mu_owner = get_tid();
@@ -372,6 +428,7 @@ static void atfork_prepare(void) {
 }
 
 static void atfork_parent(void) {
+    unpair_all(); /* the pipes are shared with the child now: tee path */
     mu_owner = 0;
     pthread_mutex_unlock(&mu);
     pthread_mutex_unlock(&conn_mu);
@@ -383,6 +440,13 @@ static void atfork_child(void) {
     mu_owner = 0;
     mypid = getpid();
     mytid = 0;
+    pthread_mutex_init(&pend_mu, NULL);
+    unpair_all();
+    {
+        int ln = pend_list_n;
+        for (int k = 0; k < ln; k++) pend[pend_list[k]].state = PEND_EMPTY;
+        npend = 0;
+    }
     /* The private pipe is shared with the parent now: make our own. */
     close_own(priv_r);
     close_own(priv_w);
@@ -513,10 +577,12 @@ static size_t build_idb(char *b, size_t cap, struct conn *c) {
     return len;
 }
 
-static size_t build_isb(char *b, size_t cap, struct conn *c, uint64_t end) {
-    char comment[128];
-    int clen = snprintf(comment, sizeof comment, "spliced_in=%llu spliced_out=%llu",
-                        (unsigned long long)c->spliced_in, (unsigned long long)c->spliced_out);
+static size_t build_isb(char *b, size_t cap, struct conn *c, uint64_t end, uint64_t extra_drop) {
+    char comment[160];
+    uint64_t drop = c->drop + extra_drop;
+    int clen = snprintf(comment, sizeof comment, "spliced_in=%llu spliced_out=%llu spliced_in_at_read=%llu",
+                        (unsigned long long)c->spliced_in, (unsigned long long)c->spliced_out,
+                        (unsigned long long)c->spliced_in_read);
     uint32_t len = 20 + opt_size((size_t)clen) + 12 + 12 + 12 + 12 + 4 + 4;
     if (len > cap) return 0;
     char *p = b;
@@ -534,7 +600,7 @@ static size_t build_isb(char *b, size_t cap, struct conn *c, uint64_t end) {
     t[0] = (uint32_t)(end >> 32); t[1] = (uint32_t)end;
     p += put_opt(p, 3, t, 8);
     p += put_opt(p, 4, &c->recv, 8);
-    p += put_opt(p, 5, &c->drop, 8);
+    p += put_opt(p, 5, &drop, 8);
     put32(p, 0);
     p += 4;
     put32(p, len);
@@ -715,10 +781,11 @@ static void watch_out(struct conn *c, const char *m, size_t n) {
 /* Records one message: `have` bytes available in iov (already cut to what
  * we want to keep, at most snaplen), whole length `orig`.  err != 0 marks a
  * failed write(2) of an outbound message. */
-static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt, size_t have,
-                       size_t orig, uint64_t ts, int err) {
+static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovcnt, size_t have,
+                         size_t orig, uint64_t ts, int err, pid_t tid) {
     struct conn *c = &conns[ci];
     int spliced = (dir & VIA_SPLICE) != 0;
+    int at_read = (dir & VIA_READ) != 0;
     dir &= 3u;
     size_t cap = have;
     if (snaplen && cap > snaplen) cap = snaplen;
@@ -764,7 +831,7 @@ static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt
         d = p + 28 + pad4((uint32_t)cap);
         uint32_t flags = dir | (err ? (1u << 16) : 0);
         d += put_opt(d, 2, &flags, 4);
-        uint32_t pt[2] = {(uint32_t)mypid, (uint32_t)get_tid()};
+        uint32_t pt[2] = {(uint32_t)mypid, (uint32_t)(tid ? tid : get_tid())};
         d += put_opt(d, 8, pt, 8);
         if (clen) d += put_opt(d, 1, comment, (uint16_t)clen);
         put32(d, 0);
@@ -790,6 +857,7 @@ static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt
     if (spliced) {
         if (dir == DIR_IN) c->spliced_in++;
         else c->spliced_out++;
+        if (at_read) c->spliced_in_read++;
     }
     if (!c->first_ns) c->first_ns = ts;
     c->last_ns = ts;
@@ -803,6 +871,11 @@ static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt
 out:
     mu_owner = 0;
     pthread_mutex_unlock(&mu);
+}
+
+static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt, size_t have,
+                       size_t orig, uint64_t ts, int err) {
+    record_iov_t(ci, dir, iov, iovcnt, have, orig, ts, err, 0);
 }
 
 static void record_buf(int ci, unsigned dir, const void *b, size_t have, size_t orig, uint64_t ts,
@@ -863,6 +936,8 @@ static inline int fuse_conn(int fd) {
 /* fd now names something new (or nothing). */
 static void forget_fd(int fd) {
     if ((unsigned)fd >= MAXFD) return;
+    drop_pending(fd);
+    unpair_pipe(fd);
     __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
     int r = __atomic_exchange_n(&piperd[fd], 0, __ATOMIC_RELAXED);
     if (r > 0) close_own(r - 1);
@@ -873,6 +948,12 @@ static void copy_fd(int oldfd, int newfd) {
     if ((unsigned)newfd >= MAXFD) return;
     forget_fd(newfd);
     if ((unsigned)newfd > max_fd_seen) max_fd_seen = (unsigned)newfd;
+    /* A second fd on one end of a pipe: reads through it would escape the
+     * deferred capture, so that pipe goes back to the tee path. */
+    if ((unsigned)oldfd < PEND_MAX && (rd_of[oldfd] || wr_of[oldfd])) {
+        settle_fd(oldfd);
+        unpair_pipe(oldfd);
+    }
     if ((unsigned)oldfd < MAXFD) {
         int v = __atomic_load_n(&fdtab[oldfd], __ATOMIC_RELAXED);
         if (v > 0) __atomic_store_n(&fdtab[newfd], v, __ATOMIC_RELAXED);
@@ -912,8 +993,14 @@ static int ensure_priv(size_t want) {
         priv_sz = (size_t)syscall(SYS_fcntl, priv_w, F_GETPIPE_SZ);
         pthread_setspecific(thread_key, (void *)1); /* so thread_gone runs */
     }
-    if (want > priv_sz) {
-        int r = (int)syscall(SYS_fcntl, priv_w, F_SETPIPE_SZ, (int)(want < 0x40000000 ? want : 0x40000000));
+    /* tee copies pipe buffers, not bytes: a request spliced into a pipe is
+     * a buffer with its header and arguments, then one per payload page (or
+     * piece of a page when the payload is not page-aligned), so `want` bytes
+     * may need up to want / 4096 + 3 buffers of our pipe. */
+    size_t slots_bytes = want + 3 * 4096;
+    if (slots_bytes > priv_sz) {
+        int r = (int)syscall(SYS_fcntl, priv_w, F_SETPIPE_SZ,
+                             (int)(slots_bytes < 0x40000000 ? slots_bytes : 0x40000000));
         if (r > 0) priv_sz = (size_t)r;
     }
     if (want + 4096 > scratch_sz) {
@@ -969,13 +1056,300 @@ static int pipe_read_end(int wfd) {
 
 static size_t keep_len(size_t n) { return (snaplen && n > snaplen) ? snaplen : n; }
 
+/* Copies `want` bytes that follow the first `skip` bytes of the pipe
+ * readable at rfd into scratch + at, without consuming them.  Returns the
+ * count of wanted bytes copied. */
+static size_t tee_into(int rfd, size_t skip, size_t want, size_t at) {
+    if (ensure_priv(at + skip + want) != 0) return 0;
+    ssize_t t = syscall(SYS_tee, rfd, priv_w, skip + want, SPLICE_F_NONBLOCK);
+    if (t <= 0) return 0;
+    size_t got = 0;
+    while (got < (size_t)t) {
+        ssize_t r = syscall(SYS_read, priv_r, scratch + at + got, (size_t)t - got);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR) continue;
+            break;
+        }
+        got += (size_t)r;
+    }
+    if (got < (size_t)t) {
+        char sink[4096];
+        while (syscall(SYS_read, priv_r, sink, sizeof sink) > 0) {}
+    }
+    if (got <= skip) return 0;
+    if (skip) memmove(scratch + at, scratch + at + skip, got - skip);
+    return got - skip;
+}
+
+static void count_drop(int ci) {
+    pthread_mutex_lock(&mu);
+    conns[ci].drop++;
+    pthread_mutex_unlock(&mu);
+}
+
+/* Takes pend[fd] from WAITING to CLAIMED; 1 when this thread got it. */
+static int pend_claim(int fd) {
+    int e = PEND_WAITING;
+    return __atomic_compare_exchange_n(&pend[fd].state, &e, PEND_CLAIMED, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED);
+}
+
+static void pend_done(int fd) {
+    __atomic_store_n(&pend[fd].state, PEND_EMPTY, __ATOMIC_RELEASE);
+    __atomic_sub_fetch(&npend, 1, __ATOMIC_RELAXED);
+}
+
+/* Records a claimed pending request from the bytes `skip` bytes into the
+ * pipe readable at rfd (tee), and empties the slot. */
+static void settle_claimed(int rfd, size_t skip) {
+    struct pend p = pend[rfd];
+    size_t need = keep_len(p.orig);
+    size_t got = tee_into(rfd, skip, need, 0);
+    /* The message must start there: its own len is the splice result. */
+    if (got >= 4 && get32(scratch) == p.orig)
+        record_iov_t(p.ci, DIR_IN | VIA_SPLICE, &(struct iovec){scratch, got}, 1, got, p.orig, p.ts, 0,
+                     p.tid);
+    else
+        count_drop(p.ci);
+    pend_done(rfd);
+}
+
+/* The request waiting in the pipe read at fd is about to leave it by other
+ * means than a read we see (close, splice out, fork, exit): take it now. */
+static void settle_fd(int fd) {
+    if ((unsigned)fd >= PEND_MAX) return;
+    if (__atomic_load_n(&pend[fd].state, __ATOMIC_ACQUIRE) == PEND_EMPTY) return;
+    for (int i = 0; i < 100000; i++) {
+        if (pend_claim(fd)) {
+            settle_claimed(fd, 0);
+            return;
+        }
+        /* CLAIMED: another thread is taking it; wait (briefly) until done. */
+        if (__atomic_load_n(&pend[fd].state, __ATOMIC_ACQUIRE) == PEND_EMPTY) return;
+        sched_yield();
+    }
+}
+
+/* Every waiting request of connection ci (ci 0: of all), before an outbound
+ * message of ci is recorded: a request's block precedes its reply's. */
+static void settle_conn(int ci) {
+    int n = __atomic_load_n(&pend_list_n, __ATOMIC_ACQUIRE);
+    for (int k = 0; k < n; k++) {
+        int fd = pend_list[k];
+        if (__atomic_load_n(&pend[fd].state, __ATOMIC_ACQUIRE) != PEND_WAITING) continue;
+        if (!pend_claim(fd)) continue;
+        if (ci && pend[fd].ci != ci) {
+            __atomic_store_n(&pend[fd].state, PEND_WAITING, __ATOMIC_RELEASE);
+            continue;
+        }
+        settle_claimed(fd, 0);
+    }
+}
+
+/* fd names something new: a request still waiting there is lost. */
+static void drop_pending(int fd) {
+    if ((unsigned)fd >= PEND_MAX) return;
+    if (__atomic_load_n(&pend[fd].state, __ATOMIC_ACQUIRE) == PEND_EMPTY) return;
+    if (!pend_claim(fd)) return;
+    count_drop(pend[fd].ci);
+    pend_done(fd);
+}
+
+/* The pipe of fd (either end) no longer takes deferred captures. */
+static void unpair_pipe(int fd) {
+    if ((unsigned)fd >= PEND_MAX) return;
+    int w = __atomic_exchange_n(&wr_of[fd], 0, __ATOMIC_RELAXED);
+    if (w > 0 && w - 1 < PEND_MAX) __atomic_compare_exchange_n(&rd_of[w - 1], &(int32_t){fd + 1}, 0, 0,
+                                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    int r = __atomic_exchange_n(&rd_of[fd], 0, __ATOMIC_RELAXED);
+    if (r > 0 && r - 1 < PEND_MAX) __atomic_compare_exchange_n(&wr_of[r - 1], &(int32_t){fd + 1}, 0, 0,
+                                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static void unpair_all(void) {
+    unsigned top = max_pipe_fd < PEND_MAX ? max_pipe_fd : PEND_MAX - 1;
+    for (unsigned fd = 0; fd <= top; fd++) {
+        __atomic_store_n(&rd_of[fd], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&wr_of[fd], 0, __ATOMIC_RELAXED);
+    }
+}
+
+/* Puts fd (a read end) on the list settle_conn walks; 0 when full. */
+static int pend_listed(int fd) {
+    if (__atomic_load_n(&pend[fd].listed, __ATOMIC_ACQUIRE)) return 1;
+    int ok = 0;
+    pthread_mutex_lock(&pend_mu);
+    if (pend[fd].listed) ok = 1;
+    else if (pend_list_n < PEND_LIST) {
+        pend_list[pend_list_n] = fd;
+        __atomic_store_n(&pend_list_n, pend_list_n + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&pend[fd].listed, 1, __ATOMIC_RELEASE);
+        ok = 1;
+    }
+    pthread_mutex_unlock(&pend_mu);
+    return ok;
+}
+
+/* splice(fuse -> wfd) returned r: leave the request in pend[] for the
+ * daemon's read of the pipe when we know that pipe's read end and it holds
+ * nothing else we wait for.  1 when deferred. */
+static int defer_splice(int ci, int wfd, size_t r, uint64_t ts) {
+    if ((unsigned)wfd >= PEND_MAX || r > UINT32_MAX || r < 4) return 0;
+    int rfd = __atomic_load_n(&rd_of[wfd], __ATOMIC_RELAXED) - 1;
+    if (rfd < 0 || rfd >= PEND_MAX) return 0;
+    struct pend *p = &pend[rfd];
+    int e = PEND_EMPTY;
+    /* CLAIMED: another thread is reading or taking an earlier request of
+     * this pipe; let it finish. */
+    for (int i = 0; i < 100000; i++) {
+        e = PEND_EMPTY;
+        if (__atomic_compare_exchange_n(&p->state, &e, PEND_CLAIMED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED) ||
+            e != PEND_CLAIMED)
+            break;
+        sched_yield();
+    }
+    if (e != PEND_EMPTY) {
+        /* An earlier request still sits unread at the head of this pipe:
+         * take it now, then this one from behind it (tee path). */
+        if (e == PEND_WAITING && pend_claim(rfd)) {
+            size_t skip = pend[rfd].orig;
+            settle_claimed(rfd, 0);
+            size_t need = keep_len(r);
+            size_t got = tee_into(rfd, skip, need, 0);
+            if (got >= 4 && get32(scratch) == (uint32_t)r)
+                record_buf(ci, DIR_IN | VIA_SPLICE, scratch, got, r, ts, 0);
+            else
+                count_drop(ci);
+        } else {
+            count_drop(ci); /* another thread is taking the head: position unknown */
+        }
+        return 1;
+    }
+    if (!pend_listed(rfd)) {
+        __atomic_store_n(&p->state, PEND_EMPTY, __ATOMIC_RELEASE);
+        return 0;
+    }
+    p->ci = ci;
+    p->tid = get_tid();
+    p->orig = (uint32_t)r;
+    p->ts = ts;
+    __atomic_add_fetch(&npend, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->state, PEND_WAITING, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* The daemon read r > 0 bytes (into iov) from the pipe read end fd whose
+ * pending request it claimed: record the request from those bytes, and
+ * from the pipe (tee) the part of the snap length it left there. */
+static void take_from_read(int fd, const struct iovec *iov, int cnt, size_t r) {
+    struct pend p = pend[fd];
+    size_t need = keep_len(p.orig);
+    size_t have = r < need ? r : need;
+    char head[4];
+    size_t hn = 0;
+    for (int i = 0; i < cnt && hn < 4 && hn < have; i++) {
+        size_t k = iov[i].iov_len < 4 - hn ? iov[i].iov_len : 4 - hn;
+        if (k > have - hn) k = have - hn;
+        memcpy(head + hn, iov[i].iov_base, k);
+        hn += k;
+    }
+    if (have >= need) {
+        /* The usual case: all we keep passed through the daemon's buffer. */
+        if (hn == 4 && get32(head) == p.orig)
+            record_iov_t(p.ci, DIR_IN | VIA_SPLICE | VIA_READ, iov, cnt, need, p.orig, p.ts, 0, p.tid);
+        else
+            count_drop(p.ci);
+        pend_done(fd);
+        return;
+    }
+    /* It read less (libfuse reads only the 80-byte header of a large WRITE
+     * and splices the payload on): the rest of the snap length is at the
+     * head of the pipe now. */
+    if (ensure_priv(need) != 0) {
+        count_drop(p.ci);
+        pend_done(fd);
+        return;
+    }
+    size_t at = 0;
+    for (int i = 0; i < cnt && at < have; i++) {
+        size_t k = iov[i].iov_len < have - at ? iov[i].iov_len : have - at;
+        memcpy(scratch + at, iov[i].iov_base, k);
+        at += k;
+    }
+    size_t got = have + tee_into(fd, 0, need - have, have);
+    if (got >= 4 && get32(scratch) == p.orig)
+        record_iov_t(p.ci, DIR_IN | VIA_SPLICE | VIA_READ, &(struct iovec){scratch, got}, 1, got, p.orig,
+                     p.ts, 0, p.tid);
+    else
+        count_drop(p.ci);
+    pend_done(fd);
+}
+
+static inline int pend_busy(int fd) {
+    return (unsigned)fd < PEND_MAX && __atomic_load_n(&pend[fd].state, __ATOMIC_RELAXED) != PEND_EMPTY;
+}
+
+/* Before the daemon reads fd (pend_busy): 1 when this thread claimed the
+ * request waiting there.  While another thread is taking it with tee (an
+ * outbound message of its connection), the read waits: it would pull the
+ * bytes from under that tee. */
+static int claim_for_read(int fd) {
+    for (int i = 0; i < 100000; i++) {
+        if (pend_claim(fd)) return 1;
+        if (__atomic_load_n(&pend[fd].state, __ATOMIC_ACQUIRE) == PEND_EMPTY) return 0;
+        sched_yield();
+    }
+    return 0;
+}
+
+/* Hooks pipe(2) and pipe2(2): pair the two ends. */
+static void note_pipe(int *fds) {
+    forget_fd(fds[0]);
+    forget_fd(fds[1]);
+    if ((unsigned)fds[0] >= PEND_MAX || (unsigned)fds[1] >= PEND_MAX) return;
+    unsigned hi = (unsigned)(fds[0] > fds[1] ? fds[0] : fds[1]);
+    if (hi > max_pipe_fd) max_pipe_fd = hi;
+    if (hi > max_fd_seen) max_fd_seen = hi;
+    __atomic_store_n(&rd_of[fds[1]], fds[0] + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&wr_of[fds[0]], fds[1] + 1, __ATOMIC_RELAXED);
+}
+
+int pipe(int fds[2]) {
+    RESOLVE(real_pipe, "pipe");
+    int r = real_pipe(fds);
+    if (r == 0) note_pipe(fds);
+    return r;
+}
+
+int pipe2(int fds[2], int fl) {
+    RESOLVE(real_pipe2, "pipe2");
+    int r = real_pipe2(fds, fl);
+    if (r == 0) note_pipe(fds);
+    return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* hooks: data                                                         */
+
+/* A read of a pipe holding a spliced request we wait for. */
+static ssize_t read_pending(int fd, void *b, size_t n, size_t blen, int chk) {
+    if (!claim_for_read(fd)) return chk ? real_read_chk(fd, b, n, blen) : real_read(fd, b, n);
+    ssize_t r = chk ? real_read_chk(fd, b, n, blen) : real_read(fd, b, n);
+    int e = errno;
+    if (r > 0) {
+        struct iovec v = {b, (size_t)r};
+        take_from_read(fd, &v, 1, (size_t)r);
+    } else {
+        __atomic_store_n(&pend[fd].state, PEND_WAITING, __ATOMIC_RELEASE);
+    }
+    errno = e;
+    return r;
+}
 
 ssize_t read(int fd, void *b, size_t n) {
     RESOLVE(real_read, "read");
     int ci = fuse_conn(fd);
-    if (!ci) return real_read(fd, b, n);
+    if (!ci) return pend_busy(fd) ? read_pending(fd, b, n, 0, 0) : real_read(fd, b, n);
     ssize_t r = real_read(fd, b, n);
     if (r > 0) {
         int e = errno;
@@ -988,7 +1362,7 @@ ssize_t read(int fd, void *b, size_t n) {
 ssize_t __read_chk(int fd, void *b, size_t n, size_t blen) {
     RESOLVE(real_read_chk, "__read_chk");
     int ci = fuse_conn(fd);
-    if (!ci) return real_read_chk(fd, b, n, blen);
+    if (!ci) return pend_busy(fd) ? read_pending(fd, b, n, blen, 1) : real_read_chk(fd, b, n, blen);
     ssize_t r = real_read_chk(fd, b, n, blen);
     if (r > 0) {
         int e = errno;
@@ -1001,7 +1375,15 @@ ssize_t __read_chk(int fd, void *b, size_t n, size_t blen) {
 ssize_t readv(int fd, const struct iovec *iov, int cnt) {
     RESOLVE(real_readv, "readv");
     int ci = fuse_conn(fd);
-    if (!ci) return real_readv(fd, iov, cnt);
+    if (!ci) {
+        if (!pend_busy(fd) || !claim_for_read(fd)) return real_readv(fd, iov, cnt);
+        ssize_t r = real_readv(fd, iov, cnt);
+        int e = errno;
+        if (r > 0) take_from_read(fd, iov, cnt, (size_t)r);
+        else __atomic_store_n(&pend[fd].state, PEND_WAITING, __ATOMIC_RELEASE);
+        errno = e;
+        return r;
+    }
     ssize_t r = real_readv(fd, iov, cnt);
     if (r > 0) {
         int e = errno;
@@ -1015,6 +1397,7 @@ ssize_t write(int fd, const void *b, size_t n) {
     RESOLVE(real_write, "write");
     int ci = fuse_conn(fd);
     if (!ci) return real_write(fd, b, n);
+    if (__atomic_load_n(&npend, __ATOMIC_RELAXED)) settle_conn(ci);
     uint64_t ts = now_ns();
     ssize_t r = real_write(fd, b, n);
     int e = errno;
@@ -1027,6 +1410,7 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt) {
     RESOLVE(real_writev, "writev");
     int ci = fuse_conn(fd);
     if (!ci) return real_writev(fd, iov, cnt);
+    if (__atomic_load_n(&npend, __ATOMIC_RELAXED)) settle_conn(ci);
     uint64_t ts = now_ns();
     size_t n = 0;
     for (int i = 0; i < cnt; i++) n += iov[i].iov_len;
@@ -1040,6 +1424,8 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt) {
 ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
                unsigned int flags) {
     RESOLVE(real_splice, "splice");
+    /* Bytes leaving a pipe that holds a request we wait for: take it first. */
+    if (pend_busy(fd_in)) settle_fd(fd_in);
     int ci_in = fuse_conn(fd_in);
     int ci_out = ci_in ? 0 : fuse_conn(fd_out);
     if (!ci_in && !ci_out) return real_splice(fd_in, off_in, fd_out, off_out, len, flags);
@@ -1049,6 +1435,10 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
         if (r > 0) {
             int e = errno;
             uint64_t ts = now_ns();
+            if (defer_splice(ci_in, fd_out, (size_t)r, ts)) {
+                errno = e;
+                return r;
+            }
             int rfd = pipe_read_end(fd_out);
             size_t got = rfd >= 0 ? tee_pipe(rfd, keep_len((size_t)r)) : 0;
             if (got > 0) {
@@ -1063,6 +1453,7 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
         return r;
     }
     /* Reply: pipe -> /dev/fuse.  Copy before the bytes leave the pipe. */
+    if (__atomic_load_n(&npend, __ATOMIC_RELAXED)) settle_conn(ci_out);
     uint64_t ts = now_ns();
     size_t got = tee_pipe(fd_in, keep_len(len));
     ssize_t r = real_splice(fd_in, off_in, fd_out, off_out, len, flags);
@@ -1085,6 +1476,7 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
 int close(int fd) {
     RESOLVE(real_close, "close");
     if ((unsigned)fd < MAXFD && ownfd[fd]) return 0; /* ours: pretend */
+    settle_fd(fd);
     forget_fd(fd);
     return real_close(fd);
 }
@@ -1093,6 +1485,11 @@ int close(int fd) {
 static int close_range_sparing(unsigned int first, unsigned int last, int flags) {
     unsigned lo = first;
     int r = 0;
+    if (!(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+        int ln = __atomic_load_n(&pend_list_n, __ATOMIC_ACQUIRE);
+        for (int k = 0; k < ln; k++)
+            if ((unsigned)pend_list[k] >= first && (unsigned)pend_list[k] <= last) settle_fd(pend_list[k]);
+    }
     unsigned top = last < max_own_fd ? last : max_own_fd;
     for (unsigned fd = first; fd <= top && fd >= first; fd++) {
         if (!ownfd[fd]) continue;
@@ -1129,6 +1526,7 @@ int dup(int oldfd) {
 
 int dup2(int oldfd, int newfd) {
     RESOLVE(real_dup2, "dup2");
+    if (oldfd != newfd) settle_fd(newfd);
     int r = real_dup2(oldfd, newfd);
     if (r >= 0 && oldfd != newfd) copy_fd(oldfd, r);
     return r;
@@ -1136,6 +1534,7 @@ int dup2(int oldfd, int newfd) {
 
 int dup3(int oldfd, int newfd, int fl) {
     RESOLVE(real_dup3, "dup3");
+    if (oldfd != newfd) settle_fd(newfd);
     int r = real_dup3(oldfd, newfd, fl);
     if (r >= 0) copy_fd(oldfd, r);
     return r;
@@ -1297,7 +1696,15 @@ static void write_isbs_locked(void) {
     char b[256];
     for (int i = 1; i <= nconns; i++) {
         if (conns[i].iface < 0) continue;
-        size_t n = build_isb(b, sizeof b, &conns[i], end);
+        /* Requests spliced into a pipe and not taken yet (only left when a
+         * signal ends the daemon: exit takes them first) are lost. */
+        uint64_t lost = 0;
+        int ln = __atomic_load_n(&pend_list_n, __ATOMIC_ACQUIRE);
+        for (int k = 0; k < ln; k++) {
+            struct pend *p = &pend[pend_list[k]];
+            if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PEND_EMPTY && p->ci == i) lost++;
+        }
+        size_t n = build_isb(b, sizeof b, &conns[i], end, lost);
         (void)write_all(outfd, b, n);
     }
 }
@@ -1384,6 +1791,7 @@ sighandler_t signal(int sig, sighandler_t h) {
 }
 
 __attribute__((destructor)) static void ftrec_fini(void) {
+    settle_conn(0);
     pthread_mutex_lock(&mu);
     mu_owner = get_tid();
     if (!closed && outfd >= 0) {
