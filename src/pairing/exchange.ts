@@ -88,8 +88,15 @@ export class Exchange {
   partial = false;
 
   // --- set by the state stage when the request is processed (time order) ----
+  // Own fields, not in ExchangeExtra: the state stage sets them on every
+  // request to a file, and a second object per request costs more than three slots.
   /** Path of the file at request time (`?<nodeid>` when unknown). */
   path: string | undefined = undefined;
+  /** Size views of the target file when the request was sent (NaN = unknown). */
+  kernelSizeAtReq = NaN;
+  daemonSizeAtReq = NaN;
+  /** Exchanges in flight on the same file when the request was read, this one excluded. */
+  fileInflightAtReq = 0;
 
   // --- pairing ------------------------------------------------------------
   /** Set by the pairing stage for a request that will never get a reply by design. */
@@ -177,16 +184,6 @@ export class Exchange {
   set tInterrupt(v: number) { this.more().tInterrupt = v; }
   get interrupts(): number { return this.extra === undefined ? 0 : this.extra.interrupts; }
   set interrupts(v: number) { this.more().interrupts = v; }
-
-  // --- per-file views set by the state stage (ExchangeExtra) ------------------
-  /** Size views of the target file when the request was sent (NaN = unknown). */
-  get kernelSizeAtReq(): number { return this.extra === undefined ? NaN : this.extra.kernelSizeAtReq; }
-  set kernelSizeAtReq(v: number) { this.more().kernelSizeAtReq = v; }
-  get daemonSizeAtReq(): number { return this.extra === undefined ? NaN : this.extra.daemonSizeAtReq; }
-  set daemonSizeAtReq(v: number) { this.more().daemonSizeAtReq = v; }
-  /** Exchanges in flight on the same file when the request was read, this one excluded. */
-  get fileInflightAtReq(): number { return this.extra === undefined ? 0 : this.extra.fileInflightAtReq; }
-  set fileInflightAtReq(v: number) { this.more().fileInflightAtReq = v; }
 }
 
 /** Results only entry, attribute, open and directory replies carry (defaults as in Exchange). */
@@ -210,7 +207,4 @@ class ExchangeExtra {
   forgets: Id[] | undefined = undefined;
   tInterrupt = NaN;
   interrupts = 0;
-  kernelSizeAtReq = NaN;
-  daemonSizeAtReq = NaN;
-  fileInflightAtReq = 0;
 }
