@@ -11,29 +11,23 @@
  * first word is smaller. One file is one connection.
  */
 import { basename } from 'node:path';
-import { CaptureError } from './errors.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
-import { Direction, type CaptureMessage, type CaptureSink, type Timebase } from './message.js';
-import { askFor, newMessage } from './pcapng-reader.js';
+import { Direction, type CaptureMessage, type Timebase } from './message.js';
+import { askFor, newMessage, u32 } from './pcapng-reader.js';
+import { ResyncParser } from './resync.js';
 
 const R = 0x52;
 const W = 0x57;
-const RESYNC_HINT = 'the file looks damaged here; --resync continues from the next plausible record';
 
-export class FusedumpParser implements RecordParser {
+export class FusedumpParser extends ResyncParser implements RecordParser {
   readonly format = 'fusedump' as const;
   need = 5;
   lastT = -Infinity;
-  /** Records walked so far (the next record's number). */
-  blockNo = 0;
   messages = 0;
   /** Record versions seen (bit 1: v1, bit 2: v2). */
   versions = 0;
 
-  private readonly file: string;
-  private readonly sink: CaptureSink;
   private readonly tb: Timebase;
-  private readonly resync: boolean;
   private readonly msg: CaptureMessage;
   private le = true;
   private started = false;
@@ -41,20 +35,9 @@ export class FusedumpParser implements RecordParser {
   private eSec = -1;
   private eNsec = 0;
 
-  private resyncing = false;
-  private damageAt = 0;
-  private damageBlock = 0;
-  private damageWhat = '';
-  private atEof = false;
-  private lastBuf: Buffer | undefined;
-  private lastEnd = 0;
-  private lastBase = 0;
-
   constructor(private readonly ctx: ParserContext) {
-    this.file = ctx.file;
-    this.sink = ctx.sink;
+    super(ctx, { noun: 'record', target: 'plausible record', window: 21, step: 1 });
     this.tb = ctx.timebase;
-    this.resync = ctx.options.resync === true;
     this.msg = newMessage(ctx.input);
   }
 
@@ -68,13 +51,6 @@ export class FusedumpParser implements RecordParser {
       this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     return this.view;
-  }
-
-  /** u32 in the file's byte order (plain element loads: callers check bounds). */
-  private r32(b: Buffer, o: number): number {
-    return this.le
-      ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 16777216
-      : (b[o + 3]! | (b[o + 2]! << 8) | (b[o + 1]! << 16)) + b[o]! * 16777216;
   }
 
   parse(buf: Buffer, start: number, end: number, base: number): number {
@@ -173,55 +149,12 @@ export class FusedumpParser implements RecordParser {
     return p;
   }
 
-  finish(rest: number, at: number): void {
-    const b = this.lastBuf;
-    if (b !== undefined && rest > 0 && this.lastEnd - rest >= 0) {
-      let p = this.lastEnd - rest;
-      if (this.resyncing) {
-        p = this.parseAtEof(b, p);
-        if (this.resyncing) {
-          this.resyncing = false;
-          this.sink.onNotice({
-            kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-            message: `record #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid record follows (skipped ${this.lastBase + this.lastEnd - this.damageAt} bytes to the end)`,
-          });
-          return;
-        }
-      } else if (this.resync && rest >= 21) {
-        // With --resync, a record that runs past the end may be a damaged
-        // length with whole records after it: look for one before calling it a cut.
-        const saved = this.blockNo;
-        this.resyncing = true;
-        this.damageAt = this.lastBase + p;
-        this.damageBlock = saved;
-        this.damageWhat = 'record runs past the end of the input';
-        this.blockNo++;
-        const q = this.parseAtEof(b, p + 1);
-        if (this.resyncing) {
-          this.resyncing = false;
-          this.blockNo = saved;
-        } else {
-          p = q;
-        }
-      }
-      rest = this.lastEnd - p;
-      at = this.lastBase + p;
-    }
-    if (rest <= 0) return;
-    this.sink.onNotice({
-      kind: 'truncated', file: this.file, offset: at, blockNo: this.blockNo,
-      message: `capture cut in record #${this.blockNo} at byte 0x${at.toString(16)} (${rest} bytes of an incomplete record); everything before it was read`,
-    });
+  protected pastEnd(): string {
+    return 'record runs past the end of the input';
   }
 
-  /** Parses the last chunk again knowing that no more bytes will come. */
-  private parseAtEof(b: Buffer, p: number): number {
-    this.atEof = true;
-    try {
-      return this.parse(b, p, this.lastEnd, this.lastBase);
-    } finally {
-      this.atEof = false;
-    }
+  protected cutDetail(rest: number): string {
+    return `${rest} bytes of an incomplete record`;
   }
 
   /** First record: fixes the byte order and declares the connection. */
@@ -242,30 +175,12 @@ export class FusedumpParser implements RecordParser {
     this.eNsec = Number(e % 1_000_000_000n);
   }
 
-  private damage(p: number, base: number, what: string): number {
-    if (!this.resync) throw new CaptureError(this.file, base + p, this.blockNo, what, RESYNC_HINT);
-    this.resyncing = true;
-    this.damageAt = base + p;
-    this.damageBlock = this.blockNo;
-    this.damageWhat = what;
-    this.blockNo++;
-    return p + 1;
-  }
-
-  private endResync(at: number): void {
-    this.resyncing = false;
-    this.sink.onNotice({
-      kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-      message: `record #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; skipped ${at - this.damageAt} bytes to the next plausible record at byte 0x${at.toString(16)}`,
-    });
-  }
-
   /** A plausible version 2 record starts at p (21 bytes available). */
   private candidate(buf: Buffer, p: number): boolean {
     const d = buf[p];
     if (d !== R && d !== W) return false;
-    const n = this.r32(buf, p + 1);
-    return n >= 2 && n < 16 && this.r32(buf, p + 5) === 16 && this.r32(buf, p + 17) < 1_000_000_000;
+    const n = u32(buf, p + 1, this.le);
+    return n >= 2 && n < 16 && u32(buf, p + 5, this.le) === 16 && u32(buf, p + 17, this.le) < 1_000_000_000;
   }
 }
 

@@ -12,10 +12,10 @@
  * `options.resync` the reader scans forward (4-byte steps) to the next
  * plausible block and emits a `skipped-block` notice.
  */
-import { CaptureError } from './errors.js';
 import { guessDirection } from './guess-direction.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
-import { Direction, type CaptureMessage, type CaptureSink, type Timebase } from './message.js';
+import { Direction, type CaptureMessage, type Timebase } from './message.js';
+import { ResyncParser } from './resync.js';
 
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 1;
@@ -28,8 +28,6 @@ const BOM = 0x1a2b3c4d;
 const BOM_SWAPPED = 0x4d3c2b1a;
 export const LINKTYPE_FUSE = 147;
 const TWO32 = 4294967296;
-
-const RESYNC_HINT = 'the file looks damaged here; --resync continues from the next valid block';
 
 /**
  * What to ask the input for when a record of `len` bytes has only `avail`
@@ -73,7 +71,7 @@ function blockName(type: number): string {
  * Buffer#readUInt32LE through a stored function reference was the hot spot).
  * Callers check bounds: every read is inside a block whose length was checked.
  */
-function u32(b: Buffer, o: number, le: boolean): number {
+export function u32(b: Buffer, o: number, le: boolean): number {
   return le
     ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 16777216
     : (b[o + 3]! | (b[o + 2]! << 8) | (b[o + 1]! << 16)) + b[o]! * 16777216;
@@ -117,20 +115,15 @@ export function errnoFromComment(c: string | undefined): number {
   return m ? Number(m[1]) : -1;
 }
 
-export class PcapngParser implements RecordParser {
+export class PcapngParser extends ResyncParser implements RecordParser {
   readonly format = 'pcapng' as const;
   need = 8;
   lastT = -Infinity;
-  /** Blocks walked so far (the next block's number). */
-  blockNo = 0;
   /** Sections seen. */
   sections = 0;
   messages = 0;
 
-  private readonly file: string;
-  private readonly sink: CaptureSink;
   private readonly tb: Timebase;
-  private readonly resync: boolean;
   private readonly acceptLinkType: number | undefined;
   private readonly msg: CaptureMessage;
 
@@ -142,25 +135,13 @@ export class PcapngParser implements RecordParser {
   /** Epoch split in 32-bit halves for the ns fast path (-1: not fixed yet here). */
   private eHi = -1;
   private eLo = 0;
-
-  // Resynchronisation state.
-  private resyncing = false;
-  private damageAt = 0;
-  private damageBlock = 0;
-  private damageWhat = '';
-  private atEof = false;
-  private lastBuf: Buffer | undefined;
-  private lastEnd = 0;
-  private lastBase = 0;
   private optWarned = false;
   private viewBuf: Buffer | undefined;
   private view: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(private readonly ctx: ParserContext) {
-    this.file = ctx.file;
-    this.sink = ctx.sink;
+    super(ctx, { noun: 'block', target: 'valid block', window: 12, step: 4 });
     this.tb = ctx.timebase;
-    this.resync = ctx.options.resync === true;
     this.acceptLinkType = ctx.options.linkType;
     this.msg = newMessage(ctx.input);
   }
@@ -198,18 +179,18 @@ export class PcapngParser implements RecordParser {
         if (bom === BOM) le = true;
         else if (bom === BOM_SWAPPED) le = false;
         else {
-          p = this.damage(buf, p, base, `section header with byte-order magic 0x${bom.toString(16)}, expected 1a2b3c4d in either byte order`);
+          p = this.damage(p, base, `section header with byte-order magic 0x${bom.toString(16)}, expected 1a2b3c4d in either byte order`);
           continue;
         }
       } else if (!this.inSection) {
-        p = this.damage(buf, p, base, `${blockName(type)} before the first section header block`);
+        p = this.damage(p, base, `${blockName(type)} before the first section header block`);
         continue;
       }
       const len = dv.getUint32(p + 4, le);
       // The common EPB needs no call to tell its length is sound.
       if (!(type === BT_EPB && len >= 32 && (len & 3) === 0 && len <= MAX_RECORD)) {
         const bad = badLength(type, len);
-        if (bad !== undefined) { p = this.damage(buf, p, base, bad); continue; }
+        if (bad !== undefined) { p = this.damage(p, base, bad); continue; }
       }
       if (avail < len) {
         this.need = askFor(len, avail);
@@ -217,24 +198,24 @@ export class PcapngParser implements RecordParser {
       }
       const trail = dv.getUint32(p + len - 4, le);
       if (trail !== len) {
-        p = this.damage(buf, p, base, `${blockName(type)} length ${len} differs from its trailing copy ${trail}`);
+        p = this.damage(p, base, `${blockName(type)} length ${len} differs from its trailing copy ${trail}`);
         continue;
       }
       if (type === BT_EPB) {
         const ifc = this.ifaces[dv.getUint32(p + 8, le)];
         if (ifc === undefined) {
-          p = this.damage(buf, p, base, `EPB for interface ${this.r32(buf, p + 8)}, but the section declares ${this.ifaces.length}`, len);
+          p = this.skipBlock(p, base, `EPB for interface ${this.r32(buf, p + 8)}, but the section declares ${this.ifaces.length}`, len);
           continue;
         }
         const capLen = dv.getUint32(p + 20, le);
         if (capLen > len - 32) {
-          p = this.damage(buf, p, base, `EPB captured length ${capLen} exceeds its block (${len - 32} bytes of data room)`, len);
+          p = this.skipBlock(p, base, `EPB captured length ${capLen} exceeds its block (${len - 32} bytes of data room)`, len);
           continue;
         }
         if (ifc.fuse) this.packet(buf, p, len, base, ifc, capLen, true);
       } else {
         const err = this.other(buf, p, len, base, type);
-        if (err !== undefined) { p = this.damage(buf, p, base, err, len); continue; }
+        if (err !== undefined) { p = this.skipBlock(p, base, err, len); continue; }
       }
       p += len;
       this.blockNo++;
@@ -242,66 +223,21 @@ export class PcapngParser implements RecordParser {
     return p;
   }
 
-  finish(rest: number, at: number): void {
-    const b = this.lastBuf;
-    if (b !== undefined && rest > 0 && this.lastEnd - rest >= 0) {
-      let p = this.lastEnd - rest;
-      if (this.resyncing) {
-        p = this.parseAtEof(b, p);
-        if (this.resyncing) {
-          this.resyncing = false;
-          this.sink.onNotice({
-            kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-            message: `block #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid block follows (skipped ${this.lastBase + this.lastEnd - this.damageAt} bytes to the end)`,
-          });
-          return;
-        }
-      } else if (this.resync && rest >= 12) {
-        // With --resync, a block that runs past the end may be a damaged
-        // length with whole blocks after it: look for one before calling it a cut.
-        const saved = this.blockNo;
-        this.resyncing = true;
-        this.damageAt = this.lastBase + p;
-        this.damageBlock = saved;
-        this.damageWhat = `block length ${this.r32(b, p + 4)} runs past the end of the input`;
-        this.blockNo++;
-        const q = this.parseAtEof(b, p + 4);
-        if (this.resyncing) {
-          this.resyncing = false;
-          this.blockNo = saved;
-        } else {
-          p = q;
-        }
-      }
-      rest = this.lastEnd - p;
-      at = this.lastBase + p;
-    }
-    if (rest <= 0) return;
-    let detail = `${rest} bytes of an incomplete block`;
-    if (b !== undefined && rest >= 8 && this.lastEnd - rest >= 0) {
-      const p = this.lastEnd - rest;
-      const type = this.r32(b, p);
-      let len = this.r32(b, p + 4);
-      if (type === BT_SHB && rest >= 12) {
-        const le = b.readUInt32LE(p + 8) === BOM;
-        len = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
-      }
-      detail = `${blockName(type)} of ${len} bytes, only ${rest} present`;
-    }
-    this.sink.onNotice({
-      kind: 'truncated', file: this.file, offset: at, blockNo: this.blockNo,
-      message: `capture cut in block #${this.blockNo} at byte 0x${at.toString(16)} (${detail}); everything before it was read`,
-    });
+  protected pastEnd(b: Buffer, p: number): string {
+    return `block length ${this.r32(b, p + 4)} runs past the end of the input`;
   }
 
-  /** Parses the last chunk again knowing that no more bytes will come. */
-  private parseAtEof(b: Buffer, p: number): number {
-    this.atEof = true;
-    try {
-      return this.parse(b, p, this.lastEnd, this.lastBase);
-    } finally {
-      this.atEof = false;
+  protected cutDetail(rest: number): string {
+    const b = this.lastBuf;
+    if (b === undefined || rest < 8 || this.lastEnd - rest < 0) return `${rest} bytes of an incomplete block`;
+    const p = this.lastEnd - rest;
+    const type = this.r32(b, p);
+    let len = this.r32(b, p + 4);
+    if (type === BT_SHB && rest >= 12) {
+      const le = b.readUInt32LE(p + 8) === BOM;
+      len = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
     }
+    return `${blockName(type)} of ${len} bytes, only ${rest} present`;
   }
 
   /**
@@ -333,37 +269,17 @@ export class PcapngParser implements RecordParser {
   }
 
   /**
-   * Handles a damaged block at p: throws, or (resync) starts scanning at the
-   * next 4-byte step. `framedLen` > 0: the block's length is sound (only its
-   * content is impossible), so a resync continues right after it.
+   * A block at p whose length is sound but whose content is impossible:
+   * throws, or (resync) skips just that block.
    */
-  private damage(buf: Buffer, p: number, base: number, what: string, framedLen = 0): number {
-    if (!this.resync) {
-      throw new CaptureError(this.file, base + p, this.blockNo, what, RESYNC_HINT);
-    }
-    if (framedLen > 0) {
-      const len = framedLen;
-      this.sink.onNotice({
-        kind: 'skipped-block', file: this.file, offset: base + p, blockNo: this.blockNo,
-        message: `block #${this.blockNo} at byte 0x${(base + p).toString(16)}: ${what}; block skipped`,
-      });
-      this.blockNo++;
-      return p + len;
-    }
-    this.resyncing = true;
-    this.damageAt = base + p;
-    this.damageBlock = this.blockNo;
-    this.damageWhat = what;
-    this.blockNo++;
-    return p + 4;
-  }
-
-  private endResync(at: number): void {
-    this.resyncing = false;
+  private skipBlock(p: number, base: number, what: string, len: number): number {
+    if (!this.resync) return this.damage(p, base, what);
     this.sink.onNotice({
-      kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-      message: `block #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; skipped ${at - this.damageAt} bytes to the next valid block at byte 0x${at.toString(16)}`,
+      kind: 'skipped-block', file: this.file, offset: base + p, blockNo: this.blockNo,
+      message: `block #${this.blockNo} at byte 0x${(base + p).toString(16)}: ${what}; block skipped`,
     });
+    this.blockNo++;
+    return p + len;
   }
 
   /**
