@@ -1,10 +1,12 @@
-/** Helpers the detectors share: names of flags, write ranges, wording. */
+/** Helpers the detectors share: names of flags, write ranges, wording; detectors of pairing problems and size reports. */
 import type { Exchange, Id } from '../pairing/exchange.js';
+import type { PairingProblem, ProblemKind } from '../pairing/pairer.js';
 import { formatFlags } from '../protocol/layout.js';
 import { FOPEN_FLAGS, O_DIRECT } from '../protocol/flags/open.js';
 import { opcodeName } from '../protocol/opcodes.js';
-import type { Track } from '../state/files.js';
+import type { SizeReport, Track } from '../state/files.js';
 import { formatBytes, formatOffset } from '../analysis/units.js';
+import { defineDetector, type Detector, type DetectorContext, type DetectorMeta, type FindingInput } from './define.js';
 
 /** FOPEN_* names of a flag word (empty when 0). */
 export function fopenNames(v: number): string[] {
@@ -62,4 +64,62 @@ export function problemPath(p: { conn: number; nodeid: Id | undefined; exchange?
   if (p.exchange?.path !== undefined) return p.exchange.path;
   if (p.nodeid === undefined || p.nodeid === 0) return null;
   return paths(p.conn, p.nodeid);
+}
+
+/** What a pairing-problem detector adds to the fields every such finding has. */
+export type ProblemFinding = Omit<FindingInput, 'conn' | 'nodeid' | 'path' | 't'>;
+
+/**
+ * Declares the detector of one pairing-problem kind: it reports each problem
+ * of that kind at the problem's connection, nodeid, path and time. `finding`
+ * gets the opcode's name (`unknownOp` when the problem has none) and the path.
+ */
+export function fromProblem(d: {
+  id: ProblemKind;
+  meta: DetectorMeta;
+  unknownOp: string;
+  finding(p: PairingProblem, op: string, path: string | null, ctx: DetectorContext<Record<string, never>>): ProblemFinding;
+}): Detector {
+  const { id, unknownOp, finding } = d;
+  return defineDetector<Record<string, never>>({
+    id,
+    meta: d.meta,
+    defaults: {},
+    on: {
+      problem(p, ctx) {
+        if (p.kind !== id) return;
+        const path = problemPath(p, (c, n) => ctx.state.conn(c).paths.path(n));
+        const op = p.opcode !== undefined ? opcodeName(p.opcode) : unknownOp;
+        ctx.report({ ...finding(p, op, path, ctx), conn: p.conn, nodeid: p.nodeid ?? null, path, t: p.t });
+      },
+    },
+  });
+}
+
+/** "" or " for /path". */
+export function pathNote(path: string | null): string {
+  return path ? ` for ${path}` : '';
+}
+
+/** What a size-report detector adds to the fields every such finding has. */
+export type SizeReportFinding = Omit<FindingInput, 'conn' | 'nodeid' | 'path' | 't' | 'tracks'>;
+
+/**
+ * A reply handler that reports, for each size report the reply carried, what
+ * `finding` makes of it (undefined: nothing), at the reply's connection and
+ * time and the reported file's nodeid and path.
+ */
+export function eachSizeReport(
+  finding: (r: SizeReport, x: Exchange) => SizeReportFinding | undefined,
+): (x: Exchange, tr: Track | undefined, ctx: DetectorContext<object>) => void {
+  return (x: Exchange, tr: Track | undefined, ctx: DetectorContext<object>): void => {
+    const reps = tr?.reports;
+    if (!reps) return;
+    for (const r of reps) {
+      const fi = finding(r, x);
+      if (fi === undefined) continue;
+      const f = r.file;
+      ctx.report({ ...fi, conn: x.conn, nodeid: f.nodeid, path: f.path, t: x.tReply, tracks: tr ? [tr] : [] });
+    }
+  };
 }

@@ -8,6 +8,7 @@
 import { formatBytes } from '../analysis/units.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { defineDetector } from './define.js';
+import { eachSizeReport } from './common.js';
 
 export default defineDetector({
   id: 'size-shrank-externally',
@@ -20,26 +21,20 @@ export default defineDetector({
   },
   defaults: {},
   on: {
-    reply(x, tr, ctx) {
-      const reps = tr?.reports;
-      if (!reps) return;
-      for (const r of reps) {
-        if (Number.isNaN(r.daemonBefore) || r.size >= r.daemonBefore || r.staleAfter || r.truncateNearby || r.changeDuring) continue;
-        const f = r.file;
-        ctx.report({
-          messageId: 'shrank',
-          data: { op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), daemonSize: formatBytes(r.daemonBefore) },
-          conn: x.conn, nodeid: f.nodeid, path: f.path, t: x.tReply,
-          uniques: [x.unique],
-          details: {
-            reportedSize: r.size, daemonSize: r.daemonBefore, shrankBy: r.daemonBefore - r.size,
-            kernelSizeBefore: Number.isNaN(r.kernelBefore) ? null : r.kernelBefore, opcode: opcodeName(x.opcode),
-            correlatedConns: f.group.members.filter((m) => m !== f).map((m) => m.conn),
-          },
-          shape: `${opcodeName(x.opcode)} report<daemon`,
-          tracks: tr ? [tr] : [],
-        });
-      }
-    },
+    reply: eachSizeReport((r, x) => {
+      if (Number.isNaN(r.daemonBefore) || r.size >= r.daemonBefore || r.staleAfter || r.truncateNearby || r.changeDuring) return undefined;
+      const f = r.file;
+      return {
+        messageId: 'shrank',
+        data: { op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), daemonSize: formatBytes(r.daemonBefore) },
+        uniques: [x.unique],
+        details: {
+          reportedSize: r.size, daemonSize: r.daemonBefore, shrankBy: r.daemonBefore - r.size,
+          kernelSizeBefore: Number.isNaN(r.kernelBefore) ? null : r.kernelBefore, opcode: opcodeName(x.opcode),
+          correlatedConns: f.group.members.filter((m) => m !== f).map((m) => m.conn),
+        },
+        shape: `${opcodeName(x.opcode)} report<daemon`,
+      };
+    }),
   },
 });

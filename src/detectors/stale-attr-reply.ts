@@ -7,6 +7,7 @@
 import { formatBytes, formatDuration } from '../analysis/units.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { defineDetector } from './define.js';
+import { eachSizeReport } from './common.js';
 
 export default defineDetector({
   id: 'stale-attr-reply',
@@ -19,30 +20,24 @@ export default defineDetector({
   },
   defaults: {},
   on: {
-    reply(x, tr, ctx) {
-      const reps = tr?.reports;
-      if (!reps) return;
-      for (const r of reps) {
-        const ch = r.staleAfter;
-        if (!ch || !(r.attrValidNs > 0)) continue;
-        const f = r.file;
-        ctx.report({
-          messageId: 'stale',
-          data: {
-            op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), change: opcodeName(ch.opcode),
-            cunique: String(ch.unique), after: formatBytes(ch.after), valid: formatDuration(r.attrValidNs),
-          },
-          conn: x.conn, nodeid: f.nodeid, path: f.path, t: x.tReply,
-          uniques: [x.unique, ch.unique],
-          details: {
-            reportedSize: r.size, sizeBefore: ch.before, sizeAfter: ch.after, attrValidNs: r.attrValidNs,
-            change: { unique: ch.unique, conn: ch.conn, opcode: opcodeName(ch.opcode), tReq: ch.tReq, tReply: ch.tReply },
-            kernelApplied: r.kernelAfter === r.size,
-          },
-          shape: `${opcodeName(x.opcode)} after ${opcodeName(ch.opcode)}`,
-          tracks: tr ? [tr] : [],
-        });
-      }
-    },
+    reply: eachSizeReport((r, x) => {
+      const ch = r.staleAfter;
+      if (!ch || !(r.attrValidNs > 0)) return undefined;
+      const f = r.file;
+      return {
+        messageId: 'stale',
+        data: {
+          op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), change: opcodeName(ch.opcode),
+          cunique: String(ch.unique), after: formatBytes(ch.after), valid: formatDuration(r.attrValidNs),
+        },
+        uniques: [x.unique, ch.unique],
+        details: {
+          reportedSize: r.size, sizeBefore: ch.before, sizeAfter: ch.after, attrValidNs: r.attrValidNs,
+          change: { unique: ch.unique, conn: ch.conn, opcode: opcodeName(ch.opcode), tReq: ch.tReq, tReply: ch.tReply },
+          kernelApplied: r.kernelAfter === r.size,
+        },
+        shape: `${opcodeName(x.opcode)} after ${opcodeName(ch.opcode)}`,
+      };
+    }),
   },
 });
