@@ -159,6 +159,13 @@ function dataInfo(d: DecodedMessage, length: number, captured: number, what = 'd
   return { length, captured: c };
 }
 
+/** A message shorter than its header (`need` bytes of `what`): the problem and the raw bytes. */
+function tooShort(d: DecodedMessage, m: CaptureMessage, need: number, what: string): DecodedMessage {
+  d.problem = `${m.capLen} bytes < ${need} needed for ${what}`;
+  d.body.raw = hex(m.data, m.off, m.off + m.capLen);
+  return d;
+}
+
 function header(l: StructLayout, m: CaptureMessage): JsonObject {
   return structJson(l, decodeStruct(l, m.data, m.off, Math.min(m.capLen, l.size), m.le));
 }
@@ -170,11 +177,7 @@ function header(l: StructLayout, m: CaptureMessage): JsonObject {
  */
 export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange): DecodedMessage {
   const d: DecodedMessage = { type: 'request', opcode: undefined, op: '?', header: {}, body: {} };
-  if (m.capLen < IN_HDR) {
-    d.problem = `${m.capLen} bytes < 40 needed for fuse_in_header`;
-    d.body.raw = hex(m.data, m.off, m.off + m.capLen);
-    return d;
-  }
+  if (m.capLen < IN_HDR) return tooShort(d, m, IN_HDR, 'fuse_in_header');
   const { data, off, le } = m;
   d.header = header(fuse_in_header, m);
   const len = u32(data, off, le);
@@ -378,11 +381,7 @@ function decodeExtensions(data: Buffer, start: number, end: number, le: boolean)
  */
 export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol): DecodedMessage {
   const d: DecodedMessage = { type: 'reply', opcode: x?.opcode, op: x ? opcodeName(x.opcode) : '?', header: {}, body: {} };
-  if (m.capLen < OUT_HDR) {
-    d.problem = `${m.capLen} bytes < 16 needed for fuse_out_header`;
-    d.body.raw = hex(m.data, m.off, m.off + m.capLen);
-    return d;
-  }
+  if (m.capLen < OUT_HDR) return tooShort(d, m, OUT_HDR, 'fuse_out_header');
   const { data, off, le } = m;
   d.header = header(fuse_out_header, m);
   const len = u32(data, off, le);

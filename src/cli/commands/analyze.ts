@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { analyze, type AnalyzeOptions, type AnalyzeResult } from '../../analysis/analyze.js';
-import { parseFilters } from '../../analysis/filters.js';
+import { parseFilters, type FilterCli } from '../../analysis/filters.js';
 import { UsageError } from '../../capture/errors.js';
 import { renderJson } from '../../report/json.js';
 import { SEVERITIES, severityRank, type AnalysisModel, type Severity } from '../../report/model.js';
@@ -13,15 +13,9 @@ import { renderText } from '../../report/text.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, parseProto, printError, progressReporter, runCommand } from '../common.js';
 
 /** Options shared by analyze, export, baseline and check. */
-export interface AnalysisFlags {
+export interface AnalysisFlags extends FilterCli {
   proto?: string;
   correlate?: boolean;
-  file?: string[];
-  conn?: string[];
-  since?: string;
-  until?: string;
-  minSeverity?: string;
-  detectors?: string;
   resync?: boolean;
 }
 
