@@ -203,6 +203,15 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
   const bAbs = off + IN_HDR;
   const names = (at: number): string[] => cstrings(data, bAbs + at, bAbs + availArgs).strs;
   const st = (l: StructLayout, at = 0, size = l.size): JsonObject => struct(l, m, IN_HDR, at, availArgs, size);
+  /** The `one` entries after a `head` whose first u32 counts them (BATCH_FORGET, REMOVEMAPPING); notes a cut. */
+  const counted = (head: StructLayout, one: StructLayout, noun: string): Json[] => {
+    const count = availArgs >= 4 ? u32(data, bAbs, le) : 0;
+    const items: Json[] = [];
+    let at = head.size;
+    for (let i = 0; i < count && at + one.size <= availArgs; i++, at += one.size) items.push(st(one, at));
+    if (items.length < count && at + one.size <= bodyLen) d.truncated ??= `truncated: ${items.length} of ${count} ${noun} captured`;
+    return items;
+  };
 
   switch (opcode) {
     case Op.LOOKUP: case Op.UNLINK: case Op.RMDIR: case Op.REMOVEXATTR:
@@ -283,30 +292,18 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
       B.fuse_notify_retrieve_in = st(fuse_notify_retrieve_in);
       B.data = dataInfo(d, Math.max(0, bodyLen - fuse_notify_retrieve_in.size), avail - fuse_notify_retrieve_in.size);
       break;
-    case Op.BATCH_FORGET: {
+    case Op.BATCH_FORGET:
       B.fuse_batch_forget_in = st(fuse_batch_forget_in);
-      const count = availArgs >= 4 ? u32(data, bAbs, le) : 0;
-      const forgets: Json[] = [];
-      let at = fuse_batch_forget_in.size;
-      for (let i = 0; i < count && at + fuse_forget_one.size <= availArgs; i++, at += fuse_forget_one.size) forgets.push(st(fuse_forget_one, at));
-      B.forgets = forgets;
-      if (forgets.length < count && at + fuse_forget_one.size <= bodyLen) d.truncated ??= `truncated: ${forgets.length} of ${count} forget entries captured`;
+      B.forgets = counted(fuse_batch_forget_in, fuse_forget_one, 'forget entries');
       break;
-    }
     case Op.FALLOCATE: B.fuse_fallocate_in = st(fuse_fallocate_in); break;
     case Op.LSEEK: B.fuse_lseek_in = st(fuse_lseek_in); break;
     case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64: B.fuse_copy_file_range_in = st(fuse_copy_file_range_in); break;
     case Op.SETUPMAPPING: B.fuse_setupmapping_in = st(fuse_setupmapping_in); break;
-    case Op.REMOVEMAPPING: {
+    case Op.REMOVEMAPPING:
       B.fuse_removemapping_in = st(fuse_removemapping_in);
-      const count = availArgs >= 4 ? u32(data, bAbs, le) : 0;
-      const ranges: Json[] = [];
-      let at = fuse_removemapping_in.size;
-      for (let i = 0; i < count && at + fuse_removemapping_one.size <= availArgs; i++, at += fuse_removemapping_one.size) ranges.push(st(fuse_removemapping_one, at));
-      B.ranges = ranges;
-      if (ranges.length < count && at + fuse_removemapping_one.size <= bodyLen) d.truncated ??= `truncated: ${ranges.length} of ${count} ranges captured`;
+      B.ranges = counted(fuse_removemapping_in, fuse_removemapping_one, 'ranges');
       break;
-    }
     case Op.SYNCFS: B.fuse_syncfs_in = st(fuse_syncfs_in); break;
     case Op.STATX: B.fuse_statx_in = st(fuse_statx_in); break;
     case Op.CUSE_INIT: B.cuse_init_in = st(cuse_init_in); break;
