@@ -3,7 +3,7 @@
  *
  * Loaded into a FUSE daemon, it records every message the daemon reads from
  * or writes to a /dev/fuse file descriptor into a pcapng file laid out as
- * ../../../shared/docs/capture-format.md ("FUSE over pcapng") says:
+ * docs/spec/capture-format.md ("FUSE over pcapng") says:
  * one SHB, one IDB per FUSE connection (LinkType 147, if_tsresol 9), one EPB
  * per message (direction in epb_flags, bit 16 + "errno=N" for a failed write,
  * epb_processid_threadid), one ISB per interface at exit.

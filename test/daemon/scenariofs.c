@@ -10,7 +10,7 @@
  * minor, and a delay before each WRITE reply so that concurrent writes are
  * in flight together for sure.
  *
- * Protocol notes followed here (../shared/docs/fuse-protocol.md §1, §5.8):
+ * Protocol notes followed here (docs/spec/fuse-protocol.md §1, §5.8):
  * one read(2) = one request, one write(2) = one whole reply, every reply on
  * the fd that read the request (there is only one fd), no reply to FORGET,
  * BATCH_FORGET or INTERRUPT, error replies are exactly 16 bytes. read(2) and
