@@ -110,13 +110,24 @@ export class OpStats {
   }
 }
 
+/** Opcodes below this go to a per-connection array; others (rare, unknown codes) to a Map. */
+const DIRECT_OPS = 256;
+
 /** OpStats per connection and opcode. */
 export class LatencyTable {
-  private byConn: Map<number, OpStats>[] = [];
+  private byConn: (OpStats | undefined)[][] = [];
+  private other: Map<number, OpStats>[] = [];
 
   get(conn: number, opcode: number): OpStats {
-    let m = this.byConn[conn];
-    if (!m) this.byConn[conn] = m = new Map();
+    if (opcode >= 0 && opcode < DIRECT_OPS) {
+      let a = this.byConn[conn];
+      if (!a) this.byConn[conn] = a = new Array<OpStats | undefined>(DIRECT_OPS).fill(undefined);
+      let s = a[opcode];
+      if (s === undefined) a[opcode] = s = new OpStats(conn, opcode);
+      return s;
+    }
+    let m = this.other[conn];
+    if (!m) this.other[conn] = m = new Map();
     let s = m.get(opcode);
     if (!s) m.set(opcode, (s = new OpStats(conn, opcode)));
     return s;
@@ -124,7 +135,8 @@ export class LatencyTable {
 
   all(): OpStats[] {
     const out: OpStats[] = [];
-    for (const m of this.byConn) if (m) for (const s of m.values()) out.push(s);
+    for (const a of this.byConn) if (a) for (const s of a) if (s) out.push(s);
+    for (const m of this.other) if (m) for (const s of m.values()) out.push(s);
     return out.sort((a, b) => a.conn - b.conn || a.opcode - b.opcode);
   }
 }

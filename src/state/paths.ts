@@ -126,6 +126,15 @@ export class PathTable {
     return nodeid === ROOT_ID || this.nodes.has(nodeid);
   }
 
+  /** `path(nodeid)` when the node is known (`has`), else undefined: one lookup instead of two. */
+  knownPath(nodeid: Id): string | undefined {
+    if (nodeid === ROOT_ID) return '/';
+    const n = this.nodes.get(nodeid);
+    if (!n) return undefined;
+    if (n.epoch === this.epoch && n.cached !== undefined) return n.cached;
+    return this.path(nodeid);
+  }
+
   /** `/a/b`, `/` for the root, `?<nodeid>` (or `?<ancestor>/b`) when unknown. */
   path(nodeid: Id): string {
     if (nodeid === ROOT_ID) return '/';

@@ -138,8 +138,7 @@ export class AnalysisState {
     if (x.reqCapLen < x.reqLen) c.snapped++;
     this.latency.get(x.conn, x.opcode).addRequest();
     const op = x.opcode;
-    const row = opcodeRow(op);
-    const namesChild = row?.namesChild === true && x.name !== undefined;
+    const namesChild = x.name !== undefined && namesChildOp(op);
     if (namesChild) x.path = c.paths.childPath(x.nodeid, x.name!);
 
     if (op === Op.FORGET || op === Op.BATCH_FORGET) {
@@ -159,7 +158,8 @@ export class AnalysisState {
     if (!namesChild) {
       if (f) {
         // A file's path string is reused while its node stays unknown (no new string per request).
-        if (c.paths.has(x.nodeid)) f.path = c.paths.path(x.nodeid);
+        const known = c.paths.knownPath(x.nodeid);
+        if (known !== undefined) f.path = known;
         x.path = f.path;
       } else {
         x.path = c.paths.path(x.nodeid);
@@ -554,6 +554,18 @@ export class AnalysisState {
       for (const tr of this.inflightTracks()) if (tr.file) this.addBar(tr.file, tr);
     }
   }
+}
+
+/** Opcodes whose request names a child of the header nodeid (opcode table `namesChild`), by code. */
+const NAMES_CHILD: boolean[] = [];
+
+function namesChildOp(op: number): boolean {
+  if (op >= 0 && op < 256) {
+    let v = NAMES_CHILD[op];
+    if (v === undefined) NAMES_CHILD[op] = v = opcodeRow(op)?.namesChild === true;
+    return v;
+  }
+  return opcodeRow(op)?.namesChild === true;
 }
 
 function addConcurrent(tr: Track, other: Track): void {
