@@ -16,15 +16,15 @@ import type { Exchange, Id } from './exchange.js';
 /** Empty slot marker: uniques are unsigned, so -1 is never a key. */
 const EMPTY = -1;
 
-export class InflightTable {
+export class InflightTable<V = Exchange> {
   private mask = 15;
   private keys = new Float64Array(16).fill(EMPTY);
-  private vals: (Exchange | undefined)[] = new Array<Exchange | undefined>(16).fill(undefined);
+  private vals: (V | undefined)[] = new Array<V | undefined>(16).fill(undefined);
   /** Insertion sequence number per slot (for ordered iteration). */
   private seqs = new Float64Array(16);
   private seq = 0;
   private count = 0;
-  private big: Map<bigint, { x: Exchange; seq: number }> | undefined;
+  private big: Map<bigint, { x: V; seq: number }> | undefined;
 
   get size(): number {
     return this.count + (this.big?.size ?? 0);
@@ -35,7 +35,18 @@ export class InflightTable {
     return (Math.imul((u >>> 1) ^ ((u / 4294967296) >>> 0), 0x9e3779b1) >>> 0) & this.mask;
   }
 
-  get(u: Id): Exchange | undefined {
+  has(u: Id): boolean {
+    if (typeof u !== 'number') return this.big?.has(u) ?? false;
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let i = this.home(u); ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === u) return true;
+      if (k === EMPTY) return false;
+    }
+  }
+
+  get(u: Id): V | undefined {
     if (typeof u !== 'number') return this.big?.get(u)?.x;
     const keys = this.keys;
     const mask = this.mask;
@@ -46,7 +57,7 @@ export class InflightTable {
     }
   }
 
-  set(u: Id, x: Exchange): void {
+  set(u: Id, x: V): void {
     if (typeof u !== 'number') {
       const e = (this.big ??= new Map()).get(u);
       if (e) e.x = x;
@@ -104,7 +115,7 @@ export class InflightTable {
     const cap = oldKeys.length * 2;
     this.mask = cap - 1;
     this.keys = new Float64Array(cap).fill(EMPTY);
-    this.vals = new Array<Exchange | undefined>(cap).fill(undefined);
+    this.vals = new Array<V | undefined>(cap).fill(undefined);
     this.seqs = new Float64Array(cap);
     for (let j = 0; j < oldKeys.length; j++) {
       const k = oldKeys[j]!;
@@ -118,8 +129,8 @@ export class InflightTable {
   }
 
   /** The exchanges in insertion order (end of input and views: not per message). */
-  values(): IterableIterator<Exchange> {
-    const all: { x: Exchange; seq: number }[] = [];
+  values(): IterableIterator<V> {
+    const all: { x: V; seq: number }[] = [];
     for (let i = 0; i < this.keys.length; i++) {
       if (this.keys[i] !== EMPTY) all.push({ x: this.vals[i]!, seq: this.seqs[i]! });
     }

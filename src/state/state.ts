@@ -7,6 +7,7 @@
  * per-file summaries.
  */
 import { NO_REPLY, type Exchange, type Id } from '../pairing/exchange.js';
+import { InflightTable } from '../pairing/inflight.js';
 import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
@@ -37,7 +38,7 @@ export class ConnState {
   readonly handles = new HandleTable();
   readonly concurrency = new ConnConcurrency();
   /** In-flight tracks by unique (time order), for INTERRUPT targets. */
-  readonly inflight = new Map<Id, Track>();
+  readonly inflight = new InflightTable<Track>();
   requests = 0;
   replies = 0;
   notifications = 0;
