@@ -108,6 +108,9 @@ export type FindingSink = (kind: string, severity: Severity, input: FindingInput
 
 type AnyDetector = Detector<object>;
 
+/** Opcodes below this have their handler lists in arrays. */
+const DIRECT_OPS = 256;
+
 /**
  * Runs a set of detectors: builds one handler list per opcode so that each
  * event calls only the detectors that subscribed to it.
@@ -168,13 +171,31 @@ export class DetectorRunner {
     }
   }
 
+  /** Handler lists by opcode below DIRECT_OPS (filled on first use from the maps): no Map lookup per event. */
+  private readonly reqDirect: ([AnyDetector, DetectorContext<object>][] | undefined)[] = new Array(DIRECT_OPS).fill(undefined);
+  private readonly repDirect: ([AnyDetector, DetectorContext<object>][] | undefined)[] = new Array(DIRECT_OPS).fill(undefined);
+
   request(x: Exchange, tr: Track | undefined): void {
-    const l = this.reqByOp.get(x.opcode) ?? this.reqAll;
+    const op = x.opcode;
+    let l;
+    if (op >= 0 && op < DIRECT_OPS) {
+      l = this.reqDirect[op];
+      if (l === undefined) this.reqDirect[op] = l = this.reqByOp.get(op) ?? this.reqAll;
+    } else {
+      l = this.reqByOp.get(op) ?? this.reqAll;
+    }
     for (let i = 0; i < l.length; i++) l[i]![0].on.request!(x, tr, l[i]![1]);
   }
 
   reply(x: Exchange, tr: Track | undefined): void {
-    const l = this.repByOp.get(x.opcode) ?? this.repAll;
+    const op = x.opcode;
+    let l;
+    if (op >= 0 && op < DIRECT_OPS) {
+      l = this.repDirect[op];
+      if (l === undefined) this.repDirect[op] = l = this.repByOp.get(op) ?? this.repAll;
+    } else {
+      l = this.repByOp.get(op) ?? this.repAll;
+    }
     for (let i = 0; i < l.length; i++) l[i]![0].on.reply!(x, tr, l[i]![1]);
   }
 

@@ -180,7 +180,10 @@ export class FileState {
   readonly level = new LevelTime();
   readonly writeLevel = new LevelTime();
   exchanges = 0;
-  readonly byOpcode = new Map<number, number>();
+  /** Requests per opcode (below 256) by code (grown to the highest seen), and the opcodes in first-seen order; others in `otherOps`. */
+  private opCounts: number[] | undefined = undefined;
+  private opOrder: number[] = [];
+  private otherOps: Map<number, number> | undefined = undefined;
   writes = 0;
   bytesWritten = 0;
   /** FOPEN_* seen in OPEN/CREATE replies (OR). */
@@ -202,7 +205,24 @@ export class FileState {
 
   countOpcode(op: number): void {
     this.exchanges++;
-    this.byOpcode.set(op, (this.byOpcode.get(op) ?? 0) + 1);
+    if (op >= 0 && op < 256) {
+      const c = (this.opCounts ??= []);
+      if (op >= c.length) while (c.length <= op) c.push(0);
+      if (c[op] === 0) this.opOrder.push(op);
+      c[op]!++;
+      return;
+    }
+    const m = (this.otherOps ??= new Map());
+    const n = m.get(op);
+    if (n === undefined) this.opOrder.push(op);
+    m.set(op, (n ?? 0) + 1);
+  }
+
+  /** Requests per opcode, in first-seen order (built on demand: summaries, not per message). */
+  get byOpcode(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const op of this.opOrder) out.set(op, op >= 0 && op < 256 ? this.opCounts![op]! : this.otherOps!.get(op)!);
+    return out;
   }
 
   /** Notes a size event: kept in the history while it is not full, always counted. */
