@@ -100,17 +100,25 @@ export class ConnConcurrency {
   peak = 0;
   readonly timeline = new DepthTimeline();
   readonly tids = new Set<number>();
+  /** The tid added last (already in `tids`; entries are never removed): consecutive events often share one. */
+  private lastTid = -1;
 
   request(t: number, tid: number): void {
     this.inflight++;
     if (this.inflight > this.peak) this.peak = this.inflight;
     this.timeline.add(t, this.inflight);
-    if (tid >= 0) this.tids.add(tid);
+    if (tid >= 0 && tid !== this.lastTid) {
+      this.tids.add(tid);
+      this.lastTid = tid;
+    }
   }
 
   reply(t: number, tid: number): void {
     if (this.inflight > 0) this.inflight--;
     this.timeline.add(t, this.inflight);
-    if (tid >= 0) this.tids.add(tid);
+    if (tid >= 0 && tid !== this.lastTid) {
+      this.tids.add(tid);
+      this.lastTid = tid;
+    }
   }
 }
