@@ -245,7 +245,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       for (let i = 0; i < inputs.length; i++) if (!inputs[i]!.done && maxT[i]! < wm) wm = maxT[i]!;
     }
     const limit = wm - limits.windowNs;
-    while (heap.size > 0 && (all || heap.peekT() < limit || heap.size > limits.maxWaiting)) release();
+    const maxWaiting = limits.maxWaiting;
+    // Over the cap is the common reason (checked first: no peek); the order of the tests changes nothing.
+    for (let n = heap.size; n > 0 && (all || n > maxWaiting || heap.peekT() < limit); n = heap.size) release();
   };
 
   try {
