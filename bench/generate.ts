@@ -6,7 +6,7 @@
  * - `write`: WRITEs with 128 KiB payloads to a few files, 4 in flight;
  * - `write-snap`: the same, snapped at 256 bytes as `fusetrace record --snaplen 256` would.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
 export type BenchShape = 'meta' | 'write' | 'write-snap';
 
@@ -177,6 +177,9 @@ export function generateCapture(path: string, shape: BenchShape, bytes: number):
     }
   }
   out.flush();
+  // Measure on a settled file: without this the kernel writes the new file's
+  // dirty pages back while the stages run, and their times swing by half.
+  fsyncSync(fd);
   closeSync(fd);
   return { messages: out.messages, bytes: out.written };
 }
