@@ -1015,26 +1015,8 @@ static int ensure_priv(size_t want) {
 
 /* Copies up to `want` bytes from the head of the pipe readable at rfd into
  * the thread's scratch buffer without consuming them.  Returns the count. */
-static size_t tee_pipe(int rfd, size_t want) {
-    if (ensure_priv(want) != 0) return 0;
-    ssize_t t = syscall(SYS_tee, rfd, priv_w, want, SPLICE_F_NONBLOCK);
-    if (t <= 0) return 0;
-    size_t got = 0;
-    while (got < (size_t)t) {
-        ssize_t r = syscall(SYS_read, priv_r, scratch + got, (size_t)t - got);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR) continue;
-            break;
-        }
-        got += (size_t)r;
-    }
-    /* Whatever the read left would spoil the next tee: drain it. */
-    if (got < (size_t)t) {
-        char sink[4096];
-        while (syscall(SYS_read, priv_r, sink, sizeof sink) > 0) {}
-    }
-    return got;
-}
+static size_t tee_into(int rfd, size_t skip, size_t want, size_t at);
+static size_t tee_pipe(int rfd, size_t want) { return tee_into(rfd, 0, want, 0); }
 
 /* A read end for the pipe whose write end is wfd (see the file comment). */
 static int pipe_read_end(int wfd) {
@@ -1072,6 +1054,7 @@ static size_t tee_into(int rfd, size_t skip, size_t want, size_t at) {
         }
         got += (size_t)r;
     }
+    /* Whatever the read left would spoil the next tee: drain it. */
     if (got < (size_t)t) {
         char sink[4096];
         while (syscall(SYS_read, priv_r, sink, sizeof sink) > 0) {}
