@@ -7,7 +7,7 @@
  *   node dist/src/record/record.js -o cap.pcapng [--snaplen N] [--label L] [--strace [--pid PID]] -- CMD ARGS...
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../capture/errors.js';
@@ -53,6 +53,26 @@ export function packageRoot(): string {
 }
 
 /** Path of the capture library (FUSETRACE_LIB overrides). */
+/**
+ * Makes way for a new capture at `out`: a stale file would be counted as
+ * this run's, so it goes; anything that is not a regular file is refused
+ * (`-o /dev/null` as root must not delete /dev/null, and the capture is read
+ * back at the end to count its messages, which a FIFO or device cannot do).
+ */
+export function prepareOutput(out: string): void {
+  let st;
+  try {
+    st = lstatSync(out);
+  } catch {
+    return; // nothing there
+  }
+  if (!st.isFile()) {
+    const what = st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+    throw new UsageError(`record: ${out} is ${what}; the capture must go to a regular file`, 'give -o a new or existing regular file (it is replaced)');
+  }
+  rmSync(out, { force: true });
+}
+
 export function libraryPath(): string {
   return process.env.FUSETRACE_LIB ?? join(packageRoot(), 'build', 'libftrec.so');
 }
@@ -223,8 +243,7 @@ export async function recordWithPreload(opts: RecordOptions): Promise<number> {
   if (opts.command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
   const out = resolve(opts.out);
   const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
-  // A stale file would be counted as this run's; the library also truncates it.
-  rmSync(out, { force: true });
+  prepareOutput(out); // the library also truncates it
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     LD_PRELOAD: process.env.LD_PRELOAD ? `${lib} ${process.env.LD_PRELOAD}` : lib,

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../capture/errors.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { DEFAULT_SNAPLEN, packageRoot, reportCapture, waitChild } from './record.js';
+import { DEFAULT_SNAPLEN, packageRoot, prepareOutput, reportCapture, waitChild } from './record.js';
 import { StraceConverter, straceArgs } from './strace-convert.js';
 
 export interface StraceRecordOptions {
@@ -102,6 +102,7 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
   }
   if (opts.pid === undefined && opts.command.length === 0) throw new UsageError('record --strace: give --pid PID or a command after --');
   const out = resolve(opts.out);
+  prepareOutput(out);
   const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
   // strace writes its trace into a FIFO we read: unlike an inherited pipe fd,
   // the daemon does not get a copy of it.
@@ -113,7 +114,6 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
     process.stderr.write('fusetrace: error: mkfifo failed\n');
     return 2;
   }
-  rmSync(out, { force: true });
   const fd = openSync(out, 'w');
   const label = opts.label ?? (opts.pid !== undefined ? commOf(opts.pid) : opts.command[0]?.split('/').pop());
   let pending: Buffer[] = [];

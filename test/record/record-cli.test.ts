@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseSnaplen } from '../../src/record/record.js';
@@ -72,6 +72,30 @@ test('record: clear errors with exit code 2', (t) => {
   const nothing = record(['-o', out, '--', 'true']);
   assert.equal(nothing.status, 0);
   assert.match(nothing.stderr, /no \/dev\/fuse traffic was recorded/);
+});
+
+test('record -o refuses what is not a regular file and leaves it alone; a stale capture is replaced', (t) => {
+  if (skip) return t.skip(skip);
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  const sub = join(dir!.path, 'a-directory');
+  mkdirSync(sub);
+  const fifo = join(dir!.path, 'a-fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  for (const [target, what] of [[sub, 'a directory'], [fifo, 'a FIFO']] as const) {
+    for (const mode of [[], ['--strace']]) {
+      if (mode.length && !haveCommand('strace')) continue;
+      const r = record(['-o', target, ...mode, '--', probe, 'sigterm', '5']);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`${target} is ${what}; the capture must go to a regular file`));
+      assert.match(r.stderr, /hint: give -o a new or existing regular file/);
+      assert.equal(lstatSync(target).isDirectory() || lstatSync(target).isFIFO(), true, `${target} is still there`);
+    }
+  }
+  const stale = join(dir!.path, 'stale.pcapng');
+  writeFileSync(stale, 'not a capture');
+  const r = record(['-o', stale, '--', probe, 'sigterm', '5']);
+  assert.equal(r.status, 128 + 15, r.stderr);
+  assert.equal(readPcapng(stale).messages.length, 5);
 });
 
 test('record.js also runs on its own (before the CLI is wired)', (t) => {
