@@ -284,11 +284,36 @@ struct shared {
 };
 static struct shared *shm;
 
-/* Writer. */
+/* Writer.  Two buffers: threads append to `buf` under mu; the thread that
+ * fills it swaps in the other one and writes the full one after releasing
+ * mu, holding wmu, so the other daemon threads go on appending while the
+ * 4 MiB write(2) runs (under one lock for both, every thread stalled for
+ * each write: a few percent of the IOPS at whole-message snap lengths).
+ * Lock order: mu, then wmu; wmu is taken only while holding mu, so taking
+ * both waits for a write in progress and keeps the file in append order. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static volatile pid_t mu_owner;      /* tid holding mu, for signal handler */
-static char *buf;
-static volatile size_t buflen;       /* committed bytes (whole blocks) */
+static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
+static char *bufs[2];
+static char *buf;                    /* bufs[0] or bufs[1]: the one appended to */
+static volatile size_t buflen;       /* bytes of whole blocks, some maybe still being copied */
+/* Copies into bufs[i] reserved under mu and still running outside it: a
+ * message's bytes past its first COPY_HEAD are copied after mu is released,
+ * so that a 4 KiB payload does not keep the other threads waiting (under one
+ * lock for the whole copy they queued on it: about a tenth of the daemon's
+ * CPU went to futex waits and wakes at snaplen 0).  A buffer is written only
+ * when its count is 0. */
+static unsigned inflight[2];
+#define COPY_HEAD 256u
+/* This thread's unfinished copy, for a fatal signal that interrupts it. */
+struct tail_copy {
+    char *dst;
+    const struct iovec *iov;
+    int iovcnt;
+    size_t skip, len;
+    unsigned *count;
+};
+static __thread struct tail_copy *volatile my_copy;
 static int outfd = -1;
 static int out_failed;
 static int closed;
@@ -436,6 +461,7 @@ static void atfork_parent(void) {
 
 static void atfork_child(void) {
     pthread_mutex_init(&mu, NULL);
+    pthread_mutex_init(&wmu, NULL);
     pthread_mutex_init(&conn_mu, NULL);
     mu_owner = 0;
     mypid = getpid();
@@ -651,7 +677,9 @@ static int open_output(void) {
      * run); a later image of the session that finds the file free (an
      * earlier image ended) appends its own section: pcapng allows several. */
     if (root_image && ftruncate(fd, 0) != 0) { /* a FIFO or device: keep going */ }
-    if (!buf) buf = malloc(BUFCAP);
+    if (!bufs[0]) bufs[0] = malloc(BUFCAP);
+    if (!bufs[1]) bufs[1] = malloc(BUFCAP);
+    if (!buf && bufs[0] && bufs[1]) buf = bufs[0];
     if (!shm) {
         void *m = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE,
                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -686,23 +714,100 @@ static int open_output(void) {
     return 0;
 }
 
-/* Writes the buffer (under mu).  Signals we handle are blocked meanwhile, so
- * that our handler never runs in this thread between the write and the reset
- * (it would write the same blocks twice). */
-static void flush_locked(void) {
-    if (outfd < 0 || buflen == 0) return;
-    sigset_t block, old;
+static void block_our_sigs(sigset_t *old) {
+    sigset_t block;
     sigemptyset(&block);
     for (size_t i = 0; i < sizeof our_sigs / sizeof our_sigs[0]; i++) sigaddset(&block, our_sigs[i]);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    if (write_all(outfd, buf, buflen) != 0 && !warned_write) {
+    pthread_sigmask(SIG_BLOCK, &block, old);
+}
+
+static void write_blocks(const char *b, size_t n) {
+    if (write_all(outfd, b, n) != 0 && !warned_write) {
         warned_write = 1;
         note("fusetrace-record: error: writing %s: %s; the capture is incomplete\n", out_path,
              strerror(errno));
     }
+}
+
+static void copy_iov(char *d, const struct iovec *iov, int iovcnt, size_t skip, size_t len) {
+    for (int i = 0; i < iovcnt && len > 0; i++) {
+        size_t k = iov[i].iov_len;
+        if (skip >= k) {
+            skip -= k;
+            continue;
+        }
+        k -= skip;
+        if (k > len) k = len;
+        memcpy(d, (const char *)iov[i].iov_base + skip, k);
+        d += k;
+        len -= k;
+        skip = 0;
+    }
+}
+
+static unsigned *inflight_of(const char *b) { return &inflight[b == bufs[0] ? 0 : 1]; }
+
+/* Copies the rest of this thread's message, if any is left to copy. */
+static void finish_tail(struct tail_copy *t) {
+    if (!t->count) return;
+    copy_iov(t->dst, t->iov, t->iovcnt, t->skip, t->len);
+    my_copy = NULL;
+    __atomic_sub_fetch(t->count, 1, __ATOMIC_RELEASE);
+    t->count = NULL;
+}
+
+/* Waits until every copy into b is done (they need no lock to finish). */
+static void wait_copies(const char *b) {
+    unsigned *n = inflight_of(b);
+    while (__atomic_load_n(n, __ATOMIC_ACQUIRE) != 0) sched_yield();
+}
+
+/* Writes the buffer now (under mu), after any write in progress.  Signals
+ * we handle are blocked meanwhile, so that our handler never runs in this
+ * thread between the write and the reset (it would write the same blocks
+ * twice). */
+static void flush_locked(void) {
+    if (outfd < 0 || buflen == 0) return;
+    sigset_t old;
+    block_our_sigs(&old);
+    pthread_mutex_lock(&wmu);
+    wait_copies(buf);
+    write_blocks(buf, buflen);
     buflen = 0;
+    pthread_mutex_unlock(&wmu);
     last_flush_ns = now_ns();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* What a thread took out of the way to write after releasing mu. */
+struct handoff {
+    const char *b;
+    size_t n;
+    sigset_t old;
+};
+
+/* Swaps buffers (under mu): the full one goes to h, to be written by
+ * finish_handoff() once mu is released.  Waits for the previous handoff's
+ * write first, so a burst faster than the disk still only ever has one
+ * buffer in flight.  Our signals stay blocked until the write is done. */
+static void swap_locked(struct handoff *h) {
+    h->b = NULL;
+    if (outfd < 0 || buflen == 0) return;
+    block_our_sigs(&h->old);
+    pthread_mutex_lock(&wmu);
+    h->b = buf;
+    h->n = buflen;
+    buf = buf == bufs[0] ? bufs[1] : bufs[0];
+    __atomic_store_n(&buflen, 0, __ATOMIC_RELEASE);
+    last_flush_ns = now_ns();
+}
+
+static void finish_handoff(struct handoff *h) {
+    if (!h->b) return;
+    wait_copies(h->b);
+    write_blocks(h->b, h->n);
+    pthread_mutex_unlock(&wmu);
+    pthread_sigmask(SIG_SETMASK, &h->old, NULL);
 }
 
 /* Gives c an interface (under mu): flushes our blocks, then numbers and
@@ -796,13 +901,18 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
     uint32_t optlen = 8 + 12 + (clen ? opt_size((size_t)clen) : 0) + 4;
     size_t total = 28 + pad4((uint32_t)cap) + optlen + 4;
 
+    struct handoff h;
+    h.b = NULL;
+    struct tail_copy tail;
+    tail.count = NULL;
     pthread_mutex_lock(&mu);
     mu_owner = get_tid();
     if (closed || open_output() != 0 || ensure_iface(c) != 0) {
         c->drop++;
         goto out;
     }
-    if (total > BUFCAP - buflen) flush_locked();
+    if (total > BUFCAP) flush_locked();
+    else if (total > BUFCAP - buflen) swap_locked(&h);
     {
         /* A block bigger than the buffer (snaplen 0 and a huge message) is
          * built aside and written at once, still as one whole block. */
@@ -819,16 +929,11 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
         put32(p + 16, (uint32_t)ts);
         put32(p + 20, (uint32_t)cap);
         put32(p + 24, (uint32_t)orig);
-        char *d = p + 28;
-        size_t left = cap;
-        for (int i = 0; i < iovcnt && left > 0; i++) {
-            size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
-            memcpy(d, iov[i].iov_base, k);
-            d += k;
-            left -= k;
-        }
-        memset(d, 0, pad4((uint32_t)cap) - cap);
-        d = p + 28 + pad4((uint32_t)cap);
+        /* Headers now (the watch below reads them), the rest after mu. */
+        size_t head = big || cap <= COPY_HEAD ? cap : COPY_HEAD;
+        copy_iov(p + 28, iov, iovcnt, 0, head);
+        memset(p + 28 + cap, 0, pad4((uint32_t)cap) - cap);
+        char *d = p + 28 + pad4((uint32_t)cap);
         uint32_t flags = dir | (err ? (1u << 16) : 0);
         d += put_opt(d, 2, &flags, 4);
         uint32_t pt[2] = {(uint32_t)mypid, (uint32_t)(tid ? tid : get_tid())};
@@ -837,15 +942,23 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
         put32(d, 0);
         put32(d + 4, (uint32_t)total);
         /* Watch the copy: it is contiguous. */
-        if (dir == DIR_IN) watch_in(c, p + 28, cap);
-        else watch_out(c, p + 28, cap);
+        if (dir == DIR_IN) watch_in(c, p + 28, head);
+        else watch_out(c, p + 28, head);
+        if (head < cap) {
+            tail.dst = p + 28 + head;
+            tail.iov = iov;
+            tail.iovcnt = iovcnt;
+            tail.skip = head;
+            tail.len = cap - head;
+            tail.count = inflight_of(buf);
+            __atomic_add_fetch(tail.count, 1, __ATOMIC_ACQ_REL);
+            my_copy = &tail;
+        }
         if (big) {
-            sigset_t block, old;
-            sigemptyset(&block);
-            for (size_t i = 0; i < sizeof our_sigs / sizeof our_sigs[0]; i++)
-                sigaddset(&block, our_sigs[i]);
-            pthread_sigmask(SIG_BLOCK, &block, &old);
-            (void)write_all(outfd, big, total);
+            /* After flush_locked(): nothing in flight, nothing buffered. */
+            sigset_t old;
+            block_our_sigs(&old);
+            write_blocks(big, total);
             pthread_sigmask(SIG_SETMASK, &old, NULL);
             free(big);
         } else {
@@ -864,13 +977,21 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
     if (c->init_done == 1) {
         /* Make the INIT exchange visible at once (fusetrace record counts it). */
         c->init_done = 2;
+        finish_tail(&tail); /* flush_locked() waits for it */
         flush_locked();
-    } else if (ts - last_flush_ns > FLUSH_NS || ts < last_flush_ns) {
-        flush_locked();
+    } else if (!h.b && (ts > last_flush_ns + FLUSH_NS || ts + FLUSH_NS < last_flush_ns)) {
+        /* Once a second while messages flow.  ts was taken before mu, so it
+         * may be a little older than the last flush: only a clock stepped
+         * back by more than the interval counts as "back" (taking any older
+         * ts as a clock step made every thread that had queued on mu during
+         * a flush flush again: thousands of small writes a second). */
+        swap_locked(&h);
     }
 out:
     mu_owner = 0;
     pthread_mutex_unlock(&mu);
+    finish_tail(&tail);
+    finish_handoff(&h);
 }
 
 static void record_iov(int ci, unsigned dir, const struct iovec *iov, int iovcnt, size_t have,
@@ -1704,9 +1825,26 @@ static void emergency_close(void) {
             nanosleep(&ts, NULL);
         }
     }
+    /* A copy this thread was making when the signal came: finish it here. */
+    struct tail_copy *t = my_copy;
+    if (t) finish_tail(t);
     if (!closed && outfd >= 0) {
+        /* A buffer being written by another thread goes first (its writer
+         * has our signals blocked, so it is not this thread). */
+        int wlocked = 0;
+        for (int i = 0; i < 2000; i++) {
+            if (pthread_mutex_trylock(&wmu) == 0) { wlocked = 1; break; }
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        /* Other threads' copies into buf finish without any lock. */
+        for (int i = 0; i < 2000 && buf && __atomic_load_n(inflight_of(buf), __ATOMIC_ACQUIRE); i++) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
         size_t n = __atomic_load_n(&buflen, __ATOMIC_ACQUIRE);
         if (n) (void)write_all(outfd, buf, n);
+        if (wlocked) pthread_mutex_unlock(&wmu);
         buflen = 0;
         write_isbs_locked();
         closed = 1;

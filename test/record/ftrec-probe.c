@@ -6,6 +6,12 @@
  * way to hammer the writer from many threads and processes.
  *
  *   ftrec-probe threads N M     N threads x M writes (write and writev mixed)
+ *   ftrec-probe payload N M S   N threads x M writes of S bytes with a payload
+ *                               pattern (pattern_at); then prints "syscw W secs T":
+ *                               write syscalls of the process (its own N*M
+ *                               included) and the seconds it took
+ *   ftrec-probe flood N S PATH  N threads write S-byte messages until killed;
+ *                               PATH is created once each thread has written
  *   ftrec-probe fork            1 write, fork, child 1 write + exit, parent 1 write
  *   ftrec-probe daemonize M     fork; parent _exit(0) at once; child M writes (like daemon(3))
  *   ftrec-probe sigterm M       M writes, then SIGTERM to itself (default action)
@@ -28,6 +34,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fd = -1;
@@ -48,6 +55,57 @@ static void send_msg(int f, uint64_t unique, int use_writev) {
     } else {
         (void)write(f, m, sizeof m);
     }
+}
+
+static size_t msg_size;
+static volatile int started;
+
+/* Byte i of the message with this unique (i >= 16). */
+static unsigned char pattern_at(uint64_t unique, size_t i) {
+    return (unsigned char)((unique >> 32) * 7u + (unique >> 1) * 13u + i);
+}
+
+static void send_big(int f, uint64_t unique, unsigned char *m, int use_writev) {
+    uint32_t len = (uint32_t)msg_size;
+    int32_t err = 0;
+    memcpy(m, &len, 4);
+    memcpy(m + 4, &err, 4);
+    memcpy(m + 8, &unique, 8);
+    for (size_t i = 16; i < msg_size; i++) m[i] = pattern_at(unique, i);
+    if (use_writev) {
+        struct iovec v[3] = {{m, 16}, {m + 16, 100}, {m + 116, msg_size - 116}};
+        (void)writev(f, v, 3);
+    } else {
+        (void)write(f, m, msg_size);
+    }
+}
+
+static void *payload_worker(void *arg) {
+    uint64_t t = (uint64_t)(uintptr_t)arg;
+    unsigned char *m = malloc(msg_size);
+    for (int i = 0; i < per_thread; i++) send_big(fd, (t << 32) | (uint64_t)(i + 1) << 1, m, i & 1);
+    free(m);
+    return NULL;
+}
+
+static void *flood_worker(void *arg) {
+    uint64_t t = (uint64_t)(uintptr_t)arg;
+    unsigned char *m = malloc(msg_size);
+    for (uint64_t i = 1;; i++) {
+        send_big(fd, (t << 32) | i << 1, m, (int)(i & 1));
+        if (i == 100) __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+static long syscw(void) {
+    FILE *f = fopen("/proc/self/io", "r");
+    char line[128];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "syscw: %ld", &v) == 1) break;
+    if (f) fclose(f);
+    return v;
 }
 
 static void *worker(void *arg) {
@@ -82,6 +140,34 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1));
         for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
         return 0;
+    }
+    if (!strcmp(mode, "payload") && argc == 5) {
+        int n = atoi(argv[2]);
+        per_thread = atoi(argv[3]);
+        msg_size = (size_t)atol(argv[4]);
+        if (msg_size < 128) return 2;
+        pthread_t th[256];
+        if (n > 256) n = 256;
+        struct timespec a, b;
+        long w0 = syscw();
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (int i = 0; i < n; i++) pthread_create(&th[i], NULL, payload_worker, (void *)(uintptr_t)(i + 1));
+        for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        long w1 = syscw();
+        printf("syscw %ld secs %.3f\n", w1 - w0, (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+        return 0;
+    }
+    if (!strcmp(mode, "flood") && argc == 5) {
+        int n = atoi(argv[2]);
+        msg_size = (size_t)atol(argv[3]);
+        if (msg_size < 128 || n > 256) return 2;
+        pthread_t th[256];
+        for (int i = 0; i < n; i++) pthread_create(&th[i], NULL, flood_worker, (void *)(uintptr_t)(i + 1));
+        while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < n) usleep(1000);
+        int m = open(argv[4], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (m >= 0) close(m);
+        for (;;) pause();
     }
     if (!strcmp(mode, "fork")) {
         send_msg(fd, 2, 0);
