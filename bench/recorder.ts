@@ -18,7 +18,9 @@
  * ones whole, which is what the recorder's splice path depends on).
  *
  * On a shared, loaded machine IOPS swing a lot between runs; the modes are
- * interleaved round by round and the best round of each is reported, with
+ * interleaved round by round and the best round of each is reported, the
+ * median over rounds of each round's ratio to the same round without the
+ * recorder (the neighbouring runs share the machine's load of the moment), and
  * the CPU time the daemon and the recorder spent per write (summed over the
  * process tree from /proc), which load disturbs much less.
  */
@@ -39,6 +41,8 @@ export interface Row {
   runs: number[];
   /** iops / iops without the recorder. */
   relative: number;
+  /** Median over rounds of this round's IOPS / the same round's IOPS without the recorder: rounds run back to back, so this cancels slow drifts of the machine's load that best-of-rounds does not. */
+  medianRoundRelative: number;
   /** Messages in the capture, when there is one. */
   messages?: number;
   /** Capture size in bytes. */
@@ -224,7 +228,7 @@ export async function benchRecorder(): Promise<Row[]> {
       } else {
         const cpuUs = (ticks / CLK_TCK) * 1e6 / Math.max(1, res.iops * seconds);
         const prev = byMode.get(mode);
-        const row: Row = prev ?? { mode: label(mode), iops: 0, cpuUsPerWrite: Infinity, runs: [], relative: NaN, note: receive };
+        const row: Row = prev ?? { mode: label(mode), iops: 0, cpuUsPerWrite: Infinity, runs: [], relative: NaN, medianRoundRelative: NaN, note: receive };
         row.runs.push(Math.round(res.iops));
         if (res.iops > row.iops) {
           row.iops = res.iops;
@@ -239,7 +243,13 @@ export async function benchRecorder(): Promise<Row[]> {
   }
   const rows = modes.map((m) => byMode.get(m)).filter((r): r is Row => r !== undefined);
   const base = byMode.get('none')?.iops ?? 0;
-  for (const r of rows) r.relative = base > 0 ? r.iops / base : NaN;
+  const baseRuns = byMode.get('none')?.runs ?? [];
+  for (const r of rows) {
+    r.relative = base > 0 ? r.iops / base : NaN;
+    const ratios = r.runs.map((v, i) => v / (baseRuns[i] ?? NaN)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    const mid = ratios.length >> 1;
+    r.medianRoundRelative = ratios.length === 0 ? NaN : ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  }
   return rows;
 }
 
@@ -248,11 +258,11 @@ export function formatRows(rows: Row[]): string {
   const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const base = rows.find((r) => r.mode === 'no recorder')?.cpuUsPerWrite;
   const lines = [
-    '| recorder | best write IOPS | vs none | IOPS of each round | CPU us/write (daemon + recorder) | vs none | messages | capture MB |',
-    '|---|---:|---:|---|---:|---:|---:|---:|',
+    '| recorder | best write IOPS | vs none | IOPS of each round | vs none, median of rounds | CPU us/write (daemon + recorder) | vs none | messages | capture MB |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${f(r.cpuUsPerWrite, 1)} | ${base ? `${f((100 * r.cpuUsPerWrite) / base, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
+    lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${Number.isNaN(r.medianRoundRelative) ? '-' : `${f(100 * r.medianRoundRelative, 1)}%`} | ${f(r.cpuUsPerWrite, 1)} | ${base ? `${f((100 * r.cpuUsPerWrite) / base, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
   }
   if (rows[0]?.note) lines.push('', `fio --rw=randwrite --bs=${blockSize()} --numjobs=4 --ioengine=psync on passthrough_ll -o cache=never; ${rows[0].note}`);
   return lines.join('\n');
