@@ -23,7 +23,7 @@ import { formatFlags, type Field, type StructLayout } from '../protocol/layout.j
 import { fuse_setattr_in } from '../protocol/layouts/attr.js';
 import { fuse_create_in, fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, fuse_write_in } from '../protocol/layouts/io.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import type { AnalysisModel, FileModel, Finding, OpStatsModel, SizeEvent } from './model.js';
+import { SIZE_EVENT_KINDS, type AnalysisModel, type FileModel, type Finding, type OpStatsModel, type SizeEvent } from './model.js';
 
 export type Cell = number | string | boolean | null;
 export type ColumnType = 'integer' | 'number' | 'string';
@@ -193,7 +193,7 @@ export function sizeColumns(clock: ExportClock): TableColumn<SizeEvent>[] {
     { name: 'conn', type: 'integer', doc: 'connection the event was seen on', get: (e) => e.conn },
     { name: 'nodeid', type: 'integer', doc: 'nodeid on that connection', get: (e) => id64(e.nodeid) },
     { name: 'path', type: 'string', doc: 'path of the file', get: (e) => e.path },
-    { name: 'event', type: 'string', doc: 'report, write, truncate, open-trunc, fallocate, copy, inval, store', get: (e) => e.event },
+    { name: 'event', type: 'string', doc: SIZE_EVENT_KINDS.join(', '), get: (e) => e.event },
     { name: 'unique', type: 'integer', doc: 'the exchange behind the event (empty for notifications)', get: (e) => id64(e.unique) },
     { name: 'kernel_size', type: 'integer', doc: "the connection's kernel-believed size after the event (empty: unknown)", get: (e) => num(e.kernelSize) },
     { name: 'daemon_size', type: 'integer', doc: 'the daemon-observed size after the event', get: (e) => num(e.daemonSize) },

@@ -164,15 +164,20 @@ export interface FileModel {
   findings: number;
 }
 
-export type SizeEventKind =
-  | 'report' // a reply carried attr.size
-  | 'write' // a WRITE completed
-  | 'truncate' // SETATTR with FATTR_SIZE completed
-  | 'open-trunc' // OPEN/CREATE with O_TRUNC completed
-  | 'fallocate'
-  | 'copy' // COPY_FILE_RANGE into the file
-  | 'inval' // NOTIFY_INVAL_INODE
-  | 'store'; // NOTIFY_STORE
+/** What moved a file's size views; the order is the stored code of each. */
+export const SIZE_EVENT_KINDS = [
+  'report', // a reply carried attr.size
+  'write', // a WRITE completed
+  'truncate', // SETATTR with FATTR_SIZE completed
+  'open-trunc', // OPEN/CREATE with O_TRUNC completed
+  'fallocate',
+  'copy', // COPY_FILE_RANGE into the file
+  'inval', // NOTIFY_INVAL_INODE
+  'store', // NOTIFY_STORE
+  'short-read', // a page-cache READ answered short: the kernel's size shrinks to its end
+] as const;
+
+export type SizeEventKind = (typeof SIZE_EVENT_KINDS)[number];
 
 export interface SizeEvent {
   t: number;

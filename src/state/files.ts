@@ -7,7 +7,7 @@
  * one `SizeGroup` when correlation is on.
  */
 import type { Exchange, Id } from '../pairing/exchange.js';
-import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
+import { SIZE_EVENT_KINDS, type SizeEvent, type SizeEventKind, type TimelineBar } from '../report/model.js';
 import { LevelTime } from './concurrency.js';
 
 /** Size history entries kept per file (the first ones; later ones are counted). */
@@ -19,7 +19,6 @@ const RECENT_DROPPED = 64;
 /** Size changes remembered per group (for stale attribute replies). */
 const CHANGES_KEPT = 16;
 
-const KINDS: SizeEventKind[] = ['report', 'write', 'truncate', 'open-trunc', 'fallocate', 'copy', 'inval', 'store'];
 
 /**
  * The first SIZE_HISTORY_CAP size events of a file, in columns of numbers
@@ -48,7 +47,7 @@ export class SizeHistory {
     if (this.n === this.cap) this.grow();
     const i = this.n++;
     this.t[i] = t;
-    this.kind[i] = KINDS.indexOf(kind);
+    this.kind[i] = SIZE_EVENT_KINDS.indexOf(kind);
     this.value[i] = value;
     this.kernel[i] = kernel;
     this.daemon[i] = daemon;
@@ -80,7 +79,7 @@ export class SizeHistory {
     for (let i = 0; i < this.n; i++) {
       const u = this.unique[i]!;
       out.push({
-        t: this.t[i]!, conn, nodeid, path: this.paths[i]!, event: KINDS[this.kind[i]!]!, unique: u === null ? null : jsonId(u),
+        t: this.t[i]!, conn, nodeid, path: this.paths[i]!, event: SIZE_EVENT_KINDS[this.kind[i]!]!, unique: u === null ? null : jsonId(u),
         value: num(this.value[i]!), kernelSize: num(this.kernel[i]!), daemonSize: num(this.daemon[i]!), reportedSize: num(this.reported[i]!),
       });
     }
@@ -175,6 +174,8 @@ export class FileState {
   kernelSize = NaN;
   /** Time of the last local event that bumps the kernel's attr_version (write/setattr reply, notification). */
   tKernelChange = -Infinity;
+  /** Time the kernel last applied an attribute reply for this inode (it bumps attr_version too). */
+  tAttrApplied = -Infinity;
   readonly inflight: Track[] = [];
   inflightWrites = 0;
   readonly level = new LevelTime();

@@ -11,7 +11,7 @@ import { InflightTable } from '../pairing/inflight.js';
 import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
-import { FOPEN_PASSTHROUGH_BIT, O_TRUNC } from './constants.js';
+import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC } from './constants.js';
 import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
 import { ConnConcurrency } from './concurrency.js';
 import { FileState, FileTable, SizeGroup, SplitGroup, Track, type SizeReport } from './files.js';
@@ -361,6 +361,9 @@ export class AnalysisState {
       case Op.RELEASE: case Op.RELEASEDIR:
         c.handles.release(x.fh);
         return;
+      case Op.READ:
+        if (f) this.shortRead(f, tr, x, c, t);
+        return;
       case Op.WRITE: {
         if (!f || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
         f.bytesWritten += x.resultSize;
@@ -439,6 +442,7 @@ export class AnalysisState {
       g.tUpdated = t;
     }
     const wb = this.writeback(c);
+    if (isSetattr || !(f.tKernelChange > x.tReq)) f.tAttrApplied = t;
     if (isSetattr && !wb) f.kernelSize = size;
     else if (Number.isNaN(f.kernelSize) || (!wb && !(f.tKernelChange > x.tReq))) f.kernelSize = size;
     if (rep) {
@@ -446,6 +450,32 @@ export class AnalysisState {
       (tr.reports ??= []).push(rep);
     }
     this.sizeEvent(f, 'report', x, size, t);
+  }
+
+  /**
+   * A READ answered with fewer bytes than asked. Through the page cache the
+   * kernel takes that for the end of the file (fuse_short_read ->
+   * fuse_read_update_size, fuse-protocol.md §5.3): its size shrinks to
+   * offset + bytes returned, if smaller, when nothing changed the inode's
+   * attributes since the READ was sent (attr_version) and no write extending
+   * it is running (FUSE_I_SIZE_UNSTABLE; any WRITE in flight counts, to be
+   * safe). Direct reads (FOPEN_DIRECT_IO, O_DIRECT) leave it alone, and with
+   * writeback cache a short read is a hole. Handles answered with no FOPEN
+   * flag are not kept (handles.ts): when the capture holds the connection's
+   * INIT it holds every OPEN, so an unknown handle has flags 0; without the
+   * INIT it may be a direct-I/O one opened before the capture: no change.
+   */
+  private shortRead(f: FileState, tr: Track, x: Exchange, c: ConnState, t: number): void {
+    if (Number.isNaN(x.offset) || !(x.resultSize < x.size) || Number.isNaN(f.kernelSize)) return;
+    if (!tr.handleKnown && this.opts.writeback(c.conn) === undefined) return;
+    if ((tr.fopen & FOPEN_DIRECT_IO) !== 0 || (x.flags & O_DIRECT) !== 0) return;
+    if (this.writeback(c) || f.inflightWrites > 0) return;
+    if (f.tKernelChange > x.tReq || f.tAttrApplied > x.tReq) return;
+    const end = x.offset + x.resultSize;
+    if (end >= f.kernelSize) return;
+    f.kernelSize = end;
+    f.tKernelChange = t;
+    this.sizeEvent(f, 'short-read', x, end, t);
   }
 
   private truncate(f: FileState, x: Exchange, size: number, kind: 'truncate' | 'open-trunc', t: number): void {

@@ -5,7 +5,7 @@ import { analyze } from '../../src/analysis/analyze.js';
 import { parseFilters } from '../../src/analysis/filters.js';
 import type { Exchange } from '../../src/pairing/exchange.js';
 import type { SizeEvent } from '../../src/report/model.js';
-import { Cap, EPOCH, findingsOf, INIT, ms, OP } from './capture-builder.js';
+import { Cap, EPOCH, findingsOf, FOPEN_DIRECT_IO, INIT, ms, O_DIRECT, O_RDWR, OP } from './capture-builder.js';
 
 const KiB = 1024;
 
@@ -282,6 +282,52 @@ test('kernel size views: NOTIFY_STORE raises it, INVAL_INODE makes it unknown un
   w.attrReply(0, 3, g2, { ino: 5, size: 7 }); // the kernel keeps its own size
   const fw = w.analyze().model.files.find((x) => x.path === '/f')!;
   assert.deepEqual([fw.kernelSize['0'], fw.reportedSize], [100, 7]);
+});
+
+test('kernel size view: a short page-cache READ shrinks it (fuse_short_read); direct, writeback and raced READs do not', () => {
+  /** Kernel sizes of /f after: LOOKUP (size 10000), OPEN, then `body` on that handle. */
+  const after = (o: { fopen?: number; initFlags?: number }, body: (c: Cap, fh: number) => void): { events: [string, number | null][]; kernel: number | null | undefined } => {
+    const c = new Cap(1);
+    c.init(0, 0, o.initFlags ?? 0);
+    c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 10000 });
+    c.open(0, 2, 10, 7, o.fopen ?? 0);
+    body(c, 7);
+    const f = c.analyze().model.files.find((x) => x.path === '/f')!;
+    return { events: f.sizeHistory.map((e) => [e.event, e.kernelSize]), kernel: f.kernelSize['0'] };
+  };
+  // What the kernel did here (6.18, two scenariofs mounts, integration test):
+  // cached 10000, a READ of 12288 at 0 answered with 5000 bytes -> 5000.
+  const short = after({}, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288), 5000));
+  assert.deepEqual(short.events, [['report', 10000], ['short-read', 5000]]);
+  assert.equal(short.kernel, 5000);
+  // A full READ, or a short one ending past the cached size, changes nothing.
+  assert.equal(after({}, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 4096), 4096)).kernel, 10000);
+  assert.equal(after({}, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 8192, 4096), 3000)).kernel, 10000);
+  // Direct reads: FOPEN_DIRECT_IO handle, or the file opened O_DIRECT.
+  assert.equal(after({ fopen: FOPEN_DIRECT_IO }, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288), 5000)).kernel, 10000);
+  assert.equal(after({}, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288, { flags: O_RDWR | O_DIRECT }), 5000)).kernel, 10000);
+  // Writeback cache: a short read is a hole.
+  assert.equal(after({ initFlags: INIT.WRITEBACK_CACHE }, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288), 5000)).kernel, 10000);
+  // An attribute reply applied while the READ was out (attr_version moved): ignored.
+  const raced = after({}, (c, fh) => {
+    const r = c.readReq(0, 3, 10, fh, 0, 12288);
+    c.attrReply(0, 3.5, c.getattrReq(0, 3.2, 10), { ino: 5, size: 9000 });
+    c.readReply(0, 4, r, 5000);
+  });
+  assert.deepEqual(raced.events, [['report', 10000], ['report', 9000]]);
+  // A WRITE in flight meanwhile (its size may be unstable): ignored.
+  assert.equal(after({}, (c, fh) => {
+    const w = c.writeReq(0, 2.5, 10, fh, 20000, 100, { flags: O_RDWR });
+    c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288), 5000);
+    c.writeReply(0, 5, w, 100);
+  }).kernel, 20100);
+  // Without the connection's INIT the capture may have missed the OPEN of a
+  // direct-I/O handle: no change. With it, a handle not seen has no FOPEN flag.
+  const noInit = new Cap(1);
+  noInit.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 10000 });
+  noInit.readReply(0, 4, noInit.readReq(0, 3, 10, 99, 0, 12288), 5000);
+  assert.equal(noInit.analyze().model.files.find((x) => x.path === '/f')!.kernelSize['0'], 10000);
+  assert.equal(after({}, (c) => c.readReply(0, 4, c.readReq(0, 3, 10, 99, 0, 12288), 5000)).kernel, 5000);
 });
 
 test('READDIRPLUS entries name files and report their sizes; a passthrough open is a limitation', () => {

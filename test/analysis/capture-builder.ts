@@ -228,6 +228,21 @@ export class Cap {
     this.rep(conn, ms, unique, 0, b, o);
   }
 
+  /** READ request (fuse_read_in); `flags` are the file's open flags the kernel copies in. */
+  readReq(conn: number, ms: number, nodeid: number, fh: number, offset: number, size: number, o: ReqOpts & { flags?: number } = {}): number {
+    const b = Buffer.alloc(40);
+    u64(b, 0, fh);
+    u64(b, 8, offset);
+    b.writeUInt32LE(size, 16);
+    b.writeUInt32LE(o.flags ?? O_RDWR, 32);
+    return this.req(conn, ms, OP.READ, nodeid, b, o);
+  }
+
+  /** READ reply carrying `bytes` bytes of data. */
+  readReply(conn: number, ms: number, unique: number, bytes: number): void {
+    this.rep(conn, ms, unique, 0, Buffer.alloc(bytes, 0x61));
+  }
+
   /** SETATTR with FATTR_SIZE (truncate) request. */
   truncateReq(conn: number, ms: number, nodeid: number, size: number, o: ReqOpts = {}): number {
     const b = Buffer.alloc(88);

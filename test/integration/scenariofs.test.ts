@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { analyze } from '../../src/analysis/analyze.js';
 import {
   assertProjectDecodes,
   concurrentPwrites,
@@ -261,6 +262,49 @@ test('stale-size race: two mounts over one store, parallel writes beyond the rea
   assert.deepEqual([...inoOf(A.exchanges)], [...inoOf(B.exchanges)]);
   await assertProjectDecodes(capA);
   await assertProjectDecodes(capB);
+  dir.remove();
+});
+
+test('short READ through the page cache: the kernel shrinks its cached size, and the size view follows', async (t) => {
+  const reason = await mountSkipReason({ recorder: true });
+  if (reason) return t.skip(reason);
+  const dir = makeTempDir('sfs-short-read');
+  const back = dir.sub('back');
+  const capA = dir.sub('A.pcapng');
+  // A caches attributes for an hour and reads through the page cache; B sees the store as it is.
+  const a = await mountScenariofs({
+    backing: back, mountpoint: dir.sub('a'), name: 'A', attrTimeout: 3600, entryTimeout: 3600,
+    record: { out: capA, snaplen: 256, label: 'A' },
+  });
+  let seen: { before: number; read: number; after: number } | undefined;
+  try {
+    const b = await mountScenariofs({ backing: back, mountpoint: dir.sub('b'), name: 'B', attrTimeout: 0 });
+    try {
+      // coreutils: `stat -c %s` asks statx for the size only (node's stat asks
+      // for atime too, which the READ made stale: a GETATTR would hide the shrink).
+      const r = await run('sh', ['-c', 'head -c 10000 /dev/zero > "$1" && stat -c %s "$1" && truncate -s 5000 "$2" && cat "$1" | wc -c && stat -c %s "$1"', 'sh',
+        join(a.mountpoint, 'f'), join(b.mountpoint, 'f')]);
+      assert.equal(r.code, 0, r.stderr);
+      const [before, read, after] = r.stdout.trim().split(/\s+/).map(Number);
+      seen = { before: before!, read: read!, after: after! };
+    } finally {
+      assert.equal(await b.unmount(), 0, b.stderr());
+    }
+  } finally {
+    assert.equal(await a.unmount(), 0, a.stderr());
+  }
+  assert.deepEqual(seen, { before: 10000, read: 5000, after: 5000 }, 'A\'s stat shrank to what the READ returned');
+  const A = loadCapture(capA);
+  const reads = A.exchanges.filter((e) => e.opcode === Op.READ && e.replyError === 0);
+  assert.ok(reads.some((e) => e.reply!.readUInt32LE(0) - 16 === 5000 && e.req.readUInt32LE(40 + 16) > 5000), 'a READ asked for more and got 5000 bytes');
+  const sizeReplies = A.exchanges.filter((e) => (e.opcode === Op.GETATTR || e.opcode === Op.LOOKUP) && e.replyError === 0)
+    .map((e) => Number(e.reply!.readBigUInt64LE(16 + (e.opcode === Op.LOOKUP ? 40 : 16) + 8)));
+  assert.ok(!sizeReplies.includes(5000), `A was never told 5000 by an attribute reply (${sizeReplies.join(',')})`);
+  // The project's model of A's kernel: the short READ took its size to 5000.
+  const f = analyze({ files: [capA] }).model.files.find((x) => x.path === '/f');
+  assert.ok(f, 'the file is in the model');
+  assert.deepEqual(f.sizeHistory.filter((e) => e.event === 'short-read').map((e) => [e.value, e.kernelSize]), [[5000, 5000]]);
+  assert.equal(f.kernelSize['0'], 5000);
   dir.remove();
 });
 
