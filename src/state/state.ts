@@ -442,9 +442,13 @@ export class AnalysisState {
       g.tUpdated = t;
     }
     const wb = this.writeback(c);
-    if (isSetattr || !(f.tKernelChange > x.tReq)) f.tAttrApplied = t;
+    // The kernel drops an attribute reply when the inode's attr_version moved
+    // after the request was sent (fuse_change_attributes_i): a local size
+    // change, or another attribute reply applied first (replies out of order).
+    const applies = isSetattr || !(f.tKernelChange > x.tReq || f.tAttrApplied > x.tReq);
+    if (applies) f.tAttrApplied = t;
     if (isSetattr && !wb) f.kernelSize = size;
-    else if (Number.isNaN(f.kernelSize) || (!wb && !(f.tKernelChange > x.tReq))) f.kernelSize = size;
+    else if (Number.isNaN(f.kernelSize) || (!wb && applies)) f.kernelSize = size;
     if (rep) {
       rep.kernelAfter = f.kernelSize;
       (tr.reports ??= []).push(rep);

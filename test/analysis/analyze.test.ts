@@ -330,6 +330,20 @@ test('kernel size view: a short page-cache READ shrinks it (fuse_short_read); di
   assert.equal(after({}, (c) => c.readReply(0, 4, c.readReq(0, 3, 10, 99, 0, 12288), 5000)).kernel, 5000);
 });
 
+test('kernel size view: an attribute reply overtaken by a later-sent one is dropped, as the kernel does (attr_version)', () => {
+  const c = new Cap(1);
+  c.init(0, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 10000 });
+  const older = c.getattrReq(0, 2, 10);
+  const newer = c.getattrReq(0, 3, 10);
+  c.attrReply(0, 4, newer, { ino: 5, size: 5000 });
+  c.attrReply(0, 5, older, { ino: 5, size: 10000 }); // sent before the one applied at 4 ms
+  const later = c.getattrReq(0, 6, 10);
+  c.attrReply(0, 7, later, { ino: 5, size: 6000 }); // sent after: applies
+  const f = c.analyze().model.files.find((x) => x.path === '/f')!;
+  assert.deepEqual(f.sizeHistory.map((e) => [e.event, e.value, e.kernelSize]), [['report', 10000, 10000], ['report', 5000, 5000], ['report', 10000, 5000], ['report', 6000, 6000]]);
+});
+
 test('READDIRPLUS entries name files and report their sizes; a passthrough open is a limitation', () => {
   const c = new Cap(1);
   c.init(0, 0);
