@@ -22,7 +22,12 @@
  * Usage: scenariofs --backing DIR --mountpoint DIR [--threads N] [--direct-io]
  *   [--parallel-direct-writes] [--attr-timeout SEC] [--entry-timeout SEC]
  *   [--write-delay-ms MS] [--writeback] [--async-dio] [--max-write BYTES]
- *   [--minor N] [--write-barrier N] [--name LABEL] [--verbose]
+ *   [--minor N] [--write-barrier N] [--hold-getattr MARKER] [--name LABEL]
+ *   [--verbose]
+ * --hold-getattr MARKER takes the attributes for the first GETATTR of a
+ * regular file at once, creates MARKER, and sends that reply only after
+ * another GETATTR has been answered (or 10 s), and 200 ms more: attribute
+ * replies out of order, the held one carrying the older size.
  * --write-barrier N holds each WRITE reply until N WRITEs are in flight
  * together (then releases them all), or until --write-delay-ms (default
  * 2000 ms) has passed: tests get a deterministic overlap when the kernel
@@ -76,6 +81,7 @@ struct options {
   int async_dio;
   uint32_t max_write;
   int minor; /* -1: the kernel's */
+  const char *hold_getattr;
   int verbose;
 };
 
@@ -270,6 +276,51 @@ static int reply_attr(uint64_t unique, struct node *n) {
   split_timeout(opt.attr_timeout, &ao.attr_valid, &ao.attr_valid_nsec);
   fill_attr(&ao.attr, &st);
   return send_reply(unique, 0, &ao, attr_out_size());
+}
+
+/* --hold-getattr: 0 nothing held yet, 1 holding, 2 done; GETATTR replies sent. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
+static int hold_state;
+static unsigned long getattr_replies;
+
+static void do_getattr(uint64_t unique, struct node *n) {
+  if (opt.hold_getattr) {
+    struct stat st;
+    pthread_mutex_lock(&hold_lock);
+    if (hold_state == 0 && stat_node(n, &st) == 0 && S_ISREG(st.st_mode)) {
+      hold_state = 1;
+      struct fuse_attr_out ao;
+      memset(&ao, 0, sizeof ao);
+      split_timeout(opt.attr_timeout, &ao.attr_valid, &ao.attr_valid_nsec);
+      fill_attr(&ao.attr, &st);
+      int m = open(opt.hold_getattr, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (m >= 0) close(m);
+      unsigned long seen = getattr_replies;
+      struct timespec deadline;
+      clock_gettime(CLOCK_REALTIME, &deadline);
+      deadline.tv_sec += 10;
+      while (getattr_replies == seen)
+        if (pthread_cond_timedwait(&hold_cond, &hold_lock, &deadline) == ETIMEDOUT) break;
+      hold_state = 2;
+      pthread_mutex_unlock(&hold_lock);
+      /* Well after the other reply: the kernel applies attribute replies
+       * when the waiting task runs, so two replies microseconds apart may be
+       * applied in either order; 200 ms apart they are applied in order. */
+      struct timespec later = {0, 200000000L};
+      nanosleep(&later, NULL);
+      send_reply(unique, 0, &ao, attr_out_size());
+      return;
+    }
+    pthread_mutex_unlock(&hold_lock);
+  }
+  reply_attr(unique, n);
+  if (opt.hold_getattr) {
+    pthread_mutex_lock(&hold_lock);
+    getattr_replies++;
+    pthread_cond_broadcast(&hold_cond);
+    pthread_mutex_unlock(&hold_lock);
+  }
 }
 
 /* Looks name up in parent and takes a lookup reference; fills e. */
@@ -794,7 +845,7 @@ static void dispatch(struct req *r) {
   case FUSE_LOOKUP: do_lookup(r, n); break;
   case FUSE_FORGET: do_forget(r); break;
   case FUSE_BATCH_FORGET: do_batch_forget(r); break;
-  case FUSE_GETATTR: reply_attr(ih->unique, n); break;
+  case FUSE_GETATTR: do_getattr(ih->unique, n); break;
   case FUSE_SETATTR: do_setattr(r, n); break;
   case FUSE_OPEN: do_open(r, n); break;
   case FUSE_CREATE: do_create(r, n); break;
@@ -932,7 +983,7 @@ static void usage(void) {
           "usage: scenariofs --backing DIR --mountpoint DIR [--threads N] [--direct-io]\n"
           "  [--parallel-direct-writes] [--attr-timeout SEC] [--entry-timeout SEC]\n"
           "  [--write-delay-ms MS] [--writeback] [--async-dio] [--max-write BYTES]\n"
-          "  [--minor N] [--write-barrier N] [--name LABEL] [--verbose]\n");
+          "  [--minor N] [--write-barrier N] [--hold-getattr MARKER] [--name LABEL] [--verbose]\n");
   exit(2);
 }
 
@@ -953,6 +1004,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--async-dio")) opt.async_dio = 1;
     else if (!strcmp(a, "--max-write")) opt.max_write = (uint32_t)strtoul(NEXT(), NULL, 0);
     else if (!strcmp(a, "--minor")) opt.minor = atoi(NEXT());
+    else if (!strcmp(a, "--hold-getattr")) opt.hold_getattr = NEXT();
     else if (!strcmp(a, "--name")) opt.name = NEXT();
     else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) opt.verbose = 1;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) usage();

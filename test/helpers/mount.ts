@@ -193,6 +193,8 @@ export interface ScenariofsOptions {
   writeDelayMs?: number;
   /** Hold WRITE replies until this many WRITEs are in flight (or writeDelayMs passes). */
   writeBarrier?: number;
+  /** Hold the first GETATTR of a regular file (attributes taken at once) until another GETATTR is answered, then 200 ms; MARKER is created when it is held. */
+  holdGetattr?: string;
   writeback?: boolean;
   asyncDio?: boolean;
   maxWrite?: number;
@@ -226,6 +228,7 @@ export function scenariofsArgs(o: ScenariofsOptions): string[] {
   if (o.entryTimeout !== undefined) a.push('--entry-timeout', String(o.entryTimeout));
   if (o.writeDelayMs !== undefined) a.push('--write-delay-ms', String(o.writeDelayMs));
   if (o.writeBarrier !== undefined) a.push('--write-barrier', String(o.writeBarrier));
+  if (o.holdGetattr !== undefined) a.push('--hold-getattr', o.holdGetattr);
   if (o.writeback) a.push('--writeback');
   if (o.asyncDio) a.push('--async-dio');
   if (o.maxWrite !== undefined) a.push('--max-write', String(o.maxWrite));

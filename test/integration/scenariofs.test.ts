@@ -308,6 +308,54 @@ test('short READ through the page cache: the kernel shrinks its cached size, and
   dir.remove();
 });
 
+test('attribute replies out of order: the kernel keeps the later-sent one, and the size view does too', async (t) => {
+  const reason = await mountSkipReason({ recorder: true });
+  if (reason) return t.skip(reason);
+  const dir = makeTempDir('sfs-attr-order');
+  const back = dir.sub('back');
+  const capA = dir.sub('A.pcapng');
+  const held = dir.sub('held.marker');
+  // A: attributes valid 5 s; its first GETATTR of the file is answered only
+  // after a later one (with the size taken before B's truncate).
+  const a = await mountScenariofs({
+    backing: back, mountpoint: dir.sub('a'), name: 'A', threads: 4, attrTimeout: 5, entryTimeout: 3600, holdGetattr: held,
+    record: { out: capA, snaplen: 256, label: 'A' },
+  });
+  let seen: number[] = [];
+  try {
+    const b = await mountScenariofs({ backing: back, mountpoint: dir.sub('b'), name: 'B', attrTimeout: 0 });
+    try {
+      // The WRITEs through A mark its attributes stale: the first stat sends
+      // GETATTR (held, 10000); B truncates; the second stat's GETATTR is
+      // answered 5000 at once; the held reply comes 200 ms later; the third
+      // stat (size only, attributes valid) shows what the kernel kept.
+      const r = await run('sh', ['-c', `
+        head -c 10000 /dev/zero > "$1" || exit 1
+        stat -c %s "$1" > "$3.first" &
+        i=0; while [ ! -e "$3" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done
+        truncate -s 5000 "$2" && stat -c %s "$1" && wait && cat "$3.first" && stat -c %s "$1"`, 'sh',
+        join(a.mountpoint, 'f'), join(b.mountpoint, 'f'), held]);
+      assert.equal(r.code, 0, r.stderr);
+      seen = r.stdout.trim().split(/\s+/).map(Number);
+    } finally {
+      assert.equal(await b.unmount(), 0, b.stderr());
+    }
+  } finally {
+    assert.equal(await a.unmount(), 0, a.stderr());
+  }
+  // second stat, the held first one (it returns its own reply), third: the kernel kept 5000.
+  assert.deepEqual(seen, [5000, 10000, 5000]);
+  const A = loadCapture(capA);
+  const getattrs = A.exchanges.filter((e) => e.opcode === Op.GETATTR && e.replyError === 0 && e.reply!.readUInt32LE(16 + 16 + 60) !== 0o40755);
+  assert.deepEqual(getattrs.map((e) => Number(e.reply!.readBigUInt64LE(16 + 16 + 8))), [10000, 5000], 'two GETATTRs of the file, and no third');
+  assert.ok(getattrs[0]!.tReply! > getattrs[1]!.tReply!, 'the first one sent was answered last');
+  const f = analyze({ files: [capA] }).model.files.find((x) => x.path === '/f');
+  assert.ok(f, 'the file is in the model');
+  assert.deepEqual(f.sizeHistory.filter((e) => e.event === 'report').slice(-2).map((e) => [e.value, e.kernelSize]), [[5000, 5000], [10000, 5000]]);
+  assert.equal(f.kernelSize['0'], 5000);
+  dir.remove();
+});
+
 test('writeback cache: WRITEs flagged FUSE_WRITE_CACHE, pid 0, several in flight', async (t) => {
   const reason = await mountSkipReason({ recorder: true });
   if (reason) return t.skip(reason);
