@@ -16,6 +16,7 @@ import {
   FOPEN_DIRECT_IO,
   FOPEN_PARALLEL_DIRECT_WRITES,
   FUSE_WRITE_CACHE,
+  type Mount,
   mountSkipReason,
   makeTempDir,
   maxInFlight,
@@ -26,6 +27,7 @@ import {
   readPcapng,
   run,
   runNode,
+  type ScenariofsOptions,
   writeInfo,
 } from '../helpers/mount.js';
 
@@ -48,6 +50,24 @@ function loadCapture(file: string): { exchanges: Exchange[]; writes: Exchange[] 
   const unanswered = exchanges.filter((e) => !e.reply && !noReply.has(e.opcode));
   assert.deepEqual(unanswered.map((e) => `${e.opcode}#${e.unique}`), [], 'every request that expects a reply has one');
   return { exchanges, writes: exchanges.filter((e) => e.opcode === Op.WRITE) };
+}
+
+/**
+ * Mounts A, then B (both scenariofs over one backing directory), runs `body`,
+ * and unmounts B, then A, each exiting 0, whatever `body` did.
+ */
+async function withTwoMounts<T>(a: ScenariofsOptions, b: ScenariofsOptions, body: (a: Mount, b: Mount) => Promise<T>): Promise<T> {
+  const ma = await mountScenariofs(a);
+  try {
+    const mb = await mountScenariofs(b);
+    try {
+      return await body(ma, mb);
+    } finally {
+      assert.equal(await mb.unmount(), 0, mb.stderr());
+    }
+  } finally {
+    assert.equal(await ma.unmount(), 0, ma.stderr());
+  }
 }
 
 test('scenariofs serves a backing directory, and two mounts agree on inode numbers', async (t) => {
@@ -213,36 +233,28 @@ test('stale-size race: two mounts over one store, parallel writes beyond the rea
   const back = dir.sub('back');
   const capA = dir.sub('A.pcapng');
   const capB = dir.sub('B.pcapng');
-  const a = await mountScenariofs({
+  const sizes = await withTwoMounts({
     backing: back, mountpoint: dir.sub('a'), name: 'A', threads: 4, attrTimeout: 3600, entryTimeout: 3600,
     directIo: true, parallelDirectWrites: true, writeBarrier: 2, writeDelayMs: 20000,
     record: { out: capA, snaplen: 256, label: 'A' },
+  }, { backing: back, mountpoint: dir.sub('b'), name: 'B', record: { out: capB, snaplen: 256, label: 'B' } }, async (a, b) => {
+    const fa = join(a.mountpoint, 'file');
+    const fb = join(b.mountpoint, 'file');
+    const out = await runNode(
+      `
+      import * as fs from 'node:fs';
+      const [fa, fb] = process.argv.slice(2);
+      fs.writeFileSync(fb, ''); fs.truncateSync(fb, ${4 * GiB});    // through B
+      fs.statSync(fa);                                               // A caches 4 GiB for an hour
+      fs.truncateSync(fb, ${2 * GiB});                               // through B
+      console.log(JSON.stringify({ a: fs.statSync(fa).size, b: fs.statSync(fb).size }));`,
+      [fa, fb],
+    );
+    const seen = JSON.parse(out) as { a: number; b: number; back?: number };
+    await concurrentPwrites(fa, [3 * GiB, 3.5 * GiB], 64 * KiB);
+    seen.back = statSync(join(back, 'file')).size;
+    return seen;
   });
-  let sizes: { a: number; b: number; back?: number } = { a: 0, b: 0 };
-  try {
-    const b = await mountScenariofs({ backing: back, mountpoint: dir.sub('b'), name: 'B', record: { out: capB, snaplen: 256, label: 'B' } });
-    try {
-      const fa = join(a.mountpoint, 'file');
-      const fb = join(b.mountpoint, 'file');
-      const out = await runNode(
-        `
-        import * as fs from 'node:fs';
-        const [fa, fb] = process.argv.slice(2);
-        fs.writeFileSync(fb, ''); fs.truncateSync(fb, ${4 * GiB});    // through B
-        fs.statSync(fa);                                               // A caches 4 GiB for an hour
-        fs.truncateSync(fb, ${2 * GiB});                               // through B
-        console.log(JSON.stringify({ a: fs.statSync(fa).size, b: fs.statSync(fb).size }));`,
-        [fa, fb],
-      );
-      sizes = JSON.parse(out) as typeof sizes;
-      await concurrentPwrites(fa, [3 * GiB, 3.5 * GiB], 64 * KiB);
-      sizes.back = statSync(join(back, 'file')).size;
-    } finally {
-      assert.equal(await b.unmount(), 0, b.stderr());
-    }
-  } finally {
-    assert.equal(await a.unmount(), 0, a.stderr());
-  }
   assert.deepEqual(sizes, { a: 4 * GiB, b: 2 * GiB, back: 3.5 * GiB + 64 * KiB });
 
   const A = loadCapture(capA);
@@ -272,27 +284,18 @@ test('short READ through the page cache: the kernel shrinks its cached size, and
   const back = dir.sub('back');
   const capA = dir.sub('A.pcapng');
   // A caches attributes for an hour and reads through the page cache; B sees the store as it is.
-  const a = await mountScenariofs({
+  const seen = await withTwoMounts({
     backing: back, mountpoint: dir.sub('a'), name: 'A', attrTimeout: 3600, entryTimeout: 3600,
     record: { out: capA, snaplen: 256, label: 'A' },
+  }, { backing: back, mountpoint: dir.sub('b'), name: 'B', attrTimeout: 0 }, async (a, b) => {
+    // coreutils: `stat -c %s` asks statx for the size only (node's stat asks
+    // for atime too, which the READ made stale: a GETATTR would hide the shrink).
+    const r = await run('sh', ['-c', 'head -c 10000 /dev/zero > "$1" && stat -c %s "$1" && truncate -s 5000 "$2" && cat "$1" | wc -c && stat -c %s "$1"', 'sh',
+      join(a.mountpoint, 'f'), join(b.mountpoint, 'f')]);
+    assert.equal(r.code, 0, r.stderr);
+    const [before, read, after] = r.stdout.trim().split(/\s+/).map(Number);
+    return { before, read, after };
   });
-  let seen: { before: number; read: number; after: number } | undefined;
-  try {
-    const b = await mountScenariofs({ backing: back, mountpoint: dir.sub('b'), name: 'B', attrTimeout: 0 });
-    try {
-      // coreutils: `stat -c %s` asks statx for the size only (node's stat asks
-      // for atime too, which the READ made stale: a GETATTR would hide the shrink).
-      const r = await run('sh', ['-c', 'head -c 10000 /dev/zero > "$1" && stat -c %s "$1" && truncate -s 5000 "$2" && cat "$1" | wc -c && stat -c %s "$1"', 'sh',
-        join(a.mountpoint, 'f'), join(b.mountpoint, 'f')]);
-      assert.equal(r.code, 0, r.stderr);
-      const [before, read, after] = r.stdout.trim().split(/\s+/).map(Number);
-      seen = { before: before!, read: read!, after: after! };
-    } finally {
-      assert.equal(await b.unmount(), 0, b.stderr());
-    }
-  } finally {
-    assert.equal(await a.unmount(), 0, a.stderr());
-  }
   assert.deepEqual(seen, { before: 10000, read: 5000, after: 5000 }, 'A\'s stat shrank to what the READ returned');
   const A = loadCapture(capA);
   const reads = A.exchanges.filter((e) => e.opcode === Op.READ && e.replyError === 0);
@@ -317,32 +320,23 @@ test('attribute replies out of order: the kernel keeps the later-sent one, and t
   const held = dir.sub('held.marker');
   // A: attributes valid 5 s; its first GETATTR of the file is answered only
   // after a later one (with the size taken before B's truncate).
-  const a = await mountScenariofs({
+  const seen = await withTwoMounts({
     backing: back, mountpoint: dir.sub('a'), name: 'A', threads: 4, attrTimeout: 5, entryTimeout: 3600, holdGetattr: held,
     record: { out: capA, snaplen: 256, label: 'A' },
+  }, { backing: back, mountpoint: dir.sub('b'), name: 'B', attrTimeout: 0 }, async (a, b) => {
+    // The WRITEs through A mark its attributes stale: the first stat sends
+    // GETATTR (held, 10000); B truncates; the second stat's GETATTR is
+    // answered 5000 at once; the held reply comes 200 ms later; the third
+    // stat (size only, attributes valid) shows what the kernel kept.
+    const r = await run('sh', ['-c', `
+      head -c 10000 /dev/zero > "$1" || exit 1
+      stat -c %s "$1" > "$3.first" &
+      i=0; while [ ! -e "$3" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done
+      truncate -s 5000 "$2" && stat -c %s "$1" && wait && cat "$3.first" && stat -c %s "$1"`, 'sh',
+      join(a.mountpoint, 'f'), join(b.mountpoint, 'f'), held]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split(/\s+/).map(Number);
   });
-  let seen: number[] = [];
-  try {
-    const b = await mountScenariofs({ backing: back, mountpoint: dir.sub('b'), name: 'B', attrTimeout: 0 });
-    try {
-      // The WRITEs through A mark its attributes stale: the first stat sends
-      // GETATTR (held, 10000); B truncates; the second stat's GETATTR is
-      // answered 5000 at once; the held reply comes 200 ms later; the third
-      // stat (size only, attributes valid) shows what the kernel kept.
-      const r = await run('sh', ['-c', `
-        head -c 10000 /dev/zero > "$1" || exit 1
-        stat -c %s "$1" > "$3.first" &
-        i=0; while [ ! -e "$3" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done
-        truncate -s 5000 "$2" && stat -c %s "$1" && wait && cat "$3.first" && stat -c %s "$1"`, 'sh',
-        join(a.mountpoint, 'f'), join(b.mountpoint, 'f'), held]);
-      assert.equal(r.code, 0, r.stderr);
-      seen = r.stdout.trim().split(/\s+/).map(Number);
-    } finally {
-      assert.equal(await b.unmount(), 0, b.stderr());
-    }
-  } finally {
-    assert.equal(await a.unmount(), 0, a.stderr());
-  }
   // second stat, the held first one (it returns its own reply), third: the kernel kept 5000.
   assert.deepEqual(seen, [5000, 10000, 5000]);
   const A = loadCapture(capA);
