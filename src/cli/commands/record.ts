@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .command('record')
     .description('run a FUSE daemon and record its /dev/fuse traffic into pcapng')
     .argument('[command...]', 'the daemon and its arguments, after --')
-    .requiredOption('-o, --output <file>', 'capture file to write (pcapng)')
+    .requiredOption('-o, --output <file>', 'capture file to write (pcapng; a regular file, replaced if it exists)')
     .option('--snaplen <bytes>', 'bytes kept per message; 0 = whole messages (values below 256 are raised to 256)', '4096')
     .option('--label <name>', 'interface label: if_name fuse:<name> (default: the mount point)')
     .option('--strace', 'record with stock strace instead of the LD_PRELOAD library (static or Go daemons; slower)')
