@@ -15,7 +15,10 @@
  * BENCH_RECORDER_REPEAT (rounds over all modes, default 3), BENCH_RECORDER_BS
  * (fio block size, default 4k: with splice reception libfuse reads a request
  * of 40 + 40 + 4096 bytes or more only up to its 80-byte header, smaller
- * ones whole, which is what the recorder's splice path depends on).
+ * ones whole, which is what the recorder's splice path depends on),
+ * BENCH_RECORDER_PIPE_MAX (fs.pipe-max-size for the run, put back after it:
+ * 2097152 lets libfuse receive with splice; the kernel's default, 1048576,
+ * makes it use read).
  *
  * On a shared, loaded machine IOPS swing a lot between runs; the modes are
  * interleaved round by round and the best round of each is reported, the
@@ -25,7 +28,7 @@
  * process tree from /proc), which load disturbs much less.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -193,12 +196,28 @@ export async function benchRecorder(): Promise<Row[]> {
   }
   const seconds = Number(process.env.BENCH_RECORDER_SECONDS ?? 10);
   const modes = (process.env.BENCH_RECORDER_MODES ?? 'none,preload-0,preload-256,strace-256').split(',') as Mode[];
+  const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
   let pipeMax = '?';
   try {
-    pipeMax = readFileSync('/proc/sys/fs/pipe-max-size', 'utf8').trim();
+    pipeMax = readFileSync(PIPE_MAX, 'utf8').trim();
   } catch {
     // not Linux
   }
+  // libfuse receives with splice only when it can grow its pipe to 1 MiB + 4 KiB.
+  const wantPipeMax = process.env.BENCH_RECORDER_PIPE_MAX;
+  const restorePipeMax = wantPipeMax && pipeMax !== '?' && wantPipeMax !== pipeMax ? pipeMax : undefined;
+  if (restorePipeMax) {
+    writeFileSync(PIPE_MAX, wantPipeMax!);
+    pipeMax = wantPipeMax!;
+  }
+  try {
+    return await runRounds(pll, seconds, modes, pipeMax);
+  } finally {
+    if (restorePipeMax) writeFileSync(PIPE_MAX, restorePipeMax);
+  }
+}
+
+async function runRounds(pll: string, seconds: number, modes: Mode[], pipeMax: string): Promise<Row[]> {
   const receive = Number(pipeMax) >= 2 << 20 ? 'requests received with splice' : 'requests received with read (fs.pipe-max-size < 2 MiB)';
   const repeat = Math.max(1, Number(process.env.BENCH_RECORDER_REPEAT ?? 3));
   const label = (mode: Mode): string => mode === 'none' ? 'no recorder' : mode === 'strace-256' ? 'strace, snaplen 256' : `LD_PRELOAD, snaplen ${mode === 'preload-0' ? '0 (whole)' : '256'}`;
