@@ -1548,9 +1548,7 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
             if (got > 0) {
                 record_buf(ci_in, DIR_IN | VIA_SPLICE, scratch, got, (size_t)r, ts, 0);
             } else {
-                pthread_mutex_lock(&mu);
-                conns[ci_in].drop++;
-                pthread_mutex_unlock(&mu);
+                count_drop(ci_in);
             }
             errno = e;
         }
@@ -1566,9 +1564,7 @@ ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t le
         size_t orig = r > 0 ? (size_t)r : len;
         record_buf(ci_out, DIR_OUT | VIA_SPLICE, scratch, got, orig, ts, r < 0 ? e : 0);
     } else {
-        pthread_mutex_lock(&mu);
-        conns[ci_out].drop++;
-        pthread_mutex_unlock(&mu);
+        count_drop(ci_out);
     }
     errno = e;
     return r;
