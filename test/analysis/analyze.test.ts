@@ -5,7 +5,7 @@ import { analyze } from '../../src/analysis/analyze.js';
 import { parseFilters } from '../../src/analysis/filters.js';
 import type { Exchange } from '../../src/pairing/exchange.js';
 import type { SizeEvent } from '../../src/report/model.js';
-import { Cap, EPOCH, findingsOf, FOPEN_DIRECT_IO, INIT, ms, O_DIRECT, O_RDWR, OP } from './capture-builder.js';
+import { Cap, EPOCH, findingsOf, FOPEN_DIRECT_IO, INIT, ms, O_DIRECT, O_RDWR, OP, openedFile } from './capture-builder.js';
 
 const KiB = 1024;
 
@@ -287,11 +287,8 @@ test('kernel size views: NOTIFY_STORE raises it, INVAL_INODE makes it unknown un
 test('kernel size view: a short page-cache READ shrinks it (fuse_short_read); direct, writeback and raced READs do not', () => {
   /** Kernel sizes of /f after: LOOKUP (size 10000), OPEN, then `body` on that handle. */
   const after = (o: { fopen?: number; initFlags?: number }, body: (c: Cap, fh: number) => void): { events: [string, number | null][]; kernel: number | null | undefined } => {
-    const c = new Cap(1);
-    c.init(0, 0, o.initFlags ?? 0);
-    c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 10000 });
-    c.open(0, 2, 10, 7, o.fopen ?? 0);
-    body(c, 7);
+    const c = openedFile({ size: 10000, ...o });
+    body(c, 1);
     const f = c.analyze().model.files.find((x) => x.path === '/f')!;
     return { events: f.sizeHistory.map((e) => [e.event, e.kernelSize]), kernel: f.kernelSize['0'] };
   };

@@ -312,6 +312,18 @@ export class Cap {
   }
 }
 
+/**
+ * One connection: INIT at 0 ms, /NAME (nodeid 10, ino, size) looked up at 1 ms,
+ * opened with fh 1 and `fopen` at 2 ms: the start most detector tests need.
+ */
+export function openedFile(o: { size: number; fopen?: number; initFlags?: number; name?: string; ino?: number; valid?: number }): Cap {
+  const c = new Cap(1);
+  c.init(0, 0, o.initFlags ?? 0);
+  c.lookup(0, 1, 1, o.name ?? 'f', 10, { ino: o.ino ?? 5, size: o.size, valid: o.valid });
+  c.open(0, 2, 10, 1, o.fopen ?? 0);
+  return c;
+}
+
 /** Findings of one kind. */
 export function findingsOf(r: AnalyzeResult, kind: string): Finding[] {
   return r.model.findings.filter((f) => f.kind === kind);

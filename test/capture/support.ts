@@ -15,24 +15,8 @@ import {
 } from '../../src/capture/message.js';
 import { createParser, readCaptures } from '../../src/capture/open.js';
 
-/** Everything a message says, copied out of the reused record. */
-export interface MsgSnap {
-  conn: number;
-  t: number;
-  dir: number;
-  dirGuessed: boolean;
-  hex: string;
-  capLen: number;
-  origLen: number;
-  le: boolean;
-  pid: number;
-  tid: number;
-  failedErrno: number;
-  comment: string | undefined;
-  fileOffset: number;
-  blockNo: number;
-  input: number;
-}
+/** Everything a message says, copied out of the reused record (its bytes as hex). */
+export type MsgSnap = Omit<CaptureMessage, 'data' | 'off'> & { hex: string };
 
 export interface Collected {
   conns: ConnectionInfo[];

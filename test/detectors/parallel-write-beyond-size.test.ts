@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze } from '../../src/analysis/analyze.js';
-import { Cap, findingsOf, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, kinds } from '../analysis/capture-builder.js';
+import { Cap, findingsOf, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, kinds, openedFile } from '../analysis/capture-builder.js';
 
 const GiB = 2 ** 30;
 const KiB = 1024;
@@ -9,13 +9,7 @@ const PDW = FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES;
 const KIND = 'parallel-write-beyond-size';
 
 /** One mount, /big (nodeid 10, ino 500) of `size`, opened with fh 1 and `fopen`. */
-function mount(size: number, fopen = PDW, initFlags = 0): Cap {
-  const c = new Cap(1);
-  c.init(0, 0, initFlags);
-  c.lookup(0, 1, 1, 'big', 10, { ino: 500, size, valid: 3600 });
-  c.open(0, 2, 10, 1, fopen);
-  return c;
-}
+const mount = (size: number, fopen = PDW, initFlags = 0): Cap => openedFile({ size, fopen, initFlags, name: 'big', ino: 500, valid: 3600 });
 
 test('the LKML race: A and B correlated by ino, both writes start beyond the size B truncated to', () => {
   const c = new Cap(2);

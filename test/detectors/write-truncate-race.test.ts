@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze } from '../../src/analysis/analyze.js';
-import { Cap, findingsOf, FUSE_WRITE_CACHE, INIT, O_RDWR, O_TRUNC } from '../analysis/capture-builder.js';
+import { Cap, findingsOf, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, O_RDWR, O_TRUNC, openedFile } from '../analysis/capture-builder.js';
 
 const KiB = 1024;
 const KIND = 'write-truncate-race';
 
-function mount(initFlags = 0): Cap {
-  const c = new Cap(1);
-  c.init(0, 0, initFlags);
-  c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 1024 * KiB });
-  c.open(0, 2, 10, 1, 0x41);
-  return c;
-}
+/** /f of 1 MiB opened with FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES. */
+const mount = (initFlags = 0): Cap => openedFile({ size: 1024 * KiB, fopen: FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES, initFlags });
 
 test('a truncate arriving while a write is in flight: error naming both', () => {
   const c = mount();
