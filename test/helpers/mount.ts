@@ -432,6 +432,27 @@ export interface PcapngCapture {
   t0Ns: bigint;
 }
 
+/** opt_comment of every ISB (the library writes "spliced_in=N spliced_out=M"). */
+export function isbComments(file: string): string[] {
+  const b = readFileSync(file);
+  const out: string[] = [];
+  for (let off = 0; off + 12 <= b.length;) {
+    const type = b.readUInt32LE(off);
+    const len = b.readUInt32LE(off + 4);
+    if (type === 5) {
+      for (let o = off + 20; o + 4 <= off + len - 4;) {
+        const code = b.readUInt16LE(o);
+        const l = b.readUInt16LE(o + 2);
+        if (code === 0) break;
+        if (code === 1) out.push(b.toString('utf8', o + 4, o + 4 + l));
+        o += 4 + ((l + 3) & ~3);
+      }
+    }
+    off += len;
+  }
+  return out;
+}
+
 /**
  * A minimal pcapng reader (little-endian sections only, which is what this
  * machine writes): SHB, IDB (if_name), EPB (epb_flags, epb_processid_threadid),

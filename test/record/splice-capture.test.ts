@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readCapture } from '../../src/capture/open.js';
 import type { InterfaceStats } from '../../src/capture/message.js';
-import { haveCommand, isMounted, makeTempDir, pairExchanges, readPcapng, recorderLibPath, repoRoot, runNode, type TempDir } from '../helpers/mount.js';
+import { haveCommand, isbComments, isMounted, makeTempDir, pairExchanges, readPcapng, recorderLibPath, repoRoot, runNode, type TempDir } from '../helpers/mount.js';
 
 let dir: TempDir | undefined;
 let fs: string | undefined;
@@ -45,25 +45,6 @@ function readLog(file: string): Buffer[] {
     off += 4 + n;
   }
   return out;
-}
-
-function isbComment(file: string): string {
-  const b = readFileSync(file);
-  for (let off = 0; off + 12 <= b.length;) {
-    const type = b.readUInt32LE(off);
-    const len = b.readUInt32LE(off + 4);
-    if (type === 5) {
-      for (let o = off + 20; o + 4 <= off + len - 4;) {
-        const code = b.readUInt16LE(o);
-        const l = b.readUInt16LE(o + 2);
-        if (code === 0) break;
-        if (code === 1) return b.toString('utf8', o + 4, o + 4 + l);
-        o += 4 + ((l + 3) & ~3);
-      }
-    }
-    off += len;
-  }
-  return '';
 }
 
 const workload = `
@@ -121,7 +102,7 @@ for (const snaplen of [0, 256]) {
     readCapture(out, { onConnection: () => {}, onNotice: () => {}, onMessage: () => {}, onStats: (s) => { stats.push({ ...s }); } });
     assert.equal(stats.length, 1);
     assert.equal(stats[0]!.ifDrop, 0, 'nothing dropped');
-    const c = isbComment(out);
+    const c = isbComments(out).join(' ');
     const spliced = Number(/spliced_in=(\d+)/.exec(c)?.[1] ?? -1);
     const atRead = Number(/spliced_in_at_read=(\d+)/.exec(c)?.[1] ?? -1);
     t.diagnostic(`${got.length} requests; ISB: ${c}`);
