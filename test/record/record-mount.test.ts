@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CaptureMessage, ConnectionInfo, InterfaceStats } from '../../src/capture/message.js';
@@ -406,6 +406,15 @@ test('non-root daemon mounting through fusermount3: the fd it receives is record
   const reason = skipReason(['setpriv']);
   if (reason) return t.skip(reason);
   const pll = buildPassthroughLl().path!;
+  // Distributions make /dev/fuse 0666 with a udev rule; a machine without
+  // udev leaves it 0600 and libfuse as nobody cannot open it before it would
+  // call fusermount3. Open it to users for this test only, and put it back.
+  const devMode = statSync('/dev/fuse').mode & 0o7777;
+  if ((devMode & 0o006) !== 0o006) {
+    t.diagnostic(`/dev/fuse was ${devMode.toString(8)}: 0666 for this test, then back`);
+    chmodSync('/dev/fuse', devMode | 0o006);
+    t.after(() => chmodSync('/dev/fuse', devMode));
+  }
   const dir = makeTempDir('rec-user');
   chmodSync(dir.path, 0o777);
   const src = dir.sub('src');
