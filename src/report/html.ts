@@ -646,7 +646,7 @@ function renderCounts(model: AnalysisModel): string {
     ['orphan replies', int(s.orphanReplies)],
     ['malformed', int(s.malformed)],
     ['files', int(s.files)],
-    ['findings', `<span class="sev-error">${s.findings.error} error</span>, <span class="sev-warning">${s.findings.warning} warning</span>, <span class="sev-info">${s.findings.info} info</span>`],
+    ['findings', `<a href="#findings" id="findings-count"><span class="sev-error">${s.findings.error} error</span>, <span class="sev-warning">${s.findings.warning} warning</span>, <span class="sev-info">${s.findings.info} info</span></a>`],
   ];
   return `<dl class="counts">${items.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>`;
 }
@@ -775,11 +775,10 @@ export function renderHtml(model: AnalysisModel, options: HtmlOptions = {}): str
 <header><h1>${escapeHtml(title)}</h1><p class="dim">fusetrace ${escapeHtml(model.tool.version)}, ${escapeHtml(model.schema)}, capture start ${escapeHtml(formatEpoch(model.epochNs))}${
     options.command ? `<br><code>${escapeHtml(options.command)}</code>` : ''
   }</p></header>
-<nav class="toc"><a href="#summary">Summary</a> · <a href="#findings">Findings</a> · <a href="#timelines">Timelines</a> · <a href="#inflight">In flight</a> · <a href="#latency">Latency</a></nav>
+<nav class="toc"><a href="#summary">Summary</a> · <a href="#findings">Findings</a> · <a href="#timelines">Timelines</a> · <a href="#inflight">In flight</a> · <a href="#ops">Per opcode</a> · <a href="#latency">Latency</a></nav>
 <main>
 <section id="summary"><h2>Summary</h2>${renderFilters(model)}${renderCounts(model)}
-<h3>Connections</h3>${renderConnections(model, page)}
-<h3>Per opcode</h3>${renderOps(model)}</section>
+<h3>Connections</h3>${renderConnections(model, page)}</section>
 <section id="findings"><h2>Findings, worst first</h2>${renderFindings(model, page)}</section>
 ${renderLimitations(model)}
 <section id="timelines"><h2>Timelines</h2>
@@ -792,6 +791,7 @@ ${page.groups.length === 0 ? '<p class="dim">No file has exchanges in this captu
 </section>
 ${renderOtherFiles(model, page)}
 <section id="inflight"><h2>In flight per connection</h2><p class="dim">Requests in flight as the daemon saw them (queue depth), over the same time axis.</p><div id="inflight-plots"></div></section>
+<section id="ops"><h2>Per opcode</h2>${renderOps(model)}</section>
 <section id="latency"><h2>Latency histograms</h2>${renderHistograms(model, limits)}</section>
 </main>
 <div id="tip" class="tip" hidden></div>

@@ -57,6 +57,21 @@ describe('html report: generated text', () => {
     assert.equal(embedJson('</script>&\u2028'), '"\\u003c/script\\u003e\\u0026\\u2028"');
   });
 
+  it('links the finding count to the findings, which come before the long tables', () => {
+    const html = renderHtml(makeRaceModel());
+    assert.match(html, /<dt>findings<\/dt><dd><a href="#findings" id="findings-count">/);
+    const at = (re: RegExp): number => {
+      const m = re.exec(html);
+      assert.ok(m, `the page has ${re}`);
+      return m.index;
+    };
+    const findings = at(/<section id="findings">/);
+    assert.ok(findings < at(/<section id="ops">/), 'findings before the per-opcode table');
+    assert.ok(findings < at(/<section id="timelines">/), 'and before the timelines');
+    assert.ok(findings < at(/<section id="latency">/), 'and before the histograms');
+    assert.ok(at(/<li class="finding sev-error"/) > findings);
+  });
+
   it('client script compiles and holds no closing script tag', () => {
     assert.doesNotThrow(() => new Function(CLIENT_JS));
     assert.ok(!/<\/script/i.test(CLIENT_JS));
@@ -181,6 +196,20 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
     return { context, page, errors, requests };
   }
 
+  /**
+   * The page redraws (and updates the #range readout) on the next animation
+   * frame after a control moved the view: wait for a frame drawn after now,
+   * so that the readout holds what the last action did.
+   */
+  async function settled(page: import('playwright-core').Page): Promise<void> {
+    await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  }
+
+  async function readRange(page: import('playwright-core').Page): Promise<[number, number, string]> {
+    await settled(page);
+    return page.$eval('#range', (e) => [Number(e.getAttribute('data-t0')), Number(e.getAttribute('data-t1')), e.textContent ?? ''] as [number, number, string]);
+  }
+
   /** Distinct colours and non-white share of a PNG, measured by the browser itself. */
   async function pixelStats(png: Buffer): Promise<{ colors: number; nonWhite: number }> {
     const context = await browser.newContext({ offline: true });
@@ -233,8 +262,9 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
 
       // The finding's link zooms to and scrolls to the two WRITEs.
       await page.evaluate(() => window.scrollTo(0, 0));
-      const before = await page.$eval('#range', (e) => [Number(e.getAttribute('data-t0')), Number(e.getAttribute('data-t1'))]);
+      const before = await readRange(page);
       await page.click(`a.goto[data-finding="${race.i}"]`);
+      await settled(page);
       const focused = await page.$$eval(`#${race.group} rect.bar.focus`, (els) =>
         els.map((e) => {
           const r = e.getBoundingClientRect();
@@ -246,16 +276,16 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
         assert.ok(f.top >= 0 && f.bottom <= f.vh, `focused bar in the viewport vertically (${f.top}..${f.bottom} of ${f.vh})`);
         assert.ok(f.right > 0 && f.left < f.vw, 'and horizontally');
       }
-      const afterLink = await page.$eval('#range', (e) => [Number(e.getAttribute('data-t0')), Number(e.getAttribute('data-t1'))]);
-      assert.ok(afterLink[1]! - afterLink[0]! <= before[1]! - before[0]!, 'the link zooms to the finding');
+      const afterLink = await readRange(page);
+      assert.ok(afterLink[1] - afterLink[0] <= before[1] - before[0], 'the link zooms to the finding');
 
       // Zoom: buttons and Ctrl+wheel change the visible time range; drag pans.
       await page.click('#zoom-reset');
-      const full = await page.$eval('#range', (e) => [Number(e.getAttribute('data-t0')), Number(e.getAttribute('data-t1')), e.textContent]);
+      const full = await readRange(page);
+      assert.deepEqual([full[0], full[1]], [data.span.startT, data.span.endT], '"all" shows the whole capture');
       await page.click('#zoom-in');
-      await page.waitForFunction((t1) => Number(document.getElementById('range')!.getAttribute('data-t1')) !== t1, full[1]);
-      const zoomed = await page.$eval('#range', (e) => [Number(e.getAttribute('data-t0')), Number(e.getAttribute('data-t1')), e.textContent]);
-      assert.ok(Math.abs((Number(zoomed[1]) - Number(zoomed[0])) * 2 - (Number(full[1]) - Number(full[0]))) <= 2, `zoom in halves the range: ${full[2]} -> ${zoomed[2]}`);
+      const zoomed = await readRange(page);
+      assert.ok(Math.abs((zoomed[1] - zoomed[0]) * 2 - (full[1] - full[0])) <= 2, `zoom in halves the range: ${full[2]} -> ${zoomed[2]}`);
       assert.notEqual(zoomed[2], full[2], 'the readout changed');
       const svg = await page.$(`#${race.group} .plot svg`);
       const box = (await svg!.boundingBox())!;
@@ -266,15 +296,16 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
       await page.mouse.wheel(0, -300);
       await page.keyboard.up('Control');
       await page.waitForFunction((t1) => Number(document.getElementById('range')!.getAttribute('data-t1')) !== t1, zoomed[1]);
-      const wheeled = await page.$eval('#range', (e) => [Number(e.getAttribute('data-t0')), Number(e.getAttribute('data-t1'))]);
-      assert.ok(wheeled[1]! - wheeled[0]! < Number(zoomed[1]) - Number(zoomed[0]), 'Ctrl+wheel zooms in');
+      const wheeled = await readRange(page);
+      assert.ok(wheeled[1] - wheeled[0] < zoomed[1] - zoomed[0], 'Ctrl+wheel zooms in');
       await page.mouse.move(box2.x + box.width * 0.6, box2.y + 30);
       await page.mouse.down();
       await page.mouse.move(box2.x + box.width * 0.3, box2.y + 30, { steps: 5 });
       await page.mouse.up();
-      const dragged = await page.$eval('#range', (e) => [Number(e.getAttribute('data-t0')), Number(e.getAttribute('data-t1'))]);
-      assert.ok(dragged[0]! > wheeled[0]!, 'dragging left moves the range later');
-      assert.ok(Math.abs(dragged[1]! - dragged[0]! - (wheeled[1]! - wheeled[0]!)) <= 2, 'panning keeps the width');
+      await page.waitForFunction((t0) => Number(document.getElementById('range')!.getAttribute('data-t0')) !== t0, wheeled[0]);
+      const dragged = await readRange(page);
+      assert.ok(dragged[0] > wheeled[0], 'dragging left moves the range later');
+      assert.ok(Math.abs(dragged[1] - dragged[0] - (wheeled[1] - wheeled[0])) <= 2, 'panning keeps the width');
 
       // The size history and the in-flight plots are drawn.
       assert.ok((await page.$$(`#${race.group} path.daemon-size`)).length === 1, 'daemon_size line');
@@ -283,6 +314,7 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
 
       // Not blank.
       await page.click('#zoom-reset');
+      await settled(page);
       await page.evaluate(() => window.scrollTo(0, 0));
       const png = await page.screenshot({ fullPage: true, path: shot });
       const px = await pixelStats(png);
