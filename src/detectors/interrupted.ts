@@ -4,7 +4,7 @@
  * answered normally anyway, with another error, never, or already answered
  * before the INTERRUPT arrived.
  */
-import { NO_REPLY, type Exchange } from '../pairing/exchange.js';
+import type { Exchange } from '../pairing/exchange.js';
 import { errnoName } from '../protocol/errno.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
 import { formatDuration } from '../analysis/units.js';
@@ -12,7 +12,7 @@ import type { Track } from '../state/files.js';
 import { defineDetector, type DetectorContext } from './define.js';
 
 function ending(x: Exchange): { ended: string; text: string } {
-  if (x.error === NO_REPLY) return { ended: 'no-reply', text: 'it was never answered' };
+  if (!x.replied) return { ended: 'no-reply', text: 'it was never answered' };
   if (x.error === -4) return { ended: 'eintr', text: `the daemon answered EINTR ${formatDuration(x.tReply - x.tInterrupt)} later` };
   if (x.error === 0) return { ended: 'completed', text: `the daemon completed it anyway ${formatDuration(x.tReply - x.tInterrupt)} later` };
   return { ended: 'error', text: `the daemon answered -${errnoName(x.error)} ${formatDuration(x.tReply - x.tInterrupt)} later` };

@@ -17,8 +17,6 @@
 /** A 64-bit id: a number while exact (almost always), else a bigint. */
 export type Id = number | bigint;
 
-export const NO_REPLY = -1;
-
 /** One READDIR/READDIRPLUS record (protocol/extract.ts). */
 export interface DirEntry {
   name: string;
@@ -72,9 +70,14 @@ export class Exchange {
   name: string | undefined = undefined;
 
   // --- reply --------------------------------------------------------------
+  /**
+   * A reply was paired with this request. Its own fact: every int32 is a
+   * possible `error` (-1 is -EPERM), so no error value can stand for "none".
+   */
+  replied = false;
   tReply = NaN;
-  /** Reply error (0 or -errno); NO_REPLY until a reply is seen. */
-  error = NO_REPLY;
+  /** Reply error (0 or -errno; a hostile capture may hold any int32); meaningful only when `replied`. */
+  error = 0;
   replyLen = 0;
   replyCapLen = 0;
   replyTid = -1;
@@ -112,10 +115,6 @@ export class Exchange {
   result: ReplyResult | undefined = undefined;
   /** Rarely set fields (see `ExchangeExtra`); read them through the accessors below. */
   private extra: ExchangeExtra | undefined = undefined;
-
-  get replied(): boolean {
-    return this.error !== NO_REPLY;
-  }
 
   /** Latency in ns, NaN without a reply. */
   get latency(): number {

@@ -269,6 +269,7 @@ export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
 export function fillReplyHeader(x: Exchange, m: CaptureMessage): void {
   const { data, off, le } = m;
   const dv = viewOf(data);
+  x.replied = true;
   x.replyLen = dv.getUint32(off, le);
   x.error = dv.getInt32(off + 4, le);
   x.replyCapLen = m.capLen;

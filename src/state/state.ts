@@ -6,7 +6,7 @@
  * files (dropped when FORGET takes the lookup count to zero) and bounded
  * per-file summaries.
  */
-import { NO_REPLY, type Exchange, type Id } from '../pairing/exchange.js';
+import type { Exchange, Id } from '../pairing/exchange.js';
 import { InflightTable } from '../pairing/inflight.js';
 import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
@@ -632,6 +632,6 @@ function barInfo(x: Exchange, tr: Track): string | null {
     case Op.OPEN:
       return (x.flags & O_TRUNC) !== 0 ? 'O_TRUNC' : null;
     default:
-      return x.error !== NO_REPLY && x.interrupts > 0 ? 'interrupted' : null;
+      return x.replied && x.interrupts > 0 ? 'interrupted' : null;
   }
 }

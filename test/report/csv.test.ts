@@ -18,7 +18,7 @@ function sink(): { text: string; write(s: string): void } {
 function write(): Exchange {
   const x = new Exchange();
   x.conn = 0; x.unique = 2n ** 60n; x.opcode = 16; x.nodeid = 5; x.path = '/dir, "quoted"\nname';
-  x.pid = 100; x.tid = 101; x.tReq = 1_500_000; x.tReply = 1_750_500; x.error = 0;
+  x.pid = 100; x.tid = 101; x.tReq = 1_500_000; x.tReply = 1_750_500; x.replied = true; x.error = 0;
   x.fh = 7; x.offset = 3221225472; x.size = 1048576; x.flags = 0x8001; x.opFlags = 1; x.resultSize = 1048576;
   x.kernelSizeAtReq = 4294967296; x.daemonSizeAtReq = NaN; x.fileInflightAtReq = 1;
   return x;
