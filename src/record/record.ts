@@ -7,7 +7,7 @@
  *   node dist/src/record/record.js -o cap.pcapng [--snaplen N] [--label L] [--strace [--pid PID]] -- CMD ARGS...
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../capture/errors.js';
@@ -52,27 +52,65 @@ export function packageRoot(): string {
   return resolve(here, '..', '..');
 }
 
-/** Path of the capture library (FUSETRACE_LIB overrides). */
 /**
- * Makes way for a new capture at `out`: a stale file would be counted as
- * this run's, so it goes; anything that is not a regular file is refused
- * (`-o /dev/null` as root must not delete /dev/null, and the capture is read
- * back at the end to count its messages, which a FIFO or device cannot do).
+ * Makes way for a new capture at `out`, before the daemon starts: a stale
+ * file would be counted as this run's, so it is emptied; anything that is not
+ * a regular file is refused (`-o /dev/null` as root must not touch
+ * /dev/null, and the capture is read back at the end, which a FIFO or device
+ * cannot do); a file that cannot be created (missing or read-only directory)
+ * is refused now rather than after a whole workload recorded into nothing.
  */
 export function prepareOutput(out: string): void {
   let st;
   try {
     st = lstatSync(out);
   } catch {
-    return; // nothing there
+    st = undefined; // nothing there
   }
-  if (!st.isFile()) {
+  if (st && !st.isFile()) {
     const what = st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
     throw new UsageError(`record: ${out} is ${what}; the capture must go to a regular file`, 'give -o a new or existing regular file (it is replaced)');
   }
-  rmSync(out, { force: true });
+  try {
+    closeSync(openSync(out, 'w'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `the directory ${dirname(out)} does not exist`
+      : code === 'ENOTDIR' ? `${dirname(out)} is not a directory`
+      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'EROFS' ? 'read-only file system'
+      : code === 'ENOSPC' ? 'no space left on the device'
+      : (e as Error).message;
+    throw new UsageError(`record: cannot write the capture ${out}: ${why}`, 'give -o a file in an existing directory you can write to');
+  }
 }
 
+/**
+ * Checks that `cmd` can be run (a path to an executable, or a name found in
+ * PATH), so that a typo is reported as such, not as a capture of nothing.
+ */
+export function checkCommand(cmd: string): void {
+  const runnable = (p: string): boolean => {
+    try {
+      if (!statSync(p).isFile()) return false;
+      accessSync(p, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (cmd.includes('/')) {
+    if (runnable(cmd)) return;
+    const why = existsSync(cmd) ? 'not an executable file' : 'no such file';
+    throw new UsageError(`record: cannot run ${cmd}: ${why}`, 'give the path of the daemon, or a command found in PATH');
+  }
+  for (const d of (process.env.PATH ?? '').split(':')) {
+    if (d && runnable(join(d, cmd))) return;
+  }
+  throw new UsageError(`record: ${cmd}: command not found`, 'give the path of the daemon, or a command found in PATH');
+}
+
+/** Path of the capture library (FUSETRACE_LIB overrides). */
 export function libraryPath(): string {
   return process.env.FUSETRACE_LIB ?? join(packageRoot(), 'build', 'libftrec.so');
 }
@@ -196,12 +234,34 @@ const SIGNUMS = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIG
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** What a recording produced, for the exit code. */
+export interface CaptureOutcome {
+  /** Messages in the capture. */
+  messages: number;
+  /** Messages the recorder knows it lost. */
+  drops: number;
+  /** A daemon went on recording in the background: the capture is not final. */
+  background: boolean;
+}
+
+/**
+ * The exit code of `record`: the command's when it failed; otherwise 1 when
+ * the capture holds nothing or lost messages (a run that recorded nothing is
+ * a failed recording, whatever the daemon said).
+ */
+export function recordExitCode(commandCode: number, o: CaptureOutcome): number {
+  if (commandCode !== 0) return commandCode;
+  if (o.background) return 0;
+  return o.messages === 0 || o.drops > 0 ? 1 : 0;
+}
+
 /**
  * Prints the closing report for a capture file on stderr. When a daemon goes
  * on recording in the background, waits a moment (up to `waitMs`) for its
- * first blocks, so that the count says something.
+ * first blocks, so that the count says something. `strace`: the capture was
+ * made with --strace (no point suggesting it).
  */
-export async function reportCapture(out: string, quiet: boolean | undefined, waitMs = 2000): Promise<void> {
+export async function reportCapture(out: string, quiet: boolean | undefined, waitMs = 2000, strace = false): Promise<CaptureOutcome> {
   let background = recordersOf(out);
   if (background.length > 0) {
     for (let waited = 0; waited < waitMs && !(existsSync(out) && statSync(out).size > 0); waited += 100) await sleep(100);
@@ -215,17 +275,21 @@ export async function reportCapture(out: string, quiet: boolean | undefined, wai
   if (!existsSync(out) || statSync(out).size === 0) {
     if (bg) {
       process.stderr.write(`fusetrace: capture: ${out}: nothing recorded yet\n${bg}`);
-      return;
+      return { messages: 0, drops: 0, background: true };
     }
-    process.stderr.write(`fusetrace: no /dev/fuse traffic was recorded; ${out} was not written\n`);
-    process.stderr.write('  hint: the command never opened /dev/fuse, or it is statically linked / uses raw syscalls (Go): try `fusetrace record --strace`\n');
-    return;
+    rmSync(out, { force: true }); // created empty up front
+    process.stderr.write(`fusetrace: error: no /dev/fuse traffic was recorded; ${out} was not written\n`);
+    process.stderr.write(strace
+      ? '  hint: the command never read or wrote /dev/fuse\n'
+      : '  hint: the command never opened /dev/fuse, or it is statically linked / uses raw syscalls (Go): try `fusetrace record --strace`\n');
+    return { messages: 0, drops: 0, background: false };
   }
   const s = summarizeCapture(out);
   const conns = s.connections.length === 1 ? '1 connection' : `${s.connections.length} connections`;
   process.stderr.write(`fusetrace: capture: ${out}: ${s.messages} message${s.messages === 1 ? '' : 's'} (${s.inbound} in, ${s.outbound} out) on ${conns}` +
     (s.drops ? `, ${s.drops} not recorded` : '') + (bg ? ' so far' : '') + '\n' + bg);
   if (!quiet && !bg) for (const n of s.notices) process.stderr.write(`fusetrace: note: ${n}\n`);
+  return { messages: s.messages, drops: s.drops, background: bg !== '' };
 }
 
 /**
@@ -241,6 +305,7 @@ export async function recordWithPreload(opts: RecordOptions): Promise<number> {
     return 2;
   }
   if (opts.command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
+  checkCommand(opts.command[0]!);
   const out = resolve(opts.out);
   const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
   prepareOutput(out); // the library also truncates it
@@ -258,8 +323,7 @@ export async function recordWithPreload(opts: RecordOptions): Promise<number> {
   const undo = forwardSignals(child);
   const code = await waitChild(child);
   undo();
-  await reportCapture(out, opts.quiet);
-  return code;
+  return recordExitCode(code, await reportCapture(out, opts.quiet));
 }
 
 /** Options of the standalone entry (this file run directly). */

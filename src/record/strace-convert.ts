@@ -62,9 +62,22 @@ export interface StraceConverterStats {
   lines: number;
   /** Lines that looked like a traced syscall but could not be parsed. */
   unparsed: number;
+  /** The first of them (1-based line number in the trace, and its text), to show. */
+  firstUnparsed?: { line: number; text: string };
   messages: number;
   /** Messages whose bytes strace never showed (splice with no read of the pipe). */
   invisible: number;
+}
+
+/**
+ * "N strace lines could not be parsed", naming the first of them (its line
+ * number in `source` and its start), or undefined when all were parsed.
+ */
+export function describeUnparsed(s: StraceConverterStats, source: string): string | undefined {
+  const f = s.firstUnparsed;
+  if (s.unparsed === 0 || !f) return undefined;
+  const shown = f.text.length > 200 ? `${f.text.slice(0, 200)}...` : f.text;
+  return `${s.unparsed} strace line${s.unparsed === 1 ? '' : 's'} could not be parsed; ${s.unparsed === 1 ? 'it is' : 'the first is'} line ${f.line} of ${source}: ${JSON.stringify(shown)}`;
 }
 
 /** The strace command line the converter expects (before `-p PID` or `-- CMD`). */
@@ -248,20 +261,25 @@ export class StraceConverter {
     // Split "name(args) = ret <dur>".
     const call = /^(\w+)\((.*)\) += (.*?)(?: <(\d+\.\d+)>)?$/.exec(text);
     if (!call) {
-      if (/^\w+\(/.test(text)) this.stats.unparsed++;
+      if (/^\w+\(/.test(text)) this.unparsed(line);
       return;
     }
     const name = call[1]!;
     const args = call[2]!;
     const ret = parseRet(call[3]!);
     if (!ret) {
-      this.stats.unparsed++;
+      this.unparsed(line);
       return;
     }
     // Exit time: the resumed line's time, or entry + duration.
     let exitTs = resumed ? ts : entryTs;
     if (!resumed && call[4]) exitTs = entryTs + parseTimestamp(call[4]);
     this.syscall(name, args, ret, tid, entryTs, exitTs);
+  }
+
+  private unparsed(line: string): void {
+    this.stats.unparsed++;
+    this.stats.firstUnparsed ??= { line: this.stats.lines, text: line };
   }
 
   /** End of the trace: emits what is still pending. */

@@ -14,8 +14,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../capture/errors.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { DEFAULT_SNAPLEN, packageRoot, prepareOutput, reportCapture, waitChild } from './record.js';
-import { StraceConverter, straceArgs } from './strace-convert.js';
+import { checkCommand, DEFAULT_SNAPLEN, packageRoot, prepareOutput, recordExitCode, reportCapture, waitChild } from './record.js';
+import { describeUnparsed, StraceConverter, straceArgs } from './strace-convert.js';
 
 export interface StraceRecordOptions {
   out: string;
@@ -101,6 +101,7 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
     return 2;
   }
   if (opts.pid === undefined && opts.command.length === 0) throw new UsageError('record --strace: give --pid PID or a command after --');
+  if (opts.pid === undefined) checkCommand(opts.command[0]!);
   const out = resolve(opts.out);
   prepareOutput(out);
   const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
@@ -197,11 +198,12 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
   flush();
   closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
-  if (conv.stats.unparsed > 0) process.stderr.write(`fusetrace: warning: ${conv.stats.unparsed} strace lines could not be parsed\n`);
+  const unparsed = describeUnparsed(conv.stats, 'the trace');
+  if (unparsed) process.stderr.write(`fusetrace: warning: ${unparsed}\n`);
   if (conv.stats.invisible > 0) process.stderr.write(`fusetrace: note: ${conv.stats.invisible} spliced messages had no visible bytes (kept with their lengths only)\n`);
   if (conv.stats.messages === 0) {
     rmSync(out, { force: true });
   }
-  await reportCapture(out, opts.quiet, 0);
-  return opts.pid !== undefined && code === 130 ? 0 : code;
+  const outcome = await reportCapture(out, opts.quiet, 0, true);
+  return recordExitCode(opts.pid !== undefined && code === 130 ? 0 : code, outcome);
 }

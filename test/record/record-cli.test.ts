@@ -70,8 +70,35 @@ test('record: clear errors with exit code 2', (t) => {
   assert.match(pidNoStrace.stderr, /--pid needs --strace/);
   assert.equal(record(['-o', out]).status, 2, 'no command');
   const nothing = record(['-o', out, '--', 'true']);
-  assert.equal(nothing.status, 0);
+  assert.equal(nothing.status, 1, 'a run that recorded nothing fails');
   assert.match(nothing.stderr, /no \/dev\/fuse traffic was recorded/);
+  assert.equal(existsSync(out), false, 'no empty capture is left behind');
+});
+
+test('record checks -o and the command before starting anything (exit 2)', (t) => {
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  const base = dir?.path ?? '/tmp';
+  const marker = join(base, 'ran-anyway');
+  const sh = ['sh', '-c', `touch ${marker}`];
+  const missing = record(['-o', join(base, 'no-such-dir', 'x.pcapng'), '--', ...sh]);
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /cannot write the capture .*no-such-dir\/x\.pcapng: the directory .*no-such-dir does not exist/);
+  const notDir = join(base, 'plain-file');
+  writeFileSync(notDir, '');
+  const under = record(['-o', join(notDir, 'x.pcapng'), '--', ...sh]);
+  assert.equal(under.status, 2, under.stderr);
+  assert.match(under.stderr, /plain-file is not a directory/);
+  assert.equal(existsSync(marker), false, 'the command was not started');
+  for (const mode of [[], ['--strace']]) {
+    if (mode.length && !haveCommand('strace')) continue;
+    const r = record(['-o', join(base, 'n.pcapng'), ...mode, '--', '/nonexistent/daemon', '-f', '/mnt/x']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /cannot run \/nonexistent\/daemon: no such file/);
+    assert.doesNotMatch(r.stderr, /--strace|statically linked/);
+    const byName = record(['-o', join(base, 'n.pcapng'), ...mode, '--', 'no-such-daemon-here']);
+    assert.equal(byName.status, 2, byName.stderr);
+    assert.match(byName.stderr, /no-such-daemon-here: command not found/);
+  }
 });
 
 test('record -o refuses what is not a regular file and leaves it alone; a stale capture is replaced', (t) => {

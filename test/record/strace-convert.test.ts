@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { readCapture } from '../../src/capture/open.js';
 import {
   decodeHexString,
+  describeUnparsed,
   parseFdToken,
   parseTimestamp,
   StraceConverter,
@@ -166,4 +167,17 @@ test('helpers: timestamps, strings, fd tokens, strace arguments', () => {
   const args = straceArgs(0, '/tmp/x');
   assert.ok(args.includes('-yy') && args.includes('-xx') && args.includes('-f'));
   assert.equal(args[args.indexOf('-s') + 1], String(2 * 1048576), 'snaplen 0 prints whole messages');
+});
+
+test('a line that cannot be parsed is counted and named: its number and its text', () => {
+  const good = '23115 1795563061.813386130 writev(4<\\x2f\\x64\\x65\\x76\\x2f\\x66\\x75\\x73\\x65<char 10:229>>, [{iov_base="\\x10\\x00\\x00\\x00\\xfe\\xff\\xff\\xff\\x04\\x00\\x00\\x00\\x00\\x00\\x00\\x00", iov_len=16}], 1) = 16 <0.003345>';
+  const bad = '23115 1795563061.813386131 read(4<\\x2f\\x64\\x65\\x76\\x2f\\x66\\x75\\x73\\x65<char 10:229>>, "\\x10", 16) = what <0.1>';
+  const { conv } = convert(['', good, bad, good, bad].join('\n'));
+  assert.equal(conv.stats.unparsed, 2);
+  assert.deepEqual(conv.stats.firstUnparsed, { line: 3, text: bad });
+  const text = describeUnparsed(conv.stats, 'the trace');
+  assert.ok(text?.startsWith('2 strace lines could not be parsed; the first is line 3 of the trace: "23115 1795563061.813386131 read('), text);
+  assert.equal(describeUnparsed(convert(good).conv.stats, 'the trace'), undefined);
+  const one = describeUnparsed(convert(bad).conv.stats, 'x.txt');
+  assert.match(one ?? '', /^1 strace line could not be parsed; it is line 1 of x\.txt: /);
 });
