@@ -40,6 +40,8 @@ export interface AnalyzeOptions {
   /** Keep timeline bars for the HTML report (bounded). */
   timeline?: boolean;
   resync?: boolean;
+  /** Also read interfaces of this pcapng link type as FUSE. */
+  linkType?: number;
   hooks?: AnalyzeHooks;
   /** Bytes read so far and the total size of the inputs (0 when unknown, e.g. stdin). */
   progress?(done: number, total: number): void;
@@ -226,7 +228,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       inputFacts[i >= 0 ? i : 0]?.notices.push({ kind: n.kind, offset: n.offset, blockNo: n.blockNo, message: n.message });
     },
     onStats: (s) => stats.push(s),
-  }, { timebase, resync: opts.resync }));
+  }, { timebase, resync: opts.resync, linkType: opts.linkType }));
 
   let total = 0;
   for (const f of opts.files) {

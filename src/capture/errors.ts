@@ -18,6 +18,9 @@ export class CaptureError extends Error {
   }
 }
 
+/** The reader of standard output went away (EPIPE): stop quietly, exit 0. */
+export class OutputClosed extends Error {}
+
 /** A usage error (bad option, missing file): exit code 2, no offset. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

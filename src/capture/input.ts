@@ -4,7 +4,7 @@
  * unparsed tail of a chunk moves to the front and the next read fills the
  * rest, so memory stays at one buffer per input whatever the capture size.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CaptureError } from './errors.js';
 import type { CaptureFormat, CaptureSink } from './message.js';
 import { Timebase } from './message.js';
@@ -106,13 +106,7 @@ export class CaptureInput {
   }
 
   private open(): void {
-    try {
-      this.fd = this.file === '-' ? 0 : openSync(this.file, 'r');
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new CaptureError(this.file, -1, undefined, `cannot open: ${err.code ?? err.message}`,
-        err.code === 'ENOENT' ? 'check the path' : undefined);
-    }
+    this.fd = openCaptureFile(this.file);
   }
 
   private fill(): void {
@@ -140,7 +134,12 @@ export class CaptureInput {
       this.end -= this.start;
       this.start = 0;
     }
-    const n = readFully(this.fd, this.buf, this.end, this.buf.length - this.end);
+    let n: number;
+    try {
+      n = readFully(this.fd, this.buf, this.end, this.buf.length - this.end);
+    } catch (e) {
+      throw readError(this.file, this.base + this.end, e);
+    }
     if (n === 0) this.eof = true;
     this.end += n;
     this.bytesRead += n;
@@ -188,6 +187,44 @@ export class CaptureInput {
     if (this.fd > 0) closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/**
+ * Opens a capture for reading ('-' is standard input, fd 0). What cannot be
+ * read as a stream of bytes (missing, unreadable, a directory) is bad input,
+ * reported like damage: file, what, hint.
+ */
+export function openCaptureFile(file: string): number {
+  if (file === '-') return 0;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw isDirectory(file);
+    throw new CaptureError(file, -1, undefined, `cannot open: ${code ?? (e as Error).message}`,
+      code === 'ENOENT' ? 'check the path' : code === 'EACCES' ? 'check the file\'s permissions' : undefined);
+  }
+  try {
+    if (fstatSync(fd).isDirectory()) throw isDirectory(file);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+function isDirectory(file: string): CaptureError {
+  return new CaptureError(file, -1, undefined, 'is a directory, expected a capture file (pcapng or fusedump)',
+    `give the capture files inside it, e.g. ${file.replace(/\/+$/, '')}/*.pcapng`);
+}
+
+/** A failed read(2) of a capture as bad input at `offset`. */
+function readError(file: string, offset: number, e: unknown): CaptureError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return isDirectory(file);
+  return new CaptureError(file, offset, undefined, `cannot read: ${code ?? (e as Error).message}`,
+    code === 'EIO' ? 'the device or file system reported an I/O error' : undefined);
 }
 
 function readFully(fd: number, buf: Buffer, off: number, len: number): number {

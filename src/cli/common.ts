@@ -4,7 +4,9 @@
  * stays fast on millions of lines and quiet when the reader goes away (EPIPE).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { CaptureError, UsageError } from '../capture/errors.js';
+import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
+
+export { OutputClosed };
 import type { ProtocolOverride } from '../protocol/version.js';
 
 export const EXIT_OK = 0;
@@ -47,8 +49,6 @@ export function colorEnabled(opts: { color?: boolean }, stream: NodeJS.WriteStre
   return stream.isTTY === true;
 }
 
-/** Thrown by `Output` when the reader closed the pipe: stop quietly. */
-export class OutputClosed extends Error {}
 
 /** Buffered synchronous output to stdout or a file. */
 export class Output {
@@ -107,6 +107,17 @@ export class Output {
     this.flush();
     if (this.own) closeSync(this.fd);
   }
+}
+
+export const LINKTYPE_HELP = 'also read interfaces of this pcapng link type as FUSE (default: link type 147 named fuse*)';
+
+/** Parses `--linktype N`: a pcapng link type (0-65535) to accept as FUSE besides 147 with a `fuse` name. */
+export function parseLinkType(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = v.trim();
+  const n = /^(0x[0-9a-f]+|\d+)$/i.test(s) ? Number(s) : NaN;
+  if (!(n >= 0 && n <= 0xffff)) throw new UsageError(`--linktype ${v}: expected a pcapng link type number (0-65535), e.g. 147`);
+  return n;
 }
 
 /** Parses `--proto 7.31` (or `31`). */

@@ -1,7 +1,7 @@
 /**
  * fusetrace command line: one module per command, each exporting
  * `register(program)`. Exit codes: 0 success, 1 check failed (`check`,
- * `--fail-on`), 2 usage error or unreadable input.
+ * `--fail-on`), 2 usage error or unreadable input, 3 internal error (a bug).
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';

@@ -12,11 +12,12 @@
  *   were; a fusedump reader needs that many bytes);
  * - failed writes: written as ordinary 'W' records, counted in the result.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { extname } from 'node:path';
-import { UsageError } from '../capture/errors.js';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
 import { FusedumpWriter } from '../capture/fusedump-writer.js';
-import { detectFormat } from '../capture/input.js';
+import { detectFormat, openCaptureFile } from '../capture/input.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
@@ -30,6 +31,8 @@ export interface ConvertOptions {
   split?: boolean;
   /** Zero-fill snapped messages to their original length (fusedump output). */
   padSnapped?: boolean;
+  /** Also read interfaces of this pcapng link type as FUSE. */
+  linkType?: number;
 }
 
 export interface ConvertResult {
@@ -48,17 +51,24 @@ export interface ConvertResult {
   notices: string[];
 }
 
-/** Buffered synchronous file output. */
+/** Buffered synchronous output to a file, or to standard output for '-'. */
 class FileOut {
   private fd: number;
+  private readonly own: boolean;
   private parts: Buffer[] = [];
   private size = 0;
   constructor(readonly path: string) {
+    if (path === '-') {
+      this.fd = 1;
+      this.own = false;
+      return;
+    }
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
       throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
     }
+    this.own = true;
   }
   write = (b: Buffer): void => {
     this.parts.push(b);
@@ -67,26 +77,87 @@ class FileOut {
   };
   flush(): void {
     if (this.size === 0) return;
-    writeSync(this.fd, Buffer.concat(this.parts));
+    const data = Buffer.concat(this.parts);
     this.parts = [];
     this.size = 0;
+    for (let off = 0; off < data.length;) {
+      try {
+        off += writeSync(this.fd, data, off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // A non-blocking pipe on standard output that is full: wait for the reader.
+        if (code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+          continue;
+        }
+        if (code === 'EPIPE') throw new OutputClosed();
+        throw new UsageError(`cannot write ${this.path === '-' ? 'standard output' : this.path}: ${code ?? (e as Error).message}`,
+          code === 'ENOSPC' ? 'the disk is full' : undefined);
+      }
+    }
   }
   close(): void {
     this.flush();
-    closeSync(this.fd);
+    if (this.own) closeSync(this.fd);
   }
 }
 
 /** The format of a capture file, from its first bytes. */
 export function sniffFormat(file: string): CaptureFormat {
-  const fd = openSync(file, 'r');
+  const fd = openCaptureFile(file);
   try {
     const head = Buffer.alloc(16);
-    const n = readSync(fd, head, 0, 16, 0);
+    let n = 0;
+    try {
+      n = readSync(fd, head, 0, 16, 0);
+    } catch (e) {
+      throw new CaptureError(file, 0, undefined, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
     return detectFormat(head.subarray(0, n), file);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Standard input copied to a temporary file: converting to fusedump reads
+ * the input twice (connections and snapped messages first), and the output
+ * format may depend on the input's. Copied in chunks, so memory stays small.
+ */
+function spoolStdin(): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'fusetrace-convert-'));
+  const path = join(dir, 'stdin');
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    const fd = openSync(path, 'w');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(0, buf, 0, buf.length, null);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EAGAIN') {
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+            continue;
+          }
+          if (code === 'EOF') break;
+          throw new CaptureError('-', -1, undefined, `cannot read standard input: ${code ?? (e as Error).message}`);
+        }
+        if (n === 0) break;
+        writeSync(fd, buf, 0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    remove();
+    if (e instanceof CaptureError) throw e;
+    throw new UsageError(`cannot copy standard input to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'convert reads standard input into a temporary file (TMPDIR) first; give the capture as a file instead');
+  }
+  return { path, remove };
 }
 
 /** Output format from the name, else the other one. */
@@ -103,10 +174,29 @@ function splitName(output: string, n: number): string {
   return ext ? `${output.slice(0, -ext.length)}.${n}${ext}` : `${output}.${n}`;
 }
 
-/** Converts one capture; throws UsageError/CaptureError with a hint when it cannot. */
+/**
+ * Converts one capture; throws UsageError/CaptureError with a hint when it
+ * cannot. Input '-' is standard input, output '-' standard output.
+ */
 export function convertCapture(o: ConvertOptions): ConvertResult {
-  if (o.input === o.output) throw new UsageError('convert: input and output are the same file');
-  const from = o.input === '-' ? 'pcapng' : sniffFormat(o.input);
+  if (o.input === o.output && o.input !== '-') throw new UsageError('convert: input and output are the same file');
+  if (o.output === '-' && o.split) throw new UsageError('convert: --split writes one file per connection; it cannot write them to standard output', 'give -o a file name');
+  if (o.input !== '-') return convertFile(o, o.input);
+  const spool = spoolStdin();
+  try {
+    return convertFile(o, spool.path);
+  } catch (e) {
+    // Name standard input as the user did, not the temporary copy.
+    if (e instanceof CaptureError && e.file === spool.path) throw new CaptureError('-', e.offset, e.blockNo, e.what, e.hint);
+    throw e;
+  } finally {
+    spool.remove();
+  }
+}
+
+/** Converts `path`, which is `o.input` or its temporary copy. */
+function convertFile(o: ConvertOptions, path: string): ConvertResult {
+  const from = sniffFormat(path);
   const to = targetFormat(o.output, from, o.to);
   const res: ConvertResult = { from, to, outputs: [], messages: 0, connections: 0, padded: 0, failedAsPlain: 0, guessedDirection: 0, notices: [] };
   const tb = new Timebase();
@@ -116,7 +206,7 @@ export function convertCapture(o: ConvertOptions): ConvertResult {
     // First pass: how many connections, whether any message is snapped.
     const conns: ConnectionInfo[] = [];
     let snapped = 0;
-    readCapture(o.input, { onConnection: (c) => conns.push({ ...c }), onMessage: (m) => { if (m.capLen < m.origLen) snapped++; }, onNotice: () => {} });
+    readCapture(path, { onConnection: (c) => conns.push({ ...c }), onMessage: (m) => { if (m.capLen < m.origLen) snapped++; }, onNotice: () => {} }, { linkType: o.linkType });
     if (conns.length > 1 && !o.split) {
       throw new UsageError(`convert: ${o.input} holds ${conns.length} FUSE connections (${conns.map((c) => c.name).join(', ')}); a fusedump holds one`,
         'add --split to write one fusedump per connection (OUT.0.fusedump, OUT.1.fusedump, ...)');
@@ -136,7 +226,7 @@ export function convertCapture(o: ConvertOptions): ConvertResult {
       }
       // Second pass (connection numbers restart with a new Timebase).
       const conv = new Timebase();
-      readCapture(o.input, {
+      readCapture(path, {
         onConnection: () => {},
         onNotice: (n) => res.notices.push(n.message),
         onMessage: (m) => {
@@ -156,7 +246,7 @@ export function convertCapture(o: ConvertOptions): ConvertResult {
           wr.w.record({ dir: m.dir, ts: (conv.epochNs ?? 0n) + BigInt(Math.round(m.t)), data: Buffer.from(data) });
           res.messages++;
         },
-      }, { timebase: conv });
+      }, { timebase: conv, linkType: o.linkType });
     } finally {
       for (const { out } of writers.values()) out.close();
     }
@@ -170,13 +260,13 @@ export function convertCapture(o: ConvertOptions): ConvertResult {
   let w: PcapngWriter | undefined;
   const ifaces = new Map<number, number>();
   try {
-    readCapture(o.input, {
+    readCapture(path, {
       onConnection: (c) => {
         w ??= new PcapngWriter(out.write, {
           le: c.le,
           userappl: 'fusetrace convert',
           os: c.os,
-          comment: `converted from ${c.format} ${c.file}${c.recorder ? ` (recorded by ${c.recorder})` : ''}`,
+          comment: `converted from ${c.format} ${o.input === '-' ? 'standard input' : o.input}${c.recorder ? ` (recorded by ${c.recorder})` : ''}`,
         });
         const name = c.name.startsWith('fuse') ? c.name : `fuse:${c.name}`;
         ifaces.set(c.conn, w.addInterface({ name, description: c.description ?? `converted from ${c.format}`, snapLen: c.snapLen }));
@@ -206,7 +296,7 @@ export function convertCapture(o: ConvertOptions): ConvertResult {
         const a = (t: number | undefined): bigint | undefined => (t === undefined ? undefined : (tb.epochNs ?? 0n) + BigInt(Math.round(t)));
         w.stats(iface, { start: a(s.startT), end: a(s.endT), recv: s.ifRecv, drop: s.ifDrop });
       },
-    }, { timebase: tb });
+    }, { timebase: tb, linkType: o.linkType });
     if (!w) new PcapngWriter(out.write, { userappl: 'fusetrace convert', comment: `converted from ${o.input}: no messages` });
   } finally {
     out.close();

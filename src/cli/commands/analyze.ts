@@ -10,13 +10,14 @@ import { UsageError } from '../../capture/errors.js';
 import { renderJson } from '../../report/json.js';
 import { SEVERITIES, severityRank, type AnalysisModel, type Severity } from '../../report/model.js';
 import { renderText } from '../../report/text.js';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, parseProto, printError, progressReporter, runCommand } from '../common.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, parseLinkType, parseProto, printError, progressReporter, runCommand } from '../common.js';
 
 /** Options shared by analyze, export, baseline and check. */
 export interface AnalysisFlags extends FilterCli {
   proto?: string;
   correlate?: boolean;
   resync?: boolean;
+  linktype?: string;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -32,13 +33,15 @@ export function addAnalysisOptions(cmd: Command): Command {
     .option('--until <t>', 'only up to this time (same forms as --since)')
     .addOption(new Option('--min-severity <s>', 'leave out findings below this severity').choices(SEVERITIES as string[]))
     .option('--detectors <a,b>', 'run only these detectors (comma-separated kinds)')
-    .option('--resync', 'after a damaged block, continue from the next valid one instead of stopping');
+    .option('--resync', 'after a damaged block, continue from the next valid one instead of stopping')
+    .option('--linktype <N>', LINKTYPE_HELP);
 }
 
 /** Turns the shared flags into `AnalyzeOptions` (throws UsageError on bad values). */
 export function analysisOptions(files: string[], flags: AnalysisFlags, extra: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
   if (files.length === 0) throw new UsageError('no capture given', 'usage: fusetrace analyze CAPTURE... (pcapng or fusedump; - for standard input)');
   const proto = parseProto(flags.proto);
+  const linkType = parseLinkType(flags.linktype);
   const filters = parseFilters({
     file: flags.file,
     conn: flags.conn,
@@ -53,6 +56,7 @@ export function analysisOptions(files: string[], flags: AnalysisFlags, extra: Pa
     correlate: flags.correlate !== false,
     filters,
     resync: flags.resync === true,
+    ...(linkType !== undefined ? { linkType } : {}),
     progress: quietProgress(),
     ...extra,
   };

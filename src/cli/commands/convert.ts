@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../capture/errors.js';
 import type { CaptureFormat } from '../../capture/message.js';
 import { convertCapture } from '../../record/convert.js';
-import { runCommand, warn } from '../common.js';
+import { LINKTYPE_HELP, parseLinkType, runCommand, warn } from '../common.js';
 
 interface ConvertFlags {
   output: string;
@@ -14,17 +14,19 @@ interface ConvertFlags {
   split?: boolean;
   padSnapped?: boolean;
   quiet?: boolean;
+  linktype?: string;
 }
 
 export function register(program: Command): void {
   program
     .command('convert')
     .description('convert a capture between fusedump (GlusterFS, strace-fusedump, parsefuse) and pcapng')
-    .argument('<input>', 'capture to read (pcapng or fusedump, detected from its content)')
-    .requiredOption('-o, --output <file>', 'file to write')
+    .argument('<input>', 'capture to read (pcapng or fusedump, detected from its content; - for standard input)')
+    .requiredOption('-o, --output <file>', 'file to write (- for standard output)')
     .option('--to <format>', 'output format: pcapng or fusedump (default: from the output name, else the other format)')
     .option('--split', 'pcapng with several connections -> one fusedump per connection (OUT.0.fusedump, ...)')
     .option('--pad-snapped', 'zero-fill messages cut by the snap length to their whole length (fusedump needs whole messages)')
+    .option('--linktype <N>', LINKTYPE_HELP)
     .option('-q, --quiet', 'print only errors')
     .addHelpText('after', `
 Examples:
@@ -37,7 +39,7 @@ Examples:
         if (flags.to !== 'pcapng' && flags.to !== 'fusedump') throw new UsageError(`--to ${flags.to}: expected pcapng or fusedump`);
         to = flags.to;
       }
-      const r = convertCapture({ input, output: flags.output, to, split: flags.split, padSnapped: flags.padSnapped });
+      const r = convertCapture({ input, output: flags.output, to, split: flags.split, padSnapped: flags.padSnapped, linkType: parseLinkType(flags.linktype) });
       if (!flags.quiet) {
         process.stderr.write(`fusetrace: converted ${input} (${r.from}) -> ${r.outputs.join(', ')} (${r.to}): ${r.messages} messages on ${r.connections} connection${r.connections === 1 ? '' : 's'}\n`);
         if (r.padded) warn(`${r.padded} snapped messages were zero-filled to their whole length`);

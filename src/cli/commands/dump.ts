@@ -13,7 +13,7 @@ import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '.
 import { errnoName } from '../../protocol/errno.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
-import { EXIT_BAD_INPUT, Output, parseProto, printError, runCommand } from '../common.js';
+import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, runCommand } from '../common.js';
 
 interface DumpOptions {
   exchanges?: boolean;
@@ -28,6 +28,7 @@ interface DumpOptions {
 /** Problems listed in the summary; the rest are only counted. */
 const MAX_LISTED_PROBLEMS = 50;
 
+
 const idJson = (v: number | bigint | undefined): number | string | null => (v === undefined ? null : typeof v === 'bigint' ? v.toString() : v);
 
 export function register(program: Command): void {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     .option('--json', 'JSON Lines: {"type": "message"|"exchange"|"summary", "data": ...}')
     .option('--proto <7.N>', 'protocol version for captures that start after FUSE_INIT')
     .option('--resync', 'continue after a damaged block from the next valid one')
-    .option('--linktype <N>', 'also accept interfaces of this link type as FUSE')
+    .option('--linktype <N>', LINKTYPE_HELP)
     .option('-v, --verbose', 'show every field, including zeros and attribute details')
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .action(async (files: string[], opts: DumpOptions) => {
@@ -50,7 +51,7 @@ export function register(program: Command): void {
 function dump(files: string[], opts: DumpOptions): number {
   const out = new Output(opts.output);
   const proto = parseProto(opts.proto);
-  const linkType = opts.linktype !== undefined ? Number(opts.linktype) : undefined;
+  const linkType = parseLinkType(opts.linktype);
   const json = opts.json === true;
   const problems: PairingProblem[] = [];
   const problemCounts: Record<string, number> = {};
