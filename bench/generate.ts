@@ -13,7 +13,7 @@ export type BenchShape = 'meta' | 'write' | 'write-snap';
 const IN_HDR = 40;
 const OUT_HDR = 16;
 
-class BlockSink {
+export class BlockSink {
   private buf = Buffer.alloc(8 << 20);
   private pos = 0;
   /** Bytes flushed to the file (see `size` for flushed + buffered). */
@@ -69,15 +69,15 @@ class BlockSink {
   }
 }
 
-function shb(): Buffer {
+export function shb(): Buffer {
   const b = Buffer.alloc(28);
   b.writeUInt32LE(0x0a0d0d0a, 0); b.writeUInt32LE(28, 4); b.writeUInt32LE(0x1a2b3c4d, 8);
   b.writeUInt16LE(1, 12); b.writeUInt16LE(0, 14); b.writeBigInt64LE(-1n, 16); b.writeUInt32LE(28, 24);
   return b;
 }
 
-function idb(snap: number): Buffer {
-  const name = Buffer.from('fuse:bench');
+export function idb(snap: number, ifName = 'fuse:bench'): Buffer {
+  const name = Buffer.from(ifName);
   const nameOpt = 4 + ((name.length + 3) & ~3);
   const len = 8 + 8 + nameOpt + 8 + 4 + 4;
   const b = Buffer.alloc(len);
@@ -179,6 +179,40 @@ export function generateCapture(path: string, shape: BenchShape, bytes: number):
   out.flush();
   // Measure on a settled file: without this the kernel writes the new file's
   // dirty pages back while the stages run, and their times swing by half.
+  fsyncSync(fd);
+  closeSync(fd);
+  return { messages: out.messages, bytes: out.written };
+}
+
+/**
+ * A capture of `nodes` LOOKUPs of distinct names in the root directory, each
+ * answered with a new nodeid and never forgotten: what `find /` over a big
+ * tree sends. Measures the memory the analysis spends per distinct node.
+ */
+export function generateLookups(path: string, nodes: number): { messages: number; bytes: number } {
+  const fd = openSync(path, 'w');
+  const out = new BlockSink(fd);
+  out.raw(shb());
+  out.raw(idb(0, 'fuse:lookups'));
+  const msg = Buffer.alloc(256);
+  let ts = 1_795_561_795_000_000_000n;
+  for (let i = 0; i < nodes; i++) {
+    const unique = 2 + 2 * i;
+    const name = `entry-${i}\0`;
+    const len = IN_HDR + name.length;
+    inHeader(msg, len, 1, unique, 1);
+    msg.write(name, IN_HDR, 'latin1');
+    out.epb(ts, 1, msg, len, len, 1 + (i % 4));
+    ts += 2000n;
+    outHeader(msg, 144, 0, unique);
+    msg.fill(0, 16, 144);
+    const node = BigInt(1000 + i);
+    msg.writeBigUInt64LE(node, 16); msg.writeBigUInt64LE(1n, 40);
+    msg.writeBigUInt64LE(node, 56); msg.writeBigUInt64LE(BigInt(i % 100000), 64); msg.writeUInt32LE(i % 3 ? 0o100644 : 0o40755, 116);
+    out.epb(ts, 2, msg, 144, 144, 1 + (i % 4));
+    ts += 1000n;
+  }
+  out.flush();
   fsyncSync(fd);
   closeSync(fd);
   return { messages: out.messages, bytes: out.written };

@@ -2,10 +2,15 @@
  * One benchmark measurement in its own process: `node measure.js STAGE FILE`.
  * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
  * this process, the figure to compare on a loaded machine), peak RSS (MB).
+ * A stage named after a command line (`dump --json`, `export --table requests`,
+ * `report` ...) runs that command of the CLI in this process, its output into
+ * a file beside the capture (deleted after); its messages count is 0 (the
+ * caller knows the capture's).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pairCaptures } from '../src/pairing/pair-captures.js';
+import { CLI_STAGES } from './stages.js';
 
 async function main(): Promise<void> {
   const [stage, file] = process.argv.slice(2);
@@ -31,6 +36,12 @@ async function main(): Promise<void> {
     if (res.fatal) throw res.fatal;
     renderJson(res.model);
     messages = res.model.summary.messages;
+  } else if (CLI_STAGES[stage]) {
+    const out = `${file}.out`;
+    const { main } = (await import('../src/cli/main.js')) as { main(argv: string[]): Promise<number> };
+    const code = await main(['node', 'fusetrace', ...CLI_STAGES[stage]!, file, '-o', out]);
+    rmSync(out, { force: true });
+    if (code !== 0) throw new Error(`${stage}: exit ${code}`);
   } else {
     throw new Error(`unknown stage ${stage}`);
   }

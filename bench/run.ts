@@ -1,22 +1,29 @@
 /**
- * `npm run bench`: generates large synthetic captures and measures, each in
+ * `npm run bench`: makes large captures (see `cases`) and measures, each in
  * a fresh child process so that peak RSS belongs to one run:
  * - `read`: a plain sequential read of the file (the disk/page-cache bound);
  * - `decode+pair`: reading, decoding the hot-path fields and pairing every message, printing nothing;
- * - `analyze`: the whole `analyze --json` pipeline (rendered, output discarded), when available.
- * Sizes come from BENCH_SIZES (MB, comma separated; default "100,2000"); BENCH_STAGES
- * picks stages; BENCH_RECORDER=0 skips the recorder overhead rows (bench/recorder.ts).
+ * - `analyze`: the whole `analyze --json` pipeline (rendered, output discarded);
+ * - on the many-file captures also `dump --json`, `dump`, `export --table
+ *   requests` (CSV and JSONL) and `report`, run as the CLI runs them, output to a file.
+ * Sizes come from BENCH_SIZES (MB, comma separated; default "100,2000"), node
+ * counts of the `nodes` case from BENCH_NODES (default "100000,1000000");
+ * BENCH_SHAPES picks cases (manyfiles,meta,write,write-snap,nodes), BENCH_STAGES
+ * stages; BENCH_RECORDER=0 skips the recorder overhead rows (bench/recorder.ts).
  * The table is Markdown (README "Speed" takes it as is). Rates are given per
  * CPU-second of the measuring process as well as per wall second: on a loaded
  * machine the wall clock measures the neighbours, CPU time measures the code.
  * Benchmarks are not tests: nothing here asserts on time.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCapture, type BenchShape } from './generate.js';
+import { gunzipSync } from 'node:zlib';
+import { amplifyCapture } from './amplify.js';
+import { generateCapture, generateLookups, type BenchShape } from './generate.js';
+import { ALL_STAGES, PIPELINE_STAGES } from './stages.js';
 import { benchRecorder, formatRows } from './recorder.js';
 
 interface Measurement {
@@ -66,34 +73,81 @@ function formatTable(rows: Row[]): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+/** One capture the bench measures: how it is made, and which stages run on it. */
+interface Case {
+  /** The row label; `MB` is replaced by the size of the capture made. */
+  label: string;
+  file: string;
+  stages: string[];
+  make(): { messages: number };
+}
+
+/**
+ * The cases, many-file rows first: `manyfiles` amplifies a real recording
+ * (fixtures/manyfiles.pcapng.gz: passthrough_ll, 20,000 files created,
+ * stat'ed, renamed and unlinked) with every copy on new files; `meta`,
+ * `write` and `write-snap` are synthetic (bench/generate.ts); `nodes` is
+ * LOOKUPs of distinct names, for the memory spent per distinct node.
+ */
+function cases(dir: string): Case[] {
   const sizes = (process.env.BENCH_SIZES ?? '100,2000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
-  const dir = process.env.BENCH_DIR ?? join(tmpdir(), 'fusetrace-bench');
-  mkdirSync(dir, { recursive: true });
-  const shapes: BenchShape[] = ['meta', 'write', 'write-snap'];
-  const stages = (process.env.BENCH_STAGES ?? 'read,decode+pair,analyze').split(',');
-  const rows: Row[] = [];
+  const nodeCounts = (process.env.BENCH_NODES ?? '100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+  const shapes = (process.env.BENCH_SHAPES ?? 'manyfiles,meta,write,write-snap,nodes').split(',');
+  const only = process.env.BENCH_STAGES?.split(',');
+  const pick = (stages: string[]): string[] => (only ? stages.filter((s) => only.includes(s)) : stages);
+  const out: Case[] = [];
   for (const shape of shapes) {
+    if (shape === 'nodes') {
+      for (const n of nodeCounts) {
+        const file = join(dir, `nodes-${n}.pcapng`);
+        out.push({ label: `nodes ${fmt(n)}`, file, stages: pick(['decode+pair', 'analyze']), make: () => generateLookups(file, n) });
+      }
+      continue;
+    }
     for (const mb of sizes) {
       // Every shape is sized in file bytes: a snapped write-heavy capture of
       // the same size holds ~400 times more messages (~330 bytes per 128 KiB
       // WRITE), which is what a long `record --snaplen 256` session looks like.
       const target = mb * 1048576;
       const file = join(dir, `${shape}-${mb}MB.pcapng`);
-      process.stderr.write(`bench: generating ${file} ...\n`);
-      const gen = generateCapture(file, shape, target);
-      const bytes = statSync(file).size;
-      for (const stage of stages) {
-        process.stderr.write(`bench: ${stage} on ${shape} (${fmt(bytes / 1048576, 1)} MB, ${fmt(gen.messages)} messages)\n`);
-        const res = runStage(stage, file);
-        if ('error' in res) {
-          process.stderr.write(`bench: ${stage} failed: ${res.error}\n`);
-          continue;
-        }
-        rows.push({ capture: `${shape} ${fmt(bytes / 1048576, bytes < 10 * 1048576 ? 1 : 0)} MB`, stage, bytes, ...res });
+      if (shape === 'manyfiles') {
+        out.push({ label: 'manyfiles MB', file, stages: pick(ALL_STAGES), make: () => amplifyCapture(manyfilesSource(dir), file, { bytes: target }) });
+      } else {
+        out.push({ label: `${shape} MB`, file, stages: pick(PIPELINE_STAGES), make: () => generateCapture(file, shape as BenchShape, target) });
       }
-      if (!process.env.BENCH_KEEP) unlinkSync(file);
     }
+  }
+  return out;
+}
+
+/** The recording the manyfiles captures amplify, unpacked once into the bench folder. */
+function manyfilesSource(dir: string): string {
+  const file = join(dir, 'manyfiles-recording.pcapng');
+  if (!existsSync(file)) writeFileSync(file, gunzipSync(readFileSync(join(here, '..', '..', 'fixtures', 'manyfiles.pcapng.gz'))));
+  return file;
+}
+
+async function main(): Promise<void> {
+  const dir = process.env.BENCH_DIR ?? join(tmpdir(), 'fusetrace-bench');
+  mkdirSync(dir, { recursive: true });
+  const rows: Row[] = [];
+  for (const c of cases(dir)) {
+    process.stderr.write(`bench: generating ${c.file} ...\n`);
+    const gen = c.make();
+    const bytes = statSync(c.file).size;
+    const label = c.label.replace(/MB$/, `${fmt(bytes / 1048576, bytes < 10 * 1048576 ? 1 : 0)} MB`);
+    for (const stage of c.stages) {
+      process.stderr.write(`bench: ${stage} on ${label} (${fmt(bytes / 1048576, 1)} MB, ${fmt(gen.messages)} messages)\n`);
+      const res = runStage(stage, c.file);
+      if ('error' in res) {
+        process.stderr.write(`bench: ${stage} failed: ${res.error}\n`);
+        continue;
+      }
+      // Command-line stages do not count messages: the capture has what was generated.
+      const messages = res.messages || (stage === 'read' ? 0 : gen.messages);
+      rows.push({ capture: label, stage, bytes, ...res, messages });
+    }
+    if (!process.env.BENCH_KEEP) unlinkSync(c.file);
   }
   console.log(formatTable(rows));
   console.log('');
