@@ -29,6 +29,8 @@ export interface AnalyzeHooks {
   onExchange?(x: Exchange): void;
   /** Each size event (report, write, truncate ...), in time order. */
   onSizeEvent?(e: SizeEvent): void;
+  /** Each finding the filters keep, when the detector raises it (the model lists them again at the end). */
+  onFinding?(f: Finding): void;
 }
 
 export interface AnalyzeOptions {
@@ -131,7 +133,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       findingsOmitted[kind] = (findingsOmitted[kind] ?? 0) + 1;
       return;
     }
-    findings.push(build());
+    const f = build();
+    findings.push(f);
+    hooks.onFinding?.(f);
     const file = nodeid !== null ? st.files.get(input.conn, nodeid) : undefined;
     if (file) file.findings++;
     // Bars of the exchanges involved are always kept: not added yet -> forced in; dropped -> rescued.

@@ -12,13 +12,20 @@ import {
   FORMATS, TABLES, TableWriter, requestColumns, sizeColumns, writeModelTable, type ExportClock, type ExportFormat, type TableName,
 } from '../../report/csv.js';
 import type { SizeEvent } from '../../report/model.js';
+import { PerfettoWriter } from '../../report/perfetto.js';
+import { UsageError } from '../../capture/errors.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, type AnalysisFlags } from './analyze.js';
 
+/** Table formats, plus `perfetto`: the whole analysis as one trace (report/perfetto.ts). */
+const EXPORT_FORMATS = [...FORMATS, 'perfetto'] as const;
+type ExportCliFormat = (typeof EXPORT_FORMATS)[number];
+
 interface ExportFlags extends AnalysisFlags {
   table: TableName;
-  format: ExportFormat;
+  format: ExportCliFormat;
   output?: string;
+  maxEvents?: string;
 }
 
 export function register(program: Command): void {
@@ -27,8 +34,9 @@ export function register(program: Command): void {
     .description('write one table of the analysis as CSV or JSON Lines (requests, findings, files, sizes, ops)')
     .argument('<capture...>', 'pcapng or fusedump captures')
     .addOption(new Option('-t, --table <table>', 'which table').choices(TABLES as unknown as string[]).default('requests'))
-    .addOption(new Option('--format <format>', 'output format').choices(FORMATS as unknown as string[]).default('csv'))
-    .option('-o, --output <file>', 'output file; - for standard output (the default)');
+    .addOption(new Option('--format <format>', 'output format (perfetto: a trace of all requests, files and findings; --table does not apply)').choices(EXPORT_FORMATS as unknown as string[]).default('csv'))
+    .option('-o, --output <file>', 'output file; - for standard output (the default)')
+    .option('--max-events <n>', 'perfetto: stop adding trace events past n (chrome://tracing struggles past ~1.5 M)');
   addAnalysisOptions(cmd).addHelpText('after', `
 Tables (columns and their order: docs/export.md):
   requests   one row per exchange: ids, times (ns since the epoch and ms since the start),
@@ -41,6 +49,7 @@ Examples:
   fusetrace export cap.pcapng --table requests -o requests.csv
   fusetrace export A.pcapng B.pcapng --table sizes --format jsonl
   fusetrace export cap.pcapng --table requests --file /data/big.img --since 2s -o - | head
+  fusetrace export cap.pcapng --format perfetto -o cap.trace.json    # ui.perfetto.dev, chrome://tracing
 
 Exit status: 0 done, 2 usage error or unreadable input (rows read before the damage are written).`);
   cmd.action(async (captures: string[], flags: ExportFlags) => {
@@ -50,6 +59,7 @@ Exit status: 0 done, 2 usage error or unreadable input (rows read before the dam
 }
 
 export function runExport(captures: string[], flags: ExportFlags): number {
+  if (flags.format === 'perfetto') return runPerfetto(captures, flags);
   const table = flags.table;
   const format = flags.format;
   const timebase = new Timebase();
@@ -81,5 +91,36 @@ export function runExport(captures: string[], flags: ExportFlags): number {
   } finally {
     out.close();
   }
+  return fatalExit(result) ?? EXIT_OK;
+}
+
+function parseMaxEvents(v: string | undefined): number {
+  if (v === undefined) return 0;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--max-events ${v}: expected a positive whole number`);
+  return Number(v);
+}
+
+/** The whole analysis as one Trace Event Format file, written as the captures are read. */
+function runPerfetto(captures: string[], flags: ExportFlags): number {
+  const maxEvents = parseMaxEvents(flags.maxEvents);
+  const timebase = new Timebase();
+  const clock: ExportClock = {
+    get epochNs() {
+      return timebase.epochNs;
+    },
+  };
+  const opts = analysisOptions(captures, flags, { timeline: false });
+  const out = new Output(flags.output);
+  let result: ReturnType<typeof analyze>;
+  let w: PerfettoWriter;
+  try {
+    w = new PerfettoWriter(out, clock, { maxEvents });
+    const pw = w;
+    result = analyze({ ...opts, timebase, hooks: { onExchange: (x) => pw.exchange(x), onSizeEvent: (e) => pw.sizeEvent(e), onFinding: (f) => pw.finding(f) } });
+    w.end(result.model);
+  } finally {
+    out.close();
+  }
+  if (w.dropped > 0) process.stderr.write(`fusetrace: note: --max-events ${maxEvents}: ${w.dropped} events left out (narrow with --file, --conn, --since, --until)\n`);
   return fatalExit(result) ?? EXIT_OK;
 }

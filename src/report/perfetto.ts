@@ -1,0 +1,262 @@
+/**
+ * `fusetrace export --format perfetto`: the analysis as a Chrome / Perfetto
+ * trace (Trace Event Format, JSON object form), written while the captures
+ * are read.
+ *
+ * - One process per connection (pid = conn + 1, named by `M` metadata). A
+ *   FUSE request is an async slice (`ph` b/e, `cat` fuse, `id2.local` = its
+ *   unique, name = opcode): requests overlap without nesting, which B/E/X
+ *   duration events must not do. `args` are the cells of the `requests`
+ *   table (report/csv.ts), so the two exports say the same thing.
+ * - A process "by file" holds the same requests again on one track per file
+ *   (events named after the path), the findings as instant events with flow
+ *   arrows from each request involved to the finding, and counters of the
+ *   kernel and daemon size views of each file.
+ * - Counters of in-flight depth per connection come from the model's
+ *   downsampled in-flight steps (the same numbers `analyze --json` gives).
+ * - `ts` is in µs since the capture start with the ns kept as 3 decimals
+ *   (absolute µs would need more digits than a double holds); the epoch is
+ *   in `otherData.epochNs`.
+ *
+ * Events are not in time order (a request's b and e are written together at
+ * its reply); the format does not ask for order and viewers sort. Memory:
+ * one entry per file (its track), the requests of the last RECENT exchanges
+ * (to draw flows to findings) and the unanswered requests until the end.
+ */
+import type { Exchange, Id } from '../pairing/exchange.js';
+import { Op, opcodeName } from '../protocol/opcodes.js';
+import { requestColumns, type Cell, type ExportClock, type TableColumn } from './csv.js';
+import type { AnalysisModel, Finding, SizeEvent } from './model.js';
+import type { TextSink } from './csv.js';
+
+/** Process id of the "by file" process; connections are 1 + conn. */
+export const FILES_PID = 1_000_000;
+/** Exchanges remembered to anchor the flows of findings that name them. */
+const RECENT = 65_536;
+
+export interface PerfettoOptions {
+  /** Stop adding events past this count (metadata excluded); 0 = no limit. */
+  maxEvents: number;
+}
+
+/** Relative ns -> µs with 3 decimals, exact (no float formatting of the fraction). */
+export function usTs(t: number): string {
+  const ns = Math.round(t);
+  const neg = ns < 0;
+  const a = Math.abs(ns);
+  const frac = a % 1000;
+  return `${neg ? '-' : ''}${(a - frac) / 1000}.${String(frac).padStart(3, '0')}`;
+}
+
+function hexId(v: Id): string {
+  return `0x${v.toString(16)}`;
+}
+
+interface PendingFlow {
+  id: number;
+  kind: string;
+  /** Track and time of the finding (the flow's finish). */
+  tid: number;
+  t: number;
+  ts: string;
+}
+
+interface FileTrack {
+  tid: number;
+}
+
+export class PerfettoWriter {
+  /** Events written (metadata included). */
+  events = 0;
+  /** Events left out by --max-events. */
+  dropped = 0;
+  private first = true;
+  private readonly columns: TableColumn<Exchange>[];
+  private readonly files = new Map<string, FileTrack>();
+  private nextTid = 1;
+  /** conn -> unique -> [tReq, file key] of recent exchanges (insertion order = age). */
+  private readonly recent = new Map<string, [number, string | undefined]>();
+  private readonly unanswered: Exchange[] = [];
+  private flowSeq = 1;
+
+  constructor(
+    private readonly sink: TextSink,
+    private readonly clock: ExportClock,
+    private readonly opts: PerfettoOptions,
+  ) {
+    this.columns = requestColumns(clock).filter((c) => c.name !== 'req_ns' && c.name !== 'reply_ns' && c.name !== 'req_ms' && c.name !== 'reply_ms');
+    sink.write('{"traceEvents":[\n');
+    this.emit({ ph: 'M', name: 'process_name', pid: FILES_PID, tid: 0, args: { name: 'by file' } });
+    this.emit({ ph: 'M', name: 'process_sort_index', pid: FILES_PID, tid: 0, args: { sort_index: 1_000_000 } });
+  }
+
+  /** Whether `n` more events fit under --max-events. */
+  private room(n: number): boolean {
+    const max = this.opts.maxEvents;
+    return max <= 0 || this.events + n <= max;
+  }
+
+  private emit(e: Record<string, unknown>, ts?: string): void {
+    let s = JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    // ts is spliced in as a number literal with its ns decimals (JSON.stringify would reformat it).
+    if (ts !== undefined) s = `{"ts":${ts},${s.slice(1)}`;
+    this.sink.write(this.first ? s : `,\n${s}`);
+    this.first = false;
+    this.events++;
+  }
+
+  /**
+   * The track of a file, by connection and path: a request's path is its
+   * target's (for LOOKUP, CREATE ... the child's, whose nodeid is the parent).
+   */
+  private fileTrack(conn: number, path: string): string {
+    const key = `${conn}:${path}`;
+    if (!this.files.has(key)) {
+      const tid = this.nextTid++;
+      this.files.set(key, { tid });
+      this.emit({ ph: 'M', name: 'thread_name', pid: FILES_PID, tid, args: { name: conn === 0 ? path : `${path} (conn ${conn})` } });
+      this.emit({ ph: 'M', name: 'thread_sort_index', pid: FILES_PID, tid, args: { sort_index: tid } });
+    }
+    return key;
+  }
+
+  private args(x: Exchange): Record<string, Cell> {
+    const a: Record<string, Cell> = {};
+    for (const c of this.columns) {
+      const v = c.get(x);
+      if (v !== null && v !== '') a[c.name] = v;
+    }
+    return a;
+  }
+
+  /** One exchange, at its reply (or at the end for one never answered). */
+  exchange(x: Exchange): void {
+    if (!x.replied && !x.noReplyExpected) {
+      this.unanswered.push(x);
+      return;
+    }
+    this.writeExchange(x, x.replied ? x.tReply : x.tReq, {});
+  }
+
+  private writeExchange(x: Exchange, tEnd: number, endArgs: Record<string, Cell>): void {
+    const withFile = x.path !== undefined && x.opcode !== Op.INIT && x.nodeid !== 0;
+    if (!this.room(withFile ? 4 : 2)) {
+      this.dropped += withFile ? 4 : 2;
+      return;
+    }
+    const pid = x.conn + 1;
+    const id2 = { local: hexId(x.unique) };
+    const name = opcodeName(x.opcode);
+    const b = usTs(x.tReq);
+    const e = usTs(tEnd);
+    this.emit({ ph: 'b', cat: 'fuse', name, pid, tid: pid, id2, args: this.args(x) }, b);
+    this.emit({ ph: 'e', cat: 'fuse', name, pid, tid: pid, id2, args: endArgs }, e);
+    let key: string | undefined;
+    if (withFile) {
+      key = this.fileTrack(x.conn, x.path!);
+      const tid = this.files.get(key)!.tid;
+      const fargs: Record<string, Cell> = { op: name, conn: x.conn, unique: typeof x.unique === 'bigint' ? x.unique.toString() : x.unique };
+      if (x.replied) fargs.error = x.error;
+      this.emit({ ph: 'b', cat: 'fuse', name: x.path, pid: FILES_PID, tid, id2, args: fargs }, b);
+      this.emit({ ph: 'e', cat: 'fuse', name: x.path, pid: FILES_PID, tid, id2, args: endArgs }, e);
+    }
+    const rk = `${x.conn}:${x.unique}`;
+    this.recent.set(rk, [x.tReq, key]);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
+    this.pendingFlows(rk, x.tReq, key);
+  }
+
+  /** Flows of findings that named this exchange before it completed: written when it does. */
+  private readonly waiting = new Map<string, PendingFlow[]>();
+
+  private pendingFlows(rk: string, tReq: number, key: string | undefined): void {
+    const w = this.waiting.get(rk);
+    if (!w) return;
+    this.waiting.delete(rk);
+    for (const f of w) this.flow(f, tReq, key);
+  }
+
+  /**
+   * A flow between the request (on its file's track) and the finding, from
+   * the earlier to the later: a detector may judge at a request's send time
+   * a race with requests sent after it.
+   */
+  private flow(f: PendingFlow, tReq: number, key: string | undefined): void {
+    const tid = key !== undefined ? this.files.get(key)!.tid : 0;
+    const req = { tid, ts: usTs(tReq) };
+    const fin = { tid: f.tid, ts: f.ts };
+    const [from, to] = tReq <= f.t ? [req, fin] : [fin, req];
+    this.emit({ ph: 's', cat: 'fuse.finding', name: f.kind, pid: FILES_PID, tid: from.tid, id: f.id }, from.ts);
+    this.emit({ ph: 'f', bp: 'e', cat: 'fuse.finding', name: f.kind, pid: FILES_PID, tid: to.tid, id: f.id }, to.ts);
+  }
+
+  /** A size event: the kernel's and the daemon's view of the file's size. */
+  sizeEvent(ev: SizeEvent): void {
+    const a: Record<string, number> = {};
+    if (ev.kernelSize !== null) a.kernel = ev.kernelSize;
+    if (ev.daemonSize !== null) a.daemon = ev.daemonSize;
+    if (Object.keys(a).length === 0) return;
+    if (!this.room(1)) {
+      this.dropped++;
+      return;
+    }
+    this.fileTrack(ev.conn, ev.path);
+    this.emit({ ph: 'C', cat: 'fuse', name: ev.conn === 0 ? `${ev.path} size` : `${ev.path} (conn ${ev.conn}) size`, pid: FILES_PID, args: a }, usTs(ev.t));
+  }
+
+  /** A finding: an instant on its file's track, and a flow from each request it names. */
+  finding(f: Finding): void {
+    const n = 1 + 2 * f.uniques.length;
+    if (!this.room(n)) {
+      this.dropped += n;
+      return;
+    }
+    const key = f.nodeid !== null && f.path !== null ? this.fileTrack(f.conn, f.path) : undefined;
+    const tid = key !== undefined ? this.files.get(key)!.tid : 0;
+    const ts = usTs(f.t);
+    this.emit({
+      ph: 'i', s: 't', cat: 'fuse.finding', name: f.kind, pid: FILES_PID, tid,
+      args: { severity: f.severity, message: f.message, uniques: f.uniques.join(' '), conn: f.conn, fingerprint: f.fingerprint, details: f.details },
+    }, ts);
+    for (const u of f.uniques) {
+      const pf: PendingFlow = { id: this.flowSeq++, kind: f.kind, tid, t: f.t, ts };
+      const rk = `${f.conn}:${u}`;
+      const r = this.recent.get(rk);
+      if (r) this.flow(pf, r[0], r[1]);
+      else {
+        let w = this.waiting.get(rk);
+        if (!w) this.waiting.set(rk, (w = []));
+        w.push(pf);
+      }
+    }
+  }
+
+  /** Unanswered requests (ended at the capture's end), connection names, in-flight counters, trailer. */
+  end(model: AnalysisModel): void {
+    for (const x of this.unanswered) this.writeExchange(x, model.span.endT, { unanswered: true });
+    this.unanswered.length = 0;
+    for (const c of model.connections) {
+      const pid = c.conn + 1;
+      const label = [c.label, c.description].find((s) => s) ?? c.name;
+      this.emit({ ph: 'M', name: 'process_name', pid, tid: 0, args: { name: `fuse conn ${c.conn}${label ? `: ${label}` : ''}` } });
+      this.emit({ ph: 'M', name: 'process_sort_index', pid, tid: 0, args: { sort_index: c.conn } });
+      this.emit({ ph: 'M', name: 'thread_name', pid, tid: pid, args: { name: 'requests' } });
+      for (const [t, depth] of c.inflight) {
+        if (!this.room(1)) {
+          this.dropped++;
+          continue;
+        }
+        this.emit({ ph: 'C', cat: 'fuse', name: 'in flight', pid, args: { depth } }, usTs(t));
+      }
+    }
+    const other = {
+      tool: `fusetrace ${model.tool.version}`,
+      epochNs: model.epochNs,
+      timeUnit: 'ts is µs since epochNs, ns as decimals',
+      inputs: model.inputs.map((i) => i.file),
+      eventsDropped: this.dropped,
+      flowsWithoutRequest: [...this.waiting.values()].reduce((n, w) => n + w.length, 0),
+    };
+    this.sink.write(`\n],"displayTimeUnit":"ns","otherData":${JSON.stringify(other)}}\n`);
+  }
+}
