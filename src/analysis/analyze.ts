@@ -72,6 +72,8 @@ export interface AnalyzeResult {
   model: AnalysisModel;
   /** Input damage that stopped reading: the model still holds everything before it. */
   fatal: CaptureError | undefined;
+  /** Filters that selected nothing, as sentences for the user (stderr). */
+  filterMisses: string[];
 }
 
 let versionCache: string | undefined;
@@ -168,8 +170,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   };
 
   const emitExchange = (x: Exchange): void => {
-    if (!hooks.onExchange) return;
     const flt = resolved();
+    if (!flt.anyFile) flt.noteFile(x.nodeid, x.path);
+    if (!hooks.onExchange) return;
     if (flt.conn(x.conn) && flt.time(x.tReq) && flt.file(x.nodeid, x.path)) hooks.onExchange(x);
   };
 
@@ -321,7 +324,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       timelineBars: st.bars,
     },
   });
-  return { model, fatal };
+  const filterMisses = resolved().misses(connections.map((c) => c.conn), startT, endT);
+  return { model, fatal, filterMisses };
 }
 
 function notifyFacts(n: NotifyEvent): { conn: number; t: number; code: number; nodeid: NotifyEvent['nodeid']; offset: number; size: number; parent: NotifyEvent['parent']; name: string | undefined } {

@@ -121,6 +121,8 @@ export class ResolvedFilters {
   readonly until: number | null;
   readonly anyFile: boolean;
   private readonly nodeidSet: Set<string>;
+  /** `--file` values no exchange has matched yet (see `noteFile`). */
+  private readonly unseenFiles: Set<string>;
 
   constructor(readonly f: Filters, epochNs: bigint) {
     const rel = (b: TimeBound | undefined): number | null =>
@@ -129,6 +131,37 @@ export class ResolvedFilters {
     this.until = rel(f.until);
     this.anyFile = f.paths.length === 0 && f.nodeids.length === 0;
     this.nodeidSet = new Set(f.nodeids.map(String));
+    this.unseenFiles = new Set([...f.paths, ...this.nodeidSet]);
+  }
+
+  /** Records which `--file` values an exchange of (nodeid, path) matches, for `misses`. */
+  noteFile(nodeid: Id | string | number | null | undefined, path: string | null | undefined): void {
+    if (this.unseenFiles.size === 0) return;
+    if (nodeid !== null && nodeid !== undefined) this.unseenFiles.delete(String(nodeid));
+    if (!path) return;
+    for (const p of this.unseenFiles) {
+      if (path === p || p === '/' || (path.startsWith(p) && path[p.length] === '/')) this.unseenFiles.delete(p);
+    }
+  }
+
+  /**
+   * Filters that selected nothing, as sentences for stderr: `--file` values
+   * no exchange matched, `--conn` numbers the captures do not have, a time
+   * window outside [startT, endT].
+   */
+  misses(conns: readonly number[], startT: number, endT: number): string[] {
+    const out: string[] = [];
+    for (const v of this.unseenFiles) {
+      out.push(`--file ${v} matches no file in the captures${v.startsWith('/') ? ' (paths are as the daemon saw them, e.g. /dir/file; a directory selects every file below it)' : ' (no exchange has this nodeid)'}`);
+    }
+    const have = new Set(conns);
+    for (const c of this.f.conns) {
+      if (!have.has(c)) out.push(`--conn ${c} matches no connection (the captures have ${conns.length === 0 ? 'none' : `connection${conns.length === 1 ? '' : 's'} ${[...have].sort((a, b) => a - b).join(', ')}`})`);
+    }
+    const span = `the captures span +0s to +${((endT - startT) / 1e9).toFixed(6)}s`;
+    if (this.since !== null && this.since > endT) out.push(`--since ${this.f.since!.text} is after the last message (${span})`);
+    if (this.until !== null && this.until < startT) out.push(`--until ${this.f.until!.text} is before the first message (${span})`);
+    return out;
   }
 
   conn(c: number): boolean {

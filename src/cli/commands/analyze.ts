@@ -10,7 +10,7 @@ import { UsageError } from '../../capture/errors.js';
 import { renderJson } from '../../report/json.js';
 import { SEVERITIES, severityRank, type AnalysisModel, type Severity } from '../../report/model.js';
 import { renderText } from '../../report/text.js';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, parseLinkType, parseProto, printError, progressReporter, runCommand } from '../common.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, parseLinkType, parseProto, printError, progressReporter, runCommand, warn } from '../common.js';
 
 /** Options shared by analyze, export, baseline and check. */
 export interface AnalysisFlags extends FilterCli {
@@ -27,7 +27,7 @@ export function addAnalysisOptions(cmd: Command): Command {
   return cmd
     .option('--proto <7.N>', 'protocol version for captures that start after INIT (default: from INIT, else 7.45 layouts)')
     .option('--no-correlate', 'do not treat files of different connections with the same attr.ino as one file')
-    .option('--file <path|nodeid>', 'only this file (a path, or a nodeid); repeatable', collect)
+    .option('--file <path|nodeid>', 'only this file (a path, or a nodeid); a directory selects every file below it; repeatable', collect)
     .option('--conn <n>', 'only this connection number; repeatable', collect)
     .option('--since <t>', 'only from this time: relative to the capture start (2.5s, 300ms) or absolute (ISO 8601, @ns)')
     .option('--until <t>', 'only up to this time (same forms as --since)')
@@ -84,6 +84,11 @@ export function findingsAtOrAbove(model: AnalysisModel, s: Severity): number {
   return model.findings.filter((f) => severityRank(f.severity) >= severityRank(s)).length;
 }
 
+/** Says on stderr which filters selected nothing (the output itself stays clean). */
+export function warnFilterMisses(result: AnalyzeResult): void {
+  for (const m of result.filterMisses) warn(m);
+}
+
 /**
  * Reports a damaged input after its partial result was printed: the error on
  * stderr, exit 2. Returns undefined when the run was whole.
@@ -131,6 +136,7 @@ function runAnalyze(captures: string[], flags: AnalyzeFlags): number {
   const failOn = parseSeverity(flags.failOn, '--fail-on');
   const opts = analysisOptions(captures, flags);
   const result = analyze(opts);
+  warnFilterMisses(result);
   // Unreadable from the first byte: only the error, no empty report.
   if (result.fatal && result.model.summary.messages === 0 && result.model.connections.length === 0) return fatalExit(result)!;
   const out = new Output(flags.output);

@@ -10,7 +10,7 @@ import { UsageError } from '../../capture/errors.js';
 import { baselineCapture, baselineDoc, captureName, renderBaseline, type BaselineCapture } from '../../report/baseline.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 import { version } from '../main.js';
-import { addAnalysisOptions, analysisOptions, fatalExit, type AnalysisFlags } from './analyze.js';
+import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
 export interface GroupFlags {
   together?: boolean;
@@ -38,6 +38,7 @@ export function analyseGroups(groups: string[][], flags: AnalysisFlags): { entri
   const entries: BaselineCapture[] = [];
   for (const files of groups) {
     const result = analyze(analysisOptions(files, flags, { timeline: false }));
+    warnFilterMisses(result);
     const bad = fatalExit(result);
     if (bad !== undefined) return { entries, exit: bad };
     entries.push(baselineCapture(files, result.model));

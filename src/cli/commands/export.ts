@@ -15,7 +15,7 @@ import type { SizeEvent } from '../../report/model.js';
 import { PerfettoWriter } from '../../report/perfetto.js';
 import { UsageError } from '../../capture/errors.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
-import { addAnalysisOptions, analysisOptions, fatalExit, type AnalysisFlags } from './analyze.js';
+import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
 /** Table formats, plus `perfetto`: the whole analysis as one trace (report/perfetto.ts). */
 const EXPORT_FORMATS = [...FORMATS, 'perfetto'] as const;
@@ -91,6 +91,7 @@ export function runExport(captures: string[], flags: ExportFlags): number {
   } finally {
     out.close();
   }
+  warnFilterMisses(result);
   return fatalExit(result) ?? EXIT_OK;
 }
 

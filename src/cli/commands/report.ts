@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { analyze } from '../../analysis/analyze.js';
 import { renderHtml } from '../../report/html.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
-import { addAnalysisOptions, analysisOptions, fatalExit, type AnalysisFlags } from './analyze.js';
+import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
 interface ReportFlags extends AnalysisFlags {
   output: string;
@@ -46,6 +46,7 @@ what was read before the damage).`,
 function runReport(captures: string[], flags: ReportFlags): number {
   const opts = analysisOptions(captures, flags, { timeline: true });
   const result = analyze(opts);
+  warnFilterMisses(result);
   if (result.fatal && result.model.summary.messages === 0) {
     // Nothing was read: a page would only be empty.
     return fatalExit(result) ?? EXIT_OK;
