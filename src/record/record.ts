@@ -54,7 +54,7 @@ export function packageRoot(): string {
 
 /**
  * Makes way for a new capture at `out`, before the daemon starts: a stale
- * file would be counted as this run's, so it is emptied; anything that is not
+ * file would be counted as this run's, so it goes; anything that is not
  * a regular file is refused (`-o /dev/null` as root must not touch
  * /dev/null, and the capture is read back at the end, which a FIFO or device
  * cannot do); a file that cannot be created (missing or read-only directory)
@@ -72,7 +72,10 @@ export function prepareOutput(out: string): void {
     throw new UsageError(`record: ${out} is ${what}; the capture must go to a regular file`, 'give -o a new or existing regular file (it is replaced)');
   }
   try {
+    // Created to prove it can be, then removed: the daemon may run as another
+    // user (setpriv, fusermount3 mounts) and must create the file itself.
     closeSync(openSync(out, 'w'));
+    rmSync(out, { force: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? `the directory ${dirname(out)} does not exist`

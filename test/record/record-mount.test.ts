@@ -30,6 +30,7 @@ import {
   Op,
   pairExchanges,
   readPcapng,
+  recorderLibPath,
   repoRoot,
   run,
   scenariofsArgs,
@@ -52,6 +53,17 @@ function recorderArgv(): string[] {
 }
 
 /** argv of `fusetrace record [opts] -- cmd`. */
+/** The first component of `path` that other users cannot traverse or read, if any. */
+function closedToOthers(path: string): string | undefined {
+  const parts = path.split('/');
+  for (let i = 2; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join('/');
+    const need = i === parts.length ? 0o004 : 0o001;
+    if ((statSync(p).mode & need) === 0) return p;
+  }
+  return undefined;
+}
+
 function recordCmd(opts: string[], cmd: string[]): string[] {
   return [process.execPath, ...recorderArgv(), ...opts, '--', ...cmd];
 }
@@ -406,6 +418,9 @@ test('non-root daemon mounting through fusermount3: the fd it receives is record
   const reason = skipReason(['setpriv']);
   if (reason) return t.skip(reason);
   const pll = buildPassthroughLl().path!;
+  // The daemon runs as nobody and loads the capture library and the daemon binary from this checkout.
+  const hidden = [recorderLibPath, pll].map(closedToOthers).find((x) => x !== undefined);
+  if (hidden) return t.skip(`${hidden} is not readable by other users (the daemon runs as nobody); clone the project under a world-readable path`);
   // Distributions make /dev/fuse 0666 with a udev rule; a machine without
   // udev leaves it 0600 and libfuse as nobody cannot open it before it would
   // call fusermount3. Open it to users for this test only, and put it back.
