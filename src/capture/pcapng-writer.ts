@@ -12,6 +12,11 @@ export interface SectionOptions {
   userappl?: string;
   os?: string;
   comment?: string;
+  /**
+   * Continue a section written earlier (blocks appended to an existing
+   * file): no SHB; interfaces keep the numbers that section gave them.
+   */
+  append?: boolean;
 }
 
 export interface InterfaceOptions {
@@ -51,7 +56,8 @@ export class PcapngWriter {
   private le = true;
 
   constructor(private readonly out: (b: Buffer) => void, section: SectionOptions = {}) {
-    this.section(section);
+    if (section.append) this.le = section.le ?? true;
+    else this.section(section);
   }
 
   /** Starts a new section (its interfaces are numbered from 0 again). */
@@ -120,13 +126,14 @@ export class PcapngWriter {
     this.block(6, [head, p.data, padding, ...this.endOpts(opts)]);
   }
 
-  stats(iface: number, s: { start?: bigint; end?: bigint; recv?: number; drop?: number }): void {
+  stats(iface: number, s: { start?: bigint; end?: bigint; recv?: number; drop?: number; comment?: string }): void {
     const head = Buffer.alloc(12);
     this.w32(head, 0, iface);
     const ts = s.end ?? 0n;
     this.w32(head, 4, Number((ts >> 32n) & 0xffffffffn));
     this.w32(head, 8, Number(ts & 0xffffffffn));
     const opts: Buffer[] = [];
+    if (s.comment) opts.push(this.opt(1, Buffer.from(s.comment)));
     const ts64 = (code: number, v: bigint): Buffer => {
       const b = Buffer.alloc(8);
       this.w32(b, 0, Number((v >> 32n) & 0xffffffffn));

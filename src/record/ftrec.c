@@ -284,6 +284,23 @@ struct shared {
 };
 static struct shared *shm;
 
+/* Shared with `fusetrace record` through the file FUSETRACE_STATUS (mapped
+ * by the session's first image and the children it forks): what was
+ * recorded and lost per interface of that image's section.  A daemon killed
+ * by SIGKILL never writes its last buffer nor its ISBs; record counts what
+ * the file holds and takes the difference as lost (recording.md).  Layout
+ * read by src/record/recorder-status.ts. */
+#define STATUS_IFACES 64
+struct status {
+    char magic[8];                   /* "FTRSTAT1" */
+    uint32_t ifaces;                 /* STATUS_IFACES */
+    int32_t write_errno;             /* first failed write of the capture, 0 if none */
+    uint64_t recv[STATUS_IFACES];    /* messages put into a block (written or still buffered) */
+    uint64_t drop[STATUS_IFACES];    /* messages lost */
+    uint64_t drop_noiface;           /* lost before their interface was written */
+};
+static struct status *status;
+
 /* Writer.  Two buffers: threads append to `buf` under mu; the thread that
  * fills it swaps in the other one and writes the full one after releasing
  * mu, holding wmu, so the other daemon threads go on appending while the
@@ -316,6 +333,10 @@ struct tail_copy {
 static __thread struct tail_copy *volatile my_copy;
 static int outfd = -1;
 static int out_failed;
+/* A write of the capture failed (disk full, I/O error): the file was cut
+ * back to its last whole block and nothing more is written but the ISBs. */
+static int out_broken;
+static off_t good_end;               /* end of the last whole block written */
 static int closed;
 static uint64_t last_flush_ns;
 
@@ -357,9 +378,11 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Writes all of b to fd with the raw syscall (bypasses our own hook). */
-static int write_all(int fd, const void *b, size_t n) {
+/* Writes all of b to fd with the raw syscall (bypasses our own hook);
+ * *done (when given) gets the bytes written, also on failure. */
+static int write_all_n(int fd, const void *b, size_t n, size_t *done) {
     const char *p = b;
+    if (done) *done = 0;
     while (n > 0) {
         ssize_t r = syscall(SYS_write, fd, p, n);
         if (r < 0) {
@@ -368,9 +391,12 @@ static int write_all(int fd, const void *b, size_t n) {
         }
         p += r;
         n -= (size_t)r;
+        if (done) *done += (size_t)r;
     }
     return 0;
 }
+
+static int write_all(int fd, const void *b, size_t n) { return write_all_n(fd, b, n, NULL); }
 
 static void note(const char *fmt, ...) {
     char m[768];
@@ -603,12 +629,49 @@ static size_t build_idb(char *b, size_t cap, struct conn *c) {
     return len;
 }
 
-static size_t build_isb(char *b, size_t cap, struct conn *c, uint64_t end, uint64_t extra_drop) {
-    char comment[160];
+/* Counts n messages of c as lost (under mu). */
+static void add_drop(struct conn *c, uint64_t n) {
+    c->drop += n;
+    if (!status) return;
+    if (c->iface >= 0 && c->iface < STATUS_IFACES) __atomic_add_fetch(&status->drop[c->iface], n, __ATOMIC_RELAXED);
+    else __atomic_add_fetch(&status->drop_noiface, n, __ATOMIC_RELAXED);
+}
+
+static void add_recv(struct conn *c, int64_t n) {
+    c->recv += (uint64_t)n;
+    if (status && c->iface >= 0 && c->iface < STATUS_IFACES)
+        __atomic_add_fetch(&status->recv[c->iface], (uint64_t)n, __ATOMIC_RELAXED);
+}
+
+/* Maps FUSETRACE_STATUS (the session's first image only: a later image
+ * writes its own section, whose interfaces are numbered afresh). */
+static void map_status(void) {
+    const char *p = getenv("FUSETRACE_STATUS");
+    if (status || !root_image || !p || !*p) return;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return;
+    if (ftruncate(fd, sizeof(struct status)) == 0) {
+        void *m = mmap(NULL, sizeof(struct status), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (m != MAP_FAILED) {
+            status = m;
+            status->ifaces = STATUS_IFACES;
+            memcpy(status->magic, "FTRSTAT1", 8);
+        }
+    }
+    syscall(SYS_close, fd);
+}
+
+static size_t build_isb(char *b, size_t cap, struct conn *c, uint64_t end, uint64_t extra_drop,
+                        const char *why) {
+    char comment[320];
     uint64_t drop = c->drop + extra_drop;
-    int clen = snprintf(comment, sizeof comment, "spliced_in=%llu spliced_out=%llu spliced_in_at_read=%llu",
+    int clen = snprintf(comment, sizeof comment,
+                        "spliced_in=%llu spliced_out=%llu spliced_in_at_read=%llu; capture ended: %s%s",
                         (unsigned long long)c->spliced_in, (unsigned long long)c->spliced_out,
-                        (unsigned long long)c->spliced_in_read);
+                        (unsigned long long)c->spliced_in_read, why,
+                        out_broken ? "; writing the capture failed, later messages were not recorded" : "");
+    if (clen < 0) clen = 0;
+    if ((size_t)clen >= sizeof comment) clen = sizeof comment - 1;
     uint32_t len = 20 + opt_size((size_t)clen) + 12 + 12 + 12 + 12 + 4 + 4;
     if (len > cap) return 0;
     char *p = b;
@@ -708,6 +771,8 @@ static int open_output(void) {
         return -1;
     }
     outfd = fd;
+    good_end = lseek(fd, 0, SEEK_CUR);
+    map_status();
     last_flush_ns = now_ns();
     if (!quiet) note("fusetrace-record: pid %d records /dev/fuse traffic into %s (snaplen %u)\n",
                      (int)mypid, out_path, snaplen);
@@ -721,13 +786,61 @@ static void block_our_sigs(sigset_t *old) {
     pthread_sigmask(SIG_BLOCK, &block, old);
 }
 
-static void write_blocks(const char *b, size_t n) {
-    if (write_all(outfd, b, n) != 0 && !warned_write) {
-        warned_write = 1;
-        note("fusetrace-record: error: writing %s: %s; the capture is incomplete\n", out_path,
-             strerror(errno));
+/* The messages in blocks b..b+n were not written: they are lost. */
+static void lose_blocks(const char *b, size_t n) {
+    for (size_t at = 0; at + 12 <= n;) {
+        uint32_t type = get32(b + at), len = get32(b + at + 4);
+        if (len < 12 || at + len > n) break;
+        if (type == 6) {
+            int iface = (int)get32(b + at + 8);
+            for (int i = 1; i <= nconns; i++) {
+                if (conns[i].iface != iface) continue;
+                add_recv(&conns[i], -1);
+                add_drop(&conns[i], 1);
+                break;
+            }
+        }
+        at += len;
     }
 }
+
+/* Appends whole blocks.  A failed write (disk full) may have left part of
+ * them: the file is cut back to its last whole block, so that it stays
+ * readable, and recording stops (the daemon goes on serving).  Returns 0 when
+ * all was written. */
+static int append_blocks(const char *b, size_t n) {
+    if (out_broken) {
+        lose_blocks(b, n);
+        return -1;
+    }
+    size_t done;
+    if (write_all_n(outfd, b, n, &done) == 0) {
+        off_t end = lseek(outfd, 0, SEEK_CUR);
+        if (end >= 0) good_end = end;
+        return 0;
+    }
+    int e = errno;
+    /* Keep the whole blocks that made it. */
+    size_t keep = 0;
+    while (keep + 12 <= done) {
+        uint32_t len = get32(b + keep + 4);
+        if (len < 12 || keep + len > done) break;
+        keep += len;
+    }
+    good_end += (off_t)keep;
+    if (ftruncate(outfd, good_end) != 0) { /* nothing better to do */ }
+    out_broken = 1;
+    lose_blocks(b + keep, n - keep);
+    if (status && !status->write_errno) status->write_errno = e;
+    if (!warned_write) {
+        warned_write = 1;
+        note("fusetrace-record: error: writing %s: %s; recording stops here (the daemon goes on), "
+             "the messages from now on are counted as lost\n", out_path, strerror(e));
+    }
+    return -1;
+}
+
+static void write_blocks(const char *b, size_t n) { (void)append_blocks(b, n); }
 
 static void copy_iov(char *d, const struct iovec *iov, int iovcnt, size_t skip, size_t len) {
     for (int i = 0; i < iovcnt && len > 0; i++) {
@@ -820,7 +933,7 @@ static int ensure_iface(struct conn *c) {
     flush_locked();
     int r = pthread_mutex_lock(&shm->mu);
     if (r == EOWNERDEAD) pthread_mutex_consistent(&shm->mu);
-    int ok = write_all(outfd, idb, n) == 0;
+    int ok = append_blocks(idb, n) == 0;
     if (ok) c->iface = (int)shm->next_iface++;
     pthread_mutex_unlock(&shm->mu);
     return ok ? 0 : -1;
@@ -907,8 +1020,8 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
     tail.count = NULL;
     pthread_mutex_lock(&mu);
     mu_owner = get_tid();
-    if (closed || open_output() != 0 || ensure_iface(c) != 0) {
-        c->drop++;
+    if (closed || open_output() != 0 || out_broken || ensure_iface(c) != 0) {
+        add_drop(c, 1);
         goto out;
     }
     if (total > BUFCAP) flush_locked();
@@ -918,7 +1031,7 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
          * built aside and written at once, still as one whole block. */
         char *big = total > BUFCAP ? malloc(total) : NULL;
         if (total > BUFCAP && !big) {
-            c->drop++;
+            add_drop(c, 1);
             goto out;
         }
         char *p = big ? big : buf + buflen;
@@ -966,7 +1079,7 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
             __atomic_store_n(&buflen, buflen + total, __ATOMIC_RELEASE);
         }
     }
-    c->recv++;
+    add_recv(c, 1);
     if (spliced) {
         if (dir == DIR_IN) c->spliced_in++;
         else c->spliced_out++;
@@ -1187,7 +1300,7 @@ static size_t tee_into(int rfd, size_t skip, size_t want, size_t at) {
 
 static void count_drop(int ci) {
     pthread_mutex_lock(&mu);
-    conns[ci].drop++;
+    add_drop(&conns[ci], 1);
     pthread_mutex_unlock(&mu);
 }
 
@@ -1790,10 +1903,11 @@ static int is_our_sig(int sig) {
     return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
 }
 
-static void write_isbs_locked(void) {
+/* why: what ended the capture, for the ISB comment. */
+static void write_isbs_locked(const char *why) {
     if (outfd < 0) return;
     uint64_t end = now_ns();
-    char b[256];
+    char b[512];
     for (int i = 1; i <= nconns; i++) {
         if (conns[i].iface < 0) continue;
         /* Requests spliced into a pipe and not taken yet (only left when a
@@ -1804,13 +1918,17 @@ static void write_isbs_locked(void) {
             struct pend *p = &pend[pend_list[k]];
             if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PEND_EMPTY && p->ci == i) lost++;
         }
-        size_t n = build_isb(b, sizeof b, &conns[i], end, lost);
-        (void)write_all(outfd, b, n);
+        size_t n = build_isb(b, sizeof b, &conns[i], end, lost, why);
+        /* After a failed write the disk may have room again for these. */
+        int broken = out_broken;
+        out_broken = 0;
+        if (append_blocks(b, n) != 0) broken = 1;
+        out_broken = broken;
     }
 }
 
 /* Called when a signal is about to kill the daemon: make the file whole. */
-static void emergency_close(void) {
+static void emergency_close(int sig) {
     pid_t self = get_tid();
     int locked = 0;
     if (mu_owner != self) {
@@ -1839,10 +1957,12 @@ static void emergency_close(void) {
             nanosleep(&ts, NULL);
         }
         size_t n = __atomic_load_n(&buflen, __ATOMIC_ACQUIRE);
-        if (n) (void)write_all(outfd, buf, n);
+        if (n) write_blocks(buf, n);
         if (wlocked) pthread_mutex_unlock(&wmu);
         buflen = 0;
-        write_isbs_locked();
+        write_isbs_locked(sig == SIGINT ? "the daemon was killed by SIGINT"
+                          : sig == SIGHUP ? "the daemon was killed by SIGHUP"
+                                          : "the daemon was killed by SIGTERM");
         closed = 1;
     }
     if (locked) pthread_mutex_unlock(&mu);
@@ -1858,7 +1978,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc) {
     if (d.sa_flags & SA_SIGINFO) {
         if (d.sa_sigaction) d.sa_sigaction(sig, si, uc);
     } else if (d.sa_handler == SIG_DFL) {
-        emergency_close();
+        emergency_close(sig);
         struct sigaction dfl;
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
@@ -1913,7 +2033,7 @@ __attribute__((destructor)) static void ftrec_fini(void) {
     mu_owner = get_tid();
     if (!closed && outfd >= 0) {
         flush_locked();
-        write_isbs_locked();
+        write_isbs_locked("the daemon exited");
         closed = 1;
     }
     mu_owner = 0;

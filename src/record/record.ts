@@ -13,6 +13,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../capture/errors.js';
 import type { CaptureMessage, CaptureNotice, ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
+import { closeCapture } from './close-capture.js';
+import { unmountDead } from './dead-mounts.js';
+import { createStatusFile, type RecorderStatus } from './recorder-status.js';
 
 /** Default snap length: every header, struct and name, no bulk data (capture-format.md). */
 export const DEFAULT_SNAPLEN = 4096;
@@ -245,6 +248,15 @@ export interface CaptureOutcome {
   drops: number;
   /** A daemon went on recording in the background: the capture is not final. */
   background: boolean;
+  /** Something was lost that isb_ifdrop cannot count (a cut block, uncounted buffered messages, damage). */
+  incomplete?: boolean;
+}
+
+/** Closing a capture whose recorder (the library in the daemon) has ended. */
+export interface CaptureCloser {
+  /** How the daemon ended, for the closing ISB's comment. */
+  why: string;
+  status(): RecorderStatus | undefined;
 }
 
 /**
@@ -255,7 +267,32 @@ export interface CaptureOutcome {
 export function recordExitCode(commandCode: number, o: CaptureOutcome): number {
   if (commandCode !== 0) return commandCode;
   if (o.background) return 0;
-  return o.messages === 0 || o.drops > 0 ? 1 : 0;
+  return o.messages === 0 || o.drops > 0 || o.incomplete ? 1 : 0;
+}
+
+/** How a command ended, from its exit code (128 + signal number when killed). */
+export function describeEnd(code: number): string {
+  if (code === 0) return 'the daemon exited';
+  const sig = Object.entries(SIGNUMS).find(([, n]) => 128 + n === code)?.[0];
+  return sig ? `the daemon was killed by ${sig}` : `the daemon exited with status ${code}`;
+}
+
+/**
+ * Closes the capture of an ended recorder (close-capture.ts) and unmounts
+ * the mounts its daemon left dead; says what it did on stderr.
+ */
+function closeEnded(out: string, closer: CaptureCloser): { incomplete: boolean } {
+  const c = closeCapture(out, closer.why, closer.status());
+  const say = (s: string): boolean => process.stderr.write(`fusetrace: ${s}\n`);
+  if (c.damagedAt !== undefined) say(`warning: ${out} is damaged at byte ${c.damagedAt} (not a block cut short): left as it is`);
+  if (c.trimmed > 0) say(`warning: the capture ended in a block cut short: its last ${c.trimmed} bytes were removed`);
+  if (c.closed) say(`note: ${closer.why} without closing the capture: fusetrace record appended its statistics (${c.lost} message${c.lost === 1 ? '' : 's'} lost)`);
+  if (c.lostUnknown) say('warning: messages the daemon had not written yet when it ended are lost and could not be counted');
+  if (c.writeFailed) say(`error: the closing statistics could not be written to ${out}: ${c.writeFailed}`);
+  const dead = unmountDead(c.mountpoints);
+  for (const m of dead.unmounted) say(`unmounted ${m}: its daemon is gone (Transport endpoint is not connected)`);
+  for (const m of dead.failed) say(`error: ${m} is left mounted with its daemon gone; unmount it: fusermount3 -u ${m}`);
+  return { incomplete: c.trimmed > 0 || c.lostUnknown || c.writeFailed !== undefined || c.damagedAt !== undefined };
 }
 
 /**
@@ -264,7 +301,7 @@ export function recordExitCode(commandCode: number, o: CaptureOutcome): number {
  * first blocks, so that the count says something. `strace`: the capture was
  * made with --strace (no point suggesting it).
  */
-export async function reportCapture(out: string, quiet: boolean | undefined, waitMs = 2000, strace = false): Promise<CaptureOutcome> {
+export async function reportCapture(out: string, quiet: boolean | undefined, waitMs = 2000, strace = false, closer?: CaptureCloser): Promise<CaptureOutcome> {
   let background = recordersOf(out);
   if (background.length > 0) {
     for (let waited = 0; waited < waitMs && !(existsSync(out) && statSync(out).size > 0); waited += 100) await sleep(100);
@@ -287,12 +324,13 @@ export async function reportCapture(out: string, quiet: boolean | undefined, wai
       : '  hint: the command never opened /dev/fuse, or it is statically linked / uses raw syscalls (Go): try `fusetrace record --strace`\n');
     return { messages: 0, drops: 0, background: false };
   }
+  const closed = closer && !bg ? closeEnded(out, closer) : undefined;
   const s = summarizeCapture(out);
   const conns = s.connections.length === 1 ? '1 connection' : `${s.connections.length} connections`;
   process.stderr.write(`fusetrace: capture: ${out}: ${s.messages} message${s.messages === 1 ? '' : 's'} (${s.inbound} in, ${s.outbound} out) on ${conns}` +
     (s.drops ? `, ${s.drops} not recorded` : '') + (bg ? ' so far' : '') + '\n' + bg);
   if (!quiet && !bg) for (const n of s.notices) process.stderr.write(`fusetrace: note: ${n}\n`);
-  return { messages: s.messages, drops: s.drops, background: bg !== '' };
+  return { messages: s.messages, drops: s.drops, background: bg !== '', incomplete: closed?.incomplete };
 }
 
 /**
@@ -321,12 +359,18 @@ export async function recordWithPreload(opts: RecordOptions): Promise<number> {
   delete env.FUSETRACE_LABEL;
   if (opts.label !== undefined) env.FUSETRACE_LABEL = opts.label;
   if (opts.quiet) env.FUSETRACE_QUIET = '1';
+  const status = createStatusFile();
+  env.FUSETRACE_STATUS = status.path;
   if (!opts.quiet) process.stderr.write(`fusetrace: recording ${opts.command[0]} into ${out} (snaplen ${snaplen === 0 ? 'unlimited' : snaplen})\n`);
   const child = spawn(opts.command[0]!, opts.command.slice(1), { stdio: 'inherit', env });
   const undo = forwardSignals(child);
   const code = await waitChild(child);
   undo();
-  return recordExitCode(code, await reportCapture(out, opts.quiet));
+  try {
+    return recordExitCode(code, await reportCapture(out, opts.quiet, 2000, false, { why: describeEnd(code), status: status.read }));
+  } finally {
+    status.remove();
+  }
 }
 
 /** Options of the standalone entry (this file run directly). */

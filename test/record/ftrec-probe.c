@@ -15,6 +15,7 @@
  *   ftrec-probe fork            1 write, fork, child 1 write + exit, parent 1 write
  *   ftrec-probe daemonize M     fork; parent _exit(0) at once; child M writes (like daemon(3))
  *   ftrec-probe sigterm M       M writes, then SIGTERM to itself (default action)
+ *   ftrec-probe sigkill M       M writes, then SIGKILL to itself (nothing flushed)
  *   ftrec-probe handler M       handler for SIGTERM via signal(); M writes, raise, exit(0)
  *   ftrec-probe dup             write on fd, dup(fd), fcntl F_DUPFD, write on both
  *   ftrec-probe two             two /dev/fuse fds: two connections
@@ -193,6 +194,13 @@ int main(int argc, char **argv) {
         int m = atoi(argv[2]);
         for (int i = 0; i < m; i++) send_msg(fd, (uint64_t)(i + 1) << 1, i & 1);
         kill(getpid(), SIGTERM);
+        pause();
+        return 0;
+    }
+    if (!strcmp(mode, "sigkill") && argc == 3) {
+        int m = atoi(argv[2]);
+        for (int i = 0; i < m; i++) send_msg(fd, (uint64_t)(i + 1) << 1, i & 1);
+        kill(getpid(), SIGKILL);
         pause();
         return 0;
     }

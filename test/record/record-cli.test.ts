@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { readCapture } from '../../src/capture/open.js';
 import { parseSnaplen } from '../../src/record/record.js';
-import { fusetraceBin, haveCommand, makeTempDir, readPcapng, recorderLibPath, repoRoot, type TempDir } from '../helpers/mount.js';
+import { fusetraceBin, haveCommand, isbComments, makeTempDir, readPcapng, recorderLibPath, repoRoot, type TempDir } from '../helpers/mount.js';
 
 let dir: TempDir | undefined;
 let probe = '';
@@ -145,4 +146,54 @@ test('parseSnaplen: default, 0, raise to 256, reject garbage', () => {
   assert.throws(() => parseSnaplen('abc'), /whole number/);
   assert.throws(() => parseSnaplen(''), /whole number/);
   assert.throws(() => parseSnaplen('1e3'), /whole number/);
+});
+
+test('a daemon killed by SIGKILL: record closes the capture with the count of what its buffer lost', (t) => {
+  if (skip) return t.skip(skip);
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  const out = join(dir!.path, 'killed.pcapng');
+  // 50 small messages stay in the library's buffer: SIGKILL loses them all.
+  const r = record(['-o', out, '--', probe, 'sigkill', '50']);
+  assert.equal(r.status, 128 + 9, r.stderr);
+  assert.match(r.stderr, /the daemon was killed by SIGKILL without closing the capture: fusetrace record appended its statistics \(50 messages lost\)/);
+  assert.match(r.stderr, /0 messages \(0 in, 0 out\) on 1 connection, 50 not recorded/);
+  const cap = readPcapng(out);
+  assert.equal(cap.statistics, 1);
+  assert.deepEqual(isbComments(out), ['capture ended: the daemon was killed by SIGKILL; closed by fusetrace record; 50 messages lost']);
+});
+
+test('the disk fills: the daemon goes on, the capture keeps its whole blocks and ends with an ISB counting the rest, exit 1', (t) => {
+  if (skip) return t.skip(skip);
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  if (process.getuid?.() !== 0) return t.skip('needs root to mount a small tmpfs');
+  const mnt = join(dir!.path, 'full-disk');
+  mkdirSync(mnt);
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { encoding: 'utf8' });
+  if (m.status !== 0) return t.skip(`cannot mount a tmpfs: ${m.stderr}`);
+  try {
+    const out = join(mnt, 'cap.pcapng');
+    // 2 threads x 1000 messages of 4 KiB: 8 MB for 1 MiB of disk.
+    const r = record(['-o', out, '--', probe, 'payload', '2', '1000', '4096']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /writing .*cap\.pcapng: No space left on device; recording stops here \(the daemon goes on\)/);
+    let recv = 0;
+    let drop = 0;
+    readCapture(out, {
+      onConnection() {},
+      onMessage() {},
+      onNotice() {},
+      onStats(s) {
+        recv += s.ifRecv ?? 0;
+        drop += s.ifDrop ?? 0;
+      },
+    });
+    const cap = readPcapng(out); // throws on a block cut short
+    assert.equal(cap.statistics, 1);
+    assert.equal(recv, cap.messages.length);
+    assert.ok(cap.messages.length > 100, `the blocks that fitted were kept (${cap.messages.length})`);
+    assert.equal(recv + drop, 2000, 'every message the daemon wrote is in the capture or counted lost');
+    assert.match(r.stderr, new RegExp(`${cap.messages.length} messages .* ${drop} not recorded`));
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
 });

@@ -308,6 +308,33 @@ test('snap length 256 on a real mount: headers kept, payload cut, lengths whole'
   dir.remove();
 });
 
+test('daemon killed by SIGKILL: record closes the capture, unmounts the dead mount, exits 137', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('rec-kill');
+  const out = dir.sub('cap.pcapng');
+  const m = await mountCommand(recordCmd(['-o', out], [pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')]), join(dir.path, 'mnt'));
+  let code: number | null;
+  try {
+    await runNode(`import * as fs from 'node:fs'; fs.writeFileSync(process.argv[2] + '/a', Buffer.alloc(70000, 7));`, [m.mountpoint]);
+    const daemon = Number(readFileSync(`/proc/${m.child.pid}/task/${m.child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    assert.ok(daemon > 0, 'the daemon runs as the child of record');
+    process.kill(daemon, 'SIGKILL');
+    code = await new Promise<number | null>((res) => m.child.once('exit', (c) => res(c)));
+  } finally {
+    await m.unmount();
+  }
+  assert.equal(code, 128 + 9, m.stderr());
+  assert.equal(isMounted(m.mountpoint), false, 'the dead mount is gone');
+  assert.match(m.stderr(), new RegExp(`unmounted ${m.mountpoint}: its daemon is gone \\(Transport endpoint is not connected\\)`));
+  const cap = readPcapng(out); // throws on a block cut short
+  assert.ok(cap.messages.length > 0);
+  assert.equal(cap.statistics, 1);
+  assert.match(isbComments(out)[0] ?? '', /^capture ended: the daemon was killed by SIGKILL; closed by fusetrace record; \d+ messages? lost$/);
+  dir.remove();
+});
+
 test('record --strace: the same workload recovered from strace output', async (t) => {
   const reason = skipReason(['strace']);
   if (reason) return t.skip(reason);
