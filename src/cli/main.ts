@@ -13,10 +13,11 @@ import * as dump from './commands/dump.js';
 import * as exportCmd from './commands/export.js';
 import * as record from './commands/record.js';
 import * as report from './commands/report.js';
+import * as wireshark from './commands/wireshark.js';
 import { EXIT_BAD_INPUT, printError } from './common.js';
 
 /** The commands, in the order `--help` lists them. */
-const COMMANDS: readonly { register(p: Command): void }[] = [analyze, dump, exportCmd, baseline, check, report, record, convert];
+const COMMANDS: readonly { register(p: Command): void }[] = [analyze, dump, exportCmd, baseline, check, report, record, convert, wireshark];
 
 export function version(): string {
   try {
