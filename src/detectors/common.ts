@@ -8,6 +8,9 @@ import type { SizeReport, Track } from '../state/files.js';
 import { formatBytes, formatOffset } from '../analysis/units.js';
 import { defineDetector, type Detector, type DetectorContext, type DetectorMeta, type FindingInput } from './define.js';
 
+/** Uniques (and timeline bars) kept per grouped finding (an episode, a run); more are counted. */
+export const EPISODE_UNIQUES_KEPT = 4096;
+
 /** FOPEN_* names of a flag word (empty when 0). */
 export function fopenNames(v: number): string[] {
   if (v === 0) return [];
@@ -78,21 +81,20 @@ export function fromProblem(d: {
   id: ProblemKind;
   meta: DetectorMeta;
   unknownOp: string;
-  finding(p: PairingProblem, op: string, path: string | null, ctx: DetectorContext<Record<string, never>>): ProblemFinding;
+  finding(p: PairingProblem, op: string, path: string | null, ctx: DetectorContext): ProblemFinding;
 }): Detector {
   const { id, unknownOp, finding } = d;
-  return defineDetector<Record<string, never>>({
+  return defineDetector({
     id,
     meta: d.meta,
-    defaults: {},
-    on: {
-      problem(p, ctx) {
+    create: (ctx) => ({
+      problem(p) {
         if (p.kind !== id) return;
         const path = problemPath(p, (c, n) => ctx.state.conn(c).paths.path(n));
         const op = p.opcode !== undefined ? opcodeName(p.opcode) : unknownOp;
         ctx.report({ ...finding(p, op, path, ctx), conn: p.conn, nodeid: p.nodeid ?? null, path, t: p.t });
       },
-    },
+    }),
   });
 }
 
@@ -105,17 +107,19 @@ export function pathNote(path: string | null): string {
 export type SizeReportFinding = Omit<FindingInput, 'conn' | 'nodeid' | 'path' | 't' | 'tracks'>;
 
 /**
- * A reply handler that reports, for each size report the reply carried, what
- * `finding` makes of it (undefined: nothing), at the reply's connection and
- * time and the reported file's nodeid and path.
+ * A reply handler that reports, for each size report the reply carried
+ * (`state.reportAt`), what `finding` makes of it (undefined: nothing), at the
+ * reply's connection and time and the reported file's nodeid and path.
  */
 export function eachSizeReport(
+  ctx: DetectorContext,
   finding: (r: SizeReport, x: Exchange) => SizeReportFinding | undefined,
-): (x: Exchange, tr: Track | undefined, ctx: DetectorContext<object>) => void {
-  return (x: Exchange, tr: Track | undefined, ctx: DetectorContext<object>): void => {
-    const reps = tr?.reports;
-    if (!reps) return;
-    for (const r of reps) {
+): (x: Exchange, tr: Track | undefined) => void {
+  const st = ctx.state;
+  return (x: Exchange, tr: Track | undefined): void => {
+    const n = st.reportCount;
+    for (let i = 0; i < n; i++) {
+      const r = st.reportAt(i);
       const fi = finding(r, x);
       if (fi === undefined) continue;
       const f = r.file;

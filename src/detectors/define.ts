@@ -1,11 +1,14 @@
 /**
  * The detector interface, shaped like a lint rule (style.md "Detectors"):
- * `defineDetector({ id, meta: { summary, severity, messages }, defaults, on })`
- * with handlers for requests, replies, notifications, pairing problems and
- * the end of the capture. Handlers run in time order, after the state stage
- * applied the event, and report findings through the context; the runner
- * fills in kind, message (from the message template and its data) and a
- * fingerprint that is stable across re-recordings.
+ * `defineDetector({ id, meta: { summary, severity, messages }, create })`.
+ * `create(ctx)` runs once per analysis and returns the handlers for requests,
+ * replies, notifications, pairing problems and the end of the capture; what
+ * a detector remembers between events lives in that closure. Handlers run in
+ * time order, after the state stage applied the event (the state gives
+ * neutral facts: sizes, what was in flight together; the judgement is the
+ * detector's), and report findings through the context; the runner fills in
+ * kind, message (from the message template and its data) and a fingerprint
+ * that is stable across re-recordings.
  */
 import { createHash } from 'node:crypto';
 import type { Exchange, Id } from '../pairing/exchange.js';
@@ -36,22 +39,22 @@ export interface FindingInput {
   tracks?: Track[];
 }
 
-export interface DetectorContext<O> {
+export interface DetectorContext {
   readonly id: string;
-  readonly options: O;
   readonly state: AnalysisState;
   report(f: FindingInput): void;
 }
 
-export interface DetectorHandlers<O> {
+/** What `create` returns; every handler is optional. */
+export interface DetectorHandlers {
   /** A request reached the daemon (tr: its in-flight track; undefined for FORGET/INTERRUPT/NOTIFY_REPLY). */
-  request?(x: Exchange, tr: Track | undefined, ctx: DetectorContext<O>): void;
-  /** A reply was sent; the state already applied it and took the exchange out of flight. */
-  reply?(x: Exchange, tr: Track | undefined, ctx: DetectorContext<O>): void;
-  notify?(n: NotifyEvent, ctx: DetectorContext<O>): void;
-  problem?(p: PairingProblem, ctx: DetectorContext<O>): void;
-  /** End of the capture: `ctx.state.inflightTracks()` holds what never got a reply. */
-  end?(ctx: DetectorContext<O>): void;
+  request?(x: Exchange, tr: Track | undefined): void;
+  /** A reply was sent; the state already applied it (`state.reportAt`) and took the exchange out of flight. */
+  reply?(x: Exchange, tr: Track | undefined): void;
+  notify?(n: NotifyEvent): void;
+  problem?(p: PairingProblem): void;
+  /** End of the capture: `state.inflightTracks()` holds what never got a reply. */
+  end?(): void;
 }
 
 export interface DetectorMeta {
@@ -63,15 +66,15 @@ export interface DetectorMeta {
   opcodes?: readonly number[];
 }
 
-export interface Detector<O extends object = Record<string, never>> {
+export interface Detector {
   id: string;
   meta: DetectorMeta;
-  defaults: O;
-  on: DetectorHandlers<O>;
+  /** Called once per analysis: the handlers, with the detector's per-run state in their closure. */
+  create(ctx: DetectorContext): DetectorHandlers;
 }
 
 /** Declares a detector (identity function that checks the shape). */
-export function defineDetector<O extends object>(d: Detector<O>): Detector<O> {
+export function defineDetector(d: Detector): Detector {
   return d;
 }
 
@@ -106,36 +109,36 @@ export function jsonSafe(v: unknown): unknown {
  */
 export type FindingSink = (kind: string, severity: Severity, input: FindingInput, build: () => Finding) => void;
 
-type AnyDetector = Detector<object>;
-
 /** Opcodes below this have their handler lists in arrays. */
 const DIRECT_OPS = 256;
 
+type Handler = DetectorHandlers;
+
 /**
- * Runs a set of detectors: builds one handler list per opcode so that each
- * event calls only the detectors that subscribed to it.
+ * Runs a set of detectors: creates each detector's handlers for this run and
+ * builds one handler list per opcode, so that each event calls only the
+ * detectors that subscribed to it.
  */
 export class DetectorRunner {
-  private readonly ctxs: DetectorContext<object>[] = [];
-  private readonly reqByOp = new Map<number, [AnyDetector, DetectorContext<object>][]>();
-  private readonly repByOp = new Map<number, [AnyDetector, DetectorContext<object>][]>();
-  private readonly reqAll: [AnyDetector, DetectorContext<object>][] = [];
-  private readonly repAll: [AnyDetector, DetectorContext<object>][] = [];
-  private readonly notifyH: [AnyDetector, DetectorContext<object>][] = [];
-  private readonly problemH: [AnyDetector, DetectorContext<object>][] = [];
-  private readonly endH: [AnyDetector, DetectorContext<object>][] = [];
+  private readonly reqByOp = new Map<number, Handler[]>();
+  private readonly repByOp = new Map<number, Handler[]>();
+  private readonly reqAll: Handler[] = [];
+  private readonly repAll: Handler[] = [];
+  private readonly notifyH: Handler[] = [];
+  private readonly problemH: Handler[] = [];
+  private readonly endH: Handler[] = [];
 
-  constructor(readonly detectors: readonly AnyDetector[], state: AnalysisState, sink: FindingSink, options: Record<string, object> = {}) {
+  constructor(readonly detectors: readonly Detector[], state: AnalysisState, sink: FindingSink) {
     for (const d of detectors) {
-      const ctx: DetectorContext<object> = {
+      const ctx: DetectorContext = {
         id: d.id,
-        options: { ...d.defaults, ...(options[d.id] ?? {}) },
         state,
         report: (f) => {
           const path = f.path ?? null;
-          sink(d.id, f.severity ?? d.meta.severity, f, () => ({
+          const severity = f.severity ?? d.meta.severity;
+          sink(d.id, severity, f, () => ({
             kind: d.id,
-            severity: f.severity ?? d.meta.severity,
+            severity,
             conn: f.conn,
             nodeid: f.nodeid === undefined || f.nodeid === null ? null : jsonId(f.nodeid),
             path,
@@ -148,21 +151,19 @@ export class DetectorRunner {
           }));
         },
       };
-      this.ctxs.push(ctx);
-      const pair: [AnyDetector, DetectorContext<object>] = [d, ctx];
-      const on = d.on;
+      const h = d.create(ctx);
       const ops = d.meta.opcodes;
-      if (on.request) {
-        if (ops) for (const op of ops) push(this.reqByOp, op, pair);
-        else this.reqAll.push(pair);
+      if (h.request) {
+        if (ops) for (const op of ops) push(this.reqByOp, op, h);
+        else this.reqAll.push(h);
       }
-      if (on.reply) {
-        if (ops) for (const op of ops) push(this.repByOp, op, pair);
-        else this.repAll.push(pair);
+      if (h.reply) {
+        if (ops) for (const op of ops) push(this.repByOp, op, h);
+        else this.repAll.push(h);
       }
-      if (on.notify) this.notifyH.push(pair);
-      if (on.problem) this.problemH.push(pair);
-      if (on.end) this.endH.push(pair);
+      if (h.notify) this.notifyH.push(h);
+      if (h.problem) this.problemH.push(h);
+      if (h.end) this.endH.push(h);
     }
     // Detectors without an opcode list see every opcode: merge them into each list.
     for (const m of [this.reqByOp, this.repByOp]) {
@@ -172,8 +173,8 @@ export class DetectorRunner {
   }
 
   /** Handler lists by opcode below DIRECT_OPS (filled on first use from the maps): no Map lookup per event. */
-  private readonly reqDirect: ([AnyDetector, DetectorContext<object>][] | undefined)[] = new Array(DIRECT_OPS).fill(undefined);
-  private readonly repDirect: ([AnyDetector, DetectorContext<object>][] | undefined)[] = new Array(DIRECT_OPS).fill(undefined);
+  private readonly reqDirect: (Handler[] | undefined)[] = new Array(DIRECT_OPS).fill(undefined);
+  private readonly repDirect: (Handler[] | undefined)[] = new Array(DIRECT_OPS).fill(undefined);
 
   request(x: Exchange, tr: Track | undefined): void {
     const op = x.opcode;
@@ -184,7 +185,7 @@ export class DetectorRunner {
     } else {
       l = this.reqByOp.get(op) ?? this.reqAll;
     }
-    for (let i = 0; i < l.length; i++) l[i]![0].on.request!(x, tr, l[i]![1]);
+    for (let i = 0; i < l.length; i++) l[i]!.request!(x, tr);
   }
 
   reply(x: Exchange, tr: Track | undefined): void {
@@ -196,19 +197,19 @@ export class DetectorRunner {
     } else {
       l = this.repByOp.get(op) ?? this.repAll;
     }
-    for (let i = 0; i < l.length; i++) l[i]![0].on.reply!(x, tr, l[i]![1]);
+    for (let i = 0; i < l.length; i++) l[i]!.reply!(x, tr);
   }
 
   notify(n: NotifyEvent): void {
-    for (const [d, c] of this.notifyH) d.on.notify!(n, c);
+    for (const h of this.notifyH) h.notify!(n);
   }
 
   problem(p: PairingProblem): void {
-    for (const [d, c] of this.problemH) d.on.problem!(p, c);
+    for (const h of this.problemH) h.problem!(p);
   }
 
   end(): void {
-    for (const [d, c] of this.endH) d.on.end!(c);
+    for (const h of this.endH) h.end!();
   }
 }
 

@@ -19,7 +19,7 @@ import staleSizeWrite from './stale-size-write.js';
 import unansweredRequest from './unanswered-request.js';
 import writeTruncateRace from './write-truncate-race.js';
 
-export const DETECTORS: readonly Detector<object>[] = [
+export const DETECTORS: readonly Detector[] = [
   parallelWriteBeyondSize,
   overlappingParallelWrites,
   writeTruncateRace,
@@ -38,6 +38,6 @@ export const DETECTORS: readonly Detector<object>[] = [
 
 export const DETECTOR_IDS: readonly string[] = DETECTORS.map((d) => d.id);
 
-export function detectorById(id: string): Detector<object> | undefined {
+export function detectorById(id: string): Detector | undefined {
   return DETECTORS.find((d) => d.id === id);
 }

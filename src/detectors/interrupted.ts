@@ -18,7 +18,7 @@ function ending(x: Exchange): { ended: string; text: string } {
   return { ended: 'error', text: `the daemon answered -${errnoName(x.error)} ${formatDuration(x.tReply - x.tInterrupt)} later` };
 }
 
-function report(x: Exchange, tr: Track | undefined, ctx: DetectorContext<object>): void {
+function report(x: Exchange, tr: Track | undefined, ctx: DetectorContext): void {
   const e = ending(x);
   ctx.report({
     messageId: 'interrupted',
@@ -44,9 +44,8 @@ export default defineDetector({
       late: 'INTERRUPT #{{unique}} for #{{target}} arrived when that request was no longer in flight (already answered, or read before the capture started)',
     },
   },
-  defaults: {},
-  on: {
-    request(x, _tr, ctx) {
+  create: (ctx) => ({
+    request(x) {
       if (x.opcode !== Op.INTERRUPT || x.target === undefined) return;
       if (ctx.state.conn(x.conn).inflight.has(x.target)) return;
       ctx.report({
@@ -58,11 +57,11 @@ export default defineDetector({
         shape: 'INTERRUPT not-in-flight',
       });
     },
-    reply(x, tr, ctx) {
+    reply(x, tr) {
       if (x.interrupts > 0 && x.opcode !== Op.INTERRUPT) report(x, tr, ctx);
     },
-    end(ctx) {
+    end() {
       for (const tr of ctx.state.inflightTracks()) if (tr.x.interrupts > 0) report(tr.x, tr, ctx);
     },
-  },
+  }),
 });

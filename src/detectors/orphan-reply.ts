@@ -16,9 +16,8 @@ export default defineDetector({
       orphan: 'reply to #{{unique}} ({{result}}) matches no pending request on connection {{conn}}: answered twice, or a unique the kernel never sent',
     },
   },
-  defaults: {},
-  on: {
-    problem(p, ctx) {
+  create: (ctx) => ({
+    problem(p) {
       if (p.kind !== 'orphan-reply') return;
       const early = p.beforeFirstRequest === true;
       const m = /reply (\S+) to/.exec(p.message);
@@ -33,5 +32,5 @@ export default defineDetector({
         shape: early ? 'reply before-first-request' : `reply orphan ${err ? 'error' : 'ok'}`,
       });
     },
-  },
+  }),
 });

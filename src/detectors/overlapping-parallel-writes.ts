@@ -18,13 +18,13 @@ export default defineDetector({
     },
     opcodes: [Op.WRITE],
   },
-  defaults: {},
-  on: {
-    request(x, tr, ctx) {
-      if (!tr || !tr.concurrentWrites || !(x.size > 0)) return;
-      for (const o of tr.concurrentWrites) {
+  create: (ctx) => ({
+    request(x, tr) {
+      if (!tr?.file || !(x.size > 0)) return;
+      // The writes in flight on the file (and correlated ones) when this one was sent; later ones meet it at their own request.
+      for (const o of tr.file.group.writesInflight) {
         const y = o.x;
-        if (!(y.size > 0) || (tr.writeCache && o.writeCache)) continue;
+        if (o === tr || !(y.size > 0) || (tr.writeCache && o.writeCache)) continue;
         const lo = Math.max(x.offset, y.offset);
         const hi = Math.min(writeEnd(x), writeEnd(y));
         if (hi <= lo) continue;
@@ -46,5 +46,5 @@ export default defineDetector({
         });
       }
     },
-  },
+  }),
 });

@@ -18,9 +18,8 @@ export default defineDetector({
     },
     opcodes: [Op.FLUSH, Op.FSYNC, Op.RELEASE],
   },
-  defaults: {},
-  on: {
-    reply(x, tr, ctx) {
+  create: (ctx) => ({
+    reply(x, tr) {
       if (!tr?.file || x.fh === undefined) return;
       for (const w of tr.file.inflight) {
         const y = w.x;
@@ -39,5 +38,5 @@ export default defineDetector({
         });
       }
     },
-  },
+  }),
 });

@@ -18,9 +18,8 @@ export default defineDetector({
     },
     opcodes: [Op.WRITE],
   },
-  defaults: {},
-  on: {
-    reply(x, tr, ctx) {
+  create: (ctx) => ({
+    reply(x, tr) {
       if (x.error !== 0 || !(x.resultSize < x.size)) return;
       ctx.report({
         messageId: 'short',
@@ -32,5 +31,5 @@ export default defineDetector({
         tracks: tr ? [tr] : [],
       });
     },
-  },
+  }),
 });

@@ -19,11 +19,13 @@ export default defineDetector({
       shrank: '{{op}} #{{unique}} reported {{path}} at {{size}}, smaller than the {{daemonSize}} the daemon had observed, and no truncate was seen on any captured connection: something outside the capture shrank the file',
     },
   },
-  defaults: {},
-  on: {
-    reply: eachSizeReport((r, x) => {
-      if (Number.isNaN(r.daemonBefore) || r.size >= r.daemonBefore || r.staleAfter || r.truncateNearby || r.changeDuring) return undefined;
+  create: (ctx) => ({
+    reply: eachSizeReport(ctx, (r, x) => {
+      if (Number.isNaN(r.daemonBefore) || r.size >= r.daemonBefore || r.predates) return undefined;
       const f = r.file;
+      const g = f.group;
+      // A truncate in flight or completed since the request, or any size change while it was in flight, explains the smaller size.
+      if (g.truncatesInflight.length > 0 || g.tLastTruncate > x.tReq || g.changedDuring(x.tReq, x.tReply)) return undefined;
       return {
         messageId: 'shrank',
         data: { op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), daemonSize: formatBytes(r.daemonBefore) },
@@ -36,5 +38,5 @@ export default defineDetector({
         shape: `${opcodeName(x.opcode)} report<daemon`,
       };
     }),
-  },
+  }),
 });

@@ -18,10 +18,9 @@ export default defineDetector({
       stale: '{{op}} #{{unique}} reported {{path}} at {{size}}, the size from before {{change}} #{{cunique}} changed it to {{after}} while the request was in flight; the kernel may cache this stale size for {{valid}}',
     },
   },
-  defaults: {},
-  on: {
-    reply: eachSizeReport((r, x) => {
-      const ch = r.staleAfter;
+  create: (ctx) => ({
+    reply: eachSizeReport(ctx, (r, x) => {
+      const ch = r.predates;
       if (!ch || !(r.attrValidNs > 0)) return undefined;
       const f = r.file;
       return {
@@ -39,5 +38,5 @@ export default defineDetector({
         shape: `${opcodeName(x.opcode)} after ${opcodeName(ch.opcode)}`,
       };
     }),
-  },
+  }),
 });

@@ -15,7 +15,7 @@ function truncName(x: Exchange): string {
   return x.opcode === Op.SETATTR ? `SETATTR(size ${formatBytes(x.size)})` : 'OPEN(O_TRUNC)';
 }
 
-function report(w: Track, t: Track, later: Exchange, ctx: DetectorContext<object>): void {
+function report(w: Track, t: Track, later: Exchange, ctx: DetectorContext): void {
   const wx = w.x;
   const tx = t.x;
   ctx.report({
@@ -51,9 +51,8 @@ export default defineDetector({
     },
     opcodes: [Op.WRITE, Op.SETATTR, Op.OPEN],
   },
-  defaults: {},
-  on: {
-    request(x, tr, ctx) {
+  create: (ctx) => ({
+    request(x, tr) {
       if (!tr || !tr.file) return;
       const g = tr.file.group;
       if (x.opcode === Op.WRITE) {
@@ -62,5 +61,5 @@ export default defineDetector({
         for (const w of g.writesInflight) if (!ignorable(w, tr)) report(w, tr, x, ctx);
       }
     },
-  },
+  }),
 });

@@ -286,9 +286,8 @@ export function renderFindings(findings: readonly Finding[], startT: number, p: 
       const where = [f.path ?? undefined, `conn ${f.conn}`, formatRel(f.t, startT), f.uniques.length ? `${f.uniques.length === 1 ? 'unique' : 'uniques'} ${listUniques(f.uniques)}` : undefined]
         .filter(Boolean).join('  ');
       out.push(`  ${paintSeverity(f.severity, p)} ${p.bold(f.kind)}  ${where}`);
-      out.push(`          ${f.message}`);
-      const det = formatDetails(f.details);
-      if (det) out.push(p.dim(`          ${det}`));
+      for (const l of wrapWords(f.message, TEXT_WIDTH)) out.push(`          ${l}`);
+      for (const l of wrapWords(formatDetails(f.details), TEXT_WIDTH)) out.push(p.dim(`          ${l}`));
     }
     if (g.length > perGroup) {
       const f = g[0]!;
@@ -303,14 +302,36 @@ function listUniques(u: readonly (number | string)[], max = 8): string {
   return u.length <= max ? u.join(', ') : `${u.slice(0, max - 2).join(', ')}, … (${u.length} in all)`;
 }
 
-/** `offset=3221225472 size=1048576 ...`: the scalar details, cut to one line. */
-function formatDetails(d: Record<string, unknown>, max = 160): string {
+/** Columns of a finding's message and details lines (after the indent); longer lines wrap between words. */
+const TEXT_WIDTH = 100;
+
+/** Arrays in the details longer than this are counted, not listed (`--json` and the findings CSV list them). */
+const DETAIL_LIST_MAX = 8;
+
+/** `offset=3221225472 size=1048576 ...`: the scalar and short-list details, never cut inside a value. */
+function formatDetails(d: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(d)) {
     if (v === null || v === undefined) continue;
     if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') parts.push(`${k}=${String(v)}`);
-    else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) parts.push(`${k}=${v.join(',')}`);
+    else if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x !== 'object')) parts.push(v.length <= DETAIL_LIST_MAX ? `${k}=${v.join(',')}` : `${k}=(${v.length} values)`);
   }
-  const s = parts.join(' ');
-  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  return parts.join(' ');
+}
+
+/** Splits `s` into lines of at most `width` columns at spaces (a longer word keeps its own line, whole). */
+export function wrapWords(s: string, width: number): string[] {
+  if (s === '') return [];
+  const out: string[] = [];
+  let line = '';
+  for (const w of s.split(' ')) {
+    if (line !== '' && line.length + 1 + w.length > width) {
+      out.push(line);
+      line = w;
+    } else {
+      line = line === '' ? w : `${line} ${w}`;
+    }
+  }
+  if (line !== '') out.push(line);
+  return out;
 }

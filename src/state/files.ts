@@ -100,12 +100,11 @@ export interface SizeChange {
 
 /** One in-flight exchange as the state sees it (time order). */
 export class Track {
-  /** WRITEs on the same or a correlated file in flight together with this WRITE (capped list). */
-  concurrentWrites: Track[] | undefined = undefined;
-  /** Number of such writes (the list is capped). */
-  concurrentCount = 0;
-  /** Pieces of one direct write split by the kernel (same pid, contiguous, in flight together). */
-  split: SplitGroup | undefined = undefined;
+  /**
+   * Other WRITEs on the same or a correlated file (any connection) that were
+   * in flight together with this WRITE at some moment, counted up to its reply.
+   */
+  writesTogether = 0;
   /** The WRITE carried FUSE_WRITE_CACHE (writeback). */
   writeCache = false;
   /** The request's fh was an open handle the capture saw opened. */
@@ -114,33 +113,28 @@ export class Track {
   fopen = 0;
   /** SETATTR with FATTR_SIZE, or OPEN/CREATE with O_TRUNC. */
   truncates = false;
-  /** Size reports this exchange's reply carried (set at reply time). */
-  reports: SizeReport[] | undefined = undefined;
   /** Findings reference this exchange: keep its timeline bar. */
   keepBar = false;
   constructor(readonly x: Exchange, readonly file: FileState | undefined) {}
 }
 
-/** A write split by the kernel into pieces sent together. */
-export class SplitGroup {
-  readonly pieces: Track[] = [];
-  pending = 0;
-  constructor(readonly conn: number, readonly pid: number) {}
-}
-
-/** One size report (attr.size in a reply), with what the state concluded about it. */
+/**
+ * One size report (attr.size in a reply) and the size views around it. The
+ * state reuses these records from one reply to the next: read them in the
+ * reply handler, never keep them.
+ */
 export interface SizeReport {
   file: FileState;
   size: number;
   attrValidNs: number;
   /** daemon_size of the group just before the report (NaN unknown). */
   daemonBefore: number;
-  /** A size change completed while the request was in flight and the report still shows the old size. */
-  staleAfter: SizeChange | undefined;
-  /** A truncate was in flight on the group, or completed after the request was sent. */
-  truncateNearby: boolean;
-  /** Some size change of the group completed while the request was in flight (the report may predate it). */
-  changeDuring: boolean;
+  /**
+   * The completed size change this report predates: the change finished while
+   * the request was in flight and the report still shows the size from before
+   * it, so daemon_size kept the change (undefined: the report was taken).
+   */
+  predates: SizeChange | undefined;
   /** The connection's kernel_size before and after (NaN unknown). */
   kernelBefore: number;
   kernelAfter: number;
@@ -163,6 +157,28 @@ export class SizeGroup {
   noteChange(c: SizeChange): void {
     if (this.changes.length >= CHANGES_KEPT) this.changes.shift();
     this.changes.push(c);
+  }
+
+  /**
+   * The latest remembered size change that completed in `(tReq, t]` and that
+   * a report of `size` predates (it shows the size from before the change, a
+   * size daemon_size no longer has); undefined when there is none.
+   */
+  changePredated(size: number, tReq: number, t: number): SizeChange | undefined {
+    for (let i = this.changes.length - 1; i >= 0; i--) {
+      const ch = this.changes[i]!;
+      if (ch.tReply > tReq && ch.tReply <= t && ch.before !== ch.after && size === ch.before && size !== this.daemonSize) return ch;
+    }
+    return undefined;
+  }
+
+  /** Some remembered size change completed in `(tReq, t]`. */
+  changedDuring(tReq: number, t: number): boolean {
+    for (let i = this.changes.length - 1; i >= 0; i--) {
+      const ch = this.changes[i]!;
+      if (ch.tReply > tReq && ch.tReply <= t) return true;
+    }
+    return false;
   }
 }
 

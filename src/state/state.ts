@@ -14,7 +14,7 @@ import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC } from './constants.js';
 import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
 import { ConnConcurrency } from './concurrency.js';
-import { FileState, FileTable, SizeGroup, SplitGroup, Track, type SizeReport } from './files.js';
+import { FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
 import { HandleTable } from './handles.js';
 import { LatencyTable } from './latency.js';
 import { PathTable } from './paths.js';
@@ -24,8 +24,6 @@ const FALLOC_FL_INSERT_RANGE = 32;
 const RENAME_EXCHANGE = 2;
 /** Requests displaced by a duplicate unique that are still remembered. */
 const MAX_DISPLACED = 4096;
-/** Concurrent writes listed per write (more are counted). */
-const CONCURRENT_LIST_CAP = 64;
 
 /** A 64-bit id as JSON: number when exact, else decimal string. */
 export function jsonId(v: Id): number | string {
@@ -82,6 +80,9 @@ export class AnalysisState {
   private nTracks = 0;
   bars = 0;
   private readonly maxBars: number;
+  /** The size reports of the reply applied last (records reused from reply to reply). */
+  private readonly reportPool: SizeReport[] = [];
+  private nReports = 0;
   /** Latest event time applied. */
   tLast = 0;
   peakTracks = 0;
@@ -218,28 +219,11 @@ export class AnalysisState {
     return tr;
   }
 
+  /** Counts, for the new write and each write in flight on its group, the writes in flight together with it. */
   private linkConcurrentWrites(tr: Track, g: SizeGroup): void {
-    const x = tr.x;
-    for (const o of g.writesInflight) {
-      addConcurrent(tr, o);
-      addConcurrent(o, tr);
-      // Pieces of one direct write split by the kernel: same caller, same
-      // connection and file, contiguous, in flight together.
-      if (tr.split === undefined && o.file === tr.file && o.x.conn === x.conn && o.x.callerPid === x.callerPid &&
-          x.callerPid !== 0 && !tr.writeCache && !o.writeCache &&
-          (o.x.offset + o.x.size === x.offset || x.offset + x.size === o.x.offset)) {
-        let s = o.split;
-        if (!s) {
-          s = new SplitGroup(x.conn, x.callerPid);
-          s.pieces.push(o);
-          s.pending++;
-          o.split = s;
-        }
-        s.pieces.push(tr);
-        s.pending++;
-        tr.split = s;
-      }
-    }
+    const l = g.writesInflight;
+    tr.writesTogether = l.length;
+    for (let i = 0; i < l.length; i++) l[i]!.writesTogether++;
   }
 
   // ----------------------------------------------------------------- replies
@@ -254,6 +238,7 @@ export class AnalysisState {
     if (t > this.tLast) this.tLast = t;
     const c = this.conn(x.conn);
     c.replies++;
+    this.nReports = 0;
     if (x.replyCapLen < x.replyLen) c.snapped++;
     this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
     let tr = c.inflight.get(x.unique);
@@ -277,13 +262,22 @@ export class AnalysisState {
         f.inflightWrites--;
         f.writeLevel.set(f.inflightWrites, t);
         removeFrom(f.group.writesInflight, tr);
-        if (tr.split) tr.split.pending--;
       }
       if (tr.truncates) removeFrom(f.group.truncatesInflight, tr);
     }
     // A reply the kernel refused (failed write) changed nothing in the kernel (fuse-protocol.md §6.19).
     if (x.error === 0 && x.replyFailedErrno === 0) this.applyReply(x, tr, c);
     return tr;
+  }
+
+  /** Number of size reports (attr.size) the reply applied last carried. */
+  get reportCount(): number {
+    return this.nReports;
+  }
+
+  /** The i-th size report of the reply applied last, in reply order; the record is reused by the next reply. */
+  reportAt(i: number): SizeReport {
+    return this.reportPool[i]!;
   }
 
   /** After the detectors ran on a reply: timeline bar, retirement. */
@@ -321,7 +315,7 @@ export class AnalysisState {
           this.openHandle(c, child, x, t);
         }
         if (x.attrIno !== undefined) this.files.setIno(child, x.attrIno);
-        if (!Number.isNaN(x.attrSize)) this.report(child, tr, x, x.attrSize, x.attrValidNs, false, t);
+        if (!Number.isNaN(x.attrSize)) this.report(child, x, x.attrSize, x.attrValidNs, false, t);
         return;
       }
       case Op.GETATTR: case Op.STATX: case Op.SETATTR: {
@@ -333,7 +327,7 @@ export class AnalysisState {
           if (!Number.isNaN(x.attrSize)) f.group.reportedSize = x.attrSize;
           return;
         }
-        if (!Number.isNaN(x.attrSize)) this.report(f, tr, x, x.attrSize, x.attrValidNs, op === Op.SETATTR, t);
+        if (!Number.isNaN(x.attrSize)) this.report(f, x, x.attrSize, x.attrValidNs, op === Op.SETATTR, t);
         return;
       }
       case Op.READDIRPLUS: {
@@ -345,7 +339,7 @@ export class AnalysisState {
           const child = this.files.getOrCreate(x.conn, e.nodeid, c.paths);
           child.path = c.paths.path(e.nodeid);
           this.files.setIno(child, e.ino);
-          if (!Number.isNaN(e.size)) this.report(child, tr, x, e.size, e.attrValidNs, false, t);
+          if (!Number.isNaN(e.size)) this.report(child, x, e.size, e.attrValidNs, false, t);
         }
         return;
       }
@@ -418,26 +412,20 @@ export class AnalysisState {
   }
 
   /** A reply carried attr.size for `f`. */
-  private report(f: FileState, tr: Track, x: Exchange, size: number, attrValidNs: number, isSetattr: boolean, t: number): void {
+  private report(f: FileState, x: Exchange, size: number, attrValidNs: number, isSetattr: boolean, t: number): void {
     const g = f.group;
     const c = this.conn(f.conn);
-    let stale;
-    let changeDuring = false;
-    for (let i = g.changes.length - 1; i >= 0; i--) {
-      const ch = g.changes[i]!;
-      if (ch.tReply > x.tReq && ch.tReply <= t) {
-        changeDuring = true;
-        if (stale === undefined && ch.before !== ch.after && size === ch.before && size !== g.daemonSize) stale = ch;
-      }
-    }
-    // Only reports the detectors look at (stale, or smaller than daemon_size) are kept.
-    const rep: SizeReport | undefined = stale !== undefined || size < g.daemonSize ? {
-      file: f, size, attrValidNs, daemonBefore: g.daemonSize, staleAfter: stale,
-      truncateNearby: g.truncatesInflight.length > 0 || g.tLastTruncate > x.tReq, changeDuring,
-      kernelBefore: f.kernelSize, kernelAfter: NaN,
-    } : undefined;
+    // A report that predates a change completed while it was in flight does not take daemon_size back.
+    const predates = g.changes.length > 0 ? g.changePredated(size, x.tReq, t) : undefined;
+    const rep = this.nextReport();
+    rep.file = f;
+    rep.size = size;
+    rep.attrValidNs = attrValidNs;
+    rep.daemonBefore = g.daemonSize;
+    rep.predates = predates;
+    rep.kernelBefore = f.kernelSize;
     g.reportedSize = size;
-    if (!stale) {
+    if (!predates) {
       g.daemonSize = size;
       g.tUpdated = t;
     }
@@ -449,11 +437,18 @@ export class AnalysisState {
     if (applies) f.tAttrApplied = t;
     if (isSetattr && !wb) f.kernelSize = size;
     else if (Number.isNaN(f.kernelSize) || (!wb && applies)) f.kernelSize = size;
-    if (rep) {
-      rep.kernelAfter = f.kernelSize;
-      (tr.reports ??= []).push(rep);
-    }
+    rep.kernelAfter = f.kernelSize;
     this.sizeEvent(f, 'report', x, size, t);
+  }
+
+  /** A report record from the pool (no allocation once the pool holds as many as one reply needs). */
+  private nextReport(): SizeReport {
+    const p = this.reportPool;
+    const i = this.nReports++;
+    if (i < p.length) return p[i]!;
+    const r: SizeReport = { file: undefined!, size: NaN, attrValidNs: 0, daemonBefore: NaN, predates: undefined, kernelBefore: NaN, kernelAfter: NaN };
+    p.push(r);
+    return r;
   }
 
   /**
@@ -601,12 +596,6 @@ function namesChildOp(op: number): boolean {
     return v;
   }
   return opcodeRow(op)?.namesChild === true;
-}
-
-function addConcurrent(tr: Track, other: Track): void {
-  tr.concurrentCount++;
-  const l = (tr.concurrentWrites ??= []);
-  if (l.length < CONCURRENT_LIST_CAP) l.push(other);
 }
 
 /** Removes `v` (order not kept: these lists are sets), without allocating (splice returns an array). */

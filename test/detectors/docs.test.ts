@@ -45,7 +45,8 @@ for (const d of DETECTORS) {
     for (const b of blocks) {
       const lines = b.split('\n').filter((l) => l.trim() !== '');
       assert.match(lines[0]!, new RegExp(`^(ERROR|WARNING|INFO)\\s+${d.id}\\s`), 'first line: severity and kind');
-      const message = lines[1]!.trim();
+      // The text report wraps a message over several lines at spaces: the example's lines after the first are the message.
+      const message = lines.slice(1).map((l) => l.trim()).join(' ');
       assert.ok(templates.some((re) => re.test(message)), `example message matches a template: ${message}`);
     }
   });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { analyze } from '../../src/analysis/analyze.js';
 import { Cap, findingsOf, FUSE_WRITE_CACHE, INIT } from '../analysis/capture-builder.js';
+import { testDetector } from './detector-tester.js';
 
 const MiB = 2 ** 20;
 const KIND = 'stale-size-write';
 
+/** /f (ino 7) of 8 MiB on two mounts; mount 1 truncates it to 2 MiB; mount 0 (still believing 8 MiB) opens it with fh 1. */
 function twoMounts(): Cap {
   const c = new Cap(2);
   c.init(0, 0);
@@ -18,43 +18,97 @@ function twoMounts(): Cap {
   return c;
 }
 
-test('a lone write the kernel believed inside, beyond the daemon size: warning (no concurrency needed)', () => {
-  const c = twoMounts();
-  const w = c.writeReq(0, 10, 10, 1, 4 * MiB, MiB, { pid: 1 });
-  c.writeReply(0, 20, w, MiB);
-  const r = analyze({ files: c.files() });
-  const f = findingsOf(r, KIND);
-  assert.equal(f.length, 1);
-  assert.equal(f[0]!.severity, 'warning');
-  assert.equal(f[0]!.messageId, 'hole');
-  assert.deepEqual(f[0]!.details, { ...f[0]!.details, offset: 4 * MiB, size: MiB, kernelSize: 8 * MiB, daemonSize: 2 * MiB, startsBeyond: true, beyondBy: 2 * MiB });
-  assert.equal(findingsOf(r, 'parallel-write-beyond-size').length, 0);
-});
-
-test('a write that only extends: messageId extends', () => {
-  const c = twoMounts();
-  const w = c.writeReq(0, 10, 10, 1, 2 * MiB - 4096, MiB, { pid: 1 });
-  c.writeReply(0, 20, w, MiB);
-  const f = findingsOf(analyze({ files: c.files() }), KIND);
-  assert.equal(f.length, 1);
-  assert.equal(f[0]!.messageId, 'extends');
-});
-
-test('kernel and daemon agree: nothing; after INVAL_INODE the kernel size is unknown: nothing', () => {
-  const c = twoMounts();
-  const w = c.writeReq(1, 10, 30, 9, 4 * MiB, MiB, { pid: 1 });
-  c.writeReply(1, 20, w, MiB);
-  c.invalInode(0, 21, 10);
-  const w2 = c.writeReq(0, 30, 10, 1, 7 * MiB, MiB, { pid: 1 });
-  c.writeReply(0, 40, w2, MiB);
-  assert.equal(findingsOf(analyze({ files: c.files() }), KIND).length, 0);
-});
-
-test('writeback-cache writes are not judged', () => {
-  const c = new Cap(1);
-  c.init(0, 0, INIT.WRITEBACK_CACHE);
-  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 0 });
-  const w = c.writeReq(0, 10, 10, 1, 0, MiB, { pid: 0, writeFlags: FUSE_WRITE_CACHE, flags: 0 });
-  c.writeReply(0, 20, w, MiB);
-  assert.equal(findingsOf(c.analyze(), KIND).length, 0);
+testDetector(KIND, {
+  valid: [
+    {
+      name: 'kernel and daemon agree; after INVAL_INODE the kernel size is unknown',
+      perConnection: true,
+      capture: () => {
+        const c = twoMounts();
+        const w = c.writeReq(1, 10, 30, 9, 4 * MiB, MiB, { pid: 1 });
+        c.writeReply(1, 20, w, MiB);
+        c.invalInode(0, 21, 10);
+        const w2 = c.writeReq(0, 30, 10, 1, 7 * MiB, MiB, { pid: 1 });
+        c.writeReply(0, 40, w2, MiB);
+        return c;
+      },
+    },
+    {
+      name: 'writeback-cache writes are not judged',
+      capture: () => {
+        const c = new Cap(1);
+        c.init(0, 0, INIT.WRITEBACK_CACHE);
+        c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 0 });
+        const w = c.writeReq(0, 10, 10, 1, 0, MiB, { pid: 0, writeFlags: FUSE_WRITE_CACHE, flags: 0 });
+        c.writeReply(0, 20, w, MiB);
+        return c;
+      },
+    },
+    {
+      name: 'stale writes in flight together are the parallel-write-beyond-size episode, which tells the stale size',
+      perConnection: true,
+      capture: () => {
+        const c = twoMounts();
+        const a = c.writeReq(0, 10, 10, 1, 4 * MiB, MiB, { pid: 1 });
+        const b = c.writeReq(0, 11, 10, 1, 6 * MiB, MiB, { pid: 2 });
+        c.writeReply(0, 20, a, MiB);
+        c.writeReply(0, 21, b, MiB);
+        return c;
+      },
+      check: (r) => assert.equal(findingsOf(r, 'parallel-write-beyond-size')[0]!.details.kernelThoughtNonExtending, 2),
+    },
+  ],
+  invalid: [
+    {
+      name: 'a lone write the kernel believed inside, beyond the daemon size (no concurrency needed)',
+      perConnection: true,
+      capture: (u) => {
+        const c = twoMounts();
+        u.w = c.writeReq(0, 10, 10, 1, 4 * MiB, MiB, { pid: 1 });
+        c.writeReply(0, 20, u.w, MiB);
+        return c;
+      },
+      findings: (u) => [{
+        messageId: 'hole', severity: 'warning', conn: 0, path: '/f', uniques: [u.w!],
+        details: { writes: 1, offsetFrom: 4 * MiB, offsetTo: 5 * MiB, kernelSize: 8 * MiB, daemonSize: 2 * MiB, startsBeyond: true, maxBeyondBy: 2 * MiB },
+      }],
+      check: (r) => assert.equal(findingsOf(r, 'parallel-write-beyond-size').length, 0),
+    },
+    {
+      name: 'a write that only extends',
+      perConnection: true,
+      capture: () => {
+        const c = twoMounts();
+        const w = c.writeReq(0, 10, 10, 1, 2 * MiB - 4096, MiB, { pid: 1 });
+        c.writeReply(0, 20, w, MiB);
+        return c;
+      },
+      findings: [{ messageId: 'extends', details: { writes: 1, startsBeyond: false, maxBeyondBy: MiB - 4096 } }],
+    },
+    {
+      name: 'sequential stale writes are one run, closed by the first write that is not stale',
+      perConnection: true,
+      capture: (u) => {
+        const c = twoMounts();
+        for (let i = 0; i < 5; i++) {
+          const w = c.writeReq(0, 10 + i * 10, 10, 1, (3 + i) * MiB, MiB, { pid: 1 });
+          c.writeReply(0, 15 + i * 10, w, MiB);
+          if (i === 0) u.first = w;
+        }
+        // Inside the size the daemon now has (7 MiB): the run ends.
+        const inside = c.writeReq(0, 100, 10, 1, 0, MiB, { pid: 1 });
+        c.writeReply(0, 105, inside, MiB);
+        // Mount 1 truncates again: a new stale stretch, a second run.
+        const t = c.truncateReq(1, 106, 30, 1 * MiB);
+        c.attrReply(1, 107, t, { ino: 7, size: 1 * MiB });
+        u.again = c.writeReq(0, 110, 10, 1, 7 * MiB, MiB / 2, { pid: 1 });
+        c.writeReply(0, 115, u.again, MiB / 2);
+        return c;
+      },
+      findings: (u) => [
+        { messageId: 'hole', details: { writes: 5, offsetFrom: 3 * MiB, offsetTo: 8 * MiB, holeUnique: u.first, maxBeyondBy: MiB } },
+        { messageId: 'hole', uniques: [u.again!], details: { writes: 1, daemonSize: MiB, kernelSize: 8 * MiB } },
+      ],
+    },
+  ],
 });
