@@ -115,6 +115,18 @@ export function parseFilters(cli: FilterCli): Filters {
   return { paths, nodeids, conns, since, until, minSeverity, detectors };
 }
 
+/**
+ * `--file p` selects `path`: the same path, or a path below the directory p.
+ * A name the path table marked after an UNLINK or a replacing RENAME
+ * (`/d/f (deleted)`, `/d (deleted)/f`) is still selected by its plain path.
+ */
+export function pathSelects(p: string, path: string): boolean {
+  if (p === '/' || path === p) return true;
+  if (!path.startsWith(p)) return false;
+  const c = path[p.length];
+  return c === '/' || (c === ' ' && path.startsWith(' (', p.length));
+}
+
 /** Filters with the time window resolved against the run's epoch. */
 export class ResolvedFilters {
   readonly since: number | null;
@@ -140,7 +152,7 @@ export class ResolvedFilters {
     if (nodeid !== null && nodeid !== undefined) this.unseenFiles.delete(String(nodeid));
     if (!path) return;
     for (const p of this.unseenFiles) {
-      if (path === p || p === '/' || (path.startsWith(p) && path[p.length] === '/')) this.unseenFiles.delete(p);
+      if (pathSelects(p, path)) this.unseenFiles.delete(p);
     }
   }
 
@@ -178,7 +190,7 @@ export class ResolvedFilters {
     if (nodeid !== null && nodeid !== undefined && this.nodeidSet.has(String(nodeid))) return true;
     if (path) {
       for (const p of this.f.paths) {
-        if (path === p || p === '/' || (path.startsWith(p) && path[p.length] === '/')) return true;
+        if (pathSelects(p, path)) return true;
       }
     }
     return false;

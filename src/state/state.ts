@@ -157,15 +157,14 @@ export class AnalysisState {
     }
 
     const f = this.targetFile(x, c);
-    if (!namesChild) {
-      if (f) {
-        // A file's path string is reused while its node stays unknown (no new string per request).
-        const known = c.paths.knownPath(x.nodeid);
-        if (known !== undefined) f.path = known;
-        x.path = f.path;
-      } else {
-        x.path = c.paths.path(x.nodeid);
-      }
+    if (f) {
+      // Also when the request names a child: a renamed directory may be seen only as a parent.
+      // A file's path string is reused while its node stays unknown (no new string per request).
+      const known = c.paths.knownPath(x.nodeid);
+      if (known !== undefined) f.path = known;
+      if (!namesChild) x.path = f.path;
+    } else if (!namesChild) {
+      x.path = c.paths.path(x.nodeid);
     }
     const tr = new Track(x, f);
     const prev = c.inflight.get(x.unique);
@@ -562,9 +561,12 @@ export class AnalysisState {
   // ----------------------------------------------------------------- forgets
 
   private forget(c: ConnState, nodeid: Id, nlookup: number): void {
+    // The path as it is now (a directory above may have been renamed since the file's last request).
+    const path = c.paths.knownPath(nodeid);
     if (!c.paths.forget(nodeid, nlookup)) return;
     const f = this.files.get(c.conn, nodeid);
     if (!f) return;
+    if (path !== undefined) f.path = path;
     if (f.inflight.length > 0) f.forgotten = true;
     else this.retire(f);
   }
@@ -577,6 +579,9 @@ export class AnalysisState {
   /** End of capture: close the concurrency intervals. In-flight tracks stay for the detectors' `end`. */
   end(tEnd: number): void {
     for (const f of this.files.all()) {
+      // Paths as they are at the end: renames of directories above a file change its path without a request on it.
+      const path = this.conns[f.conn]?.paths.knownPath(f.nodeid);
+      if (path !== undefined) f.path = path;
       f.level.close(tEnd);
       f.writeLevel.close(tEnd);
     }

@@ -56,7 +56,10 @@ describe('filters that match nothing', { skip: [smoke, A, B].every((f) => exists
     }
     const dir = runCli(['export', '--table', 'files', '--file', '/d', smoke]);
     const paths = dir.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(',')[3]);
-    assert.ok(paths.includes('/d/big') && paths.includes('/d/copy'), paths.join(' '));
-    assert.ok(paths.every((p) => p === '/d' || p!.startsWith('/d/')), paths.join(' '));
+    assert.ok(paths.includes('/d/big') && paths.includes('/d/copy (deleted)'), paths.join(' '));
+    assert.ok(paths.every((p) => p === '/d' || p!.startsWith('/d/') || p!.startsWith('/d (')), paths.join(' '));
+    const deleted = runCli(['export', '--table', 'files', '--file', '/d/copy', smoke]);
+    assert.equal(deleted.stderr, '', 'a deleted file is selected by its path');
+    assert.deepEqual(deleted.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(',')[3]), ['/d/copy (deleted)']);
   });
 });
