@@ -5,6 +5,11 @@
  * The shape is the common one (Jenkins, GitLab, GitHub test reporters):
  * testsuites > testsuite[name tests failures skipped] > testcase[classname
  * name] > failure[message type] | skipped | system-out.
+ *
+ * Jenkins splits a classname at its last dot into package and class, so a
+ * capture name goes into the classname with its dots as underscores:
+ * `fusetrace.run1_pcapng` shows as class `run1_pcapng` in package
+ * `fusetrace`, not as class `pcapng`. The suite keeps the real name.
  */
 import { CHECKS, type CheckReport } from './baseline.js';
 
@@ -20,6 +25,11 @@ export function xmlEscape(s: string): string {
     .replace(/'/g, '&apos;');
 }
 
+/** The classname of a capture's test cases: `fusetrace.` + its name, dots as underscores. */
+export function junitClassname(captureName: string): string {
+  return `fusetrace.${captureName.replace(/\./g, '_')}`;
+}
+
 export function renderJunit(r: CheckReport): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   let tests = 0;
@@ -32,7 +42,7 @@ export function renderJunit(r: CheckReport): string {
     let ss = 0;
     for (const name of CHECKS) {
       const ch = c.checks[name];
-      const classname = `fusetrace.check.${c.name}`;
+      const classname = junitClassname(c.name);
       const head = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(name)}" time="0"`;
       const regressions = ch.items.filter((i) => i.kind === 'regression');
       const others = ch.items.filter((i) => i.kind !== 'regression');

@@ -115,4 +115,23 @@ describe('junit', () => {
     assert.equal(cases[0].failure.type, 'regression');
     assert.ok(suites[1].testcase[2].skipped !== undefined, 'latency skipped for a capture without baseline');
   });
+
+  it('gives class names that survive the split at the last dot (Jenkins): package fusetrace, class the capture', () => {
+    const names = [['run1.pcapng'], ['a.b.c.fusedump'], ['A.pcapng', 'B.pcapng'], ['noext']];
+    const report = checkReport(names.map((files) => checkClean(baselineCapture(files, model({ findings: [] })), th)), null, th, []);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => ['testsuite', 'testcase'].includes(n) }).parse(renderJunit(report));
+    const suites = doc.testsuites.testsuite as { name: string; testcase: { classname: string; name: string }[] }[];
+    assert.deepEqual(suites.map((s) => s.name), ['run1.pcapng', 'a.b.c.fusedump', 'A.pcapng + B.pcapng', 'noext']);
+    const classes = new Set<string>();
+    for (const s of suites) {
+      for (const t of s.testcase) {
+        const dot = t.classname.lastIndexOf('.');
+        assert.equal(t.classname.slice(0, dot), 'fusetrace', t.classname);
+        const cls = t.classname.slice(dot + 1);
+        assert.equal(cls, s.name.replace(/\./g, '_'), 'the class is the whole capture name');
+        classes.add(cls);
+      }
+    }
+    assert.equal(classes.size, names.length, 'one class per capture');
+  });
 });
