@@ -8,6 +8,7 @@ import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
 
 export { OutputClosed };
 import type { ProtocolOverride } from '../protocol/version.js';
+import { escapeControls } from '../report/untrusted-text.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -17,8 +18,9 @@ export const EXIT_INTERNAL = 3;
 /** Prints an error for people: what, where, and a hint when there is one. */
 export function printError(e: unknown): number {
   if (e instanceof CaptureError || e instanceof UsageError) {
-    process.stderr.write(`fusetrace: error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+    // Messages may quote names from the capture: shown with escapes.
+    process.stderr.write(`fusetrace: error: ${escapeControls(e.message)}\n`);
+    if (e.hint) process.stderr.write(`  hint: ${escapeControls(e.hint)}\n`);
     return EXIT_BAD_INPUT;
   }
   if (e instanceof OutputClosed) return EXIT_OK;
@@ -40,7 +42,7 @@ export async function runCommand(body: () => number | Promise<number>): Promise<
 
 /** Prints a warning on stderr (never on stdout, which may carry machine output). */
 export function warn(message: string): void {
-  process.stderr.write(`fusetrace: warning: ${message}\n`);
+  process.stderr.write(`fusetrace: warning: ${escapeControls(message)}\n`);
 }
 
 /** Colour only on a terminal, never with --no-color or NO_COLOR. */

@@ -18,6 +18,8 @@
 import { basename } from 'node:path';
 import { UsageError } from '../capture/errors.js';
 import { severityRank, SEVERITIES, type AnalysisModel, type Severity } from './model.js';
+import { stringifyJson } from './json.js';
+import { escapeControlsDeep } from './untrusted-text.js';
 
 export const BASELINE_SCHEMA = 'fusetrace.baseline/1';
 export const CHECK_SCHEMA = 'fusetrace.check/1';
@@ -109,7 +111,7 @@ export function baselineDoc(version: string, captures: BaselineCapture[]): Basel
 
 /** Stable, diff-friendly text: one capture key, finding or opcode per line. */
 export function renderBaseline(doc: BaselineDoc): string {
-  const j = (v: unknown): string => JSON.stringify(v);
+  const j = (v: unknown): string => stringifyJson(v);
   const lines: string[] = ['{', `  "schema": ${j(doc.schema)},`, `  "tool": ${j(doc.tool)},`, '  "captures": ['];
   doc.captures.forEach((c, ci) => {
     lines.push('    {', `      "name": ${j(c.name)},`, `      "files": ${j(c.files)},`);
@@ -373,6 +375,7 @@ export { SEVERITIES };
 
 /** Short verdict for people: the result first, then regressions, good news and notes per capture. */
 export function renderCheckText(r: CheckReport, p: { red(s: string): string; green(s: string): string; yellow(s: string): string; bold(s: string): string; dim(s: string): string }): string {
+  r = escapeControlsDeep(r);
   const out: string[] = [];
   const th = r.thresholds;
   const against = r.baseline ? `against ${r.baseline} (tolerance ${Math.round(th.tolerance * 100)}%, floors ${th.latencyFloorUs} µs and ${th.errorFloor} errors, new findings from ${th.failOn})` : `--expect-clean (findings from ${th.failOn} fail)`;

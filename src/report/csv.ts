@@ -11,13 +11,15 @@
  * layouts in src/protocol/layouts that the pairing stage extracts.
  *
  * Cells: numbers stay numbers (no units, no separators); a 64-bit value
- * beyond 2^53-1 is written as its exact decimal string (in CSV a cell is
- * text anyway; in JSON Lines it is a string instead of a number). Unknown
- * values are empty cells (CSV) or null (JSON Lines).
+ * beyond 2^53-1 is carried as its exact decimal string and written as those
+ * digits, a JSON number in JSON Lines, so each column has one type in both
+ * formats. Unknown values are empty cells (CSV) or null (JSON Lines). Names
+ * are untrusted: CSV quotes every cell holding a delimiter, quote, CR or LF
+ * and defuses formula-like text cells; JSON escapes controls (json.ts).
  */
-import { stringify } from 'csv-stringify/sync';
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { errnoName } from '../protocol/errno.js';
+import { jsonString, stringifyJson } from './json.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
 import { fuse_setattr_in } from '../protocol/layouts/attr.js';
@@ -214,7 +216,7 @@ export function findingColumns(clock: ExportClock): TableColumn<Finding>[] {
     { name: 'uniques', type: 'string', doc: 'the exchanges involved, space-separated', get: (f) => f.uniques.join(' ') },
     { name: 'message', type: 'string', doc: 'one-line explanation', get: (f) => f.message },
     { name: 'fingerprint', type: 'string', doc: 'stable identity used by baseline/check', get: (f) => f.fingerprint },
-    { name: 'details', type: 'string', doc: 'the numbers behind the finding, as a JSON object', get: (f) => JSON.stringify(f.details, (_k, v: unknown) => (typeof v === 'bigint' ? id64(v) : v)) },
+    { name: 'details', type: 'string', doc: 'the numbers behind the finding, as a JSON object', get: (f) => stringifyJson(f.details) },
   ];
 }
 
@@ -277,65 +279,99 @@ export interface TextSink {
 
 const BATCH = 2048;
 
+const INTEGER_TEXT = /^-?[0-9]+$/;
+/** Fields RFC 4180 requires quoted: a delimiter, a quote, or a bare CR or LF anywhere. */
+const CSV_NEEDS_QUOTES = /[",\r\n]/;
+/** First characters a spreadsheet reads as a formula (OWASP "CSV injection"), plus TAB and CR. */
+const CSV_FORMULA_START = /^[=+\-@\t\r]/;
+
 /**
- * Writes rows of one table: CSV through csv-stringify (RFC 4180: CRLF line
- * ends, fields with a comma, quote or line break quoted, quotes doubled) or
- * JSON Lines (one object per row, keys in column order). Rows are
- * stringified in small batches and handed to the sink, so nothing grows with
- * the capture.
+ * One CSV cell. A text cell (a `string` column) that starts like a formula
+ * gets a leading apostrophe, so a spreadsheet shows it as text
+ * (docs/export.md "Formula cells"); number columns are never touched, so
+ * `-2` stays the number -2. A cell with a comma, quote, CR or LF, alone or
+ * in pairs, is quoted with its quotes doubled.
+ */
+export function csvCell(v: Cell, type: ColumnType): string {
+  if (v === null) return '';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v !== 'string') return Number.isFinite(v) ? String(v) : '';
+  let s = v;
+  if (type === 'string' && CSV_FORMULA_START.test(s)) s = `'${s}`;
+  return CSV_NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * One JSON value of a JSON Lines row: integer columns are JSON numbers, also
+ * beyond 2^53 (a 64-bit id arrives as its exact decimal string and is written
+ * as those digits: JSON numbers have no size limit, and readers such as
+ * DuckDB keep them exact); every other cell keeps its own JSON type.
+ */
+export function jsonlCell(v: Cell, type: ColumnType): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (type === 'integer' && INTEGER_TEXT.test(v)) return v;
+  return jsonString(v);
+}
+
+/**
+ * Writes rows of one table: CSV (RFC 4180: header row first, CRLF line ends,
+ * see `csvCell`) or JSON Lines (one object per row, keys in column order,
+ * see `jsonlCell`). Rows are built in small batches and handed to the sink,
+ * so nothing grows with the capture.
  */
 export class TableWriter<R> {
-  private batch: Cell[][] = [];
+  private batch = '';
+  private batched = 0;
   private headerDone = false;
-  private jsonKeys: string[] | undefined;
+  private readonly jsonKeys: string[];
+  private readonly types: ColumnType[];
   rows = 0;
 
   constructor(
     private readonly columns: readonly TableColumn<R>[],
     private readonly format: ExportFormat,
     private readonly sink: TextSink,
-  ) {}
+  ) {
+    this.types = columns.map((c) => c.type);
+    this.jsonKeys = columns.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`);
+  }
 
   /** Writes the header (CSV) even when no row follows. */
   header(): void {
     if (this.headerDone) return;
     this.headerDone = true;
-    if (this.format === 'csv') this.sink.write(stringify([this.columns.map((c) => c.name)], CSV_OPTIONS));
+    if (this.format === 'csv') this.sink.write(this.columns.map((c) => csvCell(c.name, 'string')).join(',') + '\r\n');
   }
 
   row(r: R): void {
     if (!this.headerDone) this.header();
     this.rows++;
     const cols = this.columns;
+    const types = this.types;
+    let line = '';
     if (this.format === 'jsonl') {
       // Built by hand (no object per row): `{"conn":0,"unique":2,...}` in column order.
-      const keys = (this.jsonKeys ??= cols.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`));
-      let line = '';
-      for (let i = 0; i < cols.length; i++) {
-        const v = cols[i]!.get(r);
-        line += keys[i]! + (v === null ? 'null' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : typeof v === 'string' ? JSON.stringify(v) : String(v));
-      }
-      this.sink.write(line + '}\n');
-      return;
+      const keys = this.jsonKeys;
+      for (let i = 0; i < cols.length; i++) line += keys[i]! + jsonlCell(cols[i]!.get(r), types[i]!);
+      line += '}\n';
+    } else {
+      for (let i = 0; i < cols.length; i++) line += (i === 0 ? '' : ',') + csvCell(cols[i]!.get(r), types[i]!);
+      line += '\r\n';
     }
-    const cells: Cell[] = new Array(cols.length);
-    for (let i = 0; i < cols.length; i++) cells[i] = cols[i]!.get(r);
-    this.batch.push(cells);
-    if (this.batch.length >= BATCH) this.flush();
+    this.batch += line;
+    if (++this.batched >= BATCH) this.flush();
   }
 
   flush(): void {
     this.header();
-    if (this.batch.length === 0) return;
-    this.sink.write(stringify(this.batch, CSV_OPTIONS));
-    this.batch = [];
+    if (this.batched === 0) return;
+    this.sink.write(this.batch);
+    this.batch = '';
+    this.batched = 0;
   }
 }
-
-const CSV_OPTIONS = {
-  record_delimiter: 'windows' as const,
-  cast: { boolean: (v: boolean) => (v ? 'true' : 'false') },
-};
 
 /** Writes a whole model table (findings, files, ops). */
 export function writeModelTable(model: AnalysisModel, table: 'findings' | 'files' | 'ops', format: ExportFormat, sink: TextSink, clock: ExportClock): number {

@@ -134,7 +134,8 @@ export function escapeHtml(s: unknown): string {
 
 /** JSON safe inside a `<script>` element: no `<`, `>`, `&`, U+2028, U+2029 left raw. */
 export function embedJson(v: unknown): string {
-  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Ids past 2^53 go to the page as strings: the page's JSON.parse would round a number.
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // ---------------------------------------------------------------- formatting

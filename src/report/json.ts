@@ -1,47 +1,90 @@
 /**
- * `fusetrace analyze --json`: the whole `AnalysisModel` as one JSON document
- * whose first key is `"schema": "fusetrace.analysis/1"` (docs/json-schema.md).
+ * JSON text for every JSON output (`analyze --json`, `check --json`, the
+ * JSON Lines of `export` and `dump`), written by one serializer so that two
+ * rules hold everywhere:
  *
- * The model already keeps 64-bit ids exact (numbers up to 2^53-1, decimal
- * strings beyond); this renderer is the last guard: a bigint that slipped in
- * becomes a number when exact and a decimal string otherwise, never a throw
- * and never a rounded number. NaN and infinities (unknown values) become null.
+ * - A 64-bit value is an exact JSON number, whatever its size: a bigint is
+ *   written as its decimal digits (JSON numbers have no size limit; readers
+ *   such as DuckDB, jq 1.7 and Python keep them exact), so a column or key
+ *   never switches between number and string. NaN and infinities (unknown
+ *   values) become null.
+ * - A string cannot act on the terminal or the line structure of whoever
+ *   prints the JSON: besides the C0 controls JSON always escapes, DEL, the C1
+ *   controls, bidi overrides and isolates and U+2028/U+2029 are written as
+ *   `\uXXXX` escapes. The parsed value is unchanged.
+ *
+ * `analyze --json` writes the whole `AnalysisModel` as one document whose
+ * first key is `"schema": "fusetrace.analysis/1"` (docs/analysis-json.md).
  */
 import type { AnalysisModel } from './model.js';
+import { CONTROL_CHARS } from './untrusted-text.js';
 
 export const ANALYSIS_SCHEMA = 'fusetrace.analysis/1';
 
-/** A JSON value for a 64-bit quantity: number while exact, decimal string beyond. */
-export function jsonSafe64(v: bigint | number): number | string {
-  if (typeof v === 'number') return v;
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+const uEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** A JSON string literal with the characters above escaped. */
+export function jsonString(s: string): string {
+  const text = JSON.stringify(s); // C0 controls already escaped: only the others are left
+  CONTROL_CHARS.lastIndex = 0;
+  return CONTROL_CHARS.test(text) ? text.replace(CONTROL_CHARS, uEscape) : text;
 }
 
-/** JSON.stringify replacer: bigint -> number or exact string; NaN/Infinity -> null; Buffer -> hex. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return jsonSafe64(value);
-  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+/** A plain value for what JSON has no literal for: Map -> object, Set -> array, Buffer -> hex. */
+function plainValue(value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries(value);
   if (value instanceof Set) return [...value];
-  // Buffer.toJSON runs before the replacer: {type: 'Buffer', data: [...]}.
-  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
-    return Buffer.from((value as { data: number[] }).data).toString('hex');
-  }
-  return value;
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  return typeof toJSON === 'function' ? (toJSON as () => unknown).call(value) : value;
 }
 
-/** Any value to JSON text with the bigint-safe replacer. */
+/**
+ * Any value to JSON text, as `JSON.stringify(value, null, indent)` would
+ * write it (same layout, same skipping of undefined and functions) except
+ * for bigints, unknown numbers and the escapes above.
+ */
 export function stringifyJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, jsonReplacer, indent);
+  const step = indent ? ' '.repeat(indent) : '';
+  return write(value, '') ?? 'null';
+
+  function write(v: unknown, pad: string): string | undefined {
+    switch (typeof v) {
+      case 'string': return jsonString(v);
+      case 'number': return Number.isFinite(v) ? String(v) : 'null';
+      case 'bigint': return v.toString();
+      case 'boolean': return v ? 'true' : 'false';
+      case 'undefined': case 'function': case 'symbol': return undefined;
+    }
+    if (v === null) return 'null';
+    const p = plainValue(v);
+    if (p !== v) return write(p, pad);
+    const inner = pad + step;
+    const open = step ? `\n${inner}` : '';
+    const sep = step ? `,\n${inner}` : ',';
+    const close = step ? `\n${pad}` : '';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      return `[${open}${v.map((x: unknown) => write(x, inner) ?? 'null').join(sep)}${close}]`;
+    }
+    const parts: string[] = [];
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const s = write(x, inner);
+      if (s !== undefined) parts.push(`${jsonString(k)}:${step ? ' ' : ''}${s}`);
+    }
+    return parts.length === 0 ? '{}' : `{${open}${parts.join(sep)}${close}}`;
+  }
 }
 
 /**
  * The `--json` document. `schema` is written first whatever order the model
  * object was built in; the other keys follow the model's declaration order.
+ * `epochNs` is an exact integer like every other 64-bit value.
  */
 export function renderJson(model: AnalysisModel, opts: { indent?: number } = {}): string {
   const { schema: _schema, ...rest } = model;
   void _schema;
-  const doc = { schema: ANALYSIS_SCHEMA, ...rest };
+  const doc = { schema: ANALYSIS_SCHEMA, ...rest, epochNs: BigInt(model.epochNs) };
   return stringifyJson(doc, opts.indent ?? 2) + '\n';
 }

@@ -7,15 +7,16 @@
  * Times: `t`-like fields are nanoseconds relative to `epochNs` (the first
  * timestamp read, an exact decimal string of ns since the Unix epoch), so
  * they stay exact as JSON numbers. 64-bit ids (uniques, nodeids, fh) are
- * numbers while <= 2^53-1 and decimal strings beyond.
+ * numbers while <= 2^53-1 and bigints beyond; JSON writes both as exact
+ * numbers (json.ts).
  */
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 export const severityRank = (s: Severity): number => (s === 'error' ? 2 : s === 'warning' ? 1 : 0);
 
-/** A 64-bit id in JSON: number when exact, decimal string beyond 2^53-1. */
-export type JsonId = number | string;
+/** A 64-bit id: number when exact, bigint beyond 2^53-1 (an exact JSON number either way). */
+export type JsonId = number | bigint;
 
 export interface AnalysisModel {
   schema: 'fusetrace.analysis/1';

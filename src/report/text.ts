@@ -13,8 +13,9 @@ import {
   palette, percent, plural, renderTable, type Column, type Palette,
 } from './format.js';
 import {
-  severityRank, type AnalysisModel, type ConnectionModel, type FileModel, type Finding, type OpStatsModel, type Severity, type SizeEvent,
+  severityRank, type AnalysisModel, type ConnectionModel, type FileModel, type Finding, type JsonId, type OpStatsModel, type Severity, type SizeEvent,
 } from './model.js';
+import { escapeControlsDeep } from './untrusted-text.js';
 
 export interface TextOptions {
   color?: boolean;
@@ -37,6 +38,7 @@ export function opLabel(name: string, opcode?: number): string {
 const yesNo = (v: boolean | undefined): string => (v === undefined ? 'unknown' : v ? 'yes' : 'no');
 
 export function renderText(model: AnalysisModel, opts: TextOptions = {}): string {
+  model = escapeControlsDeep(model);
   const p = palette(opts.color ?? false);
   const out: string[] = [];
   const start = model.span.startT;
@@ -298,7 +300,7 @@ export function renderFindings(findings: readonly Finding[], startT: number, p: 
 }
 
 /** `12, 14` or, for many, `26, 28, 30, 32, 34, 36, … (32 in all)`. */
-function listUniques(u: readonly (number | string)[], max = 8): string {
+function listUniques(u: readonly JsonId[], max = 8): string {
   return u.length <= max ? u.join(', ') : `${u.slice(0, max - 2).join(', ')}, … (${u.length} in all)`;
 }
 

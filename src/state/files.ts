@@ -73,7 +73,7 @@ export class SizeHistory {
   }
 
   /** The events as model records. */
-  events(conn: number, nodeid: number | string, jsonId: (v: Id) => number | string): SizeEvent[] {
+  events(conn: number, nodeid: number | bigint, jsonId: (v: Id) => number | bigint): SizeEvent[] {
     const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
     const out: SizeEvent[] = [];
     for (let i = 0; i < this.n; i++) {

@@ -25,9 +25,9 @@ const RENAME_EXCHANGE = 2;
 /** Requests displaced by a duplicate unique that are still remembered. */
 const MAX_DISPLACED = 4096;
 
-/** A 64-bit id as JSON: number when exact, else decimal string. */
-export function jsonId(v: Id): number | string {
-  return typeof v === 'number' ? v : v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+/** A 64-bit id for the model: number when exact, else the bigint (an exact JSON number in every output). */
+export function jsonId(v: Id): number | bigint {
+  return typeof v === 'number' ? v : v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 /** Per-connection tables. */

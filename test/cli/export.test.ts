@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { tableColumns } from '../../src/report/csv.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { parseCsv, readZipMember } from '../helpers/csv-parse.js';
+import { parseJsonExact } from '../helpers/json-exact.js';
 
 /** The first worksheet inside an .xlsx (a zip member name, not a file path). */
 const SHEET1 = ['xl', 'worksheets', 'sheet1.xml'].join('/');
@@ -25,8 +26,8 @@ const haveRace = existsSync(A) && existsSync(B);
 const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-export-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-type Row = Record<string, string | number | null>;
-const jsonl = (text: string): Row[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Row);
+type Row = Record<string, string | number | bigint | null>;
+const jsonl = (text: string): Row[] => text.split('\n').filter((l) => l !== '').map((l) => parseJsonExact<Row>(l));
 
 interface DumpExchange {
   conn: number; unique: number | string; opcode: number; op: string; nodeid: number | string; pid: number; tid: number; caller_pid: number;
@@ -38,7 +39,7 @@ interface DumpExchange {
 function dumpExchanges(file: string): DumpExchange[] {
   const r = runCli(['dump', '--exchanges', '--json', file]);
   assert.equal(r.code, 0, r.stderr);
-  return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; data: DumpExchange })
+  return r.stdout.split('\n').filter((l) => l !== '').map((l) => parseJsonExact<{ type: string; data: DumpExchange }>(l))
     .filter((o) => o.type === 'exchange').map((o) => o.data);
 }
 

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { TABLES, TableWriter, absNs, requestColumns, tableColumns, writeModelTable, type ExportClock } from '../../src/report/csv.js';
 import { finding, model } from '../helpers/model-builder.js';
 import { parseCsv } from '../helpers/csv-parse.js';
+import { parseJsonExact } from '../helpers/json-exact.js';
 
 const clock: ExportClock = { epochNs: 1795561795892945704n };
 
@@ -64,14 +65,18 @@ describe('csv export', () => {
     void row;
   });
 
-  it('writes JSON Lines with numbers as numbers and big values as strings', () => {
+  it('writes JSON Lines with every integer as an exact JSON number, also past 2^53', () => {
     const s = sink();
     const w = new TableWriter(requestColumns(clock), 'jsonl', s);
     const x = write();
     x.error = -2;
     w.row(x);
-    const o = JSON.parse(s.text.trim());
-    assert.equal(o.unique, '1152921504606846976');
+    w.flush();
+    assert.match(s.text, /"unique":1152921504606846976,/);
+    assert.match(s.text, /"req_ns":1795561795894445704,/);
+    const o = parseJsonExact<Record<string, unknown>>(s.text.trim());
+    assert.equal(o.unique, 1152921504606846976n);
+    assert.equal(o.req_ns, 1795561795894445704n);
     assert.equal(o.offset, 3221225472);
     assert.equal(o.errno, 'ENOENT');
     assert.equal(o.daemon_size, null);
@@ -106,6 +111,7 @@ describe('csv export', () => {
     writeModelTable(model({ findings: [finding('short-write', 'warning', { uniques: [3, 5] })] }), 'findings', 'jsonl', s, clock);
     const o = JSON.parse(s.text);
     assert.equal(o.uniques, '3 5');
+    assert.equal(typeof o.t, 'number', 'absolute times are JSON numbers');
     assert.deepEqual(JSON.parse(o.details), { offset: 3221225472, size: 1048576 });
   });
 });

@@ -13,6 +13,8 @@ import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '.
 import { errnoName } from '../../protocol/errno.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
+import { stringifyJson } from '../../report/json.js';
+import { escapeControls } from '../../report/untrusted-text.js';
 import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, runCommand } from '../common.js';
 
 interface DumpOptions {
@@ -29,7 +31,7 @@ interface DumpOptions {
 const MAX_LISTED_PROBLEMS = 50;
 
 
-const idJson = (v: number | bigint | undefined): number | string | null => (v === undefined ? null : typeof v === 'bigint' ? v.toString() : v);
+const idJson = (v: number | bigint | undefined): number | bigint | null => (v === undefined ? null : v);
 
 export function register(program: Command): void {
   program
@@ -80,8 +82,8 @@ function dump(files: string[], opts: DumpOptions): number {
     pid: x.pid,
     tid: x.tid,
     caller_pid: x.callerPid,
-    req_ns: timebase.absolute(x.tReq),
-    reply_ns: x.replied ? timebase.absolute(x.tReply) : null,
+    req_ns: BigInt(timebase.absolute(x.tReq)),
+    reply_ns: x.replied ? BigInt(timebase.absolute(x.tReply)) : null,
     latency_us: x.replied ? (x.tReply - x.tReq) / 1000 : null,
     error: x.replied ? x.error : null,
     error_name: x.replied ? (x.error === 0 ? 'OK' : `-${errnoName(x.error)}`) : null,
@@ -112,18 +114,18 @@ function dump(files: string[], opts: DumpOptions): number {
       }
       const d = decodeOf(kind, m, pairer);
       if (json) {
-        out.line(JSON.stringify({
+        out.line(stringifyJson({
           type: 'message',
           data: {
-            index, conn: m.conn, t_ns: timebase.absolute(m.t), t_rel_ns: m.t,
+            index, conn: m.conn, t_ns: BigInt(timebase.absolute(m.t)), t_rel_ns: m.t,
             dir: m.dir === Direction.Outbound ? 'out' : 'in', dir_guessed: m.dirGuessed || undefined,
             pid: m.pid, tid: m.tid, kind, file_offset: m.fileOffset, block: m.blockNo,
             cap_len: m.capLen, orig_len: m.origLen, failed_errno: m.failedErrno || undefined,
             comment: m.comment, decoded: d ?? null,
           },
-        }, jsonReplacer));
+        }));
       } else if (d) {
-        out.line(formatMessageLine({ m, kind, x: pairer.last, decoded: d, index }, { hideConn: !multiConn(), verbose: opts.verbose }));
+        out.line(escapeControls(formatMessageLine({ m, kind, x: pairer.last, decoded: d, index }, { hideConn: !multiConn(), verbose: opts.verbose })));
       } else {
         out.line(`${String(index).padStart(5)}  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`);
       }
@@ -136,9 +138,9 @@ function dump(files: string[], opts: DumpOptions): number {
 
   function emitExchange(x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined): void {
     if (json) {
-      out.line(JSON.stringify({ type: 'exchange', data: exchangeJson(x, req, rep) }, jsonReplacer));
+      out.line(stringifyJson({ type: 'exchange', data: exchangeJson(x, req, rep) }));
     } else if (req) {
-      out.line(formatExchangeLine(x, req, rep, { hideConn: !multiConn(), verbose: opts.verbose }));
+      out.line(escapeControls(formatExchangeLine(x, req, rep, { hideConn: !multiConn(), verbose: opts.verbose })));
     }
   }
 
@@ -163,10 +165,6 @@ function dump(files: string[], opts: DumpOptions): number {
     return EXIT_BAD_INPUT;
   }
   return 0;
-}
-
-function jsonReplacer(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
 }
 
 function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], counts: Record<string, number>, json: boolean): void {
@@ -203,21 +201,23 @@ function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], cou
     error: run.fatal ? run.fatal.message : null,
   };
   if (json) {
-    out.line(JSON.stringify({ type: 'summary', data: summary }, jsonReplacer));
+    out.line(stringifyJson({ type: 'summary', data: summary }));
     return;
   }
-  out.line('');
-  out.line(`summary: ${c.messages} messages (${c.requests} requests, ${c.replies} replies, ${c.notifications} notifications) on ${conns.length} connection${conns.length === 1 ? '' : 's'}`);
+  // Interface names, file names and notes come from the capture: shown with escapes.
+  const line = (s: string): void => out.line(escapeControls(s));
+  line('');
+  line(`summary: ${c.messages} messages (${c.requests} requests, ${c.replies} replies, ${c.notifications} notifications) on ${conns.length} connection${conns.length === 1 ? '' : 's'}`);
   for (const ci of conns) {
-    out.line(`  conn${ci.conn} ${ci.name} (${ci.file}): protocol ${ci.protocol}` +
+    line(`  conn${ci.conn} ${ci.name} (${ci.file}): protocol ${ci.protocol}` +
       (ci.protocol_source === 'init' ? ` (kernel ${ci.kernel}, daemon ${ci.daemon})` : '') + `, peak ${ci.peak_inflight} in flight`);
-    if (ci.note) out.line(`    note: ${ci.note}`);
+    if (ci.note) line(`    note: ${ci.note}`);
   }
-  out.line(`  unanswered requests: ${run.unanswered.length}; orphan replies: ${c.orphans}; duplicate uniques: ${c.duplicates}; malformed messages: ${c.malformed}; rejected replies: ${c.rejected}`);
-  if (c.truncated > 0) out.line(`  messages whose fixed arguments were cut by the snap length: ${c.truncated} (their fields are unknown)`);
-  for (const n of run.notices) out.line(`  ${n.kind}: ${n.message}`);
-  for (const p of problems) out.line(`  ${p.kind}: conn${p.conn} ${p.message} (byte ${p.offset})`);
+  line(`  unanswered requests: ${run.unanswered.length}; orphan replies: ${c.orphans}; duplicate uniques: ${c.duplicates}; malformed messages: ${c.malformed}; rejected replies: ${c.rejected}`);
+  if (c.truncated > 0) line(`  messages whose fixed arguments were cut by the snap length: ${c.truncated} (their fields are unknown)`);
+  for (const n of run.notices) line(`  ${n.kind}: ${n.message}`);
+  for (const p of problems) line(`  ${p.kind}: conn${p.conn} ${p.message} (byte ${p.offset})`);
   const listed = problems.length;
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  if (total > listed) out.line(`  ... and ${total - listed} more problems`);
+  if (total > listed) line(`  ... and ${total - listed} more problems`);
 }
