@@ -342,7 +342,7 @@ export async function recordWithPreload(opts: RecordOptions): Promise<number> {
   const lib = libraryPath();
   if (!existsSync(lib)) {
     process.stderr.write(`fusetrace: error: the capture library ${lib} is not built\n`);
-    process.stderr.write('  hint: install a C compiler (Debian: apt-get install gcc libc6-dev) and run `npm run build`\n');
+    process.stderr.write(`  hint: install a C compiler (Debian: apt-get install gcc libc6-dev) and run \`npm run build\` (in a checkout) or \`node ${join(packageRoot(), 'scripts', 'build-native.mjs')}\` (an installed package)\n`);
     return 2;
   }
   if (opts.command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
