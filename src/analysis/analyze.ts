@@ -31,6 +31,8 @@ export interface AnalyzeHooks {
   onSizeEvent?(e: SizeEvent): void;
   /** Each finding the filters keep, when the detector raises it (the model lists them again at the end). */
   onFinding?(f: Finding): void;
+  /** Each connection when its capture declares it (before any of its messages). */
+  onConnection?(c: ConnectionInfo): void;
 }
 
 export interface AnalyzeOptions {
@@ -216,6 +218,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     onConnection: (c) => {
       connections.push(c);
       pairer.onConnection(c);
+      hooks.onConnection?.(c);
     },
     onMessage: (m: CaptureMessage) => {
       const t = m.t;

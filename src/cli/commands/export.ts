@@ -9,16 +9,19 @@ import { analyze } from '../../analysis/analyze.js';
 import { Timebase } from '../../capture/message.js';
 import type { Exchange } from '../../pairing/exchange.js';
 import {
-  FORMATS, TABLES, TableWriter, requestColumns, sizeColumns, writeModelTable, type ExportClock, type ExportFormat, type TableName,
+  FORMATS, TABLES, TableWriter, requestColumns, sizeColumns, writeModelTable, type ExportClock, type ExportFormat, type TableColumn, type TableName,
 } from '../../report/csv.js';
 import type { SizeEvent } from '../../report/model.js';
 import { PerfettoWriter } from '../../report/perfetto.js';
+import { ParquetTableWriter } from '../../report/parquet.js';
+import { fileColumns, findingColumns, opColumns } from '../../report/csv.js';
+import { version } from '../main.js';
 import { UsageError } from '../../capture/errors.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
-/** Table formats, plus `perfetto`: the whole analysis as one trace (report/perfetto.ts). */
-const EXPORT_FORMATS = [...FORMATS, 'perfetto'] as const;
+/** Table formats (CSV, JSON Lines, Parquet), plus `perfetto`: the whole analysis as one trace (report/perfetto.ts). */
+const EXPORT_FORMATS = [...FORMATS, 'parquet', 'perfetto'] as const;
 type ExportCliFormat = (typeof EXPORT_FORMATS)[number];
 
 interface ExportFlags extends AnalysisFlags {
@@ -60,6 +63,7 @@ Exit status: 0 done, 2 usage error or unreadable input (rows read before the dam
 
 export function runExport(captures: string[], flags: ExportFlags): number {
   if (flags.format === 'perfetto') return runPerfetto(captures, flags);
+  if (flags.format === 'parquet') return runParquet(captures, flags);
   const table = flags.table;
   const format = flags.format;
   const timebase = new Timebase();
@@ -124,4 +128,62 @@ function runPerfetto(captures: string[], flags: ExportFlags): number {
   }
   if (w.dropped > 0) process.stderr.write(`fusetrace: note: --max-events ${maxEvents}: ${w.dropped} events left out (narrow with --file, --conn, --since, --until)\n`);
   return fatalExit(result) ?? EXIT_OK;
+}
+
+/**
+ * One table as a Parquet file (report/parquet.ts): `requests` and `sizes`
+ * streamed in row groups, the others from the final model; each row names
+ * its capture.
+ */
+function runParquet(captures: string[], flags: ExportFlags): number {
+  if (flags.output === undefined || flags.output === '-') {
+    throw new UsageError('--format parquet writes a file: give -o FILE.parquet', 'Parquet is a binary format with its index at the end; it is not written to standard output');
+  }
+  const file = flags.output;
+  const table = flags.table;
+  const timebase = new Timebase();
+  const clock: ExportClock = {
+    get epochNs() {
+      return timebase.epochNs;
+    },
+  };
+  const createdBy = `fusetrace ${version()}`;
+  const captureOf = new Map<number, string>();
+  const byConn = (r: { conn: number }): string | null => captureOf.get(r.conn) ?? null;
+  const hooks: NonNullable<Parameters<typeof analyze>[0]['hooks']> = { onConnection: (c) => captureOf.set(c.conn, c.file) };
+  let streamed: ParquetTableWriter<Exchange> | ParquetTableWriter<SizeEvent> | undefined;
+  const open = <R>(cols: Parameters<typeof writerFor<R>>[0], capture: (r: R) => string | null): ParquetTableWriter<R> => writerFor(cols, file, capture, createdBy);
+  if (table === 'requests') {
+    const w = open(requestColumns(clock), (x: Exchange) => captures[x.input] ?? null);
+    hooks.onExchange = (x) => w.row(x);
+    streamed = w;
+  } else if (table === 'sizes') {
+    const w = open(sizeColumns(clock), byConn);
+    hooks.onSizeEvent = (e) => w.row(e);
+    streamed = w;
+  }
+  const opts = analysisOptions(captures, flags, { hooks, timeline: false });
+  const result = analyze({ ...opts, timebase });
+  if (streamed) streamed.finish();
+  else {
+    const model = result.model;
+    const done = { epochNs: BigInt(model.epochNs) };
+    if (table === 'findings') writeAllParquet(open(findingColumns(done), byConn), model.findings);
+    else if (table === 'files') writeAllParquet(open(fileColumns(), byConn), model.files);
+    else writeAllParquet(open(opColumns(), byConn), model.ops);
+  }
+  return fatalExit(result) ?? EXIT_OK;
+}
+
+function writerFor<R>(cols: TableColumn<R>[], file: string, capture: (r: R) => string | null, createdBy: string): ParquetTableWriter<R> {
+  try {
+    return new ParquetTableWriter(cols, file, capture, createdBy);
+  } catch (e) {
+    throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+  }
+}
+
+function writeAllParquet<R>(w: ParquetTableWriter<R>, rows: readonly R[]): void {
+  for (const r of rows) w.row(r);
+  w.finish();
 }
