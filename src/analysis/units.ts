@@ -17,6 +17,22 @@ export function formatBytes(n: number): string {
       return `${v.toFixed(1)} ${name}`;
     }
   }
+  return exactBytes(n);
+}
+
+/**
+ * Two sizes a message compares: rounded as `formatBytes`, but in exact bytes
+ * when rounding would print two different sizes the same ("4.0 KiB, smaller
+ * than the 4.0 KiB" says nothing).
+ */
+export function formatBytesPair(a: number, b: number): [string, string] {
+  const fa = formatBytes(a);
+  const fb = formatBytes(b);
+  if (fa !== fb || a === b) return [fa, fb];
+  return [exactBytes(a), exactBytes(b)];
+}
+
+function exactBytes(n: number): string {
   return `${n} byte${n === 1 ? '' : 's'}`;
 }
 

@@ -4,7 +4,7 @@ import type { PairingProblem, ProblemKind } from '../pairing/pairer.js';
 import { formatFlags } from '../protocol/layout.js';
 import { FOPEN_FLAGS, O_DIRECT } from '../protocol/flags/open.js';
 import { opcodeName } from '../protocol/opcodes.js';
-import type { SizeReport, Track } from '../state/files.js';
+import type { MovingReport, SizeReport, Track } from '../state/files.js';
 import { formatBytes, formatOffset } from '../analysis/units.js';
 import { defineDetector, type Detector, type DetectorContext, type DetectorMeta, type FindingInput } from './define.js';
 
@@ -126,4 +126,21 @@ export function eachSizeReport(
       ctx.report({ ...fi, conn: x.conn, nodeid: f.nodeid, path: f.path, t: x.tReply, tracks: tr ? [tr] : [] });
     }
   };
+}
+
+/**
+ * The report before `r` when `r` takes the file back to the size it had
+ * before that one, with nothing captured that changes a size between the
+ * earlier request and this reply (no write, truncate or other size change
+ * completed; no write or truncate in flight now): the daemon reported two
+ * sizes for an unchanged file, and that earlier report is the odd one out.
+ * Undefined otherwise.
+ */
+export function reportedBack(r: SizeReport, x: Exchange): MovingReport | undefined {
+  const p = r.previous;
+  if (p === undefined || r.predates !== undefined || p.size === p.before || r.size !== p.before) return undefined;
+  const g = r.file.group;
+  if (g.truncatesInflight.length > 0 || g.writesInflight.length > 0) return undefined;
+  if (g.tLastTruncate > p.tReq || g.changedDuring(p.tReq, x.tReply)) return undefined;
+  return p;
 }

@@ -5,6 +5,7 @@
  */
 import type { Detector } from './define.js';
 import duplicateUnique from './duplicate-unique.js';
+import inconsistentSizeReport from './inconsistent-size-report.js';
 import interrupted from './interrupted.js';
 import malformedMessage from './malformed-message.js';
 import orphanReply from './orphan-reply.js';
@@ -25,6 +26,7 @@ export const DETECTORS: readonly Detector[] = [
   writeTruncateRace,
   staleSizeWrite,
   sizeShrankExternally,
+  inconsistentSizeReport,
   staleAttrReply,
   reorderedHandleOps,
   unansweredRequest,

@@ -2,6 +2,9 @@
  * reordered-handle-ops: on one file handle, a FLUSH, FSYNC or RELEASE
  * answered while a WRITE sent before it on that handle is still in flight:
  * the daemon completed a "everything before me is done" request too early.
+ * Not when several opens of the file hold that fh (a daemon answering every
+ * open of a file with one fh, as encfs does): the FLUSH or RELEASE may then
+ * close another open than the WRITE's, which orders nothing.
  */
 import { Op, opcodeName } from '../protocol/opcodes.js';
 import { formatDuration } from '../analysis/units.js';
@@ -20,7 +23,7 @@ export default defineDetector({
   },
   create: (ctx) => ({
     reply(x, tr) {
-      if (!tr?.file || x.fh === undefined) return;
+      if (!tr?.file || x.fh === undefined || tr.handleOpens > 1) return;
       for (const w of tr.file.inflight) {
         const y = w.x;
         if (y.opcode !== Op.WRITE || w.writeCache || y.conn !== x.conn || y.fh !== x.fh || !(y.tReq < x.tReq)) continue;

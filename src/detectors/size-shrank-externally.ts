@@ -3,12 +3,13 @@
  * daemon-observed size with no truncate seen on any captured connection:
  * something outside the capture (another mount, the backing store) changed
  * the file. With one connection this is how a stale kernel size shows in
- * hindsight.
+ * hindsight. A report that only takes the file back to the size it had
+ * before the daemon's previous report is inconsistent-size-report's.
  */
-import { formatBytes } from '../analysis/units.js';
+import { formatBytesPair } from '../analysis/units.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { defineDetector } from './define.js';
-import { eachSizeReport } from './common.js';
+import { eachSizeReport, reportedBack } from './common.js';
 
 export default defineDetector({
   id: 'size-shrank-externally',
@@ -26,9 +27,11 @@ export default defineDetector({
       const g = f.group;
       // A truncate in flight or completed since the request, or any size change while it was in flight, explains the smaller size.
       if (g.truncatesInflight.length > 0 || g.tLastTruncate > x.tReq || g.changedDuring(x.tReq, x.tReply)) return undefined;
+      if (reportedBack(r, x) !== undefined) return undefined;
+      const [size, daemonSize] = formatBytesPair(r.size, r.daemonBefore);
       return {
         messageId: 'shrank',
-        data: { op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), daemonSize: formatBytes(r.daemonBefore) },
+        data: { op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size, daemonSize },
         uniques: [x.unique],
         details: {
           reportedSize: r.size, daemonSize: r.daemonBefore, shrankBy: r.daemonBefore - r.size,

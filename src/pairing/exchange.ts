@@ -24,9 +24,15 @@ export interface DirEntry {
   ino: Id;
   off: Id;
   type: number;
-  /** READDIRPLUS only: entry_out.nodeid (0 = no inode information), attr.size, attr_valid in ns. */
+  /**
+   * READDIRPLUS only: entry_out.nodeid (0 = no inode information), attr.ino
+   * (which need not equal the dirent's ino: go-fuse puts 0xFFFFFFFF there),
+   * attr.size, attr.mode (NaN without), attr_valid in ns.
+   */
   nodeid: Id | undefined;
+  attrIno: Id | undefined;
   size: number;
+  mode: number;
   attrValidNs: number;
 }
 
@@ -144,6 +150,9 @@ export class Exchange {
   set attrIno(v: Id | undefined) { this.setResult().attrIno = v; }
   get attrSize(): number { return this.result === undefined ? NaN : this.result.attrSize; }
   set attrSize(v: number) { this.setResult().attrSize = v; }
+  /** attr.mode of that reply (S_IFMT type and permissions; NaN when absent). */
+  get attrMode(): number { return this.result === undefined ? NaN : this.result.attrMode; }
+  set attrMode(v: number) { this.setResult().attrMode = v; }
   /** attr_valid of that reply in ns (0 = not cacheable). */
   get attrValidNs(): number { return this.result === undefined ? NaN : this.result.attrValidNs; }
   set attrValidNs(v: number) { this.setResult().attrValidNs = v; }
@@ -190,6 +199,7 @@ export class ReplyResult {
   resultNodeid: Id | undefined = undefined;
   attrIno: Id | undefined = undefined;
   attrSize = NaN;
+  attrMode = NaN;
   attrValidNs = NaN;
   resultFh: Id | undefined = undefined;
   openFlags = 0;

@@ -91,6 +91,7 @@ const o = (l: StructLayout, f: string): number => {
 };
 const ATTR_INO = o(fuse_attr, 'ino');
 const ATTR_SIZE = o(fuse_attr, 'size');
+const ATTR_MODE = o(fuse_attr, 'mode');
 const EO_NODEID = o(fuse_entry_out, 'nodeid');
 const EO_ATTR_VALID = o(fuse_entry_out, 'attr_valid');
 const EO_ATTR_VALID_NSEC = o(fuse_entry_out, 'attr_valid_nsec');
@@ -103,6 +104,7 @@ const SXO_ATTR_VALID_NSEC = o(fuse_statx_out, 'attr_valid_nsec');
 const SXO_STAT = o(fuse_statx_out, 'stat');
 const SX_INO = o(fuse_statx, 'ino');
 const SX_SIZE = o(fuse_statx, 'size');
+const SX_MODE = o(fuse_statx, 'mode');
 const OO_FH = o(fuse_open_out, 'fh');
 const OO_FLAGS = o(fuse_open_out, 'open_flags');
 const GA_FLAGS = o(fuse_getattr_in, 'getattr_flags');
@@ -761,6 +763,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       r.resultNodeid = u64(dv, b + EO_NODEID, le);
       r.attrIno = u64(dv, b + EO_ATTR + ATTR_INO, le);
       r.attrSize = n64(dv, b + EO_ATTR + ATTR_SIZE, le);
+      r.attrMode = dv.getUint32(b + EO_ATTR + ATTR_MODE, le);
       r.attrValidNs = validNs(dv, b + EO_ATTR_VALID, b + EO_ATTR_VALID_NSEC, le);
       if (op === Op.CREATE || op === Op.TMPFILE) {
         const ob = b + sizeFor(ENTRY_OUT_SIZES, minor);
@@ -774,6 +777,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       const r = new ReplyResult();
       r.attrIno = u64(dv, b + AO_ATTR + ATTR_INO, le);
       r.attrSize = n64(dv, b + AO_ATTR + ATTR_SIZE, le);
+      r.attrMode = dv.getUint32(b + AO_ATTR + ATTR_MODE, le);
       r.attrValidNs = validNs(dv, b + AO_ATTR_VALID, b + AO_ATTR_VALID_NSEC, le);
       x.result = r;
       return;
@@ -782,6 +786,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       const r = new ReplyResult();
       r.attrIno = u64(dv, b + SXO_STAT + SX_INO, le);
       r.attrSize = n64(dv, b + SXO_STAT + SX_SIZE, le);
+      r.attrMode = dv.getUint16(b + SXO_STAT + SX_MODE, le);
       r.attrValidNs = validNs(dv, b + SXO_ATTR_VALID, b + SXO_ATTR_VALID_NSEC, le);
       x.result = r;
       return;
@@ -870,7 +875,9 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
       off: u64(dv, q + de + DE_OFF, le),
       type: dv.getUint32(q + de + DE_TYPE, le),
       nodeid: plus ? u64(dv, q + DP_ENTRY + EO_NODEID, le) : undefined,
+      attrIno: plus ? u64(dv, q + DP_ENTRY + EO_ATTR + ATTR_INO, le) : undefined,
       size: plus ? n64(dv, q + DP_ENTRY + EO_ATTR + ATTR_SIZE, le) : NaN,
+      mode: plus ? dv.getUint32(q + DP_ENTRY + EO_ATTR + ATTR_MODE, le) : NaN,
       attrValidNs: plus ? validNs(dv, q + DP_ENTRY + EO_ATTR_VALID, q + DP_ENTRY + EO_ATTR_VALID_NSEC, le) : NaN,
     });
     pos += reclen;

@@ -5,3 +5,4 @@
 export { O_TRUNC, O_APPEND, O_DIRECT, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES } from '../protocol/flags/open.js';
 /** FOPEN_PASSTHROUGH (bit 7, 7.40). */
 export const FOPEN_PASSTHROUGH_BIT = 1 << 7;
+export { S_IFMT, S_IFREG } from '../protocol/flags/attr.js';

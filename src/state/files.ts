@@ -16,6 +16,8 @@ export const SIZE_HISTORY_CAP = 256;
 export const BARS_PER_FILE = 2000;
 /** Recently dropped bars kept per file so that findings can still show them. */
 const RECENT_DROPPED = 64;
+/** Distinct open handles counted per file (beyond them a handle's opens are unknown). */
+const OPEN_HANDLES_KEPT = 32;
 /** Size changes remembered per group (for stale attribute replies). */
 const CHANGES_KEPT = 16;
 
@@ -115,6 +117,13 @@ export class Track {
   truncates = false;
   /** Findings reference this exchange: keep its timeline bar. */
   keepBar = false;
+  /**
+   * Opens of this file answered with the request's fh and not yet released,
+   * when the request was sent (0 unknown: opened before the capture, or past
+   * the per-file bound). Some daemons (encfs) answer every open of a file
+   * with one fh, so a FLUSH or RELEASE on it may close another open.
+   */
+  handleOpens = 0;
   constructor(readonly x: Exchange, readonly file: FileState | undefined) {}
 }
 
@@ -138,6 +147,25 @@ export interface SizeReport {
   /** The connection's kernel_size before and after (NaN unknown). */
   kernelBefore: number;
   kernelAfter: number;
+  /** The group's `lastReport` when this report came (before it was taken). */
+  previous: MovingReport | undefined;
+}
+
+/**
+ * A report that moved daemon_size (a size other than the one known), kept
+ * by its group until a write, truncate or other size change completes.
+ * Made once per such report and never changed.
+ */
+export interface MovingReport {
+  conn: number;
+  unique: Id;
+  opcode: number;
+  tReq: number;
+  t: number;
+  size: number;
+  /** daemon_size before it. */
+  before: number;
+  path: string;
 }
 
 /** The size views shared by correlated files. */
@@ -152,9 +180,12 @@ export class SizeGroup {
   readonly writesInflight: Track[] = [];
   readonly truncatesInflight: Track[] = [];
   readonly changes: SizeChange[] = [];
+  /** The report that last moved daemon_size; cleared by any completed size change or truncate. */
+  lastReport: MovingReport | undefined = undefined;
   constructor(readonly ino: Id | undefined) {}
 
   noteChange(c: SizeChange): void {
+    this.lastReport = undefined;
     if (this.changes.length >= CHANGES_KEPT) this.changes.shift();
     this.changes.push(c);
   }
@@ -185,6 +216,15 @@ export class SizeGroup {
 export class FileState {
   group: SizeGroup;
   ino: Id | undefined = undefined;
+  /**
+   * From the S_IFMT bits of attr.mode: true for a regular file, false for a
+   * directory, symlink or device, whose attr.size is not a file size (a
+   * directory's grows and shrinks with its entries); undefined until a reply
+   * gives the type. Only regular files have size views.
+   */
+  regular: boolean | undefined = undefined;
+  /** Replies named two different inos for this file: it is correlated with nothing. */
+  inoConflict = false;
   path: string;
   /** What this connection's kernel believes (NaN unknown). */
   kernelSize = NaN;
@@ -213,11 +253,42 @@ export class FileState {
   findings = 0;
   /** The lookup count reached zero while exchanges were in flight: retire when they end. */
   forgotten = false;
+  /** Open handles of this file: [fh, opens, fh, opens, ...] (small, bounded: OPEN_HANDLES_KEPT). */
+  private openFhs: Id[] | undefined = undefined;
 
   constructor(readonly conn: number, readonly nodeid: Id, path: string, correlateGroup: SizeGroup | undefined) {
     this.path = path;
     this.group = correlateGroup ?? new SizeGroup(undefined);
     this.group.members.push(this);
+  }
+
+  /** An OPEN/CREATE of this file was answered with `fh`. */
+  noteOpen(fh: Id): void {
+    const a = (this.openFhs ??= []);
+    for (let i = 0; i < a.length; i += 2) {
+      if (a[i] === fh) { (a[i + 1] as number)++; return; }
+    }
+    if (a.length < 2 * OPEN_HANDLES_KEPT) a.push(fh, 1);
+  }
+
+  /** The kernel sent the RELEASE of one open with `fh`. */
+  noteRelease(fh: Id): void {
+    const a = this.openFhs;
+    if (!a) return;
+    for (let i = 0; i < a.length; i += 2) {
+      if (a[i] !== fh) continue;
+      if ((a[i + 1] as number) > 1) (a[i + 1] as number)--;
+      else a.splice(i, 2);
+      return;
+    }
+  }
+
+  /** Opens answered with `fh` and not yet released (0 unknown). */
+  opensOf(fh: Id): number {
+    const a = this.openFhs;
+    if (!a) return 0;
+    for (let i = 0; i < a.length; i += 2) if (a[i] === fh) return a[i + 1] as number;
+    return 0;
   }
 
   countOpcode(op: number): void {
@@ -276,10 +347,20 @@ export class FileState {
   }
 }
 
+/**
+ * attr.ino values daemons put where they have no inode number (go-fuse's
+ * 0xFFFFFFFF and 2^64-1, and 0): they name no file.
+ */
+export function isPlaceholderIno(ino: Id): boolean {
+  return ino === 0 || ino === 0xffffffff || ino === 0xffffffffffffffffn;
+}
+
 /** Files by (conn, nodeid), and groups by attr.ino for correlation. */
 export class FileTable {
   private byConn: Map<Id, FileState>[] = [];
   private groupsByIno = new Map<Id, SizeGroup>();
+  /** Inos two nodeids of one connection reported: no evidence of anything. */
+  private ambiguous = new Set<Id>();
   /** Distinct files ever created. */
   created = 0;
   live = 0;
@@ -320,14 +401,21 @@ export class FileTable {
   }
 
   /**
-   * The file's attr.ino became known. With correlation on, the file joins the
-   * group of that ino (one file per connection in a group; a newer file of the
-   * same connection replaces an older one, e.g. after inode number reuse).
+   * A reply named attr.ino `ino` for the file. With correlation on, files of
+   * different connections with one ino share a group (analysis.md "Terms"),
+   * but only on evidence: a placeholder ino names no file; a file whose
+   * replies name two inos leaves its group for good; an ino that two nodeids
+   * of one connection report (never one file) correlates nothing any more.
    */
   setIno(f: FileState, ino: Id): void {
-    if (f.ino === ino) return;
+    if (f.ino === ino || isPlaceholderIno(ino) || f.inoConflict) return;
+    if (f.ino !== undefined) {
+      f.inoConflict = true;
+      if (f.group.ino !== undefined) this.move(f, new SizeGroup(undefined));
+      return;
+    }
     f.ino = ino;
-    if (!this.correlate || ino === 0) return;
+    if (!this.correlate || this.ambiguous.has(ino)) return;
     const g = this.groupsByIno.get(ino);
     if (g === f.group) return;
     if (!g) {
@@ -342,8 +430,12 @@ export class FileTable {
       }
       return;
     }
-    const clash = g.members.find((o) => o.conn === f.conn && o !== f);
-    if (clash) this.move(clash, new SizeGroup(undefined));
+    if (g.members.some((o) => o.conn === f.conn)) {
+      this.ambiguous.add(ino);
+      this.groupsByIno.delete(ino);
+      for (const o of [...g.members]) this.move(o, new SizeGroup(undefined));
+      return;
+    }
     this.move(f, g);
   }
 
@@ -361,6 +453,7 @@ export class FileTable {
       to.tUpdated = from.tUpdated;
     }
     if (from.tLastTruncate > to.tLastTruncate) to.tLastTruncate = from.tLastTruncate;
+    to.lastReport = undefined;
     for (const list of ['writesInflight', 'truncatesInflight'] as const) {
       const src = from[list];
       for (let k = src.length - 1; k >= 0; k--) {

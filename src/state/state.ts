@@ -11,7 +11,7 @@ import { InflightTable } from '../pairing/inflight.js';
 import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
-import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC } from './constants.js';
+import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
 import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
 import { ConnConcurrency } from './concurrency.js';
 import { FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
@@ -195,6 +195,8 @@ export class AnalysisState {
         tr.handleKnown = true;
         tr.fopen = fo;
       }
+      tr.handleOpens = f.opensOf(x.fh);
+      if (op === Op.RELEASE) f.noteRelease(x.fh);
     }
 
     const g = f.group;
@@ -313,12 +315,14 @@ export class AnalysisState {
           if ((x.flags & O_TRUNC) !== 0) this.truncate(child, x, 0, 'open-trunc', t);
           this.openHandle(c, child, x, t);
         }
+        noteType(child, op === Op.MKDIR ? 0o040000 : x.attrMode);
         if (x.attrIno !== undefined) this.files.setIno(child, x.attrIno);
         if (!Number.isNaN(x.attrSize)) this.report(child, x, x.attrSize, x.attrValidNs, false, t);
         return;
       }
       case Op.GETATTR: case Op.STATX: case Op.SETATTR: {
         if (!f) return;
+        noteType(f, x.attrMode);
         if (x.attrIno !== undefined) this.files.setIno(f, x.attrIno);
         if (op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) {
           const size = !Number.isNaN(x.attrSize) ? x.attrSize : x.size;
@@ -337,7 +341,8 @@ export class AnalysisState {
           c.paths.bind(e.nodeid, x.nodeid, e.name, true);
           const child = this.files.getOrCreate(x.conn, e.nodeid, c.paths);
           child.path = c.paths.path(e.nodeid);
-          this.files.setIno(child, e.ino);
+          noteType(child, e.mode);
+          if (e.attrIno !== undefined) this.files.setIno(child, e.attrIno);
           if (!Number.isNaN(e.size)) this.report(child, x, e.size, e.attrValidNs, false, t);
         }
         return;
@@ -392,6 +397,7 @@ export class AnalysisState {
 
   private openHandle(c: ConnState, f: FileState, x: Exchange, t: number): void {
     if (x.resultFh === undefined) return;
+    f.noteOpen(x.resultFh);
     c.handles.open(x.resultFh, x.openFlags);
     f.fopenSeen |= x.openFlags;
     if ((x.openFlags & FOPEN_PASSTHROUGH_BIT) !== 0) c.passthroughSeen = true;
@@ -412,6 +418,7 @@ export class AnalysisState {
 
   /** A reply carried attr.size for `f`. */
   private report(f: FileState, x: Exchange, size: number, attrValidNs: number, isSetattr: boolean, t: number): void {
+    if (f.regular === false) return;
     const g = f.group;
     const c = this.conn(f.conn);
     // A report that predates a change completed while it was in flight does not take daemon_size back.
@@ -422,9 +429,13 @@ export class AnalysisState {
     rep.attrValidNs = attrValidNs;
     rep.daemonBefore = g.daemonSize;
     rep.predates = predates;
+    rep.previous = g.lastReport;
     rep.kernelBefore = f.kernelSize;
     g.reportedSize = size;
     if (!predates) {
+      if (size !== g.daemonSize && !Number.isNaN(g.daemonSize)) {
+        g.lastReport = { conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, t, size, before: g.daemonSize, path: f.path };
+      }
       g.daemonSize = size;
       g.tUpdated = t;
     }
@@ -445,7 +456,7 @@ export class AnalysisState {
     const p = this.reportPool;
     const i = this.nReports++;
     if (i < p.length) return p[i]!;
-    const r: SizeReport = { file: undefined!, size: NaN, attrValidNs: 0, daemonBefore: NaN, predates: undefined, kernelBefore: NaN, kernelAfter: NaN };
+    const r: SizeReport = { file: undefined!, size: NaN, attrValidNs: 0, daemonBefore: NaN, predates: undefined, previous: undefined, kernelBefore: NaN, kernelAfter: NaN };
     p.push(r);
     return r;
   }
@@ -482,6 +493,7 @@ export class AnalysisState {
     g.daemonSize = size;
     g.tUpdated = t;
     g.tLastTruncate = t;
+    g.lastReport = undefined;
     if (!Number.isNaN(before) && before !== size) {
       g.noteChange({ conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, tReply: t, before, after: size });
     }
@@ -628,4 +640,11 @@ function barInfo(x: Exchange, tr: Track): string | null {
     default:
       return x.replied && x.interrupts > 0 ? 'interrupted' : null;
   }
+}
+
+/** The file type from a reply's attr.mode (analysis.md "Size views": regular files only). */
+function noteType(f: FileState, mode: number): void {
+  const type = mode & S_IFMT;
+  if (Number.isNaN(mode) || type === 0) return;
+  f.regular = type === S_IFREG;
 }

@@ -49,6 +49,10 @@ export const STATX_SX_FLAGS: FlagSet = {
   bits: [[8, 'AT_SYMLINK_NOFOLLOW'], [11, 'AT_NO_AUTOMOUNT'], [12, 'AT_EMPTY_PATH'], [13, 'AT_STATX_FORCE_SYNC'], [14, 'AT_STATX_DONT_SYNC']],
 };
 
+/** The file-type bits of a mode, and the type of a regular file. */
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+
 /** File type: (mode & S_IFMT) >> 12. */
 export const S_IFMT_TYPES: EnumSet = {
   name: 'file_type',
