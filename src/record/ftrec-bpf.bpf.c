@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel half of `fusetrace record --bpf` (loader: ftrec-bpf.c).
+ *
+ * Sees what the daemon's own syscalls move through /dev/fuse, whatever the
+ * daemon is written in: read/readv and write/writev on a /dev/fuse fd, and
+ * splice in both directions (libfuse receives requests with splice).  Only
+ * processes in `procs` (the daemon and everything it forks) are looked at,
+ * so no other FUSE daemon of the machine ends up in the capture.
+ *
+ * A message goes to the ring buffer as chunks of at most CHUNK bytes, each
+ * with the whole header, all reserved by one program run (so a thread's
+ * chunks are consecutive in the ring).  A chunk that does not fit counts the
+ * message as lost for its connection; the loader drops the partial message.
+ * Wakeups are batched: only a ring filling up wakes the loader, which
+ * otherwise polls on a timer (a wakeup per message cost a third of the
+ * throughput).
+ *
+ * Spliced data lives in pipe pages, which have no user address: they are
+ * read through the kernel's direct map, whose base the loader calibrates
+ * at start-up (calibrate_vmsplice below).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "ftrec-bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* /dev/fuse is char 10:229; the kernel's dev_t is major << 20 | minor. */
+#define FUSE_RDEV ((10u << 20) | 229u)
+#define MAX_IOV 16
+#define MAX_SEGS 64
+
+const volatile __u32 snaplen = 4096;  /* 0 = whole messages */
+const volatile __u32 loader_tgid = 0;
+
+/* Written by the loader after calibration (mmapped .bss). */
+__u64 direct_map_base = 0;   /* virtual address of pfn 0 */
+__u64 vmemmap_base = 0;      /* struct page of pfn 0 */
+__u64 page_struct_size = 0;
+__u64 calib_magic = 0;
+__s32 calib_fd = 0;          /* the loader's pipe */
+/* Set by the program during calibration. */
+__u64 calib_page = 0;
+__u64 calib_task = 0;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);   /* tgid (and, harmlessly, tids of threads) */
+    __type(value, __u8);
+} procs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 16 << 20);  /* resized by the loader */
+} rb SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u32);   /* connection (fuse_conn dev) */
+    __type(value, __u64); /* messages lost */
+} lost SEC(".maps");
+
+/* What a syscall's entry leaves for its exit. */
+struct pending {
+    __u64 ts;
+    __u64 ubuf;      /* buffer or iovec array */
+    __u64 pipe;      /* struct pipe_inode_info * for splice */
+    __u32 kind;      /* K_* */
+    __u32 iovcnt;
+    __u32 conn;
+    __u32 head;      /* pipe head at splice entry */
+    __u64 count;
+};
+
+enum { K_READ = 1, K_READV, K_WRITE, K_WRITEV, K_SPLICE_IN, K_SPLICE_OUT };
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);   /* tid */
+    __type(value, struct pending);
+} pend SEC(".maps");
+
+struct chunk {
+    struct ftrec_ev h;
+    __u8 data[FTREC_CHUNK];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct chunk);
+} scratch SEC(".maps");
+
+static __always_inline int tracked(void) {
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    return bpf_map_lookup_elem(&procs, &tgid) != NULL;
+}
+
+static __always_inline struct file *file_of(int fd) {
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+    if (!fdt || fd < 0) return NULL;
+    unsigned int max = BPF_CORE_READ(fdt, max_fds);
+    if ((unsigned int)fd >= max) return NULL;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *f = NULL;
+    bpf_probe_read_kernel(&f, sizeof f, &fds[fd]);
+    return f;
+}
+
+/* The connection of a /dev/fuse file (fuse_conn dev, as named under
+ * /sys/fs/fuse/connections), 0 before mount; -1 when not /dev/fuse. */
+static __always_inline long fuse_conn_of(struct file *f) {
+    if (!f) return -1;
+    if (BPF_CORE_READ(f, f_inode, i_rdev) != FUSE_RDEV) return -1;
+    struct fuse_dev *fud = BPF_CORE_READ(f, private_data);
+    if (!fud) return 0;
+    return BPF_CORE_READ(fud, fc, dev);
+}
+
+static __always_inline struct pipe_inode_info *pipe_of(struct file *f) {
+    if (!f) return NULL;
+    return BPF_CORE_READ(f, f_inode, i_pipe);
+}
+
+static __always_inline void count_lost(__u32 conn) {
+    __u64 one = 1, *v = bpf_map_lookup_elem(&lost, &conn);
+    if (v) __sync_fetch_and_add(v, 1);
+    else bpf_map_update_elem(&lost, &conn, &one, BPF_NOEXIST);
+}
+
+/* Walks the message's source, segment by segment, one chunk per step. */
+struct emit_ctx {
+    struct chunk *c;
+    __u64 src;        /* user iovec array / user buffer / pipe bufs */
+    __u32 kind;       /* K_* (what src is) */
+    __u32 nseg;
+    __u32 seg;        /* current segment */
+    __u32 segpos;     /* bytes of it done */
+    __u32 seglen;
+    __u64 segaddr;
+    __u32 ring_mask;  /* pipe ring */
+    __u32 caplen;
+    __u32 off;
+    int failed;
+};
+
+static __always_inline int load_seg(struct emit_ctx *e) {
+    if (e->seg >= e->nseg) return -1;
+    if (e->kind == K_READV || e->kind == K_WRITEV) {
+        struct iovec iov;
+        if (bpf_probe_read_user(&iov, sizeof iov, (void *)(e->src + (__u64)e->seg * sizeof iov)))
+            return -1;
+        e->segaddr = (__u64)iov.iov_base;
+        e->seglen = iov.iov_len > 0xffffffffull ? 0xffffffffu : (__u32)iov.iov_len;
+    } else if (e->kind == K_SPLICE_IN || e->kind == K_SPLICE_OUT) {
+        struct pipe_buffer *b = (struct pipe_buffer *)e->src + (e->seg & e->ring_mask);
+        __u64 page = (__u64)BPF_CORE_READ(b, page);
+        __u32 offset = BPF_CORE_READ(b, offset);
+        if (!page_struct_size || page < vmemmap_base) return -1;
+        __u64 pfn = (page - vmemmap_base) / page_struct_size;
+        e->segaddr = direct_map_base + pfn * 4096 + offset;
+        e->seglen = BPF_CORE_READ(b, len);
+    } else {
+        e->segaddr = e->src;
+        e->seglen = e->caplen;
+    }
+    e->segpos = 0;
+    return 0;
+}
+
+static long emit_step(__u32 i, void *arg) {
+    struct emit_ctx *e = arg;
+    if (e->off >= e->caplen) return 1;
+    if (e->segpos >= e->seglen) {  /* next segment: one step each, no inner loop */
+        e->seg++;
+        if (e->seg > e->nseg || load_seg(e)) {
+            e->failed = 1;
+            return 1;
+        }
+        return 0;
+    }
+    __u64 n = e->caplen - e->off;
+    if (n > e->seglen - e->segpos) n = e->seglen - e->segpos;
+    /* The verifier must see the bound on the register the helpers get. */
+    barrier_var(n);
+    if (n > FTREC_CHUNK) n = FTREC_CHUNK;
+    barrier_var(n);
+    struct chunk *c = e->c;
+    void *from = (void *)(e->segaddr + e->segpos);
+    long r = (e->kind == K_SPLICE_IN || e->kind == K_SPLICE_OUT)
+                 ? bpf_probe_read_kernel(c->data, n, from)
+                 : bpf_probe_read_user(c->data, n, from);
+    if (r) {
+        e->failed = 1;
+        return 1;
+    }
+    c->h.off = e->off;
+    c->h.n = n;
+    /* Wake the loader only when the ring is a quarter full. */
+    __u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+    __u64 size = bpf_ringbuf_query(&rb, BPF_RB_RING_SIZE);
+    __u64 flags = avail > size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    if (bpf_ringbuf_output(&rb, c, sizeof(c->h) + n, flags)) {
+        e->failed = 1;
+        return 1;
+    }
+    e->off += n;
+    e->segpos += n;
+    return 0;
+}
+
+/* Sends one message: `len` bytes in all, from `src` as `kind` says. */
+static __always_inline void emit(struct pending *p, __u32 dir, __u64 len, int err, __u64 src,
+                                 __u32 nseg, __u32 first_seg, __u32 ring_mask) {
+    __u32 zero = 0;
+    struct chunk *c = bpf_map_lookup_elem(&scratch, &zero);
+    if (!c) return;
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 cap = len > 0xffffffffull ? 0xffffffffu : (__u32)len;
+    if (snaplen && cap > snaplen) cap = snaplen;
+    c->h.ts = p->ts;
+    c->h.pid = id >> 32;
+    c->h.tid = (__u32)id;
+    c->h.conn = p->conn;
+    c->h.dir = dir;
+    c->h.err = err;
+    c->h.len = len > 0xffffffffull ? 0xffffffffu : (__u32)len;
+    c->h.caplen = cap;
+    c->h.off = 0;
+    c->h.n = 0;
+    struct emit_ctx e = {
+        .c = c, .src = src, .kind = p->kind, .nseg = nseg, .seg = first_seg,
+        .ring_mask = ring_mask, .caplen = cap,
+    };
+    if (p->kind == K_SPLICE_IN || p->kind == K_SPLICE_OUT) e.nseg = first_seg + nseg;
+    if (load_seg(&e)) {
+        count_lost(p->conn);
+        return;
+    }
+    if (cap == 0) {
+        if (bpf_ringbuf_output(&rb, c, sizeof(c->h), BPF_RB_NO_WAKEUP)) count_lost(p->conn);
+        return;
+    }
+    bpf_loop((cap + FTREC_CHUNK - 1) / FTREC_CHUNK + MAX_SEGS, emit_step, &e, 0);
+    if (e.failed || e.off < cap) count_lost(p->conn);
+}
+
+static __always_inline void enter_rw(int fd, __u64 buf, __u64 count, __u32 kind) {
+    if (!tracked()) return;
+    long conn = fuse_conn_of(file_of(fd));
+    if (conn < 0) return;
+    struct pending p = { .ts = bpf_ktime_get_ns(), .ubuf = buf, .kind = kind, .conn = conn, .count = count };
+    if (kind == K_READV || kind == K_WRITEV) p.iovcnt = count > MAX_IOV ? MAX_IOV : count;
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    bpf_map_update_elem(&pend, &tid, &p, BPF_ANY);
+}
+
+static __always_inline void exit_rw(long ret) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct pending *p = bpf_map_lookup_elem(&pend, &tid);
+    if (!p) return;
+    struct pending q = *p;
+    bpf_map_delete_elem(&pend, &tid);
+    switch (q.kind) {
+    case K_READ:
+    case K_READV:
+        if (ret <= 0) return;  /* nothing received (EINTR, ENOENT, ENODEV) */
+        q.ts = bpf_ktime_get_ns();
+        emit(&q, 1, ret, 0, q.ubuf, q.kind == K_READV ? q.iovcnt : 1, 0, 0);
+        break;
+    case K_WRITE:
+    case K_WRITEV: {
+        /* The message is what was offered; a failed write is kept, flagged. */
+        __u64 len = q.count;
+        if (q.kind == K_WRITEV) {
+            len = 0;
+            for (int i = 0; i < MAX_IOV; i++) {
+                if (i >= q.iovcnt) break;
+                struct iovec iov;
+                if (bpf_probe_read_user(&iov, sizeof iov, (void *)(q.ubuf + i * sizeof iov))) break;
+                len += iov.iov_len;
+            }
+        }
+        emit(&q, 2, len, ret < 0 ? (int)-ret : 0, q.ubuf, q.kind == K_WRITEV ? q.iovcnt : 1, 0, 0);
+        break;
+    }
+    case K_SPLICE_IN: {
+        if (ret <= 0) return;
+        q.ts = bpf_ktime_get_ns();
+        struct pipe_inode_info *pipe = (void *)q.pipe;
+        __u32 head = BPF_CORE_READ(pipe, head);
+        __u32 ring = BPF_CORE_READ(pipe, ring_size);
+        struct pipe_buffer *bufs = BPF_CORE_READ(pipe, bufs);
+        if (!ring || (ring & (ring - 1))) return;
+        emit(&q, 1, ret, 0, (__u64)bufs, head - q.head, q.head, ring - 1);
+        break;
+    }
+    }
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int enter_read(struct trace_event_raw_sys_enter *ctx) {
+    enter_rw(ctx->args[0], ctx->args[1], ctx->args[2], K_READ);
+    return 0;
+}
+SEC("tracepoint/syscalls/sys_enter_readv")
+int enter_readv(struct trace_event_raw_sys_enter *ctx) {
+    enter_rw(ctx->args[0], ctx->args[1], ctx->args[2], K_READV);
+    return 0;
+}
+SEC("tracepoint/syscalls/sys_enter_write")
+int enter_write(struct trace_event_raw_sys_enter *ctx) {
+    enter_rw(ctx->args[0], ctx->args[1], ctx->args[2], K_WRITE);
+    return 0;
+}
+SEC("tracepoint/syscalls/sys_enter_writev")
+int enter_writev(struct trace_event_raw_sys_enter *ctx) {
+    enter_rw(ctx->args[0], ctx->args[1], ctx->args[2], K_WRITEV);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int exit_read(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+SEC("tracepoint/syscalls/sys_exit_readv")
+int exit_readv(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+SEC("tracepoint/syscalls/sys_exit_write")
+int exit_write(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+SEC("tracepoint/syscalls/sys_exit_writev")
+int exit_writev(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+
+/*
+ * splice(fd_in, off_in, fd_out, off_out, len, flags).  From /dev/fuse into a
+ * pipe: the request is in the buffers the call added, read at its exit.
+ * From a pipe into /dev/fuse: the reply is in the pipe's first buffers, read
+ * at entry, before the kernel consumes them.
+ */
+SEC("tracepoint/syscalls/sys_enter_splice")
+int enter_splice(struct trace_event_raw_sys_enter *ctx) {
+    if (!tracked()) return 0;
+    struct file *fin = file_of(ctx->args[0]);
+    struct file *fout = file_of(ctx->args[2]);
+    long cin = fuse_conn_of(fin);
+    if (cin >= 0) {
+        struct pipe_inode_info *pipe = pipe_of(fout);
+        if (!pipe) return 0;
+        struct pending p = { .ts = 0, .pipe = (__u64)pipe, .kind = K_SPLICE_IN, .conn = cin };
+        p.head = BPF_CORE_READ(pipe, head);
+        __u32 tid = (__u32)bpf_get_current_pid_tgid();
+        bpf_map_update_elem(&pend, &tid, &p, BPF_ANY);
+        return 0;
+    }
+    long cout = fuse_conn_of(fout);
+    if (cout < 0) return 0;
+    struct pipe_inode_info *pipe = pipe_of(fin);
+    if (!pipe) return 0;
+    __u32 head = BPF_CORE_READ(pipe, head), tail = BPF_CORE_READ(pipe, tail);
+    __u32 ring = BPF_CORE_READ(pipe, ring_size);
+    struct pipe_buffer *bufs = BPF_CORE_READ(pipe, bufs);
+    if (!ring || (ring & (ring - 1))) return 0;
+    /* The message length is in its header; the pipe may hold more. */
+    struct pending p = { .ts = bpf_ktime_get_ns(), .kind = K_SPLICE_OUT, .conn = cout };
+    __u64 len = ctx->args[4];
+    struct emit_ctx e = { .src = (__u64)bufs, .kind = K_SPLICE_OUT, .nseg = head, .seg = tail, .ring_mask = ring - 1 };
+    if (!load_seg(&e) && e.seglen >= 4) {
+        __u32 hlen = 0;
+        if (!bpf_probe_read_kernel(&hlen, 4, (void *)e.segaddr) && hlen && hlen < len) len = hlen;
+    }
+    emit(&p, 2, len, 0, (__u64)bufs, head - tail, tail, ring - 1);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_splice")
+int exit_splice(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+
+/*
+ * Calibration: the loader vmsplices a page whose pfn it read from
+ * /proc/self/pagemap; here we learn that page's struct page.  The direct map
+ * base is then found by the loader's second step (calibrate_probe).
+ */
+SEC("tracepoint/syscalls/sys_exit_vmsplice")
+int calibrate_vmsplice(struct trace_event_raw_sys_exit *ctx) {
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (tgid != loader_tgid || calib_page || ctx->ret <= 0) return 0;
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct pipe_inode_info *pipe = pipe_of(file_of(calib_fd));
+    if (!pipe) return 0;
+    __u32 head = BPF_CORE_READ(pipe, head);
+    __u32 ring = BPF_CORE_READ(pipe, ring_size);
+    struct pipe_buffer *bufs = BPF_CORE_READ(pipe, bufs);
+    if (!ring || (ring & (ring - 1))) return 0;
+    struct pipe_buffer *b = bufs + ((head - 1) & (ring - 1));
+    calib_page = (__u64)BPF_CORE_READ(b, page);
+    calib_task = (__u64)t;
+    page_struct_size = bpf_core_type_size(struct page);
+    return 0;
+}
+
+/*
+ * Second step: the loader sets vmemmap_base (from the page and its pfn) and
+ * a candidate direct_map_base, then calls getppid(); this checks whether
+ * the magic is where the candidate says.
+ */
+__u64 probe_addr = 0;
+__u64 probe_hit = 0;
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int calibrate_probe(void *ctx) {
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (tgid != loader_tgid || !probe_addr) return 0;
+    __u64 v = 0;
+    if (!bpf_probe_read_kernel(&v, sizeof v, (void *)probe_addr) &&
+        v == calib_magic)
+        probe_hit = probe_addr;
+    probe_addr = 0;
+    return 0;
+}
+
+/* The daemon's children (a daemon that forks into the background). */
+SEC("tracepoint/sched/sched_process_fork")
+int on_fork(struct trace_event_raw_sched_process_fork *ctx) {
+    if (!tracked()) return 0;
+    __u32 child = ctx->child_pid;
+    __u8 one = 1;
+    bpf_map_update_elem(&procs, &child, &one, BPF_ANY);
+    return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int on_exit(void *ctx) {
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 tid = (__u32)id;
+    /* Threads were added by tid at clone; a process goes with its main thread. */
+    bpf_map_delete_elem(&procs, &tid);
+    bpf_map_delete_elem(&pend, &tid);
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* What the kernel half of `fusetrace record --bpf` hands to its loader. */
+#ifndef FTREC_BPF_H
+#define FTREC_BPF_H
+
+/* Bytes of message per ring-buffer record. */
+#define FTREC_CHUNK 4096
+
+/* One chunk of one message; every chunk repeats the header. */
+struct ftrec_ev {
+    __u64 ts;      /* CLOCK_MONOTONIC ns of the daemon's syscall */
+    __u32 pid, tid;
+    __u32 conn;    /* fuse_conn dev (the /sys/fs/fuse/connections name) */
+    __u32 dir;     /* 1 kernel -> daemon, 2 daemon -> kernel */
+    __s32 err;     /* errno of a failed write, else 0 */
+    __u32 len;     /* the whole message */
+    __u32 caplen;  /* bytes kept (snap length) */
+    __u32 off;     /* where this chunk's bytes start in the message */
+    __u32 n;       /* bytes of this chunk */
+    __u32 pad;
+};
+
+#endif
