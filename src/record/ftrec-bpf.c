@@ -279,9 +279,10 @@ static int on_chunk(void *ctx, void *data, size_t size) {
     return 0;
 }
 
+static volatile sig_atomic_t last_sig;
 static void on_signal(int sig) {
     signals++;
-    if (child > 0 && signals == 1) kill(child, sig);
+    last_sig = sig;
 }
 
 static int64_t clock_ns(clockid_t id) {
@@ -582,7 +583,13 @@ int main(int argc, char **argv) {
         while ((w = waitpid(-1, &st, WNOHANG)) > 0)
             if (w == child) child_status = st;
         if (signals && !cmd) break;              /* --pid: stop recording, leave the daemon */
-        if (signals && !deadline) deadline = now + 10000000000ll;
+        if (signals && !deadline) {
+            /* The daemon started here is asked to stop (and to unmount); one
+             * that went to the background is left running, unrecorded. */
+            if (child_status >= 0) break;
+            kill(child, last_sig);
+            deadline = now + 10000000000ll;
+        }
         if (signals > 1 || (deadline && now > deadline)) break;
         if (!any_alive(procs_fd)) break;
     }
@@ -608,6 +615,7 @@ int main(int argc, char **argv) {
         write_isb(&conns[i], end);
         lost += conns[i].lost;
     }
+    if (nconns == 0) unlink(out_path); /* nothing seen: no file, as without --bpf */
     if (fclose(out) != 0) {
         fprintf(stderr, "fusetrace: error: cannot write %s: %s\n", out_path, strerror(errno));
         return 2;

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../capture/errors.js';
 import { parseSnaplen, recordWithPreload } from '../../record/record.js';
 import { recordWithStrace } from '../../record/strace-record.js';
+import { recordWithBpf } from '../../record/bpf-record.js';
 import { runCommand } from '../common.js';
 
 interface RecordFlags {
@@ -14,6 +15,7 @@ interface RecordFlags {
   snaplen?: string;
   label?: string;
   strace?: boolean;
+  bpf?: boolean;
   pid?: string;
   quiet?: boolean;
 }
@@ -27,23 +29,34 @@ export function register(program: Command): void {
     .option('--snaplen <bytes>', 'bytes kept per message; 0 = whole messages (values below 256 are raised to 256)', '4096')
     .option('--label <name>', 'interface label: if_name fuse:<name> (default: the mount point)')
     .option('--strace', 'record with stock strace instead of the LD_PRELOAD library (static or Go daemons; slower)')
-    .option('--pid <pid>', 'with --strace: attach to this running daemon instead of starting one')
+    .option('--bpf', 'record with eBPF syscall tracepoints (any daemon: Go, static; needs root and a BTF kernel)')
+    .option('--pid <pid>', 'with --bpf or --strace: attach to this running daemon (and its children) instead of starting one')
     .option('-q, --quiet', 'print only errors and the final summary')
     .addHelpText('after', `
 Examples:
   fusetrace record -o cap.pcapng -- ./my_fuse_daemon -f /mnt/x
   fusetrace record -o cap.pcapng --snaplen 512 -- passthrough_ll -f /mnt/x
+  fusetrace record --bpf -o cap.pcapng -- gocryptfs -fg ciphertext /mnt/x
+  fusetrace record --bpf -o cap.pcapng --pid 4242         (Ctrl-C to stop)
   fusetrace record --strace -o cap.pcapng --pid 4242      (Ctrl-C to stop)
 
 Without -f a daemon forks into the background: record returns when the
 foreground process exits, and the daemon keeps recording until it exits.
+With --bpf, record itself follows the daemon into the background and
+returns when it exits (or on Ctrl-C).
 The capture cannot see FUSE over io_uring, passthrough files or virtiofs
 (see docs/recording.md).`)
     .action(async (command: string[], flags: RecordFlags) => {
       const code = await runCommand(async () => {
         const snaplen = parseSnaplen(flags.snaplen);
         const out = flags.output!;
-        if (flags.pid !== undefined && !flags.strace) throw new UsageError('--pid needs --strace', 'the LD_PRELOAD library can only be loaded into a daemon record starts');
+        if (flags.bpf && flags.strace) throw new UsageError('record: give --bpf or --strace, not both');
+        if (flags.pid !== undefined && !flags.strace && !flags.bpf) throw new UsageError('--pid needs --bpf or --strace', 'the LD_PRELOAD library can only be loaded into a daemon record starts');
+        if (flags.bpf) {
+          const pid = flags.pid !== undefined ? Number(flags.pid) : undefined;
+          if (pid !== undefined && (!Number.isInteger(pid) || pid <= 0)) throw new UsageError(`--pid ${flags.pid}: expected a process id`);
+          return recordWithBpf({ out, snaplen, label: flags.label, command, pid, quiet: flags.quiet });
+        }
         if (flags.strace) {
           const pid = flags.pid !== undefined ? Number(flags.pid) : undefined;
           if (pid !== undefined && (!Number.isInteger(pid) || pid <= 0)) throw new UsageError(`--pid ${flags.pid}: expected a process id`);

@@ -1,0 +1,77 @@
+/**
+ * `fusetrace record --bpf`: records any daemon (Go, static, raw syscalls)
+ * with the eBPF recorder build/ftrec-bpf (src/record/ftrec-bpf.c and
+ * ftrec-bpf.bpf.c), which writes the pcapng itself. Unlike the LD_PRELOAD
+ * library it can attach to a running daemon (--pid), and it records until
+ * the daemon and everything it forked have exited, or until interrupted.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../capture/errors.js';
+import {
+  checkCommand,
+  DEFAULT_SNAPLEN,
+  packageRoot,
+  prepareOutput,
+  recordExitCode,
+  reportCapture,
+  waitChild,
+  type RecordOptions,
+} from './record.js';
+
+export interface BpfRecordOptions extends RecordOptions {
+  /** Attach to this running daemon (and its children) instead of starting `command`. */
+  pid?: number;
+}
+
+/** Path of the eBPF recorder (FUSETRACE_BPF overrides). */
+export function bpfRecorderPath(): string {
+  return process.env.FUSETRACE_BPF ?? join(packageRoot(), 'build', 'ftrec-bpf');
+}
+
+/** Why `record --bpf` cannot run here, or undefined when it can try. */
+export function bpfUnavailableReason(): string | undefined {
+  const bin = bpfRecorderPath();
+  if (!existsSync(bin)) {
+    return `the eBPF recorder ${bin} is not built: install clang, llvm, bpftool, libbpf-dev, libelf-dev and zlib1g-dev (Debian) and run \`npm run build\``;
+  }
+  if (process.getuid?.() !== 0) return 'record --bpf needs root (loading BPF programs on syscall tracepoints)';
+  return undefined;
+}
+
+export async function recordWithBpf(opts: BpfRecordOptions): Promise<number> {
+  const why = bpfUnavailableReason();
+  if (why) {
+    process.stderr.write(`fusetrace: error: ${why}\n`);
+    process.stderr.write('  hint: record without --bpf (LD_PRELOAD library, dynamically linked daemons) or with --strace\n');
+    return 2;
+  }
+  if (opts.pid === undefined && opts.command.length === 0) throw new UsageError('record --bpf: give --pid PID or a command after --');
+  if (opts.pid !== undefined && opts.command.length > 0) throw new UsageError('record --bpf: give either --pid or a command, not both');
+  if (opts.command.length > 0) checkCommand(opts.command[0]!);
+  const out = resolve(opts.out);
+  prepareOutput(out);
+  const args = ['-o', out, '--snaplen', String(opts.snaplen ?? DEFAULT_SNAPLEN)];
+  if (opts.label !== undefined) args.push('--label', opts.label);
+  if (opts.quiet) args.push('-q');
+  if (opts.pid !== undefined) args.push('--pid', String(opts.pid));
+  else args.push('--', ...opts.command);
+  // Its own process group: a terminal's Ctrl-C reaches the recorder once,
+  // through us, and the recorder passes it to the daemon it started and
+  // keeps recording until the daemon has unmounted and exited.
+  const rec = spawn(bpfRecorderPath(), args, { stdio: 'inherit', detached: true });
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
+    const h = (): void => {
+      if (rec.exitCode === null && rec.signalCode === null) rec.kill(sig);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  const code = await waitChild(rec);
+  for (const [sig, h] of handlers) process.off(sig, h);
+  if (code === 2 && !existsSync(out)) return 2; // could not load; it said why
+  // Like strace, the recorder sees every syscall: "nothing" means no /dev/fuse traffic at all.
+  const outcome = await reportCapture(out, opts.quiet, 0, true);
+  return recordExitCode(opts.pid !== undefined ? 0 : code, outcome);
+}
