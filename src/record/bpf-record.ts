@@ -6,7 +6,7 @@
  * the daemon and everything it forked have exited, or until interrupted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../capture/errors.js';
 import {
@@ -70,7 +70,11 @@ export async function recordWithBpf(opts: BpfRecordOptions): Promise<number> {
   });
   const code = await waitChild(rec);
   for (const [sig, h] of handlers) process.off(sig, h);
-  if (code === 2 && !existsSync(out)) return 2; // could not load; it said why
+  // It could not load (it said why), or could not be run at all (waitChild said why).
+  if ((code === 2 || code === 127) && (!existsSync(out) || statSync(out).size === 0)) {
+    rmSync(out, { force: true }); // prepareOutput created it empty
+    return 2;
+  }
   // Like strace, the recorder sees every syscall: "nothing" means no /dev/fuse traffic at all.
   const outcome = await reportCapture(out, opts.quiet, 0, true);
   return recordExitCode(opts.pid !== undefined ? 0 : code, outcome);

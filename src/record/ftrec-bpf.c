@@ -151,8 +151,14 @@ static struct conn *conn_of(uint32_t dev, pid_t pid) {
     memset(c, 0, sizeof *c);
     c->dev = dev;
     c->iface = nconns++;
-    char mnt[1024], comm[64], name[1100], desc[1400];
-    mountpoint_of(dev, pid, mnt, sizeof mnt);
+    char mnt[1024] = "", comm[64], name[1100], desc[1400];
+    /* The daemon may take its INIT before mount(2) has returned (and the
+     * mount shows): a connection's first message waits for it a moment. */
+    for (int i = 0; i < 40 && !label; i++) {
+        mountpoint_of(dev, pid, mnt, sizeof mnt);
+        if (mnt[0] || !dev) break;
+        usleep(10000);
+    }
     comm_of(pid, comm, sizeof comm);
     if (label) snprintf(name, sizeof name, "fuse:%s", label);
     else snprintf(name, sizeof name, "fuse:%s", mnt[0] ? mnt : comm);

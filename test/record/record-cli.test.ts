@@ -68,7 +68,7 @@ test('record: clear errors with exit code 2', (t) => {
   assert.match(noLib.stderr, /hint: install a C compiler.*npm run build/);
   const pidNoStrace = record(['-o', out, '--pid', '1']);
   assert.equal(pidNoStrace.status, 2);
-  assert.match(pidNoStrace.stderr, /--pid needs --strace/);
+  assert.match(pidNoStrace.stderr, /--pid needs --bpf or --strace/);
   assert.equal(record(['-o', out]).status, 2, 'no command');
   const nothing = record(['-o', out, '--', 'true']);
   assert.equal(nothing.status, 1, 'a run that recorded nothing fails');

@@ -1,0 +1,193 @@
+/**
+ * `fusetrace record --bpf` (build/ftrec-bpf) on real mounts: gocryptfs (Go,
+ * raw syscalls, forks into the background), and libfuse's passthrough_ll
+ * receiving with splice, recorded at once by the eBPF recorder and by the
+ * LD_PRELOAD library: both captures must hold the same messages, byte for
+ * byte. Also: what --bpf says when it cannot run.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  buildPassthroughLl,
+  fuseSkipReason,
+  fusetraceBin,
+  isbComments,
+  makeTempDir,
+  mountCommand,
+  Op,
+  pairExchanges,
+  readPcapng,
+  recorderLibPath,
+  repoRoot,
+  run,
+  writeInfo,
+  type RawMessage,
+} from '../helpers/mount.js';
+
+const bpfRecorder = join(repoRoot, 'build', 'ftrec-bpf');
+const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
+
+function skipReason(commands: string[] = []): string | undefined {
+  const r = fuseSkipReason({ recorder: true, commands });
+  if (r) return r;
+  if (!existsSync(bpfRecorder)) return `${bpfRecorder} is not built (needs clang, bpftool, libbpf-dev; run npm run build)`;
+  return undefined;
+}
+
+/** argv of `fusetrace record --bpf -o out [opts] -- cmd`. */
+function bpfRecord(out: string, opts: string[], cmd: string[]): string[] {
+  return [process.execPath, fusetraceBin, 'record', '--bpf', '-q', '-o', out, ...opts, '--', ...cmd];
+}
+
+/**
+ * The recorder itself says whether this kernel lets it load (root is not
+ * always enough: a container may refuse BPF): a run on `true`.
+ */
+async function bpfLoadSkipReason(): Promise<string | undefined> {
+  const dir = makeTempDir('bpf-probe');
+  try {
+    const r = await run(bpfRecorder, ['-q', '-o', dir.sub('p.pcapng'), '--', 'true'], { timeoutMs: 30000 });
+    return r.code === 0 ? undefined : `the eBPF recorder cannot load here: ${r.stderr.trim().split('\n')[0]}`;
+  } finally {
+    dir.remove();
+  }
+}
+
+test('record --bpf: gocryptfs (Go, forks into the background): every WRITE with its offset, nothing lost', async (t) => {
+  const reason = skipReason(['gocryptfs']) ?? (await bpfLoadSkipReason());
+  if (reason) return t.skip(reason);
+  const dir = makeTempDir('bpf-gocryptfs');
+  const out = dir.sub('cap.pcapng');
+  const cipher = dir.sub('cipher');
+  const pw = dir.sub('pw.txt');
+  writeFileSync(pw, 'correct horse\n');
+  // A cheap scrypt cost: the key derivation is not under test.
+  const init = await run('gocryptfs', ['-q', '-init', '-scryptn', '10', '-passfile', pw, cipher], { timeoutMs: 60000 });
+  assert.equal(init.code, 0, init.stderr);
+  const m = await mountCommand(bpfRecord(out, [], ['gocryptfs', '-q', '-passfile', pw, cipher, dir.sub('mnt')]), join(dir.path, 'mnt'), undefined, 60000);
+  try {
+    // O_DIRECT: each 4 KiB block is its own WRITE, at a known offset.
+    const r = await run('dd', ['if=/dev/zero', `of=${m.mountpoint}/f`, 'bs=4096', 'count=8', 'oflag=direct'], { timeoutMs: 30000 });
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    assert.equal(await m.unmount(), 0, `record --bpf exit code; stderr: ${m.stderr()}`);
+  }
+  const cap = readPcapng(out);
+  assert.equal(cap.interfaces.length, 1);
+  assert.equal(cap.interfaces[0]!.name, `fuse:${m.mountpoint}`);
+  const { exchanges, orphans } = pairExchanges(cap);
+  assert.equal(orphans, 0);
+  assert.ok(exchanges.some((e) => e.opcode === Op.INIT && e.reply), 'INIT and its reply');
+  const writes = exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+  // gocryptfs writes whole 4 KiB ciphertext blocks: the plaintext offsets are ours.
+  assert.deepEqual(writes.map((w) => `${w.offset}+${w.size}=${w.written}`).sort(),
+    Array.from({ length: 8 }, (_, i) => `${i * 4096}+4096=4096`).sort());
+  assert.ok(cap.messages.every((x) => x.pid > 0 && x.tid > 0), 'pid and tid of every message');
+  assert.ok(new Set(cap.messages.map((x) => x.pid)).size === 1, 'one daemon process (the background one)');
+  assert.equal(cap.statistics, 1, 'an ISB closes the interface');
+  dir.remove();
+});
+
+/** Key of a message for matching across captures: direction and unique (+ n-th of that key). */
+function keyed(msgs: RawMessage[]): Map<string, RawMessage> {
+  const m = new Map<string, RawMessage>();
+  for (const x of msgs) {
+    const base = `${x.dir}:${x.data.readBigUInt64LE(8)}`;
+    let k = base;
+    for (let n = 1; m.has(k); n++) k = `${base}#${n}`;
+    m.set(k, x);
+  }
+  return m;
+}
+
+async function withPipeMax<T>(value: number, fn: () => Promise<T>): Promise<T | undefined> {
+  let old: string;
+  try {
+    old = readFileSync(PIPE_MAX, 'utf8').trim();
+    writeFileSync(PIPE_MAX, String(value));
+  } catch {
+    return undefined;
+  }
+  try {
+    return await fn();
+  } finally {
+    writeFileSync(PIPE_MAX, old);
+  }
+}
+
+test('record --bpf agrees with the LD_PRELOAD library message for message on passthrough_ll receiving with splice', async (t) => {
+  const reason = skipReason(['pkg-config', 'dd']) ?? buildPassthroughLl().reason ?? (await bpfLoadSkipReason());
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('bpf-splice');
+  const bpfOut = dir.sub('bpf.pcapng');
+  const preOut = dir.sub('preload.pcapng');
+  const data = Buffer.alloc(256 * 1024);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 131 + (i >> 12)) & 0xff;
+  writeFileSync(dir.sub('data.bin'), data);
+  const done = await withPipeMax(4 << 20, async () => {
+    // The eBPF recorder follows env and the daemon it execs; the library inside
+    // records the same daemon's messages: one run, two recorders, whole messages.
+    const daemon = ['env', `LD_PRELOAD=${recorderLibPath}`, `FUSETRACE_OUT=${preOut}`, 'FUSETRACE_SNAPLEN=0', 'FUSETRACE_QUIET=1',
+      pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')];
+    const m = await mountCommand(bpfRecord(bpfOut, ['--snaplen', '0'], daemon), join(dir.path, 'mnt'));
+    try {
+      // 64 KiB writes take libfuse's zero-copy path (payload spliced on from
+      // the pipe), 1000-byte ones are read whole from the pipe; then read back.
+      for (const [bs, count, name] of [['65536', '4', 'big'], ['1000', '5', 'small']] as const) {
+        const r = await run('dd', [`if=${dir.path}/data.bin`, `of=${m.mountpoint}/${name}`, `bs=${bs}`, `count=${count}`], { timeoutMs: 30000 });
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const c = await run('cat', [`${m.mountpoint}/big`], { timeoutMs: 30000 });
+      assert.equal(c.code, 0);
+    } finally {
+      assert.equal(await m.unmount(), 0, `record --bpf exit code; stderr: ${m.stderr()}`);
+    }
+    return true;
+  });
+  if (!done) return t.skip(`cannot set ${PIPE_MAX} (libfuse needs >= 2 MiB to splice)`);
+  const splicedIn = Number(/spliced_in=(\d+)/.exec(isbComments(preOut).join(' '))?.[1] ?? 0);
+  assert.ok(splicedIn > 0, 'libfuse received requests with splice');
+  const b = readPcapng(bpfOut);
+  const p = readPcapng(preOut);
+  const bk = keyed(b.messages);
+  const pk = keyed(p.messages);
+  t.diagnostic(`eBPF ${b.messages.length} messages, LD_PRELOAD ${p.messages.length}, ${splicedIn} spliced in`);
+  assert.deepEqual([...bk.keys()].sort(), [...pk.keys()].sort(), 'the same messages (direction, unique)');
+  for (const [k, x] of bk) {
+    const y = pk.get(k)!;
+    assert.equal(x.origLen, y.origLen, `${k}: length`);
+    assert.ok(x.data.equals(y.data), `${k}: the same bytes (opcode ${x.data.readUInt32LE(4)})`);
+    assert.equal(x.tid, y.tid, `${k}: the same daemon thread`);
+  }
+  const writes = pairExchanges(b).exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+  assert.ok(writes.some((w) => w.size === 65536), 'the large WRITEs are there');
+  assert.equal(b.statistics, 1);
+  dir.remove();
+});
+
+test('record --bpf without its recorder, or with a bad --pid: says why, exit 2', async (t) => {
+  const dir = makeTempDir('bpf-missing');
+  const r = await run(process.execPath, [fusetraceBin, 'record', '--bpf', '-o', dir.sub('x.pcapng'), '--', 'true'], {
+    env: { ...process.env, FUSETRACE_BPF: join(dir.path, 'no-such-recorder') },
+  });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not built|needs root/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(existsSync(dir.sub('x.pcapng')), false);
+  const both = await run(process.execPath, [fusetraceBin, 'record', '--bpf', '--strace', '-o', dir.sub('y.pcapng'), '--', 'true']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--bpf or --strace, not both/);
+  const reason = skipReason() ?? (await bpfLoadSkipReason());
+  if (reason) {
+    dir.remove();
+    return t.skip(`the --pid case: ${reason}`);
+  }
+  const gone = await run(process.execPath, [fusetraceBin, 'record', '--bpf', '-o', dir.sub('z.pcapng'), '--pid', '2147483646']);
+  assert.equal(gone.code, 2);
+  assert.match(gone.stderr, /no such process/);
+  dir.remove();
+});
+
