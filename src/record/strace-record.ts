@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../capture/errors.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { checkCommand, DEFAULT_SNAPLEN, packageRoot, prepareOutput, recordExitCode, reportCapture, waitChild } from './record.js';
+import { checkCommand, DEFAULT_SNAPLEN, describeEnd, packageRoot, prepareOutput, recordExitCode, reportCapture, waitChild } from './record.js';
 import { describeUnparsed, StraceConverter, straceArgs } from './strace-convert.js';
 
 export interface StraceRecordOptions {
@@ -189,11 +189,13 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
   }
   await done;
   conv.end();
-  // One ISB per interface, as the library writes at exit.
+  // One ISB per interface, as the library writes at exit. strace exits as
+  // its tracee did (128 + the signal that killed it).
   const endNs = BigInt(Date.now()) * 1_000_000n;
+  const why = opts.pid !== undefined && code === 130 ? 'strace was stopped (SIGINT); the daemon runs on' : describeEnd(code);
   for (const [conn, iface] of ifaces) {
     const st = stats.get(conn);
-    w.stats(iface, { start: st?.start ?? endNs, end: endNs, recv: st?.recv ?? 0, drop: 0 });
+    w.stats(iface, { start: st?.start ?? endNs, end: endNs, recv: st?.recv ?? 0, drop: 0, comment: `capture ended: ${why}` });
   }
   flush();
   closeSync(fd);

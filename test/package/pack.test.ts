@@ -5,7 +5,7 @@
  * install script when a C compiler is there.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -50,6 +50,13 @@ test('npm pack: the tarball installs offline into a fresh prefix; analyze and re
   const analyze = spawnSync(bin, ['analyze', fixture('stale-size-race-A.pcapng'), fixture('stale-size-race-B.pcapng')], { cwd: dir.path, encoding: 'utf8', env, timeout: 60000 });
   assert.equal(analyze.status, 0, analyze.stderr);
   assert.match(analyze.stdout, /ERROR +parallel-write-beyond-size/);
+  // Every export format: their libraries must be in the package too.
+  for (const format of ['csv', 'jsonl', 'parquet']) {
+    const out = join(dir.path, `requests.${format}`);
+    const ex: SpawnSyncReturns<string> = spawnSync(bin, ['export', fixture('stale-size-race-A.pcapng'), '--table', 'requests', '--format', format, '-o', out], { cwd: dir.path, encoding: 'utf8', env, timeout: 60000 });
+    assert.equal(ex.status, 0, `export --format ${format}: ${ex.stderr}`);
+    assert.ok(existsSync(out));
+  }
   const help = spawnSync(bin, ['record', '--help'], { cwd: dir.path, encoding: 'utf8', env, timeout: 60000 });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /Usage: fusetrace record/);
