@@ -8,8 +8,11 @@ import type { MovingReport, SizeReport, Track } from '../state/files.js';
 import { formatBytes, formatOffset } from '../analysis/units.js';
 import { defineDetector, type Detector, type DetectorContext, type DetectorMeta, type FindingInput } from './define.js';
 
-/** Uniques (and timeline bars) kept per grouped finding (an episode, a run); more are counted. */
+/** Uniques (and timeline bars) kept per grouped finding (an episode); more are counted. */
 export const EPISODE_UNIQUES_KEPT = 4096;
+
+/** Write episodes end when no write that belongs to them was in flight on the file for this long (ns). */
+export const EPISODE_QUIET_NS = 1e9;
 
 /** FOPEN_* names of a flag word (empty when 0). */
 export function fopenNames(v: number): string[] {

@@ -1,24 +1,27 @@
 /**
  * parallel-write-beyond-size: writes (not writeback-cache flushes) in flight
- * together on one file (or correlated files), reaching past the
- * daemon-observed size at their t_req (the FOPEN_PARALLEL_DIRECT_WRITES
- * stale-size race of Linux 6.2+). One finding per file, connection and
- * episode: an episode starts when two writes of the file are in flight
- * together and lasts until no write of it is in flight. Pieces of one write
- * split by the kernel (one caller, contiguous ranges) are one extending
- * write, reported at info severity.
+ * together with another write on one file (or correlated files), reaching
+ * past the daemon-observed size at their t_req (the
+ * FOPEN_PARALLEL_DIRECT_WRITES stale-size race of Linux 6.2+). One finding
+ * per file, connection and episode: an episode opens with the first such
+ * write and gathers every write reaching past the size (in flight together
+ * with another or not) until no write of the file was in flight for
+ * EPISODE_QUIET_NS. An episode of one
+ * caller's contiguous writes is one write split by the kernel, reported at
+ * info severity.
  */
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { Op } from '../protocol/opcodes.js';
 import type { FileState, SizeGroup, Track } from '../state/files.js';
 import { formatBytes, formatDuration, formatOffset } from '../analysis/units.js';
 import { defineDetector, type DetectorContext } from './define.js';
-import { EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
+import { EPISODE_QUIET_NS, EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
 
 /** The writes of one file and connection in an episode. */
 class Part {
-  /** Writes reaching past the daemon-observed size (the finding's writes). */
+  /** Writes reaching past the daemon-observed size (the finding's writes), and how many were in flight together with another write. */
   n = 0;
+  together = 0;
   readonly uniques: Id[] = [];
   readonly tracks: Track[] = [];
   lo = Infinity;
@@ -27,10 +30,10 @@ class Part {
   tLastReq = -Infinity;
   /** Writes the kernel believed inside the file (kernel_size >= end). */
   stale = 0;
-  /** The first write starting beyond the daemon-observed size, and the largest such gap. */
+  /** The first write (sent first) starting beyond the daemon-observed size, and the largest such gap. */
   hole: Exchange | undefined = undefined;
   maxGap = 0;
-  /** daemon_size and kernel_size when the first beyond-size write was sent. */
+  /** daemon_size and kernel_size when the first of its writes was sent. */
   daemonSize = NaN;
   kernelSize = NaN;
   maxWrite = 0;
@@ -51,12 +54,16 @@ class Part {
   constructor(readonly file: FileState) {}
 }
 
-/** Writes of one group never out of flight since two were in flight together. */
+/** The racing writes of one group, until the group's writes fall quiet. */
 class Episode {
   readonly parts: Part[] = [];
+  /** The most writes in flight at the same moment while one of its writes was. */
   peak = 0;
   /** The caller of every member write, 0 when they differ (or unknown). */
   pid = -1;
+  /** When the group last had no write in flight (-Infinity: not since the episode began). */
+  tIdle = -Infinity;
+  /** The last member write's reply (or the end of the capture). */
   tEnd = -Infinity;
 
   part(f: FileState): Part {
@@ -71,9 +78,11 @@ function isBeyond(x: Exchange): boolean {
   return x.size > 0 && !Number.isNaN(x.offset) && !Number.isNaN(x.daemonSizeAtReq) && writeEnd(x) > x.daemonSizeAtReq;
 }
 
-function join(ep: Episode, tr: Track): void {
+function join(ep: Episode, tr: Track, tEnd: number): void {
   const x = tr.x;
   const p = ep.part(tr.file!);
+  if (tr.writesPeak > ep.peak) ep.peak = tr.writesPeak;
+  if (tEnd > ep.tEnd) ep.tEnd = tEnd;
   ep.pid = ep.pid === -1 ? x.callerPid : ep.pid === x.callerPid ? ep.pid : 0;
   p.all++;
   if (ep.pid <= 0) p.pieces = undefined;
@@ -85,13 +94,14 @@ function join(ep: Episode, tr: Track): void {
   }
   if (!isBeyond(x)) return;
   const end = writeEnd(x);
-  if (p.n === 0) {
+  if (p.first === undefined || x.tReq < p.first.x.tReq) {
     p.daemonSize = x.daemonSizeAtReq;
     p.kernelSize = x.kernelSizeAtReq;
     p.fopen = tr.fopen;
     p.first = tr;
   }
   p.n++;
+  if (tr.writesTogether > 0) p.together++;
   if (p.uniques.length < EPISODE_UNIQUES_KEPT) {
     p.uniques.push(x.unique);
     p.tracks.push(tr);
@@ -106,7 +116,7 @@ function join(ep: Episode, tr: Track): void {
   if (!Number.isNaN(x.kernelSizeAtReq) && x.kernelSizeAtReq >= end) p.stale++;
   const gap = x.offset - x.daemonSizeAtReq;
   if (gap > 0) {
-    if (!p.hole) p.hole = x;
+    if (!p.hole || x.tReq < p.hole.tReq) p.hole = x;
     if (gap > p.maxGap) p.maxGap = gap;
   }
 }
@@ -114,6 +124,11 @@ function join(ep: Episode, tr: Track): void {
 function report(ep: Episode, ctx: DetectorContext): void {
   for (const p of ep.parts) {
     if (p.n === 0) continue;
+    // Members join when they end: list them in the order they were sent.
+    p.tracks.sort((a, b) => a.x.tReq - b.x.tReq);
+    p.uniques.length = 0;
+    for (const tr of p.tracks) p.uniques.push(tr.x.unique);
+    p.pieces?.sort((a, b) => a.x.tReq - b.x.tReq);
     for (const tr of p.tracks) {
       if (!tr.x.replied) p.unanswered++;
       else if (tr.x.error !== 0) p.errors++;
@@ -126,7 +141,7 @@ function report(ep: Episode, ctx: DetectorContext): void {
 
 function common(ep: Episode, p: Part): Record<string, unknown> {
   return {
-    writes: p.n, offsetFrom: p.lo, offsetTo: p.hi, tFirst: p.tFirst, tLast: p.tLastReq, tEnd: ep.tEnd,
+    writes: p.n, writesInFlightTogether: p.together, offsetFrom: p.lo, offsetTo: p.hi, tFirst: p.tFirst, tLast: p.tLastReq, tEnd: ep.tEnd,
     maxInFlight: ep.peak, uniques: p.uniques, uniquesOmitted: p.n - p.uniques.length,
     writeSizeMin: p.minWrite, writeSizeMax: p.maxWrite,
     daemonSize: p.daemonSize, kernelSize: Number.isNaN(p.kernelSize) ? null : p.kernelSize,
@@ -151,6 +166,7 @@ function reportRace(ep: Episode, p: Part, ctx: DetectorContext): void {
     data: {
       n: p.n, noun: writeNoun(p.tracks, p.n !== 1), path, sizes: p.minWrite === p.maxWrite ? formatBytes(p.maxWrite) : `${formatBytes(p.minWrite)} to ${formatBytes(p.maxWrite)}`,
       offsets: p.n === 1 ? formatOffset(p.lo) : `offsets ${formatOffset(p.lo)} to ${formatOffset(p.lastAt)}`, peak: ep.peak,
+      together: p.together === p.n ? (p.n === 1 ? 'it was' : 'all') : String(p.together),
       span: formatDuration(Math.max(0, ep.tEnd - p.tFirst)), daemonSize: formatBytes(p.daemonSize), kernelNote, conclusion,
       unique: hole ? String(hole.unique) : '', at: hole ? formatOffset(hole.offset) : '', gap: hole ? formatBytes(hole.offset - hole.daemonSizeAtReq) : '',
       otherConns: others.length ? ` (with writes through connection ${others.join(', ')})` : '',
@@ -203,8 +219,8 @@ export default defineDetector({
     summary: 'Writes in flight together on one file, reaching past the size the daemon had observed',
     severity: 'error',
     messages: {
-      hole: '{{n}} {{noun}} to {{path}} ({{sizes}} at {{offsets}}) reached past the size of {{daemonSize}} the daemon had observed, in flight together: at most {{peak}} at the same moment, over {{span}}{{otherConns}}. {{kernelNote}}: {{conclusion}}. #{{unique}} at {{at}} starts {{gap}} beyond the end, leaving a hole',
-      extends: '{{n}} {{noun}} to {{path}} ({{sizes}} at {{offsets}}) reached past the size of {{daemonSize}} the daemon had observed, in flight together: at most {{peak}} at the same moment, over {{span}}{{otherConns}}. {{kernelNote}}: {{conclusion}}',
+      hole: '{{n}} {{noun}} to {{path}} ({{sizes}} at {{offsets}}) reached past the size of {{daemonSize}} the daemon had observed while writes to it ran in parallel ({{together}} in flight together with another, at most {{peak}} at the same moment, over {{span}}{{otherConns}}). {{kernelNote}}: {{conclusion}}. #{{unique}} at {{at}} starts {{gap}} beyond the end, leaving a hole',
+      extends: '{{n}} {{noun}} to {{path}} ({{sizes}} at {{offsets}}) reached past the size of {{daemonSize}} the daemon had observed while writes to it ran in parallel ({{together}} in flight together with another, at most {{peak}} at the same moment, over {{span}}{{otherConns}}). {{kernelNote}}: {{conclusion}}',
       split: 'one {{noun}} of {{total}} by thread {{pid}} to {{path}} was split by the kernel into {{n}} requests sent together ({{from}} to {{to}}), past the daemon-observed size {{daemonSize}}: one extending write, not a race between writers',
     },
     opcodes: [Op.WRITE],
@@ -212,35 +228,46 @@ export default defineDetector({
   create(ctx) {
     /** The open episode of each group. */
     const open = new Map<SizeGroup, Episode>();
-    const close = (g: SizeGroup, ep: Episode, t: number): void => {
+    const close = (g: SizeGroup, ep: Episode): void => {
       open.delete(g);
-      ep.tEnd = t;
       report(ep, ctx);
     };
+    /**
+     * A write that reached past the size joins its group's episode when it was
+     * in flight together with another write (which opens the episode if none
+     * is open), or, alone, while the episode is open.
+     */
+    const judge = (tr: Track, tEnd: number): void => {
+      if (tr.writeCache || !tr.file || !isBeyond(tr.x)) return;
+      const g = tr.file.group;
+      let ep = open.get(g);
+      if (ep === undefined) {
+        if (tr.writesTogether === 0) return;
+        open.set(g, (ep = new Episode()));
+      }
+      join(ep, tr, tEnd);
+    };
     return {
-      request(_x, tr) {
-        if (!tr?.file) return;
+      request(x, tr) {
+        if (open.size === 0 || !tr?.file) return;
         const g = tr.file.group;
-        const level = g.writesInflight.length;
-        let ep = open.get(g);
-        if (ep === undefined) {
-          // Only a second write in flight opens an episode: a lone write costs nothing here.
-          if (level < 2 || (tr.writeCache && g.writesInflight.every((o) => o.writeCache))) return;
-          open.set(g, (ep = new Episode()));
-          for (const o of g.writesInflight) if (o !== tr && !o.writeCache && o.file) join(ep, o);
-        }
-        if (level > ep.peak) ep.peak = level;
-        if (!tr.writeCache) join(ep, tr);
+        const ep = open.get(g);
+        // The first write after a quiet stretch ends the group's episode.
+        if (ep !== undefined && g.writesInflight.length === 1 && x.tReq - ep.tIdle > EPISODE_QUIET_NS) close(g, ep);
       },
       reply(x, tr) {
-        const g = tr?.file?.group;
-        if (g === undefined || g.writesInflight.length > 0) return;
+        if (!tr) return;
+        judge(tr, x.tReply);
+        if (open.size === 0 || !tr.file) return;
+        const g = tr.file.group;
+        if (g.writesInflight.length > 0) return;
         const ep = open.get(g);
-        if (ep !== undefined) close(g, ep, x.tReply);
+        if (ep !== undefined) ep.tIdle = x.tReply;
       },
       end() {
         const t = ctx.state.tLast;
-        for (const [g, ep] of [...open]) close(g, ep, t);
+        for (const tr of ctx.state.inflightTracks()) if (tr.x.opcode === Op.WRITE) judge(tr, t);
+        for (const [g, ep] of [...open]) close(g, ep);
       },
     };
   },

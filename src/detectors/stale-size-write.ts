@@ -2,31 +2,41 @@
  * stale-size-write: writes that their connection's kernel believed were
  * inside the file (kernel_size >= offset + size) while the daemon-observed
  * size says they extend the file or start beyond its end: the kernel acted on
- * a stale size. One finding per run of such writes on a file and connection
- * (until a write of that file is not stale). Writes in flight together with
- * another write are part of a parallel-write-beyond-size episode, which says
- * the same, and are left to it.
+ * a stale size. One finding per file, connection and episode, an episode
+ * lasting until no such write was in flight for EPISODE_QUIET_NS (as
+ * parallel-write-beyond-size groups). An episode in which a stale write was
+ * in flight together with another write is a parallel-write-beyond-size
+ * episode, whose finding tells the stale size too: it is left to it.
  */
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { Op } from '../protocol/opcodes.js';
 import type { FileState, Track } from '../state/files.js';
 import { formatBytes, formatOffset } from '../analysis/units.js';
 import { defineDetector, type DetectorContext } from './define.js';
-import { EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
+import { EPISODE_QUIET_NS, EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
 
-/** Consecutive stale writes of one file and connection. */
+/** The lone stale writes of one file and connection, until they fall quiet. */
 class Run {
   n = 0;
-  readonly uniques: Id[] = [];
+  /** A write of it was in flight together with another write. */
+  raced = false;
+  /** The latest reply of its writes (or the end of the capture). */
+  tEnd = -Infinity;
   readonly tracks: Track[] = [];
   lo = Infinity;
   hi = -Infinity;
   tFirst = Infinity;
   tLast = -Infinity;
+  /** The write sent first, and the first (sent first) starting beyond the size. */
+  first: Track;
   hole: Exchange | undefined = undefined;
   maxGap = 0;
+  minWrite = Infinity;
   maxWrite = 0;
-  constructor(readonly first: Track) {}
+  lastAt = -Infinity;
+  constructor(tr: Track) {
+    this.first = tr;
+  }
 }
 
 /** The kernel believed the write inside the file; the daemon-observed size says it reaches past the end. */
@@ -38,21 +48,23 @@ function isStale(x: Exchange): boolean {
   return !Number.isNaN(k) && !Number.isNaN(d) && k >= end && end > d;
 }
 
-function add(r: Run, tr: Track): void {
+function add(r: Run, tr: Track, tEnd: number): void {
   const x = tr.x;
   r.n++;
-  if (r.uniques.length < EPISODE_UNIQUES_KEPT) {
-    r.uniques.push(x.unique);
-    r.tracks.push(tr);
-  }
+  if (tr.writesTogether > 0) r.raced = true;
+  if (tEnd > r.tEnd) r.tEnd = tEnd;
+  if (r.tracks.length < EPISODE_UNIQUES_KEPT) r.tracks.push(tr);
+  if (x.tReq < r.first.x.tReq) r.first = tr;
   if (x.offset < r.lo) r.lo = x.offset;
   if (writeEnd(x) > r.hi) r.hi = writeEnd(x);
+  if (x.offset > r.lastAt) r.lastAt = x.offset;
   if (x.tReq < r.tFirst) r.tFirst = x.tReq;
   if (x.tReq > r.tLast) r.tLast = x.tReq;
   if (x.size > r.maxWrite) r.maxWrite = x.size;
+  if (x.size < r.minWrite) r.minWrite = x.size;
   const gap = x.offset - x.daemonSizeAtReq;
   if (gap > 0) {
-    if (!r.hole) r.hole = x;
+    if (!r.hole || x.tReq < r.hole.tReq) r.hole = x;
     if (gap > r.maxGap) r.maxGap = gap;
   }
 }
@@ -63,20 +75,23 @@ function report(r: Run, ctx: DetectorContext): void {
   const path = x.path ?? f.path;
   const d = x.daemonSizeAtReq;
   const hole = r.hole;
-  const noun = writeNoun(r.tracks, r.n !== 1);
+  // Writes join when they end: list them in the order they were sent.
+  const uniques: Id[] = r.tracks.sort((a, b) => a.x.tReq - b.x.tReq).map((tr) => tr.x.unique);
   ctx.report({
     messageId: hole ? 'hole' : 'extends',
     data: {
-      n: r.n, noun, path, from: formatOffset(r.lo), to: formatOffset(r.hi), they: r.n === 1 ? 'it' : 'they',
+      n: r.n, noun: writeNoun(r.tracks, r.n !== 1), path, they: r.n === 1 ? 'it' : 'they',
+      sizes: r.minWrite === r.maxWrite ? formatBytes(r.maxWrite) : `${formatBytes(r.minWrite)} to ${formatBytes(r.maxWrite)}`,
+      offsets: r.n === 1 ? formatOffset(r.lo) : `offsets ${formatOffset(r.lo)} to ${formatOffset(r.lastAt)}`,
       kernelSize: formatBytes(x.kernelSizeAtReq), daemonSize: formatBytes(d),
       unique: hole ? String(hole.unique) : '', at: hole ? formatOffset(hole.offset) : '',
       gap: hole ? formatBytes(hole.offset - hole.daemonSizeAtReq) : formatBytes(r.hi - d),
     },
     conn: x.conn, nodeid: f.nodeid, path, t: r.tFirst,
-    uniques: r.uniques,
+    uniques,
     details: {
-      writes: r.n, offsetFrom: r.lo, offsetTo: r.hi, tFirst: r.tFirst, tLast: r.tLast,
-      uniques: r.uniques, uniquesOmitted: r.n - r.uniques.length,
+      writes: r.n, offsetFrom: r.lo, offsetTo: r.hi, tFirst: r.tFirst, tLast: r.tLast, tEnd: r.tEnd,
+      uniques, uniquesOmitted: r.n - uniques.length, writeSizeMin: r.minWrite, writeSizeMax: r.maxWrite,
       kernelSize: x.kernelSizeAtReq, daemonSize: d, startsBeyond: hole !== undefined, holeUnique: hole ? hole.unique : null,
       maxBeyondBy: hole ? r.maxGap : r.hi - d, handleFlags: fopenNames(r.first.fopen),
     },
@@ -91,8 +106,8 @@ export default defineDetector({
     summary: 'Writes the kernel believed inside the file, beyond the size the daemon had observed',
     severity: 'warning',
     messages: {
-      hole: '{{n}} {{noun}} to {{path}} between {{from}} and {{to}}: this mount\'s kernel believed the file was {{kernelSize}}, so {{they}} looked inside it, but the daemon had observed {{daemonSize}}; #{{unique}} at {{at}} starts {{gap}} beyond the real end',
-      extends: '{{n}} {{noun}} to {{path}} between {{from}} and {{to}}: this mount\'s kernel believed the file was {{kernelSize}}, so {{they}} looked inside it, but the daemon had observed {{daemonSize}}; {{they}} extended the file by {{gap}}',
+      hole: '{{n}} {{noun}} to {{path}} ({{sizes}} at {{offsets}}), one at a time: this mount\'s kernel believed the file was {{kernelSize}}, so {{they}} looked inside it, but the daemon had observed {{daemonSize}}; #{{unique}} at {{at}} starts {{gap}} beyond the real end',
+      extends: '{{n}} {{noun}} to {{path}} ({{sizes}} at {{offsets}}), one at a time: this mount\'s kernel believed the file was {{kernelSize}}, so {{they}} looked inside it, but the daemon had observed {{daemonSize}}; {{they}} extended the file by {{gap}}',
     },
     opcodes: [Op.WRITE],
   },
@@ -102,27 +117,27 @@ export default defineDetector({
       const r = runs.get(f);
       if (r === undefined) return;
       runs.delete(f);
-      report(r, ctx);
+      if (!r.raced) report(r, ctx);
     };
     // Judged when the write is over: only then is it known whether another write was in flight with it.
-    const judge = (tr: Track): void => {
+    const judge = (tr: Track, tEnd: number): void => {
       const f = tr.file;
-      if (!f || tr.writeCache) return;
-      if (!isStale(tr.x)) {
-        if (runs.size > 0) close(f);
-        return;
-      }
-      if (tr.writesTogether > 0) return;
+      if (!f || tr.writeCache || !isStale(tr.x)) return;
       let r = runs.get(f);
+      if (r !== undefined && tr.x.tReq - r.tEnd > EPISODE_QUIET_NS) {
+        close(f);
+        r = undefined;
+      }
       if (r === undefined) runs.set(f, (r = new Run(tr)));
-      add(r, tr);
+      add(r, tr, tEnd);
     };
     return {
-      reply(_x, tr) {
-        if (tr) judge(tr);
+      reply(x, tr) {
+        if (tr) judge(tr, x.tReply);
       },
       end() {
-        for (const tr of ctx.state.inflightTracks()) if (tr.x.opcode === Op.WRITE) judge(tr);
+        const t = ctx.state.tLast;
+        for (const tr of ctx.state.inflightTracks()) if (tr.x.opcode === Op.WRITE) judge(tr, t);
         for (const f of [...runs.keys()]) close(f);
       },
     };

@@ -289,7 +289,7 @@ export function renderFindings(findings: readonly Finding[], startT: number, p: 
         .filter(Boolean).join('  ');
       out.push(`  ${paintSeverity(f.severity, p)} ${p.bold(f.kind)}  ${where}`);
       for (const l of wrapWords(f.message, TEXT_WIDTH)) out.push(`          ${l}`);
-      for (const l of wrapWords(formatDetails(f.details), TEXT_WIDTH)) out.push(p.dim(`          ${l}`));
+      for (const l of detailLines(f.details)) out.push(p.dim(`          ${l}`));
     }
     if (g.length > perGroup) {
       const f = g[0]!;
@@ -310,15 +310,40 @@ const TEXT_WIDTH = 100;
 /** Arrays in the details longer than this are counted, not listed (`--json` and the findings CSV list them). */
 const DETAIL_LIST_MAX = 8;
 
-/** `offset=3221225472 size=1048576 ...`: the scalar and short-list details, never cut inside a value. */
-function formatDetails(d: Record<string, unknown>): string {
+/** Lines of details a finding shows in text; the rest are counted (`--json` and the findings CSV have them all). */
+const DETAIL_LINES = 2;
+
+/**
+ * `offset=3221225472 size=1048576 ...`: the scalar and short-list details,
+ * wrapped between items, never cut inside one; past DETAIL_LINES lines the
+ * remaining items are counted.
+ */
+function detailLines(d: Record<string, unknown>): string[] {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(d)) {
     if (v === null || v === undefined) continue;
     if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') parts.push(`${k}=${String(v)}`);
     else if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x !== 'object')) parts.push(v.length <= DETAIL_LIST_MAX ? `${k}=${v.join(',')}` : `${k}=(${v.length} values)`);
   }
-  return parts.join(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (let i = 0; i < parts.length; i++) {
+    const w = parts[i]!;
+    // The last line keeps room for the count of what does not fit.
+    const width = lines.length === DETAIL_LINES - 1 && i < parts.length - 1 ? TEXT_WIDTH - 24 : TEXT_WIDTH;
+    if (line !== '' && line.length + 1 + w.length > width) {
+      if (lines.length === DETAIL_LINES - 1) {
+        lines.push(`${line} (${parts.length - i} more in --json)`);
+        return lines;
+      }
+      lines.push(line);
+      line = w;
+    } else {
+      line = line === '' ? w : `${line} ${w}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /** Splits `s` into lines of at most `width` columns at spaces (a longer word keeps its own line, whole). */

@@ -107,6 +107,8 @@ export class Track {
    * in flight together with this WRITE at some moment, counted up to its reply.
    */
   writesTogether = 0;
+  /** The most WRITEs of its file (and correlated ones) in flight at the same moment while this WRITE was, itself included. */
+  writesPeak = 0;
   /** The WRITE carried FUSE_WRITE_CACHE (writeback). */
   writeCache = false;
   /** The request's fh was an open handle the capture saw opened. */

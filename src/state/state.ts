@@ -220,11 +220,17 @@ export class AnalysisState {
     return tr;
   }
 
-  /** Counts, for the new write and each write in flight on its group, the writes in flight together with it. */
+  /** Counts, for the new write and each write in flight on its group, the writes in flight together with it and the peak. */
   private linkConcurrentWrites(tr: Track, g: SizeGroup): void {
     const l = g.writesInflight;
+    const level = l.length + 1;
     tr.writesTogether = l.length;
-    for (let i = 0; i < l.length; i++) l[i]!.writesTogether++;
+    tr.writesPeak = level;
+    for (let i = 0; i < l.length; i++) {
+      const o = l[i]!;
+      o.writesTogether++;
+      if (level > o.writesPeak) o.writesPeak = level;
+    }
   }
 
   // ----------------------------------------------------------------- replies

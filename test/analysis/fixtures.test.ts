@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze, type AnalyzeResult } from '../../src/analysis/analyze.js';
+import type { Exchange } from '../../src/pairing/exchange.js';
+import { baselineCapture, compareCapture, DEFAULT_THRESHOLDS } from '../../src/report/baseline.js';
 import { findingsOf, kinds } from './capture-builder.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -50,6 +52,50 @@ test('stale-size-race A+B: the two writes through A are one parallel-write-beyon
     const a = r.model.files.find((x) => x.conn === 0 && x.path === '/file')!;
     assert.equal(a.maxConcurrentWrites, 2);
     assert.deepEqual(a.correlated.map((c) => c.conn), [1]);
+  });
+
+const MiB = 2 ** 20;
+const race64 = (run: number): string[] => [`stale-size-race64-${run}-A.pcapng`, `stale-size-race64-${run}-B.pcapng`];
+
+for (const run of [1, 2]) {
+  test(`stale-size-race64 run ${run}: 64 racing 1 MiB direct writes from two writers are one finding, at most 2 in flight`,
+    { skip: missing(...race64(run)) }, () => {
+      const writes: Exchange[] = [];
+      const r = analyze({ files: race64(run).map(fx), hooks: { onExchange: (x) => { if (x.opcode === 16) writes.push(x); } } });
+      assert.equal(r.fatal, undefined);
+      assert.deepEqual(kinds(r), ['parallel-write-beyond-size/error']);
+      const f = findingsOf(r, 'parallel-write-beyond-size')[0]!;
+      assert.equal(f.conn, 0);
+      assert.equal(f.path, '/file');
+      // fixtures/README.md: 64 WRITEs of 1 MiB through A, never more than 2 in flight together.
+      assert.equal(writes.length, 64);
+      assert.equal(f.details.maxInFlight, 2);
+      // Every write that reached past the size the daemon had observed is listed, in the order sent; no other.
+      const beyond = writes.filter((x) => x.conn === 0 && x.offset + x.size > x.daemonSizeAtReq).sort((a, b) => a.tReq - b.tReq);
+      assert.ok(beyond.length >= 2);
+      assert.deepEqual(f.uniques, beyond.map((x) => x.unique));
+      assert.deepEqual(f.details.uniques, f.uniques);
+      assert.equal(f.details.writes, beyond.length);
+      assert.equal(f.details.kernelThoughtNonExtending, beyond.length);
+      assert.equal(f.details.kernelSize, 256 * MiB);
+      assert.equal(f.details.daemonSize, MiB);
+      assert.equal(f.details.offsetFrom, Math.min(...beyond.map((x) => x.offset)));
+      assert.equal(f.details.offsetTo, Math.max(...beyond.map((x) => x.offset + x.size)));
+      assert.equal(f.details.tFirst, beyond[0]!.tReq);
+      assert.equal(f.details.startsBeyond, true);
+      assert.ok((f.details.writesInFlightTogether as number) >= 2);
+      assert.ok(!/c…/.test(f.message));
+    });
+}
+
+test('stale-size-race64: the same race recorded twice gives the same fingerprints, and check of one against a baseline of the other passes',
+  { skip: missing(...race64(1), ...race64(2)) }, () => {
+    const [r1, r2] = [1, 2].map((n) => run(...race64(n)));
+    const fps = (r: AnalyzeResult): string[] => [...new Set(r.model.findings.map((f) => f.fingerprint))].sort();
+    assert.deepEqual(fps(r2!), fps(r1!));
+    assert.equal(fps(r1!).length, 1);
+    const check = compareCapture(baselineCapture(race64(2), r2!.model), baselineCapture(race64(1), r1!.model), DEFAULT_THRESHOLDS);
+    assert.deepEqual(check.checks.findings.items.filter((i) => i.kind !== 'note'), []);
   });
 
 test('stale-size-race A alone: only what one capture can prove (A never gets a later report: nothing)',

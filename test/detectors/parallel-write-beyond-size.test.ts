@@ -267,17 +267,40 @@ testDetector(KIND, {
       },
     },
     {
-      name: 'two races apart in time on one file: two episodes with one fingerprint',
+      name: 'two races more than a quiet second apart on one file: two episodes with one fingerprint',
       capture: (u) => {
         const c = twoWriters(u, 2);
-        const w1 = c.writeReq(0, 100, 10, 1, 10 * MiB, MiB, { pid: 3000 });
-        const w2 = c.writeReq(0, 100.2, 10, 1, 11 * MiB, MiB, { pid: 3001 });
-        c.writeReply(0, 101, w1, MiB);
-        c.writeReply(0, 102, w2, MiB);
+        const w1 = c.writeReq(0, 1100, 10, 1, 10 * MiB, MiB, { pid: 3000 });
+        const w2 = c.writeReq(0, 1100.2, 10, 1, 11 * MiB, MiB, { pid: 3001 });
+        c.writeReply(0, 1101, w1, MiB);
+        c.writeReply(0, 1102, w2, MiB);
         return c;
       },
       findings: [{ messageId: 'hole', details: { writes: 4 } }, { messageId: 'hole', details: { writes: 2, offsetFrom: 10 * MiB } }],
       check: (_r, found) => assert.equal(found[0]!.fingerprint, found[1]!.fingerprint),
+    },
+    {
+      name: 'racing writes with quiet stretches shorter than a second between them: one episode',
+      capture: (u) => {
+        const c = mount(0);
+        for (let i = 0; i < 8; i++) {
+          // Pairs of writes in flight together, 50 ms of nothing between pairs.
+          const a = c.writeReq(0, 10 + i * 60, 10, 1, (2 * i + 1) * MiB, MiB, { pid: 1 });
+          const b = c.writeReq(0, 11 + i * 60, 10, 1, (2 * i + 2) * MiB, MiB, { pid: 2 });
+          c.writeReply(0, 15 + i * 60, a, MiB);
+          c.writeReply(0, 16 + i * 60, b, MiB);
+          if (i === 0) u.first = a;
+        }
+        // A lone write beyond the size while the episode is open, overlapping nothing: part of the episode.
+        u.lone = c.writeReq(0, 600, 10, 1, 20 * MiB, MiB, { pid: 1 });
+        c.writeReply(0, 601, u.lone, MiB);
+        return c;
+      },
+      findings: (u) => [{
+        messageId: 'hole',
+        details: { writes: 17, writesInFlightTogether: 16, maxInFlight: 2, holeUnique: u.first, offsetFrom: MiB, offsetTo: 21 * MiB },
+      }],
+      check: (_r, found, u) => assert.equal(found[0]!.uniques.at(-1), u.lone),
     },
     {
       name: 'writes through two correlated mounts in flight together: one finding per connection',

@@ -86,7 +86,7 @@ testDetector(KIND, {
       findings: [{ messageId: 'extends', details: { writes: 1, startsBeyond: false, maxBeyondBy: MiB - 4096 } }],
     },
     {
-      name: 'sequential stale writes are one run, closed by the first write that is not stale',
+      name: 'sequential stale writes are one episode, until none was in flight for a second',
       perConnection: true,
       capture: (u) => {
         const c = twoMounts();
@@ -95,14 +95,14 @@ testDetector(KIND, {
           c.writeReply(0, 15 + i * 10, w, MiB);
           if (i === 0) u.first = w;
         }
-        // Inside the size the daemon now has (7 MiB): the run ends.
+        // Inside the size the daemon now has (8 MiB): not stale, and it does not end the episode.
         const inside = c.writeReq(0, 100, 10, 1, 0, MiB, { pid: 1 });
         c.writeReply(0, 105, inside, MiB);
-        // Mount 1 truncates again: a new stale stretch, a second run.
-        const t = c.truncateReq(1, 106, 30, 1 * MiB);
-        c.attrReply(1, 107, t, { ino: 7, size: 1 * MiB });
-        u.again = c.writeReq(0, 110, 10, 1, 7 * MiB, MiB / 2, { pid: 1 });
-        c.writeReply(0, 115, u.again, MiB / 2);
+        // Mount 1 truncates again, long after: a new stale stretch, a second episode.
+        const t = c.truncateReq(1, 2000, 30, 1 * MiB);
+        c.attrReply(1, 2001, t, { ino: 7, size: 1 * MiB });
+        u.again = c.writeReq(0, 2010, 10, 1, 7 * MiB, MiB / 2, { pid: 1 });
+        c.writeReply(0, 2015, u.again, MiB / 2);
         return c;
       },
       findings: (u) => [
