@@ -66,9 +66,11 @@ export interface AnalyzeLimits {
   maxFindings: number;
   /** Timeline bars kept in total. */
   maxBars: number;
+  /** Timeline bars kept per file when --file, --since or --until narrow the report. */
+  barsPerFileNarrowed: number;
 }
 
-const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: 2048, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000 };
+const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: 2048, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000, barsPerFileNarrowed: 12_000 };
 
 export interface AnalyzeResult {
   model: AnalysisModel;
@@ -96,6 +98,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   const limits: AnalyzeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const timebase = opts.timebase ?? new Timebase();
   const filtersIn = opts.filters ?? NO_FILTERS;
+  const narrowed = filtersIn.paths.length > 0 || filtersIn.nodeids.length > 0 || filtersIn.since !== undefined || filtersIn.until !== undefined;
   const hooks = opts.hooks ?? {};
   const heap = new EventHeap();
   const connections: ConnectionInfo[] = [];
@@ -158,6 +161,14 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       correlate,
       timeline: opts.timeline === true,
       maxBars: limits.maxBars,
+      // Narrowed by file or time, a report has room to draw all it selected (up to the page's cap).
+      barsPerFile: narrowed ? limits.barsPerFileNarrowed : undefined,
+      barWanted: (x, f) => {
+        const flt = resolved();
+        const tEnd = x.replied ? x.tReply : Infinity;
+        return flt.conn(x.conn) && (flt.since === null || tEnd >= flt.since) && (flt.until === null || x.tReq <= flt.until) &&
+          flt.file(jsonId(f.nodeid), f.path);
+      },
       writeback: (c) => pairer.protocol(c).has(InitBit.WRITEBACK_CACHE),
       onSizeEvent: hooks.onSizeEvent
         ? (e) => {

@@ -6,6 +6,7 @@ import type { ConnectionInfo, InterfaceStats } from '../capture/message.js';
 import type { Pairer } from '../pairing/pairer.js';
 import { InitBit } from '../protocol/flags/init.js';
 import { opcodeName } from '../protocol/opcodes.js';
+import { compareActivity } from '../report/model.js';
 import type {
   AnalysisModel, ConnectionModel, FileModel, Finding, InputModel, Limitation, OpStatsModel, Severity,
 } from '../report/model.js';
@@ -47,6 +48,8 @@ export function fileModel(f: FileState): FileModel {
     sizeHistoryTruncated: f.sizeEvents > history.length,
     timeline: bars,
     timelineTruncated: f.barsDropped > 0,
+    ...(f.barsDropped > 0 ? { timelineDropped: f.barsDropped } : {}),
+    ...(f.activity ? { activity: f.activity.model() } : {}),
     findings: f.findings,
   };
 }
@@ -65,7 +68,7 @@ export class RetiredFiles {
 
   private prune(): void {
     const withF = this.list.filter((m) => m.findings > 0).slice(-this.keepWithFindings);
-    const rest = this.list.filter((m) => m.findings === 0).sort((a, b) => b.exchanges - a.exchanges).slice(0, this.keep);
+    const rest = this.list.filter((m) => m.findings === 0).sort(compareActivity).slice(0, this.keep);
     this.list = [...withF, ...rest];
   }
 
@@ -178,8 +181,8 @@ export function buildModel(b: BuildInput): AnalysisModel {
   }
   for (const m of b.retired.all()) if (filters.conn(m.conn) && filters.file(m.nodeid, m.path)) candidates.push(m);
   const withFindings = candidates.filter((m) => m.findings > 0);
-  const others = candidates.filter((m) => m.findings === 0).sort((a, c) => c.exchanges - a.exchanges).slice(0, b.maxFiles);
-  const files = [...withFindings, ...others].sort((a, c) => c.exchanges - a.exchanges);
+  const others = candidates.filter((m) => m.findings === 0).sort(compareActivity).slice(0, b.maxFiles);
+  const files = [...withFindings, ...others].sort(compareActivity);
 
   const findingsBySev: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of b.findings) findingsBySev[f.severity]++;

@@ -21,7 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { AnalysisModel, FileModel, Finding, JsonId, OpStatsModel, SizeEvent, TimelineBar } from './model.js';
-import { severityRank } from './model.js';
+import { compareActivity, selectedExchanges, severityRank } from './model.js';
+import { mergeActivity, shiftFor, type ActivityModel } from '../state/activity.js';
 import { errnoName } from '../protocol/errno.js';
 import { CLIENT_JS } from './html/client.js';
 import { CSS } from './html/style.js';
@@ -79,7 +80,12 @@ export interface PageGroup {
   /** Lanes per connection, in `conns` order. */
   lanes: number[];
   bars: PageBar[];
+  /** Bars the analysis kept for the page to draw from. */
   barsTotal: number;
+  /** Exchanges within the filters (kept or left out by the analysis' caps). */
+  selected: number;
+  /** Every exchange of the files, whatever the filters (the density strip's total). */
+  all: number;
   /** Times of the window the non-finding bars were taken from, when not all were drawn. */
   window: [number, number] | null;
   /** True when the analysis itself cut the timeline (model.timelineTruncated). */
@@ -116,8 +122,10 @@ export interface PageData {
   findings: PageFinding[];
   inflight: { conn: number; steps: [number, number][]; peak: number; truncated: boolean }[];
   limits: HtmlLimits;
-  /** Exchanges of the files that got a timeline. */
+  /** Exchanges within the filters of the files that got a timeline. */
   barsTotal: number;
+  /** --file, --since or --until narrowed the report. */
+  filtered: boolean;
   barsDrawn: number;
   /** Exchanges of files beyond `limits.files` (listed without a timeline). */
   barsOtherFiles: number;
@@ -255,6 +263,26 @@ interface Group {
   exchanges: number;
 }
 
+/** The group's files' activity measures summed (peak concurrency: the highest), compared as compareActivity does. */
+function groupActivity(g: Group): FileModel {
+  const f0 = g.files[0]!;
+  if (g.files.length === 1) return f0;
+  let selected = 0;
+  const sum = { exchanges: 0, bytesWritten: 0, writes: 0, maxConcurrent: 0, sizes: 0 };
+  for (const f of g.files) {
+    selected += selectedExchanges(f);
+    sum.exchanges += f.exchanges;
+    sum.bytesWritten += f.bytesWritten;
+    sum.writes += f.writes;
+    sum.maxConcurrent = Math.max(sum.maxConcurrent, f.maxConcurrent);
+    sum.sizes += f.sizeHistory.length;
+  }
+  return {
+    ...f0, timeline: [], timelineDropped: selected, exchanges: sum.exchanges, bytesWritten: sum.bytesWritten, writes: sum.writes,
+    maxConcurrent: sum.maxConcurrent, sizeHistory: new Array<SizeEvent>(sum.sizes),
+  };
+}
+
 /** Joins files correlated across connections (attr.ino) into one group. */
 function groupFiles(model: AnalysisModel): Group[] {
   const byKey = new Map<string, number>();
@@ -285,10 +313,14 @@ function groupFiles(model: AnalysisModel): Group[] {
     const g = fileGroup.get(idKey(fd.conn, fd.nodeid));
     if (g) g.findings.push(i);
   });
-  const worst = (g: Group): number => Math.max(-1, ...g.findings.map((i) => severityRank(model.findings[i]!.severity)));
-  return [...groups.values()].sort(
-    (a, b) => worst(b) - worst(a) || b.findings.length - a.findings.length || b.exchanges - a.exchanges,
-  );
+  // Findings first (worst, then most), then by activity.
+  const ranked = [...groups.values()].map((g) => ({
+    g,
+    worst: Math.max(-1, ...g.findings.map((i) => severityRank(model.findings[i]!.severity))),
+    activity: groupActivity(g),
+  }));
+  ranked.sort((a, b) => b.worst - a.worst || b.g.findings.length - a.g.findings.length || compareActivity(a.activity, b.activity));
+  return ranked.map((r) => r.g);
 }
 
 /** Splits a total budget over demands: equal shares, unused shares go to the rest (water-filling). */
@@ -394,15 +426,21 @@ function pickBars(gb: GroupBars, budget: number, center: number | null): { picke
   return { picked, window };
 }
 
-function densityOf(all: TimelineBar[], startT: number, endT: number, buckets: number): PageGroup['density'] {
-  const span = Math.max(1, endT - startT);
-  const width = Math.max(1, Math.ceil(span / buckets));
-  const counts = new Array<number>(Math.ceil(span / width) + 1).fill(0);
-  for (const b of all) {
-    const k = Math.min(counts.length - 1, Math.max(0, Math.floor((b.tReq - startT) / width)));
-    counts[k]!++;
+/**
+ * Every exchange of the group's files per time slice over the whole capture:
+ * the files' activity bins where the analysis kept them (their timeline did
+ * not hold everything), their bars otherwise. Slices are powers of two of ns
+ * at least span / (buckets - 1) wide, so at most `buckets` + 1 of them.
+ */
+function densityOf(g: Group, startT: number, endT: number, buckets: number): ActivityModel {
+  const minShift = shiftFor(Math.max(1, endT - startT) / Math.max(1, buckets - 1));
+  const parts: ActivityModel[] = [];
+  const times: number[] = [];
+  for (const f of g.files) {
+    if (f.activity) parts.push(f.activity);
+    else for (const b of f.timeline) times.push(b.tReq);
   }
-  return { t0: startT, width, counts };
+  return mergeActivity(parts, times, minShift);
 }
 
 function pickSizes(g: Group, cap: number, center: number | null): { sizes: PageSize[]; total: number; truncated: boolean } {
@@ -457,6 +495,46 @@ function strideSteps(steps: [number, number][], cap: number): { steps: [number, 
     out.push([steps[i]![0], best[1]]);
   }
   return { steps: out, truncated: true };
+}
+
+/**
+ * The time range the page opens on: the --since/--until window when given;
+ * else where the findings are and, when --file chose files, where those
+ * files' exchanges are; the whole capture when neither says more.
+ */
+function openingView(model: AnalysisModel, groups: PageGroup[], findings: PageFinding[], startT: number, endT: number): [number, number] {
+  const clamp = (t: number): number => Math.max(startT, Math.min(endT, t));
+  const f = model.filters;
+  if (f.since !== null || f.until !== null) {
+    const v0 = clamp(f.since ?? startT);
+    const v1 = clamp(f.until ?? endT);
+    if (v1 > v0) return [v0, v1];
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  const take = (a: number, b: number): void => {
+    if (a < lo) lo = a;
+    if (b > hi) hi = b;
+  };
+  for (const fd of findings) {
+    take(fd.t, fd.t);
+    const keys = new Set(fd.bars);
+    const g = groups.find((x) => x.id === fd.group);
+    if (g && keys.size > 0) for (const b of g.bars) if (keys.has(`${b[4]}:${String(b[5])}`)) take(b[1], b[2]);
+  }
+  if (f.files.length > 0) {
+    for (const g of groups) {
+      if (g.density && g.density.counts.length > 0) take(g.density.t0, g.density.t0 + g.density.counts.length * g.density.width);
+      for (const b of g.bars) take(b[1], b[2]);
+    }
+  }
+  if (!(hi >= lo)) return [startT, endT];
+  // Wider margins than a finding's "show on timeline" link (client.ts showFinding: 0.35 r), so that the link zooms in.
+  const r = Math.max(hi - lo, (endT - startT) / 200, 1000);
+  // Moved rather than cut at the capture's ends, as the client's setView does.
+  const width = Math.min(endT - startT, hi - lo + r);
+  const v0 = Math.max(startT, Math.min(endT - width, lo - r * 0.5));
+  return [v0, v0 + width];
 }
 
 function findingOrder(model: AnalysisModel): number[] {
@@ -515,7 +593,8 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     const { picked: pickedIdx, window } = pickBars(gb, mandatory[gi]! + extra[gi]!, center);
     const picked = pickedIdx.map((i) => gb.all[i]!);
     const pickedHl = pickedIdx.map((i) => gb.hl[i] === 1);
-    barsTotal += gb.all.length;
+    const selected = gb.all.length + g.files.reduce((a, f) => a + (f.timelineDropped ?? 0), 0);
+    barsTotal += selected;
     barsDrawn += picked.length;
     const ends = picked.map((b) => b.tReply ?? endT);
     const conns = [...new Set([...g.files.map((f) => f.conn), ...picked.map((b) => b.conn)])].sort((a, b) => a - b);
@@ -549,6 +628,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
       (pickedHl[i] ? 1 : 0) | (b.tReply === null ? 2 : 0),
     ]);
     const sz = pickSizes(g, limits.sizeEvents, center ?? (window ? window[0] : null));
+    const density = picked.length < gb.all.length || g.files.some((f) => f.activity) ? densityOf(g, startT, endT, limits.densityBuckets) : null;
     const paths = [...new Set(g.files.map((f) => f.path))];
     return {
       id,
@@ -560,7 +640,9 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
       barsTotal: gb.all.length,
       window,
       modelTruncated: g.files.some((f) => f.timelineTruncated),
-      density: picked.length < gb.all.length ? densityOf(gb.all, startT, endT, limits.densityBuckets) : null,
+      selected,
+      all: density ? density.counts.reduce((a, n) => a + n, 0) : selected,
+      density,
       sizes: sz.sizes,
       sizesTotal: sz.total,
       sizesTruncated: sz.truncated,
@@ -576,13 +658,9 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques.slice(0, 64), bars: (findingBarKeys.get(i) ?? []).slice(0, 256), message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
   });
 
-  const f = model.filters;
-  let v0 = f?.since !== null && f?.since !== undefined ? Math.max(startT, Math.min(endT, f.since)) : startT;
-  let v1 = f?.until !== null && f?.until !== undefined ? Math.max(startT, Math.min(endT, f.until)) : endT;
-  if (v1 <= v0) [v0, v1] = [startT, endT];
   return {
     span: { startT, endT },
-    view: [v0, v1],
+    view: openingView(model, pageGroups, findings, startT, endT),
     epochNs: model.epochNs,
     conns: model.connections.map((c, i) => ({ conn: c.conn, name: c.label ?? c.name, color: CONN_COLORS[i % CONN_COLORS.length]! })),
     ops,
@@ -593,6 +671,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
       return { conn: c.conn, steps: s.steps, peak: c.peakInflight, truncated: s.truncated };
     }),
     limits,
+    filtered: model.filters.files.length > 0 || model.filters.since !== null || model.filters.until !== null,
     barsTotal,
     barsDrawn,
     barsOtherFiles,

@@ -15,6 +15,19 @@ export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 export const severityRank = (s: Severity): number => (s === 'error' ? 2 : s === 'warning' ? 1 : 0);
 
+/** Exchanges of a file within the filters (its timeline and what the caps left out); 0 without a timeline. */
+export const selectedExchanges = (f: FileModel): number => f.timeline.length + (f.timelineDropped ?? 0);
+
+/**
+ * Busiest first: exchanges within the filters, then all exchanges, bytes
+ * written, writes, peak concurrency and size events, so that files equal on
+ * one measure are told apart by the next rather than by table order.
+ */
+export function compareActivity(a: FileModel, b: FileModel): number {
+  return selectedExchanges(b) - selectedExchanges(a) || b.exchanges - a.exchanges || b.bytesWritten - a.bytesWritten ||
+    b.writes - a.writes || b.maxConcurrent - a.maxConcurrent || b.sizeHistory.length - a.sizeHistory.length;
+}
+
 /** A 64-bit id: number when exact, bigint beyond 2^53-1 (an exact JSON number either way). */
 export type JsonId = number | bigint;
 
@@ -135,6 +148,9 @@ export interface OpStatsModel {
   histogram: [number, number, number][];
 }
 
+export type { ActivityModel } from '../state/activity.js';
+import type { ActivityModel } from '../state/activity.js';
+
 export interface FileModel {
   conn: number;
   nodeid: JsonId;
@@ -162,6 +178,14 @@ export interface FileModel {
   /** Bars for the timeline (HTML); bounded, see timelineTruncated. */
   timeline: TimelineBar[];
   timelineTruncated: boolean;
+  /** Exchanges within the filters the timeline's caps left out (timeline runs only; absent when none). */
+  timelineDropped?: number;
+  /**
+   * Every exchange of the file per time slice, whatever the time window, when
+   * `timeline` does not hold them all (timeline runs only): where the rest
+   * of the file's activity is.
+   */
+  activity?: ActivityModel;
   findings: number;
 }
 

@@ -8,11 +8,12 @@
  */
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { SIZE_EVENT_KINDS, type SizeEvent, type SizeEventKind, type TimelineBar } from '../report/model.js';
+import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
 
 /** Size history entries kept per file (the first ones; later ones are counted). */
 export const SIZE_HISTORY_CAP = 256;
-/** Timeline bars kept per file. */
+/** Timeline bars kept per file (more when filters narrow the report, see AnalysisState). */
 export const BARS_PER_FILE = 2000;
 /** Recently dropped bars kept per file so that findings can still show them. */
 const RECENT_DROPPED = 64;
@@ -250,7 +251,10 @@ export class FileState {
   sizeHistory: SizeHistory | undefined = undefined;
   sizeEvents = 0;
   bars: TimelineBar[] | undefined = undefined;
+  /** Exchanges within the filters that the caps left out of `bars`. */
   barsDropped = 0;
+  /** Where every exchange of the file was, once `bars` stopped holding them all (filters or caps). */
+  activity: ActivityBins | undefined = undefined;
   recentDropped: TimelineBar[] | undefined = undefined;
   findings = 0;
   /** The lookup count reached zero while exchanges were in flight: retire when they end. */
@@ -322,13 +326,26 @@ export class FileState {
     if (!h.full) h.add(t, kind, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
   }
 
-  /** Adds a bar; returns false when the per-file cap dropped it (kept among the recent ones). */
-  addBar(b: TimelineBar, force: boolean, globalRoom: boolean): boolean {
+  /**
+   * Adds an exchange to the timeline: its bar is kept when `keep`; when not,
+   * the exchange is still counted in `activity`, and as dropped when it was
+   * `wanted` (within the filters). Returns whether the bar was kept.
+   */
+  addBar(tReq: number, bar: () => TimelineBar, keep: boolean, wanted: boolean): boolean {
     const bars = (this.bars ??= []);
-    if (force || (globalRoom && bars.length < BARS_PER_FILE)) {
-      bars.push(b);
+    if (keep) {
+      bars.push(bar());
+      this.activity?.add(tReq);
       return true;
     }
+    if (this.activity === undefined) {
+      // From now on the bars do not hold everything: count every exchange, those kept so far too.
+      const a = (this.activity = new ActivityBins());
+      for (const k of bars) a.add(k.tReq);
+    }
+    this.activity.add(tReq);
+    if (!wanted) return false;
+    const b = bar();
     this.barsDropped++;
     const r = (this.recentDropped ??= []);
     if (r.length >= RECENT_DROPPED) r.shift();

@@ -14,7 +14,7 @@ import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
 import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
 import { ConnConcurrency } from './concurrency.js';
-import { FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
+import { BARS_PER_FILE, FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
 import { HandleTable } from './handles.js';
 import { LatencyTable } from './latency.js';
 import { PathTable } from './paths.js';
@@ -53,6 +53,10 @@ export interface StateOptions {
   timeline: boolean;
   /** Total bar budget. */
   maxBars?: number;
+  /** Timeline bars kept per file (default BARS_PER_FILE). */
+  barsPerFile?: number;
+  /** Whether an exchange is within the report's filters (its bar competes for the caps only then). */
+  barWanted?(x: Exchange, f: FileState): boolean;
   /** Whether FUSE_WRITEBACK_CACHE is in effect for a connection (INIT); undefined = unknown. */
   writeback(conn: number): boolean | undefined;
   onSizeEvent?(e: SizeEvent, f: FileState): void;
@@ -83,6 +87,7 @@ export class AnalysisState {
   /** The size reports of the reply applied last (records reused from reply to reply). */
   private readonly reportPool: SizeReport[] = [];
   private nReports = 0;
+  private readonly barsPerFile: number;
   /** Latest event time applied. */
   tLast = 0;
   peakTracks = 0;
@@ -90,6 +95,7 @@ export class AnalysisState {
   constructor(readonly opts: StateOptions) {
     this.files = new FileTable(opts.correlate);
     this.maxBars = opts.maxBars ?? 200_000;
+    this.barsPerFile = opts.barsPerFile ?? BARS_PER_FILE;
   }
 
   conn(c: number): ConnState {
@@ -297,13 +303,16 @@ export class AnalysisState {
 
   private addBar(f: FileState, tr: Track): void {
     const x = tr.x;
-    const bar: TimelineBar = {
+    const bar = (): TimelineBar => ({
       conn: x.conn, unique: jsonId(x.unique), opcode: x.opcode, name: opcodeName(x.opcode), tReq: x.tReq,
       tReply: x.replied ? x.tReply : null, error: x.replied ? x.error : null, tid: x.tid,
       offset: Number.isNaN(x.offset) ? null : x.offset, size: Number.isNaN(x.size) ? null : x.size,
       info: barInfo(x, tr),
-    };
-    if (f.addBar(bar, tr.keepBar, this.bars < this.maxBars)) this.bars++;
+    });
+    // Filters first, then the caps: a narrowed report keeps what it selected.
+    const wanted = this.opts.barWanted?.(x, f) ?? true;
+    const keep = tr.keepBar || (wanted && this.bars < this.maxBars && (f.bars?.length ?? 0) < this.barsPerFile);
+    if (f.addBar(x.tReq, bar, keep, wanted)) this.bars++;
   }
 
   private applyReply(x: Exchange, tr: Track, c: ConnState): void {

@@ -149,7 +149,7 @@ function drawGroup(gi) {
       var x0 = x(t), x1 = x(t + d.width), hh = Math.max(1, STRIP * d.counts[i] / maxc);
       el('rect', { x: x0, y: stripY + STRIP - hh, width: Math.max(1, x1 - x0), height: hh, fill: '#9ca3af' }, sg);
     }
-    txt(svg, 4, stripY + 14, 'all ' + fmtInt(g.barsTotal));
+    txt(svg, 4, stripY + 14, 'all ' + fmtInt(g.all)).setAttribute('class', 'density-label');
   }
   // lane blocks, one per connection
   g.conns.forEach(function (c, k) {
@@ -203,9 +203,12 @@ function drawSizes(svg, g, w, x, top, clip) {
   var y = function (v) { return top + SIZE_H - (v / max) * SIZE_H; };
   el('rect', { x: GUTTER, y: top, width: w, height: SIZE_H, fill: '#fafafa', stroke: '#e5e7eb' }, svg);
   txt(svg, 4, top + 12, 'size');
-  [0, 0.5, 1].forEach(function (f) {
-    var v = (max / 1.08) * f;
-    txt(svg, GUTTER - 4, y(v) + 4, fmtBytes(Math.round(v)), 'end');
+  // Ticks at 0, the middle and the top, whole bytes, each label once (a 1-byte file has two).
+  var top = Math.round(max / 1.08), ticks = [0];
+  if (Math.round(top / 2) > 0 && Math.round(top / 2) < top) ticks.push(Math.round(top / 2));
+  if (top > 0) ticks.push(top);
+  ticks.forEach(function (v) {
+    txt(svg, GUTTER - 4, y(v) + 4, fmtBytes(v), 'end').setAttribute('class', 'size-tick');
     el('line', { x1: GUTTER, x2: GUTTER + w, y1: y(v), y2: y(v), stroke: '#eeeeee' }, svg);
   });
   var sg = el('g', { 'clip-path': clip, 'class': 'sizes' }, svg);
@@ -292,13 +295,16 @@ function fillInfo() {
     var info = document.getElementById(g.id).querySelector('.ginfo');
     var parts = [];
     parts.push(g.files.map(function (f) { return 'conn ' + f.conn + ' nodeid ' + f.nodeid; }).join(', '));
-    parts.push(g.bars.length === g.barsTotal ? fmtInt(g.barsTotal) + ' exchanges' : fmtInt(g.bars.length) + ' of ' + fmtInt(g.barsTotal) + ' exchanges drawn');
+    var windowed = DATA.filtered;
+    if (g.bars.length === g.selected) parts.push(fmtInt(g.selected) + ' exchanges' + (windowed ? ' selected' : ''));
+    else parts.push(fmtInt(g.bars.length) + ' of ' + fmtInt(g.selected) + ' exchanges' + (windowed ? ' selected' : '') + ' drawn');
+    if (g.all !== g.selected) parts.push(fmtInt(g.all) + ' in the whole capture (grey strip)');
     if (g.findings.length) parts.push(g.findings.length + ' finding' + (g.findings.length > 1 ? 's' : ''));
     parts.push(fmtInt(g.sizesTotal) + ' size events');
     info.textContent = parts.join(' \u00b7 ');
     var notes = [];
-    if (g.window) notes.push('Drawn: the exchanges of the findings and the others from ' + fmtNs(g.window[0] - span.startT) + ' to ' + fmtNs(g.window[1] - span.startT) + '; the grey strip counts all ' + fmtInt(g.barsTotal) + ' per time slice.');
-    if (g.modelTruncated) notes.push('The analysis kept a bounded number of exchanges for this file; later ones are not in the report.');
+    if (g.window) notes.push('Drawn: the exchanges of the findings and the others from ' + fmtNs(g.window[0] - span.startT) + ' to ' + fmtNs(g.window[1] - span.startT) + '; the grey strip counts all ' + fmtInt(g.all) + ' per time slice.');
+    if (g.modelTruncated) notes.push('The analysis kept a bounded number of exchanges for this file (' + fmtInt(g.barsTotal) + ' of ' + fmtInt(g.selected) + '); the grey strip counts them all. Narrow with --file, --since, --until to draw them.');
     if (g.sizesTruncated) notes.push('Size history shows ' + fmtInt(g.sizes.length) + ' of ' + fmtInt(g.sizesTotal) + ' events' + (g.sizes.length < g.sizesTotal ? ' (a window around the findings).' : ' (the analysis capped it).'));
     notes.forEach(function (n) {
       var p = document.createElement('p');
