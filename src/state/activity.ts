@@ -86,7 +86,13 @@ export class ActivityBins {
 
   /** The counts at `2^shift` ns per slice (at least this one's own width). */
   model(minShift = 0): ActivityModel {
-    const shift = Math.max(minShift, this.raw !== undefined ? 0 : this.shift);
+    let shift = Math.max(minShift, this.raw !== undefined ? 0 : this.shift);
+    if (this.raw !== undefined && this.raw.length > 0) {
+      // Raw times: the finest slices in which they fit MAX_BINS.
+      const lo = Math.min(...this.raw);
+      const hi = Math.max(...this.raw);
+      while (Math.floor(hi / 2 ** shift) - Math.floor(lo / 2 ** shift) + 1 > MAX_BINS) shift++;
+    }
     const width = 2 ** shift;
     const out = new Map<number, number>();
     const put = (k: number, n: number): void => void out.set(k, (out.get(k) ?? 0) + n);
