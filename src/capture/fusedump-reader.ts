@@ -19,6 +19,11 @@ import { ResyncParser } from './resync.js';
 const R = 0x52;
 const W = 0x57;
 
+/** Seconds whose high word is below this are under 2^53: exact as doubles. */
+const FAST_SEC_HI = 1 << 21;
+/** Seconds from the epoch below this keep (seconds * 1e9 + ns) under 2^53. */
+const FAST_SEC = 9_000_000;
+
 export class FusedumpParser extends ResyncParser implements RecordParser {
   readonly format = 'fusedump' as const;
   need = 5;
@@ -32,8 +37,11 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
   private le = true;
   private started = false;
   private conn = -1;
+  /** Epoch split for the fast path; eSec -1 when it cannot be used. */
   private eSec = -1;
   private eNsec = 0;
+  private epochFixed = false;
+  private lastRest = 0;
 
   constructor(private readonly ctx: ParserContext) {
     super(ctx, { noun: 'record', target: 'plausible record', window: 21, step: 1 });
@@ -82,7 +90,8 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
       let msgLen: number;
       let recEnd: number;
       let hasTs = false;
-      let sec = 0;
+      let secHi = 0;
+      let secLo = 0;
       let nsec = 0;
       if (n < 16) {
         if (n === 0) { p = this.damage(p, base, 'version 2 record with 0 items'); continue; }
@@ -108,8 +117,8 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
           if (end - o < il) { this.need = askFor(o + il - p, avail); break outer; }
           if (i === 0 && n > 1) {
             hasTs = true;
-            sec = this.le ? dv.getUint32(o + 8, this.le) * 4294967296 + dv.getUint32(o + 4, this.le)
-              : dv.getUint32(o + 4, this.le) * 4294967296 + dv.getUint32(o + 8, this.le);
+            secHi = dv.getUint32(this.le ? o + 8 : o + 4, this.le);
+            secLo = dv.getUint32(this.le ? o + 4 : o + 8, this.le);
             nsec = dv.getUint32(o + 12, this.le);
           }
           o += il;
@@ -126,11 +135,22 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
       }
       const m = this.msg;
       if (hasTs) {
-        if (this.eSec < 0) this.fixEpoch(BigInt(sec) * 1_000_000_000n + BigInt(nsec));
-        m.t = (sec - this.eSec) * 1e9 + (nsec - this.eNsec);
+        if (!this.epochFixed) this.fixEpoch(BigInt(secHi) * 4294967296n * 1_000_000_000n + BigInt(secLo) * 1_000_000_000n + BigInt(nsec));
+        const dSec = secHi * 4294967296 + secLo - this.eSec;
+        if (this.eSec >= 0 && secHi < FAST_SEC_HI && dSec < FAST_SEC && dSec > -FAST_SEC) {
+          // Seconds below 2^53 and within 104 days of the epoch: doubles stay exact.
+          m.t = dSec * 1e9 + (nsec - this.eNsec);
+          m.tRest = 0;
+        } else {
+          const rel = BigInt(secHi) * 4294967296n * 1_000_000_000n + BigInt(secLo) * 1_000_000_000n + BigInt(nsec) - (this.tb.epochNs as bigint);
+          m.t = Number(rel);
+          m.tRest = Number(rel - BigInt(m.t));
+        }
         this.lastT = m.t;
+        this.lastRest = m.tRest;
       } else {
         m.t = this.lastT === -Infinity ? 0 : this.lastT;
+        m.tRest = this.lastRest;
       }
       m.conn = this.conn;
       m.dir = d === R ? Direction.Inbound : Direction.Outbound;
@@ -171,8 +191,11 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
 
   private fixEpoch(abs: bigint): void {
     const e = this.tb.fix(abs);
-    this.eSec = Number(e / 1_000_000_000n);
-    this.eNsec = Number(e % 1_000_000_000n);
+    this.epochFixed = true;
+    // The fast path needs whole seconds a double holds exactly; otherwise every time takes the bigint path.
+    const small = e >= 0n && e < 9_000_000_000_000_000n * 1_000_000_000n;
+    this.eSec = small ? Number(e / 1_000_000_000n) : -1;
+    this.eNsec = small ? Number(e % 1_000_000_000n) : 0;
   }
 
   /** A plausible version 2 record starts at p (21 bytes available). */

@@ -21,9 +21,16 @@ export interface CaptureMessage {
   conn: number;
   /**
    * Timestamp in nanoseconds relative to the run's epoch (`Timebase.epochNs`).
-   * A plain number stays exact for 104 days around the epoch.
+   * A plain number stays exact for 104 days around the epoch; `tRest` holds
+   * what it could not.
    */
   t: number;
+  /**
+   * The ns `t` could not hold (0 within 104 days of the epoch): the exact
+   * relative time is BigInt(t) + BigInt(tRest), both integers. Writers of
+   * captures (convert) use it so that times stay exact to the ns.
+   */
+  tRest: number;
   dir: Direction;
   /** True when the capture did not say the direction and the reader inferred it. */
   dirGuessed: boolean;
@@ -124,8 +131,14 @@ export class Timebase {
     return this.epochNs;
   }
 
-  /** Absolute ns since the Unix epoch for a relative time, as an exact decimal string. */
-  absolute(t: number): string {
-    return ((this.epochNs ?? 0n) + BigInt(Math.round(t))).toString();
+  /** Absolute ns since the Unix epoch for a relative time (plus `rest`, see `CaptureMessage.tRest`), as an exact decimal string. */
+  absolute(t: number, rest = 0): string {
+    return this.absoluteNs(t, rest).toString();
+  }
+
+  /** Absolute ns since the Unix epoch for a relative time (plus `rest`, see `CaptureMessage.tRest`). */
+  absoluteNs(t: number, rest = 0): bigint {
+    const abs = (this.epochNs ?? 0n) + BigInt(Math.round(t));
+    return rest === 0 ? abs : abs + BigInt(rest);
   }
 }

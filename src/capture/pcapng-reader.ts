@@ -28,6 +28,8 @@ const BOM = 0x1a2b3c4d;
 const BOM_SWAPPED = 0x4d3c2b1a;
 export const LINKTYPE_FUSE = 147;
 const TWO32 = 4294967296;
+/** |hi - epoch hi| below this: (hi - eHi) * 2^32 + (lo - eLo) stays under 2^53, exact. */
+const FAST_HI = 1 << 21;
 
 /**
  * What to ask the input for when a record of `len` bytes has only `avail`
@@ -102,7 +104,7 @@ interface Iface {
 /** Creates the reused message record (fixed shape). */
 export function newMessage(input: number): CaptureMessage {
   return {
-    conn: 0, t: 0, dir: Direction.Unknown, dirGuessed: false, data: Buffer.alloc(0), off: 0, capLen: 0,
+    conn: 0, t: 0, tRest: 0, dir: Direction.Unknown, dirGuessed: false, data: Buffer.alloc(0), off: 0, capLen: 0,
     origLen: 0, le: true, pid: -1, tid: -1, failedErrno: 0, comment: undefined, fileOffset: 0,
     blockNo: 0, input,
   };
@@ -135,6 +137,9 @@ export class PcapngParser extends ResyncParser implements RecordParser {
   /** Epoch split in 32-bit halves for the ns fast path (-1: not fixed yet here). */
   private eHi = -1;
   private eLo = 0;
+  /** `tRest` of the latest timestamp converted, and of the latest message. */
+  private rest = 0;
+  private lastRest = 0;
   private optWarned = false;
   private viewBuf: Buffer | undefined;
   private view: DataView = new DataView(new ArrayBuffer(0));
@@ -329,9 +334,18 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       const hi = dv.getUint32(p + 12, le);
       const lo = dv.getUint32(p + 16, le);
       // ns resolution, epoch fixed: plain arithmetic, exact while |t| < 2^53 ns (104 days).
-      const t = ifc.fast && this.eHi >= 0 ? (hi - this.eHi) * TWO32 + (lo - this.eLo) : this.time(ifc, hi, lo);
+      const dHi = hi - this.eHi;
+      let t: number;
+      if (ifc.fast && this.eHi >= 0 && dHi < FAST_HI && dHi > -FAST_HI) {
+        t = dHi * TWO32 + (lo - this.eLo);
+        this.rest = 0;
+      } else {
+        t = this.time(ifc, hi, lo);
+      }
       m.t = t;
+      m.tRest = this.rest;
       this.lastT = t;
+      this.lastRest = this.rest;
       let o = dataOff + ((capLen + 3) & ~3);
       const oe = p + len - 4;
       while (o + 4 <= oe) {
@@ -355,6 +369,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       dataOff = p + 12;
       origLen = this.r32(buf, p + 8);
       m.t = this.lastT === -Infinity ? 0 : this.lastT;
+      m.tRest = this.lastRest;
     }
     m.conn = ifc.conn;
     let guessed = false;
@@ -395,11 +410,15 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     });
   }
 
-  /** Relative ns for a raw timestamp of interface `ifc`. */
+  /** Relative ns for a raw timestamp of interface `ifc`; what a double cannot hold goes to `this.rest`. */
   private time(ifc: Iface, hi: number, lo: number): number {
     if (ifc.fast) {
       if (this.eHi < 0) this.fixEpoch(BigInt(hi) * 4294967296n + BigInt(lo));
-      return (hi - this.eHi) * TWO32 + (lo - this.eLo);
+      const dHi = hi - this.eHi;
+      if (this.eHi >= 0 && dHi < FAST_HI && dHi > -FAST_HI) {
+        this.rest = 0;
+        return dHi * TWO32 + (lo - this.eLo);
+      }
     }
     return this.slowTime(ifc, hi, lo);
   }
@@ -407,7 +426,10 @@ export class PcapngParser extends ResyncParser implements RecordParser {
   private slowTime(ifc: Iface, hi: number, lo: number): number {
     const abs = this.absNs(ifc, BigInt(hi) * 4294967296n + BigInt(lo));
     if (this.eHi < 0) this.fixEpoch(abs);
-    return Number(abs - (this.tb.epochNs as bigint));
+    const rel = abs - (this.tb.epochNs as bigint);
+    const t = Number(rel);
+    this.rest = Number(rel - BigInt(t));
+    return t;
   }
 
   private absNs(ifc: Iface, ts: bigint): bigint {

@@ -21,6 +21,7 @@ import { detectFormat, openCaptureFile } from '../capture/input.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
+import { formatAbsoluteNs } from '../report/format.js';
 
 export interface ConvertOptions {
   input: string;
@@ -160,6 +161,21 @@ function spoolStdin(): { path: string; remove(): void } {
   return { path, remove };
 }
 
+const MAX_U64 = (1n << 64n) - 1n;
+
+/**
+ * The absolute time of `m` if the output format can hold it: pcapng as
+ * written here (ns, no if_tsoffset) and fusedump (unsigned seconds) hold
+ * 1970 to year 2554 in ns. Times outside (a signed if_tsoffset, a coarse
+ * if_tsresol with huge values) are an input error naming the message.
+ */
+function writableTime(abs: bigint, to: CaptureFormat, file: string, m: CaptureMessage): bigint {
+  if (abs >= 0n && abs <= MAX_U64) return abs;
+  throw new CaptureError(file, m.fileOffset, m.blockNo,
+    `message time ${formatAbsoluteNs(abs)} (${abs} ns since 1970) is ${abs < 0n ? 'before 1970' : 'after 2554'}; ${to} as written by convert holds 1970 to 2554 in ns`,
+    'the capture\'s timestamps (if_tsoffset, if_tsresol) put it there; fusetrace analyze and dump read it as it is');
+}
+
 /** Output format from the name, else the other one. */
 export function targetFormat(output: string, from: CaptureFormat, to?: CaptureFormat): CaptureFormat {
   if (to) return to;
@@ -200,7 +216,6 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
   const to = targetFormat(o.output, from, o.to);
   const res: ConvertResult = { from, to, outputs: [], messages: 0, connections: 0, padded: 0, failedAsPlain: 0, guessedDirection: 0, notices: [] };
   const tb = new Timebase();
-  const abs = (m: CaptureMessage): bigint => (tb.epochNs ?? 0n) + BigInt(Math.round(m.t));
 
   if (to === 'fusedump') {
     // First pass: how many connections, whether any message is snapped.
@@ -243,7 +258,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
             res.notices.push(`message at byte ${m.fileOffset} has no direction; skipped`);
             return;
           }
-          wr.w.record({ dir: m.dir, ts: (conv.epochNs ?? 0n) + BigInt(Math.round(m.t)), data: Buffer.from(data) });
+          wr.w.record({ dir: m.dir, ts: writableTime(conv.absoluteNs(m.t, m.tRest), 'fusedump', o.input, m), data: Buffer.from(data) });
           res.messages++;
         },
       }, { timebase: conv, linkType: o.linkType });
@@ -279,7 +294,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
         if (m.dirGuessed) res.guessedDirection++;
         w.packet({
           iface,
-          ts: abs(m),
+          ts: writableTime(tb.absoluteNs(m.t, m.tRest), 'pcapng', o.input, m),
           data: Buffer.from(m.data.subarray(m.off, m.off + m.capLen)),
           origLen: m.origLen,
           dir: m.dir === 1 || m.dir === 2 ? m.dir : 0,
@@ -293,7 +308,12 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
       onStats: (s) => {
         const iface = ifaces.get(s.conn);
         if (iface === undefined || !w) return;
-        const a = (t: number | undefined): bigint | undefined => (t === undefined ? undefined : (tb.epochNs ?? 0n) + BigInt(Math.round(t)));
+        // Statistics times out of the writable range are left out rather than wrapped.
+        const a = (t: number | undefined): bigint | undefined => {
+          if (t === undefined) return undefined;
+          const v = tb.absoluteNs(t);
+          return v >= 0n && v <= MAX_U64 ? v : undefined;
+        };
         w.stats(iface, { start: a(s.startT), end: a(s.endT), recv: s.ifRecv, drop: s.ifDrop });
       },
     }, { timebase: tb, linkType: o.linkType });

@@ -84,7 +84,7 @@ export function absNs(clock: ExportClock, t: number): Cell {
   const carry = Math.floor(total / 1e9);
   const sec = sp.sec + carry;
   const ns = total - carry * 1e9;
-  if (sec <= 0 || !Number.isSafeInteger(total)) return (epoch + BigInt(Math.round(t))).toString();
+  if (sec <= 0 || !Number.isSafeInteger(total) || !Number.isSafeInteger(sec)) return (epoch + BigInt(Math.round(t))).toString();
   return `${sec}${String(ns).padStart(9, '0')}`;
 }
 

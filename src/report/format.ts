@@ -126,10 +126,28 @@ export function formatAbsolute(epochNs: string, t: number): string {
   } catch {
     return '?';
   }
-  const ms = abs / 1_000_000n;
-  const frac = (abs % 1_000_000_000n).toString().padStart(9, '0');
-  const iso = new Date(Number(ms)).toISOString(); // 2026-11-24T23:20:01.123Z
-  return `${iso.slice(0, 19)}.${frac}Z`;
+  return formatAbsoluteNs(abs);
+}
+
+/** Milliseconds a JavaScript Date can hold either side of 1970 (year ±275760). */
+const MAX_DATE_MS = 8_640_000_000_000_000n;
+
+/**
+ * ISO-8601 UTC with nanoseconds for absolute ns since the Unix epoch, before
+ * 1970 too; beyond what a calendar date can show (year ±275760, reachable
+ * with pcapng's if_tsoffset or huge seconds), `@<ns>`, the form --since accepts.
+ */
+export function formatAbsoluteNs(abs: bigint): string {
+  let sec = abs / 1_000_000_000n;
+  let frac = abs % 1_000_000_000n;
+  if (frac < 0n) {
+    frac += 1_000_000_000n;
+    sec -= 1n;
+  }
+  const ms = sec * 1000n;
+  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) return `@${abs}`;
+  const iso = new Date(Number(ms)).toISOString(); // 2026-11-24T23:20:01.000Z, or +275760-09-13T00:00:00.000Z
+  return `${iso.slice(0, -5)}.${frac.toString().padStart(9, '0')}Z`;
 }
 
 /** Compact log2 bucket bound: 512, 1K, 64K, 2M. */

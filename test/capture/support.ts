@@ -27,7 +27,7 @@ export interface Collected {
 
 export function snapshot(m: CaptureMessage): MsgSnap {
   return {
-    conn: m.conn, t: m.t, dir: m.dir, dirGuessed: m.dirGuessed,
+    conn: m.conn, t: m.t, tRest: m.tRest, dir: m.dir, dirGuessed: m.dirGuessed,
     hex: m.data.toString('hex', m.off, m.off + m.capLen), capLen: m.capLen, origLen: m.origLen, le: m.le,
     pid: m.pid, tid: m.tid, failedErrno: m.failedErrno, comment: m.comment, fileOffset: m.fileOffset,
     blockNo: m.blockNo, input: m.input,

@@ -23,7 +23,7 @@ function message(bytes: Uint8Array, le: boolean, dir: Direction, capLen: number,
   const data = Buffer.alloc(8 + bytes.length + 64, fill);
   data.set(bytes.subarray(0, cap), 8);
   return {
-    conn: 0, t: 0, dir, dirGuessed: false, data, off: 8, capLen: cap, origLen: bytes.length, le,
+    conn: 0, t: 0, tRest: 0, dir, dirGuessed: false, data, off: 8, capLen: cap, origLen: bytes.length, le,
     pid: 1, tid: 1, failedErrno: 0, comment: undefined, fileOffset: 0, blockNo: 0, input: 0,
   };
 }

@@ -46,7 +46,7 @@ export function msg(hex: string, dir: Direction, o: { capLen?: number; origLen?:
   const data = Buffer.from(hex, 'hex');
   const capLen = o.capLen ?? data.length;
   return {
-    conn: 0, t: o.t ?? 0, dir, dirGuessed: false, data: data.subarray(0, capLen), off: 0, capLen, origLen: o.origLen ?? data.length,
+    conn: 0, t: o.t ?? 0, tRest: 0, dir, dirGuessed: false, data: data.subarray(0, capLen), off: 0, capLen, origLen: o.origLen ?? data.length,
     le: o.le ?? LE, pid: 1, tid: 2, failedErrno: 0, comment: undefined, fileOffset: 0, blockNo: 0, input: 0,
   };
 }

@@ -117,7 +117,7 @@ function dump(files: string[], opts: DumpOptions): number {
         out.line(stringifyJson({
           type: 'message',
           data: {
-            index, conn: m.conn, t_ns: BigInt(timebase.absolute(m.t)), t_rel_ns: m.t,
+            index, conn: m.conn, t_ns: timebase.absoluteNs(m.t, m.tRest), t_rel_ns: m.t,
             dir: m.dir === Direction.Outbound ? 'out' : 'in', dir_guessed: m.dirGuessed || undefined,
             pid: m.pid, tid: m.tid, kind, file_offset: m.fileOffset, block: m.blockNo,
             cap_len: m.capLen, orig_len: m.origLen, failed_errno: m.failedErrno || undefined,
