@@ -655,7 +655,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
   const order = findingOrder(model).slice(0, limits.findings);
   const findings: PageFinding[] = order.map((i) => {
     const f = model.findings[i]!;
-    return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques.slice(0, 64), bars: (findingBarKeys.get(i) ?? []).slice(0, 256), message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
+    return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques, bars: findingBarKeys.get(i) ?? [], message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
   });
 
   return {

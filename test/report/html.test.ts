@@ -12,15 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { analyze } from '../../src/analysis/analyze.js';
 import { CLIENT_JS } from '../../src/report/html/client.js';
 import { assignLanes, buildPageData, DEFAULT_HTML_LIMITS, embedJson, escapeHtml, renderHtml, type PageData } from '../../src/report/html.js';
 import { makeHugeModel, makeRaceModel } from './fixture-model.js';
+import { openedFile } from '../analysis/capture-builder.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 const FIXTURE_A = join(ROOT, 'fixtures/stale-size-race-A.pcapng');
 const FIXTURE_B = join(ROOT, 'fixtures/stale-size-race-B.pcapng');
 const GiB = 1024 ** 3;
+const RACE64 = [join(ROOT, 'fixtures/stale-size-race64-1-A.pcapng'), join(ROOT, 'fixtures/stale-size-race64-1-B.pcapng')];
 
 function pageData(html: string): PageData {
   const m = /<script type="application\/json" id="fusetrace-data">([\s\S]*?)<\/script>/.exec(html);
@@ -115,6 +118,36 @@ describe('html report: generated text', () => {
     const un = data.findings.find((f) => f.kind === 'unanswered-request')!;
     assert.equal(un.group, null);
     assert.ok(html.includes(`<a class="goto" href="#inflight" data-finding="${un.i}">`));
+  });
+
+  it('highlights every write of a race episode: the 64-writer race fixture', { skip: existsSync(RACE64[0]!) && existsSync(RACE64[1]!) ? false : 'fixtures/stale-size-race64-1-*.pcapng missing' }, () => {
+    const r = analyze({ files: RACE64, timeline: true });
+    const race = r.model.findings.find((f) => f.kind === 'parallel-write-beyond-size')!;
+    assert.ok(race.uniques.length > 8, `many writes in one finding (${race.uniques.length})`);
+    const data = buildPageData(r.model);
+    const pf = data.findings.find((f) => f.kind === 'parallel-write-beyond-size')!;
+    assert.deepEqual(pf.uniques, race.uniques, 'every unique');
+    assert.deepEqual(pf.bars, race.uniques.map((u) => `0:${u}`), 'every bar');
+    const g = data.groups.find((x) => x.id === pf.group)!;
+    const lit = g.bars.filter((b) => (b[11] & 1) === 1).map((b) => b[5]);
+    assert.deepEqual([...lit].sort((a, b) => Number(a) - Number(b)), [...race.uniques].sort((a, b) => Number(a) - Number(b)));
+  });
+
+  it('highlights every write of a race episode of 300 writes', () => {
+    const c = openedFile({ size: 0, fopen: 0x41, name: 'f' });
+    let pending: number | undefined;
+    for (let i = 0; i < 300; i++) {
+      const w = c.writeReq(0, 10 + i, 10, 1, (i + 1) * 65536, 65536, { pid: 1 + (i % 2) });
+      if (pending !== undefined) c.writeReply(0, 10.5 + i, pending, 65536);
+      pending = w;
+    }
+    c.writeReply(0, 400, pending!, 65536);
+    const r = c.analyze({ timeline: true });
+    const race = r.model.findings.find((f) => f.kind === 'parallel-write-beyond-size')!;
+    assert.equal(race.uniques.length, 300);
+    const pf = buildPageData(r.model).findings.find((f) => f.kind === 'parallel-write-beyond-size')!;
+    assert.deepEqual(pf.uniques, race.uniques);
+    assert.deepEqual(pf.bars, race.uniques.map((u) => `0:${u}`));
   });
 
   it('stays bounded for a model with 1e6 bars and says so', () => {
