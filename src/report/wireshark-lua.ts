@@ -25,6 +25,8 @@ import type { EnumSet, FlagSet, StructLayout } from '../protocol/layout.js';
 import { ALL_LAYOUTS, COMPAT_SIZES, LAYOUTS_BY_NAME } from '../protocol/layouts/index.js';
 import { fuse_dirent, fuse_direntplus } from '../protocol/layouts/dir.js';
 import { fuse_init_in, fuse_init_out } from '../protocol/layouts/init.js';
+import { fuse_setxattr_in } from '../protocol/layouts/xattr.js';
+import { InitBit } from '../protocol/flags/init.js';
 import { errnoName } from '../protocol/errno.js';
 import { NOTIFY_CODES, Op, OPCODES } from '../protocol/opcodes.js';
 import { NEWEST_MINOR } from '../protocol/version.js';
@@ -44,6 +46,7 @@ export type BodyToken =
   | { k: 'records'; l: string; namelenAt: number }
   | { k: 'string'; f: string }
   | { k: 'data' }
+  /** `l` when the request asked for the size (its `size` was 0), else `or` (GETXATTR/LISTXATTR). */
   | { k: 'either'; l: string; or: BodyToken };
 
 /**
@@ -166,7 +169,8 @@ export function generateLua(version: string): string {
       fl.push(`{n=${lstr(f.name)},off=${f.offset},size=${f.size},t=${lstr(typeof t === 'string' ? t : 'bytes')},f=${lstr(abbrev)}${f.since ? `,since=${f.since}` : ''}${flags}}`);
     }
     const compat = COMPAT_SIZES[l.name];
-    layouts.push(`L[${lstr(l.name)}] = {size=${l.size},fields={${fl.join(',')}}${compat ? `,compat={${compat.map(([b, s]) => `{${b},${s}}`).join(',')}}` : ''}}`);
+    const sizeField = l.fields.find((f) => f.name === 'size' && f.type === 'u32');
+    layouts.push(`L[${lstr(l.name)}] = {size=${l.size},fields={${fl.join(',')}}${compat ? `,compat={${compat.map(([b, s]) => `{${b},${s}}`).join(',')}}` : ''}${sizeField ? `,size_field=${sizeField.offset}` : ''}}`);
   }
 
   const strings = new Set<string>();
@@ -198,6 +202,9 @@ export function generateLua(version: string): string {
     NOTIFY: notifies.join('\n'),
     INIT_IN_MINOR: String(fuse_init_in.offsets.minor),
     INIT_OUT_MINOR: String(fuse_init_out.offsets.minor),
+    INIT_OUT_FLAGS: String(fuse_init_out.offsets.flags),
+    SETXATTR_EXT_BIT: String(InitBit.SETXATTR_EXT),
+    SETXATTR_SHORT: String(fuse_setxattr_in.offsets.setxattr_flags),
     OP_INIT: String(Op.INIT),
   };
   return LUA_TEMPLATE.replace(/@([A-Z_]+)@/g, (m, k: string) => subst[k] ?? m);
@@ -322,7 +329,7 @@ end
 local function u32(tvb, off, le) return le and tvb(off, 4):le_uint() or tvb(off, 4):uint() end
 
 -- Walks body tokens from off over len bytes (cap of them captured).
-local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le)
+local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le, reqsize, setxattr_ext)
   local pos = 0
   local function left() return len - pos end
   for _, t in ipairs(tokens) do
@@ -333,10 +340,13 @@ local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le)
       break
     end
     if t.k == "either" then
-      if left() == size_at(t.l, minor) then t = { k = "struct", l = t.l } else t = t.alt end
+      -- The reply is the struct when the request asked for the size (size 0); else the bytes.
+      if reqsize == 0 or (reqsize == nil and left() == size_at(t.l, minor)) then t = { k = "struct", l = t.l } else t = t.alt end
     end
     if t.k == "struct" then
       local size = t.bylen and math.min(left(), L[t.l].size) or nil
+      -- fuse_setxattr_in is short unless FUSE_SETXATTR_EXT was negotiated.
+      if t.l == "fuse_setxattr_in" and setxattr_ext == false then size = @SETXATTR_SHORT@ end
       local s, n = add_struct(tree, tvb, off + pos, cap - pos, t.l, minor, le, size)
       if left() < s then tree:add_proto_expert_info(ef_malformed, string.format("%d body bytes < %d of %s", left(), s, t.l)) end
       pos = pos + s
@@ -419,6 +429,12 @@ function fuse.dissector(tvb, pinfo, tree)
       fr.opcode = opcode
       fr.time = f_time().value
       c.pending[tostring(unique)] = pinfo.number
+      fr.setxattr_ext = c.setxattr_ext
+      -- A request struct's "size" (GETXATTR/LISTXATTR: 0 asks for the size) chooses its reply's form.
+      local first_struct = op and op.req[1]
+      if first_struct and first_struct.k == "struct" and L[first_struct.l].size_field and cap >= 40 + L[first_struct.l].size_field + 4 then
+        fr.reqsize = u32(tvb, 40 + L[first_struct.l].size_field, le)
+      end
       if opcode == @OP_INIT@ and cap >= 48 then
         c.kminor = u32(tvb, 40 + @INIT_IN_MINOR@, le)
         c.init = tostring(unique)
@@ -434,7 +450,7 @@ function fuse.dissector(tvb, pinfo, tree)
     end
     local extlen = (le and tvb(36, 2):le_uint() or tvb(36, 2):uint()) * 8
     local body = math.max(0, hlen - 40 - extlen)
-    add_body(root, tvb, pinfo, 40, body, math.min(cap - 40, body), op.req, fr.minor, le)
+    add_body(root, tvb, pinfo, 40, body, math.min(cap - 40, body), op.req, fr.minor, le, nil, fr.setxattr_ext)
     if extlen > 0 and cap > 40 + body then root:add(tvb(40 + body, math.min(extlen, cap - 40 - body)), "request extensions") end
     return
   end
@@ -464,10 +480,14 @@ function fuse.dissector(tvb, pinfo, tree)
       fr.opcode = rf.opcode
       fr.minor = rf.minor
       fr.latency = f_time().value - rf.time
+      fr.reqsize = rf.reqsize
       if c.init == key and err == 0 and body >= 8 then
         local rminor = u32(tvb, 16 + @INIT_OUT_MINOR@, le)
         c.minor = math.min(c.kminor or rminor, rminor)
         fr.minor = c.minor
+        if cap >= 16 + @INIT_OUT_FLAGS@ + 4 then
+          c.setxattr_ext = bit32.btest(u32(tvb, 16 + @INIT_OUT_FLAGS@, le), bit32.lshift(1, @SETXATTR_EXT_BIT@))
+        end
       end
     else
       fr.minor = minor_of(c)
@@ -488,7 +508,7 @@ function fuse.dissector(tvb, pinfo, tree)
     root:add_proto_expert_info(ef_error, string.format("%s reply %s", name, ERRNO[err] or tostring(err)))
     return
   end
-  if op then add_body(root, tvb, pinfo, 16, body, bcap, op.rep, fr.minor, le)
+  if op then add_body(root, tvb, pinfo, 16, body, bcap, op.rep, fr.minor, le, fr.reqsize)
   elseif bcap > 0 then root:add(F["fuse.data"], tvb(16, bcap)) end
 end
 
