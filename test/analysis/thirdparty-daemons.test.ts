@@ -56,15 +56,20 @@ function attrOf(x: Dumped): { ino: number | string; size: number; mode: number }
   return b?.fuse_attr_out?.attr ?? b?.fuse_entry_out?.attr;
 }
 
-const CAPTURES: { name: string; protocol: string }[] = [
+const WORKLOAD_OPS = ['CREATE', 'WRITE', 'SETATTR', 'RENAME', 'UNLINK', 'LOOKUP', 'READDIRPLUS'];
+const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-sshfs.pcapng', protocol: '7.31' },
-  { name: 'thirdparty-ntfs-3g.pcapng', protocol: '7.18' },
-  { name: 'thirdparty-encfs.pcapng', protocol: '7.19' },
+  { name: 'thirdparty-ntfs-3g.pcapng', protocol: '7.18', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-encfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-gocryptfs.pcapng', protocol: '7.28' },
   { name: 'thirdparty-rclone.pcapng', protocol: '7.28' },
+  { name: 'thirdparty-passthrough-hp-direct-io.pcapng', protocol: '7.45' },
+  // READ and WRITE of passthrough files go to the backing file, not to /dev/fuse.
+  { name: 'thirdparty-passthrough-hp-passthrough.pcapng', protocol: '7.45', ops: WORKLOAD_OPS.filter((o) => o !== 'WRITE') },
+  { name: 'thirdparty-passthrough-hp-clone-fd.pcapng', protocol: '7.45' },
 ];
 
-for (const { name, protocol } of CAPTURES) {
+for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
   const skip = existsSync(fx(name)) ? false : `fixtures/${name} is missing (fixtures/gen/${name.replace('.pcapng', '.sh')})`;
   describe(`${name}: decode`, { skip }, () => {
     it('pairs every request with the reply the independent reader pairs, opcode and error alike', () => {
@@ -85,7 +90,7 @@ for (const { name, protocol } of CAPTURES) {
       assert.equal(summary.malformed, 0);
       assert.equal(summary.rejected_replies, 0);
       assert.equal((summary.connections as { protocol: string }[])[0]!.protocol, protocol);
-      for (const op of ['CREATE', 'WRITE', 'SETATTR', 'RENAME', 'UNLINK', 'LOOKUP']) {
+      for (const op of ops) {
         assert.ok(exchanges.some((x) => x.op === op || (op === 'RENAME' && x.op === 'RENAME2')), `a ${op}`);
       }
     });
@@ -209,5 +214,29 @@ describe('rclone mount2', { skip: has('thirdparty-rclone.pcapng') }, () => {
     for (const f of files.filter((g) => g.path.startsWith('/dir/'))) {
       for (const e of f.sizeHistory) assert.ok(e.value === null || e.value < 100, `${f.path}: its own size, not /data's (${e.value})`);
     }
+  });
+});
+
+describe('libfuse 3.18.2 passthrough_hp', () => {
+  it('--direct-io: every open answered FOPEN_DIRECT_IO|FOPEN_PARALLEL_DIRECT_WRITES; no finding', { skip: has('thirdparty-passthrough-hp-direct-io.pcapng') }, () => {
+    const r = run('thirdparty-passthrough-hp-direct-io.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    const data = r.model.files.find((f) => f.path === '/data')!;
+    assert.ok(data.openFlags.includes('FOPEN_DIRECT_IO') && data.openFlags.includes('FOPEN_PARALLEL_DIRECT_WRITES'), data.openFlags.join('|'));
+  });
+
+  it('passthrough: opens answered FOPEN_PASSTHROUGH, no READ/WRITE captured, the limit named; no finding', { skip: has('thirdparty-passthrough-hp-passthrough.pcapng') }, () => {
+    const { exchanges } = dump('thirdparty-passthrough-hp-passthrough.pcapng');
+    assert.equal(exchanges.filter((x) => x.op === 'WRITE' || x.op === 'READ').length, 0);
+    const r = run('thirdparty-passthrough-hp-passthrough.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    assert.ok(r.model.files.find((f) => f.path === '/data')!.openFlags.includes('FOPEN_PASSTHROUGH'));
+    assert.ok(r.model.limitations.some((l) => l.kind === 'passthrough'), 'the report says what it cannot see');
+  });
+
+  it('--clone-fd: the cloned descriptors\' messages are one connection, every request answered; no finding', { skip: has('thirdparty-passthrough-hp-clone-fd.pcapng') }, () => {
+    const r = run('thirdparty-passthrough-hp-clone-fd.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections.length, 1);
   });
 });
