@@ -19,6 +19,7 @@ import {
   waitChild,
   type RecordOptions,
 } from './record.js';
+import { executableKind, resolveCommand } from './executable-kind.js';
 
 export interface BpfRecordOptions extends RecordOptions {
   /** Attach to this running daemon (and its children) instead of starting `command`. */
@@ -78,4 +79,17 @@ export async function recordWithBpf(opts: BpfRecordOptions): Promise<number> {
   // Like strace, the recorder sees every syscall: "nothing" means no /dev/fuse traffic at all.
   const outcome = await reportCapture(out, opts.quiet, 0, true);
   return recordExitCode(opts.pid !== undefined ? 0 : code, outcome);
+}
+
+/**
+ * Why the LD_PRELOAD library would see nothing of `cmd` (a Go or statically
+ * linked program), or undefined when it can record it.
+ */
+export function preloadBlindSpot(cmd: string): string | undefined {
+  const file = resolveCommand(cmd);
+  if (!file) return undefined;
+  const kind = executableKind(file);
+  if (kind === 'go') return `${cmd} is a Go program (raw syscalls)`;
+  if (kind === 'static') return `${cmd} is statically linked`;
+  return undefined;
 }

@@ -321,7 +321,7 @@ export async function reportCapture(out: string, quiet: boolean | undefined, wai
     process.stderr.write(`fusetrace: error: no /dev/fuse traffic was recorded; ${out} was not written\n`);
     process.stderr.write(strace
       ? '  hint: the command never read or wrote /dev/fuse\n'
-      : '  hint: the command never opened /dev/fuse, or it is statically linked / uses raw syscalls (Go): try `fusetrace record --strace`\n');
+      : '  hint: the command never opened /dev/fuse, or it is statically linked / uses raw syscalls (Go): try `fusetrace record --bpf` (or --strace)\n');
     return { messages: 0, drops: 0, background: false };
   }
   const closed = closer && !bg ? closeEnded(out, closer) : undefined;

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../capture/errors.js';
 import { parseSnaplen, recordWithPreload } from '../../record/record.js';
 import { recordWithStrace } from '../../record/strace-record.js';
-import { recordWithBpf } from '../../record/bpf-record.js';
+import { bpfUnavailableReason, preloadBlindSpot, recordWithBpf } from '../../record/bpf-record.js';
 import { runCommand } from '../common.js';
 
 interface RecordFlags {
@@ -65,6 +65,14 @@ The capture cannot see FUSE over io_uring, passthrough files or virtiofs
           return recordWithStrace({ out, snaplen, label: flags.label, command, pid, quiet: flags.quiet });
         }
         if (command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
+        // The library would record nothing of a Go or static daemon: use eBPF when it can, else say so.
+        const blind = preloadBlindSpot(command[0]!);
+        if (blind) {
+          const why = bpfUnavailableReason();
+          if (why) throw new UsageError(`record: ${blind}: the LD_PRELOAD library cannot see its /dev/fuse traffic`, `use --bpf (here: ${why}) or --strace`);
+          process.stderr.write(`fusetrace: note: ${blind}: the LD_PRELOAD library cannot see its /dev/fuse traffic; recording with --bpf\n`);
+          return recordWithBpf({ out, snaplen, label: flags.label, command, quiet: flags.quiet });
+        }
         return recordWithPreload({ out, snaplen, label: flags.label, command, quiet: flags.quiet });
       });
       process.exitCode = code;
