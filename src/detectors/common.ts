@@ -20,10 +20,17 @@ export function fopenNames(v: number): string[] {
   return formatFlags(FOPEN_FLAGS, v).split('|');
 }
 
-/** "direct writes" when the handle bypasses the page cache (FOPEN_DIRECT_IO or O_DIRECT), else "writes". */
+/**
+ * "direct writes" when every handle bypasses the page cache (FOPEN_DIRECT_IO
+ * or O_DIRECT), "writes" when none does, "writes (2 direct)" when some do: a
+ * run of write-through page-cache WRITEs must not be called direct because
+ * one O_DIRECT write joined it.
+ */
 export function writeNoun(trs: Track[], plural: boolean): string {
-  const direct = trs.some((t) => (t.fopen & 1) !== 0 || (t.x.flags & O_DIRECT) !== 0);
-  return `${direct ? 'direct ' : ''}write${plural ? 's' : ''}`;
+  const direct = trs.filter((t) => (t.fopen & 1) !== 0 || (t.x.flags & O_DIRECT) !== 0).length;
+  const noun = `write${plural ? 's' : ''}`;
+  if (direct === 0) return noun;
+  return direct === trs.length ? `direct ${noun}` : `${noun} (${direct} direct)`;
 }
 
 export function writeEnd(x: Exchange): number {

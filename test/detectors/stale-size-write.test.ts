@@ -86,6 +86,24 @@ testDetector(KIND, {
       findings: [{ messageId: 'extends', details: { writes: 1, startsBeyond: false, maxBeyondBy: MiB - 4096 } }],
     },
     {
+      // bindfs over a file truncated by another mount: dd through the page cache (write-through 4 KiB WRITEs), then one O_DIRECT write.
+      name: 'page-cache writes joined by one O_DIRECT write are not all called direct',
+      perConnection: true,
+      capture: () => {
+        const c = twoMounts();
+        c.open(0, 5, 10, 2, 0, 0x1); // a page-cache handle (no FOPEN_DIRECT_IO), O_WRONLY
+        for (let i = 0; i < 3; i++) {
+          const w = c.writeReq(0, 10 + i * 10, 10, 2, 4 * MiB + i * 4096, 4096, { pid: 1, flags: 0x1 });
+          c.writeReply(0, 15 + i * 10, w, 4096);
+        }
+        const d = c.writeReq(0, 50, 10, 2, 5 * MiB, 4096, { pid: 1 });
+        c.writeReply(0, 55, d, 4096);
+        return c;
+      },
+      findings: [{ messageId: 'hole', details: { writes: 4 } }],
+      check: (_r, found) => assert.match(found[0]!.message, /^4 writes \(1 direct\) to \/f /),
+    },
+    {
       name: 'sequential stale writes are one episode, until none was in flight for a second',
       perConnection: true,
       capture: (u) => {
