@@ -37,6 +37,7 @@ interface Pkt {
   dir: 1 | 2;
   origLen?: number;
   failedErrno?: number;
+  comment?: string;
   pid: number;
   tid: number;
 }
@@ -107,6 +108,8 @@ export function openOut(fh: number, fopen: number): Buffer {
 /** A capture under construction: blocks in call order, times in ms (fractions allowed). */
 export class Cap {
   private pkts: Pkt[] = [];
+  /** Interface names by connection (default `fuse:testN`). */
+  ifaceNames: string[] = [];
   private next: number[] = [];
   private readonly conns: number;
 
@@ -149,6 +152,11 @@ export class Cap {
     h.writeUInt32LE(16 + body.length, 0);
     h.writeInt32LE(code, 4);
     this.pkts.push({ iface: conn, ts: this.ts(ms), data: Buffer.concat([h, body]), dir: 2, pid: 77, tid: 100 });
+  }
+
+  /** Puts a packet comment on the block added last. */
+  comment(text: string): void {
+    this.pkts[this.pkts.length - 1]!.comment = text;
   }
 
   /** A raw block (malformed messages). */
@@ -280,9 +288,9 @@ export class Cap {
 
   buffer(): Buffer {
     return pcapngToBuffer((w) => {
-      for (let i = 0; i < this.conns; i++) w.addInterface({ name: `fuse:test${i}` });
+      for (let i = 0; i < this.conns; i++) w.addInterface({ name: this.ifaceNames[i] ?? `fuse:test${i}` });
       for (const p of this.pkts) {
-        w.packet({ iface: p.iface, ts: p.ts, data: p.data, dir: p.dir, origLen: p.origLen, failedErrno: p.failedErrno, pid: p.pid, tid: p.tid });
+        w.packet({ iface: p.iface, ts: p.ts, data: p.data, dir: p.dir, origLen: p.origLen, failedErrno: p.failedErrno, comment: p.comment, pid: p.pid, tid: p.tid });
       }
     }, { userappl: 'fusetrace tests', os: 'Linux 6.18.44' });
   }
