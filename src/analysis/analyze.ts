@@ -176,7 +176,10 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
             if (flt.conn(e.conn) && flt.time(e.t) && flt.file(e.nodeid, e.path)) hooks.onSizeEvent!(e);
           }
         : undefined,
-      onRetire: (f) => retired.add(f),
+      onRetire: (f) => {
+        const flt = resolved();
+        retired.add(f, flt.conn(f.conn) && flt.file(f.nodeid, f.path));
+      },
     });
     const selected = filtersIn.detectors ? DETECTORS.filter((d) => filtersIn.detectors!.includes(d.id)) : DETECTORS;
     runner = new DetectorRunner(selected, state, onFinding);

@@ -54,22 +54,32 @@ export function fileModel(f: FileState): FileModel {
   };
 }
 
-/** Summaries of files whose state was dropped (FORGET), bounded: the busiest and those with findings. */
+/**
+ * Summaries of files whose state was dropped (FORGET), bounded: the busiest
+ * and those with findings (unbounded with `keep` Infinity, for the export of
+ * every file). Files outside the filters are only counted.
+ */
 export class RetiredFiles {
   private list: FileModel[] = [];
+  /** Files retired, selected or not. */
   count = 0;
+  /** Selected files summarised and then left out by the bound. */
+  dropped = 0;
   constructor(private readonly keep: number, private readonly keepWithFindings = 1000) {}
 
-  add(f: FileState): void {
+  add(f: FileState, selected = true): void {
     this.count++;
+    if (!selected) return;
     this.list.push(fileModel(f));
     if (this.list.length > 2 * (this.keep + this.keepWithFindings)) this.prune();
   }
 
   private prune(): void {
+    const before = this.list.length;
     const withF = this.list.filter((m) => m.findings > 0).slice(-this.keepWithFindings);
     const rest = this.list.filter((m) => m.findings === 0).sort(compareActivity).slice(0, this.keep);
     this.list = [...withF, ...rest];
+    this.dropped += before - this.list.length;
   }
 
   all(): FileModel[] {
@@ -183,6 +193,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
   const withFindings = candidates.filter((m) => m.findings > 0);
   const others = candidates.filter((m) => m.findings === 0).sort(compareActivity).slice(0, b.maxFiles);
   const files = [...withFindings, ...others].sort(compareActivity);
+  const filesOmitted = candidates.length - files.length + b.retired.dropped;
 
   const findingsBySev: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of b.findings) findingsBySev[f.severity]++;
@@ -204,6 +215,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
     },
     ops,
     files,
+    filesOmitted,
     findings: b.findings,
     findingsOmitted: b.findingsOmitted,
     limitations,

@@ -40,7 +40,10 @@ export interface AnalysisModel {
   connections: ConnectionModel[];
   summary: SummaryModel;
   ops: OpStatsModel[];
+  /** Files with findings and the busiest others, within the filters (AnalyzeLimits.maxFiles). */
   files: FileModel[];
+  /** Files within the filters that `files` leaves out (`fusetrace export --table files` lists every file). */
+  filesOmitted: number;
   findings: Finding[];
   /** Findings left out of `findings` by filters or caps, by kind. */
   findingsOmitted: Record<string, number>;

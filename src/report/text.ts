@@ -82,7 +82,8 @@ export function renderText(model: AnalysisModel, opts: TextOptions = {}): string
   const files = pickFiles(model.files, opts.maxFiles ?? 5);
   if (files.length === 0) out.push('  none');
   for (const f of files) out.push(...renderFile(f, model, p, opts.sizeEvents ?? 8));
-  if (model.files.length > files.length) out.push(p.dim(`  and ${plural(model.files.length - files.length, 'more file')} (--json or \`fusetrace export --table files\` lists all)`));
+  const notShown = model.files.length - files.length + model.filesOmitted;
+  if (notShown > 0) out.push(p.dim(`  and ${plural(notShown, 'more file')} (\`fusetrace export --table files\` lists every file)`));
 
   // --- findings -------------------------------------------------------------------------
   const f = s.findings;

@@ -14,6 +14,7 @@ import { tableColumns } from '../../src/report/csv.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { parseCsv, readZipMember } from '../helpers/csv-parse.js';
 import { parseJsonExact } from '../helpers/json-exact.js';
+import { Cap } from '../analysis/capture-builder.js';
 
 /** The first worksheet inside an .xlsx (a zip member name, not a file path). */
 const SHEET1 = ['xl', 'worksheets', 'sheet1.xml'].join('/');
@@ -230,5 +231,37 @@ describe('CSV round trip through LibreOffice', { skip: office ? false : 'LibreOf
       assert.ok(numbers > 0, `${table}: numeric cells found`);
     });
     writeFileSync(join(dir, 'done'), '');
+  });
+});
+
+describe('every file', () => {
+  // 2,500 files looked up, 2,450 of them forgotten again: more than analyze lists (100 busiest)
+  // and more than it keeps of forgotten files (2,200), so both of its bounds are crossed.
+  const N = 2500;
+  const c = new Cap(1);
+  c.init(0, 0);
+  for (let i = 0; i < N; i++) {
+    c.lookup(0, 1 + i * 0.01, 1, `f${i}`, 10 + i, { ino: 1000 + i, size: i });
+    if (i >= 50) c.forget(0, 1 + i * 0.01 + 0.005, 10 + i, 1);
+  }
+  const file = c.file('many-files.pcapng');
+  const all = N + 1; // and the root
+
+  it('export --table files has one row per file, in CSV and JSON Lines', () => {
+    const csv = runCli(['export', file, '--table', 'files']);
+    assert.equal(csv.code, 0, csv.stderr);
+    const rows = parseCsv(csv.stdout).slice(1);
+    assert.equal(rows.length, all);
+    const paths = new Set(rows.map((r) => r[3]));
+    for (let i = 0; i < N; i++) assert.ok(paths.has(`/f${i}`), `/f${i}`);
+    assert.equal(jsonl(runCli(['export', file, '--table', 'files', '--format', 'jsonl']).stdout).length, all);
+  });
+
+  it('analyze --json says how many files it leaves out, and the text report where to get them', () => {
+    const doc = JSON.parse(runCli(['analyze', '--json', file]).stdout) as { files: unknown[]; filesOmitted: number };
+    assert.ok(doc.files.length <= 100, `${doc.files.length} files listed`);
+    assert.equal(doc.files.length + doc.filesOmitted, all);
+    const text = runCli(['analyze', file]).stdout;
+    assert.match(text, new RegExp(`and ${all - 5} more files \\(\`fusetrace export --table files\` lists every file\\)`));
   });
 });

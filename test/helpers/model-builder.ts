@@ -78,6 +78,7 @@ export function model(over: Partial<AnalysisModel> = {}): AnalysisModel {
     },
     ops: [op(0, 'WRITE', 16), op(0, 'LOOKUP', 1, { errors: 2, errnos: { ENOENT: 2 } })],
     files: [file()],
+    filesOmitted: 0,
     findings,
     findingsOmitted: {},
     limitations: [],

@@ -138,6 +138,7 @@ export function makeRaceModel(path = '/file'): AnalysisModel {
     summary: { messages: 80, requests: 40, replies: 40, notifications: 0, exchanges: 40, unanswered: 0, orphanReplies: 0, malformed: 0, files: 2, findings: { error: 1, warning: 1, info: 0 } },
     ops: [ops(A, 'WRITE', 16, 2, 500000), ops(A, 'LOOKUP', 1, 1, 900), ops(B, 'SETATTR', 4, 2, 1000)],
     files: [file(B, 3, barsB, { conn: A, nodeid: 2 }), file(A, 2, barsA, { conn: B, nodeid: 3 })],
+    filesOmitted: 0,
     findings: [info, finding],
     findingsOmitted: {},
     limitations: [],

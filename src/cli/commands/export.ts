@@ -31,6 +31,14 @@ interface ExportFlags extends AnalysisFlags {
   maxEvents?: string;
 }
 
+/**
+ * "One row per file" and per finding means all of them: the export lifts
+ * the bounds `analyze` puts on its report (the 100 busiest files, 20,000
+ * findings). Memory then grows with the files and findings kept, not with
+ * the messages.
+ */
+const EVERY_ROW = { maxFiles: Infinity, maxFindings: Infinity } as const;
+
 export function register(program: Command): void {
   const cmd = program
     .command('export')
@@ -89,7 +97,7 @@ export function runExport(captures: string[], flags: ExportFlags): number {
       rows = w;
     }
     const opts = analysisOptions(captures, flags, { hooks, timeline: false });
-    result = analyze({ ...opts, timebase });
+    result = analyze({ ...opts, timebase, limits: EVERY_ROW });
     if (rows) rows.flush();
     else writeModelTable(result.model, table as 'findings' | 'files' | 'ops', format, out, { epochNs: BigInt(result.model.epochNs) });
   } finally {
@@ -163,7 +171,7 @@ function runParquet(captures: string[], flags: ExportFlags): number {
     streamed = w;
   }
   const opts = analysisOptions(captures, flags, { hooks, timeline: false });
-  const result = analyze({ ...opts, timebase });
+  const result = analyze({ ...opts, timebase, limits: EVERY_ROW });
   if (streamed) streamed.finish();
   else {
     const model = result.model;
