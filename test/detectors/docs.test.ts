@@ -21,6 +21,17 @@ test('every detector module is registered in index.ts and every registered id is
   for (const d of DETECTORS) assert.ok(index.includes(`from './${d.id}.js'`), `${d.id} imported by name`);
 });
 
+test('every detector has test/detectors/<id>.test.ts with valid and invalid cases run by testDetector', () => {
+  for (const d of DETECTORS) {
+    const path = join(ROOT, 'test', 'detectors', `${d.id}.test.ts`);
+    assert.ok(existsSync(path), `${path} exists`);
+    const src = readFileSync(path, 'utf8');
+    assert.ok(src.includes(`testDetector('${d.id}'`) || src.includes('testDetector(KIND') && src.includes(`KIND = '${d.id}'`), `${d.id}: cases run by testDetector`);
+    assert.match(src, /\bvalid: \[/, `${d.id}: valid cases`);
+    assert.match(src, /invalid: \[/, `${d.id}: invalid cases`);
+  }
+});
+
 test('every doc belongs to a detector', () => {
   const docs = readdirSync(join(ROOT, 'docs', 'detectors')).filter((f) => f.endsWith('.md'));
   assert.deepEqual(docs.map((f) => f.replace(/\.md$/, '')).sort(), DETECTORS.map((d) => d.id).sort());

@@ -1,74 +1,91 @@
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { analyze } from '../../src/analysis/analyze.js';
-import { Cap, findingsOf, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, O_RDWR, O_TRUNC, openedFile } from '../analysis/capture-builder.js';
+import { Cap, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, O_RDWR, O_TRUNC, openedFile } from '../analysis/capture-builder.js';
+import { testDetector } from './detector-tester.js';
 
 const KiB = 1024;
-const KIND = 'write-truncate-race';
 
 /** /f of 1 MiB opened with FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES. */
 const mount = (initFlags = 0): Cap => openedFile({ size: 1024 * KiB, fopen: FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES, initFlags });
 
-test('a truncate arriving while a write is in flight: error naming both', () => {
-  const c = mount();
-  const w = c.writeReq(0, 10, 10, 1, 0, 64 * KiB, { pid: 1 });
-  const t = c.truncateReq(0, 11, 10, 0);
-  c.attrReply(0, 12, t, { ino: 5, size: 0 });
-  c.writeReply(0, 20, w, 64 * KiB);
-  const f = findingsOf(c.analyze(), KIND);
-  assert.equal(f.length, 1);
-  assert.equal(f[0]!.severity, 'error');
-  assert.deepEqual(f[0]!.uniques, [w, t]);
-  assert.equal((f[0]!.details.truncate as { size: number }).size, 0);
-});
-
-test('a write arriving while a truncate to a larger size is in flight: still a race', () => {
-  const c = mount();
-  const t = c.truncateReq(0, 10, 10, 4096 * KiB);
-  const w = c.writeReq(0, 11, 10, 1, 0, 64 * KiB, { pid: 1 });
-  c.attrReply(0, 12, t, { ino: 5, size: 4096 * KiB });
-  c.writeReply(0, 20, w, 64 * KiB);
-  const f = findingsOf(c.analyze(), KIND);
-  assert.equal(f.length, 1);
-  assert.deepEqual(f[0]!.uniques, [w, t]);
-});
-
-test('OPEN with O_TRUNC counts as a truncate; one after the other is fine', () => {
-  const c = mount(INIT.ATOMIC_O_TRUNC);
-  const w = c.writeReq(0, 10, 10, 1, 0, 64 * KiB, { pid: 1 });
-  c.open(0, 11, 10, 2, 0, O_RDWR | O_TRUNC, 12);
-  c.writeReply(0, 20, w, 64 * KiB);
-  const w2 = c.writeReq(0, 30, 10, 1, 0, 64 * KiB, { pid: 1 });
-  c.writeReply(0, 31, w2, 64 * KiB);
-  const t = c.truncateReq(0, 31, 10, 0);
-  c.attrReply(0, 32, t, { ino: 5, size: 0 });
-  const f = findingsOf(c.analyze(), KIND);
-  assert.equal(f.length, 1);
-  assert.equal(f[0]!.uniques[0], w);
-});
-
-test('across correlated connections', () => {
+/** /f on two mounts (ino 5): a write through 0 in flight while 1 truncates it. */
+function twoMounts(u: Record<string, number>): Cap {
   const c = new Cap(2);
   c.init(0, 0);
   c.init(1, 0);
   c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 1024 * KiB });
   c.lookup(1, 1, 1, 'f', 30, { ino: 5, size: 1024 * KiB });
   c.open(0, 2, 10, 1, 0x41);
-  const w = c.writeReq(0, 10, 10, 1, 0, 64 * KiB, { pid: 1 });
-  const t = c.truncateReq(1, 11, 30, 0);
-  c.attrReply(1, 12, t, { ino: 5, size: 0 });
-  c.writeReply(0, 20, w, 64 * KiB);
-  const f = findingsOf(analyze({ files: c.files() }), KIND);
-  assert.equal(f.length, 1);
-  assert.equal(f[0]!.details.sameConn, false);
-  assert.equal(findingsOf(analyze({ files: c.files(), correlate: false }), KIND).length, 0);
-});
+  u.w = c.writeReq(0, 10, 10, 1, 0, 64 * KiB, { pid: 1 });
+  u.t = c.truncateReq(1, 11, 30, 0);
+  c.attrReply(1, 12, u.t, { ino: 5, size: 0 });
+  c.writeReply(0, 20, u.w, 64 * KiB);
+  return c;
+}
 
-test('a writeback flush overlapping its own connection\'s truncate is the kernel\'s business', () => {
-  const c = mount(INIT.WRITEBACK_CACHE);
-  const w = c.writeReq(0, 10, 10, 1, 0, 4 * KiB, { pid: 0, writeFlags: FUSE_WRITE_CACHE, flags: 0 });
-  const t = c.truncateReq(0, 11, 10, 0);
-  c.attrReply(0, 12, t, { ino: 5, size: 0 });
-  c.writeReply(0, 20, w, 4 * KiB);
-  assert.equal(findingsOf(c.analyze(), KIND).length, 0);
+testDetector('write-truncate-race', {
+  valid: [
+    {
+      name: 'a writeback flush overlapping its own connection\'s truncate is the kernel\'s business',
+      capture: () => {
+        const c = mount(INIT.WRITEBACK_CACHE);
+        const w = c.writeReq(0, 10, 10, 1, 0, 4 * KiB, { pid: 0, writeFlags: FUSE_WRITE_CACHE, flags: 0 });
+        const t = c.truncateReq(0, 11, 10, 0);
+        c.attrReply(0, 12, t, { ino: 5, size: 0 });
+        c.writeReply(0, 20, w, 4 * KiB);
+        return c;
+      },
+    },
+    {
+      name: 'two mounts without correlation are two files',
+      capture: twoMounts,
+      perConnection: true,
+      options: { correlate: false },
+    },
+  ],
+  invalid: [
+    {
+      name: 'a truncate arriving while a write is in flight: error naming both',
+      capture: (u) => {
+        const c = mount();
+        u.w = c.writeReq(0, 10, 10, 1, 0, 64 * KiB, { pid: 1 });
+        u.t = c.truncateReq(0, 11, 10, 0);
+        c.attrReply(0, 12, u.t, { ino: 5, size: 0 });
+        c.writeReply(0, 20, u.w, 64 * KiB);
+        return c;
+      },
+      findings: (u) => [{ messageId: 'race', severity: 'error', uniques: [u.w!, u.t!], details: { sameConn: true, truncate: { unique: u.t, conn: 0, opcode: 4, size: 0 } } }],
+    },
+    {
+      name: 'a write arriving while a truncate to a larger size is in flight: still a race',
+      capture: (u) => {
+        const c = mount();
+        u.t = c.truncateReq(0, 10, 10, 4096 * KiB);
+        u.w = c.writeReq(0, 11, 10, 1, 0, 64 * KiB, { pid: 1 });
+        c.attrReply(0, 12, u.t, { ino: 5, size: 4096 * KiB });
+        c.writeReply(0, 20, u.w, 64 * KiB);
+        return c;
+      },
+      findings: (u) => [{ messageId: 'race', uniques: [u.w!, u.t!] }],
+    },
+    {
+      name: 'OPEN with O_TRUNC counts as a truncate; one after the other is fine',
+      capture: (u) => {
+        const c = mount(INIT.ATOMIC_O_TRUNC);
+        u.w = c.writeReq(0, 10, 10, 1, 0, 64 * KiB, { pid: 1 });
+        c.open(0, 11, 10, 2, 0, O_RDWR | O_TRUNC, 12);
+        c.writeReply(0, 20, u.w, 64 * KiB);
+        const w2 = c.writeReq(0, 30, 10, 1, 0, 64 * KiB, { pid: 1 });
+        c.writeReply(0, 31, w2, 64 * KiB);
+        const t = c.truncateReq(0, 31, 10, 0);
+        c.attrReply(0, 32, t, { ino: 5, size: 0 });
+        return c;
+      },
+      findings: (u) => [{ messageId: 'race', details: { write: { unique: u.w, conn: 0, offset: 0, size: 64 * KiB, writeCache: false } } }],
+    },
+    {
+      name: 'across correlated connections',
+      capture: twoMounts,
+      perConnection: true,
+      findings: (u) => [{ messageId: 'race', conn: 0, uniques: [u.w!, u.t!], details: { sameConn: false } }],
+    },
+  ],
 });
