@@ -76,6 +76,8 @@ export class PerfettoWriter {
   private nextTid = 1;
   /** conn -> unique -> [tReq, file key] of recent exchanges (insertion order = age). */
   private readonly recent = new Map<string, [number, string | undefined]>();
+  private readonly ring: (string | undefined)[] = new Array<string | undefined>(RECENT);
+  private ringAt = 0;
   private readonly unanswered: Exchange[] = [];
   private flowSeq = 1;
 
@@ -96,8 +98,9 @@ export class PerfettoWriter {
     return max <= 0 || this.events + n <= max;
   }
 
-  private emit(e: Record<string, unknown>, ts?: string): void {
-    let s = JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  /** `bigints`: the event may hold bigint values (finding details); the replacer is slow, so only then. */
+  private emit(e: Record<string, unknown>, ts?: string, bigints = false): void {
+    let s = bigints ? JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) : JSON.stringify(e);
     // ts is spliced in as a number literal with its ns decimals (JSON.stringify would reformat it).
     if (ts !== undefined) s = `{"ts":${ts},${s.slice(1)}`;
     this.sink.write(this.first ? s : `,\n${s}`);
@@ -161,8 +164,12 @@ export class PerfettoWriter {
       this.emit({ ph: 'e', cat: 'fuse', name: x.path, pid: FILES_PID, tid, id2, args: endArgs }, e);
     }
     const rk = `${x.conn}:${x.unique}`;
+    // A ring of the last RECENT keys ages them out (deleting a Map's oldest key through keys() gets slower with every hole).
+    const old = this.ring[this.ringAt];
+    if (old !== undefined) this.recent.delete(old);
+    this.ring[this.ringAt] = rk;
+    this.ringAt = (this.ringAt + 1) % RECENT;
     this.recent.set(rk, [x.tReq, key]);
-    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
     this.pendingFlows(rk, x.tReq, key);
   }
 
@@ -217,7 +224,7 @@ export class PerfettoWriter {
     this.emit({
       ph: 'i', s: 't', cat: 'fuse.finding', name: f.kind, pid: FILES_PID, tid,
       args: { severity: f.severity, message: f.message, uniques: f.uniques.join(' '), conn: f.conn, fingerprint: f.fingerprint, details: f.details },
-    }, ts);
+    }, ts, true);
     for (const u of f.uniques) {
       const pf: PendingFlow = { id: this.flowSeq++, kind: f.kind, tid, t: f.t, ts };
       const rk = `${f.conn}:${u}`;
