@@ -424,7 +424,8 @@ export class FileTable {
    * different connections with one ino share a group (analysis.md "Terms"),
    * but only on evidence: a placeholder ino names no file; a file whose
    * replies name two inos leaves its group for good; an ino that two nodeids
-   * of one connection report (never one file) correlates nothing any more.
+   * of one connection report (never one file) correlates nothing any more;
+   * a regular file never joins a directory.
    */
   setIno(f: FileState, ino: Id): void {
     if (f.ino === ino || isPlaceholderIno(ino) || f.inoConflict) return;
@@ -449,6 +450,8 @@ export class FileTable {
       }
       return;
     }
+    // A regular file and a directory are not one file, whatever their inos.
+    if (f.regular !== undefined && g.members.some((o) => o.regular !== undefined && o.regular !== f.regular)) return;
     if (g.members.some((o) => o.conn === f.conn)) {
       this.ambiguous.add(ino);
       this.groupsByIno.delete(ino);

@@ -96,6 +96,19 @@ testDetector(KIND, {
       },
       check: (r) => { for (const f of r.model.files) assert.deepEqual(f.correlated, [], f.path); },
     },
+    {
+      name: 'a regular file and a directory with one ino on two connections are not one file',
+      perConnection: true,
+      capture: () => {
+        const c = new Cap(2);
+        c.init(0, 0);
+        c.init(1, 0);
+        c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 4 * MiB });
+        c.lookup(1, 2, 1, 'd', 30, { ino: 7, size: 4096, mode: 0o040755 });
+        return c;
+      },
+      check: (r) => { for (const f of r.model.files) assert.deepEqual(f.correlated, [], f.path); },
+    },
   ],
   invalid: [
     {
