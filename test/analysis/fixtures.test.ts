@@ -11,6 +11,7 @@ import { analyze, type AnalyzeResult } from '../../src/analysis/analyze.js';
 import type { Exchange } from '../../src/pairing/exchange.js';
 import { baselineCapture, compareCapture, DEFAULT_THRESHOLDS } from '../../src/report/baseline.js';
 import { findingsOf, kinds } from './capture-builder.js';
+import { runCli } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const fx = (name: string): string => join(ROOT, 'fixtures', name);
@@ -87,6 +88,21 @@ for (const run of [1, 2]) {
       assert.ok(!/c…/.test(f.message));
     });
 }
+
+test('stale-size-race64: the findings export (CSV and JSON Lines) lists every unique of the episode and its numbers',
+  { skip: missing(...race64(1)) }, () => {
+    const f = findingsOf(run(...race64(1)), 'parallel-write-beyond-size')[0]!;
+    const jl = runCli(['export', ...race64(1).map(fx), '--table', 'findings', '--format', 'jsonl']);
+    assert.equal(jl.code, 0, jl.stderr);
+    const rows = jl.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; uniques: string; details: string });
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.uniques, f.uniques.join(' '));
+    const details = JSON.parse(rows[0]!.details) as Record<string, unknown>;
+    for (const k of ['writes', 'offsetFrom', 'offsetTo', 'tFirst', 'tLast', 'maxInFlight', 'uniques']) assert.deepEqual(details[k], f.details[k], k);
+    const csv = runCli(['export', ...race64(1).map(fx), '--table', 'findings']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.ok(csv.stdout.includes(`,${f.uniques.join(' ')},`), 'the uniques column holds every unique');
+  });
 
 test('stale-size-race64: the same race recorded twice gives the same fingerprints, and check of one against a baseline of the other passes',
   { skip: missing(...race64(1), ...race64(2)) }, () => {
