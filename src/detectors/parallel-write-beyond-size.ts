@@ -6,9 +6,8 @@
  * per file, connection and episode: an episode opens with the first such
  * write and gathers every write reaching past the size (in flight together
  * with another or not) until no write of the file was in flight for
- * EPISODE_QUIET_NS. An episode of one
- * caller's contiguous writes is one write split by the kernel, reported at
- * info severity.
+ * EPISODE_QUIET_NS. An episode of one caller's contiguous writes is one
+ * write split by the kernel, reported at info severity.
  */
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { Op } from '../protocol/opcodes.js';
@@ -43,13 +42,8 @@ class Part {
   fopen = 0;
   errors = 0;
   unanswered = 0;
-  /** Every write of the part (also inside the size): their bytes and span, for split writes. */
-  all = 0;
-  allBytes = 0;
-  allLo = Infinity;
-  allHi = -Infinity;
-  /** Every write of the part while the episode has a single caller (the pieces of a split write). */
-  pieces: Track[] | undefined = [];
+  /** Bytes of its writes: equal to the span hi - lo when they are contiguous (a split write). */
+  bytes = 0;
   first: Track | undefined = undefined;
   constructor(readonly file: FileState) {}
 }
@@ -78,22 +72,14 @@ function isBeyond(x: Exchange): boolean {
   return x.size > 0 && !Number.isNaN(x.offset) && !Number.isNaN(x.daemonSizeAtReq) && writeEnd(x) > x.daemonSizeAtReq;
 }
 
+/** Adds a write that reached past the size to the episode. */
 function join(ep: Episode, tr: Track, tEnd: number): void {
   const x = tr.x;
   const p = ep.part(tr.file!);
+  const end = writeEnd(x);
   if (tr.writesPeak > ep.peak) ep.peak = tr.writesPeak;
   if (tEnd > ep.tEnd) ep.tEnd = tEnd;
   ep.pid = ep.pid === -1 ? x.callerPid : ep.pid === x.callerPid ? ep.pid : 0;
-  p.all++;
-  if (ep.pid <= 0) p.pieces = undefined;
-  else if (p.pieces && p.pieces.length < EPISODE_UNIQUES_KEPT) p.pieces.push(tr);
-  if (x.size > 0 && !Number.isNaN(x.offset)) {
-    p.allBytes += x.size;
-    if (x.offset < p.allLo) p.allLo = x.offset;
-    if (writeEnd(x) > p.allHi) p.allHi = writeEnd(x);
-  }
-  if (!isBeyond(x)) return;
-  const end = writeEnd(x);
   if (p.first === undefined || x.tReq < p.first.x.tReq) {
     p.daemonSize = x.daemonSizeAtReq;
     p.kernelSize = x.kernelSizeAtReq;
@@ -106,6 +92,7 @@ function join(ep: Episode, tr: Track, tEnd: number): void {
     p.uniques.push(x.unique);
     p.tracks.push(tr);
   }
+  p.bytes += x.size;
   if (x.offset < p.lo) p.lo = x.offset;
   if (end > p.hi) p.hi = end;
   if (x.tReq < p.tFirst) p.tFirst = x.tReq;
@@ -128,12 +115,12 @@ function report(ep: Episode, ctx: DetectorContext): void {
     p.tracks.sort((a, b) => a.x.tReq - b.x.tReq);
     p.uniques.length = 0;
     for (const tr of p.tracks) p.uniques.push(tr.x.unique);
-    p.pieces?.sort((a, b) => a.x.tReq - b.x.tReq);
     for (const tr of p.tracks) {
       if (!tr.x.replied) p.unanswered++;
       else if (tr.x.error !== 0) p.errors++;
     }
-    const split = ep.parts.length === 1 && ep.pid > 0 && p.pieces !== undefined && p.all > 1 && p.allBytes === p.allHi - p.allLo;
+    // One caller, one connection, contiguous ranges: the kernel cut one write(2) into pieces.
+    const split = ep.parts.length === 1 && ep.pid > 0 && p.n > 1 && p.n === p.tracks.length && p.bytes === p.hi - p.lo;
     if (split) reportSplit(ep, p, ctx);
     else reportRace(ep, p, ctx);
   }
@@ -189,27 +176,25 @@ function reportRace(ep: Episode, p: Part, ctx: DetectorContext): void {
 function reportSplit(ep: Episode, p: Part, ctx: DetectorContext): void {
   const x = p.first!.x;
   const path = x.path ?? p.file.path;
-  const total = p.allHi - p.allLo;
-  const pieces = p.pieces!.sort((a, b) => a.x.offset - b.x.offset);
+  const total = p.hi - p.lo;
   ctx.report({
     messageId: 'split',
     severity: 'info',
     data: {
-      noun: writeNoun(p.tracks, false), total: formatBytes(total), pid: ep.pid, path, n: p.all,
-      from: formatOffset(p.allLo), to: formatOffset(p.allHi), daemonSize: formatBytes(p.daemonSize),
+      noun: writeNoun(p.tracks, false), total: formatBytes(total), pid: ep.pid, path, n: p.n,
+      from: formatOffset(p.lo), to: formatOffset(p.hi), daemonSize: formatBytes(p.daemonSize),
     },
     conn: x.conn,
     nodeid: p.file.nodeid,
     path,
-    t: pieces[0]!.x.tReq,
-    uniques: pieces.map((tr) => tr.x.unique),
+    t: p.tFirst,
+    uniques: p.uniques,
     details: {
-      ...common(ep, p), pieces: p.all, size: total, grouped: true, uniques: pieces.map((tr) => tr.x.unique), uniquesOmitted: p.all - pieces.length,
-      beyondPieces: p.uniques,
+      ...common(ep, p), pieces: p.n, size: total, grouped: true,
       grouping: 'one caller thread, contiguous byte ranges, in flight together: one write(2) cut into requests by the kernel',
     },
     shape: `WRITE split size=${sizeBucket(total)} ${p.hole ? 'hole' : 'extends'}`,
-    tracks: pieces,
+    tracks: p.tracks,
   });
 }
 
