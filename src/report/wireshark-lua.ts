@@ -27,6 +27,7 @@ import { fuse_dirent, fuse_direntplus } from '../protocol/layouts/dir.js';
 import { fuse_init_in, fuse_init_out } from '../protocol/layouts/init.js';
 import { fuse_setxattr_in } from '../protocol/layouts/xattr.js';
 import { InitBit } from '../protocol/flags/init.js';
+import { O_ACCMODE, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { errnoName } from '../protocol/errno.js';
 import { NOTIFY_CODES, Op, OPCODES } from '../protocol/opcodes.js';
 import { NEWEST_MINOR } from '../protocol/version.js';
@@ -165,7 +166,8 @@ export function generateLua(version: string): string {
         decl = `ProtoField.bytes(${lstr(abbrev)}, ${lstr(label)}, base.NONE, ${desc})`;
       }
       addField(abbrev, decl, type);
-      const flags = f.flags ? `,flags=${luaFlags(f.flags)}` : '';
+      // open(2) flags: the access mode (low two bits) is a value, named first, as formatOpenFlags does.
+      const flags = f.flags ? `,flags=${luaFlags(f.flags)}${f.flags === OPEN_FLAGS ? `,accmode=${luaEnum(O_ACCMODE)}` : ''}` : '';
       fl.push(`{n=${lstr(f.name)},off=${f.offset},size=${f.size},t=${lstr(typeof t === 'string' ? t : 'bytes')},f=${lstr(abbrev)}${f.since ? `,since=${f.since}` : ''}${flags}}`);
     }
     const compat = COMPAT_SIZES[l.name];
@@ -294,14 +296,26 @@ local function flag_names(fd, item, r, le)
   else
     lo, hi = (le and r:le_uint() or r:uint()), 0
   end
-  if lo == 0 and hi == 0 then return end
   local names = {}
+  if fd.accmode then
+    names[1] = fd.accmode[bit32.band(lo, 3)]
+    lo = bit32.band(lo, bit32.bnot(3))
+  elseif lo == 0 and hi == 0 then
+    return
+  end
   for _, b in ipairs(fd.flags) do
     local bit, name = b[1], b[2]
-    local set
-    if bit < 32 then set = bit32.btest(lo, bit32.lshift(1, bit)) else set = bit32.btest(hi, bit32.lshift(1, bit - 32)) end
-    if set then names[#names + 1] = name end
+    if bit < 32 then
+      local m = bit32.lshift(1, bit)
+      if bit32.btest(lo, m) then names[#names + 1] = name; lo = bit32.band(lo, bit32.bnot(m)) end
+    else
+      local m = bit32.lshift(1, bit - 32)
+      if bit32.btest(hi, m) then names[#names + 1] = name; hi = bit32.band(hi, bit32.bnot(m)) end
+    end
   end
+  -- Bits without a name follow in hex, as the decoder prints them.
+  if hi ~= 0 then names[#names + 1] = string.format("0x%x%08x", hi, lo)
+  elseif lo ~= 0 then names[#names + 1] = string.format("0x%x", lo) end
   if #names > 0 then item:append_text(" (" .. table.concat(names, "|") .. ")") end
 end
 
