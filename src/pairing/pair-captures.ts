@@ -18,6 +18,8 @@ export interface PairRunSink extends PairingSink {
   onConnection?(c: ConnectionInfo): void;
   onNotice?(n: CaptureNotice): void;
   onStats?(s: InterfaceStats): void;
+  /** After each chunk read (which inputs are `done` tells what can still come). */
+  afterStep?(inputs: CaptureInput[]): void;
 }
 
 export interface PairRunOptions extends ReadOptions {
@@ -70,7 +72,8 @@ export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOp
     },
   }, { ...opts, timebase }).inputs;
   try {
-    readMerged(inputs);
+    const afterStep = sink.afterStep;
+    readMerged(inputs, afterStep ? () => afterStep(inputs) : undefined);
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     fatal = e;

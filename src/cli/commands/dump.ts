@@ -12,6 +12,7 @@ import type { MessageKind, Pairer, PairingProblem } from '../../pairing/pairer.j
 import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '../../protocol/decode.js';
 import { errnoName } from '../../protocol/errno.js';
 import { opcodeName } from '../../protocol/opcodes.js';
+import { InputMerger } from '../../analysis/merge-inputs.js';
 import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
 import { stringifyJson } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
@@ -36,9 +37,9 @@ const idJson = (v: number | bigint | undefined): number | bigint | null => (v ==
 export function register(program: Command): void {
   program
     .command('dump')
-    .description('decode every message of FUSE captures (pcapng or fusedump; "-" reads standard input)')
+    .description('decode every message of FUSE captures (pcapng or fusedump; "-" reads standard input); several captures are merged by time')
     .argument('<capture...>', 'capture files')
-    .option('--exchanges', 'one line per request/reply pair, with latency and result')
+    .option('--exchanges', 'one line per request/reply pair, with latency and result, in reply order')
     .option('--json', 'JSON Lines: {"type": "message"|"exchange"|"summary", "data": ...}')
     .option('--proto <7.N>', 'protocol version for captures that start after FUSE_INIT')
     .option('--resync', 'continue after a damaged block from the next valid one')
@@ -59,11 +60,46 @@ function dump(files: string[], opts: DumpOptions): number {
   const problemCounts: Record<string, number> = {};
   /** Decoded requests kept while in flight, for --exchanges. */
   const pendingDecoded = new Map<Exchange, DecodedMessage>();
+  /** Number of the message printed last (in output order: captures merged by time). */
   let index = 0;
   // Shared with the readers so that JSON lines can carry absolute times as they stream.
   const timebase = new Timebase();
   const connections: ConnectionInfo[] = [];
-  const multiConn = (): boolean => connections.length > 1;
+  const multiConn = (): boolean => files.length > 1 || connections.length > 1;
+
+  /**
+   * A line waiting for its turn. Every message takes its number when its
+   * line is printed (`text` then lacks the 5-column number, `json` has index
+   * 0); with --exchanges messages print nothing but still count, and a
+   * request's number goes to its exchange (`numbers`), whose line is made
+   * when printed (`render`), so both modes number a request alike.
+   */
+  interface Line {
+    text?: string;
+    json?: { type: string; data: { index: number; [k: string]: unknown } };
+    render?: () => string | undefined;
+    numbered: boolean;
+    numbers?: Exchange;
+  }
+  const print = (l: Line): void => {
+    if (l.numbered) index++;
+    if (l.numbers) l.numbers.reqIndex = index - 1;
+    if (l.json) {
+      if (l.numbered) l.json.data.index = index;
+      out.line(stringifyJson(l.json));
+    } else if (l.text !== undefined) {
+      out.line(l.numbered ? String(index).padStart(5) + l.text : l.text);
+    } else if (l.render) {
+      const s = l.render();
+      if (s !== undefined) out.line(s);
+    }
+  };
+  // Several captures: lines wait to be merged by time; one capture prints in its own (block) order at once.
+  const merger = files.length > 1 ? new InputMerger<Line>(files.length, print) : undefined;
+  const emit = (input: number, t: number, l: Line): void => {
+    if (merger) merger.push(input, t, l);
+    else print(l);
+  };
 
   const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): DecodedMessage | undefined => {
     const p = pairer.protocol(m.conn);
@@ -96,38 +132,40 @@ function dump(files: string[], opts: DumpOptions): number {
 
   const sink = {
     onMessage(kind: MessageKind, m: CaptureMessage, pairer: Pairer): void {
-      index++;
       if (opts.exchanges) {
         const x = pairer.last;
+        emit(m.input, m.t, { numbered: true, numbers: x && x.reqIndex === pairer.counts.messages - 1 ? x : undefined });
         if (x && m.dir !== Direction.Outbound && (kind === 'request' || kind === 'interrupt')) {
           const d = decodeOf(kind, m, pairer);
           if (d) pendingDecoded.set(x, d);
         } else if (x && kind === 'no-reply-request') {
           const d = decodeOf(kind, m, pairer);
-          emitExchange(x, d, undefined);
+          emitExchange(x, d, undefined, m);
         } else if (x && (kind === 'reply' || kind === 'interrupt-reply')) {
           const req = pendingDecoded.get(x);
           pendingDecoded.delete(x);
-          emitExchange(x, req, decodeOf(kind, m, pairer));
+          emitExchange(x, req, decodeOf(kind, m, pairer), m);
         }
         return;
       }
       const d = decodeOf(kind, m, pairer);
       if (json) {
-        out.line(stringifyJson({
+        emit(m.input, m.t, { numbered: true, json: {
           type: 'message',
           data: {
-            index, conn: m.conn, t_ns: timebase.absoluteNs(m.t, m.tRest), t_rel_ns: m.t,
+            index: 0, conn: m.conn, t_ns: timebase.absoluteNs(m.t, m.tRest), t_rel_ns: m.t,
             dir: m.dir === Direction.Outbound ? 'out' : 'in', dir_guessed: m.dirGuessed || undefined,
             pid: m.pid, tid: m.tid, kind, file_offset: m.fileOffset, block: m.blockNo,
             cap_len: m.capLen, orig_len: m.origLen, failed_errno: m.failedErrno || undefined,
             comment: m.comment, decoded: d ?? null,
           },
-        }));
+        } });
       } else if (d) {
-        out.line(escapeControls(formatMessageLine({ m, kind, x: pairer.last, decoded: d, index }, { hideConn: !multiConn(), verbose: opts.verbose })));
+        // Formatted now (m is reused by the reader), numbered when printed: drop the 5-column placeholder.
+        const line = escapeControls(formatMessageLine({ m, kind, x: pairer.last, decoded: d, index: 0 }, { hideConn: !multiConn(), verbose: opts.verbose }));
+        emit(m.input, m.t, { text: line.slice(5), numbered: true });
       } else {
-        out.line(`${String(index).padStart(5)}  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`);
+        emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });
       }
     },
     onProblem(p: PairingProblem): void {
@@ -136,12 +174,13 @@ function dump(files: string[], opts: DumpOptions): number {
     },
   };
 
-  function emitExchange(x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined): void {
-    if (json) {
-      out.line(stringifyJson({ type: 'exchange', data: exchangeJson(x, req, rep) }));
-    } else if (req) {
-      out.line(escapeControls(formatExchangeLine(x, req, rep, { hideConn: !multiConn(), verbose: opts.verbose })));
-    }
+  /** One exchange line, in the order of the message that completes it (`at`: its reply, or a request that expects none). */
+  function emitExchange(x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined, at: CaptureMessage | undefined): void {
+    const l: Line = json
+      ? { text: stringifyJson({ type: 'exchange', data: exchangeJson(x, req, rep) }), numbered: false }
+      : { render: () => (req ? escapeControls(formatExchangeLine(x, req, rep, { hideConn: !multiConn(), verbose: opts.verbose })) : undefined), numbered: false };
+    if (at) emit(at.input, at.t, l);
+    else print(l);
   }
 
   const result = pairCaptures(files, {
@@ -149,10 +188,12 @@ function dump(files: string[], opts: DumpOptions): number {
     onConnection(c) {
       connections.push(c);
     },
+    afterStep: merger ? (inputs) => merger.release((i) => !inputs[i]!.done) : undefined,
   }, { proto, resync: opts.resync, linkType, timebase });
+  merger?.flush();
   if (opts.exchanges) {
     for (const x of result.unanswered) {
-      emitExchange(x, pendingDecoded.get(x), undefined);
+      emitExchange(x, pendingDecoded.get(x), undefined, undefined);
     }
   }
   // A file that could not even be opened has nothing to summarise.
