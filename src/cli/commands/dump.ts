@@ -1,7 +1,8 @@
 /**
  * `fusetrace dump`: every message of a capture decoded, one line each (or
  * one line per request/reply pair with --exchanges), or JSON Lines with
- * every decoded field; a pairing summary closes the output.
+ * every decoded field; a pairing summary closes the output. Several captures
+ * are merged by time (src/analysis/merge-inputs.ts).
  */
 import type { Command } from 'commander';
 import type { CaptureMessage, ConnectionInfo } from '../../capture/message.js';
