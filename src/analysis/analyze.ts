@@ -23,6 +23,7 @@ import { AnalysisState, jsonId } from '../state/state.js';
 import { buildModel, RetiredFiles, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
 import { EventHeap, EvKind } from './order.js';
+import { Selection } from './selection.js';
 
 export interface AnalyzeHooks {
   /** Each exchange after the state update, in time order (at its reply; unanswered ones at the end), with path and size views set. */
@@ -192,6 +193,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     if (flt.conn(x.conn) && flt.time(x.tReq) && flt.file(x.nodeid, x.path)) hooks.onExchange(x);
   };
 
+  // The opcode table and in-flight depth of what --file/--since/--until select (the state keeps the capture-wide ones).
+  let selection: Selection | undefined;
+
   const release = (): void => {
     const e = heap.pop()!;
     const st = state!;
@@ -200,6 +204,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       case EvKind.Request: {
         const x = e.x!;
         const tr = st.request(x);
+        if (narrowed) (selection ??= new Selection(resolved())).request(x);
         run.request(x, tr);
         if (x.noReplyExpected) emitExchange(x);
         break;
@@ -207,6 +212,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       case EvKind.Reply: {
         const x = e.x!;
         const tr = st.reply(x);
+        selection?.reply(x);
         run.reply(x, tr);
         emitExchange(x);
         if (tr) st.finishReply(tr);
@@ -327,6 +333,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     findingsOmitted,
     retired,
     filters: resolved(),
+    selection: narrowed ? (selection ?? new Selection(resolved())) : undefined,
     maxFiles: limits.maxFiles,
     unanswered,
     extraLimitations: fatal ? [{ kind: 'cut', conn: null, message: `reading stopped at damaged input (${fatal.message}); everything before it is analyzed` }] : [],

@@ -14,6 +14,7 @@ import type { FileState } from '../state/files.js';
 import { jsonId, type AnalysisState } from '../state/state.js';
 import { fopenNames } from '../detectors/common.js';
 import type { ResolvedFilters } from './filters.js';
+import type { Selection } from './selection.js';
 
 const num = (v: number): number | undefined => (Number.isNaN(v) ? undefined : v);
 
@@ -109,6 +110,8 @@ export interface BuildInput {
   findingsOmitted: Record<string, number>;
   retired: RetiredFiles;
   filters: ResolvedFilters;
+  /** What --file/--since/--until selected, when they narrowed the run: its opcode table and in-flight depth replace the capture-wide ones. */
+  selection: Selection | undefined;
   maxFiles: number;
   unanswered: number;
   extraLimitations: Limitation[];
@@ -146,7 +149,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
       notifications: cs.notifications,
       threads: cs.concurrency.tids.size,
       peakInflight: cs.concurrency.peak,
-      inflight: cs.concurrency.timeline.points,
+      inflight: b.selection ? b.selection.inflight(c).steps : cs.concurrency.timeline.points,
       drops,
     });
     if (p.has(InitBit.OVER_IO_URING)) {
@@ -173,7 +176,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
     }
   }
 
-  const ops: OpStatsModel[] = state.latency.all().filter((o) => filters.conn(o.conn)).map((o) => {
+  const ops: OpStatsModel[] = (b.selection ? b.selection.ops : state.latency).all().filter((o) => filters.conn(o.conn)).map((o) => {
     const h = o.latency;
     const us = (ns: number): number => Math.round(ns / 10) / 100;
     return {

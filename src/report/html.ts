@@ -658,6 +658,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     return { i, kind: f.kind, severity: f.severity, conn: f.conn, t: f.t, uniques: f.uniques, bars: findingBarKeys.get(i) ?? [], message: f.message, path: f.path, group: findingGroup.get(i) ?? null };
   });
 
+  const filtered = model.filters.files.length > 0 || model.filters.since !== null || model.filters.until !== null;
   return {
     span: { startT, endT },
     view: openingView(model, pageGroups, findings, startT, endT),
@@ -668,10 +669,11 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     findings,
     inflight: model.connections.map((c) => {
       const s = strideSteps(c.inflight ?? [], limits.inflightSteps);
-      return { conn: c.conn, steps: s.steps, peak: c.peakInflight, truncated: s.truncated };
+      // Narrowed, the steps are those of the selected exchanges: their own peak scales the chart.
+      return { conn: c.conn, steps: s.steps, peak: filtered ? Math.max(0, ...s.steps.map((x) => x[1])) : c.peakInflight, truncated: s.truncated };
     }),
     limits,
-    filtered: model.filters.files.length > 0 || model.filters.since !== null || model.filters.until !== null,
+    filtered,
     barsTotal,
     barsDrawn,
     barsOtherFiles,
@@ -870,8 +872,10 @@ ${boundNote}
 ${page.groups.length === 0 ? '<p class="dim">No file has exchanges in this capture (or the filters left none).</p>' : ''}
 </section>
 ${renderOtherFiles(model, page)}
-<section id="inflight"><h2>In flight per connection</h2><p class="dim">Requests in flight as the daemon saw them (queue depth), over the same time axis.</p><div id="inflight-plots"></div></section>
-<section id="ops"><h2>Per opcode</h2>${renderOps(model)}</section>
+<section id="inflight"><h2>In flight per connection</h2><p class="dim">Requests in flight as the daemon saw them (queue depth)${
+    page.filtered ? ', counting only the exchanges of the selected files, inside the time window' : ''
+  }, over the same time axis.</p><div id="inflight-plots"></div></section>
+<section id="ops"><h2>Per opcode</h2>${page.filtered ? '<p class="dim">The exchanges of the selected files whose request is inside the time window.</p>' : ''}${renderOps(model)}</section>
 <section id="latency"><h2>Latency histograms</h2>${renderHistograms(model, limits)}</section>
 </main>
 <div id="tip" class="tip" hidden></div>

@@ -74,6 +74,8 @@ export function renderText(model: AnalysisModel, opts: TextOptions = {}): string
 
   // --- per opcode ---------------------------------------------------------------------
   section(out, p, 'Requests by opcode');
+  const mf = model.filters;
+  if (mf.files.length > 0 || mf.since !== null || mf.until !== null) out.push(p.dim('  only the exchanges of the selected files whose request is inside the time window'));
   out.push(...renderOps(model.ops, multiConn, p));
   out.push(...renderHistograms(model.ops, opts.histograms ?? 3, multiConn, p));
 
