@@ -4,7 +4,7 @@
  * `--fail-on`), 2 usage error or unreadable input, 3 internal error (a bug).
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import * as analyze from './commands/analyze.js';
 import * as baseline from './commands/baseline.js';
 import * as check from './commands/check.js';
@@ -28,13 +28,34 @@ export function version(): string {
   }
 }
 
+/**
+ * Help and version text: a reader that closed the pipe early (`--help | head`)
+ * ends the output quietly, as for every other output (a stream's EPIPE
+ * would be an uncaught error with a stack trace).
+ */
+function writeHelp(s: string): void {
+  const b = Buffer.from(s);
+  for (let done = 0; done < b.length;) {
+    try {
+      done += writeSync(1, b, done);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw e; // a non-blocking pipe that is full: try again
+    }
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('fusetrace')
     .description('Analyze FUSE /dev/fuse traffic: decode captures, reconstruct per-file concurrency and sizes, find parallel-write races')
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `fusetrace: ${s}` : s) });
+  program.configureOutput({
+    writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `fusetrace: ${s}` : s),
+    writeOut: writeHelp,
+  });
   for (const cmd of COMMANDS) cmd.register(program);
   try {
     await program.parseAsync(argv);
