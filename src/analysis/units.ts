@@ -32,6 +32,12 @@ export function formatBytesPair(a: number, b: number): [string, string] {
   return [exactBytes(a), exactBytes(b)];
 }
 
+/** `formatBytesPair` for two offsets (`0` stays `0`). */
+export function formatOffsetPair(a: number, b: number): [string, string] {
+  const [fa, fb] = formatBytesPair(a, b);
+  return [a === 0 ? '0' : fa, b === 0 ? '0' : fb];
+}
+
 function exactBytes(n: number): string {
   return `${n} byte${n === 1 ? '' : 's'}`;
 }

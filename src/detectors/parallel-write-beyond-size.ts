@@ -12,7 +12,7 @@
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { Op } from '../protocol/opcodes.js';
 import type { FileState, SizeGroup, Track } from '../state/files.js';
-import { formatBytes, formatDuration, formatOffset } from '../analysis/units.js';
+import { formatBytes, formatBytesPair, formatDuration, formatOffset, formatOffsetPair } from '../analysis/units.js';
 import { defineDetector, type DetectorContext } from './define.js';
 import { EPISODE_QUIET_NS, EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
 
@@ -143,18 +143,19 @@ function reportRace(ep: Episode, p: Part, ctx: DetectorContext): void {
   const conclusion = p.stale === p.n
     ? 'the kernel treated them as non-extending'
     : p.stale === 0 ? 'the kernel sent extending writes in parallel' : `the kernel treated ${p.stale} of them as non-extending`;
+  const [kernelText, daemonText] = formatBytesPair(p.kernelSize, p.daemonSize);
   const kernelNote = Number.isNaN(p.kernelSize)
     ? "This mount's kernel size was unknown"
-    : p.kernelSize === p.daemonSize ? "This mount's kernel believed the same" : `This mount's kernel still believed ${formatBytes(p.kernelSize)}`;
+    : p.kernelSize === p.daemonSize ? "This mount's kernel believed the same" : `This mount's kernel still believed ${kernelText}`;
   const others = ep.parts.filter((o) => o !== p).map((o) => o.file.conn);
   ctx.report({
     messageId: hole ? 'hole' : 'extends',
     severity: hole ? 'error' : 'warning',
     data: {
-      n: p.n, noun: writeNoun(p.tracks, p.n !== 1), path, sizes: p.minWrite === p.maxWrite ? formatBytes(p.maxWrite) : `${formatBytes(p.minWrite)} to ${formatBytes(p.maxWrite)}`,
-      offsets: p.n === 1 ? formatOffset(p.lo) : `offsets ${formatOffset(p.lo)} to ${formatOffset(p.lastAt)}`, peak: ep.peak,
+      n: p.n, noun: writeNoun(p.tracks, p.n !== 1), path, sizes: p.minWrite === p.maxWrite ? formatBytes(p.maxWrite) : formatBytesPair(p.minWrite, p.maxWrite).join(' to '),
+      offsets: p.n === 1 ? formatOffset(p.lo) : `offsets ${formatOffsetPair(p.lo, p.lastAt).join(' to ')}`, peak: ep.peak,
       together: p.together === p.n ? (p.n === 1 ? 'it was' : 'all') : String(p.together),
-      span: formatDuration(Math.max(0, ep.tEnd - p.tFirst)), daemonSize: formatBytes(p.daemonSize), kernelNote, conclusion,
+      span: formatDuration(Math.max(0, ep.tEnd - p.tFirst)), daemonSize: daemonText, kernelNote, conclusion,
       unique: hole ? String(hole.unique) : '', at: hole ? formatOffset(hole.offset) : '', gap: hole ? formatBytes(hole.offset - hole.daemonSizeAtReq) : '',
       otherConns: others.length ? ` (with writes through connection ${others.join(', ')})` : '',
     },
@@ -182,7 +183,7 @@ function reportSplit(ep: Episode, p: Part, ctx: DetectorContext): void {
     severity: 'info',
     data: {
       noun: writeNoun(p.tracks, false), total: formatBytes(total), pid: ep.pid, path, n: p.n,
-      from: formatOffset(p.lo), to: formatOffset(p.hi), daemonSize: formatBytes(p.daemonSize),
+      from: formatOffsetPair(p.lo, p.hi)[0], to: formatOffsetPair(p.lo, p.hi)[1], daemonSize: formatBytes(p.daemonSize),
     },
     conn: x.conn,
     nodeid: p.file.nodeid,

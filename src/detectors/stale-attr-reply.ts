@@ -4,7 +4,7 @@
  * before that change with a non-zero attr_valid: the kernel may cache the
  * wrong size for that long.
  */
-import { formatBytes, formatDuration } from '../analysis/units.js';
+import { formatBytesPair, formatDuration } from '../analysis/units.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { defineDetector } from './define.js';
 import { eachSizeReport } from './common.js';
@@ -23,11 +23,12 @@ export default defineDetector({
       const ch = r.predates;
       if (!ch || !(r.attrValidNs > 0)) return undefined;
       const f = r.file;
+      const [size, after] = formatBytesPair(r.size, ch.after);
       return {
         messageId: 'stale',
         data: {
-          op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size: formatBytes(r.size), change: opcodeName(ch.opcode),
-          cunique: String(ch.unique), after: formatBytes(ch.after), valid: formatDuration(r.attrValidNs),
+          op: opcodeName(x.opcode), unique: String(x.unique), path: f.path, size, change: opcodeName(ch.opcode),
+          cunique: String(ch.unique), after, valid: formatDuration(r.attrValidNs),
         },
         uniques: [x.unique, ch.unique],
         details: {

@@ -11,7 +11,7 @@
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { Op } from '../protocol/opcodes.js';
 import type { FileState, Track } from '../state/files.js';
-import { formatBytes, formatOffset } from '../analysis/units.js';
+import { formatBytes, formatBytesPair, formatOffset, formatOffsetPair } from '../analysis/units.js';
 import { defineDetector, type DetectorContext } from './define.js';
 import { EPISODE_QUIET_NS, EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
 
@@ -81,9 +81,9 @@ function report(r: Run, ctx: DetectorContext): void {
     messageId: hole ? 'hole' : 'extends',
     data: {
       n: r.n, noun: writeNoun(r.tracks, r.n !== 1), path, they: r.n === 1 ? 'it' : 'they',
-      sizes: r.minWrite === r.maxWrite ? formatBytes(r.maxWrite) : `${formatBytes(r.minWrite)} to ${formatBytes(r.maxWrite)}`,
-      offsets: r.n === 1 ? formatOffset(r.lo) : `offsets ${formatOffset(r.lo)} to ${formatOffset(r.lastAt)}`,
-      kernelSize: formatBytes(x.kernelSizeAtReq), daemonSize: formatBytes(d),
+      sizes: r.minWrite === r.maxWrite ? formatBytes(r.maxWrite) : formatBytesPair(r.minWrite, r.maxWrite).join(' to '),
+      offsets: r.n === 1 ? formatOffset(r.lo) : `offsets ${formatOffsetPair(r.lo, r.lastAt).join(' to ')}`,
+      kernelSize: formatBytesPair(x.kernelSizeAtReq, d)[0], daemonSize: formatBytesPair(x.kernelSizeAtReq, d)[1],
       unique: hole ? String(hole.unique) : '', at: hole ? formatOffset(hole.offset) : '',
       gap: hole ? formatBytes(hole.offset - hole.daemonSizeAtReq) : formatBytes(r.hi - d),
     },
