@@ -9,6 +9,7 @@ import { TABLES, TableWriter, absNs, requestColumns, tableColumns, writeModelTab
 import { finding, model } from '../helpers/model-builder.js';
 import { parseCsv } from '../helpers/csv-parse.js';
 import { parseJsonExact } from '../helpers/json-exact.js';
+import { createTableSql } from '../../src/report/sql-schema.js';
 
 const clock: ExportClock = { epochNs: 1795561795892945704n };
 
@@ -116,3 +117,20 @@ describe('csv export', () => {
   });
 });
 
+
+describe('sql schema', () => {
+  it('declares every column of every table in order, ids unsigned, text as VARCHAR', () => {
+    for (const t of TABLES) {
+      const sql = createTableSql(t);
+      const cols = [...sql.matchAll(/^ {2}"([a-z0-9_]+)" ([A-Z]+),?$/gm)].map((m) => [m[1], m[2]]);
+      assert.deepEqual(cols.map((c) => c[0]), tableColumns(t).map((c) => c.name), t);
+      for (const [name, type] of cols) {
+        const c = tableColumns(t).find((x) => x.name === name)!;
+        if (c.type === 'string') assert.equal(type, 'VARCHAR', `${t}.${name}`);
+        if (c.type === 'number') assert.equal(type, 'DOUBLE', `${t}.${name}`);
+        if (['unique', 'nodeid', 'fh', 'offset'].includes(name!)) assert.equal(type, 'UBIGINT', `${t}.${name}`);
+        if (name === 'req_ns' || name === 'conn' || name === 'error') assert.equal(type, 'BIGINT', `${t}.${name}`);
+      }
+    }
+  });
+});

@@ -4,6 +4,7 @@
  * and `sizes` rows are written while the captures are read, so memory stays
  * bounded; `findings`, `files` and `ops` are written from the final model.
  */
+import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { analyze } from '../../analysis/analyze.js';
 import { Timebase } from '../../capture/message.js';
@@ -17,6 +18,7 @@ import { ParquetTableWriter } from '../../report/parquet.js';
 import { fileColumns, findingColumns, opColumns } from '../../report/csv.js';
 import { version } from '../main.js';
 import { UsageError } from '../../capture/errors.js';
+import { createTableSql } from '../../report/sql-schema.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
@@ -29,6 +31,7 @@ interface ExportFlags extends AnalysisFlags {
   format: ExportCliFormat;
   output?: string;
   maxEvents?: string;
+  schema?: string;
 }
 
 /**
@@ -47,6 +50,7 @@ export function register(program: Command): void {
     .addOption(new Option('-t, --table <table>', 'which table').choices(TABLES as unknown as string[]).default('requests'))
     .addOption(new Option('--format <format>', 'output format (perfetto: a trace of all requests, files and findings; --table does not apply)').choices(EXPORT_FORMATS as unknown as string[]).default('csv'))
     .option('-o, --output <file>', 'output file; - for standard output (the default)')
+    .option('--schema <file>', 'csv, jsonl: also write the table\'s SQL CREATE TABLE (DuckDB types) to this file, to load any export with its types')
     .option('--max-events <n>', 'perfetto: stop adding trace events past n (chrome://tracing struggles past ~1.5 M)');
   addAnalysisOptions(cmd).addHelpText('after', `
 Tables (columns and their order: docs/export.md):
@@ -70,10 +74,14 @@ Exit status: 0 done, 2 usage error or unreadable input (rows read before the dam
 }
 
 export function runExport(captures: string[], flags: ExportFlags): number {
+  if (flags.schema !== undefined && (flags.format === 'perfetto' || flags.format === 'parquet')) {
+    throw new UsageError(`--schema goes with --format csv or jsonl`, 'a Parquet file carries its own types');
+  }
   if (flags.format === 'perfetto') return runPerfetto(captures, flags);
   if (flags.format === 'parquet') return runParquet(captures, flags);
   const table = flags.table;
   const format = flags.format;
+  if (flags.schema !== undefined) writeSchema(flags.schema, table);
   const timebase = new Timebase();
   const clock: ExportClock = {
     get epochNs() {
@@ -105,6 +113,14 @@ export function runExport(captures: string[], flags: ExportFlags): number {
   }
   warnFilterMisses(result);
   return fatalExit(result) ?? EXIT_OK;
+}
+
+function writeSchema(file: string, table: TableName): void {
+  try {
+    writeFileSync(file, createTableSql(table));
+  } catch (e) {
+    throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+  }
 }
 
 function parseMaxEvents(v: string | undefined): number {

@@ -1,0 +1,203 @@
+/**
+ * Every table of `fusetrace export`, in every text format, loaded into
+ * DuckDB as it is (automatic detection, no types given: what a user types
+ * first), on the hostile-name capture and real fixtures. DuckDB must see
+ * the documented columns and as many rows as the tool wrote; integer
+ * columns must arrive as integers (READDIR's 2^63-1 offset once made the
+ * JSON Lines `offset` a JSON column, and `max("offset")` over the WRITE rows
+ * silently wrong); and DuckDB's aggregates must equal the tool's own:
+ * per-opcode counts and errors from `analyze --json`, the largest WRITE and
+ * READDIR offsets from `dump --exchanges --json`, bytes written per file,
+ * findings by severity. The formats are rows of READERS: a new format is one
+ * more row.
+ */
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TABLES, tableColumns, type TableName } from '../../src/report/csv.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { hostileCapture } from '../helpers/hostile-capture.js';
+import { parseJsonExact } from '../helpers/json-exact.js';
+
+type Duck = typeof import('@duckdb/node-api');
+let duck: Duck | undefined;
+let whyNoDuck: string | undefined;
+try {
+  duck = await import('@duckdb/node-api');
+} catch (e) {
+  whyNoDuck = `@duckdb/node-api does not load (${(e as Error).message.split('\n')[0]}); npm ci installs it`;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-duckdb-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** How DuckDB reads each export format, as a user would first try it. */
+const READERS: Record<string, (file: string) => string> = {
+  csv: (f) => `read_csv('${f}')`,
+  jsonl: (f) => `read_json('${f}')`,
+};
+
+const fixture = (name: string): string => join(ROOT, 'fixtures', name);
+const CAPTURES: { name: string; files: string[] }[] = [
+  { name: 'hostile names', files: [hostileCapture().file('hostile.pcapng')] },
+  { name: 'stale-size race, two mounts', files: [fixture('stale-size-race-A.pcapng'), fixture('stale-size-race-B.pcapng')] },
+  { name: 'smoke (ls, READDIR at 2^63-1)', files: [fixture('smoke.pcapng')] },
+].filter((c) => c.files.every((f) => existsSync(f)));
+
+const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT']);
+const NUMBER_TYPES = new Set([...INTEGER_TYPES, 'DOUBLE', 'FLOAT']);
+
+type Row = Record<string, unknown>;
+
+interface ToolFacts {
+  model: {
+    summary: { exchanges: number; findings: Record<string, number> };
+    ops: { conn: number; name: string; count: number; errors: number }[];
+    files: { conn: number; path: string; bytesWritten: number }[];
+    filesOmitted: number;
+    findings: unknown[];
+  };
+  /** Largest request offset per opcode name, as dump decodes it. */
+  maxOffset: Map<string, bigint>;
+}
+
+const factsCache = new Map<string[], ToolFacts>();
+function toolFacts(files: string[]): ToolFacts {
+  let f = factsCache.get(files);
+  if (!f) factsCache.set(files, (f = readToolFacts(files)));
+  return f;
+}
+
+/** Each capture's tables are exported once per format (with the schema beside them) and shared by the tests. */
+const exportCache = new Map<string, { file: string; schema: string; rows: number }>();
+function exported(files: string[], table: TableName, format: string): { file: string; schema: string; rows: number } {
+  const key = `${CAPTURES.findIndex((c) => c.files === files)}-${table}-${format}`;
+  let e = exportCache.get(key);
+  if (!e) {
+    const file = join(tmp, `${key}.${format}`);
+    const schema = join(tmp, `${key}.sql`);
+    const r = runCli(['export', ...files, '--table', table, '--format', format, '-o', file, '--schema', schema]);
+    assert.equal(r.code, 0, r.stderr);
+    // Rows as the tool wrote them: JSON Lines has one line per row.
+    const rows = format === 'jsonl' ? (readFileSync(file, 'utf8').match(/\n/g) ?? []).length : exported(files, table, 'jsonl').rows;
+    exportCache.set(key, (e = { file, schema, rows }));
+  }
+  return e;
+}
+
+function readToolFacts(files: string[]): ToolFacts {
+  const a = runCli(['analyze', '--json', ...files]);
+  assert.equal(a.code, 0, a.stderr);
+  const maxOffset = new Map<string, bigint>();
+  const d = runCli(['dump', '--exchanges', '--json', ...files]);
+  assert.equal(d.code, 0, d.stderr);
+  for (const line of d.stdout.split('\n')) {
+    if (!line) continue;
+    const o = parseJsonExact<{ type: string; data: { op: string; request: { body?: Record<string, { offset?: number | bigint }> } | null } }>(line);
+    if (o.type !== 'exchange') continue;
+    for (const body of Object.values(o.data.request?.body ?? {})) {
+      if (body && typeof body === 'object' && body.offset !== undefined) {
+        const v = BigInt(body.offset);
+        const prev = maxOffset.get(o.data.op);
+        if (prev === undefined || v > prev) maxOffset.set(o.data.op, v);
+      }
+    }
+  }
+  return { model: parseJsonExact(a.stdout), maxOffset };
+}
+
+describe('exports load into DuckDB as they are', { skip: whyNoDuck ?? (CAPTURES.length === 0 ? 'no fixtures' : false) }, () => {
+  let conn: import('@duckdb/node-api').DuckDBConnection;
+  const q = async (sql: string): Promise<Row[]> => (await conn.runAndReadAll(sql)).getRowObjects() as Row[];
+  const one = async (sql: string): Promise<unknown> => Object.values((await q(sql))[0]!)[0];
+  before(async () => {
+    conn = await (await duck!.DuckDBInstance.create(':memory:')).connect();
+  });
+
+  for (const cap of CAPTURES) {
+    for (const [format, reader] of Object.entries(READERS)) {
+      it(`${cap.name}: every table in ${format}, columns, types, rows and aggregates as the tool's`, async () => {
+        const facts = toolFacts(cap.files);
+        const m = facts.model;
+        const loaded = new Map<TableName, string>();
+        for (const table of TABLES) {
+          const { file: out, schema: sql, rows: written } = exported(cap.files, table, format);
+          const name = `${table}_${format}_${CAPTURES.indexOf(cap)}`;
+          const cols = tableColumns(table);
+          // With the schema: any table, empty or not, loads with its declared types.
+          await q(readFileSync(sql, 'utf8').replace(`"${table}"`, `"${name}_typed"`));
+          await q(`COPY "${name}_typed" FROM '${out}' (${format === 'csv' ? 'HEADER' : 'FORMAT json'})`);
+          assert.equal(Number(await one(`SELECT count(*) FROM "${name}_typed"`)), written, `${table}: rows, loaded with --schema`);
+          if (written === 0) continue; // nothing for automatic detection to see
+          // As it is: automatic detection.
+          await q(`CREATE TABLE ${name} AS SELECT * FROM ${reader(out)}`);
+          loaded.set(table, name);
+          const desc = await q(`DESCRIBE ${name}`);
+          assert.deepEqual(desc.map((d) => d.column_name), cols.map((c) => c.name), `${table}: columns`);
+          assert.equal(Number(await one(`SELECT count(*) FROM ${name}`)), written, `${table}: rows`);
+          for (const [i, c] of cols.entries()) {
+            const type = String(desc[i]!.column_type);
+            if (Number(await one(`SELECT count("${c.name}") FROM ${name}`)) === 0) continue; // all unknown: no type to see
+            if (c.type === 'integer') assert.ok(INTEGER_TYPES.has(type), `${table}.${c.name} is ${type}, not an integer`);
+            if (c.type === 'number') assert.ok(NUMBER_TYPES.has(type), `${table}.${c.name} is ${type}, not a number`);
+            if (c.type === 'string' && format === 'jsonl') assert.equal(type, 'VARCHAR', `${table}.${c.name}`);
+            if (c.type !== 'string') {
+              const same = await one(`SELECT count(*) FROM ${name} a POSITIONAL JOIN "${name}_typed" b WHERE a."${c.name}" IS DISTINCT FROM b."${c.name}"`);
+              assert.equal(Number(same), 0, `${table}.${c.name}: the same values detected or declared`);
+            }
+          }
+        }
+
+        const requests = loaded.get('requests')!;
+        assert.equal(Number(await one(`SELECT count(*) FROM ${requests}`)), m.summary.exchanges, 'requests: one row per exchange');
+        const byOp = await q(`SELECT conn, op, count(*) AS n, count(*) FILTER (WHERE error <> 0) AS errors FROM ${requests} GROUP BY conn, op`);
+        assert.deepEqual(
+          byOp.map((r) => `${Number(r.conn)} ${String(r.op)} ${Number(r.n)} ${Number(r.errors)}`).sort(),
+          m.ops.map((o) => `${o.conn} ${o.name} ${o.count} ${o.errors}`).sort(),
+          'requests: counts and errors per opcode equal the ops of analyze',
+        );
+        for (const op of ['WRITE', 'READDIR', 'READ']) {
+          const want = facts.maxOffset.get(op);
+          const got = await one(`SELECT max("offset") FROM ${requests} WHERE op = '${op}'`);
+          assert.equal(got === null ? undefined : BigInt(got as bigint), want, `requests: max(offset) of ${op}`);
+        }
+
+        const files = loaded.get('files');
+        if (m.filesOmitted === 0 && files) {
+          const got = await q(`SELECT conn, path, bytes_written FROM ${files}`);
+          const unquote = (p: string): string => (format === 'csv' && /^'[=+\-@\t\r]/.test(p) ? p.slice(1) : p);
+          assert.deepEqual(
+            got.map((r) => `${Number(r.conn)} ${unquote(String(r.path))} ${Number(r.bytes_written)}`).sort(),
+            m.files.map((f) => `${f.conn} ${f.path} ${f.bytesWritten}`).sort(),
+            'files: paths and bytes written equal analyze',
+          );
+        }
+        const findings = loaded.get('findings');
+        const bySeverity = findings ? await q(`SELECT severity, count(*) AS n FROM ${findings} GROUP BY severity`) : [];
+        for (const sev of ['error', 'warning', 'info']) {
+          const got = bySeverity.find((r) => r.severity === sev);
+          assert.equal(got ? Number(got.n) : 0, m.summary.findings[sev], `findings: ${sev}`);
+        }
+        const ops = loaded.get('ops')!;
+        assert.equal(Number(await one(`SELECT sum("count") FROM ${ops}`)), m.summary.exchanges, 'ops: counts add up to the exchanges');
+      });
+    }
+  }
+
+  it('CSV and JSON Lines give DuckDB the same numbers in every integer column', async () => {
+    for (const cap of CAPTURES) {
+      for (const table of TABLES) {
+        const sums: string[] = [];
+        for (const [format, reader] of Object.entries(READERS)) {
+          const { file: out, rows } = exported(cap.files, table, format);
+          if (rows === 0) continue; // empty: see above
+          const ints = tableColumns(table).filter((c) => c.type === 'integer').map((c) => `count("${c.name}"), sum("${c.name}"::HUGEINT)`);
+          sums.push(JSON.stringify(await q(`SELECT count(*), ${ints.join(', ')} FROM ${reader(out)}`), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+        }
+        if (sums.length === 2) assert.equal(sums[0], sums[1], `${cap.name}: ${table}`);
+      }
+    }
+  });
+});
