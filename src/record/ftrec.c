@@ -75,7 +75,12 @@
  * its loop and exits normally through the destructor); when the signal would
  * kill the daemon we flush, write the ISBs and re-raise it with SIG_DFL.
  * SIGKILL loses what is still buffered (at most ~1 s of messages: the buffer
- * is flushed at least once a second while messages flow).
+ * is flushed at least once a second while messages flow); the counts in
+ * FUSETRACE_STATUS let `fusetrace record` close the file and count them.
+ *
+ * Write errors (disk full).  The whole blocks that reached the file stay, the
+ * file is cut back to the last of them, and nothing more is written but the
+ * closing ISBs: the daemon goes on, later messages count as dropped.
  *
  * Not visible (stderr warning when the capture shows them in use): requests
  * served through FUSE over io_uring (INIT flags2 bit 9), READ/WRITE on files
