@@ -56,6 +56,8 @@ export class Exchange {
   pid = -1;
   tid = -1;
   tReq = 0;
+  /** ns `tReq` cannot hold past 104 days from the epoch (`CaptureMessage.tRest`): exports stay exact. */
+  tReqRest = 0;
   /** Sequence number of the request message in its input (0-based). */
   reqIndex = 0;
   reqFileOffset = 0;
@@ -82,6 +84,8 @@ export class Exchange {
    */
   replied = false;
   tReply = NaN;
+  /** ns `tReply` cannot hold (see `tReqRest`). */
+  tReplyRest = 0;
   /** Reply error (0 or -errno; a hostile capture may hold any int32); meaningful only when `replied`. */
   error = 0;
   replyLen = 0;

@@ -263,6 +263,7 @@ export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
   x.pid = m.pid;
   x.tid = m.tid;
   x.tReq = m.t;
+  x.tReqRest = m.tRest;
   x.input = m.input;
   x.reqFileOffset = m.fileOffset;
 }
@@ -276,6 +277,7 @@ export function fillReplyHeader(x: Exchange, m: CaptureMessage): void {
   x.error = dv.getInt32(off + 4, le);
   x.replyCapLen = m.capLen;
   x.tReply = m.t;
+  x.tReplyRest = m.tRest;
   x.replyTid = m.tid;
   x.replyFileOffset = m.fileOffset;
   x.replyFailedErrno = m.failedErrno;

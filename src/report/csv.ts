@@ -74,10 +74,11 @@ const num = (v: number | bigint | null | undefined): Cell => {
 /** The epoch split into whole seconds and ns, for exact decimal sums without a bigint per cell. */
 const epochSplit = new WeakMap<ExportClock, { epoch: bigint; sec: number; nsec: number }>();
 
-/** Relative ns -> absolute ns since the Unix epoch, exact, as a decimal string. */
-export function absNs(clock: ExportClock, t: number): Cell {
+/** Relative ns (plus the `rest` a double could not hold, see `CaptureMessage.tRest`) -> absolute ns since the Unix epoch, exact, as a decimal string. */
+export function absNs(clock: ExportClock, t: number, rest = 0): Cell {
   const epoch = clock.epochNs;
   if (!Number.isFinite(t) || epoch === undefined) return null;
+  if (rest !== 0) return (epoch + BigInt(Math.round(t)) + BigInt(rest)).toString();
   let sp = epochSplit.get(clock);
   if (!sp || sp.epoch !== epoch) epochSplit.set(clock, (sp = { epoch, sec: Number(epoch / 1_000_000_000n), nsec: Number(epoch % 1_000_000_000n) }));
   const total = sp.nsec + Math.round(t);
@@ -171,8 +172,8 @@ export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
     { name: 'pid', type: 'integer', doc: 'daemon process that read the request (empty: unknown)', get: (x) => (x.pid >= 0 ? x.pid : null) },
     { name: 'tid', type: 'integer', doc: 'daemon thread that read the request (empty: unknown)', get: (x) => (x.tid >= 0 ? x.tid : null) },
     { name: 'caller_pid', type: 'integer', doc: 'fuse_in_header.pid: the calling thread, 0 for the kernel', get: (x) => x.callerPid },
-    { name: 'req_ns', type: 'integer', doc: 'request time, ns since the Unix epoch (exact)', get: (x) => absNs(clock, x.tReq) },
-    { name: 'reply_ns', type: 'integer', doc: 'reply time, ns since the Unix epoch (empty: no reply)', get: (x) => (replied(x) ? absNs(clock, x.tReply) : null) },
+    { name: 'req_ns', type: 'integer', doc: 'request time, ns since the Unix epoch (exact)', get: (x) => absNs(clock, x.tReq, x.tReqRest) },
+    { name: 'reply_ns', type: 'integer', doc: 'reply time, ns since the Unix epoch (empty: no reply)', get: (x) => (replied(x) ? absNs(clock, x.tReply, x.tReplyRest) : null) },
     { name: 'req_ms', type: 'number', doc: 'request time, ms since the capture start', get: (x) => relMs(x.tReq) },
     { name: 'reply_ms', type: 'number', doc: 'reply time, ms since the capture start', get: (x) => (replied(x) ? relMs(x.tReply) : null) },
     { name: 'latency_us', type: 'number', doc: 'reply time - request time, µs', get: (x) => (replied(x) ? Math.round(x.latency) / 1e3 : null) },

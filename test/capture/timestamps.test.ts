@@ -164,3 +164,18 @@ test('CLI: analyze prints, convert to fusedump exits 2 naming the message, on a 
   assert.match(r.stderr, /^fusetrace: error: .*cap\d+\.pcapng: block #2 at byte \d+ \(0x[0-9a-f]+\): message time @-\d+ \(-\d+ ns since 1970\) is before 1970; fusedump as written by convert holds 1970 to 2554 in ns\n {2}hint: /);
   assert.doesNotMatch(r.stderr, /internal error/);
 });
+
+test('CLI: request and reply times of export and dump --exchanges stay exact over a 200-day capture', async () => {
+  const { runCli } = await import('../helpers/cli.js');
+  const t0 = 1_790_000_000_000_000_001n;
+  const c = pcapngCapture([{ tsresol: 9, tsoffset: 0n }], [{ iface: 0, ts: t0 }, { iface: 0, ts: t0 + 200n * 86_400_000_000_000n + 7n }]);
+  const csv = runCli(['export', '--table', 'requests', c.file]);
+  assert.equal(csv.code, 0, csv.stderr);
+  const [head, row] = csv.stdout.trim().split('\n').map((l) => l.split(','));
+  assert.equal(row![head!.indexOf('req_ns')], String(c.expected[0]));
+  assert.equal(row![head!.indexOf('reply_ns')], String(c.expected[1]), 'a double would give ...009');
+  const ex = runCli(['dump', '--exchanges', '--json', c.file]);
+  assert.match(ex.stdout, new RegExp(`"req_ns":${c.expected[0]},"reply_ns":${c.expected[1]},`));
+  const msgs = runCli(['dump', '--json', c.file]).stdout.trim().split('\n').filter((l) => l.includes('"type":"message"'));
+  assert.deepEqual(msgs.map((l) => /"t_ns":(\d+)/.exec(l)![1]), c.expected.map(String));
+});
