@@ -11,7 +11,7 @@
  */
 
 /** Slices kept per file. */
-export const MAX_BINS = 128;
+export const MAX_BINS = 256;
 /** Raw times kept before switching to slices. */
 const RAW_TIMES = 8;
 /** Width of the first slices: 2^10 ns (about 1 µs). */

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFilters, type FilterCli } from '../../src/analysis/filters.js';
 import { buildPageData, DEFAULT_HTML_LIMITS, type PageData } from '../../src/report/html.js';
+import { MAX_BINS } from '../../src/state/activity.js';
 import { BARS_PER_FILE } from '../../src/state/files.js';
 import { Cap, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, ms, openedFile } from '../analysis/capture-builder.js';
 
@@ -76,7 +77,7 @@ describe('html report on a busy file', () => {
     const f = r.model.files.find((x) => x.path === '/f')!;
     assert.equal(f.timeline.length, BARS_PER_FILE);
     assert.equal(f.timelineDropped, exchanges - BARS_PER_FILE);
-    assert.ok(f.activity && f.activity.counts.length <= 128, 'bounded bins');
+    assert.ok(f.activity && f.activity.counts.length <= MAX_BINS, 'bounded bins');
     const data = buildPageData(r.model);
     const g = data.groups.find((x) => x.title === '/f')!;
     assert.equal(g.barsTotal, BARS_PER_FILE);

@@ -377,6 +377,42 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
     await checkRacePage(file, process.env.FUSETRACE_SHOT ?? join(dir, 'race.png'));
   });
 
+  it('a window of a busy file: every exchange in it drawn, the strip shows the rest, the page opens on it', async () => {
+    // 30,000 WRITEs on /f over 300 s, one every 10 ms; the window holds 101 of them.
+    const c = openedFile({ size: 0, name: 'f' });
+    for (let i = 0; i < 30_000; i++) {
+      const u = c.writeReq(0, 10 + i * 10, 10, 1, i * 4096, 4096);
+      c.writeReply(0, 11 + i * 10, u, 4096);
+    }
+    const file = join(dir, 'busy.html');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/fusetrace'), 'report', c.file('busy.pcapng'), '--since', '100s', '--until', '101s', '--file', '/f', '-o', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const { context, page, errors, requests } = await open(file);
+    try {
+      const data = (await page.evaluate(() => JSON.parse(document.getElementById('fusetrace-data')!.textContent!))) as PageData;
+      assert.deepEqual(data.groups.map((g) => g.title), ['/f']);
+      const range = await readRange(page);
+      assert.deepEqual([range[0], range[1]], [100e9, 101e9], `opens on the window: ${range[2]}`);
+      assert.match(range[2], /^showing 100\.0 s – 101\.0 s \(1\.000 s\)/);
+      assert.equal(await page.$$eval('#g0 rect.bar', (els) => els.length), 101, 'every exchange of the window is drawn');
+      assert.ok((await page.$$eval('#g0 g.density rect', (els) => els.length)) > 0, 'the density strip is drawn');
+      await page.click('#zoom-reset');
+      await settled(page);
+      const slices = await page.$$eval('#g0 g.density rect', (els) => els.length);
+      assert.ok(slices >= 100, `zoomed out, the strip covers the whole file (${slices} slices)`);
+      assert.equal(await page.textContent('#g0 text.density-label'), 'all 30,001');
+      const caption = (await page.textContent('#g0 .ginfo')) ?? '';
+      assert.match(caption, /101 exchanges selected/);
+      assert.match(caption, /30,001 in the whole capture/);
+      const ticks = await page.$$eval('#g0 text.size-tick', (els) => els.map((e) => e.textContent));
+      assert.equal(new Set(ticks).size, ticks.length, `size ticks once each: ${ticks.join(' / ')}`);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(requests, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('large page stays responsive enough to draw', async () => {
     const file = join(dir, 'huge.html');
     (await import('node:fs')).writeFileSync(file, renderHtml(makeHugeModel(200_000)));
