@@ -6,12 +6,15 @@
  *   - without the recorder,
  *   - under the LD_PRELOAD library with whole messages (snaplen 0),
  *   - under the library with snaplen 256,
- *   - under `record --strace` with snaplen 256.
+ *   - under `record --strace` with snaplen 256,
+ *   - under `record --bpf` (the eBPF recorder) with snaplen 256 and 4096,
+ *     when build/ftrec-bpf is built.
  * Needs root, /dev/fuse, a C compiler, pkg-config + libfuse3-dev, fio (and
  * strace for the last row). Not a test: nothing asserts on time.
  *
  * Environment: BENCH_RECORDER_SECONDS (fio runtime per row, default 10),
- * BENCH_RECORDER_MODES (comma list of none,preload-0,preload-256,strace-256),
+ * BENCH_RECORDER_MODES (comma list of none,preload-0,preload-256,strace-256,
+ * bpf-256,bpf-4096), BENCH_RECORDER_JOBS (fio jobs, default 4),
  * BENCH_RECORDER_REPEAT (rounds over all modes, default 3), BENCH_RECORDER_BS
  * (fio block size, default 4k: with splice reception libfuse reads a request
  * of 40 + 40 + 4096 bytes or more only up to its 80-byte header, smaller
@@ -50,6 +53,8 @@ export interface Row {
   messages?: number;
   /** Capture size in bytes. */
   captureBytes?: number;
+  /** Messages the recorder counted as lost (sum of isb_ifdrop), in the best round's capture. */
+  lost?: number;
   note?: string;
 }
 
@@ -64,6 +69,7 @@ const root = (() => {
 const lib = join(root, 'build', 'libftrec.so');
 // The recorder's own entry point: the bench does not depend on the other commands.
 const recordJs = join(root, 'dist', 'src', 'record', 'record.js');
+const bpfRecorder = join(root, 'build', 'ftrec-bpf');
 const PLL_SRC = '/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -93,13 +99,14 @@ function buildPassthroughLl(out: string): string | undefined {
   return r.status === 0 ? undefined : `building passthrough_ll failed: ${r.stderr}`;
 }
 
-type Mode = 'none' | 'preload-0' | 'preload-256' | 'strace-256';
+type Mode = 'none' | 'preload-0' | 'preload-256' | 'strace-256' | 'bpf-256' | 'bpf-4096';
 
 async function mountUnder(mode: Mode, pll: string, src: string, mnt: string, cap: string): Promise<ChildProcess> {
   const daemon = [pll, '-f', '-o', `source=${src},cache=never`, mnt];
   let argv: string[];
   if (mode === 'none') argv = daemon;
   else if (mode === 'strace-256') argv = [process.execPath, recordJs, '-q', '--strace', '--snaplen', '256', '-o', cap, '--', ...daemon];
+  else if (mode.startsWith('bpf-')) argv = [bpfRecorder, '-q', '--snaplen', mode.slice(4), '-o', cap, '--', ...daemon];
   else argv = [process.execPath, recordJs, '-q', '--snaplen', mode === 'preload-0' ? '0' : '256', '-o', cap, '--', ...daemon];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -154,13 +161,17 @@ function treeCpuTicks(pid: number): number {
   return sum;
 }
 
+function jobs(): number {
+  return Math.max(1, Number(process.env.BENCH_RECORDER_JOBS ?? 4));
+}
+
 function blockSize(): string {
   return process.env.BENCH_RECORDER_BS ?? '4k';
 }
 
 function runFio(dir: string, seconds: number): { iops: number } | { error: string } {
   const r = spawnSync('fio', [
-    '--name=rec', `--directory=${dir}`, '--rw=randwrite', `--bs=${blockSize()}`, '--numjobs=4', '--size=64m',
+    '--name=rec', `--directory=${dir}`, '--rw=randwrite', `--bs=${blockSize()}`, `--numjobs=${jobs()}`, '--size=64m',
     '--ioengine=psync', '--time_based', `--runtime=${seconds}`, '--group_reporting', '--output-format=json',
   ], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
@@ -168,17 +179,29 @@ function runFio(dir: string, seconds: number): { iops: number } | { error: strin
   return { iops: j.jobs[0]!.write.iops };
 }
 
-function countMessages(cap: string): number | undefined {
+/** EPBs in the capture, and the sum of its ISBs' isb_ifdrop. */
+function countMessages(cap: string): { messages: number; lost: number } | undefined {
   if (!existsSync(cap)) return undefined;
   const b = readFileSync(cap);
   let n = 0;
+  let lost = 0;
   for (let off = 0; off + 12 <= b.length;) {
     const len = b.readUInt32LE(off + 4);
     if (len < 12 || off + len > b.length) break;
-    if (b.readUInt32LE(off) === 6) n++;
+    const type = b.readUInt32LE(off);
+    if (type === 6) n++;
+    if (type === 5) {
+      for (let o = off + 20; o + 4 <= off + len - 4;) {
+        const code = b.readUInt16LE(o);
+        const l = b.readUInt16LE(o + 2);
+        if (code === 0) break;
+        if (code === 5 && l === 8) lost += Number(b.readBigUInt64LE(o + 4));
+        o += 4 + ((l + 3) & ~3);
+      }
+    }
     off += len;
   }
-  return n;
+  return { messages: n, lost };
 }
 
 /** Runs the recorder-overhead benchmark; rows in the order run. */
@@ -195,7 +218,8 @@ export async function benchRecorder(): Promise<Row[]> {
     return [];
   }
   const seconds = Number(process.env.BENCH_RECORDER_SECONDS ?? 10);
-  const modes = (process.env.BENCH_RECORDER_MODES ?? 'none,preload-0,preload-256,strace-256').split(',') as Mode[];
+  const modes = (process.env.BENCH_RECORDER_MODES ??
+    `none,preload-0,preload-256,strace-256${existsSync(bpfRecorder) ? ',bpf-256,bpf-4096' : ''}`).split(',') as Mode[];
   const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
   let pipeMax = '?';
   try {
@@ -220,11 +244,13 @@ export async function benchRecorder(): Promise<Row[]> {
 async function runRounds(pll: string, seconds: number, modes: Mode[], pipeMax: string): Promise<Row[]> {
   const receive = Number(pipeMax) >= 2 << 20 ? 'requests received with splice' : 'requests received with read (fs.pipe-max-size < 2 MiB)';
   const repeat = Math.max(1, Number(process.env.BENCH_RECORDER_REPEAT ?? 3));
-  const label = (mode: Mode): string => mode === 'none' ? 'no recorder' : mode === 'strace-256' ? 'strace, snaplen 256' : `LD_PRELOAD, snaplen ${mode === 'preload-0' ? '0 (whole)' : '256'}`;
+  const label = (mode: Mode): string => mode === 'none' ? 'no recorder' : mode === 'strace-256' ? 'strace, snaplen 256'
+    : mode.startsWith('bpf-') ? `eBPF (--bpf), snaplen ${mode.slice(4)}` : `LD_PRELOAD, snaplen ${mode === 'preload-0' ? '0 (whole)' : '256'}`;
   const byMode = new Map<Mode, Row>();
   for (let round = 0; round < repeat; round++) {
     for (const mode of modes) {
       if (mode === 'strace-256' && !have('strace')) continue;
+      if (mode.startsWith('bpf-') && !existsSync(bpfRecorder)) continue;
       const dir = mkdtempSync(join(tmpdir(), 'fusetrace-bench-rec-'));
       const src = join(dir, 'src');
       const mnt = join(dir, 'mnt');
@@ -251,7 +277,9 @@ async function runRounds(pll: string, seconds: number, modes: Mode[], pipeMax: s
         row.runs.push(Math.round(res.iops));
         if (res.iops > row.iops) {
           row.iops = res.iops;
-          row.messages = countMessages(cap);
+          const c = countMessages(cap);
+          row.messages = c?.messages;
+          row.lost = c?.lost;
           row.captureBytes = existsSync(cap) ? statSync(cap).size : undefined;
         }
         row.cpuUsPerWrite = Math.min(row.cpuUsPerWrite, cpuUs);
@@ -277,13 +305,13 @@ export function formatRows(rows: Row[]): string {
   const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const base = rows.find((r) => r.mode === 'no recorder')?.cpuUsPerWrite;
   const lines = [
-    '| recorder | best write IOPS | vs none | IOPS of each round | vs none, median of rounds | CPU us/write (daemon + recorder) | vs none | messages | capture MB |',
-    '|---|---:|---:|---|---:|---:|---:|---:|---:|',
+    '| recorder | best write IOPS | vs none | IOPS of each round | vs none, median of rounds | CPU us/write (daemon + recorder) | vs none | messages | lost | capture MB |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${Number.isNaN(r.medianRoundRelative) ? '-' : `${f(100 * r.medianRoundRelative, 1)}%`} | ${f(r.cpuUsPerWrite, 1)} | ${base ? `${f((100 * r.cpuUsPerWrite) / base, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
+    lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${Number.isNaN(r.medianRoundRelative) ? '-' : `${f(100 * r.medianRoundRelative, 1)}%`} | ${f(r.cpuUsPerWrite, 1)} | ${base ? `${f((100 * r.cpuUsPerWrite) / base, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.lost === undefined ? '-' : f(r.lost)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
   }
-  if (rows[0]?.note) lines.push('', `fio --rw=randwrite --bs=${blockSize()} --numjobs=4 --ioengine=psync on passthrough_ll -o cache=never; ${rows[0].note}`);
+  if (rows[0]?.note) lines.push('', `fio --rw=randwrite --bs=${blockSize()} --numjobs=${jobs()} --ioengine=psync on passthrough_ll -o cache=never; ${rows[0].note}`);
   return lines.join('\n');
 }
 

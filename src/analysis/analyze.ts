@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { CaptureError } from '../capture/errors.js';
 import type { CaptureInput } from '../capture/input.js';
-import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats } from '../capture/message.js';
+import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, type QueueSample } from '../capture/message.js';
 import { openCaptures, readMerged } from '../capture/open.js';
 import type { Exchange } from '../pairing/exchange.js';
 import { Pairer, type PairingProblem } from '../pairing/pairer.js';
@@ -104,6 +104,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   const heap = new EventHeap();
   const connections: ConnectionInfo[] = [];
   const stats: InterfaceStats[] = [];
+  const queue: QueueSample[] = [];
   const inputFacts: InputFacts[] = opts.files.map((file) => ({ file, format: 'pcapng', bytes: 0, messages: 0, notices: [] }));
   const maxT: number[] = opts.files.map(() => -Infinity);
   let startT = Infinity;
@@ -258,6 +259,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       inputFacts[i >= 0 ? i : 0]?.notices.push({ kind: n.kind, offset: n.offset, blockNo: n.blockNo, message: n.message });
     },
     onStats: (s) => stats.push(s),
+    onQueue: (q) => queue.push(q),
   }, { timebase, resync: opts.resync, linkType: opts.linkType }));
 
   let total = 0;
@@ -327,6 +329,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     inputs: inputFacts,
     connections,
     stats,
+    queue,
     pairer,
     state: st,
     findings,

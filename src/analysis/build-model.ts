@@ -2,13 +2,13 @@
  * Turns the reconstruction (state, pairing counts, findings) into the
  * neutral `AnalysisModel` (schema fusetrace.analysis/1, docs/analysis-json.md).
  */
-import type { ConnectionInfo, InterfaceStats } from '../capture/message.js';
+import type { ConnectionInfo, InterfaceStats, QueueSample } from '../capture/message.js';
 import type { Pairer } from '../pairing/pairer.js';
 import { InitBit } from '../protocol/flags/init.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { compareActivity } from '../report/model.js';
 import type {
-  AnalysisModel, ConnectionModel, FileModel, Finding, InputModel, Limitation, OpStatsModel, Severity,
+  AnalysisModel, ConnectionModel, FileModel, QueueModel, Finding, InputModel, Limitation, OpStatsModel, Severity,
 } from '../report/model.js';
 import type { FileState } from '../state/files.js';
 import { jsonId, type AnalysisState } from '../state/state.js';
@@ -104,6 +104,8 @@ export interface BuildInput {
   inputs: InputFacts[];
   connections: ConnectionInfo[];
   stats: InterfaceStats[];
+  /** Queue-state samples of every connection, in capture order. */
+  queue?: QueueSample[];
   pairer: Pairer;
   state: AnalysisState;
   findings: Finding[];
@@ -116,6 +118,40 @@ export interface BuildInput {
   unanswered: number;
   extraLimitations: Limitation[];
   peaks: Record<string, number>;
+}
+
+/** Samples kept in the model per connection (the peak is always among them). */
+const MAX_QUEUE_SAMPLES = 2000;
+
+/**
+ * A connection's queue over time: the recorder writes a sample when a value
+ * changed (at most every 100 ms), so each holds until the next one (the last
+ * until the end of the capture).
+ */
+export function queueModel(samples: QueueSample[], endT: number): QueueModel | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a.t - b.t);
+  let peak = sorted[0]!;
+  let congestedNs = 0;
+  let fullNs = 0;
+  sorted.forEach((q, i) => {
+    if (q.waiting > peak.waiting) peak = q;
+    const dur = Math.max(0, (sorted[i + 1]?.t ?? Math.max(endT, q.t)) - q.t);
+    if (q.congestionThreshold > 0 && q.waiting >= q.congestionThreshold) congestedNs += dur;
+    if (q.maxBackground > 0 && q.waiting >= q.maxBackground) fullNs += dur;
+  });
+  const stride = Math.ceil(sorted.length / MAX_QUEUE_SAMPLES);
+  const kept = sorted.filter((q, i) => i % stride === 0 || q === peak);
+  return {
+    samples: kept.map((q) => [q.t, q.waiting, q.maxBackground, q.congestionThreshold]),
+    sampleCount: sorted.length,
+    peakWaiting: peak.waiting,
+    peakWaitingT: peak.t,
+    maxBackground: peak.maxBackground,
+    congestionThreshold: peak.congestionThreshold,
+    congestedNs,
+    fullNs,
+  };
 }
 
 export function buildModel(b: BuildInput): AnalysisModel {
@@ -151,6 +187,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
       peakInflight: cs.concurrency.peak,
       inflight: b.selection ? b.selection.inflight(c).steps : cs.concurrency.timeline.points,
       drops,
+      queue: queueModel((b.queue ?? []).filter((q) => q.conn === c), b.endT),
     });
     if (p.has(InitBit.OVER_IO_URING)) {
       limitations.push({ kind: 'io-uring', conn: c, message: `connection ${c} negotiated FUSE over io_uring: requests after INIT bypass read/write on /dev/fuse and are not in the capture` });

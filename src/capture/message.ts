@@ -108,11 +108,27 @@ export interface CaptureNotice {
 }
 
 /** What a reader calls while it walks a capture. */
+/**
+ * A connection's queue state as the kernel showed it in fusectl
+ * (/sys/fs/fuse/connections/N), sampled by the recorder (capture-format.md
+ * §1, "Queue state").
+ */
+export interface QueueSample {
+  conn: number;
+  /** Relative ns, like `CaptureMessage.t`. */
+  t: number;
+  /** Requests allocated and not yet ended (fusectl `waiting`). */
+  waiting: number;
+  maxBackground: number;
+  congestionThreshold: number;
+}
+
 export interface CaptureSink {
   onConnection(c: ConnectionInfo): void;
   onMessage(m: CaptureMessage): void;
   onNotice(n: CaptureNotice): void;
   onStats?(s: InterfaceStats): void;
+  onQueue?(q: QueueSample): void;
 }
 
 /**

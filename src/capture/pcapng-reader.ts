@@ -22,6 +22,11 @@ export const BT_IDB = 1;
 export const BT_OPB = 2;
 export const BT_SPB = 3;
 export const BT_NRB = 4;
+/** Custom Blocks (may be copied / must not be copied by editors). */
+export const BT_CB_COPY = 0x00000bad;
+export const BT_CB_NOCOPY = 0x40000bad;
+/** The first bytes after the PEN of fusetrace's queue-state Custom Block. */
+export const QUEUE_TAG = 'ftqueue1';
 export const BT_ISB = 5;
 export const BT_EPB = 6;
 const BOM = 0x1a2b3c4d;
@@ -472,7 +477,9 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         return undefined;
       }
       case BT_ISB: return this.isb(buf, p, len);
-      default: return undefined; // NRB, DSB, custom and unknown blocks: skipped
+      case BT_CB_COPY:
+      case BT_CB_NOCOPY: return this.custom(buf, p, len);
+      default: return undefined; // NRB, DSB, other custom and unknown blocks: skipped
     }
   }
 
@@ -535,6 +542,18 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       label: name.startsWith('fuse:') ? name.slice(5) : undefined, description, snapLen, linkType,
       os: this.os, recorder: this.recorder, section: this.sections - 1, ifaceId: id, le: this.le,
     });
+    return undefined;
+  }
+
+  /** A Custom Block: fusetrace's queue-state sample (capture-format.md §1), else skipped. */
+  private custom(buf: Buffer, p: number, len: number): string | undefined {
+    if (len < 56 || this.r32(buf, p + 8) !== 0 || buf.toString('latin1', p + 12, p + 20) !== QUEUE_TAG) return undefined;
+    const id = this.r32(buf, p + 20);
+    const ifc = this.ifaces[id];
+    if (ifc === undefined) return `queue-state block for interface ${id}, but the section declares ${this.ifaces.length}`;
+    if (!ifc.fuse) return undefined;
+    const t = this.time(ifc, this.r32(buf, p + 24), this.r32(buf, p + 28));
+    this.sink.onQueue?.({ conn: ifc.conn, t, waiting: this.r32(buf, p + 32), maxBackground: this.r32(buf, p + 36), congestionThreshold: this.r32(buf, p + 40) });
     return undefined;
   }
 

@@ -152,6 +152,20 @@ export class PcapngWriter {
     this.block(5, [head, ...this.endOpts(opts)]);
   }
 
+  /** A queue-state sample (capture-format.md §1, "Queue state"): a Custom Block that editors must not copy. */
+  queueState(iface: number, q: { ts: bigint; waiting: number; maxBackground: number; congestionThreshold: number }): void {
+    const body = Buffer.alloc(44);
+    this.w32(body, 0, 0); // no Private Enterprise Number: the tag says whose block it is
+    body.write('ftqueue1', 4, 'latin1');
+    this.w32(body, 12, iface);
+    this.w32(body, 16, Number((q.ts >> 32n) & 0xffffffffn));
+    this.w32(body, 20, Number(q.ts & 0xffffffffn));
+    this.w32(body, 24, q.waiting);
+    this.w32(body, 28, q.maxBackground);
+    this.w32(body, 32, q.congestionThreshold);
+    this.block(0x40000bad, [body]);
+  }
+
   /** Any block, for tests of unknown block types. */
   rawBlock(type: number, body: Buffer): void {
     this.block(type, [body, Buffer.alloc(pad4(body.length) - body.length)]);

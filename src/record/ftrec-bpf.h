@@ -3,7 +3,7 @@
 #define FTREC_BPF_H
 
 /* Bytes of message per ring-buffer record. */
-#define FTREC_CHUNK 4096
+#define FTREC_CHUNK 16384
 
 /* One chunk of one message; every chunk repeats the header. */
 struct ftrec_ev {

@@ -112,6 +112,33 @@ export interface ConnectionModel {
   /** In-flight requests over time as the daemon saw them: [t, depth] steps, downsampled to a bounded count. */
   inflight: [number, number][];
   drops: number | undefined;
+  /** fusectl queue state over time, when the recorder sampled it (record --bpf). */
+  queue?: QueueModel;
+}
+
+/**
+ * A connection's queue as fusectl showed it: `waiting` requests against its
+ * `congestion_threshold` and `max_background` (capture-format.md §1, "Queue state").
+ */
+export interface QueueModel {
+  /** [t, waiting, max_background, congestion_threshold] steps, each holding until the next; downsampled to a bounded count. */
+  samples: [number, number, number, number][];
+  /** Samples in the capture. */
+  sampleCount: number;
+  peakWaiting: number;
+  peakWaitingT: number;
+  /** Limits at the peak. */
+  maxBackground: number;
+  congestionThreshold: number;
+  /**
+   * Time (ns) with waiting >= congestion_threshold. `waiting` counts every
+   * outstanding request, the kernel's limits only background ones (async
+   * reads, writeback): so this bounds from above the time the mount was
+   * congested (writeback and readahead back off).
+   */
+  congestedNs: number;
+  /** Time (ns) with waiting >= max_background: an upper bound of the time background requests were held in the kernel. */
+  fullNs: number;
 }
 
 export interface SummaryModel {

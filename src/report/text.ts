@@ -60,7 +60,7 @@ export function renderText(model: AnalysisModel, opts: TextOptions = {}): string
 
   // --- connections ----------------------------------------------------------------
   section(out, p, 'Connections');
-  for (const c of model.connections) out.push(...renderConnection(c, p));
+  for (const c of model.connections) out.push(...renderConnection(c, p, model.span.startT));
   if (model.connections.length === 0) out.push('  none');
 
   // --- span and counts --------------------------------------------------------------
@@ -121,7 +121,7 @@ function describeFilters(m: AnalysisModel): string {
   return parts.join('; ');
 }
 
-function renderConnection(c: ConnectionModel, p: Palette): string[] {
+function renderConnection(c: ConnectionModel, p: Palette, startT: number): string[] {
   const out: string[] = [];
   const label = c.label ? ` "${c.label}"` : '';
   out.push(`  ${p.bold(`conn ${c.conn}`)}  ${c.name}${label}  (${c.file})`);
@@ -143,6 +143,14 @@ function renderConnection(c: ConnectionModel, p: Palette): string[] {
   if (flags.length) out.push(p.dim(`    INIT flags: ${flags.join('|')}`));
   const drops = c.drops ? p.yellow(`; ${c.drops} dropped by the recorder`) : '';
   out.push(`    ${plural(c.messages, 'message')}: ${c.requests} requests, ${c.replies} replies, ${plural(c.notifications, 'notification')}; ${plural(c.threads, 'daemon thread')}; peak ${c.peakInflight} in flight${drops}`);
+  const q = c.queue;
+  if (q) {
+    // Next to the daemon's in-flight depth: what the kernel itself held (fusectl), against its limits.
+    const over = (ns: number, what: string): string => (ns > 0 ? p.yellow(`${formatNs(ns)} at or above ${what}`) : `never at ${what}`);
+    out.push(`    kernel queue (fusectl, ${plural(q.sampleCount, 'sample')}): waiting peak ${q.peakWaiting} at ${formatRel(q.peakWaitingT, startT)} ` +
+      `(max_background ${q.maxBackground}, congestion_threshold ${q.congestionThreshold}; daemon peak ${c.peakInflight} in flight); ` +
+      `${over(q.congestedNs, 'the congestion threshold')}, ${over(q.fullNs, 'max_background')}`);
+  }
   return out;
 }
 

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { QueueSample } from '../../src/capture/message.js';
+import { readCapture } from '../../src/capture/open.js';
 import {
   buildPassthroughLl,
   fuseSkipReason,
@@ -165,6 +167,11 @@ test('record --bpf agrees with the LD_PRELOAD library message for message on pas
   const writes = pairExchanges(b).exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
   assert.ok(writes.some((w) => w.size === 65536), 'the large WRITEs are there');
   assert.equal(b.statistics, 1);
+  // The kernel's queue was sampled (fusectl, mounted privately by the recorder when it is not).
+  const queue: QueueSample[] = [];
+  readCapture(bpfOut, { onConnection() {}, onMessage() {}, onNotice() {}, onQueue: (q) => queue.push({ ...q }) });
+  assert.ok(queue.length >= 1, 'at least the first queue-state sample');
+  assert.ok(queue.every((q) => q.conn === 0 && q.maxBackground > 0 && q.congestionThreshold > 0), JSON.stringify(queue.slice(0, 3)));
   dir.remove();
 });
 
