@@ -12,6 +12,7 @@ import type { Exchange } from '../../src/pairing/exchange.js';
 import { baselineCapture, compareCapture, DEFAULT_THRESHOLDS } from '../../src/report/baseline.js';
 import { findingsOf, kinds } from './capture-builder.js';
 import { runCli } from '../helpers/cli.js';
+import { renderText } from '../../src/report/text.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const fx = (name: string): string => join(ROOT, 'fixtures', name);
@@ -103,6 +104,20 @@ test('stale-size-race64: the findings export (CSV and JSON Lines) lists every un
     assert.equal(csv.code, 0, csv.stderr);
     assert.ok(csv.stdout.includes(`,${f.uniques.join(' ')},`), 'the uniques column holds every unique');
   });
+
+test('stale-size-race64: the text report gives the race in a few whole lines', { skip: missing(...race64(1)) }, () => {
+  const text = renderText(run(...race64(1)).model);
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => /^ {2}ERROR +parallel-write-beyond-size /.test(l));
+  assert.ok(at >= 0, text);
+  const block = [lines[at]!];
+  for (let i = at + 1; i < lines.length && lines[i]!.startsWith('          '); i++) block.push(lines[i]!);
+  assert.ok(block.length <= 8, `${block.length} lines:\n${block.join('\n')}`);
+  assert.ok(block.every((l) => l.length <= 130), block.join('\n'));
+  // Nothing cut inside a word: an ellipsis only stands for whole items it counts.
+  for (const l of block) assert.ok(!/\w…/.test(l), l);
+  assert.match(block.join(' '), /at most 2 at the same moment/);
+});
 
 test('stale-size-race64: the same race recorded twice gives the same fingerprints, and check of one against a baseline of the other passes',
   { skip: missing(...race64(1), ...race64(2)) }, () => {
