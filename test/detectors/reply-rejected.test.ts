@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Cap, findingsOf } from '../analysis/capture-builder.js';
+import { Cap, findingsOf, OP } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 testDetector('reply-rejected', {
@@ -42,6 +42,20 @@ testDetector('reply-rejected', {
         assert.equal(findingsOf(r, 'size-shrank-externally').length, 0);
         assert.equal(r.model.files.find((f) => f.path === '/f')!.daemonSize, 4096);
       },
+    },
+    {
+      name: 'a refused RELEASE reply (the unmount ended the request first, rclone): info, nothing waited for it',
+      capture: (u) => {
+        const c = new Cap(1);
+        c.init(0, 0);
+        c.lookup(0, 1, 1, 'data', 10, { ino: 7, size: 9009 });
+        c.open(0, 2, 10, 1, 0);
+        u.r = c.fhReq(0, 3, OP.RELEASE, 10, 1, { pid: 0 });
+        c.rep(0, 8, u.r, 0, Buffer.alloc(0), { failedErrno: 2 });
+        return c;
+      },
+      findings: (u) => [{ messageId: 'noCaller', severity: 'info', path: '/data', uniques: [u.r!], details: { opcode: 'RELEASE', errnoName: 'ENOENT' } }],
+      check: (_r, found) => assert.match(found[0]!.message, /nothing waits for a RELEASE result, so nothing was lost$/),
     },
   ],
 });
