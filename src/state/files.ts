@@ -353,6 +353,19 @@ export class FileState {
     return false;
   }
 
+  /** Drops every bar (counted in `activity` and `barsDropped` instead); returns how many. */
+  dropBars(): number {
+    const bars = this.bars;
+    if (!bars || bars.length === 0) return 0;
+    if (this.activity === undefined) {
+      const a = (this.activity = new ActivityBins());
+      for (const b of bars) a.add(b.tReq);
+    }
+    this.barsDropped += bars.length;
+    this.bars = [];
+    return bars.length;
+  }
+
   /** Moves a recently dropped bar back (a finding references it). */
   rescueBar(conn: number, unique: Id): boolean {
     const r = this.recentDropped;

@@ -88,6 +88,8 @@ export class AnalysisState {
   private readonly reportPool: SizeReport[] = [];
   private nReports = 0;
   private readonly barsPerFile: number;
+  /** Bars kept since the last eviction (evictBars). */
+  private barsSinceEviction = 0;
   /** Latest event time applied. */
   tLast = 0;
   peakTracks = 0;
@@ -311,8 +313,28 @@ export class AnalysisState {
     });
     // Filters first, then the caps: a narrowed report keeps what it selected.
     const wanted = this.opts.barWanted?.(x, f) ?? true;
-    const keep = tr.keepBar || (wanted && this.bars < this.maxBars && (f.bars?.length ?? 0) < this.barsPerFile);
-    if (f.addBar(x.tReq, bar, keep, wanted)) this.bars++;
+    const fileRoom = (f.bars?.length ?? 0) < this.barsPerFile;
+    if (wanted && fileRoom && this.bars >= this.maxBars && this.barsSinceEviction >= this.maxBars / 2) this.evictBars();
+    const keep = tr.keepBar || (wanted && fileRoom && this.bars < this.maxBars);
+    if (f.addBar(x.tReq, bar, keep, wanted)) {
+      this.bars++;
+      this.barsSinceEviction++;
+    }
+  }
+
+  /**
+   * The bar budget is spent: keep the bars of the files the report would
+   * draw (those with findings, then the busiest so far) and count the
+   * others' in their activity only, so that files busy later in the capture
+   * still get bars. At most once per half budget of bars added.
+   */
+  private evictBars(): void {
+    const keepFiles = Math.max(1, Math.floor(this.maxBars / (2 * this.barsPerFile)));
+    const holders: FileState[] = [];
+    for (const f of this.files.all()) if (f.bars && f.bars.length > 0 && f.findings === 0) holders.push(f);
+    holders.sort((a, b) => b.exchanges - a.exchanges || b.bytesWritten - a.bytesWritten);
+    for (const f of holders.slice(keepFiles)) this.bars -= f.dropBars();
+    this.barsSinceEviction = 0;
   }
 
   private applyReply(x: Exchange, tr: Track, c: ConnState): void {
@@ -599,6 +621,8 @@ export class AnalysisState {
   }
 
   private retire(f: FileState): void {
+    // Its bars leave the budget of the live files (the retired summaries are bounded on their own).
+    this.bars -= f.bars?.length ?? 0;
     this.opts.onRetire?.(f);
     this.files.drop(f);
   }

@@ -87,6 +87,36 @@ describe('html report on a busy file', () => {
   });
 });
 
+describe('html report: the timeline budget', () => {
+  it('a file busy late in the capture still gets its bars when early files spent the budget', () => {
+    const c = new Cap(1);
+    c.init(0, 0);
+    // 300 files (nodeids only) with two GETATTRs each: 600 bars for a budget of 400 ...
+    for (let i = 0; i < 300; i++) {
+      for (let k = 0; k < 2; k++) {
+        const u = c.getattrReq(0, 1 + i + k * 0.3, 100 + i);
+        c.attrReply(0, 1.1 + i + k * 0.3, u, { ino: 1000 + i, size: 1 });
+      }
+    }
+    // ... then /busy with 150.
+    c.lookup(0, 400, 1, 'busy', 60, { ino: 60, size: 1 });
+    for (let i = 0; i < 150; i++) {
+      const u = c.getattrReq(0, 401 + i, 60);
+      c.attrReply(0, 401.5 + i, u, { ino: 60, size: 1 });
+    }
+    const r = c.analyze({ timeline: true, limits: { maxBars: 400 } });
+    const busy = r.model.files.find((f) => f.path === '/busy')!;
+    assert.equal(busy.timeline.length, 150, 'every exchange of /busy kept');
+    const data = buildPageData(r.model);
+    assert.equal(data.groups[0]!.title, '/busy');
+    assert.equal(data.groups[0]!.bars.length, 150);
+    // The small files' exchanges are still counted where their bars were let go.
+    const small = r.model.files.filter((f) => f.path !== '/busy' && f.path !== '/');
+    assert.ok(small.every((f) => f.timeline.length + (f.timelineDropped ?? 0) === 2), 'kept or counted as dropped');
+    assert.ok(small.some((f) => f.activity !== undefined && f.timeline.length === 0), 'some let go, with their activity');
+  });
+});
+
 describe('html report: which files get lanes', () => {
   it('findings first, then by activity, ties told apart by what the files did', () => {
     const c = new Cap(1);
