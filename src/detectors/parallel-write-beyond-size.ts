@@ -91,6 +91,8 @@ function join(ep: Episode, tr: Track, tEnd: number): void {
   if (p.uniques.length < EPISODE_UNIQUES_KEPT) {
     p.uniques.push(x.unique);
     p.tracks.push(tr);
+    // The finding comes when the episode ends: its timeline bar must be kept now.
+    tr.keepBar = true;
   }
   p.bytes += x.size;
   if (x.offset < p.lo) p.lo = x.offset;
@@ -214,6 +216,8 @@ export default defineDetector({
   create(ctx) {
     /** The open episode of each group. */
     const open = new Map<SizeGroup, Episode>();
+    /** Capture time of the last sweep for ended episodes. */
+    let swept = -Infinity;
     const close = (g: SizeGroup, ep: Episode): void => {
       open.delete(g);
       report(ep, ctx);
@@ -240,6 +244,11 @@ export default defineDetector({
         const ep = open.get(g);
         // The first write after a quiet stretch ends the group's episode.
         if (ep !== undefined && g.writesInflight.length === 1 && x.tReq - ep.tIdle > EPISODE_QUIET_NS) close(g, ep);
+        // Episodes of files no longer written end too (once per quiet stretch of capture time): memory stays bounded.
+        if (x.tReq - swept > EPISODE_QUIET_NS) {
+          swept = x.tReq;
+          for (const [og, oep] of [...open]) if (og.writesInflight.length === 0 && x.tReq - oep.tIdle > EPISODE_QUIET_NS) close(og, oep);
+        }
       },
       reply(x, tr) {
         if (!tr) return;

@@ -53,7 +53,11 @@ function add(r: Run, tr: Track, tEnd: number): void {
   r.n++;
   if (tr.writesTogether > 0) r.raced = true;
   if (tEnd > r.tEnd) r.tEnd = tEnd;
-  if (r.tracks.length < EPISODE_UNIQUES_KEPT) r.tracks.push(tr);
+  if (r.tracks.length < EPISODE_UNIQUES_KEPT) {
+    r.tracks.push(tr);
+    // The finding comes when the episode ends: its timeline bar must be kept now.
+    tr.keepBar = true;
+  }
   if (x.tReq < r.first.x.tReq) r.first = tr;
   if (x.offset < r.lo) r.lo = x.offset;
   if (writeEnd(x) > r.hi) r.hi = writeEnd(x);
@@ -131,9 +135,16 @@ export default defineDetector({
       if (r === undefined) runs.set(f, (r = new Run(tr)));
       add(r, tr, tEnd);
     };
+    /** Capture time of the last sweep for ended episodes. */
+    let swept = -Infinity;
     return {
       reply(x, tr) {
         if (tr) judge(tr, x.tReply);
+        // Episodes of files no longer written end (once per quiet stretch of capture time): memory stays bounded.
+        if (runs.size > 0 && x.tReply - swept > EPISODE_QUIET_NS) {
+          swept = x.tReply;
+          for (const [f, r] of [...runs]) if (f.group.writesInflight.length === 0 && x.tReply - r.tEnd > EPISODE_QUIET_NS) close(f);
+        }
       },
       end() {
         const t = ctx.state.tLast;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { analyze, type AnalyzeResult } from '../../src/analysis/analyze.js';
 import { Cap, findingsOf, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, kinds, openedFile } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
@@ -344,3 +345,29 @@ function lkmlAgain(_u: Record<string, number>): AnalyzeResult {
   c.writeReply(0, 301, w1, 64 * KiB, 0, { tid: 111 });
   return analyze({ files: c.files() });
 }
+
+test('a race on a busy file keeps its timeline bars although the finding comes when the episode ends', () => {
+  const c = mount(64 * MiB);
+  // 2100 writes inside the file, one at a time: past the per-file bar budget.
+  for (let i = 0; i < 2100; i++) {
+    const w = c.writeReq(0, 10 + i * 0.1, 10, 1, 0, 4 * KiB, { pid: 1 });
+    c.writeReply(0, 10.05 + i * 0.1, w, 4 * KiB);
+  }
+  const a = c.writeReq(0, 300, 10, 1, 65 * MiB, MiB, { pid: 1 });
+  const b = c.writeReq(0, 300.1, 10, 1, 67 * MiB, MiB, { pid: 2 });
+  c.writeReply(0, 301, a, MiB);
+  c.writeReply(0, 302, b, MiB);
+  // 200 more inside writes while the episode is still open: the race's bars are no longer among the recent ones.
+  for (let i = 0; i < 200; i++) {
+    const w = c.writeReq(0, 310 + i * 0.1, 10, 1, 0, 4 * KiB, { pid: 1 });
+    c.writeReply(0, 310.05 + i * 0.1, w, 4 * KiB);
+  }
+  const r = c.analyze({ timeline: true });
+  const f = findingsOf(r, KIND);
+  assert.equal(f.length, 1);
+  assert.deepEqual(f[0]!.uniques, [a, b]);
+  const file = r.model.files.find((x) => x.path === '/big')!;
+  assert.ok(file.timelineTruncated, 'the file has more bars than it keeps');
+  const kept = new Set((file.timeline ?? []).map((x) => x.unique));
+  assert.ok(kept.has(a) && kept.has(b), 'both bars of the race are kept');
+});
