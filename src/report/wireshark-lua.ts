@@ -327,7 +327,8 @@ local function add_struct(tree, tvb, off, avail, name, minor, le, size)
   if n <= 0 then return size, n end
   local sub = tree:add(tvb(off, n), name)
   for _, fd in ipairs(l.fields) do
-    if fd.off + fd.size > n then break end
+    -- A nested struct may be shorter at this minor (fuse_attr in a 7.8 fuse_entry_out): decode its present part.
+    if fd.off >= n or (not fd.nest and fd.off + fd.size > n) then break end
     if fd.nest then
       add_struct(sub, tvb, off + fd.off, n - fd.off, fd.nest, minor, le)
     else

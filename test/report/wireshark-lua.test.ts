@@ -82,12 +82,12 @@ function structFields(layout: string, obj: Record<string, unknown>, out: [string
  * and every scalar field of every struct the decoder printed. Returns the
  * number of messages.
  */
-function compareWithDump(file: string, lua: string): number {
-  const dump = runCli(['dump', '--json', file]);
+function compareWithDump(file: string, lua: string, dumpArgs: string[] = [], tsharkArgs: string[] = []): number {
+  const dump = runCli(['dump', '--json', ...dumpArgs, file]);
   assert.equal(dump.code, 0, dump.stderr);
   const msgs = dump.stdout.split('\n').filter((l) => l).map((l) => parseJsonExact<{ type: string; data: { index: number; decoded?: Decoded } }>(l))
     .filter((o) => o.type === 'message').map((o) => o.data);
-  const packets = pdmlFields(runTshark(['-X', `lua_script:${lua}`, '-r', file, '-T', 'pdml']));
+  const packets = pdmlFields(runTshark(['-X', `lua_script:${lua}`, ...tsharkArgs, '-r', file, '-T', 'pdml']));
   assert.equal(packets.length, msgs.length, 'one packet per message');
   let compared = 0;
   for (const m of msgs) {
@@ -123,9 +123,11 @@ function compareWithDump(file: string, lua: string): number {
 function filled(l: StructLayout, size: number, seq: { n: number }, set: Record<string, number> = {}): Buffer {
   const b = Buffer.alloc(size);
   for (const f of l.fields) {
-    if (f.offset + f.size > size) break;
     const t = f.type;
-    if (typeof t === 'object' && 'kind' in t) filled(t, t.size, seq, set).copy(b, f.offset);
+    const nested = typeof t === 'object' && 'kind' in t;
+    // A nested struct may be cut by the compat size (fuse_attr in a 7.8 fuse_entry_out): fill its present part.
+    if (f.offset >= size || (!nested && f.offset + f.size > size)) break;
+    if (nested) filled(t, t.size, seq, set).copy(b, f.offset, 0, Math.min(t.size, size - f.offset));
     else if (typeof t === 'string') {
       const v = set[f.name] ?? (seq.n++ % 250) + 1;
       if (f.size === 8) b.writeBigUInt64LE(BigInt(v), f.offset);
@@ -138,12 +140,12 @@ function filled(l: StructLayout, size: number, seq: { n: number }, set: Record<s
 }
 
 /** A body as an opcode row describes it: every struct filled, one array entry, one directory record, short names. */
-function bodyOf(desc: string, seq: { n: number }, set: Record<string, number>): Buffer {
+function bodyOf(desc: string, seq: { n: number }, set: Record<string, number>, minor = 45): Buffer {
   const parts: Buffer[] = [];
   for (const t of bodyTokens(desc)) {
     const l = (name: string): StructLayout => LAYOUTS_BY_NAME.get(name)!;
     switch (t.k) {
-      case 'struct': case 'either': parts.push(filled(l(t.l), sizeAt(l(t.l), 45), seq, set)); break;
+      case 'struct': case 'either': parts.push(filled(l(t.l), sizeAt(l(t.l), minor), seq, set)); break;
       case 'array': parts.push(filled(l(t.l), l(t.l).size, seq, set)); break;
       case 'records': {
         const rec = filled(l(t.l), l(t.l).size, seq, { ...set, namelen: 1 });
@@ -157,7 +159,8 @@ function bodyOf(desc: string, seq: { n: number }, set: Record<string, number>): 
   return Buffer.concat(parts);
 }
 
-function everyOpcodeCapture(): Buffer {
+/** One request (and reply) per opcode and every notification, in the struct sizes of protocol 7.`minor`; INIT first unless `init` is false. */
+function everyOpcodeCapture(minor = 45, init = true): Buffer {
   let ts = 1_700_000_000_000_000_000n;
   let unique = 2;
   const seq = { n: 0 };
@@ -181,14 +184,16 @@ function everyOpcodeCapture(): Buffer {
       h.writeBigUInt64LE(BigInt(u), 8);
       w.packet({ iface, ts: (ts += 1000n), data: Buffer.concat([h, body]), dir: 2 });
     };
-    const u = req(Op.INIT, filled(fuse_init_in, fuse_init_in.size, seq, { major: 7, minor: 45, flags: 0, flags2: 0 }));
-    out(u, 0, filled(fuse_init_out, fuse_init_out.size, seq, { major: 7, minor: 45, flags: 0, flags2: 0 }));
+    if (init) {
+      const u = req(Op.INIT, filled(fuse_init_in, sizeAt(fuse_init_in, minor), seq, { major: 7, minor, flags: 0, flags2: 0 }));
+      out(u, 0, filled(fuse_init_out, sizeAt(fuse_init_out, minor), seq, { major: 7, minor, flags: 0, flags2: 0 }));
+    }
     for (const r of OPCODES) {
       if (r.code === Op.INIT || r.code === Op.CUSE_INIT) continue;
       // GETXATTR/LISTXATTR ask for the size (0), so the reply is fuse_getxattr_out.
       const set: Record<string, number> = r.code === Op.GETXATTR || r.code === Op.LISTXATTR ? { size: 0, count: 1 } : { count: 1 };
-      const x = req(r.code, bodyOf(r.req, seq, set));
-      if (!r.noReply) out(x, 0, bodyOf(r.reply, seq, set));
+      const x = req(r.code, bodyOf(r.req, seq, set, minor));
+      if (!r.noReply) out(x, 0, bodyOf(r.reply, seq, set, minor));
     }
     for (const n of NOTIFY_CODES) out(0, n.code, Buffer.alloc(0));
   });
@@ -249,6 +254,20 @@ describe('wireshark dissector', () => {
         i += r.noReply ? 1 : 2;
       }
       assert.doesNotMatch(xml, /Lua Error|_ws\.lua\.error/);
+    });
+
+    it('uses the struct sizes of the minor INIT negotiated (7.8: 24-byte fuse_write_in, 80-byte fuse_attr ...)', () => {
+      const file = join(tmp, 'every-opcode-7.8.pcapng');
+      writeFileSync(file, everyOpcodeCapture(8));
+      assert.ok(compareWithDump(file, lua) > OPCODES.length);
+      const minors = runTshark(['-X', `lua_script:${lua}`, '-r', file, '-T', 'fields', '-e', 'fuse.minor']).trim().split('\n');
+      assert.deepEqual([...new Set(minors.slice(2))], ['8']);
+    });
+
+    it('takes the minor from the fuse.minor preference for a capture that starts after INIT', () => {
+      const file = join(tmp, 'every-opcode-7.8-no-init.pcapng');
+      writeFileSync(file, everyOpcodeCapture(8, false));
+      assert.ok(compareWithDump(file, lua, ['--proto', '7.8'], ['-o', 'fuse.minor:8']) > OPCODES.length);
     });
 
     it('filters as the README says: WRITE replies slower than 0.1 s, with their request linked', () => {
