@@ -15,7 +15,7 @@ import { Pairer, type PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
 import { InitBit } from '../protocol/flags/init.js';
 import type { ProtocolOverride } from '../protocol/version.js';
-import type { AnalysisModel, Finding, Severity, SizeEvent } from '../report/model.js';
+import type { AnalysisModel, FileModel, Finding, Severity, SizeEvent } from '../report/model.js';
 import { severityRank } from '../report/model.js';
 import { DETECTORS } from '../detectors/index.js';
 import { DetectorRunner, type FindingInput } from '../detectors/define.js';
@@ -32,6 +32,8 @@ export interface AnalyzeHooks {
   onSizeEvent?(e: SizeEvent): void;
   /** Each finding the filters keep, when the detector raises it (the model lists them again at the end). */
   onFinding?(f: Finding): void;
+  /** With `fileRows`: each file whose state is dropped (FORGET), within the filters, as a table row. */
+  onFileRetired?(f: FileModel): void;
   /** Each connection when its capture declares it (before any of its messages). */
   onConnection?(c: ConnectionInfo): void;
 }
@@ -44,6 +46,13 @@ export interface AnalyzeOptions {
   filters?: Filters;
   /** Keep timeline bars for the HTML report (bounded). */
   timeline?: boolean;
+  /**
+   * Every file as a table row (the export): each file whose state is dropped
+   * goes to `hooks.onFileRetired` instead of `model.files`, and `files` lists
+   * every remaining one, all without size history, timeline and activity, so
+   * memory does not grow with the files already done.
+   */
+  fileRows?: boolean;
   resync?: boolean;
   /** Also read interfaces of this pcapng link type as FUSE. */
   linkType?: number;
@@ -130,7 +139,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   let runner: DetectorRunner | undefined;
   const findings: Finding[] = [];
   const findingsOmitted: Record<string, number> = {};
-  const retired = new RetiredFiles(limits.maxFiles);
+  const maxFiles = opts.fileRows ? Infinity : limits.maxFiles;
+  const retired = new RetiredFiles(maxFiles, 1000, opts.fileRows ? (m) => hooks.onFileRetired?.(m) : undefined);
 
   const onFinding = (kind: string, severity: Severity, input: FindingInput, build: () => Finding): void => {
     const flt = resolved();
@@ -337,7 +347,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     retired,
     filters: resolved(),
     selection: narrowed ? (selection ?? new Selection(resolved())) : undefined,
-    maxFiles: limits.maxFiles,
+    maxFiles,
+    slimFiles: opts.fileRows === true,
     unanswered,
     extraLimitations: fatal ? [{ kind: 'cut', conn: null, message: `reading stopped at damaged input (${fatal.message}); everything before it is analyzed` }] : [],
     peaks: {

@@ -18,16 +18,20 @@ import type { Selection } from './selection.js';
 
 const num = (v: number): number | undefined => (Number.isNaN(v) ? undefined : v);
 
-/** FileModel of a file as it is now (also used when a file is retired). */
-export function fileModel(f: FileState): FileModel {
+/**
+ * FileModel of a file as it is now (also used when a file is retired).
+ * `slim`: a table row's worth (the export of every file), without the size
+ * history, timeline and activity, which are most of a model's memory.
+ */
+export function fileModel(f: FileState, slim = false): FileModel {
   const byOpcode: Record<string, number> = {};
   for (const [op, n] of [...f.byOpcode.entries()].sort((a, b) => b[1] - a[1])) byOpcode[opcodeName(op)] = n;
   const kernelSize: Record<string, number | null> = {};
   for (const m of f.group.members) kernelSize[String(m.conn)] = Number.isNaN(m.kernelSize) ? null : m.kernelSize;
   if (!(String(f.conn) in kernelSize)) kernelSize[String(f.conn)] = Number.isNaN(f.kernelSize) ? null : f.kernelSize;
   const nodeid = jsonId(f.nodeid);
-  const history = f.sizeHistory ? f.sizeHistory.events(f.conn, nodeid, jsonId) : [];
-  const bars = (f.bars ?? []).slice().sort((a, b) => a.tReq - b.tReq);
+  const history = f.sizeHistory && !slim ? f.sizeHistory.events(f.conn, nodeid, jsonId) : [];
+  const bars = slim ? [] : (f.bars ?? []).slice().sort((a, b) => a.tReq - b.tReq);
   return {
     conn: f.conn,
     nodeid,
@@ -50,7 +54,7 @@ export function fileModel(f: FileState): FileModel {
     timeline: bars,
     timelineTruncated: f.barsDropped > 0,
     ...(f.barsDropped > 0 ? { timelineDropped: f.barsDropped } : {}),
-    ...(f.activity ? { activity: f.activity.model() } : {}),
+    ...(f.activity && !slim ? { activity: f.activity.model() } : {}),
     findings: f.findings,
   };
 }
@@ -66,11 +70,13 @@ export class RetiredFiles {
   count = 0;
   /** Selected files summarised and then left out by the bound. */
   dropped = 0;
-  constructor(private readonly keep: number, private readonly keepWithFindings = 1000) {}
+  /** `emit`: hand each selected file on as a table row instead of keeping it (the export of every file). */
+  constructor(private readonly keep: number, private readonly keepWithFindings = 1000, private readonly emit?: (m: FileModel) => void) {}
 
   add(f: FileState, selected = true): void {
     this.count++;
     if (!selected) return;
+    if (this.emit) return this.emit(fileModel(f, true));
     this.list.push(fileModel(f));
     if (this.list.length > 2 * (this.keep + this.keepWithFindings)) this.prune();
   }
@@ -115,6 +121,8 @@ export interface BuildInput {
   /** What --file/--since/--until selected, when they narrowed the run: its opcode table and in-flight depth replace the capture-wide ones. */
   selection: Selection | undefined;
   maxFiles: number;
+  /** Files as table rows (fileModel `slim`). */
+  slimFiles: boolean;
   unanswered: number;
   extraLimitations: Limitation[];
   peaks: Record<string, number>;
@@ -227,7 +235,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
   // Files: those with findings, then the busiest, within the filters.
   const candidates: FileModel[] = [];
   for (const f of state.files.all()) {
-    if (filters.conn(f.conn) && filters.file(f.nodeid, f.path)) candidates.push(fileModel(f));
+    if (filters.conn(f.conn) && filters.file(f.nodeid, f.path)) candidates.push(fileModel(f, b.slimFiles));
   }
   for (const m of b.retired.all()) if (filters.conn(m.conn) && filters.file(m.nodeid, m.path)) candidates.push(m);
   const withFindings = candidates.filter((m) => m.findings > 0);

@@ -12,7 +12,7 @@ import type { Exchange } from '../../pairing/exchange.js';
 import {
   FORMATS, TABLES, TableWriter, requestColumns, sizeColumns, writeModelTable, type ExportClock, type ExportFormat, type TableColumn, type TableName,
 } from '../../report/csv.js';
-import type { SizeEvent } from '../../report/model.js';
+import type { FileModel, SizeEvent } from '../../report/model.js';
 import { PerfettoWriter } from '../../report/perfetto.js';
 import { ParquetTableWriter } from '../../report/parquet.js';
 import { fileColumns, findingColumns, opColumns } from '../../report/csv.js';
@@ -37,10 +37,11 @@ interface ExportFlags extends AnalysisFlags {
 /**
  * "One row per file" and per finding means all of them: the export lifts
  * the bounds `analyze` puts on its report (the 100 busiest files, 20,000
- * findings). Memory then grows with the files and findings kept, not with
- * the messages.
+ * findings). A file's row is written when its state is dropped (FORGET),
+ * the rest at the end, so memory grows with the files alive at once and
+ * with the findings, not with the files already done.
  */
-const EVERY_ROW = { maxFiles: Infinity, maxFindings: Infinity } as const;
+const everyRow = (table: TableName) => ({ fileRows: table === 'files', limits: { maxFindings: Infinity } });
 
 export function register(program: Command): void {
   const cmd = program
@@ -92,7 +93,8 @@ export function runExport(captures: string[], flags: ExportFlags): number {
   let result: ReturnType<typeof analyze>;
   try {
     let rows: TableWriter<Exchange> | TableWriter<SizeEvent> | undefined;
-    const hooks: { onExchange?(x: Exchange): void; onSizeEvent?(e: SizeEvent): void } = {};
+    let files: TableWriter<FileModel> | undefined;
+    const hooks: { onExchange?(x: Exchange): void; onSizeEvent?(e: SizeEvent): void; onFileRetired?(f: FileModel): void } = {};
     if (table === 'requests') {
       const w = new TableWriter(requestColumns(clock), format, out);
       w.header();
@@ -103,11 +105,19 @@ export function runExport(captures: string[], flags: ExportFlags): number {
       w.header();
       hooks.onSizeEvent = (e) => w.row(e);
       rows = w;
+    } else if (table === 'files') {
+      const w = new TableWriter(fileColumns(), format, out);
+      w.header();
+      hooks.onFileRetired = (f) => w.row(f);
+      files = w;
     }
     const opts = analysisOptions(captures, flags, { hooks, timeline: false });
-    result = analyze({ ...opts, timebase, limits: EVERY_ROW });
+    result = analyze({ ...opts, timebase, ...everyRow(table) });
     if (rows) rows.flush();
-    else writeModelTable(result.model, table as 'findings' | 'files' | 'ops', format, out, { epochNs: BigInt(result.model.epochNs) });
+    else if (files) {
+      for (const f of result.model.files) files.row(f);
+      files.flush();
+    } else writeModelTable(result.model, table as 'findings' | 'files' | 'ops', format, out, { epochNs: BigInt(result.model.epochNs) });
   } finally {
     out.close();
   }
@@ -186,14 +196,20 @@ function runParquet(captures: string[], flags: ExportFlags): number {
     hooks.onSizeEvent = (e) => w.row(e);
     streamed = w;
   }
+  let files: ParquetTableWriter<FileModel> | undefined;
+  if (table === 'files') {
+    const w = open(fileColumns(), byConn);
+    hooks.onFileRetired = (f) => w.row(f);
+    files = w;
+  }
   const opts = analysisOptions(captures, flags, { hooks, timeline: false });
-  const result = analyze({ ...opts, timebase, limits: EVERY_ROW });
+  const result = analyze({ ...opts, timebase, ...everyRow(table) });
   if (streamed) streamed.finish();
   else {
     const model = result.model;
     const done = { epochNs: BigInt(model.epochNs) };
     if (table === 'findings') writeAllParquet(open(findingColumns(done), byConn), model.findings);
-    else if (table === 'files') writeAllParquet(open(fileColumns(), byConn), model.files);
+    else if (files) writeAllParquet(files, model.files);
     else writeAllParquet(open(opColumns(), byConn), model.ops);
   }
   return fatalExit(result) ?? EXIT_OK;
