@@ -1,5 +1,5 @@
 /**
- * Every table of `fusetrace export`, in every text format, loaded into
+ * Every table of `fusetrace export`, in every format (CSV, JSON Lines, Parquet), loaded into
  * DuckDB as it is (automatic detection, no types given: what a user types
  * first), on the hostile-name capture and real fixtures. DuckDB must see
  * the documented columns and as many rows as the tool wrote; integer
@@ -9,7 +9,8 @@
  * per-opcode counts and errors from `analyze --json`, the largest WRITE and
  * READDIR offsets from `dump --exchanges --json`, bytes written per file,
  * findings by severity. The formats are rows of READERS: a new format is one
- * more row.
+ * more row. Parquet also: its own column types (UBIGINT ids, TIMESTAMP_NS
+ * times), the capture column, every cell as in JSON Lines, and -o required.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TABLES, tableColumns, type TableName } from '../../src/report/csv.js';
+import { parquetKind } from '../../src/report/parquet.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { hostileCapture } from '../helpers/hostile-capture.js';
 import { parseJsonExact } from '../helpers/json-exact.js';
@@ -33,10 +35,18 @@ try {
 const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-duckdb-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** How DuckDB reads each export format, as a user would first try it. */
-const READERS: Record<string, (file: string) => string> = {
+/**
+ * How DuckDB reads each export format, as a user would first try it. Parquet
+ * carries its own types: its times (TIMESTAMP_NS) are compared as the ns the
+ * text formats hold, and its extra `capture` column is checked on its own below.
+ */
+const READERS: Record<string, (file: string, table: TableName) => string> = {
   csv: (f) => `read_csv('${f}')`,
   jsonl: (f) => `read_json('${f}')`,
+  parquet: (f, table) => {
+    const times = tableColumns(table).filter((c) => parquetKind(c) === 'timestamp').map((c) => `epoch_ns("${c.name}") AS "${c.name}"`);
+    return `(SELECT * EXCLUDE (capture)${times.length ? ` REPLACE (${times.join(', ')})` : ''} FROM read_parquet('${f}'))`;
+  },
 };
 
 const fixture = (name: string): string => join(ROOT, 'fixtures', name);
@@ -77,8 +87,9 @@ function exported(files: string[], table: TableName, format: string): { file: st
   let e = exportCache.get(key);
   if (!e) {
     const file = join(tmp, `${key}.${format}`);
-    const schema = join(tmp, `${key}.sql`);
-    const r = runCli(['export', ...files, '--table', table, '--format', format, '-o', file, '--schema', schema]);
+    // Parquet has its types inside; it is loaded into the table the JSON Lines schema declares.
+    const schema = format === 'parquet' ? exported(files, table, 'jsonl').schema : join(tmp, `${key}.sql`);
+    const r = runCli(['export', ...files, '--table', table, '--format', format, '-o', file, ...(format === 'parquet' ? [] : ['--schema', schema])]);
     assert.equal(r.code, 0, r.stderr);
     // Rows as the tool wrote them: JSON Lines has one line per row.
     const rows = format === 'jsonl' ? (readFileSync(file, 'utf8').match(/\n/g) ?? []).length : exported(files, table, 'jsonl').rows;
@@ -128,11 +139,12 @@ describe('exports load into DuckDB as they are', { skip: whyNoDuck ?? (CAPTURES.
           const cols = tableColumns(table);
           // With the schema: any table, empty or not, loads with its declared types.
           await q(readFileSync(sql, 'utf8').replace(`"${table}"`, `"${name}_typed"`));
-          await q(`COPY "${name}_typed" FROM '${out}' (${format === 'csv' ? 'HEADER' : 'FORMAT json'})`);
+          if (format === 'parquet') await q(`INSERT INTO "${name}_typed" SELECT * FROM ${reader(out, table)}`);
+          else await q(`COPY "${name}_typed" FROM '${out}' (${format === 'csv' ? 'HEADER' : 'FORMAT json'})`);
           assert.equal(Number(await one(`SELECT count(*) FROM "${name}_typed"`)), written, `${table}: rows, loaded with --schema`);
           if (written === 0) continue; // nothing for automatic detection to see
           // As it is: automatic detection.
-          await q(`CREATE TABLE ${name} AS SELECT * FROM ${reader(out)}`);
+          await q(`CREATE TABLE ${name} AS SELECT * FROM ${reader(out, table)}`);
           loaded.set(table, name);
           const desc = await q(`DESCRIBE ${name}`);
           assert.deepEqual(desc.map((d) => d.column_name), cols.map((c) => c.name), `${table}: columns`);
@@ -186,7 +198,7 @@ describe('exports load into DuckDB as they are', { skip: whyNoDuck ?? (CAPTURES.
     }
   }
 
-  it('CSV and JSON Lines give DuckDB the same numbers in every integer column', async () => {
+  it('CSV, JSON Lines and Parquet give DuckDB the same numbers in every integer column', async () => {
     for (const cap of CAPTURES) {
       for (const table of TABLES) {
         const sums: string[] = [];
@@ -194,10 +206,53 @@ describe('exports load into DuckDB as they are', { skip: whyNoDuck ?? (CAPTURES.
           const { file: out, rows } = exported(cap.files, table, format);
           if (rows === 0) continue; // empty: see above
           const ints = tableColumns(table).filter((c) => c.type === 'integer').map((c) => `count("${c.name}"), sum("${c.name}"::HUGEINT)`);
-          sums.push(JSON.stringify(await q(`SELECT count(*), ${ints.join(', ')} FROM ${reader(out)}`), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+          sums.push(JSON.stringify(await q(`SELECT count(*), ${ints.join(', ')} FROM ${reader(out, table)}`), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
         }
-        if (sums.length === 2) assert.equal(sums[0], sums[1], `${cap.name}: ${table}`);
+        for (const other of sums.slice(1)) assert.equal(other, sums[0], `${cap.name}: ${table}`);
       }
     }
+  });
+});
+
+describe('Parquet in DuckDB: its own types, the capture column, every cell as in JSON Lines', { skip: whyNoDuck ?? (CAPTURES.length < 2 ? 'no fixtures' : false) }, () => {
+  const SQL_TYPE = { timestamp: 'TIMESTAMP_NS', uint64: 'UBIGINT', int64: 'BIGINT', double: 'DOUBLE', string: 'VARCHAR' } as const;
+  const race = CAPTURES.find((c) => c.files.length === 2)!;
+  let conn: import('@duckdb/node-api').DuckDBConnection;
+  const q = async (sql: string): Promise<Row[]> => (await conn.runAndReadAll(sql)).getRowObjects() as Row[];
+  before(async () => {
+    conn = await (await duck!.DuckDBInstance.create(':memory:')).connect();
+  });
+
+  for (const table of TABLES) {
+    it(`${table} of two captures`, async () => {
+      const { file: pq } = exported(race.files, table, 'parquet');
+      const cols = tableColumns(table);
+      const desc = await q(`DESCRIBE SELECT * FROM read_parquet('${pq}')`);
+      assert.deepEqual(desc.map((d) => d.column_name), [...cols.map((c) => c.name), 'capture']);
+      cols.forEach((c, i) => assert.equal(desc[i]!.column_type, SQL_TYPE[parquetKind(c)], `${table}.${c.name}`));
+      // Times back as exact ns, the rest as text, against the JSON Lines cells (parsed exactly).
+      const select = cols.map((c) => (parquetKind(c) === 'timestamp' ? `epoch_ns("${c.name}")::VARCHAR` : `"${c.name}"::VARCHAR`) + ` AS "${c.name}"`).join(', ');
+      const got = await q(`SELECT ${select}, capture FROM read_parquet('${pq}')`);
+      const want = readFileSync(exported(race.files, table, 'jsonl').file, 'utf8').split('\n').filter((l) => l).map((l) => parseJsonExact<Row>(l));
+      assert.equal(got.length, want.length, `${table}: rows`);
+      for (let i = 0; i < want.length; i++) {
+        for (const c of cols) {
+          const w = want[i]![c.name];
+          const g = got[i]![c.name];
+          if (w === null || w === undefined) assert.equal(g, null, `${table} row ${i} ${c.name}`);
+          else if (c.type === 'number') assert.equal(Number(g), Number(w), `${table} row ${i} ${c.name}`);
+          else assert.equal(g, String(w), `${table} row ${i} ${c.name}`);
+        }
+      }
+      const caps = new Set(got.map((r) => r.capture));
+      for (const c of caps) assert.ok(race.files.includes(String(c)), `capture ${String(c)}`);
+      if (table !== 'findings' && got.length > 0) assert.equal(caps.size, 2, `${table}: rows of both captures`);
+    });
+  }
+
+  it('needs a file: without -o it is exit 2', () => {
+    const r = runCli(['export', race.files[0]!, '--format', 'parquet']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /parquet writes a file/);
   });
 });
