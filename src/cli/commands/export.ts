@@ -46,7 +46,7 @@ const everyRow = (table: TableName) => ({ fileRows: table === 'files', limits: {
 export function register(program: Command): void {
   const cmd = program
     .command('export')
-    .description('write one table of the analysis as CSV or JSON Lines (requests, findings, files, sizes, ops)')
+    .description('write one table of the analysis as CSV, JSON Lines or Parquet (requests, findings, files, sizes, ops), or the whole analysis as a Perfetto trace')
     .argument('<capture...>', 'pcapng or fusedump captures')
     .addOption(new Option('-t, --table <table>', 'which table').choices(TABLES as unknown as string[]).default('requests'))
     .addOption(new Option('--format <format>', 'output format (perfetto: a trace of all requests, files and findings; --table does not apply)').choices(EXPORT_FORMATS as unknown as string[]).default('csv'))
@@ -65,6 +65,7 @@ Examples:
   fusetrace export cap.pcapng --table requests -o requests.csv
   fusetrace export A.pcapng B.pcapng --table sizes --format jsonl
   fusetrace export cap.pcapng --table requests --file /data/big.img --since 2s -o - | head
+  fusetrace export traces/*.pcapng --table requests --format parquet -o requests.parquet
   fusetrace export cap.pcapng --format perfetto -o cap.trace.json    # ui.perfetto.dev, chrome://tracing
 
 Exit status: 0 done, 2 usage error or unreadable input (rows read before the damage are written).`);

@@ -35,7 +35,7 @@ export function register(program: Command): void {
 Examples:
   fusetrace wireshark --install
   tshark -r cap.pcapng -Y 'fuse.opcode == "WRITE" && fuse.latency > 0.1' -T fields -e fuse.unique -e fuse.write.offset
-  fusetrace wireshark -o fuse.lua && tshark -X lua_script:fuse.lua -r cap.pcapng -Y fuse.error`)
+  fusetrace wireshark -o fuse.lua && tshark -X lua_script:fuse.lua -r cap.pcapng -Y 'fuse.error != 0'`)
     .action((flags: WiresharkFlags) => runCommand(() => runWireshark(flags)).then((code) => { process.exitCode = code; }));
 }
 
