@@ -4,7 +4,7 @@
  * `--fail-on`), 2 usage error or unreadable input, 3 internal error (a bug).
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import * as analyze from './commands/analyze.js';
 import * as baseline from './commands/baseline.js';
 import * as check from './commands/check.js';
@@ -15,18 +15,11 @@ import * as record from './commands/record.js';
 import * as report from './commands/report.js';
 import * as wireshark from './commands/wireshark.js';
 import { EXIT_BAD_INPUT, printError } from './common.js';
+import { version } from './version.js';
 
 /** The commands, in the order `--help` lists them. */
 const COMMANDS: readonly { register(p: Command): void }[] = [analyze, dump, exportCmd, baseline, check, report, record, convert, wireshark];
 
-export function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
-}
 
 /**
  * Help and version text: a reader that closed the pipe early (`--help | head`)

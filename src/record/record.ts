@@ -3,13 +3,12 @@
  * library (build/libftrec.so, src/record/ftrec.c) or under stock strace, and
  * reports where the capture went and how many messages it holds.
  *
- * Also runnable on its own, independent of the other commands of the CLI:
- *   node dist/src/record/record.js -o cap.pcapng [--snaplen N] [--label L] [--strace [--pid PID]] -- CMD ARGS...
+ * Also runnable on its own through src/record/standalone.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, existsSync, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../capture/errors.js';
 import type { CaptureMessage, CaptureNotice, ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
@@ -370,51 +369,5 @@ export async function recordWithPreload(opts: RecordOptions): Promise<number> {
     return recordExitCode(code, await reportCapture(out, opts.quiet, 2000, false, { why: describeEnd(code), status: status.read }));
   } finally {
     status.remove();
-  }
-}
-
-/** Options of the standalone entry (this file run directly). */
-export interface StandaloneOptions extends RecordOptions {
-  strace?: boolean;
-  pid?: number;
-}
-
-/** Minimal argument parsing for running this file directly. */
-export function parseStandaloneArgs(argv: string[]): StandaloneOptions {
-  const o: StandaloneOptions = { out: '', command: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      o.command = argv.slice(i + 1);
-      break;
-    }
-    if (a === '-o' || a === '--output') o.out = argv[++i] ?? '';
-    else if (a === '--snaplen') o.snaplen = parseSnaplen(argv[++i]);
-    else if (a === '--label') o.label = argv[++i];
-    else if (a === '-q' || a === '--quiet') o.quiet = true;
-    else if (a === '--strace') o.strace = true;
-    else if (a === '--pid') o.pid = Number(argv[++i]);
-    else throw new UsageError(`unknown option ${a}`, 'usage: record.js -o cap.pcapng [--snaplen N] [--label L] [--strace [--pid PID]] -- CMD ARGS...');
-  }
-  if (!o.out) throw new UsageError('-o FILE is required');
-  return o;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  try {
-    const opts = parseStandaloneArgs(process.argv.slice(2));
-    // strace-record.ts imports this module: load it only when asked.
-    const run = opts.strace
-      ? import('./strace-record.js').then((m) => m.recordWithStrace(opts))
-      : recordWithPreload(opts);
-    run.then((c) => {
-      process.exitCode = c;
-    }, (e: unknown) => {
-      process.stderr.write(`fusetrace: error: ${(e as Error).message}\n`);
-      process.exitCode = 2;
-    });
-  } catch (e) {
-    process.stderr.write(`fusetrace: error: ${(e as Error).message}\n`);
-    process.exitCode = 2;
   }
 }

@@ -16,7 +16,7 @@ let dir: TempDir | undefined;
 let probe = '';
 let skip: string | undefined;
 const cliBuilt = existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'));
-const standalone = join(repoRoot, 'dist', 'src', 'record', 'record.js');
+const standalone = join(repoRoot, 'dist', 'src', 'record', 'standalone.js');
 
 before(() => {
   if (process.platform !== 'linux') skip = 'needs Linux';
@@ -126,9 +126,9 @@ test('record -o refuses what is not a regular file and leaves it alone; a stale 
   assert.equal(readPcapng(stale).messages.length, 5);
 });
 
-test('record.js also runs on its own (before the CLI is wired)', (t) => {
+test('the recorder also runs on its own (before the CLI is wired)', (t) => {
   if (skip) return t.skip(skip);
-  if (!existsSync(standalone)) return t.skip('dist/src/record/record.js is not built');
+  if (!existsSync(standalone)) return t.skip('dist/src/record/standalone.js is not built');
   const out = join(dir!.path, 'd.pcapng');
   const r = spawnSync(process.execPath, [standalone, '-o', out, '--snaplen', '300', '--', probe, 'big', '1000'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

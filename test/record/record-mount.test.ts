@@ -44,12 +44,12 @@ const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
 
 /**
  * How to run `fusetrace record`: the CLI when it is built and lists the
- * command, else the recorder's own entry (dist/src/record/record.js, same
+ * command, else the recorder's own entry (dist/src/record/standalone.js, same
  * code, no other command involved), so these tests do not depend on the
  * rest of the CLI being importable.
  */
 function recorderArgv(): string[] {
-  return cliHasCommand('record') ? [fusetraceBin, 'record'] : [join(repoRoot, 'dist', 'src', 'record', 'record.js')];
+  return cliHasCommand('record') ? [fusetraceBin, 'record'] : [join(repoRoot, 'dist', 'src', 'record', 'standalone.js')];
 }
 
 /** argv of `fusetrace record [opts] -- cmd`. */

@@ -9,7 +9,7 @@ import { analyze } from '../../analysis/analyze.js';
 import { UsageError } from '../../capture/errors.js';
 import { baselineCapture, baselineDoc, captureName, renderBaseline, type BaselineCapture } from '../../report/baseline.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
-import { version } from '../main.js';
+import { version } from '../version.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
 export interface GroupFlags {

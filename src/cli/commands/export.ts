@@ -16,7 +16,7 @@ import type { FileModel, SizeEvent } from '../../report/model.js';
 import { PerfettoWriter } from '../../report/perfetto.js';
 import { ParquetTableWriter } from '../../report/parquet.js';
 import { fileColumns, findingColumns, opColumns } from '../../report/csv.js';
-import { version } from '../main.js';
+import { version } from '../version.js';
 import { UsageError } from '../../capture/errors.js';
 import { createTableSql } from '../../report/sql-schema.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../capture/errors.js';
 import { generateLua } from '../../report/wireshark-lua.js';
-import { version } from '../main.js';
+import { version } from '../version.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 
 interface WiresharkFlags {
