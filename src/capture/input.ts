@@ -8,6 +8,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CaptureError } from './errors.js';
 import type { CaptureFormat, CaptureSink } from './message.js';
 import { Timebase } from './message.js';
+import { BT_SHB } from './pcapng-format.js';
 
 /** A format parser driven by `CaptureInput`. */
 export interface RecordParser {
@@ -55,14 +56,15 @@ const LARGE_CHUNK = 4 << 20;
 /** Largest record any parser may ask for (capture-format.md: 64 MiB sanity bound). */
 export const MAX_RECORD = 64 << 20;
 
-const PCAPNG_MAGIC = Buffer.from([0x0a, 0x0d, 0x0d, 0x0a]);
+const PCAPNG_MAGIC = Buffer.alloc(4);
+PCAPNG_MAGIC.writeUInt32LE(BT_SHB);
 
 /** Recognises a capture by its first bytes, never by its name. */
 export function detectFormat(head: Buffer, file: string): CaptureFormat {
   if (head.length === 0) {
     throw new CaptureError(file, 0, undefined, 'the file is empty', 'record a capture with `fusetrace record`, or check the path');
   }
-  if (head.length >= 4 && head.readUInt32LE(0) === 0x0a0d0d0a) return 'pcapng';
+  if (head.length >= 4 && head.readUInt32LE(0) === BT_SHB) return 'pcapng';
   if (head.length < 4 && PCAPNG_MAGIC.subarray(0, head.length).equals(head)) {
     throw new CaptureError(file, head.length, 0, `the file ends after ${head.length} byte${head.length === 1 ? '' : 's'}, inside the first pcapng section header`,
       'the recorder was probably killed before it wrote anything; record again');

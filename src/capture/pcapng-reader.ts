@@ -15,23 +15,14 @@
 import { guessDirection } from './guess-direction.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
 import { Direction, type CaptureMessage, type Timebase } from './message.js';
+import {
+  BOM, BOM_SWAPPED, BT_CB_COPY, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_NRB, BT_OPB, BT_SHB, BT_SPB, EPB_FLAGS,
+  EPB_FLAGS_DIRECTION, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION, IF_NAME, IF_TSOFFSET, IF_TSRESOL,
+  ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, OPT_ENDOFOPT, QUEUE_TAG, SHB_OS,
+  SHB_USERAPPL,
+} from './pcapng-format.js';
 import { ResyncParser } from './resync.js';
 
-export const BT_SHB = 0x0a0d0d0a;
-export const BT_IDB = 1;
-export const BT_OPB = 2;
-export const BT_SPB = 3;
-export const BT_NRB = 4;
-/** Custom Blocks (may be copied / must not be copied by editors). */
-export const BT_CB_COPY = 0x00000bad;
-export const BT_CB_NOCOPY = 0x40000bad;
-/** The first bytes after the PEN of fusetrace's queue-state Custom Block. */
-export const QUEUE_TAG = 'ftqueue1';
-export const BT_ISB = 5;
-export const BT_EPB = 6;
-const BOM = 0x1a2b3c4d;
-const BOM_SWAPPED = 0x4d3c2b1a;
-export const LINKTYPE_FUSE = 147;
 const TWO32 = 4294967296;
 /** |hi - epoch hi| below this: (hi - eHi) * 2^32 + (lo - eLo) stays under 2^53, exact. */
 const FAST_HI = 1 << 21;
@@ -356,16 +347,16 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       while (o + 4 <= oe) {
         const code = dv.getUint16(o, le);
         const olen = dv.getUint16(o + 2, le);
-        if (code === 0) break;
+        if (code === OPT_ENDOFOPT) break;
         if (o + 4 + olen > oe) { this.badOption(base + o, code, olen); break; }
-        if (code === 2 && olen === 4) {
+        if (code === EPB_FLAGS && olen === 4) {
           const f = dv.getUint32(o + 4, le);
-          dir = f & 3;
-          failed = (f & 0x10000) !== 0;
-        } else if (code === 8 && olen === 8) {
+          dir = f & EPB_FLAGS_DIRECTION;
+          failed = (f & EPB_FLAGS_FAILED) !== 0;
+        } else if (code === EPB_PROCESSID_THREADID && olen === 8) {
           pid = dv.getUint32(o + 4, le);
           tid = dv.getUint32(o + 8, le);
-        } else if (code === 1) {
+        } else if (code === OPT_COMMENT) {
           comment = buf.toString('utf8', o + 4, o + 4 + olen);
         }
         o += 4 + ((olen + 3) & ~3);
@@ -495,8 +486,8 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     this.os = undefined;
     this.recorder = undefined;
     this.options(buf, p + 24, p + len - 4, (code, o, olen) => {
-      if (code === 3) this.os = buf.toString('utf8', o, o + olen);
-      else if (code === 4) this.recorder = buf.toString('utf8', o, o + olen);
+      if (code === SHB_OS) this.os = buf.toString('utf8', o, o + olen);
+      else if (code === SHB_USERAPPL) this.recorder = buf.toString('utf8', o, o + olen);
     });
     return undefined;
   }
@@ -509,10 +500,10 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     let resol = 9;
     let offsetNs = 0n;
     this.options(buf, p + 16, p + len - 4, (code, o, olen) => {
-      if (code === 2) name = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
-      else if (code === 3) description = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
-      else if (code === 9 && olen >= 1) resol = buf[o]!;
-      else if (code === 14 && olen === 8) {
+      if (code === IF_NAME) name = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
+      else if (code === IF_DESCRIPTION) description = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
+      else if (code === IF_TSRESOL && olen >= 1) resol = buf[o]!;
+      else if (code === IF_TSOFFSET && olen === 8) {
         const secs = this.le ? buf.readBigInt64LE(o) : buf.readBigInt64BE(o);
         offsetNs = secs * 1_000_000_000n;
       }
@@ -531,7 +522,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     if (!fuse) {
       this.sink.onNotice({
         kind: 'skipped-interface', file: this.file, offset: base + p, blockNo: this.blockNo,
-        message: `section ${this.sections - 1} interface ${id} (${name ? `"${name}"` : 'no if_name'}, LinkType ${linkType}) is not a FUSE interface (LinkType 147 and if_name "fuse..."); its packets are skipped` +
+        message: `section ${this.sections - 1} interface ${id} (${name ? `"${name}"` : 'no if_name'}, LinkType ${linkType}) is not a FUSE interface (LinkType ${LINKTYPE_FUSE} and if_name "fuse..."); its packets are skipped` +
           (linkType !== LINKTYPE_FUSE ? ` (--linktype ${linkType} accepts it)` : ''),
       });
       return undefined;
@@ -571,10 +562,10 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       : this.r32(buf, o) * TWO32 + this.r32(buf, o + 4);
     this.options(buf, p + 20, p + len - 4, (code, o, olen) => {
       if (olen !== 8) return;
-      if (code === 2) startT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
-      else if (code === 3) endT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
-      else if (code === 4) ifRecv = u64(o);
-      else if (code === 5) ifDrop = u64(o);
+      if (code === ISB_STARTTIME) startT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
+      else if (code === ISB_ENDTIME) endT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
+      else if (code === ISB_IFRECV) ifRecv = u64(o);
+      else if (code === ISB_IFDROP) ifDrop = u64(o);
     });
     this.sink.onStats?.({ conn: ifc.conn, startT, endT, ifRecv, ifDrop });
     if (ifDrop !== undefined && ifDrop > 0) {
@@ -591,7 +582,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     while (o + 4 <= end) {
       const code = this.r16(buf, o);
       const olen = this.r16(buf, o + 2);
-      if (code === 0) break;
+      if (code === OPT_ENDOFOPT) break;
       if (o + 4 + olen > end) { this.badOption(this.lastBase + o, code, olen); break; }
       on(code, o + 4, olen);
       o += 4 + ((olen + 3) & ~3);

@@ -4,8 +4,11 @@
  * EPB per message (direction and failed-write bits in epb_flags, pid/tid),
  * and ISBs. Either byte order, so tests can build big-endian captures.
  */
-
-export const LINKTYPE_FUSE = 147;
+import {
+  BOM, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_SHB, EPB_FLAGS, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION,
+  IF_NAME, IF_TSOFFSET, IF_TSRESOL, ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, QUEUE_TAG,
+  SHB_OS, SHB_USERAPPL,
+} from './pcapng-format.js';
 
 export interface SectionOptions {
   le?: boolean;
@@ -65,15 +68,15 @@ export class PcapngWriter {
     this.le = o.le ?? true;
     this.nextIface = 0;
     const opts: Buffer[] = [];
-    if (o.comment) opts.push(this.opt(1, Buffer.from(o.comment)));
-    if (o.os) opts.push(this.opt(3, Buffer.from(o.os)));
-    if (o.userappl) opts.push(this.opt(4, Buffer.from(o.userappl)));
+    if (o.comment) opts.push(this.opt(OPT_COMMENT, Buffer.from(o.comment)));
+    if (o.os) opts.push(this.opt(SHB_OS, Buffer.from(o.os)));
+    if (o.userappl) opts.push(this.opt(SHB_USERAPPL, Buffer.from(o.userappl)));
     const body = Buffer.alloc(16);
-    this.w32(body, 0, 0x1a2b3c4d);
+    this.w32(body, 0, BOM);
     this.w16(body, 4, 1);
     this.w16(body, 6, 0);
     body.writeBigInt64LE(-1n, 8); // section length unknown: all ones in either order
-    this.block(0x0a0d0d0a, [body, ...this.endOpts(opts)]);
+    this.block(BT_SHB, [body, ...this.endOpts(opts)]);
   }
 
   /** Declares an interface; returns its id in the current section. */
@@ -84,16 +87,16 @@ export class PcapngWriter {
     this.w16(body, 2, 0);
     this.w32(body, 4, o.snapLen ?? 0);
     const opts: Buffer[] = [];
-    opts.push(this.opt(2, Buffer.from(o.name ?? 'fuse')));
-    if (o.description) opts.push(this.opt(3, Buffer.from(o.description)));
-    opts.push(this.opt(9, Buffer.from([o.tsresol ?? 9])));
+    opts.push(this.opt(IF_NAME, Buffer.from(o.name ?? 'fuse')));
+    if (o.description) opts.push(this.opt(IF_DESCRIPTION, Buffer.from(o.description)));
+    opts.push(this.opt(IF_TSRESOL, Buffer.from([o.tsresol ?? 9])));
     if (o.tsoffset !== undefined) {
       const b = Buffer.alloc(8);
       if (this.le) b.writeBigInt64LE(o.tsoffset); else b.writeBigInt64BE(o.tsoffset);
-      opts.push(this.opt(14, b));
+      opts.push(this.opt(IF_TSOFFSET, b));
     }
     for (const [code, value] of o.options ?? []) opts.push(this.opt(code, value));
-    this.block(1, [body, ...this.endOpts(opts)]);
+    this.block(BT_IDB, [body, ...this.endOpts(opts)]);
     return this.nextIface++;
   }
 
@@ -108,22 +111,22 @@ export class PcapngWriter {
     const padding = Buffer.alloc(pad4(p.data.length) - p.data.length);
     const opts: Buffer[] = [];
     let flags = p.dir ?? 0;
-    if (p.failedErrno !== undefined && p.failedErrno !== 0) flags |= 1 << 16;
+    if (p.failedErrno !== undefined && p.failedErrno !== 0) flags |= EPB_FLAGS_FAILED;
     if (flags) {
       const b = Buffer.alloc(4);
       this.w32(b, 0, flags >>> 0);
-      opts.push(this.opt(2, b));
+      opts.push(this.opt(EPB_FLAGS, b));
     }
     if (p.pid !== undefined || p.tid !== undefined) {
       const b = Buffer.alloc(8);
       this.w32(b, 0, p.pid ?? 0);
       this.w32(b, 4, p.tid ?? 0);
-      opts.push(this.opt(8, b));
+      opts.push(this.opt(EPB_PROCESSID_THREADID, b));
     }
     const comment = p.failedErrno !== undefined && p.failedErrno > 0 ? `errno=${p.failedErrno}` : p.comment;
-    if (comment) opts.push(this.opt(1, Buffer.from(comment)));
+    if (comment) opts.push(this.opt(OPT_COMMENT, Buffer.from(comment)));
     for (const [code, value] of p.options ?? []) opts.push(this.opt(code, value));
-    this.block(6, [head, p.data, padding, ...this.endOpts(opts)]);
+    this.block(BT_EPB, [head, p.data, padding, ...this.endOpts(opts)]);
   }
 
   stats(iface: number, s: { start?: bigint; end?: bigint; recv?: number; drop?: number; comment?: string }): void {
@@ -133,7 +136,7 @@ export class PcapngWriter {
     this.w32(head, 4, Number((ts >> 32n) & 0xffffffffn));
     this.w32(head, 8, Number(ts & 0xffffffffn));
     const opts: Buffer[] = [];
-    if (s.comment) opts.push(this.opt(1, Buffer.from(s.comment)));
+    if (s.comment) opts.push(this.opt(OPT_COMMENT, Buffer.from(s.comment)));
     const ts64 = (code: number, v: bigint): Buffer => {
       const b = Buffer.alloc(8);
       this.w32(b, 0, Number((v >> 32n) & 0xffffffffn));
@@ -145,25 +148,25 @@ export class PcapngWriter {
       if (this.le) b.writeBigUInt64LE(BigInt(v)); else b.writeBigUInt64BE(BigInt(v));
       return this.opt(code, b);
     };
-    if (s.start !== undefined) opts.push(ts64(2, s.start));
-    if (s.end !== undefined) opts.push(ts64(3, s.end));
-    if (s.recv !== undefined) opts.push(u64(4, s.recv));
-    if (s.drop !== undefined) opts.push(u64(5, s.drop));
-    this.block(5, [head, ...this.endOpts(opts)]);
+    if (s.start !== undefined) opts.push(ts64(ISB_STARTTIME, s.start));
+    if (s.end !== undefined) opts.push(ts64(ISB_ENDTIME, s.end));
+    if (s.recv !== undefined) opts.push(u64(ISB_IFRECV, s.recv));
+    if (s.drop !== undefined) opts.push(u64(ISB_IFDROP, s.drop));
+    this.block(BT_ISB, [head, ...this.endOpts(opts)]);
   }
 
   /** A queue-state sample (capture-format.md §1, "Queue state"): a Custom Block that editors must not copy. */
   queueState(iface: number, q: { ts: bigint; waiting: number; maxBackground: number; congestionThreshold: number }): void {
     const body = Buffer.alloc(44);
     this.w32(body, 0, 0); // no Private Enterprise Number: the tag says whose block it is
-    body.write('ftqueue1', 4, 'latin1');
+    body.write(QUEUE_TAG, 4, 'latin1');
     this.w32(body, 12, iface);
     this.w32(body, 16, Number((q.ts >> 32n) & 0xffffffffn));
     this.w32(body, 20, Number(q.ts & 0xffffffffn));
     this.w32(body, 24, q.waiting);
     this.w32(body, 28, q.maxBackground);
     this.w32(body, 32, q.congestionThreshold);
-    this.block(0x40000bad, [body]);
+    this.block(BT_CB_NOCOPY, [body]);
   }
 
   /** Any block, for tests of unknown block types. */

@@ -12,13 +12,10 @@
  * trailing length, EPB interface and timestamp, IDB description, ISB drop.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { BOM, BOM_SWAPPED, BT_EPB as EPB, BT_IDB as IDB, BT_ISB as ISB, BT_SHB as SHB, IF_DESCRIPTION, ISB_IFDROP, OPT_ENDOFOPT } from '../capture/pcapng-format.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import type { RecorderStatus } from './recorder-status.js';
 
-const SHB = 0x0a0d0d0a;
-const IDB = 1;
-const ISB = 5;
-const EPB = 6;
 const CHUNK = 1 << 20;
 /** Trailing blocks remembered, to make room for the ISBs on a full disk. */
 const TAIL_BLOCKS = 64;
@@ -89,8 +86,8 @@ export function scanCapture(file: string): CaptureScan {
       }
       if (head.readUInt32LE(0) === SHB) {
         const magic = head.readUInt32LE(8);
-        if (magic !== 0x1a2b3c4d && magic !== 0x4d3c2b1a) break;
-        le = magic === 0x1a2b3c4d;
+        if (magic !== BOM && magic !== BOM_SWAPPED) break;
+        le = magic === BOM;
       }
       const u32 = (b: Buffer, o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
       const btype = u32(head, 0);
@@ -141,7 +138,7 @@ function options(block: Buffer, start: number, le: boolean, on: (code: number, v
   while (o + 4 <= end) {
     const code = le ? block.readUInt16LE(o) : block.readUInt16BE(o);
     const len = le ? block.readUInt16LE(o + 2) : block.readUInt16BE(o + 2);
-    if (code === 0 || o + 4 + len > end) break;
+    if (code === OPT_ENDOFOPT || o + 4 + len > end) break;
     on(code, block.subarray(o + 4, o + 4 + len));
     o += 4 + ((len + 3) & ~3);
   }
@@ -150,7 +147,7 @@ function options(block: Buffer, start: number, le: boolean, on: (code: number, v
 function idbDescription(block: Buffer, le: boolean): string {
   let d = '';
   options(block, 16, le, (code, v) => {
-    if (code === 3) d = v.toString('utf8');
+    if (code === IF_DESCRIPTION) d = v.toString('utf8');
   });
   return d;
 }
@@ -158,7 +155,7 @@ function idbDescription(block: Buffer, le: boolean): string {
 function isbDrop(block: Buffer, le: boolean): number {
   let drop = 0;
   options(block, 20, le, (code, v) => {
-    if (code === 5 && v.length === 8) drop = Number(le ? v.readBigUInt64LE(0) : v.readBigUInt64BE(0));
+    if (code === ISB_IFDROP && v.length === 8) drop = Number(le ? v.readBigUInt64LE(0) : v.readBigUInt64BE(0));
   });
   return drop;
 }
