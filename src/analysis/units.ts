@@ -56,8 +56,3 @@ export function formatDuration(ns: number): string {
   if (a >= 1e3) return `${(ns / 1e3).toFixed(0)} µs`;
   return `${ns} ns`;
 }
-
-/** A relative capture time in seconds for messages: `t=2.503s`. */
-export function formatT(ns: number): string {
-  return `${(ns / 1e9).toFixed(3)}s`;
-}

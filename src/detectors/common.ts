@@ -58,20 +58,6 @@ export function sizeBucket(n: number): string {
   return `${2 ** e}`;
 }
 
-export function opName(x: Exchange): string {
-  return opcodeName(x.opcode);
-}
-
-/** `#1234` */
-export function u(id: Id): string {
-  return `#${id}`;
-}
-
-/** "" or " on connection 1" when another connection is involved. */
-export function connNote(a: Exchange, b: Exchange): string {
-  return a.conn === b.conn ? '' : ` on connection ${b.conn}`;
-}
-
 /** Path of a pairing problem's exchange or nodeid, null when it has neither. */
 export function problemPath(p: { conn: number; nodeid: Id | undefined; exchange?: Exchange }, paths: (conn: number, nodeid: Id) => string): string | null {
   if (p.exchange?.path !== undefined) return p.exchange.path;

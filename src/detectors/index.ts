@@ -39,7 +39,3 @@ export const DETECTORS: readonly Detector[] = [
 ];
 
 export const DETECTOR_IDS: readonly string[] = DETECTORS.map((d) => d.id);
-
-export function detectorById(id: string): Detector | undefined {
-  return DETECTORS.find((d) => d.id === id);
-}

@@ -1,17 +1,21 @@
 /**
  * One request and (once it arrives) its reply: the record the pairing stage
  * keeps while a request is in flight and hands to the analysis when it
- * completes. It holds the header and the handful of argument fields the
- * analysis needs (filled by protocol/extract.ts from the declared layouts);
- * the full decode of a message is done only by consumers that print it.
+ * completes. It holds the headers and the handful of argument and result
+ * fields the analysis needs. Three stages write it: protocol/extract.ts (from
+ * the declared layouts) the headers, arguments and results; the pairing
+ * stage `problem` and `noReplyExpected`; the state stage the path and size
+ * views at request time. The full decode of a message is done only by
+ * consumers that print it.
  * One class with a fixed shape so that V8 keeps field access monomorphic.
  *
  * One is allocated per request, millions per second, so it holds as own
  * fields only what most exchanges set. Fields that only some replies carry
  * (entry, attributes, open handle, directory records) live in a
- * `ReplyResult`, and rarer request fields plus the state stage's per-file
- * views in an `ExchangeExtra`; each is allocated on the first write. Accessors
- * keep every field's name and default, so readers never see the split.
+ * `ReplyResult`, and rarer request fields (second names and nodes, INTERRUPT
+ * and FORGET data) in an `ExchangeExtra`; each is allocated on the first
+ * write. Accessors keep every field's name and default, so readers never see
+ * the split.
  */
 
 /** A 64-bit id: a number while exact (almost always), else a bigint. */
@@ -170,7 +174,6 @@ export class Exchange {
   set entries(v: DirEntry[] | undefined) { this.setResult().entries = v; }
 
   // --- rare request fields (ExchangeExtra) ------------------------------------
-  /** Second name (RENAME/RENAME2 new name; SYMLINK target). */
   /**
    * `offset` and `size` are numbers for arithmetic; the rare value past 2^53
    * (a READDIR cookie of 2^63-1, a hostile capture) is kept exact here for
@@ -180,6 +183,7 @@ export class Exchange {
   set offsetExact(v: bigint | undefined) { this.more().offsetExact = v; }
   get sizeExact(): bigint | undefined { return this.extra?.sizeExact; }
   set sizeExact(v: bigint | undefined) { this.more().sizeExact = v; }
+  /** Second name (RENAME/RENAME2 new name; SYMLINK target). */
   get name2(): string | undefined { return this.extra?.name2; }
   set name2(v: string | undefined) { this.more().name2 = v; }
   /** Second node (RENAME newdir, LINK oldnodeid, COPY_FILE_RANGE nodeid_out). */
@@ -210,7 +214,7 @@ export class ReplyResult {
   entries: DirEntry[] | undefined = undefined;
 }
 
-/** Fields few exchanges set: second names and nodes, INTERRUPT and FORGET data, per-file views. */
+/** Fields few exchanges set: exact 64-bit offset and size, second names and nodes, INTERRUPT and FORGET data. */
 class ExchangeExtra {
   offsetExact: bigint | undefined = undefined;
   sizeExact: bigint | undefined = undefined;
