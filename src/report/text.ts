@@ -344,7 +344,7 @@ function detailLines(d: Record<string, unknown>): string[] {
     const width = lines.length === DETAIL_LINES - 1 && i < parts.length - 1 ? TEXT_WIDTH - 24 : TEXT_WIDTH;
     if (line !== '' && line.length + 1 + w.length > width) {
       if (lines.length === DETAIL_LINES - 1) {
-        lines.push(`${line} (${parts.length - i} more in --json)`);
+        lines.push(`${line} (${parts.length - i} more details in --json)`);
         return lines;
       }
       lines.push(line);
