@@ -24,6 +24,8 @@ import { executableKind, resolveCommand } from './executable-kind.js';
 export interface BpfRecordOptions extends RecordOptions {
   /** Attach to this running daemon (and its children) instead of starting `command`. */
   pid?: number;
+  /** Record every process of this cgroup (v2 directory) until interrupted. */
+  cgroup?: string;
 }
 
 /** Path of the eBPF recorder (FUSETRACE_BPF overrides). */
@@ -48,8 +50,8 @@ export async function recordWithBpf(opts: BpfRecordOptions): Promise<number> {
     process.stderr.write('  hint: record without --bpf (LD_PRELOAD library, dynamically linked daemons) or with --strace\n');
     return 2;
   }
-  if (opts.pid === undefined && opts.command.length === 0) throw new UsageError('record --bpf: give --pid PID or a command after --');
-  if (opts.pid !== undefined && opts.command.length > 0) throw new UsageError('record --bpf: give either --pid or a command, not both');
+  const given = Number(opts.pid !== undefined) + Number(opts.cgroup !== undefined) + Number(opts.command.length > 0);
+  if (given !== 1) throw new UsageError('record --bpf: give one of --pid PID, --cgroup DIR or a command after --');
   if (opts.command.length > 0) checkCommand(opts.command[0]!);
   const out = resolve(opts.out);
   prepareOutput(out);
@@ -57,6 +59,7 @@ export async function recordWithBpf(opts: BpfRecordOptions): Promise<number> {
   if (opts.label !== undefined) args.push('--label', opts.label);
   if (opts.quiet) args.push('-q');
   if (opts.pid !== undefined) args.push('--pid', String(opts.pid));
+  else if (opts.cgroup !== undefined) args.push('--cgroup', opts.cgroup);
   else args.push('--', ...opts.command);
   // Its own process group: a terminal's Ctrl-C reaches the recorder once,
   // through us, and the recorder passes it to the daemon it started and
@@ -78,7 +81,7 @@ export async function recordWithBpf(opts: BpfRecordOptions): Promise<number> {
   }
   // Like strace, the recorder sees every syscall: "nothing" means no /dev/fuse traffic at all.
   const outcome = await reportCapture(out, opts.quiet, 0, true);
-  return recordExitCode(opts.pid !== undefined ? 0 : code, outcome);
+  return recordExitCode(opts.command.length === 0 ? 0 : code, outcome);
 }
 
 /**

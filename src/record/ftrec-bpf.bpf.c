@@ -35,6 +35,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 snaplen = 4096;  /* 0 = whole messages */
 const volatile __u32 loader_tgid = 0;
+/* Also follow every process of this cgroup (v2 id; 0: none). */
+const volatile __u64 cgroup_id = 0;
 
 /* Written by the loader after calibration (mmapped .bss). */
 __u64 direct_map_base = 0;   /* virtual address of pfn 0 */
@@ -99,6 +101,7 @@ struct {
 } scratch SEC(".maps");
 
 static __always_inline int tracked(void) {
+    if (cgroup_id && bpf_get_current_cgroup_id() == cgroup_id) return 1;
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     return bpf_map_lookup_elem(&procs, &tgid) != NULL;
 }
@@ -208,6 +211,11 @@ static long emit_step(__u32 i, void *arg) {
     __u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
     __u64 size = bpf_ringbuf_query(&rb, BPF_RB_RING_SIZE);
     __u64 flags = avail > size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    /* A new connection's INIT wakes the loader at once: it names the mount
+     * and samples the queue while the mount is there (a short run may be over
+     * before the next timer). */
+    if (e->off == 0 && c->h.dir == 1 && n >= 8 && *(__u32 *)(c->data + 4) == 26 /* FUSE_INIT */)
+        flags = BPF_RB_FORCE_WAKEUP;
     if (bpf_ringbuf_output(&rb, c, sizeof(c->h) + n, flags)) {
         e->failed = 1;
         return 1;

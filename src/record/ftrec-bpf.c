@@ -6,7 +6,7 @@
  * (docs/spec/capture-format.md §1): one interface per connection,
  * timestamps of the daemon's own syscalls, its pid/tid, losses in the ISB.
  *
- *   ftrec-bpf -o OUT [--snaplen N] [--label L] [--ring-mb N] [-q] (--pid PID | -- CMD ARGS...)
+ *   ftrec-bpf -o OUT [--snaplen N] [--label L] [--ring-mb N] [-q] (--pid PID | --cgroup DIR | -- CMD ARGS...)
  *
  * Exit: the command's exit code (or 0 with --pid); 2 when the program
  * cannot be loaded (not root, no BPF) or the arguments are wrong.
@@ -21,6 +21,8 @@
 #include <dirent.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -143,6 +145,8 @@ static void comm_of(pid_t pid, char *o, size_t n) {
     if (!o[0]) snprintf(o, n, "?");
 }
 
+static void sample_queue(int i);
+
 static struct conn *conn_of(uint32_t dev, pid_t pid) {
     for (int i = 0; i < nconns; i++)
         if (conns[i].dev == dev) return &conns[i];
@@ -179,6 +183,7 @@ static struct conn *conn_of(uint32_t dev, pid_t pid) {
     put32(b + 12, snaplen);
     put32(p, len);
     write_block(b, len);
+    sample_queue(c->iface); /* the first sample, while the mount is surely there */
     return c;
 }
 
@@ -264,35 +269,37 @@ struct qstate { uint32_t waiting, max_bg, cong; int have; };
 static struct qstate qlast[MAX_CONNS];
 static uint64_t queue_blocks;
 
+/* Writes conn i's queue state when it changed since its last block. */
+static void sample_queue(int i) {
+    struct conn *c = &conns[i];
+    struct qstate q = {0, 0, 0, 1};
+    if (fusectl_fd < 0 || !c->dev || read_ctl(c->dev, "waiting", &q.waiting) ||
+        read_ctl(c->dev, "max_background", &q.max_bg) || read_ctl(c->dev, "congestion_threshold", &q.cong))
+        return;
+    if (qlast[i].have && qlast[i].waiting == q.waiting && qlast[i].max_bg == q.max_bg && qlast[i].cong == q.cong)
+        return;
+    qlast[i] = q;
+    uint64_t ts = (uint64_t)clock_ns(CLOCK_REALTIME);
+    uint8_t b[56];
+    put32(b, 0x40000BAD);
+    put32(b + 4, sizeof b);
+    put32(b + 8, 0);                     /* PEN: none (see capture-format.md) */
+    memcpy(b + 12, "ftqueue1", 8);
+    put32(b + 20, (uint32_t)c->iface);
+    put32(b + 24, (uint32_t)(ts >> 32));
+    put32(b + 28, (uint32_t)ts);
+    put32(b + 32, q.waiting);
+    put32(b + 36, q.max_bg);
+    put32(b + 40, q.cong);
+    put32(b + 44, 0);
+    put32(b + 48, 0);
+    put32(b + 52, sizeof b);
+    write_block(b, sizeof b);
+    queue_blocks++;
+}
+
 static void sample_queues(void) {
-    if (fusectl_fd < 0) return;
-    for (int i = 0; i < nconns; i++) {
-        struct conn *c = &conns[i];
-        struct qstate q = {0, 0, 0, 1};
-        if (!c->dev || read_ctl(c->dev, "waiting", &q.waiting) || read_ctl(c->dev, "max_background", &q.max_bg) ||
-            read_ctl(c->dev, "congestion_threshold", &q.cong))
-            continue;
-        if (qlast[i].have && qlast[i].waiting == q.waiting && qlast[i].max_bg == q.max_bg && qlast[i].cong == q.cong)
-            continue;
-        qlast[i] = q;
-        uint64_t ts = (uint64_t)clock_ns(CLOCK_REALTIME);
-        uint8_t b[56];
-        put32(b, 0x40000BAD);
-        put32(b + 4, sizeof b);
-        put32(b + 8, 0);                     /* PEN: none (see capture-format.md) */
-        memcpy(b + 12, "ftqueue1", 8);
-        put32(b + 20, (uint32_t)c->iface);
-        put32(b + 24, (uint32_t)(ts >> 32));
-        put32(b + 28, (uint32_t)ts);
-        put32(b + 32, q.waiting);
-        put32(b + 36, q.max_bg);
-        put32(b + 40, q.cong);
-        put32(b + 44, 0);
-        put32(b + 48, 0);
-        put32(b + 52, sizeof b);
-        write_block(b, sizeof b);
-        queue_blocks++;
-    }
+    for (int i = 0; i < nconns; i++) sample_queue(i);
 }
 
 static void lose_partial(struct partial *pt) {
@@ -526,12 +533,13 @@ static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap
 }
 
 static void usage(const char *why) {
-    fprintf(stderr, "fusetrace: error: %s\n  usage: ftrec-bpf -o OUT [--snaplen N] [--label L] [--ring-mb N] [-q] (--pid PID | -- CMD ARGS...)\n", why);
+    fprintf(stderr, "fusetrace: error: %s\n  usage: ftrec-bpf -o OUT [--snaplen N] [--label L] [--ring-mb N] [-q] (--pid PID | --cgroup DIR | -- CMD ARGS...)\n", why);
     exit(2);
 }
 
 int main(int argc, char **argv) {
     pid_t attach = 0;
+    const char *cgroup = NULL;
     unsigned ring_mb = 64;
     char **cmd = NULL;
     for (int i = 1; i < argc; i++) {
@@ -545,11 +553,23 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--label") && i + 1 < argc) label = argv[++i];
         else if (!strcmp(a, "--ring-mb") && i + 1 < argc) ring_mb = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(a, "--pid") && i + 1 < argc) attach = (pid_t)strtol(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--cgroup") && i + 1 < argc) cgroup = argv[++i];
         else if (!strcmp(a, "-q")) quiet = 1;
         else usage("unknown argument");
     }
     if (!out_path) usage("-o OUT is required");
-    if ((attach > 0) == (cmd && cmd[0])) usage("give either --pid PID or a command after --");
+    if ((attach > 0) + (cmd && cmd[0]) + (cgroup != NULL) != 1) usage("give one of --pid PID, --cgroup DIR or a command after --");
+    uint64_t cgroup_id = 0;
+    if (cgroup) {
+        /* A cgroup v2 directory's inode number is the id the kernel reports. */
+        struct stat st;
+        struct statfs sf;
+        if (stat(cgroup, &st) != 0 || !S_ISDIR(st.st_mode) || statfs(cgroup, &sf) != 0 || sf.f_type != 0x63677270 /* CGROUP2_SUPER_MAGIC */) {
+            fprintf(stderr, "fusetrace: error: --cgroup %s: not a cgroup v2 directory\n", cgroup);
+            return 2;
+        }
+        cgroup_id = (uint64_t)st.st_ino;
+    }
     if (attach > 0 && !alive(attach)) {
         fprintf(stderr, "fusetrace: error: --pid %d: no such process\n", (int)attach);
         return 2;
@@ -557,6 +577,9 @@ int main(int argc, char **argv) {
     if (ring_mb < 1 || (ring_mb & (ring_mb - 1))) usage("--ring-mb must be a power of two");
     if (snaplen && snaplen < 256) snaplen = 256;
 
+    /* Run by `fusetrace record` in a process group of its own: if that dies
+     * (SIGKILL), stop as on Ctrl-C rather than record on unattended. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     libbpf_set_print(libbpf_quiet);
     struct ftrec_bpf *skel = ftrec_bpf__open();
     if (!skel) {
@@ -565,6 +588,7 @@ int main(int argc, char **argv) {
     }
     skel->rodata->snaplen = snaplen;
     skel->rodata->loader_tgid = (uint32_t)getpid();
+    skel->rodata->cgroup_id = cgroup_id;
     bpf_map__set_max_entries(skel->maps.rb, ring_mb << 20);
     int err = ftrec_bpf__load(skel);
     if (!err) {
@@ -630,14 +654,14 @@ int main(int argc, char **argv) {
         bpf_map_update_elem(procs_fd, &k, &one, BPF_ANY);
         if (write(go[1], "x", 1) != 1) return 2;
         close(go[1]);
-    } else {
+    } else if (attach > 0) {
         follow_tree(procs_fd, attach);
     }
     char snaplen_s[16];
     snprintf(snaplen_s, sizeof snaplen_s, "%u", snaplen);
     if (!quiet)
         fprintf(stderr, "fusetrace: recording %s %d with eBPF into %s (snaplen %s)\n",
-                cmd ? "the daemon started as pid" : "pid", cmd ? (int)child : (int)attach, out_path,
+                cmd ? "the daemon started as pid" : cgroup ? "cgroup id" : "pid", cmd ? (int)child : cgroup ? (int)cgroup_id : (int)attach, out_path,
                 snaplen ? snaplen_s : "unlimited");
 
     struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_chunk, NULL, NULL);
@@ -660,7 +684,7 @@ int main(int argc, char **argv) {
         pid_t w;
         while ((w = waitpid(-1, &st, WNOHANG)) > 0)
             if (w == child) child_status = st;
-        if (signals && !cmd) break;              /* --pid: stop recording, leave the daemon */
+        if (signals && !cmd) break;              /* --pid, --cgroup: stop recording, leave the daemon */
         if (signals && !deadline) {
             /* The daemon started here is asked to stop (and to unmount); one
              * that went to the background is left running, unrecorded. */
@@ -669,7 +693,7 @@ int main(int argc, char **argv) {
             deadline = now + 10000000000ll;
         }
         if (signals > 1 || (deadline && now > deadline)) break;
-        if (!any_alive(procs_fd)) break;
+        if (!cgroup && !any_alive(procs_fd)) break; /* a cgroup: until interrupted */
     }
     ring_buffer__consume(rb);
     ring_buffer__free(rb);

@@ -6,7 +6,8 @@
  * byte. Also: what --bpf says when it cannot run.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { QueueSample } from '../../src/capture/message.js';
@@ -198,3 +199,63 @@ test('record --bpf without its recorder, or with a bad --pid: says why, exit 2',
   dir.remove();
 });
 
+
+/** A cgroup v2 hierarchy's root from /proc/mounts, or undefined. */
+function cgroup2Root(): string | undefined {
+  try {
+    const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2');
+    return line?.split(' ')[1];
+  } catch {
+    return undefined;
+  }
+}
+
+test('record --bpf --cgroup: the daemon in the cgroup is recorded, one outside it is not; Ctrl-C leaves a whole file', async (t) => {
+  const reason = skipReason(['pkg-config', 'dd']) ?? buildPassthroughLl().reason ?? (await bpfLoadSkipReason());
+  if (reason) return t.skip(reason);
+  const root = cgroup2Root();
+  if (!root) return t.skip('no cgroup v2 hierarchy mounted');
+  const cg = join(root, `fusetrace-test-${process.pid}`);
+  try {
+    mkdirSync(cg);
+  } catch (e) {
+    return t.skip(`cannot create a cgroup under ${root}: ${(e as Error).message}`);
+  }
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('bpf-cgroup');
+  const out = dir.sub('cap.pcapng');
+  const a = await mountCommand([pll, '-f', '-o', `source=${dir.sub('srcA')},cache=never`, dir.sub('mntA')], join(dir.path, 'mntA'));
+  const b = await mountCommand([pll, '-f', '-o', `source=${dir.sub('srcB')},cache=never`, dir.sub('mntB')], join(dir.path, 'mntB'));
+  let rec: ChildProcess | undefined;
+  try {
+    writeFileSync(join(cg, 'cgroup.procs'), String(a.child.pid));
+    rec = spawn(process.execPath, [fusetraceBin, 'record', '--bpf', '--cgroup', cg, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    rec.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((res) => rec!.on('exit', (c) => res(c)));
+    for (let i = 0; i < 300 && !/recording cgroup/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(err, /recording cgroup/);
+    for (const m of [a, b]) {
+      const r = await run('dd', ['if=/dev/zero', `of=${m.mountpoint}/f`, 'bs=4096', 'count=3'], { timeoutMs: 30000 });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    rec.kill('SIGINT');
+    assert.equal(await exited, 0, err);
+  } finally {
+    if (rec && rec.exitCode === null) rec.kill('SIGKILL');
+    await a.unmount();
+    await b.unmount();
+    try {
+      rmdirSync(cg);
+    } catch {
+      // a process still in it: left for the machine's owner to see
+    }
+  }
+  const cap = readPcapng(out);
+  assert.deepEqual(cap.interfaces.map((i) => i.name), [`fuse:${a.mountpoint}`], 'only the mount of the daemon in the cgroup');
+  const writes = pairExchanges(cap).exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+  assert.deepEqual(writes.map((w) => w.offset).sort((x, y) => x - y), [0, 4096, 8192]);
+  assert.ok(cap.messages.every((x) => x.pid === a.child.pid), 'every message from that daemon');
+  assert.equal(cap.statistics, 1, 'closed with an ISB');
+  dir.remove();
+});

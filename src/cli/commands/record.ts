@@ -17,6 +17,7 @@ interface RecordFlags {
   strace?: boolean;
   bpf?: boolean;
   pid?: string;
+  cgroup?: string;
   quiet?: boolean;
 }
 
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .option('--strace', 'record with stock strace instead of the LD_PRELOAD library (static or Go daemons; slower)')
     .option('--bpf', 'record with eBPF syscall tracepoints (any daemon: Go, static; needs root and a BTF kernel)')
     .option('--pid <pid>', 'with --bpf or --strace: attach to this running daemon (and its children) instead of starting one')
+    .option('--cgroup <dir>', 'with --bpf: record every process of this cgroup v2 directory until Ctrl-C')
     .option('-q, --quiet', 'print only errors and the final summary')
     .addHelpText('after', `
 Examples:
@@ -52,10 +54,11 @@ The capture cannot see FUSE over io_uring, passthrough files or virtiofs
         const out = flags.output!;
         if (flags.bpf && flags.strace) throw new UsageError('record: give --bpf or --strace, not both');
         if (flags.pid !== undefined && !flags.strace && !flags.bpf) throw new UsageError('--pid needs --bpf or --strace', 'the LD_PRELOAD library can only be loaded into a daemon record starts');
+        if (flags.cgroup !== undefined && !flags.bpf) throw new UsageError('--cgroup needs --bpf');
         if (flags.bpf) {
           const pid = flags.pid !== undefined ? Number(flags.pid) : undefined;
           if (pid !== undefined && (!Number.isInteger(pid) || pid <= 0)) throw new UsageError(`--pid ${flags.pid}: expected a process id`);
-          return recordWithBpf({ out, snaplen, label: flags.label, command, pid, quiet: flags.quiet });
+          return recordWithBpf({ out, snaplen, label: flags.label, command, pid, cgroup: flags.cgroup, quiet: flags.quiet });
         }
         if (flags.strace) {
           const pid = flags.pid !== undefined ? Number(flags.pid) : undefined;
