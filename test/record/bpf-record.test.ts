@@ -259,3 +259,36 @@ test('record --bpf --cgroup: the daemon in the cgroup is recorded, one outside i
   assert.equal(cap.statistics, 1, 'closed with an ISB');
   dir.remove();
 });
+
+test('record --bpf --pid: attach to a running daemon, record its workload, stop on SIGINT and leave the daemon running', async (t) => {
+  const reason = skipReason(['pkg-config', 'dd']) ?? buildPassthroughLl().reason ?? (await bpfLoadSkipReason());
+  if (reason) return t.skip(reason);
+  const pll = buildPassthroughLl().path!;
+  const dir = makeTempDir('bpf-pid');
+  const out = dir.sub('cap.pcapng');
+  const m = await mountCommand([pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')], join(dir.path, 'mnt'));
+  let rec: ChildProcess | undefined;
+  try {
+    rec = spawn(process.execPath, [fusetraceBin, 'record', '--bpf', '--pid', String(m.child.pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    rec.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((res) => rec!.on('exit', (c) => res(c)));
+    for (let i = 0; i < 300 && !/recording pid/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(err, /recording pid/);
+    const r = await run('dd', ['if=/dev/zero', `of=${m.mountpoint}/f`, 'bs=4096', 'count=4'], { timeoutMs: 30000 });
+    assert.equal(r.code, 0, r.stderr);
+    await new Promise((res) => setTimeout(res, 300)); // the loader drains every 100 ms
+    rec.kill('SIGINT');
+    assert.equal(await exited, 0, err);
+    assert.equal(m.child.exitCode, null, 'the daemon still runs');
+  } finally {
+    if (rec && rec.exitCode === null) rec.kill('SIGKILL');
+    await m.unmount();
+  }
+  const cap = readPcapng(out);
+  assert.deepEqual(cap.interfaces.map((i) => i.name), [`fuse:${m.mountpoint}`]);
+  const writes = pairExchanges(cap).exchanges.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+  assert.deepEqual(writes.map((w) => `${w.offset}+${w.size}`).sort(), ['0+4096', '12288+4096', '4096+4096', '8192+4096']);
+  assert.equal(cap.statistics, 1, 'closed with an ISB');
+  dir.remove();
+});
