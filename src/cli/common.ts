@@ -3,8 +3,9 @@
  * an exit code, colour and progress decisions, and buffered output that
  * stays fast on millions of lines and quiet when the reader goes away (EPIPE).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
+import { writeFullySync } from '../capture/write-fully.js';
 
 export { OutputClosed };
 import type { ProtocolOverride } from '../protocol/version.js';
@@ -88,21 +89,7 @@ export class Output {
     const data = this.chunks.join('');
     this.chunks = [];
     this.pending = 0;
-    const buf = Buffer.from(data);
-    let off = 0;
-    while (off < buf.length) {
-      try {
-        off += writeSync(this.fd, buf, off);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-          continue;
-        }
-        if (code === 'EPIPE') throw new OutputClosed();
-        throw e;
-      }
-    }
+    writeFullySync(this.fd, Buffer.from(data));
   }
 
   close(): void {

@@ -21,6 +21,7 @@ import { detectFormat, openCaptureFile } from '../capture/input.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
+import { writeFullySync } from '../capture/write-fully.js';
 import { formatAbsoluteNs } from '../report/format.js';
 
 export interface ConvertOptions {
@@ -81,20 +82,13 @@ class FileOut {
     const data = Buffer.concat(this.parts);
     this.parts = [];
     this.size = 0;
-    for (let off = 0; off < data.length;) {
-      try {
-        off += writeSync(this.fd, data, off);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // A non-blocking pipe on standard output that is full: wait for the reader.
-        if (code === 'EAGAIN') {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-          continue;
-        }
-        if (code === 'EPIPE') throw new OutputClosed();
-        throw new UsageError(`cannot write ${this.path === '-' ? 'standard output' : this.path}: ${code ?? (e as Error).message}`,
-          code === 'ENOSPC' ? 'the disk is full' : undefined);
-      }
+    try {
+      writeFullySync(this.fd, data);
+    } catch (e) {
+      if (e instanceof OutputClosed) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot write ${this.path === '-' ? 'standard output' : this.path}: ${code ?? (e as Error).message}`,
+        code === 'ENOSPC' ? 'the disk is full' : undefined);
     }
   }
   close(): void {
