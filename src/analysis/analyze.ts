@@ -5,11 +5,11 @@
  * Memory is bounded by the in-flight requests, the live files and the
  * ordering window, never by the number of messages.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CaptureError } from '../capture/errors.js';
 import type { CaptureInput } from '../capture/input.js';
 import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, type QueueSample } from '../capture/message.js';
-import { openCaptures, readMerged } from '../capture/open.js';
+import { bytesRead, captureBytes, openCaptures, readMerged } from '../capture/open.js';
 import type { Exchange } from '../pairing/exchange.js';
 import { Pairer, type PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
@@ -272,14 +272,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     onQueue: (q) => queue.push(q),
   }, { timebase, resync: opts.resync, linkType: opts.linkType }));
 
-  let total = 0;
-  for (const f of opts.files) {
-    try {
-      if (f !== '-') total += statSync(f).size;
-    } catch {
-      /* reported by the reader */
-    }
-  }
+  const total = captureBytes(opts.files);
 
   const drain = (all: boolean): void => {
     if (heap.size === 0) return;
@@ -297,11 +290,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   try {
     readMerged(inputs, () => {
       drain(false);
-      if (opts.progress) {
-        let done = 0;
-        for (const inp of inputs) done += inp.bytesRead;
-        opts.progress(done, total);
-      }
+      if (opts.progress) opts.progress(bytesRead(inputs), total);
     });
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;

@@ -5,6 +5,7 @@
  * whose latest message is oldest is stepped next (the analysis reorders
  * within its own window).
  */
+import { statSync } from 'node:fs';
 import { createFusedumpParser } from './fusedump-reader.js';
 import { CaptureInput, type ParserContext, type ReaderOptions, type RecordParser } from './input.js';
 import { Timebase, type CaptureFormat, type CaptureSink } from './message.js';
@@ -74,4 +75,27 @@ export function readMerged(inputs: CaptureInput[], afterStep?: () => void): void
 /** Reads one capture into the sink. */
 export function readCapture(file: string, sink: CaptureSink, opts: ReadOptions = {}): ReadResult {
   return readCaptures([file], sink, opts);
+}
+
+/**
+ * Bytes of the capture files to read (standard input and files that cannot
+ * be read count 0: the reader reports those), for progress lines.
+ */
+export function captureBytes(files: readonly string[]): number {
+  let total = 0;
+  for (const f of files) {
+    try {
+      if (f !== '-') total += statSync(f).size;
+    } catch {
+      /* reported by the reader */
+    }
+  }
+  return total;
+}
+
+/** Bytes read so far by the opened inputs. */
+export function bytesRead(inputs: readonly CaptureInput[]): number {
+  let done = 0;
+  for (const inp of inputs) done += inp.bytesRead;
+  return done;
 }

@@ -119,6 +119,15 @@ export function parseProto(v: string | undefined): ProtocolOverride | undefined 
   return { minor };
 }
 
+/** The progress line on a terminal, only for inputs big enough to take a while (32 MiB, or stdin). */
+export function quietProgress(label = 'reading'): ((done: number, total: number) => void) | undefined {
+  const p = progressReporter(label);
+  if (!p) return undefined;
+  return (done, total) => {
+    if (total === 0 || total >= 32 << 20) p(done, total);
+  };
+}
+
 /** A progress line on stderr for long runs, only when stderr is a terminal. */
 export function progressReporter(label: string): ((done: number, total: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;

@@ -10,7 +10,7 @@ import { UsageError } from '../../capture/errors.js';
 import { renderJson } from '../../report/json.js';
 import { SEVERITIES, severityRank, type AnalysisModel, type Severity } from '../../report/model.js';
 import { renderText } from '../../report/text.js';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, parseLinkType, parseProto, printError, progressReporter, runCommand, warn } from '../common.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand, warn } from '../common.js';
 
 /** Options shared by analyze, export, baseline and check. */
 export interface AnalysisFlags extends FilterCli {
@@ -59,15 +59,6 @@ export function analysisOptions(files: string[], flags: AnalysisFlags, extra: Pa
     ...(linkType !== undefined ? { linkType } : {}),
     progress: quietProgress(),
     ...extra,
-  };
-}
-
-/** The progress line on a terminal, only for inputs big enough to take a while (32 MiB, or stdin). */
-function quietProgress(): ((done: number, total: number) => void) | undefined {
-  const p = progressReporter('reading');
-  if (!p) return undefined;
-  return (done, total) => {
-    if (total === 0 || total >= 32 << 20) p(done, total);
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { CaptureMessage, ConnectionInfo } from '../../capture/message.js';
+import { bytesRead, captureBytes } from '../../capture/open.js';
 import { Direction, Timebase } from '../../capture/message.js';
 import type { Exchange } from '../../pairing/exchange.js';
 import { pairCaptures, type PairRun } from '../../pairing/pair-captures.js';
@@ -17,7 +18,7 @@ import { InputMerger } from '../../analysis/merge-inputs.js';
 import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
 import { stringifyJson } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
-import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, runCommand } from '../common.js';
+import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand } from '../common.js';
 
 interface DumpOptions {
   exchanges?: boolean;
@@ -184,12 +185,18 @@ function dump(files: string[], opts: DumpOptions): number {
     else print(l);
   }
 
+  // Progress on a terminal, unless the decoded lines go to that terminal too.
+  const progress = opts.output !== undefined && opts.output !== '-' || !process.stdout.isTTY ? quietProgress() : undefined;
+  const total = progress ? captureBytes(files) : 0;
   const result = pairCaptures(files, {
     ...sink,
     onConnection(c) {
       connections.push(c);
     },
-    afterStep: merger ? (inputs) => merger.release((i) => !inputs[i]!.done) : undefined,
+    afterStep: merger || progress ? (inputs) => {
+      merger?.release((i) => !inputs[i]!.done);
+      progress?.(bytesRead(inputs), total);
+    } : undefined,
   }, { proto, resync: opts.resync, linkType, timebase });
   merger?.flush();
   if (opts.exchanges) {
