@@ -20,7 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -688,4 +688,23 @@ export async function assertProjectDecodes(file: string): Promise<void> {
     });
   const byUnique = (a: W, b: W): number => a.unique - b.unique;
   assert.deepEqual(theirs.sort(byUnique), ours.sort(byUnique), 'fusetrace dump and the independent reader agree on every WRITE');
+}
+
+/** fs.pipe-max-size: libfuse splices requests only when it can grow its pipe past 1 MiB. */
+export const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
+
+/** Runs fn with fs.pipe-max-size set to `value` (restored after); undefined when it cannot be set. */
+export async function withPipeMax<T>(value: number, fn: () => Promise<T>): Promise<T | undefined> {
+  let old: string;
+  try {
+    old = readFileSync(PIPE_MAX, 'utf8').trim();
+    writeFileSync(PIPE_MAX, String(value));
+  } catch {
+    return undefined;
+  }
+  try {
+    return await fn();
+  } finally {
+    writeFileSync(PIPE_MAX, old);
+  }
 }

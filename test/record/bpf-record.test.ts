@@ -27,10 +27,11 @@ import {
   run,
   writeInfo,
   type RawMessage,
+  PIPE_MAX,
+  withPipeMax,
 } from '../helpers/mount.js';
 
 const bpfRecorder = join(repoRoot, 'build', 'ftrec-bpf');
-const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
 
 function skipReason(commands: string[] = []): string | undefined {
   const r = fuseSkipReason({ recorder: true, commands });
@@ -103,21 +104,6 @@ function keyed(msgs: RawMessage[]): Map<string, RawMessage> {
     m.set(k, x);
   }
   return m;
-}
-
-async function withPipeMax<T>(value: number, fn: () => Promise<T>): Promise<T | undefined> {
-  let old: string;
-  try {
-    old = readFileSync(PIPE_MAX, 'utf8').trim();
-    writeFileSync(PIPE_MAX, String(value));
-  } catch {
-    return undefined;
-  }
-  try {
-    return await fn();
-  } finally {
-    writeFileSync(PIPE_MAX, old);
-  }
 }
 
 test('record --bpf agrees with the LD_PRELOAD library message for message on passthrough_ll receiving with splice', async (t) => {

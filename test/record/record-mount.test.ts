@@ -38,9 +38,10 @@ import {
   runNode,
   isbComments,
   writeInfo,
+  PIPE_MAX,
+  withPipeMax,
 } from '../helpers/mount.js';
 
-const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
 
 /**
  * How to run `fusetrace record`: the CLI when it is built and lists the
@@ -73,22 +74,6 @@ function skipReason(extra: string[] = []): string | undefined {
   if (r) return r;
   const b = buildPassthroughLl();
   return b.path ? undefined : b.reason;
-}
-
-/** Runs fn with fs.pipe-max-size set to `value` (restored after); undefined when it cannot be set. */
-async function withPipeMax<T>(value: number, fn: () => Promise<T>): Promise<T | undefined> {
-  let old: string;
-  try {
-    old = readFileSync(PIPE_MAX, 'utf8').trim();
-    writeFileSync(PIPE_MAX, String(value));
-  } catch {
-    return undefined;
-  }
-  try {
-    return await fn();
-  } finally {
-    writeFileSync(PIPE_MAX, old);
-  }
 }
 
 interface Decoded {
