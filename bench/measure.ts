@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   } else if (CLI_STAGES[stage]) {
     const out = `${file}.out`;
     const { main } = (await import('../src/cli/main.js')) as { main(argv: string[]): Promise<number> };
-    const code = await main(['node', 'fusetrace', ...CLI_STAGES[stage]!, file, '-o', out]);
+    const code = await main(['node', 'fusetrace', ...CLI_STAGES[stage], file, '-o', out]);
     rmSync(out, { force: true });
     if (code !== 0) throw new Error(`${stage}: exit ${code}`);
   } else {

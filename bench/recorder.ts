@@ -110,7 +110,7 @@ async function mountUnder(mode: Mode, pll: string, src: string, mnt: string, cap
   else argv = [process.execPath, recordJs, '-q', '--snaplen', mode === 'preload-0' ? '0' : '256', '-o', cap, '--', ...daemon];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   for (let i = 0; i < 300; i++) {
     if (isMounted(mnt)) return child;
     if (child.exitCode !== null) break;

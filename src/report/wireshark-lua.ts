@@ -63,7 +63,7 @@ export function bodyTokens(desc: string, opts: { byLen?: boolean } = {}): BodyTo
   const first = alts[0]!.split(/\s*\+\s*/).map((t) => token(t.trim(), optional, opts.byLen === true));
   if (alts.length > 1 && first.length === 1 && first[0]!.k === 'struct') {
     const other = alts[1]!.split(/\s*\+\s*/).map((t) => token(t.trim(), false, false));
-    return [{ k: 'either', l: first[0].l, or: other[0]! }];
+    return [{ k: 'either', l: first[0]!.l, or: other[0]! }];
   }
   return first;
 }

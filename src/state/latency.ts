@@ -44,7 +44,8 @@ export class LatencyHistogram {
 
   add(ns: number): void {
     if (!(ns >= 0)) ns = 0;
-    this.counts[bucketOf(ns)]++;
+    const b = bucketOf(ns);
+    this.counts[b] = this.counts[b]! + 1;
     this.count++;
     this.sum += ns;
     if (ns > this.max) this.max = ns;

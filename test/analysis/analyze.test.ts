@@ -238,7 +238,7 @@ test('damaged input: the model holds what was read before, and fatal says where'
   writeFileSync(path, buf);
   const r = analyze({ files: [path] });
   assert.ok(r.fatal, 'fatal set');
-  assert.equal(r.fatal!.name, 'CaptureError');
+  assert.equal(r.fatal.name, 'CaptureError');
   assert.ok(r.model.summary.requests >= 3);
   assert.equal(r.model.files.find((f) => f.path === '/f')!.reportedSize, 100);
 });

@@ -67,7 +67,7 @@ describe('filters narrow the opcode table and the in-flight depth', () => {
     assert.equal(count('READ'), 15);
     assert.equal(count('OPEN'), 1);
     assert.equal(count('LOOKUP'), 1, 'the LOOKUP that named /g');
-    const steps = model.connections[0]!.inflight!;
+    const steps = model.connections[0]!.inflight;
     assert.equal(Math.max(...steps.map((s) => s[1])), 3, 'three READs of /g, not the WRITE of /f');
     const data = buildPageData(model);
     assert.equal(data.inflight[0]!.peak, 3, 'the page scales the chart to them');
@@ -81,7 +81,7 @@ describe('filters narrow the opcode table and the in-flight depth', () => {
     // WRITEs start at 10 ms + 10 ms * i: 200, 210, ... 300 ms.
     assert.equal(count('WRITE'), 11);
     assert.equal(count('READ'), 0);
-    const steps = model.connections[0]!.inflight!;
+    const steps = model.connections[0]!.inflight;
     assert.ok(steps.length > 0);
     for (const [t] of steps) assert.ok(t >= ms(200) && t <= ms(300), `step at ${t} inside the window`);
     assert.equal(Math.max(...steps.map((s) => s[1])), 1);

@@ -80,7 +80,7 @@ describe('baseline and check', { skip: lab.length === 0 ? 'fixtures/lab has no p
     assert.equal(suite.name, name);
     const latency = suite.testcase.find((t) => t.name === 'latency')!;
     assert.equal(latency.failure?.type, 'regression');
-    assert.match(latency.failure!.message, /regression/);
+    assert.match(latency.failure.message, /regression/);
     assert.equal(suite.testcase.find((t) => t.name === 'findings')!.failure, undefined);
 
     // The other way round: a baseline of the slow copy, checked with the original.

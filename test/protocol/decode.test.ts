@@ -59,7 +59,7 @@ for (const le of [true, false]) {
       [Op.FLUSH, u64(3) + u32(0) + u32(0) + u64(0x77), '', (x) => assert.equal(x.fh, 3)],
       [Op.OPENDIR, u32(0x10000) + u32(0), openOut(11, 8), (x) => { assert.equal(x.resultFh, 11); assert.equal(x.openFlags, 8); }],
       [Op.READDIR, readIn(11, 0, 4096), u64(2) + u64(1) + u32(1) + u32(4) + str('.') + zeros(7) + u64(3) + u64(2) + u32(5) + u32(8) + str('hello') + zeros(3), (x) => {
-        assert.equal(x.entries?.length, 2); assert.equal(x.entries![1]!.name, 'hello'); assert.equal(x.entries![1]!.ino, 3); assert.equal(x.entries![1]!.type, 8); assert.equal(x.entries![1]!.nodeid, undefined);
+        assert.equal(x.entries?.length, 2); assert.equal(x.entries[1]!.name, 'hello'); assert.equal(x.entries[1]!.ino, 3); assert.equal(x.entries[1]!.type, 8); assert.equal(x.entries[1]!.nodeid, undefined);
       }],
       [Op.RELEASEDIR, u64(11) + u32(0) + u32(0) + u64(0), '', (x) => assert.equal(x.fh, 11)],
       [Op.FSYNCDIR, u64(11) + u32(0) + u32(0), '', (x) => assert.equal(x.fh, 11)],
@@ -76,7 +76,7 @@ for (const le of [true, false]) {
       [Op.POLL, u64(3) + u64(77) + u32(1) + u32(1), u32(1) + u32(0), (x) => { assert.equal(x.fh, 3); assert.equal(x.opFlags, 1); }],
       [Op.FALLOCATE, u64(3) + u64(100) + u64(200) + u32(1) + u32(0), '', (x) => { assert.equal(x.offset, 100); assert.equal(x.size, 200); assert.equal(x.opFlags, 1); }],
       [Op.READDIRPLUS, readIn(11, 0, 4096), entryOut(14, 777) + u64(14) + u64(1) + u32(3) + u32(8) + str('abc') + zeros(5), (x) => {
-        assert.equal(x.entries?.length, 1); const e = x.entries![0]!; assert.equal(e.name, 'abc'); assert.equal(e.nodeid, 14); assert.equal(e.size, 777); assert.equal(e.attrValidNs, 2e9 + 500);
+        assert.equal(x.entries?.length, 1); const e = x.entries[0]!; assert.equal(e.name, 'abc'); assert.equal(e.nodeid, 14); assert.equal(e.size, 777); assert.equal(e.attrValidNs, 2e9 + 500);
       }],
       [Op.RENAME2, u64(9) + u32(1) + u32(0) + cstr('a') + cstr('b'), '', (x) => { assert.equal(x.opFlags, 1); assert.equal(x.name2, 'b'); }],
       [Op.LSEEK, u64(3) + u64(0) + u32(3) + u32(0), u64(8192), (x) => { assert.equal(x.opFlags, 3); assert.equal(x.resultSize, 8192); }],

@@ -456,7 +456,7 @@ test('non-root daemon mounting through fusermount3: the fd it receives is record
   const argv = recordCmd(['-o', out], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', pll, '-f', '-o', `source=${src}`, mnt]);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   try {
     for (let i = 0; i < 200 && !isMounted(mnt); i++) await new Promise((r) => setTimeout(r, 50));

@@ -341,7 +341,7 @@ test('warns when the daemon opens a file with FOPEN_PASSTHROUGH (not when io_uri
   const out = join(dir!.path, 'initfs.pcapng');
   const child = spawn(initfs, [mnt], { env: { ...process.env, LD_PRELOAD: recorderLibPath, FUSETRACE_OUT: out, FUSETRACE_QUIET: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (x: Buffer) => (err += x.toString()));
+  child.stderr.on('data', (x: Buffer) => (err += x.toString()));
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   try {
     for (let i = 0; i < 100 && !readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `); i++) await new Promise((r) => setTimeout(r, 50));

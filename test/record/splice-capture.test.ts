@@ -71,7 +71,7 @@ for (const snaplen of [0, 256]) {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
-    child.stderr!.on('data', (x: Buffer) => (err += x.toString()));
+    child.stderr.on('data', (x: Buffer) => (err += x.toString()));
     const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     try {
       for (let i = 0; i < 100 && !isMounted(mnt); i++) await new Promise((r) => setTimeout(r, 50));

@@ -274,7 +274,7 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
     const { context, page, errors, requests } = await open(file);
     try {
       // The racing WRITEs: drawn, highlighted, at 3 GiB and 3.5 GiB.
-      const data = (await page.evaluate(() => JSON.parse(document.getElementById('fusetrace-data')!.textContent!))) as PageData;
+      const data = (await page.evaluate(() => JSON.parse(document.getElementById('fusetrace-data')!.textContent))) as PageData;
       const race = data.findings.find((f) => f.kind === 'parallel-write-beyond-size');
       assert.ok(race, `a parallel-write-beyond-size finding (have: ${data.findings.map((f) => f.kind).join(', ')})`);
       assert.ok(race.group, 'the finding has a timeline');
@@ -389,7 +389,7 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
     assert.equal(r.status, 0, r.stderr);
     const { context, page, errors, requests } = await open(file);
     try {
-      const data = (await page.evaluate(() => JSON.parse(document.getElementById('fusetrace-data')!.textContent!))) as PageData;
+      const data = (await page.evaluate(() => JSON.parse(document.getElementById('fusetrace-data')!.textContent))) as PageData;
       assert.deepEqual(data.groups.map((g) => g.title), ['/f']);
       const range = await readRange(page);
       assert.deepEqual([range[0], range[1]], [100e9, 101e9], `opens on the window: ${range[2]}`);

@@ -134,7 +134,7 @@ describe('export --format perfetto', () => {
     const counters = trace.traceEvents.filter((e) => e.ph === 'C');
     assert.deepEqual([...new Set(counters.filter((e) => e.name === 'in flight').map((e) => e.pid))].sort(), [1, 2]);
     const sizes = counters.filter((e) => e.pid === FILES_PID);
-    assert.ok(sizes.some((e) => 'kernel' in e.args! && 'daemon' in e.args!));
+    assert.ok(sizes.some((e) => 'kernel' in e.args! && 'daemon' in e.args));
     assert.equal(trace.otherData.eventsDropped, 0);
     assert.match(String(trace.otherData.epochNs), /^\d{19}$/);
   });
