@@ -75,9 +75,34 @@ export function detectFormat(head: Buffer, file: string): CaptureFormat {
     throw new CaptureError(file, 0, undefined, 'this is a classic pcap file, expected pcapng or fusedump',
       'convert it with `editcap -F pcapng IN OUT` (Wireshark) and try again');
   }
+  const packer = compressedBy(head);
+  if (packer !== undefined) {
+    throw new CaptureError(file, 0, undefined, `this is a ${packer.name}-compressed file, expected pcapng or fusedump`,
+      file === '-'
+        ? `decompress it on the way in: \`${packer.cat} FILE | fusetrace <command> -\``
+        : `decompress it on the way in: \`${packer.cat} ${shellWord(file)} | fusetrace <command> -\`, or once with \`${packer.unpack} ${shellWord(file)}\``);
+  }
   throw new CaptureError(file, 0, undefined,
     `unknown capture format (first bytes ${head.subarray(0, 8).toString('hex')}); expected pcapng (0a0d0d0a) or fusedump ('R'/'W' record)`,
     'fusetrace reads captures made by `fusetrace record`, GlusterFS --dump-fuse or strace-fusedump');
+}
+
+/** Compressed files people keep captures in, known by their magic bytes. */
+const COMPRESSED: readonly { magic: readonly number[]; name: string; cat: string; unpack: string }[] = [
+  { magic: [0x1f, 0x8b], name: 'gzip', cat: 'gzip -dc', unpack: 'gunzip -k' },
+  { magic: [0x28, 0xb5, 0x2f, 0xfd], name: 'zstd', cat: 'zstd -dc', unpack: 'unzstd' },
+  { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], name: 'xz', cat: 'xz -dc', unpack: 'unxz -k' },
+  { magic: [0x42, 0x5a, 0x68], name: 'bzip2', cat: 'bzip2 -dc', unpack: 'bunzip2 -k' },
+  { magic: [0x04, 0x22, 0x4d, 0x18], name: 'lz4', cat: 'lz4 -dc', unpack: 'lz4 -d' },
+];
+
+function compressedBy(head: Buffer): (typeof COMPRESSED)[number] | undefined {
+  return COMPRESSED.find((c) => head.length >= c.magic.length && c.magic.every((b, i) => head[i] === b));
+}
+
+/** A path as one shell word, quoted only when it needs to be. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** One input file being read chunk by chunk. */

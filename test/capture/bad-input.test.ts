@@ -63,6 +63,12 @@ test('wrong formats: classic pcap, random bytes, text files', () => {
   const { error: wError, got } = readBytes(Buffer.from('W'));
   assert.equal(wError, undefined);
   assert.deepEqual(got.notices.map((n) => n.kind), ['truncated']);
+  // Compressed captures: named, with the command that reads them.
+  for (const [magic, name, cmd] of [[[0x1f, 0x8b, 8, 0], 'gzip', 'gzip -dc'], [[0x28, 0xb5, 0x2f, 0xfd], 'zstd', 'zstd -dc'],
+    [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz', 'xz -dc']] as const) {
+    const e = expectCaptureError(readBytes(Buffer.from([...magic, 1, 2, 3, 4])).error, new RegExp(`${name}-compressed`));
+    assert.match(e.hint ?? '', new RegExp(`${cmd} .*\\| fusetrace <command> -`));
+  }
   // A file shorter than the pcapng magic.
   assert.ok(readBytes(Buffer.from([0x0a, 0x0d, 0x0d])).error instanceof CaptureError);
 });
