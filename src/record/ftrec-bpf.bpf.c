@@ -244,6 +244,7 @@ static __always_inline void emit(struct pending *p, __u32 dir, __u64 len, int er
     c->h.caplen = cap;
     c->h.off = 0;
     c->h.n = 0;
+    c->h.src = FTREC_SRC_SYSCALL;
     struct emit_ctx e = {
         .c = c, .src = src, .kind = p->kind, .nseg = nseg, .seg = first_seg,
         .ring_mask = ring_mask, .caplen = cap,
@@ -261,10 +262,13 @@ static __always_inline void emit(struct pending *p, __u32 dir, __u64 len, int er
     if (e.failed || e.off < cap) count_lost(p->conn);
 }
 
+static __always_inline void note_daemon_conn(long conn);
+
 static __always_inline void enter_rw(int fd, __u64 buf, __u64 count, __u32 kind) {
     if (!tracked()) return;
     long conn = fuse_conn_of(file_of(fd));
     if (conn < 0) return;
+    note_daemon_conn(conn);
     struct pending p = { .ts = bpf_ktime_get_ns(), .ubuf = buf, .kind = kind, .conn = conn, .count = count };
     if (kind == K_READV || kind == K_WRITEV) p.iovcnt = count > MAX_IOV ? MAX_IOV : count;
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -357,6 +361,7 @@ int enter_splice(struct trace_event_raw_sys_enter *ctx) {
     struct file *fout = file_of(ctx->args[2]);
     long cin = fuse_conn_of(fin);
     if (cin >= 0) {
+        note_daemon_conn(cin);
         struct pipe_inode_info *pipe = pipe_of(fout);
         if (!pipe) return 0;
         struct pending p = { .ts = 0, .pipe = (__u64)pipe, .kind = K_SPLICE_IN, .conn = cin };
@@ -367,6 +372,7 @@ int enter_splice(struct trace_event_raw_sys_enter *ctx) {
     }
     long cout = fuse_conn_of(fout);
     if (cout < 0) return 0;
+    note_daemon_conn(cout);
     struct pipe_inode_info *pipe = pipe_of(fin);
     if (!pipe) return 0;
     __u32 head = BPF_CORE_READ(pipe, head), tail = BPF_CORE_READ(pipe, tail);
@@ -448,5 +454,224 @@ int on_exit(void *ctx) {
     /* Threads were added by tid at clone; a process goes with its main thread. */
     bpf_map_delete_elem(&procs, &tid);
     bpf_map_delete_elem(&pend, &tid);
+    return 0;
+}
+
+/*
+ * FUSE over io_uring.  Once a connection's ring is ready, its requests and
+ * replies cross no syscall seen above (only INIT, FORGET, INTERRUPT and
+ * notifications still use /dev/fuse).  The kernel's fuse tracepoints see
+ * every request's struct fuse_req, so for the daemon's connections (those
+ * whose /dev/fuse the syscall hooks saw) the messages that go over the ring
+ * are rebuilt from it: the request at fuse_request_send (in the requester,
+ * when queued: the daemon's own read time is not visible), the reply at
+ * fuse_request_end.  A request that went through /dev/fuse is never
+ * rebuilt, so nothing is recorded twice.
+ *
+ * A rebuilt message is one ring-buffer record of at most FTREC_CHUNK bytes
+ * (and the snap length): header, the argument structs, then data pages
+ * (WRITE payload, READ reply) read through the direct map, when the pipe-page
+ * calibration found it.  What cannot be read is cut (caplen < len), never
+ * made up.
+ */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u32);   /* fuse_conn dev */
+    __type(value, __u8);
+} daemon_conns SEC(".maps");
+
+static __always_inline void note_daemon_conn(long conn) {
+    __u32 k = conn;
+    __u8 one = 1;
+    if (conn > 0 && !bpf_map_lookup_elem(&daemon_conns, &k)) bpf_map_update_elem(&daemon_conns, &k, &one, BPF_ANY);
+}
+
+#define PUT_STEP 4096  /* a per-CPU value stays under 32 KiB */
+
+struct rebuilt {
+    struct ftrec_ev h;
+    __u8 data[FTREC_CHUNK + 2 * PUT_STEP];  /* the verifier sees off < CHUNK, n < 2 * PUT_STEP */
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct rebuilt);
+} rscratch SEC(".maps");
+
+/* Kernels without io_uring support lack these fields. */
+struct fuse_req___ring { void *ring_queue; } __attribute__((preserve_access_index));
+struct fuse_conn___ring { struct fuse_ring *ring; } __attribute__((preserve_access_index));
+
+/* The connection of req when it is the followed daemon's and goes over the
+ * ring; 0 otherwise.  At the end, req->ring_queue tells; at send it is not
+ * set yet, and the ring's readiness tells: the kernel switches the queue's
+ * operations to the ring before it marks the ring ready, so a request sent
+ * to /dev/fuse is never taken for a ring one (a request sent in between is
+ * missed, at most once per connection). */
+static __always_inline __u32 ring_conn(const struct fuse_req *req, int at_end) {
+    struct fuse_conn *fc = BPF_CORE_READ(req, fm, fc);
+    if (!fc) return 0;
+    __u32 dev = BPF_CORE_READ(fc, dev);
+    if (!dev || !bpf_map_lookup_elem(&daemon_conns, &dev)) return 0;
+    if (!bpf_core_field_exists(struct fuse_req___ring, ring_queue) ||
+        !bpf_core_field_exists(struct fuse_conn___ring, ring))
+        return 0;
+    if (BPF_CORE_READ((struct fuse_req___ring *)req, ring_queue)) return dev;
+    if (at_end) return 0;
+    struct fuse_ring *ring = BPF_CORE_READ((struct fuse_conn___ring *)fc, ring);
+    return ring && BPF_CORE_READ(ring, ready) ? dev : 0;
+}
+
+/* Walks a message's arguments (then a page argument's folios), one step
+ * per bpf_loop iteration: a whole copy unrolled is too much for the verifier. */
+struct rebuild_ctx {
+    struct rebuilt *r;
+    struct fuse_args *args;
+    const __u8 *argv;   /* in_args or out_args: {unsigned size; void *value} */
+    __u32 nargs, seg;   /* arguments, the next one */
+    int pages;          /* the last argument is in pages */
+    __u32 off, cap;
+    __u64 addr;         /* where the current piece's next bytes are */
+    __u32 left;         /* bytes of the current piece still to copy */
+    __u32 pleft;        /* bytes of the page argument beyond the current piece */
+    __u32 folio, nf;
+    struct folio **folios;
+    struct fuse_folio_desc *descs;
+    int in_pages;
+};
+
+#define MAX_FOLIOS 256
+
+static long rebuild_step(__u32 i, void *arg) {
+    struct rebuild_ctx *x = arg;
+    if (x->off >= x->cap) return 1;
+    if (!x->left) {
+        if (x->in_pages) {  /* the next folio of the page argument */
+            if (!x->pleft || x->folio >= x->nf || x->folio >= MAX_FOLIOS) return 1;
+            __u64 folio = 0;
+            struct fuse_folio_desc d = {};
+            if (bpf_probe_read_kernel(&folio, sizeof folio, &x->folios[x->folio]) ||
+                bpf_probe_read_kernel(&d, sizeof d, &x->descs[x->folio]) || folio < vmemmap_base)
+                return 1;
+            x->folio++;
+            __u64 pfn = (folio - vmemmap_base) / page_struct_size;
+            x->addr = direct_map_base + pfn * 4096 + d.offset;
+            x->left = d.length < x->pleft ? d.length : x->pleft;
+            x->pleft -= x->left;
+            return 0;
+        }
+        if (x->seg >= x->nargs) return 1;
+        struct { unsigned int size; __u64 value; } a;
+        if (bpf_probe_read_kernel(&a, sizeof a, x->argv + (__u64)(x->seg & 3) * sizeof a)) return 1;
+        x->seg++;
+        if (x->seg == x->nargs && x->pages) {
+            /* Pages are read through the direct map, known only after calibration. */
+            if (!page_struct_size) return 1;
+            struct fuse_args_pages *ap = (struct fuse_args_pages *)x->args;
+            x->folios = BPF_CORE_READ(ap, folios);
+            x->descs = BPF_CORE_READ(ap, descs);
+            x->nf = BPF_CORE_READ(ap, num_folios);
+            x->in_pages = 1;
+            x->pleft = a.size;
+            return 0;
+        }
+        if (a.size && !a.value) return 1;  /* nothing to read: cut here */
+        x->addr = a.value;
+        x->left = a.size;
+        return 0;
+    }
+    __u32 o = x->off, n = x->left;
+    if (n > x->cap - o) n = x->cap - o;
+    if (o >= FTREC_CHUNK) return 1;
+    if (n > PUT_STEP) n = PUT_STEP;
+    /* Masks (no-ops here) the verifier cannot lose, unlike the checks. */
+    barrier_var(o);
+    o &= FTREC_CHUNK - 1;
+    barrier_var(n);
+    n &= 2 * PUT_STEP - 1;
+    if (bpf_probe_read_kernel(x->r->data + o, n, (void *)x->addr)) return 1;
+    x->off = o + n;
+    x->addr += n;
+    x->left -= n;
+    return 0;
+}
+
+/* Rebuilds req's request (send) or reply (end) and sends it as one record. */
+static __always_inline void rebuild(const struct fuse_req *req, __u32 conn, int reply) {
+    __u32 zero = 0;
+    struct rebuilt *r = bpf_map_lookup_elem(&rscratch, &zero);
+    struct fuse_args *args = BPF_CORE_READ(req, args);
+    if (!r || !args) return;
+    __u64 id = bpf_get_current_pid_tgid();
+    r->h.ts = bpf_ktime_get_ns();
+    /* A request is queued by whoever asked (an application, a kworker): no
+     * daemon thread to name.  A reply is committed by a daemon thread. */
+    int own = reply && tracked();
+    r->h.pid = own ? id >> 32 : 0;
+    r->h.tid = own ? (__u32)id : 0;
+    r->h.conn = conn;
+    r->h.dir = reply ? 2 : 1;
+    r->h.err = 0;
+    r->h.off = 0;
+    r->h.src = reply ? FTREC_SRC_REQUEST_END : FTREC_SRC_REQUEST_SEND;
+    __u32 len, hdr, nargs;
+    int pages;
+    if (!reply) {
+        struct fuse_in_header h;
+        if (bpf_probe_read_kernel(&h, sizeof h, &req->in.h)) return;
+        nargs = BPF_CORE_READ(args, in_numargs);
+        pages = BPF_CORE_READ_BITFIELD_PROBED(args, in_pages);
+        len = sizeof h;
+        for (int i = 0; i < 4; i++)
+            if (i < nargs) len += BPF_CORE_READ(args, in_args[i].size);
+        h.len = len;
+        __builtin_memcpy(r->data, &h, sizeof h);
+        hdr = sizeof h;
+    } else {
+        struct fuse_out_header h;
+        h.error = BPF_CORE_READ(req, out.h.error);
+        h.unique = BPF_CORE_READ(req, in.h.unique);
+        nargs = h.error ? 0 : BPF_CORE_READ(args, out_numargs);
+        pages = BPF_CORE_READ_BITFIELD_PROBED(args, out_pages);
+        len = sizeof h;
+        for (int i = 0; i < 2; i++)
+            if (i < nargs) len += BPF_CORE_READ(args, out_args[i].size);
+        h.len = len;
+        __builtin_memcpy(r->data, &h, sizeof h);
+        hdr = sizeof h;
+    }
+    __u32 cap = len;
+    if (snaplen && cap > snaplen) cap = snaplen;
+    if (cap > FTREC_CHUNK) cap = FTREC_CHUNK;
+    struct rebuild_ctx x = {
+        .r = r, .args = args, .nargs = nargs > 4 ? 4 : nargs, .pages = pages,
+        .off = hdr < cap ? hdr : cap, .cap = cap,
+        .argv = reply ? (const __u8 *)&args->out_args[0] : (const __u8 *)&args->in_args[0],
+    };
+    bpf_loop(FTREC_CHUNK / PUT_STEP * 2 + 4 + 256, rebuild_step, &x, 0);
+    __u64 off = x.off > FTREC_CHUNK ? FTREC_CHUNK : x.off;
+    r->h.len = len;
+    r->h.caplen = off;
+    r->h.n = off;
+    __u64 size = sizeof(r->h) + off;
+    barrier_var(size);
+    size &= 2 * FTREC_CHUNK - 1;  /* a no-op the verifier cannot lose */
+    if (bpf_ringbuf_output(&rb, r, size, BPF_RB_NO_WAKEUP)) count_lost(conn);
+}
+
+SEC("tp_btf/fuse_request_send")
+int BPF_PROG(on_request_send, const struct fuse_req *req) {
+    __u32 conn = ring_conn(req, 0);
+    if (conn) rebuild(req, conn, 0);
+    return 0;
+}
+
+SEC("tp_btf/fuse_request_end")
+int BPF_PROG(on_request_end, const struct fuse_req *req) {
+    __u32 conn = ring_conn(req, 1);
+    if (conn) rebuild(req, conn, 1);
     return 0;
 }

@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "ftrec-bpf.h"
 #include "ftrec-bpf.skel.h"
 
@@ -187,14 +188,24 @@ static struct conn *conn_of(uint32_t dev, pid_t pid) {
     return c;
 }
 
+/* The opt_comment of a message: a failed write's errno, or how it was rebuilt
+ * (capture-format.md, "Rebuilt messages"). */
+static int epb_comment(const struct ftrec_ev *h, char *o, size_t n) {
+    if (h->err) return snprintf(o, n, "errno=%d", h->err);
+    if (h->src == FTREC_SRC_REQUEST_SEND) return snprintf(o, n, "rebuilt from fuse_request_send");
+    if (h->src == FTREC_SRC_REQUEST_END) return snprintf(o, n, "rebuilt from fuse_request_end");
+    return 0;
+}
+
 static void write_epb(const struct ftrec_ev *h, const uint8_t *data) {
     struct conn *c = conn_of(h->conn, h->pid);
     if (!c) return;
     uint64_t ts = h->ts + mono_to_real;
-    char comment[32];
-    int clen = h->err ? snprintf(comment, sizeof comment, "errno=%d", h->err) : 0;
-    uint32_t total = 28 + pad4(h->caplen) + 8 + 12 + (clen ? 4 + pad4(clen) : 0) + 4 + 4;
-    uint8_t hdr[28], tail[64], *p = tail;
+    char comment[48];
+    int clen = epb_comment(h, comment, sizeof comment);
+    /* A rebuilt request has no daemon thread (pid 0): no pid/tid option. */
+    uint32_t total = 28 + pad4(h->caplen) + 8 + (h->pid ? 12 : 0) + (clen ? 4 + pad4(clen) : 0) + 4 + 4;
+    uint8_t hdr[28], tail[96], *p = tail;
     put32(hdr, 6);
     put32(hdr + 4, total);
     put32(hdr + 8, (uint32_t)c->iface);
@@ -209,7 +220,7 @@ static void write_epb(const struct ftrec_ev *h, const uint8_t *data) {
     uint32_t flags = h->dir | (h->err ? (1u << 16) : 0);
     p += put_opt(p, 2, &flags, 4);
     uint32_t pt[2] = {h->pid, h->tid};
-    p += put_opt(p, 8, pt, 8);
+    if (h->pid) p += put_opt(p, 8, pt, 8);
     if (clen) p += put_opt(p, 1, comment, (uint16_t)clen);
     put32(p, 0);
     p += 4;
@@ -242,6 +253,22 @@ static void write_isb(struct conn *c, uint64_t end) {
     put32(b + 16, (uint32_t)end);
     put32(p, len);
     write_block(b, len);
+}
+
+/*
+ * FUSE over io_uring: its messages are rebuilt at the kernel's fuse
+ * tracepoints (ftrec-bpf.bpf.c).  A kernel without them (before 6.15) still
+ * records everything else: the programs are then not loaded.  Returns whether
+ * they will be.
+ */
+static int rebuild_ring_messages(struct ftrec_bpf *skel) {
+    struct btf *vmlinux = btf__load_vmlinux_btf();
+    int have = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_fuse_request_send", BTF_KIND_TYPEDEF) > 0 &&
+               btf__find_by_name_kind(vmlinux, "btf_trace_fuse_request_end", BTF_KIND_TYPEDEF) > 0;
+    btf__free(vmlinux);
+    bpf_program__set_autoload(skel->progs.on_request_send, have);
+    bpf_program__set_autoload(skel->progs.on_request_end, have);
+    return have;
 }
 
 static int64_t clock_ns(clockid_t id);
@@ -590,6 +617,7 @@ int main(int argc, char **argv) {
     skel->rodata->loader_tgid = (uint32_t)getpid();
     skel->rodata->cgroup_id = cgroup_id;
     bpf_map__set_max_entries(skel->maps.rb, ring_mb << 20);
+    int uring = rebuild_ring_messages(skel);
     int err = ftrec_bpf__load(skel);
     if (!err) {
         int ns = enter_tracefs_ns();
@@ -610,7 +638,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (calibrate(skel) != 0 && !quiet)
-        fprintf(stderr, "fusetrace: warning: the pipe-page calibration failed: messages received with splice(2) will be counted as lost\n");
+        fprintf(stderr, "fusetrace: warning: the pipe-page calibration failed: messages received with splice(2) will be counted as lost%s\n",
+                uring ? ", rebuilt FUSE-over-io_uring messages keep no data pages" : "");
 
     out = fopen(out_path, "w");
     if (!out) {

@@ -16,7 +16,14 @@ struct ftrec_ev {
     __u32 caplen;  /* bytes kept (snap length) */
     __u32 off;     /* where this chunk's bytes start in the message */
     __u32 n;       /* bytes of this chunk */
-    __u32 pad;
+    __u32 src;     /* FTREC_SRC_*: how the message was seen */
 };
+
+/* How a message was seen: a syscall on /dev/fuse carried it, or it was
+ * rebuilt from the kernel's struct fuse_req at a fuse tracepoint (FUSE over
+ * io_uring, whose messages cross no syscall the program sees). */
+#define FTREC_SRC_SYSCALL 0
+#define FTREC_SRC_REQUEST_SEND 1
+#define FTREC_SRC_REQUEST_END 2
 
 #endif
