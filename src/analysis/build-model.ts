@@ -8,9 +8,9 @@ import { InitBit } from '../protocol/flags/init.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { compareActivity } from '../report/model.js';
 import type {
-  AnalysisModel, ConnectionModel, FileModel, QueueModel, Finding, InputModel, Limitation, OpStatsModel, Severity,
+  ActivityFacts, AnalysisModel, ConnectionModel, FileModel, QueueModel, Finding, InputModel, Limitation, OpStatsModel, Severity,
 } from '../report/model.js';
-import type { FileState } from '../state/files.js';
+import { FileState } from '../state/files.js';
 import { jsonId, type AnalysisState } from '../state/state.js';
 import { fopenNames } from '../detectors/common.js';
 import type { ResolvedFilters } from './filters.js';
@@ -42,9 +42,9 @@ export function fileModel(f: FileState, slim = false): FileModel {
     byOpcode,
     writes: f.writes,
     bytesWritten: f.bytesWritten,
-    maxConcurrent: f.level.max,
-    maxConcurrentWrites: f.writeLevel.max,
-    concurrencyShare: f.level.share(),
+    maxConcurrent: f.level?.max ?? 0,
+    maxConcurrentWrites: f.writeLevel?.max ?? 0,
+    concurrencyShare: f.level?.share() ?? {},
     reportedSize: num(f.group.reportedSize),
     daemonSize: num(f.group.daemonSize),
     kernelSize,
@@ -59,13 +59,32 @@ export function fileModel(f: FileState, slim = false): FileModel {
   };
 }
 
+/** What `compareActivity` reads of `fileModel(f)`, without building it. */
+function activityFacts(f: FileState): ActivityFacts {
+  return {
+    timeline: { length: f.bars?.length ?? 0 },
+    timelineDropped: f.barsDropped > 0 ? f.barsDropped : undefined,
+    exchanges: f.exchanges,
+    bytesWritten: f.bytesWritten,
+    writes: f.writes,
+    maxConcurrent: f.level?.max ?? 0,
+    sizeHistory: { length: f.sizeHistory?.n ?? 0 },
+  };
+}
+
 /**
  * Summaries of files whose state was dropped (FORGET), bounded: the busiest
  * and those with findings (unbounded with `keep` Infinity, for the export of
  * every file). Files outside the filters are only counted.
+ *
+ * A retired file alone in its size group can change no more (nothing reaches
+ * it or its group once dropped), so it waits as it is and its model is built
+ * only if the bound keeps it: on a many-file capture nearly every file is
+ * retired and nearly all of them are pruned. A file correlated with others
+ * is summarised at once (the others go on changing the shared size views).
  */
 export class RetiredFiles {
-  private list: FileModel[] = [];
+  private list: (FileModel | FileState)[] = [];
   /** Files retired, selected or not. */
   count = 0;
   /** Selected files summarised and then left out by the bound. */
@@ -77,20 +96,24 @@ export class RetiredFiles {
     this.count++;
     if (!selected) return;
     if (this.emit) return this.emit(fileModel(f, true));
-    this.list.push(fileModel(f));
+    this.list.push(f.group.members.length === 1 && f.group.members[0] === f ? f : fileModel(f));
     if (this.list.length > 2 * (this.keep + this.keepWithFindings)) this.prune();
   }
 
   private prune(): void {
     const before = this.list.length;
     const withF = this.list.filter((m) => m.findings > 0).slice(-this.keepWithFindings);
-    const rest = this.list.filter((m) => m.findings === 0).sort(compareActivity).slice(0, this.keep);
+    const rest = this.list.filter((m) => m.findings === 0)
+      .map((e) => ({ e, facts: e instanceof FileState ? activityFacts(e) : e }))
+      .sort((a, b) => compareActivity(a.facts, b.facts)).slice(0, this.keep).map((r) => r.e);
     this.list = [...withF, ...rest];
     this.dropped += before - this.list.length;
   }
 
   all(): FileModel[] {
-    return this.list;
+    const models = this.list.map((e) => (e instanceof FileState ? fileModel(e) : e));
+    this.list = models;
+    return models;
   }
 }
 

@@ -15,15 +15,26 @@ export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 export const severityRank = (s: Severity): number => (s === 'error' ? 2 : s === 'warning' ? 1 : 0);
 
+/** What `compareActivity` reads of a file: a FileModel, or the same facts taken from the state without building one. */
+export interface ActivityFacts {
+  timeline: { readonly length: number };
+  timelineDropped?: number;
+  exchanges: number;
+  bytesWritten: number;
+  writes: number;
+  maxConcurrent: number;
+  sizeHistory: { readonly length: number };
+}
+
 /** Exchanges of a file within the filters (its timeline and what the caps left out); 0 without a timeline. */
-export const selectedExchanges = (f: FileModel): number => f.timeline.length + (f.timelineDropped ?? 0);
+export const selectedExchanges = (f: ActivityFacts): number => f.timeline.length + (f.timelineDropped ?? 0);
 
 /**
  * Busiest first: exchanges within the filters, then all exchanges, bytes
  * written, writes, peak concurrency and size events, so that files equal on
  * one measure are told apart by the next rather than by table order.
  */
-export function compareActivity(a: FileModel, b: FileModel): number {
+export function compareActivity(a: ActivityFacts, b: ActivityFacts): number {
   return selectedExchanges(b) - selectedExchanges(a) || b.exchanges - a.exchanges || b.bytesWritten - a.bytesWritten ||
     b.writes - a.writes || b.maxConcurrent - a.maxConcurrent || b.sizeHistory.length - a.sizeHistory.length;
 }

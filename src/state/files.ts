@@ -23,67 +23,52 @@ const OPEN_HANDLES_KEPT = 32;
 const CHANGES_KEPT = 16;
 
 
+/** Numbers kept per size event in `SizeHistory.nums`: t, kind, value, kernel, daemon, reported. */
+const EVENT_NUMS = 6;
+
 /**
- * The first SIZE_HISTORY_CAP size events of a file, in columns of numbers
- * (SizeEvent objects are made only for the model). Keeping tens of thousands
- * of small event objects alive measurably slowed V8's young-generation
- * collections for the whole run; plain number columns do not.
+ * The first SIZE_HISTORY_CAP size events of a file, as rows of numbers in one
+ * array of doubles and rows of (unique, path) in another (SizeEvent objects
+ * are made only for the model). Keeping tens of thousands of small event
+ * objects alive measurably slowed V8's young-generation collections for the
+ * whole run; plain number rows do not. Most files have one or two events (a
+ * LOOKUP, a GETATTR): the arrays start at the size of one row, since a capture
+ * may hold a million such files (a typed array per column cost ~2 KB a file).
  */
 export class SizeHistory {
   n = 0;
-  private cap = 16;
-  private t = new Float64Array(16);
-  private kind = new Uint8Array(16);
-  private value = new Float64Array(16);
-  private kernel = new Float64Array(16);
-  private daemon = new Float64Array(16);
-  private reported = new Float64Array(16);
-  private unique: (Id | null)[] = [];
-  private paths: string[] = [];
+  private nums: number[];
+  private refs: (Id | null | string)[];
+
+  constructor(t: number, kind: number, unique: Id | null, value: number, kernel: number, daemon: number, reported: number, path: string) {
+    // Array literals: a backing store of exactly one row.
+    this.nums = [t, kind, value, kernel, daemon, reported];
+    this.refs = [unique, path];
+    this.n = 1;
+  }
 
   get full(): boolean {
     return this.n >= SIZE_HISTORY_CAP;
   }
 
-  add(t: number, kind: SizeEventKind, unique: Id | null, value: number, kernel: number, daemon: number, reported: number, path: string): void {
+  add(t: number, kind: number, unique: Id | null, value: number, kernel: number, daemon: number, reported: number, path: string): void {
     if (this.n >= SIZE_HISTORY_CAP) return;
-    if (this.n === this.cap) this.grow();
-    const i = this.n++;
-    this.t[i] = t;
-    this.kind[i] = SIZE_EVENT_KINDS.indexOf(kind);
-    this.value[i] = value;
-    this.kernel[i] = kernel;
-    this.daemon[i] = daemon;
-    this.reported[i] = reported;
-    this.unique.push(unique);
-    this.paths.push(path);
-  }
-
-  private grow(): void {
-    const cap = Math.min(this.cap * 4, SIZE_HISTORY_CAP);
-    const g = <T extends Float64Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a);
-      return b;
-    };
-    this.t = g(this.t);
-    this.kind = g(this.kind);
-    this.value = g(this.value);
-    this.kernel = g(this.kernel);
-    this.daemon = g(this.daemon);
-    this.reported = g(this.reported);
-    this.cap = cap;
+    this.n++;
+    this.nums.push(t, kind, value, kernel, daemon, reported);
+    this.refs.push(unique, path);
   }
 
   /** The events as model records. */
   events(conn: number, nodeid: number | bigint, jsonId: (v: Id) => number | bigint): SizeEvent[] {
     const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
     const out: SizeEvent[] = [];
+    const a = this.nums;
     for (let i = 0; i < this.n; i++) {
-      const u = this.unique[i]!;
+      const o = i * EVENT_NUMS;
+      const u = this.refs[2 * i] as Id | null;
       out.push({
-        t: this.t[i]!, conn, nodeid, path: this.paths[i]!, event: SIZE_EVENT_KINDS[this.kind[i]!]!, unique: u === null ? null : jsonId(u),
-        value: num(this.value[i]!), kernelSize: num(this.kernel[i]!), daemonSize: num(this.daemon[i]!), reportedSize: num(this.reported[i]!),
+        t: a[o]!, conn, nodeid, path: this.refs[2 * i + 1] as string, event: SIZE_EVENT_KINDS[a[o + 1]!]!, unique: u === null ? null : jsonId(u),
+        value: num(a[o + 2]!), kernelSize: num(a[o + 3]!), daemonSize: num(a[o + 4]!), reportedSize: num(a[o + 5]!),
       });
     }
     return out;
@@ -171,6 +156,14 @@ export interface MovingReport {
   path: string;
 }
 
+/**
+ * The empty list a group starts with for what most groups never hold (in-flight
+ * writes and truncates, size changes): one shared frozen array instead of
+ * three per file; `SizeGroup.inflight` and `noteChange` replace it on the
+ * first push (a push on it would throw).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** The size views shared by correlated files. */
 export class SizeGroup {
   reportedSize = NaN;
@@ -179,18 +172,35 @@ export class SizeGroup {
   tUpdated = -Infinity;
   /** Time of the last completed truncate (SETATTR size, O_TRUNC). */
   tLastTruncate = -Infinity;
-  readonly members: FileState[] = [];
-  readonly writesInflight: Track[] = [];
-  readonly truncatesInflight: Track[] = [];
-  readonly changes: SizeChange[] = [];
+  readonly members: FileState[];
+  writesInflight: readonly Track[] = NONE;
+  truncatesInflight: readonly Track[] = NONE;
+  changes: readonly SizeChange[] = NONE;
   /** The report that last moved daemon_size; cleared by any completed size change or truncate. */
   lastReport: MovingReport | undefined = undefined;
-  constructor(readonly ino: Id | undefined) {}
+  constructor(readonly ino: Id | undefined, first?: FileState) {
+    // A literal: room for one member, the common case.
+    this.members = first ? [first] : [];
+  }
+
+  /** The in-flight list `list`, to add to (made on first use). */
+  inflight(list: 'writesInflight' | 'truncatesInflight'): Track[] {
+    const l = this[list];
+    if (l !== NONE) return l as Track[];
+    const made: Track[] = [];
+    this[list] = made;
+    return made;
+  }
 
   noteChange(c: SizeChange): void {
     this.lastReport = undefined;
-    if (this.changes.length >= CHANGES_KEPT) this.changes.shift();
-    this.changes.push(c);
+    if (this.changes === NONE) {
+      this.changes = [c];
+      return;
+    }
+    const changes = this.changes as SizeChange[];
+    if (changes.length >= CHANGES_KEPT) changes.shift();
+    changes.push(c);
   }
 
   /**
@@ -237,12 +247,16 @@ export class FileState {
   tAttrApplied = -Infinity;
   readonly inflight: Track[] = [];
   inflightWrites = 0;
-  readonly level = new LevelTime();
-  readonly writeLevel = new LevelTime();
+  /**
+   * Exchanges in flight over time, and WRITEs: made by the first request (a
+   * file known only from LOOKUP or READDIRPLUS replies never needs them).
+   */
+  level: LevelTime | undefined = undefined;
+  writeLevel: LevelTime | undefined = undefined;
   exchanges = 0;
   /** Requests per opcode (below 256) by code (grown to the highest seen), and the opcodes in first-seen order; others in `otherOps`. */
   private opCounts: number[] | undefined = undefined;
-  private opOrder: number[] = [];
+  private opOrder: number[] | undefined = undefined;
   private otherOps: Map<number, number> | undefined = undefined;
   writes = 0;
   bytesWritten = 0;
@@ -259,13 +273,19 @@ export class FileState {
   findings = 0;
   /** The lookup count reached zero while exchanges were in flight: retire when they end. */
   forgotten = false;
+  /** Its summary was taken and its state dropped: nothing may change it any more. */
+  retired = false;
   /** Open handles of this file: [fh, opens, fh, opens, ...] (small, bounded: OPEN_HANDLES_KEPT). */
   private openFhs: Id[] | undefined = undefined;
 
   constructor(readonly conn: number, readonly nodeid: Id, path: string, correlateGroup: SizeGroup | undefined) {
     this.path = path;
-    this.group = correlateGroup ?? new SizeGroup(undefined);
-    this.group.members.push(this);
+    if (correlateGroup) {
+      this.group = correlateGroup;
+      correlateGroup.members.push(this);
+    } else {
+      this.group = new SizeGroup(undefined, this);
+    }
   }
 
   /** An OPEN/CREATE of this file was answered with `fh`. */
@@ -299,31 +319,34 @@ export class FileState {
 
   countOpcode(op: number): void {
     this.exchanges++;
+    const order = (this.opOrder ??= []);
     if (op >= 0 && op < 256) {
       const c = (this.opCounts ??= []);
       if (op >= c.length) while (c.length <= op) c.push(0);
-      if (c[op] === 0) this.opOrder.push(op);
+      if (c[op] === 0) order.push(op);
       c[op]!++;
       return;
     }
     const m = (this.otherOps ??= new Map());
     const n = m.get(op);
-    if (n === undefined) this.opOrder.push(op);
+    if (n === undefined) order.push(op);
     m.set(op, (n ?? 0) + 1);
   }
 
   /** Requests per opcode, in first-seen order (built on demand: summaries, not per message). */
   get byOpcode(): Map<number, number> {
     const out = new Map<number, number>();
-    for (const op of this.opOrder) out.set(op, op >= 0 && op < 256 ? this.opCounts![op]! : this.otherOps!.get(op)!);
+    for (const op of this.opOrder ?? []) out.set(op, op >= 0 && op < 256 ? this.opCounts![op]! : this.otherOps!.get(op)!);
     return out;
   }
 
   /** Notes a size event: kept in the history while it is not full, always counted. */
   noteSizeEvent(t: number, kind: SizeEventKind, unique: Id | null, value: number): void {
     this.sizeEvents++;
-    const h = (this.sizeHistory ??= new SizeHistory());
-    if (!h.full) h.add(t, kind, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
+    const h = this.sizeHistory;
+    const k = SIZE_EVENT_KINDS.indexOf(kind);
+    if (h === undefined) this.sizeHistory = new SizeHistory(t, k, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
+    else if (!h.full) h.add(t, k, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
   }
 
   /**
@@ -369,7 +392,8 @@ export class FileState {
   /** Moves a recently dropped bar back (a finding references it). */
   rescueBar(conn: number, unique: Id): boolean {
     const r = this.recentDropped;
-    if (!r) return false;
+    // A retired file's summary is taken (a finding raised later on one of its exchanges changes nothing).
+    if (!r || this.retired) return false;
     const i = r.findIndex((b) => b.conn === conn && b.unique === unique);
     if (i < 0) return false;
     (this.bars ??= []).push(r[i]!);
@@ -490,10 +514,10 @@ export class FileTable {
     if (from.tLastTruncate > to.tLastTruncate) to.tLastTruncate = from.tLastTruncate;
     to.lastReport = undefined;
     for (const list of ['writesInflight', 'truncatesInflight'] as const) {
-      const src = from[list];
+      const src = from[list] as Track[];
       for (let k = src.length - 1; k >= 0; k--) {
         if (src[k]!.file === f) {
-          to[list].push(src[k]!);
+          to.inflight(list).push(src[k]!);
           src.splice(k, 1);
         }
       }

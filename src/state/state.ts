@@ -13,7 +13,7 @@ import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
 import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
-import { ConnConcurrency } from './concurrency.js';
+import { ConnConcurrency, LevelTime } from './concurrency.js';
 import { BARS_PER_FILE, FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
 import { HandleTable } from './handles.js';
 import { LatencyTable } from './latency.js';
@@ -195,7 +195,7 @@ export class AnalysisState {
     x.kernelSizeAtReq = f.kernelSize;
     x.daemonSizeAtReq = f.group.daemonSize;
     f.inflight.push(tr);
-    f.level.set(f.inflight.length, t);
+    (f.level ??= new LevelTime()).set(f.inflight.length, t);
 
     if (x.fh !== undefined) {
       const fo = c.handles.fopen(x.fh);
@@ -211,7 +211,7 @@ export class AnalysisState {
     if (op === Op.WRITE) {
       f.writes++;
       f.inflightWrites++;
-      f.writeLevel.set(f.inflightWrites, t);
+      (f.writeLevel ??= new LevelTime()).set(f.inflightWrites, t);
       tr.writeCache = (x.opFlags & FUSE_WRITE_CACHE) !== 0;
       if (tr.writeCache) {
         if (c.writeback === undefined) c.writeback = true;
@@ -220,10 +220,10 @@ export class AnalysisState {
         if (!Number.isNaN(f.kernelSize) && end > f.kernelSize) f.kernelSize = end;
       }
       this.linkConcurrentWrites(tr, g);
-      g.writesInflight.push(tr);
+      g.inflight('writesInflight').push(tr);
     } else if ((op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) || ((op === Op.OPEN) && (x.flags & O_TRUNC) !== 0)) {
       tr.truncates = true;
-      g.truncatesInflight.push(tr);
+      g.inflight('truncatesInflight').push(tr);
     }
     return tr;
   }
@@ -272,13 +272,13 @@ export class AnalysisState {
     const f = tr.file;
     if (f) {
       removeFrom(f.inflight, tr);
-      f.level.set(f.inflight.length, t);
+      f.level?.set(f.inflight.length, t);
       if (x.opcode === Op.WRITE) {
         f.inflightWrites--;
-        f.writeLevel.set(f.inflightWrites, t);
-        removeFrom(f.group.writesInflight, tr);
+        f.writeLevel?.set(f.inflightWrites, t);
+        removeFrom(f.group.writesInflight as Track[], tr);
       }
-      if (tr.truncates) removeFrom(f.group.truncatesInflight, tr);
+      if (tr.truncates) removeFrom(f.group.truncatesInflight as Track[], tr);
     }
     // A reply the kernel refused (failed write) changed nothing in the kernel (fuse-protocol.md §6.19).
     if (x.error === 0 && x.replyFailedErrno === 0) this.applyReply(x, tr, c);
@@ -625,6 +625,7 @@ export class AnalysisState {
     this.bars -= f.bars?.length ?? 0;
     this.opts.onRetire?.(f);
     this.files.drop(f);
+    f.retired = true;
   }
 
   /** End of capture: close the concurrency intervals. In-flight tracks stay for the detectors' `end`. */
@@ -633,8 +634,8 @@ export class AnalysisState {
       // Paths as they are at the end: renames of directories above a file change its path without a request on it.
       const path = this.conns[f.conn]?.paths.knownPath(f.nodeid);
       if (path !== undefined) f.path = path;
-      f.level.close(tEnd);
-      f.writeLevel.close(tEnd);
+      f.level?.close(tEnd);
+      f.writeLevel?.close(tEnd);
     }
     if (this.opts.timeline) {
       for (const tr of this.inflightTracks()) if (tr.file) this.addBar(tr.file, tr);
