@@ -19,7 +19,7 @@
 import type { CaptureMessage } from '../capture/message.js';
 import { ReplyResult, type DirEntry, type Exchange, type Id } from '../pairing/exchange.js';
 
-import { Notify, notifyName, Op } from './opcodes.js';
+import { fixedReplySize, Notify, notifyName, Op, replyStructName } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
 import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
 import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
@@ -207,8 +207,6 @@ const MKNOD_IN_SIZES = sizesByMinor(fuse_mknod_in);
 const WRITE_IN_SIZES = sizesByMinor(fuse_write_in);
 const CREATE_IN_SIZES = sizesByMinor(fuse_create_in);
 const ENTRY_OUT_SIZES = sizesByMinor(fuse_entry_out);
-const ATTR_OUT_SIZES = sizesByMinor(fuse_attr_out);
-const STATFS_OUT_SIZES = sizesByMinor(fuse_statfs_out);
 
 /** A u64 as a plain number for arithmetic (exact below 2^53; callers that output it keep the exact value, see setOffset). */
 function n64(dv: DataView, pos: number, le: boolean): number {
@@ -655,46 +653,6 @@ function validNs(dv: DataView, pos: number, nsecPos: number, le: boolean): numbe
   return n64(dv, pos, le) * 1e9 + dv.getUint32(nsecPos, le);
 }
 
-/** Fixed result size of a successful reply at `minor`, -1 for variable-size results. */
-function fixedReplySize(x: Exchange, minor: number): number {
-  switch (x.opcode) {
-    case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK:
-      return sizeFor(ENTRY_OUT_SIZES, minor);
-    case Op.CREATE: case Op.TMPFILE:
-      return sizeFor(ENTRY_OUT_SIZES, minor) + fuse_open_out.size;
-    case Op.GETATTR: case Op.SETATTR:
-      return sizeFor(ATTR_OUT_SIZES, minor);
-    case Op.STATX: return fuse_statx_out.size;
-    case Op.OPEN: case Op.OPENDIR: return fuse_open_out.size;
-    case Op.WRITE: case Op.COPY_FILE_RANGE: return fuse_write_out.size;
-    case Op.COPY_FILE_RANGE_64: return fuse_copy_file_range_out.size;
-    case Op.STATFS: return sizeFor(STATFS_OUT_SIZES, minor);
-    case Op.GETLK: return fuse_lk_out.size;
-    case Op.BMAP: return fuse_bmap_out.size;
-    case Op.POLL: return fuse_poll_out.size;
-    case Op.LSEEK: return fuse_lseek_out.size;
-    case Op.GETXATTR: case Op.LISTXATTR:
-      return x.size === 0 ? fuse_getxattr_out.size : -1;
-    case Op.UNLINK: case Op.RMDIR: case Op.RENAME: case Op.RENAME2: case Op.RELEASE: case Op.RELEASEDIR:
-    case Op.FSYNC: case Op.FSYNCDIR: case Op.SETXATTR: case Op.REMOVEXATTR: case Op.FLUSH: case Op.SETLK:
-    case Op.SETLKW: case Op.ACCESS: case Op.FALLOCATE: case Op.DESTROY: case Op.SETUPMAPPING:
-    case Op.REMOVEMAPPING: case Op.SYNCFS: case Op.INTERRUPT:
-      return 0;
-    default:
-      return -1;
-  }
-}
-
-const STRUCT_OF_REPLY: Record<number, string> = {
-  [Op.LOOKUP]: 'fuse_entry_out', [Op.MKNOD]: 'fuse_entry_out', [Op.MKDIR]: 'fuse_entry_out', [Op.SYMLINK]: 'fuse_entry_out',
-  [Op.LINK]: 'fuse_entry_out', [Op.CREATE]: 'fuse_entry_out + fuse_open_out', [Op.TMPFILE]: 'fuse_entry_out + fuse_open_out',
-  [Op.GETATTR]: 'fuse_attr_out', [Op.SETATTR]: 'fuse_attr_out', [Op.STATX]: 'fuse_statx_out', [Op.OPEN]: 'fuse_open_out',
-  [Op.OPENDIR]: 'fuse_open_out', [Op.WRITE]: 'fuse_write_out', [Op.COPY_FILE_RANGE]: 'fuse_write_out',
-  [Op.COPY_FILE_RANGE_64]: 'fuse_copy_file_range_out', [Op.STATFS]: 'fuse_statfs_out', [Op.GETLK]: 'fuse_lk_out',
-  [Op.BMAP]: 'fuse_bmap_out', [Op.POLL]: 'fuse_poll_out', [Op.LSEEK]: 'fuse_lseek_out', [Op.GETXATTR]: 'fuse_getxattr_out',
-  [Op.LISTXATTR]: 'fuse_getxattr_out',
-};
-
 /**
  * Fills the result fields of `x` from its reply (error, resultSize,
  * resultNodeid, attrIno, attrSize, attrValidNs, resultFh, openFlags, entries)
@@ -739,22 +697,22 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
     if (pr) x.problem ??= pr;
     return;
   }
-  let fixed = fixedReplySize(x, minor);
+  let fixed = fixedReplySize(op, minor, x.size);
   if (fixed > 0 && body !== fixed && !p.negotiated) {
     // No INIT seen: a pre-7.9 (or pre-7.4 STATFS) peer's compat size is self-describing (§4.3).
     for (const old of [8, 3]) {
-      if (fixedReplySize(x, old) === body) { minor = old; fixed = body; p.noteOldReply(old, opName(op)); break; }
+      if (fixedReplySize(op, old, x.size) === body) { minor = old; fixed = body; p.noteOldReply(old, opName(op)); break; }
     }
   }
   if (fixed >= 0) {
     if (body !== fixed) {
       x.problem ??= fixed === 0
         ? `reply carries ${body} bytes; ${opName(op)} has no result (the kernel refuses it: EINVAL)`
-        : `reply body ${body} bytes != ${fixed} of ${STRUCT_OF_REPLY[op] ?? 'the result'} at minor ${minor} (the kernel refuses it: EINVAL)`;
+        : `reply body ${body} bytes != ${fixed} of ${replyStructName(op) ?? 'the result'} at minor ${minor} (the kernel refuses it: EINVAL)`;
       return;
     }
     if (fixed > 0 && curCap - OUT_HDR < fixed) {
-      x.problem ??= `truncated: ${curCap} of ${len} bytes captured, ${STRUCT_OF_REPLY[op]} needs ${OUT_HDR + fixed}`;
+      x.problem ??= `truncated: ${curCap} of ${len} bytes captured, ${replyStructName(op)} needs ${OUT_HDR + fixed}`;
       return;
     }
   }

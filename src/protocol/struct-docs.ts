@@ -7,7 +7,7 @@
 import type { EnumSet, FlagSet, StructLayout } from './layout.js';
 import { ALL_ENUM_SETS, ALL_FLAG_SETS } from './flags/index.js';
 import { COMPAT_SIZES, LAYOUT_FAMILIES } from './layouts/index.js';
-import { OPCODES, NOTIFY_CODES } from './opcodes.js';
+import { describeBody, OPCODES, NOTIFY_CODES } from './opcodes.js';
 
 function typeName(t: StructLayout['fields'][number]['type']): string {
   if (typeof t === 'string') return t;
@@ -66,7 +66,7 @@ export function renderStructDocs(): string {
     '',
     '| Code | Name | Class | Since | Request body | Reply body |',
     '|---:|---|---|---|---|---|',
-    ...OPCODES.map((r) => `| ${r.code} | \`${r.name}\` | ${r.cls} | 7.${r.since} | ${esc(r.req || '—')} | ${r.noReply ? 'no reply' : esc(r.reply || '— (header only)')} |`),
+    ...OPCODES.map((r) => `| ${r.code} | \`${r.name}\` | ${r.cls} | 7.${r.since} | ${esc(describeBody(r.request, r.ext) || '—')} | ${r.noReply ? 'no reply' : esc(describeBody(r.reply) || '— (header only)')} |`),
     '',
     '## Notification codes',
     '',

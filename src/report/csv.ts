@@ -22,9 +22,7 @@ import { errnoName } from '../protocol/errno.js';
 import { jsonString, stringifyJson } from './json.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
-import { fuse_setattr_in } from '../protocol/layouts/attr.js';
-import { fuse_create_in, fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, fuse_write_in } from '../protocol/layouts/io.js';
-import { Op, opcodeName } from '../protocol/opcodes.js';
+import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
 import { SIZE_EVENT_KINDS, type AnalysisModel, type FileModel, type Finding, type OpStatsModel, type SizeEvent } from './model.js';
 
 export type Cell = number | string | boolean | null;
@@ -107,19 +105,6 @@ export const relMs = (t: number): Cell => (Number.isFinite(t) ? Math.round(t) / 
 
 // --- requests: argument columns from the layouts ---------------------------------------
 
-/** Request body layouts whose fields the pairing stage extracts, with their opcodes. */
-const REQUEST_LAYOUTS: readonly (readonly [StructLayout, readonly number[]])[] = [
-  [fuse_write_in, [Op.WRITE]],
-  [fuse_read_in, [Op.READ, Op.READDIR, Op.READDIRPLUS]],
-  [fuse_setattr_in, [Op.SETATTR]],
-  [fuse_fallocate_in, [Op.FALLOCATE]],
-  [fuse_fsync_in, [Op.FSYNC, Op.FSYNCDIR]],
-  [fuse_open_in, [Op.OPEN, Op.OPENDIR]],
-  [fuse_create_in, [Op.CREATE, Op.TMPFILE]],
-  [fuse_release_in, [Op.RELEASE, Op.RELEASEDIR]],
-  [fuse_flush_in, [Op.FLUSH]],
-];
-
 /** How an `Exchange` carries a layout field, or undefined when it does not. */
 function carrier(f: Field): ((x: Exchange) => Cell) | undefined {
   if (f.pad) return undefined;
@@ -142,7 +127,7 @@ function carrier(f: Field): ((x: Exchange) => Cell) | undefined {
 
 function argumentColumns(): TableColumn<Exchange>[] {
   const cols = new Map<string, { type: ColumnType; docs: string[]; byOp: Map<number, (x: Exchange) => Cell> }>();
-  for (const [layout, ops] of REQUEST_LAYOUTS) {
+  for (const [layout, ops] of ARGUMENT_LAYOUTS) {
     for (const f of layout.fields) {
       const get = carrier(f);
       if (!get) continue;

@@ -22,14 +22,14 @@
  * framenum fields and the latency.
  */
 import type { EnumSet, FlagSet, StructLayout } from '../protocol/layout.js';
-import { ALL_LAYOUTS, COMPAT_SIZES, LAYOUTS_BY_NAME } from '../protocol/layouts/index.js';
+import { ALL_LAYOUTS, COMPAT_SIZES } from '../protocol/layouts/index.js';
 import { fuse_dirent, fuse_direntplus } from '../protocol/layouts/dir.js';
 import { fuse_init_in, fuse_init_out } from '../protocol/layouts/init.js';
 import { fuse_setxattr_in } from '../protocol/layouts/xattr.js';
 import { InitBit } from '../protocol/flags/init.js';
 import { O_ACCMODE, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { errnoName } from '../protocol/errno.js';
-import { NOTIFY_CODES, Op, OPCODES } from '../protocol/opcodes.js';
+import { NOTIFY_CODES, Op, OPCODES, type BodyPart } from '../protocol/opcodes.js';
 import { NEWEST_MINOR } from '../protocol/version.js';
 
 const HEADERS = new Set(['fuse_in_header', 'fuse_out_header']);
@@ -50,37 +50,26 @@ export type BodyToken =
   /** `l` when the request asked for the size (its `size` was 0), else `or` (GETXATTR/LISTXATTR). */
   | { k: 'either'; l: string; or: BodyToken };
 
-/**
- * Reads an opcode row's body description (`fuse_mknod_in + name [+ext]`,
- * `fuse_getxattr_out (size 0) or value`, `fuse_dirent records`) as tokens.
- * Extensions are not part of it: the header's total_extlen sets them apart.
- */
-export function bodyTokens(desc: string, opts: { byLen?: boolean } = {}): BodyToken[] {
-  const optional = /\(.*empty.*\)/.test(desc);
-  const clean = desc.replace(/\([^)]*\)/g, '').replace(/\[\+ext\]/g, '').trim();
-  if (clean === '') return [];
-  const alts = clean.split(/\s+or\s+/);
-  const first = alts[0]!.split(/\s*\+\s*/).map((t) => token(t.trim(), optional, opts.byLen === true));
-  if (alts.length > 1 && first.length === 1 && first[0]!.k === 'struct') {
-    const other = alts[1]!.split(/\s*\+\s*/).map((t) => token(t.trim(), false, false));
-    return [{ k: 'either', l: first[0]!.l, or: other[0]! }];
-  }
-  return first;
+/** An opcode row's body parts as the dissector's tokens (struct names instead of layouts). */
+export function bodyTokens(parts: readonly BodyPart[]): BodyToken[] {
+  return parts.map(token);
 }
 
-function token(t: string, optional: boolean, byLen: boolean): BodyToken {
-  const word = t.split(/\s+/)[0]!;
-  const arr = /^((?:fuse|cuse)_\w+)\[\]$/.exec(word);
-  if (arr && LAYOUTS_BY_NAME.has(arr[1]!)) return { k: 'array', l: arr[1]! };
-  if (LAYOUTS_BY_NAME.has(word)) {
-    if (/\brecords\b/.test(t)) {
-      const namelenAt = word === fuse_direntplus.name ? fuse_direntplus.offsets.dirent! + fuse_dirent.offsets.namelen! : fuse_dirent.offsets.namelen!;
-      return { k: 'records', l: word, namelenAt };
+function token(p: BodyPart): BodyToken {
+  switch (p.k) {
+    case 'struct': return { k: 'struct', l: p.l.name, ...(p.optional ? { optional: true } : {}), ...(p.byLen ? { byLen: true } : {}) };
+    case 'array': return { k: 'array', l: p.l.name };
+    case 'records': {
+      const namelenAt = p.l === fuse_direntplus ? fuse_direntplus.offsets.dirent! + fuse_dirent.offsets.namelen! : fuse_dirent.offsets.namelen!;
+      return { k: 'records', l: p.l.name, namelenAt };
     }
-    return { k: 'struct', l: word, ...(optional ? { optional } : {}), ...(byLen ? { byLen } : {}) };
+    case 'string': return { k: 'string', f: p.f };
+    case 'data': return { k: 'data' };
+    case 'either': {
+      const or = token(p.or);
+      return { k: 'either', l: p.l.name, or: or.k === 'struct' ? { k: 'struct', l: or.l } : or };
+    }
   }
-  if (/^\w*name$/.test(word)) return { k: 'string', f: word };
-  return { k: 'data' };
 }
 
 // --- Lua emission -----------------------------------------------------------------
@@ -114,12 +103,6 @@ function luaToken(t: BodyToken): string {
     case 'data': return '{k="data"}';
     case 'either': return `{k="either",l=${lstr(t.l)},alt=${luaToken(t.or)}}`;
   }
-}
-
-/** The notification body layout of a code (fuse_notify_<name>..._out), by the kernel's naming. */
-function notifyLayout(name: string): string | undefined {
-  const prefix = `fuse_notify_${name.toLowerCase()}`;
-  return ALL_LAYOUTS.find((l) => l.name.startsWith(prefix) && l.name.endsWith('_out'))?.name;
 }
 
 /** The whole dissector source. `version` names the generating fusetrace. */
@@ -178,18 +161,12 @@ export function generateLua(version: string): string {
   const strings = new Set<string>();
   const ops: string[] = [];
   for (const r of OPCODES) {
-    const byLen = r.code === Op.INIT || r.code === Op.CUSE_INIT;
-    const req = bodyTokens(r.req, { byLen });
-    const rep = bodyTokens(r.reply, { byLen });
+    const req = bodyTokens(r.request);
+    const rep = bodyTokens(r.reply);
     for (const t of [...req, ...rep]) if (t.k === 'string') strings.add(t.f);
     ops.push(`OPS[${r.code}] = {name=${lstr(r.name)},noreply=${r.noReply === true},req=${luaTokens(req)},rep=${luaTokens(rep)}}`);
   }
-  const notifies = NOTIFY_CODES.map((n) => {
-    const l = notifyLayout(n.name);
-    const body: BodyToken[] = l ? [{ k: 'struct', l }] : [];
-    if (n.name === 'INVAL_ENTRY' || n.name === 'DELETE') body.push({ k: 'string', f: 'name' });
-    return `NOTIFY[${n.code}] = {name=${lstr(n.name)},body=${luaTokens(body)}}`;
-  });
+  const notifies = NOTIFY_CODES.map((n) => `NOTIFY[${n.code}] = {name=${lstr(n.name)},body=${luaTokens(bodyTokens(n.body))}}`);
   for (const s of strings) addField(`fuse.${s}`, `ProtoField.stringz(${lstr(`fuse.${s}`)}, ${lstr(s)})`, 'stringz');
 
   const subst: Record<string, string> = {

@@ -8,7 +8,7 @@
  */
 import type { Exchange, Id } from '../pairing/exchange.js';
 import { InflightTable } from '../pairing/inflight.js';
-import { Op, opcodeName, opcodeRow } from '../protocol/opcodes.js';
+import { Op, opcodeName, opcodeRow, targetsNode } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
@@ -132,8 +132,7 @@ export class AnalysisState {
   /** The file a request targets (header nodeid), or undefined for connection-level requests. */
   private targetFile(x: Exchange, c: ConnState): FileState | undefined {
     const op = x.opcode;
-    if (x.nodeid === 0 || op === Op.FORGET || op === Op.BATCH_FORGET || op === Op.INTERRUPT || op === Op.INIT ||
-        op === Op.DESTROY || op === Op.NOTIFY_REPLY || op === Op.CUSE_INIT) return undefined;
+    if (x.nodeid === 0 || !targetsNodeOp(op)) return undefined;
     return this.files.getOrCreate(x.conn, x.nodeid, c.paths);
   }
 
@@ -641,6 +640,18 @@ export class AnalysisState {
       for (const tr of this.inflightTracks()) if (tr.file) this.addBar(tr.file, tr);
     }
   }
+}
+
+/** Opcodes whose header nodeid names a file (opcode table `targetsNode`), by code. */
+const TARGETS_NODE: boolean[] = [];
+
+function targetsNodeOp(op: number): boolean {
+  if (op >= 0 && op < 256) {
+    let v = TARGETS_NODE[op];
+    if (v === undefined) TARGETS_NODE[op] = v = targetsNode(op);
+    return v;
+  }
+  return targetsNode(op);
 }
 
 /** Opcodes whose request names a child of the header nodeid (opcode table `namesChild`), by code. */

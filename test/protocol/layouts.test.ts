@@ -162,11 +162,17 @@ test('sizes of the 7.45-only structs (checked with gcc against libfuse fuse_kern
   assert.equal(size('cuse_init_out'), 72);
 });
 
-test('every struct named in the opcode table is declared', async () => {
-  const { OPCODES } = await import('../../src/protocol/opcodes.js');
-  for (const r of OPCODES) {
-    for (const part of `${r.req} ${r.reply}`.match(/\b(?:fuse|cuse)_\w+/g) ?? []) {
-      assert.ok(LAYOUTS_BY_NAME.has(part.replace(/\[\]$/, '')), `${r.name}: ${part} has a layout`);
+test('every struct an opcode or notification row uses is one of the declared layouts (docs and dissector list them)', async () => {
+  const { OPCODES, NOTIFY_CODES } = await import('../../src/protocol/opcodes.js');
+  type Part = (typeof OPCODES)[number]['request'][number];
+  const check = (who: string, p: Part): void => {
+    if (p.k === 'struct' || p.k === 'array' || p.k === 'records' || p.k === 'either') {
+      assert.equal(LAYOUTS_BY_NAME.get(p.l.name), p.l, `${who}: ${p.l.name} is listed in layouts/index.ts`);
     }
-  }
+    if (p.k === 'either') check(who, p.or);
+  };
+  let n = 0;
+  for (const r of OPCODES) for (const p of [...r.request, ...r.reply]) { check(r.name, p); n++; }
+  for (const r of NOTIFY_CODES) for (const p of r.body) { check(r.name, p); n++; }
+  assert.ok(n > 80, `${n} body parts checked`);
 });

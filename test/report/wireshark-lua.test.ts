@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LAYOUTS_BY_NAME } from '../../src/protocol/layouts/index.js';
-import { OPCODES } from '../../src/protocol/opcodes.js';
-import { bodyTokens, fieldAbbrev } from '../../src/report/wireshark-lua.js';
+import { OPCODES, opcodeRow, type BodyPart } from '../../src/protocol/opcodes.js';
+import { bodyTokens, fieldAbbrev, type BodyToken } from '../../src/report/wireshark-lua.js';
 import { pcapngToBuffer } from '../../src/capture/pcapng-writer.js';
 import type { StructLayout } from '../../src/protocol/layout.js';
 import { sizeAt } from '../../src/protocol/layouts/index.js';
@@ -140,7 +140,7 @@ function filled(l: StructLayout, size: number, seq: { n: number }, set: Record<s
 }
 
 /** A body as an opcode row describes it: every struct filled, one array entry, one directory record, short names. */
-function bodyOf(desc: string, seq: { n: number }, set: Record<string, number>, minor = 45): Buffer {
+function bodyOf(desc: readonly BodyPart[], seq: { n: number }, set: Record<string, number>, minor = 45): Buffer {
   const parts: Buffer[] = [];
   for (const t of bodyTokens(desc)) {
     const l = (name: string): StructLayout => LAYOUTS_BY_NAME.get(name)!;
@@ -192,7 +192,7 @@ function everyOpcodeCapture(minor = 45, init = true): Buffer {
       if (r.code === Op.INIT || r.code === Op.CUSE_INIT) continue;
       // GETXATTR/LISTXATTR ask for the size (0), so the reply is fuse_getxattr_out.
       const set: Record<string, number> = r.code === Op.GETXATTR || r.code === Op.LISTXATTR ? { size: 0, count: 1 } : { count: 1 };
-      const x = req(r.code, bodyOf(r.req, seq, set, minor));
+      const x = req(r.code, bodyOf(r.request, seq, set, minor));
       if (!r.noReply) out(x, 0, bodyOf(r.reply, seq, set, minor));
     }
     for (const n of NOTIFY_CODES) out(0, n.code, Buffer.alloc(0));
@@ -201,20 +201,17 @@ function everyOpcodeCapture(minor = 45, init = true): Buffer {
 
 describe('wireshark dissector', () => {
   it('reads the opcode rows\' body descriptions into tokens', () => {
-    assert.deepEqual(bodyTokens('fuse_write_in + data'), [{ k: 'struct', l: 'fuse_write_in' }, { k: 'data' }]);
-    assert.deepEqual(bodyTokens('fuse_mknod_in + name [+ext]'), [{ k: 'struct', l: 'fuse_mknod_in' }, { k: 'string', f: 'name' }]);
-    assert.deepEqual(bodyTokens('fuse_rename_in + oldname + newname'), [{ k: 'struct', l: 'fuse_rename_in' }, { k: 'string', f: 'oldname' }, { k: 'string', f: 'newname' }]);
-    assert.deepEqual(bodyTokens('fuse_getattr_in (7.9+; empty before)'), [{ k: 'struct', l: 'fuse_getattr_in', optional: true }]);
-    assert.deepEqual(bodyTokens('fuse_batch_forget_in + fuse_forget_one[]'), [{ k: 'struct', l: 'fuse_batch_forget_in' }, { k: 'array', l: 'fuse_forget_one' }]);
-    assert.deepEqual(bodyTokens('fuse_getxattr_out (size 0) or value'), [{ k: 'either', l: 'fuse_getxattr_out', or: { k: 'data' } }]);
-    assert.equal(bodyTokens('fuse_direntplus records')[0]!.k, 'records');
-    assert.deepEqual(bodyTokens(''), []);
-    // Every struct an opcode row names is a declared layout (a typo would decode as bytes).
-    for (const r of OPCODES) {
-      for (const desc of [r.req, r.reply]) {
-        for (const name of desc.match(/\b(?:fuse|cuse)_[a-z0-9_]+/g) ?? []) assert.ok(LAYOUTS_BY_NAME.has(name), `${r.name}: ${name}`);
-      }
-    }
+    const req = (op: number): BodyToken[] => bodyTokens(opcodeRow(op)!.request);
+    const rep = (op: number): BodyToken[] => bodyTokens(opcodeRow(op)!.reply);
+    assert.deepEqual(req(Op.WRITE), [{ k: 'struct', l: 'fuse_write_in' }, { k: 'data' }]);
+    assert.deepEqual(req(Op.MKNOD), [{ k: 'struct', l: 'fuse_mknod_in' }, { k: 'string', f: 'name' }]);
+    assert.deepEqual(req(Op.RENAME), [{ k: 'struct', l: 'fuse_rename_in' }, { k: 'string', f: 'oldname' }, { k: 'string', f: 'newname' }]);
+    assert.deepEqual(req(Op.GETATTR), [{ k: 'struct', l: 'fuse_getattr_in', optional: true }]);
+    assert.deepEqual(req(Op.BATCH_FORGET), [{ k: 'struct', l: 'fuse_batch_forget_in' }, { k: 'array', l: 'fuse_forget_one' }]);
+    assert.deepEqual(rep(Op.GETXATTR), [{ k: 'either', l: 'fuse_getxattr_out', or: { k: 'data' } }]);
+    assert.deepEqual(req(Op.INIT), [{ k: 'struct', l: 'fuse_init_in', byLen: true }]);
+    assert.deepEqual(rep(Op.READDIRPLUS), [{ k: 'records', l: 'fuse_direntplus', namelenAt: 128 + 16 }]);
+    assert.deepEqual(rep(Op.RELEASE), []);
     assert.equal(fieldAbbrev('fuse_write_in', 'offset'), 'fuse.write.offset');
     assert.equal(fieldAbbrev('fuse_write_out', 'size'), 'fuse.write_out.size');
     assert.equal(fieldAbbrev('fuse_in_header', 'nodeid'), 'fuse.nodeid');
@@ -248,7 +245,7 @@ describe('wireshark dissector', () => {
       let i = 2;
       for (const r of OPCODES) {
         if (r.code === Op.INIT || r.code === Op.CUSE_INIT) continue;
-        for (const [desc, tree] of r.noReply ? [[r.req, trees[i]!] as const] : [[r.req, trees[i]!] as const, [r.reply, trees[i + 1]!] as const]) {
+        for (const [desc, tree] of r.noReply ? [[r.request, trees[i]!] as const] : [[r.request, trees[i]!] as const, [r.reply, trees[i + 1]!] as const]) {
           for (const t of bodyTokens(desc)) if (t.k !== 'string' && t.k !== 'data') assert.ok(tree.has(t.l), `${r.name}: ${t.l} in ${[...tree].join(',')}`);
         }
         i += r.noReply ? 1 : 2;
