@@ -111,6 +111,16 @@ export interface PageFinding {
   group: string | null;
 }
 
+/** A connection's in-flight chart, with the kernel's queue when the recorder sampled fusectl. */
+export interface PageInflight {
+  conn: number;
+  steps: [number, number][];
+  peak: number;
+  truncated: boolean;
+  /** fusectl samples [t, waiting, max_background, congestion_threshold], each holding until the next (whole capture, not narrowed by the filters). */
+  queue?: [number, number, number, number][];
+}
+
 export interface PageData {
   span: { startT: number; endT: number };
   /** The time range shown first: the --since/--until window, else the whole span. */
@@ -120,7 +130,7 @@ export interface PageData {
   ops: { name: string; color: string }[];
   groups: PageGroup[];
   findings: PageFinding[];
-  inflight: { conn: number; steps: [number, number][]; peak: number; truncated: boolean }[];
+  inflight: PageInflight[];
   limits: HtmlLimits;
   /** Exchanges within the filters of the files that got a timeline. */
   barsTotal: number;
@@ -670,7 +680,10 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
     inflight: model.connections.map((c) => {
       const s = strideSteps(c.inflight ?? [], limits.inflightSteps);
       // Narrowed, the steps are those of the selected exchanges: their own peak scales the chart.
-      return { conn: c.conn, steps: s.steps, peak: filtered ? Math.max(0, ...s.steps.map((x) => x[1])) : c.peakInflight, truncated: s.truncated };
+      const peak = filtered ? Math.max(0, ...s.steps.map((x) => x[1])) : c.peakInflight;
+      const row: PageInflight = { conn: c.conn, steps: s.steps, peak, truncated: s.truncated };
+      if (c.queue !== undefined) row.queue = c.queue.samples;
+      return row;
     }),
     limits,
     filtered,
@@ -874,7 +887,11 @@ ${page.groups.length === 0 ? '<p class="dim">No file has exchanges in this captu
 ${renderOtherFiles(model, page)}
 <section id="inflight"><h2>In flight per connection</h2><p class="dim">Requests in flight as the daemon saw them (queue depth)${
     page.filtered ? ', counting only the exchanges of the selected files, inside the time window' : ''
-  }, over the same time axis.</p><div id="inflight-plots"></div></section>
+  }, over the same time axis.${
+    page.inflight.some((c) => c.queue !== undefined)
+      ? ' Where the recorder sampled the kernel\'s queue (fusectl), the line is <code>waiting</code> (every request the kernel holds, background or not; for the whole connection), the dashed lines its <code>congestion_threshold</code> and <code>max_background</code>: waiting at or above a limit means the limit may have been reached.'
+      : ''
+  }</p><div id="inflight-plots"></div></section>
 <section id="ops"><h2>Per opcode</h2>${page.filtered ? '<p class="dim">The exchanges of the selected files whose request is inside the time window.</p>' : ''}${renderOps(model)}</section>
 <section id="latency"><h2>Latency histograms</h2>${renderHistograms(model, limits)}</section>
 </main>

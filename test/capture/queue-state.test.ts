@@ -9,7 +9,8 @@ import type { QueueSample } from '../../src/capture/message.js';
 import { readCapture } from '../../src/capture/open.js';
 import { pcapngToBuffer } from '../../src/capture/pcapng-writer.js';
 import { queueModel } from '../../src/analysis/build-model.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { PageData } from '../../src/report/html.js';
 import { makeTempDir, run, fusetraceBin } from '../helpers/mount.js';
 
 const T0 = 1_700_000_000_000_000_000n;
@@ -76,5 +77,37 @@ test('analyze shows the kernel queue next to the in-flight depth, and in --json'
   const conn = (JSON.parse(j.stdout) as { connections: { queue?: { peakWaiting: number; congestedNs: number } }[] }).connections[0]!;
   assert.equal(conn.queue?.peakWaiting, 12);
   assert.equal(conn.queue?.congestedNs, 200e6);
+  dir.remove();
+});
+
+test('report carries the kernel queue next to the in-flight depth in the page data, and explains the lines', async () => {
+  const dir = makeTempDir('queue-report');
+  const f = dir.sub('q.pcapng');
+  const out = dir.sub('q.html');
+  writeFileSync(f, capture());
+  const r = await run(process.execPath, [fusetraceBin, 'report', '--proto', '7.31', '-o', out, f]);
+  assert.equal(r.code, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  const m = /<script type="application\/json" id="fusetrace-data">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(m, 'the page embeds its data');
+  const data = JSON.parse(m[1]!) as PageData;
+  const c = data.inflight[0]!;
+  assert.ok(c.queue, 'the connection has queue samples');
+  const t0 = c.queue[0]![0];
+  assert.deepEqual(c.queue.map(([t, w, mb, ct]) => [t - t0, w, mb, ct]), [[0, 0, 12, 9], [100e6, 10, 12, 9], [200e6, 12, 12, 9], [300e6, 1, 12, 9]]);
+  assert.ok(c.steps.length > 0, 'the in-flight depth is there too');
+  assert.match(html, /the line is <code>waiting<\/code>/);
+  dir.remove();
+});
+
+test('report of a capture without queue samples has no queue data nor its explanation', async () => {
+  const dir = makeTempDir('queue-report-none');
+  const out = dir.sub('s.html');
+  const r = await run(process.execPath, [fusetraceBin, 'report', '-o', out, new URL('../../../fixtures/smoke.pcapng', import.meta.url).pathname]);
+  assert.equal(r.code, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  const data = JSON.parse(/id="fusetrace-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as PageData;
+  assert.ok(data.inflight.length > 0 && data.inflight.every((c) => c.queue === undefined));
+  assert.doesNotMatch(html, /<code>waiting<\/code>/);
   dir.remove();
 });

@@ -132,7 +132,20 @@ export function makeRaceModel(path = '/file'): AnalysisModel {
     ],
     span: { startT: 0, endT: 900 * MS, durationNs: 900 * MS },
     connections: [
-      conn(A, 'A', 'stale-size-race-A.pcapng', [[0, 0], [110 * MS, 1], [111 * MS, 0], [302 * MS, 1], [302.4 * MS, 2], [802 * MS, 1], [802.5 * MS, 0]]),
+      {
+        ...conn(A, 'A', 'stale-size-race-A.pcapng', [[0, 0], [110 * MS, 1], [111 * MS, 0], [302 * MS, 1], [302.4 * MS, 2], [802 * MS, 1], [802.5 * MS, 0]]),
+        // fusectl samples as record --bpf writes them: on change, every 100 ms at most.
+        queue: {
+          samples: [[0, 0, 12, 9], [300 * MS, 2, 12, 9], [800 * MS, 0, 12, 9]],
+          sampleCount: 3,
+          peakWaiting: 2,
+          peakWaitingT: 300 * MS,
+          maxBackground: 12,
+          congestionThreshold: 9,
+          congestedNs: 0,
+          fullNs: 0,
+        },
+      },
       conn(B, 'B', 'stale-size-race-B.pcapng', [[0, 0], [10 * MS, 1], [11 * MS, 0], [200 * MS, 1], [201 * MS, 0]]),
     ],
     summary: { messages: 80, requests: 40, replies: 40, notifications: 0, exchanges: 40, unanswered: 0, orphanReplies: 0, malformed: 0, files: 2, findings: { error: 1, warning: 1, info: 0 } },

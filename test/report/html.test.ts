@@ -344,6 +344,11 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
       assert.ok((await page.$$(`#${race.group} path.daemon-size`)).length === 1, 'daemon_size line');
       assert.ok((await page.$$(`#${race.group} path.kernel-size`)).length >= 1, 'kernel_size lines');
       assert.ok((await page.$$('#inflight-plots svg')).length === data.inflight.length);
+      // The kernel's queue, where sampled: waiting and both limits over the in-flight depth.
+      const queued = data.inflight.filter((c) => c.queue !== undefined).length;
+      for (const cls of ['queue-waiting', 'queue-congestion', 'queue-max-background']) {
+        assert.equal(await page.$$eval(`#inflight-plots path.${cls}`, (els) => els.length), queued, cls);
+      }
 
       // Not blank.
       await page.click('#zoom-reset');
@@ -363,7 +368,9 @@ describe('html report: in chromium, offline', { skip: whyNoBrowser ?? false }, (
 
   it('hand-made race model: drawn, highlighted, linked, zoomable, offline', async () => {
     const file = join(dir, 'model.html');
-    (await import('node:fs')).writeFileSync(file, renderHtml(makeRaceModel('/data/</script><b>file')));
+    const model = makeRaceModel('/data/</script><b>file');
+    assert.ok(model.connections.some((c) => c.queue !== undefined), 'the model has queue samples to draw');
+    (await import('node:fs')).writeFileSync(file, renderHtml(model));
     await checkRacePage(file, join(dir, 'model.png'));
   });
 

@@ -270,6 +270,13 @@ function drawInflight() {
     txt(svg, 4, AXIS + 10, 'conn ' + c.conn + ' ' + ci.name);
     var peak = Math.max(1, c.peak, c.steps.reduce(function (m, s) { return Math.max(m, s[1]); }, 0));
     txt(svg, 4, AXIS + 24, 'peak ' + peak).setAttribute('class', 'dim');
+    var q = c.queue || [];
+    if (q.length) {
+      var qpeak = q.reduce(function (m, s) { return Math.max(m, s[1], s[2], s[3]); }, 0);
+      var wpeak = q.reduce(function (m, s) { return Math.max(m, s[1]); }, 0);
+      txt(svg, 4, AXIS + 38, 'waiting peak ' + wpeak).setAttribute('class', 'dim queue-peak');
+      peak = Math.max(peak, qpeak);
+    }
     var top = AXIS, y = function (v) { return top + INFL_H - 4 - (v / peak) * (INFL_H - 8); };
     // Steps: the depth holds from each step's time to the next one's.
     var d = 'M ' + GUTTER + ' ' + y(0), cur = 0, started = false;
@@ -283,10 +290,34 @@ function drawInflight() {
     if (!started) d += ' V ' + y(cur).toFixed(1);
     d += ' H ' + (GUTTER + w) + ' V ' + y(0) + ' Z';
     el('path', { d: d, fill: ci.color, 'fill-opacity': 0.35, stroke: ci.color, 'clip-path': clip }, svg);
+    if (q.length) drawQueue(svg, q, x, y, clip);
     if (c.truncated) txt(svg, GUTTER + 4, H - 4, '(peaks kept; steps thinned to fit the page)');
     nodes.push(svg);
   });
   box.replaceChildren.apply(box, nodes);
+}
+
+// The kernel's queue (fusectl samples [t, waiting, max_background, congestion_threshold],
+// each holding until the next): waiting as a step line, the two limits dashed.
+function drawQueue(svg, q, x, y, clip) {
+  var cols = [[1, 'queue-waiting', '#222', null], [3, 'queue-congestion', '#d08000', '6 3'], [2, 'queue-max-background', '#c03030', '2 3']];
+  cols.forEach(function (k) {
+    var d = '', cur = null;
+    for (var i = 0; i < q.length; i++) {
+      var s = q[i], v = s[k[0]];
+      if (s[0] <= view.t0) { cur = v; continue; }
+      if (s[0] > view.t1) break;
+      if (d === '') d = cur === null ? 'M ' + x(s[0]).toFixed(1) + ' ' + y(v).toFixed(1) : 'M ' + GUTTER + ' ' + y(cur).toFixed(1) + ' H ' + x(s[0]).toFixed(1) + ' V ' + y(v).toFixed(1);
+      else d += ' H ' + x(s[0]).toFixed(1) + ' V ' + y(v).toFixed(1);
+      cur = v;
+    }
+    if (cur === null) return;
+    if (d === '') d = 'M ' + GUTTER + ' ' + y(cur).toFixed(1);
+    d += ' H ' + x(Math.min(view.t1, span.endT)).toFixed(1);
+    var a = { d: d, fill: 'none', stroke: k[2], 'stroke-width': 1.5, 'class': k[1], 'clip-path': clip };
+    if (k[3]) a['stroke-dasharray'] = k[3];
+    el('path', a, svg);
+  });
 }
 
 // ------------------------------------------------------------ group captions
