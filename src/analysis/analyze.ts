@@ -24,6 +24,7 @@ import { buildModel, RetiredFiles, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
 import { EventHeap, EvKind } from './order.js';
 import { Selection } from './selection.js';
+import { isRebuilt } from '../capture/rebuilt.js';
 
 export interface AnalyzeHooks {
   /** Each exchange after the state update, in time order (at its reply; unanswered ones at the end), with path and size views set. */
@@ -244,6 +245,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
 
   let fatal: CaptureError | undefined;
   let sinceDrain = 0;
+  /** Messages per connection the recorder rebuilt (FUSE over io_uring). */
+  const rebuilt: number[] = [];
   let inputs: CaptureInput[] = [];
   ({ inputs } = openCaptures(opts.files, {
     onConnection: (c) => {
@@ -257,6 +260,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       if (t < startT) startT = t;
       if (t > endT) endT = t;
       inputFacts[m.input]!.messages++;
+      if (isRebuilt(m.comment)) rebuilt[m.conn] = (rebuilt[m.conn] ?? 0) + 1;
       pairer.message(m);
       // Release often, so that what waits stays young for the garbage collector.
       if (++sinceDrain >= 256) {
@@ -339,6 +343,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     maxFiles,
     slimFiles: opts.fileRows === true,
     unanswered,
+    rebuilt,
     extraLimitations: fatal ? [{ kind: 'cut', conn: null, message: `reading stopped at damaged input (${fatal.message}); everything before it is analyzed` }] : [],
     peaks: {
       inflight: st.peakTracks,

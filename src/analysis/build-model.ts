@@ -147,6 +147,8 @@ export interface BuildInput {
   /** Files as table rows (fileModel `slim`). */
   slimFiles: boolean;
   unanswered: number;
+  /** Messages per connection the recorder rebuilt from kernel state (capture/rebuilt.ts). */
+  rebuilt?: number[];
   extraLimitations: Limitation[];
   peaks: Record<string, number>;
 }
@@ -221,13 +223,23 @@ export function buildModel(b: BuildInput): AnalysisModel {
       queue: queueModel((b.queue ?? []).filter((q) => q.conn === c), b.endT),
     });
     if (p.has(InitBit.OVER_IO_URING)) {
-      limitations.push({ kind: 'io-uring', conn: c, message: `connection ${c} negotiated FUSE over io_uring: requests after INIT bypass read/write on /dev/fuse and are not in the capture` });
+      const rebuilt = b.rebuilt?.[c] ?? 0;
+      limitations.push({
+        kind: 'io-uring', conn: c,
+        message: rebuilt > 0
+          ? `connection ${c} negotiated FUSE over io_uring: the recorder rebuilt ${rebuilt} ring messages from the kernel's request state; ` +
+            'a ring request\'s time is when it was queued, not when the daemon took it, no daemon thread is named for it, ' +
+            'a ring message keeps at most 16 KiB, and FORGET, INTERRUPT and notifications are there only as far as they crossed /dev/fuse'
+          : `connection ${c} negotiated FUSE over io_uring: requests after INIT bypass read/write on /dev/fuse and are not in the capture`,
+      });
     }
     if (cs.passthroughSeen) {
       limitations.push({ kind: 'passthrough', conn: c, message: `connection ${c} opened files with FOPEN_PASSTHROUGH: their READ/WRITE never reach the daemon and are not in the capture` });
     }
     if (cs.snapped > 0) {
-      limitations.push({ kind: 'snapped', conn: c, message: `${cs.snapped} messages of connection ${c} were cut by the snap length (${info.snapLen} bytes): data payloads are unknown (headers and argument structs are complete)` });
+      // Snap length 0 keeps whole messages: what was cut, the recorder cut (a rebuilt io_uring message's 16 KiB).
+      const by = info.snapLen ? `the snap length (${info.snapLen} bytes)` : 'the recorder';
+      limitations.push({ kind: 'snapped', conn: c, message: `${cs.snapped} messages of connection ${c} were cut by ${by}: data payloads are unknown (headers and argument structs are complete)` });
     }
     if (s.source !== 'init') {
       limitations.push({ kind: 'after-init', conn: c, message: s.note ?? `connection ${c}: no INIT in the capture, layouts assumed` });

@@ -421,6 +421,8 @@ export interface RawMessage {
   origLen: number;
   /** epb_flags bit 16: the write(2) failed. */
   failed: boolean;
+  /** opt_comment, if any. */
+  comment?: string;
 }
 
 export interface PcapngCapture {
@@ -500,7 +502,9 @@ export function readPcapng(file: string): PcapngCapture {
       let failed = false;
       let pid = -1;
       let tid = -1;
+      let comment: string | undefined;
       for (const [code, val] of options(body, 20 + ((capLen + 3) & ~3))) {
+        if (code === 1) comment = val.toString('utf8');
         if (code === 2 && val.length >= 4) {
           const f = val.readUInt32LE(0);
           dir = f & 3;
@@ -511,7 +515,7 @@ export function readPcapng(file: string): PcapngCapture {
           tid = val.readUInt32LE(4);
         }
       }
-      cap.messages.push({ iface, dir, t: Number(ns - t0), tid, pid, data, origLen, failed });
+      cap.messages.push({ iface, dir, t: Number(ns - t0), tid, pid, data, origLen, failed, ...(comment !== undefined ? { comment } : {}) });
     } else if (type === 5) {
       cap.statistics++;
     }

@@ -46,7 +46,8 @@ Without -f a daemon forks into the background: record returns when the
 foreground process exits, and the daemon keeps recording until it exits.
 With --bpf, record itself follows the daemon into the background and
 returns when it exits (or on Ctrl-C).
-The capture cannot see FUSE over io_uring, passthrough files or virtiofs
+Only --bpf sees FUSE over io_uring (rebuilt from the kernel's fuse
+tracepoints); no recorder sees passthrough file I/O or virtiofs
 (see docs/recording.md).`)
     .action(async (command: string[], flags: RecordFlags) => {
       const code = await runCommand(async () => {
