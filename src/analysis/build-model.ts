@@ -59,16 +59,16 @@ export function fileModel(f: FileState, slim = false): FileModel {
   };
 }
 
-/** What `compareActivity` reads of `fileModel(f)`, without building it. */
-function activityFacts(f: FileState): ActivityFacts {
+/** What `compareActivity` reads of `fileModel(f, slim)`, without building it. */
+function activityFacts(f: FileState, slim = false): ActivityFacts {
   return {
-    timeline: { length: f.bars?.length ?? 0 },
+    timeline: { length: slim ? 0 : (f.bars?.length ?? 0) },
     timelineDropped: f.barsDropped > 0 ? f.barsDropped : undefined,
     exchanges: f.exchanges,
     bytesWritten: f.bytesWritten,
     writes: f.writes,
     maxConcurrent: f.level?.max ?? 0,
-    sizeHistory: { length: f.sizeHistory?.n ?? 0 },
+    sizeHistory: { length: slim ? 0 : (f.sizeHistory?.n ?? 0) },
   };
 }
 
@@ -267,15 +267,19 @@ export function buildModel(b: BuildInput): AnalysisModel {
     };
   });
 
-  // Files: those with findings, then the busiest, within the filters.
-  const candidates: FileModel[] = [];
+  // Files: those with findings, then the busiest, within the filters. Live
+  // files are ranked on their facts: a model is built only for those listed.
+  const candidates: (FileModel | FileState)[] = [];
   for (const f of state.files.all()) {
-    if (filters.conn(f.conn) && filters.file(f.nodeid, f.path)) candidates.push(fileModel(f, b.slimFiles));
+    if (filters.conn(f.conn) && filters.file(f.nodeid, f.path)) candidates.push(f);
   }
   for (const m of b.retired.all()) if (filters.conn(m.conn) && filters.file(m.nodeid, m.path)) candidates.push(m);
+  const slim = b.slimFiles;
   const withFindings = candidates.filter((m) => m.findings > 0);
-  const others = candidates.filter((m) => m.findings === 0).sort(compareActivity).slice(0, b.maxFiles);
-  const files = [...withFindings, ...others].sort(compareActivity);
+  const others = candidates.filter((m) => m.findings === 0)
+    .map((e) => ({ e, facts: e instanceof FileState ? activityFacts(e, slim) : e }))
+    .sort((x, y) => compareActivity(x.facts, y.facts)).slice(0, b.maxFiles).map((r) => r.e);
+  const files = [...withFindings, ...others].map((e) => (e instanceof FileState ? fileModel(e, slim) : e)).sort(compareActivity);
   const filesOmitted = candidates.length - files.length + b.retired.dropped;
 
   const findingsBySev: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
