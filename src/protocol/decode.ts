@@ -47,6 +47,7 @@ import {
 } from './layouts/notify.js';
 import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
 import { sizeAt } from './layouts/index.js';
+import { Dirent, direntAt, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 
 /** A JSON value as produced by the decoder. */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -236,7 +237,7 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
     case Op.OPEN: case Op.OPENDIR: B.fuse_open_in = st(fuse_open_in); break;
     case Op.READ: case Op.READDIR: case Op.READDIRPLUS: B.fuse_read_in = st(fuse_read_in, 0, Math.min(fuse_read_in.size, bodyLen)); break;
     case Op.WRITE: {
-      const sz = !p.negotiated && y.size === bodyLen - 24 && bodyLen - 40 !== y.size ? 24 : sizeAt(fuse_write_in, minor);
+      const sz = writeInSize(new DataView(data.buffer, data.byteOffset, data.byteLength), bAbs, bodyLen, availArgs, le, p.negotiated, minor);
       B.fuse_write_in = st(fuse_write_in, 0, sz);
       B.data = dataInfo(d, Math.max(0, bodyLen - sz), avail - sz);
       break;
@@ -245,15 +246,8 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
     case Op.FSYNC: case Op.FSYNCDIR: B.fuse_fsync_in = st(fuse_fsync_in); break;
     case Op.SETXATTR: {
       const vsize = availArgs >= 4 ? u32(data, bAbs, le) : 0;
-      let hl = p.setxattrExt === undefined ? 0 : p.setxattrExt ? 16 : 8;
-      if (hl === 0) {
-        for (const h of [16, 8]) {
-          const nul = h <= availArgs ? data.indexOf(0, bAbs + h) : -1;
-          if (nul >= 0 && nul < bAbs + availArgs && nul + 1 - bAbs + vsize === bodyLen) { hl = h; break; }
-        }
-        if (hl === 0) hl = minor >= 33 ? 16 : 8;
-        B.setxattr_in_size_inferred = hl;
-      }
+      const hl = setxattrHeaderLen(data, bAbs, bodyLen, availArgs, vsize, p.setxattrExt, minor);
+      if (p.setxattrExt === undefined) B.setxattr_in_size_inferred = hl;
       B.fuse_setxattr_in = st(fuse_setxattr_in, 0, hl);
       const nul = data.indexOf(0, bAbs + hl);
       const nameEnd = nul >= 0 && nul < bAbs + availArgs ? nul : bAbs + availArgs;
@@ -485,17 +479,17 @@ function decodeDirents(d: DecodedMessage, m: CaptureMessage, b: number, body: nu
   const l = plus ? fuse_direntplus : fuse_dirent;
   const out: Json[] = [];
   const { data, le } = m;
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let pos = 0;
-  while (pos + l.size <= Math.min(body, avail)) {
+  while (pos < body) {
+    const at = direntAt(dv, b, pos, body, avail, le, plus);
+    if (at === Dirent.FIXED_OVERRUNS || at === Dirent.FIXED_CUT) break;
+    // A record whose name is bad or cut is still shown, with what there is of its name.
     const e = structJson(l, decodeStruct(l, data, b + pos, l.size, le));
-    const nlOff = pos + (plus ? fuse_direntplus.offsets.dirent! : 0) + fuse_dirent.offsets.namelen!;
-    const namelen = u32(data, b + nlOff, le);
-    const nameEnd = Math.min(pos + l.size + namelen, avail);
-    e.name = data.toString('utf8', b + pos + l.size, b + nameEnd);
+    e.name = data.toString('utf8', b + pos + l.size, b + Math.min(pos + l.size + direntNamelen, avail));
     out.push(e);
-    if (namelen === 0 || namelen > 1024) break;
-    if (pos + l.size + namelen > avail) break;
-    pos += (l.size + namelen + 7) & ~7;
+    if (at !== Dirent.OK) break;
+    pos = direntNext(pos, plus);
   }
   if (pos < body && avail < body) d.truncated ??= `truncated: ${avail} of ${body} directory bytes captured (${out.length} entries decoded)`;
   return out;

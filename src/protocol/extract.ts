@@ -41,6 +41,7 @@ import {
 } from './layouts/notify.js';
 import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
 import { sizeAt } from './layouts/index.js';
+import { Dirent, DIRENT_NAME_MAX, direntAt, direntFixed, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import type { StructLayout } from './layout.js';
 import { cuse_init_out } from './layouts/init.js';
 
@@ -80,8 +81,6 @@ function bigU64(hi: number, lo: number): bigint {
 
 const IN_HDR = 40;
 const OUT_HDR = 16;
-/** FUSE_NAME_MAX: the kernel rejects longer dirent names. */
-const NAME_MAX = 1024;
 
 // Offsets, resolved once at module load.
 const o = (l: StructLayout, f: string): number => {
@@ -184,7 +183,6 @@ const NR_OFFSET = o(fuse_notify_retrieve_in, 'offset');
 const NR_SIZE = o(fuse_notify_retrieve_in, 'size');
 const DE_INO = o(fuse_dirent, 'ino');
 const DE_OFF = o(fuse_dirent, 'off');
-const DE_NAMELEN = o(fuse_dirent, 'namelen');
 const DE_TYPE = o(fuse_dirent, 'type');
 const DP_ENTRY = o(fuse_direntplus, 'entry_out');
 const DP_DIRENT = o(fuse_direntplus, 'dirent');
@@ -204,7 +202,6 @@ function sizeFor(t: SizesByMinor, minor: number): number {
   return minor >= 0 && minor < t.sizes.length ? t.sizes[minor]! : sizeAt(t.layout, minor);
 }
 const MKNOD_IN_SIZES = sizesByMinor(fuse_mknod_in);
-const WRITE_IN_SIZES = sizesByMinor(fuse_write_in);
 const CREATE_IN_SIZES = sizesByMinor(fuse_create_in);
 const ENTRY_OUT_SIZES = sizesByMinor(fuse_entry_out);
 
@@ -448,13 +445,8 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     }
     case Op.WRITE: {
-      let sz = sizeFor(WRITE_IN_SIZES, minor);
       const body = len - IN_HDR;
-      if (!p.negotiated && body >= 24 && curCap >= IN_HDR + 24) {
-        // Self-describing (§4.3): data length must equal write_in.size.
-        const size = dv.getUint32(b + WR_SIZE, le);
-        if (body - 40 !== size && body - 24 === size) sz = 24;
-      }
+      const sz = writeInSize(dv, b, body - extLen, curCap - IN_HDR, le, p.negotiated, minor);
       if (!need(x, sz, 'fuse_write_in', minor)) return;
       x.fh = u64(dv, b + WR_FH, le);
       setOffset(x, dv, b + WR_OFFSET, le);
@@ -481,7 +473,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     case Op.SETXATTR: {
       if (!need(x, 8, 'fuse_setxattr_in', minor)) return;
       const vsize = dv.getUint32(b + SX_XSIZE, le);
-      const hl = setxattrHeaderLen(data, b, len - IN_HDR, vsize, p, nameLimit);
+      const hl = setxattrHeaderLen(data, b, len - IN_HDR - extLen, nameLimit - b, vsize, p.setxattrExt, minor);
       if (!need(x, hl, 'fuse_setxattr_in', minor)) return;
       x.size = vsize;
       x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
@@ -632,20 +624,6 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     default:
       return; // unknown opcodes: nothing the analysis reads
   }
-}
-
-/**
- * Length of the SETXATTR header: 16 with SETXATTR_EXT, 8 without; when not
- * known (no INIT), the one for which header + name\0 + value fills the body.
- */
-function setxattrHeaderLen(data: Buffer, b: number, body: number, vsize: number, p: ConnProtocol, nameLimit: number): number {
-  if (p.setxattrExt !== undefined) return p.setxattrExt ? 16 : 8;
-  for (const hl of [16, 8]) {
-    if (body < hl) continue;
-    readName(data, b + hl, nameLimit);
-    if (!nameUnterminated && nameEnd - b + vsize === body) return hl;
-  }
-  return p.minor >= 33 ? 16 : 8;
 }
 
 /** attr_valid (s) + nsec as ns; values beyond 2^53 ns (104 days) are approximate. */
@@ -807,30 +785,28 @@ function opName(op: number): string {
 
 function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: number, le: boolean, plus: boolean): void {
   const dv = viewOf(data);
-  const fixed = plus ? fuse_direntplus.size : fuse_dirent.size;
+  const fixed = direntFixed(plus);
   const de = plus ? DP_DIRENT : 0;
   const out: DirEntry[] = [];
   let pos = 0;
   while (pos < body) {
-    if (pos + fixed > body) {
+    const at = direntAt(dv, b, pos, body, cap, le, plus);
+    if (at === Dirent.FIXED_OVERRUNS) {
       x.problem ??= `${plus ? 'fuse_direntplus' : 'fuse_dirent'} at reply byte ${OUT_HDR + pos} overruns the ${body}-byte body`;
       break;
     }
-    if (pos + fixed > cap) { x.partial = true; break; }
-    const q = b + pos;
-    const namelen = dv.getUint32(q + de + DE_NAMELEN, le);
-    if (namelen === 0 || namelen > NAME_MAX) {
-      x.problem ??= `directory entry at reply byte ${OUT_HDR + pos} has namelen ${namelen} (1..${NAME_MAX})`;
+    if (at === Dirent.BAD_NAMELEN) {
+      x.problem ??= `directory entry at reply byte ${OUT_HDR + pos} has namelen ${direntNamelen} (1..${DIRENT_NAME_MAX})`;
       break;
     }
-    const reclen = (fixed + namelen + 7) & ~7;
-    if (pos + fixed + namelen > body) {
+    if (at === Dirent.NAME_OVERRUNS) {
       x.problem ??= `directory entry name at reply byte ${OUT_HDR + pos + fixed} overruns the ${body}-byte body`;
       break;
     }
-    if (pos + fixed + namelen > cap) { x.partial = true; break; }
+    if (at !== Dirent.OK) { x.partial = true; break; }
+    const q = b + pos;
     out.push({
-      name: utf8(data, q + fixed, q + fixed + namelen),
+      name: utf8(data, q + fixed, q + fixed + direntNamelen),
       ino: u64(dv, q + de + DE_INO, le),
       off: u64(dv, q + de + DE_OFF, le),
       type: dv.getUint32(q + de + DE_TYPE, le),
@@ -840,7 +816,7 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
       mode: plus ? dv.getUint32(q + DP_ENTRY + EO_ATTR + ATTR_MODE, le) : NaN,
       attrValidNs: plus ? validNs(dv, q + DP_ENTRY + EO_ATTR_VALID, q + DP_ENTRY + EO_ATTR_VALID_NSEC, le) : NaN,
     });
-    pos += reclen;
+    pos = direntNext(pos, plus);
   }
   const r = new ReplyResult();
   r.entries = out;
