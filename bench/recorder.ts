@@ -8,13 +8,17 @@
  *   - under the library with snaplen 256,
  *   - under `record --strace` with snaplen 256,
  *   - under `record --bpf` (the eBPF recorder) with snaplen 256 and 4096,
- *     when build/ftrec-bpf is built.
+ *     when build/ftrec-bpf is built;
+ *   - on FUSE over io_uring (libfuse 3.18.2's passthrough_ll -o io_uring,
+ *     built from the vendored source, the kernel's enable_uring on for the
+ *     run): without the recorder and under `record --bpf` at snaplen 256,
+ *     whose messages are then rebuilt at the kernel's fuse tracepoints.
  * Needs root, /dev/fuse, a C compiler, pkg-config + libfuse3-dev, fio (and
  * strace for the last row). Not a test: nothing asserts on time.
  *
  * Environment: BENCH_RECORDER_SECONDS (fio runtime per row, default 10),
  * BENCH_RECORDER_MODES (comma list of none,preload-0,preload-256,strace-256,
- * bpf-256,bpf-4096), BENCH_RECORDER_JOBS (fio jobs, default 4),
+ * bpf-256,bpf-4096,uring-none,uring-bpf-256), BENCH_RECORDER_JOBS (fio jobs, default 4),
  * BENCH_RECORDER_REPEAT (rounds over all modes, default 3), BENCH_RECORDER_BS
  * (fio block size, default 4k: with splice reception libfuse reads a request
  * of 40 + 40 + 4096 bytes or more only up to its 80-byte header, smaller
@@ -45,8 +49,10 @@ export interface Row {
   cpuUsPerWrite: number;
   /** IOPS of every repeat, in run order. */
   runs: number[];
-  /** iops / iops without the recorder. */
+  /** iops / iops without the recorder (on the same transport). */
   relative: number;
+  /** The row it is compared with ("no recorder" or "no recorder, io_uring"). */
+  base?: string;
   /** Median over rounds of this round's IOPS / the same round's IOPS without the recorder: rounds run back to back, so this cancels slow drifts of the machine's load that best-of-rounds does not. */
   medianRoundRelative: number;
   /** Messages in the capture, when there is one. */
@@ -90,6 +96,17 @@ function skipReason(): string | undefined {
   return undefined;
 }
 
+const ENABLE_URING = '/sys/module/fuse/parameters/enable_uring';
+/** libfuse 3.18.2's passthrough_ll, built by test/record/uring-record.test.ts (test/helpers/vendor-libfuse.ts). */
+const uringPll = (): string => join(root, 'build', 'libfuse-3.18.2', '_b', 'example', 'passthrough_ll');
+
+/** Why the io_uring rows cannot run here, or undefined. */
+function uringSkipReason(): string | undefined {
+  if (!existsSync(ENABLE_URING)) return `${ENABLE_URING} is missing (a kernel without FUSE over io_uring)`;
+  if (!existsSync(uringPll())) return `${uringPll()} is not built (node scripts/run-tests.mjs test/record/uring-record.test.ts builds it from the vendored libfuse 3.18.2)`;
+  return undefined;
+}
+
 function buildPassthroughLl(out: string): string | undefined {
   if (existsSync(out) && statSync(out).mtimeMs >= statSync(PLL_SRC).mtimeMs) return undefined;
   const pc = spawnSync('pkg-config', ['fuse3', '--cflags', '--libs'], { encoding: 'utf8' });
@@ -99,10 +116,15 @@ function buildPassthroughLl(out: string): string | undefined {
   return r.status === 0 ? undefined : `building passthrough_ll failed: ${r.stderr}`;
 }
 
-type Mode = 'none' | 'preload-0' | 'preload-256' | 'strace-256' | 'bpf-256' | 'bpf-4096';
+type Mode = 'none' | 'preload-0' | 'preload-256' | 'strace-256' | 'bpf-256' | 'bpf-4096' | 'uring-none' | 'uring-bpf-256';
+
+/** The mode without the recorder on the same transport. */
+const baseOf = (mode: Mode): Mode => (mode.startsWith('uring-') ? 'uring-none' : 'none');
 
 async function mountUnder(mode: Mode, pll: string, src: string, mnt: string, cap: string): Promise<ChildProcess> {
-  const daemon = [pll, '-f', '-o', `source=${src},cache=never`, mnt];
+  const uring = mode.startsWith('uring-');
+  const daemon = uring ? [uringPll(), '-f', '-o', 'io_uring', '-o', `source=${src},cache=never`, mnt] : [pll, '-f', '-o', `source=${src},cache=never`, mnt];
+  if (uring) mode = mode.slice('uring-'.length) as Mode;
   let argv: string[];
   if (mode === 'none') argv = daemon;
   else if (mode === 'strace-256') argv = [process.execPath, recordJs, '-q', '--strace', '--snaplen', '256', '-o', cap, '--', ...daemon];
@@ -218,8 +240,11 @@ export async function benchRecorder(): Promise<Row[]> {
     return [];
   }
   const seconds = Number(process.env.BENCH_RECORDER_SECONDS ?? 10);
+  const uring = uringSkipReason();
+  if (uring) process.stderr.write(`bench: io_uring rows skipped: ${uring}\n`);
   const modes = (process.env.BENCH_RECORDER_MODES ??
-    `none,preload-0,preload-256,strace-256${existsSync(bpfRecorder) ? ',bpf-256,bpf-4096' : ''}`).split(',') as Mode[];
+    `none,preload-0,preload-256,strace-256${existsSync(bpfRecorder) ? ',bpf-256,bpf-4096' : ''}${!uring && existsSync(bpfRecorder) ? ',uring-none,uring-bpf-256' : ''}`)
+    .split(',') as Mode[];
   const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
   let pipeMax = '?';
   try {
@@ -234,23 +259,29 @@ export async function benchRecorder(): Promise<Row[]> {
     writeFileSync(PIPE_MAX, wantPipeMax!);
     pipeMax = wantPipeMax!;
   }
+  // FUSE over io_uring is offered only while the module parameter is on.
+  const oldUring = modes.some((m) => m.startsWith('uring-')) && existsSync(ENABLE_URING) ? readFileSync(ENABLE_URING, 'utf8').trim() : undefined;
+  if (oldUring !== undefined) writeFileSync(ENABLE_URING, 'Y');
   try {
     return await runRounds(pll, seconds, modes, pipeMax);
   } finally {
     if (restorePipeMax) writeFileSync(PIPE_MAX, restorePipeMax);
+    if (oldUring !== undefined) writeFileSync(ENABLE_URING, oldUring);
   }
 }
 
 async function runRounds(pll: string, seconds: number, modes: Mode[], pipeMax: string): Promise<Row[]> {
   const receive = Number(pipeMax) >= 2 << 20 ? 'requests received with splice' : 'requests received with read (fs.pipe-max-size < 2 MiB)';
   const repeat = Math.max(1, Number(process.env.BENCH_RECORDER_REPEAT ?? 3));
-  const label = (mode: Mode): string => mode === 'none' ? 'no recorder' : mode === 'strace-256' ? 'strace, snaplen 256'
+  const label = (mode: Mode): string => mode === 'uring-none' ? 'no recorder, io_uring' : mode === 'uring-bpf-256' ? 'eBPF (--bpf), snaplen 256, io_uring'
+    : mode === 'none' ? 'no recorder' : mode === 'strace-256' ? 'strace, snaplen 256'
     : mode.startsWith('bpf-') ? `eBPF (--bpf), snaplen ${mode.slice(4)}` : `LD_PRELOAD, snaplen ${mode === 'preload-0' ? '0 (whole)' : '256'}`;
   const byMode = new Map<Mode, Row>();
   for (let round = 0; round < repeat; round++) {
     for (const mode of modes) {
       if (mode === 'strace-256' && !have('strace')) continue;
-      if (mode.startsWith('bpf-') && !existsSync(bpfRecorder)) continue;
+      if (mode.includes('bpf-') && !existsSync(bpfRecorder)) continue;
+      if (mode.startsWith('uring-') && uringSkipReason()) continue;
       const dir = mkdtempSync(join(tmpdir(), 'fusetrace-bench-rec-'));
       const src = join(dir, 'src');
       const mnt = join(dir, 'mnt');
@@ -273,7 +304,7 @@ async function runRounds(pll: string, seconds: number, modes: Mode[], pipeMax: s
       } else {
         const cpuUs = (ticks / CLK_TCK) * 1e6 / Math.max(1, res.iops * seconds);
         const prev = byMode.get(mode);
-        const row: Row = prev ?? { mode: label(mode), iops: 0, cpuUsPerWrite: Infinity, runs: [], relative: NaN, medianRoundRelative: NaN, note: receive };
+        const row: Row = prev ?? { mode: label(mode), iops: 0, cpuUsPerWrite: Infinity, runs: [], relative: NaN, medianRoundRelative: NaN, base: label(baseOf(mode)), note: receive };
         row.runs.push(Math.round(res.iops));
         if (res.iops > row.iops) {
           row.iops = res.iops;
@@ -288,10 +319,13 @@ async function runRounds(pll: string, seconds: number, modes: Mode[], pipeMax: s
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const rows = modes.map((m) => byMode.get(m)).filter((r): r is Row => r !== undefined);
-  const base = byMode.get('none')?.iops ?? 0;
-  const baseRuns = byMode.get('none')?.runs ?? [];
-  for (const r of rows) {
+  const rows: Row[] = [];
+  for (const m of modes) {
+    const r = byMode.get(m);
+    if (!r) continue;
+    rows.push(r);
+    const base = byMode.get(baseOf(m))?.iops ?? 0;
+    const baseRuns = byMode.get(baseOf(m))?.runs ?? [];
     r.relative = base > 0 ? r.iops / base : NaN;
     const ratios = r.runs.map((v, i) => v / (baseRuns[i] ?? NaN)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
     const mid = ratios.length >> 1;
@@ -303,15 +337,16 @@ async function runRounds(pll: string, seconds: number, modes: Mode[], pipeMax: s
 /** Renders rows as a markdown table. */
 export function formatRows(rows: Row[]): string {
   const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const base = rows.find((r) => r.mode === 'no recorder')?.cpuUsPerWrite;
+  const cpuBase = (r: Row): number | undefined => rows.find((x) => x.mode === (r.base ?? 'no recorder'))?.cpuUsPerWrite;
   const lines = [
     '| recorder | best write IOPS | vs none | IOPS of each round | vs none, median of rounds | CPU us/write (daemon + recorder) | vs none | messages | lost | capture MB |',
     '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${Number.isNaN(r.medianRoundRelative) ? '-' : `${f(100 * r.medianRoundRelative, 1)}%`} | ${f(r.cpuUsPerWrite, 1)} | ${base ? `${f((100 * r.cpuUsPerWrite) / base, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.lost === undefined ? '-' : f(r.lost)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
+    lines.push(`| ${r.mode} | ${f(r.iops)} | ${Number.isNaN(r.relative) ? '-' : `${f(100 * r.relative, 1)}%`} | ${r.runs.join(', ')} | ${Number.isNaN(r.medianRoundRelative) ? '-' : `${f(100 * r.medianRoundRelative, 1)}%`} | ${f(r.cpuUsPerWrite, 1)} | ${cpuBase(r) ? `${f((100 * r.cpuUsPerWrite) / cpuBase(r)!, 0)}%` : '-'} | ${r.messages === undefined ? '-' : f(r.messages)} | ${r.lost === undefined ? '-' : f(r.lost)} | ${r.captureBytes === undefined ? '-' : f(r.captureBytes / 1048576, 1)} |`);
   }
   if (rows[0]?.note) lines.push('', `fio --rw=randwrite --bs=${blockSize()} --numjobs=${jobs()} --ioengine=psync on passthrough_ll -o cache=never; ${rows[0].note}`);
+  if (rows.some((r) => r.base === 'no recorder, io_uring')) lines.push('io_uring rows: libfuse 3.18.2 passthrough_ll -o io_uring, compared with \'no recorder, io_uring\'');
   return lines.join('\n');
 }
 
