@@ -10,19 +10,22 @@ import { CaptureError } from '../capture/errors.js';
 import type { CaptureInput } from '../capture/input.js';
 import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, type QueueSample } from '../capture/message.js';
 import { bytesRead, captureBytes, openCaptures, readMerged } from '../capture/open.js';
-import type { Exchange } from '../pairing/exchange.js';
+import { guessDirection } from '../protocol/guess-direction.js';
+import type { Exchange } from '../protocol/exchange.js';
 import { Pairer, type PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
 import { InitBit } from '../protocol/flags/init.js';
 import type { ProtocolOverride } from '../protocol/version.js';
-import type { AnalysisModel, FileModel, Finding, Severity, SizeEvent } from '../report/model.js';
-import { severityRank } from '../report/model.js';
+import type { AnalysisModel, FileModel } from '../model/analysis.js';
+import { type Finding, type Severity, severityRank } from '../model/finding.js';
+import type { SizeEvent } from '../model/size-event.js';
 import { DETECTORS } from '../detectors/index.js';
 import { DetectorRunner, type FindingInput } from '../detectors/define.js';
-import { AnalysisState, jsonId } from '../state/state.js';
+import { AnalysisState } from '../state/state.js';
+import { exactId } from '../model/id64.js';
 import { buildModel, RetiredFiles, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
-import { EventHeap, EvKind } from './order.js';
+import { EventHeap, EvKind } from '../pairing/order.js';
 import { Selection } from './selection.js';
 import { isRebuilt } from '../capture/rebuilt.js';
 
@@ -148,7 +151,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     const st = state!;
     const nodeid = input.nodeid ?? null;
     const keep = findings.length < limits.maxFindings && flt.severity(severity) && flt.conn(input.conn) && flt.time(input.t) &&
-      (flt.anyFile || flt.file(nodeid === null ? null : jsonId(nodeid), input.path ?? null));
+      (flt.anyFile || flt.file(nodeid === null ? null : exactId(nodeid), input.path ?? null));
     if (!keep) {
       findingsOmitted[kind] = (findingsOmitted[kind] ?? 0) + 1;
       return;
@@ -180,7 +183,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         const flt = resolved();
         const tEnd = x.replied ? x.tReply : Infinity;
         return flt.conn(x.conn) && (flt.since === null || tEnd >= flt.since) && (flt.until === null || x.tReq <= flt.until) &&
-          flt.file(jsonId(f.nodeid), f.path);
+          flt.file(exactId(f.nodeid), f.path);
       },
       writeback: (c) => pairer.protocol(c).has(InitBit.WRITEBACK_CACHE),
       onSizeEvent: hooks.onSizeEvent
@@ -274,7 +277,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     },
     onStats: (s) => stats.push(s),
     onQueue: (q) => queue.push(q),
-  }, { timebase, resync: opts.resync, linkType: opts.linkType }));
+  }, { timebase, resync: opts.resync, linkType: opts.linkType, guessDirection }));
 
   const total = captureBytes(opts.files);
 

@@ -6,12 +6,11 @@ import type { ConnectionInfo, InterfaceStats, QueueSample } from '../capture/mes
 import type { Pairer } from '../pairing/pairer.js';
 import { InitBit } from '../protocol/flags/init.js';
 import { opcodeName } from '../protocol/opcodes.js';
-import { compareActivity } from '../report/model.js';
-import type {
-  ActivityFacts, AnalysisModel, ConnectionModel, FileModel, QueueModel, Finding, InputModel, Limitation, OpStatsModel, Severity,
-} from '../report/model.js';
+import { ANALYSIS_SCHEMA, compareActivity, type ActivityFacts, type AnalysisModel, type ConnectionModel, type FileModel, type QueueModel, type InputModel, type Limitation, type OpStatsModel } from '../model/analysis.js';
+import type { Finding, Severity } from '../model/finding.js';
 import { FileState } from '../state/files.js';
-import { jsonId, type AnalysisState } from '../state/state.js';
+import type { AnalysisState } from '../state/state.js';
+import { exactId } from '../model/id64.js';
 import { fopenNames } from '../detectors/common.js';
 import type { ResolvedFilters } from './filters.js';
 import type { Selection } from './selection.js';
@@ -29,15 +28,15 @@ export function fileModel(f: FileState, slim = false): FileModel {
   const kernelSize: Record<string, number | null> = {};
   for (const m of f.group.members) kernelSize[String(m.conn)] = Number.isNaN(m.kernelSize) ? null : m.kernelSize;
   if (!(String(f.conn) in kernelSize)) kernelSize[String(f.conn)] = Number.isNaN(f.kernelSize) ? null : f.kernelSize;
-  const nodeid = jsonId(f.nodeid);
-  const history = f.sizeHistory && !slim ? f.sizeHistory.events(f.conn, nodeid, jsonId) : [];
+  const nodeid = exactId(f.nodeid);
+  const history = f.sizeHistory && !slim ? f.sizeHistory.events(f.conn, nodeid, exactId) : [];
   const bars = slim ? [] : (f.bars ?? []).slice().sort((a, b) => a.tReq - b.tReq);
   return {
     conn: f.conn,
     nodeid,
-    ino: f.ino === undefined ? undefined : jsonId(f.ino),
+    ino: f.ino === undefined ? undefined : exactId(f.ino),
     path: f.path,
-    correlated: f.group.members.filter((m) => m !== f).map((m) => ({ conn: m.conn, nodeid: jsonId(m.nodeid) })),
+    correlated: f.group.members.filter((m) => m !== f).map((m) => ({ conn: m.conn, nodeid: exactId(m.nodeid) })),
     exchanges: f.exchanges,
     byOpcode,
     writes: f.writes,
@@ -286,7 +285,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
   for (const f of b.findings) findingsBySev[f.severity]++;
   const pc = pairer.counts;
   const model: AnalysisModel = {
-    schema: 'fusetrace.analysis/1',
+    schema: ANALYSIS_SCHEMA,
     tool: { name: 'fusetrace', version: b.version },
     epochNs: b.epochNs.toString(),
     inputs: b.inputs.map((i, idx) => ({

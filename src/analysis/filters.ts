@@ -8,8 +8,9 @@
  */
 import { UsageError } from '../capture/errors.js';
 import { DETECTOR_IDS } from '../detectors/index.js';
-import { SEVERITIES, severityRank, type FilterModel, type Severity } from '../report/model.js';
-import type { Id } from '../pairing/exchange.js';
+import { SEVERITIES, severityRank, type Severity } from '../model/finding.js';
+import type { FilterModel } from '../model/analysis.js';
+import type { Id } from '../model/id64.js';
 
 /** A time bound: relative ns from the capture start, or absolute ns since the Unix epoch. */
 export type TimeBound = { kind: 'relative'; ns: number; text: string } | { kind: 'absolute'; ns: bigint; text: string };

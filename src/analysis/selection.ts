@@ -11,7 +11,7 @@
  * whenever it belongs to a selected file; depth steps are kept inside the
  * window only, starting with the depth at its start.
  */
-import type { Exchange } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
 import { DepthTimeline } from '../state/concurrency.js';
 import { LatencyTable } from '../state/latency.js';
 import type { ResolvedFilters } from './filters.js';

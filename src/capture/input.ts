@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CaptureError } from './errors.js';
-import type { CaptureFormat, CaptureSink } from './message.js';
+import type { CaptureFormat, CaptureSink, Direction } from './message.js';
 import { Timebase } from './message.js';
 import { BT_SHB } from './pcapng-format.js';
 
@@ -32,7 +32,17 @@ export interface ReaderOptions {
   resync?: boolean;
   /** Accept interfaces with this link type even without a `fuse` name. */
   linkType?: number;
+  /**
+   * Classifies a message whose direction the capture did not record (pcapng
+   * SPB, EPB without epb_flags) from its content: protocol/guess-direction.ts,
+   * given by the stage that knows the opcodes. Without it such messages stay
+   * `Direction.Unknown`.
+   */
+  guessDirection?: DirectionGuesser;
 }
+
+/** Inbound, outbound or unknown for the message at b[off] (capLen bytes captured of origLen). */
+export type DirectionGuesser = (b: Buffer, off: number, capLen: number, origLen: number, le: boolean) => Direction;
 
 export interface ParserContext {
   file: string;

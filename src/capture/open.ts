@@ -32,7 +32,7 @@ export interface ReadResult {
 /** Opens the inputs (not read yet); `file` '-' is standard input. */
 export function openCaptures(files: string[], sink: CaptureSink, opts: ReadOptions = {}): ReadResult {
   const timebase = opts.timebase ?? new Timebase();
-  const options: ReaderOptions = { resync: opts.resync, linkType: opts.linkType };
+  const options: ReaderOptions = { resync: opts.resync, linkType: opts.linkType, guessDirection: opts.guessDirection };
   const inputs = files.map((file, input) => new CaptureInput(file, { file, input, timebase, sink, options }, createParser));
   return { inputs, timebase };
 }

@@ -12,7 +12,6 @@
  * `options.resync` the reader scans forward (4-byte steps) to the next
  * plausible block and emits a `skipped-block` notice.
  */
-import { guessDirection } from './guess-direction.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
 import { Direction, type CaptureMessage, type Timebase } from './message.js';
 import {
@@ -370,7 +369,8 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     m.conn = ifc.conn;
     let guessed = false;
     if (dir !== 1 && dir !== 2) {
-      dir = guessDirection(buf, dataOff, capLen, origLen, this.le);
+      const guess = this.ctx.options.guessDirection;
+      dir = guess ? guess(buf, dataOff, capLen, origLen, this.le) : Direction.Unknown;
       guessed = true;
       if (!ifc.guessNoticed) {
         ifc.guessNoticed = true;

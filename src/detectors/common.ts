@@ -1,11 +1,12 @@
 /** Helpers the detectors share: names of flags, write ranges, wording; detectors of pairing problems and size reports. */
-import type { Exchange, Id } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
 import type { PairingProblem, ProblemKind } from '../pairing/pairer.js';
 import { formatFlags } from '../protocol/layout.js';
 import { FOPEN_FLAGS, O_DIRECT } from '../protocol/flags/open.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import type { MovingReport, SizeReport, Track } from '../state/files.js';
-import { formatBytes, formatOffset } from '../analysis/units.js';
+import { formatBytes, formatOffset } from '../model/format.js';
 import { defineDetector, type Detector, type DetectorContext, type DetectorMeta, type FindingInput } from './define.js';
 
 /** Uniques (and timeline bars) kept per grouped finding (an episode); more are counted. */

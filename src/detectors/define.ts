@@ -11,12 +11,13 @@
  * that is stable across re-recordings.
  */
 import { createHash } from 'node:crypto';
-import type { Exchange, Id } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import { type Id, exactId } from '../model/id64.js';
 import type { PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
-import type { Finding, Severity } from '../report/model.js';
+import type { Finding, Severity } from '../model/finding.js';
 import type { Track } from '../state/files.js';
-import { jsonId, type AnalysisState } from '../state/state.js';
+import type { AnalysisState } from '../state/state.js';
 
 /** What a detector hands to `ctx.report`. */
 export interface FindingInput {
@@ -91,7 +92,7 @@ export function fingerprint(kind: string, path: string | null | undefined, shape
 
 /** Makes a value JSON-safe: bigint -> exact number or string, NaN/Infinity -> null. */
 export function jsonSafe(v: unknown): unknown {
-  if (typeof v === 'bigint') return jsonId(v);
+  if (typeof v === 'bigint') return exactId(v);
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (Array.isArray(v)) return v.map(jsonSafe);
   if (v && typeof v === 'object') {
@@ -140,10 +141,10 @@ export class DetectorRunner {
             kind: d.id,
             severity,
             conn: f.conn,
-            nodeid: f.nodeid === undefined || f.nodeid === null ? null : jsonId(f.nodeid),
+            nodeid: f.nodeid === undefined || f.nodeid === null ? null : exactId(f.nodeid),
             path,
             t: f.t,
-            uniques: f.uniques.map(jsonId),
+            uniques: f.uniques.map(exactId),
             message: formatMessage(d.meta.messages[f.messageId] ?? f.messageId, f.data),
             details: (jsonSafe(f.details ?? {}) as Record<string, unknown>),
             fingerprint: fingerprint(d.id, path, f.shape),

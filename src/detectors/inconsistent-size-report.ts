@@ -5,7 +5,7 @@
  * answered a LINK with a size GETATTR never gave); the kernel may have
  * cached either.
  */
-import { formatBytesPair } from '../analysis/units.js';
+import { formatBytesPair } from '../model/format.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { defineDetector } from './define.js';
 import { eachSizeReport, reportedBack } from './common.js';

@@ -4,10 +4,10 @@
  * answered normally anyway, with another error, never, or already answered
  * before the INTERRUPT arrived.
  */
-import type { Exchange } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
 import { errnoName } from '../protocol/errno.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import { formatDuration } from '../analysis/units.js';
+import { formatDuration } from '../model/format.js';
 import type { Track } from '../state/files.js';
 import { defineDetector, type DetectorContext } from './define.js';
 

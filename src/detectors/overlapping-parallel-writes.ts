@@ -4,7 +4,7 @@
  * depends on the order in which the daemon applies them.
  */
 import { Op } from '../protocol/opcodes.js';
-import { formatBytes } from '../analysis/units.js';
+import { formatBytes } from '../model/format.js';
 import { defineDetector } from './define.js';
 import { describeRange, sizeBucket, writeEnd, writeNoun } from './common.js';
 

@@ -9,10 +9,11 @@
  * EPISODE_QUIET_NS. An episode of one caller's contiguous writes is one
  * write split by the kernel, reported at info severity.
  */
-import type { Exchange, Id } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
 import { Op } from '../protocol/opcodes.js';
 import type { FileState, SizeGroup, Track } from '../state/files.js';
-import { formatBytes, formatBytesPair, formatDuration, formatOffset, formatOffsetPair } from '../analysis/units.js';
+import { formatBytes, formatBytesPair, formatDuration, formatOffset, formatOffsetPair } from '../model/format.js';
 import { defineDetector, type DetectorContext } from './define.js';
 import { EPISODE_QUIET_NS, EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
 

@@ -7,7 +7,7 @@
  * close another open than the WRITE's, which orders nothing.
  */
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import { formatDuration } from '../analysis/units.js';
+import { formatDuration } from '../model/format.js';
 import { defineDetector } from './define.js';
 import { describeRange } from './common.js';
 

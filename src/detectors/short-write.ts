@@ -4,7 +4,7 @@
  * sees a short write(2); few programs handle that.
  */
 import { Op } from '../protocol/opcodes.js';
-import { formatBytes } from '../analysis/units.js';
+import { formatBytes } from '../model/format.js';
 import { defineDetector } from './define.js';
 import { describeRange, sizeBucket } from './common.js';
 

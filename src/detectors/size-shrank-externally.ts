@@ -6,7 +6,7 @@
  * hindsight. A report that only takes the file back to the size it had
  * before the daemon's previous report is inconsistent-size-report's.
  */
-import { formatBytesPair } from '../analysis/units.js';
+import { formatBytesPair } from '../model/format.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { defineDetector } from './define.js';
 import { eachSizeReport, reportedBack } from './common.js';

@@ -4,7 +4,7 @@
  * before that change with a non-zero attr_valid: the kernel may cache the
  * wrong size for that long.
  */
-import { formatBytesPair, formatDuration } from '../analysis/units.js';
+import { formatBytesPair, formatDuration } from '../model/format.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { defineDetector } from './define.js';
 import { eachSizeReport } from './common.js';

@@ -8,10 +8,11 @@
  * in flight together with another write is a parallel-write-beyond-size
  * episode, whose finding tells the stale size too: it is left to it.
  */
-import type { Exchange, Id } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
 import { Op } from '../protocol/opcodes.js';
 import type { FileState, Track } from '../state/files.js';
-import { formatBytes, formatBytesPair, formatOffset, formatOffsetPair } from '../analysis/units.js';
+import { formatBytes, formatBytesPair, formatOffset, formatOffsetPair } from '../model/format.js';
 import { defineDetector, type DetectorContext } from './define.js';
 import { EPISODE_QUIET_NS, EPISODE_UNIQUES_KEPT, fopenNames, sizeBucket, writeEnd, writeNoun } from './common.js';
 

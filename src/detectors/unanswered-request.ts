@@ -2,7 +2,7 @@
  * unanswered-request: a request that expects a reply has none by the end of
  * the capture (the daemon hung, lost it, or the capture stopped first).
  */
-import { formatDuration } from '../analysis/units.js';
+import { formatDuration } from '../model/format.js';
 import { fromProblem, pathNote } from './common.js';
 
 export default fromProblem({

@@ -3,11 +3,11 @@
  * SETATTR (FATTR_SIZE) or an OPEN with O_TRUNC of the same (or a correlated)
  * file: the final size and content depend on the order the daemon applies them.
  */
-import type { Exchange } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { Op } from '../protocol/opcodes.js';
 import type { Track } from '../state/files.js';
-import { formatBytes } from '../analysis/units.js';
+import { formatBytes } from '../model/format.js';
 import { defineDetector, type DetectorContext } from './define.js';
 import { describeRange, writeNoun } from './common.js';
 

@@ -11,7 +11,8 @@
  * in insertion order, like a `Map`, and setting an existing key keeps its
  * place, like a `Map`.
  */
-import type { Exchange, Id } from './exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
 
 /** Empty slot marker: uniques are unsigned, so -1 is never a key. */
 const EMPTY = -1;

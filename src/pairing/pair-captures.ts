@@ -4,12 +4,12 @@
  * adds its own stages on the same sinks.
  */
 import { CaptureError } from '../capture/errors.js';
-import type { CaptureMessage, CaptureNotice, ConnectionInfo, InterfaceStats } from '../capture/message.js';
+import { type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, Timebase } from '../capture/message.js';
 import { openCaptures, readMerged, type ReadOptions } from '../capture/open.js';
+import { guessDirection } from '../protocol/guess-direction.js';
 import type { CaptureInput } from '../capture/input.js';
-import { Timebase } from '../capture/message.js';
 import type { ProtocolOverride } from '../protocol/version.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
 import { Pairer, type MessageKind, type PairingSink } from './pairer.js';
 
 export interface PairRunSink extends PairingSink {
@@ -70,7 +70,7 @@ export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOp
       stats.push(s);
       sink.onStats?.(s);
     },
-  }, { ...opts, timebase }).inputs;
+  }, { ...opts, timebase, guessDirection }).inputs;
   try {
     const afterStep = sink.afterStep;
     readMerged(inputs, afterStep ? () => afterStep(inputs) : undefined);

@@ -10,7 +10,8 @@ import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/
 import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, problemKind, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
-import { Exchange, type Id } from './exchange.js';
+import { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
 import { InflightTable } from './inflight.js';
 
 /** Opcodes that never get a reply (FORGET, BATCH_FORGET, NOTIFY_REPLY), as a table: checked per request. */

@@ -16,7 +16,7 @@
  * understand are kept as `raw` hex.
  */
 import type { CaptureMessage } from '../capture/message.js';
-import { Exchange } from '../pairing/exchange.js';
+import { Exchange } from './exchange.js';
 import { errnoName } from './errno.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader } from './extract.js';
 import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';

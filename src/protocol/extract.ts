@@ -17,14 +17,15 @@
  * `fillRequestHeader` does that for other callers.
  */
 import type { CaptureMessage } from '../capture/message.js';
-import { ReplyResult, type DirEntry, type Exchange, type Id } from '../pairing/exchange.js';
+import { ReplyResult, type DirEntry, type Exchange } from './exchange.js';
+import type { Id } from '../model/id64.js';
 
 import { fixedReplySize, Notify, notifyName, Op, replyStructName } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
 import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
 import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
 import { fuse_dirent, fuse_direntplus, fuse_link_in, fuse_mkdir_in, fuse_mknod_in, fuse_rename2_in, fuse_rename_in } from './layouts/dir.js';
-import { fuse_init_in } from './layouts/init.js';
+import { fuse_init_in, cuse_init_out } from './layouts/init.js';
 import {
   fuse_copy_file_range_in, fuse_copy_file_range_out, fuse_create_in, fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_lseek_in,
   fuse_lseek_out, fuse_open_in, fuse_open_out, fuse_read_in, fuse_release_in, fuse_removemapping_in, fuse_removemapping_one,
@@ -43,7 +44,6 @@ import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts
 import { sizeAt } from './layouts/index.js';
 import { Dirent, DIRENT_NAME_MAX, direntAt, direntFixed, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import type { StructLayout } from './layout.js';
-import { cuse_init_out } from './layouts/init.js';
 
 
 /**

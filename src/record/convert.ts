@@ -20,9 +20,10 @@ import { FusedumpWriter } from '../capture/fusedump-writer.js';
 import { detectFormat, openCaptureFile } from '../capture/input.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
+import { guessDirection } from '../protocol/guess-direction.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { writeFullySync } from '../capture/write-fully.js';
-import { formatAbsoluteNs } from '../report/format.js';
+import { formatAbsoluteNs } from '../model/format.js';
 
 export interface ConvertOptions {
   input: string;
@@ -215,7 +216,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
     // First pass: how many connections, whether any message is snapped.
     const conns: ConnectionInfo[] = [];
     let snapped = 0;
-    readCapture(path, { onConnection: (c) => conns.push({ ...c }), onMessage: (m) => { if (m.capLen < m.origLen) snapped++; }, onNotice: () => {} }, { linkType: o.linkType });
+    readCapture(path, { onConnection: (c) => conns.push({ ...c }), onMessage: (m) => { if (m.capLen < m.origLen) snapped++; }, onNotice: () => {} }, { linkType: o.linkType, guessDirection });
     if (conns.length > 1 && !o.split) {
       throw new UsageError(`convert: ${o.input} holds ${conns.length} FUSE connections (${conns.map((c) => c.name).join(', ')}); a fusedump holds one`,
         'add --split to write one fusedump per connection (OUT.0.fusedump, OUT.1.fusedump, ...)');
@@ -255,7 +256,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
           wr.w.record({ dir: m.dir, ts: writableTime(conv.absoluteNs(m.t, m.tRest), 'fusedump', o.input, m), data: Buffer.from(data) });
           res.messages++;
         },
-      }, { timebase: conv, linkType: o.linkType });
+      }, { timebase: conv, linkType: o.linkType, guessDirection });
     } finally {
       for (const { out } of writers.values()) out.close();
     }
@@ -310,7 +311,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
         };
         w.stats(iface, { start: a(s.startT), end: a(s.endT), recv: s.ifRecv, drop: s.ifDrop });
       },
-    }, { timebase: tb, linkType: o.linkType });
+    }, { timebase: tb, linkType: o.linkType, guessDirection });
     if (!w) new PcapngWriter(out.write, { userappl: 'fusetrace convert', comment: `converted from ${o.input}: no messages` });
   } finally {
     out.close();

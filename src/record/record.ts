@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../capture/errors.js';
 import type { CaptureMessage, CaptureNotice, ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
+import { guessDirection } from '../protocol/guess-direction.js';
 import { closeCapture } from './close-capture.js';
 import { unmountDead } from './dead-mounts.js';
 import { createStatusFile, type RecorderStatus } from './recorder-status.js';
@@ -153,7 +154,7 @@ export function summarizeCapture(file: string): CaptureSummary {
       onStats(st): void {
         s.drops += st.ifDrop ?? 0;
       },
-    });
+    }, { guessDirection });
   } catch (e) {
     s.notices.push((e as Error).message);
   }

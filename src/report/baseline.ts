@@ -17,7 +17,8 @@
  */
 import { basename } from 'node:path';
 import { UsageError } from '../capture/errors.js';
-import { severityRank, SEVERITIES, type AnalysisModel, type Severity } from './model.js';
+import { severityRank, SEVERITIES, type Severity } from '../model/finding.js';
+import type { AnalysisModel } from '../model/analysis.js';
 import { stringifyJson } from './json.js';
 import { escapeControlsDeep } from './untrusted-text.js';
 

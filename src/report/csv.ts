@@ -17,13 +17,16 @@
  * are untrusted: CSV quotes every cell holding a delimiter, quote, CR or LF
  * and defuses formula-like text cells; JSON escapes controls (json.ts).
  */
-import type { Exchange, Id } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
 import { errnoName } from '../protocol/errno.js';
 import { jsonString, stringifyJson } from './json.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
 import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
-import { SIZE_EVENT_KINDS, type AnalysisModel, type FileModel, type Finding, type OpStatsModel, type SizeEvent } from './model.js';
+import { SIZE_EVENT_KINDS, type SizeEvent } from '../model/size-event.js';
+import type { AnalysisModel, FileModel, OpStatsModel } from '../model/analysis.js';
+import type { Finding } from '../model/finding.js';
 
 export type Cell = number | string | boolean | null;
 export type ColumnType = 'integer' | 'number' | 'string';

@@ -13,7 +13,7 @@
  * and bulky attribute details. Everything is still in `--json`.
  */
 import type { CaptureMessage } from '../capture/message.js';
-import type { Exchange } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
 import type { DecodedMessage, Json, JsonObject } from '../protocol/decode.js';
 
 export interface DumpFormatOptions {

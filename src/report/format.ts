@@ -4,7 +4,6 @@
  * described once (header, alignment, cell) and sized from the data.
  */
 import { errnoName } from '../protocol/errno.js';
-import type { JsonId } from './model.js';
 
 // --- colour ----------------------------------------------------------------
 
@@ -118,38 +117,6 @@ export function formatRel(t: number, startT = 0): string {
   return `+${((t - startT) / 1e9).toFixed(6)}s`;
 }
 
-/** ISO-8601 UTC with nanoseconds for an absolute ns count (decimal string). */
-export function formatAbsolute(epochNs: string, t: number): string {
-  let abs: bigint;
-  try {
-    abs = BigInt(epochNs) + BigInt(Math.round(t));
-  } catch {
-    return '?';
-  }
-  return formatAbsoluteNs(abs);
-}
-
-/** Milliseconds a JavaScript Date can hold either side of 1970 (year ±275760). */
-const MAX_DATE_MS = 8_640_000_000_000_000n;
-
-/**
- * ISO-8601 UTC with nanoseconds for absolute ns since the Unix epoch, before
- * 1970 too; beyond what a calendar date can show (year ±275760, reachable
- * with pcapng's if_tsoffset or huge seconds), `@<ns>`, the form --since accepts.
- */
-export function formatAbsoluteNs(abs: bigint): string {
-  let sec = abs / 1_000_000_000n;
-  let frac = abs % 1_000_000_000n;
-  if (frac < 0n) {
-    frac += 1_000_000_000n;
-    sec -= 1n;
-  }
-  const ms = sec * 1000n;
-  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) return `@${abs}`;
-  const iso = new Date(Number(ms)).toISOString(); // 2026-11-24T23:20:01.000Z, or +275760-09-13T00:00:00.000Z
-  return `${iso.slice(0, -5)}.${frac.toString().padStart(9, '0')}Z`;
-}
-
 /** Compact log2 bucket bound: 512, 1K, 64K, 2M. */
 export function formatBound(n: number): string {
   if (n >= 1 << 30 && n % (1 << 30) === 0) return `${n / (1 << 30)}G`;
@@ -157,8 +124,6 @@ export function formatBound(n: number): string {
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024}K`;
   return String(n);
 }
-
-export const formatId = (id: JsonId | null | undefined): string => (id === null || id === undefined ? '-' : String(id));
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 

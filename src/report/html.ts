@@ -20,9 +20,12 @@
  * histograms have caps too, and the page says where one applied.
  */
 import { createHash } from 'node:crypto';
-import type { AnalysisModel, FileModel, Finding, JsonId, OpStatsModel, SizeEvent, TimelineBar } from './model.js';
-import { compareActivity, selectedExchanges, severityRank } from './model.js';
-import { mergeActivity, shiftFor, type ActivityModel } from '../state/activity.js';
+import { type AnalysisModel, type FileModel, type OpStatsModel, compareActivity, selectedExchanges, type ActivityModel } from '../model/analysis.js';
+import { type Finding, severityRank } from '../model/finding.js';
+import type { Id } from '../model/id64.js';
+import type { SizeEvent } from '../model/size-event.js';
+import type { TimelineBar } from '../model/timeline-bar.js';
+import { mergeActivity, shiftFor } from '../state/activity.js';
 import { errnoName } from '../protocol/errno.js';
 import { CLIENT_JS } from './html/client.js';
 import { CSS } from './html/style.js';
@@ -67,15 +70,15 @@ export interface HtmlOptions {
 }
 
 /** A drawn exchange: [lane, tReq, tEnd, opIndex, conn, unique, tid, error ("-ENOENT (2)"), offset, size, info, flags]. flags bit 0: in a finding; bit 1: no reply. */
-export type PageBar = [number, number, number, number, number, JsonId, number, string | null, number | null, number | null, string | null, number];
+export type PageBar = [number, number, number, number, number, Id, number, string | null, number | null, number | null, string | null, number];
 
 /** A size event: [t, conn, event, kernelSize, daemonSize, reportedSize, value, unique]. */
-export type PageSize = [number, number, string, number | null, number | null, number | null, number | null, JsonId | null];
+export type PageSize = [number, number, string, number | null, number | null, number | null, number | null, Id | null];
 
 export interface PageGroup {
   id: string;
   title: string;
-  files: { conn: number; nodeid: JsonId; path: string }[];
+  files: { conn: number; nodeid: Id; path: string }[];
   conns: number[];
   /** Lanes per connection, in `conns` order. */
   lanes: number[];
@@ -103,7 +106,7 @@ export interface PageFinding {
   severity: string;
   conn: number;
   t: number;
-  uniques: JsonId[];
+  uniques: Id[];
   /** "conn:unique" of the finding's exchanges on its timeline. */
   bars: string[];
   message: string;
@@ -265,7 +268,7 @@ export function assignLanes(starts: ArrayLike<number>, ends: ArrayLike<number>):
   return out;
 }
 
-const idKey = (conn: number, id: JsonId | null): string => `${conn}:${String(id)}`;
+const idKey = (conn: number, id: Id | null): string => `${conn}:${String(id)}`;
 
 interface Group {
   files: FileModel[];

@@ -14,12 +14,10 @@
  *   `\uXXXX` escapes. The parsed value is unchanged.
  *
  * `analyze --json` writes the whole `AnalysisModel` as one document whose
- * first key is `"schema": "fusetrace.analysis/1"` (docs/analysis-json.md).
+ * first key is `"schema"` (`ANALYSIS_SCHEMA`) (docs/analysis-json.md).
  */
-import type { AnalysisModel } from './model.js';
+import { ANALYSIS_SCHEMA, type AnalysisModel } from '../model/analysis.js';
 import { CONTROL_CHARS } from './untrusted-text.js';
-
-export const ANALYSIS_SCHEMA = 'fusetrace.analysis/1';
 
 const uEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 

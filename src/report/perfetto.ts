@@ -23,11 +23,13 @@
  * one entry per file (its track), the requests of the last RECENT exchanges
  * (to draw flows to findings) and the unanswered requests until the end.
  */
-import type { Exchange, Id } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import { requestColumns, type Cell, type ExportClock, type TableColumn } from './csv.js';
-import type { AnalysisModel, Finding, SizeEvent } from './model.js';
-import type { TextSink } from './csv.js';
+import { requestColumns, type Cell, type ExportClock, type TableColumn, type TextSink } from './csv.js';
+import type { AnalysisModel } from '../model/analysis.js';
+import type { Finding } from '../model/finding.js';
+import type { SizeEvent } from '../model/size-event.js';
 
 /** Process id of the "by file" process; connections are 1 + conn. */
 export const FILES_PID = 1_000_000;

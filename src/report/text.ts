@@ -9,12 +9,15 @@
  */
 import { opcodeByName } from '../protocol/opcodes.js';
 import {
-  errnoLabel, formatAbsolute, formatBound, formatBytes, formatId, formatNs, formatRel, formatSizeExact, formatUs,
+  errnoLabel, formatBound, formatBytes, formatNs, formatRel, formatSizeExact, formatUs,
   palette, percent, plural, renderTable, type Column, type Palette,
 } from './format.js';
-import {
-  severityRank, type AnalysisModel, type ConnectionModel, type FileModel, type Finding, type JsonId, type OpStatsModel, type Severity, type SizeEvent,
-} from './model.js';
+import { formatAbsolute } from '../model/format.js';
+import { formatId } from '../model/id64.js';
+import { severityRank, type Finding, type Severity } from '../model/finding.js';
+import type { AnalysisModel, ConnectionModel, FileModel, OpStatsModel } from '../model/analysis.js';
+import type { Id } from '../model/id64.js';
+import type { SizeEvent } from '../model/size-event.js';
 import { escapeControlsDeep } from './untrusted-text.js';
 
 export interface TextOptions {
@@ -311,7 +314,7 @@ export function renderFindings(findings: readonly Finding[], startT: number, p: 
 }
 
 /** `12, 14` or, for many, `26, 28, 30, 32, 34, 36, … (32 in all)`. */
-function listUniques(u: readonly JsonId[], max = 8): string {
+function listUniques(u: readonly Id[], max = 8): string {
   return u.length <= max ? u.join(', ') : `${u.slice(0, max - 2).join(', ')}, … (${u.length} in all)`;
 }
 

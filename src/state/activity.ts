@@ -9,6 +9,7 @@
  * rather than a bin array): a capture may hold hundreds of thousands of
  * files with two exchanges each.
  */
+import type { ActivityModel } from '../model/analysis.js';
 
 /** Slices kept per file. */
 export const MAX_BINS = 256;
@@ -17,12 +18,6 @@ const RAW_TIMES = 8;
 /** Width of the first slices: 2^10 ns (about 1 µs). */
 const FIRST_SHIFT = 10;
 
-/** Counts per slice `[t0 + i * width, t0 + (i + 1) * width)`. */
-export interface ActivityModel {
-  t0: number;
-  width: number;
-  counts: number[];
-}
 
 export class ActivityBins {
   /** Exchanges counted. */

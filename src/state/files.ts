@@ -6,8 +6,10 @@
  * bars. Files on different connections that report the same `attr.ino` share
  * one `SizeGroup` when correlation is on.
  */
-import type { Exchange, Id } from '../pairing/exchange.js';
-import { SIZE_EVENT_KINDS, type SizeEvent, type SizeEventKind, type TimelineBar } from '../report/model.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { Id } from '../model/id64.js';
+import { SIZE_EVENT_KINDS, type SizeEvent, type SizeEventKind } from '../model/size-event.js';
+import type { TimelineBar } from '../model/timeline-bar.js';
 import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
 

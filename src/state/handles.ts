@@ -7,7 +7,7 @@
  * analysis on a capture with 140k opens and no RELEASE). Bounded: a capture
  * that never shows RELEASE drops its oldest handles.
  */
-import type { Id } from '../pairing/exchange.js';
+import type { Id } from '../model/id64.js';
 
 /** Open handles kept per connection. */
 const MAX_HANDLES = 1 << 18;

@@ -6,7 +6,7 @@
  * FORGET/BATCH_FORGET taking it to zero drops the node (the caller is told,
  * so it can retire the file's state).
  */
-import type { Id } from '../pairing/exchange.js';
+import type { Id } from '../model/id64.js';
 
 export const ROOT_ID = 1;
 

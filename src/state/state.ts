@@ -6,13 +6,15 @@
  * files (dropped when FORGET takes the lookup count to zero) and bounded
  * per-file summaries.
  */
-import type { Exchange, Id } from '../pairing/exchange.js';
+import type { Exchange } from '../protocol/exchange.js';
+import { exactId, type Id } from '../model/id64.js';
 import { InflightTable } from '../pairing/inflight.js';
 import { Op, opcodeName, opcodeRow, targetsNode } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
-import type { SizeEvent, SizeEventKind, TimelineBar } from '../report/model.js';
+import type { SizeEvent, SizeEventKind } from '../model/size-event.js';
+import type { TimelineBar } from '../model/timeline-bar.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
 import { BARS_PER_FILE, FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
 import { HandleTable } from './handles.js';
@@ -24,11 +26,6 @@ const FALLOC_FL_INSERT_RANGE = 32;
 const RENAME_EXCHANGE = 2;
 /** Requests displaced by a duplicate unique that are still remembered. */
 const MAX_DISPLACED = 4096;
-
-/** A 64-bit id for the model: number when exact, else the bigint (an exact JSON number in every output). */
-export function jsonId(v: Id): number | bigint {
-  return typeof v === 'number' ? v : v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
 
 /** Per-connection tables. */
 export class ConnState {
@@ -305,7 +302,7 @@ export class AnalysisState {
   private addBar(f: FileState, tr: Track): void {
     const x = tr.x;
     const bar = (): TimelineBar => ({
-      conn: x.conn, unique: jsonId(x.unique), opcode: x.opcode, name: opcodeName(x.opcode), tReq: x.tReq,
+      conn: x.conn, unique: exactId(x.unique), opcode: x.opcode, name: opcodeName(x.opcode), tReq: x.tReq,
       tReply: x.replied ? x.tReply : null, error: x.replied ? x.error : null, tid: x.tid,
       offset: Number.isNaN(x.offset) ? null : x.offset, size: Number.isNaN(x.size) ? null : x.size,
       info: barInfo(x, tr),
@@ -447,7 +444,7 @@ export class AnalysisState {
     if (hook === undefined) return;
     const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
     hook({
-      t, conn: f.conn, nodeid: jsonId(f.nodeid), path: f.path, event: kind, unique: x ? jsonId(x.unique) : null,
+      t, conn: f.conn, nodeid: exactId(f.nodeid), path: f.path, event: kind, unique: x ? exactId(x.unique) : null,
       value: num(value), kernelSize: num(f.kernelSize), daemonSize: num(f.group.daemonSize), reportedSize: num(f.group.reportedSize),
     }, f);
   }

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { analyze } from '../../src/analysis/analyze.js';
 import { parseFilters } from '../../src/analysis/filters.js';
-import type { Exchange } from '../../src/pairing/exchange.js';
-import type { SizeEvent } from '../../src/report/model.js';
+import type { Exchange } from '../../src/protocol/exchange.js';
+import type { SizeEvent } from '../../src/model/size-event.js';
 import { Cap, EPOCH, findingsOf, FOPEN_DIRECT_IO, INIT, ms, O_DIRECT, O_RDWR, OP, openedFile } from './capture-builder.js';
 
 const KiB = 1024;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pcapngToBuffer } from '../../src/capture/pcapng-writer.js';
 import { analyze, type AnalyzeOptions, type AnalyzeResult } from '../../src/analysis/analyze.js';
-import type { Finding } from '../../src/report/model.js';
+import type { Finding } from '../../src/model/finding.js';
 
 export const EPOCH = 1_790_000_000_000_000_000n;
 

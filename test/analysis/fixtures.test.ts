@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze, type AnalyzeResult } from '../../src/analysis/analyze.js';
-import type { Exchange } from '../../src/pairing/exchange.js';
+import type { Exchange } from '../../src/protocol/exchange.js';
 import { baselineCapture, compareCapture, DEFAULT_THRESHOLDS } from '../../src/report/baseline.js';
 import { findingsOf, kinds } from './capture-builder.js';
 import { runCli } from '../helpers/cli.js';

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import { amplifyCapture } from '../../bench/amplify.js';
 import { analyze } from '../../src/analysis/analyze.js';
-import type { AnalysisModel } from '../../src/report/model.js';
+import type { AnalysisModel } from '../../src/model/analysis.js';
 import { makeTempDir, repoRoot } from '../helpers/mount.js';
 
 const fixture = (name: string): string => join(repoRoot, 'fixtures', name);

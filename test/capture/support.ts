@@ -14,6 +14,8 @@ import {
   type InterfaceStats,
 } from '../../src/capture/message.js';
 import { createParser, readCaptures } from '../../src/capture/open.js';
+// The readers classify undirected messages with the protocol's guesser, as every command gives them.
+import { guessDirection } from '../../src/protocol/guess-direction.js';
 
 /** Everything a message says, copied out of the reused record (its bytes as hex). */
 export type MsgSnap = Omit<CaptureMessage, 'data' | 'off'> & { hex: string };
@@ -73,7 +75,7 @@ export function drive(format: CaptureFormat, data: Buffer, o: DriveOptions = {})
   const { sink, got } = collector();
   const timebase = new Timebase();
   const parser = createParser(format, {
-    file: o.file ?? 'test', input: 0, timebase, sink, options: { resync: o.resync, linkType: o.linkType },
+    file: o.file ?? 'test', input: 0, timebase, sink, options: { resync: o.resync, linkType: o.linkType, guessDirection: o.guessDirection ?? guessDirection },
   });
   const chunk = o.chunk ?? Math.max(1, data.length);
   let pending = Buffer.alloc(0);
@@ -114,7 +116,7 @@ export function readFiles(files: string[], o: ReaderOptions = {}): { got: Collec
   const { sink, got } = collector();
   const timebase = new Timebase();
   try {
-    readCaptures(files, sink, { ...o, timebase });
+    readCaptures(files, sink, { guessDirection, ...o, timebase });
     return { got, error: undefined, timebase };
   } catch (e) {
     return { got, error: e, timebase };

@@ -18,7 +18,7 @@ import { fusedumpToBuffer } from '../../src/capture/fusedump-writer.js';
 import { readCapture } from '../../src/capture/open.js';
 import { pcapngToBuffer } from '../../src/capture/pcapng-writer.js';
 import { convertCapture } from '../../src/record/convert.js';
-import { formatAbsoluteNs } from '../../src/report/format.js';
+import { formatAbsoluteNs } from '../../src/model/format.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
 import { reply, request } from './support.js';

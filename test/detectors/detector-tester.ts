@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, type AnalyzeOptions, type AnalyzeResult } from '../../src/analysis/analyze.js';
-import type { Finding, Severity } from '../../src/report/model.js';
+import type { Finding, Severity } from '../../src/model/finding.js';
 import { findingsOf, type Cap } from '../analysis/capture-builder.js';
 
 /** Uniques a capture names for its expectations. */

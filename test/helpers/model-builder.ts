@@ -3,7 +3,8 @@
  * model (one or two connections, a few opcodes, a file with a size history
  * and findings) that each test can change through `overrides`.
  */
-import type { AnalysisModel, ConnectionModel, FileModel, Finding, OpStatsModel, Severity } from '../../src/report/model.js';
+import { ANALYSIS_SCHEMA, type AnalysisModel, type ConnectionModel, type FileModel, type OpStatsModel } from '../../src/model/analysis.js';
+import type { Finding, Severity } from '../../src/model/finding.js';
 
 export function connection(conn: number, over: Partial<ConnectionModel> = {}): ConnectionModel {
   return {
@@ -66,7 +67,7 @@ export function model(over: Partial<AnalysisModel> = {}): AnalysisModel {
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of findings) counts[f.severity]++;
   return {
-    schema: 'fusetrace.analysis/1',
+    schema: ANALYSIS_SCHEMA,
     tool: { name: 'fusetrace', version: '0.1.0' },
     epochNs: '1795561795892945704',
     inputs: [{ file: 'cap0.pcapng', format: 'pcapng', bytes: 4096, messages: 10, connections: [0], notices: [] }],

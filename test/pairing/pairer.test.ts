@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Cap, OP } from '../analysis/capture-builder.js';
 import { pairCaptures } from '../../src/pairing/pair-captures.js';
 import type { PairingProblem } from '../../src/pairing/pairer.js';
-import type { Exchange } from '../../src/pairing/exchange.js';
+import type { Exchange } from '../../src/protocol/exchange.js';
 
 function interruptBody(target: number): Buffer {
   const b = Buffer.alloc(8);

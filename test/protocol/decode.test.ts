@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Direction } from '../../src/capture/message.js';
-import { Exchange } from '../../src/pairing/exchange.js';
+import { Exchange } from '../../src/protocol/exchange.js';
 import { decodeNotify, decodeRequest } from '../../src/protocol/decode.js';
 import { extractNotify } from '../../src/protocol/extract.js';
 import { Op } from '../../src/protocol/opcodes.js';

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCapture } from '../../src/capture/open.js';
-import type { Exchange } from '../../src/pairing/exchange.js';
+import type { Exchange } from '../../src/protocol/exchange.js';
 import { Pairer } from '../../src/pairing/pairer.js';
 import { decodeNotify, decodeReply, decodeRequest } from '../../src/protocol/decode.js';
 import { Op, opcodeName, opcodeRow } from '../../src/protocol/opcodes.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { Direction, type CaptureMessage } from '../../src/capture/message.js';
-import { Exchange } from '../../src/pairing/exchange.js';
+import { Exchange } from '../../src/protocol/exchange.js';
 import { decodeNotify, decodeReply, decodeRequest } from '../../src/protocol/decode.js';
 import { extractNotify, extractReply, extractRequest, fillRequestHeader } from '../../src/protocol/extract.js';
 import { OPCODES } from '../../src/protocol/opcodes.js';

@@ -4,7 +4,7 @@
  * drivers that run them through extract and decode like the pairing stage.
  */
 import { Direction, type CaptureMessage } from '../../src/capture/message.js';
-import { Exchange } from '../../src/pairing/exchange.js';
+import { Exchange } from '../../src/protocol/exchange.js';
 import { decodeReply, decodeRequest, type DecodedMessage } from '../../src/protocol/decode.js';
 import { extractReply, extractRequest, fillReplyHeader, fillRequestHeader } from '../../src/protocol/extract.js';
 import { ConnProtocol, type ProtocolOverride } from '../../src/protocol/version.js';

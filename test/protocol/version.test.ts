@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Exchange } from '../../src/pairing/exchange.js';
+import { Exchange } from '../../src/protocol/exchange.js';
 import { Op } from '../../src/protocol/opcodes.js';
 import { InitBit } from '../../src/protocol/flags/init.js';
 import { proto, repHex, reply, reqHex, request, setLE, u16, u32, zeros } from './support.js';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Exchange } from '../../src/pairing/exchange.js';
+import { Exchange } from '../../src/protocol/exchange.js';
 import { fuse_read_in, fuse_write_in } from '../../src/protocol/layouts/io.js';
 import { fuse_setattr_in } from '../../src/protocol/layouts/attr.js';
 import fc from 'fast-check';

@@ -4,7 +4,10 @@
  * still believes 4 GiB; two parallel O_DIRECT writes through A at 3 GiB and
  * 3.5 GiB), plus a generator of huge timelines for the bounding test.
  */
-import type { AnalysisModel, ConnectionModel, FileModel, Finding, OpStatsModel, SizeEvent, TimelineBar } from '../../src/report/model.js';
+import { ANALYSIS_SCHEMA, type AnalysisModel, type ConnectionModel, type FileModel, type OpStatsModel } from '../../src/model/analysis.js';
+import type { Finding } from '../../src/model/finding.js';
+import type { SizeEvent } from '../../src/model/size-event.js';
+import type { TimelineBar } from '../../src/model/timeline-bar.js';
 
 const MS = 1_000_000;
 const GiB = 1024 ** 3;
@@ -123,7 +126,7 @@ export function makeRaceModel(path = '/file'): AnalysisModel {
   };
   const info: Finding = { ...finding, kind: 'stale-size-write', severity: 'warning', uniques: [16], message: 'WRITE believed inside the file', fingerprint: 'y' };
   return {
-    schema: 'fusetrace.analysis/1',
+    schema: ANALYSIS_SCHEMA,
     tool: { name: 'fusetrace', version: '0.1.0' },
     epochNs: '1764000000000000000',
     inputs: [

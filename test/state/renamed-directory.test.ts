@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { Exchange } from '../../src/pairing/exchange.js';
+import type { Exchange } from '../../src/protocol/exchange.js';
 import { PathTable } from '../../src/state/paths.js';
 import { Cap, OP } from '../analysis/capture-builder.js';
 

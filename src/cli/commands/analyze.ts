@@ -8,7 +8,8 @@ import { analyze, type AnalyzeOptions, type AnalyzeResult } from '../../analysis
 import { parseFilters, type FilterCli } from '../../analysis/filters.js';
 import { UsageError } from '../../capture/errors.js';
 import { renderJson } from '../../report/json.js';
-import { SEVERITIES, severityRank, type AnalysisModel, type Severity } from '../../report/model.js';
+import { SEVERITIES, severityRank, type Severity } from '../../model/finding.js';
+import type { AnalysisModel } from '../../model/analysis.js';
 import { renderText } from '../../report/text.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand, warn } from '../common.js';
 

@@ -15,7 +15,7 @@ import {
 import { stringifyJson } from '../../report/json.js';
 import { renderJunit } from '../../report/junit.js';
 import { palette } from '../../report/format.js';
-import type { Severity } from '../../report/model.js';
+import type { Severity } from '../../model/finding.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, runCommand } from '../common.js';
 import { addAnalysisOptions, type AnalysisFlags } from './analyze.js';
 import { analyseGroups, captureGroups, type GroupFlags } from './baseline.js';

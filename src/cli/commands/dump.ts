@@ -5,10 +5,9 @@
  * are merged by time (src/analysis/merge-inputs.ts).
  */
 import type { Command } from 'commander';
-import type { CaptureMessage, ConnectionInfo } from '../../capture/message.js';
+import { type CaptureMessage, type ConnectionInfo, Direction, Timebase } from '../../capture/message.js';
 import { bytesRead, captureBytes } from '../../capture/open.js';
-import { Direction, Timebase } from '../../capture/message.js';
-import type { Exchange } from '../../pairing/exchange.js';
+import type { Exchange } from '../../protocol/exchange.js';
 import { pairCaptures, type PairRun } from '../../pairing/pair-captures.js';
 import type { MessageKind, Pairer, PairingProblem } from '../../pairing/pairer.js';
 import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '../../protocol/decode.js';

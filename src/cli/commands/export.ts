@@ -8,11 +8,12 @@ import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { analyze } from '../../analysis/analyze.js';
 import { Timebase } from '../../capture/message.js';
-import type { Exchange } from '../../pairing/exchange.js';
+import type { Exchange } from '../../protocol/exchange.js';
 import {
   FORMATS, TABLES, TableWriter, requestColumns, sizeColumns, writeModelTable, type ExportClock, type ExportFormat, type TableColumn, type TableName,
 } from '../../report/csv.js';
-import type { FileModel, SizeEvent } from '../../report/model.js';
+import type { FileModel } from '../../model/analysis.js';
+import type { SizeEvent } from '../../model/size-event.js';
 import { PerfettoWriter } from '../../report/perfetto.js';
 import { ParquetTableWriter } from '../../report/parquet.js';
 import { fileColumns, findingColumns, opColumns } from '../../report/csv.js';

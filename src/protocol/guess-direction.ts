@@ -4,8 +4,9 @@
  * (capture-format.md §1 "A message with no direction is classified by the
  * reader from its content").
  */
-import { Direction } from './message.js';
-import { NOTIFY_CODES, OPCODES } from '../protocol/opcodes.js';
+import type { DirectionGuesser } from '../capture/input.js';
+import { Direction } from '../capture/message.js';
+import { NOTIFY_CODES, OPCODES } from './opcodes.js';
 
 const knownOpcode = new Uint8Array(64);
 for (const r of OPCODES) if (r.code < 64) knownOpcode[r.code] = 1;
@@ -18,7 +19,7 @@ for (const r of NOTIFY_CODES) maxNotify = Math.max(maxNotify, r.code);
  * word read as `error` is 0 or a plausible -errno (> -512) with a non-zero
  * unique, or a notification code with unique 0. Otherwise `Unknown`.
  */
-export function guessDirection(b: Buffer, off: number, capLen: number, origLen: number, le: boolean): Direction {
+export const guessDirection: DirectionGuesser = (b, off, capLen, origLen, le) => {
   if (capLen < 16) return Direction.Unknown;
   const len = le ? b.readUInt32LE(off) : b.readUInt32BE(off);
   if (len !== origLen) return Direction.Unknown;
@@ -30,4 +31,4 @@ export function guessDirection(b: Buffer, off: number, capLen: number, origLen: 
   const err = w | 0;
   if (uniqueZero) return err > 0 && err <= maxNotify ? Direction.Outbound : Direction.Unknown;
   return err <= 0 && err > -512 ? Direction.Outbound : Direction.Unknown;
-}
+};

@@ -10,10 +10,13 @@
  * numbers while <= 2^53-1 and bigints beyond; JSON writes both as exact
  * numbers (json.ts).
  */
+import type { Finding, Severity } from './finding.js';
+import type { Id } from './id64.js';
+import type { SizeEvent } from './size-event.js';
+import type { TimelineBar } from './timeline-bar.js';
 
-export type Severity = 'error' | 'warning' | 'info';
-export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-export const severityRank = (s: Severity): number => (s === 'error' ? 2 : s === 'warning' ? 1 : 0);
+/** The `schema` of `analyze --json` and of a baseline's analysis (docs/analysis-json.md). */
+export const ANALYSIS_SCHEMA = 'fusetrace.analysis/1';
 
 /** What `compareActivity` reads of a file: a FileModel, or the same facts taken from the state without building one. */
 export interface ActivityFacts {
@@ -39,11 +42,9 @@ export function compareActivity(a: ActivityFacts, b: ActivityFacts): number {
     b.writes - a.writes || b.maxConcurrent - a.maxConcurrent || b.sizeHistory.length - a.sizeHistory.length;
 }
 
-/** A 64-bit id: number when exact, bigint beyond 2^53-1 (an exact JSON number either way). */
-export type JsonId = number | bigint;
 
 export interface AnalysisModel {
-  schema: 'fusetrace.analysis/1';
+  schema: typeof ANALYSIS_SCHEMA;
   tool: { name: 'fusetrace'; version: string };
   epochNs: string;
   inputs: InputModel[];
@@ -189,16 +190,21 @@ export interface OpStatsModel {
   histogram: [number, number, number][];
 }
 
-export type { ActivityModel } from '../state/activity.js';
-import type { ActivityModel } from '../state/activity.js';
+
+/** Counts per slice `[t0 + i * width, t0 + (i + 1) * width)` (state/activity.ts bins them). */
+export interface ActivityModel {
+  t0: number;
+  width: number;
+  counts: number[];
+}
 
 export interface FileModel {
   conn: number;
-  nodeid: JsonId;
-  ino: JsonId | undefined;
+  nodeid: Id;
+  ino: Id | undefined;
   path: string;
   /** Files on other connections correlated with this one by attr.ino. */
-  correlated: { conn: number; nodeid: JsonId }[];
+  correlated: { conn: number; nodeid: Id }[];
   exchanges: number;
   byOpcode: Record<string, number>;
   writes: number;
@@ -230,66 +236,8 @@ export interface FileModel {
   findings: number;
 }
 
-/** What moved a file's size views; the order is the stored code of each. */
-export const SIZE_EVENT_KINDS = [
-  'report', // a reply carried attr.size
-  'write', // a WRITE completed
-  'truncate', // SETATTR with FATTR_SIZE completed
-  'open-trunc', // OPEN/CREATE with O_TRUNC completed
-  'fallocate',
-  'copy', // COPY_FILE_RANGE into the file
-  'inval', // NOTIFY_INVAL_INODE
-  'store', // NOTIFY_STORE
-  'short-read', // a page-cache READ answered short: the kernel's size shrinks to its end
-] as const;
 
-export type SizeEventKind = (typeof SIZE_EVENT_KINDS)[number];
 
-export interface SizeEvent {
-  t: number;
-  conn: number;
-  nodeid: JsonId;
-  path: string;
-  event: SizeEventKind;
-  unique: JsonId | null;
-  /** The size the event itself carried (attr.size, offset+written, new size). */
-  value: number | null;
-  kernelSize: number | null;
-  daemonSize: number | null;
-  reportedSize: number | null;
-}
-
-export interface TimelineBar {
-  conn: number;
-  unique: JsonId;
-  opcode: number;
-  name: string;
-  tReq: number;
-  /** null: no reply by the end of the capture. */
-  tReply: number | null;
-  error: number | null;
-  tid: number;
-  offset: number | null;
-  size: number | null;
-  /** Flags worth showing on hover (write_flags, SETATTR valid ...). */
-  info: string | null;
-}
-
-export interface Finding {
-  kind: string;
-  severity: Severity;
-  conn: number;
-  nodeid: JsonId | null;
-  path: string | null;
-  t: number;
-  uniques: JsonId[];
-  message: string;
-  details: Record<string, unknown>;
-  /** Stable across re-recordings (kind + path + shape), used by baseline/check. */
-  fingerprint: string;
-  /** Which of the detector's message templates produced `message` (docs/detectors/<kind>.md). */
-  messageId?: string;
-}
 
 export interface Limitation {
   kind: 'io-uring' | 'passthrough' | 'snapped' | 'after-init' | 'cut' | 'drops' | 'other';

@@ -1,4 +1,8 @@
-/** Human units for finding messages: bytes as GiB/MiB/KiB, durations as s/ms/µs. */
+/**
+ * How every output writes a fact: byte sizes, durations, absolute times.
+ * One module below every stage, so that the text report, finding messages,
+ * JSON, CSV, HTML, Perfetto, Parquet and dump say the same thing the same way.
+ */
 
 const UNITS: [number, string][] = [
   [2 ** 40, 'TiB'],
@@ -55,4 +59,38 @@ export function formatDuration(ns: number): string {
   if (a >= 1e6) return `${(ns / 1e6).toFixed(1)} ms`;
   if (a >= 1e3) return `${(ns / 1e3).toFixed(0)} µs`;
   return `${ns} ns`;
+}
+
+// --- absolute times ---------------------------------------------------------------
+
+/** ISO-8601 UTC with nanoseconds for an absolute ns count (decimal string). */
+export function formatAbsolute(epochNs: string, t: number): string {
+  let abs: bigint;
+  try {
+    abs = BigInt(epochNs) + BigInt(Math.round(t));
+  } catch {
+    return '?';
+  }
+  return formatAbsoluteNs(abs);
+}
+
+/** Milliseconds a JavaScript Date can hold either side of 1970 (year ±275760). */
+const MAX_DATE_MS = 8_640_000_000_000_000n;
+
+/**
+ * ISO-8601 UTC with nanoseconds for absolute ns since the Unix epoch, before
+ * 1970 too; beyond what a calendar date can show (year ±275760, reachable
+ * with pcapng's if_tsoffset or huge seconds), `@<ns>`, the form --since accepts.
+ */
+export function formatAbsoluteNs(abs: bigint): string {
+  let sec = abs / 1_000_000_000n;
+  let frac = abs % 1_000_000_000n;
+  if (frac < 0n) {
+    frac += 1_000_000_000n;
+    sec -= 1n;
+  }
+  const ms = sec * 1000n;
+  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) return `@${abs}`;
+  const iso = new Date(Number(ms)).toISOString(); // 2026-11-24T23:20:01.000Z, or +275760-09-13T00:00:00.000Z
+  return `${iso.slice(0, -5)}.${frac.toString().padStart(9, '0')}Z`;
 }

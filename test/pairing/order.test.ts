@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { EventHeap } from '../../src/analysis/order.js';
-import { Exchange } from '../../src/pairing/exchange.js';
+import { EventHeap } from '../../src/pairing/order.js';
+import { Exchange } from '../../src/protocol/exchange.js';
 
 function req(t: number): Exchange {
   const x = new Exchange();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatBytes, formatBytesPair, formatOffsetPair } from '../../src/analysis/units.js';
+import { formatBytes, formatBytesPair, formatOffsetPair } from '../../src/model/format.js';
 
 test('two sizes that round the same are printed in exact bytes; others as formatBytes prints them', () => {
   assert.deepEqual(formatBytesPair(4096, 4100), ['4096 bytes', '4100 bytes']);

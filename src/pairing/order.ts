@@ -7,8 +7,8 @@
  * only touch do not count as overlapping; a reply never leaves before its
  * own request.
  */
-import type { Exchange } from '../pairing/exchange.js';
-import type { PairingProblem } from '../pairing/pairer.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { PairingProblem } from './pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
 
 export const enum EvKind {

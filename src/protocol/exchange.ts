@@ -17,9 +17,7 @@
  * write. Accessors keep every field's name and default, so readers never see
  * the split.
  */
-
-/** A 64-bit id: a number while exact (almost always), else a bigint. */
-export type Id = number | bigint;
+import type { Id } from '../model/id64.js';
 
 /** One READDIR/READDIRPLUS record (protocol/extract.ts). */
 export interface DirEntry {
