@@ -247,7 +247,8 @@ export class FileState {
   tKernelChange = -Infinity;
   /** Time the kernel last applied an attribute reply for this inode (it bumps attr_version too). */
   tAttrApplied = -Infinity;
-  readonly inflight: Track[] = [];
+  /** Exchanges in flight on the file (time order); `addInflight` adds. */
+  inflight: readonly Track[] = NONE;
   inflightWrites = 0;
   /**
    * Exchanges in flight over time, and WRITEs: made by the first request (a
@@ -256,10 +257,8 @@ export class FileState {
   level: LevelTime | undefined = undefined;
   writeLevel: LevelTime | undefined = undefined;
   exchanges = 0;
-  /** Requests per opcode (below 256) by code (grown to the highest seen), and the opcodes in first-seen order; others in `otherOps`. */
+  /** Requests per opcode, in first-seen order: [opcode, count, opcode, count, ...] (a file sees a few opcodes). */
   private opCounts: number[] | undefined = undefined;
-  private opOrder: number[] | undefined = undefined;
-  private otherOps: Map<number, number> | undefined = undefined;
   writes = 0;
   bytesWritten = 0;
   /** FOPEN_* seen in OPEN/CREATE replies (OR). */
@@ -321,25 +320,33 @@ export class FileState {
 
   countOpcode(op: number): void {
     this.exchanges++;
-    const order = (this.opOrder ??= []);
-    if (op >= 0 && op < 256) {
-      const c = (this.opCounts ??= []);
-      if (op >= c.length) while (c.length <= op) c.push(0);
-      if (c[op] === 0) order.push(op);
-      c[op]!++;
+    const c = this.opCounts;
+    if (c === undefined) {
+      this.opCounts = [op, 1];
       return;
     }
-    const m = (this.otherOps ??= new Map());
-    const n = m.get(op);
-    if (n === undefined) order.push(op);
-    m.set(op, (n ?? 0) + 1);
+    for (let i = 0; i < c.length; i += 2) {
+      if (c[i] === op) {
+        c[i + 1]!++;
+        return;
+      }
+    }
+    c.push(op, 1);
   }
 
   /** Requests per opcode, in first-seen order (built on demand: summaries, not per message). */
   get byOpcode(): Map<number, number> {
     const out = new Map<number, number>();
-    for (const op of this.opOrder ?? []) out.set(op, op >= 0 && op < 256 ? this.opCounts![op]! : this.otherOps!.get(op)!);
+    const c = this.opCounts ?? [];
+    for (let i = 0; i + 1 < c.length; i += 2) out.set(c[i]!, c[i + 1]!);
     return out;
+  }
+
+  /** A request on the file was sent. */
+  addInflight(tr: Track): void {
+    // A literal the first time: room for one, the common case.
+    if (this.inflight === NONE) this.inflight = [tr];
+    else (this.inflight as Track[]).push(tr);
   }
 
   /** Notes a size event: kept in the history while it is not full, always counted. */

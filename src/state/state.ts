@@ -190,7 +190,7 @@ export class AnalysisState {
     x.fileInflightAtReq = f.inflight.length;
     x.kernelSizeAtReq = f.kernelSize;
     x.daemonSizeAtReq = f.group.daemonSize;
-    f.inflight.push(tr);
+    f.addInflight(tr);
     (f.level ??= new LevelTime()).set(f.inflight.length, t);
 
     if (x.fh !== undefined) {
@@ -267,7 +267,7 @@ export class AnalysisState {
     c.concurrency.reply(t, x.replyTid);
     const f = tr.file;
     if (f) {
-      removeFrom(f.inflight, tr);
+      removeFrom(f.inflight as Track[], tr);
       f.level?.set(f.inflight.length, t);
       if (x.opcode === Op.WRITE) {
         f.inflightWrites--;
