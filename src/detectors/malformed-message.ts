@@ -18,7 +18,8 @@ export default fromProblem({
     messageId: 'malformed',
     data: { what: p.message, input: p.input, block: p.blockNo, offset: p.offset },
     uniques: p.unique !== 0 ? [p.unique] : [],
-    details: { opcode: p.opcode !== undefined ? op : null, problem: p.message, offset: p.offset, blockNo: p.blockNo, input: p.input },
-    shape: `${op} ${p.message.replace(/\d+/g, 'N').replace(/#\S+/g, '')}`,
+    details: { opcode: p.opcode !== undefined ? op : null, problem: p.message, problemId: p.problemId ?? null, offset: p.offset, blockNo: p.blockNo, input: p.input },
+    // The problem's id, not its text: the numbers in the text differ between occurrences of one problem.
+    shape: `${op} ${p.problemId ?? 'unknown'}`,
   }),
 });

@@ -8,8 +8,9 @@
  */
 import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
+import { noteProblem, Problem, problemKind, problemText } from '../protocol/problems.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
-import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, problemKind, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
+import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
 import { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
 import { InflightTable } from './inflight.js';
@@ -43,6 +44,8 @@ export interface PairingProblem {
   blockNo: number;
   input: number;
   message: string;
+  /** malformed-message: the id of the protocol problem (protocol/problems.ts). */
+  problemId?: string | undefined;
   /** orphan-reply: the connection had not yet seen a request (the capture started late). */
   beforeFirstRequest?: boolean;
   /** reply-rejected: errno of the failed write. */
@@ -153,8 +156,8 @@ export class Pairer {
     return this.inbound(m, s);
   }
 
-  private malformed(m: CaptureMessage, what: string, x?: Exchange): MessageKind {
-    if (x?.problem !== undefined && problemKind(x.problem) === 'truncated') {
+  private malformed(m: CaptureMessage, what: string, problemId: string | undefined, x?: Exchange): MessageKind {
+    if (x?.problem !== undefined && problemKind(x.problemId) === 'truncated') {
       // Cut by the snap length: the fields are unknown, the message is not wrong.
       this.counts.truncated++;
       return 'malformed';
@@ -162,25 +165,23 @@ export class Pairer {
     this.counts.malformed++;
     this.sink.onProblem?.({
       kind: 'malformed-message', conn: m.conn, unique: x?.unique ?? 0, opcode: x?.opcode, nodeid: x?.nodeid, t: m.t,
-      offset: m.fileOffset, blockNo: m.blockNo, input: m.input, message: what, exchange: x,
+      offset: m.fileOffset, blockNo: m.blockNo, input: m.input, message: what, problemId, exchange: x,
     });
     return 'malformed';
   }
 
   private inbound(m: CaptureMessage, s: ConnState): MessageKind {
     if (m.capLen < 40) {
-      return this.malformed(m, `kernel message of ${m.capLen} bytes is shorter than fuse_in_header (40)`);
+      return this.malformed(m, problemText(Problem.KERNEL_MESSAGE_SHORT, m.capLen), Problem.KERNEL_MESSAGE_SHORT.id);
     }
     const x = new Exchange();
     fillRequestHeader(x, m);
     x.reqIndex = this.counts.messages - 1;
     this.last = x;
-    if (x.reqLen !== m.origLen) {
-      x.problem = `header len ${x.reqLen} differs from the captured message length ${m.origLen}`;
-    }
+    if (x.reqLen !== m.origLen) noteProblem(x, Problem.LEN_MISMATCH, x.reqLen, m.origLen);
     extractRequest(x, m, s.proto);
     if (x.problem !== undefined) {
-      this.malformed(m, `${opcodeName(x.opcode)} request #${x.unique}: ${x.problem}`, x);
+      this.malformed(m, `${opcodeName(x.opcode)} request #${x.unique}: ${x.problem}`, x.problemId, x);
     }
     this.counts.requests++;
     s.requests++;
@@ -219,7 +220,7 @@ export class Pairer {
   private outbound(m: CaptureMessage, s: ConnState): MessageKind {
     const { data, off, le } = m;
     if (m.capLen < 16) {
-      return this.malformed(m, `daemon message of ${m.capLen} bytes is shorter than fuse_out_header (16)`);
+      return this.malformed(m, problemText(Problem.DAEMON_MESSAGE_SHORT, m.capLen), Problem.DAEMON_MESSAGE_SHORT.id);
     }
     const dv = viewOf(data);
     const len = dv.getUint32(off, le);
@@ -229,10 +230,10 @@ export class Pairer {
       this.counts.notifications++;
       const n = extractNotify(m, s.proto);
       this.lastNotify = n;
-      if (len !== m.origLen) n.problem ??= `header len ${len} differs from the captured message length ${m.origLen}`;
+      if (len !== m.origLen) noteProblem(n, Problem.LEN_MISMATCH, len, m.origLen);
       if (n.problem !== undefined) {
-        if (problemKind(n.problem) === 'truncated') this.counts.truncated++;
-        else this.malformed(m, `notification ${n.name}: ${n.problem}`);
+        if (problemKind(n.problemId) === 'truncated') this.counts.truncated++;
+        else this.malformed(m, `notification ${n.name}: ${n.problem}`, n.problemId);
       }
       this.sink.onNotify?.(n, m);
       return 'notify';
@@ -252,7 +253,7 @@ export class Pairer {
     this.last = x;
     fillReplyHeader(x, m);
     x.replyIndex = this.counts.messages - 1;
-    if (len !== m.origLen) x.problem ??= `reply header len ${len} differs from the captured message length ${m.origLen}`;
+    if (len !== m.origLen) noteProblem(x, Problem.REPLY_LEN_MISMATCH, len, m.origLen);
     if (isInterruptReply) {
       s.interrupts.delete(unique);
     } else {
@@ -261,7 +262,7 @@ export class Pairer {
       if (x.interrupts > 0) this.settleInterrupt(s, x.unique);
     }
     this.counts.replies++;
-    if (x.problem !== undefined) this.malformed(m, `${opcodeName(x.opcode)} reply #${x.unique}: ${x.problem}`, x);
+    if (x.problem !== undefined) this.malformed(m, `${opcodeName(x.opcode)} reply #${x.unique}: ${x.problem}`, x.problemId, x);
     if (m.failedErrno !== 0) {
       this.counts.rejected++;
       this.sink.onProblem?.({

@@ -47,6 +47,7 @@ import {
 } from './layouts/notify.js';
 import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
 import { sizeAt } from './layouts/index.js';
+import { noteProblem, Problem, problemKind } from './problems.js';
 import { Dirent, direntAt, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 
 /** A JSON value as produced by the decoder. */
@@ -190,10 +191,9 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
   void x;
   const y = new Exchange();
   fillRequestHeader(y, m);
-  if (len !== m.origLen) y.problem = `header len ${len} differs from the captured message length ${m.origLen}`;
+  if (len !== m.origLen) noteProblem(y, Problem.LEN_MISMATCH, len, m.origLen);
   extractRequest(y, m, p);
-  if (y.problem?.startsWith('truncated:')) d.truncated = y.problem;
-  else if (y.problem !== undefined) d.problem = y.problem;
+  if (y.problem !== undefined) d[problemKind(y.problemId) === 'truncated' ? 'truncated' : 'problem'] = y.problem;
   const extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
   const total = Math.max(0, len - IN_HDR);
   const bodyLen = Math.max(0, total - extLen);
@@ -385,12 +385,12 @@ export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnP
   if (x) {
     // The reply's own checks, on a copy: x.problem may hold the request's.
     const y = Object.assign(new Exchange(), x);
-    y.problem = len !== m.origLen ? `reply header len ${len} differs from the captured message length ${m.origLen}` : undefined;
+    y.problem = undefined;
+    y.problemId = undefined;
+    if (len !== m.origLen) noteProblem(y, Problem.REPLY_LEN_MISMATCH, len, m.origLen);
     fillReplyHeader(y, m);
     extractReply(y, m, p);
-    const problem = y.problem;
-    if (problem?.startsWith('truncated:')) d.truncated = problem;
-    else if (problem !== undefined) d.problem = problem;
+    if (y.problem !== undefined) d[problemKind(y.problemId) === 'truncated' ? 'truncated' : 'problem'] = y.problem;
   }
   if (error !== 0 || body === 0) {
     if (body > 0) { B.raw = hex(data, bAbs, bAbs + avail); B.raw_length = body; }
@@ -502,8 +502,7 @@ export function decodeNotify(m: CaptureMessage, p: ConnProtocol): DecodedMessage
   if (m.capLen < OUT_HDR) { d.problem = ev.problem; return d; }
   d.header = header(fuse_out_header, m);
   d.header.code_name = notifyName(ev.code);
-  if (ev.problem?.startsWith('truncated:')) d.truncated = ev.problem;
-  else if (ev.problem !== undefined) d.problem = ev.problem;
+  if (ev.problem !== undefined) d[problemKind(ev.problemId) === 'truncated' ? 'truncated' : 'problem'] = ev.problem;
   const { data, off, le } = m;
   const len = u32(data, off, le);
   const body = Math.max(0, len - OUT_HDR);

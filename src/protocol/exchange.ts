@@ -118,6 +118,8 @@ export class Exchange {
   noReplyExpected = false;
   /** Decoding problems found in the request or reply (malformed/truncated), if any. */
   problem: string | undefined = undefined;
+  /** The id of `problem` in the problem registry (protocol/problems.ts). */
+  problemId: string | undefined = undefined;
 
   /**
    * Entry/attribute/open/directory results of the reply, when it carried any

@@ -5,10 +5,11 @@
  * arrays an Exchange keeps). Also checks lengths and the reply rules of
  * fuse-protocol.md §1.4.
  *
- * Problems are reported in `x.problem` (the pairing stage prefixes the opcode
- * and unique): "malformed" ones read like
- * `60 bytes < 80 needed for fuse_write_in at minor 45`; a needed fixed part
- * cut by the snap length starts with `truncated:`. A snapped message that
+ * Problems are recorded with `noteProblem` from the registry of
+ * problems.ts: `x.problemId` (e.g. `struct-short`, whose kind says
+ * malformed or truncated) and `x.problem`, its message (the pairing stage
+ * prefixes the opcode and unique), e.g. `60 bytes < 80 needed for
+ * fuse_write_in at minor 45`. The first problem found stays. A snapped message that
  * lost only bulk data (WRITE/READ data, trailing directory records) is not a
  * problem; directory records or forget entries that were cut set `x.partial`.
  *
@@ -42,6 +43,7 @@ import {
 } from './layouts/notify.js';
 import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
 import { sizeAt } from './layouts/index.js';
+import { noteFound, noteProblem, Problem } from './problems.js';
 import { Dirent, DIRENT_NAME_MAX, direntAt, direntFixed, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import type { StructLayout } from './layout.js';
 
@@ -233,14 +235,6 @@ function setSize(x: Exchange, dv: DataView, pos: number, le: boolean): void {
   }
 }
 
-/**
- * Whether a problem string (Exchange.problem, NotifyEvent.problem) is a
- * truncation by the snap length ("truncated: ...") or malformed content.
- */
-export function problemKind(problem: string): 'truncated' | 'malformed' {
-  return problem.startsWith('truncated:') ? 'truncated' : 'malformed';
-}
-
 /** Fills the header fields of a request Exchange from the message (what the pairing stage does). */
 export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
   const { data, off, le } = m;
@@ -305,11 +299,11 @@ let curHdr = 0;
 function need(x: Exchange, size: number, what: string, minor: number): boolean {
   const body = curLen - curHdr;
   if (body < size) {
-    x.problem ??= `${curLen} bytes < ${curHdr + size} needed for ${what} at minor ${minor}`;
+    noteProblem(x, Problem.STRUCT_SHORT, curLen, curHdr + size, what, minor);
     return false;
   }
   if (curCap - curHdr < size) {
-    x.problem ??= `truncated: ${curCap} of ${curLen} bytes captured, ${what} needs ${curHdr + size}`;
+    noteProblem(x, Problem.STRUCT_CUT, curCap, curLen, what, curHdr + size);
     return false;
   }
   return true;
@@ -340,7 +334,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   const { data, off, le } = m;
   const dv = viewOf(data);
   if (m.capLen < IN_HDR) {
-    x.problem ??= `${m.capLen} bytes < 40 needed for fuse_in_header`;
+    noteProblem(x, Problem.IN_HEADER_SHORT, m.capLen);
     return;
   }
   const len = dv.getUint32(off, le);
@@ -348,13 +342,13 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   curCap = Math.min(m.capLen, len);
   curHdr = IN_HDR;
   if (len < IN_HDR) {
-    x.problem ??= `header len ${len} < 40 (fuse_in_header)`;
+    noteProblem(x, Problem.IN_HEADER_LEN, len);
     return;
   }
   const op = x.opcode;
   const extLen = x.extLen;
   if (extLen > len - IN_HDR) {
-    x.problem ??= `total_extlen ${extLen / 8} (${extLen} bytes) exceeds the ${len - IN_HDR}-byte body`;
+    noteProblem(x, Problem.EXTLEN_OVERRUNS, extLen / 8, extLen, len - IN_HDR);
     return;
   }
   const u = x.unique;
@@ -369,7 +363,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   switch (op) {
     case Op.LOOKUP: case Op.UNLINK: case Op.RMDIR: case Op.REMOVEXATTR:
       x.name = readName(data, b, nameLimit);
-      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
       return;
     case Op.FORGET:
       if (!need(x, fuse_forget_in.size, 'fuse_forget_in', minor)) return;
@@ -393,21 +387,21 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.SYMLINK:
       x.name = readName(data, b, nameLimit);
-      if (nameUnterminated) { if (!cutNames) x.problem ??= 'SYMLINK name is not NUL-terminated'; return; }
+      if (nameUnterminated) { if (!cutNames) noteProblem(x, Problem.SYMLINK_NAME_UNTERMINATED); return; }
       x.name2 = readName(data, nameEnd, nameLimit);
-      if (nameUnterminated && !cutNames) x.problem ??= 'SYMLINK target is not NUL-terminated';
+      if (nameUnterminated && !cutNames) noteProblem(x, Problem.SYMLINK_TARGET_UNTERMINATED);
       return;
     case Op.MKNOD: {
       const sz = sizeFor(MKNOD_IN_SIZES, minor);
       if (!need(x, sz, 'fuse_mknod_in', minor)) return;
       x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
       return;
     }
     case Op.MKDIR:
       if (!need(x, fuse_mkdir_in.size, 'fuse_mkdir_in', minor)) return;
       x.name = readName(data, b + fuse_mkdir_in.size, nameLimit);
-      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
       return;
     case Op.RENAME: case Op.RENAME2: {
       const two = op === Op.RENAME2;
@@ -416,16 +410,16 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.node2 = u64(dv, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
       if (two) x.opFlags = dv.getUint32(b + RN2_FLAGS, le);
       x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated) { if (!cutNames) x.problem ??= 'old name is not NUL-terminated'; return; }
+      if (nameUnterminated) { if (!cutNames) noteProblem(x, Problem.OLD_NAME_UNTERMINATED); return; }
       x.name2 = readName(data, nameEnd, nameLimit);
-      if (nameUnterminated && !cutNames) x.problem ??= 'new name is not NUL-terminated';
+      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NEW_NAME_UNTERMINATED);
       return;
     }
     case Op.LINK:
       if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
       x.node2 = u64(dv, b + LN_OLD, le);
       x.name = readName(data, b + fuse_link_in.size, nameLimit);
-      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
       return;
     case Op.OPEN: case Op.OPENDIR:
       if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
@@ -454,7 +448,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.opFlags = dv.getUint32(b + WR_WFLAGS, le);
       if (sz > WR_FLAGS) x.flags = dv.getUint32(b + WR_FLAGS, le);
       if (body - sz !== x.size) {
-        x.problem ??= `${body - sz} data bytes after fuse_write_in (${sz} bytes at minor ${minor}) != write_in.size ${x.size}`;
+        noteProblem(x, Problem.WRITE_DATA_SIZE, body - sz, sz, minor, x.size);
       }
       if ((x.opFlags & 1) !== 0 && !p.negotiated) p.inferredWriteback = true;
       return;
@@ -478,9 +472,9 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.size = vsize;
       x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
       x.name = readName(data, b + hl, nameLimit);
-      if (nameUnterminated && !cutNames) { x.problem ??= 'name is not NUL-terminated'; return; }
+      if (nameUnterminated && !cutNames) { noteProblem(x, Problem.NAME_UNTERMINATED); return; }
       if (!cutNames && nameEnd + vsize !== argEnd) {
-        x.problem ??= `SETXATTR body ${len - IN_HDR} bytes != ${hl} + name ${nameEnd - b - hl} + value ${vsize}`;
+        noteProblem(x, Problem.SETXATTR_BODY, len - IN_HDR, hl, nameEnd - b - hl, vsize);
       }
       return;
     }
@@ -489,7 +483,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.size = dv.getUint32(b + GX_SIZE, le);
       if (op === Op.GETXATTR) {
         x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
-        if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+        if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
       }
       return;
     case Op.FLUSH:
@@ -498,8 +492,8 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.INIT: {
       const pr = p.applyInitRequest(m);
-      if (pr) x.problem ??= pr;
-      else if (len - IN_HDR > fuse_init_in.size) x.problem ??= `INIT request body ${len - IN_HDR} bytes > ${fuse_init_in.size} (fuse_init_in)`;
+      if (pr) noteFound(x, pr);
+      else if (len - IN_HDR > fuse_init_in.size) noteProblem(x, Problem.INIT_REQUEST_LONG, len - IN_HDR, fuse_init_in.size);
       return;
     }
     case Op.GETLK: case Op.SETLK: case Op.SETLKW:
@@ -518,7 +512,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.flags = dv.getUint32(b + CI_FLAGS, le);
       if (sz > CI_OPEN_FLAGS) x.opFlags = dv.getUint32(b + CI_OPEN_FLAGS, le);
       x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated && !cutNames) x.problem ??= 'name is not NUL-terminated';
+      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
       return;
     }
     case Op.INTERRUPT:
@@ -536,7 +530,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.opFlags = dv.getUint32(b + IO_FLAGS, le);
       x.size = dv.getUint32(b + IO_IN_SIZE, le);
       if (len - IN_HDR - fuse_ioctl_in.size !== x.size) {
-        x.problem ??= `IOCTL carries ${len - IN_HDR - fuse_ioctl_in.size} input bytes, in_size says ${x.size}`;
+        noteProblem(x, Problem.IOCTL_INPUT_SIZE, len - IN_HDR - fuse_ioctl_in.size, x.size);
       }
       return;
     case Op.POLL:
@@ -549,7 +543,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       setOffset(x, dv, b + NR_OFFSET, le);
       x.size = dv.getUint32(b + NR_SIZE, le);
       if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
-        x.problem ??= `NOTIFY_REPLY carries ${len - IN_HDR - fuse_notify_retrieve_in.size} data bytes, size says ${x.size}`;
+        noteProblem(x, Problem.NOTIFY_REPLY_DATA_SIZE, len - IN_HDR - fuse_notify_retrieve_in.size, x.size);
       }
       return;
     case Op.BATCH_FORGET: {
@@ -557,7 +551,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       const count = dv.getUint32(b + BF_COUNT, le);
       const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
       if (len - IN_HDR < want) {
-        x.problem ??= `BATCH_FORGET count ${count} needs ${IN_HDR + want} bytes, message has ${len}`;
+        noteProblem(x, Problem.BATCH_FORGET_COUNT, count, IN_HDR + want, len);
         return;
       }
       const have = Math.min(count, Math.floor((curCap - IN_HDR - fuse_batch_forget_in.size) / fuse_forget_one.size));
@@ -605,7 +599,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       const count = dv.getUint32(b + RM_COUNT, le);
       x.size = count;
       if (len - IN_HDR !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
-        x.problem ??= `REMOVEMAPPING count ${count} needs ${IN_HDR + 4 + 16 * count} bytes, message has ${len}`;
+        noteProblem(x, Problem.REMOVEMAPPING_COUNT, count, IN_HDR + 4 + 16 * count, len);
       }
       return;
     }
@@ -618,7 +612,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.CUSE_INIT: {
       const pr = p.applyCuseInit(m, true);
-      if (pr) x.problem ??= pr;
+      if (pr) noteFound(x, pr);
       return;
     }
     default:
@@ -644,7 +638,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   const { data, off, le } = m;
   const dv = viewOf(data);
   if (m.capLen < OUT_HDR) {
-    x.problem ??= `${m.capLen} bytes < 16 needed for fuse_out_header`;
+    noteProblem(x, Problem.OUT_HEADER_SHORT, m.capLen);
     return;
   }
   const len = dv.getUint32(off, le);
@@ -653,15 +647,15 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   curCap = Math.min(m.capLen, len);
   curHdr = OUT_HDR;
   if (len < OUT_HDR) {
-    x.problem ??= `header len ${len} < 16 (fuse_out_header)`;
+    noteProblem(x, Problem.OUT_HEADER_LEN, len);
     return;
   }
   if (error > 0 || error <= -512) {
-    x.problem ??= `error ${error} outside (-512, 0]: the kernel refuses the reply (EINVAL)`;
+    noteProblem(x, Problem.ERROR_OUT_OF_RANGE, error);
     return;
   }
   if (error !== 0) {
-    if (len !== OUT_HDR) x.problem ??= `error reply of ${len} bytes: an error reply must be exactly 16 (the kernel refuses it: EINVAL)`;
+    if (len !== OUT_HDR) noteProblem(x, Problem.ERROR_REPLY_BODY, len);
     if (x.opcode === Op.INIT) p.applyInitReply(m); // marks the connection failed
     else if (x.opcode === Op.CUSE_INIT && m.capLen >= OUT_HDR) p.initFailed = `CUSE_INIT answered with error ${error}`;
     return;
@@ -672,7 +666,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   const op = x.opcode;
   if (op === Op.INIT) {
     const pr = p.applyInitReply(m);
-    if (pr) x.problem ??= pr;
+    if (pr) noteFound(x, pr);
     return;
   }
   let fixed = fixedReplySize(op, minor, x.size);
@@ -684,13 +678,12 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   }
   if (fixed >= 0) {
     if (body !== fixed) {
-      x.problem ??= fixed === 0
-        ? `reply carries ${body} bytes; ${opName(op)} has no result (the kernel refuses it: EINVAL)`
-        : `reply body ${body} bytes != ${fixed} of ${replyStructName(op) ?? 'the result'} at minor ${minor} (the kernel refuses it: EINVAL)`;
+      if (fixed === 0) noteProblem(x, Problem.REPLY_NO_RESULT, body, opName(op));
+      else noteProblem(x, Problem.REPLY_SIZE, body, fixed, replyStructName(op) ?? 'the result', minor);
       return;
     }
     if (fixed > 0 && curCap - OUT_HDR < fixed) {
-      x.problem ??= `truncated: ${curCap} of ${len} bytes captured, ${replyStructName(op)} needs ${OUT_HDR + fixed}`;
+      noteProblem(x, Problem.STRUCT_CUT, curCap, len, replyStructName(op) ?? 'the result', OUT_HDR + fixed);
       return;
     }
   }
@@ -749,19 +742,19 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       if (x.size === 0) x.resultSize = dv.getUint32(b + GXO_SIZE, le);
       else {
         x.resultSize = body;
-        if (body > x.size) x.problem ??= `reply carries ${body} bytes, more than the ${x.size} requested (the kernel refuses it)`;
+        if (body > x.size) noteProblem(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
       }
       return;
     case Op.READ:
       x.resultSize = body;
-      if (body > x.size) x.problem ??= `reply carries ${body} bytes, more than the ${x.size} requested (the kernel refuses it)`;
+      if (body > x.size) noteProblem(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
       return;
     case Op.READLINK:
       x.resultSize = body;
       return;
     case Op.READDIR: case Op.READDIRPLUS:
       x.resultSize = body;
-      if (body > x.size) { x.problem ??= `reply carries ${body} bytes, more than the ${x.size} requested (the kernel refuses it)`; return; }
+      if (body > x.size) { noteProblem(x, Problem.REPLY_OVER_REQUESTED, body, x.size); return; }
       readDirents(x, data, b, body, curCap - OUT_HDR, le, op === Op.READDIRPLUS);
       return;
     case Op.IOCTL:
@@ -771,7 +764,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
     case Op.CUSE_INIT:
       if (!need(x, cuse_init_out.size, 'cuse_init_out', minor)) return;
       p.applyCuseInit(m, false);
-      if (body > cuse_init_out.size + 4096) x.problem ??= `CUSE_INIT reply device info ${body - cuse_init_out.size} bytes > 4096`;
+      if (body > cuse_init_out.size + 4096) noteProblem(x, Problem.CUSE_INIT_INFO_LONG, body - cuse_init_out.size);
       return;
     default:
       return;
@@ -792,15 +785,15 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
   while (pos < body) {
     const at = direntAt(dv, b, pos, body, cap, le, plus);
     if (at === Dirent.FIXED_OVERRUNS) {
-      x.problem ??= `${plus ? 'fuse_direntplus' : 'fuse_dirent'} at reply byte ${OUT_HDR + pos} overruns the ${body}-byte body`;
+      noteProblem(x, Problem.DIRENT_OVERRUNS, plus ? 'fuse_direntplus' : 'fuse_dirent', OUT_HDR + pos, body);
       break;
     }
     if (at === Dirent.BAD_NAMELEN) {
-      x.problem ??= `directory entry at reply byte ${OUT_HDR + pos} has namelen ${direntNamelen} (1..${DIRENT_NAME_MAX})`;
+      noteProblem(x, Problem.DIRENT_NAMELEN, OUT_HDR + pos, direntNamelen, DIRENT_NAME_MAX);
       break;
     }
     if (at === Dirent.NAME_OVERRUNS) {
-      x.problem ??= `directory entry name at reply byte ${OUT_HDR + pos + fixed} overruns the ${body}-byte body`;
+      noteProblem(x, Problem.DIRENT_NAME_OVERRUNS, OUT_HDR + pos + fixed, body);
       break;
     }
     if (at !== Dirent.OK) { x.partial = true; break; }
@@ -854,6 +847,8 @@ export interface NotifyEvent {
   nodeids?: Id[];
   /** Malformed or truncated (same wording as Exchange.problem). */
   problem?: string;
+  /** Its id in the problem registry (protocol/problems.ts). */
+  problemId?: string;
 }
 
 function i64n(b: Buffer, pos: number, le: boolean): number {
@@ -867,21 +862,21 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
   void p;
   const code = m.capLen >= 8 ? (dv.getInt32(off + 4, le)) : 0;
   const ev: NotifyEvent = { code, name: notifyName(code), conn: m.conn, t: m.t };
-  if (m.capLen < OUT_HDR) { ev.problem = `${m.capLen} bytes < 16 needed for fuse_out_header`; return ev; }
+  if (m.capLen < OUT_HDR) { noteProblem(ev, Problem.OUT_HEADER_SHORT, m.capLen); return ev; }
   const len = dv.getUint32(off, le);
   const body = len - OUT_HDR;
   const cap = Math.min(m.capLen, len) - OUT_HDR;
   const b = off + OUT_HDR;
   const needN = (size: number, what: string): boolean => {
-    if (body < size) { ev.problem = `${len} bytes < ${OUT_HDR + size} needed for ${what}`; return false; }
-    if (cap < size) { ev.problem = `truncated: ${cap + OUT_HDR} of ${len} bytes captured, ${what} needs ${OUT_HDR + size}`; return false; }
+    if (body < size) { noteProblem(ev, Problem.NOTIFY_SHORT, len, OUT_HDR + size, what); return false; }
+    if (cap < size) { noteProblem(ev, Problem.STRUCT_CUT, cap + OUT_HDR, len, what, OUT_HDR + size); return false; }
     return true;
   };
   const exact = (want: number, what: string): void => {
-    if (body !== want) ev.problem ??= `body ${body} bytes, ${what} needs exactly ${want} (the kernel refuses it: EINVAL)`;
+    if (body !== want) noteProblem(ev, Problem.NOTIFY_BODY_SIZE, body, what, want);
   };
   if (code <= 0) {
-    ev.problem = `unique 0 with error ${code}: neither a notification nor a reply to a request`;
+    noteProblem(ev, Problem.NOTIFY_NOT_NOTIFICATION, code);
     return ev;
   }
   switch (code) {
@@ -908,7 +903,7 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
       const e = Math.min(s + namelen, b + cap);
       ev.entryName = data.toString('utf8', s, e);
       exact(l.size + namelen + 1, `${l.name} + name (${namelen}) + NUL`);
-      if (ev.problem === undefined && cap >= l.size + namelen + 1 && data[s + namelen] !== 0) ev.problem = 'name is not NUL-terminated';
+      if (ev.problem === undefined && cap >= l.size + namelen + 1 && data[s + namelen] !== 0) noteProblem(ev, Problem.NAME_UNTERMINATED);
       return ev;
     }
     case Notify.STORE:
@@ -941,7 +936,7 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
       return ev;
     }
     default:
-      ev.problem = `unknown notification code ${code}`;
+      noteProblem(ev, Problem.NOTIFY_UNKNOWN, code);
       return ev;
   }
 }

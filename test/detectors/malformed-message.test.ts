@@ -31,5 +31,26 @@ testDetector('malformed-message', {
         assert.equal(r.model.summary.malformed, 2);
       },
     },
+    {
+      name: 'the fingerprint follows the problem id, not the numbers in its message',
+      capture: () => {
+        const c = new Cap(1);
+        c.init(0, 0);
+        c.req(0, 1, 16, 1, Buffer.alloc(8));
+        c.req(0, 2, 16, 1, Buffer.alloc(12));
+        c.req(0, 3, 15, 1, Buffer.alloc(4));
+        return c;
+      },
+      findings: [
+        { messageId: 'malformed', details: { opcode: 'WRITE', problemId: 'struct-short' } },
+        { messageId: 'malformed', details: { opcode: 'WRITE', problemId: 'struct-short' } },
+        { messageId: 'malformed', details: { opcode: 'READ', problemId: 'struct-short' } },
+      ],
+      check: (_r, found) => {
+        assert.notEqual(found[0]!.details.problem, found[1]!.details.problem);
+        assert.equal(found[0]!.fingerprint, found[1]!.fingerprint);
+        assert.notEqual(found[0]!.fingerprint, found[2]!.fingerprint);
+      },
+    },
   ],
 });

@@ -1,0 +1,41 @@
+/** The problem registry: ids, kinds and messages, and extract recording the id with the message. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Problem, problemById, problemKind, problemText } from '../../src/protocol/problems.js';
+import { proto, reqHex, request, u32, u64, zeros } from './support.js';
+
+test('every problem has a unique id, a kind, and a template whose placeholders are numbered from 0', () => {
+  const ids = new Set<string>();
+  for (const [key, d] of Object.entries(Problem)) {
+    assert.match(d.id, /^[a-z0-9-]+$/, key);
+    assert.ok(!ids.has(d.id), `${d.id} once`);
+    ids.add(d.id);
+    assert.equal(problemById(d.id), d);
+    const used = [...d.template.matchAll(/\{(\d)\}/g)].map((m) => Number(m[1]));
+    for (const i of used) assert.ok(i < 4 && used.includes(i > 0 ? i - 1 : 0), `${d.id}: placeholders {0}..{${Math.max(...used)}} without gaps`);
+    assert.equal(d.kind === 'truncated', d.template.startsWith('truncated: '), `${d.id}: only truncations read "truncated: ..."`);
+  }
+  assert.equal(problemKind(undefined), 'malformed');
+  assert.equal(problemKind('no-such-id'), 'malformed');
+  assert.equal(problemText(Problem.STRUCT_SHORT, 48, 80, 'fuse_write_in', 45), '48 bytes < 80 needed for fuse_write_in at minor 45');
+});
+
+test('extract records the problem id with its message; the first problem found stays', () => {
+  // A WRITE whose body is too short for fuse_write_in.
+  const short = request(reqHex(16, 2, 5, zeros(8)), proto());
+  assert.equal(short.x.problemId, 'struct-short');
+  assert.equal(short.x.problem, '48 bytes < 80 needed for fuse_write_in at minor 45');
+  assert.equal(short.d.problem, short.x.problem);
+  // The same WRITE cut by the snap length inside fuse_write_in: a truncation, not an error.
+  const body = u64(7) + u64(0) + u32(4) + u32(0) + u64(0) + u32(0) + u32(0) + 'aabbccdd';
+  const cut = request(reqHex(16, 4, 5, body), proto(), { capLen: 60 });
+  assert.equal(cut.x.problemId, 'struct-cut');
+  assert.equal(problemKind(cut.x.problemId), 'truncated');
+  assert.equal(cut.x.problem, 'truncated: 60 of 84 bytes captured, fuse_write_in needs 80');
+  assert.equal(cut.d.truncated, cut.x.problem);
+  assert.equal(cut.d.problem, undefined);
+  // Decode checks the header length against the captured message first; that problem stays.
+  const both = request(reqHex(16, 6, 5, zeros(8), { len: 60 }), proto());
+  assert.equal(both.x.problemId, 'struct-short');
+  assert.equal(both.d.problem, 'header len 60 differs from the captured message length 48');
+});
