@@ -53,12 +53,20 @@ export function colorEnabled(opts: { color?: boolean }, stream: NodeJS.WriteStre
 }
 
 
-/** Buffered synchronous output to stdout or a file. */
+/** Bytes `Output` gathers before each write. */
+const OUTPUT_BUFFER = 1 << 16;
+
+/**
+ * Buffered synchronous output to stdout or a file. Text is encoded straight
+ * into one reusable buffer, written out each time it fills (about 64 KB a
+ * write): a dump or export hands it millions of lines, and no string is
+ * joined or copied on the way.
+ */
 export class Output {
   private fd: number;
   private readonly own: boolean;
-  private chunks: string[] = [];
-  private pending = 0;
+  private readonly buf = Buffer.allocUnsafe(OUTPUT_BUFFER);
+  private used = 0;
 
   constructor(path: string | undefined) {
     if (path === undefined || path === '-') {
@@ -75,21 +83,27 @@ export class Output {
   }
 
   write(s: string): void {
-    this.chunks.push(s);
-    this.pending += s.length;
-    if (this.pending >= 1 << 16) this.flush();
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8: a string within that bound fits whole.
+    if (s.length * 3 > OUTPUT_BUFFER - this.used) {
+      this.flush();
+      if (s.length * 3 > OUTPUT_BUFFER) {
+        writeFullySync(this.fd, Buffer.from(s));
+        return;
+      }
+    }
+    this.used += this.buf.write(s, this.used, 'utf8');
   }
 
   line(s: string): void {
-    this.write(s + '\n');
+    this.write(s);
+    this.write('\n');
   }
 
   flush(): void {
-    if (this.chunks.length === 0) return;
-    const data = this.chunks.join('');
-    this.chunks = [];
-    this.pending = 0;
-    writeFullySync(this.fd, Buffer.from(data));
+    if (this.used === 0) return;
+    const n = this.used;
+    this.used = 0;
+    writeFullySync(this.fd, this.buf.subarray(0, n));
   }
 
   close(): void {

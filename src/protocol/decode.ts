@@ -49,10 +49,9 @@ import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts
 import { sizeAt } from './layouts/index.js';
 import { noteProblem, Problem, problemKind } from './problems.js';
 import { Dirent, direntAt, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
+import { structJsonAt, type Json, type JsonObject } from './struct-json.js';
 
-/** A JSON value as produced by the decoder. */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-export type JsonObject = { [k: string]: Json };
+export type { Json, JsonObject } from './struct-json.js';
 
 /** One decoded message. */
 export interface DecodedMessage {
@@ -114,6 +113,7 @@ export function structJson(l: StructLayout, d: DecodedStruct): JsonObject {
 /** Decodes `l` at body offset `at`, at most `size` bytes of it, within `avail` captured body bytes. */
 function struct(l: StructLayout, m: CaptureMessage, bodyOff: number, at: number, avail: number, size = l.size): JsonObject {
   const n = Math.max(0, Math.min(size, avail - at));
+  if (n >= l.size) return structJsonAt(l, m.data, m.off + bodyOff + at, m.le);
   return structJson(l, decodePrefix(l, m.data, m.off + bodyOff + at, n, m.le));
 }
 
@@ -169,6 +169,7 @@ function tooShort(d: DecodedMessage, m: CaptureMessage, need: number, what: stri
 }
 
 function header(l: StructLayout, m: CaptureMessage): JsonObject {
+  if (m.capLen >= l.size) return structJsonAt(l, m.data, m.off, m.le);
   return structJson(l, decodeStruct(l, m.data, m.off, Math.min(m.capLen, l.size), m.le));
 }
 
@@ -370,6 +371,9 @@ function decodeExtensions(data: Buffer, start: number, end: number, le: boolean)
  * unmatched reply) the body is kept raw. extract.ts's reply checks run on a
  * copy of `x`, so `problem`/`truncated` are the reply's own.
  */
+/** The Exchange decodeReply checks a reply on: overwritten whole (Object.assign) for each reply, and not kept. */
+const replyScratch = new Exchange();
+
 export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol): DecodedMessage {
   const d: DecodedMessage = { type: 'reply', opcode: x?.opcode, op: x ? opcodeName(x.opcode) : '?', header: {}, body: {} };
   if (m.capLen < OUT_HDR) return tooShort(d, m, OUT_HDR, 'fuse_out_header');
@@ -384,7 +388,7 @@ export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnP
   const B = d.body;
   if (x) {
     // The reply's own checks, on a copy: x.problem may hold the request's.
-    const y = Object.assign(new Exchange(), x);
+    const y = Object.assign(replyScratch, x);
     y.problem = undefined;
     y.problemId = undefined;
     if (len !== m.origLen) noteProblem(y, Problem.REPLY_LEN_MISMATCH, len, m.origLen);
@@ -485,7 +489,7 @@ function decodeDirents(d: DecodedMessage, m: CaptureMessage, b: number, body: nu
     const at = direntAt(dv, b, pos, body, avail, le, plus);
     if (at === Dirent.FIXED_OVERRUNS || at === Dirent.FIXED_CUT) break;
     // A record whose name is bad or cut is still shown, with what there is of its name.
-    const e = structJson(l, decodeStruct(l, data, b + pos, l.size, le));
+    const e = structJsonAt(l, data, b + pos, le);
     e.name = data.toString('utf8', b + pos + l.size, b + Math.min(pos + l.size + direntNamelen, avail));
     out.push(e);
     if (at !== Dirent.OK) break;

@@ -51,33 +51,71 @@ const HEX = new Set(['fh', 'kh', 'lock_owner', 'owner', 'fh_in', 'fh_out', 'arg'
 
 /** Drops the per-table prefix of kernel flag names for the compact line. */
 function shortNames(s: string): string {
+  let short = shortCache.get(s);
+  if (short === undefined) {
+    short = shortenNames(s);
+    if (shortCache.size < 4096) shortCache.set(s, short);
+  }
+  return short;
+}
+const shortCache = new Map<string, string>();
+
+function shortenNames(s: string): string {
   return s.replace(/\b(?:FUSE_(?:WRITE|READ|RELEASE|FSYNC|GETATTR|LK|IOCTL|POLL|SETXATTR|OPEN|ATTR|SETUPMAPPING_FLAG)_|FOPEN_|FATTR_|FALLOC_FL_)/g, '');
 }
 
 function scalar(k: string, v: Json): string {
-  if (typeof v === 'string' && /^\d+$/.test(v) && HEX.has(k)) return `0x${BigInt(v).toString(16)}`;
+  if (typeof v === 'string' && HEX.has(k) && /^\d+$/.test(v)) return `0x${BigInt(v).toString(16)}`;
   if (typeof v === 'number' && HEX.has(k)) return `0x${v.toString(16)}`;
   if (typeof v === 'string') return v;
   return String(v);
 }
 
+/** What `fields` does with a key, worked out once per distinct key (a dump meets a few hundred). */
+interface KeyPlan {
+  /** A `_names`/`_name` sibling: shown with its value's key, not on its own. */
+  readonly sibling: boolean;
+  readonly quiet: boolean;
+  readonly always: boolean;
+  readonly hex: boolean;
+  readonly namesKey: string;
+  readonly nameKey: string;
+  readonly nsecKey: string;
+}
+const keyPlans = new Map<string, KeyPlan>();
+
+function keyPlan(k: string): KeyPlan {
+  let p = keyPlans.get(k);
+  if (!p) {
+    p = {
+      sibling: k.endsWith('_names') || k.endsWith('_name'), quiet: QUIET.has(k), always: ALWAYS.has(k), hex: HEX.has(k),
+      namesKey: `${k}_names`, nameKey: `${k}_name`, nsecKey: `${k}_nsec`,
+    };
+    if (keyPlans.size < 4096) keyPlans.set(k, p);
+  }
+  return p;
+}
+
 function fields(o: JsonObject, out: string[], verbose: boolean, prefix = ''): void {
-  for (const [k, v] of Object.entries(o)) {
-    if (k.endsWith('_names') || k.endsWith('_name')) continue;
-    if (!verbose && QUIET.has(k)) continue;
+  for (const k in o) {
+    const p = keyPlan(k);
+    if (p.sibling) continue;
+    if (!verbose && p.quiet) continue;
+    const v = o[k];
     if (v === null || v === undefined) continue;
     if (Array.isArray(v)) continue;
     if (typeof v === 'object') {
       fields(v, out, verbose, prefix);
       continue;
     }
-    const named = o[`${k}_names`] ?? o[`${k}_name`];
-    if (!verbose && v === 0 && !ALWAYS.has(k) && !(k === 'flags' && typeof o.flags_names === 'string' && o.flags_names.startsWith('O_'))) continue;
+    const named = o[p.namesKey] ?? o[p.nameKey];
+    if (!verbose && v === 0 && !p.always && !(k === 'flags' && typeof o.flags_names === 'string' && o.flags_names.startsWith('O_'))) continue;
     if (typeof named === 'string') out.push(`${prefix}${k} ${shortNames(named)}`);
     else if (k.endsWith('_valid') && typeof v === 'number') {
-      const ns = o[`${k}_nsec`];
+      const ns = o[p.nsecKey];
       out.push(`${prefix}${k} ${v}${typeof ns === 'number' && ns !== 0 ? `.${String(ns).padStart(9, '0')}` : ''}s`);
     } else if (k === 'umask' && typeof v === 'number') out.push(`${prefix}umask 0${v.toString(8).padStart(3, '0')}`);
+    else if (!p.hex) out.push(`${prefix}${k} ${typeof v === 'string' ? v : String(v)}`);
     else out.push(`${prefix}${k} ${scalar(k, v)}`);
   }
 }

@@ -21,8 +21,12 @@ import { CONTROL_CHARS } from './untrusted-text.js';
 
 const uEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
+/** Printable ASCII but `"` and `\\`: a string of only these is its own JSON literal between quotes. */
+const PLAIN_TEXT = /^[ !#-[\]-~]*$/;
+
 /** A JSON string literal with the characters above escaped. */
 export function jsonString(s: string): string {
+  if (PLAIN_TEXT.test(s)) return `"${s}"`;
   const text = JSON.stringify(s); // C0 controls already escaped: only the others are left
   CONTROL_CHARS.lastIndex = 0;
   return CONTROL_CHARS.test(text) ? text.replace(CONTROL_CHARS, uEscape) : text;
@@ -73,6 +77,57 @@ export function stringifyJson(value: unknown, indent?: number): string {
     }
     return parts.length === 0 ? '{}' : `{${open}${parts.join(sep)}${close}}`;
   }
+}
+
+/** `"key":` of the keys seen so far (decoded structs have a few hundred distinct keys). */
+const keyText = new Map<string, string>();
+const MAX_KEYS = 4096;
+
+function keyLiteral(k: string): string {
+  let s = keyText.get(k);
+  if (s === undefined) {
+    s = `${jsonString(k)}:`;
+    if (keyText.size < MAX_KEYS) keyText.set(k, s);
+  }
+  return s;
+}
+
+/**
+ * `stringifyJson(value)` (no indent) for the values full decode and the
+ * JSON Lines rows are made of: plain objects, arrays, strings, numbers,
+ * bigints, booleans, null, undefined. Written for `dump --json`, which
+ * serialises every message of a capture: key literals are cached, a plain
+ * ASCII string is quoted as is, and text is appended to one string rather
+ * than joined from arrays. Any other object (Map, Buffer, class instance
+ * ...) is handed to stringifyJson, so the text is the same for any value.
+ */
+export function stringifyPlain(value: unknown): string {
+  return plain(value) ?? 'null';
+}
+
+function plain(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string': return jsonString(v);
+    case 'number': return Number.isFinite(v) ? String(v) : 'null';
+    case 'bigint': return v.toString();
+    case 'boolean': return v ? 'true' : 'false';
+    case 'undefined': case 'function': case 'symbol': return undefined;
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i === 0 ? '' : ',') + (plain(v[i]) ?? 'null');
+    return s + ']';
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return stringifyJson(v);
+  let s = '';
+  for (const k in v as Record<string, unknown>) {
+    const x = plain((v as Record<string, unknown>)[k]);
+    if (x !== undefined) s += (s === '' ? '{' : ',') + keyLiteral(k) + x;
+  }
+  return s === '' ? '{}' : s + '}';
 }
 
 /**

@@ -15,7 +15,8 @@ import { errnoName } from '../../protocol/errno.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
 import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
-import { stringifyJson } from '../../report/json.js';
+import { jsonString, stringifyJson, stringifyPlain } from '../../report/json.js';
+import { absNs } from '../../report/csv.js';
 import { escapeControls } from '../../report/untrusted-text.js';
 import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand } from '../common.js';
 
@@ -33,6 +34,7 @@ interface DumpOptions {
 const MAX_LISTED_PROBLEMS = 50;
 
 
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 const idJson = (v: number | bigint | undefined): number | bigint | null => (v === undefined ? null : v);
 
 export function register(program: Command): void {
@@ -77,7 +79,8 @@ function dump(files: string[], opts: DumpOptions): number {
    */
   interface Line {
     text?: string;
-    json?: { type: string; data: { index: number; [k: string]: unknown } };
+    /** A message's JSON line after its index: `,"conn":0,...}}`. */
+    jsonTail?: string;
     render?: () => string | undefined;
     numbered: boolean;
     numbers?: Exchange;
@@ -85,9 +88,8 @@ function dump(files: string[], opts: DumpOptions): number {
   const print = (l: Line): void => {
     if (l.numbered) index++;
     if (l.numbers) l.numbers.reqIndex = index - 1;
-    if (l.json) {
-      if (l.numbered) l.json.data.index = index;
-      out.line(stringifyJson(l.json));
+    if (l.jsonTail !== undefined) {
+      out.line(`{"type":"message","data":{"index":${index}${l.jsonTail}`);
     } else if (l.text !== undefined) {
       out.line(l.numbered ? String(index).padStart(5) + l.text : l.text);
     } else if (l.render) {
@@ -151,16 +153,7 @@ function dump(files: string[], opts: DumpOptions): number {
       }
       const d = decodeOf(kind, m, pairer);
       if (json) {
-        emit(m.input, m.t, { numbered: true, json: {
-          type: 'message',
-          data: {
-            index: 0, conn: m.conn, t_ns: timebase.absoluteNs(m.t, m.tRest), t_rel_ns: m.t,
-            dir: m.dir === Direction.Outbound ? 'out' : 'in', dir_guessed: m.dirGuessed || undefined,
-            pid: m.pid, tid: m.tid, kind, file_offset: m.fileOffset, block: m.blockNo,
-            cap_len: m.capLen, orig_len: m.origLen, failed_errno: m.failedErrno || undefined,
-            comment: m.comment, decoded: d ?? null,
-          },
-        } });
+        emit(m.input, m.t, { numbered: true, jsonTail: messageJsonTail(m, kind, d) });
       } else if (d) {
         // Formatted now (m is reused by the reader), numbered when printed: drop the 5-column placeholder.
         const line = escapeControls(formatMessageLine({ m, kind, x: pairer.last, decoded: d, index: 0 }, { hideConn: !multiConn(), verbose: opts.verbose }));
@@ -175,10 +168,30 @@ function dump(files: string[], opts: DumpOptions): number {
     },
   };
 
+  /**
+   * A message's JSON line from its `conn` on, written out directly (a dump
+   * writes millions): the keys of {"type":"message","data":{...}} in their
+   * documented order, optional ones left out when unset, as stringifyJson
+   * wrote the object this replaces.
+   */
+  const absNsText = (t: number, rest: number): string => {
+    const s = timebase.epochNs !== undefined ? absNs(timebase, t, rest) : null;
+    return typeof s === 'string' ? s : timebase.absoluteNs(t, rest).toString();
+  };
+  function messageJsonTail(m: CaptureMessage, kind: MessageKind, d: DecodedMessage | undefined): string {
+    return `,"conn":${num(m.conn)},"t_ns":${absNsText(m.t, m.tRest)},"t_rel_ns":${num(m.t)},"dir":"${m.dir === Direction.Outbound ? 'out' : 'in'}"` +
+      (m.dirGuessed ? ',"dir_guessed":true' : '') +
+      `,"pid":${num(m.pid)},"tid":${num(m.tid)},"kind":${jsonString(kind)},"file_offset":${num(m.fileOffset)},"block":${num(m.blockNo)}` +
+      `,"cap_len":${num(m.capLen)},"orig_len":${num(m.origLen)}` +
+      (m.failedErrno ? `,"failed_errno":${num(m.failedErrno)}` : '') +
+      (m.comment !== undefined ? `,"comment":${jsonString(m.comment)}` : '') +
+      `,"decoded":${d ? stringifyPlain(d) : 'null'}}}`;
+  }
+
   /** One exchange line, in the order of the message that completes it (`at`: its reply, or a request that expects none). */
   function emitExchange(x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined, at: CaptureMessage | undefined): void {
     const l: Line = json
-      ? { text: stringifyJson({ type: 'exchange', data: exchangeJson(x, req, rep) }), numbered: false }
+      ? { text: stringifyPlain({ type: 'exchange', data: exchangeJson(x, req, rep) }), numbered: false }
       : { render: () => (req ? escapeControls(formatExchangeLine(x, req, rep, { hideConn: !multiConn(), verbose: opts.verbose })) : undefined), numbered: false };
     if (at) emit(at.input, at.t, l);
     else print(l);
