@@ -18,8 +18,8 @@ import { extname, join } from 'node:path';
 import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
 import { FusedumpWriter } from '../capture/fusedump-writer.js';
 import { detectFormat, openCaptureFile } from '../capture/input.js';
-import { Timebase, type CaptureFormat, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
-import { readCapture } from '../capture/open.js';
+import { Timebase, type CaptureFormat, type CaptureMessage, type CaptureSink, type ConnectionInfo } from '../capture/message.js';
+import { bytesRead, captureBytes, openCaptures, readMerged, type ReadOptions } from '../capture/open.js';
 import { guessDirection } from '../protocol/guess-direction.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { writeFullySync } from '../capture/write-fully.js';
@@ -28,6 +28,8 @@ import { formatAbsoluteNs } from '../model/format.js';
 export interface ConvertOptions {
   input: string;
   output: string;
+  /** Told the bytes read of the input and its size as each pass over it goes on (the CLI's progress line). */
+  progress?: (done: number, total: number) => void;
   /** Output format; default from the output's extension, else the other format. */
   to?: CaptureFormat;
   /** pcapng -> fusedump with several connections: OUT.<n>.fusedump per connection. */
@@ -205,6 +207,14 @@ export function convertCapture(o: ConvertOptions): ConvertResult {
   }
 }
 
+/** One pass over the whole input, telling `o.progress` how far it is. */
+function readPass(o: ConvertOptions, path: string, sink: CaptureSink, opts: ReadOptions): void {
+  const { inputs } = openCaptures([path], sink, opts);
+  const progress = o.progress;
+  const total = progress ? captureBytes([path]) : 0;
+  readMerged(inputs, progress ? () => progress(bytesRead(inputs), total) : undefined);
+}
+
 /** Converts `path`, which is `o.input` or its temporary copy. */
 function convertFile(o: ConvertOptions, path: string): ConvertResult {
   const from = sniffFormat(path);
@@ -216,7 +226,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
     // First pass: how many connections, whether any message is snapped.
     const conns: ConnectionInfo[] = [];
     let snapped = 0;
-    readCapture(path, { onConnection: (c) => conns.push({ ...c }), onMessage: (m) => { if (m.capLen < m.origLen) snapped++; }, onNotice: () => {} }, { linkType: o.linkType, guessDirection });
+    readPass(o, path, { onConnection: (c) => conns.push({ ...c }), onMessage: (m) => { if (m.capLen < m.origLen) snapped++; }, onNotice: () => {} }, { linkType: o.linkType, guessDirection });
     if (conns.length > 1 && !o.split) {
       throw new UsageError(`convert: ${o.input} holds ${conns.length} FUSE connections (${conns.map((c) => c.name).join(', ')}); a fusedump holds one`,
         'add --split to write one fusedump per connection (OUT.0.fusedump, OUT.1.fusedump, ...)');
@@ -236,7 +246,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
       }
       // Second pass (connection numbers restart with a new Timebase).
       const conv = new Timebase();
-      readCapture(path, {
+      readPass(o, path, {
         onConnection: () => {},
         onNotice: (n) => res.notices.push(n.message),
         onMessage: (m) => {
@@ -270,7 +280,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
   let w: PcapngWriter | undefined;
   const ifaces = new Map<number, number>();
   try {
-    readCapture(path, {
+    readPass(o, path, {
       onConnection: (c) => {
         w ??= new PcapngWriter(out.write, {
           le: c.le,

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../capture/errors.js';
 import type { CaptureFormat } from '../../capture/message.js';
 import { convertCapture } from '../../record/convert.js';
-import { LINKTYPE_HELP, parseLinkType, runCommand, warn } from '../common.js';
+import { LINKTYPE_HELP, parseLinkType, quietProgress, runCommand, warn } from '../common.js';
 
 interface ConvertFlags {
   output: string;
@@ -39,7 +39,7 @@ Examples:
         if (flags.to !== 'pcapng' && flags.to !== 'fusedump') throw new UsageError(`--to ${flags.to}: expected pcapng or fusedump`);
         to = flags.to;
       }
-      const r = convertCapture({ input, output: flags.output, to, split: flags.split, padSnapped: flags.padSnapped, linkType: parseLinkType(flags.linktype) });
+      const r = convertCapture({ input, output: flags.output, to, split: flags.split, padSnapped: flags.padSnapped, linkType: parseLinkType(flags.linktype), progress: flags.quiet ? undefined : quietProgress() });
       if (!flags.quiet) {
         process.stderr.write(`fusetrace: converted ${input} (${r.from}) -> ${r.outputs.join(', ')} (${r.to}): ${r.messages} messages on ${r.connections} connection${r.connections === 1 ? '' : 's'}\n`);
         if (r.padded) warn(`${r.padded} snapped messages were zero-filled to their whole length`);
