@@ -228,7 +228,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
         message: rebuilt > 0
           ? `connection ${c} negotiated FUSE over io_uring: the recorder rebuilt ${rebuilt} ring messages from the kernel's request state; ` +
             'a ring request\'s time is when it was queued, not when the daemon took it, no daemon thread is named for it, ' +
-            'a ring message keeps at most 16 KiB, and FORGET, INTERRUPT and notifications are there only as far as they crossed /dev/fuse'
+            'and FORGET, INTERRUPT and notifications are there only as far as they crossed /dev/fuse'
           : `connection ${c} negotiated FUSE over io_uring: requests after INIT bypass read/write on /dev/fuse and are not in the capture`,
       });
     }
@@ -236,7 +236,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
       limitations.push({ kind: 'passthrough', conn: c, message: `connection ${c} opened files with FOPEN_PASSTHROUGH: their READ/WRITE never reach the daemon and are not in the capture` });
     }
     if (cs.snapped > 0) {
-      // Snap length 0 keeps whole messages: what was cut, the recorder cut (a rebuilt io_uring message's 16 KiB).
+      // Snap length 0 keeps whole messages: what was cut, the recorder cut (a rebuilt message's data it could not read).
       const by = info.snapLen ? `the snap length (${info.snapLen} bytes)` : 'the recorder';
       limitations.push({ kind: 'snapped', conn: c, message: `${cs.snapped} messages of connection ${c} were cut by ${by}: data payloads are unknown (headers and argument structs are complete)` });
     }

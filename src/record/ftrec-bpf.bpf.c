@@ -468,11 +468,12 @@ int on_exit(void *ctx) {
  * fuse_request_end.  A request that went through /dev/fuse is never
  * rebuilt, so nothing is recorded twice.
  *
- * A rebuilt message is one ring-buffer record of at most FTREC_CHUNK bytes
- * (and the snap length): header, the argument structs, then data pages
- * (WRITE payload, READ reply) read through the direct map, when the pipe-page
- * calibration found it.  What cannot be read is cut (caplen < len), never
- * made up.
+ * A rebuilt message (header, the argument structs, then data pages: WRITE
+ * payload, READ reply, read through the direct map when the pipe-page
+ * calibration found it) goes to the ring buffer in chunks like the others,
+ * up to the snap length and REBUILT_MAX.  What cannot be read is cut
+ * (caplen < len), never made up: the last chunk carries the caplen reached,
+ * which the loader takes when it is below the one announced.
  */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -488,6 +489,7 @@ static __always_inline void note_daemon_conn(long conn) {
 }
 
 #define PUT_STEP 4096  /* a per-CPU value stays under 32 KiB */
+#define REBUILT_MAX (4u << 20)
 
 struct rebuilt {
     struct ftrec_ev h;
@@ -533,7 +535,9 @@ struct rebuild_ctx {
     const __u8 *argv;   /* in_args or out_args: {unsigned size; void *value} */
     __u32 nargs, seg;   /* arguments, the next one */
     int pages;          /* the last argument is in pages */
-    __u32 off, cap;
+    __u32 off, cap;     /* bytes of the message done, to do */
+    __u32 base;         /* message offset of r->data[0] (earlier chunks sent) */
+    int failed;         /* a chunk did not fit in the ring */
     __u64 addr;         /* where the current piece's next bytes are */
     __u32 left;         /* bytes of the current piece still to copy */
     __u32 pleft;        /* bytes of the page argument beyond the current piece */
@@ -583,8 +587,20 @@ static long rebuild_step(__u32 i, void *arg) {
         x->left = a.size;
         return 0;
     }
-    __u32 o = x->off, n = x->left;
-    if (n > x->cap - o) n = x->cap - o;
+    if (x->off - x->base >= FTREC_CHUNK) {  /* a full chunk: send it, go on */
+        struct rebuilt *r = x->r;
+        r->h.off = x->base;
+        r->h.n = FTREC_CHUNK;
+        if (bpf_ringbuf_output(&rb, r, sizeof(r->h) + FTREC_CHUNK, BPF_RB_NO_WAKEUP)) {
+            x->failed = 1;
+            return 1;
+        }
+        x->base += FTREC_CHUNK;
+        return 0;
+    }
+    __u32 o = x->off - x->base, n = x->left;
+    if (n > x->cap - x->off) n = x->cap - x->off;
+    if (n > FTREC_CHUNK - o) n = FTREC_CHUNK - o;
     if (o >= FTREC_CHUNK) return 1;
     if (n > PUT_STEP) n = PUT_STEP;
     /* Masks (no-ops here) the verifier cannot lose, unlike the checks. */
@@ -593,13 +609,13 @@ static long rebuild_step(__u32 i, void *arg) {
     barrier_var(n);
     n &= 2 * PUT_STEP - 1;
     if (bpf_probe_read_kernel(x->r->data + o, n, (void *)x->addr)) return 1;
-    x->off = o + n;
+    x->off += n;
     x->addr += n;
     x->left -= n;
     return 0;
 }
 
-/* Rebuilds req's request (send) or reply (end) and sends it as one record. */
+/* Rebuilds req's request (send) or reply (end) and sends it. */
 static __always_inline void rebuild(const struct fuse_req *req, __u32 conn, int reply) {
     __u32 zero = 0;
     struct rebuilt *r = bpf_map_lookup_elem(&rscratch, &zero);
@@ -608,10 +624,11 @@ static __always_inline void rebuild(const struct fuse_req *req, __u32 conn, int 
     __u64 id = bpf_get_current_pid_tgid();
     r->h.ts = bpf_ktime_get_ns();
     /* A request is queued by whoever asked (an application, a kworker): no
-     * daemon thread to name.  A reply is committed by a daemon thread. */
+     * daemon thread to name (pid 0).  A reply is committed by a daemon
+     * thread.  The tid keeps a thread's chunks together in the loader. */
     int own = reply && tracked();
     r->h.pid = own ? id >> 32 : 0;
-    r->h.tid = own ? (__u32)id : 0;
+    r->h.tid = (__u32)id;
     r->h.conn = conn;
     r->h.dir = reply ? 2 : 1;
     r->h.err = 0;
@@ -645,18 +662,27 @@ static __always_inline void rebuild(const struct fuse_req *req, __u32 conn, int 
     }
     __u32 cap = len;
     if (snaplen && cap > snaplen) cap = snaplen;
-    if (cap > FTREC_CHUNK) cap = FTREC_CHUNK;
+    if (cap > REBUILT_MAX) cap = REBUILT_MAX;
+    r->h.len = len;
+    r->h.caplen = cap;
     struct rebuild_ctx x = {
         .r = r, .args = args, .nargs = nargs > 4 ? 4 : nargs, .pages = pages,
         .off = hdr < cap ? hdr : cap, .cap = cap,
         .argv = reply ? (const __u8 *)&args->out_args[0] : (const __u8 *)&args->in_args[0],
     };
-    bpf_loop(FTREC_CHUNK / PUT_STEP * 2 + 4 + 256, rebuild_step, &x, 0);
-    __u64 off = x.off > FTREC_CHUNK ? FTREC_CHUNK : x.off;
-    r->h.len = len;
-    r->h.caplen = off;
-    r->h.n = off;
-    __u64 size = sizeof(r->h) + off;
+    /* Steps: copies of up to PUT_STEP, plus one per argument, folio and chunk. */
+    bpf_loop(cap / PUT_STEP + 2 * (cap / FTREC_CHUNK) + 2 * MAX_FOLIOS + 16, rebuild_step, &x, 0);
+    if (x.failed) {
+        count_lost(conn);
+        return;
+    }
+    /* The last chunk; its caplen is what was reached (the loader takes it). */
+    __u64 n = x.off - x.base;
+    if (n > FTREC_CHUNK) n = FTREC_CHUNK;
+    r->h.caplen = x.off;
+    r->h.off = x.base;
+    r->h.n = n;
+    __u64 size = sizeof(r->h) + n;
     barrier_var(size);
     size &= 2 * FTREC_CHUNK - 1;  /* a no-op the verifier cannot lose */
     if (bpf_ringbuf_output(&rb, r, size, BPF_RB_NO_WAKEUP)) count_lost(conn);

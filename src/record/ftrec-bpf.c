@@ -366,6 +366,12 @@ static int on_chunk(void *ctx, void *data, size_t size) {
         if (pt->tid == h->tid) lose_partial(pt);
         return 0;
     }
+    /* A rebuilt message's last chunk says how far the program could read. */
+    if (h->caplen < pt->h.caplen) pt->h.caplen = h->caplen;
+    if (h->n > pt->cap - pt->have) {  /* never from the program; kept out of the buffer's end anyway */
+        lose_partial(pt);
+        return 0;
+    }
     memcpy(pt->buf + pt->have, bytes, h->n);
     pt->have += h->n;
     if (pt->have >= pt->h.caplen) {

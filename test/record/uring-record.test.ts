@@ -55,10 +55,11 @@ async function withEnableUring<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The workload: whole pages at known offsets, each with its own bytes. */
-const WRITES = [0, 8192, 20480, 65536, 1 << 20].map((offset, i) => ({
-  offset,
-  data: Buffer.alloc(4096, 0x41 + i),
+/** The workload: whole pages at known offsets, each with its own bytes; one
+ * of 64 KiB (a rebuilt message of several ring-buffer chunks). */
+const WRITES = [[0, 4096], [8192, 4096], [20480, 4096], [131072, 65536], [1 << 20, 4096]].map(([offset, size], i) => ({
+  offset: offset!,
+  data: Buffer.from(Array.from({ length: size! }, (_, k) => (0x41 + i + (k >> 12)) & 0xff)),
 }));
 
 test('record --bpf on passthrough_ll -o io_uring: every WRITE rebuilt with its offset, size and bytes; analyze reads it', async (t) => {
@@ -67,6 +68,7 @@ test('record --bpf on passthrough_ll -o io_uring: every WRITE rebuilt with its o
   const pll = vendorLibfuseExample('passthrough_ll').path!;
   const dir = makeTempDir('bpf-uring');
   const out = dir.sub('cap.pcapng');
+  let back = Buffer.alloc(0);
   await withEnableUring(async () => {
     const cmd = [process.execPath, fusetraceBin, 'record', '--bpf', '-q', '--snaplen', '0', '-o', out, '--',
       pll, '-f', '-o', 'io_uring', '-o', `source=${dir.sub('src')}`, dir.sub('mnt')];
@@ -75,7 +77,7 @@ test('record --bpf on passthrough_ll -o io_uring: every WRITE rebuilt with its o
       const fd = openSync(join(m.mountpoint, 'f'), 'w');
       for (const w of WRITES) writeSync(fd, w.data, 0, w.data.length, w.offset);
       closeSync(fd);
-      const back = readFileSync(join(m.mountpoint, 'f'));
+      back = readFileSync(join(m.mountpoint, 'f'));
       assert.equal(back.length, (1 << 20) + 4096);
     } finally {
       assert.equal(await m.unmount(), 0, `record --bpf exit code; stderr: ${m.stderr()}`);
@@ -103,11 +105,23 @@ test('record --bpf on passthrough_ll -o io_uring: every WRITE rebuilt with its o
 
   const writes = exchanges.filter((e) => e.opcode === Op.WRITE);
   assert.deepEqual(writes.map(writeInfo).map((w) => `${w.offset}+${w.size}=${w.written}`).sort(),
-    WRITES.map((w) => `${w.offset}+4096=4096`).sort(), 'every WRITE of the workload, with its offset and size, answered');
+    WRITES.map((w) => `${w.offset}+${w.data.length}=${w.data.length}`).sort(), 'every WRITE of the workload, with its offset and size, answered');
   for (const e of writes) {
     const w = WRITES.find((x) => x.offset === writeInfo(e).offset)!;
     // fuse_in_header (40) + fuse_write_in (40), then the data pages.
     assert.ok(e.req.subarray(80).equals(w.data), `the bytes of the WRITE at ${w.offset}`);
+  }
+
+  // Snap length 0: whole messages, the READ replies of the read-back (up to 128 KiB) included.
+  const cut = cap.messages.filter((x) => x.data.length < x.origLen);
+  assert.deepEqual(cut.map((x) => `${x.dir}:${x.data.readBigUInt64LE(8)} ${x.data.length}/${x.origLen}`), [], 'no message cut');
+  assert.ok(cap.messages.some((x) => x.dir === 2 && x.origLen > 65536), 'a large READ reply, whole');
+  const reads = exchanges.filter((e) => e.opcode === Op.READ && e.reply && e.replyError === 0);
+  assert.ok(reads.length > 0, 'the read-back is there');
+  for (const e of reads) {
+    const off = Number(e.req.readBigUInt64LE(48)); // fuse_read_in: fh, offset
+    const data = e.reply!.subarray(16);
+    assert.ok(data.equals(back.subarray(off, off + data.length)), `the bytes of the READ reply at ${off} (${data.length})`);
   }
 
   const a = await run(process.execPath, [fusetraceBin, 'analyze', out], { timeoutMs: 60000 });
