@@ -511,8 +511,8 @@ struct fuse_conn___ring { struct fuse_ring *ring; } __attribute__((preserve_acce
  * ring; 0 otherwise.  At the end, req->ring_queue tells; at send it is not
  * set yet, and the ring's readiness tells: the kernel switches the queue's
  * operations to the ring before it marks the ring ready, so a request sent
- * to /dev/fuse is never taken for a ring one (a request sent in between is
- * missed, at most once per connection). */
+ * to /dev/fuse is never taken for a ring one (requests sent in that short
+ * window are missed; their replies show as orphans). */
 static __always_inline __u32 ring_conn(const struct fuse_req *req, int at_end) {
     struct fuse_conn *fc = BPF_CORE_READ(req, fm, fc);
     if (!fc) return 0;
