@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { CaptureError } from '../capture/errors.js';
 import type { CaptureInput } from '../capture/input.js';
-import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, type QueueSample } from '../capture/message.js';
+import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, type QueueSample, type BackingOp } from '../capture/message.js';
 import { bytesRead, captureBytes, openCaptures, readMerged } from '../capture/open.js';
 import { guessDirection } from '../protocol/guess-direction.js';
 import type { Exchange } from '../protocol/exchange.js';
@@ -16,7 +16,7 @@ import { Pairer, type PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
 import { InitBit } from '../protocol/flags/init.js';
 import type { ProtocolOverride } from '../protocol/version.js';
-import type { AnalysisModel, FileModel } from '../model/analysis.js';
+import type { AnalysisModel, FileModel, PassthroughBacking } from '../model/analysis.js';
 import { type Finding, type Severity, severityRank } from '../model/finding.js';
 import type { SizeEvent } from '../model/size-event.js';
 import { DETECTORS } from '../detectors/index.js';
@@ -107,6 +107,33 @@ function toolVersion(): string {
   return versionCache;
 }
 
+/**
+ * The backing files of passthrough handles, from the recorder's BACKING_OPEN
+ * blocks (capture-format.md §1). An id is looked up when the OPEN/CREATE reply
+ * carrying it is applied, which is after its block was read (the ioctl comes
+ * before the reply); kernel ids are allocated cyclically, so the latest open
+ * of an id is the one meant. Bounded per connection.
+ */
+class BackingFiles {
+  private readonly byConn = new Map<number, Map<number, PassthroughBacking>>();
+  add(b: BackingOp): void {
+    if (b.op !== 'open' || b.result <= 0) return;
+    let m = this.byConn.get(b.conn);
+    if (m === undefined) this.byConn.set(b.conn, (m = new Map()));
+    if (m.size >= MAX_BACKING_IDS && !m.has(b.result)) {
+      const oldest = m.keys().next();
+      if (!oldest.done) m.delete(oldest.value);
+    }
+    m.delete(b.result);
+    m.set(b.result, { id: b.result, path: b.path === '' ? null : b.path, dev: b.dev === 0 ? null : exactId(b.dev), ino: b.ino === 0 ? null : exactId(b.ino) });
+  }
+  get(conn: number, id: number): PassthroughBacking | undefined {
+    return this.byConn.get(conn)?.get(id);
+  }
+}
+/** Backing ids remembered per connection. */
+const MAX_BACKING_IDS = 65536;
+
 /** Runs the analysis over `opts.files`, merged by time. Never throws for damaged input (see `fatal`). */
 export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   const limits: AnalyzeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -118,6 +145,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   const connections: ConnectionInfo[] = [];
   const stats: InterfaceStats[] = [];
   const queue: QueueSample[] = [];
+  /** Passthrough backing files by connection and backing id (the latest BACKING_OPEN of each id). */
+  const backings = new BackingFiles();
   const inputFacts: InputFacts[] = opts.files.map((file) => ({ file, format: 'pcapng', bytes: 0, messages: 0, notices: [] }));
   const maxT: number[] = opts.files.map(() => -Infinity);
   let startT = Infinity;
@@ -186,6 +215,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
           flt.file(exactId(f.nodeid), f.path);
       },
       writeback: (c) => pairer.protocol(c).has(InitBit.WRITEBACK_CACHE),
+      backing: (c, id) => backings.get(c, id),
       onSizeEvent: hooks.onSizeEvent
         ? (e) => {
             const flt = resolved();
@@ -277,6 +307,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     },
     onStats: (s) => stats.push(s),
     onQueue: (q) => queue.push(q),
+    onBacking: (b) => backings.add(b),
   }, { timebase, resync: opts.resync, linkType: opts.linkType, guessDirection }));
 
   const total = captureBytes(opts.files);

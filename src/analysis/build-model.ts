@@ -48,6 +48,7 @@ export function fileModel(f: FileState, slim = false): FileModel {
     daemonSize: num(f.group.daemonSize),
     kernelSize,
     openFlags: fopenNames(f.fopenSeen),
+    ...(f.passthroughOpens > 0 ? { passthrough: { opens: f.passthroughOpens, backing: f.backing ?? [] } } : {}),
     sizeHistory: history,
     sizeHistoryTruncated: f.sizeEvents > history.length,
     timeline: bars,
@@ -233,7 +234,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
       });
     }
     if (cs.passthroughSeen) {
-      limitations.push({ kind: 'passthrough', conn: c, message: `connection ${c} opened files with FOPEN_PASSTHROUGH: their READ/WRITE never reach the daemon and are not in the capture` });
+      limitations.push({ kind: 'passthrough', conn: c, message: `connection ${c} opened files with FOPEN_PASSTHROUGH: their READ/WRITE never reach the daemon and are not in the capture, so no size verdict is made on those files while such a handle is open` });
     }
     if (cs.snapped > 0) {
       // Snap length 0 keeps whole messages: what was cut, the recorder cut (a rebuilt message's data it could not read).

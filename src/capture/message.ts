@@ -123,12 +123,38 @@ export interface QueueSample {
   congestionThreshold: number;
 }
 
+/**
+ * A passthrough backing-file ioctl of the daemon on /dev/fuse
+ * (capture-format.md §1, "Passthrough backing files").
+ */
+export interface BackingOp {
+  conn: number;
+  /** Relative ns, like `CaptureMessage.t`. */
+  t: number;
+  op: 'open' | 'close';
+  /** open: the backing id (> 0) or -errno; close: 0 or -errno. */
+  result: number;
+  /** open: the daemon's fd of the backing file; close: the id asked to close. */
+  arg: number;
+  /** open: fuse_backing_map.flags. */
+  flags: number;
+  pid: number;
+  tid: number;
+  /** open: st_dev and st_ino of the backing file (0 unknown; bigint when past 2^53). */
+  dev: number | bigint;
+  ino: number | bigint;
+  /** open: the backing file's path at record time (untrusted), '' unknown. */
+  path: string;
+  fileOffset: number;
+}
+
 export interface CaptureSink {
   onConnection(c: ConnectionInfo): void;
   onMessage(m: CaptureMessage): void;
   onNotice(n: CaptureNotice): void;
   onStats?(s: InterfaceStats): void;
   onQueue?(q: QueueSample): void;
+  onBacking?(b: BackingOp): void;
 }
 
 /**

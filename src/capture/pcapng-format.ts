@@ -55,3 +55,5 @@ export const ISB_IFDROP = 5;
 
 /** The first bytes after the PEN of fusetrace's queue-state Custom Block. */
 export const QUEUE_TAG = 'ftqueue1';
+/** The first bytes after the PEN of fusetrace's passthrough backing-file Custom Block. */
+export const BACKING_TAG = 'ftbackg1';

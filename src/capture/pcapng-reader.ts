@@ -17,7 +17,7 @@ import { Direction, type CaptureMessage, type Timebase } from './message.js';
 import {
   BOM, BOM_SWAPPED, BT_CB_COPY, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_NRB, BT_OPB, BT_SHB, BT_SPB, EPB_FLAGS,
   EPB_FLAGS_DIRECTION, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION, IF_NAME, IF_TSOFFSET, IF_TSRESOL,
-  ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, OPT_ENDOFOPT, QUEUE_TAG, SHB_OS,
+  ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, OPT_ENDOFOPT, QUEUE_TAG, BACKING_TAG, SHB_OS,
   SHB_USERAPPL,
 } from './pcapng-format.js';
 import { ResyncParser } from './resync.js';
@@ -469,7 +469,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       }
       case BT_ISB: return this.isb(buf, p, len);
       case BT_CB_COPY:
-      case BT_CB_NOCOPY: return this.custom(buf, p, len);
+      case BT_CB_NOCOPY: return this.custom(buf, p, len, base);
       default: return undefined; // NRB, DSB, other custom and unknown blocks: skipped
     }
   }
@@ -537,14 +537,43 @@ export class PcapngParser extends ResyncParser implements RecordParser {
   }
 
   /** A Custom Block: fusetrace's queue-state sample (capture-format.md §1), else skipped. */
-  private custom(buf: Buffer, p: number, len: number): string | undefined {
-    if (len < 56 || this.r32(buf, p + 8) !== 0 || buf.toString('latin1', p + 12, p + 20) !== QUEUE_TAG) return undefined;
+  private custom(buf: Buffer, p: number, len: number, base: number): string | undefined {
+    if (len < 24 || this.r32(buf, p + 8) !== 0) return undefined;
+    const tag = buf.toString('latin1', p + 12, p + 20);
+    if (tag === BACKING_TAG) return this.backing(buf, p, len, base);
+    if (len < 56 || tag !== QUEUE_TAG) return undefined;
     const id = this.r32(buf, p + 20);
     const ifc = this.ifaces[id];
     if (ifc === undefined) return `queue-state block for interface ${id}, but the section declares ${this.ifaces.length}`;
     if (!ifc.fuse) return undefined;
     const t = this.time(ifc, this.r32(buf, p + 24), this.r32(buf, p + 28));
     this.sink.onQueue?.({ conn: ifc.conn, t, waiting: this.r32(buf, p + 32), maxBackground: this.r32(buf, p + 36), congestionThreshold: this.r32(buf, p + 40) });
+    return undefined;
+  }
+
+  /** fusetrace's passthrough backing-file block (capture-format.md §1, "Passthrough backing files"). */
+  private backing(buf: Buffer, p: number, len: number, base: number): string | undefined {
+    if (len < 80) return `backing-file block of ${len} bytes, shorter than its fixed 80`;
+    const id = this.r32(buf, p + 20);
+    const ifc = this.ifaces[id];
+    if (ifc === undefined) return `backing-file block for interface ${id}, but the section declares ${this.ifaces.length}`;
+    const pathLen = this.r32(buf, p + 72);
+    if (pathLen > len - 80) return `backing-file block path length ${pathLen} exceeds its block`;
+    if (!ifc.fuse) return undefined;
+    const kind = this.r32(buf, p + 32);
+    if (kind !== 1 && kind !== 2) return undefined; // an operation this reader does not know
+    const u64 = (o: number): number | bigint => {
+      const hi = this.le ? this.r32(buf, o + 4) : this.r32(buf, o);
+      const lo = this.le ? this.r32(buf, o) : this.r32(buf, o + 4);
+      const v = (BigInt(hi) << 32n) | BigInt(lo);
+      return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    };
+    this.sink.onBacking?.({
+      conn: ifc.conn, t: this.time(ifc, this.r32(buf, p + 24), this.r32(buf, p + 28)), op: kind === 1 ? 'open' : 'close',
+      result: this.r32(buf, p + 36) | 0, arg: this.r32(buf, p + 40) | 0, flags: this.r32(buf, p + 44),
+      pid: this.r32(buf, p + 48), tid: this.r32(buf, p + 52), dev: u64(p + 56), ino: u64(p + 64),
+      path: buf.toString('utf8', p + 76, p + 76 + pathLen), fileOffset: base + p,
+    });
     return undefined;
   }
 

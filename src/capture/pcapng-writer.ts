@@ -6,7 +6,7 @@
  */
 import {
   BOM, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_SHB, EPB_FLAGS, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION,
-  IF_NAME, IF_TSOFFSET, IF_TSRESOL, ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, QUEUE_TAG,
+  IF_NAME, IF_TSOFFSET, IF_TSRESOL, ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, QUEUE_TAG, BACKING_TAG,
   SHB_OS, SHB_USERAPPL,
 } from './pcapng-format.js';
 
@@ -166,6 +166,32 @@ export class PcapngWriter {
     this.w32(body, 24, q.waiting);
     this.w32(body, 28, q.maxBackground);
     this.w32(body, 32, q.congestionThreshold);
+    this.block(BT_CB_NOCOPY, [body]);
+  }
+
+  /** A passthrough backing-file ioctl (capture-format.md §1, "Passthrough backing files"). */
+  backingOp(iface: number, b: { ts: bigint; op: 'open' | 'close'; result: number; arg: number; flags?: number; pid: number; tid: number; dev?: bigint; ino?: bigint; path?: string }): void {
+    const path = Buffer.from(b.path ?? '', 'utf8');
+    const body = Buffer.alloc(68 + pad4(path.length));
+    this.w32(body, 0, 0);
+    body.write(BACKING_TAG, 4, 'latin1');
+    this.w32(body, 12, iface);
+    this.w32(body, 16, Number((b.ts >> 32n) & 0xffffffffn));
+    this.w32(body, 20, Number(b.ts & 0xffffffffn));
+    this.w32(body, 24, b.op === 'open' ? 1 : 2);
+    this.w32(body, 28, b.result >>> 0);
+    this.w32(body, 32, b.arg >>> 0);
+    this.w32(body, 36, b.flags ?? 0);
+    this.w32(body, 40, b.pid);
+    this.w32(body, 44, b.tid);
+    const w64 = (o: number, v: bigint): void => {
+      this.w32(body, o, Number(this.le ? v & 0xffffffffn : v >> 32n));
+      this.w32(body, o + 4, Number(this.le ? v >> 32n : v & 0xffffffffn));
+    };
+    w64(48, b.dev ?? 0n);
+    w64(56, b.ino ?? 0n);
+    this.w32(body, 64, path.length);
+    path.copy(body, 68);
     this.block(BT_CB_NOCOPY, [body]);
   }
 

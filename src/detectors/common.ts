@@ -117,6 +117,8 @@ export function eachSizeReport(
     const n = st.reportCount;
     for (let i = 0; i < n; i++) {
       const r = st.reportAt(i);
+      // Reads and writes through a passthrough handle never cross FUSE: the sizes compared here may be behind (analysis.md "Passthrough").
+      if (r.passthroughBlind) continue;
       const fi = finding(r, x);
       if (fi === undefined) continue;
       const f = r.file;

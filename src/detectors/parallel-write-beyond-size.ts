@@ -229,7 +229,7 @@ export default defineDetector({
      * is open), or, alone, while the episode is open.
      */
     const judge = (tr: Track, tEnd: number): void => {
-      if (tr.writeCache || !tr.file || !isBeyond(tr.x)) return;
+      if (tr.writeCache || tr.passthroughBlind || !tr.file || !isBeyond(tr.x)) return;
       const g = tr.file.group;
       let ep = open.get(g);
       if (ep === undefined) {

@@ -127,7 +127,7 @@ export default defineDetector({
     // Judged when the write is over: only then is it known whether another write was in flight with it.
     const judge = (tr: Track, tEnd: number): void => {
       const f = tr.file;
-      if (!f || tr.writeCache || !isStale(tr.x)) return;
+      if (!f || tr.writeCache || tr.passthroughBlind || !isStale(tr.x)) return;
       let r = runs.get(f);
       if (r !== undefined && tr.x.tReq - r.tEnd > EPISODE_QUIET_NS) {
         close(f);

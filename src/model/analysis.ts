@@ -198,6 +198,14 @@ export interface ActivityModel {
   counts: number[];
 }
 
+/** A passthrough backing file (capture-format.md §1, "Passthrough backing files"). */
+export interface PassthroughBacking {
+  id: number;
+  path: string | null;
+  dev: Id | null;
+  ino: Id | null;
+}
+
 export interface FileModel {
   conn: number;
   nodeid: Id;
@@ -219,6 +227,13 @@ export interface FileModel {
   kernelSize: Record<string, number | null>;
   /** FOPEN_* flags seen in OPEN/CREATE replies for this file. */
   openFlags: string[];
+  /**
+   * Opens answered with FOPEN_PASSTHROUGH: their reads and writes went to the
+   * backing file, not through FUSE (absent when none). `backing`: the first
+   * few backing ids, with the file the daemon registered under each when the
+   * capture holds its BACKING_OPEN (path and dev/ino null otherwise).
+   */
+  passthrough?: { opens: number; backing: PassthroughBacking[] };
   sizeHistory: SizeEvent[];
   /** True when sizeHistory was cut to its cap. */
   sizeHistoryTruncated: boolean;

@@ -168,6 +168,7 @@ export class Exchange {
   get resultFh(): Id | undefined { return this.result?.resultFh; }
   set resultFh(v: Id | undefined) { this.setResult().resultFh = v; }
   get openFlags(): number { return this.result === undefined ? 0 : this.result.openFlags; }
+  get backingId(): number { return this.result === undefined ? 0 : this.result.backingId; }
   set openFlags(v: number) { this.setResult().openFlags = v; }
   /** READDIR / READDIRPLUS reply records, in order. */
   get entries(): DirEntry[] | undefined { return this.result?.entries; }
@@ -211,6 +212,8 @@ export class ReplyResult {
   attrValidNs = NaN;
   resultFh: Id | undefined = undefined;
   openFlags = 0;
+  /** fuse_open_out.backing_id of a FOPEN_PASSTHROUGH reply (0 otherwise). */
+  backingId = 0;
   entries: DirEntry[] | undefined = undefined;
 }
 

@@ -108,6 +108,9 @@ const SX_SIZE = o(fuse_statx, 'size');
 const SX_MODE = o(fuse_statx, 'mode');
 const OO_FH = o(fuse_open_out, 'fh');
 const OO_FLAGS = o(fuse_open_out, 'open_flags');
+const OO_BACKING_ID = o(fuse_open_out, 'backing_id');
+/** FOPEN_PASSTHROUGH: backing_id holds the id of a BACKING_OPEN (7.40). */
+const FOPEN_PASSTHROUGH = 1 << 7;
 const GA_FLAGS = o(fuse_getattr_in, 'getattr_flags');
 const GA_FH = o(fuse_getattr_in, 'fh');
 const SA_VALID = o(fuse_setattr_in, 'valid');
@@ -700,6 +703,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
         const ob = b + sizeFor(ENTRY_OUT_SIZES, minor);
         r.resultFh = u64(dv, ob + OO_FH, le);
         r.openFlags = dv.getUint32(ob + OO_FLAGS, le);
+        if ((r.openFlags & FOPEN_PASSTHROUGH) !== 0) r.backingId = dv.getInt32(ob + OO_BACKING_ID, le);
       }
       x.result = r;
       return;
@@ -726,6 +730,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       const r = new ReplyResult();
       r.resultFh = u64(dv, b + OO_FH, le);
       r.openFlags = dv.getUint32(b + OO_FLAGS, le);
+      if ((r.openFlags & FOPEN_PASSTHROUGH) !== 0) r.backingId = dv.getInt32(b + OO_BACKING_ID, le);
       x.result = r;
       return;
     }

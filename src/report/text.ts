@@ -232,6 +232,11 @@ function renderFile(f: FileModel, m: AnalysisModel, p: Palette, maxEvents: numbe
   const cw = f.maxConcurrentWrites >= 2 ? p.magenta(String(f.maxConcurrentWrites)) : String(f.maxConcurrentWrites);
   out.push(`    concurrency: max ${f.maxConcurrent} in flight, max ${cw} concurrent writes${share}`);
   if (f.openFlags.length) out.push(`    open flags: ${f.openFlags.join('|')}`);
+  if (f.passthrough) {
+    const backing = f.passthrough.backing.map((b) => `backing id ${b.id}${b.path !== null ? ` = ${b.path}` : ''}${b.ino !== null ? ` (dev ${formatId(b.dev ?? 0)}, ino ${formatId(b.ino)})` : ''}`);
+    out.push(`    ${p.yellow('passthrough')}: ${plural(f.passthrough.opens, 'open')} with FOPEN_PASSTHROUGH${backing.length ? ` (${backing.join(', ')})` : ''}; ` +
+      'their reads and writes went to the backing file, not through FUSE: no size verdict while one was open');
+  }
   const kernel = Object.entries(f.kernelSize).map(([c, v]) => `kernel (conn ${c}) ${v === null ? 'unknown' : formatBytes(v)}`);
   const size = (v: number | null | undefined): string => (v === null || v === undefined ? 'unknown' : formatBytes(v));
   out.push(`    size now: reported ${size(f.reportedSize)}, daemon ${size(f.daemonSize)}${kernel.length ? ', ' + kernel.join(', ') : ''}`);

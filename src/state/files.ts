@@ -10,6 +10,7 @@ import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
 import { SIZE_EVENT_KINDS, type SizeEvent, type SizeEventKind } from '../model/size-event.js';
 import type { TimelineBar } from '../model/timeline-bar.js';
+import type { PassthroughBacking } from '../model/analysis.js';
 import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
 
@@ -114,6 +115,12 @@ export class Track {
    * with one fh, so a FLUSH or RELEASE on it may close another open.
    */
   handleOpens = 0;
+  /**
+   * A passthrough handle of its file (or a correlated one) was open, or had
+   * been without a size report since: data traffic the capture cannot see may
+   * have moved the size, so the FUSE-visible sizes at request time prove nothing.
+   */
+  passthroughBlind = false;
   constructor(readonly x: Exchange, readonly file: FileState | undefined) {}
 }
 
@@ -139,6 +146,8 @@ export interface SizeReport {
   kernelAfter: number;
   /** The group's `lastReport` when this report came (before it was taken). */
   previous: MovingReport | undefined;
+  /** SizeGroup.passthroughBlind() before the report. */
+  passthroughBlind: boolean;
 }
 
 /**
@@ -183,6 +192,16 @@ export class SizeGroup {
   constructor(readonly ino: Id | undefined, first?: FileState) {
     // A literal: room for one member, the common case.
     this.members = first ? [first] : [];
+  }
+
+  /**
+   * A member has a FOPEN_PASSTHROUGH handle open, or had one and no size
+   * report came since it was released: its reads and writes go to the backing
+   * file, not through FUSE, so the FUSE-visible sizes may be behind.
+   */
+  passthroughBlind(): boolean {
+    for (const m of this.members) if (m.passthroughUnsynced) return true;
+    return false;
   }
 
   /** The in-flight list `list`, to add to (made on first use). */
@@ -263,6 +282,13 @@ export class FileState {
   bytesWritten = 0;
   /** FOPEN_* seen in OPEN/CREATE replies (OR). */
   fopenSeen = 0;
+  /** Opens answered with FOPEN_PASSTHROUGH, and of those the ones not yet released. */
+  passthroughOpens = 0;
+  passthroughLive = 0;
+  /** See SizeGroup.passthroughBlind. */
+  passthroughUnsynced = false;
+  /** Backing ids of those opens, with their backing files when known (the first few). */
+  backing: PassthroughBacking[] | undefined = undefined;
   sizeHistory: SizeHistory | undefined = undefined;
   sizeEvents = 0;
   bars: TimelineBar[] | undefined = undefined;

@@ -15,6 +15,7 @@ import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
 import type { SizeEvent, SizeEventKind } from '../model/size-event.js';
 import type { TimelineBar } from '../model/timeline-bar.js';
+import type { PassthroughBacking } from '../model/analysis.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
 import { BARS_PER_FILE, FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
 import { HandleTable } from './handles.js';
@@ -24,6 +25,8 @@ import { PathTable } from './paths.js';
 const FALLOC_FL_COLLAPSE_RANGE = 8;
 const FALLOC_FL_INSERT_RANGE = 32;
 const RENAME_EXCHANGE = 2;
+/** Backing ids of passthrough opens listed per file. */
+const BACKING_IDS_KEPT = 8;
 /** Requests displaced by a duplicate unique that are still remembered. */
 const MAX_DISPLACED = 4096;
 
@@ -57,6 +60,8 @@ export interface StateOptions {
   /** Whether FUSE_WRITEBACK_CACHE is in effect for a connection (INIT); undefined = unknown. */
   writeback(conn: number): boolean | undefined;
   onSizeEvent?(e: SizeEvent, f: FileState): void;
+  /** The backing file registered under a passthrough backing id on a connection, when the capture holds its BACKING_OPEN. */
+  backing?(conn: number, id: number): PassthroughBacking | undefined;
   /** A file's lookup count reached zero and nothing is in flight on it: take its summary now. */
   onRetire?(f: FileState): void;
 }
@@ -200,8 +205,13 @@ export class AnalysisState {
         tr.fopen = fo;
       }
       tr.handleOpens = f.opensOf(x.fh);
-      if (op === Op.RELEASE) f.noteRelease(x.fh);
+      if (op === Op.RELEASE) {
+        f.noteRelease(x.fh);
+        // After the RELEASE nothing more goes through this handle's backing file.
+        if (fo !== undefined && (fo & FOPEN_PASSTHROUGH_BIT) !== 0 && f.passthroughLive > 0) f.passthroughLive--;
+      }
     }
+    tr.passthroughBlind = f.group.passthroughBlind();
 
     const g = f.group;
     if (op === Op.WRITE) {
@@ -433,7 +443,16 @@ export class AnalysisState {
     f.noteOpen(x.resultFh);
     c.handles.open(x.resultFh, x.openFlags);
     f.fopenSeen |= x.openFlags;
-    if ((x.openFlags & FOPEN_PASSTHROUGH_BIT) !== 0) c.passthroughSeen = true;
+    if ((x.openFlags & FOPEN_PASSTHROUGH_BIT) !== 0) {
+      c.passthroughSeen = true;
+      f.passthroughOpens++;
+      f.passthroughLive++;
+      f.passthroughUnsynced = true;
+      const list = (f.backing ??= []);
+      if (list.length < BACKING_IDS_KEPT && !list.some((b) => b.id === x.backingId)) {
+        list.push(this.opts.backing?.(c.conn, x.backingId) ?? { id: x.backingId, path: null, dev: null, ino: null });
+      }
+    }
   }
 
   // -------------------------------------------------------------- size views
@@ -464,6 +483,9 @@ export class AnalysisState {
     rep.predates = predates;
     rep.previous = g.lastReport;
     rep.kernelBefore = f.kernelSize;
+    rep.passthroughBlind = g.passthroughBlind();
+    // Past the last passthrough handle, a size report brings the FUSE-visible size back in step.
+    for (const m of g.members) if (m.passthroughUnsynced && m.passthroughLive === 0) m.passthroughUnsynced = false;
     g.reportedSize = size;
     if (!predates) {
       if (size !== g.daemonSize && !Number.isNaN(g.daemonSize)) {
@@ -489,7 +511,7 @@ export class AnalysisState {
     const p = this.reportPool;
     const i = this.nReports++;
     if (i < p.length) return p[i]!;
-    const r: SizeReport = { file: undefined!, size: NaN, attrValidNs: 0, daemonBefore: NaN, predates: undefined, previous: undefined, kernelBefore: NaN, kernelAfter: NaN };
+    const r: SizeReport = { file: undefined!, size: NaN, attrValidNs: 0, daemonBefore: NaN, predates: undefined, previous: undefined, kernelBefore: NaN, kernelAfter: NaN, passthroughBlind: false };
     p.push(r);
     return r;
   }

@@ -21,6 +21,7 @@ export const OP = {
 
 export const FOPEN_DIRECT_IO = 1;
 export const FOPEN_PARALLEL_DIRECT_WRITES = 64;
+export const FOPEN_PASSTHROUGH = 128;
 export const FUSE_WRITE_CACHE = 1;
 export const FUSE_WRITE_LOCKOWNER = 2;
 export const FATTR_SIZE = 8;
@@ -40,6 +41,8 @@ interface Pkt {
   comment?: string;
   pid: number;
   tid: number;
+  /** Not a message: a passthrough backing-file block (capture-format.md §1). */
+  backing?: { op: 'open' | 'close'; result: number; arg: number; path?: string; dev?: bigint; ino?: bigint };
 }
 
 export interface ReqOpts {
@@ -98,10 +101,11 @@ export function attrOut(a: AttrOpts): Buffer {
   return Buffer.concat([b, attr(a)]);
 }
 
-export function openOut(fh: number, fopen: number): Buffer {
+export function openOut(fh: number, fopen: number, backingId = 0): Buffer {
   const b = Buffer.alloc(16);
   u64(b, 0, fh);
   b.writeUInt32LE(fopen, 8);
+  b.writeInt32LE(backingId, 12);
   return b;
 }
 
@@ -159,6 +163,16 @@ export class Cap {
     this.pkts[this.pkts.length - 1]!.comment = text;
   }
 
+  /** A BACKING_OPEN ioctl that registered `path` (fd 9) under `id`. */
+  backingOpen(conn: number, ms: number, id: number, path: string, ino = 0n): void {
+    this.pkts.push({ iface: conn, ts: this.ts(ms), data: Buffer.alloc(0), dir: 2, pid: 77, tid: 100, backing: { op: 'open', result: id, arg: 9, path, dev: ino ? 0x801n : 0n, ino } });
+  }
+
+  /** A BACKING_CLOSE ioctl of `id`. */
+  backingClose(conn: number, ms: number, id: number): void {
+    this.pkts.push({ iface: conn, ts: this.ts(ms), data: Buffer.alloc(0), dir: 2, pid: 77, tid: 100, backing: { op: 'close', result: 0, arg: id } });
+  }
+
   /** A raw block (malformed messages). */
   raw(conn: number, ms: number, dir: 1 | 2, data: Buffer): void {
     this.pkts.push({ iface: conn, ts: this.ts(ms), data, dir, pid: 77, tid: 100 });
@@ -205,6 +219,15 @@ export class Cap {
     b.writeUInt32LE(flags, 0);
     const u = this.req(conn, ms, OP.OPEN, nodeid, b);
     this.rep(conn, replyMs, u, 0, openOut(fh, fopen));
+    return u;
+  }
+
+  /** OPEN answered with fh, FOPEN_PASSTHROUGH and `backingId`. */
+  passthroughOpen(conn: number, ms: number, nodeid: number, fh: number, backingId: number): number {
+    const b = Buffer.alloc(8);
+    b.writeUInt32LE(O_RDWR, 0);
+    const u = this.req(conn, ms, OP.OPEN, nodeid, b);
+    this.rep(conn, ms + 0.05, u, 0, openOut(fh, FOPEN_PASSTHROUGH, backingId));
     return u;
   }
 
@@ -290,6 +313,10 @@ export class Cap {
     return pcapngToBuffer((w) => {
       for (let i = 0; i < this.conns; i++) w.addInterface({ name: this.ifaceNames[i] ?? `fuse:test${i}` });
       for (const p of this.pkts) {
+        if (p.backing) {
+          w.backingOp(p.iface, { ts: p.ts, pid: p.pid, tid: p.tid, ...p.backing });
+          continue;
+        }
         w.packet({ iface: p.iface, ts: p.ts, data: p.data, dir: p.dir, origLen: p.origLen, failedErrno: p.failedErrno, comment: p.comment, pid: p.pid, tid: p.tid });
       }
     }, { userappl: 'fusetrace tests', os: 'Linux 6.18.44' });
