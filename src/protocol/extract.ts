@@ -21,7 +21,7 @@ import type { CaptureMessage } from '../capture/message.js';
 import { ReplyResult, type DirEntry, type Exchange } from './exchange.js';
 import type { Id } from '../model/id64.js';
 
-import { fixedReplySize, Notify, notifyName, Op, replyStructName } from './opcodes.js';
+import { fixedReplySize, Notify, notifyName, Op, opcodeName, replyStructName } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
 import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
 import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
@@ -676,12 +676,12 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   if (fixed > 0 && body !== fixed && !p.negotiated) {
     // No INIT seen: a pre-7.9 (or pre-7.4 STATFS) peer's compat size is self-describing (§4.3).
     for (const old of [8, 3]) {
-      if (fixedReplySize(op, old, x.size) === body) { minor = old; fixed = body; p.noteOldReply(old, opName(op)); break; }
+      if (fixedReplySize(op, old, x.size) === body) { minor = old; fixed = body; p.noteOldReply(old, opcodeName(op)); break; }
     }
   }
   if (fixed >= 0) {
     if (body !== fixed) {
-      if (fixed === 0) noteProblem(x, Problem.REPLY_NO_RESULT, body, opName(op));
+      if (fixed === 0) noteProblem(x, Problem.REPLY_NO_RESULT, body, opcodeName(op));
       else noteProblem(x, Problem.REPLY_SIZE, body, fixed, replyStructName(op) ?? 'the result', minor);
       return;
     }
@@ -774,11 +774,6 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
     default:
       return;
   }
-}
-
-function opName(op: number): string {
-  for (const k in Op) if ((Op as Record<string, number>)[k] === op) return k;
-  return `opcode ${op}`;
 }
 
 function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: number, le: boolean, plus: boolean): void {
