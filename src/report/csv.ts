@@ -266,8 +266,6 @@ export interface TextSink {
   write(s: string): void;
 }
 
-const BATCH = 2048;
-
 const INTEGER_TEXT = /^-?[0-9]+$/;
 /** Fields RFC 4180 requires quoted: a delimiter, a quote, or a bare CR or LF anywhere. */
 const CSV_NEEDS_QUOTES = /[",\r\n]/;
@@ -307,12 +305,12 @@ export function jsonlCell(v: Cell, type: ColumnType): string {
 /**
  * Writes rows of one table: CSV (RFC 4180: header row first, CRLF line ends,
  * see `csvCell`) or JSON Lines (one object per row, keys in column order,
- * see `jsonlCell`). Rows are built in small batches and handed to the sink,
- * so nothing grows with the capture.
+ * see `jsonlCell`). Each row goes to the sink as it is made (`Output`
+ * buffers the bytes): a row kept waiting in a batch would outlive the
+ * young generation, which made collecting its pieces cost more than
+ * making them.
  */
 export class TableWriter<R> {
-  private batch = '';
-  private batched = 0;
   private headerDone = false;
   private readonly line: (r: R) => string;
   rows = 0;
@@ -335,16 +333,12 @@ export class TableWriter<R> {
   row(r: R): void {
     if (!this.headerDone) this.header();
     this.rows++;
-    this.batch += this.line(r);
-    if (++this.batched >= BATCH) this.flush();
+    this.sink.write(this.line(r));
   }
 
+  /** Ends the table: the header at least (the rows went out as they came). */
   flush(): void {
     this.header();
-    if (this.batched === 0) return;
-    this.sink.write(this.batch);
-    this.batch = '';
-    this.batched = 0;
   }
 }
 
