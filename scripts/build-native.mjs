@@ -6,12 +6,14 @@
 // where only the capture library's source is shipped and a failure must not
 // fail the installation: the analyzer works without it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const installing = process.argv.includes('--install');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The recorders stamp captures with the package version (shb_userappl), as the CLI prints it.
+const VERSION_DEF = `-DFTREC_VERSION="${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}"`;
 const outDir = join(root, 'build');
 
 /** One row per native artifact: source, output, compiler arguments. */
@@ -20,7 +22,7 @@ const targets = [
     name: 'capture library',
     src: 'src/record/ftrec.c',
     out: 'build/libftrec.so',
-    args: ['-O2', '-g', '-Wall', '-Wextra', '-fPIC', '-shared', '-pthread', '-D_GNU_SOURCE'],
+    args: ['-O2', '-g', '-Wall', '-Wextra', '-fPIC', '-shared', '-pthread', '-D_GNU_SOURCE', VERSION_DEF],
     libs: ['-ldl'],
     neededBy: 'fusetrace record',
   },
@@ -96,7 +98,7 @@ function buildBpfRecorder() {
     [clang, ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${outDir}`, `-I${join(root, 'src/record')}`,
       '-c', srcs[1], '-o', join(outDir, 'ftrec-bpf.bpf.o')]],
     [bpftool, ['gen', 'skeleton', join(outDir, 'ftrec-bpf.bpf.o'), 'name', 'ftrec_bpf'], join(outDir, 'ftrec-bpf.skel.h')],
-    [cc, ['-O2', '-g', '-Wall', '-Wextra', '-D_GNU_SOURCE', `-I${outDir}`, `-I${join(root, 'src/record')}`, '-o', out, srcs[0],
+    [cc, ['-O2', '-g', '-Wall', '-Wextra', '-D_GNU_SOURCE', VERSION_DEF, `-I${outDir}`, `-I${join(root, 'src/record')}`, '-o', out, srcs[0],
       '-Wl,-Bstatic', '-lbpf', '-lelf', '-lz', '-Wl,-Bdynamic']],
   ];
   for (const [cmd, args, stdoutTo] of steps) {

@@ -5,7 +5,6 @@
  * Memory is bounded by the in-flight requests, the live files and the
  * ordering window, never by the number of messages.
  */
-import { readFileSync } from 'node:fs';
 import { CaptureError } from '../capture/errors.js';
 import type { CaptureInput } from '../capture/input.js';
 import { Timebase, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, type QueueSample, type BackingOp } from '../capture/message.js';
@@ -23,7 +22,8 @@ import { DETECTORS } from '../detectors/index.js';
 import { DetectorRunner, type FindingInput } from '../detectors/define.js';
 import { AnalysisState } from '../state/state.js';
 import { exactId } from '../model/id64.js';
-import { buildModel, RetiredFiles, type InputFacts } from './build-model.js';
+import { toolVersion } from '../model/format.js';
+import { buildModel, RetiredFiles, sizeEvent, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
 import { EventHeap, EvKind } from '../pairing/order.js';
 import { Selection } from './selection.js';
@@ -92,19 +92,6 @@ export interface AnalyzeResult {
   fatal: CaptureError | undefined;
   /** Filters that selected nothing, as sentences for the user (stderr). */
   filterMisses: string[];
-}
-
-let versionCache: string | undefined;
-function toolVersion(): string {
-  if (versionCache === undefined) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-      versionCache = pkg.version ?? '0.0.0';
-    } catch {
-      versionCache = '0.0.0';
-    }
-  }
-  return versionCache;
 }
 
 /**
@@ -217,9 +204,10 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       writeback: (c) => pairer.protocol(c).has(InitBit.WRITEBACK_CACHE),
       backing: (c, id) => backings.get(c, id),
       onSizeEvent: hooks.onSizeEvent
-        ? (e) => {
+        ? (e, f) => {
             const flt = resolved();
-            if (flt.conn(e.conn) && flt.time(e.t) && flt.file(e.nodeid, e.path)) hooks.onSizeEvent!(e);
+            const nodeid = exactId(f.nodeid);
+            if (flt.conn(f.conn) && flt.time(e.t) && flt.file(nodeid, e.path)) hooks.onSizeEvent!(sizeEvent(f.conn, nodeid, e));
           }
         : undefined,
       onRetire: (f) => {

@@ -8,14 +8,35 @@ import { InitBit } from '../protocol/flags/init.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { ANALYSIS_SCHEMA, compareActivity, type ActivityFacts, type AnalysisModel, type ConnectionModel, type FileModel, type QueueModel, type InputModel, type Limitation, type OpStatsModel } from '../model/analysis.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { FileState } from '../state/files.js';
+import { FileState, type BarFacts, type SizeFacts } from '../state/files.js';
 import type { AnalysisState } from '../state/state.js';
-import { exactId } from '../model/id64.js';
+import { exactId, type Id } from '../model/id64.js';
+import type { SizeEvent } from '../model/size-event.js';
+import type { TimelineBar } from '../model/timeline-bar.js';
 import { fopenNames } from '../detectors/common.js';
 import type { ResolvedFilters } from './filters.js';
 import type { Selection } from './selection.js';
 
 const num = (v: number): number | undefined => (Number.isNaN(v) ? undefined : v);
+
+const nullNaN = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+/** The model's record of a size event of file `conn`/`nodeid`. */
+export function sizeEvent(conn: number, nodeid: Id, e: SizeFacts): SizeEvent {
+  return {
+    t: e.t, conn, nodeid, path: e.path, event: e.kind, unique: e.unique === null ? null : exactId(e.unique),
+    value: nullNaN(e.value), kernelSize: nullNaN(e.kernel), daemonSize: nullNaN(e.daemon), reportedSize: nullNaN(e.reported),
+  };
+}
+
+/** The model's timeline bar of an exchange the state kept. */
+function timelineBar(b: BarFacts): TimelineBar {
+  return {
+    conn: b.conn, unique: exactId(b.unique), opcode: b.opcode, name: opcodeName(b.opcode), tReq: b.tReq,
+    tReply: b.replied ? b.tReply : null, error: b.replied ? b.error : null, tid: b.tid,
+    offset: nullNaN(b.offset), size: nullNaN(b.size), info: b.info,
+  };
+}
 
 /**
  * FileModel of a file as it is now (also used when a file is retired).
@@ -29,8 +50,9 @@ export function fileModel(f: FileState, slim = false): FileModel {
   for (const m of f.group.members) kernelSize[String(m.conn)] = Number.isNaN(m.kernelSize) ? null : m.kernelSize;
   if (!(String(f.conn) in kernelSize)) kernelSize[String(f.conn)] = Number.isNaN(f.kernelSize) ? null : f.kernelSize;
   const nodeid = exactId(f.nodeid);
-  const history = f.sizeHistory && !slim ? f.sizeHistory.events(f.conn, nodeid, exactId) : [];
-  const bars = slim ? [] : (f.bars ?? []).slice().sort((a, b) => a.tReq - b.tReq);
+  const history: SizeEvent[] = [];
+  if (f.sizeHistory && !slim) f.sizeHistory.forEach((e) => history.push(sizeEvent(f.conn, nodeid, e)));
+  const bars = slim ? [] : (f.bars ?? []).map(timelineBar).sort((a, b) => a.tReq - b.tReq);
   return {
     conn: f.conn,
     nodeid,

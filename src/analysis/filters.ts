@@ -10,7 +10,7 @@ import { UsageError } from '../capture/errors.js';
 import { DETECTOR_IDS } from '../detectors/index.js';
 import { SEVERITIES, severityRank, type Severity } from '../model/finding.js';
 import type { FilterModel } from '../model/analysis.js';
-import type { Id } from '../model/id64.js';
+import { exactId, type Id } from '../model/id64.js';
 
 /** A time bound: relative ns from the capture start, or absolute ns since the Unix epoch. */
 export type TimeBound = { kind: 'relative'; ns: number; text: string } | { kind: 'absolute'; ns: bigint; text: string };
@@ -70,12 +70,8 @@ export function parseFilters(cli: FilterCli): Filters {
   const nodeids: Id[] = [];
   for (const raw of cli.file ?? []) {
     for (const f of raw.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
-      if (/^\d+$/.test(f)) {
-        const b = BigInt(f);
-        nodeids.push(b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
-      } else if (/^0x[0-9a-f]+$/i.test(f)) {
-        const b = BigInt(f);
-        nodeids.push(b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
+      if (/^\d+$/.test(f) || /^0x[0-9a-f]+$/i.test(f)) {
+        nodeids.push(exactId(BigInt(f)));
       } else if (f.startsWith('/')) {
         paths.push(f.length > 1 ? f.replace(/\/+$/, '') : f);
       } else {

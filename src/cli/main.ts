@@ -15,7 +15,7 @@ import * as record from './commands/record.js';
 import * as report from './commands/report.js';
 import * as wireshark from './commands/wireshark.js';
 import { EXIT_BAD_INPUT, printError } from './common.js';
-import { version } from './version.js';
+import { toolVersion } from '../model/format.js';
 
 /** The commands, in the order `--help` lists them. */
 const COMMANDS: readonly { register(p: Command): void }[] = [analyze, dump, exportCmd, baseline, check, report, record, convert, wireshark];
@@ -42,7 +42,7 @@ function writeHelp(s: string): void {
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('fusetrace')
     .description('Analyze FUSE /dev/fuse traffic: decode captures, reconstruct per-file concurrency and sizes, find parallel-write races')
-    .version(version())
+    .version(toolVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({

@@ -5,9 +5,8 @@
  * before the INTERRUPT arrived.
  */
 import type { Exchange } from '../protocol/exchange.js';
-import { errnoName } from '../protocol/errno.js';
+import { errnoName, formatDuration } from '../model/format.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import { formatDuration } from '../model/format.js';
 import type { Track } from '../state/files.js';
 import { defineDetector, type DetectorContext } from './define.js';
 

@@ -3,7 +3,7 @@
  * connection's first request it only means the capture started late (info);
  * afterwards the daemon answered something twice or invented a unique.
  */
-import { errnoName } from '../protocol/errno.js';
+import { errnoName } from '../model/format.js';
 import { defineDetector } from './define.js';
 
 export default defineDetector({

@@ -6,7 +6,7 @@
  * their result and no process waits for it; seen when a daemon answers
  * after the unmount ended the request): info.
  */
-import { errnoName } from '../protocol/errno.js';
+import { errnoName } from '../model/format.js';
 import { Op } from '../protocol/opcodes.js';
 import { fromProblem, pathNote } from './common.js';
 

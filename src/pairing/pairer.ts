@@ -13,6 +13,7 @@ import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
 import { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
+import { formatMs } from '../model/format.js';
 import { InflightTable } from './inflight.js';
 
 /** Opcodes that never get a reply (FORGET, BATCH_FORGET, NOTIFY_REPLY), as a table: checked per request. */
@@ -308,7 +309,7 @@ export class Pairer {
         this.sink.onProblem?.({
           kind: 'unanswered-request', conn: c, unique: x.unique, opcode: x.opcode, nodeid: x.nodeid, t: x.tReq,
           offset: x.reqFileOffset, blockNo: -1, input: x.input, exchange: x,
-          message: `${opcodeName(x.opcode)} #${x.unique} got no reply by the end of the capture (${((tEnd - x.tReq) / 1e6).toFixed(3)} ms after it was read)`,
+          message: `${opcodeName(x.opcode)} #${x.unique} got no reply by the end of the capture (${formatMs(tEnd - x.tReq)} after it was read)`,
         });
       }
     }

@@ -17,7 +17,8 @@
  */
 import type { CaptureMessage } from '../capture/message.js';
 import { Exchange } from './exchange.js';
-import { errnoName } from './errno.js';
+import { replyErrorName } from '../model/format.js';
+import { idCell } from '../model/id64.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader } from './extract.js';
 import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
 import { notifyName, Notify, Op, opcodeName, opcodeRow } from './opcodes.js';
@@ -324,7 +325,7 @@ function addInitFlags(j: JsonObject): void {
   const hi = typeof j.flags2 === 'number' && (lo & (1 << InitBit.INIT_EXT)) !== 0 ? j.flags2 >>> 0 : 0;
   if (typeof j.flags2 === 'number') j.flags2_names = formatFlags(FUSE_INIT_FLAGS, BigInt(j.flags2 >>> 0) << 32n);
   const v = (BigInt(hi) << 32n) | BigInt(lo);
-  j.flags64 = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  j.flags64 = idCell(v);
   j.flags64_names = formatFlags(FUSE_INIT_FLAGS, v);
 }
 
@@ -381,7 +382,7 @@ export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnP
   d.header = header(fuse_out_header, m);
   const len = u32(data, off, le);
   const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
-  d.header.error_name = error === 0 ? 'OK' : error < 0 ? `-${errnoName(-error)}` : `+${error}`;
+  d.header.error_name = replyErrorName(error);
   const body = Math.max(0, len - OUT_HDR);
   const avail = Math.max(0, Math.min(m.capLen, len) - OUT_HDR);
   const bAbs = off + OUT_HDR;

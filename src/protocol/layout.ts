@@ -5,6 +5,7 @@
  * keys and the CSV columns. Field names are the kernel's (`fuse.h`).
  */
 import { Parser } from 'binary-parser';
+import { exactId } from '../model/id64.js';
 
 export type Scalar = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64';
 
@@ -118,11 +119,8 @@ export interface DecodedStruct {
   [field: string]: Value | undefined;
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = -MAX_SAFE;
-
 function normalise(v: unknown): Value {
-  if (typeof v === 'bigint') return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+  if (typeof v === 'bigint') return exactId(v);
   if (v && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Uint8Array)) {
     const o = v as Record<string, unknown>;
     for (const k of Object.keys(o)) o[k] = normalise(o[k]);
@@ -164,7 +162,7 @@ export function readScalar(buf: Buffer, pos: number, t: Scalar, le: boolean): nu
     case 'u64': return u64(buf, pos, le);
     case 'i64': {
       const v = le ? buf.readBigInt64LE(pos) : buf.readBigInt64BE(pos);
-      return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      return exactId(v);
     }
   }
 }

@@ -37,7 +37,11 @@
 #include "ftrec-bpf.h"
 #include "ftrec-bpf.skel.h"
 
-#define RECORDER_NAME "fusetrace-record-bpf 0.1.0"
+/* The package version, given by scripts/build-native.mjs. */
+#ifndef FTREC_VERSION
+#define FTREC_VERSION "0.0.0"
+#endif
+#define RECORDER_NAME "fusetrace-record-bpf " FTREC_VERSION
 #define MAX_CONNS 64
 
 static const char *out_path;

@@ -111,8 +111,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The package version, given by scripts/build-native.mjs. */
 #ifndef FTREC_VERSION
-#define FTREC_VERSION "0.1.0"
+#define FTREC_VERSION "0.0.0"
 #endif
 #define RECORDER_NAME "fusetrace-record " FTREC_VERSION
 

@@ -13,8 +13,9 @@ import { tmpdir, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../capture/errors.js';
+import { toolVersion } from '../model/format.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { checkCommand, DEFAULT_SNAPLEN, describeEnd, packageRoot, prepareOutput, recordExitCode, reportCapture, waitChild } from './record.js';
+import { checkCommand, DEFAULT_SNAPLEN, describeEnd, prepareOutput, recordExitCode, reportCapture, waitChild } from './record.js';
 import { describeUnparsed, StraceConverter, straceArgs } from './strace-convert.js';
 
 export interface StraceRecordOptions {
@@ -29,15 +30,7 @@ export interface StraceRecordOptions {
 }
 
 /** shb_userappl: "fusetrace-record <version>", as the library writes, marked as strace mode. */
-function recorderName(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
-    return `fusetrace-record ${pkg.version ?? '0.0.0'} (strace)`;
-  } catch {
-    return 'fusetrace-record (strace)';
-  }
-}
-const RECORDER = recorderName();
+const RECORDER = `fusetrace-record ${toolVersion()} (strace)`;
 
 /** Thread id -> process id, from /proc while the daemon runs. */
 function tgidOf(tid: number, cache: Map<number, number>): number {

@@ -18,8 +18,8 @@
  * and defuses formula-like text cells; JSON escapes controls (json.ts).
  */
 import type { Exchange } from '../protocol/exchange.js';
-import type { Id } from '../model/id64.js';
-import { errnoName } from '../protocol/errno.js';
+import { idCell, type Id } from '../model/id64.js';
+import { errnoName } from '../model/format.js';
 import { jsonString, stringifyJson } from './json.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
@@ -51,13 +51,10 @@ export type ExportFormat = (typeof FORMATS)[number];
 
 // --- cells -----------------------------------------------------------------------
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** A 64-bit id: number while exact, decimal string beyond. */
+/** A 64-bit id cell (model/id64.ts `idCell`): a number while exact, decimal string beyond. */
 export function id64(v: Id | string | null | undefined): Cell {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString();
-  return v;
+  return typeof v === 'string' ? v : idCell(v);
 }
 
 /**

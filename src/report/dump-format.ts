@@ -15,6 +15,7 @@
 import type { CaptureMessage } from '../capture/message.js';
 import type { Exchange } from '../protocol/exchange.js';
 import type { DecodedMessage, Json, JsonObject } from '../protocol/decode.js';
+import { formatMs } from '../model/format.js';
 
 export interface DumpFormatOptions {
   /** Show times as seconds since this relative time (ns); default 0 (the run's epoch). */
@@ -183,10 +184,6 @@ export function summarizeBody(d: DecodedMessage, verbose = false): string {
   return out.join(' ');
 }
 
-function ms(ns: number): string {
-  return `${(ns / 1e6).toFixed(3)} ms`;
-}
-
 function prefix(m: CaptureMessage, index: number, opts: DumpFormatOptions): string {
   const t = ((m.t - (opts.t0 ?? 0)) / 1e9).toFixed(6);
   const who = `${opts.hideConn ? '' : `conn${m.conn} `}tid ${m.tid >= 0 ? m.tid : '?'}`;
@@ -241,7 +238,7 @@ export function formatMessageLine(ev: DumpEvent, opts: DumpFormatOptions = {}): 
     return `${head}<~ NOTIFY ${d.op} ${summarizeBody(d, v)}`.trimEnd() + tail(d);
   }
   const what = x ? `${d.op}${idOf(d)}` : `reply${idOf(d)} (no matching request)`;
-  const lat = x && Number.isFinite(x.tReq) ? ` (${ms(m.t - x.tReq)})` : '';
+  const lat = x && Number.isFinite(x.tReq) ? ` (${formatMs(m.t - x.tReq)})` : '';
   const interrupt = ev.kind === 'interrupt-reply' ? ' (to INTERRUPT)' : '';
   return `${head}<- ${what}${interrupt} ${summarizeResult(d, v)}${lat}${tail(d)}`;
 }
@@ -258,9 +255,9 @@ export function formatExchangeLine(x: Exchange, req: DecodedMessage, reply: Deco
   const who = `${opts.hideConn ? '' : `conn${x.conn} `}tid ${x.tid >= 0 ? x.tid : '?'}`;
   const head = `${String(x.reqIndex + 1).padStart(5)}  ${t.padStart(10)}  ${who}  `;
   let res: string;
-  if (reply) res = `${summarizeResult(reply, v)} (${ms(x.tReply - x.tReq)})${x.replyTid >= 0 && x.replyTid !== x.tid ? ` reply tid ${x.replyTid}` : ''}${tail(reply)}`;
+  if (reply) res = `${summarizeResult(reply, v)} (${formatMs(x.tReply - x.tReq)})${x.replyTid >= 0 && x.replyTid !== x.tid ? ` reply tid ${x.replyTid}` : ''}${tail(reply)}`;
   else if (x.noReplyExpected) res = '(no reply expected)';
   else res = '(no reply)';
-  const intr = x.interrupts > 0 ? ` [interrupted ${x.interrupts}x after ${ms(x.tInterrupt - x.tReq)}]` : '';
+  const intr = x.interrupts > 0 ? ` [interrupted ${x.interrupts}x after ${formatMs(x.tInterrupt - x.tReq)}]` : '';
   return `${head}${summarizeRequest(req, v)}${tail(req)} => ${res}${intr}`;
 }

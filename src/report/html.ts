@@ -26,7 +26,7 @@ import type { Id } from '../model/id64.js';
 import type { SizeEvent } from '../model/size-event.js';
 import type { TimelineBar } from '../model/timeline-bar.js';
 import { mergeActivity, shiftFor } from '../state/activity.js';
-import { errnoName } from '../protocol/errno.js';
+import { errnoLabel, errnoName, formatBytes, formatDuration } from '../model/format.js';
 import { CLIENT_JS } from './html/client.js';
 import { CSS } from './html/style.js';
 
@@ -161,49 +161,15 @@ export function embedJson(v: unknown): string {
 
 // ---------------------------------------------------------------- formatting
 
-/** `1.23 s`, `12.3 ms`, `45 µs`, `800 ns` for a duration in ns. */
-export function formatNs(ns: number): string {
-  const a = Math.abs(ns);
-  if (a >= 1e9) return `${(ns / 1e9).toFixed(a >= 1e11 ? 1 : 3)} s`;
-  if (a >= 1e6) return `${(ns / 1e6).toFixed(a >= 1e8 ? 1 : a >= 1e7 ? 2 : 3)} ms`;
-  if (a >= 1e3) return `${(ns / 1e3).toFixed(a >= 1e5 ? 0 : 1)} µs`;
-  return `${Math.round(ns)} ns`;
-}
+/** A duration in ns as the page writes it (its script runs the same function). */
+const formatNs = (ns: number): string => formatDuration(ns, 'page');
 
 /** Latency in µs for the tables. */
 function formatUs(us: number | undefined): string {
   return us === undefined ? '–' : formatNs(us * 1000);
 }
 
-/** `3 GiB`, `64 KiB`, `2147483648 B` exact when not a round unit. */
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '?';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  if (u === 0) return `${n} B`;
-  return `${parseFloat(v.toFixed(2))} ${units[u]}`;
-}
-
 const int = (n: number): string => n.toLocaleString('en-US');
-
-let errnoNumbers: Map<string, number> | undefined;
-/** `ENOENT (2)` for `ENOENT`, the name alone when unknown. */
-function withErrnoNumber(name: string): string {
-  if (!errnoNumbers) {
-    errnoNumbers = new Map();
-    for (let n = 1; n < 1024; n++) {
-      const e = errnoName(n);
-      if (!e.startsWith('E?') && !errnoNumbers.has(e)) errnoNumbers.set(e, n);
-    }
-  }
-  const n = errnoNumbers.get(name.replace(/^-/, ''));
-  return n === undefined ? name : `${name} (${n})`;
-}
 
 // ---------------------------------------------------------------- colours
 
@@ -634,7 +600,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
       b.conn,
       b.unique,
       b.tid,
-      b.error ? `-${errnoName(b.error)} (${Math.abs(b.error)})` : null,
+      b.error ? `-${errnoLabel(errnoName(b.error))}` : null,
       b.offset,
       b.size,
       b.info,
@@ -760,7 +726,7 @@ function renderOps(model: AnalysisModel): string {
       o.errors === 0
         ? '0'
         : `${int(o.errors)} <span class="dim">${Object.entries(o.errnos)
-            .map(([k, v]) => `${escapeHtml(withErrnoNumber(k))}: ${int(v)}`)
+            .map(([k, v]) => `${escapeHtml(errnoLabel(k))}: ${int(v)}`)
             .join(', ')}</span>`,
       formatUs(o.latencyUs?.p50),
       formatUs(o.latencyUs?.p90),
@@ -823,7 +789,7 @@ function renderOtherFiles(model: AnalysisModel, page: PageData): string {
   const rest = model.files.filter((f) => !drawn.has(idKey(f.conn, f.nodeid))).sort((a, b) => b.exchanges - a.exchanges);
   if (rest.length === 0) return '';
   const shown = rest.slice(0, page.limits.otherFiles);
-  const rows = shown.map((f) => [String(f.conn), `<span class="path">${escapeHtml(f.path)}</span>`, int(f.exchanges), int(f.writes), int(f.maxConcurrent), formatBytes(f.daemonSize)]);
+  const rows = shown.map((f) => [String(f.conn), `<span class="path">${escapeHtml(f.path)}</span>`, int(f.exchanges), int(f.writes), int(f.maxConcurrent), formatBytes(f.daemonSize, 'page')]);
   return `<section><h2>Files without a timeline</h2><p class="note">The page draws timelines for at most ${page.limits.files} files (those with findings first, then the busiest); ${int(rest.length)} more are listed here${
     rest.length > shown.length ? ` (the first ${shown.length})` : ''
   }. Use <code>--file</code> to draw one of them.</p>${table(['conn', 'path', 'exchanges', 'writes', 'max concurrent', 'daemon size'], rows, 'num')}</section>`;

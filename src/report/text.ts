@@ -8,15 +8,13 @@
  * first (grouped when many), and what the capture cannot show.
  */
 import { opcodeByName } from '../protocol/opcodes.js';
+import { formatBound, palette, percent, plural, renderTable, type Column, type Palette } from './format.js';
 import {
-  errnoLabel, formatBound, formatBytes, formatNs, formatRel, formatSizeExact, formatUs,
-  palette, percent, plural, renderTable, type Column, type Palette,
-} from './format.js';
-import { formatAbsolute } from '../model/format.js';
-import { formatId } from '../model/id64.js';
+  errnoLabel, formatAbsolute, formatBytes, formatDuration, formatLatencyUs, formatRel, formatSizeExact,
+} from '../model/format.js';
+import { formatId, type Id } from '../model/id64.js';
 import { severityRank, type Finding, type Severity } from '../model/finding.js';
 import type { AnalysisModel, ConnectionModel, FileModel, OpStatsModel } from '../model/analysis.js';
-import type { Id } from '../model/id64.js';
 import type { SizeEvent } from '../model/size-event.js';
 import { escapeControlsDeep } from './untrusted-text.js';
 
@@ -48,7 +46,7 @@ export function renderText(model: AnalysisModel, opts: TextOptions = {}): string
   const multiConn = model.connections.length > 1;
 
   // --- title and filters ------------------------------------------------------
-  out.push(p.bold(`fusetrace ${model.tool.version} · ${plural(model.inputs.length, 'capture')} · ${plural(model.connections.length, 'connection')} · ${formatNs(model.span.durationNs)}`));
+  out.push(p.bold(`fusetrace ${model.tool.version} · ${plural(model.inputs.length, 'capture')} · ${plural(model.connections.length, 'connection')} · ${formatDuration(model.span.durationNs, 'table')}`));
   const filt = describeFilters(model);
   if (filt) out.push(p.dim(`filters: ${filt}`));
 
@@ -56,7 +54,7 @@ export function renderText(model: AnalysisModel, opts: TextOptions = {}): string
   section(out, p, 'Captures');
   for (const inp of model.inputs) {
     const conns = inp.connections.length ? `conn ${inp.connections.join(', ')}` : 'no FUSE connection';
-    out.push(`  ${inp.file}  ${inp.format}, ${formatBytes(inp.bytes)}, ${plural(inp.messages, 'message')}, ${conns}`);
+    out.push(`  ${inp.file}  ${inp.format}, ${formatBytes(inp.bytes, 'table')}, ${plural(inp.messages, 'message')}, ${conns}`);
     for (const n of inp.notices.slice(0, 5)) out.push(p.yellow(`    note: ${n.message} (block #${n.blockNo} at byte ${n.offset})`));
     if (inp.notices.length > 5) out.push(p.yellow(`    and ${inp.notices.length - 5} more notes`));
   }
@@ -68,7 +66,7 @@ export function renderText(model: AnalysisModel, opts: TextOptions = {}): string
 
   // --- span and counts --------------------------------------------------------------
   section(out, p, 'Time span');
-  out.push(`  ${formatAbsolute(model.epochNs, model.span.startT)} .. ${formatAbsolute(model.epochNs, model.span.endT)}  (${formatNs(model.span.durationNs)})`);
+  out.push(`  ${formatAbsolute(model.epochNs, model.span.startT)} .. ${formatAbsolute(model.epochNs, model.span.endT)}  (${formatDuration(model.span.durationNs, 'table')})`);
   const s = model.summary;
   section(out, p, 'Counts');
   out.push(`  ${plural(s.messages, 'message')}: ${plural(s.requests, 'request')}, ${plural(s.replies, 'reply', 'replies')}, ${plural(s.notifications, 'notification')}`);
@@ -149,7 +147,7 @@ function renderConnection(c: ConnectionModel, p: Palette, startT: number): strin
   const q = c.queue;
   if (q) {
     // Next to the daemon's in-flight depth: what the kernel itself held (fusectl), against its limits.
-    const over = (ns: number, what: string): string => (ns > 0 ? p.yellow(`${formatNs(ns)} at or above ${what}`) : `never at ${what}`);
+    const over = (ns: number, what: string): string => (ns > 0 ? p.yellow(`${formatDuration(ns, 'table')} at or above ${what}`) : `never at ${what}`);
     out.push(`    kernel queue (fusectl, ${plural(q.sampleCount, 'sample')}): waiting peak ${q.peakWaiting} at ${formatRel(q.peakWaitingT, startT)} ` +
       `(max_background ${q.maxBackground}, congestion_threshold ${q.congestionThreshold}; daemon peak ${c.peakInflight} in flight); ` +
       `${over(q.congestedNs, 'the congestion threshold')}, ${over(q.fullNs, 'max_background')}`);
@@ -168,10 +166,10 @@ function renderOps(ops: readonly OpStatsModel[], multiConn: boolean, p: Palette)
     { header: 'opcode', align: 'left', cell: (o) => opLabel(o.name, o.opcode) },
     { header: 'count', align: 'right', cell: (o) => String(o.count) },
     { header: 'errors', align: 'right', cell: (o) => String(o.errors), paint: (t, o) => (o.errors ? p.yellow(t) : t) },
-    { header: 'p50', align: 'right', cell: (o) => formatUs(o.latencyUs?.p50) },
-    { header: 'p90', align: 'right', cell: (o) => formatUs(o.latencyUs?.p90) },
-    { header: 'p99', align: 'right', cell: (o) => formatUs(o.latencyUs?.p99) },
-    { header: 'max', align: 'right', cell: (o) => formatUs(o.latencyUs?.max) },
+    { header: 'p50', align: 'right', cell: (o) => formatLatencyUs(o.latencyUs?.p50) },
+    { header: 'p90', align: 'right', cell: (o) => formatLatencyUs(o.latencyUs?.p90) },
+    { header: 'p99', align: 'right', cell: (o) => formatLatencyUs(o.latencyUs?.p99) },
+    { header: 'max', align: 'right', cell: (o) => formatLatencyUs(o.latencyUs?.max) },
     { header: 'errors by errno', align: 'left', cell: errnoCell },
   );
   const out = renderTable(cols, rows, p);
@@ -226,7 +224,7 @@ function renderFile(f: FileModel, m: AnalysisModel, p: Palette, maxEvents: numbe
   const corr = f.correlated.length ? `; same file as ${f.correlated.map((c) => `conn ${c.conn} node ${formatId(c.nodeid)}`).join(', ')}` : '';
   out.push(`  ${p.bold(f.path)}  (${ids.join(', ')}${corr})${f.findings ? '  ' + p.red(plural(f.findings, 'finding')) : ''}`);
   const ops = Object.entries(f.byOpcode).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${opLabel(k)} ×${v}`).join(', ');
-  out.push(`    ${plural(f.exchanges, 'exchange')}${ops ? ` (${ops})` : ''}; ${plural(f.writes, 'write')}, ${formatBytes(f.bytesWritten)} written`);
+  out.push(`    ${plural(f.exchanges, 'exchange')}${ops ? ` (${ops})` : ''}; ${plural(f.writes, 'write')}, ${formatBytes(f.bytesWritten, 'table')} written`);
   const levels = Object.entries(f.concurrencyShare).sort((a, b) => Number(a[0]) - Number(b[0]));
   const share = levels.length ? `; share of active time at each level: ${levels.map(([k, v]) => `${k}: ${percent(v)}`).join(', ')}` : '';
   const cw = f.maxConcurrentWrites >= 2 ? p.magenta(String(f.maxConcurrentWrites)) : String(f.maxConcurrentWrites);
@@ -237,8 +235,8 @@ function renderFile(f: FileModel, m: AnalysisModel, p: Palette, maxEvents: numbe
     out.push(`    ${p.yellow('passthrough')}: ${plural(f.passthrough.opens, 'open')} with FOPEN_PASSTHROUGH${backing.length ? ` (${backing.join(', ')})` : ''}; ` +
       'their reads and writes went to the backing file, not through FUSE: no size verdict while one was open');
   }
-  const kernel = Object.entries(f.kernelSize).map(([c, v]) => `kernel (conn ${c}) ${v === null ? 'unknown' : formatBytes(v)}`);
-  const size = (v: number | null | undefined): string => (v === null || v === undefined ? 'unknown' : formatBytes(v));
+  const kernel = Object.entries(f.kernelSize).map(([c, v]) => `kernel (conn ${c}) ${v === null ? 'unknown' : formatBytes(v, 'table')}`);
+  const size = (v: number | null | undefined): string => (v === null || v === undefined ? 'unknown' : formatBytes(v, 'table'));
   out.push(`    size now: reported ${size(f.reportedSize)}, daemon ${size(f.daemonSize)}${kernel.length ? ', ' + kernel.join(', ') : ''}`);
   out.push(...renderSizeHistory(f, m, p, maxEvents));
   return out;
@@ -266,9 +264,9 @@ function renderSizeHistory(f: FileModel, m: AnalysisModel, p: Palette, max: numb
     { header: 'conn', align: 'right', cell: (e) => String(e.conn) },
     { header: 'event', align: 'left', cell: (e) => e.event },
     { header: 'unique', align: 'right', cell: (e) => formatId(e.unique) },
-    { header: 'value', align: 'right', cell: (e) => formatBytes(e.value) },
-    { header: 'kernel', align: 'right', cell: (e) => formatBytes(e.kernelSize) },
-    { header: 'daemon', align: 'right', cell: (e) => formatBytes(e.daemonSize) },
+    { header: 'value', align: 'right', cell: (e) => formatBytes(e.value, 'table') },
+    { header: 'kernel', align: 'right', cell: (e) => formatBytes(e.kernelSize, 'table') },
+    { header: 'daemon', align: 'right', cell: (e) => formatBytes(e.daemonSize, 'table') },
     { header: '', align: 'left', cell: (e) => (differs(e) ? '≠ kernel and daemon disagree' : ''), paint: (t) => p.red(t) },
   ];
   const table = renderTable(cols, rows, p, '      ');

@@ -28,7 +28,7 @@ import { fuse_init_in, fuse_init_out } from '../protocol/layouts/init.js';
 import { fuse_setxattr_in } from '../protocol/layouts/xattr.js';
 import { InitBit } from '../protocol/flags/init.js';
 import { O_ACCMODE, OPEN_FLAGS } from '../protocol/flags/open.js';
-import { errnoName } from '../protocol/errno.js';
+import { KNOWN_ERRNOS } from '../model/format.js';
 import { NOTIFY_CODES, Op, OPCODES, type BodyPart } from '../protocol/opcodes.js';
 import { NEWEST_MINOR } from '../protocol/version.js';
 
@@ -120,7 +120,7 @@ export function generateLua(version: string): string {
   };
 
   const errnos: [number, string][] = [];
-  for (let n = 1; n < 4096; n++) if (!errnoName(n).startsWith('E?')) errnos.push([-n, `-${errnoName(n)}`]);
+  for (const [n, name] of KNOWN_ERRNOS) errnos.push([-n, `-${name}`]);
   errnos.push([0, 'OK']);
 
   const layouts: string[] = [];

@@ -8,8 +8,7 @@
  */
 import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
-import { SIZE_EVENT_KINDS, type SizeEvent, type SizeEventKind } from '../model/size-event.js';
-import type { TimelineBar } from '../model/timeline-bar.js';
+import { SIZE_EVENT_KINDS, type SizeEventKind } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
@@ -31,8 +30,8 @@ const EVENT_NUMS = 6;
 
 /**
  * The first SIZE_HISTORY_CAP size events of a file, as rows of numbers in one
- * array of doubles and rows of (unique, path) in another (SizeEvent objects
- * are made only for the model). Keeping tens of thousands of small event
+ * array of doubles and rows of (unique, path) in another (the model builder
+ * makes its SizeEvent records from them). Keeping tens of thousands of small event
  * objects alive measurably slowed V8's young-generation collections for the
  * whole run; plain number rows do not. Most files have one or two events (a
  * LOOKUP, a GETATTR): the arrays start at the size of one row, since a capture
@@ -61,21 +60,50 @@ export class SizeHistory {
     this.refs.push(unique, path);
   }
 
-  /** The events as model records. */
-  events(conn: number, nodeid: number | bigint, jsonId: (v: Id) => number | bigint): SizeEvent[] {
-    const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
-    const out: SizeEvent[] = [];
+  /** Calls `fn` with each event in order (NaN: unknown). */
+  forEach(fn: (e: SizeFacts) => void): void {
     const a = this.nums;
     for (let i = 0; i < this.n; i++) {
       const o = i * EVENT_NUMS;
-      const u = this.refs[2 * i] as Id | null;
-      out.push({
-        t: a[o]!, conn, nodeid, path: this.refs[2 * i + 1] as string, event: SIZE_EVENT_KINDS[a[o + 1]!]!, unique: u === null ? null : jsonId(u),
-        value: num(a[o + 2]!), kernelSize: num(a[o + 3]!), daemonSize: num(a[o + 4]!), reportedSize: num(a[o + 5]!),
+      fn({
+        t: a[o]!, kind: SIZE_EVENT_KINDS[a[o + 1]!]!, unique: this.refs[2 * i] as Id | null, value: a[o + 2]!,
+        kernel: a[o + 3]!, daemon: a[o + 4]!, reported: a[o + 5]!, path: this.refs[2 * i + 1] as string,
       });
     }
-    return out;
   }
+}
+
+/** One size event as the state knows it: sizes after the event, NaN when unknown. */
+export interface SizeFacts {
+  t: number;
+  kind: SizeEventKind;
+  unique: Id | null;
+  /** The size the event itself carried (attr.size, offset+written, new size). */
+  value: number;
+  kernel: number;
+  daemon: number;
+  reported: number;
+  path: string;
+}
+
+/**
+ * One exchange kept for a file's timeline, as the state saw it: the model
+ * builder draws the model's TimelineBar from it.
+ */
+export interface BarFacts {
+  conn: number;
+  unique: Id;
+  opcode: number;
+  tReq: number;
+  replied: boolean;
+  tReply: number;
+  error: number;
+  tid: number;
+  /** NaN when the opcode has none. */
+  offset: number;
+  size: number;
+  /** Flags worth showing on hover (write_flags, SETATTR valid ...). */
+  info: string | null;
 }
 
 /** One completed size change of a group (WRITE that extended, truncate, fallocate, copy). */
@@ -291,12 +319,12 @@ export class FileState {
   backing: PassthroughBacking[] | undefined = undefined;
   sizeHistory: SizeHistory | undefined = undefined;
   sizeEvents = 0;
-  bars: TimelineBar[] | undefined = undefined;
+  bars: BarFacts[] | undefined = undefined;
   /** Exchanges within the filters that the caps left out of `bars`. */
   barsDropped = 0;
   /** Where every exchange of the file was, once `bars` stopped holding them all (filters or caps). */
   activity: ActivityBins | undefined = undefined;
-  recentDropped: TimelineBar[] | undefined = undefined;
+  recentDropped: BarFacts[] | undefined = undefined;
   findings = 0;
   /** The lookup count reached zero while exchanges were in flight: retire when they end. */
   forgotten = false;
@@ -389,7 +417,7 @@ export class FileState {
    * the exchange is still counted in `activity`, and as dropped when it was
    * `wanted` (within the filters). Returns whether the bar was kept.
    */
-  addBar(tReq: number, bar: () => TimelineBar, keep: boolean, wanted: boolean): boolean {
+  addBar(tReq: number, bar: () => BarFacts, keep: boolean, wanted: boolean): boolean {
     const bars = (this.bars ??= []);
     if (keep) {
       bars.push(bar());

@@ -5,7 +5,7 @@
  * so percentiles cost constant memory whatever the capture size; the maximum
  * and the mean are exact.
  */
-import { errnoName } from '../protocol/errno.js';
+import { errnoName } from '../model/format.js';
 
 const SUB_BITS = 4;
 const SUB = 1 << SUB_BITS;

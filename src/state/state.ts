@@ -7,17 +7,16 @@
  * per-file summaries.
  */
 import type { Exchange } from '../protocol/exchange.js';
-import { exactId, type Id } from '../model/id64.js';
+import type { Id } from '../model/id64.js';
 import { InflightTable } from '../pairing/inflight.js';
-import { Op, opcodeName, opcodeRow, targetsNode } from '../protocol/opcodes.js';
+import { Op, opcodeRow, targetsNode } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
-import type { SizeEvent, SizeEventKind } from '../model/size-event.js';
-import type { TimelineBar } from '../model/timeline-bar.js';
+import type { SizeEventKind } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
-import { BARS_PER_FILE, FileState, FileTable, SizeGroup, Track, type SizeReport } from './files.js';
+import { BARS_PER_FILE, FileState, FileTable, SizeGroup, Track, type BarFacts, type SizeFacts, type SizeReport } from './files.js';
 import { HandleTable } from './handles.js';
 import { LatencyTable } from './latency.js';
 import { PathTable } from './paths.js';
@@ -59,7 +58,8 @@ export interface StateOptions {
   barWanted?(x: Exchange, f: FileState): boolean;
   /** Whether FUSE_WRITEBACK_CACHE is in effect for a connection (INIT); undefined = unknown. */
   writeback(conn: number): boolean | undefined;
-  onSizeEvent?(e: SizeEvent, f: FileState): void;
+  /** A size event of `f` (its sizes after the event in `e`). */
+  onSizeEvent?(e: SizeFacts, f: FileState): void;
   /** The backing file registered under a passthrough backing id on a connection, when the capture holds its BACKING_OPEN. */
   backing?(conn: number, id: number): PassthroughBacking | undefined;
   /** A file's lookup count reached zero and nothing is in flight on it: take its summary now. */
@@ -311,11 +311,9 @@ export class AnalysisState {
 
   private addBar(f: FileState, tr: Track): void {
     const x = tr.x;
-    const bar = (): TimelineBar => ({
-      conn: x.conn, unique: exactId(x.unique), opcode: x.opcode, name: opcodeName(x.opcode), tReq: x.tReq,
-      tReply: x.replied ? x.tReply : null, error: x.replied ? x.error : null, tid: x.tid,
-      offset: Number.isNaN(x.offset) ? null : x.offset, size: Number.isNaN(x.size) ? null : x.size,
-      info: barInfo(x, tr),
+    const bar = (): BarFacts => ({
+      conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, replied: x.replied, tReply: x.tReply, error: x.error,
+      tid: x.tid, offset: x.offset, size: x.size, info: barInfo(x, tr),
     });
     // Filters first, then the caps: a narrowed report keeps what it selected.
     const wanted = this.opts.barWanted?.(x, f) ?? true;
@@ -461,10 +459,8 @@ export class AnalysisState {
     f.noteSizeEvent(t, kind, x ? x.unique : null, value);
     const hook = this.opts.onSizeEvent;
     if (hook === undefined) return;
-    const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
     hook({
-      t, conn: f.conn, nodeid: exactId(f.nodeid), path: f.path, event: kind, unique: x ? exactId(x.unique) : null,
-      value: num(value), kernelSize: num(f.kernelSize), daemonSize: num(f.group.daemonSize), reportedSize: num(f.group.reportedSize),
+      t, kind, unique: x ? x.unique : null, value, kernel: f.kernelSize, daemon: f.group.daemonSize, reported: f.group.reportedSize, path: f.path,
     }, f);
   }
 

@@ -9,7 +9,7 @@ import { analyze } from '../../analysis/analyze.js';
 import { UsageError } from '../../capture/errors.js';
 import { baselineCapture, baselineDoc, captureName, renderBaseline, type BaselineCapture } from '../../report/baseline.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
-import { version } from '../version.js';
+import { toolVersion } from '../../model/format.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
 export interface GroupFlags {
@@ -70,7 +70,7 @@ Exit status: 0 written, 2 usage error or unreadable input (nothing is written).`
       if (exit !== undefined) return exit;
       const out = new Output(flags.output);
       try {
-        out.write(renderBaseline(baselineDoc(version(), entries)));
+        out.write(renderBaseline(baselineDoc(toolVersion(), entries)));
       } finally {
         out.close();
       }

@@ -11,7 +11,7 @@ import type { Exchange } from '../../protocol/exchange.js';
 import { pairCaptures, type PairRun } from '../../pairing/pair-captures.js';
 import type { MessageKind, Pairer, PairingProblem } from '../../pairing/pairer.js';
 import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '../../protocol/decode.js';
-import { errnoName } from '../../protocol/errno.js';
+import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
 import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
@@ -125,7 +125,7 @@ function dump(files: string[], opts: DumpOptions): number {
     reply_ns: x.replied ? timebase.absoluteNs(x.tReply, x.tReplyRest) : null,
     latency_us: x.replied ? (x.tReply - x.tReq) / 1000 : null,
     error: x.replied ? x.error : null,
-    error_name: x.replied ? (x.error === 0 ? 'OK' : `-${errnoName(x.error)}`) : null,
+    error_name: x.replied ? replyErrorName(x.error) : null,
     no_reply_expected: x.noReplyExpected,
     interrupts: x.interrupts,
     reply_rejected_errno: x.replyFailedErrno || null,

@@ -17,7 +17,7 @@ import type { SizeEvent } from '../../model/size-event.js';
 import { PerfettoWriter } from '../../report/perfetto.js';
 import { ParquetTableWriter } from '../../report/parquet.js';
 import { fileColumns, findingColumns, opColumns } from '../../report/csv.js';
-import { version } from '../version.js';
+import { toolVersion } from '../../model/format.js';
 import { UsageError } from '../../capture/errors.js';
 import { createTableSql } from '../../report/sql-schema.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
@@ -183,7 +183,7 @@ function runParquet(captures: string[], flags: ExportFlags): number {
       return timebase.epochNs;
     },
   };
-  const createdBy = `fusetrace ${version()}`;
+  const createdBy = `fusetrace ${toolVersion()}`;
   const captureOf = new Map<number, string>();
   const byConn = (r: { conn: number }): string | null => captureOf.get(r.conn) ?? null;
   const hooks: NonNullable<Parameters<typeof analyze>[0]['hooks']> = { onConnection: (c) => captureOf.set(c.conn, c.file) };

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../capture/errors.js';
 import { generateLua } from '../../report/wireshark-lua.js';
-import { version } from '../version.js';
+import { toolVersion } from '../../model/format.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 
 interface WiresharkFlags {
@@ -41,7 +41,7 @@ Examples:
 
 export function runWireshark(flags: WiresharkFlags): number {
   if (flags.install && flags.output !== undefined) throw new UsageError('--install and -o both say where to write: give one');
-  const lua = generateLua(version());
+  const lua = generateLua(toolVersion());
   if (flags.install) {
     const dir = personalPluginDir();
     const file = join(dir, PLUGIN_FILE);

@@ -8,8 +8,19 @@
  *
  * Kept as a string module so the page needs no build step and the script's
  * CSP hash is computed from exactly what is inlined. No backticks or
- * template placeholders inside.
+ * template placeholders inside, but one: the byte and duration formatters
+ * are model/format.ts's own, their source and style tables (PAGE_FORMATTERS).
  */
+import { BYTE_STYLES, DURATION_STYLES, formatBytes, formatDuration } from '../../model/format.js';
+
+/** `formatBytes` and `formatDuration` for the page: the functions' source with the style tables they read. */
+export const PAGE_FORMATTERS = [
+  `var BYTE_STYLES = ${JSON.stringify(BYTE_STYLES)};`,
+  `var DURATION_STYLES = ${JSON.stringify(DURATION_STYLES)};`,
+  formatBytes.toString(),
+  formatDuration.toString(),
+].join('\n');
+
 export const CLIENT_JS = String.raw`(function () {
 'use strict';
 var DATA = JSON.parse(document.getElementById('fusetrace-data').textContent);
@@ -21,21 +32,10 @@ var MIN_RANGE = 1000;
 var focus = null;
 var pending = false;
 
-function fmtNs(ns) {
-  var a = Math.abs(ns);
-  if (a >= 1e9) return (ns / 1e9).toFixed(a >= 1e11 ? 1 : 3) + ' s';
-  if (a >= 1e6) return (ns / 1e6).toFixed(a >= 1e8 ? 1 : a >= 1e7 ? 2 : 3) + ' ms';
-  if (a >= 1e3) return (ns / 1e3).toFixed(a >= 1e5 ? 0 : 1) + ' \u00b5s';
-  return Math.round(ns) + ' ns';
-}
+${PAGE_FORMATTERS}
+function fmtNs(ns) { return formatDuration(ns, 'page'); }
 function fmtInt(n) { return Number(n).toLocaleString('en-US'); }
-function fmtBytes(n) {
-  if (n === null || n === undefined) return '?';
-  var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], v = n, i = 0;
-  while (Math.abs(v) >= 1024 && i < u.length - 1) { v /= 1024; i++; }
-  if (i === 0) return n + ' B';
-  return String(parseFloat(v.toFixed(2))) + ' ' + u[i];
-}
+function fmtBytes(n) { return formatBytes(n, 'page'); }
 function el(name, attrs, parent) {
   var e = document.createElementNS(NS, name);
   if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, String(attrs[k]));
