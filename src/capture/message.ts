@@ -129,6 +129,8 @@ export interface QueueSample {
  */
 export interface BackingOp {
   conn: number;
+  /** Index of the input file in the run (0-based). */
+  input: number;
   /** Relative ns, like `CaptureMessage.t`. */
   t: number;
   op: 'open' | 'close';

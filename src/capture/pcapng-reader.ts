@@ -569,7 +569,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
     };
     this.sink.onBacking?.({
-      conn: ifc.conn, t: this.time(ifc, this.r32(buf, p + 24), this.r32(buf, p + 28)), op: kind === 1 ? 'open' : 'close',
+      conn: ifc.conn, input: this.ctx.input, t: this.time(ifc, this.r32(buf, p + 24), this.r32(buf, p + 28)), op: kind === 1 ? 'open' : 'close',
       result: this.r32(buf, p + 36) | 0, arg: this.r32(buf, p + 40) | 0, flags: this.r32(buf, p + 44),
       pid: this.r32(buf, p + 48), tid: this.r32(buf, p + 52), dev: u64(p + 56), ino: u64(p + 64),
       path: buf.toString('utf8', p + 76, p + 76 + pathLen), fileOffset: base + p,

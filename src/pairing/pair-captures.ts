@@ -4,7 +4,7 @@
  * adds its own stages on the same sinks.
  */
 import { CaptureError } from '../capture/errors.js';
-import { type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, Timebase } from '../capture/message.js';
+import { type BackingOp, type CaptureMessage, type CaptureNotice, type ConnectionInfo, type InterfaceStats, Timebase } from '../capture/message.js';
 import { openCaptures, readMerged, type ReadOptions } from '../capture/open.js';
 import { guessDirection } from '../protocol/guess-direction.js';
 import type { CaptureInput } from '../capture/input.js';
@@ -18,6 +18,8 @@ export interface PairRunSink extends PairingSink {
   onConnection?(c: ConnectionInfo): void;
   onNotice?(n: CaptureNotice): void;
   onStats?(s: InterfaceStats): void;
+  /** A passthrough backing-file ioctl (capture-format.md §1), in block order. */
+  onBacking?(b: BackingOp): void;
   /** After each chunk read (which inputs are `done` tells what can still come). */
   afterStep?(inputs: CaptureInput[]): void;
 }
@@ -70,6 +72,7 @@ export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOp
       stats.push(s);
       sink.onStats?.(s);
     },
+    onBacking: sink.onBacking,
   }, { ...opts, timebase, guessDirection }).inputs;
   try {
     const afterStep = sink.afterStep;

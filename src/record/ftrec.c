@@ -121,6 +121,8 @@
 #define FUSE_MINOR 229
 /* _IOR(229, 0, uint32_t), from <linux/fuse.h>. */
 #define FTREC_IOC_CLONE 0x8004e500UL
+#define FTREC_IOC_BACKING_OPEN 0x4010e501UL  /* _IOW(229, 1, struct fuse_backing_map) */
+#define FTREC_IOC_BACKING_CLOSE 0x4004e502UL /* _IOW(229, 2, uint32_t) */
 
 #define MAXFD (1 << 20)     /* fds tracked in the tables below */
 #define MAXCONN 256         /* FUSE connections per process */
@@ -357,6 +359,7 @@ static int quiet;
 static pid_t mypid;
 static __thread pid_t mytid;
 static int warned_uring, warned_passthrough, warned_bigfd, warned_write;
+static uint64_t backing_blocks; /* passthrough backing-file blocks written */
 
 /* Per-thread private pipe for tee captures, and a scratch buffer. */
 static __thread int priv_r = -1, priv_w = -1;
@@ -1783,6 +1786,66 @@ int fcntl64(int fd, int cmd, ...) {
     return fcntl_common(real_fcntl64 ? real_fcntl64 : real_fcntl, fd, cmd, arg);
 }
 
+/*
+ * A passthrough backing-file ioctl on conn ci (capture-format.md §1,
+ * "Passthrough backing files"): one Custom Block, appended like a message.
+ * For an open, the backing file's identity is taken from its fd (fstat and
+ * /proc/self/fd) before the daemon can close it.
+ */
+static void record_backing(int ci, int op, int result, int arg, uint32_t flags, int backing_fd) {
+    uint64_t ts = now_ns();
+    char path[PATH_MAX];
+    ssize_t plen = 0;
+    struct stat st;
+    uint64_t dev = 0, ino = 0;
+    if (op == 1 && backing_fd >= 0) {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", backing_fd);
+        plen = readlink(link, path, sizeof path);
+        if (plen < 0) plen = 0;
+        if (fstat(backing_fd, &st) == 0) {
+            dev = (uint64_t)st.st_dev;
+            ino = (uint64_t)st.st_ino;
+        }
+    }
+    uint32_t total = 80 + pad4((uint32_t)plen);
+    char b[80 + PATH_MAX + 4];
+    memset(b, 0, total);
+    put32(b, 0x40000BAD);
+    put32(b + 4, total);
+    put32(b + 8, 0); /* PEN: none, the tag says whose block it is */
+    memcpy(b + 12, "ftbackg1", 8);
+    put32(b + 24, (uint32_t)(ts >> 32));
+    put32(b + 28, (uint32_t)ts);
+    put32(b + 32, (uint32_t)op);
+    put32(b + 36, (uint32_t)result);
+    put32(b + 40, (uint32_t)arg);
+    put32(b + 44, flags);
+    put32(b + 48, (uint32_t)mypid);
+    put32(b + 52, (uint32_t)get_tid());
+    memcpy(b + 56, &dev, 8);
+    memcpy(b + 64, &ino, 8);
+    put32(b + 72, (uint32_t)plen);
+    memcpy(b + 76, path, (size_t)plen);
+    put32(b + total - 4, total);
+
+    struct conn *c = &conns[ci];
+    struct handoff h;
+    h.b = NULL;
+    pthread_mutex_lock(&mu);
+    mu_owner = get_tid();
+    if (!closed && open_output() == 0 && !out_broken && ensure_iface(c) == 0) {
+        put32(b + 20, (uint32_t)c->iface);
+        if (total > BUFCAP - buflen) swap_locked(&h);
+        memcpy(buf + buflen, b, total);
+        __atomic_store_n(&buflen, buflen + total, __ATOMIC_RELEASE);
+        backing_blocks++;
+    }
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+    finish_handoff(&h);
+}
+
 int ioctl(int fd, unsigned long req, ...) {
     RESOLVE(real_ioctl, "ioctl");
     va_list ap;
@@ -1790,6 +1853,19 @@ int ioctl(int fd, unsigned long req, ...) {
     void *arg = va_arg(ap, void *);
     va_end(ap);
     int r = real_ioctl(fd, req, arg);
+    if ((req == FTREC_IOC_BACKING_OPEN || req == FTREC_IOC_BACKING_CLOSE) && arg) {
+        int e = errno;
+        int ci = fuse_conn(fd);
+        if (ci) {
+            int32_t a0;
+            memcpy(&a0, arg, 4);
+            uint32_t flags = 0;
+            if (req == FTREC_IOC_BACKING_OPEN) memcpy(&flags, (const char *)arg + 4, 4);
+            int op = req == FTREC_IOC_BACKING_OPEN ? 1 : 2;
+            record_backing(ci, op, r < 0 ? -e : r, a0, flags, op == 1 ? a0 : -1);
+        }
+        errno = e;
+    }
     if (r == 0 && req == FTREC_IOC_CLONE && arg && (unsigned)fd < MAXFD) {
         /* The clone joins its origin's connection (one interface). */
         uint32_t orig;

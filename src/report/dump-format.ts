@@ -12,7 +12,8 @@
  * keeps the kernel spelling), opaque handles in hex, and skips zero values
  * and bulky attribute details. Everything is still in `--json`.
  */
-import type { CaptureMessage } from '../capture/message.js';
+import type { BackingOp, CaptureMessage } from '../capture/message.js';
+import { errnoName } from '../protocol/errno.js';
 import type { Exchange } from '../protocol/exchange.js';
 import type { DecodedMessage, Json, JsonObject } from '../protocol/decode.js';
 import { formatMs } from '../model/format.js';
@@ -260,4 +261,21 @@ export function formatExchangeLine(x: Exchange, req: DecodedMessage, reply: Deco
   else res = '(no reply)';
   const intr = x.interrupts > 0 ? ` [interrupted ${x.interrupts}x after ${formatMs(x.tInterrupt - x.tReq)}]` : '';
   return `${head}${summarizeRequest(req, v)}${tail(req)} => ${res}${intr}`;
+}
+
+/**
+ * A passthrough backing-file ioctl (capture-format.md §1): not a message, so
+ * no number; `==` marks it apart from the messages' `->`/`<-`.
+ */
+export function formatBackingLine(b: BackingOp, opts: DumpFormatOptions = {}): string {
+  const t = ((b.t - (opts.t0 ?? 0)) / 1e9).toFixed(6);
+  const who = `${opts.hideConn ? '' : `conn${b.conn} `}tid ${b.tid}`;
+  const res = b.result < 0 ? `-${errnoName(-b.result)}` : String(b.result);
+  if (b.op === 'close') return `${''.padStart(5)}  ${t.padStart(10)}  ${who}  == BACKING_CLOSE id ${b.arg} -> ${res}`;
+  const dev = typeof b.dev === 'bigint' ? b.dev : BigInt(b.dev);
+  // glibc dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
+  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  const ident = [b.path !== '' ? b.path : '', b.ino !== 0 ? `(dev ${major}:${minor}, ino ${b.ino})` : ''].filter((x) => x !== '').join(' ');
+  return `${''.padStart(5)}  ${t.padStart(10)}  ${who}  == BACKING_OPEN fd ${b.arg}${b.flags ? ` flags ${b.flags}` : ''} -> ${b.result < 0 ? res : `id ${res}`}${ident ? ' ' + ident : ''}`;
 }

@@ -5,7 +5,7 @@
  * are merged by time (src/analysis/merge-inputs.ts).
  */
 import type { Command } from 'commander';
-import { type CaptureMessage, type ConnectionInfo, Direction, Timebase } from '../../capture/message.js';
+import { type BackingOp, type CaptureMessage, type ConnectionInfo, Direction, Timebase } from '../../capture/message.js';
 import { bytesRead, captureBytes } from '../../capture/open.js';
 import type { Exchange } from '../../protocol/exchange.js';
 import { pairCaptures, type PairRun } from '../../pairing/pair-captures.js';
@@ -14,7 +14,7 @@ import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '.
 import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
-import { formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
+import { formatBackingLine, formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
 import { jsonString, stringifyJson, stringifyPlain } from '../../report/json.js';
 import { absNs } from '../../report/csv.js';
 import { escapeControls } from '../../report/untrusted-text.js';
@@ -160,6 +160,17 @@ function dump(files: string[], opts: DumpOptions): number {
         emit(m.input, m.t, { text: line.slice(5), numbered: true });
       } else {
         emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });
+      }
+    },
+    onBacking(b: BackingOp): void {
+      if (json) {
+        emit(b.input, b.t, { text: stringifyJson({ type: 'backing', data: {
+          conn: b.conn, t_ns: timebase.absoluteNs(b.t, 0), t_rel_ns: b.t, op: b.op, result: b.result,
+          ...(b.op === 'open' ? { fd: b.arg, flags: b.flags, path: b.path === '' ? null : b.path, dev: b.dev || null, ino: b.ino || null } : { id: b.arg }),
+          pid: b.pid, tid: b.tid, file_offset: b.fileOffset,
+        } }), numbered: false });
+      } else if (!opts.exchanges) {
+        emit(b.input, b.t, { text: escapeControls(formatBackingLine(b, { hideConn: !multiConn() })), numbered: false });
       }
     },
     onProblem(p: PairingProblem): void {
