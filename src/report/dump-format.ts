@@ -13,7 +13,7 @@
  * and bulky attribute details. Everything is still in `--json`.
  */
 import type { BackingOp, CaptureMessage } from '../capture/message.js';
-import { errnoName } from '../protocol/errno.js';
+import { errnoName } from '../model/format.js';
 import type { Exchange } from '../protocol/exchange.js';
 import type { DecodedMessage, Json, JsonObject } from '../protocol/decode.js';
 import { formatMs } from '../model/format.js';
