@@ -77,9 +77,11 @@ struct pending {
     __u32 conn;
     __u32 head;      /* pipe head at splice entry */
     __u64 count;
+    __u64 bino;      /* BACKING_OPEN: the backing file's inode and dev */
+    __u32 bdev;
 };
 
-enum { K_READ = 1, K_READV, K_WRITE, K_WRITEV, K_SPLICE_IN, K_SPLICE_OUT };
+enum { K_READ = 1, K_READV, K_WRITE, K_WRITEV, K_SPLICE_IN, K_SPLICE_OUT, K_BACKING_OPEN, K_BACKING_CLOSE };
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -354,6 +356,63 @@ int exit_writev(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); retur
  * From a pipe into /dev/fuse: the reply is in the pipe's first buffers, read
  * at entry, before the kernel consumes them.
  */
+/* Passthrough backing-file ioctls (<linux/fuse.h>: FUSE_DEV_IOC_MAGIC 229,
+ * _IOW(229, 1, struct fuse_backing_map) and _IOW(229, 2, uint32_t)). */
+#define FUSE_IOC_BACKING_OPEN 0x4010e501u
+#define FUSE_IOC_BACKING_CLOSE 0x4004e502u
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int enter_ioctl(struct trace_event_raw_sys_enter *ctx) {
+    __u32 cmd = (__u32)ctx->args[1];
+    if (cmd != FUSE_IOC_BACKING_OPEN && cmd != FUSE_IOC_BACKING_CLOSE) return 0;
+    if (!tracked()) return 0;
+    long conn = fuse_conn_of(file_of((int)ctx->args[0]));
+    if (conn < 0) return 0;
+    /* The argument is user memory: read it now, the daemon may reuse it. */
+    __u32 arg[2] = {0, 0};
+    if (cmd == FUSE_IOC_BACKING_OPEN) {
+        if (bpf_probe_read_user(arg, 8, (void *)ctx->args[2])) return 0;
+    } else if (bpf_probe_read_user(arg, 4, (void *)ctx->args[2])) {
+        return 0;
+    }
+    /* ubuf: the fd (open) or id (close) passed in; count: the map's flags. */
+    struct pending p = {
+        .kind = cmd == FUSE_IOC_BACKING_OPEN ? K_BACKING_OPEN : K_BACKING_CLOSE,
+        .conn = conn, .ubuf = arg[0], .count = arg[1],
+    };
+    if (cmd == FUSE_IOC_BACKING_OPEN) {
+        struct file *bf = file_of((int)arg[0]);
+        if (bf) {
+            p.bino = BPF_CORE_READ(bf, f_inode, i_ino);
+            p.bdev = BPF_CORE_READ(bf, f_inode, i_sb, s_dev);
+        }
+    }
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    bpf_map_update_elem(&pend, &tid, &p, BPF_ANY);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int exit_ioctl(struct trace_event_raw_sys_exit *ctx) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct pending *p = bpf_map_lookup_elem(&pend, &tid);
+    if (!p) return 0;
+    struct pending q = *p;
+    if (q.kind != K_BACKING_OPEN && q.kind != K_BACKING_CLOSE) return 0;
+    bpf_map_delete_elem(&pend, &tid);
+    __u64 id = bpf_get_current_pid_tgid();
+    struct ftrec_backing_ev b = {
+        .h = {
+            .ts = bpf_ktime_get_ns(), .pid = id >> 32, .tid = (__u32)id, .conn = q.conn,
+            .dir = q.kind == K_BACKING_OPEN ? 1 : 2, .err = (__s32)ctx->ret,
+            .len = (__u32)q.ubuf, .off = (__u32)q.count, .src = FTREC_SRC_BACKING,
+        },
+        .ino = q.bino, .dev = q.bdev,
+    };
+    if (bpf_ringbuf_output(&rb, &b, sizeof b, 0)) count_lost(q.conn);
+    return 0;
+}
+
 SEC("tracepoint/syscalls/sys_enter_splice")
 int enter_splice(struct trace_event_raw_sys_enter *ctx) {
     if (!tracked()) return 0;

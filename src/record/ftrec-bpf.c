@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -333,6 +335,57 @@ static void sample_queues(void) {
     for (int i = 0; i < nconns; i++) sample_queue(i);
 }
 
+/*
+ * A passthrough backing-file ioctl (capture-format.md §1, "Passthrough
+ * backing files"), the same block the LD_PRELOAD library writes. The program
+ * gives the backing file's inode and dev; its path comes from the daemon's fd
+ * through /proc now, kept only while that fd is still the same file (the
+ * daemon may have closed or reused it since): best effort.
+ */
+static void write_backing(const struct ftrec_backing_ev *be) {
+    const struct ftrec_ev *h = &be->h;
+    struct conn *c = conn_of(h->conn, h->pid);
+    if (!c) return;
+    uint64_t ts = h->ts + mono_to_real;
+    char path[PATH_MAX];
+    ssize_t plen = 0;
+    uint64_t dev = 0, ino = 0;
+    if (h->dir == 1 && be->ino) {
+        char link[64];
+        struct stat st;
+        ino = be->ino;
+        dev = (uint64_t)makedev(be->dev >> 20, be->dev & 0xfffff);
+        snprintf(link, sizeof link, "/proc/%u/fd/%d", h->pid, (int)h->len);
+        if (stat(link, &st) == 0 && (uint64_t)st.st_ino == ino) {
+            dev = (uint64_t)st.st_dev; /* as stat(2) says it, like the LD_PRELOAD library */
+            plen = readlink(link, path, sizeof path);
+        }
+        if (plen < 0) plen = 0;
+    }
+    uint32_t total = 80 + pad4((uint32_t)plen);
+    uint8_t b[80 + PATH_MAX + 4];
+    memset(b, 0, total);
+    put32(b, 0x40000BAD);
+    put32(b + 4, total);
+    put32(b + 8, 0); /* PEN: none, the tag says whose block it is */
+    memcpy(b + 12, "ftbackg1", 8);
+    put32(b + 20, (uint32_t)c->iface);
+    put32(b + 24, (uint32_t)(ts >> 32));
+    put32(b + 28, (uint32_t)ts);
+    put32(b + 32, h->dir);
+    put32(b + 36, (uint32_t)h->err);
+    put32(b + 40, h->len);
+    put32(b + 44, h->off);
+    put32(b + 48, h->pid);
+    put32(b + 52, h->tid);
+    memcpy(b + 56, &dev, 8);
+    memcpy(b + 64, &ino, 8);
+    put32(b + 72, (uint32_t)plen);
+    memcpy(b + 76, path, (size_t)plen);
+    put32(b + total - 4, total);
+    write_block(b, total);
+}
+
 static void lose_partial(struct partial *pt) {
     struct conn *c = conn_of(pt->h.conn, pt->h.pid);
     if (c) c->lost++;
@@ -345,6 +398,10 @@ static int on_chunk(void *ctx, void *data, size_t size) {
     const struct ftrec_ev *h = data;
     const uint8_t *bytes = (const uint8_t *)data + sizeof *h;
     if (h->n > size - sizeof *h) return 0;
+    if (h->src == FTREC_SRC_BACKING) {
+        if (size >= sizeof(struct ftrec_backing_ev)) write_backing(data);
+        return 0;
+    }
     if (h->off == 0 && h->n == h->caplen) {  /* the common case: one chunk */
         write_epb(h, bytes);
         return 0;

@@ -25,5 +25,19 @@ struct ftrec_ev {
 #define FTREC_SRC_SYSCALL 0
 #define FTREC_SRC_REQUEST_SEND 1
 #define FTREC_SRC_REQUEST_END 2
+/* Not a message: a passthrough backing-file ioctl on /dev/fuse (no data).
+ * dir = 1 FUSE_DEV_IOC_BACKING_OPEN, 2 _CLOSE; err = the result (backing id,
+ * 0 or -errno); len = the fd (open) or id (close) passed in; off = the
+ * fuse_backing_map flags (open). */
+#define FTREC_SRC_BACKING 3
+
+/* A FTREC_SRC_BACKING record: the backing file as the kernel named it when
+ * the ioctl was made (the daemon may close its fd before the loader looks). */
+struct ftrec_backing_ev {
+    struct ftrec_ev h;
+    __u64 ino;
+    __u32 dev;     /* kernel dev_t: major << 20 | minor */
+    __u32 pad;
+};
 
 #endif

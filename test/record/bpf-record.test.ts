@@ -30,33 +30,10 @@ import {
   PIPE_MAX,
   withPipeMax,
 } from '../helpers/mount.js';
-
-const bpfRecorder = join(repoRoot, 'build', 'ftrec-bpf');
+import { bpfBuildSkipReason, bpfLoadSkipReason, bpfRecord, bpfRecorder } from '../helpers/bpf.js';
 
 function skipReason(commands: string[] = []): string | undefined {
-  const r = fuseSkipReason({ recorder: true, commands });
-  if (r) return r;
-  if (!existsSync(bpfRecorder)) return `${bpfRecorder} is not built (needs clang, bpftool, libbpf-dev; run npm run build)`;
-  return undefined;
-}
-
-/** argv of `fusetrace record --bpf -o out [opts] -- cmd`. */
-function bpfRecord(out: string, opts: string[], cmd: string[]): string[] {
-  return [process.execPath, fusetraceBin, 'record', '--bpf', '-q', '-o', out, ...opts, '--', ...cmd];
-}
-
-/**
- * The recorder itself says whether this kernel lets it load (root is not
- * always enough: a container may refuse BPF): a run on `true`.
- */
-async function bpfLoadSkipReason(): Promise<string | undefined> {
-  const dir = makeTempDir('bpf-probe');
-  try {
-    const r = await run(bpfRecorder, ['-q', '-o', dir.sub('p.pcapng'), '--', 'true'], { timeoutMs: 30000 });
-    return r.code === 0 ? undefined : `the eBPF recorder cannot load here: ${r.stderr.trim().split('\n')[0]}`;
-  } finally {
-    dir.remove();
-  }
+  return fuseSkipReason({ recorder: true, commands }) ?? bpfBuildSkipReason();
 }
 
 test('record --bpf: gocryptfs (Go, forks into the background): every WRITE with its offset, nothing lost', async (t) => {
