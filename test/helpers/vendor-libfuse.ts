@@ -11,6 +11,7 @@ import { haveCommand, repoRoot } from './mount.js';
 const VERSION = '3.18.2';
 export const vendorTarball = join(repoRoot, '..', 'shared', 'vendor', `libfuse-${VERSION}.tar.gz`);
 const buildDir = join(repoRoot, 'build', `libfuse-${VERSION}`);
+const EXAMPLES = ['passthrough_ll', 'passthrough_hp'];
 
 /** Path of an example program (e.g. `passthrough_ll`) of the vendored libfuse, or why not. */
 export function vendorLibfuseExample(name: string): { path?: string; reason?: string } {
@@ -34,7 +35,9 @@ export function vendorLibfuseExample(name: string): { path?: string; reason?: st
   const steps: [string, string[]][] = [
     ['tar', ['xzf', vendorTarball, '-C', tmp, '--strip-components=1']],
     ['meson', ['setup', '_b', '-Dexamples=true', '-Dutils=false', '-Dtests=false']],
-    ['ninja', ['-C', '_b', `example/${name}`]],
+    // Every example the tests run, at once: ninja's files name this temporary
+    // directory, so the build cannot add one after the rename below.
+    ['ninja', ['-C', '_b', ...new Set([...EXAMPLES, name].map((e) => `example/${e}`))]],
   ];
   for (const [cmd, args] of steps) {
     const r = spawnSync(cmd, args, { cwd: tmp, encoding: 'utf8' });
