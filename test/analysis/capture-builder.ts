@@ -371,3 +371,21 @@ export function kinds(r: AnalyzeResult): string[] {
 
 /** Milliseconds to the model's relative ns. */
 export const ms = (v: number): number => Math.round(v * 1e6);
+
+/**
+ * The stale-size scenario on two mounts: /f (ino 7) of 8 MiB; mount 1
+ * truncates it to 2 MiB; mount 0, still believing 8 MiB, opens it with fh 1
+ * (unique 4) and is ready to write past the real end.
+ */
+export function staleTwoMounts(): Cap {
+  const MiB = 2 ** 20;
+  const c = new Cap(2);
+  c.init(0, 0);
+  c.init(1, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 8 * MiB, valid: 3600 });
+  c.lookup(1, 1, 1, 'f', 30, { ino: 7, size: 8 * MiB });
+  const t = c.truncateReq(1, 2, 30, 2 * MiB);
+  c.attrReply(1, 3, t, { ino: 7, size: 2 * MiB });
+  c.open(0, 4, 10, 1, 0x41);
+  return c;
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BackingOp } from '../../src/capture/message.js';
 import { readCapture } from '../../src/capture/open.js';
-import { Cap, findingsOf, FOPEN_PASSTHROUGH } from './capture-builder.js';
+import { Cap, findingsOf, FOPEN_PASSTHROUGH, staleTwoMounts } from './capture-builder.js';
 
 const MiB = 2 ** 20;
 
@@ -60,14 +60,7 @@ test('a size report after the last passthrough handle was released brings the si
 
 /** /f (ino 7) of 8 MiB on two mounts; mount 1 truncates it to 2 MiB; mount 0, still believing 8 MiB, writes at 7 MiB. */
 function staleWrite(passthroughOnMount1: boolean): Cap {
-  const c = new Cap(2);
-  c.init(0, 0);
-  c.init(1, 0);
-  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 8 * MiB, valid: 3600 });
-  c.lookup(1, 1, 1, 'f', 30, { ino: 7, size: 8 * MiB });
-  const t = c.truncateReq(1, 2, 30, 2 * MiB);
-  c.attrReply(1, 3, t, { ino: 7, size: 2 * MiB });
-  c.open(0, 4, 10, 1, 0x41);
+  const c = staleTwoMounts();
   if (passthroughOnMount1) c.passthroughOpen(1, 5, 30, 2, 1);
   const w = c.writeReq(0, 10, 10, 1, 7 * MiB, MiB, { pid: 1 });
   c.writeReply(0, 20, w, MiB);

@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import { Cap, findingsOf, FUSE_WRITE_CACHE, INIT } from '../analysis/capture-builder.js';
+import { Cap, findingsOf, FUSE_WRITE_CACHE, INIT, staleTwoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 const MiB = 2 ** 20;
 const KIND = 'stale-size-write';
 
-/** /f (ino 7) of 8 MiB on two mounts; mount 1 truncates it to 2 MiB; mount 0 (still believing 8 MiB) opens it with fh 1. */
-function twoMounts(): Cap {
-  const c = new Cap(2);
-  c.init(0, 0);
-  c.init(1, 0);
-  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 8 * MiB, valid: 3600 });
-  c.lookup(1, 1, 1, 'f', 30, { ino: 7, size: 8 * MiB });
-  const t = c.truncateReq(1, 2, 30, 2 * MiB);
-  c.attrReply(1, 3, t, { ino: 7, size: 2 * MiB });
-  c.open(0, 4, 10, 1, 0x41);
-  return c;
-}
 
 testDetector(KIND, {
   valid: [
@@ -24,7 +12,7 @@ testDetector(KIND, {
       name: 'kernel and daemon agree; after INVAL_INODE the kernel size is unknown',
       perConnection: true,
       capture: () => {
-        const c = twoMounts();
+        const c = staleTwoMounts();
         const w = c.writeReq(1, 10, 30, 9, 4 * MiB, MiB, { pid: 1 });
         c.writeReply(1, 20, w, MiB);
         c.invalInode(0, 21, 10);
@@ -48,7 +36,7 @@ testDetector(KIND, {
       name: 'stale writes in flight together are the parallel-write-beyond-size episode, which tells the stale size',
       perConnection: true,
       capture: () => {
-        const c = twoMounts();
+        const c = staleTwoMounts();
         const a = c.writeReq(0, 10, 10, 1, 4 * MiB, MiB, { pid: 1 });
         const b = c.writeReq(0, 11, 10, 1, 6 * MiB, MiB, { pid: 2 });
         c.writeReply(0, 20, a, MiB);
@@ -63,7 +51,7 @@ testDetector(KIND, {
       name: 'a lone write the kernel believed inside, beyond the daemon size (no concurrency needed)',
       perConnection: true,
       capture: (u) => {
-        const c = twoMounts();
+        const c = staleTwoMounts();
         u.w = c.writeReq(0, 10, 10, 1, 4 * MiB, MiB, { pid: 1 });
         c.writeReply(0, 20, u.w, MiB);
         return c;
@@ -78,7 +66,7 @@ testDetector(KIND, {
       name: 'a write that only extends',
       perConnection: true,
       capture: () => {
-        const c = twoMounts();
+        const c = staleTwoMounts();
         const w = c.writeReq(0, 10, 10, 1, 2 * MiB - 4096, MiB, { pid: 1 });
         c.writeReply(0, 20, w, MiB);
         return c;
@@ -90,7 +78,7 @@ testDetector(KIND, {
       name: 'page-cache writes joined by one O_DIRECT write are not all called direct',
       perConnection: true,
       capture: () => {
-        const c = twoMounts();
+        const c = staleTwoMounts();
         c.open(0, 5, 10, 2, 0, 0x1); // a page-cache handle (no FOPEN_DIRECT_IO), O_WRONLY
         for (let i = 0; i < 3; i++) {
           const w = c.writeReq(0, 10 + i * 10, 10, 2, 4 * MiB + i * 4096, 4096, { pid: 1, flags: 0x1 });
@@ -107,7 +95,7 @@ testDetector(KIND, {
       name: 'sequential stale writes are one episode, until none was in flight for a second',
       perConnection: true,
       capture: (u) => {
-        const c = twoMounts();
+        const c = staleTwoMounts();
         for (let i = 0; i < 5; i++) {
           const w = c.writeReq(0, 10 + i * 10, 10, 1, (3 + i) * MiB, MiB, { pid: 1 });
           c.writeReply(0, 15 + i * 10, w, MiB);
