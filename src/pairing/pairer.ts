@@ -8,7 +8,7 @@
  */
 import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
-import { noteProblem, Problem, problemKind, problemText } from '../protocol/problems.js';
+import { noteProblem, Problem, ProblemNote } from '../protocol/problems.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
 import { Exchange } from '../protocol/exchange.js';
@@ -157,8 +157,9 @@ export class Pairer {
     return this.inbound(m, s);
   }
 
-  private malformed(m: CaptureMessage, what: string, problemId: string | undefined, x?: Exchange): MessageKind {
-    if (x?.problem !== undefined && problemKind(x.problemId) === 'truncated') {
+  /** Counts the problem of message `m` and reports it, with `prefix` saying which message, unless it is a truncation. */
+  private malformed(m: CaptureMessage, pr: ProblemNote, prefix = '', x?: Exchange): MessageKind {
+    if (pr.kind === 'truncated') {
       // Cut by the snap length: the fields are unknown, the message is not wrong.
       this.counts.truncated++;
       return 'malformed';
@@ -166,24 +167,21 @@ export class Pairer {
     this.counts.malformed++;
     this.sink.onProblem?.({
       kind: 'malformed-message', conn: m.conn, unique: x?.unique ?? 0, opcode: x?.opcode, nodeid: x?.nodeid, t: m.t,
-      offset: m.fileOffset, blockNo: m.blockNo, input: m.input, message: what, problemId, exchange: x,
+      offset: m.fileOffset, blockNo: m.blockNo, input: m.input, message: prefix + pr.text, problemId: pr.id, exchange: x,
     });
     return 'malformed';
   }
 
   private inbound(m: CaptureMessage, s: ConnState): MessageKind {
     if (m.capLen < 40) {
-      return this.malformed(m, problemText(Problem.KERNEL_MESSAGE_SHORT, m.capLen), Problem.KERNEL_MESSAGE_SHORT.id);
+      return this.malformed(m, new ProblemNote(Problem.KERNEL_MESSAGE_SHORT, m.capLen));
     }
     const x = new Exchange();
     fillRequestHeader(x, m);
     x.reqIndex = this.counts.messages - 1;
     this.last = x;
-    if (x.reqLen !== m.origLen) noteProblem(x, Problem.LEN_MISMATCH, x.reqLen, m.origLen);
     extractRequest(x, m, s.proto);
-    if (x.problem !== undefined) {
-      this.malformed(m, `${opcodeName(x.opcode)} request #${x.unique}: ${x.problem}`, x.problemId, x);
-    }
+    if (x.reqProblem !== undefined) this.malformed(m, x.reqProblem, `${opcodeName(x.opcode)} request #${x.unique}: `, x);
     this.counts.requests++;
     s.requests++;
     if (x.opcode === Op.INTERRUPT) {
@@ -221,7 +219,7 @@ export class Pairer {
   private outbound(m: CaptureMessage, s: ConnState): MessageKind {
     const { data, off, le } = m;
     if (m.capLen < 16) {
-      return this.malformed(m, problemText(Problem.DAEMON_MESSAGE_SHORT, m.capLen), Problem.DAEMON_MESSAGE_SHORT.id);
+      return this.malformed(m, new ProblemNote(Problem.DAEMON_MESSAGE_SHORT, m.capLen));
     }
     const dv = viewOf(data);
     const len = dv.getUint32(off, le);
@@ -232,10 +230,7 @@ export class Pairer {
       const n = extractNotify(m, s.proto);
       this.lastNotify = n;
       if (len !== m.origLen) noteProblem(n, Problem.LEN_MISMATCH, len, m.origLen);
-      if (n.problem !== undefined) {
-        if (problemKind(n.problemId) === 'truncated') this.counts.truncated++;
-        else this.malformed(m, `notification ${n.name}: ${n.problem}`, n.problemId);
-      }
+      if (n.problem !== undefined) this.malformed(m, n.problem, `notification ${n.name}: `);
       this.sink.onNotify?.(n, m);
       return 'notify';
     }
@@ -254,7 +249,6 @@ export class Pairer {
     this.last = x;
     fillReplyHeader(x, m);
     x.replyIndex = this.counts.messages - 1;
-    if (len !== m.origLen) noteProblem(x, Problem.REPLY_LEN_MISMATCH, len, m.origLen);
     if (isInterruptReply) {
       s.interrupts.delete(unique);
     } else {
@@ -263,7 +257,7 @@ export class Pairer {
       if (x.interrupts > 0) this.settleInterrupt(s, x.unique);
     }
     this.counts.replies++;
-    if (x.problem !== undefined) this.malformed(m, `${opcodeName(x.opcode)} reply #${x.unique}: ${x.problem}`, x.problemId, x);
+    if (x.replyProblem !== undefined) this.malformed(m, x.replyProblem, `${opcodeName(x.opcode)} reply #${x.unique}: `, x);
     if (m.failedErrno !== 0) {
       this.counts.rejected++;
       this.sink.onProblem?.({

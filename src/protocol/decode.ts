@@ -16,10 +16,10 @@
  * understand are kept as `raw` hex.
  */
 import type { CaptureMessage } from '../capture/message.js';
-import { Exchange } from './exchange.js';
+import type { Exchange } from './exchange.js';
 import { replyErrorName } from '../model/format.js';
 import { idCell } from '../model/id64.js';
-import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader } from './extract.js';
+import { extractNotify, requestProblem, type NotifyEvent } from './extract.js';
 import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
 import { notifyName, Notify, Op, opcodeName, opcodeRow } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
@@ -48,7 +48,7 @@ import {
 } from './layouts/notify.js';
 import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
 import { sizeAt } from './layouts/index.js';
-import { noteProblem, Problem, problemKind } from './problems.js';
+import type { ProblemNote } from './problems.js';
 import { Dirent, direntAt, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import { structJsonAt, type Json, type JsonObject } from './struct-json.js';
 
@@ -67,8 +67,13 @@ export interface DecodedMessage {
   body: JsonObject;
   /** Fixed part or data cut by the snap length: `truncated: 4016 of 131072 data bytes captured`. */
   truncated?: string;
-  /** Malformed content (same wording as Exchange.problem). */
+  /** Malformed content (the text of the message's ProblemNote). */
   problem?: string;
+}
+
+/** Sets `truncated` or `problem` of `d` from a message's problem (protocol/problems.ts). */
+function setProblem(d: DecodedMessage, pr: ProblemNote | undefined): void {
+  if (pr !== undefined) d[pr.kind === 'truncated' ? 'truncated' : 'problem'] = pr.text;
 }
 
 const IN_HDR = 40;
@@ -175,9 +180,9 @@ function header(l: StructLayout, m: CaptureMessage): JsonObject {
 }
 
 /**
- * Decodes a request (kernel -> daemon). The checks of extract.ts run again on
- * a scratch Exchange so that `problem`/`truncated` are the request's own.
- * `x` (the pairing stage's Exchange) is accepted for symmetry and not needed.
+ * Decodes a request (kernel -> daemon). `x` is the Exchange the pairing stage
+ * made of this message: `problem`/`truncated` are its `reqProblem`. Without
+ * it, extract.ts's checks run on a scratch Exchange (`requestProblem`).
  */
 export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange): DecodedMessage {
   const d: DecodedMessage = { type: 'request', opcode: undefined, op: '?', header: {}, body: {} };
@@ -188,14 +193,7 @@ export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange):
   const opcode = u32(data, off + 4, le);
   d.opcode = opcode;
   d.op = opcodeName(opcode);
-  // The request's own checks on a scratch Exchange (x.problem may by now hold its reply's).
-  // INIT/CUSE_INIT re-apply the same values to p: idempotent.
-  void x;
-  const y = new Exchange();
-  fillRequestHeader(y, m);
-  if (len !== m.origLen) noteProblem(y, Problem.LEN_MISMATCH, len, m.origLen);
-  extractRequest(y, m, p);
-  if (y.problem !== undefined) d[problemKind(y.problemId) === 'truncated' ? 'truncated' : 'problem'] = y.problem;
+  setProblem(d, x !== undefined ? x.reqProblem : requestProblem(m, p));
   const extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
   const total = Math.max(0, len - IN_HDR);
   const bodyLen = Math.max(0, total - extLen);
@@ -368,13 +366,10 @@ function decodeExtensions(data: Buffer, start: number, end: number, le: boolean)
 
 /**
  * Decodes a reply through its request's opcode (`x.opcode`); GETXATTR and
- * LISTXATTR with request size 0 decode a fuse_getxattr_out. Without `x` (an
- * unmatched reply) the body is kept raw. extract.ts's reply checks run on a
- * copy of `x`, so `problem`/`truncated` are the reply's own.
+ * LISTXATTR with request size 0 decode a fuse_getxattr_out. `x` is the
+ * Exchange the pairing stage paired this reply with: `problem`/`truncated`
+ * are its `replyProblem`. Without `x` (an unmatched reply) the body is kept raw.
  */
-/** The Exchange decodeReply checks a reply on: overwritten whole (Object.assign) for each reply, and not kept. */
-const replyScratch = new Exchange();
-
 export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol): DecodedMessage {
   const d: DecodedMessage = { type: 'reply', opcode: x?.opcode, op: x ? opcodeName(x.opcode) : '?', header: {}, body: {} };
   if (m.capLen < OUT_HDR) return tooShort(d, m, OUT_HDR, 'fuse_out_header');
@@ -387,16 +382,7 @@ export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnP
   const avail = Math.max(0, Math.min(m.capLen, len) - OUT_HDR);
   const bAbs = off + OUT_HDR;
   const B = d.body;
-  if (x) {
-    // The reply's own checks, on a copy: x.problem may hold the request's.
-    const y = Object.assign(replyScratch, x);
-    y.problem = undefined;
-    y.problemId = undefined;
-    if (len !== m.origLen) noteProblem(y, Problem.REPLY_LEN_MISMATCH, len, m.origLen);
-    fillReplyHeader(y, m);
-    extractReply(y, m, p);
-    if (y.problem !== undefined) d[problemKind(y.problemId) === 'truncated' ? 'truncated' : 'problem'] = y.problem;
-  }
+  if (x) setProblem(d, x.replyProblem);
   if (error !== 0 || body === 0) {
     if (body > 0) { B.raw = hex(data, bAbs, bAbs + avail); B.raw_length = body; }
     return d;
@@ -500,14 +486,13 @@ function decodeDirents(d: DecodedMessage, m: CaptureMessage, b: number, body: nu
   return out;
 }
 
-/** Decodes a notification (daemon -> kernel, unique 0). */
-export function decodeNotify(m: CaptureMessage, p: ConnProtocol): DecodedMessage {
-  const ev = extractNotify(m, p);
+/** Decodes a notification (daemon -> kernel, unique 0); `ev` is what the pairing stage read of it. */
+export function decodeNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent = extractNotify(m, p)): DecodedMessage {
   const d: DecodedMessage = { type: 'notify', opcode: undefined, op: notifyName(ev.code), header: {}, body: {} };
-  if (m.capLen < OUT_HDR) { d.problem = ev.problem; return d; }
+  if (m.capLen < OUT_HDR) { d.problem = ev.problem?.text; return d; }
   d.header = header(fuse_out_header, m);
   d.header.code_name = notifyName(ev.code);
-  if (ev.problem !== undefined) d[problemKind(ev.problemId) === 'truncated' ? 'truncated' : 'problem'] = ev.problem;
+  setProblem(d, ev.problem);
   const { data, off, le } = m;
   const len = u32(data, off, le);
   const body = Math.max(0, len - OUT_HDR);

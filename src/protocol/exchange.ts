@@ -3,9 +3,9 @@
  * keeps while a request is in flight and hands to the analysis when it
  * completes. It holds the headers and the handful of argument and result
  * fields the analysis needs. Three stages write it: protocol/extract.ts (from
- * the declared layouts) the headers, arguments and results; the pairing
- * stage `problem` and `noReplyExpected`; the state stage the path and size
- * views at request time. The full decode of a message is done only by
+ * the declared layouts) the headers, arguments, results and each side's
+ * protocol problem; the pairing stage `noReplyExpected`, the message indices
+ * and INTERRUPT marks; the state stage the path and size views at request time. The full decode of a message is done only by
  * consumers that print it.
  * One class with a fixed shape so that V8 keeps field access monomorphic.
  *
@@ -18,6 +18,7 @@
  * the split.
  */
 import type { Id } from '../model/id64.js';
+import type { ProblemNote } from './problems.js';
 
 /** One READDIR/READDIRPLUS record (protocol/extract.ts). */
 export interface DirEntry {
@@ -116,10 +117,13 @@ export class Exchange {
   // --- pairing ------------------------------------------------------------
   /** Set by the pairing stage for a request that will never get a reply by design. */
   noReplyExpected = false;
-  /** Decoding problems found in the request or reply (malformed/truncated), if any. */
-  problem: string | undefined = undefined;
-  /** The id of `problem` in the problem registry (protocol/problems.ts). */
-  problemId: string | undefined = undefined;
+  /**
+   * The first protocol problem (malformed or truncated, protocol/problems.ts)
+   * found in the request, and in the reply; each side's own, so that a
+   * printer of one message reads its problem here instead of checking again.
+   */
+  reqProblem: ProblemNote | undefined = undefined;
+  replyProblem: ProblemNote | undefined = undefined;
 
   /**
    * Entry/attribute/open/directory results of the reply, when it carried any
@@ -135,12 +139,7 @@ export class Exchange {
     return this.tReply - this.tReq;
   }
 
-  /**
-   * The records for writing, made on first use. A copy made with
-   * `Object.assign(new Exchange(), x)` (protocol/decode.ts) shares x's
-   * records, so extract.ts never writes into a record it did not just make:
-   * it fills a new `ReplyResult` and assigns it.
-   */
+  /** The records for the setters, made on first use (extract.ts fills a new `ReplyResult` in one go instead). */
   private setResult(): ReplyResult {
     return (this.result ??= new ReplyResult());
   }

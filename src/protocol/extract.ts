@@ -5,20 +5,20 @@
  * arrays an Exchange keeps). Also checks lengths and the reply rules of
  * fuse-protocol.md §1.4.
  *
- * Problems are recorded with `noteProblem` from the registry of
- * problems.ts: `x.problemId` (e.g. `struct-short`, whose kind says
- * malformed or truncated) and `x.problem`, its message (the pairing stage
- * prefixes the opcode and unique), e.g. `60 bytes < 80 needed for
- * fuse_write_in at minor 45`. The first problem found stays. A snapped message that
+ * Problems are entries of the registry of problems.ts, recorded with their
+ * numbers as `x.reqProblem` or `x.replyProblem` (a `ProblemNote`: id, e.g.
+ * `struct-short`, whose kind says malformed or truncated; its text, e.g.
+ * `60 bytes < 80 needed for fuse_write_in at minor 45`, is rendered when
+ * printed). The first problem found in a message stays. A snapped message that
  * lost only bulk data (WRITE/READ data, trailing directory records) is not a
  * problem; directory records or forget entries that were cut set `x.partial`.
  *
- * The caller (pairing) fills the header fields of the Exchange (opcode,
- * unique, nodeid, reqLen, extLen ...) before calling `extractRequest`;
- * `fillRequestHeader` does that for other callers.
+ * The caller fills the header fields of the Exchange with `fillRequestHeader`
+ * (opcode, unique, nodeid, reqLen, extLen ...) before calling
+ * `extractRequest`, and `fillReplyHeader` before `extractReply`.
  */
 import type { CaptureMessage } from '../capture/message.js';
-import { ReplyResult, type DirEntry, type Exchange } from './exchange.js';
+import { Exchange, ReplyResult, type DirEntry } from './exchange.js';
 import type { Id } from '../model/id64.js';
 
 import { fixedReplySize, Notify, notifyName, Op, opcodeName, replyStructName } from './opcodes.js';
@@ -43,7 +43,7 @@ import {
 } from './layouts/notify.js';
 import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
 import { sizeAt } from './layouts/index.js';
-import { noteFound, noteProblem, Problem } from './problems.js';
+import { noteProblem, Problem, ProblemNote, type ProblemArg, type ProblemDef } from './problems.js';
 import { Dirent, DIRENT_NAME_MAX, direntAt, direntFixed, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import type { StructLayout } from './layout.js';
 
@@ -238,7 +238,7 @@ function setSize(x: Exchange, dv: DataView, pos: number, le: boolean): void {
   }
 }
 
-/** Fills the header fields of a request Exchange from the message (what the pairing stage does). */
+/** Fills the header fields of a request Exchange from the message, and checks its length against the captured one. */
 export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
   const { data, off, le } = m;
   const dv = viewOf(data);
@@ -258,9 +258,10 @@ export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
   x.tReqRest = m.tRest;
   x.input = m.input;
   x.reqFileOffset = m.fileOffset;
+  if (x.reqLen !== m.origLen) x.reqProblem ??= new ProblemNote(Problem.LEN_MISMATCH, x.reqLen, m.origLen);
 }
 
-/** Fills the reply header fields of an Exchange (what the pairing stage does). */
+/** Fills the reply header fields of an Exchange, and checks the reply's length against the captured one. */
 export function fillReplyHeader(x: Exchange, m: CaptureMessage): void {
   const { data, off, le } = m;
   const dv = viewOf(data);
@@ -273,6 +274,7 @@ export function fillReplyHeader(x: Exchange, m: CaptureMessage): void {
   x.replyTid = m.tid;
   x.replyFileOffset = m.fileOffset;
   x.replyFailedErrno = m.failedErrno;
+  if (x.replyLen !== m.origLen) x.replyProblem ??= new ProblemNote(Problem.REPLY_LEN_MISMATCH, x.replyLen, m.origLen);
 }
 
 /** Reads a NUL-terminated name in [start, end); sets `nameEnd` to the byte after the NUL (or end). */
@@ -297,16 +299,30 @@ function utf8(b: Buffer, start: number, end: number): string {
 let curLen = 0;
 let curCap = 0;
 let curHdr = 0;
+/** Which side of the Exchange a problem found now belongs to. */
+let curReply = false;
+
+/** Records problem `d` as the request's or the reply's (`curReply`), unless that side has one already. */
+function note(x: Exchange, d: ProblemDef, a?: ProblemArg, b?: ProblemArg, c?: ProblemArg, e?: ProblemArg): void {
+  if (curReply) x.replyProblem ??= new ProblemNote(d, a, b, c, e);
+  else x.reqProblem ??= new ProblemNote(d, a, b, c, e);
+}
+
+/** Records a problem a helper found (INIT handling in version.ts) as the current side's. */
+function noteFound(x: Exchange, pr: ProblemNote): void {
+  if (curReply) x.replyProblem ??= pr;
+  else x.reqProblem ??= pr;
+}
 
 /** Requires `size` body bytes for `what`; sets the problem and returns false if missing. */
 function need(x: Exchange, size: number, what: string, minor: number): boolean {
   const body = curLen - curHdr;
   if (body < size) {
-    noteProblem(x, Problem.STRUCT_SHORT, curLen, curHdr + size, what, minor);
+    note(x, Problem.STRUCT_SHORT, curLen, curHdr + size, what, minor);
     return false;
   }
   if (curCap - curHdr < size) {
-    noteProblem(x, Problem.STRUCT_CUT, curCap, curLen, what, curHdr + size);
+    note(x, Problem.STRUCT_CUT, curCap, curLen, what, curHdr + size);
     return false;
   }
   return true;
@@ -336,8 +352,9 @@ function need(x: Exchange, size: number, what: string, minor: number): boolean {
 export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { data, off, le } = m;
   const dv = viewOf(data);
+  curReply = false;
   if (m.capLen < IN_HDR) {
-    noteProblem(x, Problem.IN_HEADER_SHORT, m.capLen);
+    note(x, Problem.IN_HEADER_SHORT, m.capLen);
     return;
   }
   const len = dv.getUint32(off, le);
@@ -345,13 +362,13 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   curCap = Math.min(m.capLen, len);
   curHdr = IN_HDR;
   if (len < IN_HDR) {
-    noteProblem(x, Problem.IN_HEADER_LEN, len);
+    note(x, Problem.IN_HEADER_LEN, len);
     return;
   }
   const op = x.opcode;
   const extLen = x.extLen;
   if (extLen > len - IN_HDR) {
-    noteProblem(x, Problem.EXTLEN_OVERRUNS, extLen / 8, extLen, len - IN_HDR);
+    note(x, Problem.EXTLEN_OVERRUNS, extLen / 8, extLen, len - IN_HDR);
     return;
   }
   const u = x.unique;
@@ -366,7 +383,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   switch (op) {
     case Op.LOOKUP: case Op.UNLINK: case Op.RMDIR: case Op.REMOVEXATTR:
       x.name = readName(data, b, nameLimit);
-      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
+      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
       return;
     case Op.FORGET:
       if (!need(x, fuse_forget_in.size, 'fuse_forget_in', minor)) return;
@@ -390,21 +407,21 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       return;
     case Op.SYMLINK:
       x.name = readName(data, b, nameLimit);
-      if (nameUnterminated) { if (!cutNames) noteProblem(x, Problem.SYMLINK_NAME_UNTERMINATED); return; }
+      if (nameUnterminated) { if (!cutNames) note(x, Problem.SYMLINK_NAME_UNTERMINATED); return; }
       x.name2 = readName(data, nameEnd, nameLimit);
-      if (nameUnterminated && !cutNames) noteProblem(x, Problem.SYMLINK_TARGET_UNTERMINATED);
+      if (nameUnterminated && !cutNames) note(x, Problem.SYMLINK_TARGET_UNTERMINATED);
       return;
     case Op.MKNOD: {
       const sz = sizeFor(MKNOD_IN_SIZES, minor);
       if (!need(x, sz, 'fuse_mknod_in', minor)) return;
       x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
+      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
       return;
     }
     case Op.MKDIR:
       if (!need(x, fuse_mkdir_in.size, 'fuse_mkdir_in', minor)) return;
       x.name = readName(data, b + fuse_mkdir_in.size, nameLimit);
-      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
+      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
       return;
     case Op.RENAME: case Op.RENAME2: {
       const two = op === Op.RENAME2;
@@ -413,16 +430,16 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.node2 = u64(dv, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
       if (two) x.opFlags = dv.getUint32(b + RN2_FLAGS, le);
       x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated) { if (!cutNames) noteProblem(x, Problem.OLD_NAME_UNTERMINATED); return; }
+      if (nameUnterminated) { if (!cutNames) note(x, Problem.OLD_NAME_UNTERMINATED); return; }
       x.name2 = readName(data, nameEnd, nameLimit);
-      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NEW_NAME_UNTERMINATED);
+      if (nameUnterminated && !cutNames) note(x, Problem.NEW_NAME_UNTERMINATED);
       return;
     }
     case Op.LINK:
       if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
       x.node2 = u64(dv, b + LN_OLD, le);
       x.name = readName(data, b + fuse_link_in.size, nameLimit);
-      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
+      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
       return;
     case Op.OPEN: case Op.OPENDIR:
       if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
@@ -451,7 +468,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.opFlags = dv.getUint32(b + WR_WFLAGS, le);
       if (sz > WR_FLAGS) x.flags = dv.getUint32(b + WR_FLAGS, le);
       if (body - sz !== x.size) {
-        noteProblem(x, Problem.WRITE_DATA_SIZE, body - sz, sz, minor, x.size);
+        note(x, Problem.WRITE_DATA_SIZE, body - sz, sz, minor, x.size);
       }
       if ((x.opFlags & 1) !== 0 && !p.negotiated) p.inferredWriteback = true;
       return;
@@ -475,9 +492,9 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.size = vsize;
       x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
       x.name = readName(data, b + hl, nameLimit);
-      if (nameUnterminated && !cutNames) { noteProblem(x, Problem.NAME_UNTERMINATED); return; }
+      if (nameUnterminated && !cutNames) { note(x, Problem.NAME_UNTERMINATED); return; }
       if (!cutNames && nameEnd + vsize !== argEnd) {
-        noteProblem(x, Problem.SETXATTR_BODY, len - IN_HDR, hl, nameEnd - b - hl, vsize);
+        note(x, Problem.SETXATTR_BODY, len - IN_HDR, hl, nameEnd - b - hl, vsize);
       }
       return;
     }
@@ -486,7 +503,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.size = dv.getUint32(b + GX_SIZE, le);
       if (op === Op.GETXATTR) {
         x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
-        if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
+        if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
       }
       return;
     case Op.FLUSH:
@@ -496,7 +513,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     case Op.INIT: {
       const pr = p.applyInitRequest(m);
       if (pr) noteFound(x, pr);
-      else if (len - IN_HDR > fuse_init_in.size) noteProblem(x, Problem.INIT_REQUEST_LONG, len - IN_HDR, fuse_init_in.size);
+      else if (len - IN_HDR > fuse_init_in.size) note(x, Problem.INIT_REQUEST_LONG, len - IN_HDR, fuse_init_in.size);
       return;
     }
     case Op.GETLK: case Op.SETLK: case Op.SETLKW:
@@ -515,7 +532,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.flags = dv.getUint32(b + CI_FLAGS, le);
       if (sz > CI_OPEN_FLAGS) x.opFlags = dv.getUint32(b + CI_OPEN_FLAGS, le);
       x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated && !cutNames) noteProblem(x, Problem.NAME_UNTERMINATED);
+      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
       return;
     }
     case Op.INTERRUPT:
@@ -533,7 +550,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       x.opFlags = dv.getUint32(b + IO_FLAGS, le);
       x.size = dv.getUint32(b + IO_IN_SIZE, le);
       if (len - IN_HDR - fuse_ioctl_in.size !== x.size) {
-        noteProblem(x, Problem.IOCTL_INPUT_SIZE, len - IN_HDR - fuse_ioctl_in.size, x.size);
+        note(x, Problem.IOCTL_INPUT_SIZE, len - IN_HDR - fuse_ioctl_in.size, x.size);
       }
       return;
     case Op.POLL:
@@ -546,7 +563,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       setOffset(x, dv, b + NR_OFFSET, le);
       x.size = dv.getUint32(b + NR_SIZE, le);
       if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
-        noteProblem(x, Problem.NOTIFY_REPLY_DATA_SIZE, len - IN_HDR - fuse_notify_retrieve_in.size, x.size);
+        note(x, Problem.NOTIFY_REPLY_DATA_SIZE, len - IN_HDR - fuse_notify_retrieve_in.size, x.size);
       }
       return;
     case Op.BATCH_FORGET: {
@@ -554,7 +571,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       const count = dv.getUint32(b + BF_COUNT, le);
       const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
       if (len - IN_HDR < want) {
-        noteProblem(x, Problem.BATCH_FORGET_COUNT, count, IN_HDR + want, len);
+        note(x, Problem.BATCH_FORGET_COUNT, count, IN_HDR + want, len);
         return;
       }
       const have = Math.min(count, Math.floor((curCap - IN_HDR - fuse_batch_forget_in.size) / fuse_forget_one.size));
@@ -602,7 +619,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
       const count = dv.getUint32(b + RM_COUNT, le);
       x.size = count;
       if (len - IN_HDR !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
-        noteProblem(x, Problem.REMOVEMAPPING_COUNT, count, IN_HDR + 4 + 16 * count, len);
+        note(x, Problem.REMOVEMAPPING_COUNT, count, IN_HDR + 4 + 16 * count, len);
       }
       return;
     }
@@ -623,6 +640,18 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   }
 }
 
+/**
+ * The problem of a request read without the Exchange the pairing stage made
+ * of it (a printer given a lone message): the same checks on a scratch
+ * Exchange. INIT and CUSE_INIT apply their values to `p` again (idempotent).
+ */
+export function requestProblem(m: CaptureMessage, p: ConnProtocol): ProblemNote | undefined {
+  const y = new Exchange();
+  fillRequestHeader(y, m);
+  extractRequest(y, m, p);
+  return y.reqProblem;
+}
+
 /** attr_valid (s) + nsec as ns; values beyond 2^53 ns (104 days) are approximate. */
 function validNs(dv: DataView, pos: number, nsecPos: number, le: boolean): number {
   return n64(dv, pos, le) * 1e9 + dv.getUint32(nsecPos, le);
@@ -640,8 +669,9 @@ function validNs(dv: DataView, pos: number, nsecPos: number, le: boolean): numbe
 export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { data, off, le } = m;
   const dv = viewOf(data);
+  curReply = true;
   if (m.capLen < OUT_HDR) {
-    noteProblem(x, Problem.OUT_HEADER_SHORT, m.capLen);
+    note(x, Problem.OUT_HEADER_SHORT, m.capLen);
     return;
   }
   const len = dv.getUint32(off, le);
@@ -650,15 +680,15 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   curCap = Math.min(m.capLen, len);
   curHdr = OUT_HDR;
   if (len < OUT_HDR) {
-    noteProblem(x, Problem.OUT_HEADER_LEN, len);
+    note(x, Problem.OUT_HEADER_LEN, len);
     return;
   }
   if (error > 0 || error <= -512) {
-    noteProblem(x, Problem.ERROR_OUT_OF_RANGE, error);
+    note(x, Problem.ERROR_OUT_OF_RANGE, error);
     return;
   }
   if (error !== 0) {
-    if (len !== OUT_HDR) noteProblem(x, Problem.ERROR_REPLY_BODY, len);
+    if (len !== OUT_HDR) note(x, Problem.ERROR_REPLY_BODY, len);
     if (x.opcode === Op.INIT) p.applyInitReply(m); // marks the connection failed
     else if (x.opcode === Op.CUSE_INIT && m.capLen >= OUT_HDR) p.initFailed = `CUSE_INIT answered with error ${error}`;
     return;
@@ -681,12 +711,12 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   }
   if (fixed >= 0) {
     if (body !== fixed) {
-      if (fixed === 0) noteProblem(x, Problem.REPLY_NO_RESULT, body, opcodeName(op));
-      else noteProblem(x, Problem.REPLY_SIZE, body, fixed, replyStructName(op) ?? 'the result', minor);
+      if (fixed === 0) note(x, Problem.REPLY_NO_RESULT, body, opcodeName(op));
+      else note(x, Problem.REPLY_SIZE, body, fixed, replyStructName(op) ?? 'the result', minor);
       return;
     }
     if (fixed > 0 && curCap - OUT_HDR < fixed) {
-      noteProblem(x, Problem.STRUCT_CUT, curCap, len, replyStructName(op) ?? 'the result', OUT_HDR + fixed);
+      note(x, Problem.STRUCT_CUT, curCap, len, replyStructName(op) ?? 'the result', OUT_HDR + fixed);
       return;
     }
   }
@@ -747,19 +777,19 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       if (x.size === 0) x.resultSize = dv.getUint32(b + GXO_SIZE, le);
       else {
         x.resultSize = body;
-        if (body > x.size) noteProblem(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
+        if (body > x.size) note(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
       }
       return;
     case Op.READ:
       x.resultSize = body;
-      if (body > x.size) noteProblem(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
+      if (body > x.size) note(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
       return;
     case Op.READLINK:
       x.resultSize = body;
       return;
     case Op.READDIR: case Op.READDIRPLUS:
       x.resultSize = body;
-      if (body > x.size) { noteProblem(x, Problem.REPLY_OVER_REQUESTED, body, x.size); return; }
+      if (body > x.size) { note(x, Problem.REPLY_OVER_REQUESTED, body, x.size); return; }
       readDirents(x, data, b, body, curCap - OUT_HDR, le, op === Op.READDIRPLUS);
       return;
     case Op.IOCTL:
@@ -769,7 +799,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
     case Op.CUSE_INIT:
       if (!need(x, cuse_init_out.size, 'cuse_init_out', minor)) return;
       p.applyCuseInit(m, false);
-      if (body > cuse_init_out.size + 4096) noteProblem(x, Problem.CUSE_INIT_INFO_LONG, body - cuse_init_out.size);
+      if (body > cuse_init_out.size + 4096) note(x, Problem.CUSE_INIT_INFO_LONG, body - cuse_init_out.size);
       return;
     default:
       return;
@@ -785,15 +815,15 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
   while (pos < body) {
     const at = direntAt(dv, b, pos, body, cap, le, plus);
     if (at === Dirent.FIXED_OVERRUNS) {
-      noteProblem(x, Problem.DIRENT_OVERRUNS, plus ? 'fuse_direntplus' : 'fuse_dirent', OUT_HDR + pos, body);
+      note(x, Problem.DIRENT_OVERRUNS, plus ? 'fuse_direntplus' : 'fuse_dirent', OUT_HDR + pos, body);
       break;
     }
     if (at === Dirent.BAD_NAMELEN) {
-      noteProblem(x, Problem.DIRENT_NAMELEN, OUT_HDR + pos, direntNamelen, DIRENT_NAME_MAX);
+      note(x, Problem.DIRENT_NAMELEN, OUT_HDR + pos, direntNamelen, DIRENT_NAME_MAX);
       break;
     }
     if (at === Dirent.NAME_OVERRUNS) {
-      noteProblem(x, Problem.DIRENT_NAME_OVERRUNS, OUT_HDR + pos + fixed, body);
+      note(x, Problem.DIRENT_NAME_OVERRUNS, OUT_HDR + pos + fixed, body);
       break;
     }
     if (at !== Dirent.OK) { x.partial = true; break; }
@@ -845,10 +875,8 @@ export interface NotifyEvent {
   kh?: Id;
   /** PRUNE nodeids. */
   nodeids?: Id[];
-  /** Malformed or truncated (same wording as Exchange.problem). */
-  problem?: string;
-  /** Its id in the problem registry (protocol/problems.ts). */
-  problemId?: string;
+  /** Malformed or truncated (protocol/problems.ts), the first found. */
+  problem?: ProblemNote;
 }
 
 function i64n(b: Buffer, pos: number, le: boolean): number {

@@ -86,32 +86,40 @@ export function problemKind(id: string | undefined): ProblemKind {
   return id !== undefined && BY_ID.get(id)?.kind === 'truncated' ? 'truncated' : 'malformed';
 }
 
-/** What carries a problem: an Exchange, a NotifyEvent. The first problem found stays. */
+/**
+ * One problem found in one message: its registry entry and the numbers (or
+ * names) its text is made from. Made only when a problem is found (rare), and
+ * the text is rendered only when something prints it.
+ */
+export class ProblemNote {
+  constructor(
+    readonly def: ProblemDef,
+    readonly a?: ProblemArg,
+    readonly b?: ProblemArg,
+    readonly c?: ProblemArg,
+    readonly e?: ProblemArg,
+  ) {}
+
+  get id(): string {
+    return this.def.id;
+  }
+
+  get kind(): ProblemKind {
+    return this.def.kind;
+  }
+
+  /** The message: the template with the numbers put in. */
+  get text(): string {
+    return problemText(this.def, this.a, this.b, this.c, this.e);
+  }
+}
+
+/** What carries the problem of one message (a NotifyEvent). The first problem found stays. */
 export interface ProblemHolder {
-  problem?: string | undefined;
-  problemId?: string | undefined;
+  problem?: ProblemNote | undefined;
 }
 
 /** Records problem `d` on `h` unless it already has one. */
 export function noteProblem(h: ProblemHolder, d: ProblemDef, a?: ProblemArg, b?: ProblemArg, c?: ProblemArg, e?: ProblemArg): void {
-  if (h.problem !== undefined) return;
-  h.problem = problemText(d, a, b, c, e);
-  h.problemId = d.id;
-}
-
-/** A problem found by a helper that returns it rather than recording it (INIT handling in version.ts). */
-export interface FoundProblem {
-  readonly def: ProblemDef;
-  readonly text: string;
-}
-
-export function foundProblem(d: ProblemDef, a?: ProblemArg, b?: ProblemArg, c?: ProblemArg, e?: ProblemArg): FoundProblem {
-  return { def: d, text: problemText(d, a, b, c, e) };
-}
-
-/** Records a found problem on `h` unless it already has one. */
-export function noteFound(h: ProblemHolder, f: FoundProblem): void {
-  if (h.problem !== undefined) return;
-  h.problem = f.text;
-  h.problemId = f.def.id;
+  if (h.problem === undefined) h.problem = new ProblemNote(d, a, b, c, e);
 }

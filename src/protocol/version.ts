@@ -10,7 +10,7 @@ import { formatFlags, u32 } from './layout.js';
 import { FUSE_INIT_FLAGS, InitBit } from './flags/init.js';
 import { cuse_init_in, cuse_init_out, fuse_init_in, fuse_init_out } from './layouts/init.js';
 import { opcodeName, opcodeRow } from './opcodes.js';
-import { foundProblem, Problem, type FoundProblem } from './problems.js';
+import { Problem, ProblemNote } from './problems.js';
 
 /** The newest protocol minor fusetrace knows. */
 export const NEWEST_MINOR = 45;
@@ -156,11 +156,11 @@ export class ConnProtocol {
    * the body is shorter than 8 bytes (then nothing is applied).
    * fuse_init_in is sized by the message: 8 (< 7.6), 16 (< 7.36) or 64 bytes.
    */
-  applyInitRequest(m: CaptureMessage): FoundProblem | undefined {
+  applyInitRequest(m: CaptureMessage): ProblemNote | undefined {
     const { data, off, le } = m;
     const len = u32(data, off, le);
     const body = Math.min(len, m.capLen) - 40;
-    if (body < 8) return foundProblem(Problem.INIT_REQUEST_SHORT, body);
+    if (body < 8) return new ProblemNote(Problem.INIT_REQUEST_SHORT, body);
     const b = off + 40;
     this.initUnique = readUnique(data, off, le);
     this.kernelMajor = u32(data, b + IN_MAJOR, le);
@@ -177,10 +177,10 @@ export class ConnProtocol {
   /**
    * Records the INIT reply (daemon -> kernel): negotiated minor = min(kernel,
    * reply) (§4.2), effective flags, limits. An error reply or another major
-   * marks the connection failed and changes nothing else. Returns a problem
-   * string for a malformed reply (body < 8 or > 64 bytes).
+   * marks the connection failed and changes nothing else. Returns the problem
+   * of a malformed reply (body < 8 or > 64 bytes).
    */
-  applyInitReply(m: CaptureMessage): FoundProblem | undefined {
+  applyInitReply(m: CaptureMessage): ProblemNote | undefined {
     const { data, off, le } = m;
     const len = u32(data, off, le);
     const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
@@ -189,8 +189,8 @@ export class ConnProtocol {
       return undefined;
     }
     const body = Math.min(len, m.capLen) - 16;
-    if (body < 8) return foundProblem(Problem.INIT_REPLY_SHORT, body);
-    if (len - 16 > fuse_init_out.size) return foundProblem(Problem.INIT_REPLY_LONG, len - 16, fuse_init_out.size);
+    if (body < 8) return new ProblemNote(Problem.INIT_REPLY_SHORT, body);
+    if (len - 16 > fuse_init_out.size) return new ProblemNote(Problem.INIT_REPLY_LONG, len - 16, fuse_init_out.size);
     const b = off + 16;
     const major = u32(data, b + OUT.major!, le);
     const minor = u32(data, b + OUT.minor!, le);
@@ -231,12 +231,12 @@ export class ConnProtocol {
    * CUSE_INIT (on /dev/cuse): request (kernel major/minor) or reply (daemon
    * major/minor, max_write); the negotiated minor is the smaller one.
    */
-  applyCuseInit(m: CaptureMessage, request: boolean): FoundProblem | undefined {
+  applyCuseInit(m: CaptureMessage, request: boolean): ProblemNote | undefined {
     const { data, off, le } = m;
     const len = u32(data, off, le);
     const hdr = request ? 40 : 16;
     const need = request ? cuse_init_in.size : cuse_init_out.size;
-    if (Math.min(len, m.capLen) - hdr < need) return foundProblem(Problem.CUSE_INIT_SHORT, request ? 'request' : 'reply', Math.min(len, m.capLen) - hdr, need, request ? 'cuse_init_in' : 'cuse_init_out');
+    if (Math.min(len, m.capLen) - hdr < need) return new ProblemNote(Problem.CUSE_INIT_SHORT, request ? 'request' : 'reply', Math.min(len, m.capLen) - hdr, need, request ? 'cuse_init_in' : 'cuse_init_out');
     const b = off + hdr;
     const major = u32(data, b + cuse_init_in.offsets.major!, le);
     const minor = u32(data, b + cuse_init_in.offsets.minor!, le);

@@ -97,11 +97,11 @@ for (const le of [true, false]) {
     for (const [op, body, rbody, check] of cases) {
       unique += 2;
       const { x, d } = request(reqHex(op, unique, 1, body), p);
-      assert.equal(x.problem, undefined, `${d.op} request: ${x.problem}`);
+      assert.equal(x.reqProblem, undefined, `${d.op} request: ${x.reqProblem?.text}`);
       assert.equal(d.problem, undefined, `${d.op} decode: ${d.problem}`);
       assert.equal(d.op, Op.CUSE_INIT === op ? 'CUSE_INIT' : d.op);
       const r = reply(x, repHex(unique, 0, rbody), p);
-      assert.equal(x.problem, undefined, `${d.op} reply: ${x.problem}`);
+      assert.equal(x.replyProblem, undefined, `${d.op} reply: ${x.replyProblem?.text}`);
       assert.equal(r.problem, undefined, `${d.op} reply decode: ${r.problem}`);
       assert.equal(r.header.error_name, 'OK');
       check(x);
@@ -166,19 +166,19 @@ for (const le of [true, false]) {
     let u = 2;
     const lk = request(reqHex(Op.LOOKUP, (u += 2), 1, cstr('a')), p);
     reply(lk.x, repHex(u, 0, entryOut(5, 42, attr8(5, 42))), p);
-    assert.equal(lk.x.problem, undefined);
+    assert.equal(lk.x.reqProblem ?? lk.x.replyProblem, undefined);
     assert.equal(lk.x.attrSize, 42);
     const ga = request(reqHex(Op.GETATTR, (u += 2), 5, ''), p);
-    assert.equal(ga.x.problem, undefined, 'GETATTR without body before 7.9');
+    assert.equal(ga.x.reqProblem, undefined, 'GETATTR without body before 7.9');
     const gr = reply(ga.x, repHex(u, 0, attrOut(43, attr8(5, 43))), p);
     assert.equal(ga.x.attrSize, 43);
     assert.equal(((gr.body.fuse_attr_out as Record<string, unknown>).attr as Record<string, unknown>).blksize, undefined);
     // A 7.9+ sized reply on a 7.8 connection is refused by the kernel.
     const bad = request(reqHex(Op.GETATTR, (u += 2), 5, ''), p);
     reply(bad.x, repHex(u, 0, attrOut(1)), p);
-    assert.match(bad.x.problem!, /reply body 104 bytes != 96 of fuse_attr_out at minor 8/);
+    assert.match(bad.x.replyProblem!.text, /reply body 104 bytes != 96 of fuse_attr_out at minor 8/);
     const w = request(reqHex(Op.WRITE, (u += 2), 5, u64(3) + u64(0) + u32(3) + u32(0) + str('xyz')), p);
-    assert.equal(w.x.problem, undefined);
+    assert.equal(w.x.reqProblem, undefined);
     assert.equal(w.x.size, 3);
     assert.deepEqual(w.d.body.data, { length: 3, captured: 3 });
     const mk = request(reqHex(Op.MKNOD, (u += 2), 1, u32(0o10644) + u32(0) + cstr('fifo')), p);
@@ -186,24 +186,24 @@ for (const le of [true, false]) {
     const cr = request(reqHex(Op.CREATE, (u += 2), 1, u32(0x41) + u32(0o100644) + cstr('new')), p);
     assert.equal(cr.x.name, 'new');
     reply(cr.x, repHex(u, 0, entryOut(9, 0, attr8(9, 0)) + openOut(1, 0)), p);
-    assert.equal(cr.x.problem, undefined);
+    assert.equal(cr.x.reqProblem ?? cr.x.replyProblem, undefined);
     assert.equal(cr.x.resultFh, 1);
     const p3 = proto({ minor: 3 });
     const sf = request(reqHex(Op.STATFS, 4, 1, ''), p3);
     reply(sf.x, repHex(4, 0, u64(100) + u64(50) + u64(40) + u64(10) + u64(5) + u32(4096) + u32(255)), p3);
-    assert.equal(sf.x.problem, undefined);
+    assert.equal(sf.x.reqProblem ?? sf.x.replyProblem, undefined);
     // Without INIT, a 120-byte entry_out says the daemon speaks < 7.9 (§4.3).
     const pn = proto();
     const l2 = request(reqHex(Op.LOOKUP, 4, 1, cstr('a')), pn);
     reply(l2.x, repHex(4, 0, entryOut(5, 42, attr8(5, 42))), pn);
-    assert.equal(l2.x.problem, undefined);
+    assert.equal(l2.x.reqProblem ?? l2.x.replyProblem, undefined);
     assert.equal(l2.x.attrSize, 42);
     assert.equal(pn.minor, 8);
     assert.match(pn.assumedNote!, /protocol 7\.8 layouts inferred from message sizes.*LOOKUP reply of the 7\.8 size/);
     // Without INIT, a 24-byte write_in is recognised by the data length (§4.3).
     const pa = proto();
     const w2 = request(reqHex(Op.WRITE, 6, 5, u64(3) + u64(0) + u32(3) + u32(0) + str('xyz')), pa);
-    assert.equal(w2.x.problem, undefined);
+    assert.equal(w2.x.reqProblem, undefined);
     assert.equal(w2.x.size, 3);
   });
 
@@ -217,11 +217,11 @@ for (const le of [true, false]) {
     assert.deepEqual(bf.x.forgets, [5, 1, 6, 3]);
     assert.deepEqual(bf.d.body.forgets, [{ nodeid: 5, nlookup: 1 }, { nodeid: 6, nlookup: 3 }]);
     const bfBad = request(reqHex(Op.BATCH_FORGET, 42, 0, u32(3) + u32(0) + u64(5) + u64(1)), p);
-    assert.match(bfBad.x.problem!, /BATCH_FORGET count 3 needs 96 bytes, message has 64/);
+    assert.match(bfBad.x.reqProblem!.text, /BATCH_FORGET count 3 needs 96 bytes, message has 64/);
     const fg = request(reqHex(Op.FORGET, 44, 9, u64(2)), p);
     assert.deepEqual(fg.x.forgets, [9, 2]);
     const nr = request(reqHex(Op.NOTIFY_REPLY, 0xabcdef, 9, u64(0) + u64(4096) + u32(2) + u32(0) + u64(0) + u64(0) + str('hi')), p);
-    assert.equal(nr.x.problem, undefined);
+    assert.equal(nr.x.reqProblem, undefined);
     assert.equal(nr.x.offset, 4096);
     assert.equal(nr.x.size, 2);
   });
@@ -242,7 +242,7 @@ for (const le of [true, false]) {
     assert.equal(r.ev.parent, 1); assert.equal(r.ev.entryName, 'abc'); assert.equal(r.ev.flags, 1); assert.equal(r.ev.problem, undefined);
     assert.equal((r.d.body.fuse_notify_inval_entry_out as Record<string, unknown>).flags_names, 'FUSE_EXPIRE_ONLY');
     r = n(3, u64(1) + u32(3) + u32(0) + str('abc'));
-    assert.match(r.ev.problem!, /needs exactly 20/);
+    assert.match(r.ev.problem!.text, /needs exactly 20/);
     r = n(4, u64(5) + u64(100) + u32(3) + u32(0) + str('xyz'));
     assert.equal(r.ev.size, 3); assert.equal(r.ev.offset, 100); assert.equal(r.ev.problem, undefined);
     r = n(5, u64(0xabcdef) + u64(5) + u64(0) + u32(4096) + u32(0));
@@ -256,7 +256,7 @@ for (const le of [true, false]) {
     r = n(9, u32(2) + u32(0) + u64(0) + u64(5) + u64(6));
     assert.deepEqual(r.ev.nodeids, [5, 6]); assert.deepEqual(r.d.body.nodeids, [5, 6]);
     r = n(99, u64(1));
-    assert.equal(r.ev.name, '?0x63'); assert.match(r.ev.problem!, /unknown notification code 99/);
+    assert.equal(r.ev.name, '?0x63'); assert.match(r.ev.problem!.text, /unknown notification code 99/);
     assert.equal(r.d.body.raw, u64(1));
     assert.match(formatMessageLine({ m: msg(repHex(0, 2, u64(5) + u64(0) + u64(0)), Direction.Outbound), kind: 'notify', decoded: n(2, u64(5) + u64(0) + u64(0)).d, index: 1 }), /<~ NOTIFY INVAL_INODE ino 5 off 0 len 0/);
   });
@@ -265,30 +265,30 @@ for (const le of [true, false]) {
     setLE(le);
     const p = proto();
     const short = request(reqHex(Op.WRITE, 24, 5, zeros(20)), p);
-    assert.equal(short.x.problem, '60 bytes < 80 needed for fuse_write_in at minor 45');
-    assert.equal(short.d.problem, short.x.problem);
+    assert.equal(short.x.reqProblem?.text, '60 bytes < 80 needed for fuse_write_in at minor 45');
+    assert.equal(short.d.problem, short.x.reqProblem?.text);
     const mism = request(reqHex(Op.WRITE, 26, 5, u64(3) + u64(0) + u32(10) + u32(0) + u64(0) + u32(1) + u32(0) + str('abc')), p);
-    assert.match(mism.x.problem!, /3 data bytes after fuse_write_in \(40 bytes at minor 45\) != write_in.size 10/);
+    assert.match(mism.x.reqProblem!.text, /3 data bytes after fuse_write_in \(40 bytes at minor 45\) != write_in.size 10/);
     const noNul = request(reqHex(Op.LOOKUP, 28, 1, str('abc')), p);
-    assert.match(noNul.x.problem!, /not NUL-terminated/);
+    assert.match(noNul.x.reqProblem!.text, /not NUL-terminated/);
     const ok = request(reqHex(Op.GETATTR, 30, 5, u32(0) + u32(0) + u64(0)), p);
     reply(ok.x, repHex(30, -2, u64(0)), p);
-    assert.match(ok.x.problem!, /error reply of 24 bytes/);
+    assert.match(ok.x.replyProblem!.text, /error reply of 24 bytes/);
     const ok2 = request(reqHex(Op.GETATTR, 32, 5, u32(0) + u32(0) + u64(0)), p);
     reply(ok2.x, repHex(32, -600), p);
-    assert.match(ok2.x.problem!, /error -600 outside \(-512, 0\]/);
+    assert.match(ok2.x.replyProblem!.text, /error -600 outside \(-512, 0\]/);
     const ok3 = request(reqHex(Op.GETATTR, 34, 5, u32(0) + u32(0) + u64(0)), p);
     reply(ok3.x, repHex(34, 0, zeros(100)), p);
-    assert.match(ok3.x.problem!, /reply body 100 bytes != 104 of fuse_attr_out/);
+    assert.match(ok3.x.replyProblem!.text, /reply body 100 bytes != 104 of fuse_attr_out/);
     const un = request(reqHex(Op.UNLINK, 36, 1, cstr('x')), p);
     reply(un.x, repHex(36, 0, zeros(8)), p);
-    assert.match(un.x.problem!, /reply carries 8 bytes; UNLINK has no result/);
+    assert.match(un.x.replyProblem!.text, /reply carries 8 bytes; UNLINK has no result/);
     const rd = request(reqHex(Op.READ, 38, 5, readIn(1, 0, 4)), p);
     reply(rd.x, repHex(38, 0, zeros(8)), p);
-    assert.match(rd.x.problem!, /more than the 4 requested/);
+    assert.match(rd.x.replyProblem!.text, /more than the 4 requested/);
     // Unknown opcode: kept raw with its number, not malformed.
     const unk = request(reqHex(99, 40, 1, 'deadbeef'), p);
-    assert.equal(unk.x.problem, undefined);
+    assert.equal(unk.x.reqProblem, undefined);
     assert.equal(unk.d.op, '?0x63');
     assert.equal(unk.d.body.raw, 'deadbeef');
     assert.match(formatMessageLine({ m: msg(reqHex(99, 40, 1, 'deadbeef'), Direction.Inbound), kind: 'request', decoded: unk.d, index: 1 }), /\?0x63 \(opcode 99\) #40/);
@@ -299,19 +299,19 @@ for (const le of [true, false]) {
     const p = proto();
     const full = reqHex(Op.WRITE, 24, 5, u64(3) + u64(0) + u32(131072) + u32(0) + u64(0) + u32(1) + u32(0) + zeros(131072));
     const { x, d } = request(full, p, { capLen: 4096 });
-    assert.equal(x.problem, undefined, 'lost only bulk data: not a problem');
+    assert.equal(x.reqProblem, undefined, 'lost only bulk data: not a problem');
     assert.equal(x.size, 131072);
     assert.equal(d.truncated, 'truncated: 4016 of 131072 data bytes captured');
     assert.deepEqual(d.body.data, { length: 131072, captured: 4016 });
     const cut = request(full, p, { capLen: 60 });
-    assert.equal(cut.x.problem, 'truncated: 60 of 131152 bytes captured, fuse_write_in needs 80');
-    assert.equal(cut.d.truncated, cut.x.problem);
+    assert.equal(cut.x.reqProblem?.text, 'truncated: 60 of 131152 bytes captured, fuse_write_in needs 80');
+    assert.equal(cut.d.truncated, cut.x.reqProblem?.text);
     assert.equal(cut.d.problem, undefined);
     // READDIRPLUS reply cut after the first record: entries kept, x.partial.
     const rp = request(reqHex(Op.READDIRPLUS, 26, 1, readIn(1, 0, 4096)), p);
     const rec = entryOut(14, 1) + u64(14) + u64(1) + u32(3) + u32(8) + str('abc') + zeros(5);
     const r = reply(rp.x, repHex(26, 0, rec + rec), p, { capLen: 16 + 160 + 100 });
-    assert.equal(rp.x.problem, undefined);
+    assert.equal(rp.x.reqProblem ?? rp.x.replyProblem, undefined);
     assert.equal(rp.x.partial, true);
     assert.equal(rp.x.entries!.length, 1);
     assert.match(r.truncated!, /truncated: 260 of 320 directory bytes captured/);
@@ -322,7 +322,7 @@ for (const le of [true, false]) {
     const p = proto();
     const big = 0xfffffffffffffff0n;
     const o = request(reqHex(Op.OPEN, 0x8000000000000010n, big, u32(0) + u32(0)), p);
-    assert.equal(o.x.problem, undefined);
+    assert.equal(o.x.reqProblem, undefined);
     assert.equal(p.lowerBound, 40, 'bit 63 in unique proves >= 7.40');
     const r = reply(o.x, repHex(0x8000000000000010n, 0, openOut(0x7ffffffffffffff1n, 0)), p);
     assert.equal(o.x.resultFh, 0x7ffffffffffffff1n);
@@ -347,11 +347,11 @@ test('SETXATTR header length: SETXATTR_EXT flag, and inferred by length without 
   const ext = negotiated(45, (1 << 29) | (1 << 30));
   assert.equal(ext.setxattrExt, true);
   const a = request(reqHex(Op.SETXATTR, 4, 1, u32(3) + u32(2) + u32(1) + u32(0) + cstr('user.a') + str('abc')), ext);
-  assert.equal(a.x.problem, undefined);
+  assert.equal(a.x.reqProblem, undefined);
   assert.equal((a.d.body.fuse_setxattr_in as Record<string, unknown>).setxattr_flags_names, 'FUSE_SETXATTR_ACL_KILL_SGID');
   const old = negotiated(31, 1 << 30);
   const b = request(reqHex(Op.SETXATTR, 4, 1, u32(3) + u32(0) + cstr('user.b') + str('xyz')), old);
-  assert.equal(b.x.problem, undefined);
+  assert.equal(b.x.reqProblem, undefined);
   assert.equal(b.x.name, 'user.b');
   const none = proto();
   const c = request(reqHex(Op.SETXATTR, 4, 1, u32(3) + u32(0) + cstr('user.c') + str('xyz')), none);
@@ -367,7 +367,7 @@ test('request extensions: security context and supplementary groups (7.38+)', ()
   const p = proto();
   // MKDIR with the 8-byte empty secctx header (E: len 61 = 40 + 8 + 5 + 8).
   const a = request(reqHex(Op.MKDIR, 4, 1, u32(0o755) + u32(0o22) + cstr('dir1'), { ext: u32(8) + u32(0) }), p);
-  assert.equal(a.x.problem, undefined);
+  assert.equal(a.x.reqProblem, undefined);
   assert.equal(a.x.name, 'dir1');
   assert.equal(a.d.header.len, 61);
   assert.deepEqual(a.d.body.ext, [{ type: 'fuse_secctx_header', size: 8, nr_secctx: 0, contexts: [] }]);
@@ -379,7 +379,7 @@ test('request extensions: security context and supplementary groups (7.38+)', ()
   // total_extlen larger than the body: malformed.
   const hex = reqHex(Op.MKDIR, 8, 1, u32(0o755) + u32(0o22) + cstr('x'));
   const bad = request(hex.slice(0, 72) + u16(10) + hex.slice(76), p);
-  assert.match(bad.x.problem!, /total_extlen 10 \(80 bytes\) exceeds the 10-byte body/);
+  assert.match(bad.x.reqProblem!.text, /total_extlen 10 \(80 bytes\) exceeds the 10-byte body/);
 });
 
 test('decodeRequest without an Exchange runs the same checks', () => {

@@ -38,7 +38,7 @@ test('init_in sized by length: 8 (< 7.6), 16 (7.6-7.35), 64 (7.36+); flags2 only
   assert.equal(p.offeredHi, 0x5fd);
   assert.ok(p.offeredNames().includes('FUSE_REQUEST_TIMEOUT'));
   const bad = request(reqHex(Op.INIT, 2, 0, u32(7)), proto());
-  assert.match(bad.x.problem!, /INIT request body 4 bytes < 8 needed for fuse_init_in/);
+  assert.match(bad.x.reqProblem!.text, /INIT request body 4 bytes < 8 needed for fuse_init_in/);
 });
 
 test('init_out 8 / 24 / 64 bytes; negotiated = min(kernel, daemon); defaults', () => {
@@ -47,7 +47,7 @@ test('init_out 8 / 24 / 64 bytes; negotiated = min(kernel, daemon); defaults', (
   let p = proto();
   request(reqHex(Op.INIT, 2, 0, u32(7) + u32(45) + u32(131072) + u32(INIT_EXT) + u32(0) + zeros(44)), p);
   let x = initReply(p, u32(7) + u32(4));
-  assert.equal(x.problem, undefined);
+  assert.equal(x.replyProblem, undefined);
   assert.equal(p.minor, 4);
   assert.equal(p.flags, 0n);
   assert.equal(p.maxBackground, 12);
@@ -77,7 +77,7 @@ test('init_out 8 / 24 / 64 bytes; negotiated = min(kernel, daemon); defaults', (
   p = proto();
   request(reqHex(Op.INIT, 2, 0, u32(7) + u32(45) + u32(131072) + u32(0) + u32(0) + zeros(44)), p);
   x = initReply(p, u32(7) + u32(45) + zeros(64));
-  assert.match(x.problem!, /INIT reply body 72 bytes > 64/);
+  assert.match(x.replyProblem!.text, /INIT reply body 72 bytes > 64/);
 });
 
 test('failed INIT: error reply or another major leaves the layouts alone', () => {

@@ -106,7 +106,7 @@ function dump(files: string[], opts: DumpOptions): number {
 
   const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): DecodedMessage | undefined => {
     const p = pairer.protocol(m.conn);
-    if (kind === 'notify') return decodeNotify(m, p);
+    if (kind === 'notify') return decodeNotify(m, p, pairer.lastNotify);
     if (m.dir === Direction.Outbound) return decodeReply(m, kind === 'orphan-reply' ? undefined : pairer.last, p);
     if (m.capLen < 40) return undefined;
     return decodeRequest(m, p, pairer.last);
