@@ -3,9 +3,19 @@
  * every field of every struct by its kernel name, flags and enums also by
  * name, names, directory entries, xattr names, locks, INIT in both
  * directions, BATCH_FORGET entries, REMOVEMAPPING ranges, IOCTL iovecs and
- * request extensions. The result is a plain JSON-able object: 64-bit values
- * past 2^53 become decimal strings, byte arrays hex strings. Not for the hot
- * path (it builds objects through binary-parser).
+ * request extensions.
+ *
+ * The decode is a walk of the opcode's row (ops/*.ts): each body part the
+ * row declares (a struct, a string, a counted array, records, data) is
+ * located in the message by one generic rule, and hooks exist only for
+ * what a row cannot say: the size of a struct that depends on the message
+ * (WRITE, SETXATTR), and the variable tails (xattr values, READLINK's
+ * target, IOCTL's iovecs, CUSE_INIT's strings, INIT's 64-bit flags, the
+ * notifications' data and node lists). The walk fills a `MessageParts`:
+ * which struct lies where, with no object built per struct, so that dump's
+ * text and JSON writers (report/dump-format.ts, report/dump-json.ts) print
+ * straight from the message bytes; `partsObject` builds the plain object
+ * (`DecodedMessage`) from the same parts.
  *
  * Field naming (stable): each struct appears under its kernel name
  * (`fuse_write_in`), its flag fields get a sibling `<field>_names`
@@ -13,7 +23,8 @@
  * modes `<field>_name` (`S_IFREG|0644`); padding is omitted. Variable parts
  * use `name`, `oldname`/`newname`, `linkname`, `value`, `data`, `entries`,
  * `names`, `forgets`, `ranges`, `iovecs`, `ext`. Bytes fusetrace does not
- * understand are kept as `raw` hex.
+ * understand are kept as `raw` hex. 64-bit values past 2^53 become decimal
+ * strings, byte arrays hex strings.
  */
 import type { CaptureMessage } from '../capture/message.js';
 import type { Exchange } from './exchange.js';
@@ -21,32 +32,19 @@ import { replyErrorName } from '../model/format.js';
 import { idCell } from '../model/id64.js';
 import { extractNotify, requestProblem, type NotifyEvent } from './extract.js';
 import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
-import { notifyName, Notify, Op, opcodeName, opcodeRow } from './opcodes.js';
+import { Notify, notifyName, notifyRow, Op, opcodeName, opcodeRow, type BodyPart } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
 import { formatMode } from './flags/attr.js';
 import { FUSE_INIT_FLAGS, InitBit } from './flags/init.js';
 import { FUSE_IOCTL_RETRY } from './flags/io.js';
 import { formatOpenFlags, OPEN_FLAGS } from './flags/open.js';
 import { fuse_in_header, fuse_out_header } from './layouts/header.js';
-import { fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
-import { fuse_dirent, fuse_direntplus, fuse_link_in, fuse_mkdir_in, fuse_mknod_in, fuse_rename2_in, fuse_rename_in } from './layouts/dir.js';
+import { fuse_dirent, fuse_direntplus } from './layouts/dir.js';
 import { fuse_ext_header, fuse_secctx, FUSE_EXT_GROUPS, FUSE_MAX_NR_SECCTX } from './layouts/ext.js';
-import { cuse_init_in, cuse_init_out, fuse_init_in, fuse_init_out } from './layouts/init.js';
-import {
-  fuse_copy_file_range_in, fuse_copy_file_range_out, fuse_create_in, fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_lseek_in,
-  fuse_lseek_out, fuse_open_in, fuse_open_out, fuse_read_in, fuse_release_in, fuse_removemapping_in, fuse_removemapping_one,
-  fuse_setupmapping_in, fuse_write_in, fuse_write_out,
-} from './layouts/io.js';
-import { fuse_lk_in, fuse_lk_out } from './layouts/lock.js';
-import {
-  fuse_access_in, fuse_batch_forget_in, fuse_bmap_in, fuse_bmap_out, fuse_forget_in, fuse_forget_one, fuse_interrupt_in, fuse_ioctl_in,
-  fuse_ioctl_iovec, fuse_ioctl_out, fuse_poll_in, fuse_poll_out, fuse_syncfs_in,
-} from './layouts/misc.js';
-import {
-  fuse_notify_delete_out, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_notify_poll_wakeup_out, fuse_notify_prune_out,
-  fuse_notify_retrieve_in, fuse_notify_retrieve_out, fuse_notify_store_out,
-} from './layouts/notify.js';
-import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts/xattr.js';
+import { cuse_init_out, fuse_init_in, fuse_init_out } from './layouts/init.js';
+import { fuse_removemapping_one } from './layouts/io.js';
+import { fuse_forget_one, fuse_ioctl_iovec, fuse_ioctl_out } from './layouts/misc.js';
+import { fuse_notify_prune_out, fuse_notify_store_out } from './layouts/notify.js';
 import { sizeAt } from './layouts/index.js';
 import type { ProblemNote } from './problems.js';
 import { Dirent, direntAt, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
@@ -71,15 +69,114 @@ export interface DecodedMessage {
   problem?: string;
 }
 
-/** Sets `truncated` or `problem` of `d` from a message's problem (protocol/problems.ts). */
-function setProblem(d: DecodedMessage, pr: ProblemNote | undefined): void {
-  if (pr !== undefined) d[pr.kind === 'truncated' ? 'truncated' : 'problem'] = pr.text;
-}
-
 const IN_HDR = 40;
 const OUT_HDR = 16;
 /** Hex dumps of unknown or opaque bytes are limited to this many bytes (the length is always given). */
 const MAX_HEX = 4096;
+
+/** What one entry of `MessageParts` holds. */
+export const Part = {
+  /** A whole struct: `layouts[i]` at absolute offset `nums[i]` of the message bytes. */
+  STRUCT: 0,
+  /** A bulk payload: `{length: nums[i], captured: caps[i]}`. */
+  DATA: 1,
+  /** A value built by the walk (`values[i]`): names, lists, a struct cut short. */
+  VALUE: 2,
+} as const;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One decoded message as its body parts in output order, each under its
+ * JSON key. The walks fill it and a renderer reads it at once: it points
+ * into the message bytes, which the capture reader reuses, and one
+ * instance is reused from message to message.
+ */
+export class MessageParts {
+  type: 'request' | 'reply' | 'notify' = 'request';
+  opcode: number | undefined = undefined;
+  op = '?';
+  data: Buffer = EMPTY;
+  le = true;
+  /** fuse_in_header or fuse_out_header at `headerAt`; undefined when the message is shorter than it. */
+  header: StructLayout | undefined = undefined;
+  headerAt = 0;
+  /** The key added to the header (`error_name` of a reply, `code_name` of a notification), and its value. */
+  headerKey: string | undefined = undefined;
+  headerValue = '';
+  count = 0;
+  readonly keys: string[] = [];
+  readonly kinds: number[] = [];
+  readonly layouts: (StructLayout | undefined)[] = [];
+  readonly nums: number[] = [];
+  readonly caps: number[] = [];
+  readonly values: Json[] = [];
+  truncated: string | undefined = undefined;
+  problem: string | undefined = undefined;
+  /** `problem` was noted before `truncated` (the order of their keys). */
+  problemFirst = false;
+
+  reset(type: 'request' | 'reply' | 'notify', m: CaptureMessage): void {
+    this.type = type;
+    this.opcode = undefined;
+    this.op = '?';
+    this.data = m.data;
+    this.le = m.le;
+    this.header = undefined;
+    this.headerAt = 0;
+    this.headerKey = undefined;
+    this.headerValue = '';
+    this.count = 0;
+    this.truncated = undefined;
+    this.problem = undefined;
+    this.problemFirst = false;
+  }
+
+  private add(key: string, kind: number, l: StructLayout | undefined, n: number, cap: number, v: Json): void {
+    const i = this.count++;
+    this.keys[i] = key;
+    this.kinds[i] = kind;
+    this.layouts[i] = l;
+    this.nums[i] = n;
+    this.caps[i] = cap;
+    this.values[i] = v;
+  }
+
+  addStruct(l: StructLayout, at: number): void {
+    this.add(l.name, Part.STRUCT, l, at, 0, null);
+  }
+
+  addData(key: string, length: number, captured: number): void {
+    this.add(key, Part.DATA, undefined, length, captured, null);
+  }
+
+  addValue(key: string, v: Json): void {
+    this.add(key, Part.VALUE, undefined, 0, 0, v);
+  }
+
+  /** The value of a VALUE part, or undefined. */
+  valueOf(key: string): Json | undefined {
+    for (let i = 0; i < this.count; i++) if (this.keys[i] === key && this.kinds[i] === Part.VALUE) return this.values[i];
+    return undefined;
+  }
+
+  /** Notes a cut (the first one counts). */
+  noteTruncated(s: string): void {
+    this.truncated ??= s;
+  }
+
+  /** Sets the message's problem (protocol/problems.ts): `truncated` or `problem` by its kind. */
+  noteChecked(pr: ProblemNote | undefined): void {
+    if (pr === undefined) return;
+    if (pr.kind === 'truncated') this.truncated = pr.text;
+    else this.setProblem(pr.text);
+  }
+
+  setProblem(s: string): void {
+    this.problem = s;
+    this.problemFirst = this.truncated === undefined;
+  }
+}
 
 function jsonValue(v: Value | undefined): Json {
   if (v === undefined) return null;
@@ -114,13 +211,6 @@ export function structJson(l: StructLayout, d: DecodedStruct): JsonObject {
     }
   }
   return out;
-}
-
-/** Decodes `l` at body offset `at`, at most `size` bytes of it, within `avail` captured body bytes. */
-function struct(l: StructLayout, m: CaptureMessage, bodyOff: number, at: number, avail: number, size = l.size): JsonObject {
-  const n = Math.max(0, Math.min(size, avail - at));
-  if (n >= l.size) return structJsonAt(l, m.data, m.off + bodyOff + at, m.le);
-  return structJson(l, decodePrefix(l, m.data, m.off + bodyOff + at, n, m.le));
 }
 
 /**
@@ -160,160 +250,211 @@ function hex(buf: Buffer, start: number, end: number): string {
   return buf.toString('hex', start, Math.min(end, start + MAX_HEX));
 }
 
-/** `{length, captured}` of a bulk payload, and a truncation note when cut. */
-function dataInfo(d: DecodedMessage, length: number, captured: number, what = 'data'): JsonObject {
+/** Notes a cut of a bulk payload (`length` bytes, `captured` of them present); returns the captured count. */
+function dataCaptured(P: MessageParts, length: number, captured: number, what: string): number {
   const c = Math.max(0, Math.min(length, captured));
-  if (c < length) d.truncated ??= `truncated: ${c} of ${length} ${what} bytes captured`;
-  return { length, captured: c };
+  if (c < length) P.noteTruncated(`truncated: ${c} of ${length} ${what} bytes captured`);
+  return c;
+}
+
+function addData(P: MessageParts, key: string, length: number, captured: number, what = 'data'): void {
+  P.addData(key, length, dataCaptured(P, length, captured, what));
+}
+
+/** `{length, captured, hex}` of a value whose bytes are shown. */
+function hexValue(P: MessageParts, data: Buffer, start: number, length: number, captured: number, what: string): JsonObject {
+  const c = dataCaptured(P, length, captured, what);
+  return { length, captured: c, hex: hex(data, start, start + Math.max(0, Math.min(captured, length))) };
 }
 
 /** A message shorter than its header (`need` bytes of `what`): the problem and the raw bytes. */
-function tooShort(d: DecodedMessage, m: CaptureMessage, need: number, what: string): DecodedMessage {
-  d.problem = `${m.capLen} bytes < ${need} needed for ${what}`;
-  d.body.raw = hex(m.data, m.off, m.off + m.capLen);
-  return d;
+function tooShort(P: MessageParts, m: CaptureMessage, need: number, what: string): MessageParts {
+  P.setProblem(`${m.capLen} bytes < ${need} needed for ${what}`);
+  P.addValue('raw', hex(m.data, m.off, m.off + m.capLen));
+  return P;
 }
 
-function header(l: StructLayout, m: CaptureMessage): JsonObject {
-  if (m.capLen >= l.size) return structJsonAt(l, m.data, m.off, m.le);
-  return structJson(l, decodeStruct(l, m.data, m.off, Math.min(m.capLen, l.size), m.le));
+/** Bytes no row describes: their hex and length, and a note when the capture cut them. */
+function addRaw(P: MessageParts, data: Buffer, b: number, length: number, avail: number, noteCut: boolean): void {
+  P.addValue('raw', hex(data, b, b + avail));
+  P.addValue('raw_length', length);
+  if (noteCut && avail < length) P.noteTruncated(`truncated: ${avail} of ${length} body bytes captured`);
 }
+
+/** Structs whose decoded object gains derived keys (the 64-bit INIT flags). */
+const STRUCT_EXTRAS = new Map<StructLayout, (j: JsonObject) => void>([[fuse_init_in, addInitFlags], [fuse_init_out, addInitFlags]]);
 
 /**
- * Decodes a request (kernel -> daemon). `x` is the Exchange the pairing stage
- * made of this message: `problem`/`truncated` are its `reqProblem`. Without
- * it, extract.ts's checks run on a scratch Exchange (`requestProblem`).
+ * The struct `l` at body offset `at`, of which `size` bytes belong to it
+ * (less than its full size from an older peer) and `avail - at` were
+ * captured. A whole struct stays a position in the bytes; a short one is
+ * decoded field by field as far as it goes.
  */
-export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange): DecodedMessage {
-  const d: DecodedMessage = { type: 'request', opcode: undefined, op: '?', header: {}, body: {} };
-  if (m.capLen < IN_HDR) return tooShort(d, m, IN_HDR, 'fuse_in_header');
+function addStruct(P: MessageParts, l: StructLayout, b: number, at: number, avail: number, size: number): void {
+  const n = Math.max(0, Math.min(size, avail - at));
+  const extra = STRUCT_EXTRAS.get(l);
+  if (n >= l.size && extra === undefined) {
+    P.addStruct(l, b + at);
+    return;
+  }
+  const j = n >= l.size ? structJsonAt(l, P.data, b + at, P.le) : structJson(l, decodePrefix(l, P.data, b + at, n, P.le));
+  extra?.(j);
+  P.addValue(l.name, j);
+}
+
+/** Where one message body is: `b` its absolute start, `len` its declared bytes, `avail` the captured ones. */
+interface Body {
+  m: CaptureMessage;
+  p: ConnProtocol;
+  b: number;
+  len: number;
+  avail: number;
+  /** Captured bytes after the header, extensions included (a request's data runs into them). */
+  all: number;
+  /** A reply: its request's `size` (0 asks GETXATTR/LISTXATTR for the size only). */
+  asked: number;
+}
+
+const body: Body = { m: undefined as unknown as CaptureMessage, p: undefined as unknown as ConnProtocol, b: 0, len: 0, avail: 0, all: 0, asked: -1 };
+
+/** The JSON key and the cut noun of the entries after a counted head (BATCH_FORGET, REMOVEMAPPING). */
+const ARRAY_KEYS = new Map<StructLayout, readonly [string, string]>([
+  [fuse_forget_one, ['forgets', 'forget entries']],
+  [fuse_removemapping_one, ['ranges', 'ranges']],
+]);
+
+/** The `one` entries after a head whose first u32 counts them; notes a cut. */
+function addCounted(P: MessageParts, w: Body, at: number, one: StructLayout): void {
+  const [key, noun] = ARRAY_KEYS.get(one) ?? [one.name, 'entries'];
+  const { m, b, avail } = w;
+  const count = avail >= 4 ? u32(m.data, b, m.le) : 0;
+  const items: Json[] = [];
+  for (let i = 0; i < count && at + one.size <= avail; i++, at += one.size) items.push(structJsonAt(one, m.data, b + at, m.le));
+  if (items.length < count && at + one.size <= w.len) P.noteTruncated(`truncated: ${items.length} of ${count} ${noun} captured`);
+  P.addValue(key, items);
+}
+
+/** A hook sizes a struct from the message itself (returns its byte count) or handles a variable tail from `at`. */
+type Hook = (P: MessageParts, w: Body, at: number) => number;
+
+/** fuse_write_in is 24 bytes before 7.9, and a capture without INIT says which by its lengths. */
+const writeSize: Hook = (_P, w) => {
+  const { m, p } = w;
+  return writeInSize(new DataView(m.data.buffer, m.data.byteOffset, m.data.byteLength), w.b, w.len, w.avail, m.le, p.negotiated, p.minor);
+};
+
+/** fuse_setxattr_in is 8 or 16 bytes (FUSE_SETXATTR_EXT); without INIT, inferred and said so. */
+const setxattrSize: Hook = (P, w) => {
+  const { m, p } = w;
+  const vsize = w.avail >= 4 ? u32(m.data, w.b, m.le) : 0;
+  const hl = setxattrHeaderLen(m.data, w.b, w.len, w.avail, vsize, p.setxattrExt, p.minor);
+  if (p.setxattrExt === undefined) P.addValue('setxattr_in_size_inferred', hl);
+  return hl;
+};
+
+/** SETXATTR's name (up to its NUL) and value (`size` bytes, shown in hex). */
+const setxattrTail: Hook = (P, w, at) => {
+  const { data, le } = w.m;
+  const vsize = w.avail >= 4 ? u32(data, w.b, le) : 0;
+  const end = w.b + w.avail;
+  const nul = data.indexOf(0, w.b + at);
+  const nameEnd = nul >= 0 && nul < end ? nul : end;
+  P.addValue('name', data.toString('utf8', w.b + at, nameEnd));
+  const vstart = nameEnd + 1 - w.b;
+  P.addValue('value', hexValue(P, data, w.b + vstart, vsize, w.avail - vstart, 'value'));
+  return 0;
+};
+
+/** An IOCTL's input bytes. */
+const ioctlInput: Hook = (P, w, at) => {
+  addData(P, 'data', Math.max(0, w.len - at), w.all - at, 'input');
+  return 0;
+};
+
+/** Request struct sizes taken from the message. */
+const REQUEST_SIZE: Partial<Record<number, Hook>> = { [Op.WRITE]: writeSize, [Op.SETXATTR]: setxattrSize };
+/** Request tails that are not a plain list of strings or data. */
+const REQUEST_TAIL: Partial<Record<number, Hook>> = { [Op.SETXATTR]: setxattrTail, [Op.IOCTL]: ioctlInput };
+
+/**
+ * Walks a request (kernel -> daemon) into `P`. `x` is the Exchange the
+ * pairing stage made of this message: `problem`/`truncated` are its
+ * `reqProblem`. Without it, extract.ts's checks run on a scratch Exchange
+ * (`requestProblem`).
+ */
+export function walkRequest(m: CaptureMessage, p: ConnProtocol, x: Exchange | undefined, P: MessageParts): MessageParts {
+  P.reset('request', m);
+  if (m.capLen < IN_HDR) return tooShort(P, m, IN_HDR, 'fuse_in_header');
   const { data, off, le } = m;
-  d.header = header(fuse_in_header, m);
+  P.header = fuse_in_header;
+  P.headerAt = off;
   const len = u32(data, off, le);
   const opcode = u32(data, off + 4, le);
-  d.opcode = opcode;
-  d.op = opcodeName(opcode);
-  setProblem(d, x !== undefined ? x.reqProblem : requestProblem(m, p));
+  P.opcode = opcode;
+  P.op = opcodeName(opcode);
+  P.noteChecked(x !== undefined ? x.reqProblem : requestProblem(m, p));
   const extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
   const total = Math.max(0, len - IN_HDR);
   const bodyLen = Math.max(0, total - extLen);
   const avail = Math.max(0, Math.min(m.capLen, len) - IN_HDR);
-  const availArgs = Math.min(avail, bodyLen);
-  const minor = p.minor;
-  const B = d.body;
-  const bAbs = off + IN_HDR;
-  const names = (at: number): string[] => cstrings(data, bAbs + at, bAbs + availArgs).strs;
-  const st = (l: StructLayout, at = 0, size = l.size): JsonObject => struct(l, m, IN_HDR, at, availArgs, size);
-  /** The `one` entries after a `head` whose first u32 counts them (BATCH_FORGET, REMOVEMAPPING); notes a cut. */
-  const counted = (head: StructLayout, one: StructLayout, noun: string): Json[] => {
-    const count = availArgs >= 4 ? u32(data, bAbs, le) : 0;
-    const items: Json[] = [];
-    let at = head.size;
-    for (let i = 0; i < count && at + one.size <= availArgs; i++, at += one.size) items.push(st(one, at));
-    if (items.length < count && at + one.size <= bodyLen) d.truncated ??= `truncated: ${items.length} of ${count} ${noun} captured`;
-    return items;
-  };
-
-  switch (opcode) {
-    case Op.LOOKUP: case Op.UNLINK: case Op.RMDIR: case Op.REMOVEXATTR:
-      B.name = names(0)[0] ?? null;
-      break;
-    case Op.FORGET: B.fuse_forget_in = st(fuse_forget_in); break;
-    case Op.GETATTR: if (bodyLen >= fuse_getattr_in.size) B.fuse_getattr_in = st(fuse_getattr_in); break;
-    case Op.SETATTR: B.fuse_setattr_in = st(fuse_setattr_in); break;
-    case Op.READLINK: case Op.STATFS: case Op.DESTROY: break;
-    case Op.SYMLINK: { const s = names(0); B.name = s[0] ?? null; B.linkname = s[1] ?? null; break; }
-    case Op.MKNOD: { const sz = sizeAt(fuse_mknod_in, minor); B.fuse_mknod_in = st(fuse_mknod_in, 0, sz); B.name = names(sz)[0] ?? null; break; }
-    case Op.MKDIR: B.fuse_mkdir_in = st(fuse_mkdir_in); B.name = names(fuse_mkdir_in.size)[0] ?? null; break;
-    case Op.RENAME: case Op.RENAME2: {
-      const l = opcode === Op.RENAME ? fuse_rename_in : fuse_rename2_in;
-      B[l.name] = st(l);
-      const s = names(l.size);
-      B.oldname = s[0] ?? null;
-      B.newname = s[1] ?? null;
-      break;
-    }
-    case Op.LINK: B.fuse_link_in = st(fuse_link_in); B.newname = names(fuse_link_in.size)[0] ?? null; break;
-    case Op.OPEN: case Op.OPENDIR: B.fuse_open_in = st(fuse_open_in); break;
-    case Op.READ: case Op.READDIR: case Op.READDIRPLUS: B.fuse_read_in = st(fuse_read_in, 0, Math.min(fuse_read_in.size, bodyLen)); break;
-    case Op.WRITE: {
-      const sz = writeInSize(new DataView(data.buffer, data.byteOffset, data.byteLength), bAbs, bodyLen, availArgs, le, p.negotiated, minor);
-      B.fuse_write_in = st(fuse_write_in, 0, sz);
-      B.data = dataInfo(d, Math.max(0, bodyLen - sz), avail - sz);
-      break;
-    }
-    case Op.RELEASE: case Op.RELEASEDIR: B.fuse_release_in = st(fuse_release_in); break;
-    case Op.FSYNC: case Op.FSYNCDIR: B.fuse_fsync_in = st(fuse_fsync_in); break;
-    case Op.SETXATTR: {
-      const vsize = availArgs >= 4 ? u32(data, bAbs, le) : 0;
-      const hl = setxattrHeaderLen(data, bAbs, bodyLen, availArgs, vsize, p.setxattrExt, minor);
-      if (p.setxattrExt === undefined) B.setxattr_in_size_inferred = hl;
-      B.fuse_setxattr_in = st(fuse_setxattr_in, 0, hl);
-      const nul = data.indexOf(0, bAbs + hl);
-      const nameEnd = nul >= 0 && nul < bAbs + availArgs ? nul : bAbs + availArgs;
-      B.name = data.toString('utf8', bAbs + hl, nameEnd);
-      const vstart = nameEnd + 1 - bAbs;
-      B.value = { ...dataInfo(d, vsize, availArgs - vstart, 'value'), hex: hex(data, bAbs + vstart, bAbs + Math.min(availArgs, vstart + vsize)) };
-      break;
-    }
-    case Op.GETXATTR: B.fuse_getxattr_in = st(fuse_getxattr_in); B.name = names(fuse_getxattr_in.size)[0] ?? null; break;
-    case Op.LISTXATTR: B.fuse_getxattr_in = st(fuse_getxattr_in); break;
-    case Op.FLUSH: B.fuse_flush_in = st(fuse_flush_in); break;
-    case Op.INIT: {
-      const sz = Math.min(bodyLen, fuse_init_in.size);
-      const j = st(fuse_init_in, 0, sz);
-      addInitFlags(j);
-      B.fuse_init_in = j;
-      break;
-    }
-    case Op.GETLK: case Op.SETLK: case Op.SETLKW: B.fuse_lk_in = st(fuse_lk_in, 0, Math.min(bodyLen, fuse_lk_in.size)); break;
-    case Op.ACCESS: B.fuse_access_in = st(fuse_access_in); break;
-    case Op.CREATE: case Op.TMPFILE: {
-      const sz = sizeAt(fuse_create_in, minor);
-      B.fuse_create_in = st(fuse_create_in, 0, sz);
-      B.name = names(sz)[0] ?? null;
-      break;
-    }
-    case Op.INTERRUPT: B.fuse_interrupt_in = st(fuse_interrupt_in); break;
-    case Op.BMAP: B.fuse_bmap_in = st(fuse_bmap_in); break;
-    case Op.IOCTL: {
-      B.fuse_ioctl_in = st(fuse_ioctl_in);
-      B.data = dataInfo(d, Math.max(0, bodyLen - fuse_ioctl_in.size), avail - fuse_ioctl_in.size, 'input');
-      break;
-    }
-    case Op.POLL: B.fuse_poll_in = st(fuse_poll_in, 0, Math.min(bodyLen, fuse_poll_in.size)); break;
-    case Op.NOTIFY_REPLY:
-      B.fuse_notify_retrieve_in = st(fuse_notify_retrieve_in);
-      B.data = dataInfo(d, Math.max(0, bodyLen - fuse_notify_retrieve_in.size), avail - fuse_notify_retrieve_in.size);
-      break;
-    case Op.BATCH_FORGET:
-      B.fuse_batch_forget_in = st(fuse_batch_forget_in);
-      B.forgets = counted(fuse_batch_forget_in, fuse_forget_one, 'forget entries');
-      break;
-    case Op.FALLOCATE: B.fuse_fallocate_in = st(fuse_fallocate_in); break;
-    case Op.LSEEK: B.fuse_lseek_in = st(fuse_lseek_in); break;
-    case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64: B.fuse_copy_file_range_in = st(fuse_copy_file_range_in); break;
-    case Op.SETUPMAPPING: B.fuse_setupmapping_in = st(fuse_setupmapping_in); break;
-    case Op.REMOVEMAPPING:
-      B.fuse_removemapping_in = st(fuse_removemapping_in);
-      B.ranges = counted(fuse_removemapping_in, fuse_removemapping_one, 'ranges');
-      break;
-    case Op.SYNCFS: B.fuse_syncfs_in = st(fuse_syncfs_in); break;
-    case Op.STATX: B.fuse_statx_in = st(fuse_statx_in); break;
-    case Op.CUSE_INIT: B.cuse_init_in = st(cuse_init_in); break;
-    default:
-      B.raw = hex(data, bAbs, bAbs + avail);
-      B.raw_length = total;
-      if (avail < total) d.truncated ??= `truncated: ${avail} of ${total} body bytes captured`;
-      break;
-  }
+  const b = off + IN_HDR;
+  const w = body;
+  w.m = m; w.p = p; w.b = b; w.len = bodyLen; w.avail = Math.min(avail, bodyLen); w.all = avail; w.asked = -1;
+  const row = opcodeRow(opcode);
+  if (row === undefined) addRaw(P, data, b, total, avail, true);
+  else walkParts(P, w, row.request, REQUEST_SIZE[opcode], REQUEST_TAIL[opcode]);
   if (extLen > 0 && extLen <= total) {
-    const extStart = bodyLen;
     const capEnd = Math.min(avail, total);
-    B.ext = decodeExtensions(data, bAbs + extStart, bAbs + Math.max(extStart, capEnd), le);
-    if (capEnd < total) d.truncated ??= `truncated: extensions ${Math.max(0, capEnd - extStart)} of ${extLen} bytes captured`;
+    P.addValue('ext', decodeExtensions(data, b + bodyLen, b + Math.max(bodyLen, capEnd), le));
+    if (capEnd < total) P.noteTruncated(`truncated: extensions ${Math.max(0, capEnd - bodyLen)} of ${extLen} bytes captured`);
   }
-  return d;
+  return P;
+}
+
+/**
+ * The generic walk of a body: structs one after the other (`size` may size
+ * the first from the message), then strings (NUL-separated), a counted
+ * array, records or data; `tail` takes over at the first part after the
+ * structs when the row's words are not enough.
+ */
+function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: Hook | undefined, tail: Hook | undefined): void {
+  let at = 0;
+  let strs: string[] | undefined;
+  let si = 0;
+  for (const part of parts) {
+    switch (part.k) {
+      case 'struct': {
+        if (part.optional && w.len < part.l.size) break;
+        const n = size ? size(P, w, at) : part.byLen ? part.l.size : sizeAt(part.l, w.p.minor);
+        size = undefined;
+        addStruct(P, part.l, w.b, at, w.avail, n);
+        at += n;
+        break;
+      }
+      case 'string':
+        if (tail) return void tail(P, w, at);
+        strs ??= cstrings(w.m.data, w.b + at, w.b + w.avail).strs;
+        P.addValue(part.f, strs[si++] ?? null);
+        break;
+      case 'array':
+        if (tail) return void tail(P, w, at);
+        addCounted(P, w, at, part.l);
+        break;
+      case 'records':
+        if (tail) return void tail(P, w, at);
+        addDirents(P, w, part.l === fuse_direntplus);
+        break;
+      case 'data':
+        if (tail) return void tail(P, w, at);
+        addData(P, 'data', Math.max(0, w.len - at), w.all - at);
+        break;
+      case 'either':
+        // The request asked for the size only (its `size` was 0).
+        if (w.asked === 0) addStruct(P, part.l, w.b, at, w.avail, part.l.size);
+        else if (tail) return void tail(P, w, at);
+        break;
+    }
+  }
 }
 
 /** Adds the 64-bit flag names (flags | flags2 << 32 when FUSE_INIT_EXT) to a decoded init_in/out. */
@@ -364,109 +505,94 @@ function decodeExtensions(data: Buffer, start: number, end: number, le: boolean)
   return out;
 }
 
+/** READLINK's target. */
+const linkTarget: Hook = (P, w) => {
+  P.addValue('linkname', w.m.data.toString('utf8', w.b, w.b + w.avail));
+  if (w.avail < w.len) P.noteTruncated(`truncated: ${w.avail} of ${w.len} target bytes captured`);
+  return 0;
+};
+
+/** GETXATTR's value. */
+const xattrValue: Hook = (P, w) => {
+  P.addValue('value', hexValue(P, w.m.data, w.b, w.len, w.avail, 'value'));
+  return 0;
+};
+
+/** LISTXATTR's names. */
+const xattrNames: Hook = (P, w) => {
+  P.addValue('names', cstrings(w.m.data, w.b, w.b + w.avail).strs);
+  addData(P, 'data', w.len, w.avail, 'name list');
+  return 0;
+};
+
+/** IOCTL's output: the iovecs of a FUSE_IOCTL_RETRY, or its output bytes. */
+const ioctlOutput: Hook = (P, w, at) => {
+  const { data, le } = w.m;
+  const o = w.avail >= fuse_ioctl_out.size ? structJsonAt(fuse_ioctl_out, data, w.b, le) : structJson(fuse_ioctl_out, decodePrefix(fuse_ioctl_out, data, w.b, Math.max(0, w.avail), le));
+  const flags = typeof o.flags === 'number' ? o.flags : 0;
+  if (flags & FUSE_IOCTL_RETRY) {
+    const n = (typeof o.in_iovs === 'number' ? o.in_iovs : 0) + (typeof o.out_iovs === 'number' ? o.out_iovs : 0);
+    const iovs: Json[] = [];
+    for (let i = 0; i < n && i < 256 && at + fuse_ioctl_iovec.size <= w.avail; i++, at += fuse_ioctl_iovec.size) iovs.push(structJsonAt(fuse_ioctl_iovec, data, w.b + at, le));
+    P.addValue('iovecs', iovs);
+  } else if (w.len > fuse_ioctl_out.size) {
+    addData(P, 'data', w.len - fuse_ioctl_out.size, w.avail - fuse_ioctl_out.size, 'output');
+  }
+  return 0;
+};
+
+/** CUSE_INIT's KEY=value strings. */
+const cuseInfo: Hook = (P, w) => {
+  P.addValue('info', cstrings(w.m.data, w.b + cuse_init_out.size, w.b + w.avail).strs.filter((s) => s !== ''));
+  return 0;
+};
+
+/** Reply tails that are not plain data. */
+const REPLY_TAIL: Partial<Record<number, Hook>> = {
+  [Op.READLINK]: linkTarget, [Op.GETXATTR]: xattrValue, [Op.LISTXATTR]: xattrNames, [Op.IOCTL]: ioctlOutput, [Op.CUSE_INIT]: cuseInfo,
+};
+
 /**
- * Decodes a reply through its request's opcode (`x.opcode`); GETXATTR and
- * LISTXATTR with request size 0 decode a fuse_getxattr_out. `x` is the
- * Exchange the pairing stage paired this reply with: `problem`/`truncated`
- * are its `replyProblem`. Without `x` (an unmatched reply) the body is kept raw.
+ * Walks a reply into `P` through its request's opcode (`x.opcode`);
+ * GETXATTR and LISTXATTR with request size 0 decode a fuse_getxattr_out.
+ * `x` is the Exchange the pairing stage paired this reply with:
+ * `problem`/`truncated` are its `replyProblem`. Without `x` (an unmatched
+ * reply) the body is kept raw.
  */
-export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol): DecodedMessage {
-  const d: DecodedMessage = { type: 'reply', opcode: x?.opcode, op: x ? opcodeName(x.opcode) : '?', header: {}, body: {} };
-  if (m.capLen < OUT_HDR) return tooShort(d, m, OUT_HDR, 'fuse_out_header');
+export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol, P: MessageParts): MessageParts {
+  P.reset('reply', m);
+  P.opcode = x?.opcode;
+  P.op = x ? opcodeName(x.opcode) : '?';
+  if (m.capLen < OUT_HDR) return tooShort(P, m, OUT_HDR, 'fuse_out_header');
   const { data, off, le } = m;
-  d.header = header(fuse_out_header, m);
+  P.header = fuse_out_header;
+  P.headerAt = off;
   const len = u32(data, off, le);
   const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
-  d.header.error_name = replyErrorName(error);
-  const body = Math.max(0, len - OUT_HDR);
+  P.headerKey = 'error_name';
+  P.headerValue = replyErrorName(error);
+  const bodyLen = Math.max(0, len - OUT_HDR);
   const avail = Math.max(0, Math.min(m.capLen, len) - OUT_HDR);
-  const bAbs = off + OUT_HDR;
-  const B = d.body;
-  if (x) setProblem(d, x.replyProblem);
-  if (error !== 0 || body === 0) {
-    if (body > 0) { B.raw = hex(data, bAbs, bAbs + avail); B.raw_length = body; }
-    return d;
+  const b = off + OUT_HDR;
+  if (x) P.noteChecked(x.replyProblem);
+  if (error !== 0 || bodyLen === 0 || !x) {
+    if (bodyLen > 0) addRaw(P, data, b, bodyLen, avail, false);
+    return P;
   }
-  if (!x) {
-    B.raw = hex(data, bAbs, bAbs + avail);
-    B.raw_length = body;
-    return d;
+  const row = opcodeRow(x.opcode);
+  if (row === undefined || row.reply.length === 0) {
+    addRaw(P, data, b, bodyLen, avail, true);
+    return P;
   }
-  const minor = p.minor;
-  const st = (l: StructLayout, at = 0, size = l.size): JsonObject => struct(l, m, OUT_HDR, at, avail, size);
-  switch (x.opcode) {
-    case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK:
-      B.fuse_entry_out = st(fuse_entry_out, 0, sizeAt(fuse_entry_out, minor));
-      break;
-    case Op.CREATE: case Op.TMPFILE: {
-      const es = sizeAt(fuse_entry_out, minor);
-      B.fuse_entry_out = st(fuse_entry_out, 0, es);
-      B.fuse_open_out = st(fuse_open_out, es);
-      break;
-    }
-    case Op.GETATTR: case Op.SETATTR: B.fuse_attr_out = st(fuse_attr_out, 0, sizeAt(fuse_attr_out, minor)); break;
-    case Op.STATX: B.fuse_statx_out = st(fuse_statx_out); break;
-    case Op.OPEN: case Op.OPENDIR: B.fuse_open_out = st(fuse_open_out); break;
-    case Op.WRITE: case Op.COPY_FILE_RANGE: B.fuse_write_out = st(fuse_write_out); break;
-    case Op.COPY_FILE_RANGE_64: B.fuse_copy_file_range_out = st(fuse_copy_file_range_out); break;
-    case Op.STATFS: B.fuse_statfs_out = st(fuse_statfs_out, 0, sizeAt(fuse_statfs_out, minor)); break;
-    case Op.GETLK: B.fuse_lk_out = st(fuse_lk_out); break;
-    case Op.BMAP: B.fuse_bmap_out = st(fuse_bmap_out); break;
-    case Op.POLL: B.fuse_poll_out = st(fuse_poll_out); break;
-    case Op.LSEEK: B.fuse_lseek_out = st(fuse_lseek_out); break;
-    case Op.READ: B.data = dataInfo(d, body, avail); break;
-    case Op.READLINK:
-      B.linkname = data.toString('utf8', bAbs, bAbs + avail);
-      if (avail < body) d.truncated ??= `truncated: ${avail} of ${body} target bytes captured`;
-      break;
-    case Op.GETXATTR: case Op.LISTXATTR:
-      if (x.size === 0) B.fuse_getxattr_out = st(fuse_getxattr_out);
-      else if (x.opcode === Op.LISTXATTR) {
-        B.names = cstrings(data, bAbs, bAbs + avail).strs;
-        B.data = dataInfo(d, body, avail, 'name list');
-      } else {
-        B.value = { ...dataInfo(d, body, avail, 'value'), hex: hex(data, bAbs, bAbs + avail) };
-      }
-      break;
-    case Op.READDIR: case Op.READDIRPLUS:
-      B.entries = decodeDirents(d, m, bAbs, body, avail, x.opcode === Op.READDIRPLUS);
-      break;
-    case Op.INIT: {
-      const j = st(fuse_init_out, 0, Math.min(body, fuse_init_out.size));
-      addInitFlags(j);
-      B.fuse_init_out = j;
-      B.negotiated_minor = p.negotiated ? p.minor : null;
-      break;
-    }
-    case Op.IOCTL: {
-      const o = st(fuse_ioctl_out);
-      B.fuse_ioctl_out = o;
-      const flags = typeof o.flags === 'number' ? o.flags : 0;
-      if (flags & FUSE_IOCTL_RETRY) {
-        const n = (typeof o.in_iovs === 'number' ? o.in_iovs : 0) + (typeof o.out_iovs === 'number' ? o.out_iovs : 0);
-        const iovs: Json[] = [];
-        let at = fuse_ioctl_out.size;
-        for (let i = 0; i < n && i < 256 && at + fuse_ioctl_iovec.size <= avail; i++, at += fuse_ioctl_iovec.size) iovs.push(st(fuse_ioctl_iovec, at));
-        B.iovecs = iovs;
-      } else if (body > fuse_ioctl_out.size) {
-        B.data = dataInfo(d, body - fuse_ioctl_out.size, avail - fuse_ioctl_out.size, 'output');
-      }
-      break;
-    }
-    case Op.CUSE_INIT: {
-      B.cuse_init_out = st(cuse_init_out);
-      B.info = cstrings(data, bAbs + cuse_init_out.size, bAbs + avail).strs.filter((s) => s !== '');
-      break;
-    }
-    default:
-      B.raw = hex(data, bAbs, bAbs + avail);
-      B.raw_length = body;
-      if (avail < body) d.truncated ??= `truncated: ${avail} of ${body} body bytes captured`;
-  }
-  return d;
+  const w = body;
+  w.m = m; w.p = p; w.b = b; w.len = bodyLen; w.avail = avail; w.all = avail; w.asked = x.size;
+  walkParts(P, w, row.reply, undefined, REPLY_TAIL[x.opcode]);
+  if (x.opcode === Op.INIT) P.addValue('negotiated_minor', p.negotiated ? p.minor : null);
+  return P;
 }
 
-function decodeDirents(d: DecodedMessage, m: CaptureMessage, b: number, body: number, avail: number, plus: boolean): Json[] {
+function addDirents(P: MessageParts, w: Body, plus: boolean): void {
+  const { m, b, len: body, avail } = w;
   const l = plus ? fuse_direntplus : fuse_dirent;
   const out: Json[] = [];
   const { data, le } = m;
@@ -482,50 +608,111 @@ function decodeDirents(d: DecodedMessage, m: CaptureMessage, b: number, body: nu
     if (at !== Dirent.OK) break;
     pos = direntNext(pos, plus);
   }
-  if (pos < body && avail < body) d.truncated ??= `truncated: ${avail} of ${body} directory bytes captured (${out.length} entries decoded)`;
-  return out;
+  if (pos < body && avail < body) P.noteTruncated(`truncated: ${avail} of ${body} directory bytes captured (${out.length} entries decoded)`);
+  P.addValue('entries', out);
+}
+
+/** STORE's data. */
+const storeData: Hook = (P, w) => {
+  addData(P, 'data', Math.max(0, w.len - fuse_notify_store_out.size), w.avail - fuse_notify_store_out.size);
+  return 0;
+};
+
+/** PRUNE's node ids. */
+const pruneIds: Hook = (P, w) => {
+  const { data, le } = w.m;
+  const ids: Json[] = [];
+  for (let at = fuse_notify_prune_out.size; at + 8 <= Math.min(w.avail, w.len); at += 8) {
+    const v = u64(data, w.b + at, le);
+    ids.push(typeof v === 'bigint' ? v.toString() : v);
+  }
+  P.addValue('nodeids', ids);
+  return 0;
+};
+
+/** What follows a notification's declared body. */
+const NOTIFY_TAIL: Partial<Record<number, Hook>> = { [Notify.STORE]: storeData, [Notify.PRUNE]: pruneIds };
+
+/** Walks a notification (daemon -> kernel, unique 0) into `P`; `ev` is what the pairing stage read of it. */
+export function walkNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent, P: MessageParts): MessageParts {
+  P.reset('notify', m);
+  P.op = notifyName(ev.code);
+  if (m.capLen < OUT_HDR) {
+    if (ev.problem !== undefined) P.setProblem(ev.problem.text);
+    return P;
+  }
+  P.header = fuse_out_header;
+  P.headerAt = m.off;
+  P.headerKey = 'code_name';
+  P.headerValue = notifyName(ev.code);
+  P.noteChecked(ev.problem);
+  const { data, off, le } = m;
+  const len = u32(data, off, le);
+  const bodyLen = Math.max(0, len - OUT_HDR);
+  const avail = Math.max(0, Math.min(m.capLen, len) - OUT_HDR);
+  const b = off + OUT_HDR;
+  const row = notifyRow(ev.code);
+  if (row === undefined) {
+    addRaw(P, data, b, bodyLen, avail, false);
+    return P;
+  }
+  let at = 0;
+  for (const part of row.body) {
+    if (part.k === 'struct') {
+      addStruct(P, part.l, b, at, avail, part.l.size);
+      at += part.l.size;
+    } else if (part.k === 'string') {
+      P.addValue(part.f, ev.entryName ?? null);
+    }
+  }
+  const tail = NOTIFY_TAIL[ev.code];
+  if (tail) {
+    const w = body;
+    w.m = m; w.p = p; w.b = b; w.len = bodyLen; w.avail = avail; w.all = avail; w.asked = -1;
+    tail(P, w, at);
+  }
+  return P;
+}
+
+/** The plain object of walked parts (what `dump --json` prints as `decoded`). */
+export function partsObject(P: MessageParts): DecodedMessage {
+  const d: DecodedMessage = { type: P.type, opcode: P.opcode, op: P.op, header: {}, body: {} };
+  if (P.header) {
+    d.header = structJsonAt(P.header, P.data, P.headerAt, P.le);
+    if (P.headerKey !== undefined) d.header[P.headerKey] = P.headerValue;
+  }
+  const B = d.body;
+  for (let i = 0; i < P.count; i++) {
+    const k = P.keys[i]!;
+    switch (P.kinds[i]) {
+      case Part.STRUCT: B[k] = structJsonAt(P.layouts[i]!, P.data, P.nums[i]!, P.le); break;
+      case Part.DATA: B[k] = { length: P.nums[i]!, captured: P.caps[i]! }; break;
+      default: B[k] = P.values[i]!;
+    }
+  }
+  if (P.problemFirst) {
+    if (P.problem !== undefined) d.problem = P.problem;
+    if (P.truncated !== undefined) d.truncated = P.truncated;
+  } else {
+    if (P.truncated !== undefined) d.truncated = P.truncated;
+    if (P.problem !== undefined) d.problem = P.problem;
+  }
+  return d;
+}
+
+/** Decodes a request (kernel -> daemon); see walkRequest. */
+export function decodeRequest(m: CaptureMessage, p: ConnProtocol, x?: Exchange): DecodedMessage {
+  return partsObject(walkRequest(m, p, x, new MessageParts()));
+}
+
+/** Decodes a reply through its request's opcode (see walkReply). */
+export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol): DecodedMessage {
+  return partsObject(walkReply(m, x, p, new MessageParts()));
 }
 
 /** Decodes a notification (daemon -> kernel, unique 0); `ev` is what the pairing stage read of it. */
 export function decodeNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent = extractNotify(m, p)): DecodedMessage {
-  const d: DecodedMessage = { type: 'notify', opcode: undefined, op: notifyName(ev.code), header: {}, body: {} };
-  if (m.capLen < OUT_HDR) { d.problem = ev.problem?.text; return d; }
-  d.header = header(fuse_out_header, m);
-  d.header.code_name = notifyName(ev.code);
-  setProblem(d, ev.problem);
-  const { data, off, le } = m;
-  const len = u32(data, off, le);
-  const body = Math.max(0, len - OUT_HDR);
-  const avail = Math.max(0, Math.min(m.capLen, len) - OUT_HDR);
-  const bAbs = off + OUT_HDR;
-  const B = d.body;
-  const st = (l: StructLayout, at = 0): JsonObject => struct(l, m, OUT_HDR, at, avail);
-  switch (ev.code) {
-    case Notify.POLL: B.fuse_notify_poll_wakeup_out = st(fuse_notify_poll_wakeup_out); break;
-    case Notify.INVAL_INODE: B.fuse_notify_inval_inode_out = st(fuse_notify_inval_inode_out); break;
-    case Notify.INVAL_ENTRY: B.fuse_notify_inval_entry_out = st(fuse_notify_inval_entry_out); B.name = ev.entryName ?? null; break;
-    case Notify.DELETE: B.fuse_notify_delete_out = st(fuse_notify_delete_out); B.name = ev.entryName ?? null; break;
-    case Notify.STORE:
-      B.fuse_notify_store_out = st(fuse_notify_store_out);
-      B.data = dataInfo(d, Math.max(0, body - fuse_notify_store_out.size), avail - fuse_notify_store_out.size);
-      break;
-    case Notify.RETRIEVE: B.fuse_notify_retrieve_out = st(fuse_notify_retrieve_out); break;
-    case Notify.RESEND: case Notify.INC_EPOCH: break;
-    case Notify.PRUNE: {
-      B.fuse_notify_prune_out = st(fuse_notify_prune_out);
-      const ids: Json[] = [];
-      for (let at = fuse_notify_prune_out.size; at + 8 <= Math.min(avail, body); at += 8) {
-        const v = u64(data, bAbs + at, le);
-        ids.push(typeof v === 'bigint' ? v.toString() : v);
-      }
-      B.nodeids = ids;
-      break;
-    }
-    default:
-      B.raw = hex(data, bAbs, bAbs + avail);
-      B.raw_length = body;
-  }
-  return d;
+  return partsObject(walkNotify(m, p, ev, new MessageParts()));
 }
 
 /** Whether an opcode's reply is decoded through the request (always, but unknown opcodes stay raw). */
