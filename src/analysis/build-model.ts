@@ -94,6 +94,42 @@ function activityFacts(f: FileState, slim = false): ActivityFacts {
   };
 }
 
+/** The activity facts of a parked file (no exchange, `sizeEvents` size events): one object per count, shared. */
+const PARKED_FACTS: ActivityFacts[] = [0, 1].map((n) => ({
+  timeline: { length: 0 }, timelineDropped: undefined, exchanges: 0, bytesWritten: 0, writes: 0, maxConcurrent: 0, sizeHistory: { length: n },
+}));
+
+function parkedFacts(sizeEvents: number): ActivityFacts {
+  return PARKED_FACTS[sizeEvents]!;
+}
+
+/**
+ * The `keep` busiest of the entries added, in the order a stable sort on
+ * `compareActivity` of all of them would list them first: ties go to the
+ * entry added first. Holds at most about twice `keep` entries at a time, so
+ * that ranking a million files does not hold a record for each.
+ */
+class Busiest<T> {
+  private list: { e: T; facts: ActivityFacts; pos: number }[] = [];
+  private added = 0;
+  constructor(private readonly keep: number) {}
+
+  add(e: T, facts: ActivityFacts): void {
+    this.list.push({ e, facts, pos: this.added++ });
+    if (this.list.length >= 2 * this.keep + 1024) this.cut();
+  }
+
+  private cut(): void {
+    this.list.sort((a, b) => compareActivity(a.facts, b.facts) || a.pos - b.pos);
+    if (this.list.length > this.keep) this.list.length = this.keep;
+  }
+
+  take(): T[] {
+    this.cut();
+    return this.list.map((r) => r.e);
+  }
+}
+
 /**
  * Summaries of files whose state was dropped (FORGET), bounded: the busiest
  * and those with findings (unbounded with `keep` Infinity, for the export of
@@ -290,19 +326,34 @@ export function buildModel(b: BuildInput): AnalysisModel {
   });
 
   // Files: those with findings, then the busiest, within the filters. Live
-  // files are ranked on their facts: a model is built only for those listed.
-  const candidates: (FileModel | FileState)[] = [];
-  for (const f of state.files.all()) {
-    if (filters.conn(f.conn) && filters.file(f.nodeid, f.path)) candidates.push(f);
-  }
-  for (const m of b.retired.all()) if (filters.conn(m.conn) && filters.file(m.nodeid, m.path)) candidates.push(m);
+  // files are ranked on their facts: a model is built only for those listed;
+  // parked files (rows of the file table) on the facts they all share.
   const slim = b.slimFiles;
-  const withFindings = candidates.filter((m) => m.findings > 0);
-  const others = candidates.filter((m) => m.findings === 0)
-    .map((e) => ({ e, facts: e instanceof FileState ? activityFacts(e, slim) : e }))
-    .sort((x, y) => compareActivity(x.facts, y.facts)).slice(0, b.maxFiles).map((r) => r.e);
-  const files = [...withFindings, ...others].map((e) => (e instanceof FileState ? fileModel(e, slim) : e)).sort(compareActivity);
-  const filesOmitted = candidates.length - files.length + b.retired.dropped;
+  const parked = state.files.parked;
+  const withFindings: (FileModel | FileState)[] = [];
+  const busiest = new Busiest<FileModel | FileState | number>(b.maxFiles);
+  let candidates = 0;
+  for (const e of state.files.entries()) {
+    if (typeof e === 'number') {
+      if (!filters.conn(parked.conn(e)) || !filters.file(parked.nodeid(e), parked.path(e))) continue;
+      candidates++;
+      busiest.add(e, parkedFacts(slim ? 0 : parked.sizeEvents(e)));
+    } else if (filters.conn(e.conn) && filters.file(e.nodeid, e.path)) {
+      candidates++;
+      if (e.findings > 0) withFindings.push(e);
+      else busiest.add(e, activityFacts(e, slim));
+    }
+  }
+  for (const m of b.retired.all()) {
+    if (!filters.conn(m.conn) || !filters.file(m.nodeid, m.path)) continue;
+    candidates++;
+    if (m.findings > 0) withFindings.push(m);
+    else busiest.add(m, m);
+  }
+  const files = [...withFindings, ...busiest.take()]
+    .map((e) => (typeof e === 'number' ? fileModel(state.files.unpark(e), slim) : e instanceof FileState ? fileModel(e, slim) : e))
+    .sort(compareActivity);
+  const filesOmitted = candidates - files.length + b.retired.dropped;
 
   const findingsBySev: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of b.findings) findingsBySev[f.severity]++;

@@ -60,6 +60,19 @@ export class SizeHistory {
     this.refs.push(unique, path);
   }
 
+  /** Number `k` (t, kind, value, kernel, daemon, reported) of event `i`. */
+  numAt(i: number, k: number): number {
+    return this.nums[i * EVENT_NUMS + k]!;
+  }
+
+  uniqueAt(i: number): Id | null {
+    return this.refs[2 * i] as Id | null;
+  }
+
+  pathAt(i: number): string {
+    return this.refs[2 * i + 1] as string;
+  }
+
   /** Calls `fn` with each event in order (NaN: unknown). */
   forEach(fn: (e: SizeFacts) => void): void {
     const a = this.nums;
@@ -275,6 +288,11 @@ export class SizeGroup {
   }
 }
 
+/**
+ * A file's state. A file that nothing but entry replies reached may be kept
+ * as a row of numbers instead (parked-files.ts): a field added here must be
+ * either stored there or checked by `untouched`.
+ */
 export class FileState {
   group: SizeGroup;
   ino: Id | undefined = undefined;
@@ -341,6 +359,15 @@ export class FileState {
     } else {
       this.group = new SizeGroup(undefined, this);
     }
+  }
+
+  /** Nothing but entry replies and size reports reached the file: no request, handle, bar, finding, forget or retirement. */
+  untouched(): boolean {
+    return this.exchanges === 0 && this.inflight.length === 0 && this.level === undefined && this.writeLevel === undefined &&
+      this.opCounts === undefined && this.writes === 0 && this.bytesWritten === 0 && this.inflightWrites === 0 &&
+      this.fopenSeen === 0 && this.passthroughOpens === 0 && this.passthroughLive === 0 && !this.passthroughUnsynced &&
+      this.backing === undefined && this.bars === undefined && this.barsDropped === 0 && this.activity === undefined &&
+      this.recentDropped === undefined && this.findings === 0 && !this.forgotten && !this.retired && this.openFhs === undefined;
   }
 
   /** An OPEN/CREATE of this file was answered with `fh`. */
@@ -472,130 +499,6 @@ export class FileState {
  */
 export function isPlaceholderIno(ino: Id): boolean {
   return ino === 0 || ino === 0xffffffff || ino === 0xffffffffffffffffn;
-}
-
-/** Files by (conn, nodeid), and groups by attr.ino for correlation. */
-export class FileTable {
-  private byConn: Map<Id, FileState>[] = [];
-  private groupsByIno = new Map<Id, SizeGroup>();
-  /** Inos two nodeids of one connection reported: no evidence of anything. */
-  private ambiguous = new Set<Id>();
-  /** Distinct files ever created. */
-  created = 0;
-  live = 0;
-  peak = 0;
-
-  constructor(readonly correlate: boolean) {}
-
-  get(conn: number, nodeid: Id): FileState | undefined {
-    return this.byConn[conn]?.get(nodeid);
-  }
-
-  /** The file, created on first sight with its current path (`pathOf` is called only then). */
-  getOrCreate(conn: number, nodeid: Id, pathOf: { path(nodeid: Id): string }): FileState {
-    let m = this.byConn[conn];
-    if (!m) this.byConn[conn] = m = new Map();
-    let f = m.get(nodeid);
-    if (!f) {
-      f = new FileState(conn, nodeid, pathOf.path(nodeid), undefined);
-      m.set(nodeid, f);
-      this.created++;
-      this.live++;
-      if (this.live > this.peak) this.peak = this.live;
-    }
-    return f;
-  }
-
-  /** Removes a file (its summary must have been taken). */
-  drop(f: FileState): void {
-    const m = this.byConn[f.conn];
-    if (m?.get(f.nodeid) === f) {
-      m.delete(f.nodeid);
-      this.live--;
-    }
-    const g = f.group;
-    const i = g.members.indexOf(f);
-    if (i >= 0) g.members.splice(i, 1);
-    if (g.members.length === 0 && g.ino !== undefined && this.groupsByIno.get(g.ino) === g) this.groupsByIno.delete(g.ino);
-  }
-
-  /**
-   * A reply named attr.ino `ino` for the file. With correlation on, files of
-   * different connections with one ino share a group (analysis.md "Terms"),
-   * but only on evidence: a placeholder ino names no file; a file whose
-   * replies name two inos leaves its group for good; an ino that two nodeids
-   * of one connection report (never one file) correlates nothing any more;
-   * a regular file never joins a directory.
-   */
-  setIno(f: FileState, ino: Id): void {
-    if (f.ino === ino || isPlaceholderIno(ino) || f.inoConflict) return;
-    if (f.ino !== undefined) {
-      f.inoConflict = true;
-      if (f.group.ino !== undefined) this.move(f, new SizeGroup(undefined));
-      return;
-    }
-    f.ino = ino;
-    if (!this.correlate || this.ambiguous.has(ino)) return;
-    const g = this.groupsByIno.get(ino);
-    if (g === f.group) return;
-    if (!g) {
-      if (f.group.ino === undefined && f.group.members.length === 1) {
-        // Adopt the file's own group.
-        (f.group as { ino: Id | undefined }).ino = ino;
-        this.groupsByIno.set(ino, f.group);
-      } else {
-        const ng = new SizeGroup(ino);
-        this.move(f, ng);
-        this.groupsByIno.set(ino, ng);
-      }
-      return;
-    }
-    // A regular file and a directory are not one file, whatever their inos.
-    if (f.regular !== undefined && g.members.some((o) => o.regular !== undefined && o.regular !== f.regular)) return;
-    if (g.members.some((o) => o.conn === f.conn)) {
-      this.ambiguous.add(ino);
-      this.groupsByIno.delete(ino);
-      for (const o of [...g.members]) this.move(o, new SizeGroup(undefined));
-      return;
-    }
-    this.move(f, g);
-  }
-
-  /** Moves a file (and its in-flight writes/truncates) to another group, merging size views. */
-  private move(f: FileState, to: SizeGroup): void {
-    const from = f.group;
-    if (from === to) return;
-    const i = from.members.indexOf(f);
-    if (i >= 0) from.members.splice(i, 1);
-    to.members.push(f);
-    f.group = to;
-    if (from.tUpdated > to.tUpdated) {
-      to.daemonSize = from.daemonSize;
-      to.reportedSize = from.reportedSize;
-      to.tUpdated = from.tUpdated;
-    }
-    if (from.tLastTruncate > to.tLastTruncate) to.tLastTruncate = from.tLastTruncate;
-    to.lastReport = undefined;
-    for (const list of ['writesInflight', 'truncatesInflight'] as const) {
-      const src = from[list] as Track[];
-      for (let k = src.length - 1; k >= 0; k--) {
-        if (src[k]!.file === f) {
-          to.inflight(list).push(src[k]!);
-          src.splice(k, 1);
-        }
-      }
-    }
-    if (from.members.length === 0 && from.ino !== undefined && this.groupsByIno.get(from.ino) === from) this.groupsByIno.delete(from.ino);
-  }
-
-  /** Other files correlated with `f`. */
-  correlated(f: FileState): FileState[] {
-    return f.group.members.filter((o) => o !== f);
-  }
-
-  *all(): IterableIterator<FileState> {
-    for (const m of this.byConn) if (m) yield* m.values();
-  }
 }
 
 export type { SizeEventKind };

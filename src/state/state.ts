@@ -16,7 +16,8 @@ import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IF
 import type { SizeEventKind } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
-import { BARS_PER_FILE, FileState, FileTable, SizeGroup, Track, type BarFacts, type SizeFacts, type SizeReport } from './files.js';
+import { BARS_PER_FILE, FileState, SizeGroup, Track, type BarFacts, type SizeFacts, type SizeReport } from './files.js';
+import { FileTable } from './file-table.js';
 import { HandleTable } from './handles.js';
 import { LatencyTable } from './latency.js';
 import { PathTable } from './paths.js';
@@ -92,6 +93,8 @@ export class AnalysisState {
   private readonly barsPerFile: number;
   /** Bars kept since the last eviction (evictBars). */
   private barsSinceEviction = 0;
+  /** Files the reply applied last named in entries (LOOKUP, READDIRPLUS ...): parked when it is over, if nothing else reached them. */
+  private readonly entryFiles: FileState[] = [];
   /** Latest event time applied. */
   tLast = 0;
   peakTracks = 0;
@@ -307,6 +310,11 @@ export class AnalysisState {
     if (!f) return;
     if (this.opts.timeline) this.addBar(f, tr);
     if (f.forgotten && f.inflight.length === 0) this.retire(f);
+    const e = this.entryFiles;
+    if (e.length > 0) {
+      for (let i = 0; i < e.length; i++) this.files.park(e[i]!);
+      e.length = 0;
+    }
   }
 
   private addBar(f: FileState, tr: Track): void {
@@ -359,6 +367,7 @@ export class AnalysisState {
         noteType(child, op === Op.MKDIR ? 0o040000 : x.attrMode);
         if (x.attrIno !== undefined) this.files.setIno(child, x.attrIno);
         if (!Number.isNaN(x.attrSize)) this.report(child, x, x.attrSize, x.attrValidNs, false, t);
+        this.entryFiles.push(child);
         return;
       }
       case Op.GETATTR: case Op.STATX: case Op.SETATTR: {
@@ -385,6 +394,7 @@ export class AnalysisState {
           noteType(child, e.mode);
           if (e.attrIno !== undefined) this.files.setIno(child, e.attrIno);
           if (!Number.isNaN(e.size)) this.report(child, x, e.size, e.attrValidNs, false, t);
+          this.entryFiles.push(child);
         }
         return;
       }
@@ -650,6 +660,12 @@ export class AnalysisState {
       if (path !== undefined) f.path = path;
       f.level?.close(tEnd);
       f.writeLevel?.close(tEnd);
+    }
+    const parked = this.files.parked;
+    for (const e of this.files.entries()) {
+      if (typeof e !== 'number') continue;
+      const path = this.conns[parked.conn(e)]?.paths.knownPath(parked.nodeid(e));
+      if (path !== undefined) parked.setPath(e, path);
     }
     if (this.opts.timeline) {
       for (const tr of this.inflightTracks()) if (tr.file) this.addBar(tr.file, tr);

@@ -1,0 +1,153 @@
+/**
+ * Files known only from entry replies (LOOKUP, READDIRPLUS, MKNOD ...), kept
+ * as rows of numbers instead of objects: what `find /` over a big tree leaves
+ * behind, a million such files at a time. A file is parked when nothing but
+ * size reports ever reached it (no request, no handle, no finding, at most one
+ * size event) and it is alone in its size group; the table takes it out again
+ * (`take`) as the same FileState and SizeGroup the moment anything needs it.
+ * A FileState with its SizeGroup, size history and boxed doubles costs about
+ * 1 KB; a row costs 144 bytes plus its path.
+ */
+import type { Id } from '../model/id64.js';
+import { FileState, SizeHistory } from './files.js';
+
+/** Rows per chunk (a power of two): chunks are never copied to grow (a copy would double the peak). */
+const CHUNK_BITS = 12;
+const CHUNK_ROWS = 1 << CHUNK_BITS;
+
+/** The numbers of a row, by column. */
+const enum Col {
+  Conn, Nodeid, Ino, KernelSize, TKernelChange, TAttrApplied, ReportedSize, DaemonSize, TUpdated, TLastTruncate, Bits,
+  EvT, EvKind, EvUnique, EvValue, EvKernel, EvDaemon, EvReported,
+}
+const STRIDE = Col.EvReported + 1;
+
+/** Bits of `Col.Bits`: the type (`FileState.regular`) in the low two. */
+const REGULAR = 1;
+const NOT_REGULAR = 2;
+const INO_CONFLICT = 4;
+/** The group is registered under the file's ino (correlation). */
+const GROUP_INO = 8;
+const HAS_EVENT = 16;
+
+export class ParkedFiles {
+  private chunks: Float64Array[] = [];
+  private paths: (string | undefined)[] = [];
+  /** Paths of size events that differ from the file's path (a rename between the event and the parking: rare). */
+  private eventPaths = new Map<number, string>();
+  private free: number[] = [];
+  private rows = 0;
+  /** Rows in use. */
+  size = 0;
+
+  /**
+   * Whether `f` can be parked and taken back unchanged: untouched by any
+   * request (so no counters, handles, bars or levels), no finding, at most one
+   * size event, alone in a group that holds nothing in flight and no size
+   * change, and ids that fit a double exactly.
+   */
+  static fits(f: FileState): boolean {
+    const g = f.group;
+    return f.untouched() && f.sizeEvents <= 1 && typeof f.nodeid === 'number' && typeof f.ino !== 'bigint' &&
+      g.members.length === 1 && g.writesInflight.length === 0 && g.truncatesInflight.length === 0 && g.changes.length === 0 &&
+      g.lastReport === undefined && (g.ino === undefined || g.ino === f.ino) &&
+      (f.sizeHistory === undefined || typeof f.sizeHistory.uniqueAt(0) !== 'bigint');
+  }
+
+  /** Stores `f` (it must `fit`); returns its row. */
+  put(f: FileState): number {
+    const row = this.free.length > 0 ? this.free.pop()! : this.rows++;
+    const k = row >>> CHUNK_BITS;
+    const c = this.chunks[k] ?? (this.chunks[k] = new Float64Array(CHUNK_ROWS * STRIDE));
+    const o = (row & (CHUNK_ROWS - 1)) * STRIDE;
+    const g = f.group;
+    c[o + Col.Conn] = f.conn;
+    c[o + Col.Nodeid] = f.nodeid as number;
+    c[o + Col.Ino] = f.ino === undefined ? NaN : (f.ino as number);
+    c[o + Col.KernelSize] = f.kernelSize;
+    c[o + Col.TKernelChange] = f.tKernelChange;
+    c[o + Col.TAttrApplied] = f.tAttrApplied;
+    c[o + Col.ReportedSize] = g.reportedSize;
+    c[o + Col.DaemonSize] = g.daemonSize;
+    c[o + Col.TUpdated] = g.tUpdated;
+    c[o + Col.TLastTruncate] = g.tLastTruncate;
+    let bits = f.regular === undefined ? 0 : f.regular ? REGULAR : NOT_REGULAR;
+    if (f.inoConflict) bits |= INO_CONFLICT;
+    if (g.ino !== undefined) bits |= GROUP_INO;
+    const h = f.sizeHistory;
+    if (h !== undefined) {
+      bits |= HAS_EVENT;
+      c[o + Col.EvT] = h.numAt(0, 0);
+      c[o + Col.EvKind] = h.numAt(0, 1);
+      c[o + Col.EvValue] = h.numAt(0, 2);
+      c[o + Col.EvKernel] = h.numAt(0, 3);
+      c[o + Col.EvDaemon] = h.numAt(0, 4);
+      c[o + Col.EvReported] = h.numAt(0, 5);
+      const u = h.uniqueAt(0);
+      c[o + Col.EvUnique] = u === null ? NaN : (u as number);
+      const p = h.pathAt(0);
+      if (p !== f.path) this.eventPaths.set(row, p);
+    }
+    c[o + Col.Bits] = bits;
+    this.paths[row] = f.path;
+    this.size++;
+    return row;
+  }
+
+  /** The file of `row` as it was parked (the row is freed). */
+  take(row: number): FileState {
+    const c = this.chunks[row >>> CHUNK_BITS]!;
+    const o = (row & (CHUNK_ROWS - 1)) * STRIDE;
+    const bits = c[o + Col.Bits]!;
+    const ino = c[o + Col.Ino]!;
+    const path = this.paths[row]!;
+    const f = new FileState(c[o + Col.Conn]!, c[o + Col.Nodeid]!, path, undefined);
+    const g = f.group;
+    if (!Number.isNaN(ino)) f.ino = ino;
+    if ((bits & GROUP_INO) !== 0) (g as { ino: Id | undefined }).ino = ino;
+    f.regular = (bits & REGULAR) !== 0 ? true : (bits & NOT_REGULAR) !== 0 ? false : undefined;
+    f.inoConflict = (bits & INO_CONFLICT) !== 0;
+    f.kernelSize = c[o + Col.KernelSize]!;
+    f.tKernelChange = c[o + Col.TKernelChange]!;
+    f.tAttrApplied = c[o + Col.TAttrApplied]!;
+    g.reportedSize = c[o + Col.ReportedSize]!;
+    g.daemonSize = c[o + Col.DaemonSize]!;
+    g.tUpdated = c[o + Col.TUpdated]!;
+    g.tLastTruncate = c[o + Col.TLastTruncate]!;
+    if ((bits & HAS_EVENT) !== 0) {
+      const u = c[o + Col.EvUnique]!;
+      const evPath = this.eventPaths.get(row);
+      if (evPath !== undefined) this.eventPaths.delete(row);
+      f.sizeEvents = 1;
+      f.sizeHistory = new SizeHistory(
+        c[o + Col.EvT]!, c[o + Col.EvKind]!, Number.isNaN(u) ? null : u, c[o + Col.EvValue]!,
+        c[o + Col.EvKernel]!, c[o + Col.EvDaemon]!, c[o + Col.EvReported]!, evPath ?? path,
+      );
+    }
+    this.paths[row] = undefined;
+    this.free.push(row);
+    this.size--;
+    return f;
+  }
+
+  conn(row: number): number {
+    return this.chunks[row >>> CHUNK_BITS]![(row & (CHUNK_ROWS - 1)) * STRIDE + Col.Conn]!;
+  }
+
+  nodeid(row: number): number {
+    return this.chunks[row >>> CHUNK_BITS]![(row & (CHUNK_ROWS - 1)) * STRIDE + Col.Nodeid]!;
+  }
+
+  path(row: number): string {
+    return this.paths[row]!;
+  }
+
+  setPath(row: number, path: string): void {
+    this.paths[row] = path;
+  }
+
+  /** Size events of the parked file (0 or 1). */
+  sizeEvents(row: number): number {
+    return (this.chunks[row >>> CHUNK_BITS]![(row & (CHUNK_ROWS - 1)) * STRIDE + Col.Bits]! & HAS_EVENT) !== 0 ? 1 : 0;
+  }
+}
