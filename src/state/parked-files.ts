@@ -142,7 +142,11 @@ export class ParkedFiles {
     return this.paths[row]!;
   }
 
+  /** The file's path changed (a rename above it): its size event keeps the path it had. */
   setPath(row: number, path: string): void {
+    const old = this.paths[row]!;
+    if (path === old) return;
+    if (this.sizeEvents(row) > 0 && !this.eventPaths.has(row)) this.eventPaths.set(row, old);
     this.paths[row] = path;
   }
 
