@@ -46,7 +46,7 @@ import { fuse_removemapping_one } from './layouts/io.js';
 import { fuse_forget_one, fuse_ioctl_iovec, fuse_ioctl_out } from './layouts/misc.js';
 import { fuse_notify_prune_out, fuse_notify_store_out } from './layouts/notify.js';
 import { sizeAt } from './layouts/index.js';
-import type { ProblemNote } from './problems.js';
+import { Problem, ProblemNote, type ProblemDef } from './problems.js';
 import { Dirent, direntAt, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import { structJsonAt, type Json, type JsonObject } from './struct-json.js';
 
@@ -67,6 +67,8 @@ export interface DecodedMessage {
   truncated?: string;
   /** Malformed content (the text of the message's ProblemNote). */
   problem?: string;
+  /** The registry id (protocol/problems.ts) of `problem`, or of `truncated` when the snap length cut a needed part: `struct-cut`. */
+  problem_id?: string;
 }
 
 const IN_HDR = 40;
@@ -113,6 +115,8 @@ export class MessageParts {
   readonly values: Json[] = [];
   truncated: string | undefined = undefined;
   problem: string | undefined = undefined;
+  /** The registry id of the message's problem (`problem`, or a `truncated` from the registry). */
+  problemId: string | undefined = undefined;
   /** `problem` was noted before `truncated` (the order of their keys). */
   problemFirst = false;
 
@@ -129,6 +133,7 @@ export class MessageParts {
     this.count = 0;
     this.truncated = undefined;
     this.problem = undefined;
+    this.problemId = undefined;
     this.problemFirst = false;
   }
 
@@ -168,12 +173,17 @@ export class MessageParts {
   /** Sets the message's problem (protocol/problems.ts): `truncated` or `problem` by its kind. */
   noteChecked(pr: ProblemNote | undefined): void {
     if (pr === undefined) return;
-    if (pr.kind === 'truncated') this.truncated = pr.text;
-    else this.setProblem(pr.text);
+    if (pr.kind === 'truncated') {
+      this.truncated = pr.text;
+      this.problemId = pr.id;
+    } else {
+      this.setProblem(pr);
+    }
   }
 
-  setProblem(s: string): void {
-    this.problem = s;
+  setProblem(pr: ProblemNote): void {
+    this.problem = pr.text;
+    this.problemId = pr.id;
     this.problemFirst = this.truncated === undefined;
   }
 }
@@ -267,9 +277,9 @@ function hexValue(P: MessageParts, data: Buffer, start: number, length: number, 
   return { length, captured: c, hex: hex(data, start, start + Math.max(0, Math.min(captured, length))) };
 }
 
-/** A message shorter than its header (`need` bytes of `what`): the problem and the raw bytes. */
-function tooShort(P: MessageParts, m: CaptureMessage, need: number, what: string): MessageParts {
-  P.setProblem(`${m.capLen} bytes < ${need} needed for ${what}`);
+/** A message shorter than its header (`short`: the registry's problem for it): the problem and the raw bytes. */
+function tooShort(P: MessageParts, m: CaptureMessage, short: ProblemDef): MessageParts {
+  P.setProblem(new ProblemNote(short, m.capLen));
   P.addValue('raw', hex(m.data, m.off, m.off + m.capLen));
   return P;
 }
@@ -384,7 +394,7 @@ const REQUEST_TAIL: Partial<Record<number, Hook>> = { [Op.SETXATTR]: setxattrTai
  */
 export function walkRequest(m: CaptureMessage, p: ConnProtocol, x: Exchange | undefined, P: MessageParts): MessageParts {
   P.reset('request', m);
-  if (m.capLen < IN_HDR) return tooShort(P, m, IN_HDR, 'fuse_in_header');
+  if (m.capLen < IN_HDR) return tooShort(P, m, Problem.IN_HEADER_SHORT);
   const { data, off, le } = m;
   P.header = fuse_in_header;
   P.headerAt = off;
@@ -563,7 +573,7 @@ export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnPro
   P.reset('reply', m);
   P.opcode = x?.opcode;
   P.op = x ? opcodeName(x.opcode) : '?';
-  if (m.capLen < OUT_HDR) return tooShort(P, m, OUT_HDR, 'fuse_out_header');
+  if (m.capLen < OUT_HDR) return tooShort(P, m, Problem.OUT_HEADER_SHORT);
   const { data, off, le } = m;
   P.header = fuse_out_header;
   P.headerAt = off;
@@ -638,7 +648,7 @@ export function walkNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent, 
   P.reset('notify', m);
   P.op = notifyName(ev.code);
   if (m.capLen < OUT_HDR) {
-    if (ev.problem !== undefined) P.setProblem(ev.problem.text);
+    if (ev.problem !== undefined) P.setProblem(ev.problem);
     return P;
   }
   P.header = fuse_out_header;
@@ -697,6 +707,7 @@ export function partsObject(P: MessageParts): DecodedMessage {
     if (P.truncated !== undefined) d.truncated = P.truncated;
     if (P.problem !== undefined) d.problem = P.problem;
   }
+  if (P.problemId !== undefined) d.problem_id = P.problemId;
   return d;
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { Cap } from '../analysis/capture-builder.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-dump-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -111,5 +112,28 @@ describe('fusetrace dump', () => {
       ),
       { numRuns: Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 25), seed: 42 },
     );
+  });
+  it('--json carries each message\'s own protocol problem with its registry id, and the summary lists it', () => {
+    const c = new Cap(1);
+    c.init(0, 0);
+    const w = c.req(0, 1, 16, 1, Buffer.alloc(8)); // WRITE too short for fuse_write_in
+    c.rep(0, 2, w, 0, Buffer.alloc(8)); // and its reply: fuse_write_out is 8 bytes, well-formed
+    const g = c.getattrReq(0, 3, 1);
+    c.rep(0, 4, g, 0, Buffer.alloc(100)); // a fuse_attr_out of the wrong size
+    const r = runCli(['dump', '--json', c.file()]);
+    assert.equal(r.code, 0, r.stderr);
+    const recs = jsonLines(r.stdout);
+    const decoded = recs.filter((l) => l.type === 'message').map((l) => l.data.decoded as Record<string, unknown>);
+    assert.deepEqual(decoded.map((d) => [d.op, d.type, d.problem_id ?? null]), [
+      ['INIT', 'request', null], ['INIT', 'reply', null],
+      ['WRITE', 'request', 'struct-short'], ['WRITE', 'reply', null],
+      ['GETATTR', 'request', null], ['GETATTR', 'reply', 'reply-size'],
+    ]);
+    assert.equal(decoded[2]!.problem, '48 bytes < 80 needed for fuse_write_in at minor 45');
+    const summary = recs.at(-1)!.data;
+    assert.equal(summary.malformed, 2, 'the request and the other reply; not the WRITE reply a second time');
+    assert.deepEqual((summary.problems as Record<string, unknown>[]).map((p) => [p.kind, p.problem_id]), [
+      ['malformed-message', 'struct-short'], ['malformed-message', 'reply-size'],
+    ]);
   });
 });

@@ -268,7 +268,7 @@ function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], cou
     rejected_replies: c.rejected,
     connections: conns,
     notices: run.notices.map((n) => ({ kind: n.kind, file: n.file, offset: n.offset, block: n.blockNo, message: n.message })),
-    problems: problems.map((p) => ({ kind: p.kind, conn: p.conn, unique: idJson(p.unique), file_offset: p.offset, message: p.message })),
+    problems: problems.map((p) => ({ kind: p.kind, conn: p.conn, unique: idJson(p.unique), file_offset: p.offset, message: p.message, problem_id: p.problemId ?? null })),
     problems_by_kind: counts,
     error: run.fatal ? run.fatal.message : null,
   };
