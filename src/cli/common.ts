@@ -94,6 +94,17 @@ export class Output {
     this.used += this.buf.write(s, this.used, 'utf8');
   }
 
+  /** Bytes as they are (a table writer's full buffer), after the text before them. */
+  writeBytes(bytes: Buffer): void {
+    if (bytes.length > OUTPUT_BUFFER - this.used) {
+      this.flush();
+      writeFullySync(this.fd, bytes);
+      return;
+    }
+    bytes.copy(this.buf, this.used);
+    this.used += bytes.length;
+  }
+
   line(s: string): void {
     this.write(s);
     this.write('\n');

@@ -21,6 +21,7 @@ import type { Exchange } from '../protocol/exchange.js';
 import { idCell, type Id } from '../model/id64.js';
 import { errnoName } from '../model/format.js';
 import { jsonString, stringifyJson } from './json.js';
+import { MAX_NUMBER_TEXT, ROW_BUFFER, RowBytes, isIntegerText, putAscii, putCsvPlain, putFraction, putJsonPlain, putNanos, putNumber } from './row-bytes.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
 import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
@@ -36,6 +37,8 @@ export interface TableColumn<R> {
   type: ColumnType;
   doc: string;
   get(r: R): Cell;
+  /** An absolute time column (`absTimeColumn`): `get` is `absNs(clock, t(r), rest(r))`. */
+  absTime?: { clock: ExportClock; t(r: R): number; rest(r: R): number };
 }
 
 /** Clock facts every time cell needs: the run's epoch (absolute ns of t = 0). */
@@ -69,22 +72,49 @@ const num = (v: number | bigint | null | undefined): Cell => {
   return Number.isInteger(v) && !Number.isSafeInteger(v) ? null : v;
 };
 
-/** The epoch split into whole seconds and ns, for exact decimal sums without a bigint per cell. */
-const epochSplit = new WeakMap<ExportClock, { epoch: bigint; sec: number; nsec: number }>();
+/** The last epoch split into whole seconds and ns, for exact decimal sums without a bigint per cell. */
+let splitEpoch: bigint | undefined;
+let splitSec = 0;
+let splitNsec = 0;
+/** What `absSplit` found: absolute whole seconds and ns. */
+let absSec = 0;
+let absNsec = 0;
+
+/**
+ * The absolute time of relative ns `t` as whole seconds and ns (`absSec`,
+ * `absNsec`) when plain numbers hold it exactly; false when only the exact
+ * bigint sum does (or `t` is unknown).
+ */
+function absSplit(epoch: bigint, t: number, rest: number): boolean {
+  if (rest !== 0) return false;
+  if (epoch !== splitEpoch) {
+    splitEpoch = epoch;
+    splitSec = Number(epoch / 1_000_000_000n);
+    splitNsec = Number(epoch % 1_000_000_000n);
+  }
+  const total = splitNsec + Math.round(t);
+  const carry = Math.floor(total / 1e9);
+  const sec = splitSec + carry;
+  if (sec <= 0 || !Number.isSafeInteger(total) || !Number.isSafeInteger(sec)) return false;
+  absSec = sec;
+  absNsec = total - carry * 1e9;
+  return true;
+}
 
 /** Relative ns (plus the `rest` a double could not hold, see `CaptureMessage.tRest`) -> absolute ns since the Unix epoch, exact, as a decimal string. */
 export function absNs(clock: ExportClock, t: number, rest = 0): Cell {
   const epoch = clock.epochNs;
   if (!Number.isFinite(t) || epoch === undefined) return null;
-  if (rest !== 0) return (epoch + BigInt(Math.round(t)) + BigInt(rest)).toString();
-  let sp = epochSplit.get(clock);
-  if (!sp || sp.epoch !== epoch) epochSplit.set(clock, (sp = { epoch, sec: Number(epoch / 1_000_000_000n), nsec: Number(epoch % 1_000_000_000n) }));
-  const total = sp.nsec + Math.round(t);
-  const carry = Math.floor(total / 1e9);
-  const sec = sp.sec + carry;
-  const ns = total - carry * 1e9;
-  if (sec <= 0 || !Number.isSafeInteger(total) || !Number.isSafeInteger(sec)) return (epoch + BigInt(Math.round(t))).toString();
-  return `${sec}${String(ns).padStart(9, '0')}`;
+  if (absSplit(epoch, t, rest)) return `${absSec}${String(absNsec).padStart(9, '0')}`;
+  return (epoch + BigInt(Math.round(t)) + BigInt(rest)).toString();
+}
+
+/**
+ * A column of absolute times (`absNs`) from relative ns (NaN: none); the
+ * byte writer writes its digits without making the string.
+ */
+function absTimeColumn<R>(name: string, doc: string, clock: ExportClock, t: (r: R) => number, rest: (r: R) => number = () => 0): TableColumn<R> {
+  return { name, type: 'integer', doc, get: (r) => absNs(clock, t(r), rest(r)), absTime: { clock, t, rest } };
 }
 
 /** Flag names by value, cached per flag set (the same few values repeat on every row). */
@@ -137,12 +167,20 @@ function argumentColumns(): TableColumn<Exchange>[] {
       for (const op of ops) c.byOp.set(op, get);
     }
   }
-  return [...cols].map(([name, c]) => ({
-    name,
-    type: c.type,
-    doc: `${c.type === 'string' ? 'flags by name' : 'value'} of ${c.docs.join(', ')}`,
-    get: (x: Exchange) => c.byOp.get(x.opcode)?.(x) ?? null,
-  }));
+  return [...cols].map(([name, c]) => {
+    // By opcode in an array: a Map lookup for each of these columns on every row cost more than the cell.
+    const byOp = new Array<((x: Exchange) => Cell) | undefined>(Math.max(...c.byOp.keys()) + 1).fill(undefined);
+    for (const [op, get] of c.byOp) byOp[op] = get;
+    return {
+      name,
+      type: c.type,
+      doc: `${c.type === 'string' ? 'flags by name' : 'value'} of ${c.docs.join(', ')}`,
+      get: (x: Exchange) => {
+        const get = byOp[x.opcode];
+        return get === undefined ? null : get(x);
+      },
+    };
+  });
 }
 
 export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
@@ -157,8 +195,8 @@ export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
     { name: 'pid', type: 'integer', doc: 'daemon process that read the request (empty: unknown)', get: (x) => (x.pid >= 0 ? x.pid : null) },
     { name: 'tid', type: 'integer', doc: 'daemon thread that read the request (empty: unknown)', get: (x) => (x.tid >= 0 ? x.tid : null) },
     { name: 'caller_pid', type: 'integer', doc: 'fuse_in_header.pid: the calling thread, 0 for the kernel', get: (x) => x.callerPid },
-    { name: 'req_ns', type: 'integer', doc: 'request time, ns since the Unix epoch (exact)', get: (x) => absNs(clock, x.tReq, x.tReqRest) },
-    { name: 'reply_ns', type: 'integer', doc: 'reply time, ns since the Unix epoch (empty: no reply)', get: (x) => (replied(x) ? absNs(clock, x.tReply, x.tReplyRest) : null) },
+    absTimeColumn('req_ns', 'request time, ns since the Unix epoch (exact)', clock, (x) => x.tReq, (x) => x.tReqRest),
+    absTimeColumn('reply_ns', 'reply time, ns since the Unix epoch (empty: no reply)', clock, (x) => (replied(x) ? x.tReply : NaN), (x) => x.tReplyRest),
     { name: 'req_ms', type: 'number', doc: 'request time, ms since the capture start', get: (x) => relMs(x.tReq) },
     { name: 'reply_ms', type: 'number', doc: 'reply time, ms since the capture start', get: (x) => (replied(x) ? relMs(x.tReply) : null) },
     { name: 'latency_us', type: 'number', doc: 'reply time - request time, µs', get: (x) => (replied(x) ? Math.round(x.latency) / 1e3 : null) },
@@ -176,7 +214,7 @@ export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
 
 export function sizeColumns(clock: ExportClock): TableColumn<SizeEvent>[] {
   return [
-    { name: 't', type: 'integer', doc: 'event time, ns since the Unix epoch (exact)', get: (e) => absNs(clock, e.t) },
+    absTimeColumn('t', 'event time, ns since the Unix epoch (exact)', clock, (e) => e.t),
     { name: 't_ms', type: 'number', doc: 'event time, ms since the capture start', get: (e) => relMs(e.t) },
     { name: 'conn', type: 'integer', doc: 'connection the event was seen on', get: (e) => e.conn },
     { name: 'nodeid', type: 'integer', doc: 'nodeid on that connection', get: (e) => id64(e.nodeid) },
@@ -192,7 +230,7 @@ export function sizeColumns(clock: ExportClock): TableColumn<SizeEvent>[] {
 
 export function findingColumns(clock: ExportClock): TableColumn<Finding>[] {
   return [
-    { name: 't', type: 'integer', doc: 'time of the finding, ns since the Unix epoch', get: (f) => absNs(clock, f.t) },
+    absTimeColumn('t', 'time of the finding, ns since the Unix epoch', clock, (f) => f.t),
     { name: 't_ms', type: 'number', doc: 'ms since the capture start', get: (f) => relMs(f.t) },
     { name: 'severity', type: 'string', doc: 'error, warning or info', get: (f) => f.severity },
     { name: 'kind', type: 'string', doc: 'finding kind (docs/analysis.md)', get: (f) => f.kind },
@@ -300,102 +338,200 @@ export function jsonlCell(v: Cell, type: ColumnType): string {
 }
 
 /**
+ * Where rows go (common.ts `Output` fits): text, or whole byte chunks when
+ * the sink takes them (`Output.writeBytes`), which spares decoding them back.
+ */
+export interface RowSink extends TextSink {
+  writeBytes?(bytes: Buffer): void;
+}
+
+/**
  * Writes rows of one table: CSV (RFC 4180: header row first, CRLF line ends,
  * see `csvCell`) or JSON Lines (one object per row, keys in column order,
- * see `jsonlCell`). Each row goes to the sink as it is made (`Output`
- * buffers the bytes): a row kept waiting in a batch would outlive the
- * young generation, which made collecting its pieces cost more than
- * making them.
+ * see `jsonlCell`). Each row is written as bytes into one reused buffer
+ * (row-bytes.ts) by a function generated for the table and format, and the
+ * buffer goes to the sink each time it fills and at `flush`.
  */
 export class TableWriter<R> {
   private headerDone = false;
-  private readonly line: (r: R) => string;
+  private readonly bytes: RowBytes;
+  private readonly line: (r: R) => void;
   rows = 0;
 
   constructor(
     private readonly columns: readonly TableColumn<R>[],
     private readonly format: ExportFormat,
-    private readonly sink: TextSink,
+    sink: RowSink,
   ) {
-    this.line = compileRow(columns, format);
+    this.bytes = new RowBytes(sink.writeBytes ? (b) => sink.writeBytes!(b) : (b) => sink.write(b.toString('utf8')));
+    this.line = compileRow(columns, format, this.bytes);
   }
 
   /** Writes the header (CSV) even when no row follows. */
   header(): void {
     if (this.headerDone) return;
     this.headerDone = true;
-    if (this.format === 'csv') this.sink.write(this.columns.map((c) => csvCell(c.name, 'string')).join(',') + '\r\n');
+    if (this.format === 'csv') this.bytes.text(this.columns.map((c) => csvCell(c.name, 'string')).join(',') + '\r\n');
   }
 
   row(r: R): void {
     if (!this.headerDone) this.header();
     this.rows++;
-    this.sink.write(this.line(r));
+    this.line(r);
   }
 
-  /** Ends the table: the header at least (the rows went out as they came). */
+  /** Ends the table (the header at least) and hands on what is buffered. */
   flush(): void {
     this.header();
+    this.bytes.flush();
   }
 }
 
-/**
- * `String(v)`, faster for the fractions every time and latency column holds
- * (ms with ns resolution: k / 1e6). Such a number below 1e9 has at most 15
- * significant digits, so its shortest round-trip text, which String writes,
- * is exactly the decimal k * 10^-6: built here from two small integers
- * instead of by the general double-to-text algorithm.
- */
+/** `String(v)` as the table writers write it (row-bytes.ts `putFraction`), as a string. */
 export function numberText(v: number): string {
-  if (!(v > 0 && v < 1e9) || Number.isInteger(v)) return String(v);
-  const k = Math.round(v * 1e6);
-  if (k / 1e6 !== v) return String(v);
-  const whole = Math.floor(k / 1e6);
-  let frac = k - whole * 1e6;
-  let digits = 6;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    digits--;
-  }
-  return `${whole}.${String(frac).padStart(digits, '0')}`;
+  return NUMBER_SCRATCH.toString('latin1', 0, putFraction(NUMBER_SCRATCH, 0, v));
+}
+const NUMBER_SCRATCH = Buffer.alloc(MAX_NUMBER_TEXT);
+
+// --- cells as bytes ----------------------------------------------------------------------
+//
+// Each writes the text `csvCell` / `jsonlCell` (with `numberText` for number
+// columns) write for the cell, at `p` of the writer's buffer, and returns the
+// position after it. The row function takes room for its numbers and
+// separators before the first cell (`RowBytes.reserve`); a text cell takes
+// its own and leaves that much free again after it.
+
+/** Text made by the string-level rule, then encoded once. */
+function putText(w: RowBytes, p: number, text: string): number {
+  w.pos = p;
+  w.text(text);
+  w.room(w.reserve);
+  return w.pos;
 }
 
-/** A text cell that csvCell writes as it is: no formula-like start, nothing to quote. */
-const CSV_PLAIN_TEXT = /^(?![=+\-@\t\r])[^",\r\n]*$/;
+/** Room for a text cell of `n` UTF-16 units written as ASCII (plus quotes), with the row's reserve kept. */
+function textRoom(w: RowBytes, p: number, n: number): number {
+  if (p + n + 2 + w.reserve <= ROW_BUFFER) return p;
+  w.pos = p;
+  w.flush();
+  return 0;
+}
 
-/** csvCell by column type, the common cases first (the same text for every cell). */
-const CSV_CELL: Record<ColumnType, (v: Cell) => string> = {
-  integer: (v) => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : csvCell(v, 'integer')),
-  number: (v) => (typeof v === 'number' ? (Number.isFinite(v) ? numberText(v) : '') : csvCell(v, 'number')),
-  string: (v) => (typeof v === 'string' && CSV_PLAIN_TEXT.test(v) ? v : csvCell(v, 'string')),
+const MAX_PLAIN = ROW_BUFFER >> 2;
+
+function csvText(w: RowBytes, p: number, s: string, type: ColumnType): number {
+  if (s.length < MAX_PLAIN) {
+    p = textRoom(w, p, s.length);
+    const q = putCsvPlain(w.buf, p, s, type === 'string');
+    if (q >= 0) return q;
+  }
+  return putText(w, p, csvCell(s, type));
+}
+
+function jsonText(w: RowBytes, p: number, s: string): number {
+  if (s.length < MAX_PLAIN) {
+    p = textRoom(w, p, s.length);
+    const q = putJsonPlain(w.buf, p, s);
+    if (q >= 0) return q;
+  }
+  return putText(w, p, jsonString(s));
+}
+
+type PutCell = (w: RowBytes, p: number, v: Cell) => number;
+
+/** `null`. */
+function putNull(b: Buffer, p: number): number {
+  b[p] = 0x6e;
+  b[p + 1] = 0x75;
+  b[p + 2] = 0x6c;
+  b[p + 3] = 0x6c;
+  return p + 4;
+}
+
+const CSV_PUT: Record<ColumnType, PutCell> = {
+  integer: (w, p, v) => {
+    if (typeof v === 'number') return Number.isFinite(v) ? putNumber(w.buf, p, v) : p;
+    if (typeof v === 'string') return csvText(w, p, v, 'integer');
+    return v === null ? p : putText(w, p, csvCell(v, 'integer'));
+  },
+  number: (w, p, v) => {
+    if (typeof v === 'number') return Number.isFinite(v) ? putFraction(w.buf, p, v) : p;
+    if (typeof v === 'string') return csvText(w, p, v, 'number');
+    return v === null ? p : putText(w, p, csvCell(v, 'number'));
+  },
+  string: (w, p, v) => {
+    if (typeof v === 'string') return csvText(w, p, v, 'string');
+    if (typeof v === 'number') return Number.isFinite(v) ? putNumber(w.buf, p, v) : p;
+    return v === null ? p : putText(w, p, csvCell(v, 'string'));
+  },
 };
-const JSONL_CELL: Record<ColumnType, (v: Cell) => string> = {
-  integer: (v) => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : jsonlCell(v, 'integer')),
-  number: (v) => (typeof v === 'number' ? (Number.isFinite(v) ? numberText(v) : 'null') : jsonlCell(v, 'number')),
-  string: (v) => (typeof v === 'string' ? jsonString(v) : jsonlCell(v, 'string')),
+
+const JSONL_PUT: Record<ColumnType, PutCell> = {
+  integer: (w, p, v) => {
+    if (typeof v === 'number') return Number.isFinite(v) ? putNumber(w.buf, p, v) : putNull(w.buf, p);
+    if (v === null) return putNull(w.buf, p);
+    if (typeof v === 'string' && isIntegerText(v) && v.length < MAX_PLAIN) return putAscii(w.buf, textRoom(w, p, v.length), v);
+    return typeof v === 'string' ? jsonText(w, p, v) : putText(w, p, jsonlCell(v, 'integer'));
+  },
+  number: (w, p, v) => {
+    if (typeof v === 'number') return Number.isFinite(v) ? putFraction(w.buf, p, v) : putNull(w.buf, p);
+    if (v === null) return putNull(w.buf, p);
+    return typeof v === 'string' ? jsonText(w, p, v) : putText(w, p, jsonlCell(v, 'number'));
+  },
+  string: (w, p, v) => {
+    if (typeof v === 'string') return jsonText(w, p, v);
+    if (v === null) return putNull(w.buf, p);
+    if (typeof v === 'number') return Number.isFinite(v) ? putNumber(w.buf, p, v) : putNull(w.buf, p);
+    return putText(w, p, jsonlCell(v, 'string'));
+  },
 };
+
+/** An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes of it when only a bigint holds it. */
+function putAbsTime(csv: boolean): (w: RowBytes, p: number, clock: ExportClock, t: number, rest: number) => number {
+  const put = csv ? CSV_PUT.integer : JSONL_PUT.integer;
+  return (w, p, clock, t, rest) => {
+    const epoch = clock.epochNs;
+    if (epoch === undefined || !Number.isFinite(t) || !absSplit(epoch, t, rest)) return put(w, p, absNs(clock, t, rest));
+    return putNanos(w.buf, p, absSec, absNsec);
+  };
+}
+const CSV_ABS_TIME = putAbsTime(true);
+const JSONL_ABS_TIME = putAbsTime(false);
+
+/** Byte stores of a constant ASCII text, as generated code. */
+function storeBytes(text: string): string {
+  return [...Buffer.from(text, 'latin1')].map((c) => `b[p++] = ${c};`).join(' ');
+}
 
 /**
- * One row's text (CSV with its CRLF, or a JSON Lines object with its LF),
- * generated once per table and format as one expression: every column's
+ * One row's bytes (CSV with its CRLF, or a JSON Lines object with its LF),
+ * generated once per table and format as straight-line code: every column's
  * getter and cell writer gets a call site of its own, which the engine can
- * inline (a loop over the columns calls thirty getters from one site).
+ * inline (a loop over the columns calls thirty getters from one site), and
+ * separators and JSON keys are constant byte stores.
  * `export --table requests` writes a row per exchange of the capture.
  */
-function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat): (r: R) => string {
-  const deps: unknown[] = [];
+function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: RowBytes): (r: R) => void {
+  const deps: unknown[] = [w];
   const dep = (v: unknown): string => {
     deps.push(v);
     return `d${deps.length - 1}`;
   };
-  const cells = columns.map((c, i) => {
-    const cell = `${dep(format === 'csv' ? CSV_CELL[c.type] : JSONL_CELL[c.type])}(${dep(c.get)}(r))`;
-    if (format === 'csv') return i === 0 ? cell : `',' + ${cell}`;
-    return `${JSON.stringify(`${i === 0 ? '{' : ','}${jsonString(c.name)}:`)} + ${cell}`;
+  const put = format === 'csv' ? CSV_PUT : JSONL_PUT;
+  let fixed = 4;
+  const body: string[] = ['d0.room(d0.reserve);', 'const b = d0.buf;', 'let p = d0.pos;'];
+  columns.forEach((c, i) => {
+    const lead = format === 'csv' ? (i === 0 ? '' : ',') : `${i === 0 ? '{' : ','}${jsonString(c.name)}:`;
+    fixed += lead.length + MAX_NUMBER_TEXT;
+    const a = c.absTime;
+    const cell = a
+      ? `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, ${dep(a.t)}(r), ${dep(a.rest)}(r))`
+      : `${dep(put[c.type])}(d0, p, ${dep(c.get)}(r))`;
+    body.push(storeBytes(lead), `p = ${cell};`);
   });
-  const end = format === 'csv' ? "'\\r\\n'" : "'}\\n'";
-  const body = `return ${[...cells, end].join(' + ')};`;
-  const make = new Function(...deps.map((_, i) => `d${i}`), `return function row(r) { ${body} };`) as (...d: unknown[]) => (r: R) => string;
+  body.push(storeBytes(format === 'csv' ? '\r\n' : '}\n'), 'd0.pos = p;');
+  w.reserve = fixed;
+  const make = new Function(...deps.map((_, i) => `d${i}`), `return function row(r) {\n${body.join('\n')}\n};`) as (...d: unknown[]) => (r: R) => void;
   return make(...deps);
 }
 

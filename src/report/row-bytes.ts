@@ -1,0 +1,206 @@
+/**
+ * The byte level of the table writers (csv.ts): cells written as UTF-8
+ * straight into one reused buffer, handed on whole when it fills. A row of
+ * `export --table requests` has some thirty cells, most of them numbers; as
+ * strings each would be made, joined and encoded again, and collecting those
+ * strings cost more than making them. Here a number is written digit by digit,
+ * and a text cell is copied character by character while it is plain ASCII
+ * that needs no quoting or escape, which is nearly always; any other text
+ * goes through the one rule of its format (`csvCell`, `jsonString`) and is
+ * encoded once.
+ *
+ * Every function here writes exactly the text the string-level rules write
+ * (`String(v)`, `csvCell`, `jsonlCell`); test/report/row-bytes
+ * compares them on random and hostile values.
+ */
+
+/** Bytes a `RowBytes` gathers before handing them on. */
+export const ROW_BUFFER = 1 << 16;
+
+/** Longest text of a number cell: `String(v)` of any double (`-1.2345678901234567e-300`) is at most 24 characters. */
+export const MAX_NUMBER_TEXT = 26;
+
+/** Where full buffers go; `bytes` is only valid during the call. */
+export type ByteOut = (bytes: Buffer) => void;
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const CR = 0x0d;
+const LF = 0x0a;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const MINUS = 0x2d;
+
+/**
+ * The output buffer of one table writer. Writers reserve room (`room`)
+ * before writing; a reservation never splits a cell, so every chunk handed
+ * on ends on a character boundary and can also be decoded on its own.
+ */
+export class RowBytes {
+  readonly buf: Buffer = Buffer.allocUnsafe(ROW_BUFFER);
+  pos = 0;
+  /** Bytes a row keeps free after each text cell for its remaining numbers and separators (set by the row writer). */
+  reserve = 0;
+
+  constructor(private readonly out: ByteOut) {}
+
+  /** Makes room for `n` bytes (n <= ROW_BUFFER). */
+  room(n: number): void {
+    if (this.pos + n > ROW_BUFFER) this.flush();
+  }
+
+  flush(): void {
+    if (this.pos === 0) return;
+    const n = this.pos;
+    this.pos = 0;
+    this.out(this.buf.subarray(0, n));
+  }
+
+  /** Any text, encoded once; text too long for the buffer goes out on its own. */
+  text(s: string): void {
+    if (s.length * 3 > ROW_BUFFER - this.pos) {
+      this.flush();
+      if (s.length * 3 > ROW_BUFFER) {
+        this.out(Buffer.from(s, 'utf8'));
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+}
+
+/**
+ * `String(v)` of a number at `p` (room for MAX_NUMBER_TEXT bytes taken);
+ * returns the position after it. Safe integers are written digit by digit,
+ * in 32-bit integer arithmetic (a 53-bit one as two parts).
+ */
+export function putNumber(b: Buffer, p: number, v: number): number {
+  if ((v | 0) === v) {
+    if (v < 0) {
+      if (v === -2147483648) return putAscii(b, p, '-2147483648');
+      b[p++] = MINUS;
+      v = -v;
+    }
+    return putUint31(b, p, v);
+  }
+  if (v === Math.floor(v) && v <= 9007199254740991 && v >= -9007199254740991) {
+    if (v < 0) {
+      b[p++] = MINUS;
+      v = -v;
+    }
+    if (v < 1e9) return putUint31(b, p, v);
+    const hi = Math.floor(v / 1e9);
+    return putDigits(b, putUint31(b, p, hi), v - hi * 1e9, 9);
+  }
+  return putAscii(b, p, String(v));
+}
+
+/** The digits of 0 <= v < 2^31. */
+function putUint31(b: Buffer, p: number, v: number): number {
+  const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+  return putDigits(b, p, v, n);
+}
+
+/** "00" to "99" as byte pairs: digits are written two per division (a division is most of a digit's cost). */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = ZERO + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = ZERO + (i % 10);
+}
+
+/** The last `n` decimal digits of 0 <= v < 2^31, zero-padded to `n`. */
+function putDigits(b: Buffer, p: number, v: number, n: number): number {
+  let i = p + n;
+  while (i - p >= 2) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    b[--i] = PAIRS[r + 1]!;
+    b[--i] = PAIRS[r]!;
+    v = q;
+  }
+  if (i > p) b[p] = ZERO + (v % 10);
+  return p + n;
+}
+
+/**
+ * `String(v)` at `p`, faster for the fractions every time and latency column
+ * holds (ms with ns resolution: k / 1e6). Such a number below 1e9 has at most
+ * 15 significant digits, so its shortest round-trip text, which String writes,
+ * is exactly the decimal k * 10^-6: written here from two small integers
+ * instead of by the general double-to-text algorithm.
+ */
+export function putFraction(b: Buffer, p: number, v: number): number {
+  if (!(v > 0 && v < 1e9) || v === Math.floor(v)) return putNumber(b, p, v);
+  const k = Math.round(v * 1e6);
+  if (k / 1e6 !== v) return putAscii(b, p, String(v));
+  const whole = Math.floor(k / 1e6);
+  p = putNumber(b, p, whole);
+  b[p++] = DOT;
+  // Six digits, then the trailing zeros taken back off (they are not all 0: v is no integer).
+  p = putDigits(b, p, k - whole * 1e6, 6);
+  while (b[p - 1] === ZERO) p--;
+  return p;
+}
+
+/** Whole seconds and ns as one decimal: `sec` then `nsec` in nine digits (room for MAX_NUMBER_TEXT bytes taken; sec < 2^53 fits in it). */
+export function putNanos(b: Buffer, p: number, sec: number, nsec: number): number {
+  return putDigits(b, putNumber(b, p, sec), nsec, 9);
+}
+
+/** An ASCII string's bytes at `p` (room taken by the caller). */
+export function putAscii(b: Buffer, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/**
+ * Writes `s` as it is if it is a plain CSV field: ASCII without a quote,
+ * comma, CR or LF, and (`defuse`, text columns) not starting like a formula
+ * (csv.ts `csvCell`). Returns the position after it, or -1 when `s` needs
+ * `csvCell` (nothing counts as written then). Room for s.length bytes taken.
+ */
+export function putCsvPlain(b: Buffer, p: number, s: string, defuse: boolean): number {
+  const n = s.length;
+  if (defuse && n > 0) {
+    const c = s.charCodeAt(0);
+    // = + - @ TAB CR
+    if (c === 0x3d || c === 0x2b || c === MINUS || c === 0x40 || c === 0x09 || c === CR) return -1;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || c === QUOTE || c === COMMA || c === CR || c === LF) return -1;
+    b[p + i] = c;
+  }
+  return p + n;
+}
+
+/**
+ * Writes `s` as a JSON string literal if it is printable ASCII without `"`
+ * or `\` (json.ts `jsonString` writes such a string between quotes as it
+ * is); returns the position after it, or -1 when `s` needs `jsonString`.
+ * Room for s.length + 2 bytes taken.
+ */
+export function putJsonPlain(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  b[p] = QUOTE;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return -1;
+    b[p + 1 + i] = c;
+  }
+  b[p + 1 + n] = QUOTE;
+  return p + n + 2;
+}
+
+/** Whether `s` is an optional minus and decimal digits (an exact 64-bit id or time carried as text). */
+export function isIntegerText(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && s.charCodeAt(0) === MINUS ? 1 : 0;
+  if (i === n) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < ZERO || c > ZERO + 9) return false;
+  }
+  return true;
+}

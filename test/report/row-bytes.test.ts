@@ -1,0 +1,127 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { putFraction, putNumber, ROW_BUFFER } from '../../src/report/row-bytes.js';
+import { TableWriter, absNs, csvCell, jsonlCell, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
+
+/** The text of a row as the string-level rules write it (numbers as String writes them): the byte writer must write exactly this. */
+function csvRow(cols: TableColumn<Cell[]>[], r: Cell[]): string {
+  return cols.map((c) => {
+    const v = c.get(r);
+    return csvCell(v, c.type);
+  }).join(',') + '\r\n';
+}
+function jsonlRow(cols: TableColumn<Cell[]>[], r: Cell[]): string {
+  return '{' + cols.map((c) => {
+    const v = c.get(r);
+    return `${JSON.stringify(c.name)}:${jsonlCell(v, c.type)}`;
+  }).join(',') + '}\n';
+}
+
+/** A sink that takes bytes, as `Output` does, checking each chunk is whole UTF-8 on its own. */
+function byteSink(): { chunks: Buffer[]; bytes(): Buffer; write(s: string): void; writeBytes(b: Buffer): void } {
+  const chunks: Buffer[] = [];
+  return {
+    chunks,
+    bytes: () => Buffer.concat(chunks),
+    write(s: string) { chunks.push(Buffer.from(s, 'utf8')); },
+    writeBytes(b: Buffer) {
+      assert.equal(Buffer.from(b.toString('utf8'), 'utf8').compare(b), 0, 'a chunk ends on a character boundary');
+      chunks.push(Buffer.from(b));
+    },
+  };
+}
+
+/** The bytes are the UTF-8 of the text (as the string-level writer's output went through Buffer.write, lone surrogates as U+FFFD). */
+function assertBytes(got: Buffer, text: string): void {
+  const want = Buffer.from(text, 'utf8');
+  if (got.compare(want) !== 0) assert.equal(got.toString('utf8'), want.toString('utf8'));
+  assert.equal(got.compare(want), 0);
+}
+
+const at = (b: Buffer, f: (b: Buffer, p: number) => number): string => b.toString('latin1', 3, f(b, 3));
+
+/** Text that hits every rule: quotes, commas, CR, LF, formula starts, controls, non-ASCII, lone surrogates, JSON escapes. */
+const hostile = fc.oneof(
+  fc.string(),
+  fc.string({ unit: fc.constantFrom('a', '"', ',', '\r', '\n', '=', '+', '-', '@', '\t', '\\', '\u0000', '\u007f', '\u0085', '\u2028', '\u202e', 'é', '€', '😀', '\ud800', '\udc00', '1', ' ') }),
+  fc.string({ unit: 'grapheme' }),
+  fc.stringMatching(/^-?[0-9]{1,25}$/),
+);
+const numbers = fc.oneof(
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 }),
+  fc.maxSafeInteger(),
+  fc.double(),
+  fc.nat({ max: 1e15 }).map((k) => k / 1e6),
+  fc.nat({ max: 1e15 }).map((k) => k / 1e3),
+  fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53), 2 ** 64, 1e21, 5e-324, -2147483648, 2147483647, 999999999.999999),
+);
+const cell: fc.Arbitrary<Cell> = fc.oneof(hostile, numbers, fc.constant(null), fc.boolean());
+
+describe('row bytes', () => {
+  it('writes numbers as String does', () => {
+    const b = Buffer.alloc(64);
+    fc.assert(fc.property(numbers, (v) => {
+      assert.equal(at(b, (b, p) => putNumber(b, p, v)), String(v));
+      assert.equal(at(b, (b, p) => putFraction(b, p, v)), String(v));
+    }), { numRuns: 20000 });
+  });
+
+  it('writes every cell type in both formats as csvCell / jsonlCell do, byte for byte', () => {
+    const types: ColumnType[] = ['integer', 'number', 'string'];
+    fc.assert(fc.property(fc.array(fc.constantFrom(...types), { minLength: 1, maxLength: 8 }), fc.array(fc.array(cell, { minLength: 8, maxLength: 8 }), { maxLength: 20 }), (ts, rows) => {
+      const cols: TableColumn<Cell[]>[] = ts.map((type, i) => ({ name: `c${i}`, type, doc: '', get: (r) => r[i] ?? null }));
+      for (const format of ['csv', 'jsonl'] as const) {
+        const s = byteSink();
+        const w = new TableWriter(cols, format, s);
+        for (const r of rows) w.row(r);
+        w.flush();
+        const header = format === 'csv' ? cols.map((c) => c.name).join(',') + '\r\n' : '';
+        assertBytes(s.bytes(), header + rows.map((r) => (format === 'csv' ? csvRow(cols, r) : jsonlRow(cols, r))).join(''));
+      }
+    }), { numRuns: 400 });
+  });
+
+  it('writes absolute times as absNs does, exact past 2^53', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.oneof(fc.integer({ min: -1e15, max: 1e15 }), fc.constant(NaN)), fc.integer({ min: -5, max: 5 }), (epoch, t, rest) => {
+      const clock: ExportClock = { epochNs: epoch };
+      const cols: TableColumn<number[]>[] = [{ name: 't', type: 'integer', doc: '', get: (r) => absNs(clock, r[0]!, r[1]!), absTime: { clock, t: (r) => r[0]!, rest: (r) => r[1]! } }];
+      for (const format of ['csv', 'jsonl'] as const) {
+        const s = byteSink();
+        const w = new TableWriter(cols, format, s);
+        w.row([t, rest]);
+        w.flush();
+        const v = absNs(clock, t, rest);
+        assertBytes(s.bytes(), format === 'csv' ? `t\r\n${v ?? ''}\r\n` : `{"t":${v ?? 'null'}}\n`);
+      }
+    }), { numRuns: 3000 });
+  });
+
+  it('hands on whole buffers and cells longer than one', () => {
+    const cols: TableColumn<Cell[]>[] = [
+      { name: 'n', type: 'integer', doc: '', get: (r) => r[0] ?? null },
+      { name: 's', type: 'string', doc: '', get: (r) => r[1] ?? null },
+    ];
+    const long = 'é,"x"'.repeat(ROW_BUFFER / 2);
+    const rows: Cell[][] = [];
+    for (let i = 0; i < 30000; i++) rows.push([i, i % 997 === 0 ? long : `/dir/file-${i}`]);
+    for (const format of ['csv', 'jsonl'] as const) {
+      const s = byteSink();
+      const w = new TableWriter(cols, format, s);
+      for (const r of rows) w.row(r);
+      w.flush();
+      assert.ok(s.chunks.length > 10, 'several chunks');
+      assertBytes(s.bytes(), (format === 'csv' ? 'n,s\r\n' : '') + rows.map((r) => (format === 'csv' ? csvRow(cols, r) : jsonlRow(cols, r))).join(''));
+    }
+  });
+
+  it('writes through a text-only sink the same text', () => {
+    const cols: TableColumn<Cell[]>[] = [{ name: 's', type: 'string', doc: '', get: (r) => r[0] ?? null }];
+    const parts: string[] = [];
+    const w = new TableWriter(cols, 'csv', { write: (s: string) => parts.push(s) });
+    w.row(['=1+1']);
+    w.row(['a,b']);
+    w.flush();
+    assert.equal(parts.join(''), 's\r\n\'=1+1\r\n"a,b"\r\n');
+  });
+});
