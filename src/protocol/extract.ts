@@ -3,7 +3,10 @@
  * needs straight from the message bytes, at offsets taken from the declared
  * layouts (no binary-parser, no per-message objects except names and the
  * arrays an Exchange keeps). Also checks lengths and the reply rules of
- * fuse-protocol.md §1.4.
+ * fuse-protocol.md §1.4. `extractRequest` and `extractReply` check what all
+ * messages share, then call the opcode's own function from an array indexed
+ * by opcode (`REQUEST`, `REPLY`); each function reads its struct at offsets
+ * resolved from the layouts once, at module load.
  *
  * Problems are entries of the registry of problems.ts, recorded with their
  * numbers as `x.reqProblem` or `x.replyProblem` (a `ProblemNote`: id, e.g.
@@ -45,14 +48,14 @@ import { fuse_getxattr_in, fuse_getxattr_out, fuse_setxattr_in } from './layouts
 import { sizeAt } from './layouts/index.js';
 import { noteProblem, Problem, ProblemNote, type ProblemArg, type ProblemDef } from './problems.js';
 import { Dirent, DIRENT_NAME_MAX, direntAt, direntFixed, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
-import type { StructLayout } from './layout.js';
+import { offsetOf, type StructLayout } from './layout.js';
 
 
 /**
  * Hot-path reads go through a DataView on the message buffer: its loads with
  * a byte-order flag compile to plain machine loads wherever they appear,
- * while small helper functions stop being inlined once a large caller (the
- * opcode switches below) has spent its inlining budget. Readers hand the same
+ * while small helper functions stop being inlined once a large caller has
+ * spent its inlining budget. Readers hand the same
  * chunk buffer for millions of messages, so the view is made once per buffer.
  * Callers check lengths before reading.
  */
@@ -85,11 +88,7 @@ const IN_HDR = 40;
 const OUT_HDR = 16;
 
 // Offsets, resolved once at module load.
-const o = (l: StructLayout, f: string): number => {
-  const v = l.offsets[f];
-  if (v === undefined) throw new Error(`layout ${l.name} has no field ${f}`);
-  return v;
-};
+const o = offsetOf;
 const ATTR_INO = o(fuse_attr, 'ino');
 const ATTR_SIZE = o(fuse_attr, 'size');
 const ATTR_MODE = o(fuse_attr, 'mode');
@@ -380,264 +379,10 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   const nameLimit = Math.min(argEnd, off + curCap);
   const cutNames = argEnd > off + curCap;
 
-  switch (op) {
-    case Op.LOOKUP: case Op.UNLINK: case Op.RMDIR: case Op.REMOVEXATTR:
-      x.name = readName(data, b, nameLimit);
-      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
-      return;
-    case Op.FORGET:
-      if (!need(x, fuse_forget_in.size, 'fuse_forget_in', minor)) return;
-      x.forgets = [x.nodeid, u64(dv, b + FG_NLOOKUP, le)];
-      return;
-    case Op.GETATTR: {
-      const body = len - IN_HDR;
-      if (body === 0) return; // < 7.9: no fuse_getattr_in
-      if (!need(x, fuse_getattr_in.size, 'fuse_getattr_in', minor)) return;
-      x.opFlags = dv.getUint32(b + GA_FLAGS, le);
-      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + GA_FH, le);
-      return;
-    }
-    case Op.SETATTR:
-      if (!need(x, fuse_setattr_in.size, 'fuse_setattr_in', minor)) return;
-      x.opFlags = dv.getUint32(b + SA_VALID, le);
-      if (x.opFlags & FATTR_FH) x.fh = u64(dv, b + SA_FH, le);
-      if (x.opFlags & FATTR_SIZE) setSize(x, dv, b + SA_SIZE, le);
-      return;
-    case Op.READLINK: case Op.STATFS: case Op.DESTROY:
-      return;
-    case Op.SYMLINK:
-      x.name = readName(data, b, nameLimit);
-      if (nameUnterminated) { if (!cutNames) note(x, Problem.SYMLINK_NAME_UNTERMINATED); return; }
-      x.name2 = readName(data, nameEnd, nameLimit);
-      if (nameUnterminated && !cutNames) note(x, Problem.SYMLINK_TARGET_UNTERMINATED);
-      return;
-    case Op.MKNOD: {
-      const sz = sizeFor(MKNOD_IN_SIZES, minor);
-      if (!need(x, sz, 'fuse_mknod_in', minor)) return;
-      x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
-      return;
-    }
-    case Op.MKDIR:
-      if (!need(x, fuse_mkdir_in.size, 'fuse_mkdir_in', minor)) return;
-      x.name = readName(data, b + fuse_mkdir_in.size, nameLimit);
-      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
-      return;
-    case Op.RENAME: case Op.RENAME2: {
-      const two = op === Op.RENAME2;
-      const sz = two ? fuse_rename2_in.size : fuse_rename_in.size;
-      if (!need(x, sz, two ? 'fuse_rename2_in' : 'fuse_rename_in', minor)) return;
-      x.node2 = u64(dv, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
-      if (two) x.opFlags = dv.getUint32(b + RN2_FLAGS, le);
-      x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated) { if (!cutNames) note(x, Problem.OLD_NAME_UNTERMINATED); return; }
-      x.name2 = readName(data, nameEnd, nameLimit);
-      if (nameUnterminated && !cutNames) note(x, Problem.NEW_NAME_UNTERMINATED);
-      return;
-    }
-    case Op.LINK:
-      if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
-      x.node2 = u64(dv, b + LN_OLD, le);
-      x.name = readName(data, b + fuse_link_in.size, nameLimit);
-      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
-      return;
-    case Op.OPEN: case Op.OPENDIR:
-      if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
-      x.flags = dv.getUint32(b + OI_FLAGS, le);
-      x.opFlags = dv.getUint32(b + OI_OPEN_FLAGS, le);
-      return;
-    case Op.READ: case Op.READDIR: case Op.READDIRPLUS: {
-      // Always 40 bytes from current kernels; 24 from pre-7.9 ones.
-      const sz = minor < 9 && len - IN_HDR < fuse_read_in.size ? 24 : fuse_read_in.size;
-      if (!need(x, sz, 'fuse_read_in', minor)) return;
-      x.fh = u64(dv, b + RD_FH, le);
-      setOffset(x, dv, b + RD_OFFSET, le);
-      x.size = dv.getUint32(b + RD_SIZE, le);
-      x.opFlags = dv.getUint32(b + RD_RFLAGS, le);
-      if (sz > RD_FLAGS) x.flags = dv.getUint32(b + RD_FLAGS, le);
-      if (op === Op.READDIRPLUS && !p.negotiated) p.inferredReaddirplus = true;
-      return;
-    }
-    case Op.WRITE: {
-      const body = len - IN_HDR;
-      const sz = writeInSize(dv, b, body - extLen, curCap - IN_HDR, le, p.negotiated, minor);
-      if (!need(x, sz, 'fuse_write_in', minor)) return;
-      x.fh = u64(dv, b + WR_FH, le);
-      setOffset(x, dv, b + WR_OFFSET, le);
-      x.size = dv.getUint32(b + WR_SIZE, le);
-      x.opFlags = dv.getUint32(b + WR_WFLAGS, le);
-      if (sz > WR_FLAGS) x.flags = dv.getUint32(b + WR_FLAGS, le);
-      if (body - sz !== x.size) {
-        note(x, Problem.WRITE_DATA_SIZE, body - sz, sz, minor, x.size);
-      }
-      if ((x.opFlags & 1) !== 0 && !p.negotiated) p.inferredWriteback = true;
-      return;
-    }
-    case Op.RELEASE: case Op.RELEASEDIR:
-      if (!need(x, fuse_release_in.size, 'fuse_release_in', minor)) return;
-      x.fh = u64(dv, b + RL_FH, le);
-      x.flags = dv.getUint32(b + RL_FLAGS, le);
-      x.opFlags = dv.getUint32(b + RL_RFLAGS, le);
-      return;
-    case Op.FSYNC: case Op.FSYNCDIR:
-      if (!need(x, fuse_fsync_in.size, 'fuse_fsync_in', minor)) return;
-      x.fh = u64(dv, b + FS_FH, le);
-      x.opFlags = dv.getUint32(b + FS_FLAGS, le);
-      return;
-    case Op.SETXATTR: {
-      if (!need(x, 8, 'fuse_setxattr_in', minor)) return;
-      const vsize = dv.getUint32(b + SX_XSIZE, le);
-      const hl = setxattrHeaderLen(data, b, len - IN_HDR - extLen, nameLimit - b, vsize, p.setxattrExt, minor);
-      if (!need(x, hl, 'fuse_setxattr_in', minor)) return;
-      x.size = vsize;
-      x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
-      x.name = readName(data, b + hl, nameLimit);
-      if (nameUnterminated && !cutNames) { note(x, Problem.NAME_UNTERMINATED); return; }
-      if (!cutNames && nameEnd + vsize !== argEnd) {
-        note(x, Problem.SETXATTR_BODY, len - IN_HDR, hl, nameEnd - b - hl, vsize);
-      }
-      return;
-    }
-    case Op.GETXATTR: case Op.LISTXATTR:
-      if (!need(x, fuse_getxattr_in.size, 'fuse_getxattr_in', minor)) return;
-      x.size = dv.getUint32(b + GX_SIZE, le);
-      if (op === Op.GETXATTR) {
-        x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
-        if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
-      }
-      return;
-    case Op.FLUSH:
-      if (!need(x, fuse_flush_in.size, 'fuse_flush_in', minor)) return;
-      x.fh = u64(dv, b + FL_FH, le);
-      return;
-    case Op.INIT: {
-      const pr = p.applyInitRequest(m);
-      if (pr) noteFound(x, pr);
-      else if (len - IN_HDR > fuse_init_in.size) note(x, Problem.INIT_REQUEST_LONG, len - IN_HDR, fuse_init_in.size);
-      return;
-    }
-    case Op.GETLK: case Op.SETLK: case Op.SETLKW:
-      if (!need(x, fuse_lk_in.offsets.lk_flags!, 'fuse_lk_in', minor)) return;
-      x.fh = u64(dv, b + LK_FH, le);
-      setOffset(x, dv, b + LK_LK + FLK_START, le);
-      if (curCap - IN_HDR >= fuse_lk_in.size) x.opFlags = dv.getUint32(b + LK_FLAGS, le);
-      return;
-    case Op.ACCESS:
-      if (!need(x, fuse_access_in.size, 'fuse_access_in', minor)) return;
-      x.opFlags = dv.getUint32(b + AC_MASK, le);
-      return;
-    case Op.CREATE: case Op.TMPFILE: {
-      const sz = sizeFor(CREATE_IN_SIZES, minor);
-      if (!need(x, sz, 'fuse_create_in', minor)) return;
-      x.flags = dv.getUint32(b + CI_FLAGS, le);
-      if (sz > CI_OPEN_FLAGS) x.opFlags = dv.getUint32(b + CI_OPEN_FLAGS, le);
-      x.name = readName(data, b + sz, nameLimit);
-      if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
-      return;
-    }
-    case Op.INTERRUPT:
-      if (!need(x, fuse_interrupt_in.size, 'fuse_interrupt_in', minor)) return;
-      x.target = u64(dv, b + INT_UNIQUE, le);
-      return;
-    case Op.BMAP:
-      if (!need(x, fuse_bmap_in.size, 'fuse_bmap_in', minor)) return;
-      setOffset(x, dv, b + BM_BLOCK, le);
-      x.size = dv.getUint32(b + BM_BLOCKSIZE, le);
-      return;
-    case Op.IOCTL:
-      if (!need(x, fuse_ioctl_in.size, 'fuse_ioctl_in', minor)) return;
-      x.fh = u64(dv, b + IO_FH, le);
-      x.opFlags = dv.getUint32(b + IO_FLAGS, le);
-      x.size = dv.getUint32(b + IO_IN_SIZE, le);
-      if (len - IN_HDR - fuse_ioctl_in.size !== x.size) {
-        note(x, Problem.IOCTL_INPUT_SIZE, len - IN_HDR - fuse_ioctl_in.size, x.size);
-      }
-      return;
-    case Op.POLL:
-      if (!need(x, fuse_poll_in.offsets.events!, 'fuse_poll_in', minor)) return;
-      x.fh = u64(dv, b + PL_FH, le);
-      x.opFlags = dv.getUint32(b + PL_FLAGS, le);
-      return;
-    case Op.NOTIFY_REPLY:
-      if (!need(x, fuse_notify_retrieve_in.size, 'fuse_notify_retrieve_in', minor)) return;
-      setOffset(x, dv, b + NR_OFFSET, le);
-      x.size = dv.getUint32(b + NR_SIZE, le);
-      if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
-        note(x, Problem.NOTIFY_REPLY_DATA_SIZE, len - IN_HDR - fuse_notify_retrieve_in.size, x.size);
-      }
-      return;
-    case Op.BATCH_FORGET: {
-      if (!need(x, fuse_batch_forget_in.size, 'fuse_batch_forget_in', minor)) return;
-      const count = dv.getUint32(b + BF_COUNT, le);
-      const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
-      if (len - IN_HDR < want) {
-        note(x, Problem.BATCH_FORGET_COUNT, count, IN_HDR + want, len);
-        return;
-      }
-      const have = Math.min(count, Math.floor((curCap - IN_HDR - fuse_batch_forget_in.size) / fuse_forget_one.size));
-      const f: Id[] = new Array<Id>(have * 2);
-      let q = b + fuse_batch_forget_in.size;
-      for (let i = 0; i < have; i++, q += fuse_forget_one.size) {
-        f[2 * i] = u64(dv, q + F1_NODEID, le);
-        f[2 * i + 1] = u64(dv, q + F1_NLOOKUP, le);
-      }
-      x.forgets = f;
-      x.size = count;
-      if (have < count) x.partial = true;
-      return;
-    }
-    case Op.FALLOCATE:
-      if (!need(x, fuse_fallocate_in.size, 'fuse_fallocate_in', minor)) return;
-      x.fh = u64(dv, b + FA_FH, le);
-      setOffset(x, dv, b + FA_OFFSET, le);
-      setSize(x, dv, b + FA_LENGTH, le);
-      x.opFlags = dv.getUint32(b + FA_MODE, le);
-      return;
-    case Op.LSEEK:
-      if (!need(x, fuse_lseek_in.size, 'fuse_lseek_in', minor)) return;
-      x.fh = u64(dv, b + LS_FH, le);
-      setOffset(x, dv, b + LS_OFFSET, le);
-      x.opFlags = dv.getUint32(b + LS_WHENCE, le);
-      return;
-    case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64:
-      if (!need(x, fuse_copy_file_range_in.size, 'fuse_copy_file_range_in', minor)) return;
-      x.fh = u64(dv, b + CF_FH_OUT, le);
-      x.node2 = u64(dv, b + CF_NODEID_OUT, le);
-      setOffset(x, dv, b + CF_OFF_OUT, le);
-      setSize(x, dv, b + CF_LEN, le);
-      x.opFlags = n64(dv, b + CF_FLAGS, le);
-      return;
-    case Op.SETUPMAPPING:
-      if (!need(x, fuse_setupmapping_in.size, 'fuse_setupmapping_in', minor)) return;
-      x.fh = u64(dv, b + SM_FH, le);
-      setOffset(x, dv, b + SM_FOFFSET, le);
-      setSize(x, dv, b + SM_LEN, le);
-      x.opFlags = n64(dv, b + SM_FLAGS, le);
-      return;
-    case Op.REMOVEMAPPING: {
-      if (!need(x, fuse_removemapping_in.size, 'fuse_removemapping_in', minor)) return;
-      const count = dv.getUint32(b + RM_COUNT, le);
-      x.size = count;
-      if (len - IN_HDR !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
-        note(x, Problem.REMOVEMAPPING_COUNT, count, IN_HDR + 4 + 16 * count, len);
-      }
-      return;
-    }
-    case Op.SYNCFS:
-      return;
-    case Op.STATX:
-      if (!need(x, fuse_statx_in.size, 'fuse_statx_in', minor)) return;
-      x.opFlags = dv.getUint32(b + SXI_FLAGS, le);
-      if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + SXI_FH, le);
-      return;
-    case Op.CUSE_INIT: {
-      const pr = p.applyCuseInit(m, true);
-      if (pr) noteFound(x, pr);
-      return;
-    }
-    default:
-      return; // unknown opcodes: nothing the analysis reads
-  }
+  R.data = data; R.dv = dv; R.le = le; R.b = b; R.len = len; R.minor = minor; R.extLen = extLen;
+  R.argEnd = argEnd; R.nameLimit = nameLimit; R.cutNames = cutNames;
+  const fn = op < SLOTS ? REQUEST[op] : FAR_REQUEST.get(op);
+  if (fn !== undefined) fn(x, m, p);
 }
 
 /**
@@ -720,90 +465,9 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
       return;
     }
   }
-  switch (op) {
-    case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK: case Op.CREATE: case Op.TMPFILE: {
-      // A new record filled in one go (see Exchange.result).
-      const r = new ReplyResult();
-      r.resultNodeid = u64(dv, b + EO_NODEID, le);
-      r.attrIno = u64(dv, b + EO_ATTR + ATTR_INO, le);
-      r.attrSize = n64(dv, b + EO_ATTR + ATTR_SIZE, le);
-      r.attrMode = dv.getUint32(b + EO_ATTR + ATTR_MODE, le);
-      r.attrValidNs = validNs(dv, b + EO_ATTR_VALID, b + EO_ATTR_VALID_NSEC, le);
-      if (op === Op.CREATE || op === Op.TMPFILE) {
-        const ob = b + sizeFor(ENTRY_OUT_SIZES, minor);
-        r.resultFh = u64(dv, ob + OO_FH, le);
-        r.openFlags = dv.getUint32(ob + OO_FLAGS, le);
-        if ((r.openFlags & FOPEN_PASSTHROUGH) !== 0) r.backingId = dv.getInt32(ob + OO_BACKING_ID, le);
-      }
-      x.result = r;
-      return;
-    }
-    case Op.GETATTR: case Op.SETATTR: {
-      const r = new ReplyResult();
-      r.attrIno = u64(dv, b + AO_ATTR + ATTR_INO, le);
-      r.attrSize = n64(dv, b + AO_ATTR + ATTR_SIZE, le);
-      r.attrMode = dv.getUint32(b + AO_ATTR + ATTR_MODE, le);
-      r.attrValidNs = validNs(dv, b + AO_ATTR_VALID, b + AO_ATTR_VALID_NSEC, le);
-      x.result = r;
-      return;
-    }
-    case Op.STATX: {
-      const r = new ReplyResult();
-      r.attrIno = u64(dv, b + SXO_STAT + SX_INO, le);
-      r.attrSize = n64(dv, b + SXO_STAT + SX_SIZE, le);
-      r.attrMode = dv.getUint16(b + SXO_STAT + SX_MODE, le);
-      r.attrValidNs = validNs(dv, b + SXO_ATTR_VALID, b + SXO_ATTR_VALID_NSEC, le);
-      x.result = r;
-      return;
-    }
-    case Op.OPEN: case Op.OPENDIR: {
-      const r = new ReplyResult();
-      r.resultFh = u64(dv, b + OO_FH, le);
-      r.openFlags = dv.getUint32(b + OO_FLAGS, le);
-      if ((r.openFlags & FOPEN_PASSTHROUGH) !== 0) r.backingId = dv.getInt32(b + OO_BACKING_ID, le);
-      x.result = r;
-      return;
-    }
-    case Op.WRITE: case Op.COPY_FILE_RANGE:
-      x.resultSize = dv.getUint32(b + WO_SIZE, le);
-      return;
-    case Op.COPY_FILE_RANGE_64:
-      x.resultSize = n64(dv, b + CFO_BYTES, le);
-      return;
-    case Op.LSEEK:
-      x.resultSize = n64(dv, b + LSO_OFFSET, le);
-      return;
-    case Op.GETXATTR: case Op.LISTXATTR:
-      if (x.size === 0) x.resultSize = dv.getUint32(b + GXO_SIZE, le);
-      else {
-        x.resultSize = body;
-        if (body > x.size) note(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
-      }
-      return;
-    case Op.READ:
-      x.resultSize = body;
-      if (body > x.size) note(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
-      return;
-    case Op.READLINK:
-      x.resultSize = body;
-      return;
-    case Op.READDIR: case Op.READDIRPLUS:
-      x.resultSize = body;
-      if (body > x.size) { note(x, Problem.REPLY_OVER_REQUESTED, body, x.size); return; }
-      readDirents(x, data, b, body, curCap - OUT_HDR, le, op === Op.READDIRPLUS);
-      return;
-    case Op.IOCTL:
-      if (!need(x, fuse_ioctl_out.size, 'fuse_ioctl_out', minor)) return;
-      x.resultSize = (dv.getInt32(b + IOO_RESULT, le));
-      return;
-    case Op.CUSE_INIT:
-      if (!need(x, cuse_init_out.size, 'cuse_init_out', minor)) return;
-      p.applyCuseInit(m, false);
-      if (body > cuse_init_out.size + 4096) note(x, Problem.CUSE_INIT_INFO_LONG, body - cuse_init_out.size);
-      return;
-    default:
-      return;
-  }
+  R.data = data; R.dv = dv; R.le = le; R.b = b; R.len = len; R.minor = minor; R.body = body;
+  const fn = op < SLOTS ? REPLY[op] : FAR_REPLY.get(op);
+  if (fn !== undefined) fn(x, m, p);
 }
 
 function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: number, le: boolean, plus: boolean): void {
@@ -844,6 +508,596 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
   const r = new ReplyResult();
   r.entries = out;
   x.result = r;
+}
+
+// --- per-opcode functions -------------------------------------------------------------------
+
+/**
+ * What extractRequest/extractReply found of the message before handing it
+ * to the opcode's function (one object, reused: the path is synchronous).
+ * Offsets are absolute in `data`; `b` is the body's start.
+ */
+const R = {
+  data: Buffer.alloc(0) as Buffer,
+  dv: new DataView(new ArrayBuffer(0)) as DataView,
+  le: true,
+  b: 0,
+  /** The header's len. */
+  len: 0,
+  minor: 0,
+  /** Request: extension bytes at the end (total_extlen * 8). */
+  extLen: 0,
+  /** Request: end of the arguments (before the extensions), and that end clipped to the captured bytes. */
+  argEnd: 0,
+  nameLimit: 0,
+  /** Request: names run past the captured bytes (a missing NUL is then no problem). */
+  cutNames: false,
+  /** Reply: body length. */
+  body: 0,
+};
+
+type ExtractFn = (x: Exchange, m: CaptureMessage, p: ConnProtocol) => void;
+
+/** LOOKUP / UNLINK / RMDIR / REMOVEXATTR. */
+function requestLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, b, nameLimit, cutNames } = R;
+  x.name = readName(data, b, nameLimit);
+  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+}
+
+/** FORGET. */
+function requestForget(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_forget_in.size, 'fuse_forget_in', minor)) return;
+  x.forgets = [x.nodeid, u64(dv, b + FG_NLOOKUP, le)];
+}
+
+/** GETATTR. */
+function requestGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, len, minor } = R;
+  const body = len - IN_HDR;
+  if (body === 0) return; // < 7.9: no fuse_getattr_in
+  if (!need(x, fuse_getattr_in.size, 'fuse_getattr_in', minor)) return;
+  x.opFlags = dv.getUint32(b + GA_FLAGS, le);
+  if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + GA_FH, le);
+}
+
+/** SETATTR. */
+function requestSetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_setattr_in.size, 'fuse_setattr_in', minor)) return;
+  x.opFlags = dv.getUint32(b + SA_VALID, le);
+  if (x.opFlags & FATTR_FH) x.fh = u64(dv, b + SA_FH, le);
+  if (x.opFlags & FATTR_SIZE) setSize(x, dv, b + SA_SIZE, le);
+}
+
+/** READLINK / STATFS / DESTROY. */
+function requestReadlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+}
+
+/** SYMLINK. */
+function requestSymlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, b, nameLimit, cutNames } = R;
+  x.name = readName(data, b, nameLimit);
+  if (nameUnterminated) { if (!cutNames) note(x, Problem.SYMLINK_NAME_UNTERMINATED); return; }
+  x.name2 = readName(data, nameEnd, nameLimit);
+  if (nameUnterminated && !cutNames) note(x, Problem.SYMLINK_TARGET_UNTERMINATED);
+}
+
+/** MKNOD. */
+function requestMknod(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, b, minor, nameLimit, cutNames } = R;
+  const sz = sizeFor(MKNOD_IN_SIZES, minor);
+  if (!need(x, sz, 'fuse_mknod_in', minor)) return;
+  x.name = readName(data, b + sz, nameLimit);
+  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+}
+
+/** MKDIR. */
+function requestMkdir(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, b, minor, nameLimit, cutNames } = R;
+  if (!need(x, fuse_mkdir_in.size, 'fuse_mkdir_in', minor)) return;
+  x.name = readName(data, b + fuse_mkdir_in.size, nameLimit);
+  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+}
+
+/** RENAME / RENAME2. */
+function requestRename(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  const two = x.opcode === Op.RENAME2;
+  const sz = two ? fuse_rename2_in.size : fuse_rename_in.size;
+  if (!need(x, sz, two ? 'fuse_rename2_in' : 'fuse_rename_in', minor)) return;
+  x.node2 = u64(dv, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
+  if (two) x.opFlags = dv.getUint32(b + RN2_FLAGS, le);
+  x.name = readName(data, b + sz, nameLimit);
+  if (nameUnterminated) { if (!cutNames) note(x, Problem.OLD_NAME_UNTERMINATED); return; }
+  x.name2 = readName(data, nameEnd, nameLimit);
+  if (nameUnterminated && !cutNames) note(x, Problem.NEW_NAME_UNTERMINATED);
+}
+
+/** LINK. */
+function requestLink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
+  x.node2 = u64(dv, b + LN_OLD, le);
+  x.name = readName(data, b + fuse_link_in.size, nameLimit);
+  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+}
+
+/** OPEN / OPENDIR. */
+function requestOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
+  x.flags = dv.getUint32(b + OI_FLAGS, le);
+  x.opFlags = dv.getUint32(b + OI_OPEN_FLAGS, le);
+}
+
+/** READ / READDIR / READDIRPLUS. */
+function requestRead(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, len, minor } = R;
+  // Always 40 bytes from current kernels; 24 from pre-7.9 ones.
+  const sz = minor < 9 && len - IN_HDR < fuse_read_in.size ? 24 : fuse_read_in.size;
+  if (!need(x, sz, 'fuse_read_in', minor)) return;
+  x.fh = u64(dv, b + RD_FH, le);
+  setOffset(x, dv, b + RD_OFFSET, le);
+  x.size = dv.getUint32(b + RD_SIZE, le);
+  x.opFlags = dv.getUint32(b + RD_RFLAGS, le);
+  if (sz > RD_FLAGS) x.flags = dv.getUint32(b + RD_FLAGS, le);
+  if (x.opcode === Op.READDIRPLUS && !p.negotiated) p.inferredReaddirplus = true;
+}
+
+/** WRITE. */
+function requestWrite(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, len, minor, extLen } = R;
+  const body = len - IN_HDR;
+  const sz = writeInSize(dv, b, body - extLen, curCap - IN_HDR, le, p.negotiated, minor);
+  if (!need(x, sz, 'fuse_write_in', minor)) return;
+  x.fh = u64(dv, b + WR_FH, le);
+  setOffset(x, dv, b + WR_OFFSET, le);
+  x.size = dv.getUint32(b + WR_SIZE, le);
+  x.opFlags = dv.getUint32(b + WR_WFLAGS, le);
+  if (sz > WR_FLAGS) x.flags = dv.getUint32(b + WR_FLAGS, le);
+  if (body - sz !== x.size) {
+    note(x, Problem.WRITE_DATA_SIZE, body - sz, sz, minor, x.size);
+  }
+  if ((x.opFlags & 1) !== 0 && !p.negotiated) p.inferredWriteback = true;
+}
+
+/** RELEASE / RELEASEDIR. */
+function requestRelease(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_release_in.size, 'fuse_release_in', minor)) return;
+  x.fh = u64(dv, b + RL_FH, le);
+  x.flags = dv.getUint32(b + RL_FLAGS, le);
+  x.opFlags = dv.getUint32(b + RL_RFLAGS, le);
+}
+
+/** FSYNC / FSYNCDIR. */
+function requestFsync(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_fsync_in.size, 'fuse_fsync_in', minor)) return;
+  x.fh = u64(dv, b + FS_FH, le);
+  x.opFlags = dv.getUint32(b + FS_FLAGS, le);
+}
+
+/** SETXATTR. */
+function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, dv, le, b, len, minor, extLen, argEnd, nameLimit, cutNames } = R;
+  if (!need(x, 8, 'fuse_setxattr_in', minor)) return;
+  const vsize = dv.getUint32(b + SX_XSIZE, le);
+  const hl = setxattrHeaderLen(data, b, len - IN_HDR - extLen, nameLimit - b, vsize, p.setxattrExt, minor);
+  if (!need(x, hl, 'fuse_setxattr_in', minor)) return;
+  x.size = vsize;
+  x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
+  x.name = readName(data, b + hl, nameLimit);
+  if (nameUnterminated && !cutNames) { note(x, Problem.NAME_UNTERMINATED); return; }
+  if (!cutNames && nameEnd + vsize !== argEnd) {
+    note(x, Problem.SETXATTR_BODY, len - IN_HDR, hl, nameEnd - b - hl, vsize);
+  }
+}
+
+/** GETXATTR / LISTXATTR. */
+function requestGetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  if (!need(x, fuse_getxattr_in.size, 'fuse_getxattr_in', minor)) return;
+  x.size = dv.getUint32(b + GX_SIZE, le);
+  if (x.opcode === Op.GETXATTR) {
+    x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
+    if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+  }
+}
+
+/** FLUSH. */
+function requestFlush(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_flush_in.size, 'fuse_flush_in', minor)) return;
+  x.fh = u64(dv, b + FL_FH, le);
+}
+
+/** INIT. */
+function requestInit(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { len } = R;
+  const pr = p.applyInitRequest(m);
+  if (pr) noteFound(x, pr);
+  else if (len - IN_HDR > fuse_init_in.size) note(x, Problem.INIT_REQUEST_LONG, len - IN_HDR, fuse_init_in.size);
+}
+
+/** GETLK / SETLK / SETLKW. */
+function requestGetlk(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, offsetOf(fuse_lk_in, 'lk_flags'), 'fuse_lk_in', minor)) return;
+  x.fh = u64(dv, b + LK_FH, le);
+  setOffset(x, dv, b + LK_LK + FLK_START, le);
+  if (curCap - IN_HDR >= fuse_lk_in.size) x.opFlags = dv.getUint32(b + LK_FLAGS, le);
+}
+
+/** ACCESS. */
+function requestAccess(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_access_in.size, 'fuse_access_in', minor)) return;
+  x.opFlags = dv.getUint32(b + AC_MASK, le);
+}
+
+/** CREATE / TMPFILE. */
+function requestCreate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  const sz = sizeFor(CREATE_IN_SIZES, minor);
+  if (!need(x, sz, 'fuse_create_in', minor)) return;
+  x.flags = dv.getUint32(b + CI_FLAGS, le);
+  if (sz > CI_OPEN_FLAGS) x.opFlags = dv.getUint32(b + CI_OPEN_FLAGS, le);
+  x.name = readName(data, b + sz, nameLimit);
+  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+}
+
+/** INTERRUPT. */
+function requestInterrupt(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_interrupt_in.size, 'fuse_interrupt_in', minor)) return;
+  x.target = u64(dv, b + INT_UNIQUE, le);
+}
+
+/** BMAP. */
+function requestBmap(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_bmap_in.size, 'fuse_bmap_in', minor)) return;
+  setOffset(x, dv, b + BM_BLOCK, le);
+  x.size = dv.getUint32(b + BM_BLOCKSIZE, le);
+}
+
+/** IOCTL. */
+function requestIoctl(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, len, minor } = R;
+  if (!need(x, fuse_ioctl_in.size, 'fuse_ioctl_in', minor)) return;
+  x.fh = u64(dv, b + IO_FH, le);
+  x.opFlags = dv.getUint32(b + IO_FLAGS, le);
+  x.size = dv.getUint32(b + IO_IN_SIZE, le);
+  if (len - IN_HDR - fuse_ioctl_in.size !== x.size) {
+    note(x, Problem.IOCTL_INPUT_SIZE, len - IN_HDR - fuse_ioctl_in.size, x.size);
+  }
+}
+
+/** POLL. */
+function requestPoll(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, offsetOf(fuse_poll_in, 'events'), 'fuse_poll_in', minor)) return;
+  x.fh = u64(dv, b + PL_FH, le);
+  x.opFlags = dv.getUint32(b + PL_FLAGS, le);
+}
+
+/** NOTIFY_REPLY. */
+function requestNotifyReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, len, minor } = R;
+  if (!need(x, fuse_notify_retrieve_in.size, 'fuse_notify_retrieve_in', minor)) return;
+  setOffset(x, dv, b + NR_OFFSET, le);
+  x.size = dv.getUint32(b + NR_SIZE, le);
+  if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
+    note(x, Problem.NOTIFY_REPLY_DATA_SIZE, len - IN_HDR - fuse_notify_retrieve_in.size, x.size);
+  }
+}
+
+/** BATCH_FORGET. */
+function requestBatchForget(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, len, minor } = R;
+  if (!need(x, fuse_batch_forget_in.size, 'fuse_batch_forget_in', minor)) return;
+  const count = dv.getUint32(b + BF_COUNT, le);
+  const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
+  if (len - IN_HDR < want) {
+    note(x, Problem.BATCH_FORGET_COUNT, count, IN_HDR + want, len);
+    return;
+  }
+  const have = Math.min(count, Math.floor((curCap - IN_HDR - fuse_batch_forget_in.size) / fuse_forget_one.size));
+  const f: Id[] = new Array<Id>(have * 2);
+  let q = b + fuse_batch_forget_in.size;
+  for (let i = 0; i < have; i++, q += fuse_forget_one.size) {
+    f[2 * i] = u64(dv, q + F1_NODEID, le);
+    f[2 * i + 1] = u64(dv, q + F1_NLOOKUP, le);
+  }
+  x.forgets = f;
+  x.size = count;
+  if (have < count) x.partial = true;
+}
+
+/** FALLOCATE. */
+function requestFallocate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_fallocate_in.size, 'fuse_fallocate_in', minor)) return;
+  x.fh = u64(dv, b + FA_FH, le);
+  setOffset(x, dv, b + FA_OFFSET, le);
+  setSize(x, dv, b + FA_LENGTH, le);
+  x.opFlags = dv.getUint32(b + FA_MODE, le);
+}
+
+/** LSEEK. */
+function requestLseek(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_lseek_in.size, 'fuse_lseek_in', minor)) return;
+  x.fh = u64(dv, b + LS_FH, le);
+  setOffset(x, dv, b + LS_OFFSET, le);
+  x.opFlags = dv.getUint32(b + LS_WHENCE, le);
+}
+
+/** COPY_FILE_RANGE / COPY_FILE_RANGE_64. */
+function requestCopyFileRange(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_copy_file_range_in.size, 'fuse_copy_file_range_in', minor)) return;
+  x.fh = u64(dv, b + CF_FH_OUT, le);
+  x.node2 = u64(dv, b + CF_NODEID_OUT, le);
+  setOffset(x, dv, b + CF_OFF_OUT, le);
+  setSize(x, dv, b + CF_LEN, le);
+  x.opFlags = n64(dv, b + CF_FLAGS, le);
+}
+
+/** SETUPMAPPING. */
+function requestSetupmapping(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_setupmapping_in.size, 'fuse_setupmapping_in', minor)) return;
+  x.fh = u64(dv, b + SM_FH, le);
+  setOffset(x, dv, b + SM_FOFFSET, le);
+  setSize(x, dv, b + SM_LEN, le);
+  x.opFlags = n64(dv, b + SM_FLAGS, le);
+}
+
+/** REMOVEMAPPING. */
+function requestRemovemapping(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, len, minor } = R;
+  if (!need(x, fuse_removemapping_in.size, 'fuse_removemapping_in', minor)) return;
+  const count = dv.getUint32(b + RM_COUNT, le);
+  x.size = count;
+  if (len - IN_HDR !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
+    note(x, Problem.REMOVEMAPPING_COUNT, count, IN_HDR + 4 + 16 * count, len);
+  }
+}
+
+/** SYNCFS. */
+function requestSyncfs(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+}
+
+/** STATX. */
+function requestStatx(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_statx_in.size, 'fuse_statx_in', minor)) return;
+  x.opFlags = dv.getUint32(b + SXI_FLAGS, le);
+  if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + SXI_FH, le);
+}
+
+/** CUSE_INIT. */
+function requestCuseInit(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const pr = p.applyCuseInit(m, true);
+  if (pr) noteFound(x, pr);
+}
+
+/** LOOKUP / MKNOD / MKDIR / SYMLINK / LINK / CREATE / TMPFILE. */
+function replyLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  // A new record filled in one go (see Exchange.result).
+  const r = new ReplyResult();
+  r.resultNodeid = u64(dv, b + EO_NODEID, le);
+  r.attrIno = u64(dv, b + EO_ATTR + ATTR_INO, le);
+  r.attrSize = n64(dv, b + EO_ATTR + ATTR_SIZE, le);
+  r.attrMode = dv.getUint32(b + EO_ATTR + ATTR_MODE, le);
+  r.attrValidNs = validNs(dv, b + EO_ATTR_VALID, b + EO_ATTR_VALID_NSEC, le);
+  if (x.opcode === Op.CREATE || x.opcode === Op.TMPFILE) {
+    const ob = b + sizeFor(ENTRY_OUT_SIZES, minor);
+    r.resultFh = u64(dv, ob + OO_FH, le);
+    r.openFlags = dv.getUint32(ob + OO_FLAGS, le);
+    if ((r.openFlags & FOPEN_PASSTHROUGH) !== 0) r.backingId = dv.getInt32(ob + OO_BACKING_ID, le);
+  }
+  x.result = r;
+}
+
+/** GETATTR / SETATTR. */
+function replyGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b } = R;
+  const r = new ReplyResult();
+  r.attrIno = u64(dv, b + AO_ATTR + ATTR_INO, le);
+  r.attrSize = n64(dv, b + AO_ATTR + ATTR_SIZE, le);
+  r.attrMode = dv.getUint32(b + AO_ATTR + ATTR_MODE, le);
+  r.attrValidNs = validNs(dv, b + AO_ATTR_VALID, b + AO_ATTR_VALID_NSEC, le);
+  x.result = r;
+}
+
+/** STATX. */
+function replyStatx(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b } = R;
+  const r = new ReplyResult();
+  r.attrIno = u64(dv, b + SXO_STAT + SX_INO, le);
+  r.attrSize = n64(dv, b + SXO_STAT + SX_SIZE, le);
+  r.attrMode = dv.getUint16(b + SXO_STAT + SX_MODE, le);
+  r.attrValidNs = validNs(dv, b + SXO_ATTR_VALID, b + SXO_ATTR_VALID_NSEC, le);
+  x.result = r;
+}
+
+/** OPEN / OPENDIR. */
+function replyOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b } = R;
+  const r = new ReplyResult();
+  r.resultFh = u64(dv, b + OO_FH, le);
+  r.openFlags = dv.getUint32(b + OO_FLAGS, le);
+  if ((r.openFlags & FOPEN_PASSTHROUGH) !== 0) r.backingId = dv.getInt32(b + OO_BACKING_ID, le);
+  x.result = r;
+}
+
+/** WRITE / COPY_FILE_RANGE. */
+function replyWrite(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b } = R;
+  x.resultSize = dv.getUint32(b + WO_SIZE, le);
+}
+
+/** COPY_FILE_RANGE_64. */
+function replyCopyFileRange64(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b } = R;
+  x.resultSize = n64(dv, b + CFO_BYTES, le);
+}
+
+/** LSEEK. */
+function replyLseek(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b } = R;
+  x.resultSize = n64(dv, b + LSO_OFFSET, le);
+}
+
+/** GETXATTR / LISTXATTR. */
+function replyGetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, body } = R;
+  if (x.size === 0) x.resultSize = dv.getUint32(b + GXO_SIZE, le);
+  else {
+    x.resultSize = body;
+    if (body > x.size) note(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
+  }
+}
+
+/** READ. */
+function replyRead(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { body } = R;
+  x.resultSize = body;
+  if (body > x.size) note(x, Problem.REPLY_OVER_REQUESTED, body, x.size);
+}
+
+/** READLINK. */
+function replyReadlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { body } = R;
+  x.resultSize = body;
+}
+
+/** READDIR / READDIRPLUS. */
+function replyReaddir(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { data, le, b, body } = R;
+  x.resultSize = body;
+  if (body > x.size) { note(x, Problem.REPLY_OVER_REQUESTED, body, x.size); return; }
+  readDirents(x, data, b, body, curCap - OUT_HDR, le, x.opcode === Op.READDIRPLUS);
+}
+
+/** IOCTL. */
+function replyIoctl(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { dv, le, b, minor } = R;
+  if (!need(x, fuse_ioctl_out.size, 'fuse_ioctl_out', minor)) return;
+  x.resultSize = (dv.getInt32(b + IOO_RESULT, le));
+}
+
+/** CUSE_INIT. */
+function replyCuseInit(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
+  const { minor, body } = R;
+  if (!need(x, cuse_init_out.size, 'cuse_init_out', minor)) return;
+  p.applyCuseInit(m, false);
+  if (body > cuse_init_out.size + 4096) note(x, Problem.CUSE_INIT_INFO_LONG, body - cuse_init_out.size);
+}
+
+/** Opcodes below this index the function arrays; the rare larger ones (CUSE_INIT) a map. */
+const SLOTS = 64;
+
+/** Each opcode's request function, by code. */
+const REQUEST_FNS: readonly (readonly [number, ExtractFn])[] = [
+  [Op.LOOKUP, requestLookup],
+  [Op.UNLINK, requestLookup],
+  [Op.RMDIR, requestLookup],
+  [Op.REMOVEXATTR, requestLookup],
+  [Op.FORGET, requestForget],
+  [Op.GETATTR, requestGetattr],
+  [Op.SETATTR, requestSetattr],
+  [Op.READLINK, requestReadlink],
+  [Op.STATFS, requestReadlink],
+  [Op.DESTROY, requestReadlink],
+  [Op.SYMLINK, requestSymlink],
+  [Op.MKNOD, requestMknod],
+  [Op.MKDIR, requestMkdir],
+  [Op.RENAME, requestRename],
+  [Op.RENAME2, requestRename],
+  [Op.LINK, requestLink],
+  [Op.OPEN, requestOpen],
+  [Op.OPENDIR, requestOpen],
+  [Op.READ, requestRead],
+  [Op.READDIR, requestRead],
+  [Op.READDIRPLUS, requestRead],
+  [Op.WRITE, requestWrite],
+  [Op.RELEASE, requestRelease],
+  [Op.RELEASEDIR, requestRelease],
+  [Op.FSYNC, requestFsync],
+  [Op.FSYNCDIR, requestFsync],
+  [Op.SETXATTR, requestSetxattr],
+  [Op.GETXATTR, requestGetxattr],
+  [Op.LISTXATTR, requestGetxattr],
+  [Op.FLUSH, requestFlush],
+  [Op.INIT, requestInit],
+  [Op.GETLK, requestGetlk],
+  [Op.SETLK, requestGetlk],
+  [Op.SETLKW, requestGetlk],
+  [Op.ACCESS, requestAccess],
+  [Op.CREATE, requestCreate],
+  [Op.TMPFILE, requestCreate],
+  [Op.INTERRUPT, requestInterrupt],
+  [Op.BMAP, requestBmap],
+  [Op.IOCTL, requestIoctl],
+  [Op.POLL, requestPoll],
+  [Op.NOTIFY_REPLY, requestNotifyReply],
+  [Op.BATCH_FORGET, requestBatchForget],
+  [Op.FALLOCATE, requestFallocate],
+  [Op.LSEEK, requestLseek],
+  [Op.COPY_FILE_RANGE, requestCopyFileRange],
+  [Op.COPY_FILE_RANGE_64, requestCopyFileRange],
+  [Op.SETUPMAPPING, requestSetupmapping],
+  [Op.REMOVEMAPPING, requestRemovemapping],
+  [Op.SYNCFS, requestSyncfs],
+  [Op.STATX, requestStatx],
+  [Op.CUSE_INIT, requestCuseInit],
+];
+const REQUEST: (ExtractFn | undefined)[] = new Array<ExtractFn | undefined>(SLOTS).fill(undefined);
+const FAR_REQUEST = new Map<number, ExtractFn>();
+for (const [code, fn] of REQUEST_FNS) {
+  if (code < SLOTS) REQUEST[code] = fn;
+  else FAR_REQUEST.set(code, fn);
+}
+
+/** Each opcode's reply function, by code (run once the reply's size is known to be right). */
+const REPLY_FNS: readonly (readonly [number, ExtractFn])[] = [
+  [Op.LOOKUP, replyLookup],
+  [Op.MKNOD, replyLookup],
+  [Op.MKDIR, replyLookup],
+  [Op.SYMLINK, replyLookup],
+  [Op.LINK, replyLookup],
+  [Op.CREATE, replyLookup],
+  [Op.TMPFILE, replyLookup],
+  [Op.GETATTR, replyGetattr],
+  [Op.SETATTR, replyGetattr],
+  [Op.STATX, replyStatx],
+  [Op.OPEN, replyOpen],
+  [Op.OPENDIR, replyOpen],
+  [Op.WRITE, replyWrite],
+  [Op.COPY_FILE_RANGE, replyWrite],
+  [Op.COPY_FILE_RANGE_64, replyCopyFileRange64],
+  [Op.LSEEK, replyLseek],
+  [Op.GETXATTR, replyGetxattr],
+  [Op.LISTXATTR, replyGetxattr],
+  [Op.READ, replyRead],
+  [Op.READLINK, replyReadlink],
+  [Op.READDIR, replyReaddir],
+  [Op.READDIRPLUS, replyReaddir],
+  [Op.IOCTL, replyIoctl],
+  [Op.CUSE_INIT, replyCuseInit],
+];
+const REPLY: (ExtractFn | undefined)[] = new Array<ExtractFn | undefined>(SLOTS).fill(undefined);
+const FAR_REPLY = new Map<number, ExtractFn>();
+for (const [code, fn] of REPLY_FNS) {
+  if (code < SLOTS) REPLY[code] = fn;
+  else FAR_REPLY.set(code, fn);
 }
 
 /** A notification (daemon -> kernel, unique 0), with the fields the analysis reads. */
@@ -915,18 +1169,18 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
       return ev;
     case Notify.INVAL_INODE:
       if (!needN(fuse_notify_inval_inode_out.size, 'fuse_notify_inval_inode_out')) return ev;
-      ev.nodeid = u64(dv, b + fuse_notify_inval_inode_out.offsets.ino!, le);
-      ev.offset = i64n(data, b + fuse_notify_inval_inode_out.offsets.off!, le);
-      ev.len = i64n(data, b + fuse_notify_inval_inode_out.offsets.len!, le);
+      ev.nodeid = u64(dv, b + offsetOf(fuse_notify_inval_inode_out, 'ino'), le);
+      ev.offset = i64n(data, b + offsetOf(fuse_notify_inval_inode_out, 'off'), le);
+      ev.len = i64n(data, b + offsetOf(fuse_notify_inval_inode_out, 'len'), le);
       exact(24, 'fuse_notify_inval_inode_out');
       return ev;
     case Notify.INVAL_ENTRY: case Notify.DELETE: {
       const l = code === Notify.DELETE ? fuse_notify_delete_out : fuse_notify_inval_entry_out;
       if (!needN(l.size, l.name)) return ev;
-      ev.parent = u64(dv, b + l.offsets.parent!, le);
-      const namelen = dv.getUint32(b + l.offsets.namelen!, le);
-      if (code === Notify.DELETE) ev.child = u64(dv, b + fuse_notify_delete_out.offsets.child!, le);
-      else ev.flags = dv.getUint32(b + fuse_notify_inval_entry_out.offsets.flags!, le);
+      ev.parent = u64(dv, b + offsetOf(l, 'parent'), le);
+      const namelen = dv.getUint32(b + offsetOf(l, 'namelen'), le);
+      if (code === Notify.DELETE) ev.child = u64(dv, b + offsetOf(fuse_notify_delete_out, 'child'), le);
+      else ev.flags = dv.getUint32(b + offsetOf(fuse_notify_inval_entry_out, 'flags'), le);
       const s = b + l.size;
       const e = Math.min(s + namelen, b + cap);
       ev.entryName = data.toString('utf8', s, e);
@@ -937,16 +1191,16 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
     case Notify.STORE:
       if (!needN(fuse_notify_store_out.size, 'fuse_notify_store_out')) return ev;
       ev.nodeid = u64(dv, b, le);
-      ev.offset = n64(dv, b + fuse_notify_store_out.offsets.offset!, le);
-      ev.size = dv.getUint32(b + fuse_notify_store_out.offsets.size!, le);
+      ev.offset = n64(dv, b + offsetOf(fuse_notify_store_out, 'offset'), le);
+      ev.size = dv.getUint32(b + offsetOf(fuse_notify_store_out, 'size'), le);
       exact(24 + ev.size, `fuse_notify_store_out + ${ev.size} data bytes`);
       return ev;
     case Notify.RETRIEVE:
       if (!needN(fuse_notify_retrieve_out.size, 'fuse_notify_retrieve_out')) return ev;
       ev.notifyUnique = u64(dv, b, le);
-      ev.nodeid = u64(dv, b + fuse_notify_retrieve_out.offsets.nodeid!, le);
-      ev.offset = n64(dv, b + fuse_notify_retrieve_out.offsets.offset!, le);
-      ev.size = dv.getUint32(b + fuse_notify_retrieve_out.offsets.size!, le);
+      ev.nodeid = u64(dv, b + offsetOf(fuse_notify_retrieve_out, 'nodeid'), le);
+      ev.offset = n64(dv, b + offsetOf(fuse_notify_retrieve_out, 'offset'), le);
+      ev.size = dv.getUint32(b + offsetOf(fuse_notify_retrieve_out, 'size'), le);
       exact(32, 'fuse_notify_retrieve_out');
       return ev;
     case Notify.RESEND: case Notify.INC_EPOCH:

@@ -87,6 +87,13 @@ function buildParser(name: string, fields: readonly Field[], endian: 'little' | 
   return p;
 }
 
+/** Byte offset of field `f` of `l` (hot-path reads resolve theirs once, at module load); throws for a field `l` lacks. */
+export function offsetOf(l: StructLayout, f: string): number {
+  const v = l.offsets[f];
+  if (v === undefined) throw new Error(`layout ${l.name} has no field ${f}`);
+  return v;
+}
+
 /** Declares a struct; offsets follow from the field order (the kernel pads explicitly). */
 export function struct(name: string, decls: readonly FieldDecl[], opts: { doc?: string; size?: number } = {}): StructLayout {
   let offset = 0;
