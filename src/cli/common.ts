@@ -10,6 +10,7 @@ import { writeFullySync } from '../capture/write-fully.js';
 export { OutputClosed };
 import type { ProtocolOverride } from '../protocol/version.js';
 import { escapeControls } from '../report/untrusted-text.js';
+import { TextBuffer } from '../report/text-buffer.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -65,8 +66,8 @@ const OUTPUT_BUFFER = 1 << 16;
 export class Output {
   private fd: number;
   private readonly own: boolean;
-  private readonly buf = Buffer.allocUnsafe(OUTPUT_BUFFER);
-  private used = 0;
+  /** The buffer: writers of long outputs (dump) append to it directly. */
+  readonly text: TextBuffer;
 
   constructor(path: string | undefined) {
     if (path === undefined || path === '-') {
@@ -80,18 +81,20 @@ export class Output {
       }
       this.own = true;
     }
+    this.text = new TextBuffer(OUTPUT_BUFFER, (b) => writeFullySync(this.fd, b));
   }
 
   write(s: string): void {
+    const t = this.text;
     // A UTF-16 code unit takes at most 3 bytes of UTF-8: a string within that bound fits whole.
-    if (s.length * 3 > OUTPUT_BUFFER - this.used) {
-      this.flush();
-      if (s.length * 3 > OUTPUT_BUFFER) {
+    if (s.length * 3 > OUTPUT_BUFFER - t.pos) {
+      t.flush();
+      if (s.length * 3 > t.buf.length) {
         writeFullySync(this.fd, Buffer.from(s));
         return;
       }
     }
-    this.used += this.buf.write(s, this.used, 'utf8');
+    t.pos += t.buf.write(s, t.pos, 'utf8');
   }
 
   /** Bytes as they are (a table writer's full buffer), after the text before them. */
@@ -107,14 +110,11 @@ export class Output {
 
   line(s: string): void {
     this.write(s);
-    this.write('\n');
+    this.text.byte(10);
   }
 
   flush(): void {
-    if (this.used === 0) return;
-    const n = this.used;
-    this.used = 0;
-    writeFullySync(this.fd, this.buf.subarray(0, n));
+    this.text.flush();
   }
 
   close(): void {

@@ -644,7 +644,8 @@ const pruneIds: Hook = (P, w) => {
 const NOTIFY_TAIL: Partial<Record<number, Hook>> = { [Notify.STORE]: storeData, [Notify.PRUNE]: pruneIds };
 
 /** Walks a notification (daemon -> kernel, unique 0) into `P`; `ev` is what the pairing stage read of it. */
-export function walkNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent, P: MessageParts): MessageParts {
+export function walkNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent | undefined, P: MessageParts): MessageParts {
+  ev ??= extractNotify(m, p);
   P.reset('notify', m);
   P.op = notifyName(ev.code);
   if (m.capLen < OUT_HDR) {

@@ -11,7 +11,7 @@
  * message. Flag and mode names are cached per value: the same few repeat on
  * every message.
  */
-import { formatEnum, formatFlags, readScalar, type EnumSet, type FlagSet, type StructLayout } from './layout.js';
+import { formatEnum, formatFlags, readScalar, type EnumSet, type FlagSet, type Scalar, type StructLayout } from './layout.js';
 import { formatMode } from './flags/attr.js';
 import { formatOpenFlags, OPEN_FLAGS } from './flags/open.js';
 
@@ -27,7 +27,7 @@ const flagCache = new Map<FlagSet, Map<number, string>>();
 const modeCache = new Map<number, string>();
 
 /** `flags_names` of a value; a bigint is never cached (and rarely seen). */
-function flagNames(set: FlagSet, v: number | bigint): string {
+export function flagNames(set: FlagSet, v: number | bigint): string {
   if (typeof v === 'bigint') return set === OPEN_FLAGS ? formatOpenFlags(Number(v)) : formatFlags(set, v);
   let m = flagCache.get(set);
   if (!m) flagCache.set(set, (m = new Map()));
@@ -39,7 +39,8 @@ function flagNames(set: FlagSet, v: number | bigint): string {
   return s;
 }
 
-function modeName(v: number | bigint): string | undefined {
+/** `mode_name` of a value (undefined for a bigint, which a mode never is). */
+export function modeName(v: number | bigint): string | undefined {
   if (typeof v !== 'number') return undefined;
   let s = modeCache.get(v);
   if (s === undefined) {
@@ -49,12 +50,13 @@ function modeName(v: number | bigint): string | undefined {
   return s;
 }
 
-function enumName(set: EnumSet, v: number | bigint): string | undefined {
+/** `<field>_name` of an enum value (undefined for a bigint). */
+export function enumName(set: EnumSet, v: number | bigint): string | undefined {
   return typeof v === 'number' ? formatEnum(set, v) : undefined;
 }
 
 /** A 64-bit value as decode prints it: a number while exact, else its decimal digits. */
-function wide(v: number | bigint): number | string {
+export function wide(v: number | bigint): number | string {
   return typeof v === 'bigint' ? v.toString() : v;
 }
 
@@ -72,6 +74,22 @@ export function structJsonAt(layout: StructLayout, buf: Buffer, off: number, le:
 }
 
 /**
+ * Source of an expression reading the scalar `t` of buffer `b` at the
+ * expression `at` (number, or bigint past 2^53), for the generated readers
+ * and writers; `dep` names a function the source may call.
+ */
+export function scalarSource(t: Scalar, at: string, le: boolean, dep: (v: unknown) => string): string {
+  const E = le ? 'LE' : 'BE';
+  switch (t) {
+    case 'u8': return `b[${at}]`;
+    case 'u16': return `b.readUInt16${E}(${at})`;
+    case 'u32': return `b.readUInt32${E}(${at})`;
+    case 'i32': return `b.readInt32${E}(${at})`;
+    default: return `${dep(readScalar)}(b, ${at}, ${JSON.stringify(t)}, ${le})`;
+  }
+}
+
+/**
  * The reader's source: `return {"a": <read>, "a_names": <names>, ...}`. An
  * enum or mode name is only written for a value that is a number, which
  * structJson also demands; for a 64-bit value that came out as a bigint the
@@ -83,7 +101,6 @@ function compile(layout: StructLayout, le: boolean): Reader {
     deps.push(v);
     return `d${deps.length - 1}`;
   };
-  const E = le ? 'LE' : 'BE';
   const body = (l: StructLayout, base: string): string => {
     const parts: string[] = [];
     for (const f of l.fields) {
@@ -99,14 +116,7 @@ function compile(layout: StructLayout, le: boolean): Reader {
         parts.push(`${key}: b.toString('hex', ${at}, ${at} + ${t.bytes})`);
         continue;
       }
-      let read: string;
-      switch (t) {
-        case 'u8': read = `b[${at}]`; break;
-        case 'u16': read = `b.readUInt16${E}(${at})`; break;
-        case 'u32': read = `b.readUInt32${E}(${at})`; break;
-        case 'i32': read = `b.readInt32${E}(${at})`; break;
-        default: read = `${dep(readScalar)}(b, ${at}, ${JSON.stringify(t)}, ${le})`;
-      }
+      const read = scalarSource(t, at, le, dep);
       const wideType = t === 'u64' || t === 'i64';
       const named = f.flags !== undefined || f.enum !== undefined || f.name === 'mode';
       if (!named) {

@@ -15,7 +15,10 @@
 import type { BackingOp, CaptureMessage } from '../capture/message.js';
 import { errnoName } from '../model/format.js';
 import type { Exchange } from '../protocol/exchange.js';
-import type { DecodedMessage, Json, JsonObject } from '../protocol/decode.js';
+import { Part, type Json, type JsonObject, type MessageParts } from '../protocol/decode.js';
+import { u32, u64, type StructLayout } from '../protocol/layout.js';
+import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
+import { enumName, flagNames, modeName, scalarSource, wide } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
 
 export interface DumpFormatOptions {
@@ -34,7 +37,8 @@ export interface DumpEvent {
   kind: string;
   /** The Exchange the message belongs to (request, or reply with its request), if any. */
   x?: Exchange;
-  decoded: DecodedMessage;
+  /** The message walked by protocol/decode.ts. */
+  parts: MessageParts;
   /** Message number shown in the first column (e.g. 1-based index in the input). */
   index: number;
 }
@@ -98,6 +102,17 @@ function keyPlan(k: string): KeyPlan {
   return p;
 }
 
+/**
+ * The `key value` items of a decoded struct object, as the generated
+ * writers below print them from the bytes; used for the structs a walk
+ * hands over as objects (cut short, or with derived keys such as INIT's).
+ */
+export function structFieldsText(o: JsonObject, verbose: boolean): string {
+  const out: string[] = [];
+  fields(o, out, verbose);
+  return out.join(' ');
+}
+
 function fields(o: JsonObject, out: string[], verbose: boolean, prefix = ''): void {
   for (const k in o) {
     const p = keyPlan(k);
@@ -126,63 +141,166 @@ function quote(s: Json): string {
   return JSON.stringify(typeof s === 'string' ? s : String(s));
 }
 
-/** The body of a decoded message as `key value` pairs, names quoted, lists shortened. */
-export function summarizeBody(d: DecodedMessage, verbose = false): string {
-  const out: string[] = [];
-  const B = d.body;
-  for (const [k, v] of Object.entries(B)) {
-    if (v === null || v === undefined) continue;
-    switch (k) {
-      case 'name': case 'oldname': case 'newname': case 'linkname':
-        out.push(k === 'name' ? quote(v) : `${k} ${quote(v)}`);
-        break;
-      case 'data': case 'value': {
-        const o = v as JsonObject;
-        out.push(`${k === 'data' ? 'data' : 'value'} ${o.length}${o.captured !== o.length ? ` (${o.captured} captured)` : ''}`);
-        break;
-      }
-      case 'entries': {
-        const a = v as JsonObject[];
-        const names = a.slice(0, verbose ? a.length : 6).map((e) => quote(e.name ?? ''));
-        out.push(`${a.length} entries${names.length ? ` ${names.join(' ')}${a.length > names.length ? ' ...' : ''}` : ''}`);
-        break;
-      }
-      case 'names': {
-        const a = v as Json[];
-        out.push(`names ${a.map(quote).join(' ')}`);
-        break;
-      }
-      case 'forgets': {
-        const a = v as JsonObject[];
-        const shown = a.slice(0, verbose ? a.length : 8).map((f) => `${f.nodeid}:${f.nlookup}`);
-        out.push(`forgets ${shown.join(' ')}${a.length > shown.length ? ' ...' : ''}`);
-        break;
-      }
-      case 'ranges': case 'iovecs': {
-        const a = v as JsonObject[];
-        out.push(`${k} ${a.map((r) => `${scalar('base', (r.moffset ?? r.base) as Json)}+${r.len}`).join(' ')}`);
-        break;
-      }
-      case 'nodeids': out.push(`nodeids ${(v as Json[]).join(' ')}`); break;
-      case 'info': out.push(`info ${(v as Json[]).map(quote).join(' ')}`); break;
-      case 'ext': out.push(`ext ${JSON.stringify(v)}`); break;
-      case 'raw': out.push(`raw ${B.raw_length ?? ''} bytes`); break;
-      case 'raw_length': break;
-      case 'negotiated_minor': out.push(`negotiated 7.${v}`); break;
-      case 'setxattr_in_size_inferred': if (verbose) out.push(`setxattr_in ${v} bytes (inferred)`); break;
-      case 'fuse_init_in': case 'fuse_init_out': {
-        const o = v as JsonObject;
-        const rest: string[] = [];
-        fields(Object.fromEntries(Object.entries(o).filter(([kk]) => !['major', 'minor', 'flags', 'flags_names'].includes(kk))), rest, verbose);
-        out.push(`${o.major}.${o.minor}${rest.length ? ' ' + rest.join(' ') : ''}${o.flags64_names !== undefined ? ` flags ${o.flags64_names}` : ''}`);
-        break;
-      }
-      default:
-        if (typeof v === 'object' && !Array.isArray(v)) fields(v, out, verbose);
-        else out.push(`${k} ${scalar(k, v)}`);
+type TextWriter = (b: Buffer, o: number) => string;
+
+/** Generated text writers by byte order and verbosity. */
+const textWriters = [new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>()];
+
+/**
+ * The `key value` items of the struct `l` at buf[off] (all of it present),
+ * joined by spaces: `structFieldsText(structJsonAt(l, buf, off, le))`
+ * without the object. Each writer is generated once per layout, byte order
+ * and verbosity: what `fields` decides per key (left out, always shown,
+ * hex, named, `_valid` with its nanoseconds, umask in octal) is decided
+ * when the source is made, and only the value tests remain per message.
+ */
+export function structText(l: StructLayout, buf: Buffer, off: number, le: boolean, verbose: boolean): string {
+  const cache = textWriters[(le ? 1 : 0) + (verbose ? 2 : 0)]!;
+  let w = cache.get(l);
+  if (!w) cache.set(l, (w = compileText(l, le, verbose)));
+  return w(buf, off);
+}
+
+function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextWriter {
+  const deps: unknown[] = [];
+  const dep = (v: unknown): string => {
+    deps.push(v);
+    return `d${deps.length - 1}`;
+  };
+  const stmts: string[] = [];
+  let locals = 0;
+  const emit = (l: StructLayout, base: string): void => {
+    // The keys of the reader's object for this struct (struct-json.ts): each field, then its name.
+    const own = new Map<string, string>();
+    for (const f of l.fields) {
+      if (f.pad) continue;
+      own.set(f.name, f.name);
+      if (f.flags) own.set(`${f.name}_names`, f.name);
+      else if (f.enum || f.name === 'mode') own.set(`${f.name}_name`, f.name);
     }
+    const valueOf = (name: string): string => {
+      const f = l.fields.find((x) => x.name === name)!;
+      const t = f.type as Parameters<typeof scalarSource>[0];
+      const read = scalarSource(t, `${base} + ${f.offset}`, le, dep);
+      return t === 'u64' || t === 'i64' ? `${dep(wide)}(${read})` : read;
+    };
+    for (const f of l.fields) {
+      if (f.pad) continue;
+      const k = f.name;
+      const p = keyPlan(k);
+      if (p.sibling || (!verbose && p.quiet)) continue;
+      const t = f.type;
+      const at = `${base} + ${f.offset}`;
+      if (typeof t === 'object' && 'kind' in t) {
+        emit(t, at);
+        continue;
+      }
+      if (own.has(p.namesKey) && own.get(p.namesKey) !== k || own.has(p.nameKey) && own.get(p.nameKey) !== k) {
+        throw new Error(`dump text: ${l.name}.${k}: a name key of another field`);
+      }
+      const v = `v${locals++}`;
+      const r = `r${locals++}`;
+      if (typeof t === 'object') {
+        stmts.push(`const ${v} = b.toString('hex', ${at}, ${at} + ${t.bytes});`);
+      } else {
+        stmts.push(`const ${r} = ${scalarSource(t, at, le, dep)};`);
+        stmts.push(`const ${v} = ${t === 'u64' || t === 'i64' ? `${dep(wide)}(${r})` : r};`);
+      }
+      // The name shown instead of the value, as `o[k_names] ?? o[k_name]`.
+      let named: string | undefined;
+      if (typeof t !== 'object') {
+        if (f.flags) named = `${dep(flagNames)}(${dep(f.flags)}, ${r})`;
+        else if (f.enum) named = `${dep(enumName)}(${dep(f.enum)}, ${r})`;
+        else if (k === 'mode') named = `${dep(modeName)}(${r})`;
+      }
+      const nm = `n${locals++}`;
+      if (named) stmts.push(`const ${nm} = ${named};`);
+      const head = JSON.stringify(`${k} `);
+      let item = p.hex ? `${head} + ${dep(scalar)}(${JSON.stringify(k)}, ${v})` : `${head} + ${v}`;
+      if (k === 'umask') item = `(typeof ${v} === 'number' ? 'umask 0' + ${v}.toString(8).padStart(3, '0') : ${item})`;
+      if (k.endsWith('_valid')) {
+        const nsec = own.has(p.nsecKey) ? valueOf(p.nsecKey) : undefined;
+        const ns = `s${locals++}`;
+        if (nsec) stmts.push(`const ${ns} = ${nsec};`);
+        const frac = nsec ? `(typeof ${ns} === 'number' && ${ns} !== 0 ? '.' + String(${ns}).padStart(9, '0') : '')` : `''`;
+        item = `(typeof ${v} === 'number' ? ${head} + ${v} + ${frac} + 's' : ${item})`;
+      }
+      if (named) item = `(typeof ${nm} === 'string' ? ${head} + ${dep(shortNames)}(${nm}) : ${item})`;
+      let skip = 'false';
+      if (!verbose && !p.always) {
+        const keepFlags = k === 'flags' && f.flags ? ` && !(typeof ${nm} === 'string' && ${nm}.startsWith('O_'))` : '';
+        skip = `${v} === 0${keepFlags}`;
+      }
+      stmts.push(`if (!(${skip})) s += (s === '' ? '' : ' ') + ${item};`);
+    }
+  };
+  emit(layout, 'o');
+  const src = `return function text_${layout.name}(b, o) { let s = ''; ${stmts.join(' ')} return s; };`;
+  const make = new Function(...deps.map((_, i) => `d${i}`), src) as (...d: unknown[]) => TextWriter;
+  return make(...deps);
+}
+
+/** One body value's text (names quoted, lists shortened), or undefined when it shows nothing. */
+function valueText(P: MessageParts, k: string, v: Json, verbose: boolean): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  switch (k) {
+    case 'name': case 'oldname': case 'newname': case 'linkname':
+      return k === 'name' ? quote(v) : `${k} ${quote(v)}`;
+    case 'data': case 'value': {
+      const o = v as JsonObject;
+      return `${k === 'data' ? 'data' : 'value'} ${o.length}${o.captured !== o.length ? ` (${o.captured} captured)` : ''}`;
+    }
+    case 'entries': {
+      const a = v as JsonObject[];
+      const names = a.slice(0, verbose ? a.length : 6).map((e) => quote(e.name ?? ''));
+      return `${a.length} entries${names.length ? ` ${names.join(' ')}${a.length > names.length ? ' ...' : ''}` : ''}`;
+    }
+    case 'names': return `names ${(v as Json[]).map(quote).join(' ')}`;
+    case 'forgets': {
+      const a = v as JsonObject[];
+      const shown = a.slice(0, verbose ? a.length : 8).map((f) => `${f.nodeid}:${f.nlookup}`);
+      return `forgets ${shown.join(' ')}${a.length > shown.length ? ' ...' : ''}`;
+    }
+    case 'ranges': case 'iovecs': {
+      const a = v as JsonObject[];
+      return `${k} ${a.map((r) => `${scalar('base', (r.moffset ?? r.base) as Json)}+${r.len}`).join(' ')}`;
+    }
+    case 'nodeids': return `nodeids ${(v as Json[]).join(' ')}`;
+    case 'info': return `info ${(v as Json[]).map(quote).join(' ')}`;
+    case 'ext': return `ext ${JSON.stringify(v)}`;
+    case 'raw': return `raw ${P.valueOf('raw_length') ?? ''} bytes`;
+    case 'raw_length': return undefined;
+    case 'negotiated_minor': return `negotiated 7.${v}`;
+    case 'setxattr_in_size_inferred': return verbose ? `setxattr_in ${v} bytes (inferred)` : undefined;
+    case 'fuse_init_in': case 'fuse_init_out': {
+      const o = v as JsonObject;
+      const rest = structFieldsText(Object.fromEntries(Object.entries(o).filter(([kk]) => !['major', 'minor', 'flags', 'flags_names'].includes(kk))), verbose);
+      return `${o.major}.${o.minor}${rest ? ' ' + rest : ''}${o.flags64_names !== undefined ? ` flags ${o.flags64_names}` : ''}`;
+    }
+    default:
+      if (typeof v === 'object' && !Array.isArray(v)) return structFieldsText(v, verbose) || undefined;
+      return `${k} ${scalar(k, v)}`;
   }
-  return out.join(' ');
+}
+
+/** The body of a walked message as `key value` pairs, names quoted, lists shortened. */
+export function summarizeBody(P: MessageParts, verbose = false): string {
+  let s = '';
+  for (let i = 0; i < P.count; i++) {
+    let t: string | undefined;
+    switch (P.kinds[i]) {
+      case Part.STRUCT: t = structText(P.layouts[i]!, P.data, P.nums[i]!, P.le, verbose); break;
+      case Part.DATA: {
+        const n = P.nums[i]!;
+        const c = P.caps[i]!;
+        t = `data ${n}${c !== n ? ` (${c} captured)` : ''}`;
+        break;
+      }
+      default: t = valueText(P, P.keys[i]!, P.values[i]!, verbose);
+    }
+    if (t) s += s === '' ? t : ` ${t}`;
+  }
+  return s;
 }
 
 function prefix(m: CaptureMessage, index: number, opts: DumpFormatOptions): string {
@@ -191,34 +309,45 @@ function prefix(m: CaptureMessage, index: number, opts: DumpFormatOptions): stri
   return `${String(index).padStart(5)}  ${t.padStart(10)}  ${who}  `;
 }
 
-function tail(d: DecodedMessage): string {
+function tail(P: MessageParts): string {
   let s = '';
-  if (d.truncated) s += ` [${d.truncated}]`;
-  if (d.problem) s += ` [malformed: ${d.problem}]`;
+  if (P.truncated) s += ` [${P.truncated}]`;
+  if (P.problem) s += ` [malformed: ${P.problem}]`;
   return s;
 }
 
-function idOf(d: DecodedMessage): string {
-  const u = d.header.unique;
-  return u === undefined || u === null ? '' : ` #${u}`;
+const IN_UNIQUE = fuse_in_header.offsets.unique ?? 8;
+const IN_NODEID = fuse_in_header.offsets.nodeid ?? 16;
+const IN_UID = fuse_in_header.offsets.uid ?? 24;
+const IN_GID = fuse_in_header.offsets.gid ?? 28;
+const IN_PID = fuse_in_header.offsets.pid ?? 32;
+const OUT_UNIQUE = fuse_out_header.offsets.unique ?? 8;
+
+function idOf(P: MessageParts): string {
+  if (P.header === undefined) return '';
+  return ` #${u64(P.data, P.headerAt + (P.header === fuse_in_header ? IN_UNIQUE : OUT_UNIQUE), P.le)}`;
 }
 
 /** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`. */
-export function summarizeRequest(d: DecodedMessage, verbose = false): string {
-  const nodeid = d.header.nodeid;
-  const parts = [`${d.op}${d.opcode !== undefined && d.op.startsWith('?') ? ` (opcode ${d.opcode})` : ''}${idOf(d)}`];
-  if (nodeid !== undefined && nodeid !== 0) parts.push(`nodeid ${nodeid}`);
-  if (verbose) parts.push(`uid ${d.header.uid} gid ${d.header.gid} pid ${d.header.pid}`);
-  else if (d.header.pid !== undefined && d.header.pid !== 0) parts.push(`pid ${d.header.pid}`);
-  const body = summarizeBody(d, verbose);
-  if (body) parts.push(body);
-  return parts.join(' ');
+export function summarizeRequest(P: MessageParts, verbose = false): string {
+  let s = `${P.op}${P.opcode !== undefined && P.op.startsWith('?') ? ` (opcode ${P.opcode})` : ''}${idOf(P)}`;
+  if (P.header !== undefined) {
+    const { data, le } = P;
+    const h = P.headerAt;
+    const nodeid = u64(data, h + IN_NODEID, le);
+    const pid = u32(data, h + IN_PID, le);
+    if (nodeid !== 0) s += ` nodeid ${nodeid}`;
+    if (verbose) s += ` uid ${u32(data, h + IN_UID, le)} gid ${u32(data, h + IN_GID, le)} pid ${pid}`;
+    else if (pid !== 0) s += ` pid ${pid}`;
+  } else if (verbose) s += ' uid undefined gid undefined pid undefined';
+  const body = summarizeBody(P, verbose);
+  return body ? `${s} ${body}` : s;
 }
 
 /** The result part: `OK size 65536` or `-ENOENT`. */
-export function summarizeResult(d: DecodedMessage, verbose = false): string {
-  const err = (d.header.error_name as string | undefined) ?? '?';
-  const body = summarizeBody(d, verbose);
+export function summarizeResult(P: MessageParts, verbose = false): string {
+  const err = P.headerKey === 'error_name' ? P.headerValue : '?';
+  const body = summarizeBody(P, verbose);
   return body ? `${err} ${body}` : err;
 }
 
@@ -229,38 +358,55 @@ export function summarizeResult(d: DecodedMessage, verbose = false): string {
  * appended in brackets.
  */
 export function formatMessageLine(ev: DumpEvent, opts: DumpFormatOptions = {}): string {
-  const { m, x, decoded: d } = ev;
+  const { m, x, parts: P } = ev;
   const v = opts.verbose ?? false;
   const head = prefix(m, ev.index, opts);
-  if (d.type === 'request') {
-    return `${head}-> ${summarizeRequest(d, v)}${tail(d)}`;
+  if (P.type === 'request') {
+    return `${head}-> ${summarizeRequest(P, v)}${tail(P)}`;
   }
-  if (d.type === 'notify') {
-    return `${head}<~ NOTIFY ${d.op} ${summarizeBody(d, v)}`.trimEnd() + tail(d);
+  if (P.type === 'notify') {
+    return `${head}<~ NOTIFY ${P.op} ${summarizeBody(P, v)}`.trimEnd() + tail(P);
   }
-  const what = x ? `${d.op}${idOf(d)}` : `reply${idOf(d)} (no matching request)`;
+  const what = x ? `${P.op}${idOf(P)}` : `reply${idOf(P)} (no matching request)`;
   const lat = x && Number.isFinite(x.tReq) ? ` (${formatMs(m.t - x.tReq)})` : '';
   const interrupt = ev.kind === 'interrupt-reply' ? ' (to INTERRUPT)' : '';
-  return `${head}<- ${what}${interrupt} ${summarizeResult(d, v)}${lat}${tail(d)}`;
+  return `${head}<- ${what}${interrupt} ${summarizeResult(P, v)}${lat}${tail(P)}`;
+}
+
+/** A request as its exchange line shows it: the summary and its brackets (kept while the request waits for its reply). */
+export function exchangeRequestText(P: MessageParts, verbose = false): string {
+  return `${summarizeRequest(P, verbose)}${tail(P)}`;
 }
 
 /**
- * One line per exchange (`dump --exchanges`): the request summary, `=>`, the
- * result and the latency; `=> (no reply expected)` for FORGET-like requests
- * and `=> (no reply)` when the capture ended first. Times and tid are the
- * request's.
+ * The part of an exchange line after its time columns: the request
+ * (`exchangeRequestText`), `=>`, the result and the latency; `=> (no reply
+ * expected)` for FORGET-like requests and `=> (no reply)` when the capture
+ * ended first.
  */
-export function formatExchangeLine(x: Exchange, req: DecodedMessage, reply: DecodedMessage | undefined, opts: DumpFormatOptions = {}): string {
+export function exchangeText(x: Exchange, request: string, reply: MessageParts | undefined, opts: DumpFormatOptions = {}): string {
   const v = opts.verbose ?? false;
-  const t = ((x.tReq - (opts.t0 ?? 0)) / 1e9).toFixed(6);
-  const who = `${opts.hideConn ? '' : `conn${x.conn} `}tid ${x.tid >= 0 ? x.tid : '?'}`;
-  const head = `${String(x.reqIndex + 1).padStart(5)}  ${t.padStart(10)}  ${who}  `;
   let res: string;
   if (reply) res = `${summarizeResult(reply, v)} (${formatMs(x.tReply - x.tReq)})${x.replyTid >= 0 && x.replyTid !== x.tid ? ` reply tid ${x.replyTid}` : ''}${tail(reply)}`;
   else if (x.noReplyExpected) res = '(no reply expected)';
   else res = '(no reply)';
   const intr = x.interrupts > 0 ? ` [interrupted ${x.interrupts}x after ${formatMs(x.tInterrupt - x.tReq)}]` : '';
-  return `${head}${summarizeRequest(req, v)}${tail(req)} => ${res}${intr}`;
+  return `${request} => ${res}${intr}`;
+}
+
+/**
+ * One line per exchange (`dump --exchanges`): `exchangeHead` and
+ * `exchangeText`. Times and tid are the request's.
+ */
+export function formatExchangeLine(x: Exchange, request: string, reply: MessageParts | undefined, opts: DumpFormatOptions = {}): string {
+  return exchangeHead(x, opts) + exchangeText(x, request, reply, opts);
+}
+
+/** The columns of an exchange line before its text: number (the request's), time, conn, tid. */
+export function exchangeHead(x: Exchange, opts: DumpFormatOptions = {}): string {
+  const t = ((x.tReq - (opts.t0 ?? 0)) / 1e9).toFixed(6);
+  const who = `${opts.hideConn ? '' : `conn${x.conn} `}tid ${x.tid >= 0 ? x.tid : '?'}`;
+  return `${String(x.reqIndex + 1).padStart(5)}  ${t.padStart(10)}  ${who}  `;
 }
 
 /**

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Direction } from '../../src/capture/message.js';
 import { Exchange } from '../../src/protocol/exchange.js';
-import { decodeNotify, decodeRequest } from '../../src/protocol/decode.js';
+import { decodeNotify, decodeRequest, MessageParts, walkNotify } from '../../src/protocol/decode.js';
 import { extractNotify } from '../../src/protocol/extract.js';
 import { Op } from '../../src/protocol/opcodes.js';
-import { formatExchangeLine, formatMessageLine } from '../../src/report/dump-format.js';
-import { cstr, i32, msg, negotiated, proto, repHex, reply, reqHex, request, setLE, str, u16, u32, u64, zeros } from './support.js';
+import { exchangeRequestText, formatExchangeLine, formatMessageLine } from '../../src/report/dump-format.js';
+import { cstr, i32, msg, negotiated, partsOf, proto, repHex, reply, reqHex, request, setLE, str, u16, u32, u64, zeros } from './support.js';
 
 /** fuse_attr (88) with ino, size, mode. */
 const attr = (ino: number, size: number, mode = 0o100644): string =>
@@ -107,7 +107,7 @@ for (const le of [true, false]) {
       check(x);
       // JSON-able and printable.
       JSON.stringify(d); JSON.stringify(r);
-      assert.match(formatExchangeLine(x, d, r), new RegExp(`${d.op} #${unique}`));
+      assert.match(formatExchangeLine(x, exchangeRequestText(partsOf(d)), partsOf(r)), new RegExp(`${d.op} #${unique}`));
     }
   });
 
@@ -121,10 +121,10 @@ for (const le of [true, false]) {
     assert.equal(wi.flags_names, 'O_WRONLY|O_DIRECT');
     assert.deepEqual(w.d.body.data, { length: 4, captured: 4 });
     assert.equal(w.d.header.unique, 24);
-    const line = formatMessageLine({ m: msg(reqHex(Op.WRITE, 24, 5, ''), Direction.Inbound), kind: 'request', decoded: w.d, index: 12 });
+    const line = formatMessageLine({ m: msg(reqHex(Op.WRITE, 24, 5, ''), Direction.Inbound), kind: 'request', parts: partsOf(w.d), index: 12 });
     assert.match(line, /-> WRITE #24 nodeid 5 .*fh 0x7f00 offset 4096 size 4 write_flags LOCKOWNER .*flags O_WRONLY\|O_DIRECT data 4/);
     const r = reply(w.x, repHex(24, 0, u32(4) + u32(0)), p);
-    const rl = formatMessageLine({ m: msg(repHex(24, 0, u32(4) + u32(0)), Direction.Outbound, { t: 210000 }), kind: 'reply', x: w.x, decoded: r, index: 13 });
+    const rl = formatMessageLine({ m: msg(repHex(24, 0, u32(4) + u32(0)), Direction.Outbound, { t: 210000 }), kind: 'reply', x: w.x, parts: partsOf(r), index: 13 });
     assert.match(rl, /<- WRITE #24 OK size 4 \(0\.210 ms\)/);
     const e = request(reqHex(Op.LOOKUP, 26, 1, cstr('nope')), p);
     const er = reply(e.x, repHex(26, -2), p);
@@ -231,7 +231,7 @@ for (const le of [true, false]) {
     const p = proto();
     const n = (code: number, body: string) => {
       const m = msg(repHex(0, code, body), Direction.Outbound);
-      return { ev: extractNotify(m, p), d: decodeNotify(m, p) };
+      return { ev: extractNotify(m, p), d: decodeNotify(m, p), P: walkNotify(m, p, undefined, new MessageParts()) };
     };
     let r = n(1, u64(77));
     assert.equal(r.ev.name, 'POLL'); assert.equal(r.ev.kh, 77); assert.equal(r.ev.problem, undefined);
@@ -258,7 +258,7 @@ for (const le of [true, false]) {
     r = n(99, u64(1));
     assert.equal(r.ev.name, '?0x63'); assert.match(r.ev.problem!.text, /unknown notification code 99/);
     assert.equal(r.d.body.raw, u64(1));
-    assert.match(formatMessageLine({ m: msg(repHex(0, 2, u64(5) + u64(0) + u64(0)), Direction.Outbound), kind: 'notify', decoded: n(2, u64(5) + u64(0) + u64(0)).d, index: 1 }), /<~ NOTIFY INVAL_INODE ino 5 off 0 len 0/);
+    assert.match(formatMessageLine({ m: msg(repHex(0, 2, u64(5) + u64(0) + u64(0)), Direction.Outbound), kind: 'notify', parts: n(2, u64(5) + u64(0) + u64(0)).P, index: 1 }), /<~ NOTIFY INVAL_INODE ino 5 off 0 len 0/);
   });
 
   test(`${bo}: invalid messages and reply rules (§1.4)`, () => {
@@ -291,7 +291,7 @@ for (const le of [true, false]) {
     assert.equal(unk.x.reqProblem, undefined);
     assert.equal(unk.d.op, '?0x63');
     assert.equal(unk.d.body.raw, 'deadbeef');
-    assert.match(formatMessageLine({ m: msg(reqHex(99, 40, 1, 'deadbeef'), Direction.Inbound), kind: 'request', decoded: unk.d, index: 1 }), /\?0x63 \(opcode 99\) #40/);
+    assert.match(formatMessageLine({ m: msg(reqHex(99, 40, 1, 'deadbeef'), Direction.Inbound), kind: 'request', parts: partsOf(unk.d), index: 1 }), /\?0x63 \(opcode 99\) #40/);
   });
 
   test(`${bo}: snapped WRITE decodes its fixed part and says what is missing`, () => {

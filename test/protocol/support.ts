@@ -5,7 +5,7 @@
  */
 import { Direction, type CaptureMessage } from '../../src/capture/message.js';
 import { Exchange } from '../../src/protocol/exchange.js';
-import { decodeReply, decodeRequest, type DecodedMessage } from '../../src/protocol/decode.js';
+import { MessageParts, partsObject, walkReply, walkRequest, type DecodedMessage } from '../../src/protocol/decode.js';
 import { extractReply, extractRequest, fillReplyHeader, fillRequestHeader } from '../../src/protocol/extract.js';
 import { ConnProtocol, type ProtocolOverride } from '../../src/protocol/version.js';
 
@@ -61,7 +61,9 @@ export function request(hex: string, p: ConnProtocol, o: { capLen?: number; orig
   const x = new Exchange();
   fillRequestHeader(x, m);
   extractRequest(x, m, p);
-  const d = decodeRequest(m, p, x);
+  const P = walkRequest(m, p, x, new MessageParts());
+  const d = partsObject(P);
+  walked.set(d, P);
   return { x, d };
 }
 
@@ -70,7 +72,18 @@ export function reply(x: Exchange, hex: string, p: ConnProtocol, o: { capLen?: n
   const m = msg(hex, Direction.Outbound, { ...o, t: 1000 });
   fillReplyHeader(x, m);
   extractReply(x, m, p);
-  return decodeReply(m, x, p);
+  const P = walkReply(m, x, p, new MessageParts());
+  const d = partsObject(P);
+  walked.set(d, P);
+  return d;
+}
+
+/** The parts `request`/`reply` walked to make `d` (for the dump line formatters). */
+const walked = new WeakMap<DecodedMessage, MessageParts>();
+export function partsOf(d: DecodedMessage): MessageParts {
+  const P = walked.get(d);
+  if (!P) throw new Error('not made by request() or reply()');
+  return P;
 }
 
 /** A ConnProtocol after an INIT exchange with the given daemon minor (kernel 7.45). */

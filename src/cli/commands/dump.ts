@@ -10,11 +10,13 @@ import { bytesRead, captureBytes } from '../../capture/open.js';
 import type { Exchange } from '../../protocol/exchange.js';
 import { pairCaptures, type PairRun } from '../../pairing/pair-captures.js';
 import type { MessageKind, Pairer, PairingProblem } from '../../pairing/pairer.js';
-import { decodeNotify, decodeReply, decodeRequest, type DecodedMessage } from '../../protocol/decode.js';
+import { MessageParts, walkNotify, walkReply, walkRequest } from '../../protocol/decode.js';
 import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
-import { formatBackingLine, formatExchangeLine, formatMessageLine } from '../../report/dump-format.js';
+import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, formatMessageLine } from '../../report/dump-format.js';
+import { partsJson, writePartsJson } from '../../report/dump-json.js';
+import { TextBuffer } from '../../report/text-buffer.js';
 import { jsonString, stringifyJson, stringifyPlain } from '../../report/json.js';
 import { absNs } from '../../report/csv.js';
 import { escapeControls } from '../../report/untrusted-text.js';
@@ -34,7 +36,24 @@ interface DumpOptions {
 const MAX_LISTED_PROBLEMS = 50;
 
 
-const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+/** The constant pieces of a message's JSON line, as bytes. */
+const K = bytesOf({
+  conn: ',"conn":', tNs: ',"t_ns":', tRelNs: ',"t_rel_ns":', dirOut: ',"dir":"out"', dirIn: ',"dir":"in"', dirGuessed: ',"dir_guessed":true',
+  pid: ',"pid":', tid: ',"tid":', kind: ',"kind":', fileOffset: ',"file_offset":', block: ',"block":', capLen: ',"cap_len":',
+  origLen: ',"orig_len":', failedErrno: ',"failed_errno":', comment: ',"comment":', decoded: ',"decoded":', null: 'null', end: '}}',
+});
+function bytesOf<T extends Record<string, string>>(o: T): { readonly [k in keyof T]: Buffer } {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Buffer.from(v)])) as { [k in keyof T]: Buffer };
+}
+const MESSAGE_JSON = Buffer.from('{"type":"message","data":{"index":');
+const kindLiterals = new Map<string, Buffer>();
+function kindLiteral(kind: string): Buffer {
+  let b = kindLiterals.get(kind);
+  if (b === undefined) kindLiterals.set(kind, (b = Buffer.from(jsonString(kind))));
+  return b;
+}
+/** Lines made before their turn (several captures merged by time) are written here first. */
+const scratch = new TextBuffer(1 << 16);
 const idJson = (v: number | bigint | undefined): number | bigint | null => (v === undefined ? null : v);
 
 export function register(program: Command): void {
@@ -61,8 +80,8 @@ function dump(files: string[], opts: DumpOptions): number {
   const json = opts.json === true;
   const problems: PairingProblem[] = [];
   const problemCounts: Record<string, number> = {};
-  /** Decoded requests kept while in flight, for --exchanges. */
-  const pendingDecoded = new Map<Exchange, DecodedMessage>();
+  /** Requests kept while in flight, for --exchanges: their text (or JSON text) as the exchange line shows them. */
+  const pendingDecoded = new Map<Exchange, string>();
   /** Number of the message printed last (in output order: captures merged by time). */
   let index = 0;
   // Shared with the readers so that JSON lines can carry absolute times as they stream.
@@ -104,15 +123,20 @@ function dump(files: string[], opts: DumpOptions): number {
     else print(l);
   };
 
-  const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): DecodedMessage | undefined => {
+  /** The one MessageParts every message is walked into (read at once, before the next message). */
+  const parts = new MessageParts();
+  const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): MessageParts | undefined => {
     const p = pairer.protocol(m.conn);
-    if (kind === 'notify') return decodeNotify(m, p, pairer.lastNotify);
-    if (m.dir === Direction.Outbound) return decodeReply(m, kind === 'orphan-reply' ? undefined : pairer.last, p);
+    if (kind === 'notify') return walkNotify(m, p, pairer.lastNotify, parts);
+    if (m.dir === Direction.Outbound) return walkReply(m, kind === 'orphan-reply' ? undefined : pairer.last, p, parts);
     if (m.capLen < 40) return undefined;
-    return decodeRequest(m, p, pairer.last);
+    return walkRequest(m, p, pairer.last, parts);
   };
+  /** The request's text as its exchange line shows it (JSON text with --json). */
+  const requestText = (d: MessageParts | undefined): string | undefined =>
+    d === undefined ? undefined : json ? partsJson(d) : exchangeRequestText(d, opts.verbose);
 
-  const exchangeJson = (x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined): Record<string, unknown> => ({
+  const exchangeJson = (x: Exchange): Record<string, unknown> => ({
     conn: x.conn,
     unique: idJson(x.unique),
     opcode: x.opcode,
@@ -129,8 +153,6 @@ function dump(files: string[], opts: DumpOptions): number {
     no_reply_expected: x.noReplyExpected,
     interrupts: x.interrupts,
     reply_rejected_errno: x.replyFailedErrno || null,
-    request: req ?? null,
-    reply: rep ?? null,
   });
 
   const sink = {
@@ -139,11 +161,10 @@ function dump(files: string[], opts: DumpOptions): number {
         const x = pairer.last;
         emit(m.input, m.t, { numbered: true, numbers: x && x.reqIndex === pairer.counts.messages - 1 ? x : undefined });
         if (x && m.dir !== Direction.Outbound && (kind === 'request' || kind === 'interrupt')) {
-          const d = decodeOf(kind, m, pairer);
-          if (d) pendingDecoded.set(x, d);
+          const d = requestText(decodeOf(kind, m, pairer));
+          if (d !== undefined) pendingDecoded.set(x, d);
         } else if (x && kind === 'no-reply-request') {
-          const d = decodeOf(kind, m, pairer);
-          emitExchange(x, d, undefined, m);
+          emitExchange(x, requestText(decodeOf(kind, m, pairer)), undefined, m);
         } else if (x && (kind === 'reply' || kind === 'interrupt-reply')) {
           const req = pendingDecoded.get(x);
           pendingDecoded.delete(x);
@@ -152,11 +173,21 @@ function dump(files: string[], opts: DumpOptions): number {
         return;
       }
       const d = decodeOf(kind, m, pairer);
-      if (json) {
-        emit(m.input, m.t, { numbered: true, jsonTail: messageJsonTail(m, kind, d) });
+      if (json && !merger) {
+        // Printed at once: numbered here, written straight into the output buffer.
+        index++;
+        const t = out.text;
+        t.bytes(MESSAGE_JSON);
+        t.num(index);
+        writeMessageJsonTail(t, m, kind, d);
+        t.byte(10);
+      } else if (json) {
+        const from = scratch.pos;
+        writeMessageJsonTail(scratch, m, kind, d);
+        emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
       } else if (d) {
         // Formatted now (m is reused by the reader), numbered when printed: drop the 5-column placeholder.
-        const line = escapeControls(formatMessageLine({ m, kind, x: pairer.last, decoded: d, index: 0 }, { hideConn: !multiConn(), verbose: opts.verbose }));
+        const line = escapeControls(formatMessageLine({ m, kind, x: pairer.last, parts: d, index: 0 }, { hideConn: !multiConn(), verbose: opts.verbose }));
         emit(m.input, m.t, { text: line.slice(5), numbered: true });
       } else {
         emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });
@@ -189,21 +220,44 @@ function dump(files: string[], opts: DumpOptions): number {
     const s = timebase.epochNs !== undefined ? absNs(timebase, t, rest) : null;
     return typeof s === 'string' ? s : timebase.absoluteNs(t, rest).toString();
   };
-  function messageJsonTail(m: CaptureMessage, kind: MessageKind, d: DecodedMessage | undefined): string {
-    return `,"conn":${num(m.conn)},"t_ns":${absNsText(m.t, m.tRest)},"t_rel_ns":${num(m.t)},"dir":"${m.dir === Direction.Outbound ? 'out' : 'in'}"` +
-      (m.dirGuessed ? ',"dir_guessed":true' : '') +
-      `,"pid":${num(m.pid)},"tid":${num(m.tid)},"kind":${jsonString(kind)},"file_offset":${num(m.fileOffset)},"block":${num(m.blockNo)}` +
-      `,"cap_len":${num(m.capLen)},"orig_len":${num(m.origLen)}` +
-      (m.failedErrno ? `,"failed_errno":${num(m.failedErrno)}` : '') +
-      (m.comment !== undefined ? `,"comment":${jsonString(m.comment)}` : '') +
-      `,"decoded":${d ? stringifyPlain(d) : 'null'}}}`;
+  function writeMessageJsonTail(t: TextBuffer, m: CaptureMessage, kind: MessageKind, d: MessageParts | undefined): void {
+    t.bytes(K.conn); t.num(m.conn);
+    t.bytes(K.tNs); t.str(absNsText(m.t, m.tRest));
+    t.bytes(K.tRelNs); t.num(m.t);
+    t.bytes(m.dir === Direction.Outbound ? K.dirOut : K.dirIn);
+    if (m.dirGuessed) t.bytes(K.dirGuessed);
+    t.bytes(K.pid); t.num(m.pid);
+    t.bytes(K.tid); t.num(m.tid);
+    t.bytes(K.kind); t.bytes(kindLiteral(kind));
+    t.bytes(K.fileOffset); t.num(m.fileOffset);
+    t.bytes(K.block); t.num(m.blockNo);
+    t.bytes(K.capLen); t.num(m.capLen);
+    t.bytes(K.origLen); t.num(m.origLen);
+    if (m.failedErrno) { t.bytes(K.failedErrno); t.num(m.failedErrno); }
+    if (m.comment !== undefined) { t.bytes(K.comment); t.str(jsonString(m.comment)); }
+    t.bytes(K.decoded);
+    if (d) writePartsJson(t, d);
+    else t.bytes(K.null);
+    t.bytes(K.end);
   }
 
-  /** One exchange line, in the order of the message that completes it (`at`: its reply, or a request that expects none). */
-  function emitExchange(x: Exchange, req: DecodedMessage | undefined, rep: DecodedMessage | undefined, at: CaptureMessage | undefined): void {
-    const l: Line = json
-      ? { text: stringifyPlain({ type: 'exchange', data: exchangeJson(x, req, rep) }), numbered: false }
-      : { render: () => (req ? escapeControls(formatExchangeLine(x, req, rep, { hideConn: !multiConn(), verbose: opts.verbose })) : undefined), numbered: false };
+  /**
+   * One exchange line, in the order of the message that completes it (`at`:
+   * its reply, or a request that expects none). `req` is the request's text
+   * (`requestText`), `rep` the reply just walked. The text is made now (the
+   * reply's bytes are reused), its number when printed.
+   */
+  function emitExchange(x: Exchange, req: string | undefined, rep: MessageParts | undefined, at: CaptureMessage | undefined): void {
+    let l: Line;
+    if (json) {
+      // The exchange's own keys, then its request and reply as JSON text (the last two keys).
+      const head = stringifyPlain({ type: 'exchange', data: exchangeJson(x) });
+      l = { text: `${head.slice(0, -2)},"request":${req ?? 'null'},"reply":${rep ? partsJson(rep) : 'null'}}}`, numbered: false };
+    } else {
+      const o = { hideConn: !multiConn(), verbose: opts.verbose };
+      const text = req !== undefined ? escapeControls(exchangeText(x, req, rep, o)) : undefined;
+      l = { render: () => (text !== undefined ? escapeControls(exchangeHead(x, o)) + text : undefined), numbered: false };
+    }
     if (at) emit(at.input, at.t, l);
     else print(l);
   }

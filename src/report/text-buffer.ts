@@ -1,0 +1,111 @@
+/**
+ * Text appended as bytes to one reusable buffer: what the writers of the
+ * long outputs (dump) write into, so that a line is never a string first.
+ * Numbers are written as their decimal digits, constant pieces are copied
+ * as bytes, strings are encoded in place. With a sink (the CLI output), a
+ * full buffer is handed to it and reused; without one (a scratch buffer),
+ * the buffer grows.
+ */
+
+export class TextBuffer {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size: number, private readonly sink?: (b: Buffer) => void) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Makes room for `n` more bytes (`buf` may be another buffer after this). */
+  room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.sink !== undefined && this.pos > 0) {
+      this.sink(this.buf.subarray(0, this.pos));
+      this.pos = 0;
+      if (n <= this.buf.length) return;
+    }
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  /** Hands what is buffered to the sink. */
+  flush(): void {
+    if (this.pos === 0 || this.sink === undefined) return;
+    const n = this.pos;
+    this.pos = 0;
+    this.sink(this.buf.subarray(0, n));
+  }
+
+  /** A string as UTF-8. */
+  str(s: string): void {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    this.room(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Bytes as they are (constant pieces: keys, names). */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    this.room(n);
+    const u = this.buf;
+    const p = this.pos;
+    // Most pieces are a few bytes: a loop costs less than set() then.
+    if (n > 32) u.set(b, p);
+    else for (let i = 0; i < n; i++) u[p + i] = b[i]!;
+    this.pos = p + n;
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** A number as JSON writes it: an integer's digits, else its String(), `null` when not finite. */
+  num(n: number): void {
+    this.room(24);
+    if (Number.isSafeInteger(n)) this.pos = intAt(this.buf, this.pos, n);
+    else this.pos += this.buf.write(Number.isFinite(n) ? String(n) : 'null', this.pos, 'latin1');
+  }
+
+  /** What was written since position `from`, as a string; the buffer goes back to `from`. */
+  takeFrom(from: number): string {
+    const s = this.buf.toString('utf8', from, this.pos);
+    this.pos = from;
+    return s;
+  }
+}
+
+/** Writes the digits of a safe integer at u[p]; returns the position after them (at most 17 bytes). */
+export function intAt(u: Buffer, p: number, n: number): number {
+  if (n < 0) {
+    u[p++] = 45;
+    n = -n;
+  }
+  if (n <= 0x7fffffff) return smallAt(u, p, n | 0);
+  // Past 31 bits: the digits above the last eight, then those eight (int arithmetic on each part).
+  const hi = Math.floor(n / 1e8);
+  p = intAt(u, p, hi);
+  let x = (n - hi * 1e8) | 0;
+  for (let i = 7; i >= 0; i--) {
+    const q = (x / 10) | 0;
+    u[p + i] = 48 + x - q * 10;
+    x = q;
+  }
+  return p + 8;
+}
+
+function smallAt(u: Buffer, p: number, n: number): number {
+  const len = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+  let q = p + len;
+  do {
+    const d = (n / 10) | 0;
+    u[--q] = 48 + n - d * 10;
+    n = d;
+  } while (n !== 0);
+  return p + len;
+}
+
+/** ASCII text as bytes (constant pieces made once). */
+export function asciiBytes(s: string): Buffer {
+  return Buffer.from(s, 'utf8');
+}

@@ -1,0 +1,69 @@
+/**
+ * The generated dump writers print what the object path prints: for every
+ * layout, the JSON text of report/dump-json.ts is `stringifyPlain` of the
+ * reader's object, and the text items of report/dump-format.ts are what
+ * `fields` makes of that object (quiet and verbose). Byte writing itself:
+ * integers as String() writes them, and a buffer that flushes mid-line.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomFillSync } from 'node:crypto';
+import { ALL_LAYOUTS } from '../../src/protocol/layouts/index.js';
+import { structJsonAt } from '../../src/protocol/struct-json.js';
+import { structJsonText } from '../../src/report/dump-json.js';
+import { structFieldsText, structText } from '../../src/report/dump-format.js';
+import { stringifyPlain } from '../../src/report/json.js';
+import { intAt, TextBuffer } from '../../src/report/text-buffer.js';
+
+/** Zeros, all ones (64-bit values past 2^53, unknown flag bits), small values, random bytes; at an odd offset. */
+function fills(size: number): Buffer[] {
+  const small = Buffer.alloc(size + 3);
+  for (let i = 3; i < small.length; i += 4) small[i] = i & 7;
+  return [Buffer.alloc(size + 3), Buffer.alloc(size + 3, 0xff), small, ...Array.from({ length: 4 }, () => randomFillSync(Buffer.alloc(size + 3)))];
+}
+
+test('the JSON writer of every layout writes stringifyPlain of its object, both byte orders', () => {
+  for (const l of ALL_LAYOUTS) {
+    for (const le of [true, false]) {
+      for (const buf of fills(l.size)) {
+        assert.equal(structJsonText(l, buf, 3, le), stringifyPlain(structJsonAt(l, buf, 3, le)), `${l.name} ${le ? 'LE' : 'BE'} ${buf.toString('hex')}`);
+      }
+    }
+  }
+});
+
+test('the text writer of every layout prints the items of its object, quiet and verbose, both byte orders', () => {
+  for (const l of ALL_LAYOUTS) {
+    for (const le of [true, false]) {
+      for (const buf of fills(l.size)) {
+        for (const verbose of [false, true]) {
+          assert.equal(structText(l, buf, 3, le, verbose), structFieldsText(structJsonAt(l, buf, 3, le), verbose), `${l.name} ${le ? 'LE' : 'BE'} ${verbose ? '-v ' : ''}${buf.toString('hex')}`);
+        }
+      }
+    }
+  }
+});
+
+test('intAt writes what String() writes for integers of every size', () => {
+  const values = [0, 1, 9, 10, 99, 100, 12345, 0x7fffffff, 0x80000000, 99999999, 100000000, 4294967295, 1e10, 123456789012, 1795561795000000, Number.MAX_SAFE_INTEGER];
+  const u = Buffer.alloc(32);
+  for (const v of [...values, ...values.map((x) => -x)]) {
+    const end = intAt(u, 1, v);
+    assert.equal(u.toString('latin1', 1, end), String(v), String(v));
+  }
+});
+
+test('TextBuffer hands full buffers to its sink and keeps the bytes in order', () => {
+  const got: Buffer[] = [];
+  const t = new TextBuffer(16, (b) => got.push(Buffer.from(b)));
+  const want: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    t.bytes(Buffer.from(`k${i}:`));
+    t.num(i * 1e9 + 7);
+    t.str('é\n');
+    want.push(`k${i}:${i * 1e9 + 7}é\n`);
+  }
+  t.flush();
+  assert.equal(Buffer.concat(got).toString('utf8'), want.join(''));
+  assert.ok(got.length > 10, 'the sink was given many small buffers');
+});
