@@ -99,13 +99,14 @@ export class Output {
 
   /** Bytes as they are (a table writer's full buffer), after the text before them. */
   writeBytes(bytes: Buffer): void {
-    if (bytes.length > OUTPUT_BUFFER - this.used) {
-      this.flush();
+    const t = this.text;
+    if (bytes.length > t.buf.length - t.pos) {
+      t.flush();
       writeFullySync(this.fd, bytes);
       return;
     }
-    bytes.copy(this.buf, this.used);
-    this.used += bytes.length;
+    bytes.copy(t.buf, t.pos);
+    t.pos += bytes.length;
   }
 
   line(s: string): void {

@@ -12,7 +12,8 @@ import { Part, type MessageParts } from '../protocol/decode.js';
 import type { EnumSet, FlagSet, StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
 import { jsonString, stringifyPlain } from './json.js';
-import { intAt, TextBuffer } from './text-buffer.js';
+import { MAX_NUMBER_TEXT, putNumber } from './row-bytes.js';
+import { TextBuffer } from './text-buffer.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
 
@@ -77,12 +78,12 @@ function modePiece(t: TextBuffer, cache: Pieces, key: string, v: number | bigint
 
 /** A 64-bit value as the readers give it: a number while exact, else its decimal digits in quotes. */
 function wideAt(u: Buffer, p: number, v: number | bigint): number {
-  if (typeof v === 'number') return intAt(u, p, v);
+  if (typeof v === 'number') return putNumber(u, p, v);
   return p + u.write(`"${v}"`, p, 'latin1');
 }
 
-/** Bytes most of one scalar's JSON takes. */
-const SCALAR_MAX: Record<string, number> = { u8: 3, u16: 5, u32: 10, i32: 11, u64: 22, i64: 23 };
+/** Bytes most of one scalar's JSON takes (a 64-bit value past 2^53 is quoted digits). */
+const SCALAR_MAX = MAX_NUMBER_TEXT;
 
 /**
  * The writer's source: the bytes of the reader's object literal
@@ -130,10 +131,10 @@ function compile(layout: StructLayout, le: boolean): Writer {
       const read = scalarSource(t, at, le, dep);
       const wide = t === 'u64' || t === 'i64';
       constant(key);
-      fixed += SCALAR_MAX[t] ?? 24;
+      fixed += SCALAR_MAX;
       const v = `v${locals++}`;
       stmts.push(`const ${v} = ${read};`);
-      stmts.push(`p = ${wide ? dep(wideAt) : dep(intAt)}(u, p, ${v});`);
+      stmts.push(`p = ${wide ? dep(wideAt) : dep(putNumber)}(u, p, ${v});`);
       if (f.flags === undefined && f.enum === undefined && f.name !== 'mode') continue;
       const cache = dep(new Map());
       let call: string;
@@ -188,7 +189,7 @@ const DATA_CAPTURED = lit(',"captured":');
 /**
  * Writes a walked message (protocol/decode.ts) as the JSON text of its
  * DecodedMessage: `{"type":…,"opcode":…,"op":…,"header":{…},"body":{…}}`
- * and `truncated`/`problem` in the order they were noted.
+ * and `truncated`/`problem` in the order they were noted, then `problem_id`.
  */
 export function writePartsJson(t: TextBuffer, P: MessageParts): void {
   t.bytes(TYPE[P.type]);
@@ -228,6 +229,7 @@ export function writePartsJson(t: TextBuffer, P: MessageParts): void {
   const truncated = P.truncated !== undefined ? `,"truncated":${jsonString(P.truncated)}` : '';
   const problem = P.problem !== undefined ? `,"problem":${jsonString(P.problem)}` : '';
   if (truncated !== '' || problem !== '') t.str(P.problemFirst ? problem + truncated : truncated + problem);
+  if (P.problemId !== undefined) t.str(`,"problem_id":${jsonString(P.problemId)}`);
   t.byte(125);
 }
 

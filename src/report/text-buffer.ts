@@ -4,8 +4,10 @@
  * Numbers are written as their decimal digits, constant pieces are copied
  * as bytes, strings are encoded in place. With a sink (the CLI output), a
  * full buffer is handed to it and reused; without one (a scratch buffer),
- * the buffer grows.
+ * the buffer grows. Numbers are written by row-bytes.ts's `putNumber`, as
+ * the export tables write theirs.
  */
+import { MAX_NUMBER_TEXT, putNumber } from './row-bytes.js';
 
 export class TextBuffer {
   buf: Buffer;
@@ -62,9 +64,9 @@ export class TextBuffer {
 
   /** A number as JSON writes it: an integer's digits, else its String(), `null` when not finite. */
   num(n: number): void {
-    this.room(24);
-    if (Number.isSafeInteger(n)) this.pos = intAt(this.buf, this.pos, n);
-    else this.pos += this.buf.write(Number.isFinite(n) ? String(n) : 'null', this.pos, 'latin1');
+    this.room(MAX_NUMBER_TEXT);
+    if (Number.isFinite(n)) this.pos = putNumber(this.buf, this.pos, n);
+    else this.pos += this.buf.write('null', this.pos, 'latin1');
   }
 
   /** What was written since position `from`, as a string; the buffer goes back to `from`. */
@@ -73,39 +75,4 @@ export class TextBuffer {
     this.pos = from;
     return s;
   }
-}
-
-/** Writes the digits of a safe integer at u[p]; returns the position after them (at most 17 bytes). */
-export function intAt(u: Buffer, p: number, n: number): number {
-  if (n < 0) {
-    u[p++] = 45;
-    n = -n;
-  }
-  if (n <= 0x7fffffff) return smallAt(u, p, n | 0);
-  // Past 31 bits: the digits above the last eight, then those eight (int arithmetic on each part).
-  const hi = Math.floor(n / 1e8);
-  p = intAt(u, p, hi);
-  let x = (n - hi * 1e8) | 0;
-  for (let i = 7; i >= 0; i--) {
-    const q = (x / 10) | 0;
-    u[p + i] = 48 + x - q * 10;
-    x = q;
-  }
-  return p + 8;
-}
-
-function smallAt(u: Buffer, p: number, n: number): number {
-  const len = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
-  let q = p + len;
-  do {
-    const d = (n / 10) | 0;
-    u[--q] = 48 + n - d * 10;
-    n = d;
-  } while (n !== 0);
-  return p + len;
-}
-
-/** ASCII text as bytes (constant pieces made once). */
-export function asciiBytes(s: string): Buffer {
-  return Buffer.from(s, 'utf8');
 }
