@@ -30,7 +30,12 @@ import { Selection } from './selection.js';
 import { isRebuilt } from '../capture/rebuilt.js';
 
 export interface AnalyzeHooks {
-  /** Each exchange after the state update, in time order (at its reply; unanswered ones at the end), with path and size views set. */
+  /**
+   * Each exchange after the state update, in time order (at its reply;
+   * unanswered ones at the end), with path and size views set. Valid during
+   * the call only: the analysis reuses the record for a later request, so
+   * copy what you keep.
+   */
   onExchange?(x: Exchange): void;
   /** Each size event (report, write, truncate ...), in time order. */
   onSizeEvent?(e: SizeEvent): void;
@@ -67,6 +72,8 @@ export interface AnalyzeOptions {
   timebase?: Timebase;
   /** Tuning (tests, benchmarks). */
   limits?: Partial<AnalyzeLimits>;
+  /** Tests: a completed exchange is poisoned instead of reused, so that reading it later throws (`PairerOptions.poisonRecycled`). */
+  poisonRecycled?: boolean;
 }
 
 export interface AnalyzeLimits {
@@ -148,7 +155,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     },
     onNotify: (n) => heap.notify(n),
     onProblem: (p) => onProblem(p),
-  }, { proto: opts.proto });
+  }, { proto: opts.proto, poisonRecycled: opts.poisonRecycled });
 
   // Filters are resolved once the epoch is known (first message); until then nothing is released.
   let filters: ResolvedFilters | undefined;
@@ -239,7 +246,11 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         const tr = st.request(x);
         if (narrowed) (selection ??= new Selection(resolved())).request(x);
         run.request(x, tr);
-        if (x.noReplyExpected) emitExchange(x);
+        if (x.noReplyExpected) {
+          emitExchange(x);
+          // Complete: no stage looks at it again unless it said so (Exchange.held).
+          pairer.recycle(x);
+        }
         break;
       }
       case EvKind.Reply: {
@@ -249,6 +260,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         run.reply(x, tr);
         emitExchange(x);
         if (tr) st.finishReply(tr);
+        // Its last event: the state, the selection and the hooks are done with it, detectors that keep it hold it.
+        pairer.recycle(x);
         break;
       }
       case EvKind.Notify: {

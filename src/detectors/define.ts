@@ -44,6 +44,12 @@ export interface DetectorContext {
   readonly id: string;
   readonly state: AnalysisState;
   report(f: FindingInput): void;
+  /**
+   * The detector keeps `x` or its track past the handler call (an episode
+   * judged later). Without this the analysis reuses the record of a
+   * completed exchange for a later request.
+   */
+  keep(x: Exchange): void;
 }
 
 /** What `create` returns; every handler is optional. */
@@ -134,6 +140,7 @@ export class DetectorRunner {
       const ctx: DetectorContext = {
         id: d.id,
         state,
+        keep: holdExchange,
         report: (f) => {
           const path = f.path ?? null;
           const severity = f.severity ?? d.meta.severity;
@@ -212,6 +219,10 @@ export class DetectorRunner {
   end(): void {
     for (const h of this.endH) h.end!();
   }
+}
+
+function holdExchange(x: Exchange): void {
+  x.held = true;
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

@@ -236,6 +236,8 @@ export default defineDetector({
         if (tr.writesTogether === 0) return;
         open.set(g, (ep = new Episode()));
       }
+      // The episode keeps the track (and may keep the exchange as its hole) until it ends.
+      ctx.keep(tr.x);
       join(ep, tr, tEnd);
     };
     return {

@@ -134,6 +134,8 @@ export default defineDetector({
         r = undefined;
       }
       if (r === undefined) runs.set(f, (r = new Run(tr)));
+      // The run keeps the track (and may keep the exchange as its hole) until it ends.
+      ctx.keep(tr.x);
       add(r, tr, tEnd);
     };
     /** Capture time of the last sweep for ended episodes. */

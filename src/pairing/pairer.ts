@@ -11,7 +11,7 @@ import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
 import { noteProblem, Problem, ProblemNote } from '../protocol/problems.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
-import { Exchange } from '../protocol/exchange.js';
+import { Exchange, poisonExchange, resetExchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
 import { formatMs } from '../model/format.js';
 import { InflightTable } from './inflight.js';
@@ -83,6 +83,8 @@ interface ConnState {
 export interface PairerOptions {
   /** `--proto 7.N`: layouts for captures that start after INIT. */
   proto?: ProtocolOverride;
+  /** Tests: `recycle` poisons the exchange instead of keeping it for reuse, so that any later use of it throws. */
+  poisonRecycled?: boolean;
 }
 
 /** Per-connection counters kept for the summary. */
@@ -101,6 +103,8 @@ export interface PairingCounts {
 
 /** INTERRUPTs whose target completed, kept for a late reply to them (per connection). */
 const MAX_SETTLED_INTERRUPTS = 4096;
+/** Recycled exchanges kept for reuse: about what the ordering window and the in-flight requests hold at once. */
+const MAX_POOLED = 4096;
 
 export class Pairer {
   private conns: ConnState[] = [];
@@ -112,6 +116,8 @@ export class Pairer {
   /** The notification of the last message, when it was one. */
   lastNotify: NotifyEvent | undefined;
   readonly counts: PairingCounts = { messages: 0, requests: 0, replies: 0, notifications: 0, malformed: 0, truncated: 0, orphans: 0, duplicates: 0, rejected: 0 };
+  /** Exchanges given back by `recycle`, reused by the next requests. */
+  private readonly pool: Exchange[] = [];
 
   constructor(private readonly sink: PairingSink, private readonly opts: PairerOptions = {}) {}
 
@@ -165,6 +171,8 @@ export class Pairer {
       return 'malformed';
     }
     this.counts.malformed++;
+    // The problem waits in the ordering window and may be judged after the exchange completed.
+    if (x !== undefined) x.held = true;
     this.sink.onProblem?.({
       kind: 'malformed-message', conn: m.conn, unique: x?.unique ?? 0, opcode: x?.opcode, nodeid: x?.nodeid, t: m.t,
       offset: m.fileOffset, blockNo: m.blockNo, input: m.input, message: prefix + pr.text, problemId: pr.id, exchange: x,
@@ -176,7 +184,7 @@ export class Pairer {
     if (m.capLen < 40) {
       return this.malformed(m, new ProblemNote(Problem.KERNEL_MESSAGE_SHORT, m.capLen));
     }
-    const x = new Exchange();
+    const x = this.pool.pop() ?? new Exchange();
     fillRequestHeader(x, m);
     x.reqIndex = this.counts.messages - 1;
     this.last = x;
@@ -203,6 +211,7 @@ export class Pairer {
     const prev = s.inflight.get(x.unique);
     if (prev) {
       this.counts.duplicates++;
+      x.held = true;
       this.sink.onProblem?.({
         kind: 'duplicate-unique', conn: m.conn, unique: x.unique, opcode: x.opcode, nodeid: x.nodeid, t: m.t,
         offset: m.fileOffset, blockNo: m.blockNo, input: m.input,
@@ -260,6 +269,7 @@ export class Pairer {
     if (x.replyProblem !== undefined) this.malformed(m, x.replyProblem, `${opcodeName(x.opcode)} reply #${x.unique}: `, x);
     if (m.failedErrno !== 0) {
       this.counts.rejected++;
+      x.held = true;
       this.sink.onProblem?.({
         kind: 'reply-rejected', conn: m.conn, unique, opcode: x.opcode, nodeid: x.nodeid, t: m.t,
         offset: m.fileOffset, blockNo: m.blockNo, input: m.input, errno: m.failedErrno, exchange: x,
@@ -268,6 +278,23 @@ export class Pairer {
     }
     this.sink.onExchange?.(x, m);
     return isInterruptReply ? 'interrupt-reply' : 'reply';
+  }
+
+  /**
+   * Gives back a completed exchange that nothing references any more (the
+   * analysis decides when: analysis/analyze.ts), for reuse by a later
+   * request. Held exchanges and INTERRUPTs (the connection may still keep
+   * those for a late reply) are left to the garbage collector.
+   */
+  recycle(x: Exchange): void {
+    if (x.held || x.opcode === Op.INTERRUPT) return;
+    if (this.opts.poisonRecycled) {
+      poisonExchange(x);
+      return;
+    }
+    if (this.pool.length >= MAX_POOLED) return;
+    resetExchange(x);
+    this.pool.push(x);
   }
 
   private settleInterrupt(s: ConnState, target: Id): void {

@@ -5,7 +5,7 @@ import { analyze } from '../../src/analysis/analyze.js';
 import { parseFilters } from '../../src/analysis/filters.js';
 import type { Exchange } from '../../src/protocol/exchange.js';
 import type { SizeEvent } from '../../src/model/size-event.js';
-import { Cap, EPOCH, findingsOf, FOPEN_DIRECT_IO, INIT, ms, O_DIRECT, O_RDWR, OP, openedFile } from './capture-builder.js';
+import { Cap, copyExchange, EPOCH, findingsOf, FOPEN_DIRECT_IO, INIT, ms, O_DIRECT, O_RDWR, OP, openedFile } from './capture-builder.js';
 
 const KiB = 1024;
 
@@ -69,7 +69,7 @@ test('paths: rebuilt from LOOKUP, MKDIR, CREATE and RENAME; unknown nodes are ?<
   const g = c.getattrReq(0, 5, 99);
   c.attrReply(0, 5.1, g, { ino: 9, size: 1 });
   const rows: Exchange[] = [];
-  const r = analyze({ files: [c.file()], hooks: { onExchange: (x) => rows.push(x) } });
+  const r = analyze({ files: [c.file()], hooks: { onExchange: (x) => rows.push(copyExchange(x)) } });
   const paths = new Map(r.model.files.map((f) => [f.nodeid, f.path]));
   assert.equal(paths.get(20), '/d');
   assert.equal(paths.get(30), '/g');
@@ -99,7 +99,7 @@ test('hooks: exchanges in time order with path and size views at request time; s
   c.attrReply(0, 15, t, { ino: 5, size: 20 });
   const rows: Exchange[] = [];
   const sizes: SizeEvent[] = [];
-  analyze({ files: [c.file()], hooks: { onExchange: (x) => rows.push(x), onSizeEvent: (e) => sizes.push(e) } });
+  analyze({ files: [c.file()], hooks: { onExchange: (x) => rows.push(copyExchange(x)), onSizeEvent: (e) => sizes.push(e) } });
   const times = rows.map((x) => (Number.isNaN(x.tReply) ? x.tReq : x.tReply));
   assert.deepEqual(times, [...times].sort((a, b) => a - b));
   const x1 = rows.find((x) => x.unique === w1)!;

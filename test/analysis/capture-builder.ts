@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pcapngToBuffer } from '../../src/capture/pcapng-writer.js';
 import { analyze, type AnalyzeOptions, type AnalyzeResult } from '../../src/analysis/analyze.js';
 import type { Finding } from '../../src/model/finding.js';
+import { Exchange } from '../../src/protocol/exchange.js';
 
 export const EPOCH = 1_790_000_000_000_000_000n;
 
@@ -360,6 +361,11 @@ export function openedFile(o: { size: number; fopen?: number; initFlags?: number
 }
 
 /** Findings of one kind. */
+/** A copy of an exchange handed to `hooks.onExchange` (valid during the call only: the analysis reuses the record). */
+export function copyExchange(x: Exchange): Exchange {
+  return Object.assign(new Exchange(), x);
+}
+
 export function findingsOf(r: AnalyzeResult, kind: string): Finding[] {
   return r.model.findings.filter((f) => f.kind === kind);
 }

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { analyze, type AnalyzeResult } from '../../src/analysis/analyze.js';
 import type { Exchange } from '../../src/protocol/exchange.js';
 import { baselineCapture, compareCapture, DEFAULT_THRESHOLDS } from '../../src/report/baseline.js';
-import { findingsOf, kinds } from './capture-builder.js';
+import { copyExchange, findingsOf, kinds } from './capture-builder.js';
 import { runCli } from '../helpers/cli.js';
 import { renderText } from '../../src/report/text.js';
 
@@ -63,7 +63,7 @@ for (const run of [1, 2]) {
   test(`stale-size-race64 run ${run}: 64 racing 1 MiB direct writes from two writers are one finding, at most 2 in flight`,
     { skip: missing(...race64(run)) }, () => {
       const writes: Exchange[] = [];
-      const r = analyze({ files: race64(run).map(fx), hooks: { onExchange: (x) => { if (x.opcode === 16) writes.push(x); } } });
+      const r = analyze({ files: race64(run).map(fx), hooks: { onExchange: (x) => { if (x.opcode === 16) writes.push(copyExchange(x)); } } });
       assert.equal(r.fatal, undefined);
       assert.deepEqual(kinds(r), ['parallel-write-beyond-size/error']);
       const f = findingsOf(r, 'parallel-write-beyond-size')[0]!;

@@ -46,7 +46,8 @@ export interface InvalidCase extends DetectorCase {
 function run(kind: string, c: DetectorCase): { r: AnalyzeResult; found: Finding[]; u: Uniques } {
   const u: Uniques = {};
   const cap = c.capture(u);
-  const r = analyze({ files: c.perConnection ? cap.files() : [cap.file()], ...c.options });
+  // Poisoned recycling: a detector that reads an exchange after it was given back (without ctx.keep) throws.
+  const r = analyze({ files: c.perConnection ? cap.files() : [cap.file()], poisonRecycled: true, ...c.options });
   assert.equal(r.fatal, undefined, 'the capture reads without damage');
   return { r, found: findingsOf(r, kind).sort((a, b) => a.t - b.t || a.conn - b.conn), u };
 }

@@ -1,0 +1,98 @@
+/**
+ * The analysis reuses the record of a completed exchange for a later request
+ * (Pairer.recycle, called by analyze once an exchange's last event is done).
+ * With `poisonRecycled` a given-back exchange is poisoned instead, so that any
+ * later read throws: every bundled capture must then analyze to the same
+ * model, and the detector tests (test/detectors/detector-tester.ts) run that
+ * way too.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { analyze } from '../../src/analysis/analyze.js';
+import { Exchange, poisonExchange, resetExchange } from '../../src/protocol/exchange.js';
+import { Op } from '../../src/protocol/opcodes.js';
+import { Pairer } from '../../src/pairing/pairer.js';
+import { renderJson } from '../../src/report/json.js';
+import { Cap, OP } from './capture-builder.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+test('resetExchange gives every field the default of a new Exchange, the rare records included', () => {
+  const x = new Exchange();
+  x.conn = 3;
+  x.unique = 2n ** 60n;
+  x.opcode = Op.RENAME;
+  x.tReq = 123.5;
+  x.offset = 4096;
+  x.name = 'a';
+  x.name2 = 'b';
+  x.resultNodeid = 7;
+  x.replied = true;
+  x.path = '/a';
+  x.error = -5;
+  x.held = true;
+  resetExchange(x);
+  assert.deepEqual({ ...x }, { ...new Exchange() });
+  assert.equal(x.name2, undefined);
+  assert.equal(x.resultNodeid, undefined);
+  assert.ok(Number.isNaN(x.attrSize));
+});
+
+test('a poisoned exchange throws on every read and write, accessors included', () => {
+  const x = new Exchange();
+  poisonExchange(x);
+  assert.throws(() => x.tReq, /recycled Exchange read/);
+  assert.throws(() => x.resultNodeid, /recycled Exchange read/);
+  assert.throws(() => x.latency, /recycled Exchange read/);
+  assert.throws(() => { x.path = '/x'; }, /recycled Exchange written/);
+});
+
+test('Pairer.recycle leaves held exchanges and INTERRUPTs alone', () => {
+  const p = new Pairer({}, { poisonRecycled: true });
+  const held = new Exchange();
+  held.held = true;
+  const intr = new Exchange();
+  intr.opcode = Op.INTERRUPT;
+  const done = new Exchange();
+  p.recycle(held);
+  p.recycle(intr);
+  p.recycle(done);
+  assert.equal(held.tReq, 0);
+  assert.equal(intr.opcode, Op.INTERRUPT);
+  assert.throws(() => done.tReq, /recycled Exchange read/);
+});
+
+test('a consumer that keeps an exchange past hooks.onExchange reads a recycled record (caught when poisoned)', () => {
+  const c = new Cap(1);
+  c.init(0, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 100 });
+  const g = c.getattrReq(0, 2, 10);
+  c.attrReply(0, 3, g, { ino: 5, size: 100 });
+  const kept: Exchange[] = [];
+  analyze({ files: [c.file()], poisonRecycled: true, hooks: { onExchange: (x) => kept.push(x) } });
+  assert.ok(kept.length >= 2);
+  assert.throws(() => kept.find((x) => x.opcode === OP.GETATTR), /recycled Exchange read/);
+});
+
+/** Every capture in fixtures/ and fixtures/lab/ (pcapng and fusedump). */
+function bundledCaptures(): string[] {
+  const out: string[] = [];
+  for (const dir of ['fixtures', join('fixtures', 'lab')]) {
+    for (const f of readdirSync(join(ROOT, dir))) if (/\.(pcapng|fusedump)$/.test(f)) out.push(join(ROOT, dir, f));
+  }
+  return out.sort();
+}
+
+test('every bundled capture analyzes to the same model when recycled exchanges are poisoned', () => {
+  const files = bundledCaptures();
+  assert.ok(files.length >= 20, `bundled captures found: ${files.length}`);
+  // The two-mount races are read together too (their findings need both mounts).
+  const runs = [...files.map((f) => [f]), ...files.filter((f) => f.endsWith('-A.pcapng')).map((a) => [a, a.replace(/-A\.pcapng$/, '-B.pcapng')])];
+  for (const inputs of runs) {
+    const normal = analyze({ files: inputs, timeline: true });
+    const poisoned = analyze({ files: inputs, timeline: true, poisonRecycled: true });
+    assert.equal(renderJson(poisoned.model), renderJson(normal.model), inputs.join(' + '));
+  }
+});
