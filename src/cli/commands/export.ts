@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { analyze } from '../../analysis/analyze.js';
+import { NO_FILTERS } from '../../analysis/filters.js';
 import { Timebase } from '../../capture/message.js';
 import type { Exchange } from '../../protocol/exchange.js';
 import {
@@ -43,6 +44,16 @@ interface ExportFlags extends AnalysisFlags {
  * with the findings, not with the files already done.
  */
 const everyRow = (table: TableName) => ({ fileRows: table === 'files', limits: { maxFindings: Infinity } });
+
+/**
+ * What a table does not need from the analysis: `requests` and `sizes` rows
+ * come from the state stage alone, so the detectors do not run and no file
+ * list is ranked for them (the findings and files would be thrown away).
+ */
+function stagesFor(table: TableName, opts: ReturnType<typeof analysisOptions>): ReturnType<typeof analysisOptions> {
+  if (table !== 'requests' && table !== 'sizes') return opts;
+  return { ...opts, filters: { ...(opts.filters ?? NO_FILTERS), detectors: [] }, limits: { ...opts.limits, maxFiles: 0 } };
+}
 
 export function register(program: Command): void {
   const cmd = program
@@ -113,8 +124,8 @@ export function runExport(captures: string[], flags: ExportFlags): number {
       hooks.onFileRetired = (f) => w.row(f);
       files = w;
     }
-    const opts = analysisOptions(captures, flags, { hooks, timeline: false });
-    result = analyze({ ...opts, timebase, ...everyRow(table) });
+    const opts = stagesFor(table, { ...analysisOptions(captures, flags, { hooks, timeline: false }), ...everyRow(table) });
+    result = analyze({ ...opts, timebase });
     if (rows) rows.flush();
     else if (files) {
       for (const f of result.model.files) files.row(f);
