@@ -142,9 +142,10 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   /** Passthrough backing files by connection and backing id (the latest BACKING_OPEN of each id). */
   const backings = new BackingFiles();
   const inputFacts: InputFacts[] = opts.files.map((file) => ({ file, format: 'pcapng', bytes: 0, messages: 0, notices: [] }));
-  const maxT: number[] = opts.files.map(() => -Infinity);
-  let startT = Infinity;
-  let endT = -Infinity;
+  // Latest message time of each input; earliest and latest of all. Typed
+  // arrays: a time stored in a closure's variable would allocate a number per message.
+  const maxT = new Float64Array(opts.files.length).fill(-Infinity);
+  const span = new Float64Array([Infinity, -Infinity]);
 
   // Problems wait in the ordering window while reading; at the end they go straight to the detectors.
   let onProblem = (p: PairingProblem): void => heap.problem(p);
@@ -221,6 +222,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         const flt = resolved();
         retired.add(f, flt.conn(f.conn) && flt.file(f.nodeid, f.path));
       },
+      poisonRecycled: opts.poisonRecycled,
     });
     const selected = filtersIn.detectors ? DETECTORS.filter((d) => filtersIn.detectors!.includes(d.id)) : DETECTORS;
     runner = new DetectorRunner(selected, state, onFinding);
@@ -259,7 +261,10 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         selection?.reply(x);
         run.reply(x, tr);
         emitExchange(x);
-        if (tr) st.finishReply(tr);
+        if (tr) {
+          st.finishReply(tr);
+          st.recycle(tr);
+        }
         // Its last event: the state, the selection and the hooks are done with it, detectors that keep it hold it.
         pairer.recycle(x);
         break;
@@ -291,8 +296,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     onMessage: (m: CaptureMessage) => {
       const t = m.t;
       if (t > maxT[m.input]!) maxT[m.input] = t;
-      if (t < startT) startT = t;
-      if (t > endT) endT = t;
+      if (t < span[0]!) span[0] = t;
+      if (t > span[1]!) span[1] = t;
       inputFacts[m.input]!.messages++;
       if (isRebuilt(m.comment)) rebuilt[m.conn] = (rebuilt[m.conn] ?? 0) + 1;
       pairer.message(m);
@@ -344,8 +349,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   start();
   const st = state!;
   const run = runner!;
-  if (!Number.isFinite(startT)) startT = 0;
-  if (!Number.isFinite(endT)) endT = startT;
+  const startT = Number.isFinite(span[0]!) ? span[0]! : 0;
+  const endT = Number.isFinite(span[1]!) ? span[1]! : startT;
   st.tLast = Math.max(st.tLast, endT);
 
   // End of capture: unanswered requests, then the detectors' end handlers.

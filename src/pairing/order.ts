@@ -41,8 +41,14 @@ function less(a: Ev, b: Ev): boolean {
  */
 export class EventHeap {
   private h: Ev[] = [];
-  private run: Ev[] = [];
+  /**
+   * The sorted run: events run[runHead .. runTail). The array keeps its
+   * length when it empties (a zero length would drop its store, grown again
+   * by every refill).
+   */
+  private run: (Ev | undefined)[] = [];
   private runHead = 0;
+  private runTail = 0;
   /** Released events, reused (fewer short-lived objects for the garbage collector). */
   private free: Ev[] = [];
   private seq = 0;
@@ -52,11 +58,11 @@ export class EventHeap {
   private lastOut = -Infinity;
 
   get size(): number {
-    return this.h.length + this.run.length - this.runHead;
+    return this.h.length + this.runTail - this.runHead;
   }
 
   peekT(): number {
-    const a = this.runHead < this.run.length ? this.run[this.runHead]!.t : Infinity;
+    const a = this.runHead < this.runTail ? this.run[this.runHead]!.t : Infinity;
     const b = this.h.length ? this.h[0]!.t : Infinity;
     return a < b ? a : b;
   }
@@ -101,8 +107,10 @@ export class EventHeap {
 
   private push(e: Ev): void {
     const run = this.run;
-    if (this.runHead === run.length || !less(e, run[run.length - 1]!)) {
-      run.push(e);
+    if (this.runHead === this.runTail || !less(e, run[this.runTail - 1]!)) {
+      if (this.runTail < run.length) run[this.runTail] = e;
+      else run.push(e);
+      this.runTail++;
       if (this.size > this.peak) this.peak = this.size;
       return;
     }
@@ -123,15 +131,16 @@ export class EventHeap {
   pop(): Ev | undefined {
     const h = this.h;
     const run = this.run;
-    if (this.runHead < run.length && (h.length === 0 || less(run[this.runHead]!, h[0]!))) {
+    if (this.runHead < this.runTail && (h.length === 0 || less(run[this.runHead]!, h[0]!))) {
       const e = run[this.runHead]!;
-      run[this.runHead++] = undefined as unknown as Ev;
-      if (this.runHead === run.length) {
-        run.length = 0;
+      run[this.runHead++] = undefined;
+      if (this.runHead === this.runTail) {
         this.runHead = 0;
-      } else if (this.runHead >= 4096 && this.runHead * 2 >= run.length) {
-        run.copyWithin(0, this.runHead);
-        run.length -= this.runHead;
+        this.runTail = 0;
+      } else if (this.runHead >= 4096 && this.runHead * 2 >= this.runTail) {
+        run.copyWithin(0, this.runHead, this.runTail);
+        run.fill(undefined, this.runTail - this.runHead, this.runTail);
+        this.runTail -= this.runHead;
         this.runHead = 0;
       }
       return this.track(e);

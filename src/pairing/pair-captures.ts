@@ -50,7 +50,8 @@ export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOp
   const notices: CaptureNotice[] = [];
   const stats: InterfaceStats[] = [];
   const timebase = opts.timebase ?? new Timebase();
-  let tEnd = -Infinity;
+  // In a typed array: a time stored in a closure's variable would allocate a number per message.
+  const tEnd = new Float64Array([-Infinity]);
   let fatal: CaptureError | undefined;
   const onMessage = sink.onMessage;
   const inputs: CaptureInput[] = openCaptures(files, {
@@ -60,7 +61,7 @@ export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOp
       sink.onConnection?.(c);
     },
     onMessage(m) {
-      if (m.t > tEnd) tEnd = m.t;
+      if (m.t > tEnd[0]!) tEnd[0] = m.t;
       const kind = pairer.message(m);
       if (onMessage) onMessage(kind, m, pairer);
     },
@@ -81,6 +82,7 @@ export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOp
     if (!(e instanceof CaptureError)) throw e;
     fatal = e;
   }
-  const unanswered = pairer.end(tEnd);
-  return { pairer, timebase, connections, notices, stats, inputs, unanswered, tEnd: tEnd === -Infinity ? 0 : tEnd, fatal };
+  const tLast = tEnd[0]!;
+  const unanswered = pairer.end(tLast);
+  return { pairer, timebase, connections, notices, stats, inputs, unanswered, tEnd: tLast === -Infinity ? 0 : tLast, fatal };
 }

@@ -11,7 +11,8 @@ import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
 import { noteProblem, Problem, ProblemNote } from '../protocol/problems.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
-import { Exchange, poisonExchange, resetExchange } from '../protocol/exchange.js';
+import { Exchange, resetExchange } from '../protocol/exchange.js';
+import { RecordPool } from '../protocol/recycle.js';
 import type { Id } from '../model/id64.js';
 import { formatMs } from '../model/format.js';
 import { InflightTable } from './inflight.js';
@@ -117,9 +118,11 @@ export class Pairer {
   lastNotify: NotifyEvent | undefined;
   readonly counts: PairingCounts = { messages: 0, requests: 0, replies: 0, notifications: 0, malformed: 0, truncated: 0, orphans: 0, duplicates: 0, rejected: 0 };
   /** Exchanges given back by `recycle`, reused by the next requests. */
-  private readonly pool: Exchange[] = [];
+  private readonly pool: RecordPool<Exchange>;
 
-  constructor(private readonly sink: PairingSink, private readonly opts: PairerOptions = {}) {}
+  constructor(private readonly sink: PairingSink, private readonly opts: PairerOptions = {}) {
+    this.pool = new RecordPool(resetExchange, MAX_POOLED, opts.poisonRecycled === true);
+  }
 
   private conn(c: number): ConnState {
     let s = this.conns[c];
@@ -184,7 +187,7 @@ export class Pairer {
     if (m.capLen < 40) {
       return this.malformed(m, new ProblemNote(Problem.KERNEL_MESSAGE_SHORT, m.capLen));
     }
-    const x = this.pool.pop() ?? new Exchange();
+    const x = this.pool.take() ?? new Exchange();
     fillRequestHeader(x, m);
     x.reqIndex = this.counts.messages - 1;
     this.last = x;
@@ -287,14 +290,7 @@ export class Pairer {
    * those for a late reply) are left to the garbage collector.
    */
   recycle(x: Exchange): void {
-    if (x.held || x.opcode === Op.INTERRUPT) return;
-    if (this.opts.poisonRecycled) {
-      poisonExchange(x);
-      return;
-    }
-    if (this.pool.length >= MAX_POOLED) return;
-    resetExchange(x);
-    this.pool.push(x);
+    if (!x.held && x.opcode !== Op.INTERRUPT) this.pool.give(x);
   }
 
   private settleInterrupt(s: ConnState, target: Id): void {

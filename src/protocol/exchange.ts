@@ -19,6 +19,7 @@
  */
 import type { Id } from '../model/id64.js';
 import type { ProblemNote } from './problems.js';
+import { resetterOf } from './recycle.js';
 
 /** One READDIR/READDIRPLUS record (protocol/extract.ts). */
 export interface DirEntry {
@@ -235,40 +236,8 @@ class ExchangeExtra {
 }
 
 /**
- * Sets every field of an exchange back to its default, so that the analysis
- * can reuse the records of completed exchanges instead of allocating one per
- * request. Generated once from a fresh Exchange: the field initialisers above
- * stay the one list of fields and defaults (a field added there is reset too).
- * The stores keep each field's representation, so a reused exchange
- * allocates nothing for its numbers.
+ * Sets every field of an exchange back to its default (the initialisers
+ * above), so that the analysis can reuse the records of completed exchanges
+ * instead of allocating one per request (`Pairer.recycle`).
  */
-export const resetExchange: (x: Exchange) => void = makeReset();
-
-function makeReset(): (x: Exchange) => void {
-  const fresh = new Exchange() as unknown as Record<string, unknown>;
-  const literal = (k: string, v: unknown): string => {
-    if (v === undefined) return 'undefined';
-    if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
-    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-    throw new Error(`Exchange.${k}: only primitive defaults can be reset`);
-  };
-  const body = Object.keys(fresh).map((k) => `x.${k} = ${literal(k, fresh[k])};`).join('\n');
-  return new Function('x', body) as (x: Exchange) => void;
-}
-
-/** Any read or write of a poisoned exchange throws (tests: an exchange read after it was recycled). */
-const POISONED: object = new Proxy({}, {
-  get(_t, k) {
-    throw new Error(`recycled Exchange read after release (${String(k)})`);
-  },
-  set(_t, k) {
-    throw new Error(`recycled Exchange written after release (${String(k)})`);
-  },
-});
-
-/** Empties an exchange and makes every later use of it throw (`PairerOptions.poisonRecycled`). */
-export function poisonExchange(x: Exchange): void {
-  const o = x as unknown as Record<string, unknown>;
-  for (const k of Object.keys(o)) delete o[k];
-  Object.setPrototypeOf(x, POISONED);
-}
+export const resetExchange: (x: Exchange) => void = resetterOf(new Exchange(), 'Exchange');

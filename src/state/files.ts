@@ -162,7 +162,8 @@ export class Track {
    * have moved the size, so the FUSE-visible sizes at request time prove nothing.
    */
   passthroughBlind = false;
-  constructor(readonly x: Exchange, readonly file: FileState | undefined) {}
+  /** Not readonly: the state reuses the track of a completed exchange (`AnalysisState.recycle`). */
+  constructor(public x: Exchange, public file: FileState | undefined) {}
 }
 
 /**

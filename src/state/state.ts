@@ -21,6 +21,7 @@ import { FileTable } from './file-table.js';
 import { HandleTable } from './handles.js';
 import { LatencyTable } from './latency.js';
 import { PathTable } from './paths.js';
+import { RecordPool, resetterOf } from '../protocol/recycle.js';
 
 const FALLOC_FL_COLLAPSE_RANGE = 8;
 const FALLOC_FL_INSERT_RANGE = 32;
@@ -65,7 +66,14 @@ export interface StateOptions {
   backing?(conn: number, id: number): PassthroughBacking | undefined;
   /** A file's lookup count reached zero and nothing is in flight on it: take its summary now. */
   onRetire?(f: FileState): void;
+  /** Tests: `recycle` poisons the track instead of keeping it for reuse, so that any later use of it throws. */
+  poisonRecycled?: boolean;
 }
+
+/** Sets a track's fields back to those of a new one (`AnalysisState.recycle`). */
+const resetTrack = resetterOf(new Track(undefined as unknown as Exchange, undefined), 'Track');
+/** Recycled tracks kept for reuse: about as many as are in flight at once. */
+const MAX_POOLED_TRACKS = 4096;
 
 export interface NotifyFacts {
   conn: number;
@@ -98,11 +106,14 @@ export class AnalysisState {
   /** Latest event time applied. */
   tLast = 0;
   peakTracks = 0;
+  /** Tracks given back by `recycle`, reused by the next requests. */
+  private readonly trackPool: RecordPool<Track>;
 
   constructor(readonly opts: StateOptions) {
     this.files = new FileTable(opts.correlate);
     this.maxBars = opts.maxBars ?? 200_000;
     this.barsPerFile = opts.barsPerFile ?? BARS_PER_FILE;
+    this.trackPool = new RecordPool(resetTrack, MAX_POOLED_TRACKS, opts.poisonRecycled === true);
   }
 
   conn(c: number): ConnState {
@@ -178,7 +189,7 @@ export class AnalysisState {
     } else if (!namesChild) {
       x.path = c.paths.path(x.nodeid);
     }
-    const tr = new Track(x, f);
+    const tr = this.newTrack(x, f);
     const prev = c.inflight.get(x.unique);
     if (prev !== undefined) {
       // A duplicate unique: keep the older request reachable for its reply, within a bound.
@@ -235,6 +246,23 @@ export class AnalysisState {
       g.inflight('truncatesInflight').push(tr);
     }
     return tr;
+  }
+
+  private newTrack(x: Exchange, f: FileState | undefined): Track {
+    const tr = this.trackPool.take();
+    if (tr === undefined) return new Track(x, f);
+    tr.x = x;
+    tr.file = f;
+    return tr;
+  }
+
+  /**
+   * Gives back the track of a completed exchange once the detectors and
+   * `finishReply` are done with it, for reuse by a later request; a track
+   * whose exchange is held (a detector's episode keeps it) is left to the GC.
+   */
+  recycle(tr: Track): void {
+    if (!tr.x.held) this.trackPool.give(tr);
   }
 
   /** Counts, for the new write and each write in flight on its group, the writes in flight together with it and the peak. */

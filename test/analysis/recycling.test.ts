@@ -11,10 +11,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze } from '../../src/analysis/analyze.js';
-import { Exchange, poisonExchange, resetExchange } from '../../src/protocol/exchange.js';
+import { Exchange, resetExchange } from '../../src/protocol/exchange.js';
+import { poisonRecord } from '../../src/protocol/recycle.js';
 import { Op } from '../../src/protocol/opcodes.js';
 import { Pairer } from '../../src/pairing/pairer.js';
 import { renderJson } from '../../src/report/json.js';
+import { AnalysisState } from '../../src/state/state.js';
+import { Track } from '../../src/state/files.js';
 import { Cap, OP } from './capture-builder.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -40,13 +43,13 @@ test('resetExchange gives every field the default of a new Exchange, the rare re
   assert.ok(Number.isNaN(x.attrSize));
 });
 
-test('a poisoned exchange throws on every read and write, accessors included', () => {
+test('a poisoned record throws on every read and write, accessors included', () => {
   const x = new Exchange();
-  poisonExchange(x);
-  assert.throws(() => x.tReq, /recycled Exchange read/);
-  assert.throws(() => x.resultNodeid, /recycled Exchange read/);
-  assert.throws(() => x.latency, /recycled Exchange read/);
-  assert.throws(() => { x.path = '/x'; }, /recycled Exchange written/);
+  poisonRecord(x);
+  assert.throws(() => x.tReq, /recycled record read/);
+  assert.throws(() => x.resultNodeid, /recycled record read/);
+  assert.throws(() => x.latency, /recycled record read/);
+  assert.throws(() => { x.path = '/x'; }, /recycled record written/);
 });
 
 test('Pairer.recycle leaves held exchanges and INTERRUPTs alone', () => {
@@ -61,7 +64,19 @@ test('Pairer.recycle leaves held exchanges and INTERRUPTs alone', () => {
   p.recycle(done);
   assert.equal(held.tReq, 0);
   assert.equal(intr.opcode, Op.INTERRUPT);
-  assert.throws(() => done.tReq, /recycled Exchange read/);
+  assert.throws(() => done.tReq, /recycled record read/);
+});
+
+test('AnalysisState.recycle leaves the tracks of held exchanges alone', () => {
+  const st = new AnalysisState({ correlate: false, timeline: false, writeback: () => undefined, poisonRecycled: true });
+  const heldX = new Exchange();
+  heldX.held = true;
+  const kept = new Track(heldX, undefined);
+  const done = new Track(new Exchange(), undefined);
+  st.recycle(kept);
+  st.recycle(done);
+  assert.equal(kept.x, heldX);
+  assert.throws(() => done.x, /recycled record read/);
 });
 
 test('a consumer that keeps an exchange past hooks.onExchange reads a recycled record (caught when poisoned)', () => {
@@ -73,7 +88,7 @@ test('a consumer that keeps an exchange past hooks.onExchange reads a recycled r
   const kept: Exchange[] = [];
   analyze({ files: [c.file()], poisonRecycled: true, hooks: { onExchange: (x) => kept.push(x) } });
   assert.ok(kept.length >= 2);
-  assert.throws(() => kept.find((x) => x.opcode === OP.GETATTR), /recycled Exchange read/);
+  assert.throws(() => kept.find((x) => x.opcode === OP.GETATTR), /recycled record read/);
 });
 
 /** Every capture in fixtures/ and fixtures/lab/ (pcapng and fusedump). */
