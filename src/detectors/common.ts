@@ -43,11 +43,6 @@ export function describeRange(x: Exchange): string {
   return `${formatOffset(x.offset)} (${formatBytes(x.size)})`;
 }
 
-/** Lists at most `max` items, then "and N more". */
-export function listSome(items: string[], max = 4): string {
-  if (items.length <= max) return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
-}
 
 /** Power-of-two bucket of a byte count, for fingerprints ("64K", "1M"). */
 export function sizeBucket(n: number): string {

@@ -126,6 +126,15 @@ export function formatLatencyUs(us: number | undefined): string {
   return `${(us / 1e6).toFixed(2)}s`;
 }
 
+/**
+ * A latency given in µs as `check` verdicts write it: below 1000 µs the value
+ * as the baseline holds it (`830 µs`, `12.3 µs`), from there in ms with two
+ * decimals (`1.50 ms`, `2500.00 ms`; never seconds).
+ */
+export function formatVerdictUs(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us} \u00b5s`;
+}
+
 /** A time relative to the capture start: `+2.512340s` (µs precision). */
 export function formatRel(t: number, startT = 0): string {
   return `+${((t - startT) / 1e9).toFixed(6)}s`;

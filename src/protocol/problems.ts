@@ -74,17 +74,8 @@ export function problemText(d: ProblemDef, a?: ProblemArg, b?: ProblemArg, c?: P
   return d.template.replace(/\{(\d)\}/g, (_, i: string) => String([a, b, c, e][Number(i)]));
 }
 
-const BY_ID = new Map<string, ProblemDef>(Object.values(Problem).map((d) => [d.id, d]));
-if (BY_ID.size !== Object.keys(Problem).length) throw new Error('problems: an id is used twice');
-
-export function problemById(id: string): ProblemDef | undefined {
-  return BY_ID.get(id);
-}
-
-/** Kind of the problem with this id (`malformed` for an id the table does not know). */
-export function problemKind(id: string | undefined): ProblemKind {
-  return id !== undefined && BY_ID.get(id)?.kind === 'truncated' ? 'truncated' : 'malformed';
-}
+// JSON, summaries and fingerprints tell problems apart by id alone.
+if (new Set(Object.values(Problem).map((d) => d.id)).size !== Object.keys(Problem).length) throw new Error('problems: an id is used twice');
 
 /**
  * One problem found in one message: its registry entry and the numbers (or

@@ -64,28 +64,6 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** Converts a whole strace output file (already recorded) into pcapng. */
-export function convertStraceFile(inFile: string, outFile: string, opts: { snaplen?: number; label?: string } = {}): number {
-  const text = readFileSync(inFile, 'utf8');
-  const fd = openSync(outFile, 'w');
-  let count = 0;
-  try {
-    const w = new PcapngWriter((b) => writeSync(fd, b), { userappl: RECORDER, os: `${osType()} ${release()}`, comment: `converted from strace output ${inFile}` });
-    const ifaces = new Map<number, number>();
-    const conv = new StraceConverter((m) => {
-      w.packet({ iface: ifaces.get(m.conn)!, ts: m.ts, data: m.data, origLen: m.origLen, dir: m.dir, failedErrno: m.failedErrno || undefined, tid: m.tid, pid: m.tid });
-      count++;
-    }, (c) => {
-      ifaces.set(c.conn, w.addInterface({ name: `fuse:${opts.label ?? `fd${c.fd}`}`, description: `fd=${c.fd} recorder=strace`, snapLen: opts.snaplen ?? 0 }));
-    }, { snaplen: opts.snaplen });
-    for (const line of text.split('\n')) conv.push(line);
-    conv.end();
-  } finally {
-    closeSync(fd);
-  }
-  return count;
-}
-
 /** Runs strace on a command or a pid and writes pcapng as the trace flows. */
 export async function recordWithStrace(opts: StraceRecordOptions): Promise<number> {
   const probe = spawnSync('strace', ['-V'], { encoding: 'utf8' });

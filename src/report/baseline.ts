@@ -18,6 +18,7 @@
 import { basename } from 'node:path';
 import { UsageError } from '../capture/errors.js';
 import { severityRank, SEVERITIES, type Severity } from '../model/finding.js';
+import { formatVerdictUs } from '../model/format.js';
 import type { AnalysisModel } from '../model/analysis.js';
 import { stringifyJson } from './json.js';
 import { escapeControlsDeep } from './untrusted-text.js';
@@ -279,9 +280,9 @@ export function compareCapture(cur: BaselineCapture, base: BaselineCapture | und
         if (c === null || v === null) continue;
         const pn = p.slice(0, 3);
         if (worse(c, v, th.tolerance, th.latencyFloorUs)) {
-          checks.latency.items.push({ kind: 'regression', subject: `${label} ${pn}`, message: `${label} ${pn} latency ${fmtUs(c)} (baseline ${fmtUs(v)}, +${pct(c, v)})`, baseline: v, current: c });
+          checks.latency.items.push({ kind: 'regression', subject: `${label} ${pn}`, message: `${label} ${pn} latency ${formatVerdictUs(c)} (baseline ${formatVerdictUs(v)}, +${pct(c, v)})`, baseline: v, current: c });
         } else if (worse(v, c, th.tolerance, th.latencyFloorUs)) {
-          checks.latency.items.push({ kind: 'improvement', subject: `${label} ${pn}`, message: `${label} ${pn} latency ${fmtUs(c)} (baseline ${fmtUs(v)}, ${pct(c, v)})`, baseline: v, current: c });
+          checks.latency.items.push({ kind: 'improvement', subject: `${label} ${pn}`, message: `${label} ${pn} latency ${formatVerdictUs(c)} (baseline ${formatVerdictUs(v)}, ${pct(c, v)})`, baseline: v, current: c });
         }
       }
     }
@@ -340,7 +341,6 @@ function errnoDiff(cur: Record<string, number>, base: Record<string, number>): s
   return parts.length ? `: ${parts.join(', ')}` : '';
 }
 
-const fmtUs = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us} µs`);
 const pct = (c: number, b: number): string => (b === 0 ? '∞' : `${Math.round(((c - b) / b) * 100)}%`);
 
 /** Parses `25%` or `0.25`. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import {
   errnoLabel, errnoName, errnoNumber, formatBytes, formatBytesPair, formatDuration, formatLatencyUs, formatMs,
-  formatOffsetPair, formatSizeExact, KNOWN_ERRNOS, replyErrorName, toolVersion,
+  formatOffsetPair, formatSizeExact, formatVerdictUs, KNOWN_ERRNOS, replyErrorName, toolVersion,
 } from '../../src/model/format.js';
 import { exactId, formatId, idCell } from '../../src/model/id64.js';
 import { CLIENT_JS, PAGE_FORMATTERS } from '../../src/report/html/client.js';
@@ -77,6 +77,8 @@ test('durations: each output style as it prints them', () => {
   assert.equal(formatLatencyUs(18.2), '18µs');
   assert.equal(formatLatencyUs(1234), '1.23ms');
   assert.equal(formatLatencyUs(undefined), '-');
+  // check verdicts: the baseline's value below 1 ms, ms with two decimals from there, never seconds.
+  assert.deepEqual([830, 12.3, 0.5, 1000, 1500, 2_500_000].map(formatVerdictUs), ['830 µs', '12.3 µs', '0.5 µs', '1.00 ms', '1.50 ms', '2500.00 ms']);
 });
 
 test('the HTML page runs the same byte and duration formatters', () => {

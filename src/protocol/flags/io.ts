@@ -61,7 +61,6 @@ export const IOCTL_FLAGS: FlagSet = {
   ],
 };
 export const FUSE_IOCTL_RETRY = 4;
-export const FUSE_IOCTL_MAX_IOV = 256;
 
 export const SETUPMAPPING_FLAGS: FlagSet = {
   name: 'setupmapping_flags',
