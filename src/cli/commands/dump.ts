@@ -185,6 +185,10 @@ function dump(files: string[], opts: DumpOptions): number {
         const from = scratch.pos;
         writeMessageJsonTail(scratch, m, kind, d);
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
+      } else if (d && !merger) {
+        // Printed at once, with its number.
+        index++;
+        out.line(escapeControls(formatMessageLine({ m, kind, x: pairer.last, parts: d, index }, { hideConn: !multiConn(), verbose: opts.verbose })));
       } else if (d) {
         // Formatted now (m is reused by the reader), numbered when printed: drop the 5-column placeholder.
         const line = escapeControls(formatMessageLine({ m, kind, x: pairer.last, parts: d, index: 0 }, { hideConn: !multiConn(), verbose: opts.verbose }));
