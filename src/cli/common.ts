@@ -10,7 +10,7 @@ import { writeFullySync } from '../capture/write-fully.js';
 export { OutputClosed };
 import type { ProtocolOverride } from '../protocol/version.js';
 import { escapeControls } from '../report/untrusted-text.js';
-import { TextBuffer } from '../report/text-buffer.js';
+import { TEXT_BUFFER, TextBuffer } from '../report/text-buffer.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -54,9 +54,6 @@ export function colorEnabled(opts: { color?: boolean }, stream: NodeJS.WriteStre
 }
 
 
-/** Bytes `Output` gathers before each write. */
-const OUTPUT_BUFFER = 1 << 16;
-
 /**
  * Buffered synchronous output to stdout or a file. Text is encoded straight
  * into one reusable buffer, written out each time it fills (about 64 KB a
@@ -81,32 +78,11 @@ export class Output {
       }
       this.own = true;
     }
-    this.text = new TextBuffer(OUTPUT_BUFFER, (b) => writeFullySync(this.fd, b));
+    this.text = new TextBuffer(TEXT_BUFFER, (b) => writeFullySync(this.fd, b));
   }
 
   write(s: string): void {
-    const t = this.text;
-    // A UTF-16 code unit takes at most 3 bytes of UTF-8: a string within that bound fits whole.
-    if (s.length * 3 > OUTPUT_BUFFER - t.pos) {
-      t.flush();
-      if (s.length * 3 > t.buf.length) {
-        writeFullySync(this.fd, Buffer.from(s));
-        return;
-      }
-    }
-    t.pos += t.buf.write(s, t.pos, 'utf8');
-  }
-
-  /** Bytes as they are (a table writer's full buffer), after the text before them. */
-  writeBytes(bytes: Buffer): void {
-    const t = this.text;
-    if (bytes.length > t.buf.length - t.pos) {
-      t.flush();
-      writeFullySync(this.fd, bytes);
-      return;
-    }
-    bytes.copy(t.buf, t.pos);
-    t.pos += bytes.length;
+    this.text.str(s);
   }
 
   line(s: string): void {

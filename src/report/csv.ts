@@ -24,7 +24,8 @@ import type { Exchange } from '../protocol/exchange.js';
 import { idCell, type Id } from '../model/id64.js';
 import { errnoName } from '../model/format.js';
 import { jsonString, stringifyJson } from './json.js';
-import { MAX_NUMBER_TEXT, ROW_BUFFER, RowBytes, isIntegerText, putAscii, putCsvPlain, putFraction, putJsonPlain, putNanos, putNumber } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putJsonPlain, putNanos, putNumber } from './row-bytes.js';
+import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
 import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
@@ -341,23 +342,23 @@ export function jsonlCell(v: Cell, type: ColumnType): string {
 }
 
 /**
- * Where rows go (common.ts `Output` fits): text, or whole byte chunks when
- * the sink takes them (`Output.writeBytes`), which spares decoding them back.
+ * Where rows go (common.ts `Output` fits): text, or straight into the sink's
+ * own output buffer when it has one, which spares copying and decoding them.
  */
 export interface RowSink extends TextSink {
-  writeBytes?(bytes: Buffer): void;
+  readonly text?: TextBuffer;
 }
 
 /**
  * Writes rows of one table: CSV (RFC 4180: header row first, CRLF line ends,
  * see `csvCell`) or JSON Lines (one object per row, keys in column order,
  * see `jsonlCell`). Each row is written as bytes into one reused buffer
- * (row-bytes.ts) by a function generated for the table and format, and the
+ * (the sink's own, text-buffer.ts) by a function generated for the table and format, and the
  * buffer goes to the sink each time it fills and at `flush`.
  */
 export class TableWriter<R> {
   private headerDone = false;
-  private readonly bytes: RowBytes;
+  private readonly bytes: TextBuffer;
   private readonly line: (r: R) => void;
   rows = 0;
 
@@ -366,7 +367,10 @@ export class TableWriter<R> {
     private readonly format: ExportFormat,
     sink: RowSink,
   ) {
-    this.bytes = new RowBytes(sink.writeBytes ? (b) => sink.writeBytes!(b) : (b) => sink.write(b.toString('utf8')));
+    // Rows need a buffer of at least TEXT_BUFFER bytes (see MAX_PLAIN).
+    this.bytes = sink.text instanceof TextBuffer && sink.text.buf.length >= TEXT_BUFFER
+      ? sink.text
+      : new TextBuffer(TEXT_BUFFER, (b) => sink.write(b.toString('utf8')));
     this.line = compileRow(columns, format, this.bytes);
   }
 
@@ -374,7 +378,7 @@ export class TableWriter<R> {
   header(): void {
     if (this.headerDone) return;
     this.headerDone = true;
-    if (this.format === 'csv') this.bytes.text(this.columns.map((c) => csvCell(c.name, 'string')).join(',') + '\r\n');
+    if (this.format === 'csv') this.bytes.str(this.columns.map((c) => csvCell(c.name, 'string')).join(',') + '\r\n');
   }
 
   row(r: R): void {
@@ -401,28 +405,28 @@ const NUMBER_SCRATCH = Buffer.alloc(MAX_NUMBER_TEXT);
 // Each writes the text `csvCell` / `jsonlCell` (with `numberText` for number
 // columns) write for the cell, at `p` of the writer's buffer, and returns the
 // position after it. The row function takes room for its numbers and
-// separators before the first cell (`RowBytes.reserve`); a text cell takes
+// separators before the first cell (`TextBuffer.reserve`); a text cell takes
 // its own and leaves that much free again after it.
 
 /** Text made by the string-level rule, then encoded once. */
-function putText(w: RowBytes, p: number, text: string): number {
+function putText(w: TextBuffer, p: number, text: string): number {
   w.pos = p;
-  w.text(text);
+  w.str(text);
   w.room(w.reserve);
   return w.pos;
 }
 
 /** Room for a text cell of `n` UTF-16 units written as ASCII (plus quotes), with the row's reserve kept. */
-function textRoom(w: RowBytes, p: number, n: number): number {
-  if (p + n + 2 + w.reserve <= ROW_BUFFER) return p;
+function textRoom(w: TextBuffer, p: number, n: number): number {
+  if (p + n + 2 + w.reserve <= w.buf.length) return p;
   w.pos = p;
   w.flush();
   return 0;
 }
 
-const MAX_PLAIN = ROW_BUFFER >> 2;
+const MAX_PLAIN = TEXT_BUFFER >> 2;
 
-function csvText(w: RowBytes, p: number, s: string, type: ColumnType): number {
+function csvText(w: TextBuffer, p: number, s: string, type: ColumnType): number {
   if (s.length < MAX_PLAIN) {
     p = textRoom(w, p, s.length);
     const q = putCsvPlain(w.buf, p, s, type === 'string');
@@ -431,7 +435,7 @@ function csvText(w: RowBytes, p: number, s: string, type: ColumnType): number {
   return putText(w, p, csvCell(s, type));
 }
 
-function jsonText(w: RowBytes, p: number, s: string): number {
+function jsonText(w: TextBuffer, p: number, s: string): number {
   if (s.length < MAX_PLAIN) {
     p = textRoom(w, p, s.length);
     const q = putJsonPlain(w.buf, p, s);
@@ -440,7 +444,7 @@ function jsonText(w: RowBytes, p: number, s: string): number {
   return putText(w, p, jsonString(s));
 }
 
-type PutCell = (w: RowBytes, p: number, v: Cell) => number;
+type PutCell = (w: TextBuffer, p: number, v: Cell) => number;
 
 /** `null`. */
 function putNull(b: Buffer, p: number): number {
@@ -490,7 +494,7 @@ const JSONL_PUT: Record<ColumnType, PutCell> = {
 };
 
 /** An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes of it when only a bigint holds it. */
-function putAbsTime(csv: boolean): (w: RowBytes, p: number, clock: ExportClock, t: number, rest: number) => number {
+function putAbsTime(csv: boolean): (w: TextBuffer, p: number, clock: ExportClock, t: number, rest: number) => number {
   const put = csv ? CSV_PUT.integer : JSONL_PUT.integer;
   return (w, p, clock, t, rest) => {
     const epoch = clock.epochNs;
@@ -514,7 +518,7 @@ function storeBytes(text: string): string {
  * separators and JSON keys are constant byte stores.
  * `export --table requests` writes a row per exchange of the capture.
  */
-function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: RowBytes): (r: R) => void {
+function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: TextBuffer): (r: R) => void {
   const deps: unknown[] = [w];
   const dep = (v: unknown): string => {
     deps.push(v);
@@ -522,7 +526,8 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
   };
   const put = format === 'csv' ? CSV_PUT : JSONL_PUT;
   let fixed = 4;
-  const body: string[] = ['d0.room(d0.reserve);', 'const b = d0.buf;', 'let p = d0.pos;'];
+  // The reserve is set by each row: tables may share one output buffer (the sink's).
+  const body: string[] = ['', 'const b = d0.buf;', 'let p = d0.pos;'];
   columns.forEach((c, i) => {
     const lead = format === 'csv' ? (i === 0 ? '' : ',') : `${i === 0 ? '{' : ','}${jsonString(c.name)}:`;
     fixed += lead.length + MAX_NUMBER_TEXT;
@@ -533,7 +538,7 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
     body.push(storeBytes(lead), `p = ${cell};`);
   });
   body.push(storeBytes(format === 'csv' ? '\r\n' : '}\n'), 'd0.pos = p;');
-  w.reserve = fixed;
+  body[0] = `d0.reserve = ${fixed}; d0.room(${fixed});`;
   const make = new Function(...deps.map((_, i) => `d${i}`), `return function row(r) {\n${body.join('\n')}\n};`) as (...d: unknown[]) => (r: R) => void;
   return make(...deps);
 }

@@ -1,6 +1,6 @@
 /**
  * The byte level of the table writers (csv.ts): cells written as UTF-8
- * straight into one reused buffer, handed on whole when it fills. A row of
+ * straight into the output buffer (text-buffer.ts), handed on whole when it fills. A row of
  * `export --table requests` has some thirty cells, most of them numbers; as
  * strings each would be made, joined and encoded again, and collecting those
  * strings cost more than making them. Here a number is written digit by digit,
@@ -14,14 +14,8 @@
  * compares them on random and hostile values.
  */
 
-/** Bytes a `RowBytes` gathers before handing them on. */
-export const ROW_BUFFER = 1 << 16;
-
 /** Longest text of a number cell: `String(v)` of any double (`-1.2345678901234567e-300`) is at most 24 characters. */
 export const MAX_NUMBER_TEXT = 26;
-
-/** Where full buffers go; `bytes` is only valid during the call. */
-export type ByteOut = (bytes: Buffer) => void;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -31,44 +25,6 @@ const BACKSLASH = 0x5c;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const MINUS = 0x2d;
-
-/**
- * The output buffer of one table writer. Writers reserve room (`room`)
- * before writing; a reservation never splits a cell, so every chunk handed
- * on ends on a character boundary and can also be decoded on its own.
- */
-export class RowBytes {
-  readonly buf: Buffer = Buffer.allocUnsafe(ROW_BUFFER);
-  pos = 0;
-  /** Bytes a row keeps free after each text cell for its remaining numbers and separators (set by the row writer). */
-  reserve = 0;
-
-  constructor(private readonly out: ByteOut) {}
-
-  /** Makes room for `n` bytes (n <= ROW_BUFFER). */
-  room(n: number): void {
-    if (this.pos + n > ROW_BUFFER) this.flush();
-  }
-
-  flush(): void {
-    if (this.pos === 0) return;
-    const n = this.pos;
-    this.pos = 0;
-    this.out(this.buf.subarray(0, n));
-  }
-
-  /** Any text, encoded once; text too long for the buffer goes out on its own. */
-  text(s: string): void {
-    if (s.length * 3 > ROW_BUFFER - this.pos) {
-      this.flush();
-      if (s.length * 3 > ROW_BUFFER) {
-        this.out(Buffer.from(s, 'utf8'));
-        return;
-      }
-    }
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-}
 
 /**
  * `String(v)` of a number at `p` (room for MAX_NUMBER_TEXT bytes taken);

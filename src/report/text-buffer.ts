@@ -4,14 +4,20 @@
  * Numbers are written as their decimal digits, constant pieces are copied
  * as bytes, strings are encoded in place. With a sink (the CLI output), a
  * full buffer is handed to it and reused; without one (a scratch buffer),
- * the buffer grows. Numbers are written by row-bytes.ts's `putNumber`, as
- * the export tables write theirs.
+ * the buffer grows. The CLI output is one (common.ts `Output`): dump and the
+ * export tables (csv.ts) write into it. Numbers are written by row-bytes.ts's
+ * `putNumber`.
  */
 import { MAX_NUMBER_TEXT, putNumber } from './row-bytes.js';
+
+/** Bytes an output buffer gathers before handing them on (about one write(2) each). */
+export const TEXT_BUFFER = 1 << 16;
 
 export class TextBuffer {
   buf: Buffer;
   pos = 0;
+  /** Bytes a table row keeps free after each text cell for its remaining numbers and separators (set by csv.ts's row writer). */
+  reserve = 0;
 
   constructor(size: number, private readonly sink?: (b: Buffer) => void) {
     this.buf = Buffer.allocUnsafe(size);
@@ -38,16 +44,33 @@ export class TextBuffer {
     this.sink(this.buf.subarray(0, n));
   }
 
-  /** A string as UTF-8. */
+  /**
+   * A string as UTF-8. With a sink, text longer than the buffer goes to it on
+   * its own, so the buffer is never replaced (a row writer holds it).
+   */
   str(s: string): void {
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-    this.room(s.length * 3);
+    const n = s.length * 3;
+    if (n > this.buf.length - this.pos) {
+      if (this.sink !== undefined) {
+        this.flush();
+        if (n > this.buf.length) {
+          this.sink(Buffer.from(s, 'utf8'));
+          return;
+        }
+      } else this.room(n);
+    }
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
   /** Bytes as they are (constant pieces: keys, names). */
   bytes(b: Uint8Array): void {
     const n = b.length;
+    if (n > this.buf.length && this.sink !== undefined) {
+      this.flush();
+      this.sink(Buffer.from(b.buffer, b.byteOffset, n));
+      return;
+    }
     this.room(n);
     const u = this.buf;
     const p = this.pos;

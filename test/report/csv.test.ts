@@ -13,8 +13,8 @@ import { createTableSql } from '../../src/report/sql-schema.js';
 
 const clock: ExportClock = { epochNs: 1795561795892945704n };
 
-function sink(): { text: string; write(s: string): void } {
-  return { text: '', write(s: string) { this.text += s; } };
+function sink(): { got: string; write(s: string): void } {
+  return { got: '', write(s: string) { this.got += s; } };
 }
 
 function write(): Exchange {
@@ -43,13 +43,13 @@ describe('csv export', () => {
     const w = new TableWriter(requestColumns(clock), 'csv', s);
     w.row(write());
     w.flush();
-    const [header, row, end] = s.text.split('\r\n').length === 3 ? s.text.split('\r\n') : [s.text, '', ''];
+    const [header, row, end] = s.got.split('\r\n').length === 3 ? s.got.split('\r\n') : [s.got, '', ''];
     assert.equal(end, '');
     assert.ok(header!.startsWith('conn,unique,opcode,op,nodeid,path,pid,tid,'));
     const cols = header!.split(',');
     // the quoted path contains a comma, a quote and a newline (which does not end the record)
-    assert.ok(s.text.includes('"/dir, ""quoted""\nname"'));
-    const cells = parseCsv(s.text)[1]!;
+    assert.ok(s.got.includes('"/dir, ""quoted""\nname"'));
+    const cells = parseCsv(s.got)[1]!;
     const get = (n: string) => cells[cols.indexOf(n)];
     assert.equal(get('unique'), '1152921504606846976');
     assert.equal(get('req_ns'), '1795561795894445704');
@@ -73,9 +73,9 @@ describe('csv export', () => {
     x.error = -2;
     w.row(x);
     w.flush();
-    assert.match(s.text, /"unique":1152921504606846976,/);
-    assert.match(s.text, /"req_ns":1795561795894445704,/);
-    const o = parseJsonExact<Record<string, unknown>>(s.text.trim());
+    assert.match(s.got, /"unique":1152921504606846976,/);
+    assert.match(s.got, /"req_ns":1795561795894445704,/);
+    const o = parseJsonExact<Record<string, unknown>>(s.got.trim());
     assert.equal(o.unique, 1152921504606846976n);
     assert.equal(o.req_ns, 1795561795894445704n);
     assert.equal(o.offset, 3221225472);
@@ -95,7 +95,7 @@ describe('csv export', () => {
   it('writes a header row even without rows', () => {
     const s = sink();
     writeModelTable(model({ findings: [] }), 'findings', 'csv', s, clock);
-    assert.equal(s.text, tableColumns('findings').map((c) => c.name).join(',') + '\r\n');
+    assert.equal(s.got, tableColumns('findings').map((c) => c.name).join(',') + '\r\n');
   });
 
   it('docs/export.md lists the columns of every table in order', () => {
@@ -110,7 +110,7 @@ describe('csv export', () => {
   it('writes findings with uniques and details', () => {
     const s = sink();
     writeModelTable(model({ findings: [finding('short-write', 'warning', { uniques: [3, 5] })] }), 'findings', 'jsonl', s, clock);
-    const o = JSON.parse(s.text);
+    const o = JSON.parse(s.got);
     assert.equal(o.uniques, '3 5');
     assert.equal(typeof o.t, 'number', 'absolute times are JSON numbers');
     assert.deepEqual(JSON.parse(o.details), { offset: 3221225472, size: 1048576 });

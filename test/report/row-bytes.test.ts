@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { putFraction, putNumber, ROW_BUFFER } from '../../src/report/row-bytes.js';
+import { putFraction, putNumber } from '../../src/report/row-bytes.js';
+import { TEXT_BUFFER, TextBuffer } from '../../src/report/text-buffer.js';
 import { TableWriter, absNs, csvCell, jsonlCell, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
 
 /** The text of a row as the string-level rules write it (numbers as String writes them): the byte writer must write exactly this. */
@@ -18,17 +19,18 @@ function jsonlRow(cols: TableColumn<Cell[]>[], r: Cell[]): string {
   }).join(',') + '}\n';
 }
 
-/** A sink that takes bytes, as `Output` does, checking each chunk is whole UTF-8 on its own. */
-function byteSink(): { chunks: Buffer[]; bytes(): Buffer; write(s: string): void; writeBytes(b: Buffer): void } {
+/** A sink with its own output buffer, as `Output` has, checking each chunk handed on is whole UTF-8 on its own. */
+function byteSink(): { chunks: Buffer[]; bytes(): Buffer; write(s: string): void; text: TextBuffer } {
   const chunks: Buffer[] = [];
+  const text = new TextBuffer(TEXT_BUFFER, (b) => {
+    assert.equal(Buffer.from(b.toString('utf8'), 'utf8').compare(b), 0, 'a chunk ends on a character boundary');
+    chunks.push(Buffer.from(b));
+  });
   return {
     chunks,
     bytes: () => Buffer.concat(chunks),
-    write(s: string) { chunks.push(Buffer.from(s, 'utf8')); },
-    writeBytes(b: Buffer) {
-      assert.equal(Buffer.from(b.toString('utf8'), 'utf8').compare(b), 0, 'a chunk ends on a character boundary');
-      chunks.push(Buffer.from(b));
-    },
+    write(s: string) { text.str(s); },
+    text,
   };
 }
 
@@ -122,7 +124,7 @@ describe('row bytes', () => {
       { name: 'n', type: 'integer', doc: '', get: (r) => r[0] ?? null },
       { name: 's', type: 'string', doc: '', get: (r) => r[1] ?? null },
     ];
-    const long = 'é,"x"'.repeat(ROW_BUFFER / 2);
+    const long = 'é,"x"'.repeat(TEXT_BUFFER / 2);
     const rows: Cell[][] = [];
     for (let i = 0; i < 30000; i++) rows.push([i, i % 997 === 0 ? long : `/dir/file-${i}`]);
     for (const format of ['csv', 'jsonl'] as const) {
@@ -133,6 +135,22 @@ describe('row bytes', () => {
       assert.ok(s.chunks.length > 10, 'several chunks');
       assertBytes(s.bytes(), (format === 'csv' ? 'n,s\r\n' : '') + rows.map((r) => (format === 'csv' ? csvRow(cols, r) : jsonlRow(cols, r))).join(''));
     }
+  });
+
+  it('keeps the row room of each table when two tables share one output buffer', () => {
+    // The row room is the row's own: a narrow table made later must not shrink a wide one's.
+    const wide: TableColumn<Cell[]>[] = Array.from({ length: 30 }, (_, i) => ({ name: `c${i}`, type: 'number' as const, doc: '', get: (r: Cell[]) => r[i] ?? null }));
+    const narrow: TableColumn<Cell[]>[] = [{ name: 'n', type: 'integer', doc: '', get: (r) => r[0] ?? null }];
+    const s = byteSink();
+    const w = new TableWriter(wide, 'csv', s);
+    const v = new TableWriter(narrow, 'csv', s);
+    const rows: Cell[][] = [];
+    for (let i = 0; i < 3000; i++) rows.push(Array.from({ length: 30 }, (_, j) => -1.2345678901234567e-300 * (i + j + 1)));
+    for (const r of rows) w.row(r);
+    w.flush();
+    v.row([7]);
+    v.flush();
+    assertBytes(s.bytes(), wide.map((c) => c.name).join(',') + '\r\n' + rows.map((r) => csvRow(wide, r)).join('') + 'n\r\n7\r\n');
   });
 
   it('writes through a text-only sink the same text', () => {
