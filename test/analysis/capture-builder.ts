@@ -302,6 +302,14 @@ export class Cap {
     this.req(conn, ms, OP.FORGET, nodeid, b, { pid: 0 });
   }
 
+  /** RENAME parent/name -> newParent/newName (fuse_rename_in: newdir, then both names), answered 0.05 ms later. */
+  rename(conn: number, ms: number, parent: number, name: string, newParent: number, newName: string): void {
+    const b = Buffer.alloc(8);
+    u64(b, 0, newParent);
+    const u = this.req(conn, ms, OP.RENAME, parent, Buffer.concat([b, cstr(name), cstr(newName)]));
+    this.rep(conn, ms + 0.05, u, 0);
+  }
+
   invalInode(conn: number, ms: number, nodeid: number): void {
     const b = Buffer.alloc(24);
     u64(b, 0, nodeid);

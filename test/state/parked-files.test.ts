@@ -15,17 +15,6 @@ import { Cap, OP } from '../analysis/capture-builder.js';
 
 const DIR = 0o040755;
 
-function cstr(s: string): Buffer {
-  return Buffer.from(`${s}\0`);
-}
-
-function rename(c: Cap, ms: number, parent: number, name: string, newParent: number, newName: string): void {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(newParent), 0);
-  const u = c.req(0, ms, OP.RENAME, parent, Buffer.concat([b, cstr(name), cstr(newName)]));
-  c.rep(0, ms + 0.05, u, 0);
-}
-
 const paths = { path: (n: unknown): string => `/n${String(n)}` };
 
 test('FileTable: a parked file comes back with every fact it had, in its place in the table', () => {
@@ -95,7 +84,7 @@ test('analysis: parked files in the model, as they would be as objects', () => {
   c.forget(0, ms++, 109, 1);
   c.lookup(1, ms++, 1, 'other', 500, { ino: 1007, size: 7 });
   // A rename of the directory after the files were parked: their paths at the end follow it, their size events keep the old one.
-  rename(c, ms++, 1, 'd', 1, 'e');
+  c.rename(0, ms++, 1, 'd', 1, 'e');
   const { model } = c.analyze({ limits: { maxFiles: 10_000 } });
   assert.equal(model.summary.files, 2 + 1 + 3000 + 1, 'the two roots, /d, the 3,000 files and one on connection 1');
   const byKey = new Map(model.files.map((f) => [`${f.conn}/${String(f.nodeid)}`, f]));

@@ -11,18 +11,6 @@ import { Cap, OP } from '../analysis/capture-builder.js';
 
 const DIR = 0o040755;
 
-function cstr(s: string): Buffer {
-  return Buffer.from(`${s}\0`);
-}
-
-/** RENAME parent/name -> newParent/newName (fuse_rename_in: newdir, then both names). */
-function rename(c: Cap, ms: number, parent: number, name: string, newParent: number, newName: string): void {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(newParent), 0);
-  const u = c.req(0, ms, OP.RENAME, parent, Buffer.concat([b, cstr(name), cstr(newName)]));
-  c.rep(0, ms + 0.05, u, 0);
-}
-
 test('PathTable: a renamed directory and its children have the new path', () => {
   const p = new PathTable();
   p.bind(2, 1, 'd', true);
@@ -40,7 +28,7 @@ test('analysis: after RENAME /d -> /e the directory is /e and its files /e/...',
   c.lookup(0, 1, 1, 'd', 2, { ino: 20, size: 4096, mode: DIR });
   c.lookup(0, 2, 2, 'f', 3, { ino: 30, size: 10 });
   c.attrReply(0, 3.05, c.getattrReq(0, 3, 2), { ino: 20, size: 4096, mode: DIR });
-  rename(c, 4, 1, 'd', 1, 'e');
+  c.rename(0, 4, 1, 'd', 1, 'e');
   // After the rename the directory is only named as a parent (LOOKUP of a child), never targeted by itself.
   c.lookup(0, 5, 2, 'g', 4, { ino: 40, size: 0 });
   c.attrReply(0, 6.05, c.getattrReq(0, 6, 3), { ino: 30, size: 10 });
@@ -60,7 +48,7 @@ test('analysis: a directory renamed into another directory, its child forgotten 
   c.lookup(0, 1.5, 1, 'b', 5, { ino: 50, size: 4096, mode: DIR });
   c.lookup(0, 2, 2, 'f', 3, { ino: 30, size: 10 });
   c.attrReply(0, 2.55, c.getattrReq(0, 2.5, 3), { ino: 30, size: 10 });
-  rename(c, 4, 1, 'a', 5, 'a2');
+  c.rename(0, 4, 1, 'a', 5, 'a2');
   c.forget(0, 5, 3, 1);
   const r = c.analyze({ limits: { maxFiles: 10 } });
   const byNode = new Map(r.model.files.map((f) => [String(f.nodeid), f.path]));
