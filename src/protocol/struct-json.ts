@@ -14,6 +14,7 @@
 import { formatEnum, formatFlags, readScalar, type EnumSet, type FlagSet, type Scalar, type StructLayout } from './layout.js';
 import { formatMode } from './flags/attr.js';
 import { formatOpenFlags, OPEN_FLAGS } from './flags/open.js';
+import { GeneratedCode } from '../model/generated-code.js';
 
 /** A JSON value as produced by the decoder. */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -96,11 +97,8 @@ export function scalarSource(t: Scalar, at: string, le: boolean, dep: (v: unknow
  * key holds undefined, which every printer skips like an absent key.
  */
 function compile(layout: StructLayout, le: boolean): Reader {
-  const deps: unknown[] = [];
-  const dep = (v: unknown): string => {
-    deps.push(v);
-    return `d${deps.length - 1}`;
-  };
+  const g = new GeneratedCode();
+  const dep = (v: unknown): string => g.dep(v);
   const body = (l: StructLayout, base: string): string => {
     const parts: string[] = [];
     for (const f of l.fields) {
@@ -136,6 +134,5 @@ function compile(layout: StructLayout, le: boolean): Reader {
   const locals: string[] = [];
   const literal = body(layout, 'o');
   const src = `return function read_${layout.name}(b, o) { ${locals.join(' ')} return ${literal}; };`;
-  const make = new Function(...deps.map((_, i) => `d${i}`), src) as (...d: unknown[]) => Reader;
-  return make(...deps);
+  return g.compile<Reader>(src);
 }

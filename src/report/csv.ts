@@ -32,6 +32,7 @@ import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
 import { SIZE_EVENT_KINDS, type SizeEvent } from '../model/size-event.js';
 import type { AnalysisModel, FileModel, OpStatsModel } from '../model/analysis.js';
 import type { Finding } from '../model/finding.js';
+import { GeneratedCode } from '../model/generated-code.js';
 
 export type Cell = number | string | boolean | null;
 export type ColumnType = 'integer' | 'number' | 'string';
@@ -519,11 +520,9 @@ function storeBytes(text: string): string {
  * `export --table requests` writes a row per exchange of the capture.
  */
 function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: TextBuffer): (r: R) => void {
-  const deps: unknown[] = [w];
-  const dep = (v: unknown): string => {
-    deps.push(v);
-    return `d${deps.length - 1}`;
-  };
+  const g = new GeneratedCode();
+  g.dep(w); // d0, the output buffer
+  const dep = (v: unknown): string => g.dep(v);
   const put = format === 'csv' ? CSV_PUT : JSONL_PUT;
   let fixed = 4;
   // The reserve is set by each row: tables may share one output buffer (the sink's).
@@ -539,8 +538,7 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
   });
   body.push(storeBytes(format === 'csv' ? '\r\n' : '}\n'), 'd0.pos = p;');
   body[0] = `d0.reserve = ${fixed}; d0.room(${fixed});`;
-  const make = new Function(...deps.map((_, i) => `d${i}`), `return function row(r) {\n${body.join('\n')}\n};`) as (...d: unknown[]) => (r: R) => void;
-  return make(...deps);
+  return g.compile<(r: R) => void>(`return function row(r) {\n${body.join('\n')}\n};`);
 }
 
 /** Writes a whole model table (findings, files, ops). */

@@ -20,6 +20,7 @@ import { u32, u64, type StructLayout } from '../protocol/layout.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { enumName, flagNames, modeName, scalarSource, wide } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
+import { GeneratedCode } from '../model/generated-code.js';
 
 export interface DumpFormatOptions {
   /** Show times as seconds since this relative time (ns); default 0 (the run's epoch). */
@@ -162,11 +163,8 @@ export function structText(l: StructLayout, buf: Buffer, off: number, le: boolea
 }
 
 function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextWriter {
-  const deps: unknown[] = [];
-  const dep = (v: unknown): string => {
-    deps.push(v);
-    return `d${deps.length - 1}`;
-  };
+  const g = new GeneratedCode();
+  const dep = (v: unknown): string => g.dep(v);
   const stmts: string[] = [];
   let locals = 0;
   const emit = (l: StructLayout, base: string): void => {
@@ -236,8 +234,7 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
   };
   emit(layout, 'o');
   const src = `return function text_${layout.name}(b, o) { let s = ''; ${stmts.join(' ')} return s; };`;
-  const make = new Function(...deps.map((_, i) => `d${i}`), src) as (...d: unknown[]) => TextWriter;
-  return make(...deps);
+  return g.compile<TextWriter>(src);
 }
 
 /** One body value's text (names quoted, lists shortened), or undefined when it shows nothing. */

@@ -14,6 +14,7 @@ import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-
 import { jsonString, stringifyPlain } from './json.js';
 import { MAX_NUMBER_TEXT, putNumber } from './row-bytes.js';
 import { TextBuffer } from './text-buffer.js';
+import { GeneratedCode } from '../model/generated-code.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
 
@@ -91,11 +92,8 @@ const SCALAR_MAX = MAX_NUMBER_TEXT;
  * fixed part is made first (and again after a name, whose length varies).
  */
 function compile(layout: StructLayout, le: boolean): Writer {
-  const deps: unknown[] = [];
-  const dep = (v: unknown): string => {
-    deps.push(v);
-    return `d${deps.length - 1}`;
-  };
+  const g = new GeneratedCode();
+  const dep = (v: unknown): string => g.dep(v);
   const stmts: string[] = [];
   let fixed = 0;
   let locals = 0;
@@ -148,8 +146,7 @@ function compile(layout: StructLayout, le: boolean): Writer {
   emit(layout, 'o');
   constant('}');
   const src = `return function json_${layout.name}(t, b, o) { t.room(FIXED); let u = t.buf; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
-  const make = new Function(...deps.map((_, i) => `d${i}`), src.replaceAll('FIXED', String(fixed))) as (...d: unknown[]) => Writer;
-  return make(...deps);
+  return g.compile<Writer>(src.replaceAll('FIXED', String(fixed)));
 }
 
 /** Bytes of `"key":` and of the header's added `,"key":"value"}`, cached. */
