@@ -1,7 +1,7 @@
 /**
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
- * mount2. Each is decoded as the test suite's independent reader pairs it,
+ * mount2, mergerfs, fuse2fs, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -67,6 +67,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   // READ and WRITE of passthrough files go to the backing file, not to /dev/fuse.
   { name: 'thirdparty-passthrough-hp-passthrough.pcapng', protocol: '7.45', ops: WORKLOAD_OPS.filter((o) => o !== 'WRITE') },
   { name: 'thirdparty-passthrough-hp-clone-fd.pcapng', protocol: '7.45' },
+  { name: 'thirdparty-mergerfs.pcapng', protocol: '7.31', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-fuse2fs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -243,5 +245,93 @@ describe('libfuse 3.18.2 passthrough_hp', () => {
     const r = run('thirdparty-passthrough-hp-clone-fd.pcapng');
     assert.deepEqual(kindsOf(r), []);
     assert.equal(r.model.connections.length, 1);
+  });
+});
+
+/**
+ * The WRITEs of the file created as `name` (the independent reader's view),
+ * in request order, with the open_flags of every OPEN/CREATE reply for it.
+ */
+function writesTo(capture: string, name: string): { writes: RawExchange[]; openFlags: number[] } {
+  const all = pairExchanges(readPcapng(fx(capture))).exchanges;
+  const create = all.find((e) => e.opcode === Op.CREATE && e.reply && e.req.subarray(e.req.length - name.length - 1, -1).toString() === name);
+  assert.ok(create, `CREATE ${name}`);
+  const node = create.reply!.readBigUInt64LE(16);
+  // fuse_entry_out (128 bytes) then fuse_open_out { fh, open_flags }; OPEN: fuse_open_out right after the header.
+  const openFlags = [create.reply!.readUInt32LE(16 + 128 + 8)];
+  for (const e of all) if (e.opcode === Op.OPEN && e.nodeid === node && e.reply && e.replyError === 0) openFlags.push(e.reply.readUInt32LE(24));
+  const writes = all.filter((e) => e.opcode === Op.WRITE && e.nodeid === node && e.reply).sort((a, b) => a.tReq - b.tReq);
+  return { writes, openFlags };
+}
+
+/** Times the writer changes between one WRITE and the next, and whether two WRITEs were ever in flight together. */
+function interleaving(writes: RawExchange[]): { switches: number; overlapped: boolean } {
+  let switches = 0;
+  let overlapped = false;
+  for (let i = 1; i < writes.length; i++) {
+    if (writes[i]!.pid !== writes[i - 1]!.pid) switches++;
+    if (writes[i]!.tReq < writes[i - 1]!.tReply!) overlapped = true;
+  }
+  return { switches, overlapped };
+}
+
+const FOPEN_DIRECT_IO = 1;
+const FOPEN_PARALLEL_DIRECT_WRITES = 0x40;
+
+describe('mergerfs', { skip: has('thirdparty-mergerfs.pcapng') }, () => {
+  it('serialises four writers of one FOPEN_DIRECT_IO file (no PARALLEL_DIRECT_WRITES): one WRITE in flight at a time; no finding', () => {
+    const { writes, openFlags } = writesTo('thirdparty-mergerfs.pcapng', 'dio');
+    assert.ok(openFlags.length >= 5, `${openFlags.length} opens`);
+    for (const f of openFlags) assert.equal(f & (FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES), FOPEN_DIRECT_IO, `open_flags 0x${f.toString(16)}`);
+    assert.equal(writes.length, 64);
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 4);
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 4, `the writers ran at the same time (${switches} switches)`);
+    assert.equal(overlapped, false, 'the kernel sent them one at a time');
+
+    const r = run('thirdparty-mergerfs.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    const dio = r.model.files.find((f) => f.path === '/dio')!;
+    assert.equal(dio.maxConcurrentWrites, 1);
+    assert.equal(dio.reportedSize, 4 << 20);
+    assert.deepEqual(dio.openFlags, ['FOPEN_DIRECT_IO']);
+  });
+});
+
+describe('fuse2fs', { skip: has('thirdparty-fuse2fs.pcapng') }, () => {
+  it('serialises two O_DIRECT writers extending one file (opens without FOPEN_DIRECT_IO): one WRITE in flight, the size grows to 8 MiB; no finding', () => {
+    const { writes, openFlags } = writesTo('thirdparty-fuse2fs.pcapng', 'dio');
+    for (const f of openFlags) assert.equal(f & FOPEN_DIRECT_IO, 0, `open_flags 0x${f.toString(16)}`);
+    assert.equal(writes.length, 128);
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 2);
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 2, `the writers ran at the same time (${switches} switches)`);
+    assert.equal(overlapped, false);
+    const end = Math.max(...writes.map((w) => Number(w.req.readBigUInt64LE(48)) + w.req.readUInt32LE(56)));
+    assert.equal(end, 8 << 20);
+
+    const r = run('thirdparty-fuse2fs.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    const dio = r.model.files.find((f) => f.path === '/dio')!;
+    assert.equal(dio.maxConcurrentWrites, 1);
+    assert.equal(dio.daemonSize, 8 << 20);
+  });
+
+  it('gives /dio the ext4 inode number of an unlinked file: each keeps its own size view', () => {
+    const { exchanges } = dump('thirdparty-fuse2fs.pcapng');
+    const creates = exchanges.filter((x) => x.op === 'CREATE' && x.error === 0);
+    const dio = creates.find((x) => (x.request.body as { name?: string }).name === 'dio')!;
+    const ino = attrOf(dio)!.ino;
+    const earlier = creates.find((x) => x !== dio && attrOf(x)!.ino === ino);
+    assert.ok(earlier, `an earlier CREATE answered ino ${ino}`);
+    const earlierName = (earlier.request.body as { name: string }).name;
+    assert.ok(exchanges.some((x) => x.op === 'UNLINK' && (x.request.body as { name?: string }).name === earlierName && x.error === 0), `${earlierName} unlinked`);
+
+    const files = run('thirdparty-fuse2fs.pcapng').model.files.filter((f) => String(f.ino) === String(ino));
+    assert.equal(files.length, 2, files.map((f) => f.path).join(', '));
+    const old = files.find((f) => f.path !== '/dio')!;
+    assert.ok(old.path.endsWith(`${earlierName} (deleted)`), old.path);
+    assert.ok(old.sizeHistory.every((e) => e.value === null || e.value < 100), 'the unlinked file keeps its own sizes');
+    assert.ok(files.find((f) => f.path === '/dio')!.sizeHistory.every((e) => e.value === null || e.value === 0 || e.value >= 65536), '/dio has none of them');
   });
 });
