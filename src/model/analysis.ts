@@ -11,6 +11,7 @@
  * numbers (json.ts).
  */
 import type { Finding, Severity } from './finding.js';
+import type { ErrnoCount } from './format.js';
 import type { Id } from './id64.js';
 import type { SizeEvent } from './size-event.js';
 import type { TimelineBar } from './timeline-bar.js';
@@ -183,8 +184,8 @@ export interface OpStatsModel {
   /** Exchanges with a reply. */
   replied: number;
   errors: number;
-  /** Error counts by errno name ("ENOENT": 12). */
-  errnos: Record<string, number>;
+  /** Error counts by errno, most frequent first (JSON and baseline files key them by name, errnoCountsByName). */
+  errnos: ErrnoCount[];
   latencyUs: LatencyModel | undefined;
   /** Log2 latency histogram in µs: [lo, hi, count] buckets, lo inclusive. */
   histogram: [number, number, number][];

@@ -192,10 +192,21 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   121: 'EREMOTEIO', 122: 'EDQUOT', 125: 'ECANCELED', 512: 'ERESTARTSYS', 524: 'ENOTSUPP',
 };
 
-const ERRNO_NUMBERS = new Map<string, number>(Object.entries(ERRNO_NAMES).map(([n, name]) => [name, Number(n)]));
-
 /** Every known errno, [number, name], by number. */
-export const KNOWN_ERRNOS: readonly (readonly [number, string])[] = [...ERRNO_NUMBERS].map(([name, n]) => [n, name] as const).sort((a, b) => a[0] - b[0]);
+export const KNOWN_ERRNOS: readonly (readonly [number, string])[] = Object.entries(ERRNO_NAMES).map(([n, name]) => [Number(n), name] as const).sort((a, b) => a[0] - b[0]);
+
+const ERRNO_NUMBERS = new Map<string, number>(KNOWN_ERRNOS.map(([n, name]) => [name, n]));
+
+/** An errno as the model holds it: its number (positive) and its name (`errnoName`). */
+export interface Errno {
+  errno: number;
+  name: string;
+}
+
+/** How often one errno was answered. */
+export interface ErrnoCount extends Errno {
+  count: number;
+}
 
 /** `ENOENT` for 2 (or -2); `E?123` when unknown. */
 export function errnoName(errno: number): string {
@@ -203,16 +214,30 @@ export function errnoName(errno: number): string {
   return ERRNO_NAMES[n] ?? `E?${n}`;
 }
 
-/** The number of an errno name (`ENOENT` -> 2, `E?123` -> 123); undefined when unknown. */
-export function errnoNumber(name: string): number | undefined {
-  const m = /^E\?(\d+)$/.exec(name);
-  return m ? Number(m[1]) : ERRNO_NUMBERS.get(name);
+/** The errno of a reply's error field (-2 or 2: ENOENT, 2). */
+export function errnoOf(error: number): Errno {
+  const n = Math.abs(error);
+  return { errno: n, name: errnoName(n) };
 }
 
-/** `ENOENT (2)` for a name; the name alone when unknown. */
-export function errnoLabel(name: string): string {
-  const n = errnoNumber(name);
-  return n === undefined ? name : `${name} (${n})`;
+/** The number of an errno name as strace and the kernel headers spell it (`ENOENT` -> 2); undefined when unknown. */
+export function errnoNumber(name: string): number | undefined {
+  return ERRNO_NUMBERS.get(name);
+}
+
+/** `ENOENT (2)`. */
+export function errnoLabel(e: Errno): string {
+  return `${e.name} (${e.errno})`;
+}
+
+/**
+ * Errno counts keyed by name, `{"ENOENT": 12}`: how `analyze --json` and a
+ * baseline file write them (in the order given).
+ */
+export function errnoCountsByName(counts: readonly ErrnoCount[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of counts) out[e.name] = e.count;
+  return out;
 }
 
 /** A reply's error field as dump shows it: `OK`, `-ENOENT`, `+5` (not a valid reply: the kernel wants 0 or -errno). */

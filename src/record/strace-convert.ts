@@ -26,7 +26,7 @@
  * numbers); an fd cloned with FUSE_DEV_IOC_CLONE joins its origin when strace
  * shows the origin fd, else the first connection seen.
  */
-import { constants } from 'node:os';
+import { errnoNumber } from '../model/format.js';
 
 /** One message recovered from the trace. */
 export interface StraceMessage {
@@ -112,8 +112,6 @@ interface Unfinished {
   text: string;
   entryTs: bigint;
 }
-
-const ERRNO = constants.errno as Record<string, number>;
 
 /** Parses "1795562831.199655032" (any number of fraction digits) into ns. */
 export function parseTimestamp(s: string): bigint {
@@ -207,9 +205,9 @@ interface Ret {
 function parseRet(s: string): Ret | undefined {
   const m = /^(-?\d+|\?)(?: ([A-Z0-9_]+))?/.exec(s.trim());
   if (!m) return undefined;
-  if (m[1] === '?') return { value: -1, errno: m[2] ? ERRNO[m[2]] ?? -1 : -1 };
+  if (m[1] === '?') return { value: -1, errno: m[2] ? errnoNumber(m[2]) ?? -1 : -1 };
   const v = Number(m[1]);
-  return { value: v, errno: v < 0 && m[2] ? ERRNO[m[2]] ?? -1 : 0 };
+  return { value: v, errno: v < 0 && m[2] ? errnoNumber(m[2]) ?? -1 : 0 };
 }
 
 /**

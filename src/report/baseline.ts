@@ -18,7 +18,7 @@
 import { basename } from 'node:path';
 import { UsageError } from '../capture/errors.js';
 import { severityRank, SEVERITIES, type Severity } from '../model/finding.js';
-import { formatVerdictUs } from '../model/format.js';
+import { errnoCountsByName, formatVerdictUs } from '../model/format.js';
 import type { AnalysisModel } from '../model/analysis.js';
 import { stringifyJson } from './json.js';
 import { escapeControlsDeep } from './untrusted-text.js';
@@ -43,6 +43,7 @@ export interface BaselineOp {
   count: number;
   replied: number;
   errors: number;
+  /** Errors by errno name, as the file keys them (`{"ENOENT": 2}`). */
   errnos: Record<string, number>;
   p50_us: number | null;
   p90_us: number | null;
@@ -95,7 +96,7 @@ export function baselineCapture(files: readonly string[], model: AnalysisModel):
       count: o.count,
       replied: o.replied,
       errors: o.errors,
-      errnos: sortedRecord(o.errnos),
+      errnos: sortedRecord(errnoCountsByName(o.errnos)),
       p50_us: round1(o.latencyUs?.p50),
       p90_us: round1(o.latencyUs?.p90),
       p99_us: round1(o.latencyUs?.p99),

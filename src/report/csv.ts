@@ -278,7 +278,7 @@ export function opColumns(): TableColumn<OpStatsModel>[] {
     { name: 'count', type: 'integer', doc: 'requests', get: (o) => o.count },
     { name: 'replied', type: 'integer', doc: 'requests with a reply', get: (o) => o.replied },
     { name: 'errors', type: 'integer', doc: 'replies with an error', get: (o) => o.errors },
-    { name: 'errnos', type: 'string', doc: 'errors by errno name, NAME:COUNT space-separated', get: (o) => Object.entries(o.errnos).map(([k, v]) => `${k}:${v}`).join(' ') },
+    { name: 'errnos', type: 'string', doc: 'errors by errno name, NAME:COUNT space-separated', get: (o) => o.errnos.map((e) => `${e.name}:${e.count}`).join(' ') },
     { name: 'p50_us', type: 'number', doc: 'median latency, µs', get: lat('p50') },
     { name: 'p90_us', type: 'number', doc: '90th percentile latency, µs', get: lat('p90') },
     { name: 'p99_us', type: 'number', doc: '99th percentile latency, µs', get: lat('p99') },

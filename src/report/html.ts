@@ -26,7 +26,7 @@ import type { Id } from '../model/id64.js';
 import type { SizeEvent } from '../model/size-event.js';
 import type { TimelineBar } from '../model/timeline-bar.js';
 import { mergeActivity, shiftFor } from '../state/activity.js';
-import { errnoLabel, errnoName, formatBytes, formatDuration } from '../model/format.js';
+import { errnoLabel, errnoOf, formatBytes, formatDuration } from '../model/format.js';
 import { CLIENT_JS } from './html/client.js';
 import { CSS } from './html/style.js';
 
@@ -600,7 +600,7 @@ export function buildPageData(model: AnalysisModel, limits: HtmlLimits = DEFAULT
       b.conn,
       b.unique,
       b.tid,
-      b.error ? `-${errnoLabel(errnoName(b.error))}` : null,
+      b.error ? `-${errnoLabel(errnoOf(b.error))}` : null,
       b.offset,
       b.size,
       b.info,
@@ -725,8 +725,8 @@ function renderOps(model: AnalysisModel): string {
       int(o.replied),
       o.errors === 0
         ? '0'
-        : `${int(o.errors)} <span class="dim">${Object.entries(o.errnos)
-            .map(([k, v]) => `${escapeHtml(errnoLabel(k))}: ${int(v)}`)
+        : `${int(o.errors)} <span class="dim">${o.errnos
+            .map((e) => `${escapeHtml(errnoLabel(e))}: ${int(e.count)}`)
             .join(', ')}</span>`,
       formatUs(o.latencyUs?.p50),
       formatUs(o.latencyUs?.p90),

@@ -17,6 +17,7 @@
  * first key is `"schema"` (`ANALYSIS_SCHEMA`) (docs/analysis-json.md).
  */
 import { ANALYSIS_SCHEMA, type AnalysisModel } from '../model/analysis.js';
+import { errnoCountsByName } from '../model/format.js';
 import { CONTROL_CHARS } from './untrusted-text.js';
 
 const uEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -133,11 +134,13 @@ function plain(v: unknown): string | undefined {
 /**
  * The `--json` document. `schema` is written first whatever order the model
  * object was built in; the other keys follow the model's declaration order.
- * `epochNs` is an exact integer like every other 64-bit value.
+ * `epochNs` is an exact integer like every other 64-bit value; an opcode's
+ * `errnos` are keyed by name (`{"ENOENT": 12}`).
  */
 export function renderJson(model: AnalysisModel, opts: { indent?: number } = {}): string {
   const { schema: _schema, ...rest } = model;
   void _schema;
-  const doc = { schema: ANALYSIS_SCHEMA, ...rest, epochNs: BigInt(model.epochNs) };
+  const ops = model.ops.map((o) => ({ ...o, errnos: errnoCountsByName(o.errnos) }));
+  const doc = { schema: ANALYSIS_SCHEMA, ...rest, epochNs: BigInt(model.epochNs), ops };
   return stringifyJson(doc, opts.indent ?? 2) + '\n';
 }

@@ -159,7 +159,7 @@ function renderOps(ops: readonly OpStatsModel[], multiConn: boolean, p: Palette)
   if (ops.length === 0) return ['  none'];
   const rows = [...ops].sort((a, b) => a.conn - b.conn || b.count - a.count || a.opcode - b.opcode);
   const errnoCell = (o: OpStatsModel): string =>
-    Object.entries(o.errnos).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${errnoLabel(name)} ×${n}`).join(', ');
+    o.errnos.map((e) => `${errnoLabel(e)} ×${e.count}`).join(', ');
   const cols: Column<OpStatsModel>[] = [];
   if (multiConn) cols.push({ header: 'conn', align: 'right', cell: (o) => String(o.conn) });
   cols.push(

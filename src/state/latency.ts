@@ -5,7 +5,7 @@
  * so percentiles cost constant memory whatever the capture size; the maximum
  * and the mean are exact.
  */
-import { errnoName } from '../model/format.js';
+import { errnoOf, type ErrnoCount } from '../model/format.js';
 
 const SUB_BITS = 4;
 const SUB = 1 << SUB_BITS;
@@ -87,6 +87,7 @@ export class OpStats {
   count = 0;
   replied = 0;
   errors = 0;
+  /** Errors by errno number (the sign of the error field dropped, as errnoName drops it). */
   errnos = new Map<number, number>();
   readonly latency = new LatencyHistogram();
   constructor(readonly conn: number, readonly opcode: number) {}
@@ -100,14 +101,14 @@ export class OpStats {
     this.latency.add(latencyNs);
     if (error !== 0) {
       this.errors++;
-      this.errnos.set(error, (this.errnos.get(error) ?? 0) + 1);
+      const n = Math.abs(error);
+      this.errnos.set(n, (this.errnos.get(n) ?? 0) + 1);
     }
   }
 
-  errnoCounts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [e, n] of [...this.errnos.entries()].sort((a, b) => b[1] - a[1])) out[errnoName(e)] = n;
-    return out;
+  /** Most frequent first; equal counts in the order first answered. */
+  errnoCounts(): ErrnoCount[] {
+    return [...this.errnos.entries()].sort((a, b) => b[1] - a[1]).map(([e, count]) => ({ ...errnoOf(e), count }));
   }
 }
 

@@ -36,7 +36,7 @@ test('the model: schema first, connections with the INIT facts, per-opcode laten
   assert.equal(lookup.count, 1);
   assert.equal(lookup.latencyUs!.max, 500);
   const getattr = m.ops.find((o) => o.name === 'GETATTR')!;
-  assert.deepEqual([getattr.errors, getattr.errnos], [1, { ENOENT: 1 }]);
+  assert.deepEqual([getattr.errors, getattr.errnos], [1, [{ errno: 2, name: 'ENOENT', count: 1 }]]);
   assert.equal(getattr.latencyUs!.p50, 250);
   assert.deepEqual(m.summary.findings, { error: 0, warning: 0, info: 0 });
   assert.equal(m.summary.requests, 3);

@@ -30,7 +30,7 @@ export function connection(conn: number, over: Partial<ConnectionModel> = {}): C
 
 export function op(conn: number, name: string, opcode: number, over: Partial<OpStatsModel> = {}): OpStatsModel {
   return {
-    conn, opcode, name, count: 4, replied: 4, errors: 0, errnos: {},
+    conn, opcode, name, count: 4, replied: 4, errors: 0, errnos: [],
     latencyUs: { p50: 20, p90: 40, p99: 80, max: 90, mean: 30 },
     histogram: [[16, 32, 2], [32, 64, 1], [64, 128, 1]],
     ...over,
@@ -77,7 +77,7 @@ export function model(over: Partial<AnalysisModel> = {}): AnalysisModel {
       messages: 10, requests: 5, replies: 5, notifications: 0, exchanges: 5, unanswered: 0, orphanReplies: 0, malformed: 0,
       files: 1, findings: counts,
     },
-    ops: [op(0, 'WRITE', 16), op(0, 'LOOKUP', 1, { errors: 2, errnos: { ENOENT: 2 } })],
+    ops: [op(0, 'WRITE', 16), op(0, 'LOOKUP', 1, { errors: 2, errnos: [{ errno: 2, name: 'ENOENT', count: 2 }] })],
     files: [file()],
     filesOmitted: 0,
     findings,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
-  errnoLabel, errnoName, errnoNumber, formatBytes, formatBytesPair, formatDuration, formatLatencyUs, formatMs,
+  errnoCountsByName, errnoLabel, errnoName, errnoNumber, errnoOf, formatBytes, formatBytesPair, formatDuration, formatLatencyUs, formatMs,
   formatOffsetPair, formatSizeExact, formatVerdictUs, KNOWN_ERRNOS, replyErrorName, toolVersion,
 } from '../../src/model/format.js';
 import { exactId, formatId, idCell } from '../../src/model/id64.js';
@@ -97,11 +97,16 @@ test('errno names, numbers and labels come from one table', () => {
   assert.equal(errnoName(2), 'ENOENT');
   assert.equal(errnoName(-2), 'ENOENT');
   assert.equal(errnoName(4000), 'E?4000');
+  assert.deepEqual(errnoOf(-5), { errno: 5, name: 'EIO' });
+  assert.deepEqual(errnoOf(4000), { errno: 4000, name: 'E?4000' });
   assert.equal(errnoNumber('ENOENT'), 2);
-  assert.equal(errnoNumber('E?4000'), 4000);
+  assert.equal(errnoNumber('ERESTARTSYS'), 512);
+  assert.equal(errnoNumber('E?4000'), undefined, 'not a name strace or the headers write');
   assert.equal(errnoNumber('ENOPE'), undefined);
-  assert.equal(errnoLabel('EIO'), 'EIO (5)');
-  assert.equal(errnoLabel('ENOPE'), 'ENOPE');
+  assert.equal(errnoLabel(errnoOf(-5)), 'EIO (5)');
+  assert.equal(errnoLabel(errnoOf(4000)), 'E?4000 (4000)');
+  const counts = [{ ...errnoOf(2), count: 3 }, { ...errnoOf(4000), count: 1 }];
+  assert.deepEqual(Object.entries(errnoCountsByName(counts)), [['ENOENT', 3], ['E?4000', 1]], 'by name, in the order given');
   assert.equal(replyErrorName(0), 'OK');
   assert.equal(replyErrorName(-2), '-ENOENT');
   assert.equal(replyErrorName(5), '+5', 'a positive error is not an errno');

@@ -13,7 +13,7 @@ const th = { ...DEFAULT_THRESHOLDS, minSamples: 1 };
 
 describe('baseline', () => {
   it('is stable, sorted and one record per line', () => {
-    const m = model({ ops: [op(0, 'WRITE', 16), op(0, 'LOOKUP', 1, { errnos: { ENOENT: 2, EACCES: 1 }, errors: 3 })] });
+    const m = model({ ops: [op(0, 'WRITE', 16), op(0, 'LOOKUP', 1, { errnos: [{ errno: 2, name: 'ENOENT', count: 2 }, { errno: 13, name: 'EACCES', count: 1 }], errors: 3 })] });
     const text = renderBaseline(baselineDoc('0.1.0', [baselineCapture(['/x/b.pcapng'], m), baselineCapture(['/y/a.pcapng'], m)]));
     const doc = parseBaseline(text, 'b.json');
     assert.equal(Object.keys(doc)[0], 'schema');
@@ -56,7 +56,7 @@ describe('baseline', () => {
 
   it('fails on latency only beyond tolerance and floor, and on error counts', () => {
     const at = (p99: number, errors = 0) => baselineCapture(['a.pcapng'], model({
-      findings: [], ops: [op(0, 'WRITE', 16, { errors, errnos: errors ? { EIO: errors } : {}, latencyUs: { p50: 20, p90: 40, p99, max: p99, mean: 30 } })],
+      findings: [], ops: [op(0, 'WRITE', 16, { errors, errnos: errors ? [{ errno: 5, name: 'EIO', count: errors }] : [], latencyUs: { p50: 20, p90: 40, p99, max: p99, mean: 30 } })],
     }));
     assert.equal(compareCapture(at(150), at(80), th).status, 'pass', '+70 µs is under the 100 µs floor');
     assert.equal(compareCapture(at(95), at(80), { ...th, latencyFloorUs: 0 }).status, 'pass', '+19% is within 25%');

@@ -52,7 +52,7 @@ function ops(c: number, name: string, opcode: number, count: number, us: number)
     count,
     replied: count,
     errors: 0,
-    errnos: {},
+    errnos: [],
     latencyUs: { p50: us, p90: us, p99: us, max: us, mean: us },
     histogram: [
       [us / 4, us / 2, 1],
