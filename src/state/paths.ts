@@ -21,16 +21,36 @@ interface PathNode {
   parent: Id;
   name: string;
   nlookup: number;
+  /** The node's path, valid while `epoch` is the table's (see `PathTable.epoch`). */
   cached: string | undefined;
   epoch: number;
+  /** Known ancestors in `cached` (MAX_DEPTH + 1 for a path cut at the bound): a path is cut past MAX_DEPTH of them. */
+  hops: number;
 }
+
+/** Depth at which a walk up the parents stops: a cycle (damaged input) has no root. */
+const MAX_DEPTH = 256;
 
 export class PathTable {
   private nodes = new Map<Id, PathNode>();
   /** parent -> name -> nodeid, for renames and unlinks. */
   private children = new Map<Id, Map<string, Id>>();
-  /** Bumped by every rename: cached paths of descendants may be stale. */
+  /**
+   * Known nodes whose parent is the key (the root's are not counted): a node
+   * that has any is a prefix of other nodes' paths.
+   */
+  private dependents = new Map<Id, number>();
+  /**
+   * The cached paths are valid while a node's `epoch` equals this. A change
+   * of a node's name or parent, or a node appearing or going, changes the
+   * paths of the nodes below it: when it has any (`dependents`) the epoch
+   * moves on and every cached path is rebuilt on its next use; when it has
+   * none only its own cached path is dropped, so the create/rename/unlink of
+   * one file after another keeps every other path cached.
+   */
   private epoch = 0;
+  /** Nodes from a node up to the first with a valid cached path (reused by `path`). */
+  private readonly walk: PathNode[] = [];
   peak = 0;
 
   get size(): number {
@@ -51,21 +71,47 @@ export class PathTable {
     }
   }
 
+  /** One more (`d` = 1) or one fewer (-1) known node below `parent`. */
+  private depend(parent: Id, d: number): void {
+    if (parent === ROOT_ID) return;
+    const n = (this.dependents.get(parent) ?? 0) + d;
+    if (n > 0) this.dependents.set(parent, n);
+    else this.dependents.delete(parent);
+  }
+
+  /** The path of `nodeid` (known as `n`) is about to change: drop the cached paths it invalidates. */
+  private moved(nodeid: Id, n: PathNode): void {
+    if (this.dependents.has(nodeid)) this.epoch++;
+    else n.cached = undefined;
+  }
+
+  /** `n` takes a new parent and name. */
+  private place(nodeid: Id, n: PathNode, parent: Id, name: string): void {
+    this.moved(nodeid, n);
+    if (n.parent !== parent) {
+      this.depend(n.parent, -1);
+      this.depend(parent, 1);
+      n.parent = parent;
+    }
+    n.name = name;
+  }
+
   /** A name for `nodeid` under `parent` became known (entry reply, READDIRPLUS entry, LINK). */
   bind(nodeid: Id, parent: Id, name: string, countLookup: boolean): void {
     if (nodeid === ROOT_ID || nodeid === 0) return;
     let n = this.nodes.get(nodeid);
     if (!n) {
-      n = { parent, name, nlookup: 0, cached: undefined, epoch: -1 };
+      n = { parent, name, nlookup: 0, cached: undefined, epoch: -1, hops: 0 };
+      // Nodes below an unknown one had `?<nodeid>` paths.
+      if (this.dependents.has(nodeid)) this.epoch++;
       this.nodes.set(nodeid, n);
+      this.depend(parent, 1);
       this.link(parent, name, nodeid);
       if (this.nodes.size > this.peak) this.peak = this.nodes.size;
     } else if (n.parent !== parent || n.name !== name) {
       this.unlinkIndex(n.parent, n.name, nodeid);
-      n.parent = parent;
-      n.name = name;
+      this.place(nodeid, n, parent, name);
       this.link(parent, name, nodeid);
-      this.epoch++;
     }
     if (countLookup) n.nlookup++;
   }
@@ -77,33 +123,26 @@ export class PathTable {
     if (targetId !== undefined) {
       const t = this.nodes.get(targetId)!;
       this.unlinkIndex(newParent, newName, targetId);
-      if (exchange) {
-        t.parent = oldParent;
-        t.name = oldName;
-      } else {
-        t.name = `${newName} (replaced)`;
-      }
+      if (exchange) this.place(targetId, t, oldParent, oldName);
+      else this.place(targetId, t, t.parent, `${newName} (replaced)`);
       this.link(t.parent, t.name, targetId);
     }
     if (movedId !== undefined) {
       const m = this.nodes.get(movedId)!;
       if (!exchange || targetId === undefined) this.unlinkIndex(oldParent, oldName, movedId);
-      m.parent = newParent;
-      m.name = newName;
+      this.place(movedId, m, newParent, newName);
       this.link(newParent, newName, movedId);
     }
-    this.epoch++;
   }
 
-  /** UNLINK/RMDIR: the name is gone; the node keeps its last path, marked, until forgotten. */
+/** UNLINK/RMDIR: the name is gone; the node keeps its last path, marked, until forgotten. */
   unlink(parent: Id, name: string): void {
     const id = this.children.get(parent)?.get(name);
     if (id === undefined) return;
     const n = this.nodes.get(id)!;
     this.unlinkIndex(parent, name, id);
-    n.name = `${name} (deleted)`;
+    this.place(id, n, parent, `${name} (deleted)`);
     this.link(parent, n.name, id);
-    this.epoch++;
   }
 
   /**
@@ -115,7 +154,10 @@ export class PathTable {
     if (!n) return false;
     n.nlookup -= nlookup;
     if (n.nlookup <= 0) {
+      // Nodes below it now have `?<nodeid>` paths.
+      if (this.dependents.has(nodeid)) this.epoch++;
       this.nodes.delete(nodeid);
+      this.depend(n.parent, -1);
       this.unlinkIndex(n.parent, n.name, nodeid);
       return true;
     }
@@ -141,18 +183,64 @@ export class PathTable {
     const n = this.nodes.get(nodeid);
     if (!n) return unknownPath(nodeid);
     if (n.epoch === this.epoch && n.cached !== undefined) return n.cached;
+    // Up to the first ancestor with a valid cached path (or the root, or an
+    // unknown node), then down, caching each directory's path on the way:
+    // a new file costs one concatenation.
+    const walk = this.walk;
+    walk.length = 0;
+    walk.push(n);
+    let cur = n.parent;
     let p: string;
+    let hops = -1;
+    for (;;) {
+      if (cur === ROOT_ID) {
+        p = '';
+        break;
+      }
+      const pn = this.nodes.get(cur);
+      if (!pn) {
+        p = `?${cur}`;
+        break;
+      }
+      if (pn.epoch === this.epoch && pn.cached !== undefined) {
+        p = pn.cached;
+        hops = pn.hops;
+        break;
+      }
+      if (walk.length > MAX_DEPTH) return this.cutPath(n);
+      walk.push(pn);
+      cur = pn.parent;
+    }
+    for (let i = walk.length - 1; i >= 0; i--) {
+      if (++hops > MAX_DEPTH) return this.cutPath(n);
+      const w = walk[i]!;
+      p = `${p}/${w.name}`;
+      w.cached = p;
+      w.epoch = this.epoch;
+      w.hops = hops;
+    }
+    walk.length = 0;
+    return p;
+  }
+
+  /**
+   * The path of a node more than MAX_DEPTH known nodes below the root or an
+   * unknown node (a cycle, in damaged input): `?<node>/...` from as far up
+   * as the bound. Never a prefix of another cached path (`hops`).
+   */
+  private cutPath(n: PathNode): string {
+    this.walk.length = 0;
     const parts: string[] = [n.name];
     let cur = n.parent;
     let depth = 0;
+    let p: string;
     for (;;) {
       if (cur === ROOT_ID) {
         p = '/' + parts.reverse().join('/');
         break;
       }
       const pn = this.nodes.get(cur);
-      // A cycle (damaged input) stops at a depth bound.
-      if (!pn || ++depth > 256) {
+      if (!pn || ++depth > MAX_DEPTH) {
         p = `?${cur}/` + parts.reverse().join('/');
         break;
       }
@@ -161,6 +249,7 @@ export class PathTable {
     }
     n.cached = p;
     n.epoch = this.epoch;
+    n.hops = MAX_DEPTH + 1;
     return p;
   }
 
