@@ -1,7 +1,7 @@
 /**
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
- * mount2, mergerfs, fuse2fs, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
+ * mount2, mergerfs, fuse2fs, securefs, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -69,6 +69,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-passthrough-hp-clone-fd.pcapng', protocol: '7.45' },
   { name: 'thirdparty-mergerfs.pcapng', protocol: '7.31', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-fuse2fs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-securefs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -333,5 +334,41 @@ describe('fuse2fs', { skip: has('thirdparty-fuse2fs.pcapng') }, () => {
     assert.ok(old.path.endsWith(`${earlierName} (deleted)`), old.path);
     assert.ok(old.sizeHistory.every((e) => e.value === null || e.value < 100), 'the unlinked file keeps its own sizes');
     assert.ok(files.find((f) => f.path === '/dio')!.sizeHistory.every((e) => e.value === null || e.value === 0 || e.value >= 65536), '/dio has none of them');
+  });
+});
+
+describe('securefs', { skip: has('thirdparty-securefs.pcapng') }, () => {
+  it('answers LINK with a new nodeid and a new attr.ino for the hard link; /data and the link keep one size each; no finding', () => {
+    const { exchanges } = dump('thirdparty-securefs.pcapng');
+    const link = exchanges.find((x) => x.op === 'LINK' && x.error === 0)!;
+    const data = exchanges.find((x) => x.op === 'CREATE' && (x.request.body as { name?: string }).name === 'data')!;
+    const dataNode = (data.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const linkNode = (link.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    assert.equal((link.request.body as { fuse_link_in: { oldnodeid: number } }).fuse_link_in.oldnodeid, dataNode);
+    assert.notEqual(linkNode, dataNode);
+    assert.notEqual(attrOf(link)!.ino, attrOf(data)!.ino);
+    assert.equal(attrOf(link)!.size, 9009);
+
+    const r = run('thirdparty-securefs.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+  });
+
+  it('serialises two appenders and a truncater of /log: one request in flight at a time, the file ends at the last truncate; no finding', () => {
+    const all = pairExchanges(readPcapng(fx('thirdparty-securefs.pcapng'))).exchanges;
+    const { exchanges } = dump('thirdparty-securefs.pcapng');
+    const create = exchanges.find((x) => x.op === 'CREATE' && (x.request.body as { name?: string }).name === 'log')!;
+    const node = BigInt((create.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid);
+    const onLog = all.filter((e) => e.nodeid === node && (e.opcode === Op.WRITE || e.opcode === Op.SETATTR) && e.reply).sort((a, b) => a.tReq - b.tReq);
+    assert.ok(onLog.filter((e) => e.opcode === Op.SETATTR).length === 5, 'five truncates');
+    const pids = new Set(onLog.filter((e) => e.opcode === Op.WRITE).map((e) => e.pid));
+    assert.ok(pids.size >= 3, `writers: ${pids.size} pids`);
+    for (let i = 1; i < onLog.length; i++) assert.ok(onLog[i]!.tReq >= onLog[i - 1]!.tReply!, `#${onLog[i]!.unique} sent after #${onLog[i - 1]!.unique} was answered`);
+
+    const r = run('thirdparty-securefs.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    const log = r.model.files.find((f) => f.path === '/log')!;
+    assert.equal(log.reportedSize, 50000);
+    assert.equal(log.sizeHistory.at(-1)!.event, 'truncate');
   });
 });
