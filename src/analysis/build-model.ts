@@ -43,7 +43,7 @@ function timelineBar(b: BarFacts): TimelineBar {
  * `slim`: a table row's worth (the export of every file), without the size
  * history, timeline and activity, which are most of a model's memory.
  */
-export function fileModel(f: FileState, slim = false): FileModel {
+function fileModel(f: FileState, slim = false): FileModel {
   const byOpcode: Record<string, number> = {};
   for (const [op, n] of [...f.byOpcode.entries()].sort((a, b) => b[1] - a[1])) byOpcode[opcodeName(op)] = n;
   const kernelSize: Record<string, number | null> = {};

@@ -41,7 +41,7 @@ export const NO_FILTERS: Filters = { paths: [], nodeids: [], conns: [], since: u
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
 
 /** Parses `2.5s`, `300ms`, `1500us`, `10` (seconds), ISO 8601 (`2026-11-24T23:10:02.5Z`) or `@<epoch ns>`. */
-export function parseTime(v: string, option: string): TimeBound {
+function parseTime(v: string, option: string): TimeBound {
   const s = v.trim();
   const rel = /^(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|ms|s|m|min|h)?$/.exec(s);
   if (rel) {
@@ -117,7 +117,7 @@ export function parseFilters(cli: FilterCli): Filters {
  * A name the path table marked after an UNLINK or a replacing RENAME
  * (`/d/f (deleted)`, `/d (deleted)/f`) is still selected by its plain path.
  */
-export function pathSelects(p: string, path: string): boolean {
+function pathSelects(p: string, path: string): boolean {
   if (p === '/' || path === p) return true;
   if (!path.startsWith(p)) return false;
   const c = path[p.length];

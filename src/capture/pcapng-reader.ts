@@ -106,7 +106,7 @@ export function newMessage(input: number): CaptureMessage {
 }
 
 /** Parses `errno=N` out of a failed-write comment; -1 when absent. */
-export function errnoFromComment(c: string | undefined): number {
+function errnoFromComment(c: string | undefined): number {
   if (c === undefined) return -1;
   const m = /errno=(\d+)/.exec(c);
   return m ? Number(m[1]) : -1;

@@ -6,7 +6,7 @@
  */
 
 /** How an opt_comment marking a rebuilt message starts. */
-export const REBUILT_COMMENT_PREFIX = 'rebuilt from ';
+const REBUILT_COMMENT_PREFIX = 'rebuilt from ';
 
 /** Whether a message's comment marks it as rebuilt. */
 export function isRebuilt(comment: string | undefined): boolean {

@@ -6,8 +6,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
 import { writeFullySync } from '../capture/write-fully.js';
-
-export { OutputClosed };
 import type { ProtocolOverride } from '../protocol/version.js';
 import { escapeControls } from '../report/untrusted-text.js';
 import { TEXT_BUFFER, TextBuffer } from '../report/text-buffer.js';
@@ -15,7 +13,7 @@ import { TEXT_BUFFER, TextBuffer } from '../report/text-buffer.js';
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
-export const EXIT_INTERNAL = 3;
+const EXIT_INTERNAL = 3;
 
 /** Prints an error for people: what, where, and a hint when there is one. */
 export function printError(e: unknown): number {
@@ -131,7 +129,7 @@ export function quietProgress(label = 'reading'): ((done: number, total: number)
 }
 
 /** A progress line on stderr for long runs, only when stderr is a terminal. */
-export function progressReporter(label: string): ((done: number, total: number) => void) | undefined {
+function progressReporter(label: string): ((done: number, total: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   let last = 0;
   return (done, total) => {

@@ -55,7 +55,7 @@ export function sizeBucket(n: number): string {
 }
 
 /** Path of a pairing problem's exchange or nodeid, null when it has neither. */
-export function problemPath(p: { conn: number; nodeid: Id | undefined; exchange?: Exchange }, paths: (conn: number, nodeid: Id) => string): string | null {
+function problemPath(p: { conn: number; nodeid: Id | undefined; exchange?: Exchange }, paths: (conn: number, nodeid: Id) => string): string | null {
   if (p.exchange?.path !== undefined) return p.exchange.path;
   if (p.nodeid === undefined || p.nodeid === 0) return null;
   return paths(p.conn, p.nodeid);

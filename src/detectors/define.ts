@@ -86,18 +86,18 @@ export function defineDetector(d: Detector): Detector {
 }
 
 /** Fills `{{name}}` placeholders. */
-export function formatMessage(template: string, data: Record<string, string | number> | undefined): string {
+function formatMessage(template: string, data: Record<string, string | number> | undefined): string {
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, k: string) => (data && k in data ? String(data[k]) : `{{${k}}}`));
 }
 
 /** Stable fingerprint: kind + path (unknown nodeids blanked) + shape, hashed. */
-export function fingerprint(kind: string, path: string | null | undefined, shape: string): string {
+function fingerprint(kind: string, path: string | null | undefined, shape: string): string {
   const p = (path ?? '').replace(/\?\d+/g, '?');
   return `${kind}:${createHash('sha1').update(`${kind}\n${p}\n${shape}`).digest('hex').slice(0, 16)}`;
 }
 
 /** Makes a value JSON-safe: bigint -> exact number or string, NaN/Infinity -> null. */
-export function jsonSafe(v: unknown): unknown {
+function jsonSafe(v: unknown): unknown {
   if (typeof v === 'bigint') return exactId(v);
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (Array.isArray(v)) return v.map(jsonSafe);

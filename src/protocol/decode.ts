@@ -726,8 +726,3 @@ export function decodeReply(m: CaptureMessage, x: Exchange | undefined, p: ConnP
 export function decodeNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent = extractNotify(m, p)): DecodedMessage {
   return partsObject(walkNotify(m, p, ev, new MessageParts()));
 }
-
-/** Whether an opcode's reply is decoded through the request (always, but unknown opcodes stay raw). */
-export function knownOpcode(op: number): boolean {
-  return opcodeRow(op) !== undefined;
-}

@@ -19,7 +19,7 @@ import { NOTIFY_OPS, NOTIFY_ROWS } from './ops/notify.js';
 import { SESSION_OPS } from './ops/session.js';
 import { XATTR_OPS } from './ops/xattr.js';
 
-export type { BodyPart, NotifyRow, OpClass, OpcodeRow } from './ops/define.js';
+export type { BodyPart, NotifyRow, OpcodeRow } from './ops/define.js';
 
 const ROWS = [...ENTRY_OPS, ...ATTR_OPS, ...IO_OPS, ...DIR_OPS, ...XATTR_OPS, ...LOCK_OPS, ...SESSION_OPS, ...MISC_OPS, ...NOTIFY_OPS] as const;
 type Row = (typeof ROWS)[number];

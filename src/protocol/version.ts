@@ -15,11 +15,11 @@ import { Problem, ProblemNote } from './problems.js';
 /** The newest protocol minor fusetrace knows. */
 export const NEWEST_MINOR = 45;
 /** FUSE_DEFAULT_MAX_BACKGROUND. */
-export const DEFAULT_MAX_BACKGROUND = 12;
+const DEFAULT_MAX_BACKGROUND = 12;
 /** FUSE_DEFAULT_MAX_PAGES_PER_REQ (without FUSE_MAX_PAGES). */
-export const DEFAULT_MAX_PAGES = 32;
+const DEFAULT_MAX_PAGES = 32;
 /** Default of sysctl fs.fuse.max_pages_limit. */
-export const MAX_PAGES_LIMIT = 256;
+const MAX_PAGES_LIMIT = 256;
 
 /** `--proto 7.N`: layouts for a capture that starts after INIT. */
 export interface ProtocolOverride {

@@ -29,7 +29,7 @@ export interface BpfRecordOptions extends RecordOptions {
 }
 
 /** Path of the eBPF recorder (FUSETRACE_BPF overrides). */
-export function bpfRecorderPath(): string {
+function bpfRecorderPath(): string {
   return process.env.FUSETRACE_BPF ?? join(packageRoot(), 'build', 'ftrec-bpf');
 }
 

@@ -101,7 +101,7 @@ class FileOut {
 }
 
 /** The format of a capture file, from its first bytes. */
-export function sniffFormat(file: string): CaptureFormat {
+function sniffFormat(file: string): CaptureFormat {
   const fd = openCaptureFile(file);
   try {
     const head = Buffer.alloc(16);

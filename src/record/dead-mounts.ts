@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Mount points of FUSE file systems in our mount namespace. */
-export function fuseMounts(): Set<string> {
+function fuseMounts(): Set<string> {
   const out = new Set<string>();
   let text = '';
   try {
@@ -32,7 +32,7 @@ export function fuseMounts(): Set<string> {
  * process with a time limit, so that a mount whose daemon hangs cannot hang
  * us.
  */
-export function isDeadMount(mnt: string): boolean {
+function isDeadMount(mnt: string): boolean {
   const r = spawnSync('stat', ['-c', '%i', '--', mnt], { encoding: 'utf8', timeout: 5000, env: { ...process.env, LC_ALL: 'C' } });
   return r.status !== 0 && /Transport endpoint is not connected/.test(r.stderr ?? '');
 }

@@ -20,7 +20,7 @@ import { createStatusFile, type RecorderStatus } from './recorder-status.js';
 /** Default snap length: every header, struct and name, no bulk data (capture-format.md). */
 export const DEFAULT_SNAPLEN = 4096;
 /** Never cut below this: every fixed argument struct survives. */
-export const MIN_SNAPLEN = 256;
+const MIN_SNAPLEN = 256;
 
 export interface RecordOptions {
   /** Output pcapng path. */
@@ -36,7 +36,7 @@ export interface RecordOptions {
 }
 
 /** What a capture file holds, read back with the project's reader. */
-export interface CaptureSummary {
+interface CaptureSummary {
   messages: number;
   inbound: number;
   outbound: number;
@@ -117,7 +117,7 @@ export function checkCommand(cmd: string): void {
 }
 
 /** Path of the capture library (FUSETRACE_LIB overrides). */
-export function libraryPath(): string {
+function libraryPath(): string {
   return process.env.FUSETRACE_LIB ?? join(packageRoot(), 'build', 'libftrec.so');
 }
 
@@ -136,7 +136,7 @@ export function parseSnaplen(v: string | number | undefined): number {
 }
 
 /** Reads a capture back and counts what it holds; never throws for a cut file. */
-export function summarizeCapture(file: string): CaptureSummary {
+function summarizeCapture(file: string): CaptureSummary {
   const s: CaptureSummary = { messages: 0, inbound: 0, outbound: 0, connections: [], drops: 0, notices: [] };
   try {
     readCapture(file, {
@@ -207,7 +207,7 @@ export function recordersOf(file: string): number[] {
 }
 
 /** Forwards SIGINT/SIGTERM to the child while it runs; returns the undo. */
-export function forwardSignals(child: ChildProcess): () => void {
+function forwardSignals(child: ChildProcess): () => void {
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
     const h = (): void => {
       if (child.exitCode === null && child.signalCode === null) child.kill(sig);

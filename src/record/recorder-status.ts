@@ -41,7 +41,7 @@ export function createStatusFile(): StatusFile {
 }
 
 /** Parses the status file; undefined when the library never mapped it (nothing recorded, older library). */
-export function readStatus(path: string): RecorderStatus | undefined {
+function readStatus(path: string): RecorderStatus | undefined {
   let b: Buffer;
   try {
     b = readFileSync(path);

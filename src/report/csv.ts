@@ -60,7 +60,7 @@ export type ExportFormat = (typeof FORMATS)[number];
 // --- cells -----------------------------------------------------------------------
 
 /** A 64-bit id cell (model/id64.ts `idCell`): a number while exact, decimal string beyond. */
-export function id64(v: Id | string | null | undefined): Cell {
+function id64(v: Id | string | null | undefined): Cell {
   if (v === null || v === undefined) return null;
   return typeof v === 'string' ? v : idCell(v);
 }
@@ -136,7 +136,7 @@ function cachedFlags(set: object, v: number, format: (v: number) => string): str
 }
 
 /** Relative ns -> ms since the capture start, ns resolution kept (6 decimals). */
-export const relMs = (t: number): Cell => (Number.isFinite(t) ? Math.round(t) / 1e6 : null);
+const relMs = (t: number): Cell => (Number.isFinite(t) ? Math.round(t) / 1e6 : null);
 
 // --- requests: argument columns from the layouts ---------------------------------------
 

@@ -281,7 +281,7 @@ function valueText(P: MessageParts, k: string, v: Json, verbose: boolean): strin
 }
 
 /** The body of a walked message as `key value` pairs, names quoted, lists shortened. */
-export function summarizeBody(P: MessageParts, verbose = false): string {
+function summarizeBody(P: MessageParts, verbose = false): string {
   let s = '';
   for (let i = 0; i < P.count; i++) {
     let t: string | undefined;
@@ -326,7 +326,7 @@ function idOf(P: MessageParts): string {
 }
 
 /** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`. */
-export function summarizeRequest(P: MessageParts, verbose = false): string {
+function summarizeRequest(P: MessageParts, verbose = false): string {
   let s = `${P.op}${P.opcode !== undefined && P.op.startsWith('?') ? ` (opcode ${P.opcode})` : ''}${idOf(P)}`;
   if (P.header !== undefined) {
     const { data, le } = P;
@@ -342,7 +342,7 @@ export function summarizeRequest(P: MessageParts, verbose = false): string {
 }
 
 /** The result part: `OK size 65536` or `-ENOENT`. */
-export function summarizeResult(P: MessageParts, verbose = false): string {
+function summarizeResult(P: MessageParts, verbose = false): string {
   const err = P.headerKey === 'error_name' ? P.headerValue : '?';
   const body = summarizeBody(P, verbose);
   return body ? `${err} ${body}` : err;

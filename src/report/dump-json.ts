@@ -21,7 +21,7 @@ type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
 const writers = { le: new Map<StructLayout, Writer>(), be: new Map<StructLayout, Writer>() };
 
 /** Writes the JSON text of `layout` at buf[off], all of whose bytes are present. */
-export function writeStructJson(t: TextBuffer, layout: StructLayout, buf: Buffer, off: number, le: boolean): void {
+function writeStructJson(t: TextBuffer, layout: StructLayout, buf: Buffer, off: number, le: boolean): void {
   const cache = le ? writers.le : writers.be;
   let w = cache.get(layout);
   if (!w) cache.set(layout, (w = compile(layout, le)));

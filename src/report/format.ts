@@ -38,7 +38,7 @@ export function palette(enabled: boolean): Palette {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 /** Width of a string on a terminal, escape sequences excluded. */
-export const displayWidth = (s: string): number => s.replace(ANSI, '').length;
+const displayWidth = (s: string): number => s.replace(ANSI, '').length;
 
 // --- tables ------------------------------------------------------------------
 

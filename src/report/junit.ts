@@ -14,7 +14,7 @@
 import { CHECKS, type CheckReport } from './baseline.js';
 
 /** Escapes text for XML content and attribute values; drops characters XML 1.0 forbids. */
-export function xmlEscape(s: string): string {
+function xmlEscape(s: string): string {
   return s
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
@@ -26,7 +26,7 @@ export function xmlEscape(s: string): string {
 }
 
 /** The classname of a capture's test cases: `fusetrace.` + its name, dots as underscores. */
-export function junitClassname(captureName: string): string {
+function junitClassname(captureName: string): string {
   return `fusetrace.${captureName.replace(/\./g, '_')}`;
 }
 

@@ -21,7 +21,7 @@ import type { SchemaElement } from 'hyparquet';
 import type { Cell, TableColumn } from './csv.js';
 
 /** Rows per row group: the memory bound of a streamed table. */
-export const ROW_GROUP = 16_384;
+const ROW_GROUP = 16_384;
 
 const UNSIGNED = new Set(['unique', 'nodeid', 'fh', 'ino', 'offset', 'size', 'length']);
 const isTime = (name: string): boolean => name === 't' || name.endsWith('_ns');

@@ -31,7 +31,7 @@ export interface TextOptions {
 }
 
 /** `LOOKUP (1)` for an opcode row of the model. */
-export function opLabel(name: string, opcode?: number): string {
+function opLabel(name: string, opcode?: number): string {
   const code = opcode ?? opcodeByName(name)?.code;
   return code === undefined ? name : `${name} (${code})`;
 }
@@ -288,7 +288,7 @@ function paintSeverity(s: Severity, p: Palette): string {
 }
 
 /** Findings worst first; a (kind, path, severity) group beyond `perGroup` ends with "and N more". */
-export function renderFindings(findings: readonly Finding[], startT: number, p: Palette, perGroup: number): string[] {
+function renderFindings(findings: readonly Finding[], startT: number, p: Palette, perGroup: number): string[] {
   if (findings.length === 0) return ['  none'];
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -364,7 +364,7 @@ function detailLines(d: Record<string, unknown>): string[] {
 }
 
 /** Splits `s` into lines of at most `width` columns at spaces (a longer word keeps its own line, whole). */
-export function wrapWords(s: string, width: number): string[] {
+function wrapWords(s: string, width: number): string[] {
   if (s === '') return [];
   const out: string[] = [];
   let line = '';

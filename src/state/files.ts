@@ -14,7 +14,7 @@ import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
 
 /** Size history entries kept per file (the first ones; later ones are counted). */
-export const SIZE_HISTORY_CAP = 256;
+const SIZE_HISTORY_CAP = 256;
 /** Timeline bars kept per file (more when filters narrow the report, see AnalysisState). */
 export const BARS_PER_FILE = 2000;
 /** Recently dropped bars kept per file so that findings can still show them. */

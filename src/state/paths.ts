@@ -8,7 +8,7 @@
  */
 import type { Id } from '../model/id64.js';
 
-export const ROOT_ID = 1;
+const ROOT_ID = 1;
 
 /** `?<nodeid>` strings, made once per small nodeid (no new string per request on an unknown node). */
 const UNKNOWN: string[] = [];

@@ -39,7 +39,6 @@ export const O_ACCMODE: EnumSet = {
   values: new Map([[0, 'O_RDONLY'], [1, 'O_WRONLY'], [2, 'O_RDWR'], [3, 'O_ACCMODE']]),
 };
 
-export const O_APPEND = 0x400;
 export const O_DIRECT = 0x4000;
 export const O_TRUNC = 0x200;
 
@@ -67,7 +66,6 @@ export const FOPEN_FLAGS: FlagSet = {
 };
 
 export const FOPEN_DIRECT_IO = 1;
-export const FOPEN_PARALLEL_DIRECT_WRITES = 1 << 6;
 
 /** fuse_open_in.open_flags / fuse_create_in.open_flags. */
 export const FUSE_OPEN_IN_FLAGS: FlagSet = {
