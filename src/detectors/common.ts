@@ -3,7 +3,7 @@ import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
 import type { PairingProblem, ProblemKind } from '../pairing/pairer.js';
 import { formatFlags } from '../protocol/layout.js';
-import { FOPEN_FLAGS, O_DIRECT } from '../protocol/flags/open.js';
+import { FOPEN_DIRECT_IO, FOPEN_FLAGS, O_DIRECT } from '../protocol/flags/open.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import type { MovingReport, SizeReport, Track } from '../state/files.js';
 import { formatBytes, formatOffset } from '../model/format.js';
@@ -28,7 +28,7 @@ export function fopenNames(v: number): string[] {
  * one O_DIRECT write joined it.
  */
 export function writeNoun(trs: Track[], plural: boolean): string {
-  const direct = trs.filter((t) => (t.fopen & 1) !== 0 || (t.x.flags & O_DIRECT) !== 0).length;
+  const direct = trs.filter((t) => (t.fopen & FOPEN_DIRECT_IO) !== 0 || (t.x.flags & O_DIRECT) !== 0).length;
   const noun = `write${plural ? 's' : ''}`;
   if (direct === 0) return noun;
   return direct === trs.length ? `direct ${noun}` : `${noun} (${direct} direct)`;

@@ -71,8 +71,8 @@ export interface DecodedMessage {
   problem_id?: string;
 }
 
-const IN_HDR = 40;
-const OUT_HDR = 16;
+const IN_HDR = fuse_in_header.size;
+const OUT_HDR = fuse_out_header.size;
 /** Hex dumps of unknown or opaque bytes are limited to this many bytes (the length is always given). */
 const MAX_HEX = 4096;
 

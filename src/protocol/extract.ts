@@ -27,8 +27,11 @@ import type { Id } from '../model/id64.js';
 import { fixedReplySize, Notify, notifyName, Op, opcodeName, replyStructName } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
 import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
+import { FUSE_WRITE_CACHE } from './flags/io.js';
+import { FOPEN_PASSTHROUGH } from './flags/open.js';
 import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
 import { fuse_dirent, fuse_direntplus, fuse_link_in, fuse_mkdir_in, fuse_mknod_in, fuse_rename2_in, fuse_rename_in } from './layouts/dir.js';
+import { fuse_in_header, fuse_out_header } from './layouts/header.js';
 import { fuse_init_in, cuse_init_out } from './layouts/init.js';
 import {
   fuse_copy_file_range_in, fuse_copy_file_range_out, fuse_create_in, fuse_fallocate_in, fuse_flush_in, fuse_fsync_in, fuse_lseek_in,
@@ -84,8 +87,8 @@ function bigU64(hi: number, lo: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-const IN_HDR = 40;
-const OUT_HDR = 16;
+const IN_HDR = fuse_in_header.size;
+const OUT_HDR = fuse_out_header.size;
 
 // Offsets, resolved once at module load.
 const o = offsetOf;
@@ -108,8 +111,6 @@ const SX_MODE = o(fuse_statx, 'mode');
 const OO_FH = o(fuse_open_out, 'fh');
 const OO_FLAGS = o(fuse_open_out, 'open_flags');
 const OO_BACKING_ID = o(fuse_open_out, 'backing_id');
-/** FOPEN_PASSTHROUGH: backing_id holds the id of a BACKING_OPEN (7.40). */
-const FOPEN_PASSTHROUGH = 1 << 7;
 const GA_FLAGS = o(fuse_getattr_in, 'getattr_flags');
 const GA_FH = o(fuse_getattr_in, 'fh');
 const SA_VALID = o(fuse_setattr_in, 'valid');
@@ -660,7 +661,7 @@ function requestWrite(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   if (body - sz !== x.size) {
     note(x, Problem.WRITE_DATA_SIZE, body - sz, sz, minor, x.size);
   }
-  if ((x.opFlags & 1) !== 0 && !p.negotiated) p.inferredWriteback = true;
+  if ((x.opFlags & FUSE_WRITE_CACHE) !== 0 && !p.negotiated) p.inferredWriteback = true;
 }
 
 /** RELEASE / RELEASEDIR. */

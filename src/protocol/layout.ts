@@ -206,6 +206,30 @@ export function formatFlags(set: FlagSet, value: number | bigint): string {
   return names.join('|');
 }
 
+/**
+ * The bit number of a named flag of `set`. Code that tests a flag reads it
+ * here rather than retyping it, so the value is the table's, which
+ * test/protocol/constants.test.ts checks against the kernel header.
+ */
+export function flagBit(set: FlagSet, name: string): number {
+  const b = set.bits.find((e) => e[1] === name);
+  if (b === undefined) throw new Error(`${set.name} has no ${name}`);
+  return b[0];
+}
+
+/** The mask of a named flag of `set` (bits 0-30: a plain int for `&`). */
+export function flagMask(set: FlagSet, name: string): number {
+  const bit = flagBit(set, name);
+  if (bit > 30) throw new Error(`${name} is bit ${bit}: test it with flagBit`);
+  return 1 << bit;
+}
+
+/** The value of a named member of `set`. */
+export function enumValue(set: EnumSet, name: string): number {
+  for (const [v, n] of set.values) if (n === name) return v;
+  throw new Error(`${set.name} has no ${name}`);
+}
+
 /** Name of a value, or its number in hex with a `?` marker when unknown. */
 export function formatEnum(set: EnumSet, value: number): string {
   return set.values.get(value) ?? `?0x${value.toString(16)}`;

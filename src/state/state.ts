@@ -12,7 +12,8 @@ import { InflightTable } from '../pairing/inflight.js';
 import { Op, opcodeRow, targetsNode } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
-import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH_BIT, O_DIRECT, O_TRUNC, S_IFMT, S_IFREG } from './constants.js';
+import { FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FOPEN_PASSTHROUGH, O_DIRECT, O_TRUNC } from '../protocol/flags/open.js';
+import { S_IFMT, S_IFREG } from '../protocol/flags/attr.js';
 import type { SizeEventKind } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
@@ -222,7 +223,7 @@ export class AnalysisState {
       if (op === Op.RELEASE) {
         f.noteRelease(x.fh);
         // After the RELEASE nothing more goes through this handle's backing file.
-        if (fo !== undefined && (fo & FOPEN_PASSTHROUGH_BIT) !== 0 && f.passthroughLive > 0) f.passthroughLive--;
+        if (fo !== undefined && (fo & FOPEN_PASSTHROUGH) !== 0 && f.passthroughLive > 0) f.passthroughLive--;
       }
     }
     tr.passthroughBlind = f.group.passthroughBlind();
@@ -479,7 +480,7 @@ export class AnalysisState {
     f.noteOpen(x.resultFh);
     c.handles.open(x.resultFh, x.openFlags);
     f.fopenSeen |= x.openFlags;
-    if ((x.openFlags & FOPEN_PASSTHROUGH_BIT) !== 0) {
+    if ((x.openFlags & FOPEN_PASSTHROUGH) !== 0) {
       c.passthroughSeen = true;
       f.passthroughOpens++;
       f.passthroughLive++;
@@ -738,8 +739,8 @@ function barInfo(x: Exchange, tr: Track): string | null {
     case Op.WRITE: {
       const parts: string[] = [];
       if (tr.writeCache) parts.push('FUSE_WRITE_CACHE');
-      if ((tr.fopen & 1) !== 0) parts.push('FOPEN_DIRECT_IO');
-      if ((tr.fopen & 64) !== 0) parts.push('FOPEN_PARALLEL_DIRECT_WRITES');
+      if ((tr.fopen & FOPEN_DIRECT_IO) !== 0) parts.push('FOPEN_DIRECT_IO');
+      if ((tr.fopen & FOPEN_PARALLEL_DIRECT_WRITES) !== 0) parts.push('FOPEN_PARALLEL_DIRECT_WRITES');
       if (x.replied && x.error === 0 && x.resultSize < x.size) parts.push(`short: ${x.resultSize} of ${x.size}`);
       return parts.length ? parts.join(' ') : null;
     }

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatEnum, formatFlags } from '../../src/protocol/layout.js';
+import { enumValue, flagBit, flagMask, formatEnum, formatFlags } from '../../src/protocol/layout.js';
 import { ALL_ENUM_SETS, ALL_FLAG_SETS } from '../../src/protocol/flags/index.js';
-import { FUSE_INIT_FLAGS } from '../../src/protocol/flags/init.js';
-import { FOPEN_FLAGS, formatOpenFlags } from '../../src/protocol/flags/open.js';
-import { FATTR_FLAGS, formatMode } from '../../src/protocol/flags/attr.js';
-import { WRITE_FLAGS, WHENCE } from '../../src/protocol/flags/io.js';
+import { FUSE_INIT_FLAGS, InitBit } from '../../src/protocol/flags/init.js';
+import { FOPEN_DIRECT_IO, FOPEN_FLAGS, FOPEN_PARALLEL_DIRECT_WRITES, FOPEN_PASSTHROUGH, formatOpenFlags, O_DIRECT, O_TRUNC } from '../../src/protocol/flags/open.js';
+import { FATTR_FH, FATTR_FLAGS, FATTR_SIZE, formatMode, FUSE_GETATTR_FH, S_IFMT_TYPES, S_IFREG } from '../../src/protocol/flags/attr.js';
+import { FALLOC_FL_KEEP_SIZE, FUSE_IOCTL_RETRY, FUSE_WRITE_CACHE, WRITE_FLAGS, WHENCE } from '../../src/protocol/flags/io.js';
 import { DT_TYPES } from '../../src/protocol/flags/dir.js';
 
 test('every flag table: 0, each bit, unknown bit, all ones, high-bit fill', () => {
@@ -91,4 +91,19 @@ test('value tables: known values by name, unknown as ?0x..', () => {
   assert.equal(formatMode(0o40755), 'S_IFDIR|0755');
   assert.equal(formatMode(0o755), '0755');
   assert.equal(formatMode(0o170644), '?0xf000|0644');
+});
+
+test('the constants code tests are read from the tables (which the header probe checks)', () => {
+  // The kernel's values, as fuse.h, fcntl.h, falloc.h and stat.h write them.
+  assert.deepEqual(
+    [FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FOPEN_PASSTHROUGH, O_DIRECT, O_TRUNC, FATTR_SIZE, FATTR_FH, FUSE_GETATTR_FH, FUSE_WRITE_CACHE, FALLOC_FL_KEEP_SIZE, FUSE_IOCTL_RETRY, S_IFREG],
+    [1, 1 << 6, 1 << 7, 0o40000, 0o1000, 1 << 3, 1 << 6, 1, 1, 1, 4, 0o100000],
+  );
+  assert.deepEqual([InitBit.ASYNC_READ, InitBit.ASYNC_DIO, InitBit.PARALLEL_DIROPS, InitBit.REQUEST_TIMEOUT], [0, 15, 18, 42]);
+  for (const [name, bit] of Object.entries(InitBit)) assert.equal(formatFlags(FUSE_INIT_FLAGS, 1n << BigInt(bit)), `FUSE_${name}`);
+  assert.equal(flagBit(FOPEN_FLAGS, 'FOPEN_STREAM'), 4);
+  assert.throws(() => flagBit(FOPEN_FLAGS, 'FOPEN_NOPE'), /fopen_flags has no FOPEN_NOPE/);
+  assert.throws(() => flagMask(FUSE_INIT_FLAGS, 'FUSE_SECURITY_CTX'), /is bit 32: test it with flagBit/);
+  assert.equal(enumValue(S_IFMT_TYPES, 'S_IFDIR'), 4);
+  assert.throws(() => enumValue(S_IFMT_TYPES, 'S_IFNOPE'), /file_type has no S_IFNOPE/);
 });

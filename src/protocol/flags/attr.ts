@@ -3,7 +3,7 @@
  * (fuse_attr.flags), statx masks, and the file type in a mode (S_IFMT).
  * Sources: include/uapi/linux/fuse.h 7.45 (Linux 6.18), include/uapi/linux/stat.h.
  */
-import type { EnumSet, FlagSet } from '../layout.js';
+import { enumValue, flagMask, type EnumSet, type FlagSet } from '../layout.js';
 
 export const FATTR_FLAGS: FlagSet = {
   name: 'setattr_valid',
@@ -14,15 +14,15 @@ export const FATTR_FLAGS: FlagSet = {
     [9, 'FATTR_LOCKOWNER', 9], [10, 'FATTR_CTIME', 23], [11, 'FATTR_KILL_SUIDGID', 33],
   ],
 };
-export const FATTR_SIZE = 1 << 3;
-export const FATTR_FH = 1 << 6;
+export const FATTR_SIZE = flagMask(FATTR_FLAGS, 'FATTR_SIZE');
+export const FATTR_FH = flagMask(FATTR_FLAGS, 'FATTR_FH');
 
 export const GETATTR_FLAGS: FlagSet = {
   name: 'getattr_flags',
   source: 'include/uapi/linux/fuse.h 7.45, FUSE_GETATTR_FH (7.9)',
   bits: [[0, 'FUSE_GETATTR_FH', 9]],
 };
-export const FUSE_GETATTR_FH = 1;
+export const FUSE_GETATTR_FH = flagMask(GETATTR_FLAGS, 'FUSE_GETATTR_FH');
 
 export const ATTR_FLAGS: FlagSet = {
   name: 'attr_flags',
@@ -49,9 +49,8 @@ export const STATX_SX_FLAGS: FlagSet = {
   bits: [[8, 'AT_SYMLINK_NOFOLLOW'], [11, 'AT_NO_AUTOMOUNT'], [12, 'AT_EMPTY_PATH'], [13, 'AT_STATX_FORCE_SYNC'], [14, 'AT_STATX_DONT_SYNC']],
 };
 
-/** The file-type bits of a mode, and the type of a regular file. */
+/** The file-type bits of a mode. */
 export const S_IFMT = 0o170000;
-export const S_IFREG = 0o100000;
 
 /** File type: (mode & S_IFMT) >> 12. */
 export const S_IFMT_TYPES: EnumSet = {
@@ -59,6 +58,8 @@ export const S_IFMT_TYPES: EnumSet = {
   source: 'include/uapi/linux/stat.h, Linux 6.18, S_IF*',
   values: new Map([[1, 'S_IFIFO'], [2, 'S_IFCHR'], [4, 'S_IFDIR'], [6, 'S_IFBLK'], [8, 'S_IFREG'], [10, 'S_IFLNK'], [12, 'S_IFSOCK']]),
 };
+/** The type bits of a regular file. */
+export const S_IFREG = enumValue(S_IFMT_TYPES, 'S_IFREG') << 12;
 
 /** `S_IFREG|0644`; a mode without a type is just octal (`0755`). */
 export function formatMode(mode: number): string {

@@ -4,7 +4,7 @@
  * Source: libfuse include/fuse_kernel.h 7.45 (= Linux 6.18); first minors
  * from the header's changelog.
  */
-import type { FlagSet } from '../layout.js';
+import { flagBit, type FlagSet } from '../layout.js';
 
 export const FUSE_INIT_FLAGS: FlagSet = {
   name: 'init_flags',
@@ -56,14 +56,16 @@ export const FUSE_INIT_FLAGS: FlagSet = {
   ],
 };
 
-/** Bit numbers the code tests directly. */
-export const InitBit = {
-  ASYNC_READ: 0, POSIX_LOCKS: 1, ATOMIC_O_TRUNC: 3, BIG_WRITES: 5, FLOCK_LOCKS: 10,
-  AUTO_INVAL_DATA: 12, DO_READDIRPLUS: 13, ASYNC_DIO: 15, WRITEBACK_CACHE: 16, PARALLEL_DIROPS: 18,
-  MAX_PAGES: 22, EXPLICIT_INVAL_DATA: 25, SETXATTR_EXT: 29, INIT_EXT: 30, SECURITY_CTX: 32,
-  CREATE_SUPP_GROUP: 34, DIRECT_IO_ALLOW_MMAP: 36, PASSTHROUGH: 37, HAS_RESEND: 39,
-  OVER_IO_URING: 41, REQUEST_TIMEOUT: 42,
-} as const;
+/** The INIT flags the code tests directly (FUSE_ prefix dropped). */
+const TESTED_INIT_FLAGS = [
+  'ASYNC_READ', 'POSIX_LOCKS', 'ATOMIC_O_TRUNC', 'BIG_WRITES', 'FLOCK_LOCKS', 'AUTO_INVAL_DATA',
+  'DO_READDIRPLUS', 'ASYNC_DIO', 'WRITEBACK_CACHE', 'PARALLEL_DIROPS', 'MAX_PAGES',
+  'EXPLICIT_INVAL_DATA', 'SETXATTR_EXT', 'INIT_EXT', 'SECURITY_CTX', 'CREATE_SUPP_GROUP',
+  'DIRECT_IO_ALLOW_MMAP', 'PASSTHROUGH', 'HAS_RESEND', 'OVER_IO_URING', 'REQUEST_TIMEOUT',
+] as const;
+
+/** Bit numbers of those flags (`InitBit.ASYNC_DIO` is 15), read from the table above. */
+export const InitBit = Object.fromEntries(TESTED_INIT_FLAGS.map((n) => [n, flagBit(FUSE_INIT_FLAGS, `FUSE_${n}`)])) as Readonly<Record<(typeof TESTED_INIT_FLAGS)[number], number>>;
 
 /** cuse_init_in/out flags. Source: include/uapi/linux/fuse.h 7.45. */
 export const CUSE_INIT_FLAGS: FlagSet = {

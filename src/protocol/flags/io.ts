@@ -4,14 +4,14 @@
  * Sources: include/uapi/linux/fuse.h 7.45 (Linux 6.18); include/uapi/linux/falloc.h
  * and include/uapi/linux/fs.h (SEEK_*) of Linux 6.18.
  */
-import type { EnumSet, FlagSet } from '../layout.js';
+import { flagMask, type EnumSet, type FlagSet } from '../layout.js';
 
 export const WRITE_FLAGS: FlagSet = {
   name: 'write_flags',
   source: 'include/uapi/linux/fuse.h 7.45, FUSE_WRITE_* (KILL_SUIDGID was KILL_PRIV in 7.31)',
   bits: [[0, 'FUSE_WRITE_CACHE'], [1, 'FUSE_WRITE_LOCKOWNER', 9], [2, 'FUSE_WRITE_KILL_SUIDGID', 31]],
 };
-export const FUSE_WRITE_CACHE = 1;
+export const FUSE_WRITE_CACHE = flagMask(WRITE_FLAGS, 'FUSE_WRITE_CACHE');
 
 export const READ_FLAGS: FlagSet = {
   name: 'read_flags',
@@ -28,7 +28,7 @@ export const FALLOC_FLAGS: FlagSet = {
     [6, 'FALLOC_FL_UNSHARE_RANGE'], [7, 'FALLOC_FL_WRITE_ZEROES'],
   ],
 };
-export const FALLOC_FL_KEEP_SIZE = 1;
+export const FALLOC_FL_KEEP_SIZE = flagMask(FALLOC_FLAGS, 'FALLOC_FL_KEEP_SIZE');
 
 export const WHENCE: EnumSet = {
   name: 'whence',
@@ -60,7 +60,7 @@ export const IOCTL_FLAGS: FlagSet = {
     [3, 'FUSE_IOCTL_32BIT', 16], [4, 'FUSE_IOCTL_DIR', 18], [5, 'FUSE_IOCTL_COMPAT_X32', 30],
   ],
 };
-export const FUSE_IOCTL_RETRY = 4;
+export const FUSE_IOCTL_RETRY = flagMask(IOCTL_FLAGS, 'FUSE_IOCTL_RETRY');
 
 export const SETUPMAPPING_FLAGS: FlagSet = {
   name: 'setupmapping_flags',

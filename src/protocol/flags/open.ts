@@ -4,7 +4,7 @@
  * Sources: include/uapi/asm-generic/fcntl.h (x86-64 values; arm64 differs for
  * O_DIRECT/O_DIRECTORY/O_NOFOLLOW/O_LARGEFILE) and include/uapi/linux/fuse.h 7.45.
  */
-import { formatFlags, type EnumSet, type FlagSet } from '../layout.js';
+import { flagMask, formatFlags, type EnumSet, type FlagSet } from '../layout.js';
 
 /** open(2) flags other than the access mode (bits 0-1). x86-64 values. */
 export const OPEN_FLAGS: FlagSet = {
@@ -39,8 +39,8 @@ export const O_ACCMODE: EnumSet = {
   values: new Map([[0, 'O_RDONLY'], [1, 'O_WRONLY'], [2, 'O_RDWR'], [3, 'O_ACCMODE']]),
 };
 
-export const O_DIRECT = 0x4000;
-export const O_TRUNC = 0x200;
+export const O_DIRECT = flagMask(OPEN_FLAGS, 'O_DIRECT');
+export const O_TRUNC = flagMask(OPEN_FLAGS, 'O_TRUNC');
 
 /** `O_WRONLY|O_APPEND|O_LARGEFILE`: the access mode always first, by name. */
 export function formatOpenFlags(v: number): string {
@@ -65,7 +65,10 @@ export const FOPEN_FLAGS: FlagSet = {
   ],
 };
 
-export const FOPEN_DIRECT_IO = 1;
+export const FOPEN_DIRECT_IO = flagMask(FOPEN_FLAGS, 'FOPEN_DIRECT_IO');
+export const FOPEN_PARALLEL_DIRECT_WRITES = flagMask(FOPEN_FLAGS, 'FOPEN_PARALLEL_DIRECT_WRITES');
+/** backing_id holds the id of a BACKING_OPEN (7.40). */
+export const FOPEN_PASSTHROUGH = flagMask(FOPEN_FLAGS, 'FOPEN_PASSTHROUGH');
 
 /** fuse_open_in.open_flags / fuse_create_in.open_flags. */
 export const FUSE_OPEN_IN_FLAGS: FlagSet = {
