@@ -57,7 +57,7 @@ export function enumName(set: EnumSet, v: number | bigint): string | undefined {
 }
 
 /** A 64-bit value as decode prints it: a number while exact, else its decimal digits. */
-export function wide(v: number | bigint): number | string {
+function wide(v: number | bigint): number | string {
   return typeof v === 'bigint' ? v.toString() : v;
 }
 

@@ -16,11 +16,14 @@ import type { BackingOp, CaptureMessage } from '../capture/message.js';
 import { errnoName } from '../model/format.js';
 import type { Exchange } from '../protocol/exchange.js';
 import { Part, type Json, type JsonObject, type MessageParts } from '../protocol/decode.js';
-import { u32, u64, type StructLayout } from '../protocol/layout.js';
+import { u32, u64, type EnumSet, type FlagSet, type StructLayout } from '../protocol/layout.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
-import { enumName, flagNames, modeName, scalarSource, wide } from '../protocol/struct-json.js';
+import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
 import { GeneratedCode } from '../model/generated-code.js';
+import { putDigits } from './row-bytes.js';
+import { TextBuffer } from './text-buffer.js';
+import { escapeControls } from './untrusted-text.js';
 
 export interface DumpFormatOptions {
   /** Show times as seconds since this relative time (ns); default 0 (the run's epoch). */
@@ -142,31 +145,80 @@ function quote(s: Json): string {
   return JSON.stringify(typeof s === 'string' ? s : String(s));
 }
 
-type TextWriter = (b: Buffer, o: number) => string;
+/** What a text writer knows of one field when it prints it the slow way (a bigint, a byte array, a first value). */
+interface FieldPlan {
+  readonly k: string;
+  readonly p: KeyPlan;
+  readonly flags: FlagSet | undefined;
+  readonly enumSet: EnumSet | undefined;
+  readonly mode: boolean;
+  /** The struct has this `_valid` field's `_nsec` sibling. */
+  readonly nsec: boolean;
+  /** Shown even when 0 (verbose, or one of ALWAYS). */
+  readonly keep: boolean;
+}
+
+/**
+ * One field's item as `fields` prints it, with its leading space, or '' when
+ * left out: `r` the value as read (undefined for a byte array, whose hex is
+ * `v`), `ns` the `_nsec` sibling of a `_valid` field. The generated writers
+ * print common values without it; its text is what they print.
+ */
+function itemText(f: FieldPlan, r: number | bigint | undefined, v: number | string, ns: number | undefined): string {
+  const { k, p } = f;
+  const named = r === undefined ? undefined : f.flags ? flagNames(f.flags, r) : f.enumSet ? enumName(f.enumSet, r) : f.mode ? modeName(r) : undefined;
+  if (!f.keep && v === 0 && !(k === 'flags' && f.flags && typeof named === 'string' && named.startsWith('O_'))) return '';
+  if (typeof named === 'string') return ` ${k} ${shortNames(named)}`;
+  if (k.endsWith('_valid') && typeof v === 'number') return ` ${k} ${v}${f.nsec && typeof ns === 'number' && ns !== 0 ? `.${String(ns).padStart(9, '0')}` : ''}s`;
+  if (k === 'umask' && typeof v === 'number') return ` umask 0${v.toString(8).padStart(3, '0')}`;
+  return ` ${k} ${p.hex ? scalar(k, v) : v}`;
+}
+
+/** The buffer the string forms of the writers below are written into. */
+const scratch = new TextBuffer(1 << 12);
+
+/** Most distinct values of a field whose item bytes are kept. */
+const MAX_CACHED_ITEMS = 4096;
+
+/** A named field's item bytes for the number `r`, made once and kept (flags, enums, modes repeat). */
+function cachedItem(cache: Map<number, Buffer>, f: FieldPlan, r: number): Buffer {
+  const b = Buffer.from(itemText(f, r, r, undefined), 'utf8');
+  if (cache.size < MAX_CACHED_ITEMS) cache.set(r, b);
+  return b;
+}
+
+type TextWriter = (t: TextBuffer, b: Buffer, o: number) => void;
 
 /** Generated text writers by byte order and verbosity. */
 const textWriters = [new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>()];
 
 /**
- * The `key value` items of the struct `l` at buf[off] (all of it present),
- * joined by spaces: `structFieldsText(structJsonAt(l, buf, off, le))`
- * without the object. Each writer is generated once per layout, byte order
- * and verbosity: what `fields` decides per key (left out, always shown,
- * hex, named, `_valid` with its nanoseconds, umask in octal) is decided
- * when the source is made, and only the value tests remain per message.
+ * Writes the ` key value` items of the struct `l` at buf[off] (all of it
+ * present), each with a leading space: `structFieldsText(structJsonAt(l,
+ * buf, off, le))` without the object or a string. Each writer is generated
+ * once per layout, byte order and verbosity: what `fields` decides per key
+ * (left out, always shown, hex, named, `_valid` with its nanoseconds, umask
+ * in octal) is decided when the source is made, and only the value tests
+ * remain per message.
  */
-export function structText(l: StructLayout, buf: Buffer, off: number, le: boolean, verbose: boolean): string {
+function writeStructText(t: TextBuffer, l: StructLayout, buf: Buffer, off: number, le: boolean, verbose: boolean): void {
   const cache = textWriters[(le ? 1 : 0) + (verbose ? 2 : 0)]!;
   let w = cache.get(l);
   if (!w) cache.set(l, (w = compileText(l, le, verbose)));
-  return w(buf, off);
+  w(t, buf, off);
+}
+
+/** `writeStructText` as a string, items joined by spaces. */
+export function structText(l: StructLayout, buf: Buffer, off: number, le: boolean, verbose: boolean): string {
+  const from = scratch.pos;
+  writeStructText(scratch, l, buf, off, le, verbose);
+  return scratch.takeFrom(from).slice(1);
 }
 
 function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextWriter {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
   const stmts: string[] = [];
-  let locals = 0;
   const emit = (l: StructLayout, base: string): void => {
     // The keys of the reader's object for this struct (struct-json.ts): each field, then its name.
     const own = new Map<string, string>();
@@ -176,11 +228,9 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
       if (f.flags) own.set(`${f.name}_names`, f.name);
       else if (f.enum || f.name === 'mode') own.set(`${f.name}_name`, f.name);
     }
-    const valueOf = (name: string): string => {
+    const readOf = (name: string): string => {
       const f = l.fields.find((x) => x.name === name)!;
-      const t = f.type as Parameters<typeof scalarSource>[0];
-      const read = scalarSource(t, `${base} + ${f.offset}`, le, dep);
-      return t === 'u64' || t === 'i64' ? `${dep(wide)}(${read})` : read;
+      return scalarSource(f.type as Parameters<typeof scalarSource>[0], `${base} + ${f.offset}`, le, dep);
     };
     for (const f of l.fields) {
       if (f.pad) continue;
@@ -196,45 +246,110 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
       if (own.has(p.namesKey) && own.get(p.namesKey) !== k || own.has(p.nameKey) && own.get(p.nameKey) !== k) {
         throw new Error(`dump text: ${l.name}.${k}: a name key of another field`);
       }
-      const v = `v${locals++}`;
-      const r = `r${locals++}`;
-      if (typeof t === 'object') {
-        stmts.push(`const ${v} = b.toString('hex', ${at}, ${at} + ${t.bytes});`);
+      const isScalar = typeof t !== 'object';
+      const nsec = k.endsWith('_valid') && own.has(p.nsecKey);
+      const plan: FieldPlan = {
+        k, p, flags: isScalar ? f.flags : undefined, enumSet: isScalar ? f.enum : undefined, mode: isScalar && k === 'mode', nsec, keep: verbose || p.always,
+      };
+      const F = dep(plan);
+      const slow = dep(itemText);
+      if (!isScalar) {
+        stmts.push(`t.str(${slow}(${F}, undefined, b.toString('hex', ${at}, ${at} + ${t.bytes}), undefined));`);
+        continue;
+      }
+      const wide = t === 'u64' || t === 'i64';
+      const ns = nsec ? readOf(p.nsecKey) : 'undefined';
+      const slowCall = `t.str(${slow}(${F}, r, ${wide ? 'r.toString()' : 'r'}, ${ns}))`;
+      let fast: string;
+      const skip = plan.keep ? '' : 'r !== 0 && ';
+      const key = dep(Buffer.from(` ${k} `, 'latin1'));
+      if (plan.flags || plan.enumSet || plan.mode || k === 'umask') {
+        // The item depends on the value alone: its bytes are kept per value.
+        const cache = dep(new Map<number, Buffer>());
+        fast = `t.bytes(${cache}.get(r) ?? ${dep(cachedItem)}(${cache}, ${F}, r));`;
+      } else if (k.endsWith('_valid')) {
+        fast = `if (${skip}true) { t.bytes(${key}); t.num(r);${nsec ? ` const ns = ${ns}; if (ns !== 0) { t.byte(46); ${dep(writeNanos)}(t, ns); }` : ''} t.byte(115); }`;
+      } else if (p.hex) {
+        fast = `if (r < 0) ${slowCall}; else if (${skip}true) { t.bytes(${key}); ${dep(writeHex)}(t, r); }`;
       } else {
-        stmts.push(`const ${r} = ${scalarSource(t, at, le, dep)};`);
-        stmts.push(`const ${v} = ${t === 'u64' || t === 'i64' ? `${dep(wide)}(${r})` : r};`);
+        fast = `if (${skip}true) { t.bytes(${key}); t.num(r); }`;
       }
-      // The name shown instead of the value, as `o[k_names] ?? o[k_name]`.
-      let named: string | undefined;
-      if (typeof t !== 'object') {
-        if (f.flags) named = `${dep(flagNames)}(${dep(f.flags)}, ${r})`;
-        else if (f.enum) named = `${dep(enumName)}(${dep(f.enum)}, ${r})`;
-        else if (k === 'mode') named = `${dep(modeName)}(${r})`;
-      }
-      const nm = `n${locals++}`;
-      if (named) stmts.push(`const ${nm} = ${named};`);
-      const head = JSON.stringify(`${k} `);
-      let item = p.hex ? `${head} + ${dep(scalar)}(${JSON.stringify(k)}, ${v})` : `${head} + ${v}`;
-      if (k === 'umask') item = `(typeof ${v} === 'number' ? 'umask 0' + ${v}.toString(8).padStart(3, '0') : ${item})`;
-      if (k.endsWith('_valid')) {
-        const nsec = own.has(p.nsecKey) ? valueOf(p.nsecKey) : undefined;
-        const ns = `s${locals++}`;
-        if (nsec) stmts.push(`const ${ns} = ${nsec};`);
-        const frac = nsec ? `(typeof ${ns} === 'number' && ${ns} !== 0 ? '.' + String(${ns}).padStart(9, '0') : '')` : `''`;
-        item = `(typeof ${v} === 'number' ? ${head} + ${v} + ${frac} + 's' : ${item})`;
-      }
-      if (named) item = `(typeof ${nm} === 'string' ? ${head} + ${dep(shortNames)}(${nm}) : ${item})`;
-      let skip = 'false';
-      if (!verbose && !p.always) {
-        const keepFlags = k === 'flags' && f.flags ? ` && !(typeof ${nm} === 'string' && ${nm}.startsWith('O_'))` : '';
-        skip = `${v} === 0${keepFlags}`;
-      }
-      stmts.push(`if (!(${skip})) s += (s === '' ? '' : ' ') + ${item};`);
+      stmts.push(`{ const r = ${scalarSource(t as Parameters<typeof scalarSource>[0], at, le, dep)}; if (typeof r === 'number') { ${fast} } else ${slowCall}; }`);
     }
   };
   emit(layout, 'o');
-  const src = `return function text_${layout.name}(b, o) { let s = ''; ${stmts.join(' ')} return s; };`;
+  const src = `return function text_${layout.name}(t, b, o) { ${stmts.join(' ')} };`;
   return g.compile<TextWriter>(src);
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** `0x` and the hex digits of a safe integer >= 0, as `v.toString(16)` writes them. */
+function writeHex(t: TextBuffer, v: number): void {
+  t.room(16);
+  const u = t.buf;
+  let p = t.pos;
+  u[p++] = 0x30;
+  u[p++] = 0x78;
+  let n = 1;
+  for (let x = v; x >= 16; x = Math.floor(x / 16)) n++;
+  let i = p + n;
+  for (let x = v; i > p; x = Math.floor(x / 16)) u[--i] = HEX_DIGITS[x % 16]!;
+  t.pos = p + n;
+}
+
+/** Nanoseconds as `String(ns).padStart(9, '0')`. */
+function writeNanos(t: TextBuffer, ns: number): void {
+  if (ns >= 1e9) {
+    t.num(ns);
+    return;
+  }
+  t.room(9);
+  t.pos = putDigits(t.buf, t.pos, ns, 9);
+}
+
+/**
+ * `(ns / 10^(3+d)).toFixed(d)` padded to `width` with spaces in front: a
+ * time in seconds (d = 6) or a duration in ms (d = 3), both rounded to the
+ * microsecond. For whole ns that is k = round(ns / 1000) written as digits;
+ * toFixed rounds the double's exact value, which lies within half a unit
+ * of the last place of ns / 10^(3+d), far nearer than 1 ns to ns itself
+ * below 4e15 ns (46 days), so only a tie (ns ending in 500) or a value
+ * outside that range needs toFixed.
+ */
+export function writeFixedNs(t: TextBuffer, ns: number, d: 3 | 6, width: number): void {
+  if (!(ns >= 0 && ns < 4e15 && Number.isInteger(ns) && ns % 1000 !== 500)) {
+    t.str((ns / (d === 6 ? 1e9 : 1e6)).toFixed(d).padStart(width));
+    return;
+  }
+  const k = Math.floor((ns + 500) / 1000);
+  const scale = d === 6 ? 1e6 : 1e3;
+  const whole = Math.floor(k / scale);
+  if (whole >= 1e9) {
+    t.str((ns / (d === 6 ? 1e9 : 1e6)).toFixed(d).padStart(width));
+    return;
+  }
+  let n = 1;
+  for (let x = whole; x >= 10; x = Math.floor(x / 10)) n++;
+  t.room(width + n + d + 1);
+  const u = t.buf;
+  let p = t.pos;
+  for (let pad = width - (n + 1 + d); pad > 0; pad--) u[p++] = 0x20;
+  p = putDigits(u, p, whole, n);
+  u[p++] = 0x2e;
+  t.pos = putDigits(u, p, k - whole * scale, d);
+}
+
+/** `String(n).padStart(5)`: the number column of a line. */
+function writeIndex(t: TextBuffer, n: number): void {
+  if (n >= 0 && n < 100000) {
+    t.room(5);
+    const u = t.buf;
+    let p = t.pos;
+    const len = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+    for (let pad = 5 - len; pad > 0; pad--) u[p++] = 0x20;
+    t.pos = putDigits(u, p, n, len);
+  } else t.num(n);
 }
 
 /** One body value's text (names quoted, lists shortened), or undefined when it shows nothing. */
@@ -280,37 +395,117 @@ function valueText(P: MessageParts, k: string, v: Json, verbose: boolean): strin
   }
 }
 
-/** The body of a walked message as `key value` pairs, names quoted, lists shortened. */
-function summarizeBody(P: MessageParts, verbose = false): string {
-  let s = '';
+/** Writes a walked message's body as ` key value` items (each with its leading space), names quoted, lists shortened. */
+function writeBody(t: TextBuffer, P: MessageParts, verbose: boolean): void {
   for (let i = 0; i < P.count; i++) {
-    let t: string | undefined;
     switch (P.kinds[i]) {
-      case Part.STRUCT: t = structText(P.layouts[i]!, P.data, P.nums[i]!, P.le, verbose); break;
+      case Part.STRUCT: writeStructText(t, P.layouts[i]!, P.data, P.nums[i]!, P.le, verbose); break;
       case Part.DATA: {
         const n = P.nums[i]!;
         const c = P.caps[i]!;
-        t = `data ${n}${c !== n ? ` (${c} captured)` : ''}`;
+        t.bytes(DATA_ITEM);
+        t.num(n);
+        if (c !== n) {
+          t.bytes(OPEN_PAREN);
+          t.num(c);
+          t.bytes(CAPTURED);
+        }
         break;
       }
-      default: t = valueText(P, P.keys[i]!, P.values[i]!, verbose);
+      default: {
+        const k = P.keys[i]!;
+        const v = P.values[i]!;
+        if (k === 'name' && typeof v === 'string' && writePlainQuoted(t, v)) break;
+        const s = valueText(P, k, v, verbose);
+        if (s) {
+          t.byte(0x20);
+          t.str(escapeControls(s));
+        }
+      }
     }
-    if (t) s += s === '' ? t : ` ${t}`;
   }
-  return s;
 }
 
-function prefix(m: CaptureMessage, index: number, opts: DumpFormatOptions): string {
-  const t = ((m.t - (opts.t0 ?? 0)) / 1e9).toFixed(6);
-  const who = `${opts.hideConn ? '' : `conn${m.conn} `}tid ${m.tid >= 0 ? m.tid : '?'}`;
-  return `${String(index).padStart(5)}  ${t.padStart(10)}  ${who}  `;
+/**
+ * ` "name"` for a name of printable ASCII without quote or backslash, which
+ * `quote` and `escapeControls` leave as it is (nearly every name); false,
+ * and nothing written, for any other.
+ */
+function writePlainQuoted(t: TextBuffer, s: string): boolean {
+  const n = s.length;
+  t.room(n + 3);
+  const u = t.buf;
+  let p = t.pos;
+  u[p++] = 0x20;
+  u[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+    u[p++] = c;
+  }
+  u[p++] = 0x22;
+  t.pos = p;
+  return true;
+}
+
+const DATA_ITEM = Buffer.from(' data ', 'latin1');
+const OPEN_PAREN = Buffer.from(' (', 'latin1');
+const CAPTURED = Buffer.from(' captured)', 'latin1');
+const REQUEST_ARROW = Buffer.from('-> ', 'latin1');
+const REPLY_ARROW = Buffer.from('<- ', 'latin1');
+const NOTIFY_ARROW = Buffer.from('<~ NOTIFY ', 'latin1');
+const CONN = Buffer.from('conn', 'latin1');
+const TID = Buffer.from('tid ', 'latin1');
+const NODEID = Buffer.from(' nodeid ', 'latin1');
+const UID = Buffer.from(' uid ', 'latin1');
+const GID = Buffer.from(' gid ', 'latin1');
+const PID = Buffer.from(' pid ', 'latin1');
+const NO_HEADER_IDS = Buffer.from(' uid undefined gid undefined pid undefined', 'latin1');
+const UNIQUE = Buffer.from(' #', 'latin1');
+const REPLY_WORD = Buffer.from('reply', 'latin1');
+const NO_MATCH = Buffer.from(' (no matching request)', 'latin1');
+const TO_INTERRUPT = Buffer.from(' (to INTERRUPT)', 'latin1');
+const MS = Buffer.from(' ms)', 'latin1');
+
+/** Bytes of the ASCII names a line repeats (ops, error names), kept. */
+const asciiPieces = new Map<string, Buffer>();
+function writeAscii(t: TextBuffer, s: string): void {
+  let b = asciiPieces.get(s);
+  if (b === undefined) {
+    b = Buffer.from(escapeControls(s), 'utf8');
+    if (asciiPieces.size < MAX_CACHED_ITEMS) asciiPieces.set(s, b);
+  }
+  t.bytes(b);
+}
+
+/** The time, conn and tid columns: `  0.001234  conn0 tid 4242  ` (the number column is written before them). */
+function writeHead(t: TextBuffer, tNs: number, conn: number, tid: number, opts: DumpFormatOptions): void {
+  t.byte(0x20);
+  t.byte(0x20);
+  writeFixedNs(t, tNs - (opts.t0 ?? 0), 6, 10);
+  t.byte(0x20);
+  t.byte(0x20);
+  if (!opts.hideConn) {
+    t.bytes(CONN);
+    t.num(conn);
+    t.byte(0x20);
+  }
+  t.bytes(TID);
+  if (tid >= 0) t.num(tid);
+  else t.byte(0x3f);
+  t.byte(0x20);
+  t.byte(0x20);
+}
+
+function writeTail(t: TextBuffer, P: MessageParts): void {
+  if (P.truncated) t.str(escapeControls(` [${P.truncated}]`));
+  if (P.problem) t.str(escapeControls(` [malformed: ${P.problem}]`));
 }
 
 function tail(P: MessageParts): string {
-  let s = '';
-  if (P.truncated) s += ` [${P.truncated}]`;
-  if (P.problem) s += ` [malformed: ${P.problem}]`;
-  return s;
+  const from = scratch.pos;
+  writeTail(scratch, P);
+  return scratch.takeFrom(from);
 }
 
 const IN_UNIQUE = fuse_in_header.offsets.unique ?? 8;
@@ -320,59 +515,117 @@ const IN_GID = fuse_in_header.offsets.gid ?? 28;
 const IN_PID = fuse_in_header.offsets.pid ?? 32;
 const OUT_UNIQUE = fuse_out_header.offsets.unique ?? 8;
 
-function idOf(P: MessageParts): string {
-  if (P.header === undefined) return '';
-  return ` #${u64(P.data, P.headerAt + (P.header === fuse_in_header ? IN_UNIQUE : OUT_UNIQUE), P.le)}`;
+/** A 64-bit id as `${u64(...)}` prints it. */
+function writeId(t: TextBuffer, v: number | bigint): void {
+  if (typeof v === 'number') t.num(v);
+  else t.str(v.toString());
+}
+
+function writeIdOf(t: TextBuffer, P: MessageParts): void {
+  if (P.header === undefined) return;
+  t.bytes(UNIQUE);
+  writeId(t, u64(P.data, P.headerAt + (P.header === fuse_in_header ? IN_UNIQUE : OUT_UNIQUE), P.le));
 }
 
 /** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`. */
-function summarizeRequest(P: MessageParts, verbose = false): string {
-  let s = `${P.op}${P.opcode !== undefined && P.op.startsWith('?') ? ` (opcode ${P.opcode})` : ''}${idOf(P)}`;
+function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean): void {
+  writeAscii(t, P.op);
+  if (P.opcode !== undefined && P.op.startsWith('?')) t.str(` (opcode ${P.opcode})`);
+  writeIdOf(t, P);
   if (P.header !== undefined) {
     const { data, le } = P;
     const h = P.headerAt;
     const nodeid = u64(data, h + IN_NODEID, le);
     const pid = u32(data, h + IN_PID, le);
-    if (nodeid !== 0) s += ` nodeid ${nodeid}`;
-    if (verbose) s += ` uid ${u32(data, h + IN_UID, le)} gid ${u32(data, h + IN_GID, le)} pid ${pid}`;
-    else if (pid !== 0) s += ` pid ${pid}`;
-  } else if (verbose) s += ' uid undefined gid undefined pid undefined';
-  const body = summarizeBody(P, verbose);
-  return body ? `${s} ${body}` : s;
+    if (nodeid !== 0) {
+      t.bytes(NODEID);
+      writeId(t, nodeid);
+    }
+    if (verbose) {
+      t.bytes(UID);
+      t.num(u32(data, h + IN_UID, le));
+      t.bytes(GID);
+      t.num(u32(data, h + IN_GID, le));
+    }
+    if (verbose || pid !== 0) {
+      t.bytes(PID);
+      t.num(pid);
+    }
+  } else if (verbose) t.bytes(NO_HEADER_IDS);
+  writeBody(t, P, verbose);
 }
 
 /** The result part: `OK size 65536` or `-ENOENT`. */
+function writeResult(t: TextBuffer, P: MessageParts, verbose: boolean): void {
+  if (P.headerKey === 'error_name') writeAscii(t, P.headerValue);
+  else t.byte(0x3f);
+  writeBody(t, P, verbose);
+}
+
+/** `writeResult` as a string. */
 function summarizeResult(P: MessageParts, verbose = false): string {
-  const err = P.headerKey === 'error_name' ? P.headerValue : '?';
-  const body = summarizeBody(P, verbose);
-  return body ? `${err} ${body}` : err;
+  const from = scratch.pos;
+  writeResult(scratch, P, verbose);
+  return scratch.takeFrom(from);
+}
+
+/** ` (0.210 ms)`: a latency, as `formatMs` writes it, in parentheses. */
+function writeLatency(t: TextBuffer, ns: number): void {
+  t.bytes(OPEN_PAREN);
+  writeFixedNs(t, ns, 3, 0);
+  t.bytes(MS);
 }
 
 /**
- * One line for one message: `index time conn tid arrow summary`.
- * Requests (`->`), replies (`<-`, with latency when the request is known),
- * notifications (`<~ NOTIFY INVAL_INODE ...`). Problems and truncation are
- * appended in brackets.
+ * One line for one message (no newline): `index time conn tid arrow
+ * summary`. Requests (`->`), replies (`<-`, with latency when the request
+ * is known), notifications (`<~ NOTIFY INVAL_INODE ...`). Problems and
+ * truncation are appended in brackets. Text from the capture (names) is
+ * shown with escapes (untrusted-text.ts). `index` < 0 leaves out the number
+ * column (a line numbered when it is printed).
  */
-export function formatMessageLine(ev: DumpEvent, opts: DumpFormatOptions = {}): string {
-  const { m, x, parts: P } = ev;
+export function writeMessageLine(t: TextBuffer, m: CaptureMessage, kind: string, x: Exchange | undefined, P: MessageParts, index: number, opts: DumpFormatOptions): void {
   const v = opts.verbose ?? false;
-  const head = prefix(m, ev.index, opts);
+  if (index >= 0) writeIndex(t, index);
+  writeHead(t, m.t, m.conn, m.tid, opts);
   if (P.type === 'request') {
-    return `${head}-> ${summarizeRequest(P, v)}${tail(P)}`;
+    t.bytes(REQUEST_ARROW);
+    writeRequest(t, P, v);
+  } else if (P.type === 'notify') {
+    t.bytes(NOTIFY_ARROW);
+    writeAscii(t, P.op);
+    writeBody(t, P, v);
+    // As `trimEnd` of the text before the brackets: a body that ends in blanks (an empty list) loses them.
+    while (t.pos > 0 && isBlank(t.buf[t.pos - 1]!)) t.pos--;
+  } else {
+    t.bytes(REPLY_ARROW);
+    if (x) writeAscii(t, P.op);
+    else t.bytes(REPLY_WORD);
+    writeIdOf(t, P);
+    if (!x) t.bytes(NO_MATCH);
+    if (kind === 'interrupt-reply') t.bytes(TO_INTERRUPT);
+    t.byte(0x20);
+    writeResult(t, P, v);
+    if (x && Number.isFinite(x.tReq)) writeLatency(t, m.t - x.tReq);
   }
-  if (P.type === 'notify') {
-    return `${head}<~ NOTIFY ${P.op} ${summarizeBody(P, v)}`.trimEnd() + tail(P);
-  }
-  const what = x ? `${P.op}${idOf(P)}` : `reply${idOf(P)} (no matching request)`;
-  const lat = x && Number.isFinite(x.tReq) ? ` (${formatMs(m.t - x.tReq)})` : '';
-  const interrupt = ev.kind === 'interrupt-reply' ? ' (to INTERRUPT)' : '';
-  return `${head}<- ${what}${interrupt} ${summarizeResult(P, v)}${lat}${tail(P)}`;
+  writeTail(t, P);
+}
+
+const isBlank = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/** `writeMessageLine` as a string. */
+export function formatMessageLine(ev: DumpEvent, opts: DumpFormatOptions = {}): string {
+  const from = scratch.pos;
+  writeMessageLine(scratch, ev.m, ev.kind, ev.x, ev.parts, ev.index, opts);
+  return scratch.takeFrom(from);
 }
 
 /** A request as its exchange line shows it: the summary and its brackets (kept while the request waits for its reply). */
 export function exchangeRequestText(P: MessageParts, verbose = false): string {
-  return `${summarizeRequest(P, verbose)}${tail(P)}`;
+  const from = scratch.pos;
+  writeRequest(scratch, P, verbose);
+  writeTail(scratch, P);
+  return scratch.takeFrom(from);
 }
 
 /**
@@ -401,9 +654,10 @@ export function formatExchangeLine(x: Exchange, request: string, reply: MessageP
 
 /** The columns of an exchange line before its text: number (the request's), time, conn, tid. */
 export function exchangeHead(x: Exchange, opts: DumpFormatOptions = {}): string {
-  const t = ((x.tReq - (opts.t0 ?? 0)) / 1e9).toFixed(6);
-  const who = `${opts.hideConn ? '' : `conn${x.conn} `}tid ${x.tid >= 0 ? x.tid : '?'}`;
-  return `${String(x.reqIndex + 1).padStart(5)}  ${t.padStart(10)}  ${who}  `;
+  const from = scratch.pos;
+  writeIndex(scratch, x.reqIndex + 1);
+  writeHead(scratch, x.tReq, x.conn, x.tid, opts);
+  return scratch.takeFrom(from);
 }
 
 /**

@@ -66,7 +66,7 @@ for (let i = 0; i < 100; i++) {
 }
 
 /** The last `n` decimal digits of 0 <= v < 2^31, zero-padded to `n`. */
-function putDigits(b: Buffer, p: number, v: number, n: number): number {
+export function putDigits(b: Buffer, p: number, v: number, n: number): number {
   let i = p + n;
   while (i - p >= 2) {
     const q = (v / 100) | 0;

@@ -11,7 +11,7 @@ import { randomFillSync } from 'node:crypto';
 import { ALL_LAYOUTS } from '../../src/protocol/layouts/index.js';
 import { structJsonAt } from '../../src/protocol/struct-json.js';
 import { structJsonText } from '../../src/report/dump-json.js';
-import { structFieldsText, structText } from '../../src/report/dump-format.js';
+import { structFieldsText, structText, writeFixedNs } from '../../src/report/dump-format.js';
 import { stringifyPlain } from '../../src/report/json.js';
 import { TextBuffer } from '../../src/report/text-buffer.js';
 
@@ -57,4 +57,20 @@ test('TextBuffer hands full buffers to its sink and keeps the bytes in order', (
   t.flush();
   assert.equal(Buffer.concat(got).toString('utf8'), want.join(''));
   assert.ok(got.length > 10, 'the sink was given many small buffers');
+});
+
+test('times and latencies are written as toFixed writes them, ties and far values included', () => {
+  const t = new TextBuffer(64);
+  const values = [0, 1, 499, 500, 501, 999, 1000, 1500, 2500, 999_999_500, 999_999_499, 1e9, 86_400e9 + 123_456_789, 4e15 - 1, 4e15 + 500, 2 ** 53 + 2, -1, -1500, 0.5, 1234.75];
+  for (let i = 0; i < 20000; i++) {
+    const scale = 10 ** Math.floor(Math.random() * 16);
+    values.push(Math.floor(Math.random() * scale), Math.floor(Math.random() * scale / 1000) * 1000 + 500);
+  }
+  for (const ns of values) {
+    for (const [d, width] of [[6, 10], [3, 0]] as const) {
+      const from = t.pos;
+      writeFixedNs(t, ns, d, width);
+      assert.equal(t.takeFrom(from), (ns / (d === 6 ? 1e9 : 1e6)).toFixed(d).padStart(width), `${ns} ns, ${d} decimals`);
+    }
+  }
 });

@@ -14,7 +14,7 @@ import { MessageParts, walkNotify, walkReply, walkRequest } from '../../protocol
 import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
-import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, formatMessageLine } from '../../report/dump-format.js';
+import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine } from '../../report/dump-format.js';
 import { partsJson, writePartsJson } from '../../report/dump-json.js';
 import { TextBuffer } from '../../report/text-buffer.js';
 import { jsonString, stringifyJson, stringifyPlain } from '../../report/json.js';
@@ -123,6 +123,8 @@ function dump(files: string[], opts: DumpOptions): number {
     else print(l);
   };
 
+  /** The text line's options, one object (`hideConn` turns false once a second connection appears). */
+  const textOpts = { hideConn: true, verbose: opts.verbose };
   /** The one MessageParts every message is walked into (read at once, before the next message). */
   const parts = new MessageParts();
   const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): MessageParts | undefined => {
@@ -186,13 +188,18 @@ function dump(files: string[], opts: DumpOptions): number {
         writeMessageJsonTail(scratch, m, kind, d);
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
       } else if (d && !merger) {
-        // Printed at once, with its number.
+        // Printed at once, with its number, straight into the output buffer.
         index++;
-        out.line(escapeControls(formatMessageLine({ m, kind, x: pairer.last, parts: d, index }, { hideConn: !multiConn(), verbose: opts.verbose })));
+        textOpts.hideConn = !multiConn();
+        const t = out.text;
+        writeMessageLine(t, m, kind, pairer.last, d, index, textOpts);
+        t.byte(10);
       } else if (d) {
-        // Formatted now (m is reused by the reader), numbered when printed: drop the 5-column placeholder.
-        const line = escapeControls(formatMessageLine({ m, kind, x: pairer.last, parts: d, index: 0 }, { hideConn: !multiConn(), verbose: opts.verbose }));
-        emit(m.input, m.t, { text: line.slice(5), numbered: true });
+        // Formatted now (m is reused by the reader), numbered when printed.
+        textOpts.hideConn = !multiConn();
+        const from = scratch.pos;
+        writeMessageLine(scratch, m, kind, pairer.last, d, -1, textOpts);
+        emit(m.input, m.t, { text: scratch.takeFrom(from), numbered: true });
       } else {
         emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });
       }
@@ -259,8 +266,8 @@ function dump(files: string[], opts: DumpOptions): number {
       l = { text: `${head.slice(0, -2)},"request":${req ?? 'null'},"reply":${rep ? partsJson(rep) : 'null'}}}`, numbered: false };
     } else {
       const o = { hideConn: !multiConn(), verbose: opts.verbose };
-      const text = req !== undefined ? escapeControls(exchangeText(x, req, rep, o)) : undefined;
-      l = { render: () => (text !== undefined ? escapeControls(exchangeHead(x, o)) + text : undefined), numbered: false };
+      const text = req !== undefined ? exchangeText(x, req, rep, o) : undefined;
+      l = { render: () => (text !== undefined ? exchangeHead(x, o) + text : undefined), numbered: false };
     }
     if (at) emit(at.input, at.t, l);
     else print(l);
