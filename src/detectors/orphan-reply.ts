@@ -20,8 +20,7 @@ export default defineDetector({
     problem(p) {
       if (p.kind !== 'orphan-reply') return;
       const early = p.beforeFirstRequest === true;
-      const m = /reply (\S+) to/.exec(p.message);
-      const err = m && m[1] !== 'OK' ? Number(m[1]) : 0;
+      const err = p.error ?? 0;
       ctx.report({
         messageId: early ? 'early' : 'orphan',
         severity: early ? 'info' : 'warning',

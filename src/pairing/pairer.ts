@@ -52,6 +52,8 @@ export interface PairingProblem {
   beforeFirstRequest?: boolean;
   /** reply-rejected: errno of the failed write. */
   errno?: number;
+  /** orphan-reply: the reply's error field (0 or -errno). */
+  error?: number;
   exchange?: Exchange;
 }
 
@@ -253,7 +255,7 @@ export class Pairer {
       this.counts.orphans++;
       this.sink.onProblem?.({
         kind: 'orphan-reply', conn: m.conn, unique, opcode: undefined, nodeid: undefined, t: m.t,
-        offset: m.fileOffset, blockNo: m.blockNo, input: m.input, beforeFirstRequest: s.requests === 0,
+        offset: m.fileOffset, blockNo: m.blockNo, input: m.input, beforeFirstRequest: s.requests === 0, error,
         message: `reply ${error === 0 ? 'OK' : error} to #${unique}, which matches no pending request`,
       });
       return 'orphan-reply';

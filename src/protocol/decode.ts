@@ -190,7 +190,7 @@ export class MessageParts {
 
 function jsonValue(v: Value | undefined): Json {
   if (v === undefined) return null;
-  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'bigint') return idCell(v);
   if (Buffer.isBuffer(v)) return v.toString('hex');
   if (typeof v === 'object') return v as unknown as Json;
   return v;
@@ -633,8 +633,7 @@ const pruneIds: Hook = (P, w) => {
   const { data, le } = w.m;
   const ids: Json[] = [];
   for (let at = fuse_notify_prune_out.size; at + 8 <= Math.min(w.avail, w.len); at += 8) {
-    const v = u64(data, w.b + at, le);
-    ids.push(typeof v === 'bigint' ? v.toString() : v);
+    ids.push(idCell(u64(data, w.b + at, le)));
   }
   P.addValue('nodeids', ids);
   return 0;

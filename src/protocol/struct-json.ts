@@ -15,6 +15,7 @@ import { formatEnum, formatFlags, readScalar, type EnumSet, type FlagSet, type S
 import { formatMode } from './flags/attr.js';
 import { formatOpenFlags, OPEN_FLAGS } from './flags/open.js';
 import { GeneratedCode } from '../model/generated-code.js';
+import { idCell } from '../model/id64.js';
 
 /** A JSON value as produced by the decoder. */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -54,11 +55,6 @@ export function modeName(v: number | bigint): string | undefined {
 /** `<field>_name` of an enum value (undefined for a bigint). */
 export function enumName(set: EnumSet, v: number | bigint): string | undefined {
   return typeof v === 'number' ? formatEnum(set, v) : undefined;
-}
-
-/** A 64-bit value as decode prints it: a number while exact, else its decimal digits. */
-function wide(v: number | bigint): number | string {
-  return typeof v === 'bigint' ? v.toString() : v;
 }
 
 const readers = { le: new Map<StructLayout, Reader>(), be: new Map<StructLayout, Reader>() };
@@ -118,13 +114,13 @@ function compile(layout: StructLayout, le: boolean): Reader {
       const wideType = t === 'u64' || t === 'i64';
       const named = f.flags !== undefined || f.enum !== undefined || f.name === 'mode';
       if (!named) {
-        parts.push(`${key}: ${wideType ? `${dep(wide)}(${read})` : read}`);
+        parts.push(`${key}: ${wideType ? `${dep(idCell)}(${read})` : read}`);
         continue;
       }
       // Read once into a local (the reader's only statements), used by the value and its name.
       const v = `v${locals.length}`;
       locals.push(`const ${v} = ${read};`);
-      parts.push(`${key}: ${wideType ? `${dep(wide)}(${v})` : v}`);
+      parts.push(`${key}: ${wideType ? `${dep(idCell)}(${v})` : v}`);
       if (f.flags) parts.push(`${JSON.stringify(`${f.name}_names`)}: ${dep(flagNames)}(${dep(f.flags)}, ${v})`);
       else if (f.enum) parts.push(`${JSON.stringify(`${f.name}_name`)}: ${dep(enumName)}(${dep(f.enum)}, ${v})`);
       else parts.push(`"mode_name": ${dep(modeName)}(${v})`);

@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { type AnalysisModel, type FileModel, type OpStatsModel, compareActivity, selectedExchanges, type ActivityModel } from '../model/analysis.js';
 import { type Finding, severityRank } from '../model/finding.js';
-import type { Id } from '../model/id64.js';
+import { idCell, type Id } from '../model/id64.js';
 import type { SizeEvent } from '../model/size-event.js';
 import type { TimelineBar } from '../model/timeline-bar.js';
 import { mergeActivity, shiftFor } from '../state/activity.js';
@@ -156,7 +156,7 @@ export function escapeHtml(s: unknown): string {
 /** JSON safe inside a `<script>` element: no `<`, `>`, `&`, U+2028, U+2029 left raw. */
 export function embedJson(v: unknown): string {
   // Ids past 2^53 go to the page as strings: the page's JSON.parse would round a number.
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? idCell(x) : x)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // ---------------------------------------------------------------- formatting

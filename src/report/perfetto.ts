@@ -24,7 +24,7 @@
  * (to draw flows to findings) and the unanswered requests until the end.
  */
 import type { Exchange } from '../protocol/exchange.js';
-import type { Id } from '../model/id64.js';
+import { idCell, type Id } from '../model/id64.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
 import { requestColumns, type Cell, type ExportClock, type TableColumn, type TextSink } from './csv.js';
 import type { AnalysisModel } from '../model/analysis.js';
@@ -102,7 +102,7 @@ export class PerfettoWriter {
 
   /** `bigints`: the event may hold bigint values (finding details); the replacer is slow, so only then. */
   private emit(e: Record<string, unknown>, ts?: string, bigints = false): void {
-    let s = bigints ? JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) : JSON.stringify(e);
+    let s = bigints ? JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? idCell(v) : v)) : JSON.stringify(e);
     // ts is spliced in as a number literal with its ns decimals (JSON.stringify would reformat it).
     if (ts !== undefined) s = `{"ts":${ts},${s.slice(1)}`;
     this.sink.write(this.first ? s : `,\n${s}`);
@@ -160,7 +160,7 @@ export class PerfettoWriter {
     if (withFile) {
       key = this.fileTrack(x.conn, x.path!);
       const tid = this.files.get(key)!.tid;
-      const fargs: Record<string, Cell> = { op: name, conn: x.conn, unique: typeof x.unique === 'bigint' ? x.unique.toString() : x.unique };
+      const fargs: Record<string, Cell> = { op: name, conn: x.conn, unique: idCell(x.unique) };
       if (x.replied) fargs.error = x.error;
       this.emit({ ph: 'b', cat: 'fuse', name: x.path, pid: FILES_PID, tid, id2, args: fargs }, b);
       this.emit({ ph: 'e', cat: 'fuse', name: x.path, pid: FILES_PID, tid, id2, args: endArgs }, e);
