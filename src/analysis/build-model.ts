@@ -140,9 +140,17 @@ class Busiest<T> {
  * only if the bound keeps it: on a many-file capture nearly every file is
  * retired and nearly all of them are pruned. A file correlated with others
  * is summarised at once (the others go on changing the shared size views).
+ *
+ * Once a prune has kept `keep` files, the last of them is a floor: a file
+ * added later that is not busier ranks after it (ties go to the file added
+ * first) and after everything ahead of it, so no later prune could keep it.
+ * Such a file is counted as dropped at once instead of waiting, so that its
+ * state dies young (the garbage collector copies what survives).
  */
 export class RetiredFiles {
   private list: (FileModel | FileState)[] = [];
+  /** The least busy file the last prune kept within `keep` (undefined until a prune filled it). */
+  private floor: ActivityFacts | undefined = undefined;
   /** Files retired, selected or not. */
   count = 0;
   /** Selected files summarised and then left out by the bound. */
@@ -154,6 +162,10 @@ export class RetiredFiles {
     this.count++;
     if (!selected) return;
     if (this.emit) return this.emit(fileModel(f, true));
+    if (this.floor !== undefined && f.findings === 0 && compareActivity(activityFacts(f), this.floor) >= 0) {
+      this.dropped++;
+      return;
+    }
     this.list.push(f.group.members.length === 1 && f.group.members[0] === f ? f : fileModel(f));
     if (this.list.length > 2 * (this.keep + this.keepWithFindings)) this.prune();
   }
@@ -161,10 +173,11 @@ export class RetiredFiles {
   private prune(): void {
     const before = this.list.length;
     const withF = this.list.filter((m) => m.findings > 0).slice(-this.keepWithFindings);
-    const rest = this.list.filter((m) => m.findings === 0)
+    const ranked = this.list.filter((m) => m.findings === 0)
       .map((e) => ({ e, facts: e instanceof FileState ? activityFacts(e) : e }))
-      .sort((a, b) => compareActivity(a.facts, b.facts)).slice(0, this.keep).map((r) => r.e);
-    this.list = [...withF, ...rest];
+      .sort((a, b) => compareActivity(a.facts, b.facts)).slice(0, this.keep);
+    if (this.keep > 0 && ranked.length === this.keep) this.floor = ranked[this.keep - 1]!.facts;
+    this.list = [...withF, ...ranked.map((r) => r.e)];
     this.dropped += before - this.list.length;
   }
 

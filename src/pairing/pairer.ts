@@ -15,7 +15,7 @@ import { Exchange, resetExchange } from '../protocol/exchange.js';
 import { RecordPool } from '../protocol/recycle.js';
 import type { Id } from '../model/id64.js';
 import { formatMs } from '../model/format.js';
-import { InflightTable } from './inflight.js';
+import { IdTable } from './id-table.js';
 
 /** Opcodes that never get a reply (FORGET, BATCH_FORGET, NOTIFY_REPLY), as a table: checked per request. */
 const NO_REPLY_OPS = new Uint8Array(256);
@@ -69,7 +69,7 @@ export interface PairingSink {
 interface ConnState {
   info: ConnectionInfo | undefined;
   proto: ConnProtocol;
-  inflight: InflightTable;
+  inflight: IdTable;
   /** INTERRUPT exchanges by their odd unique. */
   interrupts: Map<Id, Exchange>;
   /**
@@ -129,7 +129,7 @@ export class Pairer {
   private conn(c: number): ConnState {
     let s = this.conns[c];
     if (!s) {
-      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new InflightTable(), interrupts: new Map(), settledInterrupts: [], requests: 0, peakInflight: 0 };
+      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new IdTable(), interrupts: new Map(), settledInterrupts: [], requests: 0, peakInflight: 0 };
       this.conns[c] = s;
     }
     return s;

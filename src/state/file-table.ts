@@ -8,10 +8,12 @@
 import type { Id } from '../model/id64.js';
 import { FileState, isPlaceholderIno, SizeGroup, type Track } from './files.js';
 import { ParkedFiles } from './parked-files.js';
+import { IdTable } from '../pairing/id-table.js';
 
 export class FileTable {
-  private byConn: Map<Id, FileState | number>[] = [];
-  private groupsByIno = new Map<Id, SizeGroup | number>();
+  /** Not `Map`s: files come and go by the thousand, and a Map's discarded tables keep dropped files alive (IdTable). */
+  private byConn: IdTable<FileState | number>[] = [];
+  private groupsByIno = new IdTable<SizeGroup | number>();
   /** Inos two nodeids of one connection reported: no evidence of anything. */
   private ambiguous = new Set<Id>();
   readonly parked = new ParkedFiles();
@@ -30,7 +32,7 @@ export class FileTable {
   /** The file, created on first sight with its current path (`pathOf` is called only then). */
   getOrCreate(conn: number, nodeid: Id, pathOf: { path(nodeid: Id): string }): FileState {
     let m = this.byConn[conn];
-    if (!m) this.byConn[conn] = m = new Map();
+    if (!m) this.byConn[conn] = m = new IdTable();
     const v = m.get(nodeid);
     if (v === undefined) {
       const f = new FileState(conn, nodeid, pathOf.path(nodeid), undefined);

@@ -8,7 +8,7 @@
  */
 import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
-import { InflightTable } from '../pairing/inflight.js';
+import { IdTable } from '../pairing/id-table.js';
 import { Op, opcodeRow, targetsNode } from '../protocol/opcodes.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
@@ -38,7 +38,7 @@ export class ConnState {
   readonly handles = new HandleTable();
   readonly concurrency = new ConnConcurrency();
   /** In-flight tracks by unique (time order), for INTERRUPT targets. */
-  readonly inflight = new InflightTable<Track>();
+  readonly inflight = new IdTable<Track>();
   requests = 0;
   replies = 0;
   notifications = 0;

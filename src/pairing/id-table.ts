@@ -1,15 +1,21 @@
 /**
- * Requests in flight on one connection, by unique: what the pairing stage
- * looks up, adds and removes once per message. A `Map` does the same, but its
- * ordered hash table leaves a hole per deletion and is rebuilt (allocated
- * again) every few inserts when entries come and go as fast as here; this
+ * Values by 64-bit id (unique, nodeid, ino): the requests in flight on a
+ * connection, which the pairing stage looks up, adds and removes once per
+ * message, and the state's files by nodeid and size groups by ino. A `Map`
+ * does the same, but its ordered hash table leaves a hole per deletion and is
+ * rebuilt (allocated again) every few inserts when entries come and go as fast
+ * as here; and once the table is old, V8 allocates every rebuilt one in the
+ * old generation, where each discarded table keeps whatever young values it
+ * held alive until the next full collection (measured on a many-file capture:
+ * every file the state dropped was copied and promoted through them). This
  * table is open addressing over typed arrays (linear probing, deletion by
- * backward shift, so no tombstones) and allocates only when it grows.
+ * backward shift, so no tombstones), allocates only when it grows, and clears
+ * a deleted value's slot.
  *
- * Uniques are numbers while exact (always, in practice); the rare bigint
- * unique (bit 63 set by a resent request) goes to a side `Map`. Iteration is
- * in insertion order, like a `Map`, and setting an existing key keeps its
- * place, like a `Map`.
+ * Ids are numbers while exact (always, in practice); the rare bigint id (bit
+ * 63 set, e.g. by a resent request) goes to a side `Map`. Iteration is in
+ * insertion order, like a `Map`, and setting an existing key keeps its place,
+ * like a `Map`.
  */
 import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
@@ -17,8 +23,10 @@ import type { Id } from '../model/id64.js';
 /** Empty slot marker: uniques are unsigned, so -1 is never a key. */
 const EMPTY = -1;
 
-export class InflightTable<V = Exchange> {
+export class IdTable<V = Exchange> {
   private mask = 15;
+  /** 32 - log2(capacity): the home slot is the top bits of the hash. */
+  private shift = 28;
   private keys = new Float64Array(16).fill(EMPTY);
   private vals: (V | undefined)[] = new Array<V | undefined>(16).fill(undefined);
   /** Insertion sequence number per slot (for ordered iteration). */
@@ -31,9 +39,13 @@ export class InflightTable<V = Exchange> {
     return this.count + (this.big?.size ?? 0);
   }
 
-  /** Home slot of a unique: its bits mixed, so that steps of 2 spread over the table. */
+  /**
+   * Home slot of an id: Fibonacci hashing of its two 32-bit halves, the slot
+   * taken from the product's top bits, since ids are often multiples of a
+   * power of two (uniques step by 2, nodeids are addresses).
+   */
   private home(u: number): number {
-    return (Math.imul((u >>> 1) ^ ((u / 4294967296) >>> 0), 0x9e3779b1) >>> 0) & this.mask;
+    return Math.imul((u >>> 0) ^ Math.imul((u / 4294967296) >>> 0, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
   }
 
   has(u: Id): boolean {
@@ -115,6 +127,7 @@ export class InflightTable<V = Exchange> {
     const oldSeqs = this.seqs;
     const cap = oldKeys.length * 2;
     this.mask = cap - 1;
+    this.shift = 32 - Math.log2(cap);
     this.keys = new Float64Array(cap).fill(EMPTY);
     this.vals = new Array<V | undefined>(cap).fill(undefined);
     this.seqs = new Float64Array(cap);

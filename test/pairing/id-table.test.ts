@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { IdTable } from '../../src/pairing/id-table.js';
+import type { Id } from '../../src/model/id64.js';
+
+/** Ids as they come: uniques stepping by 2, nodeids that are 64-byte aligned addresses, small numbers, bigints past 2^53. */
+const ids = fc.oneof(
+  fc.integer({ min: 0, max: 40 }).map((i) => 2 * i),
+  fc.integer({ min: 0, max: 40 }).map((i) => 140060963900592 + 64 * i),
+  fc.integer({ min: 0, max: 40 }),
+  fc.integer({ min: 0, max: 3 }).map((i) => (1n << 63n) + BigInt(i)),
+);
+
+const op = fc.tuple(fc.constantFrom('set', 'delete'), ids, fc.nat(1000));
+
+test('an IdTable answers get, has, size and insertion-order iteration like a Map over any run of sets and deletes', () => {
+  fc.assert(fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
+    const t = new IdTable<number>();
+    const m = new Map<Id, number>();
+    for (const [kind, id, v] of ops) {
+      if (kind === 'set') {
+        t.set(id, v);
+        m.set(id, v);
+      } else {
+        assert.equal(t.delete(id), m.delete(id));
+      }
+      assert.equal(t.size, m.size);
+    }
+    for (const [, id] of ops) {
+      assert.equal(t.get(id), m.get(id));
+      assert.equal(t.has(id), m.has(id));
+    }
+    assert.deepEqual([...t.values()], [...m.values()]);
+  }));
+});
+
+test('an IdTable keeps aligned ids apart: 100,000 addresses 64 bytes apart go in, half come out, all are found', () => {
+  const t = new IdTable<number>();
+  const base = 140060963900592;
+  for (let i = 0; i < 100_000; i++) t.set(base + 64 * i, i);
+  for (let i = 0; i < 100_000; i += 2) assert.ok(t.delete(base + 64 * i));
+  assert.equal(t.size, 50_000);
+  for (let i = 0; i < 100_000; i++) assert.equal(t.get(base + 64 * i), i % 2 === 1 ? i : undefined);
+  assert.deepEqual([...t.values()].slice(0, 3), [1, 3, 5]);
+});
