@@ -11,7 +11,7 @@
  * message. Flag and mode names are cached per value: the same few repeat on
  * every message.
  */
-import { formatEnum, formatFlags, readScalar, type EnumSet, type FlagSet, type Scalar, type StructLayout } from './layout.js';
+import { formatEnum, formatFlags, readScalar, u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from './layout.js';
 import { formatMode } from './flags/attr.js';
 import { formatOpenFlags, OPEN_FLAGS } from './flags/open.js';
 import { GeneratedCode } from '../model/generated-code.js';
@@ -82,6 +82,7 @@ export function scalarSource(t: Scalar, at: string, le: boolean, dep: (v: unknow
     case 'u16': return `b.readUInt16${E}(${at})`;
     case 'u32': return `b.readUInt32${E}(${at})`;
     case 'i32': return `b.readInt32${E}(${at})`;
+    case 'u64': return `${dep(u64)}(b, ${at}, ${le})`;
     default: return `${dep(readScalar)}(b, ${at}, ${JSON.stringify(t)}, ${le})`;
   }
 }

@@ -114,6 +114,11 @@ export function absNs(clock: ExportClock, t: number, rest = 0): Cell {
   return (epoch + BigInt(Math.round(t)) + BigInt(rest)).toString();
 }
 
+/** `absNs` as digits at b[p] (room for MAX_NUMBER_TEXT bytes taken), or -1 (nothing written) when only the bigint sum holds it. */
+export function putAbsNs(b: Buffer, p: number, epoch: bigint, t: number, rest: number): number {
+  return Number.isFinite(t) && absSplit(epoch, t, rest) ? putNanos(b, p, absSec, absNsec) : -1;
+}
+
 /**
  * A column of absolute times (`absNs`) from relative ns (NaN: none); the
  * byte writer writes its digits without making the string.

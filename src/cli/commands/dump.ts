@@ -18,7 +18,8 @@ import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, wri
 import { partsJson, writePartsJson } from '../../report/dump-json.js';
 import { TextBuffer } from '../../report/text-buffer.js';
 import { jsonString, stringifyJson, stringifyPlain } from '../../report/json.js';
-import { absNs } from '../../report/csv.js';
+import { absNs, putAbsNs } from '../../report/csv.js';
+import { MAX_NUMBER_TEXT, putAscii, putNumber } from '../../report/row-bytes.js';
 import { escapeControls } from '../../report/untrusted-text.js';
 import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand } from '../common.js';
 
@@ -46,6 +47,13 @@ function bytesOf<T extends Record<string, string>>(o: T): { readonly [k in keyof
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Buffer.from(v)])) as { [k in keyof T]: Buffer };
 }
 const MESSAGE_JSON = Buffer.from('{"type":"message","data":{"index":');
+/** Most bytes of a message's JSON line from `conn` up to its comment: the keys, nine numbers, an absolute time, the longest kind. */
+const JSON_HEAD_MAX = Object.values(K).reduce((n, b) => n + b.length, 0) + 11 * MAX_NUMBER_TEXT + 32;
+/** Copies a constant piece (a few bytes: a loop costs less than set()); room taken by the caller. */
+function put(u: Buffer, p: number, b: Buffer): number {
+  for (let i = 0; i < b.length; i++) u[p + i] = b[i]!;
+  return p + b.length;
+}
 const kindLiterals = new Map<string, Buffer>();
 function kindLiteral(kind: string): Buffer {
   let b = kindLiterals.get(kind);
@@ -203,6 +211,8 @@ function dump(files: string[], opts: DumpOptions): number {
       } else {
         emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });
       }
+      // Its reply (or a request that expects none) completes an exchange: its line is written, nothing here reads it again.
+      if (kind === 'reply' || kind === 'no-reply-request') pairer.recycle(pairer.last!);
     },
     onBacking(b: BackingOp): void {
       if (json) {
@@ -232,19 +242,38 @@ function dump(files: string[], opts: DumpOptions): number {
     return typeof s === 'string' ? s : timebase.absoluteNs(t, rest).toString();
   };
   function writeMessageJsonTail(t: TextBuffer, m: CaptureMessage, kind: MessageKind, d: MessageParts | undefined): void {
-    t.bytes(K.conn); t.num(m.conn);
-    t.bytes(K.tNs); t.str(absNsText(m.t, m.tRest));
-    t.bytes(K.tRelNs); t.num(m.t);
-    t.bytes(m.dir === Direction.Outbound ? K.dirOut : K.dirIn);
-    if (m.dirGuessed) t.bytes(K.dirGuessed);
-    t.bytes(K.pid); t.num(m.pid);
-    t.bytes(K.tid); t.num(m.tid);
-    t.bytes(K.kind); t.bytes(kindLiteral(kind));
-    t.bytes(K.fileOffset); t.num(m.fileOffset);
-    t.bytes(K.block); t.num(m.blockNo);
-    t.bytes(K.capLen); t.num(m.capLen);
-    t.bytes(K.origLen); t.num(m.origLen);
-    if (m.failedErrno) { t.bytes(K.failedErrno); t.num(m.failedErrno); }
+    // Everything up to `decoded` has a bounded length but the comment: room for it at once, then plain stores.
+    t.room(JSON_HEAD_MAX);
+    const u = t.buf;
+    let p = put(u, t.pos, K.conn);
+    p = putNumber(u, p, m.conn);
+    p = put(u, p, K.tNs);
+    const epoch = timebase.epochNs;
+    const at = epoch !== undefined ? putAbsNs(u, p, epoch, m.t, m.tRest) : -1;
+    p = at >= 0 ? at : putAscii(u, p, absNsText(m.t, m.tRest));
+    p = put(u, p, K.tRelNs);
+    p = putNumber(u, p, m.t);
+    p = put(u, p, m.dir === Direction.Outbound ? K.dirOut : K.dirIn);
+    if (m.dirGuessed) p = put(u, p, K.dirGuessed);
+    p = put(u, p, K.pid);
+    p = putNumber(u, p, m.pid);
+    p = put(u, p, K.tid);
+    p = putNumber(u, p, m.tid);
+    p = put(u, p, K.kind);
+    p = put(u, p, kindLiteral(kind));
+    p = put(u, p, K.fileOffset);
+    p = putNumber(u, p, m.fileOffset);
+    p = put(u, p, K.block);
+    p = putNumber(u, p, m.blockNo);
+    p = put(u, p, K.capLen);
+    p = putNumber(u, p, m.capLen);
+    p = put(u, p, K.origLen);
+    p = putNumber(u, p, m.origLen);
+    if (m.failedErrno) {
+      p = put(u, p, K.failedErrno);
+      p = putNumber(u, p, m.failedErrno);
+    }
+    t.pos = p;
     if (m.comment !== undefined) { t.bytes(K.comment); t.str(jsonString(m.comment)); }
     t.bytes(K.decoded);
     if (d) writePartsJson(t, d);
