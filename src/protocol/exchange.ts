@@ -107,8 +107,14 @@ export class Exchange {
   // --- set by the state stage when the request is processed (time order) ----
   // Own fields, not in ExchangeExtra: the state stage sets them on every
   // request to a file, and a second object per request costs more than three slots.
-  /** Path of the file at request time (`?<nodeid>` when unknown). */
-  path: string | undefined = undefined;
+  /** `path` once known (see there). */
+  private pathKnown: string | undefined = undefined;
+  /**
+   * For a request naming a child of its nodeid (LOOKUP, CREATE, UNLINK ...):
+   * the directory's path at request time, its own joined on first read of
+   * `path` (analyze reads few of them, and each join is a new string).
+   */
+  dirPath: string | undefined = undefined;
   /** Size views of the target file when the request was sent (NaN = unknown). */
   kernelSizeAtReq = NaN;
   daemonSizeAtReq = NaN;
@@ -140,6 +146,19 @@ export class Exchange {
   result: ReplyResult | undefined = undefined;
   /** Rarely set fields (see `ExchangeExtra`); read them through the accessors below. */
   private extra: ExchangeExtra | undefined = undefined;
+
+  /** Path of the file at request time (`?<nodeid>` when unknown). */
+  get path(): string | undefined {
+    if (this.dirPath !== undefined) {
+      this.pathKnown = childPath(this.dirPath, this.name ?? '');
+      this.dirPath = undefined;
+    }
+    return this.pathKnown;
+  }
+  set path(v: string | undefined) {
+    this.pathKnown = v;
+    this.dirPath = undefined;
+  }
 
   /** Latency in ns, NaN without a reply. */
   get latency(): number {
@@ -207,6 +226,11 @@ export class Exchange {
   set tInterrupt(v: number) { this.more().tInterrupt = v; }
   get interrupts(): number { return this.extra === undefined ? 0 : this.extra.interrupts; }
   set interrupts(v: number) { this.more().interrupts = v; }
+}
+
+/** The path of `name` in the directory whose path is `dir`. */
+export function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
 /** Results only entry, attribute, open and directory replies carry (defaults as in Exchange). */

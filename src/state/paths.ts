@@ -7,6 +7,7 @@
  * so it can retire the file's state).
  */
 import type { Id } from '../model/id64.js';
+import { childPath } from '../protocol/exchange.js';
 
 const ROOT_ID = 1;
 
@@ -49,7 +50,7 @@ export class PathTable {
    * one file after another keeps every other path cached.
    */
   private epoch = 0;
-  /** Nodes from a node up to the first with a valid cached path (reused by `path`). */
+  /** Nodes from a node up to the first with a valid cached path (`walkPath`; reused, never shrunk). */
   private readonly walk: PathNode[] = [];
   peak = 0;
 
@@ -123,9 +124,13 @@ export class PathTable {
     if (targetId !== undefined) {
       const t = this.nodes.get(targetId)!;
       this.unlinkIndex(newParent, newName, targetId);
-      if (exchange) this.place(targetId, t, oldParent, oldName);
-      else this.place(targetId, t, t.parent, `${newName} (replaced)`);
-      this.link(t.parent, t.name, targetId);
+      if (exchange) {
+        this.place(targetId, t, oldParent, oldName);
+        this.link(oldParent, oldName, targetId);
+      } else {
+        // No longer reachable by any name: kept, marked, until forgotten.
+        this.place(targetId, t, t.parent, `${newName} (replaced)`);
+      }
     }
     if (movedId !== undefined) {
       const m = this.nodes.get(movedId)!;
@@ -135,14 +140,13 @@ export class PathTable {
     }
   }
 
-/** UNLINK/RMDIR: the name is gone; the node keeps its last path, marked, until forgotten. */
+  /** UNLINK/RMDIR: the name is gone (a later operation on it finds no node); the node keeps its last path, marked, until forgotten. */
   unlink(parent: Id, name: string): void {
     const id = this.children.get(parent)?.get(name);
     if (id === undefined) return;
     const n = this.nodes.get(id)!;
     this.unlinkIndex(parent, name, id);
     this.place(id, n, parent, `${name} (deleted)`);
-    this.link(parent, n.name, id);
   }
 
   /**
@@ -183,12 +187,40 @@ export class PathTable {
     const n = this.nodes.get(nodeid);
     if (!n) return unknownPath(nodeid);
     if (n.epoch === this.epoch && n.cached !== undefined) return n.cached;
-    // Up to the first ancestor with a valid cached path (or the root, or an
-    // unknown node), then down, caching each directory's path on the way:
-    // a new file costs one concatenation.
+    // Most often the parent's path is at hand (the root, an unknown node, a
+    // valid cached path): one concatenation. Otherwise walk up.
+    const parent = n.parent;
+    let p: string;
+    let hops = 0;
+    if (parent === ROOT_ID) {
+      p = `/${n.name}`;
+    } else {
+      const pn = this.nodes.get(parent);
+      if (pn === undefined) {
+        p = `?${parent}/${n.name}`;
+      } else if (pn.epoch === this.epoch && pn.cached !== undefined) {
+        hops = pn.hops + 1;
+        if (hops > MAX_DEPTH) return this.cutPath(n);
+        p = `${pn.cached}/${n.name}`;
+      } else {
+        return this.walkPath(n);
+      }
+    }
+    n.cached = p;
+    n.epoch = this.epoch;
+    n.hops = hops;
+    return p;
+  }
+
+  /**
+   * The path of `n` when its parent's is not cached: up to the first
+   * ancestor with a valid cached path (or the root, or an unknown node), then
+   * down, caching each directory's path on the way.
+   */
+  private walkPath(n: PathNode): string {
     const walk = this.walk;
-    walk.length = 0;
-    walk.push(n);
+    let k = 0;
+    walk[k++] = n;
     let cur = n.parent;
     let p: string;
     let hops = -1;
@@ -207,19 +239,18 @@ export class PathTable {
         hops = pn.hops;
         break;
       }
-      if (walk.length > MAX_DEPTH) return this.cutPath(n);
-      walk.push(pn);
+      if (k > MAX_DEPTH) return this.cutPath(n);
+      walk[k++] = pn;
       cur = pn.parent;
     }
-    for (let i = walk.length - 1; i >= 0; i--) {
+    while (k > 0) {
       if (++hops > MAX_DEPTH) return this.cutPath(n);
-      const w = walk[i]!;
+      const w = walk[--k]!;
       p = `${p}/${w.name}`;
       w.cached = p;
       w.epoch = this.epoch;
       w.hops = hops;
     }
-    walk.length = 0;
     return p;
   }
 
@@ -229,7 +260,6 @@ export class PathTable {
    * as the bound. Never a prefix of another cached path (`hops`).
    */
   private cutPath(n: PathNode): string {
-    this.walk.length = 0;
     const parts: string[] = [n.name];
     let cur = n.parent;
     let depth = 0;
@@ -255,7 +285,6 @@ export class PathTable {
 
   /** `/dir/name` for a child of `parent` (for requests naming a child). */
   childPath(parent: Id, name: string): string {
-    const p = this.path(parent);
-    return p === '/' ? `/${name}` : `${p}/${name}`;
+    return childPath(this.path(parent), name);
   }
 }

@@ -165,7 +165,7 @@ export class AnalysisState {
     this.latency.get(x.conn, x.opcode).addRequest();
     const op = x.opcode;
     const namesChild = x.name !== undefined && namesChildOp(op);
-    if (namesChild) x.path = c.paths.childPath(x.nodeid, x.name!);
+    if (namesChild) x.dirPath = c.paths.path(x.nodeid);
 
     if (op === Op.FORGET || op === Op.BATCH_FORGET) {
       if (x.tid >= 0) c.concurrency.tids.add(x.tid);

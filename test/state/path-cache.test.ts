@@ -75,6 +75,20 @@ test('PathTable: a directory looked up under another name moves its children', (
   assert.equal(p.path(3), '/e/f');
 });
 
+test('PathTable: a deleted or replaced node is found by no name, not even its marked one', () => {
+  const p = new PathTable();
+  p.bind(3, 1, 'x', true);
+  p.bind(4, 1, 'y', true);
+  p.bind(5, 1, 'z', true);
+  p.unlink(1, 'x');
+  p.rename(1, 'z', 1, 'y', false);
+  assert.deepEqual([p.path(3), p.path(4), p.path(5)], ['/x (deleted)', '/y (replaced)', '/y']);
+  // Real files of those names, unseen by the capture until now.
+  p.rename(1, 'x (deleted)', 1, 'a', false);
+  p.unlink(1, 'y (replaced)');
+  assert.deepEqual([p.path(3), p.path(4), p.path(5)], ['/x (deleted)', '/y (replaced)', '/y']);
+});
+
 test('PathTable: a chain deeper than the bound and a cycle are cut as before, whatever was cached', () => {
   const p = new PathTable();
   for (let i = 2; i < 302; i++) p.bind(i, i - 1, `n${i}`, true);
