@@ -37,13 +37,29 @@ import { GeneratedCode } from '../model/generated-code.js';
 export type Cell = number | string | boolean | null;
 export type ColumnType = 'integer' | 'number' | 'string';
 
-export interface TableColumn<R> {
+/** How a cell is read: `get`, and for a number cell also `value`, which the byte writer reads instead. */
+export interface CellSource<R> {
+  get(r: R): Cell;
+  /**
+   * A number column's value without a Cell made of it (`valueColumn`): `get`
+   * is `num(value(r))`, and the row writer writes its digits straight from it.
+   */
+  value?(r: R): number | bigint | undefined;
+}
+
+export interface TableColumn<R> extends CellSource<R> {
   name: string;
   type: ColumnType;
   doc: string;
-  get(r: R): Cell;
   /** An absolute time column (`absTimeColumn`): `get` is `absNs(clock, t(r), rest(r))`. */
   absTime?: { clock: ExportClock; t(r: R): number; rest(r: R): number };
+  /**
+   * A cell that only some kinds of row have (the requests' argument columns, by
+   * opcode): `get` is `of[kind(r)]?.get(r) ?? null`. The row writer writes a run
+   * of such columns with the same `kind` by one function per kind, so a row
+   * pays for the cells its kind has, not for every column.
+   */
+  byKind?: { kind(r: R): number; of: readonly (CellSource<R> | undefined)[] };
 }
 
 /** Clock facts every time cell needs: the run's epoch (absolute ns of t = 0). */
@@ -77,10 +93,25 @@ const num = (v: number | bigint | null | undefined): Cell => {
   return Number.isInteger(v) && !Number.isSafeInteger(v) ? null : v;
 };
 
+/** A number column read through `value` (see `CellSource.value`). */
+function valueColumn<R>(name: string, type: ColumnType, doc: string, value: (r: R) => number | bigint | undefined): TableColumn<R> {
+  return { name, type, doc, value, get: (r) => num(value(r)) };
+}
+
+/** A number cell's source read through `value`. */
+function valueSource<R>(value: (r: R) => number | bigint | undefined): CellSource<R> {
+  return { value, get: (r) => num(value(r)) };
+}
+
 /** The last epoch split into whole seconds and ns, for exact decimal sums without a bigint per cell. */
 let splitEpoch: bigint | undefined;
 let splitSec = 0;
 let splitNsec = 0;
+function splitAt(epoch: bigint): void {
+  splitEpoch = epoch;
+  splitSec = Number(epoch / 1_000_000_000n);
+  splitNsec = Number(epoch % 1_000_000_000n);
+}
 /** What `absSplit` found: absolute whole seconds and ns. */
 let absSec = 0;
 let absNsec = 0;
@@ -92,11 +123,7 @@ let absNsec = 0;
  */
 function absSplit(epoch: bigint, t: number, rest: number): boolean {
   if (rest !== 0) return false;
-  if (epoch !== splitEpoch) {
-    splitEpoch = epoch;
-    splitSec = Number(epoch / 1_000_000_000n);
-    splitNsec = Number(epoch % 1_000_000_000n);
-  }
+  if (epoch !== splitEpoch) splitAt(epoch);
   const total = splitNsec + Math.round(t);
   const carry = Math.floor(total / 1e9);
   const sec = splitSec + carry;
@@ -127,68 +154,73 @@ function absTimeColumn<R>(name: string, doc: string, clock: ExportClock, t: (r: 
   return { name, type: 'integer', doc, get: (r) => absNs(clock, t(r), rest(r)), absTime: { clock, t, rest } };
 }
 
-/** Flag names by value, cached per flag set (the same few values repeat on every row). */
-const flagNames = new Map<unknown, Map<number, string>>();
-function cachedFlags(set: object, v: number, format: (v: number) => string): string {
-  let m = flagNames.get(set);
-  if (!m) flagNames.set(set, (m = new Map()));
-  let s = m.get(v);
-  if (s === undefined) {
-    s = format(v);
-    if (m.size < 4096) m.set(v, s);
-  }
-  return s;
+/** Flag names by value, cached (the same few values repeat on every row). */
+function cachedFlags(format: (v: number) => string): (v: number) => string {
+  const names = new Map<number, string>();
+  return (v) => {
+    let s = names.get(v);
+    if (s === undefined) {
+      s = format(v);
+      if (names.size < 4096) names.set(v, s);
+    }
+    return s;
+  };
 }
+const openFlagNames = cachedFlags(formatOpenFlags);
 
 /** Relative ns -> ms since the capture start, ns resolution kept (6 decimals). */
-const relMs = (t: number): Cell => (Number.isFinite(t) ? Math.round(t) / 1e6 : null);
+const relMs = (t: number): Cell => (Number.isFinite(t) ? msOf(t) : null);
+const msOf = (t: number): number => Math.round(t) / 1e6;
 
 // --- requests: argument columns from the layouts ---------------------------------------
 
 /** How an `Exchange` carries a layout field, or undefined when it does not. */
-function carrier(f: Field): ((x: Exchange) => Cell) | undefined {
+function carrier(f: Field): CellSource<Exchange> | undefined {
   if (f.pad) return undefined;
   switch (f.name) {
-    case 'fh': return (x) => id64(x.fh);
-    case 'offset': return (x) => num(x.offsetExact ?? x.offset);
+    case 'fh': return valueSource((x) => x.fh);
+    case 'offset': return valueSource((x) => x.offsetExact ?? x.offset);
     case 'size':
-    case 'length': return (x) => num(x.sizeExact ?? x.size);
+    case 'length': return valueSource((x) => x.sizeExact ?? x.size);
   }
-  if (f.flags === OPEN_FLAGS) return (x) => cachedFlags(OPEN_FLAGS, x.flags >>> 0, formatOpenFlags);
+  if (f.flags === OPEN_FLAGS) return { get: (x) => openFlagNames(x.flags >>> 0) };
   // The one other flag word of a request body (write_flags, valid, mode,
   // fsync_flags, ...) is the opcode's `opFlags` (protocol/extract.ts).
   if (f.flags) {
     const set = f.flags;
-    const format = (v: number): string => formatFlags(set, v);
-    return (x) => (x.opFlags ? cachedFlags(set, x.opFlags >>> 0, format) : '');
+    const names = cachedFlags((v) => formatFlags(set, v));
+    return { get: (x) => (x.opFlags ? names(x.opFlags >>> 0) : '') };
   }
   return undefined;
 }
 
+const opcodeOf = (x: Exchange): number => x.opcode;
+
 function argumentColumns(): TableColumn<Exchange>[] {
-  const cols = new Map<string, { type: ColumnType; docs: string[]; byOp: Map<number, (x: Exchange) => Cell> }>();
+  const cols = new Map<string, { type: ColumnType; docs: string[]; byOp: Map<number, CellSource<Exchange>> }>();
   for (const [layout, ops] of ARGUMENT_LAYOUTS) {
     for (const f of layout.fields) {
-      const get = carrier(f);
-      if (!get) continue;
+      const src = carrier(f);
+      if (!src) continue;
       let c = cols.get(f.name);
       if (!c) cols.set(f.name, (c = { type: f.flags ? 'string' : 'integer', docs: [], byOp: new Map() }));
       c.docs.push(`${layout.name}.${f.name}`);
-      for (const op of ops) c.byOp.set(op, get);
+      for (const op of ops) c.byOp.set(op, src);
     }
   }
   return [...cols].map(([name, c]) => {
     // By opcode in an array: a Map lookup for each of these columns on every row cost more than the cell.
-    const byOp = new Array<((x: Exchange) => Cell) | undefined>(Math.max(...c.byOp.keys()) + 1).fill(undefined);
-    for (const [op, get] of c.byOp) byOp[op] = get;
+    const of = new Array<CellSource<Exchange> | undefined>(Math.max(...c.byOp.keys()) + 1).fill(undefined);
+    for (const [op, src] of c.byOp) of[op] = src;
     return {
       name,
       type: c.type,
       doc: `${c.type === 'string' ? 'flags by name' : 'value'} of ${c.docs.join(', ')}`,
       get: (x: Exchange) => {
-        const get = byOp[x.opcode];
-        return get === undefined ? null : get(x);
+        const src = of[x.opcode];
+        return src === undefined ? null : src.get(x);
       },
+      byKind: { kind: opcodeOf, of },
     };
   });
 }
@@ -196,27 +228,27 @@ function argumentColumns(): TableColumn<Exchange>[] {
 export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
   const replied = (x: Exchange): boolean => x.replied;
   return [
-    { name: 'conn', type: 'integer', doc: 'connection number', get: (x) => x.conn },
-    { name: 'unique', type: 'integer', doc: 'request id (fuse_in_header.unique)', get: (x) => id64(x.unique) },
-    { name: 'opcode', type: 'integer', doc: 'opcode number', get: (x) => x.opcode },
+    valueColumn('conn', 'integer', 'connection number', (x) => x.conn),
+    valueColumn('unique', 'integer', 'request id (fuse_in_header.unique)', (x) => x.unique),
+    valueColumn('opcode', 'integer', 'opcode number', (x) => x.opcode),
     { name: 'op', type: 'string', doc: 'opcode name (LOOKUP, WRITE, ...)', get: (x) => opcodeName(x.opcode) },
-    { name: 'nodeid', type: 'integer', doc: 'header nodeid (the parent directory for name operations)', get: (x) => id64(x.nodeid) },
+    valueColumn('nodeid', 'integer', 'header nodeid (the parent directory for name operations)', (x) => x.nodeid),
     { name: 'path', type: 'string', doc: 'path of the file at request time (?NODEID when unknown)', get: (x) => x.path ?? null },
-    { name: 'pid', type: 'integer', doc: 'daemon process that read the request (empty: unknown)', get: (x) => (x.pid >= 0 ? x.pid : null) },
-    { name: 'tid', type: 'integer', doc: 'daemon thread that read the request (empty: unknown)', get: (x) => (x.tid >= 0 ? x.tid : null) },
-    { name: 'caller_pid', type: 'integer', doc: 'fuse_in_header.pid: the calling thread, 0 for the kernel', get: (x) => x.callerPid },
+    valueColumn('pid', 'integer', 'daemon process that read the request (empty: unknown)', (x) => (x.pid >= 0 ? x.pid : undefined)),
+    valueColumn('tid', 'integer', 'daemon thread that read the request (empty: unknown)', (x) => (x.tid >= 0 ? x.tid : undefined)),
+    valueColumn('caller_pid', 'integer', 'fuse_in_header.pid: the calling thread, 0 for the kernel', (x) => x.callerPid),
     absTimeColumn('req_ns', 'request time, ns since the Unix epoch (exact)', clock, (x) => x.tReq, (x) => x.tReqRest),
     absTimeColumn('reply_ns', 'reply time, ns since the Unix epoch (empty: no reply)', clock, (x) => (replied(x) ? x.tReply : NaN), (x) => x.tReplyRest),
-    { name: 'req_ms', type: 'number', doc: 'request time, ms since the capture start', get: (x) => relMs(x.tReq) },
-    { name: 'reply_ms', type: 'number', doc: 'reply time, ms since the capture start', get: (x) => (replied(x) ? relMs(x.tReply) : null) },
-    { name: 'latency_us', type: 'number', doc: 'reply time - request time, µs', get: (x) => (replied(x) ? Math.round(x.latency) / 1e3 : null) },
-    { name: 'error', type: 'integer', doc: 'reply error: 0 or -errno (empty: no reply)', get: (x) => (replied(x) ? x.error : null) },
+    valueColumn('req_ms', 'number', 'request time, ms since the capture start', (x) => msOf(x.tReq)),
+    valueColumn('reply_ms', 'number', 'reply time, ms since the capture start', (x) => (replied(x) ? msOf(x.tReply) : undefined)),
+    valueColumn('latency_us', 'number', 'reply time - request time, µs', (x) => (replied(x) ? Math.round(x.latency) / 1e3 : undefined)),
+    valueColumn('error', 'integer', 'reply error: 0 or -errno (empty: no reply)', (x) => (replied(x) ? x.error : undefined)),
     { name: 'errno', type: 'string', doc: 'errno name of a failed reply (ENOENT)', get: (x) => (replied(x) && x.error !== 0 ? errnoName(x.error) : null) },
     ...argumentColumns(),
-    { name: 'result_size', type: 'integer', doc: 'bytes written (write_out.size), read, copied or listed', get: (x) => (replied(x) ? num(x.resultSize) : null) },
-    { name: 'kernel_size', type: 'integer', doc: "the file's size as this connection's kernel believed it when the request was sent", get: (x) => num(x.kernelSizeAtReq) },
-    { name: 'daemon_size', type: 'integer', doc: "the daemon-observed size of the file when the request was sent", get: (x) => num(x.daemonSizeAtReq) },
-    { name: 'file_inflight', type: 'integer', doc: 'other exchanges in flight on the same file when the request was read', get: (x) => x.fileInflightAtReq },
+    valueColumn('result_size', 'integer', 'bytes written (write_out.size), read, copied or listed', (x) => (replied(x) ? x.resultSize : undefined)),
+    valueColumn('kernel_size', 'integer', "the file's size as this connection's kernel believed it when the request was sent", (x) => x.kernelSizeAtReq),
+    valueColumn('daemon_size', 'integer', "the daemon-observed size of the file when the request was sent", (x) => x.daemonSizeAtReq),
+    valueColumn('file_inflight', 'integer', 'other exchanges in flight on the same file when the request was read', (x) => x.fileInflightAtReq),
   ];
 }
 
@@ -499,21 +531,71 @@ const JSONL_PUT: Record<ColumnType, PutCell> = {
   },
 };
 
-/** An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes of it when only a bigint holds it. */
+/**
+ * An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes
+ * of it when only a bigint holds it. `absSplit` inlined, so that the parts
+ * stay local numbers rather than stores the engine boxes.
+ */
 function putAbsTime(csv: boolean): (w: TextBuffer, p: number, clock: ExportClock, t: number, rest: number) => number {
   const put = csv ? CSV_PUT.integer : JSONL_PUT.integer;
   return (w, p, clock, t, rest) => {
     const epoch = clock.epochNs;
-    if (epoch === undefined || !Number.isFinite(t) || !absSplit(epoch, t, rest)) return put(w, p, absNs(clock, t, rest));
-    return putNanos(w.buf, p, absSec, absNsec);
+    if (epoch !== undefined && rest === 0 && t - t === 0) {
+      if (epoch !== splitEpoch) splitAt(epoch);
+      const total = splitNsec + Math.round(t);
+      const carry = Math.floor(total / 1e9);
+      const sec = splitSec + carry;
+      if (sec > 0 && sec <= 9007199254740991 && total <= 9007199254740991 && total >= -9007199254740991) return putNanos(w.buf, p, sec, total - carry * 1e9);
+    }
+    return put(w, p, absNs(clock, t, rest));
   };
 }
 const CSV_ABS_TIME = putAbsTime(true);
 const JSONL_ABS_TIME = putAbsTime(false);
 
-/** Byte stores of a constant ASCII text, as generated code. */
+type PutValue = (w: TextBuffer, p: number, v: number | bigint | undefined) => number;
+
+/** Whether a number is a known, unrounded cell (`num` keeps it): finite, and exact if an integer (every double past 2^53 is one). */
+const exactNumber = (v: number): boolean => v <= 9007199254740991 && v >= -9007199254740991;
+
+/**
+ * Cells read through `CellSource.value`: what the `PutCell` of `num(v)`
+ * writes, without the Cell. A bigint (rare) goes the Cell's way.
+ */
+function putValue(put: Record<ColumnType, PutCell>, none: (b: Buffer, p: number) => number): Record<ColumnType, PutValue> {
+  return {
+    integer: (w, p, v) => (typeof v === 'number' ? (exactNumber(v) ? putNumber(w.buf, p, v) : none(w.buf, p)) : v === undefined ? none(w.buf, p) : put.integer(w, p, num(v))),
+    number: (w, p, v) => (typeof v === 'number' ? (exactNumber(v) ? putFraction(w.buf, p, v) : none(w.buf, p)) : v === undefined ? none(w.buf, p) : put.number(w, p, num(v))),
+    string: (w, p, v) => put.string(w, p, num(v)),
+  };
+}
+const CSV_VALUE = putValue(CSV_PUT, (_b, p) => p);
+const JSONL_VALUE = putValue(JSONL_PUT, putNull);
+
+/**
+ * Stores of a constant ASCII text at `p` of `b`, as generated code: four
+ * bytes at a time through `v`, a DataView of `b` (`viewOf`), for the JSON
+ * keys (a byte at a time, the keys cost more than the values).
+ */
 function storeBytes(text: string): string {
-  return [...Buffer.from(text, 'latin1')].map((c) => `b[p++] = ${c};`).join(' ');
+  const t = Buffer.from(text, 'latin1');
+  const out: string[] = [];
+  let i = 0;
+  for (; i + 4 <= t.length; i += 4) out.push(`v.setUint32(p + ${i}, ${t.readUInt32LE(i)}, true);`);
+  for (; i < t.length; i++) out.push(`b[p + ${i}] = ${t[i]};`);
+  if (t.length > 0) out.push(`p += ${t.length};`);
+  return out.join(' ');
+}
+
+/** The DataView of the last buffer asked for (the writers' buffer is nearly always the same one). */
+let viewBuf: Buffer | undefined;
+let view: DataView | undefined;
+function viewOf(b: Buffer): DataView {
+  if (b !== viewBuf) {
+    viewBuf = b;
+    view = new DataView(b.buffer, b.byteOffset, b.length);
+  }
+  return view!;
 }
 
 /**
@@ -521,29 +603,97 @@ function storeBytes(text: string): string {
  * generated once per table and format as straight-line code: every column's
  * getter and cell writer gets a call site of its own, which the engine can
  * inline (a loop over the columns calls thirty getters from one site), and
- * separators and JSON keys are constant byte stores.
+ * separators and JSON keys are constant byte stores. A number column with a
+ * `value` is written from it without a Cell; a run of `byKind` columns is
+ * one call of the function generated for the row's kind (`compileKinds`).
  * `export --table requests` writes a row per exchange of the capture.
  */
 function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: TextBuffer): (r: R) => void {
   const g = new GeneratedCode();
   g.dep(w); // d0, the output buffer
   const dep = (v: unknown): string => g.dep(v);
-  const put = format === 'csv' ? CSV_PUT : JSONL_PUT;
+  const lines: string[] = [];
   let fixed = 4;
+  for (let i = 0; i < columns.length;) {
+    const c = columns[i]!;
+    const kind = c.byKind?.kind;
+    let end = i + 1;
+    if (kind) while (end < columns.length && columns[end]!.byKind?.kind === kind) end++;
+    const run = columns.slice(i, end);
+    fixed += run.reduce((n, c, k) => n + lead(format, c, i + k).length + MAX_NUMBER_TEXT, 0);
+    if (kind) {
+      const { table, other } = compileKinds(run, i, format);
+      lines.push(`{ const k = ${dep(kind)}(r); p = (k >= 0 && k < ${table.length} ? ${dep(table)}[k] : ${dep(other)})(d0, p, r); }`);
+    } else {
+      const a = c.absTime;
+      const cell = a
+        ? `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, ${dep(a.t)}(r), ${dep(a.rest)}(r))`
+        : cellCode(c, c.type, format, dep);
+      lines.push(`${storeBytes(lead(format, c, i))} p = ${cell};`);
+    }
+    i = end;
+  }
+  lines.push(storeBytes(format === 'csv' ? '\r\n' : '}\n'));
   // The reserve is set by each row: tables may share one output buffer (the sink's).
-  const body: string[] = ['', 'const b = d0.buf;', 'let p = d0.pos;'];
-  columns.forEach((c, i) => {
-    const lead = format === 'csv' ? (i === 0 ? '' : ',') : `${i === 0 ? '{' : ','}${jsonString(c.name)}:`;
-    fixed += lead.length + MAX_NUMBER_TEXT;
-    const a = c.absTime;
-    const cell = a
-      ? `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, ${dep(a.t)}(r), ${dep(a.rest)}(r))`
-      : `${dep(put[c.type])}(d0, p, ${dep(c.get)}(r))`;
-    body.push(storeBytes(lead), `p = ${cell};`);
-  });
-  body.push(storeBytes(format === 'csv' ? '\r\n' : '}\n'), 'd0.pos = p;');
-  body[0] = `d0.reserve = ${fixed}; d0.room(${fixed});`;
-  return g.compile<(r: R) => void>(`return function row(r) {\n${body.join('\n')}\n};`);
+  return g.compile<(r: R) => void>(`return function row(r) {
+d0.reserve = ${fixed}; d0.room(${fixed});
+${cellsCode(lines, dep, 'd0.pos')}
+d0.pos = p;
+};`);
+}
+
+/** `lines` (writing at `p` of `b`, the buffer of `d0`) with the variables they use declared before them, `p` starting at `start`. */
+function cellsCode(lines: readonly string[], dep: (v: unknown) => string, start: string): string {
+  const v = lines.some((l) => l.includes('v.set')) ? ` const v = ${dep(viewOf)}(b);` : '';
+  return `const b = d0.buf;${v}\nlet p = ${start};\n${lines.join('\n')}`;
+}
+
+/** What goes before the cell of column `i`: a comma, or (JSON Lines) the key. */
+function lead<R>(format: ExportFormat, c: TableColumn<R>, i: number): string {
+  return format === 'csv' ? (i === 0 ? '' : ',') : `${i === 0 ? '{' : ','}${jsonString(c.name)}:`;
+}
+
+/** The generated expression writing one cell of `src` at `p` (of `d0`, the output buffer), returning the position after it. */
+function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat, dep: (v: unknown) => string): string {
+  if (src.value) return `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, ${dep(src.value)}(r))`;
+  return `${dep((format === 'csv' ? CSV_PUT : JSONL_PUT)[type])}(d0, p, ${dep(src.get)}(r))`;
+}
+
+type RunWriter<R> = (w: TextBuffer, p: number, r: R) => number;
+
+/**
+ * The writers of a run of `byKind` columns (the first at index `first`):
+ * one per kind that has any of their cells (kinds with the same cells share
+ * one), an empty cell constant for a column its kind lacks; `other` for every
+ * kind with none.
+ */
+function compileKinds<R>(run: readonly TableColumn<R>[], first: number, format: ExportFormat): { table: RunWriter<R>[]; other: RunWriter<R> } {
+  const empty = format === 'csv' ? '' : 'null';
+  const ids = new Map<CellSource<R>, number>();
+  const made = new Map<string, RunWriter<R>>();
+  const writer = (srcs: readonly (CellSource<R> | undefined)[]): RunWriter<R> => {
+    const key = srcs.map((s) => (s === undefined ? -1 : ids.get(s) ?? ids.set(s, ids.size).get(s)!)).join(' ');
+    let f = made.get(key);
+    if (f) return f;
+    const g = new GeneratedCode();
+    g.dep(undefined); // d0: the name the cells' code gives the output buffer, a parameter here
+    const dep = (v: unknown): string => g.dep(v);
+    const body = srcs.map((s, k) => {
+      const c = run[k]!;
+      return s === undefined ? storeBytes(lead(format, c, first + k) + empty) : `${storeBytes(lead(format, c, first + k))} p = ${cellCode(s, c.type, format, dep)};`;
+    });
+    f = g.compile<RunWriter<R>>(`return function cells(d0, p0, r) {\n${cellsCode(body, dep, 'p0')}\nreturn p;\n};`);
+    made.set(key, f);
+    return f;
+  };
+  const kinds = Math.max(...run.map((c) => c.byKind!.of.length));
+  const other = writer(run.map(() => undefined));
+  const table: RunWriter<R>[] = [];
+  for (let k = 0; k < kinds; k++) {
+    const srcs = run.map((c) => c.byKind!.of[k]);
+    table.push(srcs.every((s) => s === undefined) ? other : writer(srcs));
+  }
+  return { table, other };
 }
 
 /** Writes a whole model table (findings, files, ops). */

@@ -3,16 +3,18 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { putFraction, putNumber } from '../../src/report/row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from '../../src/report/text-buffer.js';
-import { TableWriter, absNs, csvCell, jsonlCell, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
+import { TableWriter, absNs, csvCell, jsonlCell, requestColumns, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
+import { Exchange } from '../../src/protocol/exchange.js';
+import { OPCODES } from '../../src/protocol/opcodes.js';
 
 /** The text of a row as the string-level rules write it (numbers as String writes them): the byte writer must write exactly this. */
-function csvRow(cols: TableColumn<Cell[]>[], r: Cell[]): string {
+function csvRow<R>(cols: TableColumn<R>[], r: R): string {
   return cols.map((c) => {
     const v = c.get(r);
     return csvCell(v, c.type);
   }).join(',') + '\r\n';
 }
-function jsonlRow(cols: TableColumn<Cell[]>[], r: Cell[]): string {
+function jsonlRow<R>(cols: TableColumn<R>[], r: R): string {
   return '{' + cols.map((c) => {
     const v = c.get(r);
     return `${JSON.stringify(c.name)}:${jsonlCell(v, c.type)}`;
@@ -39,6 +41,18 @@ function assertBytes(got: Buffer, text: string): void {
   const want = Buffer.from(text, 'utf8');
   if (got.compare(want) !== 0) assert.equal(got.toString('utf8'), want.toString('utf8'));
   assert.equal(got.compare(want), 0);
+}
+
+/** The table writer writes `rows` in both formats exactly as the string-level rules write their cells (`get`). */
+function assertRowsAsCells<R>(cols: TableColumn<R>[], rows: readonly R[]): void {
+  for (const format of ['csv', 'jsonl'] as const) {
+    const s = byteSink();
+    const w = new TableWriter(cols, format, s);
+    for (const r of rows) w.row(r);
+    w.flush();
+    const header = format === 'csv' ? cols.map((c) => c.name).join(',') + '\r\n' : '';
+    assertBytes(s.bytes(), header + rows.map((r) => (format === 'csv' ? csvRow(cols, r) : jsonlRow(cols, r))).join(''));
+  }
 }
 
 const at = (b: Buffer, f: (b: Buffer, p: number) => number): string => b.toString('latin1', 3, f(b, 3));
@@ -73,14 +87,7 @@ describe('row bytes', () => {
     const types: ColumnType[] = ['integer', 'number', 'string'];
     fc.assert(fc.property(fc.array(fc.constantFrom(...types), { minLength: 1, maxLength: 8 }), fc.array(fc.array(cell, { minLength: 8, maxLength: 8 }), { maxLength: 20 }), (ts, rows) => {
       const cols: TableColumn<Cell[]>[] = ts.map((type, i) => ({ name: `c${i}`, type, doc: '', get: (r) => r[i] ?? null }));
-      for (const format of ['csv', 'jsonl'] as const) {
-        const s = byteSink();
-        const w = new TableWriter(cols, format, s);
-        for (const r of rows) w.row(r);
-        w.flush();
-        const header = format === 'csv' ? cols.map((c) => c.name).join(',') + '\r\n' : '';
-        assertBytes(s.bytes(), header + rows.map((r) => (format === 'csv' ? csvRow(cols, r) : jsonlRow(cols, r))).join(''));
-      }
+      assertRowsAsCells(cols, rows);
     }), { numRuns: 400 });
   });
 
@@ -117,6 +124,27 @@ describe('row bytes', () => {
         assertBytes(s.bytes(), format === 'csv' ? `t\r\n${v ?? ''}\r\n` : `{"t":${v ?? 'null'}}\n`);
       }
     }), { numRuns: 3000 });
+  });
+
+  it('writes request rows (numbers from their values, argument cells by opcode) as their Cells read through get', () => {
+    // The requests writer reads number columns through `value` and writes the
+    // argument columns by one function per opcode: neither goes through `get`.
+    const id = fc.oneof(fc.nat({ max: 2 ** 31 }), fc.maxSafeInteger(), fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), fc.constantFrom(0, 2 ** 30, 2 ** 31 - 1, 2 ** 32));
+    const n = fc.oneof(numbers, fc.nat());
+    const t = fc.oneof(fc.nat({ max: 2 ** 40 }).map((k) => k * 1000 + 1), fc.double({ min: -1e12, max: 1e18 }), fc.constantFrom(NaN, Infinity, 0));
+    const opcodes = [...OPCODES.map((o) => o.code), 0, 99, 4096, 2 ** 31];
+    const exchange = fc.record({
+      conn: fc.nat({ max: 3 }), unique: id, opcode: fc.constantFrom(...opcodes), nodeid: id,
+      path: fc.option(hostile, { nil: undefined }), pid: fc.integer({ min: -1, max: 2 ** 31 }), tid: fc.integer({ min: -1, max: 70000 }), callerPid: fc.nat(),
+      tReq: t, tReqRest: fc.constantFrom(0, 0, 7), replied: fc.boolean(), tReply: t, tReplyRest: fc.constantFrom(0, 0, -3), error: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fh: fc.option(id, { nil: undefined }), offset: n, offsetExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
+      size: n, sizeExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
+      flags: fc.integer(), opFlags: fc.oneof(fc.constant(0), fc.integer()), resultSize: n, kernelSizeAtReq: n, daemonSizeAtReq: n, fileInflightAtReq: fc.nat({ max: 100 }),
+    });
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.array(exchange, { maxLength: 30 }), (epoch, rows) => {
+      const cols = requestColumns({ epochNs: epoch });
+      assertRowsAsCells(cols, rows.map((r) => Object.assign(new Exchange(), r)));
+    }), { numRuns: 1500 });
   });
 
   it('hands on whole buffers and cells longer than one', () => {
