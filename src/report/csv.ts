@@ -107,43 +107,35 @@ function valueSource<R>(value: (r: R) => number | bigint | undefined): CellSourc
 let splitEpoch: bigint | undefined;
 let splitSec = 0;
 let splitNsec = 0;
-function splitAt(epoch: bigint): void {
-  splitEpoch = epoch;
-  splitSec = Number(epoch / 1_000_000_000n);
-  splitNsec = Number(epoch % 1_000_000_000n);
-}
-/** What `absSplit` found: absolute whole seconds and ns. */
-let absSec = 0;
-let absNsec = 0;
 
 /**
- * The absolute time of relative ns `t` as whole seconds and ns (`absSec`,
- * `absNsec`) when plain numbers hold it exactly; false when only the exact
- * bigint sum does (or `t` is unknown).
+ * `absNs` as digits at b[p] (room for MAX_NUMBER_TEXT bytes taken), or -1
+ * (nothing written) when only the exact bigint sum holds it (or `t` is
+ * unknown): whole seconds and ns in plain numbers, kept in local variables
+ * (a number stored outside the function would be boxed, garbage per cell).
  */
-function absSplit(epoch: bigint, t: number, rest: number): boolean {
-  if (rest !== 0) return false;
-  if (epoch !== splitEpoch) splitAt(epoch);
+export function putAbsNs(b: Buffer, p: number, epoch: bigint, t: number, rest: number): number {
+  if (rest !== 0 || t - t !== 0) return -1;
+  if (epoch !== splitEpoch) {
+    splitEpoch = epoch;
+    splitSec = Number(epoch / 1_000_000_000n);
+    splitNsec = Number(epoch % 1_000_000_000n);
+  }
   const total = splitNsec + Math.round(t);
   const carry = Math.floor(total / 1e9);
   const sec = splitSec + carry;
-  if (sec <= 0 || !Number.isSafeInteger(total) || !Number.isSafeInteger(sec)) return false;
-  absSec = sec;
-  absNsec = total - carry * 1e9;
-  return true;
+  if (sec <= 0 || sec > Number.MAX_SAFE_INTEGER || !(total <= Number.MAX_SAFE_INTEGER && total >= -Number.MAX_SAFE_INTEGER)) return -1;
+  return putNanos(b, p, sec, total - carry * 1e9);
 }
+const ABS_SCRATCH = Buffer.alloc(MAX_NUMBER_TEXT);
 
 /** Relative ns (plus the `rest` a double could not hold, see `CaptureMessage.tRest`) -> absolute ns since the Unix epoch, exact, as a decimal string. */
 export function absNs(clock: ExportClock, t: number, rest = 0): Cell {
   const epoch = clock.epochNs;
   if (!Number.isFinite(t) || epoch === undefined) return null;
-  if (absSplit(epoch, t, rest)) return `${absSec}${String(absNsec).padStart(9, '0')}`;
+  const n = putAbsNs(ABS_SCRATCH, 0, epoch, t, rest);
+  if (n >= 0) return ABS_SCRATCH.toString('latin1', 0, n);
   return (epoch + BigInt(Math.round(t)) + BigInt(rest)).toString();
-}
-
-/** `absNs` as digits at b[p] (room for MAX_NUMBER_TEXT bytes taken), or -1 (nothing written) when only the bigint sum holds it. */
-export function putAbsNs(b: Buffer, p: number, epoch: bigint, t: number, rest: number): number {
-  return Number.isFinite(t) && absSplit(epoch, t, rest) ? putNanos(b, p, absSec, absNsec) : -1;
 }
 
 /**
@@ -531,23 +523,13 @@ const JSONL_PUT: Record<ColumnType, PutCell> = {
   },
 };
 
-/**
- * An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes
- * of it when only a bigint holds it. `absSplit` inlined, so that the parts
- * stay local numbers rather than stores the engine boxes.
- */
+/** An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes of it when only a bigint holds it. */
 function putAbsTime(csv: boolean): (w: TextBuffer, p: number, clock: ExportClock, t: number, rest: number) => number {
   const put = csv ? CSV_PUT.integer : JSONL_PUT.integer;
   return (w, p, clock, t, rest) => {
     const epoch = clock.epochNs;
-    if (epoch !== undefined && rest === 0 && t - t === 0) {
-      if (epoch !== splitEpoch) splitAt(epoch);
-      const total = splitNsec + Math.round(t);
-      const carry = Math.floor(total / 1e9);
-      const sec = splitSec + carry;
-      if (sec > 0 && sec <= 9007199254740991 && total <= 9007199254740991 && total >= -9007199254740991) return putNanos(w.buf, p, sec, total - carry * 1e9);
-    }
-    return put(w, p, absNs(clock, t, rest));
+    const q = epoch === undefined ? -1 : putAbsNs(w.buf, p, epoch, t, rest);
+    return q >= 0 ? q : put(w, p, absNs(clock, t, rest));
   };
 }
 const CSV_ABS_TIME = putAbsTime(true);
