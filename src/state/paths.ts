@@ -7,6 +7,7 @@
  * so it can retire the file's state).
  */
 import type { Id } from '../model/id64.js';
+import { IdTable } from '../pairing/id-table.js';
 import { childPath } from '../protocol/exchange.js';
 
 const ROOT_ID = 1;
@@ -33,14 +34,15 @@ interface PathNode {
 const MAX_DEPTH = 256;
 
 export class PathTable {
-  private nodes = new Map<Id, PathNode>();
+  /** Not `Map`s (IdTable): nodes come and go by the thousand, and a Map's discarded tables keep dropped nodes alive. */
+  private nodes = new IdTable<PathNode>();
   /** parent -> name -> nodeid, for renames and unlinks. */
-  private children = new Map<Id, Map<string, Id>>();
+  private children = new IdTable<Map<string, Id>>();
   /**
    * Known nodes whose parent is the key (the root's are not counted): a node
    * that has any is a prefix of other nodes' paths.
    */
-  private dependents = new Map<Id, number>();
+  private dependents = new IdTable<number>();
   /**
    * The cached paths are valid while a node's `epoch` equals this. A change
    * of a node's name or parent, or a node appearing or going, changes the
