@@ -142,10 +142,25 @@ export class IdTable<V = Exchange> {
     }
   }
 
-  /** The exchanges in insertion order (end of input and views: not per message). */
+  /**
+   * The values in insertion order (end of input and views: not per message).
+   * The state's files may number a million: each occupied slot becomes one
+   * number, insertion sequence times capacity plus slot, sorted natively,
+   * rather than an object each.
+   */
   values(): IterableIterator<V> {
+    const cap = this.keys.length;
+    if (this.big === undefined && this.seq * cap < Number.MAX_SAFE_INTEGER) {
+      const order = new Float64Array(this.count);
+      let n = 0;
+      for (let i = 0; i < cap; i++) if (this.keys[i] !== EMPTY) order[n++] = this.seqs[i]! * cap + i;
+      order.sort();
+      const out = new Array<V>(n);
+      for (let k = 0; k < n; k++) out[k] = this.vals[order[k]! % cap]!;
+      return out.values();
+    }
     const all: { x: V; seq: number }[] = [];
-    for (let i = 0; i < this.keys.length; i++) {
+    for (let i = 0; i < cap; i++) {
       if (this.keys[i] !== EMPTY) all.push({ x: this.vals[i]!, seq: this.seqs[i]! });
     }
     if (this.big) all.push(...this.big.values());
