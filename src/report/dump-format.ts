@@ -261,6 +261,7 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
       const ns = nsec ? readOf(p.nsecKey) : 'undefined';
       const slowCall = `t.str(${slow}(${F}, r, ${wide ? 'r.toString()' : 'r'}, ${ns}))`;
       let fast: string;
+      let other = slowCall;
       const skip = plan.keep ? '' : 'r !== 0 && ';
       const key = dep(Buffer.from(` ${k} `, 'latin1'));
       if (plan.flags || plan.enumSet || plan.mode || k === 'umask') {
@@ -271,10 +272,12 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
         fast = `if (${skip}true) { t.bytes(${key}); t.num(r);${nsec ? ` const ns = ${ns}; if (ns !== 0) { t.byte(46); ${dep(writeNanos)}(t, ns); }` : ''} t.byte(115); }`;
       } else if (p.hex) {
         fast = `if (r < 0) ${slowCall}; else if (${skip}true) { t.bytes(${key}); ${dep(writeHex)}(t, r); }`;
+        // A u64 past 2^53 (lock owners): its hex digits, as `scalar` makes them of its decimal text.
+        if (t === 'u64') other = `if (r >= 0n) { t.bytes(${key}); t.str('0x' + r.toString(16)); } else ${slowCall}`;
       } else {
         fast = `if (${skip}true) { t.bytes(${key}); t.num(r); }`;
       }
-      stmts.push(`{ const r = ${scalarSource(t as Parameters<typeof scalarSource>[0], at, le, dep)}; if (typeof r === 'number') { ${fast} } else ${slowCall}; }`);
+      stmts.push(`{ const r = ${scalarSource(t as Parameters<typeof scalarSource>[0], at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other}; } }`);
     }
   };
   emit(layout, 'o');

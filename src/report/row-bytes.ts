@@ -54,8 +54,12 @@ export function putNumber(b: Buffer, p: number, v: number): number {
 
 /** The digits of 0 <= v < 2^31. */
 function putUint31(b: Buffer, p: number, v: number): number {
-  const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-  return putDigits(b, p, v, n);
+  return putDigits(b, p, v, digitCount(v));
+}
+
+/** How many decimal digits 0 <= v < 2^31 has. */
+export function digitCount(v: number): number {
+  return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
 }
 
 /** "00" to "99" as byte pairs: digits are written two per division (a division is most of a digit's cost). */

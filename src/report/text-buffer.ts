@@ -8,7 +8,7 @@
  * export tables (csv.ts) write into it. Numbers are written by row-bytes.ts's
  * `putNumber`.
  */
-import { MAX_NUMBER_TEXT, putNumber } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, digitCount, putDigits, putNumber } from './row-bytes.js';
 
 /** Bytes an output buffer gathers before handing them on (about one write(2) each). */
 export const TEXT_BUFFER = 1 << 16;
@@ -87,8 +87,10 @@ export class TextBuffer {
 
   /** A number as JSON writes it: an integer's digits, else its String(), `null` when not finite. */
   num(n: number): void {
-    this.room(MAX_NUMBER_TEXT);
-    if (Number.isFinite(n)) this.pos = putNumber(this.buf, this.pos, n);
+    if (this.pos + MAX_NUMBER_TEXT > this.buf.length) this.room(MAX_NUMBER_TEXT);
+    // Most numbers of a dump are small whole ones: their digits without putNumber's general cases.
+    if (n >= 0 && n < 1e9 && (n | 0) === n) this.pos = putDigits(this.buf, this.pos, n, digitCount(n));
+    else if (Number.isFinite(n)) this.pos = putNumber(this.buf, this.pos, n);
     else this.pos += this.buf.write('null', this.pos, 'latin1');
   }
 
