@@ -16,6 +16,7 @@ import { createReadStream, createWriteStream, mkdirSync, readFileSync, readdirSy
 import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TABLES } from '../dist/src/report/csv.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const manifest = join(root, 'test/golden/outputs.json');
@@ -44,7 +45,7 @@ const PER_CAPTURE = [
   ['dump', '--exchanges', '--json'],
   ['analyze'],
   ['analyze', '--json'],
-  ...['requests', 'findings', 'files', 'sizes', 'ops'].flatMap((t) => [
+  ...TABLES.flatMap((t) => [
     ['export', '--table', t],
     ['export', '--table', t, '--format', 'jsonl'],
   ]),
