@@ -7,8 +7,10 @@
 
 /** Time-weighted share of each in-flight level, fed with level changes in time order. */
 export class LevelTime {
-  /** ns spent at each level (index = level). */
-  private ns: number[] = [];
+  /** ns spent at level 1: most files never have two exchanges in flight at once, and need no array. */
+  private ns1 = 0;
+  /** ns spent at each level from 2 on (index = level), made at the first. */
+  private nsMore: number[] | undefined = undefined;
   private level = 0;
   private since = 0;
   max = 0;
@@ -17,7 +19,14 @@ export class LevelTime {
   set(level: number, t: number): void {
     if (this.level > 0) {
       const d = t - this.since;
-      if (d > 0) this.ns[this.level] = (this.ns[this.level] ?? 0) + d;
+      if (d > 0) {
+        if (this.level === 1) {
+          this.ns1 += d;
+        } else {
+          const m = (this.nsMore ??= []);
+          m[this.level] = (m[this.level] ?? 0) + d;
+        }
+      }
     }
     if (t > this.since || this.level === 0) this.since = t;
     this.level = level;
@@ -36,12 +45,14 @@ export class LevelTime {
 
   /** Share of active time (level >= 1) per level, e.g. {"1": 0.8, "2": 0.2}. */
   share(): Record<string, number> {
-    let total = 0;
-    for (let l = 1; l < this.ns.length; l++) total += this.ns[l] ?? 0;
+    const m = this.nsMore ?? [];
+    let total = this.ns1;
+    for (let l = 2; l < m.length; l++) total += m[l] ?? 0;
     const out: Record<string, number> = {};
     if (total <= 0) return out;
-    for (let l = 1; l < this.ns.length; l++) {
-      const v = this.ns[l] ?? 0;
+    if (this.ns1 > 0) out['1'] = Math.round((this.ns1 / total) * 1e6) / 1e6;
+    for (let l = 2; l < m.length; l++) {
+      const v = m[l] ?? 0;
       if (v > 0) out[String(l)] = Math.round((v / total) * 1e6) / 1e6;
     }
     return out;

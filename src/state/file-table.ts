@@ -140,7 +140,7 @@ export class FileTable {
       const src = from[list] as Track[];
       for (let k = src.length - 1; k >= 0; k--) {
         if (src[k]!.file === f) {
-          to.inflight(list).push(src[k]!);
+          to.addInflight(list, src[k]!);
           src.splice(k, 1);
         }
       }

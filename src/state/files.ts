@@ -212,7 +212,7 @@ export interface MovingReport {
 /**
  * The empty list a group starts with for what most groups never hold (in-flight
  * writes and truncates, size changes): one shared frozen array instead of
- * three per file; `SizeGroup.inflight` and `noteChange` replace it on the
+ * three per file; `SizeGroup.addInflight` and `noteChange` replace it on the
  * first push (a push on it would throw).
  */
 const NONE: readonly never[] = Object.freeze([]);
@@ -246,13 +246,11 @@ export class SizeGroup {
     return false;
   }
 
-  /** The in-flight list `list`, to add to (made on first use). */
-  inflight(list: 'writesInflight' | 'truncatesInflight'): Track[] {
+  /** Adds `tr` to the in-flight list `list` (made on first use, a literal: room for one, the common case). */
+  addInflight(list: 'writesInflight' | 'truncatesInflight', tr: Track): void {
     const l = this[list];
-    if (l !== NONE) return l as Track[];
-    const made: Track[] = [];
-    this[list] = made;
-    return made;
+    if (l === NONE) this[list] = [tr];
+    else (l as Track[]).push(tr);
   }
 
   noteChange(c: SizeChange): void {

@@ -241,10 +241,10 @@ export class AnalysisState {
         if (!Number.isNaN(f.kernelSize) && end > f.kernelSize) f.kernelSize = end;
       }
       this.linkConcurrentWrites(tr, g);
-      g.inflight('writesInflight').push(tr);
+      g.addInflight('writesInflight', tr);
     } else if ((op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) || ((op === Op.OPEN) && (x.flags & O_TRUNC) !== 0)) {
       tr.truncates = true;
-      g.inflight('truncatesInflight').push(tr);
+      g.addInflight('truncatesInflight', tr);
     }
     return tr;
   }
