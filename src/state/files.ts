@@ -441,12 +441,13 @@ export class FileState {
   /**
    * Adds an exchange to the timeline: its bar is kept when `keep`; when not,
    * the exchange is still counted in `activity`, and as dropped when it was
-   * `wanted` (within the filters). Returns whether the bar was kept.
+   * `wanted` (within the filters). Returns whether the bar was kept. `bar`:
+   * the exchange's facts, needed (given) when `keep` or `wanted`.
    */
-  addBar(tReq: number, bar: () => BarFacts, keep: boolean, wanted: boolean): boolean {
+  addBar(tReq: number, bar: BarFacts | undefined, keep: boolean, wanted: boolean): boolean {
     const bars = (this.bars ??= []);
     if (keep) {
-      bars.push(bar());
+      bars.push(bar!);
       this.activity?.add(tReq);
       return true;
     }
@@ -457,11 +458,10 @@ export class FileState {
     }
     this.activity.add(tReq);
     if (!wanted) return false;
-    const b = bar();
     this.barsDropped++;
     const r = (this.recentDropped ??= []);
     if (r.length >= RECENT_DROPPED) r.shift();
-    r.push(b);
+    r.push(bar!);
     return false;
   }
 

@@ -348,16 +348,13 @@ export class AnalysisState {
 
   private addBar(f: FileState, tr: Track): void {
     const x = tr.x;
-    const bar = (): BarFacts => ({
-      conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, replied: x.replied, tReply: x.tReply, error: x.error,
-      tid: x.tid, offset: x.offset, size: x.size, info: barInfo(x, tr),
-    });
     // Filters first, then the caps: a narrowed report keeps what it selected.
     const wanted = this.opts.barWanted?.(x, f) ?? true;
     const fileRoom = (f.bars?.length ?? 0) < this.barsPerFile;
     if (wanted && fileRoom && this.bars >= this.maxBars && this.barsSinceEviction >= this.maxBars / 2) this.evictBars();
     const keep = tr.keepBar || (wanted && fileRoom && this.bars < this.maxBars);
-    if (f.addBar(x.tReq, bar, keep, wanted)) {
+    // The facts only when the file keeps them (as a bar, or as a recently dropped one).
+    if (f.addBar(x.tReq, keep || wanted ? barFacts(tr) : undefined, keep, wanted)) {
       this.bars++;
       this.barsSinceEviction++;
     }
@@ -732,6 +729,15 @@ function removeFrom<T>(list: T[], v: T): void {
   if (i < 0) return;
   const last = list.pop()!;
   if (i < list.length) list[i] = last;
+}
+
+/** The timeline facts of a completed exchange. */
+function barFacts(tr: Track): BarFacts {
+  const x = tr.x;
+  return {
+    conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, replied: x.replied, tReply: x.tReply, error: x.error,
+    tid: x.tid, offset: x.offset, size: x.size, info: barInfo(x, tr),
+  };
 }
 
 function barInfo(x: Exchange, tr: Track): string | null {
