@@ -11,7 +11,7 @@ import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
 import { noteProblem, Problem, ProblemNote } from '../protocol/problems.js';
 import { ConnProtocol, type ProtocolOverride } from '../protocol/version.js';
 import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillRequestHeader, u64, viewOf, type NotifyEvent } from '../protocol/extract.js';
-import { Exchange, resetExchange } from '../protocol/exchange.js';
+import { Exchange, resetExchange, resetReplyResult } from '../protocol/exchange.js';
 import { RecordPool } from '../protocol/recycle.js';
 import type { Id } from '../model/id64.js';
 import { formatMs } from '../model/format.js';
@@ -292,7 +292,14 @@ export class Pairer {
    * those for a late reply) are left to the garbage collector.
    */
   recycle(x: Exchange): void {
-    if (!x.held && x.opcode !== Op.INTERRUPT) this.pool.give(x);
+    if (x.held || x.opcode === Op.INTERRUPT) return;
+    const r = x.result;
+    this.pool.give(x);
+    // The reply record goes with it, emptied: one record per exchange, not one per reply.
+    if (r !== undefined && this.opts.poisonRecycled !== true) {
+      resetReplyResult(r);
+      x.result = r;
+    }
   }
 
   private settleInterrupt(s: ConnState, target: Id): void {

@@ -141,7 +141,8 @@ export class Exchange {
   /**
    * Entry/attribute/open/directory results of the reply, when it carried any
    * (see `ReplyResult`); read them through the accessors below. extract.ts
-   * fills a new record in one go.
+   * fills it in one go: a new record, or the emptied one a reused exchange
+   * kept (`Pairer.recycle`), which reads as no record at all.
    */
   result: ReplyResult | undefined = undefined;
   /** Rarely set fields (see `ExchangeExtra`); read them through the accessors below. */
@@ -265,3 +266,6 @@ class ExchangeExtra {
  * instead of allocating one per request (`Pairer.recycle`).
  */
 export const resetExchange: (x: Exchange) => void = resetterOf(new Exchange(), 'Exchange');
+
+/** Sets every field of a reply record back to its default (a reused exchange keeps its record: `Pairer.recycle`). */
+export const resetReplyResult: (r: ReplyResult) => void = resetterOf(new ReplyResult(), 'ReplyResult');

@@ -506,7 +506,7 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
     });
     pos = direntNext(pos, plus);
   }
-  const r = new ReplyResult();
+  const r = x.result ?? new ReplyResult();
   r.entries = out;
   x.result = r;
 }
@@ -890,8 +890,7 @@ function requestCuseInit(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 /** LOOKUP / MKNOD / MKDIR / SYMLINK / LINK / CREATE / TMPFILE. */
 function replyLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { dv, le, b, minor } = R;
-  // A new record filled in one go (see Exchange.result).
-  const r = new ReplyResult();
+  const r = x.result ?? new ReplyResult();
   r.resultNodeid = u64(dv, b + EO_NODEID, le);
   r.attrIno = u64(dv, b + EO_ATTR + ATTR_INO, le);
   r.attrSize = n64(dv, b + EO_ATTR + ATTR_SIZE, le);
@@ -909,7 +908,7 @@ function replyLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 /** GETATTR / SETATTR. */
 function replyGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { dv, le, b } = R;
-  const r = new ReplyResult();
+  const r = x.result ?? new ReplyResult();
   r.attrIno = u64(dv, b + AO_ATTR + ATTR_INO, le);
   r.attrSize = n64(dv, b + AO_ATTR + ATTR_SIZE, le);
   r.attrMode = dv.getUint32(b + AO_ATTR + ATTR_MODE, le);
@@ -920,7 +919,7 @@ function replyGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 /** STATX. */
 function replyStatx(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { dv, le, b } = R;
-  const r = new ReplyResult();
+  const r = x.result ?? new ReplyResult();
   r.attrIno = u64(dv, b + SXO_STAT + SX_INO, le);
   r.attrSize = n64(dv, b + SXO_STAT + SX_SIZE, le);
   r.attrMode = dv.getUint16(b + SXO_STAT + SX_MODE, le);
@@ -931,7 +930,7 @@ function replyStatx(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 /** OPEN / OPENDIR. */
 function replyOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { dv, le, b } = R;
-  const r = new ReplyResult();
+  const r = x.result ?? new ReplyResult();
   r.resultFh = u64(dv, b + OO_FH, le);
   r.openFlags = dv.getUint32(b + OO_FLAGS, le);
   if ((r.openFlags & FOPEN_PASSTHROUGH) !== 0) r.backingId = dv.getInt32(b + OO_BACKING_ID, le);
