@@ -151,6 +151,9 @@ export class RetiredFiles {
   private list: (FileModel | FileState)[] = [];
   /** The least busy file the last prune kept within `keep` (undefined until a prune filled it). */
   private floor: ActivityFacts | undefined = undefined;
+  /** Entries of `list` with findings, and without (ranked by activity). */
+  private nWithFindings = 0;
+  private nRanked = 0;
   /** Files retired, selected or not. */
   count = 0;
   /** Selected files summarised and then left out by the bound. */
@@ -167,7 +170,13 @@ export class RetiredFiles {
       return;
     }
     this.list.push(f.group.members.length === 1 && f.group.members[0] === f ? f : fileModel(f));
-    if (this.list.length > 2 * (this.keep + this.keepWithFindings)) this.prune();
+    // Each side is pruned at twice its own bound: once the floor turns the
+    // quiet files away, nearly every file that gets in is a busy one holding
+    // up to a file's bar budget, so a shared bound of 2 * (keep +
+    // keepWithFindings) entries would hold that many busy files.
+    if (f.findings > 0) this.nWithFindings++;
+    else this.nRanked++;
+    if (this.nRanked > 2 * this.keep || this.nWithFindings > 2 * this.keepWithFindings) this.prune();
   }
 
   private prune(): void {
@@ -178,7 +187,14 @@ export class RetiredFiles {
       .sort((a, b) => compareActivity(a.facts, b.facts)).slice(0, this.keep);
     if (this.keep > 0 && ranked.length === this.keep) this.floor = ranked[this.keep - 1]!.facts;
     this.list = [...withF, ...ranked.map((r) => r.e)];
+    this.nWithFindings = withF.length;
+    this.nRanked = ranked.length;
     this.dropped += before - this.list.length;
+  }
+
+  /** Files held now (kept so far, and added since the last prune). */
+  get held(): number {
+    return this.list.length;
   }
 
   all(): FileModel[] {
