@@ -277,12 +277,64 @@ static __always_inline void enter_rw(int fd, __u64 buf, __u64 count, __u32 kind)
     bpf_map_update_elem(&pend, &tid, &p, BPF_ANY);
 }
 
-static __always_inline void exit_rw(long ret) {
+/*
+ * A call with no entry: the thread was already in it when recording began.
+ * Attached to a running daemon (--pid), its idle workers sit blocked in read
+ * or splice on /dev/fuse, so the first request each of them takes would be
+ * lost (and its reply orphaned).  The call's arguments are still in the
+ * registers the thread saved on entry.  A splice is taken only when the pipe
+ * holds just what the call added (libfuse drains its pipe before the next
+ * splice); anything else is counted lost rather than guessed.
+ */
+static __always_inline int pending_at_exit(__u32 kind, long ret, struct pending *q) {
+    if (ret <= 0 || !tracked()) return 0;
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    if (!regs) return 0;
+    int fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+    long conn = fuse_conn_of(file_of(fd));
+    if (conn < 0) return 0;
+    note_daemon_conn(conn);
+    __builtin_memset(q, 0, sizeof *q);
+    q->ts = bpf_ktime_get_ns();
+    q->kind = kind;
+    q->conn = conn;
+    if (kind != K_SPLICE_IN) {
+        q->ubuf = PT_REGS_PARM2_CORE_SYSCALL(regs);
+        q->count = PT_REGS_PARM3_CORE_SYSCALL(regs);
+        if (kind == K_READV || kind == K_WRITEV) q->iovcnt = q->count > MAX_IOV ? MAX_IOV : q->count;
+        return 1;
+    }
+    struct pipe_inode_info *pipe = pipe_of(file_of((int)PT_REGS_PARM3_CORE_SYSCALL(regs)));
+    if (!pipe) return 0;
+    __u32 head = BPF_CORE_READ(pipe, head), tail = BPF_CORE_READ(pipe, tail);
+    __u32 ring = BPF_CORE_READ(pipe, ring_size);
+    struct pipe_buffer *bufs = BPF_CORE_READ(pipe, bufs);
+    __u64 held = 0;
+    if (ring && !(ring & (ring - 1)) && head - tail <= MAX_IOV) {
+        for (__u32 i = 0; i < MAX_IOV; i++) {
+            if (i >= head - tail) break;
+            held += BPF_CORE_READ(bufs + ((tail + i) & (ring - 1)), len);
+        }
+    }
+    if (held != (__u64)ret) {
+        count_lost(conn);
+        return 0;
+    }
+    q->pipe = (__u64)pipe;
+    q->head = tail;
+    return 1;
+}
+
+static __always_inline void exit_rw(long ret, __u32 kind) {
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
     struct pending *p = bpf_map_lookup_elem(&pend, &tid);
-    if (!p) return;
-    struct pending q = *p;
-    bpf_map_delete_elem(&pend, &tid);
+    struct pending q;
+    if (p) {
+        q = *p;
+        bpf_map_delete_elem(&pend, &tid);
+    } else if (!pending_at_exit(kind, ret, &q)) {
+        return;
+    }
     switch (q.kind) {
     case K_READ:
     case K_READV:
@@ -342,13 +394,13 @@ int enter_writev(struct trace_event_raw_sys_enter *ctx) {
 }
 
 SEC("tracepoint/syscalls/sys_exit_read")
-int exit_read(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+int exit_read(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret, K_READ); return 0; }
 SEC("tracepoint/syscalls/sys_exit_readv")
-int exit_readv(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+int exit_readv(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret, K_READV); return 0; }
 SEC("tracepoint/syscalls/sys_exit_write")
-int exit_write(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+int exit_write(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret, K_WRITE); return 0; }
 SEC("tracepoint/syscalls/sys_exit_writev")
-int exit_writev(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+int exit_writev(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret, K_WRITEV); return 0; }
 
 /*
  * splice(fd_in, off_in, fd_out, off_out, len, flags).  From /dev/fuse into a
@@ -451,7 +503,7 @@ int enter_splice(struct trace_event_raw_sys_enter *ctx) {
 }
 
 SEC("tracepoint/syscalls/sys_exit_splice")
-int exit_splice(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret); return 0; }
+int exit_splice(struct trace_event_raw_sys_exit *ctx) { exit_rw(ctx->ret, K_SPLICE_IN); return 0; }
 
 /*
  * Calibration: the loader vmsplices a page whose pfn it read from
