@@ -1,7 +1,7 @@
 /**
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
- * mount2, mergerfs, fuse2fs, securefs, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
+ * mount2, mergerfs, fuse2fs, securefs, lxcfs, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze, type AnalyzeResult } from '../../src/analysis/analyze.js';
 import { runCli } from '../helpers/cli.js';
-import { Op, pairExchanges, readPcapng, type Exchange as RawExchange } from '../helpers/mount.js';
+import { maxInFlight, Op, openReplyFlags, pairExchanges, readPcapng, type Exchange as RawExchange } from '../helpers/mount.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const fx = (name: string): string => join(ROOT, 'fixtures', name);
@@ -370,5 +370,28 @@ describe('securefs', { skip: has('thirdparty-securefs.pcapng') }, () => {
     const log = r.model.files.find((f) => f.path === '/log')!;
     assert.equal(log.reportedSize, 50000);
     assert.equal(log.sizeHistory.at(-1)!.event, 'truncate');
+  });
+});
+
+describe('lxcfs', { skip: has('thirdparty-lxcfs.pcapng') }, () => {
+  it('serves direct-I/O /proc files to two readers at once, each READ answered within what it asked; no finding', () => {
+    const { exchanges: all, orphans } = pairExchanges(readPcapng(fx('thirdparty-lxcfs.pcapng')));
+    assert.equal(orphans, 0);
+    assert.ok(all.every((e) => e.reply || e.opcode === Op.FORGET || e.opcode === Op.BATCH_FORGET), 'every request answered');
+    const opens = all.filter((e) => e.opcode === Op.OPEN && e.replyError === 0);
+    assert.ok(opens.length >= 60, `${opens.length} opens`);
+    assert.ok(opens.every((e) => (openReplyFlags(e)! & FOPEN_DIRECT_IO) !== 0), 'every open FOPEN_DIRECT_IO');
+    const reads = all.filter((e) => e.opcode === Op.READ && e.replyError === 0);
+    // fuse_read_in.size at 56; the reply's data is its length less the 16-byte header (cut by the snap length, so from the header).
+    for (const e of reads) assert.ok(e.reply!.readUInt32LE(0) - 16 <= e.req.readUInt32LE(56), `#${e.unique} within its size`);
+    const byNode = new Map<bigint, RawExchange[]>();
+    for (const e of reads) byNode.set(e.nodeid, [...(byNode.get(e.nodeid) ?? []), e]);
+    assert.ok([...byNode.values()].some((xs) => maxInFlight(xs) >= 2), 'two READs of one file in flight at once');
+
+    const r = run('thirdparty-lxcfs.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    const meminfo = r.model.files.find((f) => f.path === '/proc/meminfo')!;
+    assert.ok(meminfo.openFlags.includes('FOPEN_DIRECT_IO'));
+    assert.equal(meminfo.writes, 0);
   });
 });
