@@ -1,7 +1,7 @@
 /**
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
- * mount2, mergerfs, fuse2fs, securefs, lxcfs, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
+ * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze, type AnalyzeResult } from '../../src/analysis/analyze.js';
 import { runCli } from '../helpers/cli.js';
-import { maxInFlight, Op, openReplyFlags, pairExchanges, readPcapng, type Exchange as RawExchange } from '../helpers/mount.js';
+import { maxInFlight, Op, openReplyFlags, pairExchanges, readPcapng, writeInfo, type Exchange as RawExchange } from '../helpers/mount.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const fx = (name: string): string => join(ROOT, 'fixtures', name);
@@ -70,6 +70,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-mergerfs.pcapng', protocol: '7.31', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-fuse2fs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-securefs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-fuse-zip.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -393,5 +394,30 @@ describe('lxcfs', { skip: has('thirdparty-lxcfs.pcapng') }, () => {
     const meminfo = r.model.files.find((f) => f.path === '/proc/meminfo')!;
     assert.ok(meminfo.openFlags.includes('FOPEN_DIRECT_IO'));
     assert.equal(meminfo.writes, 0);
+  });
+});
+
+describe('fuse-zip', { skip: has('thirdparty-fuse-zip.pcapng') }, () => {
+  it('one request in flight at a time: two writers of /big interleave, every byte of 0-512 KiB written once, size 524,288; no finding', () => {
+    const all = pairExchanges(readPcapng(fx('thirdparty-fuse-zip.pcapng'))).exchanges;
+    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1, 'a single-threaded daemon');
+    const { exchanges } = dump('thirdparty-fuse-zip.pcapng');
+    const create = exchanges.find((x) => x.op === 'CREATE' && (x.request.body as { name?: string }).name === 'big')!;
+    const node = BigInt((create.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid);
+    const writes = all.filter((e) => e.nodeid === node && e.opcode === Op.WRITE).map(writeInfo);
+    assert.ok(new Set(writes.map((w) => w.pid)).size >= 2, 'two writer processes');
+    const spans = writes.map((w) => [w.offset, w.offset + w.size] as const).sort((a, b) => a[0] - b[0]);
+    let end = 0;
+    for (const [from, to] of spans) {
+      assert.equal(from, end, `no gap or overlap at ${from}`);
+      end = to;
+    }
+    assert.equal(end, 524288);
+
+    const r = run('thirdparty-fuse-zip.pcapng');
+    assert.deepEqual(kindsOf(r), []);
+    const big = r.model.files.find((f) => f.path === '/big')!;
+    assert.equal(big.maxConcurrentWrites, 1);
+    assert.equal(big.reportedSize, 524288);
   });
 });
