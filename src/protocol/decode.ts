@@ -106,6 +106,8 @@ export class MessageParts {
   /** The key added to the header (`error_name` of a reply, `code_name` of a notification), and its value. */
   headerKey: string | undefined = undefined;
   headerValue = '';
+  /** The number `headerValue` names (the reply's error, the notification's code): the same number, the same name. */
+  headerCode = 0;
   count = 0;
   readonly keys: string[] = [];
   readonly kinds: number[] = [];
@@ -130,6 +132,7 @@ export class MessageParts {
     this.headerAt = 0;
     this.headerKey = undefined;
     this.headerValue = '';
+    this.headerCode = 0;
     this.count = 0;
     this.truncated = undefined;
     this.problem = undefined;
@@ -581,6 +584,7 @@ export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnPro
   const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
   P.headerKey = 'error_name';
   P.headerValue = replyErrorName(error);
+  P.headerCode = error;
   const bodyLen = Math.max(0, len - OUT_HDR);
   const avail = Math.max(0, Math.min(m.capLen, len) - OUT_HDR);
   const b = off + OUT_HDR;
@@ -655,6 +659,7 @@ export function walkNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent |
   P.headerAt = m.off;
   P.headerKey = 'code_name';
   P.headerValue = notifyName(ev.code);
+  P.headerCode = ev.code;
   P.noteChecked(ev.problem);
   const { data, off, le } = m;
   const len = u32(data, off, le);

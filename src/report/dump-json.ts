@@ -8,24 +8,22 @@
  * written as digits, and the names of flags, enums and modes are cached as
  * ready bytes per value. A dump writes millions of these.
  */
+import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
 import { Part, type MessageParts } from '../protocol/decode.js';
-import type { EnumSet, FlagSet, StructLayout } from '../protocol/layout.js';
+import { u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
 import { jsonString, stringifyPlain } from './json.js';
-import { MAX_NUMBER_TEXT, putNumber } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNumber } from './row-bytes.js';
+import { putAbsNs } from './csv.js';
 import { TextBuffer } from './text-buffer.js';
+import { putI32, putU32, putU53, wordSource } from './word-digits.js';
 import { GeneratedCode } from '../model/generated-code.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
 
-const writers = { le: new Map<StructLayout, Writer>(), be: new Map<StructLayout, Writer>() };
-
 /** Writes the JSON text of `layout` at buf[off], all of whose bytes are present. */
 function writeStructJson(t: TextBuffer, layout: StructLayout, buf: Buffer, off: number, le: boolean): void {
-  const cache = le ? writers.le : writers.be;
-  let w = cache.get(layout);
-  if (!w) cache.set(layout, (w = compile(layout, le)));
-  w(t, buf, off);
+  partWriter(layout, le).write(t, buf, off);
 }
 
 const scratch = new TextBuffer(1 << 12);
@@ -87,6 +85,36 @@ function wideAt(u: Buffer, p: number, v: number | bigint): number {
 const SCALAR_MAX = MAX_NUMBER_TEXT;
 
 /**
+ * Statements that read the scalar at `at` into the local `v` (its value as
+ * the readers give it, for a name piece) and write its JSON at `p`. Words
+ * are read byte by byte; a u64 is written from its halves while it is at
+ * most 2^53-1 (its local is then the number; only past that a bigint).
+ */
+function scalarStatements(t: Scalar, at: string, le: boolean, v: string, named: boolean, dep: (x: unknown) => string): string[] {
+  switch (t) {
+    case 'u8': return [`const ${v} = ${wordSource(1, at, le)};`, `p = ${dep(putU32)}(u, p, ${v});`];
+    case 'u16': return [`const ${v} = ${wordSource(2, at, le)};`, `p = ${dep(putU32)}(u, p, ${v});`];
+    case 'u32': return [`const ${v} = ${wordSource(4, at, le)};`, `p = ${dep(putU32)}(u, p, ${v});`];
+    case 'i32': return [`const ${v} = ${wordSource(4, at, le)} | 0;`, `p = ${dep(putI32)}(u, p, ${v});`];
+    case 'u64': {
+      const lo = wordSource(4, le ? at : `${at} + 4`, le);
+      const hi = wordSource(4, le ? `${at} + 4` : at, le);
+      const wide = `${dep(u64)}(b, ${at}, ${le})`;
+      const read = `const ${v}l = ${lo}; const ${v}h = ${hi};`;
+      if (!named) return [read, `p = ${v}h < 0x200000 ? ${dep(putU53)}(u, p, ${v}h, ${v}l) : ${dep(wideAt)}(u, p, ${wide});`];
+      return [read, `const ${v} = ${v}h < 0x200000 ? ${v}h * 4294967296 + ${v}l : ${wide};`, `p = ${dep(wideAt)}(u, p, ${v});`];
+    }
+    default: return [`const ${v} = ${scalarSource(t, at, le, dep)};`, `p = ${dep(wideAt)}(u, p, ${v});`];
+  }
+}
+
+/** Source storing the ASCII constant `c` at u[p] and moving p past it: plain stores, no loop or call. */
+function storesSource(c: string, dep: (x: unknown) => string): string {
+  if (c.length > 24) return `u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
+  return `${[...c].map((ch, i) => `u[p + ${i}] = ${ch.charCodeAt(0)};`).join(' ')} p += ${c.length};`;
+}
+
+/**
  * The writer's source: the bytes of the reader's object literal
  * (protocol/struct-json.ts) in order, padding left out. Room for all of the
  * fixed part is made first (and again after a name, whose length varies).
@@ -99,11 +127,7 @@ function compile(layout: StructLayout, le: boolean): Writer {
   let locals = 0;
   const constant = (c: string): void => {
     fixed += c.length;
-    if (c.length <= 24) {
-      stmts.push(`${[...c].map((ch, i) => `u[p + ${i}] = ${ch.charCodeAt(0)};`).join(' ')} p += ${c.length};`);
-    } else {
-      stmts.push(`u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`);
-    }
+    stmts.push(storesSource(c, dep));
   };
   const emit = (l: StructLayout, base: string): void => {
     let sep = '';
@@ -126,14 +150,12 @@ function compile(layout: StructLayout, le: boolean): Writer {
         constant('"');
         continue;
       }
-      const read = scalarSource(t, at, le, dep);
-      const wide = t === 'u64' || t === 'i64';
       constant(key);
       fixed += SCALAR_MAX;
       const v = `v${locals++}`;
-      stmts.push(`const ${v} = ${read};`);
-      stmts.push(`p = ${wide ? dep(wideAt) : dep(putNumber)}(u, p, ${v});`);
-      if (f.flags === undefined && f.enum === undefined && f.name !== 'mode') continue;
+      const named = f.flags !== undefined || f.enum !== undefined || f.name === 'mode';
+      stmts.push(...scalarStatements(t, at, le, v, named, dep));
+      if (!named) continue;
       const cache = dep(new Map());
       let call: string;
       if (f.flags) call = `${dep(flagsPiece)}(t, ${cache}, ${JSON.stringify(`,"${f.name}_names":`)}, ${dep(f.flags)}, ${v})`;
@@ -151,7 +173,7 @@ function compile(layout: StructLayout, le: boolean): Writer {
 
 /** Bytes of `"key":` and of the header's added `,"key":"value"}`, cached. */
 const keyPieces = new Map<string, Buffer>();
-const headerPieces = new Map<string, Map<string, Buffer>>();
+const headerPieces = new Map<string, Map<number, Buffer>>();
 
 function keyPiece(k: string): Buffer {
   let b = keyPieces.get(k);
@@ -162,64 +184,104 @@ function keyPiece(k: string): Buffer {
   return b;
 }
 
-function headerPiece(k: string, v: string): Buffer {
-  let byValue = headerPieces.get(k);
-  if (byValue === undefined) headerPieces.set(k, (byValue = new Map()));
-  let b = byValue.get(v);
+/** The header's added key and its value, cached by the number the value names (a reply's error, a notification's code). */
+function headerPiece(k: string, code: number, v: string): Buffer {
+  let byCode = headerPieces.get(k);
+  if (byCode === undefined) headerPieces.set(k, (byCode = new Map()));
+  let b = byCode.get(code);
   if (b === undefined) {
     b = Buffer.from(`,${jsonString(k)}:${jsonString(v)}}`, 'utf8');
-    if (byValue.size < MAX_CACHED) byValue.set(v, b);
+    if (byCode.size < MAX_CACHED) byCode.set(code, b);
   }
   return b;
 }
 
-const TYPE: Record<MessageParts['type'], Buffer> = {
-  request: lit('{"type":"request"'), reply: lit('{"type":"reply"'), notify: lit('{"type":"notify"'),
-};
-const OPCODE = lit(',"opcode":');
-const OP = lit(',"op":');
-const HEADER = lit(',"header":');
-const BODY = lit(',"body":');
+/** A struct's writer and its key `"name":` as a body part. */
+interface PartWriter {
+  readonly write: Writer;
+  readonly key: Buffer;
+}
+const partWriters = { le: new Map<StructLayout, PartWriter>(), be: new Map<StructLayout, PartWriter>() };
+
+function partWriter(layout: StructLayout, le: boolean): PartWriter {
+  const cache = le ? partWriters.le : partWriters.be;
+  let w = cache.get(layout);
+  if (w === undefined) cache.set(layout, (w = { write: compile(layout, le), key: keyPiece(layout.name) }));
+  return w;
+}
+
+const TYPES: readonly MessageParts['type'][] = ['request', 'reply', 'notify'];
+
+/**
+ * `{"type":…,"opcode":…,"op":…,"header":` of each type and opcode, kept
+ * with the op name it was made for (a reply without its request has none).
+ */
+const preambles = TYPES.map(() => new Array<{ op: string; bytes: Buffer } | undefined>(256));
+
+function preamble(P: MessageParts): Buffer {
+  const code = P.opcode;
+  const byCode = code !== undefined && code >= 0 && code < 256 ? preambles[TYPES.indexOf(P.type)] : undefined;
+  const kept = byCode?.[code!];
+  if (kept !== undefined && kept.op === P.op) return kept.bytes;
+  const bytes = Buffer.from(`{"type":${jsonString(P.type)}${code !== undefined ? `,"opcode":${code}` : ''},"op":${jsonString(P.op)},"header":`, 'utf8');
+  if (byCode !== undefined) byCode[code!] = { op: P.op, bytes };
+  return bytes;
+}
+
 const DATA_LENGTH = lit('{"length":');
 const DATA_CAPTURED = lit(',"captured":');
+const EMPTY_BODY = lit('{},"body":');
+const BODY = lit(',"body":');
+
+/** A string value as JSON: a plain one copied as it is, any other through `jsonString`. */
+function writeString(t: TextBuffer, s: string): void {
+  t.room(s.length + 2);
+  const p = putJsonPlain(t.buf, t.pos, s);
+  if (p >= 0) t.pos = p;
+  else t.str(jsonString(s));
+}
 
 /**
  * Writes a walked message (protocol/decode.ts) as the JSON text of its
  * DecodedMessage: `{"type":…,"opcode":…,"op":…,"header":{…},"body":{…}}`
  * and `truncated`/`problem` in the order they were noted, then `problem_id`.
  */
-export function writePartsJson(t: TextBuffer, P: MessageParts): void {
-  t.bytes(TYPE[P.type]);
-  if (P.opcode !== undefined) {
-    t.bytes(OPCODE);
-    t.num(P.opcode);
-  }
-  t.bytes(OP);
-  t.bytes(keyLiteral(P.op));
-  t.bytes(HEADER);
-  if (P.header === undefined) t.str('{}');
+function writePartsJson(t: TextBuffer, P: MessageParts): void {
+  t.bytes(preamble(P));
+  const le = P.le;
+  if (P.header === undefined) t.bytes(EMPTY_BODY);
   else {
-    writeStructJson(t, P.header, P.data, P.headerAt, P.le);
+    partWriter(P.header, le).write(t, P.data, P.headerAt);
     if (P.headerKey !== undefined) {
       t.pos--; // the header's closing brace: the added key goes before it
-      t.bytes(headerPiece(P.headerKey, P.headerValue));
+      t.bytes(headerPiece(P.headerKey, P.headerCode, P.headerValue));
     }
+    t.bytes(BODY);
   }
-  t.bytes(BODY);
   if (P.count === 0) t.str('{}');
   for (let i = 0; i < P.count; i++) {
     t.byte(i === 0 ? 123 : 44);
-    t.bytes(keyPiece(P.keys[i]!));
     switch (P.kinds[i]) {
-      case Part.STRUCT: writeStructJson(t, P.layouts[i]!, P.data, P.nums[i]!, P.le); break;
+      case Part.STRUCT: {
+        const w = partWriter(P.layouts[i]!, le);
+        t.bytes(w.key);
+        w.write(t, P.data, P.nums[i]!);
+        break;
+      }
       case Part.DATA:
+        t.bytes(keyPiece(P.keys[i]!));
         t.bytes(DATA_LENGTH);
         t.num(P.nums[i]!);
         t.bytes(DATA_CAPTURED);
         t.num(P.caps[i]!);
         t.byte(125);
         break;
-      default: t.str(stringifyPlain(P.values[i]));
+      default: {
+        t.bytes(keyPiece(P.keys[i]!));
+        const v = P.values[i];
+        if (typeof v === 'string') writeString(t, v);
+        else t.str(stringifyPlain(v));
+      }
     }
   }
   if (P.count > 0) t.byte(125);
@@ -230,20 +292,83 @@ export function writePartsJson(t: TextBuffer, P: MessageParts): void {
   t.byte(125);
 }
 
-/** A JSON string literal's bytes, cached. */
-function keyLiteral(s: string): Buffer {
-  let b = opLiterals.get(s);
-  if (b === undefined) {
-    b = Buffer.from(jsonString(s), 'utf8');
-    if (opLiterals.size < MAX_CACHED) opLiterals.set(s, b);
-  }
-  return b;
-}
-const opLiterals = new Map<string, Buffer>();
-
 /** `writePartsJson` as a string. */
 export function partsJson(P: MessageParts): string {
   const from = scratch.pos;
   writePartsJson(scratch, P);
   return scratch.takeFrom(from);
+}
+
+/** Writes a message's JSON line from its `conn` to its `decoded` (a generated writer, below). */
+type HeadWriter = (t: TextBuffer, m: CaptureMessage, kind: Buffer, timebase: Timebase) => void;
+
+/** The kinds of message as JSON literals followed by the next key, cached. */
+const kindPieces = new Map<string, Buffer>();
+
+function kindPiece(kind: string): Buffer {
+  let b = kindPieces.get(kind);
+  if (b === undefined) kindPieces.set(kind, (b = Buffer.from(`${jsonString(kind)},"file_offset":`, 'utf8')));
+  return b;
+}
+
+/**
+ * The keys of {"type":"message","data":{...}} after `index` and up to the
+ * comment, in their documented order (optional ones left out when unset),
+ * as one function of stores and digit writes: a dump writes millions.
+ */
+const writeMessageHead: HeadWriter = (() => {
+  const g = new GeneratedCode();
+  const dep = (v: unknown): string => g.dep(v);
+  const c = (s: string): string => storesSource(s, dep);
+  const n = (v: string): string => `p = ${dep(putNumber)}(u, p, ${v});`;
+  // The constants, nine numbers, an absolute time and the longest kind (written by a loop, its room here too).
+  const max = 256 + 10 * MAX_NUMBER_TEXT;
+  const src = `return function writeMessageHead(t, m, kind, timebase) {
+    t.room(${max}); const u = t.buf; let p = t.pos;
+    ${c(',"conn":')} ${n('m.conn')}
+    ${c(',"t_ns":')}
+    const epoch = timebase.epochNs;
+    const at = epoch !== undefined ? ${dep(putAbsNs)}(u, p, epoch, m.t, m.tRest) : -1;
+    p = at >= 0 ? at : ${dep(putAscii)}(u, p, timebase.absolute(m.t, m.tRest));
+    ${c(',"t_rel_ns":')} ${n('m.t')}
+    if (m.dir === ${Direction.Outbound}) { ${c(',"dir":"out"')} } else { ${c(',"dir":"in"')} }
+    if (m.dirGuessed) { ${c(',"dir_guessed":true')} }
+    ${c(',"pid":')} ${n('m.pid')}
+    ${c(',"tid":')} ${n('m.tid')}
+    ${c(',"kind":')}
+    for (let i = 0; i < kind.length; i++) u[p + i] = kind[i];
+    p += kind.length;
+    ${n('m.fileOffset')}
+    ${c(',"block":')} ${n('m.blockNo')}
+    ${c(',"cap_len":')} ${n('m.capLen')}
+    ${c(',"orig_len":')} ${n('m.origLen')}
+    if (m.failedErrno) { ${c(',"failed_errno":')} ${n('m.failedErrno')} }
+    t.pos = p;
+  };`;
+  return g.compile<HeadWriter>(src);
+})();
+
+const COMMENT = lit(',"comment":');
+const DECODED = lit(',"decoded":');
+const NO_DECODE = lit('null}}');
+const END = lit('}}');
+
+/**
+ * A message's JSON line from its `conn` on (`{"type":"message","data":{"index":N`
+ * is the caller's): its capture fields, then `decoded`, the walked message
+ * (`d`, or null when it could not be walked).
+ */
+export function writeMessageJsonTail(t: TextBuffer, m: CaptureMessage, kind: string, timebase: Timebase, d: MessageParts | undefined): void {
+  writeMessageHead(t, m, kindPiece(kind), timebase);
+  if (m.comment !== undefined) {
+    t.bytes(COMMENT);
+    t.str(jsonString(m.comment));
+  }
+  t.bytes(DECODED);
+  if (d === undefined) {
+    t.bytes(NO_DECODE);
+    return;
+  }
+  writePartsJson(t, d);
+  t.bytes(END);
 }

@@ -15,11 +15,9 @@ import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
 import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine } from '../../report/dump-format.js';
-import { partsJson, writePartsJson } from '../../report/dump-json.js';
+import { partsJson, writeMessageJsonTail } from '../../report/dump-json.js';
 import { TextBuffer } from '../../report/text-buffer.js';
-import { jsonString, stringifyJson, stringifyPlain } from '../../report/json.js';
-import { absNs, putAbsNs } from '../../report/csv.js';
-import { MAX_NUMBER_TEXT, putAscii, putNumber } from '../../report/row-bytes.js';
+import { stringifyJson, stringifyPlain } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
 import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand } from '../common.js';
 
@@ -37,29 +35,7 @@ interface DumpOptions {
 const MAX_LISTED_PROBLEMS = 50;
 
 
-/** The constant pieces of a message's JSON line, as bytes. */
-const K = bytesOf({
-  conn: ',"conn":', tNs: ',"t_ns":', tRelNs: ',"t_rel_ns":', dirOut: ',"dir":"out"', dirIn: ',"dir":"in"', dirGuessed: ',"dir_guessed":true',
-  pid: ',"pid":', tid: ',"tid":', kind: ',"kind":', fileOffset: ',"file_offset":', block: ',"block":', capLen: ',"cap_len":',
-  origLen: ',"orig_len":', failedErrno: ',"failed_errno":', comment: ',"comment":', decoded: ',"decoded":', null: 'null', end: '}}',
-});
-function bytesOf<T extends Record<string, string>>(o: T): { readonly [k in keyof T]: Buffer } {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Buffer.from(v)])) as { [k in keyof T]: Buffer };
-}
 const MESSAGE_JSON = Buffer.from('{"type":"message","data":{"index":');
-/** Most bytes of a message's JSON line from `conn` up to its comment: the keys, nine numbers, an absolute time, the longest kind. */
-const JSON_HEAD_MAX = Object.values(K).reduce((n, b) => n + b.length, 0) + 11 * MAX_NUMBER_TEXT + 32;
-/** Copies a constant piece (a few bytes: a loop costs less than set()); room taken by the caller. */
-function put(u: Buffer, p: number, b: Buffer): number {
-  for (let i = 0; i < b.length; i++) u[p + i] = b[i]!;
-  return p + b.length;
-}
-const kindLiterals = new Map<string, Buffer>();
-function kindLiteral(kind: string): Buffer {
-  let b = kindLiterals.get(kind);
-  if (b === undefined) kindLiterals.set(kind, (b = Buffer.from(jsonString(kind))));
-  return b;
-}
 /** Lines made before their turn (several captures merged by time) are written here first. */
 const scratch = new TextBuffer(1 << 16);
 const idJson = (v: number | bigint | undefined): number | bigint | null => (v === undefined ? null : v);
@@ -189,11 +165,11 @@ function dump(files: string[], opts: DumpOptions): number {
         const t = out.text;
         t.bytes(MESSAGE_JSON);
         t.num(index);
-        writeMessageJsonTail(t, m, kind, d);
+        writeMessageJsonTail(t, m, kind, timebase, d);
         t.byte(10);
       } else if (json) {
         const from = scratch.pos;
-        writeMessageJsonTail(scratch, m, kind, d);
+        writeMessageJsonTail(scratch, m, kind, timebase, d);
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
       } else if (d && !merger) {
         // Printed at once, with its number, straight into the output buffer.
@@ -230,56 +206,6 @@ function dump(files: string[], opts: DumpOptions): number {
       if (problems.length < MAX_LISTED_PROBLEMS) problems.push(p);
     },
   };
-
-  /**
-   * A message's JSON line from its `conn` on, written out directly (a dump
-   * writes millions): the keys of {"type":"message","data":{...}} in their
-   * documented order, optional ones left out when unset, as stringifyJson
-   * wrote the object this replaces.
-   */
-  const absNsText = (t: number, rest: number): string => {
-    const s = timebase.epochNs !== undefined ? absNs(timebase, t, rest) : null;
-    return typeof s === 'string' ? s : timebase.absoluteNs(t, rest).toString();
-  };
-  function writeMessageJsonTail(t: TextBuffer, m: CaptureMessage, kind: MessageKind, d: MessageParts | undefined): void {
-    // Everything up to `decoded` has a bounded length but the comment: room for it at once, then plain stores.
-    t.room(JSON_HEAD_MAX);
-    const u = t.buf;
-    let p = put(u, t.pos, K.conn);
-    p = putNumber(u, p, m.conn);
-    p = put(u, p, K.tNs);
-    const epoch = timebase.epochNs;
-    const at = epoch !== undefined ? putAbsNs(u, p, epoch, m.t, m.tRest) : -1;
-    p = at >= 0 ? at : putAscii(u, p, absNsText(m.t, m.tRest));
-    p = put(u, p, K.tRelNs);
-    p = putNumber(u, p, m.t);
-    p = put(u, p, m.dir === Direction.Outbound ? K.dirOut : K.dirIn);
-    if (m.dirGuessed) p = put(u, p, K.dirGuessed);
-    p = put(u, p, K.pid);
-    p = putNumber(u, p, m.pid);
-    p = put(u, p, K.tid);
-    p = putNumber(u, p, m.tid);
-    p = put(u, p, K.kind);
-    p = put(u, p, kindLiteral(kind));
-    p = put(u, p, K.fileOffset);
-    p = putNumber(u, p, m.fileOffset);
-    p = put(u, p, K.block);
-    p = putNumber(u, p, m.blockNo);
-    p = put(u, p, K.capLen);
-    p = putNumber(u, p, m.capLen);
-    p = put(u, p, K.origLen);
-    p = putNumber(u, p, m.origLen);
-    if (m.failedErrno) {
-      p = put(u, p, K.failedErrno);
-      p = putNumber(u, p, m.failedErrno);
-    }
-    t.pos = p;
-    if (m.comment !== undefined) { t.bytes(K.comment); t.str(jsonString(m.comment)); }
-    t.bytes(K.decoded);
-    if (d) writePartsJson(t, d);
-    else t.bytes(K.null);
-    t.bytes(K.end);
-  }
 
   /**
    * One exchange line, in the order of the message that completes it (`at`:

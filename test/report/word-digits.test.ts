@@ -1,0 +1,38 @@
+/**
+ * The digits of words read from message bytes are what `String` writes of
+ * their value, at every length boundary and across the 2^31, 2^32 and 2^53
+ * edges the writers split at.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { putI32, putU32, putU53 } from '../../src/report/word-digits.js';
+
+const buf = Buffer.alloc(64);
+const text = (end: number): string => buf.toString('latin1', 3, end);
+
+/** 0, 1, and each power of ten and of two with its neighbours, below `max`. */
+function edges(max: number): number[] {
+  const out = new Set<number>([0, 1, max - 1]);
+  for (let v = 1; v < max; v *= 10) for (const d of [-1, 0, 1]) out.add(v + d);
+  for (let v = 1; v < max; v *= 2) for (const d of [-1, 0, 1]) out.add(v + d);
+  return [...out].filter((v) => v >= 0 && v < max);
+}
+
+test('putU32 writes String(v) of every unsigned 32-bit edge', () => {
+  for (const v of edges(2 ** 32)) assert.equal(text(putU32(buf, 3, v)), String(v));
+});
+
+test('putI32 writes String(v) of signed 32-bit values', () => {
+  for (const v of edges(2 ** 31)) {
+    assert.equal(text(putI32(buf, 3, v)), String(v));
+    assert.equal(text(putI32(buf, 3, -v)), String(-v));
+  }
+  assert.equal(text(putI32(buf, 3, -(2 ** 31))), String(-(2 ** 31)));
+});
+
+test('putU53 writes String(hi * 2^32 + lo) from the halves up to 2^53-1', () => {
+  const los = edges(2 ** 32);
+  for (const hi of edges(2 ** 21)) {
+    for (const lo of los) assert.equal(text(putU53(buf, 3, hi, lo)), String(hi * 2 ** 32 + lo), `hi ${hi} lo ${lo}`);
+  }
+});
