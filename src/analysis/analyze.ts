@@ -232,7 +232,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     const flt = resolved();
     if (!flt.anyFile) flt.noteFile(x.nodeid, x.path);
     if (!hooks.onExchange) return;
-    if (flt.conn(x.conn) && flt.time(x.tReq) && flt.file(x.nodeid, x.path)) hooks.onExchange(x);
+    // `path` only when a file filter needs it: reading it joins a child's name to its directory's path (Exchange.dirPath).
+    if (flt.conn(x.conn) && flt.time(x.tReq) && (flt.anyFile || flt.file(x.nodeid, x.path))) hooks.onExchange(x);
   };
 
   // The opcode table and in-flight depth of what --file/--since/--until select (the state keeps the capture-wide ones).

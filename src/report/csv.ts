@@ -20,11 +20,11 @@
  * the same text and is the tests' reference for it; as the writer it cost
  * about 20 times the byte writer's time a row (row-bytes.ts).
  */
-import type { Exchange } from '../protocol/exchange.js';
+import { childPath, type Exchange } from '../protocol/exchange.js';
 import { idCell, type Id } from '../model/id64.js';
 import { errnoName } from '../model/format.js';
 import { jsonString, stringifyJson } from './json.js';
-import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putJsonPlain, putNanos, putNumber } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNumber, putScaled } from './row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
@@ -60,6 +60,18 @@ export interface TableColumn<R> extends CellSource<R> {
    * pays for the cells its kind has, not for every column.
    */
   byKind?: { kind(r: R): number; of: readonly (CellSource<R> | undefined)[] };
+  /**
+   * A column of ns shown as ms or µs (`scaledColumn`): `get` is
+   * `num(Math.round(ns(r)) / 10^digits)`; the row writer writes it from the
+   * whole ns (row-bytes.ts `putScaled`).
+   */
+  scaled?: { ns(r: R): number | undefined; digits: number };
+  /**
+   * A text column whose cell is, when `dir(r)` is set, `childPath(dir(r),
+   * name(r))` (the path of a request naming a child, protocol/exchange.ts):
+   * the row writer writes the two parts, without the joined string.
+   */
+  joined?: { dir(r: R): string | undefined; name(r: R): string };
 }
 
 /** Clock facts every time cell needs: the run's epoch (absolute ns of t = 0). */
@@ -146,6 +158,12 @@ function absTimeColumn<R>(name: string, doc: string, clock: ExportClock, t: (r: 
   return { name, type: 'integer', doc, get: (r) => absNs(clock, t(r), rest(r)), absTime: { clock, t, rest } };
 }
 
+/** ns as ms (`digits` 6) or µs (3), ns resolution kept: see `TableColumn.scaled`. */
+function scaledColumn<R>(name: string, doc: string, digits: number, ns: (r: R) => number | undefined): TableColumn<R> {
+  const unit = 10 ** digits;
+  return { name, type: 'number', doc, get: (r) => num(Math.round(ns(r) ?? NaN) / unit), scaled: { ns, digits } };
+}
+
 /** Flag names by value, cached (the same few values repeat on every row). */
 function cachedFlags(format: (v: number) => string): (v: number) => string {
   const names = new Map<number, string>();
@@ -225,15 +243,19 @@ export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
     valueColumn('opcode', 'integer', 'opcode number', (x) => x.opcode),
     { name: 'op', type: 'string', doc: 'opcode name (LOOKUP, WRITE, ...)', get: (x) => opcodeName(x.opcode) },
     valueColumn('nodeid', 'integer', 'header nodeid (the parent directory for name operations)', (x) => x.nodeid),
-    { name: 'path', type: 'string', doc: 'path of the file at request time (?NODEID when unknown)', get: (x) => x.path ?? null },
+    {
+      name: 'path', type: 'string', doc: 'path of the file at request time (?NODEID when unknown)', get: (x) => x.path ?? null,
+      // A request naming a child holds its directory's path and the name until `path` is read (Exchange.dirPath).
+      joined: { dir: (x) => x.dirPath, name: (x) => x.name ?? '' },
+    },
     valueColumn('pid', 'integer', 'daemon process that read the request (empty: unknown)', (x) => (x.pid >= 0 ? x.pid : undefined)),
     valueColumn('tid', 'integer', 'daemon thread that read the request (empty: unknown)', (x) => (x.tid >= 0 ? x.tid : undefined)),
     valueColumn('caller_pid', 'integer', 'fuse_in_header.pid: the calling thread, 0 for the kernel', (x) => x.callerPid),
     absTimeColumn('req_ns', 'request time, ns since the Unix epoch (exact)', clock, (x) => x.tReq, (x) => x.tReqRest),
     absTimeColumn('reply_ns', 'reply time, ns since the Unix epoch (empty: no reply)', clock, (x) => (replied(x) ? x.tReply : NaN), (x) => x.tReplyRest),
-    valueColumn('req_ms', 'number', 'request time, ms since the capture start', (x) => msOf(x.tReq)),
-    valueColumn('reply_ms', 'number', 'reply time, ms since the capture start', (x) => (replied(x) ? msOf(x.tReply) : undefined)),
-    valueColumn('latency_us', 'number', 'reply time - request time, µs', (x) => (replied(x) ? Math.round(x.latency) / 1e3 : undefined)),
+    scaledColumn('req_ms', 'request time, ms since the capture start', 6, (x) => x.tReq),
+    scaledColumn('reply_ms', 'reply time, ms since the capture start', 6, (x) => (replied(x) ? x.tReply : undefined)),
+    scaledColumn('latency_us', 'reply time - request time, µs', 3, (x) => (replied(x) ? x.latency : undefined)),
     valueColumn('error', 'integer', 'reply error: 0 or -errno (empty: no reply)', (x) => (replied(x) ? x.error : undefined)),
     { name: 'errno', type: 'string', doc: 'errno name of a failed reply (ENOENT)', get: (x) => (replied(x) && x.error !== 0 ? errnoName(x.error) : null) },
     ...argumentColumns(),
@@ -474,6 +496,45 @@ function jsonText(w: TextBuffer, p: number, s: string): number {
   return putText(w, p, jsonString(s));
 }
 
+/** The CSV cell of `childPath(dir, name)` (a `joined` column), written from the parts while they are plain. */
+function csvJoined(w: TextBuffer, p: number, dir: string, name: string): number {
+  const n = dir.length + 1 + name.length;
+  if (n < MAX_PLAIN) {
+    p = textRoom(w, p, n);
+    const b = w.buf;
+    // childPath: the root's child is `/name`, any other directory's `dir/name`; the cell starts as `dir` does.
+    let q = dir === '/' ? p : putCsvPlain(b, p, dir, true);
+    if (q >= 0) {
+      b[q] = SLASH;
+      q = putCsvPlain(b, q + 1, name, false);
+      if (q >= 0) return q;
+    }
+  }
+  return putText(w, p, csvCell(childPath(dir, name), 'string'));
+}
+
+/** The JSON Lines cell of `childPath(dir, name)`, as `csvJoined`. */
+function jsonJoined(w: TextBuffer, p: number, dir: string, name: string): number {
+  const n = dir.length + 1 + name.length;
+  if (n < MAX_PLAIN) {
+    p = textRoom(w, p, n);
+    const b = w.buf;
+    b[p] = QUOTE;
+    let q = dir === '/' ? p + 1 : putJsonChars(b, p + 1, dir);
+    if (q >= 0) {
+      b[q] = SLASH;
+      q = putJsonChars(b, q + 1, name);
+      if (q >= 0) {
+        b[q] = QUOTE;
+        return q + 1;
+      }
+    }
+  }
+  return putText(w, p, jsonString(childPath(dir, name)));
+}
+const SLASH = 0x2f;
+const QUOTE = 0x22;
+
 type PutCell = (w: TextBuffer, p: number, v: Cell) => number;
 
 /** `null`. */
@@ -607,11 +668,7 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
       const { table, other } = compileKinds(run, i, format);
       lines.push(`{ const k = ${dep(kind)}(r); p = (k >= 0 && k < ${table.length} ? ${dep(table)}[k] : ${dep(other)})(d0, p, r); }`);
     } else {
-      const a = c.absTime;
-      const cell = a
-        ? `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, ${dep(a.t)}(r), ${dep(a.rest)}(r))`
-        : cellCode(c, c.type, format, dep);
-      lines.push(`${storeBytes(lead(format, c, i))} p = ${cell};`);
+      lines.push(`${storeBytes(lead(format, c, i))} ${columnCode(c, format, dep)}`);
     }
     i = end;
   }
@@ -635,10 +692,45 @@ function lead<R>(format: ExportFormat, c: TableColumn<R>, i: number): string {
   return format === 'csv' ? (i === 0 ? '' : ',') : `${i === 0 ? '{' : ','}${jsonString(c.name)}:`;
 }
 
-/** The generated expression writing one cell of `src` at `p` (of `d0`, the output buffer), returning the position after it. */
+/** The generated statement writing the cell of column `c` (see `cellCode`), for the kinds of column with writers of their own. */
+function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown) => string): string {
+  const a = c.absTime;
+  if (a) {
+    const slow = `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, t, ${dep(a.rest)}(r))`;
+    return `{ const e = ${dep(a.clock)}.epochNs; const t = ${dep(a.t)}(r); const q = e === undefined ? -1 : ${dep(putAbsNs)}(b, p, e, t, ${dep(a.rest)}(r)); p = q >= 0 ? q : ${slow}; }`;
+  }
+  const sc = c.scaled;
+  if (sc) {
+    const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE).number)}(d0, p, k / ${10 ** sc.digits})`;
+    return `{ const k = Math.round(${dep(sc.ns)}(r)); const q = ${dep(putScaled)}(b, p, k, ${sc.digits}); p = q >= 0 ? q : ${slow}; }`;
+  }
+  const j = c.joined;
+  if (j) {
+    const joined = `${dep(format === 'csv' ? csvJoined : jsonJoined)}(d0, p, dir, ${dep(j.name)}(r))`;
+    return `{ const dir = ${dep(j.dir)}(r); if (dir !== undefined) p = ${joined}; else ${cellCode(c, c.type, format, dep)} }`;
+  }
+  return cellCode(c, c.type, format, dep);
+}
+
+/**
+ * The generated statement writing one cell of `src` at `p` (of `b`, the
+ * buffer of `d0`) and moving `p` past it. The common cases are tested inline
+ * and written by one call: an integer value that is an int32 (`putInt32`),
+ * a string (`csvText`, `jsonText`); anything else goes to the cell writer of
+ * its type.
+ */
 function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat, dep: (v: unknown) => string): string {
-  if (src.value) return `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, ${dep(src.value)}(r))`;
-  return `${dep((format === 'csv' ? CSV_PUT : JSONL_PUT)[type])}(d0, p, ${dep(src.get)}(r))`;
+  if (src.value) {
+    const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, v)`;
+    if (type === 'integer') return `{ const v = ${dep(src.value)}(r); p = typeof v === 'number' && (v | 0) === v ? ${dep(putInt32)}(b, p, v) : ${slow}; }`;
+    return `{ const v = ${dep(src.value)}(r); p = ${slow}; }`;
+  }
+  const slow = `${dep((format === 'csv' ? CSV_PUT : JSONL_PUT)[type])}(d0, p, v)`;
+  if (type === 'string') {
+    const text = format === 'csv' ? `${dep(csvText)}(d0, p, v, 'string')` : `${dep(jsonText)}(d0, p, v)`;
+    return `{ const v = ${dep(src.get)}(r); p = typeof v === 'string' ? ${text} : ${slow}; }`;
+  }
+  return `{ const v = ${dep(src.get)}(r); p = ${slow}; }`;
 }
 
 type RunWriter<R> = (w: TextBuffer, p: number, r: R) => number;
@@ -662,7 +754,7 @@ function compileKinds<R>(run: readonly TableColumn<R>[], first: number, format: 
     const dep = (v: unknown): string => g.dep(v);
     const body = srcs.map((s, k) => {
       const c = run[k]!;
-      return s === undefined ? storeBytes(lead(format, c, first + k) + empty) : `${storeBytes(lead(format, c, first + k))} p = ${cellCode(s, c.type, format, dep)};`;
+      return s === undefined ? storeBytes(lead(format, c, first + k) + empty) : `${storeBytes(lead(format, c, first + k))} ${cellCode(s, c.type, format, dep)}`;
     });
     f = g.compile<RunWriter<R>>(`return function cells(d0, p0, r) {\n${cellsCode(body, dep, 'p0')}\nreturn p;\n};`);
     made.set(key, f);

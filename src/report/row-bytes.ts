@@ -52,6 +52,35 @@ export function putNumber(b: Buffer, p: number, v: number): number {
   return putAscii(b, p, String(v));
 }
 
+/**
+ * `String(v)` of an int32 (`(v | 0) === v`, checked by the caller): the
+ * generated row writers call it for nearly every number cell, so it is one
+ * flat function (digit count, then two digits per division) rather than
+ * `putNumber`'s chain of calls.
+ */
+export function putInt32(b: Buffer, p: number, v: number): number {
+  v |= 0;
+  if (v < 0) {
+    if (v === -2147483648) return putAscii(b, p, '-2147483648');
+    b[p++] = MINUS;
+    v = -v;
+  }
+  const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+  let i = p + n;
+  while (v >= 100) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    b[--i] = PAIRS[r + 1]!;
+    b[--i] = PAIRS[r]!;
+    v = q;
+  }
+  if (v >= 10) {
+    b[--i] = PAIRS[(v << 1) + 1]!;
+    b[--i] = PAIRS[v << 1]!;
+  } else b[--i] = ZERO + v;
+  return p + n;
+}
+
 /** The digits of 0 <= v < 2^31. */
 function putUint31(b: Buffer, p: number, v: number): number {
   return putDigits(b, p, v, digitCount(v));
@@ -105,9 +134,32 @@ export function putFraction(b: Buffer, p: number, v: number): number {
   return p;
 }
 
+/** 10^d for the `d` of `putScaled`. */
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+
+/**
+ * `String(k / 10^d)` for a whole count `k` of 10^-d units (0 < d <= 9): the
+ * ms and µs columns, written from whole ns without the division's double.
+ * For 0 <= k < 1e15 that text is k's digits with the point put d from the
+ * end and trailing zeros dropped (at most 15 significant digits: see
+ * `putFraction`); for any other k nothing is written and -1 returned.
+ */
+export function putScaled(b: Buffer, p: number, k: number, d: number): number {
+  if (!(k >= 0 && k < 1e15)) return -1;
+  const unit = POW10[d]!;
+  const whole = Math.floor(k / unit);
+  const frac = k - whole * unit;
+  p = whole <= 2147483647 ? putInt32(b, p, whole) : putNumber(b, p, whole);
+  if (frac === 0) return p;
+  b[p++] = DOT;
+  p = putDigits(b, p, frac, d);
+  while (b[p - 1] === ZERO) p--;
+  return p;
+}
+
 /** Whole seconds and ns as one decimal: `sec` then `nsec` in nine digits (room for MAX_NUMBER_TEXT bytes taken; sec < 2^53 fits in it). */
 export function putNanos(b: Buffer, p: number, sec: number, nsec: number): number {
-  return putDigits(b, putNumber(b, p, sec), nsec, 9);
+  return putDigits(b, sec <= 2147483647 ? putInt32(b, p, sec) : putNumber(b, p, sec), nsec, 9);
 }
 
 /** An ASCII string's bytes at `p` (room taken by the caller). */
@@ -144,15 +196,22 @@ export function putCsvPlain(b: Buffer, p: number, s: string, defuse: boolean): n
  * Room for s.length + 2 bytes taken.
  */
 export function putJsonPlain(b: Buffer, p: number, s: string): number {
-  const n = s.length;
   b[p] = QUOTE;
+  const q = putJsonChars(b, p + 1, s);
+  if (q < 0) return -1;
+  b[q] = QUOTE;
+  return q + 1;
+}
+
+/** The characters of `putJsonPlain` without the quotes: the position after them, or -1. */
+export function putJsonChars(b: Buffer, p: number, s: string): number {
+  const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return -1;
-    b[p + 1 + i] = c;
+    b[p + i] = c;
   }
-  b[p + 1 + n] = QUOTE;
-  return p + n + 2;
+  return p + n;
 }
 
 /** Whether `s` is an optional minus and decimal digits (an exact 64-bit id or time carried as text). */

@@ -43,15 +43,21 @@ function assertBytes(got: Buffer, text: string): void {
   assert.equal(got.compare(want), 0);
 }
 
-/** The table writer writes `rows` in both formats exactly as the string-level rules write their cells (`get`). */
-function assertRowsAsCells<R>(cols: TableColumn<R>[], rows: readonly R[]): void {
+/**
+ * The table writer writes `rows` in both formats exactly as the string-level
+ * rules write their cells (`get`). Rows that reading changes (an exchange's
+ * `path` joins its parts when read) come from a function, called anew for
+ * each writer and for the text it must equal.
+ */
+function assertRowsAsCells<R>(cols: TableColumn<R>[], rows: readonly R[] | (() => readonly R[])): void {
+  const fresh = (): readonly R[] => (typeof rows === 'function' ? rows() : rows);
   for (const format of ['csv', 'jsonl'] as const) {
     const s = byteSink();
     const w = new TableWriter(cols, format, s);
-    for (const r of rows) w.row(r);
+    for (const r of fresh()) w.row(r);
     w.flush();
     const header = format === 'csv' ? cols.map((c) => c.name).join(',') + '\r\n' : '';
-    assertBytes(s.bytes(), header + rows.map((r) => (format === 'csv' ? csvRow(cols, r) : jsonlRow(cols, r))).join(''));
+    assertBytes(s.bytes(), header + fresh().map((r) => (format === 'csv' ? csvRow(cols, r) : jsonlRow(cols, r))).join(''));
   }
 }
 
@@ -126,16 +132,19 @@ describe('row bytes', () => {
     }), { numRuns: 3000 });
   });
 
-  it('writes request rows (numbers from their values, argument cells by opcode) as their Cells read through get', () => {
-    // The requests writer reads number columns through `value` and writes the
-    // argument columns by one function per opcode: neither goes through `get`.
+  it('writes request rows (numbers from their values, times and paths from their parts, argument cells by opcode) as their Cells read through get', () => {
+    // The requests writer reads number columns through `value`, ms and µs from
+    // whole ns, a child's path from its parts, and writes the argument columns
+    // by one function per opcode: none of them goes through `get`.
     const id = fc.oneof(fc.nat({ max: 2 ** 31 }), fc.maxSafeInteger(), fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), fc.constantFrom(0, 2 ** 30, 2 ** 31 - 1, 2 ** 32));
     const n = fc.oneof(numbers, fc.nat());
     const t = fc.oneof(fc.nat({ max: 2 ** 40 }).map((k) => k * 1000 + 1), fc.double({ min: -1e12, max: 1e18 }), fc.constantFrom(NaN, Infinity, 0));
     const opcodes = [...OPCODES.map((o) => o.code), 0, 99, 4096, 2 ** 31];
     const exchange = fc.record({
       conn: fc.nat({ max: 3 }), unique: id, opcode: fc.constantFrom(...opcodes), nodeid: id,
-      path: fc.option(hostile, { nil: undefined }), pid: fc.integer({ min: -1, max: 2 ** 31 }), tid: fc.integer({ min: -1, max: 70000 }), callerPid: fc.nat(),
+      // A request naming a child carries its directory's path and the name (`dirPath`, set after `path`, which clears it); `path` joins them.
+      path: fc.option(hostile, { nil: undefined }), dirPath: fc.option(fc.oneof(hostile, fc.constantFrom('/', '/d', '?7', '=x', '')), { nil: undefined }),
+      name: fc.option(hostile, { nil: undefined }), pid: fc.integer({ min: -1, max: 2 ** 31 }), tid: fc.integer({ min: -1, max: 70000 }), callerPid: fc.nat(),
       tReq: t, tReqRest: fc.constantFrom(0, 0, 7), replied: fc.boolean(), tReply: t, tReplyRest: fc.constantFrom(0, 0, -3), error: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
       fh: fc.option(id, { nil: undefined }), offset: n, offsetExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
       size: n, sizeExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
@@ -143,7 +152,7 @@ describe('row bytes', () => {
     });
     fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.array(exchange, { maxLength: 30 }), (epoch, rows) => {
       const cols = requestColumns({ epochNs: epoch });
-      assertRowsAsCells(cols, rows.map((r) => Object.assign(new Exchange(), r)));
+      assertRowsAsCells(cols, () => rows.map((r) => Object.assign(new Exchange(), r)));
     }), { numRuns: 1500 });
   });
 
