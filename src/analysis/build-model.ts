@@ -8,7 +8,8 @@ import { InitBit } from '../protocol/flags/init.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { ANALYSIS_SCHEMA, compareActivity, type ActivityFacts, type AnalysisModel, type ConnectionModel, type FileModel, type QueueModel, type InputModel, type Limitation, type OpStatsModel } from '../model/analysis.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { FileState, type BarFacts, type SizeFacts } from '../state/files.js';
+import { FileState, type SizeFacts } from '../state/files.js';
+import type { BarRows } from '../state/bar-rows.js';
 import type { AnalysisState } from '../state/state.js';
 import { exactId, type Id } from '../model/id64.js';
 import type { SizeEvent } from '../model/size-event.js';
@@ -29,13 +30,20 @@ export function sizeEvent(conn: number, nodeid: Id, e: SizeFacts): SizeEvent {
   };
 }
 
-/** The model's timeline bar of an exchange the state kept. */
-function timelineBar(b: BarFacts): TimelineBar {
-  return {
-    conn: b.conn, unique: exactId(b.unique), opcode: b.opcode, name: opcodeName(b.opcode), tReq: b.tReq,
-    tReply: b.replied ? b.tReply : null, error: b.replied ? b.error : null, tid: b.tid,
-    offset: nullNaN(b.offset), size: nullNaN(b.size), info: b.info,
-  };
+/** The model's timeline bars of the exchanges the state kept (by request time). */
+function timelineBars(b: BarRows | undefined): TimelineBar[] {
+  const out: TimelineBar[] = [];
+  if (b === undefined) return out;
+  for (let i = 0; i < b.n; i++) {
+    const op = b.opcode(i);
+    const replied = b.replied(i);
+    out.push({
+      conn: b.conn(i), unique: exactId(b.unique(i)), opcode: op, name: opcodeName(op), tReq: b.tReq(i),
+      tReply: replied ? b.tReply(i) : null, error: replied ? b.error(i) : null, tid: b.tid(i),
+      offset: nullNaN(b.offset(i)), size: nullNaN(b.size(i)), info: b.info(i),
+    });
+  }
+  return out.sort((x, y) => x.tReq - y.tReq);
 }
 
 /**
@@ -52,7 +60,7 @@ function fileModel(f: FileState, slim = false): FileModel {
   const nodeid = exactId(f.nodeid);
   const history: SizeEvent[] = [];
   if (f.sizeHistory && !slim) f.sizeHistory.forEach((e) => history.push(sizeEvent(f.conn, nodeid, e)));
-  const bars = slim ? [] : (f.bars ?? []).map(timelineBar).sort((a, b) => a.tReq - b.tReq);
+  const bars = slim ? [] : timelineBars(f.bars);
   return {
     conn: f.conn,
     nodeid,
@@ -84,7 +92,7 @@ function fileModel(f: FileState, slim = false): FileModel {
 /** What `compareActivity` reads of `fileModel(f, slim)`, without building it. */
 function activityFacts(f: FileState, slim = false): ActivityFacts {
   return {
-    timeline: { length: slim ? 0 : (f.bars?.length ?? 0) },
+    timeline: { length: slim ? 0 : f.barCount },
     timelineDropped: f.barsDropped > 0 ? f.barsDropped : undefined,
     exchanges: f.exchanges,
     bytesWritten: f.bytesWritten,

@@ -12,6 +12,7 @@ import { SIZE_EVENT_KINDS, type SizeEventKind } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
+import { BarRows } from './bar-rows.js';
 
 /** Size history entries kept per file (the first ones; later ones are counted). */
 const SIZE_HISTORY_CAP = 256;
@@ -97,26 +98,6 @@ export interface SizeFacts {
   daemon: number;
   reported: number;
   path: string;
-}
-
-/**
- * One exchange kept for a file's timeline, as the state saw it: the model
- * builder draws the model's TimelineBar from it.
- */
-export interface BarFacts {
-  conn: number;
-  unique: Id;
-  opcode: number;
-  tReq: number;
-  replied: boolean;
-  tReply: number;
-  error: number;
-  tid: number;
-  /** NaN when the opcode has none. */
-  offset: number;
-  size: number;
-  /** Flags worth showing on hover (write_flags, SETATTR valid ...). */
-  info: string | null;
 }
 
 /** One completed size change of a group (WRITE that extended, truncate, fallocate, copy). */
@@ -336,12 +317,12 @@ export class FileState {
   backing: PassthroughBacking[] | undefined = undefined;
   sizeHistory: SizeHistory | undefined = undefined;
   sizeEvents = 0;
-  bars: BarFacts[] | undefined = undefined;
+  bars: BarRows | undefined = undefined;
   /** Exchanges within the filters that the caps left out of `bars`. */
   barsDropped = 0;
   /** Where every exchange of the file was, once `bars` stopped holding them all (filters or caps). */
   activity: ActivityBins | undefined = undefined;
-  recentDropped: BarFacts[] | undefined = undefined;
+  recentDropped: BarRows | undefined = undefined;
   findings = 0;
   /** The lookup count reached zero while exchanges were in flight: retire when they end. */
   forgotten = false;
@@ -438,44 +419,49 @@ export class FileState {
     else if (!h.full) h.add(t, k, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
   }
 
+  /** Timeline bars kept. */
+  get barCount(): number {
+    return this.bars?.n ?? 0;
+  }
+
   /**
-   * Adds an exchange to the timeline: its bar is kept when `keep`; when not,
+   * Adds exchange `x` to the timeline: its bar is kept when `keep`; when not,
    * the exchange is still counted in `activity`, and as dropped when it was
-   * `wanted` (within the filters). Returns whether the bar was kept. `bar`:
-   * the exchange's facts, needed (given) when `keep` or `wanted`.
+   * `wanted` (within the filters). Returns whether the bar was kept. `info`:
+   * the bar's hover info (needed when `keep` or `wanted`).
    */
-  addBar(tReq: number, bar: BarFacts | undefined, keep: boolean, wanted: boolean): boolean {
-    const bars = (this.bars ??= []);
+  addBar(x: Exchange, info: string | null, keep: boolean, wanted: boolean): boolean {
+    const bars = (this.bars ??= new BarRows());
     if (keep) {
-      bars.push(bar!);
-      this.activity?.add(tReq);
+      bars.add(x, info);
+      this.activity?.add(x.tReq);
       return true;
     }
     if (this.activity === undefined) {
       // From now on the bars do not hold everything: count every exchange, those kept so far too.
       const a = (this.activity = new ActivityBins());
-      for (const k of bars) a.add(k.tReq);
+      for (let i = 0; i < bars.n; i++) a.add(bars.tReq(i));
     }
-    this.activity.add(tReq);
+    this.activity.add(x.tReq);
     if (!wanted) return false;
     this.barsDropped++;
-    const r = (this.recentDropped ??= []);
-    if (r.length >= RECENT_DROPPED) r.shift();
-    r.push(bar!);
+    const r = (this.recentDropped ??= new BarRows());
+    if (r.n >= RECENT_DROPPED) r.remove(0);
+    r.add(x, info);
     return false;
   }
 
   /** Drops every bar (counted in `activity` and `barsDropped` instead); returns how many. */
   dropBars(): number {
     const bars = this.bars;
-    if (!bars || bars.length === 0) return 0;
+    if (!bars || bars.n === 0) return 0;
     if (this.activity === undefined) {
       const a = (this.activity = new ActivityBins());
-      for (const b of bars) a.add(b.tReq);
+      for (let i = 0; i < bars.n; i++) a.add(bars.tReq(i));
     }
-    this.barsDropped += bars.length;
-    this.bars = [];
-    return bars.length;
+    this.barsDropped += bars.n;
+    this.bars = new BarRows();
+    return bars.n;
   }
 
   /** Moves a recently dropped bar back (a finding references it). */
@@ -483,10 +469,10 @@ export class FileState {
     const r = this.recentDropped;
     // A retired file's summary is taken (a finding raised later on one of its exchanges changes nothing).
     if (!r || this.retired) return false;
-    const i = r.findIndex((b) => b.conn === conn && b.unique === unique);
+    const i = r.find(conn, unique);
     if (i < 0) return false;
-    (this.bars ??= []).push(r[i]!);
-    r.splice(i, 1);
+    (this.bars ??= new BarRows()).addRow(r, i);
+    r.remove(i);
     this.barsDropped--;
     return true;
   }

@@ -17,7 +17,7 @@ import { S_IFMT, S_IFREG } from '../protocol/flags/attr.js';
 import type { SizeEventKind } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
-import { BARS_PER_FILE, FileState, SizeGroup, Track, type BarFacts, type SizeFacts, type SizeReport } from './files.js';
+import { BARS_PER_FILE, FileState, SizeGroup, Track, type SizeFacts, type SizeReport } from './files.js';
 import { FileTable } from './file-table.js';
 import { HandleTable } from './handles.js';
 import { LatencyTable } from './latency.js';
@@ -350,11 +350,11 @@ export class AnalysisState {
     const x = tr.x;
     // Filters first, then the caps: a narrowed report keeps what it selected.
     const wanted = this.opts.barWanted?.(x, f) ?? true;
-    const fileRoom = (f.bars?.length ?? 0) < this.barsPerFile;
+    const fileRoom = f.barCount < this.barsPerFile;
     if (wanted && fileRoom && this.bars >= this.maxBars && this.barsSinceEviction >= this.maxBars / 2) this.evictBars();
     const keep = tr.keepBar || (wanted && fileRoom && this.bars < this.maxBars);
-    // The facts only when the file keeps them (as a bar, or as a recently dropped one).
-    if (f.addBar(x.tReq, keep || wanted ? barFacts(tr) : undefined, keep, wanted)) {
+    // The info only when the file keeps the bar (as a bar, or as a recently dropped one).
+    if (f.addBar(x, keep || wanted ? barInfo(x, tr) : null, keep, wanted)) {
       this.bars++;
       this.barsSinceEviction++;
     }
@@ -369,7 +369,7 @@ export class AnalysisState {
   private evictBars(): void {
     const keepFiles = Math.max(1, Math.floor(this.maxBars / (2 * this.barsPerFile)));
     const holders: FileState[] = [];
-    for (const f of this.files.all()) if (f.bars && f.bars.length > 0 && f.findings === 0) holders.push(f);
+    for (const f of this.files.all()) if (f.barCount > 0 && f.findings === 0) holders.push(f);
     holders.sort((a, b) => b.exchanges - a.exchanges || b.bytesWritten - a.bytesWritten);
     for (const f of holders.slice(keepFiles)) this.bars -= f.dropBars();
     this.barsSinceEviction = 0;
@@ -672,7 +672,7 @@ export class AnalysisState {
 
   private retire(f: FileState): void {
     // Its bars leave the budget of the live files (the retired summaries are bounded on their own).
-    this.bars -= f.bars?.length ?? 0;
+    this.bars -= f.barCount;
     this.opts.onRetire?.(f);
     this.files.drop(f);
     f.retired = true;
@@ -731,15 +731,7 @@ function removeFrom<T>(list: T[], v: T): void {
   if (i < list.length) list[i] = last;
 }
 
-/** The timeline facts of a completed exchange. */
-function barFacts(tr: Track): BarFacts {
-  const x = tr.x;
-  return {
-    conn: x.conn, unique: x.unique, opcode: x.opcode, tReq: x.tReq, replied: x.replied, tReply: x.tReply, error: x.error,
-    tid: x.tid, offset: x.offset, size: x.size, info: barInfo(x, tr),
-  };
-}
-
+/** A timeline bar's hover info. */
 function barInfo(x: Exchange, tr: Track): string | null {
   switch (x.opcode) {
     case Op.WRITE: {
