@@ -71,18 +71,31 @@ export class IdTable<V = Exchange> {
   }
 
   set(u: Id, x: V): void {
+    this.swap(u, x);
+  }
+
+  /** `set`, returning the value it replaced (undefined when the key was new): one probe where `get` then `set` take two. */
+  swap(u: Id, x: V): V | undefined {
     if (typeof u !== 'number') {
       const e = (this.big ??= new Map()).get(u);
-      if (e) e.x = x;
-      else this.big.set(u, { x, seq: this.seq++ });
-      return;
+      if (e) {
+        const prev = e.x;
+        e.x = x;
+        return prev;
+      }
+      this.big.set(u, { x, seq: this.seq++ });
+      return undefined;
     }
     const keys = this.keys;
     const mask = this.mask;
     let i = this.home(u);
     for (; ; i = (i + 1) & mask) {
       const k = keys[i];
-      if (k === u) { this.vals[i] = x; return; }
+      if (k === u) {
+        const prev = this.vals[i];
+        this.vals[i] = x;
+        return prev;
+      }
       if (k === EMPTY) break;
     }
     keys[i] = u;
@@ -90,18 +103,48 @@ export class IdTable<V = Exchange> {
     this.seqs[i] = this.seq++;
     // Keep the load under 1/2 so that probes stay short.
     if (++this.count * 2 > mask + 1) this.grow();
+    return undefined;
   }
 
   delete(u: Id): boolean {
     if (typeof u !== 'number') return this.big?.delete(u) ?? false;
+    const i = this.slotOf(u);
+    if (i < 0) return false;
+    this.removeAt(i);
+    return true;
+  }
+
+  /** Removes the key and returns its value (undefined when absent): one probe where `get` then `delete` take two. */
+  take(u: Id): V | undefined {
+    if (typeof u !== 'number') {
+      const big = this.big;
+      const e = big?.get(u);
+      if (big === undefined || e === undefined) return undefined;
+      big.delete(u);
+      return e.x;
+    }
+    const i = this.slotOf(u);
+    if (i < 0) return undefined;
+    const x = this.vals[i];
+    this.removeAt(i);
+    return x;
+  }
+
+  /** The slot holding number key `u`, or -1. */
+  private slotOf(u: number): number {
     const keys = this.keys;
     const mask = this.mask;
-    let i = this.home(u);
-    for (; ; i = (i + 1) & mask) {
+    for (let i = this.home(u); ; i = (i + 1) & mask) {
       const k = keys[i];
-      if (k === u) break;
-      if (k === EMPTY) return false;
+      if (k === u) return i;
+      if (k === EMPTY) return -1;
     }
+  }
+
+  /** Empties slot `i`, keeping every probe run unbroken. */
+  private removeAt(i: number): void {
+    const keys = this.keys;
+    const mask = this.mask;
     // Backward shift: move later entries of the probe run into the hole when
     // their home slot does not lie (cyclically) between the hole and them.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
@@ -118,7 +161,6 @@ export class IdTable<V = Exchange> {
     keys[i] = EMPTY;
     this.vals[i] = undefined;
     this.count--;
-    return true;
   }
 
   private grow(): void {

@@ -213,7 +213,7 @@ export class Pairer {
       this.sink.onExchange?.(x, m);
       return 'no-reply-request';
     }
-    const prev = s.inflight.get(x.unique);
+    const prev = s.inflight.swap(x.unique, x);
     if (prev) {
       this.counts.duplicates++;
       x.held = true;
@@ -224,7 +224,6 @@ export class Pairer {
         exchange: x,
       });
     }
-    s.inflight.set(x.unique, x);
     if (s.inflight.size > s.peakInflight) s.peakInflight = s.inflight.size;
     this.sink.onRequest?.(x, m);
     return 'request';
@@ -250,7 +249,7 @@ export class Pairer {
     }
     // INTERRUPT uniques are odd (bit 0). `& 1` on a number reads its low 32 bits: exact for integers.
     const isInterruptReply = typeof unique === 'number' ? (unique & 1) === 1 : (unique & 1n) === 1n;
-    const x = isInterruptReply ? s.interrupts.get(unique) : s.inflight.get(unique);
+    const x = isInterruptReply ? s.interrupts.get(unique) : s.inflight.take(unique);
     if (!x) {
       this.counts.orphans++;
       this.sink.onProblem?.({
@@ -266,7 +265,6 @@ export class Pairer {
     if (isInterruptReply) {
       s.interrupts.delete(unique);
     } else {
-      s.inflight.delete(unique);
       extractReply(x, m, s.proto);
       if (x.interrupts > 0) this.settleInterrupt(s, x.unique);
     }

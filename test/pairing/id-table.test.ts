@@ -12,9 +12,9 @@ const ids = fc.oneof(
   fc.integer({ min: 0, max: 3 }).map((i) => (1n << 63n) + BigInt(i)),
 );
 
-const op = fc.tuple(fc.constantFrom('set', 'delete'), ids, fc.nat(1000));
+const op = fc.tuple(fc.constantFrom('set', 'delete', 'swap', 'take'), ids, fc.nat(1000));
 
-test('an IdTable answers get, has, size and insertion-order iteration like a Map over any run of sets and deletes', () => {
+test('an IdTable answers get, has, size and insertion-order iteration like a Map over any run of sets, swaps, deletes and takes', () => {
   fc.assert(fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
     const t = new IdTable<number>();
     const m = new Map<Id, number>();
@@ -22,6 +22,12 @@ test('an IdTable answers get, has, size and insertion-order iteration like a Map
       if (kind === 'set') {
         t.set(id, v);
         m.set(id, v);
+      } else if (kind === 'swap') {
+        assert.equal(t.swap(id, v), m.get(id));
+        m.set(id, v);
+      } else if (kind === 'take') {
+        assert.equal(t.take(id), m.get(id));
+        m.delete(id);
       } else {
         assert.equal(t.delete(id), m.delete(id));
       }
