@@ -28,6 +28,12 @@ interface PathNode {
   epoch: number;
   /** Known ancestors in `cached` (MAX_DEPTH + 1 for a path cut at the bound): a path is cut past MAX_DEPTH of them. */
   hops: number;
+  /**
+   * The children index may map `parent`/`name` to this node. False once the
+   * name is gone (unlinked, replaced): forgetting the node then needs no
+   * lookup of its marked name.
+   */
+  linked: boolean;
 }
 
 /** Depth at which a walk up the parents stops: a cycle (damaged input) has no root. */
@@ -60,18 +66,26 @@ export class PathTable {
     return this.nodes.size;
   }
 
-  private link(parent: Id, name: string, nodeid: Id): void {
-    let c = this.children.get(parent);
-    if (!c) this.children.set(parent, (c = new Map()));
-    c.set(name, nodeid);
+  /** Indexes node `n` (id `nodeid`) by its parent and name. */
+  private link(n: PathNode, nodeid: Id): void {
+    let c = this.children.get(n.parent);
+    if (!c) this.children.set(n.parent, (c = new Map()));
+    c.set(n.name, nodeid);
+    n.linked = true;
   }
 
-  private unlinkIndex(parent: Id, name: string, nodeid: Id): void {
-    const c = this.children.get(parent);
-    if (c && c.get(name) === nodeid) {
-      c.delete(name);
-      if (c.size === 0) this.children.delete(parent);
-    }
+  /** Drops node `n` (id `nodeid`) from the index, when its parent and name still lead to it. */
+  private unlinkIndex(n: PathNode, nodeid: Id): void {
+    if (!n.linked) return;
+    n.linked = false;
+    const c = this.children.get(n.parent);
+    if (c !== undefined && c.get(n.name) === nodeid) this.dropEntry(c, n.parent, n.name);
+  }
+
+  /** Deletes `name` from `c`, the children of `parent`. */
+  private dropEntry(c: Map<string, Id>, parent: Id, name: string): void {
+    c.delete(name);
+    if (c.size === 0) this.children.delete(parent);
   }
 
   /** One more (`d` = 1) or one fewer (-1) known node below `parent`. */
@@ -104,31 +118,32 @@ export class PathTable {
     if (nodeid === ROOT_ID || nodeid === 0) return;
     let n = this.nodes.get(nodeid);
     if (!n) {
-      n = { parent, name, nlookup: 0, cached: undefined, epoch: -1, hops: 0 };
+      n = { parent, name, nlookup: 0, cached: undefined, epoch: -1, hops: 0, linked: false };
       // Nodes below an unknown one had `?<nodeid>` paths.
       if (this.dependents.has(nodeid)) this.epoch++;
       this.nodes.set(nodeid, n);
       this.depend(parent, 1);
-      this.link(parent, name, nodeid);
+      this.link(n, nodeid);
       if (this.nodes.size > this.peak) this.peak = this.nodes.size;
     } else if (n.parent !== parent || n.name !== name) {
-      this.unlinkIndex(n.parent, n.name, nodeid);
+      this.unlinkIndex(n, nodeid);
       this.place(nodeid, n, parent, name);
-      this.link(parent, name, nodeid);
+      this.link(n, nodeid);
     }
     if (countLookup) n.nlookup++;
   }
 
   /** RENAME/RENAME2: the entry `oldName` in `oldParent` moved to `newParent`/`newName`. */
   rename(oldParent: Id, oldName: string, newParent: Id, newName: string, exchange: boolean): void {
-    const movedId = this.children.get(oldParent)?.get(oldName);
-    const targetId = this.children.get(newParent)?.get(newName);
+    const from = this.children.get(oldParent);
+    const movedId = from?.get(oldName);
+    const targetId = (newParent === oldParent ? from : this.children.get(newParent))?.get(newName);
     if (targetId !== undefined) {
       const t = this.nodes.get(targetId)!;
-      this.unlinkIndex(newParent, newName, targetId);
+      this.unlinkIndex(t, targetId);
       if (exchange) {
         this.place(targetId, t, oldParent, oldName);
-        this.link(oldParent, oldName, targetId);
+        this.link(t, targetId);
       } else {
         // No longer reachable by any name: kept, marked, until forgotten.
         this.place(targetId, t, t.parent, `${newName} (replaced)`);
@@ -136,18 +151,20 @@ export class PathTable {
     }
     if (movedId !== undefined) {
       const m = this.nodes.get(movedId)!;
-      if (!exchange || targetId === undefined) this.unlinkIndex(oldParent, oldName, movedId);
+      if (!exchange || targetId === undefined) this.unlinkIndex(m, movedId);
       this.place(movedId, m, newParent, newName);
-      this.link(newParent, newName, movedId);
+      this.link(m, movedId);
     }
   }
 
   /** UNLINK/RMDIR: the name is gone (a later operation on it finds no node); the node keeps its last path, marked, until forgotten. */
   unlink(parent: Id, name: string): void {
-    const id = this.children.get(parent)?.get(name);
-    if (id === undefined) return;
+    const c = this.children.get(parent);
+    const id = c?.get(name);
+    if (c === undefined || id === undefined) return;
     const n = this.nodes.get(id)!;
-    this.unlinkIndex(parent, name, id);
+    this.dropEntry(c, parent, name);
+    n.linked = false;
     this.place(id, n, parent, `${name} (deleted)`);
   }
 
@@ -164,7 +181,7 @@ export class PathTable {
       if (this.dependents.has(nodeid)) this.epoch++;
       this.nodes.delete(nodeid);
       this.depend(n.parent, -1);
-      this.unlinkIndex(n.parent, n.name, nodeid);
+      this.unlinkIndex(n, nodeid);
       return true;
     }
     return false;
