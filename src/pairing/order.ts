@@ -33,24 +33,34 @@ function less(a: Ev, b: Ev): boolean {
   return a.t < b.t || (a.t === b.t && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
 }
 
+type Payload = Exchange | NotifyEvent | PairingProblem | undefined;
+
+/** Events the sorted run holds at first (it doubles when full). */
+const RUN_CAPACITY = 4096;
+
 /**
- * Most events arrive already in time order, so they go to a sorted run (an
- * array appended at the tail, consumed at the head: O(1)); only stragglers
- * that sort before the run's tail go to the binary heap. The next event is
- * the smaller of the run's head and the heap's top.
+ * Most events arrive already in time order, so they go to a sorted run (a
+ * ring of columns appended at the tail, consumed at the head: O(1), and no
+ * record per event); only stragglers that sort before the run's tail go to
+ * the binary heap, as `Ev` records. The next event is the smaller of the
+ * run's head and the heap's top; `pop` hands it over in one record it
+ * reuses.
  */
 export class EventHeap {
   private h: Ev[] = [];
-  /**
-   * The sorted run: events run[runHead .. runTail). The array keeps its
-   * length when it empties (a zero length would drop its store, grown again
-   * by every refill).
-   */
-  private run: (Ev | undefined)[] = [];
+  /** The run: `runCount` events from `runHead` on, each a column entry at index `& runMask`. */
+  private runT = new Float64Array(RUN_CAPACITY);
+  private runSeq = new Float64Array(RUN_CAPACITY);
+  private runRank = new Uint8Array(RUN_CAPACITY);
+  private runKind = new Uint8Array(RUN_CAPACITY);
+  private runRef: Payload[] = new Array<Payload>(RUN_CAPACITY).fill(undefined);
+  private runMask = RUN_CAPACITY - 1;
   private runHead = 0;
-  private runTail = 0;
-  /** Released events, reused (fewer short-lived objects for the garbage collector). */
+  private runCount = 0;
+  /** Heap records released, reused (fewer short-lived objects for the garbage collector). */
   private free: Ev[] = [];
+  /** What `pop` returns: valid until the next `pop`. */
+  private readonly out: Ev = { t: 0, rank: 0, seq: 0, kind: EvKind.Request, x: undefined, n: undefined, p: undefined };
   private seq = 0;
   peak = 0;
   /** Events released later than a newer one (arrived after the window had passed them). */
@@ -58,62 +68,92 @@ export class EventHeap {
   private lastOut = -Infinity;
 
   get size(): number {
-    return this.h.length + this.runTail - this.runHead;
+    return this.h.length + this.runCount;
   }
 
   peekT(): number {
-    const a = this.runHead < this.runTail ? this.run[this.runHead]!.t : Infinity;
+    const a = this.runCount > 0 ? this.runT[this.runHead]! : Infinity;
     const b = this.h.length ? this.h[0]!.t : Infinity;
     return a < b ? a : b;
   }
 
   request(x: Exchange): void {
-    this.push(this.make(x.tReq, 1, EvKind.Request, x, undefined, undefined));
+    this.push(x.tReq, 1, EvKind.Request, x);
   }
 
   reply(x: Exchange): void {
     const early = !(x.tReply > x.tReq);
-    this.push(this.make(early ? x.tReq : x.tReply, early ? 2 : 0, EvKind.Reply, x, undefined, undefined));
+    this.push(early ? x.tReq : x.tReply, early ? 2 : 0, EvKind.Reply, x);
   }
 
   notify(n: NotifyEvent): void {
-    this.push(this.make(n.t, 1, EvKind.Notify, undefined, n, undefined));
+    this.push(n.t, 1, EvKind.Notify, n);
   }
 
   problem(p: PairingProblem): void {
-    this.push(this.make(p.t, 1, EvKind.Problem, undefined, undefined, p));
+    this.push(p.t, 1, EvKind.Problem, p);
   }
 
-  private make(t: number, rank: number, kind: EvKind, x: Exchange | undefined, n: NotifyEvent | undefined, p: PairingProblem | undefined): Ev {
-    const e = this.free.pop();
-    if (e === undefined) return { t, rank, seq: this.seq++, kind, x, n, p };
+  private push(t: number, rank: number, kind: EvKind, ref: Payload): void {
+    const seq = this.seq++;
+    let n = this.runCount;
+    if (n > 0) {
+      // Before the run's tail (its seq is smaller, so only time and rank can put it first): a straggler.
+      const tail = (this.runHead + n - 1) & this.runMask;
+      const tt = this.runT[tail]!;
+      if (t < tt || (t === tt && rank < this.runRank[tail]!)) {
+        this.pushHeap(t, rank, seq, kind, ref);
+        return;
+      }
+      if (n > this.runMask) {
+        this.growRun();
+        n = this.runCount;
+      }
+    }
+    const i = (this.runHead + n) & this.runMask;
+    this.runT[i] = t;
+    this.runSeq[i] = seq;
+    this.runRank[i] = rank;
+    this.runKind[i] = kind;
+    this.runRef[i] = ref;
+    this.runCount = n + 1;
+    if (this.size > this.peak) this.peak = this.size;
+  }
+
+  /** Doubles the run's columns, its events from index 0 on. */
+  private growRun(): void {
+    const n = this.runCount;
+    const cap = 2 * n;
+    const t = new Float64Array(cap);
+    const seq = new Float64Array(cap);
+    const rank = new Uint8Array(cap);
+    const kind = new Uint8Array(cap);
+    const ref = new Array<Payload>(cap).fill(undefined);
+    for (let k = 0; k < n; k++) {
+      const i = (this.runHead + k) & this.runMask;
+      t[k] = this.runT[i]!;
+      seq[k] = this.runSeq[i]!;
+      rank[k] = this.runRank[i]!;
+      kind[k] = this.runKind[i]!;
+      ref[k] = this.runRef[i];
+    }
+    this.runT = t;
+    this.runSeq = seq;
+    this.runRank = rank;
+    this.runKind = kind;
+    this.runRef = ref;
+    this.runMask = cap - 1;
+    this.runHead = 0;
+  }
+
+  private pushHeap(t: number, rank: number, seq: number, kind: EvKind, ref: Payload): void {
+    let e = this.free.pop();
+    if (e === undefined) e = { t, rank, seq, kind, x: undefined, n: undefined, p: undefined };
     e.t = t;
     e.rank = rank;
-    e.seq = this.seq++;
+    e.seq = seq;
     e.kind = kind;
-    e.x = x;
-    e.n = n;
-    e.p = p;
-    return e;
-  }
-
-  /** Gives a released event back for reuse (after its consumer is done with it). */
-  recycle(e: Ev): void {
-    e.x = undefined;
-    e.n = undefined;
-    e.p = undefined;
-    if (this.free.length < 4096) this.free.push(e);
-  }
-
-  private push(e: Ev): void {
-    const run = this.run;
-    if (this.runHead === this.runTail || !less(e, run[this.runTail - 1]!)) {
-      if (this.runTail < run.length) run[this.runTail] = e;
-      else run.push(e);
-      this.runTail++;
-      if (this.size > this.peak) this.peak = this.size;
-      return;
-    }
+    setPayload(e, kind, ref);
     const h = this.h;
     h.push(e);
     let i = h.length - 1;
@@ -128,22 +168,31 @@ export class EventHeap {
     if (this.size > this.peak) this.peak = this.size;
   }
 
+  /** The run's head sorts before heap record `b`. */
+  private runFirst(b: Ev): boolean {
+    const i = this.runHead;
+    const t = this.runT[i]!;
+    if (t !== b.t) return t < b.t;
+    const rank = this.runRank[i]!;
+    return rank < b.rank || (rank === b.rank && this.runSeq[i]! < b.seq);
+  }
+
+  /** The next event in time order, in a record reused by the next call (undefined when none waits). */
   pop(): Ev | undefined {
     const h = this.h;
-    const run = this.run;
-    if (this.runHead < this.runTail && (h.length === 0 || less(run[this.runHead]!, h[0]!))) {
-      const e = run[this.runHead]!;
-      run[this.runHead++] = undefined;
-      if (this.runHead === this.runTail) {
-        this.runHead = 0;
-        this.runTail = 0;
-      } else if (this.runHead >= 4096 && this.runHead * 2 >= this.runTail) {
-        run.copyWithin(0, this.runHead, this.runTail);
-        run.fill(undefined, this.runTail - this.runHead, this.runTail);
-        this.runTail -= this.runHead;
-        this.runHead = 0;
-      }
-      return this.track(e);
+    const out = this.out;
+    if (this.runCount > 0 && (h.length === 0 || this.runFirst(h[0]!))) {
+      const i = this.runHead;
+      out.t = this.runT[i]!;
+      out.rank = this.runRank[i]!;
+      out.seq = this.runSeq[i]!;
+      const kind = this.runKind[i]! as EvKind;
+      out.kind = kind;
+      setPayload(out, kind, this.runRef[i]);
+      this.runRef[i] = undefined;
+      this.runHead = (i + 1) & this.runMask;
+      this.runCount--;
+      return this.track(out);
     }
     if (h.length === 0) return undefined;
     const top = h[0]!;
@@ -162,7 +211,25 @@ export class EventHeap {
       }
       h[i] = last;
     }
-    return this.track(top);
+    out.t = top.t;
+    out.rank = top.rank;
+    out.seq = top.seq;
+    out.kind = top.kind;
+    out.x = top.x;
+    out.n = top.n;
+    out.p = top.p;
+    top.x = undefined;
+    top.n = undefined;
+    top.p = undefined;
+    if (this.free.length < 4096) this.free.push(top);
+    return this.track(out);
+  }
+
+  /** The consumer is done with the event `pop` returned: its payload is let go. */
+  recycle(e: Ev): void {
+    e.x = undefined;
+    e.n = undefined;
+    e.p = undefined;
   }
 
   private track(e: Ev): Ev {
@@ -170,4 +237,10 @@ export class EventHeap {
     else this.lastOut = e.t;
     return e;
   }
+}
+
+function setPayload(e: Ev, kind: EvKind, ref: Payload): void {
+  e.x = kind === EvKind.Request || kind === EvKind.Reply ? (ref as Exchange) : undefined;
+  e.n = kind === EvKind.Notify ? (ref as NotifyEvent) : undefined;
+  e.p = kind === EvKind.Problem ? (ref as PairingProblem) : undefined;
 }
