@@ -46,7 +46,7 @@ export default defineDetector({
   create: (ctx) => ({
     request(x) {
       if (x.opcode !== Op.INTERRUPT || x.target === undefined) return;
-      if (ctx.state.conn(x.conn).inflight.has(x.target)) return;
+      if (ctx.state.inFlight(x.conn, x.target)) return;
       ctx.report({
         messageId: 'late',
         data: { unique: String(x.unique), target: String(x.target) },

@@ -120,6 +120,12 @@ export class Exchange {
   daemonSizeAtReq = NaN;
   /** Exchanges in flight on the same file when the request was read, this one excluded. */
   fileInflightAtReq = 0;
+  /**
+   * The state stage's record of the exchange while it is in flight there (a
+   * `Track` of state/; opaque to the stages before it): the reply finds it
+   * here rather than by a lookup of its unique.
+   */
+  stateTrack: object | undefined = undefined;
 
   // --- pairing ------------------------------------------------------------
   /** Set by the pairing stage for a request that will never get a reply by design. */

@@ -143,6 +143,10 @@ export class Track {
    * have moved the size, so the FUSE-visible sizes at request time prove nothing.
    */
   passthroughBlind = false;
+  /** Its index in the state's list of in-flight tracks (-1 when not in flight). */
+  slot = -1;
+  /** Order in which the state took the request (ties of `inflightTracks` keep it). */
+  seq = 0;
   /** Not readonly: the state reuses the track of a completed exchange (`AnalysisState.recycle`). */
   constructor(public x: Exchange, public file: FileState | undefined) {}
 }

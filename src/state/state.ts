@@ -29,16 +29,17 @@ const FALLOC_FL_INSERT_RANGE = 32;
 const RENAME_EXCHANGE = 2;
 /** Backing ids of passthrough opens listed per file. */
 const BACKING_IDS_KEPT = 8;
-/** Requests displaced by a duplicate unique that are still remembered. */
-const MAX_DISPLACED = 4096;
 
 /** Per-connection tables. */
 export class ConnState {
   readonly paths = new PathTable();
   readonly handles = new HandleTable();
   readonly concurrency = new ConnConcurrency();
-  /** In-flight tracks by unique (time order), for INTERRUPT targets. */
-  readonly inflight = new IdTable<Track>();
+  /**
+   * In-flight tracks by unique, for INTERRUPT targets: made when the first
+   * one asks (`AnalysisState.inFlight`), kept up to date from then on.
+   */
+  byUnique: IdTable<Track> | undefined = undefined;
   requests = 0;
   replies = 0;
   notifications = 0;
@@ -91,9 +92,13 @@ export class AnalysisState {
   readonly conns: ConnState[] = [];
   readonly files: FileTable;
   readonly latency = new LatencyTable();
-  /** Tracks pushed out of `ConnState.inflight` by a duplicate unique (rare). */
-  private displaced = new Map<Exchange, Track>();
-  private nTracks = 0;
+  /**
+   * The tracks in flight, in no order: `Track.slot` is the index, a removal
+   * moves the last one into the hole. A reply finds its track on its
+   * exchange (`Exchange.stateTrack`), so nothing is looked up by unique.
+   */
+  private readonly live: Track[] = [];
+  private trackSeq = 0;
   bars = 0;
   private readonly maxBars: number;
   /** The size reports of the reply applied last (records reused from reply to reply). */
@@ -123,18 +128,26 @@ export class AnalysisState {
     return s;
   }
 
+  /** The track of an exchange in flight (undefined once its reply is applied, or if it never had one). */
   track(x: Exchange): Track | undefined {
-    const tr = this.conns[x.conn]?.inflight.get(x.unique);
-    if (tr !== undefined && tr.x === x) return tr;
-    return this.displaced.size ? this.displaced.get(x) : undefined;
+    return x.stateTrack as Track | undefined;
   }
 
-  /** Every in-flight track (end of capture). */
+  /** Every in-flight track (end of capture), by request time, then connection, then the order taken. */
   inflightTracks(): IterableIterator<Track> {
-    const all: Track[] = [];
-    for (const c of this.conns) if (c) for (const tr of c.inflight.values()) all.push(tr);
-    for (const tr of this.displaced.values()) all.push(tr);
-    return all.sort((a, b) => a.x.tReq - b.x.tReq).values();
+    return [...this.live].sort((a, b) => a.x.tReq - b.x.tReq || a.x.conn - b.x.conn || a.seq - b.seq).values();
+  }
+
+  /** Whether a request with `unique` is in flight on the connection (INTERRUPT targets). */
+  inFlight(conn: number, unique: Id): boolean {
+    const c = this.conn(conn);
+    let m = c.byUnique;
+    if (m === undefined) {
+      // Only INTERRUPTs ask: the index costs nothing on a connection that never sees one.
+      c.byUnique = m = new IdTable<Track>();
+      for (const tr of this.inflightTracks()) if (tr.x.conn === conn) m.set(tr.x.unique, tr);
+    }
+    return m.has(unique);
   }
 
   private writeback(c: ConnState): boolean {
@@ -191,18 +204,14 @@ export class AnalysisState {
       x.path = c.paths.path(x.nodeid);
     }
     const tr = this.newTrack(x, f);
-    const prev = c.inflight.get(x.unique);
-    if (prev !== undefined) {
-      // A duplicate unique: keep the older request reachable for its reply, within a bound.
-      this.displaced.set(prev.x, prev);
-      if (this.displaced.size > MAX_DISPLACED) {
-        const oldest = this.displaced.keys().next().value!;
-        this.displaced.delete(oldest);
-        this.nTracks--;
-      }
-    }
-    c.inflight.set(x.unique, tr);
-    if (++this.nTracks > this.peakTracks) this.peakTracks = this.nTracks;
+    // A duplicate unique needs no care: each request has its own track on its own exchange.
+    x.stateTrack = tr;
+    const live = this.live;
+    tr.slot = live.length;
+    tr.seq = this.trackSeq++;
+    live.push(tr);
+    if (live.length > this.peakTracks) this.peakTracks = live.length;
+    if (c.byUnique !== undefined) c.byUnique.set(x.unique, tr);
     c.concurrency.request(t, x.tid);
     if (!f) return tr;
 
@@ -294,18 +303,15 @@ export class AnalysisState {
     this.nReports = 0;
     if (x.replyCapLen < x.replyLen) c.snapped++;
     this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
-    let tr = c.inflight.get(x.unique);
-    if (tr !== undefined && tr.x === x) {
-      c.inflight.delete(x.unique);
-    } else {
-      tr = this.displaced.size ? this.displaced.get(x) : undefined;
-      if (tr === undefined) {
-        if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
-        return undefined;
-      }
-      this.displaced.delete(x);
+    const tr = x.stateTrack as Track | undefined;
+    if (tr === undefined) {
+      if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
+      return undefined;
     }
-    this.nTracks--;
+    x.stateTrack = undefined;
+    this.unlist(tr);
+    // A duplicate unique: the index holds the newer request, which this may not be.
+    if (c.byUnique !== undefined && c.byUnique.get(x.unique) === tr) c.byUnique.delete(x.unique);
     c.concurrency.reply(t, x.replyTid);
     const f = tr.file;
     if (f) {
@@ -321,6 +327,17 @@ export class AnalysisState {
     // A reply the kernel refused (failed write) changed nothing in the kernel (fuse-protocol.md §6.19).
     if (x.error === 0 && x.replyFailedErrno === 0) this.applyReply(x, tr, c);
     return tr;
+  }
+
+  /** Takes a track out of the in-flight list. */
+  private unlist(tr: Track): void {
+    const live = this.live;
+    const last = live.pop()!;
+    if (last !== tr) {
+      live[tr.slot] = last;
+      last.slot = tr.slot;
+    }
+    tr.slot = -1;
   }
 
   /** Number of size reports (attr.size) the reply applied last carried. */
