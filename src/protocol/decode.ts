@@ -82,8 +82,10 @@ export const Part = {
   STRUCT: 0,
   /** A bulk payload: `{length: nums[i], captured: caps[i]}`. */
   DATA: 1,
-  /** A value built by the walk (`values[i]`): names, lists, a struct cut short. */
+  /** A value built by the walk (`values[i]`): lists, a struct cut short. */
   VALUE: 2,
+  /** A string of the message bytes, UTF-8 at absolute offsets `nums[i]` to `caps[i]` (a name): the printers copy it from the bytes, and make the string only when a byte needs an escape. */
+  TEXT: 3,
 } as const;
 
 const EMPTY = Buffer.alloc(0);
@@ -160,6 +162,15 @@ export class MessageParts {
 
   addValue(key: string, v: Json): void {
     this.add(key, Part.VALUE, undefined, 0, 0, v);
+  }
+
+  addText(key: string, start: number, end: number): void {
+    this.add(key, Part.TEXT, undefined, start, end, null);
+  }
+
+  /** The string of TEXT part `i`. */
+  textOf(i: number): string {
+    return this.data.toString('utf8', this.nums[i], this.caps[i]);
   }
 
   /** The value of a VALUE part, or undefined. */
@@ -347,6 +358,22 @@ function addCounted(P: MessageParts, w: Body, at: number, one: StructLayout): vo
   P.addValue(key, items);
 }
 
+/**
+ * The string at data[start] up to its NUL or `end` (unterminated) as a TEXT
+ * part, null when nothing is left (as `cstrings` splits them); returns
+ * where the next one starts.
+ */
+function addString(P: MessageParts, key: string, data: Buffer, start: number, end: number): number {
+  if (start >= end) {
+    P.addValue(key, null);
+    return start;
+  }
+  let i = start;
+  while (i < end && data[i] !== 0) i++;
+  P.addText(key, start, i);
+  return i < end ? i + 1 : end;
+}
+
 /** A hook sizes a struct from the message itself (returns its byte count) or handles a variable tail from `at`. */
 type Hook = (P: MessageParts, w: Body, at: number) => number;
 
@@ -432,8 +459,8 @@ export function walkRequest(m: CaptureMessage, p: ConnProtocol, x: Exchange | un
  */
 function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: Hook | undefined, tail: Hook | undefined): void {
   let at = 0;
-  let strs: string[] | undefined;
-  let si = 0;
+  /** Where the next string starts: the strings follow the structs, each up to its NUL, the last one perhaps cut. */
+  let next = -1;
   for (const part of parts) {
     switch (part.k) {
       case 'struct': {
@@ -446,8 +473,7 @@ function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: H
       }
       case 'string':
         if (tail) return void tail(P, w, at);
-        strs ??= cstrings(w.m.data, w.b + at, w.b + w.avail).strs;
-        P.addValue(part.f, strs[si++] ?? null);
+        next = addString(P, part.f, w.m.data, next < 0 ? w.b + at : next, w.b + w.avail);
         break;
       case 'array':
         if (tail) return void tail(P, w, at);
@@ -702,6 +728,7 @@ export function partsObject(P: MessageParts): DecodedMessage {
     switch (P.kinds[i]) {
       case Part.STRUCT: B[k] = structJsonAt(P.layouts[i]!, P.data, P.nums[i]!, P.le); break;
       case Part.DATA: B[k] = { length: P.nums[i]!, captured: P.caps[i]! }; break;
+      case Part.TEXT: B[k] = P.textOf(i); break;
       default: B[k] = P.values[i]!;
     }
   }

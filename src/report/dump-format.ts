@@ -16,12 +16,13 @@ import type { BackingOp, CaptureMessage } from '../capture/message.js';
 import { errnoName } from '../model/format.js';
 import type { Exchange } from '../protocol/exchange.js';
 import { Part, type Json, type JsonObject, type MessageParts } from '../protocol/decode.js';
-import { u32, u64, type EnumSet, type FlagSet, type StructLayout } from '../protocol/layout.js';
+import { u32, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
-import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
+import { enumName, flagNames, modeName } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
 import { GeneratedCode } from '../model/generated-code.js';
-import { putDigits } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, putDigits } from './row-bytes.js';
+import { putU64At, scalarReadSource } from './word-digits.js';
 import { TextBuffer } from './text-buffer.js';
 import { escapeControls } from './untrusted-text.js';
 
@@ -230,7 +231,7 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
     }
     const readOf = (name: string): string => {
       const f = l.fields.find((x) => x.name === name)!;
-      return scalarSource(f.type as Parameters<typeof scalarSource>[0], `${base} + ${f.offset}`, le, dep);
+      return scalarReadSource(f.type as Scalar, `${base} + ${f.offset}`, le, dep);
     };
     for (const f of l.fields) {
       if (f.pad) continue;
@@ -277,7 +278,7 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
       } else {
         fast = `if (${skip}true) { t.bytes(${key}); t.num(r); }`;
       }
-      stmts.push(`{ const r = ${scalarSource(t as Parameters<typeof scalarSource>[0], at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other}; } }`);
+      stmts.push(`{ const r = ${scalarReadSource(t, at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other}; } }`);
     }
   };
   emit(layout, 'o');
@@ -415,34 +416,37 @@ function writeBody(t: TextBuffer, P: MessageParts, verbose: boolean): void {
         }
         break;
       }
-      default: {
-        const k = P.keys[i]!;
-        const v = P.values[i]!;
-        if (k === 'name' && typeof v === 'string' && writePlainQuoted(t, v)) break;
-        const s = valueText(P, k, v, verbose);
-        if (s) {
-          t.byte(0x20);
-          t.str(escapeControls(s));
-        }
-      }
+      case Part.TEXT:
+        if (P.keys[i] === 'name' && writePlainQuoted(t, P.data, P.nums[i]!, P.caps[i]!)) break;
+        writeValue(t, P, P.keys[i]!, P.textOf(i), verbose);
+        break;
+      default: writeValue(t, P, P.keys[i]!, P.values[i]!, verbose);
     }
   }
 }
 
+/** A body value's item (`valueText`), with its leading space and escapes. */
+function writeValue(t: TextBuffer, P: MessageParts, k: string, v: Json, verbose: boolean): void {
+  const s = valueText(P, k, v, verbose);
+  if (s) {
+    t.byte(0x20);
+    t.str(escapeControls(s));
+  }
+}
+
 /**
- * ` "name"` for a name of printable ASCII without quote or backslash, which
- * `quote` and `escapeControls` leave as it is (nearly every name); false,
- * and nothing written, for any other.
+ * ` "name"` for a name (data[start, end), UTF-8) of printable ASCII without
+ * quote or backslash, which `quote` and `escapeControls` leave as it is
+ * (nearly every name); false, and nothing written, for any other.
  */
-function writePlainQuoted(t: TextBuffer, s: string): boolean {
-  const n = s.length;
-  t.room(n + 3);
+function writePlainQuoted(t: TextBuffer, data: Buffer, start: number, end: number): boolean {
+  t.room(end - start + 3);
   const u = t.buf;
   let p = t.pos;
   u[p++] = 0x20;
   u[p++] = 0x22;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = data[i]!;
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
     u[p++] = c;
   }
@@ -481,6 +485,17 @@ function writeAscii(t: TextBuffer, s: string): void {
   t.bytes(b);
 }
 
+/** A reply's error name (`P.headerValue`, the name of `P.headerCode`), its bytes kept by number. */
+function writeErrorName(t: TextBuffer, code: number, name: string): void {
+  let b = errorPieces.get(code);
+  if (b === undefined) {
+    b = Buffer.from(escapeControls(name), 'utf8');
+    if (errorPieces.size < MAX_CACHED_ITEMS) errorPieces.set(code, b);
+  }
+  t.bytes(b);
+}
+const errorPieces = new Map<number, Buffer>();
+
 /** The time, conn and tid columns: `  0.001234  conn0 tid 4242  ` (the number column is written before them). */
 function writeHead(t: TextBuffer, tNs: number, conn: number, tid: number, opts: DumpFormatOptions): void {
   t.byte(0x20);
@@ -518,16 +533,16 @@ const IN_GID = fuse_in_header.offsets.gid ?? 28;
 const IN_PID = fuse_in_header.offsets.pid ?? 32;
 const OUT_UNIQUE = fuse_out_header.offsets.unique ?? 8;
 
-/** A 64-bit id as `${u64(...)}` prints it. */
-function writeId(t: TextBuffer, v: number | bigint): void {
-  if (typeof v === 'number') t.num(v);
-  else t.str(v.toString());
+/** The 64-bit id at buf[at] as `${u64(...)}` prints it. */
+function writeIdAt(t: TextBuffer, buf: Buffer, at: number, le: boolean): void {
+  t.room(MAX_NUMBER_TEXT);
+  t.pos = putU64At(t.buf, t.pos, buf, at, le);
 }
 
 function writeIdOf(t: TextBuffer, P: MessageParts): void {
   if (P.header === undefined) return;
   t.bytes(UNIQUE);
-  writeId(t, u64(P.data, P.headerAt + (P.header === fuse_in_header ? IN_UNIQUE : OUT_UNIQUE), P.le));
+  writeIdAt(t, P.data, P.headerAt + (P.header === fuse_in_header ? IN_UNIQUE : OUT_UNIQUE), P.le);
 }
 
 /** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`. */
@@ -538,11 +553,10 @@ function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean): void {
   if (P.header !== undefined) {
     const { data, le } = P;
     const h = P.headerAt;
-    const nodeid = u64(data, h + IN_NODEID, le);
     const pid = u32(data, h + IN_PID, le);
-    if (nodeid !== 0) {
+    if (u32(data, h + IN_NODEID, le) !== 0 || u32(data, h + IN_NODEID + 4, le) !== 0) {
       t.bytes(NODEID);
-      writeId(t, nodeid);
+      writeIdAt(t, data, h + IN_NODEID, le);
     }
     if (verbose) {
       t.bytes(UID);
@@ -560,7 +574,7 @@ function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean): void {
 
 /** The result part: `OK size 65536` or `-ENOENT`. */
 function writeResult(t: TextBuffer, P: MessageParts, verbose: boolean): void {
-  if (P.headerKey === 'error_name') writeAscii(t, P.headerValue);
+  if (P.headerKey === 'error_name') writeErrorName(t, P.headerCode, P.headerValue);
   else t.byte(0x3f);
   writeBody(t, P, verbose);
 }

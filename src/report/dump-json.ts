@@ -91,17 +91,19 @@ const SCALAR_MAX = MAX_NUMBER_TEXT;
  * most 2^53-1 (its local is then the number; only past that a bigint).
  */
 function scalarStatements(t: Scalar, at: string, le: boolean, v: string, named: boolean, dep: (x: unknown) => string): string[] {
+  // Most fields hold 0 or another single digit (ids, padding-like counts, empty flags): one store, no call.
+  const unsigned = (x: string): string => `if (${x} < 10) u[p++] = 48 + ${x}; else p = ${dep(putU32)}(u, p, ${x});`;
   switch (t) {
-    case 'u8': return [`const ${v} = ${wordSource(1, at, le)};`, `p = ${dep(putU32)}(u, p, ${v});`];
-    case 'u16': return [`const ${v} = ${wordSource(2, at, le)};`, `p = ${dep(putU32)}(u, p, ${v});`];
-    case 'u32': return [`const ${v} = ${wordSource(4, at, le)};`, `p = ${dep(putU32)}(u, p, ${v});`];
+    case 'u8': return [`const ${v} = ${wordSource(1, at, le)};`, unsigned(v)];
+    case 'u16': return [`const ${v} = ${wordSource(2, at, le)};`, unsigned(v)];
+    case 'u32': return [`const ${v} = ${wordSource(4, at, le)};`, unsigned(v)];
     case 'i32': return [`const ${v} = ${wordSource(4, at, le)} | 0;`, `p = ${dep(putI32)}(u, p, ${v});`];
     case 'u64': {
       const lo = wordSource(4, le ? at : `${at} + 4`, le);
       const hi = wordSource(4, le ? `${at} + 4` : at, le);
       const wide = `${dep(u64)}(b, ${at}, ${le})`;
       const read = `const ${v}l = ${lo}; const ${v}h = ${hi};`;
-      if (!named) return [read, `p = ${v}h < 0x200000 ? ${dep(putU53)}(u, p, ${v}h, ${v}l) : ${dep(wideAt)}(u, p, ${wide});`];
+      if (!named) return [read, `if (${v}h === 0) { ${unsigned(`${v}l`)} } else p = ${v}h < 0x200000 ? ${dep(putU53)}(u, p, ${v}h, ${v}l) : ${dep(wideAt)}(u, p, ${wide});`];
       return [read, `const ${v} = ${v}h < 0x200000 ? ${v}h * 4294967296 + ${v}l : ${wide};`, `p = ${dep(wideAt)}(u, p, ${v});`];
     }
     default: return [`const ${v} = ${scalarSource(t, at, le, dep)};`, `p = ${dep(wideAt)}(u, p, ${v});`];
@@ -231,6 +233,7 @@ function preamble(P: MessageParts): Buffer {
 const DATA_LENGTH = lit('{"length":');
 const DATA_CAPTURED = lit(',"captured":');
 const EMPTY_BODY = lit('{},"body":');
+const EMPTY_OBJECT = lit('{}');
 const BODY = lit(',"body":');
 
 /** A string value as JSON: a plain one copied as it is, any other through `jsonString`. */
@@ -239,6 +242,27 @@ function writeString(t: TextBuffer, s: string): void {
   const p = putJsonPlain(t.buf, t.pos, s);
   if (p >= 0) t.pos = p;
   else t.str(jsonString(s));
+}
+
+/** TEXT part `i` as JSON: its bytes copied while they are printable ASCII but `"` and `\\`, else `jsonString` of its string. */
+function writeText(t: TextBuffer, P: MessageParts, i: number): void {
+  const data = P.data;
+  const start = P.nums[i]!;
+  const end = P.caps[i]!;
+  t.room(end - start + 2);
+  const u = t.buf;
+  let p = t.pos;
+  u[p++] = 0x22;
+  for (let j = start; j < end; j++) {
+    const c = data[j]!;
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+      t.str(jsonString(P.textOf(i)));
+      return;
+    }
+    u[p++] = c;
+  }
+  u[p++] = 0x22;
+  t.pos = p;
 }
 
 /**
@@ -258,7 +282,7 @@ function writePartsJson(t: TextBuffer, P: MessageParts): void {
     }
     t.bytes(BODY);
   }
-  if (P.count === 0) t.str('{}');
+  if (P.count === 0) t.bytes(EMPTY_OBJECT);
   for (let i = 0; i < P.count; i++) {
     t.byte(i === 0 ? 123 : 44);
     switch (P.kinds[i]) {
@@ -275,6 +299,10 @@ function writePartsJson(t: TextBuffer, P: MessageParts): void {
         t.bytes(DATA_CAPTURED);
         t.num(P.caps[i]!);
         t.byte(125);
+        break;
+      case Part.TEXT:
+        t.bytes(keyPiece(P.keys[i]!));
+        writeText(t, P, i);
         break;
       default: {
         t.bytes(keyPiece(P.keys[i]!));

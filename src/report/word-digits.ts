@@ -6,6 +6,7 @@
  * first (a boxed double or a bigint per field of every message). Each
  * writes the text `String(v)` gives; room (MAX_NUMBER_TEXT) is the caller's.
  */
+import { readScalar, u64, type Scalar } from '../protocol/layout.js';
 import { digitCount, putDigits } from './row-bytes.js';
 
 /** The digits of 0 <= v < 2^32. */
@@ -42,4 +43,35 @@ export function wordSource(bytes: 1 | 2 | 4, at: string, le: boolean): string {
   if (bytes === 1) return `b[${at}]`;
   if (bytes === 2) return `(${byte(0)} | ${byte(1)} << 8)`;
   return `((${byte(0)} | ${byte(1)} << 8 | ${byte(2)} << 16 | ${byte(3)} << 24) >>> 0)`;
+}
+
+/**
+ * Source of an expression reading the scalar `t` at `at` of `b` as the
+ * struct readers give it (protocol/layout.ts `readScalar`): words inline, a
+ * u64 as a number from its halves while it is at most 2^53-1, through
+ * `u64` (`dep` of it) only past that.
+ */
+export function scalarReadSource(t: Scalar, at: string, le: boolean, dep: (x: unknown) => string): string {
+  switch (t) {
+    case 'u8': return wordSource(1, at, le);
+    case 'u16': return wordSource(2, at, le);
+    case 'u32': return wordSource(4, at, le);
+    case 'i32': return `(${wordSource(4, at, le)} | 0)`;
+    case 'u64': {
+      const lo = wordSource(4, le ? at : `${at} + 4`, le);
+      const hi = wordSource(4, le ? `${at} + 4` : at, le);
+      return `(${hi} < 0x200000 ? ${hi} * 4294967296 + ${lo} : ${dep(u64)}(b, ${at}, ${le}))`;
+    }
+    default: return `${dep(readScalar)}(b, ${at}, ${JSON.stringify(t)}, ${le})`;
+  }
+}
+
+/** Writes the u64 at buf[at] as its decimal digits (a value past 2^53 too). */
+export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: boolean): number {
+  const lo = le ? (buf[at]! | buf[at + 1]! << 8 | buf[at + 2]! << 16 | buf[at + 3]! << 24) >>> 0 : (buf[at + 7]! | buf[at + 6]! << 8 | buf[at + 5]! << 16 | buf[at + 4]! << 24) >>> 0;
+  const hi = le ? (buf[at + 4]! | buf[at + 5]! << 8 | buf[at + 6]! << 16 | buf[at + 7]! << 24) >>> 0 : (buf[at + 3]! | buf[at + 2]! << 8 | buf[at + 1]! << 16 | buf[at]! << 24) >>> 0;
+  if (hi < 0x200000) return putU53(b, p, hi, lo);
+  const s = String(u64(buf, at, le));
+  for (let i = 0; i < s.length; i++) b[p + i] = s.charCodeAt(i);
+  return p + s.length;
 }
