@@ -74,6 +74,13 @@ export interface AnalyzeOptions {
   limits?: Partial<AnalyzeLimits>;
   /** Tests: a completed exchange is poisoned instead of reused, so that reading it later throws (`PairerOptions.poisonRecycled`). */
   poisonRecycled?: boolean;
+  /**
+   * Only the hooks' exchanges and size events are wanted (the export's
+   * `requests` and `sizes` tables): the state keeps their views only
+   * (`StateOptions.viewsOnly`) and retired files are not summarised, so the
+   * model's files, latency and concurrency are left empty.
+   */
+  viewsOnly?: boolean;
 }
 
 export interface AnalyzeLimits {
@@ -218,11 +225,14 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
             if (flt.conn(f.conn) && flt.time(e.t) && flt.file(nodeid, e.path)) hooks.onSizeEvent!(sizeEvent(f.conn, nodeid, e));
           }
         : undefined,
-      onRetire: (f) => {
-        const flt = resolved();
-        retired.add(f, flt.conn(f.conn) && flt.file(f.nodeid, f.path));
-      },
+      onRetire: opts.viewsOnly
+        ? undefined
+        : (f) => {
+            const flt = resolved();
+            retired.add(f, flt.conn(f.conn) && flt.file(f.nodeid, f.path));
+          },
       poisonRecycled: opts.poisonRecycled,
+      viewsOnly: opts.viewsOnly,
     });
     const selected = filtersIn.detectors ? DETECTORS.filter((d) => filtersIn.detectors!.includes(d.id)) : DETECTORS;
     runner = new DetectorRunner(selected, state, onFinding);

@@ -70,6 +70,12 @@ export interface StateOptions {
   onRetire?(f: FileState): void;
   /** Tests: `recycle` poisons the track instead of keeping it for reuse, so that any later use of it throws. */
   poisonRecycled?: boolean;
+  /**
+   * Only the views the exchanges and size events carry (paths, sizes,
+   * in-flight counts): no latency, concurrency, per-file counters or size
+   * history, which only the model's summaries read (the export's streamed tables).
+   */
+  viewsOnly?: boolean;
 }
 
 /** Sets a track's fields back to those of a new one (`AnalysisState.recycle`). */
@@ -115,7 +121,11 @@ export class AnalysisState {
   /** Tracks given back by `recycle`, reused by the next requests. */
   private readonly trackPool: RecordPool<Track>;
 
+  /** Not `opts.viewsOnly`: latency, concurrency, per-file counters and size history are kept. */
+  private readonly summaries: boolean;
+
   constructor(readonly opts: StateOptions) {
+    this.summaries = opts.viewsOnly !== true;
     this.files = new FileTable(opts.correlate);
     this.maxBars = opts.maxBars ?? 200_000;
     this.barsPerFile = opts.barsPerFile ?? BARS_PER_FILE;
@@ -175,7 +185,7 @@ export class AnalysisState {
     const c = this.conn(x.conn);
     c.requests++;
     if (x.reqCapLen < x.reqLen) c.snapped++;
-    this.latency.get(x.conn, x.opcode).addRequest();
+    if (this.summaries) this.latency.get(x.conn, x.opcode).addRequest();
     const op = x.opcode;
     const namesChild = x.name !== undefined && namesChildOp(op);
     if (namesChild) x.dirPath = c.paths.path(x.nodeid);
@@ -212,15 +222,15 @@ export class AnalysisState {
     live.push(tr);
     if (live.length > this.peakTracks) this.peakTracks = live.length;
     if (c.byUnique !== undefined) c.byUnique.set(x.unique, tr);
-    c.concurrency.request(t, x.tid);
+    if (this.summaries) c.concurrency.request(t, x.tid);
     if (!f) return tr;
 
-    f.countOpcode(op);
+    if (this.summaries) f.countOpcode(op);
     x.fileInflightAtReq = f.inflight.length;
     x.kernelSizeAtReq = f.kernelSize;
     x.daemonSizeAtReq = f.group.daemonSize;
     f.addInflight(tr);
-    (f.level ??= new LevelTime()).set(f.inflight.length, t);
+    if (this.summaries) (f.level ??= new LevelTime()).set(f.inflight.length, t);
 
     if (x.fh !== undefined) {
       const fo = c.handles.fopen(x.fh);
@@ -241,7 +251,7 @@ export class AnalysisState {
     if (op === Op.WRITE) {
       f.writes++;
       f.inflightWrites++;
-      (f.writeLevel ??= new LevelTime()).set(f.inflightWrites, t);
+      if (this.summaries) (f.writeLevel ??= new LevelTime()).set(f.inflightWrites, t);
       tr.writeCache = (x.opFlags & FUSE_WRITE_CACHE) !== 0;
       if (tr.writeCache) {
         if (c.writeback === undefined) c.writeback = true;
@@ -302,7 +312,7 @@ export class AnalysisState {
     c.replies++;
     this.nReports = 0;
     if (x.replyCapLen < x.replyLen) c.snapped++;
-    this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
+    if (this.summaries) this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
     const tr = x.stateTrack as Track | undefined;
     if (tr === undefined) {
       if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
@@ -312,7 +322,7 @@ export class AnalysisState {
     this.unlist(tr);
     // A duplicate unique: the index holds the newer request, which this may not be.
     if (c.byUnique !== undefined && c.byUnique.get(x.unique) === tr) c.byUnique.delete(x.unique);
-    c.concurrency.reply(t, x.replyTid);
+    if (this.summaries) c.concurrency.reply(t, x.replyTid);
     const f = tr.file;
     if (f) {
       removeFrom(f.inflight as Track[], tr);
@@ -509,7 +519,7 @@ export class AnalysisState {
   // -------------------------------------------------------------- size views
 
   private sizeEvent(f: FileState, kind: SizeEventKind, x: Exchange | undefined, value: number, t: number): void {
-    f.noteSizeEvent(t, kind, x ? x.unique : null, value);
+    if (this.summaries) f.noteSizeEvent(t, kind, x ? x.unique : null, value);
     const hook = this.opts.onSizeEvent;
     if (hook === undefined) return;
     hook({

@@ -47,12 +47,13 @@ const everyRow = (table: TableName) => ({ fileRows: table === 'files', limits: {
 
 /**
  * What a table does not need from the analysis: `requests` and `sizes` rows
- * come from the state stage alone, so the detectors do not run and no file
- * list is ranked for them (the findings and files would be thrown away).
+ * come from the state's views alone, so the detectors do not run, and no
+ * summary (latency, concurrency, per-file counters and size history, the
+ * retired files) is kept for them: the findings and files would be thrown away.
  */
 function stagesFor(table: TableName, opts: ReturnType<typeof analysisOptions>): ReturnType<typeof analysisOptions> {
   if (table !== 'requests' && table !== 'sizes') return opts;
-  return { ...opts, filters: { ...(opts.filters ?? NO_FILTERS), detectors: [] }, limits: { ...opts.limits, maxFiles: 0 } };
+  return { ...opts, filters: { ...(opts.filters ?? NO_FILTERS), detectors: [] }, limits: { ...opts.limits, maxFiles: 0 }, viewsOnly: true };
 }
 
 export function register(program: Command): void {
