@@ -99,7 +99,7 @@ export function pathNote(path: string | null): string {
 export type SizeReportFinding = Omit<FindingInput, 'conn' | 'nodeid' | 'path' | 't' | 'tracks'>;
 
 /**
- * A reply handler that reports, for each size report the reply carried
+ * A `reportingReply` handler that reports, for each size report the reply carried
  * (`state.reportAt`), what `finding` makes of it (undefined: nothing), at the
  * reply's connection and time and the reported file's nodeid and path.
  */

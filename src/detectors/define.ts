@@ -58,6 +58,8 @@ export interface DetectorHandlers {
   request?(x: Exchange, tr: Track | undefined): void;
   /** A reply was sent; the state already applied it (`state.reportAt`) and took the exchange out of flight. */
   reply?(x: Exchange, tr: Track | undefined): void;
+  /** A reply that carried size reports (`state.reportCount` > 0), after the `reply` handlers: most replies carry none. */
+  reportingReply?(x: Exchange, tr: Track | undefined): void;
   notify?(n: NotifyEvent): void;
   problem?(p: PairingProblem): void;
   /** End of the capture: `state.inflightTracks()` holds what never got a reply. */
@@ -71,6 +73,8 @@ export interface DetectorMeta {
   messages: Record<string, string>;
   /** Request/reply handlers only see these opcodes (all when absent). */
   opcodes?: readonly number[];
+  /** Request handlers only see these opcodes (default: `opcodes`). */
+  requestOpcodes?: readonly number[];
 }
 
 export interface Detector {
@@ -131,11 +135,12 @@ export class DetectorRunner {
   private readonly repByOp = new Map<number, Handler[]>();
   private readonly reqAll: Handler[] = [];
   private readonly repAll: Handler[] = [];
+  private readonly reportingH: Handler[] = [];
   private readonly notifyH: Handler[] = [];
   private readonly problemH: Handler[] = [];
   private readonly endH: Handler[] = [];
 
-  constructor(readonly detectors: readonly Detector[], state: AnalysisState, sink: FindingSink) {
+  constructor(readonly detectors: readonly Detector[], private readonly state: AnalysisState, sink: FindingSink) {
     for (const d of detectors) {
       const ctx: DetectorContext = {
         id: d.id,
@@ -161,14 +166,16 @@ export class DetectorRunner {
       };
       const h = d.create(ctx);
       const ops = d.meta.opcodes;
+      const reqOps = d.meta.requestOpcodes ?? ops;
       if (h.request) {
-        if (ops) for (const op of ops) push(this.reqByOp, op, h);
+        if (reqOps) for (const op of reqOps) push(this.reqByOp, op, h);
         else this.reqAll.push(h);
       }
       if (h.reply) {
         if (ops) for (const op of ops) push(this.repByOp, op, h);
         else this.repAll.push(h);
       }
+      if (h.reportingReply) this.reportingH.push(h);
       if (h.notify) this.notifyH.push(h);
       if (h.problem) this.problemH.push(h);
       if (h.end) this.endH.push(h);
@@ -206,6 +213,9 @@ export class DetectorRunner {
       l = this.repByOp.get(op) ?? this.repAll;
     }
     for (let i = 0; i < l.length; i++) l[i]!.reply!(x, tr);
+    if (this.state.reportCount === 0) return;
+    const r = this.reportingH;
+    for (let i = 0; i < r.length; i++) r[i]!.reportingReply!(x, tr);
   }
 
   notify(n: NotifyEvent): void {

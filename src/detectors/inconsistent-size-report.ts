@@ -20,7 +20,7 @@ export default defineDetector({
     },
   },
   create: (ctx) => ({
-    reply: eachSizeReport(ctx, (r, x) => {
+    reportingReply: eachSizeReport(ctx, (r, x) => {
       const p = reportedBack(r, x);
       if (p === undefined) return undefined;
       const [odd, size] = formatBytesPair(p.size, r.size);

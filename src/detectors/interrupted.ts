@@ -42,6 +42,8 @@ export default defineDetector({
       interrupted: '{{op}} #{{unique}}{{pathNote}} was interrupted{{n}}: {{how}}',
       late: 'INTERRUPT #{{unique}} for #{{target}} arrived when that request was no longer in flight (already answered, or read before the capture started)',
     },
+    // Its replies: any opcode (an interrupted request).
+    requestOpcodes: [Op.INTERRUPT],
   },
   create: (ctx) => ({
     request(x) {

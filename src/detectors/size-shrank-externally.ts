@@ -21,7 +21,7 @@ export default defineDetector({
     },
   },
   create: (ctx) => ({
-    reply: eachSizeReport(ctx, (r, x) => {
+    reportingReply: eachSizeReport(ctx, (r, x) => {
       if (Number.isNaN(r.daemonBefore) || r.size >= r.daemonBefore || r.predates) return undefined;
       const f = r.file;
       const g = f.group;

@@ -19,7 +19,7 @@ export default defineDetector({
     },
   },
   create: (ctx) => ({
-    reply: eachSizeReport(ctx, (r, x) => {
+    reportingReply: eachSizeReport(ctx, (r, x) => {
       const ch = r.predates;
       if (!ch || !(r.attrValidNs > 0)) return undefined;
       const f = r.file;
