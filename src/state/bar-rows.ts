@@ -25,9 +25,20 @@ const TID = 7;
 const OFFSET = 8;
 const SIZE = 9;
 
+/** Rows kept in the plain array; past them, rows go to typed-array chunks. */
+const SMALL_ROWS = 64;
+
 export class BarRows {
   n = 0;
+  /** The first SMALL_ROWS rows. */
   private nums: number[] = [];
+  /**
+   * Rows past SMALL_ROWS: chunk c holds SMALL_ROWS * 2^c rows (made when the
+   * first row reaches it, never copied). A busy file's bars were one array
+   * grown by copies, each copy young and promoted: the copies of the few files
+   * holding thousands of bars doubled what the whole run promoted.
+   */
+  private chunks: Float64Array[] | undefined = undefined;
   /** Per row: the unique when it is a bigint (its number slot is NaN) or null, and the info; undefined while every row has neither. */
   private refs: (bigint | string | null)[] | undefined = undefined;
 
@@ -35,17 +46,50 @@ export class BarRows {
   add(x: Exchange, info: string | null): void {
     const u = x.unique;
     const big = typeof u === 'bigint';
-    this.nums.push(x.conn, big ? NaN : u, x.opcode, x.tReq, x.replied ? 1 : 0, x.tReply, x.error, x.tid, x.offset, x.size);
+    this.put(x.conn, big ? NaN : u, x.opcode, x.tReq, x.replied ? 1 : 0, x.tReply, x.error, x.tid, x.offset, x.size);
     this.addRefs(big ? u : null, info);
     this.n++;
   }
 
   /** Adds row `i` of `from`. */
   addRow(from: BarRows, i: number): void {
-    const a = from.nums;
-    for (let k = i * STRIDE, end = k + STRIDE; k < end; k++) this.nums.push(a[k]!);
+    this.put(from.at(i, CONN), from.at(i, UNIQUE), from.at(i, OPCODE), from.at(i, TREQ), from.at(i, REPLIED), from.at(i, TREPLY),
+      from.at(i, ERROR), from.at(i, TID), from.at(i, OFFSET), from.at(i, SIZE));
     this.addRefs(from.bigUnique(i), from.info(i));
     this.n++;
+  }
+
+  /** Stores the numbers of row `this.n`. */
+  private put(conn: number, unique: number, opcode: number, tReq: number, replied: number, tReply: number, error: number, tid: number, offset: number, size: number): void {
+    const i = this.n;
+    if (i < SMALL_ROWS) {
+      this.nums.push(conn, unique, opcode, tReq, replied, tReply, error, tid, offset, size);
+      return;
+    }
+    const j = i - SMALL_ROWS;
+    const c = chunkOf(j);
+    const chunks = (this.chunks ??= []);
+    if (c === chunks.length) chunks.push(new Float64Array((SMALL_ROWS << c) * STRIDE));
+    const a = chunks[c]!;
+    const o = (j - chunkStart(c)) * STRIDE;
+    a[o + CONN] = conn;
+    a[o + UNIQUE] = unique;
+    a[o + OPCODE] = opcode;
+    a[o + TREQ] = tReq;
+    a[o + REPLIED] = replied;
+    a[o + TREPLY] = tReply;
+    a[o + ERROR] = error;
+    a[o + TID] = tid;
+    a[o + OFFSET] = offset;
+    a[o + SIZE] = size;
+  }
+
+  /** Number `k` of row `i`. */
+  private at(i: number, k: number): number {
+    if (i < SMALL_ROWS) return this.nums[i * STRIDE + k]!;
+    const j = i - SMALL_ROWS;
+    const c = chunkOf(j);
+    return this.chunks![c]![(j - chunkStart(c)) * STRIDE + k]!;
   }
 
   private addRefs(big: bigint | null, info: string | null): void {
@@ -57,8 +101,9 @@ export class BarRows {
     this.refs.push(big, info);
   }
 
-  /** Removes row `i` (later rows move up). */
+  /** Removes row `i` (later rows move up); only while the rows fit the plain array (recently dropped bars: at most 64). */
   remove(i: number): void {
+    if (this.n > SMALL_ROWS) throw new Error(`BarRows.remove: ${this.n} rows, at most ${SMALL_ROWS} supported`);
     this.nums.splice(i * STRIDE, STRIDE);
     this.refs?.splice(2 * i, 2);
     this.n--;
@@ -66,12 +111,10 @@ export class BarRows {
 
   /** The row of exchange `conn`/`unique`, -1 when none. */
   find(conn: number, unique: Id): number {
-    const a = this.nums;
     const big = typeof unique === 'bigint';
     for (let i = 0; i < this.n; i++) {
-      const o = i * STRIDE;
-      if (a[o + CONN] !== conn) continue;
-      if (big ? this.refs?.[2 * i] === unique : a[o + UNIQUE] === unique) return i;
+      if (this.at(i, CONN) !== conn) continue;
+      if (big ? this.refs?.[2 * i] === unique : this.at(i, UNIQUE) === unique) return i;
     }
     return -1;
   }
@@ -81,48 +124,57 @@ export class BarRows {
   }
 
   conn(i: number): number {
-    return this.nums[i * STRIDE + CONN]!;
+    return this.at(i, CONN);
   }
 
   unique(i: number): Id {
-    return this.bigUnique(i) ?? this.nums[i * STRIDE + UNIQUE]!;
+    return this.bigUnique(i) ?? this.at(i, UNIQUE);
   }
 
   opcode(i: number): number {
-    return this.nums[i * STRIDE + OPCODE]!;
+    return this.at(i, OPCODE);
   }
 
   tReq(i: number): number {
-    return this.nums[i * STRIDE + TREQ]!;
+    return this.at(i, TREQ);
   }
 
   replied(i: number): boolean {
-    return this.nums[i * STRIDE + REPLIED] === 1;
+    return this.at(i, REPLIED) === 1;
   }
 
   tReply(i: number): number {
-    return this.nums[i * STRIDE + TREPLY]!;
+    return this.at(i, TREPLY);
   }
 
   error(i: number): number {
-    return this.nums[i * STRIDE + ERROR]!;
+    return this.at(i, ERROR);
   }
 
   tid(i: number): number {
-    return this.nums[i * STRIDE + TID]!;
+    return this.at(i, TID);
   }
 
   /** NaN when the opcode has none. */
   offset(i: number): number {
-    return this.nums[i * STRIDE + OFFSET]!;
+    return this.at(i, OFFSET);
   }
 
   size(i: number): number {
-    return this.nums[i * STRIDE + SIZE]!;
+    return this.at(i, SIZE);
   }
 
   /** Flags worth showing on hover (write_flags, SETATTR valid ...). */
   info(i: number): string | null {
     return (this.refs?.[2 * i + 1] as string | null | undefined) ?? null;
   }
+}
+
+/** The chunk of row `j` past SMALL_ROWS: chunk c starts at SMALL_ROWS * (2^c - 1). */
+function chunkOf(j: number): number {
+  return 31 - Math.clz32(Math.floor(j / SMALL_ROWS) + 1);
+}
+
+function chunkStart(c: number): number {
+  return SMALL_ROWS * ((1 << c) - 1);
 }

@@ -46,6 +46,20 @@ describe('bar rows', () => {
     assert.deepEqual([b.n, b.tReq(0), b.tReq(1), b.info(1)], [2, 100, 300, null], 'later rows moved up with their refs');
     assert.deepEqual([to.n, to.unique(0), to.info(0), to.tReq(0)], [1, big, 'interrupted', 200]);
   });
+
+  it('keep thousands of rows (past the plain array, in chunks) and find and copy any of them', () => {
+    const b = new BarRows();
+    for (let u = 0; u < 5000; u++) b.add(exchange(u, 1e15 + u * 10, { replied: u % 3 === 0, tReply: 1e15 + u * 10 + 7, offset: u }), u === 4321 ? 'interrupted' : null);
+    assert.equal(b.n, 5000);
+    for (let i = 0; i < 5000; i++) {
+      if (b.unique(i) !== i || b.tReq(i) !== 1e15 + i * 10 || b.offset(i) !== i || b.replied(i) !== (i % 3 === 0)) assert.fail(`row ${i}: ${JSON.stringify(row(b, i))}`);
+    }
+    assert.equal(b.find(1, 4321), 4321);
+    const to = new BarRows();
+    to.addRow(b, 4321);
+    assert.deepEqual(row(to, 0), row(b, 4321));
+    assert.equal(to.info(0), 'interrupted');
+  });
 });
 
 /** Read through a call: an earlier assertion narrowed `f.activity` to undefined. */
