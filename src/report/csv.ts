@@ -655,7 +655,7 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
   const g = new GeneratedCode();
   g.dep(w); // d0, the output buffer
   const dep = (v: unknown): string => g.dep(v);
-  const lines: string[] = [];
+  const lines: CellLine[] = [];
   let fixed = 4;
   for (let i = 0; i < columns.length;) {
     const c = columns[i]!;
@@ -668,11 +668,11 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
       const { table, other } = compileKinds(run, i, format);
       lines.push(`{ const k = ${dep(kind)}(r); p = (k >= 0 && k < ${table.length} ? ${dep(table)}[k] : ${dep(other)})(d0, p, r); }`);
     } else {
-      lines.push(`${storeBytes(lead(format, c, i))} ${columnCode(c, format, dep)}`);
+      lines.push({ text: lead(format, c, i) }, columnCode(c, format, dep));
     }
     i = end;
   }
-  lines.push(storeBytes(format === 'csv' ? '\r\n' : '}\n'));
+  lines.push({ text: format === 'csv' ? '\r\n' : '}\n' });
   // The reserve is set by each row: tables may share one output buffer (the sink's).
   return g.compile<(r: R) => void>(`return function row(r) {
 d0.reserve = ${fixed}; d0.room(${fixed});
@@ -681,10 +681,25 @@ d0.pos = p;
 };`);
 }
 
+/** A generated statement, or constant text to store (runs of them are stored as one: `storeBytes`). */
+type CellLine = string | { text: string };
+
 /** `lines` (writing at `p` of `b`, the buffer of `d0`) with the variables they use declared before them, `p` starting at `start`. */
-function cellsCode(lines: readonly string[], dep: (v: unknown) => string, start: string): string {
-  const v = lines.some((l) => l.includes('v.set')) ? ` const v = ${dep(viewOf)}(b);` : '';
-  return `const b = d0.buf;${v}\nlet p = ${start};\n${lines.join('\n')}`;
+function cellsCode(lines: readonly CellLine[], dep: (v: unknown) => string, start: string): string {
+  const code: string[] = [];
+  let text = '';
+  for (const l of lines) {
+    if (typeof l !== 'string') {
+      text += l.text;
+      continue;
+    }
+    if (text !== '') code.push(storeBytes(text));
+    text = '';
+    code.push(l);
+  }
+  if (text !== '') code.push(storeBytes(text));
+  const v = code.some((l) => l.includes('v.set')) ? ` const v = ${dep(viewOf)}(b);` : '';
+  return `const b = d0.buf;${v}\nlet p = ${start};\n${code.join('\n')}`;
 }
 
 /** What goes before the cell of column `i`: a comma, or (JSON Lines) the key. */
@@ -702,7 +717,7 @@ function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown
   const sc = c.scaled;
   if (sc) {
     const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE).number)}(d0, p, k / ${10 ** sc.digits})`;
-    return `{ const k = Math.round(${dep(sc.ns)}(r)); const q = ${dep(putScaled)}(b, p, k, ${sc.digits}); p = q >= 0 ? q : ${slow}; }`;
+    return `{ const k = Math.round(${dep(sc.ns)}(r)); if (k !== k) {${emptyCode(format)}} else { const q = ${dep(putScaled)}(b, p, k, ${sc.digits}); p = q >= 0 ? q : ${slow}; } }`;
   }
   const j = c.joined;
   if (j) {
@@ -721,16 +736,23 @@ function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown
  */
 function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat, dep: (v: unknown) => string): string {
   if (src.value) {
-    const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, v)`;
-    if (type === 'integer') return `{ const v = ${dep(src.value)}(r); p = typeof v === 'number' && (v | 0) === v ? ${dep(putInt32)}(b, p, v) : ${slow}; }`;
-    return `{ const v = ${dep(src.value)}(r); p = ${slow}; }`;
+    const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, val)`;
+    if (type === 'integer') {
+      return `{ const val = ${dep(src.value)}(r); if (typeof val === 'number' && (val | 0) === val) p = ${dep(putInt32)}(b, p, val); else if (val !== val || val === undefined) {${emptyCode(format)}} else p = ${slow}; }`;
+    }
+    return `{ const val = ${dep(src.value)}(r); p = ${slow}; }`;
   }
-  const slow = `${dep((format === 'csv' ? CSV_PUT : JSONL_PUT)[type])}(d0, p, v)`;
+  const slow = `${dep((format === 'csv' ? CSV_PUT : JSONL_PUT)[type])}(d0, p, val)`;
   if (type === 'string') {
-    const text = format === 'csv' ? `${dep(csvText)}(d0, p, v, 'string')` : `${dep(jsonText)}(d0, p, v)`;
-    return `{ const v = ${dep(src.get)}(r); p = typeof v === 'string' ? ${text} : ${slow}; }`;
+    const text = format === 'csv' ? `${dep(csvText)}(d0, p, val, 'string')` : `${dep(jsonText)}(d0, p, val)`;
+    return `{ const val = ${dep(src.get)}(r); p = typeof val === 'string' ? ${text} : ${slow}; }`;
   }
-  return `{ const v = ${dep(src.get)}(r); p = ${slow}; }`;
+  return `{ const val = ${dep(src.get)}(r); p = ${slow}; }`;
+}
+
+/** The generated statement writing an unknown value's cell (a NaN or undefined number): nothing in CSV, `null` in JSON Lines. */
+function emptyCode(format: ExportFormat): string {
+  return format === 'csv' ? '' : storeBytes('null');
 }
 
 type RunWriter<R> = (w: TextBuffer, p: number, r: R) => number;
@@ -752,9 +774,9 @@ function compileKinds<R>(run: readonly TableColumn<R>[], first: number, format: 
     const g = new GeneratedCode();
     g.dep(undefined); // d0: the name the cells' code gives the output buffer, a parameter here
     const dep = (v: unknown): string => g.dep(v);
-    const body = srcs.map((s, k) => {
+    const body = srcs.flatMap((s, k): CellLine[] => {
       const c = run[k]!;
-      return s === undefined ? storeBytes(lead(format, c, first + k) + empty) : `${storeBytes(lead(format, c, first + k))} ${cellCode(s, c.type, format, dep)}`;
+      return s === undefined ? [{ text: lead(format, c, first + k) + empty }] : [{ text: lead(format, c, first + k) }, cellCode(s, c.type, format, dep)];
     });
     f = g.compile<RunWriter<R>>(`return function cells(d0, p0, r) {\n${cellsCode(body, dep, 'p0')}\nreturn p;\n};`);
     made.set(key, f);
