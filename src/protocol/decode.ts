@@ -416,6 +416,17 @@ const REQUEST_SIZE: Partial<Record<number, Hook>> = { [Op.WRITE]: writeSize, [Op
 /** Request tails that are not a plain list of strings or data. */
 const REQUEST_TAIL: Partial<Record<number, Hook>> = { [Op.SETXATTR]: setxattrTail, [Op.IOCTL]: ioctlInput };
 
+/** `replyErrorName`, kept by number: a capture's replies repeat a few errors (-ENOENT per missed LOOKUP), each would be a new string. */
+function errorNameOf(error: number): string {
+  let s = errorNames.get(error);
+  if (s === undefined) {
+    s = replyErrorName(error);
+    if (errorNames.size < 4096) errorNames.set(error, s);
+  }
+  return s;
+}
+const errorNames = new Map<number, string>();
+
 /**
  * Walks a request (kernel -> daemon) into `P`. `x` is the Exchange the
  * pairing stage made of this message: `problem`/`truncated` are its
@@ -609,7 +620,7 @@ export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnPro
   const len = u32(data, off, le);
   const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
   P.headerKey = 'error_name';
-  P.headerValue = replyErrorName(error);
+  P.headerValue = errorNameOf(error);
   P.headerCode = error;
   const bodyLen = Math.max(0, len - OUT_HDR);
   const avail = Math.max(0, Math.min(m.capLen, len) - OUT_HDR);

@@ -112,7 +112,7 @@ function scalarStatements(t: Scalar, at: string, le: boolean, v: string, named: 
 
 /** Source storing the ASCII constant `c` at u[p] and moving p past it: plain stores, no loop or call. */
 function storesSource(c: string, dep: (x: unknown) => string): string {
-  if (c.length > 24) return `u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
+  if (c.length > 16) return `u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
   return `${[...c].map((ch, i) => `u[p + ${i}] = ${ch.charCodeAt(0)};`).join(' ')} p += ${c.length};`;
 }
 
@@ -364,7 +364,7 @@ const writeMessageHead: HeadWriter = (() => {
     ${c(',"pid":')} ${n('m.pid')}
     ${c(',"tid":')} ${n('m.tid')}
     ${c(',"kind":')}
-    for (let i = 0; i < kind.length; i++) u[p + i] = kind[i];
+    u.set(kind, p);
     p += kind.length;
     ${n('m.fileOffset')}
     ${c(',"block":')} ${n('m.blockNo')}
