@@ -126,7 +126,8 @@ export function eachSizeReport(
  * The report before `r` when `r` takes the file back to the size it had
  * before that one, with nothing captured that changes a size between the
  * earlier request and this reply (no write, truncate or other size change
- * completed; no write or truncate in flight now): the daemon reported two
+ * completed; no write or truncate in flight now; no two short READs showing
+ * the data ending in different places): the daemon reported two
  * sizes for an unchanged file, and that earlier report is the odd one out.
  * Undefined otherwise.
  */
@@ -136,5 +137,7 @@ export function reportedBack(r: SizeReport, x: Exchange): MovingReport | undefin
   const g = r.file.group;
   if (g.truncatesInflight.length > 0 || g.writesInflight.length > 0) return undefined;
   if (g.tLastTruncate > p.tReq || g.changedDuring(p.tReq, x.tReply)) return undefined;
+  // READs between the two reports showed the data ending in two places: the file did change.
+  if (g.tContentMoved > p.tReq && g.tContentMoved <= x.tReply) return undefined;
   return p;
 }

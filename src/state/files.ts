@@ -216,6 +216,16 @@ export class SizeGroup {
   changes: readonly SizeChange[] = NONE;
   /** The report that last moved daemon_size; cleared by any completed size change or truncate. */
   lastReport: MovingReport | undefined = undefined;
+  /** Where the last short READ showed the data ending (offset + bytes returned), and when it was answered. */
+  eofSeen = NaN;
+  tEofSeen = -Infinity;
+  /**
+   * When a short READ last showed the data ending elsewhere than the one
+   * before it, with no size change captured between them: the content
+   * changes where the capture cannot see (a generated file such as lxcfs's
+   * /proc/stat, another client of a network file system).
+   */
+  tContentMoved = -Infinity;
   constructor(readonly ino: Id | undefined, first?: FileState) {
     // A literal: room for one member, the common case.
     this.members = first ? [first] : [];

@@ -43,14 +43,14 @@ export class ParkedFiles {
   /**
    * Whether `f` can be parked and taken back unchanged: untouched by any
    * request (so no counters, handles, bars or levels), no finding, at most one
-   * size event, alone in a group that holds nothing in flight and no size
-   * change, and ids that fit a double exactly.
+   * size event, alone in a group that holds nothing in flight, no size
+   * change and no READ's end, and ids that fit a double exactly.
    */
   static fits(f: FileState): boolean {
     const g = f.group;
     return f.untouched() && f.sizeEvents <= 1 && typeof f.nodeid === 'number' && typeof f.ino !== 'bigint' &&
       g.members.length === 1 && g.writesInflight.length === 0 && g.truncatesInflight.length === 0 && g.changes.length === 0 &&
-      g.lastReport === undefined && (g.ino === undefined || g.ino === f.ino) &&
+      g.lastReport === undefined && Number.isNaN(g.eofSeen) && (g.ino === undefined || g.ino === f.ino) &&
       (f.sizeHistory === undefined || typeof f.sizeHistory.uniqueAt(0) !== 'bigint');
   }
 

@@ -464,7 +464,9 @@ export class AnalysisState {
         c.handles.release(x.fh);
         return;
       case Op.READ:
-        if (f) this.shortRead(f, tr, x, c, t);
+        if (!f) return;
+        this.shortRead(f, tr, x, c, t);
+        this.readEnd(f.group, x, t);
         return;
       case Op.WRITE: {
         if (!f || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
@@ -599,6 +601,21 @@ export class AnalysisState {
     f.kernelSize = end;
     f.tKernelChange = t;
     this.sizeEvent(f, 'short-read', x, end, t);
+  }
+
+  /**
+   * A READ answered short but not empty shows where the daemon's data ended
+   * then. Two that disagree with nothing captured between them that changes
+   * a size mean the content moves outside the capture: noted on the group,
+   * so that no detector calls the file unchanged across that time.
+   */
+  private readEnd(g: SizeGroup, x: Exchange, t: number): void {
+    if (Number.isNaN(x.offset) || !(x.resultSize > 0 && x.resultSize < x.size)) return;
+    const end = x.offset + x.resultSize;
+    if (end !== g.eofSeen && !Number.isNaN(g.eofSeen) && g.writesInflight.length === 0 && g.truncatesInflight.length === 0 &&
+      g.tLastTruncate <= g.tEofSeen && !g.changedDuring(g.tEofSeen, t)) g.tContentMoved = t;
+    g.eofSeen = end;
+    g.tEofSeen = t;
   }
 
   private truncate(f: FileState, x: Exchange, size: number, kind: 'truncate' | 'open-trunc', t: number): void {

@@ -375,7 +375,7 @@ describe('securefs', { skip: has('thirdparty-securefs.pcapng') }, () => {
 });
 
 describe('lxcfs', { skip: has('thirdparty-lxcfs.pcapng') }, () => {
-  it('serves direct-I/O /proc files to two readers at once, each READ answered within what it asked; no finding', () => {
+  it('serves direct-I/O /proc files to two readers at once, each READ answered within what it asked', () => {
     const { exchanges: all, orphans } = pairExchanges(readPcapng(fx('thirdparty-lxcfs.pcapng')));
     assert.equal(orphans, 0);
     assert.ok(all.every((e) => e.reply || e.opcode === Op.FORGET || e.opcode === Op.BATCH_FORGET), 'every request answered');
@@ -390,10 +390,32 @@ describe('lxcfs', { skip: has('thirdparty-lxcfs.pcapng') }, () => {
     assert.ok([...byNode.values()].some((xs) => maxInFlight(xs) >= 2), 'two READs of one file in flight at once');
 
     const r = run('thirdparty-lxcfs.pcapng');
-    assert.deepEqual(kindsOf(r), []);
     const meminfo = r.model.files.find((f) => f.path === '/proc/meminfo')!;
     assert.ok(meminfo.openFlags.includes('FOPEN_DIRECT_IO'));
     assert.equal(meminfo.writes, 0);
+  });
+
+  it('/proc/stat is generated: its size and its data move together with nothing written; a shrink, not two sizes for an unchanged file', () => {
+    const { exchanges } = dump('thirdparty-lxcfs.pcapng');
+    const node = (exchanges.find((x) => x.op === 'LOOKUP' && (x.request.body as { name?: string }).name === 'stat' &&
+      x.error === 0)!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const onStat = exchanges.filter((x) => x.nodeid === node && x.error === 0);
+    assert.ok(!onStat.some((x) => x.op === 'WRITE' || x.op === 'SETATTR'), 'nothing written or truncated');
+    const sizes = onStat.filter((x) => x.op === 'GETATTR').map((x) => attrOf(x)!.size);
+    // Short READs: where the data ended at each read.
+    const ends = onStat.filter((x) => x.op === 'READ').map((x) => {
+      const rd = (x.request.body as { fuse_read_in: { offset: number; size: number } }).fuse_read_in;
+      const got = (x.reply as unknown as { header: { len: number } }).header.len - 16;
+      return got > 0 && got < rd.size ? rd.offset + got : undefined;
+    }).filter((e) => e !== undefined);
+    assert.ok(new Set(sizes).size >= 2, `sizes reported: ${[...new Set(sizes)].join(', ')}`);
+    assert.ok(new Set(ends).size >= 2, `data ended at: ${[...new Set(ends)].join(', ')}`);
+
+    const r = run('thirdparty-lxcfs.pcapng');
+    const kinds = kindsOf(r);
+    assert.ok(!kinds.includes('inconsistent-size-report'), 'the READs show the file changed');
+    assert.deepEqual(kinds, ['size-shrank-externally']);
+    assert.equal(r.model.findings[0]!.path, '/proc/stat');
   });
 });
 

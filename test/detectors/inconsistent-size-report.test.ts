@@ -52,6 +52,22 @@ testDetector(KIND, {
       },
     },
     {
+      name: 'short READs between the reports end in two places: the content moved (a generated file, lxcfs /proc/stat)',
+      capture: (u) => {
+        const c = reports(u, 9009);
+        const r0 = c.readReq(0, 5, 10, 1, 0, 131072);
+        c.readReply(0, 5.5, r0, 8970);
+        const g0 = c.getattrReq(0, 10, 10);
+        c.attrReply(0, 10.5, g0, { ino: 7, size: 9010 });
+        const r1 = c.readReq(0, 11, 10, 1, 0, 131072);
+        c.readReply(0, 11.5, r1, 8971);
+        const g1 = c.getattrReq(0, 20, 10);
+        c.attrReply(0, 20.5, g1, { ino: 7, size: 9009 });
+        return c;
+      },
+      check: (r) => assert.equal(findingsOf(r, 'size-shrank-externally').length, 1, 'the file did shrink, with no truncate'),
+    },
+    {
       name: 'a directory: no size views at all',
       capture: () => {
         const c = new Cap(1);
@@ -66,6 +82,24 @@ testDetector(KIND, {
     },
   ],
   invalid: [
+    {
+      name: 'short READs that end in one place show nothing moved: still two sizes',
+      capture: (u) => {
+        const c = reports(u, 9009);
+        for (const [i, size] of [9123, 9009].entries()) {
+          const r = c.readReq(0, 5 + 10 * i, 10, 1, 0, 131072);
+          c.readReply(0, 5.5 + 10 * i, r, 9009);
+          const g = c.getattrReq(0, 10 + 10 * i, 10);
+          c.attrReply(0, 10.5 + 10 * i, g, { ino: 7, size });
+          u[`g${i}`] = g;
+        }
+        return c;
+      },
+      findings: (u) => [{
+        messageId: 'twoSizes', severity: 'warning', path: '/f', uniques: [u.g0!, u.g1!],
+        details: { size: 9009, oddSize: 9123, difference: 114, opcode: 'GETATTR' },
+      }],
+    },
     {
       name: 'a larger size, then the earlier one again, nothing written (gocryptfs LINK vs GETATTR)',
       capture: (u) => reports(u, 9009, 9123, 9009),
