@@ -30,6 +30,7 @@ import type { CaptureMessage } from '../capture/message.js';
 import type { Exchange } from './exchange.js';
 import { replyErrorName } from '../model/format.js';
 import { idCell } from '../model/id64.js';
+import { memoized } from '../model/memo.js';
 import { extractNotify, requestProblem, type NotifyEvent } from './extract.js';
 import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
 import { Notify, notifyName, notifyRow, Op, opcodeName, opcodeRow, type BodyPart } from './opcodes.js';
@@ -417,15 +418,7 @@ const REQUEST_SIZE: Partial<Record<number, Hook>> = { [Op.WRITE]: writeSize, [Op
 const REQUEST_TAIL: Partial<Record<number, Hook>> = { [Op.SETXATTR]: setxattrTail, [Op.IOCTL]: ioctlInput };
 
 /** `replyErrorName`, kept by number: a capture's replies repeat a few errors (-ENOENT per missed LOOKUP), each would be a new string. */
-function errorNameOf(error: number): string {
-  let s = errorNames.get(error);
-  if (s === undefined) {
-    s = replyErrorName(error);
-    if (errorNames.size < 4096) errorNames.set(error, s);
-  }
-  return s;
-}
-const errorNames = new Map<number, string>();
+const errorNameOf = memoized(replyErrorName);
 
 /**
  * Walks a request (kernel -> daemon) into `P`. `x` is the Exchange the

@@ -23,6 +23,7 @@
 import { childPath, type Exchange } from '../protocol/exchange.js';
 import { idCell, type Id } from '../model/id64.js';
 import { errnoName } from '../model/format.js';
+import { memoized } from '../model/memo.js';
 import { jsonString, stringifyJson } from './json.js';
 import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNumber, putScaled } from './row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
@@ -165,18 +166,7 @@ function scaledColumn<R>(name: string, doc: string, digits: number, ns: (r: R) =
 }
 
 /** Flag names by value, cached (the same few values repeat on every row). */
-function cachedFlags(format: (v: number) => string): (v: number) => string {
-  const names = new Map<number, string>();
-  return (v) => {
-    let s = names.get(v);
-    if (s === undefined) {
-      s = format(v);
-      if (names.size < 4096) names.set(v, s);
-    }
-    return s;
-  };
-}
-const openFlagNames = cachedFlags(formatOpenFlags);
+const openFlagNames = memoized(formatOpenFlags);
 
 /** Relative ns -> ms since the capture start, ns resolution kept (6 decimals). */
 const relMs = (t: number): Cell => (Number.isFinite(t) ? msOf(t) : null);
@@ -198,7 +188,7 @@ function carrier(f: Field): CellSource<Exchange> | undefined {
   // fsync_flags, ...) is the opcode's `opFlags` (protocol/extract.ts).
   if (f.flags) {
     const set = f.flags;
-    const names = cachedFlags((v) => formatFlags(set, v));
+    const names = memoized((v: number) => formatFlags(set, v));
     return { get: (x) => (x.opFlags ? names(x.opFlags >>> 0) : '') };
   }
   return undefined;

@@ -21,6 +21,7 @@ import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { enumName, flagNames, modeName } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
 import { GeneratedCode } from '../model/generated-code.js';
+import { memoized } from '../model/memo.js';
 import { MAX_NUMBER_TEXT, putDigits } from './row-bytes.js';
 import { putU64At, scalarReadSource } from './word-digits.js';
 import { TextBuffer } from './text-buffer.js';
@@ -61,15 +62,7 @@ const ALWAYS = new Set(['size', 'offset', 'off', 'nodeid', 'count', 'nlookup', '
 const HEX = new Set(['fh', 'kh', 'lock_owner', 'owner', 'fh_in', 'fh_out', 'arg', 'cmd', 'notify_unique', 'base', 'moffset']);
 
 /** Drops the per-table prefix of kernel flag names for the compact line. */
-function shortNames(s: string): string {
-  let short = shortCache.get(s);
-  if (short === undefined) {
-    short = shortenNames(s);
-    if (shortCache.size < 4096) shortCache.set(s, short);
-  }
-  return short;
-}
-const shortCache = new Map<string, string>();
+const shortNames = memoized(shortenNames);
 
 function shortenNames(s: string): string {
   return s.replace(/\b(?:FUSE_(?:WRITE|READ|RELEASE|FSYNC|GETATTR|LK|IOCTL|POLL|SETXATTR|OPEN|ATTR|SETUPMAPPING_FLAG)_|FOPEN_|FATTR_|FALLOC_FL_)/g, '');
@@ -93,19 +86,10 @@ interface KeyPlan {
   readonly nameKey: string;
   readonly nsecKey: string;
 }
-const keyPlans = new Map<string, KeyPlan>();
-
-function keyPlan(k: string): KeyPlan {
-  let p = keyPlans.get(k);
-  if (!p) {
-    p = {
-      sibling: k.endsWith('_names') || k.endsWith('_name'), quiet: QUIET.has(k), always: ALWAYS.has(k), hex: HEX.has(k),
-      namesKey: `${k}_names`, nameKey: `${k}_name`, nsecKey: `${k}_nsec`,
-    };
-    if (keyPlans.size < 4096) keyPlans.set(k, p);
-  }
-  return p;
-}
+const keyPlan = memoized((k: string): KeyPlan => ({
+  sibling: k.endsWith('_names') || k.endsWith('_name'), quiet: QUIET.has(k), always: ALWAYS.has(k), hex: HEX.has(k),
+  namesKey: `${k}_names`, nameKey: `${k}_name`, nsecKey: `${k}_nsec`,
+}));
 
 /**
  * The `key value` items of a decoded struct object, as the generated

@@ -12,18 +12,9 @@
 import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
 
-/** Numbers per row: conn, unique, opcode, tReq, replied, tReply, error, tid, offset, size. */
-const STRIDE = 10;
-const CONN = 0;
-const UNIQUE = 1;
-const OPCODE = 2;
-const TREQ = 3;
-const REPLIED = 4;
-const TREPLY = 5;
-const ERROR = 6;
-const TID = 7;
-const OFFSET = 8;
-const SIZE = 9;
+/** The numbers of a row, by column. */
+const enum Col { Conn, Unique, Opcode, TReq, Replied, TReply, Error, Tid, Offset, Size }
+const STRIDE = Col.Size + 1;
 
 /** Rows kept in the plain array; past them, rows go to typed-array chunks. */
 const SMALL_ROWS = 64;
@@ -53,8 +44,8 @@ export class BarRows {
 
   /** Adds row `i` of `from`. */
   addRow(from: BarRows, i: number): void {
-    this.put(from.at(i, CONN), from.at(i, UNIQUE), from.at(i, OPCODE), from.at(i, TREQ), from.at(i, REPLIED), from.at(i, TREPLY),
-      from.at(i, ERROR), from.at(i, TID), from.at(i, OFFSET), from.at(i, SIZE));
+    this.put(from.at(i, Col.Conn), from.at(i, Col.Unique), from.at(i, Col.Opcode), from.at(i, Col.TReq), from.at(i, Col.Replied), from.at(i, Col.TReply),
+      from.at(i, Col.Error), from.at(i, Col.Tid), from.at(i, Col.Offset), from.at(i, Col.Size));
     this.addRefs(from.bigUnique(i), from.info(i));
     this.n++;
   }
@@ -72,16 +63,16 @@ export class BarRows {
     if (c === chunks.length) chunks.push(new Float64Array((SMALL_ROWS << c) * STRIDE));
     const a = chunks[c]!;
     const o = (j - chunkStart(c)) * STRIDE;
-    a[o + CONN] = conn;
-    a[o + UNIQUE] = unique;
-    a[o + OPCODE] = opcode;
-    a[o + TREQ] = tReq;
-    a[o + REPLIED] = replied;
-    a[o + TREPLY] = tReply;
-    a[o + ERROR] = error;
-    a[o + TID] = tid;
-    a[o + OFFSET] = offset;
-    a[o + SIZE] = size;
+    a[o + Col.Conn] = conn;
+    a[o + Col.Unique] = unique;
+    a[o + Col.Opcode] = opcode;
+    a[o + Col.TReq] = tReq;
+    a[o + Col.Replied] = replied;
+    a[o + Col.TReply] = tReply;
+    a[o + Col.Error] = error;
+    a[o + Col.Tid] = tid;
+    a[o + Col.Offset] = offset;
+    a[o + Col.Size] = size;
   }
 
   /** Number `k` of row `i`. */
@@ -113,8 +104,8 @@ export class BarRows {
   find(conn: number, unique: Id): number {
     const big = typeof unique === 'bigint';
     for (let i = 0; i < this.n; i++) {
-      if (this.at(i, CONN) !== conn) continue;
-      if (big ? this.refs?.[2 * i] === unique : this.at(i, UNIQUE) === unique) return i;
+      if (this.at(i, Col.Conn) !== conn) continue;
+      if (big ? this.refs?.[2 * i] === unique : this.at(i, Col.Unique) === unique) return i;
     }
     return -1;
   }
@@ -124,44 +115,44 @@ export class BarRows {
   }
 
   conn(i: number): number {
-    return this.at(i, CONN);
+    return this.at(i, Col.Conn);
   }
 
   unique(i: number): Id {
-    return this.bigUnique(i) ?? this.at(i, UNIQUE);
+    return this.bigUnique(i) ?? this.at(i, Col.Unique);
   }
 
   opcode(i: number): number {
-    return this.at(i, OPCODE);
+    return this.at(i, Col.Opcode);
   }
 
   tReq(i: number): number {
-    return this.at(i, TREQ);
+    return this.at(i, Col.TReq);
   }
 
   replied(i: number): boolean {
-    return this.at(i, REPLIED) === 1;
+    return this.at(i, Col.Replied) === 1;
   }
 
   tReply(i: number): number {
-    return this.at(i, TREPLY);
+    return this.at(i, Col.TReply);
   }
 
   error(i: number): number {
-    return this.at(i, ERROR);
+    return this.at(i, Col.Error);
   }
 
   tid(i: number): number {
-    return this.at(i, TID);
+    return this.at(i, Col.Tid);
   }
 
   /** NaN when the opcode has none. */
   offset(i: number): number {
-    return this.at(i, OFFSET);
+    return this.at(i, Col.Offset);
   }
 
   size(i: number): number {
-    return this.at(i, SIZE);
+    return this.at(i, Col.Size);
   }
 
   /** Flags worth showing on hover (write_flags, SETATTR valid ...). */
