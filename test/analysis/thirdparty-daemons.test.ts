@@ -1,7 +1,8 @@
 /**
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
- * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp. Each is decoded as the test suite's independent reader pairs it,
+ * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
+ * avfs, unionfs-fuse, archivemount. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -71,6 +72,9 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-fuse2fs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-securefs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-fuse-zip.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-avfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-unionfs-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-archivemount.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -441,5 +445,140 @@ describe('fuse-zip', { skip: has('thirdparty-fuse-zip.pcapng') }, () => {
     const big = r.model.files.find((f) => f.path === '/big')!;
     assert.equal(big.maxConcurrentWrites, 1);
     assert.equal(big.reportedSize, 524288);
+  });
+});
+
+/** Request counts by opcode name, from the project's dump. */
+function opCounts(name: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of dump(name).exchanges) out[x.op] = (out[x.op] ?? 0) + 1;
+  return out;
+}
+
+/** The name of a LOOKUP/CREATE request, as dump prints it. */
+const nameOf = (x: Dumped): string | undefined => (x.request.body as { name?: string }).name;
+
+/** WRITEs of one node in request order: one in flight at a time, and the bytes they cover end to end from 0. */
+function coverage(writes: RawExchange[]): { end: number; pids: number } {
+  const spans = writes.map(writeInfo).map((w) => [w.offset, w.offset + w.size] as const).sort((a, b) => a[0] - b[0]);
+  let end = 0;
+  for (const [from, to] of spans) {
+    assert.equal(from, end, `no gap or overlap at ${from}`);
+    end = to;
+  }
+  return { end, pids: new Set(writes.map((w) => w.pid)).size };
+}
+
+describe('avfs', { skip: has('thirdparty-avfs.pcapng') }, () => {
+  const name = 'thirdparty-avfs.pcapng';
+  it('serves the members of a .tar.gz, a .zip and a .tar under NAME#, each with its file\'s size, several members read at once; one FLUSH, answered ENOSYS; no finding', () => {
+    assert.deepEqual(
+      { READ: 204, OPEN: 285, RELEASE: 360, CREATE: 75, WRITE: 215, FLUSH: 1, LOOKUP: 286, GETATTR: 176, SETATTR: 196 },
+      Object.fromEntries(Object.entries(opCounts(name)).filter(([op]) => ['READ', 'OPEN', 'RELEASE', 'CREATE', 'WRITE', 'FLUSH', 'LOOKUP', 'GETATTR', 'SETATTR'].includes(op))),
+    );
+    const { exchanges } = dump(name);
+    // make_tree: partN.bin holds N * 997 bytes; the tree is read out of three archives.
+    const parts = exchanges.filter((x) => x.op === 'LOOKUP' && x.error === 0 && /^part\d+\.bin$/.test(nameOf(x) ?? ''));
+    assert.ok(parts.length >= 60, `${parts.length} member lookups`);
+    for (const x of parts) assert.equal(attrOf(x)!.size, Number(/\d+/.exec(nameOf(x)!)![0]) * 997, nameOf(x));
+    assert.ok(exchanges.some((x) => x.op === 'LOOKUP' && x.error === 0 && nameOf(x) === 'tree.tar.gz#' && (attrOf(x)!.mode & 0o170000) === 0o040000), 'an archive is a directory');
+    // Only one FLUSH: after its ENOSYS the kernel sends no more.
+    assert.deepEqual(exchanges.filter((x) => x.op === 'FLUSH').map((x) => x.error_name), ['-ENOSYS']);
+
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const reads = all.filter((e) => e.opcode === Op.READ && e.reply);
+    assert.ok(maxInFlight(reads) >= 2, 'READs of several members in flight together');
+    assert.ok(all.every((e) => openReplyFlags(e) === undefined || openReplyFlags(e) === 0), 'opens answered open_flags 0');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections[0]!.peakInflight, maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)));
+  });
+
+  it('two appenders of one local file through it: 80 WRITEs one at a time, end to end to 1502 bytes while a reader reads it', () => {
+    const { writes, openFlags } = writesTo(name, 'shared');
+    assert.ok(openFlags.every((f) => f === 0));
+    assert.equal(writes.length, 80);
+    assert.deepEqual(coverage(writes), { end: 1502, pids: 2 });
+    assert.equal(interleaving(writes).overlapped, false);
+
+    const shared = run(name).model.files.find((f) => f.path.endsWith('/local/shared'))!;
+    assert.equal(shared.writes, 80);
+    assert.equal(shared.bytesWritten, 1502);
+    assert.equal(shared.maxConcurrentWrites, 1);
+    assert.equal(shared.reportedSize, 1502);
+    assert.equal(shared.daemonSize, 1502);
+  });
+});
+
+describe('unionfs-fuse', { skip: has('thirdparty-unionfs-fuse.pcapng') }, () => {
+  const name = 'thirdparty-unionfs-fuse.pcapng';
+  it('copy-on-write of lower files: an append at 492 leaves 501 bytes, a truncate to 100, rm -r of a lower directory unlinks its 20 files; no finding', () => {
+    const { exchanges } = dump(name);
+    const nodeOf = (file: string): number => (exchanges.find((x) => x.op === 'LOOKUP' && x.error === 0 && nameOf(x) === file)!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const notes3 = nodeOf('notes3.txt');
+    const w = exchanges.filter((x) => x.op === 'WRITE' && x.nodeid === notes3)
+      .map((x) => (x.request.body as { fuse_write_in: { offset: number; size: number } }).fuse_write_in);
+    assert.deepEqual(w.map((x) => [x.offset, x.size]), [[492, 9]]);
+    const part5 = nodeOf('part5.bin');
+    assert.ok(exchanges.some((x) => x.op === 'SETATTR' && x.nodeid === part5 && attrOf(x)!.size === 100));
+    const bin = nodeOf('bin');
+    assert.equal(exchanges.filter((x) => x.op === 'UNLINK' && x.nodeid === bin && x.error === 0).length, 20);
+    assert.ok(exchanges.some((x) => x.op === 'RMDIR' && nameOf(x) === 'bin' && x.error === 0));
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const f = r.model.files.find((g) => g.path === '/src/doc/notes3.txt')!;
+    // The daemon reported 492 (LOOKUP) and nothing after the append: the sizes say so, not a finding.
+    assert.equal(f.reportedSize, 492);
+    assert.equal(f.daemonSize, 501);
+    assert.equal(r.model.files.find((g) => g.path === '/src/lib/part5.bin')!.reportedSize, 100);
+  });
+
+  it('four writers of /quarters: 64 WRITEs of 16 KiB never two in flight together, READs alongside; size 1 MiB throughout', () => {
+    const { writes } = writesTo(name, 'quarters');
+    assert.equal(writes.length, 64);
+    assert.ok(writes.every((w) => writeInfo(w).size === 16384));
+    assert.deepEqual(coverage(writes), { end: 1 << 20, pids: 4 });
+    assert.equal(interleaving(writes).overlapped, false);
+
+    const q = run(name).model.files.find((f) => f.path === '/quarters')!;
+    assert.equal(q.maxConcurrentWrites, 1);
+    assert.equal(q.maxConcurrent, 2, 'a READ in flight with a WRITE');
+    assert.equal(q.reportedSize, 1 << 20);
+    assert.ok(q.sizeHistory.every((e) => e.value === 0 || e.value === 1 << 20), q.sizeHistory.map((e) => e.value).join(', '));
+  });
+});
+
+describe('archivemount', { skip: has('thirdparty-archivemount.pcapng') }, () => {
+  const name = 'thirdparty-archivemount.pcapng';
+  it('one thread, one request at a time; a new file reports nlink 0, so ln fails in the kernel with no LINK sent; SYMLINK ENOSYS; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1);
+    const { exchanges } = dump(name);
+    const counts = opCounts(name);
+    assert.equal(counts.LINK, undefined);
+    const data = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const nlinks = exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === data && x.error === 0).map((x) => (attrOf(x) as unknown as { nlink: number }).nlink);
+    assert.ok(nlinks.length > 0 && nlinks.every((n) => n === 0), `nlink ${nlinks.join(', ')}`);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'SYMLINK').map((x) => x.error_name), ['-ENOSYS']);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'FLUSH').map((x) => x.error_name), ['-ENOSYS', '-ENOSYS', '-ENOSYS']);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections[0]!.threads, 1);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009, 'nlink 0 is not taken for an unlinked file');
+  });
+
+  it('two writers of /halves: 64 WRITEs of 4 KiB (no FUSE_BIG_WRITES), end to end to 256 KiB', () => {
+    const { writes } = writesTo(name, 'halves');
+    assert.equal(writes.length, 64);
+    assert.ok(writes.every((w) => writeInfo(w).size === 4096));
+    assert.deepEqual(coverage(writes), { end: 256 << 10, pids: 2 });
+
+    const h = run(name).model.files.find((f) => f.path === '/halves')!;
+    assert.equal(h.maxConcurrentWrites, 1);
+    assert.equal(h.reportedSize, 256 << 10);
+    assert.equal(h.daemonSize, 256 << 10);
   });
 });
