@@ -5,20 +5,39 @@
  */
 import { Command, CommanderError } from 'commander';
 import { writeSync } from 'node:fs';
-import * as analyze from './commands/analyze.js';
-import * as baseline from './commands/baseline.js';
-import * as check from './commands/check.js';
-import * as convert from './commands/convert.js';
-import * as dump from './commands/dump.js';
-import * as exportCmd from './commands/export.js';
-import * as record from './commands/record.js';
-import * as report from './commands/report.js';
-import * as wireshark from './commands/wireshark.js';
 import { EXIT_BAD_INPUT, printError } from './common.js';
 import { toolVersion } from '../model/format.js';
 
-/** The commands, in the order `--help` lists them. */
-const COMMANDS: readonly { register(p: Command): void }[] = [analyze, dump, exportCmd, baseline, check, report, record, convert, wireshark];
+interface CommandModule { register(p: Command): void }
+
+/**
+ * The commands, in the order `--help` lists them, each loaded on demand: a
+ * run loads only its own command's modules (analyze needs neither the
+ * recorder nor the Parquet writer), which is most of the start-up cost of a
+ * run on a small capture.
+ */
+const COMMANDS: readonly (readonly [string, () => Promise<CommandModule>])[] = [
+  ['analyze', () => import('./commands/analyze.js')],
+  ['dump', () => import('./commands/dump.js')],
+  ['export', () => import('./commands/export.js')],
+  ['baseline', () => import('./commands/baseline.js')],
+  ['check', () => import('./commands/check.js')],
+  ['report', () => import('./commands/report.js')],
+  ['record', () => import('./commands/record.js')],
+  ['convert', () => import('./commands/convert.js')],
+  ['wireshark', () => import('./commands/wireshark.js')],
+];
+
+/**
+ * The modules to register for `argv`: only the named command's when the
+ * first argument names one; all of them otherwise (`--help`, no command, an
+ * unknown one: commander lists or suggests among them all).
+ */
+async function commandsFor(argv: string[]): Promise<CommandModule[]> {
+  const named = COMMANDS.find(([name]) => name === argv[2]);
+  if (named !== undefined) return [await named[1]()];
+  return Promise.all(COMMANDS.map(([, load]) => load()));
+}
 
 
 /**
@@ -49,8 +68,8 @@ export async function main(argv: string[]): Promise<number> {
     writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `fusetrace: ${s}` : s),
     writeOut: writeHelp,
   });
-  for (const cmd of COMMANDS) cmd.register(program);
   try {
+    for (const cmd of await commandsFor(argv)) cmd.register(program);
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
