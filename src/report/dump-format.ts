@@ -22,9 +22,9 @@ import { enumName, flagNames, modeName } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
 import { GeneratedCode } from '../model/generated-code.js';
 import { memoized } from '../model/memo.js';
-import { MAX_NUMBER_TEXT, putDigits } from './row-bytes.js';
-import { putU64At, scalarReadSource } from './word-digits.js';
-import { TextBuffer } from './text-buffer.js';
+import { MAX_NUMBER_TEXT, digitCount, putDigits } from './row-bytes.js';
+import { putU32, putU64At, scalarReadSource, storesSource } from './word-digits.js';
+import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { escapeControls } from './untrusted-text.js';
 
 export interface DumpFormatOptions {
@@ -204,6 +204,9 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
   const stmts: string[] = [];
+  /** Bytes the items written by stores take at most: room for them is made at the start, and again after any call that writes. */
+  let fixed = 0;
+  const call = (c: string): string => `{ t.pos = p; ${c}; t.room(FIXED); u = t.buf; p = t.pos; }`;
   const emit = (l: StructLayout, base: string): void => {
     // The keys of the reader's object for this struct (struct-json.ts): each field, then its name.
     const own = new Map<string, string>();
@@ -239,61 +242,56 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
       const F = dep(plan);
       const slow = dep(itemText);
       if (!isScalar) {
-        stmts.push(`t.str(${slow}(${F}, undefined, b.toString('hex', ${at}, ${at} + ${t.bytes}), undefined));`);
+        stmts.push(call(`t.str(${slow}(${F}, undefined, b.toString('hex', ${at}, ${at} + ${t.bytes}), undefined));`));
         continue;
       }
       const wide = t === 'u64' || t === 'i64';
       const ns = nsec ? readOf(p.nsecKey) : 'undefined';
-      const slowCall = `t.str(${slow}(${F}, r, ${wide ? 'r.toString()' : 'r'}, ${ns}))`;
+      const slowCall = call(`t.str(${slow}(${F}, r, ${wide ? 'r.toString()' : 'r'}, ${ns}))`);
       let fast: string;
       let other = slowCall;
       const skip = plan.keep ? '' : 'r !== 0 && ';
-      const key = dep(Buffer.from(` ${k} `, 'latin1'));
+      const key = storesSource(` ${k} `, dep);
+      fixed += k.length + 2 + MAX_NUMBER_TEXT;
       if (plan.flags || plan.enumSet || plan.mode || k === 'umask') {
         // The item depends on the value alone: its bytes are kept per value.
         const cache = dep(new Map<number, Buffer>());
-        fast = `t.bytes(${cache}.get(r) ?? ${dep(cachedItem)}(${cache}, ${F}, r));`;
+        fast = call(`t.bytes(${cache}.get(r) ?? ${dep(cachedItem)}(${cache}, ${F}, r));`);
       } else if (k.endsWith('_valid')) {
-        fast = `if (${skip}true) { t.bytes(${key}); t.num(r);${nsec ? ` const ns = ${ns}; if (ns !== 0) { t.byte(46); ${dep(writeNanos)}(t, ns); }` : ''} t.byte(115); }`;
+        fixed += 2 + MAX_NUMBER_TEXT;
+        fast = `if (${skip}true) { ${key} p = ${dep(putJsonNumber)}(u, p, r);${nsec ? ` const ns = ${ns}; if (ns !== 0) { u[p++] = 46; p = ${dep(putNanos)}(u, p, ns); }` : ''} u[p++] = 115; }`;
       } else if (p.hex) {
-        fast = `if (r < 0) ${slowCall}; else if (${skip}true) { t.bytes(${key}); ${dep(writeHex)}(t, r); }`;
+        fast = `if (r < 0) ${slowCall} else if (${skip}true) { ${key} p = ${dep(putHex)}(u, p, r); }`;
         // A u64 past 2^53 (lock owners): its hex digits, as `scalar` makes them of its decimal text.
-        if (t === 'u64') other = `if (r >= 0n) { t.bytes(${key}); t.str('0x' + r.toString(16)); } else ${slowCall}`;
+        if (t === 'u64') other = `if (r >= 0n) ${call(`t.bytes(${dep(Buffer.from(` ${k} `, 'latin1'))}); t.str('0x' + r.toString(16));`)} else ${slowCall}`;
       } else {
-        fast = `if (${skip}true) { t.bytes(${key}); t.num(r); }`;
+        fast = `if (${skip}true) { ${key} p = ${dep(putJsonNumber)}(u, p, r); }`;
       }
-      stmts.push(`{ const r = ${scalarReadSource(t, at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other}; } }`);
+      stmts.push(`{ const r = ${scalarReadSource(t, at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other} } }`);
     }
   };
   emit(layout, 'o');
-  const src = `return function text_${layout.name}(t, b, o) { ${stmts.join(' ')} };`;
-  return g.compile<TextWriter>(src);
+  const src = `return function text_${layout.name}(t, b, o) { t.room(FIXED); let u = t.buf; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
+  return g.compile<TextWriter>(src.replaceAll('FIXED', String(fixed)));
 }
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 
-/** `0x` and the hex digits of a safe integer >= 0, as `v.toString(16)` writes them. */
-function writeHex(t: TextBuffer, v: number): void {
-  t.room(16);
-  const u = t.buf;
-  let p = t.pos;
+/** `0x` and the hex digits of a safe integer >= 0 at u[p] (at most 16 bytes), as `v.toString(16)` writes them. */
+function putHex(u: Buffer, p: number, v: number): number {
   u[p++] = 0x30;
   u[p++] = 0x78;
   let n = 1;
   for (let x = v; x >= 16; x = Math.floor(x / 16)) n++;
   let i = p + n;
   for (let x = v; i > p; x = Math.floor(x / 16)) u[--i] = HEX_DIGITS[x % 16]!;
-  t.pos = p + n;
+  return p + n;
 }
 
-/** Nanoseconds as `String(ns).padStart(9, '0')`. */
-function writeNanos(t: TextBuffer, ns: number): void {
-  if (ns >= 1e9) {
-    t.num(ns);
-    return;
-  }
-  t.room(9);
-  t.pos = putDigits(t.buf, t.pos, ns, 9);
+/** Nanoseconds as `String(ns).padStart(9, '0')` at u[p] (room for MAX_NUMBER_TEXT taken). */
+function putNanos(u: Buffer, p: number, ns: number): number {
+  if (ns >= 1e9) return putJsonNumber(u, p, ns);
+  return putDigits(u, p, ns, 9);
 }
 
 /**
@@ -306,38 +304,31 @@ function writeNanos(t: TextBuffer, ns: number): void {
  * outside that range needs toFixed.
  */
 export function writeFixedNs(t: TextBuffer, ns: number, d: 3 | 6, width: number): void {
-  if (!(ns >= 0 && ns < 4e15 && Number.isInteger(ns) && ns % 1000 !== 500)) {
-    t.str((ns / (d === 6 ? 1e9 : 1e6)).toFixed(d).padStart(width));
-    return;
-  }
+  t.room(width + FIXED_ROOM);
+  t.pos = putFixedNs(t.buf, t.pos, ns, d, width);
+}
+
+/** Bytes `putFixedNs` writes at most besides its padding: toFixed of any double with 6 decimals ('-' and 21 digits, or an exponent form). */
+const FIXED_ROOM = 32;
+
+/** `writeFixedNs` at u[p] (room for `width + FIXED_ROOM` bytes taken); returns the position after it. */
+function putFixedNs(u: Buffer, p: number, ns: number, d: 3 | 6, width: number): number {
+  if (!(ns >= 0 && ns < 4e15 && Number.isInteger(ns) && ns % 1000 !== 500)) return putFixedSlow(u, p, ns, d, width);
   const k = Math.floor((ns + 500) / 1000);
   const scale = d === 6 ? 1e6 : 1e3;
   const whole = Math.floor(k / scale);
-  if (whole >= 1e9) {
-    t.str((ns / (d === 6 ? 1e9 : 1e6)).toFixed(d).padStart(width));
-    return;
-  }
-  let n = 1;
-  for (let x = whole; x >= 10; x = Math.floor(x / 10)) n++;
-  t.room(width + n + d + 1);
-  const u = t.buf;
-  let p = t.pos;
+  if (whole >= 1e9) return putFixedSlow(u, p, ns, d, width);
+  const n = digitCount(whole);
   for (let pad = width - (n + 1 + d); pad > 0; pad--) u[p++] = 0x20;
   p = putDigits(u, p, whole, n);
   u[p++] = 0x2e;
-  t.pos = putDigits(u, p, k - whole * scale, d);
+  return putDigits(u, p, k - whole * scale, d);
 }
 
-/** `String(n).padStart(5)`: the number column of a line. */
-function writeIndex(t: TextBuffer, n: number): void {
-  if (n >= 0 && n < 100000) {
-    t.room(5);
-    const u = t.buf;
-    let p = t.pos;
-    const len = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
-    for (let pad = 5 - len; pad > 0; pad--) u[p++] = 0x20;
-    t.pos = putDigits(u, p, n, len);
-  } else t.num(n);
+function putFixedSlow(u: Buffer, p: number, ns: number, d: 3 | 6, width: number): number {
+  const s = (ns / (d === 6 ? 1e9 : 1e6)).toFixed(d).padStart(width);
+  for (let i = 0; i < s.length; i++) u[p++] = s.charCodeAt(i);
+  return p;
 }
 
 /** One body value's text (names quoted, lists shortened), or undefined when it shows nothing. */
@@ -442,61 +433,76 @@ function writePlainQuoted(t: TextBuffer, data: Buffer, start: number, end: numbe
 const DATA_ITEM = Buffer.from(' data ', 'latin1');
 const OPEN_PAREN = Buffer.from(' (', 'latin1');
 const CAPTURED = Buffer.from(' captured)', 'latin1');
-const REQUEST_ARROW = Buffer.from('-> ', 'latin1');
-const REPLY_ARROW = Buffer.from('<- ', 'latin1');
 const NOTIFY_ARROW = Buffer.from('<~ NOTIFY ', 'latin1');
-const CONN = Buffer.from('conn', 'latin1');
-const TID = Buffer.from('tid ', 'latin1');
 const NODEID = Buffer.from(' nodeid ', 'latin1');
 const UID = Buffer.from(' uid ', 'latin1');
 const GID = Buffer.from(' gid ', 'latin1');
-const PID = Buffer.from(' pid ', 'latin1');
 const NO_HEADER_IDS = Buffer.from(' uid undefined gid undefined pid undefined', 'latin1');
-const UNIQUE = Buffer.from(' #', 'latin1');
 const REPLY_WORD = Buffer.from('reply', 'latin1');
 const NO_MATCH = Buffer.from(' (no matching request)', 'latin1');
 const TO_INTERRUPT = Buffer.from(' (to INTERRUPT)', 'latin1');
-const MS = Buffer.from(' ms)', 'latin1');
-
-/** Bytes of the ASCII names a line repeats (ops, error names), kept. */
-const asciiPieces = new Map<string, Buffer>();
-function writeAscii(t: TextBuffer, s: string): void {
-  let b = asciiPieces.get(s);
-  if (b === undefined) {
-    b = Buffer.from(escapeControls(s), 'utf8');
-    if (asciiPieces.size < MAX_CACHED_ITEMS) asciiPieces.set(s, b);
-  }
-  t.bytes(b);
-}
 
 /** A reply's error name (`P.headerValue`, the name of `P.headerCode`), its bytes kept by number. */
 function writeErrorName(t: TextBuffer, code: number, name: string): void {
-  let b = errorPieces.get(code);
+  const byErrno = code <= 0 && code > -ERRNO_PIECES;
+  let b = byErrno ? errnoPieces[-code] : errorPieces.get(code);
   if (b === undefined) {
     b = Buffer.from(escapeControls(name), 'utf8');
-    if (errorPieces.size < MAX_CACHED_ITEMS) errorPieces.set(code, b);
+    if (byErrno) errnoPieces[-code] = b;
+    else if (errorPieces.size < MAX_CACHED_ITEMS) errorPieces.set(code, b);
   }
   t.bytes(b);
 }
+/** OK and the errnos Linux defines have their bytes in an array; other codes (a damaged reply's) in a bounded map. */
+const ERRNO_PIECES = 512;
+const errnoPieces = new Array<Buffer | undefined>(ERRNO_PIECES);
 const errorPieces = new Map<number, Buffer>();
 
-/** The time, conn and tid columns: `  0.001234  conn0 tid 4242  ` (the number column is written before them). */
-function writeHead(t: TextBuffer, tNs: number, conn: number, tid: number, opts: DumpFormatOptions): void {
-  t.byte(0x20);
-  t.byte(0x20);
-  writeFixedNs(t, tNs - (opts.t0 ?? 0), 6, 10);
-  t.byte(0x20);
-  t.byte(0x20);
-  if (!opts.hideConn) {
-    t.bytes(CONN);
-    t.num(conn);
-    t.byte(0x20);
+/** Bytes the number, time, conn and tid columns take at most (their numbers each at most MAX_NUMBER_TEXT). */
+const HEAD_ROOM = 16 + 10 + FIXED_ROOM + 3 * MAX_NUMBER_TEXT;
+
+/**
+ * The number column (`index` < 0: none) and the time, conn and tid columns:
+ * `   12  0.001234  conn0 tid 4242  `, with one room check and plain stores
+ * (every line starts with them).
+ */
+function writeHead(t: TextBuffer, index: number, tNs: number, conn: number, tid: number, opts: DumpFormatOptions): void {
+  t.room(HEAD_ROOM);
+  const u = t.buf;
+  let p = t.pos;
+  if (index >= 0) {
+    // `String(n).padStart(5)`
+    const len = index < 1e9 && (index | 0) === index ? digitCount(index) : 0;
+    if (len === 0) p = putJsonNumber(u, p, index);
+    else {
+      for (let pad = 5 - len; pad > 0; pad--) u[p++] = 0x20;
+      p = putDigits(u, p, index, len);
+    }
   }
-  t.bytes(TID);
-  if (tid >= 0) t.num(tid);
-  else t.byte(0x3f);
-  t.byte(0x20);
-  t.byte(0x20);
+  u[p] = 0x20;
+  u[p + 1] = 0x20;
+  p = putFixedNs(u, p + 2, tNs - (opts.t0 ?? 0), 6, 10);
+  u[p] = 0x20;
+  u[p + 1] = 0x20;
+  p += 2;
+  if (!opts.hideConn) {
+    u[p] = 0x63; // conn
+    u[p + 1] = 0x6f;
+    u[p + 2] = 0x6e;
+    u[p + 3] = 0x6e;
+    p = putJsonNumber(u, p + 4, conn);
+    u[p++] = 0x20;
+  }
+  u[p] = 0x74; // tid
+  u[p + 1] = 0x69;
+  u[p + 2] = 0x64;
+  u[p + 3] = 0x20;
+  p += 4;
+  if (tid >= 0) p = putJsonNumber(u, p, tid);
+  else u[p++] = 0x3f;
+  u[p] = 0x20;
+  u[p + 1] = 0x20;
+  t.pos = p + 2;
 }
 
 function writeTail(t: TextBuffer, P: MessageParts): void {
@@ -517,42 +523,73 @@ const IN_GID = fuse_in_header.offsets.gid ?? 28;
 const IN_PID = fuse_in_header.offsets.pid ?? 32;
 const OUT_UNIQUE = fuse_out_header.offsets.unique ?? 8;
 
-/** The 64-bit id at buf[at] as `${u64(...)}` prints it. */
-function writeIdAt(t: TextBuffer, buf: Buffer, at: number, le: boolean): void {
-  t.room(MAX_NUMBER_TEXT);
-  t.pos = putU64At(t.buf, t.pos, buf, at, le);
+/** Bytes the ` #unique nodeid N uid N gid N pid N` of a request take at most. */
+const IDS_ROOM = 64 + 5 * MAX_NUMBER_TEXT;
+
+/**
+ * The op column's bytes of each message type and opcode (a request's with
+ * ` (opcode N)` after an unknown one's `?0x63`), kept with the name they
+ * were made of: a reply without its request shows none, a notification
+ * its own code's.
+ */
+const opPieces = [0, 1].map(() => new Array<{ op: string; bytes: Buffer } | undefined>(256));
+
+function opPiece(P: MessageParts, request: boolean): Buffer {
+  const code = P.opcode;
+  const byCode = code !== undefined && code >= 0 && code < 256 ? opPieces[request ? 1 : 0]! : undefined;
+  const kept = byCode?.[code!];
+  if (kept !== undefined && kept.op === P.op) return kept.bytes;
+  let text = escapeControls(P.op);
+  if (request && code !== undefined && P.op.startsWith('?')) text += ` (opcode ${code})`;
+  const bytes = Buffer.from(text, 'utf8');
+  if (byCode !== undefined) byCode[code!] = { op: P.op, bytes };
+  return bytes;
 }
 
-function writeIdOf(t: TextBuffer, P: MessageParts): void {
-  if (P.header === undefined) return;
-  t.bytes(UNIQUE);
-  writeIdAt(t, P.data, P.headerAt + (P.header === fuse_in_header ? IN_UNIQUE : OUT_UNIQUE), P.le);
-}
-
-/** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`. */
-function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean): void {
-  writeAscii(t, P.op);
-  if (P.opcode !== undefined && P.op.startsWith('?')) t.str(` (opcode ${P.opcode})`);
-  writeIdOf(t, P);
-  if (P.header !== undefined) {
+/** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`, after `-> ` when `arrow`. */
+function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean, arrow: boolean): void {
+  const op = opPiece(P, true);
+  t.room(IDS_ROOM + op.length);
+  const u = t.buf;
+  let p = t.pos;
+  if (arrow) {
+    u[p] = 0x2d;
+    u[p + 1] = 0x3e;
+    u[p + 2] = 0x20;
+    p += 3;
+  }
+  p = putPiece(u, p, op);
+  if (P.header === undefined) {
+    t.pos = p;
+    if (verbose) t.bytes(NO_HEADER_IDS);
+  } else {
+    // ` #unique`, ` nodeid N` unless 0, ` pid N` unless 0 (uid and gid too when verbose).
     const { data, le } = P;
     const h = P.headerAt;
-    const pid = u32(data, h + IN_PID, le);
+    u[p] = 0x20;
+    u[p + 1] = 0x23;
+    p = putU64At(u, p + 2, data, h + IN_UNIQUE, le);
     if (u32(data, h + IN_NODEID, le) !== 0 || u32(data, h + IN_NODEID + 4, le) !== 0) {
-      t.bytes(NODEID);
-      writeIdAt(t, data, h + IN_NODEID, le);
+      p = putPiece(u, p, NODEID);
+      p = putU64At(u, p, data, h + IN_NODEID, le);
     }
     if (verbose) {
-      t.bytes(UID);
-      t.num(u32(data, h + IN_UID, le));
-      t.bytes(GID);
-      t.num(u32(data, h + IN_GID, le));
+      p = putPiece(u, p, UID);
+      p = putU32(u, p, u32(data, h + IN_UID, le));
+      p = putPiece(u, p, GID);
+      p = putU32(u, p, u32(data, h + IN_GID, le));
     }
+    const pid = u32(data, h + IN_PID, le);
     if (verbose || pid !== 0) {
-      t.bytes(PID);
-      t.num(pid);
+      u[p] = 0x20; // pid
+      u[p + 1] = 0x70;
+      u[p + 2] = 0x69;
+      u[p + 3] = 0x64;
+      u[p + 4] = 0x20;
+      p = putU32(u, p + 5, pid);
     }
-  } else if (verbose) t.bytes(NO_HEADER_IDS);
+    t.pos = p;
+  }
   writeBody(t, P, verbose);
 }
 
@@ -572,9 +609,16 @@ function summarizeResult(P: MessageParts, verbose = false): string {
 
 /** ` (0.210 ms)`: a latency, as `formatMs` writes it, in parentheses. */
 function writeLatency(t: TextBuffer, ns: number): void {
-  t.bytes(OPEN_PAREN);
-  writeFixedNs(t, ns, 3, 0);
-  t.bytes(MS);
+  t.room(8 + FIXED_ROOM);
+  const u = t.buf;
+  u[t.pos] = 0x20;
+  u[t.pos + 1] = 0x28;
+  const p = putFixedNs(u, t.pos + 2, ns, 3, 0);
+  u[p] = 0x20; // ms)
+  u[p + 1] = 0x6d;
+  u[p + 2] = 0x73;
+  u[p + 3] = 0x29;
+  t.pos = p + 4;
 }
 
 /**
@@ -587,29 +631,53 @@ function writeLatency(t: TextBuffer, ns: number): void {
  */
 export function writeMessageLine(t: TextBuffer, m: CaptureMessage, kind: string, x: Exchange | undefined, P: MessageParts, index: number, opts: DumpFormatOptions): void {
   const v = opts.verbose ?? false;
-  if (index >= 0) writeIndex(t, index);
-  writeHead(t, m.t, m.conn, m.tid, opts);
+  writeHead(t, index, m.t, m.conn, m.tid, opts);
   if (P.type === 'request') {
-    t.bytes(REQUEST_ARROW);
-    writeRequest(t, P, v);
+    writeRequest(t, P, v, true);
   } else if (P.type === 'notify') {
     t.bytes(NOTIFY_ARROW);
-    writeAscii(t, P.op);
+    t.bytes(opPiece(P, false));
     writeBody(t, P, v);
     // As `trimEnd` of the text before the brackets: a body that ends in blanks (an empty list) loses them.
     while (t.pos > 0 && isBlank(t.buf[t.pos - 1]!)) t.pos--;
   } else {
-    t.bytes(REPLY_ARROW);
-    if (x) writeAscii(t, P.op);
-    else t.bytes(REPLY_WORD);
-    writeIdOf(t, P);
-    if (!x) t.bytes(NO_MATCH);
-    if (kind === 'interrupt-reply') t.bytes(TO_INTERRUPT);
-    t.byte(0x20);
+    writeReplyStart(t, P, x !== undefined, kind === 'interrupt-reply');
     writeResult(t, P, v);
     if (x && Number.isFinite(x.tReq)) writeLatency(t, m.t - x.tReq);
   }
   writeTail(t, P);
+}
+
+/** `<- WRITE #24 ` (`<- reply #24 (no matching request) ` without its request): one room check, plain stores. */
+function writeReplyStart(t: TextBuffer, P: MessageParts, matched: boolean, toInterrupt: boolean): void {
+  const op = matched ? opPiece(P, false) : REPLY_WORD;
+  t.room(REPLY_ROOM + op.length);
+  const u = t.buf;
+  let p = t.pos;
+  u[p] = 0x3c;
+  u[p + 1] = 0x2d;
+  u[p + 2] = 0x20;
+  p = putPiece(u, p + 3, op);
+  if (P.header !== undefined) {
+    u[p] = 0x20;
+    u[p + 1] = 0x23;
+    p = putU64At(u, p + 2, P.data, P.headerAt + OUT_UNIQUE, P.le);
+  }
+  if (!matched) p = putPiece(u, p, NO_MATCH);
+  if (toInterrupt) p = putPiece(u, p, TO_INTERRUPT);
+  u[p] = 0x20;
+  t.pos = p + 1;
+}
+
+/** Bytes `writeReplyStart` takes besides the op's. */
+const REPLY_ROOM = 8 + MAX_NUMBER_TEXT + NO_MATCH.length + TO_INTERRUPT.length;
+
+/** The bytes of `b` at u[p] (room taken): a short piece by a loop, which costs less than set() up to a dozen bytes. */
+function putPiece(u: Buffer, p: number, b: Buffer): number {
+  const n = b.length;
+  if (n > 12) u.set(b, p);
+  else for (let i = 0; i < n; i++) u[p + i] = b[i]!;
+  return p + n;
 }
 
 const isBlank = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
@@ -624,7 +692,7 @@ export function formatMessageLine(ev: DumpEvent, opts: DumpFormatOptions = {}): 
 /** A request as its exchange line shows it: the summary and its brackets (kept while the request waits for its reply). */
 export function exchangeRequestText(P: MessageParts, verbose = false): string {
   const from = scratch.pos;
-  writeRequest(scratch, P, verbose);
+  writeRequest(scratch, P, verbose, false);
   writeTail(scratch, P);
   return scratch.takeFrom(from);
 }
@@ -656,8 +724,7 @@ export function formatExchangeLine(x: Exchange, request: string, reply: MessageP
 /** The columns of an exchange line before its text: number (the request's), time, conn, tid. */
 export function exchangeHead(x: Exchange, opts: DumpFormatOptions = {}): string {
   const from = scratch.pos;
-  writeIndex(scratch, x.reqIndex + 1);
-  writeHead(scratch, x.tReq, x.conn, x.tid, opts);
+  writeHead(scratch, x.reqIndex + 1, x.tReq, x.conn, x.tid, opts);
   return scratch.takeFrom(from);
 }
 

@@ -16,7 +16,7 @@ import { jsonString, stringifyPlain } from './json.js';
 import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNumber } from './row-bytes.js';
 import { putAbsNs } from './csv.js';
 import { TextBuffer } from './text-buffer.js';
-import { putI32, putU32, putU53, wordSource } from './word-digits.js';
+import { putI32, putU32, putU53, storesSource, wordSource } from './word-digits.js';
 import { GeneratedCode } from '../model/generated-code.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
@@ -108,12 +108,6 @@ function scalarStatements(t: Scalar, at: string, le: boolean, v: string, named: 
     }
     default: return [`const ${v} = ${scalarSource(t, at, le, dep)};`, `p = ${dep(wideAt)}(u, p, ${v});`];
   }
-}
-
-/** Source storing the ASCII constant `c` at u[p] and moving p past it: plain stores, no loop or call. */
-function storesSource(c: string, dep: (x: unknown) => string): string {
-  if (c.length > 16) return `u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
-  return `${[...c].map((ch, i) => `u[p + ${i}] = ${ch.charCodeAt(0)};`).join(' ')} p += ${c.length};`;
 }
 
 /**

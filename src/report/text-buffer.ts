@@ -85,13 +85,10 @@ export class TextBuffer {
     this.buf[this.pos++] = c;
   }
 
-  /** A number as JSON writes it: an integer's digits, else its String(), `null` when not finite. */
+  /** A number as JSON writes it (`putJsonNumber`). */
   num(n: number): void {
     if (this.pos + MAX_NUMBER_TEXT > this.buf.length) this.room(MAX_NUMBER_TEXT);
-    // Most numbers of a dump are small whole ones: their digits without putNumber's general cases.
-    if (n >= 0 && n < 1e9 && (n | 0) === n) this.pos = putDigits(this.buf, this.pos, n, digitCount(n));
-    else if (Number.isFinite(n)) this.pos = putNumber(this.buf, this.pos, n);
-    else this.pos += this.buf.write('null', this.pos, 'latin1');
+    this.pos = putJsonNumber(this.buf, this.pos, n);
   }
 
   /** What was written since position `from`, as a string; the buffer goes back to `from`. */
@@ -100,4 +97,20 @@ export class TextBuffer {
     this.pos = from;
     return s;
   }
+}
+
+/**
+ * A number as JSON writes it at b[p] (room for MAX_NUMBER_TEXT taken): an
+ * integer's digits, else its String(), `null` when not finite; returns the
+ * position after it.
+ */
+export function putJsonNumber(b: Buffer, p: number, n: number): number {
+  // Most numbers of a dump are small whole ones: their digits without putNumber's general cases.
+  if (n >= 0 && n < 1e9 && (n | 0) === n) return putDigits(b, p, n, digitCount(n));
+  if (Number.isFinite(n)) return putNumber(b, p, n);
+  b[p] = 0x6e; // null
+  b[p + 1] = 0x75;
+  b[p + 2] = 0x6c;
+  b[p + 3] = 0x6c;
+  return p + 4;
 }

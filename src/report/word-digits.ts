@@ -5,6 +5,8 @@
  * digits are written from them without making the number a `number | bigint`
  * first (a boxed double or a bigint per field of every message). Each
  * writes the text `String(v)` gives; room (MAX_NUMBER_TEXT) is the caller's.
+ * The source helpers read such words and store constant text in the
+ * generated code itself.
  */
 import { readScalar, u64, type Scalar } from '../protocol/layout.js';
 import { digitCount, putDigits } from './row-bytes.js';
@@ -74,4 +76,10 @@ export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: bool
   const s = String(u64(buf, at, le));
   for (let i = 0; i < s.length; i++) b[p + i] = s.charCodeAt(i);
   return p + s.length;
+}
+
+/** Source storing the ASCII constant `c` at u[p] and moving p past it: plain stores, no loop or call. */
+export function storesSource(c: string, dep: (x: unknown) => string): string {
+  if (c.length > 16) return `u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
+  return `${[...c].map((ch, i) => `u[p + ${i}] = ${ch.charCodeAt(0)};`).join(' ')} p += ${c.length};`;
 }
