@@ -84,7 +84,8 @@ export class FileTable {
    * but only on evidence: a placeholder ino names no file; a file whose
    * replies name two inos leaves its group for good; an ino that two nodeids
    * of one connection report (never one file) correlates nothing any more;
-   * a regular file never joins a directory.
+   * a regular file never joins a directory; an ino that is the nodeid on
+   * both sides joins files at one path only (see `ownNumbers`).
    */
   setIno(f: FileState, ino: Id): void {
     if (f.ino === ino || isPlaceholderIno(ino) || f.inoConflict) return;
@@ -112,6 +113,7 @@ export class FileTable {
     }
     // A regular file and a directory are not one file, whatever their inos.
     if (f.regular !== undefined && g.members.some((o) => o.regular !== undefined && o.regular !== f.regular)) return;
+    if (ownNumbers(f, g, ino)) return;
     if (g.members.some((o) => o.conn === f.conn)) {
       this.ambiguous.add(ino);
       this.groupsByIno.delete(ino);
@@ -162,4 +164,17 @@ export class FileTable {
   *entries(): IterableIterator<FileState | number> {
     for (const m of this.byConn) if (m) yield* m.values();
   }
+}
+
+/**
+ * The ino is the nodeid both here and on another connection of the group, at
+ * another path: daemons numbering inodes with their own nodeids (libfuse's
+ * high-level API without `use_ino` hands out 2, 3, ... in lookup order) give
+ * one number to unrelated files of two mounts, so the number alone is no
+ * evidence. Daemons whose nodeid is the inode number (fuser, squashfuse)
+ * still join at the same path.
+ */
+function ownNumbers(f: FileState, g: SizeGroup, ino: Id): boolean {
+  if (f.nodeid !== ino) return false;
+  return g.members.some((o) => o.conn !== f.conn && o.nodeid === ino && o.path !== f.path);
 }

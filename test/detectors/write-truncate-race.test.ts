@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { Cap, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, O_RDWR, O_TRUNC, openedFile } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
@@ -21,6 +22,25 @@ function twoMounts(u: Record<string, number>): Cap {
   return c;
 }
 
+/**
+ * Two mounts of daemons numbering inodes with their nodeids (libfuse's
+ * high-level API without use_ino): a write to `a` through 0 in flight while
+ * 1 truncates `b`; both files are nodeid 2, ino 2 (`same` names them alike).
+ */
+function ownNumbers(u: Record<string, number>, same = false): Cap {
+  const c = new Cap(2);
+  c.init(0, 0);
+  c.init(1, 0);
+  c.lookup(0, 1, 1, 'a', 2, { ino: 2, size: 1024 * KiB });
+  c.lookup(1, 1, 1, same ? 'a' : 'b', 2, { ino: 2, size: 1024 * KiB });
+  c.open(0, 2, 2, 1, 0);
+  u.w = c.writeReq(0, 10, 2, 1, 1024 * KiB, 4 * KiB, { pid: 1 });
+  u.t = c.truncateReq(1, 11, 2, 40);
+  c.attrReply(1, 12, u.t, { ino: 2, size: 40 });
+  c.writeReply(0, 20, u.w, 4 * KiB);
+  return c;
+}
+
 testDetector('write-truncate-race', {
   valid: [
     {
@@ -39,6 +59,12 @@ testDetector('write-truncate-race', {
       capture: twoMounts,
       perConnection: true,
       options: { correlate: false },
+    },
+    {
+      name: 'two mounts whose inos are their own nodeids: one number at two paths is two files',
+      capture: (u) => ownNumbers(u),
+      perConnection: true,
+      check: (r) => assert.deepEqual(r.model.findings.map((f) => f.kind), []),
     },
   ],
   invalid: [
@@ -84,6 +110,12 @@ testDetector('write-truncate-race', {
     {
       name: 'across correlated connections',
       capture: twoMounts,
+      perConnection: true,
+      findings: (u) => [{ messageId: 'race', conn: 0, uniques: [u.w!, u.t!], details: { sameConn: false } }],
+    },
+    {
+      name: 'inos that are the nodeids on both mounts still join one path (nodeids that are inode numbers)',
+      capture: (u) => ownNumbers(u, true),
       perConnection: true,
       findings: (u) => [{ messageId: 'race', conn: 0, uniques: [u.w!, u.t!], details: { sameConn: false } }],
     },
