@@ -52,6 +52,7 @@ import { sizeAt } from './layouts/index.js';
 import { noteProblem, Problem, ProblemNote, type ProblemArg, type ProblemDef } from './problems.js';
 import { Dirent, DIRENT_NAME_MAX, direntAt, direntFixed, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import { offsetOf, type StructLayout } from './layout.js';
+import { nameText } from './names.js';
 
 
 /**
@@ -285,14 +286,7 @@ function readName(b: Buffer, start: number, end: number): string {
   while (i < end && b[i] !== 0) i++;
   nameUnterminated = i >= end;
   nameEnd = i + 1;
-  return utf8(b, start, i);
-}
-
-type Utf8Sliceable = Buffer & { utf8Slice?(start: number, end: number): string };
-/** Buffer's own utf8Slice (what toString('utf8') ends in) skips the encoding dispatch: ~2x faster for short names. */
-const HAS_UTF8_SLICE = typeof (Buffer.prototype as Utf8Sliceable).utf8Slice === 'function';
-function utf8(b: Buffer, start: number, end: number): string {
-  return HAS_UTF8_SLICE ? (b as Utf8Sliceable).utf8Slice!(start, end) : b.toString('utf8', start, end);
+  return nameText(b, start, i);
 }
 
 // Per-call scratch for the length checks (module state: the path is synchronous).
@@ -494,7 +488,7 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
     if (at !== Dirent.OK) { x.partial = true; break; }
     const q = b + pos;
     out.push({
-      name: utf8(data, q + fixed, q + fixed + direntNamelen),
+      name: nameText(data, q + fixed, q + fixed + direntNamelen),
       ino: u64(dv, q + de + DE_INO, le),
       off: u64(dv, q + de + DE_OFF, le),
       type: dv.getUint32(q + de + DE_TYPE, le),
