@@ -60,6 +60,8 @@ export interface DetectorHandlers {
   reply?(x: Exchange, tr: Track | undefined): void;
   /** A reply that carried size reports (`state.reportCount` > 0), after the `reply` handlers: most replies carry none. */
   reportingReply?(x: Exchange, tr: Track | undefined): void;
+  /** A reply to a request the kernel interrupted (`x.interrupts` > 0), of any opcode, after the `reply` handlers (before `reportingReply`): most requests never are. */
+  interruptedReply?(x: Exchange, tr: Track | undefined): void;
   notify?(n: NotifyEvent): void;
   problem?(p: PairingProblem): void;
   /** End of the capture: `state.inflightTracks()` holds what never got a reply. */
@@ -136,6 +138,7 @@ export class DetectorRunner {
   private readonly reqAll: Handler[] = [];
   private readonly repAll: Handler[] = [];
   private readonly reportingH: Handler[] = [];
+  private readonly interruptedH: Handler[] = [];
   private readonly notifyH: Handler[] = [];
   private readonly problemH: Handler[] = [];
   private readonly endH: Handler[] = [];
@@ -176,6 +179,7 @@ export class DetectorRunner {
         else this.repAll.push(h);
       }
       if (h.reportingReply) this.reportingH.push(h);
+      if (h.interruptedReply) this.interruptedH.push(h);
       if (h.notify) this.notifyH.push(h);
       if (h.problem) this.problemH.push(h);
       if (h.end) this.endH.push(h);
@@ -213,9 +217,14 @@ export class DetectorRunner {
       l = this.repByOp.get(op) ?? this.repAll;
     }
     for (let i = 0; i < l.length; i++) l[i]!.reply!(x, tr);
-    if (this.state.reportCount === 0) return;
-    const r = this.reportingH;
-    for (let i = 0; i < r.length; i++) r[i]!.reportingReply!(x, tr);
+    if (x.interrupts > 0) {
+      const r = this.interruptedH;
+      for (let i = 0; i < r.length; i++) r[i]!.interruptedReply!(x, tr);
+    }
+    if (this.state.reportCount > 0) {
+      const r = this.reportingH;
+      for (let i = 0; i < r.length; i++) r[i]!.reportingReply!(x, tr);
+    }
   }
 
   notify(n: NotifyEvent): void {

@@ -42,8 +42,8 @@ export default defineDetector({
       interrupted: '{{op}} #{{unique}}{{pathNote}} was interrupted{{n}}: {{how}}',
       late: 'INTERRUPT #{{unique}} for #{{target}} arrived when that request was no longer in flight (already answered, or read before the capture started)',
     },
-    // Its replies: any opcode (an interrupted request).
-    requestOpcodes: [Op.INTERRUPT],
+    // Its replies: any opcode, through interruptedReply.
+    opcodes: [Op.INTERRUPT],
   },
   create: (ctx) => ({
     request(x) {
@@ -58,8 +58,8 @@ export default defineDetector({
         shape: 'INTERRUPT not-in-flight',
       });
     },
-    reply(x, tr) {
-      if (x.interrupts > 0 && x.opcode !== Op.INTERRUPT) report(x, tr, ctx);
+    interruptedReply(x, tr) {
+      if (x.opcode !== Op.INTERRUPT) report(x, tr, ctx);
     },
     end() {
       for (const tr of ctx.state.inflightTracks()) if (tr.x.interrupts > 0) report(tr.x, tr, ctx);
