@@ -73,8 +73,7 @@ export class FileTable {
       this.live--;
     }
     const g = f.group;
-    const i = g.members.indexOf(f);
-    if (i >= 0) g.members.splice(i, 1);
+    removeMember(g.members, f);
     if (g.members.length === 0 && g.ino !== undefined && this.groupsByIno.get(g.ino) === g) this.groupsByIno.delete(g.ino);
   }
 
@@ -177,4 +176,12 @@ export class FileTable {
 function ownNumbers(f: FileState, g: SizeGroup, ino: Id): boolean {
   if (f.nodeid !== ino) return false;
   return g.members.some((o) => o.conn !== f.conn && o.nodeid === ino && o.path !== f.path);
+}
+
+/** Takes `f` out of a group's members, keeping their order, without the array splice would return (a file is dropped per FORGET). */
+function removeMember(members: FileState[], f: FileState): void {
+  const i = members.indexOf(f);
+  if (i < 0) return;
+  for (let k = i + 1; k < members.length; k++) members[k - 1] = members[k]!;
+  members.pop();
 }

@@ -24,6 +24,8 @@ const RECENT_DROPPED = 64;
 const OPEN_HANDLES_KEPT = 32;
 /** Size changes remembered per group (for stale attribute replies). */
 const CHANGES_KEPT = 16;
+/** A free pair of `FileState.opCounts` (opcodes are unsigned). */
+const NO_OP = -1;
 
 
 /** Numbers kept per size event in `SizeHistory.nums`: t, kind, value, kernel, daemon, reported. */
@@ -248,6 +250,11 @@ export class SizeGroup {
     else (l as Track[]).push(tr);
   }
 
+  /** Takes `tr` out of the in-flight list `list` (see `FileState.removeInflight`). */
+  removeInflight(list: 'writesInflight' | 'truncatesInflight', tr: Track): void {
+    if (removeFrom(this[list] as Track[], tr)) this[list] = NONE;
+  }
+
   noteChange(c: SizeChange): void {
     this.lastReport = undefined;
     if (this.changes === NONE) {
@@ -379,8 +386,13 @@ export class FileState {
     if (!a) return;
     for (let i = 0; i < a.length; i += 2) {
       if (a[i] !== fh) continue;
-      if ((a[i + 1] as number) > 1) (a[i + 1] as number)--;
-      else a.splice(i, 2);
+      if ((a[i + 1] as number) > 1) {
+        (a[i + 1] as number)--;
+        return;
+      }
+      // Removed in place, the order kept: splice would make an array of the removed pair per RELEASE.
+      for (let k = i + 2; k < a.length; k++) a[k - 2] = a[k]!;
+      a.length -= 2;
       return;
     }
   }
@@ -397,12 +409,19 @@ export class FileState {
     this.exchanges++;
     const c = this.opCounts;
     if (c === undefined) {
-      this.opCounts = [op, 1];
+      // A literal with room for four opcodes (NO_OP marks a free pair): a file's first few need no growth.
+      this.opCounts = [op, 1, NO_OP, 0, NO_OP, 0, NO_OP, 0];
       return;
     }
     for (let i = 0; i < c.length; i += 2) {
-      if (c[i] === op) {
+      const o = c[i]!;
+      if (o === op) {
         c[i + 1]!++;
+        return;
+      }
+      if (o === NO_OP) {
+        c[i] = op;
+        c[i + 1] = 1;
         return;
       }
     }
@@ -413,7 +432,7 @@ export class FileState {
   get byOpcode(): Map<number, number> {
     const out = new Map<number, number>();
     const c = this.opCounts ?? [];
-    for (let i = 0; i + 1 < c.length; i += 2) out.set(c[i]!, c[i + 1]!);
+    for (let i = 0; i + 1 < c.length && c[i] !== NO_OP; i += 2) out.set(c[i]!, c[i + 1]!);
     return out;
   }
 
@@ -422,6 +441,16 @@ export class FileState {
     // A literal the first time: room for one, the common case.
     if (this.inflight === NONE) this.inflight = [tr];
     else (this.inflight as Track[]).push(tr);
+  }
+
+  /**
+   * Its reply was applied. An emptied list is let go for the shared empty
+   * one: the next request on the file, often thousands of events later,
+   * makes a new literal in memory the cache holds rather than reading the
+   * old array back from memory it left.
+   */
+  removeInflight(tr: Track): void {
+    if (removeFrom(this.inflight as Track[], tr)) this.inflight = NONE;
   }
 
   /** Notes a size event: kept in the history while it is not full, always counted. */
@@ -490,6 +519,16 @@ export class FileState {
     this.barsDropped--;
     return true;
   }
+}
+
+/** Removes `v` (order not kept: these lists are sets) without allocating (splice returns an array); true when the list is empty then. */
+function removeFrom<T>(list: T[], v: T): boolean {
+  const i = list.lastIndexOf(v);
+  if (i >= 0) {
+    const last = list.pop()!;
+    if (i < list.length) list[i] = last;
+  }
+  return list.length === 0;
 }
 
 /**

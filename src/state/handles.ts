@@ -36,10 +36,11 @@ export class HandleTable {
 
   /** FOPEN_* flags of an open handle, undefined when unknown or 0. */
   fopen(fh: Id | undefined): number | undefined {
-    return fh === undefined ? undefined : this.handles.get(fh);
+    // Most daemons answer every open with flags 0: the table stays empty, and a lookup would still hash the key.
+    return fh === undefined || this.handles.size === 0 ? undefined : this.handles.get(fh);
   }
 
   release(fh: Id | undefined): void {
-    if (fh !== undefined) this.handles.delete(fh);
+    if (fh !== undefined && this.handles.size > 0) this.handles.delete(fh);
   }
 }

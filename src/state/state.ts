@@ -121,6 +121,12 @@ export class AnalysisState {
   /** Tracks given back by `recycle`, reused by the next requests. */
   private readonly trackPool: RecordPool<Track>;
 
+  /**
+   * Some connection answered an open with FOPEN_PASSTHROUGH: until then no
+   * file is passthrough-blind, and the members of a file's group need no look.
+   */
+  private passthroughSeen = false;
+
   /** Not `opts.viewsOnly`: latency, concurrency, per-file counters and size history are kept. */
   private readonly summaries: boolean;
 
@@ -188,18 +194,17 @@ export class AnalysisState {
     if (this.summaries) this.latency.get(x.conn, x.opcode).addRequest();
     const op = x.opcode;
     const namesChild = x.name !== undefined && namesChildOp(op);
-    if (namesChild) x.dirPath = c.paths.path(x.nodeid);
 
     if (op === Op.FORGET || op === Op.BATCH_FORGET) {
       if (x.tid >= 0) c.concurrency.tids.add(x.tid);
-      if (!namesChild) x.path = c.paths.path(x.nodeid);
+      this.setPath(x, c, namesChild);
       const fg = x.forgets;
       if (fg) for (let i = 0; i + 1 < fg.length; i += 2) this.forget(c, fg[i]!, Number(fg[i + 1]!));
       return undefined;
     }
     if (x.noReplyExpected || op === Op.INTERRUPT) {
       if (x.tid >= 0) c.concurrency.tids.add(x.tid);
-      if (!namesChild) x.path = c.paths.path(x.nodeid);
+      this.setPath(x, c, namesChild);
       return undefined;
     }
 
@@ -207,11 +212,13 @@ export class AnalysisState {
     if (f) {
       // Also when the request names a child: a renamed directory may be seen only as a parent.
       // A file's path string is reused while its node stays unknown (no new string per request).
+      // One lookup of the node serves the file and the request: an unknown node's path is `?<nodeid>`.
       const known = c.paths.knownPath(x.nodeid);
       if (known !== undefined) f.path = known;
-      if (!namesChild) x.path = f.path;
-    } else if (!namesChild) {
-      x.path = c.paths.path(x.nodeid);
+      if (namesChild) x.dirPath = known ?? c.paths.path(x.nodeid);
+      else x.path = f.path;
+    } else {
+      this.setPath(x, c, namesChild);
     }
     const tr = this.newTrack(x, f);
     // A duplicate unique needs no care: each request has its own track on its own exchange.
@@ -245,7 +252,7 @@ export class AnalysisState {
         if (fo !== undefined && (fo & FOPEN_PASSTHROUGH) !== 0 && f.passthroughLive > 0) f.passthroughLive--;
       }
     }
-    tr.passthroughBlind = f.group.passthroughBlind();
+    tr.passthroughBlind = this.passthroughSeen && f.group.passthroughBlind();
 
     const g = f.group;
     if (op === Op.WRITE) {
@@ -266,6 +273,12 @@ export class AnalysisState {
       g.addInflight('truncatesInflight', tr);
     }
     return tr;
+  }
+
+  /** The request's path, or its directory's when it names a child (`Exchange.dirPath`). */
+  private setPath(x: Exchange, c: ConnState, namesChild: boolean): void {
+    if (namesChild) x.dirPath = c.paths.path(x.nodeid);
+    else x.path = c.paths.path(x.nodeid);
   }
 
   private newTrack(x: Exchange, f: FileState | undefined): Track {
@@ -325,14 +338,14 @@ export class AnalysisState {
     if (this.summaries) c.concurrency.reply(t, x.replyTid);
     const f = tr.file;
     if (f) {
-      removeFrom(f.inflight as Track[], tr);
+      f.removeInflight(tr);
       f.level?.set(f.inflight.length, t);
       if (x.opcode === Op.WRITE) {
         f.inflightWrites--;
         f.writeLevel?.set(f.inflightWrites, t);
-        removeFrom(f.group.writesInflight as Track[], tr);
+        f.group.removeInflight('writesInflight', tr);
       }
-      if (tr.truncates) removeFrom(f.group.truncatesInflight as Track[], tr);
+      if (tr.truncates) f.group.removeInflight('truncatesInflight', tr);
     }
     // A reply the kernel refused (failed write) changed nothing in the kernel (fuse-protocol.md §6.19).
     if (x.error === 0 && x.replyFailedErrno === 0) this.applyReply(x, tr, c);
@@ -508,6 +521,7 @@ export class AnalysisState {
     f.fopenSeen |= x.openFlags;
     if ((x.openFlags & FOPEN_PASSTHROUGH) !== 0) {
       c.passthroughSeen = true;
+      this.passthroughSeen = true;
       f.passthroughOpens++;
       f.passthroughLive++;
       f.passthroughUnsynced = true;
@@ -544,9 +558,9 @@ export class AnalysisState {
     rep.predates = predates;
     rep.previous = g.lastReport;
     rep.kernelBefore = f.kernelSize;
-    rep.passthroughBlind = g.passthroughBlind();
+    rep.passthroughBlind = this.passthroughSeen && g.passthroughBlind();
     // Past the last passthrough handle, a size report brings the FUSE-visible size back in step.
-    for (const m of g.members) if (m.passthroughUnsynced && m.passthroughLive === 0) m.passthroughUnsynced = false;
+    if (this.passthroughSeen) for (const m of g.members) if (m.passthroughUnsynced && m.passthroughLive === 0) m.passthroughUnsynced = false;
     g.reportedSize = size;
     if (!predates) {
       if (size !== g.daemonSize && !Number.isNaN(g.daemonSize)) {
@@ -765,14 +779,6 @@ function namesChildOp(op: number): boolean {
     return v;
   }
   return opcodeRow(op)?.namesChild === true;
-}
-
-/** Removes `v` (order not kept: these lists are sets), without allocating (splice returns an array). */
-function removeFrom<T>(list: T[], v: T): void {
-  const i = list.lastIndexOf(v);
-  if (i < 0) return;
-  const last = list.pop()!;
-  if (i < list.length) list[i] = last;
 }
 
 /** A timeline bar's hover info. */
