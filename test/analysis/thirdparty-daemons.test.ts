@@ -75,6 +75,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-avfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-unionfs-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-archivemount.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-unionfs-fuse-two-A.pcapng', protocol: '7.19', ops: ['CREATE', 'WRITE', 'LOOKUP'] },
+  { name: 'thirdparty-unionfs-fuse-two-B.pcapng', protocol: '7.19', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -580,5 +582,40 @@ describe('archivemount', { skip: has('thirdparty-archivemount.pcapng') }, () => 
     assert.equal(h.maxConcurrentWrites, 1);
     assert.equal(h.reportedSize, 256 << 10);
     assert.equal(h.daemonSize, 256 << 10);
+  });
+});
+
+describe('unionfs-fuse, two mounts over one store', { skip: has('thirdparty-unionfs-fuse-two-A.pcapng') || has('thirdparty-unionfs-fuse-two-B.pcapng') }, () => {
+  const A = 'thirdparty-unionfs-fuse-two-A.pcapng';
+  const B = 'thirdparty-unionfs-fuse-two-B.pcapng';
+  it('numbers inodes with its nodeids: A\'s /one and B\'s /two are both ino 2, B\'s /one ino 3; a WRITE of one in flight with a truncate of two is no race', () => {
+    const entry = (name: string, op: string, file: string): { nodeid: number; ino: number } => {
+      const x = dump(name).exchanges.find((y) => y.op === op && y.error === 0 && nameOf(y) === file)!;
+      return { nodeid: (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, ino: Number(attrOf(x)!.ino) };
+    };
+    assert.deepEqual(entry(A, 'CREATE', 'one'), { nodeid: 2, ino: 2 });
+    assert.deepEqual(entry(B, 'CREATE', 'two'), { nodeid: 2, ino: 2 });
+    assert.deepEqual(entry(B, 'LOOKUP', 'one'), { nodeid: 3, ino: 3 });
+    for (const name of [A, B]) {
+      for (const x of dump(name).exchanges) {
+        const a = attrOf(x);
+        if (a && x.error === 0 && x.reply!.body.fuse_entry_out) assert.equal(Number(a.ino), (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, 'ino is the nodeid');
+      }
+    }
+    // What made the false race: WRITEs of A's nodeid 2 in flight while B truncated its nodeid 2 (times on one clock).
+    const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
+      const cap = readPcapng(fx(name));
+      return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
+    };
+    const writes = abs(A).filter((e) => e.opcode === Op.WRITE && e.nodeid === 2n);
+    const truncates = abs(B).filter((e) => e.opcode === Op.SETATTR && e.nodeid === 2n);
+    assert.ok(writes.some((w) => truncates.some((t) => w.from < t.to && t.from < w.to)), 'a WRITE and a truncate in flight together');
+
+    const r = analyze({ files: [fx(A), fx(B)] });
+    assert.equal(r.fatal, undefined);
+    assert.deepEqual(kindsOf(r), []);
+    const one = r.model.files.find((f) => f.conn === 0 && f.path === '/one')!;
+    assert.deepEqual(one.correlated, []);
+    assert.equal(one.reportedSize, 100000 + (256 << 10));
   });
 });
