@@ -13,9 +13,9 @@ import { Part, type MessageParts } from '../protocol/decode.js';
 import { u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
 import { jsonString, stringifyPlain } from './json.js';
-import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNumber } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, putAscii, putDigits, putJsonPlain, putNumber } from './row-bytes.js';
 import { putAbsNs } from './csv.js';
-import { TextBuffer } from './text-buffer.js';
+import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { putI32, putU32, putU53, storesSource, wordSource } from './word-digits.js';
 import { GeneratedCode } from '../model/generated-code.js';
 
@@ -169,7 +169,17 @@ function compile(layout: StructLayout, le: boolean): Writer {
 
 /** Bytes of `"key":` and of the header's added `,"key":"value"}`, cached. */
 const keyPieces = new Map<string, Buffer>();
-const headerPieces = new Map<string, Map<number, Buffer>>();
+const headerPieces = new Map<string, HeaderPieces>();
+
+/**
+ * The pieces of one added header key by the number its value names: OK and
+ * the errnos (0 to -511) in an array, any other number (a damaged reply's,
+ * a notification's code) in a bounded map.
+ */
+interface HeaderPieces {
+  readonly errnos: (Buffer | undefined)[];
+  readonly other: Map<number, Buffer>;
+}
 
 function keyPiece(k: string): Buffer {
   let b = keyPieces.get(k);
@@ -180,14 +190,21 @@ function keyPiece(k: string): Buffer {
   return b;
 }
 
+/** The pieces of the header's added key `k`. */
+function headerPiecesOf(k: string): HeaderPieces {
+  let h = headerPieces.get(k);
+  if (h === undefined) headerPieces.set(k, (h = { errnos: new Array<Buffer | undefined>(512), other: new Map() }));
+  return h;
+}
+
 /** The header's added key and its value, cached by the number the value names (a reply's error, a notification's code). */
-function headerPiece(k: string, code: number, v: string): Buffer {
-  let byCode = headerPieces.get(k);
-  if (byCode === undefined) headerPieces.set(k, (byCode = new Map()));
-  let b = byCode.get(code);
+function headerPiece(h: HeaderPieces, k: string, code: number, v: string): Buffer {
+  const errno = code <= 0 && code > -512;
+  let b = errno ? h.errnos[-code] : h.other.get(code);
   if (b === undefined) {
     b = Buffer.from(`,${jsonString(k)}:${jsonString(v)}}`, 'utf8');
-    if (byCode.size < MAX_CACHED) byCode.set(code, b);
+    if (errno) h.errnos[-code] = b;
+    else if (h.other.size < MAX_CACHED) h.other.set(code, b);
   }
   return b;
 }
@@ -206,22 +223,50 @@ function partWriter(layout: StructLayout, le: boolean): PartWriter {
   return w;
 }
 
-const TYPES: readonly MessageParts['type'][] = ['request', 'reply', 'notify'];
-
 /**
- * `{"type":…,"opcode":…,"op":…,"header":` of each type and opcode, kept
- * with the op name it was made for (a reply without its request has none).
+ * What the writer needs of each type and opcode of message, found by array
+ * index instead of a map lookup per struct: the bytes of
+ * `{"type":…,"opcode":…,"op":…,"header":` with the op name they were made
+ * for (a reply without its request has none), and the writers of the
+ * header and of the body structs last seen at each position.
  */
-const preambles = TYPES.map(() => new Array<{ op: string; bytes: Buffer } | undefined>(256));
+interface OpPlan {
+  readonly op: string;
+  readonly bytes: Buffer;
+  header: StructLayout | undefined;
+  headerWrite: Writer | undefined;
+  /** The header's added key (`error_name`, `code_name`) last seen, and its pieces. */
+  headerKey: string | undefined;
+  headerPieces: HeaderPieces | undefined;
+  readonly layouts: (StructLayout | undefined)[];
+  readonly writers: PartWriter[];
+}
 
-function preamble(P: MessageParts): Buffer {
+/** Plans by type (request, reply, notify) and byte order, each by opcode. */
+const plans = Array.from({ length: 6 }, () => new Array<OpPlan | undefined>(256));
+
+function typeIndex(type: MessageParts['type']): number {
+  return type === 'request' ? 0 : type === 'reply' ? 1 : 2;
+}
+
+function planOf(P: MessageParts): OpPlan {
   const code = P.opcode;
-  const byCode = code !== undefined && code >= 0 && code < 256 ? preambles[TYPES.indexOf(P.type)] : undefined;
+  const byCode = code !== undefined && code >= 0 && code < 256 ? plans[typeIndex(P.type) * 2 + (P.le ? 1 : 0)]! : undefined;
   const kept = byCode?.[code!];
-  if (kept !== undefined && kept.op === P.op) return kept.bytes;
+  if (kept !== undefined && kept.op === P.op) return kept;
   const bytes = Buffer.from(`{"type":${jsonString(P.type)}${code !== undefined ? `,"opcode":${code}` : ''},"op":${jsonString(P.op)},"header":`, 'utf8');
-  if (byCode !== undefined) byCode[code!] = { op: P.op, bytes };
-  return bytes;
+  const plan: OpPlan = { op: P.op, bytes, header: undefined, headerWrite: undefined, headerKey: undefined, headerPieces: undefined, layouts: [], writers: [] };
+  if (byCode !== undefined) byCode[code!] = plan;
+  return plan;
+}
+
+/** The writer of body struct `i` (`l`), kept in the plan for the next message of its opcode. */
+function bodyWriter(plan: OpPlan, i: number, l: StructLayout, le: boolean): PartWriter {
+  if (plan.layouts[i] === l) return plan.writers[i]!;
+  const w = partWriter(l, le);
+  plan.layouts[i] = l;
+  plan.writers[i] = w;
+  return w;
 }
 
 const DATA_LENGTH = lit('{"length":');
@@ -265,14 +310,25 @@ function writeText(t: TextBuffer, P: MessageParts, i: number): void {
  * and `truncated`/`problem` in the order they were noted, then `problem_id`.
  */
 function writePartsJson(t: TextBuffer, P: MessageParts): void {
-  t.bytes(preamble(P));
+  const plan = planOf(P);
+  t.bytes(plan.bytes);
   const le = P.le;
-  if (P.header === undefined) t.bytes(EMPTY_BODY);
+  const header = P.header;
+  if (header === undefined) t.bytes(EMPTY_BODY);
   else {
-    partWriter(P.header, le).write(t, P.data, P.headerAt);
-    if (P.headerKey !== undefined) {
+    if (plan.header !== header) {
+      plan.header = header;
+      plan.headerWrite = partWriter(header, le).write;
+    }
+    plan.headerWrite!(t, P.data, P.headerAt);
+    const k = P.headerKey;
+    if (k !== undefined) {
+      if (plan.headerKey !== k) {
+        plan.headerKey = k;
+        plan.headerPieces = headerPiecesOf(k);
+      }
       t.pos--; // the header's closing brace: the added key goes before it
-      t.bytes(headerPiece(P.headerKey, P.headerCode, P.headerValue));
+      t.bytes(headerPiece(plan.headerPieces!, k, P.headerCode, P.headerValue));
     }
     t.bytes(BODY);
   }
@@ -281,7 +337,7 @@ function writePartsJson(t: TextBuffer, P: MessageParts): void {
     t.byte(i === 0 ? 123 : 44);
     switch (P.kinds[i]) {
       case Part.STRUCT: {
-        const w = partWriter(P.layouts[i]!, le);
+        const w = bodyWriter(plan, i, P.layouts[i]!, le);
         t.bytes(w.key);
         w.write(t, P.data, P.nums[i]!);
         break;
@@ -321,36 +377,77 @@ export function partsJson(P: MessageParts): string {
   return scratch.takeFrom(from);
 }
 
-/** Writes a message's JSON line from its `conn` to its `decoded` (a generated writer, below). */
-type HeadWriter = (t: TextBuffer, m: CaptureMessage, kind: Buffer, timebase: Timebase) => void;
+/** How a message's JSON line starts, before its index. */
+export const MESSAGE_LINE_START = '{"type":"message","data":{"index":';
 
-/** The kinds of message as JSON literals followed by the next key, cached. */
-const kindPieces = new Map<string, Buffer>();
+/** Writes a message's JSON line up to its `decoded` (a generated writer, below); `index` < 0 starts it at `conn`. */
+type HeadWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: Buffer, timebase: Timebase) => void;
+
+/** The kinds of message (a few) as JSON literals followed by the next key, found by comparing the kind's string. */
+const kindNames: string[] = [];
+const kindPieces: Buffer[] = [];
 
 function kindPiece(kind: string): Buffer {
-  let b = kindPieces.get(kind);
-  if (b === undefined) kindPieces.set(kind, (b = Buffer.from(`${jsonString(kind)},"file_offset":`, 'utf8')));
+  for (let i = 0; i < kindNames.length; i++) if (kindNames[i] === kind) return kindPieces[i]!;
+  const b = Buffer.from(`${jsonString(kind)},"file_offset":`, 'utf8');
+  if (kindNames.length < 64) {
+    kindNames.push(kind);
+    kindPieces.push(b);
+  }
   return b;
 }
 
 /**
- * The keys of {"type":"message","data":{...}} after `index` and up to the
- * comment, in their documented order (optional ones left out when unset),
- * as one function of stores and digit writes: a dump writes millions.
+ * The second of the last absolute time written: its digits, the epoch they
+ * were for and the relative ns at which that second starts. A capture has
+ * many messages a second; one in the same second copies the digits and
+ * writes its nine ns digits (`putAbsNs` writes a time in another second).
+ */
+const lastSecond = { digits: Buffer.alloc(MAX_NUMBER_TEXT), length: 0, epoch: undefined as bigint | undefined, start: 0 };
+
+/** `putAbsNs` (the absolute time as digits, or -1), the seconds' digits reused from the previous time in the same second. */
+function putAbsTime(u: Buffer, p: number, epoch: bigint, t: number, rest: number): number {
+  const s = lastSecond;
+  const ns = Math.round(t) - s.start;
+  if (rest === 0 && epoch === s.epoch && ns >= 0 && ns < 1e9) {
+    const n = s.length;
+    const d = s.digits;
+    for (let i = 0; i < n; i++) u[p + i] = d[i]!;
+    return putDigits(u, p + n, ns, 9);
+  }
+  const q = putAbsNs(u, p, epoch, t, rest);
+  if (q - p > 9 && rest === 0) {
+    // The digits are the seconds, then nine of ns within the second.
+    let within = 0;
+    for (let i = q - 9; i < q; i++) within = within * 10 + u[i]! - 48;
+    s.length = q - p - 9;
+    u.copy(s.digits, 0, p, q - 9);
+    s.epoch = epoch;
+    s.start = Math.round(t) - within;
+  }
+  return q;
+}
+
+/**
+ * A message's JSON line up to the comment: `{"type":"message","data":{"index":N`
+ * (unless `index` < 0) and the keys after it in their documented order
+ * (optional ones left out when unset), as one function of stores and digit
+ * writes: a dump writes millions.
  */
 const writeMessageHead: HeadWriter = (() => {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
   const c = (s: string): string => storesSource(s, dep);
   const n = (v: string): string => `p = ${dep(putNumber)}(u, p, ${v});`;
-  // The constants, nine numbers, an absolute time and the longest kind (written by a loop, its room here too).
-  const max = 256 + 10 * MAX_NUMBER_TEXT;
-  const src = `return function writeMessageHead(t, m, kind, timebase) {
+  // The constants, ten numbers, an absolute time and the longest kind (written by a loop, its room here too).
+  const max = 256 + 11 * MAX_NUMBER_TEXT;
+  const src = `return function writeMessageHead(t, index, m, kind, timebase) {
     t.room(${max}); const u = t.buf; let p = t.pos;
+    if (index >= 0) { ${c(MESSAGE_LINE_START)} p = ${dep(putJsonNumber)}(u, p, index); }
     ${c(',"conn":')} ${n('m.conn')}
     ${c(',"t_ns":')}
     const epoch = timebase.epochNs;
-    const at = epoch !== undefined ? ${dep(putAbsNs)}(u, p, epoch, m.t, m.tRest) : -1;
+    const at = epoch !== undefined ? ${dep(putAbsTime)}(u, p, epoch, m.t, m.tRest) : -1;
     p = at >= 0 ? at : ${dep(putAscii)}(u, p, timebase.absolute(m.t, m.tRest));
     ${c(',"t_rel_ns":')} ${n('m.t')}
     if (m.dir === ${Direction.Outbound}) { ${c(',"dir":"out"')} } else { ${c(',"dir":"in"')} }
@@ -376,12 +473,13 @@ const NO_DECODE = lit('null}}');
 const END = lit('}}');
 
 /**
- * A message's JSON line from its `conn` on (`{"type":"message","data":{"index":N`
- * is the caller's): its capture fields, then `decoded`, the walked message
- * (`d`, or null when it could not be walked).
+ * A message's JSON line without its newline: `{"type":"message","data":{"index":N`
+ * (from its `conn` on when `index` < 0: a line numbered when it is printed),
+ * its capture fields, then `decoded`, the walked message (`d`, or null when
+ * it could not be walked).
  */
-export function writeMessageJsonTail(t: TextBuffer, m: CaptureMessage, kind: string, timebase: Timebase, d: MessageParts | undefined): void {
-  writeMessageHead(t, m, kindPiece(kind), timebase);
+export function writeMessageJson(t: TextBuffer, index: number, m: CaptureMessage, kind: string, timebase: Timebase, d: MessageParts | undefined): void {
+  writeMessageHead(t, index, m, kindPiece(kind), timebase);
   if (m.comment !== undefined) {
     t.bytes(COMMENT);
     t.str(jsonString(m.comment));

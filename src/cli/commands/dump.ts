@@ -15,7 +15,7 @@ import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
 import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine } from '../../report/dump-format.js';
-import { partsJson, writeMessageJsonTail } from '../../report/dump-json.js';
+import { MESSAGE_LINE_START, partsJson, writeMessageJson } from '../../report/dump-json.js';
 import { TextBuffer } from '../../report/text-buffer.js';
 import { stringifyJson, stringifyPlain } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
@@ -35,7 +35,6 @@ interface DumpOptions {
 const MAX_LISTED_PROBLEMS = 50;
 
 
-const MESSAGE_JSON = Buffer.from('{"type":"message","data":{"index":');
 /** Lines made before their turn (several captures merged by time) are written here first. */
 const scratch = new TextBuffer(1 << 16);
 const idJson = (v: number | bigint | undefined): number | bigint | null => (v === undefined ? null : v);
@@ -92,7 +91,7 @@ function dump(files: string[], opts: DumpOptions): number {
     if (l.numbered) index++;
     if (l.numbers) l.numbers.reqIndex = index - 1;
     if (l.jsonTail !== undefined) {
-      out.line(`{"type":"message","data":{"index":${index}${l.jsonTail}`);
+      out.line(`${MESSAGE_LINE_START}${index}${l.jsonTail}`);
     } else if (l.text !== undefined) {
       out.line(l.numbered ? String(index).padStart(5) + l.text : l.text);
     } else if (l.render) {
@@ -163,13 +162,11 @@ function dump(files: string[], opts: DumpOptions): number {
         // Printed at once: numbered here, written straight into the output buffer.
         index++;
         const t = out.text;
-        t.bytes(MESSAGE_JSON);
-        t.num(index);
-        writeMessageJsonTail(t, m, kind, timebase, d);
+        writeMessageJson(t, index, m, kind, timebase, d);
         t.byte(10);
       } else if (json) {
         const from = scratch.pos;
-        writeMessageJsonTail(scratch, m, kind, timebase, d);
+        writeMessageJson(scratch, -1, m, kind, timebase, d);
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
       } else if (d && !merger) {
         // Printed at once, with its number, straight into the output buffer.
