@@ -25,7 +25,7 @@ import { idCell, type Id } from '../model/id64.js';
 import { errnoName } from '../model/format.js';
 import { memoized } from '../model/memo.js';
 import { jsonString, stringifyJson } from './json.js';
-import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNumber, putScaled } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledQuads, putUint31Quads } from './row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
@@ -46,6 +46,12 @@ export interface CellSource<R> {
    * is `num(value(r))`, and the row writer writes its digits straight from it.
    */
   value?(r: R): number | bigint | undefined;
+  /**
+   * A text cell fixed by a number read from the row (a flag word, an error):
+   * `get` is `cell(key(r))` (`keyedSource`). The row writer keeps the bytes
+   * of the cells of the keys it met and copies them.
+   */
+  keyed?: { key(r: R): number; cell(key: number): Cell };
 }
 
 export interface TableColumn<R> extends CellSource<R> {
@@ -77,7 +83,7 @@ export interface TableColumn<R> extends CellSource<R> {
 
 /** Clock facts every time cell needs: the run's epoch (absolute ns of t = 0). */
 export interface ExportClock {
-  /** Absolute ns since the Unix epoch of relative time 0; undefined until known. */
+  /** Absolute ns since the Unix epoch of relative time 0; undefined until known, then fixed (a row writer keeps it split). */
   epochNs: bigint | undefined;
 }
 
@@ -109,6 +115,12 @@ const num = (v: number | bigint | null | undefined): Cell => {
 /** A number column read through `value` (see `CellSource.value`). */
 function valueColumn<R>(name: string, type: ColumnType, doc: string, value: (r: R) => number | bigint | undefined): TableColumn<R> {
   return { name, type, doc, value, get: (r) => num(value(r)) };
+}
+
+/** A cell fixed by a number of the row (see `CellSource.keyed`), each key's cell made once. */
+function keyedSource<R>(key: (r: R) => number, cell: (k: number) => Cell): CellSource<R> {
+  const kept = memoized(cell);
+  return { get: (r) => kept(key(r)), keyed: { key, cell: kept } };
 }
 
 /** A number cell's source read through `value`. */
@@ -165,9 +177,6 @@ function scaledColumn<R>(name: string, doc: string, digits: number, ns: (r: R) =
   return { name, type: 'number', doc, get: (r) => num(Math.round(ns(r) ?? NaN) / unit), scaled: { ns, digits } };
 }
 
-/** Flag names by value, cached (the same few values repeat on every row). */
-const openFlagNames = memoized(formatOpenFlags);
-
 /** Relative ns -> ms since the capture start, ns resolution kept (6 decimals). */
 const relMs = (t: number): Cell => (Number.isFinite(t) ? msOf(t) : null);
 const msOf = (t: number): number => Math.round(t) / 1e6;
@@ -183,13 +192,12 @@ function carrier(f: Field): CellSource<Exchange> | undefined {
     case 'size':
     case 'length': return valueSource((x) => x.sizeExact ?? x.size);
   }
-  if (f.flags === OPEN_FLAGS) return { get: (x) => openFlagNames(x.flags >>> 0) };
+  if (f.flags === OPEN_FLAGS) return keyedSource((x) => x.flags >>> 0, formatOpenFlags);
   // The one other flag word of a request body (write_flags, valid, mode,
   // fsync_flags, ...) is the opcode's `opFlags` (protocol/extract.ts).
   if (f.flags) {
     const set = f.flags;
-    const names = memoized((v: number) => formatFlags(set, v));
-    return { get: (x) => (x.opFlags ? names(x.opFlags >>> 0) : '') };
+    return keyedSource((x) => x.opFlags >>> 0, (v) => (v ? formatFlags(set, v) : ''));
   }
   return undefined;
 }
@@ -230,8 +238,8 @@ export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
   return [
     valueColumn('conn', 'integer', 'connection number', (x) => x.conn),
     valueColumn('unique', 'integer', 'request id (fuse_in_header.unique)', (x) => x.unique),
-    valueColumn('opcode', 'integer', 'opcode number', (x) => x.opcode),
-    { name: 'op', type: 'string', doc: 'opcode name (LOOKUP, WRITE, ...)', get: (x) => opcodeName(x.opcode) },
+    valueColumn('opcode', 'integer', 'opcode number', opcodeOf),
+    { name: 'op', type: 'string', doc: 'opcode name (LOOKUP, WRITE, ...)', ...keyedSource(opcodeOf, opcodeName) },
     valueColumn('nodeid', 'integer', 'header nodeid (the parent directory for name operations)', (x) => x.nodeid),
     {
       name: 'path', type: 'string', doc: 'path of the file at request time (?NODEID when unknown)', get: (x) => x.path ?? null,
@@ -247,7 +255,7 @@ export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
     scaledColumn('reply_ms', 'reply time, ms since the capture start', 6, (x) => (replied(x) ? x.tReply : undefined)),
     scaledColumn('latency_us', 'reply time - request time, µs', 3, (x) => (replied(x) ? x.latency : undefined)),
     valueColumn('error', 'integer', 'reply error: 0 or -errno (empty: no reply)', (x) => (replied(x) ? x.error : undefined)),
-    { name: 'errno', type: 'string', doc: 'errno name of a failed reply (ENOENT)', get: (x) => (replied(x) && x.error !== 0 ? errnoName(x.error) : null) },
+    { name: 'errno', type: 'string', doc: 'errno name of a failed reply (ENOENT)', ...keyedSource((x) => (replied(x) ? x.error : 0), (e) => (e !== 0 ? errnoName(e) : null)) },
     ...argumentColumns(),
     valueColumn('result_size', 'integer', 'bytes written (write_out.size), read, copied or listed', (x) => (replied(x) ? x.resultSize : undefined)),
     valueColumn('kernel_size', 'integer', "the file's size as this connection's kernel believed it when the request was sent", (x) => x.kernelSizeAtReq),
@@ -642,6 +650,7 @@ function viewOf(b: Buffer): DataView {
  * `export --table requests` writes a row per exchange of the capture.
  */
 function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: TextBuffer): (r: R) => void {
+  const times = new EpochSplit();
   const g = new GeneratedCode();
   g.dep(w); // d0, the output buffer
   const dep = (v: unknown): string => g.dep(v);
@@ -658,7 +667,7 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
       const { table, other } = compileKinds(run, i, format);
       lines.push(`{ const k = ${dep(kind)}(r); p = (k >= 0 && k < ${table.length} ? ${dep(table)}[k] : ${dep(other)})(d0, p, r); }`);
     } else {
-      lines.push({ text: lead(format, c, i) }, columnCode(c, format, dep));
+      lines.push({ text: lead(format, c, i) }, columnCode(c, format, dep, times));
     }
     i = end;
   }
@@ -688,8 +697,7 @@ function cellsCode(lines: readonly CellLine[], dep: (v: unknown) => string, star
     code.push(l);
   }
   if (text !== '') code.push(storeBytes(text));
-  const v = code.some((l) => l.includes('v.set')) ? ` const v = ${dep(viewOf)}(b);` : '';
-  return `const b = d0.buf;${v}\nlet p = ${start};\n${code.join('\n')}`;
+  return `const b = d0.buf; const v = ${dep(viewOf)}(b);\nlet p = ${start};\n${code.join('\n')}`;
 }
 
 /** What goes before the cell of column `i`: a comma, or (JSON Lines) the key. */
@@ -697,17 +705,51 @@ function lead<R>(format: ExportFormat, c: TableColumn<R>, i: number): string {
   return format === 'csv' ? (i === 0 ? '' : ',') : `${i === 0 ? '{' : ','}${jsonString(c.name)}:`;
 }
 
+/**
+ * The epoch split into whole seconds and ns for the time cells of one row
+ * writer, taken once it is known (see `ExportClock`): no bigint compared or
+ * divided per cell. Numbers in a typed array: a number field would be boxed
+ * anew on each store.
+ */
+class EpochSplit {
+  /** 0: not split yet (else 1), the epoch's seconds and ns. */
+  readonly s = new Float64Array(3);
+}
+
+/**
+ * `putAbsNs` with the epoch split kept in `e`: the digits at b[p], or -1
+ * (nothing written) when only `absNs` holds the cell (the epoch unknown, a
+ * time past 2^53 ns). `t` is finite.
+ */
+function putTimeDigits(v: DataView, p: number, e: EpochSplit, clock: ExportClock, t: number): number {
+  const s = e.s;
+  if (s[0] === 0) {
+    const epoch = clock.epochNs;
+    if (epoch === undefined) return -1;
+    s[1] = Number(epoch / 1_000_000_000n);
+    s[2] = Number(epoch % 1_000_000_000n);
+    s[0] = 1;
+  }
+  const total = s[2]! + Math.round(t);
+  const carry = Math.floor(total / 1e9);
+  const sec = s[1]! + carry;
+  if (sec <= 0 || sec > Number.MAX_SAFE_INTEGER || !(total <= Number.MAX_SAFE_INTEGER && total >= -Number.MAX_SAFE_INTEGER)) return -1;
+  return putNineQuads(v, putSafeQuads(v, p, sec), total - carry * 1e9);
+}
+
 /** The generated statement writing the cell of column `c` (see `cellCode`), for the kinds of column with writers of their own. */
-function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown) => string): string {
+function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown) => string, times: EpochSplit): string {
   const a = c.absTime;
   if (a) {
-    const slow = `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, t, ${dep(a.rest)}(r))`;
-    return `{ const e = ${dep(a.clock)}.epochNs; const t = ${dep(a.t)}(r); const q = e === undefined ? -1 : ${dep(putAbsNs)}(b, p, e, t, ${dep(a.rest)}(r)); p = q >= 0 ? q : ${slow}; }`;
+    const slow = `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, t, rest)`;
+    // An unknown time (NaN) is an empty cell whatever its rest (absNs).
+    return `{ const t = ${dep(a.t)}(r); if (t - t !== 0) {${emptyCode(format)}} else { const rest = ${dep(a.rest)}(r); const q = rest === 0 ? ${dep(putTimeDigits)}(v, p, ${dep(times)}, ${dep(a.clock)}, t) : -1; p = q >= 0 ? q : ${slow}; } }`;
   }
   const sc = c.scaled;
   if (sc) {
     const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE).number)}(d0, p, k / ${10 ** sc.digits})`;
-    return `{ const k = Math.round(${dep(sc.ns)}(r)); if (k !== k) {${emptyCode(format)}} else { const q = ${dep(putScaled)}(b, p, k, ${sc.digits}); p = q >= 0 ? q : ${slow}; } }`;
+    const put = sc.digits === 3 || sc.digits === 6 ? `${dep(putScaledQuads)}(v, b, p, k, ${sc.digits})` : `${dep(putScaled)}(b, p, k, ${sc.digits})`;
+    return `{ const k = Math.round(${dep(sc.ns)}(r)); if (k !== k) {${emptyCode(format)}} else { const q = ${put}; p = q >= 0 ? q : ${slow}; } }`;
   }
   const j = c.joined;
   if (j) {
@@ -719,16 +761,23 @@ function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown
 
 /**
  * The generated statement writing one cell of `src` at `p` (of `b`, the
- * buffer of `d0`) and moving `p` past it. The common cases are tested inline
- * and written by one call: an integer value that is an int32 (`putInt32`),
+ * buffer of `d0`) and moving `p` past it. The common cases are tested inline:
+ * an integer value that is an int32 (a single digit stored, else `putInt32`),
  * a string (`csvText`, `jsonText`); anything else goes to the cell writer of
  * its type.
  */
 function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat, dep: (v: unknown) => string): string {
+  const keyed = src.keyed;
+  if (keyed) {
+    const cells = new KeptCells((k) => Buffer.from(format === 'csv' ? csvCell(keyed.cell(k), type) : jsonlCell(keyed.cell(k), type), 'utf8'));
+    return `{ const c = ${dep(cells)}.of(${dep(keyed.key)}(r)); const n = c.length; if (n > ${MAX_NUMBER_TEXT}) p = ${dep(textRoom)}(d0, p, n); for (let i = 0; i < n; i++) b[p + i] = c[i]; p += n; }`;
+  }
   if (src.value) {
     const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, val)`;
     if (type === 'integer') {
-      return `{ const val = ${dep(src.value)}(r); if (typeof val === 'number' && (val | 0) === val) p = ${dep(putInt32)}(b, p, val); else if (val !== val || val === undefined) {${emptyCode(format)}} else p = ${slow}; }`;
+      const int = `if (val >= 0) p = ${dep(putUint31Quads)}(v, p, val); else p = ${dep(putInt32)}(b, p, val);`;
+      const safe = `else if (val > 0 && val <= 9007199254740991 && Math.floor(val) === val) p = ${dep(putSafeQuads)}(v, p, val);`;
+      return `{ const val = ${dep(src.value)}(r); if (typeof val === 'number') { if ((val | 0) === val) { ${int} } ${safe} else if (val !== val) {${emptyCode(format)}} else p = ${slow}; } else if (val === undefined) {${emptyCode(format)}} else p = ${slow}; }`;
     }
     return `{ const val = ${dep(src.value)}(r); p = ${slow}; }`;
   }
@@ -738,6 +787,26 @@ function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat,
     return `{ const val = ${dep(src.get)}(r); p = typeof val === 'string' ? ${text} : ${slow}; }`;
   }
   return `{ const val = ${dep(src.get)}(r); p = ${slow}; }`;
+}
+
+/**
+ * The bytes of the cells of the keys of a `keyed` cell source, by key: the
+ * last 64 keys in slots by a hash of the key (flag words and errors repeat
+ * row after row), the cell made again for a key pushed out.
+ */
+class KeptCells {
+  private readonly keys = new Float64Array(64).fill(NaN);
+  private readonly cells: Uint8Array[] = new Array<Uint8Array>(64).fill(new Uint8Array(0));
+  constructor(private readonly make: (k: number) => Uint8Array) {}
+
+  of(k: number): Uint8Array {
+    const i = (k ^ (k >>> 6) ^ (k >>> 12) ^ (k >>> 20)) & 63;
+    if (this.keys[i] === k) return this.cells[i]!;
+    const c = this.make(k);
+    this.keys[i] = k;
+    this.cells[i] = c;
+    return c;
+  }
 }
 
 /** The generated statement writing an unknown value's cell (a NaN or undefined number): nothing in CSV, `null` in JSON Lines. */

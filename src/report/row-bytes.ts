@@ -225,3 +225,89 @@ export function isIntegerText(s: string): boolean {
   }
   return true;
 }
+
+/**
+ * Four digits at a time: "0000" to "9999", each as the little-endian 32-bit
+ * word of its digit bytes, stored by one `DataView.setUint32` (a division by
+ * 10000 and one store instead of two divisions by 100 and four stores). The
+ * writers below store whole words and move past the digits only, so a few
+ * bytes after a number's last digit may be overwritten (the rest of a word,
+ * trailing zeros taken back): they are inside the MAX_NUMBER_TEXT bytes of
+ * room the row took for the cell, and whatever comes next is written over
+ * them.
+ */
+const QUADS = new Uint32Array(10000);
+for (let i = 0; i < 10000; i++) {
+  QUADS[i] = (ZERO + Math.floor(i / 1000)) | (ZERO + (Math.floor(i / 100) % 10)) << 8 | (ZERO + (Math.floor(i / 10) % 10)) << 16 | (ZERO + (i % 10)) << 24;
+}
+
+/** The digits of 0 <= x < 10000 (`v`: a DataView of the output buffer). */
+function putQuadHead(v: DataView, p: number, x: number): number {
+  const n = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
+  v.setUint32(p, QUADS[x]! >>> ((4 - n) << 3), true);
+  return p + n;
+}
+
+/** The digits of 0 <= x < 2^31 (an int32 the caller checked), by words of four (see QUADS). */
+export function putUint31Quads(v: DataView, p: number, x: number): number {
+  x |= 0;
+  if (x < 10000) return putQuadHead(v, p, x);
+  if (x < 100000000) {
+    const h = (x / 10000) | 0;
+    p = putQuadHead(v, p, h);
+    v.setUint32(p, QUADS[x - h * 10000]!, true);
+    return p + 4;
+  }
+  const h = (x / 100000000) | 0;
+  p = putQuadHead(v, p, h);
+  const r = x - h * 100000000;
+  const m = (r / 10000) | 0;
+  v.setUint32(p, QUADS[m]!, true);
+  v.setUint32(p + 4, QUADS[r - m * 10000]!, true);
+  return p + 8;
+}
+
+/** The nine digits of 0 <= x < 1e9, zero-padded (`putDigits(b, p, x, 9)`), by words of four. */
+export function putNineQuads(v: DataView, p: number, x: number): number {
+  x |= 0;
+  const a = (x / 100000000) | 0;
+  const r = x - a * 100000000;
+  const h = (r / 10000) | 0;
+  v.setUint8(p, ZERO + a);
+  v.setUint32(p + 1, QUADS[h]!, true);
+  v.setUint32(p + 5, QUADS[r - h * 10000]!, true);
+  return p + 9;
+}
+
+/** The digits of a safe integer 0 <= x <= 2^53-1 (`String(x)`), by words of four. */
+export function putSafeQuads(v: DataView, p: number, x: number): number {
+  if (x < 2147483648) return putUint31Quads(v, p, x);
+  const hi = Math.floor(x / 1e9);
+  return putNineQuads(v, putUint31Quads(v, p, hi), x - hi * 1e9);
+}
+
+/**
+ * `putScaled(b, p, k, d)` for d = 3 or 6 (µs and ms from ns), by words of
+ * four: the same text, -1 for the k it leaves to its caller.
+ */
+export function putScaledQuads(v: DataView, b: Buffer, p: number, k: number, d: 3 | 6): number {
+  if (!(k >= 0 && k < 1e15)) return -1;
+  const unit = d === 6 ? 1000000 : 1000;
+  const whole = Math.floor(k / unit);
+  const frac = (k - whole * unit) | 0;
+  p = whole < 2147483648 ? putUint31Quads(v, p, whole) : putSafeQuads(v, p, whole);
+  if (frac === 0) return p;
+  b[p] = DOT;
+  if (d === 6) {
+    const h = (frac / 10000) | 0;
+    b[p + 1] = PAIRS[h << 1]!;
+    b[p + 2] = PAIRS[(h << 1) + 1]!;
+    v.setUint32(p + 3, QUADS[frac - h * 10000]!, true);
+    p += 7;
+  } else {
+    v.setUint32(p, (QUADS[frac]! & 0xffffff00) | DOT, true);
+    p += 4;
+  }
+  while (b[p - 1] === ZERO) p--;
+  return p;
+}

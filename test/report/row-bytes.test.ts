@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { putFraction, putNumber } from '../../src/report/row-bytes.js';
+import { MAX_NUMBER_TEXT, putFraction, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledQuads, putUint31Quads } from '../../src/report/row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from '../../src/report/text-buffer.js';
 import { TableWriter, absNs, csvCell, jsonlCell, requestColumns, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
 import { Exchange } from '../../src/protocol/exchange.js';
@@ -86,6 +86,36 @@ describe('row bytes', () => {
     fc.assert(fc.property(numbers, (v) => {
       assert.equal(at(b, (b, p) => putNumber(b, p, v)), String(v));
       assert.equal(at(b, (b, p) => putFraction(b, p, v)), String(v));
+    }), { numRuns: 20000 });
+  });
+
+  it('writes digits four at a time as String and putScaled do, touching no byte outside the room of a cell', () => {
+    const b = Buffer.alloc(64);
+    const v = new DataView(b.buffer, b.byteOffset, b.length);
+    /** The text written at 3, after checking that no byte outside the cell's room (MAX_NUMBER_TEXT from 3) changed. */
+    const quads = (f: (p: number) => number): string => {
+      b.fill(0x7e);
+      const q = f(3);
+      assert.ok(b.subarray(0, 3).every((c) => c === 0x7e), 'nothing before');
+      assert.ok(b.subarray(3 + MAX_NUMBER_TEXT).every((c) => c === 0x7e), 'nothing past the room');
+      return q < 0 ? '-1' : b.toString('latin1', 3, q);
+    };
+    const pad9 = (x: number): string => String(x).padStart(9, '0');
+    const scaled = (k: number, d: 3 | 6): string => {
+      const q = putScaled(b, 3, k, d);
+      return q < 0 ? '-1' : b.toString('latin1', 3, q);
+    };
+    fc.assert(fc.property(fc.oneof(fc.nat({ max: 2 ** 31 - 1 }), fc.constantFrom(0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999999, 100000000, 2 ** 31 - 1)), (x) => {
+      assert.equal(quads((p) => putUint31Quads(v, p, x)), String(x));
+    }), { numRuns: 20000 });
+    fc.assert(fc.property(fc.nat({ max: 999999999 }), (x) => assert.equal(quads((p) => putNineQuads(v, p, x)), pad9(x))), { numRuns: 20000 });
+    fc.assert(fc.property(fc.oneof(fc.maxSafeInteger().filter((x) => x >= 0), fc.constantFrom(2 ** 31, 2 ** 32, 1e9, 1e15 - 1, 2 ** 53 - 1)), (x) => {
+      assert.equal(quads((p) => putSafeQuads(v, p, x)), String(x));
+    }), { numRuns: 20000 });
+    const ks = fc.oneof(fc.nat({ max: 1e15 }), fc.nat({ max: 1e9 }), fc.constantFrom(0, 1, 10, 1000, 1e6, 1e15 - 1, 1e15, 2 ** 53, -1, -1e6));
+    fc.assert(fc.property(ks, fc.constantFrom(3 as const, 6 as const), (k, d) => {
+      const want = scaled(k, d);
+      assert.equal(quads((p) => putScaledQuads(v, b, p, k, d)), want);
     }), { numRuns: 20000 });
   });
 
