@@ -2,7 +2,7 @@
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
- * avfs, unionfs-fuse, archivemount. Each is decoded as the test suite's independent reader pairs it,
+ * avfs, unionfs-fuse, archivemount, posixovl. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -75,6 +75,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-avfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-unionfs-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-archivemount.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-posixovl.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-unionfs-fuse-two-A.pcapng', protocol: '7.19', ops: ['CREATE', 'WRITE', 'LOOKUP'] },
   { name: 'thirdparty-unionfs-fuse-two-B.pcapng', protocol: '7.19', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
 ];
@@ -617,5 +618,34 @@ describe('unionfs-fuse, two mounts over one store', { skip: has('thirdparty-unio
     const one = r.model.files.find((f) => f.conn === 0 && f.path === '/one')!;
     assert.deepEqual(one.correlated, []);
     assert.equal(one.reportedSize, 100000 + (256 << 10));
+  });
+});
+
+describe('posixovl', { skip: has('thirdparty-posixovl.pcapng') }, () => {
+  const name = 'thirdparty-posixovl.pcapng';
+  it('emulates LINK with a new nodeid and the same ino; asks GETXATTR of every file (ENODATA); appenders and a truncater of /log one request at a time, ending at the last truncate; no finding', () => {
+    const { exchanges } = dump(name);
+    const link = exchanges.find((x) => x.op === 'LINK' && x.error === 0)!;
+    const data = exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!;
+    const nodeOf = (x: Dumped): number => (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    assert.notEqual(nodeOf(link), nodeOf(data));
+    assert.equal(String(attrOf(link)!.ino), String(attrOf(data)!.ino));
+    const getxattr = exchanges.filter((x) => x.op === 'GETXATTR');
+    assert.ok(getxattr.length > 100 && getxattr.every((x) => x.error_name === '-ENODATA'), `${getxattr.length} GETXATTR`);
+
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const logNode = BigInt(nodeOf(exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'log')!));
+    const onLog = all.filter((e) => e.nodeid === logNode && (e.opcode === Op.WRITE || e.opcode === Op.SETATTR));
+    assert.equal(onLog.filter((e) => e.opcode === Op.SETATTR).length, 5);
+    assert.equal(new Set(onLog.filter((e) => e.opcode === Op.WRITE).map((e) => e.pid)).size, 3, 'head and two appenders');
+    assert.equal(maxInFlight(onLog), 1);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const log = r.model.files.find((f) => f.path === '/log')!;
+    assert.equal(log.reportedSize, 45000);
+    assert.equal(log.daemonSize, 45000);
+    assert.equal(log.sizeHistory.filter((e) => e.event === 'truncate').length, 5);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
   });
 });
