@@ -31,7 +31,7 @@ import type { Exchange } from './exchange.js';
 import { replyErrorName } from '../model/format.js';
 import { idCell } from '../model/id64.js';
 import { memoized } from '../model/memo.js';
-import { extractNotify, requestProblem, type NotifyEvent } from './extract.js';
+import { extractNotify, requestProblem, viewOf, type NotifyEvent } from './extract.js';
 import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
 import { Notify, notifyName, notifyRow, Op, opcodeName, opcodeRow, type BodyPart } from './opcodes.js';
 import type { ConnProtocol } from './version.js';
@@ -381,7 +381,7 @@ type Hook = (P: MessageParts, w: Body, at: number) => number;
 /** fuse_write_in is 24 bytes before 7.9, and a capture without INIT says which by its lengths. */
 const writeSize: Hook = (_P, w) => {
   const { m, p } = w;
-  return writeInSize(new DataView(m.data.buffer, m.data.byteOffset, m.data.byteLength), w.b, w.len, w.avail, m.le, p.negotiated, p.minor);
+  return writeInSize(viewOf(m.data), w.b, w.len, w.avail, m.le, p.negotiated, p.minor);
 };
 
 /** fuse_setxattr_in is 8 or 16 bytes (FUSE_SETXATTR_EXT); without INIT, inferred and said so. */
@@ -435,7 +435,8 @@ export function walkRequest(m: CaptureMessage, p: ConnProtocol, x: Exchange | un
   const len = u32(data, off, le);
   const opcode = u32(data, off + 4, le);
   P.opcode = opcode;
-  P.op = opcodeName(opcode);
+  const row = opcodeRow(opcode);
+  P.op = row !== undefined ? row.name : opcodeName(opcode);
   P.noteChecked(x !== undefined ? x.reqProblem : requestProblem(m, p));
   const extLen = (le ? data.readUInt16LE(off + 36) : data.readUInt16BE(off + 36)) * 8;
   const total = Math.max(0, len - IN_HDR);
@@ -444,7 +445,6 @@ export function walkRequest(m: CaptureMessage, p: ConnProtocol, x: Exchange | un
   const b = off + IN_HDR;
   const w = body;
   w.m = m; w.p = p; w.b = b; w.len = bodyLen; w.avail = Math.min(avail, bodyLen); w.all = avail; w.asked = -1;
-  const row = opcodeRow(opcode);
   if (row === undefined) addRaw(P, data, b, total, avail, true);
   else walkParts(P, w, row.request, REQUEST_SIZE[opcode], REQUEST_TAIL[opcode]);
   if (extLen > 0 && extLen <= total) {
@@ -605,7 +605,8 @@ const REPLY_TAIL: Partial<Record<number, Hook>> = {
 export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnProtocol, P: MessageParts): MessageParts {
   P.reset('reply', m);
   P.opcode = x?.opcode;
-  P.op = x ? opcodeName(x.opcode) : '?';
+  const row = x !== undefined ? opcodeRow(x.opcode) : undefined;
+  P.op = row !== undefined ? row.name : x !== undefined ? opcodeName(x.opcode) : '?';
   if (m.capLen < OUT_HDR) return tooShort(P, m, Problem.OUT_HEADER_SHORT);
   const { data, off, le } = m;
   P.header = fuse_out_header;
@@ -623,7 +624,6 @@ export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnPro
     if (bodyLen > 0) addRaw(P, data, b, bodyLen, avail, false);
     return P;
   }
-  const row = opcodeRow(x.opcode);
   if (row === undefined || row.reply.length === 0) {
     addRaw(P, data, b, bodyLen, avail, true);
     return P;
@@ -640,7 +640,7 @@ function addDirents(P: MessageParts, w: Body, plus: boolean): void {
   const l = plus ? fuse_direntplus : fuse_dirent;
   const out: Json[] = [];
   const { data, le } = m;
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const dv = viewOf(data);
   let pos = 0;
   while (pos < body) {
     const at = direntAt(dv, b, pos, body, avail, le, plus);
