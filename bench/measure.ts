@@ -24,7 +24,13 @@ async function main(): Promise<void> {
     while (readSync(fd, buf, 0, buf.length, null) > 0);
     closeSync(fd);
   } else if (stage === 'decode+pair') {
-    const run = pairCaptures([file], {}, {});
+    // Completed exchanges go back to the pairer's pool, as every command does (dump, analyze):
+    // without it this stage would measure allocation no real run pays.
+    const run = pairCaptures([file], {
+      onMessage(kind, _m, pairer) {
+        if (kind === 'reply' || kind === 'no-reply-request') pairer.recycle(pairer.last!);
+      },
+    }, {});
     if (run.fatal) throw run.fatal;
     messages = run.pairer.counts.messages;
   } else if (stage === 'analyze') {

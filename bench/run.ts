@@ -2,7 +2,8 @@
  * `npm run bench`: makes large captures (see `cases`) and measures, each in
  * a fresh child process so that peak RSS belongs to one run:
  * - `read`: a plain sequential read of the file (the disk/page-cache bound);
- * - `decode+pair`: reading, decoding the hot-path fields and pairing every message, printing nothing;
+ * - `decode+pair`: reading, decoding the hot-path fields and pairing every message (completed
+ *   exchanges recycled, as the commands do), printing nothing;
  * - `analyze`: the whole `analyze --json` pipeline (rendered, output discarded);
  * - on the many-file captures also `dump --json`, `dump`, `export --table
  *   requests` (CSV and JSONL) and `report`, run as the CLI runs them, output to a file.
