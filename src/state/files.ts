@@ -250,9 +250,9 @@ export class SizeGroup {
     else (l as Track[]).push(tr);
   }
 
-  /** Takes `tr` out of the in-flight list `list` (see `FileState.removeInflight`). */
+  /** Takes `tr` out of the in-flight list `list`. */
   removeInflight(list: 'writesInflight' | 'truncatesInflight', tr: Track): void {
-    if (removeFrom(this[list] as Track[], tr)) this[list] = NONE;
+    removeFrom(this[list] as Track[], tr);
   }
 
   noteChange(c: SizeChange): void {
@@ -443,14 +443,9 @@ export class FileState {
     else (this.inflight as Track[]).push(tr);
   }
 
-  /**
-   * Its reply was applied. An emptied list is let go for the shared empty
-   * one: the next request on the file, often thousands of events later,
-   * makes a new literal in memory the cache holds rather than reading the
-   * old array back from memory it left.
-   */
+  /** Its reply was applied (the emptied list is kept for the file's next request: no allocation per request). */
   removeInflight(tr: Track): void {
-    if (removeFrom(this.inflight as Track[], tr)) this.inflight = NONE;
+    removeFrom(this.inflight as Track[], tr);
   }
 
   /** Notes a size event: kept in the history while it is not full, always counted. */
@@ -521,14 +516,12 @@ export class FileState {
   }
 }
 
-/** Removes `v` (order not kept: these lists are sets) without allocating (splice returns an array); true when the list is empty then. */
-function removeFrom<T>(list: T[], v: T): boolean {
+/** Removes `v` (order not kept: these lists are sets) without allocating (splice returns an array). */
+function removeFrom<T>(list: T[], v: T): void {
   const i = list.lastIndexOf(v);
-  if (i >= 0) {
-    const last = list.pop()!;
-    if (i < list.length) list[i] = last;
-  }
-  return list.length === 0;
+  if (i < 0) return;
+  const last = list.pop()!;
+  if (i < list.length) list[i] = last;
 }
 
 /**
