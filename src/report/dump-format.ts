@@ -187,10 +187,14 @@ const textWriters = [new Map<StructLayout, TextWriter>(), new Map<StructLayout, 
  * remain per message.
  */
 function writeStructText(t: TextBuffer, l: StructLayout, buf: Buffer, off: number, le: boolean, verbose: boolean): void {
+  textWriterOf(l, le, verbose)(t, buf, off);
+}
+
+function textWriterOf(l: StructLayout, le: boolean, verbose: boolean): TextWriter {
   const cache = textWriters[(le ? 1 : 0) + (verbose ? 2 : 0)]!;
   let w = cache.get(l);
   if (!w) cache.set(l, (w = compileText(l, le, verbose)));
-  w(t, buf, off);
+  return w;
 }
 
 /** `writeStructText` as a string, items joined by spaces. */
@@ -376,9 +380,15 @@ function valueText(P: MessageParts, k: string, v: Json, verbose: boolean): strin
 
 /** Writes a walked message's body as ` key value` items (each with its leading space), names quoted, lists shortened. */
 function writeBody(t: TextBuffer, P: MessageParts, verbose: boolean): void {
+  const plan = P.count > 0 ? keptPlan(P) : undefined;
   for (let i = 0; i < P.count; i++) {
     switch (P.kinds[i]) {
-      case Part.STRUCT: writeStructText(t, P.layouts[i]!, P.data, P.nums[i]!, P.le, verbose); break;
+      case Part.STRUCT: {
+        const l = P.layouts[i]!;
+        if (plan !== undefined) bodyWriter(plan, P, i, l, verbose)(t, P.data, P.nums[i]!);
+        else writeStructText(t, l, P.data, P.nums[i]!, P.le, verbose);
+        break;
+      }
       case Part.DATA: {
         const n = P.nums[i]!;
         const c = P.caps[i]!;
@@ -527,23 +537,55 @@ const OUT_UNIQUE = fuse_out_header.offsets.unique ?? 8;
 const IDS_ROOM = 64 + 5 * MAX_NUMBER_TEXT;
 
 /**
- * The op column's bytes of each message type and opcode (a request's with
- * ` (opcode N)` after an unknown one's `?0x63`), kept with the name they
- * were made of: a reply without its request shows none, a notification
- * its own code's.
+ * What a line needs of each message type and opcode, found by array index:
+ * the op column's bytes (a request's with ` (opcode N)` after an unknown
+ * one's `?0x63`), kept with the name they were made of (a reply without
+ * its request shows none, a notification its own code's), and the text
+ * writers of the body structs last seen at each position (for one byte
+ * order and verbosity, `variant`).
  */
-const opPieces = [0, 1].map(() => new Array<{ op: string; bytes: Buffer } | undefined>(256));
+interface OpPlan {
+  readonly op: string;
+  readonly bytes: Buffer;
+  variant: number;
+  readonly layouts: (StructLayout | undefined)[];
+  readonly writers: TextWriter[];
+}
+const opPlans = [0, 1].map(() => new Array<OpPlan | undefined>(256));
 
 function opPiece(P: MessageParts, request: boolean): Buffer {
   const code = P.opcode;
-  const byCode = code !== undefined && code >= 0 && code < 256 ? opPieces[request ? 1 : 0]! : undefined;
+  const byCode = code !== undefined && code >= 0 && code < 256 ? opPlans[request ? 1 : 0]! : undefined;
   const kept = byCode?.[code!];
   if (kept !== undefined && kept.op === P.op) return kept.bytes;
   let text = escapeControls(P.op);
   if (request && code !== undefined && P.op.startsWith('?')) text += ` (opcode ${code})`;
   const bytes = Buffer.from(text, 'utf8');
-  if (byCode !== undefined) byCode[code!] = { op: P.op, bytes };
+  if (byCode !== undefined) byCode[code!] = { op: P.op, bytes, variant: -1, layouts: [], writers: [] };
   return bytes;
+}
+
+/** The plan `opPiece` keeps for this message, if any. */
+function keptPlan(P: MessageParts): OpPlan | undefined {
+  const code = P.opcode;
+  if (code === undefined || code < 0 || code >= 256) return undefined;
+  const kept = opPlans[P.type === 'request' ? 1 : 0]![code];
+  return kept !== undefined && kept.op === P.op ? kept : undefined;
+}
+
+/** The text writer of body struct `i` of P (`l`), kept in the plan for the next message of its opcode. */
+function bodyWriter(plan: OpPlan, P: MessageParts, i: number, l: StructLayout, verbose: boolean): TextWriter {
+  const variant = (P.le ? 1 : 0) + (verbose ? 2 : 0);
+  if (plan.variant !== variant) {
+    plan.variant = variant;
+    plan.layouts.length = 0;
+    plan.writers.length = 0;
+  }
+  if (plan.layouts[i] === l) return plan.writers[i]!;
+  const w = textWriterOf(l, P.le, verbose);
+  plan.layouts[i] = l;
+  plan.writers[i] = w;
+  return w;
 }
 
 /** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`, after `-> ` when `arrow`. */
