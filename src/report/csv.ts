@@ -708,12 +708,26 @@ function lead<R>(format: ExportFormat, c: TableColumn<R>, i: number): string {
 /**
  * The epoch split into whole seconds and ns for the time cells of one row
  * writer, taken once it is known (see `ExportClock`): no bigint compared or
- * divided per cell. Numbers in a typed array: a number field would be boxed
- * anew on each store.
+ * divided per cell. And the digits of the last whole seconds written, as
+ * three 32-bit words: the times of a row, and of row after row, mostly share
+ * their seconds, whose ten digits are then three stores. Numbers in a typed
+ * array: a number field would be boxed anew on each store.
  */
 class EpochSplit {
-  /** 0: not split yet (else 1), the epoch's seconds and ns. */
-  readonly s = new Float64Array(3);
+  /** 0: not split yet (else 1), the epoch's seconds and ns; the last seconds, their digit count and digit words. */
+  readonly s = new Float64Array([0, 0, 0, -1, 0, 0, 0, 0]);
+  private readonly digits = new DataView(new ArrayBuffer(32));
+
+  /** Takes `sec` (below 1e12: at most twelve digits) as the last seconds written. */
+  keep(sec: number): void {
+    const s = this.s;
+    const d = this.digits;
+    s[3] = sec;
+    s[4] = putSafeQuads(d, 0, sec);
+    s[5] = d.getUint32(0, true);
+    s[6] = d.getUint32(4, true);
+    s[7] = d.getUint32(8, true);
+  }
 }
 
 /**
@@ -734,7 +748,15 @@ function putTimeDigits(v: DataView, p: number, e: EpochSplit, clock: ExportClock
   const carry = Math.floor(total / 1e9);
   const sec = s[1]! + carry;
   if (sec <= 0 || sec > Number.MAX_SAFE_INTEGER || !(total <= Number.MAX_SAFE_INTEGER && total >= -Number.MAX_SAFE_INTEGER)) return -1;
-  return putNineQuads(v, putSafeQuads(v, p, sec), total - carry * 1e9);
+  if (sec !== s[3]) {
+    if (sec >= 1e12) return putNineQuads(v, putSafeQuads(v, p, sec), total - carry * 1e9);
+    e.keep(sec);
+  }
+  // Twelve bytes stored, the digits' count kept: the rest is inside the cell's room and written over next.
+  v.setUint32(p, s[5]!, true);
+  v.setUint32(p + 4, s[6]!, true);
+  v.setUint32(p + 8, s[7]!, true);
+  return putNineQuads(v, p + s[4]!, total - carry * 1e9);
 }
 
 /** The generated statement writing the cell of column `c` (see `cellCode`), for the kinds of column with writers of their own. */
