@@ -50,3 +50,16 @@ test('an IdTable keeps aligned ids apart: 100,000 addresses 64 bytes apart go in
   for (let i = 0; i < 100_000; i++) assert.equal(t.get(base + 64 * i), i % 2 === 1 ? i : undefined);
   assert.deepEqual([...t.values()].slice(0, 3), [1, 3, 5]);
 });
+
+test('an IdTable keeps insertion order when its insertion numbers pass 32 bits (kept narrow until then)', () => {
+  const t = new IdTable<number>();
+  const early = [7, 9];
+  for (const id of early) t.set(id, id);
+  // Billions of inserts, skipped: the table's own counter set just below the 32-bit boundary.
+  (t as unknown as { seq: number }).seq = 2 ** 32 - 3;
+  const late: number[] = [];
+  for (let i = 0; i < 50; i++) late.push(1000 + 2 * i);
+  for (const id of late) t.set(id, id);
+  t.delete(1010);
+  assert.deepEqual([...t.values()], [...early, ...late.filter((id) => id !== 1010)]);
+});
