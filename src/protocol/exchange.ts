@@ -41,109 +41,47 @@ export interface DirEntry {
 }
 
 export class Exchange {
-  // --- request header -----------------------------------------------------
+  // Field order is memory order: V8 lays an object's fields out in the order
+  // its initialisers run. The analysis reads an exchange after it waited in
+  // the ordering window, out of the CPU's caches by then: the fields its
+  // request and reply handlers read come first, together in a few cache
+  // lines (the request's misses bring in the reply's fields too); those only
+  // printers and exports read come last.
+
   conn = 0;
-  unique: Id = 0;
   opcode = 0;
-  /** Header nodeid (the parent directory for name operations). */
-  nodeid: Id = 0;
-  uid = 0;
-  gid = 0;
-  /** Header pid: the calling thread's id, 0 for kernel-originated requests. */
-  callerPid = 0;
-  /** Request extension length in bytes (total_extlen * 8). */
-  extLen = 0;
+  tReq = 0;
+  tReply = NaN;
   reqLen = 0;
   /** Bytes of the request present in the capture (less than reqLen when snapped). */
   reqCapLen = 0;
-  /** Daemon process/thread that read the request (-1 unknown). */
-  pid = -1;
-  tid = -1;
-  tReq = 0;
-  /** ns `tReq` cannot hold past 104 days from the epoch (`CaptureMessage.tRest`): exports stay exact. */
-  tReqRest = 0;
-  /** Sequence number of the request message in its input (0-based). */
-  reqIndex = 0;
-  reqFileOffset = 0;
-  input = 0;
-
-  // --- request arguments the analysis reads (NaN / undefined when absent) ---
-  /** File handle (READ, WRITE, FLUSH, FSYNC, RELEASE, SETATTR with FATTR_FH, FALLOCATE, ...). */
-  fh: Id | undefined = undefined;
-  /** Byte offset (READ, WRITE, FALLOCATE, COPY_FILE_RANGE off_out, LSEEK). */
-  offset = NaN;
-  /** Byte count (READ/WRITE size, FALLOCATE length, COPY_FILE_RANGE len, SETATTR size). */
-  size = NaN;
-  /** Open flags (OPEN, CREATE, READ/WRITE `flags`, RELEASE flags). */
-  flags = 0;
-  /** Opcode-specific flag word: write_flags, SETATTR valid, FALLOCATE mode, fsync_flags, RENAME2 flags. */
-  opFlags = 0;
-  /** First name in the body (LOOKUP, CREATE, MKDIR, UNLINK, RENAME old, LINK newname, SYMLINK name). */
-  name: string | undefined = undefined;
-
-  // --- reply --------------------------------------------------------------
+  replyLen = 0;
+  replyCapLen = 0;
+  /** Reply error (0 or -errno; a hostile capture may hold any int32); meaningful only when `replied`. */
+  error = 0;
   /**
    * A reply was paired with this request. Its own fact: every int32 is a
    * possible `error` (-1 is -EPERM), so no error value can stand for "none".
    */
   replied = false;
-  tReply = NaN;
-  /** ns `tReply` cannot hold (see `tReqRest`). */
-  tReplyRest = 0;
-  /** Reply error (0 or -errno; a hostile capture may hold any int32); meaningful only when `replied`. */
-  error = 0;
-  replyLen = 0;
-  replyCapLen = 0;
-  replyTid = -1;
-  replyIndex = -1;
-  replyFileOffset = -1;
-  /** The write(2) carrying the reply failed: errno (or -1 unknown); 0 = accepted. */
-  replyFailedErrno = 0;
-  /** Result size: write_out.size, READ data length, copy_file_range bytes, READDIR bytes. */
-  resultSize = NaN;
-  /** Some BATCH_FORGET entries or directory records were cut by the snap length (not malformed). */
-  partial = false;
-
-  // --- set by the state stage when the request is processed (time order) ----
-  // Own fields, not in ExchangeExtra: the state stage sets them on every
-  // request to a file, and a second object per request costs more than three slots.
-  /** `path` once known (see there). */
-  private pathKnown: string | undefined = undefined;
-  /**
-   * For a request naming a child of its nodeid (LOOKUP, CREATE, UNLINK ...):
-   * the directory's path at request time, its own joined on first read of
-   * `path` (analyze reads few of them, and each join is a new string).
-   */
-  dirPath: string | undefined = undefined;
-  /** Size views of the target file when the request was sent (NaN = unknown). */
-  kernelSizeAtReq = NaN;
-  daemonSizeAtReq = NaN;
-  /** Exchanges in flight on the same file when the request was read, this one excluded. */
-  fileInflightAtReq = 0;
+  /** Set by the pairing stage for a request that will never get a reply by design. */
+  noReplyExpected = false;
   /**
    * The state stage's record of the exchange while it is in flight there (a
    * `Track` of state/; opaque to the stages before it): the reply finds it
    * here rather than by a lookup of its unique.
    */
   stateTrack: object | undefined = undefined;
-
-  // --- pairing ------------------------------------------------------------
-  /** Set by the pairing stage for a request that will never get a reply by design. */
-  noReplyExpected = false;
-  /**
-   * The first protocol problem (malformed or truncated, protocol/problems.ts)
-   * found in the request, and in the reply; each side's own, so that a
-   * printer of one message reads its problem here instead of checking again.
-   */
-  reqProblem: ProblemNote | undefined = undefined;
-  replyProblem: ProblemNote | undefined = undefined;
-  /**
-   * Something keeps this exchange past the stages that handle it (a
-   * detector's episode, a pairing problem waiting in the ordering window):
-   * the analysis never recycles it (`resetExchange`).
-   */
-  held = false;
-
+  /** Daemon thread that read the request, and the one that wrote the reply (-1 unknown). */
+  tid = -1;
+  replyTid = -1;
+  /** Header nodeid (the parent directory for name operations). */
+  nodeid: Id = 0;
+  unique: Id = 0;
+  /** First name in the body (LOOKUP, CREATE, MKDIR, UNLINK, RENAME old, LINK newname, SYMLINK name). */
+  name: string | undefined = undefined;
+  /** The write(2) carrying the reply failed: errno (or -1 unknown); 0 = accepted. */
+  replyFailedErrno = 0;
   /**
    * Entry/attribute/open/directory results of the reply, when it carried any
    * (see `ReplyResult`); read them through the accessors below. extract.ts
@@ -153,6 +91,66 @@ export class Exchange {
   result: ReplyResult | undefined = undefined;
   /** Rarely set fields (see `ExchangeExtra`); read them through the accessors below. */
   private extra: ExchangeExtra | undefined = undefined;
+  /**
+   * Something keeps this exchange past the stages that handle it (a
+   * detector's episode, a pairing problem waiting in the ordering window):
+   * the analysis never recycles it (`resetExchange`).
+   */
+  held = false;
+  /** File handle (READ, WRITE, FLUSH, FSYNC, RELEASE, SETATTR with FATTR_FH, FALLOCATE, ...). */
+  fh: Id | undefined = undefined;
+  /** Open flags (OPEN, CREATE, READ/WRITE `flags`, RELEASE flags). */
+  flags = 0;
+  /** Opcode-specific flag word: write_flags, SETATTR valid, FALLOCATE mode, fsync_flags, RENAME2 flags. */
+  opFlags = 0;
+  /** Byte offset (READ, WRITE, FALLOCATE, COPY_FILE_RANGE off_out, LSEEK). */
+  offset = NaN;
+  /** Byte count (READ/WRITE size, FALLOCATE length, COPY_FILE_RANGE len, SETATTR size). */
+  size = NaN;
+  /** Result size: write_out.size, READ data length, copy_file_range bytes, READDIR bytes. */
+  resultSize = NaN;
+  /**
+   * For a request naming a child of its nodeid (LOOKUP, CREATE, UNLINK ...):
+   * the directory's path at request time, its own joined on first read of
+   * `path` (analyze reads few of them, and each join is a new string).
+   */
+  dirPath: string | undefined = undefined;
+  /** `path` once known (see there). */
+  private pathKnown: string | undefined = undefined;
+  /** Exchanges in flight on the same file when the request was read, this one excluded. */
+  fileInflightAtReq = 0;
+  /** Size views of the target file when the request was sent (NaN = unknown). */
+  kernelSizeAtReq = NaN;
+  daemonSizeAtReq = NaN;
+
+  // --- read by printers and exports only ----------------------------------
+  uid = 0;
+  gid = 0;
+  /** Header pid: the calling thread's id, 0 for kernel-originated requests. */
+  callerPid = 0;
+  /** Request extension length in bytes (total_extlen * 8). */
+  extLen = 0;
+  /** Daemon process that read the request (-1 unknown). */
+  pid = -1;
+  /** ns `tReq` cannot hold past 104 days from the epoch (`CaptureMessage.tRest`): exports stay exact. */
+  tReqRest = 0;
+  /** Sequence number of the request message in its input (0-based). */
+  reqIndex = 0;
+  reqFileOffset = 0;
+  input = 0;
+  /** ns `tReply` cannot hold (see `tReqRest`). */
+  tReplyRest = 0;
+  replyIndex = -1;
+  replyFileOffset = -1;
+  /** Some BATCH_FORGET entries or directory records were cut by the snap length (not malformed). */
+  partial = false;
+  /**
+   * The first protocol problem (malformed or truncated, protocol/problems.ts)
+   * found in the request, and in the reply; each side's own, so that a
+   * printer of one message reads its problem here instead of checking again.
+   */
+  reqProblem: ProblemNote | undefined = undefined;
+  replyProblem: ProblemNote | undefined = undefined;
 
   /** Path of the file at request time (`?<nodeid>` when unknown). */
   get path(): string | undefined {
