@@ -417,6 +417,9 @@ const REQUEST_SIZE: Partial<Record<number, Hook>> = { [Op.WRITE]: writeSize, [Op
 /** Request tails that are not a plain list of strings or data. */
 const REQUEST_TAIL: Partial<Record<number, Hook>> = { [Op.SETXATTR]: setxattrTail, [Op.IOCTL]: ioctlInput };
 
+/** The key a reply's header gains: the name of its error. */
+export const REPLY_HEADER_KEY = 'error_name';
+
 /** `replyErrorName`, kept by number: a capture's replies repeat a few errors (-ENOENT per missed LOOKUP), each would be a new string. */
 const errorNameOf = memoized(replyErrorName);
 
@@ -498,6 +501,76 @@ function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: H
         break;
     }
   }
+}
+
+/**
+ * What the walk makes of every whole message of one opcode and direction
+ * (all bytes captured, no extensions, no problem noted) whose body holds at
+ * least `size` bytes: `structs` whole at fixed body offsets, then `strings`
+ * (each up to its NUL or the body's end, null when nothing is left, as
+ * `addString` splits them), then, with `data`, the rest of the body from
+ * `size` on as a data part. `firstSize`, when set, is the first struct's
+ * size as the message gives it (WRITE); the form holds only when that is the
+ * struct's full size. A writer that prints such a message from the form
+ * (report/dump-json-message.ts) prints what the walk's parts print.
+ */
+export interface MessageForm {
+  readonly structs: readonly { readonly l: StructLayout; readonly at: number }[];
+  readonly size: number;
+  readonly strings: readonly string[];
+  readonly data: boolean;
+  readonly firstSize: ((m: CaptureMessage, p: ConnProtocol) => number) | undefined;
+}
+
+/** Request tails that add what the row's data part would for a whole message (only their cut noun differs). */
+const DATA_TAILS: ReadonlySet<Hook> = new Set([ioctlInput]);
+
+/** The form of `parts` at protocol `minor` (see MessageForm), or undefined when the walk does more than a form says. */
+function formOf(parts: readonly BodyPart[], minor: number, size: Hook | undefined, tail: Hook | undefined): MessageForm | undefined {
+  const structs: { l: StructLayout; at: number }[] = [];
+  const strings: string[] = [];
+  let at = 0;
+  let data = false;
+  let firstSize: MessageForm['firstSize'];
+  for (const part of parts) {
+    if (data) return undefined;
+    if (part.k === 'struct') {
+      if (strings.length > 0 || STRUCT_EXTRAS.has(part.l)) return undefined;
+      if (size !== undefined) {
+        if (size !== writeSize) return undefined;
+        firstSize = wholeWriteSize;
+        size = undefined;
+      } else if (!part.byLen && sizeAt(part.l, minor) !== part.l.size) return undefined;
+      structs.push({ l: part.l, at });
+      at += part.l.size;
+    } else if (part.k === 'string' && tail === undefined) strings.push(part.f);
+    else if (part.k === 'data' && (tail === undefined || DATA_TAILS.has(tail))) data = true;
+    else return undefined;
+  }
+  return { structs, size: at, strings, data, firstSize };
+}
+
+/** `writeSize` of a whole WRITE without extensions. */
+function wholeWriteSize(m: CaptureMessage, p: ConnProtocol): number {
+  const len = u32(m.data, m.off, m.le) - IN_HDR;
+  return writeInSize(viewOf(m.data), m.off + IN_HDR, len, len, m.le, p.negotiated, p.minor);
+}
+
+/** The form of a request of `opcode` at protocol `minor`, or undefined (see MessageForm). */
+export function requestForm(opcode: number, minor: number): MessageForm | undefined {
+  const row = opcodeRow(opcode);
+  return row === undefined ? undefined : formOf(row.request, minor, REQUEST_SIZE[opcode], REQUEST_TAIL[opcode]);
+}
+
+/**
+ * The form of a successful reply with a body to a request of `opcode`, or
+ * undefined (see MessageForm). A reply without a body has none to walk:
+ * its header alone, whatever its error.
+ */
+export function replyForm(opcode: number, minor: number): MessageForm | undefined {
+  const row = opcodeRow(opcode);
+  if (row === undefined || row.reply.length === 0 || opcode === Op.INIT) return undefined;
+  return formOf(row.reply, minor, undefined, REPLY_TAIL[opcode]);
 }
 
 /** Adds the 64-bit flag names (flags | flags2 << 32 when FUSE_INIT_EXT) to a decoded init_in/out. */
@@ -613,7 +686,7 @@ export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnPro
   P.headerAt = off;
   const len = u32(data, off, le);
   const error = le ? data.readInt32LE(off + 4) : data.readInt32BE(off + 4);
-  P.headerKey = 'error_name';
+  P.headerKey = REPLY_HEADER_KEY;
   P.headerValue = errorNameOf(error);
   P.headerCode = error;
   const bodyLen = Math.max(0, len - OUT_HDR);

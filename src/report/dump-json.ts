@@ -9,7 +9,8 @@
  * ready bytes per value. A dump writes millions of these.
  */
 import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
-import { Part, type MessageParts } from '../protocol/decode.js';
+import { Part, REPLY_HEADER_KEY, type MessageParts } from '../protocol/decode.js';
+import { replyErrorName } from '../model/format.js';
 import { u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
 import { jsonString, stringifyPlain } from './json.js';
@@ -181,7 +182,7 @@ interface HeaderPieces {
   readonly other: Map<number, Buffer>;
 }
 
-function keyPiece(k: string): Buffer {
+export function keyPiece(k: string): Buffer {
   let b = keyPieces.get(k);
   if (b === undefined) {
     b = Buffer.from(`${jsonString(k)}:`, 'utf8');
@@ -209,12 +210,25 @@ function headerPiece(h: HeaderPieces, k: string, code: number, v: string): Buffe
   return b;
 }
 
+const replyPieces = headerPiecesOf(REPLY_HEADER_KEY);
+
+/** `,"error_name":"…"}`, the end of a reply's header with error `code` (as writePartsJson writes it). */
+export function errorNamePiece(code: number): Buffer {
+  const b = code <= 0 && code > -512 ? replyPieces.errnos[-code] : undefined;
+  return b ?? headerPiece(replyPieces, REPLY_HEADER_KEY, code, replyErrorName(code));
+}
+
 /** A struct's writer and its key `"name":` as a body part. */
 interface PartWriter {
   readonly write: Writer;
   readonly key: Buffer;
 }
 const partWriters = { le: new Map<StructLayout, PartWriter>(), be: new Map<StructLayout, PartWriter>() };
+
+/** The writer of `layout`'s JSON text in byte order `le`. */
+export function structWriter(layout: StructLayout, le: boolean): Writer {
+  return partWriter(layout, le).write;
+}
 
 function partWriter(layout: StructLayout, le: boolean): PartWriter {
   const cache = le ? partWriters.le : partWriters.be;
@@ -387,7 +401,7 @@ type HeadWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: Buffer
 const kindNames: string[] = [];
 const kindPieces: Buffer[] = [];
 
-function kindPiece(kind: string): Buffer {
+export function kindPiece(kind: string): Buffer {
   for (let i = 0; i < kindNames.length; i++) if (kindNames[i] === kind) return kindPieces[i]!;
   const b = Buffer.from(`${jsonString(kind)},"file_offset":`, 'utf8');
   if (kindNames.length < 64) {
@@ -434,7 +448,7 @@ function putAbsTime(u: Buffer, p: number, epoch: bigint, t: number, rest: number
  * (optional ones left out when unset), as one function of stores and digit
  * writes: a dump writes millions.
  */
-const writeMessageHead: HeadWriter = (() => {
+export const writeMessageHead: HeadWriter = (() => {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
   const c = (s: string): string => storesSource(s, dep);

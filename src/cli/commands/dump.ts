@@ -15,7 +15,8 @@ import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
 import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine } from '../../report/dump-format.js';
-import { MESSAGE_LINE_START, partsJson, writeMessageJson } from '../../report/dump-json.js';
+import { MESSAGE_LINE_START, kindPiece, partsJson, writeMessageJson } from '../../report/dump-json.js';
+import { writeWholeMessageJson } from '../../report/dump-json-message.js';
 import { TextBuffer } from '../../report/text-buffer.js';
 import { stringifyJson, stringifyPlain } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
@@ -110,12 +111,15 @@ function dump(files: string[], opts: DumpOptions): number {
   const textOpts = { hideConn: true, verbose: opts.verbose };
   /** The one MessageParts every message is walked into (read at once, before the next message). */
   const parts = new MessageParts();
+  /** The exchange a request or reply is walked with (an orphan reply has none). */
+  const walkedExchange = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): Exchange | undefined =>
+    m.dir === Direction.Outbound && kind === 'orphan-reply' ? undefined : pairer.last;
   const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): MessageParts | undefined => {
     const p = pairer.protocol(m.conn);
     if (kind === 'notify') return walkNotify(m, p, pairer.lastNotify, parts);
-    if (m.dir === Direction.Outbound) return walkReply(m, kind === 'orphan-reply' ? undefined : pairer.last, p, parts);
+    if (m.dir === Direction.Outbound) return walkReply(m, walkedExchange(kind, m, pairer), p, parts);
     if (m.capLen < 40) return undefined;
-    return walkRequest(m, p, pairer.last, parts);
+    return walkRequest(m, p, walkedExchange(kind, m, pairer), parts);
   };
   /** The request's text as its exchange line shows it (JSON text with --json). */
   const requestText = (d: MessageParts | undefined): string | undefined =>
@@ -157,32 +161,36 @@ function dump(files: string[], opts: DumpOptions): number {
         }
         return;
       }
-      const d = decodeOf(kind, m, pairer);
       if (json && !merger) {
-        // Printed at once: numbered here, written straight into the output buffer.
+        // Printed at once: numbered here, written straight into the output buffer, by the opcode's own writer when it has one.
         index++;
         const t = out.text;
-        writeMessageJson(t, index, m, kind, timebase, d);
-        t.byte(10);
+        if (kind === 'notify' || !writeWholeMessageJson(t, index, m, kindPiece(kind), timebase, walkedExchange(kind, m, pairer), pairer.protocol(m.conn))) {
+          writeMessageJson(t, index, m, kind, timebase, decodeOf(kind, m, pairer));
+          t.byte(10);
+        }
       } else if (json) {
         const from = scratch.pos;
-        writeMessageJson(scratch, -1, m, kind, timebase, d);
+        writeMessageJson(scratch, -1, m, kind, timebase, decodeOf(kind, m, pairer));
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
-      } else if (d && !merger) {
-        // Printed at once, with its number, straight into the output buffer.
-        index++;
-        textOpts.hideConn = !multiConn();
-        const t = out.text;
-        writeMessageLine(t, m, kind, pairer.last, d, index, textOpts);
-        t.byte(10);
-      } else if (d) {
-        // Formatted now (m is reused by the reader), numbered when printed.
-        textOpts.hideConn = !multiConn();
-        const from = scratch.pos;
-        writeMessageLine(scratch, m, kind, pairer.last, d, -1, textOpts);
-        emit(m.input, m.t, { text: scratch.takeFrom(from), numbered: true });
       } else {
-        emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });
+        const d = decodeOf(kind, m, pairer);
+        if (d && !merger) {
+          // Printed at once, with its number, straight into the output buffer.
+          index++;
+          textOpts.hideConn = !multiConn();
+          const t = out.text;
+          writeMessageLine(t, m, kind, pairer.last, d, index, textOpts);
+          t.byte(10);
+        } else if (d) {
+          // Formatted now (m is reused by the reader), numbered when printed.
+          textOpts.hideConn = !multiConn();
+          const from = scratch.pos;
+          writeMessageLine(scratch, m, kind, pairer.last, d, -1, textOpts);
+          emit(m.input, m.t, { text: scratch.takeFrom(from), numbered: true });
+        } else {
+          emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });
+        }
       }
       // Its reply (or a request that expects none) completes an exchange: its line is written, nothing here reads it again.
       if (kind === 'reply' || kind === 'no-reply-request') pairer.recycle(pairer.last!);

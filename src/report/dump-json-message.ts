@@ -1,0 +1,199 @@
+/**
+ * Whole `dump --json` message lines written by one generated function per
+ * kind of message: a request of an opcode, a successful reply of an opcode
+ * with a body, a reply without a body, each per byte order (and protocol
+ * minor, which sizes the structs). The function writes the line's head and
+ * each struct through the shared writers of dump-json.ts, the rest of the
+ * line's keys and punctuation as constant stores, and the names and data
+ * part from where the opcode's form puts them (protocol/decode.ts
+ * MessageForm): the message is not walked into parts first, and nothing is
+ * looked up per part. (Inlining the head and the structs into each function
+ * made TurboFan spend more compiling the thirty-odd functions of a capture
+ * than they saved.) It covers the
+ * messages a capture is made of: whole, well-formed, no extensions, no
+ * comment. For any other it writes nothing and says so, and the message
+ * goes the general way (walk, then dump-json.ts writeMessageJson), which
+ * writes the same bytes for the messages covered here
+ * (test/report/dump-json-message.test.ts compares them on every bundled
+ * capture).
+ */
+import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { ConnProtocol } from '../protocol/version.js';
+import { replyForm, requestForm, type MessageForm } from '../protocol/decode.js';
+import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
+import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
+import { GeneratedCode } from '../model/generated-code.js';
+import { errorNamePiece, keyPiece, structWriter, writeMessageHead } from './dump-json.js';
+import type { StructLayout } from '../protocol/layout.js';
+import { jsonString } from './json.js';
+import { TextBuffer, putJsonNumber } from './text-buffer.js';
+import { storesSource, wordSource } from './word-digits.js';
+
+/** Writes the line of message `m` (`len` its header's length) and its newline; false (nothing written) when the message is not one the writer covers. */
+type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: Buffer, timebase: Timebase, pr: ConnProtocol, len: number) => boolean;
+
+const IN_HDR = fuse_in_header.size;
+/** Bytes most of the constants and numbers between two structs of a line take (keys, the data part, the error's name, the line's end). */
+const ROOM = 256;
+const OUT_HDR = fuse_out_header.size;
+
+/** What a line writer is made for. */
+const enum Type {
+  REQUEST,
+  /** A successful reply with a body. */
+  REPLY,
+  /** A reply without a body, whatever its error. */
+  BARE_REPLY,
+}
+
+/**
+ * Source writing `"key":` + the string at b[s] to its end `e` (-1: nothing
+ * was left, null), copied while it is printable ASCII but `"` and `\\`,
+ * else through `jsonString` (`escapedName`) as dump-json.ts writeText does.
+ */
+function stringSource(key: string, s: string, e: string, dep: (x: unknown) => string): string {
+  return `${storesSource(key, dep)}
+    if (${e} < 0) { ${storesSource('null', dep)} } else {
+      t.pos = p; t.room(${ROOM} + ${e} - ${s}); u = t.buf; p = t.pos;
+      const q = p; u[p++] = 34; let j = ${s};
+      for (; j < ${e}; j++) { const c = b[j]; if (c < 32 || c > 126 || c === 34 || c === 92) break; u[p++] = c; }
+      if (j < ${e}) { p = ${dep(escapedName)}(t, q, b, ${s}, ${e}); u = t.buf; } else u[p++] = 34;
+    }`;
+}
+
+/** A name that needs escapes, written at `at` (its opening quote's place); makes room for ROOM after it and returns the position. */
+function escapedName(t: TextBuffer, at: number, b: Buffer, s: number, e: number): number {
+  t.pos = at;
+  t.str(jsonString(b.toString('utf8', s, e)));
+  t.room(ROOM);
+  return t.pos;
+}
+
+/**
+ * The line writer of `type` for `opcode` in byte order `le`, from `form`
+ * (none for a reply without a body). The checks come first: a message they
+ * turn away has had nothing written.
+ */
+function compile(type: Type, opcode: number, le: boolean, form: MessageForm | undefined): LineWriter {
+  const g = new GeneratedCode();
+  const dep = (v: unknown): string => g.dep(v);
+  const c = (s: string): string => storesSource(s, dep);
+  const request = type === Type.REQUEST;
+  const hdr = request ? IN_HDR : OUT_HDR;
+  const size = form?.size ?? 0;
+  const checks: string[] = [`if (len < ${hdr + size}) return false;`];
+  if (request) checks.push(`if (${wordSource(2, `o + ${fuse_in_header.offsets.total_extlen!}`, le)} !== 0) return false;`);
+  if (form?.firstSize !== undefined) checks.push(`if (${dep(form.firstSize)}(m, pr) !== ${form.structs[0]!.l.size}) return false;`);
+  // Where each string starts and ends (as the walk splits them: up to its NUL, the next one after it).
+  const strings = form?.strings ?? [];
+  const body = `o + ${hdr}`;
+  if (strings.length > 0) checks.push(`const end = o + len; let next = ${body} + ${size};`);
+  strings.forEach((_, i) => {
+    checks.push(`const s${i} = next; let e${i} = -1; if (s${i} < end) { e${i} = s${i}; while (e${i} < end && b[e${i}] !== 0) e${i}++; next = e${i} < end ? e${i} + 1 : end; }`);
+  });
+  const row = opcodeRow(opcode);
+  const op = row !== undefined ? row.name : opcodeName(opcode);
+  // Constants are stored at u[p] (room made for them all); a struct's writer (shared by the opcodes that carry it) makes its own.
+  const writes: string[] = [`let u = t.buf; let p = t.pos;`, c(`,"decoded":{"type":${request ? '"request"' : '"reply"'},"opcode":${opcode},"op":${jsonString(op)},"header":`)];
+  // `after` runs before room is made again (which may hand the bytes written so far to the sink).
+  const struct = (l: StructLayout, at: string, after = ''): void => {
+    writes.push(`t.pos = p; ${dep(structWriter(l, le))}(t, b, ${at}); ${after} t.room(${ROOM}); u = t.buf; p = t.pos;`);
+  };
+  // A reply header's last brace gives way to its added key, the error's name.
+  struct(request ? fuse_in_header : fuse_out_header, 'o', request ? '' : 't.pos--;');
+  if (!request) {
+    if (type === Type.REPLY) writes.push(c(',"error_name":"OK"}'));
+    else writes.push(`const ep = ${dep(errorNamePiece)}(${wordSource(4, 'o + 4', le)} | 0); u.set(ep, p); p += ep.length;`);
+  }
+  writes.push(c(',"body":'));
+  let sep = '{';
+  for (const s of form?.structs ?? []) {
+    writes.push(c(`${sep}${keyPiece(s.l.name).toString('latin1')}`));
+    struct(s.l, `${body} + ${s.at}`);
+    sep = ',';
+  }
+  strings.forEach((key, i) => {
+    writes.push(stringSource(`${sep}${keyPiece(key).toString('latin1')}`, `s${i}`, `e${i}`, dep));
+    sep = ',';
+  });
+  if (form?.data) {
+    writes.push(c(`${sep}${keyPiece('data').toString('latin1')}{"length":`), `const n = len - ${hdr + size};`, `p = ${dep(putJsonNumber)}(u, p, n);`, c(',"captured":'), `p = ${dep(putJsonNumber)}(u, p, n);`, c('}'));
+    sep = ',';
+  }
+  writes.push(c(sep === '{' ? '{}}}}\n' : '}}}}\n'));
+  const name = `${request ? 'request' : type === Type.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
+  const src = `return function ${name}(t, index, m, kind, timebase, pr, len) {
+    const b = m.data; const o = m.off;
+    ${checks.join('\n    ')}
+    ${dep(writeMessageHead)}(t, index, m, kind, timebase);
+    t.room(${ROOM});
+    ${writes.join('\n    ')}
+    t.pos = p;
+    return true;
+  };`;
+  return g.compile<LineWriter>(src);
+}
+
+/** Line writers by type, byte order and opcode (null: the opcode has no form), for one protocol minor. */
+class Writers {
+  private readonly kept = new Array<LineWriter | null | undefined>(3 * 2 * 256);
+
+  constructor(private readonly minor: number) {}
+
+  get(type: Type, opcode: number, le: boolean): LineWriter | null {
+    if (opcode >= 256) return null;
+    const i = (type * 2 + (le ? 1 : 0)) * 256 + opcode;
+    let w = this.kept[i];
+    if (w === undefined) {
+      const form = type === Type.REQUEST ? requestForm(opcode, this.minor) : type === Type.REPLY ? replyForm(opcode, this.minor) : undefined;
+      w = form !== undefined || type === Type.BARE_REPLY ? compile(type, opcode, le, form) : null;
+      this.kept[i] = w;
+    }
+    return w;
+  }
+}
+
+const byMinor = new Map<number, Writers>();
+let last: Writers | undefined;
+let lastMinor = -1;
+
+function writersFor(minor: number): Writers {
+  if (minor === lastMinor) return last!;
+  let w = byMinor.get(minor);
+  if (w === undefined) byMinor.set(minor, (w = new Writers(minor)));
+  last = w;
+  lastMinor = minor;
+  return w;
+}
+
+/**
+ * Writes the `dump --json` line of message `m` (numbered `index`, `kind`
+ * the kind's piece, dump-json.ts kindPiece) with its newline when a
+ * generated writer covers it: a request or reply (not a notification)
+ * walked with exchange `x` (as dump gives the walk) that has no problem,
+ * all of whose bytes were captured. Returns false, having written nothing,
+ * otherwise.
+ */
+export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMessage, kind: Buffer, timebase: Timebase, x: Exchange | undefined, pr: ConnProtocol): boolean {
+  if (x === undefined || m.comment !== undefined) return false;
+  const b = m.data;
+  const o = m.off;
+  const le = m.le;
+  const cap = m.capLen;
+  let w: LineWriter | null;
+  if (m.dir === Direction.Outbound) {
+    if (x.replyProblem !== undefined || cap < OUT_HDR) return false;
+    const len = le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+    if (len < OUT_HDR || cap < len) return false;
+    if (len === OUT_HDR) w = writersFor(pr.minor).get(Type.BARE_REPLY, x.opcode, le);
+    else if ((le ? b.readInt32LE(o + 4) : b.readInt32BE(o + 4)) === 0) w = writersFor(pr.minor).get(Type.REPLY, x.opcode, le);
+    else return false;
+    return w !== null && w(t, index, m, kind, timebase, pr, len);
+  }
+  if (x.reqProblem !== undefined || cap < IN_HDR) return false;
+  const len = le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+  if (cap < len) return false;
+  w = writersFor(pr.minor).get(Type.REQUEST, le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o + 4), le);
+  return w !== null && w(t, index, m, kind, timebase, pr, len);
+}
