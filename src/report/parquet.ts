@@ -19,21 +19,10 @@
 import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import type { Cell, TableColumn } from './csv.js';
+import { parquetKind, type ParquetKind } from './column-kinds.js';
 
 /** Rows per row group: the memory bound of a streamed table. */
 const ROW_GROUP = 16_384;
-
-const UNSIGNED = new Set(['unique', 'nodeid', 'fh', 'ino', 'offset', 'size', 'length']);
-const isTime = (name: string): boolean => name === 't' || name.endsWith('_ns');
-
-export type ParquetKind = 'timestamp' | 'uint64' | 'int64' | 'double' | 'string';
-
-/** How a table column is stored (docs/export.md lists the same rule). */
-export function parquetKind(c: { name: string; type: TableColumn<never>['type'] }): ParquetKind {
-  if (c.type === 'integer') return isTime(c.name) ? 'timestamp' : UNSIGNED.has(c.name) ? 'uint64' : 'int64';
-  if (c.type === 'number') return 'double';
-  return 'string';
-}
 
 function schemaElement(name: string, kind: ParquetKind): SchemaElement {
   const base = { name, repetition_type: 'OPTIONAL' as const };

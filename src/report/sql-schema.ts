@@ -12,7 +12,7 @@
  * integers of ns since the Unix epoch that CSV and JSON Lines hold.
  */
 import { tableColumns, type TableName } from './csv.js';
-import { parquetKind, type ParquetKind } from './parquet.js';
+import { parquetKind, type ParquetKind } from './column-kinds.js';
 
 const SQL_TYPE: Record<ParquetKind, string> = { timestamp: 'BIGINT', uint64: 'UBIGINT', int64: 'BIGINT', double: 'DOUBLE', string: 'VARCHAR' };
 

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TABLES, tableColumns, type TableName } from '../../src/report/csv.js';
-import { parquetKind } from '../../src/report/parquet.js';
+import { parquetKind } from '../../src/report/column-kinds.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { hostileCapture } from '../helpers/hostile-capture.js';
 import { parseJsonExact } from '../helpers/json-exact.js';
