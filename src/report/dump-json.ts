@@ -17,7 +17,7 @@ import { jsonString, stringifyPlain } from './json.js';
 import { MAX_NUMBER_TEXT, putAscii, putDigits, putJsonPlain, putNumber } from './row-bytes.js';
 import { putAbsNs } from './csv.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
-import { putI32, putU32, putU53, storesSource, wordSource } from './word-digits.js';
+import { putI32, putU32, putU53, putU64, storesSource, wordSource } from './word-digits.js';
 import { GeneratedCode } from '../model/generated-code.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
@@ -104,7 +104,7 @@ function scalarStatements(t: Scalar, at: string, le: boolean, v: string, named: 
       const hi = wordSource(4, le ? `${at} + 4` : at, le);
       const wide = `${dep(u64)}(b, ${at}, ${le})`;
       const read = `const ${v}l = ${lo}; const ${v}h = ${hi};`;
-      if (!named) return [read, `if (${v}h === 0) { ${unsigned(`${v}l`)} } else p = ${v}h < 0x200000 ? ${dep(putU53)}(u, p, ${v}h, ${v}l) : ${dep(wideAt)}(u, p, ${wide});`];
+      if (!named) return [read, `if (${v}h === 0) { ${unsigned(`${v}l`)} } else if (${v}h < 0x200000) p = ${dep(putU53)}(u, p, ${v}h, ${v}l); else { u[p++] = 34; p = ${dep(putU64)}(u, p, ${v}h, ${v}l); u[p++] = 34; }`];
       return [read, `const ${v} = ${v}h < 0x200000 ? ${v}h * 4294967296 + ${v}l : ${wide};`, `p = ${dep(wideAt)}(u, p, ${v});`];
     }
     default: return [`const ${v} = ${scalarSource(t, at, le, dep)};`, `p = ${dep(wideAt)}(u, p, ${v});`];

@@ -27,6 +27,28 @@ export function putU53(b: Buffer, p: number, hi: number, lo: number): number {
   return putDigits(b, putU32(b, p, top), v - top * 1e9, 9);
 }
 
+/**
+ * The digits of hi * 2^32 + lo, both unsigned 32-bit, any 64-bit value (a
+ * lock owner, a handle past 2^53): divided by 1e9 in 16-bit steps, each
+ * exact in a double, so no bigint is made (nor its string).
+ */
+export function putU64(b: Buffer, p: number, hi: number, lo: number): number {
+  if (hi < 0x200000) return putU53(b, p, hi, lo);
+  const q1 = Math.floor(hi / 1e9);
+  let r = hi - q1 * 1e9;
+  let cur = r * 65536 + (lo >>> 16);
+  const q2 = Math.floor(cur / 1e9);
+  r = cur - q2 * 1e9;
+  cur = r * 65536 + (lo & 0xffff);
+  const q3 = Math.floor(cur / 1e9);
+  r = cur - q3 * 1e9;
+  // The quotient is below 2^64 / 1e9 < 2^35: exact, and at least 2^53 / 1e9, so r takes all nine places.
+  const q = (q1 * 65536 + q2) * 65536 + q3;
+  const top = Math.floor(q / 1e9);
+  p = top > 0 ? putDigits(b, putU32(b, p, top), q - top * 1e9, 9) : putU32(b, p, q);
+  return putDigits(b, p, r, 9);
+}
+
 /** The digits of a signed 32-bit value. */
 export function putI32(b: Buffer, p: number, v: number): number {
   if (v >= 0) return putU32(b, p, v);
@@ -72,10 +94,7 @@ export function scalarReadSource(t: Scalar, at: string, le: boolean, dep: (x: un
 export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: boolean): number {
   const lo = le ? (buf[at]! | buf[at + 1]! << 8 | buf[at + 2]! << 16 | buf[at + 3]! << 24) >>> 0 : (buf[at + 7]! | buf[at + 6]! << 8 | buf[at + 5]! << 16 | buf[at + 4]! << 24) >>> 0;
   const hi = le ? (buf[at + 4]! | buf[at + 5]! << 8 | buf[at + 6]! << 16 | buf[at + 7]! << 24) >>> 0 : (buf[at + 3]! | buf[at + 2]! << 8 | buf[at + 1]! << 16 | buf[at]! << 24) >>> 0;
-  if (hi < 0x200000) return putU53(b, p, hi, lo);
-  const s = String(u64(buf, at, le));
-  for (let i = 0; i < s.length; i++) b[p + i] = s.charCodeAt(i);
-  return p + s.length;
+  return putU64(b, p, hi, lo);
 }
 
 /** Source storing the ASCII constant `c` at u[p] and moving p past it: plain stores, no loop or call. */

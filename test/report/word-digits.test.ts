@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { putI32, putU32, putU53 } from '../../src/report/word-digits.js';
+import { putI32, putU32, putU53, putU64 } from '../../src/report/word-digits.js';
 
 const buf = Buffer.alloc(64);
 const text = (end: number): string => buf.toString('latin1', 3, end);
@@ -34,5 +34,18 @@ test('putU53 writes String(hi * 2^32 + lo) from the halves up to 2^53-1', () => 
   const los = edges(2 ** 32);
   for (const hi of edges(2 ** 21)) {
     for (const lo of los) assert.equal(text(putU53(buf, 3, hi, lo)), String(hi * 2 ** 32 + lo), `hi ${hi} lo ${lo}`);
+  }
+});
+
+test('putU64 writes String of any unsigned 64-bit value from its halves, past 2^53 too', () => {
+  const his = [...edges(2 ** 32), 0x1fffff, 0x200000, 0x200001, 0xffffffff];
+  const los = [0, 1, 999_999_999, 1_000_000_000, 2 ** 31, 2 ** 32 - 1, ...Array.from({ length: 20 }, () => Math.floor(Math.random() * 2 ** 32))];
+  for (let i = 0; i < 200; i++) his.push(Math.floor(Math.random() * 2 ** 32));
+  for (const hi of his) {
+    for (const lo of los) assert.equal(text(putU64(buf, 3, hi, lo)), String((BigInt(hi) << 32n) | BigInt(lo)), `hi ${hi} lo ${lo}`);
+  }
+  // The powers of ten past 2^53 and their neighbours.
+  for (let v = 10n ** 15n; v < 2n ** 64n; v *= 10n) {
+    for (const w of [v - 1n, v, v + 1n]) assert.equal(text(putU64(buf, 3, Number(w >> 32n), Number(w & 0xffffffffn))), String(w));
   }
 });
