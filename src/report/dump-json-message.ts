@@ -53,12 +53,12 @@ const enum Type {
  * else through `jsonString` (`escapedName`) as dump-json.ts writeText does.
  */
 function stringSource(key: string, s: string, e: string, dep: (x: unknown) => string): string {
-  return `${storesSource(key, dep)}
-    if (${e} < 0) { ${storesSource('null', dep)} } else {
-      t.pos = p; t.room(${ROOM} + ${e} - ${s}); u = t.buf; p = t.pos;
+  return `${storesSource(key, dep, 'dv')}
+    if (${e} < 0) { ${storesSource('null', dep, 'dv')} } else {
+      t.pos = p; t.room(${ROOM} + ${e} - ${s}); u = t.buf; dv = t.view; p = t.pos;
       const q = p; u[p++] = 34; let j = ${s};
       for (; j < ${e}; j++) { const c = b[j]; if (c < 32 || c > 126 || c === 34 || c === 92) break; u[p++] = c; }
-      if (j < ${e}) { p = ${dep(escapedName)}(t, q, b, ${s}, ${e}); u = t.buf; } else u[p++] = 34;
+      if (j < ${e}) { p = ${dep(escapedName)}(t, q, b, ${s}, ${e}); u = t.buf; dv = t.view; } else u[p++] = 34;
     }`;
 }
 
@@ -78,7 +78,7 @@ function escapedName(t: TextBuffer, at: number, b: Buffer, s: number, e: number)
 function compile(type: Type, opcode: number, le: boolean, form: MessageForm | undefined): LineWriter {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
-  const c = (s: string): string => storesSource(s, dep);
+  const c = (s: string): string => storesSource(s, dep, 'dv');
   const request = type === Type.REQUEST;
   const hdr = request ? IN_HDR : OUT_HDR;
   const size = form?.size ?? 0;
@@ -95,16 +95,16 @@ function compile(type: Type, opcode: number, le: boolean, form: MessageForm | un
   const row = opcodeRow(opcode);
   const op = row !== undefined ? row.name : opcodeName(opcode);
   // Constants are stored at u[p] (room made for them all); a struct's writer (shared by the opcodes that carry it) makes its own.
-  const writes: string[] = [`let u = t.buf; let p = t.pos;`, c(`,"decoded":{"type":${request ? '"request"' : '"reply"'},"opcode":${opcode},"op":${jsonString(op)},"header":`)];
+  const writes: string[] = [`let u = t.buf; let dv = t.view; let p = t.pos;`, c(`,"decoded":{"type":${request ? '"request"' : '"reply"'},"opcode":${opcode},"op":${jsonString(op)},"header":`)];
   // `after` runs before room is made again (which may hand the bytes written so far to the sink).
   const struct = (l: StructLayout, at: string, after = ''): void => {
-    writes.push(`t.pos = p; ${dep(structWriter(l, le))}(t, b, ${at}); ${after} t.room(${ROOM}); u = t.buf; p = t.pos;`);
+    writes.push(`t.pos = p; ${dep(structWriter(l, le))}(t, b, ${at}); ${after} t.room(${ROOM}); u = t.buf; dv = t.view; p = t.pos;`);
   };
   // A reply header's last brace gives way to its added key, the error's name.
   struct(request ? fuse_in_header : fuse_out_header, 'o', request ? '' : 't.pos--;');
   if (!request) {
     if (type === Type.REPLY) writes.push(c(',"error_name":"OK"}'));
-    else writes.push(`const ep = ${dep(errorNamePiece)}(${wordSource(4, 'o + 4', le)} | 0); u.set(ep, p); p += ep.length;`);
+    else writes.push(`const err = ${wordSource(4, 'o + 4', le)} | 0; if (err === 0) { ${c(',"error_name":"OK"}')} } else { const ep = ${dep(errorNamePiece)}(err); for (let i = 0; i < ep.length; i++) u[p + i] = ep[i]; p += ep.length; }`);
   }
   writes.push(c(',"body":'));
   let sep = '{';

@@ -14,10 +14,10 @@ import { replyErrorName } from '../model/format.js';
 import { u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
 import { jsonString, stringifyPlain } from './json.js';
-import { MAX_NUMBER_TEXT, putAscii, putDigits, putJsonPlain, putNumber } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNineQuads, putNumber, putSafeQuads, putUint31Quads } from './row-bytes.js';
 import { putAbsNs } from './csv.js';
-import { TextBuffer, putJsonNumber } from './text-buffer.js';
-import { putI32, putU32, putU53, putU64, storesSource, wordSource } from './word-digits.js';
+import { TextBuffer } from './text-buffer.js';
+import { putI32, putU32, putU64, storesSource, wordSource } from './word-digits.js';
 import { GeneratedCode } from '../model/generated-code.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
@@ -93,18 +93,19 @@ const SCALAR_MAX = MAX_NUMBER_TEXT;
  */
 function scalarStatements(t: Scalar, at: string, le: boolean, v: string, named: boolean, dep: (x: unknown) => string): string[] {
   // Most fields hold 0 or another single digit (ids, padding-like counts, empty flags): one store, no call.
-  const unsigned = (x: string): string => `if (${x} < 10) u[p++] = 48 + ${x}; else p = ${dep(putU32)}(u, p, ${x});`;
+  // Four digits a store (row-bytes.ts QUADS) through `dv`, the DataView of `u`, below 2^31.
+  const unsigned = (x: string): string => `if (${x} < 10) u[p++] = 48 + ${x}; else if (${x} < 2147483648) p = ${dep(putUint31Quads)}(dv, p, ${x}); else p = ${dep(putU32)}(u, p, ${x});`;
   switch (t) {
     case 'u8': return [`const ${v} = ${wordSource(1, at, le)};`, unsigned(v)];
     case 'u16': return [`const ${v} = ${wordSource(2, at, le)};`, unsigned(v)];
     case 'u32': return [`const ${v} = ${wordSource(4, at, le)};`, unsigned(v)];
-    case 'i32': return [`const ${v} = ${wordSource(4, at, le)} | 0;`, `p = ${dep(putI32)}(u, p, ${v});`];
+    case 'i32': return [`const ${v} = ${wordSource(4, at, le)} | 0;`, `if (${v} >= 0) p = ${dep(putUint31Quads)}(dv, p, ${v}); else p = ${dep(putI32)}(u, p, ${v});`];
     case 'u64': {
       const lo = wordSource(4, le ? at : `${at} + 4`, le);
       const hi = wordSource(4, le ? `${at} + 4` : at, le);
       const wide = `${dep(u64)}(b, ${at}, ${le})`;
       const read = `const ${v}l = ${lo}; const ${v}h = ${hi};`;
-      if (!named) return [read, `if (${v}h === 0) { ${unsigned(`${v}l`)} } else if (${v}h < 0x200000) p = ${dep(putU53)}(u, p, ${v}h, ${v}l); else { u[p++] = 34; p = ${dep(putU64)}(u, p, ${v}h, ${v}l); u[p++] = 34; }`];
+      if (!named) return [read, `if (${v}h === 0) { ${unsigned(`${v}l`)} } else if (${v}h < 0x200000) p = ${dep(putSafeQuads)}(dv, p, ${v}h * 4294967296 + ${v}l); else { u[p++] = 34; p = ${dep(putU64)}(u, p, ${v}h, ${v}l); u[p++] = 34; }`];
       return [read, `const ${v} = ${v}h < 0x200000 ? ${v}h * 4294967296 + ${v}l : ${wide};`, `p = ${dep(wideAt)}(u, p, ${v});`];
     }
     default: return [`const ${v} = ${scalarSource(t, at, le, dep)};`, `p = ${dep(wideAt)}(u, p, ${v});`];
@@ -124,7 +125,7 @@ function compile(layout: StructLayout, le: boolean): Writer {
   let locals = 0;
   const constant = (c: string): void => {
     fixed += c.length;
-    stmts.push(storesSource(c, dep));
+    stmts.push(storesSource(c, dep, 'dv'));
   };
   const emit = (l: StructLayout, base: string): void => {
     let sep = '';
@@ -158,13 +159,13 @@ function compile(layout: StructLayout, le: boolean): Writer {
       if (f.flags) call = `${dep(flagsPiece)}(t, ${cache}, ${JSON.stringify(`,"${f.name}_names":`)}, ${dep(f.flags)}, ${v})`;
       else if (f.enum) call = `${dep(enumPiece)}(t, ${cache}, ${JSON.stringify(`,"${f.name}_name":`)}, ${dep(f.enum)}, ${v})`;
       else call = `${dep(modePiece)}(t, ${cache}, ${JSON.stringify(`,"${f.name}_name":`)}, ${v})`;
-      stmts.push(`t.pos = p; ${call}; t.room(FIXED); u = t.buf; p = t.pos;`);
+      stmts.push(`t.pos = p; ${call}; t.room(FIXED); u = t.buf; dv = t.view; p = t.pos;`);
     }
   };
   constant('{');
   emit(layout, 'o');
   constant('}');
-  const src = `return function json_${layout.name}(t, b, o) { t.room(FIXED); let u = t.buf; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
+  const src = `return function json_${layout.name}(t, b, o) { t.room(FIXED); let u = t.buf; let dv = t.view; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
   return g.compile<Writer>(src.replaceAll('FIXED', String(fixed)));
 }
 
@@ -419,15 +420,15 @@ export function kindPiece(kind: string): Buffer {
  */
 const lastSecond = { digits: Buffer.alloc(MAX_NUMBER_TEXT), length: 0, epoch: undefined as bigint | undefined, start: 0 };
 
-/** `putAbsNs` (the absolute time as digits, or -1), the seconds' digits reused from the previous time in the same second. */
-function putAbsTime(u: Buffer, p: number, epoch: bigint, t: number, rest: number): number {
+/** `putAbsNs` (the absolute time as digits, or -1), the seconds' digits reused from the previous time in the same second (`v`: the DataView of `u`). */
+function putAbsTime(u: Buffer, v: DataView, p: number, epoch: bigint, t: number, rest: number): number {
   const s = lastSecond;
   const ns = Math.round(t) - s.start;
   if (rest === 0 && epoch === s.epoch && ns >= 0 && ns < 1e9) {
     const n = s.length;
     const d = s.digits;
     for (let i = 0; i < n; i++) u[p + i] = d[i]!;
-    return putDigits(u, p + n, ns, 9);
+    return putNineQuads(v, p + n, ns);
   }
   const q = putAbsNs(u, p, epoch, t, rest);
   if (q - p > 9 && rest === 0) {
@@ -451,17 +452,18 @@ function putAbsTime(u: Buffer, p: number, epoch: bigint, t: number, rest: number
 export const writeMessageHead: HeadWriter = (() => {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
-  const c = (s: string): string => storesSource(s, dep);
-  const n = (v: string): string => `p = ${dep(putNumber)}(u, p, ${v});`;
+  const c = (s: string): string => storesSource(s, dep, 'dv');
+  // As String writes a number: a whole non-negative one four digits a store (row-bytes.ts QUADS), any other by putNumber.
+  const n = (v: string): string => `{ const x = ${v}; if ((x | 0) === x && x >= 0) p = ${dep(putUint31Quads)}(dv, p, x); else if (x > 0 && x <= 9007199254740991 && Math.floor(x) === x) p = ${dep(putSafeQuads)}(dv, p, x); else p = ${dep(putNumber)}(u, p, x); }`;
   // The constants, ten numbers, an absolute time and the longest kind (written by a loop, its room here too).
   const max = 256 + 11 * MAX_NUMBER_TEXT;
   const src = `return function writeMessageHead(t, index, m, kind, timebase) {
-    t.room(${max}); const u = t.buf; let p = t.pos;
-    if (index >= 0) { ${c(MESSAGE_LINE_START)} p = ${dep(putJsonNumber)}(u, p, index); }
+    t.room(${max}); const u = t.buf; const dv = t.view; let p = t.pos;
+    if (index >= 0) { ${c(MESSAGE_LINE_START)} ${n('index')} }
     ${c(',"conn":')} ${n('m.conn')}
     ${c(',"t_ns":')}
     const epoch = timebase.epochNs;
-    const at = epoch !== undefined ? ${dep(putAbsTime)}(u, p, epoch, m.t, m.tRest) : -1;
+    const at = epoch !== undefined ? ${dep(putAbsTime)}(u, dv, p, epoch, m.t, m.tRest) : -1;
     p = at >= 0 ? at : ${dep(putAscii)}(u, p, timebase.absolute(m.t, m.tRest));
     ${c(',"t_rel_ns":')} ${n('m.t')}
     if (m.dir === ${Direction.Outbound}) { ${c(',"dir":"out"')} } else { ${c(',"dir":"in"')} }

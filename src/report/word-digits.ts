@@ -97,8 +97,29 @@ export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: bool
   return putU64(b, p, hi, lo);
 }
 
-/** Source storing the ASCII constant `c` at u[p] and moving p past it: plain stores, no loop or call. */
-export function storesSource(c: string, dep: (x: unknown) => string): string {
+/**
+ * Source storing the ASCII constant `c` at u[p] and moving p past it: plain
+ * stores, no loop or call. With `view` (the name of a DataView of `u`) four
+ * bytes a store, whatever the constant's length; without, byte stores, and
+ * one `set` call past 16 bytes.
+ */
+export function storesSource(c: string, dep: (x: unknown) => string, view?: string): string {
+  const code = (i: number): number => {
+    const x = c.charCodeAt(i);
+    if (x > 0x7f) throw new Error(`storesSource: not ASCII: ${JSON.stringify(c)}`);
+    return x;
+  };
+  if (view !== undefined) {
+    const out: string[] = [];
+    let i = 0;
+    for (; i + 4 <= c.length; i += 4) out.push(`${view}.setUint32(p + ${i}, ${(code(i) | code(i + 1) << 8 | code(i + 2) << 16 | code(i + 3) << 24) >>> 0}, true);`);
+    if (i + 2 <= c.length) {
+      out.push(`${view}.setUint16(p + ${i}, ${code(i) | code(i + 1) << 8}, true);`);
+      i += 2;
+    }
+    if (i < c.length) out.push(`u[p + ${i}] = ${code(i)};`);
+    return `${out.join(' ')} p += ${c.length};`;
+  }
   if (c.length > 16) return `u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
-  return `${[...c].map((ch, i) => `u[p + ${i}] = ${ch.charCodeAt(0)};`).join(' ')} p += ${c.length};`;
+  return `${[...c].map((_, i) => `u[p + ${i}] = ${code(i)};`).join(' ')} p += ${c.length};`;
 }
