@@ -13,7 +13,7 @@ import { fileColumns, findingColumns, opColumns, requestColumns, sizeColumns, ty
 import { ParquetTableWriter } from '../../report/parquet.js';
 import { EXIT_OK } from '../common.js';
 import { analysisOptions, fatalExit } from './analyze.js';
-import { everyRow, type ExportFlags } from './export.js';
+import { everyRow, type ExportFlags } from './export-options.js';
 
 /**
  * One table as a Parquet file (report/parquet.ts): `requests` and `sizes`

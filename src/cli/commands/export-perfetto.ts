@@ -9,7 +9,7 @@ import type { ExportClock } from '../../report/csv.js';
 import { PerfettoWriter } from '../../report/perfetto.js';
 import { EXIT_OK, Output } from '../common.js';
 import { analysisOptions, fatalExit } from './analyze.js';
-import type { ExportFlags } from './export.js';
+import type { ExportFlags } from './export-options.js';
 
 function parseMaxEvents(v: string | undefined): number {
   if (v === undefined) return 0;

@@ -11,35 +11,15 @@ import { NO_FILTERS } from '../../analysis/filters.js';
 import { Timebase } from '../../capture/message.js';
 import type { Exchange } from '../../protocol/exchange.js';
 import {
-  FORMATS, TABLES, TableWriter, fileColumns, requestColumns, sizeColumns, writeModelTable, type ExportClock, type TableName,
+  TABLES, TableWriter, fileColumns, requestColumns, sizeColumns, writeModelTable, type ExportClock, type TableName,
 } from '../../report/csv.js';
 import type { FileModel } from '../../model/analysis.js';
 import type { SizeEvent } from '../../model/size-event.js';
 import { UsageError } from '../../capture/errors.js';
 import { createTableSql } from '../../report/sql-schema.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
-import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
-
-/** Table formats (CSV, JSON Lines, Parquet), plus `perfetto`: the whole analysis as one trace (report/perfetto.ts). */
-const EXPORT_FORMATS = [...FORMATS, 'parquet', 'perfetto'] as const;
-type ExportCliFormat = (typeof EXPORT_FORMATS)[number];
-
-export interface ExportFlags extends AnalysisFlags {
-  table: TableName;
-  format: ExportCliFormat;
-  output?: string;
-  maxEvents?: string;
-  schema?: string;
-}
-
-/**
- * "One row per file" and per finding means all of them: the export lifts
- * the bounds `analyze` puts on its report (the 100 busiest files, 20,000
- * findings). A file's row is written when its state is dropped (FORGET),
- * the rest at the end, so memory grows with the files alive at once and
- * with the findings, not with the files already done.
- */
-export const everyRow = (table: TableName) => ({ fileRows: table === 'files', limits: { maxFindings: Infinity } });
+import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses } from './analyze.js';
+import { EXPORT_FORMATS, everyRow, type ExportFlags } from './export-options.js';
 
 /**
  * What a table does not need from the analysis: `requests` and `sizes` rows
