@@ -91,15 +91,23 @@ function fileModel(f: FileState, slim = false): FileModel {
 
 /** What `compareActivity` reads of `fileModel(f, slim)`, without building it. */
 function activityFacts(f: FileState, slim = false): ActivityFacts {
-  return {
-    timeline: { length: slim ? 0 : f.barCount },
-    timelineDropped: f.barsDropped > 0 ? f.barsDropped : undefined,
-    exchanges: f.exchanges,
-    bytesWritten: f.bytesWritten,
-    writes: f.writes,
-    maxConcurrent: f.level?.max ?? 0,
-    sizeHistory: { length: slim ? 0 : (f.sizeHistory?.n ?? 0) },
-  };
+  return fillActivityFacts(f, noActivity(), slim);
+}
+
+function noActivity(): ActivityFacts {
+  return { timeline: { length: 0 }, timelineDropped: undefined, exchanges: 0, bytesWritten: 0, writes: 0, maxConcurrent: 0, sizeHistory: { length: 0 } };
+}
+
+/** `activityFacts` into a record of the caller's (one per retired file is three objects that only a comparison reads). */
+function fillActivityFacts(f: FileState, out: ActivityFacts, slim = false): ActivityFacts {
+  (out.timeline as { length: number }).length = slim ? 0 : f.barCount;
+  out.timelineDropped = f.barsDropped > 0 ? f.barsDropped : undefined;
+  out.exchanges = f.exchanges;
+  out.bytesWritten = f.bytesWritten;
+  out.writes = f.writes;
+  out.maxConcurrent = f.level?.max ?? 0;
+  (out.sizeHistory as { length: number }).length = slim ? 0 : (f.sizeHistory?.n ?? 0);
+  return out;
 }
 
 /** The activity facts of a parked file (no exchange, `sizeEvents` size events): one object per count, shared. */
@@ -162,6 +170,8 @@ export class RetiredFiles {
   /** Entries of `list` with findings, and without (ranked by activity). */
   private nWithFindings = 0;
   private nRanked = 0;
+  /** The facts of the file `add` compares with the floor (reused: most retired files are turned away). */
+  private readonly scratch: ActivityFacts = noActivity();
   /** Files retired, selected or not. */
   count = 0;
   /** Selected files summarised and then left out by the bound. */
@@ -173,7 +183,7 @@ export class RetiredFiles {
     this.count++;
     if (!selected) return;
     if (this.emit) return this.emit(fileModel(f, true));
-    if (this.floor !== undefined && f.findings === 0 && compareActivity(activityFacts(f), this.floor) >= 0) {
+    if (this.floor !== undefined && f.findings === 0 && compareActivity(fillActivityFacts(f, this.scratch), this.floor) >= 0) {
       this.dropped++;
       return;
     }

@@ -373,7 +373,12 @@ export class FileState {
 
   /** An OPEN/CREATE of this file was answered with `fh`. */
   noteOpen(fh: Id): void {
-    const a = (this.openFhs ??= []);
+    const a = this.openFhs;
+    if (a === undefined) {
+      // A literal: room for the one handle most files have (an empty array would grow on its first push).
+      this.openFhs = [fh, 1];
+      return;
+    }
     for (let i = 0; i < a.length; i += 2) {
       if (a[i] === fh) { (a[i + 1] as number)++; return; }
     }
@@ -409,8 +414,9 @@ export class FileState {
     this.exchanges++;
     const c = this.opCounts;
     if (c === undefined) {
-      // A literal with room for four opcodes (NO_OP marks a free pair): a file's first few need no growth.
-      this.opCounts = [op, 1, NO_OP, 0, NO_OP, 0, NO_OP, 0];
+      // A literal with room for six opcodes (NO_OP marks a free pair): a file's first few need no growth
+      // (a file created, written and closed sees five: IOCTL, WRITE, FLUSH, RELEASE, GETATTR).
+      this.opCounts = [op, 1, NO_OP, 0, NO_OP, 0, NO_OP, 0, NO_OP, 0, NO_OP, 0];
       return;
     }
     for (let i = 0; i < c.length; i += 2) {
