@@ -14,7 +14,7 @@ import { replyErrorName } from '../model/format.js';
 import { u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
 import { jsonString, stringifyPlain } from './json.js';
-import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNineQuads, putNumber, putSafeQuads, putUint31Quads } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNineQuads, putNumber, putUint31Quads } from './row-bytes.js';
 import { putAbsNs } from './csv.js';
 import { TextBuffer } from './text-buffer.js';
 import { putI32, putU32, putU64, storesSource, wordSource } from './word-digits.js';
@@ -52,34 +52,46 @@ function lit(s: string): Buffer {
 
 type Pieces = Map<number | bigint, Buffer>;
 
-/** Writes `key` + the JSON literal of a name, caching the bytes per value. */
-function piece(t: TextBuffer, cache: Pieces, key: string, v: number | bigint, name: (v: number | bigint) => string | undefined): void {
-  let b = cache.get(v);
-  if (b === undefined) {
-    const n = name(v);
-    if (n === undefined) return;
-    b = Buffer.from(`${key}${jsonString(n)}`, 'utf8');
-    if (cache.size < MAX_CACHED && typeof v === 'number') cache.set(v, b);
-  }
+/** Writes `key` + the JSON literal of name `n` of value `v` (nothing when it has none), and keeps the bytes for the value. */
+function newPiece(t: TextBuffer, cache: Pieces, key: string, v: number | bigint, n: string | undefined): void {
+  if (n === undefined) return;
+  const b = Buffer.from(`${key}${jsonString(n)}`, 'utf8');
+  if (cache.size < MAX_CACHED && typeof v === 'number') cache.set(v, b);
   t.bytes(b);
 }
 
+// A kept piece is written without making the name (nor a closure to make it).
 function flagsPiece(t: TextBuffer, cache: Pieces, key: string, set: FlagSet, v: number | bigint): void {
-  piece(t, cache, key, v, (x) => flagNames(set, x));
+  const b = cache.get(v);
+  if (b !== undefined) t.bytes(b);
+  else newPiece(t, cache, key, v, flagNames(set, v));
 }
 
 function enumPiece(t: TextBuffer, cache: Pieces, key: string, set: EnumSet, v: number | bigint): void {
-  piece(t, cache, key, v, (x) => enumName(set, x));
+  const b = cache.get(v);
+  if (b !== undefined) t.bytes(b);
+  else newPiece(t, cache, key, v, enumName(set, v));
 }
 
 function modePiece(t: TextBuffer, cache: Pieces, key: string, v: number | bigint): void {
-  piece(t, cache, key, v, modeName);
+  const b = cache.get(v);
+  if (b !== undefined) t.bytes(b);
+  else newPiece(t, cache, key, v, modeName(v));
 }
 
 /** A 64-bit value as the readers give it: a number while exact, else its decimal digits in quotes. */
 function wideAt(u: Buffer, p: number, v: number | bigint): number {
   if (typeof v === 'number') return putNumber(u, p, v);
   return p + u.write(`"${v}"`, p, 'latin1');
+}
+
+/**
+ * Statements writing the digits of the safe integer `x` >= 2^31 (an
+ * expression) four at a time: its two parts below and above 1e9 are int32s,
+ * so no call is given a double (which would make a heap number per call).
+ */
+function safeStatements(x: string, dep: (v: unknown) => string): string {
+  return `const w = ${x}; const wh = Math.floor(w / 1e9); p = ${dep(putNineQuads)}(dv, ${dep(putUint31Quads)}(dv, p, wh), w - wh * 1e9);`;
 }
 
 /** Bytes most of one scalar's JSON takes (a 64-bit value past 2^53 is quoted digits). */
@@ -105,7 +117,7 @@ function scalarStatements(t: Scalar, at: string, le: boolean, v: string, named: 
       const hi = wordSource(4, le ? `${at} + 4` : at, le);
       const wide = `${dep(u64)}(b, ${at}, ${le})`;
       const read = `const ${v}l = ${lo}; const ${v}h = ${hi};`;
-      if (!named) return [read, `if (${v}h === 0) { ${unsigned(`${v}l`)} } else if (${v}h < 0x200000) p = ${dep(putSafeQuads)}(dv, p, ${v}h * 4294967296 + ${v}l); else { u[p++] = 34; p = ${dep(putU64)}(u, p, ${v}h, ${v}l); u[p++] = 34; }`];
+      if (!named) return [read, `if (${v}h === 0) { ${unsigned(`${v}l`)} } else if (${v}h < 0x200000) { ${safeStatements(`${v}h * 4294967296 + ${v}l`, dep)} } else { u[p++] = 34; p = ${dep(putU64)}(u, p, ${v}h, ${v}l); u[p++] = 34; }`];
       return [read, `const ${v} = ${v}h < 0x200000 ? ${v}h * 4294967296 + ${v}l : ${wide};`, `p = ${dep(wideAt)}(u, p, ${v});`];
     }
     default: return [`const ${v} = ${scalarSource(t, at, le, dep)};`, `p = ${dep(wideAt)}(u, p, ${v});`];
@@ -420,16 +432,14 @@ export function kindPiece(kind: string): Buffer {
  */
 const lastSecond = { digits: Buffer.alloc(MAX_NUMBER_TEXT), length: 0, epoch: undefined as bigint | undefined, start: 0 };
 
-/** `putAbsNs` (the absolute time as digits, or -1), the seconds' digits reused from the previous time in the same second (`v`: the DataView of `u`). */
-function putAbsTime(u: Buffer, v: DataView, p: number, epoch: bigint, t: number, rest: number): number {
+/**
+ * `putAbsNs` (the absolute time as digits, or -1) of a time the head did
+ * not find in the second of `lastSecond`, which it then becomes (the head
+ * writes a time in that second itself: the seconds' digits copied, nine
+ * of ns).
+ */
+function putAbsTime(u: Buffer, p: number, epoch: bigint, t: number, rest: number): number {
   const s = lastSecond;
-  const ns = Math.round(t) - s.start;
-  if (rest === 0 && epoch === s.epoch && ns >= 0 && ns < 1e9) {
-    const n = s.length;
-    const d = s.digits;
-    for (let i = 0; i < n; i++) u[p + i] = d[i]!;
-    return putNineQuads(v, p + n, ns);
-  }
   const q = putAbsNs(u, p, epoch, t, rest);
   if (q - p > 9 && rest === 0) {
     // The digits are the seconds, then nine of ns within the second.
@@ -454,7 +464,7 @@ export const writeMessageHead: HeadWriter = (() => {
   const dep = (v: unknown): string => g.dep(v);
   const c = (s: string): string => storesSource(s, dep, 'dv');
   // As String writes a number: a whole non-negative one four digits a store (row-bytes.ts QUADS), any other by putNumber.
-  const n = (v: string): string => `{ const x = ${v}; if ((x | 0) === x && x >= 0) p = ${dep(putUint31Quads)}(dv, p, x); else if (x > 0 && x <= 9007199254740991 && Math.floor(x) === x) p = ${dep(putSafeQuads)}(dv, p, x); else p = ${dep(putNumber)}(u, p, x); }`;
+  const n = (v: string): string => `{ const x = ${v}; if ((x | 0) === x && x >= 0) p = ${dep(putUint31Quads)}(dv, p, x); else if (x > 0 && x <= 9007199254740991 && Math.floor(x) === x) { ${safeStatements('x', dep)} } else p = ${dep(putNumber)}(u, p, x); }`;
   // The constants, ten numbers, an absolute time and the longest kind (written by a loop, its room here too).
   const max = 256 + 11 * MAX_NUMBER_TEXT;
   const src = `return function writeMessageHead(t, index, m, kind, timebase) {
@@ -463,7 +473,15 @@ export const writeMessageHead: HeadWriter = (() => {
     ${c(',"conn":')} ${n('m.conn')}
     ${c(',"t_ns":')}
     const epoch = timebase.epochNs;
-    const at = epoch !== undefined ? ${dep(putAbsTime)}(u, dv, p, epoch, m.t, m.tRest) : -1;
+    let at = -1;
+    if (epoch !== undefined) {
+      const s = ${dep(lastSecond)}; const ns = Math.round(m.t) - s.start;
+      if (m.tRest === 0 && epoch === s.epoch && ns >= 0 && ns < 1e9) {
+        const d = s.digits; const k = s.length;
+        for (let i = 0; i < k; i++) u[p + i] = d[i];
+        at = ${dep(putNineQuads)}(dv, p + k, ns | 0);
+      } else at = ${dep(putAbsTime)}(u, p, epoch, m.t, m.tRest);
+    }
     p = at >= 0 ? at : ${dep(putAscii)}(u, p, timebase.absolute(m.t, m.tRest));
     ${c(',"t_rel_ns":')} ${n('m.t')}
     if (m.dir === ${Direction.Outbound}) { ${c(',"dir":"out"')} } else { ${c(',"dir":"in"')} }
