@@ -181,19 +181,17 @@ export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMe
   const o = m.off;
   const le = m.le;
   const cap = m.capLen;
-  let w: LineWriter | null;
-  if (m.dir === Direction.Outbound) {
-    if (x.replyProblem !== undefined || cap < OUT_HDR) return false;
-    const len = le ? b.readUInt32LE(o) : b.readUInt32BE(o);
-    if (len < OUT_HDR || cap < len) return false;
-    if (len === OUT_HDR) w = writersFor(pr.minor).get(Type.BARE_REPLY, x.opcode, le);
-    else if ((le ? b.readInt32LE(o + 4) : b.readInt32BE(o + 4)) === 0) w = writersFor(pr.minor).get(Type.REPLY, x.opcode, le);
-    else return false;
-    return w !== null && w(t, index, m, kind, timebase, pr, len);
-  }
-  if (x.reqProblem !== undefined || cap < IN_HDR) return false;
-  const len = le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+  const reply = m.dir === Direction.Outbound;
+  if ((reply ? x.replyProblem : x.reqProblem) !== undefined || cap < (reply ? OUT_HDR : IN_HDR)) return false;
+  // The header's first two words, read byte by byte (the Buffer methods check their arguments).
+  const len = le ? (b[o]! | b[o + 1]! << 8 | b[o + 2]! << 16 | b[o + 3]! << 24) >>> 0 : (b[o + 3]! | b[o + 2]! << 8 | b[o + 1]! << 16 | b[o]! << 24) >>> 0;
+  const second = le ? b[o + 4]! | b[o + 5]! << 8 | b[o + 6]! << 16 | b[o + 7]! << 24 : b[o + 7]! | b[o + 6]! << 8 | b[o + 5]! << 16 | b[o + 4]! << 24;
   if (cap < len) return false;
-  w = writersFor(pr.minor).get(Type.REQUEST, le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o + 4), le);
+  let w: LineWriter | null;
+  if (!reply) w = writersFor(pr.minor).get(Type.REQUEST, second >>> 0, le);
+  else if (len === OUT_HDR) w = writersFor(pr.minor).get(Type.BARE_REPLY, x.opcode, le);
+  // A reply's second word is its error.
+  else if (len > OUT_HDR && second === 0) w = writersFor(pr.minor).get(Type.REPLY, x.opcode, le);
+  else return false;
   return w !== null && w(t, index, m, kind, timebase, pr, len);
 }

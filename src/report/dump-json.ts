@@ -489,7 +489,7 @@ export const writeMessageHead: HeadWriter = (() => {
     ${c(',"pid":')} ${n('m.pid')}
     ${c(',"tid":')} ${n('m.tid')}
     ${c(',"kind":')}
-    u.set(kind, p);
+    for (let i = 0; i < kind.length; i++) u[p + i] = kind[i];
     p += kind.length;
     ${n('m.fileOffset')}
     ${c(',"block":')} ${n('m.blockNo')}
