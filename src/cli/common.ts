@@ -54,7 +54,7 @@ export function colorEnabled(opts: { color?: boolean }, stream: NodeJS.WriteStre
 
 /**
  * Buffered synchronous output to stdout or a file. Text is encoded straight
- * into one reusable buffer, written out each time it fills (about 64 KB a
+ * into one reusable buffer, written out each time it fills (about 256 KiB a
  * write): a dump or export hands it millions of lines, and no string is
  * joined or copied on the way.
  */

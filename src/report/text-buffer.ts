@@ -10,8 +10,13 @@
  */
 import { MAX_NUMBER_TEXT, digitCount, putDigits, putNumber } from './row-bytes.js';
 
-/** Bytes an output buffer gathers before handing them on (about one write(2) each). */
-export const TEXT_BUFFER = 1 << 16;
+/**
+ * Bytes an output buffer gathers before handing them on (about one write(2)
+ * each). 256 KiB: a dump --json of 650 MB cost about 2.5% less CPU than with
+ * 64 KiB (fewer, larger writes into the page cache); 1 MiB cost more (the
+ * buffer no longer stays in the CPU's cache).
+ */
+export const TEXT_BUFFER = 1 << 18;
 
 export class TextBuffer {
   buf: Buffer;
