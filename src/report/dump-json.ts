@@ -464,7 +464,7 @@ export const writeMessageHead: HeadWriter = (() => {
   const dep = (v: unknown): string => g.dep(v);
   const c = (s: string): string => storesSource(s, dep, 'dv');
   // As String writes a number: a whole non-negative one four digits a store (row-bytes.ts QUADS), any other by putNumber.
-  const n = (v: string): string => `{ const x = ${v}; if ((x | 0) === x && x >= 0) p = ${dep(putUint31Quads)}(dv, p, x); else if (x > 0 && x <= 9007199254740991 && Math.floor(x) === x) { ${safeStatements('x', dep)} } else p = ${dep(putNumber)}(u, p, x); }`;
+  const n = (v: string): string => `{ const x = ${v}; if (x >= 0 && x < 10 && (x | 0) === x) u[p++] = 48 + x; else if ((x | 0) === x && x >= 0) p = ${dep(putUint31Quads)}(dv, p, x); else if (x > 0 && x <= 9007199254740991 && Math.floor(x) === x) { ${safeStatements('x', dep)} } else p = ${dep(putNumber)}(u, p, x); }`;
   // The constants, ten numbers, an absolute time and the longest kind (written by a loop, its room here too).
   const max = 256 + 11 * MAX_NUMBER_TEXT;
   const src = `return function writeMessageHead(t, index, m, kind, timebase) {
@@ -493,8 +493,11 @@ export const writeMessageHead: HeadWriter = (() => {
     p += kind.length;
     ${n('m.fileOffset')}
     ${c(',"block":')} ${n('m.blockNo')}
-    ${c(',"cap_len":')} ${n('m.capLen')}
-    ${c(',"orig_len":')} ${n('m.origLen')}
+    ${c(',"cap_len":')}
+    const cap = m.capLen; const c0 = p; ${n('cap')} const c1 = p;
+    ${c(',"orig_len":')}
+    // Nearly every message was captured whole: its length's digits once more.
+    if (m.origLen === cap) { for (let i = c0; i < c1; i++) u[p++] = u[i]; } else ${n('m.origLen')}
     if (m.failedErrno) { ${c(',"failed_errno":')} ${n('m.failedErrno')} }
     t.pos = p;
   };`;
