@@ -19,6 +19,7 @@
  */
 import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
 import type { Exchange } from '../protocol/exchange.js';
+import type { MessageKind } from '../pairing/pairer.js';
 import type { ConnProtocol } from '../protocol/version.js';
 import { replyForm, requestForm, type MessageForm } from '../protocol/decode.js';
 import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
@@ -31,7 +32,7 @@ import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { storesSource, wordSource } from './word-digits.js';
 
 /** Writes the line of message `m` (`len` its header's length) and its newline; false (nothing written) when the message is not one the writer covers. */
-type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: Buffer, timebase: Timebase, pr: ConnProtocol, len: number) => boolean;
+type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, timebase: Timebase, pr: ConnProtocol, len: number) => boolean;
 
 const IN_HDR = fuse_in_header.size;
 /** Bytes most of the constants and numbers between two structs of a line take (keys, the data part, the error's name, the line's end). */
@@ -168,14 +169,14 @@ function writersFor(minor: number): Writers {
 }
 
 /**
- * Writes the `dump --json` line of message `m` (numbered `index`, `kind`
- * the kind's piece, dump-json.ts kindPiece) with its newline when a
+ * Writes the `dump --json` line of message `m` (numbered `index`, of kind
+ * `kind` as the pairing stage gave it) with its newline when a
  * generated writer covers it: a request or reply (not a notification)
  * walked with exchange `x` (as dump gives the walk) that has no problem,
  * all of whose bytes were captured. Returns false, having written nothing,
  * otherwise.
  */
-export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMessage, kind: Buffer, timebase: Timebase, x: Exchange | undefined, pr: ConnProtocol): boolean {
+export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, timebase: Timebase, x: Exchange | undefined, pr: ConnProtocol): boolean {
   if (x === undefined || m.comment !== undefined) return false;
   const b = m.data;
   const o = m.off;

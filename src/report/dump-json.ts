@@ -10,6 +10,7 @@
  */
 import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
 import { Part, REPLY_HEADER_KEY, type MessageParts } from '../protocol/decode.js';
+import type { MessageKind } from '../pairing/pairer.js';
 import { replyErrorName } from '../model/format.js';
 import { u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
@@ -408,13 +409,16 @@ export function partsJson(P: MessageParts): string {
 export const MESSAGE_LINE_START = '{"type":"message","data":{"index":';
 
 /** Writes a message's JSON line up to its `decoded` (a generated writer, below); `index` < 0 starts it at `conn`. */
-type HeadWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: Buffer, timebase: Timebase) => void;
+type HeadWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: string, timebase: Timebase) => void;
+
+/** The kinds of nearly every message: their pieces are constant stores in the head. */
+const COMMON_KINDS: readonly MessageKind[] = ['request', 'reply', 'no-reply-request'];
 
 /** The kinds of message (a few) as JSON literals followed by the next key, found by comparing the kind's string. */
 const kindNames: string[] = [];
 const kindPieces: Buffer[] = [];
 
-export function kindPiece(kind: string): Buffer {
+function kindPiece(kind: string): Buffer {
   for (let i = 0; i < kindNames.length; i++) if (kindNames[i] === kind) return kindPieces[i]!;
   const b = Buffer.from(`${jsonString(kind)},"file_offset":`, 'utf8');
   if (kindNames.length < 64) {
@@ -430,7 +434,8 @@ export function kindPiece(kind: string): Buffer {
  * many messages a second; one in the same second copies the digits and
  * writes its nine ns digits (`putAbsNs` writes a time in another second).
  */
-const lastSecond = { digits: Buffer.alloc(MAX_NUMBER_TEXT), length: 0, epoch: undefined as bigint | undefined, start: 0 };
+const lastSecondDigits = Buffer.alloc(MAX_NUMBER_TEXT + 4);
+const lastSecond = { digits: lastSecondDigits, words: new DataView(lastSecondDigits.buffer, lastSecondDigits.byteOffset, lastSecondDigits.length), length: 0, epoch: undefined as bigint | undefined, start: 0 };
 
 /**
  * `putAbsNs` (the absolute time as digits, or -1) of a time the head did
@@ -477,8 +482,9 @@ export const writeMessageHead: HeadWriter = (() => {
     if (epoch !== undefined) {
       const s = ${dep(lastSecond)}; const ns = Math.round(m.t) - s.start;
       if (m.tRest === 0 && epoch === s.epoch && ns >= 0 && ns < 1e9) {
-        const d = s.digits; const k = s.length;
-        for (let i = 0; i < k; i++) u[p + i] = d[i];
+        // Four digits a copy: the bytes past the seconds' are written over by the nanoseconds'.
+        const d = s.words; const k = s.length;
+        for (let i = 0; i < k; i += 4) dv.setUint32(p + i, d.getUint32(i, true), true);
         at = ${dep(putNineQuads)}(dv, p + k, ns | 0);
       } else at = ${dep(putAbsTime)}(u, p, epoch, m.t, m.tRest);
     }
@@ -489,8 +495,11 @@ export const writeMessageHead: HeadWriter = (() => {
     ${c(',"pid":')} ${n('m.pid')}
     ${c(',"tid":')} ${n('m.tid')}
     ${c(',"kind":')}
-    for (let i = 0; i < kind.length; i++) u[p + i] = kind[i];
-    p += kind.length;
+    ${COMMON_KINDS.map((k) => `if (kind === ${JSON.stringify(k)}) { ${c(`${JSON.stringify(k)},"file_offset":`)} } else `).join('')}{
+      const kp = ${dep(kindPiece)}(kind);
+      for (let i = 0; i < kp.length; i++) u[p + i] = kp[i];
+      p += kp.length;
+    }
     ${n('m.fileOffset')}
     ${c(',"block":')} ${n('m.blockNo')}
     ${c(',"cap_len":')}
@@ -516,7 +525,7 @@ const END = lit('}}');
  * it could not be walked).
  */
 export function writeMessageJson(t: TextBuffer, index: number, m: CaptureMessage, kind: string, timebase: Timebase, d: MessageParts | undefined): void {
-  writeMessageHead(t, index, m, kindPiece(kind), timebase);
+  writeMessageHead(t, index, m, kind, timebase);
   if (m.comment !== undefined) {
     t.bytes(COMMENT);
     t.str(jsonString(m.comment));

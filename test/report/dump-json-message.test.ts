@@ -18,7 +18,7 @@ import type { MessageKind } from '../../src/pairing/pairer.js';
 import { MessageParts, walkReply, walkRequest } from '../../src/protocol/decode.js';
 import { Exchange } from '../../src/protocol/exchange.js';
 import { ConnProtocol } from '../../src/protocol/version.js';
-import { kindPiece, writeMessageJson } from '../../src/report/dump-json.js';
+import { writeMessageJson } from '../../src/report/dump-json.js';
 import { writeWholeMessageJson } from '../../src/report/dump-json-message.js';
 import { TextBuffer } from '../../src/report/text-buffer.js';
 
@@ -47,7 +47,7 @@ function sinkBuffer(size: number): { t: TextBuffer; text(): string } {
  */
 function compare(fast: ReturnType<typeof sinkBuffer>, general: TextBuffer, m: CaptureMessage, kind: MessageKind, x: Exchange | undefined, p: ConnProtocol, timebase: Timebase, index: number, what: string): boolean {
   fast.text();
-  const took = writeWholeMessageJson(fast.t, index, m, kindPiece(kind), timebase, x, p);
+  const took = writeWholeMessageJson(fast.t, index, m, kind, timebase, x, p);
   const wrote = fast.text();
   if (!took) {
     assert.equal(wrote, '', `${what}: turned away after writing`);

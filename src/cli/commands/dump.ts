@@ -15,7 +15,7 @@ import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
 import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine } from '../../report/dump-format.js';
-import { MESSAGE_LINE_START, kindPiece, partsJson, writeMessageJson } from '../../report/dump-json.js';
+import { MESSAGE_LINE_START, partsJson, writeMessageJson } from '../../report/dump-json.js';
 import { writeWholeMessageJson } from '../../report/dump-json-message.js';
 import { TextBuffer } from '../../report/text-buffer.js';
 import { stringifyJson, stringifyPlain } from '../../report/json.js';
@@ -165,7 +165,7 @@ function dump(files: string[], opts: DumpOptions): number {
         // Printed at once: numbered here, written straight into the output buffer, by the opcode's own writer when it has one.
         index++;
         const t = out.text;
-        if (kind === 'notify' || !writeWholeMessageJson(t, index, m, kindPiece(kind), timebase, walkedExchange(kind, m, pairer), pairer.protocol(m.conn))) {
+        if (kind === 'notify' || !writeWholeMessageJson(t, index, m, kind, timebase, walkedExchange(kind, m, pairer), pairer.protocol(m.conn))) {
           writeMessageJson(t, index, m, kind, timebase, decodeOf(kind, m, pairer));
           t.byte(10);
         }
