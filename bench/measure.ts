@@ -1,7 +1,8 @@
 /**
  * One benchmark measurement in its own process: `node measure.js STAGE FILE`.
  * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
- * this process, the figure to compare on a loaded machine), peak RSS (MB).
+ * this process, the figure to compare on a loaded machine), systemSeconds (the
+ * system part of it), peak RSS (MB).
  * A stage named after a command line (`dump --json`, `export --table requests`,
  * `report` ...) runs that command of the CLI in this process, its output into
  * a file beside the capture (deleted after the clock stops); its messages count is 0 (the
@@ -57,7 +58,8 @@ async function main(): Promise<void> {
   const rssMB = peakRssKiB() / 1024;
   // Deleting the output (hundreds of MB for dump --json) is the bench's housekeeping, not the command's: after the clock.
   if (out !== undefined) rmSync(out, { force: true });
-  console.log(JSON.stringify({ messages, seconds, cpuSeconds, rssMB }));
+  const systemSeconds = cpu.system / 1e6;
+  console.log(JSON.stringify({ messages, seconds, cpuSeconds, systemSeconds, rssMB }));
 }
 
 main().catch((e: unknown) => {
