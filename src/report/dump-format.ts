@@ -15,7 +15,7 @@
 import type { BackingOp, CaptureMessage } from '../capture/message.js';
 import { errnoName } from '../model/format.js';
 import type { Exchange } from '../protocol/exchange.js';
-import { Part, type Json, type JsonObject, type MessageParts } from '../protocol/decode.js';
+import { Part, REPLY_HEADER_KEY, type Json, type JsonObject, type MessageParts } from '../protocol/decode.js';
 import { u32, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { enumName, flagNames, modeName } from '../protocol/struct-json.js';
@@ -637,7 +637,7 @@ function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean, arrow: b
 
 /** The result part: `OK size 65536` or `-ENOENT`. */
 function writeResult(t: TextBuffer, P: MessageParts, verbose: boolean): void {
-  if (P.headerKey === 'error_name') writeErrorName(t, P.headerCode, P.headerValue);
+  if (P.headerKey === REPLY_HEADER_KEY) writeErrorName(t, P.headerCode, P.headerValue);
   else t.byte(0x3f);
   writeBody(t, P, verbose);
 }

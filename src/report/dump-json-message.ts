@@ -104,8 +104,10 @@ function compile(type: Type, opcode: number, le: boolean, form: MessageForm | un
   // A reply header's last brace gives way to its added key, the error's name.
   struct(request ? fuse_in_header : fuse_out_header, 'o', request ? '' : 't.pos--;');
   if (!request) {
-    if (type === Type.REPLY) writes.push(c(',"error_name":"OK"}'));
-    else writes.push(`const err = ${wordSource(4, 'o + 4', le)} | 0; if (err === 0) { ${c(',"error_name":"OK"}')} } else { const ep = ${dep(errorNamePiece)}(err); for (let i = 0; i < ep.length; i++) u[p + i] = ep[i]; p += ep.length; }`);
+    // `,"error_name":"OK"}` as the general way writes it (dump-json.ts errorNamePiece).
+    const ok = c(errorNamePiece(0).toString('latin1'));
+    if (type === Type.REPLY) writes.push(ok);
+    else writes.push(`const err = ${wordSource(4, 'o + 4', le)} | 0; if (err === 0) { ${ok} } else { const ep = ${dep(errorNamePiece)}(err); for (let i = 0; i < ep.length; i++) u[p + i] = ep[i]; p += ep.length; }`);
   }
   writes.push(c(',"body":'));
   let sep = '{';
