@@ -2,7 +2,7 @@
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
- * avfs, unionfs-fuse, archivemount, posixovl. Each is decoded as the test suite's independent reader pairs it,
+ * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -78,6 +78,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-posixovl.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-unionfs-fuse-two-A.pcapng', protocol: '7.19', ops: ['CREATE', 'WRITE', 'LOOKUP'] },
   { name: 'thirdparty-unionfs-fuse-two-B.pcapng', protocol: '7.19', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
+  { name: 'thirdparty-exfat-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -647,5 +648,51 @@ describe('posixovl', { skip: has('thirdparty-posixovl.pcapng') }, () => {
     assert.equal(log.daemonSize, 45000);
     assert.equal(log.sizeHistory.filter((e) => e.event === 'truncate').length, 5);
     assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+  });
+});
+
+describe('exfat-fuse', { skip: has('thirdparty-exfat-fuse.pcapng') }, () => {
+  const name = 'thirdparty-exfat-fuse.pcapng';
+  it('one thread; every open of a file answered with the same fh; modes 0777 whatever was asked; LINK ENOSYS; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1);
+    const { exchanges } = dump(name);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'LINK').map((x) => x.error_name), ['-ENOSYS']);
+    const fhOf = (x: Dumped): unknown => (x.reply!.body as { fuse_open_out: { fh: unknown } }).fuse_open_out.fh;
+    for (const file of ['data', 'dio']) {
+      const create = exchanges.find((x) => x.op === 'CREATE' && x.error === 0 && nameOf(x) === file)!;
+      const node = (create.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+      const opens = [create, ...exchanges.filter((x) => x.op === 'OPEN' && x.nodeid === node && x.error === 0)];
+      assert.ok(opens.length >= 2, `${file}: ${opens.length} opens`);
+      assert.equal(new Set(opens.map(fhOf)).size, 1, `${file}: one fh for every open`);
+    }
+    const creates = exchanges.filter((x) => x.op === 'CREATE' && x.error === 0);
+    assert.ok(creates.some((x) => ((x.request.body as { fuse_create_in: { mode: number } }).fuse_create_in.mode & 0o777) !== 0o777));
+    for (const x of exchanges) {
+      const a = x.error === 0 ? attrOf(x) : undefined;
+      if (a) assert.equal(a.mode & 0o777, 0o777, `#${x.unique} mode 0${(a.mode & 0o777).toString(8)}`);
+    }
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections[0]!.threads, 1);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+  });
+
+  it('two O_DIRECT writers of /dio (opens without FOPEN_DIRECT_IO): 32 WRITEs of 64 KiB from 2 pids interleaved, one in flight, 0-2 MiB end to end', () => {
+    const { writes, openFlags } = writesTo(name, 'dio');
+    assert.equal(openFlags.length, 2);
+    for (const f of openFlags) assert.equal(f & FOPEN_DIRECT_IO, 0, `open_flags 0x${f.toString(16)}`);
+    assert.equal(writes.length, 32);
+    assert.ok(writes.every((w) => writeInfo(w).size === 65536));
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 2, `the writers ran at the same time (${switches} switches)`);
+    assert.equal(overlapped, false);
+    assert.deepEqual(coverage(writes), { end: 2 << 20, pids: 2 });
+
+    const dio = run(name).model.files.find((f) => f.path === '/dio')!;
+    assert.equal(dio.maxConcurrentWrites, 1);
+    assert.equal(dio.reportedSize, 2 << 20);
+    assert.equal(dio.daemonSize, 2 << 20);
   });
 });
