@@ -256,7 +256,7 @@ export interface FileModel {
 
 
 export interface Limitation {
-  kind: 'io-uring' | 'passthrough' | 'snapped' | 'after-init' | 'cut' | 'drops' | 'other';
+  kind: 'io-uring' | 'passthrough' | 'snapped' | 'after-init' | 'cut' | 'drops' | 'out-of-order' | 'other';
   conn: number | null;
   message: string;
 }
