@@ -2,7 +2,7 @@
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
- * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse. Each is decoded as the test suite's independent reader pairs it,
+ * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -79,6 +79,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-unionfs-fuse-two-A.pcapng', protocol: '7.19', ops: ['CREATE', 'WRITE', 'LOOKUP'] },
   { name: 'thirdparty-unionfs-fuse-two-B.pcapng', protocol: '7.19', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
   { name: 'thirdparty-exfat-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  // Read-only: the files come from an HTTP server.
+  { name: 'thirdparty-httpdirfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'GETATTR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -694,5 +696,33 @@ describe('exfat-fuse', { skip: has('thirdparty-exfat-fuse.pcapng') }, () => {
     assert.equal(dio.maxConcurrentWrites, 1);
     assert.equal(dio.reportedSize, 2 << 20);
     assert.equal(dio.daemonSize, 2 << 20);
+  });
+});
+
+describe('httpdirfs', { skip: has('thirdparty-httpdirfs.pcapng') }, () => {
+  const name = 'thirdparty-httpdirfs.pcapng';
+  it('a file cut on the HTTP server behind the mount: the daemon keeps reporting its old size, its last READ ends short; no finding, the short read in the size history', () => {
+    const { exchanges } = dump(name);
+    const lookups = exchanges.filter((x) => x.op === 'LOOKUP' && nameOf(x) === 'part20.bin' && x.error === 0);
+    assert.ok(lookups.length >= 2, `${lookups.length} LOOKUPs of part20.bin`);
+    // Every report, also the last one after the server cut it to 9970 bytes, says 19940.
+    for (const x of lookups) assert.equal(attrOf(x)!.size, 19940, `LOOKUP #${x.unique}`);
+    const node = (lookups[0]!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const reads = exchanges.filter((x) => x.op === 'READ' && x.nodeid === node && x.error === 0);
+    const got = reads.map((x) => (x.reply!.body as { data: { length: number } }).data.length);
+    assert.deepEqual(got.slice(0, -1).map((n) => n === 19940), got.slice(0, -1).map(() => true), `reads before the cut: ${got.join(', ')}`);
+    assert.equal(got.at(-1), 9970, 'the last READ returns what the server still has');
+    assert.ok(Number(reads.at(-1)!.reply_ns) > Number(lookups.at(-1)!.reply_ns), 'after the last LOOKUP reported 19940');
+
+    const r = run(name);
+    // size-shrank-externally needs a reported size below daemon_size: the daemon never reported one.
+    assert.deepEqual(kindsOf(r), []);
+    const f = r.model.files.find((m) => m.path === '/lib/part20.bin')!;
+    assert.equal(f.reportedSize, 19940);
+    assert.equal(f.daemonSize, 19940);
+    const last = f.sizeHistory.at(-1)!;
+    assert.equal(last.event, 'short-read');
+    assert.equal(last.kernelSize, 9970);
+    assert.equal(last.daemonSize, 19940);
   });
 });
