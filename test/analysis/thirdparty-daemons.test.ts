@@ -2,7 +2,7 @@
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
- * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs. Each is decoded as the test suite's independent reader pairs it,
+ * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -81,6 +81,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-exfat-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   // Read-only: the files come from an HTTP server.
   { name: 'thirdparty-httpdirfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'GETATTR'] },
+  { name: 'thirdparty-cryfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -724,5 +725,48 @@ describe('httpdirfs', { skip: has('thirdparty-httpdirfs.pcapng') }, () => {
     assert.equal(last.event, 'short-read');
     assert.equal(last.kernelSize, 9970);
     assert.equal(last.daemonSize, 19940);
+  });
+});
+
+describe('cryfs', { skip: has('thirdparty-cryfs.pcapng') }, () => {
+  const name = 'thirdparty-cryfs.pcapng';
+  it('answers LINK -ERANGE (its handler returns a positive ENOSYS, which libfuse 2 turns into ERANGE): /data keeps one node and its 9009 bytes; no finding', () => {
+    const { exchanges } = dump(name);
+    const link = exchanges.filter((x) => x.op === 'LINK');
+    assert.deepEqual(link.map((x) => x.error_name), ['-ERANGE']);
+    const data = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    assert.equal((link[0]!.request.body as { fuse_link_in: { oldnodeid: number } }).fuse_link_in.oldnodeid, data);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+    assert.ok(!r.model.files.some((f) => f.path.includes('data.link')), 'no file for the refused link');
+  });
+
+  it('two O_DIRECT writers of /dio (open_flags 0): 64 WRITEs of 64 KiB from 2 pids in turn, never two in flight, one starting past the end; no finding', () => {
+    const { writes, openFlags } = writesTo(name, 'dio');
+    assert.ok(openFlags.length >= 2 && openFlags.every((f) => f === 0), `open_flags ${openFlags.join(', ')}`);
+    assert.equal(writes.length, 64);
+    assert.ok(writes.every((w) => writeInfo(w).size === 65536));
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 8, `the writers ran at the same time (${switches} switches)`);
+    assert.equal(overlapped, false, 'the kernel sent them one at a time');
+    assert.deepEqual(coverage(writes), { end: 4 << 20, pids: 2 });
+    // What a parallel-write finding would need but for the serialisation: a WRITE starting beyond every byte written before it.
+    let end = 0;
+    let holes = 0;
+    for (const w of writes.map(writeInfo)) {
+      if (w.offset > end) holes++;
+      end = Math.max(end, w.offset + w.size);
+    }
+    assert.ok(holes >= 1, 'a WRITE starting past the end of the file');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const dio = r.model.files.find((f) => f.path === '/dio')!;
+    assert.equal(dio.maxConcurrentWrites, 1);
+    assert.equal(dio.writes, 64);
+    assert.equal(dio.reportedSize, 4 << 20);
+    assert.equal(dio.daemonSize, 4 << 20);
   });
 });
