@@ -2,7 +2,7 @@
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
- * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs. Each is decoded as the test suite's independent reader pairs it,
+ * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -82,6 +82,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   // Read-only: the files come from an HTTP server.
   { name: 'thirdparty-httpdirfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'GETATTR'] },
   { name: 'thirdparty-cryfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  // CREATE is answered ENOSYS: files are made by MKNOD and OPEN.
+  { name: 'thirdparty-fusefat.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -768,5 +770,88 @@ describe('cryfs', { skip: has('thirdparty-cryfs.pcapng') }, () => {
     assert.equal(dio.writes, 64);
     assert.equal(dio.reportedSize, 4 << 20);
     assert.equal(dio.daemonSize, 4 << 20);
+  });
+});
+
+describe('fusefat', { skip: has('thirdparty-fusefat.pcapng') }, () => {
+  const name = 'thirdparty-fusefat.pcapng';
+  /** The nodeid MKNOD gave the file `file` (fusefat answers CREATE with ENOSYS). */
+  const made = (file: string): number => (dump(name).exchanges.find((x) => x.op === 'MKNOD' && x.error === 0 && nameOf(x) === file)!
+    .reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+  /** Answered requests on a node, and LOOKUPs answered with it. */
+  const onNode = (node: number): RawExchange[] => pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.reply &&
+    (e.nodeid === BigInt(node) || (e.opcode === Op.LOOKUP && e.replyError === 0 && e.reply.readBigUInt64LE(16) === BigInt(node))));
+  const sizeOf = (e: RawExchange): number => Number(e.reply!.readBigUInt64LE(e.opcode === Op.LOOKUP ? 16 + 40 + 8 : 16 + 16 + 8));
+
+  it('answers CREATE ENOSYS (files made by MKNOD), a truncate that grows a file and an O_APPEND write EPERM, LINK ENOSYS; lists its volume label as a file', () => {
+    const { exchanges } = dump(name);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'CREATE').map((x) => x.error_name), ['-ENOSYS']);
+    assert.ok(exchanges.filter((x) => x.op === 'MKNOD' && x.error === 0).length >= 15);
+    const data = made('data');
+    const truncates = exchanges.filter((x) => x.op === 'SETATTR' && x.nodeid === data)
+      .map((x) => [(x.request.body as { fuse_setattr_in: { size: number } }).fuse_setattr_in.size, x.error_name]);
+    assert.deepEqual(truncates, [[1000, 'OK'], [9000, '-EPERM']]);
+    const appends = exchanges.filter((x) => x.op === 'WRITE' && x.nodeid === data && /O_APPEND/.test(String((x.request.body as { fuse_write_in: { flags_names: string } }).fuse_write_in.flags_names)));
+    assert.deepEqual(appends.map((x) => x.error_name), ['-EPERM']);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'LINK').map((x) => x.error_name), ['-ENOSYS']);
+    const label = exchanges.find((x) => x.op === 'LOOKUP' && x.error === 0 && nameOf(x) === 'FUSETRAC.E');
+    assert.ok(label && (attrOf(label)!.mode & 0o170000) === 0o100000, 'the label FUSETRACE, looked up as a regular file');
+    assert.equal(run(name).model.files.find((f) => f.path === '/data')!.reportedSize, 1000);
+  });
+
+  it('/held: a handle opened at 4096 bytes outlives another\'s extension to 69,632 (answered, reported), writes 3 bytes at 0 and is released; the file is 4096 again with no truncate: size-shrank-externally', () => {
+    const on = onNode(made('held'));
+    assert.ok(!on.some((e) => e.opcode === Op.SETATTR), 'no truncate');
+    const held = on.find((e) => e.opcode === Op.WRITE && writeInfo(e).offset === 0 && writeInfo(e).size === 3)!;
+    const fh = writeInfo(held).fh;
+    const open = on.filter((e) => e.opcode === Op.OPEN && e.reply!.readBigUInt64LE(16) === fh && e.tReply! < held.tReq).at(-1)!;
+    const release = on.find((e) => e.opcode === Op.RELEASE && reqFh(e) === fh && e.tReq > held.tReq)!;
+    assert.ok(open && release);
+    // The file was 4096 bytes while the handle was opened...
+    const reports = on.filter((e) => e.opcode === Op.GETATTR || e.opcode === Op.LOOKUP);
+    assert.equal(sizeOf(reports.find((e) => e.tReq > open.tReply!)!), 4096);
+    // ... another handle extended it to 69,632 before the held one wrote, and the daemon said so ...
+    const others = on.filter((e) => e.opcode === Op.WRITE && writeInfo(e).fh !== fh && e.tReq > open.tReply! && e.tReply! < held.tReq);
+    assert.equal(others.length, 16);
+    assert.ok(others.every((e) => e.replyError === 0 && writeInfo(e).written === 4096));
+    assert.equal(Math.max(...others.map((e) => writeInfo(e).offset + writeInfo(e).size)), 69632);
+    assert.ok(reports.some((e) => e.tReq > others.at(-1)!.tReply! && e.tReply! < held.tReq && sizeOf(e) === 69632));
+    // ... and after the held handle's release it is 4096 again.
+    const after = reports.filter((e) => e.tReq > release.tReply!);
+    assert.deepEqual(after.map(sizeOf), [4096]);
+
+    const f = run(name).model.findings.filter((g) => g.path === '/held');
+    assert.deepEqual(f.map((g) => g.kind), ['size-shrank-externally']);
+    assert.deepEqual(f[0]!.uniques, [after[0]!.unique].map(Number));
+    assert.equal(f[0]!.details.reportedSize, 4096);
+    assert.equal(f[0]!.details.daemonSize, 69632);
+  });
+
+  it('/dio: two O_DIRECT writers interleaved, one WRITE in flight, 0-2 MiB answered end to end; the handle released last wrote 0-1 MiB and the file is then 1 MiB: size-shrank-externally', () => {
+    const on = onNode(made('dio'));
+    const opens = on.filter((e) => e.opcode === Op.OPEN);
+    assert.equal(opens.length, 2);
+    for (const e of opens) assert.equal(openReplyFlags(e)! & FOPEN_DIRECT_IO, 0);
+    const writes = on.filter((e) => e.opcode === Op.WRITE).sort((a, b) => a.tReq - b.tReq);
+    assert.equal(writes.length, 32);
+    assert.ok(writes.every((e) => e.replyError === 0 && writeInfo(e).written === 65536));
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 2, `the writers ran at the same time (${switches} switches)`);
+    assert.equal(overlapped, false);
+    assert.deepEqual(coverage(writes), { end: 2 << 20, pids: 2 });
+    assert.ok(!on.some((e) => e.opcode === Op.SETATTR), 'no truncate');
+    const last = on.filter((e) => e.opcode === Op.RELEASE).sort((a, b) => a.tReq - b.tReq).at(-1)!;
+    const lastWrites = writes.filter((e) => writeInfo(e).fh === reqFh(last));
+    assert.equal(Math.max(...lastWrites.map((e) => writeInfo(e).offset + writeInfo(e).size)), 1 << 20);
+    const after = on.filter((e) => e.opcode === Op.GETATTR && e.tReq > last.tReply!);
+    assert.deepEqual(after.map(sizeOf), [1 << 20]);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally', 'size-shrank-externally']);
+    const f = r.model.findings.find((g) => g.path === '/dio')!;
+    assert.deepEqual(f.uniques, [Number(after[0]!.unique)]);
+    assert.equal(f.details.reportedSize, 1 << 20);
+    assert.equal(f.details.daemonSize, 2 << 20);
+    assert.equal(r.model.files.find((g) => g.path === '/dio')!.maxConcurrentWrites, 1);
   });
 });
