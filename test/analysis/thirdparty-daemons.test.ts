@@ -2,7 +2,8 @@
  * Real captures of daemons nobody here wrote (fixtures/README.md,
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
- * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat. Each is decoded as the test suite's independent reader pairs it,
+ * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
+ * disorderfs. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -84,6 +85,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-cryfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   // CREATE is answered ENOSYS: files are made by MKNOD and OPEN.
   { name: 'thirdparty-fusefat.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD'] },
+  { name: 'thirdparty-disorderfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -853,5 +855,78 @@ describe('fusefat', { skip: has('thirdparty-fusefat.pcapng') }, () => {
     assert.equal(f.details.reportedSize, 1 << 20);
     assert.equal(f.details.daemonSize, 2 << 20);
     assert.equal(r.model.files.find((g) => g.path === '/dio')!.maxConcurrentWrites, 1);
+  });
+});
+
+describe('disorderfs', { skip: has('thirdparty-disorderfs.pcapng') }, () => {
+  const name = 'thirdparty-disorderfs.pcapng';
+  const nodeOf = (x: Dumped): number => (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+
+  it('--shuffle-dirents: each listing of a directory comes in a new order; every file of the tree keeps its own size; no finding', () => {
+    const { exchanges } = dump(name);
+    const dirs = new Map<number, string[][]>();
+    for (const x of exchanges) {
+      if (x.op !== 'READDIR' || x.error !== 0 || (x.request.body as { fuse_read_in: { offset: number } }).fuse_read_in.offset !== 0) continue;
+      const names = ((x.reply!.body as { entries?: { name: string }[] }).entries ?? []).map((e) => e.name);
+      dirs.set(x.nodeid, [...(dirs.get(x.nodeid) ?? []), names]);
+    }
+    const lib = nodeOf(exchanges.find((x) => x.op === 'LOOKUP' && x.error === 0 && nameOf(x) === 'lib')!);
+    assert.ok((dirs.get(lib) ?? []).length >= 2, 'src/lib listed twice');
+    const reordered = [...dirs.values()].filter((ls) => ls.length >= 2 && ls.some((l) => l.join('/') !== ls[0]!.join('/')));
+    assert.ok(reordered.length >= 3, `${reordered.length} directories listed in different orders`);
+    const parts = exchanges.filter((x) => x.op === 'LOOKUP' && x.error === 0 && /^part\d+\.bin$/.test(nameOf(x) ?? ''));
+    assert.equal(parts.length, 20);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    for (let i = 1; i <= 20; i++) assert.equal(r.model.files.find((f) => f.path === `/src/lib/part${i}.bin`)!.reportedSize, i * 997, `part${i}.bin`);
+  });
+
+  it('answers an O_DIRECT WRITE -EINVAL (the kernel then truncates back to 0): nothing written; /shared\'s 128 plain WRITEs of 2 pids one at a time', () => {
+    const { exchanges } = dump(name);
+    const dio = nodeOf(exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'dio')!);
+    const onDio = exchanges.filter((x) => x.nodeid === dio && (x.op === 'WRITE' || x.op === 'SETATTR'));
+    assert.deepEqual(onDio.map((x) => `${x.op} ${x.error_name}`), ['WRITE -EINVAL', 'SETATTR OK']);
+    assert.equal(attrOf(onDio[1]!)!.size, 0);
+
+    const { writes } = writesTo(name, 'shared');
+    assert.equal(writes.length, 128);
+    assert.ok(writes.every((w) => writeInfo(w).size === 4096), 'FUSE_BIG_WRITES not negotiated');
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 8, `the writers ran at the same time (${switches} switches)`);
+    assert.equal(overlapped, false);
+    assert.deepEqual(coverage(writes), { end: 512 << 10, pids: 2 });
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const d = r.model.files.find((f) => f.path === '/dio')!;
+    assert.equal(d.bytesWritten, 0);
+    assert.equal(d.daemonSize, 0);
+    const shared = r.model.files.find((f) => f.path === '/shared')!;
+    assert.equal(shared.maxConcurrentWrites, 1);
+    assert.equal(shared.bytesWritten, 512 << 10);
+    assert.equal(shared.reportedSize, 512 << 10);
+  });
+
+  it('passes the backing inode numbers on: ext4 gives new files the numbers of unlinked ones, and the link /data\'s; each nodeid keeps its own size view', () => {
+    const { exchanges } = dump(name);
+    const link = exchanges.find((x) => x.op === 'LINK' && x.error === 0)!;
+    const data = exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!;
+    assert.notEqual(nodeOf(link), nodeOf(data));
+    assert.equal(String(attrOf(link)!.ino), String(attrOf(data)!.ino));
+    const creates = exchanges.filter((x) => x.op === 'CREATE' && x.error === 0);
+    const reused = creates.filter((x) => creates.some((y) => y !== x && String(attrOf(y)!.ino) === String(attrOf(x)!.ino)));
+    assert.ok(reused.length >= 2, `${reused.length} creates share an ino`);
+
+    const r = run(name);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+    for (const x of reused) {
+      const files = r.model.files.filter((f) => String(f.ino) === String(attrOf(x)!.ino));
+      assert.equal(files.length, new Set(files.map((f) => f.nodeid)).size, 'one view per nodeid');
+      assert.ok(files.length >= 2);
+    }
+    const shared = r.model.files.find((f) => f.path === '/shared')!;
+    assert.ok(r.model.files.some((f) => f !== shared && String(f.ino) === String(shared.ino) && f.path.endsWith('(deleted)')), '/shared has the ino of an unlinked file');
+    assert.ok(shared.sizeHistory.every((e) => e.value === null || e.value === 0 || e.value >= 4096), 'no 7-byte size of an unlinked file');
   });
 });
