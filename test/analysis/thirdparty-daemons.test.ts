@@ -836,6 +836,7 @@ describe('fusefat', { skip: has('thirdparty-fusefat.pcapng') }, () => {
     for (const e of opens) assert.equal(openReplyFlags(e)! & FOPEN_DIRECT_IO, 0);
     const writes = on.filter((e) => e.opcode === Op.WRITE).sort((a, b) => a.tReq - b.tReq);
     assert.equal(writes.length, 32);
+    assert.ok(opens.every((e) => e.tReply! < writes[0]!.tReq), 'both opens answered while the file was empty');
     assert.ok(writes.every((e) => e.replyError === 0 && writeInfo(e).written === 65536));
     const { switches, overlapped } = interleaving(writes);
     assert.ok(switches >= 2, `the writers ran at the same time (${switches} switches)`);
