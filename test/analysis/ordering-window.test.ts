@@ -30,7 +30,7 @@ describe('reordering window on the real many-file recording', () => {
   it('the default window applies every message in time order, and no limitation says otherwise', () => {
     assert.equal(byDefault.fatal, undefined);
     assert.equal(byDefault.model.tables?.releasedLate, 0);
-    assert.ok(byDefault.model.tables!.orderingWindow! > 256, 'the window held more than 256 events at its peak');
+    assert.ok(byDefault.model.tables.orderingWindow! > 256, 'the window held more than 256 events at its peak');
     assert.deepEqual(byDefault.model.limitations.filter((l) => l.kind === 'out-of-order'), []);
   });
 
