@@ -86,6 +86,9 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   // CREATE is answered ENOSYS: files are made by MKNOD and OPEN.
   { name: 'thirdparty-fusefat.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD'] },
   { name: 'thirdparty-disorderfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK'] },
+  // Listings only: the same tree in the backing directory's order, then reversed.
+  { name: 'thirdparty-disorderfs-forward.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'RELEASEDIR'] },
+  { name: 'thirdparty-disorderfs-reverse.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'RELEASEDIR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -929,5 +932,40 @@ describe('disorderfs', { skip: has('thirdparty-disorderfs.pcapng') }, () => {
     const shared = r.model.files.find((f) => f.path === '/shared')!;
     assert.ok(r.model.files.some((f) => f !== shared && String(f.ino) === String(shared.ino) && f.path.endsWith('(deleted)')), '/shared has the ino of an unlinked file');
     assert.ok(shared.sizeHistory.every((e) => e.value === null || e.value === 0 || e.value >= 4096), 'no 7-byte size of an unlinked file');
+  });
+});
+
+describe('disorderfs, --reverse-dirents=no then yes over one directory', { skip: has('thirdparty-disorderfs-forward.pcapng') || has('thirdparty-disorderfs-reverse.pcapng') }, () => {
+  /** Every whole listing (READDIR from offset 0) of each directory, by path. */
+  const listings = (name: string): Map<string, string[][]> => {
+    const pathOf = new Map(run(name).model.files.map((f) => [Number(f.nodeid), f.path]));
+    const out = new Map<string, string[][]>();
+    for (const x of dump(name).exchanges) {
+      if (x.op !== 'READDIR' || x.error !== 0 || (x.request.body as { fuse_read_in: { offset: number } }).fuse_read_in.offset !== 0) continue;
+      const path = pathOf.get(x.nodeid)!;
+      out.set(path, [...(out.get(path) ?? []), ((x.reply!.body as { entries: { name: string }[] }).entries).map((e) => e.name)]);
+    }
+    return out;
+  };
+
+  it('lists each directory the same way twice per mount, the second mount in the first one\'s order reversed; no finding in either', () => {
+    const fwd = listings('thirdparty-disorderfs-forward.pcapng');
+    const rev = listings('thirdparty-disorderfs-reverse.pcapng');
+    assert.deepEqual([...fwd.keys()].sort(), ['/src', '/src/bin', '/src/doc', '/src/lib']);
+    assert.deepEqual([...rev.keys()].sort(), [...fwd.keys()].sort());
+    // make_tree: 20 files in each of bin, doc and lib (and lib's readme), every name whole (snap length 4096).
+    assert.deepEqual(fwd.get('/src/lib')![0]!.filter((n) => n.startsWith('part')).length, 20);
+    for (const [path, [a, b]] of fwd) {
+      assert.deepEqual(b, a, `${path}: listed twice the same way`);
+      const [c, d] = rev.get(path)!;
+      assert.deepEqual(d, c, `${path}: listed twice the same way, reversed`);
+      assert.deepEqual(c, [...a!].reverse(), `${path}: the reverse of the forward listing`);
+      assert.notDeepEqual(c, a, path);
+    }
+    for (const name of ['thirdparty-disorderfs-forward.pcapng', 'thirdparty-disorderfs-reverse.pcapng']) {
+      const r = run(name);
+      assert.deepEqual(kindsOf(r), []);
+      for (let i = 1; i <= 20; i++) assert.equal(r.model.files.find((f) => f.path === `/src/lib/part${i}.bin`)!.reportedSize, i * 997, `${name}: part${i}.bin`);
+    }
   });
 });
