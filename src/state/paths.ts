@@ -34,6 +34,18 @@ interface PathNode {
    * lookup of its marked name.
    */
   linked: boolean;
+  /**
+   * Its other names, made by LINK (hard links): the node keeps the name it
+   * had first for its path, and when that name is unlinked, the next one
+   * takes its place; only when the last name goes is it deleted. Each is in
+   * the children index too. Undefined for nearly every node.
+   */
+  aliases: Alias[] | undefined;
+}
+
+interface Alias {
+  parent: Id;
+  name: string;
 }
 
 /** Depth at which a walk up the parents stops: a cycle (damaged input) has no root. */
@@ -82,6 +94,63 @@ export class PathTable {
     if (c !== undefined && c.get(n.name) === nodeid) this.dropEntry(c, n.parent, n.name);
   }
 
+  /** Indexes `parent`/`name` as a name of `nodeid` (an alias: the node's own `parent`/`name` go through `link`). */
+  private indexAlias(parent: Id, name: string, nodeid: Id): void {
+    let c = this.children.get(parent);
+    if (!c) this.children.set(parent, (c = new Map()));
+    c.set(name, nodeid);
+  }
+
+  /** Drops `parent`/`name` from the index when it still leads to `nodeid`. */
+  private dropIndex(parent: Id, name: string, nodeid: Id): void {
+    const c = this.children.get(parent);
+    if (c !== undefined && c.get(name) === nodeid) this.dropEntry(c, parent, name);
+  }
+
+  /** The position of `parent`/`name` among the node's aliases, or -1. */
+  private aliasAt(n: PathNode, parent: Id, name: string): number {
+    const a = n.aliases;
+    if (a === undefined) return -1;
+    for (let i = 0; i < a.length; i++) if (a[i]!.parent === parent && a[i]!.name === name) return i;
+    return -1;
+  }
+
+  /** The name `parent`/`name` of node `n` moved to `toParent`/`toName` (RENAME): its own name, or an alias. The index is the caller's. */
+  private moveName(nodeid: Id, n: PathNode, parent: Id, name: string, toParent: Id, toName: string): void {
+    const i = n.parent === parent && n.name === name ? -1 : this.aliasAt(n, parent, name);
+    if (i >= 0) {
+      n.aliases![i] = { parent: toParent, name: toName };
+      return;
+    }
+    this.place(nodeid, n, toParent, toName);
+    n.linked = true;
+  }
+
+  /**
+   * The name `parent`/`name` of node `n` is gone (unlinked, replaced by a
+   * RENAME) and out of the index: an alias is forgotten; its own name gives
+   * way to its next alias, or, when it has none, stays marked with `mark`
+   * (`(deleted)`) until the node is forgotten.
+   */
+  private dropName(nodeid: Id, n: PathNode, parent: Id, name: string, mark: string): void {
+    const a = n.aliases;
+    if (n.parent !== parent || n.name !== name) {
+      const i = this.aliasAt(n, parent, name);
+      if (i >= 0) a!.splice(i, 1);
+      if (a !== undefined && a.length === 0) n.aliases = undefined;
+      return;
+    }
+    if (a !== undefined) {
+      const next = a.shift()!;
+      if (a.length === 0) n.aliases = undefined;
+      this.place(nodeid, n, next.parent, next.name);
+      n.linked = true;
+      return;
+    }
+    n.linked = false;
+    this.place(nodeid, n, parent, `${name} ${mark}`);
+  }
+
   /** Deletes `name` from `c`, the children of `parent`. */
   private dropEntry(c: Map<string, Id>, parent: Id, name: string): void {
     c.delete(name);
@@ -118,14 +187,15 @@ export class PathTable {
     if (nodeid === ROOT_ID || nodeid === 0) return;
     let n = this.nodes.get(nodeid);
     if (!n) {
-      n = { parent, name, nlookup: 0, cached: undefined, epoch: -1, hops: 0, linked: false };
+      n = { parent, name, nlookup: 0, cached: undefined, epoch: -1, hops: 0, linked: false, aliases: undefined };
       // Nodes below an unknown one had `?<nodeid>` paths.
       if (this.dependents.has(nodeid)) this.epoch++;
       this.nodes.set(nodeid, n);
       this.depend(parent, 1);
       this.link(n, nodeid);
       if (this.nodes.size > this.peak) this.peak = this.nodes.size;
-    } else if (n.parent !== parent || n.name !== name) {
+    } else if ((n.parent !== parent || n.name !== name) && this.aliasAt(n, parent, name) < 0) {
+      // Looked up under a name the table does not know for it: it was renamed where the capture could not see.
       this.unlinkIndex(n, nodeid);
       this.place(nodeid, n, parent, name);
       this.link(n, nodeid);
@@ -133,27 +203,45 @@ export class PathTable {
     if (countLookup) n.nlookup++;
   }
 
+  /**
+   * LINK: `nodeid` got the new name `parent`/`name` besides the one it has.
+   * Its path keeps its first name (see `PathNode.aliases`); a node the table
+   * does not know yet takes this name. Counts a lookup, as every entry reply.
+   */
+  addLink(nodeid: Id, parent: Id, name: string): void {
+    const n = nodeid === ROOT_ID || nodeid === 0 ? undefined : this.nodes.get(nodeid);
+    if (n === undefined || (n.parent === parent && n.name === name) || this.aliasAt(n, parent, name) >= 0) {
+      this.bind(nodeid, parent, name, true);
+      return;
+    }
+    (n.aliases ??= []).push({ parent, name });
+    this.indexAlias(parent, name, nodeid);
+    n.nlookup++;
+  }
+
   /** RENAME/RENAME2: the entry `oldName` in `oldParent` moved to `newParent`/`newName`. */
   rename(oldParent: Id, oldName: string, newParent: Id, newName: string, exchange: boolean): void {
     const from = this.children.get(oldParent);
     const movedId = from?.get(oldName);
     const targetId = (newParent === oldParent ? from : this.children.get(newParent))?.get(newName);
+    // Two names of one node (hard links): rename(2) does nothing.
+    if (movedId !== undefined && movedId === targetId) return;
     if (targetId !== undefined) {
       const t = this.nodes.get(targetId)!;
-      this.unlinkIndex(t, targetId);
+      this.dropIndex(newParent, newName, targetId);
       if (exchange) {
-        this.place(targetId, t, oldParent, oldName);
-        this.link(t, targetId);
+        this.moveName(targetId, t, newParent, newName, oldParent, oldName);
+        this.indexAlias(oldParent, oldName, targetId);
       } else {
-        // No longer reachable by any name: kept, marked, until forgotten.
-        this.place(targetId, t, t.parent, `${newName} (replaced)`);
+        // That name is gone; without another one the node is kept, marked, until forgotten.
+        this.dropName(targetId, t, newParent, newName, '(replaced)');
       }
     }
     if (movedId !== undefined) {
       const m = this.nodes.get(movedId)!;
-      if (!exchange || targetId === undefined) this.unlinkIndex(m, movedId);
-      this.place(movedId, m, newParent, newName);
-      this.link(m, movedId);
+      if (!exchange || targetId === undefined) this.dropIndex(oldParent, oldName, movedId);
+      this.moveName(movedId, m, oldParent, oldName, newParent, newName);
+      this.indexAlias(newParent, newName, movedId);
     }
   }
 
@@ -164,8 +252,7 @@ export class PathTable {
     if (c === undefined || id === undefined) return;
     const n = this.nodes.get(id)!;
     this.dropEntry(c, parent, name);
-    n.linked = false;
-    this.place(id, n, parent, `${name} (deleted)`);
+    this.dropName(id, n, parent, name, '(deleted)');
   }
 
   /**
@@ -182,6 +269,7 @@ export class PathTable {
       this.nodes.delete(nodeid);
       this.depend(n.parent, -1);
       this.unlinkIndex(n, nodeid);
+      if (n.aliases !== undefined) for (const a of n.aliases) this.dropIndex(a.parent, a.name, nodeid);
       return true;
     }
     return false;

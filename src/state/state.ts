@@ -423,7 +423,10 @@ export class AnalysisState {
       case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK: case Op.CREATE: case Op.TMPFILE: {
         const nid = x.resultNodeid;
         if (nid === undefined || nid === 0) return;
-        c.paths.bind(nid, x.nodeid, op === Op.TMPFILE ? `(tmpfile ${nid})` : (x.name ?? `?${nid}`), true);
+        const name = op === Op.TMPFILE ? `(tmpfile ${nid})` : (x.name ?? `?${nid}`);
+        // LINK gives a node another name (a hard link): its path keeps the one it has.
+        if (op === Op.LINK) c.paths.addLink(nid, x.nodeid, name);
+        else c.paths.bind(nid, x.nodeid, name, true);
         const child = this.files.getOrCreate(x.conn, nid, c.paths);
         child.path = c.paths.path(nid);
         if (op === Op.CREATE || op === Op.TMPFILE) {

@@ -3,7 +3,7 @@
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
- * disorderfs. Each is decoded as the test suite's independent reader pairs it,
+ * disorderfs, zfs-fuse. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -80,6 +80,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-unionfs-fuse-two-A.pcapng', protocol: '7.19', ops: ['CREATE', 'WRITE', 'LOOKUP'] },
   { name: 'thirdparty-unionfs-fuse-two-B.pcapng', protocol: '7.19', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
   { name: 'thirdparty-exfat-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
+  { name: 'thirdparty-zfs-fuse.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   // Read-only: the files come from an HTTP server.
   { name: 'thirdparty-httpdirfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'GETATTR'] },
   { name: 'thirdparty-cryfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
@@ -220,7 +221,28 @@ describe('gocryptfs', { skip: has('thirdparty-gocryptfs.pcapng') }, () => {
     assert.equal(f.details.oddSize, linkSize);
     assert.equal(f.details.size, getattrs.at(-1));
   });
+
+  it('LINK gives /data a second name, the same node; unlinking data.link leaves /data, which is read after it', () => {
+    const { exchanges } = dump('thirdparty-gocryptfs.pcapng');
+    const { link, node } = hardLinkOf(exchanges, 'data', 'data.link');
+    const unlink = exchanges.find((x) => x.op === 'UNLINK' && nameOf(x) === 'data.link' && x.error === 0)!;
+    assert.ok(Number(unlink.reply_ns) > Number(link.reply_ns));
+    assert.ok(exchanges.some((x) => x.op === 'READ' && x.nodeid === node && Number(x.reply_ns) > Number(unlink.reply_ns)), '/data is read after data.link is gone');
+    const r = run('thirdparty-gocryptfs.pcapng');
+    assert.deepEqual(r.model.files.filter((f) => f.nodeid === node).map((f) => f.path), ['/data']);
+    assert.equal(r.model.findings[0]!.path, '/data');
+  });
 });
+
+/** The LINK that gave the file `name` (created by CREATE) the new name `linkName`, and the file's nodeid: one node for both names. */
+function hardLinkOf(exchanges: Dumped[], name: string, linkName: string): { link: Dumped; node: number } {
+  const create = exchanges.find((x) => x.op === 'CREATE' && x.error === 0 && nameOf(x) === name)!;
+  const node = (create.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+  const link = exchanges.find((x) => x.op === 'LINK' && x.error === 0 && (x.request.body as { newname?: string }).newname === linkName)!;
+  assert.ok(link, `LINK ${linkName}`);
+  assert.equal((link.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, node, 'the same node');
+  return { link, node };
+}
 
 describe('rclone mount2', { skip: has('thirdparty-rclone.pcapng') }, () => {
   it('puts ino 0xFFFFFFFF in every READDIRPLUS dirent; files keep their own attr.ino and sizes; no finding', () => {
@@ -967,5 +989,24 @@ describe('disorderfs, --reverse-dirents=no then yes over one directory', { skip:
       assert.deepEqual(kindsOf(r), []);
       for (let i = 1; i <= 20; i++) assert.equal(r.model.files.find((f) => f.path === `/src/lib/part${i}.bin`)!.reportedSize, i * 997, `${name}: part${i}.bin`);
     }
+  });
+});
+
+describe('zfs-fuse', { skip: has('thirdparty-zfs-fuse.pcapng') }, () => {
+  const name = 'thirdparty-zfs-fuse.pcapng';
+  it('a hard link is one node with two names: after data.link is unlinked the file is still /data; two buffered writers of /par; no finding', () => {
+    const { exchanges } = dump(name);
+    const { link, node } = hardLinkOf(exchanges, 'data', 'data.link');
+    const unlink = exchanges.find((x) => x.op === 'UNLINK' && nameOf(x) === 'data.link' && x.error === 0)!;
+    assert.ok(Number(unlink.reply_ns) > Number(link.reply_ns));
+    assert.ok(!exchanges.some((x) => x.op === 'UNLINK' && nameOf(x) === 'data'), '/data itself is never unlinked');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.deepEqual(r.model.files.filter((f) => f.nodeid === node).map((f) => f.path), ['/data']);
+    const par = r.model.files.find((f) => f.path === '/par')!;
+    assert.equal(par.writes, 128);
+    assert.equal(par.reportedSize, 8 << 20);
+    assert.equal(par.daemonSize, 8 << 20);
   });
 });

@@ -89,6 +89,49 @@ test('PathTable: a deleted or replaced node is found by no name, not even its ma
   assert.deepEqual([p.path(3), p.path(4), p.path(5)], ['/x (deleted)', '/y (replaced)', '/y']);
 });
 
+test('PathTable: a hard link keeps the first name; unlinking one name of two leaves the other, unlinking both deletes', () => {
+  const p = new PathTable();
+  p.bind(2, 1, 'd', true);
+  p.bind(3, 1, 'data', true);
+  assert.equal(p.path(3), '/data');
+  p.addLink(3, 2, 'data.link');
+  assert.equal(p.path(3), '/data', 'LINK adds a name, it does not move the file');
+  p.bind(3, 2, 'data.link', true);
+  assert.equal(p.path(3), '/data', 'a LOOKUP through the other name does not move it either');
+  p.unlink(2, 'data.link');
+  assert.equal(p.path(3), '/data', 'the file keeps the name it still has');
+  p.addLink(3, 2, 'again');
+  p.unlink(1, 'data');
+  assert.equal(p.path(3), '/d/again', 'its own name gone, the other one names it');
+  p.rename(2, 'again', 1, 'back', false);
+  assert.equal(p.path(3), '/back');
+  p.unlink(1, 'back');
+  assert.equal(p.path(3), '/back (deleted)', 'its last name gone');
+  // Its names left the index: the name is free for another node.
+  p.bind(4, 1, 'back', true);
+  p.unlink(1, 'back');
+  assert.deepEqual([p.path(3), p.path(4)], ['/back (deleted)', '/back (deleted)']);
+});
+
+test('PathTable: RENAME onto a hard link of a file, and between two names of one file', () => {
+  const p = new PathTable();
+  p.bind(3, 1, 'a', true);
+  p.addLink(3, 1, 'b');
+  p.bind(4, 1, 'x', true);
+  p.rename(1, 'a', 1, 'b', false);
+  assert.equal(p.path(3), '/a', 'two names of one file: rename(2) changes nothing');
+  p.rename(1, 'x', 1, 'b', false);
+  assert.deepEqual([p.path(3), p.path(4)], ['/a', '/b'], 'the replaced name was only a second name of /a');
+  p.rename(1, 'b', 1, 'a', false);
+  assert.deepEqual([p.path(3), p.path(4)], ['/a (replaced)', '/a']);
+  // Forgetting a node drops every name of it from the index.
+  p.addLink(4, 1, 'c');
+  assert.equal(p.forget(4, 3), true);
+  p.unlink(1, 'c');
+  p.unlink(1, 'a');
+  assert.deepEqual([p.path(3), p.path(4)], ['/a (replaced)', '?4']);
+});
+
 test('PathTable: a chain deeper than the bound and a cycle are cut as before, whatever was cached', () => {
   const p = new PathTable();
   for (let i = 2; i < 302; i++) p.bind(i, i - 1, `n${i}`, true);
@@ -109,44 +152,73 @@ test('PathTable: a chain deeper than the bound and a cycle are cut as before, wh
 
 /** The paths the table must give, rebuilt from each node's parent and name on every call (nothing cached). */
 class Reference {
-  nodes = new Map<Id, { parent: Id; name: string; nlookup: number }>();
-  private at(parent: Id, name: string): Id | undefined {
+  nodes = new Map<Id, { parent: Id; name: string; nlookup: number; aliases: { parent: Id; name: string }[] }>();
+  /** The node a name leads to: its own name or one of its other names (LINK). */
+  at(parent: Id, name: string): Id | undefined {
     let found: Id | undefined;
-    for (const [id, n] of this.nodes) if (n.parent === parent && n.name === name) found = id;
+    for (const [id, n] of this.nodes) {
+      if ((n.parent === parent && n.name === name) || n.aliases.some((a) => a.parent === parent && a.name === name)) found = id;
+    }
     return found;
+  }
+  private aliasAt(id: Id, parent: Id, name: string): number {
+    return this.nodes.get(id)!.aliases.findIndex((a) => a.parent === parent && a.name === name);
   }
   bind(id: Id, parent: Id, name: string): void {
     if (id === 1) return;
     const n = this.nodes.get(id);
     if (n) {
-      n.parent = parent;
-      n.name = name;
+      if (this.aliasAt(id, parent, name) < 0) {
+        n.parent = parent;
+        n.name = name;
+      }
       n.nlookup++;
     } else {
-      this.nodes.set(id, { parent, name, nlookup: 1 });
+      this.nodes.set(id, { parent, name, nlookup: 1, aliases: [] });
+    }
+  }
+  link(id: Id, parent: Id, name: string): void {
+    const n = this.nodes.get(id);
+    if (!n || (n.parent === parent && n.name === name) || this.aliasAt(id, parent, name) >= 0) return this.bind(id, parent, name);
+    n.aliases.push({ parent, name });
+    n.nlookup++;
+  }
+  private moveName(id: Id, parent: Id, name: string, toParent: Id, toName: string): void {
+    const n = this.nodes.get(id)!;
+    const i = n.parent === parent && n.name === name ? -1 : this.aliasAt(id, parent, name);
+    if (i >= 0) {
+      n.aliases[i] = { parent: toParent, name: toName };
+    } else {
+      n.parent = toParent;
+      n.name = toName;
+    }
+  }
+  private dropName(id: Id, parent: Id, name: string, mark: string): void {
+    const n = this.nodes.get(id)!;
+    if (n.parent !== parent || n.name !== name) {
+      const i = this.aliasAt(id, parent, name);
+      if (i >= 0) n.aliases.splice(i, 1);
+    } else if (n.aliases.length > 0) {
+      const next = n.aliases.shift()!;
+      n.parent = next.parent;
+      n.name = next.name;
+    } else {
+      n.name = `${name} ${mark}`;
     }
   }
   rename(op: Id, on: string, np: Id, nn: string, exchange: boolean): void {
     const moved = this.at(op, on);
     const target = this.at(np, nn);
+    if (moved !== undefined && moved === target) return;
     if (target !== undefined) {
-      const t = this.nodes.get(target)!;
-      if (exchange) {
-        t.parent = op;
-        t.name = on;
-      } else {
-        t.name = `${nn} (replaced)`;
-      }
+      if (exchange) this.moveName(target, np, nn, op, on);
+      else this.dropName(target, np, nn, '(replaced)');
     }
-    if (moved !== undefined) {
-      const m = this.nodes.get(moved)!;
-      m.parent = np;
-      m.name = nn;
-    }
+    if (moved !== undefined) this.moveName(moved, op, on, np, nn);
   }
   unlink(parent: Id, name: string): void {
     const id = this.at(parent, name);
-    if (id !== undefined) this.nodes.get(id)!.name = `${name} (deleted)`;
+    if (id !== undefined) this.dropName(id, parent, name, '(deleted)');
   }
   forget(id: Id, k: number): void {
     const n = this.nodes.get(id);
@@ -168,7 +240,7 @@ class Reference {
   }
 }
 
-test('PathTable: random binds, renames, unlinks and forgets give the paths rebuilt from scratch', () => {
+test('PathTable: random binds, links, renames, unlinks and forgets give the paths rebuilt from scratch', () => {
   let seed = 12345;
   const rand = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -182,12 +254,19 @@ test('PathTable: random binds, renames, unlinks and forgets give the paths rebui
       const id = 2 + rand(12);
       const parent = rand(4) === 0 ? 1 : 2 + rand(12);
       const name = names[rand(names.length)]!;
-      switch (rand(5)) {
+      switch (rand(6)) {
         case 0: case 1:
           // Names stay unique per directory (the table's index keeps the latest binding of a name, the reference any).
-          if (![...ref.nodes].some(([o, n]) => o !== id && n.parent === parent && n.name === name)) {
+          if (ref.at(parent, name) === undefined || ref.at(parent, name) === id) {
             p.bind(id, parent, name, true);
             ref.bind(id, parent, name);
+          }
+          break;
+        case 5:
+          // LINK: another name for a node (a file: a node with children is a directory, which has no hard links).
+          if (ref.at(parent, name) === undefined && ![...ref.nodes.values()].some((n) => n.parent === id || n.aliases.some((a) => a.parent === id))) {
+            p.addLink(id, parent, name);
+            ref.link(id, parent, name);
           }
           break;
         case 2: {
