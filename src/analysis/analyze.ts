@@ -25,7 +25,7 @@ import { exactId } from '../model/id64.js';
 import { toolVersion } from '../model/format.js';
 import { buildModel, RetiredFiles, sizeEvent, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
-import { EventHeap, EvKind } from '../pairing/order.js';
+import { EventHeap, EvKind, ORDER_WINDOW } from '../pairing/order.js';
 import { Selection } from './selection.js';
 import { isRebuilt } from '../capture/rebuilt.js';
 
@@ -111,7 +111,7 @@ export interface AnalyzeLimits {
  * capture, analyze with 256 instead of 2048 took about 10% less CPU), so it is kept no
  * larger than real captures need.
  */
-const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: 2048, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000, barsPerFileNarrowed: 12_000 };
+const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: ORDER_WINDOW, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000, barsPerFileNarrowed: 12_000 };
 
 export interface AnalyzeResult {
   model: AnalysisModel;

@@ -11,6 +11,13 @@ import type { Exchange } from '../protocol/exchange.js';
 import type { PairingProblem } from './pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
 
+/**
+ * Events that wait in the ordering window before the earliest leaves (the
+ * analysis's default `maxWaiting`, and dump's count of requests in flight):
+ * analysis/analyze.ts says why this many.
+ */
+export const ORDER_WINDOW = 2048;
+
 export const enum EvKind {
   Request = 0,
   Reply = 1,

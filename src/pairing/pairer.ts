@@ -80,7 +80,6 @@ interface ConnState {
    */
   settledInterrupts: Id[];
   requests: number;
-  peakInflight: number;
 }
 
 export interface PairerOptions {
@@ -129,7 +128,7 @@ export class Pairer {
   private conn(c: number): ConnState {
     let s = this.conns[c];
     if (!s) {
-      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new IdTable(), interrupts: new Map(), settledInterrupts: [], requests: 0, peakInflight: 0 };
+      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new IdTable(), interrupts: new Map(), settledInterrupts: [], requests: 0 };
       this.conns[c] = s;
     }
     return s;
@@ -147,10 +146,6 @@ export class Pairer {
     const out: number[] = [];
     this.conns.forEach((_, i) => out.push(i));
     return out;
-  }
-
-  peakInflight(conn: number): number {
-    return this.conn(conn).peakInflight;
   }
 
   /** Classifies one message and pairs it; the message bytes are valid only during this call. */
@@ -224,7 +219,6 @@ export class Pairer {
         exchange: x,
       });
     }
-    if (s.inflight.size > s.peakInflight) s.peakInflight = s.inflight.size;
     this.sink.onRequest?.(x, m);
     return 'request';
   }

@@ -4,6 +4,7 @@
  * every decoded field; a pairing summary closes the output. Several captures
  * are merged by time (src/analysis/merge-inputs.ts).
  */
+import { InflightPeak } from '../../pairing/inflight-peak.js';
 import type { Command } from 'commander';
 import { type BackingOp, type CaptureMessage, type ConnectionInfo, Direction, Timebase } from '../../capture/message.js';
 import { bytesRead, captureBytes } from '../../capture/open.js';
@@ -144,8 +145,12 @@ function dump(files: string[], opts: DumpOptions): number {
     reply_rejected_errno: x.replyFailedErrno || null,
   });
 
+  /** Requests in flight by time, not block order (the summary's peak). */
+  const inflight = new InflightPeak();
   const sink = {
     onMessage(kind: MessageKind, m: CaptureMessage, pairer: Pairer): void {
+      if (kind === 'request') inflight.request(m.conn, pairer.last!.tReq);
+      else if (kind === 'reply') inflight.reply(m.conn, pairer.last!.tReq, pairer.last!.tReply);
       if (opts.exchanges) {
         const x = pairer.last;
         emit(m.input, m.t, { numbered: true, numbers: x && x.reqIndex === pairer.counts.messages - 1 ? x : undefined });
@@ -254,7 +259,8 @@ function dump(files: string[], opts: DumpOptions): number {
   }
   // A file that could not even be opened has nothing to summarise.
   if (!(result.fatal && result.pairer.counts.messages === 0 && result.connections.length === 0)) {
-    writeSummary(out, result, problems, problemCounts, json);
+    inflight.end();
+    writeSummary(out, result, inflight, problems, problemCounts, json);
   }
   out.close();
   if (result.fatal) {
@@ -264,7 +270,7 @@ function dump(files: string[], opts: DumpOptions): number {
   return 0;
 }
 
-function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], counts: Record<string, number>, json: boolean): void {
+function writeSummary(out: Output, run: PairRun, inflight: InflightPeak, problems: PairingProblem[], counts: Record<string, number>, json: boolean): void {
   const c = run.pairer.counts;
   const conns = run.connections.map((ci) => {
     const p = run.pairer.protocol(ci.conn);
@@ -277,7 +283,7 @@ function writeSummary(out: Output, run: PairRun, problems: PairingProblem[], cou
       kernel: p.kernelMinor !== undefined ? `${p.kernelMajor}.${p.kernelMinor}` : null,
       daemon: p.daemonMinor !== undefined ? `${p.daemonMajor}.${p.daemonMinor}` : null,
       note: p.assumedNote ?? null,
-      peak_inflight: run.pairer.peakInflight(ci.conn),
+      peak_inflight: inflight.peak(ci.conn),
     };
   });
   const summary = {
