@@ -78,11 +78,9 @@ export class PathTable {
     return this.nodes.size;
   }
 
-  /** Indexes node `n` (id `nodeid`) by its parent and name. */
+  /** Indexes node `n` (id `nodeid`) by its own parent and name. */
   private link(n: PathNode, nodeid: Id): void {
-    let c = this.children.get(n.parent);
-    if (!c) this.children.set(n.parent, (c = new Map()));
-    c.set(n.name, nodeid);
+    this.indexName(n.parent, n.name, nodeid);
     n.linked = true;
   }
 
@@ -90,12 +88,11 @@ export class PathTable {
   private unlinkIndex(n: PathNode, nodeid: Id): void {
     if (!n.linked) return;
     n.linked = false;
-    const c = this.children.get(n.parent);
-    if (c !== undefined && c.get(n.name) === nodeid) this.dropEntry(c, n.parent, n.name);
+    this.dropIndex(n.parent, n.name, nodeid);
   }
 
-  /** Indexes `parent`/`name` as a name of `nodeid` (an alias: the node's own `parent`/`name` go through `link`). */
-  private indexAlias(parent: Id, name: string, nodeid: Id): void {
+  /** Indexes `parent`/`name` as a name of `nodeid`: its own or an alias. */
+  private indexName(parent: Id, name: string, nodeid: Id): void {
     let c = this.children.get(parent);
     if (!c) this.children.set(parent, (c = new Map()));
     c.set(name, nodeid);
@@ -215,7 +212,7 @@ export class PathTable {
       return;
     }
     (n.aliases ??= []).push({ parent, name });
-    this.indexAlias(parent, name, nodeid);
+    this.indexName(parent, name, nodeid);
     n.nlookup++;
   }
 
@@ -231,7 +228,7 @@ export class PathTable {
       this.dropIndex(newParent, newName, targetId);
       if (exchange) {
         this.moveName(targetId, t, newParent, newName, oldParent, oldName);
-        this.indexAlias(oldParent, oldName, targetId);
+        this.indexName(oldParent, oldName, targetId);
       } else {
         // That name is gone; without another one the node is kept, marked, until forgotten.
         this.dropName(targetId, t, newParent, newName, '(replaced)');
@@ -241,7 +238,7 @@ export class PathTable {
       const m = this.nodes.get(movedId)!;
       if (!exchange || targetId === undefined) this.dropIndex(oldParent, oldName, movedId);
       this.moveName(movedId, m, oldParent, oldName, newParent, newName);
-      this.indexAlias(newParent, newName, movedId);
+      this.indexName(newParent, newName, movedId);
     }
   }
 

@@ -740,7 +740,8 @@ describe('httpdirfs', { skip: has('thirdparty-httpdirfs.pcapng') }, () => {
     const node = (lookups[0]!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
     const reads = exchanges.filter((x) => x.op === 'READ' && x.nodeid === node && x.error === 0);
     const got = reads.map((x) => (x.reply!.body as { data: { length: number } }).data.length);
-    assert.deepEqual(got.slice(0, -1).map((n) => n === 19940), got.slice(0, -1).map(() => true), `reads before the cut: ${got.join(', ')}`);
+    assert.ok(got.length >= 2, `${got.length} READs`);
+    for (const n of got.slice(0, -1)) assert.equal(n, 19940, `reads before the cut: ${got.join(', ')}`);
     assert.equal(got.at(-1), 9970, 'the last READ returns what the server still has');
     assert.ok(Number(reads.at(-1)!.reply_ns) > Number(lookups.at(-1)!.reply_ns), 'after the last LOOKUP reported 19940');
 
