@@ -37,8 +37,6 @@ function schemaElement(name: string, kind: ParquetKind): SchemaElement {
   }
 }
 
-const U64_WRAP = 1n << 64n;
-
 /** A cell as the column's stored value; a 64-bit integer stays exact (a decimal string or a bigint in, a bigint out). */
 function stored(v: Cell | bigint, kind: ParquetKind): unknown {
   if (v === null || v === '') return kind === 'string' ? (v === '' ? '' : null) : null;
@@ -51,8 +49,8 @@ function stored(v: Cell | bigint, kind: ParquetKind): unknown {
         b = BigInt(v);
       } else if (typeof v === 'string' && /^-?\d+$/.test(v)) b = BigInt(v);
       else return null;
-      // UINT_64 is stored in INT64's bits: values past 2^63-1 wrap, readers unwrap.
-      return kind === 'uint64' && b >= 1n << 63n ? b - U64_WRAP : b;
+      // UINT_64 as its unsigned value: the writer checks it against 0..2^64-1 and stores INT64's bits itself.
+      return b;
     }
     case 'double': return typeof v === 'number' ? v : Number(v);
     case 'string': return typeof v === 'string' ? v : String(v);

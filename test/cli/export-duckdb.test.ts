@@ -22,6 +22,7 @@ import { parquetKind } from '../../src/report/column-kinds.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { hostileCapture } from '../helpers/hostile-capture.js';
 import { parseJsonExact } from '../helpers/json-exact.js';
+import { Cap, OP } from '../analysis/capture-builder.js';
 
 type Duck = typeof import('@duckdb/node-api');
 let duck: Duck | undefined;
@@ -249,6 +250,36 @@ describe('Parquet in DuckDB: its own types, the capture column, every cell as in
       if (table !== 'findings' && got.length > 0) assert.equal(caps.size, 2, `${table}: rows of both captures`);
     });
   }
+
+  it('u64 values past 2^63 are exact: a file handle with its top bit set, a READ at such an offset', async () => {
+    // Daemons hand out pointers and hash cookies as handles and offsets: the top bit may be set.
+    const fh = 2n ** 64n - 3n;
+    const offset = 2n ** 63n + 4096n;
+    const c = new Cap(1);
+    c.init(0, 0);
+    const open = c.req(0, 1, OP.OPEN, 5, Buffer.alloc(8));
+    const oo = Buffer.alloc(16);
+    oo.writeBigUInt64LE(fh, 0);
+    c.rep(0, 2, open, 0, oo);
+    const ri = Buffer.alloc(40);
+    ri.writeBigUInt64LE(fh, 0);
+    ri.writeBigUInt64LE(offset, 8);
+    ri.writeUInt32LE(4096, 16);
+    const read = c.req(0, 3, OP.READ, 5, ri);
+    c.rep(0, 4, read, 0, Buffer.alloc(0));
+    const cap = c.file('u64.pcapng');
+    const pq = join(tmp, 'u64.parquet');
+    const r = runCli(['export', cap, '--table', 'requests', '--format', 'parquet', '-o', pq]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = await q(`SELECT op, fh::VARCHAR AS fh, "offset"::VARCHAR AS "offset" FROM read_parquet('${pq}') WHERE op IN ('OPEN', 'READ') ORDER BY "unique"`);
+    // Parquet's UINT_64 read back as UBIGINT: the same digits as JSON Lines (parsed exactly) writes.
+    const jsonl = runCli(['export', cap, '--table', 'requests', '--format', 'jsonl']);
+    assert.equal(jsonl.code, 0, jsonl.stderr);
+    const rows = jsonl.stdout.split('\n').filter((l) => l).map((l) => parseJsonExact<Row>(l)).filter((x) => x.op === 'READ');
+    assert.equal(String(rows[0]!.fh), fh.toString());
+    assert.equal(String(rows[0]!.offset), offset.toString());
+    assert.deepEqual(got.map((x) => [x.op, x.fh, x.offset]), [['OPEN', null, null], ['READ', fh.toString(), offset.toString()]]);
+  });
 
   it('needs a file: without -o it is exit 2', () => {
     const r = runCli(['export', race.files[0]!, '--format', 'parquet']);
