@@ -7,7 +7,9 @@
  *   offset, size, length) as unsigned INT64 (UINT_64), exact past 2^63;
  * - absolute times (`*_ns`, `t`): INT64 TIMESTAMP(NANOS) holding UTC, exact
  *   (DuckDB: TIMESTAMP_NS);
- * - numbers (ms, µs): DOUBLE; text: STRING; unknown cells: null.
+ * - numbers (ms, µs): DOUBLE; text: STRING; unknown cells: null, and so
+ *   is a value its type cannot hold (a damaged capture's time past 2262:
+ *   CSV and JSON Lines keep its digits).
  *
  * A last column `capture` names the capture file each row comes from, so a
  * fleet of captures goes into one file (rows of the whole-analysis tables
@@ -37,6 +39,9 @@ function schemaElement(name: string, kind: ParquetKind): SchemaElement {
   }
 }
 
+const U64_END = 1n << 64n;
+const I64_END = 1n << 63n;
+
 /** A cell as the column's stored value; a 64-bit integer stays exact (a decimal string or a bigint in, a bigint out). */
 function stored(v: Cell | bigint, kind: ParquetKind): unknown {
   if (v === null || v === '') return kind === 'string' ? (v === '' ? '' : null) : null;
@@ -50,7 +55,9 @@ function stored(v: Cell | bigint, kind: ParquetKind): unknown {
       } else if (typeof v === 'string' && /^-?\d+$/.test(v)) b = BigInt(v);
       else return null;
       // UINT_64 as its unsigned value: the writer checks it against 0..2^64-1 and stores INT64's bits itself.
-      return b;
+      if (kind === 'uint64') return b >= 0n && b < U64_END ? b : null;
+      // A signed INT64 (and a TIMESTAMP, ns since 1970) ends at 2^63-1: a damaged capture's time past 2262 has no Parquet value.
+      return b >= -I64_END && b < I64_END ? b : null;
     }
     case 'double': return typeof v === 'number' ? v : Number(v);
     case 'string': return typeof v === 'string' ? v : String(v);

@@ -281,6 +281,24 @@ describe('Parquet in DuckDB: its own types, the capture column, every cell as in
     assert.deepEqual(got.map((x) => [x.op, x.fh, x.offset]), [['OPEN', null, null], ['READ', fh.toString(), offset.toString()]]);
   });
 
+  it('a time past 2262 (a damaged capture\'s) is null in Parquet, its digits in JSON Lines', async () => {
+    // TIMESTAMP(NANOS) is a signed INT64: 2^63 ns after 1970 is in 2262.
+    const c = new Cap(1);
+    c.init(0, 0);
+    const late = 2 ** 63 / 1e6; // ms after EPOCH: past 2^63 ns since 1970
+    const g = c.req(0, late, OP.GETATTR, 1, Buffer.alloc(16));
+    c.rep(0, late + 1, g, -2);
+    const cap = c.file('late.pcapng');
+    const pq = join(tmp, 'late.parquet');
+    const r = runCli(['export', cap, '--table', 'requests', '--format', 'parquet', '-o', pq]);
+    assert.equal(r.code, 0, r.stderr);
+    const jsonl = runCli(['export', cap, '--table', 'requests', '--format', 'jsonl']);
+    const row = jsonl.stdout.split('\n').filter((l) => l).map((l) => parseJsonExact<Row>(l)).find((x) => x.op === 'GETATTR')!;
+    assert.ok(BigInt(row.req_ns as bigint) >= 2n ** 63n, `req_ns ${String(row.req_ns)}`);
+    const got = await q(`SELECT op, req_ns, reply_ns, "unique"::VARCHAR AS u FROM read_parquet('${pq}') WHERE op = 'GETATTR'`);
+    assert.deepEqual(got.map((x) => [x.op, x.req_ns, x.reply_ns, x.u]), [['GETATTR', null, null, String(row.unique)]]);
+  });
+
   it('needs a file: without -o it is exit 2', () => {
     const r = runCli(['export', race.files[0]!, '--format', 'parquet']);
     assert.equal(r.code, 2);
