@@ -3,7 +3,7 @@
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
- * disorderfs, zfs-fuse. Each is decoded as the test suite's independent reader pairs it,
+ * disorderfs, zfs-fuse, the GlusterFS client. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -90,6 +90,10 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   // Listings only: the same tree in the backing directory's order, then reversed.
   { name: 'thirdparty-disorderfs-forward.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'RELEASEDIR'] },
   { name: 'thirdparty-disorderfs-reverse.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'RELEASEDIR'] },
+  // GlusterFS 10.3's FUSE bridge answers INIT with 7.24 whatever the kernel offers.
+  { name: 'thirdparty-glusterfs.pcapng', protocol: '7.24', ops: [...WORKLOAD_OPS, 'LINK', 'READ'] },
+  { name: 'thirdparty-glusterfs-race-A.pcapng', protocol: '7.24', ops: ['LOOKUP', 'OPEN', 'WRITE'] },
+  { name: 'thirdparty-glusterfs-race-B.pcapng', protocol: '7.24', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1009,5 +1013,67 @@ describe('zfs-fuse', { skip: has('thirdparty-zfs-fuse.pcapng') }, () => {
     assert.equal(par.writes, 128);
     assert.equal(par.reportedSize, 8 << 20);
     assert.equal(par.daemonSize, 8 << 20);
+  });
+});
+
+describe('GlusterFS, one client', { skip: has('thirdparty-glusterfs.pcapng') }, () => {
+  const name = 'thirdparty-glusterfs.pcapng';
+  it('answers the kernel\'s STATX ENOSYS (beyond its opcode table); LINK, truncates down and up, an O_DIRECT READ; no finding', () => {
+    const { exchanges } = dump(name);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'STATX').map((x) => x.error_name), ['-ENOSYS']);
+    assert.ok(exchanges.some((x) => x.op === 'LINK' && x.error === 0));
+    const data = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const sizes = exchanges.filter((x) => x.op === 'SETATTR' && x.nodeid === data && x.error === 0).map((x) => attrOf(x)!.size);
+    assert.deepEqual(sizes.slice(0, 2), [1000, 9000]);
+    assert.ok(exchanges.some((x) => x.op === 'READ' && x.nodeid === data && x.error === 0));
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+  });
+});
+
+describe('GlusterFS, two clients of one volume: the stale-size race', { skip: has('thirdparty-glusterfs-race-A.pcapng') || has('thirdparty-glusterfs-race-B.pcapng') }, () => {
+  const A = 'thirdparty-glusterfs-race-A.pcapng';
+  const B = 'thirdparty-glusterfs-race-B.pcapng';
+  it('A\'s kernel cached 4 GiB, B truncated to 2 GiB, A wrote at 3 GiB: one stale-size write, the two writes one at a time (DIRECT_IO without PARALLEL_DIRECT_WRITES)', () => {
+    const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
+      const cap = readPcapng(fx(name));
+      return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
+    };
+    const a = abs(A);
+    const b = abs(B);
+    const { exchanges: da } = dump(A);
+    const { exchanges: db } = dump(B);
+    // A: one LOOKUP of /file, answered 4 GiB and valid for an hour.
+    const lookup = da.find((x) => x.op === 'LOOKUP' && nameOf(x) === 'file')!;
+    assert.equal(attrOf(lookup)!.size, 4 * 2 ** 30);
+    assert.equal((lookup.reply!.body as { fuse_entry_out: { attr_valid: number } }).fuse_entry_out.attr_valid, 3600);
+    const fileA = BigInt((lookup.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid);
+    // B: the truncate to 2 GiB, of the same file (one ino).
+    const trunc = db.find((x) => x.op === 'SETATTR' && attrOf(x)!.size === 2 * 2 ** 30)!;
+    assert.equal(String(attrOf(trunc)!.ino), String(attrOf(lookup)!.ino));
+    const truncB = b.find((e) => e.opcode === Op.SETATTR && e.unique === BigInt(trunc.unique))!;
+    const writes = a.filter((e) => e.opcode === Op.WRITE && e.nodeid === fileA).sort((x, y) => x.from - y.from);
+    assert.deepEqual(writes.map((w) => [writeInfo(w).offset, writeInfo(w).size]), [[3 * 2 ** 30, 65536], [3584 * 2 ** 20, 65536]]);
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 2);
+    const lookupA = a.find((e) => e.opcode === Op.LOOKUP && e.unique === BigInt(lookup.unique))!;
+    assert.ok(lookupA.to < truncB.from && truncB.to < writes[0]!.from, 'LOOKUP, then the truncate, then the first WRITE');
+    // Nothing told A's kernel another size between its LOOKUP and the first WRITE.
+    assert.ok(!a.some((e) => e.nodeid === fileA && (e.opcode === Op.GETATTR || e.opcode === Op.LOOKUP) && e.from > lookupA.to && e.from < writes[0]!.from));
+    // The opens: FOPEN_DIRECT_IO|FOPEN_KEEP_CACHE, no FOPEN_PARALLEL_DIRECT_WRITES; the writes never overlapped.
+    const opens = a.filter((e) => e.opcode === Op.OPEN && e.nodeid === fileA).map(openReplyFlags);
+    assert.deepEqual(opens, [0x3, 0x3]);
+    assert.equal(maxInFlight(writes), 1);
+    // Before the second WRITE a GETATTR reported 3 GiB + 64 KiB: the kernel knew that one extends the file.
+    const getattr = da.find((x) => x.op === 'GETATTR' && BigInt(x.nodeid) === fileA)!;
+    assert.equal(attrOf(getattr)!.size, 3 * 2 ** 30 + 65536);
+
+    const r = analyze({ files: [fx(A), fx(B)] });
+    assert.equal(r.fatal, undefined);
+    assert.deepEqual(kindsOf(r), ['stale-size-write']);
+    const f = r.model.findings[0]!;
+    assert.deepEqual([f.conn, f.path, f.uniques.map(String)], [0, '/file', [String(writes[0]!.unique)]]);
+    assert.equal(r.model.files.find((g) => g.conn === 0 && g.path === '/file')!.maxConcurrentWrites, 1);
   });
 });
