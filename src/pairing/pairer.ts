@@ -260,7 +260,14 @@ export class Pairer {
       s.interrupts.delete(unique);
     } else {
       extractReply(x, m, s.proto);
-      if (x.interrupts > 0) this.settleInterrupt(s, x.unique);
+      if (x.interrupts > 0) {
+        this.settleInterrupt(s, x.unique);
+        // Read at or after this reply's time, the INTERRUPT found the request answered: its block came first (another thread's), not its time.
+        if (!(x.tInterrupt < x.tReply)) {
+          x.interrupts = 0;
+          x.tInterrupt = NaN;
+        }
+      }
     }
     this.counts.replies++;
     if (x.replyProblem !== undefined) this.malformed(m, x.replyProblem, `${opcodeName(x.opcode)} reply #${x.unique}: `, x);

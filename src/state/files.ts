@@ -145,6 +145,11 @@ export class Track {
    * have moved the size, so the FUSE-visible sizes at request time prove nothing.
    */
   passthroughBlind = false;
+  /**
+   * INTERRUPTs for it read while it was in flight, counted in time order and
+   * written through to `x.interrupts` (pairing counts them in block order).
+   */
+  interrupts = 0;
   /** Its index in the state's list of in-flight tracks (-1 when not in flight). */
   slot = -1;
   /** Order in which the state took the request (ties of `inflightTracks` keep it). */

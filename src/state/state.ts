@@ -205,6 +205,7 @@ export class AnalysisState {
     if (x.noReplyExpected || op === Op.INTERRUPT) {
       if (x.tid >= 0) c.concurrency.tids.add(x.tid);
       this.setPath(x, c, namesChild);
+      if (op === Op.INTERRUPT) this.interrupt(x);
       return undefined;
     }
 
@@ -221,6 +222,8 @@ export class AnalysisState {
       this.setPath(x, c, namesChild);
     }
     const tr = this.newTrack(x, f);
+    // Pairing may have counted INTERRUPTs whose blocks came first: the count starts here, in time order.
+    if (x.interrupts !== 0) this.syncInterrupts(x, tr);
     // A duplicate unique needs no care: each request has its own track on its own exchange.
     x.stateTrack = tr;
     const live = this.live;
@@ -273,6 +276,27 @@ export class AnalysisState {
       g.addInflight('truncatesInflight', tr);
     }
     return tr;
+  }
+
+  /**
+   * An INTERRUPT, in time order: a target in flight at its time was
+   * interrupted. Pairing marks targets as blocks come, and blocks of
+   * different threads are not in time order: an INTERRUPT's block may come
+   * before its target's request or after its reply. The analysis goes by
+   * this count (`Track.interrupts`), which replaces pairing's on the
+   * exchange when the request is taken, at each INTERRUPT and at the reply.
+   */
+  private interrupt(x: Exchange): void {
+    if (x.target === undefined || !this.inFlight(x.conn, x.target)) return;
+    const tr = this.conn(x.conn).byUnique!.get(x.target)!;
+    if (tr.interrupts++ === 0) tr.x.tInterrupt = x.tReq;
+    tr.x.interrupts = tr.interrupts;
+  }
+
+  /** The exchange's INTERRUPT count is the track's (time order), not pairing's. */
+  private syncInterrupts(x: Exchange, tr: Track): void {
+    x.interrupts = tr.interrupts;
+    if (tr.interrupts === 0) x.tInterrupt = NaN;
   }
 
   /** The request's path, or its directory's when it names a child (`Exchange.dirPath`). */
@@ -332,6 +356,7 @@ export class AnalysisState {
       return undefined;
     }
     x.stateTrack = undefined;
+    if (x.interrupts !== tr.interrupts) this.syncInterrupts(x, tr);
     this.unlist(tr);
     // A duplicate unique: the index holds the newer request, which this may not be.
     if (c.byUnique !== undefined && c.byUnique.get(x.unique) === tr) c.byUnique.delete(x.unique);

@@ -44,5 +44,23 @@ testDetector('interrupted', {
         { messageId: 'late', severity: 'info', uniques: [u.late!, u.b!], details: { ended: 'not-in-flight' } },
       ],
     },
+    {
+      // Blocks of different daemon threads are not in time order: the times decide.
+      name: 'an INTERRUPT block before the reply it is stamped after is late; one after the reply it is stamped before interrupted it',
+      capture: (u) => {
+        const c = start();
+        u.a = c.getattrReq(0, 10, 10, { tid: 101 });
+        u.lateA = c.interrupt(0, 13, u.a); // read after the reply below, written first
+        c.attrReply(0, 12, u.a, { ino: 7, size: 0 });
+        u.b = c.getattrReq(0, 20, 10, { tid: 102 });
+        c.attrReply(0, 22, u.b, { ino: 7, size: 0 });
+        c.interrupt(0, 21, u.b); // read before that reply, written after it
+        return c;
+      },
+      findings: (u) => [
+        { messageId: 'late', severity: 'info', uniques: [u.lateA!, u.a!], details: { ended: 'not-in-flight' } },
+        { messageId: 'interrupted', severity: 'info', uniques: [u.b!], details: { ended: 'completed', interrupts: 1, afterInterruptNs: 1e6 } },
+      ],
+    },
   ],
 });
