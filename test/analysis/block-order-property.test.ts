@@ -1,7 +1,8 @@
 /**
  * Block order is not time order (capture-format.md): each daemon thread's
  * blocks reach the capture in its own order. What the analysis says must
- * not depend on it. Property (fast-check): a random conversation (lookups,
+ * not depend on it. Property (fast-check): a random conversation on two
+ * mounts of the same files (two connections, correlated by inode: lookups,
  * creates, opens with and without parallel direct writes, writes short and
  * failed, reads short, truncates, fallocates, renames, unlinks, links,
  * forgets, interrupts, unanswered requests, INVAL_INODE notifications), its
@@ -25,6 +26,8 @@ const KINDS = ['lookup', 'create', 'getattr', 'open', 'write', 'write', 'write',
 
 interface OpSpec {
   kind: (typeof KINDS)[number];
+  /** Which of two mounts of the same files (two connections). */
+  conn: number;
   node: number;
   node2: number;
   name: number;
@@ -44,6 +47,7 @@ interface OpSpec {
 
 const opSpec: fc.Arbitrary<OpSpec> = fc.record({
   kind: fc.constantFrom(...KINDS),
+  conn: fc.nat(1),
   node: fc.nat(NODES.length - 1),
   node2: fc.nat(NODES.length - 1),
   name: fc.nat(NAMES.length - 1),
@@ -70,6 +74,7 @@ const BLK = 4096;
 
 /** One block of the capture, with the time and unique it is written with. */
 interface Pkt {
+  conn: number;
   ns: number;
   req: boolean;
   unique: number;
@@ -88,14 +93,14 @@ interface Pkt {
 function conversation(initFlags: number, ops: OpSpec[]): Pkt[] {
   const pkts: Pkt[] = [];
   let t = 0;
-  let unique = 2;
+  const uniques = [2, 2];
   let k = 0;
   const at = (us: number): number => us * 1000 + (k++ % 997);
   const exchange = (o: OpSpec, opcode: number, nodeid: number, body: Buffer, reply: Buffer | null, error = 0, origin = t): number => {
-    const u = unique;
-    unique += 2;
-    pkts.push({ ns: at(origin), req: true, unique: u, opcode, nodeid, body, error: 0, tid: o.tid });
-    if (reply !== null) pkts.push({ ns: at(origin + o.latUs), req: false, unique: u, opcode, nodeid, body: error ? Buffer.alloc(0) : reply, error, tid: (o.tid % 4) + 1 });
+    const u = uniques[o.conn]!;
+    uniques[o.conn] = u + 2;
+    pkts.push({ conn: o.conn, ns: at(origin), req: true, unique: u, opcode, nodeid, body, error: 0, tid: o.tid });
+    if (reply !== null) pkts.push({ conn: o.conn, ns: at(origin + o.latUs), req: false, unique: u, opcode, nodeid, body: error ? Buffer.alloc(0) : reply, error, tid: (o.tid % 4) + 1 });
     return u;
   };
   const init = Buffer.alloc(64);
@@ -107,14 +112,18 @@ function conversation(initFlags: number, ops: OpSpec[]): Pkt[] {
   initOut.writeUInt32LE(45, 4);
   initOut.writeUInt32LE(initFlags, 12);
   initOut.writeUInt32LE(1 << 20, 20);
-  const first: OpSpec = { kind: 'lookup', node: 0, node2: 0, name: 0, name2: 0, block: 0, blocks: 1, fopen: 0, err: false, noReply: false, short: false, gapUs: 0, latUs: 5, tid: 1, size: 0 };
-  exchange(first, OP.INIT, 0, init, initOut);
+  const first: OpSpec = { kind: 'lookup', conn: 0, node: 0, node2: 0, name: 0, name2: 0, block: 0, blocks: 1, fopen: 0, err: false, noReply: false, short: false, gapUs: 0, latUs: 5, tid: 1, size: 0 };
+  // Both mounts look the files up: the same inode numbers, so the analysis correlates them.
+  for (const conn of [0, 1]) {
+    const o = { ...first, conn };
+    exchange(o, OP.INIT, 0, init, initOut);
+    NODES.forEach((n, i) => {
+      t += 10;
+      exchange(o, OP.LOOKUP, 1, cstr(NAMES[i]!), entryOut(n, { ino: 100 + i, size: 0 }));
+    });
+  }
   const sizes = NODES.map(() => 0);
-  NODES.forEach((n, i) => {
-    t += 10;
-    exchange(first, OP.LOOKUP, 1, cstr(NAMES[i]!), entryOut(n, { ino: 100 + i, size: 0 }));
-  });
-  const lastUnique: number[] = [];
+  const lastUnique: number[][] = [[], []];
   for (const o of ops) {
     t += o.gapUs + 1;
     const n = NODES[o.node]!;
@@ -198,8 +207,8 @@ function conversation(initFlags: number, ops: OpSpec[]): Pkt[] {
         u = exchange(o, 13 /* LINK */, 1, Buffer.concat([u64(n), cstr(`${NAMES[o.name2]!}l`)]), reply(entryOut(n, { ino: 100 + o.node, size: sizes[o.node]! })), err);
         break;
       case 'forget':
-        pkts.push({ ns: at(t), req: true, unique: unique, opcode: OP.FORGET, nodeid: n, body: u64(1 + o.size), error: 0, tid: o.tid });
-        unique += 2;
+        pkts.push({ conn: o.conn, ns: at(t), req: true, unique: uniques[o.conn]!, opcode: OP.FORGET, nodeid: n, body: u64(1 + o.size), error: 0, tid: o.tid });
+        uniques[o.conn]! += 2;
         break;
       case 'flush': case 'release': {
         const b = Buffer.alloc(24);
@@ -208,18 +217,19 @@ function conversation(initFlags: number, ops: OpSpec[]): Pkt[] {
         break;
       }
       case 'interrupt': {
-        const target = lastUnique.length ? lastUnique[lastUnique.length - 1 - (o.size % lastUnique.length)]! : 2;
-        pkts.push({ ns: at(t), req: true, unique: target | 1, opcode: OP.INTERRUPT, nodeid: 0, body: u64(target), error: 0, tid: o.tid });
+        const mine = lastUnique[o.conn]!;
+        const target = mine.length ? mine[mine.length - 1 - (o.size % mine.length)]! : 2;
+        pkts.push({ conn: o.conn, ns: at(t), req: true, unique: target | 1, opcode: OP.INTERRUPT, nodeid: 0, body: u64(target), error: 0, tid: o.tid });
         break;
       }
       case 'inval': {
         const b = Buffer.alloc(24);
         b.writeBigUInt64LE(BigInt(n), 0);
-        pkts.push({ ns: at(t), req: false, unique: 0, opcode: 0, nodeid: 0, body: b, error: 2, tid: o.tid, notify: true });
+        pkts.push({ conn: o.conn, ns: at(t), req: false, unique: 0, opcode: 0, nodeid: 0, body: b, error: 2, tid: o.tid, notify: true });
         break;
       }
     }
-    if (u) lastUnique.push(u);
+    if (u) lastUnique[o.conn]!.push(u);
   }
   return pkts.sort((a, b) => a.ns - b.ns);
 }
@@ -230,22 +240,23 @@ function displaced(pkts: Pkt[], jitter: number[], reach: number): Pkt[] {
   const keyed = pkts.map((p, i) => ({ p, key: i === 0 ? -1 : i + (jitter[i % jitter.length]! % (reach + 1)) }));
   keyed.sort((a, b) => a.key - b.key);
   const out: Pkt[] = [];
-  const seen = new Set<number>();
-  const waiting = new Map<number, Pkt[]>();
+  const seen = new Set<string>();
+  const waiting = new Map<string, Pkt[]>();
   for (const { p } of keyed) {
-    if (!p.req && !p.notify && !seen.has(p.unique)) {
-      const w = waiting.get(p.unique) ?? [];
+    const id = `${p.conn}:${p.unique}`;
+    if (!p.req && !p.notify && !seen.has(id)) {
+      const w = waiting.get(id) ?? [];
       w.push(p);
-      waiting.set(p.unique, w);
+      waiting.set(id, w);
       continue;
     }
     out.push(p);
     if (p.req) {
-      seen.add(p.unique);
-      const w = waiting.get(p.unique);
+      seen.add(id);
+      const w = waiting.get(id);
       if (w) {
         out.push(...w);
-        waiting.delete(p.unique);
+        waiting.delete(id);
       }
     }
   }
@@ -254,12 +265,12 @@ function displaced(pkts: Pkt[], jitter: number[], reach: number): Pkt[] {
 }
 
 function capture(pkts: Pkt[]): Cap {
-  const c = new Cap(1);
+  const c = new Cap(2);
   for (const p of pkts) {
     const ms = p.ns / 1e6;
-    if (p.notify) c.notify(0, ms, p.error, p.body);
-    else if (p.req) c.req(0, ms, p.opcode, p.nodeid, p.body, { unique: p.unique, tid: p.tid, pid: p.opcode === OP.FORGET || p.opcode === OP.INTERRUPT ? 0 : 1000, origExtra: p.snapped });
-    else c.rep(0, ms, p.unique, p.error, p.body, { tid: p.tid });
+    if (p.notify) c.notify(p.conn, ms, p.error, p.body);
+    else if (p.req) c.req(p.conn, ms, p.opcode, p.nodeid, p.body, { unique: p.unique, tid: p.tid, pid: p.opcode === OP.FORGET || p.opcode === OP.INTERRUPT ? 0 : 1000, origExtra: p.snapped });
+    else c.rep(p.conn, ms, p.unique, p.error, p.body, { tid: p.tid });
   }
   return c;
 }
@@ -286,6 +297,16 @@ function said(c: Cap): Record<string, unknown> {
   return json;
 }
 
+/** The connections a finding's details name: `conn` of nested records, `otherConns`. */
+function connsIn(v: unknown, out: number[] = []): number[] {
+  if (typeof v !== 'object' || v === null) return out;
+  const o = v as Record<string, unknown>;
+  if (typeof o.conn === 'number') out.push(o.conn);
+  if (Array.isArray(o.otherConns)) out.push(...(o.otherConns as number[]));
+  for (const x of Object.values(o)) connsIn(x, out);
+  return out;
+}
+
 /** Where two JSON values differ (paths and both sides), for a failure's message. */
 function differences(a: unknown, b: unknown, path = '', out: string[] = []): string[] {
   if (JSON.stringify(a) === JSON.stringify(b) || out.length >= 20) return out;
@@ -300,6 +321,7 @@ function differences(a: unknown, b: unknown, path = '', out: string[] = []): str
 }
 
 test('block order does not change what the analysis says: findings, files, sizes, tables', () => {
+  const kindsSeen = new Set<string>();
   const run = fc.check(
     fc.property(
       fc.constantFrom(0, INIT.ASYNC_DIO, INIT.PARALLEL_DIROPS | INIT.ASYNC_DIO, INIT.WRITEBACK_CACHE),
@@ -311,9 +333,12 @@ test('block order does not change what the analysis says: findings, files, sizes
         const moved = said(capture(displaced(pkts, jitter, 48)));
         assert.deepEqual(moved, inOrder, differences(moved, inOrder).join('\n'));
         // The findings name requests of the capture.
-        const requests = new Set(pkts.filter((p) => p.req).map((p) => String(p.unique)));
-        for (const f of inOrder.findings as { kind: string; uniques: (number | string)[] }[]) {
-          for (const u of f.uniques) assert.ok(requests.has(String(u)), `${f.kind} names unique ${u}, not a request of the capture`);
+        for (const f of inOrder.findings as { kind: string }[]) kindsSeen.add(f.kind);
+        const requests = new Set(pkts.filter((p) => p.req).map((p) => `${p.conn}:${p.unique}`));
+        // A finding about requests of both mounts names the other connection in its details ({conn, unique}, otherConns).
+        for (const f of inOrder.findings as { kind: string; conn: number; uniques: (number | string)[]; details: unknown }[]) {
+          const conns = [f.conn, ...connsIn(f.details)];
+          for (const u of f.uniques) assert.ok(conns.some((c) => requests.has(`${c}:${u}`)), `${f.kind} names unique ${u}, not a request of conn ${conns.join('/')}`);
         }
       },
     ),
@@ -321,4 +346,8 @@ test('block order does not change what the analysis says: findings, files, sizes
   );
   // The shrunk case and the assertion's own message (fc.assert would show the case only).
   if (run.failed) assert.fail(`${JSON.stringify(run.counterexample)}\n${(run.errorInstance as Error | undefined)?.message ?? ''}`);
+  // Not vacuous: the conversations made the findings this is about.
+  for (const k of ['parallel-write-beyond-size', 'overlapping-parallel-writes', 'write-truncate-race', 'interrupted', 'unanswered-request', 'short-write']) {
+    assert.ok(kindsSeen.has(k), `no conversation made a ${k} finding (seen: ${[...kindsSeen].join(', ')})`);
+  }
 });
