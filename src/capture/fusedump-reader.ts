@@ -8,16 +8,42 @@
  * - version 1: the FUSE message directly (its u32 len is >= 16).
  * The two are told apart per record, as parsefuse does. The byte order is the
  * recording host's; the reader takes the one in which the first record's
- * first word is smaller. One file is one connection.
+ * first word is smaller. One file is one connection; its `recorder` names the
+ * writer when the first record carries a signature item it knows.
  */
 import { basename } from 'node:path';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
-import { Direction, type CaptureMessage, type Timebase } from './message.js';
+import { Direction, type CaptureMessage, type ConnectionInfo, type Timebase } from './message.js';
 import { askFor, newMessage, u32 } from './pcapng-reader.js';
 import { ResyncParser } from './resync.js';
 
 const R = 0x52;
 const W = 0x57;
+
+/** `ConnectionInfo.recorder` of a fusedump GlusterFS wrote. */
+const GLUSTERFS_DUMP = 'GlusterFS --dump-fuse';
+/** Signature items, whole (length field included), and the writer each names (capture-format.md §2). */
+const SIGNATURES: [Buffer, string][] = [
+  [Buffer.from('0c000000474c5553544552f5', 'hex'), GLUSTERFS_DUMP], // {12, "GLUSTER" 0xF5}
+  [Buffer.from('0900000053545241ce', 'hex'), 'strace-fusedump'], // {9, "STRA" 0xCE}
+];
+/** Bytes of a first record that hold its timestamp and a signature item: enough to name the writer. */
+const HEAD = 1 + 4 + 16 + 12;
+
+/** The record at p (5 bytes present) is version 2 with room for a metadata item, in either byte order. */
+function withSignature(dv: DataView, p: number): boolean {
+  const n = Math.min(dv.getUint32(p + 1, true), dv.getUint32(p + 1, false));
+  return n >= 3 && n < 16;
+}
+
+/**
+ * GlusterFS answers a request whose opcode is beyond its own table ENOSYS
+ * without dumping the request (capture-format.md §2): in its fusedump such a
+ * reply stands alone.
+ */
+export function dropsUnknownOpcodeRequests(info: ConnectionInfo | undefined): boolean {
+  return info?.recorder === GLUSTERFS_DUMP;
+}
 
 /** Seconds whose high word is below this are under 2^53: exact as doubles. */
 const FAST_SEC_HI = 1 << 21;
@@ -84,7 +110,11 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
         p = this.damage(p, base, `record marker 0x${d!.toString(16).padStart(2, '0')}, expected 'R' (0x52) or 'W' (0x57)`);
         continue;
       }
-      if (!this.started) this.start(buf, p);
+      if (!this.started) {
+        // A first record with a signature item is longer than HEAD: wait for the bytes that name the writer.
+        if (avail < HEAD && !this.atEof && withSignature(dv, p)) { this.need = HEAD; break; }
+        this.start(buf, p, end);
+      }
       const n = dv.getUint32(p + 1, this.le);
       let msgOff: number;
       let msgLen: number;
@@ -177,16 +207,28 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
     return `${rest} bytes of an incomplete record`;
   }
 
-  /** First record: fixes the byte order and declares the connection. */
-  private start(buf: Buffer, p: number): void {
+  /** First record: fixes the byte order, names the writer and declares the connection. */
+  private start(buf: Buffer, p: number, end: number): void {
     this.started = true;
     this.le = buf.readUInt32LE(p + 1) <= buf.readUInt32BE(p + 1);
     this.conn = this.tb.nextConn++;
     this.sink.onConnection({
       conn: this.conn, input: this.ctx.input, file: this.file, format: 'fusedump',
       name: this.file === '-' ? 'stdin' : basename(this.file), label: undefined, description: undefined,
-      snapLen: 0, linkType: 0, os: undefined, recorder: undefined, section: 0, ifaceId: 0, le: this.le,
+      snapLen: 0, linkType: 0, os: undefined, recorder: this.writer(buf, p, end), section: 0, ifaceId: 0, le: this.le,
     });
+  }
+
+  /** The writer a signature item right after the first record's timestamp names (both write it there). */
+  private writer(buf: Buffer, p: number, end: number): string | undefined {
+    const n = u32(buf, p + 1, this.le);
+    if (n < 3 || n >= 16 || end - p < HEAD || u32(buf, p + 5, this.le) !== 16) return undefined;
+    const item = p + 21;
+    const len = u32(buf, item, this.le);
+    for (const [sig, name] of SIGNATURES) {
+      if (len === sig.length && end - item >= len && buf.compare(sig, 4, len, item + 4, item + len) === 0) return name;
+    }
+    return undefined;
   }
 
   private fixEpoch(abs: bigint): void {

@@ -6,6 +6,7 @@
  * unique 0 is a notification. Only in-flight requests are kept, so memory is
  * bounded by the daemon's concurrency, not by the capture size.
  */
+import { dropsUnknownOpcodeRequests } from '../capture/fusedump-reader.js';
 import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
 import { noteProblem, Problem, ProblemNote } from '../protocol/problems.js';
@@ -14,8 +15,10 @@ import { extractNotify, extractReply, extractRequest, fillReplyHeader, fillReque
 import { Exchange, resetExchange, resetReplyResult } from '../protocol/exchange.js';
 import { RecordPool } from '../protocol/recycle.js';
 import type { Id } from '../model/id64.js';
-import { formatMs } from '../model/format.js';
+import { errnoNumber, formatMs } from '../model/format.js';
 import { IdTable } from './id-table.js';
+
+const ENOSYS_REPLY = -errnoNumber('ENOSYS')!;
 
 /** Opcodes that never get a reply (FORGET, BATCH_FORGET, NOTIFY_REPLY), as a table: checked per request. */
 const NO_REPLY_OPS = new Uint8Array(256);
@@ -54,6 +57,8 @@ export interface PairingProblem {
   errno?: number;
   /** orphan-reply: the reply's error field (0 or -errno). */
   error?: number;
+  /** orphan-reply: an ENOSYS reply whose request the capture's writer does not write (capture-format.md §2). */
+  requestNotWritten?: boolean;
   exchange?: Exchange;
 }
 
@@ -249,6 +254,7 @@ export class Pairer {
       this.sink.onProblem?.({
         kind: 'orphan-reply', conn: m.conn, unique, opcode: undefined, nodeid: undefined, t: m.t,
         offset: m.fileOffset, blockNo: m.blockNo, input: m.input, beforeFirstRequest: s.requests === 0, error,
+        requestNotWritten: error === ENOSYS_REPLY && dropsUnknownOpcodeRequests(s.info),
         message: `reply ${error === 0 ? 'OK' : error} to #${unique}, which matches no pending request`,
       });
       return 'orphan-reply';

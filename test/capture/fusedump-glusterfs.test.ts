@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { analyze } from '../../src/analysis/analyze.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 
 const FUSEDUMP = join(ROOT, 'fixtures', 'thirdparty-glusterfs.fusedump');
@@ -118,5 +119,17 @@ describe('GlusterFS 10.3 --dump-fuse, the real producer', { skip }, () => {
       compared++;
     }
     assert.equal(compared, pc.length - 2);
+  });
+
+  it('the lone ENOSYS reply is no orphan-reply warning: the signature names GlusterFS, which leaves such requests out', () => {
+    const statx = messages(PCAPNG).find((m) => m.dir === 'in' && m.decoded.opcode === FUSE_STATX)!;
+    const r = analyze({ files: [FUSEDUMP] });
+    assert.equal(r.fatal, undefined);
+    assert.equal(r.model.connections[0]!.recorder, 'GlusterFS --dump-fuse');
+    assert.deepEqual(r.model.findings.map((f) => [f.kind, f.messageId, f.severity, f.uniques.map(String)]),
+      [['orphan-reply', 'notWritten', 'info', [String(statx.decoded.header.unique)]]]);
+    // The recorder's capture of the same mount holds the request: no finding at all.
+    const recorded = analyze({ files: [PCAPNG] });
+    assert.deepEqual(recorded.model.findings, []);
   });
 });

@@ -30,6 +30,7 @@ for (const le of [true, false]) {
       assert.deepEqual(got.notices, []);
       assert.equal(got.conns.length, 1);
       assert.deepEqual([got.conns[0]!.format, got.conns[0]!.name, got.conns[0]!.le, got.conns[0]!.conn], ['fusedump', 'run.fusedump', le, 0]);
+      assert.equal(got.conns[0]!.recorder, signature ? 'strace-fusedump' : undefined, 'the signature item names the writer');
       assert.deepEqual(got.msgs.map((m) => [m.dir, m.t, m.le, m.capLen, m.origLen, m.blockNo]), [
         [Direction.Inbound, 0, le, 104, 104, 0],
         [Direction.Outbound, 1500, le, 80, 80, 1],
@@ -148,4 +149,13 @@ test('read from a file through CaptureInput, detected by content', () => {
   assert.equal(error, undefined);
   assert.equal(got.msgs.length, 4);
   assert.equal(got.conns[0]!.format, 'fusedump');
+});
+
+test('the writer is named from the first record even when it arrives a byte at a time', () => {
+  const data = sample(true, { signature: true });
+  const { got, error } = drive('fusedump', data, { chunk: 1 });
+  assert.equal(error, undefined);
+  assert.equal(got.conns.length, 1);
+  assert.equal(got.conns[0]!.recorder, 'strace-fusedump');
+  assert.equal(got.msgs.length, 4);
 });
