@@ -3,8 +3,9 @@
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
- * disorderfs, zfs-fuse, the GlusterFS client. Each is decoded as the test suite's independent reader pairs it,
- * and each has the findings the capture itself supports and no other: what
+ * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs. Each is decoded
+ * as the test suite's independent reader pairs it, and each has the findings
+ * the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
  */
@@ -94,6 +95,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-glusterfs.pcapng', protocol: '7.24', ops: [...WORKLOAD_OPS, 'LINK', 'READ'] },
   { name: 'thirdparty-glusterfs-race-A.pcapng', protocol: '7.24', ops: ['LOOKUP', 'OPEN', 'WRITE'] },
   { name: 'thirdparty-glusterfs-race-B.pcapng', protocol: '7.24', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
+  // CREATE is answered ENOSYS: files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
+  { name: 'thirdparty-fuse-convmvfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'LINK'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -497,6 +500,37 @@ function opCounts(name: string): Record<string, number> {
 
 /** The name of a LOOKUP/CREATE request, as dump prints it. */
 const nameOf = (x: Dumped): string | undefined => (x.request.body as { name?: string }).name;
+
+/**
+ * A daemon that opens its backing file with the caller's O_DIRECT and hands it the kernel's
+ * unaligned buffer: the O_DIRECT WRITE of 64 KiB to node `dio` is answered `error`, then the kernel
+ * truncates the file back to 0. `writes` (of `file`, in request order) are two writers' plain
+ * 4 KiB WRITEs (no FUSE_BIG_WRITES), fed in turn: interleaved, never two in flight, 0-512 KiB end to
+ * end. No finding; nothing counted as written to /dio.
+ */
+function assertDioRefusedThenTurns(name: string, dio: number, error: string, file: string, writes: RawExchange[]): void {
+  const onDio = dump(name).exchanges.filter((x) => x.nodeid === dio && (x.op === 'WRITE' || x.op === 'SETATTR'));
+  assert.deepEqual(onDio.map((x) => `${x.op} ${x.error_name}`), [`WRITE ${error}`, 'SETATTR OK']);
+  assert.equal((onDio[0]!.request.body as { fuse_write_in: { size: number } }).fuse_write_in.size, 65536);
+  assert.equal(attrOf(onDio[1]!)!.size, 0);
+
+  assert.equal(writes.length, 128);
+  assert.ok(writes.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096), 'FUSE_BIG_WRITES not negotiated');
+  const { switches, overlapped } = interleaving(writes);
+  assert.ok(switches >= 8, `the writers ran at the same time (${switches} switches)`);
+  assert.equal(overlapped, false);
+  assert.deepEqual(coverage(writes), { end: 512 << 10, pids: 2 });
+
+  const r = run(name);
+  assert.deepEqual(kindsOf(r), []);
+  const d = r.model.files.find((f) => f.path === '/dio')!;
+  assert.equal(d.bytesWritten, 0);
+  assert.equal(d.daemonSize, 0);
+  const f = r.model.files.find((g) => g.path === file)!;
+  assert.equal(f.maxConcurrentWrites, 1);
+  assert.equal(f.bytesWritten, 512 << 10);
+  assert.equal(f.reportedSize, 512 << 10);
+}
 
 /** WRITEs of one node in request order: one in flight at a time, and the bytes they cover end to end from 0. */
 function coverage(writes: RawExchange[]): { end: number; pids: number } {
@@ -916,27 +950,7 @@ describe('disorderfs', { skip: has('thirdparty-disorderfs.pcapng') }, () => {
   it('answers an O_DIRECT WRITE -EINVAL (the kernel then truncates back to 0): nothing written; /shared\'s 128 plain WRITEs of 2 pids one at a time', () => {
     const { exchanges } = dump(name);
     const dio = nodeOf(exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'dio')!);
-    const onDio = exchanges.filter((x) => x.nodeid === dio && (x.op === 'WRITE' || x.op === 'SETATTR'));
-    assert.deepEqual(onDio.map((x) => `${x.op} ${x.error_name}`), ['WRITE -EINVAL', 'SETATTR OK']);
-    assert.equal(attrOf(onDio[1]!)!.size, 0);
-
-    const { writes } = writesTo(name, 'shared');
-    assert.equal(writes.length, 128);
-    assert.ok(writes.every((w) => writeInfo(w).size === 4096), 'FUSE_BIG_WRITES not negotiated');
-    const { switches, overlapped } = interleaving(writes);
-    assert.ok(switches >= 8, `the writers ran at the same time (${switches} switches)`);
-    assert.equal(overlapped, false);
-    assert.deepEqual(coverage(writes), { end: 512 << 10, pids: 2 });
-
-    const r = run(name);
-    assert.deepEqual(kindsOf(r), []);
-    const d = r.model.files.find((f) => f.path === '/dio')!;
-    assert.equal(d.bytesWritten, 0);
-    assert.equal(d.daemonSize, 0);
-    const shared = r.model.files.find((f) => f.path === '/shared')!;
-    assert.equal(shared.maxConcurrentWrites, 1);
-    assert.equal(shared.bytesWritten, 512 << 10);
-    assert.equal(shared.reportedSize, 512 << 10);
+    assertDioRefusedThenTurns(name, dio, '-EINVAL', '/shared', writesTo(name, 'shared').writes);
   });
 
   it('passes the backing inode numbers on: ext4 gives new files the numbers of unlinked ones, and the link /data\'s; each nodeid keeps its own size view', () => {
@@ -1075,5 +1089,61 @@ describe('GlusterFS, two clients of one volume: the stale-size race', { skip: ha
     const f = r.model.findings[0]!;
     assert.deepEqual([f.conn, f.path, f.uniques.map(String)], [0, '/file', [String(writes[0]!.unique)]]);
     assert.equal(r.model.files.find((g) => g.conn === 0 && g.path === '/file')!.maxConcurrentWrites, 1);
+  });
+});
+
+describe('fuse-convmvfs', { skip: has('thirdparty-fuse-convmvfs.pcapng') }, () => {
+  const name = 'thirdparty-fuse-convmvfs.pcapng';
+  /** Name bytes of a LOOKUP/MKNOD request as the independent reader has them: after the header (and MKNOD's fuse_mknod_in), up to the NUL. */
+  const rawName = (e: RawExchange): Buffer => e.req.subarray(40 + (e.opcode === Op.MKNOD ? 16 : 0), -1);
+  /** The nodeid MKNOD gave `file` (convmvfs answers CREATE with ENOSYS). */
+  const made = (file: string): number => (dump(name).exchanges.find((x) => x.op === 'MKNOD' && x.error === 0 && nameOf(x) === file)!
+    .reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+
+  it('shows the source directory\'s Latin-1 name caf\\xe9.txt as UTF-8 café.txt (listed, looked up at 13 bytes, read) and stores über made through it; no finding', () => {
+    const ind = pairExchanges(readPcapng(fx(name))).exchanges;
+    const utf8 = Buffer.from('café.txt', 'utf8');
+    assert.deepEqual([...utf8.subarray(3, 5)], [0xc3, 0xa9], 'é as UTF-8');
+    const lookup = ind.find((e) => e.opcode === Op.LOOKUP && e.replyError === 0 && rawName(e).equals(utf8));
+    assert.ok(lookup, 'a LOOKUP of the UTF-8 name, answered');
+    const node = lookup.reply!.readBigUInt64LE(16);
+    assert.equal(Number(lookup.reply!.readBigUInt64LE(16 + 40 + 8)), 13, 'attr.size');
+    const read = ind.find((e) => e.opcode === Op.READ && e.nodeid === node && e.reply)!;
+    assert.equal(read.reply!.length - 16, 13, 'the 13 bytes of the file');
+    const { exchanges } = dump(name);
+    const listing = exchanges.find((x) => x.op === 'READDIR' && x.nodeid === 1 && x.error === 0)!;
+    assert.ok(((listing.reply!.body as { entries: { name: string }[] }).entries).some((e) => e.name === 'café.txt'), 'listed in UTF-8');
+    assert.ok(ind.some((e) => e.opcode === Op.MKNOD && e.replyError === 0 && rawName(e).equals(Buffer.from('über', 'utf8'))), 'MKNOD über in UTF-8');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const cafe = r.model.files.find((f) => f.path === '/café.txt')!;
+    assert.equal(String(cafe.nodeid), String(node));
+    assert.equal(cafe.reportedSize, 13);
+    assert.equal(r.model.files.find((f) => f.path === '/über')!.daemonSize, 11);
+  });
+
+  it('answers LINK with a new nodeid and ino (libfuse 2 numbers, no use_ino), both names 9009 bytes; /data keeps its size after data.link is unlinked', () => {
+    const { exchanges } = dump(name);
+    const link = exchanges.find((x) => x.op === 'LINK' && x.error === 0)!;
+    const data = made('data');
+    const linkNode = (link.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    assert.equal((link.request.body as { fuse_link_in: { oldnodeid: number } }).fuse_link_in.oldnodeid, data);
+    assert.notEqual(linkNode, data);
+    assert.equal(String(attrOf(link)!.ino), String(linkNode));
+    assert.equal(attrOf(link)!.size, 9009);
+    assert.ok(exchanges.some((x) => x.op === 'UNLINK' && nameOf(x) === 'data.link' && x.error === 0));
+
+    const r = run(name);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+    assert.equal(r.model.files.find((f) => f.path === '/data.link (deleted)')!.reportedSize, 9009);
+  });
+
+  it('answers an O_DIRECT WRITE -EPERM (the kernel then truncates back to 0): nothing written; /par\'s 128 buffered WRITEs of 2 pids one at a time, 0-512 KiB', () => {
+    const { exchanges } = dump(name);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'CREATE').map((x) => x.error_name), ['-ENOSYS']);
+    const par = BigInt(made('par'));
+    const writes = pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.opcode === Op.WRITE && e.nodeid === par && e.reply).sort((a, b) => a.tReq - b.tReq);
+    assertDioRefusedThenTurns(name, made('dio'), '-EPERM', '/par', writes);
   });
 });
