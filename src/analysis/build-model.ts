@@ -2,6 +2,7 @@
  * Turns the reconstruction (state, pairing counts, findings) into the
  * neutral `AnalysisModel` (schema fusetrace.analysis/1, docs/analysis-json.md).
  */
+import { writtenByGlusterfs } from '../capture/fusedump-reader.js';
 import type { ConnectionInfo, InterfaceStats, QueueSample } from '../capture/message.js';
 import type { Pairer } from '../pairing/pairer.js';
 import { InitBit } from '../protocol/flags/init.js';
@@ -345,6 +346,15 @@ export function buildModel(b: BuildInput): AnalysisModel {
       // Snap length 0 keeps whole messages: what was cut, the recorder cut (a rebuilt message's data it could not read).
       const by = info.snapLen ? `the snap length (${info.snapLen} bytes)` : 'the recorder';
       limitations.push({ kind: 'snapped', conn: c, message: `${cs.snapped} messages of connection ${c} were cut by ${by}: data payloads are unknown (headers and argument structs are complete)` });
+    }
+    if (writtenByGlusterfs(info)) {
+      limitations.push({
+        kind: 'other', conn: c,
+        message: `connection ${c} was written by GlusterFS's --dump-fuse, which stamps a request when a worker takes it and a reply after writing it: ` +
+          'times are later than the messages crossed /dev/fuse (by up to 0.2 ms, 7 ms for INIT, against fusetrace record on one mount), ' +
+          'so a reply can seem to end after the next request began (latencies and in-flight counts are GlusterFS\'s view); ' +
+          'requests of opcodes GlusterFS does not know are not in the capture',
+      });
     }
     if (s.source !== 'init') {
       limitations.push({ kind: 'after-init', conn: c, message: s.note ?? `connection ${c}: no INIT in the capture, layouts assumed` });

@@ -37,11 +37,12 @@ function withSignature(dv: DataView, p: number): boolean {
 }
 
 /**
- * GlusterFS answers a request whose opcode is beyond its own table ENOSYS
- * without dumping the request (capture-format.md §2): in its fusedump such a
- * reply stands alone.
+ * The connection is a fusedump GlusterFS wrote. Its requests are stamped when
+ * a worker dispatches them and its replies after they were written, and it
+ * leaves out the requests of opcodes beyond its own table, which it answers
+ * ENOSYS (capture-format.md §2).
  */
-export function dropsUnknownOpcodeRequests(info: ConnectionInfo | undefined): boolean {
+export function writtenByGlusterfs(info: ConnectionInfo | undefined): boolean {
   return info?.recorder === GLUSTERFS_DUMP;
 }
 

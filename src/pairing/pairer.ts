@@ -6,7 +6,7 @@
  * unique 0 is a notification. Only in-flight requests are kept, so memory is
  * bounded by the daemon's concurrency, not by the capture size.
  */
-import { dropsUnknownOpcodeRequests } from '../capture/fusedump-reader.js';
+import { writtenByGlusterfs } from '../capture/fusedump-reader.js';
 import { Direction, type CaptureMessage, type ConnectionInfo } from '../capture/message.js';
 import { Op, OPCODES, opcodeName } from '../protocol/opcodes.js';
 import { noteProblem, Problem, ProblemNote } from '../protocol/problems.js';
@@ -254,7 +254,7 @@ export class Pairer {
       this.sink.onProblem?.({
         kind: 'orphan-reply', conn: m.conn, unique, opcode: undefined, nodeid: undefined, t: m.t,
         offset: m.fileOffset, blockNo: m.blockNo, input: m.input, beforeFirstRequest: s.requests === 0, error,
-        requestNotWritten: error === ENOSYS_REPLY && dropsUnknownOpcodeRequests(s.info),
+        requestNotWritten: error === ENOSYS_REPLY && writtenByGlusterfs(s.info),
         message: `reply ${error === 0 ? 'OK' : error} to #${unique}, which matches no pending request`,
       });
       return 'orphan-reply';

@@ -132,4 +132,25 @@ describe('GlusterFS 10.3 --dump-fuse, the real producer', { skip }, () => {
     const recorded = analyze({ files: [PCAPNG] });
     assert.deepEqual(recorded.model.findings, []);
   });
+
+  it('its late stamps make a reply overlap the next request: the peak in flight is 2 where the recorder saw 1, and the analysis says why', () => {
+    const pc = messages(PCAPNG);
+    const fd = messages(FUSEDUMP);
+    const at = (ms: Message[], dir: string, op: string): Map<number, bigint> => new Map(ms.filter((m) => m.dir === dir && m.decoded.op === op).map((m) => [m.decoded.header.unique, m.t]));
+    // A FLUSH answered before close(2) returned, the RELEASE the kernel sent after it.
+    const overlapped = (ms: Message[]): number => {
+      const flushed = at(ms, 'out', 'FLUSH');
+      const released = [...at(ms, 'in', 'RELEASE')];
+      return [...flushed].filter(([u, t]) => released.some(([v, r]) => v === u + 2 && r < t)).length;
+    };
+    assert.equal(overlapped(pc), 0);
+    assert.ok(overlapped(fd) > 0, 'in the fusedump a FLUSH reply is stamped after the next RELEASE');
+    const recorded = analyze({ files: [PCAPNG] }).model;
+    const dumped = analyze({ files: [FUSEDUMP] }).model;
+    assert.equal(recorded.connections[0]!.peakInflight, 1);
+    assert.equal(dumped.connections[0]!.peakInflight, 2);
+    assert.deepEqual(recorded.limitations, []);
+    assert.equal(dumped.limitations.length, 1);
+    assert.match(dumped.limitations[0]!.message, /written by GlusterFS's --dump-fuse, which stamps a request when a worker takes it and a reply after writing it/);
+  });
 });
