@@ -242,7 +242,7 @@ export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
     { name: 'op', type: 'string', doc: 'opcode name (LOOKUP, WRITE, ...)', ...keyedSource(opcodeOf, opcodeName) },
     valueColumn('nodeid', 'integer', 'header nodeid (the parent directory for name operations)', (x) => x.nodeid),
     {
-      name: 'path', type: 'string', doc: 'path of the file at request time (?NODEID when unknown)', get: (x) => x.path ?? null,
+      name: 'path', type: 'string', doc: 'path of the file at request time (?NODEID when unknown; empty for nodeid 0: INIT, BATCH_FORGET, INTERRUPT)', get: (x) => x.path ?? null,
       // A request naming a child holds its directory's path and the name until `path` is read (Exchange.dirPath).
       joined: { dir: (x) => x.dirPath, name: (x) => x.name ?? '' },
     },

@@ -80,6 +80,8 @@ export interface StateOptions {
 
 /** Sets a track's fields back to those of a new one (`AnalysisState.recycle`). */
 const resetTrack = resetterOf(new Track(undefined as unknown as Exchange, undefined), 'Track');
+/** INTERRUPTs kept waiting for their target's request (`AnalysisState.unmatchedInterrupts`). */
+const MAX_UNMATCHED_INTERRUPTS = 4096;
 /** Recycled tracks kept for reuse: about as many as are in flight at once. */
 const MAX_POOLED_TRACKS = 4096;
 
@@ -118,6 +120,8 @@ export class AnalysisState {
   /** Latest event time applied. */
   tLast = 0;
   peakTracks = 0;
+  /** INTERRUPTs whose target was not in flight at their time, oldest first (`interrupt`). */
+  private readonly unmatched: Exchange[] = [];
   /** Tracks given back by `recycle`, reused by the next requests. */
   private readonly trackPool: RecordPool<Track>;
 
@@ -224,6 +228,7 @@ export class AnalysisState {
     const tr = this.newTrack(x, f);
     // Pairing may have counted INTERRUPTs whose blocks came first: the count starts here, in time order.
     if (x.interrupts !== 0) this.syncInterrupts(x, tr);
+    if (this.unmatched.length > 0) this.takeEarlyInterrupt(x, tr);
     // A duplicate unique needs no care: each request has its own track on its own exchange.
     x.stateTrack = tr;
     const live = this.live;
@@ -287,10 +292,45 @@ export class AnalysisState {
    * exchange when the request is taken, at each INTERRUPT and at the reply.
    */
   private interrupt(x: Exchange): void {
-    if (x.target === undefined || !this.inFlight(x.conn, x.target)) return;
-    const tr = this.conn(x.conn).byUnique!.get(x.target)!;
-    if (tr.interrupts++ === 0) tr.x.tInterrupt = x.tReq;
+    if (x.target === undefined) return;
+    if (!this.inFlight(x.conn, x.target)) {
+      // Answered already, read before the capture started, or not read yet by these stamps: the kernel
+      // sends an INTERRUPT only for a request a daemon thread has read, but the thread that read the
+      // INTERRUPT may have stamped it first. The target's request, if it comes, takes it (`request`).
+      this.unmatched.push(x);
+      return;
+    }
+    this.countInterrupt(this.conn(x.conn).byUnique!.get(x.target)!, x.tReq);
+  }
+
+  private countInterrupt(tr: Track, t: number): void {
+    if (tr.interrupts++ === 0) tr.x.tInterrupt = t;
     tr.x.interrupts = tr.interrupts;
+  }
+
+  /** A new request takes the INTERRUPT for it stamped before it (`interrupt`). */
+  private takeEarlyInterrupt(x: Exchange, tr: Track): void {
+    const u = this.unmatched;
+    for (let i = 0; i < u.length; i++) {
+      const ix = u[i]!;
+      if (ix.conn === x.conn && ix.target === x.unique) {
+        u.splice(i, 1);
+        this.countInterrupt(tr, ix.tReq);
+        return;
+      }
+    }
+  }
+
+  /**
+   * INTERRUPTs no request took, stamped before `before` (their target's
+   * request will not come now), and the oldest past the bound: they found
+   * their target answered already, or read before the capture started.
+   */
+  unmatchedInterrupts(before: number): Exchange[] {
+    const u = this.unmatched;
+    let n = 0;
+    while (n < u.length && (u[n]!.tReq < before || u.length - n > MAX_UNMATCHED_INTERRUPTS)) n++;
+    return n === 0 ? [] : u.splice(0, n);
   }
 
   /** The exchange's INTERRUPT count is the track's (time order), not pairing's. */
@@ -301,6 +341,8 @@ export class AnalysisState {
 
   /** The request's path, or its directory's when it names a child (`Exchange.dirPath`). */
   private setPath(x: Exchange, c: ConnState, namesChild: boolean): void {
+    // Nodeid 0 names no node: connection-level requests (INIT, BATCH_FORGET, INTERRUPT) have no path.
+    if (x.nodeid === 0) return;
     if (namesChild) x.dirPath = c.paths.path(x.nodeid);
     else x.path = c.paths.path(x.nodeid);
   }
