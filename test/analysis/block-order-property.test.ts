@@ -9,11 +9,13 @@
  * blocks once in time order and once displaced by up to 48 places (a reply
  * still after its own request, as a recorder writes them), gives the same
  * findings, files, size histories and per-opcode tables, and no message
- * applied late. And the findings name only requests the capture holds.
+ * applied late; so does each mount's blocks in a capture of its own, the
+ * two merged by time. And the findings name only requests the capture holds.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { analyze } from '../../src/analysis/analyze.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
 import { renderHtml } from '../../src/report/html.js';
@@ -276,8 +278,8 @@ function capture(pkts: Pkt[]): Cap {
 }
 
 /** What the analysis says, without what is about blocks (offsets, block numbers, the window's peak). */
-function said(c: Cap): Record<string, unknown> {
-  const r = c.analyze();
+function said(c: Cap, split = false): Record<string, unknown> {
+  const r = split ? analyze({ files: c.files() }) : c.analyze();
   assert.equal(r.fatal, undefined);
   const m = r.model;
   // Every report renders.
@@ -288,12 +290,14 @@ function said(c: Cap): Record<string, unknown> {
   assert.equal(tables.releasedLate, 0, 'no message applied late');
   delete tables.orderingWindow;
   delete json.inputs;
-  // Findings from pairing problems say where in the file their block is.
+  // Findings from pairing problems say where their block is: which capture, where in it.
   for (const f of json.findings as { details: Record<string, unknown> }[]) {
     delete f.details.offset;
     delete f.details.blockNo;
+    delete f.details.input;
   }
-  for (const conn of json.connections as { file?: string }[]) delete conn.file;
+  // Where each connection came from (one capture or one per mount) and its interface's name.
+  for (const conn of json.connections as Record<string, unknown>[]) for (const k of ['file', 'input', 'name', 'label']) delete conn[k];
   return json;
 }
 
@@ -332,6 +336,9 @@ test('block order does not change what the analysis says: findings, files, sizes
         const inOrder = said(capture(pkts));
         const moved = said(capture(displaced(pkts, jitter, 48)));
         assert.deepEqual(moved, inOrder, differences(moved, inOrder).join('\n'));
+        // One capture per mount, merged by time, is the same conversation.
+        const split = said(capture(displaced(pkts, jitter, 48)), true);
+        assert.deepEqual(split, inOrder, differences(split, inOrder).join('\n'));
         // The findings name requests of the capture.
         for (const f of inOrder.findings as { kind: string }[]) kindsSeen.add(f.kind);
         const requests = new Set(pkts.filter((p) => p.req).map((p) => `${p.conn}:${p.unique}`));
