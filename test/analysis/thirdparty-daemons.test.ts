@@ -3,11 +3,11 @@
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
- * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs. Each is decoded
- * as the test suite's independent reader pairs it, and each has the findings
- * the capture itself supports and no other: what
- * made a finding false is shown to be in the capture first, then the
- * analysis is asserted not to report it.
+ * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2. Each
+ * is decoded as the test suite's independent reader pairs it, and each has
+ * the findings the capture itself supports and no other: what made a finding
+ * false is shown to be in the capture first, then the analysis is asserted
+ * not to report it.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -22,7 +22,7 @@ const fx = (name: string): string => join(ROOT, 'fixtures', name);
 
 interface Dumped {
   conn: number; unique: number; opcode: number; op: string; nodeid: number; error: number | null; error_name: string | null;
-  reply_ns: string | null; latency_us: number | null; reply_rejected_errno: number | null;
+  req_ns: string; reply_ns: string | null; latency_us: number | null; reply_rejected_errno: number | null;
   request: { body: Record<string, unknown> };
   reply?: { body: Record<string, unknown> };
 }
@@ -97,6 +97,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-glusterfs-race-B.pcapng', protocol: '7.24', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
   // CREATE is answered ENOSYS: files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
   { name: 'thirdparty-fuse-convmvfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'LINK'] },
+  { name: 'thirdparty-fuseext2.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -502,6 +503,39 @@ function opCounts(name: string): Record<string, number> {
 const nameOf = (x: Dumped): string | undefined => (x.request.body as { name?: string }).name;
 
 /**
+ * Two xfs_io processes fed O_DIRECT writes of 64 KiB in turn into the file created as `file`, whose
+ * opens were all answered open_flags 0 (no FOPEN_DIRECT_IO): the kernel serialised the WRITEs, from 2
+ * pids, interleaved, never two in flight, 0 to `end` end to end, one starting past every byte written
+ * before it (what a parallel-write finding would need, but for the serialisation). No finding; the
+ * analysis has one write in flight at most and the size `end`.
+ */
+function assertDioWritersInTurn(name: string, file: string, end: number): void {
+  const { writes, openFlags } = writesTo(name, file);
+  assert.ok(openFlags.length >= 2 && openFlags.every((f) => f === 0), `open_flags ${openFlags.join(', ')}`);
+  assert.equal(writes.length, end / 65536);
+  assert.ok(writes.every((w) => writeInfo(w).size === 65536 && writeInfo(w).written === 65536));
+  const { switches, overlapped } = interleaving(writes);
+  assert.ok(switches >= 8, `the writers ran at the same time (${switches} switches)`);
+  assert.equal(overlapped, false, 'the kernel sent them one at a time');
+  assert.deepEqual(coverage(writes), { end, pids: 2 });
+  let written = 0;
+  let holes = 0;
+  for (const w of writes.map(writeInfo)) {
+    if (w.offset > written) holes++;
+    written = Math.max(written, w.offset + w.size);
+  }
+  assert.ok(holes >= 1, 'a WRITE starting past the end of the file');
+
+  const r = run(name);
+  assert.deepEqual(kindsOf(r), []);
+  const f = r.model.files.find((g) => g.path === `/${file}`)!;
+  assert.equal(f.maxConcurrentWrites, 1);
+  assert.equal(f.writes, end / 65536);
+  assert.equal(f.reportedSize, end);
+  assert.equal(f.daemonSize, end);
+}
+
+/**
  * A daemon that opens its backing file with the caller's O_DIRECT and hands it the kernel's
  * unaligned buffer: the O_DIRECT WRITE of 64 KiB to node `dio` is answered `error`, then the kernel
  * truncates the file back to 0. `writes` (of `file`, in request order) are two writers' plain
@@ -812,30 +846,7 @@ describe('cryfs', { skip: has('thirdparty-cryfs.pcapng') }, () => {
   });
 
   it('two O_DIRECT writers of /dio (open_flags 0): 64 WRITEs of 64 KiB from 2 pids in turn, never two in flight, one starting past the end; no finding', () => {
-    const { writes, openFlags } = writesTo(name, 'dio');
-    assert.ok(openFlags.length >= 2 && openFlags.every((f) => f === 0), `open_flags ${openFlags.join(', ')}`);
-    assert.equal(writes.length, 64);
-    assert.ok(writes.every((w) => writeInfo(w).size === 65536));
-    const { switches, overlapped } = interleaving(writes);
-    assert.ok(switches >= 8, `the writers ran at the same time (${switches} switches)`);
-    assert.equal(overlapped, false, 'the kernel sent them one at a time');
-    assert.deepEqual(coverage(writes), { end: 4 << 20, pids: 2 });
-    // What a parallel-write finding would need but for the serialisation: a WRITE starting beyond every byte written before it.
-    let end = 0;
-    let holes = 0;
-    for (const w of writes.map(writeInfo)) {
-      if (w.offset > end) holes++;
-      end = Math.max(end, w.offset + w.size);
-    }
-    assert.ok(holes >= 1, 'a WRITE starting past the end of the file');
-
-    const r = run(name);
-    assert.deepEqual(kindsOf(r), []);
-    const dio = r.model.files.find((f) => f.path === '/dio')!;
-    assert.equal(dio.maxConcurrentWrites, 1);
-    assert.equal(dio.writes, 64);
-    assert.equal(dio.reportedSize, 4 << 20);
-    assert.equal(dio.daemonSize, 4 << 20);
+    assertDioWritersInTurn(name, 'dio', 4 << 20);
   });
 });
 
@@ -1145,5 +1156,34 @@ describe('fuse-convmvfs', { skip: has('thirdparty-fuse-convmvfs.pcapng') }, () =
     const par = BigInt(made('par'));
     const writes = pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.opcode === Op.WRITE && e.nodeid === par && e.reply).sort((a, b) => a.tReq - b.tReq);
     assertDioRefusedThenTurns(name, made('dio'), '-EPERM', '/par', writes);
+  });
+});
+
+describe('fuseext2', { skip: has('thirdparty-fuseext2.pcapng') }, () => {
+  const name = 'thirdparty-fuseext2.pcapng';
+  it('one thread; every open of a regular file answered with one fh, also the two opens of /dio held at once; no LINK sent (the daemon never answers one); no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1);
+    const { exchanges } = dump(name);
+    assert.equal(exchanges.filter((x) => x.op === 'LINK').length, 0);
+    const opens = exchanges.filter((x) => (x.op === 'OPEN' || x.op === 'CREATE') && x.error === 0);
+    assert.ok(opens.length >= 18, `${opens.length} opens`);
+    assert.equal(new Set(opens.map((x) => String((x.reply!.body as { fuse_open_out: { fh: unknown } }).fuse_open_out.fh))).size, 1);
+    const dio = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'dio')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const dioOpens = opens.filter((x) => x.nodeid === dio || nameOf(x) === 'dio');
+    const firstRelease = exchanges.find((x) => x.op === 'RELEASE' && x.nodeid === dio)!;
+    assert.equal(dioOpens.length, 2);
+    assert.ok(dioOpens.every((x) => Number(x.reply_ns) < Number(firstRelease.req_ns)), 'both opens answered before either is released');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections[0]!.threads, 1);
+    const data = r.model.files.find((f) => f.path === '/data')!;
+    assert.deepEqual(data.sizeHistory.filter((e) => e.event === 'truncate').map((e) => e.value), [1000, 9000]);
+    assert.equal(data.reportedSize, 9009);
+  });
+
+  it('two O_DIRECT writers of /dio (open_flags 0): 32 WRITEs of 64 KiB from 2 pids in turn, never two in flight, one starting past the end; no finding', () => {
+    assertDioWritersInTurn(name, 'dio', 2 << 20);
   });
 });
