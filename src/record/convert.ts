@@ -284,7 +284,8 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
       onConnection: (c) => {
         w ??= new PcapngWriter(out.write, {
           le: c.le,
-          userappl: 'fusetrace convert',
+          // The recorder's name goes with its messages: what it leaves out and how it stamps (a GlusterFS dump's) is the analysis's to know.
+          userappl: c.recorder ?? 'fusetrace convert',
           os: c.os,
           comment: `converted from ${c.format} ${o.input === '-' ? 'standard input' : o.input}${c.recorder ? ` (recorded by ${c.recorder})` : ''}`,
         });

@@ -7,8 +7,9 @@
  * the two captures is compared message by message.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analysis/analyze.js';
 import { ROOT, runCli } from '../helpers/cli.js';
@@ -152,5 +153,20 @@ describe('GlusterFS 10.3 --dump-fuse, the real producer', { skip }, () => {
     assert.deepEqual(recorded.limitations, []);
     assert.equal(dumped.limitations.length, 1);
     assert.match(dumped.limitations[0]!.message, /written by GlusterFS's --dump-fuse, which stamps a request when a worker takes it and a reply after writing it/);
+  });
+
+  it('converted to pcapng it keeps its writer: the same findings and limitations', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fusetrace-gluster-')), 'converted.pcapng');
+    try {
+      const r = runCli(['convert', FUSEDUMP, '-o', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const dumped = analyze({ files: [FUSEDUMP] }).model;
+      const converted = analyze({ files: [out] }).model;
+      assert.equal(converted.connections[0]!.recorder, 'GlusterFS --dump-fuse');
+      assert.deepEqual(converted.findings.map((f) => [f.kind, f.messageId, f.severity, f.uniques.map(String)]), dumped.findings.map((f) => [f.kind, f.messageId, f.severity, f.uniques.map(String)]));
+      assert.deepEqual(converted.limitations.map((l) => l.message), dumped.limitations.map((l) => l.message));
+    } finally {
+      rmSync(dirname(out), { recursive: true, force: true });
+    }
   });
 });
