@@ -32,9 +32,9 @@ import { replyErrorName } from '../model/format.js';
 import { idCell } from '../model/id64.js';
 import { memoized } from '../model/memo.js';
 import { extractNotify, requestProblem, viewOf, type NotifyEvent } from './extract.js';
-import { decodeStruct, formatEnum, formatFlags, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
+import { decodeStruct, formatEnum, formatFlags, layoutAt, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
 import { Notify, notifyName, notifyRow, Op, opcodeName, opcodeRow, type BodyPart } from './opcodes.js';
-import type { ConnProtocol } from './version.js';
+import { fieldMinor, NEWEST_MINOR, type ConnProtocol } from './version.js';
 import { formatMode } from './flags/attr.js';
 import { FUSE_INIT_FLAGS, InitBit } from './flags/init.js';
 import { FUSE_IOCTL_RETRY } from './flags/io.js';
@@ -252,7 +252,9 @@ function decodePrefix(l: StructLayout, buf: Buffer, off: number, avail: number, 
     if (typeof t === 'object' && 'kind' in t) {
       out[f.name] = decodePrefix(t, buf, off + f.offset, avail - f.offset, le);
     } else if (f.offset + f.size <= avail) {
-      out[f.name] = typeof t === 'string' ? readScalar(buf, off + f.offset, t, le) : buf.subarray(off + f.offset, off + f.offset + f.size);
+      // A field newer than the negotiated minor (layout.ts layoutAt) reads as 0.
+      if (f.zero) out[f.name] = typeof t === 'string' ? 0 : Buffer.alloc(f.size);
+      else out[f.name] = typeof t === 'string' ? readScalar(buf, off + f.offset, t, le) : buf.subarray(off + f.offset, off + f.offset + f.size);
     } else break;
   }
   return out;
@@ -307,7 +309,8 @@ function addRaw(P: MessageParts, data: Buffer, b: number, length: number, avail:
 }
 
 /** Structs whose decoded object gains derived keys (the 64-bit INIT flags). */
-const STRUCT_EXTRAS = new Map<StructLayout, (j: JsonObject) => void>([[fuse_init_in, addInitFlags], [fuse_init_out, addInitFlags]]);
+/** By name: the layout a connection's minor derives (layout.ts layoutAt) has the extras of its own. */
+const STRUCT_EXTRAS = new Map<string, (j: JsonObject) => void>([[fuse_init_in.name, addInitFlags], [fuse_init_out.name, addInitFlags]]);
 
 /**
  * The struct `l` at body offset `at`, of which `size` bytes belong to it
@@ -317,7 +320,7 @@ const STRUCT_EXTRAS = new Map<StructLayout, (j: JsonObject) => void>([[fuse_init
  */
 function addStruct(P: MessageParts, l: StructLayout, b: number, at: number, avail: number, size: number): void {
   const n = Math.max(0, Math.min(size, avail - at));
-  const extra = STRUCT_EXTRAS.get(l);
+  const extra = STRUCT_EXTRAS.get(l.name);
   if (n >= l.size && extra === undefined) {
     P.addStruct(l, b + at);
     return;
@@ -474,7 +477,7 @@ function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: H
         if (part.optional && w.len < part.l.size) break;
         const n = size ? size(P, w, at) : part.byLen ? part.l.size : sizeAt(part.l, w.p.minor);
         size = undefined;
-        addStruct(P, part.l, w.b, at, w.avail, n);
+        addStruct(P, layoutAt(part.l, fieldMinor(w.p)), w.b, at, w.avail, n);
         at += n;
         break;
       }
@@ -496,7 +499,7 @@ function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: H
         break;
       case 'either':
         // The request asked for the size only (its `size` was 0).
-        if (w.asked === 0) addStruct(P, part.l, w.b, at, w.avail, part.l.size);
+        if (w.asked === 0) addStruct(P, layoutAt(part.l, fieldMinor(w.p)), w.b, at, w.avail, part.l.size);
         else if (tail) return void tail(P, w, at);
         break;
     }
@@ -526,7 +529,7 @@ export interface MessageForm {
 const DATA_TAILS: ReadonlySet<Hook> = new Set([ioctlInput]);
 
 /** The form of `parts` at protocol `minor` (see MessageForm), or undefined when the walk does more than a form says. */
-function formOf(parts: readonly BodyPart[], minor: number, size: Hook | undefined, tail: Hook | undefined): MessageForm | undefined {
+function formOf(parts: readonly BodyPart[], minor: number, fields: number, size: Hook | undefined, tail: Hook | undefined): MessageForm | undefined {
   const structs: { l: StructLayout; at: number }[] = [];
   const strings: string[] = [];
   let at = 0;
@@ -535,13 +538,13 @@ function formOf(parts: readonly BodyPart[], minor: number, size: Hook | undefine
   for (const part of parts) {
     if (data) return undefined;
     if (part.k === 'struct') {
-      if (strings.length > 0 || STRUCT_EXTRAS.has(part.l)) return undefined;
+      if (strings.length > 0 || STRUCT_EXTRAS.has(part.l.name)) return undefined;
       if (size !== undefined) {
         if (size !== writeSize) return undefined;
         firstSize = wholeWriteSize;
         size = undefined;
       } else if (!part.byLen && sizeAt(part.l, minor) !== part.l.size) return undefined;
-      structs.push({ l: part.l, at });
+      structs.push({ l: layoutAt(part.l, fields), at });
       at += part.l.size;
     } else if (part.k === 'string' && tail === undefined) strings.push(part.f);
     else if (part.k === 'data' && (tail === undefined || DATA_TAILS.has(tail))) data = true;
@@ -556,21 +559,25 @@ function wholeWriteSize(m: CaptureMessage, p: ConnProtocol): number {
   return writeInSize(viewOf(m.data), m.off + IN_HDR, len, len, m.le, p.negotiated, p.minor);
 }
 
-/** The form of a request of `opcode` at protocol `minor`, or undefined (see MessageForm). */
-export function requestForm(opcode: number, minor: number): MessageForm | undefined {
+/**
+ * The form of a request of `opcode` at protocol `minor` (its struct sizes),
+ * whose structs hold the fields of minor `fields` (version.ts fieldMinor:
+ * the newest when no INIT said), or undefined (see MessageForm).
+ */
+export function requestForm(opcode: number, minor: number, fields = NEWEST_MINOR): MessageForm | undefined {
   const row = opcodeRow(opcode);
-  return row === undefined ? undefined : formOf(row.request, minor, REQUEST_SIZE[opcode], REQUEST_TAIL[opcode]);
+  return row === undefined ? undefined : formOf(row.request, minor, fields, REQUEST_SIZE[opcode], REQUEST_TAIL[opcode]);
 }
 
 /**
  * The form of a successful reply with a body to a request of `opcode`, or
- * undefined (see MessageForm). A reply without a body has none to walk:
+ * undefined (see MessageForm, requestForm). A reply without a body has none to walk:
  * its header alone, whatever its error.
  */
-export function replyForm(opcode: number, minor: number): MessageForm | undefined {
+export function replyForm(opcode: number, minor: number, fields = NEWEST_MINOR): MessageForm | undefined {
   const row = opcodeRow(opcode);
   if (row === undefined || row.reply.length === 0 || opcode === Op.INIT) return undefined;
-  return formOf(row.reply, minor, undefined, REPLY_TAIL[opcode]);
+  return formOf(row.reply, minor, fields, undefined, REPLY_TAIL[opcode]);
 }
 
 /** Adds the 64-bit flag names (flags | flags2 << 32 when FUSE_INIT_EXT) to a decoded init_in/out. */
@@ -710,7 +717,7 @@ export function walkReply(m: CaptureMessage, x: Exchange | undefined, p: ConnPro
 
 function addDirents(P: MessageParts, w: Body, plus: boolean): void {
   const { m, b, len: body, avail } = w;
-  const l = plus ? fuse_direntplus : fuse_dirent;
+  const l = layoutAt(plus ? fuse_direntplus : fuse_dirent, fieldMinor(w.p));
   const out: Json[] = [];
   const { data, le } = m;
   const dv = viewOf(data);

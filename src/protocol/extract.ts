@@ -25,7 +25,7 @@ import { Exchange, ReplyResult, type DirEntry } from './exchange.js';
 import type { Id } from '../model/id64.js';
 
 import { fixedReplySize, Notify, notifyName, Op, opcodeName, replyStructName } from './opcodes.js';
-import type { ConnProtocol } from './version.js';
+import { fieldMinor, type ConnProtocol } from './version.js';
 import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
 import { FUSE_WRITE_CACHE } from './flags/io.js';
 import { FOPEN_PASSTHROUGH } from './flags/open.js';
@@ -132,6 +132,8 @@ const WR_FLAGS = o(fuse_write_in, 'flags');
 const WO_SIZE = o(fuse_write_out, 'size');
 const OI_FLAGS = o(fuse_open_in, 'flags');
 const OI_OPEN_FLAGS = o(fuse_open_in, 'open_flags');
+/** fuse_open_in.open_flags was padding before this minor (read as 0, fuse-protocol.md §4.1). */
+const OI_OPEN_FLAGS_SINCE = fuse_open_in.fields.find((f) => f.name === 'open_flags')!.since!;
 const CI_FLAGS = o(fuse_create_in, 'flags');
 const CI_OPEN_FLAGS = o(fuse_create_in, 'open_flags');
 const RL_FH = o(fuse_release_in, 'fh');
@@ -624,7 +626,7 @@ function requestOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   const { dv, le, b, minor } = R;
   if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
   x.flags = dv.getUint32(b + OI_FLAGS, le);
-  x.opFlags = dv.getUint32(b + OI_OPEN_FLAGS, le);
+  x.opFlags = fieldMinor(p) >= OI_OPEN_FLAGS_SINCE ? dv.getUint32(b + OI_OPEN_FLAGS, le) : 0;
 }
 
 /** READ / READDIR / READDIRPLUS. */

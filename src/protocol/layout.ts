@@ -42,6 +42,12 @@ export interface FieldDecl {
 export interface Field extends FieldDecl {
   readonly offset: number;
   readonly size: number;
+  /**
+   * The negotiated minor predates `since`: these bytes were padding then,
+   * and read as 0 whatever a daemon left in them (fuse-protocol.md §4.1).
+   * Set only in the layouts `layoutAt` derives.
+   */
+  readonly zero?: boolean;
 }
 
 export interface StructLayout {
@@ -54,6 +60,8 @@ export interface StructLayout {
   readonly doc: string | undefined;
   readonly parserLE: Parser;
   readonly parserBE: Parser;
+  /** The newest `since` of its fields, nested ones too (0 when none): from this minor on, `layoutAt` gives the layout itself. */
+  readonly newestSince: number;
 }
 
 const SCALAR_SIZE: Record<Scalar, number> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8 };
@@ -108,9 +116,15 @@ export function struct(name: string, decls: readonly FieldDecl[], opts: { doc?: 
   if (opts.size !== undefined && opts.size !== offset) {
     throw new Error(`layout ${name}: fields add up to ${offset} bytes, declared ${opts.size}`);
   }
+  let newestSince = 0;
+  for (const f of fields) {
+    const t = f.type;
+    newestSince = Math.max(newestSince, f.since ?? 0, typeof t === 'object' && 'kind' in t ? t.newestSince : 0);
+  }
   return {
     kind: 'struct',
     name,
+    newestSince,
     size: offset,
     fields,
     offsets,
@@ -118,6 +132,53 @@ export function struct(name: string, decls: readonly FieldDecl[], opts: { doc?: 
     parserLE: buildParser(name, fields, 'little'),
     parserBE: buildParser(name, fields, 'big'),
   };
+}
+
+const atMinor = new Map<StructLayout, Map<number, StructLayout>>();
+
+/**
+ * `l` as a connection that negotiated `minor` means it: every field (nested
+ * ones too) whose `since` is newer is marked `zero`. `l` itself when no field
+ * is newer, so that most connections keep the layouts (and the writers
+ * generated per layout) they always had. The derived layout keeps the
+ * name, size and offsets; the decoders and writers read a `zero` field as 0.
+ */
+export function layoutAt(l: StructLayout, minor: number): StructLayout {
+  if (minor >= l.newestSince) return l;
+  let m = atMinor.get(l);
+  if (m === undefined) atMinor.set(l, (m = new Map()));
+  let d = m.get(minor);
+  if (d === undefined) m.set(minor, (d = deriveAt(l, minor)));
+  return d;
+}
+
+function deriveAt(l: StructLayout, minor: number): StructLayout {
+  let changed = false;
+  const fields = l.fields.map((f): Field => {
+    const t = f.type;
+    if (typeof t === 'object' && 'kind' in t) {
+      const n = layoutAt(t, minor);
+      if (n === t) return f;
+      changed = true;
+      return { ...f, type: n };
+    }
+    if (f.since === undefined || f.since <= minor) return f;
+    changed = true;
+    return { ...f, zero: true };
+  });
+  return changed ? { ...l, fields } : l;
+}
+
+/** Sets the `zero` fields of `d`, decoded with `l` (nested ones too), to 0. */
+function zeroFields(l: StructLayout, d: DecodedStruct): DecodedStruct {
+  for (const f of l.fields) {
+    const v = d[f.name];
+    if (v === undefined) continue;
+    const t = f.type;
+    if (typeof t === 'object' && 'kind' in t) zeroFields(t, v as DecodedStruct);
+    else if (f.zero) d[f.name] = typeof t === 'string' ? 0 : Buffer.alloc(f.size);
+  }
+  return d;
 }
 
 /** A decoded value: numbers stay exact (bigint or decimal string past 2^53). */
@@ -146,7 +207,7 @@ function normalise(v: unknown): Value {
 export function decodeStruct(layout: StructLayout, buf: Buffer, off: number, avail: number, le: boolean): DecodedStruct {
   if (avail >= layout.size) {
     const raw = (le ? layout.parserLE : layout.parserBE).parse(buf.subarray(off, off + layout.size));
-    return normalise(raw) as DecodedStruct;
+    return zeroFields(layout, normalise(raw) as DecodedStruct);
   }
   const out: DecodedStruct = {};
   for (const f of layout.fields) {
@@ -156,7 +217,7 @@ export function decodeStruct(layout: StructLayout, buf: Buffer, off: number, ava
     else if ('kind' in t) out[f.name] = decodeStruct(t, buf, off + f.offset, avail - f.offset, le);
     else out[f.name] = buf.subarray(off + f.offset, off + f.offset + t.bytes);
   }
-  return out;
+  return zeroFields(layout, out);
 }
 
 /** Reads one scalar without allocating (except for 64-bit values past 2^53). */

@@ -108,10 +108,11 @@ function compile(layout: StructLayout, le: boolean): Reader {
         continue;
       }
       if (typeof t === 'object') {
-        parts.push(`${key}: b.toString('hex', ${at}, ${at} + ${t.bytes})`);
+        parts.push(`${key}: ${f.zero ? JSON.stringify('00'.repeat(t.bytes)) : `b.toString('hex', ${at}, ${at} + ${t.bytes})`}`);
         continue;
       }
-      const read = scalarSource(t, at, le, dep);
+      // A field newer than the negotiated minor (layout.ts layoutAt) is 0, named as 0.
+      const read = f.zero ? '0' : scalarSource(t, at, le, dep);
       const wideType = t === 'u64' || t === 'i64';
       const named = f.flags !== undefined || f.enum !== undefined || f.name === 'mode';
       if (!named) {

@@ -35,6 +35,8 @@ const IN_FLAGS = fuse_init_in.offsets.flags!;
 const IN_FLAGS2 = fuse_init_in.offsets.flags2!;
 const OUT = fuse_init_out.offsets as Record<string, number>;
 const INIT_EXT = 1 << InitBit.INIT_EXT;
+/** The first minor of each fuse_init_out field. */
+const OUT_SINCE: Readonly<Record<string, number | undefined>> = Object.fromEntries(fuse_init_out.fields.map((f) => [f.name, f.since]));
 
 function u16(b: Buffer, pos: number, le: boolean): number {
   return le ? b.readUInt16LE(pos) : b.readUInt16BE(pos);
@@ -43,6 +45,15 @@ function u16(b: Buffer, pos: number, le: boolean): number {
 /** 64-bit flag value from its two halves, exact. */
 function join64(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/**
+ * The minor whose fields a connection's structs hold (layout.ts layoutAt):
+ * the negotiated one. Without INIT the minor is a guess (--proto, sizes, or
+ * the newest), so every field's bytes are shown as they are.
+ */
+export function fieldMinor(p: ConnProtocol): number {
+  return p.negotiated ? p.minor : NEWEST_MINOR;
 }
 
 /** Per-connection protocol state. Create one per connection; the pairing stage feeds it. */
@@ -203,10 +214,11 @@ export class ConnProtocol {
     this.minor = this.kernelMinor !== undefined ? Math.min(this.kernelMinor, minor) : minor;
     this.source = 'init';
     this.negotiated = true;
-    // The kernel zero-fills a short reply: absent fields read as 0.
+    // The kernel zero-fills a short reply: absent fields read as 0; so do
+    // fields newer than the negotiated minor (padding then, fuse-protocol.md §4.1).
     const at = (name: string, size: 2 | 4): number => {
       const o = OUT[name]!;
-      if (o + size > body) return 0;
+      if (o + size > body || (OUT_SINCE[name] ?? 0) > this.minor) return 0;
       return size === 2 ? u16(data, b + o, le) : u32(data, b + o, le);
     };
     this.maxReadahead = at('max_readahead', 4);

@@ -222,7 +222,7 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
     }
     const readOf = (name: string): string => {
       const f = l.fields.find((x) => x.name === name)!;
-      return scalarReadSource(f.type as Scalar, `${base} + ${f.offset}`, le, dep);
+      return f.zero ? '0' : scalarReadSource(f.type as Scalar, `${base} + ${f.offset}`, le, dep);
     };
     for (const f of l.fields) {
       if (f.pad) continue;
@@ -246,7 +246,8 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
       const F = dep(plan);
       const slow = dep(itemText);
       if (!isScalar) {
-        stmts.push(call(`t.str(${slow}(${F}, undefined, b.toString('hex', ${at}, ${at} + ${t.bytes}), undefined));`));
+        const hexOf = f.zero ? JSON.stringify('00'.repeat(t.bytes)) : `b.toString('hex', ${at}, ${at} + ${t.bytes})`;
+        stmts.push(call(`t.str(${slow}(${F}, undefined, ${hexOf}, undefined));`));
         continue;
       }
       const wide = t === 'u64' || t === 'i64';
@@ -271,7 +272,8 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
       } else {
         fast = `if (${skip}true) { ${key} p = ${dep(putJsonNumber)}(u, p, r); }`;
       }
-      stmts.push(`{ const r = ${scalarReadSource(t, at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other} } }`);
+      // A field newer than the negotiated minor (layout.ts layoutAt) reads as 0.
+      stmts.push(`{ const r = ${f.zero ? '0' : scalarReadSource(t, at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other} } }`);
     }
   };
   emit(layout, 'o');

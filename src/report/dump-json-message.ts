@@ -20,7 +20,7 @@
 import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
 import type { Exchange } from '../protocol/exchange.js';
 import type { MessageKind } from '../pairing/pairer.js';
-import type { ConnProtocol } from '../protocol/version.js';
+import { fieldMinor, type ConnProtocol } from '../protocol/version.js';
 import { replyForm, requestForm, type MessageForm } from '../protocol/decode.js';
 import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
@@ -142,14 +142,15 @@ function compile(type: Type, opcode: number, le: boolean, form: MessageForm | un
 class Writers {
   private readonly kept = new Array<LineWriter | null | undefined>(3 * 2 * 256);
 
-  constructor(private readonly minor: number) {}
+  /** `minor` sizes the structs, `fields` says which of their fields exist (version.ts fieldMinor). */
+  constructor(private readonly minor: number, private readonly fields: number) {}
 
   get(type: Type, opcode: number, le: boolean): LineWriter | null {
     if (opcode >= 256) return null;
     const i = (type * 2 + (le ? 1 : 0)) * 256 + opcode;
     let w = this.kept[i];
     if (w === undefined) {
-      const form = type === Type.REQUEST ? requestForm(opcode, this.minor) : type === Type.REPLY ? replyForm(opcode, this.minor) : undefined;
+      const form = type === Type.REQUEST ? requestForm(opcode, this.minor, this.fields) : type === Type.REPLY ? replyForm(opcode, this.minor, this.fields) : undefined;
       w = form !== undefined || type === Type.BARE_REPLY ? compile(type, opcode, le, form) : null;
       this.kept[i] = w;
     }
@@ -159,14 +160,17 @@ class Writers {
 
 const byMinor = new Map<number, Writers>();
 let last: Writers | undefined;
-let lastMinor = -1;
+let lastKey = -1;
 
-function writersFor(minor: number): Writers {
-  if (minor === lastMinor) return last!;
-  let w = byMinor.get(minor);
-  if (w === undefined) byMinor.set(minor, (w = new Writers(minor)));
+/** The writers of connection `pr`: per minor, and whether INIT made it the minor of the fields too. */
+function writersFor(pr: ConnProtocol): Writers {
+  const fields = fieldMinor(pr);
+  const key = pr.minor * 256 + fields;
+  if (key === lastKey) return last!;
+  let w = byMinor.get(key);
+  if (w === undefined) byMinor.set(key, (w = new Writers(pr.minor, fields)));
   last = w;
-  lastMinor = minor;
+  lastKey = key;
   return w;
 }
 
@@ -191,10 +195,10 @@ export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMe
   const second = le ? b[o + 4]! | b[o + 5]! << 8 | b[o + 6]! << 16 | b[o + 7]! << 24 : b[o + 7]! | b[o + 6]! << 8 | b[o + 5]! << 16 | b[o + 4]! << 24;
   if (cap < len) return false;
   let w: LineWriter | null;
-  if (!reply) w = writersFor(pr.minor).get(Type.REQUEST, second >>> 0, le);
-  else if (len === OUT_HDR) w = writersFor(pr.minor).get(Type.BARE_REPLY, x.opcode, le);
+  if (!reply) w = writersFor(pr).get(Type.REQUEST, second >>> 0, le);
+  else if (len === OUT_HDR) w = writersFor(pr).get(Type.BARE_REPLY, x.opcode, le);
   // A reply's second word is its error.
-  else if (len > OUT_HDR && second === 0) w = writersFor(pr.minor).get(Type.REPLY, x.opcode, le);
+  else if (len > OUT_HDR && second === 0) w = writersFor(pr).get(Type.REPLY, x.opcode, le);
   else return false;
   return w !== null && w(t, index, m, kind, timebase, pr, len);
 }

@@ -155,17 +155,27 @@ function compile(layout: StructLayout, le: boolean): Writer {
         continue;
       }
       if (typeof t === 'object') {
+        if (f.zero) {
+          constant(`${key}"${'00'.repeat(t.bytes)}"`);
+          continue;
+        }
         constant(`${key}"`);
         fixed += 2 * t.bytes;
         stmts.push(`p += u.write(b.toString('hex', ${at}, ${at} + ${t.bytes}), p, 'latin1');`);
         constant('"');
         continue;
       }
-      constant(key);
-      fixed += SCALAR_MAX;
       const v = `v${locals++}`;
       const named = f.flags !== undefined || f.enum !== undefined || f.name === 'mode';
-      stmts.push(...scalarStatements(t, at, le, v, named, dep));
+      if (f.zero) {
+        // Newer than the negotiated minor (layout.ts layoutAt): 0, decided here, not per message.
+        constant(`${key}0`);
+        if (named) stmts.push(`const ${v} = 0;`);
+      } else {
+        constant(key);
+        fixed += SCALAR_MAX;
+        stmts.push(...scalarStatements(t, at, le, v, named, dep));
+      }
       if (!named) continue;
       const cache = dep(new Map());
       let call: string;

@@ -260,9 +260,12 @@ local function size_at(name, minor)
   return l.size
 end
 
+-- r: the field's bytes, nil for a field that reads as 0.
 local function flag_names(fd, item, r, le)
   local lo, hi
-  if fd.size == 8 then
+  if not r then
+    lo, hi = 0, 0
+  elseif fd.size == 8 then
     local v = le and r:le_uint64() or r:uint64()
     lo, hi = v:lower(), v:higher()
   else
@@ -292,7 +295,8 @@ local function flag_names(fd, item, r, le)
 end
 
 -- Adds struct "name" at off (at most avail bytes present) under tree; returns its size at this minor.
-local function add_struct(tree, tvb, off, avail, name, minor, le, size)
+-- fields: the minor INIT negotiated (nil without INIT), which decides the fields the struct holds.
+local function add_struct(tree, tvb, off, avail, name, minor, le, size, fields)
   local l = L[name]
   size = size or size_at(name, minor)
   local n = math.min(size, avail)
@@ -302,9 +306,15 @@ local function add_struct(tree, tvb, off, avail, name, minor, le, size)
     -- A nested struct may be shorter at this minor (fuse_attr in a 7.8 fuse_entry_out): decode its present part.
     if fd.off >= n or (not fd.nest and fd.off + fd.size > n) then break end
     if fd.nest then
-      add_struct(sub, tvb, off + fd.off, n - fd.off, fd.nest, minor, le)
+      add_struct(sub, tvb, off + fd.off, n - fd.off, fd.nest, minor, le, nil, fields)
+    elseif fields and fd.since and fields < fd.since then
+      -- Padding at the negotiated minor: read as 0, as the decoder does, whatever bytes a daemon left there.
+      -- (Without INIT the minor is a guess, and the bytes are shown.)
+      local zero = fd.t == "bytes" and ByteArray.new(string.rep("00", fd.size)) or (fd.size == 8 and UInt64(0) or 0)
+      local item = sub:add(F[fd.f], tvb(off + fd.off, fd.size), zero)
+      if fd.flags then flag_names(fd, item, nil, le) end
     else
-      -- The compat size decides what is present (as in the decoder); "since" is documentation.
+      -- The compat size decides what is present (as in the decoder).
       local r = tvb(off + fd.off, fd.size)
       local item = le and sub:add_le(F[fd.f], r) or sub:add(F[fd.f], r)
       if fd.flags then flag_names(fd, item, r, le) end
@@ -316,7 +326,7 @@ end
 local function u32(tvb, off, le) return le and tvb(off, 4):le_uint() or tvb(off, 4):uint() end
 
 -- Walks body tokens from off over len bytes (cap of them captured).
-local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le, reqsize, setxattr_ext)
+local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le, reqsize, setxattr_ext, fields)
   local pos = 0
   local function left() return len - pos end
   for _, t in ipairs(tokens) do
@@ -334,13 +344,13 @@ local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le, reqs
       local size = t.bylen and math.min(left(), L[t.l].size) or nil
       -- fuse_setxattr_in is short unless FUSE_SETXATTR_EXT was negotiated.
       if t.l == "fuse_setxattr_in" and setxattr_ext == false then size = @SETXATTR_SHORT@ end
-      local s, n = add_struct(tree, tvb, off + pos, cap - pos, t.l, minor, le, size)
+      local s, n = add_struct(tree, tvb, off + pos, cap - pos, t.l, minor, le, size, fields)
       if left() < s then tree:add_proto_expert_info(ef_malformed, string.format("%d body bytes < %d of %s", left(), s, t.l)) end
       pos = pos + s
     elseif t.k == "array" then
       local s = size_at(t.l, minor)
       while left() >= s and cap - pos >= s do
-        add_struct(tree, tvb, off + pos, cap - pos, t.l, minor, le)
+        add_struct(tree, tvb, off + pos, cap - pos, t.l, minor, le, nil, fields)
         pos = pos + s
       end
     elseif t.k == "records" then
@@ -348,7 +358,7 @@ local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le, reqs
       while left() >= s and cap - pos >= s do
         local namelen = u32(tvb, off + pos + t.namelen, le)
         local sub = tree:add(tvb(off + pos, math.min(cap - pos, s + namelen)), t.l)
-        add_struct(sub, tvb, off + pos, cap - pos, t.l, minor, le)
+        add_struct(sub, tvb, off + pos, cap - pos, t.l, minor, le, nil, fields)
         if namelen > 0 and cap - pos >= s + namelen then sub:add(F["fuse.name"], tvb(off + pos + s, namelen)) end
         if namelen == 0 or namelen > 1024 then break end
         pos = pos + bit32.band(s + namelen + 7, bit32.bnot(7))
@@ -413,6 +423,7 @@ function fuse.dissector(tvb, pinfo, tree)
     local op = OPS[opcode]
     if first then
       fr.minor = minor_of(c)
+      fr.fields = c.minor
       fr.opcode = opcode
       fr.time = f_time().value
       c.pending[tostring(unique)] = pinfo.number
@@ -437,7 +448,7 @@ function fuse.dissector(tvb, pinfo, tree)
     end
     local extlen = (le and tvb(36, 2):le_uint() or tvb(36, 2):uint()) * 8
     local body = math.max(0, hlen - 40 - extlen)
-    add_body(root, tvb, pinfo, 40, body, math.min(cap - 40, body), op.req, fr.minor, le, nil, fr.setxattr_ext)
+    add_body(root, tvb, pinfo, 40, body, math.min(cap - 40, body), op.req, fr.minor, le, nil, fr.setxattr_ext, fr.fields)
     if extlen > 0 and cap > 40 + body then root:add(tvb(40 + body, math.min(extlen, cap - 40 - body)), "request extensions") end
     return
   end
@@ -452,7 +463,7 @@ function fuse.dissector(tvb, pinfo, tree)
     root:add(F["fuse.notify"], tvb(4, 4), err):set_generated()
     local n = NOTIFY[err]
     pinfo.cols.info = string.format("NOTIFY_%s", n and n.name or tostring(err))
-    if n then add_body(root, tvb, pinfo, 16, body, bcap, n.body, minor_of(c), le) end
+    if n then add_body(root, tvb, pinfo, 16, body, bcap, n.body, minor_of(c), le, nil, nil, c.minor) end
     return
   end
   root:add(F["fuse.type"], "reply"):set_generated()
@@ -466,18 +477,21 @@ function fuse.dissector(tvb, pinfo, tree)
       fr.req = req
       fr.opcode = rf.opcode
       fr.minor = rf.minor
+      fr.fields = rf.fields
       fr.latency = f_time().value - rf.time
       fr.reqsize = rf.reqsize
       if c.init == key and err == 0 and body >= 8 then
         local rminor = u32(tvb, 16 + @INIT_OUT_MINOR@, le)
         c.minor = math.min(c.kminor or rminor, rminor)
         fr.minor = c.minor
+        fr.fields = c.minor
         if cap >= 16 + @INIT_OUT_FLAGS@ + 4 then
           c.setxattr_ext = bit32.btest(u32(tvb, 16 + @INIT_OUT_FLAGS@, le), bit32.lshift(1, @SETXATTR_EXT_BIT@))
         end
       end
     else
       fr.minor = minor_of(c)
+      fr.fields = c.minor
     end
   end
   local op = fr.opcode and OPS[fr.opcode]
@@ -495,7 +509,7 @@ function fuse.dissector(tvb, pinfo, tree)
     root:add_proto_expert_info(ef_error, string.format("%s reply %s", name, ERRNO[err] or tostring(err)))
     return
   end
-  if op then add_body(root, tvb, pinfo, 16, body, bcap, op.rep, fr.minor, le, fr.reqsize)
+  if op then add_body(root, tvb, pinfo, 16, body, bcap, op.rep, fr.minor, le, fr.reqsize, nil, fr.fields)
   elseif bcap > 0 then root:add(F["fuse.data"], tvb(16, bcap)) end
 end
 
