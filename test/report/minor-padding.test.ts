@@ -140,7 +140,7 @@ describe('fields newer than the negotiated minor read as 0', () => {
   });
 
   for (const v of [[], ['-v']]) {
-    it(`dump ${v.join(' ')} text: no flags at 7.24, the flags at 7.45`, () => {
+    it(`dump${v.length > 0 ? ` ${v.join(' ')}` : ''} text: no flags at 7.24, the flags at 7.45`, () => {
       const r = runCli(['dump', ...v, old]);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stdout, /SUBMOUNT|0x7fd0|32704|0x7f01/);
