@@ -3,11 +3,11 @@
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
- * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2. Each
- * is decoded as the test suite's independent reader pairs it, and each has
- * the findings the capture itself supports and no other: what made a finding
- * false is shown to be in the capture first, then the analysis is asserted
- * not to report it.
+ * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
+ * httpfs2. Each is decoded as the test suite's independent reader pairs it,
+ * and each has the findings the capture itself supports and no other: what
+ * made a finding false is shown to be in the capture first, then the
+ * analysis is asserted not to report it.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -98,6 +98,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   // CREATE is answered ENOSYS: files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
   { name: 'thirdparty-fuse-convmvfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'LINK'] },
   { name: 'thirdparty-fuseext2.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR'] },
+  // Read-only, one file from an HTTP server.
+  { name: 'thirdparty-httpfs2.pcapng', protocol: '7.19', ops: ['LOOKUP', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'GETATTR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1185,5 +1187,38 @@ describe('fuseext2', { skip: has('thirdparty-fuseext2.pcapng') }, () => {
 
   it('two O_DIRECT writers of /dio (open_flags 0): 32 WRITEs of 64 KiB from 2 pids in turn, never two in flight, one starting past the end; no finding', () => {
     assertDioWritersInTurn(name, 'dio', 2 << 20);
+  });
+});
+
+describe('httpfs2', { skip: has('thirdparty-httpfs2.pcapng') }, () => {
+  const name = 'thirdparty-httpfs2.pcapng';
+  it('sizes its one file by the server\'s Content-Length: READs end at 100,000 whatever they ask, none past the end is sent; after the server cut it the daemon reports 50,000 and a READ ends there: size-shrank-externally, right', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges.sort((a, b) => a.tReq - b.tReq);
+    const lookups = all.filter((e) => e.opcode === Op.LOOKUP && e.replyError === 0);
+    const node = lookups[0]!.reply!.readBigUInt64LE(16);
+    const sizeOf = (e: RawExchange): number => Number(e.reply!.readBigUInt64LE(e.opcode === Op.LOOKUP ? 16 + 40 + 8 : 16 + 16 + 8));
+    const reports = all.filter((e) => e.reply && e.replyError === 0 && ((e.opcode === Op.LOOKUP && e.reply.readBigUInt64LE(16) === node) || (e.opcode === Op.GETATTR && e.nodeid === node)));
+    const cut = reports.findIndex((e) => sizeOf(e) !== 100000);
+    assert.ok(cut > 1, 'reported 100,000 first');
+    assert.deepEqual(reports.slice(cut).map(sizeOf), [50000], 'then 50,000');
+    assert.ok(!all.some((e) => e.opcode === Op.SETATTR), 'no truncate in the capture');
+    const reads = all.filter((e) => e.opcode === Op.READ && e.nodeid === node && e.replyError === 0)
+      .map((e) => ({ t: e.tReq, offset: Number(e.req.readBigUInt64LE(48)), asked: e.req.readUInt32LE(56), got: e.reply!.readUInt32LE(0) - 16 }));  // fuse_out_header.len: the data are cut at the snap length
+    const before = reads.filter((r) => r.t < reports[cut]!.tReq);
+    const after = reads.filter((r) => r.t > reports[cut]!.tReply!);
+    const ends = (rs: typeof reads): number => Math.max(...rs.map((r) => r.offset + r.got));
+    assert.equal(ends(before), 100000);
+    assert.ok(before.every((r) => r.offset + r.asked <= 100000 || r.offset + r.got === 100000), 'a READ across the end stops at it');
+    assert.ok(before.some((r) => r.offset + r.asked > 100000), 'a READ asked past the end');
+    assert.ok(before.every((r) => r.offset < 100000), 'none starts past the end (dd at 122,880 sent none)');
+    assert.equal(ends(after), 50000);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally']);
+    const f = r.model.findings[0]!;
+    assert.equal(f.path, '/blob.bin');
+    assert.deepEqual(f.uniques, [Number(reports[cut]!.unique)]);
+    assert.equal(f.details.reportedSize, 50000);
+    assert.equal(f.details.daemonSize, 100000);
   });
 });
