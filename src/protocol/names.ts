@@ -33,7 +33,15 @@ ${Array.from({ length: MAX_SHORT }, (_, k) => `    case ${k + 1}: return fcc(${A
   return '';
 };`)(String.fromCharCode) as (b: Buffer, s: number, n: number) => string;
 
-/** The name in `b[start, end)` as a string (decoded as UTF-8). */
+/**
+ * The name in `b[start, end)` as a string: decoded as UTF-8, and each byte
+ * that is not part of a valid UTF-8 sequence as the lone surrogate U+DC00 +
+ * byte (Python's "surrogateescape"). Names are bytes to the kernel: two
+ * names that differ only in invalid bytes (Latin-1 names, say) are two files,
+ * and U+FFFD for both would make the paths of one the other's. Valid UTF-8
+ * never decodes to a lone surrogate, so the mapping is one to one; text
+ * outputs show those characters as `\xHH` (report/untrusted-text.ts).
+ */
 export function nameText(b: Buffer, start: number, end: number): string {
   const n = end - start;
   if (n <= 0) return '';
@@ -42,5 +50,36 @@ export function nameText(b: Buffer, start: number, end: number): string {
     for (let i = start; i < end; i++) high |= b[i]!;
     if (high < 0x80) return shortAscii(b, start, n);
   }
-  return utf8(b, start, end);
+  const s = utf8(b, start, end);
+  return s.indexOf('\ufffd') < 0 ? s : escapedUtf8(b, start, end);
+}
+
+/** Length of the valid UTF-8 sequence at `b[i]` (before `end`), or 0 (RFC 3629: no overlongs, surrogates or past U+10FFFF). */
+function sequenceAt(b: Buffer, i: number, end: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n === 0 || i + n > end) return 0;
+  const c1 = b[i + 1]!;
+  const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+  const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+  if (c1 < lo || c1 > hi) return 0;
+  for (let k = 2; k < n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0;
+  return n;
+}
+
+/** The rare path of `nameText`: valid sequences decoded, other bytes as U+DC00 + byte. */
+function escapedUtf8(b: Buffer, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end;) {
+    const n = sequenceAt(b, i, end);
+    if (n === 0) {
+      out += String.fromCharCode(0xdc00 + b[i]!);
+      i++;
+    } else {
+      out += utf8(b, i, i + n);
+      i += n;
+    }
+  }
+  return out;
 }

@@ -12,10 +12,12 @@
 /**
  * Characters that act on a terminal or on the line structure of a text:
  * the C0 controls, DEL, the C1 controls, the bidi marks, embeddings,
- * overrides and isolates, and the Unicode line and paragraph separators.
+ * overrides and isolates, and the Unicode line and paragraph separators;
+ * and the lone surrogates U+DC80-U+DCFF, which stand for a name's bytes that
+ * are not UTF-8 (protocol/names.ts), shown as those bytes (`\xfc`).
  */
 // eslint-disable-next-line no-control-regex
-export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/g;
 
 const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
 
@@ -24,6 +26,7 @@ function visible(c: string): string {
   const short = SHORT[c];
   if (short) return short;
   const code = c.charCodeAt(0);
+  if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16)}`;
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
