@@ -17,13 +17,6 @@ function ending(x: Exchange): { ended: string; text: string } {
   return { ended: 'error', text: `the daemon answered -${errnoName(x.error)} ${formatDuration(x.tReply - x.tInterrupt)} later` };
 }
 
-/**
- * How long an INTERRUPT whose target is not in flight waits for the target's
- * request: threads stamp what they read microseconds apart (a real bindfs
- * capture has an INTERRUPT 8 µs before its target), never a second.
- */
-const TARGET_WAIT_NS = 1e9;
-
 /** An INTERRUPT that found no request in flight to interrupt. */
 function late(x: Exchange, ctx: DetectorContext): void {
   ctx.report({
@@ -66,14 +59,14 @@ export default defineDetector({
   },
   create: (ctx) => ({
     request(x) {
-      // Its target not in flight, an INTERRUPT waits (state): the target's request may be stamped after it.
-      if (x.opcode === Op.INTERRUPT) for (const ix of ctx.state.unmatchedInterrupts(x.tReq - TARGET_WAIT_NS)) late(ix, ctx);
+      // Its target not in flight, an INTERRUPT waits in the state: the target's request may be stamped after it.
+      if (x.opcode === Op.INTERRUPT) for (const ix of ctx.state.lateInterrupts()) late(ix, ctx);
     },
     interruptedReply(x, tr) {
       if (x.opcode !== Op.INTERRUPT) report(x, tr, ctx);
     },
     end() {
-      for (const ix of ctx.state.unmatchedInterrupts(Infinity)) late(ix, ctx);
+      for (const ix of ctx.state.lateInterrupts(true)) late(ix, ctx);
       for (const tr of ctx.state.inflightTracks()) if (tr.x.interrupts > 0) report(tr.x, tr, ctx);
     },
   }),

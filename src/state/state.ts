@@ -80,8 +80,14 @@ export interface StateOptions {
 
 /** Sets a track's fields back to those of a new one (`AnalysisState.recycle`). */
 const resetTrack = resetterOf(new Track(undefined as unknown as Exchange, undefined), 'Track');
-/** INTERRUPTs kept waiting for their target's request (`AnalysisState.unmatchedInterrupts`). */
+/** INTERRUPTs kept waiting for their target's request, and kept late (`AnalysisState.lateInterrupts`). */
 const MAX_UNMATCHED_INTERRUPTS = 4096;
+/**
+ * How long an INTERRUPT whose target is not in flight waits for the target's
+ * request: threads stamp what they read microseconds apart (a real bindfs
+ * capture has an INTERRUPT 9 µs before its target), never a second.
+ */
+const INTERRUPT_TARGET_WAIT_NS = 1e9;
 /** Recycled tracks kept for reuse: about as many as are in flight at once. */
 const MAX_POOLED_TRACKS = 4096;
 
@@ -120,8 +126,10 @@ export class AnalysisState {
   /** Latest event time applied. */
   tLast = 0;
   peakTracks = 0;
-  /** INTERRUPTs whose target was not in flight at their time, oldest first (`interrupt`). */
+  /** INTERRUPTs whose target was not in flight at their time, oldest first, waiting for it (`interrupt`). */
   private readonly unmatched: Exchange[] = [];
+  /** Those whose wait is over, for `lateInterrupts`. */
+  private readonly late: Exchange[] = [];
   /** Tracks given back by `recycle`, reused by the next requests. */
   private readonly trackPool: RecordPool<Track>;
 
@@ -293,11 +301,14 @@ export class AnalysisState {
    */
   private interrupt(x: Exchange): void {
     if (x.target === undefined) return;
+    this.expireInterrupts(x.tReq);
     if (!this.inFlight(x.conn, x.target)) {
       // Answered already, read before the capture started, or not read yet by these stamps: the kernel
       // sends an INTERRUPT only for a request a daemon thread has read, but the thread that read the
-      // INTERRUPT may have stamped it first. The target's request, if it comes, takes it (`request`).
-      this.unmatched.push(x);
+      // INTERRUPT may have stamped it first. The target's request, if it comes in time, takes it (`request`).
+      const u = this.unmatched;
+      u.push(x);
+      if (u.length > MAX_UNMATCHED_INTERRUPTS) this.lateInterrupt(u.shift()!);
       return;
     }
     this.countInterrupt(this.conn(x.conn).byUnique!.get(x.target)!, x.tReq);
@@ -310,6 +321,7 @@ export class AnalysisState {
 
   /** A new request takes the INTERRUPT for it stamped before it (`interrupt`). */
   private takeEarlyInterrupt(x: Exchange, tr: Track): void {
+    this.expireInterrupts(x.tReq);
     const u = this.unmatched;
     for (let i = 0; i < u.length; i++) {
       const ix = u[i]!;
@@ -321,16 +333,28 @@ export class AnalysisState {
     }
   }
 
-  /**
-   * INTERRUPTs no request took, stamped before `before` (their target's
-   * request will not come now), and the oldest past the bound: they found
-   * their target answered already, or read before the capture started.
-   */
-  unmatchedInterrupts(before: number): Exchange[] {
+  /** Waiting INTERRUPTs stamped more than `INTERRUPT_TARGET_WAIT_NS` before `t`: their target will not come now. */
+  private expireInterrupts(t: number): void {
     const u = this.unmatched;
     let n = 0;
-    while (n < u.length && (u[n]!.tReq < before || u.length - n > MAX_UNMATCHED_INTERRUPTS)) n++;
-    return n === 0 ? [] : u.splice(0, n);
+    while (n < u.length && u[n]!.tReq < t - INTERRUPT_TARGET_WAIT_NS) n++;
+    if (n > 0) for (const ix of u.splice(0, n)) this.lateInterrupt(ix);
+  }
+
+  /** Kept for `lateInterrupts` (the interrupted detector), at most as many as may wait: nobody else asks. */
+  private lateInterrupt(x: Exchange): void {
+    if (this.late.length >= MAX_UNMATCHED_INTERRUPTS) this.late.shift();
+    this.late.push(x);
+  }
+
+  /**
+   * INTERRUPTs that found no request to interrupt (answered already, or read
+   * before the capture started), taken once: those whose wait is over, and
+   * with `all` (end of capture) those still waiting.
+   */
+  lateInterrupts(all = false): Exchange[] {
+    if (all) for (const ix of this.unmatched.splice(0)) this.lateInterrupt(ix);
+    return this.late.length === 0 ? [] : this.late.splice(0);
   }
 
   /** The exchange's INTERRUPT count is the track's (time order), not pairing's. */
