@@ -4,7 +4,7 @@
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
- * httpfs2. Each is decoded as the test suite's independent reader pairs it,
+ * httpfs2, restic mount. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -100,6 +100,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-fuseext2.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR'] },
   // Read-only, one file from an HTTP server.
   { name: 'thirdparty-httpfs2.pcapng', protocol: '7.19', ops: ['LOOKUP', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'GETATTR'] },
+  // Read-only snapshots; bazil.org/fuse (Go, no libfuse) answers INIT with 7.12.
+  { name: 'thirdparty-restic.pcapng', protocol: '7.12', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'FLUSH', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1220,5 +1222,69 @@ describe('httpfs2', { skip: has('thirdparty-httpfs2.pcapng') }, () => {
     assert.deepEqual(f.uniques, [Number(reports[cut]!.unique)]);
     assert.equal(f.details.reportedSize, 50000);
     assert.equal(f.details.daemonSize, 100000);
+  });
+});
+
+/** Name, nodeid, attr.ino, attr.size and attr.mode of every successful LOOKUP (fuse_entry_out: attr at 40). */
+function lookedUp(all: RawExchange[]): { name: string; nodeid: bigint; ino: bigint; size: number; mode: number }[] {
+  return all.filter((e) => e.opcode === Op.LOOKUP && e.replyError === 0).map((e) => ({
+    name: e.req.subarray(40, e.req.indexOf(0, 40)).toString('latin1'),
+    nodeid: e.reply!.readBigUInt64LE(16),
+    ino: e.reply!.readBigUInt64LE(16 + 40),
+    size: Number(e.reply!.readBigUInt64LE(16 + 40 + 8)),
+    mode: e.reply!.readUInt32LE(16 + 40 + 60),
+  }));
+}
+
+/** Offset, size asked and bytes answered of every successful READ (the data may be cut at the snap length: the reply header's len counts them). */
+function readsOf(all: RawExchange[]): { nodeid: bigint; offset: number; asked: number; got: number }[] {
+  return all.filter((e) => e.opcode === Op.READ && e.replyError === 0)
+    .map((e) => ({ nodeid: e.nodeid, offset: Number(e.req.readBigUInt64LE(48)), asked: e.req.readUInt32LE(56), got: e.reply!.readUInt32LE(0) - 16 }));
+}
+
+describe('restic mount', { skip: has('thirdparty-restic.pcapng') }, () => {
+  const name = 'thirdparty-restic.pcapng';
+  it('bazil.org/fuse answers INIT with 7.12 and FUSE_BIG_WRITES alone; its attr.ino are 64-bit hashes, kept exact; each snapshot\'s mid.bin is its own file (70,000 and 90,000 bytes); no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const init = all.find((e) => e.opcode === Op.INIT)!;
+    assert.deepEqual([init.reply!.readUInt32LE(16), init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(28)], [7, 12, 1 << 5]);
+    const entries = lookedUp(all);
+    assert.ok(entries.filter((x) => x.ino > 2n ** 53n).length >= 20, 'inode numbers beyond 2^53');
+    const mids = entries.filter((x) => x.name === 'mid.bin');
+    assert.deepEqual(mids.map((x) => x.size).sort(), [70000, 90000]);
+    assert.notEqual(mids[0]!.nodeid, mids[1]!.nodeid);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    for (const x of entries) {
+      const f = r.model.files.find((g) => BigInt(g.nodeid) === x.nodeid);
+      assert.ok(f, `nodeid ${x.nodeid}`);
+      assert.equal(String(f.ino), String(x.ino), `${f.path}: attr.ino exact`);
+      if ((x.mode & 0o170000) === 0o100000) assert.equal(f.reportedSize, x.size, f.path);
+    }
+    const paths = r.model.files.filter((f) => f.path.endsWith('/data/mid.bin')).map((f) => `${f.path.split('/')[2]} ${f.reportedSize}`).sort();
+    assert.deepEqual(paths, ['2024-01-02T03:04:05Z 70000', '2024-01-03T03:04:05Z 90000'], 'reached through the latest symlink: under the snapshot it names');
+  });
+
+  it('READs across the end stop at the reported size, none starts past it (the kernel knew the size); every open answered fh 1, none in the state as a wrong size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const sizes = new Map(lookedUp(all).map((x) => [x.nodeid, x.size]));
+    const reads = readsOf(all);
+    assert.ok(reads.length >= 15);
+    for (const rd of reads) {
+      const size = sizes.get(rd.nodeid)!;
+      assert.ok(rd.offset < size, `READ at ${rd.offset} before ${size}`);
+      assert.equal(rd.got, Math.min(rd.asked, size - rd.offset), `READ at ${rd.offset} of ${rd.asked}: up to ${size}`);
+    }
+    assert.ok(reads.filter((rd) => rd.offset + rd.asked > sizes.get(rd.nodeid)!).length >= 5, 'READs asked past the end');
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.ok(opens.length >= 10);
+    for (const e of opens) assert.equal(e.reply!.readBigUInt64LE(16), 1n);
+    assert.ok(opens.some((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0), 'an O_DIRECT open');
+
+    const r = run(name);
+    for (const f of r.model.files) {
+      for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
+    }
   });
 });
