@@ -20,10 +20,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withMachineLock } from './machine-lock.js';
 
 /** Repository root (works from test/helpers and from dist/test/helpers). */
 export const repoRoot: string = (() => {
@@ -338,11 +339,17 @@ export function buildPassthroughLl(): { path?: string; reason?: string } {
   if (pc.status !== 0) return { reason: 'pkg-config fuse3 failed (apt-get install pkg-config libfuse3-dev)' };
   mkdirSync(dirname(out), { recursive: true });
   const cc = process.env.CC ?? 'cc';
-  const r = spawnSync(cc, ['-O2', '-Wall', '-o', out, passthroughLlSource, ...pc.stdout.trim().split(/\s+/)], {
+  // Built aside and renamed into place: a test file running meanwhile never runs half a binary.
+  const tmp = `${out}.${process.pid}`;
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', tmp, passthroughLlSource, ...pc.stdout.trim().split(/\s+/)], {
     encoding: 'utf8',
     cwd: dirname(passthroughLlSource),
   });
-  if (r.status !== 0) return { reason: `building passthrough_ll failed: ${r.stderr || String(r.error)}` };
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    return { reason: `building passthrough_ll failed: ${r.stderr || String(r.error)}` };
+  }
+  renameSync(tmp, out);
   return { path: out };
 }
 
@@ -697,18 +704,23 @@ export async function assertProjectDecodes(file: string): Promise<void> {
 /** fs.pipe-max-size: libfuse splices requests only when it can grow its pipe past 1 MiB. */
 export const PIPE_MAX = '/proc/sys/fs/pipe-max-size';
 
-/** Runs fn with fs.pipe-max-size set to `value` (restored after); undefined when it cannot be set. */
-export async function withPipeMax<T>(value: number, fn: () => Promise<T>): Promise<T | undefined> {
-  let old: string;
-  try {
-    old = readFileSync(PIPE_MAX, 'utf8').trim();
-    writeFileSync(PIPE_MAX, String(value));
-  } catch {
-    return undefined;
-  }
-  try {
-    return await fn();
-  } finally {
-    writeFileSync(PIPE_MAX, old);
-  }
+/**
+ * Runs fn with fs.pipe-max-size set to `value` (restored after), holding its
+ * machine-wide lock throughout; undefined when it cannot be set.
+ */
+export function withPipeMax<T>(value: number, fn: () => Promise<T>): Promise<T | undefined> {
+  return withMachineLock(PIPE_MAX, async () => {
+    let old: string;
+    try {
+      old = readFileSync(PIPE_MAX, 'utf8').trim();
+      writeFileSync(PIPE_MAX, String(value));
+    } catch {
+      return undefined;
+    }
+    try {
+      return await fn();
+    } finally {
+      writeFileSync(PIPE_MAX, old);
+    }
+  });
 }

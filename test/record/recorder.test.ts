@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { CaptureMessage, ConnectionInfo, InterfaceStats } from '../../src/capture/message.js';
 import { readCapture } from '../../src/capture/open.js';
+import { withMachineLock } from '../helpers/machine-lock.js';
 import { haveCommand, makeTempDir, readPcapng, recorderLibPath, repoRoot, type TempDir } from '../helpers/mount.js';
+import { ENABLE_URING } from '../helpers/vendor-libfuse.js';
 
 let dir: TempDir | undefined;
 let probe: string | undefined;
@@ -339,21 +341,26 @@ test('warns when the daemon opens a file with FOPEN_PASSTHROUGH (not when io_uri
   const mnt = join(dir!.path, 'initfs-mnt');
   mkdirSync(mnt, { recursive: true });
   const out = join(dir!.path, 'initfs.pcapng');
-  const child = spawn(initfs, [mnt], { env: { ...process.env, LD_PRELOAD: recorderLibPath, FUSETRACE_OUT: out, FUSETRACE_QUIET: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (x: Buffer) => (err += x.toString()));
-  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-  try {
-    for (let i = 0; i < 100 && !readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `); i++) await new Promise((r) => setTimeout(r, 50));
-    // The open fails (backing id 0 is no backing file); only the reply matters.
-    spawnSync('cat', [join(mnt, 'f')], { timeout: 10000 });
-  } finally {
-    spawnSync('umount', [mnt]);
-    if (readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `)) spawnSync('umount', ['-l', mnt]);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(timer);
-  }
+  // The kernel offers io_uring only while enable_uring is on: its lock keeps
+  // a test that turns it on (uring-record) from doing so meanwhile.
+  const err = await withMachineLock(ENABLE_URING, async () => {
+    const child = spawn(initfs, [mnt], { env: { ...process.env, LD_PRELOAD: recorderLibPath, FUSETRACE_OUT: out, FUSETRACE_QUIET: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let text = '';
+    child.stderr.on('data', (x: Buffer) => (text += x.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    try {
+      for (let i = 0; i < 100 && !readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `); i++) await new Promise((r) => setTimeout(r, 50));
+      // The open fails (backing id 0 is no backing file); only the reply matters.
+      spawnSync('cat', [join(mnt, 'f')], { timeout: 10000 });
+    } finally {
+      spawnSync('umount', [mnt]);
+      if (readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `)) spawnSync('umount', ['-l', mnt]);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(timer);
+    }
+    return text;
+  });
   assert.match(err, /warning: .* opened a file with FOPEN_PASSTHROUGH/);
   assert.doesNotMatch(err, /FUSE_OVER_IO_URING/, 'the kernel did not offer io_uring: no warning');
   assert.equal((err.match(/FOPEN_PASSTHROUGH/g) ?? []).length, 1, 'warned once');

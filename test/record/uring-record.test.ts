@@ -23,6 +23,7 @@ import {
   run,
   writeInfo,
 } from '../helpers/mount.js';
+import { withMachineLock } from '../helpers/machine-lock.js';
 import { ENABLE_URING, vendorLibfuseExample } from '../helpers/vendor-libfuse.js';
 
 const bpfRecorder = join(repoRoot, 'build', 'ftrec-bpf');
@@ -44,15 +45,17 @@ async function skipReason(): Promise<string | undefined> {
   return vendorLibfuseExample('passthrough_ll').reason;
 }
 
-/** Runs fn with the fuse module's enable_uring on, the old value put back after. */
-async function withEnableUring<T>(fn: () => Promise<T>): Promise<T> {
-  const old = readFileSync(ENABLE_URING, 'utf8').trim();
-  writeFileSync(ENABLE_URING, 'Y');
-  try {
-    return await fn();
-  } finally {
-    writeFileSync(ENABLE_URING, old);
-  }
+/** Runs fn with the fuse module's enable_uring on (under its machine-wide lock), the old value put back after. */
+function withEnableUring<T>(fn: () => Promise<T>): Promise<T> {
+  return withMachineLock(ENABLE_URING, async () => {
+    const old = readFileSync(ENABLE_URING, 'utf8').trim();
+    writeFileSync(ENABLE_URING, 'Y');
+    try {
+      return await fn();
+    } finally {
+      writeFileSync(ENABLE_URING, old);
+    }
+  });
 }
 
 /** The workload: whole pages at known offsets, each with its own bytes; one
