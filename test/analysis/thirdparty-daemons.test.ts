@@ -4,7 +4,7 @@
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
- * httpfs2, restic mount. Each is decoded as the test suite's independent reader pairs it,
+ * httpfs2, restic mount, borg mount. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -102,6 +102,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-httpfs2.pcapng', protocol: '7.19', ops: ['LOOKUP', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'GETATTR'] },
   // Read-only snapshots; bazil.org/fuse (Go, no libfuse) answers INIT with 7.12.
   { name: 'thirdparty-restic.pcapng', protocol: '7.12', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'FLUSH', 'RELEASE'] },
+  // Read-only archives, through llfuse (libfuse 2).
+  { name: 'thirdparty-borg.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1236,10 +1238,22 @@ function lookedUp(all: RawExchange[]): { name: string; nodeid: bigint; ino: bigi
   }));
 }
 
-/** Offset, size asked and bytes answered of every successful READ (the data may be cut at the snap length: the reply header's len counts them). */
-function readsOf(all: RawExchange[]): { nodeid: bigint; offset: number; asked: number; got: number }[] {
-  return all.filter((e) => e.opcode === Op.READ && e.replyError === 0)
-    .map((e) => ({ nodeid: e.nodeid, offset: Number(e.req.readBigUInt64LE(48)), asked: e.req.readUInt32LE(56), got: e.reply!.readUInt32LE(0) - 16 }));
+/**
+ * Every successful READ starts before its file's size as LOOKUP gave it and
+ * answers what it asked up to that size (the data may be cut at the snap
+ * length: the reply header's len counts them); some ask past the end.
+ * Returns how many READs there are.
+ */
+function assertReadsStopAtTheEnd(all: RawExchange[]): number {
+  const sizes = new Map(lookedUp(all).map((x) => [x.nodeid, x.size]));
+  const reads = all.filter((e) => e.opcode === Op.READ && e.replyError === 0)
+    .map((e) => ({ size: sizes.get(e.nodeid)!, offset: Number(e.req.readBigUInt64LE(48)), asked: e.req.readUInt32LE(56), got: e.reply!.readUInt32LE(0) - 16 }));
+  for (const rd of reads) {
+    assert.ok(rd.offset < rd.size, `READ at ${rd.offset} before ${rd.size}`);
+    assert.equal(rd.got, Math.min(rd.asked, rd.size - rd.offset), `READ at ${rd.offset} of ${rd.asked}: up to ${rd.size}`);
+  }
+  assert.ok(reads.filter((rd) => rd.offset + rd.asked > rd.size).length >= 5, 'READs asked past the end');
+  return reads.length;
 }
 
 describe('restic mount', { skip: has('thirdparty-restic.pcapng') }, () => {
@@ -1268,19 +1282,52 @@ describe('restic mount', { skip: has('thirdparty-restic.pcapng') }, () => {
 
   it('READs across the end stop at the reported size, none starts past it (the kernel knew the size); every open answered fh 1, none in the state as a wrong size', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    const sizes = new Map(lookedUp(all).map((x) => [x.nodeid, x.size]));
-    const reads = readsOf(all);
-    assert.ok(reads.length >= 15);
-    for (const rd of reads) {
-      const size = sizes.get(rd.nodeid)!;
-      assert.ok(rd.offset < size, `READ at ${rd.offset} before ${size}`);
-      assert.equal(rd.got, Math.min(rd.asked, size - rd.offset), `READ at ${rd.offset} of ${rd.asked}: up to ${size}`);
-    }
-    assert.ok(reads.filter((rd) => rd.offset + rd.asked > sizes.get(rd.nodeid)!).length >= 5, 'READs asked past the end');
+    assert.ok(assertReadsStopAtTheEnd(all) >= 15);
     const opens = all.filter((e) => e.opcode === Op.OPEN);
     assert.ok(opens.length >= 10);
     for (const e of opens) assert.equal(e.reply!.readBigUInt64LE(16), 1n);
     assert.ok(opens.some((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0), 'an O_DIRECT open');
+
+    const r = run(name);
+    for (const f of r.model.files) {
+      for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
+    }
+  });
+});
+
+describe('borg mount', { skip: has('thirdparty-borg.pcapng') }, () => {
+  const name = 'thirdparty-borg.pcapng';
+  it('a hard link of the archive is one node: both names looked up to one nodeid, one file of 21 bytes; inode numbers are the nodeids; each archive\'s mid.bin its own file; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const entries = lookedUp(all);
+    for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
+    const txt = entries.filter((x) => x.name === 'numbers.txt');
+    const link = entries.find((x) => x.name === 'numbers.link')!;
+    assert.ok(txt.some((x) => x.nodeid === link.nodeid && x.size === 21), 'numbers.link and the second archive\'s numbers.txt: one node');
+    assert.deepEqual(txt.map((x) => x.size).sort((a, b) => a - b), [21, 8893], 'and the first archive\'s numbers.txt another');
+    assert.deepEqual(entries.filter((x) => x.name === 'mid.bin').map((x) => x.size).sort(), [70000, 90000]);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const linked = r.model.files.filter((f) => BigInt(f.nodeid) === link.nodeid);
+    assert.equal(linked.length, 1, 'one file for the two names');
+    assert.equal(linked[0]!.reportedSize, 21);
+    const mids = r.model.files.filter((f) => f.path.endsWith('/tree/data/mid.bin')).map((f) => `${f.path} ${f.reportedSize}`).sort();
+    assert.deepEqual(mids, ['/first/tree/data/mid.bin 70000', '/second/tree/data/mid.bin 90000']);
+  });
+
+  it('llfuse answers every OPEN with the node\'s number as fh and FOPEN_KEEP_CACHE, and RELEASE, RELEASEDIR and the one FLUSH ENOSYS; READs across the end stop at the size; each file keeps one size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.ok(opens.length >= 10);
+    for (const e of opens) {
+      assert.equal(e.reply!.readBigUInt64LE(16), e.nodeid, 'fh = nodeid');
+      assert.equal(openReplyFlags(e), 2);
+    }
+    const closes = all.filter((e) => e.opcode === Op.RELEASE || e.opcode === 29 || e.opcode === Op.FLUSH);
+    assert.equal(closes.filter((e) => e.opcode === Op.FLUSH).length, 1, 'the kernel sends no FLUSH after the first ENOSYS');
+    for (const e of closes) assert.equal(e.replyError, -38);
+    assert.ok(assertReadsStopAtTheEnd(all) >= 15);
 
     const r = run(name);
     for (const f of r.model.files) {
