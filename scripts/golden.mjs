@@ -8,11 +8,19 @@
 //   node scripts/golden.mjs --write          record the current outputs
 //   node scripts/golden.mjs --save DIR       also keep every output in DIR
 //                                            (diff two such DIRs to see why)
+//   node scripts/golden.mjs --spawn ...      one process per command
 //
-// Needs a build (dist/). Runs two commands at a time.
-import { spawn } from 'node:child_process';
+// Needs a build (dist/). Runs two commands at a time: by default in two
+// worker processes (this script with --worker) that load the CLI once and
+// call its main() per command, as bin/fusetrace does, with process.argv set
+// as it would be. Starting node and loading the CLI again costs more than
+// most of the ~1000 commands themselves (small captures), and a command must
+// print the same whatever ran before it in the process, which this checks
+// too. --spawn starts a process per command instead, as a user runs it.
+import { fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +28,14 @@ import { TABLES } from '../dist/src/report/csv.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const manifest = join(root, 'test/golden/outputs.json');
+const bin = join(root, 'bin/fusetrace');
+const ENV = { TZ: 'UTC', LC_ALL: 'C', NO_COLOR: '1', COLUMNS: '100' };
 
 const args = process.argv.slice(2);
 const mode = args.includes('--write') ? 'write' : 'check';
 const saveAt = args.indexOf('--save');
 const saveDir = saveAt >= 0 ? args[saveAt + 1] : undefined;
+const spawnEach = args.includes('--spawn');
 
 function captures() {
   const out = [];
@@ -80,7 +91,7 @@ function run(argv) {
     const stdin = argv.find((a) => a.startsWith('<'));
     const child = spawn(process.execPath, ['bin/fusetrace', ...argv.filter((a) => a !== stdin)], {
       cwd: root,
-      env: { ...process.env, TZ: 'UTC', LC_ALL: 'C', NO_COLOR: '1', COLUMNS: '100' },
+      env: { ...process.env, ...ENV },
       stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     if (stdin) createReadStream(join(root, stdin.slice(1))).pipe(createGunzip()).pipe(child.stdin);
@@ -97,18 +108,108 @@ function run(argv) {
   });
 }
 
+/**
+ * A worker process: its standard output and error are files, and a
+ * command's output is what they grew by while it ran. A worker that dies
+ * fails its command (exit code 'died') and is replaced for the next.
+ */
+class Worker {
+  constructor(dir, n) {
+    this.out = join(dir, `out-${n}`);
+    this.err = join(dir, `err-${n}`);
+    this.start();
+  }
+
+  start() {
+    const out = openSync(this.out, 'a');
+    const err = openSync(this.err, 'a');
+    this.child = fork(fileURLToPath(import.meta.url), ['--worker'], { cwd: root, env: { ...process.env, ...ENV }, stdio: ['ignore', out, err, 'ipc'] });
+    closeSync(out);
+    closeSync(err);
+  }
+
+  run(argv) {
+    return new Promise((resolve) => {
+      const done = (value) => {
+        this.child.off('message', onMessage);
+        this.child.off('exit', onExit);
+        resolve(value);
+      };
+      const onMessage = (m) => done(this.collect(argv, m.code, m.out, m.err));
+      const onExit = (code, signal) => {
+        this.start();
+        done({ key: keyOf(argv), value: `died ${signal ?? code}`, stderr: 'the worker process died running this command' });
+      };
+      this.child.on('message', onMessage);
+      this.child.on('exit', onExit);
+      this.child.send(argv);
+    });
+  }
+
+  collect(argv, code, [outFrom, outTo], [errFrom, errTo]) {
+    const hash = createHash('sha256');
+    const file = saveDir ? createWriteStream(join(saveDir, keyOf(argv).replace(/[^A-Za-z0-9.-]+/g, '_'))) : undefined;
+    const fd = openSync(this.out, 'r');
+    const buf = Buffer.alloc(1 << 20);
+    for (let at = outFrom; at < outTo;) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, outTo - at), at);
+      hash.update(buf.subarray(0, n));
+      file?.write(Buffer.from(buf.subarray(0, n)));
+      at += n;
+    }
+    closeSync(fd);
+    file?.end();
+    const efd = openSync(this.err, 'r');
+    const ebuf = Buffer.alloc(Math.min(2000, errTo - errFrom));
+    readSync(efd, ebuf, 0, ebuf.length, errFrom);
+    closeSync(efd);
+    return { key: keyOf(argv), value: `${code} ${outTo - outFrom} ${hash.digest('hex')}`, stderr: ebuf.toString() };
+  }
+
+  stop() {
+    this.child.removeAllListeners('exit');
+    this.child.disconnect();
+  }
+}
+
+/** The worker's side: run each command it is sent with the CLI's main(), as bin/fusetrace would. */
+async function serve() {
+  const { main: cli } = await import('../dist/src/cli/main.js');
+  const cwdBin = join(process.cwd(), 'bin/fusetrace');
+  process.on('message', async (argv) => {
+    const out = fstatSync(1).size;
+    const err = fstatSync(2).size;
+    process.argv = [process.execPath, cwdBin, ...argv];
+    process.exitCode = undefined;
+    const code = await cli(process.argv);
+    process.exitCode = undefined;
+    process.send({ code, out: [out, fstatSync(1).size], err: [err, fstatSync(2).size] });
+  });
+}
+
 async function main() {
   if (saveDir) mkdirSync(saveDir, { recursive: true });
   const list = jobs();
   const results = new Map();
   let next = 0;
-  async function worker() {
+  const dir = spawnEach ? undefined : mkdtempSync(join(tmpdir(), 'fusetrace-golden-'));
+  const workers = [];
+  async function worker(n) {
+    // Standard input cannot be handed to a worker per command: those run as their own process.
+    const w = dir ? new Worker(dir, n) : undefined;
+    if (w) workers.push(w);
     while (next < list.length) {
-      const r = await run(list[next++]);
+      const argv = list[next++];
+      const r = w && !argv.some((a) => a.startsWith('<')) ? await w.run(argv) : await run(argv);
       results.set(r.key, r);
     }
   }
-  await Promise.all([worker(), worker()]);
+  try {
+    await Promise.all([worker(0), worker(1)]);
+  } finally {
+    for (const w of workers) w.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
   const now = Object.fromEntries([...results.keys()].sort().map((k) => [k, results.get(k).value]));
   if (mode === 'write') {
     mkdirSync(join(root, 'test/golden'), { recursive: true });
@@ -129,4 +230,5 @@ async function main() {
   console.log(`golden: all ${Object.keys(now).length} outputs match`);
 }
 
-main();
+if (args.includes('--worker')) serve();
+else main();
