@@ -4,7 +4,7 @@
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
- * httpfs2, restic mount, borg mount. Each is decoded as the test suite's independent reader pairs it,
+ * httpfs2, restic mount, borg mount, fuseiso. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -104,6 +104,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-restic.pcapng', protocol: '7.12', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'FLUSH', 'RELEASE'] },
   // Read-only archives, through llfuse (libfuse 2).
   { name: 'thirdparty-borg.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
+  // Read-only ISO 9660 image.
+  { name: 'thirdparty-fuseiso.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1324,7 +1326,7 @@ describe('borg mount', { skip: has('thirdparty-borg.pcapng') }, () => {
       assert.equal(e.reply!.readBigUInt64LE(16), e.nodeid, 'fh = nodeid');
       assert.equal(openReplyFlags(e), 2);
     }
-    const closes = all.filter((e) => e.opcode === Op.RELEASE || e.opcode === 29 || e.opcode === Op.FLUSH);
+    const closes = all.filter((e) => e.opcode === Op.RELEASE || e.opcode === Op.RELEASEDIR || e.opcode === Op.FLUSH);
     assert.equal(closes.filter((e) => e.opcode === Op.FLUSH).length, 1, 'the kernel sends no FLUSH after the first ENOSYS');
     for (const e of closes) assert.equal(e.replyError, -38);
     assert.ok(assertReadsStopAtTheEnd(all) >= 15);
@@ -1333,5 +1335,49 @@ describe('borg mount', { skip: has('thirdparty-borg.pcapng') }, () => {
     for (const f of r.model.files) {
       for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
     }
+  });
+});
+
+describe('fuseiso', { skip: has('thirdparty-fuseiso.pcapng') }, () => {
+  const name = 'thirdparty-fuseiso.pcapng';
+  it('answers with the image\'s own inode numbers, directories of 2048 bytes (a sector) and a symlink of 0 bytes whose READLINK gives 15: no size view for either; each file the size it has in the image; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const entries = lookedUp(all);
+    assert.ok(entries.some((x) => x.ino !== x.nodeid), 'attr.ino is not the nodeid');
+    const dirs = entries.filter((x) => (x.mode & 0o170000) === 0o040000);
+    assert.ok(dirs.length >= 3);
+    for (const d of dirs) assert.equal(d.size, 2048, d.name);
+    const link = entries.find((x) => x.name === 'big')!;
+    assert.deepEqual([link.mode & 0o170000, link.size], [0o120000, 0]);
+    const readlinks = all.filter((e) => e.opcode === Op.READLINK && e.nodeid === link.nodeid);
+    assert.ok(readlinks.length >= 1);
+    for (const e of readlinks) assert.equal(e.reply!.toString('latin1', 16), '../data/big.bin');
+    const sizes = Object.fromEntries(entries.filter((x) => (x.mode & 0o170000) === 0o100000).map((x) => [x.name, x.size]));
+    assert.deepEqual(sizes, {
+      'empty': 0, 'hello.txt': 10, 'a-rather-long-file-name.text': 23, 'numbers.txt': 21, 'big.bin': 300000, 'mid.bin': 90000, 'short.txt': 292,
+    });
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    for (const f of r.model.files) {
+      const x = entries.find((e) => e.nodeid === BigInt(f.nodeid));
+      if (!x) continue;
+      assert.equal(String(f.ino), String(x.ino), f.path);
+      if ((x.mode & 0o170000) !== 0o100000) {
+        assert.equal(f.reportedSize, undefined, `${f.path}: no size view`);
+        assert.deepEqual(f.sizeHistory, []);
+      } else {
+        assert.equal(f.reportedSize, x.size, f.path);
+      }
+    }
+  });
+
+  it('every OPEN answered fh 0 and open_flags 0, also the O_DIRECT ones; READs across the end stop at the size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.ok(opens.length >= 10);
+    for (const e of opens) assert.deepEqual([e.reply!.readBigUInt64LE(16), openReplyFlags(e)], [0n, 0]);
+    assert.ok(opens.some((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0), 'an O_DIRECT open');
+    assert.ok(assertReadsStopAtTheEnd(all) >= 15);
   });
 });
