@@ -50,6 +50,7 @@ import { sizeAt } from './layouts/index.js';
 import { Problem, ProblemNote, type ProblemDef } from './problems.js';
 import { Dirent, direntAt, direntNamelen, direntNext, setxattrHeaderLen, writeInSize } from './tails.js';
 import { structJsonAt, type Json, type JsonObject } from './struct-json.js';
+import { nameText } from './names.js';
 
 export type { Json, JsonObject } from './struct-json.js';
 
@@ -171,7 +172,7 @@ export class MessageParts {
 
   /** The string of TEXT part `i`. */
   textOf(i: number): string {
-    return this.data.toString('utf8', this.nums[i], this.caps[i]);
+    return nameText(this.data, this.nums[i]!, this.caps[i]!);
   }
 
   /** The value of a VALUE part, or undefined. */
@@ -265,11 +266,11 @@ function cstrings(buf: Buffer, start: number, end: number): { strs: string[]; ne
   let i = start;
   let s = start;
   while (i < end) {
-    if (buf[i] === 0) { strs.push(buf.toString('utf8', s, i)); s = i + 1; }
+    if (buf[i] === 0) { strs.push(nameText(buf, s, i)); s = i + 1; }
     i++;
   }
   const unterminated = s < end;
-  if (unterminated) strs.push(buf.toString('utf8', s, end));
+  if (unterminated) strs.push(nameText(buf, s, end));
   return { strs, next: s, unterminated };
 }
 
@@ -403,7 +404,7 @@ const setxattrTail: Hook = (P, w, at) => {
   const end = w.b + w.avail;
   const nul = data.indexOf(0, w.b + at);
   const nameEnd = nul >= 0 && nul < end ? nul : end;
-  P.addValue('name', data.toString('utf8', w.b + at, nameEnd));
+  P.addValue('name', nameText(data, w.b + at, nameEnd));
   const vstart = nameEnd + 1 - w.b;
   P.addValue('value', hexValue(P, data, w.b + vstart, vsize, w.avail - vstart, 'value'));
   return 0;
@@ -611,7 +612,7 @@ function decodeExtensions(data: Buffer, start: number, end: number, le: boolean)
         let nul = nameStart;
         while (nul < p + size && data[nul] !== 0) nul++;
         const ctxStart = nul + 1;
-        ctxs.push({ size: csize, name: data.toString('utf8', nameStart, nul), value: hex(data, ctxStart, Math.min(ctxStart + csize, p + size)) });
+        ctxs.push({ size: csize, name: nameText(data, nameStart, nul), value: hex(data, ctxStart, Math.min(ctxStart + csize, p + size)) });
         q = ctxStart + csize;
       }
       out.push({ type: 'fuse_secctx_header', size, nr_secctx: type, contexts: ctxs });
@@ -630,7 +631,7 @@ function decodeExtensions(data: Buffer, start: number, end: number, le: boolean)
 
 /** READLINK's target. */
 const linkTarget: Hook = (P, w) => {
-  P.addValue('linkname', w.m.data.toString('utf8', w.b, w.b + w.avail));
+  P.addValue('linkname', nameText(w.m.data, w.b, w.b + w.avail));
   if (w.avail < w.len) P.noteTruncated(`truncated: ${w.avail} of ${w.len} target bytes captured`);
   return 0;
 };
@@ -727,7 +728,7 @@ function addDirents(P: MessageParts, w: Body, plus: boolean): void {
     if (at === Dirent.FIXED_OVERRUNS || at === Dirent.FIXED_CUT) break;
     // A record whose name is bad or cut is still shown, with what there is of its name.
     const e = structJsonAt(l, data, b + pos, le);
-    e.name = data.toString('utf8', b + pos + l.size, b + Math.min(pos + l.size + direntNamelen, avail));
+    e.name = nameText(data, b + pos + l.size, b + Math.min(pos + l.size + direntNamelen, avail));
     out.push(e);
     if (at !== Dirent.OK) break;
     pos = direntNext(pos, plus);

@@ -1179,7 +1179,7 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
       else ev.flags = dv.getUint32(b + offsetOf(fuse_notify_inval_entry_out, 'flags'), le);
       const s = b + l.size;
       const e = Math.min(s + namelen, b + cap);
-      ev.entryName = data.toString('utf8', s, e);
+      ev.entryName = nameText(data, s, e);
       exact(l.size + namelen + 1, `${l.name} + name (${namelen}) + NUL`);
       if (ev.problem === undefined && cap >= l.size + namelen + 1 && data[s + namelen] !== 0) noteProblem(ev, Problem.NAME_UNTERMINATED);
       return ev;

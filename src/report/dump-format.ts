@@ -126,9 +126,17 @@ function fields(o: JsonObject, out: string[], verbose: boolean, prefix = ''): vo
   }
 }
 
+/**
+ * A name in double quotes with JSON's escapes, but a byte that is not UTF-8
+ * (the lone surrogate U+DC00 + byte, protocol/names.ts) as `\\xfc`, as the
+ * analysis's text shows it, not JSON's `\\udcfc`.
+ */
 function quote(s: Json): string {
-  return JSON.stringify(typeof s === 'string' ? s : String(s));
+  const q = JSON.stringify(typeof s === 'string' ? s : String(s));
+  return q.includes('\\udc') ? q.replace(LONE_BYTE_ESCAPE, (m: string, _e: string, h: string | undefined) => (h ? `\\x${h}` : m)) : q;
 }
+/** A JSON escape: an escaped backslash (kept) or a lone surrogate U+DC80-U+DCFF's (made `\\xHH`). */
+const LONE_BYTE_ESCAPE = /\\(\\|udc([89a-f][0-9a-f]))/g;
 
 /** What a text writer knows of one field when it prints it the slow way (a bigint, a byte array, a first value). */
 interface FieldPlan {

@@ -28,6 +28,7 @@ import { GeneratedCode } from '../model/generated-code.js';
 import { errorNamePiece, keyPiece, structWriter, writeMessageHead } from './dump-json.js';
 import type { StructLayout } from '../protocol/layout.js';
 import { jsonString } from './json.js';
+import { nameText } from '../protocol/names.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { storesSource, wordSource } from './word-digits.js';
 
@@ -66,7 +67,7 @@ function stringSource(key: string, s: string, e: string, dep: (x: unknown) => st
 /** A name that needs escapes, written at `at` (its opening quote's place); makes room for ROOM after it and returns the position. */
 function escapedName(t: TextBuffer, at: number, b: Buffer, s: number, e: number): number {
   t.pos = at;
-  t.str(jsonString(b.toString('utf8', s, e)));
+  t.str(jsonString(nameText(b, s, e)));
   t.room(ROOM);
   return t.pos;
 }
