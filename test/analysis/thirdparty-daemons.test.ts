@@ -4,7 +4,7 @@
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
- * httpfs2, restic mount, borg mount, fuseiso. Each is decoded as the test suite's independent reader pairs it,
+ * httpfs2, restic mount, borg mount, fuseiso, ciopfs. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -106,6 +106,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-borg.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
   // Read-only ISO 9660 image.
   { name: 'thirdparty-fuseiso.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
+  { name: 'thirdparty-ciopfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK', 'MKDIR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1379,5 +1380,74 @@ describe('fuseiso', { skip: has('thirdparty-fuseiso.pcapng') }, () => {
     for (const e of opens) assert.deepEqual([e.reply!.readBigUInt64LE(16), openReplyFlags(e)], [0n, 0]);
     assert.ok(opens.some((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0), 'an O_DIRECT open');
     assert.ok(assertReadsStopAtTheEnd(all) >= 15);
+  });
+});
+
+describe('ciopfs', { skip: has('thirdparty-ciopfs.pcapng') }, () => {
+  const name = 'thirdparty-ciopfs.pcapng';
+  /** Names in the READDIR replies of a directory (struct fuse_dirent: ino, off, namelen, type, name padded to 8). */
+  const listed = (e: RawExchange): string[] => {
+    const names: string[] = [];
+    for (let o = 16; o + 24 <= e.reply!.length;) {
+      const len = e.reply!.readUInt32LE(o + 16);
+      names.push(e.reply!.toString('latin1', o + 24, o + 24 + len));
+      o += 24 + ((len + 7) & ~7);
+    }
+    return names;
+  };
+
+  it('names differing only in case are one backing file and several nodes (libfuse 2 numbers names; ino = nodeid): each keeps the size its own replies give, one grown by another\'s append; listings keep the case a name was made with; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const entries = lookedUp(all);
+    for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
+    const create = all.find((e) => e.opcode === Op.CREATE && e.req.includes('README.Txt\0'))!;
+    const made = create.reply!.readBigUInt64LE(16);
+    const aliases = entries.filter((x) => x.name.toLowerCase() === 'readme.txt');
+    assert.deepEqual(aliases.map((x) => x.name), ['readme.txt', 'README.TXT', 'ReadMe.txt', 'readme.TXT', 'README.txt']);
+    assert.equal(new Set([made, ...aliases.map((x) => x.nodeid)]).size, 6, 'six nodeids for one file');
+    const appendNode = aliases.find((x) => x.name === 'ReadMe.txt')!.nodeid;
+    const append = all.find((e) => e.opcode === Op.WRITE && e.nodeid === appendNode)!;
+    assert.deepEqual([writeInfo(append).offset, writeInfo(append).size], [8, 5], 'the append through ReadMe.txt');
+    const grown = all.find((e) => e.opcode === Op.GETATTR && e.nodeid === made && e.tReq > append.tReply!)!;
+    assert.equal(Number(grown.reply!.readBigUInt64LE(16 + 16 + 8)), 13, 'README.Txt\'s node reports the 13 bytes');
+    assert.ok(!all.some((e) => e.opcode === Op.WRITE && e.nodeid === made && e.tReq > create.tReply! && writeInfo(e).offset > 0), 'nothing more written through it');
+    assert.ok(!all.some((e) => e.opcode === Op.CREATE && e.req.includes('readme.TXT\0')), 'the O_EXCL create of readme.TXT refused by the kernel, which found the name');
+    const root = all.filter((e) => e.opcode === Op.READDIR && e.nodeid === 1n && e.reply!.length > 16).map(listed).at(-1)!;
+    assert.ok(root.includes('README.Txt') && !root.includes('readme.txt'), root.join(' '));
+    const docs = all.filter((e) => e.opcode === Op.READDIR && e.reply!.length > 16).map(listed).find((n) => n.includes('Doc-1.TXT'));
+    assert.ok(docs, 'DOCS/ lists the names as made');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const file = (nodeid: bigint) => r.model.files.find((f) => BigInt(f.nodeid) === nodeid)!;
+    assert.equal(file(made).path, '/README.Txt');
+    assert.equal(file(made).reportedSize, 13);
+    assert.equal(file(appendNode).daemonSize, 13);
+    assert.equal(file(aliases.find((x) => x.name === 'README.txt')!.nodeid).path, '/Notes.MD', 'renamed by the name it was looked up with');
+  });
+
+  it('refuses an O_DIRECT WRITE (-EINVAL; the kernel truncates back to 0); par.bin and PAR.BIN: two nodes, 64 WRITEs each from their own pid, 0-256 KiB and 256-512 KiB, each file\'s size its own writes\' end', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const dio = all.filter((e) => e.opcode === Op.WRITE && (e.req.readUInt32LE(72) & 0o40000) !== 0);
+    assert.deepEqual(dio.map((e) => e.replyError), [-22]);
+    const back = all.find((e) => e.opcode === Op.SETATTR && e.nodeid === dio[0]!.nodeid && e.tReq > dio[0]!.tReply!)!;
+    assert.equal(Number(back.req.readBigUInt64LE(40 + 16)), 0, 'SETATTR size 0');
+    const entries = lookedUp(all);
+    const lower = entries.find((x) => x.name === 'par.bin')!.nodeid;
+    const upper = entries.find((x) => x.name === 'PAR.BIN')!.nodeid;
+    const span = (node: bigint): number[] => {
+      const ws = all.filter((e) => e.opcode === Op.WRITE && e.nodeid === node).map(writeInfo);
+      assert.equal(ws.length, 64);
+      assert.equal(new Set(ws.map((w) => w.pid)).size, 1);
+      for (const w of ws) assert.equal(w.written, w.size);
+      return [Math.min(...ws.map((w) => w.offset)), Math.max(...ws.map((w) => w.offset + w.size))];
+    };
+    assert.deepEqual(span(lower), [0, 262144]);
+    assert.deepEqual(span(upper), [262144, 524288]);
+
+    const r = run(name);
+    const file = (nodeid: bigint) => r.model.files.find((f) => BigInt(f.nodeid) === nodeid)!;
+    assert.deepEqual([file(lower).path, file(lower).daemonSize, file(lower).maxConcurrentWrites], ['/par.bin', 262144, 1]);
+    assert.deepEqual([file(upper).path, file(upper).daemonSize, file(upper).maxConcurrentWrites], ['/PAR.BIN', 524288, 1]);
   });
 });
