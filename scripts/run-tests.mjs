@@ -28,5 +28,11 @@ if (selected.length === 0) {
   console.error(`run-tests: no test file matches ${filters.join(' ')}`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...flags, ...selected], { stdio: 'inherit' });
+// Two files at a time: most files are one busy process, and the real-mount
+// ones mostly wait on their daemons, so a second file fills the second core
+// of a small machine. A test that changes or relies on a setting of the whole
+// machine holds its lock (test/helpers/machine-lock.ts); every file works in
+// its own temp dirs. `--test-concurrency=N` overrides.
+const concurrency = flags.some((f) => f.startsWith('--test-concurrency')) ? [] : ['--test-concurrency=2'];
+const r = spawnSync(process.execPath, ['--test', ...concurrency, ...flags, ...selected], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
