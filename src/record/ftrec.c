@@ -91,6 +91,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1961,14 +1962,56 @@ int mount(const char *src, const char *target, const char *type, unsigned long f
     return r;
 }
 
+struct loaded_objects { char **path; int n, cap; };
+
+static int note_object(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    struct loaded_objects *l = arg;
+    if (!info->dlpi_name || !info->dlpi_name[0]) return 0;   /* the program itself */
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        char **p = realloc(l->path, (size_t)cap * sizeof *p);
+        if (!p) return 1;
+        l->path = p;
+        l->cap = cap;
+    }
+    if ((l->path[l->n] = strdup(info->dlpi_name))) l->n++;
+    return 0;
+}
+
+/* A libfuse function other than this library's `self`.  RTLD_NEXT finds it
+ * when libfuse is in the global scope (linked, or loaded RTLD_GLOBAL).  A
+ * libfuse loaded with RTLD_LOCAL (by a Python extension module: pyfuse3 under
+ * borg mount) is not in that scope, yet its callers reach this library's
+ * wrapper first: then each loaded object is asked.  dlopen is not called from
+ * dl_iterate_phdr's callback, which holds the loader's lock. */
+static void *libfuse_sym(const char *name, void *self) {
+    void *s = dlsym(RTLD_NEXT, name);
+    if (s) return s;
+    struct loaded_objects l = { 0 };
+    dl_iterate_phdr(note_object, &l);
+    for (int i = 0; i < l.n; i++) {
+        void *h = s ? NULL : dlopen(l.path[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (h) {
+            void *f = dlsym(h, name);
+            if (f && f != self) s = f;
+            dlclose(h);
+        }
+        free(l.path[i]);
+    }
+    free(l.path);
+    return s;
+}
+
 /* libfuse 3, any path (also fusermount3): learn the mount point. */
 int fuse_session_mount(void *se, const char *mountpoint) {
-    RESOLVE(real_fuse_session_mount, "fuse_session_mount");
+    if (!real_fuse_session_mount)
+        *(void **)(&real_fuse_session_mount) = libfuse_sym("fuse_session_mount", (void *)fuse_session_mount);
     if (!real_fuse_session_mount) { errno = ENOSYS; return -1; }
     int r = real_fuse_session_mount(se, mountpoint);
     if (r == 0) {
         fsfd_fn fdfn;
-        *(void **)(&fdfn) = dlsym(RTLD_DEFAULT, "fuse_session_fd");
+        *(void **)(&fdfn) = libfuse_sym("fuse_session_fd", NULL);
         if (fdfn) {
             int e = errno;
             set_mountpoint(fdfn(se), mountpoint);
