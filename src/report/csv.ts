@@ -27,6 +27,7 @@ import { memoized } from '../model/memo.js';
 import { jsonString, stringifyJson } from './json.js';
 import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledQuads, putUint31Quads } from './row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
+import { storesSource } from './word-digits.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
 import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
@@ -614,32 +615,6 @@ const CSV_VALUE = putValue(CSV_PUT, (_b, p) => p);
 const JSONL_VALUE = putValue(JSONL_PUT, putNull);
 
 /**
- * Stores of a constant ASCII text at `p` of `b`, as generated code: four
- * bytes at a time through `v`, a DataView of `b` (`viewOf`), for the JSON
- * keys (a byte at a time, the keys cost more than the values).
- */
-function storeBytes(text: string): string {
-  const t = Buffer.from(text, 'latin1');
-  const out: string[] = [];
-  let i = 0;
-  for (; i + 4 <= t.length; i += 4) out.push(`v.setUint32(p + ${i}, ${t.readUInt32LE(i)}, true);`);
-  for (; i < t.length; i++) out.push(`b[p + ${i}] = ${t[i]};`);
-  if (t.length > 0) out.push(`p += ${t.length};`);
-  return out.join(' ');
-}
-
-/** The DataView of the last buffer asked for (the writers' buffer is nearly always the same one). */
-let viewBuf: Buffer | undefined;
-let view: DataView | undefined;
-function viewOf(b: Buffer): DataView {
-  if (b !== viewBuf) {
-    viewBuf = b;
-    view = new DataView(b.buffer, b.byteOffset, b.length);
-  }
-  return view!;
-}
-
-/**
  * One row's bytes (CSV with its CRLF, or a JSON Lines object with its LF),
  * generated once per table and format as straight-line code: every column's
  * getter and cell writer gets a call site of its own, which the engine can
@@ -680,7 +655,7 @@ d0.pos = p;
 };`);
 }
 
-/** A generated statement, or constant text to store (runs of them are stored as one: `storeBytes`). */
+/** A generated statement, or constant text to store (runs of them are stored as one, four bytes a store: word-digits.ts `storesSource`). */
 type CellLine = string | { text: string };
 
 /** `lines` (writing at `p` of `b`, the buffer of `d0`) with the variables they use declared before them, `p` starting at `start`. */
@@ -692,12 +667,12 @@ function cellsCode(lines: readonly CellLine[], dep: (v: unknown) => string, star
       text += l.text;
       continue;
     }
-    if (text !== '') code.push(storeBytes(text));
+    if (text !== '') code.push(storesSource(text, dep, 'v', 'b'));
     text = '';
     code.push(l);
   }
-  if (text !== '') code.push(storeBytes(text));
-  return `const b = d0.buf; const v = ${dep(viewOf)}(b);\nlet p = ${start};\n${code.join('\n')}`;
+  if (text !== '') code.push(storesSource(text, dep, 'v', 'b'));
+  return `const b = d0.buf; const v = d0.view;\nlet p = ${start};\n${code.join('\n')}`;
 }
 
 /** What goes before the cell of column `i`: a comma, or (JSON Lines) the key. */
@@ -765,13 +740,13 @@ function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown
   if (a) {
     const slow = `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, t, rest)`;
     // An unknown time (NaN) is an empty cell whatever its rest (absNs).
-    return `{ const t = ${dep(a.t)}(r); if (t - t !== 0) {${emptyCode(format)}} else { const rest = ${dep(a.rest)}(r); const q = rest === 0 ? ${dep(putTimeDigits)}(v, p, ${dep(times)}, ${dep(a.clock)}, t) : -1; p = q >= 0 ? q : ${slow}; } }`;
+    return `{ const t = ${dep(a.t)}(r); if (t - t !== 0) {${emptyCode(format, dep)}} else { const rest = ${dep(a.rest)}(r); const q = rest === 0 ? ${dep(putTimeDigits)}(v, p, ${dep(times)}, ${dep(a.clock)}, t) : -1; p = q >= 0 ? q : ${slow}; } }`;
   }
   const sc = c.scaled;
   if (sc) {
     const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE).number)}(d0, p, k / ${10 ** sc.digits})`;
     const put = sc.digits === 3 || sc.digits === 6 ? `${dep(putScaledQuads)}(v, b, p, k, ${sc.digits})` : `${dep(putScaled)}(b, p, k, ${sc.digits})`;
-    return `{ const k = Math.round(${dep(sc.ns)}(r)); if (k !== k) {${emptyCode(format)}} else { const q = ${put}; p = q >= 0 ? q : ${slow}; } }`;
+    return `{ const k = Math.round(${dep(sc.ns)}(r)); if (k !== k) {${emptyCode(format, dep)}} else { const q = ${put}; p = q >= 0 ? q : ${slow}; } }`;
   }
   const j = c.joined;
   if (j) {
@@ -799,7 +774,7 @@ function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat,
     if (type === 'integer') {
       const int = `if (val >= 0) p = ${dep(putUint31Quads)}(v, p, val); else p = ${dep(putInt32)}(b, p, val);`;
       const safe = `else if (val > 0 && val <= 9007199254740991 && Math.floor(val) === val) p = ${dep(putSafeQuads)}(v, p, val);`;
-      return `{ const val = ${dep(src.value)}(r); if (typeof val === 'number') { if ((val | 0) === val) { ${int} } ${safe} else if (val !== val) {${emptyCode(format)}} else p = ${slow}; } else if (val === undefined) {${emptyCode(format)}} else p = ${slow}; }`;
+      return `{ const val = ${dep(src.value)}(r); if (typeof val === 'number') { if ((val | 0) === val) { ${int} } ${safe} else if (val !== val) {${emptyCode(format, dep)}} else p = ${slow}; } else if (val === undefined) {${emptyCode(format, dep)}} else p = ${slow}; }`;
     }
     return `{ const val = ${dep(src.value)}(r); p = ${slow}; }`;
   }
@@ -832,8 +807,8 @@ class KeptCells {
 }
 
 /** The generated statement writing an unknown value's cell (a NaN or undefined number): nothing in CSV, `null` in JSON Lines. */
-function emptyCode(format: ExportFormat): string {
-  return format === 'csv' ? '' : storeBytes('null');
+function emptyCode(format: ExportFormat, dep: (v: unknown) => string): string {
+  return format === 'csv' ? '' : storesSource('null', dep, 'v', 'b');
 }
 
 type RunWriter<R> = (w: TextBuffer, p: number, r: R) => number;

@@ -98,12 +98,13 @@ export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: bool
 }
 
 /**
- * Source storing the ASCII constant `c` at u[p] and moving p past it: plain
- * stores, no loop or call. With `view` (the name of a DataView of `u`) four
- * bytes a store, whatever the constant's length; without, byte stores, and
- * one `set` call past 16 bytes.
+ * Source storing the ASCII constant `c` at u[p] (`bytes` names the array,
+ * `u` unless told) and moving p past it: plain stores, no loop or call. With
+ * `view` (the name of a DataView of the array) four bytes a store, whatever
+ * the constant's length; without, byte stores, and one `set` call past 16
+ * bytes.
  */
-export function storesSource(c: string, dep: (x: unknown) => string, view?: string): string {
+export function storesSource(c: string, dep: (x: unknown) => string, view?: string, bytes = 'u'): string {
   const code = (i: number): number => {
     const x = c.charCodeAt(i);
     if (x > 0x7f) throw new Error(`storesSource: not ASCII: ${JSON.stringify(c)}`);
@@ -117,9 +118,9 @@ export function storesSource(c: string, dep: (x: unknown) => string, view?: stri
       out.push(`${view}.setUint16(p + ${i}, ${code(i) | code(i + 1) << 8}, true);`);
       i += 2;
     }
-    if (i < c.length) out.push(`u[p + ${i}] = ${code(i)};`);
+    if (i < c.length) out.push(`${bytes}[p + ${i}] = ${code(i)};`);
     return `${out.join(' ')} p += ${c.length};`;
   }
-  if (c.length > 16) return `u.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
-  return `${[...c].map((_, i) => `u[p + ${i}] = ${code(i)};`).join(' ')} p += ${c.length};`;
+  if (c.length > 16) return `${bytes}.set(${dep(Buffer.from(c, 'latin1'))}, p); p += ${c.length};`;
+  return `${[...c].map((_, i) => `${bytes}[p + ${i}] = ${code(i)};`).join(' ')} p += ${c.length};`;
 }
