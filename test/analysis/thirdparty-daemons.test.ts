@@ -4,7 +4,7 @@
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
- * httpfs2, restic mount, borg mount, fuseiso, ciopfs. Each is decoded as the test suite's independent reader pairs it,
+ * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -104,6 +104,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-restic.pcapng', protocol: '7.12', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'FLUSH', 'RELEASE'] },
   // Read-only archives, through llfuse (libfuse 2).
   { name: 'thirdparty-borg.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
+  // The same through pyfuse3 (libfuse 3): entries come by READDIRPLUS.
+  { name: 'thirdparty-borg-pyfuse3.pcapng', protocol: '7.31', ops: ['LOOKUP', 'OPENDIR', 'READDIRPLUS', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
   // Read-only ISO 9660 image.
   { name: 'thirdparty-fuseiso.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
   { name: 'thirdparty-ciopfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK', 'MKDIR'] },
@@ -1230,15 +1232,29 @@ describe('httpfs2', { skip: has('thirdparty-httpfs2.pcapng') }, () => {
   });
 });
 
-/** Name, nodeid, attr.ino, attr.size and attr.mode of every successful LOOKUP (fuse_entry_out: attr at 40). */
+/**
+ * Name, nodeid, attr.ino, attr.size and attr.mode of every successful LOOKUP
+ * and of every READDIRPLUS entry but . and .. (fuse_entry_out: attr at 40;
+ * a fuse_direntplus is the 128-byte fuse_entry_out, then a fuse_dirent: ino,
+ * off, namelen, type, the name, padded to 8).
+ */
 function lookedUp(all: RawExchange[]): { name: string; nodeid: bigint; ino: bigint; size: number; mode: number }[] {
-  return all.filter((e) => e.opcode === Op.LOOKUP && e.replyError === 0).map((e) => ({
-    name: e.req.subarray(40, e.req.indexOf(0, 40)).toString('latin1'),
-    nodeid: e.reply!.readBigUInt64LE(16),
-    ino: e.reply!.readBigUInt64LE(16 + 40),
-    size: Number(e.reply!.readBigUInt64LE(16 + 40 + 8)),
-    mode: e.reply!.readUInt32LE(16 + 40 + 60),
-  }));
+  const entry = (b: Buffer, at: number, name: string) => ({
+    name, nodeid: b.readBigUInt64LE(at), ino: b.readBigUInt64LE(at + 40), size: Number(b.readBigUInt64LE(at + 48)), mode: b.readUInt32LE(at + 100),
+  });
+  const out: ReturnType<typeof entry>[] = [];
+  for (const e of all) {
+    if (e.replyError !== 0) continue;
+    if (e.opcode === Op.LOOKUP) out.push(entry(e.reply!, 16, e.req.subarray(40, e.req.indexOf(0, 40)).toString('latin1')));
+    if (e.opcode !== Op.READDIRPLUS) continue;
+    for (let o = 16; o + 152 <= e.reply!.length;) {
+      const len = e.reply!.readUInt32LE(o + 128 + 16);
+      const name = e.reply!.toString('latin1', o + 152, o + 152 + len);
+      if (name !== '.' && name !== '..') out.push(entry(e.reply!, o, name));
+      o += 152 + ((len + 7) & ~7);
+    }
+  }
+  return out;
 }
 
 /**
@@ -1298,46 +1314,49 @@ describe('restic mount', { skip: has('thirdparty-restic.pcapng') }, () => {
   });
 });
 
-describe('borg mount', { skip: has('thirdparty-borg.pcapng') }, () => {
-  const name = 'thirdparty-borg.pcapng';
-  it('a hard link of the archive is one node: both names looked up to one nodeid, one file of 21 bytes; inode numbers are the nodeids; each archive\'s mid.bin its own file; no finding', () => {
-    const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    const entries = lookedUp(all);
-    for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
-    const txt = entries.filter((x) => x.name === 'numbers.txt');
-    const link = entries.find((x) => x.name === 'numbers.link')!;
-    assert.ok(txt.some((x) => x.nodeid === link.nodeid && x.size === 21), 'numbers.link and the second archive\'s numbers.txt: one node');
-    assert.deepEqual(txt.map((x) => x.size).sort((a, b) => a - b), [21, 8893], 'and the first archive\'s numbers.txt another');
-    assert.deepEqual(entries.filter((x) => x.name === 'mid.bin').map((x) => x.size).sort(), [70000, 90000]);
+for (const [impl, name] of [['llfuse', 'thirdparty-borg.pcapng'], ['pyfuse3', 'thirdparty-borg-pyfuse3.pcapng']] as const) {
+  describe(`borg mount through ${impl}`, { skip: has(name) }, () => {
+    it('a hard link of an archive is one node: both names answered with one nodeid and one size; inode numbers are the nodeids; each archive\'s mid.bin its own file; no finding', () => {
+      const all = pairExchanges(readPcapng(fx(name))).exchanges;
+      const entries = lookedUp(all);
+      for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
+      const links = entries.filter((x) => x.name === 'numbers.link');
+      assert.ok(links.length >= 1);
+      for (const l of links) assert.ok(entries.some((x) => x.name === 'numbers.txt' && x.nodeid === l.nodeid && x.size === l.size), `numbers.link (${l.size} bytes) is a numbers.txt`);
+      assert.deepEqual([...new Set(entries.filter((x) => x.name === 'numbers.txt').map((x) => x.size))].sort((p, q) => p - q), [21, 8893], 'in the two archives');
+      assert.deepEqual([...new Set(entries.filter((x) => x.name === 'mid.bin').map((x) => x.size))].sort(), [70000, 90000]);
 
-    const r = run(name);
-    assert.deepEqual(kindsOf(r), []);
-    const linked = r.model.files.filter((f) => BigInt(f.nodeid) === link.nodeid);
-    assert.equal(linked.length, 1, 'one file for the two names');
-    assert.equal(linked[0]!.reportedSize, 21);
-    const mids = r.model.files.filter((f) => f.path.endsWith('/tree/data/mid.bin')).map((f) => `${f.path} ${f.reportedSize}`).sort();
-    assert.deepEqual(mids, ['/first/tree/data/mid.bin 70000', '/second/tree/data/mid.bin 90000']);
+      const r = run(name);
+      assert.deepEqual(kindsOf(r), []);
+      for (const l of links) {
+        const files = r.model.files.filter((f) => BigInt(f.nodeid) === l.nodeid);
+        assert.equal(files.length, 1, 'one file for the two names');
+        assert.equal(files[0]!.reportedSize, l.size);
+      }
+      const mids = r.model.files.filter((f) => f.path.endsWith('/tree/data/mid.bin')).map((f) => `${f.path} ${f.reportedSize}`).sort();
+      assert.deepEqual(mids, ['/first/tree/data/mid.bin 70000', '/second/tree/data/mid.bin 90000']);
+    });
+
+    it('every OPEN answered with the node\'s number as fh and FOPEN_KEEP_CACHE, RELEASE, RELEASEDIR and the one FLUSH ENOSYS; READs across the end stop at the size; each file keeps one size', () => {
+      const all = pairExchanges(readPcapng(fx(name))).exchanges;
+      const opens = all.filter((e) => e.opcode === Op.OPEN);
+      assert.ok(opens.length >= 10);
+      for (const e of opens) {
+        assert.equal(e.reply!.readBigUInt64LE(16), e.nodeid, 'fh = nodeid');
+        assert.equal(openReplyFlags(e), 2);
+      }
+      const closes = all.filter((e) => e.opcode === Op.RELEASE || e.opcode === Op.RELEASEDIR || e.opcode === Op.FLUSH);
+      assert.equal(closes.filter((e) => e.opcode === Op.FLUSH).length, 1, 'the kernel sends no FLUSH after the first ENOSYS');
+      for (const e of closes) assert.equal(e.replyError, -38);
+      assert.ok(assertReadsStopAtTheEnd(all) >= 15);
+
+      const r = run(name);
+      for (const f of r.model.files) {
+        for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
+      }
+    });
   });
-
-  it('llfuse answers every OPEN with the node\'s number as fh and FOPEN_KEEP_CACHE, and RELEASE, RELEASEDIR and the one FLUSH ENOSYS; READs across the end stop at the size; each file keeps one size', () => {
-    const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    const opens = all.filter((e) => e.opcode === Op.OPEN);
-    assert.ok(opens.length >= 10);
-    for (const e of opens) {
-      assert.equal(e.reply!.readBigUInt64LE(16), e.nodeid, 'fh = nodeid');
-      assert.equal(openReplyFlags(e), 2);
-    }
-    const closes = all.filter((e) => e.opcode === Op.RELEASE || e.opcode === Op.RELEASEDIR || e.opcode === Op.FLUSH);
-    assert.equal(closes.filter((e) => e.opcode === Op.FLUSH).length, 1, 'the kernel sends no FLUSH after the first ENOSYS');
-    for (const e of closes) assert.equal(e.replyError, -38);
-    assert.ok(assertReadsStopAtTheEnd(all) >= 15);
-
-    const r = run(name);
-    for (const f of r.model.files) {
-      for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
-    }
-  });
-});
+}
 
 describe('fuseiso', { skip: has('thirdparty-fuseiso.pcapng') }, () => {
   const name = 'thirdparty-fuseiso.pcapng';
