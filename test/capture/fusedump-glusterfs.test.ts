@@ -46,14 +46,20 @@ function walk(buf: Buffer): Record[] {
 
 interface Message { t: bigint; dir: string; kind: string; capLen: number; origLen: number; decoded: { type: string; opcode?: number; op: string; header: { unique: number; error?: number } } }
 
+/** What `dump --json` prints of each message of `file`: one run per file, shared by the tests (which only read it). */
+const messagesOf = new Map<string, Message[]>();
 function messages(file: string): Message[] {
+  let list = messagesOf.get(file);
+  if (list) return list;
   const r = runCli(['dump', '--json', file]);
   assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim().split('\n').filter((l) => l.startsWith('{"type":"message"')).map((l) => {
+  list = r.stdout.trim().split('\n').filter((l) => l.startsWith('{"type":"message"')).map((l) => {
     const d = (JSON.parse(l) as { data: { dir: string; kind: string; cap_len: number; orig_len: number; decoded: Message['decoded'] } }).data;
     // t_ns is past 2^53: read it from the text, not from the parsed number.
     return { t: BigInt(/"t_ns":(\d+)/.exec(l)![1]!), dir: d.dir, kind: d.kind, capLen: d.cap_len, origLen: d.orig_len, decoded: d.decoded };
   });
+  messagesOf.set(file, list);
+  return list;
 }
 
 const key = (m: Message): string => `${m.dir} ${m.decoded.header.unique}`;

@@ -227,8 +227,6 @@ describe('wireshark dissector', () => {
 
     for (const file of FIXTURES) {
       it(`agrees with dump --json on every message of ${file.slice(ROOT.length)}`, () => {
-        const dump = runCli(['dump', '--json', file]);
-        assert.equal(dump.code, 0, dump.stderr);
         const msgs = compareWithDump(file, lua);
         assert.ok(msgs > 0);
       });
