@@ -224,7 +224,8 @@ async function main() {
   }
   if (diffs.length) {
     console.error(`golden: ${diffs.length} of ${Object.keys(now).length} outputs differ (exit code, bytes, sha256):\n${diffs.join('\n')}\n` +
-      'If the change is meant: node scripts/golden.mjs --write. To see why: --save DIR here and on the parent commit, then diff -r.');
+      'If the change is meant: node scripts/golden.mjs --write. To see why: --save DIR here and on the parent commit, then diff -r.' +
+      (spawnEach ? '' : ' If --spawn (one process per command) matches, a command prints differently after others in the same process: state kept between runs.'));
     process.exit(1);
   }
   console.log(`golden: all ${Object.keys(now).length} outputs match`);
