@@ -43,6 +43,8 @@ function runTshark(args: string[]): string {
 function pdmlFields(xml: string): Map<string, string[]>[] {
   const packets: Map<string, string[]>[] = [];
   for (const pkt of xml.split('<packet>').slice(1)) {
+    // Wireshark lists a Custom Block (the recorder's queue samples, backing files) as a frame of its own: not a message.
+    if (/<proto name="frame" showname="PCAPNG Custom Block/.test(pkt)) continue;
     const m = new Map<string, string[]>();
     for (const f of pkt.matchAll(/<field name="(fuse\.[a-z0-9_.]+)" showname="([^"]*)"[^>]*? show="([^"]*)"/g)) {
       let v = f[3]!;
