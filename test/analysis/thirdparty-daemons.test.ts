@@ -1238,7 +1238,7 @@ describe('httpfs2', { skip: has('thirdparty-httpfs2.pcapng') }, () => {
  * a fuse_direntplus is the 128-byte fuse_entry_out, then a fuse_dirent: ino,
  * off, namelen, type, the name, padded to 8).
  */
-function lookedUp(all: RawExchange[]): { name: string; nodeid: bigint; ino: bigint; size: number; mode: number }[] {
+function entriesOf(all: RawExchange[]): { name: string; nodeid: bigint; ino: bigint; size: number; mode: number }[] {
   const entry = (b: Buffer, at: number, name: string) => ({
     name, nodeid: b.readBigUInt64LE(at), ino: b.readBigUInt64LE(at + 40), size: Number(b.readBigUInt64LE(at + 48)), mode: b.readUInt32LE(at + 100),
   });
@@ -1258,13 +1258,13 @@ function lookedUp(all: RawExchange[]): { name: string; nodeid: bigint; ino: bigi
 }
 
 /**
- * Every successful READ starts before its file's size as LOOKUP gave it and
+ * Every successful READ starts before its file's size as its entry gave it and
  * answers what it asked up to that size (the data may be cut at the snap
  * length: the reply header's len counts them); some ask past the end.
  * Returns how many READs there are.
  */
 function assertReadsStopAtTheEnd(all: RawExchange[]): number {
-  const sizes = new Map(lookedUp(all).map((x) => [x.nodeid, x.size]));
+  const sizes = new Map(entriesOf(all).map((x) => [x.nodeid, x.size]));
   const reads = all.filter((e) => e.opcode === Op.READ && e.replyError === 0)
     .map((e) => ({ size: sizes.get(e.nodeid)!, offset: Number(e.req.readBigUInt64LE(48)), asked: e.req.readUInt32LE(56), got: e.reply!.readUInt32LE(0) - 16 }));
   for (const rd of reads) {
@@ -1281,7 +1281,7 @@ describe('restic mount', { skip: has('thirdparty-restic.pcapng') }, () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const init = all.find((e) => e.opcode === Op.INIT)!;
     assert.deepEqual([init.reply!.readUInt32LE(16), init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(28)], [7, 12, 1 << 5]);
-    const entries = lookedUp(all);
+    const entries = entriesOf(all);
     assert.ok(entries.filter((x) => x.ino > 2n ** 53n).length >= 20, 'inode numbers beyond 2^53');
     const mids = entries.filter((x) => x.name === 'mid.bin');
     assert.deepEqual(mids.map((x) => x.size).sort(), [70000, 90000]);
@@ -1318,7 +1318,7 @@ for (const [impl, name] of [['llfuse', 'thirdparty-borg.pcapng'], ['pyfuse3', 't
   describe(`borg mount through ${impl}`, { skip: has(name) }, () => {
     it('a hard link of an archive is one node: both names answered with one nodeid and one size; inode numbers are the nodeids; each archive\'s mid.bin its own file; no finding', () => {
       const all = pairExchanges(readPcapng(fx(name))).exchanges;
-      const entries = lookedUp(all);
+      const entries = entriesOf(all);
       for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
       const links = entries.filter((x) => x.name === 'numbers.link');
       assert.ok(links.length >= 1);
@@ -1362,7 +1362,7 @@ describe('fuseiso', { skip: has('thirdparty-fuseiso.pcapng') }, () => {
   const name = 'thirdparty-fuseiso.pcapng';
   it('answers with the image\'s own inode numbers, directories of 2048 bytes (a sector) and a symlink of 0 bytes whose READLINK gives 15: no size view for either; each file the size it has in the image; no finding', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    const entries = lookedUp(all);
+    const entries = entriesOf(all);
     assert.ok(entries.some((x) => x.ino !== x.nodeid), 'attr.ino is not the nodeid');
     const dirs = entries.filter((x) => (x.mode & 0o170000) === 0o040000);
     assert.ok(dirs.length >= 3);
@@ -1417,7 +1417,7 @@ describe('ciopfs', { skip: has('thirdparty-ciopfs.pcapng') }, () => {
 
   it('names differing only in case are one backing file and several nodes (libfuse 2 numbers names; ino = nodeid): each keeps the size its own replies give, one grown by another\'s append; listings keep the case a name was made with; no finding', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    const entries = lookedUp(all);
+    const entries = entriesOf(all);
     for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
     const create = all.find((e) => e.opcode === Op.CREATE && e.req.includes('README.Txt\0'))!;
     const made = create.reply!.readBigUInt64LE(16);
@@ -1451,7 +1451,7 @@ describe('ciopfs', { skip: has('thirdparty-ciopfs.pcapng') }, () => {
     assert.deepEqual(dio.map((e) => e.replyError), [-22]);
     const back = all.find((e) => e.opcode === Op.SETATTR && e.nodeid === dio[0]!.nodeid && e.tReq > dio[0]!.tReply!)!;
     assert.equal(Number(back.req.readBigUInt64LE(40 + 16)), 0, 'SETATTR size 0');
-    const entries = lookedUp(all);
+    const entries = entriesOf(all);
     const lower = entries.find((x) => x.name === 'par.bin')!.nodeid;
     const upper = entries.find((x) => x.name === 'PAR.BIN')!.nodeid;
     const span = (node: bigint): number[] => {
