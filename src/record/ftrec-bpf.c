@@ -164,8 +164,10 @@ static struct conn *conn_of(uint32_t dev, pid_t pid) {
     c->iface = nconns++;
     char mnt[1024] = "", comm[64], name[1100], desc[1400];
     /* The daemon may take its INIT before mount(2) has returned (and the
-     * mount shows): a connection's first message waits for it a moment. */
-    for (int i = 0; i < 40 && !label; i++) {
+     * mount shows): a connection's first message waits for it a moment.
+     * Also under --label, which names the interface: the description still
+     * says where the mount is. */
+    for (int i = 0; i < 40; i++) {
         mountpoint_of(dev, pid, mnt, sizeof mnt);
         if (mnt[0] || !dev) break;
         usleep(10000);

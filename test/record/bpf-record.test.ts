@@ -232,7 +232,7 @@ test('record --bpf --pid: attach to a running daemon, record its workload, stop 
   const m = await mountCommand([pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')], join(dir.path, 'mnt'));
   let rec: ChildProcess | undefined;
   try {
-    rec = spawn(process.execPath, [fusetraceBin, 'record', '--bpf', '--pid', String(m.child.pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    rec = spawn(process.execPath, [fusetraceBin, 'record', '--bpf', '--label', 'attached', '--pid', String(m.child.pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     rec.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((res) => rec!.on('exit', (c) => res(c)));
@@ -249,7 +249,10 @@ test('record --bpf --pid: attach to a running daemon, record its workload, stop 
     await m.unmount();
   }
   const cap = readPcapng(out);
-  assert.deepEqual(cap.interfaces.map((i) => i.name), [`fuse:${m.mountpoint}`]);
+  assert.deepEqual(cap.interfaces.map((i) => i.name), ['fuse:attached'], 'named by --label');
+  const descriptions: (string | undefined)[] = [];
+  readCapture(out, { onConnection: (c) => descriptions.push(c.description), onMessage() {}, onNotice() {} });
+  assert.ok(descriptions[0]?.startsWith(`mountpoint=${m.mountpoint} `), `and still says where the mount is: ${descriptions[0]}`);
   const paired = pairExchanges(cap);
   // The daemon's idle workers were blocked reading /dev/fuse before the
   // attach, so the first request after it always reaches one of them: a
