@@ -25,7 +25,7 @@ import { exactId } from '../model/id64.js';
 import { toolVersion } from '../model/format.js';
 import { buildModel, RetiredFiles, sizeEvent, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
-import { EventHeap, EvKind, ORDER_WINDOW } from '../pairing/order.js';
+import { EventHeap, EvKind, ORDER_WINDOW, ORDER_WINDOW_GROWTH } from '../pairing/order.js';
 import { Selection } from './selection.js';
 import { isRebuilt } from '../capture/rebuilt.js';
 
@@ -329,6 +329,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
 
   const total = captureBytes(opts.files);
 
+  /** Events that may wait in the ordering window: `limits.maxWaiting`, doubled after each drain that released a message late. */
+  let waitCap = limits.maxWaiting;
+  let lateSeen = 0;
   const drain = (all: boolean): void => {
     if (heap.size === 0) return;
     start();
@@ -337,9 +340,15 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       for (let i = 0; i < inputs.length; i++) if (!inputs[i]!.done && maxT[i]! < wm) wm = maxT[i]!;
     }
     const limit = wm - limits.windowNs;
-    const maxWaiting = limits.maxWaiting;
+    const maxWaiting = waitCap;
     // Over the cap is the common reason (checked first: no peek); the order of the tests changes nothing.
     for (let n = heap.size; n > 0 && (all || n > maxWaiting || heap.peekT() < limit); n = heap.size) release();
+    // A message came further behind than the window: this capture's threads lag more than it allows, so
+    // the window doubles (up to ORDER_WINDOW_GROWTH times its start) and the next such lag is put in order.
+    if (heap.late > lateSeen) {
+      lateSeen = heap.late;
+      waitCap = Math.min(waitCap * 2, limits.maxWaiting * ORDER_WINDOW_GROWTH);
+    }
   };
 
   try {
@@ -397,7 +406,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     rebuilt,
     extraLimitations: [
       ...(fatal ? [{ kind: 'cut' as const, conn: null, message: `reading stopped at damaged input (${fatal.message}); everything before it is analyzed` }] : []),
-      ...(heap.late > 0 ? [{ kind: 'out-of-order' as const, conn: null, message: outOfOrderMessage(heap.late, limits) }] : []),
+      ...(heap.late > 0 ? [{ kind: 'out-of-order' as const, conn: null, message: outOfOrderMessage(heap.late, limits, waitCap) }] : []),
     ],
     peaks: {
       inflight: st.peakTracks,
@@ -415,9 +424,10 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
 }
 
 /** The `out-of-order` limitation: what came too late for the ordering window, and what that may change. */
-function outOfOrderMessage(late: number, limits: AnalyzeLimits): string {
+function outOfOrderMessage(late: number, limits: AnalyzeLimits, grownTo: number): string {
   const what = late === 1 ? '1 message was' : `${late} messages were`;
-  return `${what} recorded too long after messages stamped later (more than ${limits.maxWaiting} messages or ${limits.windowNs / 1e9} s behind, the reordering window) and applied out of time order: in-flight counts, size views and findings around ${late === 1 ? 'it' : 'them'} may be off`;
+  const grew = grownTo > limits.maxWaiting ? `, which then grew to ${grownTo} messages` : '';
+  return `${what} recorded too long after messages stamped later (more than ${limits.maxWaiting} messages or ${limits.windowNs / 1e9} s behind, the reordering window${grew}) and applied out of time order: in-flight counts, size views and findings around ${late === 1 ? 'it' : 'them'} may be off`;
 }
 
 function notifyFacts(n: NotifyEvent): { conn: number; t: number; code: number; nodeid: NotifyEvent['nodeid']; offset: number; size: number; parent: NotifyEvent['parent']; name: string | undefined } {

@@ -28,6 +28,15 @@ import type { NotifyEvent } from '../protocol/extract.js';
  */
 export const ORDER_WINDOW = 2048;
 
+/**
+ * How many times its start the analysis's window may grow: it doubles each
+ * time a message came later than it allows (a capture whose threads lag more
+ * than the bundled recordings), so one such message is applied out of order,
+ * not every one like it; the bound keeps memory bounded (16 x 2048 events:
+ * tens of MB of waiting exchanges at most).
+ */
+export const ORDER_WINDOW_GROWTH = 16;
+
 export const enum EvKind {
   Request = 0,
   Reply = 1,
