@@ -4,7 +4,8 @@
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
- * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs. Each is decoded as the test suite's independent reader pairs it,
+ * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
+ * mp3fs. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -109,6 +110,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   // Read-only ISO 9660 image.
   { name: 'thirdparty-fuseiso.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
   { name: 'thirdparty-ciopfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK', 'MKDIR'] },
+  // Read-only: FLAC files served as MP3 files transcoded on the fly.
+  { name: 'thirdparty-mp3fs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1468,5 +1471,42 @@ describe('ciopfs', { skip: has('thirdparty-ciopfs.pcapng') }, () => {
     const file = (nodeid: bigint) => r.model.files.find((f) => BigInt(f.nodeid) === nodeid)!;
     assert.deepEqual([file(lower).path, file(lower).daemonSize, file(lower).maxConcurrentWrites], ['/par.bin', 262144, 1]);
     assert.deepEqual([file(upper).path, file(upper).daemonSize, file(upper).maxConcurrentWrites], ['/PAR.BIN', 524288, 1]);
+  });
+});
+
+describe('mp3fs', { skip: has('thirdparty-mp3fs.pcapng') }, () => {
+  const name = 'thirdparty-mp3fs.pcapng';
+  it('reports the estimated MP3 size before transcoding and the same after it (the transcoded output is as long as the estimate): every LOOKUP and GETATTR of a file gives one size, the whole-file READs return exactly it; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const entries = entriesOf(all).filter((x) => x.name.endsWith('.mp3'));
+    const sizes = new Map(entries.map((x) => [x.nodeid, x.size]));
+    assert.deepEqual([...sizes.values()].sort((p, q) => p - q), [34465, 66230, 97995]);
+    const getattrs = all.filter((e) => e.opcode === Op.GETATTR && sizes.has(e.nodeid));
+    assert.ok(getattrs.length >= 5);
+    for (const e of getattrs) assert.equal(Number(e.reply!.readBigUInt64LE(16 + 16 + 8)), sizes.get(e.nodeid), `GETATTR #${e.unique}`);
+    // The first READ of each file transcodes it; a whole-file READ from 0 returns all of it, as many bytes as the estimate said.
+    const whole = all.filter((e) => e.opcode === Op.READ && e.req.readBigUInt64LE(48) === 0n);
+    assert.equal(new Set(whole.map((e) => e.nodeid)).size, 3, 'each file read from 0');
+    for (const e of whole) assert.equal(e.reply!.readUInt32LE(0) - 16, sizes.get(e.nodeid), `READ #${e.unique}`);
+    assert.ok(getattrs.some((g) => whole.some((w) => w.nodeid === g.nodeid && w.tReply! < g.tReq)), 'a GETATTR after the transcoding');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    for (const [nodeid, size] of sizes) {
+      const f = r.model.files.find((g) => BigInt(g.nodeid) === nodeid)!;
+      assert.equal(f.reportedSize, size, f.path);
+      for (const e of f.sizeHistory) assert.equal(e.value, size, `${f.path}: one size throughout`);
+    }
+  });
+
+  it('READs across the end stop at the size, none past it; three readers of tone3.mp3 at once share the page cache (two READs from 0); the O_DIRECT pread goes in 4 KiB READs that stop at the end', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.ok(assertReadsStopAtTheEnd(all) >= 15);
+    const tone3 = entriesOf(all).find((x) => x.name === 'tone3.mp3')!.nodeid;
+    const fromZero = all.filter((e) => e.opcode === Op.READ && e.nodeid === tone3 && e.req.readBigUInt64LE(48) === 0n);
+    assert.equal(fromZero.length, 2);
+    const direct = all.filter((e) => e.opcode === Op.READ && (e.req.readUInt32LE(72) & 0o40000) !== 0);
+    assert.deepEqual(direct.map((e) => Number(e.req.readBigUInt64LE(48))), Array.from({ length: 8 }, (_, i) => 65536 + i * 4096));
+    assert.equal(direct.at(-1)!.reply!.readUInt32LE(0) - 16, 97995 - 94208);
   });
 });
