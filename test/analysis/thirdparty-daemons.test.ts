@@ -5,7 +5,7 @@
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
- * mp3fs. Each is decoded as the test suite's independent reader pairs it,
+ * mp3fs, davfs2. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -112,6 +112,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-ciopfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK', 'MKDIR'] },
   // Read-only: FLAC files served as MP3 files transcoded on the fly.
   { name: 'thirdparty-mp3fs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE'] },
+  // mount.davfs speaks protocol 7.5 itself, no libfuse; its READDIRs are all answered -EINVAL.
+  { name: 'thirdparty-davfs2.pcapng', protocol: '7.5', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'FORGET'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1508,5 +1510,73 @@ describe('mp3fs', { skip: has('thirdparty-mp3fs.pcapng') }, () => {
     const direct = all.filter((e) => e.opcode === Op.READ && (e.req.readUInt32LE(72) & 0o40000) !== 0);
     assert.deepEqual(direct.map((e) => Number(e.req.readBigUInt64LE(48))), Array.from({ length: 8 }, (_, i) => 65536 + i * 4096));
     assert.equal(direct.at(-1)!.reply!.readUInt32LE(0) - 16, 97995 - 94208);
+  });
+});
+
+describe('davfs2', { skip: has('thirdparty-davfs2.pcapng') }, () => {
+  const name = 'thirdparty-davfs2.pcapng';
+  it('speaks protocol 7.5 itself (a 24-byte INIT reply, max_write 16,321, a 24-byte fuse_write_in): the WRITEs decode with their whole payload; every READDIR answered -EINVAL, the RELEASE after the truncate -EINVAL and the file\'s later OPENs -ENOENT; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const init = all.find((e) => e.opcode === Op.INIT)!;
+    assert.deepEqual([init.reply!.length, init.reply!.readUInt32LE(16), init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(36)], [40, 7, 5, 16321]);
+    const writes = all.filter((e) => e.opcode === Op.WRITE);
+    assert.ok(writes.length >= 100);
+    for (const e of writes) assert.equal(e.reqLen, 40 + 24 + e.req.readUInt32LE(56), `WRITE #${e.unique}: FUSE_COMPAT_WRITE_IN_SIZE`);
+    const readdirs = all.filter((e) => e.opcode === Op.READDIR);
+    assert.ok(readdirs.length >= 3);
+    for (const e of readdirs) assert.equal(e.replyError, -22);
+    const { exchanges } = dump(name);
+    const data = exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!;
+    const node = (data.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const cut = exchanges.find((x) => x.op === 'SETATTR' && x.nodeid === node && x.error === 0)!;
+    const release = exchanges.find((x) => x.op === 'RELEASE' && x.nodeid === node && Number(x.req_ns) > Number(cut.req_ns))!;
+    assert.equal(release.error_name, '-EINVAL');
+    const later = exchanges.filter((x) => x.op === 'OPEN' && x.nodeid === node && Number(x.req_ns) > Number(release.req_ns));
+    assert.ok(later.length >= 2);
+    for (const x of later) assert.equal(x.error_name, '-ENOENT');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const f = r.model.files.find((g) => g.path === '/data')!;
+    assert.deepEqual([f.reportedSize, f.daemonSize], [1000, 1000], 'the last size davfs2 answered');
+  });
+
+  it('its nodeids are node addresses, given again after a FORGET: the forgotten file and the new one stay two files, each with its own size', () => {
+    const { exchanges } = dump(name);
+    const reused = exchanges.filter((x) => x.op === 'CREATE' && x.error === 0).flatMap((c) => {
+      const node = (c.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+      const forget = exchanges.find((x) => x.op === 'FORGET' && x.nodeid === node && Number(x.req_ns) < Number(c.req_ns));
+      return forget ? [{ name: nameOf(c)!, node }] : [];
+    });
+    assert.deepEqual(reused.map((x) => x.name).sort(), ['cached', 'dio']);
+
+    const r = run(name);
+    for (const { name: n, node } of reused) {
+      const files = r.model.files.filter((g) => String(g.nodeid) === String(node)).map((g) => `${g.path} ${g.daemonSize}`);
+      assert.equal(files.length, 2, files.join(', '));
+      assert.ok(files.includes(`/${n} 524288`), files.join(', '));
+      assert.ok(files.some((p) => /^\/dir\/file-\d+\.txt \(deleted\) [78]$/.test(p)), files.join(', '));
+    }
+  });
+
+  it('two O_DIRECT writers of /dio: WRITEs of 16,321 bytes and the rest from two pids on two fhs, one at a time (one daemon thread); each write answered whole; max 1 concurrent write', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const { exchanges } = dump(name);
+    const create = exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'dio')!;
+    const node = BigInt((create.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid);
+    // The nodeid was a forgotten file's before: its writes are not /dio's.
+    const made = all.find((e) => e.unique === BigInt(create.unique))!;
+    const ws = all.filter((e) => e.opcode === Op.WRITE && e.nodeid === node && e.tReq > made.tReq);
+    // writeInfo reads the 7.9+ fuse_write_in; these are the 24-byte one: fh, offset, size, write_flags.
+    const info = ws.map((e) => ({ pid: e.pid, fh: e.req.readBigUInt64LE(40), size: e.req.readUInt32LE(56), written: e.reply!.readUInt32LE(16) }));
+    assert.equal(new Set(info.map((w) => w.pid)).size, 2);
+    assert.equal(new Set(info.map((w) => w.fh)).size, 2);
+    assert.ok(info.every((w) => w.size <= 16321 && w.written === w.size));
+    assert.equal(info.reduce((s, w) => s + w.size, 0), 524288);
+    const sorted = [...ws].sort((p, q) => p.tReq - q.tReq);
+    for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.tReq >= sorted[i - 1]!.tReply!, 'one at a time');
+
+    const f = run(name).model.files.find((g) => g.path === '/dio')!;
+    assert.deepEqual([f.daemonSize, f.maxConcurrentWrites], [524288, 1]);
   });
 });
