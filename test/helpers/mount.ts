@@ -114,7 +114,7 @@ export interface TempDir {
 /** A fresh directory under the OS temp dir; `sub` makes sub-directories. */
 export function makeTempDir(prefix: string): TempDir {
   const path = mkdtempSync(join(tmpdir(), `fusetrace-${prefix}-`));
-  return {
+  const dir: TempDir = {
     path,
     sub(name: string, opts?: { dir?: boolean }): string {
       const p = join(path, name);
@@ -126,8 +126,30 @@ export function makeTempDir(prefix: string): TempDir {
       // Never remove through a live mount.
       if (listMounts().some((m) => m === path || m.startsWith(path + '/'))) return;
       rmSync(path, { recursive: true, force: true });
+      leftDirs.delete(dir);
     },
   };
+  if (!exitHooked) process.once('exit', removeLeftDirs);
+  exitHooked = true;
+  leftDirs.add(dir);
+  return dir;
+}
+
+/**
+ * Temp dirs not removed yet: a test that fails an assertion before its
+ * `remove()` would leave its dir (captures, daemon sources) behind; the
+ * test file's process removes what is left as it exits.
+ */
+const leftDirs = new Set<TempDir>();
+let exitHooked = false;
+function removeLeftDirs(): void {
+  for (const d of [...leftDirs]) {
+    try {
+      d.remove();
+    } catch {
+      // A dir under a mount whose daemon died (ENOTCONN) stays: nothing more to do at exit.
+    }
+  }
 }
 
 /* ------------------------------------------------------------------ */
