@@ -296,6 +296,15 @@ function closeEnded(out: string, closer: CaptureCloser): { incomplete: boolean }
 }
 
 /**
+ * Why a daemon in the background may have recorded nothing: it has not
+ * mounted yet (INIT is the first message of a mount), or the library, which
+ * creates the capture with the daemon's identity at its first message,
+ * cannot write it because the daemon gave up root first (davfs2's
+ * mount.davfs does), and the daemon's closed stderr hid the library's error.
+ */
+const NOTHING_YET_HINT = '  hint: either the daemon has not mounted yet, or it gave up root before its first request (davfs2\'s mount.davfs does) and cannot write the capture: record such a daemon with --bpf (docs/recording.md)\n';
+
+/**
  * Prints the closing report for a capture file on stderr. When a daemon goes
  * on recording in the background, waits a moment (up to `waitMs`) for its
  * first blocks, so that the count says something. `strace`: the capture was
@@ -314,7 +323,7 @@ export async function reportCapture(out: string, quiet: boolean | undefined, wai
     : '';
   if (!existsSync(out) || statSync(out).size === 0) {
     if (bg) {
-      process.stderr.write(`fusetrace: capture: ${out}: nothing recorded yet\n${bg}`);
+      process.stderr.write(`fusetrace: capture: ${out}: nothing recorded yet\n${bg}${NOTHING_YET_HINT}`);
       return { messages: 0, drops: 0, background: true };
     }
     rmSync(out, { force: true }); // created empty up front

@@ -218,3 +218,18 @@ test('the disk fills: the daemon goes on, the capture keeps its whole blocks and
     spawnSync('umount', [mnt]);
   }
 });
+
+test('a daemon in the background that has recorded nothing yet: record says so and why it may be', (t) => {
+  if (skip) return t.skip(skip);
+  if (!cliBuilt) return t.skip('the CLI is not built');
+  // The foreground shell exits at once; the sleep it leaves runs on under the library and never touches /dev/fuse,
+  // as a daemon that has not mounted yet, or one that gave up root and cannot write the capture, looks.
+  const out = join(dir!.path, 'nothing-yet.pcapng');
+  const r = record(['-o', out, '--', 'sh', '-c', 'sleep 30 </dev/null >/dev/null 2>&1 &']);
+  const bg = /background \(pid (\d+)\)/.exec(r.stderr);
+  if (bg) process.kill(Number(bg[1]), 'SIGTERM');
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(bg, r.stderr);
+  assert.match(r.stderr, new RegExp(`capture: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: nothing recorded yet\\n`));
+  assert.match(r.stderr, /hint: either the daemon has not mounted yet, or it gave up root before its first request .* record such a daemon with --bpf/);
+});
