@@ -302,7 +302,8 @@ function closeEnded(out: string, closer: CaptureCloser): { incomplete: boolean }
  * cannot write it because the daemon gave up root first (davfs2's
  * mount.davfs does), and the daemon's closed stderr hid the library's error.
  */
-const NOTHING_YET_HINT = '  hint: either the daemon has not mounted yet, or it gave up root before its first request (davfs2\'s mount.davfs does) and cannot write the capture: record such a daemon with --bpf (docs/recording.md)\n';
+const GAVE_UP_ROOT = "it gave up root before its first request (davfs2's mount.davfs does) and could not write the capture";
+const NOTHING_YET_HINT = `  hint: either the daemon has not mounted yet, or ${GAVE_UP_ROOT}: record such a daemon with --bpf (docs/recording.md)\n`;
 
 /**
  * Prints the closing report for a capture file on stderr. When a daemon goes
@@ -330,7 +331,7 @@ export async function reportCapture(out: string, quiet: boolean | undefined, wai
     process.stderr.write(`fusetrace: error: no /dev/fuse traffic was recorded; ${out} was not written\n`);
     process.stderr.write(strace
       ? '  hint: the command never read or wrote /dev/fuse\n'
-      : '  hint: the command never opened /dev/fuse, or it is statically linked / uses raw syscalls (Go): try `fusetrace record --bpf` (or --strace)\n');
+      : `  hint: the command never opened /dev/fuse, it is statically linked or uses raw syscalls (Go), or ${GAVE_UP_ROOT}: try \`fusetrace record --bpf\` (or --strace)\n`);
     return { messages: 0, drops: 0, background: false };
   }
   const closed = closer && !bg ? closeEnded(out, closer) : undefined;

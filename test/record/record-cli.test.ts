@@ -232,4 +232,8 @@ test('a daemon in the background that has recorded nothing yet: record says so a
   assert.ok(bg, r.stderr);
   assert.match(r.stderr, new RegExp(`capture: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: nothing recorded yet\\n`));
   assert.match(r.stderr, /hint: either the daemon has not mounted yet, or it gave up root before its first request .* record such a daemon with --bpf/);
+  // A command that ends without a message (nothing in the background): the same cause among the others.
+  const none = record(['-o', join(dir!.path, 'none.pcapng'), '--', 'true']);
+  assert.equal(none.status, 1, none.stderr);
+  assert.match(none.stderr, /no \/dev\/fuse traffic was recorded;.*\n  hint: the command never opened \/dev\/fuse, it is statically linked or uses raw syscalls \(Go\), or it gave up root before its first request .*: try `fusetrace record --bpf`/);
 });
