@@ -485,12 +485,10 @@ describe('lxcfs', { skip: has('thirdparty-lxcfs.pcapng') }, () => {
 
 describe('fuse-zip', { skip: has('thirdparty-fuse-zip.pcapng') }, () => {
   it('one request in flight at a time: two writers of /big interleave, every byte of 0-512 KiB written once, size 524,288; no finding', () => {
-    const all = pairExchanges(readPcapng(fx('thirdparty-fuse-zip.pcapng'))).exchanges;
-    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1, 'a single-threaded daemon');
-    const { exchanges } = dump('thirdparty-fuse-zip.pcapng');
-    const create = exchanges.find((x) => x.op === 'CREATE' && (x.request.body as { name?: string }).name === 'big')!;
-    const node = BigInt((create.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid);
-    const writes = all.filter((e) => e.nodeid === node && e.opcode === Op.WRITE).map(writeInfo);
+    const name = 'thirdparty-fuse-zip.pcapng';
+    assert.equal(peakInFlight(name), 1, 'a single-threaded daemon');
+    const node = BigInt(entryNodeid(name, 'CREATE', 'big'));
+    const writes = pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.nodeid === node && e.opcode === Op.WRITE).map(writeInfo);
     assert.ok(new Set(writes.map((w) => w.pid)).size >= 2, 'two writer processes');
     const spans = writes.map((w) => [w.offset, w.offset + w.size] as const).sort((a, b) => a[0] - b[0]);
     let end = 0;
@@ -517,6 +515,16 @@ function opCounts(name: string): Record<string, number> {
 
 /** The name of a LOOKUP/CREATE request, as dump prints it. */
 const nameOf = (x: Dumped): string | undefined => (x.request.body as { name?: string }).name;
+
+/** The nodeid the answered `op` (CREATE, MKNOD ...) of `file` got in its entry reply, as dump prints it. */
+function entryNodeid(name: string, op: string, file: string): number {
+  const x = dump(name).exchanges.find((e) => e.op === op && e.error === 0 && nameOf(e) === file)!;
+  return (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+}
+
+/** The most requests in flight at once in the capture, FORGETs (never answered) left out: the independent reader's count. */
+const peakInFlight = (name: string): number =>
+  maxInFlight(pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.opcode !== Op.FORGET));
 
 /**
  * Two xfs_io processes fed O_DIRECT writes of 64 KiB in turn into the file created as `file`, whose
@@ -677,12 +685,11 @@ describe('unionfs-fuse', { skip: has('thirdparty-unionfs-fuse.pcapng') }, () => 
 describe('archivemount', { skip: has('thirdparty-archivemount.pcapng') }, () => {
   const name = 'thirdparty-archivemount.pcapng';
   it('one thread, one request at a time; a new file reports nlink 0, so ln fails in the kernel with no LINK sent; SYMLINK ENOSYS; no finding', () => {
-    const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1);
+    assert.equal(peakInFlight(name), 1);
     const { exchanges } = dump(name);
     const counts = opCounts(name);
     assert.equal(counts.LINK, undefined);
-    const data = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const data = entryNodeid(name, 'CREATE', 'data');
     const nlinks = exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === data && x.error === 0).map((x) => (attrOf(x) as unknown as { nlink: number }).nlink);
     assert.ok(nlinks.length > 0 && nlinks.every((n) => n === 0), `nlink ${nlinks.join(', ')}`);
     assert.deepEqual(exchanges.filter((x) => x.op === 'SYMLINK').map((x) => x.error_name), ['-ENOSYS']);
@@ -774,8 +781,7 @@ describe('posixovl', { skip: has('thirdparty-posixovl.pcapng') }, () => {
 describe('exfat-fuse', { skip: has('thirdparty-exfat-fuse.pcapng') }, () => {
   const name = 'thirdparty-exfat-fuse.pcapng';
   it('one thread; every open of a file answered with the same fh; modes 0777 whatever was asked; LINK ENOSYS; no finding', () => {
-    const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1);
+    assert.equal(peakInFlight(name), 1);
     const { exchanges } = dump(name);
     assert.deepEqual(exchanges.filter((x) => x.op === 'LINK').map((x) => x.error_name), ['-ENOSYS']);
     const fhOf = (x: Dumped): unknown => (x.reply!.body as { fuse_open_out: { fh: unknown } }).fuse_open_out.fh;
@@ -852,7 +858,7 @@ describe('cryfs', { skip: has('thirdparty-cryfs.pcapng') }, () => {
     const { exchanges } = dump(name);
     const link = exchanges.filter((x) => x.op === 'LINK');
     assert.deepEqual(link.map((x) => x.error_name), ['-ERANGE']);
-    const data = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const data = entryNodeid(name, 'CREATE', 'data');
     assert.equal((link[0]!.request.body as { fuse_link_in: { oldnodeid: number } }).fuse_link_in.oldnodeid, data);
 
     const r = run(name);
@@ -869,8 +875,7 @@ describe('cryfs', { skip: has('thirdparty-cryfs.pcapng') }, () => {
 describe('fusefat', { skip: has('thirdparty-fusefat.pcapng') }, () => {
   const name = 'thirdparty-fusefat.pcapng';
   /** The nodeid MKNOD gave the file `file` (fusefat answers CREATE with ENOSYS). */
-  const made = (file: string): number => (dump(name).exchanges.find((x) => x.op === 'MKNOD' && x.error === 0 && nameOf(x) === file)!
-    .reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+  const made = (file: string): number => entryNodeid(name, 'MKNOD', file);
   /** Answered requests on a node, and LOOKUPs answered with it. */
   const onNode = (node: number): RawExchange[] => pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.reply &&
     (e.nodeid === BigInt(node) || (e.opcode === Op.LOOKUP && e.replyError === 0 && e.reply.readBigUInt64LE(16) === BigInt(node))));
@@ -1063,7 +1068,7 @@ describe('GlusterFS, one client', { skip: has('thirdparty-glusterfs.pcapng') }, 
     const { exchanges } = dump(name);
     assert.deepEqual(exchanges.filter((x) => x.op === 'STATX').map((x) => x.error_name), ['-ENOSYS']);
     assert.ok(exchanges.some((x) => x.op === 'LINK' && x.error === 0));
-    const data = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'data')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const data = entryNodeid(name, 'CREATE', 'data');
     const sizes = exchanges.filter((x) => x.op === 'SETATTR' && x.nodeid === data && x.error === 0).map((x) => attrOf(x)!.size);
     assert.deepEqual(sizes.slice(0, 2), [1000, 9000]);
     assert.ok(exchanges.some((x) => x.op === 'READ' && x.nodeid === data && x.error === 0));
@@ -1124,8 +1129,7 @@ describe('fuse-convmvfs', { skip: has('thirdparty-fuse-convmvfs.pcapng') }, () =
   /** Name bytes of a LOOKUP/MKNOD request as the independent reader has them: after the header (and MKNOD's fuse_mknod_in), up to the NUL. */
   const rawName = (e: RawExchange): Buffer => e.req.subarray(40 + (e.opcode === Op.MKNOD ? 16 : 0), -1);
   /** The nodeid MKNOD gave `file` (convmvfs answers CREATE with ENOSYS). */
-  const made = (file: string): number => (dump(name).exchanges.find((x) => x.op === 'MKNOD' && x.error === 0 && nameOf(x) === file)!
-    .reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+  const made = (file: string): number => entryNodeid(name, 'MKNOD', file);
 
   it('shows the source directory\'s Latin-1 name caf\\xe9.txt as UTF-8 café.txt (listed, looked up at 13 bytes, read) and stores über made through it; no finding', () => {
     const ind = pairExchanges(readPcapng(fx(name))).exchanges;
@@ -1178,14 +1182,13 @@ describe('fuse-convmvfs', { skip: has('thirdparty-fuse-convmvfs.pcapng') }, () =
 describe('fuseext2', { skip: has('thirdparty-fuseext2.pcapng') }, () => {
   const name = 'thirdparty-fuseext2.pcapng';
   it('one thread; every open of a regular file answered with one fh, also the two opens of /dio held at once; no LINK sent (the daemon never answers one); no finding', () => {
-    const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    assert.equal(maxInFlight(all.filter((e) => e.opcode !== Op.FORGET)), 1);
+    assert.equal(peakInFlight(name), 1);
     const { exchanges } = dump(name);
     assert.equal(exchanges.filter((x) => x.op === 'LINK').length, 0);
     const opens = exchanges.filter((x) => (x.op === 'OPEN' || x.op === 'CREATE') && x.error === 0);
     assert.ok(opens.length >= 18, `${opens.length} opens`);
     assert.equal(new Set(opens.map((x) => String((x.reply!.body as { fuse_open_out: { fh: unknown } }).fuse_open_out.fh))).size, 1);
-    const dio = (exchanges.find((x) => x.op === 'CREATE' && nameOf(x) === 'dio')!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const dio = entryNodeid(name, 'CREATE', 'dio');
     const dioOpens = opens.filter((x) => x.nodeid === dio || nameOf(x) === 'dio');
     const firstRelease = exchanges.find((x) => x.op === 'RELEASE' && x.nodeid === dio)!;
     assert.equal(dioOpens.length, 2);
