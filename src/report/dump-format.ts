@@ -25,7 +25,7 @@ import { memoized } from '../model/memo.js';
 import { MAX_NUMBER_TEXT, digitCount, putDigits } from './row-bytes.js';
 import { putU32, putU64At, scalarReadSource, storesSource } from './word-digits.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
-import { escapeControls } from './untrusted-text.js';
+import { escapeControls, nameByteText } from './untrusted-text.js';
 
 export interface DumpFormatOptions {
   /** Show times as seconds since this relative time (ns); default 0 (the run's epoch). */
@@ -133,7 +133,7 @@ function fields(o: JsonObject, out: string[], verbose: boolean, prefix = ''): vo
  */
 function quote(s: Json): string {
   const q = JSON.stringify(typeof s === 'string' ? s : String(s));
-  return q.includes('\\udc') ? q.replace(LONE_BYTE_ESCAPE, (m: string, _e: string, h: string | undefined) => (h ? `\\x${h}` : m)) : q;
+  return q.includes('\\udc') ? q.replace(LONE_BYTE_ESCAPE, (m: string, _e: string, h: string | undefined) => (h ? nameByteText(parseInt(h, 16)) : m)) : q;
 }
 /** A JSON escape: an escaped backslash (kept) or a lone surrogate U+DC80-U+DCFF's (made `\\xHH`). */
 const LONE_BYTE_ESCAPE = /\\(\\|udc([89a-f][0-9a-f]))/g;

@@ -21,12 +21,17 @@ export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202
 
 const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
 
+/** How the text outputs show a name's byte that is not UTF-8 (protocol/names.ts): `\xfc`. */
+export function nameByteText(byte: number): string {
+  return `\\x${byte.toString(16)}`;
+}
+
 /** `\n`, `\r`, `\t`, `\e`, `\x07` for C0, DEL and C1, `\u202e` beyond. */
 function visible(c: string): string {
   const short = SHORT[c];
   if (short) return short;
   const code = c.charCodeAt(0);
-  if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16)}`;
+  if (code >= 0xdc80 && code <= 0xdcff) return nameByteText(code - 0xdc00);
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
