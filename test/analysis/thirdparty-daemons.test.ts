@@ -5,7 +5,8 @@
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
- * mp3fs, davfs2. Each is decoded as the test suite's independent reader pairs it,
+ * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file). Each is decoded as the test suite's
+ * independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -114,6 +115,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-mp3fs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE'] },
   // mount.davfs speaks protocol 7.5 itself, no libfuse; its READDIRs are all answered -EINVAL.
   { name: 'thirdparty-davfs2.pcapng', protocol: '7.5', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'FORGET'] },
+  // One fixed-size file (a block device): no CREATE, RENAME, UNLINK; truncates answered ENOSYS.
+  { name: 'thirdparty-nbdfuse.pcapng', protocol: '7.31', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1581,5 +1584,88 @@ describe('davfs2', { skip: has('thirdparty-davfs2.pcapng') }, () => {
 
     const f = run(name).model.files.find((g) => g.path === '/dio')!;
     assert.deepEqual([f.daemonSize, f.maxConcurrentWrites], [524288, 1]);
+  });
+});
+
+/** Two exchanges in flight together: each reached the daemon before the other was answered. */
+const together = (a: RawExchange, b: RawExchange): boolean => a.tReq < b.tReply! && b.tReq < a.tReply!;
+
+/** The answered WRITEs of `node` (the independent reader's view), in request order. */
+const writesOf = (all: RawExchange[], node: bigint): RawExchange[] =>
+  all.filter((e) => e.opcode === Op.WRITE && e.nodeid === node && e.reply).sort((a, b) => a.tReq - b.tReq);
+
+/** Pairs of WRITEs from two processes whose byte ranges overlap. */
+function overlappingPairs(writes: RawExchange[]): [RawExchange, RawExchange][] {
+  const out: [RawExchange, RawExchange][] = [];
+  for (const [i, a] of writes.entries()) {
+    for (const b of writes.slice(i + 1)) {
+      const p = writeInfo(a);
+      const q = writeInfo(b);
+      if (a.pid !== b.pid && p.offset < q.offset + q.size && q.offset < p.offset + p.size) out.push([a, b]);
+    }
+  }
+  return out;
+}
+
+/** fuse_setattr_in.size of a SETATTR request, and attr.size of its fuse_attr_out reply (undefined on error). */
+const setattrSizes = (e: RawExchange): [number, number | undefined] => [
+  Number(e.req.readBigUInt64LE(56)),
+  e.replyError === 0 ? Number(e.reply!.readBigUInt64LE(16 + 16 + 8)) : undefined,
+];
+
+const MiB = 1 << 20;
+
+describe('nbdfuse', { skip: has('thirdparty-nbdfuse.pcapng') }, () => {
+  const name = 'thirdparty-nbdfuse.pcapng';
+  it('serves one file of 64 MiB (every LOOKUP and GETATTR), opened with open_flags 0: writers of different processes are never in flight together, overlapping ranges included; the chunks of one 4 MiB O_DIRECT write are (FUSE_ASYNC_DIO): 4 at once', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const init = all.find((e) => e.opcode === Op.INIT)!;
+    assert.ok(init.reply!.readUInt32LE(28) & (1 << 15), 'FUSE_ASYNC_DIO');
+    const node = BigInt(entryNodeid(name, 'LOOKUP', 'disk'));
+    const { exchanges } = dump(name);
+    const attrs = exchanges.filter((x) => (x.op === 'GETATTR' && x.nodeid === Number(node)) || (x.op === 'LOOKUP' && nameOf(x) === 'disk'));
+    assert.ok(attrs.length >= 10);
+    for (const x of attrs) assert.equal(attrOf(x)!.size, 64 * MiB, `${x.op} #${x.unique}`);
+    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
+    assert.ok(opens.length >= 15);
+    for (const e of opens) assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+
+    const writes = writesOf(all, node);
+    const pairs = writes.flatMap((a, i) => writes.slice(i + 1).filter((b) => together(a, b)).map((b) => [a, b] as const));
+    assert.ok(pairs.length >= 6);
+    for (const [a, b] of pairs) assert.equal(a.pid, b.pid, `#${a.unique} and #${b.unique} in flight together`);
+    assert.equal(maxInFlight(writes), 4);
+    const big = writes.filter((w) => writeInfo(w).offset >= 16 * MiB && writeInfo(w).offset < 20 * MiB);
+    assert.deepEqual(big.map((w) => writeInfo(w).size), [MiB, MiB, MiB, MiB]);
+    assert.equal(new Set(big.map((w) => w.pid)).size, 1);
+    assert.equal(maxInFlight(big), 4);
+    const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
+    assert.equal(new Set(first.map((w) => w.pid)).size, 4);
+    assert.ok(interleaving(first).switches >= 4, 'four O_DIRECT writers at the same time');
+    const overlaps = overlappingPairs(writes);
+    assert.ok(overlaps.length >= 4, 'the overlapping writers at 4 MiB and at 24/25 MiB');
+    for (const [a, b] of overlaps) assert.equal(together(a, b), false, `#${a.unique} and #${b.unique}`);
+
+    const r = run(name);
+    const f = r.model.files.find((g) => g.path === '/disk')!;
+    assert.deepEqual([f.maxConcurrentWrites, f.reportedSize, f.daemonSize, f.openFlags], [4, 64 * MiB, 64 * MiB, []]);
+    assert.ok(!kindsOf(r).some((k) => k === 'parallel-write-beyond-size' || k === 'overlapping-parallel-writes' || k === 'write-truncate-race'));
+  });
+
+  it('answers a WRITE at the end of the 64 MiB with 0 bytes and no error (4 times: O_DIRECT and not), a write ending at it whole; truncates (SETATTR size 32 MiB, 128 MiB, and 64 MiB after each failed O_DIRECT write) -ENOSYS: four short-write findings, those WRITEs, and nothing else', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = BigInt(entryNodeid(name, 'LOOKUP', 'disk'));
+    const writes = writesOf(all, node).map(writeInfo);
+    const atEnd = writes.filter((w) => w.offset + w.size > 64 * MiB);
+    assert.equal(atEnd.length, 4);
+    for (const w of atEnd) assert.deepEqual([w.offset, w.size, w.written], [64 * MiB, 4096, 0]);
+    for (const w of writes.filter((v) => v.offset + v.size <= 64 * MiB)) assert.equal(w.written, w.size, `#${w.unique}`);
+    assert.ok(writes.some((w) => w.offset + w.size === 64 * MiB));
+    const setattrs = all.filter((e) => e.opcode === Op.SETATTR);
+    assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[64 * MiB, undefined, -38], [64 * MiB, undefined, -38], [32 * MiB, undefined, -38], [128 * MiB, undefined, -38]]);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['short-write', 'short-write', 'short-write', 'short-write']);
+    assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
   });
 });
