@@ -5,8 +5,8 @@
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
- * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file). Each is decoded as the test suite's
- * independent reader pairs it,
+ * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test). Each is decoded
+ * as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -117,6 +117,7 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-davfs2.pcapng', protocol: '7.5', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'FORGET'] },
   // One fixed-size file (a block device): no CREATE, RENAME, UNLINK; truncates answered ENOSYS.
   { name: 'thirdparty-nbdfuse.pcapng', protocol: '7.31', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'RELEASE'] },
+  { name: 'thirdparty-s3backer.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'FLUSH', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1667,5 +1668,60 @@ describe('nbdfuse', { skip: has('thirdparty-nbdfuse.pcapng') }, () => {
     const r = run(name);
     assert.deepEqual(kindsOf(r), ['short-write', 'short-write', 'short-write', 'short-write']);
     assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
+  });
+});
+
+describe('s3backer --test', { skip: has('thirdparty-s3backer.pcapng') }, () => {
+  const name = 'thirdparty-s3backer.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone (no ASYNC_DIO, no BIG_WRITES) and opens its one 64 MiB file with FOPEN_KEEP_CACHE alone: every WRITE alone in flight, from 6 writer processes; a 4 MiB O_DIRECT write goes as 32 WRITEs of 128 KiB one after the other, page-cache writes as 4 KiB ones', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const init = all.find((e) => e.opcode === Op.INIT)!;
+    assert.deepEqual([init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(28), init.reply!.readUInt32LE(36)], [19, 0x1 | 0x10, 131072]);
+    const node = BigInt(entryNodeid(name, 'LOOKUP', 'file'));
+    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
+    assert.ok(opens.length >= 15);
+    for (const e of opens) assert.equal(openReplyFlags(e), 2, `OPEN #${e.unique}: FOPEN_KEEP_CACHE`);
+    const writes = writesOf(all, node);
+    assert.equal(maxInFlight(writes), 1);
+    const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
+    assert.equal(new Set(first.map((w) => w.pid)).size, 4);
+    assert.ok(interleaving(first).switches >= 4, 'four O_DIRECT writers at the same time');
+    assert.ok(new Set(writes.filter((w) => writeInfo(w).offset < 10 * MiB).map((w) => w.pid)).size >= 8);
+    const big = writes.filter((w) => writeInfo(w).offset >= 16 * MiB && writeInfo(w).offset < 20 * MiB);
+    assert.equal(big.length, 32);
+    assert.ok(big.every((w, i) => writeInfo(w).offset === 16 * MiB + i * 131072 && writeInfo(w).size === 131072 && w.pid === big[0]!.pid));
+    const cached = writes.filter((w) => writeInfo(w).offset >= 8 * MiB && writeInfo(w).offset < 10 * MiB);
+    assert.equal(cached.length, 128);
+    assert.ok(cached.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096));
+    assert.ok(overlappingPairs(writes).length >= 4);
+
+    const f = run(name).model.files.find((g) => g.path === '/file')!;
+    assert.deepEqual([f.maxConcurrentWrites, f.openFlags], [1, ['FOPEN_KEEP_CACHE']]);
+  });
+
+  it('answers a WRITE at the end with 0 bytes and no error (6 times: an O_DIRECT one, then the kernel\'s page-cache retry of it at the same offset); answers SETATTR size 32 MiB and 128 MiB OK with attr.size still 64 MiB: six short-write findings, the size stays 64 MiB', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = BigInt(entryNodeid(name, 'LOOKUP', 'file'));
+    const writes = writesOf(all, node);
+    const atEnd = writes.filter((w) => writeInfo(w).offset + writeInfo(w).size > 64 * MiB);
+    assert.equal(atEnd.length, 6);
+    for (const w of atEnd.map(writeInfo)) assert.deepEqual([w.offset, w.size, w.written], [64 * MiB, 4096, 0]);
+    // O_DIRECT on a file opened without FOPEN_DIRECT_IO: a short direct write (write_flags LOCKOWNER) falls back to the page cache.
+    const direct = atEnd.filter((w) => writeInfo(w).writeFlags & 2);
+    assert.equal(direct.length, 2);
+    for (const d of direct) assert.ok(atEnd.some((w) => w.pid === d.pid && w.tReq > d.tReply! && !(writeInfo(w).writeFlags & 2)), `#${d.unique} retried`);
+    const setattrs = all.filter((e) => e.opcode === Op.SETATTR);
+    assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[32 * MiB, 64 * MiB, 0], [128 * MiB, 64 * MiB, 0]]);
+    const { exchanges } = dump(name);
+    const last = exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(node)).at(-1)!;
+    assert.equal(attrOf(last)!.size, 64 * MiB);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), Array(6).fill('short-write'));
+    assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
+    const f = r.model.files.find((g) => g.path === '/file')!;
+    const cuts = f.sizeHistory.filter((e) => e.event === 'truncate');
+    assert.deepEqual(cuts.map((e) => [e.value, e.daemonSize, e.kernelSize]), [[64 * MiB, 64 * MiB, 64 * MiB], [64 * MiB, 64 * MiB, 64 * MiB]], 'the size the reply gave, not the one asked');
+    assert.deepEqual([f.reportedSize, f.daemonSize], [64 * MiB, 64 * MiB]);
   });
 });
