@@ -5,8 +5,8 @@
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
- * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test). Each is decoded
- * as the test suite's independent reader pairs it,
+ * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
+ * wimmountrw. Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -118,6 +118,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   // One fixed-size file (a block device): no CREATE, RENAME, UNLINK; truncates answered ENOSYS.
   { name: 'thirdparty-nbdfuse.pcapng', protocol: '7.31', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'RELEASE'] },
   { name: 'thirdparty-s3backer.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'FLUSH', 'RELEASE'] },
+  // CREATE is answered ENOSYS: files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
+  { name: 'thirdparty-wimlib.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'LINK', 'SETXATTR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -526,9 +528,9 @@ function entryNodeid(name: string, op: string, file: string): number {
   return (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
 }
 
-/** The most requests in flight at once in the capture, FORGETs (never answered) left out: the independent reader's count. */
+/** The most requests in flight at once in the capture, FORGETs and BATCH_FORGETs (never answered) left out: the independent reader's count. */
 const peakInFlight = (name: string): number =>
-  maxInFlight(pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.opcode !== Op.FORGET));
+  maxInFlight(pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.opcode !== Op.FORGET && e.opcode !== Op.BATCH_FORGET));
 
 /**
  * Two xfs_io processes fed O_DIRECT writes of 64 KiB in turn into the file created as `file`, whose
@@ -1723,5 +1725,55 @@ describe('s3backer --test', { skip: has('thirdparty-s3backer.pcapng') }, () => {
     const cuts = f.sizeHistory.filter((e) => e.event === 'truncate');
     assert.deepEqual(cuts.map((e) => [e.value, e.daemonSize, e.kernelSize]), [[64 * MiB, 64 * MiB, 64 * MiB], [64 * MiB, 64 * MiB, 64 * MiB]], 'the size the reply gave, not the one asked');
     assert.deepEqual([f.reportedSize, f.daemonSize], [64 * MiB, 64 * MiB]);
+  });
+});
+
+describe('wimlib wimmountrw', { skip: has('thirdparty-wimlib.pcapng') }, () => {
+  const name = 'thirdparty-wimlib.pcapng';
+  it('serves one request at a time (one thread): two writers of /dio (O_DIRECT) and of /cached interleave, one WRITE in flight, 0-512 KiB end to end; CREATE answered ENOSYS, files made by MKNOD; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.equal(peakInFlight(name), 1);
+    const { exchanges } = dump(name);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'CREATE').map((x) => x.error_name), ['-ENOSYS']);
+    for (const file of ['dio', 'cached']) {
+      const node = BigInt(entryNodeid(name, 'MKNOD', file));
+      const writes = writesOf(all, node);
+      assert.ok(interleaving(writes).switches >= 2, `${file}: the writers ran at the same time`);
+      assert.deepEqual(coverage(writes), { end: 512 << 10, pids: 2 });
+      for (const e of all.filter((o) => o.opcode === Op.OPEN && o.nodeid === node)) assert.equal(openReplyFlags(e), 2, `${file}: FOPEN_KEEP_CACHE`);
+    }
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    for (const file of ['/dio', '/cached']) {
+      const f = r.model.files.find((g) => g.path === file)!;
+      assert.deepEqual([f.maxConcurrentWrites, f.daemonSize, f.reportedSize], [1, 512 << 10, 512 << 10], file);
+    }
+  });
+
+  it('answers LINK with a new nodeid and the same ino; truncates a captured file to 1000 bytes; wimunmount --commit reads wimfs.* xattrs of the root, sets wimfs.unmount_info and reads wimfs.unmount, the last exchange (no DESTROY)', () => {
+    const { exchanges } = dump(name);
+    const data = exchanges.find((x) => x.op === 'MKNOD' && nameOf(x) === 'data')!;
+    const link = exchanges.find((x) => x.op === 'LINK' && x.error === 0)!;
+    const linkEntry = (link.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out;
+    assert.notEqual(linkEntry.nodeid, entryNodeid(name, 'MKNOD', 'data'));
+    assert.equal(attrOf(link)!.ino, attrOf(data)!.ino);
+    assert.equal(attrOf(link)!.size, 9009);
+    const big = exchanges.find((x) => x.op === 'LOOKUP' && nameOf(x) === 'big.bin')!;
+    assert.equal(attrOf(big)!.size, 300000);
+    const bigNode = (big.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const cut = exchanges.filter((x) => x.op === 'SETATTR' && x.nodeid === bigNode);
+    assert.deepEqual(cut.map((x) => [(x.request.body as { fuse_setattr_in: { size: number } }).fuse_setattr_in.size, attrOf(x)!.size]), [[1000, 1000]]);
+    const xattrs = exchanges.filter((x) => x.op === 'SETXATTR' || (x.op === 'GETXATTR' && nameOf(x)!.startsWith('wimfs.')));
+    assert.deepEqual(xattrs.map((x) => `${x.op} ${nameOf(x)} ${x.error_name}`), [
+      'GETXATTR wimfs.mount_flags OK', 'GETXATTR wimfs.mounted_image OK', 'GETXATTR wimfs.wim_filename OK', 'GETXATTR wimfs.wim_filename OK',
+      'SETXATTR wimfs.unmount_info OK', 'GETXATTR wimfs.unmount OK',
+    ]);
+    assert.equal(exchanges.at(-1), xattrs.at(-1), 'the last exchange');
+    assert.ok(!exchanges.some((x) => x.op === 'DESTROY'));
+
+    const r = run(name);
+    assert.equal(r.model.files.find((g) => g.path === '/snap/data/big.bin')!.daemonSize, 1000);
+    assert.equal(r.model.files.find((g) => g.path === '/data')!.daemonSize, 9009);
   });
 });
