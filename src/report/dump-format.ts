@@ -13,7 +13,7 @@
  * and bulky attribute details. Everything is still in `--json`.
  */
 import type { BackingOp, CaptureMessage } from '../capture/message.js';
-import { errnoName } from '../model/format.js';
+import { errnoName, replyErrorName } from '../model/format.js';
 import type { Exchange } from '../protocol/exchange.js';
 import { Part, REPLY_HEADER_KEY, type Json, type JsonObject, type MessageParts } from '../protocol/decode.js';
 import { u32, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
@@ -180,7 +180,7 @@ function cachedItem(cache: Map<number, Buffer>, f: FieldPlan, r: number): Buffer
   return b;
 }
 
-type TextWriter = (t: TextBuffer, b: Buffer, o: number) => void;
+export type TextWriter = (t: TextBuffer, b: Buffer, o: number) => void;
 
 /** Generated text writers by byte order and verbosity. */
 const textWriters = [new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>(), new Map<StructLayout, TextWriter>()];
@@ -198,7 +198,7 @@ function writeStructText(t: TextBuffer, l: StructLayout, buf: Buffer, off: numbe
   textWriterOf(l, le, verbose)(t, buf, off);
 }
 
-function textWriterOf(l: StructLayout, le: boolean, verbose: boolean): TextWriter {
+export function textWriterOf(l: StructLayout, le: boolean, verbose: boolean): TextWriter {
   const cache = textWriters[(le ? 1 : 0) + (verbose ? 2 : 0)]!;
   let w = cache.get(l);
   if (!w) cache.set(l, (w = compileText(l, le, verbose)));
@@ -399,20 +399,11 @@ function writeBody(t: TextBuffer, P: MessageParts, verbose: boolean): void {
         else writeStructText(t, l, P.data, P.nums[i]!, P.le, verbose);
         break;
       }
-      case Part.DATA: {
-        const n = P.nums[i]!;
-        const c = P.caps[i]!;
-        t.bytes(DATA_ITEM);
-        t.num(n);
-        if (c !== n) {
-          t.bytes(OPEN_PAREN);
-          t.num(c);
-          t.bytes(CAPTURED);
-        }
+      case Part.DATA:
+        writeDataItem(t, P.nums[i]!, P.caps[i]!);
         break;
-      }
       case Part.TEXT:
-        if (P.keys[i] === 'name' && writePlainQuoted(t, P.data, P.nums[i]!, P.caps[i]!)) break;
+        if (P.keys[i] === 'name' && writePlainQuoted(t, SPACE, P.data, P.nums[i]!, P.caps[i]!)) break;
         writeValue(t, P, P.keys[i]!, P.textOf(i), verbose);
         break;
       default: writeValue(t, P, P.keys[i]!, P.values[i]!, verbose);
@@ -430,15 +421,15 @@ function writeValue(t: TextBuffer, P: MessageParts, k: string, v: Json, verbose:
 }
 
 /**
- * ` "name"` for a name (data[start, end), UTF-8) of printable ASCII without
- * quote or backslash, which `quote` and `escapeControls` leave as it is
- * (nearly every name); false, and nothing written, for any other.
+ * `key` (` ` for a name, ` oldname ` ...) and `"name"` for a name (data[start,
+ * end), UTF-8) of printable ASCII without quote or backslash, which `quote`
+ * and `escapeControls` leave as it is (nearly every name); false, and
+ * nothing written, for any other.
  */
-function writePlainQuoted(t: TextBuffer, data: Buffer, start: number, end: number): boolean {
-  t.room(end - start + 3);
+export function writePlainQuoted(t: TextBuffer, key: Buffer, data: Buffer, start: number, end: number): boolean {
+  t.room(end - start + key.length + 2);
   const u = t.buf;
-  let p = t.pos;
-  u[p++] = 0x20;
+  let p = putPiece(u, t.pos, key);
   u[p++] = 0x22;
   for (let i = start; i < end; i++) {
     const c = data[i]!;
@@ -448,6 +439,20 @@ function writePlainQuoted(t: TextBuffer, data: Buffer, start: number, end: numbe
   u[p++] = 0x22;
   t.pos = p;
   return true;
+}
+
+/** The item before a name: its leading space. */
+const SPACE = Buffer.from(' ', 'latin1');
+
+/** ` data N` (` (C captured)` when only C of its N bytes were). */
+export function writeDataItem(t: TextBuffer, n: number, c: number): void {
+  t.bytes(DATA_ITEM);
+  t.num(n);
+  if (c !== n) {
+    t.bytes(OPEN_PAREN);
+    t.num(c);
+    t.bytes(CAPTURED);
+  }
 }
 
 const DATA_ITEM = Buffer.from(' data ', 'latin1');
@@ -462,12 +467,12 @@ const REPLY_WORD = Buffer.from('reply', 'latin1');
 const NO_MATCH = Buffer.from(' (no matching request)', 'latin1');
 const TO_INTERRUPT = Buffer.from(' (to INTERRUPT)', 'latin1');
 
-/** A reply's error name (`P.headerValue`, the name of `P.headerCode`), its bytes kept by number. */
-function writeErrorName(t: TextBuffer, code: number, name: string): void {
+/** A reply's error name (`replyErrorName` of `code`, as the walk's `P.headerValue` has it), its bytes kept by number. */
+export function writeErrorName(t: TextBuffer, code: number): void {
   const byErrno = code <= 0 && code > -ERRNO_PIECES;
   let b = byErrno ? errnoPieces[-code] : errorPieces.get(code);
   if (b === undefined) {
-    b = Buffer.from(escapeControls(name), 'utf8');
+    b = Buffer.from(escapeControls(replyErrorName(code)), 'utf8');
     if (byErrno) errnoPieces[-code] = b;
     else if (errorPieces.size < MAX_CACHED_ITEMS) errorPieces.set(code, b);
   }
@@ -486,7 +491,7 @@ const HEAD_ROOM = 16 + 10 + FIXED_ROOM + 3 * MAX_NUMBER_TEXT;
  * `   12  0.001234  conn0 tid 4242  `, with one room check and plain stores
  * (every line starts with them).
  */
-function writeHead(t: TextBuffer, index: number, tNs: number, conn: number, tid: number, opts: DumpFormatOptions): void {
+export function writeHead(t: TextBuffer, index: number, tNs: number, conn: number, tid: number, opts: DumpFormatOptions): void {
   t.room(HEAD_ROOM);
   const u = t.buf;
   let p = t.pos;
@@ -568,11 +573,16 @@ function opPiece(P: MessageParts, request: boolean): Buffer {
   const byCode = code !== undefined && code >= 0 && code < 256 ? opPlans[request ? 1 : 0]! : undefined;
   const kept = byCode?.[code!];
   if (kept !== undefined && kept.op === P.op) return kept.bytes;
-  let text = escapeControls(P.op);
-  if (request && code !== undefined && P.op.startsWith('?')) text += ` (opcode ${code})`;
-  const bytes = Buffer.from(text, 'utf8');
+  const bytes = opBytes(P.op, code, request);
   if (byCode !== undefined) byCode[code!] = { op: P.op, bytes, variant: -1, layouts: [], writers: [] };
   return bytes;
+}
+
+/** The op column's bytes of `op` (a request's with ` (opcode N)` after an unknown one's `?0x63`). */
+export function opBytes(op: string, code: number | undefined, request: boolean): Buffer {
+  let text = escapeControls(op);
+  if (request && code !== undefined && op.startsWith('?')) text += ` (opcode ${code})`;
+  return Buffer.from(text, 'utf8');
 }
 
 /** The plan `opPiece` keeps for this message, if any. */
@@ -601,6 +611,30 @@ function bodyWriter(plan: OpPlan, P: MessageParts, i: number, l: StructLayout, v
 /** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`, after `-> ` when `arrow`. */
 function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean, arrow: boolean): void {
   const op = opPiece(P, true);
+  if (P.header === undefined) {
+    t.room(3 + op.length);
+    const u = t.buf;
+    let p = t.pos;
+    if (arrow) {
+      u[p] = 0x2d;
+      u[p + 1] = 0x3e;
+      u[p + 2] = 0x20;
+      p += 3;
+    }
+    t.pos = putPiece(u, p, op);
+    if (verbose) t.bytes(NO_HEADER_IDS);
+  } else {
+    writeRequestHead(t, op, P.data, P.headerAt, P.le, verbose, arrow);
+  }
+  writeBody(t, P, verbose);
+}
+
+/**
+ * `-> ` when `arrow`, the op column's bytes `op`, then ` #unique`, ` nodeid
+ * N` unless 0, ` pid N` unless 0 (uid and gid too when verbose) from the
+ * request header at data[h]: one room check, plain stores.
+ */
+export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer, h: number, le: boolean, verbose: boolean, arrow: boolean): void {
   t.room(IDS_ROOM + op.length);
   const u = t.buf;
   let p = t.pos;
@@ -611,43 +645,34 @@ function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean, arrow: b
     p += 3;
   }
   p = putPiece(u, p, op);
-  if (P.header === undefined) {
-    t.pos = p;
-    if (verbose) t.bytes(NO_HEADER_IDS);
-  } else {
-    // ` #unique`, ` nodeid N` unless 0, ` pid N` unless 0 (uid and gid too when verbose).
-    const { data, le } = P;
-    const h = P.headerAt;
-    u[p] = 0x20;
-    u[p + 1] = 0x23;
-    p = putU64At(u, p + 2, data, h + IN_UNIQUE, le);
-    if (u32(data, h + IN_NODEID, le) !== 0 || u32(data, h + IN_NODEID + 4, le) !== 0) {
-      p = putPiece(u, p, NODEID);
-      p = putU64At(u, p, data, h + IN_NODEID, le);
-    }
-    if (verbose) {
-      p = putPiece(u, p, UID);
-      p = putU32(u, p, u32(data, h + IN_UID, le));
-      p = putPiece(u, p, GID);
-      p = putU32(u, p, u32(data, h + IN_GID, le));
-    }
-    const pid = u32(data, h + IN_PID, le);
-    if (verbose || pid !== 0) {
-      u[p] = 0x20; // pid
-      u[p + 1] = 0x70;
-      u[p + 2] = 0x69;
-      u[p + 3] = 0x64;
-      u[p + 4] = 0x20;
-      p = putU32(u, p + 5, pid);
-    }
-    t.pos = p;
+  u[p] = 0x20;
+  u[p + 1] = 0x23;
+  p = putU64At(u, p + 2, data, h + IN_UNIQUE, le);
+  if (u32(data, h + IN_NODEID, le) !== 0 || u32(data, h + IN_NODEID + 4, le) !== 0) {
+    p = putPiece(u, p, NODEID);
+    p = putU64At(u, p, data, h + IN_NODEID, le);
   }
-  writeBody(t, P, verbose);
+  if (verbose) {
+    p = putPiece(u, p, UID);
+    p = putU32(u, p, u32(data, h + IN_UID, le));
+    p = putPiece(u, p, GID);
+    p = putU32(u, p, u32(data, h + IN_GID, le));
+  }
+  const pid = u32(data, h + IN_PID, le);
+  if (verbose || pid !== 0) {
+    u[p] = 0x20; // pid
+    u[p + 1] = 0x70;
+    u[p + 2] = 0x69;
+    u[p + 3] = 0x64;
+    u[p + 4] = 0x20;
+    p = putU32(u, p + 5, pid);
+  }
+  t.pos = p;
 }
 
 /** The result part: `OK size 65536` or `-ENOENT`. */
 function writeResult(t: TextBuffer, P: MessageParts, verbose: boolean): void {
-  if (P.headerKey === REPLY_HEADER_KEY) writeErrorName(t, P.headerCode, P.headerValue);
+  if (P.headerKey === REPLY_HEADER_KEY) writeErrorName(t, P.headerCode);
   else t.byte(0x3f);
   writeBody(t, P, verbose);
 }
@@ -660,7 +685,7 @@ function summarizeResult(P: MessageParts, verbose = false): string {
 }
 
 /** ` (0.210 ms)`: a latency, as `formatMs` writes it, in parentheses. */
-function writeLatency(t: TextBuffer, ns: number): void {
+export function writeLatency(t: TextBuffer, ns: number): void {
   t.room(8 + FIXED_ROOM);
   const u = t.buf;
   u[t.pos] = 0x20;
@@ -700,9 +725,17 @@ export function writeMessageLine(t: TextBuffer, m: CaptureMessage, kind: string,
   writeTail(t, P);
 }
 
-/** `<- WRITE #24 ` (`<- reply #24 (no matching request) ` without its request): one room check, plain stores. */
+/** `<- WRITE #24 ` (`<- reply #24 (no matching request) ` without its request). */
 function writeReplyStart(t: TextBuffer, P: MessageParts, matched: boolean, toInterrupt: boolean): void {
-  const op = matched ? opPiece(P, false) : REPLY_WORD;
+  writeReplyHead(t, matched ? opPiece(P, false) : REPLY_WORD, P.header !== undefined ? P.data : undefined, P.headerAt, P.le, matched, toInterrupt);
+}
+
+/**
+ * `<- `, the op column's bytes `op`, ` #unique` from the reply header at
+ * data[h] (none without `data`), the notes of an unmatched reply or one to
+ * an INTERRUPT, and a space: one room check, plain stores.
+ */
+export function writeReplyHead(t: TextBuffer, op: Buffer, data: Buffer | undefined, h: number, le: boolean, matched: boolean, toInterrupt: boolean): void {
   t.room(REPLY_ROOM + op.length);
   const u = t.buf;
   let p = t.pos;
@@ -710,10 +743,10 @@ function writeReplyStart(t: TextBuffer, P: MessageParts, matched: boolean, toInt
   u[p + 1] = 0x2d;
   u[p + 2] = 0x20;
   p = putPiece(u, p + 3, op);
-  if (P.header !== undefined) {
+  if (data !== undefined) {
     u[p] = 0x20;
     u[p + 1] = 0x23;
-    p = putU64At(u, p + 2, P.data, P.headerAt + OUT_UNIQUE, P.le);
+    p = putU64At(u, p + 2, data, h + OUT_UNIQUE, le);
   }
   if (!matched) p = putPiece(u, p, NO_MATCH);
   if (toInterrupt) p = putPiece(u, p, TO_INTERRUPT);

@@ -15,9 +15,10 @@ import { MessageParts, walkNotify, walkReply, walkRequest } from '../../protocol
 import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
-import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine } from '../../report/dump-format.js';
+import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine, type DumpFormatOptions } from '../../report/dump-format.js';
 import { MESSAGE_LINE_START, partsJson, writeMessageJson } from '../../report/dump-json.js';
 import { writeWholeMessageJson } from '../../report/dump-json-message.js';
+import { writeWholeMessageText } from '../../report/dump-text-message.js';
 import { TextBuffer } from '../../report/text-buffer.js';
 import { stringifyJson, stringifyPlain } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
@@ -110,6 +111,10 @@ function dump(files: string[], opts: DumpOptions): number {
 
   /** The text line's options, one object (`hideConn` turns false once a second connection appears). */
   const textOpts = { hideConn: true, verbose: opts.verbose };
+  const textLineOpts = (): DumpFormatOptions => {
+    textOpts.hideConn = !multiConn();
+    return textOpts;
+  };
   /** The one MessageParts every message is walked into (read at once, before the next message). */
   const parts = new MessageParts();
   /** The exchange a request or reply is walked with (an orphan reply has none). */
@@ -178,20 +183,22 @@ function dump(files: string[], opts: DumpOptions): number {
         const from = scratch.pos;
         writeMessageJson(scratch, -1, m, kind, timebase, decodeOf(kind, m, pairer));
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
+      } else if (!merger && kind !== 'notify' && writeWholeMessageText(out.text, index + 1, m, kind, walkedExchange(kind, m, pairer), pairer.protocol(m.conn), textLineOpts())) {
+        // Printed at once from the message's form, numbered, straight into the output buffer.
+        index++;
+        out.text.byte(10);
       } else {
         const d = decodeOf(kind, m, pairer);
         if (d && !merger) {
           // Printed at once, with its number, straight into the output buffer.
           index++;
-          textOpts.hideConn = !multiConn();
           const t = out.text;
-          writeMessageLine(t, m, kind, pairer.last, d, index, textOpts);
+          writeMessageLine(t, m, kind, pairer.last, d, index, textLineOpts());
           t.byte(10);
         } else if (d) {
           // Formatted now (m is reused by the reader), numbered when printed.
-          textOpts.hideConn = !multiConn();
           const from = scratch.pos;
-          writeMessageLine(scratch, m, kind, pairer.last, d, -1, textOpts);
+          writeMessageLine(scratch, m, kind, pairer.last, d, -1, textLineOpts());
           emit(m.input, m.t, { text: scratch.takeFrom(from), numbered: true });
         } else {
           emit(m.input, m.t, { text: `  [malformed: ${m.capLen} bytes at file offset ${m.fileOffset}]`, numbered: true });

@@ -1,0 +1,181 @@
+/**
+ * Whole `dump` text lines written from the form of their message
+ * (protocol/decode.ts MessageForm), the text twin of dump-json-message.ts:
+ * a request of an opcode, a successful reply of an opcode with a body, a
+ * reply without a body, each kept as a plan per byte order, protocol minor
+ * and verbosity (the op column's bytes, the text writers of its structs and
+ * where they sit, the items of its names, whether data follows). The
+ * message is not walked into parts first: the plan says where everything
+ * is. It covers the messages a capture is made of: whole, well-formed, no
+ * extensions, no comment, names of printable ASCII without quote or
+ * backslash. For any other it writes nothing and says so, and the message
+ * goes the general way (walk, then dump-format.ts writeMessageLine), which
+ * writes the same bytes for the messages covered here
+ * (test/report/dump-text-message.test.ts compares them on every bundled
+ * capture and on random bodies).
+ */
+import { Direction, type CaptureMessage } from '../capture/message.js';
+import type { Exchange } from '../protocol/exchange.js';
+import type { MessageKind } from '../pairing/pairer.js';
+import { fieldMinor, type ConnProtocol } from '../protocol/version.js';
+import { replyForm, requestForm, type MessageForm } from '../protocol/decode.js';
+import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
+import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
+import { u32 } from '../protocol/layout.js';
+import type { TextBuffer } from './text-buffer.js';
+import {
+  opBytes, textWriterOf, writeDataItem, writeErrorName, writeHead, writeLatency, writePlainQuoted, writeReplyHead, writeRequestHead,
+  type DumpFormatOptions, type TextWriter,
+} from './dump-format.js';
+
+const IN_HDR = fuse_in_header.size;
+const OUT_HDR = fuse_out_header.size;
+const IN_EXTLEN = fuse_in_header.offsets.total_extlen!;
+
+/** What a plan is made for. */
+const enum Type {
+  REQUEST,
+  /** A successful reply with a body. */
+  REPLY,
+  /** A reply without a body, whatever its error. */
+  BARE_REPLY,
+}
+
+/** Where a message's parts are, and how each is written. */
+interface LinePlan {
+  readonly op: Buffer;
+  /** Body bytes the structs take. */
+  readonly size: number;
+  readonly writers: readonly TextWriter[];
+  /** Each struct's offset in the body. */
+  readonly at: readonly number[];
+  /** Each name's item before its quotes: ` ` for `name`, ` oldname ` ... (dump-format.ts valueText). */
+  readonly strings: readonly Buffer[];
+  readonly data: boolean;
+  readonly firstSize: MessageForm['firstSize'];
+  /** The first struct's full size, which `firstSize` must find. */
+  readonly firstFull: number;
+}
+
+function planOf(type: Type, opcode: number, le: boolean, verbose: boolean, form: MessageForm | undefined): LinePlan {
+  const row = opcodeRow(opcode);
+  const structs = form?.structs ?? [];
+  return {
+    op: opBytes(row !== undefined ? row.name : opcodeName(opcode), opcode, type === Type.REQUEST),
+    size: form?.size ?? 0,
+    writers: structs.map((s) => textWriterOf(s.l, le, verbose)),
+    at: structs.map((s) => s.at),
+    strings: (form?.strings ?? []).map((k) => Buffer.from(k === 'name' ? ' ' : ` ${k} `, 'latin1')),
+    data: form?.data ?? false,
+    firstSize: form?.firstSize,
+    firstFull: structs[0]?.l.size ?? 0,
+  };
+}
+
+/** Plans by type, byte order, verbosity and opcode (null: the opcode has no form), for one protocol minor. */
+class Plans {
+  private readonly kept = new Array<LinePlan | null | undefined>(3 * 4 * 256);
+
+  /** `minor` sizes the structs, `fields` says which of their fields exist (version.ts fieldMinor). */
+  constructor(private readonly minor: number, private readonly fields: number) {}
+
+  get(type: Type, opcode: number, le: boolean, verbose: boolean): LinePlan | null {
+    if (opcode >= 256) return null;
+    const i = ((type * 2 + (le ? 1 : 0)) * 2 + (verbose ? 1 : 0)) * 256 + opcode;
+    let plan = this.kept[i];
+    if (plan === undefined) {
+      const form = type === Type.REQUEST ? requestForm(opcode, this.minor, this.fields) : type === Type.REPLY ? replyForm(opcode, this.minor, this.fields) : undefined;
+      // More names than the scratch below holds: none has as many, but a plan must not write past it.
+      plan = (form !== undefined && form.strings.length <= starts.length) || type === Type.BARE_REPLY ? planOf(type, opcode, le, verbose, form) : null;
+      this.kept[i] = plan;
+    }
+    return plan;
+  }
+}
+
+const byMinor = new Map<number, Plans>();
+let last: Plans | undefined;
+let lastKey = -1;
+
+function plansFor(pr: ConnProtocol): Plans {
+  const fields = fieldMinor(pr);
+  const key = pr.minor * 256 + fields;
+  if (key === lastKey) return last!;
+  let p = byMinor.get(key);
+  if (p === undefined) byMinor.set(key, (p = new Plans(pr.minor, fields)));
+  last = p;
+  lastKey = key;
+  return p;
+}
+
+/** Where each name of the message being written starts and ends (end -1: none left, as the walk's null). */
+const starts = new Int32Array(8);
+const ends = new Int32Array(8);
+
+/**
+ * Writes the `dump` line of message `m` (numbered `index`, of kind `kind`
+ * as the pairing stage gave it; no newline) as writeMessageLine writes the
+ * walk of it, when a plan covers it: a request or reply (not a
+ * notification) walked with exchange `x` (as dump gives the walk) that has
+ * no problem, all of whose bytes were captured, whose names need no
+ * escapes. Returns false, having written nothing, otherwise.
+ */
+export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, x: Exchange | undefined, pr: ConnProtocol, opts: DumpFormatOptions): boolean {
+  if (x === undefined || m.comment !== undefined) return false;
+  const b = m.data;
+  const o = m.off;
+  const le = m.le;
+  const reply = m.dir === Direction.Outbound;
+  const hdr = reply ? OUT_HDR : IN_HDR;
+  if ((reply ? x.replyProblem : x.reqProblem) !== undefined || m.capLen < hdr) return false;
+  const len = u32(b, o, le);
+  if (m.capLen < len) return false;
+  const second = u32(b, o + 4, le);
+  const verbose = opts.verbose === true;
+  let plan: LinePlan | null;
+  if (!reply) plan = plansFor(pr).get(Type.REQUEST, second, le, verbose);
+  else if (len === OUT_HDR) plan = plansFor(pr).get(Type.BARE_REPLY, x.opcode, le, verbose);
+  // A reply's second word is its error.
+  else if (len > OUT_HDR && second === 0) plan = plansFor(pr).get(Type.REPLY, x.opcode, le, verbose);
+  else return false;
+  if (plan === null || len < hdr + plan.size) return false;
+  if (!reply && (b[o + IN_EXTLEN]! | b[o + IN_EXTLEN + 1]!) !== 0) return false;
+  if (plan.firstSize !== undefined && plan.firstSize(m, pr) !== plan.firstFull) return false;
+  // The names, split as the walk splits them (each up to its NUL, the next after it), and each plain.
+  const strings = plan.strings;
+  const body = o + hdr;
+  const end = o + len;
+  let next = body + plan.size;
+  for (let i = 0; i < strings.length; i++) {
+    const s = next;
+    let e = -1;
+    if (s < end) {
+      e = s;
+      for (; e < end; e++) {
+        const c = b[e]!;
+        if (c === 0) break;
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+      }
+      next = e < end ? e + 1 : end;
+    }
+    starts[i] = s;
+    ends[i] = e;
+  }
+
+  writeHead(t, index, m.t, m.conn, m.tid, opts);
+  if (reply) {
+    writeReplyHead(t, plan.op, b, o, le, true, kind === 'interrupt-reply');
+    writeErrorName(t, second | 0);
+  } else {
+    writeRequestHead(t, plan.op, b, o, le, verbose, true);
+  }
+  const writers = plan.writers;
+  for (let i = 0; i < writers.length; i++) writers[i]!(t, b, body + plan.at[i]!);
+  for (let i = 0; i < strings.length; i++) if (ends[i]! >= 0) writePlainQuoted(t, strings[i]!, b, starts[i]!, ends[i]!);
+  if (plan.data) {
+    const n = len - hdr - plan.size;
+    writeDataItem(t, n, n);
+  }
+  if (reply && Number.isFinite(x.tReq)) writeLatency(t, m.t - x.tReq);
+  return true;
+}
