@@ -610,31 +610,17 @@ function bodyWriter(plan: OpPlan, P: MessageParts, i: number, l: StructLayout, v
 
 /** The request part: `WRITE #24 nodeid 5 fh 0x9 offset 4096 ...`, after `-> ` when `arrow`. */
 function writeRequest(t: TextBuffer, P: MessageParts, verbose: boolean, arrow: boolean): void {
-  const op = opPiece(P, true);
-  if (P.header === undefined) {
-    t.room(3 + op.length);
-    const u = t.buf;
-    let p = t.pos;
-    if (arrow) {
-      u[p] = 0x2d;
-      u[p + 1] = 0x3e;
-      u[p + 2] = 0x20;
-      p += 3;
-    }
-    t.pos = putPiece(u, p, op);
-    if (verbose) t.bytes(NO_HEADER_IDS);
-  } else {
-    writeRequestHead(t, op, P.data, P.headerAt, P.le, verbose, arrow);
-  }
+  writeRequestHead(t, opPiece(P, true), P.header !== undefined ? P.data : undefined, P.headerAt, P.le, verbose, arrow);
   writeBody(t, P, verbose);
 }
 
 /**
  * `-> ` when `arrow`, the op column's bytes `op`, then ` #unique`, ` nodeid
  * N` unless 0, ` pid N` unless 0 (uid and gid too when verbose) from the
- * request header at data[h]: one room check, plain stores.
+ * request header at data[h] (without `data`, what verbose shows of a
+ * missing header): one room check, plain stores.
  */
-export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer, h: number, le: boolean, verbose: boolean, arrow: boolean): void {
+export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer | undefined, h: number, le: boolean, verbose: boolean, arrow: boolean): void {
   t.room(IDS_ROOM + op.length);
   const u = t.buf;
   let p = t.pos;
@@ -645,6 +631,11 @@ export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer, h: num
     p += 3;
   }
   p = putPiece(u, p, op);
+  if (data === undefined) {
+    t.pos = p;
+    if (verbose) t.bytes(NO_HEADER_IDS);
+    return;
+  }
   u[p] = 0x20;
   u[p + 1] = 0x23;
   p = putU64At(u, p + 2, data, h + IN_UNIQUE, le);

@@ -17,11 +17,13 @@
  * (test/report/dump-json-message.test.ts compares them on every bundled
  * capture).
  */
-import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
+import type { CaptureMessage, Timebase } from '../capture/message.js';
 import type { Exchange } from '../protocol/exchange.js';
 import type { MessageKind } from '../pairing/pairer.js';
-import { fieldMinor, type ConnProtocol } from '../protocol/version.js';
-import { replyForm, requestForm, type MessageForm } from '../protocol/decode.js';
+import type { ConnProtocol } from '../protocol/version.js';
+import type { MessageForm } from '../protocol/decode.js';
+import { FormCache, FormType } from '../protocol/form-cache.js';
+import { u32 } from '../protocol/layout.js';
 import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { GeneratedCode } from '../model/generated-code.js';
@@ -39,15 +41,6 @@ const IN_HDR = fuse_in_header.size;
 /** Bytes most of the constants and numbers between two structs of a line take (keys, the data part, the error's name, the line's end). */
 const ROOM = 256;
 const OUT_HDR = fuse_out_header.size;
-
-/** What a line writer is made for. */
-const enum Type {
-  REQUEST,
-  /** A successful reply with a body. */
-  REPLY,
-  /** A reply without a body, whatever its error. */
-  BARE_REPLY,
-}
 
 /**
  * Source writing `"key":` + the string at b[s] to its end `e` (-1: nothing
@@ -77,15 +70,14 @@ function escapedName(t: TextBuffer, at: number, b: Buffer, s: number, e: number)
  * (none for a reply without a body). The checks come first: a message they
  * turn away has had nothing written.
  */
-function compile(type: Type, opcode: number, le: boolean, form: MessageForm | undefined): LineWriter {
+function compile(type: FormType, opcode: number, le: boolean, form: MessageForm | undefined): LineWriter {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
   const c = (s: string): string => storesSource(s, dep, 'dv');
-  const request = type === Type.REQUEST;
+  const request = type === FormType.REQUEST;
   const hdr = request ? IN_HDR : OUT_HDR;
   const size = form?.size ?? 0;
   const checks: string[] = [`if (len < ${hdr + size}) return false;`];
-  if (request) checks.push(`if (${wordSource(2, `o + ${fuse_in_header.offsets.total_extlen!}`, le)} !== 0) return false;`);
   if (form?.firstSize !== undefined) checks.push(`if (${dep(form.firstSize)}(m, pr) !== ${form.structs[0]!.l.size}) return false;`);
   // Where each string starts and ends (as the walk splits them: up to its NUL, the next one after it).
   const strings = form?.strings ?? [];
@@ -107,7 +99,7 @@ function compile(type: Type, opcode: number, le: boolean, form: MessageForm | un
   if (!request) {
     // `,"error_name":"OK"}` as the general way writes it (dump-json.ts errorNamePiece).
     const ok = c(errorNamePiece(0).toString('latin1'));
-    if (type === Type.REPLY) writes.push(ok);
+    if (type === FormType.REPLY) writes.push(ok);
     else writes.push(`const err = ${wordSource(4, 'o + 4', le)} | 0; if (err === 0) { ${ok} } else { const ep = ${dep(errorNamePiece)}(err); for (let i = 0; i < ep.length; i++) u[p + i] = ep[i]; p += ep.length; }`);
   }
   writes.push(c(',"body":'));
@@ -126,7 +118,7 @@ function compile(type: Type, opcode: number, le: boolean, form: MessageForm | un
     sep = ',';
   }
   writes.push(c(sep === '{' ? '{}}}}\n' : '}}}}\n'));
-  const name = `${request ? 'request' : type === Type.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
+  const name = `${request ? 'request' : type === FormType.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
   const src = `return function ${name}(t, index, m, kind, timebase, pr, len) {
     const b = m.data; const o = m.off;
     ${checks.join('\n    ')}
@@ -139,41 +131,8 @@ function compile(type: Type, opcode: number, le: boolean, form: MessageForm | un
   return g.compile<LineWriter>(src);
 }
 
-/** Line writers by type, byte order and opcode (null: the opcode has no form), for one protocol minor. */
-class Writers {
-  private readonly kept = new Array<LineWriter | null | undefined>(3 * 2 * 256);
-
-  /** `minor` sizes the structs, `fields` says which of their fields exist (version.ts fieldMinor). */
-  constructor(private readonly minor: number, private readonly fields: number) {}
-
-  get(type: Type, opcode: number, le: boolean): LineWriter | null {
-    if (opcode >= 256) return null;
-    const i = (type * 2 + (le ? 1 : 0)) * 256 + opcode;
-    let w = this.kept[i];
-    if (w === undefined) {
-      const form = type === Type.REQUEST ? requestForm(opcode, this.minor, this.fields) : type === Type.REPLY ? replyForm(opcode, this.minor, this.fields) : undefined;
-      w = form !== undefined || type === Type.BARE_REPLY ? compile(type, opcode, le, form) : null;
-      this.kept[i] = w;
-    }
-    return w;
-  }
-}
-
-const byMinor = new Map<number, Writers>();
-let last: Writers | undefined;
-let lastKey = -1;
-
-/** The writers of connection `pr`: per minor, and whether INIT made it the minor of the fields too. */
-function writersFor(pr: ConnProtocol): Writers {
-  const fields = fieldMinor(pr);
-  const key = pr.minor * 256 + fields;
-  if (key === lastKey) return last!;
-  let w = byMinor.get(key);
-  if (w === undefined) byMinor.set(key, (w = new Writers(pr.minor, fields)));
-  last = w;
-  lastKey = key;
-  return w;
-}
+/** Line writers by type, byte order (variant 1: little-endian) and opcode, per protocol minor. */
+const writers = new FormCache<LineWriter>(2, (type, opcode, variant, form) => compile(type, opcode, variant === 1, form));
 
 /**
  * Writes the `dump --json` line of message `m` (numbered `index`, of kind
@@ -184,22 +143,6 @@ function writersFor(pr: ConnProtocol): Writers {
  * otherwise.
  */
 export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, timebase: Timebase, x: Exchange | undefined, pr: ConnProtocol): boolean {
-  if (x === undefined || m.comment !== undefined) return false;
-  const b = m.data;
-  const o = m.off;
-  const le = m.le;
-  const cap = m.capLen;
-  const reply = m.dir === Direction.Outbound;
-  if ((reply ? x.replyProblem : x.reqProblem) !== undefined || cap < (reply ? OUT_HDR : IN_HDR)) return false;
-  // The header's first two words, read byte by byte (the Buffer methods check their arguments).
-  const len = le ? (b[o]! | b[o + 1]! << 8 | b[o + 2]! << 16 | b[o + 3]! << 24) >>> 0 : (b[o + 3]! | b[o + 2]! << 8 | b[o + 1]! << 16 | b[o]! << 24) >>> 0;
-  const second = le ? b[o + 4]! | b[o + 5]! << 8 | b[o + 6]! << 16 | b[o + 7]! << 24 : b[o + 7]! | b[o + 6]! << 8 | b[o + 5]! << 16 | b[o + 4]! << 24;
-  if (cap < len) return false;
-  let w: LineWriter | null;
-  if (!reply) w = writersFor(pr).get(Type.REQUEST, second >>> 0, le);
-  else if (len === OUT_HDR) w = writersFor(pr).get(Type.BARE_REPLY, x.opcode, le);
-  // A reply's second word is its error.
-  else if (len > OUT_HDR && second === 0) w = writersFor(pr).get(Type.REPLY, x.opcode, le);
-  else return false;
-  return w !== null && w(t, index, m, kind, timebase, pr, len);
+  const w = writers.entryOf(m, x, pr, m.le ? 1 : 0);
+  return w !== null && w(t, index, m, kind, timebase, pr, u32(m.data, m.off, m.le));
 }

@@ -17,8 +17,9 @@
 import { Direction, type CaptureMessage } from '../capture/message.js';
 import type { Exchange } from '../protocol/exchange.js';
 import type { MessageKind } from '../pairing/pairer.js';
-import { fieldMinor, type ConnProtocol } from '../protocol/version.js';
-import { replyForm, requestForm, type MessageForm } from '../protocol/decode.js';
+import type { ConnProtocol } from '../protocol/version.js';
+import type { MessageForm } from '../protocol/decode.js';
+import { FormCache, FormType } from '../protocol/form-cache.js';
 import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { u32 } from '../protocol/layout.js';
@@ -30,16 +31,6 @@ import {
 
 const IN_HDR = fuse_in_header.size;
 const OUT_HDR = fuse_out_header.size;
-const IN_EXTLEN = fuse_in_header.offsets.total_extlen!;
-
-/** What a plan is made for. */
-const enum Type {
-  REQUEST,
-  /** A successful reply with a body. */
-  REPLY,
-  /** A reply without a body, whatever its error. */
-  BARE_REPLY,
-}
 
 /** Where a message's parts are, and how each is written. */
 interface LinePlan {
@@ -57,11 +48,11 @@ interface LinePlan {
   readonly firstFull: number;
 }
 
-function planOf(type: Type, opcode: number, le: boolean, verbose: boolean, form: MessageForm | undefined): LinePlan {
+function planOf(type: FormType, opcode: number, le: boolean, verbose: boolean, form: MessageForm | undefined): LinePlan {
   const row = opcodeRow(opcode);
   const structs = form?.structs ?? [];
   return {
-    op: opBytes(row !== undefined ? row.name : opcodeName(opcode), opcode, type === Type.REQUEST),
+    op: opBytes(row !== undefined ? row.name : opcodeName(opcode), opcode, type === FormType.REQUEST),
     size: form?.size ?? 0,
     writers: structs.map((s) => textWriterOf(s.l, le, verbose)),
     at: structs.map((s) => s.at),
@@ -72,41 +63,10 @@ function planOf(type: Type, opcode: number, le: boolean, verbose: boolean, form:
   };
 }
 
-/** Plans by type, byte order, verbosity and opcode (null: the opcode has no form), for one protocol minor. */
-class Plans {
-  private readonly kept = new Array<LinePlan | null | undefined>(3 * 4 * 256);
-
-  /** `minor` sizes the structs, `fields` says which of their fields exist (version.ts fieldMinor). */
-  constructor(private readonly minor: number, private readonly fields: number) {}
-
-  get(type: Type, opcode: number, le: boolean, verbose: boolean): LinePlan | null {
-    if (opcode >= 256) return null;
-    const i = ((type * 2 + (le ? 1 : 0)) * 2 + (verbose ? 1 : 0)) * 256 + opcode;
-    let plan = this.kept[i];
-    if (plan === undefined) {
-      const form = type === Type.REQUEST ? requestForm(opcode, this.minor, this.fields) : type === Type.REPLY ? replyForm(opcode, this.minor, this.fields) : undefined;
-      // More names than the scratch below holds: none has as many, but a plan must not write past it.
-      plan = (form !== undefined && form.strings.length <= starts.length) || type === Type.BARE_REPLY ? planOf(type, opcode, le, verbose, form) : null;
-      this.kept[i] = plan;
-    }
-    return plan;
-  }
-}
-
-const byMinor = new Map<number, Plans>();
-let last: Plans | undefined;
-let lastKey = -1;
-
-function plansFor(pr: ConnProtocol): Plans {
-  const fields = fieldMinor(pr);
-  const key = pr.minor * 256 + fields;
-  if (key === lastKey) return last!;
-  let p = byMinor.get(key);
-  if (p === undefined) byMinor.set(key, (p = new Plans(pr.minor, fields)));
-  last = p;
-  lastKey = key;
-  return p;
-}
+/** Plans by type, variant (byte order, verbosity: `variantOf`) and opcode, per protocol minor. */
+const plans = new FormCache<LinePlan>(4, (type, opcode, variant, form) =>
+  // More names than the scratch below holds: none has as many, but a plan must not write past it.
+  form !== undefined && form.strings.length > starts.length ? null : planOf(type, opcode, (variant & 1) === 1, (variant & 2) === 2, form));
 
 /** Where each name of the message being written starts and ends (end -1: none left, as the walk's null). */
 const starts = new Int32Array(8);
@@ -121,25 +81,17 @@ const ends = new Int32Array(8);
  * escapes. Returns false, having written nothing, otherwise.
  */
 export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, x: Exchange | undefined, pr: ConnProtocol, opts: DumpFormatOptions): boolean {
-  if (x === undefined || m.comment !== undefined) return false;
+  if (x === undefined) return false;
+  const verbose = opts.verbose === true;
+  const plan = plans.entryOf(m, x, pr, (m.le ? 1 : 0) + (verbose ? 2 : 0));
+  if (plan === null) return false;
   const b = m.data;
   const o = m.off;
   const le = m.le;
   const reply = m.dir === Direction.Outbound;
   const hdr = reply ? OUT_HDR : IN_HDR;
-  if ((reply ? x.replyProblem : x.reqProblem) !== undefined || m.capLen < hdr) return false;
   const len = u32(b, o, le);
-  if (m.capLen < len) return false;
-  const second = u32(b, o + 4, le);
-  const verbose = opts.verbose === true;
-  let plan: LinePlan | null;
-  if (!reply) plan = plansFor(pr).get(Type.REQUEST, second, le, verbose);
-  else if (len === OUT_HDR) plan = plansFor(pr).get(Type.BARE_REPLY, x.opcode, le, verbose);
-  // A reply's second word is its error.
-  else if (len > OUT_HDR && second === 0) plan = plansFor(pr).get(Type.REPLY, x.opcode, le, verbose);
-  else return false;
-  if (plan === null || len < hdr + plan.size) return false;
-  if (!reply && (b[o + IN_EXTLEN]! | b[o + IN_EXTLEN + 1]!) !== 0) return false;
+  if (len < hdr + plan.size) return false;
   if (plan.firstSize !== undefined && plan.firstSize(m, pr) !== plan.firstFull) return false;
   // The names, split as the walk splits them (each up to its NUL, the next after it), and each plain.
   const strings = plan.strings;
@@ -165,7 +117,7 @@ export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMe
   writeHead(t, index, m.t, m.conn, m.tid, opts);
   if (reply) {
     writeReplyHead(t, plan.op, b, o, le, true, kind === 'interrupt-reply');
-    writeErrorName(t, second | 0);
+    writeErrorName(t, u32(b, o + 4, le) | 0);
   } else {
     writeRequestHead(t, plan.op, b, o, le, verbose, true);
   }
