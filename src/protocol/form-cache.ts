@@ -48,7 +48,8 @@ export class FormCache<T> {
     const key = pr.minor * 256 + fields;
     let kept = this.last;
     if (key !== this.lastKey) {
-      kept = this.byMinor.get(key) ?? [];
+      // Sized up front: an array grown by sparse stores would turn into a slow dictionary.
+      kept = this.byMinor.get(key) ?? new Array<T | null | undefined>(3 * this.variants * 256);
       this.byMinor.set(key, kept);
       this.last = kept;
       this.lastKey = key;
