@@ -55,6 +55,20 @@
  * splice(pipe -> fuse) the daemon gives the read end: we tee before the
  * real splice moves the bytes away.
  *
+ * When the file is opened.  As soon as the process gets a /dev/fuse fd: it
+ * opens /dev/fuse (a path under /dev/ or named "fuse": fstat), receives one
+ * (recvmsg, from fusermount3) or mounts with one (mount "fd=N",
+ * fuse_session_mount); any other way, at its first message.  The SHB is
+ * written then, an IDB at the interface's first message.  So the file is
+ * created with the identity the process had when it got the fd: a daemon
+ * that opens /dev/fuse and mounts as root, then gives up root before its
+ * first request (davfs2's mount.davfs), still writes it through the open fd.
+ * A process that never sends a message leaves a file with only its SHB,
+ * which `fusetrace record` counts as nothing recorded.  One that hands the
+ * fd on before anything was recorded (sendmsg: fusermount3 run by a root
+ * daemon; exec: a mount helper running the daemon with /dev/fd/N) gives
+ * the file back first: release_unused_output().
+ *
  * Threads and processes.  Blocks are appended to one buffer under a mutex
  * and written with O_APPEND in whole blocks, so no message is torn or lost
  * under many threads.  Before fork() the buffer is flushed (pthread_atfork),
@@ -63,10 +77,14 @@
  * numbers are allocated under a process-shared lock in shared memory so
  * parent and child never give two IDBs the same number.  The output fd is
  * close-on-exec; a helper program exec'd by the daemon loads this library
- * again but opens the file only if it touches /dev/fuse itself, and then
+ * again but opens the file only if it gets a /dev/fuse fd itself, and then
  * writes its own section after the others' (the file is free: its recorders
  * ended) or, when a live recorder holds it (flock), <out>.<pid> instead:
- * two writers of one section would corrupt the interface numbering.
+ * two writers of one section would corrupt the interface numbering.  An
+ * image finding the file free with only section headers in it (an earlier
+ * image opened /dev/fuse and exec'd) writes in their place; a later image
+ * that recorded nothing, nor its forked children, cuts its header-only
+ * section off at exit.
  *
  * Exit.  A destructor (exit(), return from main) flushes and writes the
  * ISBs.  SIGINT/SIGTERM/SIGHUP: our handler stays installed (sigaction and
@@ -90,6 +108,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <alloca.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -167,6 +186,9 @@ typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 typedef int (*open2_fn)(const char *, int);
 typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*mount_fn)(const char *, const char *, const char *, unsigned long, const void *);
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*fsm_fn)(void *, const char *);
@@ -194,6 +216,9 @@ static openat_fn real_openat64;
 static open2_fn real_open_2;
 static open2_fn real_open64_2;
 static recvmsg_fn real_recvmsg;
+static sendmsg_fn real_sendmsg;
+static execve_fn real_execve, real_execvpe;
+static execv_fn real_execv, real_execvp;
 static mount_fn real_mount;
 static sigaction_fn real_sigaction;
 static fsm_fn real_fuse_session_mount;
@@ -290,6 +315,7 @@ static pthread_mutex_t conn_mu = PTHREAD_MUTEX_INITIALIZER;
 struct shared {
     pthread_mutex_t mu;     /* process-shared: IDB numbering */
     uint32_t next_iface;
+    uint32_t users;         /* processes writing this section: its opener and forked children */
 };
 static struct shared *shm;
 
@@ -346,6 +372,7 @@ static int out_failed;
  * back to its last whole block and nothing more is written but the ISBs. */
 static int out_broken;
 static off_t good_end;               /* end of the last whole block written */
+static off_t section_start;          /* where this image's section (its SHB) begins */
 static int closed;
 static uint64_t last_flush_ns;
 
@@ -463,6 +490,11 @@ static void resolve_all(void) {
     RESOLVE(real_open_2, "__open_2");
     RESOLVE(real_open64_2, "__open64_2");
     RESOLVE(real_recvmsg, "recvmsg");
+    RESOLVE(real_sendmsg, "sendmsg");
+    RESOLVE(real_execve, "execve");
+    RESOLVE(real_execvpe, "execvpe");
+    RESOLVE(real_execv, "execv");
+    RESOLVE(real_execvp, "execvp");
     RESOLVE(real_mount, "mount");
     RESOLVE(real_sigaction, "sigaction");
 }
@@ -486,6 +518,10 @@ static void atfork_prepare(void) {
     mu_owner = get_tid();
     /* The child must not inherit unwritten blocks: it would write them again. */
     flush_locked();
+    /* Counted before the fork, so that a parent exiting at once never sees
+     * itself the last user of the section (a failed fork leaves it counted:
+     * the section is then never cut, see ftrec_fini). */
+    if (shm && outfd >= 0) __atomic_add_fetch(&shm->users, 1, __ATOMIC_ACQ_REL);
 }
 
 static void atfork_parent(void) {
@@ -654,7 +690,12 @@ static void add_recv(struct conn *c, int64_t n) {
 }
 
 /* Maps FUSETRACE_STATUS (the session's first image only: a later image
- * writes its own section, whose interfaces are numbered afresh). */
+ * writes its own section, whose interfaces are numbered afresh).  Mapped
+ * when the capture is opened, while the process still has the identity it
+ * had when it got /dev/fuse (the file is root's); marked valid (magic) only
+ * when the first interface is written, so that an image that recorded
+ * nothing (and exec'd the daemon: a later image) leaves no counts that
+ * would pass for that daemon's. */
 static void map_status(void) {
     const char *p = getenv("FUSETRACE_STATUS");
     if (status || !root_image || !p || !*p) return;
@@ -662,11 +703,7 @@ static void map_status(void) {
     if (fd < 0) return;
     if (ftruncate(fd, sizeof(struct status)) == 0) {
         void *m = mmap(NULL, sizeof(struct status), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (m != MAP_FAILED) {
-            status = m;
-            status->ifaces = STATUS_IFACES;
-            memcpy(status->magic, "FTRSTAT1", 8);
-        }
+        if (m != MAP_FAILED) status = m;
     }
     syscall(SYS_close, fd);
 }
@@ -709,6 +746,30 @@ static size_t build_isb(char *b, size_t cap, struct conn *c, uint64_t end, uint6
 /* ------------------------------------------------------------------ */
 /* output file                                                         */
 
+/* 1 when the file at fd holds nothing but section headers: a process of
+ * the session opened it when it got a /dev/fuse fd, then ended (or exec'd)
+ * without a message. */
+static int only_headers(int fd) {
+    struct stat st, rst;
+    if (syscall(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return 0;
+    /* fd is write-only: read the same file through a second open. */
+    int rfd = (int)syscall(SYS_openat, AT_FDCWD, out_path, O_RDONLY | O_CLOEXEC);
+    if (rfd < 0) return 0;
+    int ok = syscall(SYS_fstat, rfd, &rst) == 0 && rst.st_dev == st.st_dev && rst.st_ino == st.st_ino;
+    off_t off = 0;
+    for (int i = 0; ok && i < 64 && off < st.st_size; i++) {
+        char h[12];
+        uint32_t len;
+        if (syscall(SYS_pread64, rfd, h, sizeof h, off) != (long)sizeof h) ok = 0;
+        else if (len = get32(h + 4), get32(h) != 0x0A0D0D0A || get32(h + 8) != 0x1A2B3C4D || len < 28 ||
+                 len % 4 || off + (off_t)len > st.st_size)
+            ok = 0;
+        else off += len;
+    }
+    syscall(SYS_close, rfd);
+    return ok && off == st.st_size;
+}
+
 /* Opens the output (under mu).  The first process image that records owns
  * FUSETRACE_OUT (exclusive flock for as long as it or a forked child keeps
  * it open); another image finding it held writes <out>.<pid>. */
@@ -717,7 +778,9 @@ static int open_output(void) {
     if (out_failed) return -1;
     int fd = (int)syscall(SYS_openat, AT_FDCWD, out_path,
                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int locked = 0;
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) locked = 1;
+    else if (fd >= 0) {
         syscall(SYS_close, fd);
         char alt[PATH_MAX];
         int n;
@@ -737,7 +800,7 @@ static int open_output(void) {
         snprintf(out_path, sizeof out_path, "%s", alt);
         fd = (int)syscall(SYS_openat, AT_FDCWD, out_path,
                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd >= 0) (void)flock(fd, LOCK_EX | LOCK_NB);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) locked = 1;
     }
     if (fd < 0) {
         note("fusetrace-record: error: cannot open %s: %s; nothing will be recorded\n", out_path,
@@ -750,6 +813,10 @@ static int open_output(void) {
      * run); a later image of the session that finds the file free (an
      * earlier image ended) appends its own section: pcapng allows several. */
     if (root_image && ftruncate(fd, 0) != 0) { /* a FIFO or device: keep going */ }
+    /* A later image holding the file alone replaces sections that are only
+     * a header (an earlier image opened /dev/fuse and recorded nothing, e.g.
+     * a mount helper that then exec'd the daemon): nothing is lost. */
+    if (!root_image && locked && only_headers(fd) && ftruncate(fd, 0) != 0) { /* keep appending */ }
     if (!bufs[0]) bufs[0] = malloc(BUFCAP);
     if (!bufs[1]) bufs[1] = malloc(BUFCAP);
     if (!buf && bufs[0] && bufs[1]) buf = bufs[0];
@@ -764,6 +831,7 @@ static int open_output(void) {
             pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
             pthread_mutex_init(&shm->mu, &a);
             shm->next_iface = 0;
+            shm->users = 1;
         }
     }
     if (!buf || !shm) {
@@ -772,6 +840,7 @@ static int open_output(void) {
         out_failed = 1;
         return -1;
     }
+    section_start = lseek(fd, 0, SEEK_END);
     char shb[2048];
     size_t shblen = build_shb(shb, sizeof shb);
     if (write_all(fd, shb, shblen) != 0) {
@@ -945,6 +1014,11 @@ static int ensure_iface(struct conn *c) {
     if (r == EOWNERDEAD) pthread_mutex_consistent(&shm->mu);
     int ok = append_blocks(idb, n) == 0;
     if (ok) c->iface = (int)shm->next_iface++;
+    if (ok && status && memcmp(status->magic, "FTRSTAT1", 8) != 0) {
+        status->ifaces = STATUS_IFACES;
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        memcpy(status->magic, "FTRSTAT1", 8);
+    }
     pthread_mutex_unlock(&shm->mu);
     return ok ? 0 : -1;
 }
@@ -1129,6 +1203,93 @@ static void record_buf(int ci, unsigned dir, const void *b, size_t have, size_t 
 }
 
 /* ------------------------------------------------------------------ */
+/* opening the capture when the process gets a /dev/fuse fd            */
+
+static int is_fuse_dev(int fd) {
+    struct stat st;
+    int e = errno;
+    int r = fd >= 0 && syscall(SYS_fstat, fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+            major(st.st_rdev) == FUSE_MAJOR && minor(st.st_rdev) == FUSE_MINOR;
+    errno = e;
+    return r;
+}
+
+/* The process just got a /dev/fuse fd (opened it, received it, mounted
+ * with it): open the capture now, with the identity the process has now.
+ * A daemon that opens /dev/fuse as root and gives up root before its first
+ * request (davfs2's mount.davfs becomes the davfs2 user once mounted) could
+ * not create it at its first message in a directory only root may write;
+ * the open fd stays writable whatever the process becomes.  Only the file
+ * and its SHB come now: an interface (IDB) is written at its first message,
+ * when its mount point is known.  errno is kept. */
+static void open_output_early(void) {
+    if (__atomic_load_n(&outfd, __ATOMIC_RELAXED) >= 0 || out_failed || closed) return;
+    int e = errno;
+    pthread_mutex_lock(&mu);
+    mu_owner = get_tid();
+    if (!closed) (void)open_output();
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+    errno = e;
+}
+
+/* fd was just opened from path: a /dev/fuse fd opens the capture.  Only a
+ * path under /dev/ or named "fuse" is looked at (fstat), so that a daemon's
+ * opens of its own files cost nothing more; any other way to /dev/fuse is
+ * still recorded from its first message. */
+static void note_open(int fd, const char *path, int fl) {
+    if (fd < 0 || !path || (fl & O_PATH) || __atomic_load_n(&outfd, __ATOMIC_RELAXED) >= 0) return;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (strncmp(path, "/dev/", 5) != 0 && strcmp(base, "fuse") != 0) return;
+    if (is_fuse_dev(fd)) open_output_early();
+}
+
+/* The process hands its /dev/fuse fd on (sendmsg: fusermount3 to the daemon
+ * that ran it) or is about to be replaced (exec: a mount helper running the
+ * daemon with /dev/fd/N, maybe as another user): when neither it nor a
+ * child it forked has recorded anything, it gives the capture back before
+ * the other side looks for it, as if it had never opened it.  Its section,
+ * only a header, is cut off; a file holding nothing else is removed (the
+ * receiver creates it with its own identity) or, when this process may no
+ * longer remove it (it gave up root, and the directory is not writable to it
+ * or sticky), emptied: a receiver of another identity can then not open it
+ * (docs/recording.md).  The lock goes with the fd.
+ * The process may still record later: it then opens the file again as a
+ * later image (it appends, never truncates). */
+static void release_unused_output(void) {
+    if (__atomic_load_n(&outfd, __ATOMIC_RELAXED) < 0 || closed) return;
+    int e = errno;
+    /* A vfork child (about to exec) shares our memory, not our fds: what it
+     * would release is its parent's. */
+    if ((pid_t)syscall(SYS_getpid) != mypid) return;
+    pthread_mutex_lock(&mu);
+    mu_owner = get_tid();
+    if (outfd >= 0 && !closed && buflen == 0 && shm &&
+        __atomic_load_n(&shm->next_iface, __ATOMIC_ACQUIRE) == 0 &&
+        __atomic_load_n(&shm->users, __ATOMIC_ACQUIRE) == 1 && lseek(outfd, 0, SEEK_END) == good_end) {
+        struct stat mine, there;
+        int gone = section_start == 0 && syscall(SYS_fstat, outfd, &mine) == 0 &&
+                   syscall(SYS_newfstatat, AT_FDCWD, out_path, &there, 0) == 0 &&
+                   mine.st_dev == there.st_dev && mine.st_ino == there.st_ino &&
+                   syscall(SYS_unlinkat, AT_FDCWD, out_path, 0) == 0;
+        /* Not removable (a process that gave up root before exec, in a
+         * directory it may not write or a sticky one): emptied. */
+        if (!gone && ftruncate(outfd, section_start) != 0) { /* the header stays */ }
+        close_own(outfd);
+        outfd = -1;
+        root_image = 0;
+        if (status) { /* counts of the section it never wrote */
+            munmap(status, sizeof *status);
+            status = NULL;
+        }
+    }
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+    errno = e;
+}
+
+/* ------------------------------------------------------------------ */
 /* fd classification                                                   */
 
 static struct conn *new_conn_locked(int fd, int *idx) {
@@ -1208,6 +1369,9 @@ static void set_mountpoint(int fd, const char *mnt) {
     if (!mnt) return;
     int ci = fuse_conn(fd);
     if (!ci) return;
+    /* A mount with an fd we did not see opened (inherited: a mount helper's
+     * /dev/fd/N): the capture opens now, before the daemon serves. */
+    open_output_early();
     pthread_mutex_lock(&conn_mu);
     char real[PATH_MAX];
     const char *m = realpath(mnt, real) ? real : mnt;
@@ -1888,7 +2052,10 @@ int ioctl(int fd, unsigned long req, ...) {
             va_end(ap);                                           \
         }                                                         \
         int r = realvar(path, fl, mode);                          \
-        if (r >= 0) forget_fd(r);                                 \
+        if (r >= 0) {                                             \
+            forget_fd(r);                                         \
+            note_open(r, path, fl);                               \
+        }                                                         \
         return r;                                                 \
     }
 OPEN_HOOK(open, real_open)
@@ -1905,7 +2072,10 @@ OPEN_HOOK(open64, real_open64)
             va_end(ap);                                           \
         }                                                         \
         int r = realvar(dfd, path, fl, mode);                     \
-        if (r >= 0) forget_fd(r);                                 \
+        if (r >= 0) {                                             \
+            forget_fd(r);                                         \
+            note_open(r, path, fl);                               \
+        }                                                         \
         return r;                                                 \
     }
 OPENAT_HOOK(openat, real_openat)
@@ -1914,14 +2084,20 @@ OPENAT_HOOK(openat64, real_openat64)
 int __open_2(const char *path, int fl) {
     RESOLVE(real_open_2, "__open_2");
     int r = real_open_2(path, fl);
-    if (r >= 0) forget_fd(r);
+    if (r >= 0) {
+        forget_fd(r);
+        note_open(r, path, fl);
+    }
     return r;
 }
 
 int __open64_2(const char *path, int fl) {
     RESOLVE(real_open64_2, "__open64_2");
     int r = real_open64_2(path, fl);
-    if (r >= 0) forget_fd(r);
+    if (r >= 0) {
+        forget_fd(r);
+        note_open(r, path, fl);
+    }
     return r;
 }
 
@@ -1938,10 +2114,107 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int fl) {
                 int f;
                 memcpy(&f, fds + i, sizeof f);
                 forget_fd(f);
+                if (is_fuse_dev(f)) open_output_early();
             }
         }
     }
     return r;
+}
+
+/* fusermount3 hands the fd over: release the capture it opened for it. */
+ssize_t sendmsg(int fd, const struct msghdr *msg, int fl) {
+    RESOLVE(real_sendmsg, "sendmsg");
+    if (outfd >= 0 && msg && msg->msg_controllen) {
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            const int *fds = (const int *)CMSG_DATA(c);
+            for (size_t i = 0; i < k; i++) {
+                int f;
+                memcpy(&f, fds + i, sizeof f);
+                if (is_fuse_dev(f)) release_unused_output();
+            }
+        }
+    }
+    return real_sendmsg(fd, msg, fl);
+}
+
+/* The exec family (glibc's own execl*, execvp call execve inside libc, not
+ * through these symbols: each is hooked). */
+int execve(const char *path, char *const argv[], char *const envp[]) {
+    RESOLVE(real_execve, "execve");
+    release_unused_output();
+    return real_execve(path, argv, envp);
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[]) {
+    RESOLVE(real_execvpe, "execvpe");
+    release_unused_output();
+    return real_execvpe(file, argv, envp);
+}
+
+int execv(const char *path, char *const argv[]) {
+    RESOLVE(real_execv, "execv");
+    release_unused_output();
+    return real_execv(path, argv);
+}
+
+int execvp(const char *file, char *const argv[]) {
+    RESOLVE(real_execvp, "execvp");
+    release_unused_output();
+    return real_execvp(file, argv);
+}
+
+/* execl, execlp, execle: their arguments (up to the NULL) as an array. */
+/* As glibc's own: the list after arg0 always ends with a NULL. */
+static size_t execl_count(va_list ap) {
+    size_t n = 1;
+    while (va_arg(ap, const char *)) n++;
+    return n;
+}
+
+static void execl_fill(char **av, size_t n, const char *arg0, va_list ap) {
+    av[0] = (char *)arg0;
+    for (size_t i = 1; i < n; i++) av[i] = va_arg(ap, char *);
+    av[n] = NULL;
+}
+
+int execl(const char *path, const char *arg, ...) {
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = execl_count(ap);
+    va_end(ap);
+    char **av = alloca((n + 1) * sizeof *av);
+    va_start(ap, arg);
+    execl_fill(av, n, arg, ap);
+    va_end(ap);
+    return execv(path, av);
+}
+
+int execlp(const char *file, const char *arg, ...) {
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = execl_count(ap);
+    va_end(ap);
+    char **av = alloca((n + 1) * sizeof *av);
+    va_start(ap, arg);
+    execl_fill(av, n, arg, ap);
+    va_end(ap);
+    return execvp(file, av);
+}
+
+int execle(const char *path, const char *arg, ...) {
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = execl_count(ap);
+    va_end(ap);
+    char **av = alloca((n + 1) * sizeof *av);
+    va_start(ap, arg);
+    execl_fill(av, n, arg, ap);
+    (void)va_arg(ap, char *); /* the NULL that ends the arguments */
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, av, envp);
 }
 
 /* Root path of libfuse (and libfuse 2): mount(2) with "fd=N" in the data. */
@@ -2160,6 +2433,16 @@ __attribute__((destructor)) static void ftrec_fini(void) {
         flush_locked();
         write_isbs_locked("the daemon exited");
         closed = 1;
+        /* A later image that got a /dev/fuse fd (so opened the capture) and
+         * sent nothing, nor did any process it forked (all gone now): its
+         * section, only a header after an earlier image's, is cut off again.
+         * Only when nothing was appended since (the end is still ours). */
+        if (!root_image && shm && section_start > 0 &&
+            __atomic_sub_fetch(&shm->users, 1, __ATOMIC_ACQ_REL) == 0 &&
+            __atomic_load_n(&shm->next_iface, __ATOMIC_ACQUIRE) == 0 &&
+            lseek(outfd, 0, SEEK_END) == good_end && ftruncate(outfd, section_start) != 0) {
+            /* the header stays: harmless */
+        }
     }
     mu_owner = 0;
     pthread_mutex_unlock(&mu);

@@ -6,12 +6,13 @@
  * Also runnable on its own through src/record/standalone.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, existsSync, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../capture/errors.js';
 import type { CaptureMessage, CaptureNotice, ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
+import { BOM, BOM_SWAPPED, BT_SHB } from '../capture/pcapng-format.js';
 import { guessDirection } from '../protocol/guess-direction.js';
 import { closeCapture } from './close-capture.js';
 import { unmountDead } from './dead-mounts.js';
@@ -296,14 +297,52 @@ function closeEnded(out: string, closer: CaptureCloser): { incomplete: boolean }
 }
 
 /**
- * Why a daemon in the background may have recorded nothing: it has not
- * mounted yet (INIT is the first message of a mount), or the library, which
- * creates the capture with the daemon's identity at its first message,
- * cannot write it because the daemon gave up root first (davfs2's
- * mount.davfs does), and the daemon's closed stderr hid the library's error.
+ * What a capture file holds before its first message: nothing (the library
+ * never saw a /dev/fuse fd, or could not create the file), or only section
+ * headers (the library opens the file and writes its SHB as soon as the
+ * daemon gets a /dev/fuse fd, so that a daemon that gives up root before
+ * its first request, davfs2's mount.davfs, still writes it; an interface
+ * block comes with the first message). `messages`: anything else.
  */
-const GAVE_UP_ROOT = "it gave up root before its first request (davfs2's mount.davfs does) and could not write the capture";
-const NOTHING_YET_HINT = `  hint: either the daemon has not mounted yet, or ${GAVE_UP_ROOT}: record such a daemon with --bpf (docs/recording.md)\n`;
+export function captureStart(file: string): 'none' | 'header' | 'messages' {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return 'none';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return 'none';
+    const head = Buffer.alloc(12);
+    for (let off = 0; off < size;) {
+      if (readSync(fd, head, 0, 12, off) < 12 || head.readUInt32LE(0) !== BT_SHB) return 'messages';
+      const magic = head.readUInt32LE(8);
+      if (magic !== BOM && magic !== BOM_SWAPPED) return 'messages';
+      const len = magic === BOM ? head.readUInt32LE(4) : head.readUInt32BE(4);
+      if (len < 28 || len % 4 !== 0) return 'messages';
+      off += len;
+    }
+    return 'header';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Why the library may have written no capture at all: it creates the file
+ * as soon as the daemon opens or receives /dev/fuse, with the identity the
+ * daemon has then, so a daemon that gives up root afterwards (davfs2) is
+ * recorded; but a daemon handed an fd by the program that exec'd it (a mount
+ * helper that gave up root first, mount.fuse3 -o drop_privileges) gets the
+ * file created as that user, who may not write there, and a daemon that
+ * closed its stderr hides the library's error.
+ */
+const CANNOT_CREATE = 'or the library could not create the capture as the user the daemon was when it got its /dev/fuse fd (one handed over by a mount helper that gave up root before running it), with its error on the daemon\'s stderr';
+const NOTHING_YET_HINT = `  hint: either the daemon has not opened /dev/fuse yet, ${CANNOT_CREATE}: record such a daemon with --bpf (docs/recording.md)\n`;
+/** The daemon opened /dev/fuse (the file has its section header) and no message went through it. */
+const NO_MESSAGE_YET_HINT = '  hint: it has not mounted yet: its mount\'s first message (INIT) comes as soon as it has\n';
+const NO_MESSAGE_HINT = '  hint: the mount failed or was never made (see the daemon\'s own messages), or the daemon reads /dev/fuse with raw syscalls: try `fusetrace record --bpf` (or --strace)\n';
 
 /**
  * Prints the closing report for a capture file on stderr. When a daemon goes
@@ -312,9 +351,12 @@ const NOTHING_YET_HINT = `  hint: either the daemon has not mounted yet, or ${GA
  * made with --strace (no point suggesting it).
  */
 export async function reportCapture(out: string, quiet: boolean | undefined, waitMs = 2000, strace = false, closer?: CaptureCloser): Promise<CaptureOutcome> {
+  // --strace and --bpf write their file whole at the end; the library opens
+  // it with its section header when the daemon gets /dev/fuse.
+  const start = (): 'none' | 'header' | 'messages' => (strace ? (existsSync(out) && statSync(out).size > 0 ? 'messages' : 'none') : captureStart(out));
   let background = recordersOf(out);
   if (background.length > 0) {
-    for (let waited = 0; waited < waitMs && !(existsSync(out) && statSync(out).size > 0); waited += 100) await sleep(100);
+    for (let waited = 0; waited < waitMs && start() !== 'messages'; waited += 100) await sleep(100);
     // The library flushes at least once a second while messages flow.
     if (existsSync(out)) await sleep(Math.min(waitMs, 1100));
     background = recordersOf(out);
@@ -322,16 +364,23 @@ export async function reportCapture(out: string, quiet: boolean | undefined, wai
   const bg = background.length > 0
     ? `fusetrace: the daemon runs on in the background (pid ${background.join(', ')}) and keeps recording into ${out} until it exits\n`
     : '';
-  if (!existsSync(out) || statSync(out).size === 0) {
+  const begun = start();
+  if (begun !== 'messages') {
     if (bg) {
-      process.stderr.write(`fusetrace: capture: ${out}: nothing recorded yet\n${bg}${NOTHING_YET_HINT}`);
+      process.stderr.write(begun === 'header'
+        ? `fusetrace: capture: ${out}: nothing recorded yet: the daemon opened /dev/fuse, no message so far\n${bg}${NO_MESSAGE_YET_HINT}`
+        : `fusetrace: capture: ${out}: nothing recorded yet\n${bg}${NOTHING_YET_HINT}`);
       return { messages: 0, drops: 0, background: true };
     }
-    rmSync(out, { force: true }); // created empty up front
+    rmSync(out, { force: true }); // created empty up front, or only its section header
+    if (begun === 'header') {
+      process.stderr.write(`fusetrace: error: no /dev/fuse traffic was recorded: the daemon opened /dev/fuse but no message went through it; ${out}, only a section header, was removed\n${NO_MESSAGE_HINT}`);
+      return { messages: 0, drops: 0, background: false };
+    }
     process.stderr.write(`fusetrace: error: no /dev/fuse traffic was recorded; ${out} was not written\n`);
     process.stderr.write(strace
       ? '  hint: the command never read or wrote /dev/fuse\n'
-      : `  hint: the command never opened /dev/fuse, it is statically linked or uses raw syscalls (Go), or ${GAVE_UP_ROOT}: try \`fusetrace record --bpf\` (or --strace)\n`);
+      : `  hint: the command never opened /dev/fuse, it is statically linked or uses raw syscalls (Go), ${CANNOT_CREATE}: try \`fusetrace record --bpf\` (or --strace)\n`);
     return { messages: 0, drops: 0, background: false };
   }
   const closed = closer && !bg ? closeEnded(out, closer) : undefined;

@@ -7,13 +7,28 @@
  * refuses the open: the reply still crosses /dev/fuse, which is all the
  * recorder looks at).  Exits 0 when unmounted.
  *
- *   ftrec-initfs MNT
+ *   ftrec-initfs [-d] [-b] [-x] MNT
+ *   ftrec-initfs -F FD
+ *
+ * -d: a plain daemon that gives up root before its first request, as
+ *     davfs2's mount.davfs does: it opens /dev/fuse and mounts as root, then
+ *     becomes uid/gid 65534 (no supplementary groups) and only then reads
+ *     INIT; it asks for neither passthrough nor io_uring, and OPEN is a plain
+ *     open.
+ * -x: after mounting (and -d), runs itself as `ftrec-initfs -F FD` (execl),
+ *     as mount.fuse3 -o drop_privileges runs a daemon with /dev/fd/N.
+ * -F FD: serves the /dev/fuse fd FD it was given, mounted already (plain,
+ *     as -d).
+ * -b: after mounting, goes to the background: the parent exits 0, the child
+ *     (new session, stdin, stdout and stderr on /dev/null: davfs2 closes
+ *     stderr) serves.
  *
  * Layouts are written by offset (fuse-protocol.md §3) because Debian's
  * <linux/fuse.h> (7.38) predates the passthrough fields.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +38,7 @@
 #include <unistd.h>
 
 static unsigned char buf[(1 << 20) + 8192];
+static int serve(int fd, int drop);
 static unsigned char out[4096];
 
 static uint32_t g32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
@@ -49,12 +65,48 @@ static void attr(unsigned char *p, uint64_t ino) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) return 2;
+    int drop = 0, background = 0, reexec = 0, a = 1;
+    if (argc == 3 && !strcmp(argv[1], "-F")) {
+        return serve(atoi(argv[2]), 1);
+    }
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (!strcmp(argv[a], "-d")) drop = 1;
+        else if (!strcmp(argv[a], "-b")) background = 1;
+        else if (!strcmp(argv[a], "-x")) reexec = 1;
+        else return 2;
+    }
+    if (argc - a != 1) return 2;
+    const char *mnt = argv[a];
     int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
     if (fd < 0) { perror("open /dev/fuse"); return 3; }
     char opts[128];
     snprintf(opts, sizeof opts, "fd=%d,rootmode=40000,user_id=0,group_id=0", fd);
-    if (mount("ftrec-initfs", argv[1], "fuse", MS_NOSUID | MS_NODEV, opts) != 0) { perror("mount"); return 3; }
+    if (mount("ftrec-initfs", mnt, "fuse", MS_NOSUID | MS_NODEV, opts) != 0) { perror("mount"); return 3; }
+    if (background) {
+        pid_t p = fork();
+        if (p < 0) { perror("fork"); return 3; }
+        if (p > 0) exit(0);
+        setsid();
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) { dup2(nul, 0); dup2(nul, 1); dup2(nul, 2); close(nul); }
+    }
+    if (drop) {
+        if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0) { perror("giving up root"); return 5; }
+        if (getuid() != 65534 || geteuid() != 65534 || setuid(0) == 0) return 5;
+    }
+    if (reexec) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", fd);
+        if (fcntl(fd, F_SETFD, 0) != 0) { perror("fcntl"); return 3; }
+        execl("/proc/self/exe", "ftrec-initfs", "-F", n, (char *)NULL);
+        perror("exec");
+        return 3;
+    }
+    return serve(fd, drop);
+}
+
+/* Serves fd until unmounted; plain: no passthrough nor io_uring asked for. */
+static int serve(int fd, int drop) {
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0) {
@@ -75,7 +127,7 @@ int main(int argc, char **argv) {
             p32(b + 8, 131072);                   /* max_readahead */
             p32(b + 12, (flags & (1u << 30)));    /* flags: INIT_EXT when offered */
             p32(b + 20, 131072);                  /* max_write */
-            p32(b + 32, (1u << 5) | (1u << 9));   /* flags2: PASSTHROUGH, OVER_IO_URING */
+            if (!drop) p32(b + 32, (1u << 5) | (1u << 9)); /* flags2: PASSTHROUGH, OVER_IO_URING */
             p32(b + 36, 1);                       /* max_stack_depth */
             reply(fd, unique, 0, 64);
             break;
@@ -92,7 +144,7 @@ int main(int argc, char **argv) {
             break;
         case 14: /* OPEN */
             p64(b, 1);                            /* fh */
-            p32(b + 8, 1u << 7);                  /* FOPEN_PASSTHROUGH */
+            if (!drop) p32(b + 8, 1u << 7);       /* FOPEN_PASSTHROUGH */
             p32(b + 12, 0);                       /* backing_id */
             reply(fd, unique, 0, 16);
             break;

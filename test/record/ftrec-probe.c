@@ -23,6 +23,10 @@
  *   ftrec-probe hold PATH       1 write, create PATH, wait for PATH.go, 1 write
  *   ftrec-probe closeall PATH   1 write, close every fd >= 3 (close loop, then
  *                               close_range), open PATH and a new /dev/fuse fd, 1 write
+ *   ftrec-probe none            opens /dev/fuse (as every mode does), writes nothing, exits 0
+ *   ftrec-probe wait PATH       writes nothing, waits until PATH exists, exits 0
+ *   ftrec-probe exec MODE ...   opens /dev/fuse, writes nothing, then execs itself
+ *                               as `ftrec-probe MODE ...` (a new process image)
  * Every message is a fuse_out_header {len, error 0, unique} (+ padding).
  */
 #include <fcntl.h>
@@ -133,6 +137,16 @@ int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *mode = argv[1];
     fd = open_fuse();
+    if (!strcmp(mode, "none") && argc == 2) return 0;
+    if (!strcmp(mode, "wait") && argc == 3) {
+        while (access(argv[2], F_OK) != 0) usleep(10000);
+        return 0;
+    }
+    if (!strcmp(mode, "exec") && argc >= 3) {
+        execv("/proc/self/exe", argv + 1);
+        perror("exec");
+        return 3;
+    }
     if (!strcmp(mode, "threads") && argc == 4) {
         int n = atoi(argv[2]);
         per_thread = atoi(argv[3]);

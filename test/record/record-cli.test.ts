@@ -223,17 +223,34 @@ test('a daemon in the background that has recorded nothing yet: record says so a
   if (skip) return t.skip(skip);
   if (!cliBuilt) return t.skip('the CLI is not built');
   // The foreground shell exits at once; the sleep it leaves runs on under the library and never touches /dev/fuse,
-  // as a daemon that has not mounted yet, or one that gave up root and cannot write the capture, looks.
+  // as a daemon that has not opened /dev/fuse yet, or one whose library could not create the capture, looks.
+  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const out = join(dir!.path, 'nothing-yet.pcapng');
   const r = record(['-o', out, '--', 'sh', '-c', 'sleep 30 </dev/null >/dev/null 2>&1 &']);
   const bg = /background \(pid (\d+)\)/.exec(r.stderr);
   if (bg) process.kill(Number(bg[1]), 'SIGTERM');
   assert.equal(r.status, 0, r.stderr);
   assert.ok(bg, r.stderr);
-  assert.match(r.stderr, new RegExp(`capture: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: nothing recorded yet\\n`));
-  assert.match(r.stderr, /hint: either the daemon has not mounted yet, or it gave up root before its first request .* record such a daemon with --bpf/);
+  assert.match(r.stderr, new RegExp(`capture: ${esc(out)}: nothing recorded yet\\n`));
+  assert.match(r.stderr, /hint: either the daemon has not opened \/dev\/fuse yet, or the library could not create the capture as the user the daemon was when it got its \/dev\/fuse fd .*: record such a daemon with --bpf/);
+  assert.doesNotMatch(r.stderr, /gave up root before its first request/, 'the library opens the capture before that');
   // A command that ends without a message (nothing in the background): the same cause among the others.
   const none = record(['-o', join(dir!.path, 'none.pcapng'), '--', 'true']);
   assert.equal(none.status, 1, none.stderr);
-  assert.match(none.stderr, /no \/dev\/fuse traffic was recorded;.*\n  hint: the command never opened \/dev\/fuse, it is statically linked or uses raw syscalls \(Go\), or it gave up root before its first request .*: try `fusetrace record --bpf`/);
+  assert.match(none.stderr, /no \/dev\/fuse traffic was recorded;.*\n  hint: the command never opened \/dev\/fuse, it is statically linked or uses raw syscalls \(Go\), or the library could not create the capture .*: try `fusetrace record --bpf`/);
+  // A daemon in the background that opened /dev/fuse and has sent nothing yet: the capture holds only its section header.
+  const held = join(dir!.path, 'header-yet.pcapng');
+  const h = record(['-o', held, '--', 'sh', '-c', `"${probe}" wait "${held}.go" </dev/null >/dev/null 2>&1 &`]);
+  writeFileSync(`${held}.go`, ''); // the probe exits
+  const hb = /background \(pid (\d+)\)/.exec(h.stderr);
+  assert.equal(h.status, 0, h.stderr);
+  assert.ok(hb, h.stderr);
+  assert.match(h.stderr, new RegExp(`capture: ${esc(held)}: nothing recorded yet: the daemon opened /dev/fuse, no message so far\\n`));
+  assert.match(h.stderr, /hint: it has not mounted yet/);
+  // One that ends so: the file, only a section header, is removed.
+  const silent = join(dir!.path, 'silent.pcapng');
+  const s = record(['-o', silent, '--', probe, 'none']);
+  assert.equal(s.status, 1, s.stderr);
+  assert.match(s.stderr, new RegExp(`no /dev/fuse traffic was recorded: the daemon opened /dev/fuse but no message went through it; ${esc(silent)}, only a section header, was removed\\n  hint: the mount failed or was never made`));
+  assert.equal(existsSync(silent), false);
 });

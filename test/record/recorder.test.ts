@@ -332,6 +332,54 @@ test('a later process of the session appends a section; a concurrent one writes 
   assert.equal(decode(other).msgs.length, 200);
 });
 
+/** The block types of a pcapng file, in order (little-endian, as the library writes it). */
+function blockTypes(file: string): number[] {
+  const b = readFileSync(file);
+  const types: number[] = [];
+  for (let off = 0; off + 8 <= b.length; off += b.readUInt32LE(off + 4)) types.push(b.readUInt32LE(off));
+  return types;
+}
+const SHB = 0x0a0d0d0a;
+
+test('the capture opens when the process gets /dev/fuse; an image that records nothing leaves no empty section after another', (t) => {
+  if (skip) return t.skip(skip);
+  // The first image opens /dev/fuse and writes nothing: the file exists with its section header only.
+  const none = runProbe(['none']);
+  assert.equal(none.status, 0, none.stderr);
+  assert.deepEqual(blockTypes(none.out), [SHB]);
+  assert.deepEqual(decode(none.out).msgs, []);
+  // It execs itself (the output fd is close-on-exec): the new image finds the file free, holding only that header,
+  // and writes its section in its place.
+  const ex = runProbe(['exec', 'threads', '2', '100']);
+  assert.equal(ex.status, 0, ex.stderr);
+  let types = blockTypes(ex.out);
+  assert.equal(types.filter((x) => x === SHB).length, 1, 'one section');
+  let d = decode(ex.out);
+  assert.deepEqual(d.notices, []);
+  assert.equal(d.msgs.length, 200);
+  // Later images of a session (sh is the first): one that opens /dev/fuse and records nothing before or after the one
+  // that records leaves no section.
+  const out = join(dir!.path, 'silent-images.pcapng');
+  const env: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: recorderLibPath, FUSETRACE_OUT: out, FUSETRACE_QUIET: '1' };
+  delete env.FUSETRACE_SESSION;
+  const seq = spawnSync('sh', ['-c', `"${probe}" none && "${probe}" threads 2 100 && "${probe}" none`], { encoding: 'utf8', env });
+  assert.equal(seq.status, 0, seq.stderr);
+  types = blockTypes(out);
+  assert.deepEqual([types[0], types[types.length - 1]], [SHB, 5], 'one section, ending with its ISB');
+  assert.equal(types.filter((x) => x === SHB).length, 1);
+  assert.equal(decode(out).msgs.length, 200);
+  // An image exec'd while another process of the session holds the capture: that capture is not truncated.
+  const held = join(dir!.path, 'held-exec.pcapng');
+  const mark = join(dir!.path, 'hold-exec-mark');
+  const script = `"${probe}" hold "${mark}" & while [ ! -e "${mark}" ]; do sleep 0.02; done; "${probe}" exec threads 2 100; touch "${mark}.go"; wait`;
+  const conc = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { ...env, FUSETRACE_OUT: held } });
+  assert.equal(conc.status, 0, conc.stderr);
+  d = decode(held);
+  assert.deepEqual(d.msgs.map((m) => m.unique), [2n, 4n]);
+  const other = /records into (\S+)/.exec(conc.stderr)![1]!;
+  assert.equal(decode(other).msgs.length, 200);
+});
+
 test('warns when the daemon opens a file with FOPEN_PASSTHROUGH (not when io_uring is asked for but not offered)', async (t) => {
   if (skip) return t.skip(skip);
   if (process.getuid?.() !== 0) return t.skip('needs root to mount');

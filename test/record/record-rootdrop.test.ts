@@ -1,0 +1,210 @@
+/**
+ * `fusetrace record` (the LD_PRELOAD library, no --bpf) on a daemon that
+ * gives up root before its first request, as davfs2's mount.davfs does:
+ * test/record/ftrec-initfs.c -d opens /dev/fuse and mounts as root, then
+ * becomes uid/gid 65534 and only then reads INIT. The capture goes into a
+ * directory only root may write: the library must have created it when the
+ * daemon opened /dev/fuse, while it was still root (a library that creates
+ * it at the first message records nothing here). With -b the daemon also
+ * goes to the background first (the parent exits, the child serves with
+ * stderr on /dev/null): the file and its lock follow the child.
+ *
+ * A process that opened /dev/fuse only to hand it on gives the capture back
+ * before the receiver looks for it: a mount helper that execs the daemon with
+ * the fd (-x, as mount.fuse3 -o drop_privileges does, here after giving up
+ * root), and fusermount3 run by a root daemon (-o auto_unmount), which sends
+ * the fd over a socket and stays alive: the daemon must write the capture,
+ * not <out>.<pid>.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { buildPassthroughLl, cliHasCommand, fusetraceBin, haveCommand, isMounted, makeTempDir, mountSkipReason, Op, pairExchanges, readPcapng, repoRoot, type TempDir } from '../helpers/mount.js';
+
+let dir: TempDir | undefined;
+let initfs = '';
+let skip: string | undefined;
+
+before(async () => {
+  skip = await mountSkipReason({ recorder: true });
+  if (!skip && !cliHasCommand('record')) skip = 'the CLI is not built (npm run build)';
+  if (!skip && !haveCommand(process.env.CC ?? 'cc')) skip = 'no C compiler to build test/record/ftrec-initfs.c (apt-get install gcc)';
+  if (skip) return;
+  dir = makeTempDir('rootdrop');
+  initfs = join(dir.path, 'ftrec-initfs');
+  const b = spawnSync(process.env.CC ?? 'cc', ['-O2', '-o', initfs, join(repoRoot, 'test', 'record', 'ftrec-initfs.c')], { encoding: 'utf8' });
+  if (b.status !== 0) skip = `building ftrec-initfs failed: ${b.stderr}`;
+  // The daemon (uid 65534) runs this binary after giving up root: only its path must be open to it.
+  chmodSync(dir.path, 0o755);
+});
+
+after(() => dir?.remove());
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A directory only root may write to (and enter), with the mount point beside it. */
+function places(name: string): { rootOnly: string; out: string; mnt: string } {
+  const rootOnly = dir!.sub(`${name}-root-only`);
+  chmodSync(rootOnly, 0o700);
+  const mnt = dir!.sub(`${name}-mnt`);
+  // Proves the premise: the daemon's later identity cannot create a file there.
+  const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'touch', join(rootOnly, 'x')]);
+  assert.notEqual(probe.status, 0, 'uid 65534 must not be able to write the capture directory');
+  return { rootOnly, out: join(rootOnly, 'cap.pcapng'), mnt };
+}
+
+/** Requests on the mount (as root: the mount has user_id=0 and no allow_other). */
+function workload(mnt: string): void {
+  assert.equal(statSync(join(mnt, 'f')).size, 0);
+  spawnSync('cat', [join(mnt, 'f')], { timeout: 10000 });
+  spawnSync('ls', [mnt], { timeout: 10000 });
+}
+
+function unmount(mnt: string): void {
+  spawnSync('umount', [mnt]);
+  if (isMounted(mnt)) spawnSync('umount', ['-l', mnt]);
+}
+
+async function waitMounted(mnt: string, why: () => string): Promise<void> {
+  for (let i = 0; i < 200 && !isMounted(mnt); i++) await sleep(50);
+  assert.ok(isMounted(mnt), why());
+}
+
+/** Checks the capture: the daemon's INIT and the workload's requests, all read and answered by `pid`, and analyze reads it. */
+function checkCapture(out: string, pid: number | undefined, owner = 0): void {
+  assert.equal(statSync(out).uid, owner, owner === 0 ? 'created by the daemon while it was root' : `created by uid ${owner}`);
+  const cap = readPcapng(out);
+  assert.equal(cap.interfaces.length, 1);
+  const { exchanges, orphans } = pairExchanges(cap);
+  assert.equal(orphans, 0);
+  const init = exchanges.find((e) => e.opcode === Op.INIT);
+  assert.ok(init?.reply, 'INIT and its reply, the first messages after giving up root');
+  for (const op of [Op.LOOKUP, Op.GETATTR, 14 /* OPEN */]) {
+    assert.ok(exchanges.some((e) => e.opcode === op && e.reply), `opcode ${op} answered in the capture`);
+  }
+  if (pid !== undefined) assert.deepEqual([...new Set(cap.messages.map((m) => m.pid))], [pid], 'every message from the daemon that serves');
+  assert.equal(cap.statistics, 1, 'closed by the library with its ISB when the daemon exited');
+  const a = spawnSync(process.execPath, [fusetraceBin, 'analyze', '--json', out], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(a.status, 0, a.stderr);
+  const j = JSON.parse(a.stdout) as { summary: { messages: number; unanswered: number; malformed: number }; ops: { name: string; count: number }[] };
+  assert.equal(j.summary.messages, cap.messages.length, 'analyze reads every message');
+  assert.equal(j.summary.unanswered + j.summary.malformed, 0);
+  assert.equal(j.ops.find((o) => o.name === 'INIT')?.count, 1);
+}
+
+test('a daemon that opens /dev/fuse as root and gives up root before INIT is recorded into a root-only directory', async (t) => {
+  if (skip) return t.skip(skip);
+  const { out, mnt } = places('fg');
+  const child = spawn(process.execPath, [fusetraceBin, 'record', '-o', out, '--', initfs, '-d', mnt], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  try {
+    await waitMounted(mnt, () => err);
+    workload(mnt);
+  } finally {
+    unmount(mnt);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    const code = await exited;
+    clearTimeout(timer);
+    assert.equal(code, 0, err);
+  }
+  const n = /capture: .*: (\d+) messages \((\d+) in, (\d+) out\) on 1 connection\n/.exec(err);
+  assert.ok(n, err);
+  const pid = /pid (\d+) records \/dev\/fuse traffic/.exec(err);
+  assert.ok(pid, err);
+  checkCapture(out, Number(pid[1]));
+  assert.equal(readPcapng(out).messages.length, Number(n[1]));
+});
+
+test('the same daemon going to the background after mounting: the child that serves keeps the capture', async (t) => {
+  if (skip) return t.skip(skip);
+  const { out, mnt } = places('bg');
+  const r = spawnSync(process.execPath, [fusetraceBin, 'record', '-o', out, '--', initfs, '-d', '-b', mnt], { encoding: 'utf8', timeout: 60000 });
+  const bg = /background \(pid (\d+)\)/.exec(r.stderr);
+  const pid = bg ? Number(bg[1]) : undefined;
+  const gone = (): boolean => pid === undefined || !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  try {
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(bg, r.stderr);
+    // The INIT exchange is flushed at once: record saw it before returning.
+    assert.match(r.stderr, /capture: .*: 2 messages \(1 in, 1 out\) on 1 connection so far\n/);
+    await waitMounted(mnt, () => r.stderr);
+    workload(mnt);
+  } finally {
+    unmount(mnt);
+    for (let i = 0; i < 200 && !gone(); i++) await sleep(50);
+    if (!gone()) process.kill(pid!, 'SIGKILL');
+  }
+  assert.ok(gone(), 'the daemon exits once unmounted');
+  checkCapture(out, pid);
+});
+
+test('a daemon that opens /dev/fuse and sends nothing (its mount fails): nothing recorded, the header-only file is removed', (t) => {
+  if (skip) return t.skip(skip);
+  const { rootOnly, out } = places('nomount');
+  const missing = join(rootOnly, 'no-such-mountpoint');
+  mkdirSync(rootOnly, { recursive: true });
+  const r = spawnSync(process.execPath, [fusetraceBin, 'record', '-o', out, '--', initfs, '-d', missing], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 3, r.stderr); // the daemon's own exit code
+  assert.match(r.stderr, /mount: No such file or directory/);
+  assert.match(r.stderr, /no \/dev\/fuse traffic was recorded: the daemon opened \/dev\/fuse but no message went through it; .*cap\.pcapng, only a section header, was removed\n  hint: the mount failed or was never made/);
+  assert.doesNotMatch(r.stderr, /gave up root|could not create the capture/);
+  assert.equal(existsSync(out), false);
+});
+
+/** Runs `fusetrace record -o out -- cmd` until the mount at mnt is unmounted; returns its exit code and stderr. */
+async function recordMount(out: string, mnt: string, cmd: string[], work: () => void): Promise<{ code: number | null; err: string }> {
+  const child = spawn(process.execPath, [fusetraceBin, 'record', '-o', out, '--', ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  try {
+    await waitMounted(mnt, () => err);
+    work();
+  } finally {
+    unmount(mnt);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    const code = await exited;
+    clearTimeout(timer);
+    return { code, err };
+  }
+}
+
+test('a mount helper that gives up root and execs the daemon with the fd: it gives the capture back, the daemon creates it as its own user', async (t) => {
+  if (skip) return t.skip(skip);
+  // A directory the daemon's user (65534) may write to, not sticky: the helper, no longer root, can remove the file it opened.
+  const shared = dir!.sub('x-shared');
+  chmodSync(shared, 0o777);
+  const out = join(shared, 'cap.pcapng');
+  const mnt = dir!.sub('x-mnt');
+  const { code, err } = await recordMount(out, mnt, [initfs, '-d', '-x', mnt], () => workload(mnt));
+  assert.equal(code, 0, err);
+  assert.match(err, /capture: .*: \d+ messages .* on 1 connection\n/);
+  checkCapture(out, undefined, 65534);
+});
+
+test('a root daemon mounting through fusermount3 (-o auto_unmount): fusermount3 gives the capture back, the daemon records into it', async (t) => {
+  if (skip) return t.skip(skip);
+  if (!haveCommand('fusermount3')) return t.skip('fusermount3 is not installed (apt-get install fuse3)');
+  const pll = buildPassthroughLl();
+  if (!pll.path) return t.skip(pll.reason!);
+  const sub = dir!.sub('fm3');
+  const src = dir!.sub('fm3/src');
+  writeFileSync(join(src, 'x'), 'hello');
+  const mnt = dir!.sub('fm3/mnt');
+  const out = join(sub, 'cap.pcapng');
+  const { code, err } = await recordMount(out, mnt, [pll.path, '-f', '-o', 'auto_unmount', '-o', `source=${src}`, mnt], () => {
+    assert.equal(readFileSync(join(mnt, 'x'), 'utf8'), 'hello');
+  });
+  assert.equal(code, 0, err);
+  assert.doesNotMatch(err, /is being written by another process/);
+  assert.deepEqual(readdirSync(sub).filter((f) => f.endsWith('.pcapng')), ['cap.pcapng'], 'no <out>.<pid>.pcapng');
+  const cap = readPcapng(out);
+  assert.equal(cap.interfaces[0]!.name, `fuse:${mnt}`);
+  const { exchanges } = pairExchanges(cap);
+  assert.ok(exchanges.some((e) => e.opcode === Op.INIT && e.reply));
+  assert.ok(exchanges.some((e) => e.opcode === 15 /* READ */ && e.reply));
+});
