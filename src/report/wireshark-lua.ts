@@ -230,6 +230,9 @@ local NOTIFY = {}
 @NOTIFY@
 
 local f_iface = Field.new("frame.interface_id")
+-- Interface ids restart in each pcapng section (a capture whose helpers appended sections, files joined
+-- with cat): a connection is a section's interface. Older Wiresharks without the field have one section.
+local f_section = (function() local ok, f = pcall(Field.new, "frame.section_number"); if ok then return f end end)()
 local f_dir = Field.new("frame.packet_flags_direction")
 local f_time = Field.new("frame.time_epoch")
 
@@ -395,8 +398,9 @@ function fuse.dissector(tvb, pinfo, tree)
   -- FUSE is host-endian: the header's own length tells the byte order.
   local le = tvb(0, 4):le_uint() == len or tvb(0, 4):uint() ~= len
   local iface = f_iface() and f_iface().value or 0
+  local section = f_section and f_section() and f_section().value or 1
   local dir = f_dir() and f_dir().value or 0
-  local c = conn(iface)
+  local c = conn(section .. ":" .. iface)
   local fr = frames[pinfo.number]
   local first = not pinfo.visited
   if first then

@@ -6,7 +6,8 @@
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
  * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
- * wimmountrw. Each is decoded as the test suite's independent reader pairs it,
+ * wimmountrw, tup (three builds of a small C project: one connection each).
+ * Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -120,6 +121,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-s3backer.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'FLUSH', 'RELEASE'] },
   // CREATE is answered ENOSYS: files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
   { name: 'thirdparty-wimlib.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'LINK', 'SETXATTR'] },
+  // Three builds, one connection each: the build commands' files; tup deletes outputs itself (no UNLINK), lists nothing by READDIRPLUS.
+  { name: 'thirdparty-tup.pcapng', protocol: '7.31', ops: ['LOOKUP', 'GETATTR', 'ACCESS', 'CREATE', 'OPEN', 'READ', 'WRITE', 'FLUSH', 'RELEASE', 'SETATTR', 'OPENDIR', 'RELEASEDIR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -130,9 +133,11 @@ for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
       const ind = pairExchanges(readPcapng(fx(name)));
       assert.equal(ind.orphans, 0);
       assert.equal(exchanges.length, ind.exchanges.length);
-      const byUnique = new Map(exchanges.map((x) => [BigInt(x.unique), x]));
+      // By connection and unique: tup's capture holds one pcapng section (connection) per `tup upd`.
+      const byUnique = new Map(exchanges.map((x) => [`${x.conn}:${x.unique}`, x]));
+      assert.equal(byUnique.size, exchanges.length, 'one exchange per connection and unique');
       for (const e of ind.exchanges) {
-        const x = byUnique.get(e.unique);
+        const x = byUnique.get(`${e.conn}:${e.unique}`);
         assert.ok(x, `#${e.unique} decoded`);
         assert.equal(x.opcode, e.opcode, `#${e.unique} opcode`);
         if (x.reply_rejected_errno !== null) {
@@ -147,7 +152,9 @@ for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
       assert.equal(summary.orphan_replies, 0);
       assert.equal(summary.malformed, 0);
       assert.equal(summary.rejected_replies, 0);
-      assert.equal((summary.connections as { protocol: string }[])[0]!.protocol, protocol);
+      const conns = summary.connections as { protocol: string }[];
+      assert.equal(conns.length, new Set(ind.exchanges.map((e) => e.conn)).size);
+      for (const c of conns) assert.equal(c.protocol, protocol);
       for (const op of ops) {
         assert.ok(exchanges.some((x) => x.op === op || (op === 'RENAME' && x.op === 'RENAME2')), `a ${op}`);
       }
@@ -1775,5 +1782,148 @@ describe('wimlib wimmountrw', { skip: has('thirdparty-wimlib.pcapng') }, () => {
     const r = run(name);
     assert.equal(r.model.files.find((g) => g.path === '/snap/data/big.bin')!.daemonSize, 1000);
     assert.equal(r.model.files.find((g) => g.path === '/data')!.daemonSize, 9009);
+  });
+});
+
+describe('tup upd -j4 (three builds)', { skip: has('thirdparty-tup.pcapng') }, () => {
+  const name = 'thirdparty-tup.pcapng';
+  /** gen/thirdparty-tup.sh's src/modNN.c, and what the second build appended to three of them. */
+  const nn = (i: number): string => String(i).padStart(2, '0');
+  const source = (i: number): string => `#include "common.h"\nint mod${nn(i)}(int x) { int s = 0; for (int k = 0; k < x; k++) s += k * ${i}; return s; }\n`;
+  const extra = (i: number): string => `int mod${nn(i)}_extra(void) { return ${nn(i)}; }\n`;
+  const COMMON_H = '#ifndef COMMON_H\n#define COMMON_H\nint mod_value(int which);\n#endif\n';
+  /** The analysis with every file in the model (561 of them; the default keeps the 100 busiest). */
+  let whole: AnalyzeResult | undefined;
+  const runAll = (): AnalyzeResult => (whole ??= analyze({ files: [fx(name)], limits: { maxFiles: 100_000 } }));
+  const entryOut = (x: Dumped): { nodeid: number } => (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out;
+
+  /** Paths of every node per connection, from the answered LOOKUPs and CREATEs (nodeid 1 is the root). */
+  function pathsByConn(): Map<number, Map<number, string>> {
+    const out = new Map<number, Map<number, string>>();
+    for (const x of dump(name).exchanges) {
+      if ((x.op !== 'LOOKUP' && x.op !== 'CREATE') || x.error !== 0) continue;
+      const paths = out.get(x.conn) ?? new Map<number, string>([[1, '']]);
+      out.set(x.conn, paths);
+      const parent = paths.get(x.nodeid);
+      assert.ok(parent !== undefined, `conn ${x.conn} #${x.unique}: parent ${x.nodeid} known`);
+      paths.set(entryOut(x).nodeid, `${parent}/${nameOf(x)!}`);
+    }
+    return out;
+  }
+
+  it('records one connection (pcapng section) per `tup upd`, each 7.31 served by one thread: never two requests in flight, while up to 4 build commands (pids) ran at once; every open answered open_flags 0; errors only LOOKUP -ENOENT and one GETXATTR -ENOSYS per build', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual([...new Set(all.map((e) => e.conn))], [0, 1, 2]);
+    const peakPids: number[] = [];
+    for (const conn of [0, 1, 2]) {
+      const ex = all.filter((e) => e.conn === conn);
+      const init = ex.find((e) => e.opcode === Op.INIT)!;
+      assert.equal(init.reply!.readUInt32LE(20), 31, `conn ${conn}: minor`);
+      assert.equal(maxInFlight(ex), 1, `conn ${conn}: one request in flight at a time`);
+      // Each pid (a compiler, an assembler, a linker) from its first request to its last.
+      const span = new Map<number, [number, number]>();
+      for (const e of ex.filter((o) => o.opcode !== Op.INIT && o.opcode !== Op.RELEASE)) {
+        const s = span.get(e.pid);
+        span.set(e.pid, s ? [Math.min(s[0], e.tReq), Math.max(s[1], e.tReq)] : [e.tReq, e.tReq]);
+      }
+      peakPids.push(maxInFlight([...span.values()].map(([a, b]) => ({ tReq: a, tReply: b }) as RawExchange)));
+      for (const e of ex.filter((o) => o.opcode === Op.OPEN || o.opcode === Op.CREATE)) assert.equal(openReplyFlags(e), 0, `#${e.unique}`);
+    }
+    assert.equal(peakPids[0], 4, '-j4: four commands at once in the full build');
+    assert.ok(peakPids[1]! >= 2, 'the incremental build: three compiles, some at once');
+    const errors = dump(name).exchanges.filter((x) => x.error !== 0).map((x) => `${x.conn} ${x.op} ${x.error_name}`);
+    assert.deepEqual([...new Set(errors)].sort(), ['0 GETXATTR -ENOSYS', '0 LOOKUP -ENOENT', '1 GETXATTR -ENOSYS', '1 LOOKUP -ENOENT', '2 GETXATTR -ENOSYS', '2 LOOKUP -ENOENT']);
+    assert.equal(errors.filter((e) => e.endsWith('GETXATTR -ENOSYS')).length, 3);
+    const r = run(name);
+    assert.deepEqual((dump(name).summary.connections as { peak_inflight: number }[]).map((c) => c.peak_inflight), [1, 1, 1]);
+    assert.ok(r.model.files.every((f) => f.maxConcurrent <= 1));
+  });
+
+  it('each command sees the project under its own /@tupjob-N directory: the full build compiles every source into its object (src/modNN.c read, modNN.o created in one job) and links them into prog; the second build recompiles the three changed sources and relinks, the third only relinks without mod40.o; the analysis\'s paths are those of the capture\'s LOOKUPs and CREATEs', () => {
+    const paths = pathsByConn();
+    const { exchanges } = dump(name);
+    const created = (conn: number): string[] => exchanges.filter((x) => x.conn === conn && x.op === 'CREATE' && x.error === 0).map((x) => paths.get(conn)!.get(entryOut(x).nodeid)!);
+    const prog = created(0).find((p) => p.endsWith('/prog'))!;
+    const m = /^\/(@tupjob-\d+)(\/.*\/proj)\/prog$/.exec(prog);
+    assert.ok(m, prog);
+    const proj = m[2]!;
+    const job = (p: string): string => p.split('/')[1]!;
+    const objects = (conn: number): string[] => created(conn).map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
+    const mods = Array.from({ length: 40 }, (_, k) => `mod${nn(k + 1)}.o`);
+    assert.deepEqual(objects(0), ['main.o', ...mods, 'prog']);
+    assert.deepEqual(objects(1), ['mod03.o', 'mod17.o', 'mod29.o', 'prog']);
+    assert.deepEqual(objects(2), ['prog']);
+    for (const conn of [0, 1, 2]) {
+      const jobs = created(conn).map(job);
+      assert.equal(new Set(jobs).size, jobs.length, `conn ${conn}: one object per job`);
+      for (const p of created(conn)) assert.equal(p, `/${job(p)}${proj}/${p.slice(p.lastIndexOf('/') + 1)}`);
+      // The sources each job looked up (answered) under its own src/.
+      const looked = (j: string): string[] => exchanges.filter((x) => x.conn === conn && x.op === 'LOOKUP' && x.error === 0)
+        .map((x) => paths.get(conn)!.get(entryOut(x).nodeid)!).filter((p) => p.startsWith(`/${j}${proj}/src/`)).map((p) => p.slice(p.lastIndexOf('/') + 1));
+      for (const p of created(conn)) {
+        const o = p.slice(p.lastIndexOf('/') + 1);
+        if (o === 'prog') {
+          // The link reads the objects: the 41 of the build, 40 after mod40.c was deleted.
+          const read = exchanges.filter((x) => x.conn === conn && x.op === 'LOOKUP' && x.error === 0 && /\.o$/.test(nameOf(x)!)
+            && paths.get(conn)!.get(entryOut(x).nodeid)!.startsWith(`/${job(p)}${proj}/`)).map((x) => nameOf(x)!);
+          assert.deepEqual([...new Set(read)].sort(), ['main.o', ...(conn === 2 ? mods.slice(0, 39) : mods)], `conn ${conn}: the link's inputs`);
+        } else {
+          assert.deepEqual([...new Set(looked(job(p)))], [o.replace(/\.o$/, '.c')], `conn ${conn}: ${p}`);
+        }
+      }
+    }
+
+    assert.deepEqual(kindsOf(run(name)), []);
+    const r = runAll();
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.files.length, [...paths.values()].reduce((n, m) => n + m.size, 0), 'a file per node looked up or created');
+    for (const f of r.model.files) {
+      const p = paths.get(f.conn)!.get(Number(f.nodeid));
+      if (p !== undefined) assert.equal(f.path, p === '' ? '/' : p, `conn ${f.conn} node ${f.nodeid}`);
+    }
+    const file = (conn: number, path: string): (typeof r.model.files)[number] => {
+      const f = r.model.files.find((g) => g.conn === conn && g.path === path);
+      assert.ok(f, `conn ${conn} ${path}`);
+      return f;
+    };
+    assert.equal(file(0, prog).writes, writesOf(pairExchanges(readPcapng(fx(name))).exchanges.filter((e) => e.conn === 0), BigInt(entryNodeid(name, 'CREATE', 'prog'))).length);
+    // The sizes the daemon reported for the project's sources are those gen/thirdparty-tup.sh wrote.
+    const sourceFiles = r.model.files.filter((f) => /\/src\/mod\d\d\.c$/.test(f.path));
+    assert.equal(sourceFiles.length, 43);
+    for (const f of sourceFiles) {
+      const i = Number(/mod(\d\d)\.c$/.exec(f.path)![1]);
+      const changed = f.conn > 0 && [3, 17, 29].includes(i);
+      assert.equal(f.reportedSize, Buffer.byteLength(source(i) + (changed ? extra(i) : '')), `conn ${f.conn} ${f.path}`);
+    }
+    const headers = r.model.files.filter((f) => f.path.endsWith(`${proj}/include/common.h`));
+    assert.equal(headers.length, 44, 'one per compile job');
+    for (const f of headers) assert.equal(f.reportedSize, COMMON_H.length);
+  });
+
+  it('an object is written with holes and rewrites (as(1) seeks): each one\'s end of writes is the size the link job\'s LOOKUP reports for it later, and the analysis\'s daemon-observed size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const paths = pathsByConn();
+    const { exchanges } = dump(name);
+    const r = runAll();
+    let checked = 0;
+    for (const conn of [0, 1]) {
+      const link = exchanges.find((x) => x.conn === conn && x.op === 'CREATE' && nameOf(x) === 'prog')!;
+      const linkJob = paths.get(conn)!.get(entryOut(link).nodeid)!.split('/')[1]!;
+      for (const c of exchanges.filter((x) => x.conn === conn && x.op === 'CREATE' && x.error === 0 && nameOf(x) !== 'prog')) {
+        const node = entryOut(c).nodeid;
+        const writes = writesOf(all.filter((e) => e.conn === conn), BigInt(node)).map(writeInfo);
+        assert.ok(writes.length >= 5);
+        assert.ok(writes.some((w, i) => writes.slice(0, i).some((v) => v.offset + v.size > w.offset)), `${nameOf(c)}: a write below an earlier one's end`);
+        for (const w of writes) assert.equal(w.written, w.size);
+        const end = Math.max(...writes.map((w) => w.offset + w.size));
+        const later = exchanges.find((x) => x.conn === conn && x.op === 'LOOKUP' && x.error === 0 && nameOf(x) === nameOf(c)
+          && paths.get(conn)!.get(entryOut(x).nodeid)!.split('/')[1] === linkJob)!;
+        assert.equal(attrOf(later)!.size, end, `conn ${conn} ${nameOf(c)}`);
+        const f = r.model.files.find((g) => g.conn === conn && Number(g.nodeid) === node)!;
+        assert.equal(f.daemonSize, end);
+        checked++;
+      }
+    }
+    assert.equal(checked, 41 + 3);
   });
 });

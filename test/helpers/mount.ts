@@ -439,6 +439,8 @@ export async function concurrentPwrites(file: string, offsets: number[], size: n
 export interface RawMessage {
   /** Interface id (connection) inside its section. */
   iface: number;
+  /** Interface number across the file: the interfaces of earlier sections, then iface (a capture whose helpers appended sections has several). */
+  conn: number;
   /** 1 = kernel->daemon, 2 = daemon->kernel, 0 = not said. */
   dir: number;
   /** Timestamp in ns relative to the first packet of the file (`PcapngCapture.t0Ns`). */
@@ -495,6 +497,7 @@ export function readPcapng(file: string): PcapngCapture {
   let off = 0;
   let t0: bigint | undefined;
   const tsres: number[] = [];
+  let connBase = 0;
   while (off < b.length) {
     if (off + 12 > b.length) throw new Error(`${file}: cut block at ${off}`);
     const type = b.readUInt32LE(off);
@@ -504,6 +507,7 @@ export function readPcapng(file: string): PcapngCapture {
     const body = b.subarray(off + 8, off + len - 4);
     if (type === 0x0a0d0d0a) {
       if (body.readUInt32LE(0) !== 0x1a2b3c4d) throw new Error(`${file}: big-endian section not supported by this test reader`);
+      connBase += cap.interfaces.length;
       cap.interfaces.length = 0;
       tsres.length = 0;
     } else if (type === 1) {
@@ -544,7 +548,7 @@ export function readPcapng(file: string): PcapngCapture {
           tid = val.readUInt32LE(4);
         }
       }
-      cap.messages.push({ iface, dir, t: Number(ns - t0), tid, pid, data, origLen, failed, ...(comment !== undefined ? { comment } : {}) });
+      cap.messages.push({ iface, conn: connBase + iface, dir, t: Number(ns - t0), tid, pid, data, origLen, failed, ...(comment !== undefined ? { comment } : {}) });
     } else if (type === 5) {
       cap.statistics++;
     }
@@ -573,6 +577,8 @@ export const Op = {
 /** A request and (if any) its reply, from one interface. */
 export interface Exchange {
   iface: number;
+  /** RawMessage.conn: the interface across the file's sections. */
+  conn: number;
   opcode: number;
   unique: bigint;
   nodeid: bigint;
@@ -598,18 +604,18 @@ export function pairExchanges(cap: PcapngCapture): { exchanges: Exchange[]; orph
     if (m.dir === 1) {
       const d = m.data;
       const ex: Exchange = {
-        iface: m.iface, opcode: d.readUInt32LE(4), unique: d.readBigUInt64LE(8), nodeid: d.readBigUInt64LE(16),
+        iface: m.iface, conn: m.conn, opcode: d.readUInt32LE(4), unique: d.readBigUInt64LE(8), nodeid: d.readBigUInt64LE(16),
         pid: d.readUInt32LE(32), req: d, reqLen: m.origLen, tReq: m.t,
       };
       exchanges.push(ex);
-      if (!NO_REPLY.has(ex.opcode)) pending.set(`${m.iface}:${ex.unique}`, ex);
+      if (!NO_REPLY.has(ex.opcode)) pending.set(`${m.conn}:${ex.unique}`, ex);
     } else if (m.dir === 2) {
       const unique = m.data.readBigUInt64LE(8);
       if (unique === 0n) {
         notifications++;
         continue;
       }
-      const key = `${m.iface}:${unique}`;
+      const key = `${m.conn}:${unique}`;
       const ex = pending.get(key);
       if (!ex || m.failed) {
         if (!ex) orphans++;

@@ -28,11 +28,12 @@ describe('dump: peak in flight on the bundled captures', () => {
       assert.equal(r.code, 0, r.stderr);
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { data: { connections: { conn: number; peak_inflight: number }[] } };
       const dumped = summary.data.connections.map((c) => c.peak_inflight).sort();
-      // The independent reader: every exchange that expects a reply, swept by time, per interface.
+      // The independent reader: every exchange that expects a reply, swept by time, per interface
+      // across the file's sections (thirdparty-tup holds one section per `tup upd`, each with its interface 0).
       const byIface = new Map<number, ReturnType<typeof pairExchanges>['exchanges']>();
       for (const e of pairExchanges(readPcapng(file)).exchanges) {
         if (NO_REPLY.has(e.opcode)) continue;
-        byIface.set(e.iface, [...(byIface.get(e.iface) ?? []), e]);
+        byIface.set(e.conn, [...(byIface.get(e.conn) ?? []), e]);
       }
       const swept = [...byIface.values()].map(maxInFlight);
       while (swept.length < dumped.length) swept.push(0);
