@@ -6,8 +6,8 @@
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
  * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
- * wimmountrw, tup (three builds of a small C project: one connection each).
- * Each is decoded as the test suite's independent reader pairs it,
+ * wimmountrw, tup (three builds of a small C project: one connection each),
+ * xmount (a raw disk image with a write cache). Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -123,6 +123,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-wimlib.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'LINK', 'SETXATTR'] },
   // Three builds, one connection each: the build commands' files; tup deletes outputs itself (no UNLINK), lists nothing by READDIRPLUS.
   { name: 'thirdparty-tup.pcapng', protocol: '7.31', ops: ['LOOKUP', 'GETATTR', 'ACCESS', 'CREATE', 'OPEN', 'READ', 'WRITE', 'FLUSH', 'RELEASE', 'SETATTR', 'OPENDIR', 'RELEASEDIR'] },
+  // One fixed-size file (a disk image): no CREATE, RENAME, UNLINK; truncates, FSYNC and FLUSH answered ENOSYS.
+  { name: 'thirdparty-xmount.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'FLUSH', 'STATFS', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1925,5 +1927,73 @@ describe('tup upd -j4 (three builds)', { skip: has('thirdparty-tup.pcapng') }, (
       }
     }
     assert.equal(checked, 41 + 3);
+  });
+});
+
+describe('xmount --cache', { skip: has('thirdparty-xmount.pcapng') }, () => {
+  const name = 'thirdparty-xmount.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone, serves disk.dd (64 MiB, 0666) and disk.info (285 bytes, 0444, read whole) and opens disk.dd with open_flags 0: every WRITE alone in flight, from 4 O_DIRECT writers fed in turn, overlapping ones included; a 4 MiB O_DIRECT write as 32 WRITEs of 128 KiB, page-cache writes as 4 KiB ones; peak 2 in flight (a WRITE and a STATFS); no parallel-write finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const init = all.find((e) => e.opcode === Op.INIT)!;
+    assert.deepEqual([init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(28), init.reply!.readUInt32LE(36)], [19, 0x1 | 0x10, 131072]);
+    const { exchanges } = dump(name);
+    const looked = exchanges.filter((x) => x.op === 'LOOKUP' && x.error === 0).map((x) => [nameOf(x), attrOf(x)!.size, attrOf(x)!.mode & 0o7777]);
+    assert.deepEqual(looked, [['disk.info', 285, 0o444], ['disk.dd', 64 * MiB, 0o666]]);
+    const info = BigInt(entryNodeid(name, 'LOOKUP', 'disk.info'));
+    const infoRead = all.filter((e) => e.opcode === Op.READ && e.nodeid === info);
+    assert.deepEqual(infoRead.map((e) => e.reply!.length - 16), [285]);
+    const node = BigInt(entryNodeid(name, 'LOOKUP', 'disk.dd'));
+    for (const x of exchanges.filter((y) => y.op === 'GETATTR' && y.nodeid === Number(node))) assert.equal(attrOf(x)!.size, 64 * MiB, `GETATTR #${x.unique}`);
+    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
+    assert.ok(opens.length >= 15);
+    for (const e of opens) assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+
+    const writes = writesOf(all, node);
+    assert.equal(maxInFlight(writes), 1);
+    const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
+    assert.equal(new Set(first.map((w) => w.pid)).size, 4);
+    assert.ok(interleaving(first).switches >= 4, 'four O_DIRECT writers at the same time');
+    const big = writes.filter((w) => writeInfo(w).offset >= 16 * MiB && writeInfo(w).offset < 20 * MiB);
+    assert.equal(big.length, 32);
+    assert.ok(big.every((w, i) => writeInfo(w).offset === 16 * MiB + i * 131072 && writeInfo(w).size === 131072 && w.pid === big[0]!.pid));
+    const cached = writes.filter((w) => writeInfo(w).offset >= 8 * MiB && writeInfo(w).offset < 10 * MiB);
+    assert.equal(cached.length, 128);
+    assert.ok(cached.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096));
+    const overlaps = overlappingPairs(writes);
+    assert.ok(overlaps.length >= 4, 'the overlapping writers at 4 MiB and at 24/25 MiB');
+    for (const [a, b] of overlaps) assert.equal(together(a, b), false, `#${a.unique} and #${b.unique}`);
+    assert.equal(peakInFlight(name), 2);
+    const pair = all.filter((e) => e.opcode !== Op.WRITE && writes.some((w) => together(w, e)));
+    assert.ok(pair.length >= 1 && pair.every((e) => e.opcode === Op.STATFS));
+
+    const r = run(name);
+    const f = r.model.files.find((g) => g.path === '/disk.dd')!;
+    assert.deepEqual([f.maxConcurrentWrites, f.openFlags], [1, []]);
+    assert.ok(!kindsOf(r).some((k) => k === 'parallel-write-beyond-size' || k === 'overlapping-parallel-writes' || k === 'write-truncate-race'));
+  });
+
+  it('answers a WRITE at the end of the 64 MiB with 0 bytes and no error (6 times: each O_DIRECT one followed by the kernel\'s page-cache retry), a write ending at it whole; SETATTR size 32 MiB and 128 MiB, FSYNC and FLUSH -ENOSYS: six short-write findings, those WRITEs, the size stays 64 MiB', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = BigInt(entryNodeid(name, 'LOOKUP', 'disk.dd'));
+    const writes = writesOf(all, node);
+    const atEnd = writes.filter((w) => writeInfo(w).offset + writeInfo(w).size > 64 * MiB);
+    assert.equal(atEnd.length, 6);
+    for (const w of atEnd.map(writeInfo)) assert.deepEqual([w.offset, w.size, w.written], [64 * MiB, 4096, 0]);
+    for (const w of writes.map(writeInfo).filter((v) => v.offset + v.size <= 64 * MiB)) assert.equal(w.written, w.size, `#${w.unique}`);
+    assert.ok(writes.some((w) => writeInfo(w).offset + writeInfo(w).size === 64 * MiB));
+    const direct = atEnd.filter((w) => writeInfo(w).writeFlags & 2);
+    assert.equal(direct.length, 2);
+    for (const d of direct) assert.ok(atEnd.some((w) => w.pid === d.pid && w.tReq > d.tReply! && !(writeInfo(w).writeFlags & 2)), `#${d.unique} retried`);
+    const setattrs = all.filter((e) => e.opcode === Op.SETATTR);
+    assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[32 * MiB, undefined, -38], [128 * MiB, undefined, -38]]);
+    assert.deepEqual(all.filter((e) => e.opcode === Op.FSYNC || e.opcode === Op.FLUSH).map((e) => e.replyError), [-38, -38]);
+    const { exchanges } = dump(name);
+    assert.equal(attrOf(exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(node)).at(-1)!)!.size, 64 * MiB);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), Array(6).fill('short-write'));
+    assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
+    const f = r.model.files.find((g) => g.path === '/disk.dd')!;
+    assert.deepEqual([f.reportedSize, f.daemonSize], [64 * MiB, 64 * MiB]);
   });
 });
