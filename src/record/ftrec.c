@@ -16,6 +16,9 @@
  *   FUSETRACE_LABEL    interface label: if_name "fuse:<label>" (default: the
  *                      mount point when known, else the daemon's name)
  *   FUSETRACE_QUIET    when set, no notes on stderr (warnings still)
+ *   FUSETRACE_CAPTURE_FD  set by the library itself, for the image it execs
+ *                      only: the capture it hands over ("the capture across
+ *                      exec" below)
  *
  * Which syscalls carry messages.  libfuse 3.14 receives requests with read(2)
  * or, when the file system implements write_buf (passthrough_ll does) and the
@@ -64,10 +67,12 @@
  * that opens /dev/fuse and mounts as root, then gives up root before its
  * first request (davfs2's mount.davfs), still writes it through the open fd.
  * A process that never sends a message leaves a file with only its SHB,
- * which `fusetrace record` counts as nothing recorded.  One that hands the
- * fd on before anything was recorded (sendmsg: fusermount3 run by a root
- * daemon; exec: a mount helper running the daemon with /dev/fd/N) gives
- * the file back first: release_unused_output().
+ * which `fusetrace record` counts as nothing recorded.  One that sends the
+ * fd over a socket before anything was recorded (fusermount3 run by a root
+ * daemon) gives the file back first: release_unused_output().  One that
+ * execs hands the open capture to the new image instead (a mount helper
+ * running the daemon with /dev/fd/N, maybe after giving up root): see
+ * "the capture across exec" below.
  *
  * Threads and processes.  Blocks are appended to one buffer under a mutex
  * and written with O_APPEND in whole blocks, so no message is torn or lost
@@ -76,7 +81,9 @@
  * appending to the same file from the child without duplicates; interface
  * numbers are allocated under a process-shared lock in shared memory so
  * parent and child never give two IDBs the same number.  The output fd is
- * close-on-exec; a helper program exec'd by the daemon loads this library
+ * close-on-exec but for the exec of an image that holds it alone (or of
+ * the forked child of a pass-through image): carry_begin(); a helper
+ * program exec'd by a forked child of the daemon loads this library
  * again but opens the file only if it gets a /dev/fuse fd itself, and then
  * writes its own section after the others' (the file is free: its recorders
  * ended) or, when a live recorder holds it (flock), <out>.<pid> instead:
@@ -189,6 +196,7 @@ typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
 typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*execv_fn)(const char *, char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef int (*mount_fn)(const char *, const char *, const char *, unsigned long, const void *);
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*fsm_fn)(void *, const char *);
@@ -219,6 +227,7 @@ static recvmsg_fn real_recvmsg;
 static sendmsg_fn real_sendmsg;
 static execve_fn real_execve, real_execvpe;
 static execv_fn real_execv, real_execvp;
+static fexecve_fn real_fexecve;
 static mount_fn real_mount;
 static sigaction_fn real_sigaction;
 static fsm_fn real_fuse_session_mount;
@@ -315,7 +324,9 @@ static pthread_mutex_t conn_mu = PTHREAD_MUTEX_INITIALIZER;
 struct shared {
     pthread_mutex_t mu;     /* process-shared: IDB numbering */
     uint32_t next_iface;
-    uint32_t users;         /* processes writing this section: its opener and forked children */
+    uint32_t users;         /* processes writing this section: its opener and forked children
+                             * (each leaves it at exit or exec) */
+    uint32_t handed;        /* a forked child exec'd and took the capture with it (carry_begin) */
 };
 static struct shared *shm;
 
@@ -373,6 +384,17 @@ static int out_failed;
 static int out_broken;
 static off_t good_end;               /* end of the last whole block written */
 static off_t section_start;          /* where this image's section (its SHB) begins */
+/* The capture's identity (fstat of outfd when opened or adopted). */
+static dev_t out_dev;
+static ino_t out_ino;
+/* outfd was handed over by the image before exec (adopt_capture): the
+ * program may not know it holds it, and may close or reuse its number. */
+static int out_adopted;
+/* The adopted fd no longer is the capture (the program closed it, or put
+ * another file in its place): nothing is written through it any more. */
+static int out_lost;
+/* The process that opened or adopted the capture (not a forked child). */
+static pid_t opener_pid;
 static int closed;
 static uint64_t last_flush_ns;
 
@@ -495,6 +517,7 @@ static void resolve_all(void) {
     RESOLVE(real_execvpe, "execvpe");
     RESOLVE(real_execv, "execv");
     RESOLVE(real_execvp, "execvp");
+    RESOLVE(real_fexecve, "fexecve");
     RESOLVE(real_mount, "mount");
     RESOLVE(real_sigaction, "sigaction");
 }
@@ -508,6 +531,9 @@ static void unpair_all(void);
 static void forget_fd(int fd);
 static void flush_locked(void);
 static void thread_gone(void *p);
+static void find_self(void);
+static void adopt_capture(void);
+static void write_isbs_locked(const char *why);
 
 static void atfork_prepare(void) {
     /* Requests waiting in pipes are taken now: after the fork either process
@@ -598,6 +624,8 @@ __attribute__((constructor)) static void ftrec_init(void) {
     }
     pthread_key_create(&thread_key, thread_gone);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    find_self();
+    adopt_capture();
     for (size_t i = 0; i < sizeof our_sigs / sizeof our_sigs[0]; i++) {
         int sig = our_sigs[i];
         struct sigaction cur;
@@ -770,6 +798,8 @@ static int only_headers(int fd) {
     return ok && off == st.st_size;
 }
 
+static int start_section(int fd);
+
 /* Opens the output (under mu).  The first process image that records owns
  * FUSETRACE_OUT (exclusive flock for as long as it or a forked child keeps
  * it open); another image finding it held writes <out>.<pid>. */
@@ -817,6 +847,13 @@ static int open_output(void) {
      * a header (an earlier image opened /dev/fuse and recorded nothing, e.g.
      * a mount helper that then exec'd the daemon): nothing is lost. */
     if (!root_image && locked && only_headers(fd) && ftruncate(fd, 0) != 0) { /* keep appending */ }
+    return start_section(fd);
+}
+
+/* Starts this image's section in the open capture fd (ours already, own_fd):
+ * buffers, the shared numbering, the SHB at the end of the file.  Under mu,
+ * or in the constructor. */
+static int start_section(int fd) {
     if (!bufs[0]) bufs[0] = malloc(BUFCAP);
     if (!bufs[1]) bufs[1] = malloc(BUFCAP);
     if (!buf && bufs[0] && bufs[1]) buf = bufs[0];
@@ -832,6 +869,7 @@ static int open_output(void) {
             pthread_mutex_init(&shm->mu, &a);
             shm->next_iface = 0;
             shm->users = 1;
+            shm->handed = 0;
         }
     }
     if (!buf || !shm) {
@@ -850,12 +888,134 @@ static int open_output(void) {
         return -1;
     }
     outfd = fd;
+    opener_pid = mypid;
     good_end = lseek(fd, 0, SEEK_CUR);
+    struct stat st;
+    if (syscall(SYS_fstat, fd, &st) == 0) {
+        out_dev = st.st_dev;
+        out_ino = st.st_ino;
+    }
     map_status();
     last_flush_ns = now_ns();
-    if (!quiet) note("fusetrace-record: pid %d records /dev/fuse traffic into %s (snaplen %u)\n",
-                     (int)mypid, out_path, snaplen);
+    if (!quiet) note("fusetrace-record: pid %d records /dev/fuse traffic into %s (snaplen %u)%s\n",
+                     (int)mypid, out_path, snaplen, out_adopted ? ", handed over across exec" : "");
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the capture across exec                                             */
+
+/* An image that holds the capture and execs gives the open file (its open
+ * file description, with the flock) to the new image: FD_CLOEXEC is cleared
+ * just before the exec (and set again if it fails), and CARRY_ENV, in the
+ * environment given to the new image only, says which fd it is:
+ * "fd,dev,ino,cut,end,root,path".  cut: where the new image's section
+ * starts when the file is still `end` bytes long (the old image's section,
+ * only a header, is replaced; else the old image wrote its ISBs and cut =
+ * end); root: the old section was the session's first image's, at offset 0
+ * (so is the new one: it maps FUSETRACE_STATUS); path: the file (FUSETRACE_OUT,
+ * or <out>.<pid>). */
+#define CARRY_ENV "FUSETRACE_CAPTURE_FD"
+
+/* 1 when this open file description holds the flock: /proc/self/fdinfo
+ * lists the locks that belong to the open file itself ("lock: ... FLOCK ...
+ * WRITE"), not another open of the same file.  Without /proc: the lock can
+ * be taken (weaker: nobody else holds it). */
+static int holds_flock(int fd) {
+    char p[64], b[4096];
+    snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
+    int f = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
+    if (f < 0) return flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ssize_t n = syscall(SYS_read, f, b, sizeof b - 1);
+    syscall(SYS_close, f);
+    if (n <= 0) return 0;
+    b[n] = '\0';
+    for (char *l = strstr(b, "lock:"); l; l = strstr(l + 5, "lock:")) {
+        char *end = strchr(l, '\n');
+        if (end) *end = '\0';
+        int ok = strstr(l, "FLOCK") && strstr(l, "WRITE");
+        if (end) *end = '\n';
+        if (ok) return 1;
+    }
+    return 0;
+}
+
+/* At the start of an image (constructor): the capture handed over by the
+ * image before exec, when CARRY_ENV names one.  It is adopted only when
+ * the fd is still that open file: open, a regular file or a FIFO with the
+ * same device and inode, write-only and appending, holding the flock;
+ * otherwise (a program in between closed it or reused its number) this
+ * image opens the capture as it would have without it (at its /dev/fuse fd
+ * or first message).  The variable goes at once: it is for this image. */
+static void adopt_capture(void) {
+    const char *v = getenv(CARRY_ENV);
+    if (!v) return;
+    char val[PATH_MAX + 128];
+    snprintf(val, sizeof val, "%s", v);
+    unsetenv(CARRY_ENV);
+    int fd, root, used = 0;
+    unsigned long long dev, ino;
+    long long cut, end;
+    if (sscanf(val, "%d,%llu,%llu,%lld,%lld,%d,%n", &fd, &dev, &ino, &cut, &end, &root, &used) != 6 ||
+        !used || fd < 0 || fd >= MAXFD)
+        return;
+    const char *path = val + used;
+    struct stat st;
+    long fl = syscall(SYS_fcntl, fd, F_GETFL);
+    int ok = fl >= 0 && syscall(SYS_fstat, fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) &&
+             (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino &&
+             (fl & O_ACCMODE) == O_WRONLY && (fl & O_APPEND) && holds_flock(fd);
+    if (!ok) {
+        if (!quiet)
+            note("fusetrace-record: fd %d, the capture handed over across exec, is no longer it (closed or "
+                 "reused before this program started); pid %d opens the capture itself\n", fd, (int)mypid);
+        return;
+    }
+    syscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+    ownfd[fd] = 1;
+    if ((unsigned)fd > max_own_fd) max_own_fd = (unsigned)fd;
+    if (*path) snprintf(out_path, sizeof out_path, "%s", path);
+    /* The old image's section, only its header: replaced by this one's. */
+    if (S_ISREG(st.st_mode) && (long long)st.st_size == end && cut >= 0 && cut < end &&
+        ftruncate(fd, (off_t)cut) != 0) { /* appended after it */ }
+    root_image = root && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_END) == 0;
+    out_adopted = 1;
+    if (start_section(fd) != 0) out_adopted = 0;
+}
+
+/* 1 when outfd is no longer the capture it adopted (the program closed the
+ * fd or put another file at its number, e.g. with a raw close_range and
+ * dup2): checked before each write through it, so that nothing goes into
+ * another file. */
+static int adopted_fd_gone(void) {
+    if (!out_adopted) return 0;
+    if (out_lost) return 1;
+    struct stat st;
+    int e = errno;
+    int gone = syscall(SYS_fstat, outfd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino;
+    errno = e;
+    return gone;
+}
+
+/* 1 when a forked child of this (pass-through) image exec'd and took the
+ * capture along: this process writes nothing more through its copy. */
+static int handed_away(void) {
+    return shm && outfd >= 0 && __atomic_load_n(&shm->handed, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Gives up the adopted fd, which is not the capture any more: it is not
+ * ours (not closed, not spared from the program's closes), and nothing is
+ * written through it. */
+static void lose_adopted_fd(void) {
+    if (!out_lost) {
+        int again = shm && __atomic_load_n(&shm->next_iface, __ATOMIC_ACQUIRE) == 0 && buflen == 0;
+        if (!again || !quiet)
+            note("fusetrace-record: %s: fd %d, the capture %s handed over across exec, was closed or replaced "
+                 "by the program (pid %d); %s\n", again ? "note" : "warning", outfd, out_path, (int)mypid,
+                 again ? "it opens the capture again" : "recording stops here, later messages are counted as lost");
+    }
+    out_lost = 1;
+    if ((unsigned)outfd < MAXFD) ownfd[outfd] = 0;
 }
 
 static void block_our_sigs(sigset_t *old) {
@@ -888,6 +1048,12 @@ static void lose_blocks(const char *b, size_t n) {
  * readable, and recording stops (the daemon goes on serving).  Returns 0 when
  * all was written. */
 static int append_blocks(const char *b, size_t n) {
+    if (adopted_fd_gone()) {
+        lose_adopted_fd();
+        out_broken = 1;
+        lose_blocks(b, n);
+        return -1;
+    }
     if (out_broken) {
         lose_blocks(b, n);
         return -1;
@@ -1007,6 +1173,39 @@ static void finish_handoff(struct handoff *h) {
  * is the numbering even when a forked child does the same at once. */
 static int ensure_iface(struct conn *c) {
     if (c->iface >= 0) return 0;
+    if (handed_away()) {
+        /* A child took the capture across its exec: this process records
+         * as a later image would, by the path (<out>.<pid> while it is held). */
+        close_own(outfd);
+        outfd = -1;
+        out_adopted = 0;
+        shm = NULL; /* the child's; this process numbers its own section */
+        root_image = 0;
+        if (status) { /* the counts are the first section's, the child's now */
+            munmap(status, sizeof *status);
+            status = NULL;
+        }
+        if (open_output() != 0) return -1;
+    }
+    if (adopted_fd_gone() && !out_lost && shm && __atomic_load_n(&shm->next_iface, __ATOMIC_ACQUIRE) == 0 &&
+        buflen == 0) {
+        /* Nothing but its section header went through the adopted fd, which
+         * the program has closed or reused since: the capture is opened by
+         * its path, as without the handover. */
+        lose_adopted_fd();
+        outfd = -1;
+        out_adopted = 0;
+        out_lost = 0;
+        /* That file, holding only section headers (ours last), goes when
+         * this process may remove it: it may be another user's (a helper
+         * that was root), which this one could not open again. */
+        int rfd = (int)syscall(SYS_openat, AT_FDCWD, out_path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (rfd >= 0 && syscall(SYS_fstat, rfd, &st) == 0 && st.st_dev == out_dev && st.st_ino == out_ino &&
+            only_headers(rfd) && syscall(SYS_unlinkat, AT_FDCWD, out_path, 0) != 0) { /* opened as it is */ }
+        if (rfd >= 0) syscall(SYS_close, rfd);
+        if (open_output() != 0) return -1;
+    }
     char idb[2048];
     size_t n = build_idb(idb, sizeof idb, c);
     flush_locked();
@@ -1258,7 +1457,7 @@ static void note_open(int fd, const char *path, int fl) {
  * The process may still record later: it then opens the file again as a
  * later image (it appends, never truncates). */
 static void release_unused_output(void) {
-    if (__atomic_load_n(&outfd, __ATOMIC_RELAXED) < 0 || closed) return;
+    if (__atomic_load_n(&outfd, __ATOMIC_RELAXED) < 0 || closed || out_lost || handed_away()) return;
     int e = errno;
     /* A vfork child (about to exec) shares our memory, not our fds: what it
      * would release is its parent's. */
@@ -2139,30 +2338,312 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int fl) {
     return real_sendmsg(fd, msg, fl);
 }
 
+/* ------------------------------------------------------------------ */
+/* exec: the capture goes on into the new image                        */
+
+/* Our own path (dladdr), to tell whether a new image will load us. */
+static char self_base[256];
+
+static void find_self(void) {
+    Dl_info di;
+    if (dladdr((void *)find_self, &di) && di.dli_fname) {
+        const char *b = strrchr(di.dli_fname, '/');
+        snprintf(self_base, sizeof self_base, "%s", b ? b + 1 : di.dli_fname);
+    }
+}
+
+/* 1 when the environment env (what the new image gets) preloads this
+ * library: a program exec'd without it (LD_PRELOAD taken out) would hold
+ * the capture without knowing it. */
+static int env_preloads_us(char *const env[]) {
+    if (!env || !self_base[0]) return 0;
+    size_t bl = strlen(self_base);
+    for (size_t i = 0; env[i]; i++) {
+        if (strncmp(env[i], "LD_PRELOAD=", 11) != 0) continue;
+        for (const char *p = env[i] + 11; *p;) {
+            size_t n = strcspn(p, " :");
+            const char *slash = NULL;
+            for (const char *q = p; q < p + n; q++) if (*q == '/') slash = q;
+            const char *b = slash ? slash + 1 : p;
+            if ((size_t)(p + n - b) == bl && memcmp(b, self_base, bl) == 0) return 1;
+            p += n;
+            while (*p == ' ' || *p == ':') p++;
+        }
+    }
+    return 0;
+}
+
+/* Secure execution (AT_SECURE) for this process exec'ing st: the effective
+ * ids would differ from the real ones. */
+static int setid_file(const struct stat *st) {
+    if (getuid() != geteuid() || getgid() != getegid()) return 1;
+    return S_ISREG(st->st_mode) && (((st->st_mode & S_ISUID) && st->st_uid != getuid()) ||
+                                    ((st->st_mode & S_ISGID) && st->st_gid != getgid()));
+}
+
+/* 1 when the program to exec runs set-user-ID or set-group-ID to another
+ * identity: the loader ignores LD_PRELOAD there (secure execution).
+ * file: a path, or a name looked up in PATH when `search` (execvp);
+ * fd >= 0: fexecve's. */
+static int setid_target(const char *file, int search, int fd) {
+    struct stat st;
+    if (fd >= 0) return syscall(SYS_fstat, fd, &st) == 0 && setid_file(&st);
+    if (!file || !*file) return 0;
+    if (!search || strchr(file, '/'))
+        return syscall(SYS_newfstatat, AT_FDCWD, file, &st, 0) == 0 && setid_file(&st);
+    const char *p = getenv("PATH");
+    if (!p) p = "/bin:/usr/bin";
+    for (;;) {
+        const char *c = strchr(p, ':');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof full, "%.*s/%s", (int)(n ? n : 1), n ? p : ".", file) < (int)sizeof full &&
+            syscall(SYS_newfstatat, AT_FDCWD, full, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+            syscall(SYS_faccessat, AT_FDCWD, full, X_OK, 0) == 0)
+            return setid_file(&st);
+        if (!c) return 0;
+        p = c + 1;
+    }
+}
+
+static int is_carry_var(const char *v) {
+    size_t l = sizeof CARRY_ENV - 1;
+    return strncmp(v, CARRY_ENV, l) == 0 && v[l] == '=';
+}
+
+/* env without CARRY_ENV, plus `add` when given (malloc'd array, NULL when
+ * out of memory). */
+static char **env_with(char *const env[], const char *add) {
+    size_t n = 0;
+    if (env) while (env[n]) n++;
+    char **e = malloc((n + 2) * sizeof *e);
+    if (!e) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_carry_var(env[i])) e[k++] = env[i];
+    if (add) e[k++] = (char *)add;
+    e[k] = NULL;
+    return e;
+}
+
+/* An exec in progress (carry_begin .. carry_end). */
+struct carry {
+    size_t mapped;     /* env is an mmap of this size (vfork child), not malloc'd */
+    int held;          /* mu held: nothing is written meanwhile */
+    int cleared;       /* FD_CLOEXEC cleared on outfd */
+    off_t isb_from;    /* ISBs written at the exec from there, -1 if none */
+    int uncounted;     /* left shm->users */
+    int handed;        /* set shm->handed (a forked child taking the capture) */
+    char **env;        /* malloc'd environment, or NULL */
+};
+static char carry_var[PATH_MAX + 192];
+
+/* The image's section is only its header and this image never used
+ * /dev/fuse: a pass-through image (a shell between a mount helper and the
+ * daemon) that was handed the capture.  Its forked child may take it along. */
+static int pass_through(void) {
+    return out_adopted && !out_lost && !closed && nconns == 0 && shm && buflen == 0 &&
+           __atomic_load_n(&shm->next_iface, __ATOMIC_ACQUIRE) == 0 &&
+           __atomic_load_n(&shm->handed, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* CARRY_ENV's value for the new image (in carry_var). */
+static int carry_value(off_t cut, off_t end, int root) {
+    int n = snprintf(carry_var, sizeof carry_var, "%s=%d,%llu,%llu,%lld,%lld,%d,%s", CARRY_ENV, outfd,
+                     (unsigned long long)out_dev, (unsigned long long)out_ino, (long long)cut, (long long)end,
+                     root, out_path);
+    return n > 0 && (size_t)n < sizeof carry_var ? 0 : -1;
+}
+
+/* The exec of a vfork child (dash runs `sh -c CMD`'s command so): it shares
+ * its parent's memory, whose thread waits, but has its own fd table.  Only a
+ * pass-through parent's capture goes along: the fd is made inheritable in the
+ * child's table only, the environment built in memory of its own (mmap: not
+ * the parent's malloc), and the parent told (shm->handed) that it writes no
+ * more.  No lock is taken. */
+static char *const *vfork_carry(char *const envp[], const char *file, int search, int exec_fd,
+                                struct carry *c) {
+    if (outfd < 0 || !pass_through() || adopted_fd_gone() || !env_preloads_us(envp) ||
+        setid_target(file, search, exec_fd))
+        return envp;
+    off_t end = lseek(outfd, 0, SEEK_END);
+    off_t cut = end == good_end ? section_start : end;
+    if (carry_value(cut, end, root_image && cut == 0) != 0) return envp;
+    size_t n = 0;
+    while (envp && envp[n]) n++;
+    size_t len = (n + 2) * sizeof(char *);
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return envp;
+    char **env = m;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_carry_var(envp[i])) env[k++] = envp[i];
+    env[k++] = carry_var;
+    env[k] = NULL;
+    if (syscall(SYS_fcntl, outfd, F_SETFD, 0) != 0) {
+        munmap(m, len);
+        return envp;
+    }
+    c->cleared = 1;
+    c->env = env;
+    c->mapped = len;
+    __atomic_store_n(&shm->handed, 1, __ATOMIC_RELEASE);
+    c->handed = 1;
+    return env;
+}
+
+/* Before an exec: what the new image's environment is (envp, or a copy
+ * with CARRY_ENV).  A process holding the capture alone (no forked child
+ * still counted) hands it over when the new image loads this library:
+ * buffered blocks are written, then either its section holds only its
+ * header (a mount helper that opened /dev/fuse and runs the daemon with the
+ * fd: the new image writes its section in its place) or it recorded and its
+ * ISBs close its section (the new image appends its own: its interfaces
+ * are numbered afresh).  mu stays held until the exec fails (carry_end) or
+ * the image is gone.  A forked child takes it only from a pass-through
+ * image (pass_through()), a vfork child likewise (vfork_carry()).
+ * Otherwise the capture stays close-on-exec: it is given back when nothing
+ * was recorded (release_unused_output), and this process stops counting as
+ * one of its writers.  A posix_spawn child (not hooked: glibc execs inside
+ * it) never takes it. */
+static char *const *carry_begin(char *const envp[], const char *file, int search, int exec_fd,
+                                struct carry *c) {
+    memset(c, 0, sizeof *c);
+    c->isb_from = -1;
+    int e = errno;
+    char *const *env = envp;
+    int has_var = 0;
+    if ((pid_t)syscall(SYS_getpid) != mypid) {
+        env = vfork_carry(envp, file, search, exec_fd, c);
+        errno = e;
+        return env;
+    }
+    for (size_t i = 0; envp && envp[i]; i++) has_var |= is_carry_var(envp[i]);
+    if (__atomic_load_n(&outfd, __ATOMIC_RELAXED) >= 0 && !closed) settle_conn(0);
+    pthread_mutex_lock(&mu);
+    mu_owner = get_tid();
+    c->held = 1;
+    if (outfd < 0 || closed || adopted_fd_gone() || handed_away()) goto plain;
+    flush_locked(); /* its blocks would go with this image */
+    /* A forked child of an image that was handed the capture and never
+     * used /dev/fuse itself (a shell between a mount helper and the daemon:
+     * `sh -c` forks the daemon and waits) takes the capture along, as long
+     * as nothing was recorded into its section: its parent leaves it. */
+    int passthru = mypid != opener_pid && pass_through();
+    if (!shm || (__atomic_load_n(&shm->users, __ATOMIC_ACQUIRE) != 1 && !passthru) || out_broken ||
+        !env_preloads_us(envp) || setid_target(file, search, exec_fd))
+        goto give_back;
+    {
+        off_t end = lseek(outfd, 0, SEEK_END), cut;
+        int root = 0;
+        if (__atomic_load_n(&shm->next_iface, __ATOMIC_ACQUIRE) > 0) {
+            c->isb_from = end;
+            write_isbs_locked("the daemon exec'd a new program image, which records on in the next section");
+            cut = end = lseek(outfd, 0, SEEK_END);
+        } else {
+            cut = end == good_end ? section_start : end;
+            root = root_image && cut == 0;
+        }
+        if (carry_value(cut, end, root) != 0 || !(c->env = env_with(envp, carry_var)) ||
+            syscall(SYS_fcntl, outfd, F_SETFD, 0) != 0) {
+            free(c->env);
+            c->env = NULL;
+            if (c->isb_from >= 0 && ftruncate(outfd, c->isb_from) == 0) good_end = c->isb_from;
+            c->isb_from = -1;
+            goto give_back;
+        }
+        c->cleared = 1;
+        if (__atomic_load_n(&shm->users, __ATOMIC_ACQUIRE) != 1) {
+            __atomic_store_n(&shm->handed, 1, __ATOMIC_RELEASE);
+            c->handed = 1;
+        }
+        errno = e;
+        return c->env;
+    }
+give_back:
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+    c->held = 0;
+    release_unused_output();
+    if (__atomic_load_n(&outfd, __ATOMIC_RELAXED) >= 0 && shm && !closed) {
+        __atomic_sub_fetch(&shm->users, 1, __ATOMIC_ACQ_REL);
+        c->uncounted = 1;
+    }
+    goto out;
+plain:
+    mu_owner = 0;
+    pthread_mutex_unlock(&mu);
+    c->held = 0;
+out:
+    if (has_var && (c->env = env_with(envp, NULL))) env = c->env;
+    errno = e;
+    return env;
+}
+
+/* After an exec that failed: this image goes on as it was. */
+static void carry_end(struct carry *c) {
+    int e = errno;
+    if (c->cleared) syscall(SYS_fcntl, outfd, F_SETFD, FD_CLOEXEC);
+    if (c->isb_from >= 0 && ftruncate(outfd, c->isb_from) == 0) good_end = c->isb_from;
+    if (c->held) {
+        mu_owner = 0;
+        pthread_mutex_unlock(&mu);
+    }
+    if (c->uncounted) __atomic_add_fetch(&shm->users, 1, __ATOMIC_ACQ_REL);
+    if (c->handed) __atomic_store_n(&shm->handed, 0, __ATOMIC_RELEASE);
+    if (c->mapped) munmap(c->env, c->mapped);
+    else free(c->env);
+    errno = e;
+}
+
 /* The exec family (glibc's own execl*, execvp call execve inside libc, not
  * through these symbols: each is hooked). */
 int execve(const char *path, char *const argv[], char *const envp[]) {
     RESOLVE(real_execve, "execve");
-    release_unused_output();
-    return real_execve(path, argv, envp);
+    struct carry c;
+    char *const *env = carry_begin(envp, path, 0, -1, &c);
+    int r = real_execve(path, argv, env);
+    carry_end(&c);
+    return r;
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[]) {
     RESOLVE(real_execvpe, "execvpe");
-    release_unused_output();
-    return real_execvpe(file, argv, envp);
+    struct carry c;
+    char *const *env = carry_begin(envp, file, 1, -1, &c);
+    int r = real_execvpe(file, argv, env);
+    carry_end(&c);
+    return r;
 }
 
 int execv(const char *path, char *const argv[]) {
     RESOLVE(real_execv, "execv");
-    release_unused_output();
-    return real_execv(path, argv);
+    RESOLVE(real_execve, "execve");
+    struct carry c;
+    char *const *env = carry_begin(environ, path, 0, -1, &c);
+    int r = env == environ ? real_execv(path, argv) : real_execve(path, argv, env);
+    carry_end(&c);
+    return r;
 }
 
 int execvp(const char *file, char *const argv[]) {
     RESOLVE(real_execvp, "execvp");
-    release_unused_output();
-    return real_execvp(file, argv);
+    RESOLVE(real_execvpe, "execvpe");
+    struct carry c;
+    char *const *env = carry_begin(environ, file, 1, -1, &c);
+    int r = env == environ ? real_execvp(file, argv) : real_execvpe(file, argv, env);
+    carry_end(&c);
+    return r;
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[]) {
+    RESOLVE(real_fexecve, "fexecve");
+    if (!real_fexecve) { errno = ENOSYS; return -1; }
+    struct carry c;
+    char *const *env = carry_begin(envp, NULL, 0, fd, &c);
+    int r = real_fexecve(fd, argv, env);
+    carry_end(&c);
+    return r;
 }
 
 /* execl, execlp, execle: their arguments (up to the NULL) as an array. */
@@ -2429,7 +2910,7 @@ __attribute__((destructor)) static void ftrec_fini(void) {
     settle_conn(0);
     pthread_mutex_lock(&mu);
     mu_owner = get_tid();
-    if (!closed && outfd >= 0) {
+    if (!closed && outfd >= 0 && !handed_away()) {
         flush_locked();
         write_isbs_locked("the daemon exited");
         closed = 1;
@@ -2437,8 +2918,8 @@ __attribute__((destructor)) static void ftrec_fini(void) {
          * sent nothing, nor did any process it forked (all gone now): its
          * section, only a header after an earlier image's, is cut off again.
          * Only when nothing was appended since (the end is still ours). */
-        if (!root_image && shm && section_start > 0 &&
-            __atomic_sub_fetch(&shm->users, 1, __ATOMIC_ACQ_REL) == 0 &&
+        int last = shm && __atomic_sub_fetch(&shm->users, 1, __ATOMIC_ACQ_REL) == 0;
+        if (!root_image && last && section_start > 0 && !adopted_fd_gone() &&
             __atomic_load_n(&shm->next_iface, __ATOMIC_ACQUIRE) == 0 &&
             lseek(outfd, 0, SEEK_END) == good_end && ftruncate(outfd, section_start) != 0) {
             /* the header stays: harmless */

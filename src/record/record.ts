@@ -333,12 +333,15 @@ export function captureStart(file: string): 'none' | 'header' | 'messages' {
  * Why the library may have written no capture at all: it creates the file
  * as soon as the daemon opens or receives /dev/fuse, with the identity the
  * daemon has then, so a daemon that gives up root afterwards (davfs2) is
- * recorded; but a daemon handed an fd by the program that exec'd it (a mount
- * helper that gave up root first, mount.fuse3 -o drop_privileges) gets the
- * file created as that user, who may not write there, and a daemon that
- * closed its stderr hides the library's error.
+ * recorded, and the open file follows exec (a mount helper that gave up root
+ * and runs the daemon with the fd, mount.fuse3 -o drop_privileges); but a
+ * daemon started as a user who may not write there, or handed its fd by a
+ * program whose capture could not follow it (run through a set-user-ID
+ * program or without LD_PRELOAD, or that closed the capture's fd), creates
+ * the file as that user, and a daemon that closed its stderr hides the
+ * library's error.
  */
-const CANNOT_CREATE = 'or the library could not create the capture as the user the daemon was when it got its /dev/fuse fd (one handed over by a mount helper that gave up root before running it), with its error on the daemon\'s stderr';
+const CANNOT_CREATE = 'or the library could not create the capture as the user the daemon was when it got its /dev/fuse fd (a daemon started as another user, or handed its fd by a program whose capture could not follow it across exec), with its error on the daemon\'s stderr';
 const NOTHING_YET_HINT = `  hint: either the daemon has not opened /dev/fuse yet, ${CANNOT_CREATE}: record such a daemon with --bpf (docs/recording.md)\n`;
 /** The daemon opened /dev/fuse (the file has its section header) and no message went through it. */
 const NO_MESSAGE_YET_HINT = '  hint: it has not mounted yet: its mount\'s first message (INIT) comes as soon as it has\n';

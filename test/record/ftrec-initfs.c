@@ -7,8 +7,8 @@
  * refuses the open: the reply still crosses /dev/fuse, which is all the
  * recorder looks at).  Exits 0 when unmounted.
  *
- *   ftrec-initfs [-d] [-b] [-x] MNT
- *   ftrec-initfs -F FD
+ *   ftrec-initfs [-d] [-b] [-x [-s] [-c FILE]] MNT
+ *   ftrec-initfs -F FD [-c FILE]
  *
  * -d: a plain daemon that gives up root before its first request, as
  *     davfs2's mount.davfs does: it opens /dev/fuse and mounts as root, then
@@ -19,6 +19,13 @@
  *     as mount.fuse3 -o drop_privileges runs a daemon with /dev/fd/N.
  * -F FD: serves the /dev/fuse fd FD it was given, mounted already (plain,
  *     as -d).
+ * -s: (with -x) runs it through `/bin/sh -c`, as mount.fuse3 does (dash
+ *     vforks the command and waits for it).
+ * -c FILE: (with -x, passed on to -F) before serving, closes every fd above
+ *     2 but FD with close_range(2) as a raw syscall (what a preloaded
+ *     library cannot see), then opens FILE and puts it on every number from
+ *     3 to 1023 but FD (dup2): a program that closes the fds it inherited and
+ *     reuses their numbers.
  * -b: after mounting, goes to the background: the parent exits 0, the child
  *     (new session, stdin, stdout and stderr on /dev/null: davfs2 closes
  *     stderr) serves.
@@ -35,6 +42,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static unsigned char buf[(1 << 20) + 8192];
@@ -64,15 +72,31 @@ static void attr(unsigned char *p, uint64_t ino) {
     p32(p + 80, 4096);                            /* blksize */
 }
 
+/* -c: every fd above 2 but keep closed behind the library's back, FILE on their numbers. */
+static int close_and_reuse(int keep, const char *file) {
+    if (keep > 3 && syscall(SYS_close_range, 3, keep - 1, 0) != 0) { perror("close_range"); return 3; }
+    if (syscall(SYS_close_range, keep + 1, ~0U, 0) != 0) { perror("close_range"); return 3; }
+    int f = open(file, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (f < 0) { perror(file); return 3; }
+    for (int n = 3; n < 1024; n++)
+        if (n != keep && n != f && dup2(f, n) != n) { perror("dup2"); return 3; }
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    int drop = 0, background = 0, reexec = 0, a = 1;
-    if (argc == 3 && !strcmp(argv[1], "-F")) {
-        return serve(atoi(argv[2]), 1);
+    int drop = 0, background = 0, reexec = 0, shell = 0, a = 1;
+    const char *reuse = NULL;
+    if ((argc == 3 || (argc == 5 && !strcmp(argv[3], "-c"))) && !strcmp(argv[1], "-F")) {
+        int fd = atoi(argv[2]);
+        if (argc == 5 && close_and_reuse(fd, argv[4]) != 0) return 3;
+        return serve(fd, 1);
     }
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (!strcmp(argv[a], "-d")) drop = 1;
         else if (!strcmp(argv[a], "-b")) background = 1;
         else if (!strcmp(argv[a], "-x")) reexec = 1;
+        else if (!strcmp(argv[a], "-s")) shell = 1;
+        else if (!strcmp(argv[a], "-c") && a + 1 < argc) reuse = argv[++a];
         else return 2;
     }
     if (argc - a != 1) return 2;
@@ -98,7 +122,15 @@ int main(int argc, char **argv) {
         char n[16];
         snprintf(n, sizeof n, "%d", fd);
         if (fcntl(fd, F_SETFD, 0) != 0) { perror("fcntl"); return 3; }
-        execl("/proc/self/exe", "ftrec-initfs", "-F", n, (char *)NULL);
+        if (shell) {
+            char self[4096], cmd[8192];
+            ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+            if (k < 0) { perror("readlink"); return 3; }
+            self[k] = '\0';
+            snprintf(cmd, sizeof cmd, "'%s' -F %s%s%s%s", self, n, reuse ? " -c '" : "", reuse ? reuse : "", reuse ? "'" : "");
+            execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        } else if (reuse) execl("/proc/self/exe", "ftrec-initfs", "-F", n, "-c", reuse, (char *)NULL);
+        else execl("/proc/self/exe", "ftrec-initfs", "-F", n, (char *)NULL);
         perror("exec");
         return 3;
     }

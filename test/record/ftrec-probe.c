@@ -25,8 +25,12 @@
  *                               close_range), open PATH and a new /dev/fuse fd, 1 write
  *   ftrec-probe none            opens /dev/fuse (as every mode does), writes nothing, exits 0
  *   ftrec-probe wait PATH       writes nothing, waits until PATH exists, exits 0
+ *   ftrec-probe env NAME        prints the value of the environment variable NAME
+ *                               (or "(unset)"), writes nothing
  *   ftrec-probe exec MODE ...   opens /dev/fuse, writes nothing, then execs itself
  *                               as `ftrec-probe MODE ...` (a new process image)
+ *   ftrec-probe wexec M MODE ... M writes, then execs itself as `ftrec-probe MODE ...`
+ *   ftrec-probe fexec MODE ...  as exec, with fexecve(2) on /proc/self/exe opened
  * Every message is a fuse_out_header {len, error 0, unique} (+ padding).
  */
 #include <fcntl.h>
@@ -42,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
 static int fd = -1;
 static int per_thread;
 static volatile sig_atomic_t got_term;
@@ -141,6 +146,24 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "wait") && argc == 3) {
         while (access(argv[2], F_OK) != 0) usleep(10000);
         return 0;
+    }
+    if (!strcmp(mode, "env") && argc == 3) {
+        const char *v = getenv(argv[2]);
+        printf("%s\n", v ? v : "(unset)");
+        return 0;
+    }
+    if (!strcmp(mode, "wexec") && argc >= 4) {
+        int m = atoi(argv[2]);
+        for (int i = 0; i < m; i++) send_msg(fd, (uint64_t)(i + 1) << 1, 0);
+        execv("/proc/self/exe", argv + 2);
+        perror("exec");
+        return 3;
+    }
+    if (!strcmp(mode, "fexec") && argc >= 3) {
+        int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        if (self >= 0) fexecve(self, argv + 1, environ);
+        perror("fexecve");
+        return 3;
     }
     if (!strcmp(mode, "exec") && argc >= 3) {
         execv("/proc/self/exe", argv + 1);

@@ -9,16 +9,20 @@
  * goes to the background first (the parent exits, the child serves with
  * stderr on /dev/null): the file and its lock follow the child.
  *
- * A process that opened /dev/fuse only to hand it on gives the capture back
- * before the receiver looks for it: a mount helper that execs the daemon with
- * the fd (-x, as mount.fuse3 -o drop_privileges does, here after giving up
- * root), and fusermount3 run by a root daemon (-o auto_unmount), which sends
- * the fd over a socket and stays alive: the daemon must write the capture,
- * not <out>.<pid>.
+ * A mount helper that execs the daemon with the fd (-x, as mount.fuse3 -o
+ * drop_privileges does, here after giving up root) hands the open capture to
+ * the new image across the exec: the daemon, another user now, records into
+ * the file root created, wherever it is (a root-only directory, a shared one,
+ * a sticky one such as /tmp, where the helper could not even remove it). A
+ * daemon that closes that fd behind the library's back before its first
+ * message and reuses the number (-c) gets nothing written into its own file:
+ * the capture is opened again by its path. fusermount3 run by a root daemon
+ * (-o auto_unmount), which sends the fd over a socket and stays alive, gives
+ * the capture back: the daemon must write the capture, not <out>.<pid>.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildPassthroughLl, cliHasCommand, fusetraceBin, haveCommand, isMounted, makeTempDir, mountSkipReason, Op, pairExchanges, readPcapng, repoRoot, type TempDir } from '../helpers/mount.js';
@@ -173,17 +177,94 @@ async function recordMount(out: string, mnt: string, cmd: string[], work: () => 
   }
 }
 
-test('a mount helper that gives up root and execs the daemon with the fd: it gives the capture back, the daemon creates it as its own user', async (t) => {
+/** The block types of a pcapng file, in order. */
+function blockTypes(file: string): number[] {
+  const b = readFileSync(file);
+  const types: number[] = [];
+  for (let off = 0; off + 8 <= b.length; off += b.readUInt32LE(off + 4)) types.push(b.readUInt32LE(off));
+  return types;
+}
+
+for (const [kind, mode, shell] of [['a sticky world-writable directory (as /tmp)', 0o1777, false], ['a root-only directory', 0o700, false], ['a shared directory', 0o777, false],
+  ['a sticky directory, through `sh -c` (a shell between helper and daemon, as mount.fuse3 has)', 0o1777, true]] as const) {
+  test(`a mount helper that gives up root and execs the daemon with the fd, capture in ${kind}: the daemon records into the file the helper opened`, async (t) => {
+    if (skip) return t.skip(skip);
+    const name = `x-${mode.toString(8)}${shell ? '-sh' : ''}`;
+    const place = dir!.sub(name);
+    chmodSync(place, mode);
+    const out = join(place, 'cap.pcapng');
+    const mnt = dir!.sub(`${name}-mnt`);
+    if (mode === 0o1777) {
+      // The premise: the helper, no longer root, may neither remove root's file there nor (as the daemon) open it.
+      writeFileSync(join(place, 'premise'), '');
+      const rm = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'rm', '-f', join(place, 'premise')]);
+      assert.notEqual(rm.status, 0, 'uid 65534 must not be able to remove root\'s file from a sticky directory');
+      rmSync(join(place, 'premise'));
+    }
+    const { code, err } = await recordMount(out, mnt, [initfs, '-d', '-x', ...(shell ? ['-s'] : []), mnt], () => workload(mnt));
+    assert.equal(code, 0, err);
+    assert.match(err, /capture: .*: \d+ messages .* on 1 connection\n/);
+    const handed = [...err.matchAll(/pid (\d+) records \/dev\/fuse traffic into .*, handed over across exec\n/g)].map((m) => Number(m[1]));
+    // Directly: the daemon is the helper's pid. Through sh: sh (the helper's pid) is handed the capture, then the
+    // daemon, the child sh runs.
+    assert.equal(handed.length, shell ? 2 : 1, err);
+    assert.doesNotMatch(err, /being written by another process/);
+    // Created by the helper while root, written by the exec'd daemon (uid 65534) through the fd it was given.
+    checkCapture(out, handed[handed.length - 1], 0);
+    assert.equal(blockTypes(out).filter((x) => x === 0x0a0d0d0a).length, 1, 'one section: the helper\'s, only a header, was replaced by the daemon\'s');
+    assert.deepEqual(readdirSync(place), ['cap.pcapng'], 'no <out>.<pid>.pcapng, no other file');
+  });
+}
+
+test('an exec\'d daemon that closes the capture fd it was given before its first message and reuses the number: nothing written into its file, the capture is opened again', async (t) => {
   if (skip) return t.skip(skip);
-  // A directory the daemon's user (65534) may write to, not sticky: the helper, no longer root, can remove the file it opened.
-  const shared = dir!.sub('x-shared');
+  // Not sticky: the daemon (uid 65534) may remove the helper's header-only file and create its own.
+  const shared = dir!.sub('xc-shared');
   chmodSync(shared, 0o777);
   const out = join(shared, 'cap.pcapng');
-  const mnt = dir!.sub('x-mnt');
-  const { code, err } = await recordMount(out, mnt, [initfs, '-d', '-x', mnt], () => workload(mnt));
+  const decoy = join(shared, 'decoy');
+  const mnt = dir!.sub('xc-mnt');
+  const { code, err } = await recordMount(out, mnt, [initfs, '-d', '-x', '-c', decoy, mnt], () => workload(mnt));
   assert.equal(code, 0, err);
-  assert.match(err, /capture: .*: \d+ messages .* on 1 connection\n/);
+  assert.match(err, /handed over across exec, was closed or replaced by the program \(pid \d+\); it opens the capture again\n/);
+  assert.equal(statSync(decoy).size, 0, 'the file the daemon put on the capture\'s number got no byte');
   checkCapture(out, undefined, 65534);
+  assert.equal(blockTypes(out).filter((x) => x === 0x0a0d0d0a).length, 1, 'one section');
+  assert.deepEqual(readdirSync(shared).sort(), ['cap.pcapng', 'decoy']);
+});
+
+test('mount.fuse3 -o drop_privileges runs passthrough_ll through sh with /dev/fd/N: the daemon, in the background, records into the one file', async (t) => {
+  if (skip) return t.skip(skip);
+  if (!haveCommand('mount.fuse3')) return t.skip('mount.fuse3 is not installed (apt-get install fuse3)');
+  const pll = buildPassthroughLl();
+  if (!pll.path) return t.skip(pll.reason!);
+  const sub = dir!.sub('mf3');
+  chmodSync(sub, 0o1777);
+  const src = dir!.sub('mf3-src');
+  writeFileSync(join(src, 'x'), 'hello');
+  const mnt = dir!.sub('mf3-mnt');
+  const out = join(sub, 'cap.pcapng');
+  const r = spawnSync(process.execPath, [fusetraceBin, 'record', '-o', out, '--', 'mount.fuse3', pll.path, mnt, '-o', `drop_privileges,source=${src}`], { encoding: 'utf8', timeout: 60000 });
+  const bg = /background \(pid (\d+)\)/.exec(r.stderr);
+  const pid = bg ? Number(bg[1]) : undefined;
+  const gone = (): boolean => pid === undefined || !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  try {
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(bg, r.stderr);
+    await waitMounted(mnt, () => r.stderr);
+    assert.equal(readFileSync(join(mnt, 'x'), 'utf8'), 'hello');
+  } finally {
+    unmount(mnt);
+    for (let i = 0; i < 200 && !gone(); i++) await sleep(50);
+    if (!gone()) process.kill(pid!, 'SIGKILL');
+  }
+  assert.doesNotMatch(r.stderr, /being written by another process/);
+  assert.deepEqual(readdirSync(sub), ['cap.pcapng'], 'no <out>.<pid>.pcapng');
+  const cap = readPcapng(out);
+  assert.equal(cap.statistics, 1, 'closed by the daemon at its exit');
+  const { exchanges } = pairExchanges(cap);
+  assert.ok(exchanges.some((e) => e.opcode === Op.INIT && e.reply));
+  assert.ok(exchanges.some((e) => e.opcode === 15 /* READ */ && e.reply));
 });
 
 test('a root daemon mounting through fusermount3 (-o auto_unmount): fusermount3 gives the capture back, the daemon records into it', async (t) => {

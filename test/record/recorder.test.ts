@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { CaptureMessage, ConnectionInfo, InterfaceStats } from '../../src/capture/message.js';
@@ -378,6 +378,78 @@ test('the capture opens when the process gets /dev/fuse; an image that records n
   assert.deepEqual(d.msgs.map((m) => m.unique), [2n, 4n]);
   const other = /records into (\S+)/.exec(conc.stderr)![1]!;
   assert.equal(decode(other).msgs.length, 200);
+});
+
+test('the capture follows exec: the new image writes its section in place of a header-only one; the variable naming the fd goes no further', (t) => {
+  if (skip) return t.skip(skip);
+  // The first image opens /dev/fuse (the capture, its section header) and execs itself as `exec env NAME`, which
+  // prints what its own environment holds once the library has started.
+  const r = runProbe(['exec', 'env', 'FUSETRACE_CAPTURE_FD']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '(unset)\n', 'the library takes the variable out of the environment of the image it was meant for');
+  assert.deepEqual(blockTypes(r.out), [SHB], 'one section header: the new image\'s, in place of the first one');
+  const text = readFileSync(r.out, 'latin1');
+  assert.match(text, /daemon=exec pid=\d+/, 'written by the new image (its argv[0] is "exec")');
+  assert.doesNotMatch(text, /daemon=ftrec-probe/);
+  // With messages: the new image records into the handed-over file.
+  const ex = runProbe(['exec', 'threads', '2', '50']);
+  assert.equal(ex.status, 0, ex.stderr);
+  assert.deepEqual(blockTypes(ex.out).filter((x) => x !== 6), [SHB, 1, 5], 'one section: header, interface, statistics');
+  assert.match(readFileSync(ex.out, 'latin1'), /daemon=exec pid=\d+/);
+  assert.equal(decode(ex.out).msgs.length, 100);
+  // fexecve is hooked as well.
+  const fx = runProbe(['fexec', 'threads', '1', '10']);
+  assert.equal(fx.status, 0, fx.stderr);
+  assert.deepEqual(blockTypes(fx.out).filter((x) => x !== 6), [SHB, 1, 5]);
+  assert.equal(decode(fx.out).msgs.length, 10);
+});
+
+test('an image that recorded and execs: its section ends with its ISBs, the new image appends its own section to the same file', (t) => {
+  if (skip) return t.skip(skip);
+  // 5 messages, still buffered at the exec (the library writes them first), then the new image 3 x 10.
+  const r = runProbe(['wexec', '5', 'threads', '3', '10']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(blockTypes(r.out).filter((x) => x !== 6), [SHB, 1, 5, SHB, 1, 5], 'two sections, each closed by its ISB');
+  const d = decode(r.out);
+  assert.deepEqual(d.notices, []);
+  assert.deepEqual(d.conns.map((c) => c.section), [0, 1]);
+  assert.equal(d.msgs.filter((m) => m.conn === d.conns[0]!.conn).length, 5);
+  assert.equal(d.msgs.length, 35);
+  assert.match(readFileSync(r.out, 'latin1'), /capture ended: the daemon exec'd a new program image/);
+});
+
+test('the capture fd named by FUSETRACE_CAPTURE_FD is adopted only when it is that file, open for appending and holding its lock', (t) => {
+  if (skip) return t.skip(skip);
+  if (!haveCommand('flock')) return t.skip('flock(1) is not installed (util-linux)');
+  const other = join(dir!.path, 'other-file');
+  writeFileSync(other, '');
+  const st = statSync(other);
+  const cases: { name: string; open: string; lock: boolean; ino: number; adopted: boolean }[] = [
+    { name: 'the same file, appending, holding the lock', open: `3>>"$F"`, lock: true, ino: st.ino, adopted: true },
+    { name: 'no lock: a number reused by another open of the file', open: `3>>"$F"`, lock: false, ino: st.ino, adopted: false },
+    { name: 'another inode', open: `3>>"$F"`, lock: true, ino: statSync(dir!.path).ino, adopted: false },
+    { name: 'open for reading', open: `3<"$F"`, lock: true, ino: st.ino, adopted: false },
+  ];
+  for (const c of cases) {
+    writeFileSync(other, '');
+    const out = join(dir!.path, `adopt-${runNo++}.pcapng`);
+    const env: NodeJS.ProcessEnv = { ...process.env, FUSETRACE_OUT: out, F: other, P: probe!, L: recorderLibPath, V: `3,${st.dev},${c.ino},0,0,1,${other}` };
+    delete env.FUSETRACE_SESSION;
+    delete env.FUSETRACE_QUIET;
+    delete env.LD_PRELOAD;
+    const script = `exec ${c.open}; ${c.lock ? 'flock -x 3 || exit 9; ' : ''}export LD_PRELOAD="$L" FUSETRACE_CAPTURE_FD="$V"; exec "$P" threads 1 10`;
+    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', env, timeout: 60000 });
+    assert.equal(r.status, 0, `${c.name}: ${r.stderr}`);
+    if (c.adopted) {
+      assert.match(r.stderr, /handed over across exec/, c.name);
+      assert.equal(decode(other).msgs.length, 10, c.name);
+      assert.equal(existsSync(out), false, `${c.name}: FUSETRACE_OUT not created`);
+    } else {
+      assert.match(r.stderr, /fd 3, the capture handed over across exec, is no longer it \(closed or reused before this program started\); pid \d+ opens the capture itself/, c.name);
+      assert.equal(statSync(other).size, 0, `${c.name}: not a byte into the file on fd 3`);
+      assert.equal(decode(out).msgs.length, 10, `${c.name}: recorded into FUSETRACE_OUT`);
+    }
+  }
 });
 
 test('warns when the daemon opens a file with FOPEN_PASSTHROUGH (not when io_uring is asked for but not offered)', async (t) => {
