@@ -2660,38 +2660,34 @@ static void execl_fill(char **av, size_t n, const char *arg0, va_list ap) {
     av[n] = NULL;
 }
 
+/* Declares `av`, the arguments of a variadic exec call from `arg` up to its
+ * NULL, with `ap` left after them (execle's envp comes next). A macro:
+ * va_start and alloca belong to the calling function. */
+#define EXECL_ARGV(av, arg, ap)                          \
+    va_start(ap, arg);                                   \
+    size_t av##_n = execl_count(ap);                     \
+    va_end(ap);                                          \
+    char **av = alloca((av##_n + 1) * sizeof *av);       \
+    va_start(ap, arg);                                   \
+    execl_fill(av, av##_n, arg, ap)
+
 int execl(const char *path, const char *arg, ...) {
     va_list ap;
-    va_start(ap, arg);
-    size_t n = execl_count(ap);
-    va_end(ap);
-    char **av = alloca((n + 1) * sizeof *av);
-    va_start(ap, arg);
-    execl_fill(av, n, arg, ap);
+    EXECL_ARGV(av, arg, ap);
     va_end(ap);
     return execv(path, av);
 }
 
 int execlp(const char *file, const char *arg, ...) {
     va_list ap;
-    va_start(ap, arg);
-    size_t n = execl_count(ap);
-    va_end(ap);
-    char **av = alloca((n + 1) * sizeof *av);
-    va_start(ap, arg);
-    execl_fill(av, n, arg, ap);
+    EXECL_ARGV(av, arg, ap);
     va_end(ap);
     return execvp(file, av);
 }
 
 int execle(const char *path, const char *arg, ...) {
     va_list ap;
-    va_start(ap, arg);
-    size_t n = execl_count(ap);
-    va_end(ap);
-    char **av = alloca((n + 1) * sizeof *av);
-    va_start(ap, arg);
-    execl_fill(av, n, arg, ap);
+    EXECL_ARGV(av, arg, ap);
     (void)va_arg(ap, char *); /* the NULL that ends the arguments */
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);

@@ -1606,6 +1606,56 @@ const together = (a: RawExchange, b: RawExchange): boolean => a.tReq < b.tReply!
 const writesOf = (all: RawExchange[], node: bigint): RawExchange[] =>
   all.filter((e) => e.opcode === Op.WRITE && e.nodeid === node && e.reply).sort((a, b) => a.tReq - b.tReq);
 
+/** The INIT reply's minor, flags and max_write (fuse_init_out at 16: minor at +4, flags at +12, max_write at +20). */
+function initReplyWords(all: RawExchange[]): number[] {
+  const init = all.find((e) => e.opcode === Op.INIT)!;
+  return [init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(28), init.reply!.readUInt32LE(36)];
+}
+
+/**
+ * The WRITEs of gen/lib.sh fixed_file_workload through a daemon with a
+ * 128 KiB max_write and no direct-I/O open flags: four O_DIRECT writers in
+ * the first 4 MiB, fed in turn; the 4 MiB O_DIRECT write at 16 MiB as 32
+ * WRITEs of 128 KiB from one process, one after the other; 2 MiB through the
+ * page cache at 8 MiB as 128 WRITEs of 4 KiB, each written whole.
+ */
+function fixedFileWrites(writes: RawExchange[]): void {
+  const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
+  assert.equal(new Set(first.map((w) => w.pid)).size, 4);
+  assert.ok(interleaving(first).switches >= 4, 'four O_DIRECT writers at the same time');
+  const big = writes.filter((w) => writeInfo(w).offset >= 16 * MiB && writeInfo(w).offset < 20 * MiB);
+  assert.equal(big.length, 32);
+  assert.ok(big.every((w, i) => writeInfo(w).offset === 16 * MiB + i * 131072 && writeInfo(w).size === 131072 && w.pid === big[0]!.pid));
+  const cached = writes.filter((w) => writeInfo(w).offset >= 8 * MiB && writeInfo(w).offset < 10 * MiB);
+  assert.equal(cached.length, 128);
+  assert.ok(cached.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096));
+}
+
+/**
+ * The WRITEs of a fixed-size file (gen/lib.sh fixed_file_workload) that reach
+ * past its end `size`: `count` of them, each 4 KiB at `size` answered 0 bytes
+ * and no error, `direct` of them O_DIRECT (write_flags LOCKOWNER), each of
+ * those retried by the kernel through the page cache, from the same process,
+ * after its answer.
+ */
+function writesPastEnd(writes: RawExchange[], size: number, count: number, direct: number): RawExchange[] {
+  const atEnd = writes.filter((w) => writeInfo(w).offset + writeInfo(w).size > size);
+  assert.equal(atEnd.length, count);
+  for (const w of atEnd.map(writeInfo)) assert.deepEqual([w.offset, w.size, w.written], [size, 4096, 0]);
+  const od = atEnd.filter((w) => writeInfo(w).writeFlags & 2);
+  assert.equal(od.length, direct);
+  for (const d of od) assert.ok(atEnd.some((w) => w.pid === d.pid && w.tReq > d.tReply! && !(writeInfo(w).writeFlags & 2)), `#${d.unique} retried`);
+  return atEnd;
+}
+
+/** The analysis of `name` raised one short-write for each of `writes` and nothing else. */
+function onlyShortWrites(name: string, writes: { unique: number | bigint }[]): AnalyzeResult {
+  const r = run(name);
+  assert.deepEqual(kindsOf(r), Array(writes.length).fill('short-write'));
+  assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), writes.map((w) => String(w.unique)).sort());
+  return r;
+}
+
 /** Pairs of WRITEs from two processes whose byte ranges overlap. */
 function overlappingPairs(writes: RawExchange[]): [RawExchange, RawExchange][] {
   const out: [RawExchange, RawExchange][] = [];
@@ -1676,9 +1726,7 @@ describe('nbdfuse', { skip: has('thirdparty-nbdfuse.pcapng') }, () => {
     const setattrs = all.filter((e) => e.opcode === Op.SETATTR);
     assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[64 * MiB, undefined, -38], [64 * MiB, undefined, -38], [32 * MiB, undefined, -38], [128 * MiB, undefined, -38]]);
 
-    const r = run(name);
-    assert.deepEqual(kindsOf(r), ['short-write', 'short-write', 'short-write', 'short-write']);
-    assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
+    onlyShortWrites(name, atEnd);
   });
 });
 
@@ -1686,24 +1734,15 @@ describe('s3backer --test', { skip: has('thirdparty-s3backer.pcapng') }, () => {
   const name = 'thirdparty-s3backer.pcapng';
   it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone (no ASYNC_DIO, no BIG_WRITES) and opens its one 64 MiB file with FOPEN_KEEP_CACHE alone: every WRITE alone in flight, from 6 writer processes; a 4 MiB O_DIRECT write goes as 32 WRITEs of 128 KiB one after the other, page-cache writes as 4 KiB ones', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    const init = all.find((e) => e.opcode === Op.INIT)!;
-    assert.deepEqual([init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(28), init.reply!.readUInt32LE(36)], [19, 0x1 | 0x10, 131072]);
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
     const node = BigInt(entryNodeid(name, 'LOOKUP', 'file'));
     const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
     assert.ok(opens.length >= 15);
     for (const e of opens) assert.equal(openReplyFlags(e), 2, `OPEN #${e.unique}: FOPEN_KEEP_CACHE`);
     const writes = writesOf(all, node);
     assert.equal(maxInFlight(writes), 1);
-    const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
-    assert.equal(new Set(first.map((w) => w.pid)).size, 4);
-    assert.ok(interleaving(first).switches >= 4, 'four O_DIRECT writers at the same time');
+    fixedFileWrites(writes);
     assert.ok(new Set(writes.filter((w) => writeInfo(w).offset < 10 * MiB).map((w) => w.pid)).size >= 8);
-    const big = writes.filter((w) => writeInfo(w).offset >= 16 * MiB && writeInfo(w).offset < 20 * MiB);
-    assert.equal(big.length, 32);
-    assert.ok(big.every((w, i) => writeInfo(w).offset === 16 * MiB + i * 131072 && writeInfo(w).size === 131072 && w.pid === big[0]!.pid));
-    const cached = writes.filter((w) => writeInfo(w).offset >= 8 * MiB && writeInfo(w).offset < 10 * MiB);
-    assert.equal(cached.length, 128);
-    assert.ok(cached.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096));
     assert.ok(overlappingPairs(writes).length >= 4);
 
     const f = run(name).model.files.find((g) => g.path === '/file')!;
@@ -1714,22 +1753,15 @@ describe('s3backer --test', { skip: has('thirdparty-s3backer.pcapng') }, () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const node = BigInt(entryNodeid(name, 'LOOKUP', 'file'));
     const writes = writesOf(all, node);
-    const atEnd = writes.filter((w) => writeInfo(w).offset + writeInfo(w).size > 64 * MiB);
-    assert.equal(atEnd.length, 6);
-    for (const w of atEnd.map(writeInfo)) assert.deepEqual([w.offset, w.size, w.written], [64 * MiB, 4096, 0]);
     // O_DIRECT on a file opened without FOPEN_DIRECT_IO: a short direct write (write_flags LOCKOWNER) falls back to the page cache.
-    const direct = atEnd.filter((w) => writeInfo(w).writeFlags & 2);
-    assert.equal(direct.length, 2);
-    for (const d of direct) assert.ok(atEnd.some((w) => w.pid === d.pid && w.tReq > d.tReply! && !(writeInfo(w).writeFlags & 2)), `#${d.unique} retried`);
+    const atEnd = writesPastEnd(writes, 64 * MiB, 6, 2);
     const setattrs = all.filter((e) => e.opcode === Op.SETATTR);
     assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[32 * MiB, 64 * MiB, 0], [128 * MiB, 64 * MiB, 0]]);
     const { exchanges } = dump(name);
     const last = exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(node)).at(-1)!;
     assert.equal(attrOf(last)!.size, 64 * MiB);
 
-    const r = run(name);
-    assert.deepEqual(kindsOf(r), Array(6).fill('short-write'));
-    assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
+    const r = onlyShortWrites(name, atEnd);
     const f = r.model.files.find((g) => g.path === '/file')!;
     const cuts = f.sizeHistory.filter((e) => e.event === 'truncate');
     assert.deepEqual(cuts.map((e) => [e.value, e.daemonSize, e.kernelSize]), [[64 * MiB, 64 * MiB, 64 * MiB], [64 * MiB, 64 * MiB, 64 * MiB]], 'the size the reply gave, not the one asked');
@@ -1934,8 +1966,7 @@ describe('xmount --cache', { skip: has('thirdparty-xmount.pcapng') }, () => {
   const name = 'thirdparty-xmount.pcapng';
   it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone, serves disk.dd (64 MiB, 0666) and disk.info (285 bytes, 0444, read whole) and opens disk.dd with open_flags 0: every WRITE alone in flight, from 4 O_DIRECT writers fed in turn, overlapping ones included; a 4 MiB O_DIRECT write as 32 WRITEs of 128 KiB, page-cache writes as 4 KiB ones; peak 2 in flight (a WRITE and a STATFS); no parallel-write finding', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
-    const init = all.find((e) => e.opcode === Op.INIT)!;
-    assert.deepEqual([init.reply!.readUInt32LE(20), init.reply!.readUInt32LE(28), init.reply!.readUInt32LE(36)], [19, 0x1 | 0x10, 131072]);
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
     const { exchanges } = dump(name);
     const looked = exchanges.filter((x) => x.op === 'LOOKUP' && x.error === 0).map((x) => [nameOf(x), attrOf(x)!.size, attrOf(x)!.mode & 0o7777]);
     assert.deepEqual(looked, [['disk.info', 285, 0o444], ['disk.dd', 64 * MiB, 0o666]]);
@@ -1950,15 +1981,7 @@ describe('xmount --cache', { skip: has('thirdparty-xmount.pcapng') }, () => {
 
     const writes = writesOf(all, node);
     assert.equal(maxInFlight(writes), 1);
-    const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
-    assert.equal(new Set(first.map((w) => w.pid)).size, 4);
-    assert.ok(interleaving(first).switches >= 4, 'four O_DIRECT writers at the same time');
-    const big = writes.filter((w) => writeInfo(w).offset >= 16 * MiB && writeInfo(w).offset < 20 * MiB);
-    assert.equal(big.length, 32);
-    assert.ok(big.every((w, i) => writeInfo(w).offset === 16 * MiB + i * 131072 && writeInfo(w).size === 131072 && w.pid === big[0]!.pid));
-    const cached = writes.filter((w) => writeInfo(w).offset >= 8 * MiB && writeInfo(w).offset < 10 * MiB);
-    assert.equal(cached.length, 128);
-    assert.ok(cached.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096));
+    fixedFileWrites(writes);
     const overlaps = overlappingPairs(writes);
     assert.ok(overlaps.length >= 4, 'the overlapping writers at 4 MiB and at 24/25 MiB');
     for (const [a, b] of overlaps) assert.equal(together(a, b), false, `#${a.unique} and #${b.unique}`);
@@ -1976,23 +1999,16 @@ describe('xmount --cache', { skip: has('thirdparty-xmount.pcapng') }, () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const node = BigInt(entryNodeid(name, 'LOOKUP', 'disk.dd'));
     const writes = writesOf(all, node);
-    const atEnd = writes.filter((w) => writeInfo(w).offset + writeInfo(w).size > 64 * MiB);
-    assert.equal(atEnd.length, 6);
-    for (const w of atEnd.map(writeInfo)) assert.deepEqual([w.offset, w.size, w.written], [64 * MiB, 4096, 0]);
+    const atEnd = writesPastEnd(writes, 64 * MiB, 6, 2);
     for (const w of writes.map(writeInfo).filter((v) => v.offset + v.size <= 64 * MiB)) assert.equal(w.written, w.size, `#${w.unique}`);
     assert.ok(writes.some((w) => writeInfo(w).offset + writeInfo(w).size === 64 * MiB));
-    const direct = atEnd.filter((w) => writeInfo(w).writeFlags & 2);
-    assert.equal(direct.length, 2);
-    for (const d of direct) assert.ok(atEnd.some((w) => w.pid === d.pid && w.tReq > d.tReply! && !(writeInfo(w).writeFlags & 2)), `#${d.unique} retried`);
     const setattrs = all.filter((e) => e.opcode === Op.SETATTR);
     assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[32 * MiB, undefined, -38], [128 * MiB, undefined, -38]]);
     assert.deepEqual(all.filter((e) => e.opcode === Op.FSYNC || e.opcode === Op.FLUSH).map((e) => e.replyError), [-38, -38]);
     const { exchanges } = dump(name);
     assert.equal(attrOf(exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(node)).at(-1)!)!.size, 64 * MiB);
 
-    const r = run(name);
-    assert.deepEqual(kindsOf(r), Array(6).fill('short-write'));
-    assert.deepEqual(r.model.findings.flatMap((f) => f.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
+    const r = onlyShortWrites(name, atEnd);
     const f = r.model.files.find((g) => g.path === '/disk.dd')!;
     assert.deepEqual([f.reportedSize, f.daemonSize], [64 * MiB, 64 * MiB]);
   });

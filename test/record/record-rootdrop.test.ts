@@ -21,7 +21,7 @@
  * the capture back: the daemon must write the capture, not <out>.<pid>.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -47,6 +47,25 @@ before(async () => {
 after(() => dir?.remove());
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `fusetrace record -o out -- cmd...` for a daemon that goes to the
+ * background once mounted (record returns then): the run, the daemon's pid
+ * as record names it, and `stop`, which unmounts `mnt` and waits for the
+ * daemon to exit (killing it after 10 s); `gone` says whether it has.
+ */
+function recordBackground(out: string, mnt: string, cmd: string[]): { r: SpawnSyncReturns<string>; pid: number | undefined; gone(): boolean; stop(): Promise<void> } {
+  const r = spawnSync(process.execPath, [fusetraceBin, 'record', '-o', out, '--', ...cmd], { encoding: 'utf8', timeout: 60000 });
+  const bg = /background \(pid (\d+)\)/.exec(r.stderr);
+  const pid = bg ? Number(bg[1]) : undefined;
+  const gone = (): boolean => pid === undefined || !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const stop = async (): Promise<void> => {
+    unmount(mnt);
+    for (let i = 0; i < 200 && !gone(); i++) await sleep(50);
+    if (!gone()) process.kill(pid!, 'SIGKILL');
+  };
+  return { r, pid, gone, stop };
+}
 
 /** A directory only root may write to (and enter), with the mount point beside it. */
 function places(name: string): { rootOnly: string; out: string; mnt: string } {
@@ -126,21 +145,16 @@ test('a daemon that opens /dev/fuse as root and gives up root before INIT is rec
 test('the same daemon going to the background after mounting: the child that serves keeps the capture', async (t) => {
   if (skip) return t.skip(skip);
   const { out, mnt } = places('bg');
-  const r = spawnSync(process.execPath, [fusetraceBin, 'record', '-o', out, '--', initfs, '-d', '-b', mnt], { encoding: 'utf8', timeout: 60000 });
-  const bg = /background \(pid (\d+)\)/.exec(r.stderr);
-  const pid = bg ? Number(bg[1]) : undefined;
-  const gone = (): boolean => pid === undefined || !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const { r, pid, gone, stop } = recordBackground(out, mnt, [initfs, '-d', '-b', mnt]);
   try {
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(bg, r.stderr);
+    assert.ok(pid !== undefined, r.stderr);
     // The INIT exchange is flushed at once: record saw it before returning.
     assert.match(r.stderr, /capture: .*: 2 messages \(1 in, 1 out\) on 1 connection so far\n/);
     await waitMounted(mnt, () => r.stderr);
     workload(mnt);
   } finally {
-    unmount(mnt);
-    for (let i = 0; i < 200 && !gone(); i++) await sleep(50);
-    if (!gone()) process.kill(pid!, 'SIGKILL');
+    await stop();
   }
   assert.ok(gone(), 'the daemon exits once unmounted');
   checkCapture(out, pid);
@@ -244,20 +258,16 @@ test('mount.fuse3 -o drop_privileges runs passthrough_ll through sh with /dev/fd
   writeFileSync(join(src, 'x'), 'hello');
   const mnt = dir!.sub('mf3-mnt');
   const out = join(sub, 'cap.pcapng');
-  const r = spawnSync(process.execPath, [fusetraceBin, 'record', '-o', out, '--', 'mount.fuse3', pll.path, mnt, '-o', `drop_privileges,source=${src}`], { encoding: 'utf8', timeout: 60000 });
-  const bg = /background \(pid (\d+)\)/.exec(r.stderr);
-  const pid = bg ? Number(bg[1]) : undefined;
-  const gone = (): boolean => pid === undefined || !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const { r, pid, gone, stop } = recordBackground(out, mnt, ['mount.fuse3', pll.path, mnt, '-o', `drop_privileges,source=${src}`]);
   try {
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(bg, r.stderr);
+    assert.ok(pid !== undefined, r.stderr);
     await waitMounted(mnt, () => r.stderr);
     assert.equal(readFileSync(join(mnt, 'x'), 'utf8'), 'hello');
   } finally {
-    unmount(mnt);
-    for (let i = 0; i < 200 && !gone(); i++) await sleep(50);
-    if (!gone()) process.kill(pid!, 'SIGKILL');
+    await stop();
   }
+  assert.ok(gone(), 'the daemon exits once unmounted');
   assert.doesNotMatch(r.stderr, /being written by another process/);
   assert.deepEqual(readdirSync(sub), ['cap.pcapng'], 'no <out>.<pid>.pcapng');
   const cap = readPcapng(out);
