@@ -304,7 +304,7 @@ function closeEnded(out: string, closer: CaptureCloser): { incomplete: boolean }
  * its first request, davfs2's mount.davfs, still writes it; an interface
  * block comes with the first message). `messages`: anything else.
  */
-export function captureStart(file: string): 'none' | 'header' | 'messages' {
+function captureStart(file: string): 'none' | 'header' | 'messages' {
   let fd: number;
   try {
     fd = openSync(file, 'r');
