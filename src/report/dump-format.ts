@@ -535,12 +535,6 @@ function writeTail(t: TextBuffer, P: MessageParts): void {
   if (P.problem) t.str(escapeControls(` [malformed: ${P.problem}]`));
 }
 
-function tail(P: MessageParts): string {
-  const from = scratch.pos;
-  writeTail(scratch, P);
-  return scratch.takeFrom(from);
-}
-
 const IN_UNIQUE = fuse_in_header.offsets.unique ?? 8;
 const IN_NODEID = fuse_in_header.offsets.nodeid ?? 16;
 const IN_UID = fuse_in_header.offsets.uid ?? 24;
@@ -668,13 +662,6 @@ function writeResult(t: TextBuffer, P: MessageParts, verbose: boolean): void {
   writeBody(t, P, verbose);
 }
 
-/** `writeResult` as a string. */
-function summarizeResult(P: MessageParts, verbose = false): string {
-  const from = scratch.pos;
-  writeResult(scratch, P, verbose);
-  return scratch.takeFrom(from);
-}
-
 /** ` (0.210 ms)`: a latency, as `formatMs` writes it, in parentheses. */
 export function writeLatency(t: TextBuffer, ns: number): void {
   t.room(8 + FIXED_ROOM);
@@ -780,13 +767,46 @@ export function exchangeRequestText(P: MessageParts, verbose = false): string {
  * ended first.
  */
 export function exchangeText(x: Exchange, request: string, reply: MessageParts | undefined, opts: DumpFormatOptions = {}): string {
-  const v = opts.verbose ?? false;
-  let res: string;
-  if (reply) res = `${summarizeResult(reply, v)} (${formatMs(x.tReply - x.tReq)})${x.replyTid >= 0 && x.replyTid !== x.tid ? ` reply tid ${x.replyTid}` : ''}${tail(reply)}`;
-  else if (x.noReplyExpected) res = '(no reply expected)';
-  else res = '(no reply)';
-  const intr = x.interrupts > 0 ? ` [interrupted ${x.interrupts}x after ${formatMs(x.tInterrupt - x.tReq)}]` : '';
-  return `${request} => ${res}${intr}`;
+  const from = scratch.pos;
+  scratch.str(request);
+  writeExchangeResult(scratch, x, reply, opts.verbose ?? false);
+  return scratch.takeFrom(from);
+}
+
+const RESULT_ARROW = Buffer.from(' => ', 'latin1');
+
+/**
+ * What follows an exchange line's request: ` => `, the walked reply's
+ * result (`writeResult`), its latency and thread (`writeReplyTimes`), its
+ * brackets, then the INTERRUPTs (`writeInterrupts`); without a reply, what
+ * became of the request.
+ */
+export function writeExchangeResult(t: TextBuffer, x: Exchange, reply: MessageParts | undefined, verbose: boolean): void {
+  t.bytes(RESULT_ARROW);
+  if (reply) {
+    writeResult(t, reply, verbose);
+    writeReplyTimes(t, x);
+    writeTail(t, reply);
+  } else {
+    t.str(x.noReplyExpected ? '(no reply expected)' : '(no reply)');
+  }
+  writeInterrupts(t, x);
+}
+
+/** The start of what follows an exchange line's request, before the result: ` => `. */
+export function writeResultArrow(t: TextBuffer): void {
+  t.bytes(RESULT_ARROW);
+}
+
+/** An answered exchange's latency, ` (0.210 ms)`, and ` reply tid N` when another thread than the request's answered. */
+export function writeReplyTimes(t: TextBuffer, x: Exchange): void {
+  writeLatency(t, x.tReply - x.tReq);
+  if (x.replyTid >= 0 && x.replyTid !== x.tid) t.str(` reply tid ${x.replyTid}`);
+}
+
+/** ` [interrupted 2x after 0.500 ms]` for an exchange that INTERRUPTs reached. */
+export function writeInterrupts(t: TextBuffer, x: Exchange): void {
+  if (x.interrupts > 0) t.str(` [interrupted ${x.interrupts}x after ${formatMs(x.tInterrupt - x.tReq)}]`);
 }
 
 /**

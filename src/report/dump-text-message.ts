@@ -25,8 +25,8 @@ import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { u32 } from '../protocol/layout.js';
 import type { TextBuffer } from './text-buffer.js';
 import {
-  opBytes, textWriterOf, writeDataItem, writeErrorName, writeHead, writeLatency, writePlainQuoted, writeReplyHead, writeRequestHead,
-  type DumpFormatOptions, type TextWriter,
+  opBytes, textWriterOf, writeDataItem, writeErrorName, writeHead, writeInterrupts, writeLatency, writePlainQuoted, writeReplyHead,
+  writeReplyTimes, writeRequestHead, writeResultArrow, type DumpFormatOptions, type TextWriter,
 } from './dump-format.js';
 
 const IN_HDR = fuse_in_header.size;
@@ -73,29 +73,20 @@ const starts = new Int32Array(8);
 const ends = new Int32Array(8);
 
 /**
- * Writes the `dump` line of message `m` (numbered `index`, of kind `kind`
- * as the pairing stage gave it; no newline) as writeMessageLine writes the
- * walk of it, when a plan covers it: a request or reply (not a
- * notification) walked with exchange `x` (as dump gives the walk) that has
- * no problem, all of whose bytes were captured, whose names need no
- * escapes. Returns false, having written nothing, otherwise.
+ * The plan for message `m` (walked with `x`) when one covers it, its names
+ * found (`starts`, `ends`); null otherwise. Writes nothing.
  */
-export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, x: Exchange | undefined, pr: ConnProtocol, opts: DumpFormatOptions): boolean {
-  if (x === undefined) return false;
-  const verbose = opts.verbose === true;
+function coveredPlan(m: CaptureMessage, x: Exchange, pr: ConnProtocol, verbose: boolean): LinePlan | null {
   const plan = plans.entryOf(m, x, pr, (m.le ? 1 : 0) + (verbose ? 2 : 0));
-  if (plan === null) return false;
+  if (plan === null) return null;
   const b = m.data;
   const o = m.off;
-  const le = m.le;
-  const reply = m.dir === Direction.Outbound;
-  const hdr = reply ? OUT_HDR : IN_HDR;
-  const len = u32(b, o, le);
-  if (len < hdr + plan.size) return false;
-  if (plan.firstSize !== undefined && plan.firstSize(m, pr) !== plan.firstFull) return false;
+  const len = u32(b, o, m.le);
+  const body = o + (m.dir === Direction.Outbound ? OUT_HDR : IN_HDR);
+  if (len < body - o + plan.size) return null;
+  if (plan.firstSize !== undefined && plan.firstSize(m, pr) !== plan.firstFull) return null;
   // The names, split as the walk splits them (each up to its NUL, the next after it), and each plain.
   const strings = plan.strings;
-  const body = o + hdr;
   const end = o + len;
   let next = body + plan.size;
   for (let i = 0; i < strings.length; i++) {
@@ -106,14 +97,48 @@ export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMe
       for (; e < end; e++) {
         const c = b[e]!;
         if (c === 0) break;
-        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return null;
       }
       next = e < end ? e + 1 : end;
     }
     starts[i] = s;
     ends[i] = e;
   }
+  return plan;
+}
 
+/** The body of message `m` as `plan` (from `coveredPlan`, just made) lays it out: its structs' items, its names, its data. */
+function writePlannedBody(t: TextBuffer, plan: LinePlan, m: CaptureMessage): void {
+  const b = m.data;
+  const hdr = m.dir === Direction.Outbound ? OUT_HDR : IN_HDR;
+  const body = m.off + hdr;
+  const writers = plan.writers;
+  for (let i = 0; i < writers.length; i++) writers[i]!(t, b, body + plan.at[i]!);
+  const strings = plan.strings;
+  for (let i = 0; i < strings.length; i++) if (ends[i]! >= 0) writePlainQuoted(t, strings[i]!, b, starts[i]!, ends[i]!);
+  if (plan.data) {
+    const n = u32(b, m.off, m.le) - hdr - plan.size;
+    writeDataItem(t, n, n);
+  }
+}
+
+/**
+ * Writes the `dump` line of message `m` (numbered `index`, of kind `kind`
+ * as the pairing stage gave it; no newline) as writeMessageLine writes the
+ * walk of it, when a plan covers it: a request or reply (not a
+ * notification) walked with exchange `x` (as dump gives the walk) that has
+ * no problem, all of whose bytes were captured, whose names need no
+ * escapes. Returns false, having written nothing, otherwise.
+ */
+export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, x: Exchange | undefined, pr: ConnProtocol, opts: DumpFormatOptions): boolean {
+  if (x === undefined) return false;
+  const verbose = opts.verbose === true;
+  const plan = coveredPlan(m, x, pr, verbose);
+  if (plan === null) return false;
+  const b = m.data;
+  const o = m.off;
+  const le = m.le;
+  const reply = m.dir === Direction.Outbound;
   writeHead(t, index, m.t, m.conn, m.tid, opts);
   if (reply) {
     writeReplyHead(t, plan.op, b, o, le, true, kind === 'interrupt-reply');
@@ -121,13 +146,39 @@ export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMe
   } else {
     writeRequestHead(t, plan.op, b, o, le, verbose, true);
   }
-  const writers = plan.writers;
-  for (let i = 0; i < writers.length; i++) writers[i]!(t, b, body + plan.at[i]!);
-  for (let i = 0; i < strings.length; i++) if (ends[i]! >= 0) writePlainQuoted(t, strings[i]!, b, starts[i]!, ends[i]!);
-  if (plan.data) {
-    const n = len - hdr - plan.size;
-    writeDataItem(t, n, n);
-  }
+  writePlannedBody(t, plan, m);
   if (reply && Number.isFinite(x.tReq)) writeLatency(t, m.t - x.tReq);
+  return true;
+}
+
+/**
+ * The request part of a `dump --exchanges` line for request `m` of `x`
+ * (`exchangeRequestText` of its walk) when a plan covers it; false, having
+ * written nothing, otherwise.
+ */
+export function writeWholeRequestText(t: TextBuffer, m: CaptureMessage, x: Exchange, pr: ConnProtocol, verbose: boolean): boolean {
+  if (m.dir === Direction.Outbound) return false;
+  const plan = coveredPlan(m, x, pr, verbose);
+  if (plan === null) return false;
+  writeRequestHead(t, plan.op, m.data, m.off, m.le, verbose, false);
+  writePlannedBody(t, plan, m);
+  return true;
+}
+
+/**
+ * What follows the request of a `dump --exchanges` line for reply `m` of `x`
+ * (`writeExchangeResult` of its walk) when a plan covers it: ` => `, the
+ * result, the latency and thread, the INTERRUPTs; false, having written
+ * nothing, otherwise.
+ */
+export function writeWholeExchangeResult(t: TextBuffer, m: CaptureMessage, x: Exchange, pr: ConnProtocol, verbose: boolean): boolean {
+  if (m.dir !== Direction.Outbound) return false;
+  const plan = coveredPlan(m, x, pr, verbose);
+  if (plan === null) return false;
+  writeResultArrow(t);
+  writeErrorName(t, u32(m.data, m.off + 4, m.le) | 0);
+  writePlannedBody(t, plan, m);
+  writeReplyTimes(t, x);
+  writeInterrupts(t, x);
   return true;
 }

@@ -15,10 +15,10 @@ import { MessageParts, walkNotify, walkReply, walkRequest } from '../../protocol
 import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
-import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeMessageLine, type DumpFormatOptions } from '../../report/dump-format.js';
+import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeExchangeResult, writeHead, writeMessageLine, type DumpFormatOptions } from '../../report/dump-format.js';
 import { MESSAGE_LINE_START, partsJson, writeMessageJson } from '../../report/dump-json.js';
 import { writeWholeMessageJson } from '../../report/dump-json-message.js';
-import { writeWholeMessageText } from '../../report/dump-text-message.js';
+import { writeWholeExchangeResult, writeWholeMessageText, writeWholeRequestText } from '../../report/dump-text-message.js';
 import { TextBuffer } from '../../report/text-buffer.js';
 import { stringifyJson, stringifyPlain } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
@@ -127,9 +127,15 @@ function dump(files: string[], opts: DumpOptions): number {
     if (m.capLen < 40) return undefined;
     return walkRequest(m, p, walkedExchange(kind, m, pairer), parts);
   };
-  /** The request's text as its exchange line shows it (JSON text with --json). */
-  const requestText = (d: MessageParts | undefined): string | undefined =>
-    d === undefined ? undefined : json ? partsJson(d) : exchangeRequestText(d, opts.verbose);
+  /** The request's text as its exchange line shows it (JSON text with --json): from its form when one covers it, else from its walk. */
+  const requestText = (kind: MessageKind, m: CaptureMessage, pairer: Pairer, x: Exchange): string | undefined => {
+    if (!json) {
+      const from = scratch.pos;
+      if (writeWholeRequestText(scratch, m, x, pairer.protocol(m.conn), opts.verbose === true)) return scratch.takeFrom(from);
+    }
+    const d = decodeOf(kind, m, pairer);
+    return d === undefined ? undefined : json ? partsJson(d) : exchangeRequestText(d, opts.verbose);
+  };
 
   const exchangeJson = (x: Exchange): Record<string, unknown> => ({
     conn: x.conn,
@@ -160,14 +166,17 @@ function dump(files: string[], opts: DumpOptions): number {
         const x = pairer.last;
         emit(m.input, m.t, { numbered: true, numbers: x && x.reqIndex === pairer.counts.messages - 1 ? x : undefined });
         if (x && m.dir !== Direction.Outbound && (kind === 'request' || kind === 'interrupt')) {
-          const d = requestText(decodeOf(kind, m, pairer));
+          const d = requestText(kind, m, pairer, x);
           if (d !== undefined) pendingDecoded.set(x, d);
         } else if (x && kind === 'no-reply-request') {
-          emitExchange(x, requestText(decodeOf(kind, m, pairer)), undefined, m);
+          const req = requestText(kind, m, pairer, x);
+          if (!json && !merger) writeExchangeNow(x, req, undefined);
+          else emitExchange(x, req, undefined, m);
         } else if (x && (kind === 'reply' || kind === 'interrupt-reply')) {
           const req = pendingDecoded.get(x);
           pendingDecoded.delete(x);
-          emitExchange(x, req, decodeOf(kind, m, pairer), m);
+          if (!json && !merger) writeExchangeNow(x, req, { kind, m, pairer });
+          else emitExchange(x, req, decodeOf(kind, m, pairer), m);
         }
         return;
       }
@@ -243,6 +252,26 @@ function dump(files: string[], opts: DumpOptions): number {
     }
     if (at) emit(at.input, at.t, l);
     else print(l);
+  }
+
+  /**
+   * An exchange line written at once (text from one capture, printed in
+   * block order): the head and the request's text, then what its reply
+   * message `reply` (none: a request that expects none, or the capture ended
+   * first) says, from the reply's form when one covers it, else from its walk.
+   * Nothing without the request's text, as `emitExchange`.
+   */
+  function writeExchangeNow(x: Exchange, req: string | undefined, reply: { kind: MessageKind; m: CaptureMessage; pairer: Pairer } | undefined): void {
+    if (req === undefined) return;
+    const t = out.text;
+    const o = textLineOpts();
+    const verbose = o.verbose === true;
+    writeHead(t, x.reqIndex + 1, x.tReq, x.conn, x.tid, o);
+    t.str(req);
+    if (!(reply && writeWholeExchangeResult(t, reply.m, x, reply.pairer.protocol(reply.m.conn), verbose))) {
+      writeExchangeResult(t, x, reply ? decodeOf(reply.kind, reply.m, reply.pairer) : undefined, verbose);
+    }
+    t.byte(10);
   }
 
   // Progress on a terminal, unless the decoded lines go to that terminal too.
