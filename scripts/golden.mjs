@@ -71,7 +71,8 @@ function jobs() {
     ['fixtures/stale-size-race-A.pcapng', 'fixtures/stale-size-race-B.pcapng'],
     ['fixtures/stale-size-race64-1-A.pcapng', 'fixtures/stale-size-race64-1-B.pcapng'],
   ]) {
-    for (const cmd of [['analyze'], ['analyze', '--json'], ['dump', '--json'], ['export', '--table', 'requests'],
+    for (const cmd of [['analyze'], ['analyze', '--json'], ['dump'], ['dump', '-v'], ['dump', '--json'], ['dump', '--exchanges'],
+      ['dump', '--exchanges', '--json'], ['export', '--table', 'requests'],
       ['export', '--table', 'files'], ['export', '--table', 'findings'], ['report', '-o', '-']]) list.push([...cmd, a, b]);
   }
   // The real many-file recording: the per-file views at scale.
