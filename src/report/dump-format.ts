@@ -766,7 +766,7 @@ export function exchangeRequestText(P: MessageParts, verbose = false): string {
  * expected)` for FORGET-like requests and `=> (no reply)` when the capture
  * ended first.
  */
-export function exchangeText(x: Exchange, request: string, reply: MessageParts | undefined, opts: DumpFormatOptions = {}): string {
+function exchangeText(x: Exchange, request: string, reply: MessageParts | undefined, opts: DumpFormatOptions = {}): string {
   const from = scratch.pos;
   scratch.str(request);
   writeExchangeResult(scratch, x, reply, opts.verbose ?? false);

@@ -15,7 +15,7 @@ import { MessageParts, walkNotify, walkReply, walkRequest } from '../../protocol
 import { replyErrorName } from '../../model/format.js';
 import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
-import { exchangeHead, exchangeRequestText, exchangeText, formatBackingLine, writeExchangeResult, writeHead, writeMessageLine, type DumpFormatOptions } from '../../report/dump-format.js';
+import { exchangeHead, exchangeRequestText, formatBackingLine, writeExchangeResult, writeHead, writeMessageLine, type DumpFormatOptions } from '../../report/dump-format.js';
 import { MESSAGE_LINE_START, partsJson, writeMessageJson } from '../../report/dump-json.js';
 import { writeWholeMessageJson } from '../../report/dump-json-message.js';
 import { writeWholeExchangeResult, writeWholeMessageText, writeWholeRequestText } from '../../report/dump-text-message.js';
@@ -57,6 +57,13 @@ export function register(program: Command): void {
     .action(async (files: string[], opts: DumpOptions) => {
       process.exitCode = await runCommand(() => dump(files, opts));
     });
+}
+
+/** A reply message while its pairing call lasts: walked only when no form covers it. */
+interface ReplyMessage {
+  kind: MessageKind;
+  m: CaptureMessage;
+  pairer: Pairer;
 }
 
 function dump(files: string[], opts: DumpOptions): number {
@@ -115,6 +122,25 @@ function dump(files: string[], opts: DumpOptions): number {
     textOpts.hideConn = !multiConn();
     return textOpts;
   };
+  /**
+   * The line of a message a form covers (dump-text-message.ts), printed at
+   * once with its number (one capture) or formatted now and numbered when
+   * printed (several); false, with nothing written, for any other message.
+   */
+  const wholeLine = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): boolean => {
+    const x = walkedExchange(kind, m, pairer);
+    const pr = pairer.protocol(m.conn);
+    if (!merger) {
+      if (!writeWholeMessageText(out.text, index + 1, m, kind, x, pr, textLineOpts())) return false;
+      index++;
+      out.text.byte(10);
+      return true;
+    }
+    const from = scratch.pos;
+    if (!writeWholeMessageText(scratch, -1, m, kind, x, pr, textLineOpts())) return false;
+    emit(m.input, m.t, { text: scratch.takeFrom(from), numbered: true });
+    return true;
+  };
   /** The one MessageParts every message is walked into (read at once, before the next message). */
   const parts = new MessageParts();
   /** The exchange a request or reply is walked with (an orphan reply has none). */
@@ -169,14 +195,11 @@ function dump(files: string[], opts: DumpOptions): number {
           const d = requestText(kind, m, pairer, x);
           if (d !== undefined) pendingDecoded.set(x, d);
         } else if (x && kind === 'no-reply-request') {
-          const req = requestText(kind, m, pairer, x);
-          if (!json && !merger) writeExchangeNow(x, req, undefined);
-          else emitExchange(x, req, undefined, m);
+          emitExchange(x, requestText(kind, m, pairer, x), undefined, m);
         } else if (x && (kind === 'reply' || kind === 'interrupt-reply')) {
           const req = pendingDecoded.get(x);
           pendingDecoded.delete(x);
-          if (!json && !merger) writeExchangeNow(x, req, { kind, m, pairer });
-          else emitExchange(x, req, decodeOf(kind, m, pairer), m);
+          emitExchange(x, req, { kind, m, pairer }, m);
         }
         return;
       }
@@ -192,10 +215,8 @@ function dump(files: string[], opts: DumpOptions): number {
         const from = scratch.pos;
         writeMessageJson(scratch, -1, m, kind, timebase, decodeOf(kind, m, pairer));
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
-      } else if (!merger && kind !== 'notify' && writeWholeMessageText(out.text, index + 1, m, kind, walkedExchange(kind, m, pairer), pairer.protocol(m.conn), textLineOpts())) {
-        // Printed at once from the message's form, numbered, straight into the output buffer.
-        index++;
-        out.text.byte(10);
+      } else if (kind !== 'notify' && wholeLine(kind, m, pairer)) {
+        // Written from the message's form.
       } else {
         const d = decodeOf(kind, m, pairer);
         if (d && !merger) {
@@ -236,42 +257,42 @@ function dump(files: string[], opts: DumpOptions): number {
   /**
    * One exchange line, in the order of the message that completes it (`at`:
    * its reply, or a request that expects none). `req` is the request's text
-   * (`requestText`), `rep` the reply just walked. The text is made now (the
-   * reply's bytes are reused), its number when printed.
+   * (`requestText`), `reply` the reply message (none: a request that expects
+   * none, or the capture ended first). The text is made now (the reply's
+   * bytes are reused): from one capture it is written at once, from several
+   * it waits for its turn and takes its number when printed.
    */
-  function emitExchange(x: Exchange, req: string | undefined, rep: MessageParts | undefined, at: CaptureMessage | undefined): void {
-    let l: Line;
+  function emitExchange(x: Exchange, req: string | undefined, reply: ReplyMessage | undefined, at: CaptureMessage | undefined): void {
     if (json) {
       // The exchange's own keys, then its request and reply as JSON text (the last two keys).
       const head = stringifyPlain({ type: 'exchange', data: exchangeJson(x) });
-      l = { text: `${head.slice(0, -2)},"request":${req ?? 'null'},"reply":${rep ? partsJson(rep) : 'null'}}}`, numbered: false };
-    } else {
-      const o = { hideConn: !multiConn(), verbose: opts.verbose };
-      const text = req !== undefined ? exchangeText(x, req, rep, o) : undefined;
-      l = { render: () => (text !== undefined ? exchangeHead(x, o) + text : undefined), numbered: false };
+      const rep = reply ? decodeOf(reply.kind, reply.m, reply.pairer) : undefined;
+      const l = { text: `${head.slice(0, -2)},"request":${req ?? 'null'},"reply":${rep ? partsJson(rep) : 'null'}}}`, numbered: false };
+      if (at) emit(at.input, at.t, l);
+      else print(l);
+      return;
     }
-    if (at) emit(at.input, at.t, l);
-    else print(l);
+    // Nothing without the request's text.
+    if (req === undefined) return;
+    const o = textLineOpts();
+    if (!merger || !at) {
+      const t = out.text;
+      writeHead(t, x.reqIndex + 1, x.tReq, x.conn, x.tid, o);
+      writeExchangeRest(t, x, req, reply, o.verbose === true);
+      t.byte(10);
+      return;
+    }
+    const from = scratch.pos;
+    writeExchangeRest(scratch, x, req, reply, o.verbose === true);
+    const text = scratch.takeFrom(from);
+    emit(at.input, at.t, { render: () => exchangeHead(x, o) + text, numbered: false });
   }
 
-  /**
-   * An exchange line written at once (text from one capture, printed in
-   * block order): the head and the request's text, then what its reply
-   * message `reply` (none: a request that expects none, or the capture ended
-   * first) says, from the reply's form when one covers it, else from its walk.
-   * Nothing without the request's text, as `emitExchange`.
-   */
-  function writeExchangeNow(x: Exchange, req: string | undefined, reply: { kind: MessageKind; m: CaptureMessage; pairer: Pairer } | undefined): void {
-    if (req === undefined) return;
-    const t = out.text;
-    const o = textLineOpts();
-    const verbose = o.verbose === true;
-    writeHead(t, x.reqIndex + 1, x.tReq, x.conn, x.tid, o);
+  /** An exchange line after its time columns: the request's text, then what `reply` says, from its form when one covers it, else from its walk. */
+  function writeExchangeRest(t: TextBuffer, x: Exchange, req: string, reply: ReplyMessage | undefined, verbose: boolean): void {
     t.str(req);
-    if (!(reply && writeWholeExchangeResult(t, reply.m, x, reply.pairer.protocol(reply.m.conn), verbose))) {
-      writeExchangeResult(t, x, reply ? decodeOf(reply.kind, reply.m, reply.pairer) : undefined, verbose);
-    }
-    t.byte(10);
+    if (reply && writeWholeExchangeResult(t, reply.m, x, reply.pairer.protocol(reply.m.conn), verbose)) return;
+    writeExchangeResult(t, x, reply ? decodeOf(reply.kind, reply.m, reply.pairer) : undefined, verbose);
   }
 
   // Progress on a terminal, unless the decoded lines go to that terminal too.
