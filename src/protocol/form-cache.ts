@@ -5,7 +5,9 @@
  * (report/dump-text-message.ts). Both cover the same messages, chosen here:
  * a request or reply paired with its exchange, with no problem, no comment,
  * all of its bytes captured; a request of an opcode, a successful reply of
- * an opcode with a body, or a reply without a body whatever its error.
+ * an opcode with a body, or a reply without a body whatever its error;
+ * long enough for its form's structs. Where the form's names lie in the
+ * message is found here too (`nameStarts`, `nameEnds`).
  */
 import { Direction, type CaptureMessage } from '../capture/message.js';
 import type { Exchange } from './exchange.js';
@@ -26,6 +28,17 @@ const IN_HDR = fuse_in_header.size;
 const OUT_HDR = fuse_out_header.size;
 const IN_EXTLEN = fuse_in_header.offsets.total_extlen!;
 
+/** Most names a form may have (RENAME and SYMLINK have two). */
+const MAX_NAMES = 8;
+/**
+ * Where each name of the message `entryOf` last took lies, as the walk splits
+ * them (each up to its NUL, the next after it): message bytes
+ * [nameStarts[i], nameEnds[i]), nameEnds[i] -1 when nothing was left (the
+ * walk's null). Valid until the next `entryOf`.
+ */
+export const nameStarts = new Int32Array(MAX_NAMES);
+export const nameEnds = new Int32Array(MAX_NAMES);
+
 /**
  * Entries made by `make` per type, variant (byte order, verbosity: the
  * user's numbering, below `variants`) and opcode, for each protocol minor
@@ -33,9 +46,12 @@ const IN_EXTLEN = fuse_in_header.offsets.total_extlen!;
  * (or one `make` turns down) has none: null.
  */
 export class FormCache<T> {
-  private readonly byMinor = new Map<number, (T | null | undefined)[]>();
-  private last: (T | null | undefined)[] = [];
+  /** Per protocol key: the entries, and the forms they were made of. */
+  private readonly byMinor = new Map<number, { entries: (T | null | undefined)[]; forms: (MessageForm | undefined)[] }>();
+  private last: { entries: (T | null | undefined)[]; forms: (MessageForm | undefined)[] } = { entries: [], forms: [] };
   private lastKey = -1;
+  /** The form of the entry `get` returned last (undefined for a reply without a body). */
+  private lastForm: MessageForm | undefined;
 
   constructor(
     private readonly variants: number,
@@ -49,18 +65,22 @@ export class FormCache<T> {
     let kept = this.last;
     if (key !== this.lastKey) {
       // Sized up front: an array grown by sparse stores would turn into a slow dictionary.
-      kept = this.byMinor.get(key) ?? new Array<T | null | undefined>(3 * this.variants * 256);
+      const n = 3 * this.variants * 256;
+      kept = this.byMinor.get(key) ?? { entries: new Array<T | null | undefined>(n), forms: new Array<MessageForm | undefined>(n) };
       this.byMinor.set(key, kept);
       this.last = kept;
       this.lastKey = key;
     }
     const i = (type * this.variants + variant) * 256 + opcode;
-    let e = kept[i];
+    let e = kept.entries[i];
     if (e === undefined) {
       const form = type === FormType.REQUEST ? requestForm(opcode, pr.minor, fields) : type === FormType.REPLY ? replyForm(opcode, pr.minor, fields) : undefined;
-      e = form !== undefined || type === FormType.BARE_REPLY ? this.make(type, opcode, variant, form) : null;
-      kept[i] = e;
+      const covered = form !== undefined ? form.strings.length <= MAX_NAMES : type === FormType.BARE_REPLY;
+      e = covered ? this.make(type, opcode, variant, form) : null;
+      kept.entries[i] = e;
+      kept.forms[i] = form;
     }
+    this.lastForm = kept.forms[i];
     return e;
   }
 
@@ -68,7 +88,9 @@ export class FormCache<T> {
    * The entry for message `m` walked with exchange `x` (as dump gives the
    * walk), or null when the message is not one a form covers: no exchange,
    * a comment, a problem, bytes not captured, a failed reply with a body,
-   * extensions. The form's own size checks are the caller's.
+   * extensions, a body shorter than the form's structs (or a WRITE whose
+   * fuse_write_in is the short one of old protocols). Sets `nameStarts` and
+   * `nameEnds` for the form's names.
    */
   entryOf(m: CaptureMessage, x: Exchange | undefined, pr: ConnProtocol, variant: number): T | null {
     if (x === undefined || m.comment !== undefined) return null;
@@ -79,9 +101,29 @@ export class FormCache<T> {
     if ((reply ? x.replyProblem : x.reqProblem) !== undefined || m.capLen < (reply ? OUT_HDR : IN_HDR)) return null;
     const len = u32(b, o, le);
     if (m.capLen < len) return null;
-    if (!reply) return (b[o + IN_EXTLEN]! | b[o + IN_EXTLEN + 1]!) !== 0 ? null : this.get(pr, FormType.REQUEST, u32(b, o + 4, le), variant);
-    if (len === OUT_HDR) return this.get(pr, FormType.BARE_REPLY, x.opcode, variant);
+    let e: T | null;
+    if (!reply) e = (b[o + IN_EXTLEN]! | b[o + IN_EXTLEN + 1]!) !== 0 ? null : this.get(pr, FormType.REQUEST, u32(b, o + 4, le), variant);
+    else if (len === OUT_HDR) e = this.get(pr, FormType.BARE_REPLY, x.opcode, variant);
     // A reply's second word is its error.
-    return len > OUT_HDR && u32(b, o + 4, le) === 0 ? this.get(pr, FormType.REPLY, x.opcode, variant) : null;
+    else e = len > OUT_HDR && u32(b, o + 4, le) === 0 ? this.get(pr, FormType.REPLY, x.opcode, variant) : null;
+    const form = this.lastForm;
+    if (e === null || form === undefined) return e;
+    const body = o + (reply ? OUT_HDR : IN_HDR);
+    const end = o + len;
+    if (end < body + form.size) return null;
+    if (form.firstSize !== undefined && form.firstSize(m, pr) !== form.structs[0]!.l.size) return null;
+    let next = body + form.size;
+    for (let i = 0; i < form.strings.length; i++) {
+      const s = next;
+      let n = -1;
+      if (s < end) {
+        n = s;
+        while (n < end && b[n] !== 0) n++;
+        next = n < end ? n + 1 : end;
+      }
+      nameStarts[i] = s;
+      nameEnds[i] = n;
+    }
+    return e;
   }
 }

@@ -782,7 +782,7 @@ const RESULT_ARROW = Buffer.from(' => ', 'latin1');
  * became of the request.
  */
 export function writeExchangeResult(t: TextBuffer, x: Exchange, reply: MessageParts | undefined, verbose: boolean): void {
-  t.bytes(RESULT_ARROW);
+  writeResultArrow(t);
   if (reply) {
     writeResult(t, reply, verbose);
     writeReplyTimes(t, x);

@@ -22,7 +22,7 @@ import type { Exchange } from '../protocol/exchange.js';
 import type { MessageKind } from '../pairing/pairer.js';
 import type { ConnProtocol } from '../protocol/version.js';
 import type { MessageForm } from '../protocol/decode.js';
-import { FormCache, FormType } from '../protocol/form-cache.js';
+import { FormCache, FormType, nameEnds, nameStarts } from '../protocol/form-cache.js';
 import { u32 } from '../protocol/layout.js';
 import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
@@ -35,7 +35,7 @@ import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { storesSource, wordSource } from './word-digits.js';
 
 /** Writes the line of message `m` (`len` its header's length) and its newline; false (nothing written) when the message is not one the writer covers. */
-type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, timebase: Timebase, pr: ConnProtocol, len: number) => boolean;
+type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, timebase: Timebase, len: number) => void;
 
 const IN_HDR = fuse_in_header.size;
 /** Bytes most of the constants and numbers between two structs of a line take (keys, the data part, the error's name, the line's end). */
@@ -67,8 +67,8 @@ function escapedName(t: TextBuffer, at: number, b: Buffer, s: number, e: number)
 
 /**
  * The line writer of `type` for `opcode` in byte order `le`, from `form`
- * (none for a reply without a body). The checks come first: a message they
- * turn away has had nothing written.
+ * (none for a reply without a body), for the messages FormCache.entryOf
+ * gives it.
  */
 function compile(type: FormType, opcode: number, le: boolean, form: MessageForm | undefined): LineWriter {
   const g = new GeneratedCode();
@@ -77,15 +77,10 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
   const request = type === FormType.REQUEST;
   const hdr = request ? IN_HDR : OUT_HDR;
   const size = form?.size ?? 0;
-  const checks: string[] = [`if (len < ${hdr + size}) return false;`];
-  if (form?.firstSize !== undefined) checks.push(`if (${dep(form.firstSize)}(m, pr) !== ${form.structs[0]!.l.size}) return false;`);
-  // Where each string starts and ends (as the walk splits them: up to its NUL, the next one after it).
+  // Where each string starts and ends: FormCache.entryOf found them as the walk splits them.
   const strings = form?.strings ?? [];
   const body = `o + ${hdr}`;
-  if (strings.length > 0) checks.push(`const end = o + len; let next = ${body} + ${size};`);
-  strings.forEach((_, i) => {
-    checks.push(`const s${i} = next; let e${i} = -1; if (s${i} < end) { e${i} = s${i}; while (e${i} < end && b[e${i}] !== 0) e${i}++; next = e${i} < end ? e${i} + 1 : end; }`);
-  });
+  const names = strings.map((_, i) => `const s${i} = ${dep(nameStarts)}[${i}]; const e${i} = ${dep(nameEnds)}[${i}];`);
   const row = opcodeRow(opcode);
   const op = row !== undefined ? row.name : opcodeName(opcode);
   // Constants are stored at u[p] (room made for them all); a struct's writer (shared by the opcodes that carry it) makes its own.
@@ -119,14 +114,13 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
   }
   writes.push(c(sep === '{' ? '{}}}}\n' : '}}}}\n'));
   const name = `${request ? 'request' : type === FormType.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
-  const src = `return function ${name}(t, index, m, kind, timebase, pr, len) {
+  const src = `return function ${name}(t, index, m, kind, timebase, len) {
     const b = m.data; const o = m.off;
-    ${checks.join('\n    ')}
+    ${names.join('\n    ')}
     ${dep(writeMessageHead)}(t, index, m, kind, timebase);
     t.room(${ROOM});
     ${writes.join('\n    ')}
     t.pos = p;
-    return true;
   };`;
   return g.compile<LineWriter>(src);
 }
@@ -144,5 +138,7 @@ const writers = new FormCache<LineWriter>(2, (type, opcode, variant, form) => co
  */
 export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, timebase: Timebase, x: Exchange | undefined, pr: ConnProtocol): boolean {
   const w = writers.entryOf(m, x, pr, m.le ? 1 : 0);
-  return w !== null && w(t, index, m, kind, timebase, pr, u32(m.data, m.off, m.le));
+  if (w === null) return false;
+  w(t, index, m, kind, timebase, u32(m.data, m.off, m.le));
+  return true;
 }

@@ -19,7 +19,7 @@ import type { Exchange } from '../protocol/exchange.js';
 import type { MessageKind } from '../pairing/pairer.js';
 import type { ConnProtocol } from '../protocol/version.js';
 import type { MessageForm } from '../protocol/decode.js';
-import { FormCache, FormType } from '../protocol/form-cache.js';
+import { FormCache, FormType, nameEnds, nameStarts } from '../protocol/form-cache.js';
 import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { u32 } from '../protocol/layout.js';
@@ -43,9 +43,6 @@ interface LinePlan {
   /** Each name's item before its quotes: ` ` for `name`, ` oldname ` ... (dump-format.ts valueText). */
   readonly strings: readonly Buffer[];
   readonly data: boolean;
-  readonly firstSize: MessageForm['firstSize'];
-  /** The first struct's full size, which `firstSize` must find. */
-  readonly firstFull: number;
 }
 
 function planOf(type: FormType, opcode: number, le: boolean, verbose: boolean, form: MessageForm | undefined): LinePlan {
@@ -58,51 +55,27 @@ function planOf(type: FormType, opcode: number, le: boolean, verbose: boolean, f
     at: structs.map((s) => s.at),
     strings: (form?.strings ?? []).map((k) => Buffer.from(k === 'name' ? ' ' : ` ${k} `, 'latin1')),
     data: form?.data ?? false,
-    firstSize: form?.firstSize,
-    firstFull: structs[0]?.l.size ?? 0,
   };
 }
 
-/** Plans by type, variant (byte order, verbosity: `variantOf`) and opcode, per protocol minor. */
-const plans = new FormCache<LinePlan>(4, (type, opcode, variant, form) =>
-  // More names than the scratch below holds: none has as many, but a plan must not write past it.
-  form !== undefined && form.strings.length > starts.length ? null : planOf(type, opcode, (variant & 1) === 1, (variant & 2) === 2, form));
-
-/** Where each name of the message being written starts and ends (end -1: none left, as the walk's null). */
-const starts = new Int32Array(8);
-const ends = new Int32Array(8);
+/** Plans by type, variant (1: little-endian, 2: verbose) and opcode, per protocol minor. */
+const plans = new FormCache<LinePlan>(4, (type, opcode, variant, form) => planOf(type, opcode, (variant & 1) === 1, (variant & 2) === 2, form));
 
 /**
- * The plan for message `m` (walked with `x`) when one covers it, its names
- * found (`starts`, `ends`); null otherwise. Writes nothing.
+ * The plan for message `m` (walked with `x`) when one covers it and its
+ * names (FormCache `nameStarts`, `nameEnds`) need no escapes; null
+ * otherwise. Writes nothing.
  */
 function coveredPlan(m: CaptureMessage, x: Exchange, pr: ConnProtocol, verbose: boolean): LinePlan | null {
   const plan = plans.entryOf(m, x, pr, (m.le ? 1 : 0) + (verbose ? 2 : 0));
   if (plan === null) return null;
   const b = m.data;
-  const o = m.off;
-  const len = u32(b, o, m.le);
-  const body = o + (m.dir === Direction.Outbound ? OUT_HDR : IN_HDR);
-  if (len < body - o + plan.size) return null;
-  if (plan.firstSize !== undefined && plan.firstSize(m, pr) !== plan.firstFull) return null;
-  // The names, split as the walk splits them (each up to its NUL, the next after it), and each plain.
-  const strings = plan.strings;
-  const end = o + len;
-  let next = body + plan.size;
-  for (let i = 0; i < strings.length; i++) {
-    const s = next;
-    let e = -1;
-    if (s < end) {
-      e = s;
-      for (; e < end; e++) {
-        const c = b[e]!;
-        if (c === 0) break;
-        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return null;
-      }
-      next = e < end ? e + 1 : end;
+  for (let i = 0; i < plan.strings.length; i++) {
+    const e = nameEnds[i]!;
+    for (let j = nameStarts[i]!; j < e; j++) {
+      const c = b[j]!;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return null;
     }
-    starts[i] = s;
-    ends[i] = e;
   }
   return plan;
 }
@@ -115,7 +88,7 @@ function writePlannedBody(t: TextBuffer, plan: LinePlan, m: CaptureMessage): voi
   const writers = plan.writers;
   for (let i = 0; i < writers.length; i++) writers[i]!(t, b, body + plan.at[i]!);
   const strings = plan.strings;
-  for (let i = 0; i < strings.length; i++) if (ends[i]! >= 0) writePlainQuoted(t, strings[i]!, b, starts[i]!, ends[i]!);
+  for (let i = 0; i < strings.length; i++) if (nameEnds[i]! >= 0) writePlainQuoted(t, strings[i]!, b, nameStarts[i]!, nameEnds[i]!);
   if (plan.data) {
     const n = u32(b, m.off, m.le) - hdr - plan.size;
     writeDataItem(t, n, n);
