@@ -195,7 +195,6 @@ typedef int (*open2_fn)(const char *, int);
 typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
 typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef int (*mount_fn)(const char *, const char *, const char *, unsigned long, const void *);
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
@@ -226,7 +225,6 @@ static open2_fn real_open64_2;
 static recvmsg_fn real_recvmsg;
 static sendmsg_fn real_sendmsg;
 static execve_fn real_execve, real_execvpe;
-static execv_fn real_execv, real_execvp;
 static fexecve_fn real_fexecve;
 static mount_fn real_mount;
 static sigaction_fn real_sigaction;
@@ -515,8 +513,6 @@ static void resolve_all(void) {
     RESOLVE(real_sendmsg, "sendmsg");
     RESOLVE(real_execve, "execve");
     RESOLVE(real_execvpe, "execvpe");
-    RESOLVE(real_execv, "execv");
-    RESOLVE(real_execvp, "execvp");
     RESOLVE(real_fexecve, "fexecve");
     RESOLVE(real_mount, "mount");
     RESOLVE(real_sigaction, "sigaction");
@@ -2616,24 +2612,14 @@ int execvpe(const char *file, char *const argv[], char *const envp[]) {
     return r;
 }
 
+/* execv and execvp are execve and execvpe with the process's environment:
+ * through the hooks above, so the capture is carried the one way. */
 int execv(const char *path, char *const argv[]) {
-    RESOLVE(real_execv, "execv");
-    RESOLVE(real_execve, "execve");
-    struct carry c;
-    char *const *env = carry_begin(environ, path, 0, -1, &c);
-    int r = env == environ ? real_execv(path, argv) : real_execve(path, argv, env);
-    carry_end(&c);
-    return r;
+    return execve(path, argv, environ);
 }
 
 int execvp(const char *file, char *const argv[]) {
-    RESOLVE(real_execvp, "execvp");
-    RESOLVE(real_execvpe, "execvpe");
-    struct carry c;
-    char *const *env = carry_begin(environ, file, 1, -1, &c);
-    int r = env == environ ? real_execvp(file, argv) : real_execvpe(file, argv, env);
-    carry_end(&c);
-    return r;
+    return execvpe(file, argv, environ);
 }
 
 int fexecve(int fd, char *const argv[], char *const envp[]) {
