@@ -59,13 +59,6 @@ export function register(program: Command): void {
     });
 }
 
-/** A reply message while its pairing call lasts: walked only when no form covers it. */
-interface ReplyMessage {
-  kind: MessageKind;
-  m: CaptureMessage;
-  pairer: Pairer;
-}
-
 function dump(files: string[], opts: DumpOptions): number {
   const out = new Output(opts.output);
   const proto = parseProto(opts.proto);
@@ -122,6 +115,18 @@ function dump(files: string[], opts: DumpOptions): number {
     textOpts.hideConn = !multiConn();
     return textOpts;
   };
+  /** The one MessageParts every message is walked into (read at once, before the next message). */
+  const parts = new MessageParts();
+  /** The exchange a request or reply is walked with (an orphan reply has none). */
+  const walkedExchange = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): Exchange | undefined =>
+    m.dir === Direction.Outbound && kind === 'orphan-reply' ? undefined : pairer.last;
+  const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): MessageParts | undefined => {
+    const p = pairer.protocol(m.conn);
+    if (kind === 'notify') return walkNotify(m, p, pairer.lastNotify, parts);
+    if (m.dir === Direction.Outbound) return walkReply(m, walkedExchange(kind, m, pairer), p, parts);
+    if (m.capLen < 40) return undefined;
+    return walkRequest(m, p, walkedExchange(kind, m, pairer), parts);
+  };
   /**
    * The line of a message a form covers (dump-text-message.ts), printed at
    * once with its number (one capture) or formatted now and numbered when
@@ -140,18 +145,6 @@ function dump(files: string[], opts: DumpOptions): number {
     if (!writeWholeMessageText(scratch, -1, m, kind, x, pr, textLineOpts())) return false;
     emit(m.input, m.t, { text: scratch.takeFrom(from), numbered: true });
     return true;
-  };
-  /** The one MessageParts every message is walked into (read at once, before the next message). */
-  const parts = new MessageParts();
-  /** The exchange a request or reply is walked with (an orphan reply has none). */
-  const walkedExchange = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): Exchange | undefined =>
-    m.dir === Direction.Outbound && kind === 'orphan-reply' ? undefined : pairer.last;
-  const decodeOf = (kind: MessageKind, m: CaptureMessage, pairer: Pairer): MessageParts | undefined => {
-    const p = pairer.protocol(m.conn);
-    if (kind === 'notify') return walkNotify(m, p, pairer.lastNotify, parts);
-    if (m.dir === Direction.Outbound) return walkReply(m, walkedExchange(kind, m, pairer), p, parts);
-    if (m.capLen < 40) return undefined;
-    return walkRequest(m, p, walkedExchange(kind, m, pairer), parts);
   };
   /** The request's text as its exchange line shows it (JSON text with --json): from its form when one covers it, else from its walk. */
   const requestText = (kind: MessageKind, m: CaptureMessage, pairer: Pairer, x: Exchange): string | undefined => {
@@ -195,11 +188,11 @@ function dump(files: string[], opts: DumpOptions): number {
           const d = requestText(kind, m, pairer, x);
           if (d !== undefined) pendingDecoded.set(x, d);
         } else if (x && kind === 'no-reply-request') {
-          emitExchange(x, requestText(kind, m, pairer, x), undefined, m);
+          emitExchange(x, requestText(kind, m, pairer, x), m, pairer, undefined);
         } else if (x && (kind === 'reply' || kind === 'interrupt-reply')) {
           const req = pendingDecoded.get(x);
           pendingDecoded.delete(x);
-          emitExchange(x, req, { kind, m, pairer }, m);
+          emitExchange(x, req, m, pairer, kind);
         }
         return;
       }
@@ -256,17 +249,18 @@ function dump(files: string[], opts: DumpOptions): number {
 
   /**
    * One exchange line, in the order of the message that completes it (`at`:
-   * its reply, or a request that expects none). `req` is the request's text
-   * (`requestText`), `reply` the reply message (none: a request that expects
-   * none, or the capture ended first). The text is made now (the reply's
-   * bytes are reused): from one capture it is written at once, from several
-   * it waits for its turn and takes its number when printed.
+   * its reply, or a request that expects none; none when the capture ended
+   * first). `req` is the request's text (`requestText`); with `replyKind`,
+   * `at` is the reply (walked only when no form covers it). The text is made
+   * now (the reply's bytes are reused): from one capture it is written at
+   * once, from several it waits for its turn and takes its number when printed.
    */
-  function emitExchange(x: Exchange, req: string | undefined, reply: ReplyMessage | undefined, at: CaptureMessage | undefined): void {
+  function emitExchange(x: Exchange, req: string | undefined, at: CaptureMessage | undefined, pairer: Pairer | undefined, replyKind: MessageKind | undefined): void {
+    const reply = replyKind !== undefined && at !== undefined && pairer !== undefined;
     if (json) {
       // The exchange's own keys, then its request and reply as JSON text (the last two keys).
       const head = stringifyPlain({ type: 'exchange', data: exchangeJson(x) });
-      const rep = reply ? decodeOf(reply.kind, reply.m, reply.pairer) : undefined;
+      const rep = reply ? decodeOf(replyKind, at, pairer) : undefined;
       const l = { text: `${head.slice(0, -2)},"request":${req ?? 'null'},"reply":${rep ? partsJson(rep) : 'null'}}}`, numbered: false };
       if (at) emit(at.input, at.t, l);
       else print(l);
@@ -275,24 +269,22 @@ function dump(files: string[], opts: DumpOptions): number {
     // Nothing without the request's text.
     if (req === undefined) return;
     const o = textLineOpts();
-    if (!merger || !at) {
-      const t = out.text;
-      writeHead(t, x.reqIndex + 1, x.tReq, x.conn, x.tid, o);
-      writeExchangeRest(t, x, req, reply, o.verbose === true);
+    const verbose = o.verbose === true;
+    // From several captures the line waits for its turn (the message that completes it); else it is written now.
+    const waits = merger !== undefined ? at : undefined;
+    const t = waits ? scratch : out.text;
+    const from = t.pos;
+    if (!waits) writeHead(t, x.reqIndex + 1, x.tReq, x.conn, x.tid, o);
+    t.str(req);
+    if (!(reply && writeWholeExchangeResult(t, at, x, pairer.protocol(at.conn), verbose))) {
+      writeExchangeResult(t, x, reply ? decodeOf(replyKind, at, pairer) : undefined, verbose);
+    }
+    if (!waits) {
       t.byte(10);
       return;
     }
-    const from = scratch.pos;
-    writeExchangeRest(scratch, x, req, reply, o.verbose === true);
     const text = scratch.takeFrom(from);
-    emit(at.input, at.t, { render: () => exchangeHead(x, o) + text, numbered: false });
-  }
-
-  /** An exchange line after its time columns: the request's text, then what `reply` says, from its form when one covers it, else from its walk. */
-  function writeExchangeRest(t: TextBuffer, x: Exchange, req: string, reply: ReplyMessage | undefined, verbose: boolean): void {
-    t.str(req);
-    if (reply && writeWholeExchangeResult(t, reply.m, x, reply.pairer.protocol(reply.m.conn), verbose)) return;
-    writeExchangeResult(t, x, reply ? decodeOf(reply.kind, reply.m, reply.pairer) : undefined, verbose);
+    emit(waits.input, waits.t, { render: () => exchangeHead(x, o) + text, numbered: false });
   }
 
   // Progress on a terminal, unless the decoded lines go to that terminal too.
@@ -311,7 +303,7 @@ function dump(files: string[], opts: DumpOptions): number {
   merger?.flush();
   if (opts.exchanges) {
     for (const x of result.unanswered) {
-      emitExchange(x, pendingDecoded.get(x), undefined, undefined);
+      emitExchange(x, pendingDecoded.get(x), undefined, undefined, undefined);
     }
   }
   // A file that could not even be opened has nothing to summarise.
