@@ -2,25 +2,36 @@
  * One benchmark measurement in its own process: `node measure.js STAGE FILE`.
  * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
  * this process, the figure to compare on a loaded machine), systemSeconds (the
- * system part of it), peak RSS (MB).
+ * system part of it), peak RSS (MB), outputBytes (what a command wrote).
+ * `write FILE BYTES` writes that many bytes and nothing else: the floor the
+ * kernel puts under a command whose output is that large.
  * A stage named after a command line (`dump --json`, `export --table requests`,
  * `report` ...) runs that command of the CLI in this process, its output into
  * a file beside the capture (deleted after the clock stops); its messages count is 0 (the
  * caller knows the capture's).
  */
-import { closeSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pairCaptures } from '../src/pairing/pair-captures.js';
 import { CLI_STAGES } from './stages.js';
+import { TEXT_BUFFER } from '../src/report/text-buffer.js';
 
 async function main(): Promise<void> {
-  const [stage, file] = process.argv.slice(2);
-  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|analyze FILE');
+  const [stage, file, size] = process.argv.slice(2);
+  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|analyze|write FILE [BYTES]');
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let messages = 0;
   let out: string | undefined;
-  if (stage === 'read') {
+  if (stage === 'write') {
+    // The floor under an output stage: the kernel taking that many bytes into a file, written as the
+    // commands write (one reused buffer of TEXT_BUFFER bytes), with no work to make them.
+    out = `${file}.out`;
+    const fd = openSync(out, 'w');
+    const buf = Buffer.alloc(TEXT_BUFFER, 0x61);
+    for (let left = Number(size); left > 0; left -= buf.length) writeSync(fd, buf, 0, Math.min(left, buf.length));
+    closeSync(fd);
+  } else if (stage === 'read') {
     const fd = openSync(file, 'r');
     const buf = Buffer.allocUnsafe(4 << 20);
     while (readSync(fd, buf, 0, buf.length, null) > 0);
@@ -56,10 +67,11 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const rssMB = peakRssKiB() / 1024;
+  const outputBytes = out !== undefined ? statSync(out).size : 0;
   // Deleting the output (hundreds of MB for dump --json) is the bench's housekeeping, not the command's: after the clock.
   if (out !== undefined) rmSync(out, { force: true });
   const systemSeconds = cpu.system / 1e6;
-  console.log(JSON.stringify({ messages, seconds, cpuSeconds, systemSeconds, rssMB }));
+  console.log(JSON.stringify({ messages, seconds, cpuSeconds, systemSeconds, rssMB, outputBytes }));
 }
 
 main().catch((e: unknown) => {

@@ -11,6 +11,9 @@
  * counts of the `nodes` case from BENCH_NODES (default "100000,1000000");
  * BENCH_SHAPES picks cases (manyfiles,meta,write,write-snap,nodes), BENCH_STAGES
  * stages; BENCH_RECORDER=0 skips the recorder overhead rows (bench/recorder.ts).
+ * Output stages also get `write-only CPU s`: the CPU time of writing just
+ * as many bytes to a file (measure.ts `write`), the kernel's floor under the
+ * command whatever its code does.
  * The table is Markdown (README "Speed" takes it as is). Rates are given per
  * CPU-second of the measuring process as well as per wall second: on a loaded
  * machine the wall clock measures the neighbours, CPU time measures the code.
@@ -34,19 +37,23 @@ interface Measurement {
   /** The kernel's share of cpuSeconds: for the output stages, mostly taking the output file's bytes into the page cache. */
   systemSeconds: number;
   rssMB: number;
+  /** Bytes the command wrote (output stages). */
+  outputBytes: number;
 }
 
 interface Row extends Measurement {
   capture: string;
   stage: string;
   bytes: number;
+  /** CPU seconds of writing `outputBytes` alone (measure.ts `write`), after an output stage. */
+  floorCpuSeconds?: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const measure = join(here, 'measure.js');
 
-function runStage(stage: string, file: string): Measurement | { error: string } {
-  const r = spawnSync(process.execPath, [measure, stage, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function runStage(stage: string, file: string, ...args: string[]): Measurement | { error: string } {
+  const r = spawnSync(process.execPath, [measure, stage, file, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ') };
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
 }
@@ -57,7 +64,7 @@ function fmt(n: number, digits = 0): string {
 
 /** The rows as a Markdown table: numbers right-aligned, columns sized to their data. */
 function formatTable(rows: Row[]): string {
-  const header = ['capture', 'stage', 'messages', 'wall s', 'CPU s', 'sys s', 'messages/CPU-s', 'MB/CPU-s', 'messages/s', 'MB/s', 'peak RSS MB'];
+  const header = ['capture', 'stage', 'messages', 'wall s', 'CPU s', 'sys s', 'messages/CPU-s', 'MB/CPU-s', 'messages/s', 'MB/s', 'peak RSS MB', 'output MB', 'write-only CPU s'];
   const table = rows.map((r) => {
     const mb = r.bytes / 1048576;
     const perMsg = r.stage !== 'read';
@@ -65,6 +72,7 @@ function formatTable(rows: Row[]): string {
       r.capture, r.stage, perMsg ? fmt(r.messages) : '-', fmt(r.seconds, 2), fmt(r.cpuSeconds, 2), fmt(r.systemSeconds, 2),
       perMsg ? fmt(r.messages / r.cpuSeconds) : '-', fmt(mb / r.cpuSeconds),
       perMsg ? fmt(r.messages / r.seconds) : '-', fmt(mb / r.seconds), fmt(r.rssMB),
+      r.outputBytes > 0 ? fmt(r.outputBytes / 1048576) : '-', r.floorCpuSeconds !== undefined ? fmt(r.floorCpuSeconds, 2) : '-',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
@@ -148,7 +156,11 @@ async function main(): Promise<void> {
       }
       // Command-line stages do not count messages: the capture has what was generated.
       const messages = res.messages || (stage === 'read' ? 0 : gen.messages);
-      rows.push({ capture: label, stage, bytes, ...res, messages });
+      // The kernel's price of the output itself, right after the command paid it (same page cache state).
+      const floor = res.outputBytes > 0 ? runStage('write', c.file, String(res.outputBytes)) : undefined;
+      if (floor !== undefined && 'error' in floor) process.stderr.write(`bench: write floor failed: ${floor.error}\n`);
+      const floorCpuSeconds = floor !== undefined && !('error' in floor) ? floor.cpuSeconds : undefined;
+      rows.push({ capture: label, stage, bytes, ...res, messages, floorCpuSeconds });
     }
     if (!process.env.BENCH_KEEP) unlinkSync(c.file);
   }
