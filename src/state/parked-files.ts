@@ -6,7 +6,7 @@
  * size event) and it is alone in its size group; the table takes it out again
  * (`take`) as the same FileState and SizeGroup the moment anything needs it.
  * A FileState with its SizeGroup, size history and boxed doubles costs about
- * 1 KB; a row costs 144 bytes plus its path.
+ * 1 KB; a row costs 96 bytes plus its path.
  */
 import type { Id } from '../model/id64.js';
 import { FileState, SizeHistory } from './files.js';
@@ -15,26 +15,48 @@ import { FileState, SizeHistory } from './files.js';
 const CHUNK_BITS = 12;
 const CHUNK_ROWS = 1 << CHUNK_BITS;
 
-/** The numbers of a row, by column. */
+/**
+ * The numbers of a row, by column. `Head` packs the connection, the bits and
+ * the size event's kind (`head`). The event's own numbers (value and the
+ * sizes after it) are nearly always the file's (nothing reached the file
+ * after its one report): then they are not stored; otherwise they go to
+ * `ParkedFiles.eventNums` and `EVENT_APART` says so.
+ */
 const enum Col {
-  Conn, Nodeid, Ino, KernelSize, TKernelChange, TAttrApplied, ReportedSize, DaemonSize, TUpdated, TLastTruncate, Bits,
-  EvT, EvKind, EvUnique, EvValue, EvKernel, EvDaemon, EvReported,
+  Head, Nodeid, Ino, KernelSize, TKernelChange, TAttrApplied, ReportedSize, DaemonSize, TUpdated, TLastTruncate, EvT, EvUnique,
 }
-const STRIDE = Col.EvReported + 1;
+const STRIDE = Col.EvUnique + 1;
 
-/** Bits of `Col.Bits`: the type (`FileState.regular`) in the low two. */
+/** Bits of a row (`head`): the type (`FileState.regular`) in the low two. */
 const REGULAR = 1;
 const NOT_REGULAR = 2;
 const INO_CONFLICT = 4;
 /** The group is registered under the file's ino (correlation). */
 const GROUP_INO = 8;
 const HAS_EVENT = 16;
+/** The size event's numbers differ from the file's: they are in `eventNums`. */
+const EVENT_APART = 32;
+/** `head` = conn * HEAD_CONN + bits * HEAD_BITS + event kind: exact in a double for any connection number. */
+const HEAD_BITS = 16;
+const HEAD_CONN = HEAD_BITS * 64;
+
+function head(conn: number, bits: number, kind: number): number {
+  return conn * HEAD_CONN + bits * HEAD_BITS + kind;
+}
+const headConn = (h: number): number => Math.floor(h / HEAD_CONN);
+const headBits = (h: number): number => Math.floor(h / HEAD_BITS) % 64;
+const headKind = (h: number): number => h % HEAD_BITS;
+
+/** Equal as stored numbers (NaN equals NaN). */
+const same = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
 
 export class ParkedFiles {
   private chunks: Float64Array[] = [];
   private paths: (string | undefined)[] = [];
   /** Paths of size events that differ from the file's path (a rename between the event and the parking: rare). */
   private eventPaths = new Map<number, string>();
+  /** Value, kernel, daemon and reported size of size events that differ from their file's (`EVENT_APART`: rare). */
+  private eventNums = new Map<number, [number, number, number, number]>();
   private free: number[] = [];
   private rows = 0;
   /** Rows in use. */
@@ -61,7 +83,6 @@ export class ParkedFiles {
     const c = this.chunks[k] ?? (this.chunks[k] = new Float64Array(CHUNK_ROWS * STRIDE));
     const o = (row & (CHUNK_ROWS - 1)) * STRIDE;
     const g = f.group;
-    c[o + Col.Conn] = f.conn;
     c[o + Col.Nodeid] = f.nodeid as number;
     c[o + Col.Ino] = f.ino === undefined ? NaN : (f.ino as number);
     c[o + Col.KernelSize] = f.kernelSize;
@@ -74,21 +95,23 @@ export class ParkedFiles {
     let bits = f.regular === undefined ? 0 : f.regular ? REGULAR : NOT_REGULAR;
     if (f.inoConflict) bits |= INO_CONFLICT;
     if (g.ino !== undefined) bits |= GROUP_INO;
+    let kind = 0;
     const h = f.sizeHistory;
     if (h !== undefined) {
       bits |= HAS_EVENT;
+      kind = h.numAt(0, 1);
       c[o + Col.EvT] = h.numAt(0, 0);
-      c[o + Col.EvKind] = h.numAt(0, 1);
-      c[o + Col.EvValue] = h.numAt(0, 2);
-      c[o + Col.EvKernel] = h.numAt(0, 3);
-      c[o + Col.EvDaemon] = h.numAt(0, 4);
-      c[o + Col.EvReported] = h.numAt(0, 5);
       const u = h.uniqueAt(0);
       c[o + Col.EvUnique] = u === null ? NaN : (u as number);
+      const nums: [number, number, number, number] = [h.numAt(0, 2), h.numAt(0, 3), h.numAt(0, 4), h.numAt(0, 5)];
+      if (!same(nums[0], g.reportedSize) || !same(nums[1], f.kernelSize) || !same(nums[2], g.daemonSize) || !same(nums[3], g.reportedSize)) {
+        bits |= EVENT_APART;
+        this.eventNums.set(row, nums);
+      }
       const p = h.pathAt(0);
       if (p !== f.path) this.eventPaths.set(row, p);
     }
-    c[o + Col.Bits] = bits;
+    c[o + Col.Head] = head(f.conn, bits, kind);
     this.paths[row] = f.path;
     this.size++;
     return row;
@@ -98,10 +121,11 @@ export class ParkedFiles {
   take(row: number): FileState {
     const c = this.chunks[row >>> CHUNK_BITS]!;
     const o = (row & (CHUNK_ROWS - 1)) * STRIDE;
-    const bits = c[o + Col.Bits]!;
+    const hd = c[o + Col.Head]!;
+    const bits = headBits(hd);
     const ino = c[o + Col.Ino]!;
     const path = this.paths[row]!;
-    const f = new FileState(c[o + Col.Conn]!, c[o + Col.Nodeid]!, path, undefined);
+    const f = new FileState(headConn(hd), c[o + Col.Nodeid]!, path, undefined);
     const g = f.group;
     if (!Number.isNaN(ino)) f.ino = ino;
     if ((bits & GROUP_INO) !== 0) (g as { ino: Id | undefined }).ino = ino;
@@ -118,11 +142,11 @@ export class ParkedFiles {
       const u = c[o + Col.EvUnique]!;
       const evPath = this.eventPaths.get(row);
       if (evPath !== undefined) this.eventPaths.delete(row);
+      let nums = (bits & EVENT_APART) !== 0 ? this.eventNums.get(row) : undefined;
+      if (nums !== undefined) this.eventNums.delete(row);
+      else nums = [g.reportedSize, f.kernelSize, g.daemonSize, g.reportedSize];
       f.sizeEvents = 1;
-      f.sizeHistory = new SizeHistory(
-        c[o + Col.EvT]!, c[o + Col.EvKind]!, Number.isNaN(u) ? null : u, c[o + Col.EvValue]!,
-        c[o + Col.EvKernel]!, c[o + Col.EvDaemon]!, c[o + Col.EvReported]!, evPath ?? path,
-      );
+      f.sizeHistory = new SizeHistory(c[o + Col.EvT]!, headKind(hd), Number.isNaN(u) ? null : u, nums[0], nums[1], nums[2], nums[3], evPath ?? path);
     }
     this.paths[row] = undefined;
     this.free.push(row);
@@ -131,7 +155,7 @@ export class ParkedFiles {
   }
 
   conn(row: number): number {
-    return this.chunks[row >>> CHUNK_BITS]![(row & (CHUNK_ROWS - 1)) * STRIDE + Col.Conn]!;
+    return headConn(this.chunks[row >>> CHUNK_BITS]![(row & (CHUNK_ROWS - 1)) * STRIDE + Col.Head]!);
   }
 
   nodeid(row: number): number {
@@ -152,6 +176,6 @@ export class ParkedFiles {
 
   /** Size events of the parked file (0 or 1). */
   sizeEvents(row: number): number {
-    return (this.chunks[row >>> CHUNK_BITS]![(row & (CHUNK_ROWS - 1)) * STRIDE + Col.Bits]! & HAS_EVENT) !== 0 ? 1 : 0;
+    return (headBits(this.chunks[row >>> CHUNK_BITS]![(row & (CHUNK_ROWS - 1)) * STRIDE + Col.Head]!) & HAS_EVENT) !== 0 ? 1 : 0;
   }
 }

@@ -121,3 +121,36 @@ test('analysis: the busiest of many parked and live files, with a small file lis
   assert.deepEqual(model.files.map((f) => f.path), ['/', '/f2500', '/f1700', '/f40', '/f0', '/f1']);
   assert.equal(model.filesOmitted, 3001 - 6);
 });
+
+test('ParkedFiles: a size event whose numbers are not the file\'s keeps its own; any connection number and event kind come back', () => {
+  const t = new FileTable(false);
+  const a = t.getOrCreate(70_000, 10, paths);
+  a.regular = false;
+  a.kernelSize = 5;
+  a.group.reportedSize = 5;
+  a.group.daemonSize = 5;
+  a.tKernelChange = 3e12;
+  a.noteSizeEvent(3e12, 'short-read', 41, 5);
+  // The sizes moved after the event with no event of their own: the event keeps what it saw.
+  a.kernelSize = 9;
+  a.group.daemonSize = NaN;
+  const b = t.getOrCreate(70_000, 11, paths);
+  b.kernelSize = NaN;
+  b.group.reportedSize = 8;
+  b.group.daemonSize = NaN;
+  b.noteSizeEvent(4e12, 'store', null, 8);
+  t.park(a);
+  t.park(b);
+  assert.equal(t.parked.size, 2);
+  const events = (f: FileState): unknown[] => {
+    const out: unknown[] = [];
+    f.sizeHistory!.forEach((e) => out.push(e));
+    return out;
+  };
+  const b2 = t.get(70_000, 11)!;
+  assert.deepEqual([b2.conn, b2.kernelSize, b2.group.reportedSize, b2.group.daemonSize], [70_000, NaN, 8, NaN]);
+  assert.deepEqual(events(b2), [{ t: 4e12, kind: 'store', unique: null, value: 8, kernel: NaN, daemon: NaN, reported: 8, path: '/n11' }]);
+  const a2 = t.get(70_000, 10)!;
+  assert.deepEqual([a2.conn, a2.regular, a2.kernelSize, a2.group.daemonSize, a2.tKernelChange], [70_000, false, 9, NaN, 3e12]);
+  assert.deepEqual(events(a2), [{ t: 3e12, kind: 'short-read', unique: 41, value: 5, kernel: 5, daemon: 5, reported: 5, path: '/n10' }]);
+});
