@@ -15,7 +15,9 @@
  * Ids are numbers while exact (always, in practice); the rare bigint id (bit
  * 63 set, e.g. by a resent request) goes to a side `Map`. Iteration is in
  * insertion order, like a `Map`, and setting an existing key keeps its place,
- * like a `Map`.
+ * like a `Map`; a table made `unordered` (one nobody iterates: the state's
+ * paths by nodeid, groups by ino) keeps no insertion numbers, a quarter of its
+ * memory (4 MB a table at a million entries), and iterates in no set order.
  */
 import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
@@ -35,11 +37,15 @@ export class IdTable<V = Exchange> {
   private shift = 28;
   private keys = new Float64Array(16).fill(EMPTY);
   private vals: (V | undefined)[] = new Array<V | undefined>(16).fill(undefined);
-  /** Insertion sequence number per slot (for ordered iteration). */
-  private seqs: Uint32Array | Float64Array = new Uint32Array(16);
+  /** Insertion sequence number per slot (for ordered iteration); none in an unordered table. */
+  private seqs: Uint32Array | Float64Array | undefined;
   private seq = 0;
   private count = 0;
   private big: Map<bigint, { x: V; seq: number }> | undefined;
+
+  constructor(opts?: { unordered: true }) {
+    this.seqs = opts?.unordered === true ? undefined : new Uint32Array(16);
+  }
 
   get size(): number {
     return this.count + (this.big?.size ?? 0);
@@ -107,8 +113,11 @@ export class IdTable<V = Exchange> {
     keys[i] = u;
     this.vals[i] = x;
     const seq = this.seq++;
-    if (seq > NARROW_SEQ_MAX && this.seqs instanceof Uint32Array) this.seqs = Float64Array.from(this.seqs);
-    this.seqs[i] = seq;
+    let seqs = this.seqs;
+    if (seqs !== undefined) {
+      if (seq > NARROW_SEQ_MAX && seqs instanceof Uint32Array) this.seqs = seqs = Float64Array.from(seqs);
+      seqs[i] = seq;
+    }
     // Keep the load under 1/2 so that probes stay short.
     if (++this.count * 2 > mask + 1) this.grow();
     return undefined;
@@ -153,6 +162,7 @@ export class IdTable<V = Exchange> {
   private removeAt(i: number): void {
     const keys = this.keys;
     const mask = this.mask;
+    const seqs = this.seqs;
     // Backward shift: move later entries of the probe run into the hole when
     // their home slot does not lie (cyclically) between the hole and them.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
@@ -162,7 +172,7 @@ export class IdTable<V = Exchange> {
       if (((j - h) & mask) >= ((j - i) & mask)) {
         keys[i] = k;
         this.vals[i] = this.vals[j];
-        this.seqs[i] = this.seqs[j]!;
+        if (seqs !== undefined) seqs[i] = seqs[j]!;
         i = j;
       }
     }
@@ -180,7 +190,8 @@ export class IdTable<V = Exchange> {
     this.shift = 32 - Math.log2(cap);
     this.keys = new Float64Array(cap).fill(EMPTY);
     this.vals = new Array<V | undefined>(cap).fill(undefined);
-    this.seqs = this.seq > NARROW_SEQ_MAX ? new Float64Array(cap) : new Uint32Array(cap);
+    this.seqs = oldSeqs === undefined ? undefined : this.seq > NARROW_SEQ_MAX ? new Float64Array(cap) : new Uint32Array(cap);
+    const seqs = this.seqs;
     for (let j = 0; j < oldKeys.length; j++) {
       const k = oldKeys[j]!;
       if (k === EMPTY) continue;
@@ -188,7 +199,7 @@ export class IdTable<V = Exchange> {
       while (this.keys[i] !== EMPTY) i = (i + 1) & this.mask;
       this.keys[i] = k;
       this.vals[i] = oldVals[j];
-      this.seqs[i] = oldSeqs[j]!;
+      if (seqs !== undefined && oldSeqs !== undefined) seqs[i] = oldSeqs[j]!;
     }
   }
 
@@ -200,10 +211,17 @@ export class IdTable<V = Exchange> {
    */
   values(): IterableIterator<V> {
     const cap = this.keys.length;
+    const seqs = this.seqs;
+    if (seqs === undefined) {
+      const out: V[] = [];
+      for (let i = 0; i < cap; i++) if (this.keys[i] !== EMPTY) out.push(this.vals[i]!);
+      if (this.big) for (const e of this.big.values()) out.push(e.x);
+      return out.values();
+    }
     if (this.big === undefined && this.seq * cap < Number.MAX_SAFE_INTEGER) {
       const order = new Float64Array(this.count);
       let n = 0;
-      for (let i = 0; i < cap; i++) if (this.keys[i] !== EMPTY) order[n++] = this.seqs[i]! * cap + i;
+      for (let i = 0; i < cap; i++) if (this.keys[i] !== EMPTY) order[n++] = seqs[i]! * cap + i;
       order.sort();
       const out = new Array<V>(n);
       for (let k = 0; k < n; k++) out[k] = this.vals[order[k]! % cap]!;
@@ -211,7 +229,7 @@ export class IdTable<V = Exchange> {
     }
     const all: { x: V; seq: number }[] = [];
     for (let i = 0; i < cap; i++) {
-      if (this.keys[i] !== EMPTY) all.push({ x: this.vals[i]!, seq: this.seqs[i]! });
+      if (this.keys[i] !== EMPTY) all.push({ x: this.vals[i]!, seq: seqs[i]! });
     }
     if (this.big) all.push(...this.big.values());
     all.sort((a, b) => a.seq - b.seq);

@@ -13,7 +13,7 @@ import { IdTable } from '../pairing/id-table.js';
 export class FileTable {
   /** Not `Map`s: files come and go by the thousand, and a Map's discarded tables keep dropped files alive (IdTable). */
   private byConn: IdTable<FileState | number>[] = [];
-  private groupsByIno = new IdTable<SizeGroup | number>();
+  private groupsByIno = new IdTable<SizeGroup | number>({ unordered: true });
   /** Inos two nodeids of one connection reported: no evidence of anything. */
   private ambiguous = new Set<Id>();
   readonly parked = new ParkedFiles();

@@ -53,14 +53,14 @@ const MAX_DEPTH = 256;
 
 export class PathTable {
   /** Not `Map`s (IdTable): nodes come and go by the thousand, and a Map's discarded tables keep dropped nodes alive. */
-  private nodes = new IdTable<PathNode>();
+  private nodes = new IdTable<PathNode>({ unordered: true });
   /** parent -> name -> nodeid, for renames and unlinks. */
-  private children = new IdTable<Map<string, Id>>();
+  private children = new IdTable<Map<string, Id>>({ unordered: true });
   /**
    * Known nodes whose parent is the key (the root's are not counted): a node
    * that has any is a prefix of other nodes' paths.
    */
-  private dependents = new IdTable<number>();
+  private dependents = new IdTable<number>({ unordered: true });
   /**
    * The cached paths are valid while a node's `epoch` equals this. A change
    * of a node's name or parent, or a node appearing or going, changes the
