@@ -7,7 +7,8 @@
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
  * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
  * wimmountrw, tup (three builds of a small C project: one connection each),
- * xmount (a raw disk image with a write cache). Each is decoded as the test suite's independent reader pairs it,
+ * xmount (a raw disk image with a write cache), mhddfs (a union of two
+ * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups). Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -125,6 +126,12 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-tup.pcapng', protocol: '7.31', ops: ['LOOKUP', 'GETATTR', 'ACCESS', 'CREATE', 'OPEN', 'READ', 'WRITE', 'FLUSH', 'RELEASE', 'SETATTR', 'OPENDIR', 'RELEASEDIR'] },
   // One fixed-size file (a disk image): no CREATE, RENAME, UNLINK; truncates, FSYNC and FLUSH answered ENOSYS.
   { name: 'thirdparty-xmount.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'FLUSH', 'STATFS', 'RELEASE'] },
+  // A union of two branches: READDIR without READDIRPLUS; then fixed_file_workload on one file.
+  { name: 'thirdparty-mhddfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'READ', 'FSYNC'] },
+  // An automounter passing everything below a name on to a nested bindfs mount (not recorded).
+  { name: 'thirdparty-afuse.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK'] },
+  // Read-only backups.
+  { name: 'thirdparty-rdiff-backup-fs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -1023,19 +1030,19 @@ describe('disorderfs', { skip: has('thirdparty-disorderfs.pcapng') }, () => {
   });
 });
 
-describe('disorderfs, --reverse-dirents=no then yes over one directory', { skip: has('thirdparty-disorderfs-forward.pcapng') || has('thirdparty-disorderfs-reverse.pcapng') }, () => {
-  /** Every whole listing (READDIR from offset 0) of each directory, by path. */
-  const listings = (name: string): Map<string, string[][]> => {
-    const pathOf = new Map(run(name).model.files.map((f) => [Number(f.nodeid), f.path]));
-    const out = new Map<string, string[][]>();
-    for (const x of dump(name).exchanges) {
-      if (x.op !== 'READDIR' || x.error !== 0 || (x.request.body as { fuse_read_in: { offset: number } }).fuse_read_in.offset !== 0) continue;
-      const path = pathOf.get(x.nodeid)!;
-      out.set(path, [...(out.get(path) ?? []), ((x.reply!.body as { entries: { name: string }[] }).entries).map((e) => e.name)]);
-    }
-    return out;
-  };
+/** Every whole listing (READDIR from offset 0) of each directory of capture `name`, by path, in capture order. */
+function listings(name: string): Map<string, string[][]> {
+  const pathOf = new Map(run(name).model.files.map((f) => [Number(f.nodeid), f.path]));
+  const out = new Map<string, string[][]>();
+  for (const x of dump(name).exchanges) {
+    if (x.op !== 'READDIR' || x.error !== 0 || (x.request.body as { fuse_read_in: { offset: number } }).fuse_read_in.offset !== 0) continue;
+    const path = pathOf.get(x.nodeid)!;
+    out.set(path, [...(out.get(path) ?? []), ((x.reply!.body as { entries: { name: string }[] }).entries).map((e) => e.name)]);
+  }
+  return out;
+}
 
+describe('disorderfs, --reverse-dirents=no then yes over one directory', { skip: has('thirdparty-disorderfs-forward.pcapng') || has('thirdparty-disorderfs-reverse.pcapng') }, () => {
   it('lists each directory the same way twice per mount, the second mount in the first one\'s order reversed; no finding in either', () => {
     const fwd = listings('thirdparty-disorderfs-forward.pcapng');
     const rev = listings('thirdparty-disorderfs-reverse.pcapng');
@@ -2011,5 +2018,169 @@ describe('xmount --cache', { skip: has('thirdparty-xmount.pcapng') }, () => {
     const r = onlyShortWrites(name, atEnd);
     const f = r.model.files.find((g) => g.path === '/disk.dd')!;
     assert.deepEqual([f.reportedSize, f.daemonSize], [64 * MiB, 64 * MiB]);
+  });
+});
+
+/** The names of the entries of a directory listing, sorted ('.' and '..' left out). */
+const namesOf = (listing: string[]): string[] => listing.filter((n) => n !== '.' && n !== '..').sort();
+
+/**
+ * mhddfs 0.1.39 (libfuse 2.9, 4 threads). No finding, and the capture supports none: no two requests
+ * were ever in flight together (every OPEN answered open_flags 0, so the kernel serialised the O_DIRECT
+ * writers), so no parallel-write or write-truncate finding can hold; every WRITE was answered with its
+ * full size, so no short-write; every size a reply gave follows the WRITEs and SETATTRs before it.
+ */
+describe('mhddfs (two branches, the first a small tmpfs)', { skip: has('thirdparty-mhddfs.pcapng') }, () => {
+  const name = 'thirdparty-mhddfs.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone (no BIG_WRITES: page-cache writes are 4 KiB); lists the union of both branches; first.bin written 0-256 KiB, then 256-512 KiB while branch 1 filled up (mhddfs moved the file to branch 2 in the middle): all 128 WRITEs answered whole, GETATTR 256 KiB then 512 KiB; renames between the branches and unlinks answered OK; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
+    // The root and `shared` list what both branches hold (shared is in both): before, after the renames, after the unlinks.
+    const l = listings(name);
+    assert.deepEqual(l.get('/')!.map(namesOf), [
+      ['one.txt', 'shared', 'two.txt'], ['b-moved.txt', 'first.bin', 'shared', 'two.txt'], ['b-moved.txt', 'first.bin', 'shared']]);
+    assert.deepEqual(l.get('/shared')!.map(namesOf), [['a.txt', 'b.txt'], ['a.txt', 'one.txt', 'second.bin'], ['one.txt']]);
+
+    // Where a file lies is not in the protocol: the move of first.bin to branch 2 (its append found branch 1
+    // full: the script's log says so) shows as nothing but WRITEs answered whole, in order, from two processes.
+    const node = BigInt(entryNodeid(name, 'CREATE', 'first.bin'));
+    const writes = writesOf(all, node).map(writeInfo);
+    assert.equal(writes.length, 128);
+    writes.forEach((w, i) => assert.deepEqual([w.offset, w.size, w.written], [i * 4096, 4096, 4096], `#${w.unique}`));
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 2, 'the create and the append');
+    const { exchanges } = dump(name);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(node)).map((x) => attrOf(x)!.size), [262144, 524288]);
+    const renames = exchanges.filter((x) => x.op === 'RENAME');
+    assert.deepEqual(renames.map((x) => [x.error, (x.request.body as { oldname: string }).oldname, (x.request.body as { newname: string }).newname]),
+      [[0, 'one.txt', 'one.txt'], [0, 'b.txt', 'b-moved.txt'], [0, 'second.bin', 'second.bin']]);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'UNLINK').sort((a, b) => a.unique - b.unique).map((x) => [nameOf(x), x.error]), [['two.txt', 0], ['a.txt', 0], ['second.bin', 0]]);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const f = r.model.files.find((g) => g.path === '/first.bin')!;
+    assert.deepEqual([f.reportedSize, f.daemonSize, f.maxConcurrentWrites], [524288, 524288, 1]);
+  });
+
+  it('fixed_file_workload on a 64 MiB sparse file of branch 1: every OPEN answered open_flags 0 and every request alone in flight (4 daemon threads), so no two WRITEs together; a regular file, so the WRITEs at and across 64 MiB are answered whole (4 of them) and SETATTR sizes 32 MiB and 128 MiB take: no short-write, no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.equal(peakInFlight(name), 1);
+    const node = BigInt(entryNodeid(name, 'CREATE', 'disk'));
+    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
+    assert.ok(opens.length >= 15);
+    for (const e of opens) assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+    const writes = writesOf(all, node);
+    assert.equal(maxInFlight(writes), 1);
+    fixedFileWrites(writes);
+    for (const w of writes.map(writeInfo)) assert.equal(w.written, w.size, `#${w.unique}`);
+    const past = writes.map(writeInfo).filter((w) => w.offset + w.size > 64 * MiB);
+    // xfs_io writes 4 KiB per pwrite(2): the 8 KiB at 64 MiB - 4 KiB is two, O_DIRECT or not.
+    assert.deepEqual(past.map((w) => [w.offset, w.size]), Array(4).fill([64 * MiB, 4096]));
+    const setattrs = all.filter((e) => e.opcode === Op.SETATTR);
+    assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[64 * MiB, 64 * MiB, 0], [32 * MiB, 32 * MiB, 0], [128 * MiB, 128 * MiB, 0]]);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const f = r.model.files.find((g) => g.path === '/disk')!;
+    assert.deepEqual([f.maxConcurrentWrites, f.reportedSize, f.daemonSize, f.openFlags], [1, 128 * MiB, 128 * MiB, []]);
+  });
+});
+
+/**
+ * afuse 0.4.1 (libfuse 2.9, one thread) over bindfs 1.17 mounted per name. No finding, and the capture
+ * supports none: one request in flight at a time, every WRITE answered whole, every regular file's sizes
+ * follow its WRITEs and truncates. The sizes afuse itself answers are of directories (the mount points'
+ * placeholders: size 0 before and after the mount), which no size finding judges.
+ */
+describe('afuse (bindfs mounted on first access)', { skip: has('thirdparty-afuse.pcapng') }, () => {
+  const name = 'thirdparty-afuse.pcapng';
+  it('negotiates 7.19 with FUSE_EXPORT_SUPPORT alone, one request in flight at a time; answers a name under its root itself (a directory, size 0, mode 0750: alpha, beta, and gamma, which has nothing to mount) and keeps doing so after the mount; below the name the nested bindfs answers (sub 4096 bytes, numbers.txt 1892); gamma\'s mount fails: its OPENDIR is answered ENXIO; the root lists a name once it is mounted', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x10, 131072]);
+    assert.equal(peakInFlight(name), 1);
+    const { exchanges } = dump(name);
+    const top = exchanges.filter((x) => x.op === 'LOOKUP' && x.nodeid === 1);
+    assert.deepEqual(top.map((x) => [nameOf(x), x.error, attrOf(x)!.size, attrOf(x)!.mode]), [['alpha', 0, 0, 0o40750], ['beta', 0, 0, 0o40750], ['gamma', 0, 0, 0o40750]]);
+    for (const t of top) {
+      const id = (t.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+      for (const x of exchanges.filter((y) => y.op === 'GETATTR' && y.nodeid === id)) assert.deepEqual([attrOf(x)!.size, attrOf(x)!.mode], [0, 0o40750], `GETATTR #${x.unique}`);
+    }
+    const alpha = entryNodeid(name, 'LOOKUP', 'alpha');
+    const below = exchanges.filter((x) => x.op === 'LOOKUP' && x.nodeid === alpha && x.error === 0).map((x) => [nameOf(x), attrOf(x)!.size]);
+    assert.deepEqual(below.slice(0, 2), [['sub', 4096], ['numbers.txt', 1892]]);
+    const gamma = entryNodeid(name, 'LOOKUP', 'gamma');
+    assert.deepEqual(exchanges.filter((x) => x.nodeid === gamma && x.op !== 'LOOKUP').map((x) => [x.op, x.error_name]), [['OPENDIR', '-ENXIO']]);
+    assert.deepEqual(listings(name).get('/')!.map(namesOf), [[], ['alpha']]);
+  });
+
+  it('passes daemon_workload under alpha and beta\'s writes on to the nested mount: every OPEN and CREATE answered fh 4 (the descriptor it opened on the nested mount, closed at RELEASE), every WRITE whole, LINK (a node of its own, as libfuse 2 numbers paths), RENAME, UNLINK OK; STATFS answered by afuse itself (no blocks); no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const opens = all.filter((e) => (e.opcode === Op.OPEN || e.opcode === Op.CREATE) && e.replyError === 0);
+    assert.equal(opens.length, 20);
+    for (const e of opens) assert.equal(e.reply!.readBigUInt64LE(e.opcode === Op.OPEN ? 16 : 16 + 128), 4n, `#${e.unique}`);
+    const writes = all.filter((e) => e.opcode === Op.WRITE).map(writeInfo);
+    assert.equal(writes.length, 31);
+    for (const w of writes) assert.equal(w.written, w.size, `#${w.unique}`);
+    const { exchanges } = dump(name);
+    assert.deepEqual(['LINK', 'RENAME', 'UNLINK'].map((op) => exchanges.filter((x) => x.op === op).map((x) => x.error_name)), [['OK'], ['OK', 'OK'], Array(12).fill('OK')]);
+    for (const x of exchanges.filter((y) => y.op === 'STATFS')) assert.equal((x.reply!.body as { fuse_statfs_out: { st: { blocks: number } } }).fuse_statfs_out.st.blocks, 0);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const sizes = Object.fromEntries(r.model.files.filter((f) => ['/alpha/data', '/alpha/data.link (deleted)', '/beta/renamed.bin'].includes(f.path)).map((f) => [f.path, [f.reportedSize, f.daemonSize]]));
+    assert.deepEqual(sizes, { '/alpha/data': [9009, 9009], '/alpha/data.link (deleted)': [9009, 9009], '/beta/renamed.bin': [65536, 65536] });
+    // libfuse 2's path-based API without use_ino: the LINK's entry is a node (and ino) of its own, not data's.
+    const link = exchanges.find((x) => x.op === 'LINK')!;
+    assert.notEqual((link.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, entryNodeid(name, 'CREATE', 'data'));
+  });
+});
+
+/**
+ * rdiff-backup-fs 1.0.0 (libfuse 2.9, 4 threads) over an rdiff-backup 2.2.2 repository. Read-only: no
+ * WRITE, no truncate, so no write or truncate finding can hold; each file's LOOKUPs and GETATTRs give it
+ * one size throughout and every READ stops at that size, so no size finding either. No finding: right.
+ */
+describe('rdiff-backup-fs (two backups)', { skip: has('thirdparty-rdiff-backup-fs.pcapng') }, () => {
+  const name = 'thirdparty-rdiff-backup-fs.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone; one directory per backup, named by its time; inode numbers are the nodeids; each backup\'s files are nodes of their own: mid.bin 70,000 and 90,000 bytes, numbers.txt 8893 and 21; attr.nlink 0 for everything below the backups, none of it taken as unlinked; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
+    assert.deepEqual(listings(name).get('/')!.map(namesOf), [['2024-01-02T03:04:05', '2024-01-03T03:04:05']]);
+    const entries = entriesOf(all);
+    for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
+    const sizes = (n: string): number[] => [...new Set(entries.filter((x) => x.name === n).map((x) => x.size))].sort((p, q) => p - q);
+    assert.deepEqual([sizes('mid.bin'), sizes('numbers.txt'), sizes('big.bin')], [[70000, 90000], [21, 8893], [300000]]);
+    assert.equal(new Set(entries.filter((x) => x.name === 'mid.bin').map((x) => x.nodeid)).size, 2);
+
+    // rdiff-backup-fs leaves st_nlink 0 below the backup directories: nothing there was unlinked all the same.
+    const { exchanges } = dump(name);
+    const below = exchanges.filter((x) => x.op === 'LOOKUP' && x.nodeid !== 1 && x.error === 0);
+    assert.ok(below.length >= 20);
+    for (const x of below) assert.equal((attrOf(x) as unknown as { nlink: number }).nlink, 0, `LOOKUP #${x.unique} ${nameOf(x)}`);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.ok(!r.model.files.some((f) => f.path.endsWith('(deleted)')));
+    const mids = r.model.files.filter((f) => f.path.endsWith('/data/mid.bin')).map((f) => `${f.path} ${f.reportedSize}`).sort();
+    assert.deepEqual(mids, ['/2024-01-02T03:04:05/data/mid.bin 70000', '/2024-01-03T03:04:05/data/mid.bin 90000']);
+  });
+
+  it('every OPEN answered fh 0 and open_flags 0; the empty file is opened and released without a READ; READs across the end stop at the size, none starts past it; the one FLUSH ENOSYS; peak 2 in flight, a RELEASEDIR with the next OPENDIR; each file keeps one size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.equal(opens.length, 13);
+    for (const e of opens) assert.deepEqual([e.reply!.readBigUInt64LE(16), openReplyFlags(e)], [0n, 0], `OPEN #${e.unique}`);
+    const empty = entriesOf(all).filter((x) => x.name === 'empty').map((x) => x.nodeid);
+    assert.ok(opens.some((e) => empty.includes(e.nodeid)));
+    assert.ok(!all.some((e) => e.opcode === Op.READ && empty.includes(e.nodeid)));
+    assert.ok(assertReadsStopAtTheEnd(all) >= 15);
+    assert.deepEqual(all.filter((e) => e.opcode === Op.FLUSH).map((e) => e.replyError), [-38]);
+    assert.equal(peakInFlight(name), 2);
+    const pairs = all.flatMap((a, i) => all.slice(i + 1).filter((b) => together(a, b)).map((b) => [a.opcode, b.opcode]));
+    assert.deepEqual(pairs, [[Op.RELEASEDIR, Op.OPENDIR], [Op.RELEASEDIR, Op.OPENDIR]]);
+
+    const r = run(name);
+    for (const f of r.model.files) {
+      for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
+    }
   });
 });
