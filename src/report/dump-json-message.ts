@@ -34,8 +34,12 @@ import { nameText } from '../protocol/names.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { storesSource, wordSource } from './word-digits.js';
 
-/** Writes the line of message `m` (`len` its header's length) and its newline; false (nothing written) when the message is not one the writer covers. */
-type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind, timebase: Timebase, len: number) => void;
+/**
+ * Writes the line of message `m` (`len` its header's length) and its newline;
+ * a part writer (`compile`'s `part`) writes only the line's `decoded` object
+ * (index, kind and timebase unused).
+ */
+type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind | undefined, timebase: Timebase | undefined, len: number) => void;
 
 const IN_HDR = fuse_in_header.size;
 /** Bytes most of the constants and numbers between two structs of a line take (keys, the data part, the error's name, the line's end). */
@@ -68,9 +72,10 @@ function escapedName(t: TextBuffer, at: number, b: Buffer, s: number, e: number)
 /**
  * The line writer of `type` for `opcode` in byte order `le`, from `form`
  * (none for a reply without a body), for the messages FormCache.entryOf
- * gives it.
+ * gives it; with `part`, the writer of the line's `decoded` object alone (an
+ * exchange line's request and reply: dump --exchanges --json).
  */
-function compile(type: FormType, opcode: number, le: boolean, form: MessageForm | undefined): LineWriter {
+function compile(type: FormType, opcode: number, le: boolean, form: MessageForm | undefined, part: boolean): LineWriter {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
   const c = (s: string): string => storesSource(s, dep, 'dv');
@@ -84,7 +89,7 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
   const row = opcodeRow(opcode);
   const op = row !== undefined ? row.name : opcodeName(opcode);
   // Constants are stored at u[p] (room made for them all); a struct's writer (shared by the opcodes that carry it) makes its own.
-  const writes: string[] = [`let u = t.buf; let dv = t.view; let p = t.pos;`, c(`,"decoded":{"type":${request ? '"request"' : '"reply"'},"opcode":${opcode},"op":${jsonString(op)},"header":`)];
+  const writes: string[] = [`let u = t.buf; let dv = t.view; let p = t.pos;`, c(`${part ? '' : ',"decoded":'}{"type":${request ? '"request"' : '"reply"'},"opcode":${opcode},"op":${jsonString(op)},"header":`)];
   // `after` runs before room is made again (which may hand the bytes written so far to the sink).
   const struct = (l: StructLayout, at: string, after = ''): void => {
     writes.push(`t.pos = p; ${dep(structWriter(l, le))}(t, b, ${at}); ${after} t.room(${ROOM}); u = t.buf; dv = t.view; p = t.pos;`);
@@ -112,12 +117,14 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
     writes.push(c(`${sep}${keyPiece('data').toString('latin1')}{"length":`), `const n = len - ${hdr + size};`, `p = ${dep(putJsonNumber)}(u, p, n);`, c(',"captured":'), `p = ${dep(putJsonNumber)}(u, p, n);`, c('}'));
     sep = ',';
   }
-  writes.push(c(sep === '{' ? '{}}}}\n' : '}}}}\n'));
-  const name = `${request ? 'request' : type === FormType.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
+  // The body's end (an empty one whole), the decoded object's; a line's also closes `data` and the line, then the newline.
+  const end = part ? '}' : '}}}\n';
+  writes.push(c(sep === '{' ? `{}${end}` : `}${end}`));
+  const name = `${part ? 'part_' : ''}${request ? 'request' : type === FormType.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
   const src = `return function ${name}(t, index, m, kind, timebase, len) {
     const b = m.data; const o = m.off;
     ${names.join('\n    ')}
-    ${dep(writeMessageHead)}(t, index, m, kind, timebase);
+    ${part ? '' : `${dep(writeMessageHead)}(t, index, m, kind, timebase);`}
     t.room(${ROOM});
     ${writes.join('\n    ')}
     t.pos = p;
@@ -125,8 +132,8 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
   return g.compile<LineWriter>(src);
 }
 
-/** Line writers by type, byte order (variant 1: little-endian) and opcode, per protocol minor. */
-const writers = new FormCache<LineWriter>(2, (type, opcode, variant, form) => compile(type, opcode, variant === 1, form));
+/** Line writers by type, variant (bit 0: little-endian; bit 1: the decoded object alone) and opcode, per protocol minor. */
+const writers = new FormCache<LineWriter>(4, (type, opcode, variant, form) => compile(type, opcode, (variant & 1) === 1, form, (variant & 2) === 2));
 
 /**
  * Writes the `dump --json` line of message `m` (numbered `index`, of kind
@@ -140,5 +147,18 @@ export function writeWholeMessageJson(t: TextBuffer, index: number, m: CaptureMe
   const w = writers.entryOf(m, x, pr, m.le ? 1 : 0);
   if (w === null) return false;
   w(t, index, m, kind, timebase, u32(m.data, m.off, m.le));
+  return true;
+}
+
+/**
+ * Writes message `m`'s `decoded` object as its `dump --json` line has it
+ * (dump --exchanges --json gives it as an exchange's request or reply), for
+ * the messages `writeWholeMessageJson` covers; false, having written
+ * nothing, for any other.
+ */
+export function writeWholeDecodedJson(t: TextBuffer, m: CaptureMessage, x: Exchange | undefined, pr: ConnProtocol): boolean {
+  const w = writers.entryOf(m, x, pr, m.le ? 3 : 2);
+  if (w === null) return false;
+  w(t, -1, m, undefined, undefined, u32(m.data, m.off, m.le));
   return true;
 }

@@ -11,6 +11,8 @@
 import { Direction, type CaptureMessage, type Timebase } from '../capture/message.js';
 import { Part, REPLY_HEADER_KEY, type MessageParts } from '../protocol/decode.js';
 import type { MessageKind } from '../pairing/pairer.js';
+import type { Exchange } from '../protocol/exchange.js';
+import { opcodeName } from '../protocol/opcodes.js';
 import { replyErrorName } from '../model/format.js';
 import { u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
 import { enumName, flagNames, modeName, scalarSource } from '../protocol/struct-json.js';
@@ -547,4 +549,94 @@ export function writeMessageJson(t: TextBuffer, index: number, m: CaptureMessage
   }
   writePartsJson(t, d);
   t.bytes(END);
+}
+
+/** Keys of an exchange's JSON line (dump --exchanges --json) before each value, in their documented order. */
+const EXCHANGE_START = lit('{"type":"exchange","data":{"conn":');
+const X_UNIQUE = lit(',"unique":');
+const X_OPCODE = lit(',"opcode":');
+const X_OP = lit(',"op":');
+const X_NODEID = lit(',"nodeid":');
+const X_PID = lit(',"pid":');
+const X_TID = lit(',"tid":');
+const X_CALLER = lit(',"caller_pid":');
+const X_REQ_NS = lit(',"req_ns":');
+const X_REPLY_NS = lit(',"reply_ns":');
+const X_LATENCY = lit(',"latency_us":');
+const X_ERROR = lit(',"error":');
+const X_ERROR_NAME = lit(',"error_name":');
+const X_NO_REPLY = lit(',"no_reply_expected":');
+const X_INTERRUPTS = lit(',"interrupts":');
+const X_REJECTED = lit(',"reply_rejected_errno":');
+const NULL = lit('null');
+const TRUE = lit('true');
+const FALSE = lit('false');
+/** `"NAME"` of each opcode, and of each reply error met (by code), as JSON. */
+const opNames: (Buffer | undefined)[] = [];
+const errorNames = new Map<number, Buffer>();
+
+/** A 64-bit id as JSON: its digits, exact also past 2^53 (a bigint). */
+function writeId(t: TextBuffer, v: number | bigint): void {
+  if (typeof v === 'number') t.num(v);
+  else t.str(v.toString());
+}
+
+/** An absolute time in ns since the Unix epoch, exact (`Timebase.absoluteNs`). */
+function writeAbsTime(t: TextBuffer, timebase: Timebase, rel: number, rest: number): void {
+  t.room(MAX_NUMBER_TEXT);
+  const q = putAbsNs(t.buf, t.pos, timebase.epochNs ?? 0n, rel, rest);
+  if (q >= 0) t.pos = q;
+  else t.str(timebase.absoluteNs(rel, rest).toString());
+}
+
+/**
+ * An exchange's JSON line (dump --exchanges --json) up to its request: the
+ * exchange's own keys, without the closing braces.
+ */
+export function writeExchangeJsonHead(t: TextBuffer, x: Exchange, timebase: Timebase): void {
+  const replied = x.replied;
+  t.bytes(EXCHANGE_START);
+  t.num(x.conn);
+  t.bytes(X_UNIQUE);
+  writeId(t, x.unique);
+  t.bytes(X_OPCODE);
+  t.num(x.opcode);
+  t.bytes(X_OP);
+  const op = x.opcode;
+  t.bytes(op >= 0 && op < 4096 ? (opNames[op] ??= lit(jsonString(opcodeName(op)))) : lit(jsonString(opcodeName(op))));
+  t.bytes(X_NODEID);
+  writeId(t, x.nodeid);
+  t.bytes(X_PID);
+  t.num(x.pid);
+  t.bytes(X_TID);
+  t.num(x.tid);
+  t.bytes(X_CALLER);
+  t.num(x.callerPid);
+  t.bytes(X_REQ_NS);
+  writeAbsTime(t, timebase, x.tReq, x.tReqRest);
+  t.bytes(X_REPLY_NS);
+  if (replied) writeAbsTime(t, timebase, x.tReply, x.tReplyRest);
+  else t.bytes(NULL);
+  t.bytes(X_LATENCY);
+  if (replied) t.num((x.tReply - x.tReq) / 1000);
+  else t.bytes(NULL);
+  t.bytes(X_ERROR);
+  if (replied) t.num(x.error);
+  else t.bytes(NULL);
+  t.bytes(X_ERROR_NAME);
+  if (replied) {
+    let name = errorNames.get(x.error);
+    if (name === undefined) {
+      name = lit(jsonString(replyErrorName(x.error)));
+      if (errorNames.size < 4096) errorNames.set(x.error, name);
+    }
+    t.bytes(name);
+  } else t.bytes(NULL);
+  t.bytes(X_NO_REPLY);
+  t.bytes(x.noReplyExpected ? TRUE : FALSE);
+  t.bytes(X_INTERRUPTS);
+  t.num(x.interrupts);
+  t.bytes(X_REJECTED);
+  if (x.replyFailedErrno !== 0) t.num(x.replyFailedErrno);
+  else t.bytes(NULL);
 }

@@ -5,12 +5,13 @@
  * turn away has had nothing written. Checked on every message of every
  * bundled capture, through output buffers small enough to be handed on in
  * the middle of a line, and on random bodies of every opcode in both byte
- * orders and several protocol minors.
+ * orders and several protocol minors. The same for their `decoded` object
+ * alone (an exchange's request and reply in dump --exchanges --json).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeMessageJson } from '../../src/report/dump-json.js';
-import { writeWholeMessageJson } from '../../src/report/dump-json-message.js';
+import { partsJson, writeMessageJson } from '../../src/report/dump-json.js';
+import { writeWholeDecodedJson, writeWholeMessageJson } from '../../src/report/dump-json-message.js';
 import { TextBuffer } from '../../src/report/text-buffer.js';
 import { agreesWithWalk, bundledCaptures, forEveryMessage, forRandomMessages, sinkBuffer, type WalkedMessage } from '../helpers/whole-message.js';
 
@@ -46,4 +47,30 @@ test('random bodies of every opcode, both byte orders, several minors, with INIT
   const general = new TextBuffer(1 << 12);
   const taken = forRandomMessages(4000, (w) => compare(fast, general, w, w.what));
   assert.ok(taken > 100, `taken ${taken}`);
+});
+
+/** Message `w.m`'s decoded object by the generated part writers and the general way. */
+function compareDecoded(fast: ReturnType<typeof sinkBuffer>, general: TextBuffer, w: WalkedMessage, what: string): boolean {
+  const { m, x, p } = w;
+  return agreesWithWalk(fast, general, w, what, (t) => writeWholeDecodedJson(t, m, x, p), (t, d) => t.str(d === undefined ? 'null' : partsJson(d)));
+}
+
+test('the decoded object alone: every message of every bundled capture and random bodies, as the walk writes it', () => {
+  const general = new TextBuffer(1 << 12);
+  let taken = 0;
+  let all = 0;
+  for (const size of [96, 1 << 16]) {
+    const fast = sinkBuffer(size);
+    forEveryMessage(bundledCaptures(), (w) => {
+      all++;
+      // The part writers take exactly the messages the line writers take.
+      const line = compare(sinkBuffer(1 << 16), new TextBuffer(1 << 12), w, w.what);
+      const part = compareDecoded(fast, general, w, `${w.what} (decoded, buffer ${size})`);
+      assert.equal(part, line, `${w.what}: part and line writers take the same messages`);
+      if (part) taken++;
+    });
+  }
+  assert.ok(taken > all / 2, `taken ${taken} of ${all}`);
+  const fast = sinkBuffer(200);
+  assert.ok(forRandomMessages(4000, (w) => compareDecoded(fast, general, w, w.what)) > 100);
 });

@@ -12,15 +12,13 @@ import type { Exchange } from '../../protocol/exchange.js';
 import { pairCaptures, type PairRun } from '../../pairing/pair-captures.js';
 import type { MessageKind, Pairer, PairingProblem } from '../../pairing/pairer.js';
 import { MessageParts, walkNotify, walkReply, walkRequest } from '../../protocol/decode.js';
-import { replyErrorName } from '../../model/format.js';
-import { opcodeName } from '../../protocol/opcodes.js';
 import { InputMerger } from '../../analysis/merge-inputs.js';
 import { exchangeHead, exchangeRequestText, formatBackingLine, writeExchangeResult, writeHead, writeMessageLine, type DumpFormatOptions } from '../../report/dump-format.js';
-import { MESSAGE_LINE_START, partsJson, writeMessageJson } from '../../report/dump-json.js';
-import { writeWholeMessageJson } from '../../report/dump-json-message.js';
+import { MESSAGE_LINE_START, partsJson, writeExchangeJsonHead, writeMessageJson } from '../../report/dump-json.js';
+import { writeWholeDecodedJson, writeWholeMessageJson } from '../../report/dump-json-message.js';
 import { writeWholeExchangeResult, writeWholeMessageText, writeWholeRequestText } from '../../report/dump-text-message.js';
 import { TextBuffer } from '../../report/text-buffer.js';
-import { stringifyJson, stringifyPlain } from '../../report/json.js';
+import { stringifyJson } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
 import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand } from '../common.js';
 
@@ -36,6 +34,10 @@ interface DumpOptions {
 
 /** Problems listed in the summary; the rest are only counted. */
 const MAX_LISTED_PROBLEMS = 50;
+/** The last keys of an exchange's JSON line (dump --exchanges --json), around its request and reply. */
+const REQUEST_KEY = Buffer.from(',"request":');
+const REPLY_KEY = Buffer.from(',"reply":');
+const LINE_END = Buffer.from('}}');
 
 
 /** Lines made before their turn (several captures merged by time) are written here first. */
@@ -148,32 +150,12 @@ function dump(files: string[], opts: DumpOptions): number {
   };
   /** The request's text as its exchange line shows it (JSON text with --json): from its form when one covers it, else from its walk. */
   const requestText = (kind: MessageKind, m: CaptureMessage, pairer: Pairer, x: Exchange): string | undefined => {
-    if (!json) {
-      const from = scratch.pos;
-      if (writeWholeRequestText(scratch, m, x, pairer.protocol(m.conn), opts.verbose === true)) return scratch.takeFrom(from);
-    }
+    const from = scratch.pos;
+    const pr = pairer.protocol(m.conn);
+    if (json ? writeWholeDecodedJson(scratch, m, x, pr) : writeWholeRequestText(scratch, m, x, pr, opts.verbose === true)) return scratch.takeFrom(from);
     const d = decodeOf(kind, m, pairer);
     return d === undefined ? undefined : json ? partsJson(d) : exchangeRequestText(d, opts.verbose);
   };
-
-  const exchangeJson = (x: Exchange): Record<string, unknown> => ({
-    conn: x.conn,
-    unique: idJson(x.unique),
-    opcode: x.opcode,
-    op: opcodeName(x.opcode),
-    nodeid: idJson(x.nodeid),
-    pid: x.pid,
-    tid: x.tid,
-    caller_pid: x.callerPid,
-    req_ns: timebase.absoluteNs(x.tReq, x.tReqRest),
-    reply_ns: x.replied ? timebase.absoluteNs(x.tReply, x.tReplyRest) : null,
-    latency_us: x.replied ? (x.tReply - x.tReq) / 1000 : null,
-    error: x.replied ? x.error : null,
-    error_name: x.replied ? replyErrorName(x.error) : null,
-    no_reply_expected: x.noReplyExpected,
-    interrupts: x.interrupts,
-    reply_rejected_errno: x.replyFailedErrno || null,
-  });
 
   /** Requests in flight by time, not block order (the summary's peak). */
   const inflight = new InflightPeak();
@@ -258,12 +240,24 @@ function dump(files: string[], opts: DumpOptions): number {
   function emitExchange(x: Exchange, req: string | undefined, at: CaptureMessage | undefined, pairer: Pairer | undefined, replyKind: MessageKind | undefined): void {
     const reply = replyKind !== undefined && at !== undefined && pairer !== undefined;
     if (json) {
-      // The exchange's own keys, then its request and reply as JSON text (the last two keys).
-      const head = stringifyPlain({ type: 'exchange', data: exchangeJson(x) });
-      const rep = reply ? decodeOf(replyKind, at, pairer) : undefined;
-      const l = { text: `${head.slice(0, -2)},"request":${req ?? 'null'},"reply":${rep ? partsJson(rep) : 'null'}}}`, numbered: false };
-      if (at) emit(at.input, at.t, l);
-      else print(l);
+      // The exchange's own keys, then its request and reply as JSON text (the last two keys); from several captures it waits for its turn.
+      const waits = merger !== undefined ? at : undefined;
+      const t = waits ? scratch : out.text;
+      const from = t.pos;
+      writeExchangeJsonHead(t, x, timebase);
+      t.bytes(REQUEST_KEY);
+      t.str(req ?? 'null');
+      t.bytes(REPLY_KEY);
+      if (!(reply && writeWholeDecodedJson(t, at, x, pairer.protocol(at.conn)))) {
+        const rep = reply ? decodeOf(replyKind, at, pairer) : undefined;
+        t.str(rep ? partsJson(rep) : 'null');
+      }
+      t.bytes(LINE_END);
+      if (!waits) {
+        t.byte(10);
+        return;
+      }
+      emit(waits.input, waits.t, { text: scratch.takeFrom(from), numbered: false });
       return;
     }
     // Nothing without the request's text.
