@@ -361,8 +361,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     fatal = e;
   }
   inputs.forEach((inp, i) => {
-    inputFacts[i]!.bytes = inp.bytesRead;
+    inputFacts[i]!.bytes = inp.dataBytes;
     inputFacts[i]!.format = inp.format ?? 'pcapng';
+    if (inp.compression) inputFacts[i]!.compression = inp.compression;
   });
 
   drain(true);

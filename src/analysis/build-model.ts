@@ -226,6 +226,7 @@ export class RetiredFiles {
 export interface InputFacts {
   file: string;
   format: 'pcapng' | 'fusedump';
+  compression?: 'gzip';
   bytes: number;
   messages: number;
   notices: InputModel['notices'];
@@ -420,7 +421,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
     tool: { name: 'fusetrace', version: b.version },
     epochNs: b.epochNs.toString(),
     inputs: b.inputs.map((i, idx) => ({
-      file: i.file, format: i.format, bytes: i.bytes, messages: i.messages,
+      file: i.file, format: i.format, ...(i.compression ? { compression: i.compression } : {}), bytes: i.bytes, messages: i.messages,
       connections: b.connections.filter((c) => c.input === idx).map((c) => c.conn), notices: i.notices,
     })),
     span: { startT: b.startT, endT: b.endT, durationNs: b.endT - b.startT },

@@ -11,11 +11,32 @@ export class CaptureError extends Error {
     readonly blockNo: number | undefined,
     readonly what: string,
     readonly hint?: string,
+    /** Which bytes `offset` counts: the file's, or those of a compressed file or of its decompressed data. */
+    readonly space: OffsetSpace = 'file',
   ) {
     // A negative offset means the problem is the file as a whole (cannot open it).
-    const where = offset < 0 ? '' : `${blockNo !== undefined ? `block #${blockNo} ` : ''}at byte ${offset} (0x${offset.toString(16)}): `;
+    const where = offset < 0 ? '' : `${blockNo !== undefined ? `block #${blockNo} ` : ''}at byte ${offset} (0x${offset.toString(16)})${OF_SPACE[space]}: `;
     super(`${file}: ${where}${what}`);
   }
+}
+
+/**
+ * What a byte offset counts: the bytes of the file, or, for a gzip-compressed
+ * capture, those of the compressed file or of the data decompressed from it.
+ * The readers' offsets are in the decompressed data then; a user who took
+ * them for the .gz file's would look in the wrong place.
+ */
+export type OffsetSpace = 'file' | 'compressed' | 'decompressed';
+
+const OF_SPACE: Record<OffsetSpace, string> = {
+  file: '',
+  compressed: ' of the compressed file',
+  decompressed: ' of the decompressed data',
+};
+
+/** "byte 0x1f2e", with the space it counts in unless that is the plain file's. */
+export function byteAt(offset: number, space: OffsetSpace): string {
+  return `byte 0x${offset.toString(16)}${OF_SPACE[space]}`;
 }
 
 /** The reader of standard output went away (EPIPE): stop quietly, exit 0. */

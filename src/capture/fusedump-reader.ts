@@ -12,6 +12,7 @@
  * writer when the first record carries a signature item it knows.
  */
 import { basename } from 'node:path';
+import { byteAt } from './errors.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
 import { Direction, type CaptureMessage, type ConnectionInfo, type Timebase } from './message.js';
 import { askFor, newMessage, u32 } from './pcapng-reader.js';
@@ -133,7 +134,7 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
           if (o + 4 - p > MAX_RECORD) { p = this.damage(p, base, `record of ${n} items grows past the limit ${MAX_RECORD}`); continue outer; }
           if (end - o < 4) { this.need = o + 4 - p; break outer; }
           const il = dv.getUint32(o, this.le);
-          if (il < 4) { p = this.damage(p, base, `item ${i} of ${n} at byte 0x${(base + o).toString(16)}: length ${il} < 4`); continue outer; }
+          if (il < 4) { p = this.damage(p, base, `item ${i} of ${n} at ${byteAt(base + o, this.space)}: length ${il} < 4`); continue outer; }
           // The items after this one need at least their 4-byte lengths: count them now so
           // that `need` never passes the limit.
           if (o + il - p + 4 * (n - 1 - i) > MAX_RECORD) { p = this.damage(p, base, `item ${i} of ${n}: length ${il} takes the record past the limit ${MAX_RECORD}`); continue outer; }

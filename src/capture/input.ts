@@ -5,7 +5,8 @@
  * rest, so memory stays at one buffer per input whatever the capture size.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { CaptureError } from './errors.js';
+import { CaptureError, type OffsetSpace } from './errors.js';
+import { GzipStream, isGzip } from './gzip-stream.js';
 import type { CaptureFormat, CaptureSink, Direction } from './message.js';
 import { Timebase } from './message.js';
 import { BT_SHB } from './pcapng-format.js';
@@ -50,6 +51,8 @@ export interface ParserContext {
   timebase: Timebase;
   sink: CaptureSink;
   options: ReaderOptions;
+  /** What the parser's offsets count: 'decompressed' for a gzip-compressed capture (default 'file'). */
+  space?: OffsetSpace;
 }
 
 export type ParserFactory = (format: CaptureFormat, ctx: ParserContext) => RecordParser;
@@ -69,24 +72,33 @@ export const MAX_RECORD = 64 << 20;
 const PCAPNG_MAGIC = Buffer.alloc(4);
 PCAPNG_MAGIC.writeUInt32LE(BT_SHB);
 
-/** Recognises a capture by its first bytes, never by its name. */
-export function detectFormat(head: Buffer, file: string): CaptureFormat {
+/**
+ * Recognises a capture by its first bytes, never by its name. `space` says
+ * whether `head` is the file's or the data decompressed from it (a gzip file
+ * is decompressed before this is asked; see `CaptureInput`).
+ */
+function detectFormat(head: Buffer, file: string, space: OffsetSpace = 'file'): CaptureFormat {
+  const data = space === 'decompressed' ? 'the decompressed data' : 'the file';
   if (head.length === 0) {
-    throw new CaptureError(file, 0, undefined, 'the file is empty', 'record a capture with `fusetrace record`, or check the path');
+    throw new CaptureError(file, 0, undefined, `${data} is empty`, 'record a capture with `fusetrace record`, or check the path', space);
   }
   if (head.length >= 4 && head.readUInt32LE(0) === BT_SHB) return 'pcapng';
   if (head.length < 4 && PCAPNG_MAGIC.subarray(0, head.length).equals(head)) {
-    throw new CaptureError(file, head.length, 0, `the file ends after ${head.length} byte${head.length === 1 ? '' : 's'}, inside the first pcapng section header`,
-      'the recorder was probably killed before it wrote anything; record again');
+    throw new CaptureError(file, head.length, 0, `${data} ends after ${head.length} byte${head.length === 1 ? '' : 's'}, inside the first pcapng section header`,
+      'the recorder was probably killed before it wrote anything; record again', space);
   }
   if (head[0] === 0x52 /* R */ || head[0] === 0x57 /* W */) return 'fusedump';
   const magic = head.length >= 4 ? head.readUInt32LE(0) : 0;
   if (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1) {
-    throw new CaptureError(file, 0, undefined, 'this is a classic pcap file, expected pcapng or fusedump',
-      'convert it with `editcap -F pcapng IN OUT` (Wireshark) and try again');
+    throw new CaptureError(file, 0, undefined, `${space === 'decompressed' ? 'the decompressed data is' : 'this is'} a classic pcap file, expected pcapng or fusedump`,
+      'convert it with `editcap -F pcapng IN OUT` (Wireshark) and try again', space);
   }
   const packer = compressedBy(head);
   if (packer !== undefined) {
+    if (space === 'decompressed') {
+      throw new CaptureError(file, 0, undefined, `the decompressed data is ${packer.name}-compressed again, expected pcapng or fusedump`,
+        `decompress it on the way in: \`gzip -dc ${file === '-' ? 'FILE' : shellWord(file)} | ${packer.cat} | fusetrace <command> -\``, space);
+    }
     throw new CaptureError(file, 0, undefined, `this is a ${packer.name}-compressed file, expected pcapng or fusedump`,
       file === '-'
         ? `decompress it on the way in: \`${packer.cat} FILE | fusetrace <command> -\``
@@ -94,10 +106,14 @@ export function detectFormat(head: Buffer, file: string): CaptureFormat {
   }
   throw new CaptureError(file, 0, undefined,
     `unknown capture format (first bytes ${head.subarray(0, 8).toString('hex')}); expected pcapng (0a0d0d0a) or fusedump ('R'/'W' record)`,
-    'fusetrace reads captures made by `fusetrace record`, GlusterFS --dump-fuse or strace-fusedump');
+    'fusetrace reads captures made by `fusetrace record`, GlusterFS --dump-fuse or strace-fusedump', space);
 }
 
-/** Compressed files people keep captures in, known by their magic bytes. */
+/**
+ * Compressed files people keep captures in, known by their magic bytes, that
+ * fusetrace does not decompress itself (gzip it does: `CaptureInput`; here
+ * only for a gzip file inside one).
+ */
 const COMPRESSED: readonly { magic: readonly number[]; name: string; cat: string; unpack: string }[] = [
   { magic: [0x1f, 0x8b], name: 'gzip', cat: 'gzip -dc', unpack: 'gunzip -k' },
   { magic: [0x28, 0xb5, 0x2f, 0xfd], name: 'zstd', cat: 'zstd -dc', unpack: 'unzstd' },
@@ -115,18 +131,27 @@ function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** One input file being read chunk by chunk. */
+/**
+ * One input file being read chunk by chunk. A gzip-compressed file (known by
+ * its first bytes) is decompressed on the way in: offsets the parser gives are
+ * then those of the decompressed data.
+ */
 export class CaptureInput {
   private fd = -1;
   private buf: Buffer = Buffer.allocUnsafe(CHUNK);
   private start = 0;
   private end = 0;
-  /** File offset of buf[0]. */
+  /** Capture offset of buf[0] (in the decompressed data of a gzip file). */
   private base = 0;
   private eof = false;
   private parser: RecordParser | undefined;
+  /** The decompressor of a gzip-compressed file. */
+  private gz: GzipStream | undefined;
   done = false;
+  /** Bytes read from the file (compressed bytes for a gzip file): progress against its size. */
   bytesRead = 0;
+  /** Bytes of capture data read: the file's, or those decompressed from it. */
+  dataBytes = 0;
 
   constructor(
     readonly file: string,
@@ -136,6 +161,11 @@ export class CaptureInput {
 
   get format(): CaptureFormat | undefined {
     return this.parser?.format;
+  }
+
+  /** 'gzip' for a gzip-compressed file (known once the first bytes are read). */
+  get compression(): 'gzip' | undefined {
+    return this.gz ? 'gzip' : undefined;
   }
 
   get lastT(): number {
@@ -172,14 +202,25 @@ export class CaptureInput {
       this.start = 0;
     }
     let n: number;
-    try {
-      n = readFully(this.fd, this.buf, this.end, this.buf.length - this.end);
-    } catch (e) {
-      throw readError(this.file, this.base + this.end, e);
+    if (this.gz) {
+      n = this.gz.read(this.buf, this.end, this.buf.length - this.end);
+      this.bytesRead = this.gz.fileBytes;
+    } else {
+      n = this.readFile(this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+      this.bytesRead += n;
     }
     if (n === 0) this.eof = true;
     this.end += n;
-    this.bytesRead += n;
+    this.dataBytes += n;
+  }
+
+  /** read(2) of the file into buf[off, off + len), `at` being its file offset (for the error). */
+  private readFile(buf: Buffer, off: number, len: number, at: number): number {
+    try {
+      return readFully(this.fd, buf, off, len);
+    } catch (e) {
+      throw readError(this.file, at, e, this.gz ? 'compressed' : 'file');
+    }
   }
 
   /** Moves the unparsed bytes to the front of a new buffer of `size` bytes. */
@@ -192,18 +233,45 @@ export class CaptureInput {
     this.buf = grown;
   }
 
+  /**
+   * Makes the parser once enough first bytes are in; undefined while they are
+   * not. A gzip file's first bytes start its decompression instead: the
+   * format is that of the decompressed data.
+   */
+  private startParser(): RecordParser | undefined {
+    if (this.end - this.start < 4 && !this.eof) return undefined;
+    const head = this.buf.subarray(this.start, this.end);
+    if (this.gz === undefined && isGzip(head)) {
+      this.gz = new GzipStream(this.file, head, (b, off, len, at) => this.readFile(b, off, len, at));
+      this.start = this.end = this.base = this.dataBytes = 0;
+      this.eof = false;
+      return undefined;
+    }
+    const space = this.gz ? 'decompressed' : 'file';
+    this.parser = this.makeParser(detectFormat(head, this.file, space), { ...this.ctx, space });
+    return this.parser;
+  }
+
+  /** The capture's format (inside its gzip compression), from its first bytes, parsing nothing. */
+  sniff(): CaptureFormat {
+    if (this.fd < 0) this.open();
+    for (;;) {
+      const parser = this.parser ?? this.startParser();
+      if (parser !== undefined) return parser.format;
+      this.fill();
+    }
+  }
+
   /** Reads and parses one chunk. Returns false once the input is exhausted. */
   step(): boolean {
     if (this.done) return false;
     if (this.fd < 0) this.open();
     this.fill();
-    if (!this.parser) {
-      if (this.end - this.start < 4 && !this.eof) return true;
-      this.parser = this.makeParser(detectFormat(this.buf.subarray(this.start, this.end), this.file), this.ctx);
-    }
-    this.start = this.parser.parse(this.buf, this.start, this.end, this.base);
+    const parser = this.parser ?? this.startParser();
+    if (parser === undefined) return true;
+    this.start = parser.parse(this.buf, this.start, this.end, this.base);
     if (this.eof) {
-      if (this.end > this.start) this.parser.finish(this.end - this.start, this.base + this.start);
+      if (this.end > this.start) parser.finish(this.end - this.start, this.base + this.start);
       this.close();
       return false;
     }
@@ -231,7 +299,7 @@ export class CaptureInput {
  * read as a stream of bytes (missing, unreadable, a directory) is bad input,
  * reported like damage: file, what, hint.
  */
-export function openCaptureFile(file: string): number {
+function openCaptureFile(file: string): number {
   if (file === '-') return 0;
   let fd: number;
   try {
@@ -257,11 +325,11 @@ function isDirectory(file: string): CaptureError {
 }
 
 /** A failed read(2) of a capture as bad input at `offset`. */
-function readError(file: string, offset: number, e: unknown): CaptureError {
+function readError(file: string, offset: number, e: unknown, space: OffsetSpace): CaptureError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'EISDIR') return isDirectory(file);
   return new CaptureError(file, offset, undefined, `cannot read: ${code ?? (e as Error).message}`,
-    code === 'EIO' ? 'the device or file system reported an I/O error' : undefined);
+    code === 'EIO' ? 'the device or file system reported an I/O error' : undefined, space);
 }
 
 function readFully(fd: number, buf: Buffer, off: number, len: number): number {

@@ -6,6 +6,7 @@
  * within its own window).
  */
 import { statSync } from 'node:fs';
+import type { OffsetSpace } from './errors.js';
 import { createFusedumpParser } from './fusedump-reader.js';
 import { CaptureInput, type ParserContext, type ReaderOptions, type RecordParser } from './input.js';
 import { Timebase, type CaptureFormat, type CaptureSink } from './message.js';
@@ -69,6 +70,21 @@ export function readMerged(inputs: CaptureInput[], afterStep?: () => void): void
     }
   } finally {
     for (const inp of inputs) inp.close();
+  }
+}
+
+/**
+ * The format of a capture file (inside its gzip compression), from its first
+ * bytes, and what the readers' offsets in it count.
+ */
+export function sniffFormat(file: string): { format: CaptureFormat; space: OffsetSpace } {
+  const ignore: CaptureSink = { onConnection: () => {}, onMessage: () => {}, onNotice: () => {} };
+  const input = new CaptureInput(file, { file, input: 0, timebase: new Timebase(), sink: ignore, options: {} }, createParser);
+  try {
+    const format = input.sniff();
+    return { format, space: input.compression ? 'decompressed' : 'file' };
+  } finally {
+    input.close();
   }
 }
 

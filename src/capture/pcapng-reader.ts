@@ -12,6 +12,7 @@
  * `options.resync` the reader scans forward (4-byte steps) to the next
  * plausible block and emits a `skipped-block` notice.
  */
+import { byteAt } from './errors.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
 import { Direction, type CaptureMessage, type Timebase } from './message.js';
 import {
@@ -276,7 +277,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     if (!this.resync) return this.damage(p, base, what);
     this.sink.onNotice({
       kind: 'skipped-block', file: this.file, offset: base + p, blockNo: this.blockNo,
-      message: `block #${this.blockNo} at byte 0x${(base + p).toString(16)}: ${what}; block skipped`,
+      message: `block #${this.blockNo} at ${byteAt(base + p, this.space)}: ${what}; block skipped`,
     });
     this.blockNo++;
     return p + len;

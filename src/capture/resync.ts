@@ -8,7 +8,7 @@
  * Only the damage path lives here: a parser's per-message loop reads
  * `resyncing` (a field) and calls nothing of this class while the input is sound.
  */
-import { CaptureError } from './errors.js';
+import { byteAt, CaptureError, type OffsetSpace } from './errors.js';
 import type { ParserContext } from './input.js';
 import type { CaptureSink } from './message.js';
 
@@ -31,6 +31,8 @@ export abstract class ResyncParser {
   protected readonly file: string;
   protected readonly sink: CaptureSink;
   protected readonly resync: boolean;
+  /** What the parser's offsets count (the decompressed data of a gzip-compressed capture). */
+  protected readonly space: OffsetSpace;
 
   /** Scanning for the next plausible record after damage. */
   protected resyncing = false;
@@ -48,6 +50,7 @@ export abstract class ResyncParser {
     this.file = ctx.file;
     this.sink = ctx.sink;
     this.resync = ctx.options.resync === true;
+    this.space = ctx.space ?? 'file';
     this.spec = spec;
   }
 
@@ -66,7 +69,7 @@ export abstract class ResyncParser {
   protected damage(p: number, base: number, what: string): number {
     if (!this.resync) {
       throw new CaptureError(this.file, base + p, this.blockNo, what,
-        `the file looks damaged here; --resync continues from the next ${this.spec.target}`);
+        `the file looks damaged here; --resync continues from the next ${this.spec.target}`, this.space);
     }
     this.startScan(base + p, what);
     return p + this.spec.step;
@@ -78,7 +81,7 @@ export abstract class ResyncParser {
     const { noun, target } = this.spec;
     this.sink.onNotice({
       kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-      message: `${noun} #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; skipped ${at - this.damageAt} bytes to the next ${target} at byte 0x${at.toString(16)}`,
+      message: `${noun} #${this.damageBlock} at ${byteAt(this.damageAt, this.space)}: ${this.damageWhat}; skipped ${at - this.damageAt} bytes to the next ${target} at ${byteAt(at, this.space)}`,
     });
   }
 
@@ -93,7 +96,7 @@ export abstract class ResyncParser {
           this.resyncing = false;
           this.sink.onNotice({
             kind: 'skipped-block', file: this.file, offset: this.damageAt, blockNo: this.damageBlock,
-            message: `${noun} #${this.damageBlock} at byte 0x${this.damageAt.toString(16)}: ${this.damageWhat}; no valid ${noun} follows (skipped ${this.lastBase + this.lastEnd - this.damageAt} bytes to the end)`,
+            message: `${noun} #${this.damageBlock} at ${byteAt(this.damageAt, this.space)}: ${this.damageWhat}; no valid ${noun} follows (skipped ${this.lastBase + this.lastEnd - this.damageAt} bytes to the end)`,
           });
           return;
         }
@@ -116,7 +119,7 @@ export abstract class ResyncParser {
     if (rest <= 0) return;
     this.sink.onNotice({
       kind: 'truncated', file: this.file, offset: at, blockNo: this.blockNo,
-      message: `capture cut in ${noun} #${this.blockNo} at byte 0x${at.toString(16)} (${this.cutDetail(rest)}); everything before it was read`,
+      message: `capture cut in ${noun} #${this.blockNo} at ${byteAt(at, this.space)} (${this.cutDetail(rest)}); everything before it was read`,
     });
   }
 

@@ -132,10 +132,13 @@ export function quietProgress(label = 'reading'): ((done: number, total: number)
 function progressReporter(label: string): ((done: number, total: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   let last = 0;
+  let lastDone = -1;
   return (done, total) => {
     const now = Date.now();
-    if (now - last < 250 && done < total) return;
+    // A compressed file is read to its end while what was decompressed from it is still being parsed: say 100% once.
+    if (now - last < 250 && (done < total || done === lastDone)) return;
     last = now;
+    lastDone = done;
     const pct = total > 0 ? ((100 * done) / total).toFixed(0) : '?';
     process.stderr.write(`\r${label}: ${(done / 1048576).toFixed(0)} MiB${total > 0 ? ` of ${(total / 1048576).toFixed(0)} MiB (${pct}%)` : ''}   `);
     if (done >= total && total > 0) process.stderr.write('\r\x1b[K');

@@ -74,6 +74,8 @@ export interface AnalysisModel {
 export interface InputModel {
   file: string;
   format: 'pcapng' | 'fusedump';
+  /** Present for a compressed file read directly: `bytes` and the notices' offsets are then the decompressed data's. */
+  compression?: 'gzip';
   bytes: number;
   messages: number;
   connections: number[];

@@ -15,11 +15,10 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
+import { byteAt, CaptureError, OutputClosed, UsageError, type OffsetSpace } from '../capture/errors.js';
 import { FusedumpWriter } from '../capture/fusedump-writer.js';
-import { detectFormat, openCaptureFile } from '../capture/input.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type CaptureSink, type ConnectionInfo } from '../capture/message.js';
-import { bytesRead, captureBytes, openCaptures, readMerged, type ReadOptions } from '../capture/open.js';
+import { bytesRead, captureBytes, openCaptures, readMerged, sniffFormat, type ReadOptions } from '../capture/open.js';
 import { guessDirection } from '../protocol/guess-direction.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { writeFullySync } from '../capture/write-fully.js';
@@ -100,23 +99,6 @@ class FileOut {
   }
 }
 
-/** The format of a capture file, from its first bytes. */
-function sniffFormat(file: string): CaptureFormat {
-  const fd = openCaptureFile(file);
-  try {
-    const head = Buffer.alloc(16);
-    let n = 0;
-    try {
-      n = readSync(fd, head, 0, 16, 0);
-    } catch (e) {
-      throw new CaptureError(file, 0, undefined, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    return detectFormat(head.subarray(0, n), file);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Standard input copied to a temporary file: converting to fusedump reads
  * the input twice (connections and snapped messages first), and the output
@@ -166,11 +148,11 @@ const MAX_U64 = (1n << 64n) - 1n;
  * 1970 to year 2554 in ns. Times outside (a signed if_tsoffset, a coarse
  * if_tsresol with huge values) are an input error naming the message.
  */
-function writableTime(abs: bigint, to: CaptureFormat, file: string, m: CaptureMessage): bigint {
+function writableTime(abs: bigint, to: CaptureFormat, file: string, m: CaptureMessage, space: OffsetSpace): bigint {
   if (abs >= 0n && abs <= MAX_U64) return abs;
   throw new CaptureError(file, m.fileOffset, m.blockNo,
     `message time ${formatAbsoluteNs(abs)} (${abs} ns since 1970) is ${abs < 0n ? 'before 1970' : 'after 2554'}; ${to} as written by convert holds 1970 to 2554 in ns`,
-    'the capture\'s timestamps (if_tsoffset, if_tsresol) put it there; fusetrace analyze and dump read it as it is');
+    'the capture\'s timestamps (if_tsoffset, if_tsresol) put it there; fusetrace analyze and dump read it as it is', space);
 }
 
 /** Output format from the name, else the other one. */
@@ -200,7 +182,7 @@ export function convertCapture(o: ConvertOptions): ConvertResult {
     return convertFile(o, spool.path);
   } catch (e) {
     // Name standard input as the user did, not the temporary copy.
-    if (e instanceof CaptureError && e.file === spool.path) throw new CaptureError('-', e.offset, e.blockNo, e.what, e.hint);
+    if (e instanceof CaptureError && e.file === spool.path) throw new CaptureError('-', e.offset, e.blockNo, e.what, e.hint, e.space);
     throw e;
   } finally {
     spool.remove();
@@ -217,7 +199,7 @@ function readPass(o: ConvertOptions, path: string, sink: CaptureSink, opts: Read
 
 /** Converts `path`, which is `o.input` or its temporary copy. */
 function convertFile(o: ConvertOptions, path: string): ConvertResult {
-  const from = sniffFormat(path);
+  const { format: from, space } = sniffFormat(path);
   const to = targetFormat(o.output, from, o.to);
   const res: ConvertResult = { from, to, outputs: [], messages: 0, connections: 0, padded: 0, failedAsPlain: 0, guessedDirection: 0, notices: [] };
   const tb = new Timebase();
@@ -260,10 +242,10 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
           if (m.failedErrno !== 0) res.failedAsPlain++;
           if (m.dirGuessed) res.guessedDirection++;
           if (m.dir !== 1 && m.dir !== 2) {
-            res.notices.push(`message at byte ${m.fileOffset} has no direction; skipped`);
+            res.notices.push(`message at ${byteAt(m.fileOffset, space)} has no direction; skipped`);
             return;
           }
-          wr.w.record({ dir: m.dir, ts: writableTime(conv.absoluteNs(m.t, m.tRest), 'fusedump', o.input, m), data: Buffer.from(data) });
+          wr.w.record({ dir: m.dir, ts: writableTime(conv.absoluteNs(m.t, m.tRest), 'fusedump', o.input, m, space), data: Buffer.from(data) });
           res.messages++;
         },
       }, { timebase: conv, linkType: o.linkType, guessDirection });
@@ -300,7 +282,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
         if (m.dirGuessed) res.guessedDirection++;
         w.packet({
           iface,
-          ts: writableTime(tb.absoluteNs(m.t, m.tRest), 'pcapng', o.input, m),
+          ts: writableTime(tb.absoluteNs(m.t, m.tRest), 'pcapng', o.input, m, space),
           data: Buffer.from(m.data.subarray(m.off, m.off + m.capLen)),
           origLen: m.origLen,
           dir: m.dir === 1 || m.dir === 2 ? m.dir : 0,

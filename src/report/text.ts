@@ -54,8 +54,10 @@ export function renderText(model: AnalysisModel, opts: TextOptions = {}): string
   section(out, p, 'Captures');
   for (const inp of model.inputs) {
     const conns = inp.connections.length ? `conn ${inp.connections.join(', ')}` : 'no FUSE connection';
-    out.push(`  ${inp.file}  ${inp.format}, ${formatBytes(inp.bytes, 'table')}, ${plural(inp.messages, 'message')}, ${conns}`);
-    for (const n of inp.notices.slice(0, 5)) out.push(p.yellow(`    note: ${n.message} (block #${n.blockNo} at byte ${n.offset})`));
+    const size = inp.compression ? `${inp.compression}-compressed, ${formatBytes(inp.bytes, 'table')} decompressed` : formatBytes(inp.bytes, 'table');
+    out.push(`  ${inp.file}  ${inp.format}, ${size}, ${plural(inp.messages, 'message')}, ${conns}`);
+    const of = inp.compression ? ' of the decompressed data' : '';
+    for (const n of inp.notices.slice(0, 5)) out.push(p.yellow(`    note: ${n.message} (block #${n.blockNo} at byte ${n.offset}${of})`));
     if (inp.notices.length > 5) out.push(p.yellow(`    and ${inp.notices.length - 5} more notes`));
   }
 

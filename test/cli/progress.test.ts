@@ -40,3 +40,20 @@ test('dump -o, analyze, export -o, report -o and convert show reading progress o
     assert.doesNotMatch(piped.stderr, /reading:/, `${args[0]}: no progress when stderr is not a terminal`);
   }
 });
+
+test('a gzip-compressed capture: the progress line counts compressed bytes against the file\'s size, up to 100%', { skip }, (t) => {
+  const dir = makeTempDir('progress-gz');
+  t.after(() => dir.remove());
+  // Six copies of the 5.5 MB fixture as one multi-member .gz (six pcapng sections): 33 MiB, past the 32 MiB threshold.
+  const gz = readFileSync(join(repoRoot, 'fixtures', 'manyfiles.pcapng.gz'));
+  const cap = join(dir.path, 'six.pcapng.gz');
+  writeFileSync(cap, Buffer.concat(Array.from({ length: 6 }, () => gz)));
+  const cmd = [process.execPath, fusetraceBin, 'analyze', '--json', cap].map((s) => `'${s}'`).join(' ');
+  const tty = spawnSync('script', ['-qec', `${cmd} >/dev/null`, '/dev/null'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(tty.status, 0, tty.stdout.slice(-500));
+  const lines = tty.stdout.split('\r').map((l) => /reading: (\d+) MiB of (\d+) MiB \((\d+)%\)/.exec(l)).filter((m) => m !== null);
+  assert.ok(lines.length >= 2, tty.stdout.slice(-500));
+  assert.ok(lines.every((m) => m[2] === '33'), 'the total is the compressed file\'s size');
+  assert.equal(lines.at(-1)![3], '100');
+  assert.equal(lines.filter((m) => m[3] === '100').length, 1, 'said once, though the decompressed data is parsed after the file was read to its end');
+});
