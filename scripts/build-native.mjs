@@ -21,6 +21,7 @@ const targets = [
   {
     name: 'capture library',
     src: 'src/record/ftrec.c',
+    headers: ['src/record/mountinfo.h'],
     out: 'build/libftrec.so',
     args: ['-O2', '-g', '-Wall', '-Wextra', '-fPIC', '-shared', '-pthread', '-D_GNU_SOURCE', VERSION_DEF],
     libs: ['-ldl'],
@@ -29,6 +30,7 @@ const targets = [
   {
     name: 'scenario FUSE daemon',
     src: 'test/daemon/scenariofs.c',
+    headers: [],
     out: 'build/scenariofs',
     args: ['-O2', '-g', '-Wall', '-Wextra', '-pthread', '-D_GNU_SOURCE', '-D_FILE_OFFSET_BITS=64'],
     libs: [],
@@ -50,7 +52,8 @@ for (const t of targets) {
   const src = join(root, t.src);
   const out = join(root, t.out);
   if (!existsSync(src)) continue;
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) continue;
+  const inputs = [src, ...t.headers.map((h) => join(root, h))];
+  if (existsSync(out) && inputs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) continue;
   mkdirSync(dirname(out), { recursive: true });
   const r = spawnSync(cc, [...t.args, '-o', out, src, ...t.libs], { stdio: 'inherit' });
   if (r.status !== 0) {
@@ -70,7 +73,7 @@ process.exit((failed || bpfFailed) && !installing ? 1 : 0);
  * what to install. Returns false only when a build that could run failed.
  */
 function buildBpfRecorder() {
-  const srcs = ['src/record/ftrec-bpf.c', 'src/record/ftrec-bpf.bpf.c', 'src/record/ftrec-bpf.h'].map((f) => join(root, f));
+  const srcs = ['src/record/ftrec-bpf.c', 'src/record/ftrec-bpf.bpf.c', 'src/record/ftrec-bpf.h', 'src/record/mountinfo.h'].map((f) => join(root, f));
   const out = join(outDir, 'ftrec-bpf');
   if (!srcs.every((f) => existsSync(f))) return true;
   if (existsSync(out) && srcs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) return true;

@@ -38,6 +38,7 @@
 #include <bpf/btf.h>
 #include "ftrec-bpf.h"
 #include "ftrec-bpf.skel.h"
+#include "mountinfo.h"
 
 /* The package version, given by scripts/build-native.mjs. */
 #ifndef FTREC_VERSION
@@ -117,26 +118,28 @@ static void write_shb(void) {
     write_block(b, len);
 }
 
-/* The mount point of connection `dev` as process `pid` sees it. */
+/* The mount point of connection `dev` as process `pid` sees it: the first
+ * FUSE mount of that device in its mountinfo (a bind mount comes after the
+ * mount it copies). */
 static void mountpoint_of(uint32_t dev, pid_t pid, char *o, size_t n) {
-    char path[64], line[4096], want[32];
+    char path[64];
     o[0] = 0;
-    snprintf(want, sizeof want, " %u:%u ", dev >> 20, dev & 0xfffff);
     snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f) f = fopen("/proc/self/mountinfo", "r");
     if (!f) return;
-    while (fgets(line, sizeof line, f)) {
-        char *at = strstr(line, want);
-        if (!at) continue;
-        char *mp = strchr(at + strlen(want), ' '); /* root, then mount point */
-        if (!mp) continue;
-        mp++;
-        char *end = strchr(mp, ' ');
-        if (end) *end = 0;
-        snprintf(o, n, "%s", mp);
-        break;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] == '\n') line[len - 1] = 0;
+        struct fuse_mount_row r;
+        if (mountinfo_fuse_row(line, &r) && r.major == dev >> 20 && r.minor == (dev & 0xfffff)) {
+            snprintf(o, n, "%s", r.point);
+            break;
+        }
     }
+    free(line);
     fclose(f);
 }
 

@@ -17,7 +17,8 @@
  *                      mount point when known, else the daemon's name)
  *   FUSETRACE_QUIET    when set, no notes on stderr (warnings still)
  *   FUSETRACE_CAPTURE_FD  set by the library itself, for the image it execs
- *                      only: the capture it hands over ("the capture across
+ *                      only: the capture it hands over, and the mount points
+ *                      of the /dev/fuse fds it inherits ("the capture across
  *                      exec" below)
  *
  * Which syscalls carry messages.  libfuse 3.14 receives requests with read(2)
@@ -137,6 +138,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "mountinfo.h"
 
 /* The package version, given by scripts/build-native.mjs. */
 #ifndef FTREC_VERSION
@@ -303,6 +306,7 @@ struct conn {
     int iface;          /* pcapng interface id, -1 before the IDB */
     int fd;             /* fd it was first seen on */
     char mnt[PATH_MAX]; /* mount point, "" when unknown */
+    dev_t mnt_dev;      /* the mount's device (the FUSE connection), 0 when unknown */
     uint64_t recv, drop, first_ns, last_ns;
     uint64_t spliced_in, spliced_out; /* of recv: taken with splice(2) */
     uint64_t spliced_in_read; /* of spliced_in: bytes from the daemon's read of its pipe */
@@ -317,6 +321,34 @@ struct conn {
 static struct conn conns[MAXCONN + 1];
 static int nconns;
 static pthread_mutex_t conn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Mount points the image before exec knew for /dev/fuse fds this image
+ * inherited (a mount helper running the daemon with /dev/fd/N names only
+ * the fd): each goes to the connection of its fd when this image first uses
+ * the fd, and is carried on by an image that only passes the fd through
+ * (a shell).  fd -1: a free slot.  See "the capture across exec". */
+#define CARRY_MOUNTS 8
+struct handed_mount {
+    int fd;
+    dev_t dev;
+    char path[PATH_MAX];
+};
+static struct handed_mount handed_mounts[CARRY_MOUNTS] = {[0 ... CARRY_MOUNTS - 1] = {.fd = -1}};
+static int nhanded_mounts; /* slots in use: most processes have none, and close() looks no further */
+/* CARRY_ENV's largest value: the capture's fields and path, and the mounts. */
+#define CARRY_VAR_MAX (PATH_MAX + 192 + CARRY_MOUNTS * (PATH_MAX + 64))
+static int is_fuse_dev(int fd);
+static dev_t fdinfo_conn(int fd);
+static int find_fuse_mount(dev_t dev, const char *point, dev_t *dev_out, char *out, size_t n);
+static int fd_mount_arg(const char *mnt);
+
+/* fd's slot, or with fd -1 a free one; NULL when there is none (under
+ * conn_mu, or before threads: the constructor). */
+static struct handed_mount *handed_mount_of(int fd) {
+    for (int i = 0; i < CARRY_MOUNTS; i++)
+        if (handed_mounts[i].fd == fd) return &handed_mounts[i];
+    return NULL;
+}
 
 /* Shared between a process and the children it forks. */
 struct shared {
@@ -905,12 +937,15 @@ static int start_section(int fd) {
  * file description, with the flock) to the new image: FD_CLOEXEC is cleared
  * just before the exec (and set again if it fails), and CARRY_ENV, in the
  * environment given to the new image only, says which fd it is:
- * "fd,dev,ino,cut,end,root,path".  cut: where the new image's section
- * starts when the file is still `end` bytes long (the old image's section,
- * only a header, is replaced; else the old image wrote its ISBs and cut =
- * end); root: the old section was the session's first image's, at offset 0
- * (so is the new one: it maps FUSETRACE_STATUS); path: the file (FUSETRACE_OUT,
- * or <out>.<pid>). */
+ * "fd,dev,ino,cut,end,root,m,<m mounts>path".  cut: where the new image's
+ * section starts when the file is still `end` bytes long (the old image's
+ * section, only a header, is replaced; else the old image wrote its ISBs and
+ * cut = end); root: the old section was the session's first image's, at
+ * offset 0 (so is the new one: it maps FUSETRACE_STATUS); path: the file
+ * (FUSETRACE_OUT, or <out>.<pid>).  A mount is "fd,major,minor,length:point,":
+ * a /dev/fuse fd the new image inherits and where its connection (that
+ * device) is mounted, which a daemon run with /dev/fd/N never learns
+ * (carried_mounts, handed_mount_holds). */
 #define CARRY_ENV "FUSETRACE_CAPTURE_FD"
 
 /* 1 when this open file description holds the flock: /proc/self/fdinfo
@@ -936,6 +971,19 @@ static int holds_flock(int fd) {
     return 0;
 }
 
+/* A mount point handed over across exec is taken only for what it was:
+ * its fd still a /dev/fuse fd open for reading and writing, whose
+ * connection the kernel, when it names one (fdinfo_conn), says is the
+ * mount's device, and a FUSE mount of that device at that path in this
+ * process's mount namespace.  Anything else in the environment (stale, or
+ * set by hand) names no connection. */
+static int handed_mount_holds(const struct handed_mount *h) {
+    long fl = syscall(SYS_fcntl, h->fd, F_GETFL);
+    if (h->path[0] != '/' || !h->dev || fl < 0 || (fl & O_ACCMODE) != O_RDWR || !is_fuse_dev(h->fd)) return 0;
+    dev_t conn = fdinfo_conn(h->fd);
+    return (!conn || conn == h->dev) && find_fuse_mount(h->dev, h->path, NULL, NULL, 0);
+}
+
 /* At the start of an image (constructor): the capture handed over by the
  * image before exec, when CARRY_ENV names one.  It is adopted only when
  * the fd is still that open file: open, a regular file or a FIFO with the
@@ -946,16 +994,40 @@ static int holds_flock(int fd) {
 static void adopt_capture(void) {
     const char *v = getenv(CARRY_ENV);
     if (!v) return;
-    char val[PATH_MAX + 128];
+    static char val[CARRY_VAR_MAX];
     snprintf(val, sizeof val, "%s", v);
     unsetenv(CARRY_ENV);
-    int fd, root, used = 0;
+    int fd, root, nm, used = 0;
     unsigned long long dev, ino;
     long long cut, end;
-    if (sscanf(val, "%d,%llu,%llu,%lld,%lld,%d,%n", &fd, &dev, &ino, &cut, &end, &root, &used) != 6 ||
-        !used || fd < 0 || fd >= MAXFD)
+    if (sscanf(val, "%d,%llu,%llu,%lld,%lld,%d,%d,%n", &fd, &dev, &ino, &cut, &end, &root, &nm, &used) != 7 ||
+        !used || fd < 0 || fd >= MAXFD || nm < 0 || nm > CARRY_MOUNTS)
         return;
     const char *path = val + used;
+    static struct handed_mount got[CARRY_MOUNTS];
+    for (int i = 0; i < nm; i++) {
+        unsigned mfd, ma, mi;
+        size_t len;
+        int u = 0;
+        if (sscanf(path, "%u,%u,%u,%zu:%n", &mfd, &ma, &mi, &len, &u) != 4 || !u || mfd >= MAXFD ||
+            len == 0 || len >= PATH_MAX || strnlen(path + u, len + 1) != len + 1 || path[u + len] != ',')
+            return;
+        got[i].fd = (int)mfd;
+        got[i].dev = makedev(ma, mi);
+        memcpy(got[i].path, path + u, len);
+        got[i].path[len] = '\0';
+        path += u + len + 1;
+    }
+    for (int i = 0; i < nm; i++) {
+        if (handed_mount_holds(&got[i]) && !handed_mount_of(got[i].fd) && handed_mount_of(-1)) {
+            *handed_mount_of(-1) = got[i];
+            nhanded_mounts++;
+            if ((unsigned)got[i].fd > max_fd_seen) max_fd_seen = (unsigned)got[i].fd; /* close_range forgets it */
+        } else if (!quiet) {
+            note("fusetrace-record: fd %d is no longer the FUSE connection mounted at %s that was handed over "
+                 "across exec; pid %d names its connection as the program says\n", got[i].fd, got[i].path, (int)mypid);
+        }
+    }
     struct stat st;
     long fl = syscall(SYS_fcntl, fd, F_GETFL);
     int ok = fl >= 0 && syscall(SYS_fstat, fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) &&
@@ -1494,6 +1566,13 @@ static struct conn *new_conn_locked(int fd, int *idx) {
     memset(c, 0, sizeof *c);
     c->iface = -1;
     c->fd = fd;
+    struct handed_mount *h = fd >= 0 ? handed_mount_of(fd) : NULL;
+    if (h) {
+        snprintf(c->mnt, sizeof c->mnt, "%s", h->path);
+        c->mnt_dev = h->dev;
+        h->fd = -1;
+        __atomic_sub_fetch(&nhanded_mounts, 1, __ATOMIC_RELAXED);
+    }
     *idx = k;
     return c;
 }
@@ -1533,9 +1612,27 @@ static inline int fuse_conn(int fd) {
     return classify(fd);
 }
 
+/* A mount point handed over for fd goes with it: dropped (to == -1) or,
+ * for a copy of fd, given to `to` as well. */
+static void move_handed_mount(int fd, int to) {
+    if (!__atomic_load_n(&nhanded_mounts, __ATOMIC_RELAXED)) return;
+    pthread_mutex_lock(&conn_mu);
+    struct handed_mount *h = fd >= 0 ? handed_mount_of(fd) : NULL, *free_slot = handed_mount_of(-1);
+    if (h && to < 0) {
+        h->fd = -1;
+        nhanded_mounts--;
+    } else if (h && free_slot && !handed_mount_of(to)) {
+        *free_slot = *h;
+        free_slot->fd = to;
+        nhanded_mounts++;
+    }
+    pthread_mutex_unlock(&conn_mu);
+}
+
 /* fd now names something new (or nothing). */
 static void forget_fd(int fd) {
     if ((unsigned)fd >= MAXFD) return;
+    move_handed_mount(fd, -1);
     drop_pending(fd);
     unpair_pipe(fd);
     __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
@@ -1558,8 +1655,101 @@ static void copy_fd(int oldfd, int newfd) {
         int v = __atomic_load_n(&fdtab[oldfd], __ATOMIC_RELAXED);
         if (v > 0) __atomic_store_n(&fdtab[newfd], v, __ATOMIC_RELAXED);
     }
+    move_handed_mount(oldfd, newfd);
 }
 
+/* ------------------------------------------------------------------ */
+/* mount points                                                        */
+
+/* /proc/self/mountinfo, whole (malloc'd, NUL-terminated); NULL without it. */
+static char *read_mountinfo(void) {
+    int f = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (f < 0) return NULL;
+    size_t cap = 16384, n = 0;
+    char *b = malloc(cap);
+    while (b) {
+        if (n + 1 == cap) {
+            char *nb = cap < (64u << 20) ? realloc(b, cap * 2) : NULL;
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        ssize_t k = syscall(SYS_read, f, b + n, cap - 1 - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) {
+            free(b);
+            b = NULL;
+        }
+        if (k <= 0) break;
+        n += (size_t)k;
+    }
+    syscall(SYS_close, f);
+    if (b) b[n] = '\0';
+    return b;
+}
+
+/* A FUSE mount of this process's mount namespace: with dev (not 0), one
+ * of that device, the first listed (a bind mount is listed after the mount
+ * it copies); with point, one at that path, the last listed (the newest of
+ * mounts stacked on the path); with both, that very pair.  Returns 1 and
+ * gives its device and mount point (either pointer may be NULL). */
+static int find_fuse_mount(dev_t dev, const char *point, dev_t *dev_out, char *out, size_t n) {
+    int e = errno;
+    char *mi = read_mountinfo();
+    int found = 0;
+    for (char *line = mi, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        struct fuse_mount_row r;
+        if (!mountinfo_fuse_row(line, &r)) continue;
+        dev_t d = makedev(r.major, r.minor);
+        if ((dev && d != dev) || (point && strcmp(r.point, point) != 0)) continue;
+        found = 1;
+        if (dev_out) *dev_out = d;
+        if (out) snprintf(out, n, "%s", r.point);
+        if (!point) break;
+    }
+    free(mi);
+    errno = e;
+    return found;
+}
+
+/* The FUSE connection of /dev/fuse fd as the kernel names it in
+ * /proc/self/fdinfo/<fd> ("fuse_connection:", fusectl's number; Linux 6.18
+ * shows it, older kernels do not), as the mount's device; 0 when it says
+ * nothing (also before the fd is mounted). */
+static dev_t fdinfo_conn(int fd) {
+    char p[64], b[1024];
+    int e = errno;
+    snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
+    int f = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
+    ssize_t n = f >= 0 ? syscall(SYS_read, f, b, sizeof b - 1) : -1;
+    if (f >= 0) syscall(SYS_close, f);
+    errno = e;
+    if (n <= 0) return 0;
+    b[n] = '\0';
+    const char *l = strstr(b, "\nfuse_connection:");
+    if (!l) return 0;
+    unsigned long v = strtoul(l + 17, NULL, 10);
+    return v ? makedev(v >> 20, v & 0xfffff) : 0;
+}
+
+/* N when mnt is libfuse's "/dev/fd/N" (fuse_mnt_parse_fuse_fd, read the
+ * same way): the daemon serves fd N, mounted by whoever ran it; -1 for a
+ * path. */
+static int fd_mount_arg(const char *mnt) {
+    unsigned n;
+    int len = 0;
+    if (sscanf(mnt, "/dev/fd/%u%n", &n, &len) != 1 || (size_t)len != strlen(mnt) || n > INT_MAX) return -1;
+    return (int)n;
+}
+
+/* The process mounted fd at mnt, or (libfuse's fuse_session_mount) says it
+ * serves fd mounted at mnt. */
 static void set_mountpoint(int fd, const char *mnt) {
     if (!mnt) return;
     int ci = fuse_conn(fd);
@@ -1567,10 +1757,27 @@ static void set_mountpoint(int fd, const char *mnt) {
     /* A mount with an fd we did not see opened (inherited: a mount helper's
      * /dev/fd/N): the capture opens now, before the daemon serves. */
     open_output_early();
-    pthread_mutex_lock(&conn_mu);
     char real[PATH_MAX];
-    const char *m = realpath(mnt, real) ? real : mnt;
-    snprintf(conns[ci].mnt, sizeof conns[ci].mnt, "%s", m);
+    const char *m = mnt;
+    dev_t dev = fdinfo_conn(fd);
+    int by_fd = fd_mount_arg(mnt) >= 0;
+    if (by_fd) {
+        /* Not a path of the mount (realpath makes it /dev/fuse): the mount
+         * point the image before exec handed over names the connection
+         * already (new_conn_locked); else the kernel's connection number
+         * finds it; else "/dev/fd/N" stays, what the daemon was told.  No
+         * guessing among FUSE mounts: any of them may be another daemon's. */
+        if (dev && find_fuse_mount(dev, NULL, NULL, real, sizeof real)) m = real;
+    } else {
+        if (realpath(mnt, real)) m = real;
+        if (!dev) find_fuse_mount(0, m, &dev, NULL, 0);
+    }
+    pthread_mutex_lock(&conn_mu);
+    struct conn *c = &conns[ci];
+    if (!(by_fd && m == mnt && c->mnt[0])) {
+        snprintf(c->mnt, sizeof c->mnt, "%s", m);
+        c->mnt_dev = m == mnt && by_fd ? 0 : dev;
+    }
     pthread_mutex_unlock(&conn_mu);
 }
 
@@ -2432,7 +2639,7 @@ struct carry {
     int handed;        /* set shm->handed (a forked child taking the capture) */
     char **env;        /* malloc'd environment, or NULL */
 };
-static char carry_var[PATH_MAX + 192];
+static char carry_var[CARRY_VAR_MAX];
 
 /* The image's section is only its header and this image never used
  * /dev/fuse: a pass-through image (a shell between a mount helper and the
@@ -2443,11 +2650,46 @@ static int pass_through(void) {
            __atomic_load_n(&shm->handed, __ATOMIC_ACQUIRE) == 0;
 }
 
+/* Appends to o (room for CARRY_MOUNTS entries) the mount points the new
+ * image will need: those of /dev/fuse fds it inherits (open, not
+ * close-on-exec) whose mount this image made or learned, or was handed and
+ * has not used (a shell passing the fd on).  Returns how many. */
+static int carried_mounts(char *o, size_t room) {
+    int k = 0;
+    size_t at = 0;
+    unsigned top = max_fd_seen;
+    for (int i = 0; i < CARRY_MOUNTS; i++)
+        if (handed_mounts[i].fd >= 0 && (unsigned)handed_mounts[i].fd > top) top = (unsigned)handed_mounts[i].fd;
+    for (unsigned fd = 0; fd <= top && fd < MAXFD && k < CARRY_MOUNTS; fd++) {
+        const char *path = NULL;
+        dev_t dev = 0;
+        int v = __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED);
+        struct handed_mount *h;
+        if (v > 0 && conns[v].mnt_dev && conns[v].mnt[0] == '/' && fd_mount_arg(conns[v].mnt) < 0) {
+            path = conns[v].mnt;
+            dev = conns[v].mnt_dev;
+        } else if (v <= 0 && (h = handed_mount_of((int)fd))) {
+            path = h->path;
+            dev = h->dev;
+        }
+        long fl = path ? syscall(SYS_fcntl, fd, F_GETFD) : -1;
+        if (fl < 0 || (fl & FD_CLOEXEC)) continue;
+        int n = snprintf(o + at, room - at, "%u,%u,%u,%zu:%s,", fd, major(dev), minor(dev), strlen(path), path);
+        if (n < 0 || (size_t)n >= room - at) break;
+        at += (size_t)n;
+        k++;
+    }
+    o[at] = '\0';
+    return k;
+}
+
 /* CARRY_ENV's value for the new image (in carry_var). */
 static int carry_value(off_t cut, off_t end, int root) {
-    int n = snprintf(carry_var, sizeof carry_var, "%s=%d,%llu,%llu,%lld,%lld,%d,%s", CARRY_ENV, outfd,
+    static char mounts[CARRY_MOUNTS * (PATH_MAX + 64)]; /* static as carry_var: not on a thread's stack */
+    int nm = carried_mounts(mounts, sizeof mounts);
+    int n = snprintf(carry_var, sizeof carry_var, "%s=%d,%llu,%llu,%lld,%lld,%d,%d,%s%s", CARRY_ENV, outfd,
                      (unsigned long long)out_dev, (unsigned long long)out_ino, (long long)cut, (long long)end,
-                     root, out_path);
+                     root, nm, mounts, out_path);
     return n > 0 && (size_t)n < sizeof carry_var ? 0 : -1;
 }
 

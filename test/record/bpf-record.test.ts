@@ -229,7 +229,8 @@ test('record --bpf --pid: attach to a running daemon, record its workload, stop 
   const pll = buildPassthroughLl().path!;
   const dir = makeTempDir('bpf-pid');
   const out = dir.sub('cap.pcapng');
-  const m = await mountCommand([pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt')], join(dir.path, 'mnt'));
+  // A space in the mount point: mountinfo writes it \040, the description the path itself.
+  const m = await mountCommand([pll, '-f', '-o', `source=${dir.sub('src')},cache=never`, dir.sub('mnt point')], join(dir.path, 'mnt point'));
   let rec: ChildProcess | undefined;
   try {
     rec = spawn(process.execPath, [fusetraceBin, 'record', '--bpf', '--label', 'attached', '--pid', String(m.child.pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });

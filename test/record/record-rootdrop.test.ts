@@ -19,13 +19,23 @@
  * the capture is opened again by its path. fusermount3 run by a root daemon
  * (-o auto_unmount), which sends the fd over a socket and stays alive, gives
  * the capture back: the daemon must write the capture, not <out>.<pid>.
+ *
+ * Wherever the daemon runs from, its interface names the real mount point
+ * (if_name fuse:<mnt>, if_description mountpoint=<mnt>, what `record` reads
+ * to unmount a dead daemon's mount): an exec'd daemon never mounts, so the
+ * helper's library hands the mount point over with the capture, and a
+ * daemon told "/dev/fd/N" (mount.fuse3) keeps it instead of that name, which
+ * realpath turned into /dev/fuse. A daemon whose helper had no library (so
+ * nothing was handed over) is named by the kernel's connection number in
+ * fdinfo where the kernel shows it, else "/dev/fd/N" as it was told.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildPassthroughLl, cliHasCommand, fusetraceBin, haveCommand, isMounted, makeTempDir, mountSkipReason, Op, pairExchanges, readPcapng, repoRoot, type TempDir } from '../helpers/mount.js';
+import { mountpointsOf, scanCapture } from '../../src/record/close-capture.js';
+import { buildPassthroughLl, cliHasCommand, fusetraceBin, haveCommand, isMounted, makeTempDir, mountSkipReason, Op, pairExchanges, readPcapng, recorderLibPath, repoRoot, type TempDir } from '../helpers/mount.js';
 
 let dir: TempDir | undefined;
 let initfs = '';
@@ -95,11 +105,19 @@ async function waitMounted(mnt: string, why: () => string): Promise<void> {
   assert.ok(isMounted(mnt), why());
 }
 
-/** Checks the capture: the daemon's INIT and the workload's requests, all read and answered by `pid`, and analyze reads it. */
-function checkCapture(out: string, pid: number | undefined, owner = 0): void {
+/** Checks that the capture's one interface names the mount point `mnt`: if_name and, as `record` reads it, if_description. */
+function checkMountpoint(out: string, mnt: string): void {
+  const real = realpathSync(mnt);
+  assert.deepEqual(readPcapng(out).interfaces.map((i) => i.name), [`fuse:${real}`], 'the interface is named after the mount point');
+  assert.deepEqual(mountpointsOf(scanCapture(out)), [real], 'if_description says mountpoint=<the mount point>');
+}
+
+/** Checks the capture: the daemon's INIT and the workload's requests, all read and answered by `pid`, its interface named after `mnt`, and analyze reads it. */
+function checkCapture(out: string, pid: number | undefined, mnt: string, owner = 0): void {
   assert.equal(statSync(out).uid, owner, owner === 0 ? 'created by the daemon while it was root' : `created by uid ${owner}`);
   const cap = readPcapng(out);
   assert.equal(cap.interfaces.length, 1);
+  checkMountpoint(out, mnt);
   const { exchanges, orphans } = pairExchanges(cap);
   assert.equal(orphans, 0);
   const init = exchanges.find((e) => e.opcode === Op.INIT);
@@ -138,7 +156,7 @@ test('a daemon that opens /dev/fuse as root and gives up root before INIT is rec
   assert.ok(n, err);
   const pid = /pid (\d+) records \/dev\/fuse traffic/.exec(err);
   assert.ok(pid, err);
-  checkCapture(out, Number(pid[1]));
+  checkCapture(out, Number(pid[1]), mnt);
   assert.equal(readPcapng(out).messages.length, Number(n[1]));
 });
 
@@ -157,7 +175,7 @@ test('the same daemon going to the background after mounting: the child that ser
     await stop();
   }
   assert.ok(gone(), 'the daemon exits once unmounted');
-  checkCapture(out, pid);
+  checkCapture(out, pid, mnt);
 });
 
 test('a daemon that opens /dev/fuse and sends nothing (its mount fails): nothing recorded, the header-only file is removed', (t) => {
@@ -207,7 +225,8 @@ for (const [kind, mode, shell] of [['a sticky world-writable directory (as /tmp)
     const place = dir!.sub(name);
     chmodSync(place, mode);
     const out = join(place, 'cap.pcapng');
-    const mnt = dir!.sub(`${name}-mnt`);
+    // A space in the mount point: mountinfo, where the carried mount point is checked, writes it \040.
+    const mnt = dir!.sub(`${name} mnt`);
     if (mode === 0o1777) {
       // The premise: the helper, no longer root, may neither remove root's file there nor (as the daemon) open it.
       writeFileSync(join(place, 'premise'), '');
@@ -224,7 +243,8 @@ for (const [kind, mode, shell] of [['a sticky world-writable directory (as /tmp)
     assert.equal(handed.length, shell ? 2 : 1, err);
     assert.doesNotMatch(err, /being written by another process/);
     // Created by the helper while root, written by the exec'd daemon (uid 65534) through the fd it was given.
-    checkCapture(out, handed[handed.length - 1], 0);
+    // The daemon never mounts (-F FD): only the helper's library, through the exec(s), knows where.
+    checkCapture(out, handed[handed.length - 1], mnt, 0);
     assert.equal(blockTypes(out).filter((x) => x === 0x0a0d0d0a).length, 1, 'one section: the helper\'s, only a header, was replaced by the daemon\'s');
     assert.deepEqual(readdirSync(place), ['cap.pcapng'], 'no <out>.<pid>.pcapng, no other file');
   });
@@ -242,7 +262,7 @@ test('an exec\'d daemon that closes the capture fd it was given before its first
   assert.equal(code, 0, err);
   assert.match(err, /handed over across exec, was closed or replaced by the program \(pid \d+\); it opens the capture again\n/);
   assert.equal(statSync(decoy).size, 0, 'the file the daemon put on the capture\'s number got no byte');
-  checkCapture(out, undefined, 65534);
+  checkCapture(out, undefined, mnt, 65534);
   assert.equal(blockTypes(out).filter((x) => x === 0x0a0d0d0a).length, 1, 'one section');
   assert.deepEqual(readdirSync(shared).sort(), ['cap.pcapng', 'decoy']);
 });
@@ -272,9 +292,50 @@ test('mount.fuse3 -o drop_privileges runs passthrough_ll through sh with /dev/fd
   assert.deepEqual(readdirSync(sub), ['cap.pcapng'], 'no <out>.<pid>.pcapng');
   const cap = readPcapng(out);
   assert.equal(cap.statistics, 1, 'closed by the daemon at its exit');
+  // passthrough_ll is told /dev/fd/N: the mount point comes from mount.fuse3's library, across two execs.
+  checkMountpoint(out, mnt);
   const { exchanges } = pairExchanges(cap);
   assert.ok(exchanges.some((e) => e.opcode === Op.INIT && e.reply));
   assert.ok(exchanges.some((e) => e.opcode === 15 /* READ */ && e.reply));
+});
+
+test('mount.fuse3 -o drop_privileges without the library, the daemon with it: /dev/fd/N is named by the kernel\'s connection number, or stays /dev/fd/N', async (t) => {
+  if (skip) return t.skip(skip);
+  if (!haveCommand('mount.fuse3')) return t.skip('mount.fuse3 is not installed (apt-get install fuse3)');
+  const pll = buildPassthroughLl();
+  if (!pll.path) return t.skip(pll.reason!);
+  const sub = dir!.sub('mf3-nolib');
+  chmodSync(sub, 0o1777);
+  const src = dir!.sub('mf3-nolib-src');
+  writeFileSync(join(src, 'x'), 'hello');
+  const mnt = dir!.sub('mf3-nolib-mnt');
+  const out = join(sub, 'cap.pcapng');
+  // mount.fuse3 runs `sh -c '<type> <source> /dev/fd/N -o ...'`: the type is this script, which loads the library
+  // into the daemon only, so no image before it had a mount point to hand over.
+  const wrapper = join(dir!.path, 'pll-preloaded');
+  writeFileSync(wrapper, `#!/bin/sh\nLD_PRELOAD='${recorderLibPath}' FUSETRACE_OUT='${out}' FUSETRACE_QUIET=1 exec '${pll.path}' "$@"\n`, { mode: 0o755 });
+  const m = spawnSync('mount.fuse3', [wrapper, mnt, '-o', `drop_privileges,source=${src}`], { encoding: 'utf8', timeout: 30000 });
+  let fdinfo = '';
+  let fd: string | undefined;
+  try {
+    assert.equal(m.status, 0, m.stderr);
+    await waitMounted(mnt, () => m.stderr);
+    assert.equal(readFileSync(join(mnt, 'x'), 'utf8'), 'hello');
+    // What the kernel says of the daemon's fd (INIT is in the file already: the library writes it at once).
+    const cap = readPcapng(out);
+    fd = /\bfd=(\d+)/.exec(scanCapture(out).sections[0]!.ifaces[0]!.description)?.[1];
+    fdinfo = readFileSync(`/proc/${cap.messages[0]!.pid}/fdinfo/${fd}`, 'utf8');
+  } finally {
+    unmount(mnt);
+  }
+  for (let i = 0; i < 100 && readPcapng(out).statistics === 0; i++) await sleep(50);
+  assert.equal(readPcapng(out).statistics, 1, 'closed by the daemon at its exit');
+  if (/^fuse_connection:/m.test(fdinfo)) {
+    checkMountpoint(out, mnt);
+  } else {
+    t.diagnostic('this kernel does not name the connection in /proc/PID/fdinfo: the daemon\'s name for the mount stays');
+    assert.deepEqual(readPcapng(out).interfaces.map((i) => i.name), [`fuse:/dev/fd/${fd}`], 'as the daemon was told, not /dev/fuse');
+  }
 });
 
 test('a root daemon mounting through fusermount3 (-o auto_unmount): fusermount3 gives the capture back, the daemon records into it', async (t) => {

@@ -433,7 +433,7 @@ test('the capture fd named by FUSETRACE_CAPTURE_FD is adopted only when it is th
   for (const c of cases) {
     writeFileSync(other, '');
     const out = join(dir!.path, `adopt-${runNo++}.pcapng`);
-    const env: NodeJS.ProcessEnv = { ...process.env, FUSETRACE_OUT: out, F: other, P: probe!, L: recorderLibPath, V: `3,${st.dev},${c.ino},0,0,1,${other}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, FUSETRACE_OUT: out, F: other, P: probe!, L: recorderLibPath, V: `3,${st.dev},${c.ino},0,0,1,0,${other}` };
     delete env.FUSETRACE_SESSION;
     delete env.FUSETRACE_QUIET;
     delete env.LD_PRELOAD;
@@ -449,6 +449,34 @@ test('the capture fd named by FUSETRACE_CAPTURE_FD is adopted only when it is th
       assert.equal(statSync(other).size, 0, `${c.name}: not a byte into the file on fd 3`);
       assert.equal(decode(out).msgs.length, 10, `${c.name}: recorded into FUSETRACE_OUT`);
     }
+  }
+});
+
+test('a mount point named by FUSETRACE_CAPTURE_FD is taken only for a /dev/fuse fd whose connection is mounted there; a malformed variable is ignored whole', (t) => {
+  if (skip) return t.skip(skip);
+  // sh puts an unmounted /dev/fuse on fd 7; the probe opens its own on the lowest free number, 3. None of the
+  // claims holds: fd 3 is not open yet, fd 7 has no mount, fd 0 is no /dev/fuse, and 0:99 is no mount at /forged.
+  const claims = [3, 7, 0].map((fd) => `${fd},0,99,7:/forged,`).join('');
+  const cases: { name: string; value: string; rejected: number[] }[] = [
+    { name: 'claims that do not hold', value: `1023,1,1,0,0,0,3,${claims}/nonexistent`, rejected: [3, 7, 0] },
+    { name: 'a mount whose length runs past the variable', value: `1023,1,1,0,0,0,1,3,0,99,999:/forged,/nonexistent`, rejected: [] },
+    { name: 'more mounts than the library carries', value: `1023,1,1,0,0,0,9,${claims.repeat(3)}/nonexistent`, rejected: [] },
+  ];
+  for (const c of cases) {
+    const out = join(dir!.path, `claim-${runNo++}.pcapng`);
+    const env: NodeJS.ProcessEnv = { ...process.env, FUSETRACE_OUT: out, P: probe!, L: recorderLibPath, V: c.value };
+    delete env.FUSETRACE_SESSION;
+    delete env.FUSETRACE_QUIET;
+    delete env.LD_PRELOAD;
+    const r = spawnSync('sh', ['-c', 'exec 7<>/dev/fuse; export LD_PRELOAD="$L" FUSETRACE_CAPTURE_FD="$V"; exec "$P" threads 1 10'], { encoding: 'utf8', env, timeout: 60000 });
+    assert.equal(r.status, 0, `${c.name}: ${r.stderr}`);
+    const rejected = [...r.stderr.matchAll(/fd (\d+) is no longer the FUSE connection mounted at \/forged that was handed over across exec/g)].map((m) => Number(m[1]));
+    assert.deepEqual(rejected, c.rejected, `${c.name}: ${r.stderr}`);
+    // A malformed variable names no capture either: not even its fd is looked at.
+    assert.equal(/fd 1023, the capture handed over/.test(r.stderr), c.rejected.length > 0, `${c.name}: ${r.stderr}`);
+    const d = decode(out);
+    assert.equal(d.msgs.length, 10, c.name);
+    assert.deepEqual(d.conns.map((x) => [x.name, x.description?.split(' ')[0]]), [['fuse:ftrec-probe', 'mountpoint=?']], c.name);
   }
 });
 
