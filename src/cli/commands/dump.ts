@@ -187,8 +187,10 @@ function dump(files: string[], opts: DumpOptions): number {
           t.byte(10);
         }
       } else if (json) {
+        // Numbered when printed: the line from its `conn` on, without its newline.
         const from = scratch.pos;
-        writeMessageJson(scratch, -1, m, kind, timebase, decodeOf(kind, m, pairer));
+        if (kind !== 'notify' && writeWholeMessageJson(scratch, -1, m, kind, timebase, walkedExchange(kind, m, pairer), pairer.protocol(m.conn))) scratch.pos--;
+        else writeMessageJson(scratch, -1, m, kind, timebase, decodeOf(kind, m, pairer));
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
       } else if (kind !== 'notify' && wholeLine(kind, m, pairer)) {
         // Written from the message's form.
