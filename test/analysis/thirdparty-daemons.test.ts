@@ -8,7 +8,8 @@
  * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
  * wimmountrw, tup (three builds of a small C project: one connection each),
  * xmount (a raw disk image with a write cache), mhddfs (a union of two
- * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups). Each is decoded as the test suite's independent reader pairs it,
+ * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups),
+ * llfuse's example tmpfs.py, gvfsd-fuse (GVFS mounts of a D-Bus session). Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -132,6 +133,10 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-afuse.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK'] },
   // Read-only backups.
   { name: 'thirdparty-rdiff-backup-fs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE'] },
+  // llfuse's example file system (libfuse 2): READDIR without READDIRPLUS; then fixed_file_workload on one file.
+  { name: 'thirdparty-llfuse-tmpfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'READ'] },
+  // GVFS mounts through gvfsd-fuse: truncates are refused at OPEN (no SETATTR); the archive read-only.
+  { name: 'thirdparty-gvfs-fuse.pcapng', protocol: '7.31', ops: [...WORKLOAD_OPS.filter((o) => o !== 'SETATTR'), 'MKDIR', 'OPEN', 'READ'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
@@ -2182,5 +2187,183 @@ describe('rdiff-backup-fs (two backups)', { skip: has('thirdparty-rdiff-backup-f
     for (const f of r.model.files) {
       for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
     }
+  });
+});
+
+/**
+ * llfuse 1.4.1's example tmpfs.py (libfuse 2.9 through llfuse, one worker thread): every inode a row of
+ * an in-memory sqlite database, a file's data one blob. One finding, and it is true: tmpfs.py's write()
+ * splices the buffer in as data[:offset] + buf + data[offset+len(buf):], so a WRITE that starts past the
+ * end of the blob lands at its end. hole.bin's two WRITEs (100,000 + 2400 and 102,400 + 1696: the
+ * kernel's page-cache split of one pwrite of 4 KiB at 100,000) were answered whole, so the daemon had
+ * observed 104,096 bytes and so had the kernel; the next GETATTR said 4096 and nothing truncated the file
+ * in between: size-shrank-externally, whose "outside the capture" is here the daemon itself (the
+ * detector's doc names that case). The READ of the file at 0 shows where the bytes went. No other
+ * finding holds: one request in flight at a time throughout, every other size a reply gave follows the
+ * WRITEs and SETATTRs before it, every WRITE answered whole.
+ */
+describe('llfuse example tmpfs.py (sqlite in memory)', { skip: has('thirdparty-llfuse-tmpfs.pcapng') }, () => {
+  const name = 'thirdparty-llfuse-tmpfs.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_BIG_WRITES, one request in flight at a time; every OPEN and CREATE answered with the inode as fh and FOPEN_KEEP_CACHE; LINK answers the same node as data (9009 bytes); listings hold ".." only at the root and no "."; RENAME and 12 UNLINKs OK; RELEASEDIR ENOSYS every time, FLUSH, FSYNC, GETXATTR and STATX once', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x20, 131072]);
+    assert.equal(peakInFlight(name), 1);
+    const opens = all.filter((e) => (e.opcode === Op.OPEN || e.opcode === Op.CREATE) && e.replyError === 0);
+    assert.ok(opens.length >= 40);
+    for (const e of opens) {
+      const fh = e.reply!.readBigUInt64LE(e.opcode === Op.OPEN ? 16 : 16 + 128);
+      const node = e.opcode === Op.OPEN ? e.nodeid : e.reply!.readBigUInt64LE(16);
+      assert.deepEqual([fh, openReplyFlags(e)], [node, 0x2], `#${e.unique}`);
+    }
+    const { exchanges } = dump(name);
+    const link = exchanges.find((x) => x.op === 'LINK')!;
+    assert.deepEqual([(link.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, attrOf(link)!.size], [entryNodeid(name, 'CREATE', 'data'), 9009]);
+    const l = listings(name);
+    assert.deepEqual(l.get('/'), [['..', 'dir', 'data', 'data.link']]);
+    assert.deepEqual(l.get('/dir')!.map((n) => n.length), [12, 1]);
+    assert.deepEqual(l.get('/dir')![1], ['renamed.txt']);
+    assert.deepEqual(['RENAME', 'UNLINK'].map((op) => exchanges.filter((x) => x.op === op).map((x) => x.error_name)), [['OK'], Array(12).fill('OK')]);
+    const refused = exchanges.filter((x) => x.error_name === '-ENOSYS').map((x) => x.op).sort();
+    assert.deepEqual(refused, ['FLUSH', 'FSYNC', 'GETXATTR', 'RELEASEDIR', 'RELEASEDIR', 'RELEASEDIR', 'STATX']);
+  });
+
+  it('stores a WRITE past the end at the old end: hole.bin\'s WRITEs at 100,000 (2400 bytes) and 102,400 (1696) answered whole, the next GETATTR says 4096 with no truncate between, and the READ at 0 returns the written bytes where the hole should read zeros: one size-shrank-externally (104,096 -> 4096), true; nothing else', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = BigInt(entryNodeid(name, 'CREATE', 'hole.bin'));
+    const writes = writesOf(all, node).map(writeInfo);
+    assert.deepEqual(writes.map((w) => [w.offset, w.size, w.written]), [[100000, 2400, 2400], [102400, 1696, 1696]]);
+    const own = all.filter((e) => e.nodeid === node);
+    assert.ok(!own.some((e) => e.opcode === Op.SETATTR), 'no truncate');
+    const { exchanges } = dump(name);
+    const getattr = exchanges.find((x) => x.op === 'GETATTR' && x.nodeid === Number(node))!;
+    assert.equal(attrOf(getattr)!.size, 4096);
+    const read = own.find((e) => e.opcode === Op.READ)!;
+    assert.deepEqual([Number(read.req.readBigUInt64LE(48)), read.reply!.readUInt32LE(0) - 16], [0, 4096]);
+    const first = writesOf(all, node)[0]!;
+    const written = first.req.subarray(80);
+    assert.ok(written.length >= 400 && written.some((b) => b !== 0));
+    assert.deepEqual(read.reply!.subarray(16, 16 + written.length), written, 'the first WRITE\'s bytes, at 0');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally']);
+    const f = r.model.findings[0]!;
+    assert.deepEqual([f.path, f.uniques.map(Number), f.details], ['/hole.bin', [getattr.unique],
+      { reportedSize: 4096, daemonSize: 104096, shrankBy: 100000, kernelSizeBefore: 104096, opcode: 'GETATTR', correlatedConns: [] }]);
+  });
+
+  it('fixed_file_workload on a 64 MiB file made by truncate: every WRITE alone in flight, from 4 O_DIRECT writers fed in turn and overlapping ones; page-cache writes as 64 KiB WRITEs (BIG_WRITES), the 4 MiB O_DIRECT write as 32 of 128 KiB; every WRITE whole, those at 64 MiB too, so the file grows by 4096; SETATTR 64, 32 and 128 MiB take; FSYNC ENOSYS once (the kernel sends no more); no finding on the file', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = BigInt(entryNodeid(name, 'CREATE', 'disk'));
+    const writes = writesOf(all, node);
+    assert.equal(maxInFlight(writes), 1);
+    const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
+    assert.equal(new Set(first.map((w) => w.pid)).size, 4);
+    assert.ok(interleaving(first).switches >= 4, 'four O_DIRECT writers at the same time');
+    const big = writes.filter((w) => writeInfo(w).offset >= 16 * MiB && writeInfo(w).offset < 20 * MiB);
+    assert.ok(big.length === 32 && big.every((w, i) => writeInfo(w).offset === 16 * MiB + i * 131072 && writeInfo(w).size === 131072));
+    const cached = writes.filter((w) => writeInfo(w).offset >= 8 * MiB && writeInfo(w).offset < 10 * MiB);
+    assert.deepEqual(cached.map((w) => writeInfo(w).size), Array(8).fill(65536));
+    assert.ok(overlappingPairs(writes).length >= 4, 'the overlapping writers at 4 MiB and at 24/25 MiB');
+    for (const w of writes.map(writeInfo)) assert.equal(w.written, w.size, `#${w.unique}`);
+    const past = writes.map(writeInfo).filter((w) => w.offset + w.size > 64 * MiB);
+    assert.deepEqual(past.map((w) => [w.offset, w.size]), Array(4).fill([64 * MiB, 4096]));
+    const setattrs = all.filter((e) => e.opcode === Op.SETATTR && e.nodeid === node);
+    assert.deepEqual(setattrs.map((e) => [...setattrSizes(e), e.replyError]), [[64 * MiB, 64 * MiB, 0], [32 * MiB, 32 * MiB, 0], [128 * MiB, 128 * MiB, 0]]);
+    const { exchanges } = dump(name);
+    const sizes = exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(node)).map((x) => attrOf(x)!.size);
+    assert.deepEqual([...new Set(sizes)], [64 * MiB, 64 * MiB + 4096]);
+
+    const r = run(name);
+    assert.ok(!r.model.findings.some((g) => g.path === '/disk'));
+    const f = r.model.files.find((g) => g.path === '/disk')!;
+    assert.deepEqual([f.maxConcurrentWrites, f.reportedSize, f.daemonSize, f.openFlags], [1, 128 * MiB, 128 * MiB, ['FOPEN_KEEP_CACHE']]);
+  });
+});
+
+/**
+ * gvfsd-fuse 1.50.3 (libfuse 3.14, 3 daemon threads) over two GVFS mounts of its own D-Bus session:
+ * localtest:/// (the local file system through GIO, read-write) and archive:// of a tar. No finding,
+ * and the capture supports none: no two WRITEs were ever in flight together (peak 2 in flight: a
+ * WRITE only ever beside the CREATE of another file), no truncate reached the daemon (it refuses an
+ * OPEN for writing without O_TRUNC or O_APPEND, EOPNOTSUPP, so `truncate` never sent a SETATTR),
+ * every WRITE was answered whole, and every size a reply gave follows the WRITEs before it: the write
+ * past the end of a new file that llfuse's example loses lands here where it was asked (104,096).
+ */
+describe('gvfsd-fuse (localtest and archive mounts)', { skip: has('thirdparty-gvfs-fuse.pcapng') }, () => {
+  const name = 'thirdparty-gvfs-fuse.pcapng';
+  it('negotiates 7.31 with FUSE_DO_READDIRPLUS, FUSE_ASYNC_DIO, FUSE_MAX_PAGES and FUSE_INIT_EXT among others (max_write 1 MiB); the root holds one directory per GVFS mount, the archive read-only (0500) and localtest: the local root; the archive\'s files are opened FOPEN_NONSEEKABLE, so dd reads from 0 whatever it skips and the O_DIRECT preads never reach the daemon; every READ stops at the size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [31, 0x8 | 0x10 | 0x20 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x400000 | 0x40000000, 1 << 20]);
+    const { exchanges } = dump(name);
+    const top = exchanges.filter((x) => x.op === 'LOOKUP' && x.nodeid === 1);
+    assert.equal(top.length, 2);
+    assert.match(nameOf(top[0]!)!, /^archive:host=file%253A%252F%252F%252Ftmp%252F.*tree\.tar$/);
+    assert.deepEqual([attrOf(top[0]!)!.size, attrOf(top[0]!)!.mode], [0, 0o40500]);
+    assert.deepEqual([nameOf(top[1]!), attrOf(top[1]!)!.mode], ['localtest:', 0o40755]);
+
+    // The archive: every node below its directory, by LOOKUP, with its size.
+    const archive = (top[0]!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const sizes = new Map<bigint, number>();
+    const parents = new Set([archive]);
+    for (const x of exchanges) {
+      if (x.op !== 'LOOKUP' || x.error !== 0 || !parents.has(x.nodeid)) continue;
+      const id = (x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+      if ((attrOf(x)!.mode & 0o170000) === 0o040000) parents.add(id);
+      else sizes.set(BigInt(id), attrOf(x)!.size);
+    }
+    assert.deepEqual([...sizes.values()].sort((p, q) => p - q), [0, 11, 292, 8893, 70000, 300000]);
+    const opens = all.filter((e) => e.opcode === Op.OPEN && sizes.has(e.nodeid));
+    assert.ok(opens.length >= 9);
+    for (const e of opens) assert.equal(openReplyFlags(e), 0x4, `OPEN #${e.unique}: FOPEN_NONSEEKABLE`);
+    const mid = [...sizes].find(([, s]) => s === 70000)![0];
+    const reads = all.filter((e) => e.opcode === Op.READ && sizes.has(e.nodeid)).map((e) => ({
+      node: e.nodeid, offset: Number(e.req.readBigUInt64LE(48)), asked: e.req.readUInt32LE(56), got: e.reply!.readUInt32LE(0) - 16, size: sizes.get(e.nodeid)!,
+    }));
+    for (const rd of reads) assert.equal(rd.got, Math.min(rd.asked, rd.size - rd.offset), `READ at ${rd.offset} of ${rd.asked}: up to ${rd.size}`);
+    assert.ok(reads.filter((rd) => rd.offset + rd.asked > rd.size).length >= 5, 'READs asked past the end');
+    // The md5sum check and three dd runs of mid.bin: each opens it and reads from 0 (dd skips by reading), none starts past 49,152.
+    const midOpens = opens.filter((e) => e.nodeid === mid);
+    assert.equal(midOpens.filter((e) => (e.req.readUInt32LE(40) & 0o40000) === 0).length, 4);
+    assert.equal(reads.filter((rd) => rd.node === mid && rd.offset === 0).length, 4);
+    assert.ok(reads.filter((rd) => rd.node === mid).every((rd) => rd.offset <= 65536));
+    // The two O_DIRECT opens (xfs_io) are answered; their preads fail in the kernel (ESPIPE): no READ between OPEN and RELEASE.
+    const direct = midOpens.filter((e) => e.req.readUInt32LE(40) & 0o40000);
+    assert.equal(direct.length, 2);
+    for (const d of direct) {
+      const rel = all.find((e) => e.opcode === Op.RELEASE && e.req.readBigUInt64LE(40) === d.reply!.readBigUInt64LE(16) && e.tReq > d.tReply!)!;
+      assert.ok(!all.some((e) => e.opcode === Op.READ && e.nodeid === mid && e.tReq > d.tReply! && e.tReq < rel.tReq), `no READ after OPEN #${d.unique}`);
+    }
+  });
+
+  it('passes daemon_workload and the new files on to the local file system: OPEN for writing without O_TRUNC or O_APPEND answered EOPNOTSUPP (the two truncates: no SETATTR ever), the append OK; LINK ENOSYS; RENAME2 (RENAME_NOREPLACE) and 11 UNLINKs OK; hole.bin\'s WRITEs past its end answered whole and its size 104,096; no two WRITEs in flight together, a WRITE beside nothing but the CREATE of another file; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const { exchanges } = dump(name);
+    const data = entryNodeid(name, 'CREATE', 'data');
+    const dataOpens = exchanges.filter((x) => x.op === 'OPEN' && x.nodeid === data && (x.request.body as { fuse_open_in: { flags: number } }).fuse_open_in.flags & 3);
+    assert.deepEqual(dataOpens.map((x) => x.error_name), ['-EOPNOTSUPP', '-EOPNOTSUPP', 'OK']);
+    assert.ok(!all.some((e) => e.opcode === Op.SETATTR));
+    assert.deepEqual(exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === data).map((x) => attrOf(x)!.size), [6000, 6009, 6009]);
+    assert.deepEqual(['LINK', 'RENAME2', 'UNLINK'].map((op) => exchanges.filter((x) => x.op === op).map((x) => x.error_name)), [['-ENOSYS'], ['OK'], Array(11).fill('OK')]);
+
+    const hole = BigInt(entryNodeid(name, 'CREATE', 'hole.bin'));
+    assert.deepEqual(writesOf(all, hole).map(writeInfo).map((w) => [w.offset, w.size, w.written]), [[100000, 2400, 2400], [102400, 1696, 1696]]);
+    assert.deepEqual(exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(hole)).map((x) => attrOf(x)!.size), [104096]);
+    for (const f of ['direct.bin', 'one.bin', 'two.bin']) {
+      const ws = writesOf(all, BigInt(entryNodeid(name, 'CREATE', f))).map(writeInfo);
+      assert.deepEqual(ws.map((w) => [w.offset, w.size, w.written]), [0, 1, 2, 3].map((i) => [i * 65536, 65536, 65536]), f);
+      assert.equal(ws.filter((w) => w.writeFlags & 2).length, f === 'direct.bin' ? 4 : 0, `${f}: O_DIRECT (LOCKOWNER)`);
+    }
+    const writes = all.filter((e) => e.opcode === Op.WRITE);
+    for (const w of writes.map(writeInfo)) assert.equal(w.written, w.size, `#${w.unique}`);
+    assert.equal(maxInFlight(writes), 1);
+    assert.equal(peakInFlight(name), 2);
+    const beside = all.filter((e) => e.opcode !== Op.WRITE && e.opcode !== Op.FORGET && e.opcode !== Op.BATCH_FORGET && writes.some((w) => together(w, e)));
+    assert.deepEqual(beside.map((e) => e.opcode), [Op.CREATE]);
+    assert.ok(writes.filter((w) => together(w, beside[0]!)).every((w) => w.nodeid !== BigInt(entryNodeid(name, 'CREATE', 'two.bin'))));
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const f = (suffix: string) => r.model.files.find((g) => g.path.endsWith(suffix))!;
+    assert.deepEqual(['/data/hole.bin', '/data/data', '/data/two.bin'].map((s) => [f(s).reportedSize, f(s).daemonSize, f(s).maxConcurrentWrites]), [[104096, 104096, 1], [6009, 6009, 1], [262144, 262144, 1]]);
   });
 });
