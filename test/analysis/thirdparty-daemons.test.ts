@@ -9,7 +9,8 @@
  * wimmountrw, tup (three builds of a small C project: one connection each),
  * xmount (a raw disk image with a write cache), mhddfs (a union of two
  * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups),
- * llfuse's example tmpfs.py, gvfsd-fuse (GVFS mounts of a D-Bus session). Each is decoded as the test suite's independent reader pairs it,
+ * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
+ * write), gvfsd-fuse (GVFS mounts of a D-Bus session). Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -65,7 +66,7 @@ function attrOf(x: Dumped): { ino: number | string; size: number; mode: number }
 }
 
 const WORKLOAD_OPS = ['CREATE', 'WRITE', 'SETATTR', 'RENAME', 'UNLINK', 'LOOKUP', 'READDIRPLUS'];
-const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
+const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: number }[] = [
   { name: 'thirdparty-sshfs.pcapng', protocol: '7.31' },
   { name: 'thirdparty-ntfs-3g.pcapng', protocol: '7.18', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
   { name: 'thirdparty-encfs.pcapng', protocol: '7.19', ops: WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS') },
@@ -137,9 +138,11 @@ const CAPTURES: { name: string; protocol: string; ops?: string[] }[] = [
   { name: 'thirdparty-llfuse-tmpfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'READ'] },
   // GVFS mounts through gvfsd-fuse: truncates are refused at OPEN (no SETATTR); the archive read-only.
   { name: 'thirdparty-gvfs-fuse.pcapng', protocol: '7.31', ops: [...WORKLOAD_OPS.filter((o) => o !== 'SETATTR'), 'MKDIR', 'OPEN', 'READ'] },
+  // llfuse's other example, multi-threaded; it dies on its last request, which stays unanswered.
+  { name: 'thirdparty-llfuse-passthroughfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'READ'], unanswered: 1 },
 ];
 
-for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
+for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
   const skip = existsSync(fx(name)) ? false : `fixtures/${name} is missing (fixtures/gen/${name.replace('.pcapng', '.sh')})`;
   describe(`${name}: decode`, { skip }, () => {
     it('pairs every request with the reply the independent reader pairs, opcode and error alike', () => {
@@ -162,7 +165,7 @@ for (const { name, protocol, ops = WORKLOAD_OPS } of CAPTURES) {
         assert.equal(x.error, e.reply ? e.replyError : null, `#${e.unique} error`);
         assert.equal(x.reply_ns === null, e.reply === undefined, `#${e.unique} answered`);
       }
-      assert.equal(summary.unanswered, 0);
+      assert.equal(summary.unanswered, unanswered);
       assert.equal(summary.orphan_replies, 0);
       assert.equal(summary.malformed, 0);
       assert.equal(summary.rejected_replies, 0);
@@ -2365,5 +2368,106 @@ describe('gvfsd-fuse (localtest and archive mounts)', { skip: has('thirdparty-gv
     assert.deepEqual(kindsOf(r), []);
     const f = (suffix: string) => r.model.files.find((g) => g.path.endsWith(suffix))!;
     assert.deepEqual(['/data/hole.bin', '/data/data', '/data/two.bin'].map((s) => [f(s).reportedSize, f(s).daemonSize, f(s).maxConcurrentWrites]), [[104096, 104096, 1], [6009, 6009, 1], [262144, 262144, 1]]);
+  });
+});
+
+/**
+ * llfuse 1.4.1's example passthroughfs.py (libfuse 2.9 through llfuse, its default worker threads; every
+ * handler under llfuse's global lock) over a directory of its own. One finding, and it is true: the last
+ * request the daemon read, a SETATTR, was never answered. Its write() lets OSError through: the O_DIRECT
+ * WRITE of direct.bin failed os.write with EINVAL (llfuse's buffer is not aligned as O_DIRECT needs),
+ * llfuse answered that WRITE EIO and ended its main loop, so the daemon exited holding the SETATTR the
+ * kernel sent right after (it truncates back what a failed O_DIRECT write may have extended). No other
+ * finding holds: WRITEs of one file were never in flight together (the kernel sends a file's page-cache
+ * writes one at a time), WRITEs of two files were, which no finding judges; a RELEASE of pair.bin was
+ * answered while a WRITE on the same fh was in flight, but two opens held that fh (the daemon answers every
+ * open of a file with its one descriptor), so the RELEASE closed the other writer's open: no
+ * reordered-handle-ops; every size a reply gave follows the WRITEs and SETATTRs before it.
+ */
+/** The independent reader's answered CREATE of `file` (by name) and its node's WRITEs from then on (passthroughfs reuses nodeids). */
+function createdWrites(all: RawExchange[], file: string): { create: RawExchange; node: bigint; writes: RawExchange[] } {
+  const create = all.find((e) => e.opcode === Op.CREATE && e.replyError === 0 && e.req.subarray(40 + 16).toString('latin1').startsWith(`${file}\0`))!;
+  const node = create.reply!.readBigUInt64LE(16);
+  return { create, node, writes: writesOf(all, node).filter((w) => w.tReq > create.tReq) };
+}
+
+describe('llfuse example passthroughfs.py (multi-threaded, dies on an O_DIRECT write)', { skip: has('thirdparty-llfuse-passthroughfs.pcapng') }, () => {
+  const name = 'thirdparty-llfuse-passthroughfs.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_BIG_WRITES and serves from 30 threads; nodeids are the backing inode numbers, reused after FORGET (pair.bin gets file-2.txt\'s, unlinked before), and the analysis keeps them apart; files are created 0755 whatever mode was asked (os.open without a mode); every open of a file answered with one fh while another is open', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x20, 131072]);
+    const { exchanges } = dump(name);
+    assert.equal(new Set(exchanges.map((x) => (x as unknown as { tid: number }).tid)).size, 30);
+    const creates = exchanges.filter((x) => x.op === 'CREATE');
+    assert.equal(creates.length, 17);
+    for (const x of creates) {
+      assert.equal((x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, attrOf(x)!.ino, `CREATE #${x.unique}: nodeid = ino`);
+      assert.ok([0o644, 0o600].includes((x.request.body as { fuse_create_in: { mode: number } }).fuse_create_in.mode & 0o777), `CREATE #${x.unique} asks 0644 or 0600`);
+      assert.equal(attrOf(x)!.mode, 0o100755, `CREATE #${x.unique} answers 0755`);
+    }
+    const pair = entryNodeid(name, 'CREATE', 'pair.bin');
+    assert.equal(pair, entryNodeid(name, 'CREATE', 'file-2.txt'));
+    // The kernel forgot file-2.txt's node (FORGET, or an entry of a BATCH_FORGET: nodeid, nlookup at 48 + 16 i) before pair.bin's CREATE.
+    const { create } = createdWrites(all, 'pair.bin');
+    const forgets = all.filter((e) => e.tReq < create.tReq && (e.opcode === Op.FORGET ? e.nodeid === BigInt(pair)
+      : e.opcode === Op.BATCH_FORGET && Array.from({ length: e.req.readUInt32LE(40) }, (_, i) => e.req.readBigUInt64LE(48 + 16 * i)).includes(BigInt(pair))));
+    assert.equal(forgets.length, 1);
+    const r = run(name);
+    assert.deepEqual(r.model.files.filter((f) => Number(f.nodeid) === pair).map((f) => f.path).sort(), ['/dir/file-2.txt (deleted)', '/pair.bin']);
+
+    // The two writers of pair.bin: its CREATE and the other's OPEN, both fh 4 (the one descriptor of the inode).
+    const open = all.find((e) => e.opcode === Op.OPEN && e.nodeid === BigInt(pair) && e.tReq > create.tReq)!;
+    assert.notEqual(open.pid, create.pid);
+    assert.deepEqual([create.reply!.readBigUInt64LE(16 + 128), open.reply!.readBigUInt64LE(16)], [4n, 4n]);
+  });
+
+  it('two writers of pair.bin through the page cache: its WRITEs one at a time; a RELEASE on fh 4 answered while the other writer\'s WRITE on fh 4 was in flight, with two opens holding fh 4: no reordered-handle-ops; one.bin\'s and two.bin\'s WRITEs in flight together, no parallel-write finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const { create, node: pair, writes } = createdWrites(all, 'pair.bin');
+    assert.equal(writes.length, 8);
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 2);
+    assert.equal(maxInFlight(writes), 1);
+    const releases = all.filter((e) => e.opcode === Op.RELEASE && e.nodeid === pair && e.tReq > create.tReq);
+    assert.equal(releases.length, 3, 'the two writers\' and cat\'s');
+    const early = releases.filter((rel) => writes.some((w) => reqFh(w) === reqFh(rel) && w.tReq < rel.tReq && rel.tReply! < w.tReply!));
+    assert.equal(early.length, 1, 'a RELEASE answered while a WRITE sent before it on its fh was in flight');
+    const rel = early[0]!;
+    const w = writes.find((v) => v.tReq < rel.tReq && rel.tReply! < v.tReply!)!;
+    // Two opens held fh 4 then, one per writer, neither released before; the other writer had finished: the RELEASE is its.
+    const holders = all.filter((e) => e.tReq >= create.tReq && e.tReq < rel.tReq && (e === create || (e.opcode === Op.OPEN && e.nodeid === pair)));
+    assert.deepEqual(holders.map((e) => e.reply!.readBigUInt64LE(e.opcode === Op.OPEN ? 16 : 16 + 128)), [4n, 4n]);
+    assert.deepEqual(new Set(holders.map((e) => e.pid)), new Set(writes.map((v) => v.pid)));
+    assert.ok(writes.filter((v) => v.pid !== w.pid).every((v) => v.tReply! < rel.tReq), 'the other writer was done');
+
+    const one = createdWrites(all, 'one.bin').writes;
+    const two = createdWrites(all, 'two.bin').writes;
+    assert.deepEqual([one.length, two.length], [8, 8]);
+    assert.ok(one.some((a) => two.some((b) => together(a, b))), 'WRITEs of the two files in flight together');
+    assert.deepEqual([maxInFlight(one), maxInFlight(two)], [1, 1]);
+
+    const r = run(name);
+    assert.ok(!kindsOf(r).some((k) => k === 'reordered-handle-ops' || k === 'parallel-write-beyond-size' || k === 'overlapping-parallel-writes'));
+    const sizes = Object.fromEntries(r.model.files.filter((f) => ['/pair.bin', '/one.bin', '/two.bin', '/data'].includes(f.path)).map((f) => [f.path, [f.reportedSize, f.daemonSize]]));
+    assert.deepEqual(sizes, { '/pair.bin': [524288, 524288], '/one.bin': [524288, 524288], '/two.bin': [524288, 524288], '/data': [9009, 9009] });
+  });
+
+  it('ends on direct.bin: CREATE with O_DIRECT, the WRITE of 4 KiB answered EIO, then the kernel\'s SETATTR size 0 on the same fh, read by the daemon and never answered: the capture\'s last message; one unanswered-request, true, and no other finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const { create, node } = createdWrites(all, 'direct.bin');
+    assert.equal(create.req.readUInt32LE(40) & 0o40000, 0o40000, 'O_DIRECT');
+    const own = all.filter((e) => e.nodeid === node && e.opcode !== Op.STATFS && e.tReq > create.tReq);
+    assert.deepEqual(own.map((e) => [e.opcode, e.replyError]), [[Op.WRITE, -5], [Op.SETATTR, undefined]]);
+    const [write, setattr] = own as [RawExchange, RawExchange];
+    assert.deepEqual([writeInfo(write).offset, writeInfo(write).size, writeInfo(write).writeFlags & 2], [0, 4096, 2]);
+    assert.equal(setattr.req.readUInt32LE(40) & (1 << 3), 1 << 3, 'FATTR_SIZE');
+    assert.equal(Number(setattr.req.readBigUInt64LE(56)), 0);
+    assert.equal(setattr.req.readBigUInt64LE(48), reqFh(write), 'fuse_setattr_in.fh');
+    assert.equal(setattr.reply, undefined);
+    assert.ok(all.every((e) => e.tReq <= setattr.tReq && (e.tReply ?? 0) <= setattr.tReq), 'nothing after it');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['unanswered-request']);
+    const f = r.model.findings[0]!;
+    assert.deepEqual([f.path, f.uniques.map(Number), f.details.opcode, f.details.inFlightNs], ['/direct.bin', [Number(setattr.unique)], 'SETATTR', 0]);
   });
 });
