@@ -12,13 +12,15 @@ export default fromProblem({
     severity: 'warning',
     messages: {
       unanswered: '{{op}} #{{unique}}{{pathNote}} got no reply by the end of the capture ({{ago}} after the daemon read it)',
+      // Nothing later was captured: the capture (or the daemon) ended as it was read.
+      last: '{{op}} #{{unique}}{{pathNote}} got no reply: the capture ends where the daemon read it, nothing later was captured',
     },
   },
   unknownOp: 'request',
   finding(p, op, path, ctx) {
     const ago = ctx.state.tLast - p.t;
     return {
-      messageId: 'unanswered',
+      messageId: ago > 0 ? 'unanswered' : 'last',
       data: { op, unique: String(p.unique), pathNote: pathNote(path), ago: formatDuration(ago) },
       uniques: [p.unique],
       details: { opcode: op, inFlightNs: ago, interrupted: (p.exchange?.interrupts ?? 0) > 0, offset: p.offset, input: p.input },

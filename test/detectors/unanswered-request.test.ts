@@ -37,5 +37,17 @@ testDetector('unanswered-request', {
         assert.deepEqual(kinds(r), ['unanswered-request/warning']);
       },
     },
+    {
+      name: 'the capture\'s last event is a request: said so, not "0 ns after"',
+      capture: (u) => {
+        const c = new Cap(1);
+        c.init(0, 0);
+        c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 0 });
+        u.g = c.getattrReq(0, 5, 10);
+        return c;
+      },
+      findings: (u) => [{ messageId: 'last', severity: 'warning', path: '/f', uniques: [u.g!], details: { opcode: 'GETATTR', inFlightNs: 0 } }],
+      check: (r) => assert.match(r.model.findings[0]!.message, /^GETATTR #\d+ for \/f got no reply: the capture ends where the daemon read it/),
+    },
   ],
 });
