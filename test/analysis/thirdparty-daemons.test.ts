@@ -1313,6 +1313,13 @@ function assertReadsStopAtTheEnd(all: RawExchange[]): number {
   return reads.length;
 }
 
+/** Every file's size events carry the size it was last reported at: one size throughout (nothing written). */
+function assertOneSizeEach(r: ReturnType<typeof run>): void {
+  for (const f of r.model.files) {
+    for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
+  }
+}
+
 describe('restic mount', { skip: has('thirdparty-restic.pcapng') }, () => {
   const name = 'thirdparty-restic.pcapng';
   it('bazil.org/fuse answers INIT with 7.12 and FUSE_BIG_WRITES alone; its attr.ino are 64-bit hashes, kept exact; each snapshot\'s mid.bin is its own file (70,000 and 90,000 bytes); no finding', () => {
@@ -1345,10 +1352,7 @@ describe('restic mount', { skip: has('thirdparty-restic.pcapng') }, () => {
     for (const e of opens) assert.equal(e.reply!.readBigUInt64LE(16), 1n);
     assert.ok(opens.some((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0), 'an O_DIRECT open');
 
-    const r = run(name);
-    for (const f of r.model.files) {
-      for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
-    }
+    assertOneSizeEach(run(name));
   });
 });
 
@@ -1388,10 +1392,7 @@ for (const [impl, name] of [['llfuse', 'thirdparty-borg.pcapng'], ['pyfuse3', 't
       for (const e of closes) assert.equal(e.replyError, -38);
       assert.ok(assertReadsStopAtTheEnd(all) >= 15);
 
-      const r = run(name);
-      for (const f of r.model.files) {
-        for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
-      }
+      assertOneSizeEach(run(name));
     });
   });
 }
@@ -2186,10 +2187,7 @@ describe('rdiff-backup-fs (two backups)', { skip: has('thirdparty-rdiff-backup-f
     const pairs = all.flatMap((a, i) => all.slice(i + 1).filter((b) => together(a, b)).map((b) => [a.opcode, b.opcode]));
     assert.deepEqual(pairs, [[Op.RELEASEDIR, Op.OPENDIR], [Op.RELEASEDIR, Op.OPENDIR]]);
 
-    const r = run(name);
-    for (const f of r.model.files) {
-      for (const e of f.sizeHistory) assert.equal(e.value, f.reportedSize, `${f.path}: one size throughout`);
-    }
+    assertOneSizeEach(run(name));
   });
 });
 
