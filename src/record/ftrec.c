@@ -119,6 +119,7 @@
 #include <alloca.h>
 #include <limits.h>
 #include <link.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -307,6 +308,7 @@ struct conn {
     int fd;             /* fd it was first seen on */
     char mnt[PATH_MAX]; /* mount point, "" when unknown */
     dev_t mnt_dev;      /* the mount's device (the FUSE connection), 0 when unknown */
+    int mnt_asked;      /* mount_at_first_message() has run (atomic) */
     uint64_t recv, drop, first_ns, last_ns;
     uint64_t spliced_in, spliced_out; /* of recv: taken with splice(2) */
     uint64_t spliced_in_read; /* of spliced_in: bytes from the daemon's read of its pipe */
@@ -321,6 +323,8 @@ struct conn {
 static struct conn conns[MAXCONN + 1];
 static int nconns;
 static pthread_mutex_t conn_mu = PTHREAD_MUTEX_INITIALIZER;
+/* One connection's first-message lookup at a time (it may wait). */
+static pthread_mutex_t first_mnt_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Mount points the image before exec knew for /dev/fuse fds this image
  * inherited (a mount helper running the daemon with /dev/fd/N names only
@@ -341,6 +345,7 @@ static int is_fuse_dev(int fd);
 static dev_t fdinfo_conn(int fd);
 static int find_fuse_mount(dev_t dev, const char *point, dev_t *dev_out, char *out, size_t n);
 static int fd_mount_arg(const char *mnt);
+static void mount_at_first_message(int ci);
 
 /* fd's slot, or with fd -1 a free one; NULL when there is none (under
  * conn_mu, or before threads: the constructor). */
@@ -589,6 +594,7 @@ static void atfork_child(void) {
     pthread_mutex_init(&mu, NULL);
     pthread_mutex_init(&wmu, NULL);
     pthread_mutex_init(&conn_mu, NULL);
+    pthread_mutex_init(&first_mnt_mu, NULL);
     mu_owner = 0;
     mypid = getpid();
     mytid = 0;
@@ -1369,6 +1375,7 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
     h.b = NULL;
     struct tail_copy tail;
     tail.count = NULL;
+    if (__atomic_load_n(&c->iface, __ATOMIC_RELAXED) < 0) mount_at_first_message(ci);
     pthread_mutex_lock(&mu);
     mu_owner = get_tid();
     if (closed || open_output() != 0 || out_broken || ensure_iface(c) != 0) {
@@ -1661,10 +1668,10 @@ static void copy_fd(int oldfd, int newfd) {
 /* ------------------------------------------------------------------ */
 /* mount points                                                        */
 
-/* /proc/self/mountinfo, whole (malloc'd, NUL-terminated); NULL without it. */
-static char *read_mountinfo(void) {
-    int f = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    if (f < 0) return NULL;
+/* mountinfo (an open /proc/self/mountinfo), whole from its start
+ * (malloc'd, NUL-terminated); NULL when it cannot be read. */
+static char *read_mountinfo(int f) {
+    if (lseek(f, 0, SEEK_SET) != 0) return NULL;
     size_t cap = 16384, n = 0;
     char *b = malloc(cap);
     while (b) {
@@ -1687,19 +1694,17 @@ static char *read_mountinfo(void) {
         if (k <= 0) break;
         n += (size_t)k;
     }
-    syscall(SYS_close, f);
     if (b) b[n] = '\0';
     return b;
 }
 
-/* A FUSE mount of this process's mount namespace: with dev (not 0), one
- * of that device, the first listed (a bind mount is listed after the mount
- * it copies); with point, one at that path, the last listed (the newest of
- * mounts stacked on the path); with both, that very pair.  Returns 1 and
- * gives its device and mount point (either pointer may be NULL). */
-static int find_fuse_mount(dev_t dev, const char *point, dev_t *dev_out, char *out, size_t n) {
-    int e = errno;
-    char *mi = read_mountinfo();
+/* A FUSE mount listed in mi (mountinfo's text, cut up in place): with dev
+ * (not 0), one of that device, the first listed (a bind mount is listed
+ * after the mount it copies); with point, one at that path, the last listed
+ * (the newest of mounts stacked on the path); with both, that very pair.
+ * Returns 1 and gives its device and mount point (either pointer may be
+ * NULL). */
+static int fuse_mount_in(char *mi, dev_t dev, const char *point, dev_t *dev_out, char *out, size_t n) {
     int found = 0;
     for (char *line = mi, *next; line && *line; line = next) {
         next = strchr(line, '\n');
@@ -1713,7 +1718,52 @@ static int find_fuse_mount(dev_t dev, const char *point, dev_t *dev_out, char *o
         if (out) snprintf(out, n, "%s", r.point);
         if (!point) break;
     }
+    return found;
+}
+
+/* fuse_mount_in for this process's mount namespace now. */
+static int find_fuse_mount(dev_t dev, const char *point, dev_t *dev_out, char *out, size_t n) {
+    int e = errno;
+    int f = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    char *mi = f >= 0 ? read_mountinfo(f) : NULL;
+    int found = mi && fuse_mount_in(mi, dev, point, dev_out, out, n);
     free(mi);
+    if (f >= 0) syscall(SYS_close, f);
+    errno = e;
+    return found;
+}
+
+/* How long a connection's first message waits for the mount of its
+ * connection to be listed (await_fuse_mount). */
+#define MOUNT_WAIT_MS 500
+
+/* The mount point of connection dev, waiting up to MOUNT_WAIT_MS for it to
+ * be listed: the kernel sends INIT from inside mount(2), before the mount
+ * is attached, so a daemon whose mount another process makes (glusterfs
+ * mounts from a forked child) may read INIT first.  mountinfo signals
+ * POLLPRI when the mount table changes (proc(5)), so this waits for changes,
+ * not for time.  A mount that never comes into view (another mount
+ * namespace, a detached fsmount(2), a mount waiting for the INIT reply)
+ * costs the wait once and names nothing. */
+static int await_fuse_mount(dev_t dev, char *out, size_t n) {
+    int e = errno;
+    int f = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    int found = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (f >= 0) {
+        char *mi = read_mountinfo(f);
+        int read_ok = mi != NULL;
+        found = read_ok && fuse_mount_in(mi, dev, NULL, NULL, out, n);
+        free(mi);
+        if (found || !read_ok) break;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long left = MOUNT_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L);
+        if (left <= 0) break;
+        struct pollfd pf = {.fd = f, .events = POLLPRI};
+        if (poll(&pf, 1, (int)left) < 0 && errno != EINTR) break;
+    }
+    if (f >= 0) syscall(SYS_close, f);
     errno = e;
     return found;
 }
@@ -1779,6 +1829,41 @@ static void set_mountpoint(int fd, const char *mnt) {
         c->mnt_dev = m == mnt && by_fd ? 0 : dev;
     }
     pthread_mutex_unlock(&conn_mu);
+}
+
+/* At connection ci's first message, when nothing named its mount point:
+ * another process mounted it.  glusterfs opens /dev/fuse and mounts it from
+ * a forked child; the child's library learns the path from its mount(2),
+ * in memory of its own, and exits, so the serving process never hears of
+ * it.  The kernel's connection number of the fd (fdinfo_conn, where it
+ * names one) finds the mount; nothing else does: no guessing among the
+ * machine's FUSE mounts.  Once per connection, before mu (it may wait:
+ * await_fuse_mount), and never again on the message path. */
+static void mount_at_first_message(int ci) {
+    struct conn *c = &conns[ci];
+    if (__atomic_load_n(&c->mnt_asked, __ATOMIC_ACQUIRE)) return;
+    int e = errno;
+    pthread_mutex_lock(&first_mnt_mu);
+    if (!c->mnt_asked) {
+        pthread_mutex_lock(&conn_mu);
+        int fd = c->fd;
+        /* c->fd may since have been closed, or be another connection's. */
+        int ask = !c->mnt[0] && (unsigned)fd < MAXFD && __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED) == ci;
+        pthread_mutex_unlock(&conn_mu);
+        dev_t dev = ask ? fdinfo_conn(fd) : 0;
+        char point[PATH_MAX];
+        if (dev && await_fuse_mount(dev, point, sizeof point)) {
+            pthread_mutex_lock(&conn_mu);
+            if (!c->mnt[0]) {
+                snprintf(c->mnt, sizeof c->mnt, "%s", point);
+                c->mnt_dev = dev;
+            }
+            pthread_mutex_unlock(&conn_mu);
+        }
+        __atomic_store_n(&c->mnt_asked, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&first_mnt_mu);
+    errno = e;
 }
 
 /* ------------------------------------------------------------------ */

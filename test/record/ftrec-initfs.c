@@ -8,6 +8,7 @@
  * recorder looks at).  Exits 0 when unmounted.
  *
  *   ftrec-initfs [-d] [-b] [-x [-s] [-c FILE]] MNT
+ *   ftrec-initfs -k|-K MS MNT
  *   ftrec-initfs -F FD [-c FILE]
  *
  * -d: a plain daemon that gives up root before its first request, as
@@ -29,6 +30,14 @@
  * -b: after mounting, goes to the background: the parent exits 0, the child
  *     (new session, stdin, stdout and stderr on /dev/null: davfs2 closes
  *     stderr) serves.
+ * -k: opens /dev/fuse and forks a child that mounts it (mount(2)) and
+ *     exits; this process serves the fd once the child's mount returned,
+ *     plain (as -d, root kept), and never hears where it was mounted:
+ *     glusterfs's way.
+ * -K MS: as -k, but the child mounts with the new mount API: the kernel
+ *     sends INIT at fsconfig(FSCONFIG_CMD_CREATE), this process reads it
+ *     then, and the child attaches the mount (move_mount) MS milliseconds
+ *     later: INIT is read before the mount is listed in mountinfo.
  *
  * Layouts are written by offset (fuse-protocol.md §3) because Debian's
  * <linux/fuse.h> (7.38) predates the passthrough fields.
@@ -83,8 +92,32 @@ static int close_and_reuse(int keep, const char *file) {
     return 0;
 }
 
+/* -k's child: mount(2), as glusterfs's forked child does. */
+static int mount_child(const char *mnt, const char *opts, int ready) {
+    if (mount("ftrec-initfs", mnt, "fuse", MS_NOSUID | MS_NODEV, opts) != 0) { perror("mount"); return 3; }
+    return write(ready, "", 1) == 1 ? 0 : 3;
+}
+
+/* -K's child: the new mount API, attached ms milliseconds after the kernel
+ * sent INIT (at FSCONFIG_CMD_CREATE). */
+static int fsmount_child(const char *mnt, int fd, int ms, int ready) {
+    char n[16];
+    snprintf(n, sizeof n, "%d", fd);
+    int fs = fsopen("fuse", FSOPEN_CLOEXEC);
+    if (fs < 0) { perror("fsopen"); return 3; }
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "fd", n, 0) != 0 || fsconfig(fs, FSCONFIG_SET_STRING, "rootmode", "40000", 0) != 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "user_id", "0", 0) != 0 || fsconfig(fs, FSCONFIG_SET_STRING, "group_id", "0", 0) != 0 ||
+        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) { perror("fsconfig"); return 3; }
+    if (write(ready, "", 1) != 1) return 3;
+    int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    if (m < 0) { perror("fsmount"); return 3; }
+    usleep((useconds_t)ms * 1000);
+    if (move_mount(m, "", AT_FDCWD, mnt, MOVE_MOUNT_F_EMPTY_PATH) != 0) { perror("move_mount"); return 3; }
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    int drop = 0, background = 0, reexec = 0, shell = 0, a = 1;
+    int drop = 0, background = 0, reexec = 0, shell = 0, by_child = 0, attach_ms = -1, a = 1;
     const char *reuse = NULL;
     if ((argc == 3 || (argc == 5 && !strcmp(argv[3], "-c"))) && !strcmp(argv[1], "-F")) {
         int fd = atoi(argv[2]);
@@ -97,6 +130,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[a], "-x")) reexec = 1;
         else if (!strcmp(argv[a], "-s")) shell = 1;
         else if (!strcmp(argv[a], "-c") && a + 1 < argc) reuse = argv[++a];
+        else if (!strcmp(argv[a], "-k")) by_child = 1;
+        else if (!strcmp(argv[a], "-K") && a + 1 < argc) by_child = 1, attach_ms = atoi(argv[++a]);
         else return 2;
     }
     if (argc - a != 1) return 2;
@@ -105,6 +140,21 @@ int main(int argc, char **argv) {
     if (fd < 0) { perror("open /dev/fuse"); return 3; }
     char opts[128];
     snprintf(opts, sizeof opts, "fd=%d,rootmode=40000,user_id=0,group_id=0", fd);
+    if (by_child) {
+        /* The child says when the fd has a connection (before that, reading
+         * it fails with EPERM): glusterfs's reader starts after its child's
+         * mount(2) returned. */
+        int ready[2];
+        char b;
+        if (pipe(ready) != 0) { perror("pipe"); return 3; }
+        pid_t p = fork();
+        if (p < 0) { perror("fork"); return 3; }
+        if (p == 0) exit(attach_ms < 0 ? mount_child(mnt, opts, ready[1]) : fsmount_child(mnt, fd, attach_ms, ready[1]));
+        close(ready[1]);
+        if (read(ready[0], &b, 1) != 1) return 3;
+        close(ready[0]);
+        return serve(fd, 1);
+    }
     if (mount("ftrec-initfs", mnt, "fuse", MS_NOSUID | MS_NODEV, opts) != 0) { perror("mount"); return 3; }
     if (background) {
         pid_t p = fork();

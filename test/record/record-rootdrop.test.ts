@@ -27,11 +27,13 @@
  * daemon told "/dev/fd/N" (mount.fuse3) keeps it instead of that name, which
  * realpath turned into /dev/fuse. A daemon whose helper had no library (so
  * nothing was handed over) is named by the kernel's connection number in
- * fdinfo where the kernel shows it, else "/dev/fd/N" as it was told.
+ * fdinfo where the kernel shows it, else "/dev/fd/N" as it was told. So is a
+ * daemon whose mount a forked child makes (-k, glusterfs's way; -K, attached
+ * only after the daemon has read INIT), at its first message.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { mountpointsOf, scanCapture } from '../../src/record/close-capture.js';
@@ -337,6 +339,40 @@ test('mount.fuse3 -o drop_privileges without the library, the daemon with it: /d
     assert.deepEqual(readPcapng(out).interfaces.map((i) => i.name), [`fuse:/dev/fd/${fd}`], 'as the daemon was told, not /dev/fuse');
   }
 });
+
+/** What the kernel says of pid's /dev/fuse fd in /proc/PID/fdinfo ('' when it has none). */
+function fuseFdinfo(pid: number): string {
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    if (readlinkSync(`/proc/${pid}/fd/${fd}`) === '/dev/fuse') return readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+  }
+  return '';
+}
+
+// A daemon that opens /dev/fuse and has a forked child mount it (glusterfs): the child's library learns the mount
+// point from its mount(2), in memory of its own, and exits; the daemon never mounts. -K mounts with the new mount API
+// and attaches the mount 100 ms after the kernel sent INIT, which the daemon reads at once: the library waits for
+// the mount to be listed. Without the kernel's connection number in fdinfo, nothing names the mount: mountpoint=?.
+for (const [how, args] of [['mount(2) in a forked child, as glusterfs', ['-k']], ['fsmount(2) in a forked child, attached 100 ms after INIT', ['-K', '100']]] as const) {
+  test(`a daemon whose mount another process makes (${how}): its interface names the mount point the kernel ties its fd to`, async (t) => {
+    if (skip) return t.skip(skip);
+    const name = `fork${args.join('')}`;
+    const out = join(dir!.sub(name), 'cap.pcapng');
+    const mnt = dir!.sub(`${name} mnt`);
+    let fdinfo = '';
+    const { code, err } = await recordMount(out, mnt, [initfs, ...args, mnt], () => {
+      workload(mnt);
+      // INIT is in the file already (the library writes its exchange at once): its pid is the daemon's.
+      fdinfo = fuseFdinfo(readPcapng(out).messages[0]!.pid);
+    });
+    assert.equal(code, 0, err);
+    if (/^fuse_connection:/m.test(fdinfo)) {
+      checkCapture(out, undefined, mnt);
+    } else {
+      t.diagnostic('this kernel does not name the connection in /proc/PID/fdinfo: nothing ties the fd to its mount');
+      assert.deepEqual(mountpointsOf(scanCapture(out)), [], 'mountpoint=?, no guess');
+    }
+  });
+}
 
 test('a root daemon mounting through fusermount3 (-o auto_unmount): fusermount3 gives the capture back, the daemon records into it', async (t) => {
   if (skip) return t.skip(skip);
