@@ -2,9 +2,13 @@
  * One benchmark measurement in its own process: `node measure.js STAGE FILE`.
  * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
  * this process, the figure to compare on a loaded machine), systemSeconds (the
- * system part of it), peak RSS (MB), outputBytes (what a command wrote).
- * `write FILE BYTES` writes that many bytes and nothing else: the floor the
- * kernel puts under a command whose output is that large.
+ * system part of it), peak RSS (MB), outputBytes (what a command wrote) and
+ * copyCpuSeconds: after the clock, the CPU time of copying the command's
+ * output to another file (read from the page cache, written as the commands
+ * write, in TEXT_BUFFER pieces): the kernel's price of writing those very
+ * bytes, which on a virtual machine depends on what they are (8.3 GB of one
+ * repeated byte took 6.3 system seconds here, 8.6 GB of dump --json's JSON
+ * 18.8 within the command; a copy of 2.2 GB of that JSON 2.75, of zeros 0.42).
  * A stage named after a command line (`dump --json`, `export --table requests`,
  * `report` ...) runs that command of the CLI in this process, its output into
  * a file beside the capture (deleted after the clock stops); its messages count is 0 (the
@@ -17,21 +21,13 @@ import { CLI_STAGES } from './stages.js';
 import { TEXT_BUFFER } from '../src/report/text-buffer.js';
 
 async function main(): Promise<void> {
-  const [stage, file, size] = process.argv.slice(2);
-  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|analyze|write FILE [BYTES]');
+  const [stage, file] = process.argv.slice(2);
+  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|analyze|COMMAND FILE');
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let messages = 0;
   let out: string | undefined;
-  if (stage === 'write') {
-    // The floor under an output stage: the kernel taking that many bytes into a file, written as the
-    // commands write (one reused buffer of TEXT_BUFFER bytes), with no work to make them.
-    out = `${file}.out`;
-    const fd = openSync(out, 'w');
-    const buf = Buffer.alloc(TEXT_BUFFER, 0x61);
-    for (let left = Number(size); left > 0; left -= buf.length) writeSync(fd, buf, 0, Math.min(left, buf.length));
-    closeSync(fd);
-  } else if (stage === 'read') {
+  if (stage === 'read') {
     const fd = openSync(file, 'r');
     const buf = Buffer.allocUnsafe(4 << 20);
     while (readSync(fd, buf, 0, buf.length, null) > 0);
@@ -68,10 +64,26 @@ async function main(): Promise<void> {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const rssMB = peakRssKiB() / 1024;
   const outputBytes = out !== undefined ? statSync(out).size : 0;
+  const copyCpuSeconds = out !== undefined ? copyCpu(out) : 0;
   // Deleting the output (hundreds of MB for dump --json) is the bench's housekeeping, not the command's: after the clock.
   if (out !== undefined) rmSync(out, { force: true });
   const systemSeconds = cpu.system / 1e6;
-  console.log(JSON.stringify({ messages, seconds, cpuSeconds, systemSeconds, rssMB, outputBytes }));
+  console.log(JSON.stringify({ messages, seconds, cpuSeconds, systemSeconds, rssMB, outputBytes, copyCpuSeconds }));
+}
+
+/** CPU seconds of copying `file` to a file beside it (deleted after) in TEXT_BUFFER pieces. */
+function copyCpu(file: string): number {
+  const copy = `${file}.copy`;
+  const c0 = process.cpuUsage();
+  const from = openSync(file, 'r');
+  const to = openSync(copy, 'w');
+  const buf = Buffer.allocUnsafe(TEXT_BUFFER);
+  for (let n; (n = readSync(from, buf, 0, buf.length, null)) > 0;) for (let o = 0; o < n;) o += writeSync(to, buf, o, n - o);
+  closeSync(from);
+  closeSync(to);
+  const c = process.cpuUsage(c0);
+  rmSync(copy, { force: true });
+  return (c.user + c.system) / 1e6;
 }
 
 main().catch((e: unknown) => {

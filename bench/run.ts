@@ -11,9 +11,9 @@
  * counts of the `nodes` case from BENCH_NODES (default "100000,1000000");
  * BENCH_SHAPES picks cases (manyfiles,meta,write,write-snap,nodes), BENCH_STAGES
  * stages; BENCH_RECORDER=0 skips the recorder overhead rows (bench/recorder.ts).
- * Output stages also get `write-only CPU s`: the CPU time of writing just
- * as many bytes to a file (measure.ts `write`), the kernel's floor under the
- * command whatever its code does.
+ * Output stages also get `output copy CPU s`: the CPU time of copying the
+ * command's output to another file (measure.ts `copyCpu`), the kernel's price
+ * of writing those bytes whatever the command's code does.
  * The table is Markdown (README "Speed" takes it as is). Rates are given per
  * CPU-second of the measuring process as well as per wall second: on a loaded
  * machine the wall clock measures the neighbours, CPU time measures the code.
@@ -39,21 +39,21 @@ interface Measurement {
   rssMB: number;
   /** Bytes the command wrote (output stages). */
   outputBytes: number;
+  /** CPU seconds of copying that output to another file (measure.ts `copyCpu`), after the clock. */
+  copyCpuSeconds: number;
 }
 
 interface Row extends Measurement {
   capture: string;
   stage: string;
   bytes: number;
-  /** CPU seconds of writing `outputBytes` alone (measure.ts `write`), after an output stage. */
-  floorCpuSeconds?: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const measure = join(here, 'measure.js');
 
-function runStage(stage: string, file: string, ...args: string[]): Measurement | { error: string } {
-  const r = spawnSync(process.execPath, [measure, stage, file, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function runStage(stage: string, file: string): Measurement | { error: string } {
+  const r = spawnSync(process.execPath, [measure, stage, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ') };
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
 }
@@ -64,7 +64,7 @@ function fmt(n: number, digits = 0): string {
 
 /** The rows as a Markdown table: numbers right-aligned, columns sized to their data. */
 function formatTable(rows: Row[]): string {
-  const header = ['capture', 'stage', 'messages', 'wall s', 'CPU s', 'sys s', 'messages/CPU-s', 'MB/CPU-s', 'messages/s', 'MB/s', 'peak RSS MB', 'output MB', 'write-only CPU s'];
+  const header = ['capture', 'stage', 'messages', 'wall s', 'CPU s', 'sys s', 'messages/CPU-s', 'MB/CPU-s', 'messages/s', 'MB/s', 'peak RSS MB', 'output MB', 'output copy CPU s'];
   const table = rows.map((r) => {
     const mb = r.bytes / 1048576;
     const perMsg = r.stage !== 'read';
@@ -72,7 +72,7 @@ function formatTable(rows: Row[]): string {
       r.capture, r.stage, perMsg ? fmt(r.messages) : '-', fmt(r.seconds, 2), fmt(r.cpuSeconds, 2), fmt(r.systemSeconds, 2),
       perMsg ? fmt(r.messages / r.cpuSeconds) : '-', fmt(mb / r.cpuSeconds),
       perMsg ? fmt(r.messages / r.seconds) : '-', fmt(mb / r.seconds), fmt(r.rssMB),
-      r.outputBytes > 0 ? fmt(r.outputBytes / 1048576) : '-', r.floorCpuSeconds !== undefined ? fmt(r.floorCpuSeconds, 2) : '-',
+      r.outputBytes > 0 ? fmt(r.outputBytes / 1048576) : '-', r.outputBytes > 0 ? fmt(r.copyCpuSeconds, 2) : '-',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
@@ -156,11 +156,7 @@ async function main(): Promise<void> {
       }
       // Command-line stages do not count messages: the capture has what was generated.
       const messages = res.messages || (stage === 'read' ? 0 : gen.messages);
-      // The kernel's price of the output itself, right after the command paid it (same page cache state).
-      const floor = res.outputBytes > 0 ? runStage('write', c.file, String(res.outputBytes)) : undefined;
-      if (floor !== undefined && 'error' in floor) process.stderr.write(`bench: write floor failed: ${floor.error}\n`);
-      const floorCpuSeconds = floor !== undefined && !('error' in floor) ? floor.cpuSeconds : undefined;
-      rows.push({ capture: label, stage, bytes, ...res, messages, floorCpuSeconds });
+      rows.push({ capture: label, stage, bytes, ...res, messages });
     }
     if (!process.env.BENCH_KEEP) unlinkSync(c.file);
   }
