@@ -352,7 +352,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
       limitations.push({
         kind: 'other', conn: c,
         message: `connection ${c} was written by GlusterFS's --dump-fuse, which stamps a request when a worker takes it and a reply after writing it: ` +
-          'times are later than the messages crossed /dev/fuse (by up to 0.2 ms, 7 ms for INIT, against fusetrace record on one mount), ' +
+          'times are later than the messages crossed /dev/fuse (by up to 0.3 ms, up to 7 ms for INIT, in recordings against fusetrace record on one mount), ' +
           'so a reply can seem to end after the next request began (latencies and in-flight counts are GlusterFS\'s view); ' +
           'requests of opcodes GlusterFS does not know are not in the capture',
       });
