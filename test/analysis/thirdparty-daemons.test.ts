@@ -4,7 +4,7 @@
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
  * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
- * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, ciopfs,
+ * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, fuseiso9660, s3fs, guestmount, ciopfs,
  * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
  * wimmountrw, tup (three builds of a small C project: one connection each),
  * xmount (a raw disk image with a write cache), mhddfs (a union of two
@@ -114,6 +114,12 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-borg-pyfuse3.pcapng', protocol: '7.31', ops: ['LOOKUP', 'OPENDIR', 'READDIRPLUS', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
   // Read-only ISO 9660 image.
   { name: 'thirdparty-fuseiso.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE'] },
+  // fuseiso9660, another reader of ISO 9660 images (libfuse 2): the Rock Ridge symlink is a regular file, so no READLINK.
+  { name: 'thirdparty-fuseiso9660.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'STATFS'] },
+  // A bucket of a local S3 server: no truncate (no SETATTR), READDIR without READDIRPLUS.
+  { name: 'thirdparty-s3fs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS' && o !== 'SETATTR'), 'READDIR', 'MKDIR', 'READ', 'FLUSH', 'FORGET'] },
+  // An ext2 image through the libguestfs appliance: CREATE is answered ENOSYS, files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
+  { name: 'thirdparty-guestmount.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS' && o !== 'CREATE'), 'MKNOD', 'READDIR', 'LINK', 'MKDIR', 'READ'] },
   { name: 'thirdparty-ciopfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK', 'MKDIR'] },
   // Read-only: FLAC files served as MP3 files transcoded on the fly.
   { name: 'thirdparty-mp3fs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE'] },
@@ -1438,6 +1444,215 @@ describe('fuseiso', { skip: has('thirdparty-fuseiso.pcapng') }, () => {
     for (const e of opens) assert.deepEqual([e.reply!.readBigUInt64LE(16), openReplyFlags(e)], [0n, 0]);
     assert.ok(opens.some((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0), 'an O_DIRECT open');
     assert.ok(assertReadsStopAtTheEnd(all) >= 15);
+  });
+});
+
+/**
+ * fuseiso9660 0.3 (libfuse 2.9, one daemon thread) over an ISO 9660 image with Rock Ridge and Joliet.
+ * No finding, and the capture supports none: nothing was written, one request was in flight at a time
+ * throughout, every entry and attribute reply of a file gave the size it has in the image, and every READ
+ * stopped at that size. What the daemon shows of the image is its own reading of it, not the tree's: every
+ * mode is 0555 (the tree's files were 0644), and the Rock Ridge symlink docs/big is a regular file of 0
+ * bytes, so `readlink` fails in the kernel without a READLINK and `cat` opens it and reads nothing.
+ */
+describe('fuseiso9660', { skip: has('thirdparty-fuseiso9660.pcapng') }, () => {
+  const name = 'thirdparty-fuseiso9660.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone; inode numbers are the nodeids; directories of 2048 bytes (a sector), every mode 0555, the symlink a regular file of 0 bytes (no READLINK sent); each file the size it has in the image; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
+    const entries = entriesOf(all);
+    for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
+    const dirs = entries.filter((x) => (x.mode & 0o170000) === 0o040000);
+    assert.deepEqual(dirs.map((x) => x.name).sort(), ['data', 'docs', 'old']);
+    for (const d of dirs) assert.equal(d.size, 2048, d.name);
+    for (const x of entries) assert.equal(x.mode & 0o7777, 0o555, x.name);
+    const link = entries.find((x) => x.name === 'big')!;
+    assert.deepEqual([link.mode & 0o170000, link.size], [0o100000, 0]);
+    assert.ok(!all.some((e) => e.opcode === Op.READLINK));
+    const sizes = Object.fromEntries(entries.filter((x) => (x.mode & 0o170000) === 0o100000).map((x) => [x.name, x.size]));
+    assert.deepEqual(sizes, {
+      'empty': 0, 'hello.txt': 14, 'a-rather-long-file-name.text': 23, 'big': 0, 'numbers.txt': 21, 'big.bin': 300000,
+      'large.bin': 3145728, 'mid.bin': 90000, 'short.txt': 292,
+    });
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    for (const f of r.model.files) {
+      const x = entries.find((e) => e.nodeid === BigInt(f.nodeid));
+      if (!x) continue;
+      if ((x.mode & 0o170000) !== 0o100000) {
+        assert.equal(f.reportedSize, undefined, `${f.path}: no size view`);
+        assert.deepEqual(f.sizeHistory, []);
+      } else {
+        assert.equal(f.reportedSize, x.size, f.path);
+      }
+    }
+    assertOneSizeEach(r);
+  });
+
+  it('OPENs answered with a heap pointer as fh and open_flags 0, also the O_DIRECT ones; the 0-byte files are opened and released without a READ; READs across the end stop at the size, none starts past it; large.bin read whole in 24 READs of 128 KiB; FLUSH, GETXATTR and STATX ENOSYS once each; peak 1 in flight', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.equal(opens.length, 15);
+    for (const e of opens) {
+      assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+      assert.ok(e.reply!.readBigUInt64LE(16) > 0xffffn, `OPEN #${e.unique}: a pointer`);
+    }
+    assert.equal(opens.filter((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0).length, 2, 'two O_DIRECT opens');
+    const zero = entriesOf(all).filter((x) => x.size === 0 && (x.mode & 0o170000) === 0o100000).map((x) => x.nodeid);
+    assert.equal(zero.length, 2);
+    for (const n of zero) {
+      assert.ok(opens.some((e) => e.nodeid === n));
+      assert.ok(!all.some((e) => e.opcode === Op.READ && e.nodeid === n));
+    }
+    assert.equal(assertReadsStopAtTheEnd(all), 44);
+
+    const large = entriesOf(all).find((x) => x.name === 'large.bin')!.nodeid;
+    const whole = all.filter((e) => e.opcode === Op.READ && e.nodeid === large && e.req.readUInt32LE(56) === 131072);
+    assert.deepEqual(whole.map((e) => Number(e.req.readBigUInt64LE(48))), Array.from({ length: 24 }, (_, i) => i * 131072));
+    // The pread of 64 KiB 10,000 bytes before the end: the kernel asked for the pages up to the size, no further.
+    const tail = all.filter((e) => e.opcode === Op.READ && e.nodeid === large && e.req.readUInt32LE(56) !== 131072);
+    assert.deepEqual(tail.map((e) => [Number(e.req.readBigUInt64LE(48)), e.req.readUInt32LE(56)]), [[3133440, 8192], [3141632, 4096]]);
+
+    // GETXATTR is opcode 22, STATX 52 (the independent reader names only the opcodes its tests use).
+    for (const op of [Op.FLUSH, 22, 52]) assert.deepEqual(all.filter((e) => e.opcode === op).map((e) => e.replyError), [-38]);
+    assert.equal(peakInFlight(name), 1);
+  });
+});
+
+/**
+ * s3fs 1.90 (libfuse 2.9, 3 daemon threads) over a bucket of moto_server. s3fs keeps what is written in a
+ * local cache file and uploads it on FLUSH and RELEASE; its sizes are the cache's, not the bucket's. No
+ * finding, and the capture supports none: every CREATE answered size 0, every later size a reply gave is
+ * the end of the WRITEs before it (data.bin 200,000 after its four WRITEs, file-2.txt 16 after the append
+ * at 7, late.bin 50,000 after its first WRITE, while the bucket still held 0 bytes of it: the script's curl
+ * saw Content-Length 0, the stat(1) beside it was answered from the kernel's cache, no request), every
+ * WRITE answered whole; the requests in flight together, two at most, are RELEASEs (sent by the kernel
+ * without waiting for them) with the next LOOKUP, GETATTR or OPEN, and a READ with the readahead READ after
+ * it: none of them changes a size. late.bin's last report is the 50,000 between its writes; its size after
+ * them, 80,000, is what the WRITEs (answered whole) observed, and no reply contradicts it.
+ */
+describe('s3fs (a bucket of moto_server)', { skip: has('thirdparty-s3fs.pcapng') }, () => {
+  const name = 'thirdparty-s3fs.pcapng';
+  const node = (all: RawExchange[], file: string): bigint => createdEntries(all).find((x) => x.name === file)!.nodeid;
+  /** fuse_entry_out of each answered CREATE, named by the request's name (after fuse_create_in's 16 bytes). */
+  const createdEntries = (all: RawExchange[]): { name: string; nodeid: bigint; size: number }[] =>
+    all.filter((e) => e.opcode === Op.CREATE && e.replyError === 0).map((e) => ({
+      name: e.req.subarray(56, e.req.indexOf(0, 56)).toString('latin1'), nodeid: e.reply!.readBigUInt64LE(16), size: Number(e.reply!.readBigUInt64LE(64)),
+    }));
+  const getattrSizes = (all: RawExchange[], n: bigint): number[] =>
+    all.filter((e) => e.opcode === Op.GETATTR && e.nodeid === n && e.replyError === 0).map((e) => Number(e.reply!.readBigUInt64LE(16 + 16 + 8)));
+  const writeEnds = (all: RawExchange[], n: bigint): number[] =>
+    all.filter((e) => e.opcode === Op.WRITE && e.nodeid === n).map((e) => Number(e.req.readBigUInt64LE(48)) + e.req.readUInt32LE(56));
+
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_ATOMIC_O_TRUNC|FUSE_EXPORT_SUPPORT|FUSE_BIG_WRITES; every CREATE answered size 0; every WRITE whole; each later size the end of the WRITEs before it, also while the data was only in s3fs\'s cache; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x8 | 0x10 | 0x20, 131072]);
+    const created = createdEntries(all);
+    assert.deepEqual(created.map((x) => [x.name, x.size]), [['file-1.txt', 0], ['file-2.txt', 0], ['file-3.txt', 0], ['data.bin', 0], ['late.bin', 0]]);
+    for (const e of all.filter((x) => x.opcode === Op.WRITE)) assert.equal(e.reply!.readUInt32LE(16), e.req.readUInt32LE(56), `WRITE #${e.unique} answered whole`);
+
+    assert.deepEqual(writeEnds(all, node(all, 'data.bin')), [65536, 131072, 196608, 200000]);
+    assert.deepEqual(getattrSizes(all, node(all, 'data.bin')), [200000]);
+    assert.deepEqual(writeEnds(all, node(all, 'file-2.txt')), [7, 16], 'the append at 7');
+    assert.deepEqual(getattrSizes(all, node(all, 'file-2.txt')), [16]);
+    // renamed.txt is file-1.txt's node: RENAME keeps it.
+    assert.deepEqual(getattrSizes(all, node(all, 'file-1.txt')), [7, 7]);
+    // late.bin: the fstat between its two writes, before any FLUSH of it; the bucket held 0 bytes then.
+    const late = node(all, 'late.bin');
+    const lateOps = all.filter((e) => e.nodeid === late).map((e) => e.opcode);
+    assert.deepEqual(lateOps, [Op.WRITE, Op.GETATTR, Op.WRITE, Op.WRITE, Op.FLUSH, Op.RELEASE]);
+    assert.deepEqual(getattrSizes(all, late), [50000]);
+    assert.deepEqual(writeEnds(all, late), [50000, 53248, 80000], 'the second write split at the page boundary');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    // late.bin's last report is the 50,000 of the GETATTR between its writes; the daemon observed 80,000 after them.
+    const sizes = Object.fromEntries(r.model.files.filter((f) => f.reportedSize !== undefined).map((f) => [f.path, [f.reportedSize, f.daemonSize]]));
+    assert.deepEqual(sizes, {
+      '/data.bin': [200000, 200000], '/dir/file-2.txt': [16, 16], '/dir/renamed.txt': [7, 7], '/dir/file-3.txt (deleted)': [7, 7], '/late.bin': [50000, 80000],
+    });
+  });
+
+  it('peak 2 in flight: RELEASEs (the kernel sends them without waiting) with the next LOOKUP, GETATTR or OPEN, and a READ with the readahead READ after it; every FLUSH and RELEASE answered OK; the UNLINKed node forgotten; READs stop at the size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.equal(peakInFlight(name), 2);
+    const data = node(all, 'data.bin');
+    const pairs = all.flatMap((a, i) => all.slice(i + 1).filter((b) => together(a, b)).map((b) => [a.opcode, b.opcode, a.nodeid === data, b.nodeid === data]));
+    assert.deepEqual(pairs, [
+      [Op.RELEASE, Op.LOOKUP, false, false], [Op.RELEASE, Op.LOOKUP, false, false], [Op.RELEASE, Op.GETATTR, true, true],
+      [Op.RELEASE, Op.OPEN, false, true], [Op.READ, Op.READ, true, true],
+    ]);
+    for (const e of all.filter((x) => x.opcode === Op.FLUSH || x.opcode === Op.RELEASE)) assert.equal(e.replyError, 0, `#${e.unique}`);
+    const unlinked = node(all, 'file-3.txt');
+    assert.deepEqual(all.filter((e) => e.opcode === 10).map((e) => e.replyError), [0], 'one UNLINK (opcode 10), answered OK');
+    assert.ok(all.some((e) => e.opcode === Op.FORGET && e.nodeid === unlinked));
+    const reads = all.filter((e) => e.opcode === Op.READ).map((e) => [Number(e.req.readBigUInt64LE(48)), e.req.readUInt32LE(56), e.reply!.readUInt32LE(0) - 16]);
+    assert.deepEqual(reads, [[0, 4096, 7], [0, 131072, 131072], [131072, 69632, 68928], [0, 4096, 7], [0, 4096, 16]]);
+  });
+});
+
+/**
+ * guestmount 1.48 (libguestfs; libfuse 2.9 high-level, one daemon thread) over an ext2 image, every
+ * request a round trip to the libguestfs appliance (qemu in TCG). No finding, and the capture supports
+ * none: one request in flight at a time throughout; CREATE is answered ENOSYS, so files are made by MKNOD
+ * (size 0) and OPEN; every size a reply gave follows the WRITEs and SETATTRs before it (data: 6000 after
+ * its three WRITEs, 1000 and 9000 from the SETATTRs, 9009 after the append); every WRITE answered whole.
+ * The hard link data.link is a node of its own (libfuse 2 numbers paths, and attr.ino is that number,
+ * not ext2's inode) with data's size, 9009; its UNLINK leaves data as it was.
+ */
+describe('guestmount (an ext2 image through the libguestfs appliance)', { skip: has('thirdparty-guestmount.pcapng') }, () => {
+  const name = 'thirdparty-guestmount.pcapng';
+  /** fuse_entry_out (nodeid, ino, size) of an answered entry reply. */
+  const entryOut = (e: RawExchange): { nodeid: bigint; ino: bigint; size: number } =>
+    ({ nodeid: e.reply!.readBigUInt64LE(16), ino: e.reply!.readBigUInt64LE(56), size: Number(e.reply!.readBigUInt64LE(64)) });
+  const attrSize = (e: RawExchange): number => Number(e.reply!.readBigUInt64LE(16 + 16 + 8));
+
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT alone; inode numbers are the nodeids, not ext2\'s; directories of 1024 bytes (a block), lost+found 12,288; each file the size it has in the image; CREATE ENOSYS, files made by MKNOD at size 0; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
+    const entries = entriesOf(all);
+    for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
+    // ext2 gives lost+found inode 11; here it is the nodeid libfuse gave it.
+    assert.deepEqual(entries.filter((x) => x.name === 'lost+found').map((x) => [x.ino, x.size]), [[4n, 12288]]);
+    for (const x of entries.filter((e) => (e.mode & 0o170000) === 0o040000 && e.name !== 'lost+found')) assert.equal(x.size, 1024, x.name);
+    const sizes = Object.fromEntries(entries.filter((x) => (x.mode & 0o170000) === 0o100000 && x.name !== 'renamed.txt').map((x) => [x.name, x.size]));
+    assert.deepEqual(sizes, { 'empty': 0, 'hello.txt': 11, 'mid.bin': 70000, 'big.bin': 300000, 'numbers.txt': 8893 });
+    assert.deepEqual(all.filter((e) => e.opcode === 35).map((e) => e.replyError), [-38], 'CREATE (35) ENOSYS');
+    const mknods = all.filter((e) => e.opcode === 8);
+    assert.equal(mknods.length, 13, 'MKNOD (8): file-1 to file-12 and data');
+    for (const e of mknods) assert.deepEqual([e.replyError, entryOut(e).size], [0, 0], `MKNOD #${e.unique}`);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    // The image's own files keep one size; what the workload wrote under /work is the next test's.
+    assertOneSizeEach({ ...r, model: { ...r.model, files: r.model.files.filter((f) => !f.path.startsWith('/work/')) } });
+  });
+
+  it('data: WRITEs whole, SETATTR sizes answered as asked, the append at 9000, the hard link a new node of 9009 bytes unlinked and forgotten, data read back whole; peak 1 in flight; every OPEN answered fh 0 and open_flags 0', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const data = entryOut(all.find((e) => e.opcode === 8 && e.req.toString('latin1', 56, 60) === 'data')!).nodeid;
+    const writes = all.filter((e) => e.opcode === Op.WRITE && e.nodeid === data);
+    for (const e of writes) assert.equal(e.reply!.readUInt32LE(16), e.req.readUInt32LE(56), `WRITE #${e.unique} answered whole`);
+    assert.deepEqual(writes.map((e) => Number(e.req.readBigUInt64LE(48)) + e.req.readUInt32LE(56)), [4096, 5120, 6000, 9009]);
+    const setattrs = all.filter((e) => e.opcode === Op.SETATTR && e.nodeid === data);
+    assert.deepEqual(setattrs.map((e) => [Number(e.req.readBigUInt64LE(56)), attrSize(e)]), [[1000, 1000], [9000, 9000]]);
+    assert.deepEqual(all.filter((e) => e.opcode === Op.GETATTR && e.nodeid === data).map(attrSize), [6000, 9009]);
+
+    const link = all.find((e) => e.opcode === 13)!;
+    assert.equal(link.req.readBigUInt64LE(40), data, 'LINK (13) of data');
+    const made = entryOut(link);
+    assert.notEqual(made.nodeid, data, 'a node of its own');
+    assert.deepEqual([made.ino, made.size], [made.nodeid, 9009]);
+    assert.ok(all.some((e) => e.opcode === Op.FORGET && e.nodeid === made.nodeid));
+    assert.deepEqual(all.filter((e) => e.opcode === Op.READ && e.nodeid === data).map((e) => e.reply!.readUInt32LE(0) - 16), [9009]);
+    assert.equal(peakInFlight(name), 1);
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.equal(opens.length, 20);
+    for (const e of opens) assert.deepEqual([e.reply!.readBigUInt64LE(16), openReplyFlags(e)], [0n, 0], `OPEN #${e.unique}`);
+
+    const files = run(name).model.files.filter((f) => f.path.startsWith('/work/data')).map((f) => `${f.path} ${f.reportedSize}`).sort();
+    assert.deepEqual(files, ['/work/data 9009', '/work/data.link (deleted) 9009']);
   });
 });
 
