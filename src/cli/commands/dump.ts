@@ -148,6 +148,12 @@ function dump(files: string[], opts: DumpOptions): number {
     emit(m.input, m.t, { text: scratch.takeFrom(from), numbered: true });
     return true;
   };
+  /** A message's JSON line with its newline (numbered `no`; from its `conn` on when < 0): by the opcode's own writer when it has one, else from the walk. */
+  const jsonLine = (t: TextBuffer, no: number, kind: MessageKind, m: CaptureMessage, pairer: Pairer): void => {
+    if (kind !== 'notify' && writeWholeMessageJson(t, no, m, kind, timebase, walkedExchange(kind, m, pairer), pairer.protocol(m.conn))) return;
+    writeMessageJson(t, no, m, kind, timebase, decodeOf(kind, m, pairer));
+    t.byte(10);
+  };
   /** The request's text as its exchange line shows it (JSON text with --json): from its form when one covers it, else from its walk. */
   const requestText = (kind: MessageKind, m: CaptureMessage, pairer: Pairer, x: Exchange): string | undefined => {
     const from = scratch.pos;
@@ -179,18 +185,13 @@ function dump(files: string[], opts: DumpOptions): number {
         return;
       }
       if (json && !merger) {
-        // Printed at once: numbered here, written straight into the output buffer, by the opcode's own writer when it has one.
-        index++;
-        const t = out.text;
-        if (kind === 'notify' || !writeWholeMessageJson(t, index, m, kind, timebase, walkedExchange(kind, m, pairer), pairer.protocol(m.conn))) {
-          writeMessageJson(t, index, m, kind, timebase, decodeOf(kind, m, pairer));
-          t.byte(10);
-        }
+        // Printed at once: numbered here, written straight into the output buffer.
+        jsonLine(out.text, ++index, kind, m, pairer);
       } else if (json) {
         // Numbered when printed: the line from its `conn` on, without its newline.
         const from = scratch.pos;
-        if (kind !== 'notify' && writeWholeMessageJson(scratch, -1, m, kind, timebase, walkedExchange(kind, m, pairer), pairer.protocol(m.conn))) scratch.pos--;
-        else writeMessageJson(scratch, -1, m, kind, timebase, decodeOf(kind, m, pairer));
+        jsonLine(scratch, -1, kind, m, pairer);
+        scratch.pos--;
         emit(m.input, m.t, { numbered: true, jsonTail: scratch.takeFrom(from) });
       } else if (kind !== 'notify' && wholeLine(kind, m, pairer)) {
         // Written from the message's form.
