@@ -571,9 +571,8 @@ const X_REJECTED = lit(',"reply_rejected_errno":');
 const NULL = lit('null');
 const TRUE = lit('true');
 const FALSE = lit('false');
-/** `"NAME"` of each opcode, and of each reply error met (by code), as JSON. */
+/** `"NAME"` of each opcode met, as JSON. */
 const opNames: (Buffer | undefined)[] = [];
-const errorNames = new Map<number, Buffer>();
 
 /** A 64-bit id as JSON: its digits, exact also past 2^53 (a bigint). */
 function writeId(t: TextBuffer, v: number | bigint): void {
@@ -623,15 +622,14 @@ export function writeExchangeJsonHead(t: TextBuffer, x: Exchange, timebase: Time
   t.bytes(X_ERROR);
   if (replied) t.num(x.error);
   else t.bytes(NULL);
-  t.bytes(X_ERROR_NAME);
   if (replied) {
-    let name = errorNames.get(x.error);
-    if (name === undefined) {
-      name = lit(jsonString(replyErrorName(x.error)));
-      if (errorNames.size < 4096) errorNames.set(x.error, name);
-    }
-    t.bytes(name);
-  } else t.bytes(NULL);
+    // The reply header's own `,"error_name":"…"}` without its brace.
+    t.bytes(errorNamePiece(x.error));
+    t.pos--;
+  } else {
+    t.bytes(X_ERROR_NAME);
+    t.bytes(NULL);
+  }
   t.bytes(X_NO_REPLY);
   t.bytes(x.noReplyExpected ? TRUE : FALSE);
   t.bytes(X_INTERRUPTS);
