@@ -1852,6 +1852,13 @@ function initReplyWords(all: RawExchange[]): number[] {
  * WRITEs of 128 KiB from one process, one after the other; 2 MiB through the
  * page cache at 8 MiB as 128 WRITEs of 4 KiB, each written whole.
  */
+/** fixed_file_workload opens its one file 15 times or more: every OPEN answered with `flags` (FOPEN_*). */
+function assertFixedFileOpens(all: RawExchange[], node: bigint, flags: number): void {
+  const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
+  assert.ok(opens.length >= 15, `${opens.length} OPENs`);
+  for (const e of opens) assert.equal(openReplyFlags(e), flags, `OPEN #${e.unique}`);
+}
+
 function fixedFileWrites(writes: RawExchange[]): void {
   const first = writes.filter((w) => writeInfo(w).offset < 4 * MiB);
   assert.equal(new Set(first.map((w) => w.pid)).size, 4);
@@ -1921,9 +1928,7 @@ describe('nbdfuse', { skip: has('thirdparty-nbdfuse.pcapng') }, () => {
     const attrs = exchanges.filter((x) => (x.op === 'GETATTR' && x.nodeid === Number(node)) || (x.op === 'LOOKUP' && nameOf(x) === 'disk'));
     assert.ok(attrs.length >= 10);
     for (const x of attrs) assert.equal(attrOf(x)!.size, 64 * MiB, `${x.op} #${x.unique}`);
-    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
-    assert.ok(opens.length >= 15);
-    for (const e of opens) assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+    assertFixedFileOpens(all, node, 0);
 
     const writes = writesOf(all, node);
     const pairs = writes.flatMap((a, i) => writes.slice(i + 1).filter((b) => together(a, b)).map((b) => [a, b] as const));
@@ -1969,9 +1974,7 @@ describe('s3backer --test', { skip: has('thirdparty-s3backer.pcapng') }, () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
     const node = BigInt(entryNodeid(name, 'LOOKUP', 'file'));
-    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
-    assert.ok(opens.length >= 15);
-    for (const e of opens) assert.equal(openReplyFlags(e), 2, `OPEN #${e.unique}: FOPEN_KEEP_CACHE`);
+    assertFixedFileOpens(all, node, 2);
     const writes = writesOf(all, node);
     assert.equal(maxInFlight(writes), 1);
     fixedFileWrites(writes);
@@ -2208,9 +2211,7 @@ describe('xmount --cache', { skip: has('thirdparty-xmount.pcapng') }, () => {
     assert.deepEqual(infoRead.map((e) => e.reply!.length - 16), [285]);
     const node = BigInt(entryNodeid(name, 'LOOKUP', 'disk.dd'));
     for (const x of exchanges.filter((y) => y.op === 'GETATTR' && y.nodeid === Number(node))) assert.equal(attrOf(x)!.size, 64 * MiB, `GETATTR #${x.unique}`);
-    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
-    assert.ok(opens.length >= 15);
-    for (const e of opens) assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+    assertFixedFileOpens(all, node, 0);
 
     const writes = writesOf(all, node);
     assert.equal(maxInFlight(writes), 1);
@@ -2291,9 +2292,7 @@ describe('mhddfs (two branches, the first a small tmpfs)', { skip: has('thirdpar
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     assert.equal(peakInFlight(name), 1);
     const node = BigInt(entryNodeid(name, 'CREATE', 'disk'));
-    const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node);
-    assert.ok(opens.length >= 15);
-    for (const e of opens) assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+    assertFixedFileOpens(all, node, 0);
     const writes = writesOf(all, node);
     assert.equal(maxInFlight(writes), 1);
     fixedFileWrites(writes);
