@@ -954,19 +954,35 @@ static int start_section(int fd) {
  * (carried_mounts, handed_mount_holds). */
 #define CARRY_ENV "FUSETRACE_CAPTURE_FD"
 
+/* /proc/self/fdinfo/<fd> into b (cap bytes, NUL-terminated): its length,
+ * -1 when it cannot be read, -2 when it cannot be opened (no /proc).
+ * errno is left as it was: callers run inside the daemon's calls. */
+static ssize_t read_fdinfo(int fd, char *b, size_t cap) {
+    char p[64];
+    int e = errno;
+    snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
+    int f = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
+    if (f < 0) {
+        errno = e;
+        return -2;
+    }
+    ssize_t n = syscall(SYS_read, f, b, cap - 1);
+    syscall(SYS_close, f);
+    errno = e;
+    if (n < 0) return -1;
+    b[n] = '\0';
+    return n;
+}
+
 /* 1 when this open file description holds the flock: /proc/self/fdinfo
  * lists the locks that belong to the open file itself ("lock: ... FLOCK ...
  * WRITE"), not another open of the same file.  Without /proc: the lock can
  * be taken (weaker: nobody else holds it). */
 static int holds_flock(int fd) {
-    char p[64], b[4096];
-    snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
-    int f = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
-    if (f < 0) return flock(fd, LOCK_EX | LOCK_NB) == 0;
-    ssize_t n = syscall(SYS_read, f, b, sizeof b - 1);
-    syscall(SYS_close, f);
+    char b[4096];
+    ssize_t n = read_fdinfo(fd, b, sizeof b);
+    if (n == -2) return flock(fd, LOCK_EX | LOCK_NB) == 0;
     if (n <= 0) return 0;
-    b[n] = '\0';
     for (char *l = strstr(b, "lock:"); l; l = strstr(l + 5, "lock:")) {
         char *end = strchr(l, '\n');
         if (end) *end = '\0';
@@ -1773,15 +1789,8 @@ static int await_fuse_mount(dev_t dev, char *out, size_t n) {
  * shows it, older kernels do not), as the mount's device; 0 when it says
  * nothing (also before the fd is mounted). */
 static dev_t fdinfo_conn(int fd) {
-    char p[64], b[1024];
-    int e = errno;
-    snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
-    int f = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
-    ssize_t n = f >= 0 ? syscall(SYS_read, f, b, sizeof b - 1) : -1;
-    if (f >= 0) syscall(SYS_close, f);
-    errno = e;
-    if (n <= 0) return 0;
-    b[n] = '\0';
+    char b[1024];
+    if (read_fdinfo(fd, b, sizeof b) <= 0) return 0;
     const char *l = strstr(b, "\nfuse_connection:");
     if (!l) return 0;
     unsigned long v = strtoul(l + 17, NULL, 10);
