@@ -103,10 +103,10 @@ export class ParkedFiles {
       c[o + Col.EvT] = h.numAt(0, 0);
       const u = h.uniqueAt(0);
       c[o + Col.EvUnique] = u === null ? NaN : (u as number);
-      const nums: [number, number, number, number] = [h.numAt(0, 2), h.numAt(0, 3), h.numAt(0, 4), h.numAt(0, 5)];
-      if (!same(nums[0], g.reportedSize) || !same(nums[1], f.kernelSize) || !same(nums[2], g.daemonSize) || !same(nums[3], g.reportedSize)) {
+      const value = h.numAt(0, 2), kernel = h.numAt(0, 3), daemon = h.numAt(0, 4), reported = h.numAt(0, 5);
+      if (!same(value, g.reportedSize) || !same(kernel, f.kernelSize) || !same(daemon, g.daemonSize) || !same(reported, g.reportedSize)) {
         bits |= EVENT_APART;
-        this.eventNums.set(row, nums);
+        this.eventNums.set(row, [value, kernel, daemon, reported]);
       }
       const p = h.pathAt(0);
       if (p !== f.path) this.eventPaths.set(row, p);
@@ -142,11 +142,12 @@ export class ParkedFiles {
       const u = c[o + Col.EvUnique]!;
       const evPath = this.eventPaths.get(row);
       if (evPath !== undefined) this.eventPaths.delete(row);
-      let nums = (bits & EVENT_APART) !== 0 ? this.eventNums.get(row) : undefined;
-      if (nums !== undefined) this.eventNums.delete(row);
-      else nums = [g.reportedSize, f.kernelSize, g.daemonSize, g.reportedSize];
+      const apart = (bits & EVENT_APART) !== 0 ? this.eventNums.get(row) : undefined;
+      if (apart !== undefined) this.eventNums.delete(row);
       f.sizeEvents = 1;
-      f.sizeHistory = new SizeHistory(c[o + Col.EvT]!, headKind(hd), Number.isNaN(u) ? null : u, nums[0], nums[1], nums[2], nums[3], evPath ?? path);
+      // Value, kernel, daemon, reported: the file's own unless kept apart.
+      f.sizeHistory = new SizeHistory(c[o + Col.EvT]!, headKind(hd), Number.isNaN(u) ? null : u, apart?.[0] ?? g.reportedSize,
+        apart?.[1] ?? f.kernelSize, apart?.[2] ?? g.daemonSize, apart?.[3] ?? g.reportedSize, evPath ?? path);
     }
     this.paths[row] = undefined;
     this.free.push(row);
