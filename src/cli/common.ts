@@ -135,8 +135,9 @@ function progressReporter(label: string): ((done: number, total: number) => void
   let lastDone = -1;
   return (done, total) => {
     const now = Date.now();
-    // A compressed file is read to its end while what was decompressed from it is still being parsed: say 100% once.
-    if (now - last < 250 && (done < total || done === lastDone)) return;
+    // A compressed file is read to its end while what was decompressed from it is still being parsed: the same count
+    // comes again, on a slow machine after more than the 250 ms, and is said once.
+    if (done === lastDone || (now - last < 250 && done < total)) return;
     last = now;
     lastDone = done;
     const pct = total > 0 ? ((100 * done) / total).toFixed(0) : '?';

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { quietProgress } from '../../src/cli/common.js';
 import { fusetraceBin, haveCommand, makeTempDir, repoRoot } from '../helpers/mount.js';
 
 const skip = haveCommand('script') ? false : 'script(1) is missing (Debian: bsdutils)';
@@ -56,4 +57,30 @@ test('a gzip-compressed capture: the progress line counts compressed bytes again
   assert.ok(lines.every((m) => m[2] === '33'), 'the total is the compressed file\'s size');
   assert.equal(lines.at(-1)![3], '100');
   assert.equal(lines.filter((m) => m[3] === '100').length, 1, 'said once, though the decompressed data is parsed after the file was read to its end');
+});
+
+test('the progress line: 100% is said once however long the parse after the end of the file takes; counts in between at most every 250 ms', (t) => {
+  const written: string[] = [];
+  let now = 1_000_000;
+  t.mock.method(Date, 'now', () => now);
+  t.mock.method(process.stderr, 'write', (s: string) => (written.push(s), true));
+  const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+  Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+  t.after(() => (tty ? Object.defineProperty(process.stderr, 'isTTY', tty) : delete (process.stderr as { isTTY?: boolean }).isTTY));
+  const total = 40 << 20;
+  const p = quietProgress()!;
+  p(1 << 20, total);
+  now += 100;
+  p(2 << 20, total); // too soon: not shown
+  now += 300;
+  p(3 << 20, total);
+  now += 10;
+  p(total, total); // the end is shown at once
+  for (let i = 0; i < 5; i++) {
+    now += 1000; // decompressed data still being parsed, seconds apart on a slow machine
+    p(total, total);
+  }
+  const lines = written.filter((s) => s.includes('reading:'));
+  assert.deepEqual(lines.map((s) => /\((\d+)%\)/.exec(s)?.[1]), ['3', '8', '100']);
+  assert.equal(written.at(-1), '\r\x1b[K', 'the line is cleared after 100%');
 });
