@@ -7,7 +7,8 @@
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, fuseiso9660, s3fs, guestmount, ciopfs,
  * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
  * wimmountrw, tup (three builds of a small C project: one connection each),
- * xmount (a raw disk image with a write cache), mhddfs (a union of two
+ * xmount (a raw disk image with a write cache), qcowmount and ewfmount (libyal's mount tools: a qcow2 and an EWF
+ * image as one read-only file), mhddfs (a union of two
  * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups),
  * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
  * write), gvfsd-fuse (GVFS mounts of a D-Bus session). Each is decoded as the test suite's independent reader pairs it,
@@ -134,6 +135,9 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-tup.pcapng', protocol: '7.31', ops: ['LOOKUP', 'GETATTR', 'ACCESS', 'CREATE', 'OPEN', 'READ', 'WRITE', 'FLUSH', 'RELEASE', 'SETATTR', 'OPENDIR', 'RELEASEDIR'] },
   // One fixed-size file (a disk image): no CREATE, RENAME, UNLINK; truncates, FSYNC and FLUSH answered ENOSYS.
   { name: 'thirdparty-xmount.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'FLUSH', 'STATFS', 'RELEASE'] },
+  // Disk images exposed as one read-only file by the libyal mount tools (libfuse 2): reads only.
+  { name: 'thirdparty-qcowmount.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'STATFS'] },
+  { name: 'thirdparty-ewfmount.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'STATFS'] },
   // A union of two branches: READDIR without READDIRPLUS; then fixed_file_workload on one file.
   { name: 'thirdparty-mhddfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'READ', 'FSYNC'] },
   // An automounter passing everything below a name on to a nested bindfs mount (not recorded).
@@ -2245,6 +2249,149 @@ describe('xmount --cache', { skip: has('thirdparty-xmount.pcapng') }, () => {
     const r = onlyShortWrites(name, atEnd);
     const f = r.model.files.find((g) => g.path === '/disk.dd')!;
     assert.deepEqual([f.reportedSize, f.daemonSize], [64 * MiB, 64 * MiB]);
+  });
+});
+
+/** `len` bytes at `offset` of gen/lib.sh offset_pattern_raw: every 16-byte record is its own offset in 15 digits and a newline; 1 MiB to 2 MiB and everything past 3,000,000 are zeros. */
+function offsetPattern(offset: number, len: number): Buffer {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) {
+    const o = offset + i;
+    if ((o >= MiB && o < 2 * MiB) || o >= 3_000_000) continue;
+    const rec = o - (o % 16);
+    b[i] = `${String(rec).padStart(15, '0')}\n`.charCodeAt(o - rec);
+  }
+  return b;
+}
+
+interface ImageRead { unique: bigint; pid: number; fh: bigint; offset: number; asked: number; got: number; direct: boolean; data: Buffer; tReq: number; tReply: number }
+
+/** The READs of `node` (fuse_read_in: fh at 40, offset 48, size 56, flags 72), each answered (asserted). */
+function imageReads(all: RawExchange[], node: bigint): ImageRead[] {
+  return all.filter((e) => e.opcode === Op.READ && e.nodeid === node).map((e) => {
+    assert.equal(e.replyError, 0, `READ #${e.unique} answered`);
+    return {
+      unique: e.unique, pid: e.pid, fh: reqFh(e), offset: Number(e.req.readBigUInt64LE(48)), asked: e.req.readUInt32LE(56),
+      got: e.reply!.readUInt32LE(0) - 16, direct: (e.req.readUInt32LE(72) & 0o40000) !== 0, data: e.reply!.subarray(16), tReq: e.tReq, tReply: e.tReply!,
+    };
+  });
+}
+
+/**
+ * What the captures of the libyal mount tools (qcowmount, ewfmount) share: the tool's one FUSE front end
+ * over libfuse 2 (7.19, FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT, one thread: fuse_loop, so one request in
+ * flight at a time however many readers), a root of 0555 and size 0 listing `.`, `..` and `file` with
+ * dirent ino 0xffffffff (libfuse's high-level API without use_ino), `file` nodeid and ino 2, 0444, `size`
+ * in every reply; every OPEN answered open_flags 0 and a heap pointer as fh, two opens held at once with
+ * two pointers. Every READ is answered what it asked up to `size` with the image's known bytes (the
+ * first 496 of each, the snap length's share), and none starts at or past `size`. The workload's
+ * O_DIRECT preads go as READs of at most 4 KiB (xfs_io's buffer) with FUSE_READ_LOCKOWNER, the two
+ * O_DIRECT readers of 1 MiB as 8 READs of 128 KiB each. FLUSH, GETXATTR and STATX ENOSYS once each,
+ * no other error. No finding, right: nothing is written, one size throughout. Returns the READs of `file`.
+ */
+function assertLibyalImage(name: string, file: string, size: number): ImageRead[] {
+  const all = pairExchanges(readPcapng(fx(name))).exchanges;
+  assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
+  const { exchanges } = dump(name);
+  assert.equal(new Set(exchanges.map((x) => (x as unknown as { tid: number }).tid)).size, 1, 'one daemon thread');
+  assert.equal(peakInFlight(name), 1);
+
+  const listing = exchanges.filter((x) => x.op === 'READDIR' && x.error === 0)
+    .flatMap((x) => ((x.reply!.body as { entries?: { name: string; ino: number }[] }).entries ?? []));
+  assert.deepEqual(listing.map((d) => d.name), ['.', '..', file]);
+  for (const d of listing) assert.equal(d.ino, 0xffffffff, d.name);
+  for (const x of exchanges.filter((y) => y.op === 'GETATTR' && y.nodeid === 1)) assert.deepEqual([attrOf(x)!.mode, attrOf(x)!.size], [0o40555, 0], `GETATTR #${x.unique}`);
+  assert.deepEqual(entriesOf(all).map((x) => [x.name, x.nodeid, x.ino, x.mode, x.size]), [[file, 2n, 2n, 0o100444, size]]);
+  const getattrs = exchanges.filter((y) => y.op === 'GETATTR' && y.nodeid === 2);
+  assert.ok(getattrs.length >= 10);
+  for (const x of getattrs) assert.equal(attrOf(x)!.size, size, `GETATTR #${x.unique}`);
+
+  const opens = all.filter((e) => e.opcode === Op.OPEN);
+  assert.equal(opens.length, 14);
+  for (const e of opens) {
+    assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+    assert.ok(e.reply!.readBigUInt64LE(16) > 0xffffn, `OPEN #${e.unique}: a pointer`);
+  }
+  const releases = all.filter((e) => e.opcode === Op.RELEASE);
+  const heldTill = (o: RawExchange): number => releases.find((rel) => rel.tReq > o.tReply! && reqFh(rel) === o.reply!.readBigUInt64LE(16))!.tReq;
+  const held = opens.filter((a) => opens.some((b) => a !== b && a.tReply! < heldTill(b) && b.tReply! < heldTill(a)));
+  assert.ok(held.length >= 4, 'opens held at once');
+  for (const a of held) {
+    for (const b of held) {
+      if (a !== b && a.tReply! < heldTill(b) && b.tReply! < heldTill(a)) assert.notEqual(a.reply!.readBigUInt64LE(16), b.reply!.readBigUInt64LE(16), `OPEN #${a.unique} and #${b.unique}`);
+    }
+  }
+
+  const reads = imageReads(all, 2n);
+  for (const rd of reads) {
+    assert.ok(rd.offset < size, `READ #${rd.unique} at ${rd.offset}`);
+    assert.equal(rd.got, Math.min(rd.asked, size - rd.offset), `READ #${rd.unique} at ${rd.offset} of ${rd.asked}`);
+    assert.equal(rd.data.length, Math.min(rd.got, 496), `READ #${rd.unique}: the snap length's share`);
+    assert.ok(rd.data.equals(offsetPattern(rd.offset, rd.data.length)), `READ #${rd.unique} at ${rd.offset}: the image's bytes`);
+  }
+  assert.ok(reads.some((rd) => rd.offset >= MiB && rd.offset < 2 * MiB), 'READs of the zeroed MiB');
+  const direct = reads.filter((rd) => rd.direct);
+  assert.deepEqual(direct.filter((rd) => rd.asked <= 4096).map((rd) => [rd.offset, rd.asked]), [[12345, 4096], [16441, 904], [2990000, 4096], [2994096, 4096], [2998192, 4096]]);
+  const big = direct.filter((rd) => rd.asked > 4096);
+  assert.equal(new Set(big.map((rd) => rd.pid)).size, 2);
+  assert.deepEqual(big.map((rd) => [rd.offset, rd.asked]).sort((a, b) => a[0]! - b[0]!), Array.from({ length: 16 }, (_, i) => [i * 131072, 131072]));
+  for (const e of all.filter((x) => x.opcode === Op.READ && x.nodeid === 2n)) assert.equal(e.req.readUInt32LE(60) & 2, (e.req.readUInt32LE(72) & 0o40000) ? 2 : 0, `READ #${e.unique}: FUSE_READ_LOCKOWNER with O_DIRECT alone`);
+
+  // GETXATTR is opcode 22, STATX 52.
+  for (const op of [Op.FLUSH, 22, 52]) assert.deepEqual(all.filter((e) => e.opcode === op).map((e) => e.replyError), [-38]);
+  assert.equal(all.filter((e) => e.replyError !== 0).length, 3);
+
+  const r = run(name);
+  assert.deepEqual(kindsOf(r), []);
+  const c = r.model.connections[0]!;
+  assert.deepEqual([c.threads, c.peakInflight], [1, 1]);
+  const f = r.model.files.find((g) => g.path === `/${file}`)!;
+  assert.deepEqual([f.reportedSize, f.daemonSize, f.maxConcurrent, f.writes, f.openFlags], [size, size, 1, 0, []]);
+  assertOneSizeEach(r);
+  return reads;
+}
+
+/**
+ * The ranges (offset, size) a reader READ twice through the page cache, in order: each time another
+ * reader's OPEN came between the two (answered open_flags 0, no FOPEN_KEEP_CACHE: the kernel drops the
+ * file's cached pages at every open).
+ */
+function assertReReads(name: string, expected: number[][]): void {
+  const all = pairExchanges(readPcapng(fx(name))).exchanges;
+  const reads = imageReads(all, 2n).filter((rd) => !rd.direct);
+  const again = reads.filter((b) => reads.some((a) => a.pid === b.pid && a.tReply < b.tReq && a.offset === b.offset && a.asked === b.asked));
+  assert.deepEqual(again.map((rd) => [rd.offset, rd.asked]), expected);
+  for (const b of again) {
+    const a = reads.find((x) => x.pid === b.pid && x.tReply < b.tReq && x.offset === b.offset)!;
+    assert.ok(all.some((e) => e.opcode === Op.OPEN && e.pid !== b.pid && e.tReq > a.tReply && e.tReply! < b.tReq), `an OPEN of another reader between #${a.unique} and #${b.unique}`);
+  }
+}
+
+describe('qcowmount (a qcow2 image made by qemu-img)', { skip: has('thirdparty-qcowmount.pcapng') }, () => {
+  const name = 'thirdparty-qcowmount.pcapng';
+  it('one thread, 7.19, one request in flight; qcow1 is 3,000,320 bytes (the raw file\'s 3,000,000 rounded up to 5860 sectors by qemu-img) in every reply; every READ the image\'s bytes up to that size, the zeroed MiB zeros; no finding', () => {
+    const reads = assertLibyalImage(name, 'qcow1', 3_000_320);
+    // The whole read (cmp) and the dd across the end: READs of 4096 at 2,998,272 answered the 2048 bytes up to
+    // 3,000,320, past the raw file's 3,000,000 (the script compared them with zeros).
+    assert.deepEqual(reads.filter((rd) => rd.offset + rd.asked > 3_000_320).map((rd) => [rd.offset, rd.asked, rd.got, rd.direct]),
+      [[2998272, 4096, 2048, false], [2998272, 4096, 2048, false], [2965504, 36864, 34816, false], [2998192, 4096, 2128, true]]);
+  });
+
+  it('a reader\'s range READ twice: another reader\'s OPEN (open_flags 0, no FOPEN_KEEP_CACHE) in between dropped the pages it had read', () => {
+    assertReReads(name, [[1499136, 69632]]);
+  });
+});
+
+describe('ewfmount (an EWF image made by ewfacquire)', { skip: has('thirdparty-ewfmount.pcapng') }, () => {
+  const name = 'thirdparty-ewfmount.pcapng';
+  it('one thread, 7.19, one request in flight; ewf1 is 2,999,808 bytes (the image\'s 5859 whole sectors: the raw file\'s last 192 bytes are not in it) in every reply; every READ the image\'s bytes up to that size; no finding', () => {
+    const reads = assertLibyalImage(name, 'ewf1', 2_999_808);
+    assert.deepEqual(reads.filter((rd) => rd.offset + rd.asked > 2_999_808).map((rd) => [rd.offset, rd.asked, rd.got, rd.direct]),
+      [[2998272, 4096, 1536, false], [2998272, 4096, 1536, false], [2965504, 36864, 34304, false], [2998192, 4096, 1616, true]]);
+  });
+
+  it('a reader\'s ranges READ twice: another reader\'s OPEN (open_flags 0, no FOPEN_KEEP_CACHE) in between dropped the pages it had read', () => {
+    assertReReads(name, [[0, 131072], [1499136, 69632]]);
   });
 });
 
