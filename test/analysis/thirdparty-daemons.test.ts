@@ -11,7 +11,7 @@
  * image as one read-only file), mhddfs (a union of two
  * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups),
  * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
- * write), gvfsd-fuse (GVFS mounts of a D-Bus session). Each is decoded as the test suite's independent reader pairs it,
+ * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share). Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -150,6 +150,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-gvfs-fuse.pcapng', protocol: '7.31', ops: [...WORKLOAD_OPS.filter((o) => o !== 'SETATTR'), 'MKDIR', 'OPEN', 'READ'] },
   // llfuse's other example, multi-threaded; it dies on its last request, which stays unanswered.
   { name: 'thirdparty-llfuse-passthroughfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'READ'], unanswered: 1 },
+  // A Samba share through libsmbclient (libfuse 2): CREATE is answered ENOSYS, files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
+  { name: 'thirdparty-smbnetfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'MKDIR', 'LINK', 'READ', 'GETXATTR'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -2830,5 +2832,111 @@ describe('llfuse example passthroughfs.py (multi-threaded, dies on an O_DIRECT w
     assert.deepEqual(kindsOf(r), ['unanswered-request']);
     const f = r.model.findings[0]!;
     assert.deepEqual([f.path, f.uniques.map(Number), f.details.opcode, f.details.inFlightNs], ['/direct.bin', [Number(setattr.unique)], 'SETATTR', 0]);
+  });
+});
+
+/**
+ * smbnetfs 0.6.3 (libfuse 2.9, libsmbclient) over a share of a Samba smbd on 127.0.0.1, SMB1 (NT1;
+ * with SMB2/3 its fstat of an open file fails EINVAL and an O_APPEND open ENXIO). The share's
+ * files are under /127.0.0.1/share of the mount. While the mount held `shared` open, the script cut
+ * it to 100,000 bytes on the server and later appended 5000 there: the kernel's cached size went
+ * stale both ways, and the capture shows both.
+ */
+describe('smbnetfs (a Samba share on 127.0.0.1, SMB1)', { skip: has('thirdparty-smbnetfs.pcapng') }, () => {
+  const name = 'thirdparty-smbnetfs.pcapng';
+  const share = '/127.0.0.1/share';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT (no BIG_WRITES), 4 threads, peak 3 in flight; CREATE ENOSYS once, then files by MKNOD and OPEN; FLUSH, LINK, STATX ENOSYS; every GETXATTR EOPNOTSUPP; every OPEN answered open_flags 0; nodeid = ino; the host lists its one share; truncates, RENAMEs, UNLINKs OK', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
+    assert.equal(peakInFlight(name), 3);
+    const { exchanges } = dump(name);
+    assert.equal(new Set(exchanges.map((x) => (x as unknown as { tid: number }).tid)).size, 4);
+    const refused = exchanges.filter((x) => x.error_name === '-ENOSYS').map((x) => x.op).sort();
+    assert.deepEqual(refused, ['CREATE', 'FLUSH', 'LINK', 'STATX']);
+    const xattrs = exchanges.filter((x) => x.op === 'GETXATTR');
+    assert.ok(xattrs.length >= 100 && xattrs.every((x) => x.error_name === '-EOPNOTSUPP'));
+    const mknods = exchanges.filter((x) => x.op === 'MKNOD');
+    assert.equal(mknods.length, 16);
+    for (const x of [...mknods, ...exchanges.filter((e) => e.op === 'LOOKUP' && e.error === 0)]) {
+      assert.equal((x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, attrOf(x)!.ino, `#${x.unique}`);
+    }
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.ok(opens.length >= 25);
+    for (const e of opens) assert.equal(openReplyFlags(e), 0, `OPEN #${e.unique}`);
+    assert.deepEqual(listings(name).get('/127.0.0.1'), [['.', '..', 'share']]);
+    assert.deepEqual(all.filter((e) => e.opcode === Op.SETATTR).map((e) => [...setattrSizes(e), e.replyError]), [[1000, 1000, 0], [9000, 9000, 0]]);
+    assert.deepEqual(['RENAME', 'UNLINK'].map((op) => exchanges.filter((x) => x.op === op).map((x) => x.error_name)), [['OK', 'OK'], Array(12).fill('OK')]);
+
+    const r = run(name);
+    assert.ok(r.model.findings.every((f) => f.path === `${share}/shared`), 'no finding but on shared');
+    const data = r.model.files.find((f) => f.path === `${share}/data`)!;
+    assert.deepEqual([data.reportedSize, data.daemonSize], [9009, 9009]);
+  });
+
+  it('two writers of one file fed in turn, O_DIRECT then through the page cache: interleaved, but the kernel sends their WRITEs one at a time (no FOPEN_PARALLEL_DIRECT_WRITES; page-cache writes under the inode lock), 8 of 64 KiB and 128 of 4 KiB (no BIG_WRITES), from 2 pids each, 0-512 KiB end to end, one starting past the end; no finding (none in flight together), max 1 concurrent write', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    for (const [file, count, size] of [['dio', 8, 65536], ['cached', 128, 4096]] as const) {
+      const writes = writesOf(all, BigInt(entryNodeid(name, 'MKNOD', file)));
+      assert.equal(writes.length, count, file);
+      assert.ok(writes.every((w) => writeInfo(w).size === size && writeInfo(w).written === size), file);
+      assert.equal(maxInFlight(writes), 1, `${file}: one at a time`);
+      const { switches, overlapped } = interleaving(writes);
+      assert.ok(switches >= 4, `${file}: the writers ran at the same time (${switches} switches)`);
+      assert.equal(overlapped, false, `${file}: the kernel sent them one at a time`);
+      assert.deepEqual(coverage(writes), { end: 512 << 10, pids: 2 }, file);
+      let end = 0;
+      let holes = 0;
+      for (const w of writes.map(writeInfo)) {
+        if (w.offset > end) holes++;
+        end = Math.max(end, w.offset + w.size);
+      }
+      assert.ok(holes >= 1, `${file}: a WRITE starting past the end of the file, alone in flight`);
+      const f = run(name).model.files.find((g) => g.path === `${share}/${file}`)!;
+      assert.deepEqual([f.maxConcurrentWrites, f.daemonSize, f.reportedSize, f.findings], [1, 512 << 10, 512 << 10, 0], file);
+    }
+  });
+
+  it('shared, cut to 100,000 on the server while held open with 262,144 cached: a READ at 245,760 (inside the cached size) answered 0 bytes, a pwrite at 200,000 sent as WRITEs of 704 and 3392 (inside the size the kernel still had), then GETATTR 204,096: one size-shrank-externally, true (the truncate was the server\'s, outside the capture)', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = BigInt(entryNodeid(name, 'MKNOD', 'shared'));
+    const own = all.filter((e) => e.nodeid === node && e.reply).sort((a, b) => a.tReq - b.tReq);
+    const attrSize = (e: RawExchange): number => Number(e.reply!.readBigUInt64LE(16 + 16 + 8));
+    const getattrs = own.filter((e) => e.opcode === Op.GETATTR);
+    assert.deepEqual([...new Set(getattrs.map(attrSize))], [262144, 204096, 249096]);
+    assert.equal(getattrs[0]!.reply!.readBigUInt64LE(16), 1n, 'attr_valid 1 s');
+    const read = own.find((e) => e.opcode === Op.READ && Number(e.req.readBigUInt64LE(48)) === 245760)!;
+    assert.ok(read.tReq > getattrs[0]!.tReply! && read.tReq < getattrs[1]!.tReq, 'with 262,144 cached');
+    assert.deepEqual([read.req.readUInt32LE(56), read.replyError, read.reply!.length - 16], [8192, 0, 0], 'nothing past the new end');
+    const shrank = getattrs.find((e) => attrSize(e) === 204096)!;
+    const between = own.filter((e) => e.tReq > read.tReq && e.tReq < shrank.tReq);
+    assert.deepEqual(between.filter((e) => e.opcode === Op.WRITE).map((e) => [writeInfo(e).offset, writeInfo(e).size, writeInfo(e).written]), [[200000, 704, 704], [200704, 3392, 3392]]);
+    assert.ok(!own.some((e) => e.opcode === Op.SETATTR), 'no truncate through the mount');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally']);
+    const f = r.model.findings[0]!;
+    assert.deepEqual([f.path, f.uniques.map(Number), f.details], [`${share}/shared`, [Number(shrank.unique)],
+      { reportedSize: 204096, daemonSize: 262144, shrankBy: 58048, kernelSizeBefore: 245760, opcode: 'GETATTR', correlatedConns: [] }]);
+  });
+
+  it('after the server appended 5000 bytes (244,096 -> 249,096), the O_APPEND fd\'s WRITE of 27 bytes comes at 244,096, the size the kernel knew from its own writes: inside the file, over the server\'s bytes; the next GETATTR says 249,096 with no WRITE past 244,123. No finding: a size that grows outside the capture is not judged', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = BigInt(entryNodeid(name, 'MKNOD', 'shared'));
+    const writes = writesOf(all, node);
+    const O_APPEND = 0o2000;
+    const appends = writes.filter((w) => writeInfo(w).flags & O_APPEND);
+    assert.deepEqual(appends.map((w) => [writeInfo(w).offset, writeInfo(w).size, writeInfo(w).written]), [[244096, 27, 27]]);
+    const direct = writes.filter((w) => writeInfo(w).flags & 0o40000);
+    assert.deepEqual(direct.map((w) => writeInfo(w).offset).sort(), [220000, 240000]);
+    assert.equal(maxInFlight(direct), 1);
+    const cut = all.find((e) => e.opcode === Op.READ && e.nodeid === node && Number(e.req.readBigUInt64LE(48)) === 245760)!;
+    assert.equal(Math.max(...writes.filter((w) => w.tReq > cut.tReq).map((w) => writeInfo(w).offset + writeInfo(w).size)), 244123);
+    const after = all.filter((e) => e.opcode === Op.GETATTR && e.nodeid === node && e.tReq > appends[0]!.tReply!);
+    assert.ok(after.length >= 1);
+    for (const e of after) assert.equal(Number(e.reply!.readBigUInt64LE(16 + 16 + 8)), 249096);
+
+    const r = run(name);
+    const f = r.model.files.find((g) => Number(g.nodeid) === Number(node))!;
+    assert.deepEqual([f.path, f.reportedSize, f.daemonSize, f.findings], [`${share}/shared.old (deleted)`, 249096, 249096, 1]);
   });
 });
