@@ -21,7 +21,7 @@ const targets = [
   {
     name: 'capture library',
     src: 'src/record/ftrec.c',
-    headers: ['src/record/mountinfo.h'],
+    headers: ['src/record/host-machine.h', 'src/record/mountinfo.h'],
     out: 'build/libftrec.so',
     args: ['-O2', '-g', '-Wall', '-Wextra', '-fPIC', '-shared', '-pthread', '-D_GNU_SOURCE', VERSION_DEF],
     libs: ['-ldl'],
@@ -73,7 +73,7 @@ process.exit((failed || bpfFailed) && !installing ? 1 : 0);
  * what to install. Returns false only when a build that could run failed.
  */
 function buildBpfRecorder() {
-  const srcs = ['src/record/ftrec-bpf.c', 'src/record/ftrec-bpf.bpf.c', 'src/record/ftrec-bpf.h', 'src/record/mountinfo.h'].map((f) => join(root, f));
+  const srcs = ['src/record/ftrec-bpf.c', 'src/record/ftrec-bpf.bpf.c', 'src/record/ftrec-bpf.h', 'src/record/host-machine.h', 'src/record/mountinfo.h'].map((f) => join(root, f));
   const out = join(outDir, 'ftrec-bpf');
   if (!srcs.every((f) => existsSync(f))) return true;
   if (existsSync(out) && srcs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) return true;

@@ -6,6 +6,7 @@ import { writtenByGlusterfs } from '../capture/fusedump-reader.js';
 import type { ConnectionInfo, InterfaceStats, QueueSample } from '../capture/message.js';
 import type { Pairer } from '../pairing/pairer.js';
 import { InitBit } from '../protocol/flags/init.js';
+import { openFlagsKnown } from '../protocol/flags/open.js';
 import { opcodeName } from '../protocol/opcodes.js';
 import { ANALYSIS_SCHEMA, compareActivity, type ActivityFacts, type AnalysisModel, type ConnectionModel, type FileModel, type QueueModel, type InputModel, type Limitation, type OpStatsModel } from '../model/analysis.js';
 import type { Finding, Severity } from '../model/finding.js';
@@ -307,7 +308,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
     const drops = st?.ifDrop;
     connections.push({
       conn: c, input: info.input, file: info.file, name: info.name, label: info.label, description: info.description,
-      snapLen: info.snapLen, os: info.os, recorder: info.recorder,
+      snapLen: info.snapLen, os: info.os, hardware: info.hardware, recorder: info.recorder,
       protocol: {
         kernel: s.kernel, daemon: s.daemon, negotiated: s.negotiated, source: s.source, flags: s.flags, offered: s.offered,
         maxWrite: s.maxWrite, maxPages: s.maxPages, maxBackground: s.maxBackground, maxReadahead: s.maxReadahead, timeGran: s.timeGran,
@@ -355,6 +356,13 @@ export function buildModel(b: BuildInput): AnalysisModel {
           'times are later than the messages crossed /dev/fuse (by up to 0.3 ms, up to 7 ms for INIT, in recordings against fusetrace record on one mount), ' +
           'so a reply can seem to end after the next request began (latencies and in-flight counts are GlusterFS\'s view); ' +
           'requests of opcodes GlusterFS does not know are not in the capture',
+      });
+    }
+    if (!openFlagsKnown(info.hardware)) {
+      limitations.push({
+        kind: 'other', conn: c,
+        message: `connection ${c} was recorded on ${info.hardware}, whose kernel numbers open(2) flags in a way fusetrace does not know ` +
+          '(it knows asm-generic\'s, as x86 and riscv, and those of arm, arm64, m68k and powerpc): their names are x86-64\'s, and O_DIRECT and O_TRUNC may be misread',
       });
     }
     if (s.source !== 'init') {

@@ -217,7 +217,7 @@ export class FusedumpParser extends ResyncParser implements RecordParser {
     this.sink.onConnection({
       conn: this.conn, input: this.ctx.input, file: this.file, format: 'fusedump',
       name: this.file === '-' ? 'stdin' : basename(this.file), label: undefined, description: undefined,
-      snapLen: 0, linkType: 0, os: undefined, recorder: this.writer(buf, p, end), section: 0, ifaceId: 0, le: this.le,
+      snapLen: 0, linkType: 0, os: undefined, hardware: undefined, recorder: this.writer(buf, p, end), section: 0, ifaceId: 0, le: this.le,
     });
   }
 

@@ -79,6 +79,8 @@ export interface ConnectionInfo {
   linkType: number;
   /** shb_os / shb_userappl of the section that declared it. */
   os: string | undefined;
+  /** shb_hardware of that section: the recording host's machine (`uname -m`), which numbers open(2) flags (protocol/flags/open.ts). */
+  hardware: string | undefined;
   recorder: string | undefined;
   /** pcapng section number (0 for fusedump). */
   section: number;

@@ -30,6 +30,8 @@ export const OPT_ENDOFOPT = 0;
 export const OPT_COMMENT = 1;
 
 /** SHB options. */
+/** shb_hardware: the recording host's machine (`uname -m`, e.g. x86_64, aarch64): open(2) flags are numbered per architecture. */
+export const SHB_HARDWARE = 2;
 export const SHB_OS = 3;
 export const SHB_USERAPPL = 4;
 

@@ -18,7 +18,7 @@ import { Direction, type CaptureMessage, type Timebase } from './message.js';
 import {
   BOM, BOM_SWAPPED, BT_CB_COPY, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_NRB, BT_OPB, BT_SHB, BT_SPB, EPB_FLAGS,
   EPB_FLAGS_DIRECTION, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION, IF_NAME, IF_TSOFFSET, IF_TSRESOL,
-  ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, OPT_ENDOFOPT, QUEUE_TAG, BACKING_TAG, SHB_OS,
+  ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, OPT_ENDOFOPT, QUEUE_TAG, BACKING_TAG, SHB_HARDWARE, SHB_OS,
   SHB_USERAPPL,
 } from './pcapng-format.js';
 import { ResyncParser } from './resync.js';
@@ -129,6 +129,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
   private ifaces: Iface[] = [];
   private inSection = false;
   private os: string | undefined;
+  private hardware: string | undefined;
   private recorder: string | undefined;
   /** Epoch split in 32-bit halves for the ns fast path (-1: not fixed yet here). */
   private eHi = -1;
@@ -485,9 +486,11 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     this.sections++;
     this.ifaces = [];
     this.os = undefined;
+    this.hardware = undefined;
     this.recorder = undefined;
     this.options(buf, p + 24, p + len - 4, (code, o, olen) => {
       if (code === SHB_OS) this.os = buf.toString('utf8', o, o + olen);
+      else if (code === SHB_HARDWARE) this.hardware = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
       else if (code === SHB_USERAPPL) this.recorder = buf.toString('utf8', o, o + olen);
     });
     return undefined;
@@ -532,7 +535,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     this.sink.onConnection({
       conn: ifc.conn, input: this.ctx.input, file: this.file, format: 'pcapng', name,
       label: name.startsWith('fuse:') ? name.slice(5) : undefined, description, snapLen, linkType,
-      os: this.os, recorder: this.recorder, section: this.sections - 1, ifaceId: id, le: this.le,
+      os: this.os, hardware: this.hardware, recorder: this.recorder, section: this.sections - 1, ifaceId: id, le: this.le,
     });
     return undefined;
   }

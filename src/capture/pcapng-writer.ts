@@ -7,12 +7,14 @@
 import {
   BOM, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_SHB, EPB_FLAGS, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION,
   IF_NAME, IF_TSOFFSET, IF_TSRESOL, ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, QUEUE_TAG, BACKING_TAG,
-  SHB_OS, SHB_USERAPPL,
+  SHB_HARDWARE, SHB_OS, SHB_USERAPPL,
 } from './pcapng-format.js';
 
 export interface SectionOptions {
   le?: boolean;
   userappl?: string;
+  /** shb_hardware, the host's machine (`uname -m`). */
+  hardware?: string;
   os?: string;
   comment?: string;
   /**
@@ -69,6 +71,7 @@ export class PcapngWriter {
     this.nextIface = 0;
     const opts: Buffer[] = [];
     if (o.comment) opts.push(this.opt(OPT_COMMENT, Buffer.from(o.comment)));
+    if (o.hardware) opts.push(this.opt(SHB_HARDWARE, Buffer.from(o.hardware)));
     if (o.os) opts.push(this.opt(SHB_OS, Buffer.from(o.os)));
     if (o.userappl) opts.push(this.opt(SHB_USERAPPL, Buffer.from(o.userappl)));
     const body = Buffer.alloc(16);

@@ -107,6 +107,8 @@ export interface ConnectionModel {
   description: string | undefined;
   snapLen: number;
   os: string | undefined;
+  /** The recording host's machine (pcapng shb_hardware, `uname -m`): it numbers the open(2) flags of the capture. */
+  hardware: string | undefined;
   recorder: string | undefined;
   protocol: ProtocolModel;
   /** The INIT facts that matter for concurrency and sizes. */

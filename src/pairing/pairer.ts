@@ -140,7 +140,9 @@ export class Pairer {
   }
 
   onConnection(info: ConnectionInfo): void {
-    this.conn(info.conn).info = info;
+    const c = this.conn(info.conn);
+    c.info = info;
+    c.proto.setMachine(info.hardware);
   }
 
   protocol(conn: number): ConnProtocol {

@@ -32,13 +32,13 @@ import { replyErrorName } from '../model/format.js';
 import { idCell } from '../model/id64.js';
 import { memoized } from '../model/memo.js';
 import { extractNotify, requestProblem, viewOf, type NotifyEvent } from './extract.js';
-import { decodeStruct, formatEnum, formatFlags, layoutAt, readScalar, u32, u64, type DecodedStruct, type StructLayout, type Value } from './layout.js';
+import { decodeStruct, formatEnum, formatFlags, layoutAt, readScalar, u32, u64, type DecodedStruct, type FlagDialect, type StructLayout, type Value } from './layout.js';
 import { Notify, notifyName, notifyRow, Op, opcodeName, opcodeRow, type BodyPart } from './opcodes.js';
 import { fieldMinor, NEWEST_MINOR, type ConnProtocol } from './version.js';
 import { formatMode } from './flags/attr.js';
 import { FUSE_INIT_FLAGS, InitBit } from './flags/init.js';
 import { FUSE_IOCTL_RETRY } from './flags/io.js';
-import { formatOpenFlags, OPEN_FLAGS } from './flags/open.js';
+import { formatOpenFlags, OPEN_FLAG_SETS } from './flags/open.js';
 import { fuse_in_header, fuse_out_header } from './layouts/header.js';
 import { fuse_dirent, fuse_direntplus } from './layouts/dir.js';
 import { fuse_ext_header, fuse_secctx, FUSE_EXT_GROUPS, FUSE_MAX_NR_SECCTX } from './layouts/ext.js';
@@ -229,7 +229,7 @@ export function structJson(l: StructLayout, d: DecodedStruct): JsonObject {
     }
     out[f.name] = jsonValue(v);
     if (f.flags && (typeof v === 'number' || typeof v === 'bigint')) {
-      out[`${f.name}_names`] = f.flags === OPEN_FLAGS ? formatOpenFlags(Number(v)) : formatFlags(f.flags, v);
+      out[`${f.name}_names`] = OPEN_FLAG_SETS.has(f.flags) ? formatOpenFlags(Number(v), f.flags) : formatFlags(f.flags, v);
     } else if (f.enum && typeof v === 'number') {
       out[`${f.name}_name`] = formatEnum(f.enum, v);
     } else if (f.name === 'mode' && typeof v === 'number') {
@@ -478,7 +478,7 @@ function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: H
         if (part.optional && w.len < part.l.size) break;
         const n = size ? size(P, w, at) : part.byLen ? part.l.size : sizeAt(part.l, w.p.minor);
         size = undefined;
-        addStruct(P, layoutAt(part.l, fieldMinor(w.p)), w.b, at, w.avail, n);
+        addStruct(P, layoutAt(part.l, fieldMinor(w.p), w.p.openFlags), w.b, at, w.avail, n);
         at += n;
         break;
       }
@@ -500,7 +500,7 @@ function walkParts(P: MessageParts, w: Body, parts: readonly BodyPart[], size: H
         break;
       case 'either':
         // The request asked for the size only (its `size` was 0).
-        if (w.asked === 0) addStruct(P, layoutAt(part.l, fieldMinor(w.p)), w.b, at, w.avail, part.l.size);
+        if (w.asked === 0) addStruct(P, layoutAt(part.l, fieldMinor(w.p), w.p.openFlags), w.b, at, w.avail, part.l.size);
         else if (tail) return void tail(P, w, at);
         break;
     }
@@ -530,7 +530,7 @@ export interface MessageForm {
 const DATA_TAILS: ReadonlySet<Hook> = new Set([ioctlInput]);
 
 /** The form of `parts` at protocol `minor` (see MessageForm), or undefined when the walk does more than a form says. */
-function formOf(parts: readonly BodyPart[], minor: number, fields: number, size: Hook | undefined, tail: Hook | undefined): MessageForm | undefined {
+function formOf(parts: readonly BodyPart[], minor: number, fields: number, dialect: FlagDialect | undefined, size: Hook | undefined, tail: Hook | undefined): MessageForm | undefined {
   const structs: { l: StructLayout; at: number }[] = [];
   const strings: string[] = [];
   let at = 0;
@@ -545,7 +545,7 @@ function formOf(parts: readonly BodyPart[], minor: number, fields: number, size:
         firstSize = wholeWriteSize;
         size = undefined;
       } else if (!part.byLen && sizeAt(part.l, minor) !== part.l.size) return undefined;
-      structs.push({ l: layoutAt(part.l, fields), at });
+      structs.push({ l: layoutAt(part.l, fields, dialect), at });
       at += part.l.size;
     } else if (part.k === 'string' && tail === undefined) strings.push(part.f);
     else if (part.k === 'data' && (tail === undefined || DATA_TAILS.has(tail))) data = true;
@@ -563,11 +563,12 @@ function wholeWriteSize(m: CaptureMessage, p: ConnProtocol): number {
 /**
  * The form of a request of `opcode` at protocol `minor` (its struct sizes),
  * whose structs hold the fields of minor `fields` (version.ts fieldMinor:
- * the newest when no INIT said), or undefined (see MessageForm).
+ * the newest when no INIT said), their open(2) flags named as `dialect`
+ * says (ConnProtocol.openFlags), or undefined (see MessageForm).
  */
-export function requestForm(opcode: number, minor: number, fields = NEWEST_MINOR): MessageForm | undefined {
+export function requestForm(opcode: number, minor: number, fields = NEWEST_MINOR, dialect?: FlagDialect): MessageForm | undefined {
   const row = opcodeRow(opcode);
-  return row === undefined ? undefined : formOf(row.request, minor, fields, REQUEST_SIZE[opcode], REQUEST_TAIL[opcode]);
+  return row === undefined ? undefined : formOf(row.request, minor, fields, dialect, REQUEST_SIZE[opcode], REQUEST_TAIL[opcode]);
 }
 
 /**
@@ -575,10 +576,10 @@ export function requestForm(opcode: number, minor: number, fields = NEWEST_MINOR
  * undefined (see MessageForm, requestForm). A reply without a body has none to walk:
  * its header alone, whatever its error.
  */
-export function replyForm(opcode: number, minor: number, fields = NEWEST_MINOR): MessageForm | undefined {
+export function replyForm(opcode: number, minor: number, fields = NEWEST_MINOR, dialect?: FlagDialect): MessageForm | undefined {
   const row = opcodeRow(opcode);
   if (row === undefined || row.reply.length === 0 || opcode === Op.INIT) return undefined;
-  return formOf(row.reply, minor, fields, undefined, REPLY_TAIL[opcode]);
+  return formOf(row.reply, minor, fields, dialect, undefined, REPLY_TAIL[opcode]);
 }
 
 /** Adds the 64-bit flag names (flags | flags2 << 32 when FUSE_INIT_EXT) to a decoded init_in/out. */

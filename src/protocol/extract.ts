@@ -28,7 +28,7 @@ import { fixedReplySize, Notify, notifyName, Op, opcodeName, replyStructName } f
 import { fieldMinor, type ConnProtocol } from './version.js';
 import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
 import { FUSE_WRITE_CACHE } from './flags/io.js';
-import { FOPEN_PASSTHROUGH } from './flags/open.js';
+import { FOPEN_PASSTHROUGH, genericOpenFlags } from './flags/open.js';
 import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
 import { fuse_dirent, fuse_direntplus, fuse_link_in, fuse_mkdir_in, fuse_mknod_in, fuse_rename2_in, fuse_rename_in } from './layouts/dir.js';
 import { fuse_in_header, fuse_out_header } from './layouts/header.js';
@@ -380,6 +380,8 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   R.argEnd = argEnd; R.nameLimit = nameLimit; R.cutNames = cutNames;
   const fn = op < SLOTS ? REQUEST[op] : FAR_REQUEST.get(op);
   if (fn !== undefined) fn(x, m, p);
+  // Kept in one numbering whatever the recording host's (ConnProtocol.openFlags).
+  if (p.openFlags !== undefined && x.flags !== 0) x.flags = genericOpenFlags(x.flags, p.openFlags);
 }
 
 /**

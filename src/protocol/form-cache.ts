@@ -46,7 +46,7 @@ export const nameEnds = new Int32Array(MAX_NAMES);
  * (or one `make` turns down) has none: null.
  */
 export class FormCache<T> {
-  /** Per protocol key: the entries, and the forms they were made of. */
+  /** Per protocol key (minor, minor of its fields, open(2) flag dialect): the entries, and the forms they were made of. */
   private readonly byMinor = new Map<number, { entries: (T | null | undefined)[]; forms: (MessageForm | undefined)[] }>();
   private last: { entries: (T | null | undefined)[]; forms: (MessageForm | undefined)[] } = { entries: [], forms: [] };
   private lastKey = -1;
@@ -61,7 +61,8 @@ export class FormCache<T> {
   get(pr: ConnProtocol, type: FormType, opcode: number, variant: number): T | null {
     if (opcode >= 256) return null;
     const fields = fieldMinor(pr);
-    const key = pr.minor * 256 + fields;
+    const dialect = pr.openFlags;
+    const key = ((dialect?.id ?? 0) * 256 + pr.minor) * 256 + fields;
     let kept = this.last;
     if (key !== this.lastKey) {
       // Sized up front: an array grown by sparse stores would turn into a slow dictionary.
@@ -74,7 +75,7 @@ export class FormCache<T> {
     const i = (type * this.variants + variant) * 256 + opcode;
     let e = kept.entries[i];
     if (e === undefined) {
-      const form = type === FormType.REQUEST ? requestForm(opcode, pr.minor, fields) : type === FormType.REPLY ? replyForm(opcode, pr.minor, fields) : undefined;
+      const form = type === FormType.REQUEST ? requestForm(opcode, pr.minor, fields, dialect) : type === FormType.REPLY ? replyForm(opcode, pr.minor, fields, dialect) : undefined;
       const covered = form !== undefined ? form.strings.length <= MAX_NAMES : type === FormType.BARE_REPLY;
       e = covered ? this.make(type, opcode, variant, form) : null;
       kept.entries[i] = e;

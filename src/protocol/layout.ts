@@ -18,6 +18,17 @@ export interface FlagSet {
   readonly bits: readonly (readonly [number, string, number?])[];
 }
 
+/**
+ * A host's own numbering of a flag word: layouts declare `of`, a capture
+ * from that host is named with `as` (open(2) flags per architecture:
+ * protocol/flags/open.ts). `id` tells dialects apart in caches (0 is none).
+ */
+export interface FlagDialect {
+  readonly id: number;
+  readonly of: FlagSet;
+  readonly as: FlagSet;
+}
+
 /** A named set of values, e.g. opcodes or whence. */
 export interface EnumSet {
   readonly name: string;
@@ -138,33 +149,53 @@ const atMinor = new Map<StructLayout, Map<number, StructLayout>>();
 
 /**
  * `l` as a connection that negotiated `minor` means it: every field (nested
- * ones too) whose `since` is newer is marked `zero`. `l` itself when no field
- * is newer, so that most connections keep the layouts (and the writers
+ * ones too) whose `since` is newer is marked `zero`; with a `dialect`, its
+ * flag words are named the host's way (FlagDialect). `l` itself when nothing
+ * changes, so that most connections keep the layouts (and the writers
  * generated per layout) they always had. The derived layout keeps the
  * name, size and offsets; the decoders and writers read a `zero` field as 0.
  */
-export function layoutAt(l: StructLayout, minor: number): StructLayout {
-  if (minor >= l.newestSince) return l;
+export function layoutAt(l: StructLayout, minor: number, dialect?: FlagDialect): StructLayout {
+  const named = dialect !== undefined && usesFlags(l, dialect.of) ? dialect : undefined;
+  if (minor >= l.newestSince && named === undefined) return l;
   let m = atMinor.get(l);
   if (m === undefined) atMinor.set(l, (m = new Map()));
-  let d = m.get(minor);
-  if (d === undefined) m.set(minor, (d = deriveAt(l, minor)));
+  // Minors fit in a byte; a dialect's id goes above them.
+  const key = Math.min(minor, l.newestSince) + 256 * (named?.id ?? 0);
+  let d = m.get(key);
+  if (d === undefined) m.set(key, (d = deriveAt(l, minor, named)));
   return d;
 }
 
-function deriveAt(l: StructLayout, minor: number): StructLayout {
+const flagUsers = new Map<FlagSet, Map<StructLayout, boolean>>();
+
+/** Some field of `l` (nested ones too) is a flag word of `set`. */
+function usesFlags(l: StructLayout, set: FlagSet): boolean {
+  let m = flagUsers.get(set);
+  if (m === undefined) flagUsers.set(set, (m = new Map()));
+  let u = m.get(l);
+  if (u === undefined) {
+    u = l.fields.some((f) => f.flags === set || (typeof f.type === 'object' && 'kind' in f.type && usesFlags(f.type, set)));
+    m.set(l, u);
+  }
+  return u;
+}
+
+function deriveAt(l: StructLayout, minor: number, dialect: FlagDialect | undefined): StructLayout {
   let changed = false;
   const fields = l.fields.map((f): Field => {
     const t = f.type;
     if (typeof t === 'object' && 'kind' in t) {
-      const n = layoutAt(t, minor);
+      const n = layoutAt(t, minor, dialect);
       if (n === t) return f;
       changed = true;
       return { ...f, type: n };
     }
-    if (f.since === undefined || f.since <= minor) return f;
-    changed = true;
-    return { ...f, zero: true };
+    let g = f;
+    if (dialect !== undefined && f.flags === dialect.of) g = { ...g, flags: dialect.as };
+    if (f.since !== undefined && f.since > minor) g = { ...g, zero: true };
+    if (g !== f) changed = true;
+    return g;
   });
   return changed ? { ...l, fields } : l;
 }

@@ -13,7 +13,7 @@
  */
 import { formatEnum, formatFlags, readScalar, u64, type EnumSet, type FlagSet, type Scalar, type StructLayout } from './layout.js';
 import { formatMode } from './flags/attr.js';
-import { formatOpenFlags, OPEN_FLAGS } from './flags/open.js';
+import { formatOpenFlags, OPEN_FLAG_SETS } from './flags/open.js';
 import { GeneratedCode } from '../model/generated-code.js';
 import { idCell } from '../model/id64.js';
 
@@ -30,12 +30,12 @@ const modeCache = new Map<number, string>();
 
 /** `flags_names` of a value; a bigint is never cached (and rarely seen). */
 export function flagNames(set: FlagSet, v: number | bigint): string {
-  if (typeof v === 'bigint') return set === OPEN_FLAGS ? formatOpenFlags(Number(v)) : formatFlags(set, v);
+  if (typeof v === 'bigint') return OPEN_FLAG_SETS.has(set) ? formatOpenFlags(Number(v), set) : formatFlags(set, v);
   let m = flagCache.get(set);
   if (!m) flagCache.set(set, (m = new Map()));
   let s = m.get(v);
   if (s === undefined) {
-    s = set === OPEN_FLAGS ? formatOpenFlags(v) : formatFlags(set, v);
+    s = OPEN_FLAG_SETS.has(set) ? formatOpenFlags(v, set) : formatFlags(set, v);
     if (m.size < MAX_CACHED) m.set(v, s);
   }
   return s;

@@ -6,7 +6,8 @@
  * identical to every minor >= 7.23 except the INIT structs.
  */
 import type { CaptureMessage } from '../capture/message.js';
-import { formatFlags, u32 } from './layout.js';
+import { formatFlags, u32, type FlagDialect } from './layout.js';
+import { openFlagDialect } from './flags/open.js';
 import { FUSE_INIT_FLAGS, InitBit } from './flags/init.js';
 import { cuse_init_in, cuse_init_out, fuse_init_in, fuse_init_out } from './layouts/init.js';
 import { opcodeName, opcodeRow } from './opcodes.js';
@@ -100,6 +101,13 @@ export class ConnProtocol {
   /** Facts inferred from traffic without INIT (e.g. FUSE_WRITE_CACHE seen -> writeback cache). */
   inferredWriteback = false;
   inferredReaddirplus = false;
+  /**
+   * The machine the capture was recorded on (shb_hardware), and how it numbers
+   * open(2) flags when not as OPEN_FLAGS (flags/open.ts): the decoders name
+   * them so, the analysis tests O_DIRECT so.
+   */
+  machine: string | undefined = undefined;
+  openFlags: FlagDialect | undefined = undefined;
 
   constructor(override?: ProtocolOverride) {
     if (override) {
@@ -111,6 +119,12 @@ export class ConnProtocol {
       this.minor = NEWEST_MINOR;
       this.setxattrExt = undefined;
     }
+  }
+
+  /** The connection was recorded on `machine` (shb_hardware; undefined when the capture does not say). */
+  setMachine(machine: string | undefined): void {
+    this.machine = machine;
+    this.openFlags = openFlagDialect(machine);
   }
 
   /** Why the layouts are what they are, when they were not negotiated in the capture; else undefined. */

@@ -10,7 +10,10 @@
  * - snapped messages (captured < original length): refused, or zero-filled
  *   to their length with `padSnapped` (the FUSE header says how long they
  *   were; a fusedump reader needs that many bytes);
- * - failed writes: written as ordinary 'W' records, counted in the result.
+ * - failed writes: written as ordinary 'W' records, counted in the result;
+ * - the recording host's machine (pcapng shb_hardware): a notice when it
+ *   numbers open(2) flags otherwise than x86-64, which is how every reader
+ *   takes a fusedump's.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +26,7 @@ import { guessDirection } from '../protocol/guess-direction.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { writeFullySync } from '../capture/write-fully.js';
 import { formatAbsoluteNs } from '../model/format.js';
+import { openFlagDialect, openFlagsKnown } from '../protocol/flags/open.js';
 
 export interface ConvertOptions {
   input: string;
@@ -217,6 +221,12 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
       throw new UsageError(`convert: ${snapped} messages of ${o.input} were cut by the snap length; fusedump records whole messages`,
         'record with --snaplen 0 for whole messages, or add --pad-snapped to zero-fill the cut bytes (the data is then wrong, the headers right)');
     }
+    for (const c of conns) {
+      if (c.hardware !== undefined && (openFlagDialect(c.hardware) !== undefined || !openFlagsKnown(c.hardware))) {
+        res.notices.push(`${c.name} was recorded on ${c.hardware}, which numbers open(2) flags otherwise than x86-64; a fusedump cannot say so, ` +
+          'and its readers (fusetrace included) will take O_DIRECT, O_DIRECTORY, O_NOFOLLOW and O_LARGEFILE for others: keep the pcapng for analysis');
+      }
+    }
     const writers = new Map<number, { out: FileOut; w: FusedumpWriter }>();
     const order = conns.map((c) => c.conn).sort((a, b) => a - b);
     try {
@@ -269,6 +279,7 @@ function convertFile(o: ConvertOptions, path: string): ConvertResult {
           // The recorder's name goes with its messages: what it leaves out and how it stamps (a GlusterFS dump's) is the analysis's to know.
           userappl: c.recorder ?? 'fusetrace convert',
           os: c.os,
+          hardware: c.hardware,
           comment: `converted from ${c.format} ${o.input === '-' ? 'standard input' : o.input}${c.recorder ? ` (recorded by ${c.recorder})` : ''}`,
         });
         const name = c.name.startsWith('fuse') ? c.name : `fuse:${c.name}`;

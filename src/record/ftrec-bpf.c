@@ -38,6 +38,7 @@
 #include <bpf/btf.h>
 #include "ftrec-bpf.h"
 #include "ftrec-bpf.skel.h"
+#include "host-machine.h"
 #include "mountinfo.h"
 
 /* The package version, given by scripts/build-native.mjs. */
@@ -98,11 +99,13 @@ static void write_block(const void *b, size_t n) {
 static void write_shb(void) {
     uint8_t b[1024], *p = b + 24;
     struct utsname u;
-    char os[300], comment[200];
+    char os[300], comment[200], machine[64];
+    host_machine(machine, sizeof machine);
     if (uname(&u) == 0) snprintf(os, sizeof os, "%s %s", u.sysname, u.release);
     else snprintf(os, sizeof os, "Linux");
     snprintf(comment, sizeof comment, "recorded with eBPF syscall tracepoints (fusetrace record --bpf); snaplen=%u", snaplen);
     p += put_opt(p, 1, comment, strlen(comment));
+    if (machine[0]) p += put_opt(p, 2, machine, strlen(machine));
     p += put_opt(p, 3, os, strlen(os));
     p += put_opt(p, 4, RECORDER_NAME, strlen(RECORDER_NAME));
     put32(p, 0);

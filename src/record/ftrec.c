@@ -140,6 +140,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host-machine.h"
 #include "mountinfo.h"
 
 /* The package version, given by scripts/build-native.mjs. */
@@ -685,11 +686,12 @@ static void uname_sr(char *o, size_t n) {
 }
 
 static size_t build_shb(char *b, size_t cap) {
-    char os[256], comment[512];
+    char os[256], comment[512], machine[64];
     uname_sr(os, sizeof os);
+    host_machine(machine, sizeof machine);
     snprintf(comment, sizeof comment, "recorded by LD_PRELOAD libftrec.so; daemon=%s pid=%d snaplen=%u",
              program_invocation_short_name, (int)mypid, snaplen);
-    uint32_t len = 24 + opt_size(strlen(comment)) + opt_size(strlen(os)) +
+    uint32_t len = 24 + opt_size(strlen(comment)) + (machine[0] ? opt_size(strlen(machine)) : 0) + opt_size(strlen(os)) +
                    opt_size(strlen(RECORDER_NAME)) + 4 + 4;
     if (len > cap) return 0;
     char *p = b;
@@ -702,6 +704,7 @@ static size_t build_shb(char *b, size_t cap) {
     memcpy(p + 16, &sl, 8);
     p += 24;
     p += put_opt(p, 1, comment, (uint16_t)strlen(comment));
+    if (machine[0]) p += put_opt(p, 2, machine, (uint16_t)strlen(machine));
     p += put_opt(p, 3, os, (uint16_t)strlen(os));
     p += put_opt(p, 4, RECORDER_NAME, (uint16_t)strlen(RECORDER_NAME));
     put32(p, 0);

@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants as fsConstants, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir, type as osType, release } from 'node:os';
+import { machine, tmpdir, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../capture/errors.js';
@@ -103,6 +103,7 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
   }, {
     userappl: RECORDER,
     os: `${osType()} ${release()}`,
+    hardware: kernelMachine(),
     comment: opts.pid !== undefined ? `strace attached to pid ${opts.pid}` : `strace -- ${opts.command.join(' ')}`,
   });
   const tgids = new Map<number, number>();
@@ -179,4 +180,15 @@ export async function recordWithStrace(opts: StraceRecordOptions): Promise<numbe
   }
   const outcome = await reportCapture(out, opts.quiet, 0, true);
   return recordExitCode(opts.pid !== undefined && code === 130 ? 0 : code, outcome);
+}
+
+/** The kernel's machine (shb_hardware), as the recorders take it (host-machine.h): it numbers the open(2) flags in the capture. */
+function kernelMachine(): string {
+  try {
+    const arch = readFileSync('/proc/sys/kernel/arch', 'utf8').trim();
+    if (arch !== '') return arch;
+  } catch {
+    // Older kernels have no kernel.arch: uname's machine.
+  }
+  return machine();
 }

@@ -131,7 +131,7 @@ function renderConnection(c: ConnectionModel, p: Palette, startT: number): strin
   const pr = c.protocol;
   const src = pr.source === 'init' ? 'from INIT' : pr.source === 'user' ? 'from --proto' : p.yellow('assumed: no INIT in the capture');
   const sides = [pr.kernel ? `kernel ${pr.kernel}` : undefined, pr.daemon ? `daemon ${pr.daemon}` : undefined].filter(Boolean).join(', ');
-  out.push(`    protocol ${pr.negotiated}${sides ? ` (${sides})` : ''}, ${src}`);
+  out.push(`    protocol ${pr.negotiated}${sides ? ` (${sides})` : ''}, ${src}${c.hardware ? `; recorded on ${c.hardware}` : ''}`);
   const n = c.notable;
   const facts = [
     `parallel dirops: ${yesNo(n.parallelDirops)}`,

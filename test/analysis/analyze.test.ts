@@ -303,6 +303,14 @@ test('kernel size view: a short page-cache READ shrinks it (fuse_short_read); di
   // Direct reads: FOPEN_DIRECT_IO handle, or the file opened O_DIRECT.
   assert.equal(after({ fopen: FOPEN_DIRECT_IO }, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288), 5000)).kernel, 10000);
   assert.equal(after({}, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288, { flags: O_RDWR | O_DIRECT }), 5000)).kernel, 10000);
+  // The same from an arm64 host, whose kernel puts O_DIRECT in bit 16 (x86-64's O_DIRECTORY) and O_DIRECTORY in
+  // bit 14 (x86-64's O_DIRECT): the capture names its machine, and the read is direct only with its own O_DIRECT.
+  const arm64 = (flags: number): number | null | undefined => after({}, (c, fh) => {
+    c.machine = 'aarch64';
+    c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288, { flags }), 5000);
+  }).kernel;
+  assert.equal(arm64(O_RDWR | 0o200000), 10000);
+  assert.equal(arm64(O_RDWR | O_DIRECT), 5000);
   // Writeback cache: a short read is a hole.
   assert.equal(after({ initFlags: INIT.WRITEBACK_CACHE }, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288), 5000)).kernel, 10000);
   // An attribute reply applied while the READ was out (attr_version moved): ignored.

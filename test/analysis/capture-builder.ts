@@ -115,6 +115,8 @@ export class Cap {
   private pkts: Pkt[] = [];
   /** Interface names by connection (default `fuse:testN`). */
   ifaceNames: string[] = [];
+  /** The recording host's machine (shb_hardware), e.g. aarch64; none by default. */
+  machine: string | undefined = undefined;
   private next: number[] = [];
   private readonly conns: number;
 
@@ -328,7 +330,7 @@ export class Cap {
         }
         w.packet({ iface: p.iface, ts: p.ts, data: p.data, dir: p.dir, origLen: p.origLen, failedErrno: p.failedErrno, comment: p.comment, pid: p.pid, tid: p.tid });
       }
-    }, { userappl: 'fusetrace tests', os: 'Linux 6.18.44' });
+    }, { userappl: 'fusetrace tests', os: 'Linux 6.18.44', hardware: this.machine });
   }
 
   /** Writes the capture to a temporary file and returns its path. */

@@ -22,7 +22,7 @@ test('little-endian basic capture: fields of every message', () => {
   const data = pcapngToBuffer((w) => {
     w.addInterface({ name: 'fuse:/mnt/a', description: 'mountpoint=/mnt/a', snapLen: 4096 });
     exchange(w, 0, 2, 0n);
-  }, { os: 'Linux 6.18', userappl: 'test 1', comment: 'hello' });
+  }, { os: 'Linux 6.18', hardware: 'aarch64', userappl: 'test 1', comment: 'hello' });
   const { got, error, timebase } = drive('pcapng', data);
   assert.equal(error, undefined);
   assert.deepEqual(got.notices, []);
@@ -34,6 +34,7 @@ test('little-endian basic capture: fields of every message', () => {
   assert.equal(c.snapLen, 4096);
   assert.equal(c.linkType, 147);
   assert.equal(c.os, 'Linux 6.18');
+  assert.equal(c.hardware, 'aarch64');
   assert.equal(c.recorder, 'test 1');
   assert.equal(c.format, 'pcapng');
   assert.equal(c.le, true);
@@ -83,7 +84,7 @@ test('several sections and interfaces: ids restart per section, each FUSE interf
     w.addInterface({ name: 'fuse:b' });
     exchange(w, 1, 2, 0n);
     exchange(w, 0, 2, 10n);
-    w.section({ le: false, os: 'other' });
+    w.section({ le: false, os: 'other', hardware: 'ppc64' });
     w.addInterface({ name: 'fuse:c' });
     exchange(w, 0, 6, 20n, false);
     w.section({ le: true });
@@ -96,6 +97,8 @@ test('several sections and interfaces: ids restart per section, each FUSE interf
   assert.deepEqual(got.conns.map((c) => [c.conn, c.name, c.section, c.ifaceId, c.le]),
     [[0, 'fuse:a', 0, 0, true], [1, 'fuse:b', 0, 1, true], [2, 'fuse:c', 1, 0, false], [3, 'fuse:d', 2, 1, true]]);
   assert.equal(got.conns[2]!.os, 'other');
+  // Each section says its own machine, or none (the third does not inherit the second's).
+  assert.deepEqual(got.conns.map((c) => c.hardware), [undefined, undefined, 'ppc64', undefined]);
   assert.deepEqual(got.msgs.map((m) => m.conn), [1, 1, 0, 0, 2, 2, 3, 3]);
   assert.deepEqual(got.msgs.map((m) => m.t), [0, 5000, 10, 5010, 20, 5020, 30, 5030]);
   assert.equal((parser as unknown as { sections: number }).sections, 3);

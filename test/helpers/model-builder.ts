@@ -16,6 +16,7 @@ export function connection(conn: number, over: Partial<ConnectionModel> = {}): C
     description: undefined,
     snapLen: 4096,
     os: 'Linux 6.18',
+    hardware: 'x86_64',
     recorder: 'ftrec 1.0',
     protocol: {
       kernel: '7.45', daemon: '7.31', negotiated: '7.31', source: 'init',

@@ -252,7 +252,9 @@ test('record --bpf --pid: attach to a running daemon, record its workload, stop 
   const cap = readPcapng(out);
   assert.deepEqual(cap.interfaces.map((i) => i.name), ['fuse:attached'], 'named by --label');
   const descriptions: (string | undefined)[] = [];
-  readCapture(out, { onConnection: (c) => descriptions.push(c.description), onMessage() {}, onNotice() {} });
+  const machines: (string | undefined)[] = [];
+  readCapture(out, { onConnection: (c) => (descriptions.push(c.description), machines.push(c.hardware)), onMessage() {}, onNotice() {} });
+  assert.deepEqual(machines, [readFileSync('/proc/sys/kernel/arch', 'utf8').trim()], 'the SHB names the kernel\'s machine');
   assert.ok(descriptions[0]?.startsWith(`mountpoint=${m.mountpoint} `), `and still says where the mount is: ${descriptions[0]}`);
   const paired = pairExchanges(cap);
   // The daemon's idle workers were blocked reading /dev/fuse before the

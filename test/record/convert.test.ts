@@ -120,6 +120,28 @@ test('snapped messages: refused for fusedump, or zero-filled to their length', (
   assert.equal(m[0]!.data.slice(512), '00'.repeat(5000 - 256));
 });
 
+test('pcapng from an arm64 host -> fusedump: a notice that the machine, which numbers open(2) flags, is lost; none from x86-64', () => {
+  const cap = (hardware: string): string => {
+    const src = join(dir.path, `${hardware}.pcapng`);
+    writeFileSync(src, pcapngToBuffer((w) => {
+      const a = w.addInterface({ name: 'fuse:/mnt/a' });
+      w.packet({ iface: a, ts: 1000n, data: fuseMsg(40, 2n), dir: 1 });
+    }, { hardware }));
+    return src;
+  };
+  const arm = convertCapture({ input: cap('aarch64'), output: join(dir.path, 'arm.fusedump') });
+  assert.equal(arm.notices.length, 1);
+  assert.match(arm.notices[0]!, /^fuse:\/mnt\/a was recorded on aarch64, which numbers open\(2\) flags otherwise than x86-64; a fusedump cannot say so/);
+  assert.match(convertCapture({ input: cap('mips64'), output: join(dir.path, 'mips.fusedump') }).notices[0] ?? '', /recorded on mips64/);
+  assert.deepEqual(convertCapture({ input: cap('x86_64'), output: join(dir.path, 'x86.fusedump') }).notices, []);
+  // To pcapng the machine goes along.
+  const back = join(dir.path, 'arm-again.pcapng');
+  convertCapture({ input: cap('aarch64'), output: back, to: 'pcapng' });
+  const machines: (string | undefined)[] = [];
+  readCapture(back, { onConnection: (c) => machines.push(c.hardware), onMessage() {}, onNotice() {} });
+  assert.deepEqual(machines, ['aarch64']);
+});
+
 test('output format from the name, --to, else the other format', () => {
   assert.equal(targetFormat('x.pcapng', 'fusedump'), 'pcapng');
   assert.equal(targetFormat('x.fusedump', 'pcapng'), 'fusedump');

@@ -343,6 +343,7 @@ test('record --strace: the same workload recovered from strace output', async (t
   const d = decode(out);
   assert.deepEqual(d.notices, []);
   assert.equal(d.conns[0]!.name, 'fuse:st');
+  assert.equal(d.conns[0]!.hardware, readFileSync('/proc/sys/kernel/arch', 'utf8').trim(), 'the SHB names the kernel\'s machine');
   const cap = readPcapng(out);
   const { exchanges, orphans } = pairExchanges(cap);
   assert.equal(orphans, 0);

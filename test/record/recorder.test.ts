@@ -201,6 +201,8 @@ test('SHB names the recorder and the kernel; IDB says snap length and ns resolut
   assert.match(d.conns[0]!.recorder ?? '', /^fusetrace-record \d+\.\d+\.\d+$/);
   const uname = spawnSync('uname', ['-sr'], { encoding: 'utf8' }).stdout.trim();
   assert.equal(d.conns[0]!.os, uname);
+  // The kernel's machine, which numbers the open(2) flags in the capture (shb_hardware).
+  assert.equal(d.conns[0]!.hardware, readFileSync('/proc/sys/kernel/arch', 'utf8').trim());
   assert.match(d.conns[0]!.description ?? '', /daemon=ftrec-probe pid=\d+/);
   assert.deepEqual(d.msgs.map((m) => m.conn - d.conns[0]!.conn), [0, 1, 0]);
   assert.equal(d.stats.length, 2);

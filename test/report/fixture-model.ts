@@ -22,6 +22,7 @@ function conn(n: number, name: string, file: string, inflight: [number, number][
     description: undefined,
     snapLen: 256,
     os: 'Linux 6.18',
+    hardware: 'x86_64',
     recorder: 'fusetrace-record',
     protocol: { kernel: '7.45', daemon: '7.45', negotiated: '7.45', source: 'init', flags: ['FUSE_ASYNC_READ', 'FUSE_PARALLEL_DIROPS'], offered: [], maxWrite: 1048576, maxPages: 256, maxBackground: 12, maxReadahead: 131072, timeGran: 1 },
     notable: { parallelDirops: true, asyncDio: true, writebackCache: false, overIoUring: false, passthrough: false },
