@@ -19,7 +19,7 @@ import { renderText } from '../../src/report/text.js';
 import { CONTROL_CHARS, escapeControls } from '../../src/report/untrusted-text.js';
 import { runCli } from '../helpers/cli.js';
 import { parseCsv } from '../helpers/csv-parse.js';
-import { HOSTILE_IFNAME, HOSTILE_NAMES, hostileCapture } from '../helpers/hostile-capture.js';
+import { HOSTILE_IFNAME, HOSTILE_MACHINE, HOSTILE_NAMES, hostileCapture } from '../helpers/hostile-capture.js';
 import { parseJsonExact } from '../helpers/json-exact.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-hostile-'));
@@ -49,6 +49,7 @@ describe('hostile names in text outputs', () => {
     assertNoForgedLine(r.stdout, 'analyze');
     assert.ok(r.stdout.includes(escapeControls(HOSTILE_IFNAME)), 'the interface name, escaped');
     assert.ok(r.stdout.includes('fuse\\e[2J\\n=evil\\u202e'), 'escapes are readable');
+    assert.ok(r.stdout.includes(`recorded on ${escapeControls(HOSTILE_MACHINE)}`), 'the machine (shb_hardware), escaped');
     assert.ok(r.stdout.includes('/\\e]0;pwned\\x07title'), 'the path of a finding, escaped');
     const colored = renderText(analyze({ files: [cap] }).model, { color: true });
     assert.ok(colored.includes('\u001b[1m'), 'coloured');

@@ -32,6 +32,8 @@ export const HOSTILE_NAMES: readonly string[] = [
 ];
 
 export const HOSTILE_IFNAME = 'fuse\u001b[2J\n=evil\u202e';
+/** The recording host's machine (shb_hardware), as a hostile capture may name it. */
+export const HOSTILE_MACHINE = 'arm\u001b]0;x\u0007\nv7';
 export const HOSTILE_COMMENT = 'note\u001b]0;owned\u0007\nline\u2028';
 
 /** The 64-bit values the capture holds. */
@@ -98,6 +100,7 @@ function writeOut(size: number): Buffer {
 export function hostileCapture(): Cap {
   const c = new Cap(1);
   c.ifaceNames = [HOSTILE_IFNAME];
+  c.machine = HOSTILE_MACHINE;
   c.init(0, 0);
   let ms = 1;
   HOSTILE_NAMES.forEach((name, i) => {
