@@ -6,6 +6,7 @@
  */
 import type { EnumSet, FlagSet, StructLayout } from './layout.js';
 import { ALL_ENUM_SETS, ALL_FLAG_SETS } from './flags/index.js';
+import { OPEN_FLAG_HOSTS, OPEN_FLAGS } from './flags/open.js';
 import { COMPAT_SIZES, LAYOUT_FAMILIES } from './layouts/index.js';
 import { describeBody, OPCODES, NOTIFY_CODES } from './opcodes.js';
 
@@ -38,6 +39,23 @@ function renderStruct(l: StructLayout): string[] {
 function renderFlags(s: FlagSet): string[] {
   const out = [`### ${s.name}`, '', `Source: ${s.source}`, '', '| Bit | Value | Name | Since |', '|---:|---|---|---|'];
   for (const [bit, name, since] of s.bits) out.push(`| ${bit} | 0x${(1n << BigInt(bit)).toString(16)} | \`${name}\` | ${since !== undefined ? `7.${since}` : ''} |`);
+  out.push('');
+  return out;
+}
+
+/** The machines that number bits 14-17 of open_flags otherwise (flags/open.ts OPEN_FLAG_HOSTS). */
+function renderOpenFlagHosts(): string[] {
+  const out = [
+    '### open_flags by recording host',
+    '',
+    'FUSE carries open(2) flags as the recording host\'s kernel numbers them. A capture names its machine',
+    '(pcapng `shb_hardware`); these machines number bits 14-17 otherwise, the rest as above. `dump` names a',
+    'capture\'s flags its host\'s way; the analysis and the exports keep them in the numbering above.',
+    '',
+    '| Machine | Bit 14 | Bit 15 | Bit 16 | Bit 17 | Source |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const h of OPEN_FLAG_HOSTS) out.push(`| ${h.shown} | ${h.bits14to17.map((n) => `\`${n}\``).join(' | ')} | ${h.source} |`);
   out.push('');
   return out;
 }
@@ -80,7 +98,10 @@ export function renderStructDocs(): string {
     for (const l of layouts) out.push(...renderStruct(l));
   }
   out.push('## Flag tables', '');
-  for (const s of ALL_FLAG_SETS) out.push(...renderFlags(s));
+  for (const s of ALL_FLAG_SETS) {
+    out.push(...renderFlags(s));
+    if (s === OPEN_FLAGS) out.push(...renderOpenFlagHosts());
+  }
   out.push('## Value tables', '');
   for (const s of ALL_ENUM_SETS) out.push(...renderEnum(s));
   return out.join('\n').replace(/\n+$/, '\n');

@@ -53,22 +53,25 @@ export const O_TRUNC = flagMask(OPEN_FLAGS, 'O_TRUNC');
  * (`GENERIC_MACHINES`); mips, sparc, alpha and parisc move other flags too
  * (O_TRUNC, O_APPEND ...), which fusetrace does not know: `openFlagsKnown`.
  */
-const HOST_OPEN_FLAGS: readonly { arch: string; machines: RegExp; source: string; bits14to17: readonly string[] }[] = [
+export const OPEN_FLAG_HOSTS: readonly { arch: string; machines: RegExp; shown: string; source: string; bits14to17: readonly string[] }[] = [
   {
     arch: 'arm',
     machines: /^(aarch64|arm)/,
+    shown: 'aarch64, arm*',
     source: 'arch/arm64/include/uapi/asm/fcntl.h and arch/arm/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_DIRECT', 'O_LARGEFILE'],
   },
   {
     arch: 'm68k',
     machines: /^m68k/,
+    shown: 'm68k',
     source: 'arch/m68k/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_DIRECT', 'O_LARGEFILE'],
   },
   {
     arch: 'powerpc',
     machines: /^(ppc|powerpc)/,
+    shown: 'ppc*, powerpc*',
     source: 'arch/powerpc/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_LARGEFILE', 'O_DIRECT'],
   },
@@ -77,7 +80,7 @@ const HOST_OPEN_FLAGS: readonly { arch: string; machines: RegExp; source: string
 /** Machines whose kernels number open(2) flags as asm-generic (OPEN_FLAGS). */
 const GENERIC_MACHINES = /^(x86_64|amd64|i[3-6]86|x86|riscv(32|64)?|loongarch(32|64)?|s390x?|ia64|arc|csky|hexagon|microblaze|nios2|openrisc|or1k|sh|xtensa|um)/;
 
-const DIALECTS: FlagDialect[] = HOST_OPEN_FLAGS.map((h, i) => ({
+const DIALECTS: FlagDialect[] = OPEN_FLAG_HOSTS.map((h, i) => ({
   id: i + 1,
   of: OPEN_FLAGS,
   as: {
@@ -94,13 +97,13 @@ const DIALECTS: FlagDialect[] = HOST_OPEN_FLAGS.map((h, i) => ({
  */
 export function openFlagDialect(machine: string | undefined): FlagDialect | undefined {
   if (machine === undefined) return undefined;
-  const i = HOST_OPEN_FLAGS.findIndex((h) => h.machines.test(machine));
+  const i = OPEN_FLAG_HOSTS.findIndex((h) => h.machines.test(machine));
   return i < 0 ? undefined : DIALECTS[i];
 }
 
 /** False for a machine that numbers open(2) flags in a way fusetrace does not know (mips, sparc, alpha, parisc ...). */
 export function openFlagsKnown(machine: string | undefined): boolean {
-  return machine === undefined || machine === '' || GENERIC_MACHINES.test(machine) || HOST_OPEN_FLAGS.some((h) => h.machines.test(machine));
+  return machine === undefined || machine === '' || GENERIC_MACHINES.test(machine) || OPEN_FLAG_HOSTS.some((h) => h.machines.test(machine));
 }
 
 /** The open(2) flag sets: OPEN_FLAGS and each architecture's. */
