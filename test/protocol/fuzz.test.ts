@@ -38,6 +38,8 @@ const requestArb = fc.record({
   le: fc.boolean(),
   snap: fc.integer({ min: 0, max: 500 }),
   minor: fc.option(fc.integer({ min: 0, max: 45 })),
+  // The recording host: its open(2) flags are named and kept its way (flags/open.ts).
+  machine: fc.constantFrom(undefined, 'x86_64', 'aarch64', 'ppc64le', 'mips64'),
 });
 
 function buildRequest(r: { op: number; body: Uint8Array; lenDelta: number; sameLen: boolean; extlen: number; le: boolean }): Uint8Array {
@@ -59,6 +61,7 @@ test('random requests and their replies: no exception, JSON-able, independent of
     const results: string[] = [];
     for (const fill of [0x00, 0xff]) {
       const p = new ConnProtocol(r.minor === null ? undefined : { minor: r.minor });
+      p.setMachine(r.machine);
       const m = message(bytes, r.le, Direction.Inbound, r.snap + 40, fill);
       const x = new Exchange();
       fillRequestHeader(x, m);
