@@ -53,23 +53,20 @@ export const O_TRUNC = flagMask(OPEN_FLAGS, 'O_TRUNC');
  * (`GENERIC_MACHINES`); mips, sparc, alpha and parisc move other flags too
  * (O_TRUNC, O_APPEND ...), which fusetrace does not know: `openFlagsKnown`.
  */
-export const OPEN_FLAG_HOSTS: readonly { arch: string; machines: RegExp; shown: string; source: string; bits14to17: readonly string[] }[] = [
+export const OPEN_FLAG_HOSTS: readonly { machines: RegExp; shown: string; source: string; bits14to17: readonly string[] }[] = [
   {
-    arch: 'arm',
     machines: /^(aarch64|arm)/,
     shown: 'aarch64, arm*',
     source: 'arch/arm64/include/uapi/asm/fcntl.h and arch/arm/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_DIRECT', 'O_LARGEFILE'],
   },
   {
-    arch: 'm68k',
     machines: /^m68k/,
     shown: 'm68k',
     source: 'arch/m68k/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_DIRECT', 'O_LARGEFILE'],
   },
   {
-    arch: 'powerpc',
     machines: /^(ppc|powerpc)/,
     shown: 'ppc*, powerpc*',
     source: 'arch/powerpc/include/uapi/asm/fcntl.h, Linux 6.18',
