@@ -50,6 +50,8 @@ export interface AnalyzeHooks {
 export interface AnalyzeOptions {
   files: string[];
   proto?: ProtocolOverride;
+  /** The recording host of connections whose capture does not name it (PairerOptions.machine). */
+  machine?: string;
   /** Correlate files across connections by attr.ino (default: true when more than one connection). */
   correlate?: boolean;
   filters?: Filters;
@@ -163,7 +165,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     },
     onNotify: (n) => heap.notify(n),
     onProblem: (p) => onProblem(p),
-  }, { proto: opts.proto, poisonRecycled: opts.poisonRecycled });
+  }, { proto: opts.proto, machine: opts.machine, poisonRecycled: opts.poisonRecycled });
 
   // Filters are resolved once the epoch is known (first message); until then nothing is released.
   let filters: ResolvedFilters | undefined;

@@ -308,7 +308,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
     const drops = st?.ifDrop;
     connections.push({
       conn: c, input: info.input, file: info.file, name: info.name, label: info.label, description: info.description,
-      snapLen: info.snapLen, os: info.os, hardware: info.hardware, recorder: info.recorder,
+      snapLen: info.snapLen, os: info.os, hardware: p.machine, recorder: info.recorder,
       protocol: {
         kernel: s.kernel, daemon: s.daemon, negotiated: s.negotiated, source: s.source, flags: s.flags, offered: s.offered,
         maxWrite: s.maxWrite, maxPages: s.maxPages, maxBackground: s.maxBackground, maxReadahead: s.maxReadahead, timeGran: s.timeGran,
@@ -358,10 +358,10 @@ export function buildModel(b: BuildInput): AnalysisModel {
           'requests of opcodes GlusterFS does not know are not in the capture',
       });
     }
-    if (!openFlagsKnown(info.hardware)) {
+    if (!openFlagsKnown(p.machine)) {
       limitations.push({
         kind: 'other', conn: c,
-        message: `connection ${c} was recorded on ${info.hardware}, whose kernel numbers open(2) flags in a way fusetrace does not know ` +
+        message: `connection ${c} was recorded on ${p.machine}, whose kernel numbers open(2) flags in a way fusetrace does not know ` +
           '(it knows asm-generic\'s, as x86 and riscv, and those of arm, arm64, m68k and powerpc): their names are x86-64\'s, and O_DIRECT and O_TRUNC may be misread',
       });
     }

@@ -119,6 +119,17 @@ export function parseProto(v: string | undefined): ProtocolOverride | undefined 
   return { minor };
 }
 
+/** The help of `--machine`, one text for every command that has it. */
+export const MACHINE_HELP = 'the machine (uname -m) a capture was recorded on, when it does not say (fusedump, older recordings): ' +
+  'its kernel numbers the open(2) flags (default: as the capture says, else x86_64)';
+
+/** Parses `--machine aarch64`. */
+export function parseMachine(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new UsageError(`--machine ${v}: expected a machine name as uname -m prints it, such as x86_64 or aarch64`);
+  return v;
+}
+
 /** The progress line on a terminal, only for inputs big enough to take a while (32 MiB, or stdin). */
 export function quietProgress(label = 'reading'): ((done: number, total: number) => void) | undefined {
   const p = progressReporter(label);

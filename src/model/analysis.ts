@@ -107,7 +107,7 @@ export interface ConnectionModel {
   description: string | undefined;
   snapLen: number;
   os: string | undefined;
-  /** The recording host's machine (pcapng shb_hardware, `uname -m`): it numbers the open(2) flags of the capture. */
+  /** The recording host's machine (pcapng shb_hardware, `uname -m`, else --machine): it numbers the open(2) flags of the capture. */
   hardware: string | undefined;
   recorder: string | undefined;
   protocol: ProtocolModel;

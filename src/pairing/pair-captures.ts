@@ -26,6 +26,8 @@ export interface PairRunSink extends PairingSink {
 
 export interface PairRunOptions extends ReadOptions {
   proto?: ProtocolOverride;
+  /** The recording host of connections whose capture does not name it (PairerOptions.machine). */
+  machine?: string;
 }
 
 export interface PairRun {
@@ -45,7 +47,7 @@ export interface PairRun {
 
 /** Reads and pairs `files`; never throws for bad input (see `fatal`). */
 export function pairCaptures(files: string[], sink: PairRunSink, opts: PairRunOptions = {}): PairRun {
-  const pairer = new Pairer(sink, { proto: opts.proto });
+  const pairer = new Pairer(sink, { proto: opts.proto, machine: opts.machine });
   const connections: ConnectionInfo[] = [];
   const notices: CaptureNotice[] = [];
   const stats: InterfaceStats[] = [];

@@ -90,6 +90,8 @@ interface ConnState {
 export interface PairerOptions {
   /** `--proto 7.N`: layouts for captures that start after INIT. */
   proto?: ProtocolOverride;
+  /** `--machine M`: the recording host of connections whose capture does not name it (shb_hardware). */
+  machine?: string;
   /** Tests: `recycle` poisons the exchange instead of keeping it for reuse, so that any later use of it throws. */
   poisonRecycled?: boolean;
 }
@@ -142,7 +144,7 @@ export class Pairer {
   onConnection(info: ConnectionInfo): void {
     const c = this.conn(info.conn);
     c.info = info;
-    c.proto.setMachine(info.hardware);
+    c.proto.setMachine(info.hardware ?? this.opts.machine);
   }
 
   protocol(conn: number): ConnProtocol {

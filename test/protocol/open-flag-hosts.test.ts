@@ -109,8 +109,8 @@ function asHost(src: string, dst: string, machine: string, tag: boolean): number
 
 const fixture = (name: string): string => join(repoRoot, 'fixtures', name);
 /** analyze --json without the input's file names and sizes (the copies live elsewhere, written anew) and the host's machine. */
-function analysed(files: string[]): string {
-  const r = analyze({ files });
+function analysed(files: string[], machine?: string): string {
+  const r = analyze({ files, ...(machine !== undefined ? { machine } : {}) });
   assert.equal(r.fatal, undefined);
   const j = JSON.parse(renderJson(r.model)) as { inputs: { file: string; bytes: number }[]; connections: { file: string; hardware?: string }[] };
   for (const i of j.inputs) {
@@ -123,13 +123,16 @@ function analysed(files: string[]): string {
   }
   return JSON.stringify(j);
 }
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [fusetraceBin, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+}
 function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [fusetraceBin, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = run(args);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
 /** Every open(2) flag word dump --json shows: [value, names sorted] in message order. */
-function dumpedFlags(files: string[]): [number, string][] {
+function dumpedFlags(files: string[], ...opts: string[]): [number, string][] {
   const out: [number, string][] = [];
   const walk = (o: unknown): void => {
     if (o === null || typeof o !== 'object') return;
@@ -138,7 +141,7 @@ function dumpedFlags(files: string[]): [number, string][] {
     if (typeof r.flags === 'number' && typeof r.flags_names === 'string' && /^O_(RDONLY|WRONLY|RDWR|ACCMODE)\b/.test(r.flags_names)) out.push([r.flags, r.flags_names.split('|').sort().join('|')]);
     for (const v of Object.values(r)) walk(v);
   };
-  for (const line of cli(['dump', '--json', ...files]).split('\n')) if (line) walk(JSON.parse(line));
+  for (const line of cli(['dump', '--json', ...opts, ...files]).split('\n')) if (line) walk(JSON.parse(line));
   return out;
 }
 
@@ -206,5 +209,23 @@ describe('a capture from an arm64 or ppc64le host analyses as the same traffic f
     assert.match(finding(fixture('split-dio.pcapng')), /^one direct write of 4\.0 MiB/);
     assert.match(finding(arm64('split-dio.pcapng', true)), /^one direct write of 4\.0 MiB/);
     assert.match(finding(untagged('split-dio.pcapng')), /^one write of 4\.0 MiB/);
+  });
+
+  test('--machine names the host of a capture that does not (a fusedump, an older recording); a capture that does keeps its own', () => {
+    const orig = fixture('split-dio.pcapng');
+    const bare = join(dir.path, 'machine-untagged-split-dio.pcapng');
+    asHost(orig, bare, 'aarch64', false);
+    assert.equal(analysed([bare], 'aarch64'), analysed([orig]));
+    assert.deepEqual(dumpedFlags([bare], '--machine', 'aarch64').map(([, n]) => n), dumpedFlags([orig]).map(([, n]) => n));
+    assert.match(cli(['analyze', '--machine', 'aarch64', bare]), /recorded on aarch64\n/);
+    assert.match(cli(['export', '--table', 'findings', '--machine', 'aarch64', bare]), /one direct write of 4\.0 MiB/);
+    // The capture's own machine wins over the option.
+    const tagged = join(dir.path, 'machine-tagged-split-dio.pcapng');
+    asHost(orig, tagged, 'aarch64', true);
+    assert.equal(analysed([tagged], 'x86_64'), analysed([orig]));
+    const bad = run(['analyze', '--machine', 'arm64 v8', orig]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--machine arm64 v8: expected a machine name as uname -m prints it/);
+    assert.equal(run(['dump', '--machine', '', orig]).status, 2);
   });
 });

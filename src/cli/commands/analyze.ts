@@ -11,11 +11,12 @@ import { renderJson } from '../../report/json.js';
 import { SEVERITIES, severityRank, type Severity } from '../../model/finding.js';
 import type { AnalysisModel } from '../../model/analysis.js';
 import { renderText } from '../../report/text.js';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand, warn } from '../common.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Output, colorEnabled, LINKTYPE_HELP, MACHINE_HELP, parseLinkType, parseMachine, parseProto, printError, quietProgress, runCommand, warn } from '../common.js';
 
 /** Options shared by analyze, export, baseline and check. */
 export interface AnalysisFlags extends FilterCli {
   proto?: string;
+  machine?: string;
   correlate?: boolean;
   resync?: boolean;
   linktype?: string;
@@ -27,6 +28,7 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 export function addAnalysisOptions(cmd: Command): Command {
   return cmd
     .option('--proto <7.N>', 'protocol version for captures that start after INIT (default: from INIT, else 7.45 layouts)')
+    .option('--machine <name>', MACHINE_HELP)
     .option('--no-correlate', 'do not treat files of different connections with the same attr.ino as one file')
     .option('--file <path|nodeid>', 'only this file (a path, or a nodeid); a directory selects every file below it; repeatable', collect)
     .option('--conn <n>', 'only this connection number; repeatable', collect)
@@ -42,6 +44,7 @@ export function addAnalysisOptions(cmd: Command): Command {
 export function analysisOptions(files: string[], flags: AnalysisFlags, extra: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
   if (files.length === 0) throw new UsageError('no capture given', 'usage: fusetrace analyze CAPTURE... (pcapng or fusedump; - for standard input)');
   const proto = parseProto(flags.proto);
+  const machine = parseMachine(flags.machine);
   const linkType = parseLinkType(flags.linktype);
   const filters = parseFilters({
     file: flags.file,
@@ -54,6 +57,7 @@ export function analysisOptions(files: string[], flags: AnalysisFlags, extra: Pa
   return {
     files,
     ...(proto !== undefined ? { proto } : {}),
+    ...(machine !== undefined ? { machine } : {}),
     correlate: flags.correlate !== false,
     filters,
     resync: flags.resync === true,

@@ -20,12 +20,13 @@ import { writeWholeExchangeResult, writeWholeMessageText, writeWholeRequestText 
 import { TextBuffer } from '../../report/text-buffer.js';
 import { stringifyJson } from '../../report/json.js';
 import { escapeControls } from '../../report/untrusted-text.js';
-import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, parseLinkType, parseProto, printError, quietProgress, runCommand } from '../common.js';
+import { EXIT_BAD_INPUT, Output, LINKTYPE_HELP, MACHINE_HELP, parseLinkType, parseMachine, parseProto, printError, quietProgress, runCommand } from '../common.js';
 
 interface DumpOptions {
   exchanges?: boolean;
   json?: boolean;
   proto?: string;
+  machine?: string;
   resync?: boolean;
   verbose?: boolean;
   linktype?: string;
@@ -52,6 +53,7 @@ export function register(program: Command): void {
     .option('--exchanges', 'one line per request/reply pair, with latency and result, in reply order')
     .option('--json', 'JSON Lines: {"type": "message"|"exchange"|"summary", "data": ...}')
     .option('--proto <7.N>', 'protocol version for captures that start after FUSE_INIT')
+    .option('--machine <name>', MACHINE_HELP)
     .option('--resync', 'continue after a damaged block from the next valid one')
     .option('--linktype <N>', LINKTYPE_HELP)
     .option('-v, --verbose', 'show every field, including zeros and attribute details')
@@ -64,6 +66,7 @@ export function register(program: Command): void {
 function dump(files: string[], opts: DumpOptions): number {
   const out = new Output(opts.output);
   const proto = parseProto(opts.proto);
+  const machine = parseMachine(opts.machine);
   const linkType = parseLinkType(opts.linktype);
   const json = opts.json === true;
   const problems: PairingProblem[] = [];
@@ -296,7 +299,7 @@ function dump(files: string[], opts: DumpOptions): number {
       merger?.release((i) => !inputs[i]!.done);
       progress?.(bytesRead(inputs), total);
     } : undefined,
-  }, { proto, resync: opts.resync, linkType, timebase });
+  }, { proto, machine, resync: opts.resync, linkType, timebase });
   merger?.flush();
   if (opts.exchanges) {
     for (const x of result.unanswered) {
