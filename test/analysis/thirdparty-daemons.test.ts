@@ -11,7 +11,8 @@
  * image as one read-only file), mhddfs (a union of two
  * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups),
  * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
- * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share). Each is decoded as the test suite's independent reader pairs it,
+ * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share), ffmpegfs (media
+ * transcoded on the fly). Each is decoded as the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -152,6 +153,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-llfuse-passthroughfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'READ'], unanswered: 1 },
   // A Samba share through libsmbclient (libfuse 2): CREATE is answered ENOSYS, files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
   { name: 'thirdparty-smbnetfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'MKDIR', 'LINK', 'READ', 'GETXATTR'] },
+  // Read-only: WAV, FLAC and MKV files served as MP3 and MP4 files transcoded on the fly; READDIR without READDIRPLUS.
+  { name: 'thirdparty-ffmpegfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'STATFS'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -2938,5 +2941,127 @@ describe('smbnetfs (a Samba share on 127.0.0.1, SMB1)', { skip: has('thirdparty-
     const r = run(name);
     const f = r.model.files.find((g) => Number(g.nodeid) === Number(node))!;
     assert.deepEqual([f.path, f.reportedSize, f.daemonSize, f.findings], [`${share}/shared.old (deleted)`, 249096, 249096, 1]);
+  });
+});
+
+/**
+ * ffmpegfs 2.13 (libfuse 2.9, FFmpeg 5.1) serving album/a440.wav, album/b660.flac and clip.mkv as
+ * a440.wav.mp3, b660.flac.mp3 and clip.mkv.mp4, transcoded when read (no prebuffering). Until a file
+ * is transcoded ffmpegfs reports a size it estimated from the source, far larger for the MP3s; after,
+ * the real one. Every OPEN is answered FOPEN_DIRECT_IO, so every read goes to the daemon and a short
+ * READ does not cut the kernel's size (fuse-protocol.md 5.3): the kernel keeps the estimate until a
+ * LOOKUP or GETATTR gives the real size, with nothing truncating or writing the files. Each such
+ * report is a size-shrank-externally, and true: the size shrank with no truncate on the connection,
+ * done by the daemon itself (a case the detector's doc names).
+ */
+describe('ffmpegfs (audio and video transcoded on the fly)', { skip: has('thirdparty-ffmpegfs.pcapng') }, () => {
+  const name = 'thirdparty-ffmpegfs.pcapng';
+  const O_DIRECT = 0o40000;
+  const ESPIPE = -29;
+  const readAt = (e: RawExchange): number => Number(e.req.readBigUInt64LE(48));
+  /** Bytes a READ returned, as the reply header counts them (the data may be cut at the snap length). */
+  const got = (e: RawExchange): number => e.reply!.readUInt32LE(0) - 16;
+  /** The node of each transcoded file by name, and its sizes as LOOKUP and GETATTR replies gave them, in reply order. */
+  function files(all: RawExchange[]): Map<string, { node: bigint; sizes: { e: RawExchange; size: number }[] }> {
+    const out = new Map<string, { node: bigint; sizes: { e: RawExchange; size: number }[] }>();
+    for (const x of entriesOf(all)) if (/\.mp[34]$/.test(x.name)) out.set(x.name, { node: x.nodeid, sizes: [] });
+    const attrSize = (e: RawExchange): number => Number(e.reply!.readBigUInt64LE(e.opcode === Op.LOOKUP ? 16 + 40 + 8 : 16 + 16 + 8));
+    const reports = all.filter((e) => (e.opcode === Op.LOOKUP || e.opcode === Op.GETATTR) && e.replyError === 0).sort((a, b) => a.tReply! - b.tReply!);
+    for (const f of out.values()) {
+      const mine = reports.filter((e) => (e.opcode === Op.LOOKUP ? e.reply!.readBigUInt64LE(16) : e.nodeid) === f.node);
+      f.sizes = mine.map((e) => ({ e, size: attrSize(e) }));
+    }
+    return out;
+  }
+
+  it('negotiates 7.19 with FUSE_EXPORT_SUPPORT alone, 3 threads, peak 2 in flight; every OPEN read-only and answered FOPEN_DIRECT_IO, with one fh per file; each file reported at its estimate until transcoded, then at its real size (282,896 -> 33,090, 295,342 -> 42,913, 83,045 -> 76,166) with no write or truncate: three size-shrank-externally, true; the kernel kept the estimate (short READs on direct-I/O handles leave it)', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x10, 131072]);
+    assert.equal(peakInFlight(name), 2);
+    const { exchanges } = dump(name);
+    assert.equal(new Set(exchanges.map((x) => (x as unknown as { tid: number }).tid)).size, 3);
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.equal(opens.length, 10);
+    for (const e of opens) {
+      assert.equal(openReplyFlags(e), 0x1, `OPEN #${e.unique}: FOPEN_DIRECT_IO`);
+      assert.equal(e.req.readUInt32LE(40) & (0o3 | 0o1000), 0, `OPEN #${e.unique}: O_RDONLY, no O_TRUNC`);
+    }
+    for (const node of new Set(opens.map((e) => e.nodeid))) {
+      assert.equal(new Set(opens.filter((e) => e.nodeid === node).map((e) => e.reply!.readBigUInt64LE(16))).size, 1, `one fh for node ${node}`);
+    }
+    assert.ok(!all.some((e) => ([Op.SETATTR, Op.WRITE, Op.CREATE, Op.MKNOD] as number[]).includes(e.opcode)), 'nothing writes or truncates');
+
+    const f = files(all);
+    const runs = (sizes: { size: number }[]): [number, number][] =>
+      sizes.reduce<[number, number][]>((acc, { size }) => (acc.at(-1)?.[0] === size ? (acc.at(-1)![1]++, acc) : [...acc, [size, 1]]), []);
+    assert.deepEqual(Object.fromEntries([...f].map(([n, x]) => [n, runs(x.sizes)])), {
+      'a440.wav.mp3': [[282896, 2], [33090, 3]],
+      'b660.flac.mp3': [[295342, 1], [42913, 1]],
+      'clip.mkv.mp4': [[83045, 1], [76166, 3]],
+    });
+    // Between the last estimate and the first real size: READs answered short (a page-cache read would cut the kernel's size there), all on direct-I/O handles.
+    const shrinks = [...f].map(([n, x]) => {
+      const i = x.sizes.findIndex((s) => s.size < x.sizes[0]!.size);
+      const before = x.sizes[i - 1]!;
+      const reads = all.filter((e) => e.opcode === Op.READ && e.nodeid === x.node && e.tReq > before.e.tReply! && e.tReply! < x.sizes[i]!.e.tReq);
+      assert.ok(reads.some((e) => e.replyError === 0 && got(e) < e.req.readUInt32LE(56)), `${n}: a short READ before the real size was reported`);
+      return { name: n, at: x.sizes[i]!.e, estimate: before.size, size: x.sizes[i]!.size };
+    });
+    const aClip = shrinks.find((s) => s.name === 'clip.mkv.mp4')!;
+    assert.equal(aClip.at.opcode, Op.GETATTR);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally', 'size-shrank-externally', 'size-shrank-externally']);
+    const byUnique = new Map(r.model.findings.map((g) => [Number(g.uniques[0]), g]));
+    for (const s of shrinks) {
+      const g = byUnique.get(Number(s.at.unique));
+      assert.ok(g, `${s.name}: the finding is at the first report of the real size, #${s.at.unique}`);
+      assert.equal(g.path?.split('/').at(-1), s.name);
+      assert.deepEqual(g.details, {
+        reportedSize: s.size, daemonSize: s.estimate, shrankBy: s.estimate - s.size, kernelSizeBefore: s.estimate,
+        opcode: s.at.opcode === Op.LOOKUP ? 'LOOKUP' : 'GETATTR', correlatedConns: [],
+      }, s.name);
+    }
+    for (const file of r.model.files.filter((g) => g.path.endsWith('.mp3') || g.path.endsWith('.mp4'))) {
+      const s = shrinks.find((x) => file.path.endsWith(`/${x.name}`))!;
+      assert.deepEqual([file.reportedSize, file.daemonSize, file.findings], [s.size, s.size, 1], file.path);
+    }
+  });
+
+  it('serves the estimate\'s last 128 bytes of an MP3 before transcoding (its ID3v1 tag, "TAG"); whole-file READs return the real size, the next READ there 0 bytes; the two cats\' READs of b660.flac.mp3 in flight together; past the real end: 0 bytes inside the estimate (the video transcoded inside that READ), -ESPIPE past the estimate and past the real end once it is known, sent although the kernel knew it (direct I/O); the O_DIRECT pread as 4 KiB READs; STATX, GETXATTR, FLUSH ENOSYS once each', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const f = files(all);
+    const node = (n: string): bigint => f.get(n)!.node;
+    const reads = all.filter((e) => e.opcode === Op.READ);
+    const a440 = reads.filter((e) => e.nodeid === node('a440.wav.mp3'));
+    const tag = a440[0]!;
+    assert.deepEqual([readAt(tag), tag.req.readUInt32LE(56), tag.replyError, got(tag)], [282896 - 128, 128, 0, 128]);
+    assert.equal(tag.reply!.toString('latin1', 16, 19), 'TAG');
+    assert.ok(tag.tReply! < f.get('a440.wav.mp3')!.sizes.find((s) => s.size === 33090)!.e.tReq, 'before the real size was reported');
+
+    const whole = reads.filter((e) => readAt(e) === 0);
+    assert.deepEqual(whole.map((e) => [e.nodeid, got(e)]), [
+      [node('a440.wav.mp3'), 33090], [node('b660.flac.mp3'), 42913], [node('b660.flac.mp3'), 42913], [node('clip.mkv.mp4'), 76166]]);
+    for (const w of whole) {
+      const next = reads.find((e) => e.tReq > w.tReply! && e.pid === w.pid)!;
+      assert.deepEqual([readAt(next), next.replyError, got(next)], [got(w), 0, 0], `the READ after #${w.unique}`);
+    }
+    assert.ok(together(whole[1]!, whole[2]!), 'two readers of b660.flac.mp3 at once');
+    assert.notEqual(whole[1]!.pid, whole[2]!.pid);
+
+    const clip = reads.filter((e) => e.nodeid === node('clip.mkv.mp4'));
+    assert.deepEqual([readAt(clip[0]!), clip[0]!.replyError, got(clip[0]!)], [77824, 0, 0]);
+    assert.ok(clip[0]!.tReply! - clip[0]!.tReq > 10e6, 'the transcoding inside the READ');
+    const refused = reads.filter((e) => e.replyError !== 0);
+    assert.deepEqual(refused.map((e) => [e.nodeid, readAt(e), e.replyError]), [
+      [node('clip.mkv.mp4'), 90112, ESPIPE], [node('a440.wav.mp3'), 61440, ESPIPE], [node('a440.wav.mp3'), 40960, ESPIPE]]);
+    const known = f.get('a440.wav.mp3')!.sizes.find((s) => s.size === 33090)!.e;
+    assert.ok(refused[1]!.tReq > known.tReply!, 'sent after the kernel learnt 33,090');
+    const direct = reads.filter((e) => (e.req.readUInt32LE(72) & O_DIRECT) !== 0);
+    assert.deepEqual(direct.map((e) => [readAt(e), e.req.readUInt32LE(56), e.replyError === 0 ? got(e) : e.replyError]), [
+      [28672, 4096, 4096], [32768, 4096, 33090 - 32768], [40960, 4096, ESPIPE]]);
+
+    const { exchanges } = dump(name);
+    assert.deepEqual(exchanges.filter((x) => x.error_name === '-ENOSYS').map((x) => x.op).sort(), ['FLUSH', 'GETXATTR', 'STATX']);
   });
 });
