@@ -17,7 +17,7 @@ export default defineDetector({
     summary: 'A reported size smaller than the daemon-observed size, with no truncate captured',
     severity: 'warning',
     messages: {
-      shrank: '{{op}} #{{unique}} reported {{path}} at {{size}}, smaller than the {{daemonSize}} the daemon had observed, and no truncate was seen on any captured connection: something outside the capture shrank the file',
+      shrank: '{{op}} #{{unique}} reported {{path}} at {{size}}, smaller than the {{daemonSize}} the daemon had observed, and no truncate was seen on any captured connection: the file shrank where the capture cannot see (another mount or client, the backing store, or the daemon on its own)',
     },
   },
   create: (ctx) => ({
