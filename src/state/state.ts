@@ -256,7 +256,7 @@ export class AnalysisState {
     if (this.summaries) (f.level ??= new LevelTime()).set(f.inflight.length, t);
 
     if (x.fh !== undefined) {
-      const fo = c.handles.fopen(x.fh);
+      const fo = c.handles.fopen(x.fh, f.nodeid);
       if (fo !== undefined) {
         tr.handleKnown = true;
         tr.fopen = fo;
@@ -565,10 +565,10 @@ export class AnalysisState {
         return;
       }
       case Op.OPENDIR:
-        if (f && x.resultFh !== undefined) c.handles.open(x.resultFh, x.openFlags);
+        if (f && x.resultFh !== undefined) c.handles.open(x.resultFh, f.nodeid, x.openFlags);
         return;
       case Op.RELEASE: case Op.RELEASEDIR:
-        c.handles.release(x.fh);
+        c.handles.release(x.fh, x.nodeid);
         return;
       case Op.READ:
         if (!f) return;
@@ -611,7 +611,7 @@ export class AnalysisState {
   private openHandle(c: ConnState, f: FileState, x: Exchange, t: number): void {
     if (x.resultFh === undefined) return;
     f.noteOpen(x.resultFh);
-    c.handles.open(x.resultFh, x.openFlags);
+    c.handles.open(x.resultFh, f.nodeid, x.openFlags);
     f.fopenSeen |= x.openFlags;
     if ((x.openFlags & FOPEN_PASSTHROUGH) !== 0) {
       c.passthroughSeen = true;

@@ -335,6 +335,47 @@ test('kernel size view: a short page-cache READ shrinks it (fuse_short_read); di
   assert.equal(after({}, (c) => c.readReply(0, 4, c.readReq(0, 3, 10, 99, 0, 12288), 5000)).kernel, 5000);
 });
 
+test('kernel size view: one fh answered for several opens (libfuse 2 high-level gives fh 0 to all, as owfs does) keeps each open\'s FOPEN_DIRECT_IO until its own RELEASE', () => {
+  /** /a (node 10) and /b (node 11), 12 bytes each, opened with fh 0 and these FOPEN flags; then `body`; the kernel sizes of both. */
+  const sizes = (fa: number, fb: number, body: (c: Cap) => void): [number | null | undefined, number | null | undefined] => {
+    const c = new Cap(1);
+    c.init(0, 0);
+    c.lookup(0, 1, 1, 'a', 10, { ino: 5, size: 12 });
+    c.lookup(0, 1.2, 1, 'b', 11, { ino: 6, size: 12 });
+    c.open(0, 2, 10, 0, fa);
+    c.open(0, 2.2, 11, 0, fb);
+    body(c);
+    const files = c.analyze().model.files;
+    return [files.find((x) => x.path === '/a')!.kernelSize['0'], files.find((x) => x.path === '/b')!.kernelSize['0']];
+  };
+  const release = (c: Cap, ms: number, node: number): void => c.rep(0, ms + 0.05, c.fhReq(0, ms, OP.RELEASE, node, 0));
+  // As in owfs's capture: /a's RELEASE, then a READ of /b through the same fh 0 answered short: a direct read.
+  assert.deepEqual(sizes(FOPEN_DIRECT_IO, FOPEN_DIRECT_IO, (c) => {
+    release(c, 3, 10);
+    c.readReply(0, 4.05, c.readReq(0, 4, 11, 0, 0, 131072), 7);
+  }), [12, 12]);
+  // Two opens of one file with fh 0: the first one's RELEASE leaves the second.
+  assert.deepEqual(sizes(FOPEN_DIRECT_IO, FOPEN_DIRECT_IO, (c) => {
+    c.open(0, 2.5, 10, 0, FOPEN_DIRECT_IO);
+    release(c, 3, 10);
+    c.readReply(0, 4.05, c.readReq(0, 4, 10, 0, 0, 131072), 7);
+  }), [12, 12]);
+  // The last open gone, the fh is unknown again: flags 0, a page-cache read.
+  assert.deepEqual(sizes(FOPEN_DIRECT_IO, 0, (c) => {
+    release(c, 3, 10);
+    c.readReply(0, 4.05, c.readReq(0, 4, 10, 0, 0, 131072), 7);
+  }), [7, 12]);
+  // fh 0 direct for /a and cached for /b: each read as its own open says.
+  assert.deepEqual(sizes(FOPEN_DIRECT_IO, 0, (c) => {
+    c.readReply(0, 4.05, c.readReq(0, 4, 10, 0, 0, 131072), 7);
+    c.readReply(0, 5.05, c.readReq(0, 5, 11, 0, 0, 131072), 5);
+  }), [12, 5]);
+  assert.deepEqual(sizes(0, FOPEN_DIRECT_IO, (c) => {
+    c.readReply(0, 4.05, c.readReq(0, 4, 10, 0, 0, 131072), 7);
+    c.readReply(0, 5.05, c.readReq(0, 5, 11, 0, 0, 131072), 5);
+  }), [7, 12]);
+});
+
 test('kernel size view: an attribute reply overtaken by a later-sent one is dropped, as the kernel does (attr_version)', () => {
   const c = new Cap(1);
   c.init(0, 0);
