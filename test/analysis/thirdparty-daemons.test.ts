@@ -12,7 +12,8 @@
  * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups),
  * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
  * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share), ffmpegfs (media
- * transcoded on the fly). Each is decoded as the test suite's independent reader pairs it,
+ * transcoded on the fly), owfs (simulated 1-Wire devices), fuse-python's example xmp.py. Each is decoded as
+ * the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
  * analysis is asserted not to report it.
@@ -155,6 +156,10 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-smbnetfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'MKDIR', 'LINK', 'READ', 'GETXATTR'] },
   // Read-only: WAV, FLAC and MKV files served as MP3 and MP4 files transcoded on the fly; READDIR without READDIRPLUS.
   { name: 'thirdparty-ffmpegfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'RELEASE', 'STATFS'] },
+  // Simulated 1-Wire devices: a read-only tree of generated values but for one writable switch (no CREATE, RENAME, UNLINK).
+  { name: 'thirdparty-owfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'SETATTR', 'WRITE', 'RELEASE'] },
+  // fuse-python's example passthrough xmp.py (libfuse 2): READDIR without READDIRPLUS.
+  { name: 'thirdparty-fuse-python.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'READ'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -3063,5 +3068,157 @@ describe('ffmpegfs (audio and video transcoded on the fly)', { skip: has('thirdp
 
     const { exchanges } = dump(name);
     assert.deepEqual(exchanges.filter((x) => x.error_name === '-ENOSYS').map((x) => x.op).sort(), ['FLUSH', 'GETXATTR', 'STATX']);
+  });
+});
+
+/** Data of a READ reply (after the 16-byte header), as far as the capture holds it. */
+const readData = (e: RawExchange): string => e.reply!.subarray(16).toString('latin1');
+/** fuse_read_in.offset and .size of a READ request. */
+const readAt = (e: RawExchange): [number, number] => [Number(e.req.readBigUInt64LE(48)), e.req.readUInt32LE(56)];
+/** attr.size of a GETATTR or SETATTR reply (fuse_attr_out: attr at 16 + 16, its size 8 bytes in). */
+const replySize = (e: RawExchange): number => Number(e.reply!.readBigUInt64LE(16 + 16 + 8));
+
+/**
+ * owfs 3.2p4 (Debian's owfs-fuse) with `--fake=10,28,05`: three simulated 1-Wire devices, the
+ * addresses drawn by the fake adapter (the same in every run here): a DS18S20 at 10.67C6697351FF, a
+ * DS18B20 at 28.4AEC29CDBAAB, a DS2405 switch at 05.F2FBE3467CC2. Every file is a property the daemon
+ * generates at each READ; its attributes give the property's fixed width, not what a read returns.
+ */
+describe('owfs --fake (simulated 1-Wire devices)', { skip: has('thirdparty-owfs.pcapng') }, () => {
+  const name = 'thirdparty-owfs.pcapng';
+  const T10 = '/10.67C6697351FF/temperature';
+  const T28 = '/28.4AEC29CDBAAB/temperature';
+  const TEMPS = [T10, T28, `/uncached${T10}`];
+  const PIO = '/05.F2FBE3467CC2/PIO';
+  const nodeOf = (path: string): bigint => BigInt(run(name).model.files.find((f) => f.path === path)!.nodeid);
+
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT, 4 daemon threads, peak 2 in flight; every OPEN answered FOPEN_DIRECT_IO with fh 0, so files open at once share fh 0: a RELEASE of one, then a short READ of another through fh 0 is still a direct read, and the kernel size view keeps 12', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x10, 131072]);
+    assert.equal(new Set(dump(name).exchanges.map((x) => (x as unknown as { tid: number }).tid)).size, 4);
+    assert.equal(peakInFlight(name), 2);
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.equal(opens.length, 49);
+    assert.ok(opens.every((e) => e.replyError === 0 && openReplyFlags(e) === FOPEN_DIRECT_IO && e.reply!.readBigUInt64LE(16) === 0n), 'FOPEN_DIRECT_IO, fh 0');
+    // A READ of node B answered short, after B's OPEN and after the RELEASE of another node A, B still open (no RELEASE of B between).
+    const released = (node: bigint, from: number, to: number): boolean =>
+      all.some((e) => e.opcode === Op.RELEASE && e.nodeid === node && e.tReq > from && e.tReq < to);
+    const crossed = all.filter((rd) => rd.opcode === Op.READ && readData(rd).length > 0 && readData(rd).length < readAt(rd)[1] && all.some((o) =>
+      o.opcode === Op.OPEN && o.nodeid === rd.nodeid && o.tReply! < rd.tReq && !released(rd.nodeid, o.tReq, rd.tReq) &&
+      all.some((rel) => rel.opcode === Op.RELEASE && rel.nodeid !== rd.nodeid && rel.tReq > o.tReply! && rel.tReply! < rd.tReq)));
+    assert.ok(crossed.length >= 5, `${crossed.length} short READs through fh 0 after another file's RELEASE of fh 0`);
+    assert.ok(crossed.some((rd) => TEMPS.some((p) => nodeOf(p) === rd.nodeid)));
+
+    // The kernel does not take a direct read's short answer for the end of the file: no short-read size event, kernel size 12.
+    const r = run(name);
+    for (const p of TEMPS) {
+      const f = r.model.files.find((g) => g.path === p)!;
+      assert.deepEqual(f.openFlags, ['FOPEN_DIRECT_IO']);
+      assert.ok(!f.sizeHistory.some((e) => e.event === 'short-read'), `${p}: no short-read`);
+      assert.deepEqual([f.reportedSize, f.daemonSize, f.kernelSize['0']], [12, 12, 12], p);
+    }
+  });
+
+  it('generated values: the temperatures are 12 bytes by their attributes, every READ gets a new random reading of 6 or 7 bytes; after 6 the next READ (at 6) returns the 7th byte of another reading, so cat\'s text is torn; id is 12 of 12, type 7 of 32; no finding on them', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    for (const p of TEMPS) {
+      const node = nodeOf(p);
+      const own = all.filter((e) => e.nodeid === node && e.replyError === 0);
+      const sizes = own.filter((e) => e.opcode === Op.GETATTR).map(replySize);
+      assert.ok(sizes.length >= 9 && sizes.every((s) => s === 12), `${p}: attr.size ${[...new Set(sizes)].join(', ')}`);
+      const first = own.filter((e) => e.opcode === Op.READ && readAt(e)[0] === 0).map(readData);
+      assert.ok(first.length >= 10, `${p}: ${first.length} readings`);
+      assert.ok(first.every((v) => (v.length === 6 || v.length === 7) && /^\d+\.\d+$/.test(v)), `${p}: ${first.join(' ')}`);
+      assert.ok(new Set(first).size >= first.length - 1, `${p}: a new reading each time`);
+    }
+    // The 28's temperature: "2.0023" then, at offset 6, "2"; "23.828" then "4".
+    const torn = all.filter((e) => e.opcode === Op.READ && e.nodeid === nodeOf(T28) && readAt(e)[0] === 6 && readData(e).length === 1);
+    assert.ok(torn.length >= 2, `${torn.length} READs at 6 answered one byte`);
+    for (const e of torn) {
+      const before = all.filter((b) => b.opcode === Op.READ && b.nodeid === e.nodeid && b.pid === e.pid && b.tReply! <= e.tReq).at(-1)!;
+      assert.deepEqual([readAt(before)[0], readData(before).length], [0, 6]);
+    }
+    const dev10 = (file: string): RawExchange[] => {
+      const node = nodeOf(`/10.67C6697351FF/${file}`);
+      return all.filter((e) => e.nodeid === node && e.replyError === 0);
+    };
+    for (const [file, size, text] of [['id', 12, '67C6697351FF'], ['type', 32, 'DS18S20']] as const) {
+      const own = dev10(file);
+      const sizes = own.filter((e) => e.opcode === Op.GETATTR).map(replySize);
+      assert.ok(sizes.length >= 2 && sizes.every((s) => s === size), `${file}: ${sizes.join(', ')}`);
+      const reads = own.filter((e) => e.opcode === Op.READ);
+      assert.deepEqual(reads.map((e) => [readAt(e)[0], readData(e)]), Array.from({ length: 3 }, () => [[0, text], [text.length, '']]).flat());
+    }
+    const r = run(name);
+    const judged = new Set(r.model.findings.map((f) => f.path));
+    for (const p of [...TEMPS, '/10.67C6697351FF/id', '/10.67C6697351FF/type']) assert.ok(!judged.has(p), p);
+  });
+
+  it('PIO (1 byte by its attributes): `echo 1 >` is an OPEN and a SETATTR size 0 (no FUSE_ATOMIC_O_TRUNC) answered attr.size 1, then WRITE "1\\n" answered 2 bytes; the next GETATTR says 1 and the READ returns 1 byte, "0" (the fake switch keeps no value): size-shrank-externally twice, true: 2 bytes acknowledged, 1 byte after, no truncate between; no other finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const node = nodeOf(PIO);
+    const own = all.filter((e) => e.nodeid === node && e.opcode !== Op.OPEN && e.opcode !== Op.RELEASE);
+    const seq = own.map((e) => {
+      if (e.opcode === Op.SETATTR) return `SETATTR ${Number(e.req.readBigUInt64LE(56))} -> ${replySize(e)}`;
+      if (e.opcode === Op.WRITE) return `WRITE ${JSON.stringify(e.req.subarray(80).toString('latin1'))} -> ${writeInfo(e).written}`;
+      if (e.opcode === Op.READ) return `READ ${readAt(e)[0]} ${JSON.stringify(readData(e))}`;
+      return `${e.opcode === Op.GETATTR ? 'GETATTR' : e.opcode} -> ${replySize(e)}`;
+    });
+    assert.deepEqual(seq, [
+      'SETATTR 0 -> 1', 'WRITE "1\\n" -> 2', 'GETATTR -> 1', 'READ 0 "0"', 'READ 1 ""',
+      'SETATTR 0 -> 1', 'WRITE "0\\n" -> 2', 'GETATTR -> 1', 'READ 0 "1"', 'READ 1 ""',
+    ]);
+    const getattrs = own.filter((e) => e.opcode === Op.GETATTR);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally', 'size-shrank-externally']);
+    for (const [i, f] of r.model.findings.entries()) {
+      assert.deepEqual([f.path, f.uniques.map(Number)], [PIO, [Number(getattrs[i]!.unique)]]);
+      assert.deepEqual([f.details.reportedSize, f.details.daemonSize], [1, 2]);
+    }
+  });
+});
+
+/**
+ * fuse-python 1.0.5's example xmp.py (Debian's python3-fuse: a passthrough of a directory over
+ * libfuse 2.9's high-level API), run as shipped: its main() turns multithreading off.
+ */
+describe('fuse-python example xmp.py (one thread)', { skip: has('thirdparty-fuse-python.pcapng') }, () => {
+  const name = 'thirdparty-fuse-python.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_POSIX_LOCKS|FUSE_EXPORT_SUPPORT (no FUSE_BIG_WRITES: WRITEs of 4 KiB at most); one daemon thread, one request in flight at a time; CREATE answered (the file class makes it), every open answered flags 0', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, 0x1 | 0x2 | 0x10, 131072]);
+    assert.equal(new Set(dump(name).exchanges.map((x) => (x as unknown as { tid: number }).tid)).size, 1);
+    assert.equal(peakInFlight(name), 1);
+    const writes = all.filter((e) => e.opcode === Op.WRITE);
+    assert.equal(writes.length, 147);
+    assert.ok(writes.every((w) => writeInfo(w).size <= 4096 && writeInfo(w).written === writeInfo(w).size));
+    const opens = all.filter((e) => e.opcode === Op.OPEN || e.opcode === Op.CREATE);
+    assert.deepEqual([opens.filter((e) => e.opcode === Op.CREATE).length, opens.length], [15, 24]);
+    assert.ok(opens.every((e) => e.replyError === 0 && openReplyFlags(e) === 0));
+  });
+
+  it('two writers of pair.bin through the page cache: 128 WRITEs of 4 KiB from 2 pids in runs, never two in flight, 0-512 KiB end to end; the truncate to 100,000 answered attr.size 100000 and the READ after it gets 100,000 of 102,400 asked; /data as written (9009 bytes read); no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const { node, writes } = createdWrites(all, 'pair.bin');
+    assert.equal(writes.length, 128);
+    assert.ok(writes.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096));
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 3, `${switches} switches between the writers`);
+    assert.equal(overlapped, false);
+    assert.deepEqual(coverage(writes), { end: 512 << 10, pids: 2 });
+    const cut = all.filter((e) => e.opcode === Op.SETATTR && e.nodeid === node);
+    assert.deepEqual(cut.map((e) => [Number(e.req.readBigUInt64LE(56)), replySize(e)]), [[100000, 100000]]);
+    const last = all.filter((e) => e.opcode === Op.READ && e.nodeid === node).at(-1)!;
+    assert.ok(last.tReq > cut[0]!.tReply!);
+    assert.deepEqual([readAt(last), last.reply!.readUInt32LE(0) - 16], [[0, 102400], 100000]);
+    const data = BigInt(entryNodeid(name, 'CREATE', 'data'));
+    const read = all.filter((e) => e.opcode === Op.READ && e.nodeid === data);
+    assert.deepEqual(read.map((e) => e.reply!.readUInt32LE(0) - 16), [9009]);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const sizes = Object.fromEntries(r.model.files.filter((f) => ['/pair.bin', '/data'].includes(f.path)).map((f) => [f.path, [f.reportedSize, f.daemonSize, f.kernelSize['0'], f.maxConcurrentWrites]]));
+    assert.deepEqual(sizes, { '/pair.bin': [100000, 100000, 100000, 1], '/data': [9009, 9009, 9009, 1] });
   });
 });
