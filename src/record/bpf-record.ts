@@ -19,7 +19,7 @@ import {
   waitChild,
   type RecordOptions,
 } from './record.js';
-import { executableKind, resolveCommand } from './executable-kind.js';
+import { executableKind, resolveCommand, type ExecutableKind } from './executable-kind.js';
 
 export interface BpfRecordOptions extends RecordOptions {
   /** Attach to this running daemon (and its children) instead of starting `command`. */
@@ -85,14 +85,34 @@ export async function recordWithBpf(opts: BpfRecordOptions): Promise<number> {
 }
 
 /**
- * Why the LD_PRELOAD library would see nothing of `cmd` (a Go or statically
- * linked program), or undefined when it can record it.
+ * Why the LD_PRELOAD library would see nothing of `cmd` (a Go, statically
+ * linked, 32-bit or emulated program), and whether the eBPF recorder would
+ * (not a 32-bit one: executable-kind.ts); undefined when the library can record it.
  */
-export function preloadBlindSpot(cmd: string): string | undefined {
+export function preloadBlindSpot(cmd: string): { why: string; bpfSees: boolean } | undefined {
   const file = resolveCommand(cmd);
   if (!file) return undefined;
-  const kind = executableKind(file);
-  if (kind === 'go') return `${cmd} is a Go program (raw syscalls)`;
-  if (kind === 'static') return `${cmd} is statically linked`;
+  return blindSpotOf(cmd, executableKind(file));
+}
+
+/** The blind spot of a program of `kind` (`preloadBlindSpot`), `what` naming it. */
+function blindSpotOf(what: string, kind: ExecutableKind): { why: string; bpfSees: boolean } | undefined {
+  if (kind === 'go') return { why: `${what} is a Go program (raw syscalls)`, bpfSees: true };
+  if (kind === 'static') return { why: `${what} is statically linked`, bpfSees: true };
+  if (kind === 'foreign') return { why: `${what} is built for another machine (it runs under an emulator)`, bpfSees: true };
+  if (kind === 'elf32') return { why: `${what} is a 32-bit program`, bpfSees: false };
   return undefined;
+}
+
+/**
+ * Why `record --bpf` would record nothing of the command or process: a
+ * 32-bit program, whose syscalls the tracepoints ignore (executable-kind.ts).
+ */
+export function bpfBlindSpot(o: { command: string[]; pid?: number }): string | undefined {
+  if (o.pid !== undefined) {
+    const b = blindSpotOf(`process ${o.pid}`, executableKind(`/proc/${o.pid}/exe`));
+    return b && !b.bpfSees ? b.why : undefined;
+  }
+  const b = o.command.length > 0 ? preloadBlindSpot(o.command[0]!) : undefined;
+  return b && !b.bpfSees ? b.why : undefined;
 }

@@ -2,12 +2,21 @@
  * What kind of program a daemon is, as far as recording goes: the LD_PRELOAD
  * library sees only programs that call libc's read/write through the
  * dynamic loader. A Go program makes raw syscalls (even when dynamically
- * linked), and a static one has no loader to preload anything.
+ * linked), and a static one has no loader to preload anything. A 32-bit
+ * program cannot load the 64-bit library, and the syscall tracepoints the
+ * eBPF recorder attaches to ignore 32-bit (compat) syscalls on x86
+ * (ARCH_TRACE_IGNORE_COMPAT_SYSCALLS): strace sees them. A program built for
+ * another machine runs under an emulator (qemu-user), whose syscalls are the
+ * host's: eBPF sees them, the library (the host's) cannot load.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
 
-export type ExecutableKind = 'go' | 'static' | 'dynamic' | 'not-elf';
+export type ExecutableKind = 'go' | 'static' | 'dynamic' | 'elf32' | 'foreign' | 'not-elf';
+
+/** ELF e_machine of the machines fusetrace's recorders are built on (node's process.arch). */
+const HOST_ELF_MACHINE: Partial<Record<string, number>> = { x64: 62, arm64: 183, ppc64: 21, riscv64: 243, s390x: 22, loong64: 258 };
 
 /** The file `cmd` runs: itself when it has a slash, else the first match in PATH. */
 export function resolveCommand(cmd: string): string | undefined {
@@ -31,10 +40,11 @@ function readAt(fd: number, pos: number, len: number): Buffer {
 }
 
 /**
- * Reads the ELF headers of `file` (64-bit little-endian, the machines that
- * record): a `.go.buildinfo` section says Go; no PT_INTERP program header
- * says static. Anything unreadable or not such an ELF is 'not-elf' (a
- * script, say, whose interpreter is what runs).
+ * Reads the ELF headers of `file`: a 32-bit one is 'elf32', a 64-bit one
+ * of another byte order or machine than this host's 'foreign'; of the
+ * host's own, a `.go.buildinfo` section says Go, no PT_INTERP program header
+ * says static. Anything unreadable or not an ELF is 'not-elf' (a script,
+ * say, whose interpreter is what runs).
  */
 export function executableKind(file: string): ExecutableKind {
   let fd: number;
@@ -45,7 +55,12 @@ export function executableKind(file: string): ExecutableKind {
   }
   try {
     const h = readAt(fd, 0, 64);
-    if (h.length < 64 || h.readUInt32BE(0) !== 0x7f454c46 || h[4] !== 2 || h[5] !== 1) return 'not-elf';
+    if (h.length < 20 || h.readUInt32BE(0) !== 0x7f454c46) return 'not-elf';
+    if (h[4] === 1) return 'elf32';
+    if (h[4] !== 2 || h.length < 64) return 'not-elf';
+    const host = HOST_ELF_MACHINE[process.arch];
+    if (h[5] !== (endianness() === 'LE' ? 1 : 2) || (host !== undefined && h.readUInt16LE(18) !== host)) return 'foreign';
+    if (h[5] !== 1) return 'not-elf';
     const size = statSync(file).size;
     const phoff = Number(h.readBigUInt64LE(32));
     const shoff = Number(h.readBigUInt64LE(40));

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../capture/errors.js';
 import { parseSnaplen, recordWithPreload } from '../../record/record.js';
 import { recordWithStrace } from '../../record/strace-record.js';
-import { bpfUnavailableReason, preloadBlindSpot, recordWithBpf } from '../../record/bpf-record.js';
+import { bpfBlindSpot, bpfUnavailableReason, preloadBlindSpot, recordWithBpf } from '../../record/bpf-record.js';
 import { runCommand } from '../common.js';
 
 interface RecordFlags {
@@ -59,6 +59,8 @@ tracepoints); no recorder sees passthrough file I/O or virtiofs
         if (flags.bpf) {
           const pid = flags.pid !== undefined ? Number(flags.pid) : undefined;
           if (pid !== undefined && (!Number.isInteger(pid) || pid <= 0)) throw new UsageError(`--pid ${flags.pid}: expected a process id`);
+          const blind = bpfBlindSpot({ command, pid });
+          if (blind) throw new UsageError(`record --bpf: ${blind}: the syscall tracepoints --bpf attaches to ignore 32-bit syscalls`, 'use --strace');
           return recordWithBpf({ out, snaplen, label: flags.label, command, pid, cgroup: flags.cgroup, quiet: flags.quiet });
         }
         if (flags.strace) {
@@ -69,12 +71,13 @@ tracepoints); no recorder sees passthrough file I/O or virtiofs
           return recordWithStrace({ out, snaplen, label: flags.label, command, pid, quiet: flags.quiet });
         }
         if (command.length === 0) throw new UsageError('record: no command given', 'usage: fusetrace record -o cap.pcapng -- DAEMON ARGS...');
-        // The library would record nothing of a Go or static daemon: use eBPF when it can, else say so.
+        // The library would record nothing of a Go, static, emulated or 32-bit daemon: use eBPF when it can, else say so.
         const blind = preloadBlindSpot(command[0]!);
         if (blind) {
+          if (!blind.bpfSees) throw new UsageError(`record: ${blind.why}: neither the 64-bit LD_PRELOAD library nor --bpf (64-bit syscalls only) can see its /dev/fuse traffic`, 'use --strace');
           const why = bpfUnavailableReason();
-          if (why) throw new UsageError(`record: ${blind}: the LD_PRELOAD library cannot see its /dev/fuse traffic`, `use --bpf (here: ${why}) or --strace`);
-          process.stderr.write(`fusetrace: note: ${blind}: the LD_PRELOAD library cannot see its /dev/fuse traffic; recording with --bpf\n`);
+          if (why) throw new UsageError(`record: ${blind.why}: the LD_PRELOAD library cannot see its /dev/fuse traffic`, `use --bpf (here: ${why}) or --strace`);
+          process.stderr.write(`fusetrace: note: ${blind.why}: the LD_PRELOAD library cannot see its /dev/fuse traffic; recording with --bpf\n`);
           return recordWithBpf({ out, snaplen, label: flags.label, command, quiet: flags.quiet });
         }
         return recordWithPreload({ out, snaplen, label: flags.label, command, quiet: flags.quiet });
