@@ -230,6 +230,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       onRetire: opts.viewsOnly
         ? undefined
         : (f) => {
+            // Detectors report what they still hold about the file first, so that its summary counts it.
+            runner?.retire(f);
             const flt = resolved();
             retired.add(f, flt.conn(f.conn) && flt.file(f.nodeid, f.path));
           },

@@ -16,7 +16,7 @@ import { type Id, exactId } from '../model/id64.js';
 import type { PairingProblem } from '../pairing/pairer.js';
 import type { NotifyEvent } from '../protocol/extract.js';
 import type { Finding, Severity } from '../model/finding.js';
-import type { Track } from '../state/files.js';
+import type { FileState, Track } from '../state/files.js';
 import type { AnalysisState } from '../state/state.js';
 
 /** What a detector hands to `ctx.report`. */
@@ -64,6 +64,8 @@ export interface DetectorHandlers {
   interruptedReply?(x: Exchange, tr: Track | undefined): void;
   notify?(n: NotifyEvent): void;
   problem?(p: PairingProblem): void;
+  /** The file's state is about to be dropped (the kernel forgot it): what a detector still holds about it is reported now, to count in its summary. */
+  retire?(f: FileState): void;
   /** End of the capture: `state.inflightTracks()` holds what never got a reply. */
   end?(): void;
 }
@@ -141,6 +143,7 @@ export class DetectorRunner {
   private readonly interruptedH: Handler[] = [];
   private readonly notifyH: Handler[] = [];
   private readonly problemH: Handler[] = [];
+  private readonly retireH: Handler[] = [];
   private readonly endH: Handler[] = [];
 
   constructor(readonly detectors: readonly Detector[], private readonly state: AnalysisState, sink: FindingSink) {
@@ -182,6 +185,7 @@ export class DetectorRunner {
       if (h.interruptedReply) this.interruptedH.push(h);
       if (h.notify) this.notifyH.push(h);
       if (h.problem) this.problemH.push(h);
+      if (h.retire) this.retireH.push(h);
       if (h.end) this.endH.push(h);
     }
     // Detectors without an opcode list see every opcode: merge them into each list.
@@ -233,6 +237,10 @@ export class DetectorRunner {
 
   problem(p: PairingProblem): void {
     for (const h of this.problemH) h.problem!(p);
+  }
+
+  retire(f: FileState): void {
+    for (const h of this.retireH) h.retire!(f);
   }
 
   end(): void {

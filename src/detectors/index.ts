@@ -15,6 +15,7 @@ import reorderedHandleOps from './reordered-handle-ops.js';
 import replyRejected from './reply-rejected.js';
 import shortWrite from './short-write.js';
 import sizeShrankExternally from './size-shrank-externally.js';
+import sizeGrewExternally from './size-grew-externally.js';
 import staleAttrReply from './stale-attr-reply.js';
 import staleSizeWrite from './stale-size-write.js';
 import unansweredRequest from './unanswered-request.js';
@@ -26,6 +27,7 @@ export const DETECTORS: readonly Detector[] = [
   writeTruncateRace,
   staleSizeWrite,
   sizeShrankExternally,
+  sizeGrewExternally,
   inconsistentSizeReport,
   staleAttrReply,
   reorderedHandleOps,

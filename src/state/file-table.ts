@@ -122,6 +122,15 @@ export class FileTable {
     this.move(f, g);
   }
 
+  /**
+   * Another nodeid of `f`'s connection reported its ino (hard links on a
+   * daemon that gives each name a node): a change the capture shows on one
+   * may be the other's.
+   */
+  sharesIno(f: FileState): boolean {
+    return f.ino !== undefined && this.ambiguous.has(f.ino);
+  }
+
   /** Moves a file (and its in-flight writes/truncates) to another group, merging size views. */
   private move(f: FileState, to: SizeGroup): void {
     const from = f.group;

@@ -47,6 +47,26 @@ test('size-shrank-externally: judged on a plain handle, not while a passthrough 
   assert.equal(findingsOf(shrink(true).analyze(), 'size-shrank-externally').length, 0);
 });
 
+/** /f of 1 MiB; then a GETATTR reports 3 MiB: grown with nothing captured, or by passthrough writes FUSE never saw. */
+function grow(passthrough: boolean): Cap {
+  const c = new Cap(1);
+  c.init(0, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: MiB });
+  if (passthrough) {
+    c.backingOpen(0, 1.5, 5, '/srv/back/f', 99n);
+    c.passthroughOpen(0, 2, 10, 1, 5);
+  } else {
+    c.open(0, 2, 10, 1, 0);
+  }
+  c.attrReply(0, 11, c.getattrReq(0, 10, 10), { ino: 7, size: 3 * MiB });
+  return c;
+}
+
+test('size-grew-externally: judged on a plain handle, not while a passthrough handle is open (its writes grow the file unseen)', () => {
+  assert.equal(findingsOf(grow(false).analyze(), 'size-grew-externally').length, 1);
+  assert.equal(findingsOf(grow(true).analyze(), 'size-grew-externally').length, 0);
+});
+
 test('a size report after the last passthrough handle was released brings the sizes back in step', () => {
   const c = shrink(true);
   c.fhReq(0, 12, 18, 10, 1); // RELEASE

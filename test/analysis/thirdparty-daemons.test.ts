@@ -509,7 +509,7 @@ describe('lxcfs', { skip: has('thirdparty-lxcfs.pcapng') }, () => {
     assert.equal(meminfo.writes, 0);
   });
 
-  it('/proc/stat is generated: its size and its data move together with nothing written; a shrink, not two sizes for an unchanged file', () => {
+  it('/proc/stat is generated: its size and its data move together with nothing written; a growth then a shrink (both true: lxcfs makes the content), not two sizes for an unchanged file', () => {
     const { exchanges } = dump('thirdparty-lxcfs.pcapng');
     const node = (exchanges.find((x) => x.op === 'LOOKUP' && (x.request.body as { name?: string }).name === 'stat' &&
       x.error === 0)!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
@@ -528,8 +528,11 @@ describe('lxcfs', { skip: has('thirdparty-lxcfs.pcapng') }, () => {
     const r = run('thirdparty-lxcfs.pcapng');
     const kinds = kindsOf(r);
     assert.ok(!kinds.includes('inconsistent-size-report'), 'the READs show the file changed');
-    assert.deepEqual(kinds, ['size-shrank-externally']);
-    assert.equal(r.model.findings[0]!.path, '/proc/stat');
+    assert.deepEqual(kinds, ['size-shrank-externally', 'size-grew-externally']);
+    assert.deepEqual(r.model.findings.map((f) => f.path), ['/proc/stat', '/proc/stat']);
+    const [shrank, grew] = r.model.findings;
+    assert.deepEqual([grew!.details.daemonSize, grew!.details.reportedSize, shrank!.details.reportedSize], [1208, 1209, 1208]);
+    assert.ok(sizes.includes(1208) && sizes.includes(1209), 'GETATTR gave both sizes');
   });
 });
 
@@ -1685,7 +1688,7 @@ describe('ciopfs', { skip: has('thirdparty-ciopfs.pcapng') }, () => {
     return names;
   };
 
-  it('names differing only in case are one backing file and several nodes (libfuse 2 numbers names; ino = nodeid): each keeps the size its own replies give, one grown by another\'s append; listings keep the case a name was made with; no finding', () => {
+  it('names differing only in case are one backing file and several nodes (libfuse 2 numbers names; ino = nodeid): each keeps the size its own replies give, one grown by another\'s append (a size-grew-externally, true: the capture cannot tie the two nodes, whose inos differ, to one file); listings keep the case a name was made with', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const entries = entriesOf(all);
     for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
@@ -1707,7 +1710,9 @@ describe('ciopfs', { skip: has('thirdparty-ciopfs.pcapng') }, () => {
     assert.ok(docs, 'DOCS/ lists the names as made');
 
     const r = run(name);
-    assert.deepEqual(kindsOf(r), []);
+    assert.deepEqual(kindsOf(r), ['size-grew-externally']);
+    const g = r.model.findings[0]!;
+    assert.deepEqual([g.path, g.uniques, g.details.daemonSize, g.details.reportedSize], ['/README.Txt', [Number(grown.unique)], 8, 13]);
     const file = (nodeid: bigint) => r.model.files.find((f) => BigInt(f.nodeid) === nodeid)!;
     assert.equal(file(made).path, '/README.Txt');
     assert.equal(file(made).reportedSize, 13);
@@ -2904,7 +2909,7 @@ describe('smbnetfs (a Samba share on 127.0.0.1, SMB1)', { skip: has('thirdparty-
     }
   });
 
-  it('shared, cut to 100,000 on the server while held open with 262,144 cached: a READ at 245,760 (inside the cached size) answered 0 bytes, a pwrite at 200,000 sent as WRITEs of 704 and 3392 (inside the size the kernel still had), then GETATTR 204,096: one size-shrank-externally, true (the truncate was the server\'s, outside the capture)', () => {
+  it('shared, cut to 100,000 on the server while held open with 262,144 cached: a READ at 245,760 (inside the cached size) answered 0 bytes, a pwrite at 200,000 sent as WRITEs of 704 and 3392 (inside the size the kernel still had), then GETATTR 204,096: a size-shrank-externally, true (the truncate was the server\'s, outside the capture)', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const node = BigInt(entryNodeid(name, 'MKNOD', 'shared'));
     const own = all.filter((e) => e.nodeid === node && e.reply).sort((a, b) => a.tReq - b.tReq);
@@ -2921,13 +2926,13 @@ describe('smbnetfs (a Samba share on 127.0.0.1, SMB1)', { skip: has('thirdparty-
     assert.ok(!own.some((e) => e.opcode === Op.SETATTR), 'no truncate through the mount');
 
     const r = run(name);
-    assert.deepEqual(kindsOf(r), ['size-shrank-externally']);
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally', 'size-grew-externally']);
     const f = r.model.findings[0]!;
     assert.deepEqual([f.path, f.uniques.map(Number), f.details], [`${share}/shared`, [Number(shrank.unique)],
       { reportedSize: 204096, daemonSize: 262144, shrankBy: 58048, kernelSizeBefore: 245760, opcode: 'GETATTR', correlatedConns: [] }]);
   });
 
-  it('after the server appended 5000 bytes (244,096 -> 249,096), the O_APPEND fd\'s WRITE of 27 bytes comes at 244,096, the size the kernel knew from its own writes: inside the file, over the server\'s bytes; the next GETATTR says 249,096 with no WRITE past 244,123. No finding: a size that grows outside the capture is not judged', () => {
+  it('after the server appended 5000 bytes (244,096 -> 249,096), the O_APPEND fd\'s WRITE of 27 bytes comes at 244,096, the size the kernel knew from its own writes: inside the file, over the server\'s bytes; the next GETATTR says 249,096 with no WRITE past 244,123: a size-grew-externally, true (the server\'s append); whether the append overwrote its bytes the capture cannot show, and the finding does not say', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const node = BigInt(entryNodeid(name, 'MKNOD', 'shared'));
     const writes = writesOf(all, node);
@@ -2945,7 +2950,10 @@ describe('smbnetfs (a Samba share on 127.0.0.1, SMB1)', { skip: has('thirdparty-
 
     const r = run(name);
     const f = r.model.files.find((g) => Number(g.nodeid) === Number(node))!;
-    assert.deepEqual([f.path, f.reportedSize, f.daemonSize, f.findings], [`${share}/shared.old (deleted)`, 249096, 249096, 1]);
+    assert.deepEqual([f.path, f.reportedSize, f.daemonSize, f.findings], [`${share}/shared.old (deleted)`, 249096, 249096, 2]);
+    const grew = r.model.findings.find((g) => g.kind === 'size-grew-externally')!;
+    assert.deepEqual([grew.severity, grew.uniques.map(Number), grew.details.daemonSize, grew.details.reportedSize, grew.details.kernelSizeBefore],
+      ['info', [Number(after[0]!.unique)], 244123, 249096, 244123]);
   });
 });
 
