@@ -673,7 +673,8 @@ function table(head: string[], rows: string[][], cls = ''): string {
 function renderConnections(model: AnalysisModel, page: PageData): string {
   const rows = model.connections.map((c) => {
     const p = c.protocol;
-    const proto = `${escapeHtml(p.negotiated)} <span class="dim">(kernel ${escapeHtml(p.kernel ?? '?')}, daemon ${escapeHtml(p.daemon ?? '?')}, ${escapeHtml(p.source)})</span>`;
+    const host = c.hardware !== undefined ? `; recorded on ${escapeHtml(c.hardware)}` : '';
+    const proto = `${escapeHtml(p.negotiated)} <span class="dim">(kernel ${escapeHtml(p.kernel ?? '?')}, daemon ${escapeHtml(p.daemon ?? '?')}, ${escapeHtml(p.source)}${host})</span>`;
     const notable = Object.entries(c.notable)
       .filter(([, v]) => v === true)
       .map(([k]) => escapeHtml(k))

@@ -60,6 +60,15 @@ describe('html report: generated text', () => {
     assert.equal(embedJson('</script>&\u2028'), '"\\u003c/script\\u003e\\u0026\\u2028"');
   });
 
+  it('names the machine each connection was recorded on, escaped; nothing when the capture does not say', () => {
+    const m = makeRaceModel();
+    m.connections[0]!.hardware = 'aarch64<b>';
+    m.connections[1]!.hardware = undefined;
+    const html = renderHtml(m);
+    assert.ok(html.includes('init; recorded on aarch64&lt;b&gt;)'), 'the first connection');
+    assert.equal(html.match(/recorded on/g)?.length, 1, 'not the second');
+  });
+
   it('links the finding count to the findings, which come before the long tables', () => {
     const html = renderHtml(makeRaceModel());
     assert.match(html, /<dt>findings<\/dt><dd><a href="#findings" id="findings-count">/);
