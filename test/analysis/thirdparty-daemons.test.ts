@@ -12,7 +12,8 @@
  * branches), afuse (an automounter of bindfs), rdiff-backup-fs (two backups),
  * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
  * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share), ffmpegfs (media
- * transcoded on the fly), owfs (simulated 1-Wire devices), fuse-python's example xmp.py. Each is decoded as
+ * transcoded on the fly), owfs (simulated 1-Wire devices), fuse-python's example xmp.py, libfuse's
+ * notification examples notify_store_retrieve and notify_inval_entry. Each is decoded as
  * the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
@@ -160,6 +161,10 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-owfs.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'READ', 'SETATTR', 'WRITE', 'RELEASE'] },
   // fuse-python's example passthrough xmp.py (libfuse 2): READDIR without READDIRPLUS.
   { name: 'thirdparty-fuse-python.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'READ'] },
+  // libfuse's notification examples: one file the daemon updates from a thread (NOTIFY_STORE and RETRIEVE, answered by
+  // NOTIFY_REPLY requests; NOTIFY_INVAL_ENTRY of the name it renames away); read, stat'ed and listed, nothing written.
+  { name: 'thirdparty-libfuse-notify-store-retrieve.pcapng', protocol: '7.45', ops: ['LOOKUP', 'OPEN', 'READ', 'GETATTR', 'READDIR', 'RELEASE', 'NOTIFY_REPLY'] },
+  { name: 'thirdparty-libfuse-notify-inval-entry.pcapng', protocol: '7.45', ops: ['LOOKUP', 'OPEN', 'GETATTR', 'READDIR', 'RELEASE', 'FORGET'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -170,11 +175,14 @@ for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
       const ind = pairExchanges(readPcapng(fx(name)));
       assert.equal(ind.orphans, 0);
       assert.equal(exchanges.length, ind.exchanges.length);
-      // By connection and unique: tup's capture holds one pcapng section (connection) per `tup upd`.
-      const byUnique = new Map(exchanges.map((x) => [`${x.conn}:${x.unique}`, x]));
+      // By connection and unique: tup's capture holds one pcapng section (connection) per `tup upd`. A NOTIFY_REPLY's
+      // unique is the daemon's notify_unique, from a count of its own (libfuse's notify_store_retrieve: 1, 2, 3,
+      // where INIT was #2): keyed apart.
+      const key = (conn: number, opcode: number, unique: number | bigint): string => `${conn}:${opcode === Op.NOTIFY_REPLY ? 'notify ' : ''}${unique}`;
+      const byUnique = new Map(exchanges.map((x) => [key(x.conn, x.opcode, x.unique), x]));
       assert.equal(byUnique.size, exchanges.length, 'one exchange per connection and unique');
       for (const e of ind.exchanges) {
-        const x = byUnique.get(`${e.conn}:${e.unique}`);
+        const x = byUnique.get(key(e.conn, e.opcode, e.unique));
         assert.ok(x, `#${e.unique} decoded`);
         assert.equal(x.opcode, e.opcode, `#${e.unique} opcode`);
         if (x.reply_rejected_errno !== null) {
@@ -3228,5 +3236,124 @@ describe('fuse-python example xmp.py (one thread)', { skip: has('thirdparty-fuse
     assert.deepEqual(kindsOf(r), []);
     const sizes = Object.fromEntries(r.model.files.filter((f) => ['/pair.bin', '/data'].includes(f.path)).map((f) => [f.path, [f.reportedSize, f.daemonSize, f.kernelSize['0'], f.maxConcurrentWrites]]));
     assert.deepEqual(sizes, { '/pair.bin': [100000, 100000, 100000, 1], '/data': [9009, 9009, 9009, 1] });
+  });
+});
+
+/** The notifications of a capture as `dump --json` decodes them, in capture order. */
+interface DumpedNotify { index: number; t_rel_ns: number; tid: number; op: string; body: Record<string, Record<string, number | string>> }
+function notifications(name: string): DumpedNotify[] {
+  const r = runCli(['dump', '--json', fx(name)]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> })
+    .filter((l) => l.type === 'message' && l.data.kind === 'notify')
+    .map((l) => {
+      const d = l.data as { index: number; t_rel_ns: number; tid: number; decoded: { op: string; body: DumpedNotify['body'] } };
+      return { index: d.index, t_rel_ns: d.t_rel_ns, tid: d.tid, op: d.decoded.op, body: d.decoded.body };
+    });
+}
+
+/** The notifications as the independent reader sees them: code, and the body after the 16-byte header. */
+const rawNotifications = (name: string): { code: number; body: Buffer }[] =>
+  readPcapng(fx(name)).messages.filter((m) => m.dir === 2 && m.data.readBigUInt64LE(8) === 0n)
+    .map((m) => ({ code: m.data.readInt32LE(4), body: m.data.subarray(16) }));
+
+describe('libfuse 3.18.2 notify_store_retrieve', { skip: has('thirdparty-libfuse-notify-store-retrieve.pcapng') }, () => {
+  const name = 'thirdparty-libfuse-notify-store-retrieve.pcapng';
+  const CONTENT = /^The current time is \d\d:\d\d:\d\d\n$/;
+
+  it('decodes each second\'s NOTIFY_STORE (node 2, offset 0, the 29 bytes of current_time) and NOTIFY_RETRIEVE (notify_unique 1, 2, 3; 128 bytes at 0) as the bytes say', () => {
+    const n = notifications(name);
+    const raw = rawNotifications(name);
+    assert.deepEqual(raw.map((x) => x.code), [4, 5, 4, 5, 4, 5]);
+    assert.deepEqual(n.map((x) => x.op), ['STORE', 'RETRIEVE', 'STORE', 'RETRIEVE', 'STORE', 'RETRIEVE']);
+    for (const [i, x] of n.entries()) {
+      const b = raw[i]!.body;
+      if (x.op === 'STORE') {
+        // fuse_notify_store_out: nodeid, offset, size, padding; then size bytes.
+        assert.deepEqual(x.body.fuse_notify_store_out, { nodeid: Number(b.readBigUInt64LE(0)), offset: Number(b.readBigUInt64LE(8)), size: b.readUInt32LE(16) });
+        assert.deepEqual(x.body.fuse_notify_store_out, { nodeid: 2, offset: 0, size: 29 });
+        assert.deepEqual(x.body.data, { length: 29, captured: 29 });
+        assert.match(b.subarray(24).toString(), CONTENT);
+      } else {
+        // fuse_notify_retrieve_out: notify_unique, nodeid, offset, size, padding.
+        assert.deepEqual(x.body.fuse_notify_retrieve_out, {
+          notify_unique: Number(b.readBigUInt64LE(0)), nodeid: Number(b.readBigUInt64LE(8)), offset: Number(b.readBigUInt64LE(16)), size: b.readUInt32LE(24),
+        });
+        assert.deepEqual(x.body.fuse_notify_retrieve_out, { notify_unique: (i + 1) / 2, nodeid: 2, offset: 0, size: 128 });
+      }
+    }
+  });
+
+  it('each RETRIEVE is answered by one NOTIFY_REPLY request carrying its notify_unique: node 2, offset 0, the 29 bytes just stored (the cached size caps the 128 asked); none counted unanswered, orphan or duplicate', () => {
+    const { exchanges, summary } = dump(name);
+    const replies = exchanges.filter((x) => x.op === 'NOTIFY_REPLY');
+    assert.deepEqual(replies.map((x) => x.unique), [1, 2, 3]);
+    for (const x of replies) {
+      assert.equal(x.nodeid, 2);
+      assert.deepEqual(x.request.body.fuse_notify_retrieve_in, { offset: 0, size: 29 });
+      assert.equal(x.reply_ns, null, 'no reply to a NOTIFY_REPLY');
+    }
+    // The independent reader: each NOTIFY_REPLY comes after its RETRIEVE was written (in time; in capture order one of
+    // them is recorded first) and carries the bytes the STORE before it pushed.
+    const cap = readPcapng(fx(name));
+    const stores = cap.messages.filter((m) => m.dir === 2 && m.data.readBigUInt64LE(8) === 0n && m.data.readInt32LE(4) === 4);
+    const retrieves = cap.messages.filter((m) => m.dir === 2 && m.data.readBigUInt64LE(8) === 0n && m.data.readInt32LE(4) === 5);
+    const nreplies = cap.messages.filter((m) => m.dir === 1 && m.data.readUInt32LE(4) === Op.NOTIFY_REPLY);
+    assert.equal(nreplies.length, 3);
+    for (const [i, r] of retrieves.entries()) {
+      const answer = nreplies.filter((m) => m.data.readBigUInt64LE(8) === r.data.readBigUInt64LE(16));
+      assert.equal(answer.length, 1, `one NOTIFY_REPLY for notify_unique ${i + 1}`);
+      assert.ok(answer[0]!.t >= stores[i]!.t);
+      assert.deepEqual(answer[0]!.data.subarray(80), stores[i]!.data.subarray(40));
+    }
+    assert.equal(summary.unanswered, 0);
+    assert.equal(summary.orphan_replies, 0);
+    assert.equal(summary.duplicate_uniques, 0);
+  });
+
+  it('the size views take each STORE as a store event at 29 bytes that leaves the kernel\'s size at 29 (it ends at the cached size); no finding', () => {
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections[0]!.notifications, 6);
+    const f = r.model.files.find((x) => x.path === '/current_time')!;
+    const stores = f.sizeHistory.filter((e) => e.event === 'store');
+    assert.equal(stores.length, 3);
+    for (const e of stores) assert.deepEqual([e.value, e.kernelSize, e.daemonSize, e.reportedSize], [29, 29, 29, 29]);
+    assert.deepEqual([f.reportedSize, f.daemonSize, f.kernelSize['0']], [29, 29, 29]);
+  });
+});
+
+describe('libfuse 3.18.2 notify_inval_entry', { skip: has('thirdparty-libfuse-notify-inval-entry.pcapng') }, () => {
+  const name = 'thirdparty-libfuse-notify-inval-entry.pcapng';
+
+  it('decodes each NOTIFY_INVAL_ENTRY as parent 1 and the name the kernel last looked up, which a FORGET of node 2 follows', () => {
+    const n = notifications(name);
+    const raw = rawNotifications(name);
+    assert.deepEqual(raw.map((x) => x.code), [3, 3, 3]);
+    const { exchanges } = dump(name);
+    const lookups = exchanges.filter((x) => x.op === 'LOOKUP').map((x) => x.request.body.name as string);
+    assert.equal(lookups.length, 4);
+    for (const l of lookups) assert.match(l, /^Time_is_\d\dh_\d\dm_\d\ds$/);
+    assert.deepEqual(n.map((x) => x.op), ['INVAL_ENTRY', 'INVAL_ENTRY', 'INVAL_ENTRY']);
+    for (const [i, x] of n.entries()) {
+      // fuse_notify_inval_entry_out: parent, namelen, flags; then the name and a NUL.
+      const b = raw[i]!.body;
+      const namelen = b.readUInt32LE(8);
+      assert.deepEqual(x.body.fuse_notify_inval_entry_out, { parent: Number(b.readBigUInt64LE(0)), namelen, flags: b.readUInt32LE(12), flags_names: '0' });
+      assert.deepEqual(x.body.fuse_notify_inval_entry_out, { parent: 1, namelen: 19, flags: 0, flags_names: '0' });
+      assert.equal(x.body.name, b.subarray(16, 16 + namelen).toString());
+      assert.equal(x.body.name, lookups[i]);
+    }
+    const forgets = exchanges.filter((x) => x.op === 'FORGET');
+    assert.deepEqual(forgets.map((x) => [x.nodeid, x.request.body.fuse_forget_in]), [[2, { nlookup: 1 }], [2, { nlookup: 1 }], [2, { nlookup: 1 }]]);
+  });
+
+  it('node 2 is a new file after each FORGET, named by its own lookup; no finding', () => {
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections[0]!.notifications, 3);
+    const { exchanges } = dump(name);
+    const lookups = exchanges.filter((x) => x.op === 'LOOKUP').map((x) => `/${x.request.body.name as string}`);
+    assert.deepEqual(r.model.files.filter((f) => f.nodeid === 2).map((f) => f.path).sort(), lookups.sort());
   });
 });

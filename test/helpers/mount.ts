@@ -571,7 +571,7 @@ function* options(body: Buffer, start: number): Generator<[number, Buffer]> {
 /** FUSE opcodes the tests look at (fuse.h). */
 export const Op = {
   LOOKUP: 1, FORGET: 2, GETATTR: 3, SETATTR: 4, READLINK: 5, MKNOD: 8, OPEN: 14, READ: 15, WRITE: 16, STATFS: 17, RELEASE: 18, FSYNC: 20, FLUSH: 25,
-  INIT: 26, OPENDIR: 27, READDIR: 28, RELEASEDIR: 29, CREATE: 35, INTERRUPT: 36, DESTROY: 38, BATCH_FORGET: 42, READDIRPLUS: 44,
+  INIT: 26, OPENDIR: 27, READDIR: 28, RELEASEDIR: 29, CREATE: 35, INTERRUPT: 36, DESTROY: 38, NOTIFY_REPLY: 41, BATCH_FORGET: 42, READDIRPLUS: 44,
 } as const;
 
 /** A request and (if any) its reply, from one interface. */
@@ -592,7 +592,7 @@ export interface Exchange {
   tReply?: number;
 }
 
-const NO_REPLY = new Set<number>([Op.FORGET, Op.BATCH_FORGET, Op.INTERRUPT, 41]);
+const NO_REPLY = new Set<number>([Op.FORGET, Op.BATCH_FORGET, Op.INTERRUPT, Op.NOTIFY_REPLY]);
 
 /** Pairs requests and replies by (interface, unique); every message must have a direction. */
 export function pairExchanges(cap: PcapngCapture): { exchanges: Exchange[]; orphans: number; notifications: number } {
