@@ -962,19 +962,8 @@ static int start_section(int fd) {
  * errno is left as it was: callers run inside the daemon's calls. */
 static ssize_t read_fdinfo(int fd, char *b, size_t cap) {
     char p[64];
-    int e = errno;
     snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
-    int f = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
-    if (f < 0) {
-        errno = e;
-        return -2;
-    }
-    ssize_t n = syscall(SYS_read, f, b, cap - 1);
-    syscall(SYS_close, f);
-    errno = e;
-    if (n < 0) return -1;
-    b[n] = '\0';
-    return n;
+    return read_small_file(p, b, cap);
 }
 
 /* 1 when this open file description holds the flock: /proc/self/fdinfo
