@@ -109,10 +109,7 @@ function blindSpotOf(what: string, kind: ExecutableKind): { why: string; bpfSees
  * 32-bit program, whose syscalls the tracepoints ignore (executable-kind.ts).
  */
 export function bpfBlindSpot(o: { command: string[]; pid?: number }): string | undefined {
-  if (o.pid !== undefined) {
-    const b = blindSpotOf(`process ${o.pid}`, executableKind(`/proc/${o.pid}/exe`));
-    return b && !b.bpfSees ? b.why : undefined;
-  }
-  const b = o.command.length > 0 ? preloadBlindSpot(o.command[0]!) : undefined;
+  const b = o.pid !== undefined ? blindSpotOf(`process ${o.pid}`, executableKind(`/proc/${o.pid}/exe`))
+    : o.command.length > 0 ? preloadBlindSpot(o.command[0]!) : undefined;
   return b && !b.bpfSees ? b.why : undefined;
 }
