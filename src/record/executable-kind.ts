@@ -59,7 +59,7 @@ export function executableKind(file: string): ExecutableKind {
     if (h[4] === 1) return 'elf32';
     if (h[4] !== 2 || h.length < 64) return 'not-elf';
     const host = HOST_ELF_MACHINE[process.arch];
-    if (h[5] !== (endianness() === 'LE' ? 1 : 2) || (host !== undefined && h.readUInt16LE(18) !== host)) return 'foreign';
+    if (h[5] !== (endianness() === 'LE' ? 1 : 2) || (host !== undefined && (h[5] === 1 ? h.readUInt16LE(18) : h.readUInt16BE(18)) !== host)) return 'foreign';
     if (h[5] !== 1) return 'not-elf';
     const size = statSync(file).size;
     const phoff = Number(h.readBigUInt64LE(32));
