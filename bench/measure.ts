@@ -5,10 +5,13 @@
  * system part of it), peak RSS (MB), outputBytes (what a command wrote) and
  * copyCpuSeconds: after the clock, the CPU time of copying the command's
  * output to another file (read from the page cache, written as the commands
- * write, in TEXT_BUFFER pieces): the kernel's price of writing those very
- * bytes, which on a virtual machine depends on what they are (8.3 GB of one
- * repeated byte took 6.3 system seconds here, 8.6 GB of dump --json's JSON
- * 18.8 within the command; a copy of 2.2 GB of that JSON 2.75, of zeros 0.42).
+ * write, in TEXT_BUFFER pieces): the kernel's price of taking that many
+ * bytes into the page cache. On a virtual machine whose balloon hands free
+ * memory back to the host (free page reporting) that price is mostly the
+ * host's, for memory the guest has not used in the last seconds, not the
+ * bytes': copying 2.2 GB of dump --json's JSON took 5.1-5.6 system seconds
+ * after 15 idle seconds and 0.70-0.76 right after the same copy, 2.2 GB of
+ * zeros 5.1-5.2 and 0.68-0.70.
  * A stage named after a command line (`dump --json`, `export --table requests`,
  * `report` ...) runs that command of the CLI in this process, its output into
  * a file beside the capture (deleted after the clock stops); its messages count is 0 (the

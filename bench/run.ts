@@ -11,6 +11,10 @@
  * counts of the `nodes` case from BENCH_NODES (default "100000,1000000");
  * BENCH_SHAPES picks cases (manyfiles,meta,write,write-snap,nodes), BENCH_STAGES
  * stages; BENCH_RECORDER=0 skips the recorder overhead rows (bench/recorder.ts).
+ * Each stage runs BENCH_RUNS times (default 3), one run after the other, and
+ * its row is the run of median CPU time, with the range of all runs beside it:
+ * on a virtual machine the same run of the same code varies by 10-30%, and one
+ * sample can land anywhere in that.
  * Output stages also get `output copy CPU s`: the CPU time of copying the
  * command's output to another file (measure.ts `copyCpu`), the kernel's price
  * of writing those bytes whatever the command's code does.
@@ -47,6 +51,9 @@ interface Row extends Measurement {
   capture: string;
   stage: string;
   bytes: number;
+  /** CPU seconds of the fastest and the slowest run of the stage. */
+  cpuMin: number;
+  cpuMax: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,12 +71,13 @@ function fmt(n: number, digits = 0): string {
 
 /** The rows as a Markdown table: numbers right-aligned, columns sized to their data. */
 function formatTable(rows: Row[]): string {
-  const header = ['capture', 'stage', 'messages', 'wall s', 'CPU s', 'sys s', 'messages/CPU-s', 'MB/CPU-s', 'messages/s', 'MB/s', 'peak RSS MB', 'output MB', 'output copy CPU s'];
+  const header = ['capture', 'stage', 'messages', 'wall s', 'CPU s', 'CPU s of runs', 'sys s', 'messages/CPU-s', 'MB/CPU-s', 'messages/s', 'MB/s', 'peak RSS MB', 'output MB', 'output copy CPU s'];
   const table = rows.map((r) => {
     const mb = r.bytes / 1048576;
     const perMsg = r.stage !== 'read';
     return [
-      r.capture, r.stage, perMsg ? fmt(r.messages) : '-', fmt(r.seconds, 2), fmt(r.cpuSeconds, 2), fmt(r.systemSeconds, 2),
+      r.capture, r.stage, perMsg ? fmt(r.messages) : '-', fmt(r.seconds, 2), fmt(r.cpuSeconds, 2),
+      r.cpuMin === r.cpuMax ? '-' : `${fmt(r.cpuMin, 2)}-${fmt(r.cpuMax, 2)}`, fmt(r.systemSeconds, 2),
       perMsg ? fmt(r.messages / r.cpuSeconds) : '-', fmt(mb / r.cpuSeconds),
       perMsg ? fmt(r.messages / r.seconds) : '-', fmt(mb / r.seconds), fmt(r.rssMB),
       r.outputBytes > 0 ? fmt(r.outputBytes / 1048576) : '-', r.outputBytes > 0 ? fmt(r.copyCpuSeconds, 2) : '-',
@@ -142,21 +150,29 @@ async function main(): Promise<void> {
   const dir = process.env.BENCH_DIR ?? join(tmpdir(), 'fusetrace-bench');
   mkdirSync(dir, { recursive: true });
   const rows: Row[] = [];
+  const runs = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS ?? 3)) || 1);
   for (const c of cases(dir)) {
     process.stderr.write(`bench: generating ${c.file} ...\n`);
     const gen = c.make();
     const bytes = statSync(c.file).size;
     const label = c.label.replace(/MB$/, `${fmt(bytes / 1048576, bytes < 10 * 1048576 ? 1 : 0)} MB`);
     for (const stage of c.stages) {
-      process.stderr.write(`bench: ${stage} on ${label} (${fmt(bytes / 1048576, 1)} MB, ${fmt(gen.messages)} messages)\n`);
-      const res = runStage(stage, c.file);
-      if ('error' in res) {
-        process.stderr.write(`bench: ${stage} failed: ${res.error}\n`);
-        continue;
+      process.stderr.write(`bench: ${stage} on ${label} (${fmt(bytes / 1048576, 1)} MB, ${fmt(gen.messages)} messages), ${runs} run(s)\n`);
+      const done: Measurement[] = [];
+      for (let i = 0; i < runs; i++) {
+        const res = runStage(stage, c.file);
+        if ('error' in res) {
+          process.stderr.write(`bench: ${stage} failed: ${res.error}\n`);
+          break;
+        }
+        done.push(res);
       }
+      if (done.length < runs) continue;
+      done.sort((a, b) => a.cpuSeconds - b.cpuSeconds);
+      const res = done[(done.length - 1) >> 1]!;
       // Command-line stages do not count messages: the capture has what was generated.
       const messages = res.messages || (stage === 'read' ? 0 : gen.messages);
-      rows.push({ capture: label, stage, bytes, ...res, messages });
+      rows.push({ capture: label, stage, bytes, ...res, messages, cpuMin: done[0]!.cpuSeconds, cpuMax: done[done.length - 1]!.cpuSeconds });
     }
     if (!process.env.BENCH_KEEP) unlinkSync(c.file);
   }
