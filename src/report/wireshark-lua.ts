@@ -17,7 +17,9 @@
  * The dissector registers on LINKTYPE_USER0 (147, capture-format.md §1),
  * reads the direction from the EPB flags, the byte order from the header's
  * length, the protocol minor from each connection's INIT exchange (a
- * preference gives it for captures that start after INIT), pairs requests
+ * preference gives it for captures that start after INIT), the names of
+ * open(2) flags from the `fuse.machine` preference (a Lua dissector cannot
+ * read the capture's shb_hardware), pairs requests
  * and replies by (interface, unique) on the first pass and links them with
  * framenum fields and the latency.
  */
@@ -27,7 +29,7 @@ import { fuse_dirent, fuse_direntplus } from '../protocol/layouts/dir.js';
 import { fuse_init_in, fuse_init_out } from '../protocol/layouts/init.js';
 import { fuse_setxattr_in } from '../protocol/layouts/xattr.js';
 import { InitBit } from '../protocol/flags/init.js';
-import { O_ACCMODE, OPEN_FLAGS } from '../protocol/flags/open.js';
+import { O_ACCMODE, OPEN_FLAG_DIALECTS, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { KNOWN_ERRNOS } from '../model/format.js';
 import { NOTIFY_CODES, Op, OPCODES, type BodyPart } from '../protocol/opcodes.js';
 import { NEWEST_MINOR } from '../protocol/version.js';
@@ -185,6 +187,7 @@ export function generateLua(version: string): string {
     SETXATTR_EXT_BIT: String(InitBit.SETXATTR_EXT),
     SETXATTR_SHORT: String(fuse_setxattr_in.offsets.setxattr_flags),
     OP_INIT: String(Op.INIT),
+    OPEN_DIALECTS: `{${OPEN_FLAG_DIALECTS.map((d) => `{prefixes={${d.prefixes.map(lstr).join(',')}},flags=${luaFlags(d.set)}}`).join(',')}}`,
   };
   return LUA_TEMPLATE.replace(/@([A-Z_]+)@/g, (m, k: string) => subst[k] ?? m);
 }
@@ -197,6 +200,12 @@ const LUA_TEMPLATE = String.raw`-- FUSE (/dev/fuse messages) dissector for Wires
 local fuse = Proto("fuse", "FUSE")
 fuse.prefs.minor = Pref.uint("Protocol minor without INIT", @NEWEST@,
   "Layouts for connections whose INIT exchange is not in the capture (7.N: give N)")
+
+-- open(2) flags travel as the recording host's kernel numbers them; the capture's
+-- shb_hardware names the host, but a Lua dissector cannot read it.
+fuse.prefs.machine = Pref.string("Recording host's machine", "",
+  "uname -m of the host the capture was recorded on (aarch64, ppc64le ...), for the names of open(2) flags: " ..
+  "arm, arm64, m68k and powerpc number O_DIRECT, O_DIRECTORY, O_NOFOLLOW and O_LARGEFILE their own way. Empty: x86-64's numbering")
 
 local OPNAMES = @OPNAMES@
 local NOTIFYNAMES = @NOTIFYNAMES@
@@ -263,6 +272,22 @@ local function size_at(name, minor)
   return l.size
 end
 
+-- Each architecture's open(2) flags, by the prefixes of its machine names.
+local OPEN_DIALECTS = @OPEN_DIALECTS@
+
+-- The open(2) flag names of the host the fuse.machine preference names (x86-64's: generic).
+local function open_flag_names(generic)
+  local m = fuse.prefs.machine
+  if m ~= nil and m ~= "" then
+    for _, d in ipairs(OPEN_DIALECTS) do
+      for _, p in ipairs(d.prefixes) do
+        if m:sub(1, #p) == p then return d.flags end
+      end
+    end
+  end
+  return generic
+end
+
 -- r: the field's bytes, nil for a field that reads as 0.
 local function flag_names(fd, item, r, le)
   local lo, hi
@@ -281,7 +306,9 @@ local function flag_names(fd, item, r, le)
   elseif lo == 0 and hi == 0 then
     return
   end
-  for _, b in ipairs(fd.flags) do
+  -- Only open(2) flag words have an access mode.
+  local flags = fd.accmode and open_flag_names(fd.flags) or fd.flags
+  for _, b in ipairs(flags) do
     local bit, name = b[1], b[2]
     if bit < 32 then
       local m = bit32.lshift(1, bit)

@@ -22,7 +22,7 @@ import { fuse_attr_out } from '../../src/protocol/layouts/attr.js';
 import { layoutAt, type FlagDialect } from '../../src/protocol/layout.js';
 import { opcodeRow } from '../../src/protocol/opcodes.js';
 import { formatOpenFlags, genericOpenFlags, O_DIRECT, OPEN_FLAGS, openFlagDialect, openFlagsKnown } from '../../src/protocol/flags/open.js';
-import { rewriteCapture } from '../helpers/stretch-pcapng.js';
+import { asHost } from '../helpers/host-capture.js';
 import { openedFile } from '../analysis/capture-builder.js';
 import { fusetraceBin, makeTempDir, repoRoot } from '../helpers/mount.js';
 
@@ -73,39 +73,6 @@ test('layoutAt names a layout\'s open(2) flag words the host\'s way, and only la
   assert.equal(layoutAt(fuse_read_in, 45), fuse_read_in, 'no dialect: the layout itself');
   assert.equal(layoutAt(fuse_attr_out, 45, d), fuse_attr_out, 'no open(2) flags: the layout itself');
 });
-
-/** Where the open(2) flag words of a request of `opcode` lie in its message (its first struct's fields of OPEN_FLAGS). */
-function openFlagOffsets(opcode: number): number[] {
-  const first = opcodeRow(opcode)?.request[0];
-  if (first?.k !== 'struct') return [];
-  return first.l.fields.filter((f) => f.flags === OPEN_FLAGS).map((f) => IN_HDR + f.offset);
-}
-
-/** Bits 14-17 of `v` (OPEN_FLAGS's numbering) as `d` numbers them. */
-function hostOpenFlags(v: number, d: FlagDialect): number {
-  for (let n = 0; n < 16; n++) if (genericOpenFlags(n << 14, d) === (v & FOUR_BITS)) return ((v & ~FOUR_BITS) | (n << 14)) >>> 0;
-  throw new Error('no such value');
-}
-
-/** `src` as a host of `machine` would have recorded its traffic; the SHB names the machine only with `tag`. Returns the flag words moved. */
-function asHost(src: string, dst: string, machine: string, tag: boolean): number {
-  const d = openFlagDialect(machine)!;
-  let moved = 0;
-  rewriteCapture(src, dst, {
-    hardware: tag ? machine : null,
-    edit(data: Buffer, m: CaptureMessage) {
-      if (m.dir !== Direction.Inbound || data.length < IN_HDR) return;
-      for (const at of openFlagOffsets(data.readUInt32LE(4))) {
-        if (at + 4 > data.length || at + 4 > data.readUInt32LE(0)) continue;
-        const v = data.readUInt32LE(at);
-        const h = hostOpenFlags(v, d);
-        if (h !== v) moved++;
-        data.writeUInt32LE(h, at);
-      }
-    },
-  });
-  return moved;
-}
 
 const fixture = (name: string): string => join(repoRoot, 'fixtures', name);
 /** analyze --json without the input's file names and sizes (the copies live elsewhere, written anew) and the host's machine. */

@@ -7,6 +7,7 @@
  * README, request/reply links with the latency, expert info, the body
  * description reader, and `--install`.
  */
+import { asHost } from '../helpers/host-capture.js';
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -265,6 +266,16 @@ describe('wireshark dissector', () => {
       const file = join(tmp, 'every-opcode-7.8-no-init.pcapng');
       writeFileSync(file, everyOpcodeCapture(8, false));
       assert.ok(compareWithDump(file, lua, ['--proto', '7.8'], ['-o', 'fuse.minor:8']) > OPCODES.length);
+    });
+
+    it('names open(2) flags as the host the fuse.machine preference names (arm64, ppc64le copies of real captures)', () => {
+      for (const [name, machine] of [['split-dio.pcapng', 'aarch64'], ['thirdparty-fuseiso9660.pcapng', 'ppc64le']] as const) {
+        const copy = join(tmp, `${machine}-${name}`);
+        assert.ok(asHost(join(ROOT, 'fixtures', name), copy, machine, true) > 0, 'flag words moved');
+        assert.ok(compareWithDump(copy, lua, [], ['-o', `fuse.machine:${machine}`]) > 0);
+        // Without the preference the moved bits are named as x86-64 numbers them, not as dump names them.
+        assert.throws(() => compareWithDump(copy, lua), /open_flags|flags/);
+      }
     });
 
     it('filters as the README says: WRITE replies slower than 0.1 s, with their request linked', () => {

@@ -53,26 +53,37 @@ export const O_TRUNC = flagMask(OPEN_FLAGS, 'O_TRUNC');
  * (`GENERIC_MACHINES`); mips, sparc, alpha and parisc move other flags too
  * (O_TRUNC, O_APPEND ...), which fusetrace does not know: `openFlagsKnown`.
  */
-export const OPEN_FLAG_HOSTS: readonly { machines: RegExp; shown: string; source: string; bits14to17: readonly string[] }[] = [
+export const OPEN_FLAG_HOSTS: readonly {
+  /** How their machine names (uname -m) begin. */
+  prefixes: readonly string[];
+  shown: string;
+  source: string;
+  bits14to17: readonly string[];
+}[] = [
   {
-    machines: /^(aarch64|arm)/,
+    prefixes: ['aarch64', 'arm'],
     shown: 'aarch64, arm*',
     source: 'arch/arm64/include/uapi/asm/fcntl.h and arch/arm/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_DIRECT', 'O_LARGEFILE'],
   },
   {
-    machines: /^m68k/,
+    prefixes: ['m68k'],
     shown: 'm68k',
     source: 'arch/m68k/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_DIRECT', 'O_LARGEFILE'],
   },
   {
-    machines: /^(ppc|powerpc)/,
+    prefixes: ['ppc', 'powerpc'],
     shown: 'ppc*, powerpc*',
     source: 'arch/powerpc/include/uapi/asm/fcntl.h, Linux 6.18',
     bits14to17: ['O_DIRECTORY', 'O_NOFOLLOW', 'O_LARGEFILE', 'O_DIRECT'],
   },
 ];
+
+/** The index in OPEN_FLAG_HOSTS of the numbering of `machine`, or -1. */
+function openFlagHost(machine: string): number {
+  return OPEN_FLAG_HOSTS.findIndex((h) => h.prefixes.some((p) => machine.startsWith(p)));
+}
 
 /** Machines whose kernels number open(2) flags as asm-generic (OPEN_FLAGS). */
 const GENERIC_MACHINES = /^(x86_64|amd64|i[3-6]86|x86|riscv(32|64)?|loongarch(32|64)?|s390x?|ia64|arc|csky|hexagon|microblaze|nios2|openrisc|or1k|sh|xtensa|um)/;
@@ -94,14 +105,20 @@ const DIALECTS: FlagDialect[] = OPEN_FLAG_HOSTS.map((h, i) => ({
  */
 export function openFlagDialect(machine: string | undefined): FlagDialect | undefined {
   if (machine === undefined) return undefined;
-  const i = OPEN_FLAG_HOSTS.findIndex((h) => h.machines.test(machine));
+  const i = openFlagHost(machine);
   return i < 0 ? undefined : DIALECTS[i];
 }
 
 /** False for a machine that numbers open(2) flags in a way fusetrace does not know (mips, sparc, alpha, parisc ...). */
 export function openFlagsKnown(machine: string | undefined): boolean {
-  return machine === undefined || machine === '' || GENERIC_MACHINES.test(machine) || OPEN_FLAG_HOSTS.some((h) => h.machines.test(machine));
+  return machine === undefined || machine === '' || GENERIC_MACHINES.test(machine) || openFlagHost(machine) >= 0;
 }
+
+/**
+ * Each architecture's open(2) flag set, with the prefixes of its machine
+ * names (the Wireshark dissector's `fuse.machine` preference picks one).
+ */
+export const OPEN_FLAG_DIALECTS: readonly { prefixes: readonly string[]; set: FlagSet }[] = DIALECTS.map((d, i) => ({ prefixes: OPEN_FLAG_HOSTS[i]!.prefixes, set: d.as }));
 
 /** The open(2) flag sets: OPEN_FLAGS and each architecture's. */
 export const OPEN_FLAG_SETS: ReadonlySet<FlagSet> = new Set([OPEN_FLAGS, ...DIALECTS.map((d) => d.as)]);
