@@ -288,7 +288,7 @@ export function findingColumns(clock: ExportClock): TableColumn<Finding>[] {
     absTimeColumn('t', 'time of the finding, ns since the Unix epoch', clock, (f) => f.t),
     { name: 't_ms', type: 'number', doc: 'ms since the capture start', get: (f) => relMs(f.t) },
     { name: 'severity', type: 'string', doc: 'error, warning or info', get: (f) => f.severity },
-    { name: 'kind', type: 'string', doc: 'finding kind (docs/analysis.md)', get: (f) => f.kind },
+    { name: 'kind', type: 'string', doc: 'finding kind (docs/spec/analysis.md)', get: (f) => f.kind },
     { name: 'conn', type: 'integer', doc: 'connection', get: (f) => f.conn },
     { name: 'nodeid', type: 'integer', doc: 'nodeid (empty: not about one file)', get: (f) => id64(f.nodeid) },
     { name: 'path', type: 'string', doc: 'path of the file', get: (f) => f.path },

@@ -98,12 +98,12 @@ describe('csv export', () => {
     assert.equal(s.got, tableColumns('findings').map((c) => c.name).join(',') + '\r\n');
   });
 
-  it('docs/export.md lists the columns of every table in order', () => {
+  it('docs/export.md lists the columns of every table in order, with their types and what they hold', () => {
     const doc = readFileSync(new URL('../../../docs/export.md', import.meta.url), 'utf8');
     for (const t of TABLES) {
       const part = doc.split(`### \`${t}\``)[1]?.split('###')[0] ?? '';
-      const documented = [...part.matchAll(/^\| \d+ \| `([a-z0-9_]+)` \|/gm)].map((m) => m[1]);
-      assert.deepEqual(documented, tableColumns(t).map((c) => c.name), `table ${t}`);
+      const documented = [...part.matchAll(/^\| \d+ \| `([a-z0-9_]+)` \| ([a-z]+) \| (.*) \|$/gm)].map((m) => [m[1], m[2], m[3]!.replaceAll('\\|', '|')]);
+      assert.deepEqual(documented, tableColumns(t).map((c) => [c.name, c.type, c.doc]), `table ${t}`);
     }
   });
 

@@ -9,7 +9,7 @@ import {
 } from '../layouts/notify.js';
 
 export const NOTIFY_OPS = [
-  defineOp({ code: 41, name: 'NOTIFY_REPLY', cls: 'notify', since: 15, noReply: true, request: [st(fuse_notify_retrieve_in), data()], reply: [] }),
+  defineOp({ code: 41, name: 'NOTIFY_REPLY', cls: 'notify', since: 15, noReply: true, request: [st(fuse_notify_retrieve_in), data()], reply: [], argColumns: 10 }),
 ] as const;
 
 export const NOTIFY_ROWS = [
