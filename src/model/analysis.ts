@@ -2,7 +2,7 @@
  * The neutral analysis model: what `fusetrace analyze` computed, before any
  * rendering. The text report, `--json` (schema fusetrace.analysis/1), CSV
  * export, baseline/check and the HTML timeline all render this one model.
- * Names are the identifiers of docs/analysis.md; keep them stable.
+ * Names are the identifiers of docs/spec/analysis.md; keep them stable.
  *
  * Times: `t`-like fields are nanoseconds relative to `epochNs` (the first
  * timestamp read, an exact decimal string of ns since the Unix epoch), so

@@ -1,6 +1,6 @@
 /**
  * The human report of `fusetrace analyze`: renders the neutral
- * `AnalysisModel` (docs/analysis.md "Outputs"), nothing computed here beyond
+ * `AnalysisModel` (docs/spec/analysis.md "Outputs"), nothing computed here beyond
  * ordering, grouping and formatting. Sections, in reading order: what was
  * read, connections and the INIT facts that matter, time span and counts,
  * requests by opcode (latency percentiles, errors by errno), the busiest
