@@ -1644,9 +1644,19 @@ static void move_handed_mount(int fd, int to) {
     pthread_mutex_unlock(&conn_mu);
 }
 
+/* A vfork child shares our memory but has fds of its own: Python's
+ * subprocess vforks, closes every fd it does not pass on (close_range) and
+ * execs, and a daemon that runs helpers so (bup fuse runs git) would find its
+ * /dev/fuse fd forgotten, each later message opening a new interface.  Its
+ * closes, opens and dups must leave our tables alone.  A forked child runs
+ * atfork_child, which sets mypid; a vfork child runs no atfork handler. */
+static int in_vfork_child(void) {
+    return mypid && (pid_t)syscall(SYS_getpid) != mypid;
+}
+
 /* fd now names something new (or nothing). */
 static void forget_fd(int fd) {
-    if ((unsigned)fd >= MAXFD) return;
+    if ((unsigned)fd >= MAXFD || in_vfork_child()) return;
     move_handed_mount(fd, -1);
     drop_pending(fd);
     unpair_pipe(fd);
@@ -1657,7 +1667,7 @@ static void forget_fd(int fd) {
 
 /* newfd became a copy of oldfd (dup family). */
 static void copy_fd(int oldfd, int newfd) {
-    if ((unsigned)newfd >= MAXFD) return;
+    if ((unsigned)newfd >= MAXFD || in_vfork_child()) return;
     forget_fd(newfd);
     if ((unsigned)newfd > max_fd_seen) max_fd_seen = (unsigned)newfd;
     /* A second fd on one end of a pipe: reads through it would escape the
@@ -1997,7 +2007,7 @@ static void settle_claimed(int rfd, size_t skip) {
  * means than a read we see (close, splice out, fork, exit): take it now. */
 static void settle_fd(int fd) {
     if ((unsigned)fd >= PEND_MAX) return;
-    if (__atomic_load_n(&pend[fd].state, __ATOMIC_ACQUIRE) == PEND_EMPTY) return;
+    if (__atomic_load_n(&pend[fd].state, __ATOMIC_ACQUIRE) == PEND_EMPTY || in_vfork_child()) return;
     for (int i = 0; i < 100000; i++) {
         if (pend_claim(fd)) {
             settle_claimed(fd, 0);
@@ -2183,6 +2193,7 @@ static int claim_for_read(int fd) {
 
 /* Hooks pipe(2) and pipe2(2): pair the two ends. */
 static void note_pipe(int *fds) {
+    if (in_vfork_child()) return;
     forget_fd(fds[0]);
     forget_fd(fds[1]);
     if ((unsigned)fds[0] >= PEND_MAX || (unsigned)fds[1] >= PEND_MAX) return;
@@ -2359,8 +2370,8 @@ int close(int fd) {
 /* close_range over [first, last] except our own fds. */
 static int close_range_sparing(unsigned int first, unsigned int last, int flags) {
     unsigned lo = first;
-    int r = 0;
-    if (!(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+    int r = 0, ours = !in_vfork_child();
+    if (ours && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
         int ln = __atomic_load_n(&pend_list_n, __ATOMIC_ACQUIRE);
         for (int k = 0; k < ln; k++)
             if ((unsigned)pend_list[k] >= first && (unsigned)pend_list[k] <= last) settle_fd(pend_list[k]);
@@ -2373,7 +2384,7 @@ static int close_range_sparing(unsigned int first, unsigned int last, int flags)
         if (fd == UINT32_MAX) return r;
     }
     if (lo <= last && syscall(SYS_close_range, lo, last, flags) != 0) r = -1;
-    if (!(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+    if (ours && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
         unsigned hi = last < max_fd_seen ? last : max_fd_seen;
         for (unsigned fd = first; fd <= hi && fd < MAXFD; fd++)
             if (!ownfd[fd]) forget_fd((int)fd);

@@ -21,6 +21,10 @@
  *   ftrec-probe two             two /dev/fuse fds: two connections
  *   ftrec-probe big N           one writev of N bytes (snap length tests)
  *   ftrec-probe hold PATH       1 write, create PATH, wait for PATH.go, 1 write
+ *   ftrec-probe vfork           1 write; vfork, and the child does what Python's
+ *                               subprocess does: close_range of every fd >= 3, an
+ *                               open (on the number of the /dev/fuse fd), exec
+ *                               /bin/true; the parent waits, 1 write
  *   ftrec-probe closeall PATH   1 write, close every fd >= 3 (close loop, then
  *                               close_range), open PATH and a new /dev/fuse fd, 1 write
  *   ftrec-probe none            opens /dev/fuse (as every mode does), writes nothing, exits 0
@@ -290,6 +294,20 @@ int main(int argc, char **argv) {
         int f2 = open_fuse();
         send_msg(f2, 4, 0);
         close(f);
+        return 0;
+    }
+    if (!strcmp(mode, "vfork") && argc == 2) {
+        send_msg(fd, 2, 0);
+        pid_t p = vfork();
+        if (p == 0) {
+            close_range(3, ~0U, 0);
+            if (open("/dev/null", O_RDONLY) < 0) _exit(126);
+            execl("/bin/true", "true", (char *)NULL);
+            _exit(127);
+        }
+        int st;
+        if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 4;
+        send_msg(fd, 4, 0);
         return 0;
     }
     if (!strcmp(mode, "hold") && argc == 3) {

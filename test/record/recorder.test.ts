@@ -282,6 +282,19 @@ test('a daemon closing all its fds does not close (or write into) the recorder\'
   assert.equal(readFileSync(victim).length, 0, 'nothing of the capture went into the daemon\'s file');
 });
 
+// bup fuse (Python) runs git through subprocess, which vforks and closes every
+// fd in the child: the capture of bup split into a new interface after each run.
+test("a vfork child's close_range and open leave its parent's /dev/fuse fd recorded on its connection", (t) => {
+  if (skip) return t.skip(skip);
+  const r = runProbe(['vfork']);
+  assert.equal(r.status, 0, r.stderr);
+  const d = decode(r.out);
+  assert.deepEqual(d.notices, []);
+  assert.deepEqual(d.msgs.map((m) => m.unique), [2n, 4n]);
+  assert.equal(d.conns.length, 1, 'one connection, one interface');
+  assert.equal(d.stats.length, 1);
+});
+
 test('snap length: cut at FUSETRACE_SNAPLEN, never below 256, 0 keeps whole messages', (t) => {
   if (skip) return t.skip(skip);
   const cases: [string | undefined, number, number][] = [
