@@ -13,7 +13,7 @@
  * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
  * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share), ffmpegfs (media
  * transcoded on the fly), owfs (simulated 1-Wire devices), fuse-python's example xmp.py, libfuse's
- * notification examples notify_store_retrieve and notify_inval_entry. Each is decoded as
+ * notification examples notify_store_retrieve and notify_inval_entry, bup fuse (a bup repository). Each is decoded as
  * the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
@@ -165,6 +165,8 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   // NOTIFY_REPLY requests; NOTIFY_INVAL_ENTRY of the name it renames away); read, stat'ed and listed, nothing written.
   { name: 'thirdparty-libfuse-notify-store-retrieve.pcapng', protocol: '7.45', ops: ['LOOKUP', 'OPEN', 'READ', 'GETATTR', 'READDIR', 'RELEASE', 'NOTIFY_REPLY'] },
   { name: 'thirdparty-libfuse-notify-inval-entry.pcapng', protocol: '7.45', ops: ['LOOKUP', 'OPEN', 'GETATTR', 'READDIR', 'RELEASE', 'FORGET'] },
+  // A read-only bup repository through fuse-python (libfuse 2), which runs git by Python's subprocess (vfork) as it goes.
+  { name: 'thirdparty-bup.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE', 'STATFS'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -1427,6 +1429,43 @@ for (const [impl, name] of [['llfuse', 'thirdparty-borg.pcapng'], ['pyfuse3', 't
     });
   });
 }
+
+describe('bup fuse', { skip: has('thirdparty-bup.pcapng') }, () => {
+  const name = 'thirdparty-bup.pcapng';
+  it('one connection: the git helpers bup runs (vforked by Python\'s subprocess, closing every fd) leave the recording of /dev/fuse on its interface; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual([...new Set(all.map((e) => e.conn))], [0]);
+    assert.ok(all.length > 900);
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.equal(r.model.connections.length, 1);
+  });
+
+  it('a hard link is two nodes of one size (bup answers nlink 1); `latest` is a symlink read again on every path through it; every OPEN answered fh 0 and no open flags; READs across the end stop at the size; each file keeps one size', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const entries = entriesOf(all);
+    for (const x of entries) assert.equal(x.ino, x.nodeid, x.name);
+    const link = entries.find((x) => x.name === 'notes3.link')!;
+    const txt = entries.find((x) => x.name === 'notes3.txt')!;
+    assert.notEqual(link.nodeid, txt.nodeid);
+    assert.equal(link.size, txt.size);
+    const latest = entries.find((x) => x.name === 'latest')!;
+    assert.equal(latest.mode & 0o170000, 0o120000);
+    assert.ok(all.filter((e) => e.opcode === Op.READLINK && e.nodeid === latest.nodeid).length >= 100);
+    assert.equal(entries.find((x) => x.name === 'big.bin')!.size, 4000000);
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.ok(opens.length >= 100);
+    for (const e of opens) {
+      assert.equal(e.reply!.readBigUInt64LE(16), 0n);
+      assert.equal(openReplyFlags(e), 0);
+    }
+    assert.ok(opens.some((e) => (e.req.readUInt32LE(40) & 0o40000) !== 0), 'an O_DIRECT open');
+    assert.ok(assertReadsStopAtTheEnd(all) >= 200);
+    assert.equal(maxInFlight(all), 1, 'one daemon thread');
+
+    assertOneSizeEach(run(name));
+  });
+});
 
 describe('fuseiso', { skip: has('thirdparty-fuseiso.pcapng') }, () => {
   const name = 'thirdparty-fuseiso.pcapng';
