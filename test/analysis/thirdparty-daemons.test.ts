@@ -3,7 +3,7 @@
  * fixtures/gen/thirdparty-*.sh): sshfs, ntfs-3g, encfs, gocryptfs, rclone
  * mount2, mergerfs, fuse2fs, securefs, lxcfs, fuse-zip, libfuse's passthrough_hp,
  * avfs, unionfs-fuse, archivemount, posixovl, exfat-fuse, httpdirfs, cryfs, fusefat,
- * disorderfs, zfs-fuse, the GlusterFS client, fuse-convmvfs, fuseext2,
+ * disorderfs, zfs-fuse, the GlusterFS client, MooseFS's mfsmount, fuse-convmvfs, fuseext2,
  * httpfs2, restic mount, borg mount (llfuse and pyfuse3), fuseiso, fuseiso9660, s3fs, guestmount, ciopfs,
  * mp3fs, davfs2, nbdfuse (an nbdkit disk as one file), s3backer (--test), wimlib's
  * wimmountrw, tup (three builds of a small C project: one connection each),
@@ -105,6 +105,10 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-glusterfs.pcapng', protocol: '7.24', ops: [...WORKLOAD_OPS, 'LINK', 'READ'] },
   { name: 'thirdparty-glusterfs-race-A.pcapng', protocol: '7.24', ops: ['LOOKUP', 'OPEN', 'WRITE'] },
   { name: 'thirdparty-glusterfs-race-B.pcapng', protocol: '7.24', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
+  // MooseFS 3.0.117's mfsmount (libfuse 3.14): the workload, then four O_DIRECT writers of one file; the race's two clients.
+  { name: 'thirdparty-moosefs.pcapng', protocol: '7.31', ops: [...WORKLOAD_OPS, 'LINK', 'MKDIR', 'READ'] },
+  { name: 'thirdparty-moosefs-race-A.pcapng', protocol: '7.31', ops: ['LOOKUP', 'OPEN', 'WRITE'] },
+  { name: 'thirdparty-moosefs-race-B.pcapng', protocol: '7.31', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
   // CREATE is answered ENOSYS: files are made by MKNOD and OPEN; READDIR without READDIRPLUS.
   { name: 'thirdparty-fuse-convmvfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'LINK'] },
   { name: 'thirdparty-fuseext2.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR'] },
@@ -402,6 +406,7 @@ function interleaving(writes: RawExchange[]): { switches: number; overlapped: bo
 }
 
 const FOPEN_DIRECT_IO = 1;
+const FOPEN_KEEP_CACHE = 2;
 const FOPEN_PARALLEL_DIRECT_WRITES = 0x40;
 
 describe('mergerfs', { skip: has('thirdparty-mergerfs.pcapng') }, () => {
@@ -1184,6 +1189,109 @@ describe('GlusterFS, two clients of one volume: the stale-size race', { skip: ha
     const f = r.model.findings[0]!;
     assert.deepEqual([f.conn, f.path, f.uniques.map(String)], [0, '/file', [String(writes[0]!.unique)]]);
     assert.equal(r.model.files.find((g) => g.conn === 0 && g.path === '/file')!.maxConcurrentWrites, 1);
+  });
+});
+
+describe('MooseFS, one client', { skip: has('thirdparty-moosefs.pcapng') }, () => {
+  const name = 'thirdparty-moosefs.pcapng';
+  it('answers opens 0 or FOPEN_KEEP_CACHE as its master decides, DIRECT_IO for O_APPEND, never PARALLEL_DIRECT_WRITES: four O_DIRECT writers of /par sent one at a time; no finding', () => {
+    const { writes, openFlags } = writesTo(name, 'par');
+    assert.equal(openFlags.length, 5, 'the CREATE, three writers\' OPENs and the read-back');
+    assert.ok(openFlags.every((f) => f === 0 || f === FOPEN_KEEP_CACHE), `open_flags ${openFlags.join(', ')}`);
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const data = BigInt(entryNodeid(name, 'CREATE', 'data'));
+    const O_APPEND = 0o2000;
+    const appends = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === data && (e.req.readUInt32LE(40) & O_APPEND) !== 0);
+    assert.deepEqual(appends.map(openReplyFlags), [FOPEN_DIRECT_IO]);
+    assert.ok(all.every((e) => ((openReplyFlags(e) ?? 0) & FOPEN_PARALLEL_DIRECT_WRITES) === 0));
+
+    // writers_in_turn: 4 rounds of 64 KiB from each of 0, 1, 2 and 3 MiB.
+    const starts = [0, 1, 2, 3].map((m) => m << 20);
+    const expected = starts.flatMap((s) => [0, 1, 2, 3].map((k) => s + k * 65536)).sort((a, b) => a - b);
+    assert.deepEqual(writes.map((w) => writeInfo(w).offset).sort((a, b) => a - b), expected);
+    assert.ok(writes.every((w) => writeInfo(w).size === 65536 && writeInfo(w).written === 65536 && (writeInfo(w).flags & 0o40000) !== 0), 'O_DIRECT, 64 KiB each');
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 4);
+    const { switches, overlapped } = interleaving(writes);
+    assert.ok(switches >= 8, `the writers ran at the same time (${switches} switches)`);
+    assert.equal(overlapped, false, 'the kernel sent them one at a time');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    const par = r.model.files.find((f) => f.path === '/par')!;
+    assert.deepEqual([par.writes, par.maxConcurrentWrites, par.reportedSize, par.daemonSize], [16, 1, (3 << 20) + 4 * 65536, (3 << 20) + 4 * 65536]);
+    assert.equal(r.model.files.find((f) => f.path === '/data')!.reportedSize, 9009);
+  });
+});
+
+describe('MooseFS, two clients of one master: the stale-size race', { skip: has('thirdparty-moosefs-race-A.pcapng') || has('thirdparty-moosefs-race-B.pcapng') }, () => {
+  const A = 'thirdparty-moosefs-race-A.pcapng';
+  const B = 'thirdparty-moosefs-race-B.pcapng';
+  const GiB = 2 ** 30;
+  const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
+    const cap = readPcapng(fx(name));
+    return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
+  };
+
+  it('A\'s kernel cached 4 GiB for an hour, B truncated to 2 GiB, A wrote at 3 and 3.5 GiB one at a time: a stale-size write for each one starting past the end the writes before it had left', () => {
+    const a = abs(A);
+    const b = abs(B);
+    const { exchanges: da } = dump(A);
+    const { exchanges: db } = dump(B);
+    const lookup = da.find((x) => x.op === 'LOOKUP' && nameOf(x) === 'file')!;
+    assert.equal(attrOf(lookup)!.size, 4 * GiB);
+    const entry = (lookup.reply!.body as { fuse_entry_out: { nodeid: number; attr_valid: number; entry_valid: number } }).fuse_entry_out;
+    assert.deepEqual([entry.attr_valid, entry.entry_valid], [3600, 3600]);
+    const fileA = BigInt(entry.nodeid);
+    const trunc = db.find((x) => x.op === 'SETATTR' && attrOf(x)!.size === 2 * GiB)!;
+    assert.equal(String(attrOf(trunc)!.ino), String(attrOf(lookup)!.ino));
+    const truncB = b.find((e) => e.opcode === Op.SETATTR && e.unique === BigInt(trunc.unique))!;
+    const writes = a.filter((e) => e.opcode === Op.WRITE && e.nodeid === fileA).sort((x, y) => x.from - y.from);
+    assert.deepEqual(writes.map((w) => [writeInfo(w).offset, writeInfo(w).size]).sort((x, y) => x[0]! - y[0]!), [[3 * GiB, 65536], [3.5 * GiB, 65536]]);
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 2);
+    const lookupA = a.find((e) => e.opcode === Op.LOOKUP && e.unique === BigInt(lookup.unique))!;
+    assert.ok(lookupA.to < truncB.from && truncB.to < writes[0]!.from, 'LOOKUP, then the truncate, then the first WRITE');
+    // Nothing told A's kernel another size after its LOOKUP: no GETATTR or LOOKUP of the file, no notification.
+    assert.ok(!a.some((e) => e.nodeid === fileA && (e.opcode === Op.GETATTR || e.opcode === Op.LOOKUP) && e.from > lookupA.to));
+    assert.equal(pairExchanges(readPcapng(fx(A))).notifications, 0);
+    // mfscachemode=DIRECT: FOPEN_DIRECT_IO alone; the writes never overlapped.
+    assert.deepEqual(a.filter((e) => e.opcode === Op.OPEN && e.nodeid === fileA).map(openReplyFlags), [FOPEN_DIRECT_IO, FOPEN_DIRECT_IO]);
+    assert.equal(maxInFlight(writes), 1);
+    // The writes past the end: the end is B's 2 GiB, then wherever the earlier writes left it.
+    let end = 2 * GiB;
+    const stale: number[] = [];
+    for (const w of writes.map(writeInfo)) {
+      if (w.offset > end) stale.push(Number(w.unique));
+      end = Math.max(end, w.offset + w.size);
+    }
+    assert.ok(stale.length >= 1);
+
+    const r = analyze({ files: [fx(A), fx(B)] });
+    assert.equal(r.fatal, undefined);
+    assert.deepEqual(kindsOf(r), ['stale-size-write']);
+    const f = r.model.findings[0]!;
+    assert.deepEqual([f.conn, f.path, f.uniques.map(Number)], [0, '/file', stale]);
+    const file = r.model.files.find((g) => g.conn === 0 && g.path === '/file')!;
+    assert.equal(file.maxConcurrentWrites, 1);
+    assert.equal(file.kernelSize['0'], 4 * GiB, 'A\'s kernel still believes 4 GiB');
+  });
+
+  it('B\'s kernel is sent NOTIFY_INVAL_INODE of the file after A\'s writes, then its LOOKUP reports 3.5 GiB + 64 KiB: alone, B\'s capture shows the growth as size-grew-externally; A\'s alone shows nothing', () => {
+    const { exchanges: db } = dump(B);
+    const node = entryNodeid(B, 'CREATE', 'file');
+    const raw = rawNotifications(B);
+    assert.ok(raw.length >= 1);
+    for (const n of raw) {
+      assert.equal(n.code, 2, 'FUSE_NOTIFY_INVAL_INODE');
+      assert.equal(Number(n.body.readBigUInt64LE(0)), node);
+    }
+    const last = db.filter((x) => x.op === 'LOOKUP' && nameOf(x) === 'file' && x.error === 0).at(-1)!;
+    assert.equal(attrOf(last)!.size, 3.5 * GiB + 65536);
+    assert.ok(!db.some((x) => x.op === 'WRITE'), 'B wrote nothing');
+
+    const rb = run(B);
+    assert.deepEqual(kindsOf(rb), ['size-grew-externally']);
+    assert.deepEqual(rb.model.findings[0]!.uniques.map(Number), [last.unique]);
+    assert.deepEqual(kindsOf(run(A)), []);
   });
 });
 
