@@ -13,7 +13,8 @@
  * llfuse's examples tmpfs.py and passthroughfs.py (which dies on an O_DIRECT
  * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share), ffmpegfs (media
  * transcoded on the fly), owfs (simulated 1-Wire devices), fuse-python's example xmp.py, libfuse's
- * notification examples notify_store_retrieve and notify_inval_entry, bup fuse (a bup repository). Each is decoded as
+ * notification examples notify_store_retrieve and notify_inval_entry, bup fuse (a bup repository), ceph-fuse (CephFS,
+ * one client, then two in the stale-size race). Each is decoded as
  * the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
@@ -171,6 +172,10 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-libfuse-notify-inval-entry.pcapng', protocol: '7.45', ops: ['LOOKUP', 'OPEN', 'GETATTR', 'READDIR', 'RELEASE', 'FORGET'] },
   // A read-only bup repository through fuse-python (libfuse 2), which runs git by Python's subprocess (vfork) as it goes.
   { name: 'thirdparty-bup.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'READLINK', 'OPEN', 'READ', 'RELEASE', 'STATFS'] },
+  // CephFS through ceph-fuse (libfuse 2) on a one-node cluster: READDIR without READDIRPLUS; then the stale-size race through two clients.
+  { name: 'thirdparty-ceph-fuse.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'RMDIR', 'READ'] },
+  { name: 'thirdparty-ceph-fuse-race-A.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPEN', 'WRITE'] },
+  { name: 'thirdparty-ceph-fuse-race-B.pcapng', protocol: '7.19', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -1307,6 +1312,81 @@ describe('MooseFS, two clients of one master: the stale-size race', { skip: has(
     const ra = run(A);
     assert.deepEqual(kindsOf(ra), below.length ? ['size-shrank-externally'] : []);
     if (below.length) assert.deepEqual(ra.model.findings[0]!.uniques.map(Number), [below[0]!.unique]);
+  });
+});
+
+/** entry_valid and attr_valid of an entry or attribute reply (dump's body), in seconds. */
+function validities(x: Dumped): number[] {
+  const b = x.reply!.body as { fuse_entry_out?: { entry_valid: number; attr_valid: number }; fuse_attr_out?: { attr_valid: number } };
+  return b.fuse_entry_out ? [b.fuse_entry_out.entry_valid, b.fuse_entry_out.attr_valid] : [b.fuse_attr_out!.attr_valid];
+}
+
+describe('ceph-fuse, one client', { skip: has('thirdparty-ceph-fuse.pcapng') }, () => {
+  const name = 'thirdparty-ceph-fuse.pcapng';
+  it('answers every entry and attribute valid for 0 s; a truncate down is followed by NOTIFY_INVAL_INODE of the cut range before its SETATTR reply; LINK, truncates down and up, O_DIRECT READs; no finding', () => {
+    const { exchanges } = dump(name);
+    const withAttrs = exchanges.filter((x) => x.error === 0 && attrOf(x) !== undefined);
+    assert.ok(withAttrs.length >= 100);
+    for (const x of withAttrs) assert.ok(validities(x).every((v) => v === 0), `${x.op} #${x.unique}`);
+    assert.ok(exchanges.some((x) => x.op === 'LINK' && x.error === 0));
+    const data = entryNodeid(name, 'CREATE', 'data');
+    const cuts = exchanges.filter((x) => x.op === 'SETATTR' && x.nodeid === data && x.error === 0);
+    assert.deepEqual(cuts.slice(0, 2).map((x) => attrOf(x)!.size), [1000, 9000]);
+    // The notification, from the daemon's own thread: the bytes from 1000 to the 6000 it had.
+    const r = runCli(['dump', '--json', fx(name)]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').filter((l) => l.includes('"kind":"notify"'));
+    assert.equal(lines.length, 1);
+    const note = JSON.parse(lines[0]!) as { data: { decoded: { op: string; body: { fuse_notify_inval_inode_out: { ino: number; off: number; len: number } } } } };
+    assert.equal(note.data.decoded.op, 'INVAL_INODE');
+    const inval = note.data.decoded.body.fuse_notify_inval_inode_out;
+    assert.deepEqual([inval.ino, inval.off, inval.len], [data, 1000, 5000]);
+    // t_ns as written (beyond 2^53: not through JSON.parse).
+    const t = BigInt(/"t_ns":(\d+)/.exec(lines[0]!)![1]!);
+    assert.ok(t > BigInt(cuts[0]!.req_ns) && t < BigInt(cuts[0]!.reply_ns!), 'while the SETATTR was in flight');
+    assert.ok(exchanges.filter((x) => x.op === 'READ' && x.nodeid === data && x.error === 0).length >= 3);
+
+    const a = run(name);
+    assert.deepEqual(kindsOf(a), []);
+  });
+});
+
+describe('ceph-fuse, two clients of one CephFS: the stale-size race', { skip: has('thirdparty-ceph-fuse-race-A.pcapng') || has('thirdparty-ceph-fuse-race-B.pcapng') }, () => {
+  const A = 'thirdparty-ceph-fuse-race-A.pcapng';
+  const B = 'thirdparty-ceph-fuse-race-B.pcapng';
+  it('A\'s kernel caches nothing (valid 0 s): it looks /file up again after B\'s truncate and gets 2 GiB before its writes, which go one at a time (DIRECT_IO without PARALLEL_DIRECT_WRITES): no race. Alone, A shows the shrink and B the growth the other made; together, no finding', () => {
+    const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
+      const cap = readPcapng(fx(name));
+      return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
+    };
+    const a = abs(A);
+    const b = abs(B);
+    const { exchanges: da } = dump(A);
+    const { exchanges: db } = dump(B);
+    const first = da.find((x) => x.op === 'LOOKUP' && nameOf(x) === 'file')!;
+    assert.equal(attrOf(first)!.size, 4 * 2 ** 30);
+    assert.deepEqual(validities(first), [0, 0]);
+    const fileA = BigInt((first.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid);
+    const trunc = db.find((x) => x.op === 'SETATTR' && attrOf(x)!.size === 2 * 2 ** 30)!;
+    assert.equal(String(attrOf(trunc)!.ino), String(attrOf(first)!.ino));
+    const truncB = b.find((e) => e.opcode === Op.SETATTR && e.unique === BigInt(trunc.unique))!;
+    const writes = a.filter((e) => e.opcode === Op.WRITE && e.nodeid === fileA).sort((x, y) => x.from - y.from);
+    assert.deepEqual(writes.map((w) => [writeInfo(w).offset, writeInfo(w).size]), [[3 * 2 ** 30, 65536], [3584 * 2 ** 20, 65536]]);
+    assert.equal(new Set(writes.map((w) => w.pid)).size, 2);
+    // Between B's truncate and A's first WRITE, A's kernel asked again and was told 2 GiB.
+    const between = da.filter((x) => x.error === 0 && (x.op === 'LOOKUP' ? nameOf(x) === 'file' : x.op === 'GETATTR' && BigInt(x.nodeid) === fileA) &&
+      Number(BigInt(x.req_ns)) > truncB.to && Number(BigInt(x.req_ns)) < writes[0]!.from);
+    assert.ok(between.length >= 2);
+    for (const x of between) assert.equal(attrOf(x)!.size, 2 * 2 ** 30);
+    const opens = a.filter((e) => e.opcode === Op.OPEN && e.nodeid === fileA).map(openReplyFlags);
+    assert.deepEqual(opens, [0x1, 0x1]);
+    assert.equal(maxInFlight(writes), 1);
+
+    assert.deepEqual(kindsOf(run(A)), ['size-shrank-externally']);
+    assert.deepEqual(kindsOf(run(B)), ['size-grew-externally']);
+    const r = analyze({ files: [fx(A), fx(B)] });
+    assert.equal(r.fatal, undefined);
+    assert.deepEqual(kindsOf(r), []);
   });
 });
 
