@@ -14,7 +14,8 @@
  * write), gvfsd-fuse (GVFS mounts of a D-Bus session), smbnetfs (a Samba share), ffmpegfs (media
  * transcoded on the fly), owfs (simulated 1-Wire devices), fuse-python's example xmp.py, libfuse's
  * notification examples notify_store_retrieve and notify_inval_entry, bup fuse (a bup repository), ceph-fuse (CephFS,
- * one client, then two in the stale-size race). Each is decoded as
+ * one client, then two in the stale-size race), fusepy and Ruby's FuseFS (in-memory file systems written in their
+ * scripts), xrootdfs (an xrootd server). Each is decoded as
  * the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
@@ -176,6 +177,12 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-ceph-fuse.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'LINK', 'RMDIR', 'READ'] },
   { name: 'thirdparty-ceph-fuse-race-A.pcapng', protocol: '7.19', ops: ['LOOKUP', 'OPEN', 'WRITE'] },
   { name: 'thirdparty-ceph-fuse-race-B.pcapng', protocol: '7.19', ops: ['CREATE', 'SETATTR', 'LOOKUP'] },
+  // fusepy (ctypes over libfuse 2's high-level API), multi-threaded: an in-memory file system with links, symlinks, xattrs.
+  { name: 'thirdparty-fusepy.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'LINK', 'SYMLINK', 'READLINK', 'MKDIR', 'RMDIR', 'SETXATTR', 'LISTXATTR', 'REMOVEXATTR'] },
+  // Ruby's FuseFS (libfuse 2): CREATE is answered ENOSYS, files are made by MKNOD and OPEN.
+  { name: 'thirdparty-ruby-fusefs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'MKDIR', 'RMDIR'] },
+  // xrootdfs (libfuse 2) over an xrootd server on 127.0.0.1.
+  { name: 'thirdparty-xrootdfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'RMDIR', 'READ'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -3597,5 +3604,121 @@ describe('libfuse 3.18.2 notify_inval_entry', { skip: has('thirdparty-libfuse-no
     const { exchanges } = dump(name);
     const lookups = exchanges.filter((x) => x.op === 'LOOKUP').map((x) => `/${x.request.body.name as string}`);
     assert.deepEqual(r.model.files.filter((f) => f.nodeid === 2).map((f) => f.path).sort(), lookups.sort());
+  });
+});
+
+/** The node a CREATE or MKNOD of `file` made (fuse_create_in and fuse_mknod_in are 16 bytes: the name follows at 56). */
+function madeNode(all: RawExchange[], file: string): { made: RawExchange; node: bigint } {
+  const made = all.find((e) => (e.opcode === Op.CREATE || e.opcode === Op.MKNOD) && e.replyError === 0
+    && e.req.subarray(40 + 16).toString('latin1').startsWith(`${file}\0`));
+  assert.ok(made, `CREATE or MKNOD of ${file}`);
+  return { made, node: made.reply!.readBigUInt64LE(16) };
+}
+
+/** End of the furthest WRITE of `writes`; asserts each was answered whole. */
+function writtenEnd(writes: RawExchange[]): number {
+  assert.ok(writes.length > 0);
+  for (const w of writes) assert.equal(writeInfo(w).written, writeInfo(w).size, `WRITE #${w.unique} answered whole`);
+  return Math.max(...writes.map((w) => writeInfo(w).offset + writeInfo(w).size));
+}
+
+const FUSE_ASYNC_READ = 1;
+const FUSE_EXPORT_SUPPORT = 1 << 4;
+
+describe('fusepy (ctypes over libfuse 2, multi-threaded)', { skip: has('thirdparty-fusepy.pcapng') }, () => {
+  const name = 'thirdparty-fusepy.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT from several threads; no FOPEN flag; a LINK is a node of its own; no two WRITEs of one file in flight though requests overlap; each file ends at the size written: no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, FUSE_ASYNC_READ | FUSE_EXPORT_SUPPORT, 131072]);
+    assert.ok(new Set(readPcapng(fx(name)).messages.map((m) => m.tid)).size >= 2, 'several daemon threads');
+    assert.ok(maxInFlight(all.filter((e) => e.reply)) >= 2, 'answered requests overlap');
+    const opens = all.filter((e) => (e.opcode === Op.OPEN || e.opcode === Op.CREATE) && e.replyError === 0);
+    assert.ok(opens.length >= 20);
+    for (const e of opens) assert.equal(openReplyFlags(e), 0);
+    const data = madeNode(all, 'data').node;
+    const link = all.find((e) => e.opcode === Op.LINK)!;
+    assert.equal(link.replyError, 0);
+    assert.equal(link.req.readBigUInt64LE(40), data, 'LINK of data');
+    assert.notEqual(link.reply!.readBigUInt64LE(16), data, 'answered with another node');
+    for (const [file, end, count] of [['pair.bin', 524288, 128], ['pair-direct.bin', 524288, 8], ['four.bin', 1 << 20, 16]] as const) {
+      const { node } = madeNode(all, file);
+      const writes = writesOf(all, node);
+      assert.equal(writes.length, count, file);
+      assert.equal(writtenEnd(writes), end, file);
+      assert.equal(interleaving(writes).overlapped, false, `${file}: one WRITE at a time`);
+      const last = all.filter((e) => e.opcode === Op.GETATTR && e.nodeid === node).at(-1)!;
+      assert.ok(last.tReq > writes.at(-1)!.tReply!);
+      assert.equal(replySize(last), end, `${file}: GETATTR after the writes`);
+    }
+    assert.deepEqual(kindsOf(run(name)), []);
+  });
+});
+
+describe('Ruby FuseFS (one thread, writes buffered to RELEASE)', { skip: has('thirdparty-ruby-fusefs.pcapng') }, () => {
+  const name = 'thirdparty-ruby-fusefs.pcapng';
+  it('answers SETATTR to 1000 and 9000 with size 0, and the kernel then appends at 0: the reply is the size, no finding on /data', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.equal(maxInFlight(all.filter((e) => e.reply)), 1, 'one request at a time (FORGET has no reply)');
+    assert.deepEqual(all.filter((e) => e.opcode === Op.CREATE).map((e) => e.replyError), [-38]);
+    const data = madeNode(all, 'data').node;
+    const setattrs = all.filter((e) => e.opcode === Op.SETATTR && e.nodeid === data);
+    assert.deepEqual(setattrs.map(setattrSizes), [[1000, 0], [9000, 0]]);
+    const append = writesOf(all, data).filter((w) => w.tReq > setattrs.at(-1)!.tReply!);
+    assert.deepEqual(append.map((w) => [writeInfo(w).offset, writeInfo(w).size]), [[0, 9]]);
+    const f = run(name).model.files.find((g) => g.path === '/data')!;
+    assert.equal(f.reportedSize, 9);
+    assert.equal(f.findings, 0);
+  });
+
+  it('a second open for writing is refused EACCES; the other writer\'s WRITEs are answered whole, yet after its RELEASE the GETATTR says 0 with no truncate between: size-shrank-externally on both files, and nothing else', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    const r = run(name);
+    const expected: [string, number, number][] = [];
+    for (const file of ['pair.bin', 'pair-direct.bin']) {
+      const { made, node } = madeNode(all, file);
+      // fuse_open_in.flags & O_ACCMODE: the two writers' opens, not the reads after them.
+      const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node && (e.req.readUInt32LE(40) & 3) !== 0);
+      assert.deepEqual(opens.map((e) => e.replyError), [0, -13], `${file}: the second OPEN for writing refused EACCES`);
+      const writes = writesOf(all, node);
+      assert.equal(new Set(writes.map((w) => w.pid)).size, 1, `${file}: one writer`);
+      const end = writtenEnd(writes);
+      assert.ok(!all.some((e) => e.opcode === Op.SETATTR && e.nodeid === node), `${file}: no truncate`);
+      const release = all.find((e) => e.opcode === Op.RELEASE && e.nodeid === node && e.tReq > writes.at(-1)!.tReply!)!;
+      const after = all.find((e) => e.opcode === Op.GETATTR && e.nodeid === node && e.tReq > release.tReply!)!;
+      assert.equal(replySize(after), 0, `${file}: GETATTR after the release`);
+      expected.push([`/${file}`, Number(after.unique), end]);
+    }
+    assert.deepEqual(kindsOf(r), ['size-shrank-externally', 'size-shrank-externally']);
+    assert.deepEqual(
+      r.model.findings.map((g) => [g.path, g.uniques[0], g.details.daemonSize, g.details.reportedSize]),
+      expected.map(([path, unique, end]) => [path, unique, end, 0]),
+    );
+  });
+});
+
+describe('xrootdfs (libfuse 2) over an xrootd server', { skip: has('thirdparty-xrootdfs.pcapng') }, () => {
+  const name = 'thirdparty-xrootdfs.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT; answers a missing name with nodeid 0 (a negative entry); a second open for writing is refused EDEADLK and the file ends where the one writer left it; no finding', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, FUSE_ASYNC_READ | FUSE_EXPORT_SUPPORT, 131072]);
+    assert.ok(maxInFlight(all.filter((e) => e.reply)) >= 2, 'answered requests overlap');
+    for (const e of all.filter((x) => (x.opcode === Op.OPEN || x.opcode === Op.CREATE) && x.replyError === 0)) assert.equal(openReplyFlags(e), 0);
+    const lookups = all.filter((e) => e.opcode === Op.LOOKUP);
+    assert.ok(lookups.length >= 10);
+    for (const e of lookups) {
+      assert.equal(e.replyError, 0);
+      assert.equal(e.reply!.readBigUInt64LE(16), 0n, 'negative entry');
+    }
+    for (const file of ['pair.bin', 'pair-direct.bin']) {
+      const { made, node } = madeNode(all, file);
+      const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node && e.tReq > made.tReq && e.tReq < made.tReq + 1e8);
+      assert.equal(opens[0]!.replyError, -35, `${file}: the second writer's OPEN refused EDEADLK`);
+      const writes = writesOf(all, node);
+      assert.equal(new Set(writes.map((w) => w.pid)).size, 1, `${file}: one writer`);
+      const end = writtenEnd(writes);
+      const after = all.find((e) => e.opcode === Op.GETATTR && e.nodeid === node && e.tReq > writes.at(-1)!.tReply!)!;
+      assert.equal(replySize(after), end, `${file}: GETATTR after the writes`);
+    }
+    assert.deepEqual(kindsOf(run(name)), []);
   });
 });

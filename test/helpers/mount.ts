@@ -570,7 +570,7 @@ function* options(body: Buffer, start: number): Generator<[number, Buffer]> {
 
 /** FUSE opcodes the tests look at (fuse.h). */
 export const Op = {
-  LOOKUP: 1, FORGET: 2, GETATTR: 3, SETATTR: 4, READLINK: 5, MKNOD: 8, OPEN: 14, READ: 15, WRITE: 16, STATFS: 17, RELEASE: 18, FSYNC: 20, FLUSH: 25,
+  LOOKUP: 1, FORGET: 2, GETATTR: 3, SETATTR: 4, READLINK: 5, MKNOD: 8, LINK: 13, OPEN: 14, READ: 15, WRITE: 16, STATFS: 17, RELEASE: 18, FSYNC: 20, FLUSH: 25,
   INIT: 26, OPENDIR: 27, READDIR: 28, RELEASEDIR: 29, CREATE: 35, INTERRUPT: 36, DESTROY: 38, NOTIFY_REPLY: 41, BATCH_FORGET: 42, READDIRPLUS: 44,
 } as const;
 
