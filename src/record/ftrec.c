@@ -740,16 +740,19 @@ static size_t build_idb(char *b, size_t cap, struct conn *c) {
     return len;
 }
 
-/* Counts n messages of c as lost (under mu). */
+/* Counts n messages of c as lost.  Atomic: a thread writing a handed-off
+ * buffer (finish_handoff, outside mu) counts its blocks lost when the write
+ * fails, while other threads count messages under mu; a plain += lost one of
+ * two such updates (an ISB that counted 250 received for 251 messages kept). */
 static void add_drop(struct conn *c, uint64_t n) {
-    c->drop += n;
+    __atomic_add_fetch(&c->drop, n, __ATOMIC_RELAXED);
     if (!status) return;
     if (c->iface >= 0 && c->iface < STATUS_IFACES) __atomic_add_fetch(&status->drop[c->iface], n, __ATOMIC_RELAXED);
     else __atomic_add_fetch(&status->drop_noiface, n, __ATOMIC_RELAXED);
 }
 
 static void add_recv(struct conn *c, int64_t n) {
-    c->recv += (uint64_t)n;
+    __atomic_add_fetch(&c->recv, (uint64_t)n, __ATOMIC_RELAXED);
     if (status && c->iface >= 0 && c->iface < STATUS_IFACES)
         __atomic_add_fetch(&status->recv[c->iface], (uint64_t)n, __ATOMIC_RELAXED);
 }
@@ -1433,6 +1436,9 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
             __atomic_add_fetch(tail.count, 1, __ATOMIC_ACQ_REL);
             my_copy = &tail;
         }
+        /* Counted before a big block's write, whose failure takes it back (lose_blocks):
+         * never a moment below zero in the shared status the record command shows. */
+        add_recv(c, 1);
         if (big) {
             /* After flush_locked(): nothing in flight, nothing buffered. */
             sigset_t old;
@@ -1445,7 +1451,6 @@ static void record_iov_t(int ci, unsigned dir, const struct iovec *iov, int iovc
             __atomic_store_n(&buflen, buflen + total, __ATOMIC_RELEASE);
         }
     }
-    add_recv(c, 1);
     if (spliced) {
         if (dir == DIR_IN) c->spliced_in++;
         else c->spliced_out++;
