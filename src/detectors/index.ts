@@ -18,6 +18,7 @@ import sizeShrankExternally from './size-shrank-externally.js';
 import sizeGrewExternally from './size-grew-externally.js';
 import staleAttrReply from './stale-attr-reply.js';
 import staleSizeWrite from './stale-size-write.js';
+import truncateSizeMismatch from './truncate-size-mismatch.js';
 import unansweredRequest from './unanswered-request.js';
 import writeTruncateRace from './write-truncate-race.js';
 
@@ -29,6 +30,7 @@ export const DETECTORS: readonly Detector[] = [
   sizeShrankExternally,
   sizeGrewExternally,
   inconsistentSizeReport,
+  truncateSizeMismatch,
   staleAttrReply,
   reorderedHandleOps,
   unansweredRequest,

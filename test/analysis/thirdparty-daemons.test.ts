@@ -2261,7 +2261,7 @@ describe('s3backer --test', { skip: has('thirdparty-s3backer.pcapng') }, () => {
     assert.deepEqual([f.maxConcurrentWrites, f.openFlags], [1, ['FOPEN_KEEP_CACHE']]);
   });
 
-  it('answers a WRITE at the end with 0 bytes and no error (6 times: an O_DIRECT one, then the kernel\'s page-cache retry of it at the same offset); answers SETATTR size 32 MiB and 128 MiB OK with attr.size still 64 MiB: six short-write findings, the size stays 64 MiB', () => {
+  it('answers a WRITE at the end with 0 bytes and no error (6 times: an O_DIRECT one, then the kernel\'s page-cache retry of it at the same offset); answers SETATTR size 32 MiB and 128 MiB OK with attr.size still 64 MiB: six short-write findings, a truncate-size-mismatch on each SETATTR, the size stays 64 MiB', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const node = BigInt(entryNodeid(name, 'LOOKUP', 'file'));
     const writes = writesOf(all, node);
@@ -2273,7 +2273,14 @@ describe('s3backer --test', { skip: has('thirdparty-s3backer.pcapng') }, () => {
     const last = exchanges.filter((x) => x.op === 'GETATTR' && x.nodeid === Number(node)).at(-1)!;
     assert.equal(attrOf(last)!.size, 64 * MiB);
 
-    const r = onlyShortWrites(name, atEnd);
+    const r = run(name);
+    const short = r.model.findings.filter((x) => x.kind === 'short-write');
+    assert.deepEqual(short.flatMap((x) => x.uniques.map(String)).sort(), atEnd.map((w) => String(w.unique)).sort());
+    // The truncates succeeded to a size they did not ask for: the fixed-size file ignores them.
+    const mismatched = r.model.findings.filter((x) => x.kind === 'truncate-size-mismatch');
+    assert.deepEqual(mismatched.map((x) => [x.uniques.map(String), x.details.asked, x.details.answered]),
+      setattrs.map((e) => [[String(e.unique)], ...setattrSizes(e)]));
+    assert.equal(r.model.findings.length, short.length + mismatched.length, 'no other finding');
     const f = r.model.files.find((g) => g.path === '/file')!;
     const cuts = f.sizeHistory.filter((e) => e.event === 'truncate');
     assert.deepEqual(cuts.map((e) => [e.value, e.daemonSize, e.kernelSize]), [[64 * MiB, 64 * MiB, 64 * MiB], [64 * MiB, 64 * MiB, 64 * MiB]], 'the size the reply gave, not the one asked');
@@ -3419,7 +3426,7 @@ describe('owfs --fake (simulated 1-Wire devices)', { skip: has('thirdparty-owfs.
     for (const p of [...TEMPS, '/10.67C6697351FF/id', '/10.67C6697351FF/type']) assert.ok(!judged.has(p), p);
   });
 
-  it('PIO (1 byte by its attributes): `echo 1 >` is an OPEN and a SETATTR size 0 (no FUSE_ATOMIC_O_TRUNC) answered attr.size 1, then WRITE "1\\n" answered 2 bytes; the next GETATTR says 1 and the READ returns 1 byte, "0" (the fake switch keeps no value): size-shrank-externally twice, true: 2 bytes acknowledged, 1 byte after, no truncate between; no other finding', () => {
+  it('PIO (1 byte by its attributes): `echo 1 >` is an OPEN and a SETATTR size 0 (no FUSE_ATOMIC_O_TRUNC) answered attr.size 1, then WRITE "1\\n" answered 2 bytes; the next GETATTR says 1 and the READ returns 1 byte, "0" (the fake switch keeps no value): size-shrank-externally twice, true: 2 bytes acknowledged, 1 byte after, no truncate between; truncate-size-mismatch on each SETATTR, true: 0 asked, 1 answered; no other finding', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const node = nodeOf(PIO);
     const own = all.filter((e) => e.nodeid === node && e.opcode !== Op.OPEN && e.opcode !== Op.RELEASE);
@@ -3435,11 +3442,18 @@ describe('owfs --fake (simulated 1-Wire devices)', { skip: has('thirdparty-owfs.
     ]);
     const getattrs = own.filter((e) => e.opcode === Op.GETATTR);
 
+    const setattrs = own.filter((e) => e.opcode === Op.SETATTR);
+
     const r = run(name);
-    assert.deepEqual(kindsOf(r), ['size-shrank-externally', 'size-shrank-externally']);
-    for (const [i, f] of r.model.findings.entries()) {
+    assert.deepEqual(kindsOf(r).sort(), ['size-shrank-externally', 'size-shrank-externally', 'truncate-size-mismatch', 'truncate-size-mismatch']);
+    const shrank = r.model.findings.filter((f) => f.kind === 'size-shrank-externally');
+    for (const [i, f] of shrank.entries()) {
       assert.deepEqual([f.path, f.uniques.map(Number)], [PIO, [Number(getattrs[i]!.unique)]]);
       assert.deepEqual([f.details.reportedSize, f.details.daemonSize], [1, 2]);
+    }
+    const mismatched = r.model.findings.filter((f) => f.kind === 'truncate-size-mismatch');
+    for (const [i, f] of mismatched.entries()) {
+      assert.deepEqual([f.path, f.uniques.map(Number), f.details.asked, f.details.answered], [PIO, [Number(setattrs[i]!.unique)], 0, 1]);
     }
   });
 });
@@ -3656,7 +3670,7 @@ describe('fusepy (ctypes over libfuse 2, multi-threaded)', { skip: has('thirdpar
 
 describe('Ruby FuseFS (one thread, writes buffered to RELEASE)', { skip: has('thirdparty-ruby-fusefs.pcapng') }, () => {
   const name = 'thirdparty-ruby-fusefs.pcapng';
-  it('answers SETATTR to 1000 and 9000 with size 0, and the kernel then appends at 0: the reply is the size, no finding on /data', () => {
+  it('answers SETATTR to 1000 and 9000 with size 0, and the kernel then appends at 0: the reply is the size; a truncate-size-mismatch on each SETATTR of /data, true', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     assert.equal(maxInFlight(all.filter((e) => e.reply)), 1, 'one request at a time (FORGET has no reply)');
     assert.deepEqual(all.filter((e) => e.opcode === Op.CREATE).map((e) => e.replyError), [-38]);
@@ -3665,12 +3679,16 @@ describe('Ruby FuseFS (one thread, writes buffered to RELEASE)', { skip: has('th
     assert.deepEqual(setattrs.map(setattrSizes), [[1000, 0], [9000, 0]]);
     const append = writesOf(all, data).filter((w) => w.tReq > setattrs.at(-1)!.tReply!);
     assert.deepEqual(append.map((w) => [writeInfo(w).offset, writeInfo(w).size]), [[0, 9]]);
-    const f = run(name).model.files.find((g) => g.path === '/data')!;
+    const r = run(name);
+    const f = r.model.files.find((g) => g.path === '/data')!;
     assert.equal(f.reportedSize, 9);
-    assert.equal(f.findings, 0);
+    const onData = r.model.findings.filter((g) => g.path === '/data');
+    assert.deepEqual(onData.map((g) => [g.kind, g.uniques.map(String), g.details.asked, g.details.answered]),
+      setattrs.map((e) => ['truncate-size-mismatch', [String(e.unique)], ...setattrSizes(e)]));
+    assert.equal(f.findings, 2);
   });
 
-  it('a second open for writing is refused EACCES; the other writer\'s WRITEs are answered whole, yet after its RELEASE the GETATTR says 0 with no truncate between: size-shrank-externally on both files, and nothing else', () => {
+  it('a second open for writing is refused EACCES; the other writer\'s WRITEs are answered whole, yet after its RELEASE the GETATTR says 0 with no truncate between: size-shrank-externally on both files (and the two truncate-size-mismatch of /data), nothing else', () => {
     const all = pairExchanges(readPcapng(fx(name))).exchanges;
     const r = run(name);
     const expected: [string, number, number][] = [];
@@ -3688,9 +3706,10 @@ describe('Ruby FuseFS (one thread, writes buffered to RELEASE)', { skip: has('th
       assert.equal(replySize(after), 0, `${file}: GETATTR after the release`);
       expected.push([`/${file}`, Number(after.unique), end]);
     }
-    assert.deepEqual(kindsOf(r), ['size-shrank-externally', 'size-shrank-externally']);
+    const shrank = r.model.findings.filter((g) => g.kind !== 'truncate-size-mismatch');
+    assert.deepEqual(kindsOf(r).sort(), ['size-shrank-externally', 'size-shrank-externally', 'truncate-size-mismatch', 'truncate-size-mismatch']);
     assert.deepEqual(
-      r.model.findings.map((g) => [g.path, g.uniques[0], g.details.daemonSize, g.details.reportedSize]),
+      shrank.map((g) => [g.path, g.uniques[0], g.details.daemonSize, g.details.reportedSize]),
       expected.map(([path, unique, end]) => [path, unique, end, 0]),
     );
   });
