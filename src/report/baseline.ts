@@ -62,6 +62,12 @@ export interface BaselineCapture {
 export interface BaselineDoc {
   schema: typeof BASELINE_SCHEMA;
   tool: { name: 'fusetrace'; version: string };
+  /**
+   * The finding kinds (detectors) that made the baseline, sorted; absent in
+   * baselines of older fusetrace versions. `check` takes a finding of a kind
+   * outside it for the tool's news, not the daemon's.
+   */
+  detectors?: string[];
   captures: BaselineCapture[];
 }
 
@@ -108,14 +114,19 @@ export function baselineCapture(files: readonly string[], model: AnalysisModel):
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function baselineDoc(version: string, captures: BaselineCapture[]): BaselineDoc {
-  return { schema: BASELINE_SCHEMA, tool: { name: 'fusetrace', version }, captures: [...captures].sort((a, b) => cmp(a.name, b.name)) };
+export function baselineDoc(version: string, captures: BaselineCapture[], detectors: readonly string[]): BaselineDoc {
+  return {
+    schema: BASELINE_SCHEMA, tool: { name: 'fusetrace', version }, detectors: [...detectors].sort(cmp),
+    captures: [...captures].sort((a, b) => cmp(a.name, b.name)),
+  };
 }
 
 /** Stable, diff-friendly text: one capture key, finding or opcode per line. */
 export function renderBaseline(doc: BaselineDoc): string {
   const j = (v: unknown): string => stringifyJson(v);
-  const lines: string[] = ['{', `  "schema": ${j(doc.schema)},`, `  "tool": ${j(doc.tool)},`, '  "captures": ['];
+  const lines: string[] = ['{', `  "schema": ${j(doc.schema)},`, `  "tool": ${j(doc.tool)},`];
+  if (doc.detectors) lines.push(`  "detectors": ${j(doc.detectors)},`);
+  lines.push('  "captures": [');
   doc.captures.forEach((c, ci) => {
     lines.push('    {', `      "name": ${j(c.name)},`, `      "files": ${j(c.files)},`);
     lines.push(`      "findings": [${c.findings.length ? '' : '],'}`);
@@ -153,6 +164,9 @@ export function parseBaseline(text: string, file: string): BaselineDoc {
     throw new UsageError(`${file}: schema ${JSON.stringify(d?.schema)}, expected "${BASELINE_SCHEMA}"`, 'make a baseline with `fusetrace baseline CAPTURE... -o FILE`');
   }
   if (!Array.isArray(d.captures)) throw new UsageError(`${file}: "captures" is missing or not a list`);
+  if (d.detectors !== undefined && !(Array.isArray(d.detectors) && d.detectors.every((k) => typeof k === 'string'))) {
+    throw new UsageError(`${file}: "detectors" is not a list of finding kinds`);
+  }
   for (const [i, c] of d.captures.entries()) {
     if (typeof c?.name !== 'string' || !Array.isArray(c.findings) || !Array.isArray(c.ops)) {
       throw new UsageError(`${file}: captures[${i}] needs "name", "findings" and "ops"`);
@@ -216,7 +230,17 @@ export interface CheckReport {
 const worse = (cur: number, base: number, tol: number, floor: number): boolean => cur > base * (1 + tol) && cur - base > floor;
 
 /** Compares one analysed capture with its baseline entry (or none). */
-export function compareCapture(cur: BaselineCapture, base: BaselineCapture | undefined, th: Thresholds): CaptureCheck {
+/**
+ * The finding kinds each side ran (the baseline's `detectors`, the current
+ * run's): a finding of a kind the other side did not run is no change of the
+ * daemon's. Undefined: not known (a baseline of an older fusetrace).
+ */
+export interface KindsRun {
+  baseline: ReadonlySet<string> | undefined;
+  current: ReadonlySet<string> | undefined;
+}
+
+export function compareCapture(cur: BaselineCapture, base: BaselineCapture | undefined, th: Thresholds, kinds: KindsRun = { baseline: undefined, current: undefined }): CaptureCheck {
   const checks: CaptureCheck['checks'] = {
     findings: { status: 'pass', items: [] },
     errors: { status: 'pass', items: [] },
@@ -229,7 +253,14 @@ export function compareCapture(cur: BaselineCapture, base: BaselineCapture | und
     const b = baseFp.get(f.fingerprint);
     const finding = { kind: f.kind, severity: f.severity, path: f.path, fingerprint: f.fingerprint, count: f.count };
     const where = f.path ? ` on ${f.path}` : '';
-    if (!b) {
+    if (!b && kinds.baseline !== undefined && !kinds.baseline.has(f.kind)) {
+      checks.findings.items.push({
+        kind: 'note',
+        subject: f.fingerprint,
+        message: `${f.severity} finding ${f.kind}${where}${f.count > 1 ? ` (×${f.count})` : ''}, a kind the baseline did not look for (make the baseline again to compare it): ${f.example}`,
+        baseline: null, current: f.count, finding,
+      });
+    } else if (!b) {
       const counts = severityRank(f.severity) >= severityRank(th.failOn);
       checks.findings.items.push({
         kind: counts ? 'regression' : 'note',
@@ -245,7 +276,8 @@ export function compareCapture(cur: BaselineCapture, base: BaselineCapture | und
     }
   }
   for (const b of base?.findings ?? []) {
-    if (curFp.has(b.fingerprint)) continue;
+    // Not looked for this time (--detectors, or a detector fusetrace no longer has): not fixed.
+    if (curFp.has(b.fingerprint) || (kinds.current !== undefined && !kinds.current.has(b.kind))) continue;
     checks.findings.items.push({
       kind: 'improvement', subject: b.fingerprint,
       message: `fixed: ${b.severity} finding ${b.kind}${b.path ? ` on ${b.path}` : ''} is gone`,

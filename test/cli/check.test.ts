@@ -6,7 +6,7 @@
  * latency; JUnit XML parses with a real XML parser into the common shape.
  */
 import { strict as assert } from 'node:assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -135,6 +135,38 @@ describe('check on the stale-size race', { skip: haveRace ? false : 'fixtures pa
     const items = report.captures[0].checks.findings.items;
     assert.deepEqual(items.filter((i: { kind: string }) => i.kind !== 'note'), [], 'no new and no fixed finding');
     assert.equal(r.code, 0, r.stdout);
+  });
+
+  it('a finding of a kind the baseline did not look for is a note (a newer fusetrace), not a regression; a kind not looked for now is not "fixed"', () => {
+    // s3backer: six short-write and two truncate-size-mismatch warnings.
+    const s3 = join(ROOT, 'fixtures/thirdparty-s3backer.pcapng');
+    const base = join(tmp, 's3.json');
+    assert.equal(runCli(['baseline', s3, '-o', base]).code, 0);
+    const doc = JSON.parse(readFileSync(base, 'utf8'));
+    assert.ok(doc.detectors.includes('truncate-size-mismatch') && doc.detectors.includes('short-write'));
+    assert.deepEqual(doc.detectors, [...doc.detectors].sort(), 'sorted');
+    // The baseline an older fusetrace, without truncate-size-mismatch, would have made.
+    const older = { ...doc, detectors: doc.detectors.filter((k: string) => k !== 'truncate-size-mismatch') };
+    older.captures[0].findings = older.captures[0].findings.filter((f: { kind: string }) => f.kind !== 'truncate-size-mismatch');
+    const olderFile = join(tmp, 's3-older.json');
+    writeFileSync(olderFile, JSON.stringify(older));
+    const r = runCli(['check', s3, '--baseline', olderFile]);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /warning finding truncate-size-mismatch on \/file, a kind the baseline did not look for \(make the baseline again to compare it\)/);
+    // Without the list (a baseline of a version before it) nothing says what it looked for: new is new.
+    const unlisted = join(tmp, 's3-unlisted.json');
+    writeFileSync(unlisted, JSON.stringify({ ...older, detectors: undefined }));
+    const u = runCli(['check', s3, '--baseline', unlisted]);
+    assert.equal(u.code, 1, u.stdout);
+    assert.match(u.stdout, /new warning finding truncate-size-mismatch/);
+    // Checked with one detector: the other kind's baseline findings are not "fixed".
+    const one = runCli(['check', s3, '--baseline', base, '--detectors', 'short-write', '--json']);
+    assert.equal(one.code, 0, one.stdout);
+    const items = JSON.parse(one.stdout).captures[0].checks.findings.items as { kind: string }[];
+    assert.deepEqual(items.filter((i) => i.kind === 'improvement'), []);
+    const bad = join(tmp, 's3-bad.json');
+    writeFileSync(bad, JSON.stringify({ ...doc, detectors: 'short-write' }));
+    assert.match(runCli(['check', s3, '--baseline', bad]).stderr, /"detectors" is not a list of finding kinds/);
   });
 
   it('passes against a baseline of the same race, and --expect-clean fails on it', () => {

@@ -10,6 +10,7 @@ import { UsageError } from '../../capture/errors.js';
 import { baselineCapture, baselineDoc, captureName, renderBaseline, type BaselineCapture } from '../../report/baseline.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 import { toolVersion } from '../../model/format.js';
+import { DETECTOR_IDS } from '../../detectors/index.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses, type AnalysisFlags } from './analyze.js';
 
 export interface GroupFlags {
@@ -33,17 +34,23 @@ export function captureGroups(captures: string[], flags: GroupFlags): string[][]
   return groups;
 }
 
-/** Analyses each group; returns their baseline entries, or an exit code after a damaged input. */
-export function analyseGroups(groups: string[][], flags: AnalysisFlags): { entries: BaselineCapture[]; exit?: number } {
+/**
+ * Analyses each group; returns their baseline entries and the finding kinds
+ * the analyses looked for (`--detectors`, else every detector), or an exit
+ * code after a damaged input.
+ */
+export function analyseGroups(groups: string[][], flags: AnalysisFlags): { entries: BaselineCapture[]; detectors: string[]; exit?: number } {
   const entries: BaselineCapture[] = [];
+  let detectors: string[] = [...DETECTOR_IDS];
   for (const files of groups) {
     const result = analyze(analysisOptions(files, flags, { timeline: false }));
     warnFilterMisses(result);
     const bad = fatalExit(result);
-    if (bad !== undefined) return { entries, exit: bad };
+    if (bad !== undefined) return { entries, detectors, exit: bad };
     entries.push(baselineCapture(files, result.model));
+    detectors = result.model.filters.detectors ?? detectors;
   }
-  return { entries };
+  return { entries, detectors };
 }
 
 interface BaselineFlags extends AnalysisFlags, GroupFlags {
@@ -66,11 +73,11 @@ Commit the file; \`fusetrace check\` compares new recordings with it (docs/expor
 Exit status: 0 written, 2 usage error or unreadable input (nothing is written).`);
   cmd.action(async (captures: string[], flags: BaselineFlags) => {
     const code = await runCommand(() => {
-      const { entries, exit } = analyseGroups(captureGroups(captures, flags), flags);
+      const { entries, detectors, exit } = analyseGroups(captureGroups(captures, flags), flags);
       if (exit !== undefined) return exit;
       const out = new Output(flags.output);
       try {
-        out.write(renderBaseline(baselineDoc(toolVersion(), entries)));
+        out.write(renderBaseline(baselineDoc(toolVersion(), entries, detectors)));
       } finally {
         out.close();
       }

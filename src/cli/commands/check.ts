@@ -81,10 +81,11 @@ function runCheck(captures: string[], flags: CheckFlags): number {
     }
     base = parseBaseline(text, flags.baseline);
   }
-  const { entries, exit } = analyseGroups(captureGroups(captures, flags), flags);
+  const { entries, detectors, exit } = analyseGroups(captureGroups(captures, flags), flags);
   if (exit !== undefined) return EXIT_BAD_INPUT;
+  const kinds = { baseline: base?.detectors ? new Set(base.detectors) : undefined, current: new Set(detectors) };
   const results: CaptureCheck[] = entries.map((e) =>
-    base ? compareCapture(e, base.captures.find((c) => c.name === e.name), th) : checkClean(e, th));
+    base ? compareCapture(e, base.captures.find((c) => c.name === e.name), th, kinds) : checkClean(e, th));
   const checked = new Set(entries.map((e) => e.name));
   const unchecked = base ? base.captures.map((c) => c.name).filter((n) => !checked.has(n)) : [];
   const report = checkReport(results, flags.baseline ?? null, th, unchecked);
