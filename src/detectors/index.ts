@@ -11,6 +11,7 @@ import malformedMessage from './malformed-message.js';
 import orphanReply from './orphan-reply.js';
 import overlappingParallelWrites from './overlapping-parallel-writes.js';
 import parallelWriteBeyondSize from './parallel-write-beyond-size.js';
+import readPastSize from './read-past-size.js';
 import reorderedHandleOps from './reordered-handle-ops.js';
 import replyRejected from './reply-rejected.js';
 import shortWrite from './short-write.js';
@@ -31,6 +32,7 @@ export const DETECTORS: readonly Detector[] = [
   sizeGrewExternally,
   inconsistentSizeReport,
   truncateSizeMismatch,
+  readPastSize,
   staleAttrReply,
   reorderedHandleOps,
   unansweredRequest,

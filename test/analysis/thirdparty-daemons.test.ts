@@ -921,7 +921,7 @@ describe('httpdirfs', { skip: has('thirdparty-httpdirfs.pcapng') }, () => {
 
     const r = run(name);
     // size-shrank-externally needs a reported size below daemon_size: the daemon never reported one.
-    assert.deepEqual(kindsOf(r), []);
+    assert.deepEqual(kindsOf(r).filter((k) => k !== 'read-past-size'), []);
     const f = r.model.files.find((m) => m.path === '/lib/part20.bin')!;
     assert.equal(f.reportedSize, 19940);
     assert.equal(f.daemonSize, 19940);
@@ -929,6 +929,56 @@ describe('httpdirfs', { skip: has('thirdparty-httpdirfs.pcapng') }, () => {
     assert.equal(last.event, 'short-read');
     assert.equal(last.kernelSize, 9970);
     assert.equal(last.daemonSize, 19940);
+  });
+});
+
+describe('httpdirfs: a file grown on the server', { skip: has('thirdparty-httpdirfs.pcapng') }, () => {
+  const name = 'thirdparty-httpdirfs.pcapng';
+  it('keeps reporting notes20.txt at its old size, and a READ through the page cache returns more: read-past-size, true (readers see the old end)', () => {
+    const { exchanges } = dump(name);
+    const lookups = exchanges.filter((x) => x.op === 'LOOKUP' && nameOf(x) === 'notes20.txt' && x.error === 0);
+    const sizes = new Set(lookups.map((x) => attrOf(x)!.size));
+    assert.equal(sizes.size, 1, 'one size reported throughout');
+    const size = [...sizes][0]!;
+    const node = (lookups[0]!.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid;
+    const past = exchanges.filter((x) => x.op === 'READ' && x.nodeid === node && x.error === 0 &&
+      (x.reply!.body as { data: { length: number } }).data.length > size);
+    assert.equal(past.length, 1, 'one READ returns more than the reported size');
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), ['read-past-size']);
+    const f = r.model.findings[0]!;
+    assert.deepEqual([f.path, f.uniques.map(Number), f.details.size, f.details.end],
+      ['/doc/notes20.txt', [Number(past[0]!.unique)], size, (past[0]!.reply!.body as { data: { length: number } }).data.length]);
+  });
+});
+
+describe('winregfs', { skip: has('thirdparty-winregfs.pcapng') }, () => {
+  const name = 'thirdparty-winregfs.pcapng';
+  it('answers SETATTR size with the value\'s old size (truncate-size-mismatch) and READs some values one byte past their reported size (read-past-size): all true', () => {
+    const { exchanges } = dump(name);
+    const setattrs = exchanges.filter((x) => x.op === 'SETATTR' && x.error === 0 &&
+      (x.request.body as { fuse_setattr_in?: { valid: number } }).fuse_setattr_in!.valid & 8);
+    const mismatched = setattrs.filter((x) => (x.request.body as { fuse_setattr_in: { size: number } }).fuse_setattr_in.size !== attrOf(x)!.size);
+    // The reported size of each node, from its last entry or attr reply before a READ.
+    const reported = new Map<number, number>();
+    const past: Dumped[] = [];
+    for (const x of exchanges) {
+      if (x.error !== 0) continue;
+      if (x.op === 'LOOKUP') reported.set((x.reply!.body as { fuse_entry_out: { nodeid: number } }).fuse_entry_out.nodeid, attrOf(x)!.size);
+      else if (x.op === 'GETATTR' || x.op === 'SETATTR') reported.set(x.nodeid as number, attrOf(x)!.size);
+      else if (x.op === 'READ') {
+        const got = (x.reply!.body as { data: { length: number } }).data.length;
+        const size = reported.get(x.nodeid as number);
+        if (size !== undefined && got > size && past.every((p) => p.nodeid !== x.nodeid)) past.push(x);
+      }
+    }
+    const r = run(name);
+    const found = (kind: string): number[] => r.model.findings.filter((f) => f.kind === kind).map((f) => Number(f.uniques[0]));
+    assert.deepEqual(found('truncate-size-mismatch'), mismatched.map((x) => Number(x.unique)));
+    assert.equal(mismatched.length, 3);
+    assert.deepEqual(found('read-past-size'), past.map((x) => Number(x.unique)));
+    assert.equal(past.length, 2);
+    assert.equal(r.model.findings.length, 5, 'nothing else');
   });
 });
 

@@ -1,0 +1,119 @@
+import { Cap, FOPEN_DIRECT_IO, INIT, O_DIRECT, O_RDWR, openedFile } from '../analysis/capture-builder.js';
+import { testDetector } from './detector-tester.js';
+
+/** /f (nodeid 10, ino 5) of 9 bytes, opened (fh 1) with `fopen`. */
+const mount = (fopen = 0, initFlags = 0): Cap => openedFile({ size: 9, fopen, initFlags });
+
+testDetector('read-past-size', {
+  valid: [
+    {
+      name: 'page-cache READs ending at or before the size',
+      capture: () => {
+        const c = mount();
+        const a = c.readReq(0, 10, 10, 1, 0, 4096);
+        c.readReply(0, 11, a, 9);
+        const b = c.readReq(0, 12, 10, 1, 4, 4096);
+        c.readReply(0, 13, b, 3);
+        return c;
+      },
+    },
+    {
+      name: 'a FOPEN_DIRECT_IO handle (the reader gets what the daemon returned)',
+      capture: () => {
+        const c = mount(FOPEN_DIRECT_IO);
+        const a = c.readReq(0, 10, 10, 1, 0, 4096);
+        c.readReply(0, 11, a, 10);
+        return c;
+      },
+    },
+    {
+      name: 'an O_DIRECT read on a handle opened without FOPEN flags',
+      capture: () => {
+        const c = mount();
+        const b = c.readReq(0, 10, 10, 1, 0, 4096, { flags: O_RDWR | O_DIRECT });
+        c.readReply(0, 11, b, 10);
+        return c;
+      },
+    },
+    {
+      name: 'another captured mount extended the file: this kernel\'s size is stale, not the daemon\'s',
+      perConnection: true,
+      capture: () => {
+        const c = new Cap(2);
+        c.init(0, 0);
+        c.init(1, 0);
+        c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 9 });
+        c.lookup(1, 1, 1, 'f', 30, { ino: 5, size: 9 });
+        c.open(0, 2, 10, 1, 0);
+        c.open(1, 2, 30, 1, 0);
+        const w = c.writeReq(1, 10, 30, 1, 9, 1, { pid: 1, flags: O_RDWR });
+        c.writeReply(1, 11, w, 1);
+        const a = c.readReq(0, 12, 10, 1, 0, 4096);
+        c.readReply(0, 13, a, 10);
+        return c;
+      },
+    },
+    {
+      name: 'a write in flight while the READ is out',
+      capture: () => {
+        const c = mount();
+        const w = c.writeReq(0, 10, 10, 1, 9, 1, { pid: 1, flags: O_RDWR });
+        const a = c.readReq(0, 11, 10, 1, 0, 4096);
+        c.readReply(0, 12, a, 10);
+        c.writeReply(0, 13, w, 1);
+        return c;
+      },
+    },
+    {
+      name: 'writeback cache: the kernel owns the size',
+      capture: () => {
+        const c = mount(0, INIT.WRITEBACK_CACHE);
+        const a = c.readReq(0, 10, 10, 1, 0, 4096);
+        c.readReply(0, 11, a, 10);
+        return c;
+      },
+    },
+    {
+      name: 'a capture without INIT: a handle the capture did not see open may be direct',
+      capture: () => {
+        const c = new Cap(1);
+        c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 9 });
+        const a = c.readReq(0, 10, 10, 7, 0, 4096);
+        c.readReply(0, 11, a, 10);
+        return c;
+      },
+    },
+    {
+      name: 'attributes applied while the READ was out',
+      capture: () => {
+        const c = mount();
+        const a = c.readReq(0, 10, 10, 1, 0, 4096);
+        const g = c.getattrReq(0, 10.5, 10);
+        c.attrReply(0, 11, g, { ino: 5, size: 9 });
+        c.readReply(0, 12, a, 10);
+        return c;
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'reported 9 bytes, read back 10 (winregfs), once at that size; again after the size moved',
+      capture: (u) => {
+        const c = mount();
+        u.a = c.readReq(0, 10, 10, 1, 0, 4096);
+        c.readReply(0, 11, u.a, 10);
+        const again = c.readReq(0, 12, 10, 1, 0, 4096);
+        c.readReply(0, 13, again, 10);
+        const g = c.getattrReq(0, 14, 10);
+        c.attrReply(0, 15, g, { ino: 5, size: 10 });
+        u.b = c.readReq(0, 16, 10, 1, 0, 4096);
+        c.readReply(0, 17, u.b, 12);
+        return c;
+      },
+      findings: (u) => [
+        { messageId: 'past', severity: 'warning', path: '/f', uniques: [u.a!], details: { offset: 0, returned: 10, end: 10, size: 9, beyond: 1 } },
+        { messageId: 'past', uniques: [u.b!], details: { end: 12, size: 10 } },
+      ],
+    },
+  ],
+});
