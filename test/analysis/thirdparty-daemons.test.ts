@@ -15,7 +15,8 @@
  * transcoded on the fly), owfs (simulated 1-Wire devices), fuse-python's example xmp.py, libfuse's
  * notification examples notify_store_retrieve and notify_inval_entry, bup fuse (a bup repository), ceph-fuse (CephFS,
  * one client, then two in the stale-size race), fusepy and Ruby's FuseFS (in-memory file systems written in their
- * scripts), xrootdfs (an xrootd server). Each is decoded as
+ * scripts), xrootdfs (an xrootd server), rbd-fuse (RBD images of a Ceph pool), Pike's Fuse module (an in-memory
+ * file system in the script). Each is decoded as
  * the test suite's independent reader pairs it,
  * and each has the findings the capture itself supports and no other: what
  * made a finding false is shown to be in the capture first, then the
@@ -183,6 +184,10 @@ const CAPTURES: { name: string; protocol: string; ops?: string[]; unanswered?: n
   { name: 'thirdparty-ruby-fusefs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'MKNOD', 'READDIR', 'MKDIR', 'RMDIR'] },
   // xrootdfs (libfuse 2) over an xrootd server on 127.0.0.1.
   { name: 'thirdparty-xrootdfs.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'RMDIR', 'READ'] },
+  // RBD images of a pool through rbd-fuse (libfuse 2): a fixed set of files, no CREATE, RENAME, UNLINK.
+  { name: 'thirdparty-rbd-fuse.pcapng', protocol: '7.19', ops: ['LOOKUP', 'GETATTR', 'OPENDIR', 'READDIR', 'OPEN', 'WRITE', 'READ', 'FSYNC', 'SETATTR', 'GETXATTR', 'RELEASE'] },
+  // Pike's Fuse module (libfuse 2): an in-memory file system in the script; LINK undefined there (ENOSYS).
+  { name: 'thirdparty-pike-fuse.pcapng', protocol: '7.19', ops: [...WORKLOAD_OPS.filter((o) => o !== 'READDIRPLUS'), 'READDIR', 'MKDIR', 'RMDIR', 'READ'] },
 ];
 
 for (const { name, protocol, ops = WORKLOAD_OPS, unanswered = 0 } of CAPTURES) {
@@ -3790,5 +3795,76 @@ describe('xrootdfs (libfuse 2) over an xrootd server', { skip: has('thirdparty-x
       assert.equal(replySize(after), end, `${file}: GETATTR after the writes`);
     }
     assert.deepEqual(kindsOf(run(name)), []);
+  });
+});
+
+/** Messages of `name` cut by the snap length: fewer bytes captured than crossed /dev/fuse. */
+const snappedCount = (name: string): number => readPcapng(fx(name)).messages.filter((m) => m.data.length < m.origLen).length;
+
+describe('rbd-fuse (RBD images of a one-node Ceph cluster)', { skip: has('thirdparty-rbd-fuse.pcapng') }, () => {
+  const name = 'thirdparty-rbd-fuse.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_EXPORT_SUPPORT|FUSE_BIG_WRITES from several threads; every OPEN answered open_flags 0; two O_DIRECT writers of img1 never have two WRITEs in flight (no FOPEN_PARALLEL_DIRECT_WRITES); every GETXATTR answered OK (security.capability with size 0); img2 grown to 8 MiB by SETATTR; no finding, the one limitation the messages cut', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, FUSE_ASYNC_READ | FUSE_EXPORT_SUPPORT | (1 << 5), 131072]);
+    assert.ok(new Set(readPcapng(fx(name)).messages.map((m) => m.tid)).size >= 3, 'several daemon threads');
+    assert.ok(maxInFlight(all.filter((e) => e.reply)) >= 3, 'answered requests overlap');
+    const opens = all.filter((e) => e.opcode === Op.OPEN);
+    assert.equal(opens.length, 6);
+    for (const e of opens) assert.equal(openReplyFlags(e), 0);
+    const { exchanges } = dump(name);
+    const img1 = BigInt(entryNodeid(name, 'LOOKUP', 'img1'));
+    const img2 = BigInt(entryNodeid(name, 'LOOKUP', 'img2'));
+    const direct = writesOf(all, img1);
+    assert.equal(direct.length, 32);
+    assert.ok(direct.every((w) => writeInfo(w).size === 65536 && writeInfo(w).written === 65536 && (writeInfo(w).writeFlags & 2)), 'O_DIRECT, 64 KiB, whole');
+    assert.equal(new Set(direct.map((w) => w.pid)).size, 2);
+    assert.ok(interleaving(direct).switches >= 2, 'the two writers take turns');
+    assert.equal(maxInFlight(direct), 1);
+    assert.deepEqual(direct.map((w) => writeInfo(w).offset).sort((a, b) => a - b), Array.from({ length: 32 }, (_, i) => i * 65536));
+    const cached = writesOf(all, img2);
+    assert.equal(cached.length, 17);
+    assert.ok(cached.every((w) => writeInfo(w).size === 4096 && writeInfo(w).written === 4096 && !(writeInfo(w).writeFlags & 2)));
+    const xattrs = exchanges.filter((x) => x.op === 'GETXATTR');
+    assert.ok(xattrs.length >= 50 && xattrs.every((x) => x.error === 0));
+    assert.equal(xattrs.filter((x) => nameOf(x) === 'security.capability').length, 50, 'before each WRITE and the truncate');
+    const grow = exchanges.filter((x) => x.op === 'SETATTR');
+    assert.deepEqual(grow.map((x) => [x.nodeid, attrOf(x)!.size]), [[Number(img2), 8 * 2 ** 20]]);
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.deepEqual(r.model.limitations.map((l) => l.kind), ['snapped']);
+    assert.equal(snappedCount(name), 113);
+    assert.match(r.model.limitations[0]!.message, /^113 messages /);
+  });
+});
+
+describe('Pike Fuse module (an in-memory file system, libfuse 2)', { skip: has('thirdparty-pike-fuse.pcapng') }, () => {
+  const name = 'thirdparty-pike-fuse.pcapng';
+  it('negotiates 7.19 with FUSE_ASYNC_READ|FUSE_POSIX_LOCKS|FUSE_EXPORT_SUPPORT (no BIG_WRITES); callbacks the script leaves out answer ENOSYS (LINK, GETXATTR, FLUSH; STATX); two page-cache writers of /two: 128 WRITEs of 4 KiB from two processes, one in flight at a time, 0-512 KiB end to end; no finding, the one limitation the messages cut', () => {
+    const all = pairExchanges(readPcapng(fx(name))).exchanges;
+    assert.deepEqual(initReplyWords(all), [19, FUSE_ASYNC_READ | 0x2 | FUSE_EXPORT_SUPPORT, 131072]);
+    assert.ok(new Set(readPcapng(fx(name)).messages.map((m) => m.tid)).size >= 2, 'several daemon threads');
+    const opens = all.filter((e) => (e.opcode === Op.OPEN || e.opcode === Op.CREATE) && e.replyError === 0);
+    assert.ok(opens.length >= 15 && opens.every((e) => openReplyFlags(e) === 0));
+    const { exchanges } = dump(name);
+    for (const op of ['LINK', 'GETXATTR', 'FLUSH', 'STATX']) {
+      const xs = exchanges.filter((x) => x.op === op);
+      assert.equal(xs.length, 1, op);
+      assert.equal(xs[0]!.error_name, '-ENOSYS', op);
+    }
+    // Every WRITE answered with its size: the script's write returns minus the count, which the glue negates.
+    const writes = all.filter((e) => e.opcode === Op.WRITE);
+    assert.ok(writes.every((w) => writeInfo(w).written === writeInfo(w).size && writeInfo(w).size <= 4096));
+    const two = writesOf(all, BigInt(entryNodeid(name, 'CREATE', 'two')));
+    assert.equal(two.length, 128);
+    assert.equal(new Set(two.map((w) => w.pid)).size, 2);
+    assert.equal(maxInFlight(two), 1);
+    assert.deepEqual(two.map((w) => writeInfo(w).offset).sort((a, b) => a - b), Array.from({ length: 128 }, (_, i) => i * 4096));
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), []);
+    assert.deepEqual(r.model.limitations.map((l) => l.kind), ['snapped']);
+    assert.equal(snappedCount(name), 136);
+    assert.match(r.model.limitations[0]!.message, /^136 messages /);
   });
 });
