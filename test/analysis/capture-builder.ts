@@ -370,6 +370,16 @@ export function openedFile(o: { size: number; fopen?: number; initFlags?: number
   return c;
 }
 
+/** /f on two mounts of one store (two connections, both INITed): nodeid 10 on conn 0 and 30 on conn 1, looked up alike. */
+export function twoMounts(a: AttrOpts): Cap {
+  const c = new Cap(2);
+  c.init(0, 0);
+  c.init(1, 0);
+  c.lookup(0, 1, 1, 'f', 10, a);
+  c.lookup(1, 1, 1, 'f', 30, a);
+  return c;
+}
+
 /** Findings of one kind. */
 /** A copy of an exchange handed to `hooks.onExchange` (valid during the call only: the analysis reuses the record). */
 export function copyExchange(x: Exchange): Exchange {

@@ -601,6 +601,12 @@ function opCounts(name: string): Record<string, number> {
 /** The name of a LOOKUP/CREATE request, as dump prints it. */
 const nameOf = (x: Dumped): string | undefined => (x.request.body as { name?: string }).name;
 
+/** A capture's exchanges with their request and reply times on one clock (ns since the epoch): mounts recorded apart compare. */
+function absExchanges(name: string): (RawExchange & { from: number; to: number })[] {
+  const cap = readPcapng(fx(name));
+  return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
+}
+
 /** The nodeid the answered `op` (CREATE, MKNOD ...) of `file` got in its entry reply, as dump prints it. */
 function entryNodeid(name: string, op: string, file: string): number {
   const x = dump(name).exchanges.find((e) => e.op === op && e.error === 0 && nameOf(e) === file)!;
@@ -817,12 +823,8 @@ describe('unionfs-fuse, two mounts over one store', { skip: has('thirdparty-unio
       }
     }
     // What made the false race: WRITEs of A's nodeid 2 in flight while B truncated its nodeid 2 (times on one clock).
-    const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
-      const cap = readPcapng(fx(name));
-      return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
-    };
-    const writes = abs(A).filter((e) => e.opcode === Op.WRITE && e.nodeid === 2n);
-    const truncates = abs(B).filter((e) => e.opcode === Op.SETATTR && e.nodeid === 2n);
+    const writes = absExchanges(A).filter((e) => e.opcode === Op.WRITE && e.nodeid === 2n);
+    const truncates = absExchanges(B).filter((e) => e.opcode === Op.SETATTR && e.nodeid === 2n);
     assert.ok(writes.some((w) => truncates.some((t) => w.from < t.to && t.from < w.to)), 'a WRITE and a truncate in flight together');
 
     const r = analyze({ files: [fx(A), fx(B)] });
@@ -1218,12 +1220,8 @@ describe('GlusterFS, two clients of one volume: the stale-size race', { skip: ha
   const A = 'thirdparty-glusterfs-race-A.pcapng';
   const B = 'thirdparty-glusterfs-race-B.pcapng';
   it('A\'s kernel cached 4 GiB, B truncated to 2 GiB, A wrote at 3 GiB: one stale-size write, the two writes one at a time (DIRECT_IO without PARALLEL_DIRECT_WRITES)', () => {
-    const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
-      const cap = readPcapng(fx(name));
-      return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
-    };
-    const a = abs(A);
-    const b = abs(B);
+    const a = absExchanges(A);
+    const b = absExchanges(B);
     const { exchanges: da } = dump(A);
     const { exchanges: db } = dump(B);
     // A: one LOOKUP of /file, answered 4 GiB and valid for an hour.
@@ -1294,14 +1292,10 @@ describe('MooseFS, two clients of one master: the stale-size race', { skip: has(
   const A = 'thirdparty-moosefs-race-A.pcapng';
   const B = 'thirdparty-moosefs-race-B.pcapng';
   const GiB = 2 ** 30;
-  const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
-    const cap = readPcapng(fx(name));
-    return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
-  };
 
   it('A\'s kernel cached 4 GiB for an hour, B truncated to 2 GiB, A wrote at 3 and 3.5 GiB one at a time: a stale-size write for each one past the real end inside the size A\'s kernel was last told', () => {
-    const a = abs(A);
-    const b = abs(B);
+    const a = absExchanges(A);
+    const b = absExchanges(B);
     const { exchanges: da } = dump(A);
     const { exchanges: db } = dump(B);
     const lookup = da.find((x) => x.op === 'LOOKUP' && nameOf(x) === 'file')!;
@@ -1417,12 +1411,8 @@ describe('ceph-fuse, two clients of one CephFS: the stale-size race', { skip: ha
   const A = 'thirdparty-ceph-fuse-race-A.pcapng';
   const B = 'thirdparty-ceph-fuse-race-B.pcapng';
   it('A\'s kernel caches nothing (valid 0 s): it looks /file up again after B\'s truncate and gets 2 GiB before its writes, which go one at a time (DIRECT_IO without PARALLEL_DIRECT_WRITES): no race. Alone, A shows the shrink and B the growth the other made; together, no finding', () => {
-    const abs = (name: string): (RawExchange & { from: number; to: number })[] => {
-      const cap = readPcapng(fx(name));
-      return pairExchanges(cap).exchanges.map((e) => ({ ...e, from: Number(cap.t0Ns) + e.tReq, to: Number(cap.t0Ns) + e.tReply! }));
-    };
-    const a = abs(A);
-    const b = abs(B);
+    const a = absExchanges(A);
+    const b = absExchanges(B);
     const { exchanges: da } = dump(A);
     const { exchanges: db } = dump(B);
     const first = da.find((x) => x.op === 'LOOKUP' && nameOf(x) === 'file')!;

@@ -1,4 +1,4 @@
-import { Cap, FOPEN_DIRECT_IO, INIT, O_DIRECT, O_RDWR, openedFile } from '../analysis/capture-builder.js';
+import { Cap, FOPEN_DIRECT_IO, INIT, O_DIRECT, O_RDWR, openedFile, twoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 /** /f (nodeid 10, ino 5) of 9 bytes, opened (fh 1) with `fopen`. */
@@ -39,11 +39,7 @@ testDetector('read-past-size', {
       name: 'another captured mount extended the file: this kernel\'s size is stale, not the daemon\'s',
       perConnection: true,
       capture: () => {
-        const c = new Cap(2);
-        c.init(0, 0);
-        c.init(1, 0);
-        c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 9 });
-        c.lookup(1, 1, 1, 'f', 30, { ino: 5, size: 9 });
+        const c = twoMounts({ ino: 5, size: 9 });
         c.open(0, 2, 10, 1, 0);
         c.open(1, 2, 30, 1, 0);
         const w = c.writeReq(1, 10, 30, 1, 9, 1, { pid: 1, flags: O_RDWR });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze } from '../../src/analysis/analyze.js';
-import { Cap, findingsOf, openedFile } from '../analysis/capture-builder.js';
+import { Cap, findingsOf, openedFile, twoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 const MiB = 2 ** 20;
@@ -22,11 +22,7 @@ test('a later report larger than the daemon-observed size, nothing captured that
 });
 
 test('another captured mount\'s write explains the growth; that mount\'s capture alone shows it in hindsight', () => {
-  const c = new Cap(2);
-  c.init(0, 0);
-  c.init(1, 0);
-  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: MiB });
-  c.lookup(1, 1, 1, 'f', 30, { ino: 7, size: MiB });
+  const c = twoMounts({ ino: 7, size: MiB });
   c.open(1, 2, 30, 1);
   c.writeReply(1, 4, c.writeReq(1, 3, 30, 1, MiB, MiB), MiB);
   const g = c.getattrReq(0, 10, 10);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze } from '../../src/analysis/analyze.js';
-import { Cap, findingsOf } from '../analysis/capture-builder.js';
+import { Cap, findingsOf, twoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 const MiB = 2 ** 20;
@@ -22,11 +22,7 @@ test('a later report smaller than the daemon-observed size, no truncate captured
 });
 
 test('a captured truncate explains the smaller size, also on another correlated connection', () => {
-  const c = new Cap(2);
-  c.init(0, 0);
-  c.init(1, 0);
-  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 4 * MiB });
-  c.lookup(1, 1, 1, 'f', 30, { ino: 7, size: 4 * MiB });
+  const c = twoMounts({ ino: 7, size: 4 * MiB });
   const t = c.truncateReq(1, 5, 30, 2 * MiB);
   c.attrReply(1, 6, t, { ino: 7, size: 2 * MiB });
   const g = c.getattrReq(0, 10, 10);
@@ -115,11 +111,7 @@ testDetector(KIND, {
       name: 'a file whose replies name two inos leaves its correlation: only its own shrink is seen',
       perConnection: true,
       capture: (u) => {
-        const c = new Cap(2);
-        c.init(0, 0);
-        c.init(1, 0);
-        c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 4 * MiB });
-        c.lookup(1, 1, 1, 'f', 30, { ino: 7, size: 4 * MiB });
+        const c = twoMounts({ ino: 7, size: 4 * MiB });
         const g = c.getattrReq(1, 5, 30);
         c.attrReply(1, 6, g, { ino: 8, size: 4 * MiB });
         u.g = c.getattrReq(1, 10, 30);

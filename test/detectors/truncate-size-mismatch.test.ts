@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Cap, OP, openedFile, kinds } from '../analysis/capture-builder.js';
+import { Cap, OP, openedFile, kinds, twoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 const KiB = 1024;
@@ -81,11 +81,7 @@ testDetector('truncate-size-mismatch', {
       name: 'another captured mount writes the file while this one truncates it',
       perConnection: true,
       capture: () => {
-        const c = new Cap(2);
-        c.init(0, 0);
-        c.init(1, 0);
-        c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 64 * MiB });
-        c.lookup(1, 1, 1, 'f', 30, { ino: 5, size: 64 * MiB });
+        const c = twoMounts({ ino: 5, size: 64 * MiB });
         c.open(0, 2, 10, 1, 0);
         const t = c.truncateReq(1, 10, 30, 1000);
         const w = c.writeReq(0, 11, 10, 1, 8 * MiB, 4 * KiB, { pid: 1 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Cap, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, O_RDWR, O_TRUNC, openedFile } from '../analysis/capture-builder.js';
+import { Cap, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FUSE_WRITE_CACHE, INIT, O_RDWR, O_TRUNC, openedFile, twoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 const KiB = 1024;
@@ -8,12 +8,8 @@ const KiB = 1024;
 const mount = (initFlags = 0): Cap => openedFile({ size: 1024 * KiB, fopen: FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES, initFlags });
 
 /** /f on two mounts (ino 5): a write through 0 in flight while 1 truncates it. */
-function twoMounts(u: Record<string, number>): Cap {
-  const c = new Cap(2);
-  c.init(0, 0);
-  c.init(1, 0);
-  c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 1024 * KiB });
-  c.lookup(1, 1, 1, 'f', 30, { ino: 5, size: 1024 * KiB });
+function writeWhileTruncated(u: Record<string, number>): Cap {
+  const c = twoMounts({ ino: 5, size: 1024 * KiB });
   c.open(0, 2, 10, 1, 0x41);
   u.w = c.writeReq(0, 10, 10, 1, 0, 64 * KiB, { pid: 1 });
   u.t = c.truncateReq(1, 11, 30, 0);
@@ -56,7 +52,7 @@ testDetector('write-truncate-race', {
     },
     {
       name: 'two mounts without correlation are two files',
-      capture: twoMounts,
+      capture: writeWhileTruncated,
       perConnection: true,
       options: { correlate: false },
     },
@@ -109,7 +105,7 @@ testDetector('write-truncate-race', {
     },
     {
       name: 'across correlated connections',
-      capture: twoMounts,
+      capture: writeWhileTruncated,
       perConnection: true,
       findings: (u) => [{ messageId: 'race', conn: 0, uniques: [u.w!, u.t!], details: { sameConn: false } }],
     },
