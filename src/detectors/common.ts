@@ -135,7 +135,7 @@ export function reportedBack(r: SizeReport, x: Exchange): MovingReport | undefin
   const p = r.previous;
   if (p === undefined || r.predates !== undefined || p.size === p.before || r.size !== p.before) return undefined;
   const g = r.file.group;
-  if (g.truncatesInflight.length > 0 || g.writesInflight.length > 0) return undefined;
+  if (g.changing()) return undefined;
   if (g.tLastTruncate > p.tReq || g.changedDuring(p.tReq, x.tReply)) return undefined;
   // READs between the two reports showed the data ending in two places: the file did change.
   if (g.tContentMoved > p.tReq && g.tContentMoved <= x.tReply) return undefined;

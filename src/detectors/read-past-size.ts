@@ -46,7 +46,7 @@ export default defineDetector({
         if (Number.isNaN(size) || end <= size) return;
         // What the kernel holds must be what the daemon last said, and nothing captured may have moved since the READ was sent.
         if (g.reportedSize !== size || g.daemonSize !== size) return;
-        if (g.writesInflight.length > 0 || g.truncatesInflight.length > 0 || g.changedDuring(x.tReq, x.tReply)) return;
+        if (g.changing() || g.changedDuring(x.tReq, x.tReply)) return;
         if (f.tKernelChange > x.tReq || f.tAttrApplied > x.tReq) return;
         if (reported.get(f) === size) return;
         reported.set(f, size);

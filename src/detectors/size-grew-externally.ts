@@ -50,8 +50,8 @@ export default defineDetector({
           }
           // Reads and writes through a passthrough handle never cross FUSE: the sizes compared here may be behind.
           if (r.passthroughBlind || Number.isNaN(r.daemonBefore) || r.size <= r.daemonBefore || r.predates) continue;
-          // A write or truncate in flight (the daemon may have applied it before this reply), or any size change while the request was out, explains it.
-          if (g.writesInflight.length > 0 || g.truncatesInflight.length > 0 || g.changedDuring(x.tReq, x.tReply)) continue;
+          // A write, truncate, FALLOCATE or copy in flight (the daemon may have applied it before this reply), or any size change while the request was out, explains it.
+          if (g.changing() || g.changedDuring(x.tReq, x.tReply)) continue;
           // Back to an earlier size is inconsistent-size-report's; another node of the connection reporting the ino may have grown it.
           if (reportedBack(r, x) !== undefined || st.files.sharesIno(f)) continue;
           const [size, daemonSize] = formatBytesPair(r.size, r.daemonBefore);

@@ -26,7 +26,7 @@ export default defineDetector({
       const f = r.file;
       const g = f.group;
       // A truncate in flight or completed since the request, or any size change while it was in flight, explains the smaller size.
-      if (g.truncatesInflight.length > 0 || g.tLastTruncate > x.tReq || g.changedDuring(x.tReq, x.tReply)) return undefined;
+      if (g.truncatesInflight.length > 0 || g.changesInflight.length > 0 || g.tLastTruncate > x.tReq || g.changedDuring(x.tReq, x.tReply)) return undefined;
       if (reportedBack(r, x) !== undefined) return undefined;
       const [size, daemonSize] = formatBytesPair(r.size, r.daemonBefore);
       return {

@@ -11,18 +11,9 @@
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { Op } from '../protocol/opcodes.js';
 import type { Exchange } from '../protocol/exchange.js';
-import type { SizeGroup, Track } from '../state/files.js';
-import type { AnalysisState } from '../state/state.js';
+import type { Track } from '../state/files.js';
 import { formatBytesPair } from '../model/format.js';
 import { defineDetector } from './define.js';
-
-/** The size group an exchange that may change a size changes (COPY_FILE_RANGE: its destination's). */
-function changedGroup(x: Exchange, tr: Track, st: AnalysisState): SizeGroup | undefined {
-  if (x.opcode === Op.COPY_FILE_RANGE || x.opcode === Op.COPY_FILE_RANGE_64) {
-    return x.node2 === undefined ? undefined : st.files.get(x.conn, x.node2)?.group;
-  }
-  return tr.file?.group;
-}
 
 export default defineDetector({
   id: 'truncate-size-mismatch',
@@ -32,35 +23,28 @@ export default defineDetector({
     messages: {
       mismatch: 'SETATTR #{{unique}} truncated {{path}} to {{asked}} and the daemon answered size {{answered}}, with nothing else changing the file while it ran: the kernel now believes {{answered}} (the daemon did not truncate as asked, or the file changed where the capture cannot see)',
     },
-    opcodes: [Op.SETATTR, Op.OPEN, Op.WRITE, Op.FALLOCATE, Op.COPY_FILE_RANGE, Op.COPY_FILE_RANGE_64],
+    opcodes: [Op.SETATTR, Op.OPEN],
+    requestOpcodes: [Op.SETATTR, Op.OPEN, Op.WRITE, Op.FALLOCATE, Op.COPY_FILE_RANGE, Op.COPY_FILE_RANGE_64],
   },
   create: (ctx) => {
     // Truncates that something else changing their file overlapped (a write, another truncate, a fallocate, a copy into it).
     const overlapped = new Set<Track>();
-    // FALLOCATEs and copies in flight (the state lists only writes and truncates per file).
-    const others: { tr: Track; g: SizeGroup }[] = [];
     return {
       request(x, tr) {
-        if (!tr) return;
-        const g = changedGroup(x, tr, ctx.state);
-        if (!g) return;
+        // The group whose size it may change (a copy's: its destination's, `Track.changes`).
+        const g = (tr?.changes ?? tr?.file)?.group;
+        if (!tr || !g) return;
         if (x.opcode === Op.SETATTR || x.opcode === Op.OPEN) {
           if (!tr.truncates) return;
-          const busy = g.writesInflight.length > 0 || g.truncatesInflight.length > 1 || others.some((o) => o.g === g);
+          // Itself is among the truncates in flight.
+          const busy = g.writesInflight.length > 0 || g.truncatesInflight.length > 1 || g.changesInflight.length > 0;
           if (busy) for (const t of g.truncatesInflight) overlapped.add(t);
           return;
         }
         for (const t of g.truncatesInflight) overlapped.add(t);
-        if (x.opcode !== Op.WRITE) others.push({ tr, g });
       },
       reply(x, tr) {
-        if (!tr) return;
-        if (x.opcode !== Op.SETATTR && x.opcode !== Op.OPEN) {
-          const i = others.findIndex((o) => o.tr === tr);
-          if (i >= 0) others.splice(i, 1);
-          return;
-        }
-        if (!overlapped.delete(tr) && x.opcode === Op.SETATTR) judge(x, tr);
+        if (tr && !overlapped.delete(tr) && x.opcode === Op.SETATTR) judge(x, tr);
       },
     };
 

@@ -146,10 +146,10 @@ export class FileTable {
     }
     if (from.tLastTruncate > to.tLastTruncate) to.tLastTruncate = from.tLastTruncate;
     to.lastReport = undefined;
-    for (const list of ['writesInflight', 'truncatesInflight'] as const) {
+    for (const list of ['writesInflight', 'truncatesInflight', 'changesInflight'] as const) {
       const src = from[list] as Track[];
       for (let k = src.length - 1; k >= 0; k--) {
-        if (src[k]!.file === f) {
+        if ((list === 'changesInflight' ? src[k]!.changes : src[k]!.file) === f) {
           to.addInflight(list, src[k]!);
           src.splice(k, 1);
         }

@@ -130,6 +130,8 @@ export class Track {
   fopen = 0;
   /** SETATTR with FATTR_SIZE, or OPEN/CREATE with O_TRUNC. */
   truncates = false;
+  /** A FALLOCATE or COPY_FILE_RANGE: the file whose size it may change (a copy's destination), in its group's `changesInflight`. */
+  changes: FileState | undefined = undefined;
   /** Findings reference this exchange: keep its timeline bar. */
   keepBar = false;
   /**
@@ -209,6 +211,9 @@ export interface MovingReport {
  */
 const NONE: readonly never[] = Object.freeze([]);
 
+/** The group's lists of exchanges in flight that may change a member's size. */
+export type InflightList = 'writesInflight' | 'truncatesInflight' | 'changesInflight';
+
 /** The size views shared by correlated files. */
 export class SizeGroup {
   reportedSize = NaN;
@@ -220,6 +225,8 @@ export class SizeGroup {
   readonly members: FileState[];
   writesInflight: readonly Track[] = NONE;
   truncatesInflight: readonly Track[] = NONE;
+  /** FALLOCATEs and COPY_FILE_RANGEs into a member in flight (`Track.changes`): they change sizes too. */
+  changesInflight: readonly Track[] = NONE;
   changes: readonly SizeChange[] = NONE;
   /** The report that last moved daemon_size; cleared by any completed size change or truncate. */
   lastReport: MovingReport | undefined = undefined;
@@ -249,14 +256,14 @@ export class SizeGroup {
   }
 
   /** Adds `tr` to the in-flight list `list` (made on first use, a literal: room for one, the common case). */
-  addInflight(list: 'writesInflight' | 'truncatesInflight', tr: Track): void {
+  addInflight(list: InflightList, tr: Track): void {
     const l = this[list];
     if (l === NONE) this[list] = [tr];
     else (l as Track[]).push(tr);
   }
 
   /** Takes `tr` out of the in-flight list `list`. */
-  removeInflight(list: 'writesInflight' | 'truncatesInflight', tr: Track): void {
+  removeInflight(list: InflightList, tr: Track): void {
     removeFrom(this[list] as Track[], tr);
   }
 
@@ -282,6 +289,11 @@ export class SizeGroup {
       if (ch.tReply > tReq && ch.tReply <= t && ch.before !== ch.after && size === ch.before && size !== this.daemonSize) return ch;
     }
     return undefined;
+  }
+
+  /** A write, truncate, FALLOCATE or copy into a member is in flight: a size reported now may be before or after it. */
+  changing(): boolean {
+    return this.writesInflight.length > 0 || this.truncatesInflight.length > 0 || this.changesInflight.length > 0;
   }
 
   /** Some remembered size change completed in `(tReq, t]`. */

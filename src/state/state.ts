@@ -287,6 +287,13 @@ export class AnalysisState {
     } else if ((op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) || ((op === Op.OPEN) && (x.flags & O_TRUNC) !== 0)) {
       tr.truncates = true;
       g.addInflight('truncatesInflight', tr);
+    } else if (op === Op.FALLOCATE) {
+      tr.changes = f;
+      g.addInflight('changesInflight', tr);
+    } else if ((op === Op.COPY_FILE_RANGE || op === Op.COPY_FILE_RANGE_64) && x.node2 !== undefined) {
+      const dst = this.files.getOrCreate(x.conn, x.node2, c.paths);
+      tr.changes = dst;
+      dst.group.addInflight('changesInflight', tr);
     }
     return tr;
   }
@@ -438,6 +445,7 @@ export class AnalysisState {
       }
       if (tr.truncates) f.group.removeInflight('truncatesInflight', tr);
     }
+    if (tr.changes) tr.changes.group.removeInflight('changesInflight', tr);
     // A reply the kernel refused (failed write) changed nothing in the kernel (fuse-protocol.md §6.19).
     if (x.error === 0 && x.replyFailedErrno === 0) this.applyReply(x, tr, c);
     return tr;
@@ -720,7 +728,7 @@ export class AnalysisState {
   private readEnd(g: SizeGroup, x: Exchange, t: number): void {
     if (Number.isNaN(x.offset) || !(x.resultSize > 0 && x.resultSize < x.size)) return;
     const end = x.offset + x.resultSize;
-    if (end !== g.eofSeen && !Number.isNaN(g.eofSeen) && g.writesInflight.length === 0 && g.truncatesInflight.length === 0 &&
+    if (end !== g.eofSeen && !Number.isNaN(g.eofSeen) && !g.changing() &&
       g.tLastTruncate <= g.tEofSeen && !g.changedDuring(g.tEofSeen, t)) g.tContentMoved = t;
     g.eofSeen = end;
     g.tEofSeen = t;

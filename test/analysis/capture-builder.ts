@@ -285,6 +285,16 @@ export class Cap {
     return this.req(conn, ms, OP.SETATTR, nodeid, b, o);
   }
 
+  /** FALLOCATE (fuse_fallocate_in) of `length` bytes at `offset` through `fh`, with `mode` (FALLOC_FL_*). */
+  fallocateReq(conn: number, ms: number, nodeid: number, fh: number, offset: number, length: number, mode = 0): number {
+    const b = Buffer.alloc(32);
+    u64(b, 0, fh);
+    u64(b, 8, offset);
+    u64(b, 16, length);
+    b.writeUInt32LE(mode, 24);
+    return this.req(conn, ms, OP.FALLOCATE, nodeid, b);
+  }
+
   /** A request carrying only fh (FLUSH, RELEASE: 24 bytes; FSYNC: 16). */
   fhReq(conn: number, ms: number, opcode: number, nodeid: number, fh: number, o: ReqOpts = {}): number {
     const b = Buffer.alloc(opcode === OP.FSYNC ? 16 : 24);

@@ -21,6 +21,15 @@ test('a later report larger than the daemon-observed size, nothing captured that
   assert.deepEqual(f[0]!.details, { reportedSize: 3 * MiB, daemonSize: 2 * MiB, grewBy: MiB, kernelSizeBefore: 2 * MiB, opcode: 'GETATTR', correlatedConns: [] });
 });
 
+test('a FALLOCATE in flight while the report was out explains the growth', () => {
+  const c = openedFile({ size: MiB, ino: 7 });
+  const fa = c.fallocateReq(0, 9, 10, 1, MiB, MiB);
+  const g = c.getattrReq(0, 10, 10);
+  c.attrReply(0, 11, g, { ino: 7, size: 2 * MiB });
+  c.rep(0, 12, fa, 0);
+  assert.deepEqual(findingsOf(c.analyze(), KIND), []);
+});
+
 test('another captured mount\'s write explains the growth; that mount\'s capture alone shows it in hindsight', () => {
   const c = twoMounts({ ino: 7, size: MiB });
   c.open(1, 2, 30, 1);

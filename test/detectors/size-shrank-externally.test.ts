@@ -32,6 +32,18 @@ test('a captured truncate explains the smaller size, also on another correlated 
   assert.equal(findingsOf(analyze({ files: [c.files()[0]!] }), KIND).length, 1);
 });
 
+test('a FALLOCATE collapsing a range, in flight while the report was out, explains the smaller size', () => {
+  const c = new Cap(1);
+  c.init(0, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 7, size: 4 * MiB });
+  c.open(0, 2, 10, 1);
+  const fa = c.fallocateReq(0, 9, 10, 1, 0, 2 * MiB, 8 /* FALLOC_FL_COLLAPSE_RANGE */);
+  const g = c.getattrReq(0, 10, 10);
+  c.attrReply(0, 11, g, { ino: 7, size: 2 * MiB });
+  c.rep(0, 12, fa, 0);
+  assert.deepEqual(findingsOf(c.analyze(), KIND), []);
+});
+
 test('a truncate in flight when the report was sent is not external', () => {
   const c = new Cap(1);
   c.init(0, 0);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Cap, OP, openedFile, kinds, twoMounts } from '../analysis/capture-builder.js';
+import { Cap, openedFile, kinds, twoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
 const KiB = 1024;
@@ -7,15 +7,6 @@ const MiB = 1024 * KiB;
 
 /** /f (nodeid 10, ino 5) of 64 MiB, opened (fh 1). */
 const mount = (): Cap => openedFile({ size: 64 * MiB });
-
-/** FALLOCATE of `length` bytes at `offset` through fh 1 (fuse_fallocate_in). */
-function fallocateReq(c: Cap, ms: number, offset: number, length: number): number {
-  const b = Buffer.alloc(32);
-  b.writeBigUInt64LE(1n, 0);
-  b.writeBigUInt64LE(BigInt(offset), 8);
-  b.writeBigUInt64LE(BigInt(length), 16);
-  return c.req(0, ms, OP.FALLOCATE, 10, b);
-}
 
 testDetector('truncate-size-mismatch', {
   valid: [
@@ -60,7 +51,18 @@ testDetector('truncate-size-mismatch', {
       capture: () => {
         const c = mount();
         const t = c.truncateReq(0, 10, 10, 1000);
-        const f = fallocateReq(c, 11, 0, 2 * MiB);
+        const f = c.fallocateReq(0, 11, 10, 1, 0, 2 * MiB);
+        c.rep(0, 12, f, 0);
+        c.attrReply(0, 13, t, { ino: 5, size: 2 * MiB });
+        return c;
+      },
+    },
+    {
+      name: 'a FALLOCATE in flight when the truncate was sent',
+      capture: () => {
+        const c = mount();
+        const f = c.fallocateReq(0, 10, 10, 1, 0, 2 * MiB);
+        const t = c.truncateReq(0, 11, 10, 1000);
         c.rep(0, 12, f, 0);
         c.attrReply(0, 13, t, { ino: 5, size: 2 * MiB });
         return c;
