@@ -18,6 +18,7 @@ import { readCapture } from '../src/capture/open.js';
 import { Direction, type CaptureMessage } from '../src/capture/message.js';
 import { fuse_attr_out, fuse_entry_out } from '../src/protocol/layouts/attr.js';
 import { fuse_dirent, fuse_direntplus, fuse_link_in, fuse_rename_in } from '../src/protocol/layouts/dir.js';
+import { fuse_copy_file_range_in } from '../src/protocol/layouts/io.js';
 import { fuse_batch_forget_in, fuse_forget_one, fuse_interrupt_in } from '../src/protocol/layouts/misc.js';
 import { fuse_in_header, fuse_out_header } from '../src/protocol/layouts/header.js';
 import { Op } from '../src/protocol/opcodes.js';
@@ -188,6 +189,7 @@ class Rewriter {
       switch (op) {
         case Op.RENAME: case Op.RENAME2: this.node(m, IN + fuse_rename_in.offsets.newdir!, len, k); break;
         case Op.LINK: this.node(m, IN + fuse_link_in.offsets.oldnodeid!, len, k); break;
+        case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64: this.node(m, IN + fuse_copy_file_range_in.offsets.nodeid_out!, len, k); break;
         case Op.INTERRUPT: {
           const off = IN + fuse_interrupt_in.offsets.unique!;
           const v = u64(m, off, len);

@@ -291,9 +291,12 @@ export class AnalysisState {
       tr.changes = f;
       g.addInflight('changesInflight', tr);
     } else if ((op === Op.COPY_FILE_RANGE || op === Op.COPY_FILE_RANGE_64) && x.node2 !== undefined) {
-      const dst = this.files.getOrCreate(x.conn, x.node2, c.paths);
-      tr.changes = dst;
-      dst.group.addInflight('changesInflight', tr);
+      // A destination nothing has reached yet has no sizes to protect: the request makes no file of it.
+      const dst = this.files.get(x.conn, x.node2);
+      if (dst !== undefined) {
+        tr.changes = dst;
+        dst.group.addInflight('changesInflight', tr);
+      }
     }
     return tr;
   }
