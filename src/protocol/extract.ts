@@ -79,8 +79,14 @@ export function viewOf(b: Buffer): DataView {
  * one stays small enough for V8 to inline at its many call sites.
  */
 export function u64(dv: DataView, p: number, le: boolean): number | bigint {
-  const lo = dv.getUint32(le ? p : p + 4, le);
-  const hi = dv.getUint32(le ? p + 4 : p, le);
+  // Both words read at fixed offsets, then ordered: with the offset chosen by
+  // `le` inside the call (le ? p + 4 : p), V8 (Node 20) compiled the second
+  // read as a call of the DataView builtin at every inlined site instead of a
+  // load: 6% of the instructions of decoding and pairing.
+  const a = dv.getUint32(p, le);
+  const b = dv.getUint32(p + 4, le);
+  const lo = le ? a : b;
+  const hi = le ? b : a;
   return hi < 0x200000 ? hi * 4294967296 + lo : bigU64(hi, lo);
 }
 
