@@ -1,0 +1,114 @@
+/**
+ * Parsers for `npm run bench:cost` (bench/cost.ts): the totals valgrind's
+ * cachegrind prints, and callgrind's per-instruction costs attributed to the
+ * functions V8 compiled (its perf map, `--perf-basic-prof`). Separate from
+ * the runner so that tests can feed them text without valgrind.
+ */
+
+/** Totals of one cachegrind run: instructions and data misses (undefined when the cache was not simulated). */
+export interface CacheCounts {
+  instructions: number;
+  d1Misses?: number;
+  llMisses?: number;
+}
+
+/** Reads `I refs`, `D1  misses` and `LLd misses` from cachegrind's summary on stderr. */
+export function parseCachegrindSummary(stderr: string): CacheCounts | undefined {
+  const num = (label: RegExp): number | undefined => {
+    const m = label.exec(stderr);
+    return m ? Number(m[1]!.replace(/,/g, '')) : undefined;
+  };
+  const instructions = num(/I\s+refs:\s+([\d,]+)/);
+  if (instructions === undefined) return undefined;
+  return { instructions, d1Misses: num(/D1\s+misses:\s+([\d,]+)/), llMisses: num(/LLd\s+misses:\s+([\d,]+)/) };
+}
+
+/** One compiled unit's share: V8's name for it (`JS:*f file:line` TurboFan, `JS:^f` baseline, `JS:~f` interpreted) or a native function. */
+export interface UnitCost {
+  name: string;
+  instructions: number;
+}
+
+interface CodeRange {
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** The ranges of a perf map (`/tmp/perf-PID.map`: `start size name` in hex), sorted by start. */
+export function parsePerfMap(text: string): CodeRange[] {
+  const out: CodeRange[] = [];
+  for (const line of text.split('\n')) {
+    const a = line.indexOf(' ');
+    const b = line.indexOf(' ', a + 1);
+    if (a <= 0 || b <= a) continue;
+    const start = parseInt(line.slice(0, a), 16);
+    const size = parseInt(line.slice(a + 1, b), 16);
+    if (Number.isNaN(start) || Number.isNaN(size)) continue;
+    out.push({ start, end: start + size, name: line.slice(b + 1) });
+  }
+  return out.sort((x, y) => x.start - y.start);
+}
+
+function rangeAt(ranges: CodeRange[], addr: number): CodeRange | undefined {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid]!.start <= addr) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const r = ranges[hi];
+  return r !== undefined && addr < r.end ? r : undefined;
+}
+
+/**
+ * Self instructions per compiled unit from a callgrind profile written with
+ * `--dump-instr=yes --compress-pos=no --compress-strings=no` (each cost line
+ * `0xADDR LINE IR`; the line after a `calls=` line is the call's inclusive
+ * cost, skipped). Code valgrind has no symbol for (`fn=???`: what V8
+ * compiled) is named from the perf map. Inlined functions count in the
+ * unit they were compiled into.
+ */
+export function attributeCallgrind(profile: string, perfMap: string): { total: number; units: UnitCost[] } {
+  const ranges = parsePerfMap(perfMap);
+  const by = new Map<string, number>();
+  let fn = '';
+  let afterCall = false;
+  let total = 0;
+  for (const line of profile.split('\n')) {
+    if (line.startsWith('fn=')) {
+      fn = line.slice(3);
+      afterCall = false;
+    } else if (line.startsWith('calls=')) {
+      afterCall = true;
+    } else if (line.startsWith('0x')) {
+      if (afterCall) {
+        afterCall = false;
+        continue;
+      }
+      const parts = line.split(' ');
+      const ir = Number(parts[2]);
+      if (!(ir > 0)) continue;
+      total += ir;
+      let name: string;
+      if (fn === '???' || fn.startsWith('0x')) name = rangeAt(ranges, parseInt(parts[0]!, 16))?.name ?? '(unnamed JIT code)';
+      else name = `[native] ${fn}`;
+      by.set(name, (by.get(name) ?? 0) + ir);
+    }
+  }
+  const units = [...by].map(([name, instructions]) => ({ name, instructions })).sort((a, b) => b.instructions - a.instructions);
+  return { total, units };
+}
+
+/** Instructions of the units by kind: TurboFan code, baseline and interpreter, V8's builtins, its optimizing compiler, the rest. */
+export function costByKind(units: UnitCost[]): Record<string, number> {
+  const out: Record<string, number> = { turbofan: 0, baseline: 0, interpreted: 0, builtins: 0, compiler: 0, other: 0 };
+  for (const u of units) {
+    const n = u.name;
+    const k = n.startsWith('JS:*') ? 'turbofan' : n.startsWith('JS:^') ? 'baseline' : n.startsWith('JS:~') ? 'interpreted'
+      : n.startsWith('[native] Builtins_') || n.startsWith('Builtin:') ? 'builtins' : n.includes('::compiler::') ? 'compiler' : 'other';
+    out[k]! += u.instructions;
+  }
+  return out;
+}

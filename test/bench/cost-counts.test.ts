@@ -1,0 +1,55 @@
+/**
+ * bench:cost's parsers: cachegrind's summary totals, and callgrind's
+ * per-instruction costs attributed to V8's perf-map names (self costs only:
+ * a call's inclusive cost line is not counted again).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { attributeCallgrind, costByKind, parseCachegrindSummary, parsePerfMap } from '../../bench/cost-counts.js';
+
+test('cachegrind summary: instructions, L1d and L2 data misses', () => {
+  const stderr = [
+    '==1== I   refs:      9,165,851,945',
+    '==1== I1  misses:        1,234',
+    '==1== D   refs:      4,000,000,000  (3,000 rd   + 1,000 wr)',
+    '==1== D1  misses:      110,123,456  (100 rd   + 10 wr)',
+    '==1== LLd misses:       27,800,001  (27 rd   + 1 wr)',
+  ].join('\n');
+  assert.deepEqual(parseCachegrindSummary(stderr), { instructions: 9165851945, d1Misses: 110123456, llMisses: 27800001 });
+  assert.deepEqual(parseCachegrindSummary('==1== I   refs:      12'), { instructions: 12, d1Misses: undefined, llMisses: undefined });
+  assert.equal(parseCachegrindSummary('valgrind: command not found'), undefined);
+});
+
+test('perf map: ranges sorted by start, bad lines skipped', () => {
+  const r = parsePerfMap('2000 10 JS:*b file:///b.js:1:1\nnot a line\n1000 100 JS:^a file:///a.js:2:3\n');
+  assert.deepEqual(r.map((x) => [x.start, x.end, x.name]), [[0x1000, 0x1100, 'JS:^a file:///a.js:2:3'], [0x2000, 0x2010, 'JS:*b file:///b.js:1:1']]);
+});
+
+test('callgrind: JIT code named from the perf map, native by its symbol, call lines not counted twice', () => {
+  const map = '1000 100 JS:*request file:///state.js:1:1\n2000 100 JS:^reply file:///state.js:9:1\n';
+  const profile = [
+    'events: Ir',
+    'fn=???',
+    '0x1000 0 5',
+    '0x10ff 0 7',
+    'cfn=Builtins_LoadIC',
+    'calls=3 0x9000 0',
+    '0x1010 0 900',
+    '0x2004 0 4',
+    '0x5000 0 2',
+    'fn=Builtins_LoadIC',
+    '0x9000 0 11',
+    'fn=v8::internal::compiler::GraphReducer::ReduceTop()',
+    '0x8000 0 20',
+  ].join('\n');
+  const { total, units } = attributeCallgrind(profile, map);
+  assert.equal(total, 5 + 7 + 4 + 2 + 11 + 20);
+  assert.deepEqual(units.map((u) => [u.name, u.instructions]), [
+    ['[native] v8::internal::compiler::GraphReducer::ReduceTop()', 20],
+    ['JS:*request file:///state.js:1:1', 12],
+    ['[native] Builtins_LoadIC', 11],
+    ['JS:^reply file:///state.js:9:1', 4],
+    ['(unnamed JIT code)', 2],
+  ]);
+  assert.deepEqual(costByKind(units), { turbofan: 12, baseline: 4, interpreted: 0, builtins: 11, compiler: 20, other: 2 });
+});
