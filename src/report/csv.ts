@@ -25,7 +25,7 @@ import { idCell, type Id } from '../model/id64.js';
 import { errnoName } from '../model/format.js';
 import { memoized } from '../model/memo.js';
 import { jsonString, stringifyJson } from './json.js';
-import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledQuads, putUint31Quads } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledParts, putScaledQuads, putUint31Quads } from './row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
 import { storesSource } from './word-digits.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
@@ -685,30 +685,33 @@ function lead<R>(format: ExportFormat, c: TableColumn<R>, i: number): string {
  * writer, taken once it is known (see `ExportClock`): no bigint compared or
  * divided per cell. And the digits of the last whole seconds written, as
  * three 32-bit words: the times of a row, and of row after row, mostly share
- * their seconds, whose ten digits are then three stores. Numbers in a typed
- * array: a number field would be boxed anew on each store.
+ * their seconds, whose ten digits are then three stores. Numbers in typed
+ * arrays: a number field would be boxed anew on each store.
  */
 class EpochSplit {
-  /** 0: not split yet (else 1), the epoch's seconds and ns; the last seconds, their digit count and digit words. */
-  readonly s = new Float64Array([0, 0, 0, -1, 0, 0, 0, 0]);
+  /** 0: not split yet (else 1), the epoch's seconds and ns; the last seconds written (NaN: none yet). */
+  readonly s = new Float64Array([0, 0, 0, NaN]);
+  /** The last seconds' digits: three little-endian words (twelve bytes, the digits first), then their count. */
+  readonly w = new Uint32Array(4);
   private readonly digits = new DataView(new ArrayBuffer(32));
 
-  /** Takes `sec` (below 1e12: at most twelve digits) as the last seconds written. */
+  /** Takes `sec` (0 < sec < 1e12: at most twelve digits) as the last seconds written. */
   keep(sec: number): void {
-    const s = this.s;
     const d = this.digits;
-    s[3] = sec;
-    s[4] = putSafeQuads(d, 0, sec);
-    s[5] = d.getUint32(0, true);
-    s[6] = d.getUint32(4, true);
-    s[7] = d.getUint32(8, true);
+    const w = this.w;
+    this.s[3] = sec;
+    w[3] = putSafeQuads(d, 0, sec);
+    w[0] = d.getUint32(0, true);
+    w[1] = d.getUint32(4, true);
+    w[2] = d.getUint32(8, true);
   }
 }
 
 /**
  * `putAbsNs` with the epoch split kept in `e`: the digits at b[p], or -1
  * (nothing written) when only `absNs` holds the cell (the epoch unknown, a
- * time past 2^53 ns). `t` is finite.
+ * time past 2^53 ns). `t` is finite. Once the epoch is split the generated
+ * time cells split `t` themselves and call `putSecondsNs` (`columnCode`).
  */
 function putTimeDigits(v: DataView, p: number, e: EpochSplit, clock: ExportClock, t: number): number {
   const s = e.s;
@@ -720,18 +723,29 @@ function putTimeDigits(v: DataView, p: number, e: EpochSplit, clock: ExportClock
     s[0] = 1;
   }
   const total = s[2]! + Math.round(t);
+  if (!(total <= Number.MAX_SAFE_INTEGER && total >= -Number.MAX_SAFE_INTEGER)) return -1;
   const carry = Math.floor(total / 1e9);
-  const sec = s[1]! + carry;
-  if (sec <= 0 || sec > Number.MAX_SAFE_INTEGER || !(total <= Number.MAX_SAFE_INTEGER && total >= -Number.MAX_SAFE_INTEGER)) return -1;
-  if (sec !== s[3]) {
-    if (sec >= 1e12) return putNineQuads(v, putSafeQuads(v, p, sec), total - carry * 1e9);
+  return putSecondsNs(v, p, e, s[1]! + carry, (total - carry * 1e9) | 0);
+}
+
+/**
+ * The digits of whole seconds `sec` (since the Unix epoch) and nine of `ns`
+ * (an int32 below 1e9) at b[p], or -1 (nothing written) for a `sec` only
+ * `absNs` holds. The seconds' digits are the last ones kept in `e` again for
+ * nearly every cell.
+ */
+function putSecondsNs(v: DataView, p: number, e: EpochSplit, sec: number, ns: number): number {
+  if (sec !== e.s[3]) {
+    if (sec <= 0 || sec > Number.MAX_SAFE_INTEGER) return -1;
+    if (sec >= 1e12) return putNineQuads(v, putSafeQuads(v, p, sec), ns);
     e.keep(sec);
   }
   // Twelve bytes stored, the digits' count kept: the rest is inside the cell's room and written over next.
-  v.setUint32(p, s[5]!, true);
-  v.setUint32(p + 4, s[6]!, true);
-  v.setUint32(p + 8, s[7]!, true);
-  return putNineQuads(v, p + s[4]!, total - carry * 1e9);
+  const w = e.w;
+  v.setUint32(p, w[0]!, true);
+  v.setUint32(p + 4, w[1]!, true);
+  v.setUint32(p + 8, w[2]!, true);
+  return putNineQuads(v, p + w[3]!, ns);
 }
 
 /** The generated statement writing the cell of column `c` (see `cellCode`), for the kinds of column with writers of their own. */
@@ -740,13 +754,23 @@ function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown
   if (a) {
     const slow = `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, t, rest)`;
     // An unknown time (NaN) is an empty cell whatever its rest (absNs).
-    return `{ const t = ${dep(a.t)}(r); if (t - t !== 0) {${emptyCode(format, dep)}} else { const rest = ${dep(a.rest)}(r); const q = rest === 0 ? ${dep(putTimeDigits)}(v, p, ${dep(times)}, ${dep(a.clock)}, t) : -1; p = q >= 0 ? q : ${slow}; } }`;
+    // Split here into whole seconds and ns (int32s) once the epoch is: a call given `t` (ns, past 2^31) would box it.
+    const es = dep(times.s);
+    const split = `const total = ${es}[2] + Math.round(t); if (total <= 9007199254740991 && total >= -9007199254740991) { const carry = Math.floor(total / 1000000000);`
+      + ` q = ${dep(putSecondsNs)}(v, p, ${dep(times)}, ${es}[1] + carry, (total - carry * 1000000000) | 0); }`;
+    const put = `let q = -1; if (rest === 0) { if (${es}[0] === 0) q = ${dep(putTimeDigits)}(v, p, ${dep(times)}, ${dep(a.clock)}, t); else { ${split} } }`;
+    return `{ const t = ${dep(a.t)}(r); if (t - t !== 0) {${emptyCode(format, dep)}} else { const rest = ${dep(a.rest)}(r); ${put} p = q >= 0 ? q : ${slow}; } }`;
   }
   const sc = c.scaled;
   if (sc) {
     const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE).number)}(d0, p, k / ${10 ** sc.digits})`;
-    const put = sc.digits === 3 || sc.digits === 6 ? `${dep(putScaledQuads)}(v, b, p, k, ${sc.digits})` : `${dep(putScaled)}(b, p, k, ${sc.digits})`;
-    return `{ const k = Math.round(${dep(sc.ns)}(r)); if (k !== k) {${emptyCode(format, dep)}} else { const q = ${put}; p = q >= 0 ? q : ${slow}; } }`;
+    const d = sc.digits;
+    const put = d === 3 || d === 6 ? `${dep(putScaledQuads)}(v, b, p, k, ${d})` : `${dep(putScaled)}(b, p, k, ${d})`;
+    const other = `{ const q = ${put}; p = q >= 0 ? q : ${slow}; }`;
+    // Split here into int32 parts while the whole part is one (a capture shorter than 24 days): a call given \`k\` would box it.
+    const unit = 10 ** d;
+    const parts = d === 3 || d === 6 ? `else if (k >= 0 && k < ${Math.min(1e15, 2 ** 31 * unit)}) { const kw = Math.floor(k / ${unit}); p = ${dep(putScaledParts)}(v, b, p, kw | 0, (k - kw * ${unit}) | 0, ${d}); } ` : '';
+    return `{ const k = Math.round(${dep(sc.ns)}(r)); if (k !== k) {${emptyCode(format, dep)}} ${parts}else ${other} }`;
   }
   const j = c.joined;
   if (j) {
@@ -773,7 +797,8 @@ function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat,
     const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, val)`;
     if (type === 'integer') {
       const int = `if (val >= 0) p = ${dep(putUint31Quads)}(v, p, val); else p = ${dep(putInt32)}(b, p, val);`;
-      const safe = `else if (val > 0 && val <= 9007199254740991 && Math.floor(val) === val) p = ${dep(putSafeQuads)}(v, p, val);`;
+      // putSafeQuads here, from the two int32 parts: a call given the value (a 64-bit id past 2^31) would box it.
+      const safe = `else if (val > 0 && val <= 9007199254740991 && Math.floor(val) === val) { const vh = Math.floor(val / 1000000000); p = ${dep(putNineQuads)}(v, ${dep(putUint31Quads)}(v, p, vh | 0), (val - vh * 1000000000) | 0); }`;
       return `{ const val = ${dep(src.value)}(r); if (typeof val === 'number') { if ((val | 0) === val) { ${int} } ${safe} else if (val !== val) {${emptyCode(format, dep)}} else p = ${slow}; } else if (val === undefined) {${emptyCode(format, dep)}} else p = ${slow}; }`;
     }
     return `{ const val = ${dep(src.value)}(r); p = ${slow}; }`;

@@ -294,7 +294,16 @@ export function putScaledQuads(v: DataView, b: Buffer, p: number, k: number, d: 
   if (!(k >= 0 && k < 1e15)) return -1;
   const unit = d === 6 ? 1000000 : 1000;
   const whole = Math.floor(k / unit);
-  const frac = (k - whole * unit) | 0;
+  return putScaledParts(v, b, p, whole, (k - whole * unit) | 0, d);
+}
+
+/**
+ * `putScaledQuads(v, b, p, k, d)` from k's parts: `whole` (k / 10^d rounded
+ * down, a safe integer) and `frac` (the rest, an int32). The generated row
+ * writers (csv.ts) split k themselves: a k in ns is past 2^31, and a call
+ * given it would box it (a heap number per cell); its parts are int32s.
+ */
+export function putScaledParts(v: DataView, b: Buffer, p: number, whole: number, frac: number, d: 3 | 6): number {
   p = whole < 2147483648 ? putUint31Quads(v, p, whole) : putSafeQuads(v, p, whole);
   if (frac === 0) return p;
   b[p] = DOT;
