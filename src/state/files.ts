@@ -539,9 +539,14 @@ export class FileState {
   }
 }
 
-/** Removes `v` (order not kept: these lists are sets) without allocating (splice returns an array). */
+/**
+ * Removes `v` (order not kept: these lists are sets) without allocating
+ * (splice returns an array). A loop, not lastIndexOf: the lists hold one or
+ * two entries, and a builtin call costs more than the search.
+ */
 function removeFrom<T>(list: T[], v: T): void {
-  const i = list.lastIndexOf(v);
+  let i = list.length - 1;
+  while (i >= 0 && list[i] !== v) i--;
   if (i < 0) return;
   const last = list.pop()!;
   if (i < list.length) list[i] = last;
