@@ -5,8 +5,9 @@
  * load: the instructions it ran and its L1 and L2 data misses, under
  * valgrind's cachegrind (a 32 KiB L1 and a 512 KiB L2 of 64-byte lines, as
  * the development machine's cores have). CPU seconds of one run of the same
- * code vary by 10-30% on a virtual machine; these counts vary by well under
- * 1% run to run, so two versions of the code can be compared by one run each.
+ * code vary by 10-30% on a virtual machine; these counts, with V8's seeds and
+ * GC schedule fixed and no address randomisation, vary by about 0.1% run to
+ * run, so two versions of the code can be compared by one run each.
  * Under valgrind a stage runs about 30 times slower: a capture of about
  * 100 MB (a million messages) is enough.
  *
@@ -19,7 +20,7 @@
  * instructions whatever the capture's size, to subtract before comparing a
  * count with a stage's cost at 2 GB.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,9 +61,14 @@ function main(): void {
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
   const messages = countMessages(capture);
-  const node = ['--single-threaded', ...(top > 0 ? ['--perf-basic-prof'] : []), measure, stage, capture];
+  // Fixed seeds, a fixed GC schedule and no address randomisation (setarch -R): without them two runs of the same
+  // code differ by up to 4% in instructions (hash tables, what the collector and the compiler do when); with them, 0.1%.
+  const node = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--no-memory-reducer', '--predictable-gc-schedule',
+    ...(top > 0 ? ['--perf-basic-prof'] : []), measure, stage, capture];
+  const valgrind = (tool: string[]): SpawnSyncReturns<string> =>
+    spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (top === 0) {
-    const r = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=yes', ...CACHES, '--cachegrind-out-file=/dev/null', process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = valgrind(['--tool=cachegrind', '--cache-sim=yes', ...CACHES, '--cachegrind-out-file=/dev/null']);
     const c = parseCachegrindSummary(r.stderr);
     if (r.status !== 0 || c === undefined) fail(`the stage failed under valgrind (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
     const per = (n: number | undefined): string => (n === undefined || messages === 0 ? '-' : (n / messages).toFixed(1));
@@ -73,7 +79,7 @@ function main(): void {
     return;
   }
   const out = join(dirname(capture), `.fusetrace-callgrind-${process.pid}.out`);
-  const child = spawnSync('valgrind', ['--tool=callgrind', '--dump-instr=yes', '--compress-pos=no', '--compress-strings=no', `--callgrind-out-file=${out}`, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const child = valgrind(['--tool=callgrind', '--dump-instr=yes', '--compress-pos=no', '--compress-strings=no', `--callgrind-out-file=${out}`]);
   // valgrind runs node in its own process: the perf map is named by that pid.
   const map = `/tmp/perf-${child.pid}.map`;
   try {
