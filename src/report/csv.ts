@@ -626,10 +626,19 @@ const JSONL_VALUE = putValue(JSONL_PUT, putNull);
  */
 function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: TextBuffer): (r: R) => void {
   const times = new EpochSplit();
-  const g = new GeneratedCode();
-  g.dep(w); // d0, the output buffer
-  const dep = (v: unknown): string => g.dep(v);
-  const lines: CellLine[] = [];
+  const parts: RunWriter<R>[] = [];
+  let part = new GeneratedCode();
+  part.dep(undefined); // d0: the name the cells' code gives the output buffer, a parameter here
+  let lines: CellLine[] = [];
+  let cells = 0;
+  const endPart = (): void => {
+    parts.push(part.compile<RunWriter<R>>(`return function cells(d0, p0, r) {\n${cellsCode(lines, dep, 'p0')}\nreturn p;\n};`));
+    part = new GeneratedCode();
+    part.dep(undefined);
+    lines = [];
+    cells = 0;
+  };
+  const dep = (v: unknown): string => part.dep(v);
   let fixed = 4;
   for (let i = 0; i < columns.length;) {
     const c = columns[i]!;
@@ -645,15 +654,30 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
       lines.push({ text: lead(format, c, i) }, columnCode(c, format, dep, times));
     }
     i = end;
+    if (++cells === ROW_PART_CELLS) endPart();
   }
   lines.push({ text: format === 'csv' ? '\r\n' : '}\n' });
+  endPart();
+  const g = new GeneratedCode();
+  g.dep(w); // d0, the output buffer
+  const calls = parts.map((f) => `p = ${g.dep(f)}(d0, p, r);`).join('\n');
   // The reserve is set by each row: tables may share one output buffer (the sink's).
   return g.compile<(r: R) => void>(`return function row(r) {
 d0.reserve = ${fixed}; d0.room(${fixed});
-${cellsCode(lines, dep, 'd0.pos')}
+let p = d0.pos;
+${calls}
 d0.pos = p;
 };`);
 }
+
+/**
+ * Cells a generated function of a row writes (`compileRow`): a row is a few
+ * calls of such parts rather than one function. The engine compiles a
+ * function anew each time a cell meets a value of a kind it had not seen
+ * (the first unanswered request, the first error, ...): one function of
+ * thirty cells took 50-85 ms a compile, three or more times a run.
+ */
+const ROW_PART_CELLS = 8;
 
 /** A generated statement, or constant text to store (runs of them are stored as one, four bytes a store: word-digits.ts `storesSource`). */
 type CellLine = string | { text: string };
