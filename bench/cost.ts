@@ -5,9 +5,9 @@
  * load: the instructions it ran and its L1 and L2 data misses, under
  * valgrind's cachegrind (a 32 KiB L1 and a 512 KiB L2 of 64-byte lines, as
  * the development machine's cores have). CPU seconds of one run of the same
- * code vary by 10-30% on a virtual machine; these counts, with V8's seeds and
- * GC schedule fixed and no address randomisation, vary by about 0.1% run to
- * run, so two versions of the code can be compared by one run each.
+ * code vary by 10-30% on a virtual machine; these counts, with V8's seeds
+ * fixed and no address randomisation, vary by about 0.01% run to run, so
+ * two versions of the code can be compared by one run each.
  * Under valgrind a stage runs about 30 times slower: a capture of about
  * 100 MB (a million messages) is enough.
  *
@@ -61,9 +61,10 @@ function main(): void {
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
   const messages = countMessages(capture);
-  // Fixed seeds, a fixed GC schedule and no address randomisation (setarch -R): without them two runs of the same
-  // code differ by up to 4% in instructions (hash tables, what the collector and the compiler do when); with them, 0.1%.
-  const node = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--no-memory-reducer', '--predictable-gc-schedule',
+  // Fixed seeds and no address randomisation (setarch -R): without them two runs of the same code differed by up to 4%
+  // in instructions (hash tables, what the collector and the compiler do when); with them, 0.01%. Not
+  // --predictable-gc-schedule: it is as repeatable, but its fixed young generation collects more than a real run does.
+  const node = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--no-memory-reducer',
     ...(top > 0 ? ['--perf-basic-prof'] : []), measure, stage, capture];
   const valgrind = (tool: string[]): SpawnSyncReturns<string> =>
     spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
