@@ -24,9 +24,9 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCapture } from '../src/capture/open.js';
 import { ALL_STAGES } from './stages.js';
 import { attributeCallgrind, costByKind, parseCachegrindSummary } from './cost-counts.js';
+import { countMessages } from './recorder.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const measure = join(here, 'measure.js');
@@ -36,12 +36,6 @@ const CACHES = ['--D1=32768,8,64', '--LL=524288,8,64'];
 function fail(message: string): never {
   process.stderr.write(`bench:cost: ${message}\n`);
   process.exit(2);
-}
-
-function countMessages(file: string): number {
-  let n = 0;
-  readCapture(file, { onConnection() {}, onMessage() { n++; }, onNotice() {} });
-  return n;
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -60,7 +54,7 @@ function main(): void {
     fail(`usage: npm run bench:cost -- STAGE CAPTURE [--attribute [N]]; STAGE one of: ${ALL_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
-  const messages = countMessages(capture);
+  const messages = countMessages(capture)?.messages ?? fail(`${capture}: no such file`);
   // Fixed seeds and no address randomisation (setarch -R): without them two runs of the same code differed by up to 4%
   // in instructions (hash tables, what the collector and the compiler do when); with them, 0.01%. Not
   // --predictable-gc-schedule: it is as repeatable, but its fixed young generation collects more than a real run does.

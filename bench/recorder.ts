@@ -207,7 +207,7 @@ function runFio(dir: string, seconds: number): { iops: number } | { error: strin
  * streaming pass by fusetrace's own reader: a whole-message capture of a few
  * seconds of fio passes the 2 GiB a Buffer can hold.
  */
-function countMessages(cap: string): { messages: number; lost: number } | undefined {
+export function countMessages(cap: string): { messages: number; lost: number } | undefined {
   if (!existsSync(cap)) return undefined;
   let messages = 0;
   let lost = 0;

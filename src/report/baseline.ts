@@ -229,7 +229,6 @@ export interface CheckReport {
 
 const worse = (cur: number, base: number, tol: number, floor: number): boolean => cur > base * (1 + tol) && cur - base > floor;
 
-/** Compares one analysed capture with its baseline entry (or none). */
 /**
  * The finding kinds each side ran (the baseline's `detectors`, the current
  * run's): a finding of a kind the other side did not run is no change of the
@@ -240,6 +239,7 @@ export interface KindsRun {
   current: ReadonlySet<string> | undefined;
 }
 
+/** Compares one analysed capture with its baseline entry (or none). */
 export function compareCapture(cur: BaselineCapture, base: BaselineCapture | undefined, th: Thresholds, kinds: KindsRun = { baseline: undefined, current: undefined }): CaptureCheck {
   const checks: CaptureCheck['checks'] = {
     findings: { status: 'pass', items: [] },

@@ -4,16 +4,21 @@ import { testDetector } from './detector-tester.js';
 /** /f (nodeid 10, ino 5) of 9 bytes, opened (fh 1) with `fopen`. */
 const mount = (fopen = 0, initFlags = 0): Cap => openedFile({ size: 9, fopen, initFlags });
 
+/** A READ of 4 KiB at `offset` through fh 1 on connection 0, sent at `t` and answered with `returned` bytes at t + 1. */
+function readOnce(c: Cap, t: number, returned: number, offset = 0, opts?: { flags: number }): number {
+  const a = c.readReq(0, t, 10, 1, offset, 4096, opts);
+  c.readReply(0, t + 1, a, returned);
+  return a;
+}
+
 testDetector('read-past-size', {
   valid: [
     {
       name: 'page-cache READs ending at or before the size',
       capture: () => {
         const c = mount();
-        const a = c.readReq(0, 10, 10, 1, 0, 4096);
-        c.readReply(0, 11, a, 9);
-        const b = c.readReq(0, 12, 10, 1, 4, 4096);
-        c.readReply(0, 13, b, 3);
+        readOnce(c, 10, 9);
+        readOnce(c, 12, 3, 4);
         return c;
       },
     },
@@ -21,8 +26,7 @@ testDetector('read-past-size', {
       name: 'a FOPEN_DIRECT_IO handle (the reader gets what the daemon returned)',
       capture: () => {
         const c = mount(FOPEN_DIRECT_IO);
-        const a = c.readReq(0, 10, 10, 1, 0, 4096);
-        c.readReply(0, 11, a, 10);
+        readOnce(c, 10, 10);
         return c;
       },
     },
@@ -30,8 +34,7 @@ testDetector('read-past-size', {
       name: 'an O_DIRECT read on a handle opened without FOPEN flags',
       capture: () => {
         const c = mount();
-        const b = c.readReq(0, 10, 10, 1, 0, 4096, { flags: O_RDWR | O_DIRECT });
-        c.readReply(0, 11, b, 10);
+        readOnce(c, 10, 10, 0, { flags: O_RDWR | O_DIRECT });
         return c;
       },
     },
@@ -44,8 +47,7 @@ testDetector('read-past-size', {
         c.open(1, 2, 30, 1, 0);
         const w = c.writeReq(1, 10, 30, 1, 9, 1, { pid: 1, flags: O_RDWR });
         c.writeReply(1, 11, w, 1);
-        const a = c.readReq(0, 12, 10, 1, 0, 4096);
-        c.readReply(0, 13, a, 10);
+        readOnce(c, 12, 10);
         return c;
       },
     },
@@ -64,8 +66,7 @@ testDetector('read-past-size', {
       name: 'writeback cache: the kernel owns the size',
       capture: () => {
         const c = mount(0, INIT.WRITEBACK_CACHE);
-        const a = c.readReq(0, 10, 10, 1, 0, 4096);
-        c.readReply(0, 11, a, 10);
+        readOnce(c, 10, 10);
         return c;
       },
     },
@@ -96,14 +97,11 @@ testDetector('read-past-size', {
       name: 'reported 9 bytes, read back 10 (winregfs), once at that size; again after the size moved',
       capture: (u) => {
         const c = mount();
-        u.a = c.readReq(0, 10, 10, 1, 0, 4096);
-        c.readReply(0, 11, u.a, 10);
-        const again = c.readReq(0, 12, 10, 1, 0, 4096);
-        c.readReply(0, 13, again, 10);
+        u.a = readOnce(c, 10, 10);
+        readOnce(c, 12, 10);
         const g = c.getattrReq(0, 14, 10);
         c.attrReply(0, 15, g, { ino: 5, size: 10 });
-        u.b = c.readReq(0, 16, 10, 1, 0, 4096);
-        c.readReply(0, 17, u.b, 12);
+        u.b = readOnce(c, 16, 12);
         return c;
       },
       findings: (u) => [
