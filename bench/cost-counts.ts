@@ -23,10 +23,16 @@ export function parseCachegrindSummary(stderr: string): CacheCounts | undefined 
   return { instructions, d1Misses: num(/D1\s+misses:\s+([\d,]+)/), llMisses: num(/LLd\s+misses:\s+([\d,]+)/) };
 }
 
-/** One compiled unit's share: V8's name for it (`JS:*f file:line` TurboFan, `JS:^f` baseline, `JS:~f` interpreted) or a native function. */
+/**
+ * One compiled unit's share: V8's name for it (`JS:*f file:line` TurboFan,
+ * `JS:^f` baseline, `JS:~f` interpreted) or a native function; its L1 and L2
+ * data misses when callgrind simulated the caches (`--cache-sim=yes`).
+ */
 export interface UnitCost {
   name: string;
   instructions: number;
+  d1Misses?: number;
+  llMisses?: number;
 }
 
 interface CodeRange {
@@ -63,21 +69,32 @@ function rangeAt(ranges: CodeRange[], addr: number): CodeRange | undefined {
 }
 
 /**
- * Self instructions per compiled unit from a callgrind profile written with
+ * Self costs per compiled unit from a callgrind profile written with
  * `--dump-instr=yes --compress-pos=no --compress-strings=no` (each cost line
- * `0xADDR LINE IR`; the line after a `calls=` line is the call's inclusive
+ * `0xADDR LINE` and one number per event of the `events:` line, trailing
+ * zeros left out; the line after a `calls=` line is the call's inclusive
  * cost, skipped). Code valgrind has no symbol for (`fn=???`: what V8
  * compiled) is named from the perf map. Inlined functions count in the
- * unit they were compiled into.
+ * unit they were compiled into. `total` is the instructions of all units.
  */
 export function attributeCallgrind(profile: string, perfMap: string): { total: number; units: UnitCost[] } {
   const ranges = parsePerfMap(perfMap);
-  const by = new Map<string, number>();
+  const by = new Map<string, UnitCost>();
+  let ir = 2;
+  let d1: number[] = [];
+  let ll: number[] = [];
   let fn = '';
   let afterCall = false;
   let total = 0;
   for (const line of profile.split('\n')) {
-    if (line.startsWith('fn=')) {
+    if (line.startsWith('events:')) {
+      // Columns after the address and the line number, in the order the events are named.
+      const events = line.slice(7).trim().split(/\s+/);
+      const col = (e: string): number[] => (events.includes(e) ? [2 + events.indexOf(e)] : []);
+      ir = col('Ir')[0] ?? 2;
+      d1 = [...col('D1mr'), ...col('D1mw')];
+      ll = [...col('DLmr'), ...col('DLmw')];
+    } else if (line.startsWith('fn=')) {
       fn = line.slice(3);
       afterCall = false;
     } else if (line.startsWith('calls=')) {
@@ -88,17 +105,58 @@ export function attributeCallgrind(profile: string, perfMap: string): { total: n
         continue;
       }
       const parts = line.split(' ');
-      const ir = Number(parts[2]);
-      if (!(ir > 0)) continue;
-      total += ir;
+      const at = (i: number): number => Number(parts[i] ?? 0) || 0;
+      const n = at(ir);
+      const m1 = d1.reduce((s, i) => s + at(i), 0);
+      const m2 = ll.reduce((s, i) => s + at(i), 0);
+      if (n === 0 && m1 === 0) continue;
+      total += n;
       let name: string;
       if (fn === '???' || fn.startsWith('0x')) name = rangeAt(ranges, parseInt(parts[0]!, 16))?.name ?? '(unnamed JIT code)';
       else name = `[native] ${fn}`;
-      by.set(name, (by.get(name) ?? 0) + ir);
+      let u = by.get(name);
+      if (!u) {
+        u = d1.length > 0 ? { name, instructions: 0, d1Misses: 0, llMisses: 0 } : { name, instructions: 0 };
+        by.set(name, u);
+      }
+      u.instructions += n;
+      if (u.d1Misses !== undefined) {
+        u.d1Misses += m1;
+        u.llMisses! += m2;
+      }
     }
   }
-  const units = [...by].map(([name, instructions]) => ({ name, instructions })).sort((a, b) => b.instructions - a.instructions);
+  const units = [...by.values()].sort((a, b) => b.instructions - a.instructions);
   return { total, units };
+}
+
+/**
+ * What a stage's units cost for the messages a larger capture has over a
+ * smaller one (`bench:cost --base`): each unit's counts in `large` less those
+ * in `small`, units of one name (a function V8 compiled more than once)
+ * added first. Starting Node and V8's compiling cost about the same at both
+ * sizes, so what remains is the steady cost of the work; it can be below
+ * zero for a unit (the compiler did more at the smaller size).
+ */
+export function steadyCost(large: readonly UnitCost[], small: readonly UnitCost[]): UnitCost[] {
+  const out = new Map<string, UnitCost>();
+  const add = (units: readonly UnitCost[], sign: number): void => {
+    for (const u of units) {
+      let o = out.get(u.name);
+      if (!o) {
+        o = u.d1Misses !== undefined ? { name: u.name, instructions: 0, d1Misses: 0, llMisses: 0 } : { name: u.name, instructions: 0 };
+        out.set(u.name, o);
+      }
+      o.instructions += sign * u.instructions;
+      if (o.d1Misses !== undefined) {
+        o.d1Misses += sign * (u.d1Misses ?? 0);
+        o.llMisses! += sign * (u.llMisses ?? 0);
+      }
+    }
+  };
+  add(large, 1);
+  add(small, -1);
+  return [...out.values()].sort((a, b) => b.instructions - a.instructions);
 }
 
 /** Instructions of the units by kind: TurboFan code, baseline and interpreter, V8's builtins, its optimizing compiler, the rest. */

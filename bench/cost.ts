@@ -1,7 +1,7 @@
 /**
- * `npm run bench:cost -- STAGE CAPTURE [--attribute [N]]`: what one bench
- * stage (measure.ts: decode+pair, analyze, dump, "dump --json", "export
- * requests csv" ...) costs in counts that do not move with the machine's
+ * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]]`:
+ * what one bench stage (measure.ts: decode+pair, analyze, dump, "dump
+ * --json", "export requests csv" ...) costs in counts that do not move with the machine's
  * load: the instructions it ran and its L1 and L2 data misses, under
  * valgrind's cachegrind (a 32 KiB L1 and a 512 KiB L2 of 64-byte lines, as
  * the development machine's cores have). CPU seconds of one run of the same
@@ -11,21 +11,35 @@
  * Under valgrind a stage runs about 30 times slower: a capture of about
  * 100 MB (a million messages) is enough.
  *
- * `--attribute` runs callgrind instead and lists the N (default 40) compiled
- * units that ran the most instructions: V8's perf map (`--perf-basic-prof`)
- * names the code it compiled (`JS:*` TurboFan, `JS:^` baseline, `JS:~`
- * interpreter), with inlined functions counted in the unit they were
- * compiled into. Node runs with --single-threaded so that V8's compiler runs
- * on the main thread and is counted: it is a fixed cost, a few billion
- * instructions whatever the capture's size, to subtract before comparing a
- * count with a stage's cost at 2 GB.
+ * `--base SMALLER_CAPTURE` runs the stage on that capture too and prints the
+ * difference: starting Node and V8's compiling cost a few billion
+ * instructions at any size, so the difference of two sizes (the same
+ * recording amplified to 2 and 4 copies) is the steady cost of the messages
+ * the larger has more.
+ *
+ * `--attribute` runs callgrind instead (caches simulated as above) and lists
+ * the N (default 40) compiled units that ran the most instructions, with
+ * their L1 and L2 data misses: V8's perf map (`--perf-basic-prof`) names the
+ * code it compiled (`JS:*` TurboFan, `JS:^` baseline, `JS:~` interpreter),
+ * with inlined functions counted in the unit they were compiled into. Node
+ * runs with --single-threaded so that V8's compiler runs on the main thread
+ * and is counted. With `--base`, each unit's counts are the larger
+ * capture's less the smaller's.
+ *
+ * The simulated L2 is indexed by virtual address, the machine's by physical
+ * address: in the simulation every line a multiple of 64 KiB from another
+ * shares its set. V8's write barrier reads a flag word at the start of the
+ * 256 KiB heap page of the object it stores into (and of the value stored),
+ * so those words all compete for one simulated set of 8 lines, where the
+ * machine spreads them over 16 (its L1, indexed within the 4 KiB page, has
+ * them in one set as well): the L2 counts overstate what the barrier costs.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_STAGES } from './stages.js';
-import { attributeCallgrind, costByKind, parseCachegrindSummary } from './cost-counts.js';
+import { attributeCallgrind, costByKind, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
 import { countMessages } from './recorder.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,56 +54,98 @@ function fail(message: string): never {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-function main(): void {
-  const args = process.argv.slice(2);
-  const at = args.indexOf('--attribute');
-  let top = 0;
-  if (at >= 0) {
-    const n = Number(args[at + 1]);
-    top = Number.isInteger(n) && n > 0 ? n : 40;
-    args.splice(at, Number.isInteger(n) && n > 0 ? 2 : 1);
+/** Takes `flag` and the value after it out of `args` (undefined when the flag is absent). */
+function option(args: string[], flag: string, valueOptional = false): string | undefined {
+  const at = args.indexOf(flag);
+  if (at < 0) return undefined;
+  const v = args[at + 1];
+  if (v === undefined || v.startsWith('--') || (valueOptional && !/^\d+$/.test(v))) {
+    if (!valueOptional) fail(`${flag} needs a value`);
+    args.splice(at, 1);
+    return '';
   }
-  const [stage, capture] = args;
-  if (!stage || !capture || !ALL_STAGES.includes(stage)) {
-    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--attribute [N]]; STAGE one of: ${ALL_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
-  }
-  if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
-  const messages = countMessages(capture)?.messages ?? fail(`${capture}: no such file`);
+  args.splice(at, 2);
+  return v;
+}
+
+/** The stage under valgrind's `tool` with V8's seeds fixed (see below). */
+function underValgrind(tool: string[], stage: string, capture: string, perfMap: boolean): SpawnSyncReturns<string> {
   // Fixed seeds and no address randomisation (setarch -R): without them two runs of the same code differed by up to 4%
   // in instructions (hash tables, what the collector and the compiler do when); with them, 0.01%. Not
   // --predictable-gc-schedule: it is as repeatable, but its fixed young generation collects more than a real run does.
   const node = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--no-memory-reducer',
-    ...(top > 0 ? ['--perf-basic-prof'] : []), measure, stage, capture];
-  const valgrind = (tool: string[]): SpawnSyncReturns<string> =>
-    spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    ...(perfMap ? ['--perf-basic-prof'] : []), measure, stage, capture];
+  return spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
+}
+
+function totals(stage: string, capture: string): CacheCounts {
+  const r = underValgrind(['--tool=cachegrind', '--cache-sim=yes', ...CACHES, '--cachegrind-out-file=/dev/null'], stage, capture, false);
+  const c = parseCachegrindSummary(r.stderr);
+  if (r.status !== 0 || c === undefined) fail(`the stage failed under valgrind (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  return c;
+}
+
+/** Callgrind's self costs per compiled unit, with the caches simulated. */
+function units(stage: string, capture: string): { total: number; units: UnitCost[] } {
+  const out = join(dirname(capture), `.fusetrace-callgrind-${process.pid}.out`);
+  const child = underValgrind(['--tool=callgrind', '--cache-sim=yes', ...CACHES, '--dump-instr=yes', '--compress-pos=no',
+    '--compress-strings=no', `--callgrind-out-file=${out}`], stage, capture, true);
+  // valgrind runs node in its own process: the perf map is named by that pid.
+  const map = `/tmp/perf-${child.pid}.map`;
+  try {
+    if (child.status !== 0) fail(`the stage failed under valgrind (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
+    return attributeCallgrind(readFileSync(out, 'utf8'), readFileSync(map, 'utf8'));
+  } finally {
+    rmSync(out, { force: true });
+    rmSync(map, { force: true });
+  }
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const attribute = option(args, '--attribute', true);
+  const top = attribute === undefined ? 0 : attribute === '' ? 40 : Number(attribute);
+  const base = option(args, '--base');
+  const [stage, capture] = args;
+  if (!stage || !capture || !ALL_STAGES.includes(stage) || args.length > 2) {
+    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]]; STAGE one of: ${ALL_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
+  }
+  if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
+  const count = (file: string): number => countMessages(file)?.messages ?? fail(`${file}: no such file`);
+  const large = count(capture);
+  const small = base === undefined ? 0 : count(base);
+  if (base !== undefined && small >= large) fail(`--base ${base} has ${fmt(small)} messages, ${capture} ${fmt(large)}: the base must be the smaller capture`);
+  // With a base, every count is the larger capture's less the base's: the cost of the messages it has more.
+  const messages = large - small;
+  const what = base === undefined ? `${stage} on ${capture} (${fmt(messages)} messages)` : `${stage}: ${capture} less ${base} (${fmt(messages)} messages)`;
+  const per = (n: number | undefined, digits = 1): string => (n === undefined || messages === 0 ? '-' : (n / messages).toFixed(digits));
   if (top === 0) {
-    const r = valgrind(['--tool=cachegrind', '--cache-sim=yes', ...CACHES, '--cachegrind-out-file=/dev/null']);
-    const c = parseCachegrindSummary(r.stderr);
-    if (r.status !== 0 || c === undefined) fail(`the stage failed under valgrind (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-    const per = (n: number | undefined): string => (n === undefined || messages === 0 ? '-' : (n / messages).toFixed(1));
-    process.stdout.write(`${stage} on ${capture} (${fmt(messages)} messages)\n`);
+    const c = totals(stage, capture);
+    if (base !== undefined) {
+      const b = totals(stage, base);
+      c.instructions -= b.instructions;
+      c.d1Misses = c.d1Misses === undefined || b.d1Misses === undefined ? undefined : c.d1Misses - b.d1Misses;
+      c.llMisses = c.llMisses === undefined || b.llMisses === undefined ? undefined : c.llMisses - b.llMisses;
+    }
+    process.stdout.write(`${what}\n`);
     process.stdout.write(`instructions ${fmt(c.instructions)} (${per(c.instructions)} a message)\n`);
     process.stdout.write(`L1d misses   ${fmt(c.d1Misses ?? NaN)} (${per(c.d1Misses)} a message)\n`);
     process.stdout.write(`L2 misses    ${fmt(c.llMisses ?? NaN)} (${per(c.llMisses)} a message)\n`);
     return;
   }
-  const out = join(dirname(capture), `.fusetrace-callgrind-${process.pid}.out`);
-  const child = valgrind(['--tool=callgrind', '--dump-instr=yes', '--compress-pos=no', '--compress-strings=no', `--callgrind-out-file=${out}`]);
-  // valgrind runs node in its own process: the perf map is named by that pid.
-  const map = `/tmp/perf-${child.pid}.map`;
-  try {
-    if (child.status !== 0) fail(`the stage failed under valgrind (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
-    const { total, units } = attributeCallgrind(readFileSync(out, 'utf8'), readFileSync(map, 'utf8'));
-    process.stdout.write(`${stage} on ${capture} (${fmt(messages)} messages): ${fmt(total)} instructions\n`);
-    for (const [k, v] of Object.entries(costByKind(units))) process.stdout.write(`  ${k.padEnd(12)} ${fmt(v).padStart(15)}\n`);
-    process.stdout.write('\n  instructions   a message      %  compiled unit\n');
-    for (const u of units.slice(0, top)) {
-      const perMsg = messages > 0 ? (u.instructions / messages).toFixed(1) : '-';
-      process.stdout.write(`${fmt(u.instructions).padStart(15)} ${perMsg.padStart(10)} ${((100 * u.instructions) / total).toFixed(1).padStart(6)}  ${u.name.slice(0, 140)}\n`);
-    }
-  } finally {
-    rmSync(out, { force: true });
-    rmSync(map, { force: true });
+  let { total, units: list } = units(stage, capture);
+  if (base !== undefined) {
+    const b = units(stage, base);
+    total -= b.total;
+    list = steadyCost(list, b.units);
+  }
+  process.stdout.write(`${what}: ${fmt(total)} instructions\n`);
+  for (const [k, v] of Object.entries(costByKind(list))) process.stdout.write(`  ${k.padEnd(12)} ${fmt(v).padStart(15)}\n`);
+  process.stdout.write('\n   instructions  a message      %  L1d a msg  L2 a msg  compiled unit\n');
+  for (const u of list.slice(0, top)) {
+    const cells = [fmt(u.instructions).padStart(15), per(u.instructions).padStart(10), ((100 * u.instructions) / total).toFixed(1).padStart(6),
+      per(u.d1Misses, 2).padStart(10), per(u.llMisses, 2).padStart(9)];
+    process.stdout.write(`${cells.join(' ')}  ${u.name.slice(0, 140)}\n`);
   }
 }
 

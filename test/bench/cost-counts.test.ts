@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeCallgrind, costByKind, parseCachegrindSummary, parsePerfMap } from '../../bench/cost-counts.js';
+import { attributeCallgrind, costByKind, parseCachegrindSummary, parsePerfMap, steadyCost } from '../../bench/cost-counts.js';
 
 test('cachegrind summary: instructions, L1d and L2 data misses', () => {
   const stderr = [
@@ -52,4 +52,47 @@ test('callgrind: JIT code named from the perf map, native by its symbol, call li
     ['(unnamed JIT code)', 2],
   ]);
   assert.deepEqual(costByKind(units), { turbofan: 12, baseline: 4, interpreted: 0, builtins: 11, compiler: 20, other: 2 });
+});
+
+test('callgrind with the caches simulated: L1 and L2 data misses per unit, read by the events line, trailing zeros left out', () => {
+  const map = '1000 100 JS:*request file:///state.js:1:1\n';
+  const profile = [
+    'events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw',
+    'fn=???',
+    '0x1000 0 5 2 1 0 1 1 0 1 1',
+    '0x1004 0 3 1 0 0 2',
+    'cfn=Builtins_LoadIC',
+    'calls=1 0x9000 0',
+    '0x1008 0 400 50 50 0 40 40 0 30 30',
+    '0x1010 0 0 1 0 0 1 0 0 1',
+    'fn=Builtins_LoadIC',
+    '0x9000 0 7 3 0 0 0 0 0 0 4',
+  ].join('\n');
+  const { total, units } = attributeCallgrind(profile, map);
+  assert.equal(total, 5 + 3 + 7);
+  assert.deepEqual(units, [
+    { name: 'JS:*request file:///state.js:1:1', instructions: 8, d1Misses: 1 + 1 + 2 + 1, llMisses: 1 + 1 + 1 },
+    { name: '[native] Builtins_LoadIC', instructions: 7, d1Misses: 0, llMisses: 4 },
+  ]);
+  // Without the cache events no miss counts, rather than zeros.
+  assert.deepEqual(attributeCallgrind('events: Ir\nfn=???\n0x1000 0 5\n', map).units, [{ name: 'JS:*request file:///state.js:1:1', instructions: 5 }]);
+});
+
+test('steady cost: the larger capture\'s counts less the smaller\'s, by unit name, biggest first', () => {
+  const large = [
+    { name: 'JS:*request', instructions: 900, d1Misses: 90, llMisses: 30 },
+    { name: '[native] compiler', instructions: 500, d1Misses: 10, llMisses: 5 },
+    { name: 'JS:*reply', instructions: 300, d1Misses: 20, llMisses: 2 },
+  ];
+  const small = [
+    { name: '[native] compiler', instructions: 520, d1Misses: 11, llMisses: 5 },
+    { name: 'JS:*request', instructions: 500, d1Misses: 50, llMisses: 20 },
+    { name: 'JS:^startup', instructions: 40, d1Misses: 4, llMisses: 1 },
+  ];
+  assert.deepEqual(steadyCost(large, small), [
+    { name: 'JS:*request', instructions: 400, d1Misses: 40, llMisses: 10 },
+    { name: 'JS:*reply', instructions: 300, d1Misses: 20, llMisses: 2 },
+    { name: '[native] compiler', instructions: -20, d1Misses: -1, llMisses: 0 },
+    { name: 'JS:^startup', instructions: -40, d1Misses: -4, llMisses: -1 },
+  ]);
 });
