@@ -1,13 +1,19 @@
 /**
- * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]]`:
+ * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]`:
  * what one bench stage (measure.ts: decode+pair, analyze, dump, "dump
  * --json", "export requests csv" ...) costs in counts that do not move with the machine's
  * load: the instructions it ran and its L1 and L2 data misses, under
  * valgrind's cachegrind (a 32 KiB L1 and a 512 KiB L2 of 64-byte lines, as
  * the development machine's cores have). CPU seconds of one run of the same
  * code vary by 10-30% on a virtual machine; these counts, with V8's seeds
- * fixed and no address randomisation, vary by about 0.01% run to run, so
- * two versions of the code can be compared by one run each.
+ * fixed and no address randomisation, vary by about 0.01% run to run with
+ * nothing else running, so two versions of the code can be compared by one
+ * run each. Next to other work they vary more (up to 0.6% in instructions
+ * and 5% in L2 misses between runs of the same code): V8 sizes its heap by
+ * the time its collections take. `--fixed-gc` fixes the collector's schedule
+ * (`--predictable-gc-schedule`): runs then agreed to 0.03% in instructions
+ * and 0.4% in L2 misses (L1 2.5%) whatever else ran, at the price of more
+ * collections than a real run does; for comparing misses.
  * Under valgrind a stage runs about 30 times slower: a capture of about
  * 100 MB (a million messages) is enough.
  *
@@ -68,13 +74,16 @@ function option(args: string[], flag: string, valueOptional = false): string | u
   return v;
 }
 
+/** `--fixed-gc`: V8's collector on a fixed schedule (see the top). */
+let fixedGc = false;
+
 /** The stage under valgrind's `tool` with V8's seeds fixed (see below). */
 function underValgrind(tool: string[], stage: string, capture: string, perfMap: boolean): SpawnSyncReturns<string> {
   // Fixed seeds and no address randomisation (setarch -R): without them two runs of the same code differed by up to 4%
-  // in instructions (hash tables, what the collector and the compiler do when); with them, 0.01%. Not
-  // --predictable-gc-schedule: it is as repeatable, but its fixed young generation collects more than a real run does.
+  // in instructions (hash tables, what the collector and the compiler do when); with them, 0.01% with nothing else
+  // running. --predictable-gc-schedule only on request: its fixed young generation collects more than a real run does.
   const node = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--no-memory-reducer',
-    ...(perfMap ? ['--perf-basic-prof'] : []), measure, stage, capture];
+    ...(fixedGc ? ['--predictable-gc-schedule'] : []), ...(perfMap ? ['--perf-basic-prof'] : []), measure, stage, capture];
   return spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
 }
 
@@ -106,9 +115,14 @@ function main(): void {
   const attribute = option(args, '--attribute', true);
   const top = attribute === undefined ? 0 : attribute === '' ? 40 : Number(attribute);
   const base = option(args, '--base');
+  const fixed = args.indexOf('--fixed-gc');
+  if (fixed >= 0) {
+    fixedGc = true;
+    args.splice(fixed, 1);
+  }
   const [stage, capture] = args;
   if (!stage || !capture || !ALL_STAGES.includes(stage) || args.length > 2) {
-    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]]; STAGE one of: ${ALL_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
+    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]; STAGE one of: ${ALL_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
   const count = (file: string): number => countMessages(file)?.messages ?? fail(`${file}: no such file`);

@@ -244,7 +244,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
 
   const emitExchange = (x: Exchange): void => {
     const flt = resolved();
-    if (!flt.anyFile) flt.noteFile(x.nodeid, x.path);
+    if (flt.anyFile !== true) flt.noteFile(x.nodeid, x.path);
     if (!hooks.onExchange) return;
     // `path` only when a file filter needs it: reading it joins a child's name to its directory's path (Exchange.dirPath).
     if (flt.conn(x.conn) && flt.time(x.tReq) && (flt.anyFile || flt.file(x.nodeid, x.path))) hooks.onExchange(x);
@@ -276,7 +276,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
         selection?.reply(x);
         run.reply(x, tr);
         emitExchange(x);
-        if (tr) {
+        if (tr !== undefined) {
           st.finishReply(tr);
           st.recycle(tr);
         }

@@ -172,9 +172,11 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         this.endResync(base + p);
       }
       if (avail < 8) { this.need = 8; break; }
-      const type = dv.getUint32(p, this.le);
+      // `=== true` on booleans read from fields and parameters: V8 in Node 20 does not type them as booleans,
+      // and a bare truth test (or a DataView's littleEndian) of one compiles to its generic check of five cases.
+      const type = dv.getUint32(p, this.le === true);
       // Byte order of this block: an SHB declares its own (adopted when it is read whole).
-      let le = this.le;
+      let le = this.le === true;
       if (type === BT_SHB) {
         if (avail < 12) { this.need = 12; break; }
         const bom = buf.readUInt32LE(p + 8);
@@ -184,7 +186,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
           p = this.damage(p, base, `section header with byte-order magic 0x${bom.toString(16)}, expected 1a2b3c4d in either byte order`);
           continue;
         }
-      } else if (!this.inSection) {
+      } else if (this.inSection !== true) {
         p = this.damage(p, base, `${blockName(type)} before the first section header block`);
         continue;
       }
@@ -214,7 +216,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
           p = this.skipBlock(p, base, `EPB captured length ${capLen} exceeds its block (${len - 32} bytes of data room)`, len);
           continue;
         }
-        if (ifc.fuse) this.packet(buf, p, len, base, ifc, capLen, true);
+        if (ifc.fuse === true) this.packet(buf, p, len, base, ifc, capLen, true);
       } else {
         const err = this.other(buf, p, len, base, type);
         if (err !== undefined) { p = this.skipBlock(p, base, err, len); continue; }
@@ -317,7 +319,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
   private packet(buf: Buffer, p: number, len: number, base: number, ifc: Iface, capLen: number, epb: boolean): void {
     const m = this.msg;
     const dv = this.viewOf(buf);
-    const le = this.le;
+    const le = this.le === true;
     let dir = 0;
     let failed = false;
     let pid = -1;
@@ -325,7 +327,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     let comment: string | undefined;
     let dataOff: number;
     let origLen: number;
-    if (epb) {
+    if (epb === true) {
       dataOff = p + 28;
       origLen = dv.getUint32(p + 24, le);
       const hi = dv.getUint32(p + 12, le);
@@ -333,7 +335,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       // ns resolution, epoch fixed: plain arithmetic, exact while |t| < 2^53 ns (104 days).
       const dHi = hi - this.eHi;
       let t: number;
-      if (ifc.fast && this.eHi >= 0 && dHi < FAST_HI && dHi > -FAST_HI) {
+      if (ifc.fast === true && this.eHi >= 0 && dHi < FAST_HI && dHi > -FAST_HI) {
         t = dHi * TWO32 + (lo - this.eLo);
         this.rest = 0;
       } else {

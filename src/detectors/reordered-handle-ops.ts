@@ -23,7 +23,7 @@ export default defineDetector({
   },
   create: (ctx) => ({
     reply(x, tr) {
-      if (!tr?.file || x.fh === undefined || tr.handleOpens > 1) return;
+      if (tr?.file === undefined || x.fh === undefined || tr.handleOpens > 1) return;
       for (const w of tr.file.inflight) {
         const y = w.x;
         if (y.opcode !== Op.WRITE || w.writeCache || y.conn !== x.conn || y.fh !== x.fh || !(y.tReq < x.tReq)) continue;

@@ -218,7 +218,7 @@ export class Pairer {
       return 'no-reply-request';
     }
     const prev = s.inflight.swap(x.unique, x);
-    if (prev) {
+    if (prev !== undefined) {
       this.counts.duplicates++;
       x.held = true;
       this.sink.onProblem?.({
@@ -233,7 +233,8 @@ export class Pairer {
   }
 
   private outbound(m: CaptureMessage, s: ConnState): MessageKind {
-    const { data, off, le } = m;
+    const { data, off } = m;
+    const le = m.le === true;
     if (m.capLen < 16) {
       return this.malformed(m, new ProblemNote(Problem.DAEMON_MESSAGE_SHORT, m.capLen));
     }
@@ -253,7 +254,7 @@ export class Pairer {
     // INTERRUPT uniques are odd (bit 0). `& 1` on a number reads its low 32 bits: exact for integers.
     const isInterruptReply = typeof unique === 'number' ? (unique & 1) === 1 : (unique & 1n) === 1n;
     const x = isInterruptReply ? s.interrupts.get(unique) : s.inflight.take(unique);
-    if (!x) {
+    if (x === undefined) {
       this.counts.orphans++;
       this.sink.onProblem?.({
         kind: 'orphan-reply', conn: m.conn, unique, opcode: undefined, nodeid: undefined, t: m.t,

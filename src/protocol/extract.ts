@@ -249,7 +249,8 @@ function setSize(x: Exchange, dv: DataView, pos: number, le: boolean): void {
 
 /** Fills the header fields of a request Exchange from the message, and checks its length against the captured one. */
 export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
-  const { data, off, le } = m;
+  const { data, off } = m;
+  const le = m.le === true;
   const dv = viewOf(data);
   x.conn = m.conn;
   x.reqLen = dv.getUint32(off, le);
@@ -272,7 +273,8 @@ export function fillRequestHeader(x: Exchange, m: CaptureMessage): void {
 
 /** Fills the reply header fields of an Exchange, and checks the reply's length against the captured one. */
 export function fillReplyHeader(x: Exchange, m: CaptureMessage): void {
-  const { data, off, le } = m;
+  const { data, off } = m;
+  const le = m.le === true;
   const dv = viewOf(data);
   x.replied = true;
   x.replyLen = dv.getUint32(off, le);
@@ -352,7 +354,8 @@ function need(x: Exchange, size: number, what: string, minor: number): boolean {
  * FORGET/BATCH_FORGET forgets = [nodeid, nlookup, ...].
  */
 export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, off, le } = m;
+  const { data, off } = m;
+  const le = m.le === true;
   const dv = viewOf(data);
   curReply = false;
   if (m.capLen < IN_HDR) {
@@ -417,7 +420,8 @@ function validNs(dv: DataView, pos: number, nsecPos: number, le: boolean): numbe
  * IOCTL the result.
  */
 export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, off, le } = m;
+  const { data, off } = m;
+  const le = m.le === true;
   const dv = viewOf(data);
   curReply = true;
   if (m.capLen < OUT_HDR) {
@@ -525,6 +529,11 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
 const R = {
   data: Buffer.alloc(0) as Buffer,
   dv: new DataView(new ArrayBuffer(0)) as DataView,
+  /**
+   * Read as `R.le === true`: V8 in Node 20 does not type a boolean read from
+   * a field as a boolean, and each DataView read given it would test it
+   * against five cases (false, "", undetectable, number, bigint).
+   */
   le: true,
   b: 0,
   /** The header's len. */
@@ -552,14 +561,16 @@ function requestLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** FORGET. */
 function requestForget(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_forget_in.size, 'fuse_forget_in', minor)) return;
   x.forgets = [x.nodeid, u64(dv, b + FG_NLOOKUP, le)];
 }
 
 /** GETATTR. */
 function requestGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, len, minor } = R;
+  const { dv, b, len, minor } = R;
+  const le = R.le === true;
   const body = len - IN_HDR;
   if (body === 0) return; // < 7.9: no fuse_getattr_in
   if (!need(x, fuse_getattr_in.size, 'fuse_getattr_in', minor)) return;
@@ -569,7 +580,8 @@ function requestGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** SETATTR. */
 function requestSetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_setattr_in.size, 'fuse_setattr_in', minor)) return;
   x.opFlags = dv.getUint32(b + SA_VALID, le);
   if (x.opFlags & FATTR_FH) x.fh = u64(dv, b + SA_FH, le);
@@ -608,7 +620,8 @@ function requestMkdir(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** RENAME / RENAME2. */
 function requestRename(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const le = R.le === true;
   const two = x.opcode === Op.RENAME2;
   const sz = two ? fuse_rename2_in.size : fuse_rename_in.size;
   if (!need(x, sz, two ? 'fuse_rename2_in' : 'fuse_rename_in', minor)) return;
@@ -622,7 +635,8 @@ function requestRename(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** LINK. */
 function requestLink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const le = R.le === true;
   if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
   x.node2 = u64(dv, b + LN_OLD, le);
   x.name = readName(data, b + fuse_link_in.size, nameLimit);
@@ -631,7 +645,8 @@ function requestLink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** OPEN / OPENDIR. */
 function requestOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_open_in.size, 'fuse_open_in', minor)) return;
   x.flags = dv.getUint32(b + OI_FLAGS, le);
   x.opFlags = fieldMinor(p) >= OI_OPEN_FLAGS_SINCE ? dv.getUint32(b + OI_OPEN_FLAGS, le) : 0;
@@ -639,7 +654,8 @@ function requestOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** READ / READDIR / READDIRPLUS. */
 function requestRead(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, len, minor } = R;
+  const { dv, b, len, minor } = R;
+  const le = R.le === true;
   // Always 40 bytes from current kernels; 24 from pre-7.9 ones.
   const sz = minor < 9 && len - IN_HDR < fuse_read_in.size ? 24 : fuse_read_in.size;
   if (!need(x, sz, 'fuse_read_in', minor)) return;
@@ -653,7 +669,8 @@ function requestRead(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** WRITE. */
 function requestWrite(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, len, minor, extLen } = R;
+  const { dv, b, len, minor, extLen } = R;
+  const le = R.le === true;
   const body = len - IN_HDR;
   const sz = writeInSize(dv, b, body - extLen, curCap - IN_HDR, le, p.negotiated, minor);
   if (!need(x, sz, 'fuse_write_in', minor)) return;
@@ -670,7 +687,8 @@ function requestWrite(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** RELEASE / RELEASEDIR. */
 function requestRelease(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_release_in.size, 'fuse_release_in', minor)) return;
   x.fh = u64(dv, b + RL_FH, le);
   x.flags = dv.getUint32(b + RL_FLAGS, le);
@@ -679,7 +697,8 @@ function requestRelease(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** FSYNC / FSYNCDIR. */
 function requestFsync(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_fsync_in.size, 'fuse_fsync_in', minor)) return;
   x.fh = u64(dv, b + FS_FH, le);
   x.opFlags = dv.getUint32(b + FS_FLAGS, le);
@@ -687,7 +706,8 @@ function requestFsync(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** SETXATTR. */
 function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, le, b, len, minor, extLen, argEnd, nameLimit, cutNames } = R;
+  const { data, dv, b, len, minor, extLen, argEnd, nameLimit, cutNames } = R;
+  const le = R.le === true;
   if (!need(x, 8, 'fuse_setxattr_in', minor)) return;
   const vsize = dv.getUint32(b + SX_XSIZE, le);
   const hl = setxattrHeaderLen(data, b, len - IN_HDR - extLen, nameLimit - b, vsize, p.setxattrExt, minor);
@@ -703,7 +723,8 @@ function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 
 /** GETXATTR / LISTXATTR. */
 function requestGetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const le = R.le === true;
   if (!need(x, fuse_getxattr_in.size, 'fuse_getxattr_in', minor)) return;
   x.size = dv.getUint32(b + GX_SIZE, le);
   if (x.opcode === Op.GETXATTR) {
@@ -714,7 +735,8 @@ function requestGetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 
 /** FLUSH. */
 function requestFlush(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_flush_in.size, 'fuse_flush_in', minor)) return;
   x.fh = u64(dv, b + FL_FH, le);
 }
@@ -729,7 +751,8 @@ function requestInit(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** GETLK / SETLK / SETLKW. */
 function requestGetlk(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, offsetOf(fuse_lk_in, 'lk_flags'), 'fuse_lk_in', minor)) return;
   x.fh = u64(dv, b + LK_FH, le);
   setOffset(x, dv, b + LK_LK + FLK_START, le);
@@ -738,14 +761,16 @@ function requestGetlk(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** ACCESS. */
 function requestAccess(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_access_in.size, 'fuse_access_in', minor)) return;
   x.opFlags = dv.getUint32(b + AC_MASK, le);
 }
 
 /** CREATE / TMPFILE. */
 function requestCreate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, le, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const le = R.le === true;
   const sz = sizeFor(CREATE_IN_SIZES, minor);
   if (!need(x, sz, 'fuse_create_in', minor)) return;
   x.flags = dv.getUint32(b + CI_FLAGS, le);
@@ -756,14 +781,16 @@ function requestCreate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** INTERRUPT. */
 function requestInterrupt(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_interrupt_in.size, 'fuse_interrupt_in', minor)) return;
   x.target = u64(dv, b + INT_UNIQUE, le);
 }
 
 /** BMAP. */
 function requestBmap(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_bmap_in.size, 'fuse_bmap_in', minor)) return;
   setOffset(x, dv, b + BM_BLOCK, le);
   x.size = dv.getUint32(b + BM_BLOCKSIZE, le);
@@ -771,7 +798,8 @@ function requestBmap(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** IOCTL. */
 function requestIoctl(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, len, minor } = R;
+  const { dv, b, len, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_ioctl_in.size, 'fuse_ioctl_in', minor)) return;
   x.fh = u64(dv, b + IO_FH, le);
   x.opFlags = dv.getUint32(b + IO_FLAGS, le);
@@ -783,7 +811,8 @@ function requestIoctl(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** POLL. */
 function requestPoll(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, offsetOf(fuse_poll_in, 'events'), 'fuse_poll_in', minor)) return;
   x.fh = u64(dv, b + PL_FH, le);
   x.opFlags = dv.getUint32(b + PL_FLAGS, le);
@@ -791,7 +820,8 @@ function requestPoll(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** NOTIFY_REPLY. */
 function requestNotifyReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, len, minor } = R;
+  const { dv, b, len, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_notify_retrieve_in.size, 'fuse_notify_retrieve_in', minor)) return;
   setOffset(x, dv, b + NR_OFFSET, le);
   x.size = dv.getUint32(b + NR_SIZE, le);
@@ -802,7 +832,8 @@ function requestNotifyReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): vo
 
 /** BATCH_FORGET. */
 function requestBatchForget(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, len, minor } = R;
+  const { dv, b, len, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_batch_forget_in.size, 'fuse_batch_forget_in', minor)) return;
   const count = dv.getUint32(b + BF_COUNT, le);
   const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
@@ -824,7 +855,8 @@ function requestBatchForget(x: Exchange, m: CaptureMessage, p: ConnProtocol): vo
 
 /** FALLOCATE. */
 function requestFallocate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_fallocate_in.size, 'fuse_fallocate_in', minor)) return;
   x.fh = u64(dv, b + FA_FH, le);
   setOffset(x, dv, b + FA_OFFSET, le);
@@ -834,7 +866,8 @@ function requestFallocate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void
 
 /** LSEEK. */
 function requestLseek(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_lseek_in.size, 'fuse_lseek_in', minor)) return;
   x.fh = u64(dv, b + LS_FH, le);
   setOffset(x, dv, b + LS_OFFSET, le);
@@ -843,7 +876,8 @@ function requestLseek(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** COPY_FILE_RANGE / COPY_FILE_RANGE_64. */
 function requestCopyFileRange(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_copy_file_range_in.size, 'fuse_copy_file_range_in', minor)) return;
   x.fh = u64(dv, b + CF_FH_OUT, le);
   x.node2 = u64(dv, b + CF_NODEID_OUT, le);
@@ -854,7 +888,8 @@ function requestCopyFileRange(x: Exchange, m: CaptureMessage, p: ConnProtocol): 
 
 /** SETUPMAPPING. */
 function requestSetupmapping(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_setupmapping_in.size, 'fuse_setupmapping_in', minor)) return;
   x.fh = u64(dv, b + SM_FH, le);
   setOffset(x, dv, b + SM_FOFFSET, le);
@@ -864,7 +899,8 @@ function requestSetupmapping(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
 
 /** REMOVEMAPPING. */
 function requestRemovemapping(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, len, minor } = R;
+  const { dv, b, len, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_removemapping_in.size, 'fuse_removemapping_in', minor)) return;
   const count = dv.getUint32(b + RM_COUNT, le);
   x.size = count;
@@ -879,7 +915,8 @@ function requestSyncfs(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** STATX. */
 function requestStatx(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_statx_in.size, 'fuse_statx_in', minor)) return;
   x.opFlags = dv.getUint32(b + SXI_FLAGS, le);
   if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + SXI_FH, le);
@@ -893,7 +930,8 @@ function requestCuseInit(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 
 /** LOOKUP / MKNOD / MKDIR / SYMLINK / LINK / CREATE / TMPFILE. */
 function replyLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   const r = x.result ?? new ReplyResult();
   r.resultNodeid = u64(dv, b + EO_NODEID, le);
   r.attrIno = u64(dv, b + EO_ATTR + ATTR_INO, le);
@@ -911,7 +949,8 @@ function replyLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** GETATTR / SETATTR. */
 function replyGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b } = R;
+  const { dv, b } = R;
+  const le = R.le === true;
   const r = x.result ?? new ReplyResult();
   r.attrIno = u64(dv, b + AO_ATTR + ATTR_INO, le);
   r.attrSize = n64(dv, b + AO_ATTR + ATTR_SIZE, le);
@@ -922,7 +961,8 @@ function replyGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** STATX. */
 function replyStatx(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b } = R;
+  const { dv, b } = R;
+  const le = R.le === true;
   const r = x.result ?? new ReplyResult();
   r.attrIno = u64(dv, b + SXO_STAT + SX_INO, le);
   r.attrSize = n64(dv, b + SXO_STAT + SX_SIZE, le);
@@ -933,7 +973,8 @@ function replyStatx(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** OPEN / OPENDIR. */
 function replyOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b } = R;
+  const { dv, b } = R;
+  const le = R.le === true;
   const r = x.result ?? new ReplyResult();
   r.resultFh = u64(dv, b + OO_FH, le);
   r.openFlags = dv.getUint32(b + OO_FLAGS, le);
@@ -943,25 +984,29 @@ function replyOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** WRITE / COPY_FILE_RANGE. */
 function replyWrite(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b } = R;
+  const { dv, b } = R;
+  const le = R.le === true;
   x.resultSize = dv.getUint32(b + WO_SIZE, le);
 }
 
 /** COPY_FILE_RANGE_64. */
 function replyCopyFileRange64(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b } = R;
+  const { dv, b } = R;
+  const le = R.le === true;
   x.resultSize = n64(dv, b + CFO_BYTES, le);
 }
 
 /** LSEEK. */
 function replyLseek(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b } = R;
+  const { dv, b } = R;
+  const le = R.le === true;
   x.resultSize = n64(dv, b + LSO_OFFSET, le);
 }
 
 /** GETXATTR / LISTXATTR. */
 function replyGetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, body } = R;
+  const { dv, b, body } = R;
+  const le = R.le === true;
   if (x.size === 0) x.resultSize = dv.getUint32(b + GXO_SIZE, le);
   else {
     x.resultSize = body;
@@ -984,7 +1029,8 @@ function replyReadlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** READDIR / READDIRPLUS. */
 function replyReaddir(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, le, b, body } = R;
+  const { data, b, body } = R;
+  const le = R.le === true;
   x.resultSize = body;
   if (body > x.size) { note(x, Problem.REPLY_OVER_REQUESTED, body, x.size); return; }
   readDirents(x, data, b, body, curCap - OUT_HDR, le, x.opcode === Op.READDIRPLUS);
@@ -992,7 +1038,8 @@ function replyReaddir(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** IOCTL. */
 function replyIoctl(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, le, b, minor } = R;
+  const { dv, b, minor } = R;
+  const le = R.le === true;
   if (!need(x, fuse_ioctl_out.size, 'fuse_ioctl_out', minor)) return;
   x.resultSize = (dv.getInt32(b + IOO_RESULT, le));
 }
@@ -1143,7 +1190,8 @@ function i64n(b: Buffer, pos: number, le: boolean): number {
 
 /** Decodes a notification's fields and checks its body length (§2.2). */
 export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
-  const { data, off, le } = m;
+  const { data, off } = m;
+  const le = m.le === true;
   const dv = viewOf(data);
   void p;
   const code = m.capLen >= 8 ? (dv.getInt32(off + 4, le)) : 0;

@@ -32,7 +32,7 @@ export class FileTable {
   /** The file, created on first sight with its current path (`pathOf` is called only then). */
   getOrCreate(conn: number, nodeid: Id, pathOf: { path(nodeid: Id): string }): FileState {
     let m = this.byConn[conn];
-    if (!m) this.byConn[conn] = m = new IdTable();
+    if (m === undefined) this.byConn[conn] = m = new IdTable();
     const v = m.get(nodeid);
     if (v === undefined) {
       const f = new FileState(conn, nodeid, pathOf.path(nodeid), undefined);

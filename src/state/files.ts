@@ -422,7 +422,7 @@ export class FileState {
   /** Opens answered with `fh` and not yet released (0 unknown). */
   opensOf(fh: Id): number {
     const a = this.openFhs;
-    if (!a) return 0;
+    if (a === undefined) return 0;
     for (let i = 0; i < a.length; i += 2) if (a[i] === fh) return a[i + 1] as number;
     return 0;
   }

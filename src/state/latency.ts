@@ -123,7 +123,7 @@ export class LatencyTable {
   get(conn: number, opcode: number): OpStats {
     if (opcode >= 0 && opcode < DIRECT_OPS) {
       let a = this.byConn[conn];
-      if (!a) this.byConn[conn] = a = new Array<OpStats | undefined>(DIRECT_OPS).fill(undefined);
+      if (a === undefined) this.byConn[conn] = a = new Array<OpStats | undefined>(DIRECT_OPS).fill(undefined);
       let s = a[opcode];
       if (s === undefined) a[opcode] = s = new OpStats(conn, opcode);
       return s;

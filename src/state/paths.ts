@@ -280,7 +280,7 @@ export class PathTable {
   knownPath(nodeid: Id): string | undefined {
     if (nodeid === ROOT_ID) return '/';
     const n = this.nodes.get(nodeid);
-    if (!n) return undefined;
+    if (n === undefined) return undefined;
     if (n.epoch === this.epoch && n.cached !== undefined) return n.cached;
     return this.path(nodeid);
   }
@@ -289,7 +289,7 @@ export class PathTable {
   path(nodeid: Id): string {
     if (nodeid === ROOT_ID) return '/';
     const n = this.nodes.get(nodeid);
-    if (!n) return unknownPath(nodeid);
+    if (n === undefined) return unknownPath(nodeid);
     if (n.epoch === this.epoch && n.cached !== undefined) return n.cached;
     // Most often the parent's path is at hand (the root, an unknown node, a
     // valid cached path): one concatenation. Otherwise walk up.

@@ -139,7 +139,11 @@ export class AnalysisState {
    */
   private passthroughSeen = false;
 
-  /** Not `opts.viewsOnly`: latency, concurrency, per-file counters and size history are kept. */
+  /**
+   * Not `opts.viewsOnly`: latency, concurrency, per-file counters and size history are kept. Tested as
+   * `=== true`, like the other booleans and `=== undefined` the objects of the per-message paths: V8 in Node 20
+   * does not type a boolean field as a boolean, and a bare truth test compiles to a check of five cases.
+   */
   private readonly summaries: boolean;
 
   constructor(readonly opts: StateOptions) {
@@ -152,7 +156,7 @@ export class AnalysisState {
 
   conn(c: number): ConnState {
     let s = this.conns[c];
-    if (!s) this.conns[c] = s = new ConnState(c);
+    if (s === undefined) this.conns[c] = s = new ConnState(c);
     return s;
   }
 
@@ -203,7 +207,7 @@ export class AnalysisState {
     const c = this.conn(x.conn);
     c.requests++;
     if (x.reqCapLen < x.reqLen) c.snapped++;
-    if (this.summaries) this.latency.get(x.conn, x.opcode).addRequest();
+    if (this.summaries === true) this.latency.get(x.conn, x.opcode).addRequest();
     const op = x.opcode;
     const namesChild = x.name !== undefined && namesChildOp(op);
 
@@ -222,7 +226,7 @@ export class AnalysisState {
     }
 
     const f = this.targetFile(x, c);
-    if (f) {
+    if (f !== undefined) {
       // Also when the request names a child: a renamed directory may be seen only as a parent.
       // A file's path string is reused while its node stays unknown (no new string per request).
       // One lookup of the node serves the file and the request: an unknown node's path is `?<nodeid>`.
@@ -245,15 +249,15 @@ export class AnalysisState {
     live.push(tr);
     if (live.length > this.peakTracks) this.peakTracks = live.length;
     if (c.byUnique !== undefined) c.byUnique.set(x.unique, tr);
-    if (this.summaries) c.concurrency.request(t, x.tid);
-    if (!f) return tr;
+    if (this.summaries === true) c.concurrency.request(t, x.tid);
+    if (f === undefined) return tr;
 
-    if (this.summaries) f.countOpcode(op);
+    if (this.summaries === true) f.countOpcode(op);
     x.fileInflightAtReq = f.inflight.length;
     x.kernelSizeAtReq = f.kernelSize;
     x.daemonSizeAtReq = f.group.daemonSize;
     f.addInflight(tr);
-    if (this.summaries) (f.level ??= new LevelTime()).set(f.inflight.length, t);
+    if (this.summaries === true) (f.level ??= new LevelTime()).set(f.inflight.length, t);
 
     if (x.fh !== undefined) {
       const fo = c.handles.fopen(x.fh, f.nodeid);
@@ -274,7 +278,7 @@ export class AnalysisState {
     if (op === Op.WRITE) {
       f.writes++;
       f.inflightWrites++;
-      if (this.summaries) (f.writeLevel ??= new LevelTime()).set(f.inflightWrites, t);
+      if (this.summaries === true) (f.writeLevel ??= new LevelTime()).set(f.inflightWrites, t);
       tr.writeCache = (x.opFlags & FUSE_WRITE_CACHE) !== 0;
       if (tr.writeCache) {
         if (c.writeback === undefined) c.writeback = true;
@@ -425,7 +429,7 @@ export class AnalysisState {
     c.replies++;
     this.nReports = 0;
     if (x.replyCapLen < x.replyLen) c.snapped++;
-    if (this.summaries) this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
+    if (this.summaries === true) this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
     const tr = x.stateTrack as Track | undefined;
     if (tr === undefined) {
       if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
@@ -436,9 +440,9 @@ export class AnalysisState {
     this.unlist(tr);
     // A duplicate unique: the index holds the newer request, which this may not be.
     if (c.byUnique !== undefined && c.byUnique.get(x.unique) === tr) c.byUnique.delete(x.unique);
-    if (this.summaries) c.concurrency.reply(t, x.replyTid);
+    if (this.summaries === true) c.concurrency.reply(t, x.replyTid);
     const f = tr.file;
-    if (f) {
+    if (f !== undefined) {
       f.removeInflight(tr);
       f.level?.set(f.inflight.length, t);
       if (x.opcode === Op.WRITE) {
@@ -478,7 +482,7 @@ export class AnalysisState {
   /** After the detectors ran on a reply: timeline bar, retirement. */
   finishReply(tr: Track): void {
     const f = tr.file;
-    if (!f) return;
+    if (f === undefined) return;
     if (this.opts.timeline) this.addBar(f, tr);
     if (f.forgotten && f.inflight.length === 0) this.retire(f);
     const e = this.entryFiles;
@@ -542,7 +546,7 @@ export class AnalysisState {
         return;
       }
       case Op.GETATTR: case Op.STATX: case Op.SETATTR: {
-        if (!f) return;
+        if (f === undefined) return;
         noteType(f, x.attrMode);
         if (x.attrIno !== undefined) this.files.setIno(f, x.attrIno);
         if (op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) {
@@ -570,24 +574,24 @@ export class AnalysisState {
         return;
       }
       case Op.OPEN: {
-        if (!f) return;
+        if (f === undefined) return;
         if ((x.flags & O_TRUNC) !== 0) this.truncate(f, x, 0, 'open-trunc', t);
         this.openHandle(c, f, x, t);
         return;
       }
       case Op.OPENDIR:
-        if (f && x.resultFh !== undefined) c.handles.open(x.resultFh, f.nodeid, x.openFlags);
+        if (f !== undefined && x.resultFh !== undefined) c.handles.open(x.resultFh, f.nodeid, x.openFlags);
         return;
       case Op.RELEASE: case Op.RELEASEDIR:
         c.handles.release(x.fh, x.nodeid);
         return;
       case Op.READ:
-        if (!f) return;
+        if (f === undefined) return;
         this.shortRead(f, tr, x, c, t);
         this.readEnd(f.group, x, t);
         return;
       case Op.WRITE: {
-        if (!f || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
+        if (f === undefined || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
         f.bytesWritten += x.resultSize;
         this.grow(f, x, x.offset + x.resultSize, 'write', t);
         return;
@@ -640,11 +644,11 @@ export class AnalysisState {
   // -------------------------------------------------------------- size views
 
   private sizeEvent(f: FileState, kind: SizeEventKind, x: Exchange | undefined, value: number, t: number): void {
-    if (this.summaries) f.noteSizeEvent(t, kind, x ? x.unique : null, value);
+    if (this.summaries === true) f.noteSizeEvent(t, kind, x !== undefined ? x.unique : null, value);
     const hook = this.opts.onSizeEvent;
     if (hook === undefined) return;
     hook({
-      t, kind, unique: x ? x.unique : null, value, kernel: f.kernelSize, daemon: f.group.daemonSize, reported: f.group.reportedSize, path: f.path,
+      t, kind, unique: x !== undefined ? x.unique : null, value, kernel: f.kernelSize, daemon: f.group.daemonSize, reported: f.group.reportedSize, path: f.path,
     }, f);
   }
 
@@ -796,7 +800,7 @@ export class AnalysisState {
       case 2: { // INVAL_INODE
         if (n.nodeid === undefined) return;
         const f = this.files.get(n.conn, n.nodeid);
-        if (!f) return;
+        if (f === undefined) return;
         f.kernelSize = NaN;
         f.tKernelChange = n.t;
         this.sizeEvent(f, 'inval', undefined, NaN, n.t);
@@ -805,7 +809,7 @@ export class AnalysisState {
       case 4: { // STORE
         if (n.nodeid === undefined) return;
         const f = this.files.get(n.conn, n.nodeid);
-        if (!f) return;
+        if (f === undefined) return;
         const end = n.offset + n.size;
         if (!Number.isNaN(f.kernelSize) && end > f.kernelSize) f.kernelSize = end;
         f.tKernelChange = n.t;
@@ -827,7 +831,7 @@ export class AnalysisState {
     const path = c.paths.knownPath(nodeid);
     if (!c.paths.forget(nodeid, nlookup)) return;
     const f = this.files.get(c.conn, nodeid);
-    if (!f) return;
+    if (f === undefined) return;
     if (path !== undefined) f.path = path;
     if (f.inflight.length > 0) f.forgotten = true;
     else this.retire(f);
@@ -869,7 +873,8 @@ function targetsNodeOp(op: number): boolean {
   if (op >= 0 && op < 256) {
     let v = TARGETS_NODE[op];
     if (v === undefined) TARGETS_NODE[op] = v = targetsNode(op);
-    return v;
+    // `=== true`: an element of an array is of no known type to V8, and the caller's `!` would test five cases.
+    return v === true;
   }
   return targetsNode(op);
 }
@@ -881,7 +886,7 @@ function namesChildOp(op: number): boolean {
   if (op >= 0 && op < 256) {
     let v = NAMES_CHILD[op];
     if (v === undefined) NAMES_CHILD[op] = v = opcodeRow(op)?.namesChild === true;
-    return v;
+    return v === true;
   }
   return opcodeRow(op)?.namesChild === true;
 }
