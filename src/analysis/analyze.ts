@@ -245,9 +245,9 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
   const emitExchange = (x: Exchange): void => {
     const flt = resolved();
     if (flt.anyFile !== true) flt.noteFile(x.nodeid, x.path);
-    if (!hooks.onExchange) return;
+    if (hooks.onExchange === undefined) return;
     // `path` only when a file filter needs it: reading it joins a child's name to its directory's path (Exchange.dirPath).
-    if (flt.conn(x.conn) && flt.time(x.tReq) && (flt.anyFile || flt.file(x.nodeid, x.path))) hooks.onExchange(x);
+    if (flt.conn(x.conn) === true && flt.time(x.tReq) === true && (flt.anyFile === true || flt.file(x.nodeid, x.path) === true)) hooks.onExchange(x);
   };
 
   // The opcode table and in-flight depth of what --file/--since/--until select (the state keeps the capture-wide ones).

@@ -268,7 +268,7 @@ export function readScalar(buf: Buffer, pos: number, t: Scalar, le: boolean): nu
 
 /** u32 at pos in the given byte order. */
 export function u32(buf: Buffer, pos: number, le: boolean): number {
-  return le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+  return le === true ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
 }
 
 /**

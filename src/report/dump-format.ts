@@ -510,7 +510,7 @@ export function writeHead(t: TextBuffer, index: number, tNs: number, conn: numbe
   u[p] = 0x20;
   u[p + 1] = 0x20;
   p += 2;
-  if (!opts.hideConn) {
+  if (opts.hideConn !== true) {
     u[p] = 0x63; // conn
     u[p + 1] = 0x6f;
     u[p + 2] = 0x6e;
@@ -618,7 +618,7 @@ export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer | undef
   t.room(IDS_ROOM + op.length);
   const u = t.buf;
   let p = t.pos;
-  if (arrow) {
+  if (arrow === true) {
     u[p] = 0x2d;
     u[p + 1] = 0x3e;
     u[p + 2] = 0x20;
@@ -726,8 +726,8 @@ export function writeReplyHead(t: TextBuffer, op: Buffer, data: Buffer | undefin
     u[p + 1] = 0x23;
     p = putU64At(u, p + 2, data, h + OUT_UNIQUE, le);
   }
-  if (!matched) p = putPiece(u, p, NO_MATCH);
-  if (toInterrupt) p = putPiece(u, p, TO_INTERRUPT);
+  if (matched !== true) p = putPiece(u, p, NO_MATCH);
+  if (toInterrupt === true) p = putPiece(u, p, TO_INTERRUPT);
   u[p] = 0x20;
   t.pos = p + 1;
 }

@@ -67,7 +67,7 @@ const plans = new FormCache<LinePlan>(4, (type, opcode, variant, form) => planOf
  * otherwise. Writes nothing.
  */
 function coveredPlan(m: CaptureMessage, x: Exchange, pr: ConnProtocol, verbose: boolean): LinePlan | null {
-  const plan = plans.entryOf(m, x, pr, (m.le ? 1 : 0) + (verbose ? 2 : 0));
+  const plan = plans.entryOf(m, x, pr, (m.le === true ? 1 : 0) + (verbose === true ? 2 : 0));
   if (plan === null) return null;
   const b = m.data;
   for (let i = 0; i < plan.strings.length; i++) {
