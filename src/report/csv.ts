@@ -235,7 +235,8 @@ function argumentColumns(): TableColumn<Exchange>[] {
 }
 
 export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
-  const replied = (x: Exchange): boolean => x.replied;
+  // `=== true`: V8 in Node 20 does not type a boolean field, and `replied(x) ? ...` of it would test five cases a cell.
+  const replied = (x: Exchange): boolean => x.replied === true;
   return [
     valueColumn('conn', 'integer', 'connection number', (x) => x.conn),
     valueColumn('unique', 'integer', 'request id (fuse_in_header.unique)', (x) => x.unique),
