@@ -28,11 +28,30 @@ export function parseCachegrindSummary(stderr: string): CacheCounts | undefined 
  * `JS:^f` baseline, `JS:~f` interpreted) or a native function; its L1 and L2
  * data misses when callgrind simulated the caches (`--cache-sim=yes`).
  */
-export interface UnitCost {
+export interface UnitCost extends CacheCounts {
   name: string;
-  instructions: number;
-  d1Misses?: number;
-  llMisses?: number;
+}
+
+/** A unit of no cost yet, with miss counts when `misses` (the caches were simulated). */
+function emptyUnit(name: string, misses: boolean): UnitCost {
+  return misses ? { name, instructions: 0, d1Misses: 0, llMisses: 0 } : { name, instructions: 0 };
+}
+
+/**
+ * `a` less `b`, count by count (`bench:cost --base`: a larger capture's
+ * counts less a smaller one's); a miss count only where both have one.
+ */
+export function lessCounts<T extends CacheCounts>(a: T, b: CacheCounts): T {
+  const out = { ...a, instructions: a.instructions - b.instructions };
+  if (a.d1Misses !== undefined) {
+    if (b.d1Misses !== undefined) out.d1Misses = a.d1Misses - b.d1Misses;
+    else delete out.d1Misses;
+  }
+  if (a.llMisses !== undefined) {
+    if (b.llMisses !== undefined) out.llMisses = a.llMisses - b.llMisses;
+    else delete out.llMisses;
+  }
+  return out;
 }
 
 interface CodeRange {
@@ -115,10 +134,7 @@ export function attributeCallgrind(profile: string, perfMap: string): { total: n
       if (fn === '???' || fn.startsWith('0x')) name = rangeAt(ranges, parseInt(parts[0]!, 16))?.name ?? '(unnamed JIT code)';
       else name = `[native] ${fn}`;
       let u = by.get(name);
-      if (!u) {
-        u = d1.length > 0 ? { name, instructions: 0, d1Misses: 0, llMisses: 0 } : { name, instructions: 0 };
-        by.set(name, u);
-      }
+      if (u === undefined) by.set(name, (u = emptyUnit(name, d1.length > 0)));
       u.instructions += n;
       if (u.d1Misses !== undefined) {
         u.d1Misses += m1;
@@ -133,30 +149,18 @@ export function attributeCallgrind(profile: string, perfMap: string): { total: n
 /**
  * What a stage's units cost for the messages a larger capture has over a
  * smaller one (`bench:cost --base`): each unit's counts in `large` less those
- * in `small`, units of one name (a function V8 compiled more than once)
- * added first. Starting Node and V8's compiling cost about the same at both
- * sizes, so what remains is the steady cost of the work; it can be below
- * zero for a unit (the compiler did more at the smaller size).
+ * in `small` (`attributeCallgrind` gives one unit per name: a function V8
+ * compiled more than once is added up). Starting Node and V8's compiling
+ * cost about the same at both sizes, so what remains is the steady cost of
+ * the work; it can be below zero for a unit (the compiler did more at the
+ * smaller size).
  */
 export function steadyCost(large: readonly UnitCost[], small: readonly UnitCost[]): UnitCost[] {
-  const out = new Map<string, UnitCost>();
-  const add = (units: readonly UnitCost[], sign: number): void => {
-    for (const u of units) {
-      let o = out.get(u.name);
-      if (!o) {
-        o = u.d1Misses !== undefined ? { name: u.name, instructions: 0, d1Misses: 0, llMisses: 0 } : { name: u.name, instructions: 0 };
-        out.set(u.name, o);
-      }
-      o.instructions += sign * u.instructions;
-      if (o.d1Misses !== undefined) {
-        o.d1Misses += sign * (u.d1Misses ?? 0);
-        o.llMisses! += sign * (u.llMisses ?? 0);
-      }
-    }
-  };
-  add(large, 1);
-  add(small, -1);
-  return [...out.values()].sort((a, b) => b.instructions - a.instructions);
+  const before = new Map(small.map((u) => [u.name, u]));
+  const out = large.map((u) => lessCounts(u, before.get(u.name) ?? emptyUnit(u.name, u.d1Misses !== undefined)));
+  const seen = new Set(large.map((u) => u.name));
+  for (const u of small) if (!seen.has(u.name)) out.push(lessCounts(emptyUnit(u.name, u.d1Misses !== undefined), u));
+  return out.sort((a, b) => b.instructions - a.instructions);
 }
 
 /** Instructions of the units by kind: TurboFan code, baseline and interpreter, V8's builtins, its optimizing compiler, the rest. */

@@ -41,11 +41,11 @@
  * them in one set as well): the L2 counts overstate what the barrier costs.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_STAGES } from './stages.js';
-import { attributeCallgrind, costByKind, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
+import { attributeCallgrind, costByKind, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
 import { countMessages } from './recorder.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,7 +65,7 @@ function option(args: string[], flag: string, valueOptional = false): string | u
   const at = args.indexOf(flag);
   if (at < 0) return undefined;
   const v = args[at + 1];
-  if (v === undefined || v.startsWith('--') || (valueOptional && !/^\d+$/.test(v))) {
+  if (v === undefined || v.startsWith('--') || (valueOptional && !/^[1-9]\d*$/.test(v))) {
     if (!valueOptional) fail(`${flag} needs a value`);
     args.splice(at, 1);
     return '';
@@ -101,13 +101,16 @@ function units(stage: string, capture: string): { total: number; units: UnitCost
     '--compress-strings=no', `--callgrind-out-file=${out}`], stage, capture, true);
   // valgrind runs node in its own process: the perf map is named by that pid.
   const map = `/tmp/perf-${child.pid}.map`;
-  try {
-    if (child.status !== 0) fail(`the stage failed under valgrind (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
-    return attributeCallgrind(readFileSync(out, 'utf8'), readFileSync(map, 'utf8'));
-  } finally {
-    rmSync(out, { force: true });
-    rmSync(map, { force: true });
+  const read = (f: string): string | undefined => (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
+  const profile = read(out);
+  const perfMap = read(map);
+  // Removed before any exit: `fail` ends the process, and a `finally` would not run.
+  rmSync(out, { force: true });
+  rmSync(map, { force: true });
+  if (child.status !== 0 || profile === undefined || perfMap === undefined) {
+    fail(`the stage failed under valgrind (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
   }
+  return attributeCallgrind(profile, perfMap);
 }
 
 function main(): void {
@@ -134,13 +137,8 @@ function main(): void {
   const what = base === undefined ? `${stage} on ${capture} (${fmt(messages)} messages)` : `${stage}: ${capture} less ${base} (${fmt(messages)} messages)`;
   const per = (n: number | undefined, digits = 1): string => (n === undefined || messages === 0 ? '-' : (n / messages).toFixed(digits));
   if (top === 0) {
-    const c = totals(stage, capture);
-    if (base !== undefined) {
-      const b = totals(stage, base);
-      c.instructions -= b.instructions;
-      c.d1Misses = c.d1Misses === undefined || b.d1Misses === undefined ? undefined : c.d1Misses - b.d1Misses;
-      c.llMisses = c.llMisses === undefined || b.llMisses === undefined ? undefined : c.llMisses - b.llMisses;
-    }
+    const all = totals(stage, capture);
+    const c = base === undefined ? all : lessCounts(all, totals(stage, base));
     process.stdout.write(`${what}\n`);
     process.stdout.write(`instructions ${fmt(c.instructions)} (${per(c.instructions)} a message)\n`);
     process.stdout.write(`L1d misses   ${fmt(c.d1Misses ?? NaN)} (${per(c.d1Misses)} a message)\n`);

@@ -172,8 +172,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         this.endResync(base + p);
       }
       if (avail < 8) { this.need = 8; break; }
-      // `=== true` on booleans read from fields and parameters: V8 in Node 20 does not type them as booleans,
-      // and a bare truth test (or a DataView's littleEndian) of one compiles to its generic check of five cases.
+      // `=== true` on the booleans of the per-message path, not a bare test: README "Speed", the truth tests.
       const type = dv.getUint32(p, this.le === true);
       // Byte order of this block: an SHB declares its own (adopted when it is read whole).
       let le = this.le === true;

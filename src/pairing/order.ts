@@ -230,7 +230,7 @@ export class EventHeap {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
-        // `=== true`: V8 does not type the result of a call it did not inline, and a bare test of it checks five cases.
+        // `=== true`: V8 does not type the result of a call it did not inline (README "Speed", the truth tests).
         const c = r < n && less(h[r]!, h[l]!) === true ? r : l;
         if (less(h[c]!, last) !== true) break;
         h[i] = h[c]!;

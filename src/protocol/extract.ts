@@ -529,11 +529,7 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
 const R = {
   data: Buffer.alloc(0) as Buffer,
   dv: new DataView(new ArrayBuffer(0)) as DataView,
-  /**
-   * Read as `R.le === true`: V8 in Node 20 does not type a boolean read from
-   * a field as a boolean, and each DataView read given it would test it
-   * against five cases (false, "", undetectable, number, bigint).
-   */
+  /** Read as `R.le === true`, not handed to DataView reads bare: README "Speed", the truth tests. */
   le: true,
   b: 0,
   /** The header's len. */

@@ -141,8 +141,7 @@ export class AnalysisState {
 
   /**
    * Not `opts.viewsOnly`: latency, concurrency, per-file counters and size history are kept. Tested as
-   * `=== true`, like the other booleans and `=== undefined` the objects of the per-message paths: V8 in Node 20
-   * does not type a boolean field as a boolean, and a bare truth test compiles to a check of five cases.
+   * `=== true`, as the per-message paths test booleans (and objects `=== undefined`): README "Speed", the truth tests.
    */
   private readonly summaries: boolean;
 
@@ -873,7 +872,7 @@ function targetsNodeOp(op: number): boolean {
   if (op >= 0 && op < 256) {
     let v = TARGETS_NODE[op];
     if (v === undefined) TARGETS_NODE[op] = v = targetsNode(op);
-    // `=== true`: an element of an array is of no known type to V8, and the caller's `!` would test five cases.
+    // `=== true`: an array element is of no known type to V8 (README "Speed", the truth tests).
     return v === true;
   }
   return targetsNode(op);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeCallgrind, costByKind, parseCachegrindSummary, parsePerfMap, steadyCost } from '../../bench/cost-counts.js';
+import { attributeCallgrind, costByKind, lessCounts, parseCachegrindSummary, parsePerfMap, steadyCost } from '../../bench/cost-counts.js';
 
 test('cachegrind summary: instructions, L1d and L2 data misses', () => {
   const stderr = [
@@ -95,4 +95,11 @@ test('steady cost: the larger capture\'s counts less the smaller\'s, by unit nam
     { name: '[native] compiler', instructions: -20, d1Misses: -1, llMisses: 0 },
     { name: 'JS:^startup', instructions: -40, d1Misses: -4, llMisses: -1 },
   ]);
+});
+
+test('counts less counts (--base totals): each count, a miss count only where both runs have one', () => {
+  assert.deepEqual(lessCounts({ instructions: 900, d1Misses: 70, llMisses: 20 }, { instructions: 400, d1Misses: 30, llMisses: 8 }),
+    { instructions: 500, d1Misses: 40, llMisses: 12 });
+  assert.deepEqual(lessCounts({ instructions: 900, d1Misses: 70, llMisses: 20 }, { instructions: 400 }), { instructions: 500 });
+  assert.deepEqual(lessCounts({ name: 'JS:*f', instructions: 9 }, { instructions: 4, d1Misses: 1, llMisses: 1 }), { name: 'JS:*f', instructions: 5 });
 });
