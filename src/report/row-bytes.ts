@@ -241,26 +241,26 @@ for (let i = 0; i < 10000; i++) {
   QUADS[i] = (ZERO + Math.floor(i / 1000)) | (ZERO + (Math.floor(i / 100) % 10)) << 8 | (ZERO + (Math.floor(i / 10) % 10)) << 16 | (ZERO + (i % 10)) << 24;
 }
 
-/** The digits of 0 <= x < 10000 (`v`: a DataView of the output buffer). */
-function putQuadHead(v: DataView, p: number, x: number): number {
-  const n = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
-  v.setUint32(p, QUADS[x]! >>> ((4 - n) << 3), true);
-  return p + n;
-}
-
 /** The digits of 0 <= x < 2^31 (an int32 the caller checked), by words of four (see QUADS). */
 export function putUint31Quads(v: DataView, p: number, x: number): number {
   x |= 0;
-  if (x < 10000) return putQuadHead(v, p, x);
-  if (x < 100000000) {
-    const h = (x / 10000) | 0;
-    p = putQuadHead(v, p, h);
-    v.setUint32(p, QUADS[x - h * 10000]!, true);
+  // The head (the first one to four digits) is written in place, not by a helper: a call per number
+  // where TurboFan, out of inlining budget in a large generated writer, would not inline it.
+  if (x < 10000) {
+    const n = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
+    v.setUint32(p, QUADS[x]! >>> ((4 - n) << 3), true);
+    return p + n;
+  }
+  const big = x >= 100000000;
+  const h = big ? (x / 100000000) | 0 : (x / 10000) | 0;
+  const r = big ? x - h * 100000000 : x - h * 10000;
+  const n = h < 10 ? 1 : h < 100 ? 2 : h < 1000 ? 3 : 4;
+  v.setUint32(p, QUADS[h]! >>> ((4 - n) << 3), true);
+  p += n;
+  if (!big) {
+    v.setUint32(p, QUADS[r]!, true);
     return p + 4;
   }
-  const h = (x / 100000000) | 0;
-  p = putQuadHead(v, p, h);
-  const r = x - h * 100000000;
   const m = (r / 10000) | 0;
   v.setUint32(p, QUADS[m]!, true);
   v.setUint32(p + 4, QUADS[r - m * 10000]!, true);
