@@ -32,7 +32,7 @@ import type { StructLayout } from '../protocol/layout.js';
 import { jsonString } from './json.js';
 import { nameText } from '../protocol/names.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
-import { storesSource, wordSource } from './word-digits.js';
+import { STORE_SLACK, storesSource, wordSource } from './word-digits.js';
 
 /**
  * Writes the line of message `m` (`len` its header's length) and its newline;
@@ -42,7 +42,10 @@ import { storesSource, wordSource } from './word-digits.js';
 type LineWriter = (t: TextBuffer, index: number, m: CaptureMessage, kind: MessageKind | undefined, timebase: Timebase | undefined, len: number) => void;
 
 const IN_HDR = fuse_in_header.size;
-/** Bytes most of the constants and numbers between two structs of a line take (keys, the data part, the error's name, the line's end). */
+/**
+ * Bytes most of the constants and numbers between two structs of a line take (keys, the data part, the error's name, the line's end),
+ * the constants' STORE_SLACK included.
+ */
 const ROOM = 256;
 const OUT_HDR = fuse_out_header.size;
 
@@ -52,8 +55,8 @@ const OUT_HDR = fuse_out_header.size;
  * else through `jsonString` (`escapedName`) as dump-json.ts writeText does.
  */
 function stringSource(key: string, s: string, e: string, dep: (x: unknown) => string): string {
-  return `${storesSource(key, dep, 'dv')}
-    if (${e} < 0) { ${storesSource('null', dep, 'dv')} } else {
+  return `${storesSource(key, dep, 'dv', 'u', STORE_SLACK)}
+    if (${e} < 0) { ${storesSource('null', dep, 'dv', 'u', STORE_SLACK)} } else {
       t.pos = p; t.room(${ROOM} + ${e} - ${s}); u = t.buf; dv = t.view; p = t.pos;
       const q = p; u[p++] = 34; let j = ${s};
       for (; j < ${e}; j++) { const c = b[j]; if (c < 32 || c > 126 || c === 34 || c === 92) break; u[p++] = c; }
@@ -78,7 +81,7 @@ function escapedName(t: TextBuffer, at: number, b: Buffer, s: number, e: number)
 function compile(type: FormType, opcode: number, le: boolean, form: MessageForm | undefined, part: boolean): LineWriter {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
-  const c = (s: string): string => storesSource(s, dep, 'dv');
+  const c = (s: string): string => storesSource(s, dep, 'dv', 'u', STORE_SLACK);
   const request = type === FormType.REQUEST;
   const hdr = request ? IN_HDR : OUT_HDR;
   const size = form?.size ?? 0;

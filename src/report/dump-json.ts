@@ -20,7 +20,7 @@ import { jsonString, stringifyPlain } from './json.js';
 import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNineQuads, putNumber, putUint31Quads } from './row-bytes.js';
 import { putAbsNs } from './csv.js';
 import { TextBuffer } from './text-buffer.js';
-import { putI32, putU32, putU64, storesSource, wordSource } from './word-digits.js';
+import { putI32, putU32, putU64, STORE_SLACK, storesSource, wordSource } from './word-digits.js';
 import { GeneratedCode } from '../model/generated-code.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
@@ -140,7 +140,7 @@ function compile(layout: StructLayout, le: boolean): Writer {
   let locals = 0;
   const constant = (c: string): void => {
     fixed += c.length;
-    stmts.push(storesSource(c, dep, 'dv'));
+    stmts.push(storesSource(c, dep, 'dv', 'u', STORE_SLACK));
   };
   const emit = (l: StructLayout, base: string): void => {
     let sep = '';
@@ -191,7 +191,7 @@ function compile(layout: StructLayout, le: boolean): Writer {
   emit(layout, 'o');
   constant('}');
   const src = `return function json_${layout.name}(t, b, o) { t.room(FIXED); let u = t.buf; let dv = t.view; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
-  return g.compile<Writer>(src.replaceAll('FIXED', String(fixed)));
+  return g.compile<Writer>(src.replaceAll('FIXED', String(fixed + STORE_SLACK)));
 }
 
 /** Bytes of `"key":` and of the header's added `,"key":"value"}`, cached. */
@@ -479,7 +479,8 @@ function putAbsTime(u: Buffer, p: number, epoch: bigint, t: number, rest: number
 export const writeMessageHead: HeadWriter = (() => {
   const g = new GeneratedCode();
   const dep = (v: unknown): string => g.dep(v);
-  const c = (s: string): string => storesSource(s, dep, 'dv');
+  // Room for the constants' slack is in `max`'s 256.
+  const c = (s: string): string => storesSource(s, dep, 'dv', 'u', STORE_SLACK);
   // As String writes a number: a whole non-negative one four digits a store (row-bytes.ts QUADS), any other by putNumber.
   const n = (v: string): string => `{ const x = ${v}; if (x >= 0 && x < 10 && (x | 0) === x) u[p++] = 48 + x; else if ((x | 0) === x && x >= 0) p = ${dep(putUint31Quads)}(dv, p, x); else if (x > 0 && x <= 9007199254740991 && Math.floor(x) === x) { ${safeStatements('x', dep)} } else p = ${dep(putNumber)}(u, p, x); }`;
   // The constants, ten numbers, an absolute time and the longest kind (written by a loop, its room here too).

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { putI32, putU32, putU53, putU64, storesSource } from '../../src/report/word-digits.js';
+import { putI32, putU32, putU53, putU64, STORE_SLACK, storesSource } from '../../src/report/word-digits.js';
 
 const buf = Buffer.alloc(64);
 const text = (end: number): string => buf.toString('latin1', 3, end);
@@ -51,7 +51,7 @@ test('putU64 writes String of any unsigned 64-bit value from its halves, past 2^
   }
 });
 
-test('storesSource writes every ASCII constant byte for byte, by DataView stores and by byte stores', () => {
+test('storesSource writes every ASCII constant byte for byte, by DataView stores (with and without slack) and by byte stores', () => {
   const deps: unknown[] = [];
   const dep = (v: unknown): string => {
     deps.push(v);
@@ -60,14 +60,14 @@ test('storesSource writes every ASCII constant byte for byte, by DataView stores
   const out = Buffer.alloc(96);
   const view = new DataView(out.buffer, out.byteOffset, out.length);
   fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 40 }), fc.integer({ min: 0, max: 7 }), (c, at) => {
-    for (const withView of [true, false]) {
+    for (const [withView, slack] of [[true, 0], [true, STORE_SLACK], [false, 0]] as const) {
       out.fill(0xee);
-      const src = `let p = at; ${storesSource(c, dep, withView ? 'dv' : undefined)} return p;`;
+      const src = `let p = at; ${storesSource(c, dep, withView ? 'dv' : undefined, 'u', slack)} return p;`;
       const end = new Function('u', 'dv', 'deps', 'at', src)(out, view, deps, at) as number;
       assert.equal(end, at + c.length);
       assert.equal(out.toString('latin1', at, end), c);
-      // Nothing before the constant, nor after it, is touched.
-      assert.ok(out.subarray(0, at).every((b) => b === 0xee) && out.subarray(end).every((b) => b === 0xee));
+      // Nothing before the constant is touched, nor anything after it but the slack the caller allowed.
+      assert.ok(out.subarray(0, at).every((b) => b === 0xee) && out.subarray(end + slack).every((b) => b === 0xee));
     }
   }), { numRuns: 2000 });
 });
