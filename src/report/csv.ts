@@ -27,7 +27,7 @@ import { memoized } from '../model/memo.js';
 import { jsonString, stringifyJson } from './json.js';
 import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledParts, putScaledQuads, putUint31Quads } from './row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
-import { storesSource } from './word-digits.js';
+import { STORE_SLACK, storesSource } from './word-digits.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
 import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
 import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
@@ -640,7 +640,8 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
     cells = 0;
   };
   const dep = (v: unknown): string => part.dep(v);
-  let fixed = 4;
+  // The line's end, and the eight bytes a constant may write past itself (word-digits.ts STORE_SLACK).
+  let fixed = 4 + STORE_SLACK;
   for (let i = 0; i < columns.length;) {
     const c = columns[i]!;
     const kind = c.byKind?.kind;
@@ -692,11 +693,12 @@ function cellsCode(lines: readonly CellLine[], dep: (v: unknown) => string, star
       text += l.text;
       continue;
     }
-    if (text !== '') code.push(storesSource(text, dep, 'v', 'b'));
+    // The row's reserve covers the constants' slack (`compileRow`).
+    if (text !== '') code.push(storesSource(text, dep, 'v', 'b', STORE_SLACK));
     text = '';
     code.push(l);
   }
-  if (text !== '') code.push(storesSource(text, dep, 'v', 'b'));
+  if (text !== '') code.push(storesSource(text, dep, 'v', 'b', STORE_SLACK));
   return `const b = d0.buf; const v = d0.view;\nlet p = ${start};\n${code.join('\n')}`;
 }
 
