@@ -23,7 +23,7 @@ import { formatMs } from '../model/format.js';
 import { GeneratedCode } from '../model/generated-code.js';
 import { memoized } from '../model/memo.js';
 import { MAX_NUMBER_TEXT, digitCount, putDigits } from './row-bytes.js';
-import { putU32, putU64At, scalarReadSource, storesSource } from './word-digits.js';
+import { putU32, putU64At, scalarReadSource, storesSource, viewSource } from './word-digits.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { escapeControls, nameByteText } from './untrusted-text.js';
 
@@ -285,7 +285,7 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
     }
   };
   emit(layout, 'o');
-  const src = `return function text_${layout.name}(t, b, o) { t.room(FIXED); let u = t.buf; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
+  const src = `return function text_${layout.name}(t, b, o) { ${viewSource(dep)} t.room(FIXED); let u = t.buf; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
   return g.compile<TextWriter>(src.replaceAll('FIXED', String(fixed)));
 }
 

@@ -32,7 +32,7 @@ import type { StructLayout } from '../protocol/layout.js';
 import { jsonString } from './json.js';
 import { nameText } from '../protocol/names.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
-import { STORE_SLACK, storesSource, wordSource } from './word-digits.js';
+import { STORE_SLACK, storesSource, viewSource, wordSource } from './word-digits.js';
 
 /**
  * Writes the line of message `m` (`len` its header's length) and its newline;
@@ -125,7 +125,7 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
   writes.push(c(sep === '{' ? `{}${end}` : `}${end}`));
   const name = `${part ? 'part_' : ''}${request ? 'request' : type === FormType.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
   const src = `return function ${name}(t, index, m, kind, timebase, len) {
-    const b = m.data; const o = m.off;
+    const b = m.data; const o = m.off; ${type === FormType.BARE_REPLY ? viewSource(dep) : ''}
     ${names.join('\n    ')}
     ${part ? '' : `${dep(writeMessageHead)}(t, index, m, kind, timebase);`}
     t.room(${ROOM});

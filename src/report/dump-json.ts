@@ -20,7 +20,7 @@ import { jsonString, stringifyPlain } from './json.js';
 import { MAX_NUMBER_TEXT, putAscii, putJsonPlain, putNineQuads, putNumber, putUint31Quads } from './row-bytes.js';
 import { putAbsNs } from './csv.js';
 import { TextBuffer } from './text-buffer.js';
-import { putI32, putU32, putU64, STORE_SLACK, storesSource, wordSource } from './word-digits.js';
+import { putI32, putU32, putU64, STORE_SLACK, storesSource, viewSource, wordSource } from './word-digits.js';
 import { GeneratedCode } from '../model/generated-code.js';
 
 type Writer = (t: TextBuffer, b: Buffer, o: number) => void;
@@ -190,7 +190,7 @@ function compile(layout: StructLayout, le: boolean): Writer {
   constant('{');
   emit(layout, 'o');
   constant('}');
-  const src = `return function json_${layout.name}(t, b, o) { t.room(FIXED); let u = t.buf; let dv = t.view; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
+  const src = `return function json_${layout.name}(t, b, o) { ${viewSource(dep)} t.room(FIXED); let u = t.buf; let dv = t.view; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
   return g.compile<Writer>(src.replaceAll('FIXED', String(fixed + STORE_SLACK)));
 }
 

@@ -10,6 +10,7 @@
  */
 import { readScalar, u64, type Scalar } from '../protocol/layout.js';
 import { digitCount, putDigits } from './row-bytes.js';
+import { viewOf } from '../protocol/extract.js';
 
 /** The digits of 0 <= v < 2^32. */
 export function putU32(b: Buffer, p: number, v: number): number {
@@ -58,15 +59,21 @@ export function putI32(b: Buffer, p: number, v: number): number {
 
 /**
  * Source of an inline read of an unsigned word of `bytes` (1, 2 or 4) at
- * `at` of the buffer `b`, in the given byte order: plain byte loads (the
- * writers are called only for structs whose bytes are all present), no
- * Buffer method with its argument checks.
+ * `at` of the buffer `b`, in the given byte order: a byte load, or a load
+ * through `bv`, the DataView of `b` that `viewSource` declares (one load and
+ * its bounds check, where byte loads were two to four, each checked: dump
+ * --json of the many-file recording 4.3% fewer instructions). The writers
+ * are called only for structs whose bytes are all present; no Buffer method
+ * with its argument checks.
  */
 export function wordSource(bytes: 1 | 2 | 4, at: string, le: boolean): string {
-  const byte = (i: number): string => `b[${at} + ${le ? i : bytes - 1 - i}]`;
   if (bytes === 1) return `b[${at}]`;
-  if (bytes === 2) return `(${byte(0)} | ${byte(1)} << 8)`;
-  return `((${byte(0)} | ${byte(1)} << 8 | ${byte(2)} << 16 | ${byte(3)} << 24) >>> 0)`;
+  return `bv.getUint${bytes * 8}(${at}, ${le})`;
+}
+
+/** Source declaring `bv`, the DataView of the message buffer `b` (extract.ts `viewOf`), for a function that reads words (`wordSource`). */
+export function viewSource(dep: (x: unknown) => string): string {
+  return `const bv = ${dep(viewOf)}(b);`;
 }
 
 /**
