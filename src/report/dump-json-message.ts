@@ -103,7 +103,7 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
     // `,"error_name":"OK"}` as the general way writes it (dump-json.ts errorNamePiece).
     const ok = c(errorNamePiece(0).toString('latin1'));
     if (type === FormType.REPLY) writes.push(ok);
-    else writes.push(`const err = ${wordSource(4, 'o + 4', le)} | 0; if (err === 0) { ${ok} } else { const ep = ${dep(errorNamePiece)}(err); for (let i = 0; i < ep.length; i++) u[p + i] = ep[i]; p += ep.length; }`);
+    else writes.push(`${viewSource(dep)} const err = ${wordSource(4, 'o + 4', le)} | 0; if (err === 0) { ${ok} } else { const ep = ${dep(errorNamePiece)}(err); for (let i = 0; i < ep.length; i++) u[p + i] = ep[i]; p += ep.length; }`);
   }
   writes.push(c(',"body":'));
   let sep = '{';
@@ -125,7 +125,7 @@ function compile(type: FormType, opcode: number, le: boolean, form: MessageForm 
   writes.push(c(sep === '{' ? `{}${end}` : `}${end}`));
   const name = `${part ? 'part_' : ''}${request ? 'request' : type === FormType.REPLY ? 'reply' : 'bare_reply'}_${op.replace(/\W/g, '_')}_${le ? 'le' : 'be'}`;
   const src = `return function ${name}(t, index, m, kind, timebase, len) {
-    const b = m.data; const o = m.off; ${type === FormType.BARE_REPLY ? viewSource(dep) : ''}
+    const b = m.data; const o = m.off;
     ${names.join('\n    ')}
     ${part ? '' : `${dep(writeMessageHead)}(t, index, m, kind, timebase);`}
     t.room(${ROOM});

@@ -130,23 +130,18 @@ export const STORE_SLACK = 8;
  * the text's end (as the digit writers' words do, row-bytes.ts QUADS).
  */
 export function storesSource(c: string, dep: (x: unknown) => string, view?: string, bytes = 'u', slack = 0): string {
-  const code = (i: number): number => {
-    const x = c.charCodeAt(i);
-    if (x > 0x7f) throw new Error(`storesSource: not ASCII: ${JSON.stringify(c)}`);
-    return x;
-  };
+  // Every way below stores the characters as bytes: only ASCII is its own UTF-8.
+  if (!/^[\x00-\x7f]*$/.test(c)) throw new Error(`storesSource: not ASCII: ${JSON.stringify(c)}`);
+  const code = (i: number): number => c.charCodeAt(i);
+  // The double whose little-endian bytes are eight ASCII characters: finite (above), so its literal reads back as them.
+  const eight = (s: string): string => String(Buffer.from(s, 'latin1').readDoubleLE(0));
   if (view !== undefined) {
     const out: string[] = [];
     let i = 0;
-    for (; i + 8 <= c.length; i += 8) {
-      const d = Buffer.from(c.slice(i, i + 8), 'latin1').readDoubleLE(0);
-      // Not reachable from ASCII (above), kept for the proof that each store is exact.
-      if (Number.isNaN(d) || Object.is(d, -0)) break;
-      out.push(`${view}.setFloat64(p + ${i}, ${String(d)}, true);`);
-    }
+    for (; i + 8 <= c.length; i += 8) out.push(`${view}.setFloat64(p + ${i}, ${eight(c.slice(i, i + 8))}, true);`);
     const tail = c.length - i;
     if (slack >= STORE_SLACK && (tail === 3 || tail >= 5)) {
-      out.push(`${view}.setFloat64(p + ${i}, ${String(Buffer.from(c.slice(i).padEnd(8, ' '), 'latin1').readDoubleLE(0))}, true);`);
+      out.push(`${view}.setFloat64(p + ${i}, ${eight(c.slice(i).padEnd(8, ' '))}, true);`);
       i = c.length;
     }
     for (; i + 4 <= c.length; i += 4) out.push(`${view}.setUint32(p + ${i}, ${(code(i) | code(i + 1) << 8 | code(i + 2) << 16 | code(i + 3) << 24) >>> 0}, true);`);

@@ -71,3 +71,9 @@ test('storesSource writes every ASCII constant byte for byte, by DataView stores
     }
   }), { numRuns: 2000 });
 });
+
+test('storesSource turns down a constant that is not ASCII, whatever its length and way of storing', () => {
+  for (const c of ['é', 'abcdefgé', 'abcdefgh\u20ac', 'x'.repeat(20) + '\u00ff']) {
+    for (const view of ['dv', undefined]) assert.throws(() => storesSource(c, () => 'd', view, 'u', STORE_SLACK), /not ASCII/);
+  }
+});
