@@ -324,7 +324,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
       requests: cs.requests,
       replies: cs.replies,
       notifications: cs.notifications,
-      threads: cs.concurrency.tids.size,
+      threads: cs.concurrency.threads,
       peakInflight: cs.concurrency.peak,
       inflight: b.selection ? b.selection.inflight(c).steps : cs.concurrency.timeline.points,
       drops,

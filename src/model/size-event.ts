@@ -16,6 +16,14 @@ export const SIZE_EVENT_KINDS = [
 
 export type SizeEventKind = (typeof SIZE_EVENT_KINDS)[number];
 
+/**
+ * The stored code of each kind (its index in SIZE_EVENT_KINDS): a property
+ * read per size event, where `indexOf` was a builtin call comparing strings.
+ */
+export const SIZE_EVENT_CODE: Readonly<Record<SizeEventKind, number>> = Object.fromEntries(
+  SIZE_EVENT_KINDS.map((k, i) => [k, i]),
+) as Record<SizeEventKind, number>;
+
 export interface SizeEvent {
   t: number;
   conn: number;

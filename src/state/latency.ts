@@ -87,8 +87,16 @@ export class OpStats {
   count = 0;
   replied = 0;
   errors = 0;
-  /** Errors by errno number (the sign of the error field dropped, as errnoName drops it). */
-  errnos = new Map<number, number>();
+  /** Errors by errno number (the sign of the error field dropped, as errnoName drops it), up to the current run. */
+  private errnos = new Map<number, number>();
+  /**
+   * The current run of one errno (LOOKUPs of new names answered ENOENT, one
+   * after another), counted here and added to `errnos` when another errno
+   * comes or the counts are read: no Map update per error. Each errno still
+   * enters `errnos` when its first run ends, so in the order first answered.
+   */
+  private runErrno = 0;
+  private runCount = 0;
   readonly latency = new LatencyHistogram();
   constructor(readonly conn: number, readonly opcode: number) {}
 
@@ -102,12 +110,25 @@ export class OpStats {
     if (error !== 0) {
       this.errors++;
       const n = Math.abs(error);
-      this.errnos.set(n, (this.errnos.get(n) ?? 0) + 1);
+      if (n === this.runErrno && this.runCount > 0) {
+        this.runCount++;
+      } else {
+        this.endRun();
+        this.runErrno = n;
+        this.runCount = 1;
+      }
     }
+  }
+
+  private endRun(): void {
+    if (this.runCount === 0) return;
+    this.errnos.set(this.runErrno, (this.errnos.get(this.runErrno) ?? 0) + this.runCount);
+    this.runCount = 0;
   }
 
   /** Most frequent first; equal counts in the order first answered. */
   errnoCounts(): ErrnoCount[] {
+    this.endRun();
     return [...this.errnos.entries()].sort((a, b) => b[1] - a[1]).map(([e, count]) => ({ ...errnoOf(e), count }));
   }
 }

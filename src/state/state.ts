@@ -211,14 +211,14 @@ export class AnalysisState {
     const namesChild = x.name !== undefined && namesChildOp(op);
 
     if (op === Op.FORGET || op === Op.BATCH_FORGET) {
-      if (x.tid >= 0) c.concurrency.tids.add(x.tid);
+      c.concurrency.noteTid(x.tid);
       this.setPath(x, c, namesChild);
       const fg = x.forgets;
       if (fg) for (let i = 0; i + 1 < fg.length; i += 2) this.forget(c, fg[i]!, Number(fg[i + 1]!));
       return undefined;
     }
     if (x.noReplyExpected || op === Op.INTERRUPT) {
-      if (x.tid >= 0) c.concurrency.tids.add(x.tid);
+      c.concurrency.noteTid(x.tid);
       this.setPath(x, c, namesChild);
       if (op === Op.INTERRUPT) this.interrupt(x);
       return undefined;
@@ -431,7 +431,7 @@ export class AnalysisState {
     if (this.summaries === true) this.latency.get(x.conn, x.opcode).addReply(x.error, x.tReply - x.tReq);
     const tr = x.stateTrack as Track | undefined;
     if (tr === undefined) {
-      if (x.replyTid >= 0) c.concurrency.tids.add(x.replyTid);
+      c.concurrency.noteTid(x.replyTid);
       return undefined;
     }
     x.stateTrack = undefined;
@@ -487,7 +487,8 @@ export class AnalysisState {
     const e = this.entryFiles;
     if (e.length > 0) {
       for (let i = 0; i < e.length; i++) this.files.park(e[i]!);
-      e.length = 0;
+      // Emptied by pops: setting `length` is a runtime call from optimised code (~450 instructions a reply).
+      while (e.length > 0) e.pop();
     }
   }
 

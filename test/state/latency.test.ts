@@ -13,3 +13,22 @@ test('an opcode counts its errors by errno, most frequent first', () => {
     { errno: 4000, name: 'E?4000', count: 1 },
   ]);
 });
+
+test('errno counts taken in runs equal those counted one by one, in the order first answered', () => {
+  // Runs of one errno are counted apart and added when another errno comes or the counts are read.
+  const errors = [-2, -2, -2, 0, -2, -13, -13, -2, 0, -5, -13, -2, -5, -5, -5, -13];
+  const o = new OpStats(0, 1);
+  const byHand = new Map<number, number>();
+  for (const e of errors) {
+    o.addReply(e, 10);
+    if (e !== 0) byHand.set(-e, (byHand.get(-e) ?? 0) + 1);
+  }
+  const expected = [...byHand].sort((a, b) => b[1] - a[1]).map(([errno, count]) => ({ errno, count }));
+  assert.deepEqual(o.errnoCounts().map(({ errno, count }) => ({ errno, count })), expected);
+  // Ties keep the order first answered: ENOENT (6) first; EACCES and EIO (4 each) in the order they came.
+  assert.deepEqual(expected.map((e) => e.errno), [2, 13, 5]);
+  // Reading the counts ends the run; more errors of that errno after it still add up.
+  o.addReply(-5, 10);
+  o.addReply(-5, 10);
+  assert.deepEqual(o.errnoCounts().map(({ errno, count }) => [errno, count]), [[2, 6], [5, 6], [13, 4]]);
+});
