@@ -412,11 +412,7 @@ export class FileState {
         (a[i + 1] as number)--;
         return;
       }
-      // Removed in place, the order kept: splice would make an array of the removed pair per RELEASE, and
-      // setting `length` is a runtime call from optimised code (~450 instructions); two pops are inline.
-      for (let k = i + 2; k < a.length; k++) a[k - 2] = a[k]!;
-      a.pop();
-      a.pop();
+      removePairAt(a, i);
       return;
     }
   }
@@ -539,6 +535,18 @@ export class FileState {
     this.barsDropped--;
     return true;
   }
+}
+
+/**
+ * Removes the pair at `i` of a list of pairs in place, the order kept: splice
+ * would make an array of the removed pair (one per RELEASE), and setting
+ * `length` is a runtime call from optimised code (~450 instructions); two
+ * pops are inline. Handle lists use it too (handles.ts).
+ */
+export function removePairAt<T>(list: T[], i: number): void {
+  for (let k = i + 2; k < list.length; k++) list[k - 2] = list[k]!;
+  list.pop();
+  list.pop();
 }
 
 /**

@@ -12,6 +12,7 @@
  * drops its oldest handles.
  */
 import type { Id } from '../model/id64.js';
+import { removePairAt } from './files.js';
 
 /** Open handles kept per connection. */
 const MAX_HANDLES = 1 << 18;
@@ -45,7 +46,7 @@ export class HandleTable {
     this.opens++;
     if (this.opens > MAX_HANDLES) {
       const [oldest, l] = this.handles.entries().next().value!;
-      remove(l, 0);
+      removePairAt(l, 0);
       if (l.length === 0) this.handles.delete(oldest);
       this.opens--;
       this.dropped++;
@@ -72,20 +73,10 @@ export class HandleTable {
     if (list === undefined) return;
     for (let i = 0; i < list.length; i += 2) {
       if (list[i] !== nodeid) continue;
-      remove(list, i);
+      removePairAt(list, i);
       this.opens--;
       if (list.length === 0) this.handles.delete(fh);
       return;
     }
   }
-}
-
-/**
- * Removes the pair at `i` in place, the order kept (splice would make an array of the removed pair per RELEASE;
- * setting `length` is a runtime call from optimised code, two pops are inline).
- */
-function remove(list: Opens, i: number): void {
-  for (let k = i + 2; k < list.length; k++) list[k - 2] = list[k]!;
-  list.pop();
-  list.pop();
 }

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { ConnConcurrency, LevelTime } from '../../src/state/concurrency.js';
+import { LevelTime } from '../../src/state/concurrency.js';
 
 test('LevelTime: shares of levels 1 to 3, the peak, and closing the last interval', () => {
   const l = new LevelTime();
@@ -29,17 +29,4 @@ test('LevelTime: only level 1, and nothing in flight at all', () => {
   l.set(0, 9);
   assert.deepEqual(l.share(), { '1': 1 });
   assert.deepEqual(new LevelTime().share(), {});
-});
-
-test('ConnConcurrency counts each daemon thread once, whatever the order threads take turns in', () => {
-  const c = new ConnConcurrency();
-  // Threads taking turns, two that share a slot of the recent-tid cache (tid % 64), and unknown tids.
-  const tids = [100, 101, 100, 164, 100, 164, 101, -1, 36, 100, 228, 164, -1, 101];
-  for (let i = 0; i < tids.length; i++) {
-    if (i % 2 === 0) c.request(i, tids[i]!);
-    else c.reply(i, tids[i]!);
-  }
-  c.noteTid(4_000_000);
-  c.noteTid(100);
-  assert.equal(c.threads, new Set(tids.filter((t) => t >= 0)).size + 1);
 });
