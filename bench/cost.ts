@@ -13,8 +13,8 @@
  * the time its collections take. `--fixed-gc` fixes the collector's schedule
  * (`--predictable-gc-schedule`): runs then agreed to 0.03-0.2% in instructions
  * and 0.4-1.3% in L2 misses (L1 2-2.5%) whatever else ran, at the price of more
- * collections than a real run does; for comparing misses. Any small edit
- * also moves V8's inlining and tiering, and with them these counts by 1-2% in
+ * collections than a real run does; for comparing misses. A small edit can
+ * also move V8's inlining and tiering, and with them these counts, by 1-2% in
  * instructions and about 10% in L1 misses: a change smaller than that is not
  * shown by them either way.
  * Under valgrind a stage runs about 30 times slower: a capture of about
