@@ -1,7 +1,8 @@
 /**
  * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]`:
  * what one bench stage (measure.ts: decode+pair, analyze, dump, "dump
- * --json", "export requests csv" ...) costs in counts that do not move with the machine's
+ * --json", "export requests csv" ..., and the analysis's parts
+ * "decode+pair+order" and "analyze views": stages.ts) costs in counts that do not move with the machine's
  * load: the instructions it ran and its L1 and L2 data misses, under
  * valgrind's cachegrind (a 32 KiB L1 and a 512 KiB L2 of 64-byte lines, as
  * the development machine's cores have). CPU seconds of one run of the same
@@ -47,7 +48,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_STAGES } from './stages.js';
+import { ALL_STAGES, PART_STAGES } from './stages.js';
 import { attributeCallgrind, costByKind, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
 import { countMessages } from './recorder.js';
 
@@ -127,8 +128,9 @@ function main(): void {
     args.splice(fixed, 1);
   }
   const [stage, capture] = args;
-  if (!stage || !capture || !ALL_STAGES.includes(stage) || args.length > 2) {
-    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]; STAGE one of: ${ALL_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
+  const stages = [...ALL_STAGES, ...PART_STAGES];
+  if (!stage || !capture || !stages.includes(stage) || args.length > 2) {
+    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]; STAGE one of: ${stages.map((s) => JSON.stringify(s)).join(', ')}`);
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
   const count = (file: string): number => countMessages(file)?.messages ?? fail(`${file}: no such file`);

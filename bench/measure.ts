@@ -20,12 +20,14 @@
 import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pairCaptures } from '../src/pairing/pair-captures.js';
+import { EventHeap, EvKind, ORDER_WINDOW } from '../src/pairing/order.js';
+import type { Pairer } from '../src/pairing/pairer.js';
 import { CLI_STAGES } from './stages.js';
 import { TEXT_BUFFER } from '../src/report/text-buffer.js';
 
 async function main(): Promise<void> {
   const [stage, file] = process.argv.slice(2);
-  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|analyze|COMMAND FILE');
+  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|decode+pair+order|analyze views|analyze|COMMAND FILE');
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let messages = 0;
@@ -45,6 +47,15 @@ async function main(): Promise<void> {
     }, {});
     if (run.fatal) throw run.fatal;
     messages = run.pairer.counts.messages;
+  } else if (stage === 'decode+pair+order') {
+    messages = decodePairOrder(file);
+  } else if (stage === 'analyze views') {
+    // The analysis as `export --table requests` runs it: the views its rows carry, no summaries, no detectors.
+    const { analyze } = await import('../src/analysis/analyze.js');
+    const { stagesFor } = await import('../src/cli/commands/export.js');
+    const res = analyze(stagesFor('requests', { files: [file] }));
+    if (res.fatal) throw res.fatal;
+    messages = res.model.summary.messages;
   } else if (stage === 'analyze') {
     const analyzeModule = '../src/analysis/analyze.js';
     const jsonModule = '../src/report/json.js';
@@ -72,6 +83,53 @@ async function main(): Promise<void> {
   if (out !== undefined) rmSync(out, { force: true });
   const systemSeconds = cpu.system / 1e6;
   console.log(JSON.stringify({ messages, seconds, cpuSeconds, systemSeconds, rssMB, outputBytes, copyCpuSeconds }));
+}
+
+/**
+ * Decoding and pairing with the analysis's time ordering after them: events
+ * wait in the ordering heap, as many as the analysis's window holds, checked
+ * every 256 messages as it does, and an exchange goes back to the pairer's
+ * pool when its last event leaves. Nothing reads the events: the difference
+ * to `decode+pair` is what the ordering costs, exchanges that waited in it
+ * included (they are out of the caches by then); the difference to `analyze
+ * views` is the state's. A model of the analysis's loop (analyze.ts `drain`),
+ * without its time bound or its growth.
+ */
+function decodePairOrder(file: string): number {
+  const heap = new EventHeap();
+  let pairer: Pairer | undefined;
+  let completed = 0;
+  let recycled = 0;
+  const release = (): void => {
+    const e = heap.pop()!;
+    const x = e.x;
+    if (x !== undefined && (e.kind === EvKind.Reply || x.noReplyExpected === true)) {
+      pairer!.recycle(x);
+      recycled++;
+    }
+    heap.recycle(e);
+  };
+  let sinceDrain = 0;
+  const run = pairCaptures([file], {
+    onRequest: (x) => heap.request(x),
+    onExchange: (x) => {
+      completed++;
+      if (!x.noReplyExpected) heap.reply(x);
+    },
+    onNotify: (n) => heap.notify(n),
+    onMessage(_kind, _m, p) {
+      pairer = p;
+      if (++sinceDrain >= 256) {
+        sinceDrain = 0;
+        while (heap.size > ORDER_WINDOW) release();
+      }
+    },
+  }, {});
+  if (run.fatal) throw run.fatal;
+  while (heap.size > 0) release();
+  // Each completed exchange goes back once, at its last event: more would hand one record to two requests.
+  if (recycled !== completed) throw new Error(`decode+pair+order: ${recycled} exchanges recycled, ${completed} completed`);
+  return run.pairer.counts.messages;
 }
 
 /** CPU seconds of copying `file` to a file beside it (deleted after) in TEXT_BUFFER pieces. */

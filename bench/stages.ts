@@ -13,3 +13,12 @@ export const CLI_STAGES: Record<string, string[]> = {
 
 export const PIPELINE_STAGES = ['read', 'decode+pair', 'analyze'];
 export const ALL_STAGES = [...PIPELINE_STAGES, ...Object.keys(CLI_STAGES)];
+
+/**
+ * The analysis taken apart, for `bench:cost` (not rows of the bench's
+ * table): decoding and pairing with the time ordering after them, and the
+ * analysis with only the views `export --table requests` needs. Counted
+ * next to `decode+pair` and `analyze`, each adds one part: the ordering, the
+ * state's views, the summaries and detectors.
+ */
+export const PART_STAGES = ['decode+pair+order', 'analyze views'];

@@ -27,7 +27,7 @@ import { EXPORT_FORMATS, everyRow, type ExportFlags } from './export-options.js'
  * summary (latency, concurrency, per-file counters and size history, the
  * retired files) is kept for them: the findings and files would be thrown away.
  */
-function stagesFor(table: TableName, opts: ReturnType<typeof analysisOptions>): ReturnType<typeof analysisOptions> {
+export function stagesFor(table: TableName, opts: ReturnType<typeof analysisOptions>): ReturnType<typeof analysisOptions> {
   if (table !== 'requests' && table !== 'sizes') return opts;
   return { ...opts, filters: { ...(opts.filters ?? NO_FILTERS), detectors: [] }, limits: { ...opts.limits, maxFiles: 0 }, viewsOnly: true };
 }
