@@ -10,7 +10,8 @@
  * fixed and no address randomisation, vary by about 0.01% run to run with
  * nothing else running, so two versions of the code can be compared by one
  * run each. Next to other work they vary more (up to 0.6% in instructions
- * and 5% in L2 misses between runs of the same code): V8 sizes its heap by
+ * and 5% in L2 misses between runs of the same code; 1.2% and 13% between
+ * two counts of analyze, each beside another count): V8 sizes its heap by
  * the time its collections take. `--fixed-gc` fixes the collector's schedule
  * (`--predictable-gc-schedule`): runs then agreed to 0.03-0.2% in instructions
  * and 0.4-1.3% in L2 misses (L1 2-2.5%) whatever else ran, at the price of more
