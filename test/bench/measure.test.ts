@@ -3,10 +3,10 @@
  * PART_STAGES) read every message of a capture, as the stages they are
  * compared with do: a part that stopped early or lost messages would make
  * its difference to the next one mean nothing; `decode+pair+order` also
- * checks that it gave each completed exchange back to the pairer once. The larger captures are
- * several ordering windows long (events leave while the capture is read); the
- * smaller have notifications and INTERRUPTs, which take the ordering's other
- * ways out.
+ * checks that it gave each completed exchange back to the pairer once. The
+ * larger captures are several ordering windows long (events leave while the
+ * capture is read); the smaller have notifications and INTERRUPTs, which
+ * take the ordering's other ways out.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
