@@ -15,13 +15,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { propertyRuns, propertySeed } from '../helpers/property-runs.js';
 import { analyze } from '../../src/analysis/analyze.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
 import { renderHtml } from '../../src/report/html.js';
 import { attr, attrOut, Cap, entryOut, FATTR_SIZE, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, INIT, O_DIRECT, O_RDWR, O_TRUNC, OP, openOut } from './capture-builder.js';
 
-const RUNS = Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 60);
+const RUNS = propertyRuns(60);
 const NODES = [10, 11, 12, 13];
 const NAMES = ['a', 'b', 'c', 'd'];
 const KINDS = ['lookup', 'create', 'getattr', 'open', 'write', 'write', 'write', 'read', 'truncate', 'fallocate', 'rename', 'unlink', 'link', 'forget', 'flush', 'release', 'interrupt', 'inval'] as const;
@@ -349,7 +350,7 @@ test('block order does not change what the analysis says: findings, files, sizes
         }
       },
     ),
-    { numRuns: RUNS, seed: Number(process.env.FUSETRACE_PROPERTY_SEED ?? 7) },
+    { numRuns: RUNS, seed: propertySeed(7) },
   );
   // The shrunk case and the assertion's own message (fc.assert would show the case only).
   if (run.failed) assert.fail(`${JSON.stringify(run.counterexample)}\n${(run.errorInstance as Error | undefined)?.message ?? ''}`);

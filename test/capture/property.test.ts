@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { propertyRuns } from '../helpers/property-runs.js';
 import { fusedumpToBuffer } from '../../src/capture/fusedump-writer.js';
 import type { CaptureFormat } from '../../src/capture/message.js';
 import { pcapngToBuffer } from '../../src/capture/pcapng-writer.js';
@@ -16,7 +17,7 @@ import { drive, pcapngBlocks, reply, request, type MsgSnap } from './support.js'
 
 const T0 = 1795561795892945704n;
 /** Runs per property; raise with FUSETRACE_PROPERTY_RUNS for a longer hunt. */
-const RUNS = Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 600);
+const RUNS = propertyRuns(600);
 
 interface MsgSpec { inbound: boolean; size: number; dt: number; dir: boolean; snap: boolean; comment: boolean; fail: boolean }
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
+import { propertyRuns } from '../helpers/property-runs.js';
 import { analyze } from '../../src/analysis/analyze.js';
 import { CaptureError } from '../../src/capture/errors.js';
 import { fusedumpToBuffer } from '../../src/capture/fusedump-writer.js';
@@ -23,7 +24,7 @@ import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
 import { reply, request } from './support.js';
 
-const RUNS = Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 150);
+const RUNS = propertyRuns(150);
 const dir = mkdtempSync(join(tmpdir(), 'fusetrace-timestamps-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { propertyRuns } from '../helpers/property-runs.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { Cap } from '../analysis/capture-builder.js';
 
@@ -110,7 +111,7 @@ describe('fusetrace dump', () => {
           if (r.code === 2) assert.match(r.stderr, /fusetrace: error: .*(at byte \d+|cannot open|empty)/);
         },
       ),
-      { numRuns: Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 25), seed: 42 },
+      { numRuns: propertyRuns(25), seed: 42 },
     );
   });
   it('--json carries each message\'s own protocol problem with its registry id, and the summary lists it', () => {

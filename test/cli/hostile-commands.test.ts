@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import fc from 'fast-check';
+import { propertyRuns } from '../helpers/property-runs.js';
 import { pcapngBlocks } from '../capture/support.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 
@@ -71,6 +72,6 @@ it('every command on damaged real captures: exit 0, 1 or 2 with a message, never
       assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, what);
       if (r.code === 2) assert.match(r.stderr, /fusetrace: error: /, what);
     }),
-    { numRuns: Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 24), seed: 11 },
+    { numRuns: propertyRuns(24), seed: 11 },
   );
 });

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { propertyRuns } from '../helpers/property-runs.js';
 import { Direction, type CaptureMessage } from '../../src/capture/message.js';
 import { Exchange } from '../../src/protocol/exchange.js';
 import { decodeNotify, decodeReply, decodeRequest } from '../../src/protocol/decode.js';
@@ -18,7 +19,7 @@ import { ConnProtocol } from '../../src/protocol/version.js';
 const opcodes = [...OPCODES.map((r) => r.code), 0, 7, 99, 0xffffffff];
 
 /** Runs of the request property (the notification one makes two thirds as many); raise with FUSETRACE_PROPERTY_RUNS for a longer hunt. */
-const RUNS = Number(process.env.FUSETRACE_PROPERTY_RUNS ?? 3000);
+const RUNS = propertyRuns(3000);
 
 function message(bytes: Uint8Array, le: boolean, dir: Direction, capLen: number, fill: number): CaptureMessage {
   // The captured part of the message at offset 8 of a chunk, followed by `fill` bytes.
