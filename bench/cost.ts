@@ -49,7 +49,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_STAGES, PART_STAGES } from './stages.js';
+import { COST_STAGES } from './stages.js';
 import { attributeCallgrind, costByKind, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
 import { countMessages } from './recorder.js';
 
@@ -129,9 +129,8 @@ function main(): void {
     args.splice(fixed, 1);
   }
   const [stage, capture] = args;
-  const stages = [...ALL_STAGES, ...PART_STAGES];
-  if (!stage || !capture || !stages.includes(stage) || args.length > 2) {
-    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]; STAGE one of: ${stages.map((s) => JSON.stringify(s)).join(', ')}`);
+  if (!stage || !capture || !COST_STAGES.includes(stage) || args.length > 2) {
+    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]; STAGE one of: ${COST_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
   const count = (file: string): number => countMessages(file)?.messages ?? fail(`${file}: no such file`);

@@ -20,14 +20,14 @@
 import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pairCaptures } from '../src/pairing/pair-captures.js';
-import { EventHeap, EvKind, ORDER_WINDOW } from '../src/pairing/order.js';
+import { EventHeap, EvKind, ORDER_WINDOW, RELEASE_EVERY } from '../src/pairing/order.js';
 import type { Pairer } from '../src/pairing/pairer.js';
-import { CLI_STAGES } from './stages.js';
+import { CLI_STAGES, COST_STAGES } from './stages.js';
 import { TEXT_BUFFER } from '../src/report/text-buffer.js';
 
 async function main(): Promise<void> {
   const [stage, file] = process.argv.slice(2);
-  if (!stage || !file) throw new Error('usage: measure.js read|decode+pair|decode+pair+order|analyze views|analyze|COMMAND FILE');
+  if (!stage || !file || !COST_STAGES.includes(stage)) throw new Error(`usage: measure.js STAGE FILE; STAGE one of: ${COST_STAGES.join(', ')}`);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let messages = 0;
@@ -50,17 +50,15 @@ async function main(): Promise<void> {
   } else if (stage === 'decode+pair+order') {
     messages = decodePairOrder(file);
   } else if (stage === 'analyze views') {
-    // The analysis as `export --table requests` runs it: the views its rows carry, no summaries, no detectors.
     const { analyze } = await import('../src/analysis/analyze.js');
+    // The analysis as `export --table requests` runs it: the views its rows carry, no summaries, no detectors.
     const { stagesFor } = await import('../src/cli/commands/export.js');
     const res = analyze(stagesFor('requests', { files: [file] }));
     if (res.fatal) throw res.fatal;
     messages = res.model.summary.messages;
   } else if (stage === 'analyze') {
-    const analyzeModule = '../src/analysis/analyze.js';
-    const jsonModule = '../src/report/json.js';
-    const { analyze } = (await import(analyzeModule)) as { analyze(o: { files: string[] }): { model: { summary: { messages: number } }; fatal?: Error } };
-    const { renderJson } = (await import(jsonModule)) as { renderJson(m: unknown): string };
+    const { analyze } = await import('../src/analysis/analyze.js');
+    const { renderJson } = await import('../src/report/json.js');
     const res = analyze({ files: [file] });
     if (res.fatal) throw res.fatal;
     renderJson(res.model);
@@ -88,7 +86,7 @@ async function main(): Promise<void> {
 /**
  * Decoding and pairing with the analysis's time ordering after them: events
  * wait in the ordering heap, as many as the analysis's window holds, checked
- * every 256 messages as it does, and an exchange goes back to the pairer's
+ * every RELEASE_EVERY messages as it does, and an exchange goes back to the pairer's
  * pool when its last event leaves. Nothing reads the events: the difference
  * to `decode+pair` is what the ordering costs, exchanges that waited in it
  * included (they are out of the caches by then); the difference to `analyze
@@ -119,7 +117,7 @@ function decodePairOrder(file: string): number {
     onNotify: (n) => heap.notify(n),
     onMessage(_kind, _m, p) {
       pairer = p;
-      if (++sinceDrain >= 256) {
+      if (++sinceDrain >= RELEASE_EVERY) {
         sinceDrain = 0;
         while (heap.size > ORDER_WINDOW) release();
       }

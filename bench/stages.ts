@@ -22,3 +22,6 @@ export const ALL_STAGES = [...PIPELINE_STAGES, ...Object.keys(CLI_STAGES)];
  * state's views, the summaries and detectors.
  */
 export const PART_STAGES = ['decode+pair+order', 'analyze views'];
+
+/** Every stage `measure.js` and `bench:cost` take. */
+export const COST_STAGES = [...ALL_STAGES, ...PART_STAGES];

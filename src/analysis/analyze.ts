@@ -25,7 +25,7 @@ import { exactId } from '../model/id64.js';
 import { toolVersion } from '../model/format.js';
 import { buildModel, RetiredFiles, sizeEvent, type InputFacts } from './build-model.js';
 import { NO_FILTERS, ResolvedFilters, type Filters } from './filters.js';
-import { EventHeap, EvKind, ORDER_WINDOW, ORDER_WINDOW_GROWTH } from '../pairing/order.js';
+import { EventHeap, EvKind, ORDER_WINDOW, ORDER_WINDOW_GROWTH, RELEASE_EVERY } from '../pairing/order.js';
 import { Selection } from './selection.js';
 import { isRebuilt } from '../capture/rebuilt.js';
 
@@ -316,8 +316,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       inputFacts[m.input]!.messages++;
       if (isRebuilt(m.comment)) rebuilt[m.conn] = (rebuilt[m.conn] ?? 0) + 1;
       pairer.message(m);
-      // Release often, so that what waits stays young for the garbage collector.
-      if (++sinceDrain >= 256) {
+      if (++sinceDrain >= RELEASE_EVERY) {
         sinceDrain = 0;
         drain(false);
       }

@@ -37,6 +37,13 @@ export const ORDER_WINDOW = 2048;
  */
 export const ORDER_WINDOW_GROWTH = 16;
 
+/**
+ * Messages the analysis reads between two releases from the window: often,
+ * so that what waits stays young for the garbage collector (the bench's
+ * model of that loop, bench/measure.ts `decode+pair+order`, uses it too).
+ */
+export const RELEASE_EVERY = 256;
+
 export const enum EvKind {
   Request = 0,
   Reply = 1,
