@@ -67,6 +67,34 @@ test('Pairer.recycle leaves held exchanges and INTERRUPTs alone', () => {
   assert.throws(() => done.tReq, /recycled record read/);
 });
 
+test('an exchange reused after one whose reply carried attributes reads none from a reply without them', () => {
+  const c = new Cap(1);
+  c.init(0, 0);
+  c.lookup(0, 1, 1, 'f', 10, { ino: 5, size: 100 });
+  let ms = 2;
+  // Enough messages for the analysis to release (RELEASE_EVERY) and reuse exchanges while reading.
+  for (let i = 0; i < 300; i++) {
+    const g = c.getattrReq(0, ms, 10);
+    c.attrReply(0, ms + 0.01, g, { ino: 5, size: 100 + i });
+    const fl = c.fhReq(0, ms + 0.02, OP.FLUSH, 10, 1);
+    c.rep(0, ms + 0.03, fl);
+    ms += 0.1;
+  }
+  const seen: { op: number; size: number; ino: unknown }[] = [];
+  // A small window: exchanges leave it (and are reused) while the capture is read.
+  const res = analyze({ files: [c.file()], limits: { maxWaiting: 2 }, hooks: { onExchange: (x) => seen.push({ op: x.opcode, size: x.attrSize, ino: x.attrIno }) } });
+  assert.equal(res.fatal, undefined);
+  const flushes = seen.filter((s) => s.op === OP.FLUSH);
+  const getattrs = seen.filter((s) => s.op === OP.GETATTR);
+  assert.equal(flushes.length, 300);
+  assert.equal(getattrs.length, 300);
+  for (const f of flushes) {
+    assert.ok(Number.isNaN(f.size), `FLUSH reads attr.size ${f.size}`);
+    assert.equal(f.ino, undefined);
+  }
+  assert.deepEqual(getattrs.map((g) => g.size), Array.from({ length: 300 }, (_, i) => 100 + i));
+});
+
 test('AnalysisState.recycle leaves the tracks of held exchanges alone', () => {
   const st = new AnalysisState({ correlate: false, timeline: false, writeback: () => undefined, poisonRecycled: true });
   const heldX = new Exchange();
