@@ -46,8 +46,9 @@
  * them in one set as well): the L2 counts overstate what the barrier costs.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COST_STAGES } from './stages.js';
 import { attributeCallgrind, costByKind, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
@@ -83,13 +84,13 @@ function option(args: string[], flag: string, valueOptional = false): string | u
 let fixedGc = false;
 
 /** The stage under valgrind's `tool` with V8's seeds fixed (see below). */
-function underValgrind(tool: string[], stage: string, capture: string, perfMap: boolean): SpawnSyncReturns<string> {
+function underValgrind(tool: string[], stage: string, capture: string, perfMap: boolean, cwd?: string): SpawnSyncReturns<string> {
   // Fixed seeds and no address randomisation (setarch -R): without them two runs of the same code differed by up to 4%
   // in instructions (hash tables, what the collector and the compiler do when); with them, 0.01% with nothing else
   // running. --predictable-gc-schedule only on request: its fixed young generation collects more than a real run does.
   const node = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--no-memory-reducer',
-    ...(fixedGc ? ['--predictable-gc-schedule'] : []), ...(perfMap ? ['--perf-basic-prof'] : []), measure, stage, capture];
-  return spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    ...(fixedGc ? ['--predictable-gc-schedule'] : []), ...(perfMap ? ['--perf-basic-prof'] : []), measure, stage, resolve(capture)];
+  return spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26, cwd });
 }
 
 function totals(stage: string, capture: string): CacheCounts {
@@ -101,16 +102,18 @@ function totals(stage: string, capture: string): CacheCounts {
 
 /** Callgrind's self costs per compiled unit, with the caches simulated. */
 function units(stage: string, capture: string): { total: number; units: UnitCost[] } {
-  const out = join(dirname(capture), `.fusetrace-callgrind-${process.pid}.out`);
+  // Run in a directory of its own: with --perf-basic-prof V8 also writes a log (isolate-*-v8.log) into its working directory.
+  const dir = mkdtempSync(join(tmpdir(), 'fusetrace-callgrind-'));
+  const out = join(dir, 'callgrind.out');
   const child = underValgrind(['--tool=callgrind', '--cache-sim=yes', ...CACHES, '--dump-instr=yes', '--compress-pos=no',
-    '--compress-strings=no', `--callgrind-out-file=${out}`], stage, capture, true);
+    '--compress-strings=no', `--callgrind-out-file=${out}`], stage, capture, true, dir);
   // valgrind runs node in its own process: the perf map is named by that pid.
   const map = `/tmp/perf-${child.pid}.map`;
   const read = (f: string): string | undefined => (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
   const profile = read(out);
   const perfMap = read(map);
   // Removed before any exit: `fail` ends the process, and a `finally` would not run.
-  rmSync(out, { force: true });
+  rmSync(dir, { recursive: true, force: true });
   rmSync(map, { force: true });
   if (child.status !== 0 || profile === undefined || perfMap === undefined) {
     fail(`the stage failed under valgrind (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
