@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]`:
+ * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc] [--l2 KIB[,WAYS]]`:
  * what one bench stage (measure.ts: decode+pair, analyze, dump, "dump
  * --json", "export requests csv" ..., and the analysis's parts
  * "decode+pair+order" and "analyze views": stages.ts) costs in counts that do not move with the machine's
@@ -37,6 +37,10 @@
  * and is counted. With `--base`, each unit's counts are the larger
  * capture's less the smaller's.
  *
+ * `--l2 KIB[,WAYS]` simulates an L2 of that size (8 ways unless given):
+ * how the misses fall as it grows tells how much memory a stage keeps
+ * going back to (its working set), which no run on one machine shows.
+ *
  * The simulated L2 is indexed by virtual address, the machine's by physical
  * address: in the simulation every line a multiple of 64 KiB from another
  * shares its set. V8's write barrier reads a flag word at the start of the
@@ -51,13 +55,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COST_STAGES } from './stages.js';
-import { attributeCallgrind, costByKind, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
+import { attributeCallgrind, costByKind, l2CacheOption, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
 import { countMessages } from './recorder.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const measure = join(here, 'measure.js');
-/** The development machine's per-core caches (AMD EPYC: 32 KiB 8-way L1d, 512 KiB 8-way L2). */
-const CACHES = ['--D1=32768,8,64', '--LL=524288,8,64'];
+/** The development machine's per-core caches (AMD EPYC: 32 KiB 8-way L1d, 512 KiB 8-way L2); `--l2` sets another L2. */
+let CACHES = ['--D1=32768,8,64', '--LL=524288,8,64'];
 
 function fail(message: string): never {
   process.stderr.write(`bench:cost: ${message}\n`);
@@ -126,6 +130,11 @@ function main(): void {
   const attribute = option(args, '--attribute', true);
   const top = attribute === undefined ? 0 : attribute === '' ? 40 : Number(attribute);
   const base = option(args, '--base');
+  const l2 = option(args, '--l2');
+  if (l2 !== undefined) {
+    const ll = l2CacheOption(l2) ?? fail(`--l2 ${l2}: expected KIB[,WAYS] with KIB x 1024 / (WAYS x 64) a power of two, e.g. 2048 or 2048,16`);
+    CACHES = [CACHES[0]!, ll];
+  }
   const fixed = args.indexOf('--fixed-gc');
   if (fixed >= 0) {
     fixedGc = true;
@@ -133,7 +142,7 @@ function main(): void {
   }
   const [stage, capture] = args;
   if (!stage || !capture || !COST_STAGES.includes(stage) || args.length > 2) {
-    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc]; STAGE one of: ${COST_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
+    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc] [--l2 KIB[,WAYS]]; STAGE one of: ${COST_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
   const count = (file: string): number => countMessages(file)?.messages ?? fail(`${file}: no such file`);
@@ -142,7 +151,9 @@ function main(): void {
   if (base !== undefined && small >= large) fail(`--base ${base} has ${fmt(small)} messages, ${capture} ${fmt(large)}: the base must be the smaller capture`);
   // With a base, every count is the larger capture's less the base's: the cost of the messages it has more.
   const messages = large - small;
-  const what = base === undefined ? `${stage} on ${capture} (${fmt(messages)} messages)` : `${stage}: ${capture} less ${base} (${fmt(messages)} messages)`;
+  const [l2Bytes, l2Ways] = CACHES[1]!.slice('--LL='.length).split(',').map(Number);
+  const cache = l2 === undefined ? '' : `, simulated L2 ${l2Bytes! / 1024} KiB ${l2Ways} ways`;
+  const what = base === undefined ? `${stage} on ${capture} (${fmt(messages)} messages${cache})` : `${stage}: ${capture} less ${base} (${fmt(messages)} messages${cache})`;
   const per = (n: number | undefined, digits = 1): string => (n === undefined || messages === 0 ? '-' : (n / messages).toFixed(digits));
   if (top === 0) {
     const all = totals(stage, capture);

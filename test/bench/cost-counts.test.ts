@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeCallgrind, costByKind, lessCounts, parseCachegrindSummary, parsePerfMap, steadyCost } from '../../bench/cost-counts.js';
+import { attributeCallgrind, costByKind, l2CacheOption, lessCounts, parseCachegrindSummary, parsePerfMap, steadyCost } from '../../bench/cost-counts.js';
 
 test('cachegrind summary: instructions, L1d and L2 data misses', () => {
   const stderr = [
@@ -102,4 +102,12 @@ test('counts less counts (--base totals): each count, a miss count only where bo
     { instructions: 500, d1Misses: 40, llMisses: 12 });
   assert.deepEqual(lessCounts({ instructions: 900, d1Misses: 70, llMisses: 20 }, { instructions: 400 }), { instructions: 500 });
   assert.deepEqual(lessCounts({ name: 'JS:*f', instructions: 9 }, { instructions: 4, d1Misses: 1, llMisses: 1 }), { name: 'JS:*f', instructions: 5 });
+});
+
+test('--l2 KIB[,WAYS]: the L2 valgrind simulates, refused where valgrind would refuse it', () => {
+  assert.equal(l2CacheOption('512'), '--LL=524288,8,64');
+  assert.equal(l2CacheOption('2048,16'), '--LL=2097152,16,64');
+  assert.equal(l2CacheOption('8192,16'), '--LL=8388608,16,64');
+  // Not a power of two of sets, not a whole number of them, not a size at all.
+  for (const bad of ['3000', '512,3', '0', '2048,0', '-512', '2 MiB', '2048,', '']) assert.equal(l2CacheOption(bad), undefined, bad);
 });
