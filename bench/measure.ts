@@ -1,5 +1,7 @@
 /**
- * One benchmark measurement in its own process: `node measure.js STAGE FILE`.
+ * One benchmark measurement in its own process: `node measure.js STAGE FILE
+ * [--window N]` (`--window`: `decode+pair+order` with a window of N events
+ * instead of the analysis's ORDER_WINDOW, to see what waiting costs).
  * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
  * this process, the figure to compare on a loaded machine), systemSeconds (the
  * system part of it), peak RSS (MB), outputBytes (what a command wrote) and
@@ -26,8 +28,11 @@ import { CLI_STAGES, COST_STAGES } from './stages.js';
 import { TEXT_BUFFER } from '../src/report/text-buffer.js';
 
 async function main(): Promise<void> {
-  const [stage, file] = process.argv.slice(2);
-  if (!stage || !file || !COST_STAGES.includes(stage)) throw new Error(`usage: measure.js STAGE FILE; STAGE one of: ${COST_STAGES.join(', ')}`);
+  const [stage, file, flag, value] = process.argv.slice(2);
+  const window = flag === '--window' && stage === 'decode+pair+order' ? Number(value) : ORDER_WINDOW;
+  if (!stage || !file || !COST_STAGES.includes(stage) || (flag !== undefined && !(flag === '--window' && stage === 'decode+pair+order' && Number.isSafeInteger(window) && window >= 0))) {
+    throw new Error(`usage: measure.js STAGE FILE [--window EVENTS (decode+pair+order only)]; STAGE one of: ${COST_STAGES.join(', ')}`);
+  }
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let messages = 0;
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
     if (run.fatal) throw run.fatal;
     messages = run.pairer.counts.messages;
   } else if (stage === 'decode+pair+order') {
-    messages = decodePairOrder(file);
+    messages = decodePairOrder(file, window);
   } else if (stage === 'analyze views') {
     const { analyze } = await import('../src/analysis/analyze.js');
     // The analysis as `export --table requests` runs it: the views its rows carry, no summaries, no detectors.
@@ -93,7 +98,7 @@ async function main(): Promise<void> {
  * views` is the state's. A model of the analysis's loop (analyze.ts `drain`),
  * without its time bound or its growth.
  */
-function decodePairOrder(file: string): number {
+function decodePairOrder(file: string, window: number): number {
   const heap = new EventHeap();
   let pairer: Pairer | undefined;
   let completed = 0;
@@ -119,7 +124,7 @@ function decodePairOrder(file: string): number {
       pairer = p;
       if (++sinceDrain >= RELEASE_EVERY) {
         sinceDrain = 0;
-        while (heap.size > ORDER_WINDOW) release();
+        while (heap.size > window) release();
       }
     },
   }, {});

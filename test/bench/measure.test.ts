@@ -18,8 +18,8 @@ import { repoRoot } from '../helpers/mount.js';
 
 const measure = join(repoRoot, 'dist', 'bench', 'measure.js');
 
-function measured(stage: string, file: string): number {
-  const r = spawnSync(process.execPath, [measure, stage, file], { encoding: 'utf8' });
+function measured(stage: string, file: string, ...more: string[]): number {
+  const r = spawnSync(process.execPath, [measure, stage, file, ...more], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${stage} ${file}: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { messages: number }).messages;
 }
@@ -30,5 +30,16 @@ for (const name of ['thirdparty-tup.pcapng', 'thirdparty-fuse-overlayfs.pcapng',
     const messages = countMessages(file)!.messages;
     assert.ok(messages > 0, `${name}: no messages`);
     for (const stage of ['decode+pair', ...PART_STAGES, 'analyze']) assert.equal(measured(stage, file), messages, stage);
+    // A window of a few events: exchanges leave it (and go back to the pool) while the capture is read.
+    assert.equal(measured('decode+pair+order', file, '--window', '16'), messages, 'decode+pair+order --window 16');
   });
 }
+
+test('measure.js --window is for decode+pair+order only, and a count of events', () => {
+  const file = join(repoRoot, 'fixtures', 'thirdparty-tup.pcapng');
+  for (const args of [['decode+pair', file, '--window', '16'], ['decode+pair+order', file, '--window', 'x'], ['decode+pair+order', file, '--window', '-1'], ['decode+pair+order', file, '--windows', '16']]) {
+    const r = spawnSync(process.execPath, [measure, ...args], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, /usage: measure\.js STAGE FILE/, args.join(' '));
+  }
+});
