@@ -14,6 +14,8 @@
  * a real mount. Protocol 7.9 or later (the 7.9 entry and attr layouts).
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readCapture } from '../src/capture/open.js';
 import { Direction, type CaptureMessage } from '../src/capture/message.js';
 import { fuse_attr_out, fuse_entry_out } from '../src/protocol/layouts/attr.js';
@@ -271,4 +273,21 @@ export function amplifyCapture(file: string, out: string, target: { bytes?: numb
   fsyncSync(fd);
   closeSync(fd);
   return { messages: sink.messages, bytes: sink.written, copies: k };
+}
+
+/**
+ * `node dist/bench/amplify.js RECORDING OUT --copies N`: the captures
+ * `bench:cost` is run on by hand (README "Speed"), e.g. the 2- and 5-copy
+ * captures of `fixtures/manyfiles.pcapng.gz` (gzip is read as it is).
+ */
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const [file, out, flag, n] = process.argv.slice(2);
+  const copies = Number(n);
+  if (!file || !out || flag !== '--copies' || !Number.isSafeInteger(copies) || copies < 1 || process.argv.length > 6) {
+    console.error('usage: node dist/bench/amplify.js RECORDING OUT --copies N');
+    process.exitCode = 2;
+  } else {
+    const r = amplifyCapture(file, out, { copies });
+    console.log(`${out}: ${r.copies} copies, ${r.messages} messages, ${r.bytes} bytes`);
+  }
 }

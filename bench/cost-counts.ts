@@ -6,18 +6,18 @@
  */
 
 /**
- * valgrind's `--LL=` option for `--l2 KIB[,WAYS]` (8 ways unless given), or
- * undefined when valgrind would refuse it: it needs a whole number of sets
- * of 64-byte lines, and a power of two of them.
+ * The L2 of `--l2 KIB[,WAYS]` (8 ways unless given), or undefined when
+ * valgrind would refuse it: it needs a whole number of sets of 64-byte
+ * lines, and a power of two of them.
  */
-export function l2CacheOption(text: string): string | undefined {
+export function parseL2(text: string): { bytes: number; ways: number } | undefined {
   const m = /^([1-9]\d*)(?:,([1-9]\d*))?$/.exec(text);
   if (m === null) return undefined;
   const bytes = Number(m[1]) * 1024;
   const ways = Number(m[2] ?? 8);
   const sets = bytes / (ways * 64);
   if (!Number.isSafeInteger(sets) || (sets & (sets - 1)) !== 0 || sets > 2 ** 30) return undefined;
-  return `--LL=${bytes},${ways},64`;
+  return { bytes, ways };
 }
 
 /** Totals of one cachegrind run: instructions and data misses (undefined when the cache was not simulated). */

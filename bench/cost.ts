@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc] [--l2 KIB[,WAYS]]`:
+ * `npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc] [--l2 KIB[,WAYS]] [--window N]`:
  * what one bench stage (measure.ts: decode+pair, analyze, dump, "dump
  * --json", "export requests csv" ..., and the analysis's parts
  * "decode+pair+order" and "analyze views": stages.ts) costs in counts that do not move with the machine's
@@ -40,6 +40,8 @@
  * `--l2 KIB[,WAYS]` simulates an L2 of that size (8 ways unless given):
  * how the misses fall as it grows tells how much memory a stage keeps
  * going back to (its working set), which no run on one machine shows.
+ * `--window N` goes to measure.js: `decode+pair+order` with a window of N
+ * events.
  *
  * The simulated L2 is indexed by virtual address, the machine's by physical
  * address: in the simulation every line a multiple of 64 KiB from another
@@ -55,13 +57,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COST_STAGES } from './stages.js';
-import { attributeCallgrind, costByKind, l2CacheOption, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
+import { attributeCallgrind, costByKind, parseL2, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
 import { countMessages } from './recorder.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const measure = join(here, 'measure.js');
 /** The development machine's per-core caches (AMD EPYC: 32 KiB 8-way L1d, 512 KiB 8-way L2); `--l2` sets another L2. */
-let CACHES = ['--D1=32768,8,64', '--LL=524288,8,64'];
+const L1 = '--D1=32768,8,64';
+let l2Cache = { bytes: 524288, ways: 8 };
+const caches = (): string[] => [L1, `--LL=${l2Cache.bytes},${l2Cache.ways},64`];
 
 function fail(message: string): never {
   process.stderr.write(`bench:cost: ${message}\n`);
@@ -86,6 +90,8 @@ function option(args: string[], flag: string, valueOptional = false): string | u
 
 /** `--fixed-gc`: V8's collector on a fixed schedule (see the top). */
 let fixedGc = false;
+/** What follows the capture on measure.js's command line (`--window N`). */
+let stageArgs: string[] = [];
 
 /** The stage under valgrind's `tool` with V8's seeds fixed (see below). */
 function underValgrind(tool: string[], stage: string, capture: string, perfMap: boolean, cwd?: string): SpawnSyncReturns<string> {
@@ -93,12 +99,12 @@ function underValgrind(tool: string[], stage: string, capture: string, perfMap: 
   // in instructions (hash tables, what the collector and the compiler do when); with them, 0.01% with nothing else
   // running. --predictable-gc-schedule only on request: its fixed young generation collects more than a real run does.
   const node = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--no-memory-reducer',
-    ...(fixedGc ? ['--predictable-gc-schedule'] : []), ...(perfMap ? ['--perf-basic-prof'] : []), measure, stage, resolve(capture)];
+    ...(fixedGc ? ['--predictable-gc-schedule'] : []), ...(perfMap ? ['--perf-basic-prof'] : []), measure, stage, resolve(capture), ...stageArgs];
   return spawnSync('setarch', ['-R', 'valgrind', ...tool, process.execPath, ...node], { encoding: 'utf8', maxBuffer: 1 << 26, cwd });
 }
 
 function totals(stage: string, capture: string): CacheCounts {
-  const r = underValgrind(['--tool=cachegrind', '--cache-sim=yes', ...CACHES, '--cachegrind-out-file=/dev/null'], stage, capture, false);
+  const r = underValgrind(['--tool=cachegrind', '--cache-sim=yes', ...caches(), '--cachegrind-out-file=/dev/null'], stage, capture, false);
   const c = parseCachegrindSummary(r.stderr);
   if (r.status !== 0 || c === undefined) fail(`the stage failed under valgrind (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   return c;
@@ -109,7 +115,7 @@ function units(stage: string, capture: string): { total: number; units: UnitCost
   // Run in a directory of its own: with --perf-basic-prof V8 also writes a log (isolate-*-v8.log) into its working directory.
   const dir = mkdtempSync(join(tmpdir(), 'fusetrace-callgrind-'));
   const out = join(dir, 'callgrind.out');
-  const child = underValgrind(['--tool=callgrind', '--cache-sim=yes', ...CACHES, '--dump-instr=yes', '--compress-pos=no',
+  const child = underValgrind(['--tool=callgrind', '--cache-sim=yes', ...caches(), '--dump-instr=yes', '--compress-pos=no',
     '--compress-strings=no', `--callgrind-out-file=${out}`], stage, capture, true, dir);
   // valgrind runs node in its own process: the perf map is named by that pid.
   const map = `/tmp/perf-${child.pid}.map`;
@@ -131,9 +137,11 @@ function main(): void {
   const top = attribute === undefined ? 0 : attribute === '' ? 40 : Number(attribute);
   const base = option(args, '--base');
   const l2 = option(args, '--l2');
-  if (l2 !== undefined) {
-    const ll = l2CacheOption(l2) ?? fail(`--l2 ${l2}: expected KIB[,WAYS] with KIB x 1024 / (WAYS x 64) a power of two, e.g. 2048 or 2048,16`);
-    CACHES = [CACHES[0]!, ll];
+  if (l2 !== undefined) l2Cache = parseL2(l2) ?? fail(`--l2 ${l2}: expected KIB[,WAYS] with KIB x 1024 / (WAYS x 64) a power of two, e.g. 2048 or 2048,16`);
+  const window = option(args, '--window');
+  if (window !== undefined) {
+    if (!/^\d+$/.test(window) || args[0] !== 'decode+pair+order') fail(`--window ${window}: a count of events, for decode+pair+order only`);
+    stageArgs = ['--window', window];
   }
   const fixed = args.indexOf('--fixed-gc');
   if (fixed >= 0) {
@@ -142,7 +150,7 @@ function main(): void {
   }
   const [stage, capture] = args;
   if (!stage || !capture || !COST_STAGES.includes(stage) || args.length > 2) {
-    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc] [--l2 KIB[,WAYS]]; STAGE one of: ${COST_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
+    fail(`usage: npm run bench:cost -- STAGE CAPTURE [--base SMALLER_CAPTURE] [--attribute [N]] [--fixed-gc] [--l2 KIB[,WAYS]] [--window N]; STAGE one of: ${COST_STAGES.map((s) => JSON.stringify(s)).join(', ')}`);
   }
   if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind is not installed (Debian: apt-get install valgrind)');
   const count = (file: string): number => countMessages(file)?.messages ?? fail(`${file}: no such file`);
@@ -151,9 +159,8 @@ function main(): void {
   if (base !== undefined && small >= large) fail(`--base ${base} has ${fmt(small)} messages, ${capture} ${fmt(large)}: the base must be the smaller capture`);
   // With a base, every count is the larger capture's less the base's: the cost of the messages it has more.
   const messages = large - small;
-  const [l2Bytes, l2Ways] = CACHES[1]!.slice('--LL='.length).split(',').map(Number);
-  const cache = l2 === undefined ? '' : `, simulated L2 ${l2Bytes! / 1024} KiB ${l2Ways} ways`;
-  const what = base === undefined ? `${stage} on ${capture} (${fmt(messages)} messages${cache})` : `${stage}: ${capture} less ${base} (${fmt(messages)} messages${cache})`;
+  const how = (l2 === undefined ? '' : `, simulated L2 ${l2Cache.bytes / 1024} KiB ${l2Cache.ways} ways`) + (window === undefined ? '' : `, window ${window}`);
+  const what = base === undefined ? `${stage} on ${capture} (${fmt(messages)} messages${how})` : `${stage}: ${capture} less ${base} (${fmt(messages)} messages${how})`;
   const per = (n: number | undefined, digits = 1): string => (n === undefined || messages === 0 ? '-' : (n / messages).toFixed(digits));
   if (top === 0) {
     const all = totals(stage, capture);

@@ -28,9 +28,10 @@ import { CLI_STAGES, COST_STAGES } from './stages.js';
 import { TEXT_BUFFER } from '../src/report/text-buffer.js';
 
 async function main(): Promise<void> {
-  const [stage, file, flag, value] = process.argv.slice(2);
-  const window = flag === '--window' && stage === 'decode+pair+order' ? Number(value) : ORDER_WINDOW;
-  if (!stage || !file || !COST_STAGES.includes(stage) || (flag !== undefined && !(flag === '--window' && stage === 'decode+pair+order' && Number.isSafeInteger(window) && window >= 0))) {
+  const [stage, file, ...rest] = process.argv.slice(2);
+  // NaN (refused below) for anything after FILE but `--window N` of decode+pair+order.
+  const window = rest.length === 0 ? ORDER_WINDOW : stage === 'decode+pair+order' && rest.length === 2 && rest[0] === '--window' ? Number(rest[1]) : NaN;
+  if (!stage || !file || !COST_STAGES.includes(stage) || !Number.isSafeInteger(window) || window < 0) {
     throw new Error(`usage: measure.js STAGE FILE [--window EVENTS (decode+pair+order only)]; STAGE one of: ${COST_STAGES.join(', ')}`);
   }
   const t0 = performance.now();

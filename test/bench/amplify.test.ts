@@ -5,6 +5,8 @@
  * `copies` different nodeids (the root directory, shared, is one file).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { join } from 'node:path';
 import { amplifyCapture } from '../../bench/amplify.js';
@@ -58,3 +60,20 @@ for (const name of ['smoke.pcapng', 'thirdparty-bindfs.pcapng']) {
     t.diagnostic(`${files} files in the recording, ${many.model.files.length} after x${copies}`);
   });
 }
+
+test('node dist/bench/amplify.js RECORDING OUT --copies N writes that many copies; a wrong call gets the usage, exit 2', (t) => {
+  const dir = makeTempDir('amplify-cli');
+  t.after(() => dir.remove());
+  const cli = join(repoRoot, 'dist', 'bench', 'amplify.js');
+  const out = join(dir.path, 'amp.pcapng');
+  const r = spawnSync(process.execPath, [cli, fixture('smoke.pcapng'), out, '--copies', '2'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const expected = amplifyCapture(fixture('smoke.pcapng'), join(dir.path, 'direct.pcapng'), { copies: 2 });
+  assert.deepEqual(readFileSync(out), readFileSync(join(dir.path, 'direct.pcapng')));
+  assert.match(r.stdout, new RegExp(`2 copies, ${expected.messages} messages`));
+  for (const args of [[fixture('smoke.pcapng'), out], [fixture('smoke.pcapng'), out, '--copies', '0'], [fixture('smoke.pcapng'), out, '--copies', '2', 'more']]) {
+    const bad = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    assert.equal(bad.status, 2, args.join(' '));
+    assert.match(bad.stderr, /usage: node dist\/bench\/amplify\.js RECORDING OUT --copies N/);
+  }
+});

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeCallgrind, costByKind, l2CacheOption, lessCounts, parseCachegrindSummary, parsePerfMap, steadyCost } from '../../bench/cost-counts.js';
+import { attributeCallgrind, costByKind, parseL2, lessCounts, parseCachegrindSummary, parsePerfMap, steadyCost } from '../../bench/cost-counts.js';
 
 test('cachegrind summary: instructions, L1d and L2 data misses', () => {
   const stderr = [
@@ -105,9 +105,9 @@ test('counts less counts (--base totals): each count, a miss count only where bo
 });
 
 test('--l2 KIB[,WAYS]: the L2 valgrind simulates, refused where valgrind would refuse it', () => {
-  assert.equal(l2CacheOption('512'), '--LL=524288,8,64');
-  assert.equal(l2CacheOption('2048,16'), '--LL=2097152,16,64');
-  assert.equal(l2CacheOption('8192,16'), '--LL=8388608,16,64');
+  assert.deepEqual(parseL2('512'), { bytes: 524288, ways: 8 });
+  assert.deepEqual(parseL2('2048,16'), { bytes: 2097152, ways: 16 });
+  assert.deepEqual(parseL2('8192,16'), { bytes: 8388608, ways: 16 });
   // Not a power of two of sets, not a whole number of them, not a size at all.
-  for (const bad of ['3000', '512,3', '0', '2048,0', '-512', '2 MiB', '2048,', '']) assert.equal(l2CacheOption(bad), undefined, bad);
+  for (const bad of ['3000', '512,3', '0', '2048,0', '-512', '2 MiB', '2048,', '']) assert.equal(parseL2(bad), undefined, bad);
 });

@@ -37,7 +37,7 @@ for (const name of ['thirdparty-tup.pcapng', 'thirdparty-fuse-overlayfs.pcapng',
 
 test('measure.js --window is for decode+pair+order only, and a count of events', () => {
   const file = join(repoRoot, 'fixtures', 'thirdparty-tup.pcapng');
-  for (const args of [['decode+pair', file, '--window', '16'], ['decode+pair+order', file, '--window', 'x'], ['decode+pair+order', file, '--window', '-1'], ['decode+pair+order', file, '--windows', '16']]) {
+  for (const args of [['decode+pair', file, '--window', '16'], ['decode+pair+order', file, '--window', 'x'], ['decode+pair+order', file, '--window', '-1'], ['decode+pair+order', file, '--windows', '16'], ['decode+pair+order', file, '--window', '16', 'more']]) {
     const r = spawnSync(process.execPath, [measure, ...args], { encoding: 'utf8' });
     assert.notEqual(r.status, 0, args.join(' '));
     assert.match(r.stderr, /usage: measure\.js STAGE FILE/, args.join(' '));
