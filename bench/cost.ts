@@ -40,8 +40,8 @@
  * `--l2 KIB[,WAYS]` simulates an L2 of that size (8 ways unless given):
  * how the misses fall as it grows tells how much memory a stage keeps
  * going back to (its working set), which no run on one machine shows.
- * `--window N` goes to measure.js: `decode+pair+order` with a window of N
- * events.
+ * `--window N` goes to measure.js: `decode+pair+order`, `analyze` or
+ * `analyze views` with an ordering window of N events.
  *
  * The simulated L2 is indexed by virtual address, the machine's by physical
  * address: in the simulation every line a multiple of 64 KiB from another
@@ -56,7 +56,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COST_STAGES } from './stages.js';
+import { COST_STAGES, WINDOW_STAGES } from './stages.js';
 import { attributeCallgrind, costByKind, parseL2, lessCounts, parseCachegrindSummary, steadyCost, type CacheCounts, type UnitCost } from './cost-counts.js';
 import { countMessages } from './recorder.js';
 
@@ -140,7 +140,7 @@ function main(): void {
   if (l2 !== undefined) l2Cache = parseL2(l2) ?? fail(`--l2 ${l2}: expected KIB[,WAYS] with KIB x 1024 / (WAYS x 64) a power of two, e.g. 2048 or 2048,16`);
   const window = option(args, '--window');
   if (window !== undefined) {
-    if (!/^\d+$/.test(window) || args[0] !== 'decode+pair+order') fail(`--window ${window}: a count of events, for decode+pair+order only`);
+    if (!/^\d+$/.test(window) || !WINDOW_STAGES.includes(args[0] ?? '')) fail(`--window ${window}: a count of events, for ${WINDOW_STAGES.join(', ')} only`);
     stageArgs = ['--window', window];
   }
   const fixed = args.indexOf('--fixed-gc');

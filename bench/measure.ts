@@ -1,7 +1,8 @@
 /**
  * One benchmark measurement in its own process: `node measure.js STAGE FILE
- * [--window N]` (`--window`: `decode+pair+order` with a window of N events
- * instead of the analysis's ORDER_WINDOW, to see what waiting costs).
+ * [--window N]` (`--window`: `decode+pair+order`, `analyze` or `analyze
+ * views` with an ordering window of N events instead of the analysis's
+ * ORDER_WINDOW, to see what waiting costs).
  * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
  * this process, the figure to compare on a loaded machine), systemSeconds (the
  * system part of it), peak RSS (MB), outputBytes (what a command wrote) and
@@ -24,16 +25,18 @@ import { performance } from 'node:perf_hooks';
 import { pairCaptures } from '../src/pairing/pair-captures.js';
 import { EventHeap, EvKind, ORDER_WINDOW, RELEASE_EVERY } from '../src/pairing/order.js';
 import type { Pairer } from '../src/pairing/pairer.js';
-import { CLI_STAGES, COST_STAGES } from './stages.js';
+import { CLI_STAGES, COST_STAGES, WINDOW_STAGES } from './stages.js';
 import { TEXT_BUFFER } from '../src/report/text-buffer.js';
 
 async function main(): Promise<void> {
   const [stage, file, ...rest] = process.argv.slice(2);
-  // NaN (refused below) for anything after FILE but `--window N` of decode+pair+order.
-  const window = rest.length === 0 ? ORDER_WINDOW : stage === 'decode+pair+order' && rest.length === 2 && rest[0] === '--window' ? Number(rest[1]) : NaN;
+  // NaN (refused below) for anything after FILE but `--window N` of a stage that has the window.
+  const window = rest.length === 0 ? ORDER_WINDOW : WINDOW_STAGES.includes(stage ?? '') && rest.length === 2 && rest[0] === '--window' ? Number(rest[1]) : NaN;
   if (!stage || !file || !COST_STAGES.includes(stage) || !Number.isSafeInteger(window) || window < 0) {
-    throw new Error(`usage: measure.js STAGE FILE [--window EVENTS (decode+pair+order only)]; STAGE one of: ${COST_STAGES.join(', ')}`);
+    throw new Error(`usage: measure.js STAGE FILE [--window EVENTS (${WINDOW_STAGES.join(', ')})]; STAGE one of: ${COST_STAGES.join(', ')}`);
   }
+  // The analysis's own default unless --window was given.
+  const limits = rest.length === 0 ? undefined : { maxWaiting: window };
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let messages = 0;
@@ -59,13 +62,14 @@ async function main(): Promise<void> {
     const { analyze } = await import('../src/analysis/analyze.js');
     // The analysis as `export --table requests` runs it: the views its rows carry, no summaries, no detectors.
     const { stagesFor } = await import('../src/cli/commands/export.js');
-    const res = analyze(stagesFor('requests', { files: [file] }));
+    const views = stagesFor('requests', { files: [file] });
+    const res = analyze({ ...views, limits: { ...views.limits, ...limits } });
     if (res.fatal) throw res.fatal;
     messages = res.model.summary.messages;
   } else if (stage === 'analyze') {
     const { analyze } = await import('../src/analysis/analyze.js');
     const { renderJson } = await import('../src/report/json.js');
-    const res = analyze({ files: [file] });
+    const res = analyze({ files: [file], limits });
     if (res.fatal) throw res.fatal;
     renderJson(res.model);
     messages = res.model.summary.messages;

@@ -23,5 +23,12 @@ export const ALL_STAGES = [...PIPELINE_STAGES, ...Object.keys(CLI_STAGES)];
  */
 export const PART_STAGES = ['decode+pair+order', 'analyze views'];
 
+/**
+ * The stages that take `--window N` (measure.js, bench:cost): the ordering
+ * window made N events instead of ORDER_WINDOW, to see what waiting in it
+ * costs the stage.
+ */
+export const WINDOW_STAGES = ['decode+pair+order', 'analyze', 'analyze views'];
+
 /** Every stage `measure.js` and `bench:cost` take. */
 export const COST_STAGES = [...ALL_STAGES, ...PART_STAGES];

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { join } from 'node:path';
 import { countMessages } from '../../bench/recorder.js';
-import { PART_STAGES } from '../../bench/stages.js';
+import { PART_STAGES, WINDOW_STAGES } from '../../bench/stages.js';
 import { repoRoot } from '../helpers/mount.js';
 
 const measure = join(repoRoot, 'dist', 'bench', 'measure.js');
@@ -31,15 +31,25 @@ for (const name of ['thirdparty-tup.pcapng', 'thirdparty-fuse-overlayfs.pcapng',
     assert.ok(messages > 0, `${name}: no messages`);
     for (const stage of ['decode+pair', ...PART_STAGES, 'analyze']) assert.equal(measured(stage, file), messages, stage);
     // A window of a few events: exchanges leave it (and go back to the pool) while the capture is read.
-    assert.equal(measured('decode+pair+order', file, '--window', '16'), messages, 'decode+pair+order --window 16');
+    for (const stage of WINDOW_STAGES) assert.equal(measured(stage, file, '--window', '16'), messages, `${stage} --window 16`);
   });
 }
 
-test('measure.js --window is for decode+pair+order only, and a count of events', () => {
+test('measure.js --window is for the stages with an ordering window only, and a count of events', () => {
   const file = join(repoRoot, 'fixtures', 'thirdparty-tup.pcapng');
-  for (const args of [['decode+pair', file, '--window', '16'], ['decode+pair+order', file, '--window', 'x'], ['decode+pair+order', file, '--window', '-1'], ['decode+pair+order', file, '--windows', '16'], ['decode+pair+order', file, '--window', '16', 'more']]) {
+  for (const args of [['decode+pair', file, '--window', '16'], ['dump --json', file, '--window', '16'], ['analyze', file, '--window', '1.5'], ['decode+pair+order', file, '--window', 'x'], ['decode+pair+order', file, '--window', '-1'], ['decode+pair+order', file, '--windows', '16'], ['decode+pair+order', file, '--window', '16', 'more']]) {
     const r = spawnSync(process.execPath, [measure, ...args], { encoding: 'utf8' });
     assert.notEqual(r.status, 0, args.join(' '));
     assert.match(r.stderr, /usage: measure\.js STAGE FILE/, args.join(' '));
+  }
+});
+
+test('bench:cost takes --window for the stages with an ordering window only, before valgrind runs', () => {
+  const cost = join(repoRoot, 'dist', 'bench', 'cost.js');
+  const file = join(repoRoot, 'fixtures', 'thirdparty-tup.pcapng');
+  for (const args of [['dump', file, '--window', '16'], ['decode+pair', file, '--window', '16'], ['analyze', file, '--window', 'x']]) {
+    const r = spawnSync(process.execPath, [cost, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /--window \S+: a count of events, for decode\+pair\+order, analyze, analyze views only/, args.join(' '));
   }
 });
