@@ -3,7 +3,9 @@
  * [--window N]` (`--window`: `decode+pair+order`, `analyze` or `analyze
  * views` with an ordering window of N events instead of the analysis's
  * ORDER_WINDOW, to see what waiting costs).
- * Prints one JSON line: messages, seconds (wall), cpuSeconds (user + system of
+ * Prints one JSON line: messages, orderingPeak (the most events that waited
+ * in the ordering window at once, for the stages that have one; else null),
+ * seconds (wall), cpuSeconds (user + system of
  * this process, the figure to compare on a loaded machine), systemSeconds (the
  * system part of it), peak RSS (MB), outputBytes (what a command wrote) and
  * copyCpuSeconds: after the clock, the CPU time of copying the command's
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let messages = 0;
+  let orderingPeak: number | null = null;
   let out: string | undefined;
   if (stage === 'read') {
     const fd = openSync(file, 'r');
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
     if (run.fatal) throw run.fatal;
     messages = run.pairer.counts.messages;
   } else if (stage === 'decode+pair+order') {
-    messages = decodePairOrder(file, window);
+    ({ messages, orderingPeak } = decodePairOrder(file, window));
   } else if (stage === 'analyze views') {
     const { analyze } = await import('../src/analysis/analyze.js');
     // The analysis as `export --table requests` runs it: the views its rows carry, no summaries, no detectors.
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     const res = analyze({ ...views, limits: { ...views.limits, ...limits } });
     if (res.fatal) throw res.fatal;
     messages = res.model.summary.messages;
+    orderingPeak = res.model.tables?.['orderingWindow'] ?? null;
   } else if (stage === 'analyze') {
     const { analyze } = await import('../src/analysis/analyze.js');
     const { renderJson } = await import('../src/report/json.js');
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
     if (res.fatal) throw res.fatal;
     renderJson(res.model);
     messages = res.model.summary.messages;
+    orderingPeak = res.model.tables?.['orderingWindow'] ?? null;
   } else if (CLI_STAGES[stage]) {
     out = `${file}.out`;
     const { main } = (await import('../src/cli/main.js')) as { main(argv: string[]): Promise<number> };
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
   // Deleting the output (hundreds of MB for dump --json) is the bench's housekeeping, not the command's: after the clock.
   if (out !== undefined) rmSync(out, { force: true });
   const systemSeconds = cpu.system / 1e6;
-  console.log(JSON.stringify({ messages, seconds, cpuSeconds, systemSeconds, rssMB, outputBytes, copyCpuSeconds }));
+  console.log(JSON.stringify({ messages, orderingPeak, seconds, cpuSeconds, systemSeconds, rssMB, outputBytes, copyCpuSeconds }));
 }
 
 /**
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
  * views` is the state's. A model of the analysis's loop (analyze.ts `drain`),
  * without its time bound or its growth.
  */
-function decodePairOrder(file: string, window: number): number {
+function decodePairOrder(file: string, window: number): { messages: number; orderingPeak: number } {
   const heap = new EventHeap();
   let pairer: Pairer | undefined;
   let completed = 0;
@@ -137,7 +142,7 @@ function decodePairOrder(file: string, window: number): number {
   while (heap.size > 0) release();
   // Each completed exchange goes back once, at its last event: more would hand one record to two requests.
   if (recycled !== completed) throw new Error(`decode+pair+order: ${recycled} exchanges recycled, ${completed} completed`);
-  return run.pairer.counts.messages;
+  return { messages: run.pairer.counts.messages, orderingPeak: heap.peak };
 }
 
 /** CPU seconds of copying `file` to a file beside it (deleted after) in TEXT_BUFFER pieces. */

@@ -14,15 +14,28 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import { countMessages } from '../../bench/recorder.js';
 import { PART_STAGES, WINDOW_STAGES } from '../../bench/stages.js';
+import { ORDER_WINDOW, ORDER_WINDOW_GROWTH, RELEASE_EVERY } from '../../src/pairing/order.js';
 import { repoRoot } from '../helpers/mount.js';
 
 const measure = join(repoRoot, 'dist', 'bench', 'measure.js');
 
-function measured(stage: string, file: string, ...more: string[]): number {
+interface Measured { messages: number; orderingPeak: number | null }
+
+function measuredRun(stage: string, file: string, ...more: string[]): Measured {
   const r = spawnSync(process.execPath, [measure, stage, file, ...more], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${stage} ${file}: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { messages: number }).messages;
+  return JSON.parse(r.stdout) as Measured;
 }
+
+function measured(stage: string, file: string, ...more: string[]): number {
+  return measuredRun(stage, file, ...more).messages;
+}
+
+/**
+ * The most events a window of `n` lets wait: it is checked every RELEASE_EVERY messages (each adds at most a
+ * request or reply event and a problem), and doubles, up to ORDER_WINDOW_GROWTH times, after a message came late.
+ */
+const mostWaiting = (n: number): number => n * ORDER_WINDOW_GROWTH + 2 * RELEASE_EVERY;
 
 for (const name of ['thirdparty-tup.pcapng', 'thirdparty-fuse-overlayfs.pcapng', 'thirdparty-bindfs-interrupt.pcapng', 'thirdparty-libfuse-notify-store-retrieve.pcapng']) {
   test(`bench parts read every message: ${name}`, () => {
@@ -31,7 +44,14 @@ for (const name of ['thirdparty-tup.pcapng', 'thirdparty-fuse-overlayfs.pcapng',
     assert.ok(messages > 0, `${name}: no messages`);
     for (const stage of ['decode+pair', ...PART_STAGES, 'analyze']) assert.equal(measured(stage, file), messages, stage);
     // A window of a few events: exchanges leave it (and go back to the pool) while the capture is read.
-    for (const stage of WINDOW_STAGES) assert.equal(measured(stage, file, '--window', '16'), messages, `${stage} --window 16`);
+    for (const stage of WINDOW_STAGES) {
+      const whole = measuredRun(stage, file);
+      const small = measuredRun(stage, file, '--window', '16');
+      assert.equal(small.messages, messages, `${stage} --window 16`);
+      assert.ok(small.orderingPeak !== null && small.orderingPeak <= mostWaiting(16), `${stage} --window 16: ${small.orderingPeak} events waited at once`);
+      // The captures several windows long: more waited without --window than a window of 16 lets.
+      if (messages > 2 * ORDER_WINDOW) assert.ok(whole.orderingPeak !== null && whole.orderingPeak > mostWaiting(16), `${stage}: ${whole.orderingPeak} events waited at once`);
+    }
   });
 }
 
