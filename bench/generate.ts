@@ -7,7 +7,7 @@
  * - `write-snap`: the same, snapped at 256 bytes as `fusetrace record --snaplen 256` would.
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { BOM, BT_EPB, BT_IDB, BT_SHB, EPB_FLAGS, EPB_PROCESSID_THREADID, IF_NAME, IF_TSRESOL, LINKTYPE_FUSE } from '../src/capture/pcapng-format.js';
+import { BOM, Block, LINKTYPE_FUSE, Opt } from '../src/capture/pcapng-format.js';
 
 export type BenchShape = 'meta' | 'write' | 'write-snap';
 
@@ -41,7 +41,7 @@ export class BlockSink {
     this.ensure(len);
     const b = this.buf;
     let p = this.pos;
-    b.writeUInt32LE(BT_EPB, p); b.writeUInt32LE(len, p + 4);
+    b.writeUInt32LE(Block.EPB, p); b.writeUInt32LE(len, p + 4);
     b.writeUInt32LE(0, p + 8);
     b.writeUInt32LE(Number(ts >> 32n), p + 12); b.writeUInt32LE(Number(ts & 0xffffffffn), p + 16);
     b.writeUInt32LE(capLen, p + 20); b.writeUInt32LE(origLen, p + 24);
@@ -49,8 +49,8 @@ export class BlockSink {
     msg.copy(b, p, 0, capLen);
     b.fill(0, p + capLen, p + padded);
     p += padded;
-    b.writeUInt16LE(EPB_FLAGS, p); b.writeUInt16LE(4, p + 2); b.writeUInt32LE(dir, p + 4); p += 8;
-    b.writeUInt16LE(EPB_PROCESSID_THREADID, p); b.writeUInt16LE(8, p + 2); b.writeUInt32LE(4242, p + 4); b.writeUInt32LE(tid, p + 8); p += 12;
+    b.writeUInt16LE(Opt.EPB_FLAGS, p); b.writeUInt16LE(4, p + 2); b.writeUInt32LE(dir, p + 4); p += 8;
+    b.writeUInt16LE(Opt.EPB_PROCESSID_THREADID, p); b.writeUInt16LE(8, p + 2); b.writeUInt32LE(4242, p + 4); b.writeUInt32LE(tid, p + 8); p += 12;
     b.writeUInt32LE(0, p); p += 4;
     b.writeUInt32LE(len, p); p += 4;
     this.pos = p;
@@ -72,7 +72,7 @@ export class BlockSink {
 
 export function shb(): Buffer {
   const b = Buffer.alloc(28);
-  b.writeUInt32LE(BT_SHB, 0); b.writeUInt32LE(28, 4); b.writeUInt32LE(BOM, 8);
+  b.writeUInt32LE(Block.SHB, 0); b.writeUInt32LE(28, 4); b.writeUInt32LE(BOM, 8);
   b.writeUInt16LE(1, 12); b.writeUInt16LE(0, 14); b.writeBigInt64LE(-1n, 16); b.writeUInt32LE(28, 24);
   return b;
 }
@@ -82,11 +82,11 @@ export function idb(snap: number, ifName = 'fuse:bench'): Buffer {
   const nameOpt = 4 + ((name.length + 3) & ~3);
   const len = 8 + 8 + nameOpt + 8 + 4 + 4;
   const b = Buffer.alloc(len);
-  b.writeUInt32LE(BT_IDB, 0); b.writeUInt32LE(len, 4);
+  b.writeUInt32LE(Block.IDB, 0); b.writeUInt32LE(len, 4);
   b.writeUInt16LE(LINKTYPE_FUSE, 8); b.writeUInt32LE(snap, 12);
   let p = 16;
-  b.writeUInt16LE(IF_NAME, p); b.writeUInt16LE(name.length, p + 2); name.copy(b, p + 4); p += nameOpt;
-  b.writeUInt16LE(IF_TSRESOL, p); b.writeUInt16LE(1, p + 2); b[p + 4] = 9; p += 8;
+  b.writeUInt16LE(Opt.IF_NAME, p); b.writeUInt16LE(name.length, p + 2); name.copy(b, p + 4); p += nameOpt;
+  b.writeUInt16LE(Opt.IF_TSRESOL, p); b.writeUInt16LE(1, p + 2); b[p + 4] = 9; p += 8;
   p += 4; // opt_endofopt
   b.writeUInt32LE(len, p);
   return b;

@@ -9,7 +9,7 @@ import { CaptureError, type OffsetSpace } from './errors.js';
 import { GzipStream, isGzip } from './gzip-stream.js';
 import type { CaptureFormat, CaptureSink, Direction } from './message.js';
 import { Timebase } from './message.js';
-import { BT_SHB } from './pcapng-format.js';
+import { Block } from './pcapng-format.js';
 
 /** A format parser driven by `CaptureInput`. */
 export interface RecordParser {
@@ -70,7 +70,7 @@ const LARGE_CHUNK = 4 << 20;
 export const MAX_RECORD = 64 << 20;
 
 const PCAPNG_MAGIC = Buffer.alloc(4);
-PCAPNG_MAGIC.writeUInt32LE(BT_SHB);
+PCAPNG_MAGIC.writeUInt32LE(Block.SHB);
 
 /**
  * Recognises a capture by its first bytes, never by its name. `space` says
@@ -82,7 +82,7 @@ function detectFormat(head: Buffer, file: string, space: OffsetSpace = 'file'): 
   if (head.length === 0) {
     throw new CaptureError(file, 0, undefined, `${data} is empty`, 'record a capture with `fusetrace record`, or check the path', space);
   }
-  if (head.length >= 4 && head.readUInt32LE(0) === BT_SHB) return 'pcapng';
+  if (head.length >= 4 && head.readUInt32LE(0) === Block.SHB) return 'pcapng';
   if (head.length < 4 && PCAPNG_MAGIC.subarray(0, head.length).equals(head)) {
     throw new CaptureError(file, head.length, 0, `${data} ends after ${head.length} byte${head.length === 1 ? '' : 's'}, inside the first pcapng section header`,
       'the recorder was probably killed before it wrote anything; record again', space);

@@ -15,12 +15,7 @@
 import { byteAt } from './errors.js';
 import { MAX_RECORD, type ParserContext, type RecordParser } from './input.js';
 import { Direction, type CaptureMessage, type Timebase } from './message.js';
-import {
-  BOM, BOM_SWAPPED, BT_CB_COPY, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_NRB, BT_OPB, BT_SHB, BT_SPB, EPB_FLAGS,
-  EPB_FLAGS_DIRECTION, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION, IF_NAME, IF_TSOFFSET, IF_TSRESOL,
-  ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, OPT_ENDOFOPT, QUEUE_TAG, BACKING_TAG, SHB_HARDWARE, SHB_OS,
-  SHB_USERAPPL,
-} from './pcapng-format.js';
+import { BOM, BOM_SWAPPED, Block, EpbFlag, LINKTYPE_FUSE, Opt, QUEUE_TAG, BACKING_TAG } from './pcapng-format.js';
 import { ResyncParser } from './resync.js';
 
 const TWO32 = 4294967296;
@@ -41,25 +36,25 @@ export function askFor(len: number, avail: number): number {
 /** Smallest total length of each block type (header, fixed part, trailer). */
 function minBlockLen(type: number): number {
   switch (type) {
-    case BT_SHB: return 28;
-    case BT_IDB: return 20;
-    case BT_EPB: return 32;
-    case BT_OPB: return 32;
-    case BT_SPB: return 16;
-    case BT_ISB: return 24;
+    case Block.SHB: return 28;
+    case Block.IDB: return 20;
+    case Block.EPB: return 32;
+    case Block.OPB: return 32;
+    case Block.SPB: return 16;
+    case Block.ISB: return 24;
     default: return 12;
   }
 }
 
 function blockName(type: number): string {
   switch (type) {
-    case BT_SHB: return 'SHB';
-    case BT_IDB: return 'IDB';
-    case BT_EPB: return 'EPB';
-    case BT_OPB: return 'OPB';
-    case BT_SPB: return 'SPB';
-    case BT_ISB: return 'ISB';
-    case BT_NRB: return 'NRB';
+    case Block.SHB: return 'SHB';
+    case Block.IDB: return 'IDB';
+    case Block.EPB: return 'EPB';
+    case Block.OPB: return 'OPB';
+    case Block.SPB: return 'SPB';
+    case Block.ISB: return 'ISB';
+    case Block.NRB: return 'NRB';
     default: return `block type 0x${type.toString(16)}`;
   }
 }
@@ -176,7 +171,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       const type = dv.getUint32(p, this.le === true);
       // Byte order of this block: an SHB declares its own (adopted when it is read whole).
       let le = this.le === true;
-      if (type === BT_SHB) {
+      if (type === Block.SHB) {
         if (avail < 12) { this.need = 12; break; }
         const bom = buf.readUInt32LE(p + 8);
         if (bom === BOM) le = true;
@@ -191,7 +186,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       }
       const len = dv.getUint32(p + 4, le);
       // The common EPB needs no call to tell its length is sound.
-      if (!(type === BT_EPB && len >= 32 && (len & 3) === 0 && len <= MAX_RECORD)) {
+      if (!(type === Block.EPB && len >= 32 && (len & 3) === 0 && len <= MAX_RECORD)) {
         const bad = badLength(type, len);
         if (bad !== undefined) { p = this.damage(p, base, bad); continue; }
       }
@@ -204,7 +199,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         p = this.damage(p, base, `${blockName(type)} length ${len} differs from its trailing copy ${trail}`);
         continue;
       }
-      if (type === BT_EPB) {
+      if (type === Block.EPB) {
         const ifc = this.ifaces[dv.getUint32(p + 8, le)];
         if (ifc === undefined) {
           p = this.skipBlock(p, base, `EPB for interface ${this.r32(buf, p + 8)}, but the section declares ${this.ifaces.length}`, len);
@@ -236,7 +231,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     const p = this.lastEnd - rest;
     const type = this.r32(b, p);
     let len = this.r32(b, p + 4);
-    if (type === BT_SHB && rest >= 12) {
+    if (type === Block.SHB && rest >= 12) {
       const le = b.readUInt32LE(p + 8) === BOM;
       len = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
     }
@@ -293,21 +288,21 @@ export class PcapngParser extends ResyncParser implements RecordParser {
   private candidate(buf: Buffer, p: number, end: number): number {
     const type = this.r32(buf, p);
     let le = this.le;
-    if (type === BT_SHB) {
+    if (type === Block.SHB) {
       const bom = buf.readUInt32LE(p + 8);
       if (bom === BOM) le = true;
       else if (bom === BOM_SWAPPED) le = false;
       else return 0;
     } else if (!this.inSection) {
       return 0;
-    } else if (!(type === BT_IDB || type === BT_EPB || type === BT_SPB || type === BT_ISB || type === BT_OPB || type === BT_NRB)) {
+    } else if (!(type === Block.IDB || type === Block.EPB || type === Block.SPB || type === Block.ISB || type === Block.OPB || type === Block.NRB)) {
       return 0;
     }
     const len = u32(buf, p + 4, le);
     if (badLength(type, len) !== undefined) return 0;
     if (end - p < len) return -len;
     if (u32(buf, p + len - 4, le) !== len) return 0;
-    if (type === BT_EPB) {
+    if (type === Block.EPB) {
       if (u32(buf, p + 8, le) >= this.ifaces.length) return 0;
       if (u32(buf, p + 20, le) > len - 32) return 0;
     }
@@ -349,16 +344,16 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       while (o + 4 <= oe) {
         const code = dv.getUint16(o, le);
         const olen = dv.getUint16(o + 2, le);
-        if (code === OPT_ENDOFOPT) break;
+        if (code === Opt.ENDOFOPT) break;
         if (o + 4 + olen > oe) { this.badOption(base + o, code, olen); break; }
-        if (code === EPB_FLAGS && olen === 4) {
+        if (code === Opt.EPB_FLAGS && olen === 4) {
           const f = dv.getUint32(o + 4, le);
-          dir = f & EPB_FLAGS_DIRECTION;
-          failed = (f & EPB_FLAGS_FAILED) !== 0;
-        } else if (code === EPB_PROCESSID_THREADID && olen === 8) {
+          dir = f & EpbFlag.DIRECTION;
+          failed = (f & EpbFlag.FAILED) !== 0;
+        } else if (code === Opt.EPB_PROCESSID_THREADID && olen === 8) {
           pid = dv.getUint32(o + 4, le);
           tid = dv.getUint32(o + 8, le);
-        } else if (code === OPT_COMMENT) {
+        } else if (code === Opt.COMMENT) {
           comment = buf.toString('utf8', o + 4, o + 4 + olen);
         }
         o += 4 + ((olen + 3) & ~3);
@@ -448,9 +443,9 @@ export class PcapngParser extends ResyncParser implements RecordParser {
   /** Any block but EPB; returns a description when its content is impossible. */
   private other(buf: Buffer, p: number, len: number, base: number, type: number): string | undefined {
     switch (type) {
-      case BT_SHB: return this.shb(buf, p, len);
-      case BT_IDB: return this.idb(buf, p, len, base);
-      case BT_SPB: {
+      case Block.SHB: return this.shb(buf, p, len);
+      case Block.IDB: return this.idb(buf, p, len, base);
+      case Block.SPB: {
         const ifc = this.ifaces[0];
         if (ifc === undefined) return 'SPB in a section without interfaces';
         if (!ifc.fuse) return undefined;
@@ -460,7 +455,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         this.packet(buf, p, len, base, ifc, capLen, false);
         return undefined;
       }
-      case BT_OPB: {
+      case Block.OPB: {
         const id = this.r16(buf, p + 8);
         const ifc = this.ifaces[id];
         if (ifc === undefined) return `OPB for interface ${id}, but the section declares ${this.ifaces.length}`;
@@ -470,9 +465,9 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         this.packet(buf, p, len, base, ifc, capLen, true);
         return undefined;
       }
-      case BT_ISB: return this.isb(buf, p, len);
-      case BT_CB_COPY:
-      case BT_CB_NOCOPY: return this.custom(buf, p, len, base);
+      case Block.ISB: return this.isb(buf, p, len);
+      case Block.CB_COPY:
+      case Block.CB_NOCOPY: return this.custom(buf, p, len, base);
       default: return undefined; // NRB, DSB, other custom and unknown blocks: skipped
     }
   }
@@ -490,9 +485,9 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     this.hardware = undefined;
     this.recorder = undefined;
     this.options(buf, p + 24, p + len - 4, (code, o, olen) => {
-      if (code === SHB_OS) this.os = buf.toString('utf8', o, o + olen);
-      else if (code === SHB_HARDWARE) this.hardware = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
-      else if (code === SHB_USERAPPL) this.recorder = buf.toString('utf8', o, o + olen);
+      if (code === Opt.SHB_OS) this.os = buf.toString('utf8', o, o + olen);
+      else if (code === Opt.SHB_HARDWARE) this.hardware = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
+      else if (code === Opt.SHB_USERAPPL) this.recorder = buf.toString('utf8', o, o + olen);
     });
     return undefined;
   }
@@ -505,10 +500,10 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     let resol = 9;
     let offsetNs = 0n;
     this.options(buf, p + 16, p + len - 4, (code, o, olen) => {
-      if (code === IF_NAME) name = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
-      else if (code === IF_DESCRIPTION) description = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
-      else if (code === IF_TSRESOL && olen >= 1) resol = buf[o]!;
-      else if (code === IF_TSOFFSET && olen === 8) {
+      if (code === Opt.IF_NAME) name = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
+      else if (code === Opt.IF_DESCRIPTION) description = buf.toString('utf8', o, o + olen).replace(/\0+$/, '');
+      else if (code === Opt.IF_TSRESOL && olen >= 1) resol = buf[o]!;
+      else if (code === Opt.IF_TSOFFSET && olen === 8) {
         const secs = this.le ? buf.readBigInt64LE(o) : buf.readBigInt64BE(o);
         offsetNs = secs * 1_000_000_000n;
       }
@@ -596,10 +591,10 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       : this.r32(buf, o) * TWO32 + this.r32(buf, o + 4);
     this.options(buf, p + 20, p + len - 4, (code, o, olen) => {
       if (olen !== 8) return;
-      if (code === ISB_STARTTIME) startT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
-      else if (code === ISB_ENDTIME) endT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
-      else if (code === ISB_IFRECV) ifRecv = u64(o);
-      else if (code === ISB_IFDROP) ifDrop = u64(o);
+      if (code === Opt.ISB_STARTTIME) startT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
+      else if (code === Opt.ISB_ENDTIME) endT = this.time(ifc, this.r32(buf, o), this.r32(buf, o + 4));
+      else if (code === Opt.ISB_IFRECV) ifRecv = u64(o);
+      else if (code === Opt.ISB_IFDROP) ifDrop = u64(o);
     });
     this.sink.onStats?.({ conn: ifc.conn, startT, endT, ifRecv, ifDrop });
     if (ifDrop !== undefined && ifDrop > 0) {
@@ -616,7 +611,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     while (o + 4 <= end) {
       const code = this.r16(buf, o);
       const olen = this.r16(buf, o + 2);
-      if (code === OPT_ENDOFOPT) break;
+      if (code === Opt.ENDOFOPT) break;
       if (o + 4 + olen > end) { this.badOption(this.lastBase + o, code, olen); break; }
       on(code, o + 4, olen);
       o += 4 + ((olen + 3) & ~3);

@@ -4,11 +4,7 @@
  * EPB per message (direction and failed-write bits in epb_flags, pid/tid),
  * and ISBs. Either byte order, so tests can build big-endian captures.
  */
-import {
-  BOM, BT_CB_NOCOPY, BT_EPB, BT_IDB, BT_ISB, BT_SHB, EPB_FLAGS, EPB_FLAGS_FAILED, EPB_PROCESSID_THREADID, IF_DESCRIPTION,
-  IF_NAME, IF_TSOFFSET, IF_TSRESOL, ISB_ENDTIME, ISB_IFDROP, ISB_IFRECV, ISB_STARTTIME, LINKTYPE_FUSE, OPT_COMMENT, QUEUE_TAG, BACKING_TAG,
-  SHB_HARDWARE, SHB_OS, SHB_USERAPPL,
-} from './pcapng-format.js';
+import { BOM, Block, EpbFlag, LINKTYPE_FUSE, Opt, QUEUE_TAG, BACKING_TAG } from './pcapng-format.js';
 
 export interface SectionOptions {
   le?: boolean;
@@ -70,16 +66,16 @@ export class PcapngWriter {
     this.le = o.le ?? true;
     this.nextIface = 0;
     const opts: Buffer[] = [];
-    if (o.comment) opts.push(this.opt(OPT_COMMENT, Buffer.from(o.comment)));
-    if (o.hardware) opts.push(this.opt(SHB_HARDWARE, Buffer.from(o.hardware)));
-    if (o.os) opts.push(this.opt(SHB_OS, Buffer.from(o.os)));
-    if (o.userappl) opts.push(this.opt(SHB_USERAPPL, Buffer.from(o.userappl)));
+    if (o.comment) opts.push(this.opt(Opt.COMMENT, Buffer.from(o.comment)));
+    if (o.hardware) opts.push(this.opt(Opt.SHB_HARDWARE, Buffer.from(o.hardware)));
+    if (o.os) opts.push(this.opt(Opt.SHB_OS, Buffer.from(o.os)));
+    if (o.userappl) opts.push(this.opt(Opt.SHB_USERAPPL, Buffer.from(o.userappl)));
     const body = Buffer.alloc(16);
     this.w32(body, 0, BOM);
     this.w16(body, 4, 1);
     this.w16(body, 6, 0);
     body.writeBigInt64LE(-1n, 8); // section length unknown: all ones in either order
-    this.block(BT_SHB, [body, ...this.endOpts(opts)]);
+    this.block(Block.SHB, [body, ...this.endOpts(opts)]);
   }
 
   /** Declares an interface; returns its id in the current section. */
@@ -90,16 +86,16 @@ export class PcapngWriter {
     this.w16(body, 2, 0);
     this.w32(body, 4, o.snapLen ?? 0);
     const opts: Buffer[] = [];
-    opts.push(this.opt(IF_NAME, Buffer.from(o.name ?? 'fuse')));
-    if (o.description) opts.push(this.opt(IF_DESCRIPTION, Buffer.from(o.description)));
-    opts.push(this.opt(IF_TSRESOL, Buffer.from([o.tsresol ?? 9])));
+    opts.push(this.opt(Opt.IF_NAME, Buffer.from(o.name ?? 'fuse')));
+    if (o.description) opts.push(this.opt(Opt.IF_DESCRIPTION, Buffer.from(o.description)));
+    opts.push(this.opt(Opt.IF_TSRESOL, Buffer.from([o.tsresol ?? 9])));
     if (o.tsoffset !== undefined) {
       const b = Buffer.alloc(8);
       if (this.le) b.writeBigInt64LE(o.tsoffset); else b.writeBigInt64BE(o.tsoffset);
-      opts.push(this.opt(IF_TSOFFSET, b));
+      opts.push(this.opt(Opt.IF_TSOFFSET, b));
     }
     for (const [code, value] of o.options ?? []) opts.push(this.opt(code, value));
-    this.block(BT_IDB, [body, ...this.endOpts(opts)]);
+    this.block(Block.IDB, [body, ...this.endOpts(opts)]);
     return this.nextIface++;
   }
 
@@ -114,22 +110,22 @@ export class PcapngWriter {
     const padding = Buffer.alloc(pad4(p.data.length) - p.data.length);
     const opts: Buffer[] = [];
     let flags = p.dir ?? 0;
-    if (p.failedErrno !== undefined && p.failedErrno !== 0) flags |= EPB_FLAGS_FAILED;
+    if (p.failedErrno !== undefined && p.failedErrno !== 0) flags |= EpbFlag.FAILED;
     if (flags) {
       const b = Buffer.alloc(4);
       this.w32(b, 0, flags >>> 0);
-      opts.push(this.opt(EPB_FLAGS, b));
+      opts.push(this.opt(Opt.EPB_FLAGS, b));
     }
     if (p.pid !== undefined || p.tid !== undefined) {
       const b = Buffer.alloc(8);
       this.w32(b, 0, p.pid ?? 0);
       this.w32(b, 4, p.tid ?? 0);
-      opts.push(this.opt(EPB_PROCESSID_THREADID, b));
+      opts.push(this.opt(Opt.EPB_PROCESSID_THREADID, b));
     }
     const comment = p.failedErrno !== undefined && p.failedErrno > 0 ? `errno=${p.failedErrno}` : p.comment;
-    if (comment) opts.push(this.opt(OPT_COMMENT, Buffer.from(comment)));
+    if (comment) opts.push(this.opt(Opt.COMMENT, Buffer.from(comment)));
     for (const [code, value] of p.options ?? []) opts.push(this.opt(code, value));
-    this.block(BT_EPB, [head, p.data, padding, ...this.endOpts(opts)]);
+    this.block(Block.EPB, [head, p.data, padding, ...this.endOpts(opts)]);
   }
 
   stats(iface: number, s: { start?: bigint; end?: bigint; recv?: number; drop?: number; comment?: string }): void {
@@ -139,7 +135,7 @@ export class PcapngWriter {
     this.w32(head, 4, Number((ts >> 32n) & 0xffffffffn));
     this.w32(head, 8, Number(ts & 0xffffffffn));
     const opts: Buffer[] = [];
-    if (s.comment) opts.push(this.opt(OPT_COMMENT, Buffer.from(s.comment)));
+    if (s.comment) opts.push(this.opt(Opt.COMMENT, Buffer.from(s.comment)));
     const ts64 = (code: number, v: bigint): Buffer => {
       const b = Buffer.alloc(8);
       this.w32(b, 0, Number((v >> 32n) & 0xffffffffn));
@@ -151,11 +147,11 @@ export class PcapngWriter {
       if (this.le) b.writeBigUInt64LE(BigInt(v)); else b.writeBigUInt64BE(BigInt(v));
       return this.opt(code, b);
     };
-    if (s.start !== undefined) opts.push(ts64(ISB_STARTTIME, s.start));
-    if (s.end !== undefined) opts.push(ts64(ISB_ENDTIME, s.end));
-    if (s.recv !== undefined) opts.push(u64(ISB_IFRECV, s.recv));
-    if (s.drop !== undefined) opts.push(u64(ISB_IFDROP, s.drop));
-    this.block(BT_ISB, [head, ...this.endOpts(opts)]);
+    if (s.start !== undefined) opts.push(ts64(Opt.ISB_STARTTIME, s.start));
+    if (s.end !== undefined) opts.push(ts64(Opt.ISB_ENDTIME, s.end));
+    if (s.recv !== undefined) opts.push(u64(Opt.ISB_IFRECV, s.recv));
+    if (s.drop !== undefined) opts.push(u64(Opt.ISB_IFDROP, s.drop));
+    this.block(Block.ISB, [head, ...this.endOpts(opts)]);
   }
 
   /** A queue-state sample (capture-format.md §1, "Queue state"): a Custom Block that editors must not copy. */
@@ -169,7 +165,7 @@ export class PcapngWriter {
     this.w32(body, 24, q.waiting);
     this.w32(body, 28, q.maxBackground);
     this.w32(body, 32, q.congestionThreshold);
-    this.block(BT_CB_NOCOPY, [body]);
+    this.block(Block.CB_NOCOPY, [body]);
   }
 
   /** A passthrough backing-file ioctl (capture-format.md §1, "Passthrough backing files"). */
@@ -195,7 +191,7 @@ export class PcapngWriter {
     w64(56, b.ino ?? 0n);
     this.w32(body, 64, path.length);
     path.copy(body, 68);
-    this.block(BT_CB_NOCOPY, [body]);
+    this.block(Block.CB_NOCOPY, [body]);
   }
 
   /** Any block, for tests of unknown block types. */

@@ -12,7 +12,7 @@
  * trailing length, EPB interface and timestamp, IDB description, ISB drop.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { BOM, BOM_SWAPPED, BT_EPB as EPB, BT_IDB as IDB, BT_ISB as ISB, BT_SHB as SHB, IF_DESCRIPTION, ISB_IFDROP, OPT_ENDOFOPT } from '../capture/pcapng-format.js';
+import { BOM, BOM_SWAPPED, Block, Opt } from '../capture/pcapng-format.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import type { RecorderStatus } from './recorder-status.js';
 
@@ -84,7 +84,7 @@ export function scanCapture(file: string): CaptureScan {
         scan.cut = true;
         break;
       }
-      if (head.readUInt32LE(0) === SHB) {
+      if (head.readUInt32LE(0) === Block.SHB) {
         const magic = head.readUInt32LE(8);
         if (magic !== BOM && magic !== BOM_SWAPPED) break;
         le = magic === BOM;
@@ -100,9 +100,9 @@ export function scanCapture(file: string): CaptureScan {
       }
       if (u32(bytes(off + len - 4, 4)!, 0) !== len) break;
       const sec = scan.sections[scan.sections.length - 1];
-      if (btype === SHB) scan.sections.push({ le, ifaces: [] });
-      else if (btype === IDB && sec) sec.ifaces.push({ description: len <= 65536 ? idbDescription(bytes(off, len)!, le) : '', epbs: 0 });
-      else if (btype === EPB && sec && len >= 32) {
+      if (btype === Block.SHB) scan.sections.push({ le, ifaces: [] });
+      else if (btype === Block.IDB && sec) sec.ifaces.push({ description: len <= 65536 ? idbDescription(bytes(off, len)!, le) : '', epbs: 0 });
+      else if (btype === Block.EPB && sec && len >= 32) {
         const ifc = sec.ifaces[word2];
         if (ifc) {
           const b = bytes(off, 20)!;
@@ -112,13 +112,13 @@ export function scanCapture(file: string): CaptureScan {
           ifc.last = ts;
         }
       }
-      if (btype === ISB && sec) {
+      if (btype === Block.ISB && sec) {
         scan.isbDrops.set(word2, len <= 65536 ? isbDrop(bytes(off, len)!, le) : 0);
       } else {
         scan.isbRun = off + len;
         scan.isbDrops = new Map();
       }
-      scan.tail.push({ at: off, type: btype, iface: btype === EPB ? word2 : -1 });
+      scan.tail.push({ at: off, type: btype, iface: btype === Block.EPB ? word2 : -1 });
       if (scan.tail.length > TAIL_BLOCKS) scan.tail.shift();
       off += len;
       scan.good = off;
@@ -138,7 +138,7 @@ function options(block: Buffer, start: number, le: boolean, on: (code: number, v
   while (o + 4 <= end) {
     const code = le ? block.readUInt16LE(o) : block.readUInt16BE(o);
     const len = le ? block.readUInt16LE(o + 2) : block.readUInt16BE(o + 2);
-    if (code === OPT_ENDOFOPT || o + 4 + len > end) break;
+    if (code === Opt.ENDOFOPT || o + 4 + len > end) break;
     on(code, block.subarray(o + 4, o + 4 + len));
     o += 4 + ((len + 3) & ~3);
   }
@@ -147,7 +147,7 @@ function options(block: Buffer, start: number, le: boolean, on: (code: number, v
 function idbDescription(block: Buffer, le: boolean): string {
   let d = '';
   options(block, 16, le, (code, v) => {
-    if (code === IF_DESCRIPTION) d = v.toString('utf8');
+    if (code === Opt.IF_DESCRIPTION) d = v.toString('utf8');
   });
   return d;
 }
@@ -155,7 +155,7 @@ function idbDescription(block: Buffer, le: boolean): string {
 function isbDrop(block: Buffer, le: boolean): number {
   let drop = 0;
   options(block, 20, le, (code, v) => {
-    if (code === ISB_IFDROP && v.length === 8) drop = Number(le ? v.readBigUInt64LE(0) : v.readBigUInt64BE(0));
+    if (code === Opt.ISB_IFDROP && v.length === 8) drop = Number(le ? v.readBigUInt64LE(0) : v.readBigUInt64BE(0));
   });
   return drop;
 }
@@ -252,7 +252,7 @@ export function closeCapture(file: string, why: string, status: RecorderStatus |
     }
     // No room: give up the last message for each retry, counted as lost.
     const last = tail.pop();
-    if (err !== 'ENOSPC' && err !== 'EDQUOT' || !last || last.type !== EPB || attempt > TAIL_BLOCKS) {
+    if (err !== 'ENOSPC' && err !== 'EDQUOT' || !last || last.type !== Block.EPB || attempt > TAIL_BLOCKS) {
       truncate(file, end);
       out.writeFailed = err;
       out.lost = total;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../capture/errors.js';
 import type { CaptureMessage, CaptureNotice, ConnectionInfo } from '../capture/message.js';
 import { readCapture } from '../capture/open.js';
-import { BOM, BOM_SWAPPED, BT_SHB } from '../capture/pcapng-format.js';
+import { BOM, BOM_SWAPPED, Block } from '../capture/pcapng-format.js';
 import { guessDirection } from '../protocol/guess-direction.js';
 import { closeCapture } from './close-capture.js';
 import { unmountDead } from './dead-mounts.js';
@@ -316,7 +316,7 @@ function captureStart(file: string): 'none' | 'header' | 'messages' {
     if (size === 0) return 'none';
     const head = Buffer.alloc(12);
     for (let off = 0; off < size;) {
-      if (readSync(fd, head, 0, 12, off) < 12 || head.readUInt32LE(0) !== BT_SHB) return 'messages';
+      if (readSync(fd, head, 0, 12, off) < 12 || head.readUInt32LE(0) !== Block.SHB) return 'messages';
       const magic = head.readUInt32LE(8);
       if (magic !== BOM && magic !== BOM_SWAPPED) return 'messages';
       const len = magic === BOM ? head.readUInt32LE(4) : head.readUInt32BE(4);
