@@ -148,6 +148,8 @@ export class PcapngParser extends ResyncParser implements RecordParser {
     this.lastEnd = end;
     this.lastBase = base;
     const dv = this.viewOf(buf);
+    // Read once a chunk: an imported const is loaded and checked at each use (pcapng-format.ts).
+    const maxRecord = MAX_RECORD;
     let p = start;
     for (;;) {
       const avail = end - p;
@@ -186,7 +188,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       }
       const len = dv.getUint32(p + 4, le);
       // The common EPB needs no call to tell its length is sound.
-      if (!(type === Block.EPB && len >= 32 && (len & 3) === 0 && len <= MAX_RECORD)) {
+      if (!(type === Block.EPB && len >= 32 && (len & 3) === 0 && len <= maxRecord)) {
         const bad = badLength(type, len);
         if (bad !== undefined) { p = this.damage(p, base, bad); continue; }
       }
