@@ -8,7 +8,7 @@
  */
 import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
-import { SIZE_EVENT_CODE, SIZE_EVENT_KINDS, type SizeEventKind } from '../model/size-event.js';
+import { SIZE_EVENT_KINDS, type SizeCode, type SizeEventKind } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
@@ -470,10 +470,9 @@ export class FileState {
   }
 
   /** Notes a size event: kept in the history while it is not full, always counted. */
-  noteSizeEvent(t: number, kind: SizeEventKind, unique: Id | null, value: number): void {
+  noteSizeEvent(t: number, k: SizeCode, unique: Id | null, value: number): void {
     this.sizeEvents++;
     const h = this.sizeHistory;
-    const k = SIZE_EVENT_CODE[kind];
     if (h === undefined) this.sizeHistory = new SizeHistory(t, k, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
     else if (!h.full) h.add(t, k, unique, value, this.kernelSize, this.group.daemonSize, this.group.reportedSize, this.path);
   }

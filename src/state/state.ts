@@ -14,7 +14,7 @@ import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FOPEN_PASSTHROUGH, O_DIRECT, O_TRUNC } from '../protocol/flags/open.js';
 import { S_IFMT, S_IFREG } from '../protocol/flags/attr.js';
-import type { SizeEventKind } from '../model/size-event.js';
+import { SIZE_EVENT_KINDS, SizeCode } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
 import { BARS_PER_FILE, FileState, SizeGroup, Track, type SizeFacts, type SizeReport } from './files.js';
@@ -536,7 +536,7 @@ export class AnalysisState {
         const child = this.files.getOrCreate(x.conn, nid, c.paths);
         child.path = c.paths.path(nid);
         if (op === Op.CREATE || op === Op.TMPFILE) {
-          if ((x.flags & O_TRUNC) !== 0) this.truncate(child, x, 0, 'open-trunc', t);
+          if ((x.flags & O_TRUNC) !== 0) this.truncate(child, x, 0, SizeCode.OpenTrunc, t);
           this.openHandle(c, child, x, t);
         }
         noteType(child, op === Op.MKDIR ? 0o040000 : x.attrMode);
@@ -551,7 +551,7 @@ export class AnalysisState {
         if (x.attrIno !== undefined) this.files.setIno(f, x.attrIno);
         if (op === Op.SETATTR && (x.opFlags & FATTR_SIZE) !== 0) {
           const size = !Number.isNaN(x.attrSize) ? x.attrSize : x.size;
-          if (!Number.isNaN(size)) this.truncate(f, x, size, 'truncate', t);
+          if (!Number.isNaN(size)) this.truncate(f, x, size, SizeCode.Truncate, t);
           if (!Number.isNaN(x.attrSize)) f.group.reportedSize = x.attrSize;
           return;
         }
@@ -575,7 +575,7 @@ export class AnalysisState {
       }
       case Op.OPEN: {
         if (f === undefined) return;
-        if ((x.flags & O_TRUNC) !== 0) this.truncate(f, x, 0, 'open-trunc', t);
+        if ((x.flags & O_TRUNC) !== 0) this.truncate(f, x, 0, SizeCode.OpenTrunc, t);
         this.openHandle(c, f, x, t);
         return;
       }
@@ -593,7 +593,7 @@ export class AnalysisState {
       case Op.WRITE: {
         if (f === undefined || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
         f.bytesWritten += x.resultSize;
-        this.grow(f, x, x.offset + x.resultSize, 'write', t);
+        this.grow(f, x, x.offset + x.resultSize, SizeCode.Write, t);
         return;
       }
       case Op.FALLOCATE: {
@@ -601,13 +601,13 @@ export class AnalysisState {
         const mode = x.opFlags;
         if ((mode & FALLOC_FL_COLLAPSE_RANGE) !== 0) this.shift(f, x, -x.size, t);
         else if ((mode & FALLOC_FL_INSERT_RANGE) !== 0) this.shift(f, x, x.size, t);
-        else if ((mode & FALLOC_FL_KEEP_SIZE) === 0) this.grow(f, x, x.offset + x.size, 'fallocate', t);
+        else if ((mode & FALLOC_FL_KEEP_SIZE) === 0) this.grow(f, x, x.offset + x.size, SizeCode.Fallocate, t);
         return;
       }
       case Op.COPY_FILE_RANGE: case Op.COPY_FILE_RANGE_64: {
         if (x.node2 === undefined || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
         const dst = this.files.getOrCreate(x.conn, x.node2, c.paths);
-        this.grow(dst, x, x.offset + x.resultSize, 'copy', t);
+        this.grow(dst, x, x.offset + x.resultSize, SizeCode.Copy, t);
         return;
       }
       case Op.RENAME: case Op.RENAME2: {
@@ -643,12 +643,12 @@ export class AnalysisState {
 
   // -------------------------------------------------------------- size views
 
-  private sizeEvent(f: FileState, kind: SizeEventKind, x: Exchange | undefined, value: number, t: number): void {
-    if (this.summaries === true) f.noteSizeEvent(t, kind, x !== undefined ? x.unique : null, value);
+  private sizeEvent(f: FileState, code: SizeCode, x: Exchange | undefined, value: number, t: number): void {
+    if (this.summaries === true) f.noteSizeEvent(t, code, x !== undefined ? x.unique : null, value);
     const hook = this.opts.onSizeEvent;
     if (hook === undefined) return;
     hook({
-      t, kind, unique: x !== undefined ? x.unique : null, value, kernel: f.kernelSize, daemon: f.group.daemonSize, reported: f.group.reportedSize, path: f.path,
+      t, kind: SIZE_EVENT_KINDS[code], unique: x !== undefined ? x.unique : null, value, kernel: f.kernelSize, daemon: f.group.daemonSize, reported: f.group.reportedSize, path: f.path,
     }, f);
   }
 
@@ -687,7 +687,7 @@ export class AnalysisState {
     if (isSetattr && !wb) f.kernelSize = size;
     else if (Number.isNaN(f.kernelSize) || (!wb && applies)) f.kernelSize = size;
     rep.kernelAfter = f.kernelSize;
-    this.sizeEvent(f, 'report', x, size, t);
+    this.sizeEvent(f, SizeCode.Report, x, size, t);
   }
 
   /** A report record from the pool (no allocation once the pool holds as many as one reply needs). */
@@ -723,7 +723,7 @@ export class AnalysisState {
     if (end >= f.kernelSize) return;
     f.kernelSize = end;
     f.tKernelChange = t;
-    this.sizeEvent(f, 'short-read', x, end, t);
+    this.sizeEvent(f, SizeCode.ShortRead, x, end, t);
   }
 
   /**
@@ -741,7 +741,7 @@ export class AnalysisState {
     g.tEofSeen = t;
   }
 
-  private truncate(f: FileState, x: Exchange, size: number, kind: 'truncate' | 'open-trunc', t: number): void {
+  private truncate(f: FileState, x: Exchange, size: number, kind: SizeCode.Truncate | SizeCode.OpenTrunc, t: number): void {
     const g = f.group;
     const before = g.daemonSize;
     g.daemonSize = size;
@@ -757,7 +757,7 @@ export class AnalysisState {
   }
 
   /** A completed WRITE/FALLOCATE/COPY reaching `end`: sizes become max(size, end). */
-  private grow(f: FileState, x: Exchange, end: number, kind: SizeEventKind, t: number): void {
+  private grow(f: FileState, x: Exchange, end: number, kind: SizeCode, t: number): void {
     const g = f.group;
     const before = g.daemonSize;
     let changed = false;
@@ -772,7 +772,7 @@ export class AnalysisState {
       changed = true;
     }
     f.tKernelChange = t;
-    if (changed || kind !== 'write') this.sizeEvent(f, kind, x, end, t);
+    if (changed || kind !== SizeCode.Write) this.sizeEvent(f, kind, x, end, t);
   }
 
   /** FALLOCATE collapse/insert range: the size moves by `delta`. */
@@ -787,7 +787,7 @@ export class AnalysisState {
     }
     if (!Number.isNaN(f.kernelSize)) f.kernelSize = Math.max(0, f.kernelSize + delta);
     f.tKernelChange = t;
-    this.sizeEvent(f, 'fallocate', x, g.daemonSize, t);
+    this.sizeEvent(f, SizeCode.Fallocate, x, g.daemonSize, t);
   }
 
   // ------------------------------------------------------------ notifications
@@ -803,7 +803,7 @@ export class AnalysisState {
         if (f === undefined) return;
         f.kernelSize = NaN;
         f.tKernelChange = n.t;
-        this.sizeEvent(f, 'inval', undefined, NaN, n.t);
+        this.sizeEvent(f, SizeCode.Inval, undefined, NaN, n.t);
         return;
       }
       case 4: { // STORE
@@ -813,7 +813,7 @@ export class AnalysisState {
         const end = n.offset + n.size;
         if (!Number.isNaN(f.kernelSize) && end > f.kernelSize) f.kernelSize = end;
         f.tKernelChange = n.t;
-        this.sizeEvent(f, 'store', undefined, end, n.t);
+        this.sizeEvent(f, SizeCode.Store, undefined, end, n.t);
         return;
       }
       case 6: // DELETE

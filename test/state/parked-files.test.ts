@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { FileState } from '../../src/state/files.js';
 import { FileTable } from '../../src/state/file-table.js';
 import { ParkedFiles } from '../../src/state/parked-files.js';
+import { SizeCode } from '../../src/model/size-event.js';
 import { Cap, OP } from '../analysis/capture-builder.js';
 
 const DIR = 0o040755;
@@ -29,7 +30,7 @@ test('FileTable: a parked file comes back with every fact it had, in its place i
   a.group.reportedSize = 5;
   a.group.daemonSize = 5;
   a.group.tUpdated = 7e12;
-  a.noteSizeEvent(7e12, 'report', 9_007_199_254_740_000, 5);
+  a.noteSizeEvent(7e12, SizeCode.Report, 9_007_199_254_740_000, 5);
   b.regular = false;
   c.countOpcode(OP.GETATTR);
   t.park(a);
@@ -130,7 +131,7 @@ test('ParkedFiles: a size event whose numbers are not the file\'s keeps its own;
   a.group.reportedSize = 5;
   a.group.daemonSize = 5;
   a.tKernelChange = 3e12;
-  a.noteSizeEvent(3e12, 'short-read', 41, 5);
+  a.noteSizeEvent(3e12, SizeCode.ShortRead, 41, 5);
   // The sizes moved after the event with no event of their own: the event keeps what it saw.
   a.kernelSize = 9;
   a.group.daemonSize = NaN;
@@ -138,7 +139,7 @@ test('ParkedFiles: a size event whose numbers are not the file\'s keeps its own;
   b.kernelSize = NaN;
   b.group.reportedSize = 8;
   b.group.daemonSize = NaN;
-  b.noteSizeEvent(4e12, 'store', null, 8);
+  b.noteSizeEvent(4e12, SizeCode.Store, null, 8);
   t.park(a);
   t.park(b);
   assert.equal(t.parked.size, 2);
