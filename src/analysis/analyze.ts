@@ -313,7 +313,6 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       if (t > maxT[m.input]!) maxT[m.input] = t;
       if (t < span[0]!) span[0] = t;
       if (t > span[1]!) span[1] = t;
-      inputFacts[m.input]!.messages++;
       if (isRebuilt(m.comment)) rebuilt[m.conn] = (rebuilt[m.conn] ?? 0) + 1;
       pairer.message(m);
       if (++sinceDrain >= RELEASE_EVERY) {
@@ -364,6 +363,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     fatal = e;
   }
   inputs.forEach((inp, i) => {
+    // Counted by the readers: a count here was a closure, an array and an object loaded a message.
+    inputFacts[i]!.messages = inp.messages;
     inputFacts[i]!.bytes = inp.dataBytes;
     inputFacts[i]!.format = inp.format ?? 'pcapng';
     if (inp.compression) inputFacts[i]!.compression = inp.compression;

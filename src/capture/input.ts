@@ -26,6 +26,8 @@ export interface RecordParser {
   finish(rest: number, at: number): void;
   /** Relative time of the latest message parsed (for merging inputs by time). */
   readonly lastT: number;
+  /** Messages handed to the sink so far. */
+  readonly messages: number;
 }
 
 export interface ReaderOptions {
@@ -170,6 +172,11 @@ export class CaptureInput {
 
   get lastT(): number {
     return this.parser?.lastT ?? -Infinity;
+  }
+
+  /** Messages its parser handed to the sink so far. */
+  get messages(): number {
+    return this.parser?.messages ?? 0;
   }
 
   private open(): void {
