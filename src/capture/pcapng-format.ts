@@ -54,6 +54,17 @@ export const enum Opt {
   ISB_IFDROP = 5,
 }
 
+/**
+ * An EPB option's code and length as one 32-bit word read in the section's
+ * byte order (code in the low half little-endian, the high half big-endian):
+ * epb_flags (4 bytes) and the process/thread ids (8; the same word either way).
+ */
+export const enum EpbOptHead {
+  FLAGS_LE = Opt.EPB_FLAGS | (4 << 16),
+  FLAGS_BE = (Opt.EPB_FLAGS << 16) | 4,
+  IDS = Opt.EPB_PROCESSID_THREADID | (8 << 16),
+}
+
 /** epb_flags bits. */
 export const enum EpbFlag {
   /** Bits 0-1: the direction (1 inbound = kernel -> daemon, 2 outbound = daemon -> kernel). */

@@ -235,6 +235,27 @@ test('unknown block types and unknown options are skipped', () => {
   assert.equal((parser as unknown as { blockNo: number }).blockNo, 7);
 });
 
+test('EPB options in any order: the ids before the flags, flags without ids, a later option overriding', () => {
+  const word = (...v: number[]): Buffer => {
+    const b = Buffer.alloc(4 * v.length);
+    v.forEach((x, i) => b.writeUInt32LE(x, 4 * i));
+    return b;
+  };
+  const data = pcapngToBuffer((w) => {
+    w.addInterface({ name: 'fuse' });
+    // The recorders' layout (flags, then ids), then the same options in other orders and combinations.
+    w.packet({ iface: 0, ts: T0, data: reply(2, 0), dir: 2, pid: 10, tid: 11 });
+    w.packet({ iface: 0, ts: T0, data: reply(4, 0), options: [[8, word(20, 21)], [2, word(2)]] });
+    w.packet({ iface: 0, ts: T0, data: reply(6, 0), options: [[2, word(2 | 0x10000)], [1, Buffer.from('errno=5')], [8, word(30, 31)]] });
+    w.packet({ iface: 0, ts: T0, data: reply(8, 0), dir: 1, pid: 40, tid: 41, options: [[2, word(2)], [8, word(50, 51)]] });
+    w.packet({ iface: 0, ts: T0, data: reply(10, 0), options: [[2, word(2)], [8, Buffer.alloc(4)]] });
+  });
+  const { got, error } = drive('pcapng', data);
+  assert.equal(error, undefined);
+  assert.deepEqual(got.msgs.map((m) => [m.dir, m.pid, m.tid, m.failedErrno]),
+    [[2, 10, 11, 0], [2, 20, 21, 0], [2, 30, 31, 5], [2, 50, 51, 0], [2, -1, -1, 0]]);
+});
+
 test('failed write: epb_flags bit 16 with and without errno comment', () => {
   const data = pcapngToBuffer((w) => {
     w.addInterface({ name: 'fuse' });
