@@ -353,6 +353,8 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         pid = dv.getUint32(o + 12, le);
         tid = dv.getUint32(o + 16, le);
         o += 20;
+        // Then opt_endofopt (a zero word) and the block's end, as they write it: nothing left for the loop.
+        if (o + 4 === oe && dv.getUint32(o, le) === 0) o = oe;
       }
       while (o + 4 <= oe) {
         const code = dv.getUint16(o, le);
