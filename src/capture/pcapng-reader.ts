@@ -346,6 +346,8 @@ export class PcapngParser extends ResyncParser implements RecordParser {
       // The recorders write epb_flags, then the process and thread ids, first: each told by one compare of its
       // code and length read as one word, where the loop reads and tests them apart (decode+pair 5.3% fewer
       // instructions, with the end of options below). Any other layout takes the loop, which reads what this did not.
+      // In front of the loop, not in it: the same word compares made turns of the loop counted 1,966 instructions a
+      // message against 1,901, the loop's turns costing most of what the compares save.
       if (o + 20 <= oe && dv.getUint32(o, le) === (le ? EpbOptHead.FLAGS_LE : EpbOptHead.FLAGS_BE) && dv.getUint32(o + 8, le) === EpbOptHead.IDS) {
         const f = dv.getUint32(o + 4, le);
         dir = f & EpbFlag.DIRECTION;
