@@ -42,6 +42,12 @@ export class IdTable<V = Exchange> {
   private seq = 0;
   private count = 0;
   private big: Map<bigint, { x: V; seq: number }> | undefined;
+  /**
+   * What `values()` gave last, until the table next changes: the end of the
+   * input walks the state's files three times (the last summaries, the parked
+   * rows, the model), and at a million files each walk was a sort.
+   */
+  private listed: V[] | undefined;
 
   constructor(opts?: { unordered: true }) {
     this.seqs = opts?.unordered === true ? undefined : new Uint32Array(16);
@@ -88,6 +94,7 @@ export class IdTable<V = Exchange> {
 
   /** `set`, returning the value it replaced (undefined when the key was new): one probe where `get` then `set` take two. */
   swap(u: Id, x: V): V | undefined {
+    this.listed = undefined;
     if (typeof u !== 'number') {
       const e = (this.big ??= new Map()).get(u);
       if (e) {
@@ -124,6 +131,7 @@ export class IdTable<V = Exchange> {
   }
 
   delete(u: Id): boolean {
+    this.listed = undefined;
     if (typeof u !== 'number') return this.big?.delete(u) ?? false;
     const i = this.slotOf(u);
     if (i < 0) return false;
@@ -133,6 +141,7 @@ export class IdTable<V = Exchange> {
 
   /** Removes the key and returns its value (undefined when absent): one probe where `get` then `delete` take two. */
   take(u: Id): V | undefined {
+    this.listed = undefined;
     if (typeof u !== 'number') {
       const big = this.big;
       const e = big?.get(u);
@@ -210,13 +219,18 @@ export class IdTable<V = Exchange> {
    * rather than an object each.
    */
   values(): IterableIterator<V> {
+    return (this.listed ??= this.list()).values();
+  }
+
+  /** The values in insertion order (any order in an unordered table), as a new array. */
+  private list(): V[] {
     const cap = this.keys.length;
     const seqs = this.seqs;
     if (seqs === undefined) {
       const out: V[] = [];
       for (let i = 0; i < cap; i++) if (this.keys[i] !== EMPTY) out.push(this.vals[i]!);
       if (this.big) for (const e of this.big.values()) out.push(e.x);
-      return out.values();
+      return out;
     }
     if (this.big === undefined && this.seq * cap < Number.MAX_SAFE_INTEGER) {
       const order = new Float64Array(this.count);
@@ -225,7 +239,7 @@ export class IdTable<V = Exchange> {
       order.sort();
       const out = new Array<V>(n);
       for (let k = 0; k < n; k++) out[k] = this.vals[order[k]! % cap]!;
-      return out.values();
+      return out;
     }
     const all: { x: V; seq: number }[] = [];
     for (let i = 0; i < cap; i++) {
@@ -233,6 +247,6 @@ export class IdTable<V = Exchange> {
     }
     if (this.big) all.push(...this.big.values());
     all.sort((a, b) => a.seq - b.seq);
-    return all.map((e) => e.x).values();
+    return all.map((e) => e.x);
   }
 }

@@ -12,15 +12,23 @@ const ids = fc.oneof(
   fc.integer({ min: 0, max: 3 }).map((i) => (1n << 63n) + BigInt(i)),
 );
 
-const op = fc.tuple(fc.constantFrom('set', 'delete', 'swap', 'take'), ids, fc.nat(1000));
+// `list`: compare the iteration there too (a table keeps its last listing until it changes).
+const op = fc.tuple(fc.constantFrom('set', 'delete', 'swap', 'take', 'list'), ids, fc.nat(1000));
 
 for (const unordered of [false, true]) {
-  test(`an${unordered ? ' unordered' : ''} IdTable answers get, has, size and ${unordered ? 'iteration (in any order)' : 'insertion-order iteration'} like a Map over any run of sets, swaps, deletes and takes`, () => {
+  test(`an${unordered ? ' unordered' : ''} IdTable answers get, has, size and ${unordered ? 'iteration (in any order)' : 'insertion-order iteration'} like a Map over any run of sets, swaps, deletes, takes and listings`, () => {
+    const sameValues = (t: IdTable<number>, m: Map<Id, number>): void => {
+      if (unordered) assert.deepEqual([...t.values()].sort((a, b) => a - b), [...m.values()].sort((a, b) => a - b));
+      else assert.deepEqual([...t.values()], [...m.values()]);
+    };
     fc.assert(fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
       const t = unordered ? new IdTable<number>({ unordered }) : new IdTable<number>();
       const m = new Map<Id, number>();
       for (const [kind, id, v] of ops) {
-        if (kind === 'set') {
+        if (kind === 'list') {
+          sameValues(t, m);
+          sameValues(t, m);
+        } else if (kind === 'set') {
           t.set(id, v);
           m.set(id, v);
         } else if (kind === 'swap') {
@@ -38,8 +46,7 @@ for (const unordered of [false, true]) {
         assert.equal(t.get(id), m.get(id));
         assert.equal(t.has(id), m.has(id));
       }
-      if (unordered) assert.deepEqual([...t.values()].sort((a, b) => a - b), [...m.values()].sort((a, b) => a - b));
-      else assert.deepEqual([...t.values()], [...m.values()]);
+      sameValues(t, m);
     }));
   });
 }
