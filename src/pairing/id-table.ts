@@ -44,8 +44,9 @@ export class IdTable<V = Exchange> {
   private big: Map<bigint, { x: V; seq: number }> | undefined;
   /**
    * What `values()` gave last, until the table next changes: the end of the
-   * input walks the state's files three times (the last summaries, the parked
-   * rows, the model), and at a million files each walk was a sort.
+   * input walks the state's files three times (the live files' last paths,
+   * the parked rows' paths, the model), and at a million files each walk was
+   * a sort.
    */
   private listed: V[] | undefined;
 
