@@ -14,7 +14,7 @@ import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FOPEN_PASSTHROUGH, O_DIRECT, O_TRUNC } from '../protocol/flags/open.js';
 import { S_IFMT, S_IFREG } from '../protocol/flags/attr.js';
-import { SIZE_EVENT_KINDS, SizeCode } from '../model/size-event.js';
+import { SIZE_EVENT_NAME, SizeCode } from '../model/size-event.js';
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ConnConcurrency, LevelTime } from './concurrency.js';
 import { BARS_PER_FILE, FileState, SizeGroup, Track, type SizeFacts, type SizeReport } from './files.js';
@@ -648,7 +648,7 @@ export class AnalysisState {
     const hook = this.opts.onSizeEvent;
     if (hook === undefined) return;
     hook({
-      t, kind: SIZE_EVENT_KINDS[code], unique: x !== undefined ? x.unique : null, value, kernel: f.kernelSize, daemon: f.group.daemonSize, reported: f.group.reportedSize, path: f.path,
+      t, kind: SIZE_EVENT_NAME[code], unique: x !== undefined ? x.unique : null, value, kernel: f.kernelSize, daemon: f.group.daemonSize, reported: f.group.reportedSize, path: f.path,
     }, f);
   }
 
