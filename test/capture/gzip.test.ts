@@ -278,7 +278,8 @@ test('random cuts and corruptions of a gzipped capture: only CaptureError, and a
       return readFiles([f]);
     };
     const whole = readGz(first);
-    assert.equal(whole.error, atMemberEnd.error);
+    assert.equal(atMemberEnd.error, undefined, 'the first 20,000 bytes end between two blocks');
+    assert.equal(whole.error, undefined);
     assert.deepEqual(whole.got.msgs, atMemberEnd.got.msgs);
     fc.assert(fc.property(fc.integer({ min: 0, max: gz.length - 1 }).filter((cut) => cut !== first.length), (cut) => {
       const r = readGz(gz.subarray(0, cut));
