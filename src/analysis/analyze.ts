@@ -212,7 +212,8 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
       maxBars: limits.maxBars,
       // Narrowed by file or time, a report has room to draw all it selected (up to the page's cap).
       barsPerFile: narrowed ? limits.barsPerFileNarrowed : undefined,
-      barWanted: (x, f) => {
+      // Without filters every bar is wanted: no call per exchange to say so.
+      barWanted: !narrowed && filtersIn.conns.length === 0 ? undefined : (x, f) => {
         const flt = resolved();
         const tEnd = x.replied ? x.tReply : Infinity;
         return flt.conn(x.conn) && (flt.since === null || tEnd >= flt.since) && (flt.until === null || x.tReq <= flt.until) &&

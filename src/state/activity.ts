@@ -24,6 +24,11 @@ export class ActivityBins {
   total = 0;
   private raw: number[] | undefined = [];
   private shift = FIRST_SHIFT;
+  /**
+   * 2^shift, kept: `2 ** shift` is a call of the C library's pow from
+   * optimised code, and `bin` runs once for each exchange of a report.
+   */
+  private width = 2 ** FIRST_SHIFT;
   /** Index (t / width) of counts[0]. */
   private k0 = 0;
   private counts: number[] = [];
@@ -43,8 +48,7 @@ export class ActivityBins {
   }
 
   private bin(t: number): void {
-    const width = 2 ** this.shift;
-    const k = Math.floor(t / width);
+    const k = Math.floor(t / this.width);
     const n = this.counts.length;
     if (n === 0) {
       this.k0 = k;
@@ -77,6 +81,7 @@ export class ActivityBins {
     this.counts = next;
     this.k0 = lo;
     this.shift = shift;
+    this.width = 2 ** shift;
   }
 
   /** The counts at `2^shift` ns per slice (at least this one's own width). */

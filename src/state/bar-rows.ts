@@ -43,7 +43,7 @@ export class BarRows {
   }
 
   /** Adds row `i` of `from`. */
-  addRow(from: BarRows, i: number): void {
+  addRow(from: BarRowSource, i: number): void {
     this.put(from.at(i, Col.Conn), from.at(i, Col.Unique), from.at(i, Col.Opcode), from.at(i, Col.TReq), from.at(i, Col.Replied), from.at(i, Col.TReply),
       from.at(i, Col.Error), from.at(i, Col.Tid), from.at(i, Col.Offset), from.at(i, Col.Size));
     this.addRefs(from.bigUnique(i), from.info(i));
@@ -76,7 +76,7 @@ export class BarRows {
   }
 
   /** Number `k` of row `i`. */
-  private at(i: number, k: number): number {
+  at(i: number, k: number): number {
     if (i < SMALL_ROWS) return this.nums[i * STRIDE + k]!;
     const j = i - SMALL_ROWS;
     const c = chunkOf(j);
@@ -92,25 +92,7 @@ export class BarRows {
     this.refs.push(big, info);
   }
 
-  /** Removes row `i` (later rows move up); only while the rows fit the plain array (recently dropped bars: at most 64). */
-  remove(i: number): void {
-    if (this.n > SMALL_ROWS) throw new Error(`BarRows.remove: ${this.n} rows, at most ${SMALL_ROWS} supported`);
-    this.nums.splice(i * STRIDE, STRIDE);
-    this.refs?.splice(2 * i, 2);
-    this.n--;
-  }
-
-  /** The row of exchange `conn`/`unique`, -1 when none. */
-  find(conn: number, unique: Id): number {
-    const big = typeof unique === 'bigint';
-    for (let i = 0; i < this.n; i++) {
-      if (this.at(i, Col.Conn) !== conn) continue;
-      if (big ? this.refs?.[2 * i] === unique : this.at(i, Col.Unique) === unique) return i;
-    }
-    return -1;
-  }
-
-  private bigUnique(i: number): bigint | null {
+  bigUnique(i: number): bigint | null {
     return (this.refs?.[2 * i] as bigint | null | undefined) ?? null;
   }
 
@@ -158,6 +140,116 @@ export class BarRows {
   /** Flags worth showing on hover (write_flags, SETATTR valid ...). */
   info(i: number): string | null {
     return (this.refs?.[2 * i + 1] as string | null | undefined) ?? null;
+  }
+}
+
+/** Rows `BarRows.addRow` copies from: a file's kept bars, or its recently dropped ones. */
+export interface BarRowSource {
+  /** Number `k` (a column) of row `i`. */
+  at(i: number, k: number): number;
+  /** The unique of row `i` when it is a bigint, else null. */
+  bigUnique(i: number): bigint | null;
+  info(i: number): string | null;
+}
+
+/**
+ * The last `capacity` bars a file dropped (for a finding raised after the
+ * fact to bring back), in a ring: a busy file drops a bar per exchange once
+ * its budget is spent, and taking the oldest off the front of a plain array
+ * moved every row after it (a directory of a many-file capture: most of the
+ * exchanges). Rows are numbered oldest first.
+ */
+export class RecentBarRows implements BarRowSource {
+  n = 0;
+  /** The oldest row's place, once the ring is full (0 before). */
+  private head = 0;
+  /** Row by place; grows to `capacity` rows as rows come (most files drop a few). */
+  private nums: number[] = [];
+  /** Per place: the bigint unique or null, and the info; undefined while every row has neither. */
+  private refs: (bigint | string | null)[] | undefined = undefined;
+
+  constructor(readonly capacity: number) {}
+
+  /** Adds the bar of `x` with hover `info`, in place of the oldest when full. */
+  add(x: Exchange, info: string | null): void {
+    const u = x.unique;
+    const big = typeof u === 'bigint' ? u : null;
+    if (this.n < this.capacity) {
+      this.nums.push(x.conn, big !== null ? NaN : (u as number), x.opcode, x.tReq, x.replied ? 1 : 0, x.tReply, x.error, x.tid, x.offset, x.size);
+      if (this.refs !== undefined || big !== null || info !== null) {
+        // Rows before this one had neither.
+        (this.refs ??= new Array<null>(2 * this.n).fill(null)).push(big, info);
+      }
+      this.n++;
+      return;
+    }
+    const p = this.head;
+    this.head = p + 1 === this.capacity ? 0 : p + 1;
+    const a = this.nums;
+    const o = p * STRIDE;
+    a[o + Col.Conn] = x.conn;
+    a[o + Col.Unique] = big !== null ? NaN : (u as number);
+    a[o + Col.Opcode] = x.opcode;
+    a[o + Col.TReq] = x.tReq;
+    a[o + Col.Replied] = x.replied ? 1 : 0;
+    a[o + Col.TReply] = x.tReply;
+    a[o + Col.Error] = x.error;
+    a[o + Col.Tid] = x.tid;
+    a[o + Col.Offset] = x.offset;
+    a[o + Col.Size] = x.size;
+    if (this.refs !== undefined || big !== null || info !== null) {
+      const r = (this.refs ??= new Array<null>(2 * this.n).fill(null));
+      r[2 * p] = big;
+      r[2 * p + 1] = info;
+    }
+  }
+
+  /** The place of row `i`. */
+  private place(i: number): number {
+    const p = this.head + i;
+    return p < this.capacity ? p : p - this.capacity;
+  }
+
+  at(i: number, k: number): number {
+    return this.nums[this.place(i) * STRIDE + k]!;
+  }
+
+  bigUnique(i: number): bigint | null {
+    return (this.refs?.[2 * this.place(i)] as bigint | null | undefined) ?? null;
+  }
+
+  info(i: number): string | null {
+    return (this.refs?.[2 * this.place(i) + 1] as string | null | undefined) ?? null;
+  }
+
+  tReq(i: number): number {
+    return this.at(i, Col.TReq);
+  }
+
+  /** The row of exchange `conn`/`unique`, -1 when none. */
+  find(conn: number, unique: Id): number {
+    const big = typeof unique === 'bigint';
+    for (let i = 0; i < this.n; i++) {
+      if (this.at(i, Col.Conn) !== conn) continue;
+      if (big ? this.bigUnique(i) === unique : this.at(i, Col.Unique) === unique) return i;
+    }
+    return -1;
+  }
+
+  /** Removes row `i` (a rescue: rare), the rest kept in order, oldest at place 0. */
+  remove(i: number): void {
+    const nums: number[] = [];
+    const refs = this.refs === undefined ? undefined : ([] as (bigint | string | null)[]);
+    for (let j = 0; j < this.n; j++) {
+      if (j === i) continue;
+      const p = this.place(j);
+      for (let k = 0; k < STRIDE; k++) nums.push(this.nums[p * STRIDE + k]!);
+      refs?.push(this.refs![2 * p]!, this.refs![2 * p + 1]!);
+    }
+    this.nums = nums;
+    this.refs = refs;
+    this.head = 0;
+    this.n--;
   }
 }
 

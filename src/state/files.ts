@@ -12,7 +12,7 @@ import { SIZE_EVENT_KINDS, type SizeCode, type SizeEventKind } from '../model/si
 import type { PassthroughBacking } from '../model/analysis.js';
 import { ActivityBins } from './activity.js';
 import { LevelTime } from './concurrency.js';
-import { BarRows } from './bar-rows.js';
+import { BarRows, RecentBarRows } from './bar-rows.js';
 
 /** Size history entries kept per file (the first ones; later ones are counted). */
 const SIZE_HISTORY_CAP = 256;
@@ -360,7 +360,7 @@ export class FileState {
   barsDropped = 0;
   /** Where every exchange of the file was, once `bars` stopped holding them all (filters or caps). */
   activity: ActivityBins | undefined = undefined;
-  recentDropped: BarRows | undefined = undefined;
+  recentDropped: RecentBarRows | undefined = undefined;
   findings = 0;
   /** The lookup count reached zero while exchanges were in flight: retire when they end. */
   forgotten = false;
@@ -489,23 +489,21 @@ export class FileState {
    * the bar's hover info (needed when `keep` or `wanted`).
    */
   addBar(x: Exchange, info: string | null, keep: boolean, wanted: boolean): boolean {
-    const bars = (this.bars ??= new BarRows());
     if (keep) {
-      bars.add(x, info);
+      (this.bars ??= new BarRows()).add(x, info);
       this.activity?.add(x.tReq);
       return true;
     }
     if (this.activity === undefined) {
       // From now on the bars do not hold everything: count every exchange, those kept so far too.
       const a = (this.activity = new ActivityBins());
-      for (let i = 0; i < bars.n; i++) a.add(bars.tReq(i));
+      const bars = this.bars;
+      if (bars !== undefined) for (let i = 0; i < bars.n; i++) a.add(bars.tReq(i));
     }
     this.activity.add(x.tReq);
     if (!wanted) return false;
     this.barsDropped++;
-    const r = (this.recentDropped ??= new BarRows());
-    if (r.n >= RECENT_DROPPED) r.remove(0);
-    r.add(x, info);
+    (this.recentDropped ??= new RecentBarRows(RECENT_DROPPED)).add(x, info);
     return false;
   }
 

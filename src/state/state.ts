@@ -895,12 +895,12 @@ function namesChildOp(op: number): boolean {
 function barInfo(x: Exchange, tr: Track): string | null {
   switch (x.opcode) {
     case Op.WRITE: {
-      const parts: string[] = [];
-      if (tr.writeCache) parts.push('FUSE_WRITE_CACHE');
-      if ((tr.fopen & FOPEN_DIRECT_IO) !== 0) parts.push('FOPEN_DIRECT_IO');
-      if ((tr.fopen & FOPEN_PARALLEL_DIRECT_WRITES) !== 0) parts.push('FOPEN_PARALLEL_DIRECT_WRITES');
-      if (x.replied && x.error === 0 && x.resultSize < x.size) parts.push(`short: ${x.resultSize} of ${x.size}`);
-      return parts.length ? parts.join(' ') : null;
+      // Joined as found: most writes have none of these, and then nothing is allocated.
+      let info: string | null = tr.writeCache ? 'FUSE_WRITE_CACHE' : null;
+      if ((tr.fopen & FOPEN_DIRECT_IO) !== 0) info = withPart(info, 'FOPEN_DIRECT_IO');
+      if ((tr.fopen & FOPEN_PARALLEL_DIRECT_WRITES) !== 0) info = withPart(info, 'FOPEN_PARALLEL_DIRECT_WRITES');
+      if (x.replied && x.error === 0 && x.resultSize < x.size) info = withPart(info, `short: ${x.resultSize} of ${x.size}`);
+      return info;
     }
     case Op.SETATTR:
       return (x.opFlags & FATTR_SIZE) !== 0 ? `FATTR_SIZE ${x.size}` : null;
@@ -909,6 +909,11 @@ function barInfo(x: Exchange, tr: Track): string | null {
     default:
       return x.replied && x.interrupts > 0 ? 'interrupted' : null;
   }
+}
+
+/** `part` after `info`'s parts, space-separated. */
+function withPart(info: string | null, part: string): string {
+  return info === null ? part : `${info} ${part}`;
 }
 
 /** The file type from a reply's attr.mode (analysis.md "Size views": regular files only). */

@@ -17,10 +17,10 @@ describe('activity bins', () => {
     assert.equal(sum(m.counts), times.length);
     assert.ok(m.counts.length <= MAX_BINS, `${m.counts.length} slices`);
     assert.equal(Math.log2(m.width) % 1, 0, 'a power of two');
-    for (const t of [1, 5e9, times[times.length - 2]!]) {
-      const k = Math.floor((t - m.t0) / m.width);
-      assert.ok(k >= 0 && k < m.counts.length && m.counts[k]! > 0, `time ${t} lands in a counted slice`);
-    }
+    // Every slice holds exactly the times within it: the slices were widened as times came, the counts re-binned.
+    const expected = new Array<number>(m.counts.length).fill(0);
+    for (const t of times) expected[Math.floor(t / m.width) - m.t0 / m.width]!++;
+    assert.deepEqual(m.counts, expected);
   });
 
   it('keep a few raw times exactly, and merge with other files at a common width', () => {

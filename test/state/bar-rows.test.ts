@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BarRows } from '../../src/state/bar-rows.js';
+import { BarRows, RecentBarRows } from '../../src/state/bar-rows.js';
 import { FileState } from '../../src/state/files.js';
 import type { ActivityBins } from '../../src/state/activity.js';
 import { Exchange } from '../../src/protocol/exchange.js';
@@ -30,8 +30,8 @@ describe('bar rows', () => {
     assert.deepEqual(row(b, 2), [1, 10, 16, 3e15, true, 3e15 + 1, 0, 7, NaN, NaN, null]);
   });
 
-  it('find a row by conn and unique (number or bigint), remove it, and copy rows between stores', () => {
-    const b = new BarRows();
+  it('find a recently dropped row by conn and unique (number or bigint), remove it, and copy rows between stores', () => {
+    const b = new RecentBarRows(64);
     const big = 2n ** 60n;
     b.add(exchange(8, 100), null);
     b.add(exchange(big, 200), 'interrupted');
@@ -47,6 +47,36 @@ describe('bar rows', () => {
     assert.deepEqual([to.n, to.unique(0), to.info(0), to.tReq(0)], [1, big, 'interrupted', 200]);
   });
 
+  it('keep the last rows dropped in a ring, oldest first, through removals and wrap-arounds', () => {
+    const cap = 8;
+    const r = new RecentBarRows(cap);
+    // What the ring must hold: the rows added, less those removed, the last `cap` of them.
+    let model: { unique: Id; tReq: number; info: string | null }[] = [];
+    const add = (u: number): void => {
+      const unique: Id = u % 5 === 0 ? 2n ** 62n + BigInt(u) : u;
+      const info = u % 3 === 0 ? `i${u}` : null;
+      r.add(exchange(unique, u * 10), info);
+      model.push({ unique, tReq: u * 10, info });
+      if (model.length > cap) model.shift();
+    };
+    const check = (when: string): void => {
+      const to = new BarRows();
+      for (let i = 0; i < r.n; i++) to.addRow(r, i);
+      assert.deepEqual(Array.from({ length: to.n }, (_, i) => ({ unique: to.unique(i), tReq: to.tReq(i), info: to.info(i) })), model, when);
+      for (let i = 0; i < model.length; i++) assert.equal(r.find(1, model[i]!.unique), i, `${when}: find ${model[i]!.unique}`);
+    };
+    for (let u = 1; u <= 4; u++) add(u);
+    check('not full');
+    for (let u = 5; u <= 19; u++) add(u);
+    check('wrapped');
+    r.remove(2);
+    model = model.filter((_, i) => i !== 2);
+    check('a row removed from a wrapped ring');
+    for (let u = 20; u <= 30; u++) add(u);
+    check('filled and wrapped again');
+    assert.equal(r.find(1, 21), -1, 'pushed out');
+  });
+
   it('keep thousands of rows (past the plain array, in chunks) and find and copy any of them', () => {
     const b = new BarRows();
     for (let u = 0; u < 5000; u++) b.add(exchange(u, 1e15 + u * 10, { replied: u % 3 === 0, tReply: 1e15 + u * 10 + 7, offset: u }), u === 4321 ? 'interrupted' : null);
@@ -54,7 +84,6 @@ describe('bar rows', () => {
     for (let i = 0; i < 5000; i++) {
       if (b.unique(i) !== i || b.tReq(i) !== 1e15 + i * 10 || b.offset(i) !== i || b.replied(i) !== (i % 3 === 0)) assert.fail(`row ${i}: ${JSON.stringify(row(b, i))}`);
     }
-    assert.equal(b.find(1, 4321), 4321);
     const to = new BarRows();
     to.addRow(b, 4321);
     assert.deepEqual(row(to, 0), row(b, 4321));
