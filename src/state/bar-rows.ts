@@ -222,10 +222,6 @@ export class RecentBarRows implements BarRowSource {
     return (this.refs?.[2 * this.place(i) + 1] as string | null | undefined) ?? null;
   }
 
-  tReq(i: number): number {
-    return this.at(i, Col.TReq);
-  }
-
   /** The row of exchange `conn`/`unique`, -1 when none. */
   find(conn: number, unique: Id): number {
     const big = typeof unique === 'bigint';
@@ -244,7 +240,7 @@ export class RecentBarRows implements BarRowSource {
       if (j === i) continue;
       const p = this.place(j);
       for (let k = 0; k < STRIDE; k++) nums.push(this.nums[p * STRIDE + k]!);
-      refs?.push(this.refs![2 * p]!, this.refs![2 * p + 1]!);
+      refs?.push(this.refs![2 * p] ?? null, this.refs![2 * p + 1] ?? null);
     }
     this.nums = nums;
     this.refs = refs;
