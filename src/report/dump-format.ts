@@ -291,15 +291,31 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 
-/** `0x` and the hex digits of a safe integer >= 0 at u[p] (at most 16 bytes), as `v.toString(16)` writes them. */
+/**
+ * `0x` and the hex digits of a safe integer >= 0 at u[p] (at most 16 bytes),
+ * as `v.toString(16)` writes them. From its two 32-bit words with shifts:
+ * a digit at a time by `% 16` and `/ 16` on the double was a call of the C
+ * library's fmod per digit, and handles are often pointers (12 digits).
+ */
 function putHex(u: Buffer, p: number, v: number): number {
-  u[p++] = 0x30;
-  u[p++] = 0x78;
-  let n = 1;
-  for (let x = v; x >= 16; x = Math.floor(x / 16)) n++;
-  let i = p + n;
-  for (let x = v; i > p; x = Math.floor(x / 16)) u[--i] = HEX_DIGITS[x % 16]!;
-  return p + n;
+  u[p] = 0x30;
+  u[p + 1] = 0x78;
+  // Exact below 2^53: hi < 2^21, and lo = v - hi * 2^32 is the low word.
+  const hi = Math.floor(v / 4294967296);
+  const lo = (v - hi * 4294967296) >>> 0;
+  if (hi === 0) return putHexWord(u, p + 2, lo, hexDigits(lo));
+  return putHexWord(u, putHexWord(u, p + 2, hi, hexDigits(hi)), lo, 8);
+}
+
+/** Hex digits of the 32-bit word `w` (1 for 0). */
+function hexDigits(w: number): number {
+  return w === 0 ? 1 : (35 - Math.clz32(w)) >> 2;
+}
+
+/** The last `n` hex digits of the 32-bit word `w`, zero-padded to `n`. */
+function putHexWord(u: Buffer, p: number, w: number, n: number): number {
+  for (let s = 4 * (n - 1); s >= 0; s -= 4) u[p++] = HEX_DIGITS[(w >>> s) & 15]!;
+  return p;
 }
 
 /** Nanoseconds as `String(ns).padStart(9, '0')` at u[p] (room for MAX_NUMBER_TEXT taken). */
@@ -327,16 +343,26 @@ const FIXED_ROOM = 32;
 
 /** `writeFixedNs` at u[p] (room for `width + FIXED_ROOM` bytes taken); returns the position after it. */
 function putFixedNs(u: Buffer, p: number, ns: number, d: 3 | 6, width: number): number {
-  if (!(ns >= 0 && ns < 4e15 && Number.isInteger(ns) && ns % 1000 !== 500)) return putFixedSlow(u, p, ns, d, width);
-  const k = Math.floor((ns + 500) / 1000);
+  if (!(ns >= 0 && ns < 4e15 && Number.isInteger(ns))) return putFixedSlow(u, p, ns, d, width);
+  // ns = 1000 q + r and k = scale whole + frac, quotients by multiplying (a division costs several
+  // multiplications; `ns % 1000` on a double was a call of the C library's fmod on every line). Exact below
+  // 4e15: the double 0.001 is a little above 0.001, so a product with a whole multiple never rounds below
+  // it, and the product's error (under 6e-4) is short of the 0.001 between the last fraction and the next
+  // integer and of half its ulp; the double 1e-6 is a little below 1e-6, and k * 1e-6 < 4e6 misses a whole
+  // multiple by under 2e-10, less than half its ulp. The test checks whole multiples and their neighbours.
+  const q = Math.floor(ns * 0.001);
+  const r = ns - q * 1000;
+  if (r === 500) return putFixedSlow(u, p, ns, d, width);
+  const k = r > 500 ? q + 1 : q;
   const scale = d === 6 ? 1e6 : 1e3;
-  const whole = Math.floor(k / scale);
+  const whole = Math.floor(k * (d === 6 ? 1e-6 : 1e-3));
+  const frac = k - whole * scale;
   if (whole >= 1e9) return putFixedSlow(u, p, ns, d, width);
   const n = digitCount(whole);
   for (let pad = width - (n + 1 + d); pad > 0; pad--) u[p++] = 0x20;
   p = putDigits(u, p, whole, n);
   u[p++] = 0x2e;
-  return putDigits(u, p, k - whole * scale, d);
+  return putDigits(u, p, frac, d);
 }
 
 function putFixedSlow(u: Buffer, p: number, ns: number, d: 3 | 6, width: number): number {

@@ -15,11 +15,20 @@ import { structFieldsText, structText, writeFixedNs } from '../../src/report/dum
 import { stringifyPlain } from '../../src/report/json.js';
 import { TextBuffer } from '../../src/report/text-buffer.js';
 
-/** Zeros, all ones (64-bit values past 2^53, unknown flag bits), small values, random bytes; at an odd offset. */
+/**
+ * Zeros, all ones (64-bit values past 2^53, unknown flag bits), small values, random bytes, and random 64-bit
+ * words below 2^48 in either byte order (pointers, as many daemons' file handles are: hex past 32 bits, under
+ * 2^53); at an odd offset.
+ */
 function fills(size: number): Buffer[] {
   const small = Buffer.alloc(size + 3);
   for (let i = 3; i < small.length; i += 4) small[i] = i & 7;
-  return [Buffer.alloc(size + 3), Buffer.alloc(size + 3, 0xff), small, ...Array.from({ length: 4 }, () => randomFillSync(Buffer.alloc(size + 3)))];
+  const pointers = Array.from({ length: 4 }, () => {
+    const b = randomFillSync(Buffer.alloc(size + 3));
+    for (let i = 3; i < b.length; i++) if ((i - 3) % 8 < 2 || (i - 3) % 8 > 5) b[i] = 0;
+    return b;
+  });
+  return [Buffer.alloc(size + 3), Buffer.alloc(size + 3, 0xff), small, ...Array.from({ length: 4 }, () => randomFillSync(Buffer.alloc(size + 3))), ...pointers];
 }
 
 test('the JSON writer of every layout writes stringifyPlain of its object, both byte orders', () => {
@@ -65,6 +74,10 @@ test('times and latencies are written as toFixed writes them, ties and far value
   for (let i = 0; i < 20000; i++) {
     const scale = 10 ** Math.floor(Math.random() * 16);
     values.push(Math.floor(Math.random() * scale), Math.floor(Math.random() * scale / 1000) * 1000 + 500);
+    // Whole µs and ms and their neighbours, where a quotient taken by multiplying falls just short of the integer.
+    const us = Math.floor(Math.random() * scale / 1000) * 1000;
+    const ms = Math.floor(Math.random() * scale / 1e6) * 1e6;
+    values.push(us, us - 1, us + 1, us + 499, us + 501, ms, ms - 1, ms + 1, ms - 500, ms + 999_499, ms + 999_501);
   }
   for (const ns of values) {
     for (const [d, width] of [[6, 10], [3, 0]] as const) {
