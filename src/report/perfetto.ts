@@ -26,7 +26,7 @@
 import type { Exchange } from '../protocol/exchange.js';
 import { idCell, type Id } from '../model/id64.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import { requestColumns, type Cell, type ExportClock, type TableColumn, type TextSink } from './csv.js';
+import { requestColumns, type ExportClock, type TableColumn, type TextSink } from './csv.js';
 import type { AnalysisModel } from '../model/analysis.js';
 import type { Finding } from '../model/finding.js';
 import type { SizeEvent } from '../model/size-event.js';
@@ -50,6 +50,11 @@ export function usTs(t: number): string {
   return `${neg ? '-' : ''}${(a - frac) / 1000}.${String(frac).padStart(3, '0')}`;
 }
 
+/** `,"cat":"fuse","name":"OP"` of a request's events on its connection's track (JSON text). */
+function opHead(op: number): string {
+  return `,"cat":"fuse","name":${JSON.stringify(opcodeName(op))}`;
+}
+
 function hexId(v: Id): string {
   return `0x${v.toString(16)}`;
 }
@@ -65,6 +70,8 @@ interface PendingFlow {
 
 interface FileTrack {
   tid: number;
+  /** `,"cat":"fuse","name":PATH,"pid":FILES_PID,"tid":TID,` of its request events (JSON text). */
+  head: string;
 }
 
 export class PerfettoWriter {
@@ -74,10 +81,19 @@ export class PerfettoWriter {
   dropped = 0;
   private first = true;
   private readonly columns: TableColumn<Exchange>[];
-  private readonly files = new Map<string, FileTrack>();
+  /** `"name":` of each column, as the args' JSON has it. */
+  private readonly keys: string[];
+  /** `,"cat":"fuse","name":"OP"` of each request opcode's events (JSON text), made on first use. */
+  private readonly opNames: (string | undefined)[] = [];
+  /**
+   * File tracks by connection, then path. By the path string itself, not a
+   * key joined from it: a request's path is the string its file keeps, whose
+   * hash the engine computes once, where a new key string is hashed anew.
+   */
+  private readonly files: Map<string, FileTrack>[] = [];
   private nextTid = 1;
-  /** conn -> unique -> [tReq, file key] of recent exchanges (insertion order = age). */
-  private readonly recent = new Map<string, [number, string | undefined]>();
+  /** conn -> unique -> [tReq, file track id (0 none)] of recent exchanges (insertion order = age). */
+  private readonly recent = new Map<string, [number, number]>();
   private readonly ring: (string | undefined)[] = new Array<string | undefined>(RECENT);
   private ringAt = 0;
   private readonly unanswered: Exchange[] = [];
@@ -89,6 +105,7 @@ export class PerfettoWriter {
     private readonly opts: PerfettoOptions,
   ) {
     this.columns = requestColumns(clock).filter((c) => c.name !== 'req_ns' && c.name !== 'reply_ns' && c.name !== 'req_ms' && c.name !== 'reply_ms');
+    this.keys = this.columns.map((c) => `${JSON.stringify(c.name)}:`);
     sink.write('{"traceEvents":[\n');
     this.emit({ ph: 'M', name: 'process_name', pid: FILES_PID, tid: 0, args: { name: 'by file' } });
     this.emit({ ph: 'M', name: 'process_sort_index', pid: FILES_PID, tid: 0, args: { sort_index: 1_000_000 } });
@@ -114,24 +131,30 @@ export class PerfettoWriter {
    * The track of a file, by connection and path: a request's path is its
    * target's (for LOOKUP, CREATE ... the child's, whose nodeid is the parent).
    */
-  private fileTrack(conn: number, path: string): string {
-    const key = `${conn}:${path}`;
-    if (!this.files.has(key)) {
+  private fileTrack(conn: number, path: string): FileTrack {
+    const byPath = (this.files[conn] ??= new Map());
+    let track = byPath.get(path);
+    if (track === undefined) {
       const tid = this.nextTid++;
-      this.files.set(key, { tid });
+      track = { tid, head: `,"cat":"fuse","name":${JSON.stringify(path)},"pid":${FILES_PID},"tid":${tid},` };
+      byPath.set(path, track);
       this.emit({ ph: 'M', name: 'thread_name', pid: FILES_PID, tid, args: { name: conn === 0 ? path : `${path} (conn ${conn})` } });
       this.emit({ ph: 'M', name: 'thread_sort_index', pid: FILES_PID, tid, args: { sort_index: tid } });
     }
-    return key;
+    return track;
   }
 
-  private args(x: Exchange): Record<string, Cell> {
-    const a: Record<string, Cell> = {};
-    for (const c of this.columns) {
-      const v = c.get(x);
-      if (v !== null && v !== '') a[c.name] = v;
+  /** The request's `args` as JSON text: the cells that hold something, as `JSON.stringify` writes that object. */
+  private argsJson(x: Exchange): string {
+    let s = '{';
+    const cols = this.columns;
+    const keys = this.keys;
+    for (let i = 0; i < cols.length; i++) {
+      const v = cols[i]!.get(x);
+      if (v === null || v === '') continue;
+      s += `${s.length > 1 ? ',' : ''}${keys[i]}${typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v)}`;
     }
-    return a;
+    return `${s}}`;
   }
 
   /** One exchange, at its reply (or at the end for one never answered). */
@@ -140,30 +163,41 @@ export class PerfettoWriter {
       this.unanswered.push(x);
       return;
     }
-    this.writeExchange(x, x.replied ? x.tReply : x.tReq, {});
+    this.writeExchange(x, x.replied ? x.tReply : x.tReq, '{}');
   }
 
-  private writeExchange(x: Exchange, tEnd: number, endArgs: Record<string, Cell>): void {
+  /**
+   * The request's events (its b and e on the connection's track, and on its
+   * file's), as `emit` writes those objects, but made as text: with an
+   * object and a JSON.stringify per event, `emit` alone was 36% of a
+   * `--cpu-prof` profile of this export of the many-file capture.
+   */
+  private writeExchange(x: Exchange, tEnd: number, endArgs: '{}' | '{"unanswered":true}'): void {
     const withFile = x.path !== undefined && x.opcode !== Op.INIT && x.nodeid !== 0;
     if (!this.room(withFile ? 4 : 2)) {
       this.dropped += withFile ? 4 : 2;
       return;
     }
     const pid = x.conn + 1;
-    const id2 = { local: hexId(x.unique) };
-    const name = opcodeName(x.opcode);
+    const id2 = `"id2":{"local":"${hexId(x.unique)}"},"args":`;
+    const op = x.opcode;
+    const opName = op >= 0 && op < 256 ? (this.opNames[op] ??= opHead(op)) : opHead(op);
     const b = usTs(x.tReq);
     const e = usTs(tEnd);
-    this.emit({ ph: 'b', cat: 'fuse', name, pid, tid: pid, id2, args: this.args(x) }, b);
-    this.emit({ ph: 'e', cat: 'fuse', name, pid, tid: pid, id2, args: endArgs }, e);
-    let key: string | undefined;
+    const conn = `${opName},"pid":${pid},"tid":${pid},${id2}`;
+    this.sink.write(`${this.first ? '' : ',\n'}{"ts":${b},"ph":"b"${conn}${this.argsJson(x)}},\n{"ts":${e},"ph":"e"${conn}${endArgs}}`);
+    this.first = false;
+    this.events += 2;
+    let fileTid = 0;
     if (withFile) {
-      key = this.fileTrack(x.conn, x.path!);
-      const tid = this.files.get(key)!.tid;
-      const fargs: Record<string, Cell> = { op: name, conn: x.conn, unique: idCell(x.unique) };
-      if (x.replied) fargs.error = x.error;
-      this.emit({ ph: 'b', cat: 'fuse', name: x.path, pid: FILES_PID, tid, id2, args: fargs }, b);
-      this.emit({ ph: 'e', cat: 'fuse', name: x.path, pid: FILES_PID, tid, id2, args: endArgs }, e);
+      // After the connection's events: a new file's track names itself (metadata events) in between.
+      const track = this.fileTrack(x.conn, x.path!);
+      fileTid = track.tid;
+      const u = idCell(x.unique);
+      const fargs = `{"op":${JSON.stringify(opcodeName(op))},"conn":${x.conn},"unique":${typeof u === 'number' ? u : JSON.stringify(u)}${x.replied ? `,"error":${x.error}` : ''}}`;
+      const file = `${track.head}${id2}`;
+      this.sink.write(`,\n{"ts":${b},"ph":"b"${file}${fargs}},\n{"ts":${e},"ph":"e"${file}${endArgs}}`);
+      this.events += 2;
     }
     const rk = `${x.conn}:${x.unique}`;
     // A ring of the last RECENT keys ages them out (deleting a Map's oldest key through keys() gets slower with every hole).
@@ -171,18 +205,18 @@ export class PerfettoWriter {
     if (old !== undefined) this.recent.delete(old);
     this.ring[this.ringAt] = rk;
     this.ringAt = (this.ringAt + 1) % RECENT;
-    this.recent.set(rk, [x.tReq, key]);
-    this.pendingFlows(rk, x.tReq, key);
+    this.recent.set(rk, [x.tReq, fileTid]);
+    this.pendingFlows(rk, x.tReq, fileTid);
   }
 
   /** Flows of findings that named this exchange before it completed: written when it does. */
   private readonly waiting = new Map<string, PendingFlow[]>();
 
-  private pendingFlows(rk: string, tReq: number, key: string | undefined): void {
+  private pendingFlows(rk: string, tReq: number, fileTid: number): void {
     const w = this.waiting.get(rk);
     if (!w) return;
     this.waiting.delete(rk);
-    for (const f of w) this.flow(f, tReq, key);
+    for (const f of w) this.flow(f, tReq, fileTid);
   }
 
   /**
@@ -190,9 +224,8 @@ export class PerfettoWriter {
    * the earlier to the later: a detector may judge at a request's send time
    * a race with requests sent after it.
    */
-  private flow(f: PendingFlow, tReq: number, key: string | undefined): void {
-    const tid = key !== undefined ? this.files.get(key)!.tid : 0;
-    const req = { tid, ts: usTs(tReq) };
+  private flow(f: PendingFlow, tReq: number, fileTid: number): void {
+    const req = { tid: fileTid, ts: usTs(tReq) };
     const fin = { tid: f.tid, ts: f.ts };
     const [from, to] = tReq <= f.t ? [req, fin] : [fin, req];
     this.emit({ ph: 's', cat: 'fuse.finding', name: f.kind, pid: FILES_PID, tid: from.tid, id: f.id }, from.ts);
@@ -220,8 +253,7 @@ export class PerfettoWriter {
       this.dropped += n;
       return;
     }
-    const key = f.nodeid !== null && f.path !== null ? this.fileTrack(f.conn, f.path) : undefined;
-    const tid = key !== undefined ? this.files.get(key)!.tid : 0;
+    const tid = f.nodeid !== null && f.path !== null ? this.fileTrack(f.conn, f.path).tid : 0;
     const ts = usTs(f.t);
     this.emit({
       ph: 'i', s: 't', cat: 'fuse.finding', name: f.kind, pid: FILES_PID, tid,
@@ -242,7 +274,7 @@ export class PerfettoWriter {
 
   /** Unanswered requests (ended at the capture's end), connection names, in-flight counters, trailer. */
   end(model: AnalysisModel): void {
-    for (const x of this.unanswered) this.writeExchange(x, model.span.endT, { unanswered: true });
+    for (const x of this.unanswered) this.writeExchange(x, model.span.endT, '{"unanswered":true}');
     this.unanswered.length = 0;
     for (const c of model.connections) {
       const pid = c.conn + 1;

@@ -111,8 +111,15 @@ describe('export --format perfetto', () => {
       assert.equal(e.name, r.op);
       assert.equal(e.id2!.local, `0x${Number(r.unique).toString(16)}`);
       assert.ok(Math.abs(e.ts! - Number(r.req_ms) * 1000) < 0.0005, `ts of ${r.unique}`);
-      for (const k of ['offset', 'size', 'error', 'path']) if (r[k] !== null && r[k] !== '') assert.equal(e.args![k], r[k], `${k} of ${r.unique}`);
+      // Its args are the row's cells that hold something, times aside (ts has them), in the table's order.
+      const cells = Object.entries(r).filter(([k, v]) => v !== null && v !== '' && !['req_ns', 'reply_ns', 'req_ms', 'reply_ms'].includes(k));
+      assert.deepEqual(Object.entries(e.args!), cells, `args of ${r.unique}`);
     }
+    const rowOf = new Map(rows.map((r) => [`${r.conn}:${r.unique}`, r]));
+    // Each slice's end: nothing, or that the request was never answered.
+    const ends = trace.traceEvents.filter((e) => e.ph === 'e');
+    assert.equal(ends.length, trace.traceEvents.filter((e) => e.ph === 'b').length);
+    for (const e of ends) assert.ok(JSON.stringify(e.args) === '{}' || JSON.stringify(e.args) === '{"unanswered":true}', JSON.stringify(e.args));
     // The by-file process repeats the requests that have a file, named after its path.
     const fileBegins = trace.traceEvents.filter((e) => e.ph === 'b' && e.pid === FILES_PID);
     assert.ok(fileBegins.length > 0);
@@ -120,6 +127,9 @@ describe('export --format perfetto', () => {
       const twin = byKey.get(`${e.args!.conn}:${e.args!.unique}`)!;
       assert.equal(e.name, twin.args!.path);
       assert.equal(e.ts, twin.ts);
+      assert.equal(e.id2!.local, twin.id2!.local);
+      const r = rowOf.get(`${e.args!.conn}:${e.args!.unique}`)!;
+      assert.deepEqual(e.args, { op: r.op, conn: r.conn, unique: r.unique, ...(r.error !== null ? { error: r.error } : {}) });
     }
     const threadNames = new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === FILES_PID).map((e) => [e.tid, e.args!.name]));
     for (const e of fileBegins) assert.ok(String(threadNames.get(e.tid)).startsWith(e.name), 'one track per file, named after it');
