@@ -24,7 +24,7 @@
  * (to draw flows to findings) and the unanswered requests until the end.
  */
 import type { Exchange } from '../protocol/exchange.js';
-import { idCell, type Id } from '../model/id64.js';
+import { exactId, idCell, type Id } from '../model/id64.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
 import { requestColumns, type ExportClock, type TableColumn, type TextSink } from './csv.js';
 import type { AnalysisModel } from '../model/analysis.js';
@@ -53,6 +53,11 @@ export function usTs(t: number): string {
 /** `,"cat":"fuse","name":"OP"` of a request's events on its connection's track (JSON text). */
 function opHead(op: number): string {
   return `,"cat":"fuse","name":${JSON.stringify(opcodeName(op))}`;
+}
+
+/** `{"op":"OP","conn":`, the start of a request's args on its file's track (JSON text). */
+function fileOpHead(op: number): string {
+  return `{"op":${JSON.stringify(opcodeName(op))},"conn":`;
 }
 
 function hexId(v: Id): string {
@@ -85,6 +90,8 @@ export class PerfettoWriter {
   private readonly keys: string[];
   /** `,"cat":"fuse","name":"OP"` of each request opcode's events (JSON text), made on first use. */
   private readonly opNames: (string | undefined)[] = [];
+  /** `{"op":"OP","conn":` of each opcode's events on its file's track (JSON text), made on first use. */
+  private readonly fileOps: (string | undefined)[] = [];
   /**
    * File tracks by connection, then path. By the path string itself, not a
    * key joined from it: a request's path is the string its file keeps, whose
@@ -92,9 +99,19 @@ export class PerfettoWriter {
    */
   private readonly files: Map<string, FileTrack>[] = [];
   private nextTid = 1;
-  /** conn -> unique -> [tReq, file track id (0 none)] of recent exchanges (insertion order = age). */
-  private readonly recent = new Map<string, [number, number]>();
-  private readonly ring: (string | undefined)[] = new Array<string | undefined>(RECENT);
+  /**
+   * The last RECENT exchanges, for the flows of findings that name them: by
+   * connection, then by unique (`exactId`), their slot of the ring, which
+   * holds the connection, the unique (undefined: free), the request's time
+   * and the file's track id (0 none). Number keys: a `conn:unique` string
+   * per exchange, hashed to set it and again to age it out, was three
+   * fifths of writing an exchange's events.
+   */
+  private readonly recent: Map<Id, number>[] = [];
+  private readonly ringConn = new Int32Array(RECENT);
+  private readonly ringKey: (Id | undefined)[] = new Array<Id | undefined>(RECENT).fill(undefined);
+  private readonly ringT = new Float64Array(RECENT);
+  private readonly ringTid = new Float64Array(RECENT);
   private ringAt = 0;
   private readonly unanswered: Exchange[] = [];
   private flowSeq = 1;
@@ -194,28 +211,36 @@ export class PerfettoWriter {
       const track = this.fileTrack(x.conn, x.path!);
       fileTid = track.tid;
       const u = idCell(x.unique);
-      const fargs = `{"op":${JSON.stringify(opcodeName(op))},"conn":${x.conn},"unique":${typeof u === 'number' ? u : JSON.stringify(u)}${x.replied ? `,"error":${x.error}` : ''}}`;
+      const fargs = `${op >= 0 && op < 256 ? (this.fileOps[op] ??= fileOpHead(op)) : fileOpHead(op)}${x.conn},"unique":${typeof u === 'number' ? u : JSON.stringify(u)}${x.replied ? `,"error":${x.error}` : ''}}`;
       const file = `${track.head}${id2}`;
       this.sink.write(`,\n{"ts":${b},"ph":"b"${file}${fargs}},\n{"ts":${e},"ph":"e"${file}${endArgs}}`);
       this.events += 2;
     }
-    const rk = `${x.conn}:${x.unique}`;
-    // A ring of the last RECENT keys ages them out (deleting a Map's oldest key through keys() gets slower with every hole).
-    const old = this.ring[this.ringAt];
-    if (old !== undefined) this.recent.delete(old);
-    this.ring[this.ringAt] = rk;
-    this.ringAt = (this.ringAt + 1) % RECENT;
-    this.recent.set(rk, [x.tReq, fileTid]);
-    this.pendingFlows(rk, x.tReq, fileTid);
+    // The ring ages the oldest out (deleting a Map's oldest key through keys() gets slower with every hole).
+    const key = exactId(x.unique);
+    const at = this.ringAt;
+    const old = this.ringKey[at];
+    if (old !== undefined) this.recent[this.ringConn[at]!]!.delete(old);
+    this.ringConn[at] = x.conn;
+    this.ringKey[at] = key;
+    this.ringT[at] = x.tReq;
+    this.ringTid[at] = fileTid;
+    this.ringAt = at + 1 === RECENT ? 0 : at + 1;
+    (this.recent[x.conn] ??= new Map()).set(key, at);
+    if (this.waitingKeys > 0) this.pendingFlows(x.conn, key, x.tReq, fileTid);
   }
 
   /** Flows of findings that named this exchange before it completed: written when it does. */
-  private readonly waiting = new Map<string, PendingFlow[]>();
+  private readonly waiting: Map<Id, PendingFlow[]>[] = [];
+  /** Exchanges (connection and unique) that findings wait for. */
+  private waitingKeys = 0;
 
-  private pendingFlows(rk: string, tReq: number, fileTid: number): void {
-    const w = this.waiting.get(rk);
-    if (!w) return;
-    this.waiting.delete(rk);
+  private pendingFlows(conn: number, key: Id, tReq: number, fileTid: number): void {
+    const m = this.waiting[conn];
+    const w = m?.get(key);
+    if (m === undefined || w === undefined) return;
+    m.delete(key);
+    this.waitingKeys--;
     for (const f of w) this.flow(f, tReq, fileTid);
   }
 
@@ -261,12 +286,16 @@ export class PerfettoWriter {
     }, ts, true);
     for (const u of f.uniques) {
       const pf: PendingFlow = { id: this.flowSeq++, kind: f.kind, tid, t: f.t, ts };
-      const rk = `${f.conn}:${u}`;
-      const r = this.recent.get(rk);
-      if (r) this.flow(pf, r[0], r[1]);
+      const key = exactId(u);
+      const slot = this.recent[f.conn]?.get(key);
+      if (slot !== undefined) this.flow(pf, this.ringT[slot]!, this.ringTid[slot]!);
       else {
-        let w = this.waiting.get(rk);
-        if (!w) this.waiting.set(rk, (w = []));
+        const m = (this.waiting[f.conn] ??= new Map());
+        let w = m.get(key);
+        if (!w) {
+          m.set(key, (w = []));
+          this.waitingKeys++;
+        }
         w.push(pf);
       }
     }
@@ -296,7 +325,7 @@ export class PerfettoWriter {
       timeUnit: 'ts is µs since epochNs, ns as decimals',
       inputs: model.inputs.map((i) => i.file),
       eventsDropped: this.dropped,
-      flowsWithoutRequest: [...this.waiting.values()].reduce((n, w) => n + w.length, 0),
+      flowsWithoutRequest: this.waiting.reduce((n, m) => n + [...m.values()].reduce((k, w) => k + w.length, 0), 0),
     };
     this.sink.write(`\n],"displayTimeUnit":"ns","otherData":${JSON.stringify(other)}}\n`);
   }

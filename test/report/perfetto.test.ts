@@ -149,6 +149,24 @@ describe('export --format perfetto', () => {
     assert.match(String(trace.otherData.epochNs), /^\d{19}$/);
   });
 
+  it('a finding raised while its requests are in flight gets its flows when they complete', () => {
+    // Real captures whose detectors judge requests before their replies (tested: the flows wait, then resolve).
+    for (const name of ['thirdparty-xmount.pcapng', 'thirdparty-s3backer.pcapng']) {
+      const file = join(ROOT, 'fixtures', name);
+      const { trace } = exportTrace([file]);
+      checkSpec(trace);
+      const analysis = JSON.parse(runCli(['analyze', '--json', file]).stdout) as { findings: { uniques: unknown[] }[] };
+      const named = analysis.findings.reduce((n, f) => n + f.uniques.length, 0);
+      assert.ok(named > 0, name);
+      assert.equal(trace.otherData.flowsWithoutRequest, 0, name);
+      assert.equal(trace.traceEvents.filter((e) => e.ph === 's').length, named, `${name}: a flow per request named`);
+      // Each flow's request end lies on a slice of that request on the by-file process.
+      const starts = new Set(trace.traceEvents.filter((e) => e.ph === 'b' && e.pid === FILES_PID).map((e) => `${e.tid}@${e.ts}`));
+      const ends = trace.traceEvents.filter((e) => (e.ph === 's' || e.ph === 'f') && e.tid !== 0 && starts.has(`${e.tid}@${e.ts}`));
+      assert.ok(ends.length >= named, `${name}: flows reach their requests' slices`);
+    }
+  });
+
   it('--max-events bounds the trace and keeps every slice whole', () => {
     const full = exportTrace([SPLIT]).trace;
     const all = full.traceEvents.filter((e) => e.ph !== 'M').length;
