@@ -30,6 +30,7 @@ import { requestColumns, type ExportClock, type TableColumn, type TextSink } fro
 import type { AnalysisModel } from '../model/analysis.js';
 import type { Finding } from '../model/finding.js';
 import type { SizeEvent } from '../model/size-event.js';
+import { jsonString, stringifyPlain } from './json.js';
 
 /** Process id of the "by file" process; connections are 1 + conn. */
 export const FILES_PID = 1_000_000;
@@ -52,12 +53,17 @@ export function usTs(t: number): string {
 
 /** `,"cat":"fuse","name":"OP"` of a request's events on its connection's track (JSON text). */
 function opHead(op: number): string {
-  return `,"cat":"fuse","name":${JSON.stringify(opcodeName(op))}`;
+  return `,"cat":"fuse","name":${jsonString(opcodeName(op))}`;
 }
 
 /** `{"op":"OP","conn":`, the start of a request's args on its file's track (JSON text). */
 function fileOpHead(op: number): string {
-  return `{"op":${JSON.stringify(opcodeName(op))},"conn":`;
+  return `{"op":${jsonString(opcodeName(op))},"conn":`;
+}
+
+/** `make(op)`, kept in `made` for the opcodes below 256. */
+function perOpcode(made: (string | undefined)[], op: number, make: (op: number) => string): string {
+  return op >= 0 && op < 256 ? (made[op] ??= make(op)) : make(op);
 }
 
 function hexId(v: Id): string {
@@ -111,7 +117,7 @@ export class PerfettoWriter {
   private readonly ringConn = new Int32Array(RECENT);
   private readonly ringKey: (Id | undefined)[] = new Array<Id | undefined>(RECENT).fill(undefined);
   private readonly ringT = new Float64Array(RECENT);
-  private readonly ringTid = new Float64Array(RECENT);
+  private readonly ringTid = new Int32Array(RECENT);
   private ringAt = 0;
   private readonly unanswered: Exchange[] = [];
   private flowSeq = 1;
@@ -122,7 +128,7 @@ export class PerfettoWriter {
     private readonly opts: PerfettoOptions,
   ) {
     this.columns = requestColumns(clock).filter((c) => c.name !== 'req_ns' && c.name !== 'reply_ns' && c.name !== 'req_ms' && c.name !== 'reply_ms');
-    this.keys = this.columns.map((c) => `${JSON.stringify(c.name)}:`);
+    this.keys = this.columns.map((c) => `${jsonString(c.name)}:`);
     sink.write('{"traceEvents":[\n');
     this.emit({ ph: 'M', name: 'process_name', pid: FILES_PID, tid: 0, args: { name: 'by file' } });
     this.emit({ ph: 'M', name: 'process_sort_index', pid: FILES_PID, tid: 0, args: { sort_index: 1_000_000 } });
@@ -134,10 +140,10 @@ export class PerfettoWriter {
     return max <= 0 || this.events + n <= max;
   }
 
-  /** `bigints`: the event may hold bigint values (finding details); the replacer is slow, so only then. */
-  private emit(e: Record<string, unknown>, ts?: string, bigints = false): void {
-    let s = bigints ? JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? idCell(v) : v)) : JSON.stringify(e);
-    // ts is spliced in as a number literal with its ns decimals (JSON.stringify would reformat it).
+  /** One event, by the project's JSON serializer (json.ts: names from the capture cannot act on a terminal). */
+  private emit(e: Record<string, unknown>, ts?: string): void {
+    let s = stringifyPlain(e);
+    // ts is spliced in as a number literal with its ns decimals (the serializer would reformat it).
     if (ts !== undefined) s = `{"ts":${ts},${s.slice(1)}`;
     this.sink.write(this.first ? s : `,\n${s}`);
     this.first = false;
@@ -153,7 +159,7 @@ export class PerfettoWriter {
     let track = byPath.get(path);
     if (track === undefined) {
       const tid = this.nextTid++;
-      track = { tid, head: `,"cat":"fuse","name":${JSON.stringify(path)},"pid":${FILES_PID},"tid":${tid},` };
+      track = { tid, head: `,"cat":"fuse","name":${jsonString(path)},"pid":${FILES_PID},"tid":${tid},` };
       byPath.set(path, track);
       this.emit({ ph: 'M', name: 'thread_name', pid: FILES_PID, tid, args: { name: conn === 0 ? path : `${path} (conn ${conn})` } });
       this.emit({ ph: 'M', name: 'thread_sort_index', pid: FILES_PID, tid, args: { sort_index: tid } });
@@ -161,7 +167,7 @@ export class PerfettoWriter {
     return track;
   }
 
-  /** The request's `args` as JSON text: the cells that hold something, as `JSON.stringify` writes that object. */
+  /** The request's `args` as JSON text: the cells that hold something, as `stringifyPlain` writes that object. */
   private argsJson(x: Exchange): string {
     let s = '{';
     const cols = this.columns;
@@ -169,7 +175,7 @@ export class PerfettoWriter {
     for (let i = 0; i < cols.length; i++) {
       const v = cols[i]!.get(x);
       if (v === null || v === '') continue;
-      s += `${s.length > 1 ? ',' : ''}${keys[i]}${typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v)}`;
+      s += `${s.length > 1 ? ',' : ''}${keys[i]}${stringifyPlain(v)}`;
     }
     return `${s}}`;
   }
@@ -198,7 +204,7 @@ export class PerfettoWriter {
     const pid = x.conn + 1;
     const id2 = `"id2":{"local":"${hexId(x.unique)}"},"args":`;
     const op = x.opcode;
-    const opName = op >= 0 && op < 256 ? (this.opNames[op] ??= opHead(op)) : opHead(op);
+    const opName = perOpcode(this.opNames, op, opHead);
     const b = usTs(x.tReq);
     const e = usTs(tEnd);
     const conn = `${opName},"pid":${pid},"tid":${pid},${id2}`;
@@ -210,8 +216,7 @@ export class PerfettoWriter {
       // After the connection's events: a new file's track names itself (metadata events) in between.
       const track = this.fileTrack(x.conn, x.path!);
       fileTid = track.tid;
-      const u = idCell(x.unique);
-      const fargs = `${op >= 0 && op < 256 ? (this.fileOps[op] ??= fileOpHead(op)) : fileOpHead(op)}${x.conn},"unique":${typeof u === 'number' ? u : JSON.stringify(u)}${x.replied ? `,"error":${x.error}` : ''}}`;
+      const fargs = `${perOpcode(this.fileOps, op, fileOpHead)}${x.conn},"unique":${stringifyPlain(idCell(x.unique))}${x.replied ? `,"error":${x.error}` : ''}}`;
       const file = `${track.head}${id2}`;
       this.sink.write(`,\n{"ts":${b},"ph":"b"${file}${fargs}},\n{"ts":${e},"ph":"e"${file}${endArgs}}`);
       this.events += 2;
@@ -283,7 +288,7 @@ export class PerfettoWriter {
     this.emit({
       ph: 'i', s: 't', cat: 'fuse.finding', name: f.kind, pid: FILES_PID, tid,
       args: { severity: f.severity, message: f.message, uniques: f.uniques.join(' '), conn: f.conn, fingerprint: f.fingerprint, details: f.details },
-    }, ts, true);
+    }, ts);
     for (const u of f.uniques) {
       const pf: PendingFlow = { id: this.flowSeq++, kind: f.kind, tid, t: f.t, ts };
       const key = exactId(u);
@@ -327,6 +332,6 @@ export class PerfettoWriter {
       eventsDropped: this.dropped,
       flowsWithoutRequest: this.waiting.reduce((n, m) => n + [...m.values()].reduce((k, w) => k + w.length, 0), 0),
     };
-    this.sink.write(`\n],"displayTimeUnit":"ns","otherData":${JSON.stringify(other)}}\n`);
+    this.sink.write(`\n],"displayTimeUnit":"ns","otherData":${stringifyPlain(other)}}\n`);
   }
 }

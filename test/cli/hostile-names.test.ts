@@ -21,6 +21,7 @@ import { runCli } from '../helpers/cli.js';
 import { parseCsv } from '../helpers/csv-parse.js';
 import { HOSTILE_IFNAME, HOSTILE_MACHINE, HOSTILE_NAMES, hostileCapture } from '../helpers/hostile-capture.js';
 import { parseJsonExact } from '../helpers/json-exact.js';
+import { FILES_PID } from '../../src/report/perfetto.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-hostile-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -134,6 +135,22 @@ describe('hostile names in machine outputs', () => {
     const dump = runCli(['dump', '--json', cap]);
     assertInert(dump.stdout, 'dump --json');
     assert.ok(dump.stdout.split('\n').filter((l) => l).every((l) => parseJsonExact(l) !== undefined));
+  });
+
+  it('the Perfetto trace parses back to the exact names with nothing raw', () => {
+    const out = join(tmp, 't.json');
+    const r = runCli(['export', cap, '--format', 'perfetto', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(out, 'utf8');
+    assertInert(text, 'export --format perfetto');
+    const trace = parseJsonExact<{ traceEvents: { ph: string; pid: number; name: string; args?: { name?: string; path?: string } }[] }>(text);
+    // Each hostile file has a track named after its exact path, and requests whose args carry it.
+    const tracks = new Set(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === FILES_PID).map((e) => e.args!.name));
+    const paths = new Set(trace.traceEvents.filter((e) => e.ph === 'b' && e.pid !== FILES_PID).map((e) => e.args!.path));
+    for (const p of PATHS) {
+      assert.ok(tracks.has(p), `a track named ${JSON.stringify(p)}`);
+      assert.ok(paths.has(p), `a request on ${JSON.stringify(p)}`);
+    }
   });
 
   it('the HTML report escapes them', () => {
