@@ -18,7 +18,8 @@ import type { Id } from '../model/id64.js';
 import { errnoNumber, formatMs } from '../model/format.js';
 import { IdTable } from './id-table.js';
 
-const ENOSYS_REPLY = -errnoNumber('ENOSYS')!;
+/** The error field of an ENOSYS reply. */
+export const ENOSYS_REPLY = -errnoNumber('ENOSYS')!;
 
 /** Opcodes that never get a reply (FORGET, BATCH_FORGET, NOTIFY_REPLY), as a table: checked per request. */
 const NO_REPLY_OPS = new Uint8Array(256);
@@ -53,12 +54,14 @@ export interface PairingProblem {
   problemId?: string | undefined;
   /** orphan-reply: the connection had not yet seen a request (the capture started late). */
   beforeFirstRequest?: boolean;
-  /** reply-rejected: errno of the failed write. */
+  /** reply-rejected, orphan-reply: errno of the failed write (-1 failed without one, 0 not failed or not known). */
   errno?: number;
   /** orphan-reply: the reply's error field (0 or -errno). */
   error?: number;
   /** orphan-reply: an ENOSYS reply whose request the capture's writer does not write (capture-format.md §2). */
   requestNotWritten?: boolean;
+  /** orphan-reply: the unique is one of the connection's recent requests that take no reply (FORGET, BATCH_FORGET), whose opcode is `opcode`. */
+  answersNoReply?: boolean;
   exchange?: Exchange;
 }
 
@@ -85,6 +88,15 @@ interface ConnState {
    */
   settledInterrupts: Id[];
   requests: number;
+  /**
+   * The uniques and opcodes of the last NO_REPLY_KEPT requests that take no
+   * reply (-1: none), a ring: a daemon that answers one (ntfs-3g answers
+   * BATCH_FORGET with ENOSYS) does so at once, and its orphan reply is then
+   * told for what it is. Typed columns: FORGETs come one per file.
+   */
+  noReplyUniques: Float64Array;
+  noReplyOps: Uint16Array;
+  noReplyAt: number;
 }
 
 export interface PairerOptions {
@@ -112,6 +124,8 @@ export interface PairingCounts {
 
 /** INTERRUPTs whose target completed, kept for a late reply to them (per connection). */
 const MAX_SETTLED_INTERRUPTS = 4096;
+/** Requests that take no reply remembered per connection, to tell a reply to one (`ConnState.noReplyUniques`). */
+const NO_REPLY_KEPT = 64;
 /** Recycled exchanges kept for reuse: about what the ordering window and the in-flight requests hold at once. */
 const MAX_POOLED = 4096;
 
@@ -135,7 +149,10 @@ export class Pairer {
   private conn(c: number): ConnState {
     let s = this.conns[c];
     if (!s) {
-      s = { info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new IdTable(), interrupts: new Map(), settledInterrupts: [], requests: 0 };
+      s = {
+        info: undefined, proto: new ConnProtocol(this.opts.proto), inflight: new IdTable(), interrupts: new Map(), settledInterrupts: [], requests: 0,
+        noReplyUniques: new Float64Array(NO_REPLY_KEPT).fill(-1), noReplyOps: new Uint16Array(NO_REPLY_KEPT), noReplyAt: 0,
+      };
       this.conns[c] = s;
     }
     return s;
@@ -213,6 +230,11 @@ export class Pairer {
     }
     if (x.opcode < NO_REPLY_OPS.length && NO_REPLY_OPS[x.opcode] === 1) {
       x.noReplyExpected = true;
+      const at = s.noReplyAt;
+      // A bigint unique (past 2^53) is not kept: its reply, if any, is told as any orphan's.
+      s.noReplyUniques[at] = typeof x.unique === 'number' ? x.unique : -1;
+      s.noReplyOps[at] = x.opcode;
+      s.noReplyAt = at + 1 === NO_REPLY_KEPT ? 0 : at + 1;
       this.sink.onRequest?.(x, m);
       this.sink.onExchange?.(x, m);
       return 'no-reply-request';
@@ -256,10 +278,11 @@ export class Pairer {
     const x = isInterruptReply ? s.interrupts.get(unique) : s.inflight.take(unique);
     if (x === undefined) {
       this.counts.orphans++;
+      const i = typeof unique === 'number' ? s.noReplyUniques.indexOf(unique) : -1;
       this.sink.onProblem?.({
-        kind: 'orphan-reply', conn: m.conn, unique, opcode: undefined, nodeid: undefined, t: m.t,
+        kind: 'orphan-reply', conn: m.conn, unique, opcode: i >= 0 ? s.noReplyOps[i] : undefined, nodeid: undefined, t: m.t,
         offset: m.fileOffset, blockNo: m.blockNo, input: m.input, beforeFirstRequest: s.requests === 0, error,
-        requestNotWritten: error === ENOSYS_REPLY && writtenByGlusterfs(s.info),
+        requestNotWritten: error === ENOSYS_REPLY && writtenByGlusterfs(s.info), answersNoReply: i >= 0, errno: m.failedErrno,
         message: `reply ${error === 0 ? 'OK' : error} to #${unique}, which matches no pending request`,
       });
       return 'orphan-reply';

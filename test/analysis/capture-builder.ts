@@ -308,10 +308,11 @@ export class Cap {
     return this.req(conn, ms, OP.INTERRUPT, 0, b, { unique: target | 1, pid: 0 });
   }
 
-  forget(conn: number, ms: number, nodeid: number, nlookup: number): void {
+  /** A FORGET; returns its unique (a daemon may wrongly answer it). */
+  forget(conn: number, ms: number, nodeid: number, nlookup: number): number {
     const b = Buffer.alloc(8);
     u64(b, 0, nlookup);
-    this.req(conn, ms, OP.FORGET, nodeid, b, { pid: 0 });
+    return this.req(conn, ms, OP.FORGET, nodeid, b, { pid: 0 });
   }
 
   /** RENAME parent/name -> newParent/newName (fuse_rename_in: newdir, then both names), answered 0.05 ms later. */

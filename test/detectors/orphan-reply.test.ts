@@ -35,7 +35,40 @@ testDetector('orphan-reply', {
         { messageId: 'orphan', severity: 'warning', uniques: [u.g!], details: { beforeFirstRequest: false, error: -2 } },
       ],
     },
+    {
+      // As ntfs-3g (its own FUSE 2.8) answers BATCH_FORGET: ENOSYS, refused by the kernel with ENOENT.
+      name: 'a reply to a FORGET, a request that takes none, is named as that',
+      capture: (u) => {
+        const c = new Cap(1);
+        const g = c.getattrReq(0, 2, 1);
+        c.attrReply(0, 3, g, { ino: 1, size: 4096 });
+        u.f = c.forget(0, 4, 5, 1);
+        c.rep(0, 4.01, u.f, -38, Buffer.alloc(0), { failedErrno: 2 });
+        u.f2 = c.forget(0, 5, 6, 1);
+        c.rep(0, 5.01, u.f2, 0);
+        return c;
+      },
+      findings: (u) => [
+        { messageId: 'noReply', severity: 'warning', uniques: [u.f!], details: { beforeFirstRequest: false, error: -38, answers: 'FORGET' } },
+        { messageId: 'noReply', severity: 'warning', uniques: [u.f2!], details: { beforeFirstRequest: false, error: 0, answers: 'FORGET' } },
+      ],
+    },
   ],
+});
+
+test('orphan-reply: the message of a reply to a FORGET says what the capture shows of it', () => {
+  const c = new Cap(1);
+  const g = c.getattrReq(0, 2, 1);
+  c.attrReply(0, 3, g, { ino: 1, size: 4096 });
+  const f = c.forget(0, 4, 5, 1);
+  c.rep(0, 4.01, f, -38, Buffer.alloc(0), { failedErrno: 2 });
+  const f2 = c.forget(0, 5, 6, 1);
+  c.rep(0, 5.01, f2, 0);
+  const msgs = c.analyze().model.findings.filter((x) => x.kind === 'orphan-reply').map((x) => x.message);
+  assert.deepEqual(msgs, [
+    `reply to #${f} (-ENOSYS) answers FORGET #${f} on connection 0, a request that takes no reply: the kernel refused it (the write failed with ENOENT); ENOSYS: the daemon does not implement FORGET`,
+    `reply to #${f2} (OK) answers FORGET #${f2} on connection 0, a request that takes no reply: the kernel refuses such a reply`,
+  ]);
 });
 
 /** A fusedump whose records carry the signature item `sig` (GlusterFS's or strace-fusedump's). */
