@@ -263,6 +263,30 @@ describe('ntfs-3g', { skip: has('thirdparty-ntfs-3g.pcapng') }, () => {
   });
 });
 
+describe('ntfs-3g answering BATCH_FORGET', { skip: has('thirdparty-ntfs-3g-batch-forget.pcapng') }, () => {
+  it('each ENOSYS reply to a BATCH_FORGET, refused by the kernel, is one orphan-reply that names it; no other finding', () => {
+    const name = 'thirdparty-ntfs-3g-batch-forget.pcapng';
+    const cap = readPcapng(fx(name));
+    const batches = new Set(cap.messages.filter((m) => m.dir === 1 && m.data.readUInt32LE(4) === Op.BATCH_FORGET).map((m) => m.data.readBigUInt64LE(8)));
+    const answers = cap.messages.filter((m) => m.dir === 2 && batches.has(m.data.readBigUInt64LE(8)));
+    assert.ok(answers.length > 0, 'the daemon answered BATCH_FORGETs');
+    for (const m of answers) {
+      assert.equal(m.data.readInt32LE(4), -38, 'answered ENOSYS');
+      assert.ok(m.failed, 'the kernel refused the reply (a failed write)');
+    }
+    assert.equal(pairExchanges(cap).orphans, answers.length, 'no other orphan reply');
+
+    const r = run(name);
+    assert.deepEqual(kindsOf(r), answers.map(() => 'orphan-reply'));
+    for (const f of r.model.findings) {
+      assert.equal(f.messageId, 'noReply');
+      assert.ok(batches.has(BigInt(f.uniques[0]!)), `#${f.uniques[0]} is a BATCH_FORGET's`);
+      assert.equal(f.details.answers, 'BATCH_FORGET');
+      assert.match(f.message, /the kernel refused it \(the write failed with ENOENT\); ENOSYS: the daemon does not implement BATCH_FORGET$/);
+    }
+  });
+});
+
 /** fh of a request body (fuse_write_in, fuse_flush_in, fuse_release_in: fh first). */
 const reqFh = (e: RawExchange): bigint => e.req.readBigUInt64LE(40);
 
