@@ -24,7 +24,7 @@ import { childPath, type Exchange } from '../protocol/exchange.js';
 import { idCell, type Id } from '../model/id64.js';
 import { errnoName } from '../model/format.js';
 import { memoized } from '../model/memo.js';
-import { jsonString, stringifyJson } from './json.js';
+import { jsonString, stringifyJson, stringifyPlain } from './json.js';
 import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, putInt32, putJsonChars, putJsonPlain, putNanos, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledParts, putScaledQuads, putUint31Quads } from './row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
 import { STORE_SLACK, storesSource } from './word-digits.js';
@@ -584,17 +584,30 @@ const JSONL_PUT: Record<ColumnType, PutCell> = {
   },
 };
 
+/**
+ * An args cell (`RowFormat`): what `stringifyPlain` writes for the cell,
+ * nothing for null and ''. A 64-bit id past 2^53 is a JSON string there.
+ */
+const ARGS_PUT: Record<ColumnType, PutCell> = {
+  integer: (w, p, v) => (typeof v === 'number' ? (Number.isFinite(v) ? putNumber(w.buf, p, v) : putText(w, p, 'null')) : argsText(w, p, v)),
+  number: (w, p, v) => (typeof v === 'number' ? (Number.isFinite(v) ? putFraction(w.buf, p, v) : putText(w, p, 'null')) : argsText(w, p, v)),
+  string: (w, p, v) => (typeof v === 'number' ? (Number.isFinite(v) ? putNumber(w.buf, p, v) : putText(w, p, 'null')) : argsText(w, p, v)),
+};
+function argsText(w: TextBuffer, p: number, v: Cell): number {
+  if (v === null || v === '') return p;
+  return typeof v === 'string' ? jsonText(w, p, v) : putText(w, p, stringifyPlain(v));
+}
+
 /** An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes of it when only a bigint holds it. */
-function putAbsTime(csv: boolean): (w: TextBuffer, p: number, clock: ExportClock, t: number, rest: number) => number {
-  const put = csv ? CSV_PUT.integer : JSONL_PUT.integer;
+function putAbsTime(put: PutCell): (w: TextBuffer, p: number, clock: ExportClock, t: number, rest: number) => number {
   return (w, p, clock, t, rest) => {
     const epoch = clock.epochNs;
     const q = epoch === undefined ? -1 : putAbsNs(w.buf, p, epoch, t, rest);
     return q >= 0 ? q : put(w, p, absNs(clock, t, rest));
   };
 }
-const CSV_ABS_TIME = putAbsTime(true);
-const JSONL_ABS_TIME = putAbsTime(false);
+const CSV_ABS_TIME = putAbsTime(CSV_PUT.integer);
+const JSONL_ABS_TIME = putAbsTime(JSONL_PUT.integer);
 
 type PutValue = (w: TextBuffer, p: number, v: number | bigint | undefined) => number;
 
@@ -614,6 +627,16 @@ function putValue(put: Record<ColumnType, PutCell>, none: (b: Buffer, p: number)
 }
 const CSV_VALUE = putValue(CSV_PUT, (_b, p) => p);
 const JSONL_VALUE = putValue(JSONL_PUT, putNull);
+const ARGS_VALUE = putValue(ARGS_PUT, (_b, p) => p);
+const PUT: Record<RowFormat, Record<ColumnType, PutCell>> = { csv: CSV_PUT, jsonl: JSONL_PUT, args: ARGS_PUT };
+const VALUE: Record<RowFormat, Record<ColumnType, PutValue>> = { csv: CSV_VALUE, jsonl: JSONL_VALUE, args: ARGS_VALUE };
+
+/** The text of a `keyed` cell: '' for an args cell that is left out. */
+function keyedText(format: RowFormat, v: Cell, type: ColumnType): string {
+  if (format === 'csv') return csvCell(v, type);
+  if (format === 'jsonl') return jsonlCell(v, type);
+  return v === null || v === '' ? '' : stringifyPlain(v);
+}
 
 /**
  * One row's bytes (CSV with its CRLF, or a JSON Lines object with its LF),
@@ -625,7 +648,7 @@ const JSONL_VALUE = putValue(JSONL_PUT, putNull);
  * one call of the function generated for the row's kind (`compileKinds`).
  * `export --table requests` writes a row per exchange of the capture.
  */
-function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat, w: TextBuffer): (r: R) => void {
+function compileRow<R>(columns: readonly TableColumn<R>[], format: RowFormat, w: TextBuffer): (r: R) => void {
   const times = new EpochSplit();
   const parts: RunWriter<R>[] = [];
   let part = new GeneratedCode();
@@ -653,12 +676,12 @@ function compileRow<R>(columns: readonly TableColumn<R>[], format: ExportFormat,
       const { table, other } = compileKinds(run, i, format);
       lines.push(`{ const k = ${dep(kind)}(r); p = (k >= 0 && k < ${table.length} ? ${dep(table)}[k] : ${dep(other)})(d0, p, r); }`);
     } else {
-      lines.push({ text: lead(format, c, i) }, columnCode(c, format, dep, times));
+      lines.push(...leadAndCell(format, c, i, columnCode(c, format, dep, times), dep));
     }
     i = end;
     if (++cells === ROW_PART_CELLS) endPart();
   }
-  lines.push({ text: format === 'csv' ? '\r\n' : '}\n' });
+  lines.push({ text: format === 'csv' ? '\r\n' : format === 'args' ? '}' : '}\n' });
   endPart();
   const g = new GeneratedCode();
   g.dep(w); // d0, the output buffer
@@ -670,6 +693,15 @@ let p = d0.pos;
 ${calls}
 d0.pos = p;
 };`);
+}
+
+/**
+ * The request args of the Perfetto trace (report/perfetto.ts): a generated
+ * writer of the `args` object of a row (`RowFormat`) into `w` at its
+ * position, as the table rows are written.
+ */
+export function compileArgs<R>(columns: readonly TableColumn<R>[], w: TextBuffer): (r: R) => void {
+  return compileRow(columns, 'args', w);
 }
 
 /**
@@ -702,9 +734,32 @@ function cellsCode(lines: readonly CellLine[], dep: (v: unknown) => string, star
   return `const b = d0.buf; const v = d0.view;\nlet p = ${start};\n${code.join('\n')}`;
 }
 
-/** What goes before the cell of column `i`: a comma, or (JSON Lines) the key. */
-function lead<R>(format: ExportFormat, c: TableColumn<R>, i: number): string {
+/**
+ * The formats of a row writer: the two of `export --table`, and `args`, the
+ * JSON object of a row's cells that hold something (null and '' left out
+ * with their keys), as `stringifyPlain` writes that object (an exact 64-bit
+ * id past 2^53 as a string): the Perfetto trace's request args.
+ */
+type RowFormat = 'csv' | 'jsonl' | 'args';
+
+/** What goes before the cell of column `i`: a comma, or (JSON Lines, args) the key. */
+function lead<R>(format: RowFormat, c: TableColumn<R>, i: number): string {
   return format === 'csv' ? (i === 0 ? '' : ',') : `${i === 0 ? '{' : ','}${jsonString(c.name)}:`;
+}
+
+/**
+ * A cell's lead and its statement. In `args` an empty cell writes nothing
+ * (as in CSV) and hands nothing on, and its lead is taken back with it (a
+ * cell that wrote something may have handed the buffer on, after which
+ * positions say nothing: `handed` tells). The first column's cell is never
+ * left out (its key opens the object), so `null` stands for it when empty
+ * (the requests' `conn` never is).
+ */
+function leadAndCell<R>(format: RowFormat, c: TableColumn<R>, i: number, cell: string, dep: (v: unknown) => string): CellLine[] {
+  const text = lead(format, c, i);
+  if (format !== 'args') return [{ text }, cell];
+  const empty = i === 0 ? storesSource('null', dep, 'v', 'b') : 'p = s;';
+  return [`{ const s = p; const h = d0.handed; ${storesSource(text, dep, 'v', 'b')} ${cell} if (p === s + ${text.length} && d0.handed === h) { ${empty} } }`];
 }
 
 /**
@@ -776,8 +831,9 @@ function putSecondsNs(v: DataView, p: number, e: EpochSplit, sec: number, ns: nu
 }
 
 /** The generated statement writing the cell of column `c` (see `cellCode`), for the kinds of column with writers of their own. */
-function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown) => string, times: EpochSplit): string {
-  const a = c.absTime;
+function columnCode<R>(c: TableColumn<R>, format: RowFormat, dep: (v: unknown) => string, times: EpochSplit): string {
+  // An args cell is a time's Cell, the exact decimal string (`absNs`): as a JSON string, written the general way.
+  const a = format === 'args' ? undefined : c.absTime;
   if (a) {
     const slow = `${dep(format === 'csv' ? CSV_ABS_TIME : JSONL_ABS_TIME)}(d0, p, ${dep(a.clock)}, t, rest)`;
     // An unknown time (NaN) is an empty cell whatever its rest (absNs).
@@ -790,7 +846,7 @@ function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown
   }
   const sc = c.scaled;
   if (sc) {
-    const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE).number)}(d0, p, k / ${10 ** sc.digits})`;
+    const slow = `${dep(VALUE[format].number)}(d0, p, k / ${10 ** sc.digits})`;
     const d = sc.digits;
     const put = d === 3 || d === 6 ? `${dep(putScaledQuads)}(v, b, p, k, ${d})` : `${dep(putScaled)}(b, p, k, ${d})`;
     const other = `{ const q = ${put}; p = q >= 0 ? q : ${slow}; }`;
@@ -814,14 +870,14 @@ function columnCode<R>(c: TableColumn<R>, format: ExportFormat, dep: (v: unknown
  * a string (`csvText`, `jsonText`); anything else goes to the cell writer of
  * its type.
  */
-function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat, dep: (v: unknown) => string): string {
+function cellCode<R>(src: CellSource<R>, type: ColumnType, format: RowFormat, dep: (v: unknown) => string): string {
   const keyed = src.keyed;
   if (keyed) {
-    const cells = new KeptCells((k) => Buffer.from(format === 'csv' ? csvCell(keyed.cell(k), type) : jsonlCell(keyed.cell(k), type), 'utf8'));
+    const cells = new KeptCells((k) => Buffer.from(keyedText(format, keyed.cell(k), type), 'utf8'));
     return `{ const c = ${dep(cells)}.of(${dep(keyed.key)}(r)); const n = c.length; if (n > ${MAX_NUMBER_TEXT}) p = ${dep(textRoom)}(d0, p, n); for (let i = 0; i < n; i++) b[p + i] = c[i]; p += n; }`;
   }
   if (src.value) {
-    const slow = `${dep((format === 'csv' ? CSV_VALUE : JSONL_VALUE)[type])}(d0, p, val)`;
+    const slow = `${dep(VALUE[format][type])}(d0, p, val)`;
     if (type === 'integer') {
       const int = `if (val >= 0) p = ${dep(putUint31Quads)}(v, p, val); else p = ${dep(putInt32)}(b, p, val);`;
       // putSafeQuads here, from the two int32 parts: a call given the value (a 64-bit id past 2^31) would box it.
@@ -830,10 +886,12 @@ function cellCode<R>(src: CellSource<R>, type: ColumnType, format: ExportFormat,
     }
     return `{ const val = ${dep(src.value)}(r); p = ${slow}; }`;
   }
-  const slow = `${dep((format === 'csv' ? CSV_PUT : JSONL_PUT)[type])}(d0, p, val)`;
+  const slow = `${dep(PUT[format][type])}(d0, p, val)`;
   if (type === 'string') {
     const text = format === 'csv' ? `${dep(csvText)}(d0, p, val, 'string')` : `${dep(jsonText)}(d0, p, val)`;
-    return `{ const val = ${dep(src.get)}(r); p = typeof val === 'string' ? ${text} : ${slow}; }`;
+    // args: '' is left out (written as nothing, the slow way).
+    const plain = format === 'args' ? `typeof val === 'string' && val !== ''` : `typeof val === 'string'`;
+    return `{ const val = ${dep(src.get)}(r); p = ${plain} ? ${text} : ${slow}; }`;
   }
   return `{ const val = ${dep(src.get)}(r); p = ${slow}; }`;
 }
@@ -858,9 +916,9 @@ class KeptCells {
   }
 }
 
-/** The generated statement writing an unknown value's cell (a NaN or undefined number): nothing in CSV, `null` in JSON Lines. */
-function emptyCode(format: ExportFormat, dep: (v: unknown) => string): string {
-  return format === 'csv' ? '' : storesSource('null', dep, 'v', 'b');
+/** The generated statement writing an unknown value's cell (a NaN or undefined number): nothing in CSV and args, `null` in JSON Lines. */
+function emptyCode(format: RowFormat, dep: (v: unknown) => string): string {
+  return format === 'jsonl' ? storesSource('null', dep, 'v', 'b') : '';
 }
 
 type RunWriter<R> = (w: TextBuffer, p: number, r: R) => number;
@@ -871,8 +929,8 @@ type RunWriter<R> = (w: TextBuffer, p: number, r: R) => number;
  * one), an empty cell constant for a column its kind lacks; `other` for every
  * kind with none.
  */
-function compileKinds<R>(run: readonly TableColumn<R>[], first: number, format: ExportFormat): { table: RunWriter<R>[]; other: RunWriter<R> } {
-  const empty = format === 'csv' ? '' : 'null';
+function compileKinds<R>(run: readonly TableColumn<R>[], first: number, format: RowFormat): { table: RunWriter<R>[]; other: RunWriter<R> } {
+  const empty = format === 'jsonl' ? 'null' : '';
   const ids = new Map<CellSource<R>, number>();
   const made = new Map<string, RunWriter<R>>();
   const writer = (srcs: readonly (CellSource<R> | undefined)[]): RunWriter<R> => {
@@ -884,7 +942,8 @@ function compileKinds<R>(run: readonly TableColumn<R>[], first: number, format: 
     const dep = (v: unknown): string => g.dep(v);
     const body = srcs.flatMap((s, k): CellLine[] => {
       const c = run[k]!;
-      return s === undefined ? [{ text: lead(format, c, first + k) + empty }] : [{ text: lead(format, c, first + k) }, cellCode(s, c.type, format, dep)];
+      if (s === undefined) return format === 'args' ? [] : [{ text: lead(format, c, first + k) + empty }];
+      return leadAndCell(format, c, first + k, cellCode(s, c.type, format, dep), dep);
     });
     f = g.compile<RunWriter<R>>(`return function cells(d0, p0, r) {\n${cellsCode(body, dep, 'p0')}\nreturn p;\n};`);
     made.set(key, f);

@@ -22,7 +22,7 @@ import { enumName, flagNames, modeName } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
 import { GeneratedCode } from '../model/generated-code.js';
 import { memoized } from '../model/memo.js';
-import { MAX_NUMBER_TEXT, digitCount, putDigits } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, digitCount, putDigits, putHex } from './row-bytes.js';
 import { putU32, putU64At, scalarReadSource, storesSource, viewSource } from './word-digits.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { escapeControls, nameByteText } from './untrusted-text.js';
@@ -287,35 +287,6 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
   emit(layout, 'o');
   const src = `return function text_${layout.name}(t, b, o) { ${viewSource(dep)} t.room(FIXED); let u = t.buf; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
   return g.compile<TextWriter>(src.replaceAll('FIXED', String(fixed)));
-}
-
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-
-/**
- * `0x` and the hex digits of a safe integer >= 0 at u[p] (at most 16 bytes),
- * as `v.toString(16)` writes them. From its two 32-bit words with shifts:
- * a digit at a time by `% 16` and `/ 16` on the double was a call of the C
- * library's fmod per digit, and handles are often pointers (12 digits).
- */
-function putHex(u: Buffer, p: number, v: number): number {
-  u[p] = 0x30;
-  u[p + 1] = 0x78;
-  // Exact below 2^53: hi < 2^21, and lo = v - hi * 2^32 is the low word.
-  const hi = Math.floor(v / 4294967296);
-  const lo = (v - hi * 4294967296) >>> 0;
-  if (hi === 0) return putHexWord(u, p + 2, lo, hexDigits(lo));
-  return putHexWord(u, putHexWord(u, p + 2, hi, hexDigits(hi)), lo, 8);
-}
-
-/** Hex digits of the 32-bit word `w` (1 for 0). */
-function hexDigits(w: number): number {
-  return w === 0 ? 1 : (35 - Math.clz32(w)) >> 2;
-}
-
-/** The last `n` hex digits of the 32-bit word `w`, zero-padded to `n`. */
-function putHexWord(u: Buffer, p: number, w: number, n: number): number {
-  for (let s = 4 * (n - 1); s >= 0; s -= 4) u[p++] = HEX_DIGITS[(w >>> s) & 15]!;
-  return p;
 }
 
 /** Nanoseconds as `String(ns).padStart(9, '0')` at u[p] (room for MAX_NUMBER_TEXT taken). */

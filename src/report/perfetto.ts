@@ -26,11 +26,13 @@
 import type { Exchange } from '../protocol/exchange.js';
 import { exactId, idCell, type Id } from '../model/id64.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import { requestColumns, type ExportClock, type TableColumn, type TextSink } from './csv.js';
+import { compileArgs, requestColumns, type ExportClock, type RowSink } from './csv.js';
 import type { AnalysisModel } from '../model/analysis.js';
 import type { Finding } from '../model/finding.js';
 import type { SizeEvent } from '../model/size-event.js';
 import { jsonString, stringifyPlain } from './json.js';
+import { MAX_NUMBER_TEXT, putAscii, putBytes, putHex, putNumber } from './row-bytes.js';
+import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
 
 /** Process id of the "by file" process; connections are 1 + conn. */
 export const FILES_PID = 1_000_000;
@@ -51,18 +53,77 @@ export function usTs(t: number): string {
   return `${neg ? '-' : ''}${(a - frac) / 1000}.${String(frac).padStart(3, '0')}`;
 }
 
+/** `usTs(t)` at b[p] (room for CELL_ROOM bytes taken). */
+export function putUsTs(b: Buffer, p: number, t: number): number {
+  const ns = Math.round(t);
+  // usTs's own text (ASCII, short) for what is not a safe number of ns.
+  if (!(ns <= Number.MAX_SAFE_INTEGER && ns >= -Number.MAX_SAFE_INTEGER)) return putAscii(b, p, usTs(t));
+  if (ns < 0) b[p++] = 0x2d;
+  // Math.abs: -0 (a time rounded up to 0) is written as 0, as usTs writes it.
+  const a = Math.abs(ns);
+  const whole = Math.floor(a / 1000);
+  const frac = a - whole * 1000;
+  p = putNumber(b, p, whole);
+  b[p] = 0x2e;
+  b[p + 1] = 0x30 + Math.floor(frac / 100);
+  b[p + 2] = 0x30 + (Math.floor(frac / 10) % 10);
+  b[p + 3] = 0x30 + (frac % 10);
+  return p + 4;
+}
+
+/** Room a time or number takes at most in the events' bytes (`putUsTs`, `putNumber`, `putHex`). */
+const CELL_ROOM = MAX_NUMBER_TEXT + 8;
+
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+/** The constant pieces of a request's events (JSON text as bytes). */
+const TS = ascii('{"ts":');
+const NEXT_TS = ascii(',\n{"ts":');
+const PH_B = ascii(',"ph":"b"');
+const PH_E = ascii(',"ph":"e"');
+const PID = ascii(',"pid":');
+const TID = ascii(',"tid":');
+const ID2 = ascii(',"id2":{"local":"');
+const ARGS = ascii('"},"args":');
+const UNIQUE = ascii(',"unique":');
+const ERROR = ascii(',"error":');
+const CLOSE = ascii('}');
+const CLOSE_CLOSE = ascii('}}');
+const END_ARGS = ascii('{}}');
+const END_UNANSWERED = ascii('{"unanswered":true}}');
+/** Room for an event's pieces but its names, args and a text unique: the constants, two times and three numbers, with margin. */
+const EVENT_ROOM = 4 * CELL_ROOM + 96;
+
+/**
+ * `,"ph":"b"` (`ph`), then `,"cat":"fuse","name":"OP","pid":P,"tid":P,"id2":{"local":"0xUNIQUE"},"args":`
+ * of a request's event on its connection's track, at b[p].
+ */
+function connHead(b: Buffer, p: number, ph: Buffer, opName: Buffer, pid: number, unique: Id, hex: Buffer | undefined): number {
+  p = putBytes(b, p, ph);
+  p = putBytes(b, p, opName);
+  p = putNumber(b, putBytes(b, p, PID), pid);
+  p = putNumber(b, putBytes(b, p, TID), pid);
+  return putId2(b, p, unique, hex);
+}
+
+/** `,"id2":{"local":"0xUNIQUE"},"args":` at b[p]: the hex of a safe unique, else `hex`. */
+function putId2(b: Buffer, p: number, unique: Id, hex: Buffer | undefined): number {
+  p = putBytes(b, p, ID2);
+  p = hex === undefined ? putHex(b, p, unique as number) : putBytes(b, p, hex);
+  return putBytes(b, p, ARGS);
+}
+
 /** `,"cat":"fuse","name":"OP"` of a request's events on its connection's track (JSON text). */
-function opHead(op: number): string {
-  return `,"cat":"fuse","name":${jsonString(opcodeName(op))}`;
+function opHead(op: number): Buffer {
+  return Buffer.from(`,"cat":"fuse","name":${jsonString(opcodeName(op))}`, 'utf8');
 }
 
 /** `{"op":"OP","conn":`, the start of a request's args on its file's track (JSON text). */
-function fileOpHead(op: number): string {
-  return `{"op":${jsonString(opcodeName(op))},"conn":`;
+function fileOpHead(op: number): Buffer {
+  return Buffer.from(`{"op":${jsonString(opcodeName(op))},"conn":`, 'utf8');
 }
 
 /** `make(op)`, kept in `made` for the opcodes below 256. */
-function perOpcode(made: (string | undefined)[], op: number, make: (op: number) => string): string {
+function perOpcode(made: (Buffer | undefined)[], op: number, make: (op: number) => Buffer): Buffer {
   return op >= 0 && op < 256 ? (made[op] ??= make(op)) : make(op);
 }
 
@@ -81,8 +142,8 @@ interface PendingFlow {
 
 interface FileTrack {
   tid: number;
-  /** `,"cat":"fuse","name":PATH,"pid":FILES_PID,"tid":TID,` of its request events (JSON text). */
-  head: string;
+  /** `,"cat":"fuse","name":PATH,"pid":FILES_PID,"tid":TID` of its request events (JSON text as bytes). */
+  head: Buffer;
 }
 
 export class PerfettoWriter {
@@ -91,13 +152,14 @@ export class PerfettoWriter {
   /** Events left out by --max-events. */
   dropped = 0;
   private first = true;
-  private readonly columns: TableColumn<Exchange>[];
-  /** `"name":` of each column, as the args' JSON has it. */
-  private readonly keys: string[];
-  /** `,"cat":"fuse","name":"OP"` of each request opcode's events (JSON text), made on first use. */
-  private readonly opNames: (string | undefined)[] = [];
-  /** `{"op":"OP","conn":` of each opcode's events on its file's track (JSON text), made on first use. */
-  private readonly fileOps: (string | undefined)[] = [];
+  /** Where the trace is written: the sink's own output buffer, or one of ours that hands it text. */
+  private readonly w: TextBuffer;
+  /** Writes a request's `args` into `w`: the cells of its `requests` row that hold something. */
+  private readonly args: (x: Exchange) => void;
+  /** `,"cat":"fuse","name":"OP"` of each request opcode's events, made on first use. */
+  private readonly opNames: (Buffer | undefined)[] = [];
+  /** `{"op":"OP","conn":` of each opcode's events on its file's track, made on first use. */
+  private readonly fileOps: (Buffer | undefined)[] = [];
   /**
    * File tracks by connection, then path. By the path string itself, not a
    * key joined from it: a request's path is the string its file keeps, whose
@@ -123,13 +185,17 @@ export class PerfettoWriter {
   private flowSeq = 1;
 
   constructor(
-    private readonly sink: TextSink,
-    private readonly clock: ExportClock,
+    sink: RowSink,
+    clock: ExportClock,
     private readonly opts: PerfettoOptions,
   ) {
-    this.columns = requestColumns(clock).filter((c) => c.name !== 'req_ns' && c.name !== 'reply_ns' && c.name !== 'req_ms' && c.name !== 'reply_ms');
-    this.keys = this.columns.map((c) => `${jsonString(c.name)}:`);
-    sink.write('{"traceEvents":[\n');
+    // A buffer of at least TEXT_BUFFER bytes, as the table rows need (csv.ts TableWriter).
+    this.w = sink.text instanceof TextBuffer && sink.text.buf.length >= TEXT_BUFFER
+      ? sink.text
+      : new TextBuffer(TEXT_BUFFER, (b) => sink.write(b.toString('utf8')));
+    const columns = requestColumns(clock).filter((c) => c.name !== 'req_ns' && c.name !== 'reply_ns' && c.name !== 'req_ms' && c.name !== 'reply_ms');
+    this.args = compileArgs(columns, this.w);
+    this.w.str('{"traceEvents":[\n');
     this.emit({ ph: 'M', name: 'process_name', pid: FILES_PID, tid: 0, args: { name: 'by file' } });
     this.emit({ ph: 'M', name: 'process_sort_index', pid: FILES_PID, tid: 0, args: { sort_index: 1_000_000 } });
   }
@@ -145,7 +211,7 @@ export class PerfettoWriter {
     let s = stringifyPlain(e);
     // ts is spliced in as a number literal with its ns decimals (the serializer would reformat it).
     if (ts !== undefined) s = `{"ts":${ts},${s.slice(1)}`;
-    this.sink.write(this.first ? s : `,\n${s}`);
+    this.w.str(this.first ? s : `,\n${s}`);
     this.first = false;
     this.events++;
   }
@@ -159,25 +225,17 @@ export class PerfettoWriter {
     let track = byPath.get(path);
     if (track === undefined) {
       const tid = this.nextTid++;
-      track = { tid, head: `,"cat":"fuse","name":${jsonString(path)},"pid":${FILES_PID},"tid":${tid},` };
+      const name = jsonString(path);
+      track = { tid, head: Buffer.from(`,"cat":"fuse","name":${name},"pid":${FILES_PID},"tid":${tid}`, 'utf8') };
       byPath.set(path, track);
-      this.emit({ ph: 'M', name: 'thread_name', pid: FILES_PID, tid, args: { name: conn === 0 ? path : `${path} (conn ${conn})` } });
-      this.emit({ ph: 'M', name: 'thread_sort_index', pid: FILES_PID, tid, args: { sort_index: tid } });
+      // As `emit` writes { ph, name, pid, tid, args: { name } } and { ..., args: { sort_index } }: one string for both.
+      const label = conn === 0 ? name : jsonString(`${path} (conn ${conn})`);
+      const meta = `{"ph":"M","name":"thread_name","pid":${FILES_PID},"tid":${tid},"args":{"name":${label}}},\n{"ph":"M","name":"thread_sort_index","pid":${FILES_PID},"tid":${tid},"args":{"sort_index":${tid}}}`;
+      this.w.str(this.first ? meta : `,\n${meta}`);
+      this.first = false;
+      this.events += 2;
     }
     return track;
-  }
-
-  /** The request's `args` as JSON text: the cells that hold something, as `stringifyPlain` writes that object. */
-  private argsJson(x: Exchange): string {
-    let s = '{';
-    const cols = this.columns;
-    const keys = this.keys;
-    for (let i = 0; i < cols.length; i++) {
-      const v = cols[i]!.get(x);
-      if (v === null || v === '') continue;
-      s += `${s.length > 1 ? ',' : ''}${keys[i]}${stringifyPlain(v)}`;
-    }
-    return `${s}}`;
   }
 
   /** One exchange, at its reply (or at the end for one never answered). */
@@ -186,39 +244,72 @@ export class PerfettoWriter {
       this.unanswered.push(x);
       return;
     }
-    this.writeExchange(x, x.replied ? x.tReply : x.tReq, '{}');
+    this.writeExchange(x, x.replied ? x.tReply : x.tReq, END_ARGS);
   }
 
   /**
    * The request's events (its b and e on the connection's track, and on its
-   * file's), as `emit` writes those objects, but made as text: with an
-   * object and a JSON.stringify per event, `emit` alone was 36% of a
-   * `--cpu-prof` profile of this export of the many-file capture.
+   * file's), as `emit` writes those objects, but as bytes into the output
+   * buffer: made as strings (an object and a JSON.stringify per event at
+   * first, then joined text), they were garbage, encoding and copying per
+   * exchange, and the args' cells went through `stringifyPlain` one by one.
+   * Room is taken once for the pieces around the args (which take their own).
    */
-  private writeExchange(x: Exchange, tEnd: number, endArgs: '{}' | '{"unanswered":true}'): void {
+  private writeExchange(x: Exchange, tEnd: number, endArgs: Buffer): void {
     const withFile = x.path !== undefined && x.opcode !== Op.INIT && x.nodeid !== 0;
     if (!this.room(withFile ? 4 : 2)) {
       this.dropped += withFile ? 4 : 2;
       return;
     }
+    const w = this.w;
     const pid = x.conn + 1;
-    const id2 = `"id2":{"local":"${hexId(x.unique)}"},"args":`;
     const op = x.opcode;
     const opName = perOpcode(this.opNames, op, opHead);
-    const b = usTs(x.tReq);
-    const e = usTs(tEnd);
-    const conn = `${opName},"pid":${pid},"tid":${pid},${id2}`;
-    this.sink.write(`${this.first ? '' : ',\n'}{"ts":${b},"ph":"b"${conn}${this.argsJson(x)}},\n{"ts":${e},"ph":"e"${conn}${endArgs}}`);
+    const unique = x.unique;
+    // A unique that is not a safe number (a bigint) has its hex made as text (rare).
+    const hex = typeof unique === 'number' && unique >= 0 && unique <= Number.MAX_SAFE_INTEGER ? undefined : ascii(hexId(unique));
+    const headRoom = EVENT_ROOM + opName.length + (hex === undefined ? 0 : hex.length);
+    w.room(headRoom);
+    let p = putBytes(w.buf, w.pos, this.first ? TS : NEXT_TS);
     this.first = false;
+    p = putUsTs(w.buf, p, x.tReq);
+    p = connHead(w.buf, p, PH_B, opName, pid, unique, hex);
+    w.pos = p;
+    this.args(x);
+    w.room(headRoom + endArgs.length);
+    p = putBytes(w.buf, w.pos, CLOSE);
+    p = putBytes(w.buf, p, NEXT_TS);
+    p = putUsTs(w.buf, p, tEnd);
+    p = connHead(w.buf, p, PH_E, opName, pid, unique, hex);
+    w.pos = putBytes(w.buf, p, endArgs);
     this.events += 2;
     let fileTid = 0;
     if (withFile) {
       // After the connection's events: a new file's track names itself (metadata events) in between.
       const track = this.fileTrack(x.conn, x.path!);
       fileTid = track.tid;
-      const fargs = `${perOpcode(this.fileOps, op, fileOpHead)}${x.conn},"unique":${stringifyPlain(idCell(x.unique))}${x.replied ? `,"error":${x.error}` : ''}}`;
-      const file = `${track.head}${id2}`;
-      this.sink.write(`,\n{"ts":${b},"ph":"b"${file}${fargs}},\n{"ts":${e},"ph":"e"${file}${endArgs}}`);
+      const u = idCell(unique);
+      const uText = typeof u === 'number' ? undefined : ascii(stringifyPlain(u));
+      const fileOp = perOpcode(this.fileOps, op, fileOpHead);
+      w.room(2 * (EVENT_ROOM + track.head.length) + fileOp.length + endArgs.length + (hex === undefined ? 0 : 2 * hex.length) + (uText === undefined ? 0 : uText.length));
+      const b = w.buf;
+      p = putBytes(b, w.pos, NEXT_TS);
+      p = putUsTs(b, p, x.tReq);
+      p = putBytes(b, p, PH_B);
+      p = putBytes(b, p, track.head);
+      p = putId2(b, p, unique, hex);
+      p = putBytes(b, p, fileOp);
+      p = putNumber(b, p, x.conn);
+      p = putBytes(b, p, UNIQUE);
+      p = uText === undefined ? putNumber(b, p, u as number) : putBytes(b, p, uText);
+      if (x.replied) p = putNumber(b, putBytes(b, p, ERROR), x.error);
+      p = putBytes(b, p, CLOSE_CLOSE);
+      p = putBytes(b, p, NEXT_TS);
+      p = putUsTs(b, p, tEnd);
+      p = putBytes(b, p, PH_E);
+      p = putBytes(b, p, track.head);
+      p = putId2(b, p, unique, hex);
+      w.pos = putBytes(b, p, endArgs);
       this.events += 2;
     }
     // The ring ages the oldest out (deleting a Map's oldest key through keys() gets slower with every hole).
@@ -308,7 +399,7 @@ export class PerfettoWriter {
 
   /** Unanswered requests (ended at the capture's end), connection names, in-flight counters, trailer. */
   end(model: AnalysisModel): void {
-    for (const x of this.unanswered) this.writeExchange(x, model.span.endT, '{"unanswered":true}');
+    for (const x of this.unanswered) this.writeExchange(x, model.span.endT, END_UNANSWERED);
     this.unanswered.length = 0;
     for (const c of model.connections) {
       const pid = c.conn + 1;
@@ -332,6 +423,7 @@ export class PerfettoWriter {
       eventsDropped: this.dropped,
       flowsWithoutRequest: this.waiting.reduce((n, m) => n + [...m.values()].reduce((k, w) => k + w.length, 0), 0),
     };
-    this.sink.write(`\n],"displayTimeUnit":"ns","otherData":${stringifyPlain(other)}}\n`);
+    this.w.str(`\n],"displayTimeUnit":"ns","otherData":${stringifyPlain(other)}}\n`);
+    this.w.flush();
   }
 }

@@ -162,6 +162,15 @@ export function putNanos(b: Buffer, p: number, sec: number, nsec: number): numbe
   return putDigits(b, sec <= 2147483647 ? putInt32(b, p, sec) : putNumber(b, p, sec), nsec, 9);
 }
 
+/** Bytes at `p` (room taken by the caller). */
+export function putBytes(b: Buffer, p: number, s: Uint8Array): number {
+  const n = s.length;
+  // set() costs about as much as a dozen bytes copied by the loop, whatever its length.
+  if (n > 12) b.set(s, p);
+  else for (let i = 0; i < n; i++) b[p + i] = s[i]!;
+  return p + n;
+}
+
 /** An ASCII string's bytes at `p` (room taken by the caller). */
 export function putAscii(b: Buffer, p: number, s: string): number {
   for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
@@ -318,5 +327,34 @@ export function putScaledParts(v: DataView, b: Buffer, p: number, whole: number,
     p += 4;
   }
   while (b[p - 1] === ZERO) p--;
+  return p;
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * `0x` and the hex digits of a safe integer >= 0 at u[p] (at most 16 bytes),
+ * as `v.toString(16)` writes them. From its two 32-bit words with shifts:
+ * a digit at a time by `% 16` and `/ 16` on the double was a call of the C
+ * library's fmod per digit, and handles are often pointers (12 digits).
+ */
+export function putHex(u: Buffer, p: number, v: number): number {
+  u[p] = 0x30;
+  u[p + 1] = 0x78;
+  // Exact below 2^53: hi < 2^21, and lo = v - hi * 2^32 is the low word.
+  const hi = Math.floor(v / 4294967296);
+  const lo = (v - hi * 4294967296) >>> 0;
+  if (hi === 0) return putHexWord(u, p + 2, lo, hexDigits(lo));
+  return putHexWord(u, putHexWord(u, p + 2, hi, hexDigits(hi)), lo, 8);
+}
+
+/** Hex digits of the 32-bit word `w` (1 for 0). */
+function hexDigits(w: number): number {
+  return w === 0 ? 1 : (35 - Math.clz32(w)) >> 2;
+}
+
+/** The last `n` hex digits of the 32-bit word `w`, zero-padded to `n`. */
+function putHexWord(u: Buffer, p: number, w: number, n: number): number {
+  for (let s = 4 * (n - 1); s >= 0; s -= 4) u[p++] = HEX_DIGITS[(w >>> s) & 15]!;
   return p;
 }

@@ -8,7 +8,7 @@
  * export tables (csv.ts) write into it. Numbers are written by row-bytes.ts's
  * `putNumber`.
  */
-import { MAX_NUMBER_TEXT, digitCount, putDigits, putNumber } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, digitCount, putBytes, putDigits, putNumber } from './row-bytes.js';
 
 /**
  * Bytes an output buffer gathers before handing them on (about one write(2)
@@ -25,6 +25,8 @@ export class TextBuffer {
   pos = 0;
   /** Bytes a table row keeps free after each text cell for its remaining numbers and separators (set by csv.ts's row writer). */
   reserve = 0;
+  /** Times bytes were handed to the sink: a writer that takes back what it wrote checks that none went meanwhile (csv.ts `leadAndCell`). */
+  handed = 0;
 
   constructor(size: number, private readonly sink?: (b: Buffer) => void) {
     this.buf = Buffer.allocUnsafe(size);
@@ -35,6 +37,7 @@ export class TextBuffer {
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     if (this.sink !== undefined && this.pos > 0) {
+      this.handed++;
       this.sink(this.buf.subarray(0, this.pos));
       this.pos = 0;
       if (n <= this.buf.length) return;
@@ -50,6 +53,7 @@ export class TextBuffer {
     if (this.pos === 0 || this.sink === undefined) return;
     const n = this.pos;
     this.pos = 0;
+    this.handed++;
     this.sink(this.buf.subarray(0, n));
   }
 
@@ -64,6 +68,7 @@ export class TextBuffer {
       if (this.sink !== undefined) {
         this.flush();
         if (n > this.buf.length) {
+          this.handed++;
           this.sink(Buffer.from(s, 'utf8'));
           return;
         }
@@ -77,16 +82,12 @@ export class TextBuffer {
     const n = b.length;
     if (n > this.buf.length && this.sink !== undefined) {
       this.flush();
+      this.handed++;
       this.sink(Buffer.from(b.buffer, b.byteOffset, n));
       return;
     }
     this.room(n);
-    const u = this.buf;
-    const p = this.pos;
-    // set() costs about as much as a dozen bytes copied by the loop, whatever its length.
-    if (n > 12) u.set(b, p);
-    else for (let i = 0; i < n; i++) u[p + i] = b[i]!;
-    this.pos = p + n;
+    this.pos = putBytes(this.buf, this.pos, b);
   }
 
   byte(c: number): void {

@@ -12,8 +12,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FILES_PID, usTs } from '../../src/report/perfetto.js';
+import fc from 'fast-check';
+import { FILES_PID, putUsTs, usTs } from '../../src/report/perfetto.js';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { Cap, OP } from '../analysis/capture-builder.js';
 
 const A = join(ROOT, 'fixtures/stale-size-race-A.pcapng');
 const B = join(ROOT, 'fixtures/stale-size-race-B.pcapng');
@@ -92,6 +94,16 @@ describe('export --format perfetto', () => {
     assert.equal(usTs(123_456_789), '123456.789');
     assert.equal(usTs(-1500), '-1.500');
     assert.equal(usTs(9_007_199_254_740), '9007199254.740');
+  });
+
+  it('writes times as bytes as usTs writes them', () => {
+    const b = Buffer.alloc(64);
+    const check = (t: number): void => {
+      const end = putUsTs(b, 3, t);
+      assert.equal(b.toString('latin1', 3, end), usTs(t), `t = ${t}`);
+    };
+    for (const t of [0, -0, 0.4, -0.4, 0.5, -0.5, 1, -1, 999, 1000, 1001, -999, -1000, -1001, 1e9, 2 ** 31, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 1e21, 1e300, NaN, Infinity, -Infinity]) check(t);
+    fc.assert(fc.property(fc.oneof(fc.integer({ min: -1e6, max: 1e6 }), fc.maxSafeInteger(), fc.double(), fc.nat({ max: 1e12 }).map((k) => k + 0.5)), (t) => check(t)), { numRuns: 20000 });
   });
 
   it('two connections racing: spec-valid, requests and findings agree with the tool\'s own tables', () => {
@@ -184,6 +196,24 @@ describe('export --format perfetto', () => {
     const begins = trace.traceEvents.filter((e) => e.ph === 'b' && e.pid !== FILES_PID);
     assert.ok(begins.length > 0);
     for (const e of begins) assert.equal(e.args!.path, '/file');
+  });
+
+  it('keeps a unique past 2^53 exact: its hex id, and a string in the args', () => {
+    const c = new Cap();
+    c.init(0, 0);
+    const big = 2 ** 60 + 2 ** 10;
+    c.req(0, 1, OP.GETATTR, 1, Buffer.alloc(16), { unique: big });
+    c.attrReply(0, 1.5, big, { size: 10 });
+    const { trace, text } = exportTrace([c.file()]);
+    checkSpec(trace);
+    const digits = (2n ** 60n + 2n ** 10n).toString();
+    const slices = trace.traceEvents.filter((e) => (e.ph === 'b' || e.ph === 'e') && e.name !== 'INIT');
+    // b and e on the connection's track and on the root's.
+    assert.equal(slices.length, 4);
+    for (const e of slices) assert.equal(e.id2!.local, '0x1000000000000400');
+    for (const e of slices.filter((e) => e.ph === 'b')) assert.equal(e.args!.unique, digits);
+    // As JSON strings in the text itself, not numbers a reader would round.
+    assert.equal(text.split(`"unique":"${digits}"`).length - 1, 2);
   });
 
   it('rejects a bad --max-events with exit 2', () => {

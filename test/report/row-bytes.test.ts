@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_NUMBER_TEXT, putFraction, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledQuads, putUint31Quads } from '../../src/report/row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from '../../src/report/text-buffer.js';
-import { TableWriter, absNs, csvCell, jsonlCell, requestColumns, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
+import { TableWriter, absNs, compileArgs, csvCell, jsonlCell, requestColumns, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
+import { jsonString, stringifyPlain } from '../../src/report/json.js';
 import { Exchange } from '../../src/protocol/exchange.js';
 import { OPCODES } from '../../src/protocol/opcodes.js';
 
@@ -61,6 +62,32 @@ function assertRowsAsCells<R>(cols: TableColumn<R>[], rows: readonly R[] | (() =
   }
 }
 
+/**
+ * The args object of a row as the Perfetto writer made it as text before
+ * it had a byte writer: the cells that hold something (not null, not ''),
+ * each by `stringifyPlain`, in column order.
+ */
+function argsText<R>(cols: TableColumn<R>[], r: R): string {
+  const parts: string[] = [];
+  for (const c of cols) {
+    const v = c.get(r);
+    if (v !== null && v !== '') parts.push(`${jsonString(c.name)}:${stringifyPlain(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** `compileArgs` writes each row's args as `argsText` does, byte for byte (a line each). */
+function assertArgsAsCells<R>(cols: TableColumn<R>[], rows: () => readonly R[]): void {
+  const s = byteSink();
+  const args = compileArgs(cols, s.text);
+  for (const r of rows()) {
+    args(r);
+    s.text.byte(10);
+  }
+  s.text.flush();
+  assertBytes(s.bytes(), rows().map((r) => `${argsText(cols, r)}\n`).join(''));
+}
+
 const at = (b: Buffer, f: (b: Buffer, p: number) => number): string => b.toString('latin1', 3, f(b, 3));
 
 /** Text that hits every rule: quotes, commas, CR, LF, formula starts, controls, non-ASCII, lone surrogates, JSON escapes. */
@@ -79,6 +106,22 @@ const numbers = fc.oneof(
   fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53), 2 ** 64, 1e21, 5e-324, -2147483648, 2147483647, 999999999.999999),
 );
 const cell: fc.Arbitrary<Cell> = fc.oneof(hostile, numbers, fc.constant(null), fc.boolean());
+
+/** Exchanges with every kind of cell the requests table has, for the row and args writers. */
+const id = fc.oneof(fc.nat({ max: 2 ** 31 }), fc.maxSafeInteger(), fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), fc.constantFrom(0, 2 ** 30, 2 ** 31 - 1, 2 ** 32));
+const n = fc.oneof(numbers, fc.nat());
+const t = fc.oneof(fc.nat({ max: 2 ** 40 }).map((k) => k * 1000 + 1), fc.double({ min: -1e12, max: 1e18 }), fc.constantFrom(NaN, Infinity, 0));
+const opcodes = [...OPCODES.map((o) => o.code), 0, 99, 4096, 2 ** 31];
+const exchange = fc.record({
+  conn: fc.nat({ max: 3 }), unique: id, opcode: fc.constantFrom(...opcodes), nodeid: id,
+  // A request naming a child carries its directory's path and the name (`dirPath`, set after `path`, which clears it); `path` joins them.
+  path: fc.option(hostile, { nil: undefined }), dirPath: fc.option(fc.oneof(hostile, fc.constantFrom('/', '/d', '?7', '=x', '')), { nil: undefined }),
+  name: fc.option(hostile, { nil: undefined }), pid: fc.integer({ min: -1, max: 2 ** 31 }), tid: fc.integer({ min: -1, max: 70000 }), callerPid: fc.nat(),
+  tReq: t, tReqRest: fc.constantFrom(0, 0, 7), replied: fc.boolean(), tReply: t, tReplyRest: fc.constantFrom(0, 0, -3), error: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  fh: fc.option(id, { nil: undefined }), offset: n, offsetExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
+  size: n, sizeExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
+  flags: fc.integer(), opFlags: fc.oneof(fc.constant(0), fc.integer()), resultSize: n, kernelSizeAtReq: n, daemonSizeAtReq: n, fileInflightAtReq: fc.nat({ max: 100 }),
+});
 
 describe('row bytes', () => {
   it('writes numbers as String does', () => {
@@ -166,24 +209,40 @@ describe('row bytes', () => {
     // The requests writer reads number columns through `value`, ms and µs from
     // whole ns, a child's path from its parts, and writes the argument columns
     // by one function per opcode: none of them goes through `get`.
-    const id = fc.oneof(fc.nat({ max: 2 ** 31 }), fc.maxSafeInteger(), fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), fc.constantFrom(0, 2 ** 30, 2 ** 31 - 1, 2 ** 32));
-    const n = fc.oneof(numbers, fc.nat());
-    const t = fc.oneof(fc.nat({ max: 2 ** 40 }).map((k) => k * 1000 + 1), fc.double({ min: -1e12, max: 1e18 }), fc.constantFrom(NaN, Infinity, 0));
-    const opcodes = [...OPCODES.map((o) => o.code), 0, 99, 4096, 2 ** 31];
-    const exchange = fc.record({
-      conn: fc.nat({ max: 3 }), unique: id, opcode: fc.constantFrom(...opcodes), nodeid: id,
-      // A request naming a child carries its directory's path and the name (`dirPath`, set after `path`, which clears it); `path` joins them.
-      path: fc.option(hostile, { nil: undefined }), dirPath: fc.option(fc.oneof(hostile, fc.constantFrom('/', '/d', '?7', '=x', '')), { nil: undefined }),
-      name: fc.option(hostile, { nil: undefined }), pid: fc.integer({ min: -1, max: 2 ** 31 }), tid: fc.integer({ min: -1, max: 70000 }), callerPid: fc.nat(),
-      tReq: t, tReqRest: fc.constantFrom(0, 0, 7), replied: fc.boolean(), tReply: t, tReplyRest: fc.constantFrom(0, 0, -3), error: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-      fh: fc.option(id, { nil: undefined }), offset: n, offsetExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
-      size: n, sizeExact: fc.option(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), { nil: undefined }),
-      flags: fc.integer(), opFlags: fc.oneof(fc.constant(0), fc.integer()), resultSize: n, kernelSizeAtReq: n, daemonSizeAtReq: n, fileInflightAtReq: fc.nat({ max: 100 }),
-    });
     fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.array(exchange, { maxLength: 30 }), (epoch, rows) => {
       const cols = requestColumns({ epochNs: epoch });
       assertRowsAsCells(cols, () => rows.map((r) => Object.assign(new Exchange(), r)));
     }), { numRuns: 1500 });
+  });
+
+  it('writes the Perfetto args of request rows (cells that hold something, ids past 2^53 as strings) as stringifyPlain writes their Cells', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.array(exchange, { maxLength: 30 }), (epoch, rows) => {
+      const all = requestColumns({ epochNs: epoch });
+      const fresh = (): Exchange[] => rows.map((r) => Object.assign(new Exchange(), r));
+      // The trace's columns (report/perfetto.ts: no absolute times or ms), and every column (absolute times too).
+      assertArgsAsCells(all.filter((c) => !/^(req|reply)_(ns|ms)$/.test(c.name)), fresh);
+      assertArgsAsCells(all, fresh);
+    }), { numRuns: 1000 });
+  });
+
+  it('takes back no args cell that handed the buffer on, whatever the position it ends at', () => {
+    // A path of n characters past MAX_PLAIN is written as text: when it does not fit it goes after a
+    // hand-on, from position 0, and ends at n + 2, which is where an empty cell whose lead began at
+    // n - 6 (`,"path":` is 8 bytes) would have left it. The rows start at every position around that.
+    const cols = requestColumns({ epochNs: 1n });
+    const n = 70_000;
+    const row = (): Exchange => Object.assign(new Exchange(), { conn: 0, unique: 1, opcode: 3, nodeid: 5, path: `/${'p'.repeat(n - 1)}`, tReq: 1000 });
+    const before = Buffer.byteLength('{"conn":0,"unique":1,"opcode":3,"op":"GETATTR","nodeid":5');
+    for (let k = n - 6 - before - 40; k <= n - 6 - before + 40; k++) {
+      const s = byteSink();
+      s.text.str('x'.repeat(k));
+      compileArgs(cols, s.text)(row());
+      s.text.flush();
+      assertBytes(s.bytes(), 'x'.repeat(k) + argsText(cols, row()));
+    }
+    // And paths of lengths around the buffer's size, from rows one after another.
+    const lengths = [1, 100, 4000, 65535, 65536, TEXT_BUFFER - 30, TEXT_BUFFER + 7, 2 * TEXT_BUFFER];
+    assertArgsAsCells(cols, () => lengths.map((len, i) => Object.assign(new Exchange(), { conn: 0, unique: i, opcode: 3, nodeid: 5, path: `/${'p'.repeat(len)}`, tReq: 1000 })));
   });
 
   it('hands on whole buffers and cells longer than one', () => {
