@@ -87,6 +87,14 @@ const ARGS = ascii('"},"args":');
 const UNIQUE = ascii(',"unique":');
 const ERROR = ascii(',"error":');
 const CLOSE = ascii('}');
+/** What a file track's `head` starts with, before the path's JSON string. */
+const NAME_HEAD = ',"cat":"fuse","name":';
+const COUNTER = ascii(',"ph":"C","cat":"fuse","name":');
+const SIZE_NAME_END = ascii(' size"');
+const COUNTER_ARGS = ascii(`,"pid":${FILES_PID},"args":{`);
+const KERNEL = ascii('"kernel":');
+const DAEMON = ascii('"daemon":');
+const AND_DAEMON = ascii(',"daemon":');
 const CLOSE_CLOSE = ascii('}}');
 const END_ARGS = ascii('{}}');
 const END_UNANSWERED = ascii('{"unanswered":true}}');
@@ -144,6 +152,8 @@ interface FileTrack {
   tid: number;
   /** `,"cat":"fuse","name":PATH,"pid":FILES_PID,"tid":TID` of its request events (JSON text as bytes). */
   head: Buffer;
+  /** Where the path's JSON string in `head` ends, its closing quote (the size counter's name is the path's text and ` size"`). */
+  nameEnd: number;
 }
 
 export class PerfettoWriter {
@@ -226,7 +236,7 @@ export class PerfettoWriter {
     if (track === undefined) {
       const tid = this.nextTid++;
       const name = jsonString(path);
-      track = { tid, head: Buffer.from(`,"cat":"fuse","name":${name},"pid":${FILES_PID},"tid":${tid}`, 'utf8') };
+      track = { tid, head: Buffer.from(`${NAME_HEAD}${name},"pid":${FILES_PID},"tid":${tid}`, 'utf8'), nameEnd: NAME_HEAD.length + Buffer.byteLength(name) - 1 };
       byPath.set(path, track);
       // As `emit` writes { ph, name, pid, tid, args: { name } } and { ..., args: { sort_index } }: one string for both.
       const label = conn === 0 ? name : jsonString(`${path} (conn ${conn})`);
@@ -355,16 +365,41 @@ export class PerfettoWriter {
 
   /** A size event: the kernel's and the daemon's view of the file's size. */
   sizeEvent(ev: SizeEvent): void {
-    const a: Record<string, number> = {};
-    if (ev.kernelSize !== null) a.kernel = ev.kernelSize;
-    if (ev.daemonSize !== null) a.daemon = ev.daemonSize;
-    if (Object.keys(a).length === 0) return;
+    const k = ev.kernelSize;
+    const d = ev.daemonSize;
+    if (k === null && d === null) return;
     if (!this.room(1)) {
       this.dropped++;
       return;
     }
-    this.fileTrack(ev.conn, ev.path);
-    this.emit({ ph: 'C', cat: 'fuse', name: ev.conn === 0 ? `${ev.path} size` : `${ev.path} (conn ${ev.conn}) size`, pid: FILES_PID, args: a }, usTs(ev.t));
+    const track = this.fileTrack(ev.conn, ev.path);
+    const suffix = ev.conn === 0 ? ' size' : ` (conn ${ev.conn}) size`;
+    if ((k !== null && !Number.isFinite(k)) || (d !== null && !Number.isFinite(d))) {
+      const name = `${ev.path}${suffix}`;
+      const a: Record<string, number> = {};
+      if (k !== null) a.kernel = k;
+      if (d !== null) a.daemon = d;
+      this.emit({ ph: 'C', cat: 'fuse', name, pid: FILES_PID, args: a }, usTs(ev.t));
+      return;
+    }
+    // As `emit` writes that event, as bytes: the name is the path's JSON text kept in the track's head (one per size event).
+    const w = this.w;
+    // The suffix is plain ASCII: its JSON text is itself.
+    const end = ev.conn === 0 ? SIZE_NAME_END : ascii(`${suffix}"`);
+    w.room(EVENT_ROOM + track.nameEnd + end.length);
+    const b = w.buf;
+    let p = putBytes(b, w.pos, this.first ? TS : NEXT_TS);
+    this.first = false;
+    p = putUsTs(b, p, ev.t);
+    p = putBytes(b, p, COUNTER);
+    const head = track.head;
+    for (let i = NAME_HEAD.length; i < track.nameEnd; i++) b[p++] = head[i]!;
+    p = putBytes(b, p, end);
+    p = putBytes(b, p, COUNTER_ARGS);
+    if (k !== null) p = putNumber(b, putBytes(b, p, KERNEL), k);
+    if (d !== null) p = putNumber(b, putBytes(b, p, k !== null ? AND_DAEMON : DAEMON), d);
+    w.pos = putBytes(b, p, CLOSE_CLOSE);
+    this.events++;
   }
 
   /** A finding: an instant on its file's track, and a flow from each request it names. */

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FILES_PID, putUsTs, usTs } from '../../src/report/perfetto.js';
+import { FILES_PID, PerfettoWriter, putUsTs, usTs } from '../../src/report/perfetto.js';
+import { stringifyPlain } from '../../src/report/json.js';
+import type { TextBuffer } from '../../src/report/text-buffer.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { Cap, OP } from '../analysis/capture-builder.js';
 
@@ -196,6 +198,34 @@ describe('export --format perfetto', () => {
     const begins = trace.traceEvents.filter((e) => e.ph === 'b' && e.pid !== FILES_PID);
     assert.ok(begins.length > 0);
     for (const e of begins) assert.equal(e.args!.path, '/file');
+  });
+
+  it('writes size counters as bytes as the event objects read (any path, connection, sizes known or not)', () => {
+    const got: string[] = [];
+    const pw = new PerfettoWriter({ write: (s) => got.push(s) }, { epochNs: 1n }, { maxEvents: 0 });
+    const want: string[] = [];
+    const paths = ['/a', '/d\u202e"q\\\n', '/\ud800x', '/é €'];
+    const sizes = [0, -0, 1, 2 ** 53 - 1, 1.5, NaN, Infinity, null];
+    let t = 0;
+    for (const path of paths) {
+      for (const conn of [0, 2]) {
+        for (const kernelSize of sizes) {
+          for (const daemonSize of [4096, null, NaN]) {
+            t += 1234.5;
+            pw.sizeEvent({ t, conn, nodeid: 5, path, event: 'write', unique: 7, value: 1, kernelSize, daemonSize, reportedSize: null });
+            const args: Record<string, number> = {};
+            if (kernelSize !== null) args.kernel = kernelSize;
+            if (daemonSize !== null) args.daemon = daemonSize;
+            if (kernelSize === null && daemonSize === null) continue;
+            const name = conn === 0 ? `${path} size` : `${path} (conn ${conn}) size`;
+            want.push(`{"ts":${usTs(t)},${stringifyPlain({ ph: 'C', cat: 'fuse', name, pid: FILES_PID, args }).slice(1)}`);
+          }
+        }
+      }
+    }
+    (pw as unknown as { w: TextBuffer }).w.flush();
+    const counters = got.join('').split(',\n').filter((e) => e.includes('"ph":"C"'));
+    assert.deepEqual(counters, want);
   });
 
   it('keeps a unique past 2^53 exact: its hex id, and a string in the args', () => {
