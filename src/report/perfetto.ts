@@ -87,7 +87,7 @@ const ARGS = ascii('"},"args":');
 const UNIQUE = ascii(',"unique":');
 const ERROR = ascii(',"error":');
 const CLOSE = ascii('}');
-/** What a file track's `head` starts with, before the path's JSON string. */
+/** What a request's event has before its name (the opcode's, or a file track's path), the name's JSON string after it. */
 const NAME_HEAD = ',"cat":"fuse","name":';
 const COUNTER = ascii(',"ph":"C","cat":"fuse","name":');
 const SIZE_NAME_END = ascii(' size"');
@@ -122,7 +122,7 @@ function putId2(b: Buffer, p: number, unique: Id, hex: Buffer | undefined): numb
 
 /** `,"cat":"fuse","name":"OP"` of a request's events on its connection's track (JSON text). */
 function opHead(op: number): Buffer {
-  return Buffer.from(`,"cat":"fuse","name":${jsonString(opcodeName(op))}`, 'utf8');
+  return Buffer.from(`${NAME_HEAD}${jsonString(opcodeName(op))}`, 'utf8');
 }
 
 /** `{"op":"OP","conn":`, the start of a request's args on its file's track (JSON text). */
