@@ -49,3 +49,26 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** What to do when an output cannot be written, for the reasons a person can act on. */
+const WRITE_HINTS: Record<string, string> = {
+  ENOSPC: 'its file system is full: free space there, or write the output elsewhere',
+  EDQUOT: 'your disk quota is used up: free space, or write the output elsewhere',
+  EFBIG: 'the file reached the largest size its file system or `ulimit -f` allows: write elsewhere, or narrow the output (--since, --until, --conn, --file)',
+  EIO: 'the device reported an I/O error: check it, or write the output elsewhere',
+};
+
+/**
+ * The error for an output (a file, `-` standard output) that could not be
+ * opened, written or closed: it names the output and the system's reason
+ * (exit code 2, not an internal error), with what to do about a full disk
+ * or a size limit, else `hint`.
+ */
+export function writeError(target: string, e: unknown, hint?: string): UsageError {
+  const err = e as NodeJS.ErrnoException;
+  const code = err?.code;
+  // "ENOSPC: no space left on device, write": the words between the code and the call.
+  const words = typeof err?.message === 'string' ? /^[A-Z0-9_]+: (.+?), [a-z_]+\b/.exec(err.message)?.[1] : undefined;
+  const why = code === undefined ? String(err?.message ?? e) : words !== undefined ? `${words} (${code})` : code;
+  return new UsageError(`cannot write ${target === '-' ? 'standard output' : target}: ${why}`, (code !== undefined ? WRITE_HINTS[code] : undefined) ?? hint);
+}

@@ -4,7 +4,7 @@
  * stays fast on millions of lines and quiet when the reader goes away (EPIPE).
  */
 import { closeSync, openSync } from 'node:fs';
-import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
+import { CaptureError, OutputClosed, UsageError, writeError } from '../capture/errors.js';
 import { writeFullySync } from '../capture/write-fully.js';
 import type { ProtocolOverride } from '../protocol/version.js';
 import { escapeControls } from '../report/untrusted-text.js';
@@ -61,6 +61,8 @@ export function colorEnabled(opts: { color?: boolean }, stream: NodeJS.WriteStre
 export class Output {
   private fd: number;
   private readonly own: boolean;
+  /** The output as messages name it: its path, or `-` for standard output. */
+  private readonly name: string;
   /** The buffer: writers of long outputs (dump) append to it directly. */
   readonly text: TextBuffer;
 
@@ -72,11 +74,21 @@ export class Output {
       try {
         this.fd = openSync(path, 'w');
       } catch (e) {
-        throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+        throw writeError(path, e, 'check the directory exists and is writable');
       }
       this.own = true;
     }
-    this.text = new TextBuffer(TEXT_BUFFER, (b) => writeFullySync(this.fd, b));
+    const name = path ?? '-';
+    // A full disk or a failing device is said as such (exit 2), not as a bug; a reader gone away ends quietly.
+    this.text = new TextBuffer(TEXT_BUFFER, (b) => {
+      try {
+        writeFullySync(this.fd, b);
+      } catch (e) {
+        if (e instanceof OutputClosed) throw e;
+        throw writeError(name, e);
+      }
+    });
+    this.name = name;
   }
 
   write(s: string): void {
@@ -94,7 +106,13 @@ export class Output {
 
   close(): void {
     this.flush();
-    if (this.own) closeSync(this.fd);
+    if (!this.own) return;
+    try {
+      closeSync(this.fd);
+    } catch (e) {
+      // A network file system may report a failed write only at close.
+      throw writeError(this.name, e);
+    }
   }
 }
 

@@ -18,7 +18,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { byteAt, CaptureError, OutputClosed, UsageError, type OffsetSpace } from '../capture/errors.js';
+import { byteAt, CaptureError, OutputClosed, UsageError, writeError, type OffsetSpace } from '../capture/errors.js';
 import { FusedumpWriter } from '../capture/fusedump-writer.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type CaptureSink, type ConnectionInfo } from '../capture/message.js';
 import { bytesRead, captureBytes, openCaptures, readMerged, sniffFormat, type ReadOptions } from '../capture/open.js';
@@ -74,7 +74,7 @@ class FileOut {
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
-      throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+      throw writeError(path, e, 'check the directory exists and is writable');
     }
     this.own = true;
   }
@@ -92,9 +92,7 @@ class FileOut {
       writeFullySync(this.fd, data);
     } catch (e) {
       if (e instanceof OutputClosed) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UsageError(`cannot write ${this.path === '-' ? 'standard output' : this.path}: ${code ?? (e as Error).message}`,
-        code === 'ENOSPC' ? 'the disk is full' : undefined);
+      throw writeError(this.path, e);
     }
   }
   close(): void {

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { UsageError } from '../../capture/errors.js';
+import { UsageError, writeError } from '../../capture/errors.js';
 import {
   CHECKS, DEFAULT_THRESHOLDS, SEVERITIES, checkClean, checkReport, compareCapture, parseBaseline, parseCount, parseDurationUs,
   parseTolerance, renderCheckText, type BaselineDoc, type CaptureCheck, type Thresholds,
@@ -93,7 +93,7 @@ function runCheck(captures: string[], flags: CheckFlags): number {
     try {
       writeFileSync(flags.junit, renderJunit(report));
     } catch (e) {
-      throw new UsageError(`cannot write ${flags.junit}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw writeError(flags.junit, e, 'check the directory exists and is writable');
     }
   }
   const out = new Output(undefined);

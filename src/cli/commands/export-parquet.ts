@@ -4,7 +4,7 @@
  */
 import { analyze } from '../../analysis/analyze.js';
 import { Timebase } from '../../capture/message.js';
-import { UsageError } from '../../capture/errors.js';
+import { UsageError, writeError } from '../../capture/errors.js';
 import type { Exchange } from '../../protocol/exchange.js';
 import type { FileModel } from '../../model/analysis.js';
 import type { SizeEvent } from '../../model/size-event.js';
@@ -25,6 +25,16 @@ export function runParquet(captures: string[], flags: ExportFlags): number {
     throw new UsageError('--format parquet writes a file: give -o FILE.parquet', 'Parquet is a binary format with its index at the end; it is not written to standard output');
   }
   const file = flags.output;
+  try {
+    return writeParquet(captures, flags, file);
+  } catch (e) {
+    // The writer appends to the file as row groups fill: a full disk shows there, as the system's error.
+    if ((e as NodeJS.ErrnoException).syscall === 'write') throw writeError(file, e);
+    throw e;
+  }
+}
+
+function writeParquet(captures: string[], flags: ExportFlags, file: string): number {
   const table = flags.table;
   const timebase = new Timebase();
   const clock: ExportClock = {
@@ -83,7 +93,7 @@ function writerFor<R>(cols: TableColumn<R>[], file: string, capture: (r: R) => s
   try {
     return new ParquetTableWriter(cols, file, capture, createdBy);
   } catch (e) {
-    throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+    throw writeError(file, e, 'check the directory exists and is writable');
   }
 }
 

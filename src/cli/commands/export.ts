@@ -15,7 +15,7 @@ import {
 } from '../../report/csv.js';
 import type { FileModel } from '../../model/analysis.js';
 import type { SizeEvent } from '../../model/size-event.js';
-import { UsageError } from '../../capture/errors.js';
+import { UsageError, writeError } from '../../capture/errors.js';
 import { createTableSql } from '../../report/sql-schema.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
 import { addAnalysisOptions, analysisOptions, fatalExit, warnFilterMisses } from './analyze.js';
@@ -120,6 +120,6 @@ function writeSchema(file: string, table: TableName): void {
   try {
     writeFileSync(file, createTableSql(table));
   } catch (e) {
-    throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+    throw writeError(file, e, 'check the directory exists and is writable');
   }
 }

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../../capture/errors.js';
+import { UsageError, writeError } from '../../capture/errors.js';
 import { generateLua } from '../../report/wireshark-lua.js';
 import { toolVersion } from '../../model/format.js';
 import { EXIT_OK, Output, runCommand } from '../common.js';
@@ -49,7 +49,7 @@ export function runWireshark(flags: WiresharkFlags): number {
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, lua);
     } catch (e) {
-      throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the folder is writable, or write the file elsewhere with -o');
+      throw writeError(file, e, 'check the folder is writable, or write the file elsewhere with -o');
     }
     process.stderr.write(`fusetrace: wrote ${file}; Wireshark and tshark load it at their next start\n`);
     return EXIT_OK;
