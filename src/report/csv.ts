@@ -402,6 +402,17 @@ export interface RowSink extends TextSink {
 }
 
 /**
+ * The buffer a row writer writes into for `sink`: its own when it has one
+ * of at least TEXT_BUFFER bytes, as rows need (see MAX_PLAIN), else one that
+ * hands it text.
+ */
+export function rowBuffer(sink: RowSink): TextBuffer {
+  return sink.text instanceof TextBuffer && sink.text.buf.length >= TEXT_BUFFER
+    ? sink.text
+    : new TextBuffer(TEXT_BUFFER, (b) => sink.write(b.toString('utf8')));
+}
+
+/**
  * Writes rows of one table: CSV (RFC 4180: header row first, CRLF line ends,
  * see `csvCell`) or JSON Lines (one object per row, keys in column order,
  * see `jsonlCell`). Each row is written as bytes into one reused buffer
@@ -419,10 +430,7 @@ export class TableWriter<R> {
     private readonly format: ExportFormat,
     sink: RowSink,
   ) {
-    // Rows need a buffer of at least TEXT_BUFFER bytes (see MAX_PLAIN).
-    this.bytes = sink.text instanceof TextBuffer && sink.text.buf.length >= TEXT_BUFFER
-      ? sink.text
-      : new TextBuffer(TEXT_BUFFER, (b) => sink.write(b.toString('utf8')));
+    this.bytes = rowBuffer(sink);
     this.line = compileRow(columns, format, this.bytes);
   }
 
@@ -588,15 +596,14 @@ const JSONL_PUT: Record<ColumnType, PutCell> = {
  * An args cell (`RowFormat`): what `stringifyPlain` writes for the cell,
  * nothing for null and ''. A 64-bit id past 2^53 is a JSON string there.
  */
-const ARGS_PUT: Record<ColumnType, PutCell> = {
-  integer: (w, p, v) => (typeof v === 'number' ? (Number.isFinite(v) ? putNumber(w.buf, p, v) : putText(w, p, 'null')) : argsText(w, p, v)),
-  number: (w, p, v) => (typeof v === 'number' ? (Number.isFinite(v) ? putFraction(w.buf, p, v) : putText(w, p, 'null')) : argsText(w, p, v)),
-  string: (w, p, v) => (typeof v === 'number' ? (Number.isFinite(v) ? putNumber(w.buf, p, v) : putText(w, p, 'null')) : argsText(w, p, v)),
-};
-function argsText(w: TextBuffer, p: number, v: Cell): number {
-  if (v === null || v === '') return p;
-  return typeof v === 'string' ? jsonText(w, p, v) : putText(w, p, stringifyPlain(v));
+function argsCell(putFinite: (b: Buffer, p: number, v: number) => number): PutCell {
+  return (w, p, v) => {
+    if (typeof v === 'number') return Number.isFinite(v) ? putFinite(w.buf, p, v) : putText(w, p, 'null');
+    if (v === null || v === '') return p;
+    return typeof v === 'string' ? jsonText(w, p, v) : putText(w, p, stringifyPlain(v));
+  };
 }
+const ARGS_PUT: Record<ColumnType, PutCell> = { integer: argsCell(putNumber), number: argsCell(putFraction), string: argsCell(putNumber) };
 
 /** An absolute time cell (`absTimeColumn`): its digits, or what `absNs` makes of it when only a bigint holds it. */
 function putAbsTime(put: PutCell): (w: TextBuffer, p: number, clock: ExportClock, t: number, rest: number) => number {

@@ -26,13 +26,13 @@
 import type { Exchange } from '../protocol/exchange.js';
 import { exactId, idCell, type Id } from '../model/id64.js';
 import { Op, opcodeName } from '../protocol/opcodes.js';
-import { compileArgs, requestColumns, type ExportClock, type RowSink } from './csv.js';
+import { compileArgs, requestColumns, rowBuffer, type ExportClock, type RowSink } from './csv.js';
 import type { AnalysisModel } from '../model/analysis.js';
 import type { Finding } from '../model/finding.js';
 import type { SizeEvent } from '../model/size-event.js';
 import { jsonString, stringifyPlain } from './json.js';
 import { MAX_NUMBER_TEXT, putAscii, putBytes, putHex, putNumber } from './row-bytes.js';
-import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
+import type { TextBuffer } from './text-buffer.js';
 
 /** Process id of the "by file" process; connections are 1 + conn. */
 export const FILES_PID = 1_000_000;
@@ -199,10 +199,7 @@ export class PerfettoWriter {
     clock: ExportClock,
     private readonly opts: PerfettoOptions,
   ) {
-    // A buffer of at least TEXT_BUFFER bytes, as the table rows need (csv.ts TableWriter).
-    this.w = sink.text instanceof TextBuffer && sink.text.buf.length >= TEXT_BUFFER
-      ? sink.text
-      : new TextBuffer(TEXT_BUFFER, (b) => sink.write(b.toString('utf8')));
+    this.w = rowBuffer(sink);
     const columns = requestColumns(clock).filter((c) => c.name !== 'req_ns' && c.name !== 'reply_ns' && c.name !== 'req_ms' && c.name !== 'reply_ms');
     this.args = compileArgs(columns, this.w);
     this.w.str('{"traceEvents":[\n');
@@ -238,12 +235,8 @@ export class PerfettoWriter {
       const name = jsonString(path);
       track = { tid, head: Buffer.from(`${NAME_HEAD}${name},"pid":${FILES_PID},"tid":${tid}`, 'utf8'), nameEnd: NAME_HEAD.length + Buffer.byteLength(name) - 1 };
       byPath.set(path, track);
-      // As `emit` writes { ph, name, pid, tid, args: { name } } and { ..., args: { sort_index } }: one string for both.
-      const label = conn === 0 ? name : jsonString(`${path} (conn ${conn})`);
-      const meta = `{"ph":"M","name":"thread_name","pid":${FILES_PID},"tid":${tid},"args":{"name":${label}}},\n{"ph":"M","name":"thread_sort_index","pid":${FILES_PID},"tid":${tid},"args":{"sort_index":${tid}}}`;
-      this.w.str(this.first ? meta : `,\n${meta}`);
-      this.first = false;
-      this.events += 2;
+      this.emit({ ph: 'M', name: 'thread_name', pid: FILES_PID, tid, args: { name: conn === 0 ? path : `${path} (conn ${conn})` } });
+      this.emit({ ph: 'M', name: 'thread_sort_index', pid: FILES_PID, tid, args: { sort_index: tid } });
     }
     return track;
   }

@@ -37,8 +37,7 @@ export class TextBuffer {
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     if (this.sink !== undefined && this.pos > 0) {
-      this.handed++;
-      this.sink(this.buf.subarray(0, this.pos));
+      this.hand(this.buf.subarray(0, this.pos));
       this.pos = 0;
       if (n <= this.buf.length) return;
     }
@@ -53,8 +52,13 @@ export class TextBuffer {
     if (this.pos === 0 || this.sink === undefined) return;
     const n = this.pos;
     this.pos = 0;
+    this.hand(this.buf.subarray(0, n));
+  }
+
+  /** Bytes to the sink (there is one), counted in `handed`. */
+  private hand(b: Buffer): void {
     this.handed++;
-    this.sink(this.buf.subarray(0, n));
+    this.sink!(b);
   }
 
   /**
@@ -68,8 +72,7 @@ export class TextBuffer {
       if (this.sink !== undefined) {
         this.flush();
         if (n > this.buf.length) {
-          this.handed++;
-          this.sink(Buffer.from(s, 'utf8'));
+          this.hand(Buffer.from(s, 'utf8'));
           return;
         }
       } else this.room(n);
@@ -82,8 +85,7 @@ export class TextBuffer {
     const n = b.length;
     if (n > this.buf.length && this.sink !== undefined) {
       this.flush();
-      this.handed++;
-      this.sink(Buffer.from(b.buffer, b.byteOffset, n));
+      this.hand(Buffer.from(b.buffer, b.byteOffset, n));
       return;
     }
     this.room(n);

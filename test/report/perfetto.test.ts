@@ -15,7 +15,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FILES_PID, PerfettoWriter, putUsTs, usTs } from '../../src/report/perfetto.js';
 import { stringifyPlain } from '../../src/report/json.js';
-import type { TextBuffer } from '../../src/report/text-buffer.js';
+import { TEXT_BUFFER, TextBuffer } from '../../src/report/text-buffer.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { Cap, OP } from '../analysis/capture-builder.js';
 
@@ -202,7 +202,9 @@ describe('export --format perfetto', () => {
 
   it('writes size counters as bytes as the event objects read (any path, connection, sizes known or not)', () => {
     const got: string[] = [];
-    const pw = new PerfettoWriter({ write: (s) => got.push(s) }, { epochNs: 1n }, { maxEvents: 0 });
+    // A sink with its own buffer, as the CLI's output has: the writer writes into it, the test flushes it.
+    const text = new TextBuffer(TEXT_BUFFER, (b) => got.push(b.toString('utf8')));
+    const pw = new PerfettoWriter({ write: (s) => text.str(s), text }, { epochNs: 1n }, { maxEvents: 0 });
     const want: string[] = [];
     const paths = ['/a', '/d\u202e"q\\\n', '/\ud800x', '/é €'];
     const sizes = [0, -0, 1, 2 ** 53 - 1, 1.5, NaN, Infinity, null];
@@ -223,7 +225,7 @@ describe('export --format perfetto', () => {
         }
       }
     }
-    (pw as unknown as { w: TextBuffer }).w.flush();
+    text.flush();
     const counters = got.join('').split(',\n').filter((e) => e.includes('"ph":"C"'));
     assert.deepEqual(counters, want);
   });
