@@ -277,7 +277,7 @@ export function amplifyCapture(file: string, out: string, target: { bytes?: numb
 
 /**
  * `node dist/bench/amplify.js RECORDING OUT --copies N`: the captures
- * `bench:cost` is run on by hand (README "Speed"), e.g. the 2- and 5-copy
+ * `bench:cost` is run on by hand (docs/speed.md), e.g. the 2- and 5-copy
  * captures of `fixtures/manyfiles.pcapng.gz` (gzip is read as it is).
  */
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -9,7 +9,7 @@
  * module's binding, with a check that it is initialised, wherever it is
  * used: 10 such reads a message in the reader's loop, where decoding and
  * pairing ran 2,089 instructions a message with them and 2,014 without
- * (README "Speed").
+ * (docs/speed.md).
  */
 
 /** Block types. */

@@ -169,7 +169,7 @@ export class PcapngParser extends ResyncParser implements RecordParser {
         this.endResync(base + p);
       }
       if (avail < 8) { this.need = 8; break; }
-      // `=== true` on the booleans of the per-message path, not a bare test: README "Speed", the truth tests.
+      // `=== true` on the booleans of the per-message path, not a bare test: docs/speed.md, the truth tests.
       const type = dv.getUint32(p, this.le === true);
       // Byte order of this block: an SHB declares its own (adopted when it is read whole).
       let le = this.le === true;

@@ -237,7 +237,7 @@ export class EventHeap {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
-        // `=== true`: V8 does not type the result of a call it did not inline (README "Speed", the truth tests).
+        // `=== true`: V8 does not type the result of a call it did not inline (docs/speed.md, the truth tests).
         const c = r < n && less(h[r]!, h[l]!) === true ? r : l;
         if (less(h[c]!, last) !== true) break;
         h[i] = h[c]!;

@@ -529,7 +529,7 @@ function readDirents(x: Exchange, data: Buffer, b: number, body: number, cap: nu
 const R = {
   data: Buffer.alloc(0) as Buffer,
   dv: new DataView(new ArrayBuffer(0)) as DataView,
-  /** Read as `R.le === true`, not handed to DataView reads bare: README "Speed", the truth tests. */
+  /** Read as `R.le === true`, not handed to DataView reads bare: docs/speed.md, the truth tests. */
   le: true,
   b: 0,
   /** The header's len. */

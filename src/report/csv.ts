@@ -235,7 +235,7 @@ function argumentColumns(): TableColumn<Exchange>[] {
 }
 
 export function requestColumns(clock: ExportClock): TableColumn<Exchange>[] {
-  // `=== true`, not the bare field (tested in six cells a row): README "Speed", the truth tests.
+  // `=== true`, not the bare field (tested in six cells a row): docs/speed.md, the truth tests.
   const replied = (x: Exchange): boolean => x.replied === true;
   return [
     valueColumn('conn', 'integer', 'connection number', (x) => x.conn),

@@ -99,7 +99,7 @@ export function scalarReadSource(t: Scalar, at: string, le: boolean, dep: (x: un
 
 /** Writes the u64 at buf[at] as its decimal digits (a value past 2^53 too). */
 export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: boolean): number {
-  // `le === true`, not a bare test of a parameter: README "Speed", the truth tests.
+  // `le === true`, not a bare test of a parameter: docs/speed.md, the truth tests.
   const lo = le === true ? (buf[at]! | buf[at + 1]! << 8 | buf[at + 2]! << 16 | buf[at + 3]! << 24) >>> 0 : (buf[at + 7]! | buf[at + 6]! << 8 | buf[at + 5]! << 16 | buf[at + 4]! << 24) >>> 0;
   const hi = le === true ? (buf[at + 4]! | buf[at + 5]! << 8 | buf[at + 6]! << 16 | buf[at + 7]! << 24) >>> 0 : (buf[at + 3]! | buf[at + 2]! << 8 | buf[at + 1]! << 16 | buf[at]! << 24) >>> 0;
   return putU64(b, p, hi, lo);

@@ -141,7 +141,7 @@ export class AnalysisState {
 
   /**
    * Not `opts.viewsOnly`: latency, concurrency, per-file counters and size history are kept. Tested as
-   * `=== true`, as the per-message paths test booleans (and objects `=== undefined`): README "Speed", the truth tests.
+   * `=== true`, as the per-message paths test booleans (and objects `=== undefined`): docs/speed.md, the truth tests.
    */
   private readonly summaries: boolean;
 
@@ -873,7 +873,7 @@ function targetsNodeOp(op: number): boolean {
   if (op >= 0 && op < 256) {
     let v = TARGETS_NODE[op];
     if (v === undefined) TARGETS_NODE[op] = v = targetsNode(op);
-    // `=== true`: an array element is of no known type to V8 (README "Speed", the truth tests).
+    // `=== true`: an array element is of no known type to V8 (docs/speed.md, the truth tests).
     return v === true;
   }
   return targetsNode(op);
