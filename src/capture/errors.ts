@@ -65,10 +65,19 @@ const WRITE_HINTS: Record<string, string> = {
  * or a size limit, else `hint`.
  */
 export function writeError(target: string, e: unknown, hint?: string): UsageError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return new UsageError(`cannot write ${target === '-' ? 'standard output' : target}: ${systemReason(e)}`, (code !== undefined ? WRITE_HINTS[code] : undefined) ?? hint);
+}
+
+/**
+ * The system's reason for a failed call, in words and with its code: "no such
+ * file or directory (ENOENT)", as every message about a file that could not be
+ * opened, read or written words it.
+ */
+export function systemReason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const code = err?.code;
   // "ENOSPC: no space left on device, write": the words between the code and the call.
   const words = typeof err?.message === 'string' ? /^[A-Z0-9_]+: (.+?), [a-z_]+\b/.exec(err.message)?.[1] : undefined;
-  const why = code === undefined ? String(err?.message ?? e) : words !== undefined ? `${words} (${code})` : code;
-  return new UsageError(`cannot write ${target === '-' ? 'standard output' : target}: ${why}`, (code !== undefined ? WRITE_HINTS[code] : undefined) ?? hint);
+  return code === undefined ? String(err?.message ?? e) : words !== undefined ? `${words} (${code})` : code;
 }

@@ -5,7 +5,7 @@
  * rest, so memory stays at one buffer per input whatever the capture size.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { CaptureError, type OffsetSpace } from './errors.js';
+import { CaptureError, systemReason, type OffsetSpace } from './errors.js';
 import { GzipStream, isGzip } from './gzip-stream.js';
 import type { CaptureFormat, CaptureSink, Direction } from './message.js';
 import { Timebase } from './message.js';
@@ -314,7 +314,7 @@ function openCaptureFile(file: string): number {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') throw isDirectory(file);
-    throw new CaptureError(file, -1, undefined, `cannot open: ${code ?? (e as Error).message}`,
+    throw new CaptureError(file, -1, undefined, `cannot open: ${systemReason(e)}`,
       code === 'ENOENT' ? 'check the path' : code === 'EACCES' ? 'check the file\'s permissions' : undefined);
   }
   try {
@@ -335,7 +335,7 @@ function isDirectory(file: string): CaptureError {
 function readError(file: string, offset: number, e: unknown, space: OffsetSpace): CaptureError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'EISDIR') return isDirectory(file);
-  return new CaptureError(file, offset, undefined, `cannot read: ${code ?? (e as Error).message}`,
+  return new CaptureError(file, offset, undefined, `cannot read: ${systemReason(e)}`,
     code === 'EIO' ? 'the device or file system reported an I/O error' : undefined, space);
 }
 

@@ -18,7 +18,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { byteAt, CaptureError, OutputClosed, UsageError, writeError, type OffsetSpace } from '../capture/errors.js';
+import { byteAt, CaptureError, OutputClosed, systemReason, UsageError, writeError, type OffsetSpace } from '../capture/errors.js';
 import { FusedumpWriter } from '../capture/fusedump-writer.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type CaptureSink, type ConnectionInfo } from '../capture/message.js';
 import { bytesRead, captureBytes, openCaptures, readMerged, sniffFormat, type ReadOptions } from '../capture/open.js';
@@ -125,7 +125,7 @@ function spoolStdin(): { path: string; remove(): void } {
             continue;
           }
           if (code === 'EOF') break;
-          throw new CaptureError('-', -1, undefined, `cannot read standard input: ${code ?? (e as Error).message}`);
+          throw new CaptureError('-', -1, undefined, `cannot read standard input: ${systemReason(e)}`);
         }
         if (n === 0) break;
         writeSync(fd, buf, 0, n);

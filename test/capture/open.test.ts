@@ -97,7 +97,7 @@ test('readCaptures: an error names its file; messages read before it were delive
     assert.equal(got.msgs.length, 2);
     const missing = readFiles([join(dir, 'nope')]);
     assert.ok(missing.error instanceof CaptureError);
-    assert.match(missing.error.what, /cannot open: ENOENT/);
+    assert.match(missing.error.what, /cannot open: no such file or directory \(ENOENT\)/);
   });
 });
 

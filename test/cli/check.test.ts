@@ -93,7 +93,9 @@ describe('baseline and check', { skip: lab.length === 0 ? 'fixtures/lab has no p
   });
 
   it('exits 2 on an unreadable capture or baseline, and on usage errors', () => {
-    assert.equal(runCli(['check', ...lab, '--baseline', join(tmp, 'missing.json')]).code, 2);
+    const noBase = runCli(['check', ...lab, '--baseline', join(tmp, 'missing.json')]);
+    assert.equal(noBase.code, 2);
+    assert.match(noBase.stderr, /cannot read baseline .*missing\.json: no such file or directory \(ENOENT\)\n {2}hint: make one with/);
     const missing = runCli(['check', join(tmp, 'missing.pcapng'), '--baseline', base]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /fusetrace: error: .*missing\.pcapng/);

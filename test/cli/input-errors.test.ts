@@ -50,7 +50,7 @@ describe('bad capture paths are input errors in every command', () => {
     it(`${cmd.name}: a missing file exits 2 naming it`, () => {
       const r = runCli(cmd.args(join(tmp, 'nosuch.pcapng')));
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^fusetrace: error: .*nosuch\.pcapng: cannot open: ENOENT\n {2}hint: check the path/);
+      assert.match(r.stderr, /^fusetrace: error: .*nosuch\.pcapng: cannot open: no such file or directory \(ENOENT\)\n {2}hint: check the path/);
       assert.doesNotMatch(r.stderr, /internal error/);
     });
   }

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { UsageError, writeError } from '../../capture/errors.js';
+import { systemReason, UsageError, writeError } from '../../capture/errors.js';
 import {
   CHECKS, DEFAULT_THRESHOLDS, SEVERITIES, checkClean, checkReport, compareCapture, parseBaseline, parseCount, parseDurationUs,
   parseTolerance, renderCheckText, type BaselineDoc, type CaptureCheck, type Thresholds,
@@ -77,7 +77,7 @@ function runCheck(captures: string[], flags: CheckFlags): number {
     try {
       text = readFileSync(flags.baseline, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read baseline ${flags.baseline}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'make one with `fusetrace baseline CAPTURE... -o FILE`');
+      throw new UsageError(`cannot read baseline ${flags.baseline}: ${systemReason(e)}`, 'make one with `fusetrace baseline CAPTURE... -o FILE`');
     }
     base = parseBaseline(text, flags.baseline);
   }
