@@ -50,23 +50,34 @@ export class UsageError extends Error {
   }
 }
 
-/** What to do when an output cannot be written, for the reasons a person can act on. */
-const WRITE_HINTS: Record<string, string> = {
+/** What to do when an output's device cannot take it: these say more than any caller's hint. */
+const DEVICE_HINTS: Record<string, string> = {
   ENOSPC: 'its file system is full: free space there, or write the output elsewhere',
   EDQUOT: 'your disk quota is used up: free space, or write the output elsewhere',
   EFBIG: 'the file reached the largest size its file system or `ulimit -f` allows: write elsewhere, or narrow the output (--since, --until, --conn, --file)',
   EIO: 'the device reported an I/O error: check it, or write the output elsewhere',
 };
 
+/** What to do when an output's path will not do, unless the caller knows better (its `hint`). */
+const PATH_HINTS: Record<string, string> = {
+  ENOENT: 'check the directory exists',
+  ENOTDIR: 'check the directory exists',
+  EACCES: 'check the directory is writable, or write the output elsewhere',
+  EPERM: 'check the directory is writable, or write the output elsewhere',
+  EROFS: 'its file system is read-only: write the output elsewhere',
+  EISDIR: 'name a file, not a directory',
+};
+
 /**
  * The error for an output (a file, `-` standard output) that could not be
  * opened, written or closed: it names the output and the system's reason
- * (exit code 2, not an internal error), with what to do about a full disk
- * or a size limit, else `hint`.
+ * (exit code 2, not an internal error), with what to do: about a full disk
+ * or a size limit first, then the caller's `hint`, then about the path.
  */
 export function writeError(target: string, e: unknown, hint?: string): UsageError {
   const code = (e as NodeJS.ErrnoException)?.code;
-  return new UsageError(`cannot write ${target === '-' ? 'standard output' : target}: ${systemReason(e)}`, (code !== undefined ? WRITE_HINTS[code] : undefined) ?? hint);
+  const why = code === undefined ? hint : DEVICE_HINTS[code] ?? hint ?? PATH_HINTS[code];
+  return new UsageError(`cannot write ${target === '-' ? 'standard output' : target}: ${systemReason(e)}`, why);
 }
 
 /**

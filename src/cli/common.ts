@@ -3,9 +3,8 @@
  * an exit code, colour and progress decisions, and buffered output that
  * stays fast on millions of lines and quiet when the reader goes away (EPIPE).
  */
-import { closeSync, openSync } from 'node:fs';
-import { CaptureError, OutputClosed, UsageError, writeError } from '../capture/errors.js';
-import { writeFullySync } from '../capture/write-fully.js';
+import { CaptureError, OutputClosed, UsageError } from '../capture/errors.js';
+import { OutputFile } from '../capture/write-fully.js';
 import type { ProtocolOverride } from '../protocol/version.js';
 import { escapeControls } from '../report/untrusted-text.js';
 import { TEXT_BUFFER, TextBuffer } from '../report/text-buffer.js';
@@ -59,36 +58,13 @@ export function colorEnabled(opts: { color?: boolean }, stream: NodeJS.WriteStre
  * joined or copied on the way.
  */
 export class Output {
-  private fd: number;
-  private readonly own: boolean;
-  /** The output as messages name it: its path, or `-` for standard output. */
-  private readonly name: string;
+  private readonly file: OutputFile;
   /** The buffer: writers of long outputs (dump) append to it directly. */
   readonly text: TextBuffer;
 
   constructor(path: string | undefined) {
-    if (path === undefined || path === '-') {
-      this.fd = 1;
-      this.own = false;
-    } else {
-      try {
-        this.fd = openSync(path, 'w');
-      } catch (e) {
-        throw writeError(path, e, 'check the directory exists and is writable');
-      }
-      this.own = true;
-    }
-    const name = path ?? '-';
-    // A full disk or a failing device is said as such (exit 2), not as a bug; a reader gone away ends quietly.
-    this.text = new TextBuffer(TEXT_BUFFER, (b) => {
-      try {
-        writeFullySync(this.fd, b);
-      } catch (e) {
-        if (e instanceof OutputClosed) throw e;
-        throw writeError(name, e);
-      }
-    });
-    this.name = name;
+    const file = (this.file = new OutputFile(path ?? '-'));
+    this.text = new TextBuffer(TEXT_BUFFER, (b) => file.write(b));
   }
 
   write(s: string): void {
@@ -106,13 +82,7 @@ export class Output {
 
   close(): void {
     this.flush();
-    if (!this.own) return;
-    try {
-      closeSync(this.fd);
-    } catch (e) {
-      // A network file system may report a failed write only at close.
-      throw writeError(this.name, e);
-    }
+    this.file.close();
   }
 }
 

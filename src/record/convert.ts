@@ -18,13 +18,13 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { byteAt, CaptureError, OutputClosed, systemReason, UsageError, writeError, type OffsetSpace } from '../capture/errors.js';
+import { byteAt, CaptureError, systemReason, UsageError, type OffsetSpace } from '../capture/errors.js';
 import { FusedumpWriter } from '../capture/fusedump-writer.js';
 import { Timebase, type CaptureFormat, type CaptureMessage, type CaptureSink, type ConnectionInfo } from '../capture/message.js';
 import { bytesRead, captureBytes, openCaptures, readMerged, sniffFormat, type ReadOptions } from '../capture/open.js';
 import { guessDirection } from '../protocol/guess-direction.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { writeFullySync } from '../capture/write-fully.js';
+import { OutputFile } from '../capture/write-fully.js';
 import { formatAbsoluteNs } from '../model/format.js';
 import { openFlagDialect, openFlagsKnown } from '../protocol/flags/open.js';
 
@@ -61,22 +61,11 @@ export interface ConvertResult {
 
 /** Buffered synchronous output to a file, or to standard output for '-'. */
 class FileOut {
-  private fd: number;
-  private readonly own: boolean;
+  private readonly file: OutputFile;
   private parts: Buffer[] = [];
   private size = 0;
-  constructor(readonly path: string) {
-    if (path === '-') {
-      this.fd = 1;
-      this.own = false;
-      return;
-    }
-    try {
-      this.fd = openSync(path, 'w');
-    } catch (e) {
-      throw writeError(path, e, 'check the directory exists and is writable');
-    }
-    this.own = true;
+  constructor(path: string) {
+    this.file = new OutputFile(path);
   }
   write = (b: Buffer): void => {
     this.parts.push(b);
@@ -88,16 +77,11 @@ class FileOut {
     const data = Buffer.concat(this.parts);
     this.parts = [];
     this.size = 0;
-    try {
-      writeFullySync(this.fd, data);
-    } catch (e) {
-      if (e instanceof OutputClosed) throw e;
-      throw writeError(this.path, e);
-    }
+    this.file.write(data);
   }
   close(): void {
     this.flush();
-    if (this.own) closeSync(this.fd);
+    this.file.close();
   }
 }
 

@@ -25,25 +25,43 @@ function assertFull(r: { code: number | null; stderr: string }, target: string, 
   assert.doesNotMatch(r.stderr, /internal error/, what);
 }
 
+/** Every command that writes its output to `-o FILE`, without the `-o`. */
+const COMMANDS: [string, string[]][] = [
+  ['dump', ['dump', SMOKE]],
+  ['dump --json', ['dump', '--json', SMOKE]],
+  ['analyze --json', ['analyze', '--json', SMOKE]],
+  ['report', ['report', SMOKE]],
+  ['export csv', ['export', SMOKE, '--table', 'requests']],
+  ['export jsonl', ['export', SMOKE, '--table', 'ops', '--format', 'jsonl']],
+  ['export parquet', ['export', SMOKE, '--table', 'requests', '--format', 'parquet']],
+  ['export perfetto', ['export', SMOKE, '--format', 'perfetto']],
+  ['baseline', ['baseline', SMOKE]],
+  ['wireshark', ['wireshark']],
+  ['convert', ['convert', SMOKE]],
+];
+
 describe('an output that cannot be written', () => {
   it('says which and why, for every command that writes a file', { skip: noFull }, () => {
     const baseline = join(tmp, 'b.json');
     assert.equal(runCli(['baseline', SMOKE, '-o', baseline]).code, 0);
-    const commands: [string, string[]][] = [
-      ['dump', ['dump', SMOKE]],
-      ['dump --json', ['dump', '--json', SMOKE]],
-      ['analyze --json', ['analyze', '--json', SMOKE]],
-      ['report', ['report', SMOKE]],
-      ['export csv', ['export', SMOKE, '--table', 'requests']],
-      ['export jsonl', ['export', SMOKE, '--table', 'ops', '--format', 'jsonl']],
-      ['export parquet', ['export', SMOKE, '--table', 'requests', '--format', 'parquet']],
-      ['export perfetto', ['export', SMOKE, '--format', 'perfetto']],
-      ['baseline', ['baseline', SMOKE]],
-      ['wireshark', ['wireshark']],
-      ['convert', ['convert', SMOKE]],
-    ];
-    for (const [what, args] of commands) assertFull(runCli([...args, '-o', FULL]), FULL, what);
+    for (const [what, args] of COMMANDS) assertFull(runCli([...args, '-o', FULL]), FULL, what);
     assertFull(runCli(['check', SMOKE, '--baseline', baseline, '--junit', FULL]), FULL, 'check --junit');
+  });
+
+  it('says a missing directory is missing, for every command that writes a file', () => {
+    const baseline = join(tmp, 'b2.json');
+    assert.equal(runCli(['baseline', SMOKE, '-o', baseline]).code, 0);
+    const out = join(tmp, 'no-such-dir', 'out');
+    const runs: [string, string[]][] = [
+      ...COMMANDS.map(([what, args]): [string, string[]] => [what, [...args, '-o', out]]),
+      ['check --junit', ['check', SMOKE, '--baseline', baseline, '--junit', out]],
+      ['export --schema', ['export', SMOKE, '--schema', out, '-o', join(tmp, 'rows.csv')]],
+    ];
+    for (const [what, args] of runs) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+      assert.equal(r.stderr, `fusetrace: error: cannot write ${out}: no such file or directory (ENOENT)\n  hint: check the directory exists\n`, what);
+    }
   });
 
   it('says so for standard output too', { skip: noFull }, () => {
@@ -66,10 +84,15 @@ describe('an output that cannot be written', () => {
     const big = writeError('-', sys('EFBIG', 'EFBIG: file too large, write'));
     assert.equal(big.message, 'cannot write standard output: file too large (EFBIG)');
     assert.match(big.hint ?? '', /ulimit -f/);
-    // Reasons nobody can act on here keep the caller's hint; a path in the message is not taken for the reason.
-    const missing = writeError('/no/x', sys('ENOENT', "ENOENT: no such file or directory, open '/no/x'"), 'check the directory exists');
+    // A path that will not do: the caller's hint when it has one, else what the code says; a path in the
+    // message is not taken for the reason.
+    const enoent = sys('ENOENT', "ENOENT: no such file or directory, open '/no/x'");
+    const missing = writeError('/no/x', enoent);
     assert.equal(missing.message, 'cannot write /no/x: no such file or directory (ENOENT)');
     assert.equal(missing.hint, 'check the directory exists');
+    assert.equal(writeError('/no/x', enoent, 'or use -o').hint, 'or use -o');
+    assert.match(writeError('/ro/x', sys('EROFS', 'EROFS: read-only file system, open')).hint ?? '', /read-only/);
+    assert.equal(writeError('x', sys('EWHAT', 'odd')).hint, undefined);
     assert.equal(writeError('x', sys('EWHAT', 'odd')).message, 'cannot write x: EWHAT');
     assert.equal(writeError('x', new Error('plain')).message, 'cannot write x: plain');
   });

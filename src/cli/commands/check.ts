@@ -93,7 +93,7 @@ function runCheck(captures: string[], flags: CheckFlags): number {
     try {
       writeFileSync(flags.junit, renderJunit(report));
     } catch (e) {
-      throw writeError(flags.junit, e, 'check the directory exists and is writable');
+      throw writeError(flags.junit, e);
     }
   }
   const out = new Output(undefined);

@@ -93,7 +93,7 @@ function writerFor<R>(cols: TableColumn<R>[], file: string, capture: (r: R) => s
   try {
     return new ParquetTableWriter(cols, file, capture, createdBy);
   } catch (e) {
-    throw writeError(file, e, 'check the directory exists and is writable');
+    throw writeError(file, e);
   }
 }
 

@@ -120,6 +120,6 @@ function writeSchema(file: string, table: TableName): void {
   try {
     writeFileSync(file, createTableSql(table));
   } catch (e) {
-    throw writeError(file, e, 'check the directory exists and is writable');
+    throw writeError(file, e);
   }
 }
