@@ -12,7 +12,6 @@ import { BOM, Block, LINKTYPE_FUSE, Opt } from '../src/capture/pcapng-format.js'
 export type BenchShape = 'meta' | 'write' | 'write-snap';
 
 const IN_HDR = 40;
-const OUT_HDR = 16;
 
 export class BlockSink {
   private buf = Buffer.alloc(8 << 20);

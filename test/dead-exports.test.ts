@@ -37,11 +37,6 @@ interface ExportSite {
   nameNode: ts.Node | undefined;
 }
 
-interface FileFacts {
-  source: ts.SourceFile;
-  exports: ExportSite[];
-}
-
 /** All-uses marker: a module whose every export counts as used by someone. */
 const ALL = '*';
 

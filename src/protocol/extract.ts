@@ -29,7 +29,7 @@ import { fieldMinor, type ConnProtocol } from './version.js';
 import { FATTR_FH, FATTR_SIZE, FUSE_GETATTR_FH } from './flags/attr.js';
 import { FUSE_WRITE_CACHE } from './flags/io.js';
 import { FOPEN_PASSTHROUGH, genericOpenFlags } from './flags/open.js';
-import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statfs_out, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
+import { fuse_attr, fuse_attr_out, fuse_entry_out, fuse_getattr_in, fuse_setattr_in, fuse_statx, fuse_statx_in, fuse_statx_out } from './layouts/attr.js';
 import { fuse_dirent, fuse_direntplus, fuse_link_in, fuse_mkdir_in, fuse_mknod_in, fuse_rename2_in, fuse_rename_in } from './layouts/dir.js';
 import { fuse_in_header, fuse_out_header } from './layouts/header.js';
 import { fuse_init_in, cuse_init_out } from './layouts/init.js';
@@ -38,10 +38,10 @@ import {
   fuse_lseek_out, fuse_open_in, fuse_open_out, fuse_read_in, fuse_release_in, fuse_removemapping_in, fuse_removemapping_one,
   fuse_setupmapping_in, fuse_write_in, fuse_write_out,
 } from './layouts/io.js';
-import { fuse_file_lock, fuse_lk_in, fuse_lk_out } from './layouts/lock.js';
+import { fuse_file_lock, fuse_lk_in } from './layouts/lock.js';
 import {
-  fuse_access_in, fuse_batch_forget_in, fuse_bmap_in, fuse_bmap_out, fuse_forget_in, fuse_forget_one, fuse_interrupt_in, fuse_ioctl_in,
-  fuse_ioctl_out, fuse_poll_in, fuse_poll_out,
+  fuse_access_in, fuse_batch_forget_in, fuse_bmap_in, fuse_forget_in, fuse_forget_one, fuse_interrupt_in, fuse_ioctl_in,
+  fuse_ioctl_out, fuse_poll_in,
 } from './layouts/misc.js';
 import {
   fuse_notify_delete_out, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_notify_poll_wakeup_out, fuse_notify_prune_out,

@@ -29,8 +29,8 @@ import { MAX_NUMBER_TEXT, isIntegerText, putAscii, putCsvPlain, putFraction, put
 import { TEXT_BUFFER, TextBuffer } from './text-buffer.js';
 import { STORE_SLACK, storesSource } from './word-digits.js';
 import { formatOpenFlags, OPEN_FLAGS } from '../protocol/flags/open.js';
-import { formatFlags, type Field, type StructLayout } from '../protocol/layout.js';
-import { ARGUMENT_LAYOUTS, Op, opcodeName } from '../protocol/opcodes.js';
+import { formatFlags, type Field } from '../protocol/layout.js';
+import { ARGUMENT_LAYOUTS, opcodeName } from '../protocol/opcodes.js';
 import { SIZE_EVENT_KINDS, type SizeEvent } from '../model/size-event.js';
 import type { AnalysisModel, FileModel, OpStatsModel } from '../model/analysis.js';
 import type { Finding } from '../model/finding.js';

@@ -23,7 +23,7 @@
  * and replies by (interface, unique) on the first pass and links them with
  * framenum fields and the latency.
  */
-import type { EnumSet, FlagSet, StructLayout } from '../protocol/layout.js';
+import type { EnumSet, FlagSet } from '../protocol/layout.js';
 import { ALL_LAYOUTS, COMPAT_SIZES } from '../protocol/layouts/index.js';
 import { fuse_dirent, fuse_direntplus } from '../protocol/layouts/dir.js';
 import { fuse_init_in, fuse_init_out } from '../protocol/layouts/init.js';

@@ -20,7 +20,7 @@ import { analyze } from '../../src/analysis/analyze.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
 import { renderHtml } from '../../src/report/html.js';
-import { attr, attrOut, Cap, entryOut, FATTR_SIZE, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, INIT, O_DIRECT, O_RDWR, O_TRUNC, OP, openOut } from './capture-builder.js';
+import { attrOut, Cap, entryOut, FATTR_SIZE, FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, INIT, O_DIRECT, O_RDWR, O_TRUNC, OP, openOut } from './capture-builder.js';
 
 const RUNS = propertyRuns(60);
 const NODES = [10, 11, 12, 13];

@@ -3763,7 +3763,7 @@ describe('Ruby FuseFS (one thread, writes buffered to RELEASE)', { skip: has('th
     const r = run(name);
     const expected: [string, number, number][] = [];
     for (const file of ['pair.bin', 'pair-direct.bin']) {
-      const { made, node } = madeNode(all, file);
+      const { node } = madeNode(all, file);
       // fuse_open_in.flags & O_ACCMODE: the two writers' opens, not the reads after them.
       const opens = all.filter((e) => e.opcode === Op.OPEN && e.nodeid === node && (e.req.readUInt32LE(40) & 3) !== 0);
       assert.deepEqual(opens.map((e) => e.replyError), [0, -13], `${file}: the second OPEN for writing refused EACCES`);

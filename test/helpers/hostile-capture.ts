@@ -44,12 +44,6 @@ export const BIG = {
   writeOffset: 5n * 2n ** 32n,
 };
 
-const u64 = (v: number | bigint): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(v));
-  return b;
-};
-
 /** fuse_entry_out for a nodeid of any size. */
 function entryOut(nodeid: bigint, ino: number, size: number): Buffer {
   const b = Buffer.alloc(40);

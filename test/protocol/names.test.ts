@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { analyze } from '../../src/analysis/analyze.js';
 import { nameText } from '../../src/protocol/names.js';
 import { renderText } from '../../src/report/text.js';
 import { Cap, entryOut, OP } from '../analysis/capture-builder.js';

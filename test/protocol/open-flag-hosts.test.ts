@@ -13,20 +13,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Direction, type CaptureMessage } from '../../src/capture/message.js';
 import { analyze } from '../../src/analysis/analyze.js';
 import { renderJson } from '../../src/report/json.js';
-import { fuse_in_header } from '../../src/protocol/layouts/header.js';
 import { fuse_read_in } from '../../src/protocol/layouts/io.js';
 import { fuse_attr_out } from '../../src/protocol/layouts/attr.js';
-import { layoutAt, type FlagDialect } from '../../src/protocol/layout.js';
-import { opcodeRow } from '../../src/protocol/opcodes.js';
-import { formatOpenFlags, genericOpenFlags, O_DIRECT, OPEN_FLAGS, openFlagDialect, openFlagsKnown } from '../../src/protocol/flags/open.js';
+import { layoutAt } from '../../src/protocol/layout.js';
+import { formatOpenFlags, genericOpenFlags, O_DIRECT, openFlagDialect, openFlagsKnown } from '../../src/protocol/flags/open.js';
 import { asHost } from '../helpers/host-capture.js';
 import { openedFile } from '../analysis/capture-builder.js';
 import { fusetraceBin, makeTempDir, repoRoot } from '../helpers/mount.js';
 
-const IN_HDR = fuse_in_header.size;
 const FOUR_BITS = 0x3c000;
 
 test('arm64, arm, m68k and powerpc name bits 14-17 their own way; x86 and the asm-generic machines use OPEN_FLAGS', () => {

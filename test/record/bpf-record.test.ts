@@ -23,14 +23,13 @@ import {
   pairExchanges,
   readPcapng,
   recorderLibPath,
-  repoRoot,
   run,
   writeInfo,
   type RawMessage,
   PIPE_MAX,
   withPipeMax,
 } from '../helpers/mount.js';
-import { bpfBuildSkipReason, bpfLoadSkipReason, bpfRecord, bpfRecorder } from '../helpers/bpf.js';
+import { bpfBuildSkipReason, bpfLoadSkipReason, bpfRecord } from '../helpers/bpf.js';
 
 function skipReason(commands: string[] = []): string | undefined {
   return fuseSkipReason({ recorder: true, commands }) ?? bpfBuildSkipReason();

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { Exchange } from '../../src/protocol/exchange.js';
 import { PathTable } from '../../src/state/paths.js';
-import { Cap, OP } from '../analysis/capture-builder.js';
+import { Cap } from '../analysis/capture-builder.js';
 
 const DIR = 0o040755;
 
