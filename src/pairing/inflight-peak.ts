@@ -17,11 +17,15 @@
 import { ORDER_WINDOW } from './order.js';
 
 export class InflightPeak {
-  /** The ring: `n` events from `head` on, at index `& mask`. */
-  private rt = new Float64Array(ORDER_WINDOW * 2);
-  private rk = new Float64Array(ORDER_WINDOW * 2);
-  private rc = new Int32Array(ORDER_WINDOW * 2);
-  private mask = ORDER_WINDOW * 2 - 1;
+  /**
+   * The ring: `n` events from `head` on, at index `& mask`. Sized once from
+   * the window: at most `window` events wait before one is appended, so it
+   * never fills.
+   */
+  private readonly rt: Float64Array;
+  private readonly rk: Float64Array;
+  private readonly rc: Int32Array;
+  private readonly mask: number;
   private head = 0;
   private n = 0;
   /** The heap: `hn` events, ordered by (t, key). */
@@ -33,7 +37,15 @@ export class InflightPeak {
   private readonly level: number[] = [];
   private readonly peaks: number[] = [];
 
-  constructor(private readonly window = ORDER_WINDOW) {}
+  constructor(private readonly window = ORDER_WINDOW) {
+    // The least power of two above the window: room for `window` events and the one appended.
+    let cap = 1;
+    while (cap <= window) cap *= 2;
+    this.rt = new Float64Array(cap);
+    this.rk = new Float64Array(cap);
+    this.rc = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
 
   /** A request that expects a reply, read at `t`. */
   request(conn: number, t: number): void {
@@ -74,8 +86,7 @@ export class InflightPeak {
         return;
       }
     }
-    if (n > this.mask) this.growRing();
-    const i = (this.head + this.n) & this.mask;
+    const i = (this.head + n) & this.mask;
     this.rt[i] = t;
     this.rk[i] = key;
     this.rc[i] = c;
@@ -108,24 +119,6 @@ export class InflightPeak {
       const l = this.level[conn] ?? 0;
       if (l > 0) this.level[conn] = l - 1;
     }
-  }
-
-  private growRing(): void {
-    const cap = this.rt.length * 2;
-    const t = new Float64Array(cap);
-    const k = new Float64Array(cap);
-    const c = new Int32Array(cap);
-    for (let j = 0; j < this.n; j++) {
-      const i = (this.head + j) & this.mask;
-      t[j] = this.rt[i]!;
-      k[j] = this.rk[i]!;
-      c[j] = this.rc[i]!;
-    }
-    this.rt = t;
-    this.rk = k;
-    this.rc = c;
-    this.mask = cap - 1;
-    this.head = 0;
   }
 
   private pushHeap(t: number, key: number, c: number): void {

@@ -96,6 +96,31 @@ describe('InflightPeak', () => {
     ), { numRuns: 400 });
   });
 
+  it('a window wider than the default: its ring is sized from it, and the peak stays exact', () => {
+    // A typed array drops a store past its end without a word: a ring too small for its window would lose events.
+    fc.assert(fc.property(fc.integer({ min: 4097, max: 9000 }), fc.integer({ min: 1, max: 2 ** 31 }), (window, seed) => {
+      let r = seed;
+      const rand = (n: number): number => ((r = (Math.imul(r, 1103515245) + 12345) >>> 0) % n);
+      // Requests 1 ns apart that stay in flight for up to 3,000 ns, most of them, and some blocks written late.
+      const xs = Array.from({ length: 3 * window }, (_, i) => ({ t: i, reply: rand(8) === 0 ? undefined : i + rand(3000) }));
+      const events: { at: number; i: number; reply: boolean }[] = [];
+      xs.forEach((x, i) => {
+        const late = rand(4) === 0 ? rand(window / 8) : 0;
+        events.push({ at: x.t + late, i, reply: false });
+        if (x.reply !== undefined) events.push({ at: x.reply + late + 1, i, reply: true });
+      });
+      events.sort((a, b) => a.at - b.at || a.i - b.i || Number(a.reply) - Number(b.reply));
+      const p = new InflightPeak(window);
+      for (const e of events) {
+        const x = xs[e.i]!;
+        if (e.reply) p.reply(0, x.t, x.reply!);
+        else p.request(0, x.t);
+      }
+      p.end();
+      assert.equal(p.peak(0), exact(xs));
+    }), { numRuns: 8 });
+  });
+
   it('keeps connections apart', () => {
     const p = new InflightPeak();
     p.request(0, 1);
