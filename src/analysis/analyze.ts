@@ -21,6 +21,7 @@ import type { SizeEvent } from '../model/size-event.js';
 import { DETECTORS } from '../detectors/index.js';
 import { DetectorRunner, type FindingInput } from '../detectors/define.js';
 import { AnalysisState } from '../state/state.js';
+import { MAX_HANDLES } from '../state/handles.js';
 import { exactId } from '../model/id64.js';
 import { toolVersion } from '../model/format.js';
 import { buildModel, RetiredFiles, sizeEvent, type InputFacts } from './build-model.js';
@@ -98,9 +99,11 @@ export interface AnalyzeLimits {
   maxBars: number;
   /** Timeline bars kept per file when --file, --since or --until narrow the report. */
   barsPerFileNarrowed: number;
+  /** Open handles with FOPEN flags kept per connection; the oldest are dropped past it. */
+  maxHandles: number;
 }
 
-const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: ORDER_WINDOW, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000, barsPerFileNarrowed: 12_000 };
+const DEFAULT_LIMITS: AnalyzeLimits = { windowNs: 1e9, maxWaiting: ORDER_WINDOW, maxFiles: 100, maxFindings: 20_000, maxBars: 200_000, barsPerFileNarrowed: 12_000, maxHandles: MAX_HANDLES };
 
 export interface AnalyzeResult {
   model: AnalysisModel;
@@ -238,6 +241,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
           },
       poisonRecycled: opts.poisonRecycled,
       viewsOnly: opts.viewsOnly,
+      maxHandles: limits.maxHandles,
     });
     const selected = filtersIn.detectors ? DETECTORS.filter((d) => filtersIn.detectors!.includes(d.id)) : DETECTORS;
     runner = new DetectorRunner(selected, state, onFinding);
@@ -407,6 +411,7 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     filters: resolved(),
     selection: narrowed ? (selection ?? new Selection(resolved())) : undefined,
     maxFiles,
+    maxHandles: limits.maxHandles,
     slimFiles: opts.fileRows === true,
     unanswered,
     rebuilt,

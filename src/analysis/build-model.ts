@@ -252,6 +252,8 @@ export interface BuildInput {
   /** What --file/--since/--until selected, when they narrowed the run: its opcode table and in-flight depth replace the capture-wide ones. */
   selection: Selection | undefined;
   maxFiles: number;
+  /** Open handles with FOPEN flags kept per connection (AnalyzeLimits). */
+  maxHandles: number;
   /** Files as table rows (fileModel `slim`). */
   slimFiles: boolean;
   unanswered: number;
@@ -372,6 +374,13 @@ export function buildModel(b: BuildInput): AnalysisModel {
     }
     if (drops !== undefined && drops > 0) {
       limitations.push({ kind: 'drops', conn: c, message: `the recorder counted ${drops} messages of connection ${c} it failed to record: exchanges may be missing` });
+    }
+    if (cs.handles.dropped > 0) {
+      limitations.push({
+        kind: 'other', conn: c,
+        message: `connection ${c} had more handles with FOPEN flags open at once than fusetrace keeps (${b.maxHandles}): the flags of the ${cs.handles.dropped} opened first were forgotten, ` +
+          'so a handle not found may be a direct-I/O one, and no READ through one changes the kernel\'s size or is judged against it',
+      });
     }
   }
   for (const inp of b.inputs) {

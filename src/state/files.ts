@@ -126,6 +126,8 @@ export class Track {
   writeCache = false;
   /** The request's fh was an open handle the capture saw opened. */
   handleKnown = false;
+  /** Not known, and the connection's handle table had dropped handles to its bound: its flags may not be 0. */
+  handleForgotten = false;
   /** FOPEN_* of that handle at request time (0 unknown). */
   fopen = 0;
   /** SETATTR with FATTR_SIZE, or OPEN/CREATE with O_TRUNC. */

@@ -9,13 +9,14 @@
  * a large Map that keeps gaining new keys costs V8's young-generation
  * collector dearly (measured: 5x slower whole analysis on a capture with
  * 140k opens and no RELEASE). Bounded: a capture that never shows RELEASE
- * drops its oldest handles.
+ * drops its oldest handles, and counts them (`dropped`): from then on a
+ * handle not found may be one whose flags were dropped.
  */
 import type { Id } from '../model/id64.js';
 import { removePairAt } from './files.js';
 
-/** Open handles kept per connection. */
-const MAX_HANDLES = 1 << 18;
+/** Open handles kept per connection (AnalyzeLimits `maxHandles`). */
+export const MAX_HANDLES = 1 << 18;
 
 /**
  * The live opens answered one fh, oldest first, as pairs: nodeid, FOPEN_*
@@ -29,11 +30,10 @@ export class HandleTable {
   /** Live opens kept, over all fhs. */
   private opens = 0;
   peak = 0;
+  /** Opens dropped by the bound, oldest first. */
   dropped = 0;
 
-  get size(): number {
-    return this.opens;
-  }
+  constructor(private readonly max = MAX_HANDLES) {}
 
   open(fh: Id, nodeid: Id, fopen: number): void {
     const list = this.handles.size === 0 ? undefined : this.handles.get(fh);
@@ -44,7 +44,7 @@ export class HandleTable {
       list.push(nodeid, fopen);
     }
     this.opens++;
-    if (this.opens > MAX_HANDLES) {
+    if (this.opens > this.max) {
       const [oldest, l] = this.handles.entries().next().value!;
       removePairAt(l, 0);
       if (l.length === 0) this.handles.delete(oldest);

@@ -33,7 +33,7 @@ const BACKING_IDS_KEPT = 8;
 /** Per-connection tables. */
 export class ConnState {
   readonly paths = new PathTable();
-  readonly handles = new HandleTable();
+  readonly handles: HandleTable;
   readonly concurrency = new ConnConcurrency();
   /**
    * In-flight tracks by unique, for INTERRUPT targets: made when the first
@@ -48,7 +48,9 @@ export class ConnState {
   writeback: boolean | undefined = undefined;
   passthroughSeen = false;
   snapped = 0;
-  constructor(readonly conn: number) {}
+  constructor(readonly conn: number, maxHandles?: number) {
+    this.handles = new HandleTable(maxHandles);
+  }
 }
 
 export interface StateOptions {
@@ -70,6 +72,8 @@ export interface StateOptions {
   onRetire?(f: FileState): void;
   /** Tests: `recycle` poisons the track instead of keeping it for reuse, so that any later use of it throws. */
   poisonRecycled?: boolean;
+  /** Open handles with FOPEN flags kept per connection (default handles.ts MAX_HANDLES). */
+  maxHandles?: number;
   /**
    * Only the views the exchanges and size events carry (paths, sizes,
    * in-flight counts): no latency, concurrency, per-file counters or size
@@ -155,7 +159,7 @@ export class AnalysisState {
 
   conn(c: number): ConnState {
     let s = this.conns[c];
-    if (s === undefined) this.conns[c] = s = new ConnState(c);
+    if (s === undefined) this.conns[c] = s = new ConnState(c, this.opts.maxHandles);
     return s;
   }
 
@@ -263,6 +267,8 @@ export class AnalysisState {
       if (fo !== undefined) {
         tr.handleKnown = true;
         tr.fopen = fo;
+      } else if (c.handles.dropped > 0) {
+        tr.handleForgotten = true;
       }
       tr.handleOpens = f.opensOf(x.fh);
       if (op === Op.RELEASE) {
@@ -711,11 +717,12 @@ export class AnalysisState {
    * writeback cache a short read is a hole. Handles answered with no FOPEN
    * flag are not kept (handles.ts): when the capture holds the connection's
    * INIT it holds every OPEN, so an unknown handle has flags 0; without the
-   * INIT it may be a direct-I/O one opened before the capture: no change.
+   * INIT it may be a direct-I/O one opened before the capture, and after the
+   * table dropped handles (its bound) one of those: no change.
    */
   private shortRead(f: FileState, tr: Track, x: Exchange, c: ConnState, t: number): void {
     if (Number.isNaN(x.offset) || !(x.resultSize < x.size) || Number.isNaN(f.kernelSize)) return;
-    if (!tr.handleKnown && this.opts.writeback(c.conn) === undefined) return;
+    if (!tr.handleKnown && (this.opts.writeback(c.conn) === undefined || tr.handleForgotten === true)) return;
     if ((tr.fopen & FOPEN_DIRECT_IO) !== 0 || (x.flags & O_DIRECT) !== 0) return;
     if (this.writeback(c) || f.inflightWrites > 0) return;
     if (f.tKernelChange > x.tReq || f.tAttrApplied > x.tReq) return;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { Cap, FOPEN_DIRECT_IO, INIT, O_DIRECT, O_RDWR, openedFile, twoMounts } from '../analysis/capture-builder.js';
 import { testDetector } from './detector-tester.js';
 
@@ -28,6 +29,23 @@ testDetector('read-past-size', {
         const c = mount(FOPEN_DIRECT_IO);
         readOnce(c, 10, 10);
         return c;
+      },
+    },
+    {
+      name: 'a FOPEN_DIRECT_IO handle whose flags the handle table dropped at its bound: not taken for a page-cache one',
+      options: { limits: { maxHandles: 1 } },
+      capture: () => {
+        const c = mount(FOPEN_DIRECT_IO);
+        // A second direct-I/O open, still open: the table keeps one, and drops fh 1's.
+        c.open(0, 5, 10, 2, FOPEN_DIRECT_IO);
+        readOnce(c, 10, 10);
+        return c;
+      },
+      check: (r) => {
+        const l = r.model.limitations.find((x) => x.message.includes('FOPEN flags open at once'));
+        assert.ok(l, 'a limitation says handles were dropped');
+        assert.equal(l.conn, 0);
+        assert.match(l.message, /than fusetrace keeps \(1\): the flags of the 1 opened first were forgotten/);
       },
     },
     {
