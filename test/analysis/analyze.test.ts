@@ -303,6 +303,11 @@ test('kernel size view: a short page-cache READ shrinks it (fuse_short_read); di
   // Direct reads: FOPEN_DIRECT_IO handle, or the file opened O_DIRECT.
   assert.equal(after({ fopen: FOPEN_DIRECT_IO }, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288), 5000)).kernel, 10000);
   assert.equal(after({}, (c, fh) => c.readReply(0, 4, c.readReq(0, 3, 10, fh, 0, 12288, { flags: O_RDWR | O_DIRECT }), 5000)).kernel, 10000);
+  // A direct-I/O handle whose flags the handle table dropped at its bound (a second one is open) is not taken for a page-cache one.
+  const dropped = openedFile({ size: 10000, fopen: FOPEN_DIRECT_IO });
+  dropped.open(0, 2.5, 10, 2, FOPEN_DIRECT_IO);
+  dropped.readReply(0, 4, dropped.readReq(0, 3, 10, 1, 0, 12288), 5000);
+  assert.equal(dropped.analyze({ limits: { maxHandles: 1 } }).model.files.find((x) => x.path === '/f')!.kernelSize['0'], 10000);
   // The same from an arm64 host, whose kernel puts O_DIRECT in bit 16 (x86-64's O_DIRECTORY) and O_DIRECTORY in
   // bit 14 (x86-64's O_DIRECT): the capture names its machine, and the read is direct only with its own O_DIRECT.
   const arm64 = (flags: number): number | null | undefined => after({}, (c, fh) => {
