@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OpStats } from '../../src/state/latency.js';
+import { LatencyTable, OpStats } from '../../src/state/latency.js';
 
 test('an opcode counts its errors by errno, most frequent first', () => {
   const o = new OpStats(0, 3);
@@ -32,4 +32,15 @@ test('errno counts taken in runs equal those counted one by one, in the order fi
   o.addReply(-5, 10);
   o.addReply(-5, 10);
   assert.deepEqual(o.errnoCounts().map(({ errno, count }) => [errno, count]), [[2, 6], [5, 6], [13, 4]]);
+});
+
+test('the latency table keeps opcodes past the direct array (CUSE_INIT 4096, a damaged 70000) with the rest, by connection and opcode', () => {
+  const t = new LatencyTable();
+  for (const [conn, op] of [[1, 70000], [0, 4096], [0, 3], [1, 3], [0, 4096]] as const) {
+    const s = t.get(conn, op);
+    s.addRequest();
+    s.addReply(0, 1000);
+  }
+  assert.equal(t.get(0, 4096), t.get(0, 4096), 'one record per connection and opcode');
+  assert.deepEqual(t.all().map((s) => [s.conn, s.opcode, s.count, s.replied]), [[0, 3, 1, 1], [0, 4096, 2, 2], [1, 3, 1, 1], [1, 70000, 1, 1]]);
 });
