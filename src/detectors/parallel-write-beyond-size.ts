@@ -30,6 +30,8 @@ class Part {
   tLastReq = -Infinity;
   /** Writes the kernel believed inside the file (kernel_size >= end). */
   stale = 0;
+  /** Writes sent while the connection's kernel_size was unknown (after an INVAL_INODE, say): neither stale nor known to extend. */
+  kernelUnknown = 0;
   /** The first write (sent first) starting beyond the daemon-observed size, and the largest such gap. */
   hole: Exchange | undefined = undefined;
   maxGap = 0;
@@ -103,7 +105,8 @@ function join(ep: Episode, tr: Track, tEnd: number): void {
   if (x.size > p.maxWrite) p.maxWrite = x.size;
   if (x.size < p.minWrite) p.minWrite = x.size;
   if (x.offset > p.lastAt) p.lastAt = x.offset;
-  if (!Number.isNaN(x.kernelSizeAtReq) && x.kernelSizeAtReq >= end) p.stale++;
+  if (Number.isNaN(x.kernelSizeAtReq)) p.kernelUnknown++;
+  else if (x.kernelSizeAtReq >= end) p.stale++;
   const gap = x.offset - x.daemonSizeAtReq;
   if (gap > 0) {
     if (!p.hole || x.tReq < p.hole.tReq) p.hole = x;
@@ -143,9 +146,13 @@ function reportRace(ep: Episode, p: Part, ctx: DetectorContext): void {
   const x = p.first!.x;
   const path = x.path ?? p.file.path;
   const hole = p.hole;
+  // What the kernel took the writes for is known only where its size was.
+  const unknown = p.kernelUnknown;
   const conclusion = p.stale === p.n
     ? 'the kernel treated them as non-extending'
-    : p.stale === 0 ? 'the kernel sent extending writes in parallel' : `the kernel treated ${p.stale} of them as non-extending`;
+    : unknown === p.n ? 'whether the kernel took them for extending is not known'
+      : p.stale === 0 && unknown === 0 ? 'the kernel sent extending writes in parallel'
+        : `the kernel treated ${p.stale} of them as non-extending${unknown > 0 ? ` (its size was unknown for ${unknown})` : ''}`;
   const [kernelText, daemonText] = formatBytesPair(p.kernelSize, p.daemonSize);
   const kernelNote = Number.isNaN(p.kernelSize)
     ? "This mount's kernel size was unknown"

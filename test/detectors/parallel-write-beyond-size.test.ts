@@ -153,6 +153,26 @@ testDetector(KIND, {
   ],
   invalid: [
     {
+      name: 'after an INVAL_INODE the kernel\'s size is unknown: the finding does not say what the kernel took the writes for',
+      capture: (u) => {
+        const c = mount(8 * MiB);
+        c.invalInode(0, 5, 10);
+        u.w1 = c.writeReq(0, 10, 10, 1, 9 * MiB, 64 * KiB, { pid: 2001, tid: 101 });
+        u.w2 = c.writeReq(0, 11, 10, 1, 10 * MiB, 64 * KiB, { pid: 2002, tid: 102 });
+        c.writeReply(0, 20, u.w1, 64 * KiB, 0, { tid: 101 });
+        c.writeReply(0, 21, u.w2, 64 * KiB, 0, { tid: 102 });
+        return c;
+      },
+      findings: (u) => [{
+        messageId: 'hole', severity: 'error', uniques: [u.w1!, u.w2!],
+        details: { daemonSize: 8 * MiB, kernelSize: null, kernelThoughtNonExtending: 0 },
+      }],
+      check: (r, found) => {
+        assert.match(found[0]!.message, /This mount's kernel size was unknown: whether the kernel took them for extending is not known\./);
+        assert.doesNotMatch(found[0]!.message, /sent extending writes/);
+      },
+    },
+    {
       name: 'the LKML race: A and B correlated by ino, both writes start beyond the size B truncated to: one finding',
       capture: lkml,
       perConnection: true,
