@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Problem, ProblemNote, problemText } from '../../src/protocol/problems.js';
-import { proto, repHex, reply, reqHex, request, u32, u64, zeros } from './support.js';
+import { cstr, proto, repHex, reply, reqHex, request, str, u32, u64, zeros } from './support.js';
 
 test('every problem has a unique id, a kind, and a template whose placeholders are numbered from 0', () => {
   const ids = new Set<string>();
@@ -45,4 +45,49 @@ test('extract records the problem id with its numbers, per side; the first probl
   assert.equal(lk.x.replyProblem?.id, 'reply-size');
   assert.equal(lk.d.problem, 'name is not NUL-terminated');
   assert.equal(r.problem, 'reply body 8 bytes != 128 of fuse_entry_out at minor 45 (the kernel refuses it: EINVAL)');
+});
+
+test('each name a request carries is checked for its NUL, and the walk that dump prints says the same problem', () => {
+  // [what, opcode, fixed struct, names (the last lacks its NUL), problem id].
+  const cases: [string, number, string, string[], string][] = [
+    ['SYMLINK name', 6, '', ['abc'], 'symlink-name-unterminated'],
+    ['SYMLINK target', 6, '', ['a', 'target'], 'symlink-target-unterminated'],
+    ['RENAME old name', 12, u64(1), ['old'], 'old-name-unterminated'],
+    ['RENAME new name', 12, u64(1), ['old', 'new'], 'new-name-unterminated'],
+    ['RENAME2 new name', 45, u64(1) + u32(0) + u32(0), ['old', 'new'], 'new-name-unterminated'],
+    ['MKDIR', 9, zeros(8), ['d'], 'name-unterminated'],
+    ['MKNOD', 8, zeros(16), ['n'], 'name-unterminated'],
+    ['LINK', 13, u64(5), ['l'], 'name-unterminated'],
+    ['CREATE', 35, zeros(16), ['c'], 'name-unterminated'],
+    ['GETXATTR', 22, u32(64) + u32(0), ['user.x'], 'name-unterminated'],
+    ['UNLINK', 10, '', ['u'], 'name-unterminated'],
+  ];
+  // The names the opcode takes, for the well-formed twin.
+  const full: Record<number, number> = { 6: 2, 12: 2, 45: 2 };
+  for (const [what, op, fixed, names, id] of cases) {
+    const r = request(reqHex(op, 2, 1, fixed + names.slice(0, -1).map(cstr).join('') + str(names.at(-1)!)), proto());
+    assert.equal(r.x.reqProblem?.id, id, what);
+    assert.equal(r.d.problem, r.x.reqProblem?.text, `${what}: the walk says the same`);
+    // Every name with its NUL: well formed.
+    const all = [...names, 'x'].slice(0, full[op] ?? 1);
+    const whole = request(reqHex(op, 4, 1, fixed + all.map(cstr).join('')), proto());
+    assert.equal(whole.x.reqProblem, undefined, `${what}, whole`);
+    assert.equal(whole.d.problem, undefined, `${what}, whole: the walk`);
+  }
+});
+
+test('a GETXATTR or LISTXATTR reply carrying more than the request asked for is a fault of the reply', () => {
+  for (const [op, body] of [[22, u32(4) + u32(0) + cstr('user.x')], [23, u32(4) + u32(0)]] as const) {
+    const p = proto();
+    const q = request(reqHex(op, 2, 1, body), p);
+    assert.equal(q.x.reqProblem, undefined);
+    const over = reply(q.x, repHex(2, 0, str('12345678')), p);
+    assert.equal(q.x.replyProblem?.id, 'reply-over-requested');
+    assert.equal(q.x.replyProblem?.text, 'reply carries 8 bytes, more than the 4 requested (the kernel refuses it)');
+    assert.equal(over.problem, q.x.replyProblem?.text);
+    const q2 = request(reqHex(op, 4, 1, body), p);
+    const fits = reply(q2.x, repHex(4, 0, str('1234')), p);
+    assert.equal(q2.x.replyProblem, undefined);
+    assert.equal(fits.problem, undefined);
+  }
 });
