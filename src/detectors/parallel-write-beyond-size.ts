@@ -142,17 +142,20 @@ function common(ep: Episode, p: Part): Record<string, unknown> {
   };
 }
 
+/** What the kernel took the part's writes for: known only for those sent while its size was. */
+function kernelConclusion(p: Part): string {
+  if (p.stale === p.n) return 'the kernel treated them as non-extending';
+  if (p.kernelUnknown === p.n) return 'whether the kernel took them for extending is not known';
+  if (p.stale === 0 && p.kernelUnknown === 0) return 'the kernel sent extending writes in parallel';
+  const unknown = p.kernelUnknown > 0 ? ` (its size was unknown for ${p.kernelUnknown})` : '';
+  return `the kernel treated ${p.stale} of them as non-extending${unknown}`;
+}
+
 function reportRace(ep: Episode, p: Part, ctx: DetectorContext): void {
   const x = p.first!.x;
   const path = x.path ?? p.file.path;
   const hole = p.hole;
-  // What the kernel took the writes for is known only where its size was.
-  const unknown = p.kernelUnknown;
-  const conclusion = p.stale === p.n
-    ? 'the kernel treated them as non-extending'
-    : unknown === p.n ? 'whether the kernel took them for extending is not known'
-      : p.stale === 0 && unknown === 0 ? 'the kernel sent extending writes in parallel'
-        : `the kernel treated ${p.stale} of them as non-extending${unknown > 0 ? ` (its size was unknown for ${unknown})` : ''}`;
+  const conclusion = kernelConclusion(p);
   const [kernelText, daemonText] = formatBytesPair(p.kernelSize, p.daemonSize);
   const kernelNote = Number.isNaN(p.kernelSize)
     ? "This mount's kernel size was unknown"
