@@ -411,7 +411,6 @@ export function analyze(opts: AnalyzeOptions): AnalyzeResult {
     filters: resolved(),
     selection: narrowed ? (selection ?? new Selection(resolved())) : undefined,
     maxFiles,
-    maxHandles: limits.maxHandles,
     slimFiles: opts.fileRows === true,
     unanswered,
     rebuilt,

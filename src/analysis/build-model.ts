@@ -252,8 +252,6 @@ export interface BuildInput {
   /** What --file/--since/--until selected, when they narrowed the run: its opcode table and in-flight depth replace the capture-wide ones. */
   selection: Selection | undefined;
   maxFiles: number;
-  /** Open handles with FOPEN flags kept per connection (AnalyzeLimits). */
-  maxHandles: number;
   /** Files as table rows (fileModel `slim`). */
   slimFiles: boolean;
   unanswered: number;
@@ -378,7 +376,7 @@ export function buildModel(b: BuildInput): AnalysisModel {
     if (cs.handles.dropped > 0) {
       limitations.push({
         kind: 'other', conn: c,
-        message: `connection ${c} had more handles with FOPEN flags open at once than fusetrace keeps (${b.maxHandles}): the flags of the ${cs.handles.dropped} opened first were forgotten, ` +
+        message: `connection ${c} had more handles with FOPEN flags open at once than fusetrace keeps (${cs.handles.max}): the flags of the ${cs.handles.dropped} opened first were forgotten, ` +
           'so a handle not found may be a direct-I/O one, and no READ through one changes the kernel\'s size or is judged against it',
       });
     }

@@ -33,11 +33,9 @@ export default defineDetector({
         if (!tr || x.error !== 0 || !(x.resultSize > 0) || Number.isNaN(x.offset)) return;
         const f = tr.file;
         if (!f || f.regular !== true || tr.passthroughBlind) return;
-        // Only a read through the page cache keeps the kernel's size. A handle the table does not know was
-        // opened without FOPEN flags when the capture has the INIT (it holds every open); without it, or
-        // once the table dropped handles to its bound, who knows.
+        // Only a read through the page cache keeps the kernel's size.
+        if (!ctx.state.handleFlagsKnown(tr)) return;
         const writeback = ctx.state.opts.writeback(x.conn);
-        if (!tr.handleKnown && (writeback === undefined || tr.handleForgotten === true)) return;
         if ((tr.fopen & FOPEN_DIRECT_IO) !== 0 || (x.flags & O_DIRECT) !== 0) return;
         // With FUSE_WRITEBACK_CACHE the kernel owns the size.
         if (writeback === true || ctx.state.conn(x.conn).writeback === true) return;

@@ -33,7 +33,8 @@ export class HandleTable {
   /** Opens dropped by the bound, oldest first. */
   dropped = 0;
 
-  constructor(private readonly max = MAX_HANDLES) {}
+  /** `max`: opens kept, over all fhs, before the oldest is dropped. */
+  constructor(readonly max = MAX_HANDLES) {}
 
   open(fh: Id, nodeid: Id, fopen: number): void {
     const list = this.handles.size === 0 ? undefined : this.handles.get(fh);

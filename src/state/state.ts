@@ -714,15 +714,23 @@ export class AnalysisState {
    * attributes since the READ was sent (attr_version) and no write extending
    * it is running (FUSE_I_SIZE_UNSTABLE; any WRITE in flight counts, to be
    * safe). Direct reads (FOPEN_DIRECT_IO, O_DIRECT) leave it alone, and with
-   * writeback cache a short read is a hole. Handles answered with no FOPEN
-   * flag are not kept (handles.ts): when the capture holds the connection's
-   * INIT it holds every OPEN, so an unknown handle has flags 0; without the
-   * INIT it may be a direct-I/O one opened before the capture, and after the
-   * table dropped handles (its bound) one of those: no change.
+   * writeback cache a short read is a hole. A handle whose flags are not
+   * known (`handleFlagsKnown`) may have been a direct one: no change.
    */
+  /**
+   * `tr.fopen` is its handle's FOPEN flags. Handles answered with no FOPEN
+   * flag are not kept (handles.ts), so a handle the table does not have was
+   * answered 0 when the capture holds the connection's INIT (it holds every
+   * OPEN) and the table dropped nothing at its bound. Otherwise it may be a
+   * direct-I/O handle opened before the capture, or one the table dropped.
+   */
+  handleFlagsKnown(tr: Track): boolean {
+    return tr.handleKnown === true || (this.opts.writeback(tr.x.conn) !== undefined && tr.handleForgotten !== true);
+  }
+
   private shortRead(f: FileState, tr: Track, x: Exchange, c: ConnState, t: number): void {
     if (Number.isNaN(x.offset) || !(x.resultSize < x.size) || Number.isNaN(f.kernelSize)) return;
-    if (!tr.handleKnown && (this.opts.writeback(c.conn) === undefined || tr.handleForgotten === true)) return;
+    if (!this.handleFlagsKnown(tr)) return;
     if ((tr.fopen & FOPEN_DIRECT_IO) !== 0 || (x.flags & O_DIRECT) !== 0) return;
     if (this.writeback(c) || f.inflightWrites > 0) return;
     if (f.tKernelChange > x.tReq || f.tAttrApplied > x.tReq) return;
