@@ -22,7 +22,7 @@ import { enumName, flagNames, modeName } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
 import { GeneratedCode } from '../model/generated-code.js';
 import { memoized } from '../model/memo.js';
-import { MAX_NUMBER_TEXT, digitCount, putDigits, putHex } from './row-bytes.js';
+import { MAX_NUMBER_TEXT, digitCount, putHex, putNineQuads, putSafeQuads, putSixQuads, putThreeQuads, putUint31Quads } from './row-bytes.js';
 import { putU32, putU64At, scalarReadSource, storesSource, viewSource } from './word-digits.js';
 import { TextBuffer, putJsonNumber } from './text-buffer.js';
 import { escapeControls, nameByteText } from './untrusted-text.js';
@@ -218,7 +218,19 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
   const stmts: string[] = [];
   /** Bytes the items written by stores take at most: room for them is made at the start, and again after any call that writes. */
   let fixed = 0;
-  const call = (c: string): string => `{ t.pos = p; ${c}; t.room(FIXED); u = t.buf; p = t.pos; }`;
+  const call = (c: string): string => `{ t.pos = p; ${c}; t.room(FIXED); u = t.buf; uv = t.view; p = t.pos; }`;
+  /**
+   * Source writing the number `r`, a scalar of type `t` as read, at u[p]: by
+   * words of four (row-bytes.ts QUADS) when it is a whole number below 2^53
+   * (every unsigned one; a u64 that is a number is at most 2^53-1), else as
+   * JSON writes it.
+   */
+  const numberSource = (t: Scalar): string => {
+    const quads = `${dep(putUint31Quads)}(uv, p, r)`;
+    if (t === 'u8' || t === 'u16') return `p = ${quads};`;
+    if (t === 'u32' || t === 'u64') return `p = r < 2147483648 ? ${quads} : ${dep(putSafeQuads)}(uv, p, r);`;
+    return `p = r >= 0 && r < 2147483648 ? ${quads} : ${dep(putJsonNumber)}(u, p, r);`;
+  };
   const emit = (l: StructLayout, base: string): void => {
     // The keys of the reader's object for this struct (struct-json.ts): each field, then its name.
     const own = new Map<string, string>();
@@ -272,27 +284,27 @@ function compileText(layout: StructLayout, le: boolean, verbose: boolean): TextW
         fast = call(`t.bytes(${cache}.get(r) ?? ${dep(cachedItem)}(${cache}, ${F}, r));`);
       } else if (k.endsWith('_valid')) {
         fixed += 2 + MAX_NUMBER_TEXT;
-        fast = `if (${skip}true) { ${key} p = ${dep(putJsonNumber)}(u, p, r);${nsec ? ` const ns = ${ns}; if (ns !== 0) { u[p++] = 46; p = ${dep(putNanos)}(u, p, ns); }` : ''} u[p++] = 115; }`;
+        fast = `if (${skip}true) { ${key} ${numberSource(t)}${nsec ? ` const ns = ${ns}; if (ns !== 0) { u[p++] = 46; p = ${dep(putNanos)}(u, uv, p, ns); }` : ''} u[p++] = 115; }`;
       } else if (p.hex) {
         fast = `if (r < 0) ${slowCall} else if (${skip}true) { ${key} p = ${dep(putHex)}(u, p, r); }`;
         // A u64 past 2^53 (lock owners): its hex digits, as `scalar` makes them of its decimal text.
         if (t === 'u64') other = `if (r >= 0n) ${call(`t.bytes(${dep(Buffer.from(` ${k} `, 'latin1'))}); t.str('0x' + r.toString(16));`)} else ${slowCall}`;
       } else {
-        fast = `if (${skip}true) { ${key} p = ${dep(putJsonNumber)}(u, p, r); }`;
+        fast = `if (${skip}true) { ${key} ${numberSource(t)} }`;
       }
       // A field newer than the negotiated minor (layout.ts layoutAt) reads as 0.
       stmts.push(`{ const r = ${f.zero ? '0' : scalarReadSource(t, at, le, dep)}; if (typeof r === 'number') { ${fast} } else { ${other} } }`);
     }
   };
   emit(layout, 'o');
-  const src = `return function text_${layout.name}(t, b, o) { ${viewSource(dep)} t.room(FIXED); let u = t.buf; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
+  const src = `return function text_${layout.name}(t, b, o) { ${viewSource(dep)} t.room(FIXED); let u = t.buf; let uv = t.view; let p = t.pos; ${stmts.join(' ')} t.pos = p; };`;
   return g.compile<TextWriter>(src.replaceAll('FIXED', String(fixed)));
 }
 
-/** Nanoseconds as `String(ns).padStart(9, '0')` at u[p] (room for MAX_NUMBER_TEXT taken). */
-function putNanos(u: Buffer, p: number, ns: number): number {
+/** Nanoseconds as `String(ns).padStart(9, '0')` at u[p] (`v` its DataView; room for MAX_NUMBER_TEXT taken). */
+function putNanos(u: Buffer, v: DataView, p: number, ns: number): number {
   if (ns >= 1e9) return putJsonNumber(u, p, ns);
-  return putDigits(u, p, ns, 9);
+  return putNineQuads(v, p, ns);
 }
 
 /**
@@ -306,14 +318,18 @@ function putNanos(u: Buffer, p: number, ns: number): number {
  */
 export function writeFixedNs(t: TextBuffer, ns: number, d: 3 | 6, width: number): void {
   t.room(width + FIXED_ROOM);
-  t.pos = putFixedNs(t.buf, t.pos, ns, d, width);
+  t.pos = putFixedNs(t.buf, t.view, t.pos, ns, d, width);
 }
 
 /** Bytes `putFixedNs` writes at most besides its padding: toFixed of any double with 6 decimals ('-' and 21 digits, or an exponent form). */
 const FIXED_ROOM = 32;
 
-/** `writeFixedNs` at u[p] (room for `width + FIXED_ROOM` bytes taken); returns the position after it. */
-function putFixedNs(u: Buffer, p: number, ns: number, d: 3 | 6, width: number): number {
+/**
+ * `writeFixedNs` at u[p] (`v` its DataView; room for `width + FIXED_ROOM`
+ * bytes taken); returns the position after it. Digits by words of four
+ * (row-bytes.ts QUADS): a byte or two past the text may be overwritten.
+ */
+function putFixedNs(u: Buffer, v: DataView, p: number, ns: number, d: 3 | 6, width: number): number {
   if (!(ns >= 0 && ns < 4e15 && Number.isInteger(ns))) return putFixedSlow(u, p, ns, d, width);
   // ns = 1000 q + r and k = scale whole + frac, quotients by multiplying (a division costs several
   // multiplications; `ns % 1000` on a double was a call of the C library's fmod on every line). Exact below
@@ -331,9 +347,9 @@ function putFixedNs(u: Buffer, p: number, ns: number, d: 3 | 6, width: number): 
   if (whole >= 1e9) return putFixedSlow(u, p, ns, d, width);
   const n = digitCount(whole);
   for (let pad = width - (n + 1 + d); pad > 0; pad--) u[p++] = 0x20;
-  p = putDigits(u, p, whole, n);
+  p = putUint31Quads(v, p, whole);
   u[p++] = 0x2e;
-  return putDigits(u, p, frac, d);
+  return d === 6 ? putSixQuads(v, p, frac) : putThreeQuads(v, p, frac);
 }
 
 function putFixedSlow(u: Buffer, p: number, ns: number, d: 3 | 6, width: number): number {
@@ -491,6 +507,7 @@ const HEAD_ROOM = 16 + 10 + FIXED_ROOM + 3 * MAX_NUMBER_TEXT;
 export function writeHead(t: TextBuffer, index: number, tNs: number, conn: number, tid: number, opts: DumpFormatOptions): void {
   t.room(HEAD_ROOM);
   const u = t.buf;
+  const v = t.view;
   let p = t.pos;
   if (index >= 0) {
     // `String(n).padStart(5)`
@@ -498,12 +515,12 @@ export function writeHead(t: TextBuffer, index: number, tNs: number, conn: numbe
     if (len === 0) p = putJsonNumber(u, p, index);
     else {
       for (let pad = 5 - len; pad > 0; pad--) u[p++] = 0x20;
-      p = putDigits(u, p, index, len);
+      p = putUint31Quads(v, p, index);
     }
   }
   u[p] = 0x20;
   u[p + 1] = 0x20;
-  p = putFixedNs(u, p + 2, tNs - (opts.t0 ?? 0), 6, 10);
+  p = putFixedNs(u, v, p + 2, tNs - (opts.t0 ?? 0), 6, 10);
   u[p] = 0x20;
   u[p + 1] = 0x20;
   p += 2;
@@ -520,7 +537,7 @@ export function writeHead(t: TextBuffer, index: number, tNs: number, conn: numbe
   u[p + 2] = 0x64;
   u[p + 3] = 0x20;
   p += 4;
-  if (tid >= 0) p = putJsonNumber(u, p, tid);
+  if (tid >= 0) p = tid < 2147483648 && (tid | 0) === tid ? putUint31Quads(v, p, tid) : putJsonNumber(u, p, tid);
   else u[p++] = 0x3f;
   u[p] = 0x20;
   u[p + 1] = 0x20;
@@ -629,10 +646,11 @@ export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer | undef
   }
   u[p] = 0x20;
   u[p + 1] = 0x23;
-  p = putU64At(u, p + 2, data, h + IN_UNIQUE, le);
+  const v = t.view;
+  p = putU64At(u, v, p + 2, data, h + IN_UNIQUE, le);
   if (u32(data, h + IN_NODEID, le) !== 0 || u32(data, h + IN_NODEID + 4, le) !== 0) {
     p = putPiece(u, p, NODEID);
-    p = putU64At(u, p, data, h + IN_NODEID, le);
+    p = putU64At(u, v, p, data, h + IN_NODEID, le);
   }
   if (verbose) {
     p = putPiece(u, p, UID);
@@ -647,7 +665,7 @@ export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer | undef
     u[p + 2] = 0x69;
     u[p + 3] = 0x64;
     u[p + 4] = 0x20;
-    p = putU32(u, p + 5, pid);
+    p = pid < 2147483648 ? putUint31Quads(v, p + 5, pid) : putU32(u, p + 5, pid);
   }
   t.pos = p;
 }
@@ -665,7 +683,7 @@ export function writeLatency(t: TextBuffer, ns: number): void {
   const u = t.buf;
   u[t.pos] = 0x20;
   u[t.pos + 1] = 0x28;
-  const p = putFixedNs(u, t.pos + 2, ns, 3, 0);
+  const p = putFixedNs(u, t.view, t.pos + 2, ns, 3, 0);
   u[p] = 0x20; // ms)
   u[p + 1] = 0x6d;
   u[p + 2] = 0x73;
@@ -721,7 +739,7 @@ export function writeReplyHead(t: TextBuffer, op: Buffer, data: Buffer | undefin
   if (data !== undefined) {
     u[p] = 0x20;
     u[p + 1] = 0x23;
-    p = putU64At(u, p + 2, data, h + OUT_UNIQUE, le);
+    p = putU64At(u, t.view, p + 2, data, h + OUT_UNIQUE, le);
   }
   if (matched !== true) p = putPiece(u, p, NO_MATCH);
   if (toInterrupt === true) p = putPiece(u, p, TO_INTERRUPT);

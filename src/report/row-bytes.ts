@@ -288,6 +288,25 @@ export function putNineQuads(v: DataView, p: number, x: number): number {
   return p + 9;
 }
 
+/** "00" to "99" as the little-endian 16-bit words of their digit bytes (PAIRS as words: one store a pair). */
+const PAIR_WORDS = new Uint16Array(100);
+for (let i = 0; i < 100; i++) PAIR_WORDS[i] = PAIRS[2 * i]! | PAIRS[2 * i + 1]! << 8;
+
+/** The six digits of 0 <= x < 1e6, zero-padded (`putDigits(b, p, x, 6)`): a pair and a word of four. */
+export function putSixQuads(v: DataView, p: number, x: number): number {
+  x |= 0;
+  const h = (x / 10000) | 0;
+  v.setUint16(p, PAIR_WORDS[h]!, true);
+  v.setUint32(p + 2, QUADS[x - h * 10000]!, true);
+  return p + 6;
+}
+
+/** The three digits of 0 <= x < 1000, zero-padded (`putDigits(b, p, x, 3)`): one word, its fourth byte overwritten by what comes next. */
+export function putThreeQuads(v: DataView, p: number, x: number): number {
+  v.setUint32(p, QUADS[x | 0]! >>> 8, true);
+  return p + 3;
+}
+
 /** The digits of a safe integer 0 <= x <= 2^53-1 (`String(x)`), by words of four. */
 export function putSafeQuads(v: DataView, p: number, x: number): number {
   if (x < 2147483648) return putUint31Quads(v, p, x);

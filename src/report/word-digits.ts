@@ -9,7 +9,7 @@
  * generated code itself.
  */
 import { readScalar, u64, type Scalar } from '../protocol/layout.js';
-import { digitCount, putDigits } from './row-bytes.js';
+import { digitCount, putDigits, putSafeQuads, putUint31Quads } from './row-bytes.js';
 import { viewOf } from '../protocol/extract.js';
 
 /** The digits of 0 <= v < 2^32. */
@@ -97,12 +97,24 @@ export function scalarReadSource(t: Scalar, at: string, le: boolean, dep: (x: un
   }
 }
 
-/** Writes the u64 at buf[at] as its decimal digits (a value past 2^53 too). */
-export function putU64At(b: Buffer, p: number, buf: Buffer, at: number, le: boolean): number {
+/**
+ * Writes the u64 at buf[at] as its decimal digits (a value past 2^53 too) at
+ * u[p], through `v`, the DataView of `u`, by words of four (row-bytes.ts
+ * QUADS: a few bytes past the digits may be overwritten, inside the
+ * MAX_NUMBER_TEXT of room the caller took). Both words are read through the
+ * view of `buf` (two checked loads, where byte loads were eight).
+ */
+export function putU64At(u: Buffer, v: DataView, p: number, buf: Buffer, at: number, le: boolean): number {
+  const bv = viewOf(buf);
+  // Read at fixed offsets, then ordered (extract.ts u64 says why).
+  const w0 = bv.getUint32(at, le);
+  const w1 = bv.getUint32(at + 4, le);
   // `le === true`, not a bare test of a parameter: docs/speed.md, the truth tests.
-  const lo = le === true ? (buf[at]! | buf[at + 1]! << 8 | buf[at + 2]! << 16 | buf[at + 3]! << 24) >>> 0 : (buf[at + 7]! | buf[at + 6]! << 8 | buf[at + 5]! << 16 | buf[at + 4]! << 24) >>> 0;
-  const hi = le === true ? (buf[at + 4]! | buf[at + 5]! << 8 | buf[at + 6]! << 16 | buf[at + 7]! << 24) >>> 0 : (buf[at + 3]! | buf[at + 2]! << 8 | buf[at + 1]! << 16 | buf[at]! << 24) >>> 0;
-  return putU64(b, p, hi, lo);
+  const lo = le === true ? w0 : w1;
+  const hi = le === true ? w1 : w0;
+  if (hi === 0) return lo < 2147483648 ? putUint31Quads(v, p, lo) : putSafeQuads(v, p, lo);
+  if (hi < 0x200000) return putSafeQuads(v, p, hi * 4294967296 + lo);
+  return putU64(u, p, hi, lo);
 }
 
 /** Bytes past a constant that `storesSource` may write over when the caller allows it (`slack`). */

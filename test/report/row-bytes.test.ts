@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_NUMBER_TEXT, putFraction, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledQuads, putUint31Quads } from '../../src/report/row-bytes.js';
+import { MAX_NUMBER_TEXT, putFraction, putNineQuads, putNumber, putSafeQuads, putScaled, putScaledQuads, putSixQuads, putThreeQuads, putUint31Quads } from '../../src/report/row-bytes.js';
 import { TEXT_BUFFER, TextBuffer } from '../../src/report/text-buffer.js';
 import { TableWriter, absNs, compileArgs, csvCell, jsonlCell, requestColumns, type Cell, type ColumnType, type ExportClock, type TableColumn } from '../../src/report/csv.js';
 import { jsonString, stringifyPlain } from '../../src/report/json.js';
@@ -152,6 +152,10 @@ describe('row bytes', () => {
       assert.equal(quads((p) => putUint31Quads(v, p, x)), String(x));
     }), { numRuns: 20000 });
     fc.assert(fc.property(fc.nat({ max: 999999999 }), (x) => assert.equal(quads((p) => putNineQuads(v, p, x)), pad9(x))), { numRuns: 20000 });
+    for (let x = 0; x < 1000; x++) assert.equal(quads((p) => putThreeQuads(v, p, x)), String(x).padStart(3, '0'));
+    fc.assert(fc.property(fc.oneof(fc.nat({ max: 999999 }), fc.constantFrom(0, 9, 99, 9999, 10000, 99999, 100000, 999999)), (x) => {
+      assert.equal(quads((p) => putSixQuads(v, p, x)), String(x).padStart(6, '0'));
+    }), { numRuns: 20000 });
     fc.assert(fc.property(fc.oneof(fc.maxSafeInteger().filter((x) => x >= 0), fc.constantFrom(2 ** 31, 2 ** 32, 1e9, 1e15 - 1, 2 ** 53 - 1)), (x) => {
       assert.equal(quads((p) => putSafeQuads(v, p, x)), String(x));
     }), { numRuns: 20000 });

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { putI32, putU32, putU53, putU64, STORE_SLACK, storesSource } from '../../src/report/word-digits.js';
+import { putI32, putU32, putU53, putU64, putU64At, STORE_SLACK, storesSource } from '../../src/report/word-digits.js';
+import { MAX_NUMBER_TEXT } from '../../src/report/row-bytes.js';
 
 const buf = Buffer.alloc(64);
 const text = (end: number): string => buf.toString('latin1', 3, end);
@@ -48,6 +49,31 @@ test('putU64 writes String of any unsigned 64-bit value from its halves, past 2^
   // The powers of ten past 2^53 and their neighbours.
   for (let v = 10n ** 15n; v < 2n ** 64n; v *= 10n) {
     for (const w of [v - 1n, v, v + 1n]) assert.equal(text(putU64(buf, 3, Number(w >> 32n), Number(w & 0xffffffffn))), String(w));
+  }
+});
+
+test('putU64At writes String of the u64 at any offset in either byte order, by words of four inside the room of a number', () => {
+  const out = Buffer.alloc(64);
+  const v = new DataView(out.buffer, out.byteOffset, out.length);
+  // One message buffer for all (the reader's chunk): the view of it is made once.
+  const msg = Buffer.alloc(64);
+  const values: bigint[] = [];
+  for (const hi of [0, 1, 0x1fffff, 0x200000, 0xffffffff]) for (const lo of edges(2 ** 32)) values.push((BigInt(hi) << 32n) | BigInt(lo));
+  for (let w = 1n; w < 2n ** 64n; w *= 10n) values.push(w - 1n, w, w + 1n);
+  values.push(2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n, 140060963900592n);
+  for (const w of values) {
+    for (const le of [true, false]) {
+      for (const at of [0, 3, 56]) {
+        msg.fill(0xa5);
+        if (le) msg.writeBigUInt64LE(w, at);
+        else msg.writeBigUInt64BE(w, at);
+        out.fill(0x7e);
+        const end = putU64At(out, v, 3, msg, at, le);
+        assert.equal(out.toString('latin1', 3, end), String(w), `${w} ${le ? 'LE' : 'BE'} at ${at}`);
+        assert.ok(out.subarray(0, 3).every((c) => c === 0x7e), 'nothing before');
+        assert.ok(out.subarray(3 + MAX_NUMBER_TEXT).every((c) => c === 0x7e), 'nothing past the room');
+      }
+    }
   }
 });
 
