@@ -13,7 +13,7 @@ import { Direction, type CaptureMessage } from '../capture/message.js';
 import type { Exchange } from './exchange.js';
 import { replyForm, requestForm, type MessageForm } from './decode.js';
 import { fuse_in_header, fuse_out_header } from './layouts/header.js';
-import { u32 } from './layout.js';
+import { viewOf } from './extract.js';
 import { fieldMinor, type ConnProtocol } from './version.js';
 
 export const enum FormType {
@@ -100,13 +100,15 @@ export class FormCache<T> {
     const le = m.le;
     const reply = m.dir === Direction.Outbound;
     if ((reply ? x.replyProblem : x.reqProblem) !== undefined || m.capLen < (reply ? OUT_HDR : IN_HDR)) return null;
-    const len = u32(b, o, le);
+    // Through the buffer's DataView (the header is there: checked above), not Buffer's readUInt32, which validates its offset by a call.
+    const bv = viewOf(b);
+    const len = bv.getUint32(o, le);
     if (m.capLen < len) return null;
     let e: T | null;
-    if (!reply) e = (b[o + IN_EXTLEN]! | b[o + IN_EXTLEN + 1]!) !== 0 ? null : this.get(pr, FormType.REQUEST, u32(b, o + 4, le), variant);
+    if (!reply) e = (b[o + IN_EXTLEN]! | b[o + IN_EXTLEN + 1]!) !== 0 ? null : this.get(pr, FormType.REQUEST, bv.getUint32(o + 4, le), variant);
     else if (len === OUT_HDR) e = this.get(pr, FormType.BARE_REPLY, x.opcode, variant);
     // A reply's second word is its error.
-    else e = len > OUT_HDR && u32(b, o + 4, le) === 0 ? this.get(pr, FormType.REPLY, x.opcode, variant) : null;
+    else e = len > OUT_HDR && bv.getUint32(o + 4, le) === 0 ? this.get(pr, FormType.REPLY, x.opcode, variant) : null;
     const form = this.lastForm;
     if (e === null || form === undefined) return e;
     const body = o + (reply ? OUT_HDR : IN_HDR);

@@ -16,7 +16,8 @@ import type { BackingOp, CaptureMessage } from '../capture/message.js';
 import { errnoName, replyErrorName } from '../model/format.js';
 import type { Exchange } from '../protocol/exchange.js';
 import { Part, REPLY_HEADER_KEY, type Json, type JsonObject, type MessageParts } from '../protocol/decode.js';
-import { u32, type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
+import { type EnumSet, type FlagSet, type Scalar, type StructLayout } from '../protocol/layout.js';
+import { viewOf } from '../protocol/extract.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
 import { enumName, flagNames, modeName } from '../protocol/struct-json.js';
 import { formatMs } from '../model/format.js';
@@ -647,18 +648,20 @@ export function writeRequestHead(t: TextBuffer, op: Buffer, data: Buffer | undef
   u[p] = 0x20;
   u[p + 1] = 0x23;
   const v = t.view;
+  // The header's words through the message's DataView (the header is all there), not Buffer's readUInt32 with its offset check.
+  const bv = viewOf(data);
   p = putU64At(u, v, p + 2, data, h + IN_UNIQUE, le);
-  if (u32(data, h + IN_NODEID, le) !== 0 || u32(data, h + IN_NODEID + 4, le) !== 0) {
+  if ((bv.getUint32(h + IN_NODEID, le) | bv.getUint32(h + IN_NODEID + 4, le)) !== 0) {
     p = putPiece(u, p, NODEID);
     p = putU64At(u, v, p, data, h + IN_NODEID, le);
   }
   if (verbose) {
     p = putPiece(u, p, UID);
-    p = putU32(u, p, u32(data, h + IN_UID, le));
+    p = putU32(u, p, bv.getUint32(h + IN_UID, le));
     p = putPiece(u, p, GID);
-    p = putU32(u, p, u32(data, h + IN_GID, le));
+    p = putU32(u, p, bv.getUint32(h + IN_GID, le));
   }
-  const pid = u32(data, h + IN_PID, le);
+  const pid = bv.getUint32(h + IN_PID, le);
   if (verbose || pid !== 0) {
     u[p] = 0x20; // pid
     u[p + 1] = 0x70;

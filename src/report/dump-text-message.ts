@@ -22,7 +22,7 @@ import type { MessageForm } from '../protocol/decode.js';
 import { FormCache, FormType, nameEnds, nameStarts } from '../protocol/form-cache.js';
 import { opcodeName, opcodeRow } from '../protocol/opcodes.js';
 import { fuse_in_header, fuse_out_header } from '../protocol/layouts/header.js';
-import { u32 } from '../protocol/layout.js';
+import { viewOf } from '../protocol/extract.js';
 import type { TextBuffer } from './text-buffer.js';
 import {
   opBytes, textWriterOf, writeDataItem, writeErrorName, writeHead, writeInterrupts, writeLatency, writePlainQuoted, writeReplyHead,
@@ -90,7 +90,7 @@ function writePlannedBody(t: TextBuffer, plan: LinePlan, m: CaptureMessage): voi
   const strings = plan.strings;
   for (let i = 0; i < strings.length; i++) if (nameEnds[i]! >= 0) writePlainQuoted(t, strings[i]!, b, nameStarts[i]!, nameEnds[i]!);
   if (plan.data) {
-    const n = u32(b, m.off, m.le) - hdr - plan.size;
+    const n = viewOf(b).getUint32(m.off, m.le) - hdr - plan.size;
     writeDataItem(t, n, n);
   }
 }
@@ -115,7 +115,7 @@ export function writeWholeMessageText(t: TextBuffer, index: number, m: CaptureMe
   writeHead(t, index, m.t, m.conn, m.tid, opts);
   if (reply) {
     writeReplyHead(t, plan.op, b, o, le, true, kind === 'interrupt-reply');
-    writeErrorName(t, u32(b, o + 4, le) | 0);
+    writeErrorName(t, viewOf(b).getInt32(o + 4, le));
   } else {
     writeRequestHead(t, plan.op, b, o, le, verbose, true);
   }
@@ -149,7 +149,7 @@ export function writeWholeExchangeResult(t: TextBuffer, m: CaptureMessage, x: Ex
   const plan = coveredPlan(m, x, pr, verbose);
   if (plan === null) return false;
   writeResultArrow(t);
-  writeErrorName(t, u32(m.data, m.off + 4, m.le) | 0);
+  writeErrorName(t, viewOf(m.data).getInt32(m.off + 4, m.le));
   writePlannedBody(t, plan, m);
   writeReplyTimes(t, x);
   writeInterrupts(t, x);
