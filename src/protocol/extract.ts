@@ -303,6 +303,8 @@ function readName(b: Buffer, start: number, end: number): string {
 let curLen = 0;
 let curCap = 0;
 let curHdr = 0;
+/** A request's extension bytes (total_extlen * 8, §1.7): they end the message and hold none of the arguments; 0 for a reply. */
+let curExt = 0;
 /** Which side of the Exchange a problem found now belongs to. */
 let curReply = false;
 
@@ -318,11 +320,11 @@ function noteFound(x: Exchange, pr: ProblemNote): void {
   else x.reqProblem ??= pr;
 }
 
-/** Requires `size` body bytes for `what`; sets the problem and returns false if missing. */
+/** Requires `size` body bytes (before a request's extensions) for `what`; sets the problem and returns false if missing. */
 function need(x: Exchange, size: number, what: string, minor: number): boolean {
-  const body = curLen - curHdr;
+  const body = curLen - curExt - curHdr;
   if (body < size) {
-    note(x, Problem.STRUCT_SHORT, curLen, curHdr + size, what, minor);
+    note(x, Problem.STRUCT_SHORT, curLen - curExt, curHdr + size, what, minor);
     return false;
   }
   if (curCap - curHdr < size) {
@@ -358,6 +360,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   const le = m.le === true;
   const dv = viewOf(data);
   curReply = false;
+  curExt = 0;
   if (m.capLen < IN_HDR) {
     note(x, Problem.IN_HEADER_SHORT, m.capLen);
     return;
@@ -376,6 +379,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
     note(x, Problem.EXTLEN_OVERRUNS, extLen / 8, extLen, len - IN_HDR);
     return;
   }
+  curExt = extLen;
   const u = x.unique;
   p.noteRequest(op, extLen, typeof u === 'bigint' && u >= 0x8000000000000000n);
   const minor = p.minor;
@@ -386,7 +390,7 @@ export function extractRequest(x: Exchange, m: CaptureMessage, p: ConnProtocol):
   const cutNames = argEnd > off + curCap;
 
   R.data = data; R.dv = dv; R.le = le; R.b = b; R.len = len; R.minor = minor; R.extLen = extLen;
-  R.argEnd = argEnd; R.nameLimit = nameLimit; R.cutNames = cutNames;
+  R.args = len - IN_HDR - extLen; R.argEnd = argEnd; R.nameLimit = nameLimit; R.cutNames = cutNames;
   const fn = op < SLOTS ? REQUEST[op] : FAR_REQUEST.get(op);
   if (fn !== undefined) fn(x, m, p);
   // Kept in one numbering whatever the recording host's (ConnProtocol.openFlags).
@@ -424,6 +428,7 @@ export function extractReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
   const le = m.le === true;
   const dv = viewOf(data);
   curReply = true;
+  curExt = 0;
   if (m.capLen < OUT_HDR) {
     note(x, Problem.OUT_HEADER_SHORT, m.capLen);
     return;
@@ -537,6 +542,8 @@ const R = {
   minor: 0,
   /** Request: extension bytes at the end (total_extlen * 8). */
   extLen: 0,
+  /** Request: the argument bytes, between the header and the extensions (what the opcode's lengths are checked against). */
+  args: 0,
   /** Request: end of the arguments (before the extensions), and that end clipped to the captured bytes. */
   argEnd: 0,
   nameLimit: 0,
@@ -565,10 +572,9 @@ function requestForget(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** GETATTR. */
 function requestGetattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, b, len, minor } = R;
+  const { dv, b, args, minor } = R;
   const le = R.le === true;
-  const body = len - IN_HDR;
-  if (body === 0) return; // < 7.9: no fuse_getattr_in
+  if (args === 0) return; // < 7.9: no fuse_getattr_in
   if (!need(x, fuse_getattr_in.size, 'fuse_getattr_in', minor)) return;
   x.opFlags = dv.getUint32(b + GA_FLAGS, le);
   if (x.opFlags & FUSE_GETATTR_FH) x.fh = u64(dv, b + GA_FH, le);
@@ -650,10 +656,10 @@ function requestOpen(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** READ / READDIR / READDIRPLUS. */
 function requestRead(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, b, len, minor } = R;
+  const { dv, b, args, minor } = R;
   const le = R.le === true;
   // Always 40 bytes from current kernels; 24 from pre-7.9 ones.
-  const sz = minor < 9 && len - IN_HDR < fuse_read_in.size ? 24 : fuse_read_in.size;
+  const sz = minor < 9 && args < fuse_read_in.size ? 24 : fuse_read_in.size;
   if (!need(x, sz, 'fuse_read_in', minor)) return;
   x.fh = u64(dv, b + RD_FH, le);
   setOffset(x, dv, b + RD_OFFSET, le);
@@ -665,18 +671,17 @@ function requestRead(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** WRITE. */
 function requestWrite(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, b, len, minor, extLen } = R;
+  const { dv, b, args, minor } = R;
   const le = R.le === true;
-  const body = len - IN_HDR;
-  const sz = writeInSize(dv, b, body - extLen, curCap - IN_HDR, le, p.negotiated, minor);
+  const sz = writeInSize(dv, b, args, curCap - IN_HDR, le, p.negotiated, minor);
   if (!need(x, sz, 'fuse_write_in', minor)) return;
   x.fh = u64(dv, b + WR_FH, le);
   setOffset(x, dv, b + WR_OFFSET, le);
   x.size = dv.getUint32(b + WR_SIZE, le);
   x.opFlags = dv.getUint32(b + WR_WFLAGS, le);
   if (sz > WR_FLAGS) x.flags = dv.getUint32(b + WR_FLAGS, le);
-  if (body - sz !== x.size) {
-    note(x, Problem.WRITE_DATA_SIZE, body - sz, sz, minor, x.size);
+  if (args - sz !== x.size) {
+    note(x, Problem.WRITE_DATA_SIZE, args - sz, sz, minor, x.size);
   }
   if ((x.opFlags & FUSE_WRITE_CACHE) !== 0 && !p.negotiated) p.inferredWriteback = true;
 }
@@ -702,18 +707,18 @@ function requestFsync(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** SETXATTR. */
 function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, len, minor, extLen, argEnd, nameLimit, cutNames } = R;
+  const { data, dv, b, args, minor, argEnd, nameLimit, cutNames } = R;
   const le = R.le === true;
   if (!need(x, 8, 'fuse_setxattr_in', minor)) return;
   const vsize = dv.getUint32(b + SX_XSIZE, le);
-  const hl = setxattrHeaderLen(data, b, len - IN_HDR - extLen, nameLimit - b, vsize, p.setxattrExt, minor);
+  const hl = setxattrHeaderLen(data, b, args, nameLimit - b, vsize, p.setxattrExt, minor);
   if (!need(x, hl, 'fuse_setxattr_in', minor)) return;
   x.size = vsize;
   x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
   x.name = readName(data, b + hl, nameLimit);
   if (nameUnterminated && !cutNames) { note(x, Problem.NAME_UNTERMINATED); return; }
   if (!cutNames && nameEnd + vsize !== argEnd) {
-    note(x, Problem.SETXATTR_BODY, len - IN_HDR, hl, nameEnd - b - hl, vsize);
+    note(x, Problem.SETXATTR_BODY, args, hl, nameEnd - b - hl, vsize);
   }
 }
 
@@ -739,10 +744,10 @@ function requestFlush(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** INIT. */
 function requestInit(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { len } = R;
+  const { args } = R;
   const pr = p.applyInitRequest(m);
   if (pr) noteFound(x, pr);
-  else if (len - IN_HDR > fuse_init_in.size) note(x, Problem.INIT_REQUEST_LONG, len - IN_HDR, fuse_init_in.size);
+  else if (args > fuse_init_in.size) note(x, Problem.INIT_REQUEST_LONG, args, fuse_init_in.size);
 }
 
 /** GETLK / SETLK / SETLKW. */
@@ -752,7 +757,7 @@ function requestGetlk(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   if (!need(x, offsetOf(fuse_lk_in, 'lk_flags'), 'fuse_lk_in', minor)) return;
   x.fh = u64(dv, b + LK_FH, le);
   setOffset(x, dv, b + LK_LK + FLK_START, le);
-  if (curCap - IN_HDR >= fuse_lk_in.size) x.opFlags = dv.getUint32(b + LK_FLAGS, le);
+  if (R.nameLimit - b >= fuse_lk_in.size) x.opFlags = dv.getUint32(b + LK_FLAGS, le);
 }
 
 /** ACCESS. */
@@ -794,14 +799,14 @@ function requestBmap(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** IOCTL. */
 function requestIoctl(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, b, len, minor } = R;
+  const { dv, b, args, minor } = R;
   const le = R.le === true;
   if (!need(x, fuse_ioctl_in.size, 'fuse_ioctl_in', minor)) return;
   x.fh = u64(dv, b + IO_FH, le);
   x.opFlags = dv.getUint32(b + IO_FLAGS, le);
   x.size = dv.getUint32(b + IO_IN_SIZE, le);
-  if (len - IN_HDR - fuse_ioctl_in.size !== x.size) {
-    note(x, Problem.IOCTL_INPUT_SIZE, len - IN_HDR - fuse_ioctl_in.size, x.size);
+  if (args - fuse_ioctl_in.size !== x.size) {
+    note(x, Problem.IOCTL_INPUT_SIZE, args - fuse_ioctl_in.size, x.size);
   }
 }
 
@@ -816,25 +821,25 @@ function requestPoll(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** NOTIFY_REPLY. */
 function requestNotifyReply(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, b, len, minor } = R;
+  const { dv, b, args, minor } = R;
   const le = R.le === true;
   if (!need(x, fuse_notify_retrieve_in.size, 'fuse_notify_retrieve_in', minor)) return;
   setOffset(x, dv, b + NR_OFFSET, le);
   x.size = dv.getUint32(b + NR_SIZE, le);
-  if (len - IN_HDR - fuse_notify_retrieve_in.size !== x.size) {
-    note(x, Problem.NOTIFY_REPLY_DATA_SIZE, len - IN_HDR - fuse_notify_retrieve_in.size, x.size);
+  if (args - fuse_notify_retrieve_in.size !== x.size) {
+    note(x, Problem.NOTIFY_REPLY_DATA_SIZE, args - fuse_notify_retrieve_in.size, x.size);
   }
 }
 
 /** BATCH_FORGET. */
 function requestBatchForget(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, b, len, minor } = R;
+  const { dv, b, args, minor } = R;
   const le = R.le === true;
   if (!need(x, fuse_batch_forget_in.size, 'fuse_batch_forget_in', minor)) return;
   const count = dv.getUint32(b + BF_COUNT, le);
   const want = fuse_batch_forget_in.size + count * fuse_forget_one.size;
-  if (len - IN_HDR < want) {
-    note(x, Problem.BATCH_FORGET_COUNT, count, IN_HDR + want, len);
+  if (args < want) {
+    note(x, Problem.BATCH_FORGET_COUNT, count, IN_HDR + want, IN_HDR + args);
     return;
   }
   const have = Math.min(count, Math.floor((curCap - IN_HDR - fuse_batch_forget_in.size) / fuse_forget_one.size));
@@ -895,13 +900,13 @@ function requestSetupmapping(x: Exchange, m: CaptureMessage, p: ConnProtocol): v
 
 /** REMOVEMAPPING. */
 function requestRemovemapping(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { dv, b, len, minor } = R;
+  const { dv, b, args, minor } = R;
   const le = R.le === true;
   if (!need(x, fuse_removemapping_in.size, 'fuse_removemapping_in', minor)) return;
   const count = dv.getUint32(b + RM_COUNT, le);
   x.size = count;
-  if (len - IN_HDR !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
-    note(x, Problem.REMOVEMAPPING_COUNT, count, IN_HDR + 4 + 16 * count, len);
+  if (args !== fuse_removemapping_in.size + count * fuse_removemapping_one.size) {
+    note(x, Problem.REMOVEMAPPING_COUNT, count, IN_HDR + fuse_removemapping_in.size + count * fuse_removemapping_one.size, IN_HDR + args);
   }
 }
 

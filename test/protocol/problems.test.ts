@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Problem, ProblemNote, problemText } from '../../src/protocol/problems.js';
-import { cstr, proto, repHex, reply, reqHex, request, str, u32, u64, zeros } from './support.js';
+import { cstr, negotiated, proto, repHex, reply, reqHex, request, str, u32, u64, zeros } from './support.js';
 
 test('every problem has a unique id, a kind, and a template whose placeholders are numbered from 0', () => {
   const ids = new Set<string>();
@@ -90,4 +90,40 @@ test('a GETXATTR or LISTXATTR reply carrying more than the request asked for is 
     assert.equal(q2.x.replyProblem, undefined);
     assert.equal(fits.problem, undefined);
   }
+});
+
+test('a request\'s extension block holds none of its arguments: the length checks leave it out, and the walk that dump prints shows what extract read', () => {
+  // One FUSE_EXT_GROUPS block (16 bytes, total_extlen 2), after the arguments (fuse-protocol.md §1.7).
+  const ext = u32(16) + u32(32) + u32(1) + u32(1000);
+  // [what, opcode, well-formed arguments, what the walk shows of them].
+  const whole: [string, number, string, string][] = [
+    ['WRITE', 16, u64(1) + u64(0) + u32(4) + u32(0) + u64(0) + u32(0) + u32(0) + 'aabbccdd', 'data'],
+    ['IOCTL', 39, u64(1) + u32(0) + u32(0x5401) + u64(0) + u32(4) + u32(0) + 'aabbccdd', 'data'],
+    ['NOTIFY_REPLY', 41, u64(0) + u64(0) + u32(4) + u32(0) + u64(0) + u64(0) + 'aabbccdd', 'data'],
+    ['BATCH_FORGET', 42, u32(1) + u32(0) + u64(5) + u64(1), 'forgets'],
+    ['REMOVEMAPPING', 49, u32(1) + u64(0) + u64(4096), 'ranges'],
+    ['SETXATTR', 21, u32(4) + u32(0) + cstr('user.a') + 'aabbccdd', 'value'],
+  ];
+  for (const [what, op, args, key] of whole) {
+    const r = request(reqHex(op, 2, 1, args, { ext }), negotiated(45));
+    assert.equal(r.x.reqProblem, undefined, `${what} with an extension: ${r.x.reqProblem?.text}`);
+    assert.equal(r.d.problem, undefined, `${what}: the walk`);
+    assert.ok(key in r.d.body && 'ext' in r.d.body, `${what}: ${JSON.stringify(r.d.body)}`);
+  }
+  // BATCH_FORGET counting two entries with one present: extension bytes are no second entry.
+  const bf = request(reqHex(42, 4, 1, u32(2) + u32(0) + u64(5) + u64(1), { ext }), negotiated(45));
+  assert.equal(bf.x.reqProblem?.text, 'BATCH_FORGET count 2 needs 80 bytes, message has 64');
+  assert.equal(bf.x.forgets, undefined);
+  assert.deepEqual(bf.d.body.forgets, [{ nodeid: 5, nlookup: 1 }]);
+  assert.equal(bf.d.problem, bf.x.reqProblem?.text);
+  // A SETXATTR whose value is longer than its size: the body counted is the arguments'.
+  const sx = request(reqHex(21, 6, 1, u32(4) + u32(0) + cstr('user.a') + 'aabbccddeeff', { ext }), negotiated(45));
+  assert.equal(sx.x.reqProblem?.text, 'SETXATTR body 21 bytes != 8 + name 7 + value 4');
+  // An OPEN whose only body is the extension: fuse_open_in is missing, not read from the extension.
+  const open = request(reqHex(14, 8, 1, '', { ext }), negotiated(45));
+  assert.equal(open.x.reqProblem?.text, '40 bytes < 48 needed for fuse_open_in at minor 45');
+  assert.equal(open.x.flags, 0);
+  assert.equal(open.d.problem, open.x.reqProblem?.text);
+  // A GETATTR without fuse_getattr_in (pre-7.9) is well formed with or without an extension.
+  assert.equal(request(reqHex(3, 10, 1, '', { ext }), proto()).x.reqProblem, undefined);
 });
