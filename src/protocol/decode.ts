@@ -650,6 +650,9 @@ const xattrNames: Hook = (P, w) => {
   return 0;
 };
 
+/** Iovecs shown at most: FUSE_IOCTL_MAX_IOV, the kernel's bound on each direction's count. */
+const FUSE_IOCTL_MAX_IOV = 256;
+
 /** IOCTL's output: the iovecs of a FUSE_IOCTL_RETRY, or its output bytes. */
 const ioctlOutput: Hook = (P, w, at) => {
   const { data, le } = w.m;
@@ -658,7 +661,10 @@ const ioctlOutput: Hook = (P, w, at) => {
   if (flags & FUSE_IOCTL_RETRY) {
     const n = (typeof o.in_iovs === 'number' ? o.in_iovs : 0) + (typeof o.out_iovs === 'number' ? o.out_iovs : 0);
     const iovs: Json[] = [];
-    for (let i = 0; i < n && i < 256 && at + fuse_ioctl_iovec.size <= w.avail; i++, at += fuse_ioctl_iovec.size) iovs.push(structJsonAt(fuse_ioctl_iovec, data, w.b + at, le));
+    const shown = Math.min(n, FUSE_IOCTL_MAX_IOV);
+    for (let i = 0; i < shown && at + fuse_ioctl_iovec.size <= w.avail; i++, at += fuse_ioctl_iovec.size) iovs.push(structJsonAt(fuse_ioctl_iovec, data, w.b + at, le));
+    // The body holds the next one, the capture does not: cut by the snap length (as addCounted notes it).
+    if (iovs.length < shown && at + fuse_ioctl_iovec.size <= w.len) P.noteTruncated(`truncated: ${iovs.length} of ${n} iovecs captured`);
     P.addValue('iovecs', iovs);
   } else if (w.len > fuse_ioctl_out.size) {
     addData(P, 'data', w.len - fuse_ioctl_out.size, w.avail - fuse_ioctl_out.size, 'output');

@@ -382,6 +382,26 @@ test('request extensions: security context and supplementary groups (7.38+)', ()
   assert.match(bad.x.reqProblem!.text, /total_extlen 10 \(80 bytes\) exceeds the 10-byte body/);
 });
 
+test('an IOCTL reply asking to retry (FUSE_IOCTL_RETRY) shows its iovecs, and says so when the capture cut them', () => {
+  setLE(true);
+  const p = negotiated(45);
+  const q = request(reqHex(Op.IOCTL, 12, 1, u64(1) + u32(0) + u32(0x5401) + u64(0x7fff0000) + u32(0) + u32(0)), p);
+  // fuse_ioctl_out {result 0, flags RETRY, in_iovs 1, out_iovs 1}, then the two fuse_ioctl_iovec.
+  const body = i32(0) + u32(4) + u32(1) + u32(1) + u64(0x7fff0000) + u64(8) + u64(0x7fff1000) + u64(16);
+  const line = (d: ReturnType<typeof reply>): string =>
+    formatMessageLine({ m: msg(repHex(12, 0, body), Direction.Outbound), kind: 'reply', x: q.x, parts: partsOf(d), index: 2 });
+  const whole = reply(q.x, repHex(12, 0, body), p);
+  assert.equal(q.x.replyProblem, undefined);
+  assert.deepEqual(whole.body.iovecs, [{ base: 0x7fff0000, len: 8 }, { base: 0x7fff1000, len: 16 }]);
+  assert.equal(whole.truncated, undefined);
+  assert.match(line(whole), /<- IOCTL #12 OK result 0 flags RETRY in_iovs 1 out_iovs 1 iovecs 0x7fff0000\+8 0x7fff1000\+16 /);
+  // Snapped after the first iovec: one shown, and the cut said, as for BATCH_FORGET's entries.
+  const cut = reply(q.x, repHex(12, 0, body), p, { capLen: 16 + 16 + 16 + 8 });
+  assert.deepEqual(cut.body.iovecs, [{ base: 0x7fff0000, len: 8 }]);
+  assert.equal(cut.truncated, 'truncated: 1 of 2 iovecs captured');
+  assert.match(line(cut), /iovecs 0x7fff0000\+8 .*\[truncated: 1 of 2 iovecs captured\]$/);
+});
+
 test('decodeRequest without an Exchange runs the same checks', () => {
   setLE(true);
   const p = proto();
