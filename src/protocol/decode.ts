@@ -299,6 +299,7 @@ function hexValue(P: MessageParts, data: Buffer, start: number, length: number, 
 function tooShort(P: MessageParts, m: CaptureMessage, short: ProblemDef): MessageParts {
   P.setProblem(new ProblemNote(short, m.capLen));
   P.addValue('raw', hex(m.data, m.off, m.off + m.capLen));
+  P.addValue('raw_length', m.capLen);
   return P;
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Direction } from '../../src/capture/message.js';
 import { Exchange } from '../../src/protocol/exchange.js';
-import { decodeNotify, decodeRequest, MessageParts, walkNotify } from '../../src/protocol/decode.js';
+import { decodeNotify, decodeRequest, MessageParts, partsObject, walkNotify, walkReply } from '../../src/protocol/decode.js';
 import { extractNotify } from '../../src/protocol/extract.js';
 import { Op } from '../../src/protocol/opcodes.js';
 import { exchangeRequestText, formatExchangeLine, formatMessageLine } from '../../src/report/dump-format.js';
@@ -382,6 +382,21 @@ test('request extensions: security context and supplementary groups (7.38+)', ()
   assert.match(bad.x.reqProblem!.text, /total_extlen 10 \(80 bytes\) exceeds the 10-byte body/);
 });
 
+test('request extensions: a security context with its name and value, and a type fusetrace does not know as raw bytes', () => {
+  setLE(true);
+  // fuse_secctx_header {size, nr_secctx 1}, fuse_secctx {size 20, padding}, the xattr name, the context (fuse-protocol.md §1.7).
+  const ctx = Buffer.from('system_u:object_r:x\0').toString('hex');
+  const one = u32(20) + u32(0) + cstr('security.selinux') + ctx;
+  const secctx = u32(8 + one.length / 2 + 3) + u32(1) + one + zeros(3);
+  const a = request(reqHex(Op.MKDIR, 4, 1, u32(0o755) + u32(0o22) + cstr('dir'), { ext: secctx }), negotiated(45));
+  assert.equal(a.x.reqProblem, undefined);
+  assert.equal(a.x.name, 'dir');
+  assert.deepEqual(a.d.body.ext, [{ type: 'fuse_secctx_header', size: 56, nr_secctx: 1, contexts: [{ size: 20, name: 'security.selinux', value: ctx }] }]);
+  const b = request(reqHex(Op.MKDIR, 6, 1, u32(0o755) + u32(0o22) + cstr('dir'), { ext: u32(16) + u32(40) + 'aabbccdd11223344' }), negotiated(45));
+  assert.deepEqual(b.d.body.ext, [{ type: 40, size: 16, raw: 'aabbccdd11223344' }]);
+  assert.match(formatMessageLine({ m: msg(reqHex(Op.MKDIR, 6, 1, ''), Direction.Inbound), kind: 'request', parts: partsOf(b.d), index: 1 }), /"dir" ext \[\{"type":40,"size":16,"raw":"aabbccdd11223344"\}\]$/);
+});
+
 test('an IOCTL reply asking to retry (FUSE_IOCTL_RETRY) shows its iovecs, and says so when the capture cut them', () => {
   setLE(true);
   const p = negotiated(45);
@@ -400,6 +415,16 @@ test('an IOCTL reply asking to retry (FUSE_IOCTL_RETRY) shows its iovecs, and sa
   assert.deepEqual(cut.body.iovecs, [{ base: 0x7fff0000, len: 8 }]);
   assert.equal(cut.truncated, 'truncated: 1 of 2 iovecs captured');
   assert.match(line(cut), /iovecs 0x7fff0000\+8 .*\[truncated: 1 of 2 iovecs captured\]$/);
+});
+
+test('a reply shorter than fuse_out_header shows its raw bytes by count, in text as in JSON', () => {
+  setLE(true);
+  const m = msg('0a000000feffffff0102', Direction.Outbound);
+  const P = walkReply(m, undefined, proto(), new MessageParts());
+  const d = partsObject(P);
+  assert.equal(d.problem, '10 bytes < 16 needed for fuse_out_header');
+  assert.deepEqual(d.body, { raw: '0a000000feffffff0102', raw_length: 10 });
+  assert.match(formatMessageLine({ m, kind: 'malformed', parts: P, index: 5 }), /<- reply \(no matching request\) \? raw 10 bytes \[malformed: 10 bytes < 16 needed for fuse_out_header\]$/);
 });
 
 test('decodeRequest without an Exchange runs the same checks', () => {
