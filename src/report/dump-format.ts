@@ -852,9 +852,9 @@ export function formatBackingLine(b: BackingOp, opts: DumpFormatOptions = {}): s
   const res = b.result < 0 ? `-${errnoName(-b.result)}` : String(b.result);
   if (b.op === 'close') return `${''.padStart(5)}  ${t.padStart(10)}  ${who}  == BACKING_CLOSE id ${b.arg} -> ${res}`;
   const dev = typeof b.dev === 'bigint' ? b.dev : BigInt(b.dev);
-  // glibc dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  // glibc dev_t (gnu_dev_major, gnu_dev_minor): major in bits 8-19 and 44-63, minor in bits 0-7 and 20-43.
+  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n));
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & 0xffffff00n));
   const ident = [b.path !== '' ? b.path : '', b.ino !== 0 ? `(dev ${major}:${minor}, ino ${b.ino})` : ''].filter((x) => x !== '').join(' ');
   return `${''.padStart(5)}  ${t.padStart(10)}  ${who}  == BACKING_OPEN fd ${b.arg}${b.flags ? ` flags ${b.flags}` : ''} -> ${b.result < 0 ? res : `id ${res}`}${ident ? ' ' + ident : ''}`;
 }

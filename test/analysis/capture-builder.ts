@@ -166,9 +166,9 @@ export class Cap {
     this.pkts[this.pkts.length - 1]!.comment = text;
   }
 
-  /** A BACKING_OPEN ioctl that registered `path` (fd 9) under `id`. */
-  backingOpen(conn: number, ms: number, id: number, path: string, ino = 0n): void {
-    this.pkts.push({ iface: conn, ts: this.ts(ms), data: Buffer.alloc(0), dir: 2, pid: 77, tid: 100, backing: { op: 'open', result: id, arg: 9, path, dev: ino ? 0x801n : 0n, ino } });
+  /** A BACKING_OPEN ioctl that registered `path` (fd 9) under `id` (or failed: -errno), the file on device `dev` (glibc dev_t; 8:1 by default). */
+  backingOpen(conn: number, ms: number, id: number, path: string, ino = 0n, dev = ino ? 0x801n : 0n): void {
+    this.pkts.push({ iface: conn, ts: this.ts(ms), data: Buffer.alloc(0), dir: 2, pid: 77, tid: 100, backing: { op: 'open', result: id, arg: 9, path, dev, ino } });
   }
 
   /** A BACKING_CLOSE ioctl of `id`. */

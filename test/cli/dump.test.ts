@@ -137,4 +137,32 @@ describe('fusetrace dump', () => {
       ['malformed-message', 'struct-short'], ['malformed-message', 'reply-size'],
     ]);
   });
+
+  it('passthrough backing-file blocks: a line each between the messages, the device as major:minor the way glibc splits dev_t, a record each in --json', () => {
+    const c = new Cap(1);
+    c.init(0, 0);
+    // makedev(8, 0x12345): the minor's high bits sit above the major's low ones.
+    c.backingOpen(0, 1, 3, '/srv/a\u001bb', 42n, 0x12300845n);
+    // makedev(4097, 3): the major's high bits (44-63) are no part of the minor.
+    c.backingOpen(0, 2, 4, '/srv/c', 7n, 0x100000000103n);
+    c.backingOpen(0, 3, -9, '');
+    c.passthroughOpen(0, 4, 5, 1, 3);
+    c.backingClose(0, 5, 3);
+    const f = c.file();
+    const r = runCli(['dump', f]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n').filter((l) => l.includes(' == '));
+    assert.deepEqual(lines, [
+      '         0.001000  tid 100  == BACKING_OPEN fd 9 -> id 3 /srv/a\\eb (dev 8:74565, ino 42)',
+      '         0.002000  tid 100  == BACKING_OPEN fd 9 -> id 4 /srv/c (dev 4097:3, ino 7)',
+      '         0.003000  tid 100  == BACKING_OPEN fd 9 -> -EBADF',
+      '         0.005000  tid 100  == BACKING_CLOSE id 3 -> 0',
+    ]);
+    assert.match(r.stdout, /== BACKING_OPEN fd 9 -> -EBADF\n +\d+ +0\.004000 +tid 100 +-> OPEN #/, 'in time order with the messages, unnumbered');
+    const recs = jsonLines(runCli(['dump', '--json', f]).stdout).filter((l) => l.type === 'backing').map((l) => l.data);
+    assert.deepEqual(recs.map((d) => [d.op, d.result, d.path ?? null, d.dev ?? null, d.ino ?? null, d.id ?? null]), [
+      ['open', 3, '/srv/a\u001bb', 0x12300845, 42, null], ['open', 4, '/srv/c', 0x100000000103, 7, null], ['open', -9, null, null, null, null], ['close', 0, null, null, null, 3],
+    ]);
+    assert.equal(runCli(['dump', '--exchanges', f]).stdout.includes('BACKING'), false, 'an exchange list has no backing lines');
+  });
 });
