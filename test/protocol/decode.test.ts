@@ -339,6 +339,15 @@ for (const le of [true, false]) {
     assert.equal(w.x.fh, 2n ** 53n);
     const w2 = request(reqHex(Op.FLUSH, 54, 5, u64(2n ** 53n - 1n) + u32(0) + u32(0) + u64(0)), p);
     assert.equal(w2.x.fh, Number.MAX_SAFE_INTEGER);
+    // A size or length past 2^53 (SETATTR's truncate, FALLOCATE's length) is kept exact beside its double, as an offset is.
+    const sa = request(reqHex(Op.SETATTR, 56, 5, u32(8) + u32(0) + u64(0) + u64(2n ** 63n + 1n) + zeros(64)), p);
+    assert.equal(sa.x.sizeExact, 2n ** 63n + 1n);
+    assert.equal(sa.x.size, 2 ** 63);
+    assert.equal((sa.d.body.fuse_setattr_in as Record<string, unknown>).size, '9223372036854775809');
+    const fa = request(reqHex(Op.FALLOCATE, 58, 5, u64(1) + u64(2n ** 60n + 3n) + u64(2n ** 62n + 5n) + u32(0) + u32(0)), p);
+    assert.deepEqual([fa.x.offsetExact, fa.x.sizeExact], [2n ** 60n + 3n, 2n ** 62n + 5n]);
+    const small = request(reqHex(Op.FALLOCATE, 60, 5, u64(1) + u64(4096) + u64(2n ** 53n - 1n) + u32(0) + u32(0)), p);
+    assert.deepEqual([small.x.size, small.x.sizeExact], [Number.MAX_SAFE_INTEGER, undefined]);
   });
 }
 

@@ -127,3 +127,17 @@ test('a request\'s extension block holds none of its arguments: the length check
   // A GETATTR without fuse_getattr_in (pre-7.9) is well formed with or without an extension.
   assert.equal(request(reqHex(3, 10, 1, '', { ext }), proto()).x.reqProblem, undefined);
 });
+
+test('a fixed-size reply cut by the snap length is truncated, not malformed, and its result is left unread', () => {
+  const p = negotiated(45);
+  const q = request(reqHex(3, 2, 5, u32(0) + u32(0) + u64(0)), p);
+  // fuse_attr_out is 104 bytes; the capture kept 44 of them.
+  const d = reply(q.x, repHex(2, 0, u64(1) + u32(0) + u32(0) + u64(5) + u64(4096) + zeros(72)), p, { capLen: 60 });
+  assert.equal(q.x.replyProblem?.id, 'struct-cut');
+  assert.equal(q.x.replyProblem?.text, 'truncated: 60 of 120 bytes captured, fuse_attr_out needs 120');
+  assert.equal(q.x.result, undefined, 'no attributes read from bytes the capture does not hold');
+  assert.equal(d.truncated, q.x.replyProblem?.text);
+  assert.equal(d.problem, undefined);
+  // The walk shows the fields that were captured.
+  assert.deepEqual((d.body.fuse_attr_out as { attr: unknown }).attr, { ino: 5, size: 4096, blocks: 0 });
+});
