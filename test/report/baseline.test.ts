@@ -72,6 +72,25 @@ describe('baseline', () => {
     assert.equal(compareCapture(at(80, 3), at(80, 0), { ...th, errorFloor: 3 }).status, 'pass');
   });
 
+  it('a finding seen more or less often than in the baseline is a note; errors of an opcode the baseline lacks, or fewer errors, are judged too', () => {
+    const twice = [finding('short-write', 'warning', { fingerprint: 'fp' }), finding('short-write', 'warning', { fingerprint: 'fp', t: 2_000_000 })];
+    const base = baselineCapture(['a.pcapng'], model({ findings: [finding('short-write', 'warning', { fingerprint: 'fp' })], ops: [op(0, 'WRITE', 16, { errors: 9, errnos: [{ errno: 5, name: 'EIO', count: 9 }] })] }));
+    const cur = baselineCapture(['a.pcapng'], model({
+      findings: twice,
+      ops: [op(0, 'WRITE', 16), op(0, 'LOOKUP', 1, { errors: 5, errnos: [{ errno: 2, name: 'ENOENT', count: 5 }] })],
+    }));
+    const r = compareCapture(cur, base, th);
+    assert.deepEqual(r.checks.findings.items.map((i) => [i.kind, i.message, i.baseline, i.current]), [['note', 'short-write on /big.img occurs 2× (baseline 1×)', 1, 2]]);
+    assert.equal(r.checks.findings.status, 'pass');
+    assert.deepEqual(r.checks.errors.items.map((i) => [i.kind, i.message]), [
+      ['regression', 'conn 0 LOOKUP (1): 5 errors, and the baseline has no LOOKUP at all'],
+      ['improvement', 'conn 0 WRITE (16): 0 errors (baseline 9)'],
+    ]);
+    assert.equal(r.checks.errors.status, 'fail');
+    // Under the error floor, an opcode the baseline lacks is no regression.
+    assert.equal(compareCapture(cur, base, { ...th, errorFloor: 5 }).checks.errors.items.some((i) => i.kind === 'regression'), false);
+  });
+
   it('compares a capture missing from the baseline with an empty one', () => {
     const cur = baselineCapture(['new.pcapng'], model());
     const r = compareCapture(cur, undefined, th);
