@@ -141,3 +141,33 @@ test('a fixed-size reply cut by the snap length is truncated, not malformed, and
   // The walk shows the fields that were captured.
   assert.deepEqual((d.body.fuse_attr_out as { attr: unknown }).attr, { ino: 5, size: 4096, blocks: 0 });
 });
+
+test('request bodies at odds with their own counts, and directory records a READDIR reply cannot hold: one problem each, the same from extract and the walk', () => {
+  const p = negotiated(45);
+  const ioctl = request(reqHex(39, 2, 1, u64(1) + u32(0) + u32(0x5401) + u64(0) + u32(4) + u32(0) + 'aabbccddee'), p);
+  assert.equal(ioctl.x.reqProblem?.text, 'IOCTL carries 5 input bytes, in_size says 4');
+  const nr = request(reqHex(41, 4, 1, u64(0) + u64(0) + u32(4) + u32(0) + u64(0) + u64(0) + 'aabbccddee'), p);
+  assert.equal(nr.x.reqProblem?.text, 'NOTIFY_REPLY carries 5 data bytes, size says 4');
+  for (const r of [ioctl, nr]) assert.equal(r.d.problem, r.x.reqProblem?.text);
+  // A READDIR reply: one good record, then a bad one.
+  const rec = (ino: number, namelen: number, name: string): string => u64(ino) + u64(ino) + u32(namelen) + u32(8) + str(name);
+  const cases: [string, string, string][] = [
+    ['namelen 2000', rec(6, 2000, 'zzzzzzzz'), 'directory entry at reply byte 48 has namelen 2000 (1..1024)'],
+    ['namelen 0', rec(6, 0, 'zzzzzzzz'), 'directory entry at reply byte 48 has namelen 0 (1..1024)'],
+    ['name past the body', rec(6, 20, 'zzzzzzzz'), 'directory entry name at reply byte 72 overruns the 64-byte body'],
+  ];
+  let u = 6;
+  for (const [what, bad, text] of cases) {
+    const q = request(reqHex(28, u, 1, u64(1) + u64(0) + u32(4096) + u32(0) + u64(0) + u32(0) + u32(0)), p);
+    const d = reply(q.x, repHex(u, 0, rec(5, 3, 'abc') + zeros(5) + bad), p);
+    u += 2;
+    assert.equal(q.x.replyProblem?.text, text, what);
+    assert.deepEqual(q.x.result?.entries?.map((e) => e.name), ['abc'], `${what}: the good record is kept`);
+    assert.equal(d.problem, text, `${what}: the walk`);
+  }
+  // More directory bytes than the READDIR asked for: the reply's fault, its records unread.
+  const q = request(reqHex(28, 40, 1, u64(1) + u64(0) + u32(16) + u32(0) + u64(0) + u32(0) + u32(0)), p);
+  reply(q.x, repHex(40, 0, rec(5, 3, 'abc') + zeros(5) + rec(6, 3, 'def') + zeros(5)), p);
+  assert.equal(q.x.replyProblem?.text, 'reply carries 64 bytes, more than the 16 requested (the kernel refuses it)');
+  assert.equal(q.x.result, undefined);
+});
