@@ -23,7 +23,10 @@
  *   [--parallel-direct-writes] [--attr-timeout SEC] [--entry-timeout SEC]
  *   [--write-delay-ms MS] [--writeback] [--async-dio] [--max-write BYTES]
  *   [--minor N] [--write-barrier N] [--hold-getattr MARKER] [--name LABEL]
- *   [--verbose]
+ *   [--security-ctx] [--verbose]
+ * --security-ctx takes FUSE_SECURITY_CTX (flags2) at INIT: the kernel then
+ * ends each CREATE, MKDIR, MKNOD and SYMLINK with a security-context
+ * extension (total_extlen), which the handlers leave out of the body.
  * --hold-getattr MARKER takes the attributes for the first GETATTR of a
  * regular file at once, creates MARKER, and sends that reply only after
  * another GETATTR has been answered (or 10 s), and 200 ms more: attribute
@@ -79,6 +82,7 @@ struct options {
   int write_barrier;
   int writeback;
   int async_dio;
+  int security_ctx;
   uint32_t max_write;
   int minor; /* -1: the kernel's */
   const char *hold_getattr;
@@ -410,6 +414,12 @@ static void do_init(struct req *r) {
   uint32_t want = FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES;
   if (opt.async_dio) want |= FUSE_ASYNC_DIO;
   if (opt.writeback) want |= FUSE_WRITEBACK_CACHE;
+  /* flags2 (7.36) is read by each side only with FUSE_INIT_EXT in flags. */
+  uint32_t offered2 = (offered & FUSE_INIT_EXT) && r->blen >= sizeof *in ? in->flags2 : 0;
+  if (opt.security_ctx && (offered2 & (uint32_t)(FUSE_SECURITY_CTX >> 32))) {
+    want |= FUSE_INIT_EXT;
+    out.flags2 = (uint32_t)(FUSE_SECURITY_CTX >> 32);
+  }
   out.minor = minor;
   out.max_readahead = r->blen >= 16 ? in->max_readahead : 0;
   out.flags = offered & want;
@@ -421,8 +431,8 @@ static void do_init(struct req *r) {
   out.max_pages = (uint16_t)(pages > 256 ? 256 : pages < 32 ? 32 : pages);
   size_t len = minor < 5 ? COMPAT_INIT_OUT_SIZE : minor < 23 ? COMPAT_22_INIT_OUT_SIZE : sizeof out;
   if (opt.verbose)
-    logmsg("INIT kernel 7.%u flags 0x%x -> reply 7.%u flags 0x%x max_write %u", kminor, offered, minor, out.flags,
-           out.max_write);
+    logmsg("INIT kernel 7.%u flags 0x%x flags2 0x%x -> reply 7.%u flags 0x%x flags2 0x%x max_write %u", kminor, offered,
+           offered2, minor, out.flags, out.flags2, out.max_write);
   send_reply(r->ih->unique, 0, &out, len);
 }
 
@@ -983,7 +993,7 @@ static void usage(void) {
           "usage: scenariofs --backing DIR --mountpoint DIR [--threads N] [--direct-io]\n"
           "  [--parallel-direct-writes] [--attr-timeout SEC] [--entry-timeout SEC]\n"
           "  [--write-delay-ms MS] [--writeback] [--async-dio] [--max-write BYTES]\n"
-          "  [--minor N] [--write-barrier N] [--hold-getattr MARKER] [--name LABEL] [--verbose]\n");
+          "  [--minor N] [--write-barrier N] [--hold-getattr MARKER] [--name LABEL] [--security-ctx] [--verbose]\n");
   exit(2);
 }
 
@@ -1002,6 +1012,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--write-barrier")) opt.write_barrier = atoi(NEXT());
     else if (!strcmp(a, "--writeback")) opt.writeback = 1;
     else if (!strcmp(a, "--async-dio")) opt.async_dio = 1;
+    else if (!strcmp(a, "--security-ctx")) opt.security_ctx = 1;
     else if (!strcmp(a, "--max-write")) opt.max_write = (uint32_t)strtoul(NEXT(), NULL, 0);
     else if (!strcmp(a, "--minor")) opt.minor = atoi(NEXT());
     else if (!strcmp(a, "--hold-getattr")) opt.hold_getattr = NEXT();

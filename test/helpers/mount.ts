@@ -220,6 +220,8 @@ export interface ScenariofsOptions {
   holdGetattr?: string;
   writeback?: boolean;
   asyncDio?: boolean;
+  /** Take FUSE_SECURITY_CTX at INIT (the kernel then sends security-context extensions). */
+  securityCtx?: boolean;
   maxWrite?: number;
   minor?: number;
   name?: string;
@@ -254,6 +256,7 @@ export function scenariofsArgs(o: ScenariofsOptions): string[] {
   if (o.holdGetattr !== undefined) a.push('--hold-getattr', o.holdGetattr);
   if (o.writeback) a.push('--writeback');
   if (o.asyncDio) a.push('--async-dio');
+  if (o.securityCtx) a.push('--security-ctx');
   if (o.maxWrite !== undefined) a.push('--max-write', String(o.maxWrite));
   if (o.minor !== undefined) a.push('--minor', String(o.minor));
   if (o.name !== undefined) a.push('--name', o.name);

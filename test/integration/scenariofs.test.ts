@@ -16,6 +16,7 @@ import {
   FOPEN_DIRECT_IO,
   FOPEN_PARALLEL_DIRECT_WRITES,
   FUSE_WRITE_CACHE,
+  fusetraceBin,
   type Mount,
   mountSkipReason,
   makeTempDir,
@@ -526,6 +527,44 @@ test('an old reply minor (7.8) gives compat layouts on the wire', async (t) => {
     if (e.opcode === Op.GETATTR) assert.equal(e.reply!.length, 16 + 96);
     if (e.opcode === Op.CREATE) assert.equal(e.reply!.length, 16 + 120 + 16);
   }
+  await assertProjectDecodes(capFile);
+  dir.remove();
+});
+
+test('FUSE_SECURITY_CTX: the kernel ends each create-like request with an extension, and it is no part of the arguments', async (t) => {
+  const reason = await mountSkipReason({ recorder: true });
+  if (reason) return t.skip(reason);
+  const dir = makeTempDir('sfs-secctx');
+  const capFile = dir.sub('cap.pcapng');
+  const m = await mountScenariofs({
+    backing: dir.sub('back'), mountpoint: dir.sub('mnt'), name: 'secctx', securityCtx: true,
+    record: { out: capFile, snaplen: 0 },
+  });
+  try {
+    // mknod of a FIFO is answered ENOSYS by the daemon: the request still carries its extension.
+    const r = await run('sh', ['-c', 'cd "$1" && touch f1 && mkdir d1 && ln -s target l1 && { mknod p1 p 2>/dev/null; true; } && echo x > d1/f2 && cat d1/f2', 'sh', join(dir.path, 'mnt')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'x\n');
+  } finally {
+    assert.equal(await m.unmount(), 0, m.stderr());
+  }
+  const { exchanges } = loadCapture(capFile);
+  const init = exchanges.find((e) => e.opcode === Op.INIT)!;
+  assert.equal(init.reply!.readUInt32LE(16 + 32), 1, 'the daemon took FUSE_SECURITY_CTX (flags2 bit 0)');
+  // total_extlen (fuse_in_header offset 36, in 8-byte units): a fuse_secctx_header at least.
+  const SYMLINK = 6;
+  const MKDIR = 9;
+  const creating = exchanges.filter((e) => [Op.CREATE, MKDIR, SYMLINK, Op.MKNOD].includes(e.opcode));
+  assert.deepEqual(creating.map((e) => e.opcode).sort((a, b) => a - b), [SYMLINK, Op.MKNOD, MKDIR, Op.CREATE, Op.CREATE]);
+  for (const e of creating) assert.ok(e.req.readUInt16LE(36) >= 1, `opcode ${e.opcode} carries an extension`);
+  // The analysis reads each name before the extension: every file has its path, nothing is malformed.
+  const res = analyze({ files: [capFile] });
+  assert.deepEqual(res.model.findings.map((f) => f.kind), []);
+  assert.deepEqual(res.model.files.map((f) => f.path).sort(), ['/', '/d1', '/d1/f2', '/f1', '/l1']);
+  // dump shows the extension beside the arguments it ends.
+  const lines = (await run(process.execPath, [fusetraceBin, 'dump', '--json', capFile])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: { decoded?: { op?: string; body?: Record<string, unknown> } } });
+  const bodies = lines.filter((l) => l.type === 'message' && l.data.decoded?.op === 'CREATE' && l.data.decoded.body?.['name'] !== undefined).map((l) => l.data.decoded!.body!);
+  assert.deepEqual(bodies.map((b) => [b['name'], (b['ext'] as { type: string }[]).map((x) => x.type)]), [['f1', ['fuse_secctx_header']], ['f2', ['fuse_secctx_header']]]);
   await assertProjectDecodes(capFile);
   dir.remove();
 });
