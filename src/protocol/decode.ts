@@ -796,7 +796,7 @@ export function walkNotify(m: CaptureMessage, p: ConnProtocol, ev: NotifyEvent |
       addStruct(P, part.l, b, at, avail, part.l.size);
       at += part.l.size;
     } else if (part.k === 'string') {
-      P.addValue(part.f, ev.entryName ?? null);
+      P.addValue(part.f, ev.entryName ?? ev.nameCaptured ?? null);
     }
   }
   const tail = NOTIFY_TAIL[ev.code];

@@ -308,6 +308,22 @@ let curExt = 0;
 /** Which side of the Exchange a problem found now belongs to. */
 let curReply = false;
 
+/**
+ * The name read last (from `start`) ran to `R.nameLimit` without its NUL:
+ * malformed (`unterminated`) when the arguments end there, else cut by the
+ * snap length (`what` names it in the note). Returns true when it was cut:
+ * the caller leaves the name unknown, the captured start of a name being
+ * no name the analysis may take. Called only when `nameUnterminated`.
+ */
+function nameCut(x: Exchange, unterminated: ProblemDef, what: string, start: number): boolean {
+  if (!R.cutNames) {
+    note(x, unterminated);
+    return false;
+  }
+  note(x, Problem.NAME_CUT, what, Math.max(0, R.nameLimit - start));
+  return true;
+}
+
 /** Records problem `d` as the request's or the reply's (`curReply`), unless that side has one already. */
 function note(x: Exchange, d: ProblemDef, a?: ProblemArg, b?: ProblemArg, c?: ProblemArg, e?: ProblemArg): void {
   if (curReply) x.replyProblem ??= new ProblemNote(d, a, b, c, e);
@@ -547,7 +563,7 @@ const R = {
   /** Request: end of the arguments (before the extensions), and that end clipped to the captured bytes. */
   argEnd: 0,
   nameLimit: 0,
-  /** Request: names run past the captured bytes (a missing NUL is then no problem). */
+  /** Request: the arguments run past the captured bytes (a name without its NUL there was cut, see `nameCut`). */
   cutNames: false,
   /** Reply: body length. */
   body: 0,
@@ -557,9 +573,9 @@ type ExtractFn = (x: Exchange, m: CaptureMessage, p: ConnProtocol) => void;
 
 /** LOOKUP / UNLINK / RMDIR / REMOVEXATTR. */
 function requestLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, nameLimit, cutNames } = R;
+  const { data, b, nameLimit } = R;
   x.name = readName(data, b, nameLimit);
-  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b)) x.name = undefined;
 }
 
 /** FORGET. */
@@ -596,33 +612,38 @@ function requestReadlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 
 /** SYMLINK. */
 function requestSymlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, nameLimit, cutNames } = R;
+  const { data, b, nameLimit } = R;
   x.name = readName(data, b, nameLimit);
-  if (nameUnterminated) { if (!cutNames) note(x, Problem.SYMLINK_NAME_UNTERMINATED); return; }
-  x.name2 = readName(data, nameEnd, nameLimit);
-  if (nameUnterminated && !cutNames) note(x, Problem.SYMLINK_TARGET_UNTERMINATED);
+  if (nameUnterminated) {
+    if (nameCut(x, Problem.SYMLINK_NAME_UNTERMINATED, 'SYMLINK name', b)) x.name = undefined;
+    return;
+  }
+  const at = nameEnd;
+  const target = readName(data, at, nameLimit);
+  if (nameUnterminated && nameCut(x, Problem.SYMLINK_TARGET_UNTERMINATED, 'SYMLINK target', at)) return;
+  x.name2 = target;
 }
 
 /** MKNOD. */
 function requestMknod(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, minor, nameLimit, cutNames } = R;
+  const { data, b, minor, nameLimit } = R;
   const sz = sizeFor(MKNOD_IN_SIZES, minor);
   if (!need(x, sz, 'fuse_mknod_in', minor)) return;
   x.name = readName(data, b + sz, nameLimit);
-  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + sz)) x.name = undefined;
 }
 
 /** MKDIR. */
 function requestMkdir(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, minor, nameLimit, cutNames } = R;
+  const { data, b, minor, nameLimit } = R;
   if (!need(x, fuse_mkdir_in.size, 'fuse_mkdir_in', minor)) return;
   x.name = readName(data, b + fuse_mkdir_in.size, nameLimit);
-  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + fuse_mkdir_in.size)) x.name = undefined;
 }
 
 /** RENAME / RENAME2. */
 function requestRename(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit } = R;
   const le = R.le === true;
   const two = x.opcode === Op.RENAME2;
   const sz = two ? fuse_rename2_in.size : fuse_rename_in.size;
@@ -630,19 +651,25 @@ function requestRename(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
   x.node2 = u64(dv, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
   if (two) x.opFlags = dv.getUint32(b + RN2_FLAGS, le);
   x.name = readName(data, b + sz, nameLimit);
-  if (nameUnterminated) { if (!cutNames) note(x, Problem.OLD_NAME_UNTERMINATED); return; }
-  x.name2 = readName(data, nameEnd, nameLimit);
-  if (nameUnterminated && !cutNames) note(x, Problem.NEW_NAME_UNTERMINATED);
+  if (nameUnterminated) {
+    if (nameCut(x, Problem.OLD_NAME_UNTERMINATED, 'old name', b + sz)) x.name = undefined;
+    return;
+  }
+  const at = nameEnd;
+  const newName = readName(data, at, nameLimit);
+  // A cut new name leaves name2 unknown beside a known old name: the state then knows what moved, not where to.
+  if (nameUnterminated && nameCut(x, Problem.NEW_NAME_UNTERMINATED, 'new name', at)) return;
+  x.name2 = newName;
 }
 
 /** LINK. */
 function requestLink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit } = R;
   const le = R.le === true;
   if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
   x.node2 = u64(dv, b + LN_OLD, le);
   x.name = readName(data, b + fuse_link_in.size, nameLimit);
-  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + fuse_link_in.size)) x.name = undefined;
 }
 
 /** OPEN / OPENDIR. */
@@ -716,7 +743,10 @@ function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
   x.size = vsize;
   x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
   x.name = readName(data, b + hl, nameLimit);
-  if (nameUnterminated && !cutNames) { note(x, Problem.NAME_UNTERMINATED); return; }
+  if (nameUnterminated) {
+    if (nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + hl)) x.name = undefined;
+    return;
+  }
   if (!cutNames && nameEnd + vsize !== argEnd) {
     note(x, Problem.SETXATTR_BODY, args, hl, nameEnd - b - hl, vsize);
   }
@@ -724,13 +754,13 @@ function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 
 /** GETXATTR / LISTXATTR. */
 function requestGetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit } = R;
   const le = R.le === true;
   if (!need(x, fuse_getxattr_in.size, 'fuse_getxattr_in', minor)) return;
   x.size = dv.getUint32(b + GX_SIZE, le);
   if (x.opcode === Op.GETXATTR) {
     x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
-    if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+    if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + fuse_getxattr_in.size)) x.name = undefined;
   }
 }
 
@@ -770,14 +800,14 @@ function requestAccess(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** CREATE / TMPFILE. */
 function requestCreate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit, cutNames } = R;
+  const { data, dv, b, minor, nameLimit } = R;
   const le = R.le === true;
   const sz = sizeFor(CREATE_IN_SIZES, minor);
   if (!need(x, sz, 'fuse_create_in', minor)) return;
   x.flags = dv.getUint32(b + CI_FLAGS, le);
   if (sz > CI_OPEN_FLAGS) x.opFlags = dv.getUint32(b + CI_OPEN_FLAGS, le);
   x.name = readName(data, b + sz, nameLimit);
-  if (nameUnterminated && !cutNames) note(x, Problem.NAME_UNTERMINATED);
+  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + sz)) x.name = undefined;
 }
 
 /** INTERRUPT. */
@@ -1171,8 +1201,10 @@ export interface NotifyEvent {
   len?: number;
   /** STORE/RETRIEVE size. */
   size?: number;
-  /** INVAL_ENTRY / DELETE entry name. */
+  /** INVAL_ENTRY / DELETE entry name; undefined when the snap length cut it (`nameCaptured`). */
   entryName?: string;
+  /** INVAL_ENTRY / DELETE: the captured start of a name the snap length cut (printed, never taken for the name). */
+  nameCaptured?: string;
   /** INVAL_ENTRY flags (FUSE_EXPIRE_ONLY). */
   flags?: number;
   /** RETRIEVE notify_unique (the unique of the NOTIFY_REPLY that answers it). */
@@ -1236,8 +1268,14 @@ export function extractNotify(m: CaptureMessage, p: ConnProtocol): NotifyEvent {
       else ev.flags = dv.getUint32(b + offsetOf(fuse_notify_inval_entry_out, 'flags'), le);
       const s = b + l.size;
       const e = Math.min(s + namelen, b + cap);
-      ev.entryName = nameText(data, s, e);
       exact(l.size + namelen + 1, `${l.name} + name (${namelen}) + NUL`);
+      if (l.size + namelen > cap && l.size + namelen <= body) {
+        // namelen says how long the name is: bytes of it in the body but past the capture leave it unknown.
+        ev.nameCaptured = nameText(data, s, e);
+        noteProblem(ev, Problem.NAME_CUT, 'name', e - s);
+        return ev;
+      }
+      ev.entryName = nameText(data, s, e);
       if (ev.problem === undefined && cap >= l.size + namelen + 1 && data[s + namelen] !== 0) noteProblem(ev, Problem.NAME_UNTERMINATED);
       return ev;
     }

@@ -37,6 +37,8 @@ export const Problem = {
   SYMLINK_TARGET_UNTERMINATED: def('symlink-target-unterminated', 'malformed', 'SYMLINK target is not NUL-terminated'),
   OLD_NAME_UNTERMINATED: def('old-name-unterminated', 'malformed', 'old name is not NUL-terminated'),
   NEW_NAME_UNTERMINATED: def('new-name-unterminated', 'malformed', 'new name is not NUL-terminated'),
+  /** A name whose NUL lies past the captured bytes: its captured start is no name (the analysis leaves it unknown). */
+  NAME_CUT: def('name-cut', 'truncated', 'truncated: {0} cut after {1} of its bytes'),
   // Request bodies whose lengths disagree with their own fields.
   WRITE_DATA_SIZE: def('write-data-size', 'malformed', '{0} data bytes after fuse_write_in ({1} bytes at minor {2}) != write_in.size {3}'),
   SETXATTR_BODY: def('setxattr-body', 'malformed', 'SETXATTR body {0} bytes != {1} + name {2} + value {3}'),

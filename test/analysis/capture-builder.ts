@@ -154,11 +154,13 @@ export class Cap {
   }
 
   /** A notification (unique 0, code in error). */
-  notify(conn: number, ms: number, code: number, body: Buffer): void {
+  /** A notification; `origExtra` bytes more than `body` were in it (cut by the snap length, as `req`'s). */
+  notify(conn: number, ms: number, code: number, body: Buffer, o: { origExtra?: number } = {}): void {
     const h = Buffer.alloc(16);
-    h.writeUInt32LE(16 + body.length, 0);
+    const len = 16 + body.length + (o.origExtra ?? 0);
+    h.writeUInt32LE(len, 0);
     h.writeInt32LE(code, 4);
-    this.pkts.push({ iface: conn, ts: this.ts(ms), data: Buffer.concat([h, body]), dir: 2, pid: 77, tid: 100 });
+    this.pkts.push({ iface: conn, ts: this.ts(ms), data: Buffer.concat([h, body]), dir: 2, origLen: o.origExtra ? len : undefined, pid: 77, tid: 100 });
   }
 
   /** Puts a packet comment on the block added last. */

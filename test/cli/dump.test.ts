@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { propertyRuns } from '../helpers/property-runs.js';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { Cap } from '../analysis/capture-builder.js';
+import { Cap, entryOut, OP } from '../analysis/capture-builder.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fusetrace-dump-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -164,5 +164,32 @@ describe('fusetrace dump', () => {
       ['open', 3, '/srv/a\u001bb', 0x12300845, 42, null], ['open', 4, '/srv/c', 0x100000000103, 7, null], ['open', -9, null, null, null, null], ['close', 0, null, null, null, 3],
     ]);
     assert.equal(runCli(['dump', '--exchanges', f]).stdout.includes('BACKING'), false, 'an exchange list has no backing lines');
+  });
+
+  it('a name the snap length cut: its captured start shown with a truncation note in text, --exchanges and --json, counted in the summary', () => {
+    const c = new Cap(1);
+    c.init(0, 0);
+    // LOOKUP "abcdef": 3 of its 7 name bytes (NUL included) captured.
+    const u = c.req(0, 1, OP.LOOKUP, 1, Buffer.from('abc'), { origExtra: 4 });
+    c.rep(0, 2, u, 0, entryOut(5, { ino: 50, size: 10 }));
+    // The same name whole: no note.
+    const w = c.req(0, 3, OP.LOOKUP, 1, Buffer.from('abcdef\0'));
+    c.rep(0, 4, w, 0, entryOut(5, { ino: 50, size: 10 }));
+    const f = c.file();
+    const r = runCli(['dump', f]);
+    assert.equal(r.code, 0, r.stderr);
+    const lookups = r.stdout.split('\n').filter((l) => l.includes('-> LOOKUP'));
+    assert.equal(lookups.length, 2);
+    assert.match(lookups[0]!, / "abc" \[truncated: name cut after 3 of its bytes\]$/);
+    assert.match(lookups[1]!, / "abcdef"$/);
+    assert.match(r.stdout, /messages whose fixed arguments or names were cut by the snap length: 1 /);
+    assert.match(runCli(['dump', '--exchanges', f]).stdout, /LOOKUP #4 nodeid 1 pid 1000 "abc" \[truncated: name cut after 3 of its bytes\] => OK nodeid 5 /);
+    const decoded = jsonLines(runCli(['dump', '--json', f]).stdout)
+      .filter((l) => l.type === 'message' && (l.data.decoded as Record<string, unknown>).op === 'LOOKUP' && l.data.kind === 'request')
+      .map((l) => l.data.decoded as Record<string, unknown>);
+    assert.deepEqual(decoded.map((d) => [d.body, d.truncated ?? null, d.problem_id ?? null, d.problem ?? null]), [
+      [{ name: 'abc' }, 'truncated: name cut after 3 of its bytes', 'name-cut', null],
+      [{ name: 'abcdef' }, null, null, null],
+    ]);
   });
 });

@@ -366,7 +366,7 @@ function writeSummary(out: Output, run: PairRun, inflight: InflightPeak, problem
     if (ci.note) line(`    note: ${ci.note}`);
   }
   line(`  unanswered requests: ${run.unanswered.length}; orphan replies: ${c.orphans}; duplicate uniques: ${c.duplicates}; malformed messages: ${c.malformed}; rejected replies: ${c.rejected}`);
-  if (c.truncated > 0) line(`  messages whose fixed arguments were cut by the snap length: ${c.truncated} (their fields are unknown)`);
+  if (c.truncated > 0) line(`  messages whose fixed arguments or names were cut by the snap length: ${c.truncated} (their fields are unknown)`);
   for (const n of run.notices) line(`  ${n.kind}: ${n.message}`);
   for (const p of problems) line(`  ${p.kind}: conn${p.conn} ${p.message} (byte ${p.offset})`);
   const listed = problems.length;
