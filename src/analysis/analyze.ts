@@ -440,6 +440,6 @@ function outOfOrderMessage(late: number, limits: AnalyzeLimits, grownTo: number)
   return `${what} recorded too long after messages stamped later (more than ${limits.maxWaiting} messages or ${limits.windowNs / 1e9} s behind, the reordering window${grew}) and applied out of time order: in-flight counts, size views and findings around ${late === 1 ? 'it' : 'them'} may be off`;
 }
 
-function notifyFacts(n: NotifyEvent): { conn: number; t: number; code: number; nodeid: NotifyEvent['nodeid']; offset: number; size: number; parent: NotifyEvent['parent']; name: string | undefined } {
-  return { conn: n.conn, t: n.t, code: n.code, nodeid: n.nodeid, offset: n.offset ?? 0, size: n.size ?? 0, parent: n.parent, name: n.entryName };
+function notifyFacts(n: NotifyEvent): { conn: number; t: number; code: number; nodeid: NotifyEvent['nodeid']; offset: number; size: number; parent: NotifyEvent['parent']; name: string | undefined; nameCut: boolean } {
+  return { conn: n.conn, t: n.t, code: n.code, nodeid: n.nodeid, offset: n.offset ?? 0, size: n.size ?? 0, parent: n.parent, name: n.entryName, nameCut: n.nameCaptured !== undefined };
 }

@@ -347,7 +347,9 @@ export function buildModel(b: BuildInput): AnalysisModel {
     if (cs.snapped > 0) {
       // Snap length 0 keeps whole messages: what was cut, the recorder cut (a rebuilt message's data it could not read).
       const by = info.snapLen ? `the snap length (${info.snapLen} bytes)` : 'the recorder';
-      limitations.push({ kind: 'snapped', conn: c, message: `${cs.snapped} messages of connection ${c} were cut by ${by}: data payloads are unknown (headers and argument structs are complete)` });
+      // A cut name is no name: the files it would have named have no path through it (`?<nodeid>`).
+      const names = cs.namesCut === 0 ? '' : `; ${cs.namesCut === 1 ? '1 name was' : `${cs.namesCut} names were`} cut too, and the paths through them are unknown`;
+      limitations.push({ kind: 'snapped', conn: c, message: `${cs.snapped} messages of connection ${c} were cut by ${by}: data payloads are unknown (headers and argument structs are complete)${names}` });
     }
     if (writtenByGlusterfs(info)) {
       limitations.push({

@@ -179,18 +179,24 @@ export class PathTable {
     n.name = name;
   }
 
+  /** A new node `nodeid`, `name` in `parent`, in no index yet. */
+  private add(nodeid: Id, parent: Id, name: string): PathNode {
+    const n: PathNode = { parent, name, nlookup: 0, cached: undefined, epoch: -1, hops: 0, linked: false, aliases: undefined };
+    // Nodes below an unknown one had `?<nodeid>` paths.
+    if (this.dependents.has(nodeid)) this.epoch++;
+    this.nodes.set(nodeid, n);
+    this.depend(parent, 1);
+    if (this.nodes.size > this.peak) this.peak = this.nodes.size;
+    return n;
+  }
+
   /** A name for `nodeid` under `parent` became known (entry reply, READDIRPLUS entry, LINK). */
   bind(nodeid: Id, parent: Id, name: string, countLookup: boolean): void {
     if (nodeid === ROOT_ID || nodeid === 0) return;
     let n = this.nodes.get(nodeid);
     if (!n) {
-      n = { parent, name, nlookup: 0, cached: undefined, epoch: -1, hops: 0, linked: false, aliases: undefined };
-      // Nodes below an unknown one had `?<nodeid>` paths.
-      if (this.dependents.has(nodeid)) this.epoch++;
-      this.nodes.set(nodeid, n);
-      this.depend(parent, 1);
+      n = this.add(nodeid, parent, name);
       this.link(n, nodeid);
-      if (this.nodes.size > this.peak) this.peak = this.nodes.size;
     } else if ((n.parent !== parent || n.name !== name) && this.aliasAt(n, parent, name) < 0) {
       // Looked up under a name the table does not know for it: it was renamed where the capture could not see.
       this.unlinkIndex(n, nodeid);
@@ -198,6 +204,31 @@ export class PathTable {
       this.link(n, nodeid);
     }
     if (countLookup) n.nlookup++;
+  }
+
+  /**
+   * An entry reply whose name the capture does not hold (cut by the snap
+   * length): `nodeid` is a child of `parent` under some name. A node the
+   * table does not know, or knows under another parent, takes the name
+   * `?<nodeid>` there (`<parent's path>/?<nodeid>`), in no index: no UNLINK
+   * or RENAME of a real name reaches it. A node known under `parent` keeps
+   * its path, and so does any node given a new name by LINK (`link`).
+   * Counts a lookup, as every entry reply.
+   */
+  bindUnnamed(nodeid: Id, parent: Id, link: boolean): void {
+    if (nodeid === ROOT_ID || nodeid === 0) return;
+    const n = this.nodes.get(nodeid) ?? this.add(nodeid, parent, unknownPath(nodeid));
+    n.nlookup++;
+    if (link || n.parent === parent || this.hasAliasIn(n, parent)) return;
+    this.unlinkIndex(n, nodeid);
+    this.place(nodeid, n, parent, unknownPath(nodeid));
+  }
+
+  /** The node has another name (LINK) in `parent`. */
+  private hasAliasIn(n: PathNode, parent: Id): boolean {
+    const a = n.aliases;
+    if (a !== undefined) for (const x of a) if (x.parent === parent) return true;
+    return false;
   }
 
   /**
@@ -240,6 +271,31 @@ export class PathTable {
       this.moveName(movedId, m, oldParent, oldName, newParent, newName);
       this.indexName(newParent, newName, movedId);
     }
+  }
+
+  /**
+   * RENAME/RENAME2 whose new name the capture does not hold (cut by the
+   * snap length): the entry `oldName` in `oldParent` moved into `newParent`
+   * under some name. Its node, when known, is `<newParent's path>/?<nodeid>`
+   * from now on (an alias it was moves out of the node's names), in no
+   * index; the name it left leads to nothing (RENAME_EXCHANGE put there a
+   * node the capture does not name). What the new name replaced stays as
+   * it was: the capture does not say which entry that was.
+   */
+  renameUnnamed(oldParent: Id, oldName: string, newParent: Id): void {
+    const from = this.children.get(oldParent);
+    const movedId = from?.get(oldName);
+    if (from === undefined || movedId === undefined) return;
+    this.dropEntry(from, oldParent, oldName);
+    const m = this.nodes.get(movedId)!;
+    if (m.parent === oldParent && m.name === oldName) {
+      m.linked = false;
+      this.place(movedId, m, newParent, unknownPath(movedId));
+      return;
+    }
+    const i = this.aliasAt(m, oldParent, oldName);
+    if (i >= 0) m.aliases!.splice(i, 1);
+    if (m.aliases !== undefined && m.aliases.length === 0) m.aliases = undefined;
   }
 
   /** UNLINK/RMDIR: the name is gone (a later operation on it finds no node); the node keeps its last path, marked, until forgotten. */

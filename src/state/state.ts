@@ -10,6 +10,7 @@ import type { Exchange } from '../protocol/exchange.js';
 import type { Id } from '../model/id64.js';
 import { IdTable } from '../pairing/id-table.js';
 import { Op, opcodeRow, targetsNode } from '../protocol/opcodes.js';
+import { Problem } from '../protocol/problems.js';
 import { FATTR_SIZE } from '../protocol/flags/attr.js';
 import { FALLOC_FL_KEEP_SIZE, FUSE_WRITE_CACHE } from '../protocol/flags/io.js';
 import { FOPEN_DIRECT_IO, FOPEN_PARALLEL_DIRECT_WRITES, FOPEN_PASSTHROUGH, O_DIRECT, O_TRUNC } from '../protocol/flags/open.js';
@@ -48,6 +49,8 @@ export class ConnState {
   writeback: boolean | undefined = undefined;
   passthroughSeen = false;
   snapped = 0;
+  /** Names the snap length cut (requests and notifications): unknown, so no path was taken from them. */
+  namesCut = 0;
   constructor(readonly conn: number, maxHandles?: number) {
     this.handles = new HandleTable(maxHandles);
   }
@@ -103,7 +106,10 @@ export interface NotifyFacts {
   offset: number;
   size: number;
   parent: Id | undefined;
+  /** INVAL_ENTRY / DELETE: the entry's name; undefined when unknown (`nameCut`). */
   name: string | undefined;
+  /** The snap length cut the entry's name. */
+  nameCut: boolean;
 }
 
 export class AnalysisState {
@@ -209,7 +215,10 @@ export class AnalysisState {
     if (t > this.tLast) this.tLast = t;
     const c = this.conn(x.conn);
     c.requests++;
-    if (x.reqCapLen < x.reqLen) c.snapped++;
+    if (x.reqCapLen < x.reqLen) {
+      c.snapped++;
+      if (x.reqProblem?.def === Problem.NAME_CUT) c.namesCut++;
+    }
     if (this.summaries === true) this.latency.get(x.conn, x.opcode).addRequest();
     const op = x.opcode;
     const namesChild = x.name !== undefined && namesChildOp(op);
@@ -535,9 +544,11 @@ export class AnalysisState {
       case Op.LOOKUP: case Op.MKNOD: case Op.MKDIR: case Op.SYMLINK: case Op.LINK: case Op.CREATE: case Op.TMPFILE: {
         const nid = x.resultNodeid;
         if (nid === undefined || nid === 0) return;
-        const name = op === Op.TMPFILE ? `(tmpfile ${nid})` : (x.name ?? `?${nid}`);
+        const name = op === Op.TMPFILE ? `(tmpfile ${nid})` : x.name;
+        // No name (cut by the snap length): a child of the directory whose name is unknown, not a name taken from its captured start.
+        if (name === undefined) c.paths.bindUnnamed(nid, x.nodeid, op === Op.LINK);
         // LINK gives a node another name (a hard link): its path keeps the one it has.
-        if (op === Op.LINK) c.paths.addLink(nid, x.nodeid, name);
+        else if (op === Op.LINK) c.paths.addLink(nid, x.nodeid, name);
         else c.paths.bind(nid, x.nodeid, name, true);
         const child = this.files.getOrCreate(x.conn, nid, c.paths);
         child.path = c.paths.path(nid);
@@ -617,7 +628,9 @@ export class AnalysisState {
         return;
       }
       case Op.RENAME: case Op.RENAME2: {
-        if (x.name === undefined || x.name2 === undefined || x.node2 === undefined) return;
+        if (x.name === undefined || x.node2 === undefined) return;
+        // The new name cut by the snap length: what moved is known, its new name is not.
+        if (x.name2 === undefined) return void c.paths.renameUnnamed(x.nodeid, x.name, x.node2);
         c.paths.rename(x.nodeid, x.name, x.node2, x.name2, op === Op.RENAME2 && (x.opFlags & RENAME_EXCHANGE) !== 0);
         return;
       }
@@ -811,6 +824,10 @@ export class AnalysisState {
     if (n.t > this.tLast) this.tLast = n.t;
     const c = this.conn(n.conn);
     c.notifications++;
+    if (n.nameCut) {
+      c.snapped++;
+      c.namesCut++;
+    }
     switch (n.code) {
       case 2: { // INVAL_INODE
         if (n.nodeid === undefined) return;
