@@ -396,11 +396,24 @@ local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le, reqs
     elseif t.k == "string" then
       local avail = cap - pos
       if avail <= 0 then break end
-      local r = tvb(off + pos, avail)
-      local s = r:stringz()
-      local n = math.min(#s + 1, avail)
-      tree:add(F["fuse." .. t.f], tvb(off + pos, n))
-      pos = pos + #s + 1
+      -- The NUL looked for here: TvbRange:stringz() raises "out of bounds" on a name without one in the
+      -- captured bytes (cut by the snap length, or malformed), and counts characters, not bytes.
+      local ba = tvb(off + pos, avail):bytes()
+      local k = 0
+      while k < avail and ba:get_index(k) ~= 0 do k = k + 1 end
+      local item
+      if k < avail then item = tree:add(F["fuse." .. t.f], tvb(off + pos, k + 1))
+      -- A stringz field without its NUL raises "out of bounds" as well, even given its value: a text item.
+      else item = tree:add(tvb(off + pos, avail), string.format("%s: %q", t.f, ba:raw(0, avail))) end
+      if k >= avail then
+        if cap < len then
+          -- The name goes on past the captured bytes (dump's name-cut).
+          item:add_proto_expert_info(ef_truncated, string.format("%s cut after %d of its bytes", t.f, avail))
+        else
+          item:add_proto_expert_info(ef_malformed, t.f .. " is not NUL-terminated")
+        end
+      end
+      pos = pos + k + 1
     else
       local n = math.min(cap - pos, left())
       if n > 0 then tree:add(F["fuse.data"], tvb(off + pos, n)) end

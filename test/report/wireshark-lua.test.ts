@@ -303,6 +303,42 @@ describe('wireshark dissector', () => {
       const cut = runTshark(['-X', `lua_script:${lua}`, '-r', split, '-Y', '_ws.expert && fuse.truncated', '-T', 'fields', '-e', 'frame.number']);
       assert.ok(cut.trim().length > 0, 'the snapped WRITEs carry the note');
     });
+
+    it('notes a name the snap length cut, as dump does, where TvbRange:stringz raised "out of bounds" (a Lua error in the tree)', () => {
+      const file = join(tmp, 'cut-name.pcapng');
+      writeFileSync(file, pcapngToBuffer((w) => {
+        const iface = w.addInterface({ name: 'fuse:cut-name' });
+        const lookup = (unique: number, name: string, captured: number): void => {
+          const h = Buffer.alloc(40);
+          h.writeUInt32LE(40 + name.length + 1, 0);
+          h.writeUInt32LE(Op.LOOKUP, 4);
+          h.writeBigUInt64LE(BigInt(unique), 8);
+          h.writeBigUInt64LE(1n, 16);
+          const data = Buffer.concat([h, Buffer.from(`${name}\0`, 'latin1')]);
+          w.packet({ iface, ts: 1_700_000_000_000_000_000n + BigInt(unique) * 1000n, data: data.subarray(0, 40 + captured), origLen: data.length, dir: 1 });
+        };
+        lookup(2, 'abcdef', 3);
+        // A whole message beside it.
+        lookup(4, 'xyz', 4);
+        // A whole message whose name has no NUL: malformed, not cut.
+        const h = Buffer.alloc(40);
+        h.writeUInt32LE(43, 0);
+        h.writeUInt32LE(Op.LOOKUP, 4);
+        h.writeBigUInt64LE(6n, 8);
+        h.writeBigUInt64LE(1n, 16);
+        w.packet({ iface, ts: 1_700_000_000_000_006_000n, data: Buffer.concat([h, Buffer.from('pqr', 'latin1')]), dir: 1 });
+      }));
+      const rows = runTshark(['-X', `lua_script:${lua}`, '-r', file, '-T', 'fields', '-e', 'fuse.name', '-e', '_ws.expert.message']).trim().split('\n');
+      assert.equal(rows.length, 3);
+      // The cut name is a text item (a stringz field without its NUL raises in Wireshark), noted; the whole one a field.
+      assert.match(rows[0]!, /name cut after 3 of its bytes/);
+      assert.doesNotMatch(rows.join('\n'), /Lua Error/);
+      assert.equal(rows[1], 'xyz\t', 'a whole name: its field, no note');
+      assert.match(rows[2]!, /name is not NUL-terminated/);
+      assert.match(runTshark(['-X', `lua_script:${lua}`, '-r', file, '-V']), /name: "abc"\n\s+\[Expert Info \(Note\/Undecoded\): name cut after 3 of its bytes\]/);
+      const dump = runCli(['dump', file]);
+      assert.match(dump.stdout, /LOOKUP #2 nodeid 1 "abc" \[truncated: name cut after 3 of its bytes\]/);
+    });
   });
 
   it('--install writes into the personal Lua plugins folder', () => {
