@@ -359,6 +359,22 @@ function putFixedSlow(u: Buffer, p: number, ns: number, d: 3 | 6, width: number)
   return p;
 }
 
+/**
+ * One request extension as decode.ts lists it, for a text line: `secctx
+ * none` (the header the kernel sends when no security module labels the
+ * file), `secctx "security.selinux" 20 bytes`, `groups 1000 1001`, `type
+ * 40 16 bytes` for a type fusetrace does not know, `error (...)`.
+ */
+function extensionText(e: JsonObject): string {
+  if (typeof e.error === 'string') return `error (${escapeControls(e.error)})`;
+  if (e.type === 'fuse_secctx_header') {
+    const ctxs = (e.contexts ?? []) as JsonObject[];
+    return ctxs.length === 0 ? 'secctx none' : `secctx ${ctxs.map((c) => `${quote(c.name ?? '')} ${c.size} bytes`).join(' ')}`;
+  }
+  if (e.type === 'FUSE_EXT_GROUPS') return `groups ${((e.groups ?? []) as Json[]).join(' ') || 'none'}`;
+  return `type ${e.type} ${e.size} bytes`;
+}
+
 /** One body value's text (names quoted, lists shortened), or undefined when it shows nothing. */
 function valueText(P: MessageParts, k: string, v: Json, verbose: boolean): string | undefined {
   if (v === null || v === undefined) return undefined;
@@ -386,7 +402,7 @@ function valueText(P: MessageParts, k: string, v: Json, verbose: boolean): strin
     }
     case 'nodeids': return `nodeids ${(v as Json[]).join(' ')}`;
     case 'info': return `info ${(v as Json[]).map(quote).join(' ')}`;
-    case 'ext': return `ext ${JSON.stringify(v)}`;
+    case 'ext': return `ext ${(v as JsonObject[]).map(extensionText).join('; ')}`;
     case 'raw': return `raw ${P.valueOf('raw_length') ?? ''} bytes`;
     case 'raw_length': return undefined;
     case 'negotiated_minor': return `negotiated 7.${v}`;

@@ -565,6 +565,8 @@ test('FUSE_SECURITY_CTX: the kernel ends each create-like request with an extens
   const lines = (await run(process.execPath, [fusetraceBin, 'dump', '--json', capFile])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: { decoded?: { op?: string; body?: Record<string, unknown> } } });
   const bodies = lines.filter((l) => l.type === 'message' && l.data.decoded?.op === 'CREATE' && l.data.decoded.body?.['name'] !== undefined).map((l) => l.data.decoded!.body!);
   assert.deepEqual(bodies.map((b) => [b['name'], (b['ext'] as { type: string }[]).map((x) => x.type)]), [['f1', ['fuse_secctx_header']], ['f2', ['fuse_secctx_header']]]);
+  // The text line names it: no security module labels the files here, so the header carries no context.
+  assert.match((await run(process.execPath, [fusetraceBin, 'dump', capFile])).stdout, /-> MKDIR #\d+ .*"d1" ext secctx none\n/);
   await assertProjectDecodes(capFile);
   dir.remove();
 });

@@ -384,6 +384,7 @@ test('request extensions: security context and supplementary groups (7.38+)', ()
   const b = request(reqHex(Op.CREATE, 6, 1, u32(0x41) + u32(0o100644) + u32(0o22) + u32(0) + cstr('f'), { ext: u32(8) + u32(0) + grp }), p);
   assert.equal(b.x.name, 'f');
   assert.deepEqual((b.d.body.ext as unknown[])[1], { type: 'FUSE_EXT_GROUPS', size: 16, nr_groups: 1, groups: [1234] });
+  assert.match(formatMessageLine({ m: msg(reqHex(Op.CREATE, 6, 1, ''), Direction.Inbound), kind: 'request', parts: partsOf(b.d), index: 1 }), /"f" ext secctx none; groups 1234$/);
   assert.equal(p.lowerBound, 38);
   // total_extlen larger than the body: malformed.
   const hex = reqHex(Op.MKDIR, 8, 1, u32(0o755) + u32(0o22) + cstr('x'));
@@ -403,7 +404,9 @@ test('request extensions: a security context with its name and value, and a type
   assert.deepEqual(a.d.body.ext, [{ type: 'fuse_secctx_header', size: 56, nr_secctx: 1, contexts: [{ size: 20, name: 'security.selinux', value: ctx }] }]);
   const b = request(reqHex(Op.MKDIR, 6, 1, u32(0o755) + u32(0o22) + cstr('dir'), { ext: u32(16) + u32(40) + 'aabbccdd11223344' }), negotiated(45));
   assert.deepEqual(b.d.body.ext, [{ type: 40, size: 16, raw: 'aabbccdd11223344' }]);
-  assert.match(formatMessageLine({ m: msg(reqHex(Op.MKDIR, 6, 1, ''), Direction.Inbound), kind: 'request', parts: partsOf(b.d), index: 1 }), /"dir" ext \[\{"type":40,"size":16,"raw":"aabbccdd11223344"\}\]$/);
+  // Their text in a dump line: the context's name and size, the unknown type's number and size.
+  assert.match(formatMessageLine({ m: msg(reqHex(Op.MKDIR, 4, 1, ''), Direction.Inbound), kind: 'request', parts: partsOf(a.d), index: 1 }), /"dir" ext secctx "security\.selinux" 20 bytes$/);
+  assert.match(formatMessageLine({ m: msg(reqHex(Op.MKDIR, 6, 1, ''), Direction.Inbound), kind: 'request', parts: partsOf(b.d), index: 1 }), /"dir" ext type 40 16 bytes$/);
 });
 
 test('an IOCTL reply asking to retry (FUSE_IOCTL_RETRY) shows its iovecs, and says so when the capture cut them', () => {
