@@ -309,19 +309,22 @@ let curExt = 0;
 let curReply = false;
 
 /**
- * The name read last (from `start`) ran to `R.nameLimit` without its NUL:
- * malformed (`unterminated`) when the arguments end there, else cut by the
- * snap length (`what` names it in the note). Returns true when it was cut:
- * the caller leaves the name unknown, the captured start of a name being
- * no name the analysis may take. Called only when `nameUnterminated`.
+ * A request's name from `start` up to its NUL, read within the captured
+ * arguments (`R.nameLimit`; `nameEnd` and `nameUnterminated` set as by
+ * `readName`). Without its NUL there, it is malformed (`unterminated`) when
+ * the arguments end there, else cut by the snap length (`what` names it in
+ * the note) and undefined: the captured start of a name is no name the
+ * analysis may take.
  */
-function nameCut(x: Exchange, unterminated: ProblemDef, what: string, start: number): boolean {
+function requestName(x: Exchange, start: number, unterminated: ProblemDef, what: string): string | undefined {
+  const name = readName(R.data, start, R.nameLimit);
+  if (!nameUnterminated) return name;
   if (!R.cutNames) {
     note(x, unterminated);
-    return false;
+    return name;
   }
   note(x, Problem.NAME_CUT, what, Math.max(0, R.nameLimit - start));
-  return true;
+  return undefined;
 }
 
 /** Records problem `d` as the request's or the reply's (`curReply`), unless that side has one already. */
@@ -563,7 +566,7 @@ const R = {
   /** Request: end of the arguments (before the extensions), and that end clipped to the captured bytes. */
   argEnd: 0,
   nameLimit: 0,
-  /** Request: the arguments run past the captured bytes (a name without its NUL there was cut, see `nameCut`). */
+  /** Request: the arguments run past the captured bytes (a name without its NUL there was cut, see `requestName`). */
   cutNames: false,
   /** Reply: body length. */
   body: 0,
@@ -573,9 +576,8 @@ type ExtractFn = (x: Exchange, m: CaptureMessage, p: ConnProtocol) => void;
 
 /** LOOKUP / UNLINK / RMDIR / REMOVEXATTR. */
 function requestLookup(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, nameLimit } = R;
-  x.name = readName(data, b, nameLimit);
-  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b)) x.name = undefined;
+  const { b } = R;
+  x.name = requestName(x, b, Problem.NAME_UNTERMINATED, 'name');
 }
 
 /** FORGET. */
@@ -612,64 +614,49 @@ function requestReadlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 
 /** SYMLINK. */
 function requestSymlink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, nameLimit } = R;
-  x.name = readName(data, b, nameLimit);
-  if (nameUnterminated) {
-    if (nameCut(x, Problem.SYMLINK_NAME_UNTERMINATED, 'SYMLINK name', b)) x.name = undefined;
-    return;
-  }
-  const at = nameEnd;
-  const target = readName(data, at, nameLimit);
-  if (nameUnterminated && nameCut(x, Problem.SYMLINK_TARGET_UNTERMINATED, 'SYMLINK target', at)) return;
-  x.name2 = target;
+  const { b } = R;
+  x.name = requestName(x, b, Problem.SYMLINK_NAME_UNTERMINATED, 'SYMLINK name');
+  if (nameUnterminated) return;
+  x.name2 = requestName(x, nameEnd, Problem.SYMLINK_TARGET_UNTERMINATED, 'SYMLINK target');
 }
 
 /** MKNOD. */
 function requestMknod(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, minor, nameLimit } = R;
+  const { b, minor } = R;
   const sz = sizeFor(MKNOD_IN_SIZES, minor);
   if (!need(x, sz, 'fuse_mknod_in', minor)) return;
-  x.name = readName(data, b + sz, nameLimit);
-  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + sz)) x.name = undefined;
+  x.name = requestName(x, b + sz, Problem.NAME_UNTERMINATED, 'name');
 }
 
 /** MKDIR. */
 function requestMkdir(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, b, minor, nameLimit } = R;
+  const { b, minor } = R;
   if (!need(x, fuse_mkdir_in.size, 'fuse_mkdir_in', minor)) return;
-  x.name = readName(data, b + fuse_mkdir_in.size, nameLimit);
-  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + fuse_mkdir_in.size)) x.name = undefined;
+  x.name = requestName(x, b + fuse_mkdir_in.size, Problem.NAME_UNTERMINATED, 'name');
 }
 
 /** RENAME / RENAME2. */
 function requestRename(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit } = R;
+  const { dv, b, minor } = R;
   const le = R.le === true;
   const two = x.opcode === Op.RENAME2;
   const sz = two ? fuse_rename2_in.size : fuse_rename_in.size;
   if (!need(x, sz, two ? 'fuse_rename2_in' : 'fuse_rename_in', minor)) return;
   x.node2 = u64(dv, b + (two ? RN2_NEWDIR : RN_NEWDIR), le);
   if (two) x.opFlags = dv.getUint32(b + RN2_FLAGS, le);
-  x.name = readName(data, b + sz, nameLimit);
-  if (nameUnterminated) {
-    if (nameCut(x, Problem.OLD_NAME_UNTERMINATED, 'old name', b + sz)) x.name = undefined;
-    return;
-  }
-  const at = nameEnd;
-  const newName = readName(data, at, nameLimit);
+  x.name = requestName(x, b + sz, Problem.OLD_NAME_UNTERMINATED, 'old name');
+  if (nameUnterminated) return;
   // A cut new name leaves name2 unknown beside a known old name: the state then knows what moved, not where to.
-  if (nameUnterminated && nameCut(x, Problem.NEW_NAME_UNTERMINATED, 'new name', at)) return;
-  x.name2 = newName;
+  x.name2 = requestName(x, nameEnd, Problem.NEW_NAME_UNTERMINATED, 'new name');
 }
 
 /** LINK. */
 function requestLink(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit } = R;
+  const { dv, b, minor } = R;
   const le = R.le === true;
   if (!need(x, fuse_link_in.size, 'fuse_link_in', minor)) return;
   x.node2 = u64(dv, b + LN_OLD, le);
-  x.name = readName(data, b + fuse_link_in.size, nameLimit);
-  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + fuse_link_in.size)) x.name = undefined;
+  x.name = requestName(x, b + fuse_link_in.size, Problem.NAME_UNTERMINATED, 'name');
 }
 
 /** OPEN / OPENDIR. */
@@ -742,11 +729,8 @@ function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
   if (!need(x, hl, 'fuse_setxattr_in', minor)) return;
   x.size = vsize;
   x.opFlags = dv.getUint32(b + SX_XFLAGS, le);
-  x.name = readName(data, b + hl, nameLimit);
-  if (nameUnterminated) {
-    if (nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + hl)) x.name = undefined;
-    return;
-  }
+  x.name = requestName(x, b + hl, Problem.NAME_UNTERMINATED, 'name');
+  if (nameUnterminated) return;
   if (!cutNames && nameEnd + vsize !== argEnd) {
     note(x, Problem.SETXATTR_BODY, args, hl, nameEnd - b - hl, vsize);
   }
@@ -754,13 +738,12 @@ function requestSetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void 
 
 /** GETXATTR / LISTXATTR. */
 function requestGetxattr(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit } = R;
+  const { dv, b, minor } = R;
   const le = R.le === true;
   if (!need(x, fuse_getxattr_in.size, 'fuse_getxattr_in', minor)) return;
   x.size = dv.getUint32(b + GX_SIZE, le);
   if (x.opcode === Op.GETXATTR) {
-    x.name = readName(data, b + fuse_getxattr_in.size, nameLimit);
-    if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + fuse_getxattr_in.size)) x.name = undefined;
+    x.name = requestName(x, b + fuse_getxattr_in.size, Problem.NAME_UNTERMINATED, 'name');
   }
 }
 
@@ -800,14 +783,13 @@ function requestAccess(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
 
 /** CREATE / TMPFILE. */
 function requestCreate(x: Exchange, m: CaptureMessage, p: ConnProtocol): void {
-  const { data, dv, b, minor, nameLimit } = R;
+  const { dv, b, minor } = R;
   const le = R.le === true;
   const sz = sizeFor(CREATE_IN_SIZES, minor);
   if (!need(x, sz, 'fuse_create_in', minor)) return;
   x.flags = dv.getUint32(b + CI_FLAGS, le);
   if (sz > CI_OPEN_FLAGS) x.opFlags = dv.getUint32(b + CI_OPEN_FLAGS, le);
-  x.name = readName(data, b + sz, nameLimit);
-  if (nameUnterminated && nameCut(x, Problem.NAME_UNTERMINATED, 'name', b + sz)) x.name = undefined;
+  x.name = requestName(x, b + sz, Problem.NAME_UNTERMINATED, 'name');
 }
 
 /** INTERRUPT. */
