@@ -401,17 +401,14 @@ local function add_body(tree, tvb, pinfo, off, len, cap, tokens, minor, le, reqs
       local ba = tvb(off + pos, avail):bytes()
       local k = 0
       while k < avail and ba:get_index(k) ~= 0 do k = k + 1 end
-      local item
-      if k < avail then item = tree:add(F["fuse." .. t.f], tvb(off + pos, k + 1))
-      -- A stringz field without its NUL raises "out of bounds" as well, even given its value: a text item.
-      else item = tree:add(tvb(off + pos, avail), string.format("%s: %q", t.f, ba:raw(0, avail))) end
-      if k >= avail then
-        if cap < len then
-          -- The name goes on past the captured bytes (dump's name-cut).
-          item:add_proto_expert_info(ef_truncated, string.format("%s cut after %d of its bytes", t.f, avail))
-        else
-          item:add_proto_expert_info(ef_malformed, t.f .. " is not NUL-terminated")
-        end
+      if k < avail then
+        tree:add(F["fuse." .. t.f], tvb(off + pos, k + 1))
+      else
+        -- A stringz field without its NUL raises "out of bounds" as well, even given its value: a text item.
+        local item = tree:add(tvb(off + pos, avail), string.format("%s: %q", t.f, ba:raw(0, avail)))
+        -- Cut: the name goes on past the captured bytes (dump's name-cut). Else malformed.
+        if cap < len then item:add_proto_expert_info(ef_truncated, string.format("%s cut after %d of its bytes", t.f, avail))
+        else item:add_proto_expert_info(ef_malformed, t.f .. " is not NUL-terminated") end
       end
       pos = pos + k + 1
     else

@@ -9,7 +9,7 @@
  * generated code itself.
  */
 import { readScalar, u64, type Scalar } from '../protocol/layout.js';
-import { digitCount, putDigits, putSafeQuads, putUint31Quads } from './row-bytes.js';
+import { digitCount, putDigits, putSafeQuads } from './row-bytes.js';
 import { viewOf } from '../protocol/extract.js';
 
 /** The digits of 0 <= v < 2^32. */
@@ -112,7 +112,6 @@ export function putU64At(u: Buffer, v: DataView, p: number, buf: Buffer, at: num
   // `le === true`, not a bare test of a parameter: docs/speed.md, the truth tests.
   const lo = le === true ? w0 : w1;
   const hi = le === true ? w1 : w0;
-  if (hi === 0) return lo < 2147483648 ? putUint31Quads(v, p, lo) : putSafeQuads(v, p, lo);
   if (hi < 0x200000) return putSafeQuads(v, p, hi * 4294967296 + lo);
   return putU64(u, p, hi, lo);
 }
